@@ -1,0 +1,132 @@
+import { formatFixed } from '@clearsim/money';
+import { parseRules, RulesError } from '@clearsim/rules';
+import type { z } from 'zod';
+import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
+import { INPUT_SCHEMAS, type InputEvent } from './input-events';
+import { formatTimestamp } from './timestamp';
+
+export type ClearingEvent = InputEvent | DecisionEvent;
+export type EventType = ClearingEvent['type'];
+
+/** Schema version of every event type this build writes (and the newest it reads). */
+export const SCHEMA_VERSION = 1;
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * An input refused at an edge. `source` is the file (or topic, or HTTP body),
+ * `line` is 1-based where the input came from a line-oriented source.
+ */
+export class InputError extends Error {
+  constructor(
+    readonly issues: FieldIssue[],
+    readonly source?: string,
+    readonly line?: number,
+  ) {
+    super(InputError.describe(issues, source, line));
+  }
+
+  static describe(issues: FieldIssue[], source?: string, line?: number): string {
+    const where = [source, line !== undefined ? `line ${line}` : undefined].filter(Boolean).join(':');
+    const what = issues.map((i) => (i.field ? `field "${i.field}": ${i.message}` : i.message)).join('; ');
+    return where ? `${where}: ${what}` : what;
+  }
+
+  withLocation(source: string | undefined, line: number | undefined): InputError {
+    return new InputError(this.issues, source ?? this.source, line ?? this.line);
+  }
+}
+
+const SCHEMAS: Record<string, z.ZodType> = { ...INPUT_SCHEMAS, ...DECISION_SCHEMAS };
+
+export const isInputType = (type: string): type is InputEvent['type'] => Object.hasOwn(INPUT_SCHEMAS, type);
+export const isDecisionType = (type: string): type is DecisionEvent['type'] => Object.hasOwn(DECISION_SCHEMAS, type);
+export const isInput = (event: ClearingEvent): event is InputEvent => isInputType(event.type);
+export const isDecision = (event: ClearingEvent): event is DecisionEvent => isDecisionType(event.type);
+
+function issuesOf(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.join('.'),
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
+  }));
+}
+
+/** Validates an already-parsed JSON value as an event of the allowed kinds. */
+export function decodeEvent(raw: unknown, allow: 'input' | 'any' = 'any'): ClearingEvent {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InputError([{ field: '', message: 'expected a JSON object' }]);
+  }
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string') throw new InputError([{ field: 'type', message: 'missing event type' }]);
+  const schema = SCHEMAS[type];
+  if (!schema || (allow === 'input' && !isInputType(type))) {
+    const known = allow === 'input' ? Object.keys(INPUT_SCHEMAS) : Object.keys(SCHEMAS);
+    throw new InputError([{ field: 'type', message: `unknown ${allow === 'input' ? 'input ' : ''}event type "${type}" (expected one of ${known.join(', ')})` }]);
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new InputError(issuesOf(result.error));
+  const event = result.data as ClearingEvent;
+  if (event.type === 'RulesActivated') {
+    try {
+      parseRules(event.rules);
+    } catch (error) {
+      if (error instanceof RulesError) {
+        throw new InputError(error.issues.map((i) => ({ field: i.path ? `rules.${i.path}` : 'rules', message: i.message })));
+      }
+      throw error;
+    }
+  }
+  delete (event as { v?: number }).v;
+  return event;
+}
+
+/** Decodes one JSONL line. Errors carry the source and 1-based line number. */
+export function decodeLine(line: string, allow: 'input' | 'any' = 'any', source?: string, lineNo?: number): ClearingEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (error) {
+    throw new InputError([{ field: '', message: `malformed JSON (${(error as Error).message})` }], source, lineNo);
+  }
+  try {
+    return decodeEvent(raw, allow);
+  } catch (error) {
+    if (error instanceof InputError) throw error.withLocation(source, lineNo);
+    throw error;
+  }
+}
+
+const TIMESTAMP_FIELDS = new Set(['ts', 'deadline', 'expiry']);
+
+function toJsonValue(key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return formatFixed(value);
+  if (typeof value === 'number' && TIMESTAMP_FIELDS.has(key)) return formatTimestamp(value);
+  if (Array.isArray(value)) return value.map((item) => toJsonValue('', item));
+  if (value && typeof value === 'object') return sortedObject(value as Record<string, unknown>);
+  return value;
+}
+
+function sortedObject(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(obj).sort()) {
+    if (obj[key] !== undefined) out[key] = toJsonValue(key, obj[key]);
+  }
+  return out;
+}
+
+/**
+ * The canonical JSON form of an event: `type`, `v`, `ts` first, then every
+ * other field in key order (recursively), decimals as canonical strings,
+ * timestamps as ISO-8601 UTC. `outputHash` is computed over these lines.
+ */
+export function toCanonicalJson(event: ClearingEvent): Record<string, unknown> {
+  const { type, ts, ...rest } = event;
+  return { type, v: SCHEMA_VERSION, ts: formatTimestamp(ts), ...sortedObject(rest) };
+}
+
+export function encodeEvent(event: ClearingEvent): string {
+  return JSON.stringify(toCanonicalJson(event));
+}

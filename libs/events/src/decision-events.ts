@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { fixed, nonNegativeFixed, positiveFixed } from '@clearsim/rules';
+import { timestamp } from './timestamp';
+
+/**
+ * Decisions: what the margin saga decided (DESIGN §2). They are appended to the
+ * log right after the input that caused them and carry that input's `ts`.
+ * `instrument` on a margin decision means the isolated position it is about;
+ * without it the decision is about the whole (cross-margined) account.
+ */
+const id = z.string().min(1);
+const base = { ts: timestamp, v: z.literal(1).optional() };
+const marginUnit = { account: id, instrument: id.optional() };
+
+export const MarginCallIssuedSchema = z.strictObject({
+  type: z.literal('MarginCallIssued'),
+  ...base,
+  ...marginUnit,
+  equity: fixed,
+  initialMargin: nonNegativeFixed,
+  maintenanceMargin: nonNegativeFixed,
+  amount: positiveFixed,
+  deadline: timestamp,
+});
+
+export const MarginCallMetSchema = z.strictObject({
+  type: z.literal('MarginCallMet'),
+  ...base,
+  ...marginUnit,
+  equity: fixed,
+  cureLevel: nonNegativeFixed,
+});
+
+export const GracePeriodExpiredSchema = z.strictObject({
+  type: z.literal('GracePeriodExpired'),
+  ...base,
+  ...marginUnit,
+  deadline: timestamp,
+});
+
+export const LiquidationReasonSchema = z.enum(['grace-period-expired', 'below-immediate-threshold', 'below-maintenance']);
+
+export const LiquidationStartedSchema = z.strictObject({
+  type: z.literal('LiquidationStarted'),
+  ...base,
+  ...marginUnit,
+  reason: LiquidationReasonSchema,
+  equity: fixed,
+  maintenanceMargin: nonNegativeFixed,
+});
+
+/** `qty` is the signed change to the liquidated account's position; the counterparty gets the opposite. */
+export const PositionLiquidatedSchema = z.strictObject({
+  type: z.literal('PositionLiquidated'),
+  ...base,
+  account: id,
+  instrument: id,
+  qty: fixed.refine((v) => v !== 0n, 'must not be zero'),
+  price: positiveFixed,
+  counterparty: id,
+  fee: nonNegativeFixed,
+});
+
+export const InsuranceFundDrawnSchema = z.strictObject({
+  type: z.literal('InsuranceFundDrawn'),
+  ...base,
+  ...marginUnit,
+  fund: id,
+  amount: positiveFixed,
+});
+
+export const AccountBankruptedSchema = z.strictObject({
+  type: z.literal('AccountBankrupted'),
+  ...base,
+  ...marginUnit,
+  deficit: positiveFixed,
+});
+
+/** `qty` is the signed change to `account`'s (the deleveraged trader's) position, traded with the bankrupt `counterparty`. */
+export const PositionAutoDeleveragedSchema = z.strictObject({
+  type: z.literal('PositionAutoDeleveraged'),
+  ...base,
+  account: id,
+  instrument: id,
+  qty: fixed.refine((v) => v !== 0n, 'must not be zero'),
+  price: positiveFixed,
+  counterparty: id,
+  rank: z.number().int().positive(),
+});
+
+export const LossSocializedSchema = z.strictObject({
+  type: z.literal('LossSocialized'),
+  ...base,
+  ...marginUnit,
+  amount: positiveFixed,
+  shares: z.array(z.strictObject({ account: id, amount: positiveFixed })),
+});
+
+export const WithdrawalApprovedSchema = z.strictObject({
+  type: z.literal('WithdrawalApproved'),
+  ...base,
+  requestId: id,
+  account: id,
+  asset: id,
+  amount: positiveFixed,
+});
+
+export const WithdrawalRejectionReasonSchema = z.enum(['insufficient-free-collateral', 'insufficient-balance', 'account-under-margin-call']);
+
+export const WithdrawalRejectedSchema = z.strictObject({
+  type: z.literal('WithdrawalRejected'),
+  ...base,
+  requestId: id,
+  account: id,
+  asset: id,
+  amount: positiveFixed,
+  reason: WithdrawalRejectionReasonSchema,
+  freeCollateral: fixed,
+});
+
+/** `amount` is signed from the account's view: positive received, negative paid. */
+export const FundingSettledSchema = z.strictObject({
+  type: z.literal('FundingSettled'),
+  ...base,
+  account: id,
+  instrument: id,
+  rate: fixed,
+  amount: fixed,
+});
+
+export const DECISION_SCHEMAS = {
+  MarginCallIssued: MarginCallIssuedSchema,
+  MarginCallMet: MarginCallMetSchema,
+  GracePeriodExpired: GracePeriodExpiredSchema,
+  LiquidationStarted: LiquidationStartedSchema,
+  PositionLiquidated: PositionLiquidatedSchema,
+  InsuranceFundDrawn: InsuranceFundDrawnSchema,
+  AccountBankrupted: AccountBankruptedSchema,
+  PositionAutoDeleveraged: PositionAutoDeleveragedSchema,
+  LossSocialized: LossSocializedSchema,
+  WithdrawalApproved: WithdrawalApprovedSchema,
+  WithdrawalRejected: WithdrawalRejectedSchema,
+  FundingSettled: FundingSettledSchema,
+} as const;
+
+export type MarginCallIssued = z.output<typeof MarginCallIssuedSchema>;
+export type MarginCallMet = z.output<typeof MarginCallMetSchema>;
+export type GracePeriodExpired = z.output<typeof GracePeriodExpiredSchema>;
+export type LiquidationReason = z.output<typeof LiquidationReasonSchema>;
+export type LiquidationStarted = z.output<typeof LiquidationStartedSchema>;
+export type PositionLiquidated = z.output<typeof PositionLiquidatedSchema>;
+export type InsuranceFundDrawn = z.output<typeof InsuranceFundDrawnSchema>;
+export type AccountBankrupted = z.output<typeof AccountBankruptedSchema>;
+export type PositionAutoDeleveraged = z.output<typeof PositionAutoDeleveragedSchema>;
+export type LossSocialized = z.output<typeof LossSocializedSchema>;
+export type WithdrawalApproved = z.output<typeof WithdrawalApprovedSchema>;
+export type WithdrawalRejectionReason = z.output<typeof WithdrawalRejectionReasonSchema>;
+export type WithdrawalRejected = z.output<typeof WithdrawalRejectedSchema>;
+export type FundingSettled = z.output<typeof FundingSettledSchema>;
+
+export type DecisionEvent =
+  | MarginCallIssued
+  | MarginCallMet
+  | GracePeriodExpired
+  | LiquidationStarted
+  | PositionLiquidated
+  | InsuranceFundDrawn
+  | AccountBankrupted
+  | PositionAutoDeleveraged
+  | LossSocialized
+  | WithdrawalApproved
+  | WithdrawalRejected
+  | FundingSettled;
+
+export type DecisionType = DecisionEvent['type'];
+export const DECISION_TYPES = Object.keys(DECISION_SCHEMAS) as DecisionType[];

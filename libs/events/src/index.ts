@@ -1,0 +1,5 @@
+export * from './timestamp';
+export * from './input-events';
+export * from './decision-events';
+export * from './codec';
+export * from './output-hash';

@@ -1,0 +1,159 @@
+/**
+ * Exact fixed-point decimals for the ledger.
+ *
+ * Every decimal in clearsim — cash, quantity, price, multiplier, rate — is a
+ * `bigint` counting units of 10^-8 (the *ledger scale*, `SCALE`). `1.5` is
+ * `150000000n`. Products and quotients are computed exactly on bigints and then
+ * rounded back to the ledger scale with an explicit rounding mode:
+ *
+ * - `floor` / `ceil` are used *against the account*: a requirement
+ *   (margin, fee, funding owed) rounds up, a value the account holds (equity,
+ *   funding received) rounds down.
+ * - `halfEven` is used where one amount moves between two parties (a trade's
+ *   notional): both sides see the same number, so the rounding cannot create
+ *   or destroy money.
+ */
+export type Fixed = bigint;
+export type Rounding = 'floor' | 'ceil' | 'halfEven';
+
+export const DECIMALS = 8;
+export const SCALE = 100_000_000n;
+export const ZERO = 0n;
+export const ONE = SCALE;
+
+const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-])?\.(\d+)(?:[eE]([+-]?\d+))?$/;
+
+export class DecimalFormatError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/**
+ * Parses a decimal string (or a JSON number) into ledger units. Refuses NaN,
+ * infinities, and anything finer than the ledger scale: silently rounding an
+ * input would break exactness.
+ */
+export function parseFixed(input: string | number): Fixed {
+  let text: string;
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) throw new DecimalFormatError(`${input} is not a finite decimal`);
+    text = String(input);
+  } else if (typeof input === 'string') {
+    text = input.trim();
+  } else {
+    throw new DecimalFormatError('expected a decimal string or number');
+  }
+  const m = DECIMAL_RE.exec(text);
+  if (!m) throw new DecimalFormatError(`"${text}" is not a decimal number`);
+  const sign = m[1] ?? m[5] ?? '+';
+  const intPart = m[2] ?? '0';
+  const fracPart = m[3] ?? m[6] ?? '';
+  const exp = Number(m[4] ?? m[7] ?? '0');
+  let digits = intPart + fracPart;
+  let pointFromRight = fracPart.length - exp; // number of digits after the decimal point
+  if (pointFromRight < 0) {
+    digits += '0'.repeat(-pointFromRight);
+    pointFromRight = 0;
+  }
+  // strip trailing zeros beyond the scale so "1.500000000" still parses
+  while (pointFromRight > DECIMALS && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    pointFromRight--;
+  }
+  if (pointFromRight > DECIMALS) {
+    throw new DecimalFormatError(`"${text}" has more than ${DECIMALS} decimal places`);
+  }
+  const units = BigInt(digits) * 10n ** BigInt(DECIMALS - pointFromRight);
+  return sign === '-' ? -units : units;
+}
+
+/** Canonical text: no exponent, no trailing zeros, no "-0". Used for hashing. */
+export function formatFixed(value: Fixed): string {
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
+  const int = abs / SCALE;
+  const frac = abs % SCALE;
+  let text = int.toString();
+  if (frac !== 0n) {
+    text += '.' + frac.toString().padStart(DECIMALS, '0').replace(/0+$/, '');
+  }
+  return negative ? '-' + text : text;
+}
+
+/** Formats with exactly `places` decimals (display only), rounding half-even. */
+export function formatFixedPlaces(value: Fixed, places: number): string {
+  const step = 10n ** BigInt(DECIMALS - places);
+  const rounded = divRound(value, step, 'halfEven');
+  const negative = rounded < 0n;
+  const abs = negative ? -rounded : rounded;
+  const unit = 10n ** BigInt(places);
+  const int = (abs / unit).toString();
+  const frac = places > 0 ? '.' + (abs % unit).toString().padStart(places, '0') : '';
+  return (negative ? '-' : '') + int + frac;
+}
+
+/** Integer division of bigints with an explicit rounding mode. */
+export function divRound(numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
+  if (denominator === 0n) throw new RangeError('division by zero');
+  if (denominator < 0n) {
+    numerator = -numerator;
+    denominator = -denominator;
+  }
+  const q = numerator / denominator; // truncates toward zero
+  const r = numerator % denominator;
+  if (r === 0n) return q;
+  switch (rounding) {
+    case 'floor':
+      return numerator < 0n ? q - 1n : q;
+    case 'ceil':
+      return numerator > 0n ? q + 1n : q;
+    case 'halfEven': {
+      const twice = 2n * (r < 0n ? -r : r);
+      const away = numerator < 0n ? q - 1n : q + 1n;
+      if (twice > denominator) return away;
+      if (twice < denominator) return q;
+      return q % 2n === 0n ? q : away;
+    }
+  }
+}
+
+/** a × b at ledger scale. */
+export function mul(a: Fixed, b: Fixed, rounding: Rounding): Fixed {
+  return divRound(a * b, SCALE, rounding);
+}
+
+/** a × b × c at ledger scale, rounded once. */
+export function mul3(a: Fixed, b: Fixed, c: Fixed, rounding: Rounding): Fixed {
+  return divRound(a * b * c, SCALE * SCALE, rounding);
+}
+
+/** a ÷ b at ledger scale. */
+export function div(a: Fixed, b: Fixed, rounding: Rounding): Fixed {
+  return divRound(a * SCALE, b, rounding);
+}
+
+/** a × b ÷ c at ledger scale, rounded once (b/c is a plain ratio). */
+export function mulDiv(a: Fixed, b: Fixed, c: Fixed, rounding: Rounding): Fixed {
+  return divRound(a * b, c, rounding);
+}
+
+export const abs = (a: Fixed): Fixed => (a < 0n ? -a : a);
+export const min = (a: Fixed, b: Fixed): Fixed => (a < b ? a : b);
+export const max = (a: Fixed, b: Fixed): Fixed => (a > b ? a : b);
+export const sign = (a: Fixed): -1n | 0n | 1n => (a > 0n ? 1n : a < 0n ? -1n : 0n);
+
+/** Approximate float64 value, for screening and risk models only — never for the ledger. */
+export function toNumber(a: Fixed): number {
+  return Number(a) / 1e8;
+}
+
+/**
+ * Rounds a float64 risk figure to the ledger scale *against the account*
+ * (`ceil` for a requirement, `floor` for a value the account holds).
+ */
+export function fromNumber(x: number, rounding: 'floor' | 'ceil'): Fixed {
+  if (!Number.isFinite(x)) throw new RangeError(`${x} is not finite`);
+  const scaled = x * 1e8;
+  return BigInt(rounding === 'ceil' ? Math.ceil(scaled) : Math.floor(scaled));
+}

@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { divRound, formatFixed, formatFixedPlaces, mul, mul3, parseFixed, SCALE } from './fixed';
+
+describe('parseFixed / formatFixed', () => {
+  it.each([
+    ['1000', 1000n * SCALE, '1000'],
+    ['0.5', 50_000_000n, '0.5'],
+    ['-12.34000', -1_234_000_000n, '-12.34'],
+    ['1e-8', 1n, '0.00000001'],
+    ['.25', 25_000_000n, '0.25'],
+    ['1.500000000000', 150_000_000n, '1.5'],
+    ['-0', 0n, '0'],
+  ])('parses %s', (text, units, canonical) => {
+    expect(parseFixed(text)).toBe(units);
+    expect(formatFixed(parseFixed(text))).toBe(canonical);
+  });
+
+  it('accepts JSON numbers', () => {
+    expect(parseFixed(10000)).toBe(10000n * SCALE);
+    expect(parseFixed(0.1)).toBe(10_000_000n);
+  });
+
+  it.each([['abc'], ['1.2.3'], [''], ['1e'], ['0.000000001'], ['NaN'], ['Infinity']])('refuses %s', (text) => {
+    expect(() => parseFixed(text)).toThrow();
+  });
+
+  it('refuses NaN and infinities given as numbers', () => {
+    expect(() => parseFixed(Number.NaN)).toThrow(/finite/);
+    expect(() => parseFixed(Number.POSITIVE_INFINITY)).toThrow(/finite/);
+  });
+
+  it('round-trips any ledger value', () => {
+    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), (units) => parseFixed(formatFixed(units)) === units));
+  });
+
+  it('formats with fixed places for display', () => {
+    expect(formatFixedPlaces(parseFixed('1.005'), 2)).toBe('1.00'); // half-even: 100.5 cents → 100
+    expect(formatFixedPlaces(parseFixed('1.015'), 2)).toBe('1.02');
+    expect(formatFixedPlaces(parseFixed('-3'), 2)).toBe('-3.00');
+  });
+});
+
+describe('rounding', () => {
+  it.each([
+    [7n, 2n, 'floor', 3n],
+    [7n, 2n, 'ceil', 4n],
+    [7n, 2n, 'halfEven', 4n], // 3.5 → 4 (even)
+    [5n, 2n, 'halfEven', 2n], // 2.5 → 2 (even)
+    [-7n, 2n, 'floor', -4n],
+    [-7n, 2n, 'ceil', -3n],
+    [-5n, 2n, 'halfEven', -2n],
+    [-7n, 3n, 'halfEven', -2n], // -2.33 → -2
+    [7n, -2n, 'floor', -4n],
+  ] as const)('%d / %d %s = %d', (n, d, mode, expected) => {
+    expect(divRound(n, d, mode)).toBe(expected);
+  });
+
+  it('mul: 0.00000003 × 0.5 = 0.000000015 → floor 1, ceil 2 units', () => {
+    expect(mul(3n, 50_000_000n, 'floor')).toBe(1n);
+    expect(mul(3n, 50_000_000n, 'ceil')).toBe(2n);
+    expect(mul(3n, 50_000_000n, 'halfEven')).toBe(2n);
+  });
+
+  it('mul3: 2 BTC × 10000 × multiplier 0.001 = 20', () => {
+    expect(mul3(parseFixed('2'), parseFixed('10000'), parseFixed('0.001'), 'halfEven')).toBe(parseFixed('20'));
+  });
+
+  it('floor ≤ exact ≤ ceil, and they differ by at most one unit', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), (n, d) => {
+        const f = divRound(n, d, 'floor');
+        const c = divRound(n, d, 'ceil');
+        const h = divRound(n, d, 'halfEven');
+        return f * d <= n && n <= c * d && c - f <= 1n && (h === f || h === c);
+      }),
+    );
+  });
+});

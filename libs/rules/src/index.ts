@@ -1,0 +1,3 @@
+export * from './rules.schema';
+export * from './fixed.schema';
+export * from './rules';

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.schema';
+
+/**
+ * One notional bracket of an instrument's tiered margin (Binance-style).
+ * A notional N falls in the first tier with N <= upToNotional; a tier with no
+ * `upToNotional` is unbounded; a notional above every bounded tier uses the last.
+ */
+export const TierSchema = z.strictObject({
+  upToNotional: positiveFixed.optional(),
+  initialRate: fixedBetween(0n, 100_000_000n, 'a rate between 0 and 1'),
+  maintenanceRate: fixedBetween(0n, 100_000_000n, 'a rate between 0 and 1'),
+  maintenanceAmount: fixed.default(0n),
+});
+
+export const InstrumentRulesSchema = z.strictObject({
+  tiers: z.array(TierSchema).min(1, 'at least one tier'),
+});
+
+export const RulesSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    model: z.enum(['cross', 'isolated']),
+    marginCall: z
+      .strictObject({
+        graceSeconds: z.number().int().nonnegative(),
+        cureAt: z.enum(['initial', 'maintenance']).default('initial'),
+      })
+      .default({ graceSeconds: 0, cureAt: 'initial' }),
+    liquidation: z
+      .strictObject({
+        immediateBelow: fixedBetween(0n, 100_000_000n, 'a fraction of maintenance margin between 0 and 1').default(50_000_000n),
+        step: fixedBetween(1n, 100_000_000n, 'a fraction of the position in (0, 1]').default(100_000_000n),
+        slippage: fixedBetween(0n, 100_000_000n, 'a fraction of mark in [0, 1)').default(0n),
+        feeRate: nonNegativeFixed.default(0n),
+      })
+      .default({ immediateBelow: 50_000_000n, step: 100_000_000n, slippage: 0n, feeRate: 0n }),
+    bankruptcy: z.enum(['adl', 'socialize']).default('socialize'),
+    accounts: z.strictObject({
+      insurance: z.string().min(1),
+      fees: z.string().min(1),
+      backstop: z.string().min(1),
+    }),
+    /** Accounts margined position by position, whatever `model` says for the rest. */
+    isolatedAccounts: z.array(z.string().min(1)).default([]),
+    /** Per instrument; the key "*" applies to every instrument not named. */
+    instruments: z.record(z.string().min(1), InstrumentRulesSchema),
+  })
+  .superRefine((rules, ctx) => {
+    for (const [instrument, { tiers }] of Object.entries(rules.instruments)) {
+      tiers.forEach((tier, i) => {
+        const path = ['instruments', instrument, 'tiers', i];
+        if (tier.maintenanceRate > tier.initialRate) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'maintenanceRate'], message: 'maintenanceRate must not exceed initialRate' });
+        }
+        const previous = tiers[i - 1];
+        if (previous && previous.upToNotional === undefined) {
+          ctx.addIssue({ code: 'custom', path: [...path], message: 'only the last tier may omit upToNotional' });
+        }
+        if (previous?.upToNotional !== undefined && tier.upToNotional !== undefined && tier.upToNotional <= previous.upToNotional) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'upToNotional'], message: 'tiers must be in increasing upToNotional' });
+        }
+      });
+    }
+    const { insurance, fees, backstop } = rules.accounts;
+    if (new Set([insurance, fees, backstop]).size !== 3) {
+      ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'insurance, fees and backstop must be three different accounts' });
+    }
+  });
+
+export type Tier = z.output<typeof TierSchema>;
+export type InstrumentRules = z.output<typeof InstrumentRulesSchema>;
+export type Rules = z.output<typeof RulesSchema>;
+/** The rules as written (decimal strings), the form recorded in `RulesActivated`. */
+export type RulesInput = z.input<typeof RulesSchema>;

@@ -1,0 +1,55 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { formatFixed } from '@clearsim/money';
+import { RulesSchema, type InstrumentRules, type Rules, type Tier } from './rules.schema';
+
+export class RulesError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: { path: string; message: string; line?: number }[],
+  ) {
+    super(`invalid rules in ${source}:\n` + issues.map((i) => `  ${i.line ? `line ${i.line}: ` : ''}${i.path || '(root)'}: ${i.message}`).join('\n'));
+  }
+}
+
+/** Validates a rules object (from YAML or from a `RulesActivated` event). */
+export function parseRules(raw: unknown, source = 'rules'): Rules {
+  const result = RulesSchema.safeParse(raw);
+  if (!result.success) {
+    throw new RulesError(
+      source,
+      result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  return result.data;
+}
+
+/** Parses rules YAML text; errors name the file, the YAML line where known, and the field. */
+export function parseRulesYaml(text: string, source: string): Rules {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      throw new RulesError(source, [{ path: '', message: error.message.split('\n')[0] ?? 'YAML syntax error', line: error.linePos?.[0]?.line }]);
+    }
+    throw error;
+  }
+  return parseRules(raw, source);
+}
+
+/** The canonical, JSON-safe form of validated rules (decimals as strings), as recorded in the log. */
+export function rulesToJson(rules: Rules): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(rules, (_key, value: unknown) => (typeof value === 'bigint' ? formatFixed(value) : value))) as Record<string, unknown>;
+}
+
+/** The margin rules of an instrument: its own entry, else the "*" default, else undefined. */
+export function instrumentRules(rules: Rules, instrument: string): InstrumentRules | undefined {
+  return rules.instruments[instrument] ?? rules.instruments['*'];
+}
+
+export function isSystemAccount(rules: Rules, account: string): boolean {
+  const { insurance, fees, backstop } = rules.accounts;
+  return account === insurance || account === fees || account === backstop;
+}
+
+export type { Tier };

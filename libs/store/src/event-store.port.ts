@@ -1,0 +1,42 @@
+import type { ClearingEvent } from '@clearsim/events';
+
+/** An event with its global position in the log (1-based, no gaps). */
+export interface StoredEvent {
+  position: number;
+  event: ClearingEvent;
+}
+
+/** The append's `expectedPosition` did not match the log's head: someone else wrote first. */
+export class ConcurrencyError extends Error {
+  constructor(
+    readonly expectedPosition: number,
+    readonly actualPosition: number,
+  ) {
+    super(`optimistic append failed: expected the log to end at position ${expectedPosition}, but it ends at ${actualPosition}`);
+  }
+}
+
+export interface ReadOptions {
+  /** Stop after this position (inclusive). */
+  toPosition?: number;
+}
+
+/**
+ * The one event-store port (DESIGN §1). One log per shard, total order.
+ * Every adapter passes the same contract suite (`event-store.contract.ts`).
+ */
+export interface EventStore {
+  /** The store URL it was opened from, for messages. */
+  readonly url: string;
+  /** Position of the last event, 0 when the log is empty. */
+  head(): Promise<number>;
+  /**
+   * Appends `events` after `expectedPosition` (the head the caller last saw),
+   * all or nothing. Resolves only once the events are durable (fsync / commit);
+   * returns the new head. Rejects with ConcurrencyError if the head moved.
+   */
+  append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number>;
+  /** Reads forward from `fromPosition` (inclusive, 1-based) in order. */
+  read(fromPosition?: number, options?: ReadOptions): AsyncIterable<StoredEvent>;
+  close(): Promise<void>;
+}
