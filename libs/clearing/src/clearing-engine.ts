@@ -1,0 +1,91 @@
+import { formatFixed } from '@clearsim/money';
+import { formatTimestamp, isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import type { ClearingState } from './clearing.state';
+import { emptyClearingState } from './clearing.state';
+import { evolve } from './evolve';
+import { handleInput, type HandleResult } from './handle-input';
+import { accountJson, accountView, checkInvariants } from './views';
+
+/**
+ * One shard's clearing core: `handle` for live inputs (decides), `apply` for
+ * replay (folds logged inputs and decisions, decides nothing). Both keep the
+ * running `outputHash` over the decisions. No I/O, no clock: the shell feeds it.
+ */
+export class ClearingEngine {
+  readonly state: ClearingState = emptyClearingState();
+  private readonly hasher = new OutputHasher();
+
+  handle(input: InputEvent): HandleResult {
+    const result = handleInput(this.state, input);
+    for (const decision of result.decisions) this.hasher.add(decision);
+    return result;
+  }
+
+  apply(event: ClearingEvent): void {
+    evolve(this.state, event);
+    if (isDecision(event)) this.hasher.add(event);
+  }
+
+  get outputHash(): string {
+    return this.hasher.digest();
+  }
+
+  invariantViolations(): string[] {
+    return checkInvariants(this.state);
+  }
+
+  /** The `--json` summary of DESIGN §5. */
+  summary(options: { accounts?: boolean } = {}): RunSummary {
+    const { stats, rules, ledger } = this.state;
+    const insuranceId = rules?.accounts.insurance;
+    const accounts: Record<string, Record<string, unknown>> = {};
+    if (options.accounts !== false) {
+      for (const id of [...ledger.accounts.keys()].sort()) accounts[id] = accountJson(accountView(this.state, ledger.accounts.get(id)!));
+    }
+    return {
+      rules: rules?.name ?? null,
+      clock: Number.isFinite(this.state.clock) ? formatTimestamp(this.state.clock) : null,
+      eventsIn: stats.eventsIn,
+      duplicates: stats.duplicates,
+      decisions: stats.decisions,
+      marginCalls: stats.marginCalls,
+      marginCallsMet: stats.marginCallsMet,
+      gracePeriodsExpired: stats.gracePeriodsExpired,
+      liquidations: stats.liquidations,
+      positionsLiquidated: stats.positionsLiquidated,
+      bankruptcies: stats.bankruptcies,
+      insuranceDraws: stats.insuranceDraws,
+      insuranceDrawn: formatFixed(stats.insuranceDrawn),
+      autoDeleverages: stats.autoDeleverages,
+      lossesSocialized: stats.lossesSocialized,
+      withdrawalsApproved: stats.withdrawalsApproved,
+      withdrawalsRejected: stats.withdrawalsRejected,
+      insuranceFund: formatFixed(insuranceId ? (ledger.accounts.get(insuranceId)?.cash ?? 0n) : 0n),
+      outputHash: this.outputHash,
+      accounts,
+    };
+  }
+}
+
+export interface RunSummary {
+  rules: string | null;
+  clock: string | null;
+  eventsIn: number;
+  duplicates: number;
+  decisions: number;
+  marginCalls: number;
+  marginCallsMet: number;
+  gracePeriodsExpired: number;
+  liquidations: number;
+  positionsLiquidated: number;
+  bankruptcies: number;
+  insuranceDraws: number;
+  insuranceDrawn: string;
+  autoDeleverages: number;
+  lossesSocialized: number;
+  withdrawalsApproved: number;
+  withdrawalsRejected: number;
+  insuranceFund: string;
+  outputHash: string;
+  accounts: Record<string, Record<string, unknown>>;
+}

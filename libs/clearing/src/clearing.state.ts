@@ -1,0 +1,64 @@
+import type { Fixed } from '@clearsim/money';
+import type { Timestamp } from '@clearsim/events';
+import { emptyLedger, type LedgerState } from '@clearsim/ledger';
+import type { Rules } from '@clearsim/rules';
+import { emptySaga, type SagaState } from '@clearsim/saga';
+
+export interface ClearingStats {
+  eventsIn: number;
+  duplicates: number;
+  decisions: number;
+  marginCalls: number;
+  marginCallsMet: number;
+  gracePeriodsExpired: number;
+  liquidations: number;
+  positionsLiquidated: number;
+  bankruptcies: number;
+  insuranceDraws: number;
+  insuranceDrawn: Fixed;
+  autoDeleverages: number;
+  lossesSocialized: number;
+  withdrawalsApproved: number;
+  withdrawalsRejected: number;
+}
+
+/** The whole state of one shard: what evolve folds and decide reads. */
+export interface ClearingState {
+  /** The log's clock: the newest `ts` seen (−∞ before the first event). */
+  clock: Timestamp;
+  rules?: Rules;
+  ledger: LedgerState;
+  saga: SagaState;
+  /** Idempotency keys already applied (`trade:…`, `withdrawal:…`, `event:…`). */
+  seenIds: Set<string>;
+  /** Latest implied volatility per underlying (used by the option models). */
+  volatility: Map<string, Fixed>;
+  stats: ClearingStats;
+}
+
+export function emptyClearingState(): ClearingState {
+  return {
+    clock: -Infinity,
+    ledger: emptyLedger(),
+    saga: emptySaga(),
+    seenIds: new Set(),
+    volatility: new Map(),
+    stats: {
+      eventsIn: 0,
+      duplicates: 0,
+      decisions: 0,
+      marginCalls: 0,
+      marginCallsMet: 0,
+      gracePeriodsExpired: 0,
+      liquidations: 0,
+      positionsLiquidated: 0,
+      bankruptcies: 0,
+      insuranceDraws: 0,
+      insuranceDrawn: 0n,
+      autoDeleverages: 0,
+      lossesSocialized: 0,
+      withdrawalsApproved: 0,
+      withdrawalsRejected: 0,
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import type { ClearingEvent, DecisionEvent, InputEvent } from '@clearsim/events';
+import {
+  chargeFee,
+  creditUnit,
+  deposit,
+  ensureAccount,
+  getAccount,
+  getInstrument,
+  settleInstrument,
+  trade,
+  withdraw,
+  type Account,
+} from '@clearsim/ledger';
+import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
+import { abs, max } from '@clearsim/money';
+import { instrumentRules, parseRules, type Rules } from '@clearsim/rules';
+import { evolveSaga } from '@clearsim/saga';
+import type { ClearingState } from './clearing.state';
+
+/**
+ * evolve(state, event): folds one logged event — input or decision — into the
+ * shard state. It decides nothing; live processing, replay and re-simulation
+ * all go through it, so they cannot drift apart. It mutates `state` in place:
+ * one writer owns a shard's state.
+ */
+export function evolve(state: ClearingState, event: ClearingEvent): void {
+  if (event.ts > state.clock) state.clock = event.ts;
+  switch (event.type) {
+    case 'RulesActivated':
+    case 'InstrumentListed':
+    case 'Deposited':
+    case 'WithdrawalRequested':
+    case 'PriceUpdated':
+    case 'TradeExecuted':
+    case 'FundingRateApplied':
+    case 'InstrumentSettled':
+    case 'VolatilityUpdated':
+    case 'ClockAdvanced':
+      return evolveInput(state, event);
+    default:
+      return evolveDecision(state, event);
+  }
+}
+
+/** The idempotency key of an input, if it has one. */
+export function idempotencyKey(input: InputEvent): string | undefined {
+  if (input.eventId !== undefined) return `event:${input.eventId}`;
+  if (input.type === 'TradeExecuted') return `trade:${input.tradeId}`;
+  if (input.type === 'WithdrawalRequested') return `withdrawal:${input.requestId}`;
+  return undefined;
+}
+
+function rulesOf(state: ClearingState): Rules {
+  if (!state.rules) throw new Error('no rules are active');
+  return state.rules;
+}
+
+function accountFor(state: ClearingState, id: string): Account {
+  return ensureAccount(state.ledger, id, state.rules?.isolatedAccounts.includes(id) ?? false);
+}
+
+function evolveInput(state: ClearingState, input: InputEvent): void {
+  const { ledger } = state;
+  state.stats.eventsIn++;
+  const key = idempotencyKey(input);
+  if (key !== undefined) state.seenIds.add(key);
+  switch (input.type) {
+    case 'RulesActivated': {
+      const rules = parseRules(input.rules);
+      state.rules = rules;
+      for (const id of Object.values(rules.accounts)) accountFor(state, id);
+      return;
+    }
+    case 'InstrumentListed':
+      ledger.cashAsset ??= input.settlementAsset;
+      ledger.instruments.set(input.instrument, {
+        id: input.instrument,
+        kind: input.kind,
+        underlying: input.underlying,
+        settlementAsset: input.settlementAsset,
+        multiplier: input.multiplier,
+        expiry: input.expiry,
+        settled: false,
+      });
+      return;
+    case 'Deposited':
+      ledger.cashAsset ??= input.asset;
+      deposit(ledger, accountFor(state, input.account), input.amount);
+      return;
+    case 'WithdrawalRequested':
+      return; // the saga decides; WithdrawalApproved moves the money
+    case 'PriceUpdated':
+      getInstrument(ledger, input.instrument).mark = input.price;
+      return;
+    case 'TradeExecuted':
+      return evolveTrade(state, input);
+    case 'FundingRateApplied':
+      return; // FundingSettled decisions move the money
+    case 'InstrumentSettled':
+      return settleInstrument(ledger, getInstrument(ledger, input.instrument), input.price, accountFor(state, rulesOf(state).accounts.fees));
+    case 'VolatilityUpdated':
+      state.volatility.set(input.underlying, input.volatility);
+      return;
+    case 'ClockAdvanced':
+      return;
+    default: {
+      const unreachable: never = input;
+      throw new Error(`unhandled input ${(unreachable as InputEvent).type}`);
+    }
+  }
+}
+
+function evolveTrade(state: ClearingState, input: Extract<InputEvent, { type: 'TradeExecuted' }>): void {
+  const { ledger } = state;
+  const rules = rulesOf(state);
+  const instrument = getInstrument(ledger, input.instrument);
+  instrument.mark ??= input.price;
+  const buyer = accountFor(state, input.buyer);
+  const seller = accountFor(state, input.seller);
+  trade(ledger, buyer, seller, instrument, input.qty, input.price, {
+    buyer: { allocateIsolated: isolatedAllocation(rules, buyer, input.instrument, input.qty, input.price, instrument.multiplier) },
+    seller: { allocateIsolated: isolatedAllocation(rules, seller, input.instrument, -input.qty, input.price, instrument.multiplier) },
+  });
+  const fees = accountFor(state, rules.accounts.fees);
+  chargeFee(buyer, input.instrument, fees, input.buyerFee);
+  chargeFee(seller, input.instrument, fees, input.sellerFee);
+}
+
+/**
+ * An isolated position that grows is topped up from cash to the initial
+ * margin of its new size at the trade price (as far as cash allows).
+ */
+function isolatedAllocation(rules: Rules, account: Account, instrumentId: string, delta: bigint, price: bigint, multiplier: bigint): bigint {
+  if (!account.isolated) return 0n;
+  const position = account.positions.get(instrumentId);
+  const qty = position?.qty ?? 0n;
+  const next = qty + delta;
+  if (abs(next) <= abs(qty)) return 0n;
+  const tiers = instrumentRules(rules, instrumentId)!.tiers;
+  const notional = notionalValue(next, price, multiplier);
+  const wanted = initialMarginOf(notional, tierFor(tiers, notional)) - (position?.isolatedMargin ?? 0n);
+  return wanted > 0n ? max(0n, wanted < account.cash ? wanted : account.cash) : 0n;
+}
+
+function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
+  const { ledger, stats } = state;
+  stats.decisions++;
+  evolveSaga(state.saga, decision);
+  switch (decision.type) {
+    case 'MarginCallIssued':
+      stats.marginCalls++;
+      return;
+    case 'MarginCallMet':
+      stats.marginCallsMet++;
+      return;
+    case 'GracePeriodExpired':
+      stats.gracePeriodsExpired++;
+      return;
+    case 'LiquidationStarted':
+      stats.liquidations++;
+      return;
+    case 'PositionLiquidated': {
+      const account = getAccount(ledger, decision.account);
+      const counterparty = accountFor(state, decision.counterparty);
+      const instrument = getInstrument(ledger, decision.instrument);
+      const qty = abs(decision.qty);
+      const [buyer, seller] = decision.qty > 0n ? [account, counterparty] : [counterparty, account];
+      trade(ledger, buyer, seller, instrument, qty, decision.price, {
+        [decision.qty > 0n ? 'buyer' : 'seller']: { liquidation: true },
+      });
+      chargeFee(account, decision.instrument, accountFor(state, rulesOf(state).accounts.insurance), decision.fee);
+      stats.positionsLiquidated++;
+      return;
+    }
+    case 'InsuranceFundDrawn': {
+      const fund = accountFor(state, decision.fund);
+      fund.cash -= decision.amount;
+      creditUnit(getAccount(ledger, decision.account), decision.instrument, decision.amount);
+      stats.insuranceDraws++;
+      stats.insuranceDrawn += decision.amount;
+      return;
+    }
+    case 'AccountBankrupted':
+      stats.bankruptcies++;
+      return;
+    case 'PositionAutoDeleveraged': {
+      const account = getAccount(ledger, decision.account);
+      const bankrupt = getAccount(ledger, decision.counterparty);
+      const instrument = getInstrument(ledger, decision.instrument);
+      const qty = abs(decision.qty);
+      const [buyer, seller] = decision.qty > 0n ? [account, bankrupt] : [bankrupt, account];
+      trade(ledger, buyer, seller, instrument, qty, decision.price, {
+        [decision.qty > 0n ? 'seller' : 'buyer']: { liquidation: true },
+      });
+      stats.autoDeleverages++;
+      return;
+    }
+    case 'LossSocialized': {
+      const bankrupt = getAccount(ledger, decision.account);
+      for (const share of decision.shares) {
+        const payer = getAccount(ledger, share.account);
+        payer.cash -= share.amount;
+        creditUnit(bankrupt, decision.instrument, share.amount);
+      }
+      stats.lossesSocialized++;
+      return;
+    }
+    case 'WithdrawalApproved':
+      withdraw(ledger, getAccount(ledger, decision.account), decision.amount);
+      stats.withdrawalsApproved++;
+      return;
+    case 'WithdrawalRejected':
+      stats.withdrawalsRejected++;
+      return;
+    case 'FundingSettled': {
+      const account = accountFor(state, decision.account);
+      const isolated = account.isolated && account.positions.has(decision.instrument);
+      creditUnit(account, isolated ? decision.instrument : undefined, decision.amount);
+      return;
+    }
+    default: {
+      const unreachable: never = decision;
+      throw new Error(`unhandled decision ${(unreachable as DecisionEvent).type}`);
+    }
+  }
+}
+

@@ -1,0 +1,6 @@
+export * from './clearing.state';
+export * from './evolve';
+export * from './validate';
+export * from './handle-input';
+export * from './views';
+export * from './clearing-engine';

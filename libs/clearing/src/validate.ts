@@ -1,0 +1,108 @@
+import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
+import { instrumentRules, isSystemAccount } from '@clearsim/rules';
+import type { ClearingState } from './clearing.state';
+import { idempotencyKey } from './evolve';
+
+/** Reason codes of a refused input: a closed union, so callers can switch on them. */
+export type RejectionCode =
+  | 'clock-went-backwards'
+  | 'no-active-rules'
+  | 'unknown-instrument'
+  | 'instrument-already-listed'
+  | 'instrument-settled'
+  | 'not-tradable'
+  | 'no-margin-rules'
+  | 'unknown-account'
+  | 'wrong-asset'
+  | 'no-mark-price'
+  | 'not-a-perpetual';
+
+export class InputRejected extends InputError {
+  constructor(
+    readonly code: RejectionCode,
+    field: string,
+    message: string,
+  ) {
+    super([{ field, message }]);
+  }
+}
+
+/**
+ * Checks an input against the shard state before anything is applied.
+ * Returns 'duplicate' for an idempotent repeat (ignored), 'ok' otherwise;
+ * throws InputRejected (naming the field) for an input that cannot apply.
+ */
+export function validateInput(state: ClearingState, input: InputEvent): 'ok' | 'duplicate' {
+  const key = idempotencyKey(input);
+  if (key !== undefined && state.seenIds.has(key)) return 'duplicate';
+  if (input.ts < state.clock) {
+    throw new InputRejected('clock-went-backwards', 'ts', `${formatTimestamp(input.ts)} is older than the shard clock ${formatTimestamp(state.clock)}`);
+  }
+  const { ledger } = state;
+  const knownAccount = (field: string, id: string): void => {
+    if (!ledger.accounts.has(id) && !(state.rules && isSystemAccount(state.rules, id))) {
+      throw new InputRejected('unknown-account', field, `unknown account "${id}" (an account exists once it has a Deposited event)`);
+    }
+  };
+  const listed = (field: string, id: string) => {
+    const instrument = ledger.instruments.get(id);
+    if (!instrument) throw new InputRejected('unknown-instrument', field, `unknown instrument "${id}" (list it with InstrumentListed first)`);
+    if (instrument.settled) throw new InputRejected('instrument-settled', field, `instrument "${id}" has already been settled`);
+    return instrument;
+  };
+  const cashAsset = (field: string, asset: string): void => {
+    if (ledger.cashAsset !== undefined && asset !== ledger.cashAsset) {
+      throw new InputRejected('wrong-asset', field, `asset "${asset}" is not this shard's cash asset "${ledger.cashAsset}" (multi-asset collateral is not supported yet)`);
+    }
+  };
+
+  switch (input.type) {
+    case 'RulesActivated':
+    case 'ClockAdvanced':
+    case 'VolatilityUpdated':
+      return 'ok';
+    case 'InstrumentListed':
+      if (ledger.instruments.has(input.instrument)) {
+        throw new InputRejected('instrument-already-listed', 'instrument', `instrument "${input.instrument}" is already listed`);
+      }
+      cashAsset('settlementAsset', input.settlementAsset);
+      return 'ok';
+    case 'Deposited':
+      cashAsset('asset', input.asset);
+      return 'ok';
+    case 'WithdrawalRequested':
+      if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
+      knownAccount('account', input.account);
+      cashAsset('asset', input.asset);
+      return 'ok';
+    case 'PriceUpdated':
+      listed('instrument', input.instrument);
+      return 'ok';
+    case 'TradeExecuted': {
+      if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
+      const instrument = listed('instrument', input.instrument);
+      if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${input.instrument}" is an index, not a tradable instrument`);
+      if (!instrumentRules(state.rules, input.instrument)) {
+        throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no margin tiers for "${input.instrument}" (add it, or a "*" default, under instruments)`);
+      }
+      knownAccount('buyer', input.buyer);
+      knownAccount('seller', input.seller);
+      return 'ok';
+    }
+    case 'FundingRateApplied': {
+      if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
+      const instrument = listed('instrument', input.instrument);
+      if (instrument.kind !== 'perpetual') throw new InputRejected('not-a-perpetual', 'instrument', `funding applies to perpetuals; "${input.instrument}" is a ${instrument.kind}`);
+      if (instrument.mark === undefined) throw new InputRejected('no-mark-price', 'instrument', `no mark price for "${input.instrument}" yet`);
+      return 'ok';
+    }
+    case 'InstrumentSettled':
+      if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
+      listed('instrument', input.instrument);
+      return 'ok';
+    default: {
+      const unreachable: never = input;
+      throw new Error(`unhandled input ${(unreachable as InputEvent).type}`);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { formatFixed, type Fixed } from '@clearsim/money';
+import { entryPrice, type Account } from '@clearsim/ledger';
+import { computeRisk, liquidationPrice, positionRisk, unitsOf } from '@clearsim/margin';
+import { isSystemAccount } from '@clearsim/rules';
+import type { ClearingState } from './clearing.state';
+
+export type AccountStatus = 'healthy' | 'margin-call' | 'liquidated' | 'bankrupt' | 'system';
+
+export interface PositionView {
+  instrument: string;
+  qty: Fixed;
+  entryPrice: Fixed;
+  mark: Fixed;
+  unrealizedPnl: Fixed;
+  initialMargin: Fixed;
+  maintenanceMargin: Fixed;
+  isolatedMargin?: Fixed;
+  liquidationPrice?: Fixed;
+}
+
+export interface AccountView {
+  account: string;
+  cash: Fixed;
+  equity: Fixed;
+  initialMargin: Fixed;
+  maintenanceMargin: Fixed;
+  status: AccountStatus;
+  marginMode: 'cross' | 'isolated';
+  positions: PositionView[];
+}
+
+/** An account as the saga sees it now: equity and requirements summed over its margin units. */
+export function accountView(state: ClearingState, account: Account): AccountView {
+  const rules = state.rules;
+  let equity = account.cash;
+  let im = 0n;
+  let mm = 0n;
+  const positions: PositionView[] = [];
+  if (rules) {
+    for (const unit of unitsOf(account)) {
+      const risk = computeRisk(state.ledger, rules, account, unit);
+      im += risk.initialMargin;
+      mm += risk.maintenanceMargin;
+      equity += unit.instrument === undefined ? risk.unrealizedPnl : risk.equity;
+    }
+    for (const position of [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1))) {
+      if (position.qty === 0n) continue;
+      const r = positionRisk(state.ledger, rules, position);
+      const unit = account.isolated ? { account: account.id, instrument: position.instrument } : { account: account.id };
+      positions.push({
+        instrument: position.instrument,
+        qty: position.qty,
+        entryPrice: entryPrice(position.qty, position.cost, r.multiplier),
+        mark: r.mark,
+        unrealizedPnl: r.unrealizedPnl,
+        initialMargin: r.initialMargin,
+        maintenanceMargin: r.maintenanceMargin,
+        isolatedMargin: account.isolated ? position.isolatedMargin : undefined,
+        liquidationPrice: isSystemAccount(rules, account.id) ? undefined : liquidationPrice(state.ledger, rules, account, unit, position.instrument),
+      });
+    }
+  }
+  return { account: account.id, cash: account.cash, equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
+}
+
+export function statusOf(state: ClearingState, accountId: string): AccountStatus {
+  if (state.rules && isSystemAccount(state.rules, accountId)) return 'system';
+  for (const call of state.saga.calls.values()) if (call.account === accountId) return 'margin-call';
+  return state.saga.outcome.get(accountId) ?? 'healthy';
+}
+
+/** JSON form of an account (decimals as strings), the shape of `--json` and the HTTP API. */
+export function accountJson(view: AccountView): Record<string, unknown> {
+  return {
+    cash: formatFixed(view.cash),
+    equity: formatFixed(view.equity),
+    initialMargin: formatFixed(view.initialMargin),
+    maintenanceMargin: formatFixed(view.maintenanceMargin),
+    status: view.status,
+    marginMode: view.marginMode,
+    positions: Object.fromEntries(
+      view.positions.map((p) => [
+        p.instrument,
+        {
+          qty: formatFixed(p.qty),
+          entryPrice: formatFixed(p.entryPrice),
+          mark: formatFixed(p.mark),
+          unrealizedPnl: formatFixed(p.unrealizedPnl),
+          initialMargin: formatFixed(p.initialMargin),
+          maintenanceMargin: formatFixed(p.maintenanceMargin),
+          ...(p.isolatedMargin !== undefined ? { isolatedMargin: formatFixed(p.isolatedMargin) } : {}),
+          liquidationPrice: p.liquidationPrice === undefined ? null : formatFixed(p.liquidationPrice),
+        },
+      ]),
+    ),
+  };
+}
+
+/**
+ * The conservation invariant (DESIGN §3), exactly: with Σ qty = 0 per
+ * instrument, Σ equity over every account at the same marks reduces to
+ * Σ (cash + isolated margin − cost basis), which must equal Σ deposits − Σ
+ * approved withdrawals to the last ledger unit.
+ */
+export function checkInvariants(state: ClearingState): string[] {
+  const problems: string[] = [];
+  let held = 0n;
+  const openInterest = new Map<string, Fixed>();
+  for (const account of state.ledger.accounts.values()) {
+    held += account.cash;
+    for (const p of account.positions.values()) {
+      held += p.isolatedMargin - p.cost;
+      openInterest.set(p.instrument, (openInterest.get(p.instrument) ?? 0n) + p.qty);
+    }
+  }
+  const expected = state.ledger.totalDeposited - state.ledger.totalWithdrawn;
+  if (held !== expected) problems.push(`money not conserved: accounts hold ${formatFixed(held)} (cash − cost basis) but deposits − withdrawals = ${formatFixed(expected)}`);
+  for (const [instrument, net] of openInterest) {
+    if (net !== 0n) problems.push(`open interest of ${instrument} nets to ${formatFixed(net)}, not 0`);
+  }
+  return problems;
+}

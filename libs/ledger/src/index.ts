@@ -1,0 +1,3 @@
+export * from './ledger.state';
+export * from './position-math';
+export * from './ledger';

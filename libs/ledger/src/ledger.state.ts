@@ -1,0 +1,59 @@
+import type { Fixed } from '@clearsim/money';
+import type { Timestamp } from '@clearsim/events';
+
+export type InstrumentKind = 'perpetual' | 'future' | 'option' | 'index';
+
+export interface Instrument {
+  id: string;
+  kind: InstrumentKind;
+  underlying?: string;
+  settlementAsset: string;
+  multiplier: Fixed;
+  expiry?: Timestamp;
+  /** Last `PriceUpdated` (or the first trade's price when none came yet). */
+  mark?: Fixed;
+  settled: boolean;
+}
+
+/**
+ * A signed position. `cost` is the signed cost basis in cash: the sum of the
+ * signed trade notionals of the open quantity (qty × entry × multiplier), so
+ * unrealized PnL = qty × mark × multiplier − cost, exactly.
+ */
+export interface Position {
+  instrument: string;
+  qty: Fixed;
+  cost: Fixed;
+  /**
+   * Isolated positions only: the margin set aside for this position. Realized
+   * PnL, fees and funding of the position land here, not in cash. A liquidated
+   * isolated position whose margin went negative keeps its record (qty 0) until
+   * the bankruptcy waterfall has covered the deficit.
+   */
+  isolatedMargin: Fixed;
+}
+
+export interface Account {
+  id: string;
+  /** Balance of the shard's cash asset (the instruments' settlement asset). */
+  cash: Fixed;
+  isolated: boolean;
+  positions: Map<string, Position>;
+  deposited: Fixed;
+  withdrawn: Fixed;
+}
+
+export interface LedgerState {
+  /** The one collateral asset of this shard (multi-asset collateral comes with the portfolio models). */
+  cashAsset?: string;
+  instruments: Map<string, Instrument>;
+  accounts: Map<string, Account>;
+  /** instrument → accounts holding a position in it (qty ≠ 0), for touching only what a price can change. */
+  holders: Map<string, Set<string>>;
+  totalDeposited: Fixed;
+  totalWithdrawn: Fixed;
+}
+
+export function emptyLedger(): LedgerState {
+  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n };
+}

@@ -1,0 +1,194 @@
+import { divRound, type Fixed } from '@clearsim/money';
+import type { Account, Instrument, LedgerState, Position } from './ledger.state';
+import { applyFill, tradeNotional } from './position-math';
+
+/**
+ * Ledger operations: the evolve half of the clearing core. They mutate the
+ * ledger they are given (one writer per shard owns it) and never decide
+ * anything; every amount they move is either given by an event or computed by
+ * a documented rounding rule.
+ */
+
+export function ensureAccount(ledger: LedgerState, id: string, isolated: boolean): Account {
+  let account = ledger.accounts.get(id);
+  if (!account) {
+    account = { id, cash: 0n, isolated, positions: new Map(), deposited: 0n, withdrawn: 0n };
+    ledger.accounts.set(id, account);
+  }
+  return account;
+}
+
+export function getAccount(ledger: LedgerState, id: string): Account {
+  const account = ledger.accounts.get(id);
+  if (!account) throw new Error(`unknown account ${id}`);
+  return account;
+}
+
+export function getInstrument(ledger: LedgerState, id: string): Instrument {
+  const instrument = ledger.instruments.get(id);
+  if (!instrument) throw new Error(`unknown instrument ${id}`);
+  return instrument;
+}
+
+export function deposit(ledger: LedgerState, account: Account, amount: Fixed): void {
+  account.cash += amount;
+  account.deposited += amount;
+  ledger.totalDeposited += amount;
+}
+
+export function withdraw(ledger: LedgerState, account: Account, amount: Fixed): void {
+  account.cash -= amount;
+  account.withdrawn += amount;
+  ledger.totalWithdrawn += amount;
+}
+
+/** Moves cash between two accounts (fees, insurance draws, socialized losses). */
+export function transfer(from: Account, to: Account, amount: Fixed): void {
+  from.cash -= amount;
+  to.cash += amount;
+}
+
+function positionOf(account: Account, instrument: string): Position {
+  let position = account.positions.get(instrument);
+  if (!position) {
+    position = { instrument, qty: 0n, cost: 0n, isolatedMargin: 0n };
+    account.positions.set(instrument, position);
+  }
+  return position;
+}
+
+/**
+ * The margin balance a margin unit draws on: cash for a cross account, the
+ * position's isolated margin for an isolated position.
+ */
+export function unitBalance(account: Account, instrument?: string): Fixed {
+  if (instrument === undefined) return account.cash;
+  return account.positions.get(instrument)?.isolatedMargin ?? 0n;
+}
+
+/** Credits (or debits, if negative) a margin unit's balance. */
+export function creditUnit(account: Account, instrument: string | undefined, amount: Fixed): void {
+  if (instrument === undefined) {
+    account.cash += amount;
+    return;
+  }
+  const position = positionOf(account, instrument);
+  position.isolatedMargin += amount;
+  releaseClosedIsolated(account, position);
+}
+
+/** A closed isolated position returns its margin to cash once it is not in deficit. */
+function releaseClosedIsolated(account: Account, position: Position): void {
+  if (position.qty === 0n && position.isolatedMargin >= 0n) {
+    account.cash += position.isolatedMargin;
+    account.positions.delete(position.instrument);
+  }
+}
+
+function trackHolder(ledger: LedgerState, account: Account, position: Position): void {
+  let holders = ledger.holders.get(position.instrument);
+  if (!holders) {
+    holders = new Set();
+    ledger.holders.set(position.instrument, holders);
+  }
+  if (position.qty === 0n) {
+    holders.delete(account.id);
+    if (!account.isolated || position.isolatedMargin === 0n) account.positions.delete(position.instrument);
+  } else {
+    holders.add(account.id);
+  }
+}
+
+export interface FillOptions {
+  /** Isolated margin to move from cash into the position before the fill (new exposure). */
+  allocateIsolated?: Fixed;
+  /** A liquidation keeps a negative isolated margin on the record for the waterfall. */
+  liquidation?: boolean;
+}
+
+/**
+ * Books a fill of signed `delta` for one side. The realized PnL goes to cash
+ * (cross) or to the position's isolated margin (isolated).
+ */
+export function fill(ledger: LedgerState, account: Account, instrument: Instrument, delta: Fixed, price: Fixed, notional: Fixed, options: FillOptions = {}): Fixed {
+  const position = positionOf(account, instrument.id);
+  const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional);
+  position.qty = result.qty;
+  position.cost = result.cost;
+  if (account.isolated) {
+    if (options.allocateIsolated) {
+      account.cash -= options.allocateIsolated;
+      position.isolatedMargin += options.allocateIsolated;
+    }
+    position.isolatedMargin += result.realized;
+    if (position.qty === 0n && (!options.liquidation || position.isolatedMargin >= 0n)) {
+      // closed by its owner (or solvent): whatever is left (even a loss) settles against cash
+      account.cash += position.isolatedMargin;
+      position.isolatedMargin = 0n;
+    }
+  } else {
+    account.cash += result.realized;
+  }
+  trackHolder(ledger, account, position);
+  return result.realized;
+}
+
+/** A bilateral trade: both sides book the same half-even notional. */
+export function trade(ledger: LedgerState, buyer: Account, seller: Account, instrument: Instrument, qty: Fixed, price: Fixed, options: { buyer?: FillOptions; seller?: FillOptions } = {}): void {
+  const notional = tradeNotional(qty, price, instrument.multiplier);
+  fill(ledger, buyer, instrument, qty, price, notional, options.buyer);
+  fill(ledger, seller, instrument, -qty, price, notional, options.seller);
+}
+
+/** Charges a fee (or pays a rebate, if negative) from an account's margin unit to `collector`. */
+export function chargeFee(account: Account, instrument: string | undefined, collector: Account, fee: Fixed): void {
+  if (fee === 0n) return;
+  // an isolated position pays from its own margin while it exists
+  creditUnit(account, account.isolated && instrument !== undefined && account.positions.has(instrument) ? instrument : undefined, -fee);
+  collector.cash += fee;
+}
+
+/**
+ * Expiry: closes every position at the settlement price. Each account
+ * realizes `qty × price × multiplier − cost` rounded down (against the
+ * account); the rounding residual (≥ 0) goes to the fee collector, so the
+ * settlement conserves money exactly.
+ */
+export function settleInstrument(ledger: LedgerState, instrument: Instrument, price: Fixed, feeCollector: Account): void {
+  const holders = [...(ledger.holders.get(instrument.id) ?? [])].sort();
+  let residual = 0n;
+  for (const id of holders) {
+    const account = getAccount(ledger, id);
+    const position = account.positions.get(instrument.id);
+    if (!position) continue;
+    const exact = position.qty * price * instrument.multiplier; // at 10^-24
+    const value = divRound(exact, 10n ** 16n, 'floor');
+    const realized = value - position.cost;
+    position.qty = 0n;
+    position.cost = 0n;
+    if (account.isolated) {
+      position.isolatedMargin += realized;
+      account.cash += position.isolatedMargin;
+      position.isolatedMargin = 0n;
+    } else {
+      account.cash += realized;
+    }
+    trackHolder(ledger, account, position);
+    residual -= value;
+  }
+  instrument.mark = price;
+  instrument.settled = true;
+  // Σ qty = 0, so Σ exact values = 0 and −Σ floored values is the rounding residual
+  feeCollector.cash += residual;
+}
+
+/** Funding payment of one position, from the account's view (negative = pays), rounded down. */
+export function fundingPayment(position: Position, instrument: Instrument, mark: Fixed, rate: Fixed): Fixed {
+  // longs pay shorts when the rate is positive: amount = −qty × mark × rate × multiplier
+  return divRound(-position.qty * mark * rate * instrument.multiplier, 10n ** 24n, 'floor');
+}
+
+export function holdersOf(ledger: LedgerState, instrument: string): string[] {
+  return [...(ledger.holders.get(instrument) ?? [])].sort();
+}
+

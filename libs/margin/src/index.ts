@@ -1,0 +1,3 @@
+export * from './tiers';
+export * from './risk';
+export * from './liquidation-price';

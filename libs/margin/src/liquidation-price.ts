@@ -1,0 +1,45 @@
+import { fromNumber, toNumber, type Fixed } from '@clearsim/money';
+import { instrumentRules, type Rules } from '@clearsim/rules';
+import type { Account, LedgerState } from '@clearsim/ledger';
+import { computeRisk, positionRisk, type MarginUnit } from './risk';
+
+/**
+ * The mark of `instrument` at which the unit's equity equals its maintenance
+ * margin, every other mark held. Per tier, solving
+ *   B + E_other + q·k·m − c = MM_other + |q|·k·m·r − a
+ * gives m = (MM_other − a − B − E_other + c) / (k·(q − |q|·r)); the answer is the
+ * solution whose notional |q|·k·m falls in the tier it was solved for.
+ * Computed in float64 (it is a display figure, not a ledger amount) and rounded
+ * against the account: up for a long, down for a short. Undefined when no
+ * positive price liquidates the unit (e.g. a fully collateralized long).
+ */
+export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit, instrument: string): Fixed | undefined {
+  const position = account.positions.get(instrument);
+  const tiers = instrumentRules(rules, instrument)?.tiers;
+  if (!position || position.qty === 0n || !tiers) return undefined;
+  const risk = computeRisk(ledger, rules, account, unit);
+  const own = positionRisk(ledger, rules, position);
+  const balance = toNumber(risk.balance);
+  const otherPnl = toNumber(risk.unrealizedPnl - own.unrealizedPnl);
+  const otherMm = toNumber(risk.maintenanceMargin - own.maintenanceMargin);
+  const q = toNumber(position.qty);
+  const k = toNumber(own.multiplier);
+  const c = toNumber(position.cost);
+  let lower = 0;
+  for (const tier of tiers) {
+    const upper = tier.upToNotional === undefined ? Infinity : toNumber(tier.upToNotional);
+    const r = toNumber(tier.maintenanceRate);
+    const a = toNumber(tier.maintenanceAmount);
+    const denominator = k * (q - Math.abs(q) * r);
+    if (denominator !== 0) {
+      const m = (otherMm - a - balance - otherPnl + c) / denominator;
+      const notional = Math.abs(q) * k * m;
+      const isLast = tier === tiers[tiers.length - 1];
+      if (m > 0 && notional > lower && (notional <= upper || isLast)) {
+        return fromNumber(m, q > 0 ? 'ceil' : 'floor');
+      }
+    }
+    lower = upper;
+  }
+  return undefined;
+}

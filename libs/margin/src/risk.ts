@@ -1,0 +1,105 @@
+import { SCALE, type Fixed } from '@clearsim/money';
+import { instrumentRules, type Rules } from '@clearsim/rules';
+import { unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
+import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
+
+/**
+ * A margin unit: a whole cross-margined account (`instrument` undefined), or
+ * one isolated position of an isolated account.
+ */
+export interface MarginUnit {
+  account: string;
+  instrument?: string;
+}
+
+export const unitKey = (unit: MarginUnit): string => (unit.instrument === undefined ? unit.account : `${unit.account}\u0000${unit.instrument}`);
+
+/** Risk is a value: the unit's equity and requirements at the current marks. */
+export interface Risk {
+  /** cash (or isolated margin) + Σ unrealized PnL at mark, rounded down per position. */
+  equity: Fixed;
+  initialMargin: Fixed;
+  maintenanceMargin: Fixed;
+  notional: Fixed;
+  unrealizedPnl: Fixed;
+  balance: Fixed;
+}
+
+export interface PositionRisk {
+  position: Position;
+  mark: Fixed;
+  multiplier: Fixed;
+  notional: Fixed;
+  unrealizedPnl: Fixed;
+  initialMargin: Fixed;
+  maintenanceMargin: Fixed;
+}
+
+/** The positions of a margin unit, in instrument order. */
+export function unitPositions(account: Account, unit: MarginUnit): Position[] {
+  if (unit.instrument !== undefined) {
+    const position = account.positions.get(unit.instrument);
+    return position ? [position] : [];
+  }
+  if (account.isolated) return [];
+  return [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+}
+
+/** The margin units of an account: the account itself (cross), or each isolated position. */
+export function unitsOf(account: Account): MarginUnit[] {
+  if (!account.isolated) return [{ account: account.id }];
+  return [...account.positions.keys()].sort().map((instrument) => ({ account: account.id, instrument }));
+}
+
+export function positionRisk(ledger: LedgerState, rules: Rules, position: Position, markOverride?: Fixed): PositionRisk {
+  const instrument = ledger.instruments.get(position.instrument);
+  if (!instrument) throw new Error(`position in unknown instrument ${position.instrument}`);
+  const mark = markOverride ?? instrument.mark;
+  if (mark === undefined) throw new Error(`no mark price for ${position.instrument}`);
+  const tiers = instrumentRules(rules, position.instrument)?.tiers;
+  if (!tiers) throw new Error(`no margin tiers for ${position.instrument} in rules "${rules.name}"`);
+  const notional = notionalValue(position.qty, mark, instrument.multiplier);
+  const tier = tierFor(tiers, notional);
+  return {
+    position,
+    mark,
+    multiplier: instrument.multiplier,
+    notional,
+    unrealizedPnl: unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier),
+    initialMargin: initialMarginOf(notional, tier),
+    maintenanceMargin: maintenanceMarginOf(notional, tier),
+  };
+}
+
+/**
+ * The one margin engine function: folds every position of the unit into its
+ * equity and requirements. Everything else (calls, liquidation, withdrawals,
+ * liquidation prices) is a predicate or a projection over its result.
+ */
+export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }): Risk {
+  const balance = unitBalance(account, unit.instrument);
+  let upnl = 0n;
+  let im = 0n;
+  let mm = 0n;
+  let notional = 0n;
+  for (const position of unitPositions(account, unit)) {
+    if (position.qty === 0n) continue;
+    const r = positionRisk(ledger, rules, position);
+    upnl += r.unrealizedPnl;
+    im += r.initialMargin;
+    mm += r.maintenanceMargin;
+    notional += r.notional;
+  }
+  return { equity: balance + upnl, initialMargin: im, maintenanceMargin: mm, notional, unrealizedPnl: upnl, balance };
+}
+
+export const meetsMaintenanceMargin = (risk: Risk): boolean => risk.equity >= risk.maintenanceMargin;
+export const meetsInitialMargin = (risk: Risk): boolean => risk.equity >= risk.initialMargin;
+
+/** equity < MM × fraction, compared exactly by cross-multiplying (no division). */
+export function isBelowMaintenanceFraction(risk: Risk, fraction: Fixed): boolean {
+  return risk.equity * SCALE < risk.maintenanceMargin * fraction;
+}
+
+/** Free collateral = equity − IM (may be negative). */
+export const freeCollateral = (risk: Risk): Fixed => risk.equity - risk.initialMargin;

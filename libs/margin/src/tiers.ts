@@ -1,0 +1,29 @@
+import { divRound, mul3, SCALE, abs, type Fixed } from '@clearsim/money';
+import type { Tier } from '@clearsim/rules';
+
+/**
+ * The tier a notional falls in: the first with `notional <= upToNotional`;
+ * a tier without `upToNotional` is unbounded; above every bounded tier, the last.
+ */
+export function tierFor(tiers: readonly Tier[], notional: Fixed): Tier {
+  for (const tier of tiers) {
+    if (tier.upToNotional === undefined || notional <= tier.upToNotional) return tier;
+  }
+  return tiers[tiers.length - 1]!;
+}
+
+/** |qty| × mark × multiplier, rounded up (a larger notional never lowers a requirement). */
+export function notionalValue(qty: Fixed, mark: Fixed, multiplier: Fixed): Fixed {
+  return mul3(abs(qty), mark, multiplier, 'ceil');
+}
+
+/** IM = notional × initialRate, rounded up. */
+export function initialMarginOf(notional: Fixed, tier: Tier): Fixed {
+  return divRound(notional * tier.initialRate, SCALE, 'ceil');
+}
+
+/** MM = notional × maintenanceRate − maintenanceAmount, rounded up, never below 0. */
+export function maintenanceMarginOf(notional: Fixed, tier: Tier): Fixed {
+  const mm = divRound(notional * tier.maintenanceRate - tier.maintenanceAmount * SCALE, SCALE, 'ceil');
+  return mm > 0n ? mm : 0n;
+}

@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCALE } from '@clearsim/money';
+import { parseRulesYaml } from './rules';
+import type { Rules, Tier } from './rules.schema';
+
+const PRESETS_DIR = join(__dirname, '..', 'presets');
+const presetFiles = readdirSync(PRESETS_DIR)
+  .filter((file) => file.endsWith('.yaml'))
+  .sort();
+
+const load = (file: string): Rules => parseRulesYaml(readFileSync(join(PRESETS_DIR, file), 'utf8'), file);
+
+/**
+ * MM of `notional` under `tier`, in units of 10^-16 (ledger units squared), so
+ * that the comparison is exact: notional × maintenanceRate − maintenanceAmount.
+ */
+const mmExact = (notional: bigint, tier: Tier): bigint => notional * tier.maintenanceRate - tier.maintenanceAmount * SCALE;
+
+/** Every bracket edge of every instrument: (tier below, tier above, edge notional). */
+function edges(rules: Rules): [string, number, Tier, Tier, bigint][] {
+  const out: [string, number, Tier, Tier, bigint][] = [];
+  for (const [instrument, { tiers }] of Object.entries(rules.instruments)) {
+    for (let k = 1; k < tiers.length; k++) {
+      const below = tiers[k - 1]!;
+      out.push([instrument, k, below, tiers[k]!, below.upToNotional!]);
+    }
+  }
+  return out;
+}
+
+describe('rule presets', () => {
+  it('ships the three presets', () => {
+    expect(presetFiles).toEqual(['ccp-grace.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml']);
+  });
+
+  describe.each(presetFiles)('%s', (file) => {
+    const rules = load(file);
+
+    it('parses, and its name is its file name', () => {
+      expect(rules.name).toBe(file.replace(/\.yaml$/, ''));
+    });
+
+    it('starts with a comment header explaining the style and its sources', () => {
+      const text = readFileSync(join(PRESETS_DIR, file), 'utf8');
+      const header = text.slice(0, text.indexOf('\nname:'));
+      expect(header.split('\n').every((line) => line.startsWith('#'))).toBe(true);
+      expect(header).toMatch(/Style modelled/);
+      expect(header).toMatch(/Sources of inspiration/);
+    });
+
+    it('has a "*" default and BTC-PERP / ETH-PERP brackets, the last one unbounded', () => {
+      expect(Object.keys(rules.instruments).sort()).toEqual(['*', 'BTC-PERP', 'ETH-PERP']);
+      for (const { tiers } of Object.values(rules.instruments)) {
+        expect(tiers[tiers.length - 1]!.upToNotional).toBeUndefined();
+        expect(tiers[0]!.maintenanceAmount).toBe(0n);
+      }
+    });
+
+    it('raises rates with the bracket (IM and MM rates never fall)', () => {
+      for (const { tiers } of Object.values(rules.instruments)) {
+        for (let k = 1; k < tiers.length; k++) {
+          expect(tiers[k]!.maintenanceRate).toBeGreaterThan(tiers[k - 1]!.maintenanceRate);
+          expect(tiers[k]!.initialRate).toBeGreaterThanOrEqual(tiers[k - 1]!.initialRate);
+        }
+      }
+    });
+
+    it.each(edges(rules))('keeps MM continuous at the %s edge below tier %i', (_instrument, _k, below, above, edge) => {
+      // At the edge the notional is still in the lower tier (N <= upToNotional);
+      // one ledger unit above it, it is in the upper tier.
+      const atEdge = mmExact(edge, below);
+      const upperTierAtEdge = mmExact(edge, above);
+      expect(upperTierAtEdge).toBe(atEdge); // the limit from above equals the value at the edge
+      const justAbove = mmExact(edge + 1n, above);
+      const justBelow = mmExact(edge - 1n, below);
+      expect(justAbove - atEdge).toBe(above.maintenanceRate); // one unit of notional more: + rate, no jump
+      expect(atEdge - justBelow).toBe(below.maintenanceRate);
+      expect(atEdge).toBeGreaterThan(0n);
+    });
+  });
+
+  it('crypto-isolated is crypto-cross with model isolated', () => {
+    const cross = load('crypto-cross.yaml');
+    const isolated = load('crypto-isolated.yaml');
+    expect(isolated.model).toBe('isolated');
+    expect(cross.model).toBe('cross');
+    expect({ ...isolated, name: '', description: '', model: '' }).toEqual({ ...cross, name: '', description: '', model: '' });
+  });
+});

@@ -1,0 +1,172 @@
+import { abs, divRound, max, min, sign, type Fixed } from '@clearsim/money';
+import { isSystemAccount } from '@clearsim/rules';
+import { holdersOf, unitBalance, type Account, type Position } from '@clearsim/ledger';
+import { computeRisk, positionRisk, type MarginUnit } from '@clearsim/margin';
+import type { SagaContext } from './saga.context';
+import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
+import { unitFields } from './margin-saga';
+
+/**
+ * The bankruptcy waterfall of a unit whose balance, with every position closed
+ * at liquidation prices, is below zero by `deficit`:
+ * 1. `AccountBankrupted` with the deficit;
+ * 2. the insurance fund covers what it can (`InsuranceFundDrawn`);
+ * 3. `bankruptcy: adl` — the rest is recovered from the most profitable,
+ *    most leveraged opposite positions, closed against the bankrupt at its
+ *    bankruptcy price (`PositionAutoDeleveraged`); what no ADL covers, and all
+ *    of it under `bankruptcy: socialize`, is shared pro rata over accounts with
+ *    positive unrealized PnL (`LossSocialized`).
+ * Whatever no one can cover stays on the unit as a negative balance (bad debt).
+ */
+export function settleBankruptcy(ctx: SagaContext, account: Account, unit: MarginUnit, positions: Position[]): void {
+  const deficit = -equityAtLiquidationPrices(ctx, account, unit);
+  if (deficit <= 0n) return;
+  ctx.emit({ type: 'AccountBankrupted', ts: ctx.ts, ...unitFields(unit), deficit });
+  const fundId = ctx.rules.accounts.insurance;
+  const fundCash = ctx.ledger.accounts.get(fundId)?.cash ?? 0n;
+  const drawn = min(deficit, max(fundCash, 0n));
+  if (drawn > 0n) ctx.emit({ type: 'InsuranceFundDrawn', ts: ctx.ts, ...unitFields(unit), fund: fundId, amount: drawn });
+  const remaining = deficit - drawn;
+
+  const ranked = positions
+    .map((p) => positionRisk(ctx.ledger, ctx.rules, p))
+    .sort((a, b) => (a.notional !== b.notional ? (a.notional > b.notional ? -1 : 1) : a.position.instrument < b.position.instrument ? -1 : 1));
+  const totalNotional = ranked.reduce((sum, r) => sum + r.notional, 0n);
+  let allocated = 0n;
+  ranked.forEach((r, i) => {
+    const position = r.position;
+    const exitPrice = liquidationFillPrice(r.mark, position.qty, ctx.rules.liquidation.slippage);
+    let share = 0n;
+    if (remaining > 0n && ctx.rules.bankruptcy === 'adl') {
+      share = i === ranked.length - 1 ? remaining - allocated : totalNotional > 0n ? divRound(remaining * r.notional, totalNotional, 'floor') : 0n;
+      allocated += share;
+    }
+    let open = abs(position.qty);
+    if (share > 0n) open -= autoDeleverage(ctx, account, position, r.multiplier, exitPrice, share);
+    if (open > 0n) {
+      ctx.emit({
+        type: 'PositionLiquidated',
+        ts: ctx.ts,
+        account: account.id,
+        instrument: position.instrument,
+        qty: position.qty > 0n ? -open : open,
+        price: exitPrice,
+        counterparty: ctx.rules.accounts.backstop,
+        fee: 0n,
+      });
+    }
+  });
+
+  const shortfall = -unitBalance(account, unit.instrument);
+  if (shortfall > 0n) socializeLoss(ctx, unit, shortfall);
+}
+
+interface AdlCandidate {
+  account: string;
+  qty: Fixed;
+  /** profit % × effective leverage = (upnl / |cost|) × (notional / equity), kept as a fraction. */
+  scoreNumerator: bigint;
+  scoreDenominator: bigint;
+}
+
+/**
+ * Opposite positions eligible for ADL in an instrument, ranked by profit % ×
+ * effective leverage, highest first (compared by cross-multiplying), then
+ * account id. Only non-system accounts with positive unrealized PnL on the
+ * position and positive equity qualify.
+ */
+export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankruptQty: Fixed, exclude: string): AdlCandidate[] {
+  const candidates: AdlCandidate[] = [];
+  for (const id of holdersOf(ctx.ledger, instrument)) {
+    if (id === exclude || isSystemAccount(ctx.rules, id)) continue;
+    const account = ctx.ledger.accounts.get(id)!;
+    const position = account.positions.get(instrument);
+    if (!position || sign(position.qty) !== -sign(bankruptQty)) continue;
+    const r = positionRisk(ctx.ledger, ctx.rules, position);
+    if (r.unrealizedPnl <= 0n || position.cost === 0n) continue;
+    const unitRisk = computeRisk(ctx.ledger, ctx.rules, account, account.isolated ? { account: id, instrument } : { account: id });
+    if (unitRisk.equity <= 0n) continue;
+    candidates.push({
+      account: id,
+      qty: position.qty,
+      scoreNumerator: r.unrealizedPnl * unitRisk.notional,
+      scoreDenominator: abs(position.cost) * unitRisk.equity,
+    });
+  }
+  return candidates.sort((a, b) => {
+    const lhs = a.scoreNumerator * b.scoreDenominator;
+    const rhs = b.scoreNumerator * a.scoreDenominator;
+    if (lhs !== rhs) return lhs > rhs ? -1 : 1;
+    return a.account < b.account ? -1 : 1;
+  });
+}
+
+/**
+ * Closes as much of the bankrupt `position` as ranked opposite positions can
+ * take, at the price that recovers `share` of the deficit from them:
+ * the bankruptcy price p = exit price ± share ÷ (qty × multiplier), rounded in
+ * the bankrupt's favour so the share is fully recovered. Returns the qty closed.
+ */
+function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position, multiplier: Fixed, exitPrice: Fixed, share: Fixed): Fixed {
+  const wanted = abs(position.qty);
+  const fills: { account: string; qty: Fixed }[] = [];
+  let filled = 0n;
+  for (const candidate of rankAdlCandidates(ctx, position.instrument, position.qty, bankrupt.id)) {
+    if (filled === wanted) break;
+    const take = min(abs(candidate.qty), wanted - filled);
+    fills.push({ account: candidate.account, qty: take });
+    filled += take;
+  }
+  if (filled === 0n) return 0n;
+  const offset = divRound(share * 10n ** 16n, filled * multiplier, 'ceil');
+  const rawPrice = position.qty > 0n ? exitPrice + offset : exitPrice - offset;
+  const price = rawPrice > 0n ? rawPrice : 1n;
+  fills.forEach((f, i) => {
+    ctx.emit({
+      type: 'PositionAutoDeleveraged',
+      ts: ctx.ts,
+      account: f.account,
+      instrument: position.instrument,
+      // the deleveraged trader reduces: a short buys back from a bankrupt long, and vice versa
+      qty: position.qty > 0n ? f.qty : -f.qty,
+      price,
+      counterparty: bankrupt.id,
+      rank: i + 1,
+    });
+    ctx.touch(f.account);
+  });
+  return filled;
+}
+
+/**
+ * Shares a loss pro rata over accounts with positive unrealized PnL (system
+ * accounts and the bankrupt excluded), each at most its PnL: floor shares,
+ * then the leftover ledger units one by one by largest remainder, ties by
+ * account id.
+ */
+export function socializeLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): void {
+  const weights: { account: string; pnl: Fixed }[] = [];
+  for (const account of [...ctx.ledger.accounts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    if (account.id === unit.account || isSystemAccount(ctx.rules, account.id)) continue;
+    let pnl = 0n;
+    for (const p of account.positions.values()) {
+      if (p.qty !== 0n) pnl += positionRisk(ctx.ledger, ctx.rules, p).unrealizedPnl;
+    }
+    if (pnl > 0n) weights.push({ account: account.id, pnl });
+  }
+  const total = weights.reduce((s, w) => s + w.pnl, 0n);
+  if (total === 0n) return;
+  const amount = min(loss, total);
+  const shares = weights.map((w) => ({ account: w.account, amount: divRound(amount * w.pnl, total, 'floor'), remainder: (amount * w.pnl) % total }));
+  let leftover = amount - shares.reduce((s, x) => s + x.amount, 0n);
+  const byRemainder = [...shares].sort((a, b) => (a.remainder !== b.remainder ? (a.remainder > b.remainder ? -1 : 1) : a.account < b.account ? -1 : 1));
+  for (const s of byRemainder) {
+    if (leftover === 0n) break;
+    s.amount += 1n;
+    leftover -= 1n;
+  }
+  const paid = shares.filter((s) => s.amount > 0n);
+  if (paid.length === 0) return;
+  ctx.emit({ type: 'LossSocialized', ts: ctx.ts, ...unitFields(unit), amount, shares: paid.map(({ account, amount }) => ({ account, amount })) });
+  for (const s of paid) ctx.touch(s.account);
+}

@@ -1,0 +1,101 @@
+import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
+import type { LiquidationReason } from '@clearsim/events';
+import { applyFill, getAccount, tradeNotional, unitBalance, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
+import { computeRisk, positionRisk, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
+import type { SagaContext } from './saga.context';
+import { settleBankruptcy } from './bankruptcy';
+import { cureLevel, unitFields } from './margin-saga';
+
+/**
+ * The price a liquidation closes at: mark ∓ `slippage`, against the account —
+ * a long is sold at mark × (1 − slippage) rounded down, a short bought back at
+ * mark × (1 + slippage) rounded up. Never below one ledger unit.
+ */
+export function liquidationFillPrice(mark: Fixed, qty: Fixed, slippage: Fixed): Fixed {
+  const price = qty > 0n ? mul(mark, SCALE - slippage, 'floor') : mul(mark, SCALE + slippage, 'ceil');
+  return price > 0n ? price : 1n;
+}
+
+/** Cash the unit would hold after closing `position` entirely at `price` (its realized PnL). */
+function closingValue(position: Position, price: Fixed, multiplier: Fixed): Fixed {
+  const notional = tradeNotional(position.qty, price, multiplier);
+  return (position.qty > 0n ? notional : -notional) - position.cost;
+}
+
+/** The unit's balance if every open position were closed at its liquidation price: below zero is bankruptcy. */
+export function equityAtLiquidationPrices(ctx: SagaContext, account: Account, unit: MarginUnit): Fixed {
+  let value = unitBalance(account, unit.instrument);
+  for (const position of openPositions(account, unit)) {
+    const r = positionRisk(ctx.ledger, ctx.rules, position);
+    value += closingValue(position, liquidationFillPrice(r.mark, position.qty, ctx.rules.liquidation.slippage), r.multiplier);
+  }
+  return value;
+}
+
+function openPositions(account: Account, unit: MarginUnit): Position[] {
+  return unitPositions(account, unit).filter((p) => p.qty !== 0n);
+}
+
+/** Largest maintenance margin first; ties by instrument id (a unique key). */
+function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
+  if (a.maintenanceMargin !== b.maintenanceMargin) return a.maintenanceMargin > b.maintenanceMargin ? -1 : 1;
+  return a.position.instrument < b.position.instrument ? -1 : 1;
+}
+
+/**
+ * The liquidation waterfall for one margin unit (DESIGN §3):
+ * 1. `LiquidationStarted`;
+ * 2. while the unit is below target (MM; the cure level after a grace expiry)
+ *    and solvent at liquidation prices: close `step` of the original size of
+ *    the position with the largest maintenance margin, at mark ∓ slippage, to
+ *    the backstop account, charging `feeRate × notional` to the insurance fund,
+ *    capped at the equity left; re-check after each step;
+ * 3. if closing the rest would leave the unit below zero, it is bankrupt:
+ *    the remaining positions close at once and the deficit goes through the
+ *    bankruptcy waterfall (insurance fund, then ADL or socialized loss).
+ */
+export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason): void {
+  const account = getAccount(ctx.ledger, unit.account);
+  const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
+  ctx.emit({ type: 'LiquidationStarted', ts: ctx.ts, ...unitFields(unit), reason, equity: risk.equity, maintenanceMargin: risk.maintenanceMargin });
+  const target = (r: Risk): Fixed => (reason === 'grace-period-expired' ? cureLevel(ctx, r) : r.maintenanceMargin);
+  const { step, slippage, feeRate } = ctx.rules.liquidation;
+  const originalSize = new Map(openPositions(account, unit).map((p) => [p.instrument, abs(p.qty)]));
+
+  for (;;) {
+    const positions = openPositions(account, unit);
+    if (positions.length === 0) {
+      if (unitBalance(account, unit.instrument) < 0n) settleBankruptcy(ctx, account, unit, []);
+      return;
+    }
+    if (equityAtLiquidationPrices(ctx, account, unit) < 0n) {
+      settleBankruptcy(ctx, account, unit, positions);
+      return;
+    }
+    const ranked = positions.map((p) => positionRisk(ctx.ledger, ctx.rules, p)).sort(byMaintenanceDesc);
+    const largest = ranked[0]!;
+    const position = largest.position;
+    const stepQty = step >= SCALE ? abs(position.qty) : mul(originalSize.get(position.instrument) ?? abs(position.qty), step, 'ceil');
+    const closeQty = min(abs(position.qty), max(stepQty, 1n));
+    const delta = position.qty > 0n ? -closeQty : closeQty;
+    const price = liquidationFillPrice(largest.mark, position.qty, slippage);
+    const notional = tradeNotional(closeQty, price, largest.multiplier);
+    // equity right after this close, before the fee: the fee may take at most that
+    const before = computeRisk(ctx.ledger, ctx.rules, account, unit);
+    const after = applyFill(position.qty, position.cost, delta, price, largest.multiplier, notional);
+    const equityLeft = before.equity - largest.unrealizedPnl + after.realized + unrealizedPnl(after.qty, after.cost, largest.mark, largest.multiplier);
+    const fee = min(divRound(notional * feeRate, SCALE, 'ceil'), max(equityLeft, 0n));
+    ctx.emit({
+      type: 'PositionLiquidated',
+      ts: ctx.ts,
+      account: account.id,
+      instrument: position.instrument,
+      qty: delta,
+      price,
+      counterparty: ctx.rules.accounts.backstop,
+      fee,
+    });
+    const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
+    if (openPositions(account, unit).length > 0 && now.equity >= target(now)) return;
+  }
+}

@@ -1,0 +1,85 @@
+import { isSystemAccount } from '@clearsim/rules';
+import type { Risk } from '@clearsim/margin';
+import { computeRisk, isBelowMaintenanceFraction, unitKey, unitPositions, unitsOf, type MarginUnit } from '@clearsim/margin';
+import type { Account } from '@clearsim/ledger';
+import type { SagaContext } from './saga.context';
+import { liquidate } from './liquidation';
+
+/** The equity a called unit must reach for the call to be met (`marginCall.cureAt`). */
+export function cureLevel(ctx: SagaContext, risk: Risk): bigint {
+  return ctx.rules.marginCall.cureAt === 'initial' ? risk.initialMargin : risk.maintenanceMargin;
+}
+
+/**
+ * The margin policy for one unit, evaluated after every event that can change it:
+ * - called: below `immediateBelow × MM` → liquidate now; equity ≥ cure level → `MarginCallMet`;
+ * - healthy with equity < MM: `graceSeconds: 0` → liquidate; below `immediateBelow × MM` →
+ *   liquidate; otherwise `MarginCallIssued` for `IM − equity`, due at `ts + graceSeconds`.
+ * A unit with no open position is never called (a flat negative balance is a debt, not a risk).
+ */
+export function checkMarginUnit(ctx: SagaContext, account: Account, unit: MarginUnit): void {
+  const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
+  const call = ctx.saga.calls.get(unitKey(unit));
+  const { immediateBelow } = ctx.rules.liquidation;
+  const hasPositions = unitPositions(account, unit).some((p) => p.qty !== 0n);
+  if (call) {
+    if (hasPositions && isBelowMaintenanceFraction(risk, immediateBelow)) {
+      liquidate(ctx, unit, 'below-immediate-threshold');
+    } else if (risk.equity >= cureLevel(ctx, risk)) {
+      ctx.emit({ type: 'MarginCallMet', ts: ctx.ts, ...unitFields(unit), equity: risk.equity, cureLevel: cureLevel(ctx, risk) });
+    }
+    return;
+  }
+  if (!hasPositions || risk.equity >= risk.maintenanceMargin) return;
+  const { graceSeconds } = ctx.rules.marginCall;
+  if (graceSeconds === 0) {
+    liquidate(ctx, unit, 'below-maintenance');
+  } else if (isBelowMaintenanceFraction(risk, immediateBelow)) {
+    liquidate(ctx, unit, 'below-immediate-threshold');
+  } else {
+    ctx.emit({
+      type: 'MarginCallIssued',
+      ts: ctx.ts,
+      ...unitFields(unit),
+      equity: risk.equity,
+      initialMargin: risk.initialMargin,
+      maintenanceMargin: risk.maintenanceMargin,
+      amount: risk.initialMargin - risk.equity,
+      deadline: ctx.ts + graceSeconds * 1000,
+    });
+  }
+}
+
+/** Checks every margin unit of an account, including units with an open call that no longer hold a position. */
+export function checkAccount(ctx: SagaContext, accountId: string): void {
+  if (isSystemAccount(ctx.rules, accountId)) return;
+  const account = ctx.ledger.accounts.get(accountId);
+  if (!account) return;
+  const units = unitsOf(account);
+  const keys = new Set(units.map(unitKey));
+  for (const call of ctx.saga.calls.values()) {
+    if (call.account === accountId && !keys.has(call.key)) units.push({ account: call.account, instrument: call.instrument });
+  }
+  for (const unit of units) checkMarginUnit(ctx, account, unit);
+}
+
+/**
+ * Timers fire on the log's clock only: every open call whose deadline is
+ * strictly before the event's `ts` expires (a cure arriving exactly at the
+ * deadline is in time), in deadline order then unit key, and is liquidated.
+ */
+export function expireGracePeriods(ctx: SagaContext): void {
+  if (!(ctx.ts > ctx.saga.earliestDeadline)) return;
+  const expired = [...ctx.saga.calls.values()]
+    .filter((call) => !call.expired && call.deadline < ctx.ts)
+    .sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const call of expired) {
+    const unit = { account: call.account, instrument: call.instrument };
+    ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: call.deadline });
+    liquidate(ctx, unit, 'grace-period-expired');
+  }
+}
+
+export function unitFields(unit: MarginUnit): { account: string; instrument?: string } {
+  return unit.instrument === undefined ? { account: unit.account } : { account: unit.account, instrument: unit.instrument };
+}

@@ -1,0 +1,19 @@
+import type { DecisionEvent, Timestamp } from '@clearsim/events';
+import type { LedgerState } from '@clearsim/ledger';
+import type { Rules } from '@clearsim/rules';
+import type { SagaState } from './saga.state';
+
+/**
+ * What a decision procedure sees: the state (read only by convention), the
+ * log's clock, and two effects. `emit` appends a decision and folds it into the
+ * state at once (so the next step of a waterfall sees its effect); `touch`
+ * schedules a margin re-check of an account the decision changed.
+ */
+export interface SagaContext {
+  readonly ledger: LedgerState;
+  readonly rules: Rules;
+  readonly saga: SagaState;
+  readonly ts: Timestamp;
+  emit(decision: DecisionEvent): void;
+  touch(account: string): void;
+}
