@@ -1,0 +1,167 @@
+/// <reference types="jest" />
+import { encodeEvent, type ClearingEvent } from '@clearsim/events';
+import { ConcurrencyError, type EventStore, type StoredEvent } from './event-store.port';
+import { sampleEvents } from './test-events';
+
+export interface EventStoreFixture {
+  /** A store over a new, empty log. */
+  store: EventStore;
+  /** Closes the store handed out last and opens a new one over the same log. */
+  reopen?: () => Promise<EventStore>;
+  /** Closes whatever store is open and deletes the log. */
+  cleanup: () => Promise<void>;
+}
+
+async function readAll(store: EventStore, fromPosition?: number, toPosition?: number): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const stored of store.read(fromPosition, toPosition === undefined ? undefined : { toPosition })) out.push(stored);
+  return out;
+}
+
+const canonical = (events: readonly ClearingEvent[]) => events.map(encodeEvent);
+const positions = (stored: readonly StoredEvent[]) => stored.map((s) => s.position);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * The contract every event-store adapter passes (STYLE habit 7): same
+ * positions, same canonical events, same optimistic concurrency, whatever the
+ * storage. `factory` is called once per test.
+ */
+export function describeEventStoreContract(name: string, factory: () => Promise<EventStoreFixture>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let fixture: EventStoreFixture;
+    let store: EventStore;
+
+    beforeEach(async () => {
+      fixture = await factory();
+      store = fixture.store;
+    });
+
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    it('starts empty: head 0, nothing to read', async () => {
+      expect(await store.head()).toBe(0);
+      expect(await readAll(store)).toEqual([]);
+    });
+
+    it('returns the new head from append, and head() agrees', async () => {
+      expect(await store.append(sampleEvents(3), 0)).toBe(3);
+      expect(await store.head()).toBe(3);
+      expect(await store.append(sampleEvents(2, 3), 3)).toBe(5);
+      expect(await store.head()).toBe(5);
+    });
+
+    it('reads back the same events in order at positions 1..N', async () => {
+      const events = sampleEvents(8);
+      await store.append(events.slice(0, 5), 0);
+      await store.append(events.slice(5), 5);
+
+      const stored = await readAll(store);
+
+      expect(positions(stored)).toEqual(range(1, 8));
+      expect(canonical(stored.map((s) => s.event))).toEqual(canonical(events));
+    });
+
+    it('reads from a middle position, up to toPosition (inclusive)', async () => {
+      const events = sampleEvents(10);
+      await store.append(events, 0);
+
+      const tail = await readAll(store, 4);
+      expect(positions(tail)).toEqual(range(4, 10));
+      expect(canonical(tail.map((s) => s.event))).toEqual(canonical(events.slice(3)));
+
+      const window = await readAll(store, 3, 6);
+      expect(positions(window)).toEqual([3, 4, 5, 6]);
+      expect(canonical(window.map((s) => s.event))).toEqual(canonical(events.slice(2, 6)));
+
+      expect(positions(await readAll(store, 1, 1))).toEqual([1]);
+      expect(positions(await readAll(store, 10))).toEqual([10]);
+      expect(positions(await readAll(store, 9, 99))).toEqual([9, 10]); // toPosition past the head stops at the head
+      expect(await readAll(store, 11)).toEqual([]); // past the head
+      expect(await readAll(store, 5, 4)).toEqual([]); // empty window
+    });
+
+    it('refuses a fromPosition below 1', async () => {
+      await store.append(sampleEvents(1), 0);
+      await expect(readAll(store, 0)).rejects.toThrow(RangeError);
+    });
+
+    it('lets a reader stop early', async () => {
+      await store.append(sampleEvents(20), 0);
+      const seen: number[] = [];
+      for await (const { position } of store.read()) {
+        seen.push(position);
+        if (position === 3) break;
+      }
+      expect(seen).toEqual([1, 2, 3]);
+      expect(await store.append(sampleEvents(1, 20), 20)).toBe(21);
+    });
+
+    it('rejects a stale expectedPosition with ConcurrencyError and appends nothing', async () => {
+      await store.append(sampleEvents(3), 0);
+
+      const stale = store.append(sampleEvents(2, 3), 1);
+      await expect(stale).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(stale).rejects.toMatchObject({ expectedPosition: 1, actualPosition: 3 });
+      await expect(store.append(sampleEvents(2, 3), 7)).rejects.toBeInstanceOf(ConcurrencyError); // ahead of the head
+
+      expect(await store.head()).toBe(3);
+      expect(positions(await readAll(store))).toEqual([1, 2, 3]);
+    });
+
+    it('lets exactly one of two racing appends at the same expectedPosition win', async () => {
+      await store.append(sampleEvents(1), 0);
+
+      const results = await Promise.allSettled([store.append(sampleEvents(2, 1), 1), store.append(sampleEvents(3, 10), 1)]);
+
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0].reason).toBeInstanceOf(ConcurrencyError);
+      const head = await store.head();
+      expect(head === 3 || head === 4).toBe(true);
+      expect(positions(await readAll(store))).toEqual(range(1, head));
+    });
+
+    it('treats a batch of 0 events as a no-op', async () => {
+      expect(await store.append([], 0)).toBe(0);
+      await store.append(sampleEvents(2), 0);
+      expect(await store.append([], 2)).toBe(2);
+      expect(await store.head()).toBe(2);
+      expect(positions(await readAll(store))).toEqual([1, 2]);
+    });
+
+    it('sees the same events after a reopen, and appends after them', async () => {
+      if (!fixture.reopen) return;
+      const events = sampleEvents(6);
+      await store.append(events.slice(0, 4), 0);
+
+      store = await fixture.reopen();
+
+      expect(await store.head()).toBe(4);
+      expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(events.slice(0, 4)));
+      await expect(store.append(events.slice(4), 3)).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.append(events.slice(4), 4)).toBe(6);
+      expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(events));
+    });
+
+    it('round-trips 10,000 events', async () => {
+      const events = sampleEvents(10_000);
+      expect(await store.append(events.slice(0, 7_000), 0)).toBe(7_000);
+      for (let from = 7_000; from < 10_000; from += 1_000) {
+        expect(await store.append(events.slice(from, from + 1_000), from)).toBe(from + 1_000);
+      }
+
+      const stored = await readAll(store);
+
+      expect(positions(stored)).toEqual(range(1, 10_000));
+      expect(canonical(stored.map((s) => s.event))).toEqual(canonical(events));
+      const middle = await readAll(store, 6_543, 6_547);
+      expect(positions(middle)).toEqual(range(6_543, 6_547));
+      expect(canonical(middle.map((s) => s.event))).toEqual(canonical(events.slice(6_542, 6_547)));
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * A single-writer lock: `<dir>/LOCK`, created with O_EXCL (`wx`) and holding
+ * the owner's pid. A lock whose pid is no longer alive (the owner was killed)
+ * is taken over with a warning; a live one is refused.
+ *
+ * Limits: the pid check is local to this machine (no NFS); a pid recycled by
+ * another live process looks alive (the error says which file to delete); two
+ * processes taking over the same stale lock at the same instant can race.
+ */
+/** Lock files this process holds, to tell "open twice here" from "a previous process had our pid". */
+const heldHere = new Set<string>();
+
+export class FileLock {
+  private released = false;
+
+  private constructor(readonly path: string) {}
+
+  static async acquire(path: string, what: string, warn: (message: string) => void): Promise<FileLock> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const handle = await createExclusive(path);
+      if (handle) {
+        try {
+          await handle.writeFile(`${process.pid}\n`);
+          await handle.sync();
+        } catch (error) {
+          await fs.rm(path, { force: true }); // never leave a lock without a pid behind
+          throw error;
+        } finally {
+          await handle.close();
+        }
+        heldHere.add(path);
+        return new FileLock(path);
+      }
+      const holder = await readPid(path);
+      if (holder === undefined) continue; // removed while we looked: try again
+      if (holder === 'unreadable') {
+        throw new Error(`${what} is locked: ${path} exists but holds no pid. If no clearsim process is using the store, delete ${path}.`);
+      }
+      if (holder === process.pid && heldHere.has(path)) {
+        throw new Error(`${what} is already open for writing in this process (pid ${holder}, lock ${path}); close it first.`);
+      }
+      // our own pid without us holding it: an earlier process had this pid (a container restarted, say)
+      if (holder !== process.pid && isAlive(holder)) {
+        throw new Error(
+          `${what} is locked by another process (pid ${holder}, lock ${path}): only one writer may open it. ` +
+            `If that pid is not a clearsim process, delete ${path}.`,
+        );
+      }
+      const gone = holder === process.pid ? 'an earlier process with the same pid as this one' : 'a process that is no longer running';
+      warn(`${what}: taking over a stale lock ${path} left by pid ${holder} (${gone})`);
+      await fs.rm(path, { force: true });
+    }
+    throw new Error(`${what}: could not take the lock ${path} (it keeps changing; is another process opening the store?)`);
+  }
+
+  /** Removes the lock file if it is still ours. Safe to call twice. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    heldHere.delete(this.path);
+    if ((await readPid(this.path)) === process.pid) await fs.rm(this.path, { force: true });
+  }
+}
+
+/** Creates `path` with O_EXCL; undefined when it already exists. */
+async function createExclusive(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await fs.open(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+}
+
+async function readPid(path: string): Promise<number | 'unreadable' | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const trimmed = text.trim();
+  return /^[1-9]\d*$/.test(trimmed) ? Number(trimmed) : 'unreadable';
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
