@@ -1,0 +1,44 @@
+import Table from 'cli-table3';
+import { accountJson, accountView } from '@clearsim/clearing';
+import { encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
+import { ShardRunner } from '@clearsim/shard';
+import { UsageError } from '../cli-error';
+import { parseAt } from '../io/input-source';
+import { openStoreFromUrl } from './store-options';
+
+function concerns(event: ClearingEvent, id: string): boolean {
+  const e = event as unknown as Record<string, unknown>;
+  return e.account === id || e.counterparty === id || e.buyer === id || e.seller === id || (Array.isArray(e.shares) && e.shares.some((s: { account: string }) => s.account === id));
+}
+
+/** `clearsim account ID`: one account as it was at `--at` (default: now), with the decisions that touched it. */
+export async function accountCommand(id: string, options: { store?: string; at?: string; json?: boolean; history?: string }): Promise<void> {
+  const at = parseAt(options.at);
+  const store = await openStoreFromUrl(options.store);
+  try {
+    const history: ClearingEvent[] = [];
+    const runner = await ShardRunner.open(store, { at, onEvent: (event) => (isDecision(event) && concerns(event, id) ? history.push(event) : undefined) });
+    const account = runner.engine.state.ledger.accounts.get(id);
+    if (!account) throw new UsageError(`account "${id}" does not exist in ${store.url}${at === undefined ? '' : ` at ${formatTimestamp(at)}`}`);
+    const view = accountJson(accountView(runner.engine.state, account));
+    const clock = runner.engine.state.clock;
+    if (options.json) {
+      process.stdout.write(JSON.stringify({ account: id, at: Number.isFinite(clock) ? formatTimestamp(clock) : null, position: runner.head, ...view, decisions: history.map((e) => JSON.parse(encodeEvent(e))) }) + '\n');
+      return;
+    }
+    const limit = Number(options.history ?? 20);
+    const head = new Table({ head: [`account ${id}`, `as of ${Number.isFinite(clock) ? formatTimestamp(clock) : '—'} (position ${runner.head})`], style: { head: ['cyan'], compact: true } });
+    head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], ['cash', String(view.cash)], ['equity', String(view.equity)], ['initial margin', String(view.initialMargin)], ['maintenance margin', String(view.maintenanceMargin)]);
+    const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', 'unrealized PnL', 'IM', 'MM', 'liquidation price'], style: { head: ['cyan'], compact: true } });
+    for (const [instrument, p] of Object.entries(view.positions as Record<string, Record<string, string | null>>)) {
+      positions.push([instrument, p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);
+    }
+    process.stdout.write(head.toString() + '\n' + (positions.length ? positions.toString() : '(no open positions)') + '\n');
+    if (history.length) {
+      process.stdout.write(`decisions about ${id} (last ${Math.min(limit, history.length)} of ${history.length}):\n`);
+      for (const e of history.slice(-limit)) process.stdout.write(`  ${encodeEvent(e)}\n`);
+    }
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,27 @@
+import Table from 'cli-table3';
+import { verifyLog } from '@clearsim/shard';
+import { EXIT_RUNTIME } from '../cli-error';
+import { openStoreFromUrl } from './store-options';
+
+/** `clearsim verify`: re-decides every input of the log and fails (exit 1) on any mismatch. */
+export async function verifyCommand(options: { store?: string; json?: boolean }): Promise<number> {
+  const store = await openStoreFromUrl(options.store);
+  try {
+    const report = await verifyLog(store);
+    const ok = report.mismatches.length === 0 && report.invariantViolations.length === 0;
+    if (options.json) {
+      process.stdout.write(JSON.stringify({ store: store.url, ok, ...report }) + '\n');
+    } else {
+      const table = new Table({ head: [`clearsim verify ${store.url}`, ''], style: { head: ['cyan'], compact: true } });
+      table.push(['events', String(report.events)], ['inputs re-decided', String(report.inputs)], ['logged decisions', String(report.decisions)], ['outputHash', report.outputHash], ['result', ok ? 'OK: every logged decision is what the rules decide' : 'MISMATCH']);
+      process.stdout.write(table.toString() + '\n');
+      for (const m of report.mismatches) {
+        process.stdout.write(`position ${m.position}:\n  logged:  ${m.logged ?? '(nothing)'}\n  decided: ${m.decided ?? '(nothing)'}\n`);
+      }
+      for (const v of report.invariantViolations) process.stdout.write(`invariant: ${v}\n`);
+    }
+    return ok ? 0 : EXIT_RUNTIME;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,93 @@
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse as parseYaml } from 'yaml';
+import { decodeEvent, decodeLine, InputError, parseTimestamp, type InputEvent } from '@clearsim/events';
+import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
+import type { LocatedInput } from '@clearsim/shard';
+import { UsageError } from '../cli-error';
+import { loadRules } from './rules-source';
+
+export interface InputSource {
+  /** What the inputs are, for the summary line. */
+  description: string;
+  inputs: AsyncIterable<LocatedInput>;
+}
+
+export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
+
+/**
+ * Opens `run`'s input: a JSONL file of input events, or a scenario YAML that
+ * generates them. With `--rules`, the given rules replace every
+ * `RulesActivated` of the input, activated at the first event's time.
+ */
+export function openInput(file: string, rulesOverride?: string): InputSource {
+  if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
+  const override = rulesOverride ? loadRules(rulesOverride) : undefined;
+  if (isScenarioFile(file)) return scenarioInputs(file, override);
+  return { description: file, inputs: withRules(jsonlInputs(file), override, file) };
+}
+
+async function* jsonlInputs(file: string): AsyncIterable<LocatedInput> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    yield { input: decodeLine(text, 'input', file, line) as InputEvent, source: file, line };
+  }
+}
+
+async function* withRules(inputs: AsyncIterable<LocatedInput>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<LocatedInput> {
+  let first = true;
+  for await (const located of inputs) {
+    if (override && first) {
+      yield { input: decodeEvent({ type: 'RulesActivated', ts: new Date(located.input.ts).toISOString(), rules: override.rules }, 'input') as InputEvent, source: override.source };
+    }
+    first = false;
+    if (override && located.input.type === 'RulesActivated') continue;
+    yield located;
+  }
+  if (first && override) throw new InputError([{ field: '', message: 'the input has no events' }], file);
+}
+
+function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${file}: YAML syntax error: ${(error as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const scenario = parseScenario(raw, file);
+    let rules = override?.rules;
+    if (!rules) {
+      const reference = rulesReference(scenario);
+      rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path, dirname(file)).rules;
+    }
+    const generated = generateInputs(scenario, rules);
+    async function* located(): AsyncIterable<LocatedInput> {
+      for (let i = 0; i < generated.length; i++) {
+        const source = `${file} [generated event]`;
+        try {
+          yield { input: decodeEvent(generated[i], 'input') as InputEvent, source, line: i + 1 };
+        } catch (error) {
+          if (error instanceof InputError) throw error.withLocation(source, i + 1);
+          throw error;
+        }
+      }
+    }
+    return { description: `${file} (scenario "${scenario.name}", ${generated.length} generated events)`, inputs: located() };
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Parses `--at`: an ISO-8601 UTC timestamp. */
+export function parseAt(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ts = parseTimestamp(text);
+  if (ts === undefined) throw new UsageError(`--at: "${text}" is not an ISO-8601 UTC timestamp (e.g. 2020-03-13T02:16:00Z)`);
+  return ts;
+}

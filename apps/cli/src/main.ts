@@ -1,0 +1,93 @@
+import { Command, CommanderError, Option } from 'commander';
+import { InputError } from '@clearsim/events';
+import { ConcurrencyError, CorruptLogError } from '@clearsim/store';
+import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
+import { accountCommand } from './commands/account.command';
+import { replayCommand } from './commands/replay.command';
+import { runCommand } from './commands/run.command';
+import { verifyCommand } from './commands/verify.command';
+
+const storeOption = () => new Option('--store <url>', 'event store: file:PATH, postgres://…, esdb://… / kurrentdb://…').default('file:./data');
+
+export function buildProgram(): Command {
+  const program = new Command('clearsim')
+    .description('Event-sourced clearing simulator: deterministic margin calls, liquidations, insurance fund and ADL from an append-only log')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('run')
+    .description('feed inputs (JSONL of input events, or a scenario YAML) through the rules and append inputs and decisions to the store')
+    .argument('<input>', 'input.jsonl or scenario.yaml')
+    .option('--rules <file|preset>', 'rules YAML file or preset name (replaces the RulesActivated of the input)')
+    .addOption(storeOption())
+    .option('--decisions <file>', 'also write the decisions of this run as JSONL')
+    .option('--report <file.html>', 'write an HTML report (prices, decisions over time, insurance fund)')
+    .option('--reset', 'delete the file store\'s log first (re-run an example from scratch)')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print one JSON object with the summary and every account')
+    .action(async (input: string, options) => runCommand(input, options));
+
+  program
+    .command('replay')
+    .description('rebuild every account from the log without deciding anything')
+    .addOption(storeOption())
+    .option('--at <ts>', 'stop at this time (ISO-8601 UTC): the state as it was then')
+    .option('--json', 'print one JSON object')
+    .action(async (options) => replayCommand(options));
+
+  program
+    .command('verify')
+    .description('re-decide every input of the log and prove the logged decisions match (exit 1 on any mismatch)')
+    .addOption(storeOption())
+    .option('--json', 'print one JSON object')
+    .action(async (options) => {
+      process.exitCode = await verifyCommand(options);
+    });
+
+  program
+    .command('account')
+    .description('show one account (cash, equity, margins, positions, liquidation prices, status) and the decisions about it')
+    .argument('<id>', 'account id')
+    .addOption(storeOption())
+    .option('--at <ts>', 'as it was at this time (ISO-8601 UTC)')
+    .option('--history <n>', 'how many of its decisions to list', '20')
+    .option('--json', 'print one JSON object')
+    .action(async (id: string, options) => accountCommand(id, options));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit 0; a usage mistake is bad usage (2)
+      return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    if (error instanceof UsageError || error instanceof InputError) {
+      process.stderr.write(`clearsim: ${error.message}\n`);
+      if (error instanceof InputError) process.stderr.write('clearsim: nothing was appended\n');
+      return EXIT_BAD_INPUT;
+    }
+    if (error instanceof CorruptLogError) {
+      process.stderr.write(`clearsim: ${error.message}\n`);
+      return EXIT_RUNTIME;
+    }
+    if (error instanceof ConcurrencyError) {
+      process.stderr.write(`clearsim: ${error.message} (another writer appended to this store; re-run)\n`);
+      return EXIT_RUNTIME;
+    }
+    process.stderr.write(`clearsim: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_RUNTIME;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

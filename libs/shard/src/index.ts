@@ -1,0 +1,2 @@
+export * from './shard-runner';
+export * from './verify';
