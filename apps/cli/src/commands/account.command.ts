@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { tableStyle } from '../output/summary-table';
 import { accountJson, accountView } from '@clearsim/clearing';
 import { encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
@@ -27,9 +28,9 @@ export async function accountCommand(id: string, options: { store?: string; at?:
       return;
     }
     const limit = Number(options.history ?? 20);
-    const head = new Table({ head: [`account ${id}`, `as of ${Number.isFinite(clock) ? formatTimestamp(clock) : '—'} (position ${runner.head})`], style: { head: ['cyan'], compact: true } });
+    const head = new Table({ head: [`account ${id}`, `as of ${Number.isFinite(clock) ? formatTimestamp(clock) : '—'} (position ${runner.head})`], style: tableStyle() });
     head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], ['cash', String(view.cash)], ['equity', String(view.equity)], ['initial margin', String(view.initialMargin)], ['maintenance margin', String(view.maintenanceMargin)]);
-    const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', 'unrealized PnL', 'IM', 'MM', 'liquidation price'], style: { head: ['cyan'], compact: true } });
+    const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', 'unrealized PnL', 'IM', 'MM', 'liquidation price'], style: tableStyle() });
     for (const [instrument, p] of Object.entries(view.positions as Record<string, Record<string, string | null>>)) {
       positions.push([instrument, p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);
     }

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { tableStyle } from '../output/summary-table';
 import { verifyLog } from '@clearsim/shard';
 import { EXIT_RUNTIME } from '../cli-error';
 import { openStoreFromUrl } from './store-options';
@@ -12,7 +13,7 @@ export async function verifyCommand(options: { store?: string; json?: boolean })
     if (options.json) {
       process.stdout.write(JSON.stringify({ store: store.url, ok, ...report }) + '\n');
     } else {
-      const table = new Table({ head: [`clearsim verify ${store.url}`, ''], style: { head: ['cyan'], compact: true } });
+      const table = new Table({ head: [`clearsim verify ${store.url}`, ''], style: tableStyle() });
       table.push(['events', String(report.events)], ['inputs re-decided', String(report.inputs)], ['logged decisions', String(report.decisions)], ['outputHash', report.outputHash], ['result', ok ? 'OK: every logged decision is what the rules decide' : 'MISMATCH']);
       process.stdout.write(table.toString() + '\n');
       for (const m of report.mismatches) {

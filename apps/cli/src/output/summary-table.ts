@@ -1,6 +1,11 @@
 import Table from 'cli-table3';
 import type { RunSummary } from '@clearsim/clearing';
 
+/** Colours only on a terminal; piped output stays plain text. */
+export function tableStyle(): { head: string[]; border: string[]; compact: boolean } {
+  return process.stdout.isTTY ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true };
+}
+
 const ORDER: Record<string, number> = { bankrupt: 0, liquidated: 1, 'margin-call': 2, healthy: 3, system: 4 };
 
 function accountRows(summary: RunSummary, limit: number): { rows: string[][]; hidden: number } {
@@ -17,7 +22,7 @@ function accountRows(summary: RunSummary, limit: number): { rows: string[][]; hi
 
 /** The human-readable result of run/replay: what the saga did, then the accounts most in trouble. */
 export function renderSummary(summary: RunSummary, options: { title: string; accountLimit?: number; extra?: [string, string][] }): string {
-  const totals = new Table({ head: [options.title, ''], style: { head: ['cyan'], compact: true } });
+  const totals = new Table({ head: [options.title, ''], style: tableStyle() });
   totals.push(
     ['rules', summary.rules ?? '—'],
     ['log clock', summary.clock ?? '—'],
@@ -37,7 +42,7 @@ export function renderSummary(summary: RunSummary, options: { title: string; acc
   );
   const limit = options.accountLimit ?? 15;
   const { rows, hidden } = accountRows(summary, limit);
-  const accounts = new Table({ head: ['account', 'status', 'cash', 'equity', 'IM', 'MM', 'positions'], style: { head: ['cyan'], compact: true } });
+  const accounts = new Table({ head: ['account', 'status', 'cash', 'equity', 'IM', 'MM', 'positions'], style: tableStyle() });
   accounts.push(...rows);
   const more = hidden > 0 ? `\n… ${hidden} more accounts (use --json for all, or \`clearsim account ID\`)` : '';
   return `${totals.toString()}\n${accounts.toString()}${more}\n`;

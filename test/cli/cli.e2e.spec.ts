@@ -1,0 +1,149 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * End-to-end: the built CLI (`./bin/clearsim`, as a user runs it) on a file
+ * store in a temp dir. `npm test` builds before running these.
+ */
+const ROOT = join(__dirname, '..', '..');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'margin-call.jsonl');
+
+function clearsim(...args: string[]) {
+  const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd: ROOT });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function json(out: { stdout: string }): Record<string, any> {
+  return JSON.parse(out.stdout);
+}
+
+const freshStore = () => `file:${mkdtempSync(join(tmpdir(), 'clearsim-e2e-'))}`;
+const logFile = (store: string) => join(store.slice('file:'.length), 'events.jsonl');
+
+describe('clearsim run / replay / verify / account', () => {
+  const store = freshStore();
+  let run: Record<string, any>;
+
+  beforeAll(() => {
+    const out = clearsim('run', FIXTURE, '--store', store, '--json');
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    run = json(out);
+  });
+
+  it('run --json prints the keys of DESIGN §5', () => {
+    for (const key of ['eventsIn', 'decisions', 'marginCalls', 'marginCallsMet', 'liquidations', 'bankruptcies', 'autoDeleverages', 'insuranceFund', 'outputHash', 'accounts']) {
+      expect(run).toHaveProperty(key);
+    }
+    // the fixture: alice long 1 @ 10,000 with 1,000; 9,450 → call for 495; two hours later the grace period
+    // (3,600 s) has expired → closed at 9,450 with a 1% fee (94.5) to the insurance fund
+    expect(run).toMatchObject({ eventsIn: 9, decisions: 5, marginCalls: 1, marginCallsMet: 0, liquidations: 1, bankruptcies: 0, autoDeleverages: 0, insuranceFund: '94.5' });
+    expect(run.outputHash).toMatch(/^[0-9a-f]{64}$/);
+    for (const key of ['cash', 'equity', 'initialMargin', 'maintenanceMargin', 'status', 'positions']) expect(run.accounts.alice).toHaveProperty(key);
+    expect(run.accounts.alice).toMatchObject({ cash: '355.5', status: 'liquidated' });
+    expect(run.accounts.mm.positions['BTC-PERP']).toEqual(expect.objectContaining({ qty: '-1', entryPrice: '10000', liquidationPrice: expect.any(String) }));
+  });
+
+  it('replay rebuilds the same state and outputHash without deciding', () => {
+    const replay = json(clearsim('replay', '--store', store, '--json'));
+    expect(replay.outputHash).toBe(run.outputHash);
+    expect(replay.accounts).toEqual(run.accounts);
+  });
+
+  it('verify re-decides every input and passes', () => {
+    const out = clearsim('verify', '--store', store, '--json');
+    expect(out.code).toBe(0);
+    expect(json(out)).toMatchObject({ ok: true, inputs: 9, decisions: 5, outputHash: run.outputHash });
+  });
+
+  it('account --at shows the account as it was then', () => {
+    // at 00:02 the call is open and the position still there; its liquidation price solves
+    // 1,000 + (m − 10,000) = 5% × m → m = 9,000 / 0.95 = 9,473.68421053 (rounded up for a long)
+    const then = json(clearsim('account', 'alice', '--store', store, '--at', '2026-01-01T00:02:00Z', '--json'));
+    expect(then).toMatchObject({ status: 'margin-call', equity: '450', positions: { 'BTC-PERP': { qty: '1', liquidationPrice: '9473.68421053' } } });
+    const now = json(clearsim('account', 'alice', '--store', store, '--json'));
+    expect(now).toMatchObject({ status: 'liquidated', positions: {} });
+    expect(now.decisions.map((d: { type: string }) => d.type)).toEqual(['MarginCallIssued', 'WithdrawalRejected', 'GracePeriodExpired', 'LiquidationStarted', 'PositionLiquidated']);
+  });
+
+  it('human output is a summary table, not a JSON dump', () => {
+    const out = clearsim('replay', '--store', store);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/margin calls \(met\)\s+│\s+1 \(0\)/);
+    expect(out.stdout).not.toMatch(/^\{/);
+  });
+
+  it('verify fails (exit 1) when a logged decision was tampered with', () => {
+    const tampered = freshStore();
+    clearsim('run', FIXTURE, '--store', tampered);
+    const file = logFile(tampered);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"amount":"495"', '"amount":"490"'));
+    const out = clearsim('verify', '--store', tampered);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain('MISMATCH');
+    expect(out.stdout).toContain('"amount":"490"');
+  });
+
+  it('unknown account and bad --at are bad usage (exit 2)', () => {
+    expect(clearsim('account', 'nobody', '--store', store).code).toBe(2);
+    const out = clearsim('replay', '--store', store, '--at', 'yesterday');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--at');
+  });
+});
+
+describe('bad input changes nothing', () => {
+  it.each([
+    ['a negative quantity', '"qty":"1"', '"qty":"-1"', /line 6: field "qty": must be greater than 0/],
+    ['a non-decimal amount', '"amount":"1000"', '"amount":"1e3x"', /line 3: field "amount": "1e3x" is not a decimal/],
+    ['an unknown type', '"type":"ClockAdvanced"', '"type":"ClockAdvance"', /line 9: field "type": unknown input event type "ClockAdvance"/],
+    ['an unknown instrument', '"instrument":"BTC-PERP","buyer"', '"instrument":"ETH-PERP","buyer"', /line 6: field "instrument": unknown instrument "ETH-PERP"/],
+    ['an unknown account', '"requestId":"w1","account":"alice"', '"requestId":"w1","account":"zoe"', /line 8: field "account": unknown account "zoe"/],
+    ['a ts older than the clock', '"ts":"2026-01-01T02:00:00Z"', '"ts":"2025-12-31T00:00:00Z"', /line 9: field "ts": 2025-12-31T00:00:00Z is older than the shard clock/],
+    ['malformed JSON', '{"type":"ClockAdvanced"', '{"type":"ClockAdvanced",,', /line 9: malformed JSON/],
+  ])('refuses %s (exit 2, names line and field, log unchanged)', (_name, from, to, message) => {
+    const store = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);
+    const before = readFileSync(logFile(store));
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-bad-'));
+    const bad = join(dir, 'bad.jsonl');
+    const text = readFileSync(FIXTURE, 'utf8');
+    expect(text).toContain(from);
+    writeFileSync(bad, text.replace(from, to));
+    // a second store: the bad file must not partially apply, even from its first lines
+    const empty = freshStore();
+    const out = clearsim('run', bad, '--store', empty);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(bad);
+    expect(out.stderr).toMatch(message);
+    expect(out.stderr).toContain('nothing was appended');
+    expect(json(clearsim('replay', '--store', empty, '--json')).eventsIn).toBe(0);
+    // and the first store is byte for byte what it was
+    expect(readFileSync(logFile(store)).equals(before)).toBe(true);
+  });
+
+  it('a second run of the same history is refused (clock went backwards) and appends nothing', () => {
+    const store = freshStore();
+    clearsim('run', FIXTURE, '--store', store);
+    const before = readFileSync(logFile(store));
+    const out = clearsim('run', FIXTURE, '--store', store);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/line 1: field "ts": .* is older than the shard clock/);
+    expect(readFileSync(logFile(store)).equals(before)).toBe(true);
+  });
+});
+
+describe('torn tail', () => {
+  it('is truncated with a warning on open, and the log stays usable', () => {
+    const store = freshStore();
+    const first = json(clearsim('run', FIXTURE, '--store', store, '--json'));
+    appendFileSync(logFile(store), '{"position":15,"type":"PriceUpd');
+    const out = clearsim('verify', '--store', store, '--json');
+    expect(out.stderr).toMatch(/warning: .*events\.jsonl/);
+    expect(out.code).toBe(0);
+    expect(json(out).outputHash).toBe(first.outputHash);
+    expect(readFileSync(logFile(store), 'utf8').endsWith('\n')).toBe(true);
+  });
+});
