@@ -1,0 +1,221 @@
+import { formatTimestamp, parseTimestamp, type Timestamp } from '@clearsim/events';
+import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
+import { instrumentRules, isSystemAccount, parseRules } from '@clearsim/rules';
+import { streamFor } from './prng';
+import { ScenarioError } from './scenario';
+import { populationAccountIds, type PopulationGroup, type Scenario, type Waypoint } from './scenario.schema';
+
+/** One input event in its JSON Lines shape: `type`, `ts` (ISO-8601 UTC), decimals as strings. */
+export type InputJson = { type: string; ts: string } & Record<string, unknown>;
+
+/** Fields of input events that hold decimals (numbers in hand-written extra events become strings). */
+const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 'sellerFee', 'multiplier', 'strike', 'volatility']);
+
+/**
+ * Turns a validated scenario into its input events, in log order.
+ *
+ * 1. `RulesActivated` with `rules` (the raw rules object, as the caller read it);
+ * 2. `InstrumentListed` per instrument, then its first `PriceUpdated` (the
+ *    first waypoint), in the order the instruments are written;
+ * 3. `Deposited` for every explicit account with a deposit (written order),
+ *    then for every generated trader (group order, then account order);
+ * 4. the population's opening `TradeExecuted`, one per trader, with the
+ *    group's counterparty, at the start price;
+ * 5. the price path: every `prices.every` seconds after `start`, plus at every
+ *    waypoint, up to each instrument's last waypoint; at one instant the
+ *    instruments come in written order; the scenario's extra `events` are merged
+ *    in by `ts` (after the generated prices of the same instant, keeping their
+ *    own order);
+ * 6. `ClockAdvanced` at `end`, when given.
+ *
+ * Everything before step 5 carries `ts = start`. The output depends only on the
+ * scenario and the rules: same inputs, same seed → the same events, byte for byte.
+ */
+export function generateInputs(scenario: Scenario, rules: Record<string, unknown>): InputJson[] {
+  checkAgainstRules(scenario, rules);
+  const start = formatTimestamp(scenario.start);
+  const out: InputJson[] = [];
+
+  out.push({ type: 'RulesActivated', ts: start, rules: jsonClone(rules) });
+
+  const instruments = Object.entries(scenario.instruments);
+  for (const [instrument, spec] of instruments) {
+    const listed: InputJson = { type: 'InstrumentListed', ts: start, instrument, kind: spec.kind };
+    if (spec.underlying !== undefined) listed.underlying = spec.underlying;
+    listed.settlementAsset = spec.settlementAsset;
+    listed.multiplier = formatFixed(spec.multiplier);
+    if (spec.expiry !== undefined) listed.expiry = formatTimestamp(spec.expiry);
+    if (spec.optionType !== undefined) listed.optionType = spec.optionType;
+    if (spec.strike !== undefined) listed.strike = formatFixed(spec.strike);
+    out.push(listed);
+  }
+  const startPrice = (instrument: string): Fixed => scenario.prices.paths[instrument]![0]!.price;
+  for (const [instrument] of instruments) {
+    out.push({ type: 'PriceUpdated', ts: start, instrument, price: formatFixed(startPrice(instrument)) });
+  }
+
+  for (const [account, spec] of Object.entries(scenario.accounts)) {
+    if (spec.deposit !== undefined) out.push({ type: 'Deposited', ts: start, account, asset: spec.asset, amount: formatFixed(spec.deposit) });
+  }
+  const traders = scenario.population.map((group) => drawPopulation(scenario.seed, group));
+  scenario.population.forEach((group, g) => {
+    const asset = scenario.instruments[group.instrument]!.settlementAsset;
+    for (const trader of traders[g]!) out.push({ type: 'Deposited', ts: start, account: trader.account, asset, amount: formatFixed(trader.collateral) });
+  });
+  scenario.population.forEach((group, g) => {
+    const price = startPrice(group.instrument);
+    const multiplier = scenario.instruments[group.instrument]!.multiplier;
+    for (const trader of traders[g]!) {
+      const qty = openingQty(trader.collateral, trader.leverage, price, multiplier);
+      if (qty === 0n) {
+        throw new ScenarioError(scenario.name, [{ path: `population.${g}.collateral`, message: `${trader.account}: collateral × leverage buys less than 0.00000001 of ${group.instrument}` }]);
+      }
+      const [buyer, seller] = group.side === 'long' ? [trader.account, group.counterparty] : [group.counterparty, trader.account];
+      out.push({
+        type: 'TradeExecuted',
+        ts: start,
+        tradeId: `open-${trader.account}`,
+        instrument: group.instrument,
+        buyer,
+        seller,
+        qty: formatFixed(qty),
+        price: formatFixed(price),
+        buyerFee: '0',
+        sellerFee: '0',
+      });
+    }
+  });
+
+  const ticks = instruments
+    .flatMap(([instrument], index) => pricePath(scenario, instrument).map((tick) => ({ ...tick, index, instrument })))
+    .sort((a, b) => a.at - b.at || a.index - b.index);
+  const extras = scenario.events
+    .map((raw, order) => ({ at: parseEventTs(raw), order, raw }))
+    .sort((a, b) => a.at - b.at || a.order - b.order);
+  let e = 0;
+  for (const tick of ticks) {
+    while (e < extras.length && extras[e]!.at < tick.at) out.push(normalizeExtra(extras[e++]!.raw));
+    out.push({ type: 'PriceUpdated', ts: formatTimestamp(tick.at), instrument: tick.instrument, price: formatFixed(tick.price) });
+  }
+  while (e < extras.length) out.push(normalizeExtra(extras[e++]!.raw));
+
+  if (scenario.end !== undefined) out.push({ type: 'ClockAdvanced', ts: formatTimestamp(scenario.end) });
+  return out;
+}
+
+/** The rules must parse, name margin rules for every instrument, and not reuse a system account for a trader. */
+function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): void {
+  const rules = parseRules(raw, `rules of scenario ${scenario.name}`);
+  const issues: { path: string; message: string }[] = [];
+  for (const instrument of Object.keys(scenario.instruments)) {
+    if (!instrumentRules(rules, instrument)) issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" have no tiers for it and no "*" default` });
+  }
+  scenario.population.forEach((group, g) => {
+    if (isSystemAccount(rules, group.counterparty)) issues.push({ path: `population.${g}.counterparty`, message: `"${group.counterparty}" is a system account of rules "${rules.name}"` });
+    const clash = populationAccountIds(group.prefix, group.count).find((account) => isSystemAccount(rules, account));
+    if (clash) issues.push({ path: `population.${g}.prefix`, message: `generated account "${clash}" is a system account of rules "${rules.name}"` });
+  });
+  if (issues.length > 0) throw new ScenarioError(scenario.name, issues);
+}
+
+interface Trader {
+  account: string;
+  collateral: Fixed;
+  leverage: Fixed;
+}
+
+/**
+ * The traders of one group, from the group's own stream (`population/<prefix>`):
+ * for each trader in account order, collateral then leverage, each uniform over
+ * its range on a grid of 0.01 (or finer, if a bound is written finer).
+ */
+function drawPopulation(seed: bigint, group: PopulationGroup): Trader[] {
+  const rng = streamFor(seed, `population/${group.prefix}`);
+  const draw = ([lo, hi]: [Fixed, Fixed]): Fixed => {
+    const step = 10n ** BigInt(8 - Math.max(2, decimalPlaces(lo), decimalPlaces(hi)));
+    return rng.uniformBigInt(lo / step, hi / step) * step;
+  };
+  return populationAccountIds(group.prefix, group.count).map((account) => {
+    const collateral = draw(group.collateral);
+    const leverage = draw(group.leverage);
+    return { account, collateral, leverage };
+  });
+}
+
+/** qty = collateral × leverage ÷ (price × multiplier), rounded DOWN to the ledger scale (10^-8). */
+export function openingQty(collateral: Fixed, leverage: Fixed, price: Fixed, multiplier: Fixed): Fixed {
+  return divRound(collateral * leverage * SCALE, price * multiplier, 'floor');
+}
+
+/**
+ * The generated prices of one instrument after `start` (the start price itself
+ * is emitted with the listing). Tick times: `start + k × every` up to the last
+ * waypoint, plus every waypoint's own time. A tick on a waypoint prints the
+ * waypoint's price exactly; between waypoints the price is the linear
+ * interpolation × (1 + noise × u), u uniform in [−1, 1] on a 10^-8 grid from the
+ * instrument's stream (`noise/<instrument>`, one draw per tick), computed
+ * exactly and rounded once, half-even, to `prices.decimals` places (at least
+ * one price step).
+ */
+function pricePath(scenario: Scenario, instrument: string): { at: Timestamp; price: Fixed }[] {
+  const { every, noise, decimals } = scenario.prices;
+  const path = scenario.prices.paths[instrument]!;
+  const last = path[path.length - 1]!.at;
+  const times: Timestamp[] = [];
+  let k = 1;
+  let w = 1;
+  for (;;) {
+    const grid = scenario.start + k * every * 1000;
+    const nextGrid = grid <= last ? grid : Infinity;
+    const nextWaypoint = w < path.length ? path[w]!.at : Infinity;
+    if (nextGrid === Infinity && nextWaypoint === Infinity) break;
+    const t = Math.min(nextGrid, nextWaypoint);
+    times.push(t);
+    if (nextGrid === t) k++;
+    if (nextWaypoint === t) w++;
+  }
+
+  const rng = streamFor(scenario.seed, `noise/${instrument}`);
+  const priceStep = 10n ** BigInt(8 - decimals);
+  const S2 = SCALE * SCALE;
+  let segment = 0;
+  return times.map((at) => {
+    const u = rng.uniformBigInt(-SCALE, SCALE);
+    while (path[segment + 1]!.at < at) segment++;
+    const [from, to] = [path[segment]!, path[segment + 1]!] as [Waypoint, Waypoint];
+    if (at === to.at) return { at, price: to.price };
+    const span = BigInt(to.at - from.at);
+    const elapsed = BigInt(at - from.at);
+    // (from × span + (to − from) × elapsed) / span × (S² + noise × u) / S², rounded once
+    const numerator = (from.price * span + (to.price - from.price) * elapsed) * (S2 + noise * u);
+    const rounded = divRound(numerator, span * S2 * priceStep, 'halfEven') * priceStep;
+    return { at, price: rounded > 0n ? rounded : priceStep };
+  });
+}
+
+/** Number of decimal places a ledger value needs (0..8). */
+function decimalPlaces(value: Fixed): number {
+  let places = 8;
+  while (places > 0 && value % 10n ** BigInt(9 - places) === 0n) places--;
+  return places;
+}
+
+function parseEventTs(raw: Record<string, unknown>): Timestamp {
+  return parseTimestamp(raw.ts as string)!; // validated by parseScenario as ISO-8601 UTC
+}
+
+/** An extra event as written, with `type` and `ts` first, `ts` canonical, and numeric decimals as strings. */
+function normalizeExtra(raw: Record<string, unknown>): InputJson {
+  const out: InputJson = { type: raw.type as string, ts: formatTimestamp(parseEventTs(raw)) };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'type' || key === 'ts') continue;
+    out[key] = typeof value === 'number' && DECIMAL_FIELDS.has(key) ? formatFixed(parseFixed(value)) : jsonClone(value);
+  }
+  return out;
+}
+
+/** A deep JSON copy (bigints, if any, written as canonical decimals). */
+function jsonClone<T>(value: T): T {
+  if (value === undefined) return value;
+  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? formatFixed(v) : v))) as T;
+}

@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { decodeLine, parseTimestamp } from '@clearsim/events';
+import { parseFixed } from '@clearsim/money';
+import { generateInputs, openingQty, type InputJson } from './generate';
+import { parseScenario } from './scenario';
+
+const rules = parseYaml(readFileSync(join(__dirname, '../../rules/presets/crypto-cross.yaml'), 'utf8')) as Record<string, unknown>;
+
+/** A small two-instrument scenario: 10 minutes down, an off-grid waypoint, a withdrawal, an end. */
+const raw = () => ({
+  name: 'unit',
+  rules: 'crypto-cross',
+  seed: 42,
+  start: '2020-03-12T00:00:00Z',
+  end: '2020-03-12T01:00:00Z',
+  instruments: {
+    'BTC-PERP': { kind: 'perpetual', underlying: 'BTC', multiplier: '1' },
+    'ETH-PERP': { kind: 'perpetual', underlying: 'ETH' },
+  },
+  prices: {
+    every: 60,
+    noise: '0',
+    paths: {
+      'BTC-PERP': [
+        { at: '2020-03-12T00:00:00Z', price: '8000' },
+        { at: '2020-03-12T00:10:00Z', price: '7000' },
+        { at: '2020-03-12T00:10:30Z', price: '7100.55' },
+      ],
+      'ETH-PERP': [
+        { at: '2020-03-12T00:00:00Z', price: '200' },
+        { at: '2020-03-12T00:05:00Z', price: '150.5' },
+      ],
+    },
+  },
+  accounts: { insurance: { deposit: '1000' }, fees: {}, mm: { deposit: '1000000' } },
+  population: [
+    { prefix: 'long', count: 12, side: 'long', instrument: 'BTC-PERP', leverage: [2, 25], collateral: ['500', '50000'], counterparty: 'mm' },
+    { prefix: 'short', count: 3, side: 'short', instrument: 'ETH-PERP', leverage: [1, 5], collateral: ['1000', '20000'], counterparty: 'mm' },
+  ],
+  events: [
+    { type: 'WithdrawalRequested', ts: '2020-03-12T00:05:00Z', requestId: 'w1', account: 'mm', asset: 'USD', amount: 10 },
+    { type: 'FundingRateApplied', ts: '2020-03-12T00:02:30Z', instrument: 'BTC-PERP', rate: '0.0001' },
+  ],
+});
+
+const generate = (scenario: unknown = raw()) => generateInputs(parseScenario(scenario, 'unit.yaml'), rules);
+const lines = (events: InputJson[]) => events.map((e) => JSON.stringify(e)).join('\n');
+const prices = (events: InputJson[], instrument: string) =>
+  new Map(events.filter((e) => e.type === 'PriceUpdated' && e.instrument === instrument).map((e) => [e.ts, e.price as string]));
+
+describe('generateInputs', () => {
+  describe('determinism', () => {
+    it('gives byte-identical output for the same scenario and seed', () => {
+      expect(lines(generate())).toBe(lines(generate()));
+    });
+
+    it('gives different traders and different noise for a different seed', () => {
+      const noisy = (seed: number) => ({ ...raw(), seed, prices: { ...raw().prices, noise: '0.01' } });
+      const a = generate(noisy(1));
+      const b = generate(noisy(2));
+      const deposits = (events: InputJson[]) => events.filter((e) => e.type === 'Deposited').map((e) => e.amount);
+      expect(deposits(a)).not.toEqual(deposits(b));
+      expect([...prices(a, 'BTC-PERP').values()]).not.toEqual([...prices(b, 'BTC-PERP').values()]);
+    });
+
+    it('keeps the price path when the population changes (independent streams)', () => {
+      const noisy = { ...raw(), prices: { ...raw().prices, noise: '0.01' } };
+      const fewer = { ...noisy, population: noisy.population.slice(1) };
+      expect(prices(generate(fewer), 'BTC-PERP')).toEqual(prices(generate(noisy), 'BTC-PERP'));
+    });
+  });
+
+  describe('price path', () => {
+    it('hits every waypoint exactly and interpolates linearly on the grid when noise is 0', () => {
+      const btc = prices(generate(), 'BTC-PERP');
+      expect(btc.get('2020-03-12T00:00:00Z')).toBe('8000');
+      expect(btc.get('2020-03-12T00:05:00Z')).toBe('7500'); // halfway from 8000 to 7000
+      expect(btc.get('2020-03-12T00:01:00Z')).toBe('7900');
+      expect(btc.get('2020-03-12T00:10:00Z')).toBe('7000');
+      expect(btc.get('2020-03-12T00:10:30Z')).toBe('7100.55'); // off the 60 s grid, still printed
+      expect(btc.size).toBe(1 + 10 + 1); // start, 10 grid ticks, the off-grid waypoint
+      const eth = prices(generate(), 'ETH-PERP');
+      expect(eth.get('2020-03-12T00:05:00Z')).toBe('150.5');
+      expect(eth.get('2020-03-12T00:01:00Z')).toBe('190.1'); // 200 − 49.5/5
+      expect(eth.get('2020-03-12T00:03:00Z')).toBe('170.3');
+      expect(eth.has('2020-03-12T00:06:00Z')).toBe(false); // stops at its last waypoint
+    });
+
+    it('keeps waypoints exact and the noise within its band when noise > 0', () => {
+      const btc = prices(generate({ ...raw(), prices: { ...raw().prices, noise: '0.002' } }), 'BTC-PERP');
+      expect(btc.get('2020-03-12T00:10:00Z')).toBe('7000');
+      expect(btc.get('2020-03-12T00:10:30Z')).toBe('7100.55');
+      const mid = Number(btc.get('2020-03-12T00:05:00Z'));
+      expect(mid).not.toBe(7500);
+      expect(Math.abs(mid - 7500)).toBeLessThanOrEqual(7500 * 0.002 + 0.005);
+      for (const price of btc.values()) expect(price).toMatch(/^\d+(\.\d{1,2})?$/);
+    });
+
+    it('rounds generated prices to prices.decimals', () => {
+      const scenario = raw();
+      scenario.prices.paths['BTC-PERP'][2]!.price = '7100.5';
+      const btc = prices(generate({ ...scenario, prices: { ...scenario.prices, decimals: 1, noise: '0.003' } }), 'BTC-PERP');
+      for (const price of btc.values()) expect(price).toMatch(/^\d+(\.\d)?$/);
+    });
+  });
+
+  describe('population', () => {
+    it('sizes the opening trade as collateral × leverage / price, rounded down to 8 decimals', () => {
+      const scenario = { ...raw(), population: [{ prefix: 'p', count: 1, side: 'long', instrument: 'BTC-PERP', leverage: [3, 3], collateral: ['1000', '1000'], counterparty: 'mm' }] };
+      scenario.prices.paths['BTC-PERP'][0]!.price = '7000';
+      const trade = generate(scenario).find((e) => e.type === 'TradeExecuted')!;
+      // 1000 × 3 / 7000 = 0.428571428571… → 0.42857142 (down)
+      expect(trade).toEqual({
+        type: 'TradeExecuted',
+        ts: '2020-03-12T00:00:00Z',
+        tradeId: 'open-p-1',
+        instrument: 'BTC-PERP',
+        buyer: 'p-1',
+        seller: 'mm',
+        qty: '0.42857142',
+        price: '7000',
+        buyerFee: '0',
+        sellerFee: '0',
+      });
+    });
+
+    it('divides by the multiplier too, and rounds down', () => {
+      // 1000 × 3 / (7000 × 0.1) = 4.285714285… → 4.28571428
+      expect(openingQty(parseFixed('1000'), parseFixed('3'), parseFixed('7000'), parseFixed('0.1'))).toBe(parseFixed('4.28571428'));
+      // 2 × 1 / 3 = 0.6666… → 0.66666666, never 0.66666667
+      expect(openingQty(parseFixed('2'), parseFixed('1'), parseFixed('3'), parseFixed('1'))).toBe(parseFixed('0.66666666'));
+    });
+
+    it('draws collateral and leverage inside their ranges on a 0.01 grid, one unique trade per trader', () => {
+      const events = generate();
+      const deposits = events.filter((e) => e.type === 'Deposited' && String(e.account).startsWith('long-'));
+      expect(deposits.map((e) => e.account)).toEqual(Array.from({ length: 12 }, (_, i) => `long-${String(i + 1).padStart(2, '0')}`));
+      for (const { amount } of deposits) {
+        expect(amount).toMatch(/^\d+(\.\d{1,2})?$/);
+        expect(Number(amount)).toBeGreaterThanOrEqual(500);
+        expect(Number(amount)).toBeLessThanOrEqual(50000);
+      }
+      const trades = events.filter((e) => e.type === 'TradeExecuted');
+      expect(new Set(trades.map((t) => t.tradeId)).size).toBe(15);
+      for (const trade of trades.filter((t) => t.buyer !== 'mm')) {
+        const collateral = Number(deposits.find((d) => d.account === trade.buyer)!.amount);
+        const leverage = (Number(trade.qty) * 8000) / collateral;
+        expect(leverage).toBeGreaterThanOrEqual(2 - 1e-6);
+        expect(leverage).toBeLessThanOrEqual(25 + 1e-6);
+      }
+      const shorts = trades.filter((t) => t.instrument === 'ETH-PERP');
+      expect(shorts.every((t) => t.buyer === 'mm' && String(t.seller).startsWith('short-'))).toBe(true);
+    });
+  });
+
+  describe('order', () => {
+    it('emits the header in the documented order, then prices and extras by ts, then ClockAdvanced', () => {
+      const events = generate();
+      const types = events.map((e) => e.type);
+      expect(types.slice(0, 5)).toEqual(['RulesActivated', 'InstrumentListed', 'InstrumentListed', 'PriceUpdated', 'PriceUpdated']);
+      expect(events[0]).toEqual({ type: 'RulesActivated', ts: '2020-03-12T00:00:00Z', rules });
+      expect(events.slice(1, 5).map((e) => e.instrument)).toEqual(['BTC-PERP', 'ETH-PERP', 'BTC-PERP', 'ETH-PERP']);
+      expect(events[1]).toEqual({ type: 'InstrumentListed', ts: '2020-03-12T00:00:00Z', instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', settlementAsset: 'USD', multiplier: '1' });
+      expect(events.slice(5, 7).map((e) => e.account)).toEqual(['insurance', 'mm']); // explicit accounts first, fees has no deposit
+      expect(types.slice(7, 22)).toEqual(Array(15).fill('Deposited'));
+      expect(types.slice(22, 37)).toEqual(Array(15).fill('TradeExecuted'));
+      expect(types[types.length - 1]).toBe('ClockAdvanced');
+      expect(events[events.length - 1]).toEqual({ type: 'ClockAdvanced', ts: '2020-03-12T01:00:00Z' });
+
+      const ts = events.map((e) => parseTimestamp(e.ts)!);
+      for (let i = 1; i < ts.length; i++) expect(ts[i]!).toBeGreaterThanOrEqual(ts[i - 1]!);
+    });
+
+    it('merges extra events by ts, after the generated prices of the same instant, with decimals as strings', () => {
+      const events = generate();
+      const at5 = events.filter((e) => e.ts === '2020-03-12T00:05:00Z').map((e) => `${e.type}:${e.instrument ?? e.requestId}`);
+      expect(at5).toEqual(['PriceUpdated:BTC-PERP', 'PriceUpdated:ETH-PERP', 'WithdrawalRequested:w1']);
+      const funding = events.findIndex((e) => e.type === 'FundingRateApplied');
+      expect(events[funding - 1]!.ts).toBe('2020-03-12T00:02:00Z');
+      expect(events[funding + 1]!.ts).toBe('2020-03-12T00:03:00Z');
+      expect(events.find((e) => e.type === 'WithdrawalRequested')).toEqual({ type: 'WithdrawalRequested', ts: '2020-03-12T00:05:00Z', requestId: 'w1', account: 'mm', asset: 'USD', amount: '10' });
+    });
+
+    it('writes only valid input events, with plain decimal strings', () => {
+      const decimal = /^-?\d+(\.\d{1,8})?$/;
+      generate({ ...raw(), prices: { ...raw().prices, noise: '0.005' } }).forEach((event, i) => {
+        expect(() => decodeLine(JSON.stringify(event), 'input', 'generated', i + 1)).not.toThrow();
+        for (const key of ['amount', 'price', 'qty', 'rate', 'multiplier', 'buyerFee', 'sellerFee']) {
+          if (key in event) expect(event[key]).toMatch(decimal);
+        }
+      });
+    });
+  });
+
+  describe('checks against the rules', () => {
+    it('refuses invalid rules', () => {
+      expect(() => generateInputs(parseScenario(raw(), 'unit.yaml'), { ...rules, model: 'portfolio' })).toThrow(/model/);
+    });
+
+    it('refuses an instrument the rules cannot margin', () => {
+      const instruments = { ...(rules.instruments as Record<string, unknown>) };
+      delete instruments['*'];
+      delete instruments['ETH-PERP'];
+      expect(() => generateInputs(parseScenario(raw(), 'unit.yaml'), { ...rules, instruments })).toThrow(/instruments\.ETH-PERP: rules "crypto-cross" have no tiers/);
+    });
+
+    it('refuses a system account as counterparty', () => {
+      const scenario = raw();
+      scenario.population[0]!.counterparty = 'insurance';
+      expect(() => generate(scenario)).toThrow(/population\.0\.counterparty: "insurance" is a system account/);
+    });
+  });
+});

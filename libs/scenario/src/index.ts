@@ -1,0 +1,4 @@
+export * from './scenario.schema';
+export * from './scenario';
+export * from './generate';
+export * from './prng';
