@@ -23,6 +23,7 @@ export class ClearingEngine {
 
   apply(event: ClearingEvent): void {
     evolve(this.state, event);
+    this.state.bandsStale = true;
     if (isDecision(event)) this.hasher.add(event);
   }
 

@@ -124,6 +124,7 @@ function runLive(inputs: Record<string, unknown>[], afterEach?: (engine: Clearin
   return { engine, log, accepted };
 }
 
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 1);
 const scenarioArb = fc.record({
   rules: rulesArb,
   steps: fc.array(stepArb, { minLength: 10, maxLength: 80 }),
@@ -138,7 +139,7 @@ describe('clearing properties', () => {
           expect(engine.invariantViolations()).toEqual([]);
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 150 * RUNS },
     );
   });
 
@@ -150,7 +151,7 @@ describe('clearing properties', () => {
         for (const event of live.log) replay.apply(event);
         expect(replay.summary()).toEqual(live.engine.summary());
       }),
-      { numRuns: 100 },
+      { numRuns: 100 * RUNS },
     );
   });
 
@@ -163,7 +164,20 @@ describe('clearing properties', () => {
         expect(second.outputHash).toBe(first.engine.outputHash);
         expect(second.state.stats.decisions).toBe(first.engine.state.stats.decisions);
       }),
-      { numRuns: 100 },
+      { numRuns: 100 * RUNS },
+    );
+  });
+
+  it('price bands (checking only holders whose band a price leaves) change no decision', () => {
+    fc.assert(
+      fc.property(scenarioArb, ({ rules, steps, gaps }) => {
+        const screened = runLive(inputsFor(rules, steps, gaps));
+        const exact = new ClearingEngine();
+        exact.state.useBands = false;
+        for (const input of screened.accepted) exact.handle(input);
+        expect(exact.outputHash).toBe(screened.engine.outputHash);
+      }),
+      { numRuns: 100 * RUNS },
     );
   });
 

@@ -1,6 +1,7 @@
 import type { Fixed } from '@clearsim/money';
 import type { Timestamp } from '@clearsim/events';
 import { emptyLedger, type LedgerState } from '@clearsim/ledger';
+import { PriceBands } from '@clearsim/margin';
 import type { Rules } from '@clearsim/rules';
 import { emptySaga, type SagaState } from '@clearsim/saga';
 
@@ -34,6 +35,14 @@ export interface ClearingState {
   /** Latest implied volatility per underlying (used by the option models). */
   volatility: Map<string, Fixed>;
   stats: ClearingStats;
+  /**
+   * Price bands (a cache, rebuilt after replay): which holders a price update
+   * can push below maintenance margin. `useBands: false` checks every holder
+   * exactly; tests use it to prove the bands change no decision.
+   */
+  bands: PriceBands;
+  bandsStale: boolean;
+  useBands: boolean;
 }
 
 export function emptyClearingState(): ClearingState {
@@ -43,6 +52,9 @@ export function emptyClearingState(): ClearingState {
     saga: emptySaga(),
     seenIds: new Set(),
     volatility: new Map(),
+    bands: new PriceBands(),
+    bandsStale: false,
+    useBands: true,
     stats: {
       eventsIn: 0,
       duplicates: 0,

@@ -13,7 +13,7 @@ import {
 } from '@clearsim/ledger';
 import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
 import { abs, max } from '@clearsim/money';
-import { instrumentRules, parseRules, type Rules } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { evolveSaga } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 
@@ -55,8 +55,11 @@ function rulesOf(state: ClearingState): Rules {
   return state.rules;
 }
 
+/** An account is isolated under `model: isolated` or when listed in `isolatedAccounts`; system accounts never are. */
 function accountFor(state: ClearingState, id: string): Account {
-  return ensureAccount(state.ledger, id, state.rules?.isolatedAccounts.includes(id) ?? false);
+  const rules = state.rules;
+  const isolated = rules !== undefined && !isSystemAccount(rules, id) && (rules.model === 'isolated' || rules.isolatedAccounts.includes(id));
+  return ensureAccount(state.ledger, id, isolated);
 }
 
 function evolveInput(state: ClearingState, input: InputEvent): void {

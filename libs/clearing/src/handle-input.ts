@@ -1,6 +1,8 @@
 import type { DecisionEvent, InputEvent } from '@clearsim/events';
 import { holdersOf } from '@clearsim/ledger';
-import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, type SagaContext } from '@clearsim/saga';
+import { bandsFor, toMarkNumber } from '@clearsim/margin';
+import { isSystemAccount } from '@clearsim/rules';
+import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { validateInput } from './validate';
@@ -20,6 +22,7 @@ function touchedBy(state: ClearingState, input: InputEvent): string[] {
     case 'TradeExecuted':
       return [input.buyer, input.seller];
     case 'PriceUpdated':
+      return state.useBands ? [] : holdersOf(state.ledger, input.instrument);
     case 'FundingRateApplied':
     case 'InstrumentSettled':
       return holdersOf(state.ledger, input.instrument);
@@ -34,10 +37,11 @@ function touchedBy(state: ClearingState, input: InputEvent): string[] {
 
 /**
  * One step of the shard loop, pure over the state: validate → evolve the
- * input → decide → evolve each decision as it is made. Order within a step:
- * 1. the clock moves to the input's `ts`: grace periods that ended before it
- *    expire and liquidate (on the state before the input);
- * 2. the input is folded in;
+ * input → decide → evolve each decision as it is made. Decisions are folded in
+ * the order they are logged (right after their input), so replay, which folds
+ * the log in order, reaches exactly the live state. Within a step:
+ * 1. the input is folded in, and the clock moves to its `ts`;
+ * 2. grace periods whose deadline is now in the past expire and liquidate;
  * 3. the input's own decisions (withdrawal, funding);
  * 4. margin checks of the accounts it touched, in account-id order, then of
  *    accounts the decisions touched (ADL, socialized losses), until none is left.
@@ -67,19 +71,56 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     },
   };
 
-  if (state.rules) expireGracePeriods(ctx);
+  if (state.bandsStale && state.rules) rebandAll(state);
   const touched = touchedBy(state, input);
   evolve(state, input);
+  if (state.rules) expireGracePeriods(ctx);
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions };
 
   for (const account of touched) pending.add(account);
+  if (input.type === 'PriceUpdated' && state.useBands) {
+    for (const account of state.bands.crossed(input.instrument, toMarkNumber(input.price))) pending.add(account);
+  }
+  const checked = new Set<string>();
   for (let round = 0; pending.size > 0; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     const batch = [...pending].sort();
     pending.clear();
-    for (const account of batch) checkAccount(ctx, account);
+    for (const account of batch) {
+      checkAccount(ctx, account);
+      checked.add(account);
+    }
   }
+  if (state.useBands) reband(state, checked, decisions);
   return { duplicate: false, decisions };
+}
+
+/** Every account an input or its decisions changed gets fresh bands. */
+function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
+  const changed = new Set(checked);
+  for (const d of decisions) {
+    const e = d as { account?: string; counterparty?: string; shares?: { account: string }[] };
+    if (e.account) changed.add(e.account);
+    if (e.counterparty) changed.add(e.counterparty);
+    for (const share of e.shares ?? []) changed.add(share.account);
+  }
+  for (const id of changed) bandAccount(state, id);
+}
+
+function bandAccount(state: ClearingState, id: string): void {
+  const rules = state.rules!;
+  const account = state.ledger.accounts.get(id);
+  if (!account || isSystemAccount(rules, id) || account.positions.size === 0) {
+    state.bands.remove(id);
+    return;
+  }
+  state.bands.set(id, bandsFor(state.ledger, rules, account, hasOpenCall(state.saga, id)));
+}
+
+/** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */
+export function rebandAll(state: ClearingState): void {
+  for (const id of state.ledger.accounts.keys()) bandAccount(state, id);
+  state.bandsStale = false;
 }

@@ -1,3 +1,4 @@
 export * from './tiers';
 export * from './risk';
 export * from './liquidation-price';
+export * from './price-bands';

@@ -1,6 +1,6 @@
 import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { LiquidationReason } from '@clearsim/events';
-import { applyFill, getAccount, tradeNotional, unitBalance, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
+import { applyFill, getAccount, tradeNotional, unitBalance, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
@@ -49,7 +49,8 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
  *    and solvent at liquidation prices: close `step` of the original size of
  *    the position with the largest maintenance margin, at mark ∓ slippage, to
  *    the backstop account, charging `feeRate × notional` to the insurance fund,
- *    capped at the equity left; re-check after each step;
+ *    capped at the equity left (the rest valued at liquidation prices);
+ *    re-check after each step;
  * 3. if closing the rest would leave the unit below zero, it is bankrupt:
  *    the remaining positions close at once and the deficit goes through the
  *    bankruptcy waterfall (insurance fund, then ADL or socialized loss).
@@ -80,10 +81,12 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
     const delta = position.qty > 0n ? -closeQty : closeQty;
     const price = liquidationFillPrice(largest.mark, position.qty, slippage);
     const notional = tradeNotional(closeQty, price, largest.multiplier);
-    // equity right after this close, before the fee: the fee may take at most that
-    const before = computeRisk(ctx.ledger, ctx.rules, account, unit);
+    // the fee may take at most the equity left after this close with the rest valued at liquidation
+    // prices, so a fee can never be what makes the next step a bankruptcy
     const after = applyFill(position.qty, position.cost, delta, price, largest.multiplier, notional);
-    const equityLeft = before.equity - largest.unrealizedPnl + after.realized + unrealizedPnl(after.qty, after.cost, largest.mark, largest.multiplier);
+    const rest = { ...position, qty: after.qty, cost: after.cost };
+    const equityLeft =
+      equityAtLiquidationPrices(ctx, account, unit) - closingValue(position, price, largest.multiplier) + after.realized + (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier));
     const fee = min(divRound(notional * feeRate, SCALE, 'ceil'), max(equityLeft, 0n));
     ctx.emit({
       type: 'PositionLiquidated',

@@ -4,6 +4,7 @@ import { computeRisk, isBelowMaintenanceFraction, unitKey, unitPositions, unitsO
 import type { Account } from '@clearsim/ledger';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
+import { hasOpenCall } from './saga.state';
 
 /** The equity a called unit must reach for the call to be met (`marginCall.cureAt`). */
 export function cureLevel(ctx: SagaContext, risk: Risk): bigint {
@@ -57,8 +58,10 @@ export function checkAccount(ctx: SagaContext, accountId: string): void {
   if (!account) return;
   const units = unitsOf(account);
   const keys = new Set(units.map(unitKey));
-  for (const call of ctx.saga.calls.values()) {
-    if (call.account === accountId && !keys.has(call.key)) units.push({ account: call.account, instrument: call.instrument });
+  if (hasOpenCall(ctx.saga, accountId)) {
+    for (const call of ctx.saga.calls.values()) {
+      if (call.account === accountId && !keys.has(call.key)) units.push({ account: call.account, instrument: call.instrument });
+    }
   }
   for (const unit of units) checkMarginUnit(ctx, account, unit);
 }

@@ -13,14 +13,33 @@ export interface OpenCall extends MarginUnit {
 /** What the saga remembers between events: open calls (its timers) and each account's last outcome. */
 export interface SagaState {
   calls: Map<string, OpenCall>;
+  /** Open calls per account, so "is this account called?" is O(1) on the hot path. */
+  callsByAccount: Map<string, number>;
   /** Earliest deadline of an unexpired call, so a quiet clock costs nothing. */
   earliestDeadline: number;
   outcome: Map<string, 'liquidated' | 'bankrupt'>;
 }
 
 export function emptySaga(): SagaState {
-  return { calls: new Map(), earliestDeadline: Infinity, outcome: new Map() };
+  return { calls: new Map(), callsByAccount: new Map(), earliestDeadline: Infinity, outcome: new Map() };
 }
+
+function openCall(saga: SagaState, call: OpenCall): void {
+  if (!saga.calls.has(call.key)) saga.callsByAccount.set(call.account, (saga.callsByAccount.get(call.account) ?? 0) + 1);
+  saga.calls.set(call.key, call);
+}
+
+function closeCall(saga: SagaState, key: string): boolean {
+  const call = saga.calls.get(key);
+  if (!call) return false;
+  saga.calls.delete(key);
+  const left = (saga.callsByAccount.get(call.account) ?? 1) - 1;
+  if (left > 0) saga.callsByAccount.set(call.account, left);
+  else saga.callsByAccount.delete(call.account);
+  return true;
+}
+
+export const hasOpenCall = (saga: SagaState, account: string): boolean => saga.callsByAccount.has(account);
 
 function recomputeEarliest(saga: SagaState): void {
   let earliest = Infinity;
@@ -34,13 +53,13 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
     case 'MarginCallIssued': {
       const unit = { account: decision.account, instrument: decision.instrument };
       const key = unitKey(unit);
-      saga.calls.set(key, { ...unit, key, issuedAt: decision.ts, deadline: decision.deadline, amount: decision.amount, expired: false });
+      openCall(saga, { ...unit, key, issuedAt: decision.ts, deadline: decision.deadline, amount: decision.amount, expired: false });
       if (decision.deadline < saga.earliestDeadline) saga.earliestDeadline = decision.deadline;
       saga.outcome.delete(decision.account);
       return;
     }
     case 'MarginCallMet':
-      saga.calls.delete(unitKey(decision));
+      closeCall(saga, unitKey(decision));
       recomputeEarliest(saga);
       return;
     case 'GracePeriodExpired': {
@@ -51,7 +70,7 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
     }
     case 'LiquidationStarted':
       // a liquidation resolves the call, met or not
-      if (saga.calls.delete(unitKey(decision))) recomputeEarliest(saga);
+      if (closeCall(saga, unitKey(decision))) recomputeEarliest(saga);
       saga.outcome.set(decision.account, 'liquidated');
       return;
     case 'AccountBankrupted':

@@ -2,6 +2,7 @@ import type { WithdrawalRequested } from '@clearsim/events';
 import { getAccount } from '@clearsim/ledger';
 import { computeRisk, freeCollateral } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
+import { hasOpenCall } from './saga.state';
 
 /**
  * A withdrawal is approved only up to free collateral (equity − IM) and the
@@ -14,7 +15,7 @@ export function decideWithdrawal(ctx: SagaContext, request: WithdrawalRequested)
   const free = account.isolated ? account.cash : freeCollateral(computeRisk(ctx.ledger, ctx.rules, account));
   const { requestId, asset, amount } = request;
   const base = { ts: ctx.ts, requestId, account: account.id, asset, amount };
-  const called = [...ctx.saga.calls.values()].some((call) => call.account === account.id);
+  const called = hasOpenCall(ctx.saga, account.id);
   if (called) {
     ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'account-under-margin-call', freeCollateral: free });
   } else if (amount > free) {

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { decodeEvent, decodeLine, InputError, parseTimestamp, type InputEvent } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import type { LocatedInput } from '@clearsim/shard';
+import { RulesError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { loadRules } from './rules-source';
 
@@ -79,7 +80,7 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
     }
     return { description: `${file} (scenario "${scenario.name}", ${generated.length} generated events)`, inputs: located() };
   } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    if (error instanceof ScenarioError || error instanceof RulesError) throw new UsageError(error.message);
     throw error;
   }
 }
