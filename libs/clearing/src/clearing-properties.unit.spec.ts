@@ -17,6 +17,8 @@ const START = { 'BTC-PERP': 10000, 'ETH-PERP': 500 } as Record<string, number>;
 
 const rulesArb = fc.record({
   grace: fc.constantFrom(0, 600),
+  callBelow: fc.constantFrom('1', '1.25'),
+  cureAt: fc.constantFrom('initial', 'maintenance'),
   bankruptcy: fc.constantFrom('adl', 'socialize'),
   step: fc.constantFrom('1', '0.5', '0.25'),
   slippage: fc.constantFrom('0', '0.01'),
@@ -43,7 +45,7 @@ const stepArb = fc.oneof(
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-function inputsFor(rules: { grace: number; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; callBelow: string; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -51,7 +53,7 @@ function inputsFor(rules: { grace: number; bankruptcy: string; step: string; sli
       type: 'RulesActivated',
       ts: at(0),
       rules: rulesFor({
-        marginCall: { graceSeconds: rules.grace, cureAt: 'initial' },
+        marginCall: { graceSeconds: rules.grace, cureAt: rules.cureAt, callBelow: rules.callBelow },
         liquidation: { immediateBelow: '0.5', step: rules.step, slippage: rules.slippage, feeRate: rules.feeRate },
         bankruptcy: rules.bankruptcy,
         isolatedAccounts: rules.isolated,

@@ -66,6 +66,30 @@ describe('grace expiry → liquidation', () => {
   });
 });
 
+describe('early calls (callBelow > 1), crypto style', () => {
+  const crypto = () => setup(rulesFor({ marginCall: { graceSeconds: 0, callBelow: '1.25' } }));
+
+  it('warns below 1.25 × MM with no deadline, and is met back at IM', () => {
+    const g = crypto();
+    // 9,500: equity 500 ≥ MM 475 but < 1.25 × 475 = 593.75 → a call with no deadline; amount = IM 950 − 500
+    expect(g.at(60).price('9500')).toEqual([
+      { type: 'MarginCallIssued', ts: at(60), account: 'alice', amount: '450', equity: '500', initialMargin: '950', maintenanceMargin: '475' },
+    ]);
+    // no timer: an hour later nothing has expired
+    expect(g.at(3660).input({ type: 'ClockAdvanced' })).toEqual([]);
+    // 9,600: equity 600 < IM 960 → still called; a deposit of 400 → equity 1,000 ≥ 960 → met
+    expect(g.price('9600')).toEqual([]);
+    expect(g.input({ type: 'Deposited', account: 'alice', asset: 'USD', amount: '400' }).map((d) => d.type)).toEqual(['MarginCallMet']);
+  });
+
+  it('liquidates a warned account at MM, with no grace', () => {
+    const g = crypto();
+    g.at(60).price('9500');
+    // 9,460: equity 460 < MM 473 → liquidated at once
+    expect(g.at(120).price('9460')[0]).toMatchObject({ type: 'LiquidationStarted', reason: 'below-maintenance', equity: '460', maintenanceMargin: '473' });
+  });
+});
+
 describe('immediate liquidation', () => {
   it('liquidates a called account that falls below immediateBelow × MM, grace or not', () => {
     const g = setup();

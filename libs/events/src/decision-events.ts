@@ -20,7 +20,8 @@ export const MarginCallIssuedSchema = z.strictObject({
   initialMargin: nonNegativeFixed,
   maintenanceMargin: nonNegativeFixed,
   amount: positiveFixed,
-  deadline: timestamp,
+  /** Absent for a call without a grace timer (`graceSeconds: 0`): a warning; liquidation comes at MM. */
+  deadline: timestamp.optional(),
 });
 
 export const MarginCallMetSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { toNumber, type Fixed } from '@clearsim/money';
+import { divRound, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import type { Account, LedgerState } from '@clearsim/ledger';
 import { computeRisk, unitsOf, unitPositions } from './risk';
@@ -7,8 +7,8 @@ import { computeRisk, unitsOf, unitPositions } from './risk';
  * Price bands: the incremental index behind "a price update re-evaluates only
  * the accounts it can change".
  *
- * When an account is evaluated exactly, its slack S = equity − MM (per margin
- * unit) is shared among its n positions. Within one tier, moving the mark of a
+ * When an account is evaluated exactly, its slack S = equity − callBelow × MM
+ * (per margin unit: the distance to the first decision a healthy unit can get) is shared among its n positions. Within one tier, moving the mark of a
  * position by δ lowers the slack by at most |q|·k·(1 + r_max)·δ, so the unit
  * stays at or above maintenance margin while every mark stays within
  *   δ = (S / n) / (|q|·k·(1 + r_max))
@@ -187,7 +187,9 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
     if (positions.length === 0) continue;
     const risk = computeRisk(ledger, rules, account, unit);
     // one ledger unit of rounding per position and requirement, and float error, come off the slack first
-    const slack: number = called ? 0 : toNumber(risk.equity - risk.maintenanceMargin) * 0.999 - 1e-6 * (1 + positions.length);
+    // the level that triggers a decision for a healthy unit: callBelow × MM
+    const callLevel = divRound(risk.maintenanceMargin * rules.marginCall.callBelow, SCALE, 'ceil');
+    const slack: number = called ? 0 : toNumber(risk.equity - callLevel) * 0.999 - 1e-6 * (1 + positions.length);
     for (const position of positions) {
       const instrument = ledger.instruments.get(position.instrument)!;
       const mark = toNumber(instrument.mark as Fixed);

@@ -26,8 +26,10 @@ export const RulesSchema = z
       .strictObject({
         graceSeconds: z.number().int().nonnegative(),
         cureAt: z.enum(['initial', 'maintenance']).default('initial'),
+        /** Call when equity < callBelow × MM (≥ 1; above 1 it is an early warning, as crypto venues send). */
+        callBelow: fixed.refine((v) => v >= 100_000_000n, { message: 'must be at least 1 (a multiple of maintenance margin)' }).default(100_000_000n),
       })
-      .default({ graceSeconds: 0, cureAt: 'initial' }),
+      .default({ graceSeconds: 0, cureAt: 'initial', callBelow: 100_000_000n }),
     liquidation: z
       .strictObject({
         immediateBelow: fixedBetween(0n, 100_000_000n, 'a fraction of maintenance margin between 0 and 1').default(50_000_000n),

@@ -57,6 +57,8 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
  */
 export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason): void {
   const account = getAccount(ctx.ledger, unit.account);
+  // once the waterfall stops, the unit is checked again in this same step (it may still warrant a call)
+  ctx.touch(unit.account);
   const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
   ctx.emit({ type: 'LiquidationStarted', ts: ctx.ts, ...unitFields(unit), reason, equity: risk.equity, maintenanceMargin: risk.maintenanceMargin });
   const target = (r: Risk): Fixed => (reason === 'grace-period-expired' ? cureLevel(ctx, r) : r.maintenanceMargin);

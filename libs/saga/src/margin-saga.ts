@@ -1,3 +1,4 @@
+import { divRound, SCALE } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
 import type { Risk } from '@clearsim/margin';
 import { computeRisk, isBelowMaintenanceFraction, unitKey, unitPositions, unitsOf, type MarginUnit } from '@clearsim/margin';
@@ -6,49 +7,67 @@ import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
 import { hasOpenCall } from './saga.state';
 
-/** The equity a called unit must reach for the call to be met (`marginCall.cureAt`). */
+/** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
+export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
+  return isBelowMaintenanceFraction(risk, ctx.rules.marginCall.callBelow);
+}
+
+/**
+ * The equity a called unit must reach for the call to be met: IM or MM
+ * (`marginCall.cureAt`), and never below the level that calls it.
+ */
 export function cureLevel(ctx: SagaContext, risk: Risk): bigint {
-  return ctx.rules.marginCall.cureAt === 'initial' ? risk.initialMargin : risk.maintenanceMargin;
+  const { cureAt, callBelow } = ctx.rules.marginCall;
+  const base = cureAt === 'initial' ? risk.initialMargin : risk.maintenanceMargin;
+  const callLevel = divRound(risk.maintenanceMargin * callBelow, SCALE, 'ceil');
+  return base > callLevel ? base : callLevel;
 }
 
 /**
  * The margin policy for one unit, evaluated after every event that can change it:
- * - called: below `immediateBelow × MM` → liquidate now; equity ≥ cure level → `MarginCallMet`;
- * - healthy with equity < MM: `graceSeconds: 0` → liquidate; below `immediateBelow × MM` →
- *   liquidate; otherwise `MarginCallIssued` for `IM − equity`, due at `ts + graceSeconds`.
+ * - called: `graceSeconds: 0` and equity < MM, or below `immediateBelow × MM`
+ *   → liquidate now; equity ≥ cure level → `MarginCallMet`;
+ * - healthy with equity < MM: `graceSeconds: 0` → liquidate; below
+ *   `immediateBelow × MM` → liquidate; otherwise `MarginCallIssued` for
+ *   `IM − equity`, due at `ts + graceSeconds`;
+ * - healthy with MM ≤ equity < `callBelow × MM` (callBelow > 1): an early
+ *   call (with no deadline when there is no grace period).
  * A unit with no open position is never called (a flat negative balance is a debt, not a risk).
  */
 export function checkMarginUnit(ctx: SagaContext, account: Account, unit: MarginUnit): void {
   const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
   const call = ctx.saga.calls.get(unitKey(unit));
   const { immediateBelow } = ctx.rules.liquidation;
+  const { graceSeconds } = ctx.rules.marginCall;
   const hasPositions = unitPositions(account, unit).some((p) => p.qty !== 0n);
   if (call) {
-    if (hasPositions && isBelowMaintenanceFraction(risk, immediateBelow)) {
+    if (hasPositions && graceSeconds === 0 && risk.equity < risk.maintenanceMargin) {
+      liquidate(ctx, unit, 'below-maintenance');
+    } else if (hasPositions && isBelowMaintenanceFraction(risk, immediateBelow)) {
       liquidate(ctx, unit, 'below-immediate-threshold');
     } else if (risk.equity >= cureLevel(ctx, risk)) {
       ctx.emit({ type: 'MarginCallMet', ts: ctx.ts, ...unitFields(unit), equity: risk.equity, cureLevel: cureLevel(ctx, risk) });
     }
     return;
   }
-  if (!hasPositions || risk.equity >= risk.maintenanceMargin) return;
-  const { graceSeconds } = ctx.rules.marginCall;
-  if (graceSeconds === 0) {
-    liquidate(ctx, unit, 'below-maintenance');
-  } else if (isBelowMaintenanceFraction(risk, immediateBelow)) {
-    liquidate(ctx, unit, 'below-immediate-threshold');
-  } else {
-    ctx.emit({
-      type: 'MarginCallIssued',
-      ts: ctx.ts,
-      ...unitFields(unit),
-      equity: risk.equity,
-      initialMargin: risk.initialMargin,
-      maintenanceMargin: risk.maintenanceMargin,
-      amount: risk.initialMargin - risk.equity,
-      deadline: ctx.ts + graceSeconds * 1000,
-    });
+  if (!hasPositions) return;
+  if (risk.equity < risk.maintenanceMargin) {
+    if (graceSeconds === 0) return liquidate(ctx, unit, 'below-maintenance');
+    if (isBelowMaintenanceFraction(risk, immediateBelow)) return liquidate(ctx, unit, 'below-immediate-threshold');
+  } else if (!isBelowCallLevel(ctx, risk)) {
+    return;
   }
+  ctx.emit({
+    type: 'MarginCallIssued',
+    ts: ctx.ts,
+    ...unitFields(unit),
+    equity: risk.equity,
+    initialMargin: risk.initialMargin,
+    maintenanceMargin: risk.maintenanceMargin,
+    // IM − equity (DESIGN §3); more if the cure level is above IM
+    amount: (cureLevel(ctx, risk) > risk.initialMargin ? cureLevel(ctx, risk) : risk.initialMargin) - risk.equity,
+    ...(graceSeconds > 0 ? { deadline: ctx.ts + graceSeconds * 1000 } : {}),
+  });
 }
 
 /** Checks every margin unit of an account, including units with an open call that no longer hold a position. */
@@ -74,11 +93,11 @@ export function checkAccount(ctx: SagaContext, accountId: string): void {
 export function expireGracePeriods(ctx: SagaContext): void {
   if (!(ctx.ts > ctx.saga.earliestDeadline)) return;
   const expired = [...ctx.saga.calls.values()]
-    .filter((call) => !call.expired && call.deadline < ctx.ts)
-    .sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .filter((call) => !call.expired && call.deadline !== undefined && call.deadline < ctx.ts)
+    .sort((a, b) => a.deadline! - b.deadline! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const call of expired) {
     const unit = { account: call.account, instrument: call.instrument };
-    ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: call.deadline });
+    ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: call.deadline! });
     liquidate(ctx, unit, 'grace-period-expired');
   }
 }

@@ -5,7 +5,8 @@ import { unitKey, type MarginUnit } from '@clearsim/margin';
 export interface OpenCall extends MarginUnit {
   key: string;
   issuedAt: Timestamp;
-  deadline: Timestamp;
+  /** Undefined for a warning call (no grace timer). */
+  deadline?: Timestamp;
   amount: Fixed;
   expired: boolean;
 }
@@ -43,7 +44,7 @@ export const hasOpenCall = (saga: SagaState, account: string): boolean => saga.c
 
 function recomputeEarliest(saga: SagaState): void {
   let earliest = Infinity;
-  for (const call of saga.calls.values()) if (!call.expired && call.deadline < earliest) earliest = call.deadline;
+  for (const call of saga.calls.values()) if (!call.expired && call.deadline !== undefined && call.deadline < earliest) earliest = call.deadline;
   saga.earliestDeadline = earliest;
 }
 
@@ -54,7 +55,7 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       const unit = { account: decision.account, instrument: decision.instrument };
       const key = unitKey(unit);
       openCall(saga, { ...unit, key, issuedAt: decision.ts, deadline: decision.deadline, amount: decision.amount, expired: false });
-      if (decision.deadline < saga.earliestDeadline) saga.earliestDeadline = decision.deadline;
+      if (decision.deadline !== undefined && decision.deadline < saga.earliestDeadline) saga.earliestDeadline = decision.deadline;
       saga.outcome.delete(decision.account);
       return;
     }
