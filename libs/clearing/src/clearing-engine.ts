@@ -2,6 +2,7 @@ import { formatFixed } from '@clearsim/money';
 import { formatTimestamp, isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import type { ClearingState } from './clearing.state';
 import { emptyClearingState } from './clearing.state';
+import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
 import { handleInput, type HandleResult } from './handle-input';
 import { accountJson, accountView, checkInvariants } from './views';
@@ -12,8 +13,25 @@ import { accountJson, accountView, checkInvariants } from './views';
  * running `outputHash` over the decisions. No I/O, no clock: the shell feeds it.
  */
 export class ClearingEngine {
-  readonly state: ClearingState = emptyClearingState();
-  private readonly hasher = new OutputHasher();
+  private constructor(
+    readonly state: ClearingState,
+    private readonly hasher: OutputHasher,
+  ) {}
+
+  static create(): ClearingEngine {
+    return new ClearingEngine(emptyClearingState(), new OutputHasher());
+  }
+
+  /** Restores an engine from `snapshot()` output; undefined if the snapshot is of another format. */
+  static fromSnapshot(text: string): ClearingEngine | undefined {
+    const payload = deserializeSnapshot(text);
+    return payload && new ClearingEngine(payload.state, new OutputHasher(payload.outputHash));
+  }
+
+  /** The whole state and running outputHash as JSON text (see snapshot.ts). */
+  snapshot(): string {
+    return serializeSnapshot(this.state, this.hasher.state());
+  }
 
   handle(input: InputEvent): HandleResult {
     const result = handleInput(this.state, input);

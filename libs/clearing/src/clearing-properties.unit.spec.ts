@@ -107,7 +107,7 @@ function inputsFor(rules: { grace: number; callBelow: string; cureAt: string; ba
 
 /** Runs inputs live; refused inputs (e.g. a trade by an account that never deposited) are skipped, as a venue would see them refused. */
 function runLive(inputs: Record<string, unknown>[], afterEach?: (engine: ClearingEngine) => void) {
-  const engine = new ClearingEngine();
+  const engine = ClearingEngine.create();
   const log: ClearingEvent[] = [];
   const accepted: InputEvent[] = [];
   for (const raw of inputs) {
@@ -149,7 +149,7 @@ describe('clearing properties', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
         const live = runLive(inputsFor(rules, steps, gaps));
-        const replay = new ClearingEngine();
+        const replay = ClearingEngine.create();
         for (const event of live.log) replay.apply(event);
         expect(replay.summary()).toEqual(live.engine.summary());
       }),
@@ -161,7 +161,7 @@ describe('clearing properties', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
         const first = runLive(inputsFor(rules, steps, gaps));
-        const second = new ClearingEngine();
+        const second = ClearingEngine.create();
         for (const input of first.accepted) second.handle(input);
         expect(second.outputHash).toBe(first.engine.outputHash);
         expect(second.state.stats.decisions).toBe(first.engine.state.stats.decisions);
@@ -174,10 +174,26 @@ describe('clearing properties', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
         const screened = runLive(inputsFor(rules, steps, gaps));
-        const exact = new ClearingEngine();
+        const exact = ClearingEngine.create();
         exact.state.useBands = false;
         for (const input of screened.accepted) exact.handle(input);
         expect(exact.outputHash).toBe(screened.engine.outputHash);
+      }),
+      { numRuns: 100 * RUNS },
+    );
+  });
+
+  it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.nat(), ({ rules, steps, gaps }, at) => {
+        const live = runLive(inputsFor(rules, steps, gaps));
+        const cut = at % (live.accepted.length + 1);
+        const first = ClearingEngine.create();
+        live.accepted.slice(0, cut).forEach((input) => first.handle(input));
+        const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
+        live.accepted.slice(cut).forEach((input) => restored.handle(input));
+        expect(restored.outputHash).toBe(live.engine.outputHash);
+        expect(restored.summary()).toEqual(live.engine.summary());
       }),
       { numRuns: 100 * RUNS },
     );

@@ -4,3 +4,4 @@ export * from './validate';
 export * from './handle-input';
 export * from './views';
 export * from './clearing-engine';
+export * from './snapshot';

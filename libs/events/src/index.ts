@@ -3,3 +3,4 @@ export * from './input-events';
 export * from './decision-events';
 export * from './codec';
 export * from './output-hash';
+export * from './sha256';

@@ -1,15 +1,18 @@
-// eslint-disable-next-line no-restricted-imports -- SHA-256 is a pure function of its input; the core uses nothing else from node:crypto
-import { createHash, type Hash } from 'node:crypto';
 import type { DecisionEvent } from './decision-events';
 import { encodeEvent } from './codec';
+import { Sha256, type Sha256State } from './sha256';
 
 /**
  * `outputHash` (DESIGN §4): SHA-256 over the canonical JSON lines of the
- * decision events, each followed by "\n", in log order.
+ * decision events, each followed by "\n", in log order. Its running state is
+ * plain data so a snapshot can carry it across a restart.
  */
 export class OutputHasher {
-  private readonly hash: Hash = createHash('sha256');
-  private count = 0;
+  private readonly hash: Sha256;
+
+  constructor(state?: Sha256State) {
+    this.hash = new Sha256(state);
+  }
 
   add(decision: DecisionEvent): void {
     this.addLine(encodeEvent(decision));
@@ -17,16 +20,14 @@ export class OutputHasher {
 
   /** For callers that already hold the canonical line. */
   addLine(canonicalLine: string): void {
-    this.hash.update(canonicalLine);
-    this.hash.update('\n');
-    this.count++;
+    this.hash.update(canonicalLine + '\n');
   }
 
-  get decisions(): number {
-    return this.count;
+  state(): Sha256State {
+    return this.hash.state();
   }
 
   digest(): string {
-    return this.hash.copy().digest('hex');
+    return this.hash.hex();
   }
 }

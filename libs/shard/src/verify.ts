@@ -17,7 +17,7 @@ export interface VerifyReport {
  * `maxMismatches`.
  */
 export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<VerifyReport> {
-  const engine = new ClearingEngine();
+  const engine = ClearingEngine.create();
   const report: VerifyReport = { events: 0, inputs: 0, decisions: 0, mismatches: [], outputHash: '', invariantViolations: [] };
   let expected: ClearingEvent[] = [];
   let lastPosition = 0;

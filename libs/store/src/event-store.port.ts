@@ -22,6 +22,16 @@ export interface ReadOptions {
 }
 
 /**
+ * A snapshot of a shard's projections as of `position` (every event up to and
+ * including it folded in). `state` is opaque to the store (JSON text written
+ * by @clearsim/clearing). Restart = latest snapshot + the tail after it.
+ */
+export interface Snapshot {
+  position: number;
+  state: string;
+}
+
+/**
  * The one event-store port (DESIGN §1). One log per shard, total order.
  * Every adapter passes the same contract suite (`event-store.contract.ts`).
  */
@@ -38,5 +48,9 @@ export interface EventStore {
   append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number>;
   /** Reads forward from `fromPosition` (inclusive, 1-based) in order. */
   read(fromPosition?: number, options?: ReadOptions): AsyncIterable<StoredEvent>;
+  /** Stores a snapshot durably, in the same store as the log. Older ones may be pruned. */
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** The snapshot with the highest position not beyond the head, if any. */
+  latestSnapshot(): Promise<Snapshot | undefined>;
   close(): Promise<void>;
 }

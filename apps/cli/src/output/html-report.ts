@@ -87,7 +87,7 @@ interface ReportData {
 }
 
 async function collect(store: EventStore): Promise<ReportData> {
-  const engine = new ClearingEngine();
+  const engine = ClearingEngine.create();
   const prices = new Map<string, PriceSeries>();
   const decisionTimes = new Map<DecisionType, number[]>(STACKED.map((s) => [s.type, []]));
   const fund: ReportData['fund'] = { ts: [], balance: [] };

@@ -53,7 +53,7 @@ const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOStr
  */
 async function crashStore(): Promise<ArrayEventStore> {
   const store = new ArrayEventStore();
-  const engine = new ClearingEngine();
+  const engine = ClearingEngine.create();
   let trades = 0;
   const feed = async (minutes: number, raw: Record<string, unknown>): Promise<void> => {
     const input = decodeEvent({ ts: at(minutes), ...raw }, 'input') as InputEvent;
@@ -104,7 +104,7 @@ describe('writeReport', () => {
     const store = await crashStore();
     const types = store.events.map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['LiquidationStarted', 'AccountBankrupted', 'InsuranceFundDrawn', 'PositionAutoDeleveraged']));
-    const replay = new ClearingEngine();
+    const replay = ClearingEngine.create();
     for (const event of store.events) replay.apply(event);
     const summary = replay.summary();
 
@@ -145,7 +145,7 @@ describe('writeReport', () => {
 
   it('keeps a long series small but every wick in it', async () => {
     const store = new ArrayEventStore();
-    const engine = new ClearingEngine();
+    const engine = ClearingEngine.create();
     const inputs: InputEvent[] = [
       decodeEvent({ type: 'RulesActivated', ts: at(0), rules: rulesFor() }, 'input') as InputEvent,
       decodeEvent({ type: 'InstrumentListed', ts: at(0), instrument: 'BTC-PERP', kind: 'perpetual' }, 'input') as InputEvent,

@@ -24,7 +24,7 @@ export function rulesFor(overrides: Record<string, unknown> = {}): Record<string
 }
 
 export class Given {
-  readonly engine = new ClearingEngine();
+  readonly engine = ClearingEngine.create();
   private t = 0;
 
   constructor(rules: Record<string, unknown> = rulesFor()) {

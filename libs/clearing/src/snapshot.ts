@@ -1,0 +1,50 @@
+import { PriceBands } from '@clearsim/margin';
+import type { Sha256State } from '@clearsim/events';
+import type { ClearingState } from './clearing.state';
+
+/** Bumped whenever the shape of ClearingState changes; an old snapshot is then ignored (full replay). */
+export const SNAPSHOT_FORMAT = 1;
+
+export interface SnapshotPayload {
+  format: number;
+  state: ClearingState;
+  outputHash: Sha256State;
+}
+
+// JSON cannot hold bigint, Map, Set or ±Infinity; these tags carry them exactly.
+function replacer(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return { $n: value.toString() };
+  if (value instanceof Map) return { $m: [...value.entries()] };
+  if (value instanceof Set) return { $s: [...value.values()] };
+  if (value instanceof PriceBands) return undefined; // a cache, rebuilt after restore
+  if (value === Infinity) return { $inf: 1 };
+  if (value === -Infinity) return { $inf: -1 };
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const tagged = value as Record<string, unknown>;
+    if (typeof tagged.$n === 'string') return BigInt(tagged.$n);
+    if (Array.isArray(tagged.$m)) return new Map(tagged.$m as [unknown, unknown][]);
+    if (Array.isArray(tagged.$s)) return new Set(tagged.$s);
+    if (tagged.$inf === 1) return Infinity;
+    if (tagged.$inf === -1) return -Infinity;
+  }
+  return value;
+}
+
+/** Serializes a shard's whole state (and its running outputHash) to JSON text, exactly. */
+export function serializeSnapshot(state: ClearingState, outputHash: Sha256State): string {
+  const payload: SnapshotPayload = { format: SNAPSHOT_FORMAT, state, outputHash };
+  return JSON.stringify(payload, replacer);
+}
+
+/** The inverse of serializeSnapshot; undefined for a snapshot of another format. */
+export function deserializeSnapshot(text: string): SnapshotPayload | undefined {
+  const payload = JSON.parse(text, reviver) as SnapshotPayload;
+  if (payload.format !== SNAPSHOT_FORMAT) return undefined;
+  payload.state.bands = new PriceBands();
+  payload.state.bandsStale = true;
+  return payload;
+}
