@@ -78,8 +78,8 @@ export async function generateLog(file: string, spec: GeneratedLogSpec): Promise
       write({ type: 'ClockAdvanced' });
       continue;
     }
-    // a random walk with a slight downward drift, so leveraged longs get liquidated over the day
-    prices[k] = Math.max(1, prices[k]! * (1 + (uniform() - 0.5005) * 0.004));
+    // a random walk (≈ 5% daily stdev) with a slight downward drift (≈ −3%), so the most leveraged longs get liquidated
+    prices[k] = Math.max(1, prices[k]! * (1 + (uniform() - 0.50035) * 0.0012));
     if (!write({ type: 'PriceUpdated', instrument: instruments[k], price: prices[k]!.toFixed(2) })) {
       await new Promise<void>((resolve) => out.once("drain", () => resolve()));
     }

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   let summary: Record<string, unknown> = {};
   const run = await timed(async () => {
     const store = await FileEventStore.open(storeDir);
-    const runner = await ShardRunner.open(store);
+    const runner = await ShardRunner.open(store, { fullReplay: true });
     const result = await runner.run(openInput(input).inputs);
     decisions = result.decisions.length;
     const s = runner.engine.summary({ accounts: false });

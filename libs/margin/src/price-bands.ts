@@ -84,6 +84,8 @@ class Heap {
 }
 
 class InstrumentBands {
+  /** Zero-width bands (called units, no slack): every move of the mark re-checks them. */
+  readonly hot = new Map<string, number>();
   /** Highest lower bound on top: a falling price pops it first. */
   readonly lowers = new Heap((a, b) => a.lower > b.lower);
   /** Lowest upper bound on top: a rising price pops it first. */
@@ -116,8 +118,12 @@ export class PriceBands {
     this.remove(account);
     const version = this.versions.get(account)!;
     for (const band of bands) {
-      const entry: Entry = { account, version, lower: band.lower, upper: band.upper };
       const index = this.bandsOf(band.instrument);
+      if (band.lower >= band.upper) {
+        index.hot.set(account, version);
+        continue;
+      }
+      const entry: Entry = { account, version, lower: band.lower, upper: band.upper };
       index.lowers.push(entry);
       index.uppers.push(entry);
       index.live++;
@@ -128,7 +134,7 @@ export class PriceBands {
         index.uppers.rebuild(valid);
       }
     }
-    this.bandedIn.set(account, bands.map((b) => b.instrument));
+    this.bandedIn.set(account, bands.filter((b) => b.lower < b.upper).map((b) => b.instrument));
   }
 
   /**
@@ -139,6 +145,10 @@ export class PriceBands {
     const index = this.instruments.get(instrument);
     if (!index) return [];
     const out = new Set<string>();
+    for (const [account, version] of index.hot) {
+      if (this.versions.get(account) === version) out.add(account);
+    }
+    index.hot.clear();
     const take = (heap: Heap, outside: (e: Entry) => boolean) => {
       for (let top = heap.peek(); top && (this.versions.get(top.account) !== top.version || outside(top)); top = heap.peek()) {
         heap.pop();
