@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command (`npm test`, and what .ci/run runs): type-check, lint, build,
+# start the real Kafka broker and PostgreSQL from infra/ when they can be started,
+# run every jest tier, stop what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run --silent typecheck
+npm run --silent lint
+npm run --silent build
+
+started=""
+if [ "${CLEARSIM_NO_SERVICES:-}" != "1" ]; then
+  if services_env=$(infra/services.sh up); then
+    eval "$services_env"
+    export KAFKA_BROKERS DATABASE_URL
+    started=1
+  else
+    {
+      echo "clearsim: could not start Kafka and PostgreSQL from infra/ (see the messages above)."
+      echo "  They need Java 17 + Maven (Kafka jars from Maven Central) and PostgreSQL's server binaries"
+      echo "  (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jdk-headless maven postgresql)."
+      echo "  Or start them with Docker: docker compose up -d kafka postgres, then export"
+      echo "  KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://clearsim:clearsim@127.0.0.1:5432/clearsim"
+    } >&2
+    if [ "${CI:-}" = "true" ]; then
+      echo "clearsim: CI=true, so nothing may be skipped: failing." >&2
+      exit 1
+    fi
+    echo "clearsim: running the tests anyway; the Kafka and PostgreSQL suites will say they were skipped." >&2
+  fi
+fi
+cleanup() { if [ -n "$started" ]; then infra/services.sh down >&2 || true; fi; }
+trap cleanup EXIT
+
+npx jest --ci "$@"
