@@ -5,3 +5,4 @@ export * from './handle-input';
 export * from './views';
 export * from './clearing-engine';
 export * from './snapshot';
+export * from './what-if';
