@@ -18,6 +18,12 @@ const START = { 'BTC-PERP': 10000, 'ETH-PERP': 500 } as Record<string, number>;
 const rulesArb = fc.record({
   grace: fc.constantFrom(0, 600),
   callBelow: fc.constantFrom('1', '1.25'),
+  // one tier; two continuous tiers (500 = 20,000 × (0.075 − 0.05)); two with a jump in MM at the edge
+  tiers: fc.constantFrom(
+    [{ initialRate: '0.1', maintenanceRate: '0.05' }],
+    [{ upToNotional: '20000', initialRate: '0.1', maintenanceRate: '0.05' }, { initialRate: '0.15', maintenanceRate: '0.075', maintenanceAmount: '500' }],
+    [{ upToNotional: '5000', initialRate: '0.05', maintenanceRate: '0.02' }, { initialRate: '0.2', maintenanceRate: '0.1' }],
+  ),
   cureAt: fc.constantFrom('initial', 'maintenance'),
   bankruptcy: fc.constantFrom('adl', 'socialize'),
   step: fc.constantFrom('1', '0.5', '0.25'),
@@ -45,7 +51,7 @@ const stepArb = fc.oneof(
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-function inputsFor(rules: { grace: number; callBelow: string; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; callBelow: string; tiers: Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -57,6 +63,7 @@ function inputsFor(rules: { grace: number; callBelow: string; cureAt: string; ba
         liquidation: { immediateBelow: '0.5', step: rules.step, slippage: rules.slippage, feeRate: rules.feeRate },
         bankruptcy: rules.bankruptcy,
         isolatedAccounts: rules.isolated,
+        instruments: { '*': { tiers: rules.tiers } },
       }),
     },
     ...INSTRUMENTS.map((instrument) => ({ type: 'InstrumentListed', ts: at(0), instrument, kind: 'perpetual' })),

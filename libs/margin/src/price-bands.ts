@@ -7,11 +7,13 @@ import { computeRisk, unitsOf, unitPositions } from './risk';
  * Price bands: the incremental index behind "a price update re-evaluates only
  * the accounts it can change".
  *
- * When an account is evaluated exactly, its slack S = equity − callBelow × MM
- * (per margin unit: the distance to the first decision a healthy unit can get) is shared among its n positions. Within one tier, moving the mark of a
- * position by δ lowers the slack by at most |q|·k·(1 + r_max)·δ, so the unit
- * stays at or above maintenance margin while every mark stays within
- *   δ = (S / n) / (|q|·k·(1 + r_max))
+ * When an account is evaluated exactly, its slack S = equity − c·MM (c =
+ * `callBelow`: the distance to the first decision a healthy unit can get) is
+ * shared among its n positions. Within one tier (maintenance rate r), MM is
+ * linear in the mark, so moving a position's mark by δ lowers the slack by at
+ * most |q|·k·(1 + c·r)·δ; the unit therefore stays above its call level while
+ * every mark stays within
+ *   δ = (S / n) / (|q|·k·(1 + c·r))
  * of its value at evaluation (and inside its current tier's notional bracket,
  * where MM is linear). A price update re-checks only the holders whose band it
  * leaves; everyone else provably needs no decision. Units with an open call
@@ -162,28 +164,21 @@ export class PriceBands {
   }
 }
 
-const rMaxCache = new WeakMap<Rules, Map<string, number>>();
-function maxMaintenanceRate(rules: Rules, instrument: string): number {
-  let byInstrument = rMaxCache.get(rules);
-  if (!byInstrument) rMaxCache.set(rules, (byInstrument = new Map()));
-  let r = byInstrument.get(instrument);
-  if (r === undefined) {
-    r = Math.max(0, ...(instrumentRules(rules, instrument)?.tiers ?? []).map((t) => toNumber(t.maintenanceRate)));
-    byInstrument.set(instrument, r);
-  }
-  return r;
-}
-
-/** The price range (in mark terms) over which a position's notional stays in its current tier. */
-function tierPriceRange(rules: Rules, instrument: string, notional: number, qtyTimesK: number): [number, number] {
+/**
+ * The current tier of a position: the price range (in mark terms) over which
+ * its notional stays in that tier, and the tier's maintenance rate — within
+ * that range MM is linear in the mark with slope |q|·k·rate.
+ */
+function currentTier(rules: Rules, instrument: string, notional: number, qtyTimesK: number): { low: number; high: number; rate: number } {
   const tiers = instrumentRules(rules, instrument)?.tiers ?? [];
   let lo = 0;
   for (let i = 0; i < tiers.length; i++) {
     const hi = i === tiers.length - 1 || tiers[i]!.upToNotional === undefined ? Infinity : toNumber(tiers[i]!.upToNotional!);
-    if (notional <= hi) return [lo / qtyTimesK, hi / qtyTimesK];
+    // pulled inward a little: a notional exactly on an edge belongs to the tier below, and is rounded
+    if (notional <= hi) return { low: (lo * (1 + 1e-9) + 1e-6) / qtyTimesK, high: (hi * (1 - 1e-9) - 1e-6) / qtyTimesK, rate: toNumber(tiers[i]!.maintenanceRate) };
     lo = hi;
   }
-  return [lo / qtyTimesK, Infinity];
+  return { low: (lo * (1 + 1e-9) + 1e-6) / qtyTimesK, high: Infinity, rate: toNumber(tiers[tiers.length - 1]?.maintenanceRate ?? 0n) };
 }
 
 /**
@@ -199,6 +194,7 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
     // one ledger unit of rounding per position and requirement, and float error, come off the slack first
     // the level that triggers a decision for a healthy unit: callBelow × MM
     const callLevel = divRound(risk.maintenanceMargin * rules.marginCall.callBelow, SCALE, 'ceil');
+    const callBelow = toNumber(rules.marginCall.callBelow);
     const slack: number = called ? 0 : toNumber(risk.equity - callLevel) * 0.999 - 1e-6 * (1 + positions.length);
     for (const position of positions) {
       const instrument = ledger.instruments.get(position.instrument)!;
@@ -208,9 +204,10 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
         continue;
       }
       const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
-      const delta = slack / positions.length / (qk * (1 + maxMaintenanceRate(rules, position.instrument)));
-      const [tierLow, tierHigh] = tierPriceRange(rules, position.instrument, qk * mark, qk);
-      bands.push({ instrument: position.instrument, lower: Math.max(mark - delta, tierLow), upper: Math.min(mark + delta, tierHigh) });
+      const tier = currentTier(rules, position.instrument, qk * mark, qk);
+      // equity − MM moves by at most |q|·k·(1 + rate)·δ while the mark stays in the tier
+      const delta = slack / positions.length / (qk * (1 + callBelow * tier.rate));
+      bands.push({ instrument: position.instrument, lower: Math.max(mark - delta, tier.low), upper: Math.min(mark + delta, tier.high) });
     }
   }
   return bands;
