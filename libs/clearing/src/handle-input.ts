@@ -10,8 +10,10 @@ import { validateInput } from './validate';
 export interface HandleResult {
   /** The input repeated an idempotency key already applied: nothing happened. */
   duplicate: boolean;
-  decisions: DecisionEvent[];
+  decisions: readonly DecisionEvent[];
 }
+
+const NOTHING_DECIDED: HandleResult = Object.freeze({ duplicate: false, decisions: Object.freeze([]) as readonly DecisionEvent[] });
 
 /** Accounts an input can change, i.e. the only ones the saga must re-evaluate. */
 function touchedBy(state: ClearingState, input: InputEvent): string[] {
@@ -52,8 +54,15 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     state.stats.duplicates++;
     return { duplicate: true, decisions: [] };
   }
+  // the hot path: a price update that leaves every band and fires no timer decides nothing
+  let crossed: string[] | undefined;
+  if (input.type === 'PriceUpdated' && state.useBands && state.rules && !state.bandsStale && !(input.ts > state.saga.earliestDeadline)) {
+    evolve(state, input);
+    crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
+    if (crossed.length === 0) return NOTHING_DECIDED;
+  }
   const decisions: DecisionEvent[] = [];
-  const pending = new Set<string>();
+  const pending = new Set<string>(crossed);
   const ctx: SagaContext = {
     ledger: state.ledger,
     get rules() {
@@ -73,14 +82,14 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
 
   if (state.bandsStale && state.rules) rebandAll(state);
   const touched = touchedBy(state, input);
-  evolve(state, input);
+  if (!crossed) evolve(state, input);
   if (state.rules) expireGracePeriods(ctx);
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions };
 
   for (const account of touched) pending.add(account);
-  if (input.type === 'PriceUpdated' && state.useBands) {
+  if (input.type === 'PriceUpdated' && state.useBands && !crossed) {
     for (const account of state.bands.crossed(input.instrument, toMarkNumber(input.price))) pending.add(account);
   }
   const checked = new Set<string>();

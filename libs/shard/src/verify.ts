@@ -36,7 +36,7 @@ export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<
     if (isInput(event)) {
       flushMissing(position);
       report.inputs++;
-      expected = engine.handle(event).decisions;
+      expected = [...engine.handle(event).decisions];
       continue;
     }
     report.decisions++;

@@ -2,13 +2,17 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
-import { ConcurrencyError, type EventStore, type ReadOptions, type StoredEvent } from '../event-store.port';
+import { anchorOf, checkReadRange, checkSnapshot, defaultWarn } from '../adapter-support';
+import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { CorruptLogError } from '../errors';
 import { FileLock } from './file-lock';
+import { FileSnapshots, fsyncDirectory, SNAPSHOTS_DIR } from './file-snapshots';
 
 /** The log inside the store directory: one event per line, `{"position":N, ...canonical event}`. */
 export const EVENTS_FILE = 'events.jsonl';
 /** Holds the writer's pid while the store is open. */
 export const LOCK_FILE = 'LOCK';
+export { CorruptLogError };
 
 /** An append is written in pieces of about this many characters (one write syscall each). */
 const WRITE_CHUNK_CHARS = 8 * 1024 * 1024;
@@ -28,18 +32,6 @@ export interface FileEventStoreOptions {
   url?: string;
 }
 
-/** A line of the log that cannot be what this store wrote. Not repaired: someone has to look at it. */
-export class CorruptLogError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}:line ${line}: corrupt event log: ${detail}`, options);
-  }
-}
-
 /**
  * The embedded, default event store (DESIGN §1): an append-only JSON Lines
  * file in a directory, one writer at a time.
@@ -55,6 +47,11 @@ export class CorruptLogError extends Error {
  * - `read` reads a snapshot (the log as of its first step) with a 1 MB
  *   buffer, bisecting the file to find `fromPosition`; every line it passes
  *   must hold the position equal to its line number.
+ *
+ * - Snapshots live in `<dir>/snapshots/` (see FileSnapshots): written
+ *   atomically, the newest 3 kept; `latestSnapshot` returns the highest one
+ *   not beyond the head whose anchor matches the log, skipping (with a
+ *   warning) any it cannot read.
  *
  * Crash semantics: no acknowledged event is ever lost. A crash in the middle of
  * an unacknowledged multi-event append can leave a prefix of that batch
@@ -74,11 +71,13 @@ export class FileEventStore implements EventStore {
     private headPosition: number,
     /** Bytes of the file that hold acknowledged events (always ends at a newline). */
     private committedBytes: number,
+    private readonly snapshots: FileSnapshots,
+    private readonly warn: (message: string) => void,
   ) {}
 
   /** Opens (creating if needed) the store in `dirPath` for writing. Refused while another process has it open. */
   static async open(dirPath: string, options: FileEventStoreOptions = {}): Promise<FileEventStore> {
-    const warn = options.warn ?? ((message: string) => process.emitWarning(message, 'EventStoreWarning'));
+    const warn = options.warn ?? defaultWarn;
     const url = options.url ?? `file:${dirPath}`;
     const dir = path.resolve(dirPath);
     const firstCreated = await fs.mkdir(dir, { recursive: true });
@@ -95,7 +94,7 @@ export class FileEventStore implements EventStore {
         handle = await fs.open(file, 'r+');
       }
       const { head, bytes } = await recoverTail(handle, file, warn);
-      return new FileEventStore(url, file, handle, lock, head, bytes);
+      return new FileEventStore(url, file, handle, lock, head, bytes, new FileSnapshots(path.join(dir, SNAPSHOTS_DIR), warn), warn);
     } catch (error) {
       await handle?.close();
       await lock.release();
@@ -173,15 +172,15 @@ export class FileEventStore implements EventStore {
     }
   }
 
-  async *read(fromPosition = 1, options: ReadOptions = {}): AsyncGenerator<StoredEvent> {
+  read(fromPosition = 1, options: ReadOptions = {}): AsyncGenerator<StoredEvent> {
     this.assertOpen();
-    if (!Number.isSafeInteger(fromPosition) || fromPosition < 1) {
-      throw new RangeError(`fromPosition must be a whole number >= 1, got ${fromPosition}`);
-    }
+    return this.readOpen(fromPosition, options);
+  }
+
+  /** `read` without the closed check, for work queued before a close (a snapshot's anchor). */
+  private async *readOpen(fromPosition: number, options: ReadOptions): AsyncGenerator<StoredEvent> {
+    checkReadRange(fromPosition, options.toPosition);
     const { toPosition } = options;
-    if (toPosition !== undefined && (!Number.isSafeInteger(toPosition) || toPosition < 0)) {
-      throw new RangeError(`toPosition must be a whole number >= 0, got ${toPosition}`);
-    }
     const last = Math.min(this.headPosition, toPosition ?? Infinity);
     const end = this.committedBytes;
     if (fromPosition > last) return;
@@ -250,6 +249,45 @@ export class FileEventStore implements EventStore {
         position === undefined ? describeUnpositioned(line) : `holds position ${position}, but line ${lineNo} must hold position ${lineNo}`,
       );
     }
+  }
+
+  /**
+   * Writes the snapshot atomically (after every append queued before it) and
+   * prunes all but the newest 3. A snapshot beyond the head is stored without
+   * an anchor, so it is never returned.
+   */
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.exclusive(async () => {
+      checkSnapshot(snapshot);
+      const anchor = snapshot.position <= this.headPosition ? await this.anchorAt(snapshot.position) : null;
+      await this.snapshots.save({ position: snapshot.position, state: snapshot.state, anchor });
+    });
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    this.assertOpen();
+    const head = this.headPosition;
+    for (const position of await this.snapshots.positions()) {
+      if (position > head) continue;
+      const stored = await this.snapshots.load(position);
+      if (stored === undefined) continue;
+      if (stored.anchor !== (await this.anchorAt(position))) {
+        this.warn(
+          `${this.snapshots.dir}: ignoring the snapshot at position ${position}: it was taken from another log ` +
+            `(the event at that position differs; was the log reset or replaced?)`,
+        );
+        continue;
+      }
+      return { position, state: stored.state };
+    }
+    return undefined;
+  }
+
+  private async anchorAt(position: number): Promise<string> {
+    if (position === 0) return anchorOf(undefined);
+    for await (const { event } of this.readOpen(position, { toPosition: position })) return anchorOf(event);
+    throw new Error(`${this.file}: no event at position ${position}`);
   }
 
   close(): Promise<void> {
@@ -321,20 +359,6 @@ async function writeFully(handle: FileHandle, buffer: Buffer, offset: number): P
   while (done < buffer.length) {
     const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, offset + done);
     done += bytesWritten;
-  }
-}
-
-/** fsync on a directory makes a new entry in it durable. Not supported everywhere (Windows): skipped there. */
-async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
-  } finally {
-    await handle?.close();
   }
 }
 

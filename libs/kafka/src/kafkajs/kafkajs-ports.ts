@@ -1,0 +1,290 @@
+import { Kafka, logLevel, Partitions, type Admin, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import type {
+  BatchHandler,
+  CommittedOffset,
+  DeadLetter,
+  DeadLetters,
+  InboundMessage,
+  InputsConsumer,
+  KafkaPorts,
+  MessageHeaders,
+  OutboundMessage,
+  TopicAdmin,
+  TopicPublisher,
+  TopicSpec,
+} from '../kafka.port';
+import { fixedPartitionsAssigner } from './fixed-partitions-assigner';
+
+export interface KafkaJsOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Consumer group prefix; the group of a shard's consumer is `<groupId>` as given (see KafkaShardWorker). */
+  groupId: string;
+  inputsTopic: string;
+  /** Partitions of the inputs topic to consume (a shard's own). */
+  partitions: readonly number[];
+  decisionsTopic: string;
+  deadLetterTopic: string;
+  /** Group session timeout (ms); the broker's minimum is 6000 by default. Default 10000. */
+  sessionTimeout?: number;
+  /** Default 1000 ms. */
+  heartbeatInterval?: number;
+  /** Longest wait of a fetch for `minBytes` (ms). Default 100. */
+  maxWaitTimeInMs?: number;
+  /** Upper bound of bytes fetched per partition per request. Default 1 MiB. */
+  maxBytesPerPartition?: number;
+  /** kafkajs log level (default WARN); log lines go to `log`. */
+  logLevel?: logLevel;
+  log?: (line: string) => void;
+  /** Extra kafkajs client settings (ssl, sasl, retry, …). */
+  client?: Partial<KafkaConfig>;
+}
+
+/** kafkajs log lines on one line each, to stderr by default. */
+function logCreator(log: (line: string) => void) {
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...extra } = entry as LogEntry['log'] & { logger?: string };
+      const rest = Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
+      log(`[kafkajs ${logLevel[level]} ${namespace}] ${message}${rest}`);
+    };
+}
+
+const str = (value: Buffer | string | (Buffer | string)[] | undefined): string | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? String(value[value.length - 1]) : value.toString();
+
+function readHeaders(headers: IHeaders | undefined): MessageHeaders {
+  const out: MessageHeaders = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    const s = str(v);
+    if (s !== undefined) out[k] = s;
+  }
+  return out;
+}
+
+/**
+ * The Kafka port on kafkajs 2.x. One client, one idempotent producer
+ * (`idempotent: true`, `maxInFlightRequests: 1`, `acks: -1`; kafkajs calls
+ * its idempotent producer experimental), one consumer with auto-commit off
+ * and the fixed-partition assigner, one admin client.
+ */
+export function createKafkaJsPorts(options: KafkaJsOptions): KafkaPorts {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const kafka = new Kafka({
+    clientId: options.clientId ?? 'clearsim',
+    brokers: options.brokers,
+    logLevel: options.logLevel ?? logLevel.WARN,
+    logCreator: logCreator(log),
+    ...options.client,
+  });
+  const producer = new KafkaJsProducer(kafka);
+  const admin = new KafkaJsAdmin(kafka);
+  const consumer = new KafkaJsInputsConsumer(kafka, options, admin);
+  let closed: Promise<void> | undefined;
+  return {
+    admin,
+    consumer,
+    decisions: producer.publisherFor(options.decisionsTopic),
+    deadLetters: new KafkaJsDeadLetters(producer.publisherFor(options.deadLetterTopic)),
+    close: () =>
+      (closed ??= (async () => {
+        await consumer.stop();
+        await producer.disconnect();
+        await admin.disconnect();
+      })()),
+  };
+}
+
+/** Lazily connected, shared by the decisions and dead-letter publishers. */
+export class KafkaJsProducer {
+  private readonly producer: Producer;
+  private connected?: Promise<void>;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  private connect(): Promise<void> {
+    return (this.connected ??= this.producer.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    }));
+  }
+
+  publisherFor(topic: string): TopicPublisher {
+    return {
+      topic,
+      publish: async (messages: readonly OutboundMessage[]) => {
+        if (messages.length === 0) return;
+        await this.connect();
+        await this.producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
+        });
+      },
+    };
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = undefined;
+    await this.producer.disconnect();
+  }
+}
+
+export class KafkaJsDeadLetters implements DeadLetters {
+  constructor(private readonly publisher: TopicPublisher) {}
+
+  get topic(): string {
+    return this.publisher.topic;
+  }
+
+  send(letters: readonly DeadLetter[]): Promise<void> {
+    return this.publisher.publish(
+      letters.map(({ message, error, reason, headers }) => ({
+        key: message.key,
+        value: message.value ?? '',
+        headers: {
+          ...message.headers,
+          ...headers,
+          error,
+          reason,
+          'source-topic': message.topic,
+          'source-partition': String(message.partition),
+          'source-offset': message.offset,
+        },
+      })),
+    );
+  }
+}
+
+export class KafkaJsAdmin implements TopicAdmin {
+  private readonly admin: Admin;
+  private connected?: Promise<void>;
+
+  constructor(kafka: Kafka) {
+    this.admin = kafka.admin();
+  }
+
+  async client(): Promise<Admin> {
+    await (this.connected ??= this.admin.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    }));
+    return this.admin;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const admin = await this.client();
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length === 0) return;
+    // createTopics resolves false (no error) when another process created them first
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor ?? -1 })),
+    });
+  }
+
+  async partitionCount(topic: string): Promise<number | undefined> {
+    const admin = await this.client();
+    if (!(await admin.listTopics()).includes(topic)) return undefined;
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]?.partitions.length;
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, string>> {
+    const admin = await this.client();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, o.high]));
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = undefined;
+    await this.admin.disconnect();
+  }
+}
+
+export class KafkaJsInputsConsumer implements InputsConsumer {
+  private readonly consumer: Consumer;
+  private running = false;
+  private stopped?: Promise<void>;
+  /** resolveOffset of the batch in flight, per partition: commits also move kafkajs's fetch position. */
+  private readonly resolvers = new Map<number, (offset: string) => void>();
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: KafkaJsOptions,
+    private readonly admin: KafkaJsAdmin,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      partitionAssigners: [fixedPartitionsAssigner(options.inputsTopic, options.partitions)],
+      sessionTimeout: options.sessionTimeout ?? 10_000,
+      heartbeatInterval: options.heartbeatInterval ?? 1_000,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  get partitions(): readonly number[] {
+    return this.options.partitions;
+  }
+
+  async committed(partition: number): Promise<CommittedOffset | undefined> {
+    const admin = await this.admin.client();
+    const [topic] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.inputsTopic] });
+    const found = topic?.partitions.find((p) => p.partition === partition);
+    if (!found || BigInt(found.offset) < 0n) return undefined;
+    return { offset: found.offset, metadata: found.metadata };
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    if (this.running) throw new Error('the inputs consumer is already running');
+    this.running = true;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.inputsTopic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale()) return;
+        const messages: InboundMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString() : null,
+          value: m.value,
+          headers: readHeaders(m.headers),
+        }));
+        this.resolvers.set(batch.partition, resolveOffset);
+        try {
+          await handler({ topic: batch.topic, partition: batch.partition, messages }, { heartbeat, isRunning: () => isRunning() && !isStale() });
+        } finally {
+          this.resolvers.delete(batch.partition);
+        }
+      },
+    });
+  }
+
+  async commit(partition: number, nextOffset: string, metadata?: string): Promise<void> {
+    await this.consumer.commitOffsets([{ topic: this.options.inputsTopic, partition, offset: nextOffset, metadata: metadata ?? null }]);
+    this.resolvers.get(partition)?.((BigInt(nextOffset) - 1n).toString());
+  }
+
+  stop(): Promise<void> {
+    return (this.stopped ??= (async () => {
+      if (this.running) await this.consumer.stop();
+      await this.consumer.disconnect();
+    })());
+  }
+}

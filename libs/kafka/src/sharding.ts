@@ -1,0 +1,226 @@
+import type { InputEvent, TradeExecuted } from '@clearsim/events';
+
+/**
+ * Sharding (pure): which shard owns an account, which partitions of the
+ * inputs topic an input goes to, and what a shard makes of an input it
+ * receives. Partition i of the inputs topic is shard i.
+ *
+ * Cross-shard trades are *novated*: a trade between an account of shard A and
+ * one of shard B goes to both partitions; shard A applies the leg
+ * `local account ↔ backstop` and shard B the leg `backstop ↔ its account`, so
+ * every shard's book stays balanced (open interest nets to zero per shard)
+ * and each real account sees exactly the trade it would see in one process.
+ * See libs/kafka/README.md for the trade-offs.
+ */
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const utf8 = new TextEncoder();
+
+/** FNV-1a, 32 bits, over the UTF-8 bytes of `text`: stable across machines, Node versions and restarts. */
+export function fnv1a32(text: string): number {
+  let hash = FNV_OFFSET;
+  for (const byte of utf8.encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, FNV_PRIME) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+export function assertShards(shards: number, shard?: number): void {
+  if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`shards must be an integer ≥ 1, got ${shards}`);
+  if (shard !== undefined && (!Number.isInteger(shard) || shard < 0 || shard >= shards)) {
+    throw new RangeError(`shard must be an integer in [0, ${shards - 1}], got ${shard}`);
+  }
+}
+
+/** The shard (= inputs partition) that owns `accountId`: FNV-1a 32 of its UTF-8 bytes, mod `shards`. */
+export function shardOf(accountId: string, shards: number): number {
+  assertShards(shards);
+  return shards === 1 ? 0 : fnv1a32(accountId) % shards;
+}
+
+export interface RouteOptions {
+  /**
+   * The rules' system accounts (insurance, fees, backstop), if the producer
+   * knows them. They exist in every shard, so a trade with a system account
+   * goes only to the other party's shard. Without them such a trade also goes
+   * to the system account's hash shard, which skips it (see `localizeInput`).
+   */
+  systemAccounts?: Iterable<string>;
+}
+
+const all = (shards: number): number[] => Array.from({ length: shards }, (_, i) => i);
+
+/**
+ * The partitions of the inputs topic an input must be produced to:
+ * - `Deposited`, `WithdrawalRequested`: the account's shard;
+ * - `TradeExecuted`: the shards of the buyer and of the seller (one if they share it);
+ * - every other input (prices, clock, funding, expiry, volatility, rules, listings): every partition.
+ */
+export function routeInput(event: InputEvent, shards: number, options: RouteOptions = {}): number[] {
+  assertShards(shards);
+  switch (event.type) {
+    case 'Deposited':
+    case 'WithdrawalRequested':
+      return [shardOf(event.account, shards)];
+    case 'TradeExecuted': {
+      const system = new Set(options.systemAccounts ?? []);
+      const parties = [event.buyer, event.seller].filter((id) => !system.has(id));
+      const owners = (parties.length > 0 ? parties : [event.buyer]).map((id) => shardOf(id, shards));
+      return [...new Set(owners)].sort((a, b) => a - b);
+    }
+    default:
+      return all(shards);
+  }
+}
+
+/** The message key of an input on the inputs topic: its account, the buyer of a trade, else its type. */
+export function inputKey(event: InputEvent): string {
+  switch (event.type) {
+    case 'Deposited':
+    case 'WithdrawalRequested':
+      return event.account;
+    case 'TradeExecuted':
+      return event.buyer;
+    default:
+      return event.type;
+  }
+}
+
+export interface RoutedInput {
+  partition: number;
+  key: string;
+  event: InputEvent;
+}
+
+export interface InputRouterOptions extends RouteOptions {
+  /**
+   * Send a `ClockAdvanced` with the input's `ts` to every partition an
+   * account-keyed input does not go to, whenever that partition has not seen
+   * that time yet (default true). Timers (grace deadlines) fire on a shard's
+   * own clock; without these ticks a deadline passed by another shard's
+   * deposit would fire later, at the shard's next event, and the sharded
+   * decisions would differ from a single process's in their `ts`.
+   */
+  clockTicks?: boolean;
+}
+
+/**
+ * The producer side of sharding: routes each input to its partitions and,
+ * unless disabled, keeps every shard's clock in step (see `clockTicks`).
+ * Stateful (it remembers the last time sent to each partition); use one
+ * router per producer, feeding it the inputs in order.
+ */
+export class InputRouter {
+  private readonly lastTs: number[];
+
+  constructor(
+    readonly shards: number,
+    private readonly options: InputRouterOptions = {},
+  ) {
+    assertShards(shards);
+    this.lastTs = new Array<number>(shards).fill(-Infinity);
+  }
+
+  route(event: InputEvent): RoutedInput[] {
+    const partitions = routeInput(event, this.shards, this.options);
+    const out: RoutedInput[] = [];
+    const key = inputKey(event);
+    const targets = new Set(partitions);
+    if (this.options.clockTicks !== false && targets.size < this.shards) {
+      for (let p = 0; p < this.shards; p++) {
+        if (!targets.has(p) && this.lastTs[p]! < event.ts) {
+          out.push({ partition: p, key: 'ClockAdvanced', event: { type: 'ClockAdvanced', ts: event.ts } });
+          this.lastTs[p] = event.ts;
+        }
+      }
+    }
+    for (const p of partitions) {
+      out.push({ partition: p, key, event });
+      if (this.lastTs[p]! < event.ts) this.lastTs[p] = event.ts;
+    }
+    return out;
+  }
+}
+
+/** The rules' system accounts, as a shard knows them (undefined before any RulesActivated). */
+export interface ShardAccounts {
+  insurance: string;
+  fees: string;
+  backstop: string;
+}
+
+export type Localized =
+  | { action: 'apply'; input: InputEvent }
+  /** An extra copy of a trade with a system account: another shard applies it. */
+  | { action: 'skip'; reason: string }
+  /** The input does not belong to this shard: the producer did not route it with `routeInput`. */
+  | { action: 'misrouted'; reason: string };
+
+export interface LocalizeContext {
+  shards: number;
+  shard: number;
+  /** The shard's active rules' system accounts; undefined before RulesActivated. */
+  accounts?: ShardAccounts;
+}
+
+/**
+ * What shard `shard` makes of an input it received (pure):
+ * - account events of its own accounts (or of a system account, which exists
+ *   in every shard) apply; others are misrouted;
+ * - a trade between two of its accounts applies as is; a trade with one of
+ *   its accounts and one of another shard applies as the local leg against
+ *   the backstop (novation; the remote side's fee is charged on its own
+ *   shard); a trade with none of its accounts is misrouted;
+ * - a trade with a system account belongs to the shard of the other party
+ *   (of the buyer if both are system accounts); another shard skips its copy;
+ * - everything else (prices, clock, funding, …) applies.
+ * Before any rules are active a trade is passed through unchanged: the core
+ * refuses it (no active rules), as a single process would.
+ */
+export function localizeInput(input: InputEvent, ctx: LocalizeContext): Localized {
+  const { shards, shard, accounts } = ctx;
+  assertShards(shards, shard);
+  if (shards === 1) return { action: 'apply', input };
+  const isSystem = (id: string): boolean => accounts !== undefined && (id === accounts.insurance || id === accounts.fees || id === accounts.backstop);
+  const home = (id: string): number => shardOf(id, shards);
+  switch (input.type) {
+    case 'Deposited':
+    case 'WithdrawalRequested': {
+      if (home(input.account) === shard || isSystem(input.account)) return { action: 'apply', input };
+      return { action: 'misrouted', reason: `account "${input.account}" belongs to shard ${home(input.account)} of ${shards}, not shard ${shard} (route inputs with routeInput)` };
+    }
+    case 'TradeExecuted':
+      return accounts ? localizeTrade(input, shard, shards, accounts, isSystem, home) : { action: 'apply', input };
+    default:
+      return { action: 'apply', input };
+  }
+}
+
+function localizeTrade(
+  trade: TradeExecuted,
+  shard: number,
+  shards: number,
+  accounts: ShardAccounts,
+  isSystem: (id: string) => boolean,
+  home: (id: string) => number,
+): Localized {
+  const { buyer, seller } = trade;
+  const buyerSystem = isSystem(buyer);
+  const sellerSystem = isSystem(seller);
+  if (buyerSystem || sellerSystem) {
+    const owner = buyerSystem && sellerSystem ? home(buyer) : home(buyerSystem ? seller : buyer);
+    if (owner === shard) return { action: 'apply', input: trade };
+    return { action: 'skip', reason: `trade "${trade.tradeId}" with a system account belongs to shard ${owner}` };
+  }
+  const buyerHere = home(buyer) === shard;
+  const sellerHere = home(seller) === shard;
+  if (buyerHere && sellerHere) return { action: 'apply', input: trade };
+  if (buyerHere) return { action: 'apply', input: { ...trade, seller: accounts.backstop, sellerFee: 0n } };
+  if (sellerHere) return { action: 'apply', input: { ...trade, buyer: accounts.backstop, buyerFee: 0n } };
+  return {
+    action: 'misrouted',
+    reason: `trade "${trade.tradeId}": neither buyer "${buyer}" (shard ${home(buyer)}) nor seller "${seller}" (shard ${home(seller)}) belongs to shard ${shard} of ${shards} (route inputs with routeInput)`,
+  };
+}

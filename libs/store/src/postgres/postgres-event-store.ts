@@ -1,0 +1,331 @@
+import { Pool, escapeIdentifier, type PoolClient, type PoolConfig } from 'pg';
+import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
+import { checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, sha256, SNAPSHOTS_KEPT } from '../adapter-support';
+import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { CorruptLogError } from '../errors';
+import { redactUrl, splitOwnParams } from '../store-url';
+
+/** The stream a PostgreSQL store writes when neither the URL (`?stream=`) nor the options name one. */
+export const DEFAULT_POSTGRES_STREAM = 'shard-0';
+export const EVENTS_TABLE = 'clearsim_events';
+export const SNAPSHOTS_TABLE = 'clearsim_snapshots';
+
+/** Query parameters of a store URL that are ours, not the driver's (removed before connecting). */
+const OWN_PARAMS = ['stream', 'schema'] as const;
+
+export interface PostgresEventStoreOptions {
+  /** The shard's stream. Default: the URL's `?stream=`, else `shard-0`. */
+  stream?: string;
+  /** Schema of the two tables, created if missing. Default: the URL's `?schema=`, else the connection's search_path (normally `public`). */
+  schema?: string;
+  /** Notices (a snapshot ignored). Default: process.emitWarning. */
+  warn?: (message: string) => void;
+  /** Extra pool settings (`max`, timeouts…); the connection itself comes from the URL. */
+  pool?: Omit<PoolConfig, 'connectionString'>;
+  /** Rows per INSERT statement of an append (default 1000). */
+  insertRows?: number;
+  /** Rows per page of a read (default 5000). */
+  pageRows?: number;
+}
+
+/**
+ * The PostgreSQL event store (`postgres://…`, with `pg`). One table holds the
+ * events of every shard, one stream per shard:
+ *
+ *     clearsim_events(stream, stream_position, global_position bigserial, type, data text, ts,
+ *                     PRIMARY KEY (stream, stream_position))
+ *
+ * `position` in the port is `stream_position`: 1-based and gap-free per
+ * stream. `data` is the event's canonical JSON as text, byte for byte (jsonb
+ * would reorder keys and normalise the text); `type` and `ts` are copies for
+ * people querying the table. Snapshots live in `clearsim_snapshots(stream,
+ * position, state text, anchor)`, the newest 3 per stream kept.
+ *
+ * Appending: one transaction per append. It takes a transaction-scoped
+ * advisory lock on the stream (`pg_advisory_xact_lock`), reads the head,
+ * checks `expectedPosition`, and inserts the batch with multi-row INSERTs
+ * (`insertRows` rows per statement, via unnest). The commit makes it durable.
+ * The unique (stream, stream_position) key is the real guard: a writer that
+ * did not take the lock and raced to the same positions fails with 23505,
+ * reported as ConcurrencyError; the lock only makes two writers queue rather
+ * than collide, so the loser sees a clean ConcurrencyError without doing the
+ * insert work.
+ *
+ * Why reads by stream_position never skip an event. The classic trap of
+ * PostgreSQL event stores: positions from a sequence (`global_position`) are
+ * handed out when a row is inserted, but transactions commit in any order, so
+ * a reader can see position 11 committed while 10 is still in flight, move
+ * past it, and never see 10. Here, readers never follow `global_position`:
+ * they follow `stream_position`, which the appender computes as head + 1…
+ * while holding the stream's lock, and a whole batch becomes visible at one
+ * commit. The next append on the stream cannot start before that commit
+ * (it waits for the lock) and numbers its events after it. So within a
+ * stream, a committed position N + 1 implies a committed N: with one writer
+ * per shard (DESIGN §1) and the lock as a backstop, the rows a reader sees
+ * are always a gap-free prefix 1..head. A read also stops at the head it saw
+ * when it started, so it is a consistent prefix even while appends go on.
+ *
+ * What a reader of `global_position` across streams (an `$all` feed) would
+ * need, and this store does not offer: either read only rows whose
+ * transaction is older than every transaction still running (store
+ * `pg_current_xact_id()` per row and read below `pg_snapshot_xmin(
+ * pg_current_snapshot())`, as Emmett does), or make every append to the
+ * table take one shared lock (a global advisory lock, or one per category
+ * as Message DB does), trading write concurrency for order.
+ */
+export class PostgresEventStore implements EventStore {
+  private closing?: Promise<void>;
+  private readonly events: string;
+  private readonly snapshots: string;
+  private readonly lockKey: string;
+  private readonly insertRows: number;
+  private readonly pageRows: number;
+
+  private constructor(
+    readonly url: string,
+    readonly stream: string,
+    readonly schema: string | undefined,
+    private readonly pool: Pool,
+    private readonly warn: (message: string) => void,
+    options: PostgresEventStoreOptions,
+  ) {
+    const prefix = schema === undefined ? '' : `${escapeIdentifier(schema)}.`;
+    this.events = `${prefix}${EVENTS_TABLE}`;
+    this.snapshots = `${prefix}${SNAPSHOTS_TABLE}`;
+    this.lockKey = `${EVENTS_TABLE}:${schema ?? ''}:${stream}`;
+    this.insertRows = positiveInteger(options.insertRows ?? 1000, 'insertRows');
+    this.pageRows = positiveInteger(options.pageRows ?? 5000, 'pageRows');
+  }
+
+  /** Connects, creates the schema and tables if missing, and returns the store for one stream. */
+  static async open(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
+    const { connectionString, params } = splitOwnParams(url, OWN_PARAMS);
+    const stream = options.stream ?? params.get('stream') ?? DEFAULT_POSTGRES_STREAM;
+    const schema = options.schema ?? params.get('schema');
+    if (stream === '') throw new Error(`store URL "${redactUrl(url)}": the stream name is empty`);
+    if (schema === '') throw new Error(`store URL "${redactUrl(url)}": the schema name is empty`);
+    const pool = new Pool({ max: 4, ...options.pool, connectionString });
+    pool.on('error', () => undefined); // an idle client lost its connection: the next query reports it
+    const store = new PostgresEventStore(url, stream, schema, pool, options.warn ?? defaultWarn, options);
+    try {
+      await store.createSchema();
+    } catch (error) {
+      await pool.end();
+      throw new Error(`${redactUrl(url)}: cannot open the PostgreSQL event store: ${(error as Error).message}`, { cause: error });
+    }
+    return store;
+  }
+
+  private async createSchema(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Two processes creating the same tables at once can fail on the catalog's unique keys: serialize them.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`clearsim schema ${this.schema ?? ''}`]);
+      if (this.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(this.schema)}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.events} (
+        stream          text        NOT NULL,
+        stream_position bigint      NOT NULL CHECK (stream_position >= 1),
+        global_position bigserial   NOT NULL,
+        type            text        NOT NULL,
+        data            text        NOT NULL,
+        ts              timestamptz NOT NULL,
+        PRIMARY KEY (stream, stream_position)
+      )`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.snapshots} (
+        stream     text        NOT NULL,
+        position   bigint      NOT NULL CHECK (position >= 0),
+        state      text        NOT NULL,
+        anchor     text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (stream, position)
+      )`);
+    });
+  }
+
+  async head(): Promise<number> {
+    this.assertOpen();
+    return this.headOf(this.pool);
+  }
+
+  private async headOf(client: Pool | PoolClient): Promise<number> {
+    const { rows } = await client.query<{ head: string }>(`SELECT coalesce(max(stream_position), 0) AS head FROM ${this.events} WHERE stream = $1`, [this.stream]);
+    return Number(rows[0]!.head);
+  }
+
+  async append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
+    this.assertOpen();
+    checkExpectedPosition(expectedPosition);
+    try {
+      return await this.transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
+        const head = await this.headOf(client);
+        if (head !== expectedPosition) throw new ConcurrencyError(expectedPosition, head);
+        let position = head;
+        for (let from = 0; from < events.length; from += this.insertRows) {
+          const chunk = events.slice(from, from + this.insertRows);
+          const positions: number[] = [];
+          const types: string[] = [];
+          const data: string[] = [];
+          const ts: string[] = [];
+          for (const event of chunk) {
+            const canonical = toCanonicalJson(event);
+            positions.push(++position);
+            types.push(event.type);
+            data.push(JSON.stringify(canonical));
+            ts.push(canonical.ts as string);
+          }
+          await client.query(
+            `INSERT INTO ${this.events} (stream, stream_position, type, data, ts)
+             SELECT $1, p, t, d, s FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS u(p, t, d, s)`,
+            [this.stream, positions, types, data, ts],
+          );
+        }
+        return position;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConcurrencyError(expectedPosition, await this.headOf(this.pool));
+      throw error;
+    }
+  }
+
+  async *read(fromPosition = 1, options: ReadOptions = {}): AsyncGenerator<StoredEvent> {
+    this.assertOpen();
+    checkReadRange(fromPosition, options.toPosition);
+    const last = Math.min(await this.headOf(this.pool), options.toPosition ?? Infinity);
+    if (fromPosition > last) return;
+    // Keyset pagination: each page starts after the last position of the one before (no OFFSET).
+    // The next page is fetched while the caller works through the current one.
+    const fetch = (from: number) => {
+      const page = this.pool.query<[string, string]>({
+        text: `SELECT stream_position, data FROM ${this.events}
+               WHERE stream = $1 AND stream_position >= $2 AND stream_position <= $3
+               ORDER BY stream_position LIMIT $4`,
+        values: [this.stream, from, last, this.pageRows],
+        rowMode: 'array',
+      });
+      page.catch(() => undefined); // if the caller stops early, nobody awaits it
+      return page;
+    };
+    let next = fromPosition;
+    let pending = fetch(next);
+    while (next <= last) {
+      const { rows } = await pending;
+      const pageEnd = next + rows.length;
+      if (pageEnd <= last) pending = fetch(pageEnd);
+      if (rows.length === 0) throw this.corrupt(next, `position ${next} is missing (the log ends at ${last})`);
+      for (const [positionText, data] of rows) {
+        const position = Number(positionText);
+        if (position !== next) throw this.corrupt(next, `position ${next} is missing (the next row holds ${position})`);
+        yield { position, event: this.decode(data, position) };
+        next++;
+      }
+    }
+  }
+
+  private decode(data: string, position: number): ClearingEvent {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data);
+    } catch (error) {
+      throw this.corrupt(position, `malformed JSON (${(error as Error).message})`);
+    }
+    try {
+      return decodeEvent(raw, 'any');
+    } catch (error) {
+      if (error instanceof InputError) throw this.corrupt(position, InputError.describe(error.issues), error);
+      throw error;
+    }
+  }
+
+  private corrupt(position: number, detail: string, cause?: unknown): CorruptLogError {
+    return new CorruptLogError(`${redactUrl(this.url)} ${this.events} stream "${this.stream}"`, position, detail, { cause, unit: 'position' });
+  }
+
+  /**
+   * Stores the snapshot (replacing one at the same position) with the anchor
+   * of the event at its position, and prunes all but the newest 3. A
+   * snapshot beyond the head gets no anchor and is never returned.
+   */
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.assertOpen();
+    checkSnapshot(snapshot);
+    await this.transaction(async (client) => {
+      const { rows } = await client.query<{ data: string }>(`SELECT data FROM ${this.events} WHERE stream = $1 AND stream_position = $2`, [
+        this.stream,
+        snapshot.position,
+      ]);
+      const anchor = snapshot.position === 0 ? '' : rows[0] ? sha256(rows[0].data) : null;
+      await client.query(
+        `INSERT INTO ${this.snapshots} (stream, position, state, anchor) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (stream, position) DO UPDATE SET state = excluded.state, anchor = excluded.anchor, created_at = now()`,
+        [this.stream, snapshot.position, snapshot.state, anchor],
+      );
+      await client.query(
+        `DELETE FROM ${this.snapshots} WHERE stream = $1 AND position NOT IN
+           (SELECT position FROM ${this.snapshots} WHERE stream = $1 ORDER BY position DESC LIMIT $2)`,
+        [this.stream, SNAPSHOTS_KEPT],
+      );
+    });
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    this.assertOpen();
+    const { rows } = await this.pool.query<{ position: string; state: string; anchor: string | null; data: string | null }>(
+      `SELECT s.position, s.state, s.anchor, e.data
+         FROM ${this.snapshots} s
+         LEFT JOIN ${this.events} e ON e.stream = s.stream AND e.stream_position = s.position
+        WHERE s.stream = $1
+          AND s.position <= (SELECT coalesce(max(stream_position), 0) FROM ${this.events} WHERE stream = $1)
+        ORDER BY s.position DESC`,
+      [this.stream],
+    );
+    for (const row of rows) {
+      const position = Number(row.position);
+      const anchor = position === 0 ? '' : row.data === null ? undefined : sha256(row.data);
+      if (row.anchor === anchor) return { position, state: row.state };
+      this.warn(
+        `${redactUrl(this.url)}: ignoring the snapshot of stream "${this.stream}" at position ${position}: ` +
+          `it was taken from another log (the event at that position differs; was the stream reset?)`,
+      );
+    }
+    return undefined;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+
+  /** Runs `work` in a transaction on one pooled connection; rolls back on any error. */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError; // the connection is unusable: drop it rather than return it to the pool
+        });
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new Error(`event store ${redactUrl(this.url)} is closed`);
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${value}`);
+  return value;
+}
