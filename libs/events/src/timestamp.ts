@@ -13,9 +13,15 @@ export function parseTimestamp(text: string): Timestamp | undefined {
 
 /** Canonical ISO-8601 UTC text, with milliseconds only when they are not zero. */
 export function formatTimestamp(ts: Timestamp): string {
+  // consecutive events mostly share a ts (an input and its decisions): remember the last one
+  if (ts === lastTs) return lastText;
   const iso = new Date(ts).toISOString();
-  return iso.endsWith('.000Z') ? iso.slice(0, -5) + 'Z' : iso;
+  lastTs = ts;
+  lastText = iso.endsWith('.000Z') ? iso.slice(0, -5) + 'Z' : iso;
+  return lastText;
 }
+let lastTs = NaN;
+let lastText = '';
 
 export const timestamp = z.string().transform((text, ctx): Timestamp => {
   const ms = parseTimestamp(text);
