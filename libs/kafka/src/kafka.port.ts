@@ -45,6 +45,8 @@ export interface CommittedOffset {
 }
 
 export interface InputsConsumer {
+  /** The inputs topic. */
+  readonly topic: string;
   /** The partitions of the inputs topic this consumer owns (and only those). */
   readonly partitions: readonly number[];
   /** The group's committed position for a partition, if any (read before `start`). */

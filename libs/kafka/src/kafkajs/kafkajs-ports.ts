@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitions, type Admin, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import type {
   BatchHandler,
   CommittedOffset,
@@ -15,9 +15,17 @@ import type {
 } from '../kafka.port';
 import { fixedPartitionsAssigner } from './fixed-partitions-assigner';
 
-export interface KafkaJsOptions {
+export interface KafkaJsClientOptions {
   brokers: string[];
   clientId?: string;
+  /** kafkajs log level (default WARN); log lines go to `log` (default stderr). */
+  logLevel?: logLevel;
+  log?: (line: string) => void;
+  /** Extra kafkajs client settings (ssl, sasl, retry, …). */
+  client?: Partial<KafkaConfig>;
+}
+
+export interface KafkaJsOptions extends KafkaJsClientOptions {
   /** Consumer group prefix; the group of a shard's consumer is `<groupId>` as given (see KafkaShardWorker). */
   groupId: string;
   inputsTopic: string;
@@ -33,11 +41,6 @@ export interface KafkaJsOptions {
   maxWaitTimeInMs?: number;
   /** Upper bound of bytes fetched per partition per request. Default 1 MiB. */
   maxBytesPerPartition?: number;
-  /** kafkajs log level (default WARN); log lines go to `log`. */
-  logLevel?: logLevel;
-  log?: (line: string) => void;
-  /** Extra kafkajs client settings (ssl, sasl, retry, …). */
-  client?: Partial<KafkaConfig>;
 }
 
 /** kafkajs log lines on one line each, to stderr by default. */
@@ -69,14 +72,7 @@ function readHeaders(headers: IHeaders | undefined): MessageHeaders {
  * and the fixed-partition assigner, one admin client.
  */
 export function createKafkaJsPorts(options: KafkaJsOptions): KafkaPorts {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const kafka = new Kafka({
-    clientId: options.clientId ?? 'clearsim',
-    brokers: options.brokers,
-    logLevel: options.logLevel ?? logLevel.WARN,
-    logCreator: logCreator(log),
-    ...options.client,
-  });
+  const kafka = createKafkaJsClient(options);
   const producer = new KafkaJsProducer(kafka);
   const admin = new KafkaJsAdmin(kafka);
   const consumer = new KafkaJsInputsConsumer(kafka, options, admin);
@@ -93,6 +89,17 @@ export function createKafkaJsPorts(options: KafkaJsOptions): KafkaPorts {
         await admin.disconnect();
       })()),
   };
+}
+
+export function createKafkaJsClient(options: KafkaJsClientOptions): Kafka {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return new Kafka({
+    clientId: options.clientId ?? 'clearsim',
+    brokers: options.brokers,
+    logLevel: options.logLevel ?? logLevel.WARN,
+    logCreator: logCreator(log),
+    ...options.client,
+  });
 }
 
 /** Lazily connected, shared by the decisions and dead-letter publishers. */
@@ -233,6 +240,10 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
       allowAutoTopicCreation: false,
     });
+  }
+
+  get topic(): string {
+    return this.options.inputsTopic;
   }
 
   get partitions(): readonly number[] {

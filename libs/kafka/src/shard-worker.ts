@@ -1,0 +1,341 @@
+import { idempotencyKey } from '@clearsim/clearing';
+import { decodeLine, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
+import type { LocatedInput, ShardRunner } from '@clearsim/shard';
+import type { StoredEvent } from '@clearsim/store';
+import type { BatchContext, DeadLetter, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
+import { assertShards, localizeInput } from './sharding';
+import { HEADER } from './topics';
+
+export interface KafkaShardWorkerOptions {
+  /** The shard's runner (opened by the caller, who also owns and closes its store). */
+  runner: ShardRunner;
+  /** Kafka, behind the port; the worker closes it on `stop`. Its consumer must own partition `shard` only. */
+  ports: KafkaPorts;
+  shards: number;
+  shard: number;
+  /** Partitions of the decisions topic when the worker creates it (default: `shards`). */
+  decisionsPartitions?: number;
+  /** Partitions of the dead-letter topic when the worker creates it (default 1). */
+  deadLetterPartitions?: number;
+  replicationFactor?: number;
+  /** At most this many messages are decided and appended together (one durable append, one commit). Default 1000. */
+  maxInputsPerAppend?: number;
+  /** Decisions per produce request when catching up from the log. Default 5000. */
+  publishChunk?: number;
+  /** Operational messages (refusals, recovery). Default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface KafkaShardWorkerStats {
+  /** Messages handled and committed (applied, duplicate, skipped or dead-lettered). */
+  consumed: number;
+  /** Inputs appended to the log. */
+  applied: number;
+  /** Redelivered or re-sent inputs the core recognised by their id (nothing appended). */
+  duplicates: number;
+  /** Extra copies of trades with a system account, left to the shard that owns them. */
+  skipped: number;
+  deadLettered: number;
+  decisionsPublished: number;
+}
+
+/** Commit metadata: the log position whose decisions are all on the decisions topic. */
+const PUBLISHED = 'clearsim:published=';
+
+const parsePublished = (metadata: string | null | undefined): number | undefined => {
+  if (!metadata?.startsWith(PUBLISHED)) return undefined;
+  const n = Number(metadata.slice(PUBLISHED.length));
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+};
+
+const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
+
+/**
+ * One shard's Kafka loop: inputs partition `shard` → decode (the one codec) →
+ * localize (sharding.ts) → `ShardRunner.run` (decide + one durable append) →
+ * decisions to the decisions topic, keyed by account → commit the consumed
+ * offsets. The core makes every clearing decision; this class moves bytes.
+ *
+ * Guarantees (see README.md):
+ * - at least once in, exactly once in effect: offsets are committed only
+ *   after the append is durable and its decisions are acknowledged by Kafka;
+ *   every input it appends carries an idempotency id (its own `tradeId`,
+ *   `requestId` or `eventId`, else `eventId = kafka:<topic>/<partition>@<offset>`),
+ *   so a redelivered message is a `duplicate` the core ignores;
+ * - a message that is malformed, misrouted or refused by the core goes to the
+ *   dead-letter topic with the reason, its offset is committed, and
+ *   consumption goes on; the inputs around it are not lost. Every such message
+ *   is committed on its own, right after the inputs before it, so an input
+ *   appended-but-not-committed before a crash is always one the core will
+ *   recognise as a duplicate (a refusal is never re-judged on a later state);
+ * - decisions are published at least once: the commit metadata records the
+ *   log position published up to, and on start every decision after it is
+ *   published again. Each decision carries headers `shard` and `position`, a
+ *   unique key for consumers that must see it once.
+ */
+export class KafkaShardWorker {
+  readonly stats: KafkaShardWorkerStats = { consumed: 0, applied: 0, duplicates: 0, skipped: 0, deadLettered: 0, decisionsPublished: 0 };
+  private readonly runner: ShardRunner;
+  private readonly ports: KafkaPorts;
+  private readonly shards: number;
+  private readonly shard: number;
+  private readonly maxPerAppend: number;
+  private readonly publishChunk: number;
+  private readonly log: (line: string) => void;
+  private unsubscribe?: () => void;
+  private stopping = false;
+  private stopped?: Promise<void>;
+  /** Every decision at a position ≤ this is on the decisions topic. */
+  private published = 0;
+  /** Highest position appended (heard from the runner). */
+  private appendedUpTo = 0;
+  private pending: StoredEvent[] = [];
+  private needsCatchUp = true;
+  private flushing: Promise<void> = Promise.resolve();
+  private committed?: string;
+
+  private constructor(private readonly options: KafkaShardWorkerOptions) {
+    assertShards(options.shards, options.shard);
+    this.runner = options.runner;
+    this.ports = options.ports;
+    this.shards = options.shards;
+    this.shard = options.shard;
+    this.maxPerAppend = options.maxInputsPerAppend ?? 1000;
+    this.publishChunk = options.publishChunk ?? 5000;
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    const partitions = this.ports.consumer.partitions;
+    if (partitions.length !== 1 || partitions[0] !== this.shard) {
+      throw new Error(`shard ${this.shard}'s consumer must own exactly partition ${this.shard} of the inputs topic, not [${partitions.join(', ')}]`);
+    }
+  }
+
+  /**
+   * Creates missing topics (inputs with one partition per shard, decisions,
+   * dead letters), checks the inputs topic has exactly `shards` partitions,
+   * publishes decisions the last run logged but may not have published, then
+   * consumes.
+   */
+  static async start(options: KafkaShardWorkerOptions): Promise<KafkaShardWorker> {
+    const worker = new KafkaShardWorker(options);
+    try {
+      await worker.init();
+    } catch (error) {
+      await worker.stop().catch(() => undefined);
+      throw error;
+    }
+    return worker;
+  }
+
+  /** The next offset of the shard's partition this worker has committed (undefined before its first commit). */
+  get committedOffset(): string | undefined {
+    return this.committed;
+  }
+
+  get publishedUpTo(): number {
+    return this.published;
+  }
+
+  private async init(): Promise<void> {
+    const { admin, consumer, decisions, deadLetters } = this.ports;
+    const { replicationFactor } = this.options;
+    await admin.ensureTopics([
+      { topic: consumer.topic, partitions: this.shards, replicationFactor },
+      { topic: decisions.topic, partitions: this.options.decisionsPartitions ?? this.shards, replicationFactor },
+      { topic: deadLetters.topic, partitions: this.options.deadLetterPartitions ?? 1, replicationFactor },
+    ]);
+    const count = await admin.partitionCount(consumer.topic);
+    if (count !== this.shards) {
+      throw new Error(`inputs topic "${consumer.topic}" has ${count} partition(s), but ${this.shards} shard(s) need exactly ${this.shards} (partition i is shard i)`);
+    }
+    const committed = await consumer.committed(this.shard);
+    this.committed = committed?.offset;
+    const published = parsePublished(committed?.metadata) ?? 0;
+    if (this.runner.head < published) {
+      throw new Error(
+        `the store ${this.runner.store.url} ends at position ${this.runner.head}, but consumer group offsets of "${consumer.topic}" partition ${this.shard} were committed after position ${published}: ` +
+          'the store lost events it had acknowledged, or belongs to another deployment (use a fresh consumer group with a fresh store)',
+      );
+    }
+    this.published = published;
+    this.appendedUpTo = this.runner.head;
+    this.unsubscribe = this.runner.onAppended((events) => this.onAppended(events));
+    await this.flush();
+    await consumer.start((batch, ctx) => this.handleBatch(batch, ctx));
+  }
+
+  /** Finishes the step in flight (append, publish, commit), then leaves the group and disconnects. Idempotent. */
+  stop(): Promise<void> {
+    return (this.stopped ??= (async () => {
+      this.stopping = true;
+      try {
+        await this.ports.consumer.stop();
+        await this.flushing.catch(() => undefined);
+      } finally {
+        this.unsubscribe?.();
+        await this.ports.close();
+      }
+    })());
+  }
+
+  private onAppended(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) if (isDecision(e.event)) this.pending.push(e);
+    this.appendedUpTo = Math.max(this.appendedUpTo, events[events.length - 1]!.position);
+    // appends by others (HTTP) reach Kafka without waiting for the next Kafka batch
+    this.flush().catch((error: unknown) => this.log(`kafka: publishing decisions failed (will retry from the log): ${(error as Error).message}`));
+  }
+
+  /** Publishes every logged decision not yet acknowledged, in log order. Serialized. */
+  private flush(): Promise<void> {
+    const next = this.flushing.then(() => this.publishPending());
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async publishPending(): Promise<void> {
+    try {
+      if (this.needsCatchUp) {
+        const head = this.appendedUpTo;
+        if (head > this.published) {
+          let chunk: StoredEvent[] = [];
+          for await (const stored of this.runner.store.read(this.published + 1, { toPosition: head })) {
+            if (!isDecision(stored.event)) continue;
+            chunk.push(stored);
+            if (chunk.length >= this.publishChunk) {
+              await this.publish(chunk);
+              chunk = [];
+            }
+          }
+          await this.publish(chunk);
+          this.published = head;
+        }
+        this.pending = this.pending.filter((e) => e.position > head);
+        this.needsCatchUp = false;
+      }
+      const upTo = this.appendedUpTo;
+      const batch = this.pending;
+      this.pending = [];
+      await this.publish(batch.filter((e) => e.position > this.published));
+      this.published = Math.max(this.published, upTo);
+    } catch (error) {
+      this.needsCatchUp = true;
+      throw error;
+    }
+  }
+
+  private async publish(events: readonly StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.ports.decisions.publish(events.map((e) => this.decisionMessage(e.event as DecisionEvent, e.position)));
+    this.stats.decisionsPublished += events.length;
+  }
+
+  private decisionMessage(decision: DecisionEvent, position: number): OutboundMessage {
+    return {
+      key: decision.account,
+      value: encodeEvent(decision),
+      headers: {
+        [HEADER.type]: decision.type,
+        [HEADER.schemaVersion]: String(SCHEMA_VERSION),
+        [HEADER.shard]: String(this.shard),
+        [HEADER.position]: String(position),
+      },
+    };
+  }
+
+  private async handleBatch(batch: InboundBatch, ctx: BatchContext): Promise<void> {
+    const { messages } = batch;
+    let i = 0;
+    while (i < messages.length) {
+      if (this.stopping || !ctx.isRunning()) return;
+      const step = await this.applyStep(messages, i, Math.min(messages.length, i + this.maxPerAppend));
+      await this.flush();
+      if (step.dead) {
+        await this.ports.deadLetters.send([step.dead]);
+        this.stats.deadLettered++;
+        this.log(`kafka: ${step.dead.message.topic}/${step.dead.message.partition}@${step.dead.message.offset} → ${this.ports.deadLetters.topic} (${step.dead.error}): ${step.dead.reason}`);
+      }
+      const last = messages[step.next - 1]!;
+      const offset = nextOffset(last.offset);
+      await this.ports.consumer.commit(batch.partition, offset, `${PUBLISHED}${this.published}`);
+      this.committed = offset;
+      this.stats.consumed += step.next - i;
+      i = step.next;
+      await ctx.heartbeat();
+    }
+  }
+
+  /**
+   * Decides and appends messages[from, end) in one run, stopping before the
+   * first message that cannot be applied (malformed, misrouted, refused by
+   * the core, or a copy to skip). Returns the index after the last handled
+   * message, and the dead letter of the stopping message, if any.
+   */
+  private async applyStep(messages: readonly InboundMessage[], from: number, end: number): Promise<{ next: number; dead?: DeadLetter }> {
+    let stop: { index: number; dead?: DeadLetter } | undefined;
+    const located: LocatedInput[] = [];
+    const indexOf: number[] = [];
+    const shard = this.shard;
+    const shards = this.shards;
+    const runner = this.runner;
+    const decode = (m: InboundMessage) => this.decode(m);
+    function* inputs(): Generator<LocatedInput> {
+      for (let j = from; j < end; j++) {
+        const message = messages[j]!;
+        const decoded = decode(message);
+        if ('reason' in decoded) {
+          stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
+          return;
+        }
+        // the rules that apply are those of the shard at this point of the run
+        const local = localizeInput(decoded.input, { shards, shard, accounts: runner.engine.state.rules?.accounts });
+        if (local.action !== 'apply') {
+          stop = { index: j, dead: local.action === 'misrouted' ? { message, error: 'misrouted', reason: local.reason } : undefined };
+          return;
+        }
+        const item: LocatedInput = { input: local.input, line: located.length };
+        located.push(item);
+        indexOf.push(j);
+        yield item;
+      }
+    }
+    try {
+      const result = await runner.run(inputs());
+      this.stats.applied += result.inputsAccepted;
+      this.stats.duplicates += result.duplicates;
+    } catch (error) {
+      if (!(error instanceof InputError) || error.line === undefined || error.source !== undefined || indexOf[error.line] === undefined) throw error;
+      const refused = error.line;
+      // run is all or nothing: append the inputs before the refused one, then dead-letter it
+      if (refused > 0) {
+        const result = await runner.run(located.slice(0, refused));
+        this.stats.applied += result.inputsAccepted;
+        this.stats.duplicates += result.duplicates;
+      }
+      const index = indexOf[refused]!;
+      stop = { index, dead: { message: messages[index]!, error: 'rejected', reason: InputError.describe(error.issues) } };
+    }
+    if (stop && !stop.dead) this.stats.skipped++;
+    return { next: stop ? stop.index + 1 : end, dead: stop?.dead };
+  }
+
+  /** The one codec, plus the idempotency id an input without one gets from its Kafka coordinates. */
+  private decode(message: InboundMessage): { input: InputEvent } | { reason: string } {
+    if (message.value === null || message.value.length === 0) return { reason: 'empty message (no value)' };
+    const version = message.headers[HEADER.schemaVersion];
+    if (version !== undefined && !(Number(version) >= 1 && Number(version) <= SCHEMA_VERSION)) {
+      return { reason: `header "${HEADER.schemaVersion}": schema version "${version}" is not one this build reads (1..${SCHEMA_VERSION})` };
+    }
+    let input: InputEvent;
+    try {
+      input = decodeLine(message.value.toString('utf8'), 'input') as InputEvent;
+    } catch (error) {
+      if (error instanceof InputError) return { reason: InputError.describe(error.issues) };
+      return { reason: (error as Error).message };
+    }
+    if (idempotencyKey(input) === undefined) input = { ...input, eventId: kafkaEventId(message) };
+    return { input };
+  }
+}
+
+/** The idempotency id of an input that has none of its own: where it sits in Kafka. */
+export const kafkaEventId = (message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string => `kafka:${message.topic}/${message.partition}@${message.offset}`;
