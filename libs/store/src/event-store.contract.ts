@@ -126,6 +126,17 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(positions(await readAll(store))).toEqual(range(1, head));
     });
 
+    it('refuses a repeated append (a retry of a batch that already went in): the events are in the log once', async () => {
+      const batch = sampleEvents(3);
+      expect(await store.append(batch, 0)).toBe(3);
+
+      const retry = store.append(batch, 0);
+
+      await expect(retry).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(retry).rejects.toMatchObject({ expectedPosition: 0, actualPosition: 3 });
+      expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(batch));
+    });
+
     it('treats a batch of 0 events as a no-op', async () => {
       expect(await store.append([], 0)).toBe(0);
       await store.append(sampleEvents(2), 0);
@@ -146,6 +157,77 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       await expect(store.append(events.slice(4), 3)).rejects.toBeInstanceOf(ConcurrencyError);
       expect(await store.append(events.slice(4), 4)).toBe(6);
       expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(events));
+    });
+
+    describe('snapshots', () => {
+      /** JSON text with what tends to break round trips: quotes, backslashes, newlines, non-ASCII, a long run. */
+      const state = (tag: string) => JSON.stringify({ tag, note: 'quote " backslash \\ newline \n tab \t zoë 🚀 ✓', pad: 'x'.repeat(50_000) });
+
+      it('has none at first', async () => {
+        expect(await store.latestSnapshot()).toBeUndefined();
+        await store.append(sampleEvents(3), 0);
+        expect(await store.latestSnapshot()).toBeUndefined();
+      });
+
+      it('gives back exactly the snapshot saved', async () => {
+        await store.append(sampleEvents(5), 0);
+
+        await store.saveSnapshot({ position: 5, state: state('five') });
+
+        expect(await store.latestSnapshot()).toEqual({ position: 5, state: state('five') });
+      });
+
+      it('keeps a snapshot of the empty log (position 0)', async () => {
+        await store.saveSnapshot({ position: 0, state: '{}' });
+        expect(await store.latestSnapshot()).toEqual({ position: 0, state: '{}' });
+      });
+
+      it('returns the latest one: the highest position, also after older ones are pruned', async () => {
+        const events = sampleEvents(8);
+        await store.append(events.slice(0, 6), 0);
+        for (const position of [2, 4, 6]) await store.saveSnapshot({ position, state: state(`at ${position}`) });
+        expect(await store.latestSnapshot()).toEqual({ position: 6, state: state('at 6') });
+
+        await store.append(events.slice(6), 6);
+        await store.saveSnapshot({ position: 8, state: state('at 8') });
+
+        expect(await store.latestSnapshot()).toEqual({ position: 8, state: state('at 8') });
+      });
+
+      it('replaces a snapshot saved again at the same position', async () => {
+        await store.append(sampleEvents(4), 0);
+        await store.saveSnapshot({ position: 4, state: 'first' });
+        await store.saveSnapshot({ position: 4, state: 'second' });
+        expect(await store.latestSnapshot()).toEqual({ position: 4, state: 'second' });
+      });
+
+      it('ignores a snapshot beyond the head', async () => {
+        await store.append(sampleEvents(3), 0);
+        await store.saveSnapshot({ position: 3, state: state('at the head') });
+
+        await store.saveSnapshot({ position: 10, state: state('beyond') });
+
+        expect(await store.latestSnapshot()).toEqual({ position: 3, state: state('at the head') });
+      });
+
+      it('sees the latest snapshot after a reopen', async () => {
+        if (!fixture.reopen) return;
+        await store.append(sampleEvents(7), 0);
+        await store.saveSnapshot({ position: 4, state: state('four') });
+        await store.saveSnapshot({ position: 7, state: state('seven') });
+
+        store = await fixture.reopen();
+
+        expect(await store.latestSnapshot()).toEqual({ position: 7, state: state('seven') });
+      });
+
+      it('refuses a position that is not a whole number >= 0, and a state that is not a string', async () => {
+        await store.append(sampleEvents(2), 0);
+        await expect(store.saveSnapshot({ position: -1, state: 'x' })).rejects.toThrow(RangeError);
+        await expect(store.saveSnapshot({ position: 1.5, state: 'x' })).rejects.toThrow(RangeError);
+        await expect(store.saveSnapshot({ position: 1, state: 42 as unknown as string })).rejects.toThrow(TypeError);
+        expect(await store.latestSnapshot()).toBeUndefined();
+      });
     });
 
     it('round-trips 10,000 events', async () => {

@@ -1,3 +1,19 @@
 export * from './event-store.port';
-export { CorruptLogError, EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions } from './file/file-event-store';
-export { DEFAULT_STORE_URL, openStore, parseStoreUrl, redactUrl, type OpenStoreOptions, type StoreLocation } from './open-store';
+export { CorruptLogError } from './errors';
+export { EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions } from './file/file-event-store';
+export { SNAPSHOTS_DIR } from './file/file-snapshots';
+export { InMemoryEventStore, InMemoryLog } from './memory/in-memory-event-store';
+export { SNAPSHOTS_KEPT } from './adapter-support';
+// Type-only: the PostgreSQL and KurrentDB drivers load only when openStore / openPostgresStore / openKurrentDBStore needs them.
+export type { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';
+export type { KurrentDBEventStore, KurrentDBEventStoreOptions, KurrentDBSubscription, SubscribeOptions } from './kurrentdb/kurrentdb-event-store';
+export {
+  DEFAULT_STORE_URL,
+  openKurrentDBStore,
+  openPostgresStore,
+  openStore,
+  parseStoreUrl,
+  redactUrl,
+  type OpenStoreOptions,
+  type StoreLocation,
+} from './open-store';

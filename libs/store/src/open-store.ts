@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { EventStore } from './event-store.port';
 import { FileEventStore } from './file/file-event-store';
+import type { KurrentDBEventStore, KurrentDBEventStoreOptions } from './kurrentdb/kurrentdb-event-store';
+import { InMemoryEventStore } from './memory/in-memory-event-store';
+import type { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';
+import { redactUrl } from './store-url';
+
+export { redactUrl };
 
 /** Where the CLI keeps its log when no `--store` is given (DESIGN §5). */
 export const DEFAULT_STORE_URL = 'file:./data';
@@ -8,9 +14,10 @@ export const DEFAULT_STORE_URL = 'file:./data';
 export type StoreLocation =
   | { kind: 'file'; path: string }
   | { kind: 'postgres'; url: string }
-  | { kind: 'kurrentdb'; url: string };
+  | { kind: 'kurrentdb'; url: string }
+  | { kind: 'memory'; name: string };
 
-const ACCEPTED = 'file:PATH (e.g. file:./data), postgres://…, postgresql://…, esdb://…, kurrentdb://…';
+const ACCEPTED = 'file:PATH (e.g. file:./data), postgres://…, postgresql://…, esdb://…, kurrentdb://…, memory:[NAME]';
 
 /** Parses a store URL (DESIGN §5). Throws, naming the accepted forms, on anything else. */
 export function parseStoreUrl(url: string = DEFAULT_STORE_URL): StoreLocation {
@@ -27,6 +34,8 @@ export function parseStoreUrl(url: string = DEFAULT_STORE_URL): StoreLocation {
     case 'esdb':
     case 'kurrentdb':
       return { kind: 'kurrentdb', url };
+    case 'memory':
+      return { kind: 'memory', name: url.slice('memory:'.length) };
     default:
       throw new Error(
         scheme === undefined
@@ -34,11 +43,6 @@ export function parseStoreUrl(url: string = DEFAULT_STORE_URL): StoreLocation {
           : `unknown store scheme "${scheme}:" in "${redactUrl(url)}"; accepted: ${ACCEPTED}`,
       );
   }
-}
-
-/** The URL with any password replaced by `***`, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
 }
 
 function filePathOfUrl(url: string): string {
@@ -50,14 +54,25 @@ function filePathOfUrl(url: string): string {
 }
 
 export interface OpenStoreOptions {
-  /** Recovery notices (torn tail dropped, stale lock taken over). */
+  /** Recovery notices (torn tail dropped, stale lock taken over, a snapshot ignored). */
   warn?: (message: string) => void;
+  /** PostgreSQL and KurrentDB: the shard's stream, instead of the URL's `?stream=` (default `shard-0`). */
+  stream?: string;
 }
 
 /**
- * Opens the event store a URL names: `file:PATH` (relative to the working
- * directory, or absolute; `file:./data` when `url` is undefined) is the
- * embedded file log. The PostgreSQL and KurrentDB adapters are not built yet.
+ * Opens the event store a URL names (DESIGN §5):
+ * - `file:PATH` (relative to the working directory, or absolute; `file:./data`
+ *   when `url` is undefined): the embedded file log, the default;
+ * - `postgres://…` / `postgresql://…`: PostgreSQL (`?stream=shard-1` picks the
+ *   shard's stream, `?schema=NAME` the schema; both are removed before
+ *   connecting);
+ * - `esdb://…` / `kurrentdb://…`: EventStoreDB / KurrentDB (`?stream=shard-1`
+ *   → stream `clearsim-shard-1`; the rest is the client's connection string,
+ *   e.g. `?tls=false`);
+ * - `memory:` (a new empty log) / `memory:NAME` (shared by every open of that
+ *   name in this process): in memory, nothing survives the process.
+ * The PostgreSQL and KurrentDB drivers are loaded only when such a URL is opened.
  */
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<EventStore> {
   const location = parseStoreUrl(url);
@@ -65,8 +80,22 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
     case 'file':
       return FileEventStore.open(location.path, { url, warn: options.warn });
     case 'postgres':
-      throw new Error(`store URL "${redactUrl(url)}": the PostgreSQL event store adapter is not built yet (another issue adds it); use file:PATH for now`);
+      return openPostgresStore(url, { warn: options.warn, stream: options.stream });
     case 'kurrentdb':
-      throw new Error(`store URL "${redactUrl(url)}": the EventStoreDB/KurrentDB event store adapter is not built yet (another issue adds it); use file:PATH for now`);
+      return openKurrentDBStore(url, { warn: options.warn, stream: options.stream });
+    case 'memory':
+      return InMemoryEventStore.open(url);
   }
+}
+
+/** Opens a PostgreSQL event store (loading `pg` on first use). */
+export async function openPostgresStore(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
+  const { PostgresEventStore } = await import('./postgres/postgres-event-store');
+  return PostgresEventStore.open(url, options);
+}
+
+/** Opens a KurrentDB / EventStoreDB event store (loading the gRPC client on first use); it also offers `subscribe`. */
+export async function openKurrentDBStore(url: string, options: KurrentDBEventStoreOptions = {}): Promise<KurrentDBEventStore> {
+  const { KurrentDBEventStore } = await import('./kurrentdb/kurrentdb-event-store');
+  return KurrentDBEventStore.open(url, options);
 }

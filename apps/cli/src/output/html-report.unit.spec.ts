@@ -3,31 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClearingEngine } from '@clearsim/clearing';
 import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
-import { ConcurrencyError, type EventStore, type StoredEvent } from '@clearsim/store';
+import { InMemoryEventStore, type EventStore } from '@clearsim/store';
 import { downsample, esc, niceTicks, writeReport } from './html-report';
-
-/** The store port over an array: enough for a report, which only reads. */
-class ArrayEventStore implements EventStore {
-  readonly url = 'memory:';
-  readonly events: ClearingEvent[] = [];
-
-  async head(): Promise<number> {
-    return this.events.length;
-  }
-
-  async append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
-    if (expectedPosition !== this.events.length) throw new ConcurrencyError(expectedPosition, this.events.length);
-    this.events.push(...events);
-    return this.events.length;
-  }
-
-  async *read(fromPosition = 1, options: { toPosition?: number } = {}): AsyncIterable<StoredEvent> {
-    const to = Math.min(options.toPosition ?? Infinity, this.events.length);
-    for (let position = fromPosition; position <= to; position++) yield { position, event: this.events[position - 1]! };
-  }
-
-  async close(): Promise<void> {}
-}
 
 /** A valid cross-margin rule set (the shape of libs/clearing/src/testing/given.ts `rulesFor`). */
 function rulesFor(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -51,14 +28,14 @@ const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOStr
  * (bankrupt: the 50 insurance fund pays part, bob's profitable short is
  * deleveraged for the rest); carol's ETH long slides into a plain liquidation.
  */
-async function crashStore(): Promise<ArrayEventStore> {
-  const store = new ArrayEventStore();
+async function crashStore(): Promise<InMemoryEventStore> {
+  const store = new InMemoryEventStore();
   const engine = ClearingEngine.create();
   let trades = 0;
   const feed = async (minutes: number, raw: Record<string, unknown>): Promise<void> => {
     const input = decodeEvent({ ts: at(minutes), ...raw }, 'input') as InputEvent;
     const { decisions } = engine.handle(input);
-    await store.append([input, ...decisions], store.events.length);
+    await store.append([input, ...decisions], await store.head());
   };
   const deposit = (minutes: number, account: string, amount: string) => feed(minutes, { type: 'Deposited', account, asset: 'USD', amount });
   const price = (minutes: number, instrument: string, value: string) => feed(minutes, { type: 'PriceUpdated', instrument, price: value });
@@ -102,10 +79,12 @@ describe('writeReport', () => {
 
   it('renders a crash as one self-contained HTML page: three charts, counts, hash, tables', async () => {
     const store = await crashStore();
-    const types = store.events.map((e) => e.type);
+    const events: ClearingEvent[] = [];
+    for await (const { event } of store.read()) events.push(event);
+    const types = events.map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['LiquidationStarted', 'AccountBankrupted', 'InsuranceFundDrawn', 'PositionAutoDeleveraged']));
     const replay = ClearingEngine.create();
-    for (const event of store.events) replay.apply(event);
+    for (const event of events) replay.apply(event);
     const summary = replay.summary();
 
     const html = await render(store, 'Crash <b>& burn</b>');
@@ -137,14 +116,14 @@ describe('writeReport', () => {
   });
 
   it('renders an empty log without inventing numbers', async () => {
-    const html = await render(new ArrayEventStore(), 'empty');
+    const html = await render(new InMemoryEventStore(), 'empty');
     expect(html.match(/<svg/g)).toHaveLength(3);
     expect(html).toContain('No account went bankrupt.');
     expect(html).not.toMatch(/NaN|undefined|Infinity/);
   });
 
   it('keeps a long series small but every wick in it', async () => {
-    const store = new ArrayEventStore();
+    const store = new InMemoryEventStore();
     const engine = ClearingEngine.create();
     const inputs: InputEvent[] = [
       decodeEvent({ type: 'RulesActivated', ts: at(0), rules: rulesFor() }, 'input') as InputEvent,

@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeEvent } from '@clearsim/events';
 import type { EventStore, StoredEvent } from '../event-store.port';
-import { parseStoreUrl, openStore } from '../open-store';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { CorruptLogError, EVENTS_FILE, FileEventStore, LOCK_FILE } from './file-event-store';
 
@@ -315,44 +314,6 @@ describe('FileEventStore', () => {
     const reopened = await open();
     expect(await reopened.head()).toBe(5);
     await reopened.close();
-  });
-});
-
-describe('openStore', () => {
-  it('opens a file: URL (absolute path) as a FileEventStore named by that URL', async () => {
-    const dir = tempDir();
-    const store = await openStore(`file:${dir}`);
-    expect(store).toBeInstanceOf(FileEventStore);
-    expect(store.url).toBe(`file:${dir}`);
-    await store.append(sampleEvents(2), 0);
-    await store.close();
-    expect(fs.readFileSync(path.join(dir, EVENTS_FILE), 'utf8').split('\n')).toHaveLength(3);
-  });
-
-  it('parses relative, absolute, file:// and default URLs', () => {
-    expect(parseStoreUrl(undefined)).toEqual({ kind: 'file', path: './data' });
-    expect(parseStoreUrl('file:./data')).toEqual({ kind: 'file', path: './data' });
-    expect(parseStoreUrl('file:logs/shard-1')).toEqual({ kind: 'file', path: 'logs/shard-1' });
-    expect(parseStoreUrl('file:/var/lib/clearsim')).toEqual({ kind: 'file', path: '/var/lib/clearsim' });
-    expect(parseStoreUrl('file:///var/lib/clearsim')).toEqual({ kind: 'file', path: '/var/lib/clearsim' });
-    expect(parseStoreUrl('FILE:x')).toEqual({ kind: 'file', path: 'x' });
-    expect(() => parseStoreUrl('file:')).toThrow('has no path');
-  });
-
-  it.each(['postgres://u:secret@db/clearsim', 'postgresql://db/clearsim'])('says the PostgreSQL adapter is not built yet: %s', async (url) => {
-    await expect(openStore(url)).rejects.toThrow(/PostgreSQL event store adapter is not built yet \(another issue adds it\)/);
-    await expect(openStore(url)).rejects.not.toThrow(/secret/);
-  });
-
-  it.each(['esdb://localhost:2113?tls=false', 'kurrentdb://localhost:2113'])('says the KurrentDB adapter is not built yet: %s', async (url) => {
-    await expect(openStore(url)).rejects.toThrow(/EventStoreDB\/KurrentDB event store adapter is not built yet/);
-  });
-
-  it('refuses an unknown scheme, listing the accepted ones', async () => {
-    await expect(openStore('mysql://db')).rejects.toThrow(
-      'unknown store scheme "mysql:" in "mysql://db"; accepted: file:PATH (e.g. file:./data), postgres://…, postgresql://…, esdb://…, kurrentdb://…',
-    );
-    await expect(openStore('./data')).rejects.toThrow(/has no scheme; accepted: file:PATH/);
   });
 });
 

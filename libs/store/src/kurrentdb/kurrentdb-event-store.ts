@@ -7,6 +7,7 @@ import {
   NO_STREAM,
   START,
   StreamNotFoundError,
+  UnavailableError,
   WrongExpectedVersionError,
   type AppendStreamState,
   type EventData,
@@ -114,7 +115,7 @@ export class KurrentDBEventStore implements EventStore {
       await store.head();
     } catch (error) {
       await client.dispose();
-      throw new Error(`${redactUrl(url)}: cannot open the KurrentDB event store: ${(error as Error).message}`, { cause: error });
+      throw new Error(`${redactUrl(url)}: cannot open the KurrentDB event store: ${describeError(error)}`, { cause: error });
     }
     return store;
   }
@@ -303,4 +304,10 @@ export class KurrentDBEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closing) throw new Error(`event store ${redactUrl(this.url)} is closed`);
   }
+}
+
+/** The client's errors often carry only their class name as message. */
+function describeError(error: unknown): string {
+  if (error instanceof UnavailableError) return `no server answers at that address (${error.message})`;
+  return error instanceof Error ? error.message : String(error);
 }
