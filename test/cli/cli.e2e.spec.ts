@@ -94,6 +94,30 @@ describe('clearsim run / replay / verify / account', () => {
   });
 });
 
+describe('clearsim diff', () => {
+  it('finds no difference between a rule set and itself', () => {
+    const out = json(clearsim('diff', FIXTURE, '--rules', 'ccp-grace', '--rules', 'ccp-grace', '--json'));
+    expect(out.identical).toBe(true);
+    expect(out.totals.outputHash[0]).toBe(out.totals.outputHash[1]);
+  });
+
+  it('shows where two rule sets part and whose fate differs', () => {
+    // ccp-grace (IM 22%, MM 20%) calls alice's 1 @ 10,000 with 1,000 at once; crypto-cross (IM ≤ 1%) never does
+    const out = json(clearsim('diff', FIXTURE, '--rules', 'ccp-grace', '--rules', 'crypto-cross', '--json'));
+    expect(out.identical).toBe(false);
+    expect(out.totals.marginCalls[0]).toBeGreaterThan(0);
+    expect(out.totals.liquidations).toEqual([1, 0]);
+    expect(JSON.parse(out.firstDifference.a).type).toBe('MarginCallIssued');
+    expect(out.accountsChanged.map((a: { account: string }) => a.account)).toContain('alice');
+  });
+
+  it('needs exactly two rule sets', () => {
+    const out = clearsim('diff', FIXTURE, '--rules', 'ccp-grace');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('exactly two --rules');
+  });
+});
+
 describe('bad input changes nothing', () => {
   it.each([
     ['a negative quantity', '"qty":"1"', '"qty":"-1"', /line 6: field "qty": must be greater than 0/],

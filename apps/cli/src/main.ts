@@ -3,6 +3,7 @@ import { InputError } from '@clearsim/events';
 import { ConcurrencyError, CorruptLogError } from '@clearsim/store';
 import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
+import { diffCommand } from './commands/diff.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
 import { verifyCommand } from './commands/verify.command';
@@ -28,6 +29,15 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object with the summary and every account')
     .action(async (input: string, options) => runCommand(input, options));
+
+  program
+    .command('diff')
+    .description('run the same input through two rule sets (in memory) and compare what they decide')
+    .argument('<input>', 'input.jsonl or scenario.yaml')
+    .requiredOption('--rules <file|preset>', 'a rule set; give it twice', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--accounts <n>', 'how many differing accounts to list', '20')
+    .option('--json', 'print one JSON object')
+    .action(async (input: string, options) => diffCommand(input, options));
 
   program
     .command('replay')
