@@ -12,8 +12,8 @@ export interface LocatedInput {
 export interface RunResult {
   inputsAccepted: number;
   duplicates: number;
-  /** Every event appended by this call (inputs and decisions), with its position. */
-  appended: StoredEvent[];
+  /** How many events this call appended (inputs and decisions), from `head − appended + 1` to `head`. */
+  appended: number;
   decisions: ClearingEvent[];
   head: number;
 }
@@ -136,10 +136,12 @@ export class ShardRunner {
         }
         const from = this.position;
         this.position = await this.store.append(log, from);
-        const appended = log.map((event, i) => ({ position: from + 1 + i, event }));
-        for (const listener of this.listeners) listener(appended);
+        if (this.listeners.size > 0) {
+          const appended = log.map((event, i) => ({ position: from + 1 + i, event }));
+          for (const listener of this.listeners) listener(appended);
+        }
         await this.maybeSnapshot();
-        return { inputsAccepted: accepted, duplicates, appended, decisions, head: this.position };
+        return { inputsAccepted: accepted, duplicates, appended: log.length, decisions, head: this.position };
       } catch (error) {
         if (log.length > 0 || accepted > 0 || duplicates > 0 || error instanceof InputError) await this.reload();
         throw error;

@@ -49,7 +49,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const violations = runner.engine.invariantViolations();
     if (violations.length > 0) throw new Error(`invariant violated after the run: ${violations.join('; ')}`);
     if (options.json) {
-      process.stdout.write(JSON.stringify({ store: store.url, appended: result.appended.length, fromPosition: startHead + 1, head: result.head, ...summary }) + '\n');
+      process.stdout.write(JSON.stringify({ store: store.url, appended: result.appended, fromPosition: startHead + 1, head: result.head, ...summary }) + '\n');
       return;
     }
     process.stdout.write(
