@@ -70,7 +70,9 @@ const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
  *   recognise as a duplicate (a refusal is never re-judged on a later state);
  * - decisions are published at least once: the commit metadata records the
  *   log position published up to, and on start every decision after it is
- *   published again. Each decision carries headers `shard` and `position`, a
+ *   published again (all of them for a group that never committed; none if
+ *   the offset was committed without that metadata, e.g. reset by an
+ *   operator). Each decision carries headers `shard` and `position`, a
  *   unique key for consumers that must see it once.
  */
 export class KafkaShardWorker {
@@ -149,7 +151,13 @@ export class KafkaShardWorker {
     }
     const committed = await consumer.committed(this.shard);
     this.committed = committed?.offset;
-    const published = parsePublished(committed?.metadata) ?? 0;
+    let published = parsePublished(committed?.metadata);
+    if (published === undefined && committed) {
+      // offsets committed by someone else (an operator's reset): what the log holds was published before
+      this.log(`kafka: the offset of "${consumer.topic}" partition ${this.shard} was committed without clearsim metadata; assuming every logged decision (up to position ${this.runner.head}) is already published`);
+      published = this.runner.head;
+    }
+    published ??= 0;
     if (this.runner.head < published) {
       throw new Error(
         `the store ${this.runner.store.url} ends at position ${this.runner.head}, but consumer group offsets of "${consumer.topic}" partition ${this.shard} were committed after position ${published}: ` +

@@ -1,0 +1,242 @@
+import { decodeEvent, encodeEvent, type InputEvent } from '@clearsim/events';
+import { ShardRunner } from '@clearsim/shard';
+import { InMemoryEventStore, InMemoryLog } from '@clearsim/store';
+import { inputMessages } from './inputs';
+import { InputRouter } from './sharding';
+import { KafkaShardWorker } from './shard-worker';
+import { decisionsByAccount, singleProcess } from './testing/compare';
+import { InMemoryKafka } from './testing/in-memory-kafka';
+import { ccpMarginCallInputs, longDayInputs, twoShardDayInputs } from './testing/scenarios';
+import { waitFor } from './testing/wait';
+
+const IN = 'inputs';
+const OUT = 'decisions';
+const DLQ = 'inputs.dlq';
+const quiet = () => undefined;
+
+interface Shard {
+  worker: KafkaShardWorker;
+  runner: ShardRunner;
+  log: InMemoryLog;
+}
+
+async function startShard(kafka: InMemoryKafka, options: { shards?: number; shard?: number; log?: InMemoryLog; maxBatch?: number; maxInputsPerAppend?: number; logLines?: string[] } = {}): Promise<Shard> {
+  const { shards = 1, shard = 0, log = new InMemoryLog() } = options;
+  const runner = await ShardRunner.open(new InMemoryEventStore(log));
+  const ports = kafka.ports({ group: `g.shard-${shard}`, inputs: IN, partitions: [shard], decisions: OUT, deadLetters: DLQ, maxBatch: options.maxBatch });
+  const worker = await KafkaShardWorker.start({
+    runner,
+    ports,
+    shards,
+    shard,
+    maxInputsPerAppend: options.maxInputsPerAppend,
+    log: options.logLines ? (line) => options.logLines!.push(line) : quiet,
+  });
+  return { worker, runner, log };
+}
+
+const produce = (kafka: InMemoryKafka, events: InputEvent[], shards = 1) => {
+  kafka.createTopic(IN, shards);
+  kafka.produce(IN, inputMessages(events, new InputRouter(shards)));
+};
+
+const caughtUp = (kafka: InMemoryKafka, shard: Shard) => () => shard.worker.committedOffset === String(kafka.topics.get(IN)![shard.worker['shard']]!.length);
+const values = (kafka: InMemoryKafka, topic: string) => kafka.messages(topic).map((m) => m.value!.toString());
+
+describe('KafkaShardWorker (in-memory broker)', () => {
+  it('turns the inputs topic into decisions keyed by account, with type, schema version, shard and position headers', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = ccpMarginCallInputs();
+    produce(kafka, inputs);
+    const shard = await startShard(kafka, { maxBatch: 7, maxInputsPerAppend: 3 });
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+
+    const expected = singleProcess(inputs);
+    expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
+    expect(shard.runner.engine.outputHash).toBe(expected.engine.outputHash);
+    const first = kafka.messages(OUT)[0]!;
+    expect(first.key).toBe('alice');
+    expect(first.headers).toEqual({ type: 'WithdrawalApproved', 'schema-version': '1', shard: '0', position: expect.stringMatching(/^\d+$/) });
+    const positions = kafka.messages(OUT).map((m) => Number(m.headers.position));
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(shard.worker.stats).toMatchObject({ consumed: inputs.length, applied: inputs.length, duplicates: 0, deadLettered: 0, decisionsPublished: expected.decisions.length });
+    expect(kafka.commits.get(`g.shard-0/${IN}/0`)).toEqual({ offset: String(inputs.length), metadata: `clearsim:published=${shard.runner.head}` });
+  });
+
+  it('ignores a redelivery: every input it logs has an id (its own, or its Kafka coordinates)', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = ccpMarginCallInputs();
+    produce(kafka, inputs);
+    const log = new InMemoryLog();
+    const first = await startShard(kafka, { log });
+    await waitFor('the first run', caughtUp(kafka, first));
+    await first.worker.stop();
+    const head = first.runner.head;
+    const published = kafka.messages(OUT).length;
+
+    // an operator rewinds the group to the start: everything is delivered again
+    kafka.commits.set(`g.shard-0/${IN}/0`, { offset: '0', metadata: null });
+    const lines: string[] = [];
+    const again = await startShard(kafka, { log, logLines: lines });
+    await waitFor('the redelivery', caughtUp(kafka, again));
+    await again.worker.stop();
+    expect(again.worker.stats).toMatchObject({ consumed: inputs.length, applied: 0, duplicates: inputs.length });
+    expect(again.runner.head).toBe(head);
+    expect(kafka.messages(OUT)).toHaveLength(published);
+    expect(lines.join('\n')).toContain('committed without clearsim metadata');
+    const logged = [];
+    for await (const e of new InMemoryEventStore(log).read()) logged.push(e.event);
+    expect(logged.find((e) => e.type === 'PriceUpdated')).toMatchObject({ eventId: `kafka:${IN}/0@2` });
+  });
+
+  it('dead-letters malformed, refused and misrouted messages with the reason, and goes on', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = ccpMarginCallInputs();
+    kafka.createTopic(IN, 1);
+    const good = inputMessages(inputs, new InputRouter(1));
+    const poison = [
+      { key: 'x', value: '{"type":"Deposited","ts":"2026-01-05T09:00:00Z"', headers: {} },
+      { key: 'x', value: JSON.stringify({ type: 'MarginCallIssued', ts: '2026-01-05T09:00:00Z' }), headers: {} },
+      { key: 'bob', value: JSON.stringify({ type: 'WithdrawalRequested', ts: '2026-01-05T09:05:00Z', requestId: 'wx', account: 'nobody', asset: 'USD', amount: '1' }), headers: {} },
+      { key: 'old', value: JSON.stringify({ type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'BTC-PERP', price: '1' }), headers: {} },
+      { key: 'future', value: JSON.stringify({ type: 'ClockAdvanced', ts: '2026-01-05T09:00:00Z' }), headers: { 'schema-version': '9' } },
+    ];
+    // poison in the middle of the day, inside one batch and one append
+    kafka.produce(IN, [...good.slice(0, 8), ...poison, ...good.slice(8)]);
+    const shard = await startShard(kafka, { maxBatch: 100, maxInputsPerAppend: 100 });
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+
+    const letters = kafka.messages(DLQ);
+    expect(letters.map((l) => [l.headers.error, l.headers['source-offset']])).toEqual([
+      ['malformed', '8'],
+      ['malformed', '9'],
+      ['rejected', '10'],
+      ['rejected', '11'],
+      ['malformed', '12'],
+    ]);
+    expect(letters.map((l) => l.headers.reason)).toEqual([
+      expect.stringContaining('malformed JSON'),
+      expect.stringContaining('unknown input event type "MarginCallIssued"'),
+      expect.stringContaining('field "account": unknown account "nobody"'),
+      expect.stringContaining('field "ts": 2026-01-01T00:00:00Z is older than the shard clock'),
+      expect.stringContaining('schema version "9"'),
+    ]);
+    expect(letters[0]!.value!.toString()).toBe(poison[0]!.value);
+    // the good inputs, before and after, all applied: the same decisions as without the poison
+    const expected = singleProcess(inputs);
+    expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
+    expect(shard.runner.engine.outputHash).toBe(expected.engine.outputHash);
+    expect(shard.worker.stats).toMatchObject({ consumed: inputs.length + poison.length, applied: inputs.length, deadLettered: poison.length });
+  });
+
+  it('dead-letters a message produced to the wrong shard', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = twoShardDayInputs();
+    produce(kafka, inputs, 2);
+    kafka.produce(IN, [{ partition: 0, key: 'alice', value: JSON.stringify({ type: 'Deposited', ts: '2026-01-05T12:00:00Z', account: 'alice', asset: 'USD', amount: '5' }) }]);
+    const shard = await startShard(kafka, { shards: 2, shard: 0 });
+    await waitFor('shard 0', caughtUp(kafka, shard));
+    await shard.worker.stop();
+    expect(kafka.messages(DLQ).map((m) => [m.headers.error, m.headers.reason])).toEqual([
+      ['misrouted', 'account "alice" belongs to shard 1 of 2, not shard 0 (route inputs with routeInput)'],
+    ]);
+  });
+
+  it('publishes decisions again from the log after a failed publish, and commits only after', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = ccpMarginCallInputs();
+    produce(kafka, inputs);
+    kafka.failNextProduce.set(OUT, 2);
+    const shard = await startShard(kafka, { maxInputsPerAppend: 5 });
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+    // the first failure may be the background publish (logged), the second fails the batch, which comes again
+    expect(kafka.handlerErrors.map((e) => e.message)).toContain(`injected produce failure on ${OUT}`);
+    const expected = singleProcess(inputs);
+    expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
+    expect(shard.worker.stats.duplicates).toBeGreaterThan(0); // the batch came again; its inputs were already logged
+  });
+
+  it('republishes on start what a crashed run logged but may not have published (at least once, dedupe by shard + position)', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = ccpMarginCallInputs();
+    produce(kafka, inputs);
+    // a run that logged everything and crashed before any commit
+    const log = new InMemoryLog();
+    const runner = await ShardRunner.open(new InMemoryEventStore(log));
+    await runner.run(inputs.map((input) => ({ input })));
+    const shard = await startShard(kafka, { log });
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+    const expected = singleProcess(inputs);
+    expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
+  });
+
+  it('stopped mid-stream and restarted, loses nothing and duplicates nothing', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = longDayInputs(3000);
+    produce(kafka, inputs);
+    const log = new InMemoryLog();
+    const first = await startShard(kafka, { log, maxBatch: 50, maxInputsPerAppend: 20 });
+    let stopping: Promise<void> | undefined;
+    first.runner.onAppended(() => {
+      if (first.runner.head >= 500) stopping ??= first.worker.stop(); // SIGTERM while an append is in flight
+    });
+    await waitFor('the stop', () => stopping !== undefined);
+    await stopping;
+    const stoppedAt = Number(first.worker.committedOffset);
+    expect(stoppedAt).toBeLessThan(inputs.length);
+    expect(first.runner.head).toBeGreaterThan(0);
+    const second = await startShard(kafka, { log, maxBatch: 500 });
+    await waitFor('the rest', caughtUp(kafka, second));
+    await second.worker.stop();
+    expect(second.worker.stats.duplicates).toBe(0); // the stop drained: the append in flight was committed
+    const expected = singleProcess(inputs);
+    expect(second.runner.engine.outputHash).toBe(expected.engine.outputHash);
+    expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
+  });
+
+  it('two shards together decide, per account, exactly what one shard decides', async () => {
+    const inputs = twoShardDayInputs();
+    const one = new InMemoryKafka();
+    produce(one, inputs, 1);
+    const single = await startShard(one);
+    await waitFor('one shard', caughtUp(one, single));
+    await single.worker.stop();
+
+    const two = new InMemoryKafka();
+    produce(two, inputs, 2);
+    const shards = [await startShard(two, { shards: 2, shard: 0 }), await startShard(two, { shards: 2, shard: 1 })];
+    await waitFor('two shards', () => shards.every((s) => caughtUp(two, s)()));
+    await Promise.all(shards.map((s) => s.worker.stop()));
+
+    const parse = (kafka: InMemoryKafka) => decisionsByAccount(values(kafka, OUT).map((v) => decodeEvent(JSON.parse(v))));
+    expect(parse(two)).toEqual(parse(one));
+    expect(two.messages(DLQ)).toEqual([]);
+    expect(shards.map((s) => s.worker.stats.decisionsPublished).every((n) => n > 0)).toBe(true);
+    // alice (shard 1) bought from mm (shard 1); bob (shard 0) from mm: novated to shard 0's backstop
+    const trades = [];
+    for await (const e of shards[0]!.runner.store.read()) if (e.event.type === 'TradeExecuted') trades.push([e.event.tradeId, e.event.buyer, e.event.seller]);
+    expect(trades).toEqual([
+      ['t2', 'bob', 'backstop'],
+      ['t3', 'backstop', 'carol'],
+      ['t4', 'gina', 'carol'],
+      ['t5', 'carol', 'gina'],
+    ]);
+  });
+
+  it('refuses an inputs topic whose partition count is not the shard count', async () => {
+    const kafka = new InMemoryKafka();
+    kafka.createTopic(IN, 3);
+    await expect(startShard(kafka, { shards: 2, shard: 0 })).rejects.toThrow('inputs topic "inputs" has 3 partition(s), but 2 shard(s) need exactly 2');
+  });
+
+  it('refuses a store that is behind the committed offsets', async () => {
+    const kafka = new InMemoryKafka();
+    produce(kafka, ccpMarginCallInputs());
+    kafka.commits.set(`g.shard-0/${IN}/0`, { offset: '10', metadata: 'clearsim:published=12' });
+    await expect(startShard(kafka)).rejects.toThrow(/ends at position 0, but consumer group offsets .* were committed after position 12/);
+  });
+});
