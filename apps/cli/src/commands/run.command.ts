@@ -1,5 +1,5 @@
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, type DecisionEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
@@ -26,6 +26,8 @@ export interface RunOptions {
  */
 export async function runCommand(file: string, options: RunOptions): Promise<void> {
   const source = openInput(file, options.rules);
+  // output folders first: a run must not fail after its append for want of a directory
+  for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
   if (options.reset) resetStore(options.store);
   const store = await openStoreFromUrl(options.store);
   try {
