@@ -48,7 +48,7 @@ export interface KurrentDBEventStoreOptions {
 export interface KurrentDBSubscription {
   /** Settles when the subscription ends: resolves after `close()`, rejects if the handler or the server failed. */
   readonly done: Promise<void>;
-  /** Stops the subscription and waits for the handler's current call. */
+  /** Stops the subscription and waits for the handler's current call (never rejects: failures are `done`'s). */
   close(): Promise<void>;
 }
 
@@ -207,20 +207,34 @@ export class KurrentDBEventStore implements EventStore {
     const subscription = this.client.subscribeToStream(this.stream, { fromRevision: fromPosition <= 1 ? START : BigInt(fromPosition - 2) });
     if (options.onCaughtUp) subscription.on('caughtUp', options.onCaughtUp);
     let next = fromPosition;
+    let closed = false;
+    const stop = async () => {
+      if (closed) return;
+      closed = true;
+      await subscription.unsubscribe();
+      subscription.destroy(); // a cancelled gRPC call does not always end the stream it is piped into
+    };
     const done = (async () => {
-      for await (const resolved of subscription) {
-        if (resolved.event && Number(resolved.event.revision) + 1 < next) continue; // an earlier event, if the server included its start
-        const stored = this.toStored(resolved, next);
-        if (stored === undefined) continue;
-        await handler(stored);
-        next++;
+      try {
+        for await (const resolved of subscription as AsyncIterable<ResolvedEvent>) {
+          if (resolved.event && Number(resolved.event.revision) + 1 < next) continue; // an earlier event, if the server included its start
+          const stored = this.toStored(resolved, next);
+          if (stored === undefined) continue;
+          await handler(stored);
+          next++;
+          if (closed) return;
+        }
+      } catch (error) {
+        if (closed) return; // after close(), the torn-down stream's error is expected
+        await stop();
+        throw error;
       }
     })();
     done.catch(() => undefined); // reported through `done` to whoever awaits it
     return {
       done,
       close: async () => {
-        await subscription.unsubscribe();
+        await stop();
         await done.catch(() => undefined);
       },
     };
