@@ -83,6 +83,9 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
         settlementAsset: input.settlementAsset,
         multiplier: input.multiplier,
         expiry: input.expiry,
+        optionType: input.optionType,
+        strike: input.strike,
+        premiumStyle: input.kind === 'option',
         settled: false,
       });
       return;

@@ -41,7 +41,7 @@ export function accountView(state: ClearingState, account: Account): AccountView
       const risk = computeRisk(state.ledger, rules, account, unit);
       im += risk.initialMargin;
       mm += risk.maintenanceMargin;
-      equity += unit.instrument === undefined ? risk.unrealizedPnl : risk.equity;
+      equity += unit.instrument === undefined ? risk.positionsValue : risk.equity;
     }
     for (const position of [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1))) {
       if (position.qty === 0n) continue;
@@ -99,8 +99,8 @@ export function accountJson(view: AccountView): Record<string, unknown> {
 /**
  * The conservation invariant (DESIGN §3), exactly: with Σ qty = 0 per
  * instrument, Σ equity over every account at the same marks reduces to
- * Σ (cash + isolated margin − cost basis), which must equal Σ deposits − Σ
- * approved withdrawals to the last ledger unit.
+ * Σ (cash + isolated margin − cost basis of futures-style positions), which
+ * must equal Σ deposits − Σ approved withdrawals to the last ledger unit.
  */
 export function checkInvariants(state: ClearingState): string[] {
   const problems: string[] = [];
@@ -109,7 +109,8 @@ export function checkInvariants(state: ClearingState): string[] {
   for (const account of state.ledger.accounts.values()) {
     held += account.cash;
     for (const p of account.positions.values()) {
-      held += p.isolatedMargin - p.cost;
+      // futures style: cash − cost basis; premium style: the premium already left cash
+      held += p.isolatedMargin - (state.ledger.instruments.get(p.instrument)?.premiumStyle ? 0n : p.cost);
       openInterest.set(p.instrument, (openInterest.get(p.instrument) ?? 0n) + p.qty);
     }
   }

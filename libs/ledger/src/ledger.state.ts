@@ -10,7 +10,16 @@ export interface Instrument {
   settlementAsset: string;
   multiplier: Fixed;
   expiry?: Timestamp;
-  /** Last `PriceUpdated` (or the first trade's price when none came yet). */
+  optionType?: 'call' | 'put';
+  strike?: Fixed;
+  /**
+   * Premium style (options): the premium moves through cash at the trade and
+   * the position counts at its full value; futures style (perpetuals,
+   * futures): nothing moves at the trade and the position counts at
+   * value − cost (variation margin).
+   */
+  premiumStyle: boolean;
+  /** Last `PriceUpdated` (or the first trade's price when none came yet); for options, derived by Black-76. */
   mark?: Fixed;
   settled: boolean;
 }

@@ -115,6 +115,10 @@ export function fill(ledger: LedgerState, account: Account, instrument: Instrume
   const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional);
   position.qty = result.qty;
   position.cost = result.cost;
+  if (instrument.premiumStyle) {
+    // the premium is paid (or received) in cash now; `cost` only remembers the entry
+    result.realized = delta > 0n ? -notional : notional;
+  }
   if (account.isolated) {
     if (options.allocateIsolated) {
       account.cash -= options.allocateIsolated;
@@ -161,9 +165,10 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
     const account = getAccount(ledger, id);
     const position = account.positions.get(instrument.id);
     if (!position) continue;
-    const exact = position.qty * price * instrument.multiplier; // at 10^-24
+    // an option settles at its payoff per unit, a future at the settlement price
+    const exact = position.qty * settlementValue(instrument, price) * instrument.multiplier; // at 10^-24
     const value = divRound(exact, 10n ** 16n, 'floor');
-    const realized = value - position.cost;
+    const realized = instrument.premiumStyle ? value : value - position.cost;
     position.qty = 0n;
     position.cost = 0n;
     if (account.isolated) {
@@ -176,10 +181,18 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
     trackHolder(ledger, account, position);
     residual -= value;
   }
-  instrument.mark = price;
+  instrument.mark = settlementValue(instrument, price);
   instrument.settled = true;
   // Σ qty = 0, so Σ exact values = 0 and −Σ floored values is the rounding residual
   feeCollector.cash += residual;
+}
+
+/** Per-unit settlement value: the price for a future; max(S − K, 0) or max(K − S, 0) for an option on S. */
+export function settlementValue(instrument: Instrument, price: Fixed): Fixed {
+  if (!instrument.premiumStyle) return price;
+  const strike = instrument.strike ?? 0n;
+  const payoff = instrument.optionType === 'put' ? strike - price : price - strike;
+  return payoff > 0n ? payoff : 0n;
 }
 
 /** Funding payment of one position, from the account's view (negative = pays), rounded down. */

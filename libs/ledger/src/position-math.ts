@@ -51,6 +51,16 @@ export function unrealizedPnl(qty: Fixed, cost: Fixed, mark: Fixed, multiplier: 
   return mul3(qty, mark, multiplier, 'floor') - cost;
 }
 
+/**
+ * What a position adds to its margin unit's equity at `mark`, rounded down:
+ * futures style `qty × mark × multiplier − cost`; premium style (options,
+ * whose premium already went through cash) `qty × mark × multiplier`.
+ */
+export function positionEquityValue(qty: Fixed, cost: Fixed, mark: Fixed, multiplier: Fixed, premiumStyle: boolean): Fixed {
+  const value = mul3(qty, mark, multiplier, 'floor');
+  return premiumStyle ? value : value - cost;
+}
+
 /** Average entry price for display: cost ÷ (qty × multiplier), half-even. */
 export function entryPrice(qty: Fixed, cost: Fixed, multiplier: Fixed): Fixed {
   if (qty === 0n) return 0n;

@@ -20,7 +20,9 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
   const risk = computeRisk(ledger, rules, account, unit);
   const own = positionRisk(ledger, rules, position);
   const balance = toNumber(risk.balance);
-  const otherPnl = toNumber(risk.unrealizedPnl - own.unrealizedPnl);
+  const instrumentKind = ledger.instruments.get(instrument);
+  if (instrumentKind?.premiumStyle) return undefined; // an option's value is not linear in its own mark: no closed form
+  const otherPnl = toNumber(risk.positionsValue - own.equityValue);
   const otherMm = toNumber(risk.maintenanceMargin - own.maintenanceMargin);
   const q = toNumber(position.qty);
   const k = toNumber(own.multiplier);

@@ -1,6 +1,6 @@
 import { SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
-import { unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
+import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
 
 /**
@@ -16,12 +16,14 @@ export const unitKey = (unit: MarginUnit): string => (unit.instrument === undefi
 
 /** Risk is a value: the unit's equity and requirements at the current marks. */
 export interface Risk {
-  /** cash (or isolated margin) + Σ unrealized PnL at mark, rounded down per position. */
+  /** balance + positionsValue. */
   equity: Fixed;
   initialMargin: Fixed;
   maintenanceMargin: Fixed;
   notional: Fixed;
-  unrealizedPnl: Fixed;
+  /** Σ what the positions add to equity at mark (see positionEquityValue), rounded down per position. */
+  positionsValue: Fixed;
+  /** Cash, or an isolated position's margin. */
   balance: Fixed;
 }
 
@@ -29,8 +31,12 @@ export interface PositionRisk {
   position: Position;
   mark: Fixed;
   multiplier: Fixed;
+  premiumStyle: boolean;
   notional: Fixed;
+  /** qty × mark × multiplier − cost: the position's profit or loss so far. */
   unrealizedPnl: Fixed;
+  /** What the position adds to equity (= unrealizedPnl futures style; its full value premium style). */
+  equityValue: Fixed;
   initialMargin: Fixed;
   maintenanceMargin: Fixed;
 }
@@ -64,8 +70,10 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     position,
     mark,
     multiplier: instrument.multiplier,
+    premiumStyle: instrument.premiumStyle,
     notional,
     unrealizedPnl: unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier),
+    equityValue: positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle),
     initialMargin: initialMarginOf(notional, tier),
     maintenanceMargin: maintenanceMarginOf(notional, tier),
   };
@@ -78,19 +86,19 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
  */
 export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }): Risk {
   const balance = unitBalance(account, unit.instrument);
-  let upnl = 0n;
+  let value = 0n;
   let im = 0n;
   let mm = 0n;
   let notional = 0n;
   for (const position of unitPositions(account, unit)) {
     if (position.qty === 0n) continue;
     const r = positionRisk(ledger, rules, position);
-    upnl += r.unrealizedPnl;
+    value += r.equityValue;
     im += r.initialMargin;
     mm += r.maintenanceMargin;
     notional += r.notional;
   }
-  return { equity: balance + upnl, initialMargin: im, maintenanceMargin: mm, notional, unrealizedPnl: upnl, balance };
+  return { equity: balance + value, initialMargin: im, maintenanceMargin: mm, notional, positionsValue: value, balance };
 }
 
 export const meetsMaintenanceMargin = (risk: Risk): boolean => risk.equity >= risk.maintenanceMargin;

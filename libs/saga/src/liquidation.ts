@@ -16,10 +16,10 @@ export function liquidationFillPrice(mark: Fixed, qty: Fixed, slippage: Fixed): 
   return price > 0n ? price : 1n;
 }
 
-/** Cash the unit would hold after closing `position` entirely at `price` (its realized PnL). */
-function closingValue(position: Position, price: Fixed, multiplier: Fixed): Fixed {
+/** What closing `position` entirely at `price` adds to the unit's balance (premium style: the proceeds; futures style: the realized PnL). */
+function closingValue(position: Position, price: Fixed, multiplier: Fixed, premiumStyle: boolean): Fixed {
   const notional = tradeNotional(position.qty, price, multiplier);
-  return (position.qty > 0n ? notional : -notional) - position.cost;
+  return (position.qty > 0n ? notional : -notional) - (premiumStyle ? 0n : position.cost);
 }
 
 /** The unit's balance if every open position were closed at its liquidation price: below zero is bankruptcy. */
@@ -27,7 +27,7 @@ export function equityAtLiquidationPrices(ctx: SagaContext, account: Account, un
   let value = unitBalance(account, unit.instrument);
   for (const position of openPositions(account, unit)) {
     const r = positionRisk(ctx.ledger, ctx.rules, position);
-    value += closingValue(position, liquidationFillPrice(r.mark, position.qty, ctx.rules.liquidation.slippage), r.multiplier);
+    value += closingValue(position, liquidationFillPrice(r.mark, position.qty, ctx.rules.liquidation.slippage), r.multiplier, r.premiumStyle);
   }
   return value;
 }
@@ -88,7 +88,10 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
     const after = applyFill(position.qty, position.cost, delta, price, largest.multiplier, notional);
     const rest = { ...position, qty: after.qty, cost: after.cost };
     const equityLeft =
-      equityAtLiquidationPrices(ctx, account, unit) - closingValue(position, price, largest.multiplier) + after.realized + (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier));
+      equityAtLiquidationPrices(ctx, account, unit) -
+      closingValue(position, price, largest.multiplier, largest.premiumStyle) +
+      (largest.premiumStyle ? (delta > 0n ? -notional : notional) : after.realized) +
+      (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier, largest.premiumStyle));
     const fee = min(divRound(notional * feeRate, SCALE, 'ceil'), max(equityLeft, 0n));
     ctx.emit({
       type: 'PositionLiquidated',
