@@ -6,6 +6,7 @@ import { encodeEvent } from '@clearsim/events';
 import type { EventStore, StoredEvent } from '../event-store.port';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { CorruptLogError, EVENTS_FILE, FileEventStore, LOCK_FILE } from './file-event-store';
+import { SNAPSHOTS_DIR } from './file-snapshots';
 
 const tempDirs: string[] = [];
 
@@ -212,6 +213,100 @@ describe('FileEventStore', () => {
     expect(seen).toEqual([1, 2, 3]);
     expect(await store.head()).toBe(5);
     await store.close();
+  });
+
+  describe('snapshots', () => {
+    const snapshotDir = () => path.join(dir, SNAPSHOTS_DIR);
+    const files = () => fs.readdirSync(snapshotDir()).sort();
+    const state = (n: number) => JSON.stringify({ n, text: 'zoë "quoted" \\ \n' });
+
+    it('writes <dir>/snapshots/<position, 16 digits>.json, a JSON document with the state verbatim, and keeps the newest 3', async () => {
+      const store = await open();
+      await store.append(sampleEvents(12), 0);
+      for (const position of [3, 6, 9, 12]) await store.saveSnapshot({ position, state: state(position) });
+      await store.close();
+
+      expect(files()).toEqual(['0000000000000006.json', '0000000000000009.json', '0000000000000012.json']);
+      const document = JSON.parse(fs.readFileSync(path.join(snapshotDir(), '0000000000000012.json'), 'utf8'));
+      expect(document).toEqual({
+        format: 'clearsim-snapshot',
+        version: 1,
+        position: 12,
+        anchor: expect.stringMatching(/^[0-9a-f]{64}$/),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        state: JSON.parse(state(12)),
+      });
+      expect(warnings).toEqual([]);
+    });
+
+    it('skips a damaged snapshot with a warning and returns the next older one', async () => {
+      const store = await open();
+      await store.append(sampleEvents(10), 0);
+      await store.saveSnapshot({ position: 5, state: state(5) });
+      await store.saveSnapshot({ position: 10, state: state(10) });
+      const newest = path.join(snapshotDir(), '0000000000000010.json');
+      fs.writeFileSync(newest, fs.readFileSync(newest, 'utf8').replace('"n":10', '"n":11'));
+
+      expect(await store.latestSnapshot()).toEqual({ position: 5, state: state(5) });
+      expect(warnings).toEqual([`${newest}: ignoring an unreadable snapshot (the state does not match its SHA-256: the file is damaged)`]);
+      await store.close();
+    });
+
+    it('skips a snapshot cut short, or one that is not a snapshot file at all', async () => {
+      const store = await open();
+      await store.append(sampleEvents(10), 0);
+      await store.saveSnapshot({ position: 4, state: state(4) });
+      fs.writeFileSync(path.join(snapshotDir(), '0000000000000008.json'), '{"format":"clearsim-snapshot","version":1,"position":8,"anch');
+      fs.writeFileSync(path.join(snapshotDir(), '0000000000000009.json'), 'hello');
+
+      expect(await store.latestSnapshot()).toEqual({ position: 4, state: state(4) });
+      expect(warnings).toEqual([
+        expect.stringContaining('0000000000000009.json: ignoring an unreadable snapshot (not a clearsim snapshot file, or cut short)'),
+        expect.stringContaining('0000000000000008.json: ignoring an unreadable snapshot (not a clearsim snapshot file, or cut short)'),
+      ]);
+      await store.close();
+    });
+
+    it('ignores, with a warning, snapshots of another log (the log was reset while the snapshots stayed)', async () => {
+      let store = await open();
+      await store.append(sampleEvents(6), 0);
+      await store.saveSnapshot({ position: 6, state: 'of the first log' });
+      await store.close();
+      fs.rmSync(logFile()); // what `run --reset` does
+      store = await open();
+      await store.append(sampleEvents(8, 100), 0);
+
+      expect(await store.latestSnapshot()).toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining('ignoring the snapshot at position 6: it was taken from another log')]);
+      await store.close();
+    });
+
+    it('removes a temporary file left by a crash in the middle of a save, and never reads it', async () => {
+      const store = await open();
+      await store.append(sampleEvents(4), 0);
+      await store.saveSnapshot({ position: 2, state: state(2) });
+      const stray = path.join(snapshotDir(), '.tmp-0000000000000004.json-99999');
+      fs.writeFileSync(stray, '{"format":"clearsim-snapshot","version":1,"posi');
+
+      expect(await store.latestSnapshot()).toEqual({ position: 2, state: state(2) });
+      await store.saveSnapshot({ position: 4, state: state(4) });
+
+      expect(files()).toEqual(['0000000000000002.json', '0000000000000004.json']);
+      expect(warnings).toEqual([]);
+      await store.close();
+    });
+
+    it('finishes a snapshot queued before close', async () => {
+      const store = await open();
+      await store.append(sampleEvents(3), 0);
+      const saving = store.saveSnapshot({ position: 3, state: state(3) });
+      await store.close();
+      await saving;
+      await expect(store.saveSnapshot({ position: 3, state: 'late' })).rejects.toThrow(/is closed/);
+      const reopened = await open();
+      expect(await reopened.latestSnapshot()).toEqual({ position: 3, state: state(3) });
+      await reopened.close();
+    });
   });
 
   describe('the writer lock', () => {
