@@ -2,6 +2,7 @@ import { decodeEvent, encodeEvent, type InputEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { InMemoryEventStore, InMemoryLog } from '@clearsim/store';
 import { inputMessages } from './inputs';
+import type { OutboundMessage } from './kafka.port';
 import { InputRouter } from './sharding';
 import { KafkaShardWorker } from './shard-worker';
 import { decisionsByAccount, singleProcess } from './testing/compare';
@@ -95,7 +96,7 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     const inputs = ccpMarginCallInputs();
     kafka.createTopic(IN, 1);
     const good = inputMessages(inputs, new InputRouter(1));
-    const poison = [
+    const poison: OutboundMessage[] = [
       { key: 'x', value: '{"type":"Deposited","ts":"2026-01-05T09:00:00Z"', headers: {} },
       { key: 'x', value: JSON.stringify({ type: 'MarginCallIssued', ts: '2026-01-05T09:00:00Z' }), headers: {} },
       { key: 'bob', value: JSON.stringify({ type: 'WithdrawalRequested', ts: '2026-01-05T09:05:00Z', requestId: 'wx', account: 'nobody', asset: 'USD', amount: '1' }), headers: {} },

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import type {
   BatchHandler,
   CommittedOffset,
@@ -43,13 +43,15 @@ export interface KafkaJsOptions extends KafkaJsClientOptions {
   maxBytesPerPartition?: number;
 }
 
+const LEVELS: Record<number, string> = { [logLevel.ERROR]: 'ERROR', [logLevel.WARN]: 'WARN', [logLevel.INFO]: 'INFO', [logLevel.DEBUG]: 'DEBUG' };
+
 /** kafkajs log lines on one line each, to stderr by default. */
 function logCreator(log: (line: string) => void) {
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...extra } = entry as LogEntry['log'] & { logger?: string };
       const rest = Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
-      log(`[kafkajs ${logLevel[level]} ${namespace}] ${message}${rest}`);
+      log(`[kafkajs ${LEVELS[level] ?? level} ${namespace}] ${message}${rest}`);
     };
 }
 
@@ -223,8 +225,13 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
   private readonly consumer: Consumer;
   private running = false;
   private stopped?: Promise<void>;
-  /** resolveOffset of the batch in flight, per partition: commits also move kafkajs's fetch position. */
-  private readonly resolvers = new Map<number, (offset: string) => void>();
+  /**
+   * The batch in flight, per partition. Commits go through its
+   * `commitOffsetsIfNecessary(offsets)`: `consumer.commitOffsets` silently
+   * does nothing once the consumer is stopping, which would lose the commit
+   * of the step a graceful stop drains. `resolveOffset` moves the fetch position.
+   */
+  private readonly inFlight = new Map<number, Pick<EachBatchPayload, 'resolveOffset' | 'commitOffsetsIfNecessary'>>();
 
   constructor(
     kafka: Kafka,
@@ -267,7 +274,7 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale()) return;
         const messages: InboundMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
@@ -277,19 +284,25 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
           value: m.value,
           headers: readHeaders(m.headers),
         }));
-        this.resolvers.set(batch.partition, resolveOffset);
+        this.inFlight.set(batch.partition, { resolveOffset, commitOffsetsIfNecessary });
         try {
           await handler({ topic: batch.topic, partition: batch.partition, messages }, { heartbeat, isRunning: () => isRunning() && !isStale() });
         } finally {
-          this.resolvers.delete(batch.partition);
+          this.inFlight.delete(batch.partition);
         }
       },
     });
   }
 
   async commit(partition: number, nextOffset: string, metadata?: string): Promise<void> {
-    await this.consumer.commitOffsets([{ topic: this.options.inputsTopic, partition, offset: nextOffset, metadata: metadata ?? null }]);
-    this.resolvers.get(partition)?.((BigInt(nextOffset) - 1n).toString());
+    const batch = this.inFlight.get(partition);
+    if (!batch) {
+      await this.consumer.commitOffsets([{ topic: this.options.inputsTopic, partition, offset: nextOffset, metadata: metadata ?? null }]);
+      return;
+    }
+    const partitions = [{ partition, offset: nextOffset, metadata: metadata ?? null }];
+    await batch.commitOffsetsIfNecessary({ topics: [{ topic: this.options.inputsTopic, partitions }] });
+    batch.resolveOffset((BigInt(nextOffset) - 1n).toString());
   }
 
   stop(): Promise<void> {
