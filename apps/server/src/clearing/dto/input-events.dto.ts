@@ -1,0 +1,225 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { IsOptional } from 'class-validator';
+import type { InputType } from '@clearsim/events';
+import { DecimalField, IdField, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
+
+/**
+ * The input events of DESIGN §2 as class-validator DTOs: the HTTP edge's
+ * first check and the OpenAPI schema. The body is a union discriminated by
+ * `type`; InputEventPipe picks the class by `type` and validates it. The
+ * one codec (`decodeEvent(raw, 'input')`, zod) then runs on the same body in
+ * the command handler, exactly as for JSONL files and Kafka.
+ */
+abstract class InputEventDto {
+  abstract type: InputType;
+
+  @TimestampField({ example: '2026-01-01T00:00:00Z', description: 'When it happened (ISO-8601 UTC). Never older than the shard clock.' })
+  ts!: string;
+
+  @IdField({ optional: true, example: 'venue-a:evt-42', description: 'Idempotency key: an input whose eventId was already applied is ignored.' })
+  eventId?: string;
+
+  @ApiPropertyOptional({ enum: [1], description: 'Schema version (1).' })
+  @IsOptional()
+  @IsOneOf([1])
+  v?: number;
+}
+
+export class RulesActivatedDto extends InputEventDto {
+  @ApiProperty({ enum: ['RulesActivated'] })
+  @IsOneOf(['RulesActivated'])
+  type!: 'RulesActivated';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'A rules object (docs/rules.md), validated in depth by @clearsim/rules. Presets: POST /v1/admin/rules.',
+    example: {
+      name: 'demo',
+      model: 'cross',
+      marginCall: { graceSeconds: 3600 },
+      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
+      instruments: { 'BTC-PERP': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } },
+    },
+  })
+  @IsJsonObject()
+  rules!: Record<string, unknown>;
+}
+
+export class InstrumentListedDto extends InputEventDto {
+  @ApiProperty({ enum: ['InstrumentListed'] })
+  @IsOneOf(['InstrumentListed'])
+  type!: 'InstrumentListed';
+
+  @IdField({ example: 'BTC-PERP' })
+  instrument!: string;
+
+  @ApiProperty({ enum: ['perpetual', 'future', 'option', 'index'], example: 'perpetual' })
+  @IsOneOf(['perpetual', 'future', 'option', 'index'])
+  kind!: string;
+
+  @IdField({ optional: true, example: 'BTC' })
+  underlying?: string;
+
+  @IdField({ optional: true, example: 'USD', description: 'Default USD.' })
+  settlementAsset?: string;
+
+  @DecimalField({ optional: true, positive: true, example: '1', description: 'Contract multiplier (default 1).' })
+  multiplier?: string | number;
+
+  @TimestampField({ optional: true, example: '2026-03-27T08:00:00Z' })
+  expiry?: string;
+
+  @ApiPropertyOptional({ enum: ['call', 'put'] })
+  @IsOptional()
+  @IsOneOf(['call', 'put'])
+  optionType?: string;
+
+  @DecimalField({ optional: true, positive: true, example: '60000' })
+  strike?: string | number;
+}
+
+export class DepositedDto extends InputEventDto {
+  @ApiProperty({ enum: ['Deposited'] })
+  @IsOneOf(['Deposited'])
+  type!: 'Deposited';
+
+  @IdField({ example: 'a-alice', description: 'Account id (an account exists once it has a deposit).' })
+  account!: string;
+
+  @IdField({ example: 'USD' })
+  asset!: string;
+
+  @DecimalField({ positive: true, example: '1000' })
+  amount!: string | number;
+}
+
+export class WithdrawalRequestedDto extends InputEventDto {
+  @ApiProperty({ enum: ['WithdrawalRequested'] })
+  @IsOneOf(['WithdrawalRequested'])
+  type!: 'WithdrawalRequested';
+
+  @IdField({ example: 'w1', description: 'Idempotency key of the request.' })
+  requestId!: string;
+
+  @IdField({ example: 'a-alice' })
+  account!: string;
+
+  @IdField({ example: 'USD' })
+  asset!: string;
+
+  @DecimalField({ positive: true, example: '10' })
+  amount!: string | number;
+}
+
+export class PriceUpdatedDto extends InputEventDto {
+  @ApiProperty({ enum: ['PriceUpdated'] })
+  @IsOneOf(['PriceUpdated'])
+  type!: 'PriceUpdated';
+
+  @IdField({ example: 'BTC-PERP' })
+  instrument!: string;
+
+  @DecimalField({ positive: true, example: '10000' })
+  price!: string | number;
+}
+
+export class TradeExecutedDto extends InputEventDto {
+  @ApiProperty({ enum: ['TradeExecuted'] })
+  @IsOneOf(['TradeExecuted'])
+  type!: 'TradeExecuted';
+
+  @IdField({ example: 't1', description: 'Idempotency key of the trade.' })
+  tradeId!: string;
+
+  @IdField({ example: 'BTC-PERP' })
+  instrument!: string;
+
+  @IdField({ example: 'a-alice' })
+  buyer!: string;
+
+  @IdField({ example: 'a-mm' })
+  seller!: string;
+
+  @DecimalField({ positive: true, example: '1' })
+  qty!: string | number;
+
+  @DecimalField({ positive: true, example: '10000' })
+  price!: string | number;
+
+  @DecimalField({ optional: true, example: '0', description: 'Default 0; negative is a rebate.' })
+  buyerFee?: string | number;
+
+  @DecimalField({ optional: true, example: '0', description: 'Default 0; negative is a rebate.' })
+  sellerFee?: string | number;
+}
+
+export class FundingRateAppliedDto extends InputEventDto {
+  @ApiProperty({ enum: ['FundingRateApplied'] })
+  @IsOneOf(['FundingRateApplied'])
+  type!: 'FundingRateApplied';
+
+  @IdField({ example: 'BTC-PERP' })
+  instrument!: string;
+
+  @DecimalField({ example: '0.0001', description: 'Positive: longs pay shorts.' })
+  rate!: string | number;
+}
+
+export class InstrumentSettledDto extends InputEventDto {
+  @ApiProperty({ enum: ['InstrumentSettled'] })
+  @IsOneOf(['InstrumentSettled'])
+  type!: 'InstrumentSettled';
+
+  @IdField({ example: 'BTC-0327' })
+  instrument!: string;
+
+  @DecimalField({ positive: true, example: '61000' })
+  price!: string | number;
+}
+
+export class VolatilityUpdatedDto extends InputEventDto {
+  @ApiProperty({ enum: ['VolatilityUpdated'] })
+  @IsOneOf(['VolatilityUpdated'])
+  type!: 'VolatilityUpdated';
+
+  @IdField({ example: 'BTC' })
+  underlying!: string;
+
+  @DecimalField({ positive: true, example: '0.65' })
+  volatility!: string | number;
+
+  @DecimalField({ optional: true, positive: true, example: '60000' })
+  strike?: string | number;
+
+  @TimestampField({ optional: true, example: '2026-03-27T08:00:00Z' })
+  expiry?: string;
+}
+
+export class ClockAdvancedDto extends InputEventDto {
+  @ApiProperty({ enum: ['ClockAdvanced'] })
+  @IsOneOf(['ClockAdvanced'])
+  type!: 'ClockAdvanced';
+}
+
+/** The DTO class of each input type (exhaustive: a new input type fails to compile until it has one). */
+export const INPUT_DTOS: { [T in InputType]: new () => InputEventDto } = {
+  RulesActivated: RulesActivatedDto,
+  InstrumentListed: InstrumentListedDto,
+  Deposited: DepositedDto,
+  WithdrawalRequested: WithdrawalRequestedDto,
+  PriceUpdated: PriceUpdatedDto,
+  TradeExecuted: TradeExecutedDto,
+  FundingRateApplied: FundingRateAppliedDto,
+  InstrumentSettled: InstrumentSettledDto,
+  VolatilityUpdated: VolatilityUpdatedDto,
+  ClockAdvanced: ClockAdvancedDto,
+};
+
+export const INPUT_DTO_CLASSES = Object.values(INPUT_DTOS);
+
+/** OpenAPI schema of one input event: oneOf the DTOs, discriminated by `type`. */
+export const INPUT_EVENT_SCHEMA = {
+  oneOf: INPUT_DTO_CLASSES.map((dto) => ({ $ref: getSchemaPath(dto) })),
+  discriminator: { propertyName: 'type', mapping: Object.fromEntries(Object.entries(INPUT_DTOS).map(([type, dto]) => [type, getSchemaPath(dto)])) },
+};

@@ -1,0 +1,187 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import type { ClearingEngine } from '@clearsim/clearing';
+import { isDecision, type Timestamp } from '@clearsim/events';
+import { ShardRunner } from '@clearsim/shard';
+import { EVENTS_FILE, openStore, parseStoreUrl, redactUrl, type EventStore, type StoredEvent } from '@clearsim/store';
+import { DEFAULT_SNAPSHOT_EVERY, SERVER_OPTIONS, type ServerOptions } from '../config/server-options';
+import { DecisionsAppendedEvent } from './events/decisions-appended.event';
+import { EventsAppendedEvent } from './events/events-appended.event';
+import { LogOpenedEvent } from './events/log-opened.event';
+
+/** The shard is not open (still replaying, being reset, failed, or shutting down): 503. */
+export class NotReadyError extends Error {}
+
+/** Admin reset asked of a store that cannot be reset from here: 409. */
+export class ResetNotSupported extends Error {}
+
+export type ShardStatus = 'opening' | 'ready' | 'failed' | 'closing' | 'closed';
+
+/**
+ * Owns the one ShardRunner of this server (one writer per shard) and its
+ * store. It opens the shard when the module starts (latest snapshot + tail),
+ * publishes what the runner appends on the EventBus — only after it is
+ * durable, and only side effects hang off it — and drains the runner's queue
+ * on shutdown. It decides nothing: `runner.run` (the core's shard loop) does.
+ */
+@Injectable()
+export class ShardService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(ShardService.name);
+  private shard?: { store: EventStore; runner: ShardRunner; unsubscribe: () => void };
+  private state: ShardStatus = 'opening';
+  private failure?: Error;
+  private opened: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  onModuleInit(): void {
+    this.opened = this.open(false);
+    // whenReady() reports the failure; this only keeps it from being unhandled
+    this.opened.catch(() => undefined);
+  }
+
+  /** Resolves once the log is replayed and the shard takes inputs; rejects if opening failed. */
+  whenReady(): Promise<void> {
+    return this.opened;
+  }
+
+  get status(): ShardStatus {
+    return this.state;
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** The store URL, password hidden. */
+  get storeUrl(): string {
+    return redactUrl(this.options.store);
+  }
+
+  /** The runner, or NotReadyError (503) while the shard is not open. */
+  get runner(): ShardRunner {
+    if (this.state !== 'ready' || !this.shard) throw new NotReadyError(this.notReadyMessage());
+    return this.shard.runner;
+  }
+
+  get store(): EventStore {
+    return this.runner.store;
+  }
+
+  /** Durable head of the log (0 while not open). */
+  get head(): number {
+    return this.shard?.runner.head ?? 0;
+  }
+
+  get restoredFrom(): number {
+    return this.shard?.runner.restoredFrom ?? 0;
+  }
+
+  /**
+   * Reads the live state between two writes (after every earlier submission
+   * is appended), so a read never sees inputs that are not durable yet.
+   */
+  read<T>(fn: (engine: ClearingEngine, head: number) => T): Promise<T> {
+    const runner = this.runner;
+    return runner.exclusive(async () => fn(runner.engine, runner.head));
+  }
+
+  /** The state as it was at `at` (time travel): the log folded up to the last event with ts <= at, deciding nothing. */
+  async readAt<T>(at: Timestamp, fn: (engine: ClearingEngine, head: number) => T): Promise<T> {
+    const past = await ShardRunner.open(this.store, { at });
+    return fn(past.engine, past.head);
+  }
+
+  /**
+   * Starts a fresh, empty log (admin only). Supported for the embedded file
+   * store, whose log file is deleted (its snapshots no longer match the log and
+   * are ignored); every other store is refused (409). Waits for every
+   * submission queued before it; later ones get 503 until the log is open.
+   */
+  async reset(): Promise<void> {
+    const location = parseStoreUrl(this.options.store);
+    if (location.kind !== 'file') throw new ResetNotSupported(`reset is only supported for file: stores, not ${this.storeUrl}`);
+    const shard = this.shard;
+    const runner = this.runner;
+    this.state = 'opening';
+    await runner.exclusive(async () => {
+      shard?.unsubscribe();
+      await runner.store.close();
+      await rm(join(location.path, EVENTS_FILE), { force: true });
+    });
+    this.shard = undefined;
+    this.opened = this.open(true);
+    await this.opened;
+  }
+
+  /** Stops taking submissions and waits for the queued ones to be appended (Nest calls it before the HTTP server closes). */
+  async beforeApplicationShutdown(): Promise<void> {
+    const runner = this.shard?.runner;
+    if (this.state === 'ready') this.state = 'closing';
+    await this.opened.catch(() => undefined);
+    if (runner) await runner.exclusive(async () => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const shard = this.shard;
+    this.state = 'closed';
+    this.shard = undefined;
+    if (!shard) return;
+    await shard.runner.exclusive(async () => undefined);
+    shard.unsubscribe();
+    await shard.store.close();
+    this.logger.log(`closed ${this.storeUrl} at position ${shard.runner.head}`);
+  }
+
+  private async open(reset: boolean): Promise<void> {
+    this.state = 'opening';
+    this.failure = undefined;
+    try {
+      const store = await openStore(this.options.store, { warn: (message) => this.logger.warn(message) });
+      let runner: ShardRunner;
+      try {
+        runner = await ShardRunner.open(store, { snapshotEvery: this.options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      const unsubscribe = runner.onAppended((events) => this.publish(events, runner.head));
+      this.shard = { store, runner, unsubscribe };
+      this.state = 'ready';
+      this.logger.log(`${reset ? 'reset' : 'opened'} ${this.storeUrl}: head ${runner.head}, restored from snapshot at ${runner.restoredFrom}`);
+      this.eventBus.publish(new LogOpenedEvent(runner.head, runner.restoredFrom, reset));
+    } catch (error) {
+      this.state = 'failed';
+      this.failure = error as Error;
+      this.logger.error(`cannot open ${this.storeUrl}: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /** Runs inside the runner's append, after the fsync: it must not throw into it. */
+  private publish(events: readonly StoredEvent[], head: number): void {
+    try {
+      this.eventBus.publish(new EventsAppendedEvent(events, head));
+      const decisions = events.filter((stored) => isDecision(stored.event));
+      if (decisions.length > 0) this.eventBus.publish(new DecisionsAppendedEvent(decisions));
+    } catch (error) {
+      this.logger.error(`publishing appended events failed: ${(error as Error).message}`);
+    }
+  }
+
+  private notReadyMessage(): string {
+    switch (this.state) {
+      case 'opening':
+        return `the shard is opening ${this.storeUrl} (replaying the log); retry shortly`;
+      case 'failed':
+        return `the shard could not open ${this.storeUrl}: ${this.failure?.message ?? 'unknown error'}`;
+      default:
+        return 'the server is shutting down';
+    }
+  }
+}

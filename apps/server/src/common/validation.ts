@@ -1,0 +1,144 @@
+import { applyDecorators, BadRequestException } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { IsIn, IsOptional, ValidateBy, type ValidationError, type ValidationOptions } from 'class-validator';
+import { parseTimestamp } from '@clearsim/events';
+import { DecimalFormatError, parseFixed } from '@clearsim/money';
+
+/**
+ * class-validator building blocks for the HTTP edge. Messages never repeat
+ * the property name: the 400 lists `field: problem`, the field being the path
+ * (`[2].price` for a batch item).
+ */
+
+const required = (value: unknown, problem: string): string => (value === undefined || value === null ? 'is required' : problem);
+
+/** A decimal as a string ("10000.5") or a JSON number, exact to the ledger's 8 decimals; `positive`: > 0. */
+export function IsDecimal(options: { positive?: boolean } = {}, validation?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isDecimal',
+      validator: {
+        validate: (value) => decimalProblem(value, options.positive ?? false) === undefined,
+        defaultMessage: (args) => required(args?.value, decimalProblem(args?.value, options.positive ?? false) ?? ''),
+      },
+    },
+    validation,
+  );
+}
+
+function decimalProblem(value: unknown, positive: boolean): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return 'must be a decimal: a string such as "10000.5", or a number';
+  try {
+    const units = parseFixed(value);
+    if (positive && units <= 0n) return 'must be greater than 0';
+    return undefined;
+  } catch (error) {
+    if (error instanceof DecimalFormatError) return `must be a decimal: ${error.reason}`;
+    throw error;
+  }
+}
+
+/** An ISO-8601 UTC timestamp (`2026-01-01T00:00:00Z`), the codec's own rule. */
+export function IsIsoTimestamp(validation?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIsoTimestamp',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseTimestamp(value) !== undefined,
+        defaultMessage: (args) => required(args?.value, `must be an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00Z (got ${JSON.stringify(args?.value)})`),
+      },
+    },
+    validation,
+  );
+}
+
+/** A non-empty string id (account, instrument, tradeId…). */
+export function IsId(validation?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isId',
+      validator: {
+        validate: (value) => typeof value === 'string' && value.length > 0,
+        defaultMessage: (args) => required(args?.value, 'must be a non-empty string'),
+      },
+    },
+    validation,
+  );
+}
+
+/** One of the listed values. */
+export function IsOneOf(values: readonly (string | number)[]): PropertyDecorator {
+  return IsIn(values as (string | number)[], { message: (args) => required(args.value, `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`) });
+}
+
+/** A JSON object (not an array, not null). */
+export function IsJsonObject(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isJsonObject',
+    validator: {
+      validate: (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+      defaultMessage: (args) => required(args?.value, 'must be a JSON object'),
+    },
+  });
+}
+
+/** Swagger + validation of a decimal field. */
+export const DecimalField = (doc: ApiPropertyOptions & { optional?: boolean; positive?: boolean }) =>
+  applyDecorators(
+    doc.optional ? ApiPropertyOptional(decimalDoc(doc)) : ApiProperty(decimalDoc(doc)),
+    ...(doc.optional ? [IsOptional()] : []),
+    IsDecimal({ positive: doc.positive }),
+  );
+
+function decimalDoc(doc: ApiPropertyOptions & { optional?: boolean; positive?: boolean }): ApiPropertyOptions {
+  const { optional: _optional, positive, ...rest } = doc;
+  return {
+    oneOf: [{ type: 'string', pattern: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?$' }, { type: 'number' }],
+    ...rest,
+    description: [rest.description, `Decimal string or number, at most 8 decimals${positive ? ', > 0' : ''}.`].filter(Boolean).join(' '),
+  } as ApiPropertyOptions;
+}
+
+export const TimestampField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
+  const { optional, ...rest } = doc;
+  return applyDecorators(
+    optional ? ApiPropertyOptional({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions),
+    ...(optional ? [IsOptional()] : []),
+    IsIsoTimestamp(),
+  );
+};
+
+export const IdField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
+  const { optional, ...rest } = doc;
+  return applyDecorators(
+    optional ? ApiPropertyOptional({ type: String, minLength: 1, ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, minLength: 1, ...rest } as ApiPropertyOptions),
+    ...(optional ? [IsOptional()] : []),
+    IsId(),
+  );
+};
+
+/** Flattens class-validator errors into `path: problem` lines (every constraint of every field). */
+export function validationMessages(errors: readonly ValidationError[], prefix = ''): string[] {
+  const lines: string[] = [];
+  for (const error of errors) {
+    const path = prefix === '' ? error.property : /^\d+$/.test(error.property) ? `${prefix}[${error.property}]` : `${prefix}.${error.property}`;
+    for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
+      lines.push(constraint === 'whitelistValidation' ? `${path}: unknown field` : `${path}: ${message}`);
+    }
+    if (error.children?.length) lines.push(...validationMessages(error.children, path));
+  }
+  return lines;
+}
+
+/** The 400 of the whole API: `{statusCode: 400, error: 'Bad Request', message: ['field: problem', …]}`. */
+export function badRequest(message: string[]): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message });
+}
+
+/** ValidationPipe options shared by every DTO-typed body and query. */
+export const VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors: ValidationError[]) => badRequest(validationMessages(errors)),
+};

@@ -1,0 +1,64 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { toCanonicalJson } from '@clearsim/events';
+import { mayRead } from '../auth/access-policy';
+import type { Principal } from '../auth/api-keys';
+import { Caller } from '../auth/auth.decorators';
+import { ShardService } from '../clearing/shard.service';
+import { LogQueryDto } from './dto/log-query.dto';
+
+/** The log itself (inputs and decisions, in order), and the shard's summary. */
+@ApiTags('log')
+@ApiSecurity('api-key')
+@Controller({ version: '1' })
+export class LogController {
+  constructor(private readonly shard: ShardService) {}
+
+  @Get('log')
+  @ApiOperation({
+    summary: 'Read the log from a position',
+    description:
+      'Events in log order, each `{position, type, v, ts, …}` in canonical JSON (what the store holds and outputHash is computed over). A venue key sees market-wide events and the events naming one of its accounts; positions keep their gaps. Page on with `from=next` while next <= head.',
+  })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        from: 1,
+        head: 9,
+        next: 3,
+        events: [
+          { position: 1, type: 'RulesActivated', v: 1, ts: '2026-01-01T00:00:00Z', rules: { name: 'demo' } },
+          { position: 2, type: 'Deposited', v: 1, ts: '2026-01-01T00:00:00Z', account: 'a-alice', asset: 'USD', amount: '1000' },
+        ],
+      },
+    },
+  })
+  async read(@Query() query: LogQueryDto, @Caller() principal: Principal): Promise<Record<string, unknown>> {
+    const from = query.from ?? 1;
+    const limit = query.limit ?? 100;
+    const store = this.shard.store;
+    const head = this.shard.head;
+    const events: Record<string, unknown>[] = [];
+    let next = from;
+    if (from <= head) {
+      for await (const { position, event } of store.read(from, { toPosition: head })) {
+        next = position + 1;
+        if (mayRead(principal, event)) events.push({ position, ...toCanonicalJson(event) });
+        if (events.length >= limit) break;
+      }
+    }
+    return { from, head, next, events };
+  }
+
+  @Get('summary')
+  @ApiOperation({ summary: 'The shard\'s summary', description: 'The `clearsim run --json` counters and outputHash of the whole log (no per-account detail), and the head.' })
+  @ApiOkResponse({
+    schema: { example: { store: 'file:./data', position: 9, rules: 'demo', clock: '2026-01-01T02:00:00Z', eventsIn: 9, decisions: 5, marginCalls: 1, liquidations: 1, outputHash: '5f8ed228…' } },
+  })
+  summary(): Promise<Record<string, unknown>> {
+    return this.shard.read((engine, head) => {
+      const { accounts: _none, ...summary } = engine.summary({ accounts: false });
+      return { store: this.shard.storeUrl, position: head, ...summary };
+    });
+  }
+}

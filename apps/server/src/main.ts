@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import { VersioningType, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { parseApiKeys } from './auth/api-keys';
+import { ShardService } from './clearing/shard.service';
+import { DEFAULT_HOST, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
+
+export type { ServerOptions } from './config/server-options';
+export { parseApiKeys, describePrincipal, ApiKeySpecError, type ApiKey } from './auth/api-keys';
+
+/** Largest JSON body accepted (a batch of 10,000 inputs fits). */
+const BODY_LIMIT = '16mb';
+
+/**
+ * Builds, starts and returns the clearsim service: listening on
+ * `host:port`, the log opened and replayed (it rejects, after closing, if the
+ * store cannot be opened). The CLI's `serve` and the e2e tests share it.
+ */
+export async function createServer(options: ServerOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.enableVersioning({ type: VersioningType.URI });
+  if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
+  setUpOpenApi(app);
+  await app.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+  try {
+    await app.get(ShardService).whenReady();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
+/** OpenAPI at /docs (UI) and /docs-json. */
+function setUpOpenApi(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('clearsim')
+    .setDescription(
+      'An event-sourced clearing simulator as a service: post input events, read accounts and decisions back, drive the simulated clock. ' +
+        'Every decision is made by the same deterministic core as `clearsim run`, so the same inputs give the same decisions and outputHash. ' +
+        'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}`; ' +
+        '400 invalid (nothing appended), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, 422 refused by the core (with `code`), 503 not ready.',
+    )
+    .setVersion('1')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+}
+
+/** `node dist/apps/server/src/main.js`: configured from the environment (the CLI's `clearsim serve` is the usual way). */
+async function startFromEnvironment(): Promise<void> {
+  const app = await createServer({
+    store: process.env.CLEARSIM_STORE ?? 'file:./data',
+    port: Number(process.env.CLEARSIM_PORT ?? DEFAULT_PORT),
+    host: process.env.CLEARSIM_HOST ?? DEFAULT_HOST,
+    apiKeys: parseApiKeys([], process.env.CLEARSIM_API_KEYS),
+    logLevel: (process.env.CLEARSIM_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+  });
+  process.stdout.write(`clearsim serving on ${await app.getUrl()} (OpenAPI: ${await app.getUrl()}/docs)\n`);
+}
+
+if (require.main === module) {
+  startFromEnvironment().catch((error: Error) => {
+    process.stderr.write(`clearsim serve: ${error.message}\n`);
+    process.exitCode = 1;
+  });
+}
