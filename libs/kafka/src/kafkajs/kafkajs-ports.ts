@@ -109,7 +109,10 @@ export class KafkaJsProducer {
   private readonly producer: Producer;
   private connected?: Promise<void>;
 
-  constructor(kafka: Kafka) {
+  constructor(
+    kafka: Kafka,
+    private readonly maxRequestBytes = 256 * 1024,
+  ) {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -131,11 +134,15 @@ export class KafkaJsProducer {
       publish: async (messages: readonly OutboundMessage[]) => {
         if (messages.length === 0) return;
         await this.connect();
-        await this.producer.send({
-          topic,
-          acks: -1,
-          messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
-        });
+        // one request per ~maxRequestBytes: a record batch larger than the broker's
+        // message.max.bytes (1 MiB by default) is refused whole
+        for (const chunk of chunkBySize(messages, this.maxRequestBytes)) {
+          await this.producer.send({
+            topic,
+            acks: -1,
+            messages: chunk.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
+          });
+        }
       },
     };
   }
@@ -145,6 +152,31 @@ export class KafkaJsProducer {
     this.connected = undefined;
     await this.producer.disconnect();
   }
+}
+
+const sizeOf = (m: OutboundMessage): number => {
+  let size = 64 + (m.key?.length ?? 0) + m.value.length;
+  for (const [k, v] of Object.entries(m.headers ?? {})) size += k.length + v.length + 8;
+  return size;
+};
+
+/** Consecutive runs of messages of at most `maxBytes` (approximately; a single larger message is a run of its own). */
+export function chunkBySize<T extends OutboundMessage>(messages: readonly T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = sizeOf(m);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 export class KafkaJsDeadLetters implements DeadLetters {

@@ -1,0 +1,34 @@
+/* eslint-disable @typescript-eslint/no-require-imports */
+/* global require, __dirname, process */
+'use strict';
+// Lets a plain `node` child process (the integration tests' killable worker)
+// run this repository's TypeScript sources: @swc/core compiles each .ts file
+// on require, as jest's @swc/jest does, and `@clearsim/<lib>` resolves to
+// libs/<lib>/src. Test-only: production code runs from the tsc build.
+const Module = require('node:module');
+const path = require('node:path');
+const { transformSync } = require('@swc/core');
+
+const root = path.resolve(__dirname, '../../../..');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, parent, ...rest) {
+  const alias = /^@clearsim\/([^/]+)$/.exec(request);
+  const target = alias ? path.join(root, 'libs', alias[1], 'src') : request;
+  return resolve.call(this, target, parent, ...rest);
+};
+
+require.extensions['.ts'] = function (module, filename) {
+  const source = require('node:fs').readFileSync(filename, 'utf8');
+  const { code } = transformSync(source, {
+    filename,
+    sourceMaps: 'inline',
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  });
+  module._compile(code, filename);
+};
+process.env.CLEARSIM_SWC_REGISTER = '1';
