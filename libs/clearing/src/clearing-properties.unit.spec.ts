@@ -18,6 +18,7 @@ const START = { 'BTC-PERP': 10000, 'ETH-PERP': 500 } as Record<string, number>;
 const rulesArb = fc.record({
   grace: fc.constantFrom(0, 600),
   callBelow: fc.constantFrom('1', '1.25'),
+  portfolio: fc.boolean(),
   // one tier; two continuous tiers (500 = 20,000 × (0.075 − 0.05)); two with a jump in MM at the edge
   tiers: fc.constantFrom(
     [{ initialRate: '0.1', maintenanceRate: '0.05' }],
@@ -51,7 +52,7 @@ const stepArb = fc.oneof(
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-function inputsFor(rules: { grace: number; callBelow: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -64,6 +65,15 @@ function inputsFor(rules: { grace: number; callBelow: string; tiers: readonly Re
         bankruptcy: rules.bankruptcy,
         isolatedAccounts: rules.isolated,
         instruments: { '*': { tiers: rules.tiers } },
+        ...(rules.portfolio
+          ? {
+              model: 'portfolio',
+              portfolio: {
+                underlyings: Object.fromEntries(INSTRUMENTS.map((i) => [i, { priceScanRange: '0.08', volScanRange: '0.25' }])),
+                groups: [{ members: INSTRUMENTS, offset: '0.5' }],
+              },
+            }
+          : {}),
       }),
     },
     ...INSTRUMENTS.map((instrument) => ({ type: 'InstrumentListed', ts: at(0), instrument, kind: 'perpetual' })),

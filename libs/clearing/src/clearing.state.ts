@@ -32,8 +32,6 @@ export interface ClearingState {
   saga: SagaState;
   /** Idempotency keys already applied (`trade:…`, `withdrawal:…`, `event:…`). */
   seenIds: Set<string>;
-  /** Latest implied volatility per underlying (used by the option models). */
-  volatility: Map<string, Fixed>;
   stats: ClearingStats;
   /**
    * Price bands (a cache, rebuilt after replay): which holders a price update
@@ -51,7 +49,6 @@ export function emptyClearingState(): ClearingState {
     ledger: emptyLedger(),
     saga: emptySaga(),
     seenIds: new Set(),
-    volatility: new Map(),
     bands: new PriceBands(),
     bandsStale: false,
     useBands: true,

@@ -6,13 +6,15 @@ import {
   ensureAccount,
   getAccount,
   getInstrument,
+  refreshOptionMarks,
   settleInstrument,
   trade,
   withdraw,
   type Account,
 } from '@clearsim/ledger';
 import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
-import { abs, max } from '@clearsim/money';
+import { abs, max, toNumber } from '@clearsim/money';
+import { withVolatility } from '@clearsim/options';
 import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { evolveSaga } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
@@ -88,6 +90,8 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
         premiumStyle: input.kind === 'option',
         settled: false,
       });
+      if (input.kind === 'option' && input.underlying !== undefined) ledger.underlyingsWithOptions.add(input.underlying);
+      if (input.kind === 'option') refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.underlying);
       return;
     case 'Deposited':
       ledger.cashAsset ??= input.asset;
@@ -97,6 +101,7 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       return; // the saga decides; WithdrawalApproved moves the money
     case 'PriceUpdated':
       getInstrument(ledger, input.instrument).mark = input.price;
+      refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.instrument);
       return;
     case 'TradeExecuted':
       return evolveTrade(state, input);
@@ -105,9 +110,16 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
     case 'InstrumentSettled':
       return settleInstrument(ledger, getInstrument(ledger, input.instrument), input.price, accountFor(state, rulesOf(state).accounts.fees));
     case 'VolatilityUpdated':
-      state.volatility.set(input.underlying, input.volatility);
+      ledger.volatility = withVolatility(ledger.volatility, {
+        underlying: input.underlying,
+        volatility: toNumber(input.volatility),
+        ...(input.strike !== undefined && input.expiry !== undefined ? { strike: toNumber(input.strike), expiryMs: input.expiry } : {}),
+      });
+      refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.underlying);
       return;
     case 'ClockAdvanced':
+      // time decay: options are re-marked as the clock moves
+      refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n);
       return;
     default: {
       const unreachable: never = input;

@@ -15,8 +15,40 @@ export interface HandleResult {
 
 const NOTHING_DECIDED: HandleResult = Object.freeze({ duplicate: false, decisions: Object.freeze([]) as readonly DecisionEvent[] });
 
-/** Accounts an input can change, i.e. the only ones the saga must re-evaluate. */
-function touchedBy(state: ClearingState, input: InputEvent): string[] {
+/**
+ * Instruments whose mark (or scenario values) an input moves: the priced
+ * instrument and the options on it; under the portfolio model every
+ * instrument on the same underlying (they share its scenarios); the options
+ * of an underlying whose volatility changed; every live option as the clock
+ * moves (time decay).
+ */
+function remarkedBy(state: ClearingState, input: InputEvent): string[] {
+  const instruments = [...state.ledger.instruments.values()];
+  const options = (underlying?: string) => instruments.filter((i) => i.premiumStyle && !i.settled && (underlying === undefined || i.underlying === underlying)).map((i) => i.id);
+  switch (input.type) {
+    case 'PriceUpdated': {
+      const out = new Set([input.instrument, ...options(input.instrument)]);
+      if (state.rules?.model === 'portfolio') {
+        const priced = state.ledger.instruments.get(input.instrument)!;
+        const underlying = priced.underlying ?? priced.id;
+        for (const i of instruments) if ((i.underlying ?? i.id) === underlying) out.add(i.id);
+      }
+      return [...out];
+    }
+    case 'VolatilityUpdated':
+      return options(input.underlying);
+    case 'ClockAdvanced':
+      return options();
+    default:
+      return [];
+  }
+}
+
+/** Price bands apply to the tiered models (margin linear in each mark within a tier). */
+const bandsApply = (state: ClearingState): boolean => state.useBands && state.rules !== undefined && state.rules.model !== 'portfolio';
+
+/** Accounts an input can change, i.e. the only ones the saga must re-evaluate (besides band crossings). */
+function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly string[]): string[] {
   switch (input.type) {
     case 'Deposited':
     case 'WithdrawalRequested':
@@ -24,15 +56,15 @@ function touchedBy(state: ClearingState, input: InputEvent): string[] {
     case 'TradeExecuted':
       return [input.buyer, input.seller];
     case 'PriceUpdated':
-      return state.useBands ? [] : holdersOf(state.ledger, input.instrument);
+    case 'VolatilityUpdated':
+    case 'ClockAdvanced':
+      return bandsApply(state) ? [] : remarked.flatMap((instrument) => holdersOf(state.ledger, instrument));
     case 'FundingRateApplied':
     case 'InstrumentSettled':
       return holdersOf(state.ledger, input.instrument);
     case 'RulesActivated':
       return [...state.ledger.accounts.keys()];
     case 'InstrumentListed':
-    case 'VolatilityUpdated':
-    case 'ClockAdvanced':
       return [];
   }
 }
@@ -54,9 +86,10 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     state.stats.duplicates++;
     return { duplicate: true, decisions: [] };
   }
-  // the hot path: a price update that leaves every band and fires no timer decides nothing
+  // the hot path: a price update (of an instrument no option is written on) that leaves every band
+  // and fires no timer decides nothing
   let crossed: string[] | undefined;
-  if (input.type === 'PriceUpdated' && state.useBands && state.rules && !state.bandsStale && !(input.ts > state.saga.earliestDeadline)) {
+  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument)) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0) return NOTHING_DECIDED;
@@ -81,7 +114,8 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   };
 
   if (state.bandsStale && state.rules) rebandAll(state);
-  const touched = touchedBy(state, input);
+  const remarked = crossed ? [] : remarkedBy(state, input);
+  const touched = touchedBy(state, input, remarked);
   if (!crossed) evolve(state, input);
   if (state.rules) expireGracePeriods(ctx);
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
@@ -89,8 +123,11 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (!state.rules) return { duplicate: false, decisions };
 
   for (const account of touched) pending.add(account);
-  if (input.type === 'PriceUpdated' && state.useBands && !crossed) {
-    for (const account of state.bands.crossed(input.instrument, toMarkNumber(input.price))) pending.add(account);
+  if (bandsApply(state) && !crossed) {
+    for (const id of remarked) {
+      const mark = state.ledger.instruments.get(id)?.mark;
+      if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
+    }
   }
   const checked = new Set<string>();
   for (let round = 0; pending.size > 0; round++) {
@@ -102,7 +139,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
       checked.add(account);
     }
   }
-  if (state.useBands) reband(state, checked, decisions);
+  if (bandsApply(state)) reband(state, checked, decisions);
   return { duplicate: false, decisions };
 }
 

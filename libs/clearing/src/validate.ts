@@ -15,7 +15,8 @@ export type RejectionCode =
   | 'unknown-account'
   | 'wrong-asset'
   | 'no-mark-price'
-  | 'not-a-perpetual';
+  | 'not-a-perpetual'
+  | 'incomplete-option';
 
 export class InputRejected extends InputError {
   constructor(
@@ -65,6 +66,14 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       if (ledger.instruments.has(input.instrument)) {
         throw new InputRejected('instrument-already-listed', 'instrument', `instrument "${input.instrument}" is already listed`);
       }
+      if (input.kind === 'option') {
+        for (const field of ['underlying', 'optionType', 'strike', 'expiry'] as const) {
+          if (input[field] === undefined) throw new InputRejected('incomplete-option', field, `an option needs ${field}`);
+        }
+        if (!ledger.instruments.has(input.underlying!)) {
+          throw new InputRejected('unknown-instrument', 'underlying', `unknown underlying "${input.underlying}" (list it, e.g. as kind index, first)`);
+        }
+      }
       cashAsset('settlementAsset', input.settlementAsset);
       return 'ok';
     case 'Deposited':
@@ -82,7 +91,12 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
       const instrument = listed('instrument', input.instrument);
       if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${input.instrument}" is an index, not a tradable instrument`);
-      if (!instrumentRules(state.rules, input.instrument)) {
+      if (state.rules.model === 'portfolio') {
+        const underlying = instrument.underlying ?? instrument.id;
+        if (!state.rules.portfolio?.underlyings[underlying]) {
+          throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no scan parameters for the underlying "${underlying}" of "${input.instrument}" (portfolio.underlyings)`);
+        }
+      } else if (!instrumentRules(state.rules, input.instrument)) {
         throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no margin tiers for "${input.instrument}" (add it, or a "*" default, under instruments)`);
       }
       knownAccount('buyer', input.buyer);

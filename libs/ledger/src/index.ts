@@ -1,3 +1,4 @@
 export * from './ledger.state';
 export * from './position-math';
 export * from './ledger';
+export * from './option-marks';

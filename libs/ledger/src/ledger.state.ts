@@ -1,5 +1,6 @@
 import type { Fixed } from '@clearsim/money';
 import type { Timestamp } from '@clearsim/events';
+import { EMPTY_VOLATILITY_SURFACE, type VolatilitySurface } from '@clearsim/options';
 
 export type InstrumentKind = 'perpetual' | 'future' | 'option' | 'index';
 
@@ -21,6 +22,8 @@ export interface Instrument {
   premiumStyle: boolean;
   /** Last `PriceUpdated` (or the first trade's price when none came yet); for options, derived by Black-76. */
   mark?: Fixed;
+  /** When an option's mark was last derived (its time to expiry in scenarios is measured from here). */
+  markedAt?: Timestamp;
   settled: boolean;
 }
 
@@ -61,8 +64,12 @@ export interface LedgerState {
   holders: Map<string, Set<string>>;
   totalDeposited: Fixed;
   totalWithdrawn: Fixed;
+  /** Implied volatilities (`VolatilityUpdated`): flat per underlying, or points per strike and expiry. */
+  volatility: VolatilitySurface;
+  /** Instruments some option is written on (their price re-marks the options). */
+  underlyingsWithOptions: Set<string>;
 }
 
 export function emptyLedger(): LedgerState {
-  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n };
+  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set() };
 }

@@ -2,3 +2,4 @@ export * from './tiers';
 export * from './risk';
 export * from './liquidation-price';
 export * from './price-bands';
+export * from './portfolio/scenario-margin';

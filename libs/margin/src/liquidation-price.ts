@@ -21,7 +21,8 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
   const own = positionRisk(ledger, rules, position);
   const balance = toNumber(risk.balance);
   const instrumentKind = ledger.instruments.get(instrument);
-  if (instrumentKind?.premiumStyle) return undefined; // an option's value is not linear in its own mark: no closed form
+  // an option's value, and a scenario requirement, are not linear in the mark: no closed form
+  if (instrumentKind?.premiumStyle || rules.model === 'portfolio') return undefined;
   const otherPnl = toNumber(risk.positionsValue - own.equityValue);
   const otherMm = toNumber(risk.maintenanceMargin - own.maintenanceMargin);
   const q = toNumber(position.qty);

@@ -2,6 +2,7 @@ import { SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
+import { portfolioRequirement } from './portfolio/scenario-margin';
 
 /**
  * A margin unit: a whole cross-margined account (`instrument` undefined), or
@@ -62,10 +63,21 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
   if (!instrument) throw new Error(`position in unknown instrument ${position.instrument}`);
   const mark = markOverride ?? instrument.mark;
   if (mark === undefined) throw new Error(`no mark price for ${position.instrument}`);
-  const tiers = instrumentRules(rules, position.instrument)?.tiers;
-  if (!tiers) throw new Error(`no margin tiers for ${position.instrument} in rules "${rules.name}"`);
   const notional = notionalValue(position.qty, mark, instrument.multiplier);
-  const tier = tierFor(tiers, notional);
+  let initialMargin: Fixed;
+  let maintenanceMargin: Fixed;
+  if (rules.model === 'portfolio') {
+    // a position's own requirement, alone (the unit's requirement nets them: computeRisk)
+    const alone = portfolioRequirement(ledger, rules, [position]);
+    initialMargin = alone.initialMargin;
+    maintenanceMargin = alone.maintenanceMargin;
+  } else {
+    const tiers = instrumentRules(rules, position.instrument)?.tiers;
+    if (!tiers) throw new Error(`no margin tiers for ${position.instrument} in rules "${rules.name}"`);
+    const tier = tierFor(tiers, notional);
+    initialMargin = initialMarginOf(notional, tier);
+    maintenanceMargin = maintenanceMarginOf(notional, tier);
+  }
   return {
     position,
     mark,
@@ -74,8 +86,8 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     notional,
     unrealizedPnl: unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier),
     equityValue: positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle),
-    initialMargin: initialMarginOf(notional, tier),
-    maintenanceMargin: maintenanceMarginOf(notional, tier),
+    initialMargin,
+    maintenanceMargin,
   };
 }
 
@@ -90,13 +102,28 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
   let im = 0n;
   let mm = 0n;
   let notional = 0n;
-  for (const position of unitPositions(account, unit)) {
-    if (position.qty === 0n) continue;
-    const r = positionRisk(ledger, rules, position);
-    value += r.equityValue;
-    im += r.initialMargin;
-    mm += r.maintenanceMargin;
-    notional += r.notional;
+  const positions = unitPositions(account, unit);
+  if (rules.model === 'portfolio') {
+    // the portfolio is margined as a whole: hedges offset
+    for (const position of positions) {
+      if (position.qty === 0n) continue;
+      const instrument = ledger.instruments.get(position.instrument)!;
+      const mark = instrument.mark!;
+      value += positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle);
+      notional += notionalValue(position.qty, mark, instrument.multiplier);
+    }
+    const whole = portfolioRequirement(ledger, rules, positions);
+    im = whole.initialMargin;
+    mm = whole.maintenanceMargin;
+  } else {
+    for (const position of positions) {
+      if (position.qty === 0n) continue;
+      const r = positionRisk(ledger, rules, position);
+      value += r.equityValue;
+      im += r.initialMargin;
+      mm += r.maintenanceMargin;
+      notional += r.notional;
+    }
   }
   return { equity: balance + value, initialMargin: im, maintenanceMargin: mm, notional, positionsValue: value, balance };
 }
