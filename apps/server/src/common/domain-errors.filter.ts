@@ -1,4 +1,4 @@
-import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InputRejected } from '@clearsim/clearing';
 import { InputError } from '@clearsim/events';
@@ -8,43 +8,63 @@ import { NotReadyError, ResetNotSupported } from '../clearing/shard.service';
 import type { ErrorBody } from './http-types';
 
 /**
- * Maps the shell's and the core's errors to HTTP, in Nest's error shape with
- * `message` a list of `field: problem`:
- * - InputError (the codec refused a field) → 400
+ * Every error answered in one shape — Nest's `{statusCode, error, message}`
+ * with `message` always a list of `field: problem` — and the shell's and
+ * core's errors mapped to their status:
+ * - InputError (the codec refused a field), a malformed JSON body → 400
  * - AccessDenied (outside the key's scope) → 403
  * - ResetNotSupported → 409
  * - InputRefused / InputRejected (the core refused against the state) → 422, with `code`, `field` (and `index` in a batch)
  * - NotReadyError (replaying, resetting, shutting down) → 503 with Retry-After
+ * - HttpExceptions keep their status; anything else is a 500 (logged, details not sent).
  */
-@Catch(InputError, AccessDenied, NotReadyError, ResetNotSupported, InputRefused)
+@Catch()
 export class DomainErrorsFilter implements ExceptionFilter {
   private readonly logger = new Logger(DomainErrorsFilter.name);
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  catch(error: Error, host: ArgumentsHost): void {
+  catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse();
     const { httpAdapter } = this.adapterHost;
     const body = toBody(error);
-    if (body.statusCode === 503) httpAdapter.setHeader(response, 'Retry-After', '1');
-    if (body.statusCode >= 500) this.logger.warn(error.message);
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) httpAdapter.setHeader(response, 'Retry-After', '1');
+    if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     httpAdapter.reply(response, body, body.statusCode);
   }
 }
 
-function toBody(error: Error): ErrorBody {
+function toBody(error: unknown): ErrorBody {
   if (error instanceof InputRefused) {
     const field = error.index === undefined ? error.field : `[${error.index}].${error.field}`;
     return { statusCode: 422, error: 'Unprocessable Entity', code: error.code, field, ...(error.index === undefined ? {} : { index: error.index }), message: [`${field}: ${error.reason}`] };
   }
   if (error instanceof InputRejected) {
-    const issue = error.issues[0];
-    return { statusCode: 422, error: 'Unprocessable Entity', code: error.code, field: issue?.field ?? '', message: error.issues.map(line) };
+    return { statusCode: 422, error: 'Unprocessable Entity', code: error.code, field: error.issues[0]?.field ?? '', message: error.issues.map(line) };
   }
   if (error instanceof InputError) return { statusCode: 400, error: 'Bad Request', message: error.issues.map(line) };
   if (error instanceof AccessDenied) return { statusCode: 403, error: 'Forbidden', message: error.reasons };
   if (error instanceof ResetNotSupported) return { statusCode: 409, error: 'Conflict', message: [error.message] };
-  return { statusCode: 503, error: 'Service Unavailable', message: [error.message] };
+  if (error instanceof NotReadyError) return { statusCode: 503, error: 'Service Unavailable', message: [error.message] };
+  if (error instanceof HttpException) return fromHttpException(error);
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && typeof (error as { type?: unknown }).type === 'string') {
+    // a body-parser refusal (payload too large, unsupported charset…)
+    return { statusCode: status, error: (error as Error).name, message: [`body: ${(error as Error).message}`] };
+  }
+  return { statusCode: 500, error: 'Internal Server Error', message: ['internal error (see the server log)'] };
+}
+
+function fromHttpException(exception: HttpException): ErrorBody {
+  const statusCode = exception.getStatus();
+  const response = exception.getResponse();
+  const given = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
+  let message = given.message;
+  if (typeof message === 'string') {
+    // Nest maps body-parser's JSON SyntaxError to a 400 with its message
+    message = [statusCode === 400 && /JSON/.test(message) ? `body: malformed JSON (${message})` : message];
+  }
+  return { ...given, statusCode, error: typeof given.error === 'string' ? given.error : exception.name, message: Array.isArray(message) ? message.map(String) : [exception.message] };
 }
 
 const line = (issue: { field: string; message: string }): string => `${issue.field || 'body'}: ${issue.message}`;
