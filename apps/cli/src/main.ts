@@ -6,6 +6,7 @@ import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
+import { serveCommand } from './commands/serve.command';
 import { verifyCommand } from './commands/verify.command';
 
 const storeOption = () => new Option('--store <url>', 'event store: file:PATH, postgres://…, esdb://… / kurrentdb://…').default('file:./data');
@@ -65,6 +66,17 @@ export function buildProgram(): Command {
     .option('--history <n>', 'how many of its decisions to list', '20')
     .option('--json', 'print one JSON object')
     .action(async (id: string, options) => accountCommand(id, options));
+
+  program
+    .command('serve')
+    .description('run the HTTP service (inputs in; accounts, log, decisions as server-sent events out; OpenAPI at /docs) until SIGINT/SIGTERM')
+    .addOption(storeOption())
+    .option('--port <n>', 'TCP port (0: any free one)', '8080')
+    .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .option('--api-key <SECRET:admin|SECRET:venue:PREFIX>', 'an API key (repeatable; also CLEARSIM_API_KEYS, comma-separated)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--snapshot-every <n>', 'save a snapshot every n appended events (0: never)', '10000')
+    .option('--log-level <level>', 'JSON log level: fatal, error, warn, info, debug, trace, silent', 'info')
+    .action(async (options) => serveCommand(options));
 
   return program;
 }

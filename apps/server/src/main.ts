@@ -22,18 +22,18 @@ const BODY_LIMIT = '16mb';
  */
 export async function createServer(options: ServerOptions): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.enableVersioning({ type: VersioningType.URI });
-  if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
-  setUpOpenApi(app);
-  await app.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
   try {
+    app.useLogger(app.get(Logger));
+    app.useBodyParser('json', { limit: BODY_LIMIT });
+    app.enableVersioning({ type: VersioningType.URI });
+    setUpOpenApi(app);
+    await app.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
     await app.get(ShardService).whenReady();
   } catch (error) {
-    await app.close();
+    await app.close().catch(() => undefined);
     throw error;
   }
+  if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
   return app;
 }
 

@@ -1,5 +1,5 @@
 import { abs, formatFixed, max, type Fixed } from '@clearsim/money';
-import { chargeFee, fill, tradeNotional, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
+import { chargeFee, emptyLedger, ensureAccount, fill, tradeNotional, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
 import { computeRisk, initialMarginOf, meetsInitialMargin, meetsMaintenanceMargin, notionalValue, tierFor } from '@clearsim/margin';
 import { instrumentRules, isSystemAccount, type Rules } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
@@ -86,14 +86,19 @@ export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfR
   const delta = trade.side === 'buy' ? trade.qty : -trade.qty;
   const allocateIsolated = isolatedTopUp(rules, after, instrument, delta, trade.price);
   fill(ledger, after, instrument, delta, trade.price, tradeNotional(trade.qty, trade.price, instrument.multiplier), { allocateIsolated });
-  const collector: Account = { id: rules.accounts.fees, cash: 0n, isolated: false, positions: new Map(), deposited: 0n, withdrawn: 0n };
-  chargeFee(after, instrument.id, collector, trade.fee ?? 0n);
+  chargeFee(after, instrument.id, ensureAccount(emptyLedger(), rules.accounts.fees, false), trade.fee ?? 0n);
 
   return { mark: instrument.mark!, before: figures(scratch, rules, account, instrument.id), after: figures(scratch, rules, after, instrument.id) };
 }
 
+/** A deep copy of an account: its positions one by one, every other map (balances by asset) as a new map. */
 function copyAccount(account: Account): Account {
-  return { ...account, positions: new Map([...account.positions].map(([id, position]) => [id, { ...position }])) };
+  const copy: Account = { ...account };
+  for (const [key, value] of Object.entries(copy)) {
+    if (value instanceof Map) (copy as unknown as Record<string, unknown>)[key] = new Map(value);
+  }
+  copy.positions = new Map([...account.positions].map(([id, position]) => [id, { ...position }]));
+  return copy;
 }
 
 /**
