@@ -88,6 +88,9 @@ describe('a trade → margin call → clock advance → liquidation, over HTTP a
     // alice: 1,000 − 550 realized − 94.5 fee = 355.5, flat
     expect((await get('/v1/accounts/a-alice', VENUE_A)).body).toMatchObject({ status: 'liquidated', cash: '355.5', positions: {} });
     expect((await get('/v1/accounts/insurance')).body).toMatchObject({ cash: '1094.5', status: 'system' });
+    // the backstop now holds the position with no equity, but system accounts are never called: ranked last
+    const ranked = (await get('/v1/accounts')).body.accounts.map((a: { account: string }) => a.account);
+    expect(ranked).toEqual(['a-mm', 'a-alice', 'b-bob', 'backstop', 'fees', 'insurance']);
     const streamed = await admin.waitFor(4);
     expect(streamed.slice(1)).toEqual(expected.map((data, i) => ({ id: String(12 + i), data })));
     expect((await venueA.waitFor(4)).map((e) => e.id)).toEqual(['10', '12', '13', '14']);

@@ -94,9 +94,12 @@ function health(view: AccountView): string | null {
 
 /**
  * Most at risk first: equity/MM ascending, compared by cross-multiplying
- * (never dividing); accounts without MM last; ties by account id.
+ * (never dividing); then accounts without MM; system accounts (never
+ * margin-called) last; ties by account id.
  */
 function byHealth(a: AccountView, b: AccountView): number {
+  const aSystem = a.status === 'system';
+  if (aSystem !== (b.status === 'system')) return aSystem ? 1 : -1;
   const aRisky = a.maintenanceMargin > 0n;
   const bRisky = b.maintenanceMargin > 0n;
   if (aRisky !== bRisky) return aRisky ? -1 : 1;

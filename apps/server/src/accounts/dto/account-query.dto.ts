@@ -18,7 +18,7 @@ export class ListAccountsQueryDto {
   @IsOneOf(ACCOUNT_STATUSES)
   status?: AccountStatus;
 
-  @ApiPropertyOptional({ enum: ['health', 'id'], default: 'health', description: 'health: equity / maintenance margin ascending, most at risk first (accounts without maintenance margin last); id: by account id.' })
+  @ApiPropertyOptional({ enum: ['health', 'id'], default: 'health', description: 'health: equity / maintenance margin ascending, most at risk first (then accounts without maintenance margin, system accounts last); id: by account id.' })
   @IsOptional()
   @IsOneOf(['health', 'id'])
   sort?: 'health' | 'id';
