@@ -35,7 +35,8 @@ const rulesArb = fc.record({
 });
 
 const stepArb = fc.oneof(
-  fc.record({ kind: fc.constant('deposit' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 100, max: 20000 }) }),
+  fc.record({ kind: fc.constant('deposit' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 100, max: 20000 }), asset: fc.constantFrom('USD', 'USD', 'USDC') }),
+  fc.record({ kind: fc.constant('depeg' as const), price: fc.integer({ min: 50, max: 105 }) }),
   fc.record({ kind: fc.constant('price' as const), instrument: fc.constantFrom(...INSTRUMENTS), move: fc.double({ min: -0.25, max: 0.25, noNaN: true }) }),
   fc.record({
     kind: fc.constant('trade' as const),
@@ -45,7 +46,7 @@ const stepArb = fc.oneof(
     qty: fc.integer({ min: 1, max: 2000 }),
     off: fc.double({ min: -0.02, max: 0.02, noNaN: true }),
   }),
-  fc.record({ kind: fc.constant('withdraw' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 1, max: 5000 }) }),
+  fc.record({ kind: fc.constant('withdraw' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 1, max: 5000 }), asset: fc.constantFrom('USD', 'USDC') }),
   fc.record({ kind: fc.constant('funding' as const), instrument: fc.constantFrom(...INSTRUMENTS), rate: fc.integer({ min: -100, max: 100 }) }),
   fc.record({ kind: fc.constant('clock' as const) }),
 );
@@ -64,6 +65,7 @@ function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean
         liquidation: { immediateBelow: '0.5', step: rules.step, slippage: rules.slippage, feeRate: rules.feeRate },
         bankruptcy: rules.bankruptcy,
         isolatedAccounts: rules.isolated,
+        collateral: { USDC: { haircut: '0.05' } },
         instruments: { '*': { tiers: rules.tiers } },
         ...(rules.portfolio
           ? {
@@ -78,6 +80,8 @@ function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean
     },
     ...INSTRUMENTS.map((instrument) => ({ type: 'InstrumentListed', ts: at(0), instrument, kind: 'perpetual' })),
     ...INSTRUMENTS.map((instrument) => ({ type: 'PriceUpdated', ts: at(0), instrument, price: String(START[instrument]) })),
+    { type: 'InstrumentListed', ts: at(0), instrument: 'USDC', kind: 'index' },
+    { type: 'PriceUpdated', ts: at(0), instrument: 'USDC', price: '1' },
     { type: 'Deposited', ts: at(0), account: 'mm', asset: 'USD', amount: '10000000' },
     { type: 'Deposited', ts: at(0), account: 'insurance', asset: 'USD', amount: '2000' },
     ...TRADERS.map((account, i) => ({ type: 'Deposited', ts: at(0), account, asset: 'USD', amount: String(rules.opening[i]) })),
@@ -87,7 +91,10 @@ function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean
     const ts = at(t);
     switch (step.kind) {
       case 'deposit':
-        out.push({ type: 'Deposited', ts, account: step.who, asset: 'USD', amount: String(step.amount) });
+        out.push({ type: 'Deposited', ts, account: step.who, asset: step.asset, amount: String(step.amount) });
+        break;
+      case 'depeg':
+        out.push({ type: 'PriceUpdated', ts, instrument: 'USDC', price: (step.price / 100).toFixed(2) });
         break;
       case 'price':
         marks[step.instrument] = Math.max(1, Math.round(marks[step.instrument]! * (1 + step.move) * 100) / 100);
@@ -109,7 +116,7 @@ function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean
         });
         break;
       case 'withdraw':
-        out.push({ type: 'WithdrawalRequested', ts, requestId: `w${i}`, account: step.who, asset: 'USD', amount: String(step.amount) });
+        out.push({ type: 'WithdrawalRequested', ts, requestId: `w${i}`, account: step.who, asset: step.asset, amount: String(step.amount) });
         break;
       case 'funding':
         out.push({ type: 'FundingRateApplied', ts, instrument: step.instrument, rate: (step.rate / 100000).toFixed(5) });

@@ -6,6 +6,7 @@ import {
   ensureAccount,
   getAccount,
   getInstrument,
+  moveCollateral,
   refreshOptionMarks,
   settleInstrument,
   trade,
@@ -52,6 +53,11 @@ export function idempotencyKey(input: InputEvent): string | undefined {
   return undefined;
 }
 
+/** A non-cash collateral asset of the active rules (the cash asset never is). */
+export function isCollateralAsset(state: ClearingState, asset: string): boolean {
+  return asset !== state.ledger.cashAsset && state.rules?.collateral[asset] !== undefined;
+}
+
 function rulesOf(state: ClearingState): Rules {
   if (!state.rules) throw new Error('no rules are active');
   return state.rules;
@@ -94,6 +100,7 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       if (input.kind === 'option') refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.underlying);
       return;
     case 'Deposited':
+      if (isCollateralAsset(state, input.asset)) return moveCollateral(ledger, accountFor(state, input.account), input.asset, input.amount);
       ledger.cashAsset ??= input.asset;
       deposit(ledger, accountFor(state, input.account), input.amount);
       return;
@@ -224,7 +231,8 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       return;
     }
     case 'WithdrawalApproved':
-      withdraw(ledger, getAccount(ledger, decision.account), decision.amount);
+      if (isCollateralAsset(state, decision.asset)) moveCollateral(ledger, getAccount(ledger, decision.account), decision.asset, -decision.amount);
+      else withdraw(ledger, getAccount(ledger, decision.account), decision.amount);
       stats.withdrawalsApproved++;
       return;
     case 'WithdrawalRejected':

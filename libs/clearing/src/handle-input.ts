@@ -56,6 +56,8 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
     case 'TradeExecuted':
       return [input.buyer, input.seller];
     case 'PriceUpdated':
+      // a collateral asset's price moves its holders' equity whatever their positions
+      return [...(bandsApply(state) ? [] : remarked.flatMap((instrument) => holdersOf(state.ledger, instrument))), ...[...(state.ledger.collateralHolders.get(input.instrument) ?? [])].sort()];
     case 'VolatilityUpdated':
     case 'ClockAdvanced':
       return bandsApply(state) ? [] : remarked.flatMap((instrument) => holdersOf(state.ledger, instrument));
@@ -89,7 +91,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
   let crossed: string[] | undefined;
-  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument)) {
+  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0) return NOTHING_DECIDED;

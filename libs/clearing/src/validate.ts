@@ -1,7 +1,7 @@
 import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
 import { instrumentRules, isSystemAccount } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
-import { idempotencyKey } from './evolve';
+import { idempotencyKey, isCollateralAsset } from './evolve';
 
 /** Reason codes of a refused input: a closed union, so callers can switch on them. */
 export type RejectionCode =
@@ -53,7 +53,15 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
   };
   const cashAsset = (field: string, asset: string): void => {
     if (ledger.cashAsset !== undefined && asset !== ledger.cashAsset) {
-      throw new InputRejected('wrong-asset', field, `asset "${asset}" is not this shard's cash asset "${ledger.cashAsset}" (multi-asset collateral is not supported yet)`);
+      throw new InputRejected('wrong-asset', field, `asset "${asset}" is not this shard's cash asset "${ledger.cashAsset}"`);
+    }
+  };
+  // the cash asset, or a collateral asset of the rules
+  const acceptedAsset = (field: string, asset: string): void => {
+    if (isCollateralAsset(state, asset)) return;
+    if (ledger.cashAsset !== undefined && asset !== ledger.cashAsset) {
+      const others = Object.keys(state.rules?.collateral ?? {});
+      throw new InputRejected('wrong-asset', field, `asset "${asset}" is neither this shard's cash asset "${ledger.cashAsset}" nor a collateral asset of the rules${others.length ? ` (${others.join(', ')})` : ' (none; see rules.collateral)'}`);
     }
   };
 
@@ -77,12 +85,12 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       cashAsset('settlementAsset', input.settlementAsset);
       return 'ok';
     case 'Deposited':
-      cashAsset('asset', input.asset);
+      acceptedAsset('asset', input.asset);
       return 'ok';
     case 'WithdrawalRequested':
       if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
       knownAccount('account', input.account);
-      cashAsset('asset', input.asset);
+      acceptedAsset('asset', input.asset);
       return 'ok';
     case 'PriceUpdated':
       listed('instrument', input.instrument);

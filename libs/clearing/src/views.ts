@@ -21,6 +21,8 @@ export interface PositionView {
 export interface AccountView {
   account: string;
   cash: Fixed;
+  /** Non-cash collateral balances by asset. */
+  collateral: Map<string, Fixed>;
   equity: Fixed;
   initialMargin: Fixed;
   maintenanceMargin: Fixed;
@@ -32,7 +34,8 @@ export interface AccountView {
 /** An account as the saga sees it now: equity and requirements summed over its margin units. */
 export function accountView(state: ClearingState, account: Account): AccountView {
   const rules = state.rules;
-  let equity = account.cash;
+  // an isolated account's cash is in no margin unit; a cross account's is in its one unit (with its collateral)
+  let equity = account.isolated || !rules ? account.cash : 0n;
   let im = 0n;
   let mm = 0n;
   const positions: PositionView[] = [];
@@ -41,7 +44,7 @@ export function accountView(state: ClearingState, account: Account): AccountView
       const risk = computeRisk(state.ledger, rules, account, unit);
       im += risk.initialMargin;
       mm += risk.maintenanceMargin;
-      equity += unit.instrument === undefined ? risk.positionsValue : risk.equity;
+      equity += risk.equity;
     }
     for (const position of [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1))) {
       if (position.qty === 0n) continue;
@@ -60,7 +63,7 @@ export function accountView(state: ClearingState, account: Account): AccountView
       });
     }
   }
-  return { account: account.id, cash: account.cash, equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
+  return { account: account.id, cash: account.cash, collateral: new Map(account.collateral), equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
 }
 
 export function statusOf(state: ClearingState, accountId: string): AccountStatus {
@@ -73,6 +76,7 @@ export function statusOf(state: ClearingState, accountId: string): AccountStatus
 export function accountJson(view: AccountView): Record<string, unknown> {
   return {
     cash: formatFixed(view.cash),
+    ...(view.collateral.size > 0 ? { collateral: Object.fromEntries([...view.collateral].sort().map(([asset, amount]) => [asset, formatFixed(amount)])) } : {}),
     equity: formatFixed(view.equity),
     initialMargin: formatFixed(view.initialMargin),
     maintenanceMargin: formatFixed(view.maintenanceMargin),
@@ -116,6 +120,11 @@ export function checkInvariants(state: ClearingState): string[] {
   }
   const expected = state.ledger.totalDeposited - state.ledger.totalWithdrawn;
   if (held !== expected) problems.push(`money not conserved: accounts hold ${formatFixed(held)} (cash − cost basis) but deposits − withdrawals = ${formatFixed(expected)}`);
+  for (const [asset, net] of state.ledger.collateralNet) {
+    let total = 0n;
+    for (const account of state.ledger.accounts.values()) total += account.collateral.get(asset) ?? 0n;
+    if (total !== net) problems.push(`collateral ${asset} not conserved: accounts hold ${formatFixed(total)} but deposits − withdrawals = ${formatFixed(net)}`);
+  }
   for (const [instrument, net] of openInterest) {
     if (net !== 0n) problems.push(`open interest of ${instrument} nets to ${formatFixed(net)}, not 0`);
   }

@@ -51,6 +51,8 @@ export interface Account {
   cash: Fixed;
   isolated: boolean;
   positions: Map<string, Position>;
+  /** Non-cash collateral balances by asset (see rules.collateral). */
+  collateral: Map<string, Fixed>;
   deposited: Fixed;
   withdrawn: Fixed;
 }
@@ -68,8 +70,12 @@ export interface LedgerState {
   volatility: VolatilitySurface;
   /** Instruments some option is written on (their price re-marks the options). */
   underlyingsWithOptions: Set<string>;
+  /** asset → accounts holding it as collateral (its price changes their equity). */
+  collateralHolders: Map<string, Set<string>>;
+  /** Net deposits of non-cash collateral per asset (deposits − approved withdrawals), for the conservation check. */
+  collateralNet: Map<string, Fixed>;
 }
 
 export function emptyLedger(): LedgerState {
-  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set() };
+  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set(), collateralHolders: new Map(), collateralNet: new Map() };
 }

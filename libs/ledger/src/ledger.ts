@@ -12,7 +12,7 @@ import { applyFill, tradeNotional } from './position-math';
 export function ensureAccount(ledger: LedgerState, id: string, isolated: boolean): Account {
   let account = ledger.accounts.get(id);
   if (!account) {
-    account = { id, cash: 0n, isolated, positions: new Map(), deposited: 0n, withdrawn: 0n };
+    account = { id, cash: 0n, isolated, positions: new Map(), collateral: new Map(), deposited: 0n, withdrawn: 0n };
     ledger.accounts.set(id, account);
   }
   return account;
@@ -40,6 +40,21 @@ export function withdraw(ledger: LedgerState, account: Account, amount: Fixed): 
   account.cash -= amount;
   account.withdrawn += amount;
   ledger.totalWithdrawn += amount;
+}
+
+/** Adds (or, negative, removes) non-cash collateral. */
+export function moveCollateral(ledger: LedgerState, account: Account, asset: string, amount: Fixed): void {
+  const balance = (account.collateral.get(asset) ?? 0n) + amount;
+  let holders = ledger.collateralHolders.get(asset);
+  if (!holders) ledger.collateralHolders.set(asset, (holders = new Set()));
+  if (balance === 0n) {
+    account.collateral.delete(asset);
+    holders.delete(account.id);
+  } else {
+    account.collateral.set(asset, balance);
+    holders.add(account.id);
+  }
+  ledger.collateralNet.set(asset, (ledger.collateralNet.get(asset) ?? 0n) + amount);
 }
 
 /** Moves cash between two accounts (fees, insurance draws, socialized losses). */

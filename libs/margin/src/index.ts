@@ -3,3 +3,4 @@ export * from './risk';
 export * from './liquidation-price';
 export * from './price-bands';
 export * from './portfolio/scenario-margin';
+export * from './collateral';

@@ -3,6 +3,7 @@ import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
 import { portfolioRequirement } from './portfolio/scenario-margin';
+import { collateralValue, concentrationAddOn } from './collateral';
 
 /**
  * A margin unit: a whole cross-margined account (`instrument` undefined), or
@@ -78,6 +79,9 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     initialMargin = initialMarginOf(notional, tier);
     maintenanceMargin = maintenanceMarginOf(notional, tier);
   }
+  const addOn = concentrationAddOn(rules, instrument.underlying ?? instrument.id, notional);
+  initialMargin += addOn;
+  maintenanceMargin += addOn;
   return {
     position,
     mark,
@@ -97,7 +101,8 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
  * liquidation prices) is a predicate or a projection over its result.
  */
 export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }): Risk {
-  const balance = unitBalance(account, unit.instrument);
+  // a cross unit's balance is its cash plus its other collateral at haircut value
+  const balance = unitBalance(account, unit.instrument) + (unit.instrument === undefined ? collateralValue(ledger, rules, account) : 0n);
   let value = 0n;
   let im = 0n;
   let mm = 0n;
@@ -115,6 +120,13 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
     const whole = portfolioRequirement(ledger, rules, positions);
     im = whole.initialMargin;
     mm = whole.maintenanceMargin;
+    for (const position of positions) {
+      if (position.qty === 0n) continue;
+      const instrument = ledger.instruments.get(position.instrument)!;
+      const addOn = concentrationAddOn(rules, instrument.underlying ?? instrument.id, notionalValue(position.qty, instrument.mark!, instrument.multiplier));
+      im += addOn;
+      mm += addOn;
+    }
   } else {
     for (const position of positions) {
       if (position.qty === 0n) continue;

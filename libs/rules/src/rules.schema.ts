@@ -70,6 +70,17 @@ export const RulesSchema = z
       fees: z.string().min(1),
       backstop: z.string().min(1),
     }),
+    /**
+     * Collateral other than the cash asset, valued at its price (the mark of an
+     * instrument of the same name, e.g. a `kind: index` "USDC") × (1 − haircut).
+     * A depeg is just a price update.
+     */
+    collateral: z.record(z.string().min(1), z.strictObject({ haircut: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]') })).default({}),
+    /**
+     * Concentration add-on per underlying: `rate` × the part of a position's
+     * notional above `threshold`, added to IM and MM (liquidity of large positions).
+     */
+    concentration: z.record(z.string().min(1), z.strictObject({ threshold: nonNegativeFixed, rate: fixedBetween(0n, 100_000_000n, 'a rate in [0, 1]') })).default({}),
     /** Accounts margined position by position, whatever `model` says for the rest. */
     isolatedAccounts: z.array(z.string().min(1)).default([]),
     /** Per instrument; the key "*" applies to every instrument not named (tiered models). */

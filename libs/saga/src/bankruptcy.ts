@@ -1,9 +1,9 @@
 import { abs, divRound, max, min, sign, type Fixed } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
-import { holdersOf, unitBalance, type Account, type Position } from '@clearsim/ledger';
+import { holdersOf, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
-import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
+import { equityAtLiquidationPrices, liquidationFillPrice, unitNetBalance } from './liquidation';
 import { unitFields } from './margin-saga';
 
 /**
@@ -57,7 +57,7 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
     }
   });
 
-  const shortfall = -unitBalance(account, unit.instrument);
+  const shortfall = -unitNetBalance(ctx, account, unit);
   if (shortfall > 0n) socializeLoss(ctx, unit, shortfall);
 }
 
