@@ -10,6 +10,9 @@ export const DEFAULT_POSTGRES_STREAM = 'shard-0';
 export const EVENTS_TABLE = 'clearsim_events';
 export const SNAPSHOTS_TABLE = 'clearsim_snapshots';
 
+/** PostgreSQL takes at most 65535 parameters a statement; a row takes 4 (plus the stream, once). */
+const MAX_INSERT_ROWS = 16_000;
+
 /** Query parameters of a store URL that are ours, not the driver's (removed before connecting). */
 const OWN_PARAMS = ['stream', 'schema'] as const;
 
@@ -22,7 +25,7 @@ export interface PostgresEventStoreOptions {
   warn?: (message: string) => void;
   /** Extra pool settings (`max`, timeouts…); the connection itself comes from the URL. */
   pool?: Omit<PoolConfig, 'connectionString'>;
-  /** Rows per INSERT statement of an append (default 1000). */
+  /** Rows per INSERT statement of an append (default 1000, at most 16000). */
   insertRows?: number;
   /** Rows per page of a read (default 5000). */
   pageRows?: number;
@@ -44,7 +47,8 @@ export interface PostgresEventStoreOptions {
  * Appending: one transaction per append. It takes a transaction-scoped
  * advisory lock on the stream (`pg_advisory_xact_lock`), reads the head,
  * checks `expectedPosition`, and inserts the batch with multi-row INSERTs
- * (`insertRows` rows per statement, via unnest). The commit makes it durable.
+ * (`insertRows` rows per statement, a prepared statement per connection).
+ * The commit makes it durable.
  * The unique (stream, stream_position) key is the real guard: a writer that
  * did not take the lock and raced to the same positions fails with 23505,
  * reported as ConcurrencyError; the lock only makes two writers queue rather
@@ -80,6 +84,7 @@ export class PostgresEventStore implements EventStore {
   private readonly lockKey: string;
   private readonly insertRows: number;
   private readonly pageRows: number;
+  private readonly insertStatements = new Map<number, { text: string; name?: string }>();
 
   private constructor(
     readonly url: string,
@@ -94,6 +99,7 @@ export class PostgresEventStore implements EventStore {
     this.snapshots = `${prefix}${SNAPSHOTS_TABLE}`;
     this.lockKey = `${EVENTS_TABLE}:${schema ?? ''}:${stream}`;
     this.insertRows = positiveInteger(options.insertRows ?? 1000, 'insertRows');
+    if (this.insertRows > MAX_INSERT_ROWS) throw new RangeError(`insertRows must be at most ${MAX_INSERT_ROWS} (4 parameters a row, 65535 a statement), got ${this.insertRows}`);
     this.pageRows = positiveInteger(options.pageRows ?? 5000, 'pageRows');
   }
 
@@ -162,22 +168,12 @@ export class PostgresEventStore implements EventStore {
         let position = head;
         for (let from = 0; from < events.length; from += this.insertRows) {
           const chunk = events.slice(from, from + this.insertRows);
-          const positions: number[] = [];
-          const types: string[] = [];
-          const data: string[] = [];
-          const ts: string[] = [];
+          const values: unknown[] = [this.stream];
           for (const event of chunk) {
             const canonical = toCanonicalJson(event);
-            positions.push(++position);
-            types.push(event.type);
-            data.push(JSON.stringify(canonical));
-            ts.push(canonical.ts as string);
+            values.push(++position, event.type, JSON.stringify(canonical), canonical.ts);
           }
-          await client.query(
-            `INSERT INTO ${this.events} (stream, stream_position, type, data, ts)
-             SELECT $1, p, t, d, s FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS u(p, t, d, s)`,
-            [this.stream, positions, types, data, ts],
-          );
+          await client.query({ ...this.insertStatement(chunk.length), values });
         }
         return position;
       });
@@ -192,14 +188,17 @@ export class PostgresEventStore implements EventStore {
     checkReadRange(fromPosition, options.toPosition);
     const last = Math.min(await this.headOf(this.pool), options.toPosition ?? Infinity);
     if (fromPosition > last) return;
-    // Keyset pagination: each page starts after the last position of the one before (no OFFSET).
-    // The next page is fetched while the caller works through the current one.
+    // Keyset pagination: each page starts after the last position of the one before (no OFFSET), and
+    // since positions are dense it is bounded on both sides: [from, from + pageRows). The upper bound
+    // matters: with only `>= from` and a LIMIT, a table not yet analyzed (right after a bulk load) gets a
+    // plan that sorts the whole rest of the stream for every page. The next page is fetched while the
+    // caller works through the current one.
     const fetch = (from: number) => {
       const page = this.pool.query<[string, string]>({
         text: `SELECT stream_position, data FROM ${this.events}
                WHERE stream = $1 AND stream_position >= $2 AND stream_position <= $3
-               ORDER BY stream_position LIMIT $4`,
-        values: [this.stream, from, last, this.pageRows],
+               ORDER BY stream_position`,
+        values: [this.stream, from, Math.min(last, from + this.pageRows - 1)],
         rowMode: 'array',
       });
       page.catch(() => undefined); // if the caller stops early, nobody awaits it
@@ -238,6 +237,25 @@ export class PostgresEventStore implements EventStore {
 
   private corrupt(position: number, detail: string, cause?: unknown): CorruptLogError {
     return new CorruptLogError(`${redactUrl(this.url)} ${this.events} stream "${this.stream}"`, position, detail, { cause, unit: 'position' });
+  }
+
+  /**
+   * `INSERT … VALUES ($1, $2, $3, $4, $5), ($1, $6, …)`: the stream once, then
+   * position, type, data, ts per row. A full chunk's statement is prepared once
+   * per connection (named); a shorter last chunk is planned each time.
+   */
+  private insertStatement(rows: number): { text: string; name?: string } {
+    const cached = this.insertStatements.get(rows);
+    if (cached) return cached;
+    const tuples: string[] = [];
+    for (let row = 0; row < rows; row++) {
+      const p = 2 + row * 4;
+      tuples.push(`($1, $${p}, $${p + 1}, $${p + 2}, $${p + 3}::timestamptz)`);
+    }
+    const text = `INSERT INTO ${this.events} (stream, stream_position, type, data, ts) VALUES ${tuples.join(', ')}`;
+    const statement = rows === this.insertRows ? { text, name: `clearsim_insert_${sha256(text).slice(0, 16)}` } : { text };
+    if (rows === this.insertRows) this.insertStatements.set(rows, statement);
+    return statement;
   }
 
   /**
