@@ -18,7 +18,7 @@ const START = { 'BTC-PERP': 10000, 'ETH-PERP': 500 } as Record<string, number>;
 const rulesArb = fc.record({
   grace: fc.constantFrom(0, 600),
   callBelow: fc.constantFrom('1', '1.25'),
-  portfolio: fc.boolean(),
+  model: fc.constantFrom('tiered', 'portfolio', 'var', 'dynamic'),
   // one tier; two continuous tiers (500 = 20,000 × (0.075 − 0.05)); two with a jump in MM at the edge
   tiers: fc.constantFrom(
     [{ initialRate: '0.1', maintenanceRate: '0.05' }],
@@ -53,7 +53,7 @@ const stepArb = fc.oneof(
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -67,7 +67,11 @@ function inputsFor(rules: { grace: number; callBelow: string; portfolio: boolean
         isolatedAccounts: rules.isolated,
         collateral: { USDC: { haircut: '0.05' } },
         instruments: { '*': { tiers: rules.tiers } },
-        ...(rules.portfolio
+        ...(rules.model === 'var'
+          ? { model: 'var', history: { sampleSeconds: 600 }, var: { confidence: '0.95', lookback: 20, horizonDays: 1, minimumHistory: 3, fallbackRate: '0.1' } }
+          : {}),
+        ...(rules.model === 'dynamic' ? { history: { sampleSeconds: 600 }, dynamic: { referenceVolatility: '0.8', floor: '0.5', cap: '3' } } : {}),
+        ...(rules.model === 'portfolio'
           ? {
               model: 'portfolio',
               portfolio: {

@@ -7,6 +7,7 @@ import {
   getAccount,
   getInstrument,
   moveCollateral,
+  recordPrice,
   refreshOptionMarks,
   settleInstrument,
   trade,
@@ -108,6 +109,10 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       return; // the saga decides; WithdrawalApproved moves the money
     case 'PriceUpdated':
       getInstrument(ledger, input.instrument).mark = input.price;
+      if (state.rules && (state.rules.var || state.rules.dynamic)) {
+        const capacity = (state.rules.var?.lookback ?? 250) + 60;
+        recordPrice(ledger, input.instrument, input.price, input.ts, state.rules.history.sampleSeconds * 1000, capacity);
+      }
       refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.instrument);
       return;
     case 'TradeExecuted':

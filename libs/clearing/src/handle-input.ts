@@ -28,7 +28,8 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
   switch (input.type) {
     case 'PriceUpdated': {
       const out = new Set([input.instrument, ...options(input.instrument)]);
-      if (state.rules?.model === 'portfolio') {
+      if (state.rules && !bandsApply(state)) {
+        // scenario, VaR and dynamic requirements move with the underlying (and its history) for every instrument on it
         const priced = state.ledger.instruments.get(input.instrument)!;
         const underlying = priced.underlying ?? priced.id;
         for (const i of instruments) if ((i.underlying ?? i.id) === underlying) out.add(i.id);
@@ -44,8 +45,9 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
   }
 }
 
-/** Price bands apply to the tiered models (margin linear in each mark within a tier). */
-const bandsApply = (state: ClearingState): boolean => state.useBands && state.rules !== undefined && state.rules.model !== 'portfolio';
+/** Price bands apply to the tiered models (margin linear in each mark within a tier, rates fixed). */
+const bandsApply = (state: ClearingState): boolean =>
+  state.useBands && state.rules !== undefined && (state.rules.model === 'cross' || state.rules.model === 'isolated') && !state.rules.dynamic;
 
 /** Accounts an input can change, i.e. the only ones the saga must re-evaluate (besides band crossings). */
 function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly string[]): string[] {

@@ -74,8 +74,22 @@ export interface LedgerState {
   collateralHolders: Map<string, Set<string>>;
   /** Net deposits of non-cash collateral per asset (deposits − approved withdrawals), for the conservation check. */
   collateralNet: Map<string, Fixed>;
+  /** Sampled returns of every priced instrument, for the VaR models and dynamic margin (see price-history.ts). */
+  priceHistory: Map<string, PriceSeries>;
+}
+
+/** Close-to-close returns of one instrument, one per sampling period of log time. */
+export interface PriceSeries {
+  /** The sampling period the latest price falls in (floor(ts / period)). */
+  period: number;
+  /** Close of the last completed period, once there is one. */
+  close?: number;
+  /** The latest price (the current period's close so far). */
+  last: number;
+  /** Oldest first, at most `capacity`. */
+  returns: number[];
 }
 
 export function emptyLedger(): LedgerState {
-  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set(), collateralHolders: new Map(), collateralNet: new Map() };
+  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set(), collateralHolders: new Map(), collateralNet: new Map(), priceHistory: new Map() };
 }

@@ -4,3 +4,4 @@ export * from './liquidation-price';
 export * from './price-bands';
 export * from './portfolio/scenario-margin';
 export * from './collateral';
+export * from './var/var-margin';

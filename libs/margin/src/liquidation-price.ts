@@ -22,7 +22,7 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
   const balance = toNumber(risk.balance);
   const instrumentKind = ledger.instruments.get(instrument);
   // an option's value, and a scenario requirement, are not linear in the mark: no closed form
-  if (instrumentKind?.premiumStyle || rules.model === 'portfolio') return undefined;
+  if (instrumentKind?.premiumStyle || rules.model === 'portfolio' || rules.model === 'var' || rules.dynamic) return undefined;
   const otherPnl = toNumber(risk.positionsValue - own.equityValue);
   const otherMm = toNumber(risk.maintenanceMargin - own.maintenanceMargin);
   const q = toNumber(position.qty);

@@ -1,9 +1,10 @@
-import { SCALE, type Fixed } from '@clearsim/money';
+import { divRound, fromNumber, SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
 import { portfolioRequirement } from './portfolio/scenario-margin';
 import { collateralValue, concentrationAddOn } from './collateral';
+import { dynamicMultiplier, historyKey, varRequirement } from './var/var-margin';
 
 /**
  * A margin unit: a whole cross-margined account (`instrument` undefined), or
@@ -67,9 +68,9 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
   const notional = notionalValue(position.qty, mark, instrument.multiplier);
   let initialMargin: Fixed;
   let maintenanceMargin: Fixed;
-  if (rules.model === 'portfolio') {
+  if (rules.model === 'portfolio' || rules.model === 'var') {
     // a position's own requirement, alone (the unit's requirement nets them: computeRisk)
-    const alone = portfolioRequirement(ledger, rules, [position]);
+    const alone = rules.model === 'var' ? varRequirement(ledger, rules, [position]) : portfolioRequirement(ledger, rules, [position]);
     initialMargin = alone.initialMargin;
     maintenanceMargin = alone.maintenanceMargin;
   } else {
@@ -78,6 +79,12 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     const tier = tierFor(tiers, notional);
     initialMargin = initialMarginOf(notional, tier);
     maintenanceMargin = maintenanceMarginOf(notional, tier);
+    if (rules.dynamic) {
+      // rates (and maintenance amounts) scaled by the volatility multiplier: MM stays continuous across tiers
+      const multiplier = fromNumber(dynamicMultiplier(ledger, rules, historyKey(ledger, instrument)), 'ceil');
+      initialMargin = divRound(initialMargin * multiplier, SCALE, 'ceil');
+      maintenanceMargin = divRound(maintenanceMargin * multiplier, SCALE, 'ceil');
+    }
   }
   const addOn = concentrationAddOn(rules, instrument.underlying ?? instrument.id, notional);
   initialMargin += addOn;
@@ -108,7 +115,7 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
   let mm = 0n;
   let notional = 0n;
   const positions = unitPositions(account, unit);
-  if (rules.model === 'portfolio') {
+  if (rules.model === 'portfolio' || rules.model === 'var') {
     // the portfolio is margined as a whole: hedges offset
     for (const position of positions) {
       if (position.qty === 0n) continue;
@@ -117,7 +124,7 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
       value += positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle);
       notional += notionalValue(position.qty, mark, instrument.multiplier);
     }
-    const whole = portfolioRequirement(ledger, rules, positions);
+    const whole = rules.model === 'var' ? varRequirement(ledger, rules, positions) : portfolioRequirement(ledger, rules, positions);
     im = whole.initialMargin;
     mm = whole.maintenanceMargin;
     for (const position of positions) {

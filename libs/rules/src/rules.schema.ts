@@ -39,11 +39,54 @@ export const PortfolioRulesSchema = z.strictObject({
   groups: z.array(z.strictObject({ members: z.array(z.string().min(1)).min(2), offset: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]') })).default([]),
 });
 
+/** How the log's own price history is sampled for the VaR models and dynamic margin. */
+export const HistoryRulesSchema = z.strictObject({
+  /** One return per this many seconds of log time (close to close of the last price in each period). */
+  sampleSeconds: z.number().int().positive().default(86_400),
+});
+
+/** Historical-simulation VaR / Expected Shortfall (`model: var`). */
+export const VarRulesSchema = z.strictObject({
+  method: z.enum(['historical', 'filtered']).default('historical'),
+  measure: z.enum(['var', 'es']).default('var'),
+  confidence: fixedBetween(50_000_000n, 99_999_999n, 'a confidence level in [0.5, 1)').default(99_000_000n),
+  /** Returns looked back at. */
+  lookback: z.number().int().positive().default(250),
+  /** Margin period of risk, in days (√time scaling of one-sample returns). */
+  horizonDays: z.number().int().positive().default(2),
+  /** EWMA decay for `filtered` (returns rescaled to today's volatility). */
+  lambda: fixedBetween(1n, 99_999_999n, 'a decay in (0, 1)').default(94_000_000n),
+  initialToMaintenance: fixed.refine((v) => v >= 100_000_000n, { message: 'must be at least 1' }).default(120_000_000n),
+  /** Until an exposed underlying has this many returns, MM = fallbackRate × notional. */
+  minimumHistory: z.number().int().positive().default(20),
+  fallbackRate: fixedBetween(0n, 100_000_000n, 'a rate in [0, 1]').default(10_000_000n),
+});
+
+/** Rates of the tiered models scaled by EWMA volatility (`dynamic`). */
+export const DynamicRulesSchema = z.strictObject({
+  /** Annualized volatility at which the multiplier is 1. */
+  referenceVolatility: positiveFixed,
+  lambda: fixedBetween(1n, 99_999_999n, 'a decay in (0, 1)').default(94_000_000n),
+  floor: positiveFixed.default(100_000_000n),
+  cap: positiveFixed.default(300_000_000n),
+  /** Anti-procyclicality: a buffer (≥ 0.25) held in calm times and released in stress, or a stressed-period weight (≥ 0.25). */
+  antiProcyclicality: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('none') }),
+      z.strictObject({ kind: z.literal('buffer'), buffer: fixed.refine((v) => v >= 25_000_000n, { message: 'at least 0.25 (EMIR RTS 153/2013 Art. 28)' }) }),
+      z.strictObject({ kind: z.literal('stressed-weight'), weight: fixed.refine((v) => v >= 25_000_000n, { message: 'at least 0.25' }), stressedVolatility: positiveFixed }),
+    ])
+    .default({ kind: 'buffer', buffer: 25_000_000n }),
+});
+
 export const RulesSchema = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().optional(),
-    model: z.enum(['cross', 'isolated', 'portfolio']),
+    model: z.enum(['cross', 'isolated', 'portfolio', 'var']),
+    history: HistoryRulesSchema.default({ sampleSeconds: 86_400 }),
+    var: VarRulesSchema.optional(),
+    dynamic: DynamicRulesSchema.optional(),
     /** r of Black-76, continuously compounded per year. */
     riskFreeRate: fixed.default(0n),
     /** Scenario margin (`model: portfolio`). */
@@ -102,6 +145,9 @@ export const RulesSchema = z
         }
       });
     }
+    if (rules.model === 'var' && !rules.var) {
+      ctx.addIssue({ code: 'custom', path: ['var'], message: 'model: var needs a var section (method, measure, confidence, lookback, horizonDays)' });
+    }
     if (rules.model === 'portfolio' && !rules.portfolio) {
       ctx.addIssue({ code: 'custom', path: ['portfolio'], message: 'model: portfolio needs a portfolio section (underlyings with their scan ranges)' });
     }
@@ -119,6 +165,8 @@ export const RulesSchema = z
 export type Tier = z.output<typeof TierSchema>;
 export type UnderlyingScan = z.output<typeof UnderlyingScanSchema>;
 export type PortfolioRules = z.output<typeof PortfolioRulesSchema>;
+export type VarRules = z.output<typeof VarRulesSchema>;
+export type DynamicRules = z.output<typeof DynamicRulesSchema>;
 export type InstrumentRules = z.output<typeof InstrumentRulesSchema>;
 export type Rules = z.output<typeof RulesSchema>;
 /** The rules as written (decimal strings), the form recorded in `RulesActivated`. */
