@@ -244,6 +244,6 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       const middle = await readAll(store, 6_543, 6_547);
       expect(positions(middle)).toEqual(range(6_543, 6_547));
       expect(canonical(middle.map((s) => s.event))).toEqual(canonical(events.slice(6_542, 6_547)));
-    });
+    }, 30_000);
   });
 }

@@ -183,7 +183,7 @@ describe('FileEventStore', () => {
       expect(window.map((s) => encodeEvent(s.event))).toEqual(events.slice(from - 1, from + 1).map(encodeEvent));
     }
     await store.close();
-  });
+  }, 30_000); // tens of thousands of events: slow on a busy machine
 
   it('writes a batch larger than one write chunk (8 MB) in one append', async () => {
     const events = sampleEvents(60_000);
@@ -200,7 +200,7 @@ describe('FileEventStore', () => {
     const reopened = await open();
     expect(await reopened.head()).toBe(60_000);
     await reopened.close();
-  });
+  }, 30_000); // tens of thousands of events: slow on a busy machine
 
   it('reads a snapshot: events appended while a read is running are not part of it', async () => {
     const store = await open();
