@@ -50,6 +50,8 @@ function logCreator(log: (line: string) => void) {
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...extra } = entry as LogEntry['log'] & { logger?: string };
+      // two shards starting together both create the topics; the loser's error response is expected (the admin handles it)
+      if (namespace === 'Connection' && message.startsWith('Response CreateTopics')) return;
       const rest = Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
       log(`[kafkajs ${LEVELS[level] ?? level} ${namespace}] ${message}${rest}`);
     };
@@ -256,6 +258,8 @@ export class KafkaJsAdmin implements TopicAdmin {
 export class KafkaJsInputsConsumer implements InputsConsumer {
   private readonly consumer: Consumer;
   private running = false;
+  /** Whether the group gave this member the partitions (it keeps them when a standby joins). */
+  private owner = false;
   private stopped?: Promise<void>;
   /**
    * The batch in flight, per partition. Commits go through its
@@ -272,12 +276,15 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      partitionAssigners: [fixedPartitionsAssigner(options.inputsTopic, options.partitions)],
+      partitionAssigners: [fixedPartitionsAssigner(options.inputsTopic, options.partitions, () => this.owner)],
       sessionTimeout: options.sessionTimeout ?? 10_000,
       heartbeatInterval: options.heartbeatInterval ?? 1_000,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
       allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.owner = (payload.memberAssignment[options.inputsTopic] ?? []).length > 0;
     });
   }
 
