@@ -274,8 +274,10 @@ export class FileEventStore implements EventStore {
       if (stored === undefined) continue;
       if (stored.anchor !== (await this.anchorAt(position))) {
         this.warn(
-          `${this.snapshots.dir}: ignoring the snapshot at position ${position}: it was taken from another log ` +
-            `(the event at that position differs; was the log reset or replaced?)`,
+          `${this.snapshots.dir}: ignoring the snapshot at position ${position}: ` +
+            (stored.anchor === null
+              ? 'it was saved when the log did not reach that position yet'
+              : 'it was taken from another log (the event at that position differs; was the log reset or replaced?)'),
         );
         continue;
       }

@@ -301,7 +301,9 @@ export class KurrentDBEventStore implements EventStore {
       if (candidate.anchor !== (await anchorAt(this, candidate.position))) {
         this.warn(
           `${redactUrl(this.url)} stream ${this.snapshotStream}: ignoring the snapshot at position ${candidate.position}: ` +
-            `it was taken from another log (the event at that position differs; was the stream deleted and written again?)`,
+            (candidate.anchor === null
+              ? 'it was saved when the stream did not reach that position yet'
+              : 'it was taken from another log (the event at that position differs; was the stream deleted and written again?)'),
         );
         continue;
       }

@@ -302,7 +302,9 @@ export class PostgresEventStore implements EventStore {
       if (row.anchor === anchor) return { position, state: row.state };
       this.warn(
         `${redactUrl(this.url)}: ignoring the snapshot of stream "${this.stream}" at position ${position}: ` +
-          `it was taken from another log (the event at that position differs; was the stream reset?)`,
+          (row.anchor === null
+            ? 'it was saved when the stream did not reach that position yet'
+            : 'it was taken from another log (the event at that position differs; was the stream reset?)'),
       );
     }
     return undefined;
