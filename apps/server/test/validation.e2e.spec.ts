@@ -74,8 +74,8 @@ describe('validation: 400 lists every field error, 422 names the core\'s reason,
 
   it('422 when the core refuses an input against the state, with the reason code and field', async () => {
     const before = await head();
-    const unknown = await post('/v1/inputs', { type: 'Deposited', ts: at(120), account: 'a-alice', asset: 'EUR', amount: '1' });
-    expect(unknown.body).toEqual({ statusCode: 422, error: 'Unprocessable Entity', code: 'wrong-asset', field: 'asset', message: ['asset: asset "EUR" is not this shard\'s cash asset "USD" (multi-asset collateral is not supported yet)'] });
+    const unknown = await post('/v1/inputs', { type: 'WithdrawalRequested', ts: at(120), requestId: 'w-x', account: 'a-nobody', asset: 'USD', amount: '1' });
+    expect(unknown.body).toEqual({ statusCode: 422, error: 'Unprocessable Entity', code: 'unknown-account', field: 'account', message: [expect.stringMatching(/^account: unknown account "a-nobody"/)] });
     const late = await post('/v1/inputs', { type: 'PriceUpdated', ts: at(-60), instrument: 'BTC-PERP', price: '9000' });
     expect(late.body).toMatchObject({ statusCode: 422, code: 'clock-went-backwards', field: 'ts', message: [expect.stringMatching(/^ts: 2025-12-31T23:59:00Z is older than the shard clock 2026-01-01T00:01:00Z/)] });
     expect(await head()).toBe(before);

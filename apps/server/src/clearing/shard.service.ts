@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import type { ClearingEngine } from '@clearsim/clearing';
-import { isDecision, type Timestamp } from '@clearsim/events';
+import { isDecision, type InputEvent, type Timestamp } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { EVENTS_FILE, openStore, parseStoreUrl, redactUrl, type EventStore, type StoredEvent } from '@clearsim/store';
 import { DEFAULT_SNAPSHOT_EVERY, SERVER_OPTIONS, type ServerOptions } from '../config/server-options';
 import { DecisionsAppendedEvent } from './events/decisions-appended.event';
 import { EventsAppendedEvent } from './events/events-appended.event';
 import { LogOpenedEvent } from './events/log-opened.event';
+import { GroupCommitQueue, type Committed } from './group-commit.queue';
 
 /** The shard is not open (still replaying, being reset, failed, or shutting down): 503. */
 export class NotReadyError extends Error {}
@@ -29,7 +30,7 @@ export type ShardStatus = 'opening' | 'ready' | 'failed' | 'closing' | 'closed';
 @Injectable()
 export class ShardService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ShardService.name);
-  private shard?: { store: EventStore; runner: ShardRunner; unsubscribe: () => void };
+  private shard?: { store: EventStore; runner: ShardRunner; queue: GroupCommitQueue; unsubscribe: () => void };
   private state: ShardStatus = 'opening';
   private failure?: Error;
   private opened: Promise<void> = Promise.resolve();
@@ -83,6 +84,17 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
   }
 
   /**
+   * Decides and durably appends a submission — all of it, or nothing — in
+   * turn with every other (group commit: see GroupCommitQueue). Rejects with
+   * InputRefused when the core refuses one of its inputs, NotReadyError when
+   * the shard is not open.
+   */
+  submit(inputs: readonly InputEvent[], indexed: boolean): Promise<Committed> {
+    if (this.state !== 'ready' || !this.shard) return Promise.reject(new NotReadyError(this.notReadyMessage()));
+    return this.shard.queue.submit(inputs, indexed);
+  }
+
+  /**
    * Reads the live state between two writes (after every earlier submission
    * is appended), so a read never sees inputs that are not durable yet.
    */
@@ -109,6 +121,7 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     const shard = this.shard;
     const runner = this.runner;
     this.state = 'opening';
+    await shard?.queue.idle();
     await runner.exclusive(async () => {
       shard?.unsubscribe();
       await runner.store.close();
@@ -119,12 +132,12 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     await this.opened;
   }
 
-  /** Stops taking submissions and waits for the queued ones to be appended (Nest calls it before the HTTP server closes). */
+  /** Stops taking submissions and waits for the queued ones to be answered (Nest calls it before the HTTP server closes). */
   async beforeApplicationShutdown(): Promise<void> {
-    const runner = this.shard?.runner;
     if (this.state === 'ready') this.state = 'closing';
     await this.opened.catch(() => undefined);
-    if (runner) await runner.exclusive(async () => undefined);
+    await this.shard?.queue.idle();
+    await this.shard?.runner.exclusive(async () => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -132,6 +145,7 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     this.state = 'closed';
     this.shard = undefined;
     if (!shard) return;
+    await shard.queue.idle();
     await shard.runner.exclusive(async () => undefined);
     shard.unsubscribe();
     await shard.store.close();
@@ -151,7 +165,7 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
         throw error;
       }
       const unsubscribe = runner.onAppended((events) => this.publish(events, runner.head));
-      this.shard = { store, runner, unsubscribe };
+      this.shard = { store, runner, queue: new GroupCommitQueue(runner), unsubscribe };
       this.state = 'ready';
       this.logger.log(`${reset ? 'reset' : 'opened'} ${this.storeUrl}: head ${runner.head}, restored from snapshot at ${runner.restoredFrom}`);
       this.eventBus.publish(new LogOpenedEvent(runner.head, runner.restoredFrom, reset));

@@ -1,8 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InputRejected, validateInput } from '@clearsim/clearing';
 import { decodeEvent, InputError, isDecision, toCanonicalJson, type InputEvent } from '@clearsim/events';
-import type { LocatedInput, ShardRunner } from '@clearsim/shard';
-import type { StoredEvent } from '@clearsim/store';
 import { AccessDenied, assertMayWrite } from '../../auth/access-policy';
 import { MetricsService } from '../../metrics/metrics.service';
 import { InputRefused } from '../input-refused.error';
@@ -11,8 +8,8 @@ import { SubmitInputsCommand, type SubmitInputsResult } from './submit-inputs.co
 
 /**
  * Decodes (400), authorizes (403), then hands the inputs to the shard loop
- * (`ShardRunner.run`: decide and append, all or nothing). Decisions are the
- * core's; this only moves them and measures.
+ * (ShardService.submit → `ShardRunner.run`: decide and append, all or
+ * nothing). Decisions are the core's; this only moves them and measures.
  */
 @CommandHandler(SubmitInputsCommand)
 export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand, SubmitInputsResult> {
@@ -30,38 +27,23 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
       this.metrics.inputsRefused.labels(error instanceof AccessDenied ? 'forbidden' : 'invalid').inc();
       throw error;
     }
-    const runner = this.shard.runner;
-    const pull: Pull = { index: 0 };
     const stopTimer = this.metrics.appendLatency.startTimer();
     try {
-      const result = await runner.run(pulledInOrder(runner, inputs, pull));
+      const committed = await this.shard.submit(inputs, batch);
       stopTimer();
-      const appended = pull.appended ?? [];
+      const first = committed.events[0]?.position;
       return {
-        accepted: result.inputsAccepted,
-        duplicates: result.duplicates,
-        appended: result.appended === 0 ? null : { from: result.head - result.appended + 1, to: result.head },
-        head: result.head,
-        decisions: appended.filter(({ event }) => isDecision(event)).map(({ position, event }) => ({ position, ...toCanonicalJson(event) })),
+        accepted: committed.accepted,
+        duplicates: committed.duplicates,
+        appended: first === undefined ? null : { from: first, to: committed.events[committed.events.length - 1]!.position },
+        head: committed.head,
+        decisions: committed.events.filter(({ event }) => isDecision(event)).map(({ position, event }) => ({ position, ...toCanonicalJson(event) })),
       };
     } catch (error) {
-      if (error instanceof InputRejected) {
-        this.metrics.inputsRefused.labels(error.code).inc();
-        const issue = error.issues[0];
-        throw new InputRefused(error.code, issue?.field ?? '', issue?.message ?? error.message, batch ? pull.index : undefined);
-      }
+      if (error instanceof InputRefused) this.metrics.inputsRefused.labels(error.code).inc();
       throw error;
-    } finally {
-      pull.stopListening?.();
     }
   }
-}
-
-/** Where the runner is in pulling a submission's inputs, and what it appended. */
-interface Pull {
-  index: number;
-  appended?: readonly StoredEvent[];
-  stopListening?: () => void;
 }
 
 /** Decodes every item with the codec (as the CLI and Kafka do), collecting the issues of all of them into one InputError. */
@@ -81,27 +63,4 @@ function decodeAll(raws: readonly unknown[], batch: boolean): InputEvent[] {
   });
   if (issues.length > 0) throw new InputError(issues);
   return inputs;
-}
-
-/**
- * Yields the inputs to the runner one at a time. The runner folds each input
- * before it pulls the next, so when item i is pulled the engine holds exactly
- * the state it will be decided against: the core's own `validateInput` runs on
- * it there, so a refusal keeps its reason code and the index of the item (the
- * runner re-wraps errors of its own step as plain InputErrors). Throwing here
- * makes the runner append nothing and roll back, as for any refusal. After the
- * last input it listens for the append, to answer with the decisions' positions.
- */
-function* pulledInOrder(runner: ShardRunner, inputs: readonly InputEvent[], pull: Pull): Iterable<LocatedInput> {
-  for (let i = 0; i < inputs.length; i++) {
-    pull.index = i;
-    validateInput(runner.engine.state, inputs[i]!);
-    yield { input: inputs[i]!, source: 'request body', line: i + 1 };
-  }
-  // Every input is decided and the runner appends next, in this same exclusive
-  // turn of the shard: the next append its listeners hear of is this one.
-  pull.stopListening = runner.onAppended((events) => {
-    pull.appended = events;
-    pull.stopListening?.();
-  });
 }

@@ -1,0 +1,145 @@
+import { InputRejected, validateInput } from '@clearsim/clearing';
+import type { InputEvent } from '@clearsim/events';
+import type { LocatedInput, ShardRunner } from '@clearsim/shard';
+import type { StoredEvent } from '@clearsim/store';
+import { InputRefused } from './input-refused.error';
+
+/** What one submission appended: its inputs (repeats left out) each followed by its decisions, in log order. */
+export interface Committed {
+  accepted: number;
+  duplicates: number;
+  events: StoredEvent[];
+  head: number;
+}
+
+interface Submission {
+  inputs: readonly InputEvent[];
+  /** Name a refused input by its index (a batch). */
+  indexed: boolean;
+  resolve(committed: Committed): void;
+  reject(error: unknown): void;
+}
+
+/** Most single-input submissions decided and appended together. */
+const MAX_GROUP = 1000;
+
+/**
+ * Group commit in front of the shard loop. Submissions wait in arrival order;
+ * while one append is being made durable, the single-input submissions that
+ * arrive meanwhile gather, and the next `runner.run` decides them one after
+ * the other and appends them in one durable append (one fsync for all).
+ * Decisions are exactly those of submitting them one by one in that order:
+ * the runner still decides input by input; only the appends are shared.
+ *
+ * Atomicity is per submission: a multi-input submission (a batch) always runs
+ * alone, all or nothing. In a group, each input is checked with the core's
+ * `validateInput` against the state it is about to be decided on (the runner
+ * folds each input before it pulls the next); a refused one is left out and
+ * its submission alone is refused. Every submission is answered only after the
+ * append that holds it is durable.
+ */
+export class GroupCommitQueue {
+  private readonly waiting: Submission[] = [];
+  private draining?: Promise<void>;
+
+  constructor(private readonly runner: ShardRunner) {}
+
+  submit(inputs: readonly InputEvent[], indexed: boolean): Promise<Committed> {
+    return new Promise<Committed>((resolve, reject) => {
+      this.waiting.push({ inputs, indexed, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Resolves once every submission made so far is answered. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) await this.commit(this.nextGroup());
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  /** The next batch alone, or the single-input submissions at the head of the queue. */
+  private nextGroup(): Submission[] {
+    const first = this.waiting.shift()!;
+    const group = [first];
+    if (first.inputs.length !== 1) return group;
+    while (group.length < MAX_GROUP && this.waiting[0]?.inputs.length === 1) group.push(this.waiting.shift()!);
+    return group;
+  }
+
+  /** Decides and appends a group, then answers each of its submissions. Never throws. */
+  private async commit(group: Submission[]): Promise<void> {
+    const runner = this.runner;
+    const alone = group.length === 1;
+    const owner = new Map<InputEvent, Submission>();
+    const refused = new Map<Submission, InputRefused>();
+    const listening: { appended: readonly StoredEvent[]; stop?: () => void } = { appended: [] };
+
+    function* pulled(): Iterable<LocatedInput> {
+      for (const submission of group) {
+        for (let i = 0; i < submission.inputs.length; i++) {
+          const input = submission.inputs[i]!;
+          try {
+            validateInput(runner.engine.state, input);
+          } catch (error) {
+            if (!(error instanceof InputRejected)) throw error;
+            const refusal = refusalOf(error, submission.indexed ? i : undefined);
+            // alone, the submission is all or nothing: stop, and the runner appends nothing
+            if (alone) throw refusal;
+            refused.set(submission, refusal);
+            continue;
+          }
+          owner.set(input, submission);
+          yield { input, source: 'request body', line: i + 1 };
+        }
+      }
+      // every input is decided; the runner appends next, in this same exclusive turn of the shard
+      listening.stop = runner.onAppended((events) => {
+        listening.appended = events;
+        listening.stop?.();
+      });
+    }
+
+    let head: number;
+    try {
+      head = (await runner.run(pulled())).head;
+    } catch (error) {
+      for (const submission of group) submission.reject(error);
+      return;
+    } finally {
+      listening.stop?.();
+    }
+
+    // the runner logs each accepted input (the object it was given) followed by its decisions
+    const events = new Map<Submission, StoredEvent[]>();
+    let current: Submission | undefined;
+    for (const stored of listening.appended) {
+      current = owner.get(stored.event as InputEvent) ?? current;
+      if (!current) continue;
+      let own = events.get(current);
+      if (!own) events.set(current, (own = []));
+      own.push(stored);
+    }
+    for (const submission of group) {
+      const refusal = refused.get(submission);
+      if (refusal) {
+        submission.reject(refusal);
+        continue;
+      }
+      const own = events.get(submission) ?? [];
+      const accepted = own.filter((stored) => owner.has(stored.event as InputEvent)).length;
+      submission.resolve({ accepted, duplicates: submission.inputs.length - accepted, events: own, head });
+    }
+  }
+}
+
+function refusalOf(error: InputRejected, index: number | undefined): InputRefused {
+  const issue = error.issues[0];
+  return new InputRefused(error.code, issue?.field ?? '', issue?.message ?? error.message, index);
+}
