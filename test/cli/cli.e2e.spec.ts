@@ -118,6 +118,31 @@ describe('clearsim diff', () => {
   });
 });
 
+describe('clearsim backtest', () => {
+  it('reports coverage, Kupiec, Christoffersen and the traffic light per rule set', () => {
+    const out = json(clearsim('backtest', FIXTURE, '--rules', 'ccp-grace', '--rules', 'crypto-cross', '--period', '60', '--json'));
+    expect(out.models.map((m: { rules: string }) => m.rules)).toEqual(['ccp-grace', 'crypto-cross']);
+    for (const m of out.models) {
+      expect(m.pooled).toEqual(expect.objectContaining({ observations: expect.any(Number), exceedances: expect.any(Number), coverage: expect.any(Number), zone: expect.stringMatching(/green|yellow|red/) }));
+      expect(m.pooled.kupiec).toEqual(expect.objectContaining({ LR: expect.any(Number), pValue: expect.any(Number) }));
+      expect(m.pooled.christoffersen).toEqual(expect.objectContaining({ LR: expect.any(Number), pValue: expect.any(Number) }));
+    }
+    // the minute the mark falls 10,000 → 9,450, alice's long 1 loses 550: ccp-grace held IM 22 % = 2,200 ≥ 550,
+    // no exceedance; crypto-cross held 0.8 % = 80 < 550, an exceedance
+    expect(out.models[0].pooled.exceedances).toBe(0);
+    expect(out.models[1].pooled.exceedances).toBeGreaterThan(0);
+  });
+
+  it('writes an HTML report with a chart per rule set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-bt-'));
+    const out = clearsim('backtest', FIXTURE, '--rules', 'ccp-grace', '--period', '60', '--report', join(dir, 'bt.html'));
+    expect(out.code).toBe(0);
+    const html = readFileSync(join(dir, 'bt.html'), 'utf8');
+    expect(html.match(/<svg/g)).toHaveLength(1);
+    expect(html).not.toMatch(/NaN|undefined/);
+  });
+});
+
 describe('bad input changes nothing', () => {
   it.each([
     ['a negative quantity', '"qty":"1"', '"qty":"-1"', /line 6: field "qty": must be greater than 0/],

@@ -4,6 +4,7 @@ import { ConcurrencyError, CorruptLogError } from '@clearsim/store';
 import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
+import { backtestCommand } from './commands/backtest.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
 import { serveCommand } from './commands/serve.command';
@@ -39,6 +40,19 @@ export function buildProgram(): Command {
     .option('--accounts <n>', 'how many differing accounts to list', '20')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => diffCommand(input, options));
+
+  program
+    .command('backtest')
+    .description('backtest margin against realized losses: coverage, Kupiec, Christoffersen, Basel traffic light, per rule set')
+    .argument('<input>', 'input.jsonl or scenario.yaml')
+    .requiredOption('--rules <file|preset>', 'a rule set (repeat to compare several)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--period <seconds>', 'margin period: observations are taken every this many seconds of log time', '3600')
+    .option('--confidence <c>', 'the coverage the margin should reach (for Kupiec and the traffic light)', '0.99')
+    .option('--margin <initial|maintenance>', 'which requirement counts as the margin held', 'initial')
+    .option('--accounts <n>', 'how many of the most exceeded accounts to list', '10')
+    .option('--report <file.html>', 'write an HTML report: margin against realized loss per rule set')
+    .option('--json', 'print one JSON object')
+    .action(async (input: string, options) => backtestCommand(input, options));
 
   program
     .command('replay')

@@ -6,3 +6,4 @@ export * from './views';
 export * from './clearing-engine';
 export * from './snapshot';
 export * from './what-if';
+export * from './backtest';

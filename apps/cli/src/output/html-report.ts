@@ -555,7 +555,7 @@ function num(v: number): string {
 }
 
 /** Axis label: 25k, 1.5M, 0.02 — as many decimals as the step needs. */
-function tickLabel(v: number, step: number): string {
+export function tickLabel(v: number, step: number): string {
   if (v === 0) return '0';
   const max = Math.max(Math.abs(v), step);
   const [div, suffix] = max >= 1e9 ? [1e9, 'B'] : max >= 1e6 ? [1e6, 'M'] : max >= 1e4 ? [1e3, 'k'] : [1, ''];

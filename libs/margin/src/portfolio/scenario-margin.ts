@@ -98,7 +98,7 @@ export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument
       return;
     }
     const repriced = black76Price({
-      forward: forward * (1 + move),
+      forward: Math.max(0, forward * (1 + move)), // an extreme move beyond −100 % floors the price at 0
       strike: toNumber(instrument.strike!),
       years: yearsToExpiry(instrument.expiry!, markedAt),
       volatility: volatility * (1 + s.vol * volRange),
