@@ -1,0 +1,39 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { freshStore } from './server-harness';
+
+/** `clearsim serve` as a user runs it: the built CLI (`npm test` builds first). */
+const CLEARSIM = join(__dirname, '..', '..', '..', 'bin', 'clearsim');
+
+describe('clearsim serve', () => {
+  it('prints where it listens and its keys by name, serves, and exits 0 on SIGTERM', async () => {
+    const child = spawn(CLEARSIM, ['serve', '--store', freshStore(), '--port', '0', '--api-key', 'admin-key-123:admin', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (match && stderr.includes('API keys')) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    expect(stderr).toContain(`OpenAPI:  ${url}/docs`);
+    expect(stderr).toMatch(/API keys: admin#[0-9a-f]{8} \(admin\)/);
+    expect(stderr).not.toContain('admin-key-123');
+    expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ status: 'ready', head: 0 });
+    expect((await fetch(`${url}/v1/summary`, { headers: { 'x-api-key': 'admin-key-123' } })).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it.each([
+    [['--api-key', 'short:admin'], /--api-key: .*at least 8 characters/],
+    [['--api-key', 'venue-key-1:venue'], /a venue key needs a non-empty account prefix/],
+    [['--port', 'eighty'], /--port: "eighty" is not a whole number/],
+  ])('exits 2 on bad usage %j', (args, message) => {
+    const result = spawnSync(CLEARSIM, ['serve', '--store', freshStore(), ...args], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
