@@ -27,6 +27,8 @@ export interface OpenOptions {
   snapshotEvery?: number;
   /** Ignore snapshots and fold the whole log (verify does; so can a user who distrusts them). */
   fullReplay?: boolean;
+  /** Where non-fatal problems go (a snapshot that could not be saved). */
+  warn?: (message: string) => void;
 }
 
 export type AppendListener = (events: readonly StoredEvent[]) => void;
@@ -158,11 +160,16 @@ export class ShardRunner {
     });
   }
 
+  /** A snapshot is an optimisation: failing to save one must not fail a batch that is already durable. */
   private async maybeSnapshot(): Promise<void> {
     const every = this.options.snapshotEvery ?? 0;
     if (every > 0 && this.position - this.snapshotPosition >= every) {
-      await this.store.saveSnapshot({ position: this.position, state: this.current.snapshot() });
-      this.snapshotPosition = this.position;
+      try {
+        await this.store.saveSnapshot({ position: this.position, state: this.current.snapshot() });
+        this.snapshotPosition = this.position;
+      } catch (error) {
+        this.options.warn?.(`snapshot at position ${this.position} not saved: ${(error as Error).message}`);
+      }
     }
   }
 

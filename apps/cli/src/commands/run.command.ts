@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, type DecisionEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { EVENTS_FILE, parseStoreUrl } from '@clearsim/store';
+import { EVENTS_FILE, parseStoreUrl, SNAPSHOTS_DIR } from '@clearsim/store';
 import { openInput } from '../io/input-source';
 import { renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
@@ -76,9 +76,10 @@ function countByType(decisions: DecisionEvent[]): string {
   return [...counts].map(([type, n]) => `${type} ${n}`).join(', ');
 }
 
-/** `--reset` deletes a file store's log before the run (so an example can be re-run from scratch). */
+/** `--reset` deletes a file store's log (and its snapshots) before the run (so an example can be re-run from scratch). */
 function resetStore(url: string | undefined): void {
   const location = parseStoreUrl(url ?? 'file:./data');
   if (location.kind !== 'file') throw new UsageError('--reset only applies to file: stores');
   rmSync(join(location.path, EVENTS_FILE), { force: true });
+  rmSync(join(location.path, SNAPSHOTS_DIR), { recursive: true, force: true });
 }
