@@ -105,4 +105,15 @@ describe('admin reset', () => {
       await server.close();
     }
   });
+
+  it('starts a fresh log on an in-memory store too', async () => {
+    const server = await bootServer({ store: 'memory:server-reset-test' });
+    try {
+      await server.http.post('/v1/inputs/batch').set('x-api-key', ADMIN).send(SETUP);
+      expect((await server.http.post('/v1/admin/reset').set('x-api-key', ADMIN)).body).toEqual({ store: 'memory:server-reset-test', head: 0 });
+      expect((await server.http.get('/v1/log').set('x-api-key', ADMIN)).body).toMatchObject({ head: 0, events: [] });
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -55,10 +55,10 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Start a fresh, empty log',
-    description: 'Only for the embedded file store (the log file is deleted; its snapshots no longer match and are ignored). Waits for queued submissions; SSE clients get an `event: reset`. Meant for test suites.',
+    description: 'Only for the embedded file store (the log file is deleted; its snapshots no longer match and are ignored) and memory: stores. Waits for queued submissions; SSE clients get an `event: reset`. Meant for test suites.',
   })
   @ApiOkResponse({ schema: { example: { store: 'file:./data', head: 0 } } })
-  @ApiConflictResponse({ description: 'The store is not a file: store.' })
+  @ApiConflictResponse({ description: 'The store is neither a file: nor a memory: store.' })
   async reset(): Promise<{ store: string; head: number }> {
     await this.shard.reset();
     return { store: this.shard.storeUrl, head: this.shard.head };

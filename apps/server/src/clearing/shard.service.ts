@@ -5,7 +5,7 @@ import { EventBus } from '@nestjs/cqrs';
 import type { ClearingEngine } from '@clearsim/clearing';
 import { isDecision, type InputEvent, type Timestamp } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { EVENTS_FILE, openStore, parseStoreUrl, redactUrl, type EventStore, type StoredEvent } from '@clearsim/store';
+import { EVENTS_FILE, InMemoryEventStore, openStore, parseStoreUrl, redactUrl, type EventStore, type StoredEvent } from '@clearsim/store';
 import { DEFAULT_SNAPSHOT_EVERY, SERVER_OPTIONS, type ServerOptions } from '../config/server-options';
 import { DecisionsAppendedEvent } from './events/decisions-appended.event';
 import { EventsAppendedEvent } from './events/events-appended.event';
@@ -112,12 +112,15 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
   /**
    * Starts a fresh, empty log (admin only). Supported for the embedded file
    * store, whose log file is deleted (its snapshots no longer match the log and
-   * are ignored); every other store is refused (409). Waits for every
+   * are ignored), and for in-memory stores (`memory:NAME` is dropped; `memory:`
+   * is new at every open); other stores are refused (409). Waits for every
    * submission queued before it; later ones get 503 until the log is open.
    */
   async reset(): Promise<void> {
     const location = parseStoreUrl(this.options.store);
-    if (location.kind !== 'file') throw new ResetNotSupported(`reset is only supported for file: stores, not ${this.storeUrl}`);
+    if (location.kind !== 'file' && location.kind !== 'memory') {
+      throw new ResetNotSupported(`reset is only supported for file: and memory: stores, not ${this.storeUrl}`);
+    }
     const shard = this.shard;
     const runner = this.runner;
     this.state = 'opening';
@@ -125,7 +128,8 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     await runner.exclusive(async () => {
       shard?.unsubscribe();
       await runner.store.close();
-      await rm(join(location.path, EVENTS_FILE), { force: true });
+      if (location.kind === 'file') await rm(join(location.path, EVENTS_FILE), { force: true });
+      else InMemoryEventStore.drop(location.name);
     });
     this.shard = undefined;
     this.opened = this.open(true);
