@@ -8,6 +8,8 @@ import {
   getInstrument,
   moveCollateral,
   recordPrice,
+  transfer,
+  transferCollateral,
   refreshOptionMarks,
   settleInstrument,
   trade,
@@ -56,7 +58,7 @@ export function idempotencyKey(input: InputEvent): string | undefined {
 
 /** A non-cash collateral asset of the active rules (the cash asset never is). */
 export function isCollateralAsset(state: ClearingState, asset: string): boolean {
-  return asset !== state.ledger.cashAsset && state.rules?.collateral[asset] !== undefined;
+  return asset !== state.ledger.cashAsset && (state.rules?.collateral[asset] !== undefined || state.rules?.lending?.assets[asset] !== undefined);
 }
 
 function rulesOf(state: ClearingState): Rules {
@@ -199,6 +201,14 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
         [decision.qty > 0n ? 'buyer' : 'seller']: { liquidation: true },
       });
       chargeFee(account, decision.instrument, accountFor(state, rulesOf(state).accounts.insurance), decision.fee);
+      stats.positionsLiquidated++;
+      return;
+    }
+    case 'CollateralLiquidated': {
+      const account = getAccount(ledger, decision.account);
+      const liquidator = accountFor(state, decision.counterparty);
+      transferCollateral(ledger, account, liquidator, decision.asset, decision.amount);
+      transfer(liquidator, account, decision.repaid);
       stats.positionsLiquidated++;
       return;
     }

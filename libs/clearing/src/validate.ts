@@ -23,8 +23,15 @@ export class InputRejected extends InputError {
     readonly code: RejectionCode,
     field: string,
     message: string,
+    source?: string,
+    line?: number,
   ) {
-    super([{ field, message }]);
+    super([{ field, message }], source, line);
+  }
+
+  /** Keeps the reason code when the shell adds where the input came from. */
+  override withLocation(source: string | undefined, line: number | undefined): InputRejected {
+    return new InputRejected(this.code, this.issues[0]!.field, this.issues[0]!.message, source ?? this.source, line ?? this.line);
   }
 }
 
@@ -99,6 +106,9 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
       const instrument = listed('instrument', input.instrument);
       if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${input.instrument}" is an index, not a tradable instrument`);
+      if (state.rules.model === 'lending') {
+        throw new InputRejected('no-margin-rules', 'type', `rules "${state.rules.name}" are a lending model: accounts borrow against collateral, they do not trade`);
+      }
       if (state.rules.model === 'portfolio') {
         const underlying = instrument.underlying ?? instrument.id;
         if (!state.rules.portfolio?.underlyings[underlying]) {

@@ -62,6 +62,22 @@ export const PositionLiquidatedSchema = z.strictObject({
   fee: nonNegativeFixed,
 });
 
+/**
+ * A lending liquidation (`model: lending`): `counterparty` repays `repaid` of
+ * the account's debt and takes `amount` of its `asset` collateral, worth
+ * repaid × (1 + liquidation bonus) at `price`.
+ */
+export const CollateralLiquidatedSchema = z.strictObject({
+  type: z.literal('CollateralLiquidated'),
+  ...base,
+  account: id,
+  asset: id,
+  amount: positiveFixed,
+  price: positiveFixed,
+  repaid: positiveFixed,
+  counterparty: id,
+});
+
 export const InsuranceFundDrawnSchema = z.strictObject({
   type: z.literal('InsuranceFundDrawn'),
   ...base,
@@ -135,6 +151,7 @@ export const DECISION_SCHEMAS = {
   GracePeriodExpired: GracePeriodExpiredSchema,
   LiquidationStarted: LiquidationStartedSchema,
   PositionLiquidated: PositionLiquidatedSchema,
+  CollateralLiquidated: CollateralLiquidatedSchema,
   InsuranceFundDrawn: InsuranceFundDrawnSchema,
   AccountBankrupted: AccountBankruptedSchema,
   PositionAutoDeleveraged: PositionAutoDeleveragedSchema,
@@ -150,6 +167,7 @@ export type GracePeriodExpired = z.output<typeof GracePeriodExpiredSchema>;
 export type LiquidationReason = z.output<typeof LiquidationReasonSchema>;
 export type LiquidationStarted = z.output<typeof LiquidationStartedSchema>;
 export type PositionLiquidated = z.output<typeof PositionLiquidatedSchema>;
+export type CollateralLiquidated = z.output<typeof CollateralLiquidatedSchema>;
 export type InsuranceFundDrawn = z.output<typeof InsuranceFundDrawnSchema>;
 export type AccountBankrupted = z.output<typeof AccountBankruptedSchema>;
 export type PositionAutoDeleveraged = z.output<typeof PositionAutoDeleveragedSchema>;
@@ -165,6 +183,7 @@ export type DecisionEvent =
   | GracePeriodExpired
   | LiquidationStarted
   | PositionLiquidated
+  | CollateralLiquidated
   | InsuranceFundDrawn
   | AccountBankrupted
   | PositionAutoDeleveraged

@@ -42,8 +42,19 @@ export function withdraw(ledger: LedgerState, account: Account, amount: Fixed): 
   ledger.totalWithdrawn += amount;
 }
 
-/** Adds (or, negative, removes) non-cash collateral. */
+/** Adds (or, negative, removes) non-cash collateral from outside (a deposit or a withdrawal). */
 export function moveCollateral(ledger: LedgerState, account: Account, asset: string, amount: Fixed): void {
+  adjustCollateral(ledger, account, asset, amount);
+  ledger.collateralNet.set(asset, (ledger.collateralNet.get(asset) ?? 0n) + amount);
+}
+
+/** Moves collateral between two accounts (a lending liquidation): net deposits do not change. */
+export function transferCollateral(ledger: LedgerState, from: Account, to: Account, asset: string, amount: Fixed): void {
+  adjustCollateral(ledger, from, asset, -amount);
+  adjustCollateral(ledger, to, asset, amount);
+}
+
+function adjustCollateral(ledger: LedgerState, account: Account, asset: string, amount: Fixed): void {
   const balance = (account.collateral.get(asset) ?? 0n) + amount;
   let holders = ledger.collateralHolders.get(asset);
   if (!holders) ledger.collateralHolders.set(asset, (holders = new Set()));
@@ -54,7 +65,6 @@ export function moveCollateral(ledger: LedgerState, account: Account, asset: str
     account.collateral.set(asset, balance);
     holders.add(account.id);
   }
-  ledger.collateralNet.set(asset, (ledger.collateralNet.get(asset) ?? 0n) + amount);
 }
 
 /** Moves cash between two accounts (fees, insurance draws, socialized losses). */

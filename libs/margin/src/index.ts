@@ -5,3 +5,4 @@ export * from './price-bands';
 export * from './portfolio/scenario-margin';
 export * from './collateral';
 export * from './var/var-margin';
+export * from './lending';

@@ -5,6 +5,7 @@ import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './
 import { portfolioRequirement } from './portfolio/scenario-margin';
 import { collateralValue, concentrationAddOn } from './collateral';
 import { dynamicMultiplier, historyKey, varRequirement } from './var/var-margin';
+import { lendingRisk } from './lending';
 
 /**
  * A margin unit: a whole cross-margined account (`instrument` undefined), or
@@ -115,6 +116,12 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
   let mm = 0n;
   let notional = 0n;
   const positions = unitPositions(account, unit);
+  if (rules.model === 'lending') {
+    // collateral against debt: see lending.ts (equity < MM ⇔ health factor < 1)
+    const lending = lendingRisk(ledger, rules, account);
+    const lendingBalance = account.cash + lending.collateral;
+    return { equity: lendingBalance, initialMargin: lending.initialMargin, maintenanceMargin: lending.maintenanceMargin, notional: 0n, positionsValue: 0n, balance: lendingBalance };
+  }
   if (rules.model === 'portfolio' || rules.model === 'var') {
     // the portfolio is margined as a whole: hedges offset
     for (const position of positions) {

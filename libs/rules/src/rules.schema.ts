@@ -79,11 +79,29 @@ export const DynamicRulesSchema = z.strictObject({
     .default({ kind: 'buffer', buffer: 25_000_000n }),
 });
 
+/** DeFi lending (`model: lending`, Aave v3 style): collateral with LTV and liquidation threshold, debt in the cash asset. */
+export const LendingRulesSchema = z.strictObject({
+  assets: z.record(
+    z.string().min(1),
+    z.strictObject({
+      /** Borrowing power per unit of collateral value (loan-to-value). */
+      ltv: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]'),
+      /** Health-factor weight of the collateral value; ≥ ltv. */
+      liquidationThreshold: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]'),
+    }),
+  ),
+  /** Share of the debt one liquidation may repay. */
+  closeFactor: fixedBetween(1n, 100_000_000n, 'a fraction in (0, 1]').default(50_000_000n),
+  /** Collateral seized = repaid × (1 + liquidationBonus). */
+  liquidationBonus: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]').default(5_000_000n),
+});
+
 export const RulesSchema = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().optional(),
-    model: z.enum(['cross', 'isolated', 'portfolio', 'var']),
+    model: z.enum(['cross', 'isolated', 'portfolio', 'var', 'lending']),
+    lending: LendingRulesSchema.optional(),
     history: HistoryRulesSchema.default({ sampleSeconds: 86_400 }),
     var: VarRulesSchema.optional(),
     dynamic: DynamicRulesSchema.optional(),
@@ -145,6 +163,12 @@ export const RulesSchema = z
         }
       });
     }
+    if (rules.model === 'lending' && !rules.lending) {
+      ctx.addIssue({ code: 'custom', path: ['lending'], message: 'model: lending needs a lending section (assets with ltv and liquidationThreshold)' });
+    }
+    for (const [asset, a] of Object.entries(rules.lending?.assets ?? {})) {
+      if (a.ltv > a.liquidationThreshold) ctx.addIssue({ code: 'custom', path: ['lending', 'assets', asset, 'ltv'], message: 'ltv must not exceed liquidationThreshold' });
+    }
     if (rules.model === 'var' && !rules.var) {
       ctx.addIssue({ code: 'custom', path: ['var'], message: 'model: var needs a var section (method, measure, confidence, lookback, horizonDays)' });
     }
@@ -166,6 +190,7 @@ export type Tier = z.output<typeof TierSchema>;
 export type UnderlyingScan = z.output<typeof UnderlyingScanSchema>;
 export type PortfolioRules = z.output<typeof PortfolioRulesSchema>;
 export type VarRules = z.output<typeof VarRulesSchema>;
+export type LendingRules = z.output<typeof LendingRulesSchema>;
 export type DynamicRules = z.output<typeof DynamicRulesSchema>;
 export type InstrumentRules = z.output<typeof InstrumentRulesSchema>;
 export type Rules = z.output<typeof RulesSchema>;

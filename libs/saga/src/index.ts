@@ -5,3 +5,4 @@ export * from './liquidation';
 export * from './bankruptcy';
 export * from './withdrawal';
 export * from './funding';
+export * from './lending-liquidation';

@@ -5,6 +5,7 @@ import { collateralValue, computeRisk, positionRisk, unitPositions, type MarginU
 import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
 import { cureLevel, unitFields } from './margin-saga';
+import { liquidateLoan } from './lending-liquidation';
 
 /**
  * The price a liquidation closes at: mark ∓ `slippage`, against the account —
@@ -66,6 +67,7 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
   ctx.touch(unit.account);
   const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
   ctx.emit({ type: 'LiquidationStarted', ts: ctx.ts, ...unitFields(unit), reason, equity: risk.equity, maintenanceMargin: risk.maintenanceMargin });
+  if (ctx.rules.model === 'lending') return liquidateLoan(ctx, account, unit);
   const target = (r: Risk): Fixed => (reason === 'grace-period-expired' ? cureLevel(ctx, r) : r.maintenanceMargin);
   const { step, slippage, feeRate } = ctx.rules.liquidation;
   const originalSize = new Map(openPositions(account, unit).map((p) => [p.instrument, abs(p.qty)]));

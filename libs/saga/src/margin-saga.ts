@@ -39,7 +39,8 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   const call = ctx.saga.calls.get(unitKey(unit));
   const { immediateBelow } = ctx.rules.liquidation;
   const { graceSeconds } = ctx.rules.marginCall;
-  const hasPositions = unitPositions(account, unit).some((p) => p.qty !== 0n);
+  // exposure: open positions, or (lending) debt against collateral — debt with none left is bad debt, already settled
+  const hasPositions = unitPositions(account, unit).some((p) => p.qty !== 0n) || (ctx.rules.model === 'lending' && account.cash < 0n && account.collateral.size > 0);
   if (call) {
     if (hasPositions && graceSeconds === 0 && risk.equity < risk.maintenanceMargin) {
       liquidate(ctx, unit, 'below-maintenance');

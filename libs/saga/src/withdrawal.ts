@@ -25,7 +25,8 @@ export function decideWithdrawal(ctx: SagaContext, request: WithdrawalRequested)
     ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'account-under-margin-call', freeCollateral: free });
   } else if (equityImpact > free) {
     ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'insufficient-free-collateral', freeCollateral: free });
-  } else if (amount > held) {
+  } else if (amount > held && !(isCash && ctx.rules.model === 'lending')) {
+    // (under a lending model, withdrawing cash beyond the balance is borrowing)
     ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'insufficient-balance', freeCollateral: free });
   } else {
     ctx.emit({ type: 'WithdrawalApproved', ...base });
