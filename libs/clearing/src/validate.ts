@@ -114,7 +114,7 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
         if (!state.rules.portfolio?.underlyings[underlying]) {
           throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no scan parameters for the underlying "${underlying}" of "${input.instrument}" (portfolio.underlyings)`);
         }
-      } else if (!instrumentRules(state.rules, input.instrument)) {
+      } else if ((state.rules.model === 'cross' || state.rules.model === 'isolated') && !instrumentRules(state.rules, input.instrument)) {
         throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no margin tiers for "${input.instrument}" (add it, or a "*" default, under instruments)`);
       }
       knownAccount('buyer', input.buyer);

@@ -71,7 +71,7 @@ export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfR
   if (!live) throw new InputRejected('unknown-instrument', 'instrument', `unknown instrument "${trade.instrument}" (list it with InstrumentListed first)`);
   if (live.settled) throw new InputRejected('instrument-settled', 'instrument', `instrument "${trade.instrument}" has already been settled`);
   if (live.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${trade.instrument}" is an index, not a tradable instrument`);
-  if (rules.model === 'portfolio' ? !rules.portfolio?.underlyings[live.underlying ?? live.id] : !instrumentRules(rules, trade.instrument)) {
+  if (rules.model === 'portfolio' ? !rules.portfolio?.underlyings[live.underlying ?? live.id] : (rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, trade.instrument)) {
     throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no margin tiers for "${trade.instrument}"`);
   }
   const account = state.ledger.accounts.get(trade.account);

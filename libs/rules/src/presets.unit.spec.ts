@@ -30,8 +30,13 @@ function edges(rules: Rules): [string, number, Tier, Tier, bigint][] {
 }
 
 describe('rule presets', () => {
-  it('ships the three presets', () => {
-    expect(presetFiles).toEqual(['ccp-grace.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml']);
+  it('ships a preset for every style and model', () => {
+    expect(presetFiles).toEqual(['ccp-dynamic.yaml', 'ccp-grace.yaml', 'ccp-span.yaml', 'ccp-var.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml', 'defi-lending.yaml', 'portfolio-margin.yaml']);
+    const all = presetFiles.map(load);
+    expect(new Set(all.map((r) => r.model))).toEqual(new Set(['cross', 'isolated', 'portfolio', 'var', 'lending']));
+    expect(all.some((r) => r.dynamic)).toBe(true);
+    expect(all.some((r) => Object.keys(r.collateral).length > 0)).toBe(true);
+    expect(all.some((r) => Object.keys(r.concentration).length > 0)).toBe(true);
   });
 
   describe.each(presetFiles)('%s', (file) => {
@@ -49,8 +54,11 @@ describe('rule presets', () => {
       expect(header).toMatch(/Sources of inspiration/);
     });
 
-    it('has a "*" default and BTC-PERP / ETH-PERP brackets, the last one unbounded', () => {
-      expect(Object.keys(rules.instruments).sort()).toEqual(['*', 'BTC-PERP', 'ETH-PERP']);
+    // bracket checks concern the tiered presets only (the scenario, VaR and lending models have no brackets)
+    if (!(rules.model === 'cross' || rules.model === 'isolated')) return;
+    it('has a "*" default bracket set (and BTC-PERP / ETH-PERP for the crypto and ccp-grace presets), the last one unbounded', () => {
+      const named = ['crypto-cross', 'crypto-isolated', 'ccp-grace'].includes(rules.name);
+      expect(Object.keys(rules.instruments).sort()).toEqual(named ? ['*', 'BTC-PERP', 'ETH-PERP'] : ['*']);
       for (const { tiers } of Object.values(rules.instruments)) {
         expect(tiers[tiers.length - 1]!.upToNotional).toBeUndefined();
         expect(tiers[0]!.maintenanceAmount).toBe(0n);

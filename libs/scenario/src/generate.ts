@@ -107,8 +107,16 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
 function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): void {
   const rules = parseRules(raw, `rules of scenario ${scenario.name}`);
   const issues: { path: string; message: string }[] = [];
-  for (const instrument of Object.keys(scenario.instruments)) {
-    if (!instrumentRules(rules, instrument)) issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" have no tiers for it and no "*" default` });
+  for (const [instrument, spec] of Object.entries(scenario.instruments)) {
+    const underlying = (spec as { underlying?: string }).underlying ?? instrument;
+    // each model margins instruments its own way: tiers, scan parameters per underlying, history (VaR)
+    if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, instrument)) {
+      issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" have no tiers for it and no "*" default` });
+    }
+    if (rules.model === 'portfolio' && !rules.portfolio?.underlyings[underlying]) {
+      issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" have no scan parameters for its underlying "${underlying}" (portfolio.underlyings)` });
+    }
+    if (rules.model === 'lending') issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" are a lending model: its accounts do not trade` });
   }
   scenario.population.forEach((group, g) => {
     if (isSystemAccount(rules, group.counterparty)) issues.push({ path: `population.${g}.counterparty`, message: `"${group.counterparty}" is a system account of rules "${rules.name}"` });

@@ -196,7 +196,7 @@ describe('generateInputs', () => {
 
   describe('checks against the rules', () => {
     it('refuses invalid rules', () => {
-      expect(() => generateInputs(parseScenario(raw(), 'unit.yaml'), { ...rules, model: 'portfolio' })).toThrow(/model/);
+      expect(() => generateInputs(parseScenario(raw(), 'unit.yaml'), { ...rules, model: 'portfolio' })).toThrow(/portfolio/);
     });
 
     it('refuses an instrument the rules cannot margin', () => {
