@@ -94,6 +94,22 @@ describe('clearsim run / replay / verify / account', () => {
   });
 });
 
+describe('presets and examples', () => {
+  it.each(['crypto-cross', 'crypto-isolated', 'ccp-grace', 'ccp-span', 'ccp-var', 'ccp-dynamic', 'portfolio-margin'])('%s runs the fixture and verify proves it', (preset) => {
+    const store = freshStore();
+    const run = clearsim('run', FIXTURE, '--rules', preset, '--store', store, '--json');
+    expect(run.stderr).toBe('');
+    expect(json(run).rules).toBe(preset);
+    expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, outputHash: json(run).outputHash });
+  });
+
+  it('the DeFi lending example ends with bad debt paid by the reserve', () => {
+    const out = json(clearsim('run', join(ROOT, 'examples', 'defi-lending.jsonl'), '--store', freshStore(), '--json'));
+    expect(out).toMatchObject({ rules: 'defi-lending', bankruptcies: 5, insuranceDrawn: '4633.98254712' });
+    expect(out.accounts['vault-f']).toMatchObject({ cash: '0', status: 'bankrupt' });
+  });
+});
+
 describe('clearsim diff', () => {
   it('finds no difference between a rule set and itself', () => {
     const out = json(clearsim('diff', FIXTURE, '--rules', 'ccp-grace', '--rules', 'ccp-grace', '--json'));
