@@ -94,6 +94,20 @@ describe('clearsim run / replay / verify / account', () => {
   });
 });
 
+describe('clearsim margin (what-if)', () => {
+  it("shows an account's margin before and after a proposed trade and appends nothing", () => {
+    const store = freshStore();
+    clearsim('run', FIXTURE, '--store', store);
+    const before = readFileSync(logFile(store));
+    // mm is short 1 @ 10,000 at mark 9,450 (rules: IM 10 %, MM 5 % up to 50,000): selling 2 more at 9,450 makes
+    // it short 3 — IM 10 % × 3 × 9,450 = 2,835, MM 1,417.5, entry (10,000 + 2 × 9,450) / 3 = 9,633.33333333
+    const out = json(clearsim('margin', 'mm', '--store', store, '--trade', 'sell 2 BTC-PERP @ 9450', '--json'));
+    expect(out.before).toMatchObject({ initialMargin: '945', maintenanceMargin: '472.5', position: { qty: '-1', entryPrice: '10000' } });
+    expect(out.after).toMatchObject({ initialMargin: '2835', maintenanceMargin: '1417.5', position: { qty: '-3', entryPrice: '9633.33333333' } });
+    expect(readFileSync(logFile(store)).equals(before)).toBe(true);
+  });
+});
+
 describe('presets and examples', () => {
   it.each(['crypto-cross', 'crypto-isolated', 'ccp-grace', 'ccp-span', 'ccp-var', 'ccp-dynamic', 'portfolio-margin'])('%s runs the fixture and verify proves it', (preset) => {
     const store = freshStore();

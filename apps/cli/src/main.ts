@@ -5,6 +5,7 @@ import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
 import { backtestCommand } from './commands/backtest.command';
+import { marginCommand } from './commands/margin.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
 import { serveCommand } from './commands/serve.command';
@@ -53,6 +54,17 @@ export function buildProgram(): Command {
     .option('--report <file.html>', 'write an HTML report: margin against realized loss per rule set')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => backtestCommand(input, options));
+
+  program
+    .command('margin')
+    .description("what-if: an account's IM, MM, equity and liquidation price before and after a proposed trade (nothing is appended)")
+    .argument('<account>', 'account id')
+    .requiredOption('--trade <spec>', '"buy|sell QTY INSTRUMENT [@ PRICE]", e.g. "buy 0.5 BTC-PERP @ 9500" (price defaults to the mark)')
+    .option('--fee <amount>', 'fee the account would pay')
+    .addOption(storeOption())
+    .option('--at <ts>', 'as of this time (ISO-8601 UTC)')
+    .option('--json', 'print one JSON object')
+    .action(async (account: string, options) => marginCommand(account, options));
 
   program
     .command('replay')
