@@ -70,6 +70,15 @@ describe('scenario margin', () => {
     g.trade('mm', 'alice', '1', '571.38', 'BTC-C');
     g.trade('mm', 'alice', '1', '571.38', 'BTC-P');
     expect(g.account('alice')).toMatchObject({ maintenanceMargin: '800', initialMargin: '960' });
+    // greeks: d1 = ½σ√T = ½ × 0.5 × √(30/365) = 0.0716728, N(d1) = 0.5285688 (Python math.erf); short call delta
+    // −N(d1), short put delta −(N(d1) − 1): together 1 − 2N(d1) = −0.0571377; a short straddle is short gamma and
+    // vega, long theta
+    const view = g.account('alice') as { greeks: Record<string, { delta: number; gamma: number; vega: number; theta: number }>; positions: Record<string, { greeks: { delta: number } }> };
+    expect(view.positions['BTC-C']!.greeks.delta).toBeCloseTo(-0.5285688, 6);
+    expect(view.greeks.BTC!.delta).toBeCloseTo(-0.0571377, 6);
+    expect(view.greeks.BTC!.gamma).toBeLessThan(0);
+    expect(view.greeks.BTC!.vega).toBeLessThan(0);
+    expect(view.greeks.BTC!.theta).toBeGreaterThan(0);
   });
 
   it('BTC and ETH in one correlation group offset each other; in two they do not', () => {

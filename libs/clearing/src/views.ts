@@ -1,6 +1,7 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
 import { entryPrice, type Account } from '@clearsim/ledger';
-import { computeRisk, liquidationPrice, positionRisk, unitsOf } from '@clearsim/margin';
+import { accountGreeks, computeRisk, liquidationPrice, positionGreeksOf, positionRisk, unitsOf } from '@clearsim/margin';
+import type { Greeks } from '@clearsim/options';
 import { isSystemAccount } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
 
@@ -16,6 +17,8 @@ export interface PositionView {
   maintenanceMargin: Fixed;
   isolatedMargin?: Fixed;
   liquidationPrice?: Fixed;
+  /** With respect to the underlying's price (delta in its units, vega per 1.00 of vol, theta per year); floats. */
+  greeks?: Greeks;
 }
 
 export interface AccountView {
@@ -29,6 +32,8 @@ export interface AccountView {
   status: AccountStatus;
   marginMode: 'cross' | 'isolated';
   positions: PositionView[];
+  /** Per underlying, when the account holds options. */
+  greeks: { underlying: string; greeks: Greeks }[];
 }
 
 /** An account as the saga sees it now: equity and requirements summed over its margin units. */
@@ -60,10 +65,12 @@ export function accountView(state: ClearingState, account: Account): AccountView
         maintenanceMargin: r.maintenanceMargin,
         isolatedMargin: account.isolated ? position.isolatedMargin : undefined,
         liquidationPrice: isSystemAccount(rules, account.id) ? undefined : liquidationPrice(state.ledger, rules, account, unit, position.instrument),
+        greeks: positionGreeksOf(state.ledger, rules, position),
       });
     }
   }
-  return { account: account.id, cash: account.cash, collateral: new Map(account.collateral), equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
+  const holdsOptions = rules !== undefined && [...account.positions.values()].some((p) => p.qty !== 0n && state.ledger.instruments.get(p.instrument)?.premiumStyle);
+  return { account: account.id, cash: account.cash, collateral: new Map(account.collateral), greeks: holdsOptions ? accountGreeks(state.ledger, rules, account) : [], equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
 }
 
 export function statusOf(state: ClearingState, accountId: string): AccountStatus {
@@ -82,6 +89,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
     maintenanceMargin: formatFixed(view.maintenanceMargin),
     status: view.status,
     marginMode: view.marginMode,
+    ...(view.greeks.length > 0 ? { greeks: Object.fromEntries(view.greeks.map(({ underlying, greeks }) => [underlying, roundGreeks(greeks)])) } : {}),
     positions: Object.fromEntries(
       view.positions.map((p) => [
         p.instrument,
@@ -94,6 +102,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
           maintenanceMargin: formatFixed(p.maintenanceMargin),
           ...(p.isolatedMargin !== undefined ? { isolatedMargin: formatFixed(p.isolatedMargin) } : {}),
           liquidationPrice: p.liquidationPrice === undefined ? null : formatFixed(p.liquidationPrice),
+          ...(p.greeks && isOptionView(p) ? { greeks: roundGreeks(p.greeks) } : {}),
         },
       ]),
     ),
@@ -129,4 +138,15 @@ export function checkInvariants(state: ClearingState): string[] {
     if (net !== 0n) problems.push(`open interest of ${instrument} nets to ${formatFixed(net)}, not 0`);
   }
   return problems;
+}
+
+/** Greeks in JSON: 8 significant digits (they are float model outputs, not ledger amounts). */
+function roundGreeks(g: Greeks): Record<string, number> {
+  const r = (x: number) => Number(x.toPrecision(8));
+  return { delta: r(g.delta), gamma: r(g.gamma), vega: r(g.vega), theta: r(g.theta) };
+}
+
+/** Only options show greeks per position (a future's delta is just its quantity × multiplier). */
+function isOptionView(p: PositionView): boolean {
+  return p.greeks !== undefined && (p.greeks.gamma !== 0 || p.greeks.vega !== 0);
 }

@@ -6,3 +6,4 @@ export * from './portfolio/scenario-margin';
 export * from './collateral';
 export * from './var/var-margin';
 export * from './lending';
+export * from './greeks';
