@@ -102,6 +102,12 @@ export function buildProgram(): Command {
     .option('--api-key <SECRET:admin|SECRET:venue:PREFIX>', 'an API key (repeatable; also CLEARSIM_API_KEYS, comma-separated)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--snapshot-every <n>', 'save a snapshot every n appended events (0: never)', '10000')
     .option('--log-level <level>', 'JSON log level: fatal, error, warn, info, debug, trace, silent', 'info')
+    .option('--kafka-brokers <host:port,...>', 'consume the inputs topic and publish decisions (also KAFKA_BROKERS)')
+    .option('--inputs-topic <name>', 'Kafka inputs topic (default clearsim.inputs; dead letters to <name>.dlq)')
+    .option('--decisions-topic <name>', 'Kafka decisions topic, keyed by account (default clearsim.decisions)')
+    .option('--shards <n>', 'shards (= partitions of the inputs topic); with more than 1, inputs come through Kafka only (default 1)')
+    .option('--shard <i>', 'the shard this server owns, 0 to n-1 (default 0)')
+    .option('--group <name>', 'consumer group prefix; the group is <name>.shard-<i>-of-<n> (default clearsim)')
     .action(async (options) => serveCommand(options));
 
   return program;

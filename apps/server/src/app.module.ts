@@ -13,6 +13,7 @@ import { VALIDATION_OPTIONS } from './common/validation';
 import { ConfigModule } from './config/config.module';
 import type { ServerOptions } from './config/server-options';
 import { HealthModule } from './health/health.module';
+import { KafkaModule } from './kafka/kafka.module';
 import { LogModule } from './log/log.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StreamModule } from './stream/stream.module';
@@ -61,6 +62,7 @@ export class AppModule {
         StreamModule,
         AdminModule,
         HealthModule,
+        ...(options.kafka ? [KafkaModule.forRoot()] : []),
       ],
       providers: [
         { provide: APP_PIPE, useValue: new ValidationPipe(VALIDATION_OPTIONS) },

@@ -8,8 +8,10 @@ import { AppModule } from './app.module';
 import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
 import { DEFAULT_HOST, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
+import { KafkaService } from './kafka/kafka.service';
 
-export type { ServerOptions } from './config/server-options';
+export type { ServerOptions, KafkaServerOptions } from './config/server-options';
+export { kafkaSettings } from './kafka/kafka.service';
 export { parseApiKeys, describePrincipal, ApiKeySpecError, type ApiKey } from './auth/api-keys';
 
 /** Largest JSON body accepted (a batch of 10,000 inputs fits). */
@@ -17,8 +19,9 @@ const BODY_LIMIT = '16mb';
 
 /**
  * Builds, starts and returns the clearsim service: listening on
- * `host:port`, the log opened and replayed (it rejects, after closing, if the
- * store cannot be opened). The CLI's `serve` and the e2e tests share it.
+ * `host:port`, the log opened and replayed and, with `kafka`, the shard
+ * worker consuming (it rejects, after closing, if the store cannot be opened
+ * or Kafka cannot be started). The CLI's `serve` and the e2e tests share it.
  */
 export async function createServer(options: ServerOptions): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), { bufferLogs: true, bodyParser: false });
@@ -29,6 +32,7 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
     setUpOpenApi(app);
     await app.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
     await app.get(ShardService).whenReady();
+    if (options.kafka) await app.get(KafkaService).start();
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;

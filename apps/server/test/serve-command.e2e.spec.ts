@@ -4,10 +4,12 @@ import { freshStore } from './server-harness';
 
 /** `clearsim serve` as a user runs it: the built CLI (`npm test` builds first). */
 const CLEARSIM = join(__dirname, '..', '..', '..', 'bin', 'clearsim');
+/** KAFKA_BROKERS would turn Kafka on (infra/services.sh exports it); these tests are HTTP only. */
+const { KAFKA_BROKERS: _kafka, ...ENV } = process.env;
 
 describe('clearsim serve', () => {
   it('prints where it listens and its keys by name, serves, and exits 0 on SIGTERM', async () => {
-    const child = spawn(CLEARSIM, ['serve', '--store', freshStore(), '--port', '0', '--api-key', 'admin-key-123:admin', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLEARSIM, ['serve', '--store', freshStore(), '--port', '0', '--api-key', 'admin-key-123:admin', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
     let stderr = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (chunk: Buffer) => {
@@ -31,8 +33,12 @@ describe('clearsim serve', () => {
     [['--api-key', 'short:admin'], /--api-key: .*at least 8 characters/],
     [['--api-key', 'venue-key-1:venue'], /a venue key needs a non-empty account prefix/],
     [['--port', 'eighty'], /--port: "eighty" is not a whole number/],
+    [['--shards', '2', '--shard', '1'], /--shards, --shard: need --kafka-brokers \(or KAFKA_BROKERS\)/],
+    [['--kafka-brokers', '127.0.0.1:19092', '--shards', '2', '--shard', '2'], /--shard: 2 is not a shard of 2 \(0 to 1\)/],
+    [['--kafka-brokers', 'localhost'], /--kafka-brokers: "localhost" is not host:port/],
+    [['--kafka-brokers', '127.0.0.1:19092', '--inputs-topic', 'in put'], /--inputs-topic: "in put" is not a Kafka name/],
   ])('exits 2 on bad usage %j', (args, message) => {
-    const result = spawnSync(CLEARSIM, ['serve', '--store', freshStore(), ...args], { encoding: 'utf8' });
+    const result = spawnSync(CLEARSIM, ['serve', '--store', freshStore(), ...args], { encoding: 'utf8', env: ENV });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
   });

@@ -11,6 +11,13 @@ export interface ServeOptions {
   apiKey?: string[];
   snapshotEvery?: string;
   logLevel?: string;
+  /** Kafka (`host:port,host:port`; also KAFKA_BROKERS): enables the Kafka module. */
+  kafkaBrokers?: string;
+  inputsTopic?: string;
+  decisionsTopic?: string;
+  shards?: string;
+  shard?: string;
+  group?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -19,13 +26,16 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * `clearsim serve`: the HTTP service (apps/server) over a store, until
  * SIGINT/SIGTERM (then it drains the shard's queue and exits 0). Keys come
  * from `--api-key` and `CLEARSIM_API_KEYS`; without any, a random admin key is
- * made for this run and printed once.
+ * made for this run and printed once. With `--kafka-brokers` (or
+ * KAFKA_BROKERS) it also consumes its shard's partition of the inputs topic
+ * and publishes every decision to the decisions topic (apps/server/src/kafka).
  */
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const port = wholeNumber('--port', options.port ?? '8080', 65535);
   const snapshotEvery = wholeNumber('--snapshot-every', options.snapshotEvery ?? '10000', Number.MAX_SAFE_INTEGER);
   const logLevel = options.logLevel ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const kafka = kafkaOptions(options);
   // loaded here, so the other commands do not pay for NestJS
   const server = await import('../../../server/src/main');
   let apiKeys;
@@ -41,16 +51,68 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     apiKeys = server.parseApiKeys([`${generated}:admin`]);
   }
   const store = options.store ?? DEFAULT_STORE;
-  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number] });
+  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
   const url = await app.getUrl();
   const lines = [
     `clearsim serve: listening on ${url} (store ${redactUrl(store)})`,
     `  OpenAPI:  ${url}/docs`,
     `  health:   ${url}/healthz, ${url}/readyz; metrics: ${url}/metrics`,
     `  API keys: ${apiKeys.map((key) => server.describePrincipal(key.principal)).join(', ')}`,
+    ...(kafka ? [kafkaLine(server.kafkaSettings(kafka))] : []),
     ...(generated ? [`  no --api-key or CLEARSIM_API_KEYS given: this run's admin key is ${generated}`] : []),
   ];
   process.stderr.write(lines.join('\n') + '\n');
+}
+
+/** The Kafka options, or undefined without brokers (then the Kafka-only flags are a usage error). */
+function kafkaOptions(options: ServeOptions): ServeKafka | undefined {
+  const brokersText = options.kafkaBrokers ?? process.env.KAFKA_BROKERS ?? '';
+  const brokers = brokersText
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  const given = (['inputsTopic', 'decisionsTopic', 'shards', 'shard', 'group'] as const).filter((key) => options[key] !== undefined);
+  if (brokers.length === 0) {
+    if (options.kafkaBrokers !== undefined) throw new UsageError('--kafka-brokers: give at least one host:port');
+    if (given.length > 0) throw new UsageError(`${given.map(flagOf).join(', ')}: need --kafka-brokers (or KAFKA_BROKERS)`);
+    return undefined;
+  }
+  for (const broker of brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(broker)) throw new UsageError(`--kafka-brokers: "${broker}" is not host:port`);
+  }
+  const shards = wholeNumber('--shards', options.shards ?? '1', 1024);
+  const shard = wholeNumber('--shard', options.shard ?? '0', 1023);
+  if (shards < 1) throw new UsageError('--shards: must be at least 1');
+  if (shard >= shards) throw new UsageError(`--shard: ${shard} is not a shard of ${shards} (0 to ${shards - 1})`);
+  const topic = /^[A-Za-z0-9._-]{1,200}$/;
+  for (const key of ['inputsTopic', 'decisionsTopic', 'group'] as const) {
+    const value = options[key];
+    if (value !== undefined && !topic.test(value)) throw new UsageError(`${flagOf(key)}: "${value}" is not a Kafka name (letters, digits, '.', '_', '-')`);
+  }
+  if (options.inputsTopic !== undefined && options.inputsTopic === options.decisionsTopic) throw new UsageError('--decisions-topic: must differ from --inputs-topic');
+  return {
+    brokers,
+    shards,
+    shard,
+    ...(options.inputsTopic ? { inputsTopic: options.inputsTopic } : {}),
+    ...(options.decisionsTopic ? { decisionsTopic: options.decisionsTopic } : {}),
+    ...(options.group ? { group: options.group } : {}),
+  };
+}
+
+interface ServeKafka {
+  brokers: string[];
+  shards: number;
+  shard: number;
+  inputsTopic?: string;
+  decisionsTopic?: string;
+  group?: string;
+}
+
+const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function kafkaLine(s: { brokers: string[]; inputsTopic: string; decisionsTopic: string; deadLetterTopic: string; groupId: string; shards: number; shard: number }): string {
+  return `  Kafka:    shard ${s.shard} of ${s.shards}: ${s.inputsTopic} partition ${s.shard} → ${s.decisionsTopic} (dead letters ${s.deadLetterTopic}, group ${s.groupId}, brokers ${s.brokers.join(',')})`;
 }
 
 function wholeNumber(flag: string, text: string, max: number): number {

@@ -70,6 +70,11 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     return this.shard.runner;
   }
 
+  /** The runner while its store is open, including while shutting down (the Kafka worker's last step); undefined otherwise. */
+  get runnerIfOpen(): ShardRunner | undefined {
+    return this.shard?.runner;
+  }
+
   get store(): EventStore {
     return this.runner.store;
   }
@@ -117,6 +122,10 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
    * submission queued before it; later ones get 503 until the log is open.
    */
   async reset(): Promise<void> {
+    if (this.options.kafka) {
+      // Kafka's committed offsets and published positions point into this log; a fresh one would contradict them
+      throw new ResetNotSupported('reset is not supported with Kafka enabled (the consumer group\'s offsets refer to this log): use a fresh store, topics and --group instead');
+    }
     const location = parseStoreUrl(this.options.store);
     if (location.kind !== 'file' && location.kind !== 'memory') {
       throw new ResetNotSupported(`reset is only supported for file: and memory: stores, not ${this.storeUrl}`);
@@ -137,7 +146,16 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
   }
 
   /** Stops taking submissions and waits for the queued ones to be answered (Nest calls it before the HTTP server closes). */
-  async beforeApplicationShutdown(): Promise<void> {
+  beforeApplicationShutdown(): Promise<void> {
+    return this.drain();
+  }
+
+  /**
+   * Stops taking submissions (503 from now on) and resolves once every queued
+   * one is answered and the runner is idle. Idempotent; the Kafka module calls
+   * it before stopping its worker, so no HTTP append follows the worker's last commit.
+   */
+  async drain(): Promise<void> {
     if (this.state === 'ready') this.state = 'closing';
     await this.opened.catch(() => undefined);
     await this.shard?.queue.idle();

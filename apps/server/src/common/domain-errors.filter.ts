@@ -4,6 +4,7 @@ import { InputRejected } from '@clearsim/clearing';
 import { InputError } from '@clearsim/events';
 import { AccessDenied } from '../auth/access-policy';
 import { InputRefused } from '../clearing/input-refused.error';
+import { ShardedInputsRefused } from '../clearing/sharded-inputs';
 import { NotReadyError, ResetNotSupported } from '../clearing/shard.service';
 import type { ErrorBody } from './http-types';
 
@@ -13,7 +14,7 @@ import type { ErrorBody } from './http-types';
  * core's errors mapped to their status:
  * - InputError (the codec refused a field), a malformed JSON body → 400
  * - AccessDenied (outside the key's scope) → 403
- * - ResetNotSupported → 409
+ * - ResetNotSupported, ShardedInputsRefused (inputs over HTTP to one shard of several) → 409
  * - InputRefused / InputRejected (the core refused against the state) → 422, with `code`, `field` (and `index` in a batch)
  * - NotReadyError (replaying, resetting, shutting down) → 503 with Retry-After
  * - HttpExceptions keep their status; anything else is a 500 (logged, details not sent).
@@ -45,6 +46,7 @@ function toBody(error: unknown): ErrorBody {
   if (error instanceof InputError) return { statusCode: 400, error: 'Bad Request', message: error.issues.map(line) };
   if (error instanceof AccessDenied) return { statusCode: 403, error: 'Forbidden', message: error.reasons };
   if (error instanceof ResetNotSupported) return { statusCode: 409, error: 'Conflict', message: [error.message] };
+  if (error instanceof ShardedInputsRefused) return { statusCode: 409, error: 'Conflict', message: error.reasons };
   if (error instanceof NotReadyError) return { statusCode: 503, error: 'Service Unavailable', message: [error.message] };
   if (error instanceof HttpException) return fromHttpException(error);
   const status = (error as { status?: unknown }).status;

@@ -22,7 +22,44 @@ export interface ServerOptions {
   shutdownHooks?: boolean;
   /** Most inputs one batch may carry. Default 10,000. */
   maxBatch?: number;
+  /** Kafka inputs in / decisions out (apps/server/src/kafka). Absent: HTTP only. */
+  kafka?: KafkaServerOptions;
 }
+
+/**
+ * `serve --kafka-brokers …`: this server is shard `shard` of `shards`. It
+ * consumes partition `shard` of the inputs topic (group `<group>.shard-<i>-of-<N>`)
+ * and publishes every decision of its log (from Kafka or HTTP inputs) to the
+ * decisions topic, keyed by account.
+ */
+export interface KafkaServerOptions {
+  brokers: string[];
+  /** Default `clearsim.inputs`; it must have exactly `shards` partitions (created so if missing). */
+  inputsTopic?: string;
+  /** Default `clearsim.decisions`. */
+  decisionsTopic?: string;
+  /** Default `<inputsTopic>.dlq`. */
+  deadLetterTopic?: string;
+  /** Consumer group prefix. Default `clearsim`. */
+  group?: string;
+  /** Default 1. With more than one, inputs come through Kafka only (HTTP inputs: 409). */
+  shards?: number;
+  /** Default 0. */
+  shard?: number;
+  /** kafkajs client id. Default `clearsim-shard-<i>`. */
+  clientId?: string;
+  /** How often the `clearsim_consumer_lag` gauge is refreshed (ms). Default 2,000. */
+  lagIntervalMs?: number;
+  /** Consumer group timings (tests shorten them); kafkajs-ports defaults otherwise. */
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  maxWaitTimeInMs?: number;
+}
+
+export const DEFAULT_INPUTS_TOPIC = 'clearsim.inputs';
+export const DEFAULT_DECISIONS_TOPIC = 'clearsim.decisions';
+export const DEFAULT_GROUP = 'clearsim';
+export const DEFAULT_LAG_INTERVAL_MS = 2_000;
 
 /** Injection token of the ServerOptions. */
 export const SERVER_OPTIONS = Symbol('SERVER_OPTIONS');

@@ -1,15 +1,19 @@
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Optional, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { ShardService } from '../clearing/shard.service';
 import type { HttpResponse } from '../common/http-types';
+import { KafkaService } from '../kafka/kafka.service';
 
 /** Liveness and readiness (public, unversioned). */
 @ApiTags('health')
 @Public()
 @Controller()
 export class HealthController {
-  constructor(private readonly shard: ShardService) {}
+  constructor(
+    private readonly shard: ShardService,
+    @Optional() private readonly kafka?: KafkaService,
+  ) {}
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process is up' })
@@ -19,16 +23,24 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: the store is open and the log replayed' })
+  @ApiOperation({
+    summary: 'Readiness: the store is open, the log replayed and (with Kafka) the shard worker consuming',
+    description:
+      'With Kafka, `kafka` carries the worker: topics, group, shard, committed offset, published position, lag and counters ' +
+      '(consumed, applied, duplicates, skipped, deadLettered, decisionsPublished); status `kafka-starting`, `kafka-failed`, `kafka-stopping` → 503.',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ready', store: 'file:./data', head: 9, restoredFrom: 0 } } })
   @ApiServiceUnavailableResponse({ schema: { example: { status: 'opening', store: 'file:./data' } } })
   ready(@Res({ passthrough: true }) response: HttpResponse): Record<string, unknown> {
-    const ready = this.shard.status === 'ready';
+    const shardReady = this.shard.status === 'ready';
+    const kafkaStatus = this.kafka?.status;
+    const ready = shardReady && (kafkaStatus === undefined || kafkaStatus === 'running');
     const body = {
-      status: this.shard.status,
+      status: ready ? 'ready' : shardReady ? `kafka-${kafkaStatus}` : this.shard.status,
       store: this.shard.storeUrl,
-      ...(ready ? { head: this.shard.head, restoredFrom: this.shard.restoredFrom } : {}),
+      ...(shardReady ? { head: this.shard.head, restoredFrom: this.shard.restoredFrom } : {}),
       ...(this.shard.error ? { error: this.shard.error.message } : {}),
+      ...(this.kafka ? { kafka: this.kafka.describe() } : {}),
     };
     response.statusCode = ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE;
     return body;

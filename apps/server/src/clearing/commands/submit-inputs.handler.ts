@@ -1,13 +1,17 @@
+import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { decodeEvent, InputError, isDecision, toCanonicalJson, type InputEvent } from '@clearsim/events';
 import { AccessDenied, assertMayWrite } from '../../auth/access-policy';
+import { SERVER_OPTIONS, type ServerOptions } from '../../config/server-options';
 import { MetricsService } from '../../metrics/metrics.service';
 import { InputRefused } from '../input-refused.error';
+import { assertHttpInputsAccepted, ShardedInputsRefused } from '../sharded-inputs';
 import { ShardService } from '../shard.service';
 import { SubmitInputsCommand, type SubmitInputsResult } from './submit-inputs.command';
 
 /**
- * Decodes (400), authorizes (403), then hands the inputs to the shard loop
+ * Decodes (400), authorizes (403), refuses inputs in sharded mode (409: they
+ * come through Kafka), then hands the inputs to the shard loop
  * (ShardService.submit → `ShardRunner.run`: decide and append, all or
  * nothing). Decisions are the core's; this only moves them and measures.
  */
@@ -16,6 +20,7 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
   constructor(
     private readonly shard: ShardService,
     private readonly metrics: MetricsService,
+    @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
   ) {}
 
   async execute({ inputs: raws, principal, batch }: SubmitInputsCommand): Promise<SubmitInputsResult> {
@@ -23,8 +28,9 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
     try {
       inputs = decodeAll(raws, batch);
       assertMayWrite(principal, inputs, batch);
+      assertHttpInputsAccepted(this.options.kafka, inputs, batch);
     } catch (error) {
-      this.metrics.inputsRefused.labels(error instanceof AccessDenied ? 'forbidden' : 'invalid').inc();
+      this.metrics.inputsRefused.labels(error instanceof AccessDenied ? 'forbidden' : error instanceof ShardedInputsRefused ? 'sharded' : 'invalid').inc();
       throw error;
     }
     const stopTimer = this.metrics.appendLatency.startTimer();
