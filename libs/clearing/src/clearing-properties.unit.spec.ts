@@ -18,6 +18,7 @@ const START = { 'BTC-PERP': 10000, 'ETH-PERP': 500 } as Record<string, number>;
 const rulesArb = fc.record({
   grace: fc.constantFrom(0, 600),
   callBelow: fc.constantFrom('1', '1.25'),
+  concentrate: fc.boolean(),
   model: fc.constantFrom('tiered', 'portfolio', 'var', 'dynamic'),
   // one tier; two continuous tiers (500 = 20,000 × (0.075 − 0.05)); two with a jump in MM at the edge
   tiers: fc.constantFrom(
@@ -53,7 +54,7 @@ const stepArb = fc.oneof(
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-function inputsFor(rules: { grace: number; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -64,7 +65,8 @@ function inputsFor(rules: { grace: number; callBelow: string; model: string; tie
         marginCall: { graceSeconds: rules.grace, cureAt: rules.cureAt, callBelow: rules.callBelow },
         liquidation: { immediateBelow: '0.5', step: rules.step, slippage: rules.slippage, feeRate: rules.feeRate },
         bankruptcy: rules.bankruptcy,
-        isolatedAccounts: rules.isolated,
+        isolatedAccounts: rules.model === 'tiered' || rules.model === 'dynamic' ? rules.isolated : [],
+        concentration: rules.concentrate ? { 'BTC-PERP': { threshold: '20000', rate: '0.03' } } : {},
         collateral: { USDC: { haircut: '0.05' } },
         instruments: { '*': { tiers: rules.tiers } },
         ...(rules.model === 'var'

@@ -64,6 +64,15 @@ describe('DeFi lending', () => {
     expect(g.engine.invariantViolations()).toEqual([]);
   });
 
+  it('refuses withdrawing collateral that secures a loan', () => {
+    const g = vault();
+    g.input({ type: 'WithdrawalRequested', requestId: 'b', account: 'alice', asset: 'USD', amount: '15000' });
+    // 10 ETH secure 15,000: without 1 ETH, borrowing power 80 % × 18,000 = 14,400 < 15,000 → refused
+    expect(g.input({ type: 'WithdrawalRequested', requestId: 'w1', account: 'alice', asset: 'ETH', amount: '1' })[0]).toMatchObject({ type: 'WithdrawalRejected', reason: 'insufficient-free-collateral' });
+    // 0.5 ETH: 80 % × 19,000 = 15,200 ≥ 15,000 → approved
+    expect(g.input({ type: 'WithdrawalRequested', requestId: 'w2', account: 'alice', asset: 'ETH', amount: '0.5' })[0]).toMatchObject({ type: 'WithdrawalApproved' });
+  });
+
   it('refuses trading under a lending model', () => {
     const g = vault();
     g.deposit('bob', '1000');

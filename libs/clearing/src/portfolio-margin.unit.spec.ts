@@ -96,6 +96,18 @@ describe('scenario margin', () => {
     expect(setup({ groups: [{ members: ['BTC', 'ETH'], offset: '0.5' }] })).toMatchObject({ maintenanceMargin: '1000' });
   });
 
+  it('new scan parameters under the same rules name apply at once', () => {
+    const g = book();
+    g.price('10000', 'BTC-PERP');
+    g.trade('alice', 'mm', '1', '10000');
+    expect(g.account('alice')).toMatchObject({ maintenanceMargin: '1000' });
+    // the same rules, BTC scanned at 20 %: 2,000 without any price having moved
+    const wider = portfolioRules();
+    (wider.portfolio as { underlyings: Record<string, { priceScanRange: string }> }).underlyings.BTC!.priceScanRange = '0.20';
+    g.input({ type: 'RulesActivated', rules: wider });
+    expect(g.account('alice')).toMatchObject({ maintenanceMargin: '2000' });
+  });
+
   it('the saga calls and liquidates on scenario margin unchanged', () => {
     // alice with 1,100 cash, long 1 BTC-PERP: MM 1,000. BTC-PERP at 9,950: equity 1,050, MM 995 → fine;
     // at 9,900: equity 1,000 ≥ MM 990 → fine; at 9,800: equity 900 < MM 980 → a call for IM 1,176 − 900 = 276

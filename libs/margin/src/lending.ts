@@ -30,7 +30,12 @@ export function lendingRisk(ledger: LedgerState, rules: Rules, account: Account)
     const price = ledger.instruments.get(asset)?.mark ?? 0n;
     const value = mul3(balance, price, SCALE, 'floor');
     collateral += value;
-    if (!params) continue;
+    if (!params) {
+      // not a lending asset: it borrows nothing and protects nothing (LT = LTV = 0)
+      maintenance += value;
+      initial += value;
+      continue;
+    }
     weighted += divRound(value * params.liquidationThreshold, SCALE, 'floor');
     maintenance += divRound(value * (SCALE - params.liquidationThreshold), SCALE, 'ceil');
     initial += divRound(value * (SCALE - params.ltv), SCALE, 'ceil');

@@ -205,9 +205,19 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
       }
       const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
       const tier = currentTier(rules, position.instrument, qk * mark, qk);
-      // equity − MM moves by at most |q|·k·(1 + rate)·δ while the mark stays in the tier
-      const delta = slack / positions.length / (qk * (1 + callBelow * tier.rate));
-      bands.push({ instrument: position.instrument, lower: Math.max(mark - delta, tier.low), upper: Math.min(mark + delta, tier.high) });
+      // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
+      const concentration = rules.concentration[instrument.underlying ?? instrument.id];
+      const rate = tier.rate + (concentration ? toNumber(concentration.rate) : 0);
+      let low = tier.low;
+      let high = tier.high;
+      if (concentration) {
+        const edge = toNumber(concentration.threshold) / qk;
+        if (mark <= edge) high = Math.min(high, edge * (1 - 1e-9));
+        else low = Math.max(low, edge * (1 + 1e-9));
+      }
+      // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in the tier
+      const delta = slack / positions.length / (qk * (1 + callBelow * rate));
+      bands.push({ instrument: position.instrument, lower: Math.max(mark - delta, low), upper: Math.min(mark + delta, high) });
     }
   }
   return bands;

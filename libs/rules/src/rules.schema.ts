@@ -163,6 +163,22 @@ export const RulesSchema = z
         }
       });
     }
+    if (rules.isolatedAccounts.length > 0 && rules.model !== 'cross' && rules.model !== 'isolated') {
+      ctx.addIssue({ code: 'custom', path: ['isolatedAccounts'], message: `isolated margin applies to the tiered models (cross, isolated), not to model ${rules.model}` });
+    }
+    if (rules.dynamic && rules.dynamic.floor > rules.dynamic.cap) {
+      ctx.addIssue({ code: 'custom', path: ['dynamic', 'floor'], message: 'floor must not exceed cap' });
+    }
+    if (rules.dynamic?.antiProcyclicality.kind === 'stressed-weight' && rules.dynamic.antiProcyclicality.weight > 100_000_000n) {
+      ctx.addIssue({ code: 'custom', path: ['dynamic', 'antiProcyclicality', 'weight'], message: 'must be at most 1' });
+    }
+    const grouped = new Map<string, number>();
+    for (const [i, group] of (rules.portfolio?.groups ?? []).entries()) {
+      for (const member of group.members) {
+        if (grouped.has(member)) ctx.addIssue({ code: 'custom', path: ['portfolio', 'groups', i, 'members'], message: `"${member}" is already in group ${grouped.get(member)}: an underlying belongs to at most one group` });
+        grouped.set(member, i);
+      }
+    }
     if (rules.model === 'lending' && !rules.lending) {
       ctx.addIssue({ code: 'custom', path: ['lending'], message: 'model: lending needs a lending section (assets with ltv and liquidationThreshold)' });
     }

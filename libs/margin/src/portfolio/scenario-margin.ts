@@ -62,6 +62,7 @@ export function scanParameters(rules: Rules, underlying: string): UnderlyingScan
 }
 
 interface CachedVector {
+  rules: Rules;
   key: string;
   pnl: Float64Array;
 }
@@ -78,11 +79,12 @@ export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument
   const forward = option ? toNumber(underlying?.mark ?? 0n) : 0;
   const volatility = option ? (volatilityFor(ledger.volatility, underlyingId, toNumber(instrument.strike!), instrument.expiry!) ?? 0) : 0;
   const markedAt = instrument.markedAt ?? instrument.expiry ?? 0;
-  const key = `${mark}|${forward}|${volatility}|${markedAt}|${rules.name}`;
+  const key = `${mark}|${forward}|${volatility}|${markedAt}`;
   let cache = vectors.get(ledger);
   if (!cache) vectors.set(ledger, (cache = new Map()));
   const cached = cache.get(instrument.id);
-  if (cached?.key === key) return cached.pnl;
+  // the rules object is replaced on every RulesActivated, so new scan parameters are never served stale
+  if (cached?.key === key && cached.rules === rules) return cached.pnl;
 
   const range = toNumber(scan.priceScanRange);
   const volRange = toNumber(scan.volScanRange);
@@ -94,7 +96,8 @@ export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument
     const move = s.price * range * (s.extreme ? scan.extremeMove : 1);
     const weight = s.extreme ? cover : 1;
     if (!option) {
-      pnl[i] = markNumber * move * multiplier * weight;
+      // a price cannot fall below 0: an extreme move past −100 % loses the whole mark
+      pnl[i] = markNumber * Math.max(move, -1) * multiplier * weight;
       return;
     }
     const repriced = black76Price({
@@ -107,7 +110,7 @@ export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument
     });
     pnl[i] = (repriced - markNumber) * multiplier * weight;
   });
-  cache.set(instrument.id, { key, pnl });
+  cache.set(instrument.id, { rules, key, pnl });
   return pnl;
 }
 
