@@ -6,7 +6,7 @@ import { decisionsByAccount, singleProcess } from '../../../libs/kafka/src/testi
 import { ccpMarginCallInputs, twoShardDayInputs } from '../../../libs/kafka/src/testing/scenarios';
 import { waitFor } from '../../../libs/kafka/src/testing/wait';
 import type { KafkaServerOptions } from '../src/main';
-import { ADMIN, bootServer, freshStore, type TestServer } from './server-harness';
+import { ADMIN, bootServer, DROP, freshStore, SETUP, TRADE, type TestServer } from './server-harness';
 
 /**
  * `clearsim serve` with Kafka (apps/server/src/kafka) against the REAL broker
@@ -134,6 +134,32 @@ describeKafka('clearsim serve with Kafka (real broker)', () => {
     // the restarted worker applied only the new inputs, and republished nothing
     expect((await ready(server)).kafka).toMatchObject({ consumed: second.length, applied: second.length, duplicates: 0, decisionsPublished: 4 });
     expect(await kafka.readAll(topics.deadLetters)).toEqual([]);
+  });
+
+  it('publishes the decisions of HTTP inputs once, across a graceful restart, when nothing came through Kafka', async () => {
+    const topics = testTopics('clearsim-srvh');
+    const store = freshStore();
+    const group = shardGroupId(topics.group, 0, 1);
+    let server = await boot(store, kafkaOptions(topics));
+    for (const body of [SETUP, TRADE, DROP]) expect((await server.http.post(Array.isArray(body) ? '/v1/inputs/batch' : '/v1/inputs').set('x-api-key', ADMIN).send(body)).status).toBe(200);
+    await waitFor('the margin call on the decisions topic', async () => (await kafka.readAll(topics.decisions)).length === 1);
+    const head = (await ready(server)).head;
+    await stop(server);
+    // the partition was never consumed: offset 0, with the published position
+    expect(await kafka.committed(group, topics.inputs, 0)).toBe('0');
+    expect(await committedMetadata(group, topics.inputs)).toBe(`clearsim:published=${head}`);
+
+    server = await boot(store, kafkaOptions(topics));
+    expect((await ready(server)).kafka).toMatchObject({ status: 'running', publishedUpTo: head, decisionsPublished: 0 });
+    await server.http.post('/v1/admin/clock').set('x-api-key', ADMIN).send({ ts: '2026-01-01T02:00:00Z' }).expect(200);
+    await waitFor('the liquidation on the decisions topic', async () => (await kafka.readAll(topics.decisions)).length === 4);
+    const decisions = await kafka.readAll(topics.decisions);
+    expect(decisions.map((d) => [d.key, d.headers.type])).toEqual([
+      ['a-alice', 'MarginCallIssued'],
+      ['a-alice', 'GracePeriodExpired'],
+      ['a-alice', 'LiquidationStarted'],
+      ['a-alice', 'PositionLiquidated'],
+    ]);
   });
 
   it('two servers (--shards 2 --shard 0/1) each own their accounts and partition; prices and clock reach both', async () => {

@@ -1,5 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { createKafkaJsPorts, deadLetterTopicOf, KafkaShardWorker, shardGroupId, type KafkaPorts, type KafkaShardWorkerStats } from '@clearsim/kafka';
+import { AssignerProtocol } from 'kafkajs';
+import {
+  createKafkaJsClient,
+  createKafkaJsPorts,
+  deadLetterTopicOf,
+  KafkaJsAdmin,
+  KafkaShardWorker,
+  shardGroupId,
+  type KafkaPorts,
+  type KafkaShardWorkerStats,
+} from '@clearsim/kafka';
 import { ShardService } from '../clearing/shard.service';
 import { DEFAULT_DECISIONS_TOPIC, DEFAULT_GROUP, DEFAULT_INPUTS_TOPIC, DEFAULT_LAG_INTERVAL_MS, SERVER_OPTIONS, type KafkaServerOptions, type ServerOptions } from '../config/server-options';
 import { MetricsService } from '../metrics/metrics.service';
@@ -72,6 +83,10 @@ export class KafkaService implements BeforeApplicationShutdown {
   private lagValue?: number;
   private lagProbe?: Promise<void>;
   private lagWarned = false;
+  /** kafkajs client id of this process: unique, so that its member can be told apart in the group (see ownsPartition). */
+  private clientId = '';
+  /** An admin client of the service's own (lag, group membership), apart from the worker's ports. */
+  private admin?: KafkaJsAdmin;
 
   constructor(
     @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
@@ -114,9 +129,11 @@ export class KafkaService implements BeforeApplicationShutdown {
     const runner = this.shard.runner;
     const s = this.settings;
     const kafka = this.options.kafka!;
+    this.clientId = `${kafka.clientId ?? `clearsim-shard-${s.shard}`}-${randomBytes(4).toString('hex')}`;
+    this.admin = new KafkaJsAdmin(createKafkaJsClient({ brokers: s.brokers, clientId: this.clientId, log: (line) => this.logger.warn(line) }));
     const inner = createKafkaJsPorts({
       brokers: s.brokers,
-      clientId: kafka.clientId ?? `clearsim-shard-${s.shard}`,
+      clientId: this.clientId,
       groupId: s.groupId,
       inputsTopic: s.inputsTopic,
       partitions: [s.shard],
@@ -141,17 +158,18 @@ export class KafkaService implements BeforeApplicationShutdown {
     this.state = 'running';
     this.logger.log(`consuming ${s.inputsTopic} partition ${s.shard} from offset ${this.worker.committedOffset ?? 'earliest'}; decisions published up to position ${this.worker.publishedUpTo}`);
     const every = kafka.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS;
-    void this.probeLag(ports);
-    this.lagTimer = setInterval(() => void this.probeLag(ports), every);
+    void this.probeLag();
+    this.lagTimer = setInterval(() => void this.probeLag(), every);
     this.lagTimer.unref();
   }
 
   /** Sets `clearsim_consumer_lag`: end offset of the shard's partition minus the committed offset (0 when caught up). */
-  private probeLag(ports: KafkaPorts): Promise<void> {
-    if (this.lagProbe || this.state !== 'running') return this.lagProbe ?? Promise.resolve();
+  private probeLag(): Promise<void> {
+    const admin = this.admin;
+    if (this.lagProbe || this.state !== 'running' || !admin) return this.lagProbe ?? Promise.resolve();
     this.lagProbe = (async () => {
       try {
-        const end = (await ports.admin.endOffsets(this.settings.inputsTopic)).get(this.settings.shard);
+        const end = (await admin.endOffsets(this.settings.inputsTopic)).get(this.settings.shard);
         if (end === undefined || this.state !== 'running') return;
         const committed = BigInt(this.worker?.committedOffset ?? '0');
         const lag = Number(BigInt(end) > committed ? BigInt(end) - committed : 0n);
@@ -171,26 +189,40 @@ export class KafkaService implements BeforeApplicationShutdown {
   /**
    * Runs inside the worker's stop, after its last step, while the consumer is
    * still in the group: waits until every appended decision is acknowledged by
-   * Kafka, then commits the same offset again with that published position.
-   * Skipped when this session never consumed (it may be a standby that does
-   * not own the partition) or nothing new was published.
+   * Kafka, then commits the consumed offset again with that published
+   * position. Only a member that owns the partition commits (one that
+   * consumed from it in this session, or that the group assigned it to): a
+   * standby of the same shard, with a store of its own, must not.
    */
   private async finalCommit(consumer: DrainingConsumer): Promise<void> {
     const worker = this.worker;
-    if (!worker || !consumer.hasConsumed || worker.committedOffset === undefined) return;
     const runner = this.shard.runnerIfOpen;
-    if (!runner) return;
+    if (!worker || !runner) return;
     const head = runner.head;
     const deadline = Date.now() + FINAL_PUBLISH_WAIT_MS;
     while (worker.publishedUpTo < head && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     const published = Math.min(worker.publishedUpTo, head);
-    if (consumer.committedMetadata === `${PUBLISHED}${published}`) return;
-    if (published < head) this.logger.warn(`decisions up to position ${head} not all acknowledged by Kafka at shutdown (up to ${published}); the next start publishes the rest`);
+    if (consumer.committedMetadata === `${PUBLISHED}${published}` || published === 0) return;
     try {
-      await consumer.commit(this.settings.shard, worker.committedOffset, `${PUBLISHED}${published}`);
+      if (!consumer.hasConsumed && !(await this.ownsPartition())) return;
+      if (published < head) this.logger.warn(`decisions up to position ${head} not all acknowledged by Kafka at shutdown (up to ${published}); the next start publishes the rest`);
+      // never consumed: the next offset to read is still the first one
+      await consumer.commit(this.settings.shard, worker.committedOffset ?? '0', `${PUBLISHED}${published}`);
     } catch (error) {
       this.logger.warn(`final commit failed (the next start publishes again what follows the last commit): ${(error as Error).message}`);
     }
+  }
+
+  /** Whether the group's current assignment gives this process's member the shard's partition. */
+  private async ownsPartition(): Promise<boolean> {
+    const admin = await this.admin!.client();
+    const { groups } = await admin.describeGroups([this.settings.groupId]);
+    const group = groups.find((g) => g.groupId === this.settings.groupId);
+    if (group?.state !== 'Stable') return false;
+    const mine = group.members.filter((m) => m.clientId === this.clientId);
+    if (mine.length !== 1) return false;
+    const assignment = AssignerProtocol.MemberAssignment.decode(mine[0]!.memberAssignment);
+    return (assignment?.assignment[this.settings.inputsTopic] ?? []).includes(this.settings.shard);
   }
 
   /**
@@ -210,6 +242,7 @@ export class KafkaService implements BeforeApplicationShutdown {
       await this.starting?.catch(() => undefined);
       if (!this.worker) {
         if (this.state !== 'failed') this.state = 'stopped';
+        await this.admin?.disconnect().catch(() => undefined);
         return;
       }
       this.state = 'stopping';
@@ -221,6 +254,7 @@ export class KafkaService implements BeforeApplicationShutdown {
         this.logger.error(`stopping the worker failed: ${(error as Error).message}`);
       } finally {
         this.state = 'stopped';
+        await this.admin?.disconnect().catch(() => undefined);
       }
     })());
   }
