@@ -1,6 +1,6 @@
 import { formatFixed } from '@clearsim/money';
 import { formatTimestamp, isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
-import type { ClearingState } from './clearing.state';
+import type { ClearingState, ClearingStats } from './clearing.state';
 import { emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
@@ -64,21 +64,8 @@ export class ClearingEngine {
     return {
       rules: rules?.name ?? null,
       clock: Number.isFinite(this.state.clock) ? formatTimestamp(this.state.clock) : null,
-      eventsIn: stats.eventsIn,
-      duplicates: stats.duplicates,
-      decisions: stats.decisions,
-      marginCalls: stats.marginCalls,
-      marginCallsMet: stats.marginCallsMet,
-      gracePeriodsExpired: stats.gracePeriodsExpired,
-      liquidations: stats.liquidations,
-      positionsLiquidated: stats.positionsLiquidated,
-      bankruptcies: stats.bankruptcies,
-      insuranceDraws: stats.insuranceDraws,
+      ...stats,
       insuranceDrawn: formatFixed(stats.insuranceDrawn),
-      autoDeleverages: stats.autoDeleverages,
-      lossesSocialized: stats.lossesSocialized,
-      withdrawalsApproved: stats.withdrawalsApproved,
-      withdrawalsRejected: stats.withdrawalsRejected,
       insuranceFund: formatFixed(insuranceId ? (ledger.accounts.get(insuranceId)?.cash ?? 0n) : 0n),
       outputHash: this.outputHash,
       accounts,
@@ -86,25 +73,12 @@ export class ClearingEngine {
   }
 }
 
-export interface RunSummary {
+/** The `--json` summary: every counter of the shard's stats (amounts as decimal strings), the fund, the hash, the accounts. */
+export type RunSummary = Omit<ClearingStats, 'insuranceDrawn'> & {
   rules: string | null;
   clock: string | null;
-  eventsIn: number;
-  duplicates: number;
-  decisions: number;
-  marginCalls: number;
-  marginCallsMet: number;
-  gracePeriodsExpired: number;
-  liquidations: number;
-  positionsLiquidated: number;
-  bankruptcies: number;
-  insuranceDraws: number;
   insuranceDrawn: string;
-  autoDeleverages: number;
-  lossesSocialized: number;
-  withdrawalsApproved: number;
-  withdrawalsRejected: number;
   insuranceFund: string;
   outputHash: string;
   accounts: Record<string, Record<string, unknown>>;
-}
+};
