@@ -3,8 +3,8 @@ import type { Principal } from '../../auth/api-keys';
 /**
  * Feed inputs to the shard: decode each with the one codec, check the
  * caller's scope, then decide and append them all or nothing. From the HTTP
- * controller (bodies already checked by the DTOs), the admin endpoints, and
- * later the Kafka consumer.
+ * controller (bodies already checked by the DTOs) and the admin endpoints;
+ * Kafka inputs go to the runner through libs/kafka's shard worker instead.
  */
 export class SubmitInputsCommand {
   constructor(

@@ -3,10 +3,10 @@ import type { StoredEvent } from '@clearsim/store';
 /**
  * Published on the @nestjs/cqrs EventBus after every durable append (from the
  * ShardRunner's post-append listener), with every event appended — inputs and
- * decisions, in log order. Handlers run side effects only (metrics, and the
- * Kafka producer's seam: a KafkaModule adds an @EventsHandler for this event
- * or for DecisionsAppendedEvent); they decide nothing, and may run
- * concurrently with the next append.
+ * decisions, in log order. Handlers run side effects only (metrics); they
+ * decide nothing, and may run concurrently with the next append. (Kafka out
+ * is not a handler: the KafkaModule's shard worker listens to the runner
+ * itself, so that it can record how far it has published.)
  */
 export class EventsAppendedEvent {
   constructor(
