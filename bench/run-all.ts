@@ -9,6 +9,7 @@ import { ShardRunner } from '@clearsim/shard';
 import { FileEventStore } from '@clearsim/store';
 import { openInput } from '../apps/cli/src/io/input-source';
 import { generateLog } from './generate-log';
+import { runPortfolioBench } from './portfolio-bench';
 
 /**
  * `npm run bench`: throughput of `clearsim run` on a generated 1,000,000-event
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   process.stdout.write(table.toString() + '\n');
   process.stdout.write(`run decided ${decisions} decisions: ${JSON.stringify(summary)}\n`);
   process.stdout.write('ratio = baseline seconds / seconds (1.00 = as fast as just parsing the JSON)\n');
+  runPortfolioBench();
 }
 
 main().catch((error) => {
