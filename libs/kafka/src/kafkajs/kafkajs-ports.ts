@@ -207,6 +207,27 @@ export class KafkaJsDeadLetters implements DeadLetters {
   }
 }
 
+/**
+ * Broker errors that mean "not yet", not "no": a fresh broker is still loading
+ * its group coordinator (__consumer_offsets) or propagating a new topic's
+ * metadata. kafkajs retries them on the consumer and producer paths but not
+ * on every admin call, so ours wait them out (up to ~30 s, backing off).
+ */
+const TRANSIENT = new Set(['GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT']);
+
+export async function retryTransient<T>(fn: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const e = error as { type?: string; retriable?: boolean };
+      const transient = (e.type !== undefined && TRANSIENT.has(e.type)) || e.retriable === true;
+      if (!transient || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), 4000)));
+    }
+  }
+}
+
 export class KafkaJsAdmin implements TopicAdmin {
   private readonly admin: Admin;
   private connected?: Promise<void>;
@@ -225,26 +246,28 @@ export class KafkaJsAdmin implements TopicAdmin {
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     const admin = await this.client();
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(await retryTransient(() => admin.listTopics()));
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length === 0) return;
     // createTopics resolves false (no error) when another process created them first
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor ?? -1 })),
-    });
+    await retryTransient(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor ?? -1 })),
+      }),
+    );
   }
 
   async partitionCount(topic: string): Promise<number | undefined> {
     const admin = await this.client();
-    if (!(await admin.listTopics()).includes(topic)) return undefined;
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    if (!(await retryTransient(() => admin.listTopics())).includes(topic)) return undefined;
+    const { topics } = await retryTransient(() => admin.fetchTopicMetadata({ topics: [topic] }));
     return topics[0]?.partitions.length;
   }
 
   async endOffsets(topic: string): Promise<Map<number, string>> {
     const admin = await this.client();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, o.high]));
   }
 
@@ -298,7 +321,7 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
 
   async committed(partition: number): Promise<CommittedOffset | undefined> {
     const admin = await this.admin.client();
-    const [topic] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.inputsTopic] });
+    const [topic] = await retryTransient(() => admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.inputsTopic] }));
     const found = topic?.partitions.find((p) => p.partition === partition);
     if (!found || BigInt(found.offset) < 0n) return undefined;
     return { offset: found.offset, metadata: found.metadata };
