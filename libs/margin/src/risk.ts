@@ -2,7 +2,7 @@ import { divRound, fromNumber, SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
-import { portfolioRequirement } from './portfolio/scenario-margin';
+import { portfolioMargin } from './portfolio/scenario-margin';
 import { collateralValue, concentrationAddOn } from './collateral';
 import { dynamicMultiplier, historyKey, varRequirement } from './var/var-margin';
 import { lendingRisk } from './lending';
@@ -71,7 +71,7 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
   let maintenanceMargin: Fixed;
   if (rules.model === 'portfolio' || rules.model === 'var') {
     // a position's own requirement, alone (the unit's requirement nets them: computeRisk)
-    const alone = rules.model === 'var' ? varRequirement(ledger, rules, [position]) : portfolioRequirement(ledger, rules, [position]);
+    const alone = rules.model === 'var' ? varRequirement(ledger, rules, [position]) : portfolioMargin(ledger, rules, [position]);
     initialMargin = alone.initialMargin;
     maintenanceMargin = alone.maintenanceMargin;
   } else {
@@ -123,24 +123,21 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
     return { equity: lendingBalance, initialMargin: lending.initialMargin, maintenanceMargin: lending.maintenanceMargin, notional: 0n, positionsValue: 0n, balance: lendingBalance };
   }
   if (rules.model === 'portfolio' || rules.model === 'var') {
-    // the portfolio is margined as a whole: hedges offset
+    // the portfolio is margined as a whole: hedges offset; add-ons stay per position
+    let addOn = 0n;
     for (const position of positions) {
       if (position.qty === 0n) continue;
       const instrument = ledger.instruments.get(position.instrument)!;
       const mark = instrument.mark!;
       value += positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle);
-      notional += notionalValue(position.qty, mark, instrument.multiplier);
+      const positionNotional = notionalValue(position.qty, mark, instrument.multiplier);
+      notional += positionNotional;
+      const underlying = instrument.underlying ?? instrument.id;
+      if (rules.concentration[underlying]) addOn += concentrationAddOn(rules, underlying, positionNotional);
     }
-    const whole = rules.model === 'var' ? varRequirement(ledger, rules, positions) : portfolioRequirement(ledger, rules, positions);
-    im = whole.initialMargin;
-    mm = whole.maintenanceMargin;
-    for (const position of positions) {
-      if (position.qty === 0n) continue;
-      const instrument = ledger.instruments.get(position.instrument)!;
-      const addOn = concentrationAddOn(rules, instrument.underlying ?? instrument.id, notionalValue(position.qty, instrument.mark!, instrument.multiplier));
-      im += addOn;
-      mm += addOn;
-    }
+    const whole = rules.model === 'var' ? varRequirement(ledger, rules, positions) : portfolioMargin(ledger, rules, positions);
+    im = whole.initialMargin + addOn;
+    mm = whole.maintenanceMargin + addOn;
   } else {
     for (const position of positions) {
       if (position.qty === 0n) continue;

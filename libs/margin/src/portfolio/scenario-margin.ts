@@ -61,31 +61,36 @@ export function scanParameters(rules: Rules, underlying: string): UnderlyingScan
   return scan;
 }
 
+/** A cached vector and what it was computed from (compared by identity: marks are bigints, the surface and rules objects are replaced on change). */
 interface CachedVector {
+  mark: Fixed;
+  underlyingMark: Fixed | undefined;
+  surface: LedgerState['volatility'] | undefined;
+  markedAt: number;
   rules: Rules;
-  key: string;
   pnl: Float64Array;
+  underlying: string;
+  multiplier: number;
+  shortOptionMinimum: number;
 }
 const vectors = new WeakMap<LedgerState, Map<string, CachedVector>>();
 
-/** P&L per unit of quantity of `instrument` in each scenario (multiplier included, extremes already weighted). */
-export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument: Instrument): Float64Array {
+function vectorOf(ledger: LedgerState, rules: Rules, instrument: Instrument): CachedVector {
   const mark = instrument.mark;
   if (mark === undefined) throw new Error(`no mark price for ${instrument.id}`);
-  const underlyingId = underlyingOf(instrument);
-  const scan = scanParameters(rules, underlyingId);
-  const underlying = ledger.instruments.get(underlyingId);
-  const option = instrument.premiumStyle && instrument.strike !== undefined && instrument.expiry !== undefined;
-  const forward = option ? toNumber(underlying?.mark ?? 0n) : 0;
-  const volatility = option ? (volatilityFor(ledger.volatility, underlyingId, toNumber(instrument.strike!), instrument.expiry!) ?? 0) : 0;
-  const markedAt = instrument.markedAt ?? instrument.expiry ?? 0;
-  const key = `${mark}|${forward}|${volatility}|${markedAt}`;
   let cache = vectors.get(ledger);
   if (!cache) vectors.set(ledger, (cache = new Map()));
+  const option = instrument.premiumStyle && instrument.strike !== undefined && instrument.expiry !== undefined;
+  const underlyingId = underlyingOf(instrument);
+  const underlyingMark = option ? ledger.instruments.get(underlyingId)?.mark : undefined;
+  const surface = option ? ledger.volatility : undefined;
+  const markedAt = instrument.markedAt ?? instrument.expiry ?? 0;
   const cached = cache.get(instrument.id);
-  // the rules object is replaced on every RulesActivated, so new scan parameters are never served stale
-  if (cached?.key === key && cached.rules === rules) return cached.pnl;
+  if (cached && cached.mark === mark && cached.underlyingMark === underlyingMark && cached.surface === surface && cached.markedAt === markedAt && cached.rules === rules) return cached;
 
+  const scan = scanParameters(rules, underlyingId);
+  const forward = option ? toNumber(underlyingMark ?? 0n) : 0;
+  const volatility = option ? (volatilityFor(ledger.volatility, underlyingId, toNumber(instrument.strike!), instrument.expiry!) ?? 0) : 0;
   const range = toNumber(scan.priceScanRange);
   const volRange = toNumber(scan.volScanRange);
   const cover = toNumber(scan.extremeCover);
@@ -110,8 +115,104 @@ export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument
     });
     pnl[i] = (repriced - markNumber) * multiplier * weight;
   });
-  cache.set(instrument.id, { rules, key, pnl });
-  return pnl;
+  const entry: CachedVector = { mark, underlyingMark, surface, markedAt, rules, pnl, underlying: underlyingId, multiplier, shortOptionMinimum: toNumber(scan.shortOptionMinimum) };
+  cache.set(instrument.id, entry);
+  return entry;
+}
+
+/** P&L per unit of quantity of `instrument` in each scenario (multiplier included, extremes already weighted). */
+export function scenarioPnlPerUnit(ledger: LedgerState, rules: Rules, instrument: Instrument): Float64Array {
+  return vectorOf(ledger, rules, instrument).pnl;
+}
+
+/** The rules' group numbers, once per rules object. */
+const preparedGroups = new WeakMap<Rules, { groups: { members: readonly string[]; offset: number }[]; grouped: Set<string> }>();
+function groupsOf(rules: Rules) {
+  let prepared = preparedGroups.get(rules);
+  if (!prepared) {
+    const groups = (rules.portfolio as PortfolioRules).groups.map((g) => ({ members: g.members, offset: toNumber(g.offset) }));
+    prepared = { groups, grouped: new Set(groups.flatMap((g) => g.members)) };
+    preparedGroups.set(rules, prepared);
+  }
+  return prepared;
+}
+
+// Scratch space reused by every call (one writer per shard, and the calls do not nest): the P&L of each
+// underlying in each scenario, side by side, so an account's requirement allocates nothing.
+let scratch = new Float64Array(SCENARIO_COUNT * 16);
+const scratchIds: string[] = [];
+let scratchWorst = new Float64Array(16);
+const joint = new Float64Array(SCENARIO_COUNT);
+
+function worstAt(pnl: Float64Array, offset: number): number {
+  let worst = 0;
+  for (let s = 0; s < SCENARIO_COUNT; s++) if (-pnl[offset + s]! > worst) worst = -pnl[offset + s]!;
+  return worst;
+}
+
+/** Folds the positions into the scratch per-underlying P&L; returns how many underlyings and the short option minimum. */
+function accumulate(ledger: LedgerState, rules: Rules, positions: readonly Position[]): { underlyings: number; shortOptionMinimum: number } {
+  let n = 0;
+  let shortOptionMinimum = 0;
+  for (const position of positions) {
+    if (position.qty === 0n) continue;
+    const instrument = ledger.instruments.get(position.instrument)!;
+    const vector = vectorOf(ledger, rules, instrument);
+    let slot = 0;
+    while (slot < n && scratchIds[slot] !== vector.underlying) slot++;
+    if (slot === n) {
+      if ((n + 1) * SCENARIO_COUNT > scratch.length) {
+        const bigger = new Float64Array(scratch.length * 2);
+        bigger.set(scratch);
+        scratch = bigger;
+        scratchWorst = new Float64Array(scratch.length / SCENARIO_COUNT);
+      }
+      scratchIds[n++] = vector.underlying;
+      scratch.fill(0, slot * SCENARIO_COUNT, slot * SCENARIO_COUNT + SCENARIO_COUNT);
+    }
+    const qty = toNumber(position.qty);
+    const offset = slot * SCENARIO_COUNT;
+    for (let s = 0; s < SCENARIO_COUNT; s++) scratch[offset + s]! += qty * vector.pnl[s]!;
+    if (instrument.premiumStyle && qty < 0) shortOptionMinimum += -qty * vector.multiplier * vector.shortOptionMinimum;
+  }
+  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstAt(scratch, slot * SCENARIO_COUNT);
+  return { underlyings: n, shortOptionMinimum };
+}
+
+/** Scan risk from the accumulated scratch: group credits, then the underlyings in no group. */
+function scanRiskOf(rules: Rules, n: number): number {
+  const { groups, grouped } = groupsOf(rules);
+  let scanRisk = 0;
+  for (const group of groups) {
+    let present = false;
+    let separate = 0;
+    for (const member of group.members) {
+      let slot = 0;
+      while (slot < n && scratchIds[slot] !== member) slot++;
+      if (slot === n) continue;
+      if (!present) {
+        joint.fill(0);
+        present = true;
+      }
+      const offset = slot * SCENARIO_COUNT;
+      for (let s = 0; s < SCENARIO_COUNT; s++) joint[s]! += scratch[offset + s]!;
+      separate += scratchWorst[slot]!;
+    }
+    if (present) scanRisk += separate - group.offset * (separate - worstAt(joint, 0));
+  }
+  for (let slot = 0; slot < n; slot++) if (!grouped.has(scratchIds[slot]!)) scanRisk += scratchWorst[slot]!;
+  return scanRisk;
+}
+
+function requirementOf(rules: Rules, scanRisk: number, shortOptionMinimum: number): { maintenanceMargin: Fixed; initialMargin: Fixed } {
+  const maintenanceMargin = fromNumber(Math.max(scanRisk, shortOptionMinimum), 'ceil');
+  return { maintenanceMargin, initialMargin: divRound(maintenanceMargin * (rules.portfolio as PortfolioRules).initialToMaintenance, SCALE, 'ceil') };
+}
+
+/** MM and IM of a set of positions (the saga's hot path: allocates nothing). */
+export function portfolioMargin(ledger: LedgerState, rules: Rules, positions: readonly Position[]): { maintenanceMargin: Fixed; initialMargin: Fixed } {
+  const { underlyings, shortOptionMinimum } = accumulate(ledger, rules, positions);
+  return requirementOf(rules, scanRiskOf(rules, underlyings), shortOptionMinimum);
 }
 
 export interface PortfolioRequirement {
@@ -125,54 +226,15 @@ export interface PortfolioRequirement {
   scenarioPnl: Float64Array;
 }
 
-const worstLoss = (pnl: Float64Array): number => {
-  let worst = 0;
-  for (let s = 0; s < SCENARIO_COUNT; s++) if (-pnl[s]! > worst) worst = -pnl[s]!;
-  return worst;
-};
-
-/** The requirement of a set of positions (a margin unit, or one position alone). */
+/** The requirement of a set of positions with its breakdown (the same numbers as portfolioMargin). */
 export function portfolioRequirement(ledger: LedgerState, rules: Rules, positions: readonly Position[]): PortfolioRequirement {
-  const portfolio = rules.portfolio as PortfolioRules;
-  const byUnderlyingPnl = new Map<string, Float64Array>();
-  let shortOptionMinimum = 0;
-  const total = new Float64Array(SCENARIO_COUNT);
-  for (const position of positions) {
-    if (position.qty === 0n) continue;
-    const instrument = ledger.instruments.get(position.instrument)!;
-    const underlying = underlyingOf(instrument);
-    const perUnit = scenarioPnlPerUnit(ledger, rules, instrument);
-    let acc = byUnderlyingPnl.get(underlying);
-    if (!acc) byUnderlyingPnl.set(underlying, (acc = new Float64Array(SCENARIO_COUNT)));
-    const qty = toNumber(position.qty);
-    for (let s = 0; s < SCENARIO_COUNT; s++) {
-      acc[s]! += qty * perUnit[s]!;
-      total[s]! += qty * perUnit[s]!;
-    }
-    if (instrument.premiumStyle && qty < 0) {
-      shortOptionMinimum += -qty * toNumber(instrument.multiplier) * toNumber(scanParameters(rules, underlying).shortOptionMinimum);
-    }
+  const { underlyings, shortOptionMinimum } = accumulate(ledger, rules, positions);
+  const byUnderlying = new Map<string, number>();
+  const scenarioPnl = new Float64Array(SCENARIO_COUNT);
+  for (let slot = 0; slot < underlyings; slot++) {
+    byUnderlying.set(scratchIds[slot]!, scratchWorst[slot]!);
+    for (let s = 0; s < SCENARIO_COUNT; s++) scenarioPnl[s]! += scratch[slot * SCENARIO_COUNT + s]!;
   }
-  const byUnderlying = new Map([...byUnderlyingPnl].map(([u, pnl]) => [u, worstLoss(pnl)]));
-  let scanRisk = 0;
-  const grouped = new Set<string>();
-  for (const group of portfolio.groups) {
-    const members = group.members.filter((m) => byUnderlyingPnl.has(m));
-    if (members.length === 0) continue;
-    members.forEach((m) => grouped.add(m));
-    const joint = new Float64Array(SCENARIO_COUNT);
-    for (const m of members) for (let s = 0; s < SCENARIO_COUNT; s++) joint[s]! += byUnderlyingPnl.get(m)![s]!;
-    const separate = members.reduce((sum, m) => sum + byUnderlying.get(m)!, 0);
-    scanRisk += separate - toNumber(group.offset) * (separate - worstLoss(joint));
-  }
-  for (const [u, risk] of byUnderlying) if (!grouped.has(u)) scanRisk += risk;
-  const maintenanceMargin = fromNumber(Math.max(scanRisk, shortOptionMinimum), 'ceil');
-  return {
-    maintenanceMargin,
-    initialMargin: divRound(maintenanceMargin * portfolio.initialToMaintenance, SCALE, 'ceil'),
-    byUnderlying,
-    scanRisk,
-    shortOptionMinimum,
-    scenarioPnl: total,
-  };
+  const scanRisk = scanRiskOf(rules, underlyings);
+  return { ...requirementOf(rules, scanRisk, shortOptionMinimum), byUnderlying, scanRisk, shortOptionMinimum, scenarioPnl };
 }
