@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -170,6 +170,41 @@ describe('clearsim backtest', () => {
     const html = readFileSync(join(dir, 'bt.html'), 'utf8');
     expect(html.match(/<svg/g)).toHaveLength(1);
     expect(html).not.toMatch(/NaN|undefined/);
+  });
+});
+
+describe('snapshots', () => {
+  it('verify proves a snapshot equals the state re-simulated from the log; a damaged file is ignored', () => {
+    const store = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', store, '--snapshot').code).toBe(0);
+    const good = json(clearsim('verify', '--store', store, '--json'));
+    expect(good).toMatchObject({ ok: true, snapshot: { position: 14, matches: true } });
+    // replay from the snapshot gives the same accounts as the run
+    expect(json(clearsim('replay', '--store', store, '--json')).outputHash).toBe(good.outputHash);
+    // a hand-edited snapshot file fails its checksum and is ignored, with a warning
+    const dir = join(store.slice('file:'.length), 'snapshots');
+    const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('"$n":"35550000000"', '"$n":"135550000000"'));
+    const damaged = clearsim('verify', '--store', store, '--json');
+    expect(damaged.stderr).toMatch(/ignoring an unreadable snapshot/);
+    expect(json(damaged)).toMatchObject({ ok: true, snapshot: null });
+  });
+
+  it('verify fails (exit 1) on a well-formed snapshot whose state is not what the log re-decides to', async () => {
+    const store = freshStore();
+    clearsim('run', FIXTURE, '--store', store, '--snapshot');
+    // a snapshot saved through the store (checksum valid) by, say, a buggy writer: alice's cash 355.5 → 1,355.5
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FileEventStore } = require(join(ROOT, 'dist', 'libs', 'store', 'src'));
+    const opened = await FileEventStore.open(store.slice('file:'.length));
+    const latest = await opened.latestSnapshot();
+    expect(latest.state).toContain('"$n":"35550000000"');
+    await opened.saveSnapshot({ position: latest.position, state: latest.state.replace('"$n":"35550000000"', '"$n":"135550000000"') });
+    await opened.close();
+    const bad = clearsim('verify', '--store', store, '--json');
+    expect(bad.code).toBe(1);
+    expect(json(bad)).toMatchObject({ ok: false, snapshot: { position: 14, matches: false } });
   });
 });
 

@@ -29,6 +29,7 @@ export function buildProgram(): Command {
     .option('--decisions <file>', 'also write the decisions of this run as JSONL')
     .option('--report <file.html>', 'write an HTML report (prices, decisions over time, insurance fund)')
     .option('--reset', 'delete the file store\'s log first (re-run an example from scratch)')
+    .option('--snapshot', 'save a snapshot of the state at the end (the next open restores it instead of replaying)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object with the summary and every account')
     .action(async (input: string, options) => runCommand(input, options));

@@ -9,6 +9,8 @@ export interface VerifyReport {
   mismatches: { position: number; logged: string | null; decided: string | null }[];
   outputHash: string;
   invariantViolations: string[];
+  /** The latest snapshot, compared with the state re-simulated up to its position (null: no snapshot). */
+  snapshot: { position: number; matches: boolean } | null;
 }
 
 /**
@@ -18,7 +20,13 @@ export interface VerifyReport {
  */
 export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<VerifyReport> {
   const engine = ClearingEngine.create();
-  const report: VerifyReport = { events: 0, inputs: 0, decisions: 0, mismatches: [], outputHash: '', invariantViolations: [] };
+  const report: VerifyReport = { events: 0, inputs: 0, decisions: 0, mismatches: [], outputHash: '', invariantViolations: [], snapshot: null };
+  const snapshot = await store.latestSnapshot();
+  const restored = snapshot && ClearingEngine.fromSnapshot(snapshot.state);
+  // the snapshot must hold exactly the state (and running hash) the log's inputs re-decide to at its position
+  const compareSnapshot = () => {
+    if (snapshot && restored) report.snapshot = { position: snapshot.position, matches: JSON.stringify(restored.summary()) === JSON.stringify(engine.summary()) };
+  };
   let expected: ClearingEvent[] = [];
   let lastPosition = 0;
   const mismatch = (position: number, logged: ClearingEvent | undefined, decided: ClearingEvent | undefined) => {
@@ -31,6 +39,7 @@ export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<
     expected = [];
   };
   for await (const { position, event } of store.read(1)) {
+    if (snapshot && lastPosition === snapshot.position && report.snapshot === null) compareSnapshot();
     report.events++;
     lastPosition = position;
     if (isInput(event)) {
@@ -44,6 +53,7 @@ export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<
     if (!decided || encodeEvent(decided) !== encodeEvent(event)) mismatch(position, event, decided);
   }
   flushMissing(lastPosition + 1);
+  if (snapshot && lastPosition === snapshot.position && report.snapshot === null) compareSnapshot();
   report.outputHash = engine.outputHash;
   report.invariantViolations = engine.invariantViolations();
   return report;

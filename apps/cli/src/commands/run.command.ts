@@ -17,6 +17,7 @@ export interface RunOptions {
   json?: boolean;
   reset?: boolean;
   progress?: boolean;
+  snapshot?: boolean;
 }
 
 /**
@@ -41,6 +42,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
       bar?.update(done, { rate: Math.round(done / ((performance.now() - started) / 1000)) });
     });
     bar?.stop();
+    if (options.snapshot) await runner.snapshot();
     const seconds = (performance.now() - started) / 1000;
     if (options.decisions) writeFileSync(options.decisions, result.decisions.map((d) => encodeEvent(d) + '\n').join(''));
     if (options.report) {

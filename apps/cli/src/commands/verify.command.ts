@@ -9,12 +9,12 @@ export async function verifyCommand(options: { store?: string; json?: boolean })
   const store = await openStoreFromUrl(options.store);
   try {
     const report = await verifyLog(store);
-    const ok = report.mismatches.length === 0 && report.invariantViolations.length === 0;
+    const ok = report.mismatches.length === 0 && report.invariantViolations.length === 0 && report.snapshot?.matches !== false;
     if (options.json) {
       process.stdout.write(JSON.stringify({ store: store.url, ok, ...report }) + '\n');
     } else {
       const table = new Table({ head: [`clearsim verify ${store.url}`, ''], style: tableStyle() });
-      table.push(['events', String(report.events)], ['inputs re-decided', String(report.inputs)], ['logged decisions', String(report.decisions)], ['outputHash', report.outputHash], ['result', ok ? 'OK: every logged decision is what the rules decide' : 'MISMATCH']);
+      table.push(['events', String(report.events)], ['inputs re-decided', String(report.inputs)], ['logged decisions', String(report.decisions)], ['outputHash', report.outputHash], ['snapshot', report.snapshot === null ? 'none' : `position ${report.snapshot.position}: ${report.snapshot.matches ? 'equals the re-simulated state' : 'DIFFERS from the re-simulated state'}`], ['result', ok ? 'OK: every logged decision is what the rules decide' : 'MISMATCH']);
       process.stdout.write(table.toString() + '\n');
       for (const m of report.mismatches) {
         process.stdout.write(`position ${m.position}:\n  logged:  ${m.logged ?? '(nothing)'}\n  decided: ${m.decided ?? '(nothing)'}\n`);
