@@ -148,6 +148,9 @@ describe('scenario margin properties', () => {
         const r = portfolioRequirement(ledger, rules!, [...account.positions.values()]);
         const worst = Math.max(0, ...Array.from(r.scenarioPnl, (x) => -x));
         expect(Number(g.account('alice').maintenanceMargin)).toBeGreaterThanOrEqual(worst - 1e-6);
+        // the hot path (the account's flat book) gives exactly the requirement of its positions in instrument order
+        const { portfolioMargin, portfolioMarginOfAccount, unitPositions } = require('@clearsim/margin') as typeof import('@clearsim/margin');
+        expect(portfolioMarginOfAccount(ledger, rules!, account)).toEqual(portfolioMargin(ledger, rules!, unitPositions(account, { account: 'alice' })));
       }),
       { numRuns: 60 },
     );

@@ -55,6 +55,8 @@ export interface Account {
   collateral: Map<string, Fixed>;
   deposited: Fixed;
   withdrawn: Fixed;
+  /** Bumped whenever a position changes (caches of derived views compare it). */
+  version?: number;
 }
 
 export interface LedgerState {

@@ -2,7 +2,7 @@ import { divRound, fromNumber, SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
-import { portfolioMargin } from './portfolio/scenario-margin';
+import { portfolioMargin, portfolioMarginOfAccount } from './portfolio/scenario-margin';
 import { collateralValue, concentrationAddOn } from './collateral';
 import { dynamicMultiplier, historyKey, varRequirement } from './var/var-margin';
 import { lendingRisk } from './lending';
@@ -135,7 +135,12 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
       const underlying = instrument.underlying ?? instrument.id;
       if (rules.concentration[underlying]) addOn += concentrationAddOn(rules, underlying, positionNotional);
     }
-    const whole = rules.model === 'var' ? varRequirement(ledger, rules, positions) : portfolioMargin(ledger, rules, positions);
+    const whole =
+      rules.model === 'var'
+        ? varRequirement(ledger, rules, positions)
+        : unit.instrument === undefined
+          ? portfolioMarginOfAccount(ledger, rules, account) // the whole account, from its flat book
+          : portfolioMargin(ledger, rules, positions);
     im = whole.initialMargin + addOn;
     mm = whole.maintenanceMargin + addOn;
   } else {

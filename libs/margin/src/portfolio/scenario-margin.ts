@@ -1,6 +1,6 @@
 import { divRound, fromNumber, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { black76Price, volatilityFor, yearsToExpiry } from '@clearsim/options';
-import { underlyingOf, type Instrument, type LedgerState, type Position } from '@clearsim/ledger';
+import { underlyingOf, type Account, type Instrument, type LedgerState, type Position } from '@clearsim/ledger';
 import type { PortfolioRules, Rules, UnderlyingScan } from '@clearsim/rules';
 
 /**
@@ -75,6 +75,13 @@ interface CachedVector {
 }
 const vectors = new WeakMap<LedgerState, Map<string, CachedVector>>();
 
+/** Whether a cached vector was computed from the instrument's current mark, underlying mark, surface, time and rules. */
+function isFresh(cached: CachedVector, ledger: LedgerState, rules: Rules, instrument: Instrument): boolean {
+  if (cached.mark !== instrument.mark || cached.rules !== rules || cached.markedAt !== (instrument.markedAt ?? instrument.expiry ?? 0)) return false;
+  if (!instrument.premiumStyle) return true;
+  return cached.surface === ledger.volatility && cached.underlyingMark === ledger.instruments.get(underlyingOf(instrument))?.mark;
+}
+
 function vectorOf(ledger: LedgerState, rules: Rules, instrument: Instrument): CachedVector {
   const mark = instrument.mark;
   if (mark === undefined) throw new Error(`no mark price for ${instrument.id}`);
@@ -86,7 +93,7 @@ function vectorOf(ledger: LedgerState, rules: Rules, instrument: Instrument): Ca
   const surface = option ? ledger.volatility : undefined;
   const markedAt = instrument.markedAt ?? instrument.expiry ?? 0;
   const cached = cache.get(instrument.id);
-  if (cached && cached.mark === mark && cached.underlyingMark === underlyingMark && cached.surface === surface && cached.markedAt === markedAt && cached.rules === rules) return cached;
+  if (cached && isFresh(cached, ledger, rules, instrument)) return cached;
 
   const scan = scanParameters(rules, underlyingId);
   const forward = option ? toNumber(underlyingMark ?? 0n) : 0;
@@ -238,3 +245,108 @@ export function portfolioRequirement(ledger: LedgerState, rules: Rules, position
   const scanRisk = scanRiskOf(rules, underlyings);
   return { ...requirementOf(rules, scanRisk, shortOptionMinimum), byUnderlying, scanRisk, shortOptionMinimum, scenarioPnl };
 }
+
+/*
+ * The flat book: for the whole-account (cross) requirement on the hot path,
+ * each account's positions as two typed arrays — instrument index and float
+ * quantity, in instrument-id order (the order unitPositions gives, so the
+ * float sums are the same) — rebuilt only when the ledger bumps the account's
+ * version (a fill or a settlement). Instruments are numbered in listing order
+ * (never removed), with their vectors held by index. Caches over the state,
+ * not state: nothing here is logged or snapshotted.
+ */
+interface InstrumentTable {
+  ids: Map<string, number>;
+  list: Instrument[];
+  vectors: (CachedVector | undefined)[];
+  /** Each instrument's underlying as a small integer, and the slot it got in the current call (−1: none yet). */
+  underlyingOf: Int32Array;
+  underlyingIds: Map<string, number>;
+  slotOfUnderlying: Int32Array;
+}
+const tables = new WeakMap<LedgerState, InstrumentTable>();
+
+function tableOf(ledger: LedgerState): InstrumentTable {
+  let table = tables.get(ledger);
+  if (!table) tables.set(ledger, (table = { ids: new Map(), list: [], vectors: [], underlyingOf: new Int32Array(0), underlyingIds: new Map(), slotOfUnderlying: new Int32Array(0) }));
+  if (table.list.length !== ledger.instruments.size) {
+    for (const instrument of ledger.instruments.values()) {
+      if (table.ids.has(instrument.id)) continue;
+      table.ids.set(instrument.id, table.list.length);
+      table.list.push(instrument);
+      const underlying = underlyingOf(instrument);
+      if (!table.underlyingIds.has(underlying)) table.underlyingIds.set(underlying, table.underlyingIds.size);
+    }
+    table.underlyingOf = Int32Array.from(table.list, (i) => table!.underlyingIds.get(underlyingOf(i))!);
+    table.slotOfUnderlying = new Int32Array(table.underlyingIds.size).fill(-1);
+  }
+  return table;
+}
+
+interface FlatBook {
+  version: number;
+  n: number;
+  index: Int32Array;
+  qty: Float64Array;
+}
+const books = new WeakMap<Account, FlatBook>();
+
+function bookOf(table: InstrumentTable, account: Account): FlatBook {
+  const version = account.version ?? 0;
+  const cached = books.get(account);
+  if (cached && cached.version === version) return cached;
+  const open = [...account.positions.values()].filter((p) => p.qty !== 0n).sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+  const book: FlatBook = { version, n: open.length, index: new Int32Array(open.length), qty: new Float64Array(open.length) };
+  open.forEach((p, i) => {
+    book.index[i] = table.ids.get(p.instrument)!;
+    book.qty[i] = toNumber(p.qty);
+  });
+  books.set(account, book);
+  return book;
+}
+
+/**
+ * MM and IM of a cross account's whole portfolio from its flat book: the same
+ * numbers as portfolioMargin over its positions in instrument order, without a
+ * map lookup or a bigint conversion per position.
+ */
+export function portfolioMarginOfAccount(ledger: LedgerState, rules: Rules, account: Account): { maintenanceMargin: Fixed; initialMargin: Fixed } {
+  const table = tableOf(ledger);
+  const book = bookOf(table, account);
+  let n = 0;
+  let shortOptionMinimum = 0;
+  try {
+  for (let i = 0; i < book.n; i++) {
+    const k = book.index[i]!;
+    const instrument = table.list[k]!;
+    let vector = table.vectors[k];
+    if (!vector || !isFresh(vector, ledger, rules, instrument)) table.vectors[k] = vector = vectorOf(ledger, rules, instrument);
+    const u = table.underlyingOf[k]!;
+    let slot = table.slotOfUnderlying[u]!;
+    if (slot < 0) {
+      slot = n;
+      table.slotOfUnderlying[u] = slot;
+      if ((n + 1) * SCENARIO_COUNT > scratch.length) {
+        const bigger = new Float64Array(scratch.length * 2);
+        bigger.set(scratch);
+        scratch = bigger;
+        scratchWorst = new Float64Array(scratch.length / SCENARIO_COUNT);
+      }
+      scratchU[n] = u;
+      scratchIds[n++] = vector.underlying;
+      scratch.fill(0, slot * SCENARIO_COUNT, slot * SCENARIO_COUNT + SCENARIO_COUNT);
+    }
+    const qty = book.qty[i]!;
+    const offset = slot * SCENARIO_COUNT;
+    const pnl = vector.pnl;
+    for (let s = 0; s < SCENARIO_COUNT; s++) scratch[offset + s]! += qty * pnl[s]!;
+    if (instrument.premiumStyle && qty < 0) shortOptionMinimum += -qty * vector.multiplier * vector.shortOptionMinimum;
+  }
+  } finally {
+    // the slots belong to this call only
+    for (let slot = 0; slot < n; slot++) table.slotOfUnderlying[scratchU[slot]!] = -1;
+  }
+  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstAt(scratch, slot * SCENARIO_COUNT);
+  return requirementOf(rules, scanRiskOf(rules, n), shortOptionMinimum);
+}
+const scratchU: number[] = [];
