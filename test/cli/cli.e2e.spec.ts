@@ -117,6 +117,15 @@ describe('presets and examples', () => {
     expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, outputHash: json(run).outputHash });
   });
 
+  it('the bundled incident decides what the README and examples/README document (golden outputHash)', () => {
+    // a deliberate change to the rules' behaviour changes this hash: update the docs with it
+    const out = json(clearsim('run', join(ROOT, 'examples', 'black-thursday-2020.yaml'), '--store', freshStore(), '--json'));
+    expect(out).toMatchObject({ eventsIn: 6831, marginCalls: 443, marginCallsMet: 238, liquidations: 527, positionsLiquidated: 1211, bankruptcies: 239, insuranceDraws: 119, autoDeleverages: 227, insuranceFund: '6602.78483297' });
+    expect(out.outputHash).toBe('5f8ed228d71b85cf4fee3d0788b72ecfcea9cf0a7ed83af4ce88c33e7fdaab0b');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(out.outputHash.slice(0, 16));
+  });
+
   it('the DeFi lending example ends with bad debt paid by the reserve', () => {
     const out = json(clearsim('run', join(ROOT, 'examples', 'defi-lending.jsonl'), '--store', freshStore(), '--json'));
     expect(out).toMatchObject({ rules: 'defi-lending', bankruptcies: 5, insuranceDrawn: '4633.98254712' });

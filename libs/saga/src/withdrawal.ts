@@ -22,11 +22,11 @@ export function decideWithdrawal(ctx: SagaContext, request: WithdrawalRequested)
   const after: Account = isCash ? { ...account, cash: account.cash - amount } : { ...account, collateral: new Map(account.collateral).set(asset, held - amount) };
   if (hasOpenCall(ctx.saga, account.id)) {
     ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'account-under-margin-call', freeCollateral: free });
+  } else if (freeCollateralOf(ctx, after) < 0n) {
+    ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'insufficient-free-collateral', freeCollateral: free });
   } else if (amount > held && !(isCash && ctx.rules.model === 'lending')) {
     // (under a lending model, withdrawing cash beyond the balance is borrowing)
     ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'insufficient-balance', freeCollateral: free });
-  } else if (freeCollateralOf(ctx, after) < 0n) {
-    ctx.emit({ type: 'WithdrawalRejected', ...base, reason: 'insufficient-free-collateral', freeCollateral: free });
   } else {
     ctx.emit({ type: 'WithdrawalApproved', ...base });
   }
