@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { portfolioMargin, portfolioMarginOfAccount, portfolioRequirement, unitPositions } from '@clearsim/margin';
 import { Given, rulesFor } from './testing/given';
 
 /**
@@ -143,13 +144,10 @@ describe('scenario margin properties', () => {
         positions.forEach((p) => trade(g, p.instrument, p.qty));
         const { ledger, rules } = g.engine.state;
         const account = ledger.accounts.get('alice')!;
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { portfolioRequirement } = require('@clearsim/margin') as typeof import('@clearsim/margin');
         const r = portfolioRequirement(ledger, rules!, [...account.positions.values()]);
         const worst = Math.max(0, ...Array.from(r.scenarioPnl, (x) => -x));
         expect(Number(g.account('alice').maintenanceMargin)).toBeGreaterThanOrEqual(worst - 1e-6);
         // the hot path (the account's flat book) gives exactly the requirement of its positions in instrument order
-        const { portfolioMargin, portfolioMarginOfAccount, unitPositions } = require('@clearsim/margin') as typeof import('@clearsim/margin');
         expect(portfolioMarginOfAccount(ledger, rules!, account)).toEqual(portfolioMargin(ledger, rules!, unitPositions(account, { account: 'alice' })));
       }),
       { numRuns: 60 },
