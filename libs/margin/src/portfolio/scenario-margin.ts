@@ -157,6 +157,34 @@ function worstAt(pnl: Float64Array, offset: number): number {
   return worst;
 }
 
+/** Adds `qty` units of an instrument's vector into its underlying's scratch slot (opened when new); returns the slot count. */
+function addToScratch(n: number, vector: CachedVector, qty: number): number {
+  let slot = 0;
+  while (slot < n && scratchIds[slot] !== vector.underlying) slot++;
+  if (slot === n) {
+    if ((n + 1) * SCENARIO_COUNT > scratch.length) {
+      const bigger = new Float64Array(scratch.length * 2);
+      bigger.set(scratch);
+      scratch = bigger;
+      scratchWorst = new Float64Array(scratch.length / SCENARIO_COUNT);
+    }
+    scratchIds[n++] = vector.underlying;
+    scratch.fill(0, slot * SCENARIO_COUNT, slot * SCENARIO_COUNT + SCENARIO_COUNT);
+  }
+  const offset = slot * SCENARIO_COUNT;
+  for (let s = 0; s < SCENARIO_COUNT; s++) scratch[offset + s]! += qty * vector.pnl[s]!;
+  return n;
+}
+
+/** The short option minimum `qty` units of an instrument add (0 unless a short option). */
+const shortOptionCharge = (instrument: Instrument, vector: CachedVector, qty: number): number =>
+  instrument.premiumStyle && qty < 0 ? -qty * vector.multiplier * vector.shortOptionMinimum : 0;
+
+/** Each slot's worst scenario loss, once every position is in. */
+function closeScratch(n: number): void {
+  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstAt(scratch, slot * SCENARIO_COUNT);
+}
+
 /** Folds the positions into the scratch per-underlying P&L; returns how many underlyings and the short option minimum. */
 function accumulate(ledger: LedgerState, rules: Rules, positions: readonly Position[]): { underlyings: number; shortOptionMinimum: number } {
   let n = 0;
@@ -165,24 +193,11 @@ function accumulate(ledger: LedgerState, rules: Rules, positions: readonly Posit
     if (position.qty === 0n) continue;
     const instrument = ledger.instruments.get(position.instrument)!;
     const vector = vectorOf(ledger, rules, instrument);
-    let slot = 0;
-    while (slot < n && scratchIds[slot] !== vector.underlying) slot++;
-    if (slot === n) {
-      if ((n + 1) * SCENARIO_COUNT > scratch.length) {
-        const bigger = new Float64Array(scratch.length * 2);
-        bigger.set(scratch);
-        scratch = bigger;
-        scratchWorst = new Float64Array(scratch.length / SCENARIO_COUNT);
-      }
-      scratchIds[n++] = vector.underlying;
-      scratch.fill(0, slot * SCENARIO_COUNT, slot * SCENARIO_COUNT + SCENARIO_COUNT);
-    }
     const qty = toNumber(position.qty);
-    const offset = slot * SCENARIO_COUNT;
-    for (let s = 0; s < SCENARIO_COUNT; s++) scratch[offset + s]! += qty * vector.pnl[s]!;
-    if (instrument.premiumStyle && qty < 0) shortOptionMinimum += -qty * vector.multiplier * vector.shortOptionMinimum;
+    n = addToScratch(n, vector, qty);
+    shortOptionMinimum += shortOptionCharge(instrument, vector, qty);
   }
-  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstAt(scratch, slot * SCENARIO_COUNT);
+  closeScratch(n);
   return { underlyings: n, shortOptionMinimum };
 }
 
@@ -259,26 +274,18 @@ interface InstrumentTable {
   ids: Map<string, number>;
   list: Instrument[];
   vectors: (CachedVector | undefined)[];
-  /** Each instrument's underlying as a small integer, and the slot it got in the current call (−1: none yet). */
-  underlyingOf: Int32Array;
-  underlyingIds: Map<string, number>;
-  slotOfUnderlying: Int32Array;
 }
 const tables = new WeakMap<LedgerState, InstrumentTable>();
 
 function tableOf(ledger: LedgerState): InstrumentTable {
   let table = tables.get(ledger);
-  if (!table) tables.set(ledger, (table = { ids: new Map(), list: [], vectors: [], underlyingOf: new Int32Array(0), underlyingIds: new Map(), slotOfUnderlying: new Int32Array(0) }));
+  if (!table) tables.set(ledger, (table = { ids: new Map(), list: [], vectors: [] }));
   if (table.list.length !== ledger.instruments.size) {
     for (const instrument of ledger.instruments.values()) {
       if (table.ids.has(instrument.id)) continue;
       table.ids.set(instrument.id, table.list.length);
       table.list.push(instrument);
-      const underlying = underlyingOf(instrument);
-      if (!table.underlyingIds.has(underlying)) table.underlyingIds.set(underlying, table.underlyingIds.size);
     }
-    table.underlyingOf = Int32Array.from(table.list, (i) => table!.underlyingIds.get(underlyingOf(i))!);
-    table.slotOfUnderlying = new Int32Array(table.underlyingIds.size).fill(-1);
   }
   return table;
 }
@@ -315,38 +322,16 @@ export function portfolioMarginOfAccount(ledger: LedgerState, rules: Rules, acco
   const book = bookOf(table, account);
   let n = 0;
   let shortOptionMinimum = 0;
-  try {
   for (let i = 0; i < book.n; i++) {
     const k = book.index[i]!;
     const instrument = table.list[k]!;
     let vector = table.vectors[k];
     if (!vector || !isFresh(vector, ledger, rules, instrument)) table.vectors[k] = vector = vectorOf(ledger, rules, instrument);
-    const u = table.underlyingOf[k]!;
-    let slot = table.slotOfUnderlying[u]!;
-    if (slot < 0) {
-      slot = n;
-      table.slotOfUnderlying[u] = slot;
-      if ((n + 1) * SCENARIO_COUNT > scratch.length) {
-        const bigger = new Float64Array(scratch.length * 2);
-        bigger.set(scratch);
-        scratch = bigger;
-        scratchWorst = new Float64Array(scratch.length / SCENARIO_COUNT);
-      }
-      scratchU[n] = u;
-      scratchIds[n++] = vector.underlying;
-      scratch.fill(0, slot * SCENARIO_COUNT, slot * SCENARIO_COUNT + SCENARIO_COUNT);
-    }
     const qty = book.qty[i]!;
-    const offset = slot * SCENARIO_COUNT;
-    const pnl = vector.pnl;
-    for (let s = 0; s < SCENARIO_COUNT; s++) scratch[offset + s]! += qty * pnl[s]!;
-    if (instrument.premiumStyle && qty < 0) shortOptionMinimum += -qty * vector.multiplier * vector.shortOptionMinimum;
+    n = addToScratch(n, vector, qty);
+    shortOptionMinimum += shortOptionCharge(instrument, vector, qty);
   }
-  } finally {
-    // the slots belong to this call only
-    for (let slot = 0; slot < n; slot++) table.slotOfUnderlying[scratchU[slot]!] = -1;
-  }
-  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstAt(scratch, slot * SCENARIO_COUNT);
+  closeScratch(n);
   return requirementOf(rules, scanRiskOf(rules, n), shortOptionMinimum);
 }
-const scratchU: number[] = [];
+
