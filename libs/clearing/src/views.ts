@@ -17,7 +17,7 @@ export interface PositionView {
   maintenanceMargin: Fixed;
   isolatedMargin?: Fixed;
   liquidationPrice?: Fixed;
-  /** With respect to the underlying's price (delta in its units, vega per 1.00 of vol, theta per year); floats. */
+  /** Options only: with respect to the underlying's price (delta in its units, vega per 1.00 of vol, theta per year); floats. */
   greeks?: Greeks;
 }
 
@@ -65,7 +65,8 @@ export function accountView(state: ClearingState, account: Account): AccountView
         maintenanceMargin: r.maintenanceMargin,
         isolatedMargin: account.isolated ? position.isolatedMargin : undefined,
         liquidationPrice: isSystemAccount(rules, account.id) ? undefined : liquidationPrice(state.ledger, rules, account, unit, position.instrument),
-        greeks: positionGreeksOf(state.ledger, rules, position),
+        // options only: a future's delta is just its quantity × multiplier
+        greeks: r.premiumStyle ? positionGreeksOf(state.ledger, rules, position) : undefined,
       });
     }
   }
@@ -102,7 +103,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
           maintenanceMargin: formatFixed(p.maintenanceMargin),
           ...(p.isolatedMargin !== undefined ? { isolatedMargin: formatFixed(p.isolatedMargin) } : {}),
           liquidationPrice: p.liquidationPrice === undefined ? null : formatFixed(p.liquidationPrice),
-          ...(p.greeks && isOptionView(p) ? { greeks: roundGreeks(p.greeks) } : {}),
+          ...(p.greeks ? { greeks: roundGreeks(p.greeks) } : {}),
         },
       ]),
     ),
@@ -144,9 +145,4 @@ export function checkInvariants(state: ClearingState): string[] {
 function roundGreeks(g: Greeks): Record<string, number> {
   const r = (x: number) => Number(x.toPrecision(8));
   return { delta: r(g.delta), gamma: r(g.gamma), vega: r(g.vega), theta: r(g.theta) };
-}
-
-/** Only options show greeks per position (a future's delta is just its quantity × multiplier). */
-function isOptionView(p: PositionView): boolean {
-  return p.greeks !== undefined && (p.greeks.gamma !== 0 || p.greeks.vega !== 0);
 }
