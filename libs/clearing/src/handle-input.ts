@@ -1,5 +1,5 @@
 import type { DecisionEvent, InputEvent } from '@clearsim/events';
-import { holdersOf } from '@clearsim/ledger';
+import { holdersOf, underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, type SagaContext } from '@clearsim/saga';
@@ -23,16 +23,15 @@ const NOTHING_DECIDED: HandleResult = Object.freeze({ duplicate: false, decision
  * moves (time decay).
  */
 function remarkedBy(state: ClearingState, input: InputEvent): string[] {
-  const instruments = [...state.ledger.instruments.values()];
-  const options = (underlying?: string) => instruments.filter((i) => i.premiumStyle && !i.settled && (underlying === undefined || i.underlying === underlying)).map((i) => i.id);
+  const instruments = () => state.ledger.instruments.values();
+  const options = (underlying?: string) => [...instruments()].filter((i) => i.premiumStyle && !i.settled && (underlying === undefined || i.underlying === underlying)).map((i) => i.id);
   switch (input.type) {
     case 'PriceUpdated': {
       const out = new Set([input.instrument, ...options(input.instrument)]);
       if (state.rules && !bandsApply(state)) {
         // scenario, VaR and dynamic requirements move with the underlying (and its history) for every instrument on it
-        const priced = state.ledger.instruments.get(input.instrument)!;
-        const underlying = priced.underlying ?? priced.id;
-        for (const i of instruments) if ((i.underlying ?? i.id) === underlying) out.add(i.id);
+        const underlying = underlyingOf(state.ledger.instruments.get(input.instrument)!);
+        for (const i of instruments()) if (underlyingOf(i) === underlying) out.add(i.id);
       }
       return [...out];
     }
