@@ -162,7 +162,7 @@ function evolveTrade(state: ClearingState, input: Extract<InputEvent, { type: 'T
  * An isolated position that grows is topped up from cash to the initial
  * margin of its new size at the trade price (as far as cash allows).
  */
-function isolatedAllocation(rules: Rules, account: Account, instrumentId: string, delta: bigint, price: bigint, multiplier: bigint): bigint {
+export function isolatedAllocation(rules: Rules, account: Account, instrumentId: string, delta: bigint, price: bigint, multiplier: bigint): bigint {
   if (!account.isolated) return 0n;
   const position = account.positions.get(instrumentId);
   const qty = position?.qty ?? 0n;

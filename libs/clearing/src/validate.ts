@@ -1,4 +1,5 @@
 import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
+import { underlyingOf, type Instrument } from '@clearsim/ledger';
 import { instrumentRules, isSystemAccount } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
 import { idempotencyKey, isCollateralAsset } from './evolve';
@@ -33,6 +34,33 @@ export class InputRejected extends InputError {
   override withLocation(source: string | undefined, line: number | undefined): InputRejected {
     return new InputRejected(this.code, this.issues[0]!.field, this.issues[0]!.message, source ?? this.source, line ?? this.line);
   }
+}
+
+/**
+ * The instrument of a trade (real or proposed), if the shard could book it:
+ * listed, not settled, not an index, and margined by the active rules (tiers
+ * under the tiered models, scan parameters for its underlying under the
+ * portfolio model; a lending model has no trading). Throws InputRejected.
+ */
+export function tradableInstrument(state: ClearingState, id: string): Instrument {
+  const rules = state.rules;
+  if (!rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
+  const instrument = state.ledger.instruments.get(id);
+  if (!instrument) throw new InputRejected('unknown-instrument', 'instrument', `unknown instrument "${id}" (list it with InstrumentListed first)`);
+  if (instrument.settled) throw new InputRejected('instrument-settled', 'instrument', `instrument "${id}" has already been settled`);
+  if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${id}" is an index, not a tradable instrument`);
+  if (rules.model === 'lending') {
+    throw new InputRejected('no-margin-rules', 'type', `rules "${rules.name}" are a lending model: accounts borrow against collateral, they do not trade`);
+  }
+  if (rules.model === 'portfolio') {
+    const underlying = underlyingOf(instrument);
+    if (!rules.portfolio?.underlyings[underlying]) {
+      throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no scan parameters for the underlying "${underlying}" of "${id}" (portfolio.underlyings)`);
+    }
+  } else if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, id)) {
+    throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no margin tiers for "${id}" (add it, or a "*" default, under instruments)`);
+  }
+  return instrument;
 }
 
 /**
@@ -103,20 +131,7 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       listed('instrument', input.instrument);
       return 'ok';
     case 'TradeExecuted': {
-      if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
-      const instrument = listed('instrument', input.instrument);
-      if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${input.instrument}" is an index, not a tradable instrument`);
-      if (state.rules.model === 'lending') {
-        throw new InputRejected('no-margin-rules', 'type', `rules "${state.rules.name}" are a lending model: accounts borrow against collateral, they do not trade`);
-      }
-      if (state.rules.model === 'portfolio') {
-        const underlying = instrument.underlying ?? instrument.id;
-        if (!state.rules.portfolio?.underlyings[underlying]) {
-          throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no scan parameters for the underlying "${underlying}" of "${input.instrument}" (portfolio.underlyings)`);
-        }
-      } else if ((state.rules.model === 'cross' || state.rules.model === 'isolated') && !instrumentRules(state.rules, input.instrument)) {
-        throw new InputRejected('no-margin-rules', 'instrument', `rules "${state.rules.name}" have no margin tiers for "${input.instrument}" (add it, or a "*" default, under instruments)`);
-      }
+      tradableInstrument(state, input.instrument);
       knownAccount('buyer', input.buyer);
       knownAccount('seller', input.seller);
       return 'ok';

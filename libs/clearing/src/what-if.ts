@@ -1,9 +1,10 @@
-import { abs, formatFixed, max, type Fixed } from '@clearsim/money';
+import { formatFixed, type Fixed } from '@clearsim/money';
 import { chargeFee, emptyLedger, ensureAccount, fill, tradeNotional, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
-import { computeRisk, initialMarginOf, meetsInitialMargin, meetsMaintenanceMargin, notionalValue, tierFor } from '@clearsim/margin';
-import { instrumentRules, isSystemAccount, type Rules } from '@clearsim/rules';
+import { computeRisk, meetsInitialMargin, meetsMaintenanceMargin } from '@clearsim/margin';
+import { isSystemAccount, type Rules } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
-import { InputRejected } from './validate';
+import { isolatedAllocation } from './evolve';
+import { InputRejected, tradableInstrument } from './validate';
 import { accountView } from './views';
 
 /** A trade an account is thinking of making; nothing of it is applied to the shard. */
@@ -65,15 +66,9 @@ export interface WhatIfResult {
  * margin tiers, an unknown account.
  */
 export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfResult {
-  const rules = state.rules;
-  if (!rules) throw new InputRejected('no-active-rules', 'account', 'no rules are active yet (a RulesActivated event must come first)');
-  const live = state.ledger.instruments.get(trade.instrument);
-  if (!live) throw new InputRejected('unknown-instrument', 'instrument', `unknown instrument "${trade.instrument}" (list it with InstrumentListed first)`);
-  if (live.settled) throw new InputRejected('instrument-settled', 'instrument', `instrument "${trade.instrument}" has already been settled`);
-  if (live.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${trade.instrument}" is an index, not a tradable instrument`);
-  if (rules.model === 'portfolio' ? !rules.portfolio?.underlyings[live.underlying ?? live.id] : (rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, trade.instrument)) {
-    throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no margin tiers for "${trade.instrument}"`);
-  }
+  // the same checks as a real trade's
+  const live = tradableInstrument(state, trade.instrument);
+  const rules = state.rules!;
   const account = state.ledger.accounts.get(trade.account);
   if (!account) throw new InputRejected('unknown-account', 'account', `unknown account "${trade.account}" (an account exists once it has a Deposited event)`);
 
@@ -84,7 +79,7 @@ export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfR
 
   const after = copyAccount(account);
   const delta = trade.side === 'buy' ? trade.qty : -trade.qty;
-  const allocateIsolated = isolatedTopUp(rules, after, instrument, delta, trade.price);
+  const allocateIsolated = isolatedAllocation(rules, after, instrument.id, delta, trade.price, instrument.multiplier);
   fill(ledger, after, instrument, delta, trade.price, tradeNotional(trade.qty, trade.price, instrument.multiplier), { allocateIsolated });
   chargeFee(after, instrument.id, ensureAccount(emptyLedger(), rules.accounts.fees, false), trade.fee ?? 0n);
 
@@ -99,22 +94,6 @@ function copyAccount(account: Account): Account {
   }
   copy.positions = new Map([...account.positions].map(([id, position]) => [id, { ...position }]));
   return copy;
-}
-
-/**
- * The isolated margin a growing isolated position is topped up with from
- * cash: the initial margin of its new size at the trade price, less what it
- * holds, as far as cash allows — the same rule as `evolveTrade` books.
- */
-function isolatedTopUp(rules: Rules, account: Account, instrument: Instrument, delta: Fixed, price: Fixed): Fixed {
-  if (!account.isolated) return 0n;
-  const position = account.positions.get(instrument.id);
-  const qty = position?.qty ?? 0n;
-  const next = qty + delta;
-  if (abs(next) <= abs(qty)) return 0n;
-  const notional = notionalValue(next, price, instrument.multiplier);
-  const wanted = initialMarginOf(notional, tierFor(instrumentRules(rules, instrument.id)!.tiers, notional)) - (position?.isolatedMargin ?? 0n);
-  return wanted > 0n ? max(0n, wanted < account.cash ? wanted : account.cash) : 0n;
 }
 
 function figures(state: ClearingState, rules: Rules, account: Account, instrument: string): MarginFigures {
