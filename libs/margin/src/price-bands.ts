@@ -1,6 +1,6 @@
 import { divRound, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
-import type { Account, LedgerState } from '@clearsim/ledger';
+import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
 import { computeRisk, unitsOf, unitPositions } from './risk';
 
 /**
@@ -206,7 +206,7 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
       const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
       const tier = currentTier(rules, position.instrument, qk * mark, qk);
       // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
-      const concentration = rules.concentration[instrument.underlying ?? instrument.id];
+      const concentration = rules.concentration[underlyingOf(instrument)];
       const rate = tier.rate + (concentration ? toNumber(concentration.rate) : 0);
       let low = tier.low;
       let high = tier.high;

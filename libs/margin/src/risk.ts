@@ -1,6 +1,6 @@
 import { divRound, fromNumber, SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
-import { positionEquityValue, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
+import { positionEquityValue, underlyingOf, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
 import { portfolioMargin, portfolioMarginOfAccount } from './portfolio/scenario-margin';
 import { collateralValue, concentrationAddOn } from './collateral';
@@ -87,7 +87,7 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
       maintenanceMargin = divRound(maintenanceMargin * multiplier, SCALE, 'ceil');
     }
   }
-  const addOn = concentrationAddOn(rules, instrument.underlying ?? instrument.id, notional);
+  const addOn = concentrationAddOn(rules, underlyingOf(instrument), notional);
   initialMargin += addOn;
   maintenanceMargin += addOn;
   return {
@@ -132,7 +132,7 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
       value += positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle);
       const positionNotional = notionalValue(position.qty, mark, instrument.multiplier);
       notional += positionNotional;
-      const underlying = instrument.underlying ?? instrument.id;
+      const underlying = underlyingOf(instrument);
       if (rules.concentration[underlying]) addOn += concentrationAddOn(rules, underlying, positionNotional);
     }
     const whole =
