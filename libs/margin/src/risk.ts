@@ -109,8 +109,7 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
  * liquidation prices) is a predicate or a projection over its result.
  */
 export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }): Risk {
-  // a cross unit's balance is its cash plus its other collateral at haircut value
-  const balance = unitBalance(account, unit.instrument) + (unit.instrument === undefined ? collateralValue(ledger, rules, account) : 0n);
+  const balance = unitNetBalance(ledger, rules, account, unit);
   let value = 0n;
   let im = 0n;
   let mm = 0n;
@@ -154,6 +153,14 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
     }
   }
   return { equity: balance + value, initialMargin: im, maintenanceMargin: mm, notional, positionsValue: value, balance };
+}
+
+/**
+ * What a margin unit holds to absorb a loss: a cross unit's cash plus its
+ * other collateral at haircut value; an isolated position's margin.
+ */
+export function unitNetBalance(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit): Fixed {
+  return unitBalance(account, unit.instrument) + (unit.instrument === undefined ? collateralValue(ledger, rules, account) : 0n);
 }
 
 export const meetsMaintenanceMargin = (risk: Risk): boolean => risk.equity >= risk.maintenanceMargin;

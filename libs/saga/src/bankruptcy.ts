@@ -1,9 +1,9 @@
 import { abs, divRound, max, min, sign, type Fixed } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
 import { holdersOf, type Account, type Position } from '@clearsim/ledger';
-import { computeRisk, positionRisk, type MarginUnit } from '@clearsim/margin';
+import { computeRisk, positionRisk, unitNetBalance, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
-import { equityAtLiquidationPrices, liquidationFillPrice, unitNetBalance } from './liquidation';
+import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
 import { unitFields } from './margin-saga';
 
 /**
@@ -57,7 +57,7 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
     }
   });
 
-  const shortfall = -unitNetBalance(ctx, account, unit);
+  const shortfall = -unitNetBalance(ctx.ledger, ctx.rules, account, unit);
   if (shortfall > 0n) socializeLoss(ctx, unit, shortfall);
 }
 

@@ -1,7 +1,7 @@
 import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { LiquidationReason } from '@clearsim/events';
-import { applyFill, getAccount, tradeNotional, unitBalance, type Account, type Position } from '@clearsim/ledger';
-import { collateralValue, computeRisk, positionRisk, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
+import { applyFill, getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
+import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
 import { cureLevel, unitFields } from './margin-saga';
@@ -23,14 +23,9 @@ function closingValue(position: Position, price: Fixed, multiplier: Fixed, premi
   return (position.qty > 0n ? notional : -notional) - (premiumStyle ? 0n : position.cost);
 }
 
-/** A unit's balance with a cross account's other collateral at haircut value: what is left to absorb a loss. */
-export function unitNetBalance(ctx: SagaContext, account: Account, unit: MarginUnit): Fixed {
-  return unitBalance(account, unit.instrument) + (unit.instrument === undefined ? collateralValue(ctx.ledger, ctx.rules, account) : 0n);
-}
-
 /** The unit's balance if every open position were closed at its liquidation price: below zero is bankruptcy. */
 export function equityAtLiquidationPrices(ctx: SagaContext, account: Account, unit: MarginUnit): Fixed {
-  let value = unitNetBalance(ctx, account, unit);
+  let value = unitNetBalance(ctx.ledger, ctx.rules, account, unit);
   for (const position of openPositions(account, unit)) {
     const r = positionRisk(ctx.ledger, ctx.rules, position);
     value += closingValue(position, liquidationFillPrice(r.mark, position.qty, ctx.rules.liquidation.slippage), r.multiplier, r.premiumStyle);
@@ -75,7 +70,7 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
   for (;;) {
     const positions = openPositions(account, unit);
     if (positions.length === 0) {
-      if (unitNetBalance(ctx, account, unit) < 0n) settleBankruptcy(ctx, account, unit, []);
+      if (unitNetBalance(ctx.ledger, ctx.rules, account, unit) < 0n) settleBankruptcy(ctx, account, unit, []);
       return;
     }
     if (equityAtLiquidationPrices(ctx, account, unit) < 0n) {
