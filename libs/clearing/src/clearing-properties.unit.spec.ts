@@ -200,12 +200,12 @@ describe('clearing properties', () => {
     );
   });
 
-  it('price bands (checking only holders whose band a price leaves) change no decision', () => {
+  it('the fast paths (price bands, the portfolio float screen) change no decision', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
         const screened = runLive(inputsFor(rules, steps, gaps));
         const exact = ClearingEngine.create();
-        exact.state.useBands = false;
+        exact.state.fastPaths = false;
         for (const input of screened.accepted) exact.handle(input);
         expect(exact.outputHash).toBe(screened.engine.outputHash);
       }),

@@ -35,12 +35,16 @@ export interface ClearingState {
   stats: ClearingStats;
   /**
    * Price bands (a cache, rebuilt after replay): which holders a price update
-   * can push below maintenance margin. `useBands: false` checks every holder
-   * exactly; tests use it to prove the bands change no decision.
+   * can push below maintenance margin.
    */
   bands: PriceBands;
   bandsStale: boolean;
-  useBands: boolean;
+  /**
+   * The shortcuts that skip checks proven to decide nothing: price bands
+   * (tiered models) and the float screen (portfolio model). `false` checks
+   * every holder exactly; tests use it to prove they change no decision.
+   */
+  fastPaths: boolean;
 }
 
 export function emptyClearingState(): ClearingState {
@@ -51,7 +55,7 @@ export function emptyClearingState(): ClearingState {
     seenIds: new Set(),
     bands: new PriceBands(),
     bandsStale: false,
-    useBands: true,
+    fastPaths: true,
     stats: {
       eventsIn: 0,
       duplicates: 0,

@@ -46,7 +46,7 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
 
 /** Price bands apply to the tiered models (margin linear in each mark within a tier, rates fixed). */
 const bandsApply = (state: ClearingState): boolean =>
-  state.useBands && state.rules !== undefined && (state.rules.model === 'cross' || state.rules.model === 'isolated') && !state.rules.dynamic;
+  state.fastPaths && state.rules !== undefined && (state.rules.model === 'cross' || state.rules.model === 'isolated') && !state.rules.dynamic;
 
 /** Accounts an input can change, i.e. the only ones the saga must re-evaluate (besides band crossings). */
 function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly string[]): string[] {
@@ -107,6 +107,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     },
     saga: state.saga,
     ts: input.ts,
+    fastPaths: state.fastPaths,
     emit(decision) {
       evolve(state, decision);
       decisions.push(decision);

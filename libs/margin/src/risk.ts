@@ -2,7 +2,8 @@ import { divRound, fromNumber, SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, underlyingOf, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
-import { portfolioMargin, portfolioMarginOfAccount } from './portfolio/scenario-margin';
+import { portfolioMargin } from './portfolio/scenario-margin';
+import { portfolioMarginOfAccount } from './portfolio/scenario-book';
 import { collateralValue, concentrationAddOn } from './collateral';
 import { dynamicMultiplier, historyKey, varRequirement } from './var/var-margin';
 import { lendingRisk } from './lending';
@@ -138,7 +139,7 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
       rules.model === 'var'
         ? varRequirement(ledger, rules, positions)
         : unit.instrument === undefined
-          ? portfolioMarginOfAccount(ledger, rules, account) // the whole account, from its flat book
+          ? portfolioMarginOfAccount(ledger, rules, account) // the whole account, from the scenario book
           : portfolioMargin(ledger, rules, positions);
     im = whole.initialMargin + addOn;
     mm = whole.maintenanceMargin + addOn;

@@ -14,6 +14,12 @@ export interface SagaContext {
   readonly rules: Rules;
   readonly saga: SagaState;
   readonly ts: Timestamp;
+  /**
+   * May a check skip an account a float screen proves decides nothing (see
+   * clearlyAboveMaintenanceFraction)? Off only in tests that prove the screen
+   * changes no decision.
+   */
+  readonly fastPaths: boolean;
   emit(decision: DecisionEvent): void;
   touch(account: string): void;
 }
