@@ -1,5 +1,5 @@
 import type { DecisionEvent, InputEvent } from '@clearsim/events';
-import { holdersOf, underlyingOf } from '@clearsim/ledger';
+import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, type SagaContext } from '@clearsim/saga';
@@ -48,7 +48,14 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
 const bandsApply = (state: ClearingState): boolean =>
   state.fastPaths && state.rules !== undefined && (state.rules.model === 'cross' || state.rules.model === 'isolated') && !state.rules.dynamic;
 
-/** Accounts an input can change, i.e. the only ones the saga must re-evaluate (besides band crossings). */
+/** The holders of any of the instruments, unsorted (the pending checks are sorted once). */
+function holdersOfAny(state: ClearingState, instruments: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const instrument of instruments) for (const account of state.ledger.holders.get(instrument) ?? []) out.push(account);
+  return out;
+}
+
+/** Accounts an input can change, i.e. the only ones the saga must re-evaluate (besides band crossings); in no particular order. */
 function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly string[]): string[] {
   switch (input.type) {
     case 'Deposited':
@@ -58,13 +65,13 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
       return [input.buyer, input.seller];
     case 'PriceUpdated':
       // a collateral asset's price moves its holders' equity whatever their positions
-      return [...(bandsApply(state) ? [] : remarked.flatMap((instrument) => holdersOf(state.ledger, instrument))), ...[...(state.ledger.collateralHolders.get(input.instrument) ?? [])].sort()];
+      return [...(bandsApply(state) ? [] : holdersOfAny(state, remarked)), ...(state.ledger.collateralHolders.get(input.instrument) ?? [])];
     case 'VolatilityUpdated':
     case 'ClockAdvanced':
-      return bandsApply(state) ? [] : remarked.flatMap((instrument) => holdersOf(state.ledger, instrument));
+      return bandsApply(state) ? [] : holdersOfAny(state, remarked);
     case 'FundingRateApplied':
     case 'InstrumentSettled':
-      return holdersOf(state.ledger, input.instrument);
+      return holdersOfAny(state, [input.instrument]);
     case 'RulesActivated':
       return [...state.ledger.accounts.keys()];
     case 'InstrumentListed':

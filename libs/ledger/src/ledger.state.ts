@@ -78,6 +78,11 @@ export interface LedgerState {
   collateralNet: Map<string, Fixed>;
   /** Sampled returns of every priced instrument, for the VaR models and dynamic margin (see price-history.ts). */
   priceHistory: Map<string, PriceSeries>;
+  /**
+   * Bumped with any account's version: a cache that saw every account at one
+   * count knows none has changed while it stays the same.
+   */
+  positionChanges: number;
 }
 
 /** Close-to-close returns of one instrument, one per sampling period of log time. */
@@ -93,5 +98,5 @@ export interface PriceSeries {
 }
 
 export function emptyLedger(): LedgerState {
-  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set(), collateralHolders: new Map(), collateralNet: new Map(), priceHistory: new Map() };
+  return { instruments: new Map(), accounts: new Map(), holders: new Map(), totalDeposited: 0n, totalWithdrawn: 0n, volatility: EMPTY_VOLATILITY_SURFACE, underlyingsWithOptions: new Set(), collateralHolders: new Map(), collateralNet: new Map(), priceHistory: new Map(), positionChanges: 0 };
 }

@@ -73,6 +73,12 @@ export function transfer(from: Account, to: Account, amount: Fixed): void {
   to.cash += amount;
 }
 
+/** A position of the account is about to change. */
+function bumpVersion(ledger: LedgerState, account: Account): void {
+  account.version = (account.version ?? 0) + 1;
+  ledger.positionChanges++;
+}
+
 function positionOf(account: Account, instrument: string): Position {
   let position = account.positions.get(instrument);
   if (!position) {
@@ -137,7 +143,7 @@ export interface FillOptions {
  */
 export function fill(ledger: LedgerState, account: Account, instrument: Instrument, delta: Fixed, price: Fixed, notional: Fixed, options: FillOptions = {}): Fixed {
   const position = positionOf(account, instrument.id);
-  account.version = (account.version ?? 0) + 1;
+  bumpVersion(ledger, account);
   const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional);
   position.qty = result.qty;
   position.cost = result.cost;
@@ -195,7 +201,7 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
     const exact = position.qty * settlementValue(instrument, price) * instrument.multiplier; // at 10^-24
     const value = divRound(exact, 10n ** 16n, 'floor');
     const realized = instrument.premiumStyle ? value : value - position.cost;
-    account.version = (account.version ?? 0) + 1;
+    bumpVersion(ledger, account);
     position.qty = 0n;
     position.cost = 0n;
     if (account.isolated) {

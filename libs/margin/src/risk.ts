@@ -138,7 +138,7 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
     const whole =
       rules.model === 'var'
         ? varRequirement(ledger, rules, positions)
-        : unit.instrument === undefined
+        : unit.instrument === undefined && !account.isolated
           ? portfolioMarginOfAccount(ledger, rules, account) // the whole account, from the scenario book
           : portfolioMargin(ledger, rules, positions);
     im = whole.initialMargin + addOn;

@@ -52,9 +52,6 @@ export class ScenarioBook {
   private multiplier = new Float64Array(8);
   private shortOptionMinimum = new Float64Array(8);
   private mark = new Float64Array(8);
-  /** The pass in which an instrument's vector was last checked against the ledger (see scenarioRequirements). */
-  private checkedIn = new Int32Array(8);
-  private pass = 0;
 
   // underlyings and the per-account scratch (one slot of S per underlying)
   private readonly underlyingNumbers = new Map<string, number>();
@@ -71,6 +68,8 @@ export class ScenarioBook {
   private groupMembers: Int32Array[] = [];
   private groupOffset: number[] = [];
   private grouped = new Uint8Array(4);
+  /** Whether the rules add a concentration charge (the float screen leaves those accounts to the exact path). */
+  private concentration = false;
 
   // accounts and the position pool
   private readonly accountNumbers = new Map<string, number>();
@@ -83,9 +82,11 @@ export class ScenarioBook {
   private positionQty = new Float64Array(256);
   private positionCost = new Float64Array(256);
   private poolUsed = 0;
-  private poolAbandoned = 0;
   /** ledger.accounts.size when every ledger account was last registered. */
   private registeredUpTo = -1;
+  /** ledger.positionChanges when every slot was last brought in step. */
+  private syncedAtChange = -1;
+  private readonly one = new Float64Array(1);
 
   constructor(private readonly ledger: LedgerState) {}
 
@@ -101,25 +102,21 @@ export class ScenarioBook {
    * Every cross account's requirement in one pass: the accounts and, for each,
    * max(scan risk, short option minimum) as a float (its MM is that rounded
    * up: `marginFromScanRisk`). Each vector is checked once per pass, each
-   * account's range only when its version moved.
+   * account's range only when its version moved (and no version is read when
+   * the ledger's position count has not moved since the last pass).
    */
   requirements(rules: Rules): { accounts: readonly Account[]; requirement: Float64Array } {
     this.registerAll();
     this.prepare(rules);
-    const pass = this.nextPass();
     const n = this.accounts.length;
-    const requirement = new Float64Array(n);
-    for (let a = 0; a < n; a++) {
-      this.sync(a);
-      for (let p = this.start[a]!, end = p + this.count[a]!; p < end; p++) {
-        const k = this.positionInstrument[p]!;
-        if (this.checkedIn[k] !== pass) {
-          this.freshenVector(rules, k);
-          this.checkedIn[k] = pass;
-        }
-      }
-      requirement[a] = this.requirementOfSlot(a);
+    if (this.syncedAtChange !== this.ledger.positionChanges) {
+      for (let a = 0; a < n; a++) this.sync(a);
+      this.syncedAtChange = this.ledger.positionChanges;
     }
+    // every range holds only open positions, so an instrument no account holds is in none
+    for (let k = 0; k < this.instruments.length; k++) if (this.ledger.holders.get(this.instruments[k]!.id)?.size) this.freshenVector(rules, k);
+    const requirement = new Float64Array(n);
+    this.requirementsOf(0, n, requirement);
     return { accounts: this.accounts, requirement };
   }
 
@@ -132,11 +129,12 @@ export class ScenarioBook {
    * it always is.
    */
   clearlyAbove(rules: Rules, account: Account, fraction: number): boolean {
-    if (account.isolated || account.collateral.size > 0 || hasConcentrationRules(rules)) return false;
-    const a = this.slotOf(account);
     this.prepare(rules);
+    if (account.isolated || account.collateral.size > 0 || this.concentration) return false;
+    const a = this.slotOf(account);
     this.freshenVectorsOf(rules, a);
-    const required = this.requirementOfSlot(a);
+    this.requirementsOf(a, a + 1, this.one);
+    const required = this.one[0]!;
     const cash = toNumber(account.cash);
     let equity = cash;
     let magnitude = Math.abs(cash);
@@ -157,70 +155,78 @@ export class ScenarioBook {
   }
 
   private marginOfSlot(rules: Rules, a: number): { maintenanceMargin: Fixed; initialMargin: Fixed } {
-    // marginFromScanRisk takes max(scan risk, short option minimum): the slot's requirement is already that max
-    return marginFromScanRisk(rules, this.requirementOfSlot(a), 0);
+    this.requirementsOf(a, a + 1, this.one);
+    // marginFromScanRisk takes max(scan risk, short option minimum): the requirement is already that max
+    return marginFromScanRisk(rules, this.one[0]!, 0);
   }
 
   /**
-   * max(scan risk, short option minimum) of one account, over its range: the
-   * positions summed per underlying in instrument-id order, each
-   * underlying's worst loss, the group credits in the rules' member order,
-   * then the underlyings in no group in order of appearance — the order
-   * portfolioMargin sums in.
+   * max(scan risk, short option minimum) of the accounts in slots from … to − 1
+   * into out[0 …], each over its range: the positions summed per underlying
+   * in instrument-id order, each underlying's worst loss, the group credits
+   * in the rules' member order, then the underlyings in no group in order of
+   * appearance — the order portfolioMargin sums in. One loop with every array
+   * in a local: the full recompute's hot path.
    */
-  private requirementOfSlot(a: number): number {
-    if (this.stamp === 0x7fffffff) {
+  private requirementsOf(from: number, to: number, out: Float64Array): void {
+    if (this.stamp > 0x7fffffff - (to - from)) {
       this.seen.fill(0);
       this.stamp = 0;
     }
-    const stamp = ++this.stamp;
-    const { acc, seen, order, worst, vectors, instrumentUnderlying, premiumStyle, positionInstrument, positionQty } = this;
-    let n = 0;
-    let shortOptionMinimum = 0;
-    for (let p = this.start[a]!, end = p + this.count[a]!; p < end; p++) {
-      const k = positionInstrument[p]!;
-      const u = instrumentUnderlying[k]!;
-      const q = positionQty[p]!;
-      const o = u * S;
-      if (seen[u] !== stamp) {
-        seen[u] = stamp;
-        order[n++] = u;
-        for (let s = 0; s < S; s++) acc[o + s] = 0;
-      }
-      const v = k * S;
-      for (let s = 0; s < S; s++) acc[o + s]! += q * vectors[v + s]!;
-      if (premiumStyle[k] === 1 && q < 0) shortOptionMinimum += -q * this.multiplier[k]! * this.shortOptionMinimum[k]!;
-    }
-    for (let j = 0; j < n; j++) worst[order[j]!] = worstLoss(acc, order[j]! * S);
-    let scanRisk = 0;
-    const joint = this.joint;
-    for (let g = 0; g < this.groupMembers.length; g++) {
-      const members = this.groupMembers[g]!;
-      let present = false;
-      let separate = 0;
-      for (let m = 0; m < members.length; m++) {
-        const u = members[m]!;
-        if (seen[u] !== stamp) continue;
-        if (!present) {
-          joint.fill(0);
-          present = true;
-        }
+    const { acc, seen, order, worst, joint, vectors, instrumentUnderlying, premiumStyle, multiplier, positionInstrument, positionQty, start, count, groupMembers, groupOffset, grouped } = this;
+    const shortOptionMinimumPerUnit = this.shortOptionMinimum;
+    let stamp = this.stamp;
+    for (let a = from; a < to; a++) {
+      stamp++;
+      let n = 0;
+      let shortOptionMinimum = 0;
+      for (let p = start[a]!, end = p + count[a]!; p < end; p++) {
+        const k = positionInstrument[p]!;
+        const u = instrumentUnderlying[k]!;
+        const q = positionQty[p]!;
         const o = u * S;
-        for (let s = 0; s < S; s++) joint[s]! += acc[o + s]!;
-        separate += worst[u]!;
+        if (seen[u] !== stamp) {
+          seen[u] = stamp;
+          order[n++] = u;
+          for (let s = 0; s < S; s++) acc[o + s] = 0;
+        }
+        const v = k * S;
+        for (let s = 0; s < S; s++) acc[o + s]! += q * vectors[v + s]!;
+        if (premiumStyle[k] === 1 && q < 0) shortOptionMinimum += -q * multiplier[k]! * shortOptionMinimumPerUnit[k]!;
       }
-      if (present) scanRisk += separate - this.groupOffset[g]! * (separate - worstLoss(joint, 0));
+      for (let j = 0; j < n; j++) worst[order[j]!] = worstLoss(acc, order[j]! * S);
+      let scanRisk = 0;
+      for (let g = 0; g < groupMembers.length; g++) {
+        const members = groupMembers[g]!;
+        let present = 0;
+        let only = 0;
+        for (let m = 0; m < members.length; m++) {
+          if (seen[members[m]!] === stamp) {
+            present++;
+            only = members[m]!;
+          }
+        }
+        if (present === 0) continue;
+        if (present === 1) {
+          // the joint P&L is that member's own: the credit is offset × 0 (the same float as the general case)
+          scanRisk += worst[only]!;
+          continue;
+        }
+        joint.fill(0);
+        let separate = 0;
+        for (let m = 0; m < members.length; m++) {
+          const u = members[m]!;
+          if (seen[u] !== stamp) continue;
+          const o = u * S;
+          for (let s = 0; s < S; s++) joint[s]! += acc[o + s]!;
+          separate += worst[u]!;
+        }
+        scanRisk += separate - groupOffset[g]! * (separate - worstLoss(joint, 0));
+      }
+      for (let j = 0; j < n; j++) if (grouped[order[j]!] === 0) scanRisk += worst[order[j]!]!;
+      out[a - from] = Math.max(scanRisk, shortOptionMinimum);
     }
-    for (let j = 0; j < n; j++) if (this.grouped[order[j]!] === 0) scanRisk += worst[order[j]!]!;
-    return Math.max(scanRisk, shortOptionMinimum);
-  }
-
-  private nextPass(): number {
-    if (this.pass === 0x7fffffff) {
-      this.checkedIn.fill(0);
-      this.pass = 0;
-    }
-    return ++this.pass;
+    this.stamp = stamp;
   }
 
   /** The account's slot, its range in step with its version. */
@@ -275,42 +281,20 @@ export class ScenarioBook {
     this.accountVersion[a] = version;
   }
 
-  /** Moves an account's range to the end of the pool with room for `capacity` positions (compacting first if half the pool is abandoned). */
+  /**
+   * Moves an account's range to the end of the pool with room for `capacity`
+   * positions. The range it leaves is not reused: capacities at least double,
+   * so what an account has abandoned is less than what it holds, and the pool
+   * stays under twice the live ranges.
+   */
   private relocate(a: number, capacity: number): void {
-    this.poolAbandoned += this.capacity[a]!;
-    if (this.poolAbandoned > 1024 && this.poolAbandoned * 2 > this.poolUsed) this.compact();
     const at = this.poolUsed;
     this.poolUsed += capacity;
     this.positionInstrument = grown(this.positionInstrument, this.poolUsed);
     this.positionQty = grown(this.positionQty, this.poolUsed);
     this.positionCost = grown(this.positionCost, this.poolUsed);
-    this.positionInstrument.copyWithin(at, this.start[a]!, this.start[a]! + this.count[a]!);
-    this.positionQty.copyWithin(at, this.start[a]!, this.start[a]! + this.count[a]!);
-    this.positionCost.copyWithin(at, this.start[a]!, this.start[a]! + this.count[a]!);
     this.start[a] = at;
     this.capacity[a] = capacity;
-  }
-
-  /** Packs every range to the front of the pool, in account order, each keeping its capacity. */
-  private compact(): void {
-    const instrument = new Int32Array(this.positionInstrument.length);
-    const qty = new Float64Array(this.positionQty.length);
-    const cost = new Float64Array(this.positionCost.length);
-    let at = 0;
-    for (let a = 0; a < this.accounts.length; a++) {
-      const from = this.start[a]!;
-      const to = from + this.count[a]!;
-      instrument.set(this.positionInstrument.subarray(from, to), at);
-      qty.set(this.positionQty.subarray(from, to), at);
-      cost.set(this.positionCost.subarray(from, to), at);
-      this.start[a] = at;
-      at += this.capacity[a]!;
-    }
-    this.positionInstrument = instrument;
-    this.positionQty = qty;
-    this.positionCost = cost;
-    this.poolUsed = at;
-    this.poolAbandoned = 0;
   }
 
   private instrumentNumber(id: string): number {
@@ -328,7 +312,6 @@ export class ScenarioBook {
     this.multiplier = grown(this.multiplier, k + 1);
     this.shortOptionMinimum = grown(this.shortOptionMinimum, k + 1);
     this.mark = grown(this.mark, k + 1);
-    this.checkedIn = grown(this.checkedIn, k + 1);
     this.instrumentUnderlying[k] = this.underlyingNumber(underlyingOf(instrument));
     this.premiumStyle[k] = instrument.premiumStyle ? 1 : 0;
     return k;
@@ -347,7 +330,7 @@ export class ScenarioBook {
     return u;
   }
 
-  /** The rules' groups as underlying numbers, once per rules object (and again when new underlyings appear). */
+  /** The rules' groups as underlying numbers (and whether they charge concentration), once per rules object and again when new underlyings appear. */
   private prepare(rules: Rules): void {
     if (rules === this.preparedRules && this.preparedUnderlyings === this.underlyingNumbers.size) return;
     const groups = (rules.portfolio as PortfolioRules).groups;
@@ -357,6 +340,7 @@ export class ScenarioBook {
     this.groupOffset = groups.map((g) => toNumber(g.offset));
     this.grouped.fill(0);
     for (const group of members) for (const u of group) this.grouped[u] = 1;
+    this.concentration = Object.keys(rules.concentration).length > 0;
     this.preparedRules = rules;
     this.preparedUnderlyings = this.underlyingNumbers.size;
   }
@@ -385,13 +369,6 @@ function worstLoss(pnl: Float64Array, offset: number): number {
   let worst = 0;
   for (let s = 0; s < S; s++) if (-pnl[offset + s]! > worst) worst = -pnl[offset + s]!;
   return worst;
-}
-
-const concentrationRules = new WeakMap<Rules, boolean>();
-function hasConcentrationRules(rules: Rules): boolean {
-  let has = concentrationRules.get(rules);
-  if (has === undefined) concentrationRules.set(rules, (has = Object.keys(rules.concentration).length > 0));
-  return has;
 }
 
 const books = new WeakMap<LedgerState, ScenarioBook>();
