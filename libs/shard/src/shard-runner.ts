@@ -110,7 +110,8 @@ export class ShardRunner {
   /**
    * Decides every input, then appends inputs and decisions in log order in
    * one durable append. Throws InputError (with source and line) on the first
-   * refused input; the store is then untouched and the engine rebuilt.
+   * refused input; the store is then untouched and the engine rebuilt from it
+   * (unless nothing had been folded yet).
    */
   run(inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput>, onProgress?: (done: number) => void): Promise<RunResult> {
     return this.exclusive(async () => {
@@ -145,7 +146,10 @@ export class ShardRunner {
         await this.maybeSnapshot();
         return { inputsAccepted: accepted, duplicates, appended: log.length, decisions, head: this.position };
       } catch (error) {
-        if (log.length > 0 || accepted > 0 || duplicates > 0 || error instanceof InputError) await this.reload();
+        // the core refuses an input before changing anything: a batch refused at its first input left the engine
+        // as the log has it (a bad single request costs no reload); anything else is rebuilt from the store
+        const untouched = error instanceof InputError && log.length === 0 && accepted === 0 && duplicates === 0;
+        if (!untouched) await this.reload();
         throw error;
       }
     });

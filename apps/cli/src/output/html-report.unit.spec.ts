@@ -2,23 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClearingEngine } from '@clearsim/clearing';
+import { rulesFor } from '@clearsim/clearing/testing';
 import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { InMemoryEventStore, type EventStore } from '@clearsim/store';
 import { downsample, esc, niceTicks, writeReport } from './html-report';
-
-/** A valid cross-margin rule set (the shape of libs/clearing/src/testing/given.ts `rulesFor`). */
-function rulesFor(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name: 'test',
-    model: 'cross',
-    marginCall: { graceSeconds: 3600, cureAt: 'initial' },
-    liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0.01' },
-    bankruptcy: 'socialize',
-    accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
-    instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } },
-    ...overrides,
-  };
-}
 
 const T0 = Date.parse('2026-03-12T00:00:00Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();

@@ -1,19 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { rulesFor } from '@clearsim/clearing/testing';
 import { decodeEvent, decodeLine, type InputEvent } from '@clearsim/events';
 
 const T0 = Date.parse('2026-01-05T09:00:00Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString().replace('.000Z', 'Z');
 
-const RULES = {
-  name: 'kafka-test',
-  model: 'cross',
-  marginCall: { graceSeconds: 3600, cureAt: 'initial' },
-  liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0.01' },
-  bankruptcy: 'socialize',
-  accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
-  instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } },
-};
+const RULES = rulesFor({ name: 'kafka-test' });
 
 /** The example CCP margin-call day (examples/ccp-margin-call.jsonl): one account, a call, a cure, withdrawals. */
 export function ccpMarginCallInputs(): InputEvent[] {
