@@ -23,6 +23,9 @@ function book(callBelow = '1'): Given {
       model: 'portfolio',
       marginCall: { graceSeconds: 3600, callBelow },
       instruments: {},
+      collateral: { USDC: { haircut: '0.01' } },
+      // positions of up to 3 BTC (30,000 of notional) cross it: the screen must defer to the exact add-on
+      concentration: { BTC: { threshold: '20000', rate: '0.02' } },
       portfolio: { underlyings: { BTC: { ...scan, shortOptionMinimum: '1500' }, ETH: scan }, initialToMaintenance: '1.2', groups: [{ members: ['BTC', 'ETH'], offset: '0.6' }] },
     }),
   );
@@ -38,6 +41,8 @@ function book(callBelow = '1'): Given {
   g.price('10000', 'BTC-PERP');
   g.price('10100', 'BTC-0327');
   g.price('500', 'ETH-PERP');
+  g.input({ type: 'InstrumentListed', instrument: 'USDC', kind: 'index' });
+  g.price('1', 'USDC');
   g.deposit('mm', '100000000');
   return g;
 }
@@ -158,17 +163,24 @@ describe('the float screen (clearlyAboveMaintenanceFraction)', () => {
     expect(notCleared).toBeGreaterThan(30);
   });
 
-  it('is off for accounts with other collateral or a concentration charge (the exact path decides)', () => {
+  it('defers to the exact path for other collateral, and for a position that may be above its concentration threshold', () => {
     const g = book();
     g.deposit('alice', '1000000');
     trade(g, 'alice', 'BTC-PERP', 1);
     expect(screen(g, 'alice', '1')).toBe(true);
-    const concentrated = new Given(rulesFor({ model: 'portfolio', instruments: {}, concentration: { BTC: { threshold: '1', rate: '0.01' } }, portfolio: { underlyings: { BTC: { ...scan, shortOptionMinimum: '0' } }, initialToMaintenance: '1.2', groups: [] } }));
+    // threshold 2,000 of notional: 0.1 BTC-PERP at 10,000 is 1,000 (no add-on, screened); 0.3 is 3,000 (add-on: exact)
+    const concentrated = new Given(rulesFor({ model: 'portfolio', instruments: {}, concentration: { BTC: { threshold: '2000', rate: '0.01' } }, portfolio: { underlyings: { BTC: { ...scan, shortOptionMinimum: '0' } }, initialToMaintenance: '1.2', groups: [] } }));
     concentrated.input({ type: 'InstrumentListed', instrument: 'BTC', kind: 'index' });
     concentrated.price('10000', 'BTC');
     concentrated.price('10000', 'BTC-PERP');
-    concentrated.deposit('alice', '1000000').deposit('mm', '1000000');
-    concentrated.trade('alice', 'mm', '0.1', '10000');
-    expect(screen(concentrated, 'alice', '1')).toBe(false);
+    concentrated.deposit('small', '1000000').deposit('large', '1000000').deposit('mm', '1000000');
+    concentrated.trade('small', 'mm', '0.1', '10000');
+    concentrated.trade('large', 'mm', '0.3', '10000');
+    expect(screen(concentrated, 'small', '1')).toBe(true);
+    expect(screen(concentrated, 'large', '1')).toBe(false);
+    expect(concentrated.account('large')).toMatchObject({ maintenanceMargin: '310' }); // 10 % × 3,000 + 1 % × (3,000 − 2,000)
+    // any other collateral: its haircut value is exact-path arithmetic
+    g.input({ type: 'Deposited', account: 'alice', asset: 'USDC', amount: '1' });
+    expect(screen(g, 'alice', '1')).toBe(false);
   });
 });

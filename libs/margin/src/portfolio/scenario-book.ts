@@ -68,8 +68,8 @@ export class ScenarioBook {
   private groupMembers: Int32Array[] = [];
   private groupOffset: number[] = [];
   private grouped = new Uint8Array(4);
-  /** Whether the rules add a concentration charge (the float screen leaves those accounts to the exact path). */
-  private concentration = false;
+  /** Per underlying: the concentration threshold less its float error (Infinity without a rule); above it the screen defers. */
+  private concentrationLimit = new Float64Array(4);
 
   // accounts and the position pool
   private readonly accountNumbers = new Map<string, number>();
@@ -107,12 +107,12 @@ export class ScenarioBook {
    */
   requirements(rules: Rules): { accounts: readonly Account[]; requirement: Float64Array } {
     this.registerAll();
-    this.prepare(rules);
     const n = this.accounts.length;
     if (this.syncedAtChange !== this.ledger.positionChanges) {
       for (let a = 0; a < n; a++) this.sync(a);
       this.syncedAtChange = this.ledger.positionChanges;
     }
+    this.prepare(rules);
     // every range holds only open positions, so an instrument no account holds is in none
     for (let k = 0; k < this.instruments.length; k++) if (this.ledger.holders.get(this.instruments[k]!.id)?.size) this.freshenVector(rules, k);
     const requirement = new Float64Array(n);
@@ -125,13 +125,13 @@ export class ScenarioBook {
    * `fraction` × MM: the float equity, less a bound on its float error and a
    * ledger unit per position for the rounding the exact figure does, against
    * the MM the exact path derives from the same float requirement. False
-   * means "compute exactly": with other collateral or a concentration add-on
-   * it always is.
+   * means "compute exactly": with other collateral, or a position whose
+   * notional may be above its concentration threshold, it always is.
    */
   clearlyAbove(rules: Rules, account: Account, fraction: number): boolean {
-    this.prepare(rules);
-    if (account.isolated || account.collateral.size > 0 || this.concentration) return false;
+    if (account.isolated || account.collateral.size > 0) return false;
     const a = this.slotOf(account);
+    this.prepare(rules);
     this.freshenVectorsOf(rules, a);
     this.requirementsOf(a, a + 1, this.one);
     const required = this.one[0]!;
@@ -141,6 +141,8 @@ export class ScenarioBook {
     for (let p = this.start[a]!, end = p + this.count[a]!; p < end; p++) {
       const k = this.positionInstrument[p]!;
       const value = this.positionQty[p]! * this.mark[k]! * this.multiplier[k]!;
+      // a position whose notional may pass its concentration threshold carries an add-on: left to the exact path
+      if (Math.abs(value) * (1 + 1e-12) + 1e-8 > this.concentrationLimit[this.instrumentUnderlying[k]!]!) return false;
       const cost = this.premiumStyle[k] === 1 ? 0 : this.positionCost[p]!;
       equity += value - cost;
       magnitude += Math.abs(value) + Math.abs(cost);
@@ -327,10 +329,12 @@ export class ScenarioBook {
     this.order = grown(this.order, u + 1);
     this.worst = grown(this.worst, u + 1);
     this.grouped = grown(this.grouped, u + 1);
+    // 0 until the next prepare: the screen defers for an underlying it has not prepared
+    this.concentrationLimit = grown(this.concentrationLimit, u + 1);
     return u;
   }
 
-  /** The rules' groups as underlying numbers (and whether they charge concentration), once per rules object and again when new underlyings appear. */
+  /** The rules' groups as underlying numbers and the concentration limits, once per rules object and again when new underlyings appear. */
   private prepare(rules: Rules): void {
     if (rules === this.preparedRules && this.preparedUnderlyings === this.underlyingNumbers.size) return;
     const groups = (rules.portfolio as PortfolioRules).groups;
@@ -340,7 +344,10 @@ export class ScenarioBook {
     this.groupOffset = groups.map((g) => toNumber(g.offset));
     this.grouped.fill(0);
     for (const group of members) for (const u of group) this.grouped[u] = 1;
-    this.concentration = Object.keys(rules.concentration).length > 0;
+    for (const [id, u] of this.underlyingNumbers) {
+      const rule = rules.concentration[id];
+      this.concentrationLimit[u] = rule ? toNumber(rule.threshold) * (1 - 1e-12) : Infinity;
+    }
     this.preparedRules = rules;
     this.preparedUnderlyings = this.underlyingNumbers.size;
   }
