@@ -126,6 +126,19 @@ describe('presets and examples', () => {
     expect(readme).toContain(out.outputHash.slice(0, 16));
   });
 
+  it('the options book under portfolio margin decides what examples/README documents, and verify proves it', () => {
+    const store = freshStore();
+    const out = json(clearsim('run', join(ROOT, 'examples', 'options-book.jsonl'), '--store', store, '--json'));
+    expect(out).toMatchObject({ rules: 'portfolio-margin', eventsIn: 114, decisions: 13, marginCalls: 2, liquidations: 3, positionsLiquidated: 4, bankruptcies: 0, withdrawalsApproved: 3, withdrawalsRejected: 1 });
+    expect(out.outputHash).toBe('5a9d364f12e6217fe18def415e26a84a3a5a19dceedf6c818d088e2f38413221');
+    // the calendar hedge: long 1 BTC-PERP at 100,000, short 1 BTC-0327 at 100,400; the scenarios move both by the same
+    // fraction, so the worst is +3/3: (100,000 − 100,400) × 15 % = −60 at the opening marks (55.2 at 92,000 / 92,368)
+    expect(out.accounts.basis).toMatchObject({ status: 'healthy', cash: '4000', maintenanceMargin: '55.2', initialMargin: '69' });
+    expect(out.accounts.leveraged).toMatchObject({ status: 'liquidated', positions: { 'BTC-PERP': { qty: '0.5' } } });
+    expect(out.accounts.protected.status).toBe('healthy');
+    expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, outputHash: out.outputHash });
+  });
+
   it('the DeFi lending example ends with bad debt paid by the reserve', () => {
     const out = json(clearsim('run', join(ROOT, 'examples', 'defi-lending.jsonl'), '--store', freshStore(), '--json'));
     expect(out).toMatchObject({ rules: 'defi-lending', bankruptcies: 5, insuranceDrawn: '4633.98254712' });

@@ -108,3 +108,28 @@ describe('examples/ccp-margin-call.jsonl', () => {
     ]);
   });
 });
+
+describe('examples/options-book.jsonl', () => {
+  const lines = read('examples/options-book.jsonl').split('\n').filter((line) => line.trim() !== '');
+  const events = decodeAll(lines, 'examples/options-book.jsonl');
+
+  it('is a valid, ordered input log', () => {
+    expect(lines).toHaveLength(114);
+    expectMonotonic(events);
+  });
+
+  it('carries the portfolio-margin preset inline in its RulesActivated', () => {
+    const first = events[0]!;
+    expect(first.type).toBe('RulesActivated');
+    if (first.type === 'RulesActivated') expect(parseRules(first.rules)).toEqual(parseRulesYaml(read('libs/rules/presets/portfolio-margin.yaml'), 'portfolio-margin.yaml'));
+  });
+
+  it('lists the two indexes, a perpetual on each, a BTC future and four BTC options of one expiry', () => {
+    const listed = events.filter((e) => e.type === 'InstrumentListed').map((e) => (e.type === 'InstrumentListed' ? `${e.instrument}:${e.kind}` : ''));
+    expect(listed).toEqual(['BTC:index', 'ETH:index', 'BTC-PERP:perpetual', 'BTC-0327:future', 'ETH-PERP:perpetual', 'BTC-20260327-90000-P:option', 'BTC-20260327-100000-P:option', 'BTC-20260327-100000-C:option', 'BTC-20260327-110000-C:option']);
+    // every trade is against the market maker, as the README's table reads
+    const trades = events.filter((e) => e.type === 'TradeExecuted');
+    expect(trades).toHaveLength(11);
+    expect(trades.every((t) => t.type === 'TradeExecuted' && (t.buyer === 'mm') !== (t.seller === 'mm'))).toBe(true);
+  });
+});
