@@ -20,14 +20,14 @@ import { isFresh, vectorOf, type CachedVector } from './scenario-vectors';
  *   instrument-id order (the order unitPositions gives, so the float sums are
  *   those of portfolioMargin over the positions). A range is rewritten only
  *   when the ledger bumps the account's version (a fill or a settlement); one
- *   that outgrows its capacity moves to the end of the pool, and the pool is
- *   compacted when half of it is abandoned.
+ *   that outgrows its capacity moves to the end of the pool (see relocate).
  * - Correlation groups are lists of underlying numbers, prepared once per
  *   rules object.
  *
  * One account's requirement (`portfolioMarginOfAccount`, the saga's path) and
- * every account's in one pass (`scenarioRequirements`) run the same
- * per-account arithmetic, so they agree to the bit.
+ * every account's in one pass (`scenarioRequirements`) run the same loop
+ * (requirementsOf), so they agree to the bit; the float screen
+ * (`clearlyAboveMaintenanceFraction`) reads the same ranges.
  */
 
 /** A local constant: SCENARIO_COUNT read through the package's re-exports is a getter call per read. */
