@@ -3,6 +3,7 @@ import { entryPrice, type Account } from '@clearsim/ledger';
 import { accountGreeks, computeRisk, liquidationPrice, positionGreeksOf, positionRisk, unitsOf } from '@clearsim/margin';
 import type { Greeks } from '@clearsim/options';
 import { isSystemAccount } from '@clearsim/rules';
+import { hasOpenCall } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 
 export type AccountStatus = 'healthy' | 'margin-call' | 'liquidated' | 'bankrupt' | 'system';
@@ -36,21 +37,36 @@ export interface AccountView {
   greeks: { underlying: string; greeks: Greeks }[];
 }
 
-/** An account as the saga sees it now: equity and requirements summed over its margin units. */
-export function accountView(state: ClearingState, account: Account): AccountView {
+/** An account's equity and requirements summed over its margin units: the figures a list ranks accounts by. */
+export interface AccountTotals {
+  equity: Fixed;
+  initialMargin: Fixed;
+  maintenanceMargin: Fixed;
+}
+
+export function accountTotals(state: ClearingState, account: Account): AccountTotals {
   const rules = state.rules;
   // an isolated account's cash is in no margin unit; a cross account's is in its one unit (with its collateral)
   let equity = account.isolated || !rules ? account.cash : 0n;
-  let im = 0n;
-  let mm = 0n;
-  const positions: PositionView[] = [];
+  let initialMargin = 0n;
+  let maintenanceMargin = 0n;
   if (rules) {
     for (const unit of unitsOf(account)) {
       const risk = computeRisk(state.ledger, rules, account, unit);
-      im += risk.initialMargin;
-      mm += risk.maintenanceMargin;
+      initialMargin += risk.initialMargin;
+      maintenanceMargin += risk.maintenanceMargin;
       equity += risk.equity;
     }
+  }
+  return { equity, initialMargin, maintenanceMargin };
+}
+
+/** An account as the saga sees it now: its totals (accountTotals), and each position with its stand-alone figures. */
+export function accountView(state: ClearingState, account: Account): AccountView {
+  const rules = state.rules;
+  const { equity, initialMargin: im, maintenanceMargin: mm } = accountTotals(state, account);
+  const positions: PositionView[] = [];
+  if (rules) {
     for (const position of [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1))) {
       if (position.qty === 0n) continue;
       const r = positionRisk(state.ledger, rules, position);
@@ -76,7 +92,7 @@ export function accountView(state: ClearingState, account: Account): AccountView
 
 export function statusOf(state: ClearingState, accountId: string): AccountStatus {
   if (state.rules && isSystemAccount(state.rules, accountId)) return 'system';
-  for (const call of state.saga.calls.values()) if (call.account === accountId) return 'margin-call';
+  if (hasOpenCall(state.saga, accountId)) return 'margin-call';
   return state.saga.outcome.get(accountId) ?? 'healthy';
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { accountJson, accountView, whatIfJson, whatIfTrade, type AccountStatus, type AccountView, type ClearingEngine } from '@clearsim/clearing';
+import { accountJson, accountTotals, accountView, statusOf, whatIfJson, whatIfTrade, type AccountStatus, type AccountTotals, type ClearingEngine } from '@clearsim/clearing';
 import { formatTimestamp, type Timestamp } from '@clearsim/events';
-import { divRound, formatFixed, parseFixed, SCALE } from '@clearsim/money';
+import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
 import { mayAccessAccount } from '../auth/access-policy';
 import type { Principal } from '../auth/api-keys';
 import { ShardService } from '../clearing/shard.service';
@@ -32,29 +32,36 @@ export class AccountsService {
     return at === undefined ? this.shard.read(project) : this.shard.readAt(at, project);
   }
 
-  /** The accounts the caller may see, filtered by status, sorted by health (most at risk first) or id. */
+  /**
+   * The accounts the caller may see, filtered by status, sorted by health
+   * (most at risk first) or id. Ranking needs only each account's totals
+   * (accountTotals): no per-position view, liquidation price or greeks.
+   */
   list(principal: Principal, options: ListOptions): Promise<Record<string, unknown>> {
     return this.shard.read((engine, head) => {
-      const views: AccountView[] = [];
-      for (const account of engine.state.ledger.accounts.values()) {
+      const rows: Row[] = [];
+      const { state } = engine;
+      for (const account of state.ledger.accounts.values()) {
         if (!mayAccessAccount(principal, account.id)) continue;
-        const view = accountView(engine.state, account);
-        if (options.status === undefined || view.status === options.status) views.push(view);
+        const status = statusOf(state, account.id);
+        if (options.status !== undefined && status !== options.status) continue;
+        const positions = state.rules ? [...account.positions.values()].filter((p) => p.qty !== 0n).length : 0;
+        rows.push({ account: account.id, status, cash: account.cash, positions, ...accountTotals(state, account) });
       }
-      views.sort(options.sort === 'health' ? byHealth : byId);
+      rows.sort(options.sort === 'health' ? byHealth : byId);
       return {
         ...asOf(engine, head),
-        total: views.length,
-        accounts: views.slice(0, options.limit).map((view) => ({
-          account: view.account,
-          status: view.status,
-          health: health(view),
-          cash: formatFixed(view.cash),
-          equity: formatFixed(view.equity),
-          initialMargin: formatFixed(view.initialMargin),
-          maintenanceMargin: formatFixed(view.maintenanceMargin),
-          freeCollateral: formatFixed(view.equity - view.initialMargin),
-          positions: view.positions.length,
+        total: rows.length,
+        accounts: rows.slice(0, options.limit).map((row) => ({
+          account: row.account,
+          status: row.status,
+          health: health(row),
+          cash: formatFixed(row.cash),
+          equity: formatFixed(row.equity),
+          initialMargin: formatFixed(row.initialMargin),
+          maintenanceMargin: formatFixed(row.maintenanceMargin),
+          freeCollateral: formatFixed(row.equity - row.initialMargin),
+          positions: row.positions,
         })),
       };
     });
@@ -88,8 +95,16 @@ function asOf(engine: ClearingEngine, head: number): { at: string | null; positi
 }
 
 /** equity / maintenance margin, rounded down to 8 decimals; null without a maintenance requirement. */
-function health(view: AccountView): string | null {
-  return view.maintenanceMargin > 0n ? formatFixed(divRound(view.equity * SCALE, view.maintenanceMargin, 'floor')) : null;
+function health(totals: AccountTotals): string | null {
+  return totals.maintenanceMargin > 0n ? formatFixed(divRound(totals.equity * SCALE, totals.maintenanceMargin, 'floor')) : null;
+}
+
+/** One line of the list: an account's totals, status, cash and open position count. */
+interface Row extends AccountTotals {
+  account: string;
+  status: AccountStatus;
+  cash: Fixed;
+  positions: number;
 }
 
 /**
@@ -97,7 +112,7 @@ function health(view: AccountView): string | null {
  * (never dividing); then accounts without MM; system accounts (never
  * margin-called) last; ties by account id.
  */
-function byHealth(a: AccountView, b: AccountView): number {
+function byHealth(a: Row, b: Row): number {
   const aSystem = a.status === 'system';
   if (aSystem !== (b.status === 'system')) return aSystem ? 1 : -1;
   const aRisky = a.maintenanceMargin > 0n;
@@ -111,4 +126,4 @@ function byHealth(a: AccountView, b: AccountView): number {
   return byId(a, b);
 }
 
-const byId = (a: AccountView, b: AccountView): number => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0);
+const byId = (a: Row, b: Row): number => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0);
