@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { accountView, ClearingEngine, type AccountStatus, type RunSummary } from '@clearsim/clearing';
+import { accountTotals, ClearingEngine, statusOf, type AccountStatus, type RunSummary } from '@clearsim/clearing';
 import { formatTimestamp, isInput, type DecisionType } from '@clearsim/events';
 import { formatFixed, toNumber, type Fixed } from '@clearsim/money';
 import type { EventStore } from '@clearsim/store';
@@ -162,16 +162,19 @@ async function collect(store: EventStore): Promise<ReportData> {
 
   const accounts: WorstAccount[] = [];
   for (const account of engine.state.ledger.accounts.values()) {
-    const view = accountView(engine.state, account);
-    if (view.status === 'system') continue;
+    const status = statusOf(engine.state, account.id);
+    if (status === 'system') continue;
+    // the totals are all the table needs: no per-position view (liquidation prices, greeks) per account
+    const { equity, maintenanceMargin } = accountTotals(engine.state, account);
+    const open = [...account.positions.values()].filter((p) => p.qty !== 0n).sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
     accounts.push({
-      id: view.account,
-      status: view.status,
-      equity: view.equity,
-      cash: view.cash,
-      maintenanceMargin: view.maintenanceMargin,
-      netDeposits: netDeposits.get(view.account) ?? 0n,
-      positions: view.positions.map((p) => `${p.instrument} ${formatFixed(p.qty)}`),
+      id: account.id,
+      status,
+      equity,
+      cash: account.cash,
+      maintenanceMargin,
+      netDeposits: netDeposits.get(account.id) ?? 0n,
+      positions: open.map((p) => `${p.instrument} ${formatFixed(p.qty)}`),
     });
   }
   // lowest equity first; among equals (e.g. the wiped-out at 0) the biggest loss first
