@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   process.stdout.write(table.toString() + '\n');
   process.stdout.write(`run decided ${decisions} decisions: ${JSON.stringify(summary)}\n`);
   process.stdout.write('ratio = baseline seconds / seconds (1.00 = as fast as just parsing the JSON)\n');
-  runPortfolioBench();
+  if (process.env.BENCH_PORTFOLIO !== '0') runPortfolioBench();
 }
 
 main().catch((error) => {

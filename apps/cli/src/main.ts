@@ -5,6 +5,7 @@ import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
 import { backtestCommand } from './commands/backtest.command';
+import { benchCommand } from './commands/bench.command';
 import { marginCommand } from './commands/margin.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
@@ -110,6 +111,18 @@ export function buildProgram(): Command {
     .option('--shard <i>', 'the shard this server owns, 0 to n-1 (default 0)')
     .option('--group <name>', 'consumer group prefix; the group is <name>.shard-<i>-of-<n> (default clearsim)')
     .action(async (options) => serveCommand(options));
+
+  program
+    .command('bench')
+    .description('the benchmarks of npm run bench: clearsim run on a generated 1,000,000-event day, then portfolio margin (full recompute, ticks), each against a baseline measured in the same run')
+    .option('--only <run|portfolio>', 'run one of the two')
+    .option('--events <n>', 'events of the generated day (default 1000000)')
+    .option('--accounts <n>', 'accounts of the generated day (default 10000)')
+    .option('--portfolio-accounts <n>', 'accounts of the portfolio book (default 100000; the target is for 100,000)')
+    .option('--runs <n>', 'timed runs per portfolio figure and ticks per underlying (default 7 and 5)')
+    .action(async (options) => {
+      process.exitCode = await benchCommand(options);
+    });
 
   return program;
 }
