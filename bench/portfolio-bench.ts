@@ -1,10 +1,11 @@
 import Table from 'cli-table3';
 import { ClearingEngine } from '@clearsim/clearing';
 import { decodeEvent, type InputEvent } from '@clearsim/events';
-import { deposit, ensureAccount, refreshOptionMarks, trade, type Account, type Instrument, type Position } from '@clearsim/ledger';
+import { deposit, ensureAccount, refreshOptionMarks, trade, withdraw, type Account, type Instrument, type Position } from '@clearsim/ledger';
 import { computeRisk, marginFromScanRisk, portfolioMargin, portfolioMarginOfAccount, portfolioRequirement, SCENARIO_COUNT, scenarioPnlPerUnit, scenarioRequirements } from '@clearsim/margin';
 import { fromNumber, parseFixed, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { isSystemAccount, type Rules } from '@clearsim/rules';
+import { hasOpenCall } from '@clearsim/saga';
 
 /**
  * The portfolio (SPAN-style scenario) margin benchmark, part of `npm run
@@ -37,7 +38,10 @@ import { isSystemAccount, type Rules } from '@clearsim/rules';
  * c. the floor: a bare Float64Array loop doing the same multiply-adds
  *    (accounts × 5 × 16) over the same vectors and quantities;
  * d. a price tick of one underlying's index through `ClearingEngine.handle`,
- *    for every underlying: time per tick against the accounts it re-checks.
+ *    for every underlying: time per tick against the accounts it re-checks;
+ * e. a storm: every account's equity set near its MM, then five ticks of U0
+ *    falling 1 % each, with the calls they issue (called accounts are checked
+ *    exactly on every later tick).
  */
 const ACCOUNTS = Number(process.env.PORTFOLIO_ACCOUNTS ?? 100_000);
 const RUNS = Number(process.env.PORTFOLIO_RUNS ?? 7);
@@ -270,6 +274,39 @@ function floorLoop(accounts: number, offsets: Int32Array, qty: Float64Array, ins
   }
 }
 
+/** Sets every account's equity to 1.02–1.32 × its MM, then times 5 ticks of U0 and its futures falling 1 % each (see e. above). */
+function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; holders: number; called: number; decisions: number }[] {
+  const { engine, rules, tradables } = built;
+  const ledger = engine.state.ledger;
+  const random = rng(SEED + 1);
+  for (const account of accounts) {
+    const risk = computeRisk(ledger, rules, account);
+    const target = (risk.maintenanceMargin * BigInt(Math.round((1.02 + 0.3 * random()) * 1e8))) / SCALE;
+    const delta = target - risk.equity;
+    if (delta > 0n) deposit(ledger, account, delta);
+    else if (delta < 0n) withdraw(ledger, account, -delta);
+  }
+  const holders = new Set<string>();
+  for (const i of tradables) if (i.underlying === 'U0') for (const h of ledger.holders.get(i.id) ?? []) if (!isSystemAccount(rules, h)) holders.add(h);
+  let ts = Math.max(built.ts, engine.state.clock);
+  // the index and the futures on it move together (moving the index alone would re-mark only the options and
+  // break every option/future hedge); the options follow the index
+  const moving = ['U0', ...tradables.filter((i) => i.underlying === 'U0' && !i.premiumStyle).map((i) => i.id)];
+  const out: { ms: number; holders: number; called: number; decisions: number }[] = [];
+  for (let tick = 0; tick < 5; tick++) {
+    let called = 0;
+    for (const h of holders) if (hasOpenCall(engine.state.saga, h)) called++;
+    const prices = moving.map((id) => fromNumber(toNumber(ledger.instruments.get(id)!.mark!) * 0.99, 'floor'));
+    settle();
+    const start = performance.now();
+    ts += 1000;
+    let decisions = 0;
+    moving.forEach((id, i) => (decisions += engine.handle({ type: 'PriceUpdated', ts, instrument: id, price: prices[i]! }).decisions.length));
+    out.push({ ms: performance.now() - start, holders: holders.size, called, decisions });
+  }
+  return out;
+}
+
 export interface PortfolioBenchResult {
   accounts: number;
   fullRecomputeMs: number;
@@ -399,6 +436,10 @@ export function runPortfolioBench(): PortfolioBenchResult {
     return { underlying: u, holders: holders.size, ms: t.ms };
   });
 
+  // e. a storm: every account's equity set to 1.02–1.32 × its MM (seeded), then U0 and its futures fall 1 % a tick:
+  // accounts cross MM and are called (grace 1 h), and a called account is checked exactly on every later tick
+  const storm = stormTicks(built, accounts);
+
   const ms = (x: number) => x.toFixed(1);
   const ratio = (x: number) => `${(x / baseline.ms).toFixed(1)}×`;
   const perAccountUs = (x: number) => ((x * 1000) / accounts.length).toFixed(2);
@@ -441,6 +482,10 @@ export function runPortfolioBench(): PortfolioBenchResult {
   out(tickTable.toString());
   out(`a tick = PriceUpdated of the underlying's index through ClearingEngine.handle: its options re-marked, every holder of an instrument on it re-checked (the market maker included) — the float screen clears those clearly above their call level, the rest get the exact bigint check; median of ${TICKS} ticks, ${decisions} decisions over all ticks`);
   out(`fit: ms / tick ≈ ${(slope * 1000).toFixed(1)} µs × accounts re-checked ${my - slope * mx >= 0 ? '+' : '−'} ${Math.abs(my - slope * mx).toFixed(1)} ms (R² ${r2.toFixed(3)})`);
+  const stormTable = new Table({ head: ['storm: U0 −1 % a tick', 'ms', 'accounts re-checked', 'of them under a call (exact check)', 'decisions', 'µs / account re-checked'] });
+  storm.forEach((t, i) => stormTable.push([`tick ${i + 1}`, ms(t.ms), t.holders.toLocaleString('en-US'), t.called.toLocaleString('en-US'), t.decisions.toLocaleString('en-US'), ((t.ms * 1000) / Math.max(1, t.holders)).toFixed(2)]));
+  out(stormTable.toString());
+  out('storm = every account\'s equity first set to 1.02–1.32 × its MM (seeded deposits and withdrawals through the ledger), then each tick U0 and its perpetual and future −1 % (three PriceUpdated, timed together; the options follow the index); a called account skips the float screen (its cure is decided exactly); single runs, not medians');
   out('× baseline = ms ÷ the bare loop\'s ms (the floor of what JS can do with the same multiply-adds); a GC and a 50 ms pause before every timed run');
   return { accounts: accounts.length, fullRecomputeMs: batch.ms, baselineMs: baseline.ms, targetMet: met, tickMicrosPerAccount: slope * 1000 };
 }

@@ -1,6 +1,6 @@
 import { abs, divRound, max, min, sign, type Fixed } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
-import { holdersOf, type Account, type Position } from '@clearsim/ledger';
+import { holdersOf, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, unitNetBalance, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
@@ -82,14 +82,16 @@ export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankrupt
     const account = ctx.ledger.accounts.get(id)!;
     const position = account.positions.get(instrument);
     if (!position || sign(position.qty) !== -sign(bankruptQty)) continue;
-    const r = positionRisk(ctx.ledger, ctx.rules, position);
-    if (r.unrealizedPnl <= 0n || position.cost === 0n) continue;
+    const listed = ctx.ledger.instruments.get(instrument)!;
+    // the PnL alone (positionRisk would also compute the position's stand-alone requirement, unused here)
+    const pnl = unrealizedPnl(position.qty, position.cost, listed.mark!, listed.multiplier);
+    if (pnl <= 0n || position.cost === 0n) continue;
     const unitRisk = computeRisk(ctx.ledger, ctx.rules, account, account.isolated ? { account: id, instrument } : { account: id });
     if (unitRisk.equity <= 0n) continue;
     candidates.push({
       account: id,
       qty: position.qty,
-      scoreNumerator: r.unrealizedPnl * unitRisk.notional,
+      scoreNumerator: pnl * unitRisk.notional,
       scoreDenominator: abs(position.cost) * unitRisk.equity,
     });
   }
@@ -146,14 +148,19 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
  */
 export function socializeLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): void {
   const weights: { account: string; pnl: Fixed }[] = [];
-  for (const account of [...ctx.ledger.accounts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+  for (const account of ctx.ledger.accounts.values()) {
     if (account.id === unit.account || isSystemAccount(ctx.rules, account.id)) continue;
     let pnl = 0n;
     for (const p of account.positions.values()) {
-      if (p.qty !== 0n) pnl += positionRisk(ctx.ledger, ctx.rules, p).unrealizedPnl;
+      if (p.qty === 0n) continue;
+      // the PnL alone: no requirement is needed to weigh a share
+      const instrument = ctx.ledger.instruments.get(p.instrument)!;
+      pnl += unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier);
     }
     if (pnl > 0n) weights.push({ account: account.id, pnl });
   }
+  // account-id order (sorting the accounts in profit, not every account)
+  weights.sort((a, b) => (a.account < b.account ? -1 : 1));
   const total = weights.reduce((s, w) => s + w.pnl, 0n);
   if (total === 0n) return;
   const amount = min(loss, total);

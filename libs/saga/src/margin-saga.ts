@@ -5,7 +5,7 @@ import { clearlyAboveMaintenanceFraction, computeRisk, isBelowMaintenanceFractio
 import type { Account } from '@clearsim/ledger';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
-import { hasOpenCall } from './saga.state';
+import { hasOpenCall, openCallsOf } from './saga.state';
 
 /** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
 export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
@@ -80,11 +80,9 @@ export function checkAccount(ctx: SagaContext, accountId: string): void {
   // model a float estimate with an error bound proves that for most accounts, without the exact bigint figures
   if (ctx.fastPaths && !hasOpenCall(ctx.saga, accountId) && clearlyAboveMaintenanceFraction(ctx.ledger, ctx.rules, account, ctx.rules.marginCall.callBelow)) return;
   const units = unitsOf(account);
-  const keys = new Set(units.map(unitKey));
   if (hasOpenCall(ctx.saga, accountId)) {
-    for (const call of ctx.saga.calls.values()) {
-      if (call.account === accountId && !keys.has(call.key)) units.push({ account: call.account, instrument: call.instrument });
-    }
+    const keys = new Set(units.map(unitKey));
+    for (const call of openCallsOf(ctx.saga, accountId)) if (!keys.has(call.key)) units.push({ account: call.account, instrument: call.instrument });
   }
   for (const unit of units) checkMarginUnit(ctx, account, unit);
 }

@@ -14,8 +14,8 @@ export interface OpenCall extends MarginUnit {
 /** What the saga remembers between events: open calls (its timers) and each account's last outcome. */
 export interface SagaState {
   calls: Map<string, OpenCall>;
-  /** Open calls per account, so "is this account called?" is O(1) on the hot path. */
-  callsByAccount: Map<string, number>;
+  /** The keys of each account's open calls, so "is this account called, and on which units?" never scans every call. */
+  callsByAccount: Map<string, Set<string>>;
   /** Earliest deadline of an unexpired call, so a quiet clock costs nothing. */
   earliestDeadline: number;
   outcome: Map<string, 'liquidated' | 'bankrupt'>;
@@ -26,25 +26,41 @@ export function emptySaga(): SagaState {
 }
 
 function openCall(saga: SagaState, call: OpenCall): void {
-  if (!saga.calls.has(call.key)) saga.callsByAccount.set(call.account, (saga.callsByAccount.get(call.account) ?? 0) + 1);
+  let keys = saga.callsByAccount.get(call.account);
+  if (!keys) saga.callsByAccount.set(call.account, (keys = new Set()));
+  keys.add(call.key);
   saga.calls.set(call.key, call);
 }
 
-function closeCall(saga: SagaState, key: string): boolean {
+/** Removes an open call; returns it (undefined if there was none). */
+function closeCall(saga: SagaState, key: string): OpenCall | undefined {
   const call = saga.calls.get(key);
-  if (!call) return false;
+  if (!call) return undefined;
   saga.calls.delete(key);
-  const left = (saga.callsByAccount.get(call.account) ?? 1) - 1;
-  if (left > 0) saga.callsByAccount.set(call.account, left);
-  else saga.callsByAccount.delete(call.account);
-  return true;
+  const keys = saga.callsByAccount.get(call.account);
+  keys?.delete(key);
+  if (keys?.size === 0) saga.callsByAccount.delete(call.account);
+  return call;
 }
 
 export const hasOpenCall = (saga: SagaState, account: string): boolean => saga.callsByAccount.has(account);
 
-function recomputeEarliest(saga: SagaState): void {
+/** The open calls of one account (its cross unit, or its isolated positions), in key order. */
+export function openCallsOf(saga: SagaState, account: string): OpenCall[] {
+  const keys = saga.callsByAccount.get(account);
+  if (!keys) return [];
+  return [...keys].sort().map((key) => saga.calls.get(key)!);
+}
+
+/**
+ * A call whose deadline set the earliest one stopped counting (met, expired,
+ * liquidated): find the next. Any other call leaves the earliest deadline as
+ * it is, so a storm of calls met does not rescan every call each time.
+ */
+function deadlineGone(saga: SagaState, call: OpenCall | undefined): void {
+  if (call?.deadline === undefined || call.deadline !== saga.earliestDeadline) return;
   let earliest = Infinity;
-  for (const call of saga.calls.values()) if (!call.expired && call.deadline !== undefined && call.deadline < earliest) earliest = call.deadline;
+  for (const open of saga.calls.values()) if (!open.expired && open.deadline !== undefined && open.deadline < earliest) earliest = open.deadline;
   saga.earliestDeadline = earliest;
 }
 
@@ -60,20 +76,24 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       return;
     }
     case 'MarginCallMet':
-      closeCall(saga, unitKey(decision));
-      recomputeEarliest(saga);
+      deadlineGone(saga, closeCall(saga, unitKey(decision)));
       return;
     case 'GracePeriodExpired': {
       const call = saga.calls.get(unitKey(decision));
-      if (call) call.expired = true;
-      recomputeEarliest(saga);
+      if (call && !call.expired) {
+        call.expired = true;
+        deadlineGone(saga, call);
+      }
       return;
     }
-    case 'LiquidationStarted':
+    case 'LiquidationStarted': {
       // a liquidation resolves the call, met or not
-      if (closeCall(saga, unitKey(decision))) recomputeEarliest(saga);
+      const call = closeCall(saga, unitKey(decision));
+      // an expired call no longer counts for the earliest deadline
+      if (call && !call.expired) deadlineGone(saga, call);
       saga.outcome.set(decision.account, 'liquidated');
       return;
+    }
     case 'AccountBankrupted':
       saga.outcome.set(decision.account, 'bankrupt');
       return;
