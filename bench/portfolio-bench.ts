@@ -275,7 +275,7 @@ function floorLoop(accounts: number, offsets: Int32Array, qty: Float64Array, ins
 }
 
 /** Sets every account's equity to 1.02–1.32 × its MM, then times 5 ticks of U0 and its futures falling 1 % each (see e. above). */
-function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; holders: number; called: number; decisions: number }[] {
+function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; holders: number; called: number; decisions: number; bankruptcies: number }[] {
   const { engine, rules, tradables } = built;
   const ledger = engine.state.ledger;
   const random = rng(SEED + 1);
@@ -292,7 +292,7 @@ function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; ho
   // the index and the futures on it move together (moving the index alone would re-mark only the options and
   // break every option/future hedge); the options follow the index
   const moving = ['U0', ...tradables.filter((i) => i.underlying === 'U0' && !i.premiumStyle).map((i) => i.id)];
-  const out: { ms: number; holders: number; called: number; decisions: number }[] = [];
+  const out: { ms: number; holders: number; called: number; decisions: number; bankruptcies: number }[] = [];
   for (let tick = 0; tick < 5; tick++) {
     let called = 0;
     for (const h of holders) if (hasOpenCall(engine.state.saga, h)) called++;
@@ -300,9 +300,9 @@ function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; ho
     settle();
     const start = performance.now();
     ts += 1000;
-    let decisions = 0;
-    moving.forEach((id, i) => (decisions += engine.handle({ type: 'PriceUpdated', ts, instrument: id, price: prices[i]! }).decisions.length));
-    out.push({ ms: performance.now() - start, holders: holders.size, called, decisions });
+    const decided = moving.flatMap((id, i) => engine.handle({ type: 'PriceUpdated', ts, instrument: id, price: prices[i]! }).decisions);
+    const ms = performance.now() - start;
+    out.push({ ms, holders: holders.size, called, decisions: decided.length, bankruptcies: decided.filter((d) => d.type === 'AccountBankrupted').length });
   }
   return out;
 }
@@ -482,10 +482,10 @@ export function runPortfolioBench(): PortfolioBenchResult {
   out(tickTable.toString());
   out(`a tick = PriceUpdated of the underlying's index through ClearingEngine.handle: its options re-marked, every holder of an instrument on it re-checked (the market maker included) — the float screen clears those clearly above their call level, the rest get the exact bigint check; median of ${TICKS} ticks, ${decisions} decisions over all ticks`);
   out(`fit: ms / tick ≈ ${(slope * 1000).toFixed(1)} µs × accounts re-checked ${my - slope * mx >= 0 ? '+' : '−'} ${Math.abs(my - slope * mx).toFixed(1)} ms (R² ${r2.toFixed(3)})`);
-  const stormTable = new Table({ head: ['storm: U0 −1 % a tick', 'ms', 'accounts re-checked', 'of them under a call (exact check)', 'decisions', 'µs / account re-checked'] });
-  storm.forEach((t, i) => stormTable.push([`tick ${i + 1}`, ms(t.ms), t.holders.toLocaleString('en-US'), t.called.toLocaleString('en-US'), t.decisions.toLocaleString('en-US'), ((t.ms * 1000) / Math.max(1, t.holders)).toFixed(2)]));
+  const stormTable = new Table({ head: ['storm: U0 −1 % a tick', 'ms', 'accounts re-checked', 'of them under a call (exact check)', 'decisions', 'of them bankruptcies', 'µs / account re-checked'] });
+  storm.forEach((t, i) => stormTable.push([`tick ${i + 1}`, ms(t.ms), t.holders.toLocaleString('en-US'), t.called.toLocaleString('en-US'), t.decisions.toLocaleString('en-US'), String(t.bankruptcies), ((t.ms * 1000) / Math.max(1, t.holders)).toFixed(2)]));
   out(stormTable.toString());
-  out('storm = every account\'s equity first set to 1.02–1.32 × its MM (seeded deposits and withdrawals through the ledger), then each tick U0 and its perpetual and future −1 % (three PriceUpdated, timed together; the options follow the index); a called account skips the float screen (its cure is decided exactly); single runs, not medians');
+  out('storm = every account\'s equity first set to 1.02–1.32 × its MM (seeded deposits and withdrawals through the ledger), then each tick U0 and its perpetual and future −1 % (three PriceUpdated, timed together; the options follow the index); a called account skips the float screen (its cure is decided exactly); each bankruptcy socializes its loss over every account in profit (bankruptcy: socialize), which weighs every account; single runs, not medians');
   out('× baseline = ms ÷ the bare loop\'s ms (the floor of what JS can do with the same multiply-adds); a GC and a 50 ms pause before every timed run');
   return { accounts: accounts.length, fullRecomputeMs: batch.ms, baselineMs: baseline.ms, targetMet: met, tickMicrosPerAccount: slope * 1000 };
 }
