@@ -45,11 +45,11 @@ function closeCall(saga: SagaState, key: string): OpenCall | undefined {
 
 export const hasOpenCall = (saga: SagaState, account: string): boolean => saga.callsByAccount.has(account);
 
-/** The open calls of one account (its cross unit, or its isolated positions), in key order. */
+/** The open calls of one account (its cross unit, or its isolated positions), in the order they were issued (as in `calls`). */
 export function openCallsOf(saga: SagaState, account: string): OpenCall[] {
   const keys = saga.callsByAccount.get(account);
   if (!keys) return [];
-  return [...keys].sort().map((key) => saga.calls.get(key)!);
+  return [...keys].map((key) => saga.calls.get(key)!);
 }
 
 /**
