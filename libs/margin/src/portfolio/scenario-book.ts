@@ -2,7 +2,7 @@ import { SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { underlyingOf, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
 import type { PortfolioRules, Rules } from '@clearsim/rules';
 import { marginFromScanRisk } from './scenario-margin';
-import { isFresh, vectorOf, type CachedVector } from './scenario-vectors';
+import { isFresh, vectorOf, worstLoss, type CachedVector } from './scenario-vectors';
 
 /*
  * The scenario book: every cross account's positions, struct-of-arrays, for
@@ -370,12 +370,6 @@ export class ScenarioBook {
     this.shortOptionMinimum[k] = vector.shortOptionMinimum;
     this.mark[k] = toNumber(vector.mark);
   }
-}
-
-function worstLoss(pnl: Float64Array, offset: number): number {
-  let worst = 0;
-  for (let s = 0; s < S; s++) if (-pnl[offset + s]! > worst) worst = -pnl[offset + s]!;
-  return worst;
 }
 
 const books = new WeakMap<LedgerState, ScenarioBook>();

@@ -1,7 +1,7 @@
 import { divRound, fromNumber, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import type { Instrument, LedgerState, Position } from '@clearsim/ledger';
 import type { PortfolioRules, Rules } from '@clearsim/rules';
-import { SCENARIO_COUNT, vectorOf, type CachedVector } from './scenario-vectors';
+import { SCENARIO_COUNT, vectorOf, worstLoss, type CachedVector } from './scenario-vectors';
 
 export { SCAN_SCENARIOS, SCENARIO_COUNT, scanParameters, scenarioPnlPerUnit } from './scenario-vectors';
 
@@ -52,12 +52,6 @@ const scratchIds: string[] = [];
 let scratchWorst = new Float64Array(16);
 const joint = new Float64Array(SCENARIO_COUNT);
 
-function worstAt(pnl: Float64Array, offset: number): number {
-  let worst = 0;
-  for (let s = 0; s < SCENARIO_COUNT; s++) if (-pnl[offset + s]! > worst) worst = -pnl[offset + s]!;
-  return worst;
-}
-
 /** Adds `qty` units of an instrument's vector into its underlying's scratch slot (opened when new); returns the slot count. */
 function addToScratch(n: number, vector: CachedVector, qty: number): number {
   let slot = 0;
@@ -83,7 +77,7 @@ const shortOptionCharge = (instrument: Instrument, vector: CachedVector, qty: nu
 
 /** Each slot's worst scenario loss, once every position is in. */
 function closeScratch(n: number): void {
-  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstAt(scratch, slot * SCENARIO_COUNT);
+  for (let slot = 0; slot < n; slot++) scratchWorst[slot] = worstLoss(scratch, slot * SCENARIO_COUNT);
 }
 
 /** Folds the positions into the scratch per-underlying P&L; returns how many underlyings and the short option minimum. */
@@ -121,7 +115,7 @@ function scanRiskOf(rules: Rules, n: number): number {
       for (let s = 0; s < SCENARIO_COUNT; s++) joint[s]! += scratch[offset + s]!;
       separate += scratchWorst[slot]!;
     }
-    if (present) scanRisk += separate - group.offset * (separate - worstAt(joint, 0));
+    if (present) scanRisk += separate - group.offset * (separate - worstLoss(joint, 0));
   }
   for (let slot = 0; slot < n; slot++) if (!grouped.has(scratchIds[slot]!)) scanRisk += scratchWorst[slot]!;
   return scanRisk;

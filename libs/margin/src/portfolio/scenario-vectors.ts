@@ -37,6 +37,13 @@ export const SCAN_SCENARIOS: readonly Scenario[] = [
   { price: -1, vol: 0, extreme: true },
 ];
 
+/** The worst loss (≥ 0) in the 16 scenarios of the P&L vector at `offset`: max(0, max −pnl). */
+export function worstLoss(pnl: Float64Array, offset: number): number {
+  let worst = 0;
+  for (let s = 0; s < SCENARIO_COUNT; s++) if (-pnl[offset + s]! > worst) worst = -pnl[offset + s]!;
+  return worst;
+}
+
 export function scanParameters(rules: Rules, underlying: string): UnderlyingScan {
   const scan = rules.portfolio?.underlyings[underlying];
   if (!scan) throw new Error(`rules "${rules.name}" have no scan parameters for underlying "${underlying}" (portfolio.underlyings)`);
