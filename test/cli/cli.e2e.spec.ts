@@ -196,6 +196,16 @@ describe('clearsim backtest', () => {
 });
 
 describe('snapshots', () => {
+  it('account lists every decision about the account, also those before the latest snapshot', () => {
+    const plain = freshStore();
+    const snapshotted = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', plain).code).toBe(0);
+    expect(clearsim('run', FIXTURE, '--store', snapshotted, '--snapshot').code).toBe(0);
+    const decisions = (store: string) => json(clearsim('account', 'alice', '--store', store, '--json')).decisions;
+    expect(decisions(plain).length).toBeGreaterThan(0);
+    expect(decisions(snapshotted)).toEqual(decisions(plain));
+  });
+
   it('verify proves a snapshot equals the state re-simulated from the log; a damaged file is ignored', () => {
     const store = freshStore();
     expect(clearsim('run', FIXTURE, '--store', store, '--snapshot').code).toBe(0);

@@ -18,7 +18,8 @@ export async function accountCommand(id: string, options: { store?: string; at?:
   const store = await openStoreFromUrl(options.store);
   try {
     const history: ClearingEvent[] = [];
-    const runner = await ShardRunner.open(store, { at, onEvent: (event) => (isDecision(event) && concerns(event, id) ? history.push(event) : undefined) });
+    // the history is every decision of the log about the account: fold the whole log, not a snapshot and its tail
+    const runner = await ShardRunner.open(store, { at, fullReplay: true, onEvent: (event) => (isDecision(event) && concerns(event, id) ? history.push(event) : undefined) });
     const account = runner.engine.state.ledger.accounts.get(id);
     if (!account) throw new UsageError(`account "${id}" does not exist in ${store.url}${at === undefined ? '' : ` at ${formatTimestamp(at)}`}`);
     const view = accountJson(accountView(runner.engine.state, account));
