@@ -18,11 +18,18 @@ export interface SagaState {
   callsByAccount: Map<string, Set<string>>;
   /** Earliest deadline of an unexpired call, so a quiet clock costs nothing. */
   earliestDeadline: number;
+  /**
+   * How many unexpired calls have each deadline: when the last call of the
+   * earliest one goes, the next is the smallest key here (calls issued at
+   * the same time share a deadline, so a storm of cures never rescans every
+   * call).
+   */
+  deadlines: Map<number, number>;
   outcome: Map<string, 'liquidated' | 'bankrupt'>;
 }
 
 export function emptySaga(): SagaState {
-  return { calls: new Map(), callsByAccount: new Map(), earliestDeadline: Infinity, outcome: new Map() };
+  return { calls: new Map(), callsByAccount: new Map(), earliestDeadline: Infinity, deadlines: new Map(), outcome: new Map() };
 }
 
 function openCall(saga: SagaState, call: OpenCall): void {
@@ -52,15 +59,25 @@ export function openCallsOf(saga: SagaState, account: string): OpenCall[] {
   return [...keys].map((key) => saga.calls.get(key)!);
 }
 
-/**
- * A call whose deadline set the earliest one stopped counting (met, expired,
- * liquidated): find the next. Any other call leaves the earliest deadline as
- * it is, so a storm of calls met does not rescan every call each time.
- */
-function deadlineGone(saga: SagaState, call: OpenCall | undefined): void {
-  if (call?.deadline === undefined || call.deadline !== saga.earliestDeadline) return;
+/** An unexpired call with this deadline now counts toward the earliest deadline. */
+function deadlineAdded(saga: SagaState, deadline: number | undefined): void {
+  if (deadline === undefined) return;
+  saga.deadlines.set(deadline, (saga.deadlines.get(deadline) ?? 0) + 1);
+  if (deadline < saga.earliestDeadline) saga.earliestDeadline = deadline;
+}
+
+/** An unexpired call with this deadline stopped counting (met, expired, liquidated). */
+function deadlineGone(saga: SagaState, deadline: number | undefined): void {
+  if (deadline === undefined) return;
+  const left = (saga.deadlines.get(deadline) ?? 1) - 1;
+  if (left > 0) {
+    saga.deadlines.set(deadline, left);
+    return;
+  }
+  saga.deadlines.delete(deadline);
+  if (deadline !== saga.earliestDeadline) return;
   let earliest = Infinity;
-  for (const open of saga.calls.values()) if (!open.expired && open.deadline !== undefined && open.deadline < earliest) earliest = open.deadline;
+  for (const d of saga.deadlines.keys()) if (d < earliest) earliest = d;
   saga.earliestDeadline = earliest;
 }
 
@@ -71,27 +88,24 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       const unit = { account: decision.account, instrument: decision.instrument };
       const key = unitKey(unit);
       openCall(saga, { ...unit, key, issuedAt: decision.ts, deadline: decision.deadline, amount: decision.amount, expired: false });
-      if (decision.deadline !== undefined && decision.deadline < saga.earliestDeadline) saga.earliestDeadline = decision.deadline;
+      deadlineAdded(saga, decision.deadline);
       saga.outcome.delete(decision.account);
       return;
     }
     case 'MarginCallMet':
-      deadlineGone(saga, closeCall(saga, unitKey(decision)));
+    case 'LiquidationStarted': {
+      // a cure, or a liquidation (which resolves the call, met or not); an expired call no longer counts for the deadline
+      const call = closeCall(saga, unitKey(decision));
+      if (call && !call.expired) deadlineGone(saga, call.deadline);
+      if (decision.type === 'LiquidationStarted') saga.outcome.set(decision.account, 'liquidated');
       return;
+    }
     case 'GracePeriodExpired': {
       const call = saga.calls.get(unitKey(decision));
       if (call && !call.expired) {
         call.expired = true;
-        deadlineGone(saga, call);
+        deadlineGone(saga, call.deadline);
       }
-      return;
-    }
-    case 'LiquidationStarted': {
-      // a liquidation resolves the call, met or not
-      const call = closeCall(saga, unitKey(decision));
-      // an expired call no longer counts for the earliest deadline
-      if (call && !call.expired) deadlineGone(saga, call);
-      saga.outcome.set(decision.account, 'liquidated');
       return;
     }
     case 'AccountBankrupted':
