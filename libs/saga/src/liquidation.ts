@@ -27,8 +27,9 @@ function closingValue(position: Position, price: Fixed, multiplier: Fixed, premi
 export function equityAtLiquidationPrices(ctx: SagaContext, account: Account, unit: MarginUnit): Fixed {
   let value = unitNetBalance(ctx.ledger, ctx.rules, account, unit);
   for (const position of openPositions(account, unit)) {
-    const r = positionRisk(ctx.ledger, ctx.rules, position);
-    value += closingValue(position, liquidationFillPrice(r.mark, position.qty, ctx.rules.liquidation.slippage), r.multiplier, r.premiumStyle);
+    // the mark and contract terms alone: positionRisk would also compute the position's stand-alone requirement
+    const instrument = ctx.ledger.instruments.get(position.instrument)!;
+    value += closingValue(position, liquidationFillPrice(instrument.mark!, position.qty, ctx.rules.liquidation.slippage), instrument.multiplier, instrument.premiumStyle);
   }
   return value;
 }
