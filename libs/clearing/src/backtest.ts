@@ -1,8 +1,8 @@
 import { toNumber } from '@clearsim/money';
-import { computeRisk, unitsOf } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { backtestByAccount, type AccountBacktest, type AccountPeriod } from '@clearsim/risk-models';
 import type { ClearingState } from './clearing.state';
+import { accountTotals } from './views';
 
 interface OpenObservation {
   margin: number;
@@ -62,11 +62,8 @@ export class BacktestRecorder {
       if (isSystemAccount(rules, account.id)) continue;
       const positions = [...account.positions.values()].filter((p) => p.qty !== 0n);
       if (positions.length === 0) continue;
-      let margin = 0n;
-      for (const unit of unitsOf(account)) {
-        const risk = computeRisk(state.ledger, rules, account, unit);
-        margin += this.margin === 'initial' ? risk.initialMargin : risk.maintenanceMargin;
-      }
+      const totals = accountTotals(state, account);
+      const margin = this.margin === 'initial' ? totals.initialMargin : totals.maintenanceMargin;
       this.open.set(account.id, {
         margin: toNumber(margin),
         positions: positions.map((p) => {

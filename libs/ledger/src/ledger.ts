@@ -1,4 +1,5 @@
 import { divRound, type Fixed } from '@clearsim/money';
+import { intrinsicValue } from '@clearsim/options';
 import type { Account, Instrument, LedgerState, Position } from './ledger.state';
 import { applyFill, tradeNotional } from './position-math';
 
@@ -223,9 +224,7 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
 /** Per-unit settlement value: the price for a future; max(S − K, 0) or max(K − S, 0) for an option on S. */
 export function settlementValue(instrument: Instrument, price: Fixed): Fixed {
   if (!instrument.premiumStyle) return price;
-  const strike = instrument.strike ?? 0n;
-  const payoff = instrument.optionType === 'put' ? strike - price : price - strike;
-  return payoff > 0n ? payoff : 0n;
+  return intrinsicValue(instrument.optionType === 'put' ? 'put' : 'call', price, instrument.strike ?? 0n);
 }
 
 /** Funding payment of one position, from the account's view (negative = pays), rounded down. */

@@ -1,7 +1,7 @@
-import { divRound, SCALE, toNumber, type Fixed } from '@clearsim/money';
+import { toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
-import { computeRisk, unitsOf, unitPositions } from './risk';
+import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
 
 /**
  * Price bands: the incremental index behind "a price update re-evaluates only
@@ -193,7 +193,7 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
     const risk = computeRisk(ledger, rules, account, unit);
     // one ledger unit of rounding per position and requirement, and float error, come off the slack first
     // the level that triggers a decision for a healthy unit: callBelow × MM
-    const callLevel = divRound(risk.maintenanceMargin * rules.marginCall.callBelow, SCALE, 'ceil');
+    const callLevel = callLevelOf(risk, rules.marginCall.callBelow);
     const callBelow = toNumber(rules.marginCall.callBelow);
     const slack: number = called ? 0 : toNumber(risk.equity - callLevel) * 0.999 - 1e-6 * (1 + positions.length);
     for (const position of positions) {

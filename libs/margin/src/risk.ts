@@ -167,6 +167,11 @@ export function unitNetBalance(ledger: LedgerState, rules: Rules, account: Accou
 export const meetsMaintenanceMargin = (risk: Risk): boolean => risk.equity >= risk.maintenanceMargin;
 export const meetsInitialMargin = (risk: Risk): boolean => risk.equity >= risk.initialMargin;
 
+/** The equity at which a healthy unit is called: MM × callBelow, rounded up (a requirement). */
+export function callLevelOf(risk: Risk, callBelow: Fixed): Fixed {
+  return divRound(risk.maintenanceMargin * callBelow, SCALE, 'ceil');
+}
+
 /** equity < MM × fraction, compared exactly by cross-multiplying (no division). */
 export function isBelowMaintenanceFraction(risk: Risk, fraction: Fixed): boolean {
   return risk.equity * SCALE < risk.maintenanceMargin * fraction;

@@ -119,7 +119,7 @@ export function vegaPerPoint(vegaPerUnit: number): number {
   return vegaPerUnit / 100;
 }
 
-const ZERO_GREEKS: Greeks = { delta: 0, gamma: 0, vega: 0, theta: 0, rho: 0 };
+export const ZERO_GREEKS: Greeks = { delta: 0, gamma: 0, vega: 0, theta: 0, rho: 0 };
 const PDF_AT_ZERO = normalPdf(0);
 
 function evaluate(p: Parsed, withGreeks: boolean): { price: number; greeks: Greeks } {

@@ -1,4 +1,4 @@
-import type { Greeks } from './black76';
+import { ZERO_GREEKS, type Greeks } from './black76';
 
 /**
  * Position and account greeks: a unit option's greeks scaled by the signed
@@ -22,8 +22,6 @@ export interface GreeksPosition {
   /** Greeks of one unit of the underlying (black76Greeks, or UNDERLYING_GREEKS). */
   readonly greeks: Greeks;
 }
-
-export const ZERO_GREEKS: Greeks = { delta: 0, gamma: 0, vega: 0, theta: 0, rho: 0 };
 
 /** The greeks of one unit of a linear instrument on the underlying itself (a future or perpetual). */
 export const UNDERLYING_GREEKS: Greeks = { delta: 1, gamma: 0, vega: 0, theta: 0, rho: 0 };

@@ -1,10 +1,9 @@
-import { black76Greeks } from './black76';
+import { black76Greeks, ZERO_GREEKS } from './black76';
 import {
   accountGreeks,
   accountGreeksByUnderlying,
   positionGreeks,
   UNDERLYING_GREEKS,
-  ZERO_GREEKS,
   type GreeksPosition,
 } from './portfolio-greeks';
 

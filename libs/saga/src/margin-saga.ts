@@ -1,7 +1,6 @@
-import { divRound, SCALE } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
 import type { Risk } from '@clearsim/margin';
-import { clearlyAboveMaintenanceFraction, computeRisk, isBelowMaintenanceFraction, unitKey, unitPositions, unitsOf, type MarginUnit } from '@clearsim/margin';
+import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, isBelowMaintenanceFraction, unitKey, unitPositions, unitsOf, type MarginUnit } from '@clearsim/margin';
 import type { Account } from '@clearsim/ledger';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
@@ -19,7 +18,7 @@ export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
 export function cureLevel(ctx: SagaContext, risk: Risk): bigint {
   const { cureAt, callBelow } = ctx.rules.marginCall;
   const base = cureAt === 'initial' ? risk.initialMargin : risk.maintenanceMargin;
-  const callLevel = divRound(risk.maintenanceMargin * callBelow, SCALE, 'ceil');
+  const callLevel = callLevelOf(risk, callBelow);
   return base > callLevel ? base : callLevel;
 }
 

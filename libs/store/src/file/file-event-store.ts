@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
-import { anchorOf, checkReadRange, checkSnapshot, defaultWarn } from '../adapter-support';
+import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn } from '../adapter-support';
 import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import { CorruptLogError } from '../errors';
 import { FileLock } from './file-lock';
@@ -113,9 +113,7 @@ export class FileEventStore implements EventStore {
       if (this.broken) {
         throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
       }
-      if (!Number.isSafeInteger(expectedPosition) || expectedPosition < 0) {
-        throw new RangeError(`expectedPosition must be a whole number >= 0, got ${expectedPosition}`);
-      }
+      checkExpectedPosition(expectedPosition);
       if (expectedPosition !== this.headPosition) throw new ConcurrencyError(expectedPosition, this.headPosition);
       if (events.length === 0) return this.headPosition;
       return this.writeBatch(events);
