@@ -42,6 +42,9 @@ export interface KafkaShardWorkerStats {
 /** Commit metadata: the log position whose decisions are all on the decisions topic. */
 const PUBLISHED = 'clearsim:published=';
 
+/** The commit metadata saying every logged decision up to `position` is on the decisions topic (what a restart resumes publishing after). */
+export const publishedMetadata = (position: number): string => `${PUBLISHED}${position}`;
+
 const parsePublished = (metadata: string | null | undefined): number | undefined => {
   if (!metadata?.startsWith(PUBLISHED)) return undefined;
   const n = Number(metadata.slice(PUBLISHED.length));
@@ -264,7 +267,7 @@ export class KafkaShardWorker {
       }
       const last = messages[step.next - 1]!;
       const offset = nextOffset(last.offset);
-      await this.ports.consumer.commit(batch.partition, offset, `${PUBLISHED}${this.published}`);
+      await this.ports.consumer.commit(batch.partition, offset, publishedMetadata(this.published));
       this.committed = offset;
       this.stats.consumed += step.next - i;
       i = step.next;

@@ -1,3 +1,5 @@
+import type { DeadLetter, OutboundMessage } from './kafka.port';
+
 /** The dead-letter topic of an inputs topic. */
 export const deadLetterTopicOf = (inputsTopic: string): string => `${inputsTopic}.dlq`;
 
@@ -13,3 +15,20 @@ export const HEADER = {
   error: 'error',
   reason: 'reason',
 } as const;
+
+/** A refused input as it goes to the dead-letter topic: its key and value as they came, headers saying why and where from. */
+export function deadLetterMessage({ message, error, reason, headers }: DeadLetter): OutboundMessage {
+  return {
+    key: message.key,
+    value: message.value ?? '',
+    headers: {
+      ...message.headers,
+      ...headers,
+      [HEADER.error]: error,
+      [HEADER.reason]: reason,
+      'source-topic': message.topic,
+      'source-partition': String(message.partition),
+      'source-offset': message.offset,
+    },
+  };
+}

@@ -7,6 +7,7 @@ import {
   deadLetterTopicOf,
   KafkaJsAdmin,
   KafkaShardWorker,
+  publishedMetadata,
   shardGroupId,
   type KafkaPorts,
   type KafkaShardWorkerStats,
@@ -47,9 +48,6 @@ export function kafkaSettings(options: KafkaServerOptions): KafkaSettings {
     shard,
   };
 }
-
-/** Commit metadata of the worker (libs/kafka shard-worker.ts): every logged decision up to this position is on the decisions topic. */
-const PUBLISHED = 'clearsim:published=';
 
 /** Longest wait at shutdown for the decisions of the last appends to be acknowledged before the final commit. */
 const FINAL_PUBLISH_WAIT_MS = 5_000;
@@ -202,12 +200,12 @@ export class KafkaService implements BeforeApplicationShutdown {
     const deadline = Date.now() + FINAL_PUBLISH_WAIT_MS;
     while (worker.publishedUpTo < head && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     const published = Math.min(worker.publishedUpTo, head);
-    if (consumer.committedMetadata === `${PUBLISHED}${published}` || published === 0) return;
+    if (consumer.committedMetadata === publishedMetadata(published) || published === 0) return;
     try {
       if (!consumer.hasConsumed && !(await this.ownsPartition())) return;
       if (published < head) this.logger.warn(`decisions up to position ${head} not all acknowledged by Kafka at shutdown (up to ${published}); the next start publishes the rest`);
       // never consumed: the next offset to read is still the first one
-      await consumer.commit(this.settings.shard, worker.committedOffset ?? '0', `${PUBLISHED}${published}`);
+      await consumer.commit(this.settings.shard, worker.committedOffset ?? '0', publishedMetadata(published));
     } catch (error) {
       this.logger.warn(`final commit failed (the next start publishes again what follows the last commit): ${(error as Error).message}`);
     }

@@ -13,6 +13,7 @@ import type {
   TopicPublisher,
   TopicSpec,
 } from '../kafka.port';
+import { deadLetterMessage } from '../topics';
 import { fixedPartitionsAssigner } from './fixed-partitions-assigner';
 
 export interface KafkaJsClientOptions {
@@ -189,21 +190,7 @@ export class KafkaJsDeadLetters implements DeadLetters {
   }
 
   send(letters: readonly DeadLetter[]): Promise<void> {
-    return this.publisher.publish(
-      letters.map(({ message, error, reason, headers }) => ({
-        key: message.key,
-        value: message.value ?? '',
-        headers: {
-          ...message.headers,
-          ...headers,
-          error,
-          reason,
-          'source-topic': message.topic,
-          'source-partition': String(message.partition),
-          'source-offset': message.offset,
-        },
-      })),
-    );
+    return this.publisher.publish(letters.map(deadLetterMessage));
   }
 }
 

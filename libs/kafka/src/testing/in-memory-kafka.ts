@@ -12,6 +12,7 @@ import type {
   TopicPublisher,
   TopicSpec,
 } from '../kafka.port';
+import { deadLetterMessage } from '../topics';
 import { fnv1a32 } from '../sharding';
 
 export interface StoredMessage {
@@ -77,8 +78,7 @@ export class InMemoryKafka {
     const dlq = publisher(options.deadLetters);
     const deadLetters: DeadLetters = {
       topic: options.deadLetters,
-      send: async (letters: readonly DeadLetter[]) =>
-        dlq.publish(letters.map((l) => ({ key: l.message.key, value: l.message.value ?? '', headers: { ...l.message.headers, error: l.error, reason: l.reason, 'source-offset': l.message.offset } }))),
+      send: async (letters: readonly DeadLetter[]) => dlq.publish(letters.map(deadLetterMessage)),
     };
     const admin: TopicAdmin = {
       ensureTopics: async (specs: readonly TopicSpec[]) => specs.forEach((s) => this.createTopic(s.topic, s.partitions)),
