@@ -12,8 +12,8 @@ npm run --silent build
 started=""
 if [ "${CLEARSIM_NO_SERVICES:-}" != "1" ]; then
   if services_env=$(infra/services.sh up); then
+    # the lines are `export NAME=…`
     eval "$services_env"
-    export KAFKA_BROKERS DATABASE_URL
     started=1
   else
     {

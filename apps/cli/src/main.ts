@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '@clearsim/events';
-import { ConcurrencyError, CorruptLogError } from '@clearsim/store';
+import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL } from '@clearsim/store';
 import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
@@ -12,7 +12,7 @@ import { runCommand } from './commands/run.command';
 import { serveCommand } from './commands/serve.command';
 import { verifyCommand } from './commands/verify.command';
 
-const storeOption = () => new Option('--store <url>', 'event store: file:PATH, postgres://…, esdb://… / kurrentdb://…').default('file:./data');
+const storeOption = () => new Option('--store <url>', 'event store: file:PATH, postgres://…, esdb://… / kurrentdb://…').default(DEFAULT_STORE_URL);
 
 export function buildProgram(): Command {
   const program = new Command('clearsim')

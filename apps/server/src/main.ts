@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
 import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
@@ -60,7 +61,7 @@ function setUpOpenApi(app: INestApplication): void {
 /** `node dist/apps/server/src/main.js`: configured from the environment (the CLI's `clearsim serve` is the usual way). */
 async function startFromEnvironment(): Promise<void> {
   const app = await createServer({
-    store: process.env.CLEARSIM_STORE ?? 'file:./data',
+    store: process.env.CLEARSIM_STORE ?? DEFAULT_STORE_URL,
     port: Number(process.env.CLEARSIM_PORT ?? DEFAULT_PORT),
     host: process.env.CLEARSIM_HOST ?? DEFAULT_HOST,
     apiKeys: parseApiKeys([], process.env.CLEARSIM_API_KEYS),

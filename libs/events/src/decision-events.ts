@@ -193,4 +193,3 @@ export type DecisionEvent =
   | FundingSettled;
 
 export type DecisionType = DecisionEvent['type'];
-export const DECISION_TYPES = Object.keys(DECISION_SCHEMAS) as DecisionType[];

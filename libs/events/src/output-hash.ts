@@ -15,12 +15,7 @@ export class OutputHasher {
   }
 
   add(decision: DecisionEvent): void {
-    this.addLine(encodeEvent(decision));
-  }
-
-  /** For callers that already hold the canonical line. */
-  addLine(canonicalLine: string): void {
-    this.hash.update(canonicalLine + '\n');
+    this.hash.update(encodeEvent(decision) + '\n');
   }
 
   state(): Sha256State {

@@ -60,7 +60,7 @@ export interface Account {
 }
 
 export interface LedgerState {
-  /** The one collateral asset of this shard (multi-asset collateral comes with the portfolio models). */
+  /** The shard's cash asset (the instruments' settlement asset); other assets are collateral (rules.collateral). */
   cashAsset?: string;
   instruments: Map<string, Instrument>;
   accounts: Map<string, Account>;

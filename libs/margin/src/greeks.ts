@@ -42,5 +42,5 @@ export function accountGreeks(ledger: LedgerState, rules: Rules, account: Accoun
       const greeks = unitGreeks(ledger, rules, instrument);
       return greeks ? [{ underlying: underlyingOf(instrument), qty: toNumber(p.qty), multiplier: toNumber(instrument.multiplier), greeks }] : [];
     });
-  return accountGreeksByUnderlying(positions).map(({ underlying, greeks }) => ({ underlying, greeks }));
+  return accountGreeksByUnderlying(positions);
 }

@@ -62,10 +62,10 @@ export function unitsOf(account: Account): MarginUnit[] {
   return [...account.positions.keys()].sort().map((instrument) => ({ account: account.id, instrument }));
 }
 
-export function positionRisk(ledger: LedgerState, rules: Rules, position: Position, markOverride?: Fixed): PositionRisk {
+export function positionRisk(ledger: LedgerState, rules: Rules, position: Position): PositionRisk {
   const instrument = ledger.instruments.get(position.instrument);
   if (!instrument) throw new Error(`position in unknown instrument ${position.instrument}`);
-  const mark = markOverride ?? instrument.mark;
+  const mark = instrument.mark;
   if (mark === undefined) throw new Error(`no mark price for ${position.instrument}`);
   const notional = notionalValue(position.qty, mark, instrument.multiplier);
   let initialMargin: Fixed;

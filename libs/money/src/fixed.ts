@@ -133,11 +133,6 @@ export function div(a: Fixed, b: Fixed, rounding: Rounding): Fixed {
   return divRound(a * SCALE, b, rounding);
 }
 
-/** a × b ÷ c at ledger scale, rounded once (b/c is a plain ratio). */
-export function mulDiv(a: Fixed, b: Fixed, c: Fixed, rounding: Rounding): Fixed {
-  return divRound(a * b, c, rounding);
-}
-
 export const abs = (a: Fixed): Fixed => (a < 0n ? -a : a);
 export const min = (a: Fixed, b: Fixed): Fixed => (a < b ? a : b);
 export const max = (a: Fixed, b: Fixed): Fixed => (a > b ? a : b);

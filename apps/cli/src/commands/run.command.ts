@@ -80,7 +80,7 @@ function countByType(decisions: DecisionEvent[]): string {
 
 /** `--reset` deletes a file store's log (and its snapshots) before the run (so an example can be re-run from scratch). */
 function resetStore(url: string | undefined): void {
-  const location = parseStoreUrl(url ?? 'file:./data');
+  const location = parseStoreUrl(url);
   if (location.kind !== 'file') throw new UsageError('--reset only applies to file: stores');
   rmSync(join(location.path, EVENTS_FILE), { force: true });
   rmSync(join(location.path, SNAPSHOTS_DIR), { recursive: true, force: true });

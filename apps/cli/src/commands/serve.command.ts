@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { redactUrl } from '@clearsim/store';
 import { UsageError } from '../cli-error';
-import { DEFAULT_STORE } from './store-options';
+import { DEFAULT_STORE_URL } from '@clearsim/store';
 
 export interface ServeOptions {
   store?: string;
@@ -50,7 +50,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     generated = randomBytes(18).toString('base64url');
     apiKeys = server.parseApiKeys([`${generated}:admin`]);
   }
-  const store = options.store ?? DEFAULT_STORE;
+  const store = options.store ?? DEFAULT_STORE_URL;
   const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
   const url = await app.getUrl();
   const lines = [

@@ -27,7 +27,7 @@ export interface KafkaJsClientOptions {
 }
 
 export interface KafkaJsOptions extends KafkaJsClientOptions {
-  /** Consumer group prefix; the group of a shard's consumer is `<groupId>` as given (see KafkaShardWorker). */
+  /** The consumer group, used as given (a shard's is shardGroupId(…), see KafkaShardWorker). */
   groupId: string;
   inputsTopic: string;
   /** Partitions of the inputs topic to consume (a shard's own). */

@@ -127,7 +127,7 @@ export function marginFromScanRisk(rules: Rules, scanRisk: number, shortOptionMi
   return { maintenanceMargin, initialMargin: divRound(maintenanceMargin * (rules.portfolio as PortfolioRules).initialToMaintenance, SCALE, 'ceil') };
 }
 
-/** MM and IM of a set of positions (the saga's hot path: allocates nothing). */
+/** MM and IM of a set of positions: an isolated unit, a position alone (a whole cross account takes the scenario book). */
 export function portfolioMargin(ledger: LedgerState, rules: Rules, positions: readonly Position[]): { maintenanceMargin: Fixed; initialMargin: Fixed } {
   const { underlyings, shortOptionMinimum } = accumulate(ledger, rules, positions);
   return marginFromScanRisk(rules, scanRiskOf(rules, underlyings), shortOptionMinimum);
