@@ -32,6 +32,8 @@ export function optionMark(ledger: LedgerState, option: Instrument, ts: number, 
 
 /** Re-derives the marks of the live options on `underlying` (all underlyings when undefined) at time `ts`. */
 export function refreshOptionMarks(ledger: LedgerState, ts: number, riskFreeRate: Fixed, underlying?: string): void {
+  // most price updates are of an instrument no option is written on: nothing to scan
+  if (underlying !== undefined && !ledger.underlyingsWithOptions.has(underlying)) return;
   for (const instrument of ledger.instruments.values()) {
     if (!instrument.premiumStyle || instrument.settled) continue;
     if (underlying !== undefined && instrument.underlying !== underlying) continue;

@@ -17,12 +17,11 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
   const position = account.positions.get(instrument);
   const tiers = instrumentRules(rules, instrument)?.tiers;
   if (!position || position.qty === 0n || !tiers) return undefined;
+  // an option's value, and a scenario requirement, are not linear in the mark: no closed form (decided before any risk is computed)
+  if (ledger.instruments.get(instrument)?.premiumStyle || rules.model === 'portfolio' || rules.model === 'var' || rules.dynamic) return undefined;
   const risk = computeRisk(ledger, rules, account, unit);
   const own = positionRisk(ledger, rules, position);
   const balance = toNumber(risk.balance);
-  const instrumentKind = ledger.instruments.get(instrument);
-  // an option's value, and a scenario requirement, are not linear in the mark: no closed form
-  if (instrumentKind?.premiumStyle || rules.model === 'portfolio' || rules.model === 'var' || rules.dynamic) return undefined;
   const otherPnl = toNumber(risk.positionsValue - own.equityValue);
   const otherMm = toNumber(risk.maintenanceMargin - own.maintenanceMargin);
   const q = toNumber(position.qty);
