@@ -77,14 +77,14 @@ export function vectorOf(ledger: LedgerState, rules: Rules, instrument: Instrume
   if (mark === undefined) throw new Error(`no mark price for ${instrument.id}`);
   let cache = vectors.get(ledger);
   if (!cache) vectors.set(ledger, (cache = new Map()));
+  const cached = cache.get(instrument.id);
+  if (cached && isFresh(cached, ledger, rules, instrument)) return cached;
+
   const option = instrument.premiumStyle && instrument.strike !== undefined && instrument.expiry !== undefined;
   const underlyingId = underlyingOf(instrument);
   const underlyingMark = option ? ledger.instruments.get(underlyingId)?.mark : undefined;
   const surface = option ? ledger.volatility : undefined;
   const markedAt = instrument.markedAt ?? instrument.expiry ?? 0;
-  const cached = cache.get(instrument.id);
-  if (cached && isFresh(cached, ledger, rules, instrument)) return cached;
-
   const scan = scanParameters(rules, underlyingId);
   const forward = option ? toNumber(underlyingMark ?? 0n) : 0;
   const volatility = option ? (volatilityFor(ledger.volatility, underlyingId, toNumber(instrument.strike!), instrument.expiry!) ?? 0) : 0;
@@ -93,6 +93,11 @@ export function vectorOf(ledger: LedgerState, rules: Rules, instrument: Instrume
   const cover = toNumber(scan.extremeCover);
   const multiplier = toNumber(instrument.multiplier);
   const markNumber = toNumber(mark);
+  // an option's terms, the same in every scenario
+  const strike = option ? toNumber(instrument.strike!) : 0;
+  const years = option ? yearsToExpiry(instrument.expiry!, markedAt) : 0;
+  const rate = toNumber(rules.riskFreeRate);
+  const type = instrument.optionType ?? 'call';
   const pnl = new Float64Array(SCENARIO_COUNT);
   SCAN_SCENARIOS.forEach((s, i) => {
     const move = s.price * range * (s.extreme ? scan.extremeMove : 1);
@@ -104,11 +109,11 @@ export function vectorOf(ledger: LedgerState, rules: Rules, instrument: Instrume
     }
     const repriced = black76Price({
       forward: Math.max(0, forward * (1 + move)), // an extreme move beyond −100 % floors the price at 0
-      strike: toNumber(instrument.strike!),
-      years: yearsToExpiry(instrument.expiry!, markedAt),
+      strike,
+      years,
       volatility: volatility * (1 + s.vol * volRange),
-      rate: toNumber(rules.riskFreeRate),
-      type: instrument.optionType ?? 'call',
+      rate,
+      type,
     });
     pnl[i] = (repriced - markNumber) * multiplier * weight;
   });
