@@ -3,4 +3,5 @@ export * from './input-events';
 export * from './decision-events';
 export * from './codec';
 export * from './output-hash';
+export * from './account-fields';
 export * from './sha256';

@@ -1,16 +1,13 @@
 import Table from 'cli-table3';
 import { tableStyle } from '../output/summary-table';
 import { accountJson, accountView } from '@clearsim/clearing';
-import { encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
+import { accountFields, encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
 import { parseAt } from '../io/input-source';
 import { openStoreFromUrl } from './store-options';
 
-function concerns(event: ClearingEvent, id: string): boolean {
-  const e = event as unknown as Record<string, unknown>;
-  return e.account === id || e.counterparty === id || e.buyer === id || e.seller === id || (Array.isArray(e.shares) && e.shares.some((s: { account: string }) => s.account === id));
-}
+const concerns = (event: ClearingEvent, id: string): boolean => accountFields(event).some((f) => f.account === id);
 
 /** `clearsim account ID`: one account as it was at `--at` (default: now), with the decisions that touched it. */
 export async function accountCommand(id: string, options: { store?: string; at?: string; json?: boolean; history?: string }): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ClearingEvent, InputEvent } from '@clearsim/events';
+import { accountFields, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import type { Principal } from './api-keys';
 
 /** A key tried to read or write outside its scope: 403, listing every refusal. */
@@ -12,19 +12,6 @@ export class AccessDenied extends Error {
 const VENUE_INPUTS: ReadonlySet<InputEvent['type']> = new Set(['Deposited', 'WithdrawalRequested', 'TradeExecuted']);
 
 export const mayAccessAccount = (principal: Principal, account: string): boolean => principal.role === 'admin' || account.startsWith(principal.prefix);
-
-/** The account fields of an event, with their field names (inputs: account, buyer, seller; decisions: account, counterparty, shares). */
-export function accountFields(event: ClearingEvent): { field: string; account: string }[] {
-  const e = event as unknown as Record<string, unknown>;
-  const fields: { field: string; account: string }[] = [];
-  for (const field of ['account', 'buyer', 'seller', 'counterparty']) {
-    if (typeof e[field] === 'string') fields.push({ field, account: e[field] });
-  }
-  if (Array.isArray(e.shares)) {
-    e.shares.forEach((share: { account: string }, i) => fields.push({ field: `shares.${i}.account`, account: share.account }));
-  }
-  return fields;
-}
 
 /**
  * Refuses (AccessDenied) inputs a venue key may not post: a market-wide input,

@@ -1,6 +1,6 @@
-import type { InputEvent } from '@clearsim/events';
+import { accountFields, type InputEvent } from '@clearsim/events';
 import { shardOf } from '@clearsim/kafka';
-import type { KafkaServerOptions } from '../config/server-options';
+import { DEFAULT_INPUTS_TOPIC, type KafkaServerOptions } from '../config/server-options';
 
 /**
  * 409: this server is one shard of several (`serve --shards N`), and inputs
@@ -20,16 +20,14 @@ export function assertHttpInputsAccepted(kafka: KafkaServerOptions | undefined, 
   const shards = kafka?.shards ?? 1;
   if (!kafka || shards <= 1) return;
   const shard = kafka.shard ?? 0;
-  const topic = kafka.inputsTopic ?? 'clearsim.inputs';
+  const topic = kafka.inputsTopic ?? DEFAULT_INPUTS_TOPIC;
   const reasons = [
     `inputs: this server is shard ${shard} of ${shards}; in sharded mode inputs come through the Kafka topic "${topic}" only ` +
       '(partition i is shard i; prices, clock, rules and listings go to every partition), not over HTTP',
   ];
   inputs.forEach((input, i) => {
     const prefix = batch ? `[${i}].` : '';
-    const accounts: [string, string][] =
-      input.type === 'Deposited' || input.type === 'WithdrawalRequested' ? [['account', input.account]] : input.type === 'TradeExecuted' ? [['buyer', input.buyer], ['seller', input.seller]] : [];
-    for (const [field, account] of accounts) {
+    for (const { field, account } of accountFields(input)) {
       const owner = shardOf(account, shards);
       if (owner !== shard) reasons.push(`${prefix}${field}: account "${account}" belongs to shard ${owner} of ${shards}, not to this one (${shard})`);
     }

@@ -1,0 +1,14 @@
+import type { ClearingEvent } from './codec';
+
+/** The account fields of an event, with their field names (inputs: account, buyer, seller; decisions: account, counterparty, shares). */
+export function accountFields(event: ClearingEvent): { field: string; account: string }[] {
+  const e = event as unknown as Record<string, unknown>;
+  const fields: { field: string; account: string }[] = [];
+  for (const field of ['account', 'buyer', 'seller', 'counterparty']) {
+    if (typeof e[field] === 'string') fields.push({ field, account: e[field] });
+  }
+  if (Array.isArray(e.shares)) {
+    e.shares.forEach((share: { account: string }, i) => fields.push({ field: `shares.${i}.account`, account: share.account }));
+  }
+  return fields;
+}
