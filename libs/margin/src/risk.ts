@@ -56,6 +56,14 @@ export function unitPositions(account: Account, unit: MarginUnit): Position[] {
   return [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
 }
 
+/** Whether the unit holds an open position (what unitPositions would find with qty ≠ 0, without sorting a copy). */
+export function hasOpenPosition(account: Account, unit: MarginUnit): boolean {
+  if (unit.instrument !== undefined) return (account.positions.get(unit.instrument)?.qty ?? 0n) !== 0n;
+  if (account.isolated) return false;
+  for (const position of account.positions.values()) if (position.qty !== 0n) return true;
+  return false;
+}
+
 /** The margin units of an account: the account itself (cross), or each isolated position. */
 export function unitsOf(account: Account): MarginUnit[] {
   if (!account.isolated) return [{ account: account.id }];

@@ -1,6 +1,6 @@
 import { isSystemAccount } from '@clearsim/rules';
 import type { Risk } from '@clearsim/margin';
-import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, isBelowMaintenanceFraction, unitKey, unitPositions, unitsOf, type MarginUnit } from '@clearsim/margin';
+import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, hasOpenPosition, isBelowMaintenanceFraction, unitKey, unitsOf, type MarginUnit } from '@clearsim/margin';
 import type { Account } from '@clearsim/ledger';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
@@ -39,14 +39,15 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   const { immediateBelow } = ctx.rules.liquidation;
   const { graceSeconds } = ctx.rules.marginCall;
   // exposure: open positions, or (lending) debt against collateral — debt with none left is bad debt, already settled
-  const hasPositions = unitPositions(account, unit).some((p) => p.qty !== 0n) || (ctx.rules.model === 'lending' && account.cash < 0n && account.collateral.size > 0);
+  const hasPositions = hasOpenPosition(account, unit) || (ctx.rules.model === 'lending' && account.cash < 0n && account.collateral.size > 0);
   if (call) {
     if (hasPositions && graceSeconds === 0 && risk.equity < risk.maintenanceMargin) {
       liquidate(ctx, unit, 'below-maintenance');
     } else if (hasPositions && isBelowMaintenanceFraction(risk, immediateBelow)) {
       liquidate(ctx, unit, 'below-immediate-threshold');
-    } else if (risk.equity >= cureLevel(ctx, risk)) {
-      ctx.emit({ type: 'MarginCallMet', ts: ctx.ts, ...unitFields(unit), equity: risk.equity, cureLevel: cureLevel(ctx, risk) });
+    } else {
+      const level = cureLevel(ctx, risk);
+      if (risk.equity >= level) ctx.emit({ type: 'MarginCallMet', ts: ctx.ts, ...unitFields(unit), equity: risk.equity, cureLevel: level });
     }
     return;
   }
@@ -57,6 +58,7 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   } else if (!isBelowCallLevel(ctx, risk)) {
     return;
   }
+  const level = cureLevel(ctx, risk);
   ctx.emit({
     type: 'MarginCallIssued',
     ts: ctx.ts,
@@ -65,7 +67,7 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
     initialMargin: risk.initialMargin,
     maintenanceMargin: risk.maintenanceMargin,
     // IM − equity (DESIGN §3); more if the cure level is above IM
-    amount: (cureLevel(ctx, risk) > risk.initialMargin ? cureLevel(ctx, risk) : risk.initialMargin) - risk.equity,
+    amount: (level > risk.initialMargin ? level : risk.initialMargin) - risk.equity,
     ...(graceSeconds > 0 ? { deadline: ctx.ts + graceSeconds * 1000 } : {}),
   });
 }
