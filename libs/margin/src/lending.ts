@@ -1,4 +1,4 @@
-import { divRound, mul3, SCALE, type Fixed } from '@clearsim/money';
+import { mul, SCALE, type Fixed } from '@clearsim/money';
 import type { Account, LedgerState } from '@clearsim/ledger';
 import type { Rules } from '@clearsim/rules';
 
@@ -28,7 +28,7 @@ export function lendingRisk(ledger: LedgerState, rules: Rules, account: Account)
   for (const [asset, balance] of [...account.collateral].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const params = rules.lending?.assets[asset];
     const price = ledger.instruments.get(asset)?.mark ?? 0n;
-    const value = mul3(balance, price, SCALE, 'floor');
+    const value = mul(balance, price, 'floor');
     collateral += value;
     if (!params) {
       // not a lending asset: it borrows nothing and protects nothing (LT = LTV = 0)
@@ -36,9 +36,9 @@ export function lendingRisk(ledger: LedgerState, rules: Rules, account: Account)
       initial += value;
       continue;
     }
-    weighted += divRound(value * params.liquidationThreshold, SCALE, 'floor');
-    maintenance += divRound(value * (SCALE - params.liquidationThreshold), SCALE, 'ceil');
-    initial += divRound(value * (SCALE - params.ltv), SCALE, 'ceil');
+    weighted += mul(value, params.liquidationThreshold, 'floor');
+    maintenance += mul(value, SCALE - params.liquidationThreshold, 'ceil');
+    initial += mul(value, SCALE - params.ltv, 'ceil');
   }
   return { collateral, weightedForLiquidation: weighted, maintenanceMargin: maintenance, initialMargin: initial };
 }

@@ -1,4 +1,4 @@
-import { divRound, fromNumber, SCALE, type Fixed } from '@clearsim/money';
+import { fromNumber, mul, SCALE, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { positionEquityValue, underlyingOf, unitBalance, unrealizedPnl, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
@@ -92,8 +92,8 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     if (rules.dynamic) {
       // rates (and maintenance amounts) scaled by the volatility multiplier: MM stays continuous across tiers
       const multiplier = fromNumber(dynamicMultiplier(ledger, rules, historyKey(ledger, instrument)), 'ceil');
-      initialMargin = divRound(initialMargin * multiplier, SCALE, 'ceil');
-      maintenanceMargin = divRound(maintenanceMargin * multiplier, SCALE, 'ceil');
+      initialMargin = mul(initialMargin, multiplier, 'ceil');
+      maintenanceMargin = mul(maintenanceMargin, multiplier, 'ceil');
     }
   }
   const addOn = concentrationAddOn(rules, underlyingOf(instrument), notional);
@@ -177,7 +177,7 @@ export const meetsInitialMargin = (risk: Risk): boolean => risk.equity >= risk.i
 
 /** The equity at which a healthy unit is called: MM × callBelow, rounded up (a requirement). */
 export function callLevelOf(risk: Risk, callBelow: Fixed): Fixed {
-  return divRound(risk.maintenanceMargin * callBelow, SCALE, 'ceil');
+  return mul(risk.maintenanceMargin, callBelow, 'ceil');
 }
 
 /** equity < MM × fraction, compared exactly by cross-multiplying (no division). */

@@ -1,4 +1,4 @@
-import { divRound, mul3, SCALE, abs, type Fixed } from '@clearsim/money';
+import { abs, divRound, mul, mul3, SCALE, type Fixed } from '@clearsim/money';
 import type { Tier } from '@clearsim/rules';
 
 /**
@@ -19,7 +19,7 @@ export function notionalValue(qty: Fixed, mark: Fixed, multiplier: Fixed): Fixed
 
 /** IM = notional × initialRate, rounded up. */
 export function initialMarginOf(notional: Fixed, tier: Tier): Fixed {
-  return divRound(notional * tier.initialRate, SCALE, 'ceil');
+  return mul(notional, tier.initialRate, 'ceil');
 }
 
 /** MM = notional × maintenanceRate − maintenanceAmount, rounded up, never below 0. */

@@ -25,7 +25,7 @@ export function liquidateLoan(ctx: SagaContext, account: Account, unit: MarginUn
       settleBankruptcy(ctx, account, unit, []);
       return;
     }
-    let repaid = divRound(debt * lending.closeFactor, SCALE, 'ceil');
+    let repaid = mul(debt, lending.closeFactor, 'ceil');
     // collateral units worth repaid × (1 + bonus) at the price, rounded up
     let amount = divRound(repaid * bonus, largest.price, 'ceil');
     if (amount > largest.balance) {

@@ -1,4 +1,4 @@
-import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
+import { abs, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { LiquidationReason } from '@clearsim/events';
 import { applyFill, getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
@@ -95,7 +95,7 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
       closingValue(position, price, largest.multiplier, largest.premiumStyle) +
       (largest.premiumStyle ? (delta > 0n ? -notional : notional) : after.realized) +
       (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier, largest.premiumStyle));
-    const fee = min(divRound(notional * feeRate, SCALE, 'ceil'), max(equityLeft, 0n));
+    const fee = min(mul(notional, feeRate, 'ceil'), max(equityLeft, 0n));
     ctx.emit({
       type: 'PositionLiquidated',
       ts: ctx.ts,

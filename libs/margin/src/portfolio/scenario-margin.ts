@@ -1,4 +1,4 @@
-import { divRound, fromNumber, SCALE, toNumber, type Fixed } from '@clearsim/money';
+import { fromNumber, mul, toNumber, type Fixed } from '@clearsim/money';
 import type { Instrument, LedgerState, Position } from '@clearsim/ledger';
 import type { PortfolioRules, Rules } from '@clearsim/rules';
 import { SCENARIO_COUNT, vectorOf, worstLoss, type CachedVector } from './scenario-vectors';
@@ -124,7 +124,7 @@ function scanRiskOf(rules: Rules, n: number): number {
 /** MM (the float requirement rounded up to ledger scale) and IM (MM × initialToMaintenance, rounded up). */
 export function marginFromScanRisk(rules: Rules, scanRisk: number, shortOptionMinimum: number): { maintenanceMargin: Fixed; initialMargin: Fixed } {
   const maintenanceMargin = fromNumber(Math.max(scanRisk, shortOptionMinimum), 'ceil');
-  return { maintenanceMargin, initialMargin: divRound(maintenanceMargin * (rules.portfolio as PortfolioRules).initialToMaintenance, SCALE, 'ceil') };
+  return { maintenanceMargin, initialMargin: mul(maintenanceMargin, (rules.portfolio as PortfolioRules).initialToMaintenance, 'ceil') };
 }
 
 /** MM and IM of a set of positions: an isolated unit, a position alone (a whole cross account takes the scenario book). */

@@ -1,4 +1,4 @@
-import { divRound, fromNumber, SCALE, toNumber, type Fixed } from '@clearsim/money';
+import { fromNumber, mul, toNumber, type Fixed } from '@clearsim/money';
 import { black76Greeks, volatilityFor, yearsToExpiry } from '@clearsim/options';
 import { returnsOf, underlyingOf, type Instrument, type LedgerState, type Position } from '@clearsim/ledger';
 import { dynamicRate, ewmaVolatility, historicalSimulation, type Exposure } from '@clearsim/risk-models';
@@ -73,8 +73,8 @@ export function varRequirement(ledger: LedgerState, rules: Rules, positions: rea
   const ratio = v.initialToMaintenance;
   const short = [...histories.values()].some((returns) => returns.length < v.minimumHistory);
   if (exposures.length === 0 || short) {
-    const maintenanceMargin = divRound(notional * v.fallbackRate, SCALE, 'ceil');
-    return { maintenanceMargin, initialMargin: divRound(maintenanceMargin * ratio, SCALE, 'ceil'), fallback: exposures.length > 0, var: 0, es: 0, scenarios: 0 };
+    const maintenanceMargin = mul(notional, v.fallbackRate, 'ceil');
+    return { maintenanceMargin, initialMargin: mul(maintenanceMargin, ratio, 'ceil'), fallback: exposures.length > 0, var: 0, es: 0, scenarios: 0 };
   }
   const stepsPerHorizon = Math.max(1, Math.round((v.horizonDays * 86_400) / rules.history.sampleSeconds));
   const result = historicalSimulation(exposures, histories, {
@@ -85,7 +85,7 @@ export function varRequirement(ledger: LedgerState, rules: Rules, positions: rea
     ...(v.method === 'filtered' ? { filter: { lambda: toNumber(v.lambda) } } : {}),
   });
   const maintenanceMargin = fromNumber(result.requirement, 'ceil');
-  return { maintenanceMargin, initialMargin: divRound(maintenanceMargin * ratio, SCALE, 'ceil'), fallback: false, var: result.var, es: result.es, scenarios: result.scenarios };
+  return { maintenanceMargin, initialMargin: mul(maintenanceMargin, ratio, 'ceil'), fallback: false, var: result.var, es: result.es, scenarios: result.scenarios };
 }
 
 /**
