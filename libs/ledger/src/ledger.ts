@@ -1,4 +1,4 @@
-import { divRound, type Fixed } from '@clearsim/money';
+import { divRound, mul3, type Fixed } from '@clearsim/money';
 import { intrinsicValue } from '@clearsim/options';
 import type { Account, Instrument, LedgerState, Position } from './ledger.state';
 import { applyFill, tradeNotional } from './position-math';
@@ -192,15 +192,14 @@ export function chargeFee(account: Account, instrument: string | undefined, coll
  * settlement conserves money exactly.
  */
 export function settleInstrument(ledger: LedgerState, instrument: Instrument, price: Fixed, feeCollector: Account): void {
-  const holders = [...(ledger.holders.get(instrument.id) ?? [])].sort();
+  // an option settles at its payoff per unit, a future at the settlement price
+  const unitValue = settlementValue(instrument, price);
   let residual = 0n;
-  for (const id of holders) {
+  for (const id of holdersOf(ledger, instrument.id)) {
     const account = getAccount(ledger, id);
     const position = account.positions.get(instrument.id);
     if (!position) continue;
-    // an option settles at its payoff per unit, a future at the settlement price
-    const exact = position.qty * settlementValue(instrument, price) * instrument.multiplier; // at 10^-24
-    const value = divRound(exact, 10n ** 16n, 'floor');
+    const value = mul3(position.qty, unitValue, instrument.multiplier, 'floor');
     const realized = instrument.premiumStyle ? value : value - position.cost;
     bumpVersion(ledger, account);
     position.qty = 0n;
@@ -215,7 +214,7 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
     trackHolder(ledger, account, position);
     residual -= value;
   }
-  instrument.mark = settlementValue(instrument, price);
+  instrument.mark = unitValue;
   instrument.settled = true;
   // Σ qty = 0, so Σ exact values = 0 and −Σ floored values is the rounding residual
   feeCollector.cash += residual;

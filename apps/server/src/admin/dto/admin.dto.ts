@@ -3,7 +3,7 @@ import { IsOptional } from 'class-validator';
 import { IdField, IsJsonObject, TimestampField } from '../../common/validation';
 
 export class ActivateRulesDto {
-  @IdField({ optional: true, example: 'crypto-cross', description: 'A preset of libs/rules/presets (crypto-cross, crypto-isolated, ccp-grace). Exactly one of preset and rules.' })
+  @IdField({ optional: true, example: 'crypto-cross', description: 'A preset: the name of a file of libs/rules/presets (crypto-cross, portfolio-margin, ccp-span, …). Exactly one of preset and rules.' })
   preset?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A rules object (docs/rules.md). Exactly one of preset and rules.' })
