@@ -1,7 +1,7 @@
 import { formatFixed } from '@clearsim/money';
-import { formatTimestamp, isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import type { ClearingState, ClearingStats } from './clearing.state';
-import { emptyClearingState } from './clearing.state';
+import { clockIso, emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
 import { handleInput, type HandleResult } from './handle-input';
@@ -63,7 +63,7 @@ export class ClearingEngine {
     }
     return {
       rules: rules?.name ?? null,
-      clock: Number.isFinite(this.state.clock) ? formatTimestamp(this.state.clock) : null,
+      clock: clockIso(this.state),
       ...stats,
       insuranceDrawn: formatFixed(stats.insuranceDrawn),
       insuranceFund: formatFixed(insuranceId ? (ledger.accounts.get(insuranceId)?.cash ?? 0n) : 0n),

@@ -1,5 +1,5 @@
 import type { Fixed } from '@clearsim/money';
-import type { Timestamp } from '@clearsim/events';
+import { formatTimestamp, type Timestamp } from '@clearsim/events';
 import { emptyLedger, type LedgerState } from '@clearsim/ledger';
 import { PriceBands } from '@clearsim/margin';
 import type { Rules } from '@clearsim/rules';
@@ -74,4 +74,9 @@ export function emptyClearingState(): ClearingState {
       withdrawalsRejected: 0,
     },
   };
+}
+
+/** The shard's clock as an ISO timestamp; null before its first event (the clock starts at −∞). */
+export function clockIso(state: ClearingState): string | null {
+  return Number.isFinite(state.clock) ? formatTimestamp(state.clock) : null;
 }

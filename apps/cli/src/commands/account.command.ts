@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { tableStyle } from '../output/summary-table';
-import { accountJson, accountView } from '@clearsim/clearing';
+import { accountJson, accountView, clockIso } from '@clearsim/clearing';
 import { accountFields, encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
@@ -20,13 +20,12 @@ export async function accountCommand(id: string, options: { store?: string; at?:
     const account = runner.engine.state.ledger.accounts.get(id);
     if (!account) throw new UsageError(`account "${id}" does not exist in ${store.url}${at === undefined ? '' : ` at ${formatTimestamp(at)}`}`);
     const view = accountJson(accountView(runner.engine.state, account));
-    const clock = runner.engine.state.clock;
     if (options.json) {
-      process.stdout.write(JSON.stringify({ account: id, at: Number.isFinite(clock) ? formatTimestamp(clock) : null, position: runner.head, ...view, decisions: history.map((e) => JSON.parse(encodeEvent(e))) }) + '\n');
+      process.stdout.write(JSON.stringify({ account: id, at: clockIso(runner.engine.state), position: runner.head, ...view, decisions: history.map((e) => JSON.parse(encodeEvent(e))) }) + '\n');
       return;
     }
     const limit = Number(options.history ?? 20);
-    const head = new Table({ head: [`account ${id}`, `as of ${Number.isFinite(clock) ? formatTimestamp(clock) : '—'} (position ${runner.head})`], style: tableStyle() });
+    const head = new Table({ head: [`account ${id}`, `as of ${clockIso(runner.engine.state) ?? '—'} (position ${runner.head})`], style: tableStyle() });
     head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], ['cash', String(view.cash)], ['equity', String(view.equity)], ['initial margin', String(view.initialMargin)], ['maintenance margin', String(view.maintenanceMargin)]);
     const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', 'unrealized PnL', 'IM', 'MM', 'liquidation price'], style: tableStyle() });
     for (const [instrument, p] of Object.entries(view.positions as Record<string, Record<string, string | null>>)) {

@@ -1,7 +1,6 @@
 import Table from 'cli-table3';
-import { whatIfTrade, type MarginFigures } from '@clearsim/clearing';
+import { clockIso, whatIfTrade, type MarginFigures } from '@clearsim/clearing';
 import { formatFixed, parseFixed, DecimalFormatError } from '@clearsim/money';
-import { formatTimestamp } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
 import { parseAt } from '../io/input-source';
@@ -61,7 +60,7 @@ export async function marginCommand(account: string, options: { store?: string; 
     })();
     const before = figures(result.before);
     const after = figures(result.after);
-    const clock = Number.isFinite(state.clock) ? formatTimestamp(state.clock) : null;
+    const clock = clockIso(state);
     if (options.json) {
       process.stdout.write(JSON.stringify({ account, trade: { ...spec, price: formatFixed(price) }, model: state.rules?.model ?? null, at: clock, mark: formatFixed(result.mark), before, after }) + '\n');
       return;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { accountJson, accountTotals, accountView, statusOf, whatIfJson, whatIfTrade, type AccountStatus, type AccountTotals, type ClearingEngine } from '@clearsim/clearing';
-import { formatTimestamp, type Timestamp } from '@clearsim/events';
+import { accountJson, accountTotals, accountView, clockIso, statusOf, whatIfJson, whatIfTrade, type AccountStatus, type AccountTotals, type ClearingEngine } from '@clearsim/clearing';
+import type { Timestamp } from '@clearsim/events';
 import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
 import { mayAccessAccount } from '../auth/access-policy';
 import type { Principal } from '../auth/api-keys';
@@ -90,8 +90,7 @@ export class AccountsService {
 }
 
 function asOf(engine: ClearingEngine, head: number): { at: string | null; position: number } {
-  const clock = engine.state.clock;
-  return { at: Number.isFinite(clock) ? formatTimestamp(clock) : null, position: head };
+  return { at: clockIso(engine.state), position: head };
 }
 
 /** equity / maintenance margin, rounded down to 8 decimals; null without a maintenance requirement. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { formatTimestamp } from '@clearsim/events';
+import { clockIso } from '@clearsim/clearing';
 import { loadRules, presetNames, presetsDir } from '../../../cli/src/io/rules-source';
 import type { Principal } from '../auth/api-keys';
 import { AdminOnly, Caller } from '../auth/auth.decorators';
@@ -65,8 +65,7 @@ export class AdminController {
   }
 
   private async clock(): Promise<string | undefined> {
-    const clock = await this.shard.read((engine) => engine.state.clock);
-    return Number.isFinite(clock) ? formatTimestamp(clock) : undefined;
+    return (await this.shard.read((engine) => clockIso(engine.state))) ?? undefined;
   }
 
   private submit(input: Record<string, unknown>, principal: Principal): Promise<SubmitInputsResult> {
