@@ -274,6 +274,13 @@ function floorLoop(accounts: number, offsets: Int32Array, qty: Float64Array, ins
   }
 }
 
+/** The accounts (system ones aside) holding any instrument on the underlying: the accounts its tick re-checks. */
+function holdersOfUnderlying({ engine, rules, tradables }: PortfolioBook, underlying: string): Set<string> {
+  const holders = new Set<string>();
+  for (const i of tradables) if (i.underlying === underlying) for (const h of engine.state.ledger.holders.get(i.id) ?? []) if (!isSystemAccount(rules, h)) holders.add(h);
+  return holders;
+}
+
 /** Sets every account's equity to 1.02–1.32 × its MM, then times 5 ticks of U0 and its futures falling 1 % each (see e. above). */
 function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; holders: number; called: number; decisions: number; bankruptcies: number }[] {
   const { engine, rules, tradables } = built;
@@ -286,8 +293,7 @@ function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; ho
     if (delta > 0n) deposit(ledger, account, delta);
     else if (delta < 0n) withdraw(ledger, account, -delta);
   }
-  const holders = new Set<string>();
-  for (const i of tradables) if (i.underlying === 'U0') for (const h of ledger.holders.get(i.id) ?? []) if (!isSystemAccount(rules, h)) holders.add(h);
+  const holders = holdersOfUnderlying(built, 'U0');
   let ts = Math.max(built.ts, engine.state.clock);
   // the index and the futures on it move together (moving the index alone would re-mark only the options and
   // break every option/future hedge); the options follow the index
@@ -307,16 +313,8 @@ function stormTicks(built: PortfolioBook, accounts: Account[]): { ms: number; ho
   return out;
 }
 
-export interface PortfolioBenchResult {
-  accounts: number;
-  fullRecomputeMs: number;
-  baselineMs: number;
-  targetMet: boolean;
-  /** Slope of ms per tick against accounts re-checked, in µs. */
-  tickMicrosPerAccount: number;
-}
-
-export function runPortfolioBench(): PortfolioBenchResult {
+/** Runs the benchmark and prints its tables (the figures are read off them: docs/performance.md). */
+export function runPortfolioBench(): void {
   const built = buildPortfolioBook();
   const { engine, rules, accounts, tradables } = built;
   const ledger = engine.state.ledger;
@@ -420,8 +418,7 @@ export function runPortfolioBench(): PortfolioBenchResult {
   let ts = Math.max(built.ts, engine.state.clock);
   let decisions = 0;
   const ticks = UNDERLYINGS.map((u) => {
-    const holders = new Set<string>();
-    for (const i of tradables) if (i.underlying === u) for (const h of ledger.holders.get(i.id) ?? []) if (!isSystemAccount(rules, h)) holders.add(h);
+    const holders = holdersOfUnderlying(built, u);
     const price = ledger.instruments.get(u)!.mark!;
     const up = fromNumber(toNumber(price) * 1.001, 'floor');
     let n = 0;
@@ -487,7 +484,6 @@ export function runPortfolioBench(): PortfolioBenchResult {
   out(stormTable.toString());
   out('storm = every account\'s equity first set to 1.02–1.32 × its MM (seeded deposits and withdrawals through the ledger), then each tick U0 and its perpetual and future −1 % (three PriceUpdated, timed together; the options follow the index); a called account skips the float screen (its cure is decided exactly); each bankruptcy socializes its loss over every account in profit (bankruptcy: socialize), which weighs every account; single runs, not medians');
   out('× baseline = ms ÷ the bare loop\'s ms (the floor of what JS can do with the same multiply-adds); a GC and a 50 ms pause before every timed run');
-  return { accounts: accounts.length, fullRecomputeMs: batch.ms, baselineMs: baseline.ms, targetMet: met, tickMicrosPerAccount: slope * 1000 };
 }
 
 if (require.main === module) {

@@ -118,18 +118,18 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
  * liquidation prices) is a predicate or a projection over its result.
  */
 export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }): Risk {
-  const balance = unitNetBalance(ledger, rules, account, unit);
-  let value = 0n;
-  let im = 0n;
-  let mm = 0n;
-  let notional = 0n;
-  const positions = unitPositions(account, unit);
   if (rules.model === 'lending') {
     // collateral against debt: see lending.ts (equity < MM ⇔ health factor < 1)
     const lending = lendingRisk(ledger, rules, account);
     const lendingBalance = account.cash + lending.collateral;
     return { equity: lendingBalance, initialMargin: lending.initialMargin, maintenanceMargin: lending.maintenanceMargin, notional: 0n, positionsValue: 0n, balance: lendingBalance };
   }
+  const balance = unitNetBalance(ledger, rules, account, unit);
+  let value = 0n;
+  let im = 0n;
+  let mm = 0n;
+  let notional = 0n;
+  const positions = unitPositions(account, unit);
   if (rules.model === 'portfolio' || rules.model === 'var') {
     // the portfolio is margined as a whole: hedges offset; add-ons stay per position
     let addOn = 0n;
