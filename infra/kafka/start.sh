@@ -122,16 +122,6 @@ show_log() {
   done
 }
 
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 30; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
 # Wait until the broker with pid $1 passes the probe, or give up.
 wait_ready() {
   local pid=$1 deadline=$((SECONDS + TIMEOUT)) out
@@ -148,7 +138,7 @@ wait_ready() {
     if ((SECONDS >= deadline)); then
       show_log
       log "stopping broker pid $pid"
-      stop_pid "$pid"
+      stop_pid "$pid" 30
       rm -f "$PIDFILE"
       die "broker not ready on $BOOTSTRAP within $TIMEOUT s (probe log: $LOGS/probe.log)"
     fi

@@ -35,16 +35,7 @@ take_lock "$KDIR/.lock"
 
 if pid=$(live_pid "$PIDFILE" "$MARKER"); then
   log "stopping broker (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "still running after $TIMEOUT s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-  fi
+  stop_pid "$pid" "$TIMEOUT"
   log "stopped"
 else
   log "not running"

@@ -71,3 +71,19 @@ take_lock() {
     flock -w 300 9 || die "could not lock $1 within 300 s"
   fi
 }
+
+# Stop process $1: SIGTERM (a clean shutdown), wait up to $2 seconds, then
+# SIGKILL and wait for it to be gone.
+stop_pid() {
+  local pid=$1 timeout=$2 deadline
+  kill -TERM "$pid" 2>/dev/null || return 0
+  deadline=$((SECONDS + timeout))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid still running after $timeout s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  fi
+}
