@@ -134,14 +134,16 @@ export class FileEventStore implements EventStore {
     let handle: FileHandle | undefined;
     try {
       const file = path.join(dir, EVENTS_FILE);
+      let created = false;
       try {
         handle = await fs.open(file, 'wx+');
         await fsyncDirectory(dir);
+        created = true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         handle = await fs.open(file, 'r+');
       }
-      return await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn);
+      return await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn, created);
     } catch (error) {
       await handle?.close();
       await lock.release();
@@ -180,15 +182,17 @@ export class FileEventStore implements EventStore {
     handle: FileHandle,
     lock: FileLock | undefined,
     warn: (message: string) => void,
+    /** The log file did not exist (a new store, or one whose log was deleted to reset it): HEAD and snapshots left over belong to another log. */
+    created = false,
   ): Promise<FileEventStore> {
     const readOnly = lock === undefined;
     const snapshots = new FileSnapshots(path.join(dir, SNAPSHOTS_DIR));
     // HEAD and the snapshots first, then the log: a writer only ever moves them after the log, so they never claim more than the log read after them
-    const { head: recorded, snapshotHeaders } = await readHeadAndSnapshots(dir, snapshots, warn);
+    let { head: recorded, snapshotHeaders } = await readHeadAndSnapshots(dir, snapshots, warn);
     const size = (await handle.stat()).size;
     let header = await readHeader(handle, file, size);
     if (header === undefined) {
-      if (recorded && recorded.position > 0) {
+      if (recorded && recorded.position > 0 && !created) {
         throw new CorruptLogError(
           file,
           1,
@@ -202,6 +206,7 @@ export class FileEventStore implements EventStore {
       header = await writeNewHeader(handle);
     }
     const logId = header.header.log;
+    if (recorded?.log === logId) ({ head: recorded, snapshotHeaders } = await checkListedSnapshots(dir, snapshots, warn, recorded, snapshotHeaders));
     const ours = recorded?.log === logId ? recorded : undefined;
     const wanted = new Set<number>();
     for (const snapshot of snapshotHeaders) if (snapshot.log === logId && snapshot.chain !== null) wanted.add(snapshot.position);
@@ -625,30 +630,48 @@ class FileAppendTransaction implements AppendTransaction {
   }
 }
 
-/** Reads HEAD and the snapshot headers (re-reading HEAD if a writer replaced it meanwhile and a listed snapshot was pruned). */
+/** Reads HEAD and the snapshot headers. */
 async function readHeadAndSnapshots(
   dir: string,
   snapshots: FileSnapshots,
   warn: (message: string) => void,
 ): Promise<{ head: HeadRecord | undefined; snapshotHeaders: SnapshotHeader[] }> {
+  const read = await readHead(dir);
+  if (read.kind === 'unreadable') warn(`${path.join(dir, HEAD_FILE)}: ignored, ${read.detail} (truncation cannot be proved by it; a writer rewrites it)`);
+  const headers: SnapshotHeader[] = [];
+  for (const position of await snapshots.positions()) {
+    const header = await snapshots.header(position);
+    if (header) headers.push(header);
+  }
+  return { head: read.kind === 'ok' ? read.head : undefined, snapshotHeaders: headers };
+}
+
+/**
+ * Every snapshot HEAD lists must be there (HEAD of this log). A reader may
+ * race a writer that saved a snapshot and pruned an old one after the reader
+ * read HEAD: then HEAD has changed, and the check runs again.
+ */
+async function checkListedSnapshots(
+  dir: string,
+  snapshots: FileSnapshots,
+  warn: (message: string) => void,
+  head: HeadRecord,
+  snapshotHeaders: SnapshotHeader[],
+): Promise<{ head: HeadRecord | undefined; snapshotHeaders: SnapshotHeader[] }> {
   for (let attempt = 0; ; attempt++) {
-    const read = await readHead(dir);
-    if (read.kind === 'unreadable') warn(`${path.join(dir, HEAD_FILE)}: ignored, ${read.detail} (truncation cannot be proved by it; a writer rewrites it)`);
-    const head = read.kind === 'ok' ? read.head : undefined;
-    const headers: SnapshotHeader[] = [];
-    for (const position of await snapshots.positions()) {
-      const header = await snapshots.header(position);
-      if (header) headers.push(header);
+    const missing = head.snapshots.filter((position) => !snapshotHeaders.some((h) => h.position === position));
+    if (missing.length === 0) return { head, snapshotHeaders };
+    const again = await readHeadAndSnapshots(dir, snapshots, warn);
+    if (attempt < 3 && again.head && JSON.stringify(again.head) !== JSON.stringify(head)) {
+      ({ head, snapshotHeaders } = { head: again.head, snapshotHeaders: again.snapshotHeaders }); // a writer moved on meanwhile
+      continue;
     }
-    const missing = head?.snapshots.filter((position) => !headers.some((h) => h.position === position)) ?? [];
-    if (missing.length === 0) return { head, snapshotHeaders: headers };
-    const again = await readHead(dir);
-    if (attempt < 3 && again.kind === 'ok' && JSON.stringify(again.head) !== JSON.stringify(head)) continue; // a writer moved on meanwhile
+    const many = missing.length > 1;
     throw new CorruptLogError(
       snapshots.dir,
       0,
-      `the snapshot${missing.length > 1 ? 's' : ''} at position${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, listed in ${HEAD_FILE}, ` +
-        `${missing.length > 1 ? 'are' : 'is'} missing (deleted?); restore ${missing.length > 1 ? 'them' : 'it'}, or delete ${HEAD_FILE} to accept the loss`,
+      `the snapshot${many ? 's' : ''} at position${many ? 's' : ''} ${missing.join(', ')}, listed in ${HEAD_FILE}, ${many ? 'are' : 'is'} missing (deleted?); ` +
+        `restore ${many ? 'them' : 'it'}, or delete ${HEAD_FILE} to accept the loss`,
       { unit: 'file', kind: 'corrupt-snapshot' },
     );
   }

@@ -256,8 +256,14 @@ export async function describeTail(handle: FileHandle, committedBytes: number, s
   const tornBytes = size - (lastNewline + 1);
   if (lastNewline < committedBytes) return { bytes, tornBytes };
   const firstPosition = positionOf((await readRange(handle, committedBytes, Math.min(size, committedBytes + 40))).toString('utf8'));
-  const lastLineStart = (await lastNewlineBefore(handle, committedBytes, lastNewline)) + 1;
-  const lastPosition = positionOf((await readRange(handle, Math.max(lastLineStart, committedBytes), Math.min(size, Math.max(lastLineStart, committedBytes) + 40))).toString('utf8'));
+  // the last of the last few whole lines that holds a position (a crash can leave garbage lines at the very end)
+  let lastPosition: number | undefined;
+  let lineEnd = lastNewline;
+  for (let lines = 0; lines < 16 && lastPosition === undefined && lineEnd > committedBytes; lines++) {
+    const lineStart = (await lastNewlineBefore(handle, committedBytes, lineEnd)) + 1;
+    lastPosition = positionOf((await readRange(handle, lineStart, Math.min(lineEnd, lineStart + 40))).toString('utf8'));
+    lineEnd = lineStart - 1;
+  }
   return { bytes, tornBytes, firstPosition, lastPosition };
 }
 
