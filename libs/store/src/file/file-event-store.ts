@@ -9,7 +9,7 @@ import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOpt
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, readHead, writeHead, type HeadRecord } from './head-file';
-import { batchHash, COMMIT_PREFIX, commitLine, eventLine, headerLine, initialChain, NEWLINE, positionOf, splitEventLine, type LogHeader } from './log-format';
+import { batchHash, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, type LogHeader } from './log-format';
 import { describeTail, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 
 /** The log inside the store directory (format: see FileEventStore). */
@@ -529,26 +529,23 @@ class BatchWriter {
 
   /** Writes the lines of `events` (no fsync); returns the position of the last one. */
   async write(events: readonly ClearingEvent[]): Promise<number> {
-    let text = '';
+    const lines = new LineBatch();
     let position = this.position;
     for (const event of events) {
-      text += eventLine(++position, encodeEvent(event));
-      if (text.length >= WRITE_CHUNK_CHARS) {
-        await this.flush(text, position);
-        text = '';
-      }
+      lines.add(++position, encodeEvent(event));
+      if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
     }
-    if (text.length > 0) await this.flush(text, position);
+    if (lines.length > 0) await this.flush(lines);
     return this.position;
   }
 
-  private async flush(text: string, position: number): Promise<void> {
-    const buffer = Buffer.from(text, 'utf8');
+  private async flush(lines: LineBatch): Promise<void> {
+    const { buffer, last } = lines.take();
     await this.io(() => writeFully(this.handle, buffer, this.offset));
     this.hash.update(buffer);
     this.offset += buffer.length;
-    this.events += position - this.position;
-    this.position = position;
+    this.events += last - this.position;
+    this.position = last;
   }
 
   /** fsync the lines, write the commit record, fsync: the batch is part of the log. */

@@ -67,9 +67,63 @@ function hex8(value: number): string {
   return text.length === 8 ? text : '00000000'.slice(text.length) + text;
 }
 
-/** The stored line (with its newline) of the event whose canonical JSON is `json`. */
+/** The stored line (with its newline) of the event whose canonical JSON is `json` (the reference; the writer uses LineBatch). */
 export function eventLine(position: number, json: string): string {
   return POSITION_PREFIX + position + ',"crc":"' + hex8(crc32(json)) + '",' + json.slice(1) + '\n';
+}
+
+const CRC_PLACEHOLDER = ',"crc":"00000000",';
+/** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
+const BRACE_CRC = crc32('{');
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * Event lines built the fast way, the same bytes as `eventLine`: the text is
+ * concatenated with a placeholder CRC, turned into one buffer, and each CRC is
+ * computed over the line's bytes in that buffer and written in place (a CRC
+ * of a JS string would encode every line to UTF-8 once more).
+ */
+export class LineBatch {
+  private text = '';
+  private first = 0;
+  private last = 0;
+
+  /** Characters so far (to decide when to flush). */
+  get length(): number {
+    return this.text.length;
+  }
+
+  add(position: number, json: string): void {
+    if (this.text === '') this.first = position;
+    this.last = position;
+    this.text += POSITION_PREFIX + position + CRC_PLACEHOLDER + json.slice(1) + '\n';
+  }
+
+  /** The lines as bytes, CRCs filled in; empties the batch. Returns the positions it holds. */
+  take(): { buffer: Buffer; first: number; last: number } {
+    const buffer = Buffer.from(this.text, 'utf8');
+    const { first, last } = this;
+    let lineStart = 0;
+    let digits = String(first).length;
+    let nextPower = 10 ** digits;
+    for (let position = first; position <= last; position++) {
+      if (position === nextPower) {
+        digits++;
+        nextPower *= 10;
+      }
+      const crcAt = lineStart + POSITION_PREFIX.length + digits + 8; // after `,"crc":"`
+      const restStart = crcAt + 10; // after `xxxxxxxx",`
+      const end = buffer.indexOf(NEWLINE, restStart);
+      let crc = crc32(buffer.subarray(restStart, end), BRACE_CRC);
+      for (let digit = 7; digit >= 0; digit--) {
+        buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
+        crc >>>= 4;
+      }
+      lineStart = end + 1;
+    }
+    this.text = '';
+    return { buffer, first, last };
+  }
 }
 
 export interface CommitRecord {
