@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeLine, encodeEvent, type ClearingEvent } from '@clearsim/events';
 import { FileEventStore } from '../src/file/file-event-store';
-import { eventLine } from '../src/file/log-format';
+import { LineBatch } from '../src/file/log-format';
 
 const CHUNK = 100_000;
 
@@ -71,15 +71,12 @@ async function main(): Promise<void> {
     plainTimes.push(Number(process.hrtime.bigint() - t) / json.length);
     t = process.hrtime.bigint();
     const hash = createHash('sha256');
-    text = '';
+    const lines = new LineBatch(); // what the writer does
     for (let i = 0; i < json.length; i++) {
-      text += eventLine(i + 1, json[i]!);
-      if (text.length >= 8 * 1024 * 1024) {
-        hash.update(Buffer.from(text, 'utf8'));
-        text = '';
-      }
+      lines.add(i + 1, json[i]!);
+      if (lines.length >= 8 * 1024 * 1024) hash.update(lines.take().buffer);
     }
-    hash.update(Buffer.from(text, 'utf8'));
+    hash.update(lines.take().buffer);
     hash.digest();
     checkedTimes.push(Number(process.hrtime.bigint() - t) / json.length);
   }

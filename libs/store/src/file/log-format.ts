@@ -179,6 +179,33 @@ export function splitEventLine(line: string): SplitLine {
   return { position, json, crcOk };
 }
 
+const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
+const CRC_MEMBER_START = Buffer.from(',"crc":"', 'latin1');
+
+/**
+ * `splitEventLine` on the bytes of a line (buffer[start, end), no newline),
+ * without decoding it first: the CRC is checked over the bytes. Undefined when
+ * the line is not shaped as the store writes it (then splitEventLine on its
+ * text says what is wrong).
+ */
+export function splitEventLineBytes(buffer: Buffer, start: number, end: number): { position: number; restStart: number; crcOk: boolean } | undefined {
+  if (end - start < POSITION_PREFIX.length + CRC_MEMBER_LENGTH + 2) return undefined;
+  if (buffer.compare(POSITION_PREFIX_BYTES, 0, POSITION_PREFIX_BYTES.length, start, start + POSITION_PREFIX_BYTES.length) !== 0) return undefined;
+  let at = start + POSITION_PREFIX.length;
+  let position = 0;
+  const digitsStart = at;
+  for (; at < end && buffer[at]! >= 0x30 && buffer[at]! <= 0x39; at++) position = position * 10 + (buffer[at]! - 0x30);
+  if (at === digitsStart || at - digitsStart > 16 || buffer[digitsStart] === 0x30 || !Number.isSafeInteger(position)) return undefined;
+  if (buffer.compare(CRC_MEMBER_START, 0, CRC_MEMBER_START.length, at, at + CRC_MEMBER_START.length) !== 0) return undefined;
+  const crcAt = at + CRC_MEMBER_START.length;
+  const restStart = crcAt + 10;
+  if (restStart > end || buffer[crcAt + 8] !== 0x22 || buffer[crcAt + 9] !== 0x2c) return undefined;
+  const stored = buffer.toString('latin1', crcAt, crcAt + 8);
+  if (!/^[0-9a-f]{8}$/.test(stored)) return undefined;
+  const crcOk = hex8(crc32(buffer.subarray(restStart, end), BRACE_CRC)) === stored;
+  return { position, restStart, crcOk };
+}
+
 function describeUnpositioned(line: string): string {
   if (line.startsWith(COMMIT_PREFIX)) return 'a malformed commit record';
   try {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import { encodeEvent } from '@clearsim/events';
 import { sampleEvents } from '../test-events';
-import { commitLine, eventLine, LineBatch, parseCommit, splitEventLine } from './log-format';
+import { commitLine, eventLine, LineBatch, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
 
 describe('log format', () => {
   it('writes an event line as position, CRC-32 of the canonical JSON, then the event without its opening brace', () => {
@@ -10,6 +10,11 @@ describe('log format', () => {
     const crc = crc32(json).toString(16).padStart(8, '0');
     expect(eventLine(12, json)).toBe(`{"position":12,"crc":"${crc}","type":"PriceUpdated","v":1,"ts":"2026-01-01T00:00:00Z","instrument":"BTC-PERP","price":"1"}\n`);
     expect(splitEventLine(eventLine(12, json).slice(0, -1))).toEqual({ position: 12, json, crcOk: true });
+    const bytes = Buffer.from('xx' + eventLine(12, json));
+    expect(splitEventLineBytes(bytes, 2, bytes.length - 1)).toEqual({ position: 12, restStart: 2 + '{"position":12,"crc":"00000000",'.length, crcOk: true });
+    bytes[bytes.indexOf('"1"') + 1] = 0x32;
+    expect(splitEventLineBytes(bytes, 2, bytes.length - 1)).toMatchObject({ position: 12, crcOk: false });
+    expect(splitEventLineBytes(Buffer.from('{"position":012,"crc":"00000000","type":1}'), 0, 42)).toBeUndefined();
     // one character changed (price 1 → 2): the CRC no longer matches
     expect(splitEventLine(eventLine(12, json).slice(0, -1).replace('"price":"1"', '"price":"2"'))).toMatchObject({ position: 12, crcOk: false });
   });
