@@ -39,12 +39,13 @@ describe('log format', () => {
     );
   });
 
-  it('reads back exactly the commit records it writes, and nothing else', () => {
+  it('reads back exactly the commit records it writes (a TAB first), and nothing else', () => {
     const chain = 'ab'.repeat(32);
-    expect(commitLine({ commit: 10, events: 3, chain })).toBe(`{"commit":10,"events":3,"chain":"${chain}"}\n`);
-    expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain}"}`)).toEqual({ commit: 10, events: 3, chain });
-    expect(parseCommit(`{"commit":10,"events":11,"chain":"${chain}"}`)).toBeUndefined(); // more events than positions
-    expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain.slice(1)}"}`)).toBeUndefined();
-    expect(parseCommit(`{"commit":10, "events":3,"chain":"${chain}"}`)).toBeUndefined();
+    expect(commitLine({ commit: 10, events: 3, chain })).toBe(`\t{"commit":10,"events":3,"chain":"${chain}"}\n`);
+    expect(parseCommit(`\t{"commit":10,"events":3,"chain":"${chain}"}`)).toEqual({ commit: 10, events: 3, chain });
+    expect(parseCommit(`\t{"commit":10,"events":11,"chain":"${chain}"}`)).toBeUndefined(); // more events than positions
+    expect(parseCommit(`\t{"commit":10,"events":3,"chain":"${chain.slice(1)}"}`)).toBeUndefined();
+    expect(parseCommit(`\t{"commit":10, "events":3,"chain":"${chain}"}`)).toBeUndefined();
+    expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain}"}`)).toBeUndefined(); // no TAB
   });
 });
