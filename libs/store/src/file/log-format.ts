@@ -75,6 +75,46 @@ export function eventLine(position: number, json: string): string {
   return POSITION_PREFIX + position + ',"crc":"' + hex8(crc32(json)) + '",' + json.slice(1) + '\n';
 }
 
+/** CRC-32 tables for slicing-by-8 (table k advances a byte k places further). */
+const CRC_TABLE = ((): Int32Array => {
+  const table = new Int32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) table[k * 256 + n] = (table[(k - 1) * 256 + n]! >>> 8) ^ table[table[(k - 1) * 256 + n]! & 255]!;
+  }
+  return table;
+})();
+
+/**
+ * zlib's CRC-32 of buffer[start, end), continuing from `previous`, in plain
+ * JS (slicing-by-8): about twice as fast per line as zlib.crc32 on a
+ * subarray, whose allocation dominates for lines this short.
+ */
+export function crc32Bytes(buffer: Uint8Array, start: number, end: number, previous = 0): number {
+  const t = CRC_TABLE;
+  let c = ~previous;
+  let at = start;
+  for (; end - at >= 8; at += 8) {
+    c ^= buffer[at]! | (buffer[at + 1]! << 8) | (buffer[at + 2]! << 16) | (buffer[at + 3]! << 24);
+    const high = buffer[at + 4]! | (buffer[at + 5]! << 8) | (buffer[at + 6]! << 16) | (buffer[at + 7]! << 24);
+    c =
+      t[1792 + (c & 255)]! ^
+      t[1536 + ((c >>> 8) & 255)]! ^
+      t[1280 + ((c >>> 16) & 255)]! ^
+      t[1024 + (c >>> 24)]! ^
+      t[768 + (high & 255)]! ^
+      t[512 + ((high >>> 8) & 255)]! ^
+      t[256 + ((high >>> 16) & 255)]! ^
+      t[high >>> 24]!;
+  }
+  for (; at < end; at++) c = t[(c ^ buffer[at]!) & 255]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 const CRC_PLACEHOLDER = ',"crc":"00000000",';
 /** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
 const BRACE_CRC = crc32('{');
@@ -83,8 +123,8 @@ const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 /**
  * Event lines built the fast way, the same bytes as `eventLine`: the text is
  * concatenated with a placeholder CRC, turned into one buffer, and each CRC is
- * computed over the line's bytes in that buffer and written in place (a CRC
- * of a JS string would encode every line to UTF-8 once more).
+ * computed over the line's bytes in that buffer (crc32Bytes) and written in
+ * place (a CRC of a JS string would encode every line to UTF-8 once more).
  */
 export class LineBatch {
   private text = '';
@@ -117,7 +157,7 @@ export class LineBatch {
       const crcAt = lineStart + POSITION_PREFIX.length + digits + 8; // after `,"crc":"`
       const restStart = crcAt + 10; // after `xxxxxxxx",`
       const end = buffer.indexOf(NEWLINE, restStart);
-      let crc = crc32(buffer.subarray(restStart, end), BRACE_CRC);
+      let crc = crc32Bytes(buffer, restStart, end, BRACE_CRC);
       for (let digit = 7; digit >= 0; digit--) {
         buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
         crc >>>= 4;
@@ -205,7 +245,7 @@ export function splitEventLineBytes(buffer: Buffer, start: number, end: number):
   if (restStart > end || buffer[crcAt + 8] !== 0x22 || buffer[crcAt + 9] !== 0x2c) return undefined;
   const stored = buffer.toString('latin1', crcAt, crcAt + 8);
   if (!/^[0-9a-f]{8}$/.test(stored)) return undefined;
-  const crcOk = hex8(crc32(buffer.subarray(restStart, end), BRACE_CRC)) === stored;
+  const crcOk = hex8(crc32Bytes(buffer, restStart, end, BRACE_CRC)) === stored;
   return { position, restStart, crcOk };
 }
 
