@@ -116,8 +116,6 @@ export class FileEventStore implements EventStore {
     private readonly lock: FileLock | undefined,
     private readonly logId: string,
     private committed: Committed,
-    /** Chains of the log at the snapshots' positions (checked at open), for latestSnapshot. */
-    private readonly chainsAt: Map<number, string>,
     private readonly snapshots: FileSnapshots,
     private readonly warn: (message: string) => void,
   ) {}
@@ -218,7 +216,7 @@ export class FileEventStore implements EventStore {
     if (tail) await FileEventStore.handleTail(handle, file, verified, tail, readOnly, warn);
 
     const committed: Committed = { head: verified.head, bytes: verified.committedBytes, lines: verified.committedLines, chain: verified.chain };
-    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, verified.chainsAt, snapshots, warn);
+    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, snapshots, warn);
     if (!readOnly) {
       if (recorded && !ours) warn(`${path.join(dir, HEAD_FILE)}: it belongs to another log (${recorded.log}; this log is ${logId}): replaced`);
       if (!ours || ours.position !== committed.head) await store.writeHeadFile();
@@ -439,7 +437,6 @@ export class FileEventStore implements EventStore {
       const anchor = position <= head ? await this.anchorAt(position) : null;
       const chain = position === head ? this.committed.chain.toString('hex') : null;
       await this.snapshots.save({ position, state, anchor, chain, log: this.logId });
-      if (chain !== null) this.chainsAt.set(position, chain);
       await this.writeHeadFile();
       await this.snapshots.prune();
     });
