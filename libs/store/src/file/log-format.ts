@@ -130,6 +130,8 @@ export class LineBatch {
   private text = '';
   private first = 0;
   private last = 0;
+  /** Characters of each line after its crc member: its bytes too when the batch is ASCII (no newline search then). */
+  private restLengths: number[] = [];
 
   /** Characters so far (to decide when to flush). */
   get length(): number {
@@ -140,12 +142,14 @@ export class LineBatch {
     if (this.text === '') this.first = position;
     this.last = position;
     this.text += POSITION_PREFIX + position + CRC_PLACEHOLDER + json.slice(1) + '\n';
+    this.restLengths.push(json.length - 1);
   }
 
   /** The lines as bytes, CRCs filled in; empties the batch. Returns the positions it holds. */
   take(): { buffer: Buffer; first: number; last: number } {
     const buffer = Buffer.from(this.text, 'utf8');
-    const { first, last } = this;
+    const { first, last, restLengths } = this;
+    const ascii = buffer.length === this.text.length;
     let lineStart = 0;
     let digits = String(first).length;
     let nextPower = 10 ** digits;
@@ -156,7 +160,7 @@ export class LineBatch {
       }
       const crcAt = lineStart + POSITION_PREFIX.length + digits + 8; // after `,"crc":"`
       const restStart = crcAt + 10; // after `xxxxxxxx",`
-      const end = buffer.indexOf(NEWLINE, restStart);
+      const end = ascii ? restStart + restLengths[position - first]! : buffer.indexOf(NEWLINE, restStart);
       let crc = crc32Bytes(buffer, restStart, end, BRACE_CRC);
       for (let digit = 7; digit >= 0; digit--) {
         buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
@@ -165,6 +169,7 @@ export class LineBatch {
       lineStart = end + 1;
     }
     this.text = '';
+    this.restLengths = [];
     return { buffer, first, last };
   }
 }
