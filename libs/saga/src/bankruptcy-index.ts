@@ -38,13 +38,26 @@ export class BankruptcyIndex {
   }
 
   /** The ADL queue of `instrument` on the side opposite to `bankruptQty`, current as of now. */
-  adlQueue(ctx: SagaContext, instrument: string, bankruptQty: Fixed): readonly AdlCandidate[] {
+  adlQueue(ctx: SagaContext, instrument: string, bankruptQty: Fixed): Iterable<AdlCandidate> {
     this.catchUp(ctx);
     const side = -sign(bankruptQty);
     const key = `${side}:${instrument}`;
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = AdlQueue.build(ctx, instrument, side)));
     return queue.ranked;
+  }
+
+  /**
+   * Marks the accounts a decision names (account, counterparty, fund, shares) as changed. The payers of a
+   * socialized loss change only in cash, which moves their ADL score but not their PnL: they count only once
+   * there is an ADL queue (one built later starts from the current state).
+   */
+  note(decision: DecisionEvent): void {
+    const named = decision as { account?: string; counterparty?: string; fund?: string; shares?: readonly { account: string }[] };
+    if (named.account !== undefined) this.changed.add(named.account);
+    if (named.counterparty !== undefined) this.changed.add(named.counterparty);
+    if (named.fund !== undefined) this.changed.add(named.fund);
+    if (named.shares && this.queues.size > 0) for (const share of named.shares) this.changed.add(share.account);
   }
 
   private catchUp(ctx: SagaContext): void {
@@ -70,20 +83,11 @@ export function bankruptcyIndex(ctx: SagaContext): BankruptcyIndex {
   const emit = ctx.emit;
   ctx.emit = (decision: DecisionEvent): void => {
     emit.call(ctx, decision);
-    noteNamedAccounts(created.changed, decision);
+    created.note(decision);
   };
   indexes.set(ctx, created);
   index = created;
   return index;
-}
-
-/** Every account a decision can change is named in it: its account, counterparty, fund, or a share. */
-function noteNamedAccounts(changed: Set<string>, decision: DecisionEvent): void {
-  const named = decision as { account?: string; counterparty?: string; fund?: string; shares?: readonly { account: string }[] };
-  if (named.account !== undefined) changed.add(named.account);
-  if (named.counterparty !== undefined) changed.add(named.counterparty);
-  if (named.fund !== undefined) changed.add(named.fund);
-  if (named.shares) for (const share of named.shares) changed.add(share.account);
 }
 
 /** The unrealized PnL of every open position of an account, at the marks: what weighs its share of a socialized loss. */
@@ -109,19 +113,23 @@ function lowerBound<T>(list: readonly T[], item: T, before: (a: T, b: T) => bool
   return lo;
 }
 
-const idBefore = (a: string, b: string): boolean => a < b;
+/** An account in profit and its PnL, as of its position version. */
+export interface ProfitWeight {
+  readonly account: string;
+  pnl: Fixed;
+  version: number | undefined;
+}
 
 /**
  * The non-system accounts whose open positions are in profit at the marks,
  * in account-id order, with their PnL and the running total. An account's
  * PnL moves only with its positions (the marks are fixed for the input), so a
- * named account whose version did not move keeps its weight unweighed (the
- * payers of a socialized loss: their cash moved, not their positions).
+ * named account whose version did not move keeps its weight unweighed.
  */
 export class ProfitWeights {
-  /** Account ids in profit, ascending. */
-  readonly accounts: string[] = [];
-  readonly pnl = new Map<string, { pnl: Fixed; version: number | undefined }>();
+  /** Ascending by account id. */
+  readonly inProfit: ProfitWeight[] = [];
+  private readonly byAccount = new Map<string, ProfitWeight>();
   total = 0n;
 
   static build(ctx: SagaContext): ProfitWeights {
@@ -136,39 +144,49 @@ export class ProfitWeights {
         if (!account || isSystemAccount(ctx.rules, id)) continue;
         const pnl = accountPnl(ctx, account);
         if (pnl <= 0n) continue;
-        weights.accounts.push(id);
-        weights.pnl.set(id, { pnl, version: account.version });
+        const weight = { account: id, pnl, version: account.version };
+        weights.inProfit.push(weight);
+        weights.byAccount.set(id, weight);
         weights.total += pnl;
       }
     }
-    weights.accounts.sort((a, b) => (a < b ? -1 : 1));
+    weights.inProfit.sort((a, b) => (a.account < b.account ? -1 : 1));
     return weights;
+  }
+
+  /** The PnL of an account in profit, else 0. */
+  pnlOf(account: string): Fixed {
+    return this.byAccount.get(account)?.pnl ?? 0n;
   }
 
   update(ctx: SagaContext, changed: ReadonlySet<string>): void {
     for (const id of changed) {
       if (isSystemAccount(ctx.rules, id)) continue;
       const account = ctx.ledger.accounts.get(id);
-      const held = this.pnl.get(id);
+      const held = this.byAccount.get(id);
       if (held && account && held.version === account.version) continue;
       const pnl = account ? accountPnl(ctx, account) : 0n;
       if (held) {
         this.total -= held.pnl;
         if (pnl > 0n) {
-          this.pnl.set(id, { pnl, version: account!.version });
+          held.pnl = pnl;
+          held.version = account!.version;
           this.total += pnl;
         } else {
-          this.pnl.delete(id);
-          this.accounts.splice(lowerBound(this.accounts, id, idBefore), 1);
+          this.byAccount.delete(id);
+          this.inProfit.splice(lowerBound(this.inProfit, held, weightBefore), 1);
         }
       } else if (pnl > 0n) {
-        this.pnl.set(id, { pnl, version: account!.version });
+        const weight = { account: id, pnl, version: account!.version };
+        this.byAccount.set(id, weight);
         this.total += pnl;
-        this.accounts.splice(lowerBound(this.accounts, id, idBefore), 0, id);
+        this.inProfit.splice(lowerBound(this.inProfit, weight, weightBefore), 0, weight);
       }
     }
   }
 }
+
+const weightBefore = (a: ProfitWeight, b: ProfitWeight): boolean => a.account < b.account;
 
 export interface AdlCandidate {
   account: string;
@@ -186,7 +204,90 @@ export function adlOrder(a: AdlCandidate, b: AdlCandidate): number {
   return a.account < b.account ? -1 : a.account > b.account ? 1 : 0;
 }
 
-const adlBefore = (a: AdlCandidate, b: AdlCandidate): boolean => adlOrder(a, b) < 0;
+/** An ADL candidate with its score as a float, to order most pairs without multiplying bigints. */
+interface RankedCandidate extends AdlCandidate {
+  approx: number;
+}
+
+/**
+ * adlOrder, decided by the float scores where they differ by more than their
+ * rounding error (each float is within 4 × 2^-53 of its exact ratio, far
+ * inside 10^-9), else exactly: the same order, cheaper to sort by.
+ */
+function adlBefore(a: RankedCandidate, b: RankedCandidate): boolean {
+  if (a.approx > b.approx * (1 + 1e-9)) return true;
+  if (b.approx > a.approx * (1 + 1e-9)) return false;
+  return adlOrder(a, b) < 0;
+}
+
+const byAdlRank = (a: RankedCandidate, b: RankedCandidate): number => (a === b ? 0 : adlBefore(a, b) ? -1 : 1);
+
+/** Entries per chunk of a RankedList (split at twice this). */
+const CHUNK = 256;
+
+/**
+ * A sorted list kept in chunks of a few hundred entries, so that an insert or
+ * a removal moves one chunk and the chunk index rather than the whole list
+ * (the accounts at the top of an ADL queue change at every bankruptcy).
+ */
+export class RankedList<T> {
+  private chunks: T[][] = [];
+
+  constructor(
+    sorted: readonly T[],
+    private readonly before: (a: T, b: T) => boolean,
+  ) {
+    for (let i = 0; i < sorted.length; i += CHUNK) this.chunks.push(sorted.slice(i, i + CHUNK));
+  }
+
+  get size(): number {
+    return this.chunks.reduce((n, chunk) => n + chunk.length, 0);
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (const chunk of this.chunks) yield* chunk;
+  }
+
+  toArray(): T[] {
+    return this.chunks.flat();
+  }
+
+  /** The chunk `item` belongs in: the first whose last entry is not before it (or the last chunk). */
+  private chunkFor(item: T): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = this.chunks[mid]!;
+      if (this.before(chunk[chunk.length - 1]!, item)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(item: T): void {
+    if (this.chunks.length === 0) {
+      this.chunks.push([item]);
+      return;
+    }
+    const c = this.chunkFor(item);
+    const chunk = this.chunks[c]!;
+    chunk.splice(lowerBound(chunk, item, this.before), 0, item);
+    if (chunk.length > 2 * CHUNK) this.chunks.splice(c, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK));
+  }
+
+  /** Removes `item` (the very entry, found by its order); false if it is not in the list. */
+  remove(item: T): boolean {
+    if (this.chunks.length === 0) return false;
+    const c = this.chunkFor(item);
+    const chunk = this.chunks[c]!;
+    const i = lowerBound(chunk, item, this.before);
+    if (chunk[i] !== item) return false;
+    chunk.splice(i, 1);
+    if (chunk.length === 0) this.chunks.splice(c, 1);
+    return true;
+  }
+}
 
 /**
  * A unit's equity and notional as computeRisk has them, without its margin
@@ -217,7 +318,7 @@ function unitEquityAndNotional(ctx: SagaContext, account: Account, unit: MarginU
  * account holding `instrument` on `side`, the position in profit with a cost,
  * its margin unit at positive equity (the rules of rankAdlCandidates).
  */
-function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fixed): AdlCandidate | undefined {
+function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fixed): RankedCandidate | undefined {
   if (isSystemAccount(ctx.rules, id) || !ctx.ledger.holders.get(instrument)?.has(id)) return undefined;
   const account = ctx.ledger.accounts.get(id);
   const position = account?.positions.get(instrument);
@@ -227,7 +328,9 @@ function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fi
   if (pnl <= 0n || position.cost === 0n) return undefined;
   const { equity, notional } = unitEquityAndNotional(ctx, account, account.isolated ? { account: id, instrument } : { account: id });
   if (equity <= 0n) return undefined;
-  return { account: id, qty: position.qty, scoreNumerator: pnl * notional, scoreDenominator: abs(position.cost) * equity };
+  const scoreNumerator = pnl * notional;
+  const scoreDenominator = abs(position.cost) * equity;
+  return { account: id, qty: position.qty, scoreNumerator, scoreDenominator, approx: Number(scoreNumerator) / Number(scoreDenominator) };
 }
 
 /** Above this many changed accounts a queue is merged in one pass rather than spliced entry by entry. */
@@ -235,23 +338,22 @@ const SPLICE_LIMIT = 16;
 
 /** The ranked ADL candidates of one instrument and side. */
 class AdlQueue {
-  ranked: AdlCandidate[] = [];
-  private readonly byAccount = new Map<string, AdlCandidate>();
+  private readonly byAccount = new Map<string, RankedCandidate>();
 
   private constructor(
     private readonly instrument: string,
     private readonly side: Fixed,
+    public ranked: RankedList<RankedCandidate>,
   ) {}
 
   static build(ctx: SagaContext, instrument: string, side: Fixed): AdlQueue {
-    const queue = new AdlQueue(instrument, side);
+    const candidates: RankedCandidate[] = [];
     for (const id of ctx.ledger.holders.get(instrument) ?? []) {
       const candidate = adlCandidate(ctx, id, instrument, side);
-      if (!candidate) continue;
-      queue.ranked.push(candidate);
-      queue.byAccount.set(id, candidate);
+      if (candidate) candidates.push(candidate);
     }
-    queue.ranked.sort(adlOrder);
+    const queue = new AdlQueue(instrument, side, new RankedList(candidates.sort(byAdlRank), adlBefore));
+    for (const c of candidates) queue.byAccount.set(c.account, c);
     return queue;
   }
 
@@ -260,19 +362,19 @@ class AdlQueue {
       for (const id of changed) {
         const old = this.byAccount.get(id);
         if (old) {
-          this.ranked.splice(lowerBound(this.ranked, old, adlBefore), 1);
+          this.ranked.remove(old);
           this.byAccount.delete(id);
         }
         const candidate = adlCandidate(ctx, id, this.instrument, this.side);
         if (!candidate) continue;
-        this.ranked.splice(lowerBound(this.ranked, candidate, adlBefore), 0, candidate);
+        this.ranked.insert(candidate);
         this.byAccount.set(id, candidate);
       }
       return;
     }
     // many changed (the payers of a socialized loss): drop theirs, rank theirs anew, merge the two ranked lists
-    const kept = this.ranked.filter((c) => !changed.has(c.account));
-    const fresh: AdlCandidate[] = [];
+    const kept = this.ranked.toArray().filter((c) => !changed.has(c.account));
+    const fresh: RankedCandidate[] = [];
     for (const id of changed) {
       this.byAccount.delete(id);
       const candidate = adlCandidate(ctx, id, this.instrument, this.side);
@@ -280,11 +382,11 @@ class AdlQueue {
       fresh.push(candidate);
       this.byAccount.set(id, candidate);
     }
-    fresh.sort(adlOrder);
-    const merged: AdlCandidate[] = new Array(kept.length + fresh.length);
+    fresh.sort(byAdlRank);
+    const merged: RankedCandidate[] = new Array(kept.length + fresh.length);
     let i = 0;
     let j = 0;
     for (let k = 0; k < merged.length; k++) merged[k] = j >= fresh.length || (i < kept.length && adlBefore(kept[i]!, fresh[j]!)) ? kept[i++]! : fresh[j++]!;
-    this.ranked = merged;
+    this.ranked = new RankedList(merged, adlBefore);
   }
 }

@@ -194,19 +194,19 @@ export function shareLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): Loss
  */
 export function shareLossOverIndex(ctx: SagaContext, unit: MarginUnit, loss: Fixed): LossShares | undefined {
   const weights = bankruptcyIndex(ctx).profitWeights(ctx);
-  const total = weights.total - (weights.pnl.get(unit.account)?.pnl ?? 0n);
+  const total = weights.total - weights.pnlOf(unit.account);
   if (total === 0n) return undefined;
   const amount = min(loss, total);
   const accounts: string[] = [];
   const amounts: Fixed[] = [];
   const remainders: Fixed[] = [];
   let floors = 0n;
-  for (const id of weights.accounts) {
-    if (id === unit.account) continue;
+  for (const weight of weights.inProfit) {
+    if (weight.account === unit.account) continue;
     // amount, PnL and total are positive: truncation is the floor
-    const product = amount * weights.pnl.get(id)!.pnl;
+    const product = amount * weight.pnl;
     const share = product / total;
-    accounts.push(id);
+    accounts.push(weight.account);
     amounts.push(share);
     remainders.push(product - share * total);
     floors += share;
