@@ -77,16 +77,15 @@ const indexes = new WeakMap<SagaContext, BankruptcyIndex>();
  * only way state moves while the saga decides).
  */
 export function bankruptcyIndex(ctx: SagaContext): BankruptcyIndex {
-  let index = indexes.get(ctx);
-  if (index) return index;
-  const created = new BankruptcyIndex();
+  const known = indexes.get(ctx);
+  if (known) return known;
+  const index = new BankruptcyIndex();
   const emit = ctx.emit;
   ctx.emit = (decision: DecisionEvent): void => {
     emit.call(ctx, decision);
-    created.note(decision);
+    index.note(decision);
   };
-  indexes.set(ctx, created);
-  index = created;
+  indexes.set(ctx, index);
   return index;
 }
 

@@ -8,6 +8,11 @@ import type { SagaState } from './saga.state';
  * log's clock, and two effects. `emit` appends a decision and folds it into the
  * state at once (so the next step of a waterfall sees its effect); `touch`
  * schedules a margin re-check of an account the decision changed.
+ *
+ * A context serves one input: the marks do not move while it lives, which is
+ * what lets the bankruptcy index (bankruptcy-index.ts) weigh the accounts
+ * once per context and then follow only the accounts its decisions name (it
+ * watches `emit` for that).
  */
 export interface SagaContext {
   readonly ledger: LedgerState;
