@@ -53,6 +53,9 @@ const rulesOf = (model: string, bankruptcy: string, isolated: string[]): Record<
       : { isolatedAccounts: isolated }),
   });
 
+/** PROPERTY_RUNS=10 for a longer search (as in libs/clearing/src/clearing-properties.unit.spec.ts). */
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 1);
+
 const idOf = (i: number): string => `t${String(i).padStart(2, '0')}`;
 
 /**
@@ -174,7 +177,7 @@ describe('the bankruptcy index', () => {
           check(i + 1);
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 150 * RUNS },
     );
   });
 
@@ -203,7 +206,7 @@ describe('the bankruptcy index', () => {
         bankruptcies += count;
         if (count >= 2) crowded++;
       }),
-      { numRuns: 150 },
+      { numRuns: 150 * RUNS },
     );
     // guards the generator: many runs bankrupt several accounts in one input
     expect(bankruptcies).toBeGreaterThan(100);
