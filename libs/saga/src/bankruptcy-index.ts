@@ -1,8 +1,8 @@
-import { abs, sign, type Fixed } from '@clearsim/money';
+import { abs, divRound, SCALE, sign, type Fixed } from '@clearsim/money';
 import type { DecisionEvent } from '@clearsim/events';
 import { isSystemAccount } from '@clearsim/rules';
-import { positionEquityValue, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
-import { computeRisk, notionalValue, unitNetBalance, type MarginUnit } from '@clearsim/margin';
+import { unrealizedPnl, type Account } from '@clearsim/ledger';
+import { computeRisk, unitNetBalance, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 
 /**
@@ -289,43 +289,55 @@ export class RankedList<T> {
 }
 
 /**
- * A unit's equity and notional as computeRisk has them, without its margin
- * requirement (which the ADL score does not use, and which under the
- * portfolio model is the expensive part): balance + Σ position values, and
- * Σ |qty| × mark × multiplier rounded up, over its open positions.
+ * A position at the mark from one product qty × mark × multiplier: its value
+ * rounded down (mul3 'floor', as unrealizedPnl and positionEquityValue have
+ * it) and its notional |qty| × mark × multiplier rounded up (as notionalValue).
  */
-function unitEquityAndNotional(ctx: SagaContext, account: Account, unit: MarginUnit): { equity: Fixed; notional: Fixed } {
-  if (ctx.rules.model === 'lending') {
-    const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
-    return { equity: risk.equity, notional: risk.notional };
-  }
-  let equity = unitNetBalance(ctx.ledger, ctx.rules, account, unit);
-  let notional = 0n;
-  const add = (p: Position | undefined): void => {
-    if (!p || p.qty === 0n) return;
-    const instrument = ctx.ledger.instruments.get(p.instrument)!;
-    equity += positionEquityValue(p.qty, p.cost, instrument.mark!, instrument.multiplier, instrument.premiumStyle);
-    notional += notionalValue(p.qty, instrument.mark!, instrument.multiplier);
-  };
-  if (unit.instrument !== undefined) add(account.positions.get(unit.instrument));
-  else if (!account.isolated) for (const p of account.positions.values()) add(p);
-  return { equity, notional };
+function markedValue(qty: Fixed, mark: Fixed, multiplier: Fixed): { value: Fixed; notional: Fixed } {
+  const product = qty * mark * multiplier;
+  const value = divRound(product, SCALE * SCALE, 'floor');
+  // |product| ÷ 10^16 rounded up: −value for a short; value, plus one if inexact, for a long
+  const notional = qty < 0n ? -value : value * SCALE * SCALE === product ? value : value + 1n;
+  return { value, notional };
 }
 
 /**
  * The ADL candidate an account's position is, or undefined: a non-system
  * account holding `instrument` on `side`, the position in profit with a cost,
- * its margin unit at positive equity (the rules of rankAdlCandidates).
+ * its margin unit at positive equity (the rules of rankAdlCandidates). The
+ * unit's equity and notional are computeRisk's (balance + Σ position values;
+ * Σ notionals, over its open positions) without its margin requirement, which
+ * the score does not use and which under the portfolio model is the expensive
+ * part. `held`: the caller already knows the account holds the instrument.
  */
-function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fixed): RankedCandidate | undefined {
-  if (isSystemAccount(ctx.rules, id) || !ctx.ledger.holders.get(instrument)?.has(id)) return undefined;
-  const account = ctx.ledger.accounts.get(id);
+function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fixed, held = false): RankedCandidate | undefined {
+  const { ledger, rules } = ctx;
+  if (isSystemAccount(rules, id) || (!held && !ledger.holders.get(instrument)?.has(id))) return undefined;
+  const account = ledger.accounts.get(id);
   const position = account?.positions.get(instrument);
   if (!account || !position || sign(position.qty) !== side) return undefined;
-  const listed = ctx.ledger.instruments.get(instrument)!;
-  const pnl = unrealizedPnl(position.qty, position.cost, listed.mark!, listed.multiplier);
+  const listed = ledger.instruments.get(instrument)!;
+  const own = markedValue(position.qty, listed.mark!, listed.multiplier);
+  const pnl = own.value - position.cost;
   if (pnl <= 0n || position.cost === 0n) return undefined;
-  const { equity, notional } = unitEquityAndNotional(ctx, account, account.isolated ? { account: id, instrument } : { account: id });
+  const unit: MarginUnit = account.isolated ? { account: id, instrument } : { account: id };
+  let equity: Fixed;
+  let notional: Fixed;
+  if (rules.model === 'lending') {
+    ({ equity, notional } = computeRisk(ledger, rules, account, unit));
+  } else {
+    equity = unitNetBalance(ledger, rules, account, unit) + (listed.premiumStyle ? own.value : pnl);
+    notional = own.notional;
+    if (!account.isolated) {
+      for (const p of account.positions.values()) {
+        if (p === position || p.qty === 0n) continue;
+        const other = ledger.instruments.get(p.instrument)!;
+        const marked = markedValue(p.qty, other.mark!, other.multiplier);
+        equity += other.premiumStyle ? marked.value : marked.value - p.cost;
+        notional += marked.notional;
+      }
+    }
+  }
   if (equity <= 0n) return undefined;
   const scoreNumerator = pnl * notional;
   const scoreDenominator = abs(position.cost) * equity;
@@ -348,7 +360,7 @@ class AdlQueue {
   static build(ctx: SagaContext, instrument: string, side: Fixed): AdlQueue {
     const candidates: RankedCandidate[] = [];
     for (const id of ctx.ledger.holders.get(instrument) ?? []) {
-      const candidate = adlCandidate(ctx, id, instrument, side);
+      const candidate = adlCandidate(ctx, id, instrument, side, true);
       if (candidate) candidates.push(candidate);
     }
     const queue = new AdlQueue(instrument, side, new RankedList(candidates.sort(byAdlRank), adlBefore));
