@@ -21,8 +21,9 @@ export interface SagaContext {
   readonly ts: Timestamp;
   /**
    * May a check skip an account a float screen proves decides nothing (see
-   * clearlyAboveMaintenanceFraction)? Off only in tests that prove the screen
-   * changes no decision.
+   * clearlyAboveMaintenanceFraction), and may bankruptcies rank and weigh
+   * through the input's bankruptcy index instead of every account each time?
+   * Off only in tests that prove these change no decision.
    */
   readonly fastPaths: boolean;
   emit(decision: DecisionEvent): void;
