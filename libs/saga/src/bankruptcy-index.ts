@@ -133,21 +133,14 @@ export class ProfitWeights {
 
   static build(ctx: SagaContext): ProfitWeights {
     const weights = new ProfitWeights();
-    const seen = new Set<string>();
-    // an account with no open position weighs nothing: the holders of the instruments are every account that can
-    for (const holders of ctx.ledger.holders.values()) {
-      for (const id of holders) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const account = ctx.ledger.accounts.get(id);
-        if (!account || isSystemAccount(ctx.rules, id)) continue;
-        const pnl = accountPnl(ctx, account);
-        if (pnl <= 0n) continue;
-        const weight = { account: id, pnl, version: account.version };
-        weights.inProfit.push(weight);
-        weights.byAccount.set(id, weight);
-        weights.total += pnl;
-      }
+    for (const account of ctx.ledger.accounts.values()) {
+      if (account.positions.size === 0 || isSystemAccount(ctx.rules, account.id)) continue;
+      const pnl = accountPnl(ctx, account);
+      if (pnl <= 0n) continue;
+      const weight = { account: account.id, pnl, version: account.version };
+      weights.inProfit.push(weight);
+      weights.byAccount.set(account.id, weight);
+      weights.total += pnl;
     }
     weights.inProfit.sort((a, b) => (a.account < b.account ? -1 : 1));
     return weights;
