@@ -3,6 +3,7 @@ import { isSystemAccount } from '@clearsim/rules';
 import { holdersOf, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, unitNetBalance, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
+import { accountPnl, adlOrder, bankruptcyIndex, type AdlCandidate } from './bankruptcy-index';
 import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
 import { unitFields } from './margin-saga';
 
@@ -61,19 +62,15 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
   if (shortfall > 0n) socializeLoss(ctx, unit, shortfall);
 }
 
-interface AdlCandidate {
-  account: string;
-  qty: Fixed;
-  /** profit % × effective leverage = (upnl / |cost|) × (notional / equity), kept as a fraction. */
-  scoreNumerator: bigint;
-  scoreDenominator: bigint;
-}
-
 /**
  * Opposite positions eligible for ADL in an instrument, ranked by profit % ×
  * effective leverage, highest first (compared by cross-multiplying), then
  * account id. Only non-system accounts with positive unrealized PnL on the
  * position and positive equity qualify.
+ *
+ * The straightforward computation, every opposite holder weighed per call:
+ * what `fastPaths: false` runs, and the reference for the per-input ADL queue
+ * (bankruptcy-index.ts) that the fast path keeps current instead.
  */
 export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankruptQty: Fixed, exclude: string): AdlCandidate[] {
   const candidates: AdlCandidate[] = [];
@@ -95,12 +92,7 @@ export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankrupt
       scoreDenominator: abs(position.cost) * unitRisk.equity,
     });
   }
-  return candidates.sort((a, b) => {
-    const lhs = a.scoreNumerator * b.scoreDenominator;
-    const rhs = b.scoreNumerator * a.scoreDenominator;
-    if (lhs !== rhs) return lhs > rhs ? -1 : 1;
-    return a.account < b.account ? -1 : 1;
-  });
+  return candidates.sort(adlOrder);
 }
 
 /**
@@ -113,8 +105,11 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
   const wanted = abs(position.qty);
   const fills: { account: string; qty: Fixed }[] = [];
   let filled = 0n;
-  for (const candidate of rankAdlCandidates(ctx, position.instrument, position.qty, bankrupt.id)) {
+  const ranked = ctx.fastPaths ? bankruptcyIndex(ctx).adlQueue(ctx, position.instrument, position.qty) : rankAdlCandidates(ctx, position.instrument, position.qty, bankrupt.id);
+  for (const candidate of ranked) {
     if (filled === wanted) break;
+    // the queue holds the side opposite to the bankrupt's position, so never the bankrupt itself; kept explicit
+    if (candidate.account === bankrupt.id) continue;
     const take = min(abs(candidate.qty), wanted - filled);
     fills.push({ account: candidate.account, qty: take });
     filled += take;
@@ -140,6 +135,12 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
   return filled;
 }
 
+/** A socialized loss: the amount shared and each paying account's share (those above zero), in account-id order. */
+export interface LossShares {
+  amount: Fixed;
+  shares: { account: string; amount: Fixed }[];
+}
+
 /**
  * Shares a loss pro rata over accounts with positive unrealized PnL (system
  * accounts and the bankrupt excluded), each at most its PnL: floor shares,
@@ -147,22 +148,29 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
  * account id.
  */
 export function socializeLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): void {
+  const split = ctx.fastPaths ? shareLossOverIndex(ctx, unit, loss) : shareLoss(ctx, unit, loss);
+  if (!split) return;
+  ctx.emit({ type: 'LossSocialized', ts: ctx.ts, ...unitFields(unit), amount: split.amount, shares: split.shares });
+  for (const s of split.shares) ctx.touch(s.account);
+}
+
+/**
+ * The shares of a socialized loss, the straightforward way: every account
+ * weighed and sorted per call. What `fastPaths: false` runs, and the
+ * reference for shareLossOverIndex.
+ */
+export function shareLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): LossShares | undefined {
   const weights: { account: string; pnl: Fixed }[] = [];
   for (const account of ctx.ledger.accounts.values()) {
     if (account.id === unit.account || isSystemAccount(ctx.rules, account.id)) continue;
-    let pnl = 0n;
-    for (const p of account.positions.values()) {
-      if (p.qty === 0n) continue;
-      // the PnL alone: no requirement is needed to weigh a share
-      const instrument = ctx.ledger.instruments.get(p.instrument)!;
-      pnl += unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier);
-    }
+    // the PnL alone: no requirement is needed to weigh a share
+    const pnl = accountPnl(ctx, account);
     if (pnl > 0n) weights.push({ account: account.id, pnl });
   }
   // account-id order (sorting the accounts in profit, not every account)
   weights.sort((a, b) => (a.account < b.account ? -1 : 1));
   const total = weights.reduce((s, w) => s + w.pnl, 0n);
-  if (total === 0n) return;
+  if (total === 0n) return undefined;
   const amount = min(loss, total);
   const shares = weights.map((w) => ({ account: w.account, amount: divRound(amount * w.pnl, total, 'floor'), remainder: (amount * w.pnl) % total }));
   let leftover = amount - shares.reduce((s, x) => s + x.amount, 0n);
@@ -173,7 +181,81 @@ export function socializeLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): 
     leftover -= 1n;
   }
   const paid = shares.filter((s) => s.amount > 0n);
-  if (paid.length === 0) return;
-  ctx.emit({ type: 'LossSocialized', ts: ctx.ts, ...unitFields(unit), amount, shares: paid.map(({ account, amount }) => ({ account, amount })) });
-  for (const s of paid) ctx.touch(s.account);
+  if (paid.length === 0) return undefined;
+  return { amount, shares: paid.map(({ account, amount }) => ({ account, amount })) };
+}
+
+/**
+ * The same shares as shareLoss, from the input's index of accounts in profit
+ * (already weighed and in id order, see bankruptcy-index.ts): one pass over
+ * the accounts in profit for the floor shares, and the leftover units to the
+ * largest remainders by selection rather than by sorting every remainder.
+ * A share per account in profit is the output itself, so this pass remains.
+ */
+export function shareLossOverIndex(ctx: SagaContext, unit: MarginUnit, loss: Fixed): LossShares | undefined {
+  const weights = bankruptcyIndex(ctx).profitWeights(ctx);
+  const total = weights.total - weights.pnlOf(unit.account);
+  if (total === 0n) return undefined;
+  const amount = min(loss, total);
+  const accounts: string[] = [];
+  const amounts: Fixed[] = [];
+  const remainders: Fixed[] = [];
+  let floors = 0n;
+  for (const weight of weights.inProfit) {
+    if (weight.account === unit.account) continue;
+    // amount, PnL and total are positive: truncation is the floor
+    const product = amount * weight.pnl;
+    const share = product / total;
+    accounts.push(weight.account);
+    amounts.push(share);
+    remainders.push(product - share * total);
+    floors += share;
+  }
+  // fewer than one unit per account is left over (Σ PnL = total, so Σ exact shares = amount)
+  const leftover = Number(amount - floors);
+  if (leftover > 0) {
+    const order = new Int32Array(accounts.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    // largest remainder first, ties by account id: the accounts are in id order, so by index
+    selectFirst(order, leftover, (a, b) => (remainders[a] !== remainders[b] ? remainders[a]! > remainders[b]! : a < b));
+    for (let i = 0; i < leftover; i++) amounts[order[i]!]! += 1n;
+  }
+  const shares: { account: string; amount: Fixed }[] = [];
+  accounts.forEach((account, i) => {
+    if (amounts[i]! > 0n) shares.push({ account, amount: amounts[i]! });
+  });
+  return shares.length === 0 ? undefined : { amount, shares };
+}
+
+/**
+ * Rearranges `order` so that its first `k` entries are the `k` first under
+ * `before` (a strict total order), in no particular order among themselves:
+ * quickselect (median-of-three pivot, Hoare partition), O(n) expected. Which
+ * entries are first does not depend on how they are found, the order being
+ * total.
+ */
+export function selectFirst(order: Int32Array, k: number, before: (a: number, b: number) => boolean): void {
+  const target = k - 1;
+  let lo = 0;
+  let hi = order.length - 1;
+  while (lo < hi) {
+    const a = order[lo]!;
+    const b = order[(lo + hi) >>> 1]!;
+    const c = order[hi]!;
+    const pivot = before(a, b) ? (before(b, c) ? b : before(a, c) ? c : a) : before(a, c) ? a : before(b, c) ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (before(order[i]!, pivot)) i++;
+      while (before(pivot, order[j]!)) j--;
+      if (i <= j) {
+        const t = order[i]!;
+        order[i++] = order[j]!;
+        order[j--] = t;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return;
+  }
 }

@@ -3,6 +3,7 @@ export * from './saga.context';
 export * from './margin-saga';
 export * from './liquidation';
 export * from './bankruptcy';
+export * from './bankruptcy-index';
 export * from './withdrawal';
 export * from './funding';
 export * from './lending-liquidation';

@@ -8,6 +8,11 @@ import type { SagaState } from './saga.state';
  * log's clock, and two effects. `emit` appends a decision and folds it into the
  * state at once (so the next step of a waterfall sees its effect); `touch`
  * schedules a margin re-check of an account the decision changed.
+ *
+ * A context serves one input: the marks do not move while it lives, which is
+ * what lets the bankruptcy index (bankruptcy-index.ts) weigh the accounts
+ * once per context and then follow only the accounts its decisions name (it
+ * watches `emit` for that).
  */
 export interface SagaContext {
   readonly ledger: LedgerState;
@@ -16,8 +21,9 @@ export interface SagaContext {
   readonly ts: Timestamp;
   /**
    * May a check skip an account a float screen proves decides nothing (see
-   * clearlyAboveMaintenanceFraction)? Off only in tests that prove the screen
-   * changes no decision.
+   * clearlyAboveMaintenanceFraction), and may bankruptcies rank and weigh
+   * through the input's bankruptcy index instead of every account each time?
+   * Off only in tests that prove these change no decision.
    */
   readonly fastPaths: boolean;
   emit(decision: DecisionEvent): void;
