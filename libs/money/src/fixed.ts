@@ -68,8 +68,12 @@ export function parseFixed(input: string | number): Fixed {
   return sign === '-' ? -units : units;
 }
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Canonical text: no exponent, no trailing zeros, no "-0". Used for hashing. */
 export function formatFixed(value: Fixed): string {
+  // most amounts fit a float64 exactly (|units| < 2^53): format them without bigint division
+  if (value <= MAX_EXACT && value >= -MAX_EXACT) return formatExactNumber(Number(value));
   const negative = value < 0n;
   const abs = negative ? -value : value;
   const int = abs / SCALE;
@@ -79,6 +83,21 @@ export function formatFixed(value: Fixed): string {
     text += '.' + frac.toString().padStart(DECIMALS, '0').replace(/0+$/, '');
   }
   return negative ? '-' + text : text;
+}
+
+/** formatFixed of ledger units held exactly in a float64: % and the division of a multiple of 10^8 are exact there. */
+function formatExactNumber(units: number): string {
+  const abs = units < 0 ? -units : units;
+  let frac = abs % 1e8;
+  const text = String((abs - frac) / 1e8);
+  const sign = units < 0 ? '-' : '';
+  if (frac === 0) return sign + text;
+  let places = DECIMALS;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    places--;
+  }
+  return sign + text + '.' + String(frac).padStart(places, '0');
 }
 
 /** Formats with exactly `places` decimals (display only), rounding half-even. */
@@ -125,6 +144,8 @@ export function mul(a: Fixed, b: Fixed, rounding: Rounding): Fixed {
 
 /** a × b × c at ledger scale, rounded once. */
 export function mul3(a: Fixed, b: Fixed, c: Fixed, rounding: Rounding): Fixed {
+  // a multiplier of 1 is the common case: a·b·10^8 / 10^16 is exactly a·b / 10^8, rounded the same way
+  if (c === SCALE) return divRound(a * b, SCALE, rounding);
   return divRound(a * b * c, SCALE * SCALE, rounding);
 }
 
