@@ -1,6 +1,7 @@
 import { toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
+import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
 
 /**
@@ -29,76 +30,64 @@ export interface Band {
   upper: number;
 }
 
-interface Entry {
-  account: string;
-  version: number;
-  lower: number;
-  upper: number;
-}
+/** One instrument's bands: slots (one per banded account) in two heaps, and the zero-width ones in a set. */
+class InstrumentBands {
+  /** Lower bounds, negated: the highest lower bound on top (a falling price reaches it first). */
+  readonly lowers = new SlotHeap();
+  /** Upper bounds: the lowest on top (a rising price reaches it first). */
+  readonly uppers = new SlotHeap();
+  /** Zero-width bands (called units, no slack), by account id: every move of the mark re-checks them. */
+  readonly hot = new Set<number>();
+  /** The account id of each slot. */
+  private accountOfSlot = new Int32Array(16);
+  private readonly freeSlots: number[] = [];
+  private slots = 0;
 
-/** A binary heap over entries, ordered by `before`. */
-class Heap {
-  readonly items: Entry[] = [];
-  constructor(private readonly before: (a: Entry, b: Entry) => boolean) {}
-
-  push(entry: Entry): void {
-    const items = this.items;
-    items.push(entry);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
+  accountOf(slot: number): number {
+    return this.accountOfSlot[slot]!;
   }
 
-  peek(): Entry | undefined {
-    return this.items[0];
-  }
-
-  pop(): Entry | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < items.length && this.before(items[l]!, items[best]!)) best = l;
-        if (r < items.length && this.before(items[r]!, items[best]!)) best = r;
-        if (best === i) break;
-        [items[i], items[best]] = [items[best]!, items[i]!];
-        i = best;
+  add(account: number, lower: number, upper: number): number {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots++;
+      if (slot >= this.accountOfSlot.length) {
+        const grown = new Int32Array(2 * this.accountOfSlot.length);
+        grown.set(this.accountOfSlot);
+        this.accountOfSlot = grown;
       }
     }
-    return top;
+    this.accountOfSlot[slot] = account;
+    this.lowers.push(slot, -lower);
+    this.uppers.push(slot, upper);
+    return slot;
   }
 
-  rebuild(keep: (e: Entry) => boolean): void {
-    const live = this.items.filter(keep);
-    this.items.length = 0;
-    for (const e of live) this.push(e);
+  drop(slot: number): void {
+    this.lowers.remove(slot);
+    this.uppers.remove(slot);
+    this.freeSlots.push(slot);
   }
 }
 
-class InstrumentBands {
-  /** Zero-width bands (called units, no slack): every move of the mark re-checks them. */
-  readonly hot = new Map<string, number>();
-  /** Highest lower bound on top: a falling price pops it first. */
-  readonly lowers = new Heap((a, b) => a.lower > b.lower);
-  /** Lowest upper bound on top: a rising price pops it first. */
-  readonly uppers = new Heap((a, b) => a.upper < b.upper);
-  live = 0;
+/** Where one account is banded: parallel lists of instruments and slots (−1: in the instrument's zero-width set). */
+interface Banded {
+  instruments: InstrumentBands[];
+  slots: number[];
 }
 
+const NONE_CROSSED: readonly string[] = Object.freeze([]);
+
+/**
+ * Accounts get small integer ids here (their names are kept once); bands
+ * live in typed-array heaps per instrument, so a price update that crosses
+ * nothing reads two heap tops and allocates nothing.
+ */
 export class PriceBands {
   private readonly instruments = new Map<string, InstrumentBands>();
-  private readonly versions = new Map<string, number>();
-  private readonly bandedIn = new Map<string, string[]>();
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly banded: Banded[] = [];
 
   private bandsOf(instrument: string): InstrumentBands {
     let bands = this.instruments.get(instrument);
@@ -109,58 +98,76 @@ export class PriceBands {
     return bands;
   }
 
-  /** Drops an account's bands (it will be found by nothing until banded again). */
-  remove(account: string): void {
-    this.versions.set(account, (this.versions.get(account) ?? 0) + 1);
-    for (const instrument of this.bandedIn.get(account) ?? []) this.bandsOf(instrument).live--;
-    this.bandedIn.delete(account);
+  private idOf(account: string): number {
+    let id = this.ids.get(account);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(account, id);
+      this.names.push(account);
+      this.banded.push({ instruments: [], slots: [] });
+    }
+    return id;
   }
 
-  set(account: string, bands: Band[]): void {
-    this.remove(account);
-    const version = this.versions.get(account)!;
+  /** Drops an account's bands (it will be found by nothing until banded again). */
+  remove(account: string): void {
+    const id = this.ids.get(account);
+    if (id !== undefined) this.removeId(id);
+  }
+
+  private removeId(id: number): void {
+    const { instruments, slots } = this.banded[id]!;
+    for (let i = 0; i < instruments.length; i++) {
+      const slot = slots[i]!;
+      if (slot < 0) instruments[i]!.hot.delete(id);
+      else instruments[i]!.drop(slot);
+    }
+    instruments.length = 0;
+    slots.length = 0;
+  }
+
+  set(account: string, bands: readonly Band[]): void {
+    const id = this.idOf(account);
+    this.removeId(id);
+    const banded = this.banded[id]!;
     for (const band of bands) {
       const index = this.bandsOf(band.instrument);
-      if (band.lower >= band.upper) {
-        index.hot.set(account, version);
-        continue;
-      }
-      const entry: Entry = { account, version, lower: band.lower, upper: band.upper };
-      index.lowers.push(entry);
-      index.uppers.push(entry);
-      index.live++;
-      // stale entries are skipped lazily; compact when they dominate
-      if (index.lowers.items.length > 64 && index.lowers.items.length > 4 * index.live) {
-        const valid = (e: Entry) => this.versions.get(e.account) === e.version;
-        index.lowers.rebuild(valid);
-        index.uppers.rebuild(valid);
+      banded.instruments.push(index);
+      if (band.lower < band.upper) {
+        banded.slots.push(index.add(id, band.lower, band.upper));
+      } else {
+        index.hot.add(id);
+        banded.slots.push(-1);
       }
     }
-    this.bandedIn.set(account, bands.filter((b) => b.lower < b.upper).map((b) => b.instrument));
   }
 
   /**
-   * The accounts whose band in `instrument` does not contain `mark`. Their
-   * bands are dropped: the caller checks them exactly and bands them again.
+   * The accounts whose band in `instrument` does not contain `mark` (in no
+   * particular order). Their bands are dropped: the caller checks them
+   * exactly and bands them again.
    */
-  crossed(instrument: string, mark: number): string[] {
+  crossed(instrument: string, mark: number): readonly string[] {
     const index = this.instruments.get(instrument);
-    if (!index) return [];
-    const out = new Set<string>();
-    for (const [account, version] of index.hot) {
-      if (this.versions.get(account) === version) out.add(account);
+    if (!index) return NONE_CROSSED;
+    let out: string[] | undefined;
+    if (index.hot.size > 0) {
+      const hot = [...index.hot];
+      out = hot.map((id) => this.names[id]!);
+      for (const id of hot) this.removeId(id);
     }
-    index.hot.clear();
-    const take = (heap: Heap, outside: (e: Entry) => boolean) => {
-      for (let top = heap.peek(); top && (this.versions.get(top.account) !== top.version || outside(top)); top = heap.peek()) {
-        heap.pop();
-        if (this.versions.get(top.account) === top.version) out.add(top.account);
-      }
-    };
-    take(index.lowers, (e) => mark < e.lower);
-    take(index.uppers, (e) => mark > e.upper);
-    for (const account of out) this.remove(account);
-    return [...out];
+    const { lowers, uppers } = index;
+    for (let slot = lowers.top(); slot >= 0 && mark < -lowers.keys[slot]!; slot = lowers.top()) {
+      const id = index.accountOf(slot);
+      (out ??= []).push(this.names[id]!);
+      this.removeId(id);
+    }
+    for (let slot = uppers.top(); slot >= 0 && mark > uppers.keys[slot]!; slot = uppers.top()) {
+      const id = index.accountOf(slot);
+      (out ??= []).push(this.names[id]!);
+      this.removeId(id);
+    }
+    return out ?? NONE_CROSSED;
   }
 }
 
