@@ -120,16 +120,23 @@ export function divRound(numerator: bigint, denominator: bigint, rounding: Round
     denominator = -denominator;
   }
   const q = numerator / denominator; // truncates toward zero
-  const r = numerator % denominator;
+  return roundTruncated(q, numerator - q * denominator, denominator, rounding);
+}
+
+/**
+ * Rounds n ÷ d (d > 0) from its truncated quotient q and remainder r = n − q·d
+ * (r has the sign of n, or is 0).
+ */
+function roundTruncated(q: bigint, r: bigint, denominator: bigint, rounding: Rounding): bigint {
   if (r === 0n) return q;
   switch (rounding) {
     case 'floor':
-      return numerator < 0n ? q - 1n : q;
+      return r < 0n ? q - 1n : q;
     case 'ceil':
-      return numerator > 0n ? q + 1n : q;
+      return r > 0n ? q + 1n : q;
     case 'halfEven': {
-      const twice = 2n * (r < 0n ? -r : r);
-      const away = numerator < 0n ? q - 1n : q + 1n;
+      const twice = r < 0n ? -2n * r : 2n * r;
+      const away = r < 0n ? q - 1n : q + 1n;
       if (twice > denominator) return away;
       if (twice < denominator) return q;
       return q % 2n === 0n ? q : away;
@@ -142,11 +149,34 @@ export function mul(a: Fixed, b: Fixed, rounding: Rounding): Fixed {
   return divRound(a * b, SCALE, rounding);
 }
 
+const SCALE_SQUARED = SCALE * SCALE;
+
+// The last mul3's operands and its truncated quotient and remainder: a position's notional (|qty| × mark ×
+// multiplier, up), PnL and equity value (qty × mark × multiplier, down) are the same product rounded three ways,
+// so the second and third cost no division. Only equal operands hit, so every result is exactly what it was.
+let lastA = 0n;
+let lastB = 0n;
+let lastC = 0n;
+let lastQ = 0n;
+let lastR = 0n;
+
 /** a × b × c at ledger scale, rounded once. */
 export function mul3(a: Fixed, b: Fixed, c: Fixed, rounding: Rounding): Fixed {
   // a multiplier of 1 is the common case: a·b·10^8 / 10^16 is exactly a·b / 10^8, rounded the same way
-  if (c === SCALE) return divRound(a * b, SCALE, rounding);
-  return divRound(a * b * c, SCALE * SCALE, rounding);
+  const denominator = c === SCALE ? SCALE : SCALE_SQUARED;
+  if (b === lastB && c === lastC) {
+    if (a === lastA) return roundTruncated(lastQ, lastR, denominator, rounding);
+    // (−a)·b·c: the quotient and remainder change sign
+    if (a === -lastA) return roundTruncated(-lastQ, -lastR, denominator, rounding);
+  }
+  const numerator = c === SCALE ? a * b : a * b * c;
+  const q = numerator / denominator;
+  lastA = a;
+  lastB = b;
+  lastC = c;
+  lastQ = q;
+  lastR = numerator - q * denominator;
+  return roundTruncated(q, lastR, denominator, rounding);
 }
 
 /** a ÷ b at ledger scale. */

@@ -97,6 +97,28 @@ describe('rounding', () => {
     fc.assert(fc.property(amount, amount, rounding, (a, b, r) => mul3(a, b, SCALE, r) === divRound(a * b * SCALE, SCALE * SCALE, r)));
   });
 
+  it('mul3 gives the general formula in any sequence of calls, repeated and negated operands included (it reuses the last division)', () => {
+    // −1.5 × 0.00000001 × 1 = −0.000000015 right after +1.5 × …: floor −2 units, ceil −1, half-even −2
+    expect(mul3(150_000_000n, 1n, SCALE, 'ceil')).toBe(2n);
+    expect(mul3(-150_000_000n, 1n, SCALE, 'floor')).toBe(-2n);
+    expect(mul3(-150_000_000n, 1n, SCALE, 'ceil')).toBe(-1n);
+    expect(mul3(-150_000_000n, 1n, SCALE, 'halfEven')).toBe(-2n);
+    const small = fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n });
+    const rounding = fc.constantFrom('floor' as const, 'ceil' as const, 'halfEven' as const);
+    const call = fc.record({ a: small, b: small, c: fc.oneof(fc.constant(SCALE), small), r: rounding, repeat: fc.constantFrom('new', 'same', 'negated', 'other-c') });
+    fc.assert(
+      fc.property(fc.array(call, { minLength: 1, maxLength: 12 }), (calls) => {
+        let previous = calls[0]!;
+        for (const next of calls) {
+          const { a, b, c } = next.repeat === 'same' ? previous : next.repeat === 'negated' ? { ...previous, a: -previous.a } : next.repeat === 'other-c' ? { ...previous, c: next.c } : next;
+          expect(mul3(a, b, c, next.r)).toBe(divRound(a * b * c, SCALE * SCALE, next.r));
+          previous = { ...next, a, b, c };
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('mul3: 2 BTC × 10000 × multiplier 0.001 = 20', () => {
     expect(mul3(parseFixed('2'), parseFixed('10000'), parseFixed('0.001'), 'halfEven')).toBe(parseFixed('20'));
   });
