@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, InputError, type ClearingEvent } from './codec';
 import { fastDecodeInput, fastTimestamp } from './fast-codec';
-import { parseTimestamp } from './timestamp';
+import { formatTimestamp, parseTimestamp } from './timestamp';
 
 /** The schema's answer: the event, or the refusal's message. */
 function bySchema(raw: unknown): { event?: ClearingEvent; error?: string } {
@@ -190,6 +190,38 @@ describe('encodeEvent', () => {
         const decoded = bySchema(raw);
         if (decoded.event) expect(encodeEvent(decoded.event)).toBe(encodeEventGeneric(decoded.event));
       }),
+    );
+  });
+});
+
+describe('formatTimestamp', () => {
+  const byDate = (ts: number): string => {
+    const iso = new Date(ts).toISOString();
+    return iso.endsWith('.000Z') ? iso.slice(0, -5) + 'Z' : iso;
+  };
+
+  it('writes seconds and milliseconds after a kept minute: 08:38:30.500, then 08:38:31, then 08:38:31.007', () => {
+    const minute = Date.UTC(2026, 0, 2, 8, 38);
+    expect(formatTimestamp(minute + 30_500)).toBe('2026-01-02T08:38:30.500Z');
+    expect(formatTimestamp(minute + 31_000)).toBe('2026-01-02T08:38:31Z');
+    expect(formatTimestamp(minute + 31_007)).toBe('2026-01-02T08:38:31.007Z');
+    expect(formatTimestamp(minute + 59_999)).toBe('2026-01-02T08:38:59.999Z');
+  });
+
+  it('formats like Date.toISOString on any sequence of times, within a minute, across it, fractional or out of range', () => {
+    const base = fc.integer({ min: -8.64e15, max: 8.64e15 });
+    const step = fc.oneof(fc.integer({ min: -2000, max: 70_000 }), fc.double({ min: -5, max: 5, noNaN: true }), fc.constantFrom(1, 8.64e15, NaN));
+    fc.assert(
+      fc.property(base, fc.array(step, { maxLength: 10 }), (start, steps) => {
+        let ts = start;
+        for (const s of [0, ...steps]) {
+          ts = s === 8.64e15 ? s : Number.isNaN(s) ? s : ts + s;
+          const expected = outcome(() => byDate(ts));
+          expect(outcome(() => formatTimestamp(ts))).toEqual(expected);
+          if (Number.isNaN(ts)) ts = start;
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 });
