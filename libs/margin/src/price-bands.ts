@@ -43,6 +43,8 @@ class InstrumentBands {
   private readonly freeSlots: number[] = [];
   private slots = 0;
 
+  constructor(readonly index: number) {}
+
   accountOf(slot: number): number {
     return this.accountOfSlot[slot]!;
   }
@@ -51,11 +53,7 @@ class InstrumentBands {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       slot = this.slots++;
-      if (slot >= this.accountOfSlot.length) {
-        const grown = new Int32Array(2 * this.accountOfSlot.length);
-        grown.set(this.accountOfSlot);
-        this.accountOfSlot = grown;
-      }
+      if (slot >= this.accountOfSlot.length) this.accountOfSlot = grown(this.accountOfSlot, 0);
     }
     this.accountOfSlot[slot] = account;
     this.lowers.push(slot, -lower);
@@ -70,30 +68,42 @@ class InstrumentBands {
   }
 }
 
-/** Where one account is banded: parallel lists of instruments and slots (−1: in the instrument's zero-width set). */
-interface Banded {
-  instruments: InstrumentBands[];
-  slots: number[];
+/** A copy of `array` twice as long, the new half filled with `fill`. */
+function grown(array: Int32Array<ArrayBuffer>, fill: number): Int32Array<ArrayBuffer> {
+  const copy = new Int32Array(2 * array.length).fill(fill);
+  copy.set(array);
+  return copy;
 }
 
 const NONE_CROSSED: readonly string[] = Object.freeze([]);
+const NOT_BANDED = -1;
+/** The slot of a zero-width band (kept in the instrument's `hot` set, not in its heaps). */
+const HOT = -1;
 
 /**
  * Accounts get small integer ids here (their names are kept once); bands
  * live in typed-array heaps per instrument, so a price update that crosses
- * nothing reads two heap tops and allocates nothing.
+ * nothing reads two heap tops and allocates nothing. Where an account is
+ * banded is kept in typed arrays too (its first band; any further ones in a
+ * small list): most accounts of a venue hold one or two positions.
  */
 export class PriceBands {
   private readonly instruments = new Map<string, InstrumentBands>();
+  private readonly byIndex: InstrumentBands[] = [];
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
-  private readonly banded: Banded[] = [];
+  /** Per account id: the instrument index and slot of its first band (NOT_BANDED: none). */
+  private firstInstrument = new Int32Array(64).fill(NOT_BANDED);
+  private firstSlot = new Int32Array(64);
+  /** Per account id with more than one band: [instrument index, slot, …] of the others. */
+  private readonly moreBands = new Map<number, number[]>();
 
   private bandsOf(instrument: string): InstrumentBands {
     let bands = this.instruments.get(instrument);
     if (!bands) {
-      bands = new InstrumentBands();
+      bands = new InstrumentBands(this.byIndex.length);
       this.instruments.set(instrument, bands);
+      this.byIndex.push(bands);
     }
     return bands;
   }
@@ -104,7 +114,10 @@ export class PriceBands {
       id = this.names.length;
       this.ids.set(account, id);
       this.names.push(account);
-      this.banded.push({ instruments: [], slots: [] });
+      if (id >= this.firstInstrument.length) {
+        this.firstInstrument = grown(this.firstInstrument, NOT_BANDED);
+        this.firstSlot = grown(this.firstSlot, 0);
+      }
     }
     return id;
   }
@@ -116,28 +129,38 @@ export class PriceBands {
   }
 
   private removeId(id: number): void {
-    const { instruments, slots } = this.banded[id]!;
-    for (let i = 0; i < instruments.length; i++) {
-      const slot = slots[i]!;
-      if (slot < 0) instruments[i]!.hot.delete(id);
-      else instruments[i]!.drop(slot);
+    const first = this.firstInstrument[id]!;
+    if (first === NOT_BANDED) return;
+    this.unband(id, first, this.firstSlot[id]!);
+    this.firstInstrument[id] = NOT_BANDED;
+    const more = this.moreBands.get(id);
+    if (more) {
+      for (let i = 0; i < more.length; i += 2) this.unband(id, more[i]!, more[i + 1]!);
+      this.moreBands.delete(id);
     }
-    instruments.length = 0;
-    slots.length = 0;
+  }
+
+  private unband(id: number, instrument: number, slot: number): void {
+    const index = this.byIndex[instrument]!;
+    if (slot === HOT) index.hot.delete(id);
+    else index.drop(slot);
   }
 
   set(account: string, bands: readonly Band[]): void {
     const id = this.idOf(account);
     this.removeId(id);
-    const banded = this.banded[id]!;
     for (const band of bands) {
       const index = this.bandsOf(band.instrument);
-      banded.instruments.push(index);
-      if (band.lower < band.upper) {
-        banded.slots.push(index.add(id, band.lower, band.upper));
+      let slot = HOT;
+      if (band.lower < band.upper) slot = index.add(id, band.lower, band.upper);
+      else index.hot.add(id);
+      if (this.firstInstrument[id] === NOT_BANDED) {
+        this.firstInstrument[id] = index.index;
+        this.firstSlot[id] = slot;
       } else {
-        index.hot.add(id);
-        banded.slots.push(-1);
+        let more = this.moreBands.get(id);
+        if (!more) this.moreBands.set(id, (more = []));
+        more.push(index.index, slot);
       }
     }
   }
