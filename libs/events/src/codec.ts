@@ -2,7 +2,7 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { fastDecodeInput, fastEncode } from './fast-codec';
+import { fastDecodeInput, fastEncode, parseFlatStringObject } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { formatTimestamp } from './timestamp';
 
@@ -95,7 +95,8 @@ export function decodeEventBySchema(raw: unknown, allow: 'input' | 'any' = 'any'
 export function decodeLine(line: string, allow: 'input' | 'any' = 'any', source?: string, lineNo?: number): ClearingEvent {
   let raw: unknown;
   try {
-    raw = JSON.parse(line);
+    // a flat object of plain strings (a price update) is split by hand; anything else is JSON.parse's
+    raw = parseFlatStringObject(line) ?? JSON.parse(line);
   } catch (error) {
     throw new InputError([{ field: '', message: `malformed JSON (${(error as Error).message})` }], source, lineNo);
   }

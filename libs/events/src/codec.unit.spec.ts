@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, InputError, type ClearingEvent } from './codec';
-import { fastDecodeInput, fastTimestamp } from './fast-codec';
+import { fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
 /** The schema's answer: the event, or the refusal's message. */
@@ -222,6 +222,42 @@ describe('formatTimestamp', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('parseFlatStringObject', () => {
+  it('splits a bench price update line like JSON.parse', () => {
+    const line = '{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"I01-PERP","price":"142.81"}';
+    expect(parseFlatStringObject(line)).toEqual({ ts: '2026-01-02T08:38:30.500Z', type: 'PriceUpdated', instrument: 'I01-PERP', price: '142.81' });
+  });
+
+  it.each([
+    ['a number', '{"price":100}'],
+    ['a space', '{"a":"b", "c":"d"}'],
+    ['an escape', '{"a":"b\\"c"}'],
+    ['trailing text', '{"a":"b"}x'],
+    ['a __proto__ key', '{"__proto__":"x"}'],
+    ['a nested object', '{"a":{"b":"c"}}'],
+    ['an unterminated string', '{"a":"b'],
+  ])('leaves %s to JSON.parse', (_what, line) => {
+    expect(parseFlatStringObject(line)).toBeUndefined();
+  });
+
+  it('gives JSON.parse\'s object (keys and their order) or declines, on random and damaged lines', () => {
+    const text = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '1', '__proto__', 'constructor', 'é', 'a"b', '\u2028', '\ud800'));
+    const value = fc.oneof(text, fc.integer(), fc.constant(null), fc.constant({ x: '1' }));
+    const line = fc.array(fc.tuple(text, value), { maxLength: 6 }).map((pairs) => '{' + pairs.map(([k, v]) => JSON.stringify(k) + ':' + JSON.stringify(v)).join(',') + '}');
+    const damaged = fc.tuple(line, fc.nat(), fc.constantFrom('', ' ', '"', '\\', ',', '}', '{', ':', '\u0001')).map(([l, at, insert]) => l.slice(0, at % (l.length + 1)) + insert + l.slice(at % (l.length + 1)));
+    fc.assert(
+      fc.property(fc.oneof(line, damaged), (input) => {
+        const fast = parseFlatStringObject(input);
+        if (fast === undefined) return;
+        const parsed = JSON.parse(input) as Record<string, unknown>;
+        expect(fast).toEqual(parsed);
+        expect(Object.keys(fast)).toEqual(Object.keys(parsed));
+      }),
+      { numRuns: 5000 },
     );
   });
 });

@@ -231,3 +231,44 @@ export function fastEncode(event: object, schemaVersion: number): string | undef
   }
   return out + '}';
 }
+
+/**
+ * JSON.parse for the commonest line shape only: one flat object of string
+ * values, no whitespace, no escapes (`{"ts":"…","type":"PriceUpdated",…}`).
+ * Anything else — a number, a nested value, a space, a backslash, a control
+ * character, a `__proto__` key, trailing text — answers undefined and the
+ * caller uses JSON.parse (and its error messages). Where it answers, the
+ * object is the one JSON.parse gives (same keys in the same order; a repeated
+ * key keeps its last value); a property test compares them.
+ */
+export function parseFlatStringObject(line: string): Record<string, string> | undefined {
+  const end = line.length;
+  if (end < 2 || line.charCodeAt(0) !== 123 /* { */) return undefined;
+  const out: Record<string, string> = {};
+  if (end === 2 && line.charCodeAt(1) === 125 /* } */) return out;
+  let i = 1;
+  for (;;) {
+    const keyEnd = plainStringEnd(line, i);
+    if (keyEnd < 0 || line.charCodeAt(keyEnd + 1) !== 58 /* : */) return undefined;
+    const valueEnd = plainStringEnd(line, keyEnd + 2);
+    if (valueEnd < 0) return undefined;
+    const key = line.slice(i + 1, keyEnd);
+    if (key === '__proto__') return undefined;
+    out[key] = line.slice(keyEnd + 3, valueEnd);
+    const next = line.charCodeAt(valueEnd + 1);
+    if (next === 125 /* } */) return valueEnd + 2 === end ? out : undefined;
+    if (next !== 44 /* , */) return undefined;
+    i = valueEnd + 2;
+  }
+}
+
+/** The index of the closing quote of a string starting at `from` with no escape or control character; −1 otherwise. */
+function plainStringEnd(text: string, from: number): number {
+  if (text.charCodeAt(from) !== 34 /* " */) return -1;
+  for (let i = from + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) return i;
+    if (c === 92 /* \ */ || c < 32) return -1;
+  }
+  return -1;
+}
