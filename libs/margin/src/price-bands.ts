@@ -1,5 +1,5 @@
-import { toNumber, type Fixed } from '@clearsim/money';
-import { instrumentRules, type Rules } from '@clearsim/rules';
+import { SCALE, toNumber, type Fixed } from '@clearsim/money';
+import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
 import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
 import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
@@ -195,20 +195,77 @@ export class PriceBands {
 }
 
 /**
- * The current tier of a position: the price range (in mark terms) over which
- * its notional stays in that tier, and the tier's maintenance rate — within
- * that range MM is linear in the mark with slope |q|·k·rate.
+ * A tier table as floats for banding: each tier's notional bracket and
+ * maintenance rate, and whether MM is continuous at each edge (checked
+ * exactly: E·r − a is the same on both sides of the edge E). Where it is, MM
+ * stays a continuous piecewise-linear function of the mark across the edge
+ * with slope at most |q|·k·max(rate), so a band can span the edge at the
+ * larger rate instead of stopping at it.
  */
-function currentTier(rules: Rules, instrument: string, notional: number, qtyTimesK: number): { low: number; high: number; rate: number } {
-  const tiers = instrumentRules(rules, instrument)?.tiers ?? [];
-  let lo = 0;
-  for (let i = 0; i < tiers.length; i++) {
-    const hi = i === tiers.length - 1 || tiers[i]!.upToNotional === undefined ? Infinity : toNumber(tiers[i]!.upToNotional!);
-    // pulled inward a little: a notional exactly on an edge belongs to the tier below, and is rounded
-    if (notional <= hi) return { low: (lo * (1 + 1e-9) + 1e-6) / qtyTimesK, high: (hi * (1 - 1e-9) - 1e-6) / qtyTimesK, rate: toNumber(tiers[i]!.maintenanceRate) };
-    lo = hi;
+interface TierShape {
+  /** Notional upper edge of each tier but the last (Infinity for an unbounded one). */
+  edges: number[];
+  rates: number[];
+  /** continuousAt[i]: MM is continuous at edges[i] (between tier i and tier i + 1). */
+  continuousAt: boolean[];
+}
+
+const tierShapes = new WeakMap<readonly Tier[], TierShape>();
+
+function tierShape(tiers: readonly Tier[]): TierShape {
+  let shape = tierShapes.get(tiers);
+  if (!shape) {
+    shape = { edges: [], rates: [], continuousAt: [] };
+    for (let i = 0; i < tiers.length; i++) {
+      const tier = tiers[i]!;
+      shape.rates.push(toNumber(tier.maintenanceRate));
+      if (i === tiers.length - 1) break;
+      if (tier.upToNotional === undefined) {
+        // an unbounded tier: the ones after it are never reached
+        break;
+      }
+      const edge = tier.upToNotional;
+      const next = tiers[i + 1]!;
+      shape.edges.push(toNumber(edge));
+      shape.continuousAt.push(edge * tier.maintenanceRate - tier.maintenanceAmount * SCALE === edge * next.maintenanceRate - next.maintenanceAmount * SCALE);
+    }
+    tierShapes.set(tiers, shape);
   }
-  return { low: (lo * (1 + 1e-9) + 1e-6) / qtyTimesK, high: Infinity, rate: toNumber(tiers[tiers.length - 1]?.maintenanceRate ?? 0n) };
+  return shape;
+}
+
+/** An edge in notional terms as a mark bound, pulled inward a little: a notional on an edge belongs to the tier below, and is rounded. */
+const upperBound = (edge: number, qk: number): number => (edge * (1 - 1e-9) - 1e-6) / qk;
+const lowerBound = (edge: number, qk: number): number => (edge * (1 + 1e-9) + 1e-6) / qk;
+
+/**
+ * How far a position's mark can move up (or down) from `mark` with `budget`
+ * of slack: |q|·k·(1 + c·r)·δ ≤ budget, r the largest maintenance rate (plus
+ * `extraRate`) of the tiers the move spans. The move stops at the first edge
+ * where MM is not continuous.
+ */
+function reach(shape: TierShape, mark: number, qk: number, budget: number, callBelow: number, extraRate: number, direction: 1 | -1): number {
+  const notional = qk * mark;
+  let tier = 0;
+  while (tier < shape.edges.length && notional > shape.edges[tier]!) tier++;
+  let rate = (shape.rates[tier] ?? 0) + extraRate;
+  for (;;) {
+    const target = mark + (direction * budget) / (qk * (1 + callBelow * rate));
+    if (direction === 1) {
+      if (tier >= shape.edges.length) return target;
+      const bound = upperBound(shape.edges[tier]!, qk);
+      if (target <= bound) return target;
+      if (!shape.continuousAt[tier]) return bound;
+      tier++;
+    } else {
+      if (tier === 0) return Math.max(target, lowerBound(0, qk));
+      const bound = lowerBound(shape.edges[tier - 1]!, qk);
+      if (target >= bound) return target;
+      if (!shape.continuousAt[tier - 1]) return bound;
+      tier--;
+    }
+    rate = Math.max(rate, shape.rates[tier]! + extraRate);
+  }
 }
 
 /**
@@ -234,20 +291,20 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
         continue;
       }
       const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
-      const tier = currentTier(rules, position.instrument, qk * mark, qk);
+      const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
       // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
       const concentration = rules.concentration[underlyingOf(instrument)];
-      const rate = tier.rate + (concentration ? toNumber(concentration.rate) : 0);
-      let low = tier.low;
-      let high = tier.high;
+      const extraRate = concentration ? toNumber(concentration.rate) : 0;
+      // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in tiers of at most that rate
+      const budget = slack / positions.length;
+      let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1);
+      let high = reach(shape, mark, qk, budget, callBelow, extraRate, 1);
       if (concentration) {
         const edge = toNumber(concentration.threshold) / qk;
         if (mark <= edge) high = Math.min(high, edge * (1 - 1e-9));
         else low = Math.max(low, edge * (1 + 1e-9));
       }
-      // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in the tier
-      const delta = slack / positions.length / (qk * (1 + callBelow * rate));
-      bands.push({ instrument: position.instrument, lower: Math.max(mark - delta, low), upper: Math.min(mark + delta, high) });
+      bands.push({ instrument: position.instrument, lower: low, upper: high });
     }
   }
   return bands;
