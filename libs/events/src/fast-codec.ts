@@ -189,6 +189,17 @@ function keyPrefix(key: string): string {
   return prefix;
 }
 
+// events of one type mostly have the same keys in the same order: their sorted order is kept per type
+const keyOrders = new Map<string, { keys: string[]; sorted: string[] }>();
+
+function sortedKeys(type: string, keys: string[]): string[] {
+  const known = keyOrders.get(type);
+  if (known && known.keys.length === keys.length && known.keys.every((key, i) => key === keys[i])) return known.sorted;
+  const sorted = [...keys].sort();
+  keyOrders.set(type, { keys, sorted });
+  return sorted;
+}
+
 /**
  * The canonical JSON line of an event whose fields are all flat (strings,
  * bigints, numbers, booleans), built by concatenation; undefined for any
@@ -201,7 +212,7 @@ export function fastEncode(event: object, schemaVersion: number): string | undef
   const ts = e.ts;
   if (typeof ts !== 'number' || typeof e.type !== 'string') return undefined;
   // (the canonical form lists type, v and ts first, then the other fields sorted: see toCanonicalJson in codec.ts)
-  const keys = Object.keys(e).sort();
+  const keys = sortedKeys(e.type, Object.keys(e));
   let out = '{"type":' + JSON.stringify(e.type) + ',"v":' + schemaVersion + ',"ts":"' + formatTimestamp(ts) + '"';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
