@@ -20,10 +20,17 @@ const rulesArb = fc.record({
   callBelow: fc.constantFrom('1', '1.25'),
   concentrate: fc.boolean(),
   model: fc.constantFrom('tiered', 'portfolio', 'var', 'dynamic'),
-  // one tier; two continuous tiers (500 = 20,000 × (0.075 − 0.05)); two with a jump in MM at the edge
+  // one tier; two continuous tiers (500 = 20,000 × (0.075 − 0.05)); three continuous tiers, close together so a
+  // band can span both edges (4,000 × 0.025 = 4,000 × 0.05 − 100; 10,000 × 0.05 − 100 = 10,000 × 0.08 − 400); two with
+  // a jump in MM at the edge
   tiers: fc.constantFrom(
     [{ initialRate: '0.1', maintenanceRate: '0.05' }],
     [{ upToNotional: '20000', initialRate: '0.1', maintenanceRate: '0.05' }, { initialRate: '0.15', maintenanceRate: '0.075', maintenanceAmount: '500' }],
+    [
+      { upToNotional: '4000', initialRate: '0.05', maintenanceRate: '0.025' },
+      { upToNotional: '10000', initialRate: '0.1', maintenanceRate: '0.05', maintenanceAmount: '100' },
+      { initialRate: '0.16', maintenanceRate: '0.08', maintenanceAmount: '400' },
+    ],
     [{ upToNotional: '5000', initialRate: '0.05', maintenanceRate: '0.02' }, { initialRate: '0.2', maintenanceRate: '0.1' }],
   ),
   cureAt: fc.constantFrom('initial', 'maintenance'),

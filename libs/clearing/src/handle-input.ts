@@ -98,7 +98,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   }
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
-  let crossed: string[] | undefined;
+  let crossed: readonly string[] | undefined;
   if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));

@@ -2,6 +2,7 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
+import { fastDecodeInput, fastEncode, parseFlatStringObject } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { formatTimestamp } from './timestamp';
 
@@ -56,6 +57,13 @@ function issuesOf(error: z.ZodError): FieldIssue[] {
 
 /** Validates an already-parsed JSON value as an event of the allowed kinds. */
 export function decodeEvent(raw: unknown, allow: 'input' | 'any' = 'any'): ClearingEvent {
+  // the common shapes of the hot inputs (all of them inputs) are checked by hand; anything else, errors included, goes to the schema
+  const fast = typeof raw === 'object' && raw !== null ? fastDecodeInput(raw) : undefined;
+  return fast ?? decodeEventBySchema(raw, allow);
+}
+
+/** decodeEvent through the schemas alone: the authority the fast decoder must agree with. */
+export function decodeEventBySchema(raw: unknown, allow: 'input' | 'any' = 'any'): ClearingEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InputError([{ field: '', message: 'expected a JSON object' }]);
   }
@@ -87,7 +95,8 @@ export function decodeEvent(raw: unknown, allow: 'input' | 'any' = 'any'): Clear
 export function decodeLine(line: string, allow: 'input' | 'any' = 'any', source?: string, lineNo?: number): ClearingEvent {
   let raw: unknown;
   try {
-    raw = JSON.parse(line);
+    // a flat object of plain strings (a price update) is split by hand; anything else is JSON.parse's
+    raw = parseFlatStringObject(line) ?? JSON.parse(line);
   } catch (error) {
     throw new InputError([{ field: '', message: `malformed JSON (${(error as Error).message})` }], source, lineNo);
   }
@@ -128,5 +137,10 @@ export function toCanonicalJson(event: ClearingEvent): Record<string, unknown> {
 }
 
 export function encodeEvent(event: ClearingEvent): string {
+  return fastEncode(event, SCHEMA_VERSION) ?? encodeEventGeneric(event);
+}
+
+/** encodeEvent without the flat-event fast path: the reference it must match byte for byte. */
+export function encodeEventGeneric(event: ClearingEvent): string {
   return JSON.stringify(toCanonicalJson(event));
 }

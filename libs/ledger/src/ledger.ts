@@ -10,10 +10,22 @@ import { applyFill, tradeNotional } from './position-math';
  * a documented rounding rule.
  */
 
+/**
+ * The collateral of every account that never held any: one shared empty map
+ * (an empty Map costs ~200 bytes, most accounts hold only cash). It refuses
+ * writes; adjustCollateral gives an account its own map on its first deposit.
+ */
+class NoCollateral extends Map<string, Fixed> {
+  override set(): this {
+    throw new Error('an account without collateral shares this empty map: give it its own first');
+  }
+}
+const NO_COLLATERAL: Map<string, Fixed> = new NoCollateral();
+
 export function ensureAccount(ledger: LedgerState, id: string, isolated: boolean): Account {
   let account = ledger.accounts.get(id);
   if (!account) {
-    account = { id, cash: 0n, isolated, positions: new Map(), collateral: new Map(), deposited: 0n, withdrawn: 0n };
+    account = { id, cash: 0n, isolated, positions: new Map(), collateral: NO_COLLATERAL, deposited: 0n, withdrawn: 0n };
     ledger.accounts.set(id, account);
   }
   return account;
@@ -63,6 +75,7 @@ function adjustCollateral(ledger: LedgerState, account: Account, asset: string, 
     account.collateral.delete(asset);
     holders.delete(account.id);
   } else {
+    if (account.collateral === NO_COLLATERAL) account.collateral = new Map();
     account.collateral.set(asset, balance);
     holders.add(account.id);
   }

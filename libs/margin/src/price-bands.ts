@@ -1,6 +1,7 @@
-import { toNumber, type Fixed } from '@clearsim/money';
-import { instrumentRules, type Rules } from '@clearsim/rules';
+import { SCALE, toNumber, type Fixed } from '@clearsim/money';
+import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
 import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
+import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
 
 /**
@@ -29,156 +30,242 @@ export interface Band {
   upper: number;
 }
 
-interface Entry {
-  account: string;
-  version: number;
-  lower: number;
-  upper: number;
-}
-
-/** A binary heap over entries, ordered by `before`. */
-class Heap {
-  readonly items: Entry[] = [];
-  constructor(private readonly before: (a: Entry, b: Entry) => boolean) {}
-
-  push(entry: Entry): void {
-    const items = this.items;
-    items.push(entry);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  peek(): Entry | undefined {
-    return this.items[0];
-  }
-
-  pop(): Entry | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < items.length && this.before(items[l]!, items[best]!)) best = l;
-        if (r < items.length && this.before(items[r]!, items[best]!)) best = r;
-        if (best === i) break;
-        [items[i], items[best]] = [items[best]!, items[i]!];
-        i = best;
-      }
-    }
-    return top;
-  }
-
-  rebuild(keep: (e: Entry) => boolean): void {
-    const live = this.items.filter(keep);
-    this.items.length = 0;
-    for (const e of live) this.push(e);
-  }
-}
-
+/** One instrument's bands: slots (one per banded account) in two heaps, and the zero-width ones in a set. */
 class InstrumentBands {
-  /** Zero-width bands (called units, no slack): every move of the mark re-checks them. */
-  readonly hot = new Map<string, number>();
-  /** Highest lower bound on top: a falling price pops it first. */
-  readonly lowers = new Heap((a, b) => a.lower > b.lower);
-  /** Lowest upper bound on top: a rising price pops it first. */
-  readonly uppers = new Heap((a, b) => a.upper < b.upper);
-  live = 0;
+  /** Lower bounds, negated: the highest lower bound on top (a falling price reaches it first). */
+  readonly lowers = new SlotHeap();
+  /** Upper bounds: the lowest on top (a rising price reaches it first). */
+  readonly uppers = new SlotHeap();
+  /** Zero-width bands (called units, no slack), by account id: every move of the mark re-checks them. */
+  readonly hot = new Set<number>();
+  /** The account id of each slot. */
+  private accountOfSlot = new Int32Array(16);
+  private readonly freeSlots: number[] = [];
+  private slots = 0;
+
+  constructor(readonly index: number) {}
+
+  accountOf(slot: number): number {
+    return this.accountOfSlot[slot]!;
+  }
+
+  add(account: number, lower: number, upper: number): number {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots++;
+      if (slot >= this.accountOfSlot.length) this.accountOfSlot = grown(this.accountOfSlot, 0);
+    }
+    this.accountOfSlot[slot] = account;
+    this.lowers.push(slot, -lower);
+    this.uppers.push(slot, upper);
+    return slot;
+  }
+
+  drop(slot: number): void {
+    this.lowers.remove(slot);
+    this.uppers.remove(slot);
+    this.freeSlots.push(slot);
+  }
 }
 
+/** A copy of `array` twice as long, the new half filled with `fill`. */
+function grown(array: Int32Array<ArrayBuffer>, fill: number): Int32Array<ArrayBuffer> {
+  const copy = new Int32Array(2 * array.length).fill(fill);
+  copy.set(array);
+  return copy;
+}
+
+const NONE_CROSSED: readonly string[] = Object.freeze([]);
+const NOT_BANDED = -1;
+/** The slot of a zero-width band (kept in the instrument's `hot` set, not in its heaps). */
+const HOT = -1;
+
+/**
+ * Accounts get small integer ids here (their names are kept once); bands
+ * live in typed-array heaps per instrument, so a price update that crosses
+ * nothing reads two heap tops and allocates nothing. Where an account is
+ * banded is kept in typed arrays too (its first band; any further ones in a
+ * small list): most accounts of a venue hold one or two positions.
+ */
 export class PriceBands {
   private readonly instruments = new Map<string, InstrumentBands>();
-  private readonly versions = new Map<string, number>();
-  private readonly bandedIn = new Map<string, string[]>();
+  private readonly byIndex: InstrumentBands[] = [];
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  /** Per account id: the instrument index and slot of its first band (NOT_BANDED: none). */
+  private firstInstrument = new Int32Array(64).fill(NOT_BANDED);
+  private firstSlot = new Int32Array(64);
+  /** Per account id with more than one band: [instrument index, slot, …] of the others. */
+  private readonly moreBands = new Map<number, number[]>();
 
   private bandsOf(instrument: string): InstrumentBands {
     let bands = this.instruments.get(instrument);
     if (!bands) {
-      bands = new InstrumentBands();
+      bands = new InstrumentBands(this.byIndex.length);
       this.instruments.set(instrument, bands);
+      this.byIndex.push(bands);
     }
     return bands;
   }
 
-  /** Drops an account's bands (it will be found by nothing until banded again). */
-  remove(account: string): void {
-    this.versions.set(account, (this.versions.get(account) ?? 0) + 1);
-    for (const instrument of this.bandedIn.get(account) ?? []) this.bandsOf(instrument).live--;
-    this.bandedIn.delete(account);
-  }
-
-  set(account: string, bands: Band[]): void {
-    this.remove(account);
-    const version = this.versions.get(account)!;
-    for (const band of bands) {
-      const index = this.bandsOf(band.instrument);
-      if (band.lower >= band.upper) {
-        index.hot.set(account, version);
-        continue;
-      }
-      const entry: Entry = { account, version, lower: band.lower, upper: band.upper };
-      index.lowers.push(entry);
-      index.uppers.push(entry);
-      index.live++;
-      // stale entries are skipped lazily; compact when they dominate
-      if (index.lowers.items.length > 64 && index.lowers.items.length > 4 * index.live) {
-        const valid = (e: Entry) => this.versions.get(e.account) === e.version;
-        index.lowers.rebuild(valid);
-        index.uppers.rebuild(valid);
+  private idOf(account: string): number {
+    let id = this.ids.get(account);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(account, id);
+      this.names.push(account);
+      if (id >= this.firstInstrument.length) {
+        this.firstInstrument = grown(this.firstInstrument, NOT_BANDED);
+        this.firstSlot = grown(this.firstSlot, 0);
       }
     }
-    this.bandedIn.set(account, bands.filter((b) => b.lower < b.upper).map((b) => b.instrument));
+    return id;
+  }
+
+  /** Drops an account's bands (it will be found by nothing until banded again). */
+  remove(account: string): void {
+    const id = this.ids.get(account);
+    if (id !== undefined) this.removeId(id);
+  }
+
+  private removeId(id: number): void {
+    const first = this.firstInstrument[id]!;
+    if (first === NOT_BANDED) return;
+    this.unband(id, first, this.firstSlot[id]!);
+    this.firstInstrument[id] = NOT_BANDED;
+    const more = this.moreBands.get(id);
+    if (more) {
+      for (let i = 0; i < more.length; i += 2) this.unband(id, more[i]!, more[i + 1]!);
+      this.moreBands.delete(id);
+    }
+  }
+
+  private unband(id: number, instrument: number, slot: number): void {
+    const index = this.byIndex[instrument]!;
+    if (slot === HOT) index.hot.delete(id);
+    else index.drop(slot);
+  }
+
+  set(account: string, bands: readonly Band[]): void {
+    const id = this.idOf(account);
+    this.removeId(id);
+    for (const band of bands) {
+      const index = this.bandsOf(band.instrument);
+      let slot = HOT;
+      if (band.lower < band.upper) slot = index.add(id, band.lower, band.upper);
+      else index.hot.add(id);
+      if (this.firstInstrument[id] === NOT_BANDED) {
+        this.firstInstrument[id] = index.index;
+        this.firstSlot[id] = slot;
+      } else {
+        let more = this.moreBands.get(id);
+        if (!more) this.moreBands.set(id, (more = []));
+        more.push(index.index, slot);
+      }
+    }
   }
 
   /**
-   * The accounts whose band in `instrument` does not contain `mark`. Their
-   * bands are dropped: the caller checks them exactly and bands them again.
+   * The accounts whose band in `instrument` does not contain `mark` (in no
+   * particular order). Their bands are dropped: the caller checks them
+   * exactly and bands them again.
    */
-  crossed(instrument: string, mark: number): string[] {
+  crossed(instrument: string, mark: number): readonly string[] {
     const index = this.instruments.get(instrument);
-    if (!index) return [];
-    const out = new Set<string>();
-    for (const [account, version] of index.hot) {
-      if (this.versions.get(account) === version) out.add(account);
+    if (!index) return NONE_CROSSED;
+    let out: string[] | undefined;
+    if (index.hot.size > 0) {
+      const hot = [...index.hot];
+      out = hot.map((id) => this.names[id]!);
+      for (const id of hot) this.removeId(id);
     }
-    index.hot.clear();
-    const take = (heap: Heap, outside: (e: Entry) => boolean) => {
-      for (let top = heap.peek(); top && (this.versions.get(top.account) !== top.version || outside(top)); top = heap.peek()) {
-        heap.pop();
-        if (this.versions.get(top.account) === top.version) out.add(top.account);
-      }
-    };
-    take(index.lowers, (e) => mark < e.lower);
-    take(index.uppers, (e) => mark > e.upper);
-    for (const account of out) this.remove(account);
-    return [...out];
+    const { lowers, uppers } = index;
+    for (let slot = lowers.top(); slot >= 0 && mark < -lowers.keys[slot]!; slot = lowers.top()) {
+      const id = index.accountOf(slot);
+      (out ??= []).push(this.names[id]!);
+      this.removeId(id);
+    }
+    for (let slot = uppers.top(); slot >= 0 && mark > uppers.keys[slot]!; slot = uppers.top()) {
+      const id = index.accountOf(slot);
+      (out ??= []).push(this.names[id]!);
+      this.removeId(id);
+    }
+    return out ?? NONE_CROSSED;
   }
 }
 
 /**
- * The current tier of a position: the price range (in mark terms) over which
- * its notional stays in that tier, and the tier's maintenance rate — within
- * that range MM is linear in the mark with slope |q|·k·rate.
+ * A tier table as floats for banding: each tier's notional bracket and
+ * maintenance rate, and whether MM is continuous at each edge (checked
+ * exactly: E·r − a is the same on both sides of the edge E). Where it is, MM
+ * stays a continuous piecewise-linear function of the mark across the edge
+ * with slope at most |q|·k·max(rate), so a band can span the edge at the
+ * larger rate instead of stopping at it.
  */
-function currentTier(rules: Rules, instrument: string, notional: number, qtyTimesK: number): { low: number; high: number; rate: number } {
-  const tiers = instrumentRules(rules, instrument)?.tiers ?? [];
-  let lo = 0;
-  for (let i = 0; i < tiers.length; i++) {
-    const hi = i === tiers.length - 1 || tiers[i]!.upToNotional === undefined ? Infinity : toNumber(tiers[i]!.upToNotional!);
-    // pulled inward a little: a notional exactly on an edge belongs to the tier below, and is rounded
-    if (notional <= hi) return { low: (lo * (1 + 1e-9) + 1e-6) / qtyTimesK, high: (hi * (1 - 1e-9) - 1e-6) / qtyTimesK, rate: toNumber(tiers[i]!.maintenanceRate) };
-    lo = hi;
+interface TierShape {
+  /** Notional upper edge of each tier but the last (Infinity for an unbounded one). */
+  edges: number[];
+  rates: number[];
+  /** continuousAt[i]: MM is continuous at edges[i] (between tier i and tier i + 1). */
+  continuousAt: boolean[];
+}
+
+const tierShapes = new WeakMap<readonly Tier[], TierShape>();
+
+function tierShape(tiers: readonly Tier[]): TierShape {
+  let shape = tierShapes.get(tiers);
+  if (!shape) {
+    shape = { edges: [], rates: [], continuousAt: [] };
+    for (let i = 0; i < tiers.length; i++) {
+      const tier = tiers[i]!;
+      shape.rates.push(toNumber(tier.maintenanceRate));
+      if (i === tiers.length - 1) break;
+      if (tier.upToNotional === undefined) {
+        // an unbounded tier: the ones after it are never reached
+        break;
+      }
+      const edge = tier.upToNotional;
+      const next = tiers[i + 1]!;
+      shape.edges.push(toNumber(edge));
+      shape.continuousAt.push(edge * tier.maintenanceRate - tier.maintenanceAmount * SCALE === edge * next.maintenanceRate - next.maintenanceAmount * SCALE);
+    }
+    tierShapes.set(tiers, shape);
   }
-  return { low: (lo * (1 + 1e-9) + 1e-6) / qtyTimesK, high: Infinity, rate: toNumber(tiers[tiers.length - 1]?.maintenanceRate ?? 0n) };
+  return shape;
+}
+
+/** An edge in notional terms as a mark bound, pulled inward a little: a notional on an edge belongs to the tier below, and is rounded. */
+const upperBound = (edge: number, qk: number): number => (edge * (1 - 1e-9) - 1e-6) / qk;
+const lowerBound = (edge: number, qk: number): number => (edge * (1 + 1e-9) + 1e-6) / qk;
+
+/**
+ * How far a position's mark can move up (or down) from `mark` with `budget`
+ * of slack: |q|·k·(1 + c·r)·δ ≤ budget, r the largest maintenance rate (plus
+ * `extraRate`) of the tiers the move spans. The move stops at the first edge
+ * where MM is not continuous.
+ */
+function reach(shape: TierShape, mark: number, qk: number, budget: number, callBelow: number, extraRate: number, direction: 1 | -1): number {
+  const notional = qk * mark;
+  let tier = 0;
+  while (tier < shape.edges.length && notional > shape.edges[tier]!) tier++;
+  let rate = (shape.rates[tier] ?? 0) + extraRate;
+  for (;;) {
+    const target = mark + (direction * budget) / (qk * (1 + callBelow * rate));
+    if (direction === 1) {
+      if (tier >= shape.edges.length) return target;
+      const bound = upperBound(shape.edges[tier]!, qk);
+      if (target <= bound) return target;
+      if (!shape.continuousAt[tier]) return bound;
+      tier++;
+    } else {
+      if (tier === 0) return Math.max(target, lowerBound(0, qk));
+      const bound = lowerBound(shape.edges[tier - 1]!, qk);
+      if (target >= bound) return target;
+      if (!shape.continuousAt[tier - 1]) return bound;
+      tier--;
+    }
+    rate = Math.max(rate, shape.rates[tier]! + extraRate);
+  }
 }
 
 /**
@@ -204,20 +291,20 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
         continue;
       }
       const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
-      const tier = currentTier(rules, position.instrument, qk * mark, qk);
+      const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
       // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
       const concentration = rules.concentration[underlyingOf(instrument)];
-      const rate = tier.rate + (concentration ? toNumber(concentration.rate) : 0);
-      let low = tier.low;
-      let high = tier.high;
+      const extraRate = concentration ? toNumber(concentration.rate) : 0;
+      // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in tiers of at most that rate
+      const budget = slack / positions.length;
+      let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1);
+      let high = reach(shape, mark, qk, budget, callBelow, extraRate, 1);
       if (concentration) {
         const edge = toNumber(concentration.threshold) / qk;
         if (mark <= edge) high = Math.min(high, edge * (1 - 1e-9));
         else low = Math.max(low, edge * (1 + 1e-9));
       }
-      // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in the tier
-      const delta = slack / positions.length / (qk * (1 + callBelow * rate));
-      bands.push({ instrument: position.instrument, lower: Math.max(mark - delta, low), upper: Math.min(mark + delta, high) });
+      bands.push({ instrument: position.instrument, lower: low, upper: high });
     }
   }
   return bands;

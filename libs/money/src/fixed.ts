@@ -68,8 +68,12 @@ export function parseFixed(input: string | number): Fixed {
   return sign === '-' ? -units : units;
 }
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Canonical text: no exponent, no trailing zeros, no "-0". Used for hashing. */
 export function formatFixed(value: Fixed): string {
+  // most amounts fit a float64 exactly (|units| < 2^53): format them without bigint division
+  if (value <= MAX_EXACT && value >= -MAX_EXACT) return formatExactNumber(Number(value));
   const negative = value < 0n;
   const abs = negative ? -value : value;
   const int = abs / SCALE;
@@ -79,6 +83,21 @@ export function formatFixed(value: Fixed): string {
     text += '.' + frac.toString().padStart(DECIMALS, '0').replace(/0+$/, '');
   }
   return negative ? '-' + text : text;
+}
+
+/** formatFixed of ledger units held exactly in a float64: % and the division of a multiple of 10^8 are exact there. */
+function formatExactNumber(units: number): string {
+  const abs = units < 0 ? -units : units;
+  let frac = abs % 1e8;
+  const text = String((abs - frac) / 1e8);
+  const sign = units < 0 ? '-' : '';
+  if (frac === 0) return sign + text;
+  let places = DECIMALS;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    places--;
+  }
+  return sign + text + '.' + String(frac).padStart(places, '0');
 }
 
 /** Formats with exactly `places` decimals (display only), rounding half-even. */
@@ -101,16 +120,23 @@ export function divRound(numerator: bigint, denominator: bigint, rounding: Round
     denominator = -denominator;
   }
   const q = numerator / denominator; // truncates toward zero
-  const r = numerator % denominator;
+  return roundTruncated(q, numerator - q * denominator, denominator, rounding);
+}
+
+/**
+ * Rounds n ÷ d (d > 0) from its truncated quotient q and remainder r = n − q·d
+ * (r has the sign of n, or is 0).
+ */
+function roundTruncated(q: bigint, r: bigint, denominator: bigint, rounding: Rounding): bigint {
   if (r === 0n) return q;
   switch (rounding) {
     case 'floor':
-      return numerator < 0n ? q - 1n : q;
+      return r < 0n ? q - 1n : q;
     case 'ceil':
-      return numerator > 0n ? q + 1n : q;
+      return r > 0n ? q + 1n : q;
     case 'halfEven': {
-      const twice = 2n * (r < 0n ? -r : r);
-      const away = numerator < 0n ? q - 1n : q + 1n;
+      const twice = r < 0n ? -2n * r : 2n * r;
+      const away = r < 0n ? q - 1n : q + 1n;
       if (twice > denominator) return away;
       if (twice < denominator) return q;
       return q % 2n === 0n ? q : away;
@@ -123,9 +149,34 @@ export function mul(a: Fixed, b: Fixed, rounding: Rounding): Fixed {
   return divRound(a * b, SCALE, rounding);
 }
 
+const SCALE_SQUARED = SCALE * SCALE;
+
+// The last mul3's operands and its truncated quotient and remainder: a position's notional (|qty| × mark ×
+// multiplier, up), PnL and equity value (qty × mark × multiplier, down) are the same product rounded three ways,
+// so the second and third cost no division. Only equal operands hit, so every result is exactly what it was.
+let lastA = 0n;
+let lastB = 0n;
+let lastC = 0n;
+let lastQ = 0n;
+let lastR = 0n;
+
 /** a × b × c at ledger scale, rounded once. */
 export function mul3(a: Fixed, b: Fixed, c: Fixed, rounding: Rounding): Fixed {
-  return divRound(a * b * c, SCALE * SCALE, rounding);
+  // a multiplier of 1 is the common case: a·b·10^8 / 10^16 is exactly a·b / 10^8, rounded the same way
+  const denominator = c === SCALE ? SCALE : SCALE_SQUARED;
+  if (b === lastB && c === lastC) {
+    if (a === lastA) return roundTruncated(lastQ, lastR, denominator, rounding);
+    // (−a)·b·c: the quotient and remainder change sign
+    if (a === -lastA) return roundTruncated(-lastQ, -lastR, denominator, rounding);
+  }
+  const numerator = c === SCALE ? a * b : a * b * c;
+  const q = numerator / denominator;
+  lastA = a;
+  lastB = b;
+  lastC = c;
+  lastQ = q;
+  lastR = numerator - q * denominator;
+  return roundTruncated(q, lastR, denominator, rounding);
 }
 
 /** a ÷ b at ledger scale. */

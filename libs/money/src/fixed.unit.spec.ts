@@ -29,6 +29,32 @@ describe('parseFixed / formatFixed', () => {
     expect(() => parseFixed(Number.POSITIVE_INFINITY)).toThrow(/finite/);
   });
 
+  // the reference formatter: bigint division only (formatFixed takes a float64 path below 2^53 units)
+  const formatByBigint = (value: bigint): string => {
+    const abs = value < 0n ? -value : value;
+    const frac = abs % SCALE;
+    const text = (abs / SCALE).toString() + (frac === 0n ? '' : '.' + frac.toString().padStart(8, '0').replace(/0+$/, ''));
+    return value < 0n ? '-' + text : text;
+  };
+
+  it.each([
+    [2n ** 53n - 1n, '90071992.54740991'], // the largest exact float64: 9007199254740991 units
+    [2n ** 53n, '90071992.54740992'], // one more: formatted by bigint division
+    [-(2n ** 53n - 1n), '-90071992.54740991'],
+    [1n, '0.00000001'],
+    [-100_000_000n, '-1'],
+    [123_400_000n, '1.234'], // 1.234 × 10^8 units: two trailing zeros stripped, then 4 places → "1.234"
+  ])('formats %s units as %s on both sides of 2^53', (units, text) => {
+    expect(formatFixed(units)).toBe(text);
+    expect(formatByBigint(units)).toBe(text);
+  });
+
+  it('formats like bigint division for any value, near 2^53 included', () => {
+    const nearLimit = fc.bigInt({ min: 2n ** 53n - 10n ** 9n, max: 2n ** 53n + 10n ** 9n });
+    const anyValue = fc.oneof(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), nearLimit, nearLimit.map((v) => -v));
+    fc.assert(fc.property(anyValue, (units) => formatFixed(units) === formatByBigint(units)), { numRuns: 2000 });
+  });
+
   it('round-trips any ledger value', () => {
     fc.assert(fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), (units) => parseFixed(formatFixed(units)) === units));
   });
@@ -59,6 +85,38 @@ describe('rounding', () => {
     expect(mul(3n, 50_000_000n, 'floor')).toBe(1n);
     expect(mul(3n, 50_000_000n, 'ceil')).toBe(2n);
     expect(mul(3n, 50_000_000n, 'halfEven')).toBe(2n);
+  });
+
+  it('mul3 with a multiplier of 1 rounds exactly like the general a·b·c / 10^16', () => {
+    // 1.5 × 0.00000001 × 1 = 0.000000015: floor 1 unit, ceil 2, half-even 2 (1.5 → even 2)
+    expect(mul3(150_000_000n, 1n, SCALE, 'floor')).toBe(1n);
+    expect(mul3(150_000_000n, 1n, SCALE, 'ceil')).toBe(2n);
+    expect(mul3(150_000_000n, 1n, SCALE, 'halfEven')).toBe(2n);
+    const amount = fc.bigInt({ min: -(10n ** 14n), max: 10n ** 14n });
+    const rounding = fc.constantFrom('floor' as const, 'ceil' as const, 'halfEven' as const);
+    fc.assert(fc.property(amount, amount, rounding, (a, b, r) => mul3(a, b, SCALE, r) === divRound(a * b * SCALE, SCALE * SCALE, r)));
+  });
+
+  it('mul3 gives the general formula in any sequence of calls, repeated and negated operands included (it reuses the last division)', () => {
+    // −1.5 × 0.00000001 × 1 = −0.000000015 right after +1.5 × …: floor −2 units, ceil −1, half-even −2
+    expect(mul3(150_000_000n, 1n, SCALE, 'ceil')).toBe(2n);
+    expect(mul3(-150_000_000n, 1n, SCALE, 'floor')).toBe(-2n);
+    expect(mul3(-150_000_000n, 1n, SCALE, 'ceil')).toBe(-1n);
+    expect(mul3(-150_000_000n, 1n, SCALE, 'halfEven')).toBe(-2n);
+    const small = fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n });
+    const rounding = fc.constantFrom('floor' as const, 'ceil' as const, 'halfEven' as const);
+    const call = fc.record({ a: small, b: small, c: fc.oneof(fc.constant(SCALE), small), r: rounding, repeat: fc.constantFrom('new', 'same', 'negated', 'other-c') });
+    fc.assert(
+      fc.property(fc.array(call, { minLength: 1, maxLength: 12 }), (calls) => {
+        let previous = calls[0]!;
+        for (const next of calls) {
+          const { a, b, c } = next.repeat === 'same' ? previous : next.repeat === 'negated' ? { ...previous, a: -previous.a } : next.repeat === 'other-c' ? { ...previous, c: next.c } : next;
+          expect(mul3(a, b, c, next.r)).toBe(divRound(a * b * c, SCALE * SCALE, next.r));
+          previous = { ...next, a, b, c };
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('mul3: 2 BTC × 10000 × multiplier 0.001 = 20', () => {

@@ -1,12 +1,12 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import { decodeEvent, decodeLine, InputError, parseTimestamp, type InputEvent } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import type { LocatedInput } from '@clearsim/shard';
 import { RulesError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
+import { readLineBatches } from './jsonl-reader';
 import { loadRules } from './rules-source';
 
 export interface InputSource {
@@ -30,12 +30,13 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
 }
 
 async function* jsonlInputs(file: string): AsyncIterable<LocatedInput> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    yield { input: decodeLine(text, 'input', file, line) as InputEvent, source: file, line };
+  for await (const batch of readLineBatches(file)) {
+    for (const text of batch) {
+      line++;
+      if (text.trim() === '') continue;
+      yield { input: decodeLine(text, 'input', file, line) as InputEvent, source: file, line };
+    }
   }
 }
 

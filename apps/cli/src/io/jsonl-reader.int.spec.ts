@@ -1,0 +1,47 @@
+import fc from 'fast-check';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { readLineBatches } from './jsonl-reader';
+
+async function byReadline(file: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })) out.push(line);
+  return out;
+}
+
+async function byReader(file: string, chunkBytes: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const lines of readLineBatches(file, chunkBytes)) out.push(...lines);
+  return out;
+}
+
+describe('readLineBatches', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'clearsim-jsonl-reader-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('splits at \\n, \\r\\n and a lone \\r, keeps empty lines and an unterminated last line', async () => {
+    const file = join(dir, 'mixed.jsonl');
+    writeFileSync(file, 'a\nb\r\n\nc\rd\r\r\ne');
+    // "a" | "b" (CRLF) | "" | "c" (lone CR) | "d" | "" (CR then CRLF) | "e" (no final break)
+    expect(await byReader(file, 3)).toEqual(['a', 'b', '', 'c', 'd', '', 'e']);
+    expect(await byReadline(file)).toEqual(['a', 'b', '', 'c', 'd', '', 'e']);
+  });
+
+  it('gives readline\'s lines for any text and any chunk size (CRLF and multi-byte characters cut at chunk edges)', async () => {
+    const file = join(dir, 'random.jsonl');
+    const text = fc.array(fc.constantFrom('a', '{"x":1}', '\n', '\r', '\r\n', 'é', '€', '😀', ' ', '\ufeff'), { maxLength: 40 }).map((parts) => parts.join(''));
+    const bytes = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(text.map((t) => Buffer.from(t, 'utf8')), bytes.map((b) => Buffer.from(b))), fc.integer({ min: 1, max: 9 }), async (content, chunkBytes) => {
+        writeFileSync(file, content);
+        expect(await byReader(file, chunkBytes)).toEqual(await byReadline(file));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,263 @@
+import fc from 'fast-check';
+import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, InputError, type ClearingEvent } from './codec';
+import { fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import { formatTimestamp, parseTimestamp } from './timestamp';
+
+/** The schema's answer: the event, or the refusal's message. */
+function bySchema(raw: unknown): { event?: ClearingEvent; error?: string } {
+  try {
+    return { event: decodeEventBySchema(raw, 'input') };
+  } catch (error) {
+    if (error instanceof InputError) return { error: error.message };
+    throw error;
+  }
+}
+
+const digits = (n: number, min: number, max: number) => fc.integer({ min, max }).map((v) => String(v).padStart(n, '0'));
+/** Timestamps around the shapes the fast path takes: valid ones, impossible dates and times, other ISO forms, junk. */
+const timestampText = fc.oneof(
+  fc
+    .tuple(digits(4, 990, 2100), digits(2, 0, 13), digits(2, 0, 32), digits(2, 0, 25), digits(2, 0, 60), digits(2, 0, 61), fc.constantFrom('', '.000', '.5', '.123', '.1234', '.999'), fc.constantFrom('Z', 'Z', '+00:00', 'z', ''))
+    .map(([y, mo, d, h, mi, s, ms, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${ms}${zone}`),
+  fc.constantFrom('2024-02-29T00:00:00Z', '2023-02-29T00:00:00Z', '2100-02-29T12:00:00.000Z', '2000-02-29T23:59:59.999Z', '2026-01-01T00:00Z', '2026-01-01 00:00:00Z', '２026-01-01T00:00:00Z', ''),
+  fc.string({ maxLength: 24 }),
+  fc.integer(),
+);
+const decimalText = fc.oneof(
+  fc.tuple(fc.constantFrom('', '-', '+'), fc.nat({ max: 10 ** 9 }).map(String), fc.constantFrom('', '.', '.0', '.5', '.00', '.12345678', '.123456789', '.100000000'), fc.constantFrom('', '', 'e2', ' ')).map((parts) => parts.join('')),
+  fc.constantFrom('0', '0.00', '-0', '007.50', '.5', '1e-8', ' 1', 'NaN', '', '100.00'),
+  fc.double({ noNaN: false }),
+  fc.constant(null),
+);
+const idValue = fc.oneof(fc.constantFrom('a', 'b', 'acct-1', 'I00-PERP', ''), fc.string({ maxLength: 6 }), fc.integer());
+const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
+
+/** Objects shaped like the hot inputs, each field valid or not, present or not, sometimes with a stray one. */
+const hotInputLike = fc
+  .record({
+    type: fc.constantFrom('PriceUpdated', 'TradeExecuted', 'Deposited', 'ClockAdvanced', 'InstrumentSettled'),
+    ts: optional(timestampText),
+    eventId: optional(idValue),
+    v: optional(fc.constantFrom<unknown>(1, 1, 2, '1')),
+    instrument: optional(idValue),
+    price: optional(decimalText),
+    tradeId: optional(idValue),
+    buyer: optional(idValue),
+    seller: optional(idValue),
+    qty: optional(decimalText),
+    buyerFee: optional(decimalText),
+    sellerFee: optional(decimalText),
+    account: optional(idValue),
+    asset: optional(idValue),
+    amount: optional(decimalText),
+    extra: optional(fc.constantFrom<unknown>('x', 1, { a: 1 })),
+  })
+  .map((r) => {
+    // JSON has no undefined: drop the absent fields so the object is what JSON.parse would give
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(r)) if (value !== undefined) out[key] = value;
+    return out;
+  });
+
+/** The same, biased to valid hot inputs so the fast path is taken often. */
+const validHotInput = fc.oneof(
+  fc.record({ type: fc.constant('PriceUpdated'), ts: fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-01T00:00:00Z'), instrument: fc.constantFrom('I00-PERP', 'BTC-PERP'), price: fc.constantFrom('100.00', '0.00000001', '42', '1234567.89') }),
+  fc.record({ type: fc.constant('TradeExecuted'), ts: fc.constant('2024-02-29T23:59:59.999Z'), tradeId: fc.constantFrom('t1', 't2'), instrument: fc.constant('I00-PERP'), buyer: fc.constant('a'), seller: fc.constantFrom('b', 'a'), qty: fc.constantFrom('1', '0.5'), price: fc.constant('100'), buyerFee: fc.constantFrom('0', '-0.25', '1.5') }),
+  fc.record({ type: fc.constant('Deposited'), ts: fc.constant('2026-01-01T00:00:00.000Z'), eventId: fc.constantFrom('e1', ''), account: fc.constant('a'), asset: fc.constant('USD'), amount: fc.constantFrom('1000', '0') }),
+  fc.record({ type: fc.constant('ClockAdvanced'), ts: fc.constantFrom('2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000Z'), v: fc.constantFrom(1, 2) }),
+);
+
+describe('fast decoder for the hot inputs', () => {
+  it('decodes a bench price update to the schema event: "100.00" → 100 × 10^8 units, ".000Z" → whole seconds', () => {
+    const raw = { ts: '2026-01-01T00:00:00.000Z', type: 'PriceUpdated', instrument: 'I00-PERP', price: '100.00' };
+    const event = fastDecodeInput(raw);
+    expect(event).toEqual({ type: 'PriceUpdated', ts: Date.UTC(2026, 0, 1), instrument: 'I00-PERP', price: 10_000_000_000n });
+    expect(event).toEqual(decodeEventBySchema(raw, 'input'));
+  });
+
+  it('adds the default fees of a trade as the schema does, and keeps its key order', () => {
+    const raw = { type: 'TradeExecuted', ts: '2026-01-01T00:00:00Z', eventId: 'e', tradeId: 't', instrument: 'X', buyer: 'a', seller: 'b', qty: '1', price: '2' };
+    const event = fastDecodeInput(raw)!;
+    expect(event).toEqual({ type: 'TradeExecuted', ts: Date.UTC(2026, 0, 1), eventId: 'e', tradeId: 't', instrument: 'X', buyer: 'a', seller: 'b', qty: 100_000_000n, price: 200_000_000n, buyerFee: 0n, sellerFee: 0n });
+    expect(Object.keys(event)).toEqual(Object.keys(decodeEventBySchema(raw, 'input')));
+  });
+
+  it.each([
+    ['a JSON number for a decimal', { type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'X', price: 100 }],
+    ['a zero price', { type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'X', price: '0' }],
+    ['an unknown field', { type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'X', price: '1', size: '1' }],
+    ['an offset instead of Z', { type: 'ClockAdvanced', ts: '2026-01-01T00:00:00+00:00' }],
+    ['the 30th of February', { type: 'ClockAdvanced', ts: '2026-02-30T00:00:00Z' }],
+    ['a trade with itself', { type: 'TradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 't', instrument: 'X', buyer: 'a', seller: 'a', qty: '1', price: '1' }],
+    ['another input type', { type: 'InstrumentSettled', ts: '2026-01-01T00:00:00Z', instrument: 'X', price: '1' }],
+  ])('leaves %s to the schema', (_what, raw) => {
+    expect(fastDecodeInput(raw)).toBeUndefined();
+  });
+
+  it('keeps the schema\'s error messages (the schema decides every refusal)', () => {
+    expect(() => decodeLine('{"type":"PriceUpdated","ts":"2026-01-01T00:00:00Z","instrument":"X","price":"0"}', 'input', 'day.jsonl', 7)).toThrow('day.jsonl:line 7: field "price": must be greater than 0');
+  });
+
+  it('agrees with the schema on random valid and invalid inputs: the same event, or the fast path declines', () => {
+    fc.assert(
+      fc.property(fc.oneof(hotInputLike, validHotInput), (raw) => {
+        const fast = fastDecodeInput(raw);
+        const schema = bySchema(raw);
+        if (fast === undefined) return true;
+        expect(schema.error).toBeUndefined();
+        expect(fast).toEqual(schema.event);
+        expect(Object.keys(fast)).toEqual(Object.keys(schema.event!));
+        return true;
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decodeEvent gives the schema\'s answer on every input, fast or not', () => {
+    fc.assert(
+      fc.property(fc.oneof(hotInputLike, validHotInput), (raw) => {
+        const schema = bySchema(raw);
+        if (schema.error !== undefined) expect(() => decodeEvent(raw, 'input')).toThrow(schema.error);
+        else expect(decodeEvent(raw, 'input')).toEqual(schema.event);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('parses timestamps as the schema\'s parser does, or declines', () => {
+    fc.assert(
+      fc.property(timestampText, (text) => {
+        const fast = fastTimestamp(text);
+        if (fast !== undefined) expect(fast).toBe(parseTimestamp(text as string));
+      }),
+      { numRuns: 5000 },
+    );
+    // 2024 is a leap year, 2100 is not: 2024-02-29 is taken, 2100-02-29 is left to the schema's parser
+    expect(fastTimestamp('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+    expect(fastTimestamp('2100-02-29T00:00:00Z')).toBeUndefined();
+  });
+});
+
+/** Flat and nested field values of every kind the generic encoder handles. */
+const fieldValue = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.constantFrom('"quoted"', 'back\\slash', 'line\nbreak', '\u0000', 'é€😀', '\ud800'),
+  fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+  fc.integer({ min: 0, max: 4_102_444_800_000 }),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.array(fc.record({ account: fc.string({ maxLength: 3 }), amount: fc.bigInt({ min: -1000n, max: 1000n }) }), { maxLength: 2 }),
+);
+const fieldName = fc.oneof(fc.constantFrom('account', 'price', 'qty', 'deadline', 'expiry', 'v', 'eventId', 'a', 'B', 'é', 'key"1'), fc.string({ maxLength: 5 }).filter((k) => k !== '__proto__'));
+const anyEvent = fc
+  .tuple(fc.constantFrom('PriceUpdated', 'TradeExecuted', 'MarginCallIssued', 'LossSocialized'), fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.dictionary(fieldName, fieldValue, { maxKeys: 6 }))
+  .map(([type, ts, fields]) => {
+    const event: Record<string, unknown> = { type, ts };
+    for (const [key, value] of Object.entries(fields)) if (key !== 'type' && key !== 'ts') event[key] = value;
+    return event as unknown as ClearingEvent;
+  });
+
+function outcome(encode: () => string): { line?: string; error?: string } {
+  try {
+    return { line: encode() };
+  } catch (error) {
+    return { error: String(error) };
+  }
+}
+
+describe('encodeEvent', () => {
+  it('writes a price update\'s canonical line by concatenation: type, v, ts first, then the fields in key order', () => {
+    const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n } as ClearingEvent;
+    expect(encodeEvent(event)).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}');
+    expect(encodeEvent(event)).toBe(encodeEventGeneric(event));
+  });
+
+  it('is byte-identical to the generic encoder on random events, flat or nested', () => {
+    fc.assert(
+      fc.property(anyEvent, (event) => {
+        // a timestamp field that is not a valid time throws in both (RangeError: Invalid time value)
+        expect(outcome(() => encodeEvent(event))).toEqual(outcome(() => encodeEventGeneric(event)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {
+    fc.assert(
+      fc.property(validHotInput, (raw) => {
+        const decoded = bySchema(raw);
+        if (decoded.event) expect(encodeEvent(decoded.event)).toBe(encodeEventGeneric(decoded.event));
+      }),
+    );
+  });
+});
+
+describe('formatTimestamp', () => {
+  const byDate = (ts: number): string => {
+    const iso = new Date(ts).toISOString();
+    return iso.endsWith('.000Z') ? iso.slice(0, -5) + 'Z' : iso;
+  };
+
+  it('writes seconds and milliseconds after a kept minute: 08:38:30.500, then 08:38:31, then 08:38:31.007', () => {
+    const minute = Date.UTC(2026, 0, 2, 8, 38);
+    expect(formatTimestamp(minute + 30_500)).toBe('2026-01-02T08:38:30.500Z');
+    expect(formatTimestamp(minute + 31_000)).toBe('2026-01-02T08:38:31Z');
+    expect(formatTimestamp(minute + 31_007)).toBe('2026-01-02T08:38:31.007Z');
+    expect(formatTimestamp(minute + 59_999)).toBe('2026-01-02T08:38:59.999Z');
+  });
+
+  it('formats like Date.toISOString on any sequence of times, within a minute, across it, fractional or out of range', () => {
+    const base = fc.integer({ min: -8.64e15, max: 8.64e15 });
+    const step = fc.oneof(fc.integer({ min: -2000, max: 70_000 }), fc.double({ min: -5, max: 5, noNaN: true }), fc.constantFrom(1, 8.64e15, NaN));
+    fc.assert(
+      fc.property(base, fc.array(step, { maxLength: 10 }), (start, steps) => {
+        let ts = start;
+        for (const s of [0, ...steps]) {
+          ts = s === 8.64e15 ? s : Number.isNaN(s) ? s : ts + s;
+          const expected = outcome(() => byDate(ts));
+          expect(outcome(() => formatTimestamp(ts))).toEqual(expected);
+          if (Number.isNaN(ts)) ts = start;
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('parseFlatStringObject', () => {
+  it('splits a bench price update line like JSON.parse', () => {
+    const line = '{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"I01-PERP","price":"142.81"}';
+    expect(parseFlatStringObject(line)).toEqual({ ts: '2026-01-02T08:38:30.500Z', type: 'PriceUpdated', instrument: 'I01-PERP', price: '142.81' });
+  });
+
+  it.each([
+    ['a number', '{"price":100}'],
+    ['a space', '{"a":"b", "c":"d"}'],
+    ['an escape', '{"a":"b\\"c"}'],
+    ['trailing text', '{"a":"b"}x'],
+    ['a __proto__ key', '{"__proto__":"x"}'],
+    ['a nested object', '{"a":{"b":"c"}}'],
+    ['an unterminated string', '{"a":"b'],
+  ])('leaves %s to JSON.parse', (_what, line) => {
+    expect(parseFlatStringObject(line)).toBeUndefined();
+  });
+
+  it('gives JSON.parse\'s object (keys and their order) or declines, on random and damaged lines', () => {
+    const text = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '1', '__proto__', 'constructor', 'é', 'a"b', '\u2028', '\ud800'));
+    const value = fc.oneof(text, fc.integer(), fc.constant(null), fc.constant({ x: '1' }));
+    const line = fc.array(fc.tuple(text, value), { maxLength: 6 }).map((pairs) => '{' + pairs.map(([k, v]) => JSON.stringify(k) + ':' + JSON.stringify(v)).join(',') + '}');
+    const damaged = fc.tuple(line, fc.nat(), fc.constantFrom('', ' ', '"', '\\', ',', '}', '{', ':', '\u0001')).map(([l, at, insert]) => l.slice(0, at % (l.length + 1)) + insert + l.slice(at % (l.length + 1)));
+    fc.assert(
+      fc.property(fc.oneof(line, damaged), (input) => {
+        const fast = parseFlatStringObject(input);
+        if (fast === undefined) return;
+        const parsed = JSON.parse(input) as Record<string, unknown>;
+        expect(fast).toEqual(parsed);
+        expect(Object.keys(fast)).toEqual(Object.keys(parsed));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

@@ -1,0 +1,285 @@
+import { formatFixed } from '@clearsim/money';
+import type { ClockAdvanced, Deposited, InputEvent, PriceUpdated, TradeExecuted } from './input-events';
+import { formatTimestamp, type Timestamp } from './timestamp';
+
+/**
+ * Fast paths of the codec for the inputs a venue day is made of (price
+ * updates above all, then trades, deposits and clock ticks).
+ *
+ * `fastDecodeInput` checks a parsed JSON object of the plain, common shape by
+ * hand (exact key set, string types, decimal syntax, timestamp syntax and
+ * calendar validity) and builds the same event the schema would. It answers
+ * `undefined` for anything else — another type, a JSON number for a decimal,
+ * an exponent, a zero or negative amount, an unusual timestamp, an unknown or
+ * missing field — and the caller then decodes with the schema, which stays
+ * the authority (and the source of every error message). A property test
+ * (codec.unit.spec.ts) proves both agree on random valid and invalid inputs.
+ */
+export function fastDecodeInput(raw: object): InputEvent | undefined {
+  if (Object.getPrototypeOf(raw) !== Object.prototype) return undefined;
+  const r = raw as Record<string, unknown>;
+  switch (r.type) {
+    case 'PriceUpdated':
+      return decodePriceUpdated(r);
+    case 'TradeExecuted':
+      return decodeTradeExecuted(r);
+    case 'Deposited':
+      return decodeDeposited(r);
+    case 'ClockAdvanced':
+      return decodeClockAdvanced(r);
+    default:
+      return undefined;
+  }
+}
+
+/** The fields every input may carry besides its own: the result is false if `key` is none of them or its value is unusual. */
+function baseFieldOk(key: string, value: unknown): boolean {
+  switch (key) {
+    case 'type':
+      return true; // checked by the caller
+    case 'ts':
+      return typeof value === 'string';
+    case 'eventId':
+      return isId(value);
+    case 'v':
+      return value === 1;
+    default:
+      return false;
+  }
+}
+
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+function decodePriceUpdated(r: Record<string, unknown>): PriceUpdated | undefined {
+  let n = 0;
+  for (const key in r) {
+    n++;
+    if (key === 'instrument' || key === 'price') continue;
+    if (!baseFieldOk(key, r[key])) return undefined;
+  }
+  if (!isId(r.instrument) || n < 4) return undefined;
+  const ts = fastTimestamp(r.ts);
+  const price = fastPositiveFixed(r.price);
+  if (ts === undefined || price === undefined) return undefined;
+  return r.eventId === undefined
+    ? { type: 'PriceUpdated', ts, instrument: r.instrument, price }
+    : { type: 'PriceUpdated', ts, eventId: r.eventId as string, instrument: r.instrument, price };
+}
+
+const TRADE_FIELDS = new Set(['tradeId', 'instrument', 'buyer', 'seller', 'qty', 'price', 'buyerFee', 'sellerFee']);
+
+function decodeTradeExecuted(r: Record<string, unknown>): TradeExecuted | undefined {
+  for (const key in r) {
+    if (TRADE_FIELDS.has(key)) continue;
+    if (!baseFieldOk(key, r[key])) return undefined;
+  }
+  const { tradeId, instrument, buyer, seller } = r;
+  if (!isId(tradeId) || !isId(instrument) || !isId(buyer) || !isId(seller) || buyer === seller) return undefined;
+  const ts = fastTimestamp(r.ts);
+  const qty = fastPositiveFixed(r.qty);
+  const price = fastPositiveFixed(r.price);
+  const buyerFee = r.buyerFee === undefined && !('buyerFee' in r) ? 0n : fastFixed(r.buyerFee);
+  const sellerFee = r.sellerFee === undefined && !('sellerFee' in r) ? 0n : fastFixed(r.sellerFee);
+  if (ts === undefined || qty === undefined || price === undefined || buyerFee === undefined || sellerFee === undefined) return undefined;
+  return r.eventId === undefined
+    ? { type: 'TradeExecuted', ts, tradeId, instrument, buyer, seller, qty, price, buyerFee, sellerFee }
+    : { type: 'TradeExecuted', ts, eventId: r.eventId as string, tradeId, instrument, buyer, seller, qty, price, buyerFee, sellerFee };
+}
+
+function decodeDeposited(r: Record<string, unknown>): Deposited | undefined {
+  let n = 0;
+  for (const key in r) {
+    n++;
+    if (key === 'account' || key === 'asset' || key === 'amount') continue;
+    if (!baseFieldOk(key, r[key])) return undefined;
+  }
+  const { account, asset } = r;
+  if (!isId(account) || !isId(asset) || n < 5) return undefined;
+  const ts = fastTimestamp(r.ts);
+  const amount = fastPositiveFixed(r.amount);
+  if (ts === undefined || amount === undefined) return undefined;
+  return r.eventId === undefined
+    ? { type: 'Deposited', ts, account, asset, amount }
+    : { type: 'Deposited', ts, eventId: r.eventId as string, account, asset, amount };
+}
+
+function decodeClockAdvanced(r: Record<string, unknown>): ClockAdvanced | undefined {
+  for (const key in r) if (!baseFieldOk(key, r[key])) return undefined;
+  const ts = fastTimestamp(r.ts);
+  if (ts === undefined) return undefined;
+  return r.eventId === undefined ? { type: 'ClockAdvanced', ts } : { type: 'ClockAdvanced', ts, eventId: r.eventId as string };
+}
+
+/** A plain decimal string: optional minus, digits, at most 8 decimals (no exponent, no spaces, no "+"). */
+const PLAIN_DECIMAL = /^(-?)(\d{1,30})(?:\.(\d{1,8}))?$/;
+
+function fastFixed(value: unknown): bigint | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = PLAIN_DECIMAL.exec(value);
+  if (!m) return undefined;
+  const frac = m[3] ?? '';
+  const units = BigInt(m[2]! + frac + '00000000'.slice(frac.length));
+  return m[1] ? -units : units;
+}
+
+function fastPositiveFixed(value: unknown): bigint | undefined {
+  const units = fastFixed(value);
+  return units !== undefined && units > 0n ? units : undefined;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// consecutive inputs often share a timestamp: remember the last one
+let lastTsText = '';
+let lastTsValue: Timestamp = 0;
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` with a real calendar
+ * date and time of day (year 1000–9999), as milliseconds; undefined for any
+ * other form (the schema's parser decides those).
+ */
+export function fastTimestamp(value: unknown): Timestamp | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value === lastTsText) return lastTsValue;
+  const len = value.length;
+  if (len !== 20 && len !== 24) return undefined;
+  if (value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || value.charCodeAt(10) !== 84 || value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58 || value.charCodeAt(len - 1) !== 90) {
+    return undefined;
+  }
+  let ms = 0;
+  if (len === 24) {
+    if (value.charCodeAt(19) !== 46) return undefined;
+    ms = digits(value, 20, 3);
+  }
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  if (year < 1000 || ms < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
+  lastTsText = value;
+  lastTsValue = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return lastTsValue;
+}
+
+/** The decimal number of `count` ASCII digits at `from`; −1 if any is not a digit. */
+function digits(text: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const TIMESTAMP_FIELDS = new Set(['ts', 'deadline', 'expiry']);
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+const keyPrefixes = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = ',' + JSON.stringify(key) + ':';
+    keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
+// events of one type mostly have the same keys in the same order: their sorted order is kept per type
+const keyOrders = new Map<string, { keys: string[]; sorted: string[] }>();
+
+function sortedKeys(type: string, keys: string[]): string[] {
+  const known = keyOrders.get(type);
+  if (known && known.keys.length === keys.length && known.keys.every((key, i) => key === keys[i])) return known.sorted;
+  const sorted = [...keys].sort();
+  keyOrders.set(type, { keys, sorted });
+  return sorted;
+}
+
+/**
+ * The canonical JSON line of an event whose fields are all flat (strings,
+ * bigints, numbers, booleans), built by concatenation; undefined for any
+ * other event (nested values, a `v` or non-numeric `ts` field), which the
+ * generic encoder handles. Byte-identical to the generic encoder (a property
+ * test compares them).
+ */
+export function fastEncode(event: object, schemaVersion: number): string | undefined {
+  const e = event as Record<string, unknown>;
+  const ts = e.ts;
+  if (typeof ts !== 'number' || typeof e.type !== 'string') return undefined;
+  // (the canonical form lists type, v and ts first, then the other fields sorted: see toCanonicalJson in codec.ts)
+  const keys = sortedKeys(e.type, Object.keys(e));
+  let out = '{"type":' + JSON.stringify(e.type) + ',"v":' + schemaVersion + ',"ts":"' + formatTimestamp(ts) + '"';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key === 'type' || key === 'ts') continue;
+    const value = e[key];
+    // a `v` field would replace the version the generic encoder writes second; `__proto__` is not a plain key
+    // there; an integer-like key ("0") is put before every other key by JavaScript's own object order
+    if ((key === 'v' || key === '__proto__' || isDigit(key.charCodeAt(0))) && value !== undefined) return undefined;
+    switch (typeof value) {
+      case 'undefined':
+        continue;
+      case 'string':
+        out += keyPrefix(key) + JSON.stringify(value);
+        continue;
+      case 'bigint':
+        out += keyPrefix(key) + '"' + formatFixed(value) + '"';
+        continue;
+      case 'number':
+        out += keyPrefix(key) + (TIMESTAMP_FIELDS.has(key) ? '"' + formatTimestamp(value) + '"' : JSON.stringify(value));
+        continue;
+      case 'boolean':
+        out += keyPrefix(key) + (value ? 'true' : 'false');
+        continue;
+      default:
+        return undefined;
+    }
+  }
+  return out + '}';
+}
+
+/**
+ * JSON.parse for the commonest line shape only: one flat object of string
+ * values, no whitespace, no escapes (`{"ts":"…","type":"PriceUpdated",…}`).
+ * Anything else — a number, a nested value, a space, a backslash, a control
+ * character, a `__proto__` key, trailing text — answers undefined and the
+ * caller uses JSON.parse (and its error messages). Where it answers, the
+ * object is the one JSON.parse gives (same keys in the same order; a repeated
+ * key keeps its last value); a property test compares them.
+ */
+export function parseFlatStringObject(line: string): Record<string, string> | undefined {
+  const end = line.length;
+  if (end < 2 || line.charCodeAt(0) !== 123 /* { */) return undefined;
+  const out: Record<string, string> = {};
+  if (end === 2 && line.charCodeAt(1) === 125 /* } */) return out;
+  let i = 1;
+  for (;;) {
+    const keyEnd = plainStringEnd(line, i);
+    if (keyEnd < 0 || line.charCodeAt(keyEnd + 1) !== 58 /* : */) return undefined;
+    const valueEnd = plainStringEnd(line, keyEnd + 2);
+    if (valueEnd < 0) return undefined;
+    const key = line.slice(i + 1, keyEnd);
+    if (key === '__proto__') return undefined;
+    out[key] = line.slice(keyEnd + 3, valueEnd);
+    const next = line.charCodeAt(valueEnd + 1);
+    if (next === 125 /* } */) return valueEnd + 2 === end ? out : undefined;
+    if (next !== 44 /* , */) return undefined;
+    i = valueEnd + 2;
+  }
+}
+
+/** The index of the closing quote of a string starting at `from` with no escape or control character; −1 otherwise. */
+function plainStringEnd(text: string, from: number): number {
+  if (text.charCodeAt(from) !== 34 /* " */) return -1;
+  for (let i = from + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) return i;
+    if (c === 92 /* \ */ || c < 32) return -1;
+  }
+  return -1;
+}

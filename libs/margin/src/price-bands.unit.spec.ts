@@ -1,0 +1,167 @@
+import fc from 'fast-check';
+import { deposit, emptyLedger, ensureAccount, trade, type Instrument, type LedgerState } from '@clearsim/ledger';
+import { fromNumber, mul, parseFixed, toNumber } from '@clearsim/money';
+import { parseRules } from '@clearsim/rules';
+import { bandsFor, PriceBands, type Band } from './price-bands';
+import { callLevelOf, computeRisk } from './risk';
+
+/** The plain model of PriceBands: every account's bands in a map, scanned in full. */
+class ModelBands {
+  readonly bands = new Map<string, Band[]>();
+
+  crossed(instrument: string, mark: number): string[] {
+    const out: string[] = [];
+    for (const [account, bands] of this.bands) {
+      if (bands.some((b) => b.instrument === instrument && (!(b.lower < b.upper) || mark < b.lower || mark > b.upper))) out.push(account);
+    }
+    for (const account of out) this.bands.delete(account);
+    return out;
+  }
+}
+
+const instrument = fc.constantFrom('A', 'B', 'C');
+const account = fc.constantFrom('a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8');
+const price = fc.integer({ min: 80, max: 120 });
+const band = fc.record({ instrument, lower: price, width: fc.integer({ min: -2, max: 20 }) }).map(({ instrument, lower, width }) => ({ instrument, lower, upper: lower + width }));
+const operation = fc.oneof(
+  fc.record({ op: fc.constant('set' as const), account, bands: fc.array(band, { maxLength: 3 }) }),
+  fc.record({ op: fc.constant('remove' as const), account }),
+  fc.record({ op: fc.constant('crossed' as const), instrument, mark: price }),
+);
+
+describe('PriceBands', () => {
+  it('finds the accounts a move leaves, zero-width bands always, and drops all their bands', () => {
+    const bands = new PriceBands();
+    bands.set('a', [{ instrument: 'X', lower: 90, upper: 110 }]);
+    bands.set('b', [{ instrument: 'X', lower: 95, upper: 105 }, { instrument: 'Y', lower: 1, upper: 2 }]);
+    bands.set('c', [{ instrument: 'X', lower: 100, upper: 100 }]); // zero width: any move re-checks it
+    expect([...bands.crossed('X', 100)]).toEqual(['c']);
+    expect([...bands.crossed('X', 100)]).toEqual([]); // c is unbanded until set again
+    expect([...bands.crossed('X', 94)].sort()).toEqual(['b']); // 94 < 95: b leaves, a (90..110) stays
+    expect([...bands.crossed('Y', 3)]).toEqual([]); // b's band in Y went with it
+    expect([...bands.crossed('X', 111)]).toEqual(['a']);
+  });
+
+  it('answers like a full scan over any sequence of set, remove and moves', () => {
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 80 }), (operations) => {
+        const bands = new PriceBands();
+        const model = new ModelBands();
+        for (const step of operations) {
+          if (step.op === 'set') {
+            bands.set(step.account, step.bands);
+            if (step.bands.length > 0) model.bands.set(step.account, step.bands);
+            else model.bands.delete(step.account);
+          } else if (step.op === 'remove') {
+            bands.remove(step.account);
+            model.bands.delete(step.account);
+          } else {
+            expect([...bands.crossed(step.instrument, step.mark)].sort()).toEqual(model.crossed(step.instrument, step.mark).sort());
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps its heaps right through thousands of slots reused (growth and removal in the middle)', () => {
+    const bands = new PriceBands();
+    const model = new ModelBands();
+    // 2,000 accounts with bands 100 ± (i mod 50 + 1): a move to 100 ± d crosses exactly those narrower than d
+    for (let i = 0; i < 2000; i++) {
+      const half = (i % 50) + 1;
+      const b = [{ instrument: 'X', lower: 100 - half, upper: 100 + half }];
+      bands.set(`acct-${i}`, b);
+      model.bands.set(`acct-${i}`, b);
+    }
+    for (let i = 0; i < 2000; i += 3) {
+      bands.remove(`acct-${i}`);
+      model.bands.delete(`acct-${i}`);
+    }
+    for (const mark of [110.5, 89.5, 120, 60]) {
+      expect([...bands.crossed('X', mark)].sort()).toEqual(model.crossed('X', mark).sort());
+    }
+  });
+});
+
+describe('bandsFor', () => {
+  // MM continuous at both edges: 4,000 × 0.025 = 4,000 × 0.05 − 100 = 100; 10,000 × 0.05 − 100 = 10,000 × 0.08 − 400 = 400
+  const continuous = [
+    { upToNotional: '4000', initialRate: '0.05', maintenanceRate: '0.025' },
+    { upToNotional: '10000', initialRate: '0.1', maintenanceRate: '0.05', maintenanceAmount: '100' },
+    { initialRate: '0.16', maintenanceRate: '0.08', maintenanceAmount: '400' },
+  ];
+  // the same rates with MM jumping at the edges (no maintenance amounts)
+  const jumping = continuous.map(({ maintenanceAmount: _, ...tier }) => tier);
+  const rulesWith = (tiers: object[], callBelow: string, concentration: boolean) =>
+    parseRules({
+      name: 'bands',
+      model: 'cross',
+      marginCall: { graceSeconds: 0, callBelow },
+      liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
+      bankruptcy: 'adl',
+      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
+      concentration: concentration ? { X: { threshold: '6000', rate: '0.02' } } : {},
+      instruments: { '*': { tiers } },
+    });
+
+  function book(positions: { instrument: string; qty: number; price: number }[], cash: number): LedgerState {
+    const ledger = emptyLedger();
+    for (const { instrument, price } of positions) {
+      const listed: Instrument = { id: instrument, kind: 'perpetual', settlementAsset: 'USD', multiplier: parseFixed('1'), premiumStyle: false, settled: false, mark: fromNumber(price, 'floor') };
+      ledger.instruments.set(instrument, listed);
+    }
+    const account = ensureAccount(ledger, 'a', false);
+    const maker = ensureAccount(ledger, 'mm', false);
+    deposit(ledger, account, fromNumber(cash, 'floor'));
+    for (const { instrument, qty, price } of positions) {
+      const q = fromNumber(Math.abs(qty), 'floor');
+      trade(ledger, qty > 0 ? account : maker, qty > 0 ? maker : account, ledger.instruments.get(instrument)!, q, fromNumber(price, 'floor'));
+    }
+    return ledger;
+  }
+
+  it('spans a tier edge where MM is continuous, at the higher rate, and stops at one where it jumps', () => {
+    // 1 unit long X at 3,900: notional 3,900 (tier 1, MM 97.5), cash 1,000 → equity 1,000, slack ≈ 902.5
+    const ledger = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    const account = ledger.accounts.get('a')!;
+    const [spanning] = bandsFor(ledger, rulesWith(continuous, '1', false), account, false);
+    const [stopping] = bandsFor(ledger, rulesWith(jumping, '1', false), account, false);
+    // continuous: down at 2.5 % (3,900 − 902.5 × 0.999 / 1.025 ≈ 3,020); up through 4,000 at 5 % (3,900 + 901.6 / 1.05 ≈ 4,759)
+    expect(spanning!.lower).toBeCloseTo(3900 - (902.5 * 0.999 - 2e-6) / 1.025, 3);
+    expect(spanning!.upper).toBeCloseTo(3900 + (902.5 * 0.999 - 2e-6) / 1.05, 3);
+    // jumping: up only to the edge at 4,000 (pulled in a little)
+    expect(stopping!.upper).toBeLessThan(4000);
+    expect(stopping!.upper).toBeGreaterThan(3999.99);
+  });
+
+  it('never lets a mark inside every band put the unit at or below its call level (exact risk at the moved marks)', () => {
+    const position = fc.record({ instrument: fc.constantFrom('X', 'Y'), qty: fc.double({ min: -30, max: 30, noNaN: true }).filter((q) => Math.abs(q) > 0.01), price: fc.double({ min: 50, max: 2000, noNaN: true }) });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(position, { minLength: 1, maxLength: 2, selector: (p) => p.instrument }),
+        fc.double({ min: 100, max: 20000, noNaN: true }),
+        fc.constantFrom(continuous, jumping),
+        fc.constantFrom('1', '1.25'),
+        fc.boolean(),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 2 }),
+        (positions, cash, tiers, callBelow, concentration, where) => {
+          const ledger = book(positions, cash);
+          const rules = rulesWith(tiers, callBelow, concentration);
+          const account = ledger.accounts.get('a')!;
+          const before = computeRisk(ledger, rules, account);
+          if (before.equity <= callLevelOf(before, rules.marginCall.callBelow)) return; // already called: zero-width bands
+          const bands = bandsFor(ledger, rules, account, false);
+          bands.forEach((band, i) => {
+            // every mark moves at once, anywhere inside its band (its ends included, rounded inward to the ledger scale)
+            const target = band.lower + (band.upper - band.lower) * where[i]!;
+            ledger.instruments.get(band.instrument)!.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(ledger.instruments.get(band.instrument)!.mark!) ? 'ceil' : 'floor');
+          });
+          const after = computeRisk(ledger, rules, account);
+          expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
