@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encodeEvent, type ClearingEvent } from '@clearsim/events';
-import type { EventStore, Snapshot } from './event-store.port';
+import type { AppendTransaction, EventStore, Snapshot } from './event-store.port';
+import { TransactionFinishedError } from './errors';
 
 /** How many snapshots every adapter keeps (the newest by position); older ones are pruned on save. */
 export const SNAPSHOTS_KEPT = 3;
@@ -54,3 +55,64 @@ export function checkExpectedPosition(expectedPosition: number): void {
 export const defaultWarn = (message: string): void => {
   process.emitWarning(message, 'EventStoreWarning');
 };
+
+/** Where an append transaction is: open until commit() or abort() finishes it. */
+export type TransactionState = 'open' | 'committed' | 'aborted';
+
+/**
+ * An append transaction that keeps its chunks in memory and appends them all
+ * at once on commit(): for adapters whose storage has no multi-request
+ * transaction (KurrentDB). Memory grows with the transaction.
+ * `appendAll` appends after `expectedPosition` bypassing the store's
+ * transaction gate; `finish` reopens the gate (called exactly once).
+ */
+export class BufferedAppendTransaction implements AppendTransaction {
+  private state: TransactionState = 'open';
+  private events: ClearingEvent[] = [];
+  private last: number;
+
+  constructor(
+    private readonly url: string,
+    private readonly expectedPosition: number,
+    private readonly appendAll: (events: readonly ClearingEvent[], expectedPosition: number) => Promise<number>,
+    private readonly finish: () => void,
+  ) {
+    this.last = expectedPosition;
+  }
+
+  async append(events: readonly ClearingEvent[]): Promise<number> {
+    this.assertOpen('append');
+    for (const event of events) this.events.push(event);
+    this.last += events.length;
+    return this.last;
+  }
+
+  async commit(): Promise<number> {
+    this.assertOpen('commit');
+    const events = this.events;
+    this.events = [];
+    try {
+      const head = events.length === 0 ? this.expectedPosition : await this.appendAll(events, this.expectedPosition);
+      this.end('committed');
+      return head;
+    } catch (error) {
+      this.end('aborted');
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.events = [];
+    this.end('aborted');
+  }
+
+  private end(state: TransactionState): void {
+    this.state = state;
+    this.finish();
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.state !== 'open') throw new TransactionFinishedError(this.url, this.state, operation);
+  }
+}

@@ -32,6 +32,21 @@ export interface Snapshot {
 }
 
 /**
+ * A multi-chunk, all-or-nothing append (EventStore.beginAppend): a streamed run
+ * appends its decisions chunk by chunk and makes them part of the log at once.
+ * After commit() or abort() the transaction is finished: append/commit reject,
+ * abort() is a no-op (so `finally { await tx.abort() }` is always safe).
+ */
+export interface AppendTransaction {
+  /** Appends a chunk after the previous one; returns the position of its last event. Not visible to readers nor durable until commit(). */
+  append(events: readonly ClearingEvent[]): Promise<number>;
+  /** Makes every chunk durable and part of the log at once; returns the new head. */
+  commit(): Promise<number>;
+  /** Discards every chunk: the log is byte-for-byte as before beginAppend (file store: truncate back + fsync). Idempotent; safe after a failed append. */
+  abort(): Promise<void>;
+}
+
+/**
  * The one event-store port (DESIGN §1). One log per shard, total order.
  * Every adapter passes the same contract suite (`event-store.contract.ts`).
  */
@@ -46,6 +61,14 @@ export interface EventStore {
    * returns the new head. Rejects with ConcurrencyError if the head moved.
    */
   append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number>;
+  /**
+   * A multi-chunk, all-or-nothing append after `expectedPosition`
+   * (ConcurrencyError if the head moved). One transaction or append at a time
+   * per store: while it is open, `append`, `beginAppend` and `saveSnapshot`
+   * reject with AppendInProgressError. A crash before commit() leaves the log
+   * as it was before.
+   */
+  beginAppend(expectedPosition: number): Promise<AppendTransaction>;
   /** Reads forward from `fromPosition` (inclusive, 1-based) in order. */
   read(fromPosition?: number, options?: ReadOptions): AsyncIterable<StoredEvent>;
   /** Stores a snapshot durably, in the same store as the log. Older ones may be pruned. */

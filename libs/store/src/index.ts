@@ -1,8 +1,15 @@
 export * from './event-store.port';
-export { CorruptLogError } from './errors';
+export {
+  AppendInProgressError,
+  CorruptLogError,
+  ReadOnlyStoreError,
+  StoreNotFoundError,
+  TransactionFinishedError,
+  type CorruptionKind,
+} from './errors';
 export { EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions } from './file/file-event-store';
 export { SNAPSHOTS_DIR } from './file/file-snapshots';
-export { InMemoryEventStore, InMemoryLog } from './memory/in-memory-event-store';
+export { InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './memory/in-memory-event-store';
 export { SNAPSHOTS_KEPT } from './adapter-support';
 // Type-only: the PostgreSQL and KurrentDB drivers load only when openStore / openPostgresStore / openKurrentDBStore needs them.
 export type { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';

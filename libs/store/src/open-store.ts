@@ -58,6 +58,14 @@ export interface OpenStoreOptions {
   warn?: (message: string) => void;
   /** PostgreSQL and KurrentDB: the shard's stream, instead of the URL's `?stream=` (default `shard-0`). */
   stream?: string;
+  /**
+   * Open for reading only: nothing is created or modified (no directory, lock,
+   * truncation or table), the writer lock is neither taken nor waited for,
+   * writes are refused (ReadOnlyStoreError), the log is read as of its last
+   * complete commit, and a store that does not exist or holds no event is a
+   * StoreNotFoundError.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -78,13 +86,13 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
   const location = parseStoreUrl(url);
   switch (location.kind) {
     case 'file':
-      return FileEventStore.open(location.path, { url, warn: options.warn });
+      return FileEventStore.open(location.path, { url, warn: options.warn, readOnly: options.readOnly });
     case 'postgres':
-      return openPostgresStore(url, { warn: options.warn, stream: options.stream });
+      return openPostgresStore(url, { warn: options.warn, stream: options.stream, readOnly: options.readOnly });
     case 'kurrentdb':
-      return openKurrentDBStore(url, { warn: options.warn, stream: options.stream });
+      return openKurrentDBStore(url, { warn: options.warn, stream: options.stream, readOnly: options.readOnly });
     case 'memory':
-      return InMemoryEventStore.open(url);
+      return InMemoryEventStore.open(url, { readOnly: options.readOnly });
   }
 }
 

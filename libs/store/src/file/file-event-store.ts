@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
-import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn } from '../adapter-support';
-import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
-import { CorruptLogError } from '../errors';
+import { anchorOf, BufferedAppendTransaction, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn } from '../adapter-support';
+import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, SNAPSHOTS_DIR } from './file-snapshots';
 
@@ -30,6 +30,8 @@ export interface FileEventStoreOptions {
   warn?: (message: string) => void;
   /** The URL to name the store by in messages. Default `file:<dirPath>`. */
   url?: string;
+  /** Read only: creates and modifies nothing, takes no lock; a missing or empty store is a StoreNotFoundError. */
+  readOnly?: boolean;
 }
 
 /**
@@ -61,13 +63,14 @@ export class FileEventStore implements EventStore {
   private queue: Promise<unknown> = Promise.resolve();
   private closing?: Promise<void>;
   private broken?: Error;
+  private inTransaction = false;
 
   private constructor(
     readonly url: string,
     /** Absolute path of the log file. */
     readonly file: string,
     private readonly handle: FileHandle,
-    private readonly lock: FileLock,
+    private readonly lock: FileLock | undefined,
     private headPosition: number,
     /** Bytes of the file that hold acknowledged events (always ends at a newline). */
     private committedBytes: number,
@@ -80,6 +83,7 @@ export class FileEventStore implements EventStore {
     const warn = options.warn ?? defaultWarn;
     const url = options.url ?? `file:${dirPath}`;
     const dir = path.resolve(dirPath);
+    if (options.readOnly) return FileEventStore.openReadOnly(dir, url, warn);
     const firstCreated = await fs.mkdir(dir, { recursive: true });
     if (firstCreated !== undefined) await fsyncDirectory(path.dirname(firstCreated));
     const lock = await FileLock.acquire(path.join(dir, LOCK_FILE), `event store ${url}`, warn);
@@ -102,14 +106,61 @@ export class FileEventStore implements EventStore {
     }
   }
 
+  private static async openReadOnly(dir: string, url: string, warn: (message: string) => void): Promise<FileEventStore> {
+    const file = path.join(dir, EVENTS_FILE);
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const dirExists = await fs.stat(dir).then(
+        () => true,
+        () => false,
+      );
+      throw new StoreNotFoundError(url, dirExists ? `no ${EVENTS_FILE} in ${dir}` : 'no such directory');
+    }
+    try {
+      const { head, bytes } = await recoverTail(handle, file, warn, true);
+      if (head === 0) throw new StoreNotFoundError(url, `${EVENTS_FILE} holds no event`);
+      return new FileEventStore(url, file, handle, undefined, head, bytes, new FileSnapshots(path.join(dir, SNAPSHOTS_DIR), warn), warn);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
   async head(): Promise<number> {
     this.assertOpen();
     return this.headPosition;
   }
 
+  beginAppend(expectedPosition: number): Promise<AppendTransaction> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.exclusive(async () => {
+      this.assertWritable('beginAppend');
+      checkExpectedPosition(expectedPosition);
+      if (expectedPosition !== this.headPosition) throw new ConcurrencyError(expectedPosition, this.headPosition);
+      this.inTransaction = true;
+      return new BufferedAppendTransaction(
+        this.url,
+        expectedPosition,
+        (events) => this.exclusive(() => this.writeBatch(events)),
+        () => {
+          this.inTransaction = false;
+        },
+      );
+    });
+  }
+
+  private assertWritable(operation: string): void {
+    if (this.lock === undefined) throw new ReadOnlyStoreError(this.url, operation);
+    if (this.inTransaction) throw new AppendInProgressError(this.url, operation);
+  }
+
   append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
     if (this.closing) return Promise.reject(this.closedError());
     return this.exclusive(async () => {
+      this.assertWritable('append');
       if (this.broken) {
         throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
       }
@@ -257,6 +308,7 @@ export class FileEventStore implements EventStore {
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (this.closing) return Promise.reject(this.closedError());
     return this.exclusive(async () => {
+      this.assertWritable('saveSnapshot');
       checkSnapshot(snapshot);
       const anchor = snapshot.position <= this.headPosition ? await this.anchorAt(snapshot.position) : null;
       await this.snapshots.save({ position: snapshot.position, state: snapshot.state, anchor });
@@ -293,7 +345,7 @@ export class FileEventStore implements EventStore {
   close(): Promise<void> {
     this.closing ??= this.exclusive(async () => {
       await this.handle.close();
-      await this.lock.release();
+      await this.lock?.release();
     });
     return this.closing;
   }
@@ -397,7 +449,7 @@ async function firstNewlineFrom(handle: FileHandle, start: number, end: number):
  * head. A torn tail is the bytes after the last newline, plus the last line
  * if it is not JSON (a crash can persist a newline before the bytes it ends).
  */
-async function recoverTail(handle: FileHandle, file: string, warn: (message: string) => void): Promise<{ head: number; bytes: number }> {
+async function recoverTail(handle: FileHandle, file: string, warn: (message: string) => void, readOnly = false): Promise<{ head: number; bytes: number }> {
   const size = (await handle.stat()).size;
   let end = (await lastNewlineBefore(handle, size)) + 1;
   const reasons = end < size ? ['an unterminated last line'] : [];
@@ -418,7 +470,9 @@ async function recoverTail(handle: FileHandle, file: string, warn: (message: str
     head = position;
     break;
   }
-  if (end < size) {
+  if (end < size && readOnly) {
+    warn(`${file}: ignoring a torn write at the end of the log (${reasons.join(' and ')}): reading up to byte offset ${end}, ${size - end} byte(s) after it skipped`);
+  } else if (end < size) {
     await handle.truncate(end);
     await handle.sync();
     warn(`${file}: dropped a torn write at the end of the log (${reasons.join(' and ')}): truncated at byte offset ${end}, ${size - end} byte(s) dropped`);

@@ -15,9 +15,9 @@ import {
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
 import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
-import { anchorAt, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, SNAPSHOTS_KEPT } from '../adapter-support';
-import { CorruptLogError } from '../errors';
-import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { anchorAt, BufferedAppendTransaction, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, SNAPSHOTS_KEPT } from '../adapter-support';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
+import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import { redactUrl, splitOwnParams } from '../store-url';
 
 /** The shard a KurrentDB store writes when neither the URL (`?stream=`) nor the options name one. */
@@ -42,6 +42,8 @@ export interface KurrentDBEventStoreOptions {
   maxAppendBytes?: number;
   /** A client to use instead of one made from the URL (tests). The store disposes it on close. */
   client?: KurrentDBClientLike;
+  /** Read only: writes are refused, and a stream that does not exist is a StoreNotFoundError. */
+  readOnly?: boolean;
 }
 
 /** A running catch-up subscription. */
@@ -86,6 +88,9 @@ type SnapshotData = JSONEventType<typeof SNAPSHOT_EVENT_TYPE, { position: number
 export class KurrentDBEventStore implements EventStore {
   private closing?: Promise<void>;
   private snapshotStreamReady = false;
+  /** An append transaction is open (its chunks wait in memory). */
+  private inTransaction = false;
+  private readonly readOnly: boolean;
   private readonly maxAppendBytes: number;
   readonly snapshotStream: string;
 
@@ -98,6 +103,7 @@ export class KurrentDBEventStore implements EventStore {
     options: KurrentDBEventStoreOptions,
   ) {
     this.snapshotStream = `${stream}-snapshots`;
+    this.readOnly = options.readOnly ?? false;
     this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
     if (!Number.isSafeInteger(this.maxAppendBytes) || this.maxAppendBytes < 1) {
       throw new RangeError(`maxAppendBytes must be a whole number >= 1, got ${options.maxAppendBytes}`);
@@ -111,11 +117,16 @@ export class KurrentDBEventStore implements EventStore {
     if (shard === '') throw new Error(`store URL "${redactUrl(url)}": the stream name is empty`);
     const client = options.client ?? KurrentDBClient.connectionString(connectionString);
     const store = new KurrentDBEventStore(url, `${KURRENTDB_STREAM_PREFIX}${shard}`, client, options.warn ?? defaultWarn, options);
+    let head: number;
     try {
-      await store.head();
+      head = await store.head();
     } catch (error) {
       await client.dispose();
       throw new Error(`${redactUrl(url)}: cannot open the KurrentDB event store: ${describeError(error)}`, { cause: error });
+    }
+    if (store.readOnly && head === 0) {
+      await client.dispose();
+      throw new StoreNotFoundError(redactUrl(url), `no stream ${store.stream}`);
     }
     return store;
   }
@@ -134,6 +145,33 @@ export class KurrentDBEventStore implements EventStore {
   }
 
   async append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
+    this.assertWritable('append');
+    return this.appendBatch(events, expectedPosition);
+  }
+
+  /**
+   * KurrentDB has no transaction spanning several append requests: the chunks
+   * wait in memory and go in as one `append` at commit (so a run's memory
+   * grows with the run on this store, and a commit bigger than
+   * `maxAppendBytes` has the multi-request caveat of `append`).
+   */
+  async beginAppend(expectedPosition: number): Promise<AppendTransaction> {
+    this.assertWritable('beginAppend');
+    checkExpectedPosition(expectedPosition);
+    const head = await this.head();
+    if (head !== expectedPosition) throw new ConcurrencyError(expectedPosition, head);
+    this.inTransaction = true;
+    return new BufferedAppendTransaction(
+      redactUrl(this.url),
+      expectedPosition,
+      (events, expected) => this.appendBatch(events, expected),
+      () => {
+        this.inTransaction = false;
+      },
+    );
+  }
+
+  private async appendBatch(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
     this.assertOpen();
     checkExpectedPosition(expectedPosition);
     if (events.length === 0) {
@@ -268,7 +306,7 @@ export class KurrentDBEventStore implements EventStore {
 
   /** Appends the snapshot to the side stream (whose `$maxCount` keeps the newest 3). A snapshot beyond the head gets no anchor and is never returned. */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.assertOpen();
+    this.assertWritable('saveSnapshot');
     checkSnapshot(snapshot);
     const anchor = (await anchorAt(this, snapshot.position)) ?? null;
     if (!this.snapshotStreamReady) {
@@ -319,6 +357,12 @@ export class KurrentDBEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closing) throw new Error(`event store ${redactUrl(this.url)} is closed`);
+  }
+
+  private assertWritable(operation: string): void {
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyStoreError(redactUrl(this.url), operation);
+    if (this.inTransaction) throw new AppendInProgressError(redactUrl(this.url), operation);
   }
 }
 

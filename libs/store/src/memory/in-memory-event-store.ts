@@ -1,6 +1,14 @@
 import { decodeEvent, encodeEvent, type ClearingEvent } from '@clearsim/events';
-import { checkExpectedPosition, checkReadRange, checkSnapshot, sha256, SNAPSHOTS_KEPT } from '../adapter-support';
-import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { checkExpectedPosition, checkReadRange, checkSnapshot, sha256, SNAPSHOTS_KEPT, type TransactionState } from '../adapter-support';
+import { AppendInProgressError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
+import {
+  ConcurrencyError,
+  type AppendTransaction,
+  type EventStore,
+  type ReadOptions,
+  type Snapshot,
+  type StoredEvent,
+} from '../event-store.port';
 
 /**
  * The data behind in-memory stores: the canonical JSON of every event (index
@@ -11,6 +19,13 @@ export class InMemoryLog {
   readonly events: string[] = [];
   /** Newest SNAPSHOTS_KEPT, by position, highest first. `anchor` null: saved beyond the head. */
   readonly snapshots: { position: number; state: string; anchor: string | null }[] = [];
+  /** The append transaction open on this log, if any (one at a time per log, whichever store opened it). */
+  transaction: InMemoryAppendTransaction | undefined;
+}
+
+export interface InMemoryEventStoreOptions {
+  /** Refuse every write; `open` refuses a log that holds no event (StoreNotFoundError). */
+  readOnly?: boolean;
 }
 
 /** Logs named by `memory:NAME` URLs, for the life of the process (or until `InMemoryEventStore.drop`). */
@@ -29,18 +44,27 @@ export class InMemoryEventStore implements EventStore {
   constructor(
     readonly log: InMemoryLog = new InMemoryLog(),
     readonly url: string = 'memory:',
+    readonly options: InMemoryEventStoreOptions = {},
   ) {}
 
   /**
    * The store for a `memory:` URL: `memory:` alone is a new, empty log every
-   * time; `memory:NAME` is the same log for every open in this process.
+   * time; `memory:NAME` is the same log for every open in this process. A
+   * read-only open creates nothing and refuses a log with no event
+   * (StoreNotFoundError).
    */
-  static open(url: string): InMemoryEventStore {
+  static open(url: string, options: InMemoryEventStoreOptions = {}): InMemoryEventStore {
     const name = url.slice('memory:'.length);
-    if (name === '') return new InMemoryEventStore(new InMemoryLog(), url);
+    if (options.readOnly) {
+      const log = name === '' ? undefined : named.get(name);
+      if (log === undefined) throw new StoreNotFoundError(url, name === '' ? 'memory: is a new, empty log every time' : `no log named ${name} in this process`);
+      if (log.events.length === 0) throw new StoreNotFoundError(url, 'the log is empty');
+      return new InMemoryEventStore(log, url, options);
+    }
+    if (name === '') return new InMemoryEventStore(new InMemoryLog(), url, options);
     let log = named.get(name);
     if (!log) named.set(name, (log = new InMemoryLog()));
-    return new InMemoryEventStore(log, url);
+    return new InMemoryEventStore(log, url, options);
   }
 
   /** Forgets the log of `memory:NAME`. */
@@ -54,13 +78,21 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
-    this.assertOpen();
+    this.assertWritable('append');
     checkExpectedPosition(expectedPosition);
     const head = this.log.events.length;
     if (expectedPosition !== head) throw new ConcurrencyError(expectedPosition, head);
     const encoded = events.map(encodeEvent); // all or nothing: encode before the first push
     for (const text of encoded) this.log.events.push(text);
     return this.log.events.length;
+  }
+
+  async beginAppend(expectedPosition: number): Promise<AppendTransaction> {
+    this.assertWritable('beginAppend');
+    checkExpectedPosition(expectedPosition);
+    const head = this.log.events.length;
+    if (expectedPosition !== head) throw new ConcurrencyError(expectedPosition, head);
+    return (this.log.transaction = new InMemoryAppendTransaction(this.log, this.url, expectedPosition));
   }
 
   async *read(fromPosition = 1, options: ReadOptions = {}): AsyncGenerator<StoredEvent> {
@@ -73,7 +105,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.assertOpen();
+    this.assertWritable('saveSnapshot');
     checkSnapshot(snapshot);
     const { position, state } = snapshot;
     const anchor = position <= this.log.events.length ? this.anchorAt(position) : null;
@@ -100,5 +132,51 @@ export class InMemoryEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`event store ${this.url} is closed`);
+  }
+
+  private assertWritable(operation: string): void {
+    this.assertOpen();
+    if (this.options.readOnly) throw new ReadOnlyStoreError(this.url, operation);
+    if (this.log.transaction) throw new AppendInProgressError(this.url, operation);
+  }
+}
+
+/** Chunks are kept as canonical JSON (encoded on append, as a durable store would) and pushed to the log on commit. */
+class InMemoryAppendTransaction implements AppendTransaction {
+  private state: TransactionState = 'open';
+  private encoded: string[] = [];
+
+  constructor(
+    private readonly log: InMemoryLog,
+    private readonly url: string,
+    private readonly expectedPosition: number,
+  ) {}
+
+  async append(events: readonly ClearingEvent[]): Promise<number> {
+    this.assertOpen('append');
+    const chunk = events.map(encodeEvent); // a chunk that fails to encode adds nothing
+    for (const text of chunk) this.encoded.push(text);
+    return this.expectedPosition + this.encoded.length;
+  }
+
+  async commit(): Promise<number> {
+    this.assertOpen('commit');
+    for (const text of this.encoded) this.log.events.push(text);
+    this.finish('committed');
+    return this.log.events.length;
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'open') this.finish('aborted');
+  }
+
+  private finish(state: TransactionState): void {
+    this.state = state;
+    this.encoded = [];
+    this.log.transaction = undefined;
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.state !== 'open') throw new TransactionFinishedError(this.url, this.state, operation);
   }
 }

@@ -1,8 +1,8 @@
 import { Pool, escapeIdentifier, type PoolClient, type PoolConfig } from 'pg';
 import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
-import { checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, sha256, SNAPSHOTS_KEPT } from '../adapter-support';
-import { ConcurrencyError, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
-import { CorruptLogError } from '../errors';
+import { checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, sha256, SNAPSHOTS_KEPT, type TransactionState } from '../adapter-support';
+import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
 import { redactUrl, splitOwnParams } from '../store-url';
 
 /** The stream a PostgreSQL store writes when neither the URL (`?stream=`) nor the options name one. */
@@ -29,6 +29,8 @@ export interface PostgresEventStoreOptions {
   insertRows?: number;
   /** Rows per page of a read (default 5000). */
   pageRows?: number;
+  /** Read only: creates nothing, refuses writes; no table or an empty stream is a StoreNotFoundError. */
+  readOnly?: boolean;
 }
 
 /**
@@ -48,7 +50,11 @@ export interface PostgresEventStoreOptions {
  * advisory lock on the stream (`pg_advisory_xact_lock`), reads the head,
  * checks `expectedPosition`, and inserts the batch with multi-row INSERTs
  * (`insertRows` rows per statement, a prepared statement per connection).
- * The commit makes it durable.
+ * The commit makes it durable. `beginAppend` is the same SQL transaction held
+ * open on a dedicated connection: BEGIN, the lock and head check, one batch of
+ * INSERTs per chunk, then COMMIT (or ROLLBACK on abort). The advisory lock
+ * makes other writers of the stream wait until it ends; readers go on seeing
+ * the log as before until the COMMIT.
  * The unique (stream, stream_position) key is the real guard: a writer that
  * did not take the lock and raced to the same positions fails with 23505,
  * reported as ConcurrencyError; the lock only makes two writers queue rather
@@ -85,6 +91,9 @@ export class PostgresEventStore implements EventStore {
   private readonly insertRows: number;
   private readonly pageRows: number;
   private readonly insertStatements = new Map<number, { text: string; name?: string }>();
+  private readonly readOnly: boolean;
+  /** An append transaction is open (holding a pooled connection). */
+  private inTransaction = false;
 
   private constructor(
     readonly url: string,
@@ -101,9 +110,14 @@ export class PostgresEventStore implements EventStore {
     this.insertRows = positiveInteger(options.insertRows ?? 1000, 'insertRows');
     if (this.insertRows > MAX_INSERT_ROWS) throw new RangeError(`insertRows must be at most ${MAX_INSERT_ROWS} (4 parameters a row, 65535 a statement), got ${this.insertRows}`);
     this.pageRows = positiveInteger(options.pageRows ?? 5000, 'pageRows');
+    this.readOnly = options.readOnly ?? false;
   }
 
-  /** Connects, creates the schema and tables if missing, and returns the store for one stream. */
+  /**
+   * Connects, creates the schema and tables if missing (not when read-only:
+   * then a missing table or an empty stream is a StoreNotFoundError), and
+   * returns the store for one stream.
+   */
   static async open(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
     const { connectionString, params } = splitOwnParams(url, OWN_PARAMS);
     const stream = options.stream ?? params.get('stream') ?? DEFAULT_POSTGRES_STREAM;
@@ -113,13 +127,27 @@ export class PostgresEventStore implements EventStore {
     const pool = new Pool({ max: 4, ...options.pool, connectionString });
     pool.on('error', () => undefined); // an idle client lost its connection: the next query reports it
     const store = new PostgresEventStore(url, stream, schema, pool, options.warn ?? defaultWarn, options);
+    let missing: string | undefined;
     try {
-      await store.createSchema();
+      if (store.readOnly) missing = await store.whatIsMissing();
+      else await store.createSchema();
     } catch (error) {
       await pool.end();
       throw new Error(`${redactUrl(url)}: cannot open the PostgreSQL event store: ${(error as Error).message}`, { cause: error });
     }
+    if (missing !== undefined) {
+      await pool.end();
+      throw new StoreNotFoundError(redactUrl(url), missing);
+    }
     return store;
+  }
+
+  /** For a read-only open: what is missing for this to be a store with events (no table, an empty stream), or undefined. */
+  private async whatIsMissing(): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [this.events]);
+    if (rows[0]!.found === null) return `no table ${this.events}`;
+    if ((await this.headOf(this.pool)) === 0) return `stream "${this.stream}" holds no event`;
+    return undefined;
   }
 
   private async createSchema(): Promise<void> {
@@ -158,29 +186,63 @@ export class PostgresEventStore implements EventStore {
   }
 
   async append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
-    this.assertOpen();
+    this.assertWritable('append');
     checkExpectedPosition(expectedPosition);
     try {
       return await this.transaction(async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
-        const head = await this.headOf(client);
-        if (head !== expectedPosition) throw new ConcurrencyError(expectedPosition, head);
-        let position = head;
-        for (let from = 0; from < events.length; from += this.insertRows) {
-          const chunk = events.slice(from, from + this.insertRows);
-          const values: unknown[] = [this.stream];
-          for (const event of chunk) {
-            const canonical = toCanonicalJson(event);
-            values.push(++position, event.type, JSON.stringify(canonical), canonical.ts);
-          }
-          await client.query({ ...this.insertStatement(chunk.length), values });
-        }
-        return position;
+        await this.lockAndCheckHead(client, expectedPosition);
+        return this.insert(client, events, expectedPosition);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConcurrencyError(expectedPosition, await this.headOf(this.pool));
       throw error;
     }
+  }
+
+  async beginAppend(expectedPosition: number): Promise<AppendTransaction> {
+    this.assertWritable('beginAppend');
+    checkExpectedPosition(expectedPosition);
+    this.inTransaction = true;
+    let client: PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      await this.lockAndCheckHead(client, expectedPosition);
+    } catch (error) {
+      this.inTransaction = false;
+      if (client) {
+        const rollback = await client.query('ROLLBACK').then(
+          () => undefined,
+          (rollbackError: Error) => rollbackError,
+        );
+        client.release(rollback);
+      }
+      throw error;
+    }
+    return new PostgresAppendTransaction(this, client, expectedPosition, () => {
+      this.inTransaction = false;
+    });
+  }
+
+  /** Takes the stream's advisory lock (until the transaction ends) and checks the head. */
+  private async lockAndCheckHead(client: PoolClient, expectedPosition: number): Promise<void> {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
+    const head = await this.headOf(client);
+    if (head !== expectedPosition) throw new ConcurrencyError(expectedPosition, head);
+  }
+
+  /** @internal Inserts `events` at positions after `position` on `client` (inside its transaction); returns the last position. */
+  async insert(client: PoolClient, events: readonly ClearingEvent[], position: number): Promise<number> {
+    for (let from = 0; from < events.length; from += this.insertRows) {
+      const chunk = events.slice(from, from + this.insertRows);
+      const values: unknown[] = [this.stream];
+      for (const event of chunk) {
+        const canonical = toCanonicalJson(event);
+        values.push(++position, event.type, JSON.stringify(canonical), canonical.ts);
+      }
+      await client.query({ ...this.insertStatement(chunk.length), values });
+    }
+    return position;
   }
 
   async *read(fromPosition = 1, options: ReadOptions = {}): AsyncGenerator<StoredEvent> {
@@ -264,7 +326,7 @@ export class PostgresEventStore implements EventStore {
    * snapshot beyond the head gets no anchor and is never returned.
    */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.assertOpen();
+    this.assertWritable('saveSnapshot');
     checkSnapshot(snapshot);
     await this.transaction(async (client) => {
       const { rows } = await client.query<{ data: string }>(`SELECT data FROM ${this.events} WHERE stream = $1 AND stream_position = $2`, [
@@ -338,6 +400,76 @@ export class PostgresEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closing) throw new Error(`event store ${redactUrl(this.url)} is closed`);
+  }
+
+  private assertWritable(operation: string): void {
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyStoreError(redactUrl(this.url), operation);
+    if (this.inTransaction) throw new AppendInProgressError(redactUrl(this.url), operation);
+  }
+}
+
+/** One SQL transaction on a dedicated pooled connection, from beginAppend to COMMIT / ROLLBACK. */
+class PostgresAppendTransaction implements AppendTransaction {
+  private state: TransactionState = 'open';
+  private position: number;
+  /** A failed chunk leaves the SQL transaction aborted: only abort() is left. */
+  private failed?: unknown;
+
+  constructor(
+    private readonly store: PostgresEventStore,
+    private readonly client: PoolClient,
+    private readonly expectedPosition: number,
+    private readonly finish: () => void,
+  ) {
+    this.position = expectedPosition;
+  }
+
+  async append(events: readonly ClearingEvent[]): Promise<number> {
+    this.assertOpen('append');
+    try {
+      this.position = await this.store.insert(this.client, events, this.position);
+    } catch (error) {
+      this.failed = error;
+      if (isUniqueViolation(error)) throw new ConcurrencyError(this.expectedPosition, await this.store.head());
+      throw error;
+    }
+    return this.position;
+  }
+
+  async commit(): Promise<number> {
+    this.assertOpen('commit');
+    if (this.failed !== undefined) {
+      await this.abort();
+      throw new Error(`${redactUrl(this.store.url)}: cannot commit: a chunk of this transaction failed (${(this.failed as Error).message}); it was rolled back`, { cause: this.failed });
+    }
+    try {
+      await this.client.query('COMMIT');
+    } catch (error) {
+      this.end('aborted', error as Error);
+      throw error;
+    }
+    this.end('committed');
+    return this.position;
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    const broken = await this.client.query('ROLLBACK').then(
+      () => undefined,
+      (error: Error) => error, // the connection is unusable: drop it rather than return it to the pool
+    );
+    this.end('aborted', broken);
+  }
+
+  private end(state: TransactionState, broken?: Error): void {
+    this.state = state;
+    this.client.release(broken);
+    this.finish();
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.state !== 'open') throw new TransactionFinishedError(redactUrl(this.store.url), this.state, operation);
   }
 }
 
