@@ -265,7 +265,10 @@ describe('bad input changes nothing', () => {
     expect(out.stderr).toContain(bad);
     expect(out.stderr).toMatch(message);
     expect(out.stderr).toContain('nothing was appended');
-    expect(json(clearsim('replay', '--store', empty, '--json')).eventsIn).toBe(0);
+    // the empty store holds no event: the read-only replay says so (exit 2) instead of showing an empty state
+    const replay = clearsim('replay', '--store', empty, '--json');
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toMatch(/no clearsim store at/);
     // and the first store is byte for byte what it was
     expect(readFileSync(logFile(store)).equals(before)).toBe(true);
   });
@@ -282,15 +285,23 @@ describe('bad input changes nothing', () => {
 });
 
 describe('torn tail', () => {
-  it('is truncated with a warning on open, and the log stays usable', () => {
+  it('is ignored with a warning by a reader (which changes no byte) and truncated by the next writer', () => {
     const store = freshStore();
     const first = json(clearsim('run', FIXTURE, '--store', store, '--json'));
     appendFileSync(logFile(store), '{"position":15,"type":"PriceUpd');
+    const torn = readFileSync(logFile(store));
     const out = clearsim('verify', '--store', store, '--json');
     expect(out.stderr).toMatch(/warning: .*events\.jsonl/);
     expect(out.code).toBe(0);
     expect(json(out).outputHash).toBe(first.outputHash);
-    expect(readFileSync(logFile(store), 'utf8').endsWith('\n')).toBe(true);
+    expect(readFileSync(logFile(store)).equals(torn)).toBe(true);
+    // a writer repairs it and carries on: a later input appends after the fixture's 14 events
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-later-'));
+    writeFileSync(join(dir, 'later.jsonl'), '{"type":"ClockAdvanced","ts":"2026-01-03T00:00:00Z"}\n');
+    const next = clearsim('run', join(dir, 'later.jsonl'), '--store', store, '--json');
+    expect(next.stderr).toMatch(/warning: .*events\.jsonl/);
+    expect(json(next)).toMatchObject({ fromPosition: 15, head: 15 });
+    expect(clearsim('verify', '--store', store).code).toBe(0);
   });
 });
 
