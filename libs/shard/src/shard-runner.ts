@@ -26,8 +26,8 @@ export const RUN_CHUNK_EVENTS = 50_000;
 export interface RunOptions {
   /** Called with the number of inputs accepted so far, every 10,000 inputs. */
   onProgress?: (inputsAccepted: number) => void;
-  /** Called once every input is decided and appended, before the commit (which makes the run durable) begins. */
-  onCommitting?: () => void;
+  /** Called with the number of inputs accepted once every input is decided and appended, before the commit (which makes the run durable) begins. */
+  onCommitting?: (inputsAccepted: number) => void;
   /**
    * Called with each chunk's decisions, in log order, as the chunk is added to the run's transaction: before the
    * run is committed, so a caller writing them somewhere must discard them if `run` rejects. Awaited.
@@ -185,7 +185,7 @@ export class ShardRunner {
           if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);
         }
         await flush();
-        options.onCommitting?.();
+        options.onCommitting?.(accepted);
         if (transaction) this.position = await transaction.commit();
       } catch (error) {
         if (transaction) {

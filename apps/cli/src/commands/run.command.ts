@@ -41,12 +41,13 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const startHead = runner.head;
     const bar = options.progress !== false && !options.json && process.stderr.isTTY ? progressBar(source) : undefined;
     const started = performance.now();
+    const rate = (inputs: number) => Math.round(inputs / Math.max((performance.now() - started) / 1000, 1e-9));
     let result;
     try {
       result = await runner.run(source.inputs, {
         chunkEvents,
-        onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: Math.round(done / ((performance.now() - started) / 1000)), phase: 'deciding' }),
-        onCommitting: () => bar?.update(source.progress().total, { phase: 'committing' }),
+        onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: rate(done), phase: 'deciding' }),
+        onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),
         onDecisions: decisionsFile ? (decisions) => decisionsFile.write(decisions.map((d) => encodeEvent(d) + '\n').join('')) : undefined,
       });
     } finally {
