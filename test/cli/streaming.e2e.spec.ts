@@ -230,6 +230,23 @@ describe('the inspection commands open the store read-only', () => {
     }
   }, 60_000);
 
+  it('a log that cannot be what the store wrote is exit 1 with the store\'s message (file, line, what is wrong), no stack, no change', () => {
+    const store = fixtureStore();
+    const file = join(store, 'events.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[4] = '{"position":5,"type":"Bogus"}';
+    writeFileSync(file, lines.join('\n'));
+    const before = hashTree(store);
+    for (const args of [['verify'], ['replay'], ['account', 'alice']]) {
+      const out = clearsim([...args, '--store', `file:${store}`]);
+      expect({ args, code: out.code }).toEqual({ args, code: 1 });
+      expect(out.stderr).toContain(`${file}:line 5: corrupt event log`);
+      expect(out.stderr).toContain('"Bogus"');
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(hashTree(store)).toEqual(before);
+  });
+
   it('verify, replay and account on a store that does not exist or is empty exit 2 and create nothing', () => {
     const parent = tempDir('missing');
     const missing = join(parent, 'no-such-store');
