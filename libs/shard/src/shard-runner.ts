@@ -197,7 +197,7 @@ export class ShardRunner {
         }
         // the core refuses an input before changing anything: a run refused at its first input left the engine
         // as the log has it (a bad single request costs no reload); anything else is rebuilt from the store
-        const untouched = error instanceof InputError && !transaction && chunk.length === 0 && accepted === 0 && duplicates === 0;
+        const untouched = error instanceof InputError && accepted === 0 && duplicates === 0;
         if (!untouched) await this.reload();
         throw error;
       }
