@@ -23,7 +23,7 @@ export type CorruptionKind =
  * A stored event that cannot be what the store wrote (a line of the file log,
  * a row of PostgreSQL, an event of KurrentDB), or a gap in the positions.
  * Not repaired: someone has to look at it. `file` names the log, `line` the
- * line (or position, per `unit`), `kind` what is wrong.
+ * line (or position, per `unit`; 0 with unit `file`), `kind` what is wrong.
  */
 export class CorruptLogError extends Error {
   readonly kind: CorruptionKind;
@@ -31,9 +31,10 @@ export class CorruptLogError extends Error {
     readonly file: string,
     readonly line: number,
     readonly detail: string,
-    options?: { cause?: unknown; unit?: 'line' | 'position' | 'byte'; kind?: CorruptionKind },
+    options?: { cause?: unknown; unit?: 'line' | 'position' | 'file'; kind?: CorruptionKind },
   ) {
-    super(`${file}:${options?.unit ?? 'line'} ${line}: corrupt event log: ${detail}`, options);
+    const where = options?.unit === 'file' ? file : `${file}:${options?.unit ?? 'line'} ${line}`;
+    super(`${where}: ${options?.kind === 'corrupt-snapshot' ? 'corrupt snapshot' : 'corrupt event log'}: ${detail}`, options);
     this.kind = options?.kind ?? 'malformed-line';
   }
 }

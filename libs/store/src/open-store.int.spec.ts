@@ -15,7 +15,8 @@ describe('openStore', () => {
       expect(store.url).toBe(`file:${dir}`);
       await store.append(sampleEvents(2), 0);
       await store.close();
-      expect(fs.readFileSync(path.join(dir, EVENTS_FILE), 'utf8').split('\n')).toHaveLength(3);
+      // the header, two events, their commit record, and the empty string after the last newline
+      expect(fs.readFileSync(path.join(dir, EVENTS_FILE), 'utf8').split('\n')).toHaveLength(5);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

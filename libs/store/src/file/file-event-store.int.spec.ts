@@ -1,11 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { encodeEvent } from '@clearsim/events';
 import type { EventStore, StoredEvent } from '../event-store.port';
 import { describeEventStoreContract, sampleEvents } from '../testing';
-import { CorruptLogError, EVENTS_FILE, FileEventStore, LOCK_FILE } from './file-event-store';
+import { CorruptLogError, EVENTS_FILE, FileEventStore, HEAD_FILE, LOCK_FILE } from './file-event-store';
+import { ReadOnlyStoreError, StoreNotFoundError, type CorruptionKind } from '../errors';
 import { SNAPSHOTS_DIR } from './file-snapshots';
 
 const tempDirs: string[] = [];
@@ -51,73 +54,122 @@ describe('FileEventStore', () => {
   let dir: string;
   let warnings: string[];
   const open = () => FileEventStore.open(dir, { warn: (message) => warnings.push(message) });
+  const openReadOnly = () => FileEventStore.open(dir, { warn: (message) => warnings.push(message), readOnly: true });
   const logFile = () => path.join(dir, EVENTS_FILE);
   const lines = () => fs.readFileSync(logFile(), 'utf8').split('\n').slice(0, -1);
+  /** The 1-based line number of the line holding `position`. */
+  const lineOf = (position: number) => lines().findIndex((line) => line.startsWith(`{"position":${position},`)) + 1;
+  const writeLines = (all: string[]) => fs.writeFileSync(logFile(), all.map((l) => l + '\n').join(''));
+  /** Opening must refuse, and change no byte of the store. */
+  async function expectRefused(opening: () => Promise<unknown>, kind: CorruptionKind, message: string | RegExp): Promise<CorruptLogError> {
+    const before = directoryHashes(dir);
+    const error = await opening().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptLogError);
+    expect((error as CorruptLogError).kind).toBe(kind);
+    expect((error as Error).message).toMatch(message);
+    expect(directoryHashes(dir)).toEqual(before);
+    return error as CorruptLogError;
+  }
 
   beforeEach(() => {
     dir = tempDir();
     warnings = [];
   });
 
-  it('writes one line per event: the position first, then the canonical event', async () => {
+  it('writes a header, one line per event (position, CRC-32, canonical event) and a commit record chaining the batch', async () => {
     const store = await open();
     const events = sampleEvents(3);
     await store.append(events, 0);
+    await store.append(sampleEvents(1, 3), 3);
     await store.close();
 
-    expect(lines()).toEqual(events.map((e, i) => `{"position":${i + 1},${encodeEvent(e).slice(1)}`));
-    expect(lines()[1]).toMatch(/^\{"position":2,"type":"PriceUpdated","v":1,"ts":"2026-01-01T00:00:01Z",/);
+    const [header, ...rest] = lines();
+    expect(header).toMatch(/^\{"format":"clearsim-log","version":2,"log":"[0-9a-f-]{36}"\}$/);
+    const eventLines = events.map((e, i) => `{"position":${i + 1},"crc":"${crc32(encodeEvent(e)).toString(16).padStart(8, '0')}",${encodeEvent(e).slice(1)}`);
+    expect(rest.slice(0, 3)).toEqual(eventLines);
+    // chain_1 = SHA-256(SHA-256(header line + "\n") ‖ the three event lines with their newlines)
+    const chain0 = createHash('sha256').update(header + '\n').digest();
+    const chain1 = createHash('sha256').update(chain0).update(eventLines.map((l) => l + '\n').join('')).digest('hex');
+    expect(rest[3]).toBe(`{"commit":3,"events":3,"chain":"${chain1}"}`);
+    const chain2 = createHash('sha256').update(Buffer.from(chain1, 'hex')).update(rest[4] + '\n').digest('hex');
+    expect(rest[5]).toBe(`{"commit":4,"events":1,"chain":"${chain2}"}`);
+    expect(rest).toHaveLength(6);
+    // HEAD: the last commit's position, line (header + 4 events + 2 commit records = 7) and chain
+    const head = JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'));
+    expect(head).toMatchObject({ format: 'clearsim-head', position: 4, line: 7, bytes: fs.statSync(logFile()).size, chain: chain2, snapshots: [] });
   });
 
-  it('creates the directory (and its parents) and an empty log', async () => {
+  it('creates the directory (and its parents), a log holding only its header, and HEAD at position 0', async () => {
     const nested = path.join(dir, 'a', 'b');
     const store = await FileEventStore.open(nested);
     expect(await store.head()).toBe(0);
-    expect(fs.readFileSync(path.join(nested, EVENTS_FILE), 'utf8')).toBe('');
+    expect(fs.readFileSync(path.join(nested, EVENTS_FILE), 'utf8')).toBe(`{"format":"clearsim-log","version":2,"log":"${store.id}"}\n`);
+    expect(JSON.parse(fs.readFileSync(path.join(nested, HEAD_FILE), 'utf8'))).toMatchObject({ position: 0, log: store.id });
     await store.close();
   });
 
   describe('given a log whose last write was torn by a crash', () => {
+    let intact: number;
     beforeEach(async () => {
       const store = await open();
       await store.append(sampleEvents(3), 0);
       await store.close();
+      intact = fs.statSync(logFile()).size;
     });
 
-    it('cuts off an unterminated last line with a warning, and the next append continues at the right position', async () => {
-      const intact = fs.statSync(logFile()).size;
-      fs.appendFileSync(logFile(), '{"position":4,"type":"PriceUpd');
+    it('a writer cuts off an unterminated last line with a warning naming the bytes, and the next append continues at the right position', async () => {
+      fs.appendFileSync(logFile(), '{"position":4,"crc":"00000000","type":"PriceUpd'); // 47 bytes
 
       const store = await open();
 
       expect(await store.head()).toBe(3);
       expect(fs.statSync(logFile()).size).toBe(intact);
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toContain(logFile());
-      expect(warnings[0]).toContain(`byte offset ${intact}`);
-      expect(warnings[0]).toContain('30 byte(s) dropped');
+      expect(warnings).toEqual([
+        `${logFile()}: dropped, after the last commit (position 3), a torn write of 47 byte(s) after the last newline: 47 byte(s) from byte offset ${intact} (a write cut short by a crash)`,
+      ]);
       expect(await store.append(sampleEvents(2, 3), 3)).toBe(5);
       expect((await readAll(store)).map((s) => s.position)).toEqual([1, 2, 3, 4, 5]);
       await store.close();
     });
 
-    it('cuts off a newline-terminated last line that is not JSON (bytes lost before the newline)', async () => {
-      const intact = fs.statSync(logFile()).size;
-      fs.appendFileSync(logFile(), '\0\0\0\0\0\n{"position":5');
+    it('a writer cuts off lines without a commit record (whatever their bytes), naming the positions', async () => {
+      const two = sampleEvents(2, 3).map((e, i) => `{"position":${4 + i},"crc":"00000000",${encodeEvent(e).slice(1)}\n`).join('');
+      fs.appendFileSync(logFile(), two + '\0\0\0\0\0\n{"position":6');
 
       const store = await open();
 
       expect(await store.head()).toBe(3);
       expect(fs.statSync(logFile()).size).toBe(intact);
-      expect(warnings).toEqual([expect.stringContaining(`(an unterminated last line and a last line that is not JSON): truncated at byte offset ${intact}, 19 byte(s) dropped`)]);
+      const dropped = Buffer.byteLength(two) + 19;
+      expect(warnings).toEqual([
+        `${logFile()}: dropped, after the last commit (position 3), an incomplete final batch (positions 4..5, no commit record) and a torn write of 13 byte(s) after the last newline: ${dropped} byte(s) from byte offset ${intact} (a write cut short by a crash)`,
+      ]);
       expect(await store.append(sampleEvents(1, 3), 3)).toBe(4);
       await store.close();
     });
 
-    it('cuts a log holding only a torn line back to empty', async () => {
-      fs.writeFileSync(logFile(), '{"posit');
+    it('a reader skips it with a warning and changes nothing', async () => {
+      fs.appendFileSync(logFile(), '{"position":4,"crc":"00000000","type":"PriceUpd');
+      const before = directoryHashes(dir);
+
+      const store = await openReadOnly();
+
+      expect(await store.head()).toBe(3);
+      expect((await readAll(store)).map((s) => s.position)).toEqual([1, 2, 3]);
+      expect(warnings).toEqual([expect.stringContaining(`${logFile()}: skipping, after the last commit (position 3), a torn write of 47 byte(s)`)]);
+      await store.close();
+      expect(directoryHashes(dir)).toEqual(before);
+    });
+
+    it('a writer replaces a header torn while the log was created (no HEAD yet)', async () => {
+      fs.rmSync(path.join(dir, HEAD_FILE));
+      fs.writeFileSync(logFile(), '{"form');
       const store = await open();
       expect(await store.head()).toBe(0);
+      expect(warnings).toEqual([`${logFile()}: dropped a torn header (6 byte(s)) written by a crash while the log was created`]);
       expect(await store.append(sampleEvents(1), 0)).toBe(1);
       await store.close();
     });
@@ -130,44 +182,219 @@ describe('FileEventStore', () => {
     });
   });
 
-  describe('given a corrupted line in the middle of the log', () => {
+  describe('integrity: every damage is an early error naming the line, and the store is left as it was', () => {
+    // 3 batches: positions 1..4 (lines 2-5, commit line 6), 5..7 (lines 7-9, commit 10), 8..10 (lines 11-13, commit 14)
     beforeEach(async () => {
       const store = await open();
-      await store.append(sampleEvents(5), 0);
+      await store.append(sampleEvents(4), 0);
+      await store.append(sampleEvents(3, 4), 4);
+      await store.saveSnapshot({ position: 7, state: 'at 7' });
+      await store.append(sampleEvents(3, 7), 7);
       await store.close();
+      expect(lineOf(6)).toBe(8);
     });
 
-    function replaceLine(lineNo: number, text: string): void {
+    it('a changed amount: tampered-line at its exact line, on a writer or a reader open', async () => {
       const all = lines();
-      all[lineNo - 1] = text;
-      fs.writeFileSync(logFile(), all.map((l) => l + '\n').join(''));
-    }
+      const line = lineOf(5); // sample 4 is a Deposited of 1004.5
+      expect(all[line - 1]).toContain('"amount":"1004.5"');
+      all[line - 1] = all[line - 1]!.replace('"amount":"1004.5"', '"amount":"9004.5"');
+      writeLines(all);
 
-    it('does not repair it: read throws naming the file and the line', async () => {
-      replaceLine(3, 'this is not json');
+      const expected = `${logFile()}:line ${line}: corrupt event log: position 5: the line's bytes changed since it was written (its CRC-32 does not match: a changed field, e.g. an amount?)`;
+      await expectRefused(open, 'tampered-line', expected);
+      await expectRefused(openReadOnly, 'tampered-line', expected);
+    });
+
+    it('a line removed from the middle: missing-line where it was', async () => {
+      const all = lines();
+      all.splice(lineOf(6) - 1, 1);
+      writeLines(all);
+      await expectRefused(open, 'missing-line', `${logFile()}:line 8: corrupt event log: position 6 missing: this line holds position 7 (a line removed from the middle of the log?)`);
+    });
+
+    it('a NUL byte: invalid-bytes, naming the byte offset', async () => {
+      const bytes = fs.readFileSync(logFile());
+      const offset = bytes.indexOf('"price"', bytes.indexOf('{"position":6,'));
+      bytes[offset + 3] = 0;
+      fs.writeFileSync(logFile(), bytes);
+      await expectRefused(open, 'invalid-bytes', `${logFile()}:line 8: corrupt event log: a NUL byte at byte offset ${offset + 3}`);
+    });
+
+    it('bytes that are not UTF-8: invalid-bytes', async () => {
+      const bytes = fs.readFileSync(logFile());
+      bytes[bytes.indexOf('BTC-PERP', bytes.indexOf('{"position":6,'))] = 0xff;
+      fs.writeFileSync(logFile(), bytes);
+      await expectRefused(open, 'invalid-bytes', `${logFile()}:line 8: corrupt event log: bytes that are not UTF-8 in the line holding position 6`);
+    });
+
+    it('a changed commit record: tampered-line at the record', async () => {
+      const all = lines();
+      all[9] = all[9]!.replace(/"chain":"(.)/, (_, c: string) => `"chain":"${c === '0' ? '1' : '0'}`);
+      writeLines(all);
+      await expectRefused(open, 'tampered-line', `${logFile()}:line 10: corrupt event log: the hash chain does not match the commit record of positions 5..7`);
+    });
+
+    it('truncation at a line boundary after a commit in the middle: truncated-log, proved by HEAD', async () => {
+      writeLines(lines().slice(0, 10)); // positions 1..7 and their commit records
+      await expectRefused(
+        open,
+        'truncated-log',
+        `${logFile()}:line 10: corrupt event log: the log ends at position 7 (line 10, byte ${fs.statSync(logFile()).size}), but HEAD records position 10 committed (line 14): positions 8..10 missing (the log was truncated)`,
+      );
+      await expectRefused(openReadOnly, 'truncated-log', /positions 8\.\.10 missing/);
+    });
+
+    it('truncation with HEAD gone: the snapshot at position 7 proves it', async () => {
+      writeLines(lines().slice(0, 6)); // positions 1..4
+      fs.rmSync(path.join(dir, HEAD_FILE));
+      await expectRefused(open, 'truncated-log', /the log ends at position 4 .*, but the snapshot .*0000000000000007\.json was taken at position 7 of this log: positions 5\.\.7 missing/);
+    });
+
+    it('an input kept without its decisions (the last batch cut inside): missing-decisions, naming what is kept and what is missing', async () => {
+      writeLines(lines().slice(0, 11)); // the last batch's first line (position 8) kept, 9..10 and its commit record gone
+      await expectRefused(
+        open,
+        'missing-decisions',
+        `${logFile()}:line 11: corrupt event log: a batch cut inside: position 8 is kept without the rest of its batch and its commit record (an input kept without its decisions?), but HEAD records position 10 committed: positions 9..10 missing (the log was truncated)`,
+      );
+    });
+
+    it('a deleted snapshot (listed in HEAD): corrupt-snapshot', async () => {
+      fs.rmSync(path.join(dir, SNAPSHOTS_DIR, '0000000000000007.json'));
+      await expectRefused(open, 'corrupt-snapshot', `${path.join(dir, SNAPSHOTS_DIR)}: corrupt snapshot: the snapshot at position 7, listed in HEAD, is missing (deleted?)`);
+    });
+
+    it('a damaged snapshot header: corrupt-snapshot on open; a damaged state: corrupt-snapshot when it is loaded', async () => {
+      const file = path.join(dir, SNAPSHOTS_DIR, '0000000000000007.json');
+      const original = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, original.replace('"position":7', '"position":8'));
+      await expectRefused(open, 'corrupt-snapshot', `${file}: corrupt snapshot: it holds position 8, but its name says 7`);
+
+      fs.writeFileSync(file, original.replace(',"state":at 7}', ',"state":at 9}'));
       const store = await open();
+      await expect(store.latestSnapshot()).rejects.toThrow(`${file}: corrupt snapshot: the state does not match its SHA-256: the file is damaged`);
+      await store.close();
+    });
+
+    it('a log of the previous format (no header, no commit records): old-format, not upgraded', async () => {
+      fs.rmSync(path.join(dir, HEAD_FILE));
+      fs.rmSync(path.join(dir, SNAPSHOTS_DIR), { recursive: true });
+      writeLines(sampleEvents(2).map((e, i) => `{"position":${i + 1},${encodeEvent(e).slice(1)}`));
+      await expectRefused(open, 'old-format', `${logFile()}:line 1: corrupt event log: this log was written by an older clearsim (event lines without a format header, checksums or commit records)`);
+    });
+  });
+
+  describe('read-only opens', () => {
+    it('change no byte of the store, take no lock, read as of their open, and refuse writes', async () => {
+      const writer = await open();
+      await writer.append(sampleEvents(5), 0);
+      await writer.saveSnapshot({ position: 5, state: 'five' });
+      const before = directoryHashes(dir);
+
+      const reader = await openReadOnly(); // while the writer holds the lock
+      expect(directoryHashes(dir)).toEqual(before);
+      await writer.append(sampleEvents(2, 5), 5);
+
+      expect(await reader.head()).toBe(5);
+      expect((await readAll(reader)).map((s) => s.position)).toEqual([1, 2, 3, 4, 5]);
+      expect(await reader.latestSnapshot()).toEqual({ position: 5, state: 'five' });
+      await expect(reader.append(sampleEvents(1, 7), 5)).rejects.toThrow(new ReadOnlyStoreError(`file:${dir}`, 'append'));
+      await expect(reader.beginAppend(5)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+      await expect(reader.saveSnapshot({ position: 5, state: 'x' })).rejects.toBeInstanceOf(ReadOnlyStoreError);
+      await reader.close();
+      await writer.close();
       expect(warnings).toEqual([]);
+    });
 
-      const reading = readAll(store);
+    it('of a missing directory, a directory without a log or a log without events: StoreNotFoundError, nothing created', async () => {
+      const missing = path.join(dir, 'nope');
+      await expect(FileEventStore.open(missing, { readOnly: true, url: 'file:./nope' })).rejects.toThrow(
+        new StoreNotFoundError('file:./nope', 'no such directory'),
+      );
+      expect(fs.existsSync(missing)).toBe(false);
+      expect(new StoreNotFoundError('file:./nope', 'no such directory').message).toBe(
+        'no clearsim store at file:./nope (no such directory); check --store, or create one with clearsim run',
+      );
 
-      await expect(reading).rejects.toBeInstanceOf(CorruptLogError);
-      await expect(reading).rejects.toThrow(`${logFile()}:line 3: corrupt event log: malformed JSON`);
-      expect((await readAll(store, 1, 2)).map((s) => s.position)).toEqual([1, 2]); // the lines before it still read
+      await expect(openReadOnly()).rejects.toThrow(`no ${EVENTS_FILE} in ${dir}`);
+      expect(fs.readdirSync(dir)).toEqual([]);
+
+      await (await open()).close();
+      const before = directoryHashes(dir);
+      await expect(openReadOnly()).rejects.toThrow(`(${EVENTS_FILE} holds no event)`);
+      expect(directoryHashes(dir)).toEqual(before);
+    });
+  });
+
+  describe('transactions', () => {
+    it('write chunks after the head that no reader sees until commit; commit adds one commit record', async () => {
+      const store = await open();
+      await store.append(sampleEvents(2), 0);
+      const tx = await store.beginAppend(2);
+      expect(await tx.append(sampleEvents(3, 2))).toBe(5);
+      expect(await tx.append(sampleEvents(2, 5))).toBe(7);
+
+      const reader = await openReadOnly();
+      expect(await reader.head()).toBe(2);
+      expect(warnings).toEqual([expect.stringContaining('skipping, after the last commit (position 2), an incomplete final batch (positions 3..7, no commit record)')]);
+      await reader.close();
+
+      expect(await tx.commit()).toBe(7);
+      expect(lines().filter((l) => l.startsWith('{"commit":'))).toEqual([expect.stringMatching(/^\{"commit":2,"events":2,/), expect.stringMatching(/^\{"commit":7,"events":5,/)]);
+      expect((await readAll(store)).map((s) => encodeEvent(s.event))).toEqual(sampleEvents(7).map(encodeEvent));
       await store.close();
     });
 
-    it('reports a line holding the wrong position', async () => {
-      replaceLine(2, lines()[3]);
+    it('abort truncates back: the log is byte-for-byte as before', async () => {
       const store = await open();
-      await expect(readAll(store)).rejects.toThrow(`${logFile()}:line 2: corrupt event log: holds position 4, but line 2 must hold position 2`);
+      await store.append(sampleEvents(2), 0);
+      const before = fs.readFileSync(logFile());
+      const tx = await store.beginAppend(2);
+      await tx.append(sampleEvents(3, 2));
+      expect(fs.statSync(logFile()).size).toBeGreaterThan(before.length);
+      await tx.abort();
+      await tx.abort(); // idempotent
+      expect(fs.readFileSync(logFile()).equals(before)).toBe(true);
+      await expect(tx.append(sampleEvents(1, 2))).rejects.toThrow(/already aborted/);
+      expect(await store.append(sampleEvents(1, 2), 2)).toBe(3);
       await store.close();
     });
 
-    it('reports a line that is not a valid event, naming the field', async () => {
-      replaceLine(2, '{"position":2,"type":"PriceUpdated","v":1,"ts":"2026-01-01T00:00:01Z","instrument":"BTC-PERP","price":"-5"}');
+    it('an incomplete final transaction (a crash before commit) is cut back on a writer open, ignored by a reader', async () => {
       const store = await open();
-      await expect(readAll(store)).rejects.toThrow(`${logFile()}:line 2: corrupt event log: field "price": must be greater than 0`);
+      await store.append(sampleEvents(2), 0);
+      const committed = fs.readFileSync(logFile());
+      const tx = await store.beginAppend(2);
+      await tx.append(sampleEvents(4, 2));
+      const crashed = fs.readFileSync(logFile()); // what a kill -9 before commit leaves
+      await tx.abort();
       await store.close();
+      fs.writeFileSync(logFile(), crashed);
+
+      const reader = await openReadOnly();
+      expect(await reader.head()).toBe(2);
+      await reader.close();
+      expect(fs.readFileSync(logFile()).equals(crashed)).toBe(true);
+
+      const writer = await open();
+      expect(await writer.head()).toBe(2);
+      expect(fs.readFileSync(logFile()).equals(committed)).toBe(true);
+      expect(warnings[1]).toBe(
+        `${logFile()}: dropped, after the last commit (position 2), an incomplete final batch (positions 3..6, no commit record): ${crashed.length - committed.length} byte(s) from byte offset ${committed.length} (a write cut short by a crash)`,
+      );
+      await writer.close();
+    });
+
+    it('close aborts a transaction left open', async () => {
+      const store = await open();
+      const tx = await store.beginAppend(0);
+      await tx.append(sampleEvents(3));
+      await store.close();
+      const reopened = await open();
+      expect(await reopened.head()).toBe(0);
+      expect(warnings).toEqual([]);
+      await reopened.close();
     });
   });
 
@@ -230,41 +457,15 @@ describe('FileEventStore', () => {
       const document = JSON.parse(fs.readFileSync(path.join(snapshotDir(), '0000000000000012.json'), 'utf8'));
       expect(document).toEqual({
         format: 'clearsim-snapshot',
-        version: 1,
+        version: 2,
         position: 12,
+        log: (store as FileEventStore).id,
+        chain: expect.stringMatching(/^[0-9a-f]{64}$/),
         anchor: expect.stringMatching(/^[0-9a-f]{64}$/),
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
         state: JSON.parse(state(12)),
       });
       expect(warnings).toEqual([]);
-    });
-
-    it('skips a damaged snapshot with a warning and returns the next older one', async () => {
-      const store = await open();
-      await store.append(sampleEvents(10), 0);
-      await store.saveSnapshot({ position: 5, state: state(5) });
-      await store.saveSnapshot({ position: 10, state: state(10) });
-      const newest = path.join(snapshotDir(), '0000000000000010.json');
-      fs.writeFileSync(newest, fs.readFileSync(newest, 'utf8').replace('"n":10', '"n":11'));
-
-      expect(await store.latestSnapshot()).toEqual({ position: 5, state: state(5) });
-      expect(warnings).toEqual([`${newest}: ignoring an unreadable snapshot (the state does not match its SHA-256: the file is damaged)`]);
-      await store.close();
-    });
-
-    it('skips a snapshot cut short, or one that is not a snapshot file at all', async () => {
-      const store = await open();
-      await store.append(sampleEvents(10), 0);
-      await store.saveSnapshot({ position: 4, state: state(4) });
-      fs.writeFileSync(path.join(snapshotDir(), '0000000000000008.json'), '{"format":"clearsim-snapshot","version":1,"position":8,"anch');
-      fs.writeFileSync(path.join(snapshotDir(), '0000000000000009.json'), 'hello');
-
-      expect(await store.latestSnapshot()).toEqual({ position: 4, state: state(4) });
-      expect(warnings).toEqual([
-        expect.stringContaining('0000000000000009.json: ignoring an unreadable snapshot (not a clearsim snapshot file, or cut short)'),
-        expect.stringContaining('0000000000000008.json: ignoring an unreadable snapshot (not a clearsim snapshot file, or cut short)'),
-      ]);
-      await store.close();
     });
 
     it('ignores, with a warning, snapshots of another log (the log was reset while the snapshots stayed)', async () => {
@@ -277,7 +478,10 @@ describe('FileEventStore', () => {
       await store.append(sampleEvents(8, 100), 0);
 
       expect(await store.latestSnapshot()).toBeUndefined();
-      expect(warnings).toEqual([expect.stringContaining('ignoring the snapshot at position 6: it was taken from another log')]);
+      expect(warnings).toEqual([
+        expect.stringContaining('HEAD: it belongs to another log'),
+        expect.stringContaining('ignoring the snapshot at position 6: it was taken from another log'),
+      ]);
       await store.close();
     });
 
@@ -286,7 +490,7 @@ describe('FileEventStore', () => {
       await store.append(sampleEvents(4), 0);
       await store.saveSnapshot({ position: 2, state: state(2) });
       const stray = path.join(snapshotDir(), '.tmp-0000000000000004.json-99999');
-      fs.writeFileSync(stray, '{"format":"clearsim-snapshot","version":1,"posi');
+      fs.writeFileSync(stray, '{"format":"clearsim-snapshot","version":2,"posi');
 
       expect(await store.latestSnapshot()).toEqual({ position: 2, state: state(2) });
       await store.saveSnapshot({ position: 4, state: state(4) });
@@ -411,6 +615,20 @@ describe('FileEventStore', () => {
     await reopened.close();
   });
 });
+
+/** SHA-256 of every file under `root`, by relative path (to prove an open changed nothing). */
+function directoryHashes(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out[path.relative(root, full)] = createHash('sha256').update(fs.readFileSync(full)).digest('hex');
+    }
+  };
+  walk(root);
+  return out;
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

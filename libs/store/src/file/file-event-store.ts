@@ -1,84 +1,128 @@
+import { randomUUID, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
-import { anchorOf, BufferedAppendTransaction, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn } from '../adapter-support';
+import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
-import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
 import { FileLock } from './file-lock';
-import { FileSnapshots, fsyncDirectory, SNAPSHOTS_DIR } from './file-snapshots';
+import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
+import { HEAD_FILE, readHead, writeHead, type HeadRecord } from './head-file';
+import { batchHash, COMMIT_PREFIX, commitLine, eventLine, headerLine, initialChain, NEWLINE, positionOf, splitEventLine, type LogHeader } from './log-format';
+import { describeTail, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 
-/** The log inside the store directory: one event per line, `{"position":N, ...canonical event}`. */
+/** The log inside the store directory (format: see FileEventStore). */
 export const EVENTS_FILE = 'events.jsonl';
 /** Holds the writer's pid while the store is open. */
 export const LOCK_FILE = 'LOCK';
-export { CorruptLogError };
+export { CorruptLogError, HEAD_FILE };
 
 /** An append is written in pieces of about this many characters (one write syscall each). */
 const WRITE_CHUNK_CHARS = 8 * 1024 * 1024;
 /** Read-buffer size for `read` (grows for longer lines). */
 const READ_BUFFER_BYTES = 1024 * 1024;
-/** Chunk size for the small scans (tail recovery, seeking). */
+/** Chunk size for the small scans (seeking). */
 const SCAN_BYTES = 64 * 1024;
 /** `read` bisects the file to find its start position until the range is this small, then scans. */
 const SEEK_SCAN_BYTES = 1024 * 1024;
-const POSITION_PREFIX = '{"position":';
-const NEWLINE = 0x0a;
+const COMMIT_FIRST_BYTE = COMMIT_PREFIX.charCodeAt(2); // 'c' of {"commit": (an event line has 'p' there)
 
 export interface FileEventStoreOptions {
-  /** Receives recovery notices (a torn tail dropped, a stale lock taken over). Default: process.emitWarning. */
+  /** Receives recovery notices (a torn tail dropped or skipped, a stale lock taken over, a snapshot ignored). Default: process.emitWarning. */
   warn?: (message: string) => void;
   /** The URL to name the store by in messages. Default `file:<dirPath>`. */
   url?: string;
-  /** Read only: creates and modifies nothing, takes no lock; a missing or empty store is a StoreNotFoundError. */
+  /**
+   * Read only: creates and modifies nothing (no directory, lock, truncation or
+   * HEAD), never takes or waits for the writer lock, refuses writes
+   * (ReadOnlyStoreError), reads the log as of its last complete commit
+   * (an incomplete final batch is skipped with a warning), and refuses a
+   * missing or empty store (StoreNotFoundError).
+   */
   readOnly?: boolean;
+}
+
+/** The store's view of the committed log. */
+interface Committed {
+  head: number;
+  bytes: number;
+  lines: number;
+  chain: Buffer;
 }
 
 /**
  * The embedded, default event store (DESIGN §1): an append-only JSON Lines
- * file in a directory, one writer at a time.
+ * log in a directory that proves its own integrity, modelled on TigerBeetle
+ * (every record checksummed and chained, the batch as the unit of append and
+ * fsync). One writer at a time (`LOCK`), any number of read-only openers.
  *
- * - Line N holds the event at position N: `{"position":N,"type":…,"v":1,"ts":…,…}`
- *   (the event's canonical JSON with its position as the first key).
- * - `append` writes the whole batch with one positional write per ~8 MB and
- *   one fsync, and acknowledges only after the fsync. A failed write is cut
- *   off again, and the store then refuses further appends until reopened.
- * - `open` drops a torn last line (a write cut short by a crash: no final
- *   newline, or a last line that is not JSON) with a warning, and finds the
- *   head from the last line without reading the rest of the file.
- * - `read` reads a snapshot (the log as of its first step) with a 1 MB
- *   buffer, bisecting the file to find `fromPosition`; every line it passes
- *   must hold the position equal to its line number.
+ * `events.jsonl` (format version 2; see log-format.ts):
+ * - line 1, the header: `{"format":"clearsim-log","version":2,"log":"<uuid>"}`;
+ * - one line per event: `{"position":N,"crc":"<crc32 hex>",…canonical event}`,
+ *   the CRC-32 being that of the event's canonical JSON, so a changed field
+ *   is named at its exact line;
+ * - after each batch (one `append`, or one transaction's chunks), a commit
+ *   record `{"commit":N,"events":K,"chain":"<hex>"}`: chain_k =
+ *   SHA-256(chain_k−1 ‖ the bytes of the batch's event lines), chain_0 =
+ *   SHA-256(the header line). Only a commit record makes a batch part of the
+ *   log.
  *
- * - Snapshots live in `<dir>/snapshots/` (see FileSnapshots): written
- *   atomically, the newest 3 kept; `latestSnapshot` returns the highest one
- *   not beyond the head whose anchor matches the log, skipping (with a
- *   warning) any it cannot read.
+ * `HEAD` (rewritten atomically after every commit, see head-file.ts) records
+ * the last commit's position, line, byte length and chain, the log's id and
+ * the snapshots kept; snapshots record the log's id and chain at their
+ * position. Together they prove truncation: a log shorter than HEAD or than
+ * one of its snapshots is refused.
  *
- * Crash semantics: no acknowledged event is ever lost. A crash in the middle of
- * an unacknowledged multi-event append can leave a prefix of that batch
- * (whole lines) in the log; the line format has no batch marker.
+ * Opening verifies: the header (a log of the previous format, without commit
+ * records, is refused with a message: it is not upgraded), then the chain of
+ * every batch, hashing the raw bytes in 16 MB reads (no line is parsed unless
+ * a batch fails; then its lines are read one by one to name the exact line:
+ * a NUL byte or non-UTF-8, a position missing, a changed line by its CRC, a
+ * changed commit record), then HEAD and the snapshots against the result.
+ * The head is the last complete commit. What follows it (a crash before a
+ * commit record: an incomplete batch and/or a torn line) is cut off with a
+ * warning naming the positions and bytes on a writer open, and skipped with
+ * a warning on a read-only open.
+ *
+ * Appending: lines are built by string concatenation and hashed as the large
+ * buffers they are written from. `append` = write the lines, fsync, write the
+ * commit record, fsync, rewrite HEAD; it resolves after that. A transaction
+ * (`beginAppend`) writes each chunk after the head without fsync, hashing as it
+ * goes (memory stays flat), and commit() is the same fsync / record / fsync;
+ * abort() (or a failed write) truncates back to the committed length and
+ * fsyncs. Readers never see past the committed length they opened with.
+ *
+ * Snapshots live in `<dir>/snapshots/` (see FileSnapshots): written
+ * atomically; the newest 3 kept. A snapshot listed in HEAD that is gone, or
+ * one that is damaged, is a CorruptLogError (`corrupt-snapshot`); one of
+ * another log (the log was reset while its snapshots stayed) is ignored with
+ * a warning.
  */
 export class FileEventStore implements EventStore {
   private queue: Promise<unknown> = Promise.resolve();
   private closing?: Promise<void>;
   private broken?: Error;
-  private inTransaction = false;
+  private transaction?: FileAppendTransaction;
 
   private constructor(
     readonly url: string,
+    /** Absolute path of the store directory. */
+    readonly dir: string,
     /** Absolute path of the log file. */
     readonly file: string,
     private readonly handle: FileHandle,
+    /** Undefined when read-only. */
     private readonly lock: FileLock | undefined,
-    private headPosition: number,
-    /** Bytes of the file that hold acknowledged events (always ends at a newline). */
-    private committedBytes: number,
+    private readonly logId: string,
+    private committed: Committed,
+    /** Chains of the log at the snapshots' positions (checked at open), for latestSnapshot. */
+    private readonly chainsAt: Map<number, string>,
     private readonly snapshots: FileSnapshots,
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** Opens (creating if needed) the store in `dirPath` for writing. Refused while another process has it open. */
+  /** Opens the store in `dirPath` (a writer creates it if needed). A writer is refused while another process has it open. */
   static async open(dirPath: string, options: FileEventStoreOptions = {}): Promise<FileEventStore> {
     const warn = options.warn ?? defaultWarn;
     const url = options.url ?? `file:${dirPath}`;
@@ -90,15 +134,16 @@ export class FileEventStore implements EventStore {
     let handle: FileHandle | undefined;
     try {
       const file = path.join(dir, EVENTS_FILE);
+      let created = false;
       try {
         handle = await fs.open(file, 'wx+');
         await fsyncDirectory(dir);
+        created = true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         handle = await fs.open(file, 'r+');
       }
-      const { head, bytes } = await recoverTail(handle, file, warn);
-      return new FileEventStore(url, file, handle, lock, head, bytes, new FileSnapshots(path.join(dir, SNAPSHOTS_DIR), warn), warn);
+      return await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn, created);
     } catch (error) {
       await handle?.close();
       await lock.release();
@@ -120,18 +165,105 @@ export class FileEventStore implements EventStore {
       throw new StoreNotFoundError(url, dirExists ? `no ${EVENTS_FILE} in ${dir}` : 'no such directory');
     }
     try {
-      const { head, bytes } = await recoverTail(handle, file, warn, true);
-      if (head === 0) throw new StoreNotFoundError(url, `${EVENTS_FILE} holds no event`);
-      return new FileEventStore(url, file, handle, undefined, head, bytes, new FileSnapshots(path.join(dir, SNAPSHOTS_DIR), warn), warn);
+      const store = await FileEventStore.verifyAndOpen(url, dir, file, handle, undefined, warn);
+      if (store.committed.head === 0) throw new StoreNotFoundError(url, `${EVENTS_FILE} holds no event`);
+      return store;
     } catch (error) {
       await handle.close();
       throw error;
     }
   }
 
+  /** Open = verify (see the class comment). `lock` undefined: read-only, nothing is written. */
+  private static async verifyAndOpen(
+    url: string,
+    dir: string,
+    file: string,
+    handle: FileHandle,
+    lock: FileLock | undefined,
+    warn: (message: string) => void,
+    /** The log file did not exist (a new store, or one whose log was deleted to reset it): HEAD and snapshots left over belong to another log. */
+    created = false,
+  ): Promise<FileEventStore> {
+    const readOnly = lock === undefined;
+    const snapshots = new FileSnapshots(path.join(dir, SNAPSHOTS_DIR));
+    // HEAD and the snapshots first, then the log: a writer only ever moves them after the log, so they never claim more than the log read after them
+    let { head: recorded, snapshotHeaders } = await readHeadAndSnapshots(dir, snapshots, warn);
+    const size = (await handle.stat()).size;
+    let header = await readHeader(handle, file, size);
+    if (header === undefined) {
+      if (recorded && recorded.position > 0 && !created) {
+        throw new CorruptLogError(
+          file,
+          1,
+          `the log is ${size === 0 ? 'empty' : `${size} byte(s) without a complete header`}, but ${HEAD_FILE} records position ${recorded.position} committed (log ${recorded.log}): ` +
+            `positions 1..${recorded.position} missing (the log was truncated)`,
+          { kind: 'truncated-log' },
+        );
+      }
+      if (readOnly) throw new StoreNotFoundError(url, size === 0 ? `${EVENTS_FILE} is empty` : `${EVENTS_FILE} holds only a torn header`);
+      if (size > 0) warn(`${file}: dropped a torn header (${size} byte(s)) written by a crash while the log was created`);
+      header = await writeNewHeader(handle);
+    }
+    const logId = header.header.log;
+    if (recorded?.log === logId) ({ head: recorded, snapshotHeaders } = await checkListedSnapshots(dir, snapshots, warn, recorded, snapshotHeaders));
+    const ours = recorded?.log === logId ? recorded : undefined;
+    const wanted = new Set<number>();
+    for (const snapshot of snapshotHeaders) if (snapshot.log === logId && snapshot.chain !== null) wanted.add(snapshot.position);
+    if (ours) wanted.add(ours.position);
+
+    const verified = await verifyLog(handle, file, size, header, wanted);
+    const tail = size > verified.committedBytes ? await describeTail(handle, verified.committedBytes, size) : undefined;
+    checkProofs(file, snapshots.dir, verified, ours, snapshotHeaders, tail);
+    if (tail) await FileEventStore.handleTail(handle, file, verified, tail, readOnly, warn);
+
+    const committed: Committed = { head: verified.head, bytes: verified.committedBytes, lines: verified.committedLines, chain: verified.chain };
+    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, verified.chainsAt, snapshots, warn);
+    if (!readOnly) {
+      if (recorded && !ours) warn(`${path.join(dir, HEAD_FILE)}: it belongs to another log (${recorded.log}; this log is ${logId}): replaced`);
+      if (!ours || ours.position !== committed.head) await store.writeHeadFile();
+    }
+    return store;
+  }
+
+  /** After the last commit: a writer cuts it off (with a warning naming it), a reader skips it (with a warning). */
+  private static async handleTail(handle: FileHandle, file: string, verified: VerifiedLog, tail: LogTail, readOnly: boolean, warn: (message: string) => void): Promise<void> {
+    if (readOnly) {
+      warn(`${file}: skipping, after the last commit (position ${verified.head}), ${tailText(tail, verified.committedBytes)} (a writer's batch in progress, or a crash; not part of the log)`);
+      return;
+    }
+    await handle.truncate(verified.committedBytes);
+    await handle.sync();
+    warn(`${file}: dropped, after the last commit (position ${verified.head}), ${tailText(tail, verified.committedBytes)} (a write cut short by a crash)`);
+  }
+
+  /** The log's id (its header). */
+  get id(): string {
+    return this.logId;
+  }
+
   async head(): Promise<number> {
     this.assertOpen();
-    return this.headPosition;
+    return this.committed.head;
+  }
+
+  append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.exclusive(async () => {
+      this.assertWritable('append');
+      checkExpectedPosition(expectedPosition);
+      if (expectedPosition !== this.committed.head) throw new ConcurrencyError(expectedPosition, this.committed.head);
+      if (events.length === 0) return this.committed.head;
+      const batch = this.newBatch();
+      try {
+        await batch.write(events);
+        await this.commitBatch(batch);
+      } catch (error) {
+        await this.cutBack().catch(() => undefined); // the store is `broken` then: it refuses appends until reopened
+        throw error;
+      }
+      return this.committed.head;
+    });
   }
 
   beginAppend(expectedPosition: number): Promise<AppendTransaction> {
@@ -139,66 +271,47 @@ export class FileEventStore implements EventStore {
     return this.exclusive(async () => {
       this.assertWritable('beginAppend');
       checkExpectedPosition(expectedPosition);
-      if (expectedPosition !== this.headPosition) throw new ConcurrencyError(expectedPosition, this.headPosition);
-      this.inTransaction = true;
-      return new BufferedAppendTransaction(
-        this.url,
-        expectedPosition,
-        (events) => this.exclusive(() => this.writeBatch(events)),
-        () => {
-          this.inTransaction = false;
-        },
-      );
+      if (expectedPosition !== this.committed.head) throw new ConcurrencyError(expectedPosition, this.committed.head);
+      return (this.transaction = new FileAppendTransaction(this, this.newBatch()));
     });
   }
 
-  private assertWritable(operation: string): void {
-    if (this.lock === undefined) throw new ReadOnlyStoreError(this.url, operation);
-    if (this.inTransaction) throw new AppendInProgressError(this.url, operation);
-  }
-
-  append(events: readonly ClearingEvent[], expectedPosition: number): Promise<number> {
+  /** @internal FileAppendTransaction's steps, in the store's queue. */
+  runExclusive<T>(operation: () => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(this.closedError());
-    return this.exclusive(async () => {
-      this.assertWritable('append');
-      if (this.broken) {
-        throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
-      }
-      checkExpectedPosition(expectedPosition);
-      if (expectedPosition !== this.headPosition) throw new ConcurrencyError(expectedPosition, this.headPosition);
-      if (events.length === 0) return this.headPosition;
-      return this.writeBatch(events);
-    });
+    return this.exclusive(operation);
   }
 
-  private async writeBatch(events: readonly ClearingEvent[]): Promise<number> {
-    let position = this.headPosition;
-    let offset = this.committedBytes;
-    let parts: string[] = [];
-    let chars = 0;
-    const flush = async () => {
-      const buffer = Buffer.from(parts.join(''), 'utf8');
-      parts = [];
-      chars = 0;
-      await this.io(() => writeFully(this.handle, buffer, offset));
-      offset += buffer.length;
-    };
-    try {
-      for (const event of events) {
-        const line = storedLine(++position, event);
-        parts.push(line);
-        chars += line.length;
-        if (chars >= WRITE_CHUNK_CHARS) await flush();
-      }
-      if (parts.length > 0) await flush();
-      await this.io(() => this.handle.sync());
-    } catch (error) {
-      if (offset > this.committedBytes || this.broken) await this.cutBack();
-      throw error;
+  /** @internal */
+  endTransaction(transaction: FileAppendTransaction): void {
+    if (this.transaction === transaction) this.transaction = undefined;
+  }
+
+  private newBatch(): BatchWriter {
+    if (this.broken) {
+      throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
     }
-    this.committedBytes = offset;
-    this.headPosition = position;
-    return position;
+    return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle);
+  }
+
+  /** @internal fsync the batch, write its commit record, fsync, then HEAD. */
+  async commitBatch(batch: BatchWriter): Promise<void> {
+    if (batch.events === 0) return;
+    const committed = await batch.commit();
+    this.committed = committed;
+    await this.writeHeadFile();
+  }
+
+  private async writeHeadFile(snapshots?: number[]): Promise<void> {
+    const { head, lines, bytes, chain } = this.committed;
+    await writeHead(this.dir, {
+      log: this.logId,
+      position: head,
+      line: lines,
+      bytes,
+      chain: chain.toString('hex'),
+      snapshots: snapshots ?? (await this.snapshots.kept()),
+    });
   }
 
   /** Runs a write or fsync; a failure leaves the file in an unknown state, so the store stops appending. */
@@ -211,13 +324,14 @@ export class FileEventStore implements EventStore {
     }
   }
 
-  /** Best effort: removes the unacknowledged bytes of a failed append. */
-  private async cutBack(): Promise<void> {
+  /** @internal Removes every byte after the committed log (a failed append, an aborted transaction), and fsyncs. */
+  async cutBack(): Promise<void> {
     try {
-      await this.handle.truncate(this.committedBytes);
+      await this.handle.truncate(this.committed.bytes);
       await this.handle.sync();
     } catch (error) {
       this.broken ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
     }
   }
 
@@ -229,9 +343,8 @@ export class FileEventStore implements EventStore {
   /** `read` without the closed check, for work queued before a close (a snapshot's anchor). */
   private async *readOpen(fromPosition: number, options: ReadOptions): AsyncGenerator<StoredEvent> {
     checkReadRange(fromPosition, options.toPosition);
-    const { toPosition } = options;
-    const last = Math.min(this.headPosition, toPosition ?? Infinity);
-    const end = this.committedBytes;
+    const { head, bytes: end } = this.committed;
+    const last = Math.min(head, options.toPosition ?? Infinity);
     if (fromPosition > last) return;
 
     const handle = await fs.open(this.file, 'r');
@@ -240,7 +353,7 @@ export class FileEventStore implements EventStore {
       let buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
       let carried = 0; // bytes of an unfinished line kept at the start of `buffer`
       let fileOffset = start.offset;
-      let lineNo = start.position;
+      let expected = start.position; // the position of the next event line
       while (fileOffset < end) {
         if (carried === buffer.length) {
           const bigger = Buffer.allocUnsafe(buffer.length * 2);
@@ -249,87 +362,108 @@ export class FileEventStore implements EventStore {
         }
         const { bytesRead } = await handle.read(buffer, carried, Math.min(buffer.length - carried, end - fileOffset), fileOffset);
         if (bytesRead === 0) {
-          throw new Error(`${this.file}: the file ends at byte ${fileOffset}, but the store wrote ${end} bytes (was it truncated by another program?)`);
+          throw new Error(`${this.file}: the file ends at byte ${fileOffset}, but the store committed ${end} bytes (was it truncated by another program?)`);
         }
+        const viewStart = fileOffset - carried;
         fileOffset += bytesRead;
         const view = buffer.subarray(0, carried + bytesRead);
         let lineStart = 0;
         for (let newline = view.indexOf(NEWLINE); newline !== -1; newline = view.indexOf(NEWLINE, lineStart)) {
-          if (lineNo >= fromPosition) {
-            yield { position: lineNo, event: this.decode(view.toString('utf8', lineStart, newline), lineNo) };
-            if (lineNo >= last) return;
-          } else {
-            this.checkSkipped(view, lineStart, newline, lineNo);
+          if (view[lineStart + 2] !== COMMIT_FIRST_BYTE) {
+            if (expected >= fromPosition) {
+              yield { position: expected, event: this.decode(view.toString('utf8', lineStart, newline), expected, viewStart + lineStart) };
+              if (expected >= last) return;
+            } else {
+              this.checkSkipped(view, lineStart, newline, expected, viewStart + lineStart);
+            }
+            expected++;
           }
-          lineNo++;
           lineStart = newline + 1;
         }
         carried = view.length - lineStart;
         if (carried > 0) buffer.copyWithin(0, lineStart, view.length);
       }
-      throw new Error(`${this.file}: the log ended at line ${lineNo - 1}, before position ${last}`);
+      throw new Error(`${this.file}: the log ended at position ${expected - 1}, before position ${last}`);
     } finally {
       await handle.close();
     }
   }
 
-  private decode(line: string, lineNo: number): ClearingEvent {
-    const split = splitPosition(line);
-    if (split === undefined) throw new CorruptLogError(this.file, lineNo, describeUnpositioned(line));
-    if (split.position !== lineNo) {
-      throw new CorruptLogError(this.file, lineNo, `holds position ${split.position}, but line ${lineNo} must hold position ${lineNo}`);
-    }
+  private decode(line: string, expected: number, offset: number): ClearingEvent {
+    const split = splitEventLine(line);
+    const corrupt = (detail: string, kind: CorruptLogError['kind']) =>
+      new CorruptLogError(this.file, expected, `${detail} (line at byte offset ${offset}; it changed after the store was opened)`, { unit: 'position', kind });
+    if ('problem' in split) throw corrupt(split.problem, 'malformed-line');
+    if (split.position !== expected) throw corrupt(`holds position ${split.position}, but position ${expected} belongs here`, 'missing-line');
+    if (!split.crcOk) throw corrupt(`the line's bytes changed since it was written (its CRC-32 does not match)`, 'tampered-line');
     try {
-      return decodeLine(split.json, 'any', this.file, lineNo);
+      return decodeLine(split.json, 'any', this.file, expected);
     } catch (error) {
-      if (error instanceof InputError) throw new CorruptLogError(this.file, lineNo, InputError.describe(error.issues), { cause: error });
+      if (error instanceof InputError) {
+        throw new CorruptLogError(this.file, expected, `${InputError.describe(error.issues)} (line at byte offset ${offset})`, { cause: error, unit: 'position' });
+      }
       throw error;
     }
   }
 
   /** A line before `fromPosition`: only its position is checked (decoding is the expensive part). */
-  private checkSkipped(view: Buffer, start: number, end: number, lineNo: number): void {
+  private checkSkipped(view: Buffer, start: number, end: number, expected: number, offset: number): void {
     const position = positionOf(view.toString('utf8', start, Math.min(end, start + 40)));
-    if (position !== lineNo) {
-      const line = view.toString('utf8', start, end);
+    if (position !== expected) {
       throw new CorruptLogError(
         this.file,
-        lineNo,
-        position === undefined ? describeUnpositioned(line) : `holds position ${position}, but line ${lineNo} must hold position ${lineNo}`,
+        expected,
+        `${position === undefined ? 'the line does not start with {"position":N,' : `holds position ${position}`} (line at byte offset ${offset}; it changed after the store was opened)`,
+        { unit: 'position', kind: 'missing-line' },
       );
     }
   }
 
   /**
-   * Writes the snapshot atomically (after every append queued before it) and
-   * prunes all but the newest 3. A snapshot beyond the head is stored without
-   * an anchor, so it is never returned.
+   * Writes the snapshot atomically (after every append queued before it),
+   * records the kept set in HEAD, then prunes all but the newest 3. A snapshot
+   * beyond the head is stored without an anchor, so it is never returned.
+   * Allowed while a transaction is open (it sees only the committed log).
    */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (this.closing) return Promise.reject(this.closedError());
     return this.exclusive(async () => {
-      this.assertWritable('saveSnapshot');
+      if (this.lock === undefined) throw new ReadOnlyStoreError(this.url, 'saveSnapshot');
       checkSnapshot(snapshot);
-      const anchor = snapshot.position <= this.headPosition ? await this.anchorAt(snapshot.position) : null;
-      await this.snapshots.save({ position: snapshot.position, state: snapshot.state, anchor });
+      const { position, state } = snapshot;
+      const { head } = this.committed;
+      const anchor = position <= head ? await this.anchorAt(position) : null;
+      const chain = position === head ? this.committed.chain.toString('hex') : null;
+      await this.snapshots.save({ position, state, anchor, chain, log: this.logId });
+      if (chain !== null) this.chainsAt.set(position, chain);
+      await this.writeHeadFile();
+      await this.snapshots.prune();
     });
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
     this.assertOpen();
-    const head = this.headPosition;
+    const { head } = this.committed;
     for (const position of await this.snapshots.positions()) {
       if (position > head) continue;
       const stored = await this.snapshots.load(position);
       if (stored === undefined) continue;
-      if (stored.anchor !== (await this.anchorAt(position))) {
-        this.warn(
-          `${this.snapshots.dir}: ignoring the snapshot at position ${position}: ` +
-            (stored.anchor === null
-              ? 'it was saved when the log did not reach that position yet'
-              : 'it was taken from another log (the event at that position differs; was the log reset or replaced?)'),
-        );
+      const ignoring = `${this.snapshots.dir}: ignoring the snapshot at position ${position}: `;
+      if (stored.log !== this.logId) {
+        this.warn(`${ignoring}it was taken from another log (${stored.log ?? 'an older clearsim'}; this log is ${this.logId}: was the log reset or replaced?)`);
         continue;
+      }
+      if (stored.anchor === null) {
+        this.warn(`${ignoring}it was saved when the log did not reach that position yet`);
+        continue;
+      }
+      if (stored.anchor !== (await this.anchorAt(position))) {
+        throw new CorruptLogError(
+          path.join(this.snapshots.dir, snapshotFileName(position)),
+          0,
+          `the snapshot at position ${position} of this log does not match the event at that position (its anchor differs)`,
+          { unit: 'file', kind: 'corrupt-snapshot' },
+        );
       }
       return { position, state: stored.state };
     }
@@ -344,10 +478,17 @@ export class FileEventStore implements EventStore {
 
   close(): Promise<void> {
     this.closing ??= this.exclusive(async () => {
+      const open = this.transaction;
+      if (open) await open.abortNow();
       await this.handle.close();
       await this.lock?.release();
     });
     return this.closing;
+  }
+
+  private assertWritable(operation: string): void {
+    if (this.lock === undefined) throw new ReadOnlyStoreError(this.url, operation);
+    if (this.transaction) throw new AppendInProgressError(this.url, operation);
   }
 
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {
@@ -365,45 +506,249 @@ export class FileEventStore implements EventStore {
   }
 }
 
-/** `{"position":N,` + the rest of the event's canonical JSON + newline. */
-function storedLine(position: number, event: ClearingEvent): string {
-  return `${POSITION_PREFIX}${position},${encodeEvent(event).slice(1)}\n`;
-}
+/**
+ * One batch being written after the committed log: lines built by string
+ * concatenation, written and hashed in ~8 MB buffers (never per line), so
+ * memory stays flat however many events go in.
+ */
+class BatchWriter {
+  events = 0;
+  private position: number;
+  private offset: number;
+  private readonly hash: Hash;
 
-/** The position a stored line starts with, if it starts the way this store writes lines. */
-function positionOf(linePrefix: string): number | undefined {
-  if (!linePrefix.startsWith(POSITION_PREFIX)) return undefined;
-  const comma = linePrefix.indexOf(',', POSITION_PREFIX.length);
-  if (comma < 0) return undefined;
-  const digits = linePrefix.slice(POSITION_PREFIX.length, comma);
-  if (!/^[1-9]\d{0,15}$/.test(digits)) return undefined;
-  const position = Number(digits);
-  return Number.isSafeInteger(position) ? position : undefined;
-}
+  constructor(
+    private readonly base: Committed,
+    private readonly io: <T>(operation: () => Promise<T>) => Promise<T>,
+    private readonly handle: FileHandle,
+  ) {
+    this.position = base.head;
+    this.offset = base.bytes;
+    this.hash = batchHash(base.chain);
+  }
 
-/** Splits a stored line into its position and the event's own JSON (`{` + everything after the position). */
-function splitPosition(line: string): { position: number; json: string } | undefined {
-  const position = positionOf(line.slice(0, 40));
-  if (position === undefined) return undefined;
-  return { position, json: '{' + line.slice(POSITION_PREFIX.length + String(position).length + 1) };
-}
+  /** Writes the lines of `events` (no fsync); returns the position of the last one. */
+  async write(events: readonly ClearingEvent[]): Promise<number> {
+    let text = '';
+    let position = this.position;
+    for (const event of events) {
+      text += eventLine(++position, encodeEvent(event));
+      if (text.length >= WRITE_CHUNK_CHARS) {
+        await this.flush(text, position);
+        text = '';
+      }
+    }
+    if (text.length > 0) await this.flush(text, position);
+    return this.position;
+  }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+  private async flush(text: string, position: number): Promise<void> {
+    const buffer = Buffer.from(text, 'utf8');
+    await this.io(() => writeFully(this.handle, buffer, this.offset));
+    this.hash.update(buffer);
+    this.offset += buffer.length;
+    this.events += position - this.position;
+    this.position = position;
+  }
+
+  /** fsync the lines, write the commit record, fsync: the batch is part of the log. */
+  async commit(): Promise<Committed> {
+    await this.io(() => this.handle.sync());
+    const chain = this.hash.digest();
+    const record = Buffer.from(commitLine({ commit: this.position, events: this.events, chain: chain.toString('hex') }), 'latin1');
+    await this.io(() => writeFully(this.handle, record, this.offset));
+    await this.io(() => this.handle.sync());
+    return { head: this.position, bytes: this.offset + record.length, lines: this.base.lines + this.events + 1, chain };
   }
 }
 
-function describeUnpositioned(line: string): string {
-  try {
-    JSON.parse(line);
-  } catch (error) {
-    return `malformed JSON (${(error as Error).message})`;
+/** The file store's transaction: see the FileEventStore comment. Each step runs in the store's queue. */
+class FileAppendTransaction implements AppendTransaction {
+  private state: TransactionState = 'open';
+  /** A chunk failed: its bytes may be partly written, so only abort() is left. */
+  private failed?: Error;
+
+  constructor(
+    private readonly store: FileEventStore,
+    private readonly batch: BatchWriter,
+  ) {}
+
+  append(events: readonly ClearingEvent[]): Promise<number> {
+    return this.store.runExclusive(async () => {
+      this.assertOpen('append');
+      if (this.failed) throw this.refusal();
+      try {
+        return await this.batch.write(events);
+      } catch (error) {
+        this.failed = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
+    });
   }
-  return 'the line does not start with {"position":N,';
+
+  commit(): Promise<number> {
+    return this.store.runExclusive(async () => {
+      this.assertOpen('commit');
+      if (this.failed) {
+        await this.abortNow();
+        throw this.refusal();
+      }
+      try {
+        await this.store.commitBatch(this.batch);
+      } catch (error) {
+        await this.abortNow().catch(() => undefined);
+        throw error;
+      }
+      this.finish('committed');
+      return this.store.head();
+    });
+  }
+
+  abort(): Promise<void> {
+    if (this.state !== 'open') return Promise.resolve();
+    return this.store.runExclusive(() => this.abortNow());
+  }
+
+  /** @internal In the store's queue already (abort, or close with a transaction open). */
+  async abortNow(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.finish('aborted');
+    await this.store.cutBack();
+  }
+
+  private finish(state: TransactionState): void {
+    this.state = state;
+    this.store.endTransaction(this);
+  }
+
+  private refusal(): Error {
+    return new Error(`${this.store.url}: a chunk of this transaction failed (${this.failed!.message}); only abort() is left`, { cause: this.failed });
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.state !== 'open') throw new TransactionFinishedError(this.store.url, this.state, operation);
+  }
+}
+
+/** Reads HEAD and the snapshot headers. */
+async function readHeadAndSnapshots(
+  dir: string,
+  snapshots: FileSnapshots,
+  warn: (message: string) => void,
+): Promise<{ head: HeadRecord | undefined; snapshotHeaders: SnapshotHeader[] }> {
+  const read = await readHead(dir);
+  if (read.kind === 'unreadable') warn(`${path.join(dir, HEAD_FILE)}: ignored, ${read.detail} (truncation cannot be proved by it; a writer rewrites it)`);
+  const headers: SnapshotHeader[] = [];
+  for (const position of await snapshots.positions()) {
+    const header = await snapshots.header(position);
+    if (header) headers.push(header);
+  }
+  return { head: read.kind === 'ok' ? read.head : undefined, snapshotHeaders: headers };
+}
+
+/**
+ * Every snapshot HEAD lists must be there (HEAD of this log). A reader may
+ * race a writer that saved a snapshot and pruned an old one after the reader
+ * read HEAD: then HEAD has changed, and the check runs again.
+ */
+async function checkListedSnapshots(
+  dir: string,
+  snapshots: FileSnapshots,
+  warn: (message: string) => void,
+  head: HeadRecord,
+  snapshotHeaders: SnapshotHeader[],
+): Promise<{ head: HeadRecord | undefined; snapshotHeaders: SnapshotHeader[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const missing = head.snapshots.filter((position) => !snapshotHeaders.some((h) => h.position === position));
+    if (missing.length === 0) return { head, snapshotHeaders };
+    const again = await readHeadAndSnapshots(dir, snapshots, warn);
+    if (attempt < 3 && again.head && JSON.stringify(again.head) !== JSON.stringify(head)) {
+      ({ head, snapshotHeaders } = { head: again.head, snapshotHeaders: again.snapshotHeaders }); // a writer moved on meanwhile
+      continue;
+    }
+    const many = missing.length > 1;
+    throw new CorruptLogError(
+      snapshots.dir,
+      0,
+      `the snapshot${many ? 's' : ''} at position${many ? 's' : ''} ${missing.join(', ')}, listed in ${HEAD_FILE}, ${many ? 'are' : 'is'} missing (deleted?); ` +
+        `restore ${many ? 'them' : 'it'}, or delete ${HEAD_FILE} to accept the loss`,
+      { unit: 'file', kind: 'corrupt-snapshot' },
+    );
+  }
+}
+
+/** What HEAD and the snapshots prove about the verified log: truncation, or a log rewritten under them. */
+function checkProofs(
+  file: string,
+  snapshotDir: string,
+  verified: VerifiedLog,
+  head: HeadRecord | undefined,
+  snapshotHeaders: readonly SnapshotHeader[],
+  tail: LogTail | undefined,
+): void {
+  const logId = verified.header.log;
+  const end = `the log ends at position ${verified.head} (line ${verified.committedLines}, byte ${verified.committedBytes})`;
+  if (head && head.position > verified.head) {
+    if (tail?.firstPosition !== undefined) {
+      const kept = tail.lastPosition !== undefined && tail.lastPosition !== tail.firstPosition ? `positions ${tail.firstPosition}..${tail.lastPosition} are` : `position ${tail.firstPosition} is`;
+      throw new CorruptLogError(
+        file,
+        verified.committedLines + 1,
+        `a batch cut inside: ${kept} kept without the rest of its batch and its commit record (an input kept without its decisions?), ` +
+          `but ${HEAD_FILE} records position ${head.position} committed: positions ${(tail.lastPosition ?? tail.firstPosition) + 1}..${head.position} missing (the log was truncated)`,
+        { kind: 'missing-decisions' },
+      );
+    }
+    throw new CorruptLogError(
+      file,
+      verified.committedLines,
+      `${end}, but ${HEAD_FILE} records position ${head.position} committed (line ${head.line}): positions ${verified.head + 1}..${head.position} missing (the log was truncated)`,
+      { kind: 'truncated-log' },
+    );
+  }
+  if (head && head.position <= verified.head) {
+    const chain = verified.chainsAt.get(head.position) ?? (head.position === 0 ? undefined : 'none');
+    if (chain !== undefined && chain !== head.chain) {
+      throw new CorruptLogError(
+        file,
+        head.line,
+        `${HEAD_FILE} records chain ${head.chain.slice(0, 16)}… after position ${head.position}, but the log ${chain === 'none' ? 'has no commit there' : `has ${chain.slice(0, 16)}…`}: the log was rewritten`,
+        { kind: 'tampered-line' },
+      );
+    }
+  }
+  for (const snapshot of snapshotHeaders) {
+    if (snapshot.log !== logId || snapshot.anchor === null) continue;
+    const named = path.join(snapshotDir, snapshotFileName(snapshot.position));
+    if (snapshot.position > verified.head) {
+      throw new CorruptLogError(
+        file,
+        verified.committedLines,
+        `${end}, but the snapshot ${named} was taken at position ${snapshot.position} of this log: positions ${verified.head + 1}..${snapshot.position} missing (the log was truncated)`,
+        { kind: 'truncated-log' },
+      );
+    }
+    if (snapshot.chain !== null) {
+      const chain = verified.chainsAt.get(snapshot.position);
+      if (chain !== snapshot.chain) {
+        throw new CorruptLogError(
+          named,
+          0,
+          `it records chain ${snapshot.chain.slice(0, 16)}… at position ${snapshot.position}, but the log ${chain === undefined ? 'has no commit at that position' : `has ${chain.slice(0, 16)}…`}: the log or the snapshot was rewritten`,
+          { unit: 'file', kind: 'corrupt-snapshot' },
+        );
+      }
+    }
+  }
+}
+
+async function writeNewHeader(handle: FileHandle): Promise<{ header: LogHeader; bytes: Buffer }> {
+  const logId = randomUUID();
+  const bytes = Buffer.from(headerLine(logId), 'latin1');
+  await handle.truncate(0);
+  await writeFully(handle, bytes, 0);
+  await handle.sync();
+  return { header: { format: 'clearsim-log', version: 2, log: logId }, bytes };
 }
 
 async function writeFully(handle: FileHandle, buffer: Buffer, offset: number): Promise<void> {
@@ -412,27 +757,6 @@ async function writeFully(handle: FileHandle, buffer: Buffer, offset: number): P
     const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, offset + done);
     done += bytesWritten;
   }
-}
-
-async function readRange(handle: FileHandle, start: number, end: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(end - start);
-  let done = 0;
-  while (done < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, start + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer.subarray(0, done);
-}
-
-/** Offset of the last newline in [0, end), or -1; reads backwards in chunks. */
-async function lastNewlineBefore(handle: FileHandle, end: number): Promise<number> {
-  for (let chunkEnd = end; chunkEnd > 0; chunkEnd -= SCAN_BYTES) {
-    const chunkStart = Math.max(0, chunkEnd - SCAN_BYTES);
-    const at = (await readRange(handle, chunkStart, chunkEnd)).lastIndexOf(NEWLINE);
-    if (at !== -1) return chunkStart + at;
-  }
-  return -1;
 }
 
 /** Offset of the first newline in [start, end), or -1. */
@@ -445,54 +769,27 @@ async function firstNewlineFrom(handle: FileHandle, start: number, end: number):
 }
 
 /**
- * Finds where the torn tail (if any) starts, cuts it off, and returns the
- * head. A torn tail is the bytes after the last newline, plus the last line
- * if it is not JSON (a crash can persist a newline before the bytes it ends).
- */
-async function recoverTail(handle: FileHandle, file: string, warn: (message: string) => void, readOnly = false): Promise<{ head: number; bytes: number }> {
-  const size = (await handle.stat()).size;
-  let end = (await lastNewlineBefore(handle, size)) + 1;
-  const reasons = end < size ? ['an unterminated last line'] : [];
-  let head = 0;
-  while (end > 0) {
-    const start = (await lastNewlineBefore(handle, end - 1)) + 1;
-    const line = (await readRange(handle, start, end - 1)).toString('utf8');
-    if (!isJson(line)) {
-      if (reasons.includes('a last line that is not JSON')) {
-        throw new Error(`${file}: the last two lines (from byte offset ${start}) are not JSON; that is not a torn write, so nothing was dropped: repair the file by hand`);
-      }
-      reasons.push('a last line that is not JSON');
-      end = start;
-      continue;
-    }
-    const position = positionOf(line.slice(0, 40));
-    if (position === undefined) throw new Error(`${file}: the last line (byte offset ${start}) does not start with {"position":N,; refusing to open`);
-    head = position;
-    break;
-  }
-  if (end < size && readOnly) {
-    warn(`${file}: ignoring a torn write at the end of the log (${reasons.join(' and ')}): reading up to byte offset ${end}, ${size - end} byte(s) after it skipped`);
-  } else if (end < size) {
-    await handle.truncate(end);
-    await handle.sync();
-    warn(`${file}: dropped a torn write at the end of the log (${reasons.join(' and ')}): truncated at byte offset ${end}, ${size - end} byte(s) dropped`);
-  }
-  return { head, bytes: end };
-}
-
-/**
- * Where `read` starts: the offset and position of a line at or before
- * `fromPosition`, found by bisecting [0, end) on the positions of line starts.
- * Stops bisecting at a line it cannot parse and lets the scan report it.
+ * Where `read` starts: the offset of an event line at or before
+ * `fromPosition` and its position, found by bisecting [0, end) on the
+ * positions of line starts (a commit record is stepped over). Starts after
+ * the header; stops bisecting at a line it cannot parse and lets the scan
+ * report it.
  */
 async function seek(handle: FileHandle, fromPosition: number, end: number): Promise<{ offset: number; position: number }> {
-  let lo = 0; // a line start whose position is <= fromPosition
+  let lo = (await firstNewlineFrom(handle, 0, end)) + 1; // the first line after the header
   let loPosition = 1;
-  let hi = end; // no wanted line starts after hi
+  let hi = end;
   while (hi - lo > SEEK_SCAN_BYTES && loPosition < fromPosition) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    const newline = await firstNewlineFrom(handle, mid, hi);
-    const lineStart = newline + 1;
+    let newline = await firstNewlineFrom(handle, mid, hi);
+    let lineStart = newline + 1;
+    if (newline !== -1 && lineStart < end) {
+      const prefix = (await readRange(handle, lineStart, Math.min(end, lineStart + 40))).toString('utf8');
+      if (prefix.startsWith(COMMIT_PREFIX)) {
+        newline = await firstNewlineFrom(handle, lineStart, hi);
+        lineStart = newline + 1;
+      }
+    }
     if (newline === -1 || lineStart >= end) {
       hi = mid;
       continue;
@@ -508,3 +805,6 @@ async function seek(handle: FileHandle, fromPosition: number, end: number): Prom
   }
   return { offset: lo, position: loPosition };
 }
+
+/** The initial chain of a header line, for tests and tools that rebuild a log. */
+export { initialChain };

@@ -1,0 +1,141 @@
+import { createHash, type Hash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/**
+ * The bytes of the file store's log (`events.jsonl`), version 2. See the
+ * FileEventStore doc comment and libs/store/README.md for the whole format;
+ * this module only builds and recognises lines.
+ *
+ *     {"format":"clearsim-log","version":2,"log":"<uuid>"}                     line 1: the header
+ *     {"position":1,"crc":"1a2b3c4d","type":"Deposited",…}                     an event line
+ *     {"position":2,"crc":"…",…}
+ *     {"commit":2,"events":2,"chain":"<64 hex>"}                               closes positions 1..2
+ *
+ * - `crc` is the CRC-32 (zlib.crc32) of the event's canonical JSON
+ *   (`{"type":…}`, i.e. the line without its position and crc members), as
+ *   8 lower-case hex digits: it names a changed line exactly.
+ * - `chain` is SHA-256(previous chain ‖ every byte of the batch's event lines,
+ *   newlines included), as hex; the chain before the first batch is
+ *   SHA-256(header line with its newline), so it also binds the log's id.
+ */
+
+export const LOG_FORMAT = 'clearsim-log';
+export const LOG_VERSION = 2;
+export const POSITION_PREFIX = '{"position":';
+export const COMMIT_PREFIX = '{"commit":';
+/** Searched for in raw buffers: a commit record always starts a line. */
+export const COMMIT_NEEDLE = Buffer.from('\n' + COMMIT_PREFIX, 'latin1');
+export const COMMIT_PREFIX_BYTES = Buffer.from(COMMIT_PREFIX, 'latin1');
+/** `,"crc":"xxxxxxxx",` between the position and the rest of the event. */
+const CRC_MEMBER_LENGTH = ',"crc":"'.length + 8 + '",'.length;
+export const NEWLINE = 0x0a;
+
+export interface LogHeader {
+  format: typeof LOG_FORMAT;
+  version: typeof LOG_VERSION;
+  /** A random id of this log: HEAD and snapshots name it, so leftovers of a deleted log are told apart. */
+  log: string;
+}
+
+export function headerLine(logId: string): string {
+  return `{"format":"${LOG_FORMAT}","version":${LOG_VERSION},"log":"${logId}"}\n`;
+}
+
+/** The chain before the first batch. */
+export function initialChain(header: Buffer): Buffer {
+  return createHash('sha256').update(header).digest();
+}
+
+/** Parses a header line (without its newline); a string saying what is wrong otherwise. */
+export function parseHeader(text: string): LogHeader | string {
+  if (text.startsWith(POSITION_PREFIX)) return 'old-format';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `the first line is not a clearsim log header (not JSON: ${JSON.stringify(text.slice(0, 60))})`;
+  }
+  const header = value as Partial<LogHeader>;
+  if (header.format !== LOG_FORMAT) return `the first line is not a clearsim log header (format ${JSON.stringify(header.format)})`;
+  if (header.version !== LOG_VERSION) return `the log is format version ${JSON.stringify(header.version)}; this clearsim reads version ${LOG_VERSION}`;
+  if (typeof header.log !== 'string' || !/^[0-9a-f-]{36}$/.test(header.log)) return 'the header has no valid log id';
+  return header as LogHeader;
+}
+
+function hex8(value: number): string {
+  const text = value.toString(16);
+  return text.length === 8 ? text : '00000000'.slice(text.length) + text;
+}
+
+/** The stored line (with its newline) of the event whose canonical JSON is `json`. */
+export function eventLine(position: number, json: string): string {
+  return POSITION_PREFIX + position + ',"crc":"' + hex8(crc32(json)) + '",' + json.slice(1) + '\n';
+}
+
+export interface CommitRecord {
+  /** The last position the batch closes. */
+  commit: number;
+  /** How many events the batch holds (positions commit − events + 1 .. commit). */
+  events: number;
+  /** The chain after the batch, hex. */
+  chain: string;
+}
+
+export function commitLine(record: CommitRecord): string {
+  return `${COMMIT_PREFIX}${record.commit},"events":${record.events},"chain":"${record.chain}"}\n`;
+}
+
+const COMMIT_PATTERN = /^\{"commit":([1-9]\d{0,15}),"events":([1-9]\d{0,15}),"chain":"([0-9a-f]{64})"\}$/;
+
+/** Parses a commit record line (without its newline), exactly as commitLine writes it. */
+export function parseCommit(text: string): CommitRecord | undefined {
+  const match = COMMIT_PATTERN.exec(text);
+  if (!match) return undefined;
+  const commit = Number(match[1]);
+  const events = Number(match[2]);
+  if (!Number.isSafeInteger(commit) || events > commit) return undefined;
+  return { commit, events, chain: match[3]! };
+}
+
+/** The position an event line starts with, if it starts the way the store writes them. */
+export function positionOf(linePrefix: string): number | undefined {
+  if (!linePrefix.startsWith(POSITION_PREFIX)) return undefined;
+  const comma = linePrefix.indexOf(',', POSITION_PREFIX.length);
+  if (comma < 0) return undefined;
+  const digits = linePrefix.slice(POSITION_PREFIX.length, comma);
+  if (!/^[1-9]\d{0,15}$/.test(digits)) return undefined;
+  const position = Number(digits);
+  return Number.isSafeInteger(position) ? position : undefined;
+}
+
+export type SplitLine = { position: number; json: string; crcOk: boolean } | { problem: string };
+
+/**
+ * Splits an event line (without its newline) into its position and the
+ * event's canonical JSON, checking the line's CRC.
+ */
+export function splitEventLine(line: string): SplitLine {
+  const position = positionOf(line.slice(0, 40));
+  if (position === undefined) return { problem: describeUnpositioned(line) };
+  const crcStart = POSITION_PREFIX.length + String(position).length;
+  const member = line.slice(crcStart, crcStart + CRC_MEMBER_LENGTH);
+  if (!/^,"crc":"[0-9a-f]{8}",$/.test(member)) return { problem: 'the line has no "crc" member after its position' };
+  const json = '{' + line.slice(crcStart + CRC_MEMBER_LENGTH);
+  const crcOk = hex8(crc32(json)) === member.slice(8, 16);
+  return { position, json, crcOk };
+}
+
+function describeUnpositioned(line: string): string {
+  if (line.startsWith(COMMIT_PREFIX)) return 'a malformed commit record';
+  try {
+    JSON.parse(line);
+  } catch (error) {
+    return `malformed JSON (${(error as Error).message})`;
+  }
+  return 'the line does not start with {"position":N,';
+}
+
+/** A running SHA-256 of one batch, seeded with the chain before it. */
+export function batchHash(previousChain: Buffer): Hash {
+  return createHash('sha256').update(previousChain);
+}
