@@ -75,11 +75,35 @@ describe('clearsim run / replay / verify / account', () => {
     expect(out.stdout).not.toMatch(/^\{/);
   });
 
-  it('verify fails (exit 1) when a logged decision was tampered with', () => {
+  it('a changed amount in the log is found on open (exit 1), naming the line, before anything is read', () => {
     const tampered = freshStore();
     clearsim('run', FIXTURE, '--store', tampered);
     const file = logFile(tampered);
+    // line 1 is the log's header, so position 8 (the margin call for 495) is line 9
     writeFileSync(file, readFileSync(file, 'utf8').replace('"amount":"495"', '"amount":"490"'));
+    for (const command of ['verify', 'replay']) {
+      const out = clearsim(command, '--store', tampered);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(`${file}:line 9: corrupt event log: position 8`);
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('verify fails (exit 1) when a writer logged a decision the rules do not make', async () => {
+    // a well-formed log (every check of the store passes) written by, say, a buggy writer: the fixture's log with
+    // the margin call's amount 495 → 490, appended through the store
+    const good = freshStore();
+    clearsim('run', FIXTURE, '--store', good);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FileEventStore } = require(join(ROOT, 'dist', 'libs', 'store', 'src'));
+    const source = await FileEventStore.open(good.slice('file:'.length), { readOnly: true });
+    const events = [];
+    for await (const { event } of source.read(1)) events.push(event.type === 'MarginCallIssued' ? { ...event, amount: 49_000_000_000n } : event);
+    await source.close();
+    const tampered = freshStore();
+    const target = await FileEventStore.open(tampered.slice('file:'.length));
+    await target.append(events, 0);
+    await target.close();
     const out = clearsim('verify', '--store', tampered);
     expect(out.code).toBe(1);
     expect(out.stdout).toContain('MISMATCH');
@@ -206,7 +230,7 @@ describe('snapshots', () => {
     expect(decisions(snapshotted)).toEqual(decisions(plain));
   });
 
-  it('verify proves a snapshot equals the state re-simulated from the log; a damaged file is ignored', () => {
+  it('verify proves a snapshot equals the state re-simulated from the log; a damaged file is a clear error (exit 1)', () => {
     const store = freshStore();
     expect(clearsim('run', FIXTURE, '--store', store, '--snapshot').code).toBe(0);
     const good = json(clearsim('verify', '--store', store, '--json'));
@@ -219,8 +243,9 @@ describe('snapshots', () => {
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, text.replace('"$n":"35550000000"', '"$n":"135550000000"'));
     const damaged = clearsim('verify', '--store', store, '--json');
-    expect(damaged.stderr).toMatch(/ignoring an unreadable snapshot/);
-    expect(json(damaged)).toMatchObject({ ok: true, snapshot: null });
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toContain(`${file}: corrupt snapshot`);
+    expect(damaged.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('verify fails (exit 1) on a well-formed snapshot whose state is not what the log re-decides to', async () => {

