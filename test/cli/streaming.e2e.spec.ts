@@ -135,6 +135,9 @@ describe('kill -9 in the middle of a streamed run', () => {
     const input = join(tempDir('crash-input'), 'day.jsonl');
     generateDay(input, 40_000);
     const env = { CLEARSIM_RUN_CHUNK_EVENTS: '2000' };
+    // a run of no input: opens the store as its writer and appends nothing
+    const EMPTY = join(tempDir('crash-input'), 'empty.jsonl');
+    writeFileSync(EMPTY, '');
     // the reference: the same run, not killed (and how long it takes here, to spread the kills over it)
     const reference = fixtureStore();
     const fixture = replayJson(reference);
@@ -147,16 +150,22 @@ describe('kill -9 in the middle of a streamed run', () => {
     let rerun: ReturnType<typeof clearsim> | undefined;
     for (let kill = 0; kill < 5; kill++) {
       const store = fixtureStore();
+      const before = hashTree(store);
       const child = spawn(BIN, ['run', input, '--store', `file:${store}`, '--no-progress'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
-      // a random moment between 10 % and 95 % of the uninterrupted run's time (node's start-up included): most land
+      // the first kill lands as soon as the first chunk is in the file (about 20 chunks before the commit); the others
+      // at a random moment between 10 % and 95 % of the uninterrupted run's time (node's start-up included): most
       // while chunks are being decided and appended, some in the commit or after it
-      const exited = await killAfter(child, Math.floor(duration * (0.1 + 0.85 * Math.random())));
+      const logBytes = statSync(join(store, 'events.jsonl')).size;
+      const exited = kill === 0 ? await killWhen(child, () => statSync(join(store, 'events.jsonl')).size > logBytes) : await killAfter(child, Math.floor(duration * (0.1 + 0.85 * Math.random())));
       const verify = clearsim(['verify', '--store', `file:${store}`, '--json']);
       expect(verify.code).toBe(0);
       const after = replayJson(store);
       if (after.position === fixture.position) {
-        // nothing of the run: what a reader sees is the fixture's log (what the killed transaction wrote is not)
+        // nothing of the run: what a reader sees is the fixture's log (what the killed transaction wrote is not);
+        // a writer's open cuts the uncommitted chunks off, and then the store is byte for byte what it was
         expect(after.outputHash).toBe(fixture.outputHash);
+        expect(clearsim(['run', EMPTY, '--store', `file:${store}`]).code).toBe(0);
+        expect(hashTree(store)).toEqual(before);
         outcomes.push(`${exited ? 'finished' : 'killed'}: nothing`);
         if (!rerun) {
           // and a writer takes the store on: the same run again gives what the uninterrupted run gave
@@ -171,8 +180,9 @@ describe('kill -9 in the middle of a streamed run', () => {
         outcomes.push(`${exited ? 'finished' : 'killed'}: all`);
       }
     }
-    // which moments the kills hit varies from run to run; each of them left nothing or all of the run
+    // which moments the random kills hit varies from run to run; each of them left nothing or all of the run
     expect(outcomes).toHaveLength(5);
+    expect(outcomes[0]).toBe('killed: nothing');
   }, 240_000);
 });
 
@@ -193,6 +203,23 @@ function killAfter(child: ChildProcess, ms: number): Promise<boolean> {
       child.on('exit', () => resolve(false));
       child.kill('SIGKILL');
     }, ms);
+  });
+}
+
+/** Sends SIGKILL as soon as `ready()` holds (polled every 2 ms); resolves true if the child had already exited by itself. */
+function killWhen(child: ChildProcess, ready: () => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    let exited = false;
+    child.on('exit', () => {
+      exited = true;
+    });
+    const poll = setInterval(() => {
+      if (!exited && !ready()) return;
+      clearInterval(poll);
+      if (exited) return resolve(true);
+      child.on('exit', () => resolve(false));
+      child.kill('SIGKILL');
+    }, 2);
   });
 }
 
