@@ -134,10 +134,14 @@ class PendingFile {
   }
 }
 
-/** `--reset` deletes a file store's log (and its snapshots) before the run (so an example can be re-run from scratch). */
+/** The file store's record of its last commit (libs/store/src/file/head-file.ts; the package does not export the name). */
+const HEAD_FILE = 'HEAD';
+
+/** `--reset` deletes a file store's log, its HEAD and its snapshots before the run (so an example can be re-run from scratch). */
 function resetStore(url: string | undefined): void {
   const location = parseStoreUrl(url);
   if (location.kind !== 'file') throw new UsageError('--reset only applies to file: stores');
   rmSync(join(location.path, EVENTS_FILE), { force: true });
+  rmSync(join(location.path, HEAD_FILE), { force: true });
   rmSync(join(location.path, SNAPSHOTS_DIR), { recursive: true, force: true });
 }
