@@ -118,6 +118,19 @@ describe('clearsim run / replay / verify / account', () => {
   });
 });
 
+describe('clearsim run --reset', () => {
+  it('starts the store over: the same run twice gives the same log, without warnings', () => {
+    const store = freshStore();
+    const first = clearsim('run', FIXTURE, '--store', store, '--snapshot', '--json');
+    expect(first.code).toBe(0);
+    const again = clearsim('run', FIXTURE, '--store', store, '--reset', '--json');
+    expect(again.stderr).toBe('');
+    expect(json(again)).toMatchObject({ fromPosition: 1, head: 14, outputHash: json(first).outputHash });
+    expect(readdirSync(store.slice('file:'.length)).sort()).toEqual(['HEAD', 'events.jsonl']);
+    expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, snapshot: null });
+  });
+});
+
 describe('clearsim margin (what-if)', () => {
   it("shows an account's margin before and after a proposed trade and appends nothing", () => {
     const store = freshStore();
