@@ -85,6 +85,7 @@ describe('clearsim run / replay / verify / account', () => {
       const out = clearsim(command, '--store', tampered);
       expect(out.code).toBe(1);
       expect(out.stderr).toContain(`${file}:line 9: corrupt event log: position 8`);
+      expect(out.stderr).toContain("the line's bytes changed since it was written");
       expect(out.stderr).not.toMatch(/\n\s+at /);
     }
   });
@@ -250,14 +251,14 @@ describe('snapshots', () => {
     expect(good).toMatchObject({ ok: true, snapshot: { position: 14, matches: true } });
     // replay from the snapshot gives the same accounts as the run
     expect(json(clearsim('replay', '--store', store, '--json')).outputHash).toBe(good.outputHash);
-    // a hand-edited snapshot file fails its checksum and is ignored, with a warning
+    // a hand-edited snapshot file fails its checksum: exit 1, naming the file
     const dir = join(store.slice('file:'.length), 'snapshots');
     const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, text.replace('"$n":"35550000000"', '"$n":"135550000000"'));
     const damaged = clearsim('verify', '--store', store, '--json');
     expect(damaged.code).toBe(1);
-    expect(damaged.stderr).toContain(`${file}: corrupt snapshot`);
+    expect(damaged.stderr).toContain(`${file}: corrupt snapshot: the state does not match its SHA-256`);
     expect(damaged.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -1,5 +1,6 @@
 /// <reference types="jest" />
 import { encodeEvent, type ClearingEvent } from '@clearsim/events';
+import { AppendInProgressError, TransactionFinishedError } from './errors';
 import { ConcurrencyError, type EventStore, type StoredEvent } from './event-store.port';
 import { sampleEvents } from './test-events';
 
@@ -157,6 +158,90 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       await expect(store.append(events.slice(4), 3)).rejects.toBeInstanceOf(ConcurrencyError);
       expect(await store.append(events.slice(4), 4)).toBe(6);
       expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(events));
+    });
+
+    describe('beginAppend (multi-chunk, all-or-nothing appends)', () => {
+      it('commit makes every chunk visible at once; before it, head and reads are as before', async () => {
+        await store.append(sampleEvents(2), 0);
+        const tx = await store.beginAppend(2);
+        expect(await tx.append(sampleEvents(3, 2))).toBe(5); // positions 3..5
+        expect(await tx.append([])).toBe(5);
+        expect(await tx.append(sampleEvents(2, 5))).toBe(7); // positions 6..7
+
+        expect(await store.head()).toBe(2);
+        expect(positions(await readAll(store))).toEqual([1, 2]);
+
+        expect(await tx.commit()).toBe(7);
+        expect(await store.head()).toBe(7);
+        expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(sampleEvents(7)));
+        await expect(tx.append(sampleEvents(1, 7))).rejects.toBeInstanceOf(TransactionFinishedError);
+        await tx.abort(); // a no-op after commit
+        expect(await store.head()).toBe(7);
+        expect(await store.append(sampleEvents(1, 7), 7)).toBe(8);
+      });
+
+      it('abort leaves head and reads as before (idempotent), and the store takes appends again', async () => {
+        await store.append(sampleEvents(3), 0);
+        const tx = await store.beginAppend(3);
+        await tx.append(sampleEvents(4, 3));
+
+        await tx.abort();
+        await tx.abort();
+
+        expect(await store.head()).toBe(3);
+        expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(sampleEvents(3)));
+        await expect(tx.commit()).rejects.toThrow(/already aborted/);
+        expect(await store.append(sampleEvents(1, 10), 3)).toBe(4);
+        expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical([...sampleEvents(3), ...sampleEvents(1, 10)]));
+      });
+
+      it('refuses another append or transaction while one is open', async () => {
+        await store.append(sampleEvents(1), 0);
+        const tx = await store.beginAppend(1);
+        await tx.append(sampleEvents(2, 1));
+
+        await expect(store.append(sampleEvents(1, 5), 1)).rejects.toBeInstanceOf(AppendInProgressError);
+        await expect(store.beginAppend(1)).rejects.toBeInstanceOf(AppendInProgressError);
+
+        expect(await tx.commit()).toBe(3);
+        expect(positions(await readAll(store))).toEqual([1, 2, 3]);
+        expect(await store.append(sampleEvents(1, 3), 3)).toBe(4);
+      });
+
+      it('rejects a stale expectedPosition with ConcurrencyError and leaves no transaction open', async () => {
+        await store.append(sampleEvents(3), 0);
+        await expect(store.beginAppend(1)).rejects.toMatchObject({ expectedPosition: 1, actualPosition: 3 });
+        await expect(store.beginAppend(4)).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(await store.append(sampleEvents(1, 3), 3)).toBe(4);
+      });
+
+      it('commits a transaction without chunks as a no-op', async () => {
+        const tx = await store.beginAppend(0);
+        expect(await tx.commit()).toBe(0);
+        expect(await store.head()).toBe(0);
+        expect(await store.append(sampleEvents(1), 0)).toBe(1);
+      });
+
+      it('keeps what a transaction committed across a reopen', async () => {
+        if (!fixture.reopen) return;
+        const tx = await store.beginAppend(0);
+        for (let from = 0; from < 1_000; from += 250) await tx.append(sampleEvents(250, from));
+        expect(await tx.commit()).toBe(1_000);
+
+        store = await fixture.reopen();
+
+        expect(await store.head()).toBe(1_000);
+        expect(canonical((await readAll(store)).map((s) => s.event))).toEqual(canonical(sampleEvents(1_000)));
+      });
+
+      it('lets a snapshot of the committed log be saved while a transaction is open', async () => {
+        await store.append(sampleEvents(2), 0);
+        const tx = await store.beginAppend(2);
+        await tx.append(sampleEvents(2, 2));
+        await store.saveSnapshot({ position: 2, state: 'at 2' });
+        expect(await tx.commit()).toBe(4);
+        expect(await store.latestSnapshot()).toEqual({ position: 2, state: 'at 2' });
+      });
     });
 
     describe('snapshots', () => {

@@ -64,9 +64,10 @@ export interface EventStore {
   /**
    * A multi-chunk, all-or-nothing append after `expectedPosition`
    * (ConcurrencyError if the head moved). One transaction or append at a time
-   * per store: while it is open, `append`, `beginAppend` and `saveSnapshot`
-   * reject with AppendInProgressError. A crash before commit() leaves the log
-   * as it was before.
+   * per store: while it is open, `append` and `beginAppend` reject with
+   * AppendInProgressError (`saveSnapshot` still works: it sees only the
+   * committed log). A crash before commit() leaves the log as it was before.
+   * Read-only stores refuse it (ReadOnlyStoreError).
    */
   beginAppend(expectedPosition: number): Promise<AppendTransaction>;
   /** Reads forward from `fromPosition` (inclusive, 1-based) in order. */

@@ -9,7 +9,7 @@ import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOpt
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, readHead, writeHead, type HeadRecord } from './head-file';
-import { batchHash, COMMIT_PREFIX, commitLine, eventLine, headerLine, initialChain, NEWLINE, positionOf, splitEventLine, type LogHeader } from './log-format';
+import { batchHash, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 
 /** The log inside the store directory (format: see FileEventStore). */
@@ -371,7 +371,7 @@ export class FileEventStore implements EventStore {
         for (let newline = view.indexOf(NEWLINE); newline !== -1; newline = view.indexOf(NEWLINE, lineStart)) {
           if (view[lineStart + 2] !== COMMIT_FIRST_BYTE) {
             if (expected >= fromPosition) {
-              yield { position: expected, event: this.decode(view.toString('utf8', lineStart, newline), expected, viewStart + lineStart) };
+              yield { position: expected, event: this.decode(view, lineStart, newline, expected, viewStart + lineStart) };
               if (expected >= last) return;
             } else {
               this.checkSkipped(view, lineStart, newline, expected, viewStart + lineStart);
@@ -389,15 +389,19 @@ export class FileEventStore implements EventStore {
     }
   }
 
-  private decode(line: string, expected: number, offset: number): ClearingEvent {
-    const split = splitEventLine(line);
+  /** The event of the line view[start, end): its position and CRC checked on the bytes, then decoded. */
+  private decode(view: Buffer, start: number, end: number, expected: number, offset: number): ClearingEvent {
     const corrupt = (detail: string, kind: CorruptLogError['kind']) =>
       new CorruptLogError(this.file, expected, `${detail} (line at byte offset ${offset}; it changed after the store was opened)`, { unit: 'position', kind });
-    if ('problem' in split) throw corrupt(split.problem, 'malformed-line');
+    const split = splitEventLineBytes(view, start, end);
+    if (split === undefined) {
+      const problem = splitEventLine(view.toString('utf8', start, end));
+      throw corrupt('problem' in problem ? problem.problem : 'the line is not shaped as the store writes it', 'malformed-line');
+    }
     if (split.position !== expected) throw corrupt(`holds position ${split.position}, but position ${expected} belongs here`, 'missing-line');
     if (!split.crcOk) throw corrupt(`the line's bytes changed since it was written (its CRC-32 does not match)`, 'tampered-line');
     try {
-      return decodeLine(split.json, 'any', this.file, expected);
+      return decodeLine('{' + view.toString('utf8', split.restStart, end), 'any', this.file, expected);
     } catch (error) {
       if (error instanceof InputError) {
         throw new CorruptLogError(this.file, expected, `${InputError.describe(error.issues)} (line at byte offset ${offset})`, { cause: error, unit: 'position' });
@@ -529,26 +533,23 @@ class BatchWriter {
 
   /** Writes the lines of `events` (no fsync); returns the position of the last one. */
   async write(events: readonly ClearingEvent[]): Promise<number> {
-    let text = '';
+    const lines = new LineBatch();
     let position = this.position;
     for (const event of events) {
-      text += eventLine(++position, encodeEvent(event));
-      if (text.length >= WRITE_CHUNK_CHARS) {
-        await this.flush(text, position);
-        text = '';
-      }
+      lines.add(++position, encodeEvent(event));
+      if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
     }
-    if (text.length > 0) await this.flush(text, position);
+    if (lines.length > 0) await this.flush(lines);
     return this.position;
   }
 
-  private async flush(text: string, position: number): Promise<void> {
-    const buffer = Buffer.from(text, 'utf8');
+  private async flush(lines: LineBatch): Promise<void> {
+    const { buffer, last } = lines.take();
     await this.io(() => writeFully(this.handle, buffer, this.offset));
     this.hash.update(buffer);
     this.offset += buffer.length;
-    this.events += position - this.position;
-    this.position = position;
+    this.events += last - this.position;
+    this.position = last;
   }
 
   /** fsync the lines, write the commit record, fsync: the batch is part of the log. */

@@ -306,7 +306,8 @@ export class KurrentDBEventStore implements EventStore {
 
   /** Appends the snapshot to the side stream (whose `$maxCount` keeps the newest 3). A snapshot beyond the head gets no anchor and is never returned. */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.assertWritable('saveSnapshot');
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyStoreError(redactUrl(this.url), 'saveSnapshot');
     checkSnapshot(snapshot);
     const anchor = (await anchorAt(this, snapshot.position)) ?? null;
     if (!this.snapshotStreamReady) {

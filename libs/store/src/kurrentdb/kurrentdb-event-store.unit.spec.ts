@@ -1,6 +1,6 @@
 import { encodeEvent } from '@clearsim/events';
 import { ConcurrencyError, type StoredEvent } from '../event-store.port';
-import { CorruptLogError } from '../errors';
+import { CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { FakeKurrentDB } from './fake-kurrentdb-client';
 import { KurrentDBEventStore, SNAPSHOT_EVENT_TYPE } from './kurrentdb-event-store';
@@ -45,6 +45,31 @@ describe('KurrentDBEventStore (fake server)', () => {
     expect(records.map((r) => r.revision)).toEqual([0n, 1n, 2n]);
     expect(records.map((r) => r.type)).toEqual(events.map((e) => e.type));
     expect(records.map((r) => JSON.stringify(r.data))).toEqual(events.map(encodeEvent));
+  });
+
+  it("keeps a transaction's chunks in memory and sends them at commit (nothing reaches the server before)", async () => {
+    await store.append(sampleEvents(1), 0);
+    const tx = await store.beginAppend(1);
+    await tx.append(sampleEvents(2, 1));
+    await tx.append(sampleEvents(3, 3));
+    expect(server.streams.get('clearsim-shard-7')!.records).toHaveLength(1);
+
+    expect(await tx.commit()).toBe(6);
+
+    expect(server.streams.get('clearsim-shard-7')!.records.map((r) => JSON.stringify(r.data))).toEqual(sampleEvents(6).map(encodeEvent));
+  });
+
+  it('opens read-only only a stream that exists, and refuses writes', async () => {
+    await expect(KurrentDBEventStore.open(URL, { client: server.client(), readOnly: true })).rejects.toThrow(
+      new StoreNotFoundError(URL, 'no stream clearsim-shard-0'),
+    );
+    expect(server.disposed).toBe(true);
+    server.disposed = false;
+    await store.append(sampleEvents(2), 0);
+    const reader = await KurrentDBEventStore.open(`${URL}&stream=shard-7`, { client: server.client(), readOnly: true });
+    expect(await reader.head()).toBe(2);
+    await expect(reader.append(sampleEvents(1, 2), 2)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+    await expect(reader.saveSnapshot({ position: 2, state: 's' })).rejects.toBeInstanceOf(ReadOnlyStoreError);
   });
 
   it('splits a batch bigger than one append request into several appends, each expecting where the previous ended', async () => {

@@ -105,7 +105,8 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.assertWritable('saveSnapshot');
+    this.assertOpen();
+    if (this.options.readOnly) throw new ReadOnlyStoreError(this.url, 'saveSnapshot');
     checkSnapshot(snapshot);
     const { position, state } = snapshot;
     const anchor = position <= this.log.events.length ? this.anchorAt(position) : null;

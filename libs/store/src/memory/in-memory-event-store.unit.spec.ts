@@ -1,4 +1,5 @@
 import { encodeEvent } from '@clearsim/events';
+import { AppendInProgressError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { InMemoryEventStore, InMemoryLog } from './in-memory-event-store';
 
@@ -34,6 +35,35 @@ describe('InMemoryEventStore', () => {
     await store.append(sampleEvents(5), 0);
     for (const position of [1, 2, 3, 4, 5]) await store.saveSnapshot({ position, state: `s${position}` });
     expect(log.snapshots.map((s) => s.position)).toEqual([5, 4, 3]);
+  });
+
+  it('opens read-only only a named log that holds events, and refuses writes on it', async () => {
+    expect(() => InMemoryEventStore.open('memory:', { readOnly: true })).toThrow(
+      new StoreNotFoundError('memory:', 'memory: is a new, empty log every time'),
+    );
+    expect(() => InMemoryEventStore.open('memory:ro-unit', { readOnly: true })).toThrow('(no log named ro-unit in this process)');
+    const writer = InMemoryEventStore.open('memory:ro-unit');
+    expect(() => InMemoryEventStore.open('memory:ro-unit', { readOnly: true })).toThrow('(the log is empty)');
+    await writer.append(sampleEvents(2), 0);
+
+    const reader = InMemoryEventStore.open('memory:ro-unit', { readOnly: true });
+
+    expect(await reader.head()).toBe(2);
+    await expect(reader.append(sampleEvents(1, 2), 2)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+    await expect(reader.beginAppend(2)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+    await expect(reader.saveSnapshot({ position: 2, state: 's' })).rejects.toBeInstanceOf(ReadOnlyStoreError);
+    InMemoryEventStore.drop('ro-unit');
+  });
+
+  it('keeps a transaction on the log: a second store over the same log cannot append while it is open', async () => {
+    const log = new InMemoryLog();
+    const first = new InMemoryEventStore(log);
+    const second = new InMemoryEventStore(log);
+    const tx = await first.beginAppend(0);
+    await tx.append(sampleEvents(2));
+    await expect(second.append(sampleEvents(1), 0)).rejects.toBeInstanceOf(AppendInProgressError);
+    expect(await tx.commit()).toBe(2);
+    expect(await second.append(sampleEvents(1, 2), 2)).toBe(3);
   });
 
   it('refuses to work once closed', async () => {

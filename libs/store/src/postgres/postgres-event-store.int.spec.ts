@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { encodeEvent } from '@clearsim/events';
 import { ConcurrencyError, type StoredEvent } from '../event-store.port';
-import { CorruptLogError } from '../errors';
+import { CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
 import { openStore } from '../open-store';
 import { describeWithService } from '../test-services';
 import { describeEventStoreContract, sampleEvents } from '../testing';
@@ -239,6 +239,54 @@ describeWithService(
 
         expect(await warned.latestSnapshot()).toBeUndefined();
         expect(warnings).toEqual([expect.stringContaining(`ignoring the snapshot of stream "${stream}" at position 5: it was taken from another log`)]);
+      });
+
+      it('runs a transaction as one SQL transaction: other writers of the stream wait for it, then see its head', async () => {
+        await store.append(sampleEvents(2), 0);
+        const tx = await store.beginAppend(2);
+        await tx.append(sampleEvents(3, 2));
+        const other = await open(stream);
+        others.push(other);
+
+        const waiting = other.append(sampleEvents(1, 50), 2); // queues on the stream's advisory lock
+        await tx.append(sampleEvents(1, 5));
+        expect(await tx.commit()).toBe(6);
+
+        await expect(waiting).rejects.toMatchObject({ expectedPosition: 2, actualPosition: 6 });
+        expect((await rows('stream_position::int AS p')).map((r) => r.p)).toEqual([1, 2, 3, 4, 5, 6]);
+      });
+
+      it('rolls a transaction back on abort: no row of it stays', async () => {
+        await store.append(sampleEvents(1), 0);
+        const tx = await store.beginAppend(1);
+        await tx.append(sampleEvents(2000, 1)); // two INSERT statements
+        await tx.abort();
+        expect((await rows('stream_position::int AS p')).map((r) => r.p)).toEqual([1]);
+      });
+
+      describe('read-only opens', () => {
+        it('of a schema without the table, or of an empty stream: StoreNotFoundError, and nothing is created', async () => {
+          const emptySchema = `${schema}_none`;
+          await expect(PostgresEventStore.open(databaseUrl, { schema: emptySchema, readOnly: true })).rejects.toBeInstanceOf(StoreNotFoundError);
+          await expect(PostgresEventStore.open(databaseUrl, { schema: emptySchema, readOnly: true })).rejects.toThrow(`(no table "${emptySchema}".clearsim_events)`);
+          const created = await sql.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [emptySchema]);
+          expect(created.rows).toEqual([]);
+
+          await expect(open(freshStream(), { readOnly: true })).rejects.toThrow(/\(stream "test-\d+" holds no event\); check --store, or create one with clearsim run$/);
+        });
+
+        it('reads what the writer committed and refuses every write', async () => {
+          await store.append(sampleEvents(3), 0);
+          const reader = await open(stream, { readOnly: true });
+          others.push(reader);
+
+          expect(await reader.head()).toBe(3);
+          expect((await readAll(reader)).map((s) => s.position)).toEqual([1, 2, 3]);
+          await expect(reader.append(sampleEvents(1, 3), 3)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+          await expect(reader.beginAppend(3)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+          await expect(reader.saveSnapshot({ position: 3, state: 'x' })).rejects.toBeInstanceOf(ReadOnlyStoreError);
+          expect(await store.head()).toBe(3);
+        });
       });
 
       it('refuses to work once closed', async () => {

@@ -326,7 +326,8 @@ export class PostgresEventStore implements EventStore {
    * snapshot beyond the head gets no anchor and is never returned.
    */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.assertWritable('saveSnapshot');
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyStoreError(redactUrl(this.url), 'saveSnapshot');
     checkSnapshot(snapshot);
     await this.transaction(async (client) => {
       const { rows } = await client.query<{ data: string }>(`SELECT data FROM ${this.events} WHERE stream = $1 AND stream_position = $2`, [
