@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EVENTS_FILE, FileEventStore } from './file/file-event-store';
+import { ReadOnlyStoreError, StoreNotFoundError } from './errors';
 import { InMemoryEventStore } from './memory/in-memory-event-store';
 import { openStore, parseStoreUrl } from './open-store';
 import { sampleEvents } from './testing';
@@ -17,6 +18,27 @@ describe('openStore', () => {
       await store.close();
       // the header, two events, their commit record, and the empty string after the last newline
       expect(fs.readFileSync(path.join(dir, EVENTS_FILE), 'utf8').split('\n')).toHaveLength(5);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes readOnly on: a missing file store is a StoreNotFoundError naming the URL, and nothing is created', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clearsim-open-store-'));
+    try {
+      const url = `file:${path.join(dir, 'dtaa')}`;
+      await expect(openStore(url, { readOnly: true })).rejects.toThrow(
+        `no clearsim store at ${url} (no such directory); check --store, or create one with clearsim run`,
+      );
+      expect(fs.readdirSync(dir)).toEqual([]);
+      const writer = await openStore(url);
+      await writer.append(sampleEvents(1), 0);
+      const reader = await openStore(url, { readOnly: true }); // while the writer holds the lock
+      expect(await reader.head()).toBe(1);
+      await expect(reader.append(sampleEvents(1, 1), 1)).rejects.toBeInstanceOf(ReadOnlyStoreError);
+      await reader.close();
+      await writer.close();
+      await expect(openStore('memory:', { readOnly: true })).rejects.toBeInstanceOf(StoreNotFoundError);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -93,9 +93,9 @@ describe('FileEventStore', () => {
     // chain_1 = SHA-256(SHA-256(header line + "\n") ‖ the three event lines with their newlines)
     const chain0 = createHash('sha256').update(header + '\n').digest();
     const chain1 = createHash('sha256').update(chain0).update(eventLines.map((l) => l + '\n').join('')).digest('hex');
-    expect(rest[3]).toBe(`{"commit":3,"events":3,"chain":"${chain1}"}`);
+    expect(rest[3]).toBe(`\t{"commit":3,"events":3,"chain":"${chain1}"}`); // a TAB first: no event line holds one
     const chain2 = createHash('sha256').update(Buffer.from(chain1, 'hex')).update(rest[4] + '\n').digest('hex');
-    expect(rest[5]).toBe(`{"commit":4,"events":1,"chain":"${chain2}"}`);
+    expect(rest[5]).toBe(`\t{"commit":4,"events":1,"chain":"${chain2}"}`);
     expect(rest).toHaveLength(6);
     // HEAD: the last commit's position, line (header + 4 events + 2 commit records = 7) and chain
     const head = JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'));
@@ -341,7 +341,7 @@ describe('FileEventStore', () => {
       await reader.close();
 
       expect(await tx.commit()).toBe(7);
-      expect(lines().filter((l) => l.startsWith('{"commit":'))).toEqual([expect.stringMatching(/^\{"commit":2,"events":2,/), expect.stringMatching(/^\{"commit":7,"events":5,/)]);
+      expect(lines().filter((l) => l.startsWith('\t{"commit":'))).toEqual([expect.stringMatching(/^\t\{"commit":2,"events":2,/), expect.stringMatching(/^\t\{"commit":7,"events":5,/)]);
       expect((await readAll(store)).map((s) => encodeEvent(s.event))).toEqual(sampleEvents(7).map(encodeEvent));
       await store.close();
     });

@@ -9,7 +9,7 @@ import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOpt
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, readHead, writeHead, type HeadRecord } from './head-file';
-import { batchHash, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
+import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 
 /** The log inside the store directory (format: see FileEventStore). */
@@ -26,7 +26,6 @@ const READ_BUFFER_BYTES = 1024 * 1024;
 const SCAN_BYTES = 64 * 1024;
 /** `read` bisects the file to find its start position until the range is this small, then scans. */
 const SEEK_SCAN_BYTES = 1024 * 1024;
-const COMMIT_FIRST_BYTE = COMMIT_PREFIX.charCodeAt(2); // 'c' of {"commit": (an event line has 'p' there)
 
 export interface FileEventStoreOptions {
   /** Receives recovery notices (a torn tail dropped or skipped, a stale lock taken over, a snapshot ignored). Default: process.emitWarning. */
@@ -63,7 +62,8 @@ interface Committed {
  *   the CRC-32 being that of the event's canonical JSON, so a changed field
  *   is named at its exact line;
  * - after each batch (one `append`, or one transaction's chunks), a commit
- *   record `{"commit":N,"events":K,"chain":"<hex>"}`: chain_k =
+ *   record `\t{"commit":N,"events":K,"chain":"<hex>"}` (the TAB lets open find
+ *   it with a byte search: no event line holds one): chain_k =
  *   SHA-256(chain_k−1 ‖ the bytes of the batch's event lines), chain_0 =
  *   SHA-256(the header line). Only a commit record makes a batch part of the
  *   log.
@@ -116,8 +116,6 @@ export class FileEventStore implements EventStore {
     private readonly lock: FileLock | undefined,
     private readonly logId: string,
     private committed: Committed,
-    /** Chains of the log at the snapshots' positions (checked at open), for latestSnapshot. */
-    private readonly chainsAt: Map<number, string>,
     private readonly snapshots: FileSnapshots,
     private readonly warn: (message: string) => void,
   ) {}
@@ -218,7 +216,7 @@ export class FileEventStore implements EventStore {
     if (tail) await FileEventStore.handleTail(handle, file, verified, tail, readOnly, warn);
 
     const committed: Committed = { head: verified.head, bytes: verified.committedBytes, lines: verified.committedLines, chain: verified.chain };
-    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, verified.chainsAt, snapshots, warn);
+    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, snapshots, warn);
     if (!readOnly) {
       if (recorded && !ours) warn(`${path.join(dir, HEAD_FILE)}: it belongs to another log (${recorded.log}; this log is ${logId}): replaced`);
       if (!ours || ours.position !== committed.head) await store.writeHeadFile();
@@ -369,7 +367,7 @@ export class FileEventStore implements EventStore {
         const view = buffer.subarray(0, carried + bytesRead);
         let lineStart = 0;
         for (let newline = view.indexOf(NEWLINE); newline !== -1; newline = view.indexOf(NEWLINE, lineStart)) {
-          if (view[lineStart + 2] !== COMMIT_FIRST_BYTE) {
+          if (view[lineStart] !== COMMIT_MARK) {
             if (expected >= fromPosition) {
               yield { position: expected, event: this.decode(view, lineStart, newline, expected, viewStart + lineStart) };
               if (expected >= last) return;
@@ -439,7 +437,6 @@ export class FileEventStore implements EventStore {
       const anchor = position <= head ? await this.anchorAt(position) : null;
       const chain = position === head ? this.committed.chain.toString('hex') : null;
       await this.snapshots.save({ position, state, anchor, chain, log: this.logId });
-      if (chain !== null) this.chainsAt.set(position, chain);
       await this.writeHeadFile();
       await this.snapshots.prune();
     });

@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
  *     {"format":"clearsim-log","version":2,"log":"<uuid>"}                     line 1: the header
  *     {"position":1,"crc":"1a2b3c4d","type":"Deposited",…}                     an event line
  *     {"position":2,"crc":"…",…}
- *     {"commit":2,"events":2,"chain":"<64 hex>"}                               closes positions 1..2
+ *     \t{"commit":2,"events":2,"chain":"<64 hex>"}                             closes positions 1..2
  *
  * - `crc` is the CRC-32 (zlib.crc32) of the event's canonical JSON
  *   (`{"type":…}`, i.e. the line without its position and crc members), as
@@ -17,15 +17,18 @@ import { crc32 } from 'node:zlib';
  * - `chain` is SHA-256(previous chain ‖ every byte of the batch's event lines,
  *   newlines included), as hex; the chain before the first batch is
  *   SHA-256(header line with its newline), so it also binds the log's id.
+ * - A commit record starts with a TAB (insignificant JSON whitespace). An
+ *   event line never holds a raw TAB (canonical JSON escapes it in strings),
+ *   so opening finds the commit records with a byte search (memchr speed)
+ *   instead of looking at every line.
  */
 
 export const LOG_FORMAT = 'clearsim-log';
 export const LOG_VERSION = 2;
 export const POSITION_PREFIX = '{"position":';
-export const COMMIT_PREFIX = '{"commit":';
-/** Searched for in raw buffers: a commit record always starts a line. */
-export const COMMIT_NEEDLE = Buffer.from('\n' + COMMIT_PREFIX, 'latin1');
-export const COMMIT_PREFIX_BYTES = Buffer.from(COMMIT_PREFIX, 'latin1');
+export const COMMIT_PREFIX = '\t{"commit":';
+/** The first byte of a commit record, and of no event line. */
+export const COMMIT_MARK = 0x09;
 /** `,"crc":"xxxxxxxx",` between the position and the rest of the event. */
 const CRC_MEMBER_LENGTH = ',"crc":"'.length + 8 + '",'.length;
 export const NEWLINE = 0x0a;
@@ -72,6 +75,46 @@ export function eventLine(position: number, json: string): string {
   return POSITION_PREFIX + position + ',"crc":"' + hex8(crc32(json)) + '",' + json.slice(1) + '\n';
 }
 
+/** CRC-32 tables for slicing-by-8 (table k advances a byte k places further). */
+const CRC_TABLE = ((): Int32Array => {
+  const table = new Int32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) table[k * 256 + n] = (table[(k - 1) * 256 + n]! >>> 8) ^ table[table[(k - 1) * 256 + n]! & 255]!;
+  }
+  return table;
+})();
+
+/**
+ * zlib's CRC-32 of buffer[start, end), continuing from `previous`, in plain
+ * JS (slicing-by-8): about twice as fast per line as zlib.crc32 on a
+ * subarray, whose allocation dominates for lines this short.
+ */
+export function crc32Bytes(buffer: Uint8Array, start: number, end: number, previous = 0): number {
+  const t = CRC_TABLE;
+  let c = ~previous;
+  let at = start;
+  for (; end - at >= 8; at += 8) {
+    c ^= buffer[at]! | (buffer[at + 1]! << 8) | (buffer[at + 2]! << 16) | (buffer[at + 3]! << 24);
+    const high = buffer[at + 4]! | (buffer[at + 5]! << 8) | (buffer[at + 6]! << 16) | (buffer[at + 7]! << 24);
+    c =
+      t[1792 + (c & 255)]! ^
+      t[1536 + ((c >>> 8) & 255)]! ^
+      t[1280 + ((c >>> 16) & 255)]! ^
+      t[1024 + (c >>> 24)]! ^
+      t[768 + (high & 255)]! ^
+      t[512 + ((high >>> 8) & 255)]! ^
+      t[256 + ((high >>> 16) & 255)]! ^
+      t[high >>> 24]!;
+  }
+  for (; at < end; at++) c = t[(c ^ buffer[at]!) & 255]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 const CRC_PLACEHOLDER = ',"crc":"00000000",';
 /** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
 const BRACE_CRC = crc32('{');
@@ -80,13 +123,15 @@ const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 /**
  * Event lines built the fast way, the same bytes as `eventLine`: the text is
  * concatenated with a placeholder CRC, turned into one buffer, and each CRC is
- * computed over the line's bytes in that buffer and written in place (a CRC
- * of a JS string would encode every line to UTF-8 once more).
+ * computed over the line's bytes in that buffer (crc32Bytes) and written in
+ * place (a CRC of a JS string would encode every line to UTF-8 once more).
  */
 export class LineBatch {
   private text = '';
   private first = 0;
   private last = 0;
+  /** Characters of each line after its crc member: its bytes too when the batch is ASCII (no newline search then). */
+  private restLengths: number[] = [];
 
   /** Characters so far (to decide when to flush). */
   get length(): number {
@@ -97,12 +142,14 @@ export class LineBatch {
     if (this.text === '') this.first = position;
     this.last = position;
     this.text += POSITION_PREFIX + position + CRC_PLACEHOLDER + json.slice(1) + '\n';
+    this.restLengths.push(json.length - 1);
   }
 
   /** The lines as bytes, CRCs filled in; empties the batch. Returns the positions it holds. */
   take(): { buffer: Buffer; first: number; last: number } {
     const buffer = Buffer.from(this.text, 'utf8');
-    const { first, last } = this;
+    const { first, last, restLengths } = this;
+    const ascii = buffer.length === this.text.length;
     let lineStart = 0;
     let digits = String(first).length;
     let nextPower = 10 ** digits;
@@ -113,8 +160,8 @@ export class LineBatch {
       }
       const crcAt = lineStart + POSITION_PREFIX.length + digits + 8; // after `,"crc":"`
       const restStart = crcAt + 10; // after `xxxxxxxx",`
-      const end = buffer.indexOf(NEWLINE, restStart);
-      let crc = crc32(buffer.subarray(restStart, end), BRACE_CRC);
+      const end = ascii ? restStart + restLengths[position - first]! : buffer.indexOf(NEWLINE, restStart);
+      let crc = crc32Bytes(buffer, restStart, end, BRACE_CRC);
       for (let digit = 7; digit >= 0; digit--) {
         buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
         crc >>>= 4;
@@ -122,6 +169,7 @@ export class LineBatch {
       lineStart = end + 1;
     }
     this.text = '';
+    this.restLengths = [];
     return { buffer, first, last };
   }
 }
@@ -139,7 +187,7 @@ export function commitLine(record: CommitRecord): string {
   return `${COMMIT_PREFIX}${record.commit},"events":${record.events},"chain":"${record.chain}"}\n`;
 }
 
-const COMMIT_PATTERN = /^\{"commit":([1-9]\d{0,15}),"events":([1-9]\d{0,15}),"chain":"([0-9a-f]{64})"\}$/;
+const COMMIT_PATTERN = /^\t\{"commit":([1-9]\d{0,15}),"events":([1-9]\d{0,15}),"chain":"([0-9a-f]{64})"\}$/;
 
 /** Parses a commit record line (without its newline), exactly as commitLine writes it. */
 export function parseCommit(text: string): CommitRecord | undefined {
@@ -202,7 +250,7 @@ export function splitEventLineBytes(buffer: Buffer, start: number, end: number):
   if (restStart > end || buffer[crcAt + 8] !== 0x22 || buffer[crcAt + 9] !== 0x2c) return undefined;
   const stored = buffer.toString('latin1', crcAt, crcAt + 8);
   if (!/^[0-9a-f]{8}$/.test(stored)) return undefined;
-  const crcOk = hex8(crc32(buffer.subarray(restStart, end), BRACE_CRC)) === stored;
+  const crcOk = hex8(crc32Bytes(buffer, restStart, end, BRACE_CRC)) === stored;
   return { position, restStart, crcOk };
 }
 

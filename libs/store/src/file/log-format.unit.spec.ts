@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import { encodeEvent } from '@clearsim/events';
 import { sampleEvents } from '../test-events';
-import { commitLine, eventLine, LineBatch, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
+import { commitLine, crc32Bytes, eventLine, LineBatch, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
 
 describe('log format', () => {
   it('writes an event line as position, CRC-32 of the canonical JSON, then the event without its opening brace', () => {
@@ -17,6 +17,18 @@ describe('log format', () => {
     expect(splitEventLineBytes(Buffer.from('{"position":012,"crc":"00000000","type":1}'), 0, 42)).toBeUndefined();
     // one character changed (price 1 → 2): the CRC no longer matches
     expect(splitEventLine(eventLine(12, json).slice(0, -1).replace('"price":"1"', '"price":"2"'))).toMatchObject({ position: 12, crcOk: false });
+  });
+
+  it('crc32Bytes is zlib.crc32, from any start, continuing from any previous CRC', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(40), fc.string(), (bytes, cut, prefix) => {
+        const start = Math.min(cut, bytes.length);
+        const previous = crc32(prefix);
+        expect(crc32Bytes(bytes, start, bytes.length, previous)).toBe(crc32(Buffer.from(bytes.subarray(start)), previous));
+      }),
+    );
+    // a worked value: the CRC-32 of "123456789" is 0xcbf43926 (the standard check value)
+    expect(crc32Bytes(Buffer.from('123456789'), 0, 9)).toBe(0xcbf43926);
   });
 
   it('LineBatch gives the same bytes as eventLine, for any run of positions (across powers of ten) and non-ASCII events', () => {
@@ -39,12 +51,13 @@ describe('log format', () => {
     );
   });
 
-  it('reads back exactly the commit records it writes, and nothing else', () => {
+  it('reads back exactly the commit records it writes (a TAB first), and nothing else', () => {
     const chain = 'ab'.repeat(32);
-    expect(commitLine({ commit: 10, events: 3, chain })).toBe(`{"commit":10,"events":3,"chain":"${chain}"}\n`);
-    expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain}"}`)).toEqual({ commit: 10, events: 3, chain });
-    expect(parseCommit(`{"commit":10,"events":11,"chain":"${chain}"}`)).toBeUndefined(); // more events than positions
-    expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain.slice(1)}"}`)).toBeUndefined();
-    expect(parseCommit(`{"commit":10, "events":3,"chain":"${chain}"}`)).toBeUndefined();
+    expect(commitLine({ commit: 10, events: 3, chain })).toBe(`\t{"commit":10,"events":3,"chain":"${chain}"}\n`);
+    expect(parseCommit(`\t{"commit":10,"events":3,"chain":"${chain}"}`)).toEqual({ commit: 10, events: 3, chain });
+    expect(parseCommit(`\t{"commit":10,"events":11,"chain":"${chain}"}`)).toBeUndefined(); // more events than positions
+    expect(parseCommit(`\t{"commit":10,"events":3,"chain":"${chain.slice(1)}"}`)).toBeUndefined();
+    expect(parseCommit(`\t{"commit":10, "events":3,"chain":"${chain}"}`)).toBeUndefined();
+    expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain}"}`)).toBeUndefined(); // no TAB
   });
 });

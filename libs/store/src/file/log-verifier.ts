@@ -3,8 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { CorruptLogError } from '../errors';
 import {
   batchHash,
-  COMMIT_NEEDLE,
-  COMMIT_PREFIX_BYTES,
+  COMMIT_MARK,
   initialChain,
   NEWLINE,
   parseCommit,
@@ -150,11 +149,10 @@ export async function verifyLog(
 
 /** Buffer offset of the next commit record starting at or after `from` (a line start), before `end`; -1 if none. */
 function nextCommit(buffer: Buffer, from: number, end: number): number {
-  if (end - from >= COMMIT_PREFIX_BYTES.length && buffer.compare(COMMIT_PREFIX_BYTES, 0, COMMIT_PREFIX_BYTES.length, from, from + COMMIT_PREFIX_BYTES.length) === 0) {
-    return from;
+  for (let at = buffer.indexOf(COMMIT_MARK, from); at !== -1 && at < end; at = buffer.indexOf(COMMIT_MARK, at + 1)) {
+    if (at === from || buffer[at - 1] === NEWLINE) return at;
   }
-  const at = buffer.indexOf(COMMIT_NEEDLE, from);
-  return at < 0 || at + 1 >= end ? -1 : at + 1;
+  return -1;
 }
 
 /**
