@@ -386,6 +386,23 @@ describe('FileEventStore', () => {
       await writer.close();
     });
 
+    it('a HEAD that cannot be written after a durable commit is a warning, not a failed commit', async () => {
+      const store = await open();
+      fs.mkdirSync(path.join(dir, `.${HEAD_FILE}.tmp-${process.pid}`)); // HEAD's temporary file cannot be created
+      const tx = await store.beginAppend(0);
+      await tx.append(sampleEvents(2));
+
+      expect(await tx.commit()).toBe(2);
+
+      expect(warnings).toEqual([expect.stringMatching(/HEAD: not updated after the commit of position 2 \(.*EISDIR.*\); the commit itself is durable$/)]);
+      await store.close();
+      fs.rmdirSync(path.join(dir, `.${HEAD_FILE}.tmp-${process.pid}`));
+      const reopened = await open(); // HEAD (position 0) is behind the log: fine, and rewritten
+      expect(await reopened.head()).toBe(2);
+      await reopened.close();
+      expect(JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'))).toMatchObject({ position: 2 });
+    });
+
     it('close aborts a transaction left open', async () => {
       const store = await open();
       const tx = await store.beginAppend(0);

@@ -292,12 +292,20 @@ export class FileEventStore implements EventStore {
     return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle);
   }
 
-  /** @internal fsync the batch, write its commit record, fsync, then HEAD. */
+  /**
+   * @internal fsync the batch, write its commit record, fsync, then HEAD. Once
+   * the record is durable the batch is in the log: a HEAD that cannot be
+   * written then is a warning (it only weakens the truncation proof until the
+   * next commit), never a failed append.
+   */
   async commitBatch(batch: BatchWriter): Promise<void> {
     if (batch.events === 0) return;
-    const committed = await batch.commit();
-    this.committed = committed;
-    await this.writeHeadFile();
+    this.committed = await batch.commit();
+    try {
+      await this.writeHeadFile();
+    } catch (error) {
+      this.warn(`${path.join(this.dir, HEAD_FILE)}: not updated after the commit of position ${this.committed.head} (${(error as Error).message}); the commit itself is durable`);
+    }
   }
 
   private async writeHeadFile(snapshots?: number[]): Promise<void> {
