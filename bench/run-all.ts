@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     const store = await FileEventStore.open(storeDir);
     const runner = await ShardRunner.open(store, { fullReplay: true });
     const result = await runner.run(openInput(input).inputs);
-    decisions = result.decisions.length;
+    decisions = result.decisionCount;
     const s = runner.engine.summary({ accounts: false });
     summary = { liquidations: s.liquidations, bankruptcies: s.bankruptcies, autoDeleverages: s.autoDeleverages, outputHash: s.outputHash };
     await store.close();

@@ -75,18 +75,40 @@ describe('clearsim run / replay / verify / account', () => {
     expect(out.stdout).not.toMatch(/^\{/);
   });
 
-  it('verify fails (exit 1) when a logged decision was tampered with, naming the changed line', () => {
+  it('a changed amount in the log is found on open (exit 1), naming the line, before anything is read', () => {
     const tampered = freshStore();
     clearsim('run', FIXTURE, '--store', tampered);
     const file = logFile(tampered);
-    const lines = readFileSync(file, 'utf8').split('\n');
-    const changed = lines.findIndex((line) => line.includes('"amount":"495"'));
-    lines[changed] = lines[changed]!.replace('"amount":"495"', '"amount":"490"');
-    writeFileSync(file, lines.join('\n'));
+    // line 1 is the log's header, so position 8 (the margin call for 495) is line 9
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"amount":"495"', '"amount":"490"'));
+    for (const command of ['verify', 'replay']) {
+      const out = clearsim(command, '--store', tampered);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(`${file}:line 9: corrupt event log: position 8`);
+      expect(out.stderr).toContain("the line's bytes changed since it was written");
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('verify fails (exit 1) when a writer logged a decision the rules do not make', async () => {
+    // a well-formed log (every check of the store passes) written by, say, a buggy writer: the fixture's log with
+    // the margin call's amount 495 → 490, appended through the store
+    const good = freshStore();
+    clearsim('run', FIXTURE, '--store', good);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FileEventStore } = require(join(ROOT, 'dist', 'libs', 'store', 'src'));
+    const source = await FileEventStore.open(good.slice('file:'.length), { readOnly: true });
+    const events = [];
+    for await (const { event } of source.read(1)) events.push(event.type === 'MarginCallIssued' ? { ...event, amount: 49_000_000_000n } : event);
+    await source.close();
+    const tampered = freshStore();
+    const target = await FileEventStore.open(tampered.slice('file:'.length));
+    await target.append(events, 0);
+    await target.close();
     const out = clearsim('verify', '--store', tampered);
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain(`events.jsonl:line ${changed + 1}: corrupt event log: position `);
-    expect(out.stderr).toContain("the line's bytes changed since it was written");
+    expect(out.stdout).toContain('MISMATCH');
+    expect(out.stdout).toContain('"amount":"490"');
   });
 
   it('unknown account and bad --at are bad usage (exit 2)', () => {
@@ -94,6 +116,19 @@ describe('clearsim run / replay / verify / account', () => {
     const out = clearsim('replay', '--store', store, '--at', 'yesterday');
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--at');
+  });
+});
+
+describe('clearsim run --reset', () => {
+  it('starts the store over: the same run twice gives the same log, without warnings', () => {
+    const store = freshStore();
+    const first = clearsim('run', FIXTURE, '--store', store, '--snapshot', '--json');
+    expect(first.code).toBe(0);
+    const again = clearsim('run', FIXTURE, '--store', store, '--reset', '--json');
+    expect(again.stderr).toBe('');
+    expect(json(again)).toMatchObject({ fromPosition: 1, head: 14, outputHash: json(first).outputHash });
+    expect(readdirSync(store.slice('file:'.length)).sort()).toEqual(['HEAD', 'events.jsonl']);
+    expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, snapshot: null });
   });
 });
 
@@ -209,7 +244,7 @@ describe('snapshots', () => {
     expect(decisions(snapshotted)).toEqual(decisions(plain));
   });
 
-  it('verify proves a snapshot equals the state re-simulated from the log; a damaged file is an error naming it', () => {
+  it('verify proves a snapshot equals the state re-simulated from the log; a damaged file is a clear error (exit 1)', () => {
     const store = freshStore();
     expect(clearsim('run', FIXTURE, '--store', store, '--snapshot').code).toBe(0);
     const good = json(clearsim('verify', '--store', store, '--json'));
@@ -224,6 +259,7 @@ describe('snapshots', () => {
     const damaged = clearsim('verify', '--store', store, '--json');
     expect(damaged.code).toBe(1);
     expect(damaged.stderr).toContain(`${file}: corrupt snapshot: the state does not match its SHA-256`);
+    expect(damaged.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('verify fails (exit 1) on a well-formed snapshot whose state is not what the log re-decides to', async () => {
@@ -268,7 +304,10 @@ describe('bad input changes nothing', () => {
     expect(out.stderr).toContain(bad);
     expect(out.stderr).toMatch(message);
     expect(out.stderr).toContain('nothing was appended');
-    expect(json(clearsim('replay', '--store', empty, '--json')).eventsIn).toBe(0);
+    // the empty store holds no event: the read-only replay says so (exit 2) instead of showing an empty state
+    const replay = clearsim('replay', '--store', empty, '--json');
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toMatch(/no clearsim store at/);
     // and the first store is byte for byte what it was
     expect(readFileSync(logFile(store)).equals(before)).toBe(true);
   });
@@ -285,15 +324,23 @@ describe('bad input changes nothing', () => {
 });
 
 describe('torn tail', () => {
-  it('is truncated with a warning on open, and the log stays usable', () => {
+  it('is ignored with a warning by a reader (which changes no byte) and truncated by the next writer', () => {
     const store = freshStore();
     const first = json(clearsim('run', FIXTURE, '--store', store, '--json'));
     appendFileSync(logFile(store), '{"position":15,"type":"PriceUpd');
+    const torn = readFileSync(logFile(store));
     const out = clearsim('verify', '--store', store, '--json');
     expect(out.stderr).toMatch(/warning: .*events\.jsonl/);
     expect(out.code).toBe(0);
     expect(json(out).outputHash).toBe(first.outputHash);
-    expect(readFileSync(logFile(store), 'utf8').endsWith('\n')).toBe(true);
+    expect(readFileSync(logFile(store)).equals(torn)).toBe(true);
+    // a writer repairs it and carries on: a later input appends after the fixture's 14 events
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-later-'));
+    writeFileSync(join(dir, 'later.jsonl'), '{"type":"ClockAdvanced","ts":"2026-01-03T00:00:00Z"}\n');
+    const next = clearsim('run', join(dir, 'later.jsonl'), '--store', store, '--json');
+    expect(next.stderr).toMatch(/warning: .*events\.jsonl/);
+    expect(json(next)).toMatchObject({ fromPosition: 15, head: 15 });
+    expect(clearsim('verify', '--store', store).code).toBe(0);
   });
 });
 

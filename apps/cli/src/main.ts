@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '@clearsim/events';
-import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL } from '@clearsim/store';
+import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL, StoreNotFoundError } from '@clearsim/store';
 import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
       // help and version exit 0; a usage mistake is bad usage (2)
       return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
     }
-    if (error instanceof UsageError || error instanceof InputError) {
+    if (error instanceof UsageError || error instanceof InputError || error instanceof StoreNotFoundError) {
       process.stderr.write(`clearsim: ${error.message}\n`);
       if (error instanceof InputError) process.stderr.write('clearsim: nothing was appended\n');
       return EXIT_BAD_INPUT;

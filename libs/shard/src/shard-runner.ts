@@ -1,6 +1,6 @@
 import { ClearingEngine } from '@clearsim/clearing';
 import { InputError, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
-import type { EventStore, StoredEvent } from '@clearsim/store';
+import type { AppendTransaction, EventStore, StoredEvent } from '@clearsim/store';
 
 /** An input with where it came from, so a refusal can name the file and line. */
 export interface LocatedInput {
@@ -14,8 +14,27 @@ export interface RunResult {
   duplicates: number;
   /** How many events this call appended (inputs and decisions), from `head − appended + 1` to `head`. */
   appended: number;
-  decisions: ClearingEvent[];
+  /** How many decisions this call appended, and how many of each type (a run keeps counts, not the decisions: see `RunOptions.onDecisions`). */
+  decisionCount: number;
+  decisionsByType: Record<string, number>;
   head: number;
+}
+
+/** Inputs and decisions appended per chunk of a run: what a run holds in memory besides the engine's state (tens of MB at most). */
+export const RUN_CHUNK_EVENTS = 50_000;
+
+export interface RunOptions {
+  /** Called with the number of inputs accepted so far, every 10,000 inputs. */
+  onProgress?: (inputsAccepted: number) => void;
+  /** Called with the number of inputs accepted once every input is decided and appended, before the commit (which makes the run durable) begins. */
+  onCommitting?: (inputsAccepted: number) => void;
+  /**
+   * Called with each chunk's decisions, in log order, as the chunk is added to the run's transaction: before the
+   * run is committed, so a caller writing them somewhere must discard them if `run` rejects. Awaited.
+   */
+  onDecisions?: (decisions: readonly ClearingEvent[]) => void | Promise<void>;
+  /** Events (inputs and decisions) per chunk (default RUN_CHUNK_EVENTS); the decisions and the log do not depend on it. */
+  chunkEvents?: number;
 }
 
 export interface OpenOptions {
@@ -36,11 +55,11 @@ export type AppendListener = (events: readonly StoredEvent[]) => void;
 /**
  * The shard loop of the shell (STYLE habit 6): validate → decide → append →
  * publish. It owns one engine and one store; every clearing decision is the
- * core's. Calls are serialized (one writer per shard). `run` is all or
- * nothing: a refused input fails the whole batch before anything is appended,
- * and the engine is rebuilt from the store so it holds exactly what the log
- * holds. Listeners (SSE, Kafka producer, metrics) hear of events only after
- * they are durable.
+ * core's. Calls are serialized (one writer per shard). `run` streams its
+ * inputs in chunks through one append transaction and is all or nothing: a
+ * refused input aborts the transaction, and the engine is rebuilt from the
+ * store so it holds exactly what the log holds. Listeners (SSE, Kafka
+ * producer, metrics) hear of events only after they are durable.
  */
 export class ShardRunner {
   private queue: Promise<unknown> = Promise.resolve();
@@ -108,17 +127,39 @@ export class ShardRunner {
   }
 
   /**
-   * Decides every input, then appends inputs and decisions in log order in
-   * one durable append. Throws InputError (with source and line) on the first
-   * refused input; the store is then untouched and the engine rebuilt from it
-   * (unless nothing had been folded yet).
+   * Decides the inputs one by one and appends inputs and decisions in log
+   * order, a chunk at a time, through one append transaction of the store:
+   * memory holds the engine's state and one chunk, not the input. All or
+   * nothing: on a refused input (InputError, with source and line) or any other
+   * error, the transaction is aborted — the log is exactly as before the call —
+   * and the engine is rebuilt from the store (unless nothing had been folded
+   * yet). Listeners hear of the run's events once it is committed; only while
+   * some listener is registered are the run's events kept until then.
    */
-  run(inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput>, onProgress?: (done: number) => void): Promise<RunResult> {
+  run(inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput>, options: RunOptions = {}): Promise<RunResult> {
     return this.exclusive(async () => {
-      const log: ClearingEvent[] = [];
-      const decisions: ClearingEvent[] = [];
+      const chunkEvents = Math.max(1, options.chunkEvents ?? RUN_CHUNK_EVENTS);
+      const from = this.position;
+      let chunk: ClearingEvent[] = [];
+      let chunkDecisions: ClearingEvent[] = [];
+      const heard: StoredEvent[] = [];
+      const decisionsByType: Record<string, number> = {};
+      let decisionCount = 0;
       let accepted = 0;
       let duplicates = 0;
+      let appended = 0;
+      let transaction: AppendTransaction | undefined;
+      const flush = async () => {
+        if (chunk.length === 0) return;
+        transaction ??= await this.store.beginAppend(from);
+        await transaction.append(chunk);
+        if (this.listeners.size > 0) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: chunk[i]! });
+        appended += chunk.length;
+        const decided = chunkDecisions;
+        chunk = [];
+        chunkDecisions = [];
+        if (options.onDecisions && decided.length > 0) await options.onDecisions(decided);
+      };
       try {
         for await (const { input, source, line } of inputs) {
           let result;
@@ -133,25 +174,36 @@ export class ShardRunner {
             continue;
           }
           accepted++;
-          log.push(input, ...result.decisions);
-          decisions.push(...result.decisions);
-          if (onProgress && accepted % 10000 === 0) onProgress(accepted);
+          chunk.push(input);
+          for (const decision of result.decisions) {
+            chunk.push(decision);
+            chunkDecisions.push(decision);
+            decisionsByType[decision.type] = (decisionsByType[decision.type] ?? 0) + 1;
+          }
+          decisionCount += result.decisions.length;
+          if (chunk.length >= chunkEvents) await flush();
+          if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);
         }
-        const from = this.position;
-        this.position = await this.store.append(log, from);
-        if (this.listeners.size > 0) {
-          const appended = log.map((event, i) => ({ position: from + 1 + i, event }));
-          for (const listener of this.listeners) listener(appended);
-        }
-        await this.maybeSnapshot();
-        return { inputsAccepted: accepted, duplicates, appended: log.length, decisions, head: this.position };
+        await flush();
+        options.onCommitting?.(accepted);
+        if (transaction) this.position = await transaction.commit();
       } catch (error) {
-        // the core refuses an input before changing anything: a batch refused at its first input left the engine
+        if (transaction) {
+          try {
+            await transaction.abort();
+          } catch (abortError) {
+            this.options.warn?.(`aborting the run's append failed: ${(abortError as Error).message}`);
+          }
+        }
+        // the core refuses an input before changing anything: a run refused at its first input left the engine
         // as the log has it (a bad single request costs no reload); anything else is rebuilt from the store
-        const untouched = error instanceof InputError && log.length === 0 && accepted === 0 && duplicates === 0;
+        const untouched = error instanceof InputError && accepted === 0 && duplicates === 0;
         if (!untouched) await this.reload();
         throw error;
       }
+      if (heard.length > 0) for (const listener of this.listeners) listener(heard);
+      await this.maybeSnapshot();
+      return { inputsAccepted: accepted, duplicates, appended, decisionCount, decisionsByType, head: this.position };
     });
   }
 

@@ -12,7 +12,7 @@ const concerns = (event: ClearingEvent, id: string): boolean => accountFields(ev
 /** `clearsim account ID`: one account as it was at `--at` (default: now), with the decisions that touched it. */
 export async function accountCommand(id: string, options: { store?: string; at?: string; json?: boolean; history?: string }): Promise<void> {
   const at = parseAt(options.at);
-  const store = await openStoreFromUrl(options.store);
+  const store = await openStoreFromUrl(options.store, { readOnly: true });
   try {
     const history: ClearingEvent[] = [];
     // the history is every decision of the log about the account: fold the whole log, not a snapshot and its tail

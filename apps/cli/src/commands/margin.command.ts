@@ -44,7 +44,7 @@ export async function marginCommand(account: string, options: { store?: string; 
   if (!options.trade) throw new UsageError('margin needs --trade "buy|sell QTY INSTRUMENT [@ PRICE]"');
   const spec = parseTradeSpec(options.trade);
   const at = parseAt(options.at);
-  const store = await openStoreFromUrl(options.store);
+  const store = await openStoreFromUrl(options.store, { readOnly: true });
   try {
     const runner = await ShardRunner.open(store, { at });
     const state = runner.engine.state;

@@ -7,7 +7,7 @@ import { openStoreFromUrl } from './store-options';
 /** `clearsim replay`: rebuilds every account from the log, deciding nothing. */
 export async function replayCommand(options: { store?: string; at?: string; json?: boolean }): Promise<void> {
   const at = parseAt(options.at);
-  const store = await openStoreFromUrl(options.store);
+  const store = await openStoreFromUrl(options.store, { readOnly: true });
   try {
     const started = performance.now();
     const runner = await ShardRunner.open(store, { at });

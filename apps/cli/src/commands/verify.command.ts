@@ -6,7 +6,7 @@ import { openStoreFromUrl } from './store-options';
 
 /** `clearsim verify`: re-decides every input of the log and fails (exit 1) on any mismatch. */
 export async function verifyCommand(options: { store?: string; json?: boolean }): Promise<number> {
-  const store = await openStoreFromUrl(options.store);
+  const store = await openStoreFromUrl(options.store, { readOnly: true });
   try {
     const report = await verifyLog(store);
     const ok = report.mismatches.length === 0 && report.invariantViolations.length === 0 && report.snapshot?.matches !== false;

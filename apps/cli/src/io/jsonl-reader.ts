@@ -1,6 +1,11 @@
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
+/** How far a reader has got in its file (for a progress bar). */
+export interface ReadProgress {
+  bytesRead: number;
+}
+
 /**
  * The lines of a text file, read in large chunks and handed out a chunk's
  * worth at a time (one promise per chunk instead of one per line, as with
@@ -10,7 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
  * character cut by a chunk boundary is joined, an invalid byte becomes
  * U+FFFD), so line numbers in error messages do not change.
  */
-export async function* readLineBatches(file: string, chunkBytes = 4 << 20): AsyncGenerator<string[]> {
+export async function* readLineBatches(file: string, chunkBytes = 4 << 20, progress?: ReadProgress): AsyncGenerator<string[]> {
   const handle = await open(file, 'r');
   try {
     const decoder = new StringDecoder('utf8');
@@ -20,6 +25,7 @@ export async function* readLineBatches(file: string, chunkBytes = 4 << 20): Asyn
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
       if (bytesRead === 0) break;
+      if (progress) progress.bytesRead += bytesRead;
       let text = carry + decoder.write(buffer.subarray(0, bytesRead));
       // a "\r" that ended the previous chunk was a line break; a "\n" right after it belongs to it
       if (pendingCr && text.length > 0) {

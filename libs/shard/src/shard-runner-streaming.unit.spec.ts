@@ -1,0 +1,169 @@
+import fc from 'fast-check';
+import { InputError, decodeEvent, encodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { at, rulesFor } from '@clearsim/clearing/testing';
+import { InMemoryEventStore, type AppendTransaction } from '@clearsim/store';
+import { ShardRunner, type LocatedInput } from './shard-runner';
+
+/** An in-memory store that records what the runner did with its transactions. */
+class RecordingStore extends InMemoryEventStore {
+  transactions = 0;
+  chunks = 0;
+  aborted = 0;
+  override async beginAppend(expectedPosition: number): Promise<AppendTransaction> {
+    const transaction = await super.beginAppend(expectedPosition);
+    this.transactions++;
+    return {
+      append: (events) => {
+        this.chunks++;
+        return transaction.append(events);
+      },
+      commit: () => transaction.commit(),
+      abort: () => {
+        this.aborted++;
+        return transaction.abort();
+      },
+    };
+  }
+}
+
+const located = (raw: Record<string, unknown>, line: number): LocatedInput => ({ input: decodeEvent(raw, 'input') as InputEvent, source: 'day.jsonl', line });
+
+/**
+ * A small venue day: rules, one perpetual, four traders with 1,000 each against a market maker, one trade each
+ * (long 1 @ 10,000 for a and c, short for b and d), then a walk of marks. IM 10 % = 1,000 per position, MM 5 %:
+ * a move of ±5 % (10,000 → 9,450) puts the longs under MM (equity 450 < 472.5), so the walk makes calls and
+ * liquidations, and their decisions land in the chunks along with the inputs.
+ */
+function day(moves: readonly number[]): LocatedInput[] {
+  const lines: Record<string, unknown>[] = [
+    { type: 'RulesActivated', ts: at(0), rules: rulesFor() },
+    { type: 'InstrumentListed', ts: at(0), instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC' },
+    { type: 'Deposited', ts: at(0), account: 'mm', asset: 'USD', amount: '10000000' },
+    { type: 'PriceUpdated', ts: at(0), instrument: 'BTC-PERP', price: '10000' },
+  ];
+  const traders = ['a', 'b', 'c', 'd'];
+  traders.forEach((account, i) => {
+    lines.push({ type: 'Deposited', ts: at(1), account, asset: 'USD', amount: '1000' });
+    const long = i % 2 === 0;
+    lines.push({ type: 'TradeExecuted', ts: at(1), tradeId: `t${i}`, instrument: 'BTC-PERP', buyer: long ? account : 'mm', seller: long ? 'mm' : account, qty: '1', price: '10000' });
+  });
+  let price = 10000;
+  moves.forEach((move, i) => {
+    price = Math.max(1000, Math.round(price * (1 + move)));
+    lines.push({ type: 'PriceUpdated', ts: at(60 * (i + 2)), instrument: 'BTC-PERP', price: String(price) });
+  });
+  return lines.map((raw, i) => located(raw, i + 1));
+}
+
+async function runAll(inputs: LocatedInput[], chunkEvents: number) {
+  const store = new RecordingStore();
+  const runner = await ShardRunner.open(store);
+  const decided: ClearingEvent[] = [];
+  const result = await runner.run(inputs, { chunkEvents, onDecisions: (chunk) => void decided.push(...chunk) });
+  const log: string[] = [];
+  for await (const { event } of store.read(1)) log.push(encodeEvent(event));
+  return { store, runner, result, decided: decided.map(encodeEvent), log };
+}
+
+describe('ShardRunner.run streams in chunks through one transaction', () => {
+  it('a chunked run decides and logs exactly what a one-chunk run does, for any chunk size', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 25 }), async (moves, chunkEvents) => {
+        const inputs = day(moves);
+        const whole = await runAll(inputs, 1_000_000);
+        const chunked = await runAll(inputs, chunkEvents);
+        expect(whole.store.chunks).toBe(1);
+        // chunks of `chunkEvents` events at least (an input and its decisions are never split): at most ⌈log / chunk⌉
+        expect(chunked.store.chunks).toBeLessThanOrEqual(Math.ceil(whole.log.length / chunkEvents));
+        expect(chunked.store.transactions).toBe(1);
+        expect(chunked.log).toEqual(whole.log);
+        expect(chunked.decided).toEqual(whole.decided);
+        expect(chunked.runner.engine.outputHash).toBe(whole.runner.engine.outputHash);
+        expect(chunked.result).toEqual(whole.result);
+        expect(chunked.result.head).toBe(whole.log.length);
+        expect(chunked.result.decisionCount).toBe(whole.decided.length);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('counts decisions by type instead of keeping them', async () => {
+    // 10,000 → 9,000: the longs a and c fall under MM (equity 1,000 − 1,000 = 0 < 450: at once below half of MM →
+    // liquidated without a call); the shorts gain
+    const { result, decided } = await runAll(day([-0.1]), 5);
+    const types = decided.map((d) => JSON.parse(d).type as string);
+    const counted: Record<string, number> = {};
+    for (const type of types) counted[type] = (counted[type] ?? 0) + 1;
+    expect(result.decisionsByType).toEqual(counted);
+    expect(result.decisionCount).toBe(types.length);
+    expect(types.length).toBeGreaterThan(0);
+    expect(result).not.toHaveProperty('decisions');
+  });
+
+  it('a refused input in chunk 3 leaves the store as before and the engine rebuilt from it', async () => {
+    const store = new RecordingStore();
+    const runner = await ShardRunner.open(store);
+    const first = day([0.01, -0.02]);
+    await runner.run(first);
+    const logBefore: string[] = [];
+    for await (const { event } of store.read(1)) logBefore.push(encodeEvent(event));
+    const headBefore = runner.head;
+    const stateBefore = JSON.stringify(runner.engine.summary({ accounts: true }));
+    store.chunks = 0;
+    // 10 deposits of 1 each (no decisions), 4 events per chunk: chunks 1 and 2 (deposits 1–8) go into the
+    // transaction; the 11th input (line 11) names an account that never deposited and is refused while chunk 3
+    // (deposits 9 and 10) is being filled
+    const more = Array.from({ length: 10 }, (_, i) => located({ type: 'Deposited', ts: at(10_000), account: `x${i}`, asset: 'USD', amount: '1' }, i + 1));
+    const refused = located({ type: 'TradeExecuted', ts: at(10_000), tradeId: 'bad', instrument: 'BTC-PERP', buyer: 'nobody', seller: 'mm', qty: '1', price: '10000' }, 11);
+    const heard: number[] = [];
+    runner.onAppended((events) => heard.push(events.length));
+    const error = await runner.run([...more, refused], { chunkEvents: 4 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(/day\.jsonl.*line 11/);
+    expect(store.chunks).toBe(2);
+    expect(store.aborted).toBe(1);
+    const logAfter: string[] = [];
+    for await (const { event } of store.read(1)) logAfter.push(encodeEvent(event));
+    expect(logAfter).toEqual(logBefore);
+    expect(await store.head()).toBe(headBefore);
+    expect(runner.head).toBe(headBefore);
+    expect(JSON.stringify(runner.engine.summary({ accounts: true }))).toBe(stateBefore);
+    expect(runner.engine.state.ledger.accounts.has('x0')).toBe(false);
+    expect(heard).toEqual([]);
+    // the shard carries on from the log
+    const next = await runner.run([located({ type: 'Deposited', ts: at(10_000), account: 'x0', asset: 'USD', amount: '1' }, 1)]);
+    expect(next.head).toBe(headBefore + 1);
+  });
+
+  it('any other error while streaming aborts the transaction too', async () => {
+    const store = new RecordingStore();
+    const runner = await ShardRunner.open(store);
+    const inputs = day([0.01]);
+    function* failing(): Iterable<LocatedInput> {
+      yield* inputs;
+      throw new Error('the input file went away');
+    }
+    await expect(runner.run(failing(), { chunkEvents: 3 })).rejects.toThrow('the input file went away');
+    expect(store.chunks).toBeGreaterThan(1);
+    expect(store.aborted).toBe(1);
+    expect(await store.head()).toBe(0);
+    expect(runner.head).toBe(0);
+    expect(runner.engine.state.ledger.accounts.size).toBe(0);
+  });
+
+  it('listeners hear the whole run once, after the commit, with its positions', async () => {
+    const store = new RecordingStore();
+    const runner = await ShardRunner.open(store);
+    const heard: { position: number; type: string }[][] = [];
+    runner.onAppended((events) => heard.push(events.map((e) => ({ position: e.position, type: e.event.type }))));
+    let heardBeforeCommit = -1;
+    const result = await runner.run(day([-0.1, 0.05]), { chunkEvents: 3, onCommitting: () => (heardBeforeCommit = heard.length) });
+    expect(heardBeforeCommit).toBe(0);
+    expect(store.chunks).toBeGreaterThan(1);
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.map((e) => e.position)).toEqual(Array.from({ length: result.head }, (_, i) => i + 1));
+    const logged: string[] = [];
+    for await (const { event } of store.read(1)) logged.push(event.type);
+    expect(heard[0]!.map((e) => e.type)).toEqual(logged);
+  });
+});

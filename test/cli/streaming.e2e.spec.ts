@@ -1,0 +1,294 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+/**
+ * End-to-end, on the built CLI (`./bin/clearsim`): `run` streams a large file
+ * through one store transaction (a refusal at its last line or a `kill -9`
+ * mid-run leaves the store as it was), and the inspection commands open the
+ * store read-only.
+ */
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'clearsim');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'margin-call.jsonl');
+
+function clearsim(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(BIN, args, { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `clearsim-${prefix}-`));
+
+/** Every file under `dir` (relative path → SHA-256 of its bytes): equal maps mean byte-identical stores. */
+function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A store holding the margin-call fixture (14 events, clock at 2026-01-01T02:00:00Z). */
+function fixtureStore(): string {
+  const dir = tempDir('stream-store');
+  const out = clearsim(['run', FIXTURE, '--store', `file:${dir}`]);
+  expect(out.code).toBe(0);
+  return dir;
+}
+
+/**
+ * A generated day of `lines` input lines, after the fixture's clock: rules, one perpetual (GEN-PERP at 100), a
+ * market maker, 20 traders with 1,000 each and one 10×-leveraged position each (qty 100 @ 100: IM 5 % = 500,
+ * MM 2.5 % = 250), then PriceUpdated lines one second apart on a deterministic walk of ±0.5 % steps, so some traders
+ * are called and liquidated along the way. `bad` replaces line `bad.line` with a price that is not a decimal.
+ */
+function generateDay(file: string, lines: number, bad?: { line: number }): void {
+  const t0 = Date.parse('2026-01-02T00:00:00Z');
+  const out: string[] = [];
+  const push = (seconds: number, event: Record<string, unknown>) => out.push(JSON.stringify({ ts: new Date(t0 + seconds * 1000).toISOString(), ...event }));
+  push(0, {
+    type: 'RulesActivated',
+    rules: {
+      name: 'stream-test',
+      model: 'cross',
+      marginCall: { graceSeconds: 60 },
+      liquidation: { immediateBelow: '0.5', step: '0.5', slippage: '0', feeRate: '0.005' },
+      bankruptcy: 'socialize',
+      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
+      instruments: { '*': { tiers: [{ initialRate: '0.05', maintenanceRate: '0.025' }] } },
+    },
+  });
+  push(0, { type: 'InstrumentListed', instrument: 'GEN-PERP', kind: 'perpetual', underlying: 'GEN', settlementAsset: 'USD', multiplier: '1' });
+  push(0, { type: 'PriceUpdated', instrument: 'GEN-PERP', price: '100' });
+  push(0, { type: 'Deposited', account: 'gen-mm', asset: 'USD', amount: '100000000' });
+  for (let a = 0; a < 20; a++) {
+    const account = `gen${String(a).padStart(2, '0')}`;
+    push(0, { type: 'Deposited', account, asset: 'USD', amount: '1000' });
+    const long = a % 2 === 0;
+    push(0, { type: 'TradeExecuted', tradeId: `g${a}`, instrument: 'GEN-PERP', buyer: long ? account : 'gen-mm', seller: long ? 'gen-mm' : account, qty: '100', price: '100' });
+  }
+  let price = 100;
+  let seed = 12345;
+  for (let s = 1; out.length < lines; s++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    price = Math.min(150, Math.max(50, price * (1 + ((seed / 2 ** 31) - 0.5) * 0.01)));
+    push(s, { type: 'PriceUpdated', instrument: 'GEN-PERP', price: price.toFixed(2) });
+  }
+  if (bad) out[bad.line - 1] = out[bad.line - 1]!.replace(/"price":"[^"]*"/, '"price":"12x.5"');
+  writeFileSync(file, out.join('\n') + '\n');
+}
+
+const replayJson = (dir: string) => JSON.parse(clearsim(['replay', '--store', `file:${dir}`, '--json']).stdout) as Record<string, any>;
+
+describe('clearsim run streams a large file through one transaction', () => {
+  it('a bad field at line 300,000 exits 2 naming the file, line and field; the store and --decisions are untouched', () => {
+    const store = fixtureStore();
+    const before = hashTree(store);
+    const input = join(tempDir('stream-input'), 'day.jsonl');
+    generateDay(input, 300_000, { line: 300_000 });
+    const outputs = tempDir('stream-out');
+    // 300,000 inputs and their decisions: six chunks of 50,000 events go into the transaction before the refusal
+    const out = clearsim(['run', input, '--store', `file:${store}`, '--decisions', join(outputs, 'decisions.jsonl')]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`${input}:line 300000: field "price": "12x.5" is not a decimal`);
+    expect(out.stderr).toContain('nothing was appended');
+    expect(out.stderr).not.toMatch(/\n\s+at /);
+    expect(hashTree(store)).toEqual(before);
+    // the decisions written as chunks were decided went to a temporary file, removed with the run
+    expect(readdirSync(outputs)).toEqual([]);
+  }, 120_000);
+
+  it('writes --decisions as it goes and renames it once committed: the same decisions the store logged', () => {
+    const store = fixtureStore();
+    const input = join(tempDir('stream-input'), 'day.jsonl');
+    generateDay(input, 3_000);
+    const outputs = tempDir('stream-out');
+    const decisionsFile = join(outputs, 'decisions.jsonl');
+    const out = clearsim(['run', input, '--store', `file:${store}`, '--decisions', decisionsFile, '--json'], { CLEARSIM_RUN_CHUNK_EVENTS: '100' });
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const run = JSON.parse(out.stdout);
+    // the fixture logged 14 events; this run appended its 3,000 inputs and its decisions after them
+    expect(run.fromPosition).toBe(15);
+    expect(run.appended).toBeGreaterThan(3_000);
+    expect(readdirSync(outputs)).toEqual(['decisions.jsonl']);
+    const written = readFileSync(decisionsFile, 'utf8').trimEnd().split('\n');
+    expect(written.length).toBe(run.appended - 3_000);
+    expect(written.some((line) => line.includes('"type":"LiquidationStarted"'))).toBe(true);
+    // the store logged the same decisions: its account view of a liquidated trader lists them
+    const verify = JSON.parse(clearsim(['verify', '--store', `file:${store}`, '--json']).stdout);
+    expect(verify).toMatchObject({ ok: true, outputHash: run.outputHash });
+    // the fixture's 5 decisions and this run's
+    expect(verify.decisions).toBe(5 + written.length);
+  }, 60_000);
+});
+
+describe('kill -9 in the middle of a streamed run', () => {
+  it('leaves the store holding nothing of the run or all of it, and verify passes', async () => {
+    const input = join(tempDir('crash-input'), 'day.jsonl');
+    generateDay(input, 40_000);
+    const env = { CLEARSIM_RUN_CHUNK_EVENTS: '2000' };
+    // a run of no input: opens the store as its writer and appends nothing
+    const EMPTY = join(tempDir('crash-input'), 'empty.jsonl');
+    writeFileSync(EMPTY, '');
+    // the reference: the same run, not killed (and how long it takes here, to spread the kills over it)
+    const reference = fixtureStore();
+    const fixture = replayJson(reference);
+    const started = Date.now();
+    const whole = clearsim(['run', input, '--store', `file:${reference}`, '--json'], env);
+    const duration = Date.now() - started;
+    expect(whole.code).toBe(0);
+    const wholeRun = JSON.parse(whole.stdout);
+    const outcomes: string[] = [];
+    let rerun: ReturnType<typeof clearsim> | undefined;
+    for (let kill = 0; kill < 5; kill++) {
+      const store = fixtureStore();
+      const before = hashTree(store);
+      const child = spawn(BIN, ['run', input, '--store', `file:${store}`, '--no-progress'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
+      // the first kill lands as soon as the first chunk is in the file (about 20 chunks before the commit); the others
+      // at a random moment between 10 % and 95 % of the uninterrupted run's time (node's start-up included): most
+      // while chunks are being decided and appended, some in the commit or after it
+      const logBytes = statSync(join(store, 'events.jsonl')).size;
+      const exited = kill === 0 ? await killWhen(child, () => statSync(join(store, 'events.jsonl')).size > logBytes) : await killAfter(child, Math.floor(duration * (0.1 + 0.85 * Math.random())));
+      const verify = clearsim(['verify', '--store', `file:${store}`, '--json']);
+      expect(verify.code).toBe(0);
+      const after = replayJson(store);
+      if (after.position === fixture.position) {
+        // nothing of the run: what a reader sees is the fixture's log (what the killed transaction wrote is not);
+        // a writer's open cuts the uncommitted chunks off, and then the store is byte for byte what it was
+        expect(after.outputHash).toBe(fixture.outputHash);
+        expect(clearsim(['run', EMPTY, '--store', `file:${store}`]).code).toBe(0);
+        expect(hashTree(store)).toEqual(before);
+        outcomes.push(`${exited ? 'finished' : 'killed'}: nothing`);
+        if (!rerun) {
+          // and a writer takes the store on: the same run again gives what the uninterrupted run gave
+          rerun = clearsim(['run', input, '--store', `file:${store}`, '--json'], env);
+          expect(rerun.code).toBe(0);
+          expect(JSON.parse(rerun.stdout)).toMatchObject({ head: wholeRun.head, outputHash: wholeRun.outputHash });
+          expect(clearsim(['verify', '--store', `file:${store}`]).code).toBe(0);
+        }
+      } else {
+        expect(after.position).toBe(wholeRun.head);
+        expect(after.outputHash).toBe(wholeRun.outputHash);
+        outcomes.push(`${exited ? 'finished' : 'killed'}: all`);
+      }
+    }
+    // which moments the random kills hit varies from run to run; each of them left nothing or all of the run
+    expect(outcomes).toHaveLength(5);
+    expect(outcomes[0]).toBe('killed: nothing');
+  }, 240_000);
+});
+
+/** Sends SIGKILL after `ms`; resolves true if the child had already exited by itself. */
+function killAfter(child: ChildProcess, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let done = false;
+    child.on('exit', () => {
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      child.on('exit', () => resolve(false));
+      child.kill('SIGKILL');
+    }, ms);
+  });
+}
+
+/** Sends SIGKILL as soon as `ready()` holds (polled every 2 ms); resolves true if the child had already exited by itself. */
+function killWhen(child: ChildProcess, ready: () => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    let exited = false;
+    child.on('exit', () => {
+      exited = true;
+    });
+    const poll = setInterval(() => {
+      if (!exited && !ready()) return;
+      clearInterval(poll);
+      if (exited) return resolve(true);
+      child.on('exit', () => resolve(false));
+      child.kill('SIGKILL');
+    }, 2);
+  });
+}
+
+describe('the inspection commands open the store read-only', () => {
+  it('replay, account, margin and verify change no byte of the store, also while another process holds the writer lock', async () => {
+    const store = fixtureStore();
+    const before = hashTree(store);
+    const inspect = () => {
+      for (const args of [['replay'], ['account', 'alice'], ['margin', 'mm', '--trade', 'sell 1 BTC-PERP'], ['verify']]) {
+        const out = clearsim([...args, '--store', `file:${store}`, '--json']);
+        expect({ args, code: out.code, stderr: out.stderr }).toEqual({ args, code: 0, stderr: '' });
+      }
+    };
+    inspect();
+    expect(hashTree(store)).toEqual(before);
+    // a writer: a child process holding the file store open (and so its lock) until it is killed
+    const writer = spawn(process.execPath, ['-e', `require(${JSON.stringify(join(ROOT, 'dist', 'libs', 'store', 'src'))}).FileEventStore.open(${JSON.stringify(store)}).then(() => { process.stdout.write('open\\n'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        writer.stdout!.once('data', () => resolve());
+        writer.once('exit', (code) => reject(new Error(`the writer exited (${code})`)));
+      });
+      const locked = hashTree(store);
+      expect(Object.keys(locked)).toContain('LOCK');
+      // the writer really holds it: a second writer (a valid input after the fixture's clock) is kept out
+      const later = join(tempDir('later'), 'later.jsonl');
+      writeFileSync(later, '{"type":"ClockAdvanced","ts":"2026-01-03T00:00:00Z"}\n');
+      const second = clearsim(['run', later, '--store', `file:${store}`]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/lock/i);
+      inspect();
+      expect(hashTree(store)).toEqual(locked);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a log that cannot be what the store wrote is exit 1 with the store\'s message (file, line, what is wrong), no stack, no change', () => {
+    const store = fixtureStore();
+    const file = join(store, 'events.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[4] = '{"position":5,"type":"Bogus"}';
+    writeFileSync(file, lines.join('\n'));
+    const before = hashTree(store);
+    for (const args of [['verify'], ['replay'], ['account', 'alice']]) {
+      const out = clearsim([...args, '--store', `file:${store}`]);
+      expect({ args, code: out.code }).toEqual({ args, code: 1 });
+      // line 1 is the log's header: line 5 holds position 4
+      expect(out.stderr).toContain(`${file}:line 5: corrupt event log`);
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(hashTree(store)).toEqual(before);
+  });
+
+  it('verify, replay and account on a store that does not exist or is empty exit 2 and create nothing', () => {
+    const parent = tempDir('missing');
+    const missing = join(parent, 'no-such-store');
+    for (const args of [['verify'], ['replay'], ['account', 'alice']]) {
+      const out = clearsim([...args, '--store', `file:${missing}`]);
+      expect({ args, code: out.code }).toEqual({ args, code: 2 });
+      expect(out.stderr).toContain(missing);
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(missing)).toBe(false);
+    const empty = tempDir('empty');
+    for (const args of [['verify'], ['replay']]) {
+      const out = clearsim([...args, '--store', `file:${empty}`]);
+      expect({ args, code: out.code }).toEqual({ args, code: 2 });
+    }
+    expect(readdirSync(empty)).toEqual([]);
+  });
+});
