@@ -279,7 +279,7 @@ async function b3(ctx: Context): Promise<BenchResult[]> {
     say(`B3: ${fmt(holders)} holders, ${config.ticks} ticks`);
     const outcome = await runChild({ kind: 'tick', holders, ticks: config.ticks }, limits);
     say(`  ${outcome.status === 'ok' ? `done in ${fmt(outcome.wallSeconds, 1)} s, peak RSS ${fmt(outcome.peakRssMiB ?? 0)} MiB` : outcome.failure}`);
-    const ticks = outcome.status === 'ok' ? (outcome.report!.values.tickUs as number[]) : [];
+    const ticks = outcome.status === 'ok' ? (outcome.report!.values.tickUs as number[]).map((t) => Math.round(t * 100) / 100) : [];
     const median = ticks.length ? stats(ticks).median : null;
     rows.push(
       makeRow({
@@ -287,7 +287,7 @@ async function b3(ctx: Context): Promise<BenchResult[]> {
         group: 'B3',
         workload,
         unit: 'µs/tick',
-        runs: ticks.map((t) => Math.round(t * 100) / 100),
+        runs: ticks,
         baseline: smallest ?? median,
         baselineWorkload: smallestLabel ?? 'this row (the smallest book)',
         target: 'flat in the number of holders (ratio to the smallest book ≈ 1)',
@@ -411,6 +411,13 @@ async function main(): Promise<void> {
   const config = parseBenchArgs(process.argv.slice(2));
   const tmp = mkdtempSync(join(tmpdir(), 'clearsim-bench-'));
   const ctx: Context = { config, tmp, unfinishedScale: new Set() };
+  // interrupted: the stores go with it (a child sees its IPC channel close and exits, see worker.ts)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   const measured: BenchResult[] = [];
   const groups: string[] = [];
   process.stdout.write(`clearsim bench — ${config.only.join(', ')}${config.quick ? ' (--quick: tiny sizes, the figures mean nothing)' : ''}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; Node ${process.version}\n`);

@@ -63,6 +63,8 @@ async function runJob(job: Job): Promise<WorkerReport['values']> {
 }
 
 async function main(): Promise<void> {
+  // the harness went away (Ctrl-C, killed): nobody will read the result
+  process.on('disconnect', () => process.exit(1));
   const job = JSON.parse(process.argv[2] ?? '{}') as Job;
   try {
     await reportToHarness(await runJob(job));
