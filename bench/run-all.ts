@@ -16,7 +16,7 @@ import { makeRow, runChild, stats, writeResults, type BenchResult, type ChildLim
 const GOLDEN_DAY_HASH = '3d6366b2740cedf482c2cc27661ada4a27dc568e80b33dc7f28bc9cb4d77f643';
 const INSTRUMENTS = 20;
 /** Seconds each benchmark's children may take by default (--timeout overrides). */
-const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B7: 900, B8: 600, B9: 600, portfolio: 1200 };
+const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B7: 480, B8: 600, B9: 180, portfolio: 1200 };
 /** After one run, more runs of the same figure only while the figure's runs so far took less than this (s). */
 const REPEAT_BUDGET_SECONDS = 240;
 

@@ -12,7 +12,7 @@ const BENCH_DIR = join(__dirname, '..', '..', '..', '..', 'bench');
 const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--only <ids>', 'only', `benchmarks to run, comma-separated: ${BENCHMARK_IDS.join(', ')} (default: all)`],
   ['--runs <n>', 'runs', 'runs (children) per figure: default 3 for B1, B8 and B9, 1 for B1-scale and B7; the portfolio bench\'s runs and ticks'],
-  ['--timeout <seconds>', 'timeout', 'kill a child after this long and record it as not finished (default 600; B7 900, portfolio 1200)'],
+  ['--timeout <seconds>', 'timeout', 'kill a child after this long and record it as not finished (default 600; B7 480, B9 180, portfolio 1200)'],
   ['--rss-limit <MiB>', 'rssLimit', 'kill a child whose resident set passes this (default 6144)'],
   ['--heap <MiB>', 'heap', "each child's V8 heap limit, --max-old-space-size (default 8192)"],
   ['--results <file>', 'results', 'where to write the results (default bench/results/latest.json)'],
