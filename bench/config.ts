@@ -83,29 +83,47 @@ const QUICK = {
 const FLAGS = ['only', 'quick', 'runs', 'timeout', 'rss-limit', 'heap', 'results', 'cache', 'events', 'accounts', 'scale', 'scale-accounts', 'b7-accounts', 'b7-ticks', 'holders', 'ticks', 'restart-events', 'crash-accounts', 'bankruptcies', 'portfolio-accounts'] as const;
 const BOOLEAN_FLAGS = new Set(['quick']);
 
-function wholeNumber(flag: string, value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value.replace(/_/g, ''))) throw new BenchUsageError(`--${flag}: "${value}" is not a whole number > 0`);
+/** `label`: where the value came from (`--events` or `BENCH_EVENTS`), for the message. */
+function wholeNumber(label: string, value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value.replace(/_/g, ''))) throw new BenchUsageError(`${label}: "${value}" is not a whole number > 0`);
   return Number(value.replace(/_/g, ''));
 }
 
-function numberList(flag: string, value: string): number[] {
-  return value.split(',').map((part) => wholeNumber(flag, part.trim()));
+function numberList(label: string, value: string): number[] {
+  return value.split(',').map((part) => wholeNumber(label, part.trim()));
 }
 
 /** Which groups `--only` selects: ids separated by commas, case-insensitive; `run` is B1 (its old name). */
-export function parseOnly(value: string): BenchmarkId[] {
+export function parseOnly(value: string, label = '--only'): BenchmarkId[] {
   const wanted = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  if (wanted.length === 0) throw new BenchUsageError('--only: no benchmark named');
+  if (wanted.length === 0) throw new BenchUsageError(`${label}: no benchmark named`);
   return wanted.map((name) => {
     const id = name.toLowerCase() === 'run' ? 'B1' : BENCHMARK_IDS.find((known) => known.toLowerCase() === name.toLowerCase());
-    if (!id) throw new BenchUsageError(`--only: "${name}" is not one of ${BENCHMARK_IDS.join(', ')}`);
+    if (!id) throw new BenchUsageError(`${label}: "${name}" is not one of ${BENCHMARK_IDS.join(', ')}`);
     return id;
   });
 }
 
-/** Parses the harness's argv (the flags above, `--flag value` or `--flag=value`). */
-export function parseBenchArgs(argv: readonly string[]): BenchConfig {
+/** The environment variable of a flag: --b7-accounts → BENCH_B7_ACCOUNTS. */
+export const envName = (flag: string): string => `BENCH_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+/**
+ * Parses the harness's options: each flag from argv (`--flag value` or `--flag=value`), else from its
+ * environment variable (`BENCH_EVENTS=100000`, `BENCH_ONLY=B1,B3`, `BENCH_QUICK=1`), else the default.
+ */
+export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const given = new Map<string, string>();
+  const label = new Map<string, string>();
+  for (const flag of FLAGS) {
+    const value = env[envName(flag)];
+    if (value === undefined || value === '') continue;
+    if (BOOLEAN_FLAGS.has(flag)) {
+      if (value !== '0' && value !== 'false') given.set(flag, 'true');
+    } else {
+      given.set(flag, value);
+      label.set(flag, envName(flag));
+    }
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
@@ -118,17 +136,19 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig {
     const value = match[2] ?? argv[++i];
     if (value === undefined) throw new BenchUsageError(`--${flag} needs a value`);
     given.set(flag, value);
+    label.set(flag, `--${flag}`);
   }
   const quick = given.has('quick');
   const sizes = quick ? QUICK : DEFAULTS;
-  const num = (flag: string, fallback: number) => (given.has(flag) ? wholeNumber(flag, given.get(flag)!) : fallback);
-  const list = (flag: string, fallback: number[]) => (given.has(flag) ? numberList(flag, given.get(flag)!) : fallback);
-  const only = given.has('only') ? parseOnly(given.get('only')!) : [...BENCHMARK_IDS];
+  const num = (flag: string, fallback: number) => (given.has(flag) ? wholeNumber(label.get(flag)!, given.get(flag)!) : fallback);
+  const list = (flag: string, fallback: number[]) => (given.has(flag) ? numberList(label.get(flag)!, given.get(flag)!) : fallback);
+  const optional = (flag: string, fallback: number | undefined) => (given.has(flag) ? wholeNumber(label.get(flag)!, given.get(flag)!) : fallback);
+  const only = given.has('only') ? parseOnly(given.get('only')!, label.get('only')) : [...BENCHMARK_IDS];
   return {
     only: BENCHMARK_IDS.filter((id) => only.includes(id)),
     quick,
-    runs: given.has('runs') ? wholeNumber('runs', given.get('runs')!) : quick ? QUICK.runs : undefined,
-    timeoutSeconds: given.has('timeout') ? wholeNumber('timeout', given.get('timeout')!) : undefined,
+    runs: optional('runs', quick ? QUICK.runs : undefined),
+    timeoutSeconds: optional('timeout', undefined),
     rssLimitMiB: num('rss-limit', 6_144),
     heapMiB: num('heap', 8_192),
     results: given.get('results') ?? join(REPO_ROOT, 'bench', 'results', 'latest.json'),
@@ -144,6 +164,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig {
     restartEvents: num('restart-events', sizes.restartEvents),
     crashAccounts: list('crash-accounts', sizes.crashAccounts),
     bankruptcies: num('bankruptcies', sizes.bankruptcies),
-    portfolioAccounts: given.has('portfolio-accounts') ? wholeNumber('portfolio-accounts', given.get('portfolio-accounts')!) : quick ? QUICK.portfolioAccounts : undefined,
+    portfolioAccounts: optional('portfolio-accounts', quick ? QUICK.portfolioAccounts : undefined),
   };
 }

@@ -39,7 +39,7 @@ const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
  */
 export function benchCommand(): Command {
   const command = new Command('bench').description(
-    'the benchmarks of docs/performance.md (B1 the 1M-event day against a parse baseline, B1-scale, B3 price tick, B7 a million accounts, B8 restart, B9 crash tick, portfolio margin), each in a child process; writes bench/results/latest.json',
+    'the benchmarks of docs/performance.md (B1 the 1M-event day against a parse baseline, B1-scale, B3 price tick, B7 a million accounts, B8 restart, B9 crash tick, portfolio margin), each in a child process; writes bench/results/latest.json. Every option can also come from BENCH_<OPTION> (BENCH_ONLY=B1,B3, BENCH_QUICK=1)',
   );
   for (const [flags, , help] of VALUE_OPTIONS) command.option(flags, help);
   command.option('--quick', 'tiny sizes (seconds; for tests — the figures mean nothing)');
