@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { streamFor } from '@clearsim/scenario';
 
 export interface GeneratedLogSpec {
@@ -6,6 +7,13 @@ export interface GeneratedLogSpec {
   accounts: number;
   instruments: number;
   seed: number;
+  /** Positions each account opens: a fixed count (B7: 1), or (unset) one to three drawn from the seed. */
+  positionsPerAccount?: number;
+}
+
+/** The events the generator writes before its first price tick: rules, listings, the two funders, deposits and trades. */
+export function setupEvents(spec: Pick<GeneratedLogSpec, 'accounts' | 'instruments'> & { positionsPerAccount: number }): number {
+  return 1 + 2 * spec.instruments + 2 + spec.accounts * (1 + spec.positionsPerAccount);
 }
 
 /**
@@ -57,7 +65,8 @@ export async function generateLog(file: string, spec: GeneratedLogSpec): Promise
     const account = `acct${String(a).padStart(6, '0')}`;
     const collateral = 1000 + Math.floor(uniform() * 20000);
     write({ type: 'Deposited', account, asset: 'USD', amount: String(collateral) });
-    const positions = 1 + Math.floor(uniform() * 3);
+    // the fixed count draws nothing, so the default day (seed 1) is the same file as before the option existed
+    const positions = spec.positionsPerAccount ?? 1 + Math.floor(uniform() * 3);
     for (let p = 0; p < positions; p++) {
       const i = Math.floor(uniform() * spec.instruments);
       const leverage = 2 + uniform() * 18;
@@ -81,9 +90,27 @@ export async function generateLog(file: string, spec: GeneratedLogSpec): Promise
     // a random walk (≈ 5% daily stdev) with a slight downward drift (≈ −3%), so the most leveraged longs get liquidated
     prices[k] = Math.max(1, prices[k]! * (1 + (uniform() - 0.50035) * 0.0012));
     if (!write({ type: 'PriceUpdated', instrument: instruments[k], price: prices[k]!.toFixed(2) })) {
-      await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   return written;
+}
+
+/**
+ * A generated log, cached under `dir` by its spec (a 10^7-event day takes about a minute to write): generated
+ * only when missing, and trusted only with its `.done` marker (the lines written), so an interrupted generation
+ * is written again rather than measured.
+ */
+export async function cachedLog(dir: string, spec: GeneratedLogSpec): Promise<{ file: string; lines: number }> {
+  const name = `day-e${spec.events}-a${spec.accounts}${spec.instruments === 20 ? '' : `-i${spec.instruments}`}${spec.positionsPerAccount === undefined ? '' : `-p${spec.positionsPerAccount}`}${spec.seed === 1 ? '' : `-s${spec.seed}`}.jsonl`;
+  const file = join(dir, name);
+  const done = `${file}.done`;
+  if (existsSync(file) && existsSync(done)) return { file, lines: Number(readFileSync(done, 'utf8')) };
+  mkdirSync(dir, { recursive: true });
+  rmSync(done, { force: true });
+  process.stderr.write(`generating ${spec.events.toLocaleString('en-US')} events (${spec.accounts.toLocaleString('en-US')} accounts) → ${file}\n`);
+  const lines = await generateLog(file, spec);
+  writeFileSync(done, String(lines));
+  return { file, lines };
 }

@@ -1,89 +1,443 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Table from 'cli-table3';
-import { decodeLine } from '@clearsim/events';
-import { ShardRunner } from '@clearsim/shard';
-import { FileEventStore } from '@clearsim/store';
-import { openInput } from '../apps/cli/src/io/input-source';
-import { generateLog } from './generate-log';
-import { runPortfolioBench } from './portfolio-bench';
+import { BenchUsageError, parseBenchArgs, type BenchConfig, type BenchmarkId } from './config';
+import { cachedLog, setupEvents, type GeneratedLogSpec } from './generate-log';
+import { makeRow, runChild, stats, writeResults, type BenchResult, type ChildLimits, type ChildOutcome, type Job } from './harness';
 
 /**
- * `npm run bench`: throughput of `clearsim run` on a generated 1,000,000-event
- * log (10,000 accounts, 20 instruments, mostly price updates), reported as a
- * ratio to a baseline measured in the same run over the same file: a bare
- * read-lines-and-JSON.parse loop. Set BENCH_EVENTS to change the size.
+ * `npm run bench` / `clearsim bench`: the benchmarks of docs/performance.md, each measurement in a child Node of
+ * its own (bench/worker.ts), with min/median/max of its runs, its peak RSS and the load average, written to
+ * bench/results/latest.json (bench/results/README.md). `--only B1,B3` runs some; `--quick` uses tiny sizes.
  */
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
-const INSTRUMENTS = 20;
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  global.gc?.();
-  const start = performance.now();
-  const value = await fn();
-  return { seconds: (performance.now() - start) / 1000, value };
+/** The 1,000,000-event day's outputHash (docs/performance.md): the same before and after every optimisation. */
+const GOLDEN_DAY_HASH = '3d6366b2740cedf482c2cc27661ada4a27dc568e80b33dc7f28bc9cb4d77f643';
+const INSTRUMENTS = 20;
+/** Seconds each benchmark's children may take by default (--timeout overrides). */
+const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B7: 480, B8: 600, B9: 180, portfolio: 1200 };
+/** After one run, more runs of the same figure only while the figure's runs so far took less than this (s). */
+const REPEAT_BUDGET_SECONDS = 240;
+
+interface Context {
+  config: BenchConfig;
+  tmp: string;
+  /** Events of B1-scale runs that did not finish in this harness run (B8 does not retry them). */
+  unfinishedScale: Set<number>;
 }
 
-async function* lines(file: string): AsyncIterable<string> {
-  yield* createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** 100000 → 1e5; other sizes as they are. */
+const sizeLabel = (n: number) => (/^10*$/.test(String(n)) && n >= 10 ? `1e${String(n).length - 1}` : String(n));
+
+function limitsFor(ctx: Context, id: BenchmarkId): ChildLimits {
+  return { timeoutSeconds: ctx.config.timeoutSeconds ?? TIMEOUTS[id], rssLimitMiB: ctx.config.rssLimitMiB, heapMiB: ctx.config.heapMiB };
+}
+
+/** Runs a job up to `runs` times (each a fresh child), stopping at the first that does not finish or when the budget is spent. */
+async function repeat(job: Job, runs: number, limits: ChildLimits, label: string, echo = false): Promise<{ done: ChildOutcome[]; failed?: ChildOutcome }> {
+  const done: ChildOutcome[] = [];
+  let spent = 0;
+  for (let i = 0; i < runs; i++) {
+    if (i > 0 && spent > REPEAT_BUDGET_SECONDS) {
+      say(`  ${label}: ${i} run(s) took ${fmt(spent)} s; no more runs (budget ${REPEAT_BUDGET_SECONDS} s)`);
+      break;
+    }
+    const outcome = await runChild(job, limits, echo);
+    spent += outcome.wallSeconds;
+    say(`  ${label} run ${i + 1}/${runs}: ${outcome.status === 'ok' ? `${fmt(outcome.wallSeconds, 1)} s wall, peak RSS ${fmt(outcome.peakRssMiB ?? 0)} MiB` : outcome.failure}`);
+    if (outcome.status !== 'ok') return { done, failed: outcome };
+    done.push(outcome);
+  }
+  return { done };
+}
+
+const maxOf = (values: (number | null)[]): number | null => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length > 0 ? Math.max(...known) : null;
+};
+const num = (outcome: ChildOutcome, key: string) => Number(outcome.report!.values[key]);
+const outputHashOf = (stdout: string) => /outputHash[^0-9a-f]*([0-9a-f]{64})/.exec(stdout)?.[1] ?? null;
+
+function storeDir(ctx: Context, name: string): string {
+  return mkdtempSync(join(ctx.tmp, `${name}-`));
+}
+
+/** `clearsim run` of a file, each run into a fresh store; events/s, seconds and peak RSS per run. */
+async function measureRun(ctx: Context, id: BenchmarkId, file: string, runs: number, label: string) {
+  const seconds: number[] = [];
+  const rss: (number | null)[] = [];
+  const hashes = new Set<string>();
+  let failure: string | undefined;
+  let failedRss: number | null = null;
+  let spent = 0;
+  for (let i = 0; i < runs; i++) {
+    if (i > 0 && spent > REPEAT_BUDGET_SECONDS) break;
+    const store = storeDir(ctx, 'run');
+    try {
+      const outcome = await runChild({ kind: 'run', file, store }, limitsFor(ctx, id));
+      spent += outcome.wallSeconds;
+      say(`  ${label} run ${i + 1}/${runs}: ${outcome.status === 'ok' ? `${fmt(num(outcome, 'seconds'), 1)} s, peak RSS ${fmt(outcome.peakRssMiB ?? 0)} MiB` : outcome.failure}`);
+      if (outcome.status !== 'ok') {
+        failure = outcome.failure;
+        failedRss = outcome.peakRssMiB;
+        break;
+      }
+      seconds.push(num(outcome, 'seconds'));
+      rss.push(outcome.peakRssMiB);
+      const hash = outputHashOf(outcome.stdout);
+      if (hash) hashes.add(hash);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  }
+  if (hashes.size > 1) throw new Error(`${label}: runs of the same file gave different outputHashes: ${[...hashes].join(', ')}`);
+  return { seconds, rss, failure, failedRss, outputHash: [...hashes][0] ?? null };
+}
+
+async function b1(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const runs = config.runs ?? 3;
+  const spec: GeneratedLogSpec = { events: config.events, accounts: config.accounts, instruments: INSTRUMENTS, seed: 1 };
+  const { file, lines } = await cachedLog(config.cacheDir, spec);
+  const workload = `generated day: ${fmt(lines)} events, ${fmt(config.accounts)} accounts, ${INSTRUMENTS} perpetuals (bench/generate-log.ts, seed 1)`;
+  const limits = limitsFor(ctx, 'B1');
+  const stage = async (kind: string, label: string) => {
+    const { done, failed } = await repeat({ kind, file }, runs, limits, label);
+    return { rates: done.map((o) => num(o, 'events') / num(o, 'seconds')), rss: maxOf(done.map((o) => o.peakRssMiB)), failure: failed?.failure };
+  };
+  say(`B1: ${workload}`);
+  const baseline = await stage('parse-chunks', 'baseline (1 MB chunks + JSON.parse)');
+  if (baseline.rates.length === 0) throw new Error(`B1: the baseline did not finish: ${baseline.failure}`);
+  const base = stats(baseline.rates).median;
+  const readline = await stage('parse-readline', 'readline + JSON.parse');
+  const decode = await stage('decode', 'decode (readline + zod codec)');
+  const run = await measureRun(ctx, 'B1', file, runs, 'clearsim run');
+  const runRates = run.seconds.map((s) => lines / s);
+  const common = { group: 'B1', unit: 'events/s', baseline: base, baselineWorkload: 'the same file: 1 MB Buffer chunks, split on newline, JSON.parse per line', quick: config.quick };
+  const golden = config.events === 1_000_000 && config.accounts === 10_000;
+  return [
+    makeRow({ ...common, id: 'B1.baseline', workload: `${workload}; read in 1 MB Buffer chunks, split on newline, JSON.parse each line`, runs: baseline.rates, peakRssMiB: baseline.rss }),
+    makeRow({ ...common, id: 'B1.readline', workload: `${workload}; node:readline + JSON.parse`, runs: readline.rates, peakRssMiB: readline.rss, failure: readline.failure }),
+    makeRow({ ...common, id: 'B1.decode', workload: `${workload}; node:readline + the input codec (JSON.parse + zod)`, runs: decode.rates, peakRssMiB: decode.rss, failure: decode.failure }),
+    makeRow({
+      ...common,
+      id: 'B1',
+      workload: `${workload}; clearsim run --store file:… (decode, decide, append + fsync)`,
+      runs: runRates,
+      peakRssMiB: maxOf([...run.rss, run.failedRss]),
+      failure: run.failure,
+      target: '≥ 0.5 × the baseline',
+      targetMet: (_figure, ratio) => ratio !== null && ratio >= 0.5,
+      extra: { events: lines, secondsMedian: run.seconds.length ? stats(run.seconds).median : null, outputHash: run.outputHash, ...(golden ? { outputHashIsTheDocumentedOne: run.outputHash === null ? null : String(run.outputHash === GOLDEN_DAY_HASH) } : {}) },
+    }),
+  ];
+}
+
+async function b1Scale(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const runs = config.runs ?? 1;
+  const sizes = [...config.scale].sort((a, b) => a - b);
+  const measured: { events: number; lines: number; run: Awaited<ReturnType<typeof measureRun>> }[] = [];
+  for (const events of sizes) {
+    const { file, lines } = await cachedLog(config.cacheDir, { events, accounts: config.scaleAccounts, instruments: INSTRUMENTS, seed: 1 });
+    say(`B1-scale: ${fmt(lines)} events, ${fmt(config.scaleAccounts)} accounts`);
+    const run = await measureRun(ctx, 'B1-scale', file, runs, `clearsim run ${sizeLabel(events)}`);
+    if (run.failure) ctx.unfinishedScale.add(events);
+    measured.push({ events, lines, run });
+  }
+  const largest = sizes[sizes.length - 1]!;
+  return measured.map(({ events, lines, run }, i) => {
+    const previous = i > 0 ? measured[i - 1]! : undefined;
+    const previousRss = previous && previous.run.rss.length > 0 ? stats(previous.run.rss as number[]).median : null;
+    const isTarget = events === largest && previous !== undefined;
+    return makeRow({
+      id: `B1-scale.${sizeLabel(events)}`,
+      group: 'B1-scale',
+      workload: `clearsim run of a generated day: ${fmt(lines)} events, ${fmt(config.scaleAccounts)} accounts, ${INSTRUMENTS} perpetuals`,
+      unit: 'MiB peak RSS',
+      runs: run.rss.filter((r): r is number => r !== null),
+      baseline: previousRss,
+      baselineWorkload: previous ? `peak RSS of the ${fmt(previous.lines)}-event run` : null,
+      target: isTarget ? `completes, and peak RSS ≤ 1.25 × the ${fmt(previous.lines)}-event run's` : null,
+      targetMet: isTarget ? (_figure, ratio) => ratio !== null && ratio <= 1.25 : undefined,
+      failure: run.failure,
+      peakRssMiB: maxOf([...run.rss, run.failedRss]),
+      extra: {
+        events: lines,
+        eventsPerSecond: run.seconds.length ? Math.round(lines / stats(run.seconds).median) : null,
+        secondsMedian: run.seconds.length ? stats(run.seconds).median : null,
+        outputHash: run.outputHash,
+      },
+      quick: config.quick,
+    });
+  });
+}
+
+async function b7(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const spec: GeneratedLogSpec = { events: setupEvents({ accounts: config.b7Accounts, instruments: INSTRUMENTS, positionsPerAccount: 1 }) + config.b7Ticks, accounts: config.b7Accounts, instruments: INSTRUMENTS, seed: 1, positionsPerAccount: 1 };
+  const { file, lines } = await cachedLog(config.cacheDir, spec);
+  const workload = `clearsim run: ${fmt(config.b7Accounts)} accounts with one position each (a deposit and a trade against a market maker), then ${fmt(config.b7Ticks)} price updates (${fmt(lines)} events)`;
+  say(`B7: ${workload}`);
+  const run = await measureRun(ctx, 'B7', file, config.runs ?? 1, 'B7');
+  return [
+    makeRow({
+      id: 'B7',
+      group: 'B7',
+      workload,
+      unit: 'MiB peak RSS',
+      runs: run.rss.filter((r): r is number => r !== null),
+      target: 'completes, peak RSS ≤ 1,024 MiB',
+      targetMet: (figure) => figure <= 1024,
+      failure: run.failure,
+      peakRssMiB: maxOf([...run.rss, run.failedRss]),
+      extra: { events: lines, eventsPerSecond: run.seconds.length ? Math.round(lines / stats(run.seconds).median) : null, secondsMedian: run.seconds.length ? stats(run.seconds).median : null, outputHash: run.outputHash },
+      quick: config.quick,
+    }),
+  ];
+}
+
+async function b8(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const runs = config.runs ?? 3;
+  const limits = limitsFor(ctx, 'B8');
+  const fallback = 1_000_000;
+  let events = config.restartEvents;
+  let note: string | null = null;
+  if (ctx.unfinishedScale.has(events) && events > fallback) {
+    note = `the ${fmt(events)}-event run did not finish in B1-scale: B8 runs at ${fmt(fallback)} events`;
+    events = fallback;
+  }
+  const store = storeDir(ctx, 'restart');
+  try {
+    for (;;) {
+      const { file, lines } = await cachedLog(config.cacheDir, { events, accounts: config.scaleAccounts, instruments: INSTRUMENTS, seed: 1 });
+      say(`B8: writing the log: clearsim run --snapshot of ${fmt(lines)} events`);
+      const prepared = await runChild({ kind: 'run', file, store, snapshot: true }, limits);
+      if (prepared.status === 'ok') {
+        say(`  written in ${fmt(num(prepared, 'seconds'), 1)} s`);
+        break;
+      }
+      rmSync(store, { recursive: true, force: true });
+      if (events <= fallback) throw new Error(`B8: the log could not be written: ${prepared.failure}`);
+      note = `the ${fmt(events)}-event log could not be written (${prepared.failure}): B8 runs at ${fmt(fallback)} events`;
+      say(`  ${note}`);
+      events = fallback;
+    }
+    const fromSnapshot = await repeat({ kind: 'open', store, fullReplay: false }, runs, limits, 'open from the snapshot');
+    const full = await repeat({ kind: 'open', store, fullReplay: true }, runs, limits, 'full replay');
+    const heads = new Set([...fromSnapshot.done, ...full.done].map((o) => `${num(o, 'head')} ${String(o.report!.values.outputHash)}`));
+    if (heads.size > 1) throw new Error(`B8: restarts disagree on the head and outputHash: ${[...heads].join('; ')}`);
+    for (const o of fromSnapshot.done) if (num(o, 'restoredFrom') !== num(o, 'head')) throw new Error(`B8: expected a restore from the snapshot at the head, got ${num(o, 'restoredFrom')} of ${num(o, 'head')}`);
+    const fullSeconds = full.done.map((o) => num(o, 'seconds'));
+    const head = [...fromSnapshot.done, ...full.done][0] ? num([...fromSnapshot.done, ...full.done][0]!, 'head') : null;
+    const workload = `ShardRunner.open of a file store after clearsim run --snapshot of a generated ${fmt(events)}-event day (${head === null ? '?' : fmt(head)} events in the log with the decisions)${note ? `; ${note}` : ''}`;
+    return [
+      makeRow({
+        id: 'B8.full-replay',
+        group: 'B8',
+        workload: `${workload}; fullReplay: true`,
+        unit: 's',
+        runs: fullSeconds,
+        failure: full.failed?.failure,
+        peakRssMiB: maxOf(full.done.map((o) => o.peakRssMiB)),
+        extra: { events, head, restoredFrom: 0, note },
+        quick: config.quick,
+      }),
+      makeRow({
+        id: 'B8',
+        group: 'B8',
+        workload: `${workload}; from the latest snapshot (at the head)`,
+        unit: 's',
+        runs: fromSnapshot.done.map((o) => num(o, 'seconds')),
+        baseline: fullSeconds.length ? stats(fullSeconds).median : null,
+        baselineWorkload: 'full replay of the same log (fullReplay: true)',
+        target: `≤ 2 s from the snapshot of the 10,000,000-event log${events === 10_000_000 ? '' : ` (this run: ${fmt(events)} events)`}`,
+        targetMet: events === 10_000_000 ? (figure) => figure <= 2 : undefined,
+        failure: fromSnapshot.failed?.failure,
+        peakRssMiB: maxOf(fromSnapshot.done.map((o) => o.peakRssMiB)),
+        extra: { events, head, note },
+        quick: config.quick,
+      }),
+    ];
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+
+async function b3(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const limits = limitsFor(ctx, 'B3');
+  const rows: BenchResult[] = [];
+  let smallest: number | null = null;
+  let smallestLabel: string | null = null;
+  for (const holders of [...config.holders].sort((a, b) => a - b)) {
+    const workload = `one PriceUpdated (±0.01 %) of a perpetual with ${fmt(holders)} holders (1× leverage, + the market maker), none crossing its band; ClearingEngine.handle, each tick timed alone`;
+    say(`B3: ${fmt(holders)} holders, ${config.ticks} ticks`);
+    const outcome = await runChild({ kind: 'tick', holders, ticks: config.ticks }, limits);
+    say(`  ${outcome.status === 'ok' ? `done in ${fmt(outcome.wallSeconds, 1)} s, peak RSS ${fmt(outcome.peakRssMiB ?? 0)} MiB` : outcome.failure}`);
+    const ticks = outcome.status === 'ok' ? (outcome.report!.values.tickUs as number[]).map((t) => Math.round(t * 100) / 100) : [];
+    const median = ticks.length ? stats(ticks).median : null;
+    rows.push(
+      makeRow({
+        id: `B3.${sizeLabel(holders)}`,
+        group: 'B3',
+        workload,
+        unit: 'µs/tick',
+        runs: ticks,
+        baseline: smallest ?? median,
+        baselineWorkload: smallestLabel ?? 'this row (the smallest book)',
+        target: 'flat in the number of holders (ratio to the smallest book ≈ 1)',
+        failure: outcome.failure,
+        peakRssMiB: outcome.peakRssMiB,
+        extra: outcome.status === 'ok' ? { holders, ticks: ticks.length, setupSeconds: num(outcome, 'setupSeconds'), bandingSeconds: num(outcome, 'bandingSeconds') } : { holders },
+        quick: config.quick,
+      }),
+    );
+    if (smallest === null && median !== null) {
+      smallest = median;
+      smallestLabel = `the tick with ${fmt(holders)} holders`;
+    }
+  }
+  return rows;
+}
+
+async function b9(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const limits = limitsFor(ctx, 'B9');
+  const runs = config.runs ?? 3;
+  const rows: BenchResult[] = [];
+  for (const mode of ['socialize', 'adl'] as const) {
+    let smallest: number | null = null;
+    let smallestLabel: string | null = null;
+    for (const accounts of [...config.crashAccounts].sort((a, b) => a - b)) {
+      const workload = `one PriceUpdated (−10 %) through ClearingEngine.handle that bankrupts ${fmt(config.bankruptcies)} of ${fmt(accounts)} accounts (15× longs; the rest 2× long or short), bankruptcy: ${mode}, no insurance fund`;
+      say(`B9 ${mode}: ${fmt(accounts)} accounts, ${fmt(config.bankruptcies)} bankruptcies`);
+      const { done, failed } = await repeat({ kind: 'crash', accounts, bankruptcies: config.bankruptcies, mode }, runs, limits, `B9 ${mode} ${sizeLabel(accounts)}`);
+      const tickMs = done.map((o) => num(o, 'tickMs'));
+      const perBankruptcy = tickMs.map((ms) => ms / config.bankruptcies);
+      const median = perBankruptcy.length ? stats(perBankruptcy).median : null;
+      rows.push(
+        makeRow({
+          id: `B9.${mode}.${sizeLabel(accounts)}`,
+          group: 'B9',
+          workload,
+          unit: 'ms/bankruptcy',
+          runs: perBankruptcy,
+          baseline: smallest ?? median,
+          baselineWorkload: smallestLabel ?? 'this row (the smallest population)',
+          target: 'the whole tick < 1 s; ms per bankruptcy flat in the number of accounts (ratio ≈ 1)',
+          targetMet: () => stats(tickMs).median < 1000,
+          failure: failed?.failure,
+          peakRssMiB: maxOf([...done.map((o) => o.peakRssMiB), failed?.peakRssMiB ?? null]),
+          extra: {
+            accounts,
+            bankruptcies: config.bankruptcies,
+            tickMsMin: tickMs.length ? stats(tickMs).min : null,
+            tickMsMedian: tickMs.length ? stats(tickMs).median : null,
+            tickMsMax: tickMs.length ? stats(tickMs).max : null,
+            decisions: done[0] ? num(done[0], 'decisions') : null,
+            decisionsByType: done[0] ? String(done[0].report!.values.byType) : null,
+            setupSeconds: done[0] ? num(done[0], 'setupSeconds') : null,
+          },
+          quick: config.quick,
+        }),
+      );
+      if (smallest === null && median !== null) {
+        smallest = median;
+        smallestLabel = `ms per bankruptcy with ${fmt(accounts)} accounts (${mode})`;
+      }
+    }
+  }
+  return rows;
+}
+
+async function portfolio(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  say('portfolio: bench/portfolio-bench.ts (its tables follow)');
+  const outcome = await runChild({ kind: 'portfolio', accounts: config.portfolioAccounts, runs: config.runs }, limitsFor(ctx, 'portfolio'), true);
+  if (outcome.status !== 'ok') say(`  ${outcome.failure}`);
+  const values = outcome.report?.values;
+  const baseline = values ? stats(values.baselineMs as number[]).median : null;
+  return [
+    makeRow({
+      id: 'portfolio',
+      group: 'portfolio',
+      workload: `full portfolio-margin recompute (scenarioRequirements) of ${values ? fmt(Number(values.accounts)) : '?'} accounts × 5 positions, 60 instruments, 16 scenarios`,
+      unit: 'ms',
+      runs: values ? (values.recomputeMs as number[]) : [],
+      baseline,
+      baselineWorkload: 'a bare Float64Array loop doing the same multiply-adds',
+      target: '< 50 ms for 100,000 accounts',
+      targetMet: values && Number(values.accounts) === 100_000 ? (figure) => figure < 50 : undefined,
+      failure: outcome.failure,
+      peakRssMiB: outcome.peakRssMiB,
+      quick: config.quick,
+    }),
+  ];
+}
+
+const BENCHMARKS: Record<BenchmarkId, (ctx: Context) => Promise<BenchResult[]>> = { B1: b1, 'B1-scale': b1Scale, B3: b3, B7: b7, B8: b8, B9: b9, portfolio };
+
+const figureText = (x: number | null, unit: string) => {
+  if (x === null) return '—';
+  const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : Math.abs(x) >= 1 ? 2 : 3;
+  return `${fmt(x, digits)} ${unit}`;
+};
+
+function printRows(rows: readonly BenchResult[]): void {
+  const table = new Table({ style: { head: [], border: [] }, head: ['id', 'median', 'min – max', 'runs', 'baseline', 'ratio', 'peak RSS', 'target'], colWidths: [20, 20, 24, 6, 18, 9, 11, 28], wordWrap: true });
+  for (const row of rows) {
+    table.push([
+      row.id,
+      row.completed ? figureText(row.median, row.unit) : (row.failure ?? 'did not finish'),
+      row.min === null ? '—' : `${figureText(row.min, '')}– ${figureText(row.max, '')}`,
+      String(row.runs.length),
+      figureText(row.baseline, ''),
+      row.ratio === null ? '—' : `${row.ratio.toFixed(3)}×`,
+      row.peakRssMiB === null ? '—' : `${fmt(row.peakRssMiB)} MiB`,
+      row.target ? `${row.targetMet === null ? '' : row.targetMet ? 'met: ' : 'NOT met: '}${row.target}` : '',
+    ]);
+  }
+  process.stdout.write(`${table.toString()}\n`);
+  for (const row of rows) process.stdout.write(`  ${row.id}: ${row.workload}${Object.keys(row.extra).length ? ` — ${JSON.stringify(row.extra)}` : ''}\n`);
+  process.stdout.write(`  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min), Node ${process.version}\n`);
 }
 
 async function main(): Promise<void> {
-  const dir = process.env.BENCH_DIR ?? join(tmpdir(), 'clearsim-bench');
-  const input = join(dir, `log-${EVENTS}-${ACCOUNTS}.jsonl`);
-  if (!existsSync(input)) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    process.stderr.write(`generating ${EVENTS} events (${ACCOUNTS} accounts, ${INSTRUMENTS} instruments) → ${input}\n`);
-    await generateLog(input, { events: EVENTS, accounts: ACCOUNTS, instruments: INSTRUMENTS, seed: 1 });
+  const config = parseBenchArgs(process.argv.slice(2));
+  const tmp = mkdtempSync(join(tmpdir(), 'clearsim-bench-'));
+  const ctx: Context = { config, tmp, unfinishedScale: new Set() };
+  // interrupted: the stores go with it (a child sees its IPC channel close and exits, see worker.ts)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
   }
-  const size = statSync(input).size;
-
-  const baseline = await timed(async () => {
-    let n = 0;
-    for await (const line of lines(input)) if (JSON.parse(line)) n++;
-    return n;
-  });
-  const decode = await timed(async () => {
-    let n = 0;
-    let line = 0;
-    for await (const text of lines(input)) if (decodeLine(text, 'input', input, ++line)) n++;
-    return n;
-  });
-  const storeDir = mkdtempSync(join(tmpdir(), 'clearsim-bench-store-'));
-  let decisions = 0;
-  let summary: Record<string, unknown> = {};
-  const run = await timed(async () => {
-    const store = await FileEventStore.open(storeDir);
-    const runner = await ShardRunner.open(store, { fullReplay: true });
-    const result = await runner.run(openInput(input).inputs);
-    decisions = result.decisionCount;
-    const s = runner.engine.summary({ accounts: false });
-    summary = { liquidations: s.liquidations, bankruptcies: s.bankruptcies, autoDeleverages: s.autoDeleverages, outputHash: s.outputHash };
-    await store.close();
-    return result.inputsAccepted;
-  });
-  rmSync(storeDir, { recursive: true, force: true });
-
-  const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en-US')} events/s`;
-  const table = new Table({ head: ['', 'events', 'seconds', 'throughput', 'ratio to baseline'] });
-  table.push(
-    ['baseline: read lines + JSON.parse', baseline.value, baseline.seconds.toFixed(2), rate(baseline.value, baseline.seconds), '1.00'],
-    ['decode: + schema validation (codec)', decode.value, decode.seconds.toFixed(2), rate(decode.value, decode.seconds), (baseline.seconds / decode.seconds).toFixed(2)],
-    ['clearsim run (decode, decide, append + fsync)', run.value, run.seconds.toFixed(2), rate(run.value, run.seconds), (baseline.seconds / run.seconds).toFixed(2)],
-  );
-  process.stdout.write(`clearsim bench — ${EVENTS.toLocaleString('en-US')} events, ${ACCOUNTS.toLocaleString('en-US')} accounts, ${INSTRUMENTS} instruments, ${(size / 1e6).toFixed(0)} MB, Node ${process.version}\n`);
-  process.stdout.write(table.toString() + '\n');
-  process.stdout.write(`run decided ${decisions} decisions: ${JSON.stringify(summary)}\n`);
-  process.stdout.write('ratio = baseline seconds / seconds (1.00 = as fast as just parsing the JSON)\n');
-  if (process.env.BENCH_PORTFOLIO !== '0') runPortfolioBench();
+  const measured: BenchResult[] = [];
+  const groups: string[] = [];
+  process.stdout.write(`clearsim bench — ${config.only.join(', ')}${config.quick ? ' (--quick: tiny sizes, the figures mean nothing)' : ''}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; Node ${process.version}\n`);
+  try {
+    for (const id of config.only) {
+      const rows = await BENCHMARKS[id](ctx);
+      measured.push(...rows);
+      groups.push(id);
+      process.stdout.write(`\n${id}\n`);
+      printRows(rows);
+      // written after every group, so an interrupted run keeps what it measured
+      writeResults(config.results, measured, groups);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  process.stdout.write(`\nresults: ${config.results}\n`);
 }
 
 main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  process.stderr.write(`${error instanceof BenchUsageError ? `bench: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = error instanceof BenchUsageError ? 2 : 1;
 });

@@ -343,28 +343,3 @@ describe('torn tail', () => {
     expect(clearsim('verify', '--store', store).code).toBe(0);
   });
 });
-
-describe('clearsim bench (the benchmarks of npm run bench, small sizes)', () => {
-  it('runs the run benchmark and the portfolio benchmark, each against its same-run baseline', () => {
-    // sizes far below the defaults: this checks the command works, never how fast (no timing assertion); the
-    // generated day goes to a temp dir, not the cache of npm run bench
-    process.env.BENCH_DIR = mkdtempSync(join(tmpdir(), 'clearsim-e2e-bench-'));
-    const run = clearsim('bench', '--only', 'run', '--events', '3000', '--accounts', '50');
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('baseline: read lines + JSON.parse');
-    expect(run.stdout).toMatch(/run decided \d+ decisions/);
-    expect(run.stdout).not.toContain('portfolio margin bench');
-    const portfolio = clearsim('bench', '--only', 'portfolio', '--portfolio-accounts', '1000', '--runs', '1');
-    expect(portfolio.code).toBe(0);
-    expect(portfolio.stdout).toContain('portfolio margin bench — 1,000 accounts');
-    expect(portfolio.stdout).toContain('scenarioRequirements: every account in one pass');
-    expect(portfolio.stdout).toMatch(/target: a full recompute of 1,000 accounts under 50 ms on one core — (met|NOT met)/);
-  });
-
-  it('refuses a size that is not a whole number (exit 2, nothing run)', () => {
-    const out = clearsim('bench', '--events', '1e6');
-    expect(out.code).toBe(2);
-    expect(out.stderr).toContain('--events: "1e6" is not a whole number > 0');
-    expect(out.stdout).toBe('');
-  });
-});

@@ -112,17 +112,7 @@ export function buildProgram(): Command {
     .option('--group <name>', 'consumer group prefix; the group is <name>.shard-<i>-of-<n> (default clearsim)')
     .action(async (options) => serveCommand(options));
 
-  program
-    .command('bench')
-    .description('the benchmarks of npm run bench: clearsim run on a generated 1,000,000-event day, then portfolio margin (full recompute, ticks), each against a baseline measured in the same run')
-    .option('--only <run|portfolio>', 'run one of the two')
-    .option('--events <n>', 'events of the generated day (default 1000000)')
-    .option('--accounts <n>', 'accounts of the generated day (default 10000)')
-    .option('--portfolio-accounts <n>', 'accounts of the portfolio book (default 100000; the target is for 100,000)')
-    .option('--runs <n>', 'timed runs per portfolio figure and ticks per underlying (default 7 and 5)')
-    .action(async (options) => {
-      process.exitCode = await benchCommand(options);
-    });
+  program.addCommand(benchCommand().copyInheritedSettings(program));
 
   return program;
 }
