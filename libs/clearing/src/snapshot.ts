@@ -1,9 +1,10 @@
+import { HolderSet } from '@clearsim/ledger';
 import { PriceBands } from '@clearsim/margin';
 import type { Sha256State } from '@clearsim/events';
 import type { ClearingState } from './clearing.state';
 
 /** Bumped whenever the shape of ClearingState changes; an old snapshot is then ignored (full replay). */
-export const SNAPSHOT_FORMAT = 3;
+export const SNAPSHOT_FORMAT = 4;
 
 export interface SnapshotPayload {
   format: number;
@@ -11,11 +12,12 @@ export interface SnapshotPayload {
   outputHash: Sha256State;
 }
 
-// JSON cannot hold bigint, Map, Set or ±Infinity; these tags carry them exactly.
+// JSON cannot hold bigint, Map, Set, HolderSet or ±Infinity; these tags carry them exactly.
 function replacer(this: unknown, _key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return { $n: value.toString() };
   if (value instanceof Map) return { $m: [...value.entries()] };
   if (value instanceof Set) return { $s: [...value.values()] };
+  if (value instanceof HolderSet) return { $h: value.toArray() };
   if (value instanceof PriceBands) return undefined; // a cache, rebuilt after restore
   if (value === Infinity) return { $inf: 1 };
   if (value === -Infinity) return { $inf: -1 };
@@ -28,6 +30,7 @@ function reviver(_key: string, value: unknown): unknown {
     if (typeof tagged.$n === 'string') return BigInt(tagged.$n);
     if (Array.isArray(tagged.$m)) return new Map(tagged.$m as [unknown, unknown][]);
     if (Array.isArray(tagged.$s)) return new Set(tagged.$s);
+    if (Array.isArray(tagged.$h)) return HolderSet.of(tagged.$h as string[]);
     if (tagged.$inf === 1) return Infinity;
     if (tagged.$inf === -1) return -Infinity;
   }

@@ -1,5 +1,6 @@
 import * as positionMath from './position-math';
 
+export * from './holder-set';
 export * from './ledger.state';
 export * from './ledger';
 export * from './option-marks';

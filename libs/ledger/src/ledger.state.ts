@@ -1,6 +1,7 @@
 import type { Fixed } from '@clearsim/money';
 import type { Timestamp } from '@clearsim/events';
 import { EMPTY_VOLATILITY_SURFACE, type VolatilitySurface } from '@clearsim/options';
+import type { HolderSet } from './holder-set';
 
 export type InstrumentKind = 'perpetual' | 'future' | 'option' | 'index';
 
@@ -65,7 +66,7 @@ export interface LedgerState {
   instruments: Map<string, Instrument>;
   accounts: Map<string, Account>;
   /** instrument → accounts holding a position in it (qty ≠ 0), for touching only what a price can change. */
-  holders: Map<string, Set<string>>;
+  holders: Map<string, HolderSet>;
   totalDeposited: Fixed;
   totalWithdrawn: Fixed;
   /** Implied volatilities (`VolatilityUpdated`): flat per underlying, or points per strike and expiry. */
@@ -73,7 +74,7 @@ export interface LedgerState {
   /** Instruments some option is written on (their price re-marks the options). */
   underlyingsWithOptions: Set<string>;
   /** asset → accounts holding it as collateral (its price changes their equity). */
-  collateralHolders: Map<string, Set<string>>;
+  collateralHolders: Map<string, HolderSet>;
   /** Net deposits of non-cash collateral per asset (deposits − approved withdrawals), for the conservation check. */
   collateralNet: Map<string, Fixed>;
   /** Sampled returns of every priced instrument, for the VaR models and dynamic margin (see price-history.ts). */

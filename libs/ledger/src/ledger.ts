@@ -1,5 +1,6 @@
 import { divRound, mul3, type Fixed } from '@clearsim/money';
 import { intrinsicValue } from '@clearsim/options';
+import { HolderSet } from './holder-set';
 import type { Account, Instrument, LedgerState, Position } from './ledger.state';
 import { applyFill, tradeNotional } from './position-math';
 
@@ -70,7 +71,7 @@ export function transferCollateral(ledger: LedgerState, from: Account, to: Accou
 function adjustCollateral(ledger: LedgerState, account: Account, asset: string, amount: Fixed): void {
   const balance = (account.collateral.get(asset) ?? 0n) + amount;
   let holders = ledger.collateralHolders.get(asset);
-  if (!holders) ledger.collateralHolders.set(asset, (holders = new Set()));
+  if (!holders) ledger.collateralHolders.set(asset, (holders = new HolderSet()));
   if (balance === 0n) {
     account.collateral.delete(asset);
     holders.delete(account.id);
@@ -133,7 +134,7 @@ function releaseClosedIsolated(account: Account, position: Position): void {
 function trackHolder(ledger: LedgerState, account: Account, position: Position): void {
   let holders = ledger.holders.get(position.instrument);
   if (!holders) {
-    holders = new Set();
+    holders = new HolderSet();
     ledger.holders.set(position.instrument, holders);
   }
   if (position.qty === 0n) {
