@@ -57,7 +57,14 @@ const stepArb = fc.oneof(
   fc.record({ kind: fc.constant('withdraw' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 1, max: 5000 }), asset: fc.constantFrom('USD', 'USDC') }),
   fc.record({ kind: fc.constant('funding' as const), instrument: fc.constantFrom(...INSTRUMENTS), rate: fc.integer({ min: -100, max: 100 }) }),
   fc.record({ kind: fc.constant('clock' as const) }),
+  // dust: an account trading and holding a few ledger units (what repeated partial liquidations leave), whose slack is
+  // about what the exact risk's rounding can take (the price bands' error allowance decides whether it is banded)
+  fc.record({ kind: fc.constant('dustDeposit' as const), units: fc.integer({ min: 1, max: 200000 }) }),
+  fc.record({ kind: fc.constant('dustTrade' as const), instrument: fc.constantFrom(...INSTRUMENTS), units: fc.integer({ min: -100, max: 100 }).filter((u) => u !== 0), off: fc.double({ min: -0.02, max: 0.02, noNaN: true }) }),
 );
+
+/** A number of ledger units (10^-8) as a decimal string. */
+const unitsText = (units: number): string => (units / 1e8).toFixed(8);
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -136,6 +143,23 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
         break;
       case 'clock':
         out.push({ type: 'ClockAdvanced', ts });
+        break;
+      case 'dustDeposit':
+        out.push({ type: 'Deposited', ts, account: 'dust', asset: 'USD', amount: unitsText(step.units) });
+        break;
+      case 'dustTrade':
+        out.push({
+          type: 'TradeExecuted',
+          ts,
+          tradeId: `t${i}`,
+          instrument: step.instrument,
+          buyer: step.units > 0 ? 'dust' : 'mm',
+          seller: step.units > 0 ? 'mm' : 'dust',
+          qty: unitsText(Math.abs(step.units)),
+          price: Math.max(0.01, marks[step.instrument]! * (1 + step.off)).toFixed(2),
+          buyerFee: '0',
+          sellerFee: '0',
+        });
         break;
     }
   });

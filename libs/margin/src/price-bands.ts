@@ -1,6 +1,6 @@
 import { SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
-import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
+import { underlyingOf, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
 
@@ -208,6 +208,8 @@ interface TierShape {
   rates: number[];
   /** continuousAt[i]: MM is continuous at edges[i] (between tier i and tier i + 1). */
   continuousAt: boolean[];
+  /** The largest maintenance rate of the table (0 for none). */
+  maxRate: number;
 }
 
 const tierShapes = new WeakMap<readonly Tier[], TierShape>();
@@ -215,10 +217,11 @@ const tierShapes = new WeakMap<readonly Tier[], TierShape>();
 function tierShape(tiers: readonly Tier[]): TierShape {
   let shape = tierShapes.get(tiers);
   if (!shape) {
-    shape = { edges: [], rates: [], continuousAt: [] };
+    shape = { edges: [], rates: [], continuousAt: [], maxRate: 0 };
     for (let i = 0; i < tiers.length; i++) {
       const tier = tiers[i]!;
       shape.rates.push(toNumber(tier.maintenanceRate));
+      shape.maxRate = Math.max(shape.maxRate, toNumber(tier.maintenanceRate));
       if (i === tiers.length - 1) break;
       if (tier.upToNotional === undefined) {
         // an unbounded tier: the ones after it are never reached
@@ -278,11 +281,10 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
     const positions = unitPositions(account, unit).filter((p) => p.qty !== 0n);
     if (positions.length === 0) continue;
     const risk = computeRisk(ledger, rules, account, unit);
-    // one ledger unit of rounding per position and requirement, and float error, come off the slack first
     // the level that triggers a decision for a healthy unit: callBelow × MM
     const callLevel = callLevelOf(risk, rules.marginCall.callBelow);
     const callBelow = toNumber(rules.marginCall.callBelow);
-    const slack: number = called ? 0 : toNumber(risk.equity - callLevel) * 0.999 - 1e-6 * (1 + positions.length);
+    const slack: number = called ? 0 : toNumber(risk.equity - callLevel) * 0.999 - errorAllowance(ledger, rules, positions, callBelow);
     for (const position of positions) {
       const instrument = ledger.instruments.get(position.instrument)!;
       const mark = toNumber(instrument.mark as Fixed);
@@ -308,6 +310,44 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
     }
   }
   return bands;
+}
+
+/** One ledger unit (10^-8) as a float. */
+const UNIT = toNumber(1n as Fixed);
+
+/**
+ * What comes off the exact slack before it is shared out: the rounding of
+ * the exact risk and the error of the float arithmetic.
+ *
+ * Rounding, in ledger units, of one evaluation (the exact slack is at most
+ * the unrounded one, and more than it minus this): each position's value is
+ * rounded down (< 1); its notional is rounded up (< 1), so its MM
+ * ceil(N·r − a) is off by < r + 1, and a concentration add-on
+ * ceil((N − t)·ρ) by < ρ + 1; the call level ceil(c·ΣMM) by < 1 + c·Σ(those).
+ * So E < 1 + Σ (1 + c·(2 + r + ρ)) per position, r its largest maintenance
+ * rate. A band keeps the unrounded slack above the call level, and the
+ * slack at the moved marks is exact minus less than E: taking 2E off the
+ * slack at evaluation keeps it above. Float error (marks, δ, band ends) is
+ * relative to the notional: 10^-13 of |q|·k·mark·(1 + c·(r + ρ)) per position
+ * covers it many times over.
+ *
+ * This used to be a flat 10^-6 (100 ledger units) per position and one more:
+ * accounts left as dust by repeated partial liquidations (positions of a few
+ * ledger units, slack of tens of units) then had no slack left, got
+ * zero-width bands and were checked exactly on every move of their marks,
+ * for ever; on a 10^7-event day hundreds of them slowed the engine tenfold.
+ */
+function errorAllowance(ledger: LedgerState, rules: Rules, positions: readonly Position[], callBelow: number): number {
+  let units = 1;
+  let floatError = 0;
+  for (const position of positions) {
+    const instrument = ledger.instruments.get(position.instrument)!;
+    const concentration = rules.concentration[underlyingOf(instrument)];
+    const rate = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []).maxRate + (concentration ? toNumber(concentration.rate) : 0);
+    units += 1 + callBelow * (2 + rate);
+    floatError += Math.abs(toNumber(position.qty) * toNumber(instrument.multiplier) * toNumber(instrument.mark as Fixed)) * (1 + callBelow * rate);
+  }
+  return 2 * units * UNIT + 1e-13 * floatError;
 }
 
 /** A mark as the float64 the bands are kept in. */

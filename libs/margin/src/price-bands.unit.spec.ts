@@ -121,47 +121,66 @@ describe('bandsFor', () => {
     return ledger;
   }
 
+  /** The property: moving every mark anywhere inside its band leaves the unit above its call level, by exact risk. */
+  function safeBands(positions: { instrument: string; qty: number; price: number }[], cash: number, tiers: object[], callBelow: string, concentration: boolean, where: number[]): void {
+    const ledger = book(positions, cash);
+    const rules = rulesWith(tiers, callBelow, concentration);
+    const account = ledger.accounts.get('a')!;
+    const before = computeRisk(ledger, rules, account);
+    if (before.equity <= callLevelOf(before, rules.marginCall.callBelow)) return; // already called: zero-width bands
+    const bands = bandsFor(ledger, rules, account, false);
+    bands.forEach((band, i) => {
+      // every mark moves at once, anywhere inside its band (its ends included, rounded inward to the ledger scale)
+      const target = band.lower + (band.upper - band.lower) * where[i]!;
+      ledger.instruments.get(band.instrument)!.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(ledger.instruments.get(band.instrument)!.mark!) ? 'ceil' : 'floor');
+    });
+    const after = computeRisk(ledger, rules, account);
+    expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
+  }
+
   it('spans a tier edge where MM is continuous, at the higher rate, and stops at one where it jumps', () => {
     // 1 unit long X at 3,900: notional 3,900 (tier 1, MM 97.5), cash 1,000 → equity 1,000, slack ≈ 902.5
     const ledger = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
     const account = ledger.accounts.get('a')!;
     const [spanning] = bandsFor(ledger, rulesWith(continuous, '1', false), account, false);
     const [stopping] = bandsFor(ledger, rulesWith(jumping, '1', false), account, false);
-    // continuous: down at 2.5 % (3,900 − 902.5 × 0.999 / 1.025 ≈ 3,020); up through 4,000 at 5 % (3,900 + 901.6 / 1.05 ≈ 4,759)
-    expect(spanning!.lower).toBeCloseTo(3900 - (902.5 * 0.999 - 2e-6) / 1.025, 3);
-    expect(spanning!.upper).toBeCloseTo(3900 + (902.5 * 0.999 - 2e-6) / 1.05, 3);
+    // continuous: down at 2.5 % (3,900 − 902.5 × 0.999 / 1.025 ≈ 3,020); up through 4,000 at 5 % (3,900 + 901.6 / 1.05 ≈ 4,759);
+    // the error allowance: 2 × (1 + 1 + 1 × (2 + 0.08)) ledger units of rounding and 10^-13 × 3,900 × 1.08 of float error
+    const allowance = 2 * 4.08e-8 + 1e-13 * 3900 * 1.08;
+    expect(spanning!.lower).toBeCloseTo(3900 - (902.5 * 0.999 - allowance) / 1.025, 6);
+    expect(spanning!.upper).toBeCloseTo(3900 + (902.5 * 0.999 - allowance) / 1.05, 6);
     // jumping: up only to the edge at 4,000 (pulled in a little)
     expect(stopping!.upper).toBeLessThan(4000);
     expect(stopping!.upper).toBeGreaterThan(3999.99);
   });
 
+  // where in its band each mark moves: anywhere, or exactly at one end
+  const where = fc.array(fc.oneof(fc.constantFrom(0, 1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 2, maxLength: 2 });
+
   it('never lets a mark inside every band put the unit at or below its call level (exact risk at the moved marks)', () => {
     const position = fc.record({ instrument: fc.constantFrom('X', 'Y'), qty: fc.double({ min: -30, max: 30, noNaN: true }).filter((q) => Math.abs(q) > 0.01), price: fc.double({ min: 50, max: 2000, noNaN: true }) });
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(position, { minLength: 1, maxLength: 2, selector: (p) => p.instrument }),
-        fc.double({ min: 100, max: 20000, noNaN: true }),
-        fc.constantFrom(continuous, jumping),
-        fc.constantFrom('1', '1.25'),
-        fc.boolean(),
-        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 2 }),
-        (positions, cash, tiers, callBelow, concentration, where) => {
-          const ledger = book(positions, cash);
-          const rules = rulesWith(tiers, callBelow, concentration);
-          const account = ledger.accounts.get('a')!;
-          const before = computeRisk(ledger, rules, account);
-          if (before.equity <= callLevelOf(before, rules.marginCall.callBelow)) return; // already called: zero-width bands
-          const bands = bandsFor(ledger, rules, account, false);
-          bands.forEach((band, i) => {
-            // every mark moves at once, anywhere inside its band (its ends included, rounded inward to the ledger scale)
-            const target = band.lower + (band.upper - band.lower) * where[i]!;
-            ledger.instruments.get(band.instrument)!.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(ledger.instruments.get(band.instrument)!.mark!) ? 'ceil' : 'floor');
-          });
-          const after = computeRisk(ledger, rules, account);
-          expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
-        },
-      ),
-      { numRuns: 3000 },
-    );
+    fc.assert(fc.property(fc.uniqueArray(position, { minLength: 1, maxLength: 2, selector: (p) => p.instrument }), fc.double({ min: 100, max: 20000, noNaN: true }), fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.25'), fc.boolean(), where, safeBands), {
+      numRuns: 3000,
+    });
+  });
+
+  it('never lets a mark inside every band put a dust unit at or below its call level (positions and cash of a few ledger units)', () => {
+    // what repeated partial liquidations leave: |qty| of 1 to 1,000 × 10^-8, cash of 1 to 20,000 × 10^-8; their slack is
+    // tens of ledger units, about what the exact risk's rounding can take, so this is where the error allowance is tested
+    const position = fc.record({ instrument: fc.constantFrom('X', 'Y'), qty: fc.integer({ min: -1000, max: 1000 }).filter((q) => q !== 0).map((q) => q / 1e8), price: fc.double({ min: 50, max: 2000, noNaN: true }) });
+    fc.assert(fc.property(fc.uniqueArray(position, { minLength: 1, maxLength: 2, selector: (p) => p.instrument }), fc.integer({ min: 1, max: 20000 }).map((c) => c / 1e8), fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.25'), fc.boolean(), where, safeBands), {
+      numRuns: 3000,
+    });
+  });
+
+  it('bands a dust unit whose slack is a few dozen ledger units (it is not checked on every move)', () => {
+    // 0.0000001 long X at 1,000 (notional 0.0001 = 10,000 ledger units, tier 1: MM 10,000 × 0.025 = 250 units), cash
+    // 0.000004 (400 units, equity 400): slack 150 units. The allowance is 2 × (1 + 1 + 1 × (2 + 0.08)) = 8.16 units (and
+    // 10^-13 of the notional, nothing), so δ = (150 × 0.999 − 8.16) × 10^-8 / (10^-7 × 1.025) = 1.41690 × 10^-6 / 1.025 × 10^-7
+    // ≈ 13.823 either way. (A flat 10^-6 per position and one more, 200 units, left it no slack: a zero-width band.)
+    const ledger = book([{ instrument: 'X', qty: 1e-7, price: 1000 }], 4e-6);
+    const [dust] = bandsFor(ledger, rulesWith(continuous, '1', false), ledger.accounts.get('a')!, false);
+    expect(dust!.lower).toBeCloseTo(1000 - 13.823, 2);
+    expect(dust!.upper).toBeCloseTo(1000 + 13.823, 2);
   });
 });
