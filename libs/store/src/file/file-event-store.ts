@@ -10,7 +10,7 @@ import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, readHead, writeHead, type HeadRecord } from './head-file';
 import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
-import { describeTail, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
+import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 
 /** The log inside the store directory (format: see FileEventStore). */
 export const EVENTS_FILE = 'events.jsonl';
@@ -361,11 +361,7 @@ export class FileEventStore implements EventStore {
       let fileOffset = start.offset;
       let expected = start.position; // the position of the next event line
       while (fileOffset < end) {
-        if (carried === buffer.length) {
-          const bigger = Buffer.allocUnsafe(buffer.length * 2);
-          buffer.copy(bigger, 0, 0, carried);
-          buffer = bigger;
-        }
+        if (carried === buffer.length) buffer = doubled(buffer, carried);
         const { bytesRead } = await handle.read(buffer, carried, Math.min(buffer.length - carried, end - fileOffset), fileOffset);
         if (bytesRead === 0) {
           throw new Error(`${this.file}: the file ends at byte ${fileOffset}, but the store committed ${end} bytes (was it truncated by another program?)`);

@@ -102,12 +102,8 @@ export async function verifyLog(
   let fileOffset = committedBytes;
 
   while (fileOffset < size) {
-    if (filled === buffer.length) {
-      // an unfinished line fills the whole buffer: grow it
-      const bigger = Buffer.allocUnsafe(buffer.length * 2);
-      buffer.copy(bigger, 0, 0, filled);
-      buffer = bigger;
-    }
+    // an unfinished line fills the whole buffer: grow it
+    if (filled === buffer.length) buffer = doubled(buffer, filled);
     const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, size - fileOffset), fileOffset);
     if (bytesRead === 0) break; // the file shrank meanwhile (another process truncating an uncommitted tail)
     fileOffset += bytesRead;
@@ -299,4 +295,11 @@ async function lastNewlineBefore(handle: FileHandle, floor: number, end: number)
     if (at !== -1) return chunkStart + at;
   }
   return floor - 1;
+}
+
+/** A buffer twice the size of `buffer` holding its first `keep` bytes (a line longer than the read buffer). */
+export function doubled(buffer: Buffer<ArrayBuffer>, keep: number): Buffer<ArrayBuffer> {
+  const bigger = Buffer.allocUnsafe(buffer.length * 2);
+  buffer.copy(bigger, 0, 0, keep);
+  return bigger;
 }
