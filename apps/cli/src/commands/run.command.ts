@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { EVENTS_FILE, parseStoreUrl, SNAPSHOTS_DIR } from '@clearsim/store';
+import { EVENTS_FILE, HEAD_FILE, parseStoreUrl, SNAPSHOTS_DIR } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
 import { renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
@@ -133,9 +133,6 @@ class PendingFile {
     rmSync(this.temporary, { force: true });
   }
 }
-
-/** The file store's record of its last commit (libs/store/src/file/head-file.ts; the package does not export the name). */
-const HEAD_FILE = 'HEAD';
 
 /** `--reset` deletes a file store's log, its HEAD and its snapshots before the run (so an example can be re-run from scratch). */
 function resetStore(url: string | undefined): void {
