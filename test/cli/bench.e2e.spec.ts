@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BenchResult } from '../../bench/harness';
 
 /**
  * End-to-end: `clearsim bench` (the harness of `npm run bench`) at --quick sizes. It checks the command and the
@@ -15,27 +16,8 @@ function clearsim(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-interface Row {
-  id: string;
-  group: string;
-  workload: string;
-  figure: number | null;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  completed: boolean;
-  failure: string | null;
-  peakRssMiB: number | null;
-  runs: number[];
-  min: number | null;
-  median: number | null;
-  max: number | null;
-  extra: Record<string, unknown>;
-  loadAverage: number[];
-  node: string;
-  date: string;
-  quick: boolean;
-}
+/** A row of latest.json, as the harness declares it. */
+type Row = BenchResult;
 
 const KEYS = ['id', 'group', 'workload', 'figure', 'unit', 'baseline', 'baselineWorkload', 'ratio', 'target', 'targetMet', 'completed', 'failure', 'peakRssMiB', 'runs', 'min', 'median', 'max', 'extra', 'loadAverage', 'node', 'date', 'quick'];
 
