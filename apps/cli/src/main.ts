@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '@clearsim/events';
-import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL, StoreNotFoundError } from '@clearsim/store';
-import { EXIT_BAD_INPUT, EXIT_RUNTIME, UsageError } from './cli-error';
+import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL, StoreLockedError, StoreNotFoundError, StoreUnavailableError, StoreUrlError } from '@clearsim/store';
+import { EXIT_BAD_INPUT, EXIT_RUNTIME, RuntimeFailure, UsageError } from './cli-error';
 import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
 import { backtestCommand } from './commands/backtest.command';
@@ -19,7 +19,8 @@ export function buildProgram(): Command {
     .description('Event-sourced clearing simulator: deterministic margin calls, liquidations, insurance fund and ADL from an append-only log')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .option('--verbose', 'on an error, also print its stack trace');
 
   program
     .command('run')
@@ -118,30 +119,80 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const verbose = argv.includes('--verbose');
+  stopWritingOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);
     return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // help and version exit 0; a usage mistake is bad usage (2)
-      return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-    }
-    if (error instanceof UsageError || error instanceof InputError || error instanceof StoreNotFoundError) {
-      process.stderr.write(`clearsim: ${error.message}\n`);
-      if (error instanceof InputError) process.stderr.write('clearsim: nothing was appended\n');
+      // help and version exit 0; a usage mistake is bad usage (2); commander printed its message already
+      if (error.exitCode === 0) return 0;
+      if (json) process.stdout.write(JSON.stringify({ error: { kind: 'usage', message: error.message.replace(/^error: /, ''), exitCode: EXIT_BAD_INPUT } }) + '\n');
       return EXIT_BAD_INPUT;
     }
-    if (error instanceof CorruptLogError) {
-      process.stderr.write(`clearsim: ${error.message}\n`);
-      return EXIT_RUNTIME;
-    }
-    if (error instanceof ConcurrencyError) {
-      process.stderr.write(`clearsim: ${error.message} (another writer appended to this store; re-run)\n`);
-      return EXIT_RUNTIME;
-    }
-    process.stderr.write(`clearsim: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT_RUNTIME;
+    const failure = describeFailure(error);
+    // under --json, stdout stays one JSON object (the error) for the script reading it; stderr says it to the person
+    if (json) process.stdout.write(JSON.stringify({ error: { kind: failure.kind, message: failure.message, exitCode: failure.exitCode, ...(failure.hint ? { hint: failure.hint } : {}) } }) + '\n');
+    process.stderr.write(`clearsim: ${failure.message}\n`);
+    if (failure.hint) process.stderr.write(`clearsim: ${failure.hint}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    else if (failure.kind === 'internal') process.stderr.write('clearsim: this is a bug or an unexpected condition; re-run with --verbose for the stack trace\n');
+    return failure.exitCode;
   }
+}
+
+interface Failure {
+  kind: 'usage' | 'bad-input' | 'store-not-found' | 'store-url' | 'corrupt-log' | 'concurrency' | 'store-locked' | 'store-unavailable' | 'runtime' | 'internal';
+  message: string;
+  hint?: string;
+  exitCode: number;
+}
+
+/** What the user sees of an error: one line (no stack unless --verbose), a hint that names the fix, the exit code. */
+export function describeFailure(error: unknown): Failure {
+  const hint = error instanceof Error ? hintOf(error) : undefined;
+  if (error instanceof InputError) return { kind: 'bad-input', message: error.message, hint: hint ?? 'nothing was appended', exitCode: EXIT_BAD_INPUT };
+  if (error instanceof UsageError) return { kind: 'usage', message: error.message, hint, exitCode: EXIT_BAD_INPUT };
+  if (error instanceof StoreNotFoundError) return { kind: 'store-not-found', message: error.message, hint, exitCode: EXIT_BAD_INPUT };
+  if (error instanceof StoreUrlError) return { kind: 'store-url', message: error.message, hint, exitCode: EXIT_BAD_INPUT };
+  if (error instanceof CorruptLogError) return { kind: 'corrupt-log', message: error.message, hint, exitCode: EXIT_RUNTIME };
+  if (error instanceof ConcurrencyError) {
+    return { kind: 'concurrency', message: error.message, hint: 'another writer appended to this store meanwhile; re-run', exitCode: EXIT_RUNTIME };
+  }
+  if (error instanceof StoreLockedError) {
+    return {
+      kind: 'store-locked',
+      message: error.message,
+      hint: 'the read-only commands (replay, account, margin, verify) work while another process writes; or give run/serve another --store',
+      exitCode: EXIT_RUNTIME,
+    };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return { kind: 'store-unavailable', message: error.message, hint: 'is the server running and the URL right? (see README: Stores)', exitCode: EXIT_RUNTIME };
+  }
+  if (error instanceof RuntimeFailure) return { kind: 'runtime', message: error.message, hint, exitCode: EXIT_RUNTIME };
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'internal', message: `internal error: ${message}`, exitCode: EXIT_RUNTIME };
+}
+
+/** A hint a command attached to its error (e.g. run's "the store already held events: --reset"). */
+function hintOf(error: Error): string | undefined {
+  const hint = (error as { hint?: unknown }).hint;
+  return typeof hint === 'string' ? hint : undefined;
+}
+
+/**
+ * `clearsim account alice | head`: once the reader of stdout is gone, writes to it fail with EPIPE. Stop writing
+ * (instead of crashing with an unhandled 'error' event) and let the command finish normally, so a writer still
+ * commits or aborts its transaction and releases the store's lock.
+ */
+function stopWritingOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
 }
 
 if (require.main === module) {

@@ -83,3 +83,24 @@ export class TransactionFinishedError extends Error {
     super(`event store ${url}: ${operation} on an append transaction that was already ${state}`);
   }
 }
+
+/** A store URL that names no store clearsim can open (no scheme, an unknown one, no path). The CLI maps it to exit 2. */
+export class StoreUrlError extends Error {}
+
+/**
+ * The writer lock of a file store is held by another live process (or this
+ * one). The message names the lock file and the holder's pid; the CLI maps it
+ * to exit 1 and suggests the read-only commands, which need no lock.
+ */
+export class StoreLockedError extends Error {
+  constructor(
+    message: string,
+    /** The lock file, e.g. `data/LOCK`. */
+    readonly lockPath: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A store server (PostgreSQL, KurrentDB) that cannot be reached or refuses the connection. The CLI maps it to exit 1. */
+export class StoreUnavailableError extends Error {}

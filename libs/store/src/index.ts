@@ -3,12 +3,16 @@ export {
   AppendInProgressError,
   CorruptLogError,
   ReadOnlyStoreError,
+  StoreLockedError,
   StoreNotFoundError,
+  StoreUnavailableError,
+  StoreUrlError,
   TransactionFinishedError,
   type CorruptionKind,
 } from './errors';
 export { EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions } from './file/file-event-store';
 export { HEAD_FILE } from './file/head-file';
+export { resetFileStore } from './file/reset-file-store';
 export { SNAPSHOTS_DIR } from './file/file-snapshots';
 export { InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './memory/in-memory-event-store';
 export { SNAPSHOTS_KEPT } from './adapter-support';

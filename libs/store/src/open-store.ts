@@ -5,10 +5,11 @@ import type { KurrentDBEventStore, KurrentDBEventStoreOptions } from './kurrentd
 import { InMemoryEventStore } from './memory/in-memory-event-store';
 import type { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';
 import { redactUrl } from './store-url';
+import { StoreUrlError } from './errors';
 
 export { redactUrl };
 
-/** Where the CLI keeps its log when no `--store` is given (DESIGN §5). */
+/** Where the CLI keeps its log when no `--store` is given. */
 export const DEFAULT_STORE_URL = 'file:./data';
 
 export type StoreLocation =
@@ -19,13 +20,13 @@ export type StoreLocation =
 
 const ACCEPTED = 'file:PATH (e.g. file:./data), postgres://…, postgresql://…, esdb://…, kurrentdb://…, memory:[NAME]';
 
-/** Parses a store URL (DESIGN §5). Throws, naming the accepted forms, on anything else. */
+/** Parses a store URL. Throws, naming the accepted forms, on anything else. */
 export function parseStoreUrl(url: string = DEFAULT_STORE_URL): StoreLocation {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'file': {
       const path = url.startsWith('file://') ? filePathOfUrl(url) : url.slice('file:'.length);
-      if (path === '') throw new Error(`store URL "${url}" has no path: use file:PATH, e.g. file:./data`);
+      if (path === '') throw new StoreUrlError(`store URL "${url}" has no path: use file:PATH, e.g. file:./data`);
       return { kind: 'file', path };
     }
     case 'postgres':
@@ -37,7 +38,7 @@ export function parseStoreUrl(url: string = DEFAULT_STORE_URL): StoreLocation {
     case 'memory':
       return { kind: 'memory', name: url.slice('memory:'.length) };
     default:
-      throw new Error(
+      throw new StoreUrlError(
         scheme === undefined
           ? `store URL "${redactUrl(url)}" has no scheme; accepted: ${ACCEPTED}`
           : `unknown store scheme "${scheme}:" in "${redactUrl(url)}"; accepted: ${ACCEPTED}`,
@@ -49,7 +50,7 @@ function filePathOfUrl(url: string): string {
   try {
     return fileURLToPath(url);
   } catch (error) {
-    throw new Error(`store URL "${url}" is not a valid file URL (${(error as Error).message}); use file:PATH, e.g. file:./data`);
+    throw new StoreUrlError(`store URL "${url}" is not a valid file URL (${(error as Error).message}); use file:PATH, e.g. file:./data`);
   }
 }
 
@@ -69,7 +70,7 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens the event store a URL names (DESIGN §5):
+ * Opens the event store a URL names:
  * - `file:PATH` (relative to the working directory, or absolute; `file:./data`
  *   when `url` is undefined): the embedded file log, the default;
  * - `postgres://…` / `postgresql://…`: PostgreSQL (`?stream=shard-1` picks the

@@ -1,13 +1,13 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
-import { encodeEvent } from '@clearsim/events';
+import { encodeEvent, InputError } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { EVENTS_FILE, HEAD_FILE, parseStoreUrl, SNAPSHOTS_DIR } from '@clearsim/store';
+import { DEFAULT_STORE_URL, parseStoreUrl, resetFileStore } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
 import { renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
-import { UsageError } from '../cli-error';
+import { UsageError, withHint } from '../cli-error';
 
 export interface RunOptions {
   rules?: string;
@@ -33,7 +33,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   const source = openInput(file, options.rules);
   // output folders first: a run must not fail after its append for want of a directory
   for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
-  if (options.reset) resetStore(options.store);
+  if (options.reset) await resetStore(options.store);
   const store = await openStoreFromUrl(options.store);
   const decisionsFile = options.decisions ? new PendingFile(options.decisions) : undefined;
   try {
@@ -50,6 +50,13 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
         onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),
         onDecisions: decisionsFile ? (decisions) => decisionsFile.write(decisions.map((d) => encodeEvent(d) + '\n').join('')) : undefined,
       });
+    } catch (error) {
+      if (error instanceof InputError && startHead > 0) {
+        // the usual cause in a first hour: an example run twice into the same ./data
+        const reset = parseStoreUrl(store.url).kind === 'file' ? 'add --reset to start over, or ' : '';
+        throw withHint(error, `nothing was appended; ${store.url} already held ${startHead} events before this run: ${reset}use another --store`);
+      }
+      throw error;
     } finally {
       bar?.stop();
     }
@@ -134,11 +141,12 @@ class PendingFile {
   }
 }
 
-/** `--reset` deletes a file store's log, its HEAD and its snapshots before the run (so an example can be re-run from scratch). */
-function resetStore(url: string | undefined): void {
+/**
+ * `--reset` deletes a file store's log, its HEAD and its snapshots before the run (so an example can be re-run from
+ * scratch), under the store's writer lock: a store that `serve` or another `run` is writing is refused, not emptied.
+ */
+async function resetStore(url: string | undefined): Promise<void> {
   const location = parseStoreUrl(url);
   if (location.kind !== 'file') throw new UsageError('--reset only applies to file: stores');
-  rmSync(join(location.path, EVENTS_FILE), { force: true });
-  rmSync(join(location.path, HEAD_FILE), { force: true });
-  rmSync(join(location.path, SNAPSHOTS_DIR), { recursive: true, force: true });
+  await resetFileStore(location.path, `event store ${url ?? DEFAULT_STORE_URL}`, (message) => process.stderr.write(`warning: ${message}\n`));
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { redactUrl } from '@clearsim/store';
-import { UsageError } from '../cli-error';
+import { RuntimeFailure, UsageError } from '../cli-error';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
 
 export interface ServeOptions {
@@ -51,7 +51,16 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     apiKeys = server.parseApiKeys([`${generated}:admin`]);
   }
   const store = options.store ?? DEFAULT_STORE_URL;
-  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
+  const host = options.host ?? '127.0.0.1';
+  let app;
+  try {
+    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new RuntimeFailure(`cannot listen on ${host}:${port}: the port is in use`, 'choose another with --port (or --port 0 for any free one)');
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new RuntimeFailure(`cannot listen on ${host}:${port}: ${(error as Error).message}`, 'check --host and --port');
+    throw error;
+  }
   const url = await app.getUrl();
   const lines = [
     `clearsim serve: listening on ${url} (store ${redactUrl(store)})`,

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { StoreLockedError } from '../errors';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -37,23 +38,24 @@ export class FileLock {
       const holder = await readPid(path);
       if (holder === undefined) continue; // removed while we looked: try again
       if (holder === 'unreadable') {
-        throw new Error(`${what} is locked: ${path} exists but holds no pid. If no clearsim process is using the store, delete ${path}.`);
+        throw new StoreLockedError(`${what} is locked: ${path} exists but holds no pid. If no clearsim process is using the store, delete ${path}.`, path);
       }
       if (holder === process.pid && heldHere.has(path)) {
-        throw new Error(`${what} is already open for writing in this process (pid ${holder}, lock ${path}); close it first.`);
+        throw new StoreLockedError(`${what} is already open for writing in this process (pid ${holder}, lock ${path}); close it first.`, path);
       }
       // our own pid without us holding it: an earlier process had this pid (a container restarted, say)
       if (holder !== process.pid && isAlive(holder)) {
-        throw new Error(
+        throw new StoreLockedError(
           `${what} is locked by another process (pid ${holder}, lock ${path}): only one writer may open it. ` +
             `If that pid is not a clearsim process, delete ${path}.`,
+          path,
         );
       }
       const gone = holder === process.pid ? 'an earlier process with the same pid as this one' : 'a process that is no longer running';
       warn(`${what}: taking over a stale lock ${path} left by pid ${holder} (${gone})`);
       await fs.rm(path, { force: true });
     }
-    throw new Error(`${what}: could not take the lock ${path} (it keeps changing; is another process opening the store?)`);
+    throw new StoreLockedError(`${what}: could not take the lock ${path} (it keeps changing; is another process opening the store?)`, path);
   }
 
   /** Removes the lock file if it is still ours. Safe to call twice. */

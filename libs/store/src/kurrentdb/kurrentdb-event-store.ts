@@ -16,7 +16,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
 import { anchorAt, BufferedAppendTransaction, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, SNAPSHOTS_KEPT } from '../adapter-support';
-import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUnavailableError, StoreUrlError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import { redactUrl, splitOwnParams } from '../store-url';
 
@@ -114,7 +114,7 @@ export class KurrentDBEventStore implements EventStore {
   static async open(url: string, options: KurrentDBEventStoreOptions = {}): Promise<KurrentDBEventStore> {
     const { connectionString, params } = splitOwnParams(url, ['stream']);
     const shard = options.stream ?? params.get('stream') ?? DEFAULT_KURRENTDB_SHARD;
-    if (shard === '') throw new Error(`store URL "${redactUrl(url)}": the stream name is empty`);
+    if (shard === '') throw new StoreUrlError(`store URL "${redactUrl(url)}": the stream name is empty`);
     const client = options.client ?? KurrentDBClient.connectionString(connectionString);
     const store = new KurrentDBEventStore(url, `${KURRENTDB_STREAM_PREFIX}${shard}`, client, options.warn ?? defaultWarn, options);
     let head: number;
@@ -122,7 +122,7 @@ export class KurrentDBEventStore implements EventStore {
       head = await store.head();
     } catch (error) {
       await client.dispose();
-      throw new Error(`${redactUrl(url)}: cannot open the KurrentDB event store: ${describeError(error)}`, { cause: error });
+      throw new StoreUnavailableError(`${redactUrl(url)}: cannot open the KurrentDB event store: ${describeError(error)}`, { cause: error });
     }
     if (store.readOnly && head === 0) {
       await client.dispose();

@@ -2,7 +2,7 @@ import { Pool, escapeIdentifier, type PoolClient, type PoolConfig } from 'pg';
 import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
 import { checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, sha256, SNAPSHOTS_KEPT, type TransactionState } from '../adapter-support';
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
-import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUnavailableError, StoreUrlError, TransactionFinishedError } from '../errors';
 import { redactUrl, splitOwnParams } from '../store-url';
 
 /** The stream a PostgreSQL store writes when neither the URL (`?stream=`) nor the options name one. */
@@ -122,8 +122,8 @@ export class PostgresEventStore implements EventStore {
     const { connectionString, params } = splitOwnParams(url, OWN_PARAMS);
     const stream = options.stream ?? params.get('stream') ?? DEFAULT_POSTGRES_STREAM;
     const schema = options.schema ?? params.get('schema');
-    if (stream === '') throw new Error(`store URL "${redactUrl(url)}": the stream name is empty`);
-    if (schema === '') throw new Error(`store URL "${redactUrl(url)}": the schema name is empty`);
+    if (stream === '') throw new StoreUrlError(`store URL "${redactUrl(url)}": the stream name is empty`);
+    if (schema === '') throw new StoreUrlError(`store URL "${redactUrl(url)}": the schema name is empty`);
     const pool = new Pool({ max: 4, ...options.pool, connectionString });
     pool.on('error', () => undefined); // an idle client lost its connection: the next query reports it
     const store = new PostgresEventStore(url, stream, schema, pool, options.warn ?? defaultWarn, options);
@@ -133,7 +133,7 @@ export class PostgresEventStore implements EventStore {
       else await store.createSchema();
     } catch (error) {
       await pool.end();
-      throw new Error(`${redactUrl(url)}: cannot open the PostgreSQL event store: ${(error as Error).message}`, { cause: error });
+      throw new StoreUnavailableError(`${redactUrl(url)}: cannot open the PostgreSQL event store: ${(error as Error).message}`, { cause: error });
     }
     if (missing !== undefined) {
       await pool.end();

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The errors of a first hour: each one line that names the fix, the right exit code (2 usage/bad input,
+ * 1 runtime), no stack trace unless --verbose, JSON under --json, and nothing changed in the store.
+ */
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'clearsim');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'margin-call.jsonl');
+
+function clearsim(...args: string[]) {
+  const result = spawnSync(BIN, args, { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const freshDir = () => mkdtempSync(join(tmpdir(), 'clearsim-first-hour-'));
+const STACK_LINE = /^\s+at /m;
+jest.setTimeout(60_000); // each case spawns the CLI a few times; a loaded machine makes that slow
+
+describe('errors a newcomer meets', () => {
+  it('running an example twice into the same store: exit 2, the line, and the fix (--reset or another --store)', () => {
+    const dir = freshDir();
+    expect(clearsim('run', FIXTURE, '--store', `file:${dir}`).code).toBe(0);
+    const before = readFileSync(join(dir, 'events.jsonl'));
+    const again = clearsim('run', FIXTURE, '--store', `file:${dir}`);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('line 1: field "ts"');
+    expect(again.stderr).toContain('already held 14 events before this run: add --reset to start over, or use another --store');
+    expect(again.stderr).not.toMatch(STACK_LINE);
+    expect(readFileSync(join(dir, 'events.jsonl')).equals(before)).toBe(true);
+    // and the fix works
+    expect(clearsim('run', FIXTURE, '--store', `file:${dir}`, '--reset').code).toBe(0);
+  });
+
+  it('a store URL with an unknown scheme is bad usage (exit 2), one line; --json gives the error as JSON; --verbose adds the stack', () => {
+    const plain = clearsim('verify', '--store', 'bogus://x');
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toBe(
+      'clearsim: unknown store scheme "bogus:" in "bogus://x"; accepted: file:PATH (e.g. file:./data), postgres://…, postgresql://…, esdb://…, kurrentdb://…, memory:[NAME]\n',
+    );
+    const asJson = clearsim('verify', '--store', 'bogus://x', '--json');
+    expect(asJson.code).toBe(2);
+    expect(JSON.parse(asJson.stdout)).toEqual({ error: { kind: 'store-url', message: expect.stringContaining('unknown store scheme "bogus:"'), exitCode: 2 } });
+    const verbose = clearsim('verify', '--store', 'bogus://x', '--verbose');
+    expect(verbose.code).toBe(2);
+    expect(verbose.stderr).toMatch(STACK_LINE);
+  });
+
+  it('PostgreSQL that is not running: exit 1, what failed and what to check, no stack', () => {
+    const out = clearsim('verify', '--store', 'postgres://u:secret@127.0.0.1:1/db');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('cannot open the PostgreSQL event store');
+    expect(out.stderr).toContain('is the server running and the URL right?');
+    expect(out.stderr).not.toContain('secret'); // the password is redacted
+    expect(out.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a store locked by a live writer: run and run --reset exit 1 naming the lock and change nothing; verify still reads it', () => {
+    const dir = freshDir();
+    expect(clearsim('run', FIXTURE, '--store', `file:${dir}`).code).toBe(0);
+    const before = readFileSync(join(dir, 'events.jsonl'));
+    // this jest worker is a live process: its pid in LOCK is what a running `serve` leaves there
+    writeFileSync(join(dir, 'LOCK'), `${process.pid}\n`);
+    for (const args of [[], ['--reset']]) {
+      const out = clearsim('run', FIXTURE, '--store', `file:${dir}`, ...args);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(`is locked by another process (pid ${process.pid}, lock ${join(dir, 'LOCK')})`);
+      expect(out.stderr).toContain('the read-only commands (replay, account, margin, verify) work while another process writes');
+      expect(out.stderr).not.toMatch(STACK_LINE);
+      expect(readFileSync(join(dir, 'events.jsonl')).equals(before)).toBe(true); // --reset did not empty a store in use
+    }
+    expect(clearsim('verify', '--store', `file:${dir}`).code).toBe(0);
+  });
+
+  it('serve on a port in use: exit 1 with the fix (--port), no stack', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const { spawn } = require('node:child_process') as typeof import('node:child_process');
+        const child = spawn(BIN, ['serve', '--store', `file:${freshDir()}`, '--port', String(port), '--log-level', 'silent'], { cwd: ROOT });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+      expect(out.stderr).toContain('choose another with --port');
+      expect(out.stderr).not.toMatch(STACK_LINE);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a reader that closes the pipe early (`account alice | head`): exit 0, no EPIPE crash, no lock left', () => {
+    const dir = freshDir();
+    expect(clearsim('run', FIXTURE, '--store', `file:${dir}`).code).toBe(0);
+    // the reader closes its stdin at once, so every write of clearsim meets EPIPE
+    const out = spawnSync('bash', ['-c', `"${BIN}" account alice --store "file:${dir}" | (exec 0<&-; sleep 1); echo "status \${PIPESTATUS[0]}"`], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+    expect(out.stdout).toBe('status 0\n');
+    expect(out.stderr).toBe('');
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+});
