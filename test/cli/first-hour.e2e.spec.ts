@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +82,6 @@ describe('errors a newcomer meets', () => {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const { spawn } = require('node:child_process') as typeof import('node:child_process');
         const child = spawn(BIN, ['serve', '--store', `file:${freshDir()}`, '--port', String(port), '--log-level', 'silent'], { cwd: ROOT });
         let stderr = '';
         child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -109,5 +108,39 @@ describe('errors a newcomer meets', () => {
     expect(out.stdout).toBe('status 0\n');
     expect(out.stderr).toBe('');
     expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+});
+
+/** The shell commands of a markdown file's fenced blocks that a newcomer would paste (not the long-running `serve`). */
+function commandsOf(markdown: string): string[] {
+  const commands: string[] = [];
+  for (const block of markdown.matchAll(/^```(?:sh|bash|shell)?\n([\s\S]*?)^```/gm)) {
+    const lines = block[1].replace(/\\\n\s*/g, ' ').split('\n');
+    for (const raw of lines) {
+      const line = raw.replace(/^\$ /, '').replace(/^npm ci && (?=\.\/bin\/clearsim)/, '');
+      if (!line.startsWith('./bin/clearsim ')) continue;
+      if (/^\.\/bin\/clearsim (serve|bench)\b/.test(line)) continue;
+      commands.push(line);
+    }
+  }
+  return commands;
+}
+
+describe('the first hour, as written', () => {
+  jest.setTimeout(600_000);
+
+  it('every clearsim command of README.md then examples/README.md runs in order, as written, on a fresh directory', () => {
+    const commands = [...commandsOf(readFileSync(join(ROOT, 'README.md'), 'utf8')), ...commandsOf(readFileSync(join(ROOT, 'examples', 'README.md'), 'utf8'))];
+    // the READMEs' commands: the main job, the examples' runs, accounts, margin, diff, backtest
+    expect(commands.length).toBeGreaterThanOrEqual(10);
+    const cwd = freshDir();
+    symlinkSync(join(ROOT, 'bin'), join(cwd, 'bin'));
+    symlinkSync(join(ROOT, 'examples'), join(cwd, 'examples'));
+    for (const command of commands) {
+      const out = spawnSync('bash', ['-c', command], { encoding: 'utf8', cwd, timeout: 300_000 });
+      if (out.status !== 0) throw new Error(`\`${command}\` exited ${out.status}:\n${out.stderr}`);
+      expect(out.stderr).not.toMatch(STACK_LINE);
+    }
+    expect(existsSync(join(cwd, 'out', 'black-thursday.html'))).toBe(true);
   });
 });
