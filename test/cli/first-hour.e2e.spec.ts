@@ -111,6 +111,26 @@ describe('errors a newcomer meets', () => {
   });
 });
 
+describe('the run summary a person reads', () => {
+  jest.setTimeout(120_000);
+
+  it('fits 100 columns (the title with the input path above the tables), and says where the report and the decisions went', () => {
+    const dir = freshDir();
+    const report = join(dir, 'out', 'report.html');
+    const decisions = join(dir, 'out', 'decisions.jsonl');
+    const out = clearsim('run', join(ROOT, 'examples', 'black-thursday-2020.yaml'), '--store', `file:${dir}/data`, '--report', report, '--decisions', decisions);
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines[0]).toContain('clearsim run ');
+    // every line but those that carry a path of the user's (the title, where files went)
+    for (const line of lines.slice(1).filter((l) => !/ written to /.test(l))) expect([...line].length).toBeLessThanOrEqual(100);
+    expect(out.stdout).toMatch(/│ outputHash\s+│ [0-9a-f]{64} │/);
+    expect(out.stdout).toContain(`report written to ${report}`);
+    expect(out.stdout).toContain(`decisions written to ${decisions}`);
+    expect(existsSync(report)).toBe(true);
+  });
+});
+
 /** The shell commands of a markdown file's fenced blocks that a newcomer would paste (not the long-running `serve`). */
 function commandsOf(markdown: string): string[] {
   const commands: string[] = [];

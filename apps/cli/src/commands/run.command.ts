@@ -86,11 +86,26 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const byType = Object.entries(result.decisionsByType)
       .map(([type, n]) => `${type} ${n}`)
       .join(', ');
-    if (byType) process.stdout.write(`decisions of this run: ${byType}\n`);
+    if (byType) process.stdout.write(wrap(`decisions of this run: ${byType}`, 100));
+    if (options.decisions) process.stdout.write(`decisions written to ${options.decisions}\n`);
+    if (options.report) process.stdout.write(`report written to ${options.report} (open it in a browser)\n`);
   } finally {
     decisionsFile?.discard();
     await store.close();
   }
+}
+
+/** Folds a list of comma-separated items between items so no line is longer than `width` (continuations indented). */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of text.split(', ')) {
+    if (line !== '' && line.length + 2 + item.length > width) {
+      lines.push(`${line},`);
+      line = `  ${item}`;
+    } else line = line === '' ? item : `${line}, ${item}`;
+  }
+  return [...lines, line].join('\n') + '\n';
 }
 
 /** Events per chunk of the run's transaction, for tests that need several chunks from a small input (crash tests). */

@@ -22,7 +22,8 @@ function accountRows(summary: RunSummary, limit: number): { rows: string[][]; hi
 
 /** The human-readable result of run/replay: what the saga did, then the accounts most in trouble. */
 export function renderSummary(summary: RunSummary, options: { title: string; accountLimit?: number; extra?: [string, string][] }): string {
-  const totals = new Table({ head: [options.title, ''], style: tableStyle() });
+  // the title (it carries the input's path) goes above the table, so the table is as wide as its labels and the hash: < 100 columns
+  const totals = new Table({ style: tableStyle() });
   totals.push(
     ['rules', summary.rules ?? '—'],
     ['log clock', summary.clock ?? '—'],
@@ -30,13 +31,13 @@ export function renderSummary(summary: RunSummary, options: { title: string; acc
     ['decisions', String(summary.decisions)],
     ['margin calls (met)', `${summary.marginCalls} (${summary.marginCallsMet})`],
     ['grace periods expired', String(summary.gracePeriodsExpired)],
-    ['liquidations (position closes)', `${summary.liquidations} (${summary.positionsLiquidated})`],
+    ['liquidations (positions)', `${summary.liquidations} (${summary.positionsLiquidated})`],
     ['bankruptcies', String(summary.bankruptcies)],
     ['insurance fund draws (total)', `${summary.insuranceDraws} (${summary.insuranceDrawn})`],
     ['insurance fund balance', summary.insuranceFund],
     ['auto-deleverages', String(summary.autoDeleverages)],
     ['losses socialized', String(summary.lossesSocialized)],
-    ['withdrawals approved / rejected', `${summary.withdrawalsApproved} / ${summary.withdrawalsRejected}`],
+    ['withdrawals approved/refused', `${summary.withdrawalsApproved} / ${summary.withdrawalsRejected}`],
     ...(options.extra ?? []),
     ['outputHash', summary.outputHash],
   );
@@ -45,5 +46,5 @@ export function renderSummary(summary: RunSummary, options: { title: string; acc
   const accounts = new Table({ head: ['account', 'status', 'cash', 'equity', 'IM', 'MM', 'positions'], style: tableStyle() });
   accounts.push(...rows);
   const more = hidden > 0 ? `\n… ${hidden} more accounts (use --json for all, or \`clearsim account ID\`)` : '';
-  return `${totals.toString()}\n${accounts.toString()}${more}\n`;
+  return `${options.title}\n${totals.toString()}\n${accounts.toString()}${more}\n`;
 }
