@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // The pure core may not touch I/O, clocks, randomness or the NestJS shell.
-const coreLibs = ['money', 'events', 'rules', 'ledger', 'margin', 'saga', 'clearing', 'scenario', 'risk-models', 'options'];
+const coreLibs = ['money', 'events', 'rules', 'ledger', 'margin', 'saga', 'clearing', 'scenario', 'risk-models', 'options', 'market-data'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },

@@ -6,6 +6,7 @@ import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
 import { backtestCommand } from './commands/backtest.command';
 import { benchCommand } from './commands/bench.command';
+import { importCommand } from './commands/import.command';
 import { marginCommand } from './commands/margin.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
@@ -35,6 +36,25 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object with the summary and every account')
     .action(async (input: string, options) => runCommand(input, options));
+
+  program
+    .command('import')
+    .description("turn an exchange's data file (klines, mark-price klines, trades, aggTrades, funding rates; Binance, Bybit, OKX or any CSV) into input JSONL, streaming")
+    .argument('<file>', 'the CSV file, with or without its header line')
+    .requiredOption('--format <layout>', 'binance-klines, binance-mark-klines, binance-aggtrades, binance-trades, binance-funding, bybit-trades, okx-trades, csv')
+    .requiredOption('--instrument <id>', 'the clearsim instrument the prices or rates are for, e.g. BTC-PERP')
+    .option('--out <file.jsonl>', 'write here (default: stdout)')
+    .option('--bar-path <order>', 'bars: which extreme comes first inside a bar: nearest (to the open), low-first, high-first', 'nearest')
+    .option('--interval <duration>', 'trades: one mark per interval, e.g. 250ms, 1s, 1m (default 1s); csv: aggregate rows as trades')
+    .option('--mark <last|vwap>', "trades: the interval's last price or its volume-weighted average (default last)")
+    .option('--time-format <unit>', 'auto (ISO text, or an epoch whose size gives s/ms/us/ns), s, ms, us, ns, iso', 'auto')
+    .option('--time-col <name|n>', 'csv: the time column, by header name or 1-based position')
+    .option('--price-col <name|n>', 'csv: the price column')
+    .option('--qty-col <name|n>', 'csv: the quantity column (for --mark vwap)')
+    .option('--delimiter <char>', 'the column separator (default ","; tab as tab)')
+    .option('--strict', 'refuse the whole file on any bad row (default: skip bad rows and list them)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, options) => importCommand(file, options));
 
   program
     .command('diff')

@@ -1,0 +1,182 @@
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, createWriteStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { once } from 'node:events';
+import { parse } from 'csv-parse';
+import { SingleBar, Presets } from 'cli-progress';
+import { encodeEvent, formatTimestamp } from '@clearsim/events';
+import {
+  BAR_ORDERS,
+  ImportUsageError,
+  LAYOUT_NAMES,
+  LAYOUTS,
+  MarketDataImport,
+  TIME_FORMATS,
+  type BarOrder,
+  type ImportOptions,
+  type LayoutName,
+  type MarkOf,
+  type RowProblem,
+  type TimeFormat,
+} from '@clearsim/market-data';
+import { UsageError } from '../cli-error';
+
+export interface ImportCommandOptions {
+  format: string;
+  instrument: string;
+  out?: string;
+  barPath?: string;
+  interval?: string;
+  mark?: string;
+  timeFormat?: string;
+  timeCol?: string;
+  priceCol?: string;
+  qtyCol?: string;
+  delimiter?: string;
+  strict?: boolean;
+  progress?: boolean;
+}
+
+/** How many problem rows are printed (all are counted). */
+const SHOWN_PROBLEMS = 10;
+
+/**
+ * `clearsim import`: an exchange's data file → input JSONL (PriceUpdated
+ * marks or FundingRateApplied), streamed row by row (files of millions of
+ * rows in constant memory). Bad rows are reported by line and skipped, or,
+ * with `--strict`, refuse the file: then nothing is written. The output is
+ * written to a temporary file renamed when complete, so a failed import never
+ * leaves half a file under the name asked for.
+ */
+export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
+  const importOptions = importOptionsOf(options);
+  delimiterOf(options.delimiter);
+  if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
+  let machine: MarketDataImport;
+  try {
+    machine = new MarketDataImport(importOptions);
+  } catch (error) {
+    if (error instanceof ImportUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+  const total = statSync(file).size;
+  const temporary = options.out ? join(dirname(options.out), `.${basename(options.out)}.${process.pid}.tmp`) : undefined;
+  if (options.out) mkdirSync(dirname(options.out), { recursive: true });
+  const output = temporary ? createWriteStream(temporary) : process.stdout;
+  const bar = options.progress !== false && process.stderr.isTTY ? progressBar(total) : undefined;
+  const started = performance.now();
+  const input = createReadStream(file);
+  let kept = false;
+  try {
+    const rows = input.pipe(parse({ delimiter: delimiterOf(options.delimiter), relax_column_count: true, skip_empty_lines: true, info: true, bom: true }));
+    let buffer = '';
+    let sinceUpdate = 0;
+    for await (const { record, info } of rows as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      let events;
+      try {
+        events = machine.row(record, info.lines);
+      } catch (error) {
+        if (error instanceof ImportUsageError) throw new UsageError(`${file}: ${error.message}`);
+        throw error;
+      }
+      for (const event of events) buffer += encodeEvent(event) + '\n';
+      if (options.strict && machine.problems.length > 0) break;
+      // --strict to stdout holds everything until the file is known good (nothing of a refused file reaches stdout)
+      if (buffer.length > 1 << 20 && !(options.strict && !temporary)) {
+        if (!output.write(buffer)) await once(output, 'drain');
+        buffer = '';
+      }
+      if (bar && ++sinceUpdate === 10_000) {
+        sinceUpdate = 0;
+        bar.update(input.bytesRead, { rows: machine.stats.rows });
+      }
+    }
+    for (const event of machine.finish()) buffer += encodeEvent(event) + '\n';
+    bar?.update(total, { rows: machine.stats.rows });
+    bar?.stop();
+    const problems = machine.problems;
+    if (options.strict && problems.length > 0) {
+      throw new UsageError(`${file}: ${describeProblem(problems[0])}`, '--strict refuses the whole file: nothing was written (without --strict bad rows are skipped and listed)');
+    }
+    output.write(buffer);
+    if (temporary) {
+      (output as ReturnType<typeof createWriteStream>).end();
+      await once(output, 'close');
+      renameSync(temporary, options.out!);
+      kept = true;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    report(file, options, machine, seconds);
+  } finally {
+    bar?.stop();
+    input.destroy();
+    if (temporary && !kept) {
+      (output as ReturnType<typeof createWriteStream>).destroy();
+      rmSync(temporary, { force: true });
+    }
+  }
+}
+
+function importOptionsOf(options: ImportCommandOptions): ImportOptions {
+  if (!(LAYOUT_NAMES as string[]).includes(options.format)) throw new UsageError(`--format: "${options.format}" is not one of ${LAYOUT_NAMES.join(', ')}`);
+  const layout = LAYOUTS[options.format as LayoutName];
+  if (options.barPath !== undefined && !(BAR_ORDERS as string[]).includes(options.barPath)) throw new UsageError(`--bar-path: "${options.barPath}" is not one of ${BAR_ORDERS.join(', ')}`);
+  if (options.mark !== undefined && options.mark !== 'last' && options.mark !== 'vwap') throw new UsageError(`--mark: "${options.mark}" is not last or vwap`);
+  if (options.timeFormat !== undefined && !(TIME_FORMATS as string[]).includes(options.timeFormat)) throw new UsageError(`--time-format: "${options.timeFormat}" is not one of ${TIME_FORMATS.join(', ')}`);
+  if (layout.name !== 'csv' && (options.timeCol || options.priceCol || options.qtyCol)) throw new UsageError(`--time-col, --price-col and --qty-col are for --format csv (${layout.name} has its own columns)`);
+  if (layout.kind === 'bar' && (options.interval || options.mark)) throw new UsageError(`--interval and --mark are for trades (${layout.name} gives bars: see --bar-path)`);
+  return {
+    layout: layout.name,
+    instrument: options.instrument,
+    barOrder: options.barPath as BarOrder | undefined,
+    interval: options.interval === undefined ? undefined : intervalOf(options.interval),
+    markOf: options.mark as MarkOf | undefined,
+    timeFormat: options.timeFormat as TimeFormat | undefined,
+    timeColumn: options.timeCol,
+    priceColumn: options.priceCol,
+    qtyColumn: options.qtyCol,
+  };
+}
+
+function delimiterOf(text: string | undefined): string {
+  if (text === undefined) return ',';
+  const value = text === '\\t' || text === 'tab' ? '\t' : text;
+  if (value.length !== 1) throw new UsageError(`--delimiter: "${text}" is not one character (or tab)`);
+  return value;
+}
+
+/** "250ms", "1s", "5m", "1h" → milliseconds. */
+export function intervalOf(text: string): number {
+  const match = /^([1-9]\d{0,8})(ms|s|m|h)$/.exec(text);
+  if (!match) throw new UsageError(`--interval: "${text}" is not a duration like 250ms, 1s, 5m or 1h`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+function describeProblem(problem: RowProblem): string {
+  return `line ${problem.line}${problem.field ? `: ${problem.field}` : ''}: ${problem.message}`;
+}
+
+function report(file: string, options: ImportCommandOptions, machine: MarketDataImport, seconds: number): void {
+  const { stats, problems } = machine;
+  const span = stats.firstTime !== undefined && stats.lastTime !== undefined ? `, ${formatTimestamp(stats.firstTime)} … ${formatTimestamp(stats.lastTime)}` : '';
+  const what = LAYOUTS[options.format as LayoutName].kind === 'funding' ? 'FundingRateApplied' : 'PriceUpdated';
+  const lines = [
+    `clearsim import ${file} (${options.format}${stats.header ? ', with a header' : ''}): ${stats.imported} of ${stats.rows - (stats.header ? 1 : 0)} rows → ${stats.events} ${what} for ${options.instrument}${span}` +
+      `${options.out ? ` → ${options.out}` : ''} in ${seconds.toFixed(2)} s (${Math.round(stats.rows / Math.max(seconds, 1e-9))} rows/s)`,
+  ];
+  if (stats.gaps > 0) lines.push(`  ${stats.gaps} gaps between bars (the longest ${Math.round(stats.longestGap / 1000)} s): the price holds across a gap`);
+  if (problems.length > 0) {
+    lines.push(`  ${problems.length} rows skipped:`);
+    for (const problem of problems.slice(0, SHOWN_PROBLEMS)) lines.push(`    ${describeProblem(problem)}`);
+    if (problems.length > SHOWN_PROBLEMS) lines.push(`    … ${problems.length - SHOWN_PROBLEMS} more (--strict refuses a file with any)`);
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+function progressBar(total: number): SingleBar {
+  const bar = new SingleBar(
+    { format: `importing {bar} {percentage}% of ${(total / 1e6).toFixed(1)} MB | {rows} rows | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+    Presets.shades_classic,
+  );
+  bar.start(Math.max(total, 1), 0, { rows: 0 });
+  return bar;
+}

@@ -1,0 +1,5 @@
+export * from './bar-path';
+export * from './epoch';
+export * from './layouts';
+export * from './market-data-import';
+export * from './trade-marks';

@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import { encodeEvent, type InputEvent } from '@clearsim/events';
+import { barPath } from './bar-path';
+import { epochMillis } from './epoch';
+import { MarketDataImport } from './market-data-import';
+import { TradeMarks } from './trade-marks';
+
+const lines = (events: InputEvent[]) => events.map((e) => JSON.parse(encodeEvent(e)) as Record<string, unknown>);
+
+describe('epochMillis: the unit of an epoch from its size', () => {
+  it('reads seconds (with a fraction), milliseconds, microseconds, nanoseconds and ISO text as the same instant', () => {
+    // 2020-03-12T10:00:00.123Z = 1,584,007,200,123 ms
+    expect(epochMillis('1584007200.123')).toBe(1584007200123);
+    expect(epochMillis('1584007200.1239')).toBe(1584007200123); // sub-ms truncated
+    expect(epochMillis('1584007200123')).toBe(1584007200123);
+    expect(epochMillis('1584007200123456')).toBe(1584007200123);
+    expect(epochMillis('1584007200123456789')).toBe(1584007200123);
+    expect(epochMillis('2020-03-12T10:00:00.123Z')).toBe(1584007200123);
+    expect(epochMillis('1584007200', 'ms')).toBe(1584007200); // an explicit unit wins over the size
+  });
+
+  it('says why a cell is not a time', () => {
+    expect(epochMillis('12:00')).toMatch(/not an epoch time/);
+    expect(epochMillis('2020-02-30T00:00:00Z')).toMatch(/not an ISO-8601 UTC time/);
+    expect(epochMillis('')).toMatch(/not an epoch time/);
+  });
+});
+
+describe('barPath: four instants per bar', () => {
+  // a 1-minute bar at t = 0: open 100, high 104, low 99, close 103; the low (1 away) is nearer the open than the high (4)
+  const bar = { time: 0, length: 60_000, open: '100', high: '104', low: '99', close: '103' };
+
+  it('nearest: open at t, the nearer extreme at t + 20 s, the farther at t + 40 s, close at t + 59.999 s', () => {
+    expect(barPath(bar, 'nearest')).toEqual([
+      { time: 0, price: '100' },
+      { time: 20_000, price: '99' },
+      { time: 40_000, price: '104' },
+      { time: 59_999, price: '103' },
+    ]);
+  });
+
+  it('high-first puts the high first whatever the open; a tie of distances under nearest takes the low first', () => {
+    expect(barPath(bar, 'high-first').map((p) => p.price)).toEqual(['100', '104', '99', '103']);
+    expect(barPath({ ...bar, high: '101', low: '99' }, 'nearest').map((p) => p.price)).toEqual(['100', '99', '101', '103']);
+  });
+
+  it('a mark equal to the one before is left out (a bar that opens at its high)', () => {
+    expect(barPath({ ...bar, open: '104' }, 'high-first').map((p) => p.price)).toEqual(['104', '99', '103']);
+  });
+
+  it('property: the path starts at the open, ends at the close, and touches both extremes, in time order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 4, maxLength: 4 }), fc.constantFrom('nearest', 'low-first', 'high-first' as const), (values, order) => {
+        const [open, close, a, b] = values;
+        const high = Math.max(open, close, a, b);
+        const low = Math.min(open, close, a, b);
+        const path = barPath({ time: 1000, length: 60_000, open: String(open), high: String(high), low: String(low), close: String(close) }, order);
+        expect(path[0]).toEqual({ time: 1000, price: String(open) });
+        const prices = path.map((p) => Number(p.price));
+        expect(prices).toContain(high);
+        expect(prices).toContain(low);
+        expect(prices[prices.length - 1]).toBe(close === prices[prices.length - 2] && path.length < 4 ? prices[prices.length - 1] : close);
+        for (let i = 1; i < path.length; i++) expect(path[i].time).toBeGreaterThan(path[i - 1].time);
+      }),
+    );
+  });
+});
+
+describe('TradeMarks: one mark per interval', () => {
+  it('vwap: Σ price·qty / Σ qty, half to even at 8 decimals, stamped at the interval end', () => {
+    // 1-second interval from 0: 7,900 × 1 + 7,910 × 3 + 7,890 × 2 = 47,410 over 6 → 7,901.666666666… → 7901.66666667
+    const marks = new TradeMarks(1000, 'vwap');
+    expect(marks.push(100, '7900', '1')).toBeUndefined();
+    expect(marks.push(500, '7910', '3')).toBeUndefined();
+    expect(marks.push(999, '7890', '2')).toBeUndefined();
+    expect(marks.push(1500, '7000', '1')).toEqual({ time: 999, price: '7901.66666667' });
+    expect(marks.flush()).toEqual({ time: 1999, price: '7000' });
+  });
+
+  it('last: the interval’s last trade; an empty interval gives no mark', () => {
+    const marks = new TradeMarks(1000, 'last');
+    marks.push(100, '10', '1');
+    marks.push(900, '11', '1');
+    expect(marks.push(3100, '12', '1')).toEqual({ time: 999, price: '11' }); // 1 s – 3 s had no trade: no mark for them
+    expect(marks.flush()).toEqual({ time: 3999, price: '12' });
+  });
+});
+
+describe('MarketDataImport', () => {
+  it('Binance klines with a header: a path per bar, the duplicate and the bad row reported by line, the gap counted', () => {
+    const machine = new MarketDataImport({ layout: 'binance-klines', instrument: 'BTC-PERP' });
+    const rows = [
+      'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore',
+      '1584007200000,7912.50,7930.00,7850.10,7860.00,1,1584007259999,1,1,1,1,0',
+      '1584007200000,7912.50,7930.00,7850.10,7860.00,1,1584007259999,1,1,1,1,0',
+      '1584007260000,7860.00,7861.00,7900.00,7860.00,1,1584007319999,1,1,1,1,0',
+      '1584007380000,7860.00,7870.00,7800.00,7810.00,1,1584007439999,1,1,1,1,0',
+    ];
+    const events = rows.flatMap((row, i) => machine.row(row.split(','), i + 1));
+    expect(machine.problems).toEqual([
+      { line: 3, field: 'time', message: 'a second bar opening at 2020-03-12T10:00:00Z (duplicate row)' },
+      { line: 4, field: 'high', message: 'not a bar: low 7900 and high 7861 must enclose open 7860 and close 7860' },
+    ]);
+    // bar 1: open 7912.5; high 17.5 away, low 62.4 away → high first; the last bar opens at 10:03, two minutes after the first one ended
+    // (the refused 10:01 bar and a missing 10:02: one gap of 120 s); its open 7860 equals the last mark, so it is not repeated
+    expect(lines(events).map((e) => [e.ts, e.price])).toEqual([
+      ['2020-03-12T10:00:00Z', '7912.5'],
+      ['2020-03-12T10:00:20Z', '7930'],
+      ['2020-03-12T10:00:40Z', '7850.1'],
+      ['2020-03-12T10:00:59.999Z', '7860'],
+      ['2020-03-12T10:03:20Z', '7870'],
+      ['2020-03-12T10:03:40Z', '7800'],
+      ['2020-03-12T10:03:59.999Z', '7810'],
+    ]);
+    expect(machine.stats).toMatchObject({ rows: 5, header: true, imported: 2, events: 7, gaps: 1, longestGap: 120_000 });
+  });
+
+  it('refuses a row that goes back in time, and a non-positive price', () => {
+    const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: '1', priceColumn: '2' });
+    machine.row(['1000', '5'], 1);
+    machine.row(['999', '5'], 2);
+    machine.row(['2000', '0'], 3);
+    machine.row(['3000', '-1'], 4);
+    expect(machine.problems.map((p) => [p.line, p.field])).toEqual([
+      [2, 'time'],
+      [3, 'price'],
+      [4, 'price'],
+    ]);
+  });
+
+  it('csv: a named column without a header line is a usage error that says what to give instead', () => {
+    const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: 'when', priceColumn: '2' });
+    expect(() => machine.row(['1000', '5'], 1)).toThrow(/"when" names a column, but the file has no header line/);
+  });
+});
