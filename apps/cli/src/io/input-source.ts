@@ -8,6 +8,7 @@ import { RulesError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { readLineBatches, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
+import { resolveImportedPaths } from './imported-paths';
 
 export interface InputSource {
   /** What the inputs are, for the summary line. */
@@ -66,7 +67,7 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
     throw new UsageError(`${file}: YAML syntax error: ${(error as Error).message.split('\n')[0]}`);
   }
   try {
-    const scenario = parseScenario(raw, file);
+    const scenario = parseScenario(resolveImportedPaths(raw, file), file);
     let rules = override?.rules;
     if (!rules) {
       const reference = rulesReference(scenario);
