@@ -53,9 +53,26 @@ function distance(a: string, b: string): bigint {
   return x > y ? x - y : y - x;
 }
 
+/** Order of two non-negative plain decimals ("7912.50" = "7912.5"), by their digits: no bigint, no float (it runs per mark). */
 export function compareDecimals(a: string, b: string): number {
-  const [x, y] = aligned(a, b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  const ad = a.indexOf('.');
+  const bd = b.indexOf('.');
+  const ai = trimLeadingZeros(ad < 0 ? a : a.slice(0, ad));
+  const bi = trimLeadingZeros(bd < 0 ? b : b.slice(0, bd));
+  if (ai.length !== bi.length) return ai.length < bi.length ? -1 : 1;
+  if (ai !== bi) return ai < bi ? -1 : 1;
+  const af = ad < 0 ? '' : a.slice(ad + 1);
+  const bf = bd < 0 ? '' : b.slice(bd + 1);
+  const places = Math.max(af.length, bf.length);
+  const x = af.padEnd(places, '0');
+  const y = bf.padEnd(places, '0');
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+function trimLeadingZeros(digits: string): string {
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  return i === 0 ? digits : digits.slice(i);
 }
 
 /** Two plain decimals as bigints at a common scale. */

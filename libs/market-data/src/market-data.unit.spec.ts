@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { encodeEvent, type InputEvent } from '@clearsim/events';
-import { barPath } from './bar-path';
+import { barPath, compareDecimals } from './bar-path';
 import { epochMillis } from './epoch';
 import { MarketDataImport } from './market-data-import';
 import { TradeMarks } from './trade-marks';
@@ -131,5 +131,21 @@ describe('MarketDataImport', () => {
   it('csv: a named column without a header line is a usage error that says what to give instead', () => {
     const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: 'when', priceColumn: '2' });
     expect(() => machine.row(['1000', '5'], 1)).toThrow(/"when" names a column, but the file has no header line/);
+  });
+});
+
+describe('compareDecimals', () => {
+  it('orders plain decimals by value whatever their zeros (property, against bigint arithmetic)', () => {
+    const decimal = fc.tuple(fc.nat({ max: 10_000_000 }), fc.nat({ max: 99_999_999 }), fc.nat({ max: 3 }), fc.nat({ max: 3 })).map(([whole, fraction, leading, trailing]) => {
+      const f = String(fraction).padStart(8, '0') + '0'.repeat(trailing);
+      return { text: `${'0'.repeat(leading)}${whole}.${f}`, scaled: BigInt(whole) * 100_000_000n + BigInt(fraction) };
+    });
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        expect(compareDecimals(a.text, b.text)).toBe(a.scaled < b.scaled ? -1 : a.scaled > b.scaled ? 1 : 0);
+      }),
+    );
+    expect(compareDecimals('7912.50', '7912.5')).toBe(0);
+    expect(compareDecimals('10', '9.99999999')).toBe(1);
   });
 });
