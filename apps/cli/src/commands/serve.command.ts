@@ -11,6 +11,8 @@ export interface ServeOptions {
   apiKey?: string[];
   snapshotEvery?: string;
   logLevel?: string;
+  /** `/metrics` without a key (default: an admin key). */
+  publicMetrics?: boolean;
   /** Kafka (`host:port,host:port`; also KAFKA_BROKERS): enables the Kafka module. */
   kafkaBrokers?: string;
   inputsTopic?: string;
@@ -51,12 +53,12 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     apiKeys = server.parseApiKeys([`${generated}:admin`]);
   }
   const store = options.store ?? DEFAULT_STORE_URL;
-  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
+  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka, publicMetrics: options.publicMetrics === true });
   const url = await app.getUrl();
   const lines = [
     `clearsim serve: listening on ${url} (store ${redactUrl(store)})`,
     `  OpenAPI:  ${url}/docs`,
-    `  health:   ${url}/healthz, ${url}/readyz; metrics: ${url}/metrics`,
+    `  health:   ${url}/healthz, ${url}/readyz; metrics: ${url}/metrics${options.publicMetrics ? ' (public)' : ' (admin key)'}`,
     `  API keys: ${apiKeys.map((key) => server.describePrincipal(key.principal)).join(', ')}`,
     ...(kafka ? [kafkaLine(server.kafkaSettings(kafka))] : []),
     ...(generated ? [`  no --api-key or CLEARSIM_API_KEYS given: this run's admin key is ${generated}`] : []),

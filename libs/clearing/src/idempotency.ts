@@ -1,0 +1,122 @@
+import { formatTimestamp, type InputEvent } from '@clearsim/events';
+import { formatFixed } from '@clearsim/money';
+
+/**
+ * Idempotency of inputs (docs/idempotency.md).
+ *
+ * The key of an input is its natural id — `tradeId` of a trade, `requestId`
+ * of a withdrawal request — or, for every other type, its `eventId`. An
+ * `eventId` on a trade or a withdrawal request is carried but is not its key:
+ * the trade `t-1` posted twice with two different `eventId`s is one trade.
+ *
+ * Keys are scoped to who posted the input (`postedBy`, set by the server from
+ * the API key or by the Kafka worker, never by the client): the same id posted
+ * by two venues is two inputs, and one venue can neither erase nor probe
+ * another's. Inputs of a file run through the CLI have no `postedBy`: their
+ * keys are unscoped, as they always were.
+ *
+ * Over HTTP and Kafka (a `postedBy` is set), a `Deposited` without `eventId`
+ * is keyed by what it is — account, asset, amount and `ts` — so a retry can
+ * never credit it twice; two equal deposits at the same instant need two
+ * `eventId`s. Inputs of the CLI's files keep their positional meaning (every
+ * line is applied).
+ */
+export function idempotencyKey(input: InputEvent): string | undefined {
+  const natural = naturalKey(input);
+  if (natural === undefined) return undefined;
+  return input.postedBy === undefined ? natural : `${input.postedBy}|${natural}`;
+}
+
+function naturalKey(input: InputEvent): string | undefined {
+  if (input.type === 'TradeExecuted') return `trade:${input.tradeId}`;
+  if (input.type === 'WithdrawalRequested') return `withdrawal:${input.requestId}`;
+  if (input.eventId !== undefined) return `event:${input.eventId}`;
+  if (input.type === 'Deposited' && input.postedBy !== undefined) {
+    return `deposit:${input.account}/${input.asset}/${formatFixed(input.amount)}@${formatTimestamp(input.ts)}`;
+  }
+  return undefined;
+}
+
+/** The field that holds an input's idempotency key, for messages (`tradeId`, `requestId`, `eventId`, or the deposit's content). */
+export function idempotencyField(input: InputEvent): string {
+  if (input.type === 'TradeExecuted') return 'tradeId';
+  if (input.type === 'WithdrawalRequested') return 'requestId';
+  return input.eventId !== undefined ? 'eventId' : 'amount';
+}
+
+/** Fields that are not the content of an input: its key's scope, its version tag and (where it is not the key) its `eventId`. */
+const NOT_CONTENT = new Set(['postedBy', 'v', 'eventId']);
+
+/**
+ * The content of an input as field → canonical text (decimals and timestamps
+ * as the log writes them), without `postedBy`, `v` and `eventId`: two inputs
+ * with one key are the same input when these are equal.
+ */
+export function inputContent(input: InputEvent): Map<string, string> {
+  const out = new Map<string, string>();
+  forEachContentField(input, (field, text) => out.set(field, text));
+  return out;
+}
+
+function forEachContentField(input: InputEvent, visit: (field: string, text: string) => void): void {
+  const fields = input as unknown as Record<string, unknown>;
+  for (const field of Object.keys(fields).sort()) {
+    const value = fields[field];
+    if (value === undefined || NOT_CONTENT.has(field)) continue;
+    visit(field, canonicalText(field, value));
+  }
+}
+
+const TIMESTAMP_FIELDS = new Set(['ts', 'expiry']);
+
+function canonicalText(field: string, value: unknown): string {
+  if (typeof value === 'bigint') return formatFixed(value);
+  if (typeof value === 'number' && TIMESTAMP_FIELDS.has(field)) return formatTimestamp(value);
+  if (typeof value === 'string') return value;
+  return stableJson(value);
+}
+
+/** JSON with object keys sorted at every depth (a rules object written in another key order is the same rules). */
+function stableJson(value: unknown): string {
+  if (typeof value === 'bigint') return JSON.stringify(formatFixed(value));
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${stableJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A 32-bit FNV-1a digest of `inputContent` — a small integer, so the shard
+ * keeps key → digest per id and no copy of the input. Two different contents
+ * share a digest with probability 2^-32; such a repeat would be taken for a
+ * duplicate (never applied twice).
+ */
+export function contentDigest(input: InputEvent): number {
+  let hash = 0x811c9dc5;
+  const mix = (text: string): void => {
+    for (let i = 0; i < text.length; i++) {
+      hash ^= text.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    hash ^= 0x1f; // a separator no field name or canonical text ends with
+    hash = Math.imul(hash, 0x01000193);
+  };
+  forEachContentField(input, (field, text) => {
+    mix(field);
+    mix(text);
+  });
+  return hash | 0;
+}
+
+/** The fields in which two versions of one input differ: `{field, first, repeat}` with canonical texts (`null`: absent). */
+export function contentDifferences(first: InputEvent, repeat: InputEvent): { field: string; first: string | null; repeat: string | null }[] {
+  const a = inputContent(first);
+  const b = inputContent(repeat);
+  const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return fields.filter((field) => a.get(field) !== b.get(field)).map((field) => ({ field, first: a.get(field) ?? null, repeat: b.get(field) ?? null }));
+}
