@@ -32,7 +32,7 @@ export interface ClearingState {
   saga: SagaState;
   /**
    * Idempotency keys already applied (idempotency.ts: `trade:…`, `withdrawal:…`,
-   * `event:…`, scoped by `postedBy|`), each with the 32-bit digest of its
+   * `event:…`, scoped by `postedBy|`), each with the 30-bit digest of its
    * input's content: a repeat is a duplicate or a conflict. A small integer per
    * id, no copy of the input.
    */

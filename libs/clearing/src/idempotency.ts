@@ -91,10 +91,10 @@ function stableJson(value: unknown): string {
 }
 
 /**
- * A 32-bit FNV-1a digest of `inputContent` — a small integer, so the shard
- * keeps key → digest per id and no copy of the input. Two different contents
- * share a digest with probability 2^-32; such a repeat would be taken for a
- * duplicate (never applied twice).
+ * A 30-bit FNV-1a digest of `inputContent` — a small integer (a V8 Smi on
+ * every build, so no heap object per id): the shard keeps key → digest and no
+ * copy of the input. Two different contents share a digest with probability
+ * 2^-30; such a repeat would be taken for a duplicate (never applied twice).
  */
 export function contentDigest(input: InputEvent): number {
   const fields = input as unknown as Record<string, unknown>;
@@ -106,7 +106,7 @@ export function contentDigest(input: InputEvent): number {
     const text = typeof value === 'string' ? value : typeof value === 'bigint' || typeof value === 'number' ? String(value) : stableJson(value);
     hash = fnv1a(fnv1a(hash, field), text);
   }
-  return hash;
+  return hash & 0x3fffffff;
 }
 
 /** FNV-1a over `text`, then a separator (0x1f, which no field name or canonical text ends with). */
