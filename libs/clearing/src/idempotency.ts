@@ -37,11 +37,15 @@ function naturalKey(input: InputEvent): string | undefined {
   return undefined;
 }
 
-/** The field that holds an input's idempotency key, for messages (`tradeId`, `requestId`, `eventId`, or the deposit's content). */
-export function idempotencyField(input: InputEvent): string {
+/**
+ * The field that holds an input's key, for messages: `tradeId`, `requestId`
+ * or `eventId`. (A deposit keyed by its content never conflicts: another
+ * content is another key.)
+ */
+export function idempotencyField(input: InputEvent): 'tradeId' | 'requestId' | 'eventId' {
   if (input.type === 'TradeExecuted') return 'tradeId';
   if (input.type === 'WithdrawalRequested') return 'requestId';
-  return input.eventId !== undefined ? 'eventId' : 'amount';
+  return 'eventId';
 }
 
 /** Fields that are not the content of an input: its key's scope, its version tag and (where it is not the key) its `eventId`. */

@@ -99,8 +99,8 @@ export function checkRepeat(state: ClearingState, input: InputEvent): 'new' | 'd
   if (digest === undefined) return 'new';
   if (digest === contentDigest(input)) return 'duplicate';
   const field = idempotencyField(input);
-  const id = field === 'amount' ? 'this deposit' : `${field} "${(input as unknown as Record<string, string>)[field]}"`;
-  throw new IdConflictRejected(key, field, `${id} was already used with different content; the first version stands (send the same content to retry, or a new id)`);
+  const id = (input as unknown as Record<string, string>)[field];
+  throw new IdConflictRejected(key, field, `${field} "${id}" was already used with different content; the first version stands (send the same content to retry, or a new id)`);
 }
 
 /**
