@@ -103,6 +103,11 @@ describe('idempotency over HTTP: natural ids, scoped to the posting key, conflic
       ['Deposited', 'admin'],
       ['TradeExecuted', 'venue:a-'],
     ]);
+    // a venue reads its own inputs' scope and eventId; those of inputs another principal posted are left out
+    // (from 7: SETUP's last input, a market-wide price the admin posted; 8, v-x's deposit, is not A's to read)
+    const own = (await server.http.get('/v1/log?from=7&limit=2').set('x-api-key', VENUE_A)).body.events;
+    expect(own).toEqual([expect.objectContaining({ position: 7, type: 'PriceUpdated' }), expect.objectContaining({ position: 9, postedBy: 'venue:a-', eventId: 'e1' })]);
+    expect(own[0]).not.toHaveProperty('postedBy');
   });
 
   it('after a restart (replay of the log) repeats are still recognised, by scope', async () => {
@@ -214,6 +219,7 @@ describe('tenant isolation on reads: a venue sees its own accounts only', () => 
     const log = async (key: string) => (await server.http.get('/v1/log?limit=1000').set('x-api-key', key)).body;
     const [logA, logB] = [await log(VENUE_A), await log(VENUE_B)];
     expect(logA.events.find((e: { tradeId?: string }) => e.tradeId === 'x-1')).toMatchObject({ buyer: 'a-alice', seller: '*redacted*' });
+    expect(logA.events.find((e: { tradeId?: string }) => e.tradeId === 'x-1')).not.toHaveProperty('postedBy'); // posted by the admin
     expect(logB.events.find((e: { tradeId?: string }) => e.tradeId === 'x-1')).toMatchObject({ buyer: '*redacted*', seller: 'b-bob' });
     const summary = async (key: string) => (await server.http.get('/v1/summary').set('x-api-key', key)).body;
     const summaryA = await summary(VENUE_A);
