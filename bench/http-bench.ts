@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       table.push([name, Math.round(result.requests.average), (result.requests.average / baseline.requests.average).toFixed(3), result.latency.p50, result.latency.p99, result.non2xx]);
     }
     process.stdout.write(`clearsim serve on loopback: ${CONNECTIONS} connections, ${SECONDS} s per route, ${ACCOUNTS} accounts with positions, file store in ${dir}\n${table.toString()}\n`);
-    const metrics = await (await fetch(`${URL}/metrics`)).text();
+    const metrics = await (await fetch(`${URL}/metrics`, { headers: HEADERS })).text();
     const count = /clearsim_append_latency_seconds_count (\d+)/.exec(metrics)?.[1];
     const sum = /clearsim_append_latency_seconds_sum ([\d.e+-]+)/.exec(metrics)?.[1];
     if (count && sum) process.stdout.write(`shard loop (decide + append + fsync, queueing included): ${((Number(sum) / Number(count)) * 1000).toFixed(3)} ms mean over ${count} submissions\n`);

@@ -54,7 +54,7 @@ export class AppModule {
           },
         }),
         CqrsModule.forRoot(),
-        AuthModule.forRoot(options.apiKeys),
+        AuthModule.forRoot(options.apiKeys, { publicMetrics: options.publicMetrics === true }),
         MetricsModule,
         ClearingModule,
         AccountsModule,

@@ -21,10 +21,16 @@ describe('access: API keys, venue scopes, admin-only routes', () => {
     expect((await server.http.get('/v1/accounts/a-alice').set('authorization', `Bearer ${VENUE_A}`)).status).toBe(200);
   });
 
-  it('health, readiness, metrics and the OpenAPI document are public', async () => {
+  it('health, readiness and the OpenAPI document are public; /metrics needs an admin key (Bearer, as Prometheus sends it)', async () => {
     expect((await server.http.get('/healthz')).body).toEqual({ status: 'ok' });
     expect((await server.http.get('/readyz')).body).toMatchObject({ status: 'ready', head: 7 });
-    expect((await server.http.get('/metrics')).status).toBe(200);
+    expect((await server.http.get('/metrics')).status).toBe(401);
+    const venue = await server.http.get('/metrics').set('x-api-key', VENUE_A);
+    expect(venue.status).toBe(403);
+    expect(venue.body.message).toEqual([expect.stringMatching(/venue key; this route needs an admin key/)]);
+    const scrape = await server.http.get('/metrics').set('authorization', `Bearer ${ADMIN}`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.text).toContain('clearsim_log_head 7');
     const docs = await server.http.get('/docs-json');
     expect(docs.status).toBe(200);
     expect(Object.keys(docs.body.paths)).toEqual(

@@ -90,7 +90,7 @@ describeKafka('clearsim serve with Kafka (real broker)', () => {
     const status = await ready(server);
     expect(status.kafka).toMatchObject({ consumed: first.length, applied: first.length, duplicates: 0, deadLettered: 0, decisionsPublished: expectedSoFar.decisions.length, publishedUpTo: status.head });
     await waitFor('the lag gauge', async () => (await ready(server)).kafka.lag === 0);
-    expect((await server.http.get('/metrics')).text).toMatch(/^clearsim_consumer_lag 0$/m);
+    expect((await server.http.get('/metrics').set('x-api-key', ADMIN)).text).toMatch(/^clearsim_consumer_lag 0$/m);
 
     // SIGTERM path: drain, final commit (with the published position), leave the group, close the store
     const head = status.head;

@@ -148,7 +148,7 @@ describe('a trade → margin call → clock advance → liquidation, over HTTP a
   });
 
   it('/metrics counts what was appended and decided', async () => {
-    const metrics = await server.http.get('/metrics');
+    const metrics = await server.http.get('/metrics').set('authorization', `Bearer ${ADMIN}`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     expect(metrics.text).toContain('clearsim_events_appended_total{kind="input"} 12');

@@ -1,5 +1,5 @@
 import { at } from '../../../libs/clearing/src/testing/given';
-import { ADMIN, bootServer, SETUP, TRADE, VENUE_A, type TestServer } from './server-harness';
+import { ADMIN, bootServer, SETUP, TRADE, type TestServer } from './server-harness';
 
 /** Bad input never corrupts state: refused with every field error, nothing of it appended. */
 describe('validation: 400 lists every field error, 422 names the core\'s reason, nothing is appended', () => {
@@ -101,7 +101,8 @@ describe('validation: 400 lists every field error, 422 names the core\'s reason,
   });
 
   it('a repeated idempotency key is ignored, not applied twice', async () => {
-    const repeat = await post('/v1/inputs', TRADE, VENUE_A);
+    // the same key (the trade was posted by an admin key: ids are scoped to who posts them)
+    const repeat = await post('/v1/inputs', TRADE);
     expect(repeat.body).toMatchObject({ accepted: 0, duplicates: 1, appended: null, decisions: [] });
     const deposit = { type: 'Deposited', ts: at(200), eventId: 'dep-1', account: 'a-alice', asset: 'USD', amount: '5' };
     await post('/v1/inputs', deposit);

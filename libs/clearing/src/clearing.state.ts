@@ -30,8 +30,13 @@ export interface ClearingState {
   rules?: Rules;
   ledger: LedgerState;
   saga: SagaState;
-  /** Idempotency keys already applied (`trade:…`, `withdrawal:…`, `event:…`). */
-  seenIds: Set<string>;
+  /**
+   * Idempotency keys already applied (idempotency.ts: `trade:…`, `withdrawal:…`,
+   * `event:…`, scoped by `postedBy|`), each with the 30-bit digest of its
+   * input's content: a repeat is a duplicate or a conflict. A small integer per
+   * id, no copy of the input.
+   */
+  seenIds: Map<string, number>;
   stats: ClearingStats;
   /**
    * Price bands (a cache, rebuilt after replay): which holders a price update
@@ -52,7 +57,7 @@ export function emptyClearingState(): ClearingState {
     clock: -Infinity,
     ledger: emptyLedger(),
     saga: emptySaga(),
-    seenIds: new Set(),
+    seenIds: new Map(),
     bands: new PriceBands(),
     bandsStale: false,
     fastPaths: true,

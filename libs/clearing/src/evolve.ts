@@ -22,6 +22,7 @@ import { withVolatility } from '@clearsim/options';
 import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { evolveSaga } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
+import { contentDigest, idempotencyKey } from './idempotency';
 
 /**
  * evolve(state, event): folds one logged event — input or decision — into the
@@ -48,14 +49,6 @@ export function evolve(state: ClearingState, event: ClearingEvent): void {
   }
 }
 
-/** The idempotency key of an input, if it has one. */
-export function idempotencyKey(input: InputEvent): string | undefined {
-  if (input.eventId !== undefined) return `event:${input.eventId}`;
-  if (input.type === 'TradeExecuted') return `trade:${input.tradeId}`;
-  if (input.type === 'WithdrawalRequested') return `withdrawal:${input.requestId}`;
-  return undefined;
-}
-
 /** A non-cash collateral asset of the active rules (the cash asset never is). */
 export function isCollateralAsset(state: ClearingState, asset: string): boolean {
   return asset !== state.ledger.cashAsset && (state.rules?.collateral[asset] !== undefined || state.rules?.lending?.assets[asset] !== undefined);
@@ -77,7 +70,7 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
   const { ledger } = state;
   state.stats.eventsIn++;
   const key = idempotencyKey(input);
-  if (key !== undefined) state.seenIds.add(key);
+  if (key !== undefined && !state.seenIds.has(key)) state.seenIds.set(key, contentDigest(input));
   switch (input.type) {
     case 'RulesActivated': {
       const rules = parseRules(input.rules);

@@ -1,5 +1,6 @@
 export * from './clearing.state';
 export * from './evolve';
+export * from './idempotency';
 export * from './validate';
 export * from './handle-input';
 export * from './views';

@@ -4,7 +4,7 @@ import type { Sha256State } from '@clearsim/events';
 import type { ClearingState } from './clearing.state';
 
 /** Bumped whenever the shape of ClearingState changes; an old snapshot is then ignored (full replay). */
-export const SNAPSHOT_FORMAT = 4;
+export const SNAPSHOT_FORMAT = 5;
 
 export interface SnapshotPayload {
   format: number;

@@ -2,7 +2,8 @@ import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
 import { underlyingOf, type Instrument } from '@clearsim/ledger';
 import { instrumentRules, isSystemAccount } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
-import { idempotencyKey, isCollateralAsset } from './evolve';
+import { isCollateralAsset } from './evolve';
+import { contentDigest, idempotencyField, idempotencyKey } from './idempotency';
 
 /** Reason codes of a refused input: a closed union, so callers can switch on them. */
 export type RejectionCode =
@@ -17,7 +18,8 @@ export type RejectionCode =
   | 'wrong-asset'
   | 'no-mark-price'
   | 'not-a-perpetual'
-  | 'incomplete-option';
+  | 'incomplete-option'
+  | 'id-conflict';
 
 export class InputRejected extends InputError {
   constructor(
@@ -64,13 +66,51 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
 }
 
 /**
+ * A repeat of an idempotency key with other content (idempotency.ts): the
+ * first version stands, the repeat is refused. The shell shows both versions
+ * (it finds the first one in the log by `key`).
+ */
+export class IdConflictRejected extends InputRejected {
+  constructor(
+    readonly key: string,
+    field: string,
+    message: string,
+    source?: string,
+    line?: number,
+  ) {
+    super('id-conflict', field, message, source, line);
+  }
+
+  override withLocation(source: string | undefined, line: number | undefined): IdConflictRejected {
+    return new IdConflictRejected(this.key, this.issues[0]!.field, this.issues[0]!.message, source ?? this.source, line ?? this.line);
+  }
+}
+
+/**
+ * Whether an input repeats an idempotency key already applied: 'duplicate'
+ * when its content is the same (ignored), IdConflictRejected when it differs,
+ * 'new' otherwise. The one check of every input type (and of any input type
+ * added later: it looks only at the key and the content).
+ */
+export function checkRepeat(state: ClearingState, input: InputEvent): 'new' | 'duplicate' {
+  const key = idempotencyKey(input);
+  if (key === undefined) return 'new';
+  const digest = state.seenIds.get(key);
+  if (digest === undefined) return 'new';
+  if (digest === contentDigest(input)) return 'duplicate';
+  const field = idempotencyField(input);
+  const id = (input as unknown as Record<string, string>)[field];
+  throw new IdConflictRejected(key, field, `${field} "${id}" was already used with different content; the first version stands (send the same content to retry, or a new id)`);
+}
+
+/**
  * Checks an input against the shard state before anything is applied.
  * Returns 'duplicate' for an idempotent repeat (ignored), 'ok' otherwise;
- * throws InputRejected (naming the field) for an input that cannot apply.
+ * throws InputRejected (naming the field) for an input that cannot apply —
+ * IdConflictRejected for a repeat of a key with other content.
  */
 export function validateInput(state: ClearingState, input: InputEvent): 'ok' | 'duplicate' {
-  const key = idempotencyKey(input);
-  if (key !== undefined && state.seenIds.has(key)) return 'duplicate';
+  if (checkRepeat(state, input) === 'duplicate') return 'duplicate';
   if (input.ts < state.clock) {
     throw new InputRejected('clock-went-backwards', 'ts', `${formatTimestamp(input.ts)} is older than the shard clock ${formatTimestamp(state.clock)}`);
   }

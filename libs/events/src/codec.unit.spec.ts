@@ -38,6 +38,7 @@ const hotInputLike = fc
     type: fc.constantFrom('PriceUpdated', 'TradeExecuted', 'Deposited', 'ClockAdvanced', 'InstrumentSettled'),
     ts: optional(timestampText),
     eventId: optional(idValue),
+    postedBy: optional(idValue),
     v: optional(fc.constantFrom<unknown>(1, 1, 2, '1')),
     instrument: optional(idValue),
     price: optional(decimalText),

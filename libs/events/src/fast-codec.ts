@@ -18,6 +18,13 @@ import { formatTimestamp, type Timestamp } from './timestamp';
 export function fastDecodeInput(raw: object): InputEvent | undefined {
   if (Object.getPrototypeOf(raw) !== Object.prototype) return undefined;
   const r = raw as Record<string, unknown>;
+  const event = decodeByType(r);
+  // the scope the server logs with an input (baseFieldOk checked it is an id)
+  if (event !== undefined && r.postedBy !== undefined) event.postedBy = r.postedBy as string;
+  return event;
+}
+
+function decodeByType(r: Record<string, unknown>): InputEvent | undefined {
   switch (r.type) {
     case 'PriceUpdated':
       return decodePriceUpdated(r);
@@ -40,6 +47,7 @@ function baseFieldOk(key: string, value: unknown): boolean {
     case 'ts':
       return typeof value === 'string';
     case 'eventId':
+    case 'postedBy':
       return isId(value);
     case 'v':
       return value === 1;

@@ -3,11 +3,18 @@ import { fixed, positiveFixed } from '@clearsim/rules';
 import { timestamp } from './timestamp';
 
 /**
- * Inputs: facts from outside (DESIGN §2). Every input has `type` and `ts`; an
- * optional `eventId` makes any input idempotent (a repeat is ignored).
+ * Inputs: facts from outside. Every input has `type` and `ts`; an optional
+ * `eventId` is the idempotency key of inputs without a natural one (trades
+ * have `tradeId`, withdrawal requests `requestId`); see docs/idempotency.md.
  */
 const id = z.string().min(1, 'must not be empty');
-const base = { ts: timestamp, eventId: id.optional(), v: z.literal(1).optional() };
+/**
+ * `postedBy`: who posted the input — `admin`, `venue:<prefix>` or `kafka` —
+ * the scope of its idempotency key. Written by the server and the Kafka worker
+ * (a client that sends it is refused), logged with the input so replay
+ * decides repeats as live did; absent on inputs of the CLI's files.
+ */
+const base = { ts: timestamp, eventId: id.optional(), postedBy: id.optional(), v: z.literal(1).optional() };
 
 export const RulesActivatedSchema = z.strictObject({
   type: z.literal('RulesActivated'),

@@ -87,7 +87,7 @@ export type DecisionsPublisher = TopicPublisher;
 /** A message that could not be applied, and why. */
 export interface DeadLetter {
   message: InboundMessage;
-  /** A short code: `malformed`, `rejected`, `misrouted`. */
+  /** A short code: `malformed`, `rejected`, `conflict` (a repeat of an id with other content), `misrouted`. */
   error: string;
   /** The human-readable reason (which field, what is wrong). */
   reason: string;

@@ -1,4 +1,4 @@
-import { idempotencyKey } from '@clearsim/clearing';
+import { IdConflictRejected, idempotencyKey } from '@clearsim/clearing';
 import { decodeLine, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
 import type { LocatedInput, ShardRunner } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
@@ -62,9 +62,11 @@ const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
  * Guarantees (see README.md):
  * - at least once in, exactly once in effect: offsets are committed only
  *   after the append is durable and its decisions are acknowledged by Kafka;
- *   every input it appends carries an idempotency id (its own `tradeId`,
- *   `requestId` or `eventId`, else `eventId = kafka:<topic>/<partition>@<offset>`),
- *   so a redelivered message is a `duplicate` the core ignores;
+ *   every input it appends carries an idempotency key scoped `postedBy: "kafka"`
+ *   (its own `tradeId`, `requestId` or `eventId`, a deposit's content, else
+ *   `eventId = kafka:<topic>/<partition>@<offset>`), so a redelivered message
+ *   is a `duplicate` the core ignores, and a repeat of a key with other
+ *   content is dead-lettered as a `conflict`;
  * - a message that is malformed, misrouted or refused by the core goes to the
  *   dead-letter topic with the reason, its offset is committed, and
  *   consumption goes on; the inputs around it are not lost. Every such message
@@ -323,13 +325,19 @@ export class KafkaShardWorker {
         this.stats.duplicates += result.duplicates;
       }
       const index = indexOf[refused]!;
-      stop = { index, dead: { message: messages[index]!, error: 'rejected', reason: InputError.describe(error.issues) } };
+      // a repeat of an id with other content: the first version stands, the repeat is dead-lettered as a conflict
+      const code = error instanceof IdConflictRejected ? 'conflict' : 'rejected';
+      stop = { index, dead: { message: messages[index]!, error: code, reason: InputError.describe(error.issues) } };
     }
     if (stop && !stop.dead) this.stats.skipped++;
     return { next: stop ? stop.index + 1 : end, dead: stop?.dead };
   }
 
-  /** The one codec, plus the idempotency id an input without one gets from its Kafka coordinates. */
+  /**
+   * The one codec; then the input is stamped `postedBy: "kafka"` (the scope of
+   * its idempotency key; a producer may not set it), and an input with no key
+   * of its own gets one from its Kafka coordinates.
+   */
   private decode(message: InboundMessage): { input: InputEvent } | { reason: string } {
     if (message.value === null || message.value.length === 0) return { reason: 'empty message (no value)' };
     const version = message.headers[HEADER.schemaVersion];
@@ -343,10 +351,15 @@ export class KafkaShardWorker {
       if (error instanceof InputError) return { reason: InputError.describe(error.issues) };
       return { reason: (error as Error).message };
     }
+    if (input.postedBy !== undefined) return { reason: `field "postedBy": set by clearsim (the scope of the input's ids: "${KAFKA_SCOPE}" on this topic); a producer must not send it` };
+    input = { ...input, postedBy: KAFKA_SCOPE };
     if (idempotencyKey(input) === undefined) input = { ...input, eventId: kafkaEventId(message) };
     return { input };
   }
 }
+
+/** The `postedBy` of every input from the inputs topic: one scope for all producers of the topic (docs/idempotency.md). */
+export const KAFKA_SCOPE = 'kafka';
 
 /** The idempotency id of an input that has none of its own: where it sits in Kafka. */
 export const kafkaEventId = (message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string => `kafka:${message.topic}/${message.partition}@${message.offset}`;

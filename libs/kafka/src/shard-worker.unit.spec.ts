@@ -132,6 +132,41 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     expect(shard.worker.stats).toMatchObject({ consumed: inputs.length + poison.length, applied: inputs.length, deadLettered: poison.length });
   });
 
+  it('a producer\'s re-sends of every input type are duplicates (the outputHash of one clean delivery); a repeat of an id with other content is dead-lettered as a conflict; a producer may not set postedBy', async () => {
+    const kafka = new InMemoryKafka();
+    // market-wide inputs carry an eventId (a producer that re-sends must give one); deposits without one are keyed by their content
+    const inputs = ccpMarginCallInputs().map((input, i) => (['TradeExecuted', 'WithdrawalRequested', 'Deposited'].includes(input.type) ? input : { ...input, eventId: `m-${i}` }));
+    expect(new Set(inputs.map((input) => input.type))).toEqual(new Set(['RulesActivated', 'InstrumentListed', 'PriceUpdated', 'Deposited', 'TradeExecuted', 'WithdrawalRequested', 'ClockAdvanced']));
+    const trade = inputs.find((input) => input.type === 'TradeExecuted')!;
+    // every input is sent again right after the next one (a trade's re-send with a new eventId: still the same trade)
+    const stream: InputEvent[] = [];
+    inputs.forEach((input, i) => {
+      stream.push(input);
+      const previous = inputs[i - 1];
+      if (previous) stream.push(previous.type === 'TradeExecuted' ? { ...previous, eventId: 'resent' } : previous);
+    });
+    stream.push(inputs[inputs.length - 1]!, { ...trade, price: 100_001n * 100_000_000n });
+    kafka.createTopic(IN, 1);
+    kafka.produce(IN, [
+      ...inputMessages(stream, new InputRouter(1)),
+      { key: 'alice', value: JSON.stringify({ type: 'Deposited', ts: '2026-01-05T13:00:00Z', eventId: 'd-9', account: 'alice', asset: 'USD', amount: '1', postedBy: 'venue:a-' }), headers: {} },
+    ]);
+    const shard = await startShard(kafka, { maxBatch: 10, maxInputsPerAppend: 4 });
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+
+    const expected = singleProcess(inputs);
+    expect(shard.runner.engine.outputHash).toBe(expected.engine.outputHash);
+    expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
+    expect(shard.worker.stats).toMatchObject({ applied: inputs.length, duplicates: inputs.length, deadLettered: 2 });
+    expect(kafka.messages(DLQ).map((l) => [l.headers.error, l.headers.reason])).toEqual([
+      ['conflict', expect.stringMatching(/^field "tradeId": tradeId "t1" was already used with different content; the first version stands/)],
+      ['malformed', expect.stringContaining('field "postedBy": set by clearsim')],
+    ]);
+    // every key is in the Kafka scope
+    expect([...shard.runner.engine.state.seenIds.keys()].every((key) => key.startsWith('kafka|'))).toBe(true);
+  });
+
   it('dead-letters a message produced to the wrong shard', async () => {
     const kafka = new InMemoryKafka();
     const inputs = twoShardDayInputs();

@@ -11,6 +11,8 @@ export interface ServeOptions {
   apiKey?: string[];
   snapshotEvery?: string;
   logLevel?: string;
+  /** `/metrics` without a key (default: an admin key). */
+  publicMetrics?: boolean;
   /** Kafka (`host:port,host:port`; also KAFKA_BROKERS): enables the Kafka module. */
   kafkaBrokers?: string;
   inputsTopic?: string;
@@ -54,7 +56,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const host = options.host ?? '127.0.0.1';
   let app;
   try {
-    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
+    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka, publicMetrics: options.publicMetrics === true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new RuntimeFailure(`cannot listen on ${host}:${port}: the port is in use`, 'choose another with --port (or --port 0 for any free one)');
@@ -65,7 +67,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const lines = [
     `clearsim serve: listening on ${url} (store ${redactUrl(store)})`,
     `  OpenAPI:  ${url}/docs`,
-    `  health:   ${url}/healthz, ${url}/readyz; metrics: ${url}/metrics`,
+    `  health:   ${url}/healthz, ${url}/readyz; metrics: ${url}/metrics${options.publicMetrics ? ' (public)' : ' (admin key)'}`,
     `  API keys: ${apiKeys.map((key) => server.describePrincipal(key.principal)).join(', ')}`,
     ...(kafka ? [kafkaLine(server.kafkaSettings(kafka))] : []),
     ...(generated ? [`  no --api-key or CLEARSIM_API_KEYS given: this run's admin key is ${generated}`] : []),

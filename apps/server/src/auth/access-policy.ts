@@ -1,4 +1,4 @@
-import { accountFields, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { accountFields, toCanonicalJson, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import type { Principal } from './api-keys';
 
 /** A key tried to read or write outside its scope: 403, listing every refusal. */
@@ -10,6 +10,13 @@ export class AccessDenied extends Error {
 
 /** Inputs a venue key may post: those about its own accounts. Everything else is market-wide (admin only). */
 const VENUE_INPUTS: ReadonlySet<InputEvent['type']> = new Set(['Deposited', 'WithdrawalRequested', 'TradeExecuted']);
+
+/**
+ * The scope of the ids a principal posts (an input's `postedBy`): `admin` for
+ * every admin key, `venue:<prefix>` for a venue's keys (so a venue keeps its
+ * ids across a key rotation). See docs/idempotency.md.
+ */
+export const idScopeOf = (principal: Principal): string => (principal.role === 'admin' ? 'admin' : `venue:${principal.prefix}`);
 
 export const mayAccessAccount = (principal: Principal, account: string): boolean => principal.role === 'admin' || account.startsWith(principal.prefix);
 
@@ -41,14 +48,44 @@ export function assertMayAccessAccount(principal: Principal, account: string, fi
 }
 
 /**
- * What a key may read from the log and the decision stream: everything for an
- * admin; for a venue, market-wide events (they name no account) and every
- * event that names one of its accounts — whole, so a decision about its
- * account may name a counterparty outside its scope (the backstop, an ADL
- * counterparty, the accounts sharing a socialized loss).
+ * Which events a key may read from the log and the decision stream:
+ * everything for an admin; for a venue, market-wide events (they name no
+ * account) and every event that names one of its accounts. What it sees of
+ * them is `visibleEvent`.
  */
 export function mayRead(principal: Principal, event: ClearingEvent): boolean {
   if (principal.role === 'admin') return true;
   const fields = accountFields(event);
   return fields.length === 0 || fields.some(({ account }) => mayAccessAccount(principal, account));
+}
+
+/** What a venue key reads in place of an account id outside its prefix. */
+export const REDACTED_ACCOUNT = '*redacted*';
+
+const ACCOUNT_FIELDS = ['account', 'buyer', 'seller', 'counterparty'] as const;
+
+/**
+ * An event as a key may read it (canonical JSON), or undefined if it may not
+ * (`mayRead`). An admin reads it whole. A venue reads it with every other
+ * account redacted: `account`, `buyer`, `seller` and `counterparty` outside
+ * its prefix become "*redacted*", the `shares` of a socialized loss are only
+ * its own accounts' shares, and the `postedBy` and `eventId` of an input
+ * another principal posted are left out (ids are scoped to whoever posted
+ * them; a trade's `tradeId` is the trade's identity and stays). The insurance
+ * fund (`fund`) is market-wide and stays.
+ */
+export function visibleEvent(principal: Principal, event: ClearingEvent): Record<string, unknown> | undefined {
+  if (!mayRead(principal, event)) return undefined;
+  const json = toCanonicalJson(event);
+  if (principal.role === 'admin') return json;
+  for (const field of ACCOUNT_FIELDS) {
+    const account = json[field];
+    if (typeof account === 'string' && !mayAccessAccount(principal, account)) json[field] = REDACTED_ACCOUNT;
+  }
+  if (Array.isArray(json.shares)) json.shares = (json.shares as { account: string }[]).filter((share) => mayAccessAccount(principal, share.account));
+  if (json.postedBy !== undefined && json.postedBy !== idScopeOf(principal)) {
+    delete json.postedBy;
+    delete json.eventId;
+  }
+  return json;
 }

@@ -4,9 +4,13 @@ import type { HttpRequest } from '../common/http-types';
 
 export const IS_PUBLIC = 'clearsim:public';
 export const ADMIN_ONLY = 'clearsim:admin-only';
+export const METRICS = 'clearsim:metrics';
 
-/** No API key needed (health, readiness, metrics). */
+/** No API key needed (health, readiness, the OpenAPI document). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The Prometheus scrape: an admin key, or no key with `publicMetrics` (serve --public-metrics). */
+export const MetricsScrape = () => SetMetadata(METRICS, true);
 
 /** Only an admin key (rules, clock, reset): a venue key gets 403. */
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);

@@ -1,8 +1,8 @@
-import { InputRejected, validateInput } from '@clearsim/clearing';
+import { IdConflictRejected, InputRejected, validateInput } from '@clearsim/clearing';
 import type { InputEvent } from '@clearsim/events';
 import type { LocatedInput, ShardRunner } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
-import { InputRefused } from './input-refused.error';
+import { IdConflict, InputRefused } from './input-refused.error';
 
 /** What one submission appended: its inputs (repeats left out) each followed by its decisions, in log order. */
 export interface Committed {
@@ -89,7 +89,7 @@ export class GroupCommitQueue {
             validateInput(runner.engine.state, input);
           } catch (error) {
             if (!(error instanceof InputRejected)) throw error;
-            const refusal = refusalOf(error, submission.indexed ? i : undefined);
+            const refusal = refusalOf(error, input, submission.indexed ? i : undefined);
             // alone, the submission is all or nothing: stop, and the runner appends nothing
             if (alone) throw refusal;
             refused.set(submission, refusal);
@@ -139,7 +139,8 @@ export class GroupCommitQueue {
   }
 }
 
-function refusalOf(error: InputRejected, index: number | undefined): InputRefused {
+function refusalOf(error: InputRejected, input: InputEvent, index: number | undefined): InputRefused {
   const issue = error.issues[0];
+  if (error instanceof IdConflictRejected) return new IdConflict(issue?.field ?? '', issue?.message ?? error.message, index, error.key, input);
   return new InputRefused(error.code, issue?.field ?? '', issue?.message ?? error.message, index);
 }

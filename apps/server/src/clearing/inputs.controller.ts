@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiBody, ApiExtraModels, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { Principal } from '../auth/api-keys';
 import { Caller } from '../auth/auth.decorators';
 import { SubmitInputsCommand, type SubmitInputsResult } from './commands/submit-inputs.command';
@@ -21,6 +21,20 @@ const SUBMITTED = {
 };
 const INVALID = { description: 'Invalid body: every field error is listed; nothing was appended.', schema: { example: { statusCode: 400, error: 'Bad Request', message: ['price: must be greater than 0', 'ts: is required'] } } };
 const FORBIDDEN = { description: 'A venue key posting a market-wide input or an account outside its prefix; nothing was appended.', schema: { example: { statusCode: 403, error: 'Forbidden', message: ['buyer: account "b-bob" is outside this key\'s scope (a-*)'] } } };
+const CONFLICT = {
+  description:
+    'A repeat of an idempotency key (tradeId, requestId, eventId; scoped to the posting key) with other content: the first version stands, nothing of the submission was appended. `conflict` says where the first version is (log `position`, or `index` in the same batch) and which fields differ. (Also: inputs posted to one shard of several.)',
+  schema: {
+    example: {
+      statusCode: 409,
+      error: 'Conflict',
+      code: 'id-conflict',
+      field: 'tradeId',
+      message: ['tradeId: tradeId "t1" was already used with different content; the first version stands (send the same content to retry, or a new id)'],
+      conflict: { position: 8, differences: [{ field: 'price', first: '10000', repeat: '10001' }] },
+    },
+  },
+};
 const REFUSED = {
   description: 'The core refused an input against the current state (reason `code`); nothing of the submission was appended.',
   schema: { example: { statusCode: 422, error: 'Unprocessable Entity', code: 'clock-went-backwards', field: 'ts', message: ['ts: 2026-01-01T00:00:00Z is older than the shard clock 2026-01-01T00:02:00Z'] } },
@@ -39,7 +53,9 @@ export class InputsController {
   @ApiOperation({
     summary: 'Post one input event',
     description:
-      'Validated (400 listing every field error), authorized (venue keys: Deposited, WithdrawalRequested and TradeExecuted on their own accounts only), then decided and durably appended with its decisions before the answer. Repeats of an idempotency key (tradeId, requestId, eventId) are ignored.',
+      'Validated (400 listing every field error), authorized (venue keys: Deposited, WithdrawalRequested and TradeExecuted on their own accounts only), then decided and durably appended with its decisions before the answer. ' +
+      'Idempotency (docs/idempotency.md): the key is `tradeId` for a trade, `requestId` for a withdrawal request, else `eventId` (a Deposited without one is keyed by account, asset, amount and ts; other inputs without one are applied each time they are posted), scoped to the posting key (admin, or venue:<prefix>) and logged as `postedBy` — set by the server; a body that sends it gets 400. ' +
+      'A repeat with the same content is ignored (200, `duplicates: 1`, nothing appended); with other content it is a 409 listing the differing fields.',
   })
   @ApiBody({
     schema: INPUT_EVENT_SCHEMA,
@@ -52,6 +68,7 @@ export class InputsController {
   @ApiOkResponse(SUBMITTED)
   @ApiBadRequestResponse(INVALID)
   @ApiForbiddenResponse(FORBIDDEN)
+  @ApiConflictResponse(CONFLICT)
   @ApiUnprocessableEntityResponse(REFUSED)
   submit(@Body(SingleInputPipe) inputs: unknown[], @Caller() principal: Principal): Promise<SubmitInputsResult> {
     return this.commandBus.execute(new SubmitInputsCommand(inputs, principal, false));
@@ -61,7 +78,8 @@ export class InputsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Post a batch of input events, atomically',
-    description: 'All or nothing: one invalid, forbidden or refused item refuses the whole batch (its index in the field: `[2].price`) and nothing is appended. Decided in order, appended in one durable append.',
+    description:
+      'All or nothing: one invalid, forbidden, refused or conflicting item refuses the whole batch (its index in the field: `[2].price`) and nothing is appended. Decided in order, appended in one durable append. Idempotency as for POST /v1/inputs: repeats within the batch or of earlier inputs are counted in `duplicates`; a conflict names the first version by log position or batch index.',
   })
   @ApiBody({
     schema: { type: 'array', items: INPUT_EVENT_SCHEMA },
@@ -77,6 +95,7 @@ export class InputsController {
   @ApiOkResponse(SUBMITTED)
   @ApiBadRequestResponse(INVALID)
   @ApiForbiddenResponse(FORBIDDEN)
+  @ApiConflictResponse(CONFLICT)
   @ApiUnprocessableEntityResponse(REFUSED)
   submitBatch(@Body(BatchInputPipe) inputs: unknown[], @Caller() principal: Principal): Promise<SubmitInputsResult> {
     return this.commandBus.execute(new SubmitInputsCommand(inputs, principal, true));

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { InputRejected } from '@clearsim/clearing';
 import { InputError } from '@clearsim/events';
 import { AccessDenied } from '../auth/access-policy';
-import { InputRefused } from '../clearing/input-refused.error';
+import { IdConflict, InputRefused } from '../clearing/input-refused.error';
 import { ShardedInputsRefused } from '../clearing/sharded-inputs';
 import { NotReadyError, ResetNotSupported } from '../clearing/shard.service';
 import type { ErrorBody } from './http-types';
@@ -15,6 +15,7 @@ import type { ErrorBody } from './http-types';
  * - InputError (the codec refused a field), a malformed JSON body → 400
  * - AccessDenied (outside the key's scope) → 403
  * - ResetNotSupported, ShardedInputsRefused (inputs over HTTP to one shard of several) → 409
+ * - IdConflict (a repeat of an id with other content) → 409 with `code: id-conflict` and `conflict` (the first version's position, the differing fields)
  * - InputRefused / InputRejected (the core refused against the state) → 422, with `code`, `field` (and `index` in a batch)
  * - NotReadyError (replaying, resetting, shutting down) → 503 with Retry-After
  * - HttpExceptions keep their status; anything else is a 500 (logged, details not sent).
@@ -36,6 +37,10 @@ export class DomainErrorsFilter implements ExceptionFilter {
 }
 
 function toBody(error: unknown): ErrorBody {
+  if (error instanceof IdConflict) {
+    const field = error.index === undefined ? error.field : `[${error.index}].${error.field}`;
+    return { statusCode: 409, error: 'Conflict', code: error.code, field, ...(error.index === undefined ? {} : { index: error.index }), message: [`${field}: ${error.reason}`], conflict: error.first ?? null };
+  }
   if (error instanceof InputRefused) {
     const field = error.index === undefined ? error.field : `[${error.index}].${error.field}`;
     return { statusCode: 422, error: 'Unprocessable Entity', code: error.code, field, ...(error.index === undefined ? {} : { index: error.index }), message: [`${field}: ${error.reason}`] };

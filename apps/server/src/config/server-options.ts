@@ -16,6 +16,12 @@ export interface ServerOptions {
   snapshotEvery?: number;
   /** JSON log level (pino). Default info; tests use silent. */
   logLevel?: LogLevel;
+  /**
+   * Serve `/metrics` without a key. Default false: the scrape needs an admin
+   * key (`Authorization: Bearer KEY`, as Prometheus' `authorization` setting
+   * sends it, or `x-api-key`); a venue key gets 403 (the metrics are market-wide).
+   */
+  publicMetrics?: boolean;
   /** Collect prom-client's default process metrics. Default true. */
   processMetrics?: boolean;
   /** Close gracefully on SIGINT/SIGTERM (Nest shutdown hooks, then exit 0). Default true; tests turn it off. */

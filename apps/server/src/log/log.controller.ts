@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { toCanonicalJson } from '@clearsim/events';
-import { mayRead } from '../auth/access-policy';
+import { statusOf } from '@clearsim/clearing';
+import { mayAccessAccount, visibleEvent } from '../auth/access-policy';
 import type { Principal } from '../auth/api-keys';
 import { Caller } from '../auth/auth.decorators';
 import { ShardService } from '../clearing/shard.service';
@@ -18,7 +18,8 @@ export class LogController {
   @ApiOperation({
     summary: 'Read the log from a position',
     description:
-      'Events in log order, each `{position, type, v, ts, …}` in canonical JSON (what the store holds and outputHash is computed over). A venue key sees market-wide events and the events naming one of its accounts; positions keep their gaps. Page on with `from=next` while next <= head.',
+      'Events in log order, each `{position, type, v, ts, …}` in canonical JSON (what the store holds and outputHash is computed over). ' +
+      'A venue key sees market-wide events and the events naming one of its accounts, with every other venue\'s account id replaced by "*redacted*" (account, buyer, seller, counterparty), only its own shares of a socialized loss, and no postedBy/eventId of inputs another principal posted (docs/idempotency.md); positions keep their gaps. Page on with `from=next` while next <= head.',
   })
   @ApiOkResponse({
     schema: {
@@ -43,7 +44,8 @@ export class LogController {
     if (from <= head) {
       for await (const { position, event } of store.read(from, { toPosition: head })) {
         next = position + 1;
-        if (mayRead(principal, event)) events.push({ position, ...toCanonicalJson(event) });
+        const visible = visibleEvent(principal, event);
+        if (visible) events.push({ position, ...visible });
         if (events.length >= limit) break;
       }
     }
@@ -51,14 +53,28 @@ export class LogController {
   }
 
   @Get('summary')
-  @ApiOperation({ summary: 'The shard\'s summary', description: 'The `clearsim run --json` counters and outputHash of the whole log (no per-account detail), and the head.' })
+  @ApiOperation({
+    summary: 'The shard\'s summary',
+    description:
+      'An admin key: the `clearsim run --json` counters and outputHash of the whole log (no per-account detail), and the head. ' +
+      'A venue key: the head, rules, clock and insurance fund, and its own accounts counted by status — no market-wide counter or hash (they would describe other venues\' accounts).',
+  })
   @ApiOkResponse({
     schema: { example: { store: 'file:./data', position: 9, rules: 'demo', clock: '2026-01-01T02:00:00Z', eventsIn: 9, decisions: 5, marginCalls: 1, liquidations: 1, outputHash: '5f8ed228…' } },
   })
-  summary(): Promise<Record<string, unknown>> {
+  summary(@Caller() principal: Principal): Promise<Record<string, unknown>> {
     return this.shard.read((engine, head) => {
       const { accounts: _none, ...summary } = engine.summary({ accounts: false });
-      return { store: this.shard.storeUrl, position: head, ...summary };
+      if (principal.role === 'admin') return { store: this.shard.storeUrl, position: head, ...summary };
+      const byStatus: Record<string, number> = {};
+      let accounts = 0;
+      for (const id of engine.state.ledger.accounts.keys()) {
+        if (!mayAccessAccount(principal, id)) continue;
+        accounts++;
+        const status = statusOf(engine.state, id);
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+      }
+      return { store: this.shard.storeUrl, position: head, rules: summary.rules, clock: summary.clock, insuranceFund: summary.insuranceFund, scope: `${principal.prefix}*`, accounts, byStatus };
     });
   }
 }

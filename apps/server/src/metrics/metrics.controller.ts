@@ -1,12 +1,12 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators';
+import { MetricsScrape } from '../auth/auth.decorators';
 import type { HttpResponse } from '../common/http-types';
 import { MetricsService } from './metrics.service';
 
-/** Prometheus scrape endpoint (public, unversioned). */
+/** Prometheus scrape endpoint (unversioned): an admin key, or public with `serve --public-metrics`. */
 @ApiExcludeController()
-@Public()
+@MetricsScrape()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -1,8 +1,8 @@
 import { Injectable, type BeforeApplicationShutdown, type MessageEvent } from '@nestjs/common';
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import { isDecision, toCanonicalJson } from '@clearsim/events';
+import { isDecision } from '@clearsim/events';
 import type { EventStore, StoredEvent } from '@clearsim/store';
-import { mayRead } from '../auth/access-policy';
+import { visibleEvent } from '../auth/access-policy';
 import type { Principal } from '../auth/api-keys';
 import { ShardService } from '../clearing/shard.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -39,7 +39,7 @@ export class DecisionStreamHub implements BeforeApplicationShutdown {
 
   /**
    * One connection's events: each decision the principal may read, as
-   * `id: <position>` and `data: <canonical JSON>`; those after `resumeAfter`
+   * `id: <position>` and `data: <canonical JSON>` (a venue's with other venues' accounts redacted: visibleEvent); those after `resumeAfter`
    * (caught up from the log first), or only new ones when it is undefined.
    */
   stream(principal: Principal, resumeAfter?: number): Observable<MessageEvent> {
@@ -118,8 +118,7 @@ class Connection {
   private send(stored: StoredEvent): void {
     if (stored.position <= this.lastSent) return;
     this.lastSent = stored.position;
-    if (isDecision(stored.event) && mayRead(this.principal, stored.event)) {
-      this.subscriber.next({ id: String(stored.position), data: toCanonicalJson(stored.event) });
-    }
+    const visible = isDecision(stored.event) ? visibleEvent(this.principal, stored.event) : undefined;
+    if (visible) this.subscriber.next({ id: String(stored.position), data: visible });
   }
 }

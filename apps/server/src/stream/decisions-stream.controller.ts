@@ -18,7 +18,7 @@ export class DecisionsStreamController {
   @ApiOperation({
     summary: 'Live stream of decisions (server-sent events)',
     description:
-      'One SSE event per decision: `id: <log position>`, `data: <the decision in canonical JSON>`. Without Last-Event-ID or ?from=, only decisions appended from now on; with them, the logged decisions after that position first (no gap, no repeat), then live ones. A venue key gets only the decisions naming one of its accounts. After an admin reset, an `event: reset` with `id: 0`; comments (`: keep-alive`) every 15 s.',
+      'One SSE event per decision: `id: <log position>`, `data: <the decision in canonical JSON>`. Without Last-Event-ID or ?from=, only decisions appended from now on; with them, the logged decisions after that position first (no gap, no repeat), then live ones. A venue key gets only the decisions naming one of its accounts, with every other venue\'s account id replaced by "*redacted*" and only its own shares of a socialized loss. After an admin reset, an `event: reset` with `id: 0`; comments (`: keep-alive`) every 15 s.',
   })
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position (browsers send it on reconnect).' })

@@ -1,19 +1,23 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { decodeEvent, InputError, isDecision, toCanonicalJson, type InputEvent } from '@clearsim/events';
-import { AccessDenied, assertMayWrite } from '../../auth/access-policy';
+import { contentDifferences, idempotencyKey } from '@clearsim/clearing';
+import { decodeEvent, InputError, isDecision, isInput, toCanonicalJson, type InputEvent } from '@clearsim/events';
+import { AccessDenied, assertMayWrite, idScopeOf } from '../../auth/access-policy';
 import { SERVER_OPTIONS, type ServerOptions } from '../../config/server-options';
 import { MetricsService } from '../../metrics/metrics.service';
-import { InputRefused } from '../input-refused.error';
+import { IdConflict, InputRefused } from '../input-refused.error';
 import { assertHttpInputsAccepted, ShardedInputsRefused } from '../sharded-inputs';
 import { ShardService } from '../shard.service';
 import { SubmitInputsCommand, type SubmitInputsResult } from './submit-inputs.command';
 
 /**
  * Decodes (400), authorizes (403), refuses inputs in sharded mode (409: they
- * come through Kafka), then hands the inputs to the shard loop
+ * come through Kafka), stamps each input `postedBy` with the caller's id scope
+ * (docs/idempotency.md), then hands the inputs to the shard loop
  * (ShardService.submit → `ShardRunner.run`: decide and append, all or
- * nothing). Decisions are the core's; this only moves them and measures.
+ * nothing). A repeat of an id with other content comes back as IdConflict,
+ * answered 409 with the fields that differ from the first version.
+ * Decisions are the core's; this only moves them and measures.
  */
 @CommandHandler(SubmitInputsCommand)
 export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand, SubmitInputsResult> {
@@ -23,10 +27,14 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
     @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
   ) {}
 
+  /** Conflict look-ups read the log: one at a time, so a flood of conflicting repeats costs one reader, never the writer. */
+  private lookups: Promise<unknown> = Promise.resolve();
+
   async execute({ inputs: raws, principal, batch }: SubmitInputsCommand): Promise<SubmitInputsResult> {
     let inputs: InputEvent[];
     try {
-      inputs = decodeAll(raws, batch);
+      const postedBy = idScopeOf(principal);
+      inputs = decodeAll(raws, batch).map((input) => ({ ...input, postedBy }));
       assertMayWrite(principal, inputs, batch);
       assertHttpInputsAccepted(this.options.kafka, inputs, batch);
     } catch (error) {
@@ -47,8 +55,29 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
       };
     } catch (error) {
       if (error instanceof InputRefused) this.metrics.inputsRefused.labels(error.code).inc();
+      if (error instanceof IdConflict) throw await this.withFirstVersion(error, inputs);
       throw error;
     }
+  }
+
+  /**
+   * Finds the first version of a conflicting id — earlier in the same
+   * submission, or in the log (a forward scan: the shard keeps only a digest
+   * per id) — and names the fields that differ.
+   */
+  private withFirstVersion(conflict: IdConflict, submitted: readonly InputEvent[]): Promise<IdConflict> {
+    const look = async (): Promise<IdConflict> => {
+      const before = conflict.index === undefined ? -1 : submitted.slice(0, conflict.index).findIndex((input) => idempotencyKey(input) === conflict.key);
+      if (before >= 0) return conflict.withFirst({ index: before, differences: contentDifferences(submitted[before]!, conflict.repeat) });
+      const store = this.shard.store;
+      for await (const { position, event } of store.read(1, { toPosition: this.shard.head })) {
+        if (isInput(event) && idempotencyKey(event) === conflict.key) return conflict.withFirst({ position, differences: contentDifferences(event, conflict.repeat) });
+      }
+      return conflict;
+    };
+    const next = this.lookups.then(look, look);
+    this.lookups = next.catch(() => undefined);
+    return next.catch(() => conflict);
   }
 }
 
@@ -57,6 +86,11 @@ function decodeAll(raws: readonly unknown[], batch: boolean): InputEvent[] {
   const inputs: InputEvent[] = [];
   const issues: { field: string; message: string }[] = [];
   raws.forEach((raw, i) => {
+    if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'postedBy')) {
+      // the scope of the input's ids comes from the API key, never from the body
+      issues.push({ field: batch ? `[${i}].postedBy` : 'postedBy', message: 'is set by the server from the API key (the scope of the input\'s ids); do not send it' });
+      return;
+    }
     try {
       inputs.push(decodeEvent(raw, 'input') as InputEvent);
     } catch (error) {

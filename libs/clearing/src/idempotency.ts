@@ -1,0 +1,128 @@
+import { formatTimestamp, type InputEvent } from '@clearsim/events';
+import { formatFixed } from '@clearsim/money';
+
+/**
+ * Idempotency of inputs (docs/idempotency.md).
+ *
+ * The key of an input is its natural id — `tradeId` of a trade, `requestId`
+ * of a withdrawal request — or, for every other type, its `eventId`. An
+ * `eventId` on a trade or a withdrawal request is carried but is not its key:
+ * the trade `t-1` posted twice with two different `eventId`s is one trade.
+ *
+ * Keys are scoped to who posted the input (`postedBy`, set by the server from
+ * the API key or by the Kafka worker, never by the client): the same id posted
+ * by two venues is two inputs, and one venue can neither erase nor probe
+ * another's. Inputs of a file run through the CLI have no `postedBy`: their
+ * keys are unscoped, as they always were.
+ *
+ * Over HTTP and Kafka (a `postedBy` is set), a `Deposited` without `eventId`
+ * is keyed by what it is — account, asset, amount and `ts` — so a retry can
+ * never credit it twice; two equal deposits at the same instant need two
+ * `eventId`s. Inputs of the CLI's files keep their positional meaning (every
+ * line is applied).
+ */
+export function idempotencyKey(input: InputEvent): string | undefined {
+  const natural = naturalKey(input);
+  if (natural === undefined) return undefined;
+  return input.postedBy === undefined ? natural : `${input.postedBy}|${natural}`;
+}
+
+function naturalKey(input: InputEvent): string | undefined {
+  if (input.type === 'TradeExecuted') return `trade:${input.tradeId}`;
+  if (input.type === 'WithdrawalRequested') return `withdrawal:${input.requestId}`;
+  if (input.eventId !== undefined) return `event:${input.eventId}`;
+  if (input.type === 'Deposited' && input.postedBy !== undefined) {
+    return `deposit:${input.account}/${input.asset}/${formatFixed(input.amount)}@${formatTimestamp(input.ts)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The field that holds an input's key, for messages: `tradeId`, `requestId`
+ * or `eventId`. (A deposit keyed by its content never conflicts: another
+ * content is another key.)
+ */
+export function idempotencyField(input: InputEvent): 'tradeId' | 'requestId' | 'eventId' {
+  if (input.type === 'TradeExecuted') return 'tradeId';
+  if (input.type === 'WithdrawalRequested') return 'requestId';
+  return 'eventId';
+}
+
+/** Fields that are not the content of an input: its key's scope, its version tag and (where it is not the key) its `eventId`. */
+const NOT_CONTENT = new Set(['postedBy', 'v', 'eventId']);
+
+/**
+ * The content of an input as field → canonical text (decimals and timestamps
+ * as the log writes them), without `postedBy`, `v` and `eventId`: two inputs
+ * with one key are the same input when these are equal.
+ */
+export function inputContent(input: InputEvent): Map<string, string> {
+  const out = new Map<string, string>();
+  forEachContentField(input, (field, text) => out.set(field, text));
+  return out;
+}
+
+function forEachContentField(input: InputEvent, visit: (field: string, text: string) => void): void {
+  const fields = input as unknown as Record<string, unknown>;
+  for (const field of Object.keys(fields).sort()) {
+    const value = fields[field];
+    if (value === undefined || NOT_CONTENT.has(field)) continue;
+    visit(field, canonicalText(field, value));
+  }
+}
+
+const TIMESTAMP_FIELDS = new Set(['ts', 'expiry']);
+
+function canonicalText(field: string, value: unknown): string {
+  if (typeof value === 'bigint') return formatFixed(value);
+  if (typeof value === 'number' && TIMESTAMP_FIELDS.has(field)) return formatTimestamp(value);
+  if (typeof value === 'string') return value;
+  return stableJson(value);
+}
+
+/** JSON with object keys sorted at every depth (a rules object written in another key order is the same rules). */
+function stableJson(value: unknown): string {
+  if (typeof value === 'bigint') return JSON.stringify(formatFixed(value));
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${stableJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A 30-bit FNV-1a digest of `inputContent` — a small integer (a V8 Smi on
+ * every build, so no heap object per id): the shard keeps key → digest and no
+ * copy of the input. Two different contents share a digest with probability
+ * 2^-30; such a repeat would be taken for a duplicate (never applied twice).
+ */
+export function contentDigest(input: InputEvent): number {
+  const fields = input as unknown as Record<string, unknown>;
+  let hash = 0x811c9dc5 | 0;
+  for (const field of Object.keys(fields).sort()) {
+    const value = fields[field];
+    if (value === undefined || NOT_CONTENT.has(field)) continue;
+    // the cheapest text that is one-to-one with the value (decimals as their units, timestamps as milliseconds)
+    const text = typeof value === 'string' ? value : typeof value === 'bigint' || typeof value === 'number' ? String(value) : stableJson(value);
+    hash = fnv1a(fnv1a(hash, field), text);
+  }
+  return hash & 0x3fffffff;
+}
+
+/** FNV-1a over `text`, then a separator (0x1f, which no field name or canonical text ends with). */
+function fnv1a(hash: number, text: string): number {
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return Math.imul(hash ^ 0x1f, 0x01000193);
+}
+
+/** The fields in which two versions of one input differ: `{field, first, repeat}` with canonical texts (`null`: absent). */
+export function contentDifferences(first: InputEvent, repeat: InputEvent): { field: string; first: string | null; repeat: string | null }[] {
+  const a = inputContent(first);
+  const b = inputContent(repeat);
+  const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return fields.filter((field) => a.get(field) !== b.get(field)).map((field) => ({ field, first: a.get(field) ?? null, repeat: b.get(field) ?? null }));
+}

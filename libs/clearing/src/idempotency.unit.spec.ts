@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { ClearingEngine } from './clearing-engine';
+import { contentDifferences, contentDigest, idempotencyKey } from './idempotency';
+import { at, rulesFor } from './testing/given';
+import { IdConflictRejected } from './validate';
+
+const input = (raw: Record<string, unknown>): InputEvent => decodeEvent(raw, 'input') as InputEvent;
+
+const SETUP = [
+  { type: 'RulesActivated', ts: at(0), rules: rulesFor() },
+  { type: 'InstrumentListed', ts: at(0), instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', multiplier: '1' },
+  { type: 'Deposited', ts: at(0), eventId: 'seed-a', account: 'a-alice', asset: 'USD', amount: '10000' },
+  { type: 'Deposited', ts: at(0), eventId: 'seed-m', account: 'b-mm', asset: 'USD', amount: '1000000' },
+  { type: 'PriceUpdated', ts: at(0), instrument: 'BTC-PERP', price: '10000' },
+].map(input);
+
+/** An engine after SETUP, and the log it wrote (inputs and decisions, in order). */
+function engineWithLog(): { engine: ClearingEngine; log: ClearingEvent[]; feed(raw: Record<string, unknown>): ReturnType<ClearingEngine['handle']> } {
+  const engine = ClearingEngine.create();
+  const log: ClearingEvent[] = [];
+  const feed = (raw: Record<string, unknown> | InputEvent) => {
+    const event = 'ts' in raw && typeof raw.ts === 'number' ? (raw as InputEvent) : input(raw);
+    const result = engine.handle(event);
+    if (!result.duplicate) log.push(event, ...result.decisions);
+    return result;
+  };
+  for (const event of SETUP) feed(event);
+  return { engine, log, feed };
+}
+
+const TRADE = { type: 'TradeExecuted', ts: at(60), tradeId: 't-1', instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'b-mm', qty: '1', price: '10000', postedBy: 'admin' };
+const qtyOf = (engine: ClearingEngine, account: string) => engine.state.ledger.accounts.get(account)!.positions.get('BTC-PERP')?.qty;
+const cashOf = (engine: ClearingEngine, account: string) => engine.state.ledger.accounts.get(account)?.cash;
+
+describe('idempotency: the key is the natural id, scoped to who posted', () => {
+  it('a trade\'s key is its tradeId: t-1 posted with eventId e1, then with e2, is booked once', () => {
+    const { engine, feed } = engineWithLog();
+    expect(feed({ ...TRADE, eventId: 'e1' }).duplicate).toBe(false);
+    expect(feed({ ...TRADE, eventId: 'e2' }).duplicate).toBe(true);
+    expect(qtyOf(engine, 'a-alice')).toBe(100_000_000n); // 1 BTC, not 2
+    expect(engine.state.stats).toMatchObject({ eventsIn: SETUP.length + 1, duplicates: 1 });
+  });
+
+  it('a withdrawal request\'s key is its requestId (an eventId does not override it)', () => {
+    const { engine, feed } = engineWithLog();
+    const request = { type: 'WithdrawalRequested', ts: at(60), requestId: 'w-1', account: 'a-alice', asset: 'USD', amount: '100', postedBy: 'venue:a-' };
+    expect(feed({ ...request, eventId: 'x' }).decisions.map((d) => d.type)).toEqual(['WithdrawalApproved']);
+    expect(feed({ ...request, eventId: 'y' }).duplicate).toBe(true);
+    expect(cashOf(engine, 'a-alice')).toBe(9_900n * 100_000_000n); // 10,000 − 100, once
+  });
+
+  it('the same tradeId with another price is a conflict naming tradeId: refused, nothing changes, the first version stands', () => {
+    const { engine, feed } = engineWithLog();
+    feed(TRADE);
+    const before = engine.snapshot();
+    let thrown: unknown;
+    try {
+      feed({ ...TRADE, price: '10001' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(IdConflictRejected);
+    expect((thrown as IdConflictRejected).code).toBe('id-conflict');
+    expect((thrown as IdConflictRejected).issues).toEqual([{ field: 'tradeId', message: expect.stringMatching(/^tradeId "t-1" was already used with different content; the first version stands/) }]);
+    expect((thrown as IdConflictRejected).key).toBe('admin|trade:t-1');
+    expect(engine.snapshot()).toBe(before);
+  });
+
+  it('a conflict is checked before the clock: an old repeat is a duplicate or a conflict, never clock-went-backwards', () => {
+    const { feed } = engineWithLog();
+    feed(TRADE);
+    feed({ type: 'ClockAdvanced', ts: at(3600), postedBy: 'admin' });
+    expect(feed(TRADE).duplicate).toBe(true);
+    expect(() => feed({ ...TRADE, qty: '2' })).toThrow(IdConflictRejected);
+  });
+
+  it('ids are scoped: venue V\'s deposit "B-dep-42" does not make venue B\'s own "B-dep-42" a duplicate', () => {
+    const { engine, feed } = engineWithLog();
+    const deposit = { type: 'Deposited', ts: at(60), eventId: 'B-dep-42', asset: 'USD', amount: '5' };
+    expect(feed({ ...deposit, account: 'v-x', postedBy: 'venue:v-' }).duplicate).toBe(false);
+    expect(feed({ ...deposit, account: 'b-bob', postedBy: 'venue:b-' }).duplicate).toBe(false);
+    expect(cashOf(engine, 'b-bob')).toBe(5n * 100_000_000n);
+    // the same holds for a tradeId: the admin's t-1 and venue b-'s t-1 are two trades
+    feed(TRADE);
+    expect(feed({ ...TRADE, postedBy: 'venue:b-', buyer: 'b-bob', seller: 'b-mm', qty: '0.0001' }).duplicate).toBe(false);
+  });
+
+  it('over HTTP/Kafka (postedBy set) a deposit without eventId is keyed by account, asset, amount and ts; in a CLI file every line counts', () => {
+    const { engine, feed } = engineWithLog();
+    const deposit = { type: 'Deposited', ts: at(60), account: 'a-alice', asset: 'USD', amount: '7', postedBy: 'venue:a-' };
+    expect(idempotencyKey(input(deposit))).toBe('venue:a-|deposit:a-alice/USD/7@2026-01-01T00:01:00Z');
+    expect(feed(deposit).duplicate).toBe(false);
+    expect(feed({ ...deposit, amount: '7.00' }).duplicate).toBe(true); // the same amount, written differently
+    expect(feed({ ...deposit, amount: '8' }).duplicate).toBe(false); // another deposit
+    expect(cashOf(engine, 'a-alice')).toBe(10_015n * 100_000_000n); // 10,000 + 7 + 8
+    const { postedBy: _scope, ...fromFile } = deposit;
+    expect(idempotencyKey(input(fromFile))).toBeUndefined();
+    feed(fromFile);
+    feed(fromFile);
+    expect(cashOf(engine, 'a-alice')).toBe(10_029n * 100_000_000n); // + 7 + 7: a file's lines are positional
+  });
+
+  it('the digest ignores eventId, postedBy, field order and how a decimal is written; it sees every other field', () => {
+    const a = input({ ...TRADE, eventId: 'e1' });
+    const b = input({ price: '10000.0', qty: '1.000', eventId: 'e2', postedBy: 'venue:x-', seller: 'b-mm', buyer: 'a-alice', instrument: 'BTC-PERP', tradeId: 't-1', ts: at(60), type: 'TradeExecuted', buyerFee: '0' });
+    expect(contentDigest(b)).toBe(contentDigest(a));
+    for (const change of [{ price: '10001' }, { qty: '2' }, { ts: at(61) }, { buyerFee: '1' }, { instrument: 'ETH-PERP' }]) {
+      expect(contentDigest(input({ ...TRADE, ...change }))).not.toBe(contentDigest(a));
+    }
+    expect(contentDifferences(a, input({ ...TRADE, price: '10001', ts: at(61) }))).toEqual([
+      { field: 'price', first: '10000', repeat: '10001' },
+      { field: 'ts', first: '2026-01-01T00:01:00Z', repeat: '2026-01-01T00:01:01Z' },
+    ]);
+  });
+
+  it('replay (and a snapshot) decides repeats as live did: the keys and digests come from the logged inputs', () => {
+    const { engine, log, feed } = engineWithLog();
+    feed(TRADE);
+    feed({ type: 'Deposited', ts: at(60), account: 'a-alice', asset: 'USD', amount: '7', postedBy: 'venue:a-' });
+    const replayed = ClearingEngine.create();
+    for (const event of log) replayed.apply(event);
+    const restored = ClearingEngine.fromSnapshot(engine.snapshot())!;
+    for (const other of [replayed, restored]) {
+      expect([...other.state.seenIds]).toEqual([...engine.state.seenIds]);
+      expect(other.handle(input(TRADE)).duplicate).toBe(true);
+      expect(() => other.handle(input({ ...TRADE, price: '1' }))).toThrow(IdConflictRejected);
+      expect(other.handle(input({ type: 'Deposited', ts: at(60), account: 'a-alice', asset: 'USD', amount: '7', postedBy: 'venue:a-' })).duplicate).toBe(true);
+    }
+  });
+
+  it('property: any retries (identical repeats, in any order after the first) leave the same outputHash, state and log as a clean run', () => {
+    // keyed inputs of every kind a venue posts, in ts order; retries are copies inserted later in the stream
+    const clean: Record<string, unknown>[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ts = at(60 + i * 60);
+      clean.push({ type: 'Deposited', ts, account: 'a-alice', asset: 'USD', amount: String(100 + i), postedBy: 'venue:a-' });
+      clean.push({ ...TRADE, ts, tradeId: `t-${i}`, qty: '0.1', price: String(10000 - i * 150), eventId: `e-${i}` });
+      clean.push({ type: 'PriceUpdated', ts, instrument: 'BTC-PERP', price: String(10000 - i * 150), eventId: `p-${i}`, postedBy: 'admin' });
+      clean.push({ type: 'WithdrawalRequested', ts, requestId: `w-${i}`, account: 'a-alice', asset: 'USD', amount: '50', postedBy: 'venue:a-' });
+      clean.push({ type: 'ClockAdvanced', ts, eventId: `c-${i}`, postedBy: 'admin' });
+    }
+    const reference = engineWithLog();
+    for (const raw of clean) reference.feed(raw);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(clean.length - 1), fc.nat(clean.length - 1), fc.constantFrom('e-retry', undefined)), { maxLength: 40 }), (retries) => {
+        const stream = clean.map((raw) => [raw]);
+        for (const [which, after, eventId] of retries) {
+          // a retry of input `which`, delivered after input max(which, after); a trade retried with a new eventId is still the same trade
+          const retry = eventId && clean[which]!.type === 'TradeExecuted' ? { ...clean[which]!, eventId } : clean[which]!;
+          stream[Math.max(which, after)]!.push(retry);
+        }
+        const run = engineWithLog();
+        for (const raw of stream.flat()) run.feed(raw);
+        expect(run.engine.outputHash).toBe(reference.engine.outputHash);
+        expect(run.log).toEqual(reference.log);
+        expect(run.engine.state.stats.duplicates).toBe(retries.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
