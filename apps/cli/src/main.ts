@@ -6,6 +6,7 @@ import { accountCommand } from './commands/account.command';
 import { diffCommand } from './commands/diff.command';
 import { backtestCommand } from './commands/backtest.command';
 import { benchCommand } from './commands/bench.command';
+import { generateCommand } from './commands/generate.command';
 import { importCommand } from './commands/import.command';
 import { marginCommand } from './commands/margin.command';
 import { replayCommand } from './commands/replay.command';
@@ -134,6 +135,7 @@ export function buildProgram(): Command {
     .option('--group <name>', 'consumer group prefix; the group is <name>.shard-<i>-of-<n> (default clearsim)')
     .action(async (options) => serveCommand(options));
 
+  program.addCommand(generateCommand().copyInheritedSettings(program));
   program.addCommand(benchCommand().copyInheritedSettings(program));
 
   return program;

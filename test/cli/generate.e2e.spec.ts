@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/** `clearsim generate`: scaffolding a study, and the JSON Schemas kept equal to the validators. */
+const ROOT = join(__dirname, '..', '..');
+jest.setTimeout(120_000);
+
+function clearsim(cwd: string, ...args: string[]) {
+  const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('clearsim generate', () => {
+  it('schemas: the committed schemas/ are exactly what the validators generate (they cannot drift)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-schemas-'));
+    expect(clearsim(ROOT, 'generate', 'schemas', '--out', dir).code).toBe(0);
+    const names = readdirSync(dir).sort();
+    expect(names).toEqual(['input-event.schema.json', 'rules.schema.json', 'scenario.schema.json']);
+    for (const name of names) expect(readFileSync(join(dir, name), 'utf8')).toBe(readFileSync(join(ROOT, 'schemas', name), 'utf8'));
+    const inputs = JSON.parse(readFileSync(join(dir, 'input-event.schema.json'), 'utf8'));
+    const types = (inputs.anyOf as { properties: { type: { const: string } } }[]).map((s) => s.properties.type.const);
+    expect(types).toEqual(expect.arrayContaining(['PriceUpdated', 'TradeExecuted', 'Deposited', 'RulesActivated']));
+  });
+
+  it('every bundled YAML names a schema file that exists', () => {
+    const files = [join(ROOT, 'examples', 'black-thursday-2020.yaml'), ...readdirSync(join(ROOT, 'libs', 'rules', 'presets')).map((f) => join(ROOT, 'libs', 'rules', 'presets', f))];
+    for (const file of files) {
+      const first = readFileSync(file, 'utf8').split('\n')[0];
+      const match = /^# yaml-language-server: \$schema=(.+)$/.exec(first);
+      expect(match).not.toBeNull();
+      expect(existsSync(resolve(dirname(file), match![1]))).toBe(true);
+    }
+  });
+
+  it('scenario: a starter that runs and liquidates; the same options write the same bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    expect(clearsim(dir, 'generate', 'scenario', 'a.yaml', '--count', '100', '--drop', '0.3', '--seed', '5').code).toBe(0);
+    expect(clearsim(dir, 'generate', 'scenario', 'b.yaml', '--count', '100', '--drop', '0.3', '--seed', '5').code).toBe(0);
+    expect(readFileSync(join(dir, 'a.yaml'), 'utf8')).toBe(readFileSync(join(dir, 'b.yaml'), 'utf8').replace(/b\.yaml/g, 'a.yaml'));
+    const run = clearsim(dir, 'run', 'a.yaml', '--store', 'memory:', '--json');
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    // 70 longs at 2–25× through a 30 % fall: every long above ~3× leverage is liquidated
+    expect(summary.liquidations).toBeGreaterThan(10);
+    expect(Object.keys(summary.accounts).filter((id) => id.startsWith('long-'))).toHaveLength(70);
+  });
+
+  it('population: rules, listing, deposits and one opening trade per trader, which run as they are', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    expect(clearsim(dir, 'generate', 'population', 'p.jsonl', '--count', '40', '--long', '0.25', '--margin', 'isolated').code).toBe(0);
+    const events = readFileSync(join(dir, 'p.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'TradeExecuted')).toHaveLength(40);
+    expect(events.filter((e) => e.type === 'TradeExecuted' && e.buyer.startsWith('long-'))).toHaveLength(10); // 25 % of 40
+    expect(events[0]).toMatchObject({ type: 'RulesActivated', rules: { name: 'crypto-isolated' } });
+    expect(clearsim(dir, 'run', 'p.jsonl', '--store', 'memory:').code).toBe(0);
+  });
+
+  it('day: the benchmarks’ synthetic day, of the size asked, deterministic', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    expect(clearsim(dir, 'generate', 'day', 'a.jsonl', '--events', '5000', '--accounts', '100', '--instruments', '3').code).toBe(0);
+    expect(clearsim(dir, 'generate', 'day', 'b.jsonl', '--events', '5000', '--accounts', '100', '--instruments', '3').code).toBe(0);
+    const a = readFileSync(join(dir, 'a.jsonl'), 'utf8');
+    expect(a.trim().split('\n')).toHaveLength(5000);
+    expect(a).toBe(readFileSync(join(dir, 'b.jsonl'), 'utf8'));
+  });
+
+  it('bad options are exit 2 naming the flag', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    const out = clearsim(dir, 'generate', 'population', 'p.jsonl', '--leverage', '25-2');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--leverage: "25-2" is not a range low-high');
+  });
+});
