@@ -1,6 +1,7 @@
 import type { ClearingEvent, DecisionEvent, InputEvent } from '@clearsim/events';
 import {
   chargeFee,
+  chargeGain,
   creditUnit,
   deposit,
   ensureAccount,
@@ -236,12 +237,9 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       return;
     }
     case 'LossSocialized': {
-      const bankrupt = getAccount(ledger, decision.account);
-      for (const share of decision.shares) {
-        const payer = getAccount(ledger, share.account);
-        payer.cash -= share.amount;
-        creditUnit(bankrupt, decision.instrument, share.amount);
-      }
+      // each payer's share comes out of its position's gain (its cost basis), never out of free cash
+      for (const share of decision.shares) chargeGain(ledger, getAccount(ledger, share.account), share.instrument, share.amount);
+      for (const loss of decision.losses) creditUnit(getAccount(ledger, loss.account), loss.instrument, loss.amount);
       stats.lossesSocialized++;
       return;
     }

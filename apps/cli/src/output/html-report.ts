@@ -139,8 +139,10 @@ async function collect(store: EventStore): Promise<ReportData> {
           break;
         }
         case 'LossSocialized': {
-          const record = openBankruptcy.get(event.account);
-          if (record) record.socialized += event.amount;
+          for (const loss of event.losses) {
+            const record = openBankruptcy.get(loss.account);
+            if (record) record.socialized += loss.amount;
+          }
           break;
         }
         default:
