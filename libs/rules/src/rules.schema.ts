@@ -27,7 +27,7 @@ export const UnderlyingScanSchema = z.strictObject({
   extremeMove: z.number().positive().default(2),
   /** …and count this fraction of their loss. */
   extremeCover: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]').default(35_000_000n),
-  /** Minimum charge per short option (per unit of quantity × multiplier). */
+  /** Short option minimum rate, per unit of quantity × multiplier of short options (see portfolio.shortOptionMinimumMethod). */
   shortOptionMinimum: nonNegativeFixed.default(0n),
 });
 
@@ -37,6 +37,12 @@ export const PortfolioRulesSchema = z.strictObject({
   initialToMaintenance: fixed.refine((v) => v >= 100_000_000n, { message: 'must be at least 1' }).default(120_000_000n),
   /** Underlyings that move together in joint scenarios; `offset` is the share of the diversification benefit credited. */
   groups: z.array(z.strictObject({ members: z.array(z.string().min(1)).min(2), offset: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]') })).default([]),
+  /**
+   * How the short option minimum counts short options on an underlying: `max-calls-puts` (CME SPAN's rule:
+   * max(short calls, short puts) × rate, a short strangle charged once) or `per-option` (every short option ×
+   * rate, the sum clearsim charged before).
+   */
+  shortOptionMinimumMethod: z.enum(['max-calls-puts', 'per-option']).default('max-calls-puts'),
 });
 
 /** How the log's own price history is sampled for the VaR models and dynamic margin. */
