@@ -209,6 +209,7 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       const account = getAccount(ledger, decision.account);
       const liquidator = accountFor(state, decision.counterparty);
       transferCollateral(ledger, account, liquidator, decision.asset, decision.amount);
+      if (decision.protocolFee !== undefined) transferCollateral(ledger, account, accountFor(state, rulesOf(state).accounts.fees), decision.asset, decision.protocolFee);
       transfer(liquidator, account, decision.repaid);
       stats.positionsLiquidated++;
       return;

@@ -72,10 +72,13 @@ export const CollateralLiquidatedSchema = z.strictObject({
   ...base,
   account: id,
   asset: id,
+  /** Collateral units the liquidator (`counterparty`) receives. */
   amount: positiveFixed,
   price: positiveFixed,
   repaid: positiveFixed,
   counterparty: id,
+  /** Collateral units of the bonus that go to the protocol (the rules' `fees` account), besides `amount`. */
+  protocolFee: positiveFixed.optional(),
 });
 
 export const InsuranceFundDrawnSchema = z.strictObject({
