@@ -229,8 +229,13 @@ export function largestRemainder(amount: Fixed, weights: readonly Fixed[]): Fixe
  * position's profit, never from the account's free cash.
  */
 function chargedPositions(ctx: SagaContext, accountId: string, share: Fixed): { account: string; instrument: string; amount: Fixed }[] {
+  const positions = getAccount(ctx.ledger, accountId).positions;
+  if (positions.size === 1) {
+    // one position (the common case): the account's PnL is that position's, in profit since the account pays
+    for (const p of positions.values()) if (p.qty !== 0n) return [{ account: accountId, instrument: p.instrument, amount: share }];
+  }
   const gains: { instrument: string; pnl: Fixed }[] = [];
-  for (const p of getAccount(ctx.ledger, accountId).positions.values()) {
+  for (const p of positions.values()) {
     if (p.qty === 0n) continue;
     const instrument = ctx.ledger.instruments.get(p.instrument)!;
     const pnl = unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier);
