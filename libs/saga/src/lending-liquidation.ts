@@ -73,7 +73,8 @@ interface Collateral {
  * base amounts; else closeFactor × debt, half up.
  */
 export function maxRepayable(lending: LendingRules, collateral: Collateral, debt: Fixed, weightedCollateral: Fixed): Fixed {
-  const atOrBelowThreshold = weightedCollateral * SCALE <= lending.closeFactorHfThreshold * debt;
+  // a threshold of 0 is "never" (not HF ≤ 0, which an account with only zero-weight collateral would meet)
+  const atOrBelowThreshold = lending.closeFactorHfThreshold > 0n && weightedCollateral * SCALE <= lending.closeFactorHfThreshold * debt;
   const small = collateral.value < lending.minBaseMaxCloseFactorThreshold || debt < lending.minBaseMaxCloseFactorThreshold;
   if (atOrBelowThreshold || small) return debt;
   return min(debt, halfUp(debt * lending.closeFactor, SCALE));
