@@ -178,9 +178,15 @@ describe('presets and examples', () => {
   });
 
   it('the DeFi lending example ends with bad debt paid by the reserve', () => {
-    const out = json(clearsim('run', join(ROOT, 'examples', 'defi-lending.jsonl'), '--store', freshStore(), '--json'));
-    expect(out).toMatchObject({ rules: 'defi-lending', bankruptcies: 5, insuranceDrawn: '4633.98254712' });
-    expect(out.accounts['vault-f']).toMatchObject({ cash: '0', status: 'bankrupt' });
+    const store = freshStore();
+    const out = json(clearsim('run', join(ROOT, 'examples', 'defi-lending.jsonl'), '--store', store, '--json'));
+    expect(out).toMatchObject({ rules: 'defi-lending', bankruptcies: 5, insuranceDrawn: '4633.98252415' });
+    expect(out.accounts['vault-f']).toMatchObject({ cash: '0', status: 'bankrupt', healthFactor: null });
+    // lending accounts carry their health factor (collateral × LT / debt, rounded down): vault-e still owes 2.97851562
+    expect(out.accounts['vault-e']).toMatchObject({ status: 'liquidated', healthFactor: '1.61282633' });
+    // and `account` prints it (table) and carries it (--json)
+    expect(clearsim('account', 'vault-e', '--store', store).stdout).toMatch(/health factor\s*│\s*1\.61282633/);
+    expect(json(clearsim('account', 'vault-f', '--store', store, '--json'))).toMatchObject({ healthFactor: null });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { ClearingEvent, DecisionEvent, InputEvent } from '@clearsim/events';
 import {
   chargeFee,
+  chargeGain,
   creditUnit,
   deposit,
   ensureAccount,
@@ -201,6 +202,7 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       const account = getAccount(ledger, decision.account);
       const liquidator = accountFor(state, decision.counterparty);
       transferCollateral(ledger, account, liquidator, decision.asset, decision.amount);
+      if (decision.protocolFee !== undefined) transferCollateral(ledger, account, accountFor(state, rulesOf(state).accounts.fees), decision.asset, decision.protocolFee);
       transfer(liquidator, account, decision.repaid);
       stats.positionsLiquidated++;
       return;
@@ -229,12 +231,9 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       return;
     }
     case 'LossSocialized': {
-      const bankrupt = getAccount(ledger, decision.account);
-      for (const share of decision.shares) {
-        const payer = getAccount(ledger, share.account);
-        payer.cash -= share.amount;
-        creditUnit(bankrupt, decision.instrument, share.amount);
-      }
+      // each payer's share comes out of its position's gain (its cost basis), never out of free cash
+      for (const share of decision.shares) chargeGain(ledger, getAccount(ledger, share.account), share.instrument, share.amount);
+      for (const loss of decision.losses) creditUnit(getAccount(ledger, loss.account), loss.instrument, loss.amount);
       stats.lossesSocialized++;
       return;
     }

@@ -2,7 +2,7 @@ import type { DecisionEvent, InputEvent } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
-import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, type SagaContext } from '@clearsim/saga';
+import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { validateInput } from './validate';
@@ -88,7 +88,9 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
  * 2. grace periods whose deadline is now in the past expire and liquidate;
  * 3. the input's own decisions (withdrawal, funding);
  * 4. margin checks of the accounts it touched, in account-id order, then of
- *    accounts the decisions touched (ADL, socialized losses), until none is left.
+ *    accounts the decisions touched (ADL, socialized losses), until none is left;
+ *    whenever the checks settle, the losses the input's bankruptcies left are
+ *    shared once (socializePendingLosses) and its payers checked in turn.
  * Throws InputRejected before changing anything if the input cannot apply.
  */
 export function handleInput(state: ClearingState, input: InputEvent): HandleResult {
@@ -149,6 +151,8 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
       checkAccount(ctx, account);
       checked.add(account);
     }
+    // the checks settled: the input's bankruptcies share what they left uncovered, once (its payers are re-checked)
+    if (pending.size === 0) socializePendingLosses(ctx);
   }
   if (bandsApply(state)) reband(state, checked, decisions);
   return { duplicate: false, decisions };

@@ -181,12 +181,23 @@ describe('bankruptcy', () => {
   it('socializes what the fund cannot cover pro rata over positive PnL', () => {
     const g = crash('socialize', '50');
     // deficit 200, fund 50, 150 left; positive PnL at 8,800: bob 1,200, carol 2,400 (mm and backstop are not positive)
-    // bob pays 150 × 1,200 / 3,600 = 50, carol 150 × 2,400 / 3,600 = 100
+    // bob pays 150 × 1,200 / 3,600 = 50, carol 150 × 2,400 / 3,600 = 100, each against its position's gain
     expect(g.at(60).price('8800').slice(-1)).toEqual([
-      { type: 'LossSocialized', ts: at(60), account: 'alice', amount: '150', shares: [{ account: 'bob', amount: '50' }, { account: 'carol', amount: '100' }] },
+      {
+        type: 'LossSocialized',
+        ts: at(60),
+        account: 'alice',
+        amount: '150',
+        losses: [{ account: 'alice', amount: '150' }],
+        shares: [
+          { account: 'bob', instrument: 'BTC-PERP', amount: '50' },
+          { account: 'carol', instrument: 'BTC-PERP', amount: '100' },
+        ],
+      },
     ]);
     expect(g.cash('alice')).toBe('0');
-    expect(g.cash('bob')).toBe('1950');
+    // bob's cash stays 2,000; his short's cost basis −10,000 + 50 = −9,950 (entry 9,950): uPnL 1,150, equity 3,150
+    expect(g.account('bob')).toMatchObject({ cash: '2000', equity: '3150', positions: { 'BTC-PERP': { entryPrice: '9950', unrealizedPnl: '1150' } } });
     expect(g.engine.invariantViolations()).toEqual([]);
   });
 });

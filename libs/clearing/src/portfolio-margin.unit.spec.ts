@@ -55,11 +55,11 @@ describe('scenario margin', () => {
     expect(g.account('alice').positions).toMatchObject({ 'BTC-PERP': { maintenanceMargin: '1000' }, 'BTC-0327': { maintenanceMargin: '1010' } });
   });
 
-  it('a short straddle: the short option minimum binds', () => {
+  it('a short straddle: the short option minimum binds (per-option, the sum over every short option)', () => {
     // F 10,000, K 10,000, T 30 days, σ 50 %: call = put = 571.38 (Black-76). Short 1 of each: the worst
     // scenario is +3/3 with vol up, a loss of 562.86 (computed independently with Python's math.erf);
-    // the short option minimum 2 × 400 = 800 is larger → MM 800, IM 960
-    const g = book();
+    // per-option, the short option minimum 2 × 400 = 800 is larger → MM 800, IM 960
+    const g = book({ shortOptionMinimumMethod: 'per-option' });
     for (const [instrument, optionType] of [
       ['BTC-C', 'call'],
       ['BTC-P', 'put'],
@@ -119,6 +119,84 @@ describe('scenario margin', () => {
     g.trade('alice', 'mm', '1', '10000');
     expect(g.price('9900')).toEqual([]);
     expect(g.price('9800')).toEqual([expect.objectContaining({ type: 'MarginCallIssued', amount: '276', equity: '900', maintenanceMargin: '980' })]);
+  });
+});
+
+describe('the short option minimum (CME SPAN: max(short calls, short puts) × rate per underlying)', () => {
+  /** alice's book after shorting `legs` (option, type, strike, qty) on BTC at F 10,000, σ 50 %, 30 days. */
+  function shortOptions(legs: readonly (readonly [string, 'call' | 'put', string, string])[], extra: Record<string, unknown> = {}): Given {
+    const g = book({ underlyings: { BTC: { ...scan, shortOptionMinimum: '1000' }, ETH: { ...scan, shortOptionMinimum: '30' } }, ...extra });
+    g.input({ type: 'VolatilityUpdated', underlying: 'BTC', volatility: '0.5' });
+    g.input({ type: 'VolatilityUpdated', underlying: 'ETH', volatility: '0.5' });
+    for (const [instrument, optionType, strike, qty] of legs) {
+      const underlying = instrument.startsWith('ETH') ? 'ETH' : 'BTC';
+      g.input({ type: 'InstrumentListed', instrument, kind: 'option', underlying, optionType, strike, expiry: '2026-01-31T00:00:00Z' });
+      const mark = g.engine.state.ledger.instruments.get(instrument)!.mark!;
+      g.trade('mm', 'alice', qty, (Number(mark) / 1e8).toFixed(2), instrument);
+    }
+    return g;
+  }
+  const scanRiskOf = (g: Given): number => {
+    const { ledger, rules } = g.engine.state;
+    return portfolioRequirement(ledger, rules!, [...ledger.accounts.get('alice')!.positions.values()]).scanRisk;
+  };
+
+  it('a short straddle is charged once: max(1 call, 1 put) × 1,000 = 1,000, not 2,000', () => {
+    // scan risk 562.86 (the straddle above) < 1,000: the minimum binds → MM 1,000, IM 1,200
+    const g = shortOptions([
+      ['BTC-C10000', 'call', '10000', '1'],
+      ['BTC-P10000', 'put', '10000', '1'],
+    ]);
+    expect(scanRiskOf(g)).toBeCloseTo(562.86, 2);
+    expect(g.account('alice')).toMatchObject({ maintenanceMargin: '1000', initialMargin: '1200' });
+    // the per-option rule sums them: (1 + 1) × 1,000 = 2,000
+    const summed = shortOptions(
+      [
+        ['BTC-C10000', 'call', '10000', '1'],
+        ['BTC-P10000', 'put', '10000', '1'],
+      ],
+      { shortOptionMinimumMethod: 'per-option' },
+    );
+    expect(summed.account('alice')).toMatchObject({ maintenanceMargin: '2000', initialMargin: '2400' });
+  });
+
+  it('a short strangle (call 11,000, put 9,000): max(1, 1) × 1,000 = 1,000 against a smaller scan risk', () => {
+    const g = shortOptions([
+      ['BTC-C11000', 'call', '11000', '1'],
+      ['BTC-P9000', 'put', '9000', '1'],
+    ]);
+    expect(scanRiskOf(g)).toBeLessThan(1000);
+    expect(g.account('alice')).toMatchObject({ maintenanceMargin: '1000', initialMargin: '1200' });
+  });
+
+  it('counts contracts by side and adds the underlyings: BTC max(2 calls, 1 put) × 1,000 + ETH max(0, 3 puts) × 30', () => {
+    // 2 short BTC calls, 1 short BTC put → 2 × 1,000 = 2,000; 3 short ETH puts → 3 × 30 = 90; Σ 2,090
+    // (per-option: 3 × 1,000 + 3 × 30 = 3,090). Each leg alone is charged its own count: a BTC call 1,000.
+    const legs = [
+      ['BTC-C11000', 'call', '11000', '2'],
+      ['BTC-P9000', 'put', '9000', '1'],
+      ['ETH-P450', 'put', '450', '3'],
+    ] as const;
+    const g = shortOptions(legs);
+    expect(scanRiskOf(g)).toBeLessThan(2090);
+    expect(g.account('alice')).toMatchObject({ maintenanceMargin: '2090' });
+    expect(shortOptions(legs, { shortOptionMinimumMethod: 'per-option' }).account('alice')).toMatchObject({ maintenanceMargin: '3090' });
+  });
+
+  it('the scenario book and the per-position path agree under both methods', () => {
+    for (const method of ['max-calls-puts', 'per-option']) {
+      const g = shortOptions(
+        [
+          ['BTC-C11000', 'call', '11000', '2'],
+          ['BTC-P9000', 'put', '9000', '1'],
+          ['ETH-P450', 'put', '450', '3'],
+        ],
+        { shortOptionMinimumMethod: method },
+      );
+      const { ledger, rules } = g.engine.state;
+      const alice = ledger.accounts.get('alice')!;
+      expect(portfolioMarginOfAccount(ledger, rules!, alice)).toEqual(portfolioMargin(ledger, rules!, [...alice.positions.values()]));
+    }
   });
 });
 

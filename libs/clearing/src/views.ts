@@ -1,6 +1,6 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
 import { entryPrice, type Account } from '@clearsim/ledger';
-import { accountGreeks, computeRisk, liquidationPrice, positionGreeksOf, positionRisk, unitsOf } from '@clearsim/margin';
+import { accountGreeks, computeRisk, healthFactorFixed, liquidationPrice, positionGreeksOf, positionRisk, unitsOf } from '@clearsim/margin';
 import type { Greeks } from '@clearsim/options';
 import { isSystemAccount } from '@clearsim/rules';
 import { hasOpenCall } from '@clearsim/saga';
@@ -35,6 +35,8 @@ export interface AccountView {
   positions: PositionView[];
   /** Per underlying, when the account holds options. */
   greeks: { underlying: string; greeks: Greeks }[];
+  /** `model: lending` only: Σ collateral × LT / debt, rounded down; null without debt (∞). */
+  healthFactor?: Fixed | null;
 }
 
 /** An account's equity and requirements summed over its margin units: the figures a list ranks accounts by. */
@@ -87,7 +89,9 @@ export function accountView(state: ClearingState, account: Account): AccountView
     }
   }
   const holdsOptions = rules !== undefined && [...account.positions.values()].some((p) => p.qty !== 0n && state.ledger.instruments.get(p.instrument)?.premiumStyle);
-  return { account: account.id, cash: account.cash, collateral: new Map(account.collateral), greeks: holdsOptions ? accountGreeks(state.ledger, rules, account) : [], equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
+  const view: AccountView = { account: account.id, cash: account.cash, collateral: new Map(account.collateral), greeks: holdsOptions ? accountGreeks(state.ledger, rules, account) : [], equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
+  if (rules?.model === 'lending') view.healthFactor = healthFactorFixed(state.ledger, rules, account) ?? null;
+  return view;
 }
 
 export function statusOf(state: ClearingState, accountId: string): AccountStatus {
@@ -106,6 +110,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
     maintenanceMargin: formatFixed(view.maintenanceMargin),
     status: view.status,
     marginMode: view.marginMode,
+    ...(view.healthFactor !== undefined ? { healthFactor: view.healthFactor === null ? null : formatFixed(view.healthFactor) } : {}),
     ...(view.greeks.length > 0 ? { greeks: Object.fromEntries(view.greeks.map(({ underlying, greeks }) => [underlying, roundGreeks(greeks)])) } : {}),
     positions: Object.fromEntries(
       view.positions.map((p) => [

@@ -72,10 +72,13 @@ export const CollateralLiquidatedSchema = z.strictObject({
   ...base,
   account: id,
   asset: id,
+  /** Collateral units the liquidator (`counterparty`) receives. */
   amount: positiveFixed,
   price: positiveFixed,
   repaid: positiveFixed,
   counterparty: id,
+  /** Collateral units of the bonus that go to the protocol (the rules' `fees` account), besides `amount`. */
+  protocolFee: positiveFixed.optional(),
 });
 
 export const InsuranceFundDrawnSchema = z.strictObject({
@@ -105,12 +108,20 @@ export const PositionAutoDeleveragedSchema = z.strictObject({
   rank: z.number().int().positive(),
 });
 
+/**
+ * The losses of an input's bankruptcies that no fund or ADL covered, shared
+ * once over the accounts in profit: `losses` lists each bankrupt unit and what
+ * it receives, `shares` each position charged (against its gain, see
+ * docs/rules.md §6); both sum to `amount`. `account`/`instrument` name the
+ * first of the losses (the message key).
+ */
 export const LossSocializedSchema = z.strictObject({
   type: z.literal('LossSocialized'),
   ...base,
   ...marginUnit,
   amount: positiveFixed,
-  shares: z.array(z.strictObject({ account: id, amount: positiveFixed })),
+  losses: z.array(z.strictObject({ ...marginUnit, amount: positiveFixed })).min(1),
+  shares: z.array(z.strictObject({ account: id, instrument: id, amount: positiveFixed })),
 });
 
 export const WithdrawalApprovedSchema = z.strictObject({

@@ -123,6 +123,22 @@ export function creditUnit(account: Account, instrument: string | undefined, amo
   releaseClosedIsolated(account, position);
 }
 
+/**
+ * A socialized share charged against an open position's gain: its cost basis
+ * rises by `amount` (a long's entry price up, a short's down), so its
+ * unrealized PnL at the same mark falls by exactly `amount` and the same gain
+ * cannot be charged twice. A futures-style position pays at close through the
+ * moved basis; a premium-style one, whose value (not value − cost) counts in
+ * equity, pays `amount` from its unit's balance now.
+ */
+export function chargeGain(ledger: LedgerState, account: Account, instrument: string, amount: Fixed): void {
+  const position = account.positions.get(instrument);
+  if (!position || position.qty === 0n) throw new Error(`a socialized share charges ${account.id}'s ${instrument} position, which is not open`);
+  bumpVersion(ledger, account);
+  position.cost += amount;
+  if (ledger.instruments.get(instrument)?.premiumStyle) creditUnit(account, account.isolated ? instrument : undefined, -amount);
+}
+
 /** A closed isolated position returns its margin to cash once it is not in deficit. */
 function releaseClosedIsolated(account: Account, position: Position): void {
   if (position.qty === 0n && position.isolatedMargin >= 0n) {

@@ -1,4 +1,4 @@
-import { mul, SCALE, type Fixed } from '@clearsim/money';
+import { divRound, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { Account, LedgerState } from '@clearsim/ledger';
 import type { Rules } from '@clearsim/rules';
 
@@ -48,4 +48,14 @@ export function healthFactor(ledger: LedgerState, rules: Rules, account: Account
   const debt = account.cash < 0n ? -account.cash : 0n;
   if (debt === 0n) return Infinity;
   return Number(lendingRisk(ledger, rules, account).weightedForLiquidation) / Number(debt);
+}
+
+/**
+ * HF = Σ collateral × LT / debt at ledger scale, rounded down (a displayed
+ * health factor never looks safer than it is); undefined without debt (HF ∞).
+ */
+export function healthFactorFixed(ledger: LedgerState, rules: Rules, account: Account): Fixed | undefined {
+  const debt = account.cash < 0n ? -account.cash : 0n;
+  if (debt === 0n) return undefined;
+  return divRound(lendingRisk(ledger, rules, account).weightedForLiquidation * SCALE, debt, 'floor');
 }

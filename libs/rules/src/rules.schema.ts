@@ -27,7 +27,7 @@ export const UnderlyingScanSchema = z.strictObject({
   extremeMove: z.number().positive().default(2),
   /** …and count this fraction of their loss. */
   extremeCover: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]').default(35_000_000n),
-  /** Minimum charge per short option (per unit of quantity × multiplier). */
+  /** Short option minimum rate, per unit of quantity × multiplier of short options (see portfolio.shortOptionMinimumMethod). */
   shortOptionMinimum: nonNegativeFixed.default(0n),
 });
 
@@ -37,6 +37,12 @@ export const PortfolioRulesSchema = z.strictObject({
   initialToMaintenance: fixed.refine((v) => v >= 100_000_000n, { message: 'must be at least 1' }).default(120_000_000n),
   /** Underlyings that move together in joint scenarios; `offset` is the share of the diversification benefit credited. */
   groups: z.array(z.strictObject({ members: z.array(z.string().min(1)).min(2), offset: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]') })).default([]),
+  /**
+   * How the short option minimum counts short options on an underlying: `max-calls-puts` (CME SPAN's rule:
+   * max(short calls, short puts) × rate, a short strangle charged once) or `per-option` (every short option ×
+   * rate, the sum clearsim charged before).
+   */
+  shortOptionMinimumMethod: z.enum(['max-calls-puts', 'per-option']).default('max-calls-puts'),
 });
 
 /** How the log's own price history is sampled for the VaR models and dynamic margin. */
@@ -88,10 +94,18 @@ export const LendingRulesSchema = z.strictObject({
       ltv: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]'),
       /** Health-factor weight of the collateral value; ≥ ltv. */
       liquidationThreshold: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]'),
+      /** Share of the liquidation bonus seized in this asset that goes to the protocol (the `fees` account), not the liquidator (Aave's liquidationProtocolFee). */
+      liquidationProtocolFee: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]').default(0n),
     }),
   ),
-  /** Share of the debt one liquidation may repay. */
+  /** Share of the debt one liquidation may repay (Aave's DEFAULT_LIQUIDATION_CLOSE_FACTOR). */
   closeFactor: fixedBetween(1n, 100_000_000n, 'a fraction in (0, 1]').default(50_000_000n),
+  /** At or below this health factor the whole debt may be repaid (Aave v3.3's CLOSE_FACTOR_HF_THRESHOLD, 0.95); 0: never. */
+  closeFactorHfThreshold: fixedBetween(0n, 100_000_000n, 'a health factor in [0, 1]').default(0n),
+  /** The whole debt may be repaid when the collateral asset's value or the debt is below this amount (Aave v3.3's MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD, 2,000); 0: never. */
+  minBaseMaxCloseFactorThreshold: nonNegativeFixed.default(0n),
+  /** A partial liquidation must leave at least this much debt and collateral value, else it clears the position (Aave v3.3's MIN_LEFTOVER_BASE, 1,000); 0: no rule. */
+  minLeftoverBase: nonNegativeFixed.default(0n),
   /** Collateral seized = repaid × (1 + liquidationBonus). */
   liquidationBonus: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]').default(5_000_000n),
 });

@@ -48,16 +48,16 @@ export class BankruptcyIndex {
   }
 
   /**
-   * Marks the accounts a decision names (account, counterparty, fund, shares) as changed. The payers of a
-   * socialized loss change only in cash, which moves their ADL score but not their PnL: they count only once
-   * there is an ADL queue (one built later starts from the current state).
+   * Marks the accounts a decision names (account, counterparty, fund, the losses and shares of a socialized
+   * loss) as changed. A socialized share moves its payer's cost basis, so its PnL.
    */
   note(decision: DecisionEvent): void {
-    const named = decision as { account?: string; counterparty?: string; fund?: string; shares?: readonly { account: string }[] };
+    const named = decision as { account?: string; counterparty?: string; fund?: string; losses?: readonly { account: string }[]; shares?: readonly { account: string }[] };
     if (named.account !== undefined) this.changed.add(named.account);
     if (named.counterparty !== undefined) this.changed.add(named.counterparty);
     if (named.fund !== undefined) this.changed.add(named.fund);
-    if (named.shares && this.queues.size > 0) for (const share of named.shares) this.changed.add(share.account);
+    for (const loss of named.losses ?? []) this.changed.add(loss.account);
+    for (const share of named.shares ?? []) this.changed.add(share.account);
   }
 
   private catchUp(ctx: SagaContext): void {
@@ -152,6 +152,8 @@ export class ProfitWeights {
   }
 
   update(ctx: SagaContext, changed: ReadonlySet<string>): void {
+    const gone = new Set<ProfitWeight>();
+    const added: ProfitWeight[] = [];
     for (const id of changed) {
       if (isSystemAccount(ctx.rules, id)) continue;
       const account = ctx.ledger.accounts.get(id);
@@ -166,15 +168,27 @@ export class ProfitWeights {
           this.total += pnl;
         } else {
           this.byAccount.delete(id);
-          this.inProfit.splice(lowerBound(this.inProfit, held, weightBefore), 1);
+          gone.add(held);
         }
       } else if (pnl > 0n) {
         const weight = { account: id, pnl, version: account!.version };
         this.byAccount.set(id, weight);
         this.total += pnl;
-        this.inProfit.splice(lowerBound(this.inProfit, weight, weightBefore), 0, weight);
+        added.push(weight);
       }
     }
+    // a few entries are spliced in place; many (the payers of a loss that took whole gains) in one pass
+    if (gone.size + added.length <= SPLICE_LIMIT) {
+      for (const weight of gone) this.inProfit.splice(lowerBound(this.inProfit, weight, weightBefore), 1);
+      for (const weight of added) this.inProfit.splice(lowerBound(this.inProfit, weight, weightBefore), 0, weight);
+      return;
+    }
+    const kept = this.inProfit.filter((w) => !gone.has(w));
+    added.sort((a, b) => (weightBefore(a, b) ? -1 : 1));
+    this.inProfit.length = 0;
+    let i = 0;
+    let j = 0;
+    while (i < kept.length || j < added.length) this.inProfit.push(j >= added.length || (i < kept.length && weightBefore(kept[i]!, added[j]!)) ? kept[i++]! : added[j++]!);
   }
 }
 

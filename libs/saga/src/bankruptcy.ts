@@ -1,7 +1,7 @@
 import { abs, divRound, max, min, sign, type Fixed } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
-import { holdersOf, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
-import { computeRisk, positionRisk, unitNetBalance, type MarginUnit } from '@clearsim/margin';
+import { getAccount, holdersOf, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
+import { computeRisk, positionRisk, unitKey, unitNetBalance, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 import { accountPnl, adlOrder, bankruptcyIndex, type AdlCandidate } from './bankruptcy-index';
 import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
@@ -15,8 +15,9 @@ import { unitFields } from './margin-saga';
  * 3. `bankruptcy: adl` — the rest is recovered from the most profitable,
  *    most leveraged opposite positions, closed against the bankrupt at its
  *    bankruptcy price (`PositionAutoDeleveraged`); what no ADL covers, and all
- *    of it under `bankruptcy: socialize`, is shared pro rata over accounts with
- *    positive unrealized PnL (`LossSocialized`).
+ *    of it under `bankruptcy: socialize`, is owed by the unit until the input's
+ *    checks settle, then shared with the input's other losses, once, pro rata
+ *    over accounts with positive unrealized PnL (socializePendingLosses).
  * Whatever no one can cover stays on the unit as a negative balance (bad debt).
  */
 export function settleBankruptcy(ctx: SagaContext, account: Account, unit: MarginUnit, positions: Position[]): void {
@@ -59,7 +60,8 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
   });
 
   const shortfall = -unitNetBalance(ctx.ledger, ctx.rules, account, unit);
-  if (shortfall > 0n) socializeLoss(ctx, unit, shortfall);
+  // shared once the input's checks settle, with every other loss of the input (socializePendingLosses)
+  if (shortfall > 0n) oweLoss(ctx, unit);
 }
 
 /**
@@ -142,27 +144,120 @@ export interface LossShares {
 }
 
 /**
- * Shares a loss pro rata over accounts with positive unrealized PnL (system
- * accounts and the bankrupt excluded), each at most its PnL: floor shares,
- * then the leftover ledger units one by one by largest remainder, ties by
- * account id.
+ * The units of each input (context) left below zero by their bankruptcy
+ * waterfall, by unit key in the order they went bankrupt: their losses are
+ * shared once, together, by socializePendingLosses.
  */
-export function socializeLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): void {
-  const split = ctx.fastPaths ? shareLossOverIndex(ctx, unit, loss) : shareLoss(ctx, unit, loss);
-  if (!split) return;
-  ctx.emit({ type: 'LossSocialized', ts: ctx.ts, ...unitFields(unit), amount: split.amount, shares: split.shares });
-  for (const s of split.shares) ctx.touch(s.account);
+const pendingLosses = new WeakMap<SagaContext, Map<string, MarginUnit>>();
+
+function oweLoss(ctx: SagaContext, unit: MarginUnit): void {
+  let pending = pendingLosses.get(ctx);
+  if (!pending) pendingLosses.set(ctx, (pending = new Map()));
+  pending.set(unitKey(unit), unit);
+}
+
+/** Has a bankruptcy of this input left a loss that socializePendingLosses has not shared yet? */
+export function hasPendingLosses(ctx: SagaContext): boolean {
+  return (pendingLosses.get(ctx)?.size ?? 0) > 0;
 }
 
 /**
- * The shares of a socialized loss, the straightforward way: every account
- * weighed and sorted per call. What `fastPaths: false` runs, and the
+ * Shares, once, every loss the input's bankruptcies left uncovered (all of a
+ * deficit the fund did not cover under `bankruptcy: socialize`, what ADL could
+ * not recover under `adl`): the shortfalls L = Σ Lᵤ are summed and shared pro
+ * rata over the accounts with positive unrealized PnL (system accounts and the
+ * bankrupt accounts excluded), at most Σ uPnL in all, each account at most its
+ * own uPnL (shareLoss). Each account's share is charged against its positions
+ * in profit, pro rata to their gains (chargedPositions), by raising their cost
+ * basis: the gain it took is gone from the unrealized PnL, so no later
+ * bankruptcy — in this input or a later one at the same marks — can charge it
+ * again. The bankrupt units receive the amount shared, each its shortfall (pro
+ * rata when the gains do not cover L). One `LossSocialized`; its payers are
+ * re-checked. The caller (the input's margin-check loop) calls this once the
+ * checks have settled, and again after the checks it caused settle.
+ * Returns whether a loss was shared.
+ */
+export function socializePendingLosses(ctx: SagaContext): boolean {
+  const pending = pendingLosses.get(ctx);
+  if (!pending || pending.size === 0) return false;
+  pendingLosses.delete(ctx);
+  const owed: { unit: MarginUnit; shortfall: Fixed }[] = [];
+  for (const unit of pending.values()) {
+    const shortfall = -unitNetBalance(ctx.ledger, ctx.rules, getAccount(ctx.ledger, unit.account), unit);
+    if (shortfall > 0n) owed.push({ unit, shortfall });
+  }
+  if (owed.length === 0) return false;
+  const loss = owed.reduce((sum, o) => sum + o.shortfall, 0n);
+  const bankrupt = new Set(owed.map((o) => o.unit.account));
+  const split = ctx.fastPaths ? shareLossOverIndex(ctx, bankrupt, loss) : shareLoss(ctx, bankrupt, loss);
+  if (!split) return false;
+  const received = largestRemainder(split.amount, owed.map((o) => o.shortfall));
+  const losses = owed.flatMap((o, i) => (received[i]! > 0n ? [{ ...unitFields(o.unit), amount: received[i]! }] : []));
+  const shares = split.shares.flatMap((s) => chargedPositions(ctx, s.account, s.amount));
+  ctx.emit({ type: 'LossSocialized', ts: ctx.ts, account: losses[0]!.account, ...(losses[0]!.instrument === undefined ? {} : { instrument: losses[0]!.instrument }), amount: split.amount, losses, shares });
+  for (const s of split.shares) ctx.touch(s.account);
+  return true;
+}
+
+/**
+ * `amount` split pro rata over `weights` (positive, Σ ≥ amount): floor shares,
+ * then the leftover units one each by largest remainder, ties by position in
+ * the list. Each part is at most its weight.
+ */
+export function largestRemainder(amount: Fixed, weights: readonly Fixed[]): Fixed[] {
+  const total = weights.reduce((s, w) => s + w, 0n);
+  const parts = weights.map((w) => (amount * w) / total);
+  let leftover = amount - parts.reduce((s, p) => s + p, 0n);
+  const order = weights.map((_, i) => i).sort((a, b) => {
+    const ra = (amount * weights[a]!) % total;
+    const rb = (amount * weights[b]!) % total;
+    return ra !== rb ? (ra > rb ? -1 : 1) : a - b;
+  });
+  for (const i of order) {
+    if (leftover === 0n) break;
+    parts[i]! += 1n;
+    leftover -= 1n;
+  }
+  return parts;
+}
+
+/**
+ * An account's share of a socialized loss as charges on its open positions in
+ * profit (instrument order), pro rata to their gains: the share is at most the
+ * account's net uPnL, so at most the sum of those gains, and each charge at
+ * most its position's gain. An isolated position's charge comes from that
+ * position's profit, never from the account's free cash.
+ */
+function chargedPositions(ctx: SagaContext, accountId: string, share: Fixed): { account: string; instrument: string; amount: Fixed }[] {
+  const positions = getAccount(ctx.ledger, accountId).positions;
+  if (positions.size === 1) {
+    // one position (the common case): the account's PnL is that position's, in profit since the account pays
+    for (const p of positions.values()) if (p.qty !== 0n) return [{ account: accountId, instrument: p.instrument, amount: share }];
+  }
+  const gains: { instrument: string; pnl: Fixed }[] = [];
+  for (const p of positions.values()) {
+    if (p.qty === 0n) continue;
+    const instrument = ctx.ledger.instruments.get(p.instrument)!;
+    const pnl = unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier);
+    if (pnl > 0n) gains.push({ instrument: p.instrument, pnl });
+  }
+  gains.sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+  const parts = gains.length === 1 ? [share] : largestRemainder(share, gains.map((g) => g.pnl));
+  return gains.flatMap((g, i) => (parts[i]! > 0n ? [{ account: accountId, instrument: g.instrument, amount: parts[i]! }] : []));
+}
+
+/**
+ * The account shares of a socialized loss, the straightforward way: every
+ * account weighed and sorted per call. Pro rata over accounts with positive
+ * unrealized PnL (system accounts and `bankrupt` excluded), each at most its
+ * PnL: floor shares, then the leftover ledger units one by one by largest
+ * remainder, ties by account id. What `fastPaths: false` runs, and the
  * reference for shareLossOverIndex.
  */
-export function shareLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): LossShares | undefined {
+export function shareLoss(ctx: SagaContext, bankrupt: ReadonlySet<string>, loss: Fixed): LossShares | undefined {
   const weights: { account: string; pnl: Fixed }[] = [];
   for (const account of ctx.ledger.accounts.values()) {
-    if (account.id === unit.account || isSystemAccount(ctx.rules, account.id)) continue;
+    if (bankrupt.has(account.id) || isSystemAccount(ctx.rules, account.id)) continue;
     // the PnL alone: no requirement is needed to weigh a share
     const pnl = accountPnl(ctx, account);
     if (pnl > 0n) weights.push({ account: account.id, pnl });
@@ -190,11 +285,14 @@ export function shareLoss(ctx: SagaContext, unit: MarginUnit, loss: Fixed): Loss
  * (already weighed and in id order, see bankruptcy-index.ts): one pass over
  * the accounts in profit for the floor shares, and the leftover units to the
  * largest remainders by selection rather than by sorting every remainder.
- * A share per account in profit is the output itself, so this pass remains.
+ * A share per account in profit is the output itself, so this pass remains;
+ * it runs once per input (all its bankruptcies' losses together), not once
+ * per bankruptcy.
  */
-export function shareLossOverIndex(ctx: SagaContext, unit: MarginUnit, loss: Fixed): LossShares | undefined {
+export function shareLossOverIndex(ctx: SagaContext, bankrupt: ReadonlySet<string>, loss: Fixed): LossShares | undefined {
   const weights = bankruptcyIndex(ctx).profitWeights(ctx);
-  const total = weights.total - weights.pnlOf(unit.account);
+  let total = weights.total;
+  for (const id of bankrupt) total -= weights.pnlOf(id);
   if (total === 0n) return undefined;
   const amount = min(loss, total);
   const accounts: string[] = [];
@@ -202,7 +300,7 @@ export function shareLossOverIndex(ctx: SagaContext, unit: MarginUnit, loss: Fix
   const remainders: Fixed[] = [];
   let floors = 0n;
   for (const weight of weights.inProfit) {
-    if (weight.account === unit.account) continue;
+    if (bankrupt.has(weight.account)) continue;
     // amount, PnL and total are positive: truncation is the floor
     const product = amount * weight.pnl;
     const share = product / total;

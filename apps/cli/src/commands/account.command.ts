@@ -27,6 +27,8 @@ export async function accountCommand(id: string, options: { store?: string; at?:
     const limit = Number(options.history ?? 20);
     const head = new Table({ head: [`account ${id}`, `as of ${clockIso(runner.engine.state) ?? '—'} (position ${runner.head})`], style: tableStyle() });
     head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], ['cash', String(view.cash)], ['equity', String(view.equity)], ['initial margin', String(view.initialMargin)], ['maintenance margin', String(view.maintenanceMargin)]);
+    // lending accounts: HF = Σ collateral × liquidation threshold / debt (liquidated below 1)
+    if ('healthFactor' in view) head.push(['health factor', view.healthFactor === null ? '∞ (no debt)' : String(view.healthFactor)]);
     const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', 'unrealized PnL', 'IM', 'MM', 'liquidation price'], style: tableStyle() });
     for (const [instrument, p] of Object.entries(view.positions as Record<string, Record<string, string | null>>)) {
       positions.push([instrument, p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { accountTotals, ClearingEngine, statusOf, type AccountStatus, type RunSummary } from '@clearsim/clearing';
 import { formatTimestamp, isInput, type DecisionType } from '@clearsim/events';
 import { formatFixed, toNumber, type Fixed } from '@clearsim/money';
+import { healthFactorFixed } from '@clearsim/margin';
 import type { EventStore } from '@clearsim/store';
 
 /**
@@ -70,6 +71,8 @@ interface WorstAccount {
   /** Deposits − approved withdrawals (the shard has one cash asset). */
   netDeposits: Fixed;
   positions: string[];
+  /** `model: lending`: the health factor, rounded down (undefined: no debt, ∞). */
+  healthFactor?: Fixed;
 }
 
 interface ReportData {
@@ -84,6 +87,8 @@ interface ReportData {
   worst: WorstAccount[];
   /** Non-system accounts at the end of the log. */
   accountCount: number;
+  /** `model: lending`: the accounts table shows each health factor. */
+  lending: boolean;
 }
 
 async function collect(store: EventStore): Promise<ReportData> {
@@ -139,8 +144,10 @@ async function collect(store: EventStore): Promise<ReportData> {
           break;
         }
         case 'LossSocialized': {
-          const record = openBankruptcy.get(event.account);
-          if (record) record.socialized += event.amount;
+          for (const loss of event.losses) {
+            const record = openBankruptcy.get(loss.account);
+            if (record) record.socialized += loss.amount;
+          }
           break;
         }
         default:
@@ -161,6 +168,7 @@ async function collect(store: EventStore): Promise<ReportData> {
   }
 
   const accounts: WorstAccount[] = [];
+  const lending = engine.state.rules?.model === 'lending';
   for (const account of engine.state.ledger.accounts.values()) {
     const status = statusOf(engine.state, account.id);
     if (status === 'system') continue;
@@ -175,6 +183,7 @@ async function collect(store: EventStore): Promise<ReportData> {
       maintenanceMargin,
       netDeposits: netDeposits.get(account.id) ?? 0n,
       positions: open.map((p) => `${p.instrument} ${formatFixed(p.qty)}`),
+      healthFactor: lending ? healthFactorFixed(engine.state.ledger, engine.state.rules!, account) : undefined,
     });
   }
   // lowest equity first; among equals (e.g. the wiped-out at 0) the biggest loss first
@@ -192,6 +201,7 @@ async function collect(store: EventStore): Promise<ReportData> {
     bankruptcies,
     worst: accounts.slice(0, 20),
     accountCount: accounts.length,
+    lending,
   };
 }
 
@@ -258,7 +268,7 @@ function renderReport(data: ReportData, title: string): string {
 <section><h2>Margin decisions per ${esc(duration(bars.width))}</h2>${decisionsChart}</section>
 <section><h2>Insurance fund</h2><p class="note">Balance after every change; ▼ marks draws for bankruptcies (hover for details).</p>${fundChart}</section>
 <section><h2>Largest bankruptcies</h2>${bankruptcyTable(data.bankruptcies)}</section>
-<section><h2>Worst final equity</h2>${worstTable(data.worst, data.accountCount)}</section>
+<section><h2>Worst final equity</h2>${worstTable(data.worst, data.accountCount, data.lending)}</section>
 <footer>clearsim · replayed from the log, ${count(s.eventsIn)} inputs and ${count(s.decisions)} decisions</footer>
 </body>
 </html>
@@ -292,13 +302,15 @@ function bankruptcyTable(all: Bankruptcy[]): string {
   return `${shown(top.length, all.length, 'bankruptcies', 'by deficit')}<table><thead><tr><th class="n">#</th><th>account</th><th>time (UTC)</th><th class="n">deficit</th><th class="n">insurance drawn</th><th class="n">ADL fills</th><th class="n">socialized</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function worstTable(worst: WorstAccount[], total: number): string {
+function worstTable(worst: WorstAccount[], total: number, lending: boolean): string {
   if (worst.length === 0) return '<p class="note">No trading accounts.</p>';
+  // lending: the health factor (collateral × liquidation threshold / debt; ∞ without debt) beside the margin
+  const hf = (a: WorstAccount): string => (lending ? `<td class="n">${a.healthFactor === undefined ? '∞' : esc(formatFixed(a.healthFactor))}</td>` : '');
   const rows = worst.map((a) => {
     const positions = a.positions.length === 0 ? '—' : a.positions.slice(0, 3).join(', ') + (a.positions.length > 3 ? ` +${a.positions.length - 3} more` : '');
-    return `<tr><td>${esc(a.id)}</td><td><span class="badge ${a.status}">${esc(a.status)}</span></td><td class="n">${money(formatFixed(a.equity))}</td><td class="n">${money(formatFixed(a.cash))}</td><td class="n">${money(formatFixed(a.netDeposits))}</td><td class="n">${money(formatFixed(a.equity - a.netDeposits))}</td><td class="n">${money(formatFixed(a.maintenanceMargin))}</td><td>${esc(positions)}</td></tr>`;
+    return `<tr><td>${esc(a.id)}</td><td><span class="badge ${a.status}">${esc(a.status)}</span></td><td class="n">${money(formatFixed(a.equity))}</td><td class="n">${money(formatFixed(a.cash))}</td><td class="n">${money(formatFixed(a.netDeposits))}</td><td class="n">${money(formatFixed(a.equity - a.netDeposits))}</td><td class="n">${money(formatFixed(a.maintenanceMargin))}</td>${hf(a)}<td>${esc(positions)}</td></tr>`;
   });
-  return `${shown(worst.length, total, 'accounts', 'lowest equity first, system accounts excluded')}<table><thead><tr><th>account</th><th>status</th><th class="n">equity</th><th class="n">cash</th><th class="n">net deposits</th><th class="n">P&amp;L</th><th class="n">maint. margin</th><th>open positions</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `${shown(worst.length, total, 'accounts', 'lowest equity first, system accounts excluded')}<table><thead><tr><th>account</th><th>status</th><th class="n">equity</th><th class="n">cash</th><th class="n">net deposits</th><th class="n">P&amp;L</th><th class="n">maint. margin</th>${lending ? '<th class="n">health factor</th>' : ''}<th>open positions</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function amountOrDash(v: Fixed): string {

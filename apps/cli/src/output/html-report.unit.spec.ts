@@ -102,6 +102,27 @@ describe('writeReport', () => {
     expect(html).toMatch(/drawn for alice/);
   });
 
+  it('shows each lending account’s health factor in the accounts table', async () => {
+    const store = new InMemoryEventStore();
+    const engine = ClearingEngine.create();
+    const feed = async (raw: Record<string, unknown>): Promise<void> => {
+      const input = decodeEvent({ ts: at(0), ...raw }, 'input') as InputEvent;
+      await store.append([input, ...engine.handle(input).decisions], await store.head());
+    };
+    await feed({ type: 'RulesActivated', rules: rulesFor({ name: 'lend', model: 'lending', marginCall: { graceSeconds: 0 }, instruments: {}, lending: { assets: { ETH: { ltv: '0.8', liquidationThreshold: '0.825' } } } }) });
+    await feed({ type: 'InstrumentListed', instrument: 'ETH', kind: 'index' });
+    await feed({ type: 'PriceUpdated', instrument: 'ETH', price: '2000' });
+    await feed({ type: 'Deposited', account: 'backstop', asset: 'USD', amount: '100000' });
+    await feed({ type: 'Deposited', account: 'alice', asset: 'ETH', amount: '10' });
+    await feed({ type: 'Deposited', account: 'bob', asset: 'ETH', amount: '1' });
+    await feed({ type: 'WithdrawalRequested', requestId: 'b', account: 'alice', asset: 'USD', amount: '15000' });
+    const worst = (await render(store, 'lending')).split('<h2>Worst final equity')[1]!;
+    expect(worst).toContain('<th class="n">health factor</th>');
+    // alice: 20,000 × 0.825 / 15,000 = 1.1; bob has no debt: ∞
+    expect(worst).toMatch(/<td>alice<\/td>.*?<td class="n">1\.1<\/td>/);
+    expect(worst).toMatch(/<td>bob<\/td>.*?<td class="n">∞<\/td>/);
+  });
+
   it('renders an empty log without inventing numbers', async () => {
     const html = await render(new InMemoryEventStore(), 'empty');
     expect(html.match(/<svg/g)).toHaveLength(3);

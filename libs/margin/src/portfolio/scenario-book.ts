@@ -1,7 +1,7 @@
 import { SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { underlyingOf, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
 import type { PortfolioRules, Rules } from '@clearsim/rules';
-import { marginFromScanRisk } from './scenario-margin';
+import { marginFromScanRisk, shortOptionMinimumOf, somPerOption } from './scenario-margin';
 import { isFresh, vectorOf, worstLoss, type CachedVector } from './scenario-vectors';
 
 /*
@@ -51,6 +51,8 @@ export class ScenarioBook {
   private premiumStyle = new Uint8Array(8);
   private multiplier = new Float64Array(8);
   private shortOptionMinimum = new Float64Array(8);
+  /** 1 a call, 2 a put, 0 not an option. */
+  private optionKind = new Uint8Array(8);
   private mark = new Float64Array(8);
 
   // underlyings and the per-account scratch (one slot of S per underlying)
@@ -59,6 +61,10 @@ export class ScenarioBook {
   private seen = new Int32Array(4);
   private order = new Int32Array(4);
   private worst = new Float64Array(4);
+  /** Per underlying, for the account being summed: short calls and short puts (|qty| × multiplier) and the rate. */
+  private shortCalls = new Float64Array(4);
+  private shortPuts = new Float64Array(4);
+  private somRate = new Float64Array(4);
   private readonly joint = new Float64Array(S);
   private stamp = 0;
 
@@ -68,6 +74,8 @@ export class ScenarioBook {
   private groupMembers: Int32Array[] = [];
   private groupOffset: number[] = [];
   private grouped = new Uint8Array(4);
+  /** shortOptionMinimumMethod of the rules last prepared is `per-option`. */
+  private somPerOption = false;
   /** Per underlying: the concentration threshold less its float error (Infinity without a rule); above it the screen defers. */
   private concentrationLimit = new Float64Array(4);
 
@@ -176,12 +184,13 @@ export class ScenarioBook {
       this.stamp = 0;
     }
     const { acc, seen, order, worst, joint, vectors, instrumentUnderlying, premiumStyle, multiplier, positionInstrument, positionQty, start, count, groupMembers, groupOffset, grouped } = this;
+    const { shortCalls, shortPuts, somRate, optionKind, somPerOption } = this;
     const shortOptionMinimumPerUnit = this.shortOptionMinimum;
     let stamp = this.stamp;
     for (let a = from; a < to; a++) {
       stamp++;
       let n = 0;
-      let shortOptionMinimum = 0;
+      let shorts = false;
       for (let p = start[a]!, end = p + count[a]!; p < end; p++) {
         const k = positionInstrument[p]!;
         const u = instrumentUnderlying[k]!;
@@ -191,10 +200,25 @@ export class ScenarioBook {
           seen[u] = stamp;
           order[n++] = u;
           for (let s = 0; s < S; s++) acc[o + s] = 0;
+          shortCalls[u] = 0;
+          shortPuts[u] = 0;
         }
         const v = k * S;
         for (let s = 0; s < S; s++) acc[o + s]! += q * vectors[v + s]!;
-        if (premiumStyle[k] === 1 && q < 0) shortOptionMinimum += -q * multiplier[k]! * shortOptionMinimumPerUnit[k]!;
+        if (premiumStyle[k] === 1 && q < 0) {
+          if (optionKind[k] === 2) shortPuts[u]! += -q * multiplier[k]!;
+          else shortCalls[u]! += -q * multiplier[k]!;
+          somRate[u] = shortOptionMinimumPerUnit[k]!;
+          shorts = true;
+        }
+      }
+      // per underlying in order of appearance, as portfolioMargin sums
+      let shortOptionMinimum = 0;
+      if (shorts) {
+        for (let j = 0; j < n; j++) {
+          const u = order[j]!;
+          if (shortCalls[u]! > 0 || shortPuts[u]! > 0) shortOptionMinimum += shortOptionMinimumOf(somPerOption, shortCalls[u]!, shortPuts[u]!, somRate[u]!);
+        }
       }
       for (let j = 0; j < n; j++) worst[order[j]!] = worstLoss(acc, order[j]! * S);
       let scanRisk = 0;
@@ -316,6 +340,8 @@ export class ScenarioBook {
     this.mark = grown(this.mark, k + 1);
     this.instrumentUnderlying[k] = this.underlyingNumber(underlyingOf(instrument));
     this.premiumStyle[k] = instrument.premiumStyle ? 1 : 0;
+    this.optionKind = grown(this.optionKind, k + 1);
+    this.optionKind[k] = instrument.optionType === 'put' ? 2 : instrument.optionType === 'call' ? 1 : 0;
     return k;
   }
 
@@ -328,6 +354,9 @@ export class ScenarioBook {
     this.seen = grown(this.seen, u + 1);
     this.order = grown(this.order, u + 1);
     this.worst = grown(this.worst, u + 1);
+    this.shortCalls = grown(this.shortCalls, u + 1);
+    this.shortPuts = grown(this.shortPuts, u + 1);
+    this.somRate = grown(this.somRate, u + 1);
     this.grouped = grown(this.grouped, u + 1);
     // 0 until the next prepare: the screen defers for an underlying it has not prepared
     this.concentrationLimit = grown(this.concentrationLimit, u + 1);
@@ -348,6 +377,7 @@ export class ScenarioBook {
       const rule = rules.concentration[id];
       this.concentrationLimit[u] = rule ? toNumber(rule.threshold) * (1 - 1e-12) : Infinity;
     }
+    this.somPerOption = somPerOption(rules);
     this.preparedRules = rules;
     this.preparedUnderlyings = this.underlyingNumbers.size;
   }

@@ -21,7 +21,11 @@ export { SCAN_SCENARIOS, SCENARIO_COUNT, scanParameters, scenarioPnlPerUnit } fr
  *   group G      = Σ risk(U∈G) − offset × (Σ risk(U∈G) − joint risk of G),
  *                  the joint risk taking the same scenario for every member
  *   scan risk    = Σ groups + Σ underlyings in no group
- *   requirement  = max(scan risk, Σ short option minimum), rounded up;
+ *   SOM(U)       = rate(U) × max(short calls on U, short puts on U), each
+ *                  counted as Σ |qty| × multiplier (CME SPAN, per combined
+ *                  commodity); `shortOptionMinimumMethod: per-option`:
+ *                  rate(U) × (short calls + short puts)
+ *   requirement  = max(scan risk, Σ_U SOM(U)), rounded up;
  *   IM           = requirement × initialToMaintenance, rounded up.
  *
  * For speed, the P&L per unit of each instrument in the 16 scenarios is a
@@ -53,10 +57,14 @@ let scratchWorst = new Float64Array(16);
 const joint = new Float64Array(SCENARIO_COUNT);
 
 /** Adds `qty` units of an instrument's vector into its underlying's scratch slot (opened when new); returns the slot count. */
-function addToScratch(n: number, vector: CachedVector, qty: number): number {
+function addToScratch(n: number, vector: CachedVector, qty: number, instrument: Instrument): number {
   let slot = 0;
   while (slot < n && scratchIds[slot] !== vector.underlying) slot++;
   if (slot === n) {
+    if (slot < scratchShortCalls.length) {
+      scratchShortCalls[slot] = 0;
+      scratchShortPuts[slot] = 0;
+    }
     if ((n + 1) * SCENARIO_COUNT > scratch.length) {
       const bigger = new Float64Array(scratch.length * 2);
       bigger.set(scratch);
@@ -68,12 +76,44 @@ function addToScratch(n: number, vector: CachedVector, qty: number): number {
   }
   const offset = slot * SCENARIO_COUNT;
   for (let s = 0; s < SCENARIO_COUNT; s++) scratch[offset + s]! += qty * vector.pnl[s]!;
+  addShortOption(slot, instrument, vector, qty);
   return n;
 }
 
-/** The short option minimum `qty` units of an instrument add (0 unless a short option). */
-const shortOptionCharge = (instrument: Instrument, vector: CachedVector, qty: number): number =>
-  instrument.premiumStyle && qty < 0 ? -qty * vector.multiplier * vector.shortOptionMinimum : 0;
+// Per scratch slot (underlying): the short calls and short puts (|qty| × multiplier) and the underlying's rate.
+let scratchShortCalls: Float64Array = new Float64Array(16);
+let scratchShortPuts: Float64Array = new Float64Array(16);
+let scratchRate: Float64Array = new Float64Array(16);
+
+/** Adds a position's short options (if it is one) to its underlying's counts. */
+function addShortOption(slot: number, instrument: Instrument, vector: CachedVector, qty: number): void {
+  if (!instrument.premiumStyle || qty >= 0) return;
+  if (slot >= scratchShortCalls.length) {
+    scratchShortCalls = grownTo(scratchShortCalls, slot + 1);
+    scratchShortPuts = grownTo(scratchShortPuts, slot + 1);
+    scratchRate = grownTo(scratchRate, slot + 1);
+  }
+  if (instrument.optionType === 'put') scratchShortPuts[slot]! += -qty * vector.multiplier;
+  else scratchShortCalls[slot]! += -qty * vector.multiplier;
+  scratchRate[slot] = vector.shortOptionMinimum;
+}
+
+function grownTo(array: Float64Array, size: number): Float64Array {
+  const bigger = new Float64Array(Math.max(size, array.length * 2));
+  bigger.set(array);
+  return bigger;
+}
+
+/**
+ * The short option minimum of an underlying: rate × max(short calls, short
+ * puts), or rate × (short calls + short puts) under `per-option`.
+ */
+export function shortOptionMinimumOf(perOption: boolean, shortCalls: number, shortPuts: number, rate: number): number {
+  return rate * (perOption ? shortCalls + shortPuts : Math.max(shortCalls, shortPuts));
+}
+
+/** Under `shortOptionMinimumMethod: per-option`? */
+export const somPerOption = (rules: Rules): boolean => (rules.portfolio as PortfolioRules).shortOptionMinimumMethod === 'per-option';
 
 /** Each slot's worst scenario loss, once every position is in. */
 function closeScratch(n: number): void {
@@ -83,16 +123,19 @@ function closeScratch(n: number): void {
 /** Folds the positions into the scratch per-underlying P&L; returns how many underlyings and the short option minimum. */
 function accumulate(ledger: LedgerState, rules: Rules, positions: readonly Position[]): { underlyings: number; shortOptionMinimum: number } {
   let n = 0;
-  let shortOptionMinimum = 0;
   for (const position of positions) {
     if (position.qty === 0n) continue;
     const instrument = ledger.instruments.get(position.instrument)!;
     const vector = vectorOf(ledger, rules, instrument);
-    const qty = toNumber(position.qty);
-    n = addToScratch(n, vector, qty);
-    shortOptionMinimum += shortOptionCharge(instrument, vector, qty);
+    n = addToScratch(n, vector, toNumber(position.qty), instrument);
   }
   closeScratch(n);
+  // per underlying, in order of appearance (as the scenario book sums)
+  const perOption = somPerOption(rules);
+  let shortOptionMinimum = 0;
+  for (let slot = 0; slot < n && slot < scratchShortCalls.length; slot++) {
+    if (scratchShortCalls[slot]! > 0 || scratchShortPuts[slot]! > 0) shortOptionMinimum += shortOptionMinimumOf(perOption, scratchShortCalls[slot]!, scratchShortPuts[slot]!, scratchRate[slot]!);
+  }
   return { underlyings: n, shortOptionMinimum };
 }
 
