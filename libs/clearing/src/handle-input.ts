@@ -37,6 +37,13 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
     }
     case 'VolatilityUpdated':
       return options(input.underlying);
+    case 'MarketMoved': {
+      // what the PriceUpdated of each mark and the VolatilityUpdated of each volatility would re-mark
+      const out = new Set<string>();
+      for (const { instrument, price } of input.marks) for (const id of remarkedBy(state, { type: 'PriceUpdated', ts: input.ts, instrument, price })) out.add(id);
+      for (const { underlying } of input.volatilities) for (const id of options(underlying)) out.add(id);
+      return [...out];
+    }
     case 'ClockAdvanced':
       return options();
     default:
@@ -63,6 +70,10 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
       return [input.account];
     case 'TradeExecuted':
       return [input.buyer, input.seller];
+    case 'MultiLegTradeExecuted':
+      return input.legs.flatMap((leg) => [leg.buyer, leg.seller]);
+    case 'MarketMoved':
+      return [...(bandsApply(state) ? [] : holdersOfAny(state, remarked)), ...input.marks.flatMap((mark) => [...(state.ledger.collateralHolders.get(mark.instrument) ?? [])])];
     case 'PriceUpdated':
       // a collateral asset's price moves its holders' equity whatever their positions
       return [...(bandsApply(state) ? [] : holdersOfAny(state, remarked)), ...(state.ledger.collateralHolders.get(input.instrument) ?? [])];

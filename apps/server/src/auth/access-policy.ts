@@ -9,7 +9,7 @@ export class AccessDenied extends Error {
 }
 
 /** Inputs a venue key may post: those about its own accounts. Everything else is market-wide (admin only). */
-const VENUE_INPUTS: ReadonlySet<InputEvent['type']> = new Set(['Deposited', 'WithdrawalRequested', 'TradeExecuted']);
+const VENUE_INPUTS: ReadonlySet<InputEvent['type']> = new Set(['Deposited', 'WithdrawalRequested', 'TradeExecuted', 'MultiLegTradeExecuted']);
 
 export const mayAccessAccount = (principal: Principal, account: string): boolean => principal.role === 'admin' || account.startsWith(principal.prefix);
 
