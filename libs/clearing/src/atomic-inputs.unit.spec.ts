@@ -1,0 +1,240 @@
+import { decodeEvent, InputError, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { ClearingEngine } from './clearing-engine';
+import { Given, rulesFor } from './testing/given';
+import { InputRejected } from './validate';
+
+/**
+ * MarketMoved (several marks and volatilities at one instant) and
+ * MultiLegTradeExecuted (legs booked together), margined once after the whole
+ * input, under the portfolio (scenario) model where a hedge's legs offset.
+ *
+ * Scan parameters (BTC): price ±10 % in thirds, vol ±25 % (0.5 → 0.375 /
+ * 0.625), extremes ±2 × 10 % at 35 % cover; IM = 1.2 × MM; calls with an hour
+ * of grace, liquidation at once below 0.5 × MM, cure at IM. Every instrument
+ * on BTC moves by the scenario's fraction of its own mark; options are
+ * repriced by Black-76 from the BTC index.
+ */
+const scan = { priceScanRange: '0.10', volScanRange: '0.25', extremeMove: 2, extremeCover: '0.35' };
+const portfolioRules = () => rulesFor({ model: 'portfolio', marginCall: { graceSeconds: 3600 }, instruments: {}, portfolio: { underlyings: { BTC: scan }, initialToMaintenance: '1.2' } });
+
+/** BTC (index) 10,000, BTC-PERP 10,000, BTC-0327 10,100, BTC-P (put, K 10,000, 30 days) at σ 50 %; alice deposits `deposit`. */
+function book(deposit: string): Given {
+  const g = new Given(portfolioRules());
+  g.input({ type: 'InstrumentListed', instrument: 'BTC', kind: 'index' });
+  g.input({ type: 'InstrumentListed', instrument: 'BTC-0327', kind: 'future', underlying: 'BTC', expiry: '2026-03-27T08:00:00Z' });
+  g.input({ type: 'InstrumentListed', instrument: 'BTC-P', kind: 'option', underlying: 'BTC', optionType: 'put', strike: '10000', expiry: '2026-01-31T00:00:00Z' });
+  g.deposit('alice', deposit).deposit('mm', '10000000');
+  g.input({
+    type: 'MarketMoved',
+    marks: [
+      { instrument: 'BTC', price: '10000' },
+      { instrument: 'BTC-PERP', price: '10000' },
+      { instrument: 'BTC-0327', price: '10100' },
+    ],
+    volatilities: [{ underlying: 'BTC', volatility: '0.5' }],
+  });
+  return g;
+}
+
+const leg = (instrument: string, buyer: string, seller: string, qty: string, price: string) => ({ instrument, buyer, seller, qty, price });
+const CALENDAR = [leg('BTC-PERP', 'alice', 'mm', '1', '10000'), leg('BTC-0327', 'mm', 'alice', '1', '10100')];
+const PROTECTIVE_PUT = [leg('BTC-PERP', 'alice', 'mm', '1', '10000'), leg('BTC-P', 'alice', 'mm', '1', '571.38')];
+
+describe('a calendar spread (long BTC-PERP, short BTC-0327)', () => {
+  // alone, long 1 BTC-PERP @ 10,000 loses 10 % × 10,000 = 1,000 at −3/3 (the extreme: 2,000 × 35 % = 700) → MM 1,000,
+  // IM 1,200. With the short BTC-0327 @ 10,100 the scenario P&L is (10,000 − 10,100) × move, worst at +3/3: 10 → MM 10, IM 12.
+  it('entered as one multi-leg trade is never called; leg by leg it is called between the legs', () => {
+    const together = book('600');
+    expect(together.input({ type: 'MultiLegTradeExecuted', tradeId: 'cal-1', legs: CALENDAR })).toEqual([]);
+    expect(together.account('alice')).toMatchObject({ equity: '600', maintenanceMargin: '10', initialMargin: '12', status: 'healthy' });
+
+    // the perpetual leg alone: equity 600 < MM 1,000 (and ≥ 0.5 × 1,000: a call, not a liquidation) → call for 1,200 − 600 = 600
+    const apart = book('600');
+    expect(apart.trade('alice', 'mm', '1', '10000')).toEqual([
+      { type: 'MarginCallIssued', ts: '2026-01-01T00:00:00Z', account: 'alice', amount: '600', deadline: '2026-01-01T01:00:00Z', equity: '600', initialMargin: '1200', maintenanceMargin: '1000' },
+    ]);
+    // the future leg: MM 10, IM 12 ≤ 600 → met
+    expect(apart.trade('mm', 'alice', '1', '10100', 'BTC-0327')).toEqual([{ type: 'MarginCallMet', ts: '2026-01-01T00:00:00Z', account: 'alice', cureLevel: '12', equity: '600' }]);
+    expect(apart.account('alice').positions).toEqual(together.account('alice').positions);
+  });
+
+  it('re-marked by one market move is never called; mark by mark it is called between the marks', () => {
+    // alice deposits 100 and holds the spread (MM 10). Both legs fall by 85: BTC-PERP 9,915, BTC-0327 10,015.
+    const together = book('100');
+    together.input({ type: 'MultiLegTradeExecuted', tradeId: 'cal-1', legs: CALENDAR });
+    // together: P&L −85 + 85 = 0, equity 100; MM = (10,015 − 9,915) × 10 % = 10 → nothing to decide
+    expect(
+      together.input({
+        type: 'MarketMoved',
+        marks: [
+          { instrument: 'BTC-PERP', price: '9915' },
+          { instrument: 'BTC-0327', price: '10015' },
+        ],
+      }),
+    ).toEqual([]);
+    expect(together.account('alice')).toMatchObject({ equity: '100', maintenanceMargin: '10', status: 'healthy' });
+
+    const apart = book('100');
+    apart.input({ type: 'MultiLegTradeExecuted', tradeId: 'cal-1', legs: CALENDAR });
+    // BTC-PERP first: equity 100 − 85 = 15; MM = (10,100 − 9,915) × 10 % = 18.5 (extreme 185 × 20 % × 35 % = 12.95),
+    // IM 22.2; 15 < 18.5 and ≥ 9.25 → a call for 22.2 − 15 = 7.2
+    expect(apart.price('9915')).toEqual([
+      { type: 'MarginCallIssued', ts: '2026-01-01T00:00:00Z', account: 'alice', amount: '7.2', deadline: '2026-01-01T01:00:00Z', equity: '15', initialMargin: '22.2', maintenanceMargin: '18.5' },
+    ]);
+    // then BTC-0327: equity back to 100 ≥ IM 12 → met
+    expect(apart.price('10015', 'BTC-0327')).toEqual([{ type: 'MarginCallMet', ts: '2026-01-01T00:00:00Z', account: 'alice', cureLevel: '12', equity: '100' }]);
+  });
+});
+
+describe('a protective put (long BTC-PERP, long BTC-P)', () => {
+  // the put at F 10,000, K 10,000, T 30/365, σ 50 %: 571.3767509 (Black-76, rounded down; Python math.erf gives
+  // 571.37675091). Worst scenario of the pair: −3/3 with vol down (σ 0.375): the perpetual −1,000, the put
+  // 1,088.17848585 − 571.37675091 = +516.80 → loss 483.19826505 = MM (rounded up), IM 579.83791806.
+  it('entered as one multi-leg trade is never called; leg by leg it is called between the legs', () => {
+    const together = book('800');
+    expect(together.input({ type: 'MultiLegTradeExecuted', tradeId: 'pp-1', legs: PROTECTIVE_PUT })).toEqual([]);
+    // cash 800 − 571.38 = 228.62; the put marked 571.3767509 (−0.0032491 against its price): equity 799.9967509
+    expect(together.account('alice')).toMatchObject({ cash: '228.62', equity: '799.9967509', maintenanceMargin: '483.19826505', initialMargin: '579.83791806' });
+
+    const apart = book('800');
+    // the perpetual alone: equity 800 < MM 1,000 → a call for 1,200 − 800 = 400
+    expect(apart.trade('alice', 'mm', '1', '10000')).toEqual([
+      { type: 'MarginCallIssued', ts: '2026-01-01T00:00:00Z', account: 'alice', amount: '400', deadline: '2026-01-01T01:00:00Z', equity: '800', initialMargin: '1200', maintenanceMargin: '1000' },
+    ]);
+    expect(apart.trade('alice', 'mm', '1', '571.38', 'BTC-P')).toEqual([{ type: 'MarginCallMet', ts: '2026-01-01T00:00:00Z', account: 'alice', cureLevel: '579.83791806', equity: '799.9967509' }]);
+  });
+
+  it('re-marked by one market move (index and perpetual together) is never called; the perpetual first, it is', () => {
+    // BTC and BTC-PERP both fall to 9,600. The put re-marks to 782.46039852 (Python: 782.46039852): equity
+    // 228.62 − 400 + 782.46039852 = 611.08039852; MM at the new marks (−3/3, σ 0.375) 342.48370176 → nothing to decide
+    const move = { type: 'MarketMoved', marks: [{ instrument: 'BTC', price: '9600' }, { instrument: 'BTC-PERP', price: '9600' }] };
+    const together = book('800');
+    together.input({ type: 'MultiLegTradeExecuted', tradeId: 'pp-1', legs: PROTECTIVE_PUT });
+    expect(together.input(move)).toEqual([]);
+    expect(together.account('alice')).toMatchObject({ equity: '611.08039852', maintenanceMargin: '342.48370176', status: 'healthy' });
+
+    const apart = book('800');
+    apart.input({ type: 'MultiLegTradeExecuted', tradeId: 'pp-1', legs: PROTECTIVE_PUT });
+    // BTC-PERP first, the put still priced off BTC 10,000: equity 799.9967509 − 400 = 399.9967509; MM: the perpetual's
+    // −10 % of 9,600 = −960 against the put's +516.80 → 443.19826505, IM 531.83791806 → a call for 131.84116716
+    expect(apart.price('9600')).toEqual([
+      {
+        type: 'MarginCallIssued',
+        ts: '2026-01-01T00:00:00Z',
+        account: 'alice',
+        amount: '131.84116716',
+        deadline: '2026-01-01T01:00:00Z',
+        equity: '399.9967509',
+        initialMargin: '531.83791806',
+        maintenanceMargin: '443.19826505',
+      },
+    ]);
+    // then the index: the state the move reached at once, and the call is met (IM 1.2 × 342.48370176 = 410.98044212)
+    expect(apart.price('9600', 'BTC')).toEqual([{ type: 'MarginCallMet', ts: '2026-01-01T00:00:00Z', account: 'alice', cureLevel: '410.98044212', equity: '611.08039852' }]);
+    expect(apart.account('alice')).toMatchObject({ equity: '611.08039852', maintenanceMargin: '342.48370176' });
+  });
+
+  it('a market move folds the marks first, then the volatilities', () => {
+    // σ 0.4 with BTC at 9,600 in one move prices the put at F 9,600, σ 0.4 (Python math.erf: 676.15681289)
+    const g = book('800');
+    g.input({ type: 'MarketMoved', marks: [{ instrument: 'BTC', price: '9600' }], volatilities: [{ underlying: 'BTC', volatility: '0.4' }] });
+    expect(g.engine.state.ledger.instruments.get('BTC-P')!.mark).toBe(67615681289n);
+  });
+});
+
+describe('refused as a whole', () => {
+  const snapshot = (g: Given) => ({ alice: g.account('alice'), mm: g.account('mm'), seen: [...g.engine.state.seenIds], clock: g.engine.state.clock, events: g.engine.state.stats.eventsIn });
+
+  it('a multi-leg trade with an invalid leg books none of its legs, and names the leg', () => {
+    const g = book('800');
+    const before = snapshot(g);
+    const bad = (legs: ReturnType<typeof leg>[]) => () => g.input({ type: 'MultiLegTradeExecuted', ts: 60, tradeId: 'x-1', legs });
+    expect(bad([CALENDAR[0]!, leg('BTC-0628', 'mm', 'alice', '1', '10100')])).toThrow(/field "legs\.1\.instrument": unknown instrument "BTC-0628"/);
+    expect(bad([CALENDAR[0]!, leg('BTC-0327', 'nobody', 'alice', '1', '10100')])).toThrow(/field "legs\.1\.buyer": unknown account "nobody"/);
+    expect(bad([leg('BTC', 'alice', 'mm', '1', '10000')])).toThrow(/field "legs\.0\.instrument": "BTC" is an index/);
+    try {
+      bad([CALENDAR[0]!, leg('BTC-0628', 'mm', 'alice', '1', '10100')])();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputRejected);
+      expect((error as InputRejected).code).toBe('unknown-instrument');
+    }
+    // the schema's own refusals name the leg too: a self-trade, a zero quantity
+    expect(bad([CALENDAR[0]!, leg('BTC-0327', 'alice', 'alice', '1', '10100')])).toThrow(/field "legs\.1\.seller": buyer and seller must be different accounts/);
+    expect(bad([CALENDAR[0]!, leg('BTC-0327', 'mm', 'alice', '0', '10100')])).toThrow(/field "legs\.1\.qty"/);
+    expect(snapshot(g)).toEqual(before);
+    // the id was not consumed: the valid trade books
+    expect(g.input({ type: 'MultiLegTradeExecuted', ts: 60, tradeId: 'x-1', legs: CALENDAR })).toEqual([]);
+    expect(Object.keys(g.account('alice').positions as object)).toEqual(['BTC-0327', 'BTC-PERP']);
+  });
+
+  it('a market move with an invalid element moves no mark, and names the element', () => {
+    const g = book('800');
+    const before = { marks: [...g.engine.state.ledger.instruments.values()].map((i) => i.mark), state: snapshot(g) };
+    const move = (marks: unknown[]) => () => g.input({ type: 'MarketMoved', ts: 60, marks });
+    expect(move([{ instrument: 'BTC', price: '9000' }, { instrument: 'SOL-PERP', price: '20' }])).toThrow(/field "marks\.1\.instrument": unknown instrument "SOL-PERP"/);
+    expect(move([{ instrument: 'BTC', price: '9000' }, { instrument: 'BTC', price: '9100' }])).toThrow(/field "marks\.1\.instrument": instrument "BTC" is already moved by marks\.0/);
+    expect(move([{ instrument: 'BTC', price: '9000' }, { instrument: 'BTC-PERP', price: '-1' }])).toThrow(/field "marks\.1\.price": must be greater than 0/);
+    expect(move([])).toThrow(/field "marks": a market move needs at least one mark or volatility/);
+    expect(() => g.input({ type: 'MarketMoved', ts: 60, volatilities: [{ underlying: 'BTC', volatility: '0.4', expiry: '2026-01-31T00:00:00Z' }] })).toThrow(/field "volatilities\.0\.strike": strike and expiry go together/);
+    expect({ marks: [...g.engine.state.ledger.instruments.values()].map((i) => i.mark), state: snapshot(g) }).toEqual(before);
+  });
+
+  it('the schema refusals are InputErrors naming the element, before any state is read', () => {
+    expect(() => decodeEvent({ type: 'MarketMoved', ts: '2026-01-01T00:00:00Z', marks: [{ instrument: 'A', price: '1' }, { instrument: 'A', price: 'x' }] }, 'input')).toThrow(InputError);
+    expect(() => decodeEvent({ type: 'MultiLegTradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 't', legs: [] }, 'input')).toThrow(/field "legs": a trade needs at least one leg/);
+    expect(() => decodeEvent({ type: 'MultiLegTradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 't', legs: [{ ...CALENDAR[0], side: 'buy' }] }, 'input')).toThrow(/field "legs\.0": unknown field\(s\) "side"/);
+  });
+});
+
+describe('idempotency', () => {
+  it('a multi-leg trade is idempotent by its tradeId, in the same id space as TradeExecuted', () => {
+    const g = book('800');
+    g.input({ type: 'MultiLegTradeExecuted', tradeId: 'pp-1', legs: PROTECTIVE_PUT });
+    const booked = g.account('alice');
+    const repeat = decodeEvent({ type: 'MultiLegTradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 'pp-1', legs: PROTECTIVE_PUT }, 'input') as InputEvent;
+    expect(g.engine.handle(repeat)).toEqual({ duplicate: true, decisions: [] });
+    const single = decodeEvent({ type: 'TradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 'pp-1', instrument: 'BTC-PERP', buyer: 'alice', seller: 'mm', qty: '1', price: '10000' }, 'input') as InputEvent;
+    expect(g.engine.handle(single)).toEqual({ duplicate: true, decisions: [] });
+    expect(g.account('alice')).toEqual(booked);
+  });
+});
+
+describe('replay and snapshots', () => {
+  /** The protective put's story, mark by mark and leg by leg, then the same moves together: calls, a cure, a liquidation. */
+  function story(): { engine: ClearingEngine; log: ClearingEvent[]; inputs: InputEvent[] } {
+    const g = book('800');
+    const inputs: InputEvent[] = [];
+    const log: ClearingEvent[] = [];
+    const feed = (raw: Record<string, unknown>, seconds: number) => {
+      const input = decodeEvent({ ...raw, ts: new Date(Date.parse('2026-01-01T00:00:00Z') + seconds * 1000).toISOString() }, 'input') as InputEvent;
+      inputs.push(input);
+      log.push(input, ...g.engine.handle(input).decisions);
+    };
+    feed({ type: 'MultiLegTradeExecuted', tradeId: 'pp-1', legs: PROTECTIVE_PUT }, 60);
+    feed({ type: 'PriceUpdated', instrument: 'BTC-PERP', price: '9600' }, 120);
+    feed({ type: 'MarketMoved', marks: [{ instrument: 'BTC', price: '9000' }, { instrument: 'BTC-PERP', price: '9000' }], volatilities: [{ underlying: 'BTC', volatility: '0.7' }] }, 180);
+    feed({ type: 'MultiLegTradeExecuted', tradeId: 'cal-1', legs: CALENDAR }, 240);
+    feed({ type: 'MarketMoved', marks: [{ instrument: 'BTC', price: '7000' }, { instrument: 'BTC-PERP', price: '7000' }, { instrument: 'BTC-0327', price: '7100' }] }, 300);
+    return { engine: g.engine, log, inputs };
+  }
+
+  it('replay (folding inputs and decisions) reaches the live state', () => {
+    const live = story();
+    expect(live.engine.state.stats.marginCalls).toBeGreaterThan(0);
+    // the setup decides nothing (listings, deposits, the opening move): the story's log is folded onto it
+    const replay = book('800').engine;
+    for (const event of live.log) replay.apply(event);
+    expect(replay.summary()).toEqual(live.engine.summary());
+  });
+
+  it('a snapshot after a multi-leg trade and a market move continues with the same decisions', () => {
+    const live = story();
+    // the same setup, the story's first three inputs, a snapshot, then the rest on the restored engine
+    const first = book('800').engine;
+    live.inputs.slice(0, 3).forEach((input) => first.handle(input));
+    const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
+    live.inputs.slice(3).forEach((input) => restored.handle(input));
+    expect(restored.outputHash).toBe(live.engine.outputHash);
+    expect(restored.summary()).toEqual(live.engine.summary());
+  });
+});
