@@ -21,7 +21,7 @@ describe('N shards together decide exactly what one process decides (in memory, 
   it('a multi-leg trade across shards and a market move: the same decisions per account as one process', () => {
     // with 2 shards: bob, carol → 0; alice, mm → 1. alice's pair has one leg with bob (shard 0) and one with mm.
     const ts = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000).toISOString();
-    const raw = [
+    const written: Record<string, unknown>[] = [
       { type: 'RulesActivated', rules: { name: 'r', model: 'cross', marginCall: { graceSeconds: 600, cureAt: 'initial' }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, bankruptcy: 'socialize', accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' }, instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } } } },
       { type: 'InstrumentListed', instrument: 'X', kind: 'perpetual', multiplier: '1' },
       { type: 'InstrumentListed', instrument: 'Y', kind: 'perpetual', multiplier: '1' },
@@ -34,7 +34,8 @@ describe('N shards together decide exactly what one process decides (in memory, 
       { type: 'MarketMoved', ts: 60, marks: [{ instrument: 'X', price: '92' }, { instrument: 'Y', price: '57' }] },
       { type: 'MarketMoved', ts: 120, marks: [{ instrument: 'X', price: '93' }, { instrument: 'Y', price: '57.5' }] },
       { type: 'ClockAdvanced', ts: 900 },
-    ].map(({ ts: s, ...r }) => decodeEvent({ ts: ts(typeof s === 'number' ? s : 0), ...r }, 'input') as InputEvent);
+    ];
+    const raw = written.map((r) => decodeEvent({ ...r, ts: ts(typeof r.ts === 'number' ? r.ts : 0) }, 'input') as InputEvent);
     const single = singleProcess(raw);
     const sharded = shardedInMemory(raw, 2);
     const alice = decisionsByAccount(single.decisions).alice!.map((d) => (JSON.parse(d) as { type: string }).type);
