@@ -39,7 +39,7 @@ export class InputsController {
   @ApiOperation({
     summary: 'Post one input event',
     description:
-      'Validated (400 listing every field error), authorized (venue keys: Deposited, WithdrawalRequested and TradeExecuted on their own accounts only), then decided and durably appended with its decisions before the answer. Repeats of an idempotency key (tradeId, requestId, eventId) are ignored.',
+      'Validated (400 listing every field error), authorized (venue keys: Deposited, WithdrawalRequested, TradeExecuted and MultiLegTradeExecuted on their own accounts only), then decided and durably appended with its decisions before the answer. Repeats of an idempotency key (tradeId, requestId, eventId) are ignored.',
   })
   @ApiBody({
     schema: INPUT_EVENT_SCHEMA,
@@ -47,6 +47,28 @@ export class InputsController {
       deposit: { value: { type: 'Deposited', ts: '2026-01-01T00:00:00Z', account: 'a-alice', asset: 'USD', amount: '1000' } },
       price: { value: { type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'BTC-PERP', price: '10000' } },
       trade: { value: { type: 'TradeExecuted', ts: '2026-01-01T00:01:00Z', tradeId: 't1', instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'a-mm', qty: '1', price: '10000' } },
+      marketMove: {
+        value: {
+          type: 'MarketMoved',
+          ts: '2026-01-01T00:02:00Z',
+          marks: [
+            { instrument: 'BTC', price: '9900' },
+            { instrument: 'BTC-PERP', price: '9905' },
+          ],
+          volatilities: [{ underlying: 'BTC', volatility: '0.6' }],
+        },
+      },
+      spread: {
+        value: {
+          type: 'MultiLegTradeExecuted',
+          ts: '2026-01-01T00:03:00Z',
+          tradeId: 'cal-1',
+          legs: [
+            { instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'a-mm', qty: '1', price: '10000' },
+            { instrument: 'BTC-0327', buyer: 'a-mm', seller: 'a-alice', qty: '1', price: '10100' },
+          ],
+        },
+      },
     },
   })
   @ApiOkResponse(SUBMITTED)
