@@ -38,10 +38,19 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
     case 'VolatilityUpdated':
       return options(input.underlying);
     case 'MarketMoved': {
-      // what the PriceUpdated of each mark and the VolatilityUpdated of each volatility would re-mark
-      const out = new Set<string>();
-      for (const { instrument, price } of input.marks) for (const id of remarkedBy(state, { type: 'PriceUpdated', ts: input.ts, instrument, price })) out.add(id);
-      for (const { underlying } of input.volatilities) for (const id of options(underlying)) out.add(id);
+      // the union of what the PriceUpdated of each mark and the VolatilityUpdated of each volatility would re-mark, in
+      // one pass over the instruments (none when no option is written on what moved and the bands apply)
+      const moved = new Set(input.marks.map((mark) => mark.instrument));
+      const optionsOn = new Set([...moved].filter((id) => state.ledger.underlyingsWithOptions.has(id)));
+      for (const { underlying } of input.volatilities) optionsOn.add(underlying);
+      const sameUnderlying = state.rules && !bandsApply(state) ? new Set([...moved].map((id) => underlyingOf(state.ledger.instruments.get(id)!))) : undefined;
+      const out = new Set(moved);
+      if (optionsOn.size > 0 || sameUnderlying) {
+        for (const i of instruments()) {
+          if (i.premiumStyle && !i.settled && i.underlying !== undefined && optionsOn.has(i.underlying)) out.add(i.id);
+          if (sameUnderlying?.has(underlyingOf(i))) out.add(i.id);
+        }
+      }
       return [...out];
     }
     case 'ClockAdvanced':
