@@ -144,6 +144,37 @@ describe('a protective put (long BTC-PERP, long BTC-P)', () => {
   });
 });
 
+describe('a market move under price bands (tiered cross margin, IM 10 %, MM 5 %)', () => {
+  // alice long 1 BTC-PERP @ 10,000 on 1,000 (MM 500); bob long 2 ETH-PERP @ 500 on 100 (MM 50, IM 100)
+  function tiered(fastPaths: boolean): Given {
+    const g = new Given();
+    g.engine.state.fastPaths = fastPaths;
+    g.input({ type: 'InstrumentListed', instrument: 'ETH-PERP', kind: 'perpetual', underlying: 'ETH' });
+    g.input({ type: 'MarketMoved', marks: [{ instrument: 'BTC-PERP', price: '10000' }, { instrument: 'ETH-PERP', price: '500' }] });
+    g.deposit('alice', '1000').deposit('bob', '100').deposit('mm', '10000000');
+    g.trade('alice', 'mm', '1', '10000');
+    g.trade('bob', 'mm', '2', '500', 'ETH-PERP');
+    return g;
+  }
+
+  it('re-checks the holders whose band any of its marks leaves, the last mark included', () => {
+    for (const fastPaths of [true, false]) {
+      const g = tiered(fastPaths);
+      // BTC +10 moves alice within her band; ETH 500 → 470: bob's equity 100 − 60 = 40 < MM 5 % × 940 = 47 (≥ 23.5) → a call
+      // for IM 94 − 40 = 54
+      expect(g.input({ type: 'MarketMoved', ts: 60, marks: [{ instrument: 'BTC-PERP', price: '10010' }, { instrument: 'ETH-PERP', price: '470' }] })).toEqual([
+        { type: 'MarginCallIssued', ts: '2026-01-01T00:01:00Z', account: 'bob', amount: '54', deadline: '2026-01-01T01:01:00Z', equity: '40', initialMargin: '94', maintenanceMargin: '47' },
+      ]);
+      // alice within her band, bob (called: re-checked on every ETH move) at 42 < IM 94.2: nothing
+      expect(g.input({ type: 'MarketMoved', ts: 120, marks: [{ instrument: 'BTC-PERP', price: '10020' }, { instrument: 'ETH-PERP', price: '471' }] })).toEqual([]);
+      // ETH back to 500 cures bob: equity 100 ≥ IM 100
+      expect(g.input({ type: 'MarketMoved', ts: 180, marks: [{ instrument: 'ETH-PERP', price: '500' }, { instrument: 'BTC-PERP', price: '10000' }] })).toEqual([
+        { type: 'MarginCallMet', ts: '2026-01-01T00:03:00Z', account: 'bob', cureLevel: '100', equity: '100' },
+      ]);
+    }
+  });
+});
+
 describe('refused as a whole', () => {
   const snapshot = (g: Given) => ({ alice: g.account('alice'), mm: g.account('mm'), seen: [...g.engine.state.seenIds], clock: g.engine.state.clock, events: g.engine.state.stats.eventsIn });
 

@@ -1,4 +1,4 @@
-import type { DecisionEvent, InputEvent } from '@clearsim/events';
+import type { DecisionEvent, InputEvent, MarketMoved } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
@@ -124,6 +124,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0) return NOTHING_DECIDED;
   }
+  if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
   const decisions: DecisionEvent[] = [];
   const pending = new Set<string>(crossed);
   const ctx: SagaContext = {
@@ -172,6 +173,22 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   }
   if (bandsApply(state)) reband(state, checked, decisions);
   return { duplicate: false, decisions };
+}
+
+/**
+ * The hot path of a market move, as of a price update: when the bands cover
+ * everything it moves (no volatility, no instrument with options or held as
+ * collateral, no timer due), folds it and answers the accounts whose band
+ * any of its marks leaves; undefined (nothing folded) otherwise.
+ */
+function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | undefined {
+  const { ledger } = state;
+  if (!bandsApply(state) || state.bandsStale || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
+  if (input.marks.some(({ instrument }) => ledger.underlyingsWithOptions.has(instrument) || ledger.collateralHolders.get(instrument)?.size)) return undefined;
+  evolve(state, input);
+  const crossed: string[] = [];
+  for (const { instrument, price } of input.marks) for (const account of state.bands.crossed(instrument, toMarkNumber(price))) crossed.push(account);
+  return crossed;
 }
 
 /** Every account an input or its decisions changed gets fresh bands. */
