@@ -6,8 +6,9 @@ import { at, rulesFor } from './testing/given';
 
 /**
  * Properties over random valid event streams: a few traders and a market
- * maker on two perpetuals, random deposits, trades near the mark, price
- * shocks of up to ±25%, withdrawals, funding and clock jumps, under random
+ * maker on two perpetuals, random deposits, trades near the mark (single and
+ * two-leg), price shocks of up to ±25% (one instrument, or both and the USDC
+ * collateral at one instant), withdrawals, funding and clock jumps, under random
  * rules (grace or not, partial steps, slippage, fees, ADL or socialization,
  * isolated accounts).
  */
@@ -52,6 +53,16 @@ const stepArb = fc.oneof(
     seller: fc.constantFrom(...TRADERS, 'mm'),
     instrument: fc.constantFrom(...INSTRUMENTS),
     qty: fc.integer({ min: 1, max: 2000 }),
+    off: fc.double({ min: -0.02, max: 0.02, noNaN: true }),
+  }),
+  // a market move: both perpetuals (and sometimes the USDC collateral) at one instant, margined once
+  fc.record({ kind: fc.constant('move' as const), moves: fc.array(fc.double({ min: -0.25, max: 0.25, noNaN: true }), { minLength: 2, maxLength: 2 }), depeg: fc.option(fc.integer({ min: 50, max: 105 }), { nil: undefined }) }),
+  // a two-leg trade (a pair: one leg per perpetual), booked together and margined once
+  fc.record({
+    kind: fc.constant('pair' as const),
+    who: fc.constantFrom(...TRADERS),
+    counterparty: fc.constantFrom(...TRADERS, 'mm'),
+    qtys: fc.array(fc.integer({ min: -2000, max: 2000 }).filter((q) => q !== 0), { minLength: 2, maxLength: 2 }),
     off: fc.double({ min: -0.02, max: 0.02, noNaN: true }),
   }),
   fc.record({ kind: fc.constant('withdraw' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 1, max: 5000 }), asset: fc.constantFrom('USD', 'USDC') }),
@@ -133,6 +144,36 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
           price: Math.max(0.01, marks[step.instrument]! * (1 + step.off)).toFixed(2),
           buyerFee: '0.1',
           sellerFee: '0',
+        });
+        break;
+      case 'move':
+        INSTRUMENTS.forEach((instrument, k) => (marks[instrument] = Math.max(1, Math.round(marks[instrument]! * (1 + step.moves[k]!) * 100) / 100)));
+        out.push({
+          type: 'MarketMoved',
+          ts,
+          marks: [
+            ...INSTRUMENTS.map((instrument) => ({ instrument, price: marks[instrument]!.toFixed(2) })),
+            ...(step.depeg === undefined ? [] : [{ instrument: 'USDC', price: (step.depeg / 100).toFixed(2) }]),
+          ],
+        });
+        break;
+      case 'pair':
+        if (step.who === step.counterparty) break; // the schema refuses self-trades
+        out.push({
+          type: 'MultiLegTradeExecuted',
+          ts,
+          tradeId: `t${i}`,
+          legs: INSTRUMENTS.map((instrument, k) => {
+            const qty = step.qtys[k]!;
+            return {
+              instrument,
+              buyer: qty > 0 ? step.who : step.counterparty,
+              seller: qty > 0 ? step.counterparty : step.who,
+              qty: (Math.abs(qty) / 100).toFixed(2),
+              price: Math.max(0.01, marks[instrument]! * (1 + step.off)).toFixed(2),
+              buyerFee: '0.1',
+            };
+          }),
         });
         break;
       case 'withdraw':
@@ -269,5 +310,14 @@ describe('clearing properties', () => {
     expect(totals.liquidations).toBeGreaterThan(0);
     expect(totals.bankruptcies).toBeGreaterThan(0);
     expect(totals.calls).toBeGreaterThan(0);
+  });
+
+  it('exercises the list inputs: generated streams have accepted market moves and multi-leg trades', () => {
+    const accepted = fc
+      .sample(scenarioArb, { numRuns: 30, seed: 7 })
+      .flatMap(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).accepted.map((input) => input.type))
+      .filter((type) => type === 'MarketMoved' || type === 'MultiLegTradeExecuted');
+    expect(accepted.filter((type) => type === 'MarketMoved').length).toBeGreaterThan(10);
+    expect(accepted.filter((type) => type === 'MultiLegTradeExecuted').length).toBeGreaterThan(10);
   });
 });

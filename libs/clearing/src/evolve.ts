@@ -1,4 +1,4 @@
-import type { ClearingEvent, DecisionEvent, InputEvent } from '@clearsim/events';
+import type { ClearingEvent, DecisionEvent, InputEvent, TradeLeg, Timestamp, VolatilityUpdated } from '@clearsim/events';
 import {
   chargeFee,
   chargeGain,
@@ -43,6 +43,8 @@ export function evolve(state: ClearingState, event: ClearingEvent): void {
     case 'FundingRateApplied':
     case 'InstrumentSettled':
     case 'VolatilityUpdated':
+    case 'MarketMoved':
+    case 'MultiLegTradeExecuted':
     case 'ClockAdvanced':
       return evolveInput(state, event);
     default:
@@ -104,27 +106,23 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
     case 'WithdrawalRequested':
       return; // the saga decides; WithdrawalApproved moves the money
     case 'PriceUpdated':
-      getInstrument(ledger, input.instrument).mark = input.price;
-      if (state.rules && (state.rules.var || state.rules.dynamic)) {
-        const capacity = (state.rules.var?.lookback ?? 250) + 60;
-        recordPrice(ledger, input.instrument, input.price, input.ts, state.rules.history.sampleSeconds * 1000, capacity);
-      }
-      refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.instrument);
-      return;
+      return foldMark(state, input.instrument, input.price, input.ts);
     case 'TradeExecuted':
       return evolveTrade(state, input);
+    case 'MultiLegTradeExecuted':
+      for (const leg of input.legs) evolveTrade(state, leg);
+      return;
+    case 'MarketMoved':
+      // exactly the PriceUpdated of each mark, then the VolatilityUpdated of each volatility (only the margining differs)
+      for (const mark of input.marks) foldMark(state, mark.instrument, mark.price, input.ts);
+      for (const volatility of input.volatilities) foldVolatility(state, volatility, input.ts);
+      return;
     case 'FundingRateApplied':
       return; // FundingSettled decisions move the money
     case 'InstrumentSettled':
       return settleInstrument(ledger, getInstrument(ledger, input.instrument), input.price, accountFor(state, rulesOf(state).accounts.fees));
     case 'VolatilityUpdated':
-      ledger.volatility = withVolatility(ledger.volatility, {
-        underlying: input.underlying,
-        volatility: toNumber(input.volatility),
-        ...(input.strike !== undefined && input.expiry !== undefined ? { strike: toNumber(input.strike), expiryMs: input.expiry } : {}),
-      });
-      refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.underlying);
-      return;
+      return foldVolatility(state, input, input.ts);
     case 'ClockAdvanced':
       // time decay: options are re-marked as the clock moves
       refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n);
@@ -136,7 +134,30 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
   }
 }
 
-function evolveTrade(state: ClearingState, input: Extract<InputEvent, { type: 'TradeExecuted' }>): void {
+/** A new mark: the instrument's price history (VaR, dynamic margin) and the options written on it follow. */
+function foldMark(state: ClearingState, instrument: string, price: bigint, ts: Timestamp): void {
+  const { ledger } = state;
+  getInstrument(ledger, instrument).mark = price;
+  if (state.rules && (state.rules.var || state.rules.dynamic)) {
+    const capacity = (state.rules.var?.lookback ?? 250) + 60;
+    recordPrice(ledger, instrument, price, ts, state.rules.history.sampleSeconds * 1000, capacity);
+  }
+  refreshOptionMarks(ledger, ts, state.rules?.riskFreeRate ?? 0n, instrument);
+}
+
+/** A new implied volatility (of the underlying, or of one strike and expiry): the options on the underlying are re-marked. */
+function foldVolatility(state: ClearingState, input: Pick<VolatilityUpdated, 'underlying' | 'volatility' | 'strike' | 'expiry'>, ts: Timestamp): void {
+  const { ledger } = state;
+  ledger.volatility = withVolatility(ledger.volatility, {
+    underlying: input.underlying,
+    volatility: toNumber(input.volatility),
+    ...(input.strike !== undefined && input.expiry !== undefined ? { strike: toNumber(input.strike), expiryMs: input.expiry } : {}),
+  });
+  refreshOptionMarks(ledger, ts, state.rules?.riskFreeRate ?? 0n, input.underlying);
+}
+
+/** One bilateral trade: a TradeExecuted, or one leg of a MultiLegTradeExecuted. */
+function evolveTrade(state: ClearingState, input: TradeLeg): void {
   const { ledger } = state;
   const rules = rulesOf(state);
   const instrument = getInstrument(ledger, input.instrument);

@@ -1,4 +1,4 @@
-import type { DecisionEvent, InputEvent } from '@clearsim/events';
+import type { DecisionEvent, InputEvent, MarketMoved } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
@@ -37,6 +37,22 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
     }
     case 'VolatilityUpdated':
       return options(input.underlying);
+    case 'MarketMoved': {
+      // the union of what the PriceUpdated of each mark and the VolatilityUpdated of each volatility would re-mark, in
+      // one pass over the instruments (none when no option is written on what moved and the bands apply)
+      const moved = new Set(input.marks.map((mark) => mark.instrument));
+      const optionsOn = new Set([...moved].filter((id) => state.ledger.underlyingsWithOptions.has(id)));
+      for (const { underlying } of input.volatilities) optionsOn.add(underlying);
+      const sameUnderlying = state.rules && !bandsApply(state) ? new Set([...moved].map((id) => underlyingOf(state.ledger.instruments.get(id)!))) : undefined;
+      const out = new Set(moved);
+      if (optionsOn.size > 0 || sameUnderlying) {
+        for (const i of instruments()) {
+          if (i.premiumStyle && !i.settled && i.underlying !== undefined && optionsOn.has(i.underlying)) out.add(i.id);
+          if (sameUnderlying?.has(underlyingOf(i))) out.add(i.id);
+        }
+      }
+      return [...out];
+    }
     case 'ClockAdvanced':
       return options();
     default:
@@ -63,6 +79,10 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
       return [input.account];
     case 'TradeExecuted':
       return [input.buyer, input.seller];
+    case 'MultiLegTradeExecuted':
+      return input.legs.flatMap((leg) => [leg.buyer, leg.seller]);
+    case 'MarketMoved':
+      return [...(bandsApply(state) ? [] : holdersOfAny(state, remarked)), ...input.marks.flatMap((mark) => [...(state.ledger.collateralHolders.get(mark.instrument) ?? [])])];
     case 'PriceUpdated':
       // a collateral asset's price moves its holders' equity whatever their positions
       return [...(bandsApply(state) ? [] : holdersOfAny(state, remarked)), ...(state.ledger.collateralHolders.get(input.instrument) ?? [])];
@@ -106,6 +126,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0) return NOTHING_DECIDED;
   }
+  if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
   const decisions: DecisionEvent[] = [];
   const pending = new Set<string>(crossed);
   const ctx: SagaContext = {
@@ -156,6 +177,22 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   }
   if (bandsApply(state)) reband(state, checked, decisions);
   return { duplicate: false, decisions };
+}
+
+/**
+ * The hot path of a market move, as of a price update: when the bands cover
+ * everything it moves (no volatility, no instrument with options or held as
+ * collateral, no timer due), folds it and answers the accounts whose band
+ * any of its marks leaves; undefined (nothing folded) otherwise.
+ */
+function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | undefined {
+  const { ledger } = state;
+  if (!bandsApply(state) || state.bandsStale || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
+  if (input.marks.some(({ instrument }) => ledger.underlyingsWithOptions.has(instrument) || ledger.collateralHolders.get(instrument)?.size)) return undefined;
+  evolve(state, input);
+  const crossed: string[] = [];
+  for (const { instrument, price } of input.marks) for (const account of state.bands.crossed(instrument, toMarkNumber(price))) crossed.push(account);
+  return crossed;
 }
 
 /** Every account an input or its decisions changed gets fresh bands. */

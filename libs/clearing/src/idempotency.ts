@@ -28,7 +28,7 @@ export function idempotencyKey(input: InputEvent): string | undefined {
 }
 
 function naturalKey(input: InputEvent): string | undefined {
-  if (input.type === 'TradeExecuted') return `trade:${input.tradeId}`;
+  if (input.type === 'TradeExecuted' || input.type === 'MultiLegTradeExecuted') return `trade:${input.tradeId}`;
   if (input.type === 'WithdrawalRequested') return `withdrawal:${input.requestId}`;
   if (input.eventId !== undefined) return `event:${input.eventId}`;
   if (input.type === 'Deposited' && input.postedBy !== undefined) {
@@ -43,7 +43,7 @@ function naturalKey(input: InputEvent): string | undefined {
  * content is another key.)
  */
 export function idempotencyField(input: InputEvent): 'tradeId' | 'requestId' | 'eventId' {
-  if (input.type === 'TradeExecuted') return 'tradeId';
+  if (input.type === 'TradeExecuted' || input.type === 'MultiLegTradeExecuted') return 'tradeId';
   if (input.type === 'WithdrawalRequested') return 'requestId';
   return 'eventId';
 }

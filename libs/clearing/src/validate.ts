@@ -65,6 +65,18 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
   return instrument;
 }
 
+/** Runs a check of one element of a list input; its refusal names the element (`legs.1.instrument`), except a refusal of the whole input (`type`). */
+function inElement(path: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof InputRejected)) throw error;
+    const field = error.issues[0]!.field;
+    if (field === 'type') throw error;
+    throw new InputRejected(error.code, `${path}.${field}`, error.issues[0]!.message, error.source, error.line);
+  }
+}
+
 /**
  * A repeat of an idempotency key with other content (idempotency.ts): the
  * first version stands, the repeat is refused. The shell shows both versions
@@ -169,6 +181,19 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       return 'ok';
     case 'PriceUpdated':
       listed('instrument', input.instrument);
+      return 'ok';
+    case 'MarketMoved':
+      // the schema refused repeats and bad prices; every instrument must be live (volatilities, like VolatilityUpdated, need no listing)
+      input.marks.forEach((mark, i) => listed(`marks.${i}.instrument`, mark.instrument));
+      return 'ok';
+    case 'MultiLegTradeExecuted':
+      input.legs.forEach((leg, i) =>
+        inElement(`legs.${i}`, () => {
+          tradableInstrument(state, leg.instrument);
+          knownAccount('buyer', leg.buyer);
+          knownAccount('seller', leg.seller);
+        }),
+      );
       return 'ok';
     case 'TradeExecuted': {
       tradableInstrument(state, input.instrument);

@@ -99,6 +99,77 @@ export const VolatilityUpdatedSchema = z.strictObject({
   expiry: timestamp.optional(),
 });
 
+/** One element of a MarketMoved: an instrument's new mark. */
+export const MarkSchema = z.strictObject({ instrument: id, price: positiveFixed });
+
+/** One element of a MarketMoved: an implied volatility (of the whole underlying, or of one strike and expiry). */
+export const VolatilitySchema = z
+  .strictObject({
+    underlying: id,
+    volatility: positiveFixed,
+    strike: positiveFixed.optional(),
+    expiry: timestamp.optional(),
+  })
+  .refine((v) => (v.strike === undefined) === (v.expiry === undefined), { message: 'strike and expiry go together (both for one point of the surface, neither for the whole underlying)', path: ['strike'] });
+
+/** The key of a volatility point: one underlying, the whole surface or one (strike, expiry). */
+const volatilityPoint = (v: { underlying: string; strike?: bigint; expiry?: number }): string => JSON.stringify([v.underlying, v.strike?.toString() ?? null, v.expiry ?? null]);
+
+/** Adds an issue for every element whose key an earlier element already has (index and field named). */
+function refuseRepeats<T>(items: readonly T[], key: (item: T) => string, list: string, field: string, what: (item: T) => string, ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    const earlier = first.get(k);
+    if (earlier === undefined) first.set(k, i);
+    else ctx.addIssue({ code: 'custom', path: [list, i, field], message: `${what(item)} is already moved by ${list}.${earlier}: one input moves it once` });
+  });
+}
+
+/**
+ * Several marks (and implied volatilities) moving at one instant: folded as
+ * the PriceUpdated of each mark in written order, then the VolatilityUpdated
+ * of each volatility, and margined once after all of them — so a spread or a
+ * hedge is never checked on a half-moved market.
+ */
+export const MarketMovedSchema = z
+  .strictObject({
+    type: z.literal('MarketMoved'),
+    ...base,
+    marks: z.array(MarkSchema).default([]),
+    volatilities: z.array(VolatilitySchema).default([]),
+  })
+  .superRefine((m, ctx) => {
+    if (m.marks.length + m.volatilities.length === 0) ctx.addIssue({ code: 'custom', path: ['marks'], message: 'a market move needs at least one mark or volatility' });
+    refuseRepeats(m.marks, (mark) => mark.instrument, 'marks', 'instrument', (mark) => `instrument "${mark.instrument}"`, ctx);
+    refuseRepeats(m.volatilities, volatilityPoint, 'volatilities', 'underlying', (v) => `the volatility of "${v.underlying}"${v.strike === undefined ? '' : ' at this strike and expiry'}`, ctx);
+  });
+
+/** One leg of a MultiLegTradeExecuted: a bilateral trade like TradeExecuted, without its own id. */
+export const TradeLegSchema = z
+  .strictObject({
+    instrument: id,
+    buyer: id,
+    seller: id,
+    qty: positiveFixed,
+    price: positiveFixed,
+    buyerFee: fixed.default(0n),
+    sellerFee: fixed.default(0n),
+  })
+  .refine((t) => t.buyer !== t.seller, { message: 'buyer and seller must be different accounts', path: ['seller'] });
+
+/**
+ * A multi-leg trade (a calendar spread, a protective put, a strategy): legs
+ * booked together in written order under one `tradeId`, margined once after
+ * the last; refused as a whole if any leg is.
+ */
+export const MultiLegTradeExecutedSchema = z.strictObject({
+  type: z.literal('MultiLegTradeExecuted'),
+  ...base,
+  tradeId: id,
+  legs: z.array(TradeLegSchema).min(1, 'a trade needs at least one leg'),
+});
+
 export const ClockAdvancedSchema = z.strictObject({
   type: z.literal('ClockAdvanced'),
   ...base,
@@ -114,6 +185,8 @@ export const INPUT_SCHEMAS = {
   FundingRateApplied: FundingRateAppliedSchema,
   InstrumentSettled: InstrumentSettledSchema,
   VolatilityUpdated: VolatilityUpdatedSchema,
+  MarketMoved: MarketMovedSchema,
+  MultiLegTradeExecuted: MultiLegTradeExecutedSchema,
   ClockAdvanced: ClockAdvancedSchema,
 } as const;
 
@@ -126,6 +199,9 @@ export type TradeExecuted = z.output<typeof TradeExecutedSchema>;
 export type FundingRateApplied = z.output<typeof FundingRateAppliedSchema>;
 export type InstrumentSettled = z.output<typeof InstrumentSettledSchema>;
 export type VolatilityUpdated = z.output<typeof VolatilityUpdatedSchema>;
+export type MarketMoved = z.output<typeof MarketMovedSchema>;
+export type MultiLegTradeExecuted = z.output<typeof MultiLegTradeExecutedSchema>;
+export type TradeLeg = MultiLegTradeExecuted['legs'][number];
 export type ClockAdvanced = z.output<typeof ClockAdvancedSchema>;
 
 export type InputEvent =
@@ -138,6 +214,8 @@ export type InputEvent =
   | FundingRateApplied
   | InstrumentSettled
   | VolatilityUpdated
+  | MarketMoved
+  | MultiLegTradeExecuted
   | ClockAdvanced;
 
 export type InputType = InputEvent['type'];

@@ -18,6 +18,32 @@ describe('N shards together decide exactly what one process decides (in memory, 
     for (const engine of sharded.engines) expect(engine.invariantViolations()).toEqual([]);
   });
 
+  it('a multi-leg trade across shards and a market move: the same decisions per account as one process', () => {
+    // with 2 shards: bob, carol → 0; alice, mm → 1. alice's pair has one leg with bob (shard 0) and one with mm.
+    const ts = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000).toISOString();
+    const written: Record<string, unknown>[] = [
+      { type: 'RulesActivated', rules: { name: 'r', model: 'cross', marginCall: { graceSeconds: 600, cureAt: 'initial' }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, bankruptcy: 'socialize', accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' }, instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } } } },
+      { type: 'InstrumentListed', instrument: 'X', kind: 'perpetual', multiplier: '1' },
+      { type: 'InstrumentListed', instrument: 'Y', kind: 'perpetual', multiplier: '1' },
+      { type: 'MarketMoved', marks: [{ instrument: 'X', price: '100' }, { instrument: 'Y', price: '50' }] },
+      ...['alice', 'bob', 'carol'].map((account) => ({ type: 'Deposited', account, asset: 'USD', amount: '40' })),
+      { type: 'Deposited', account: 'mm', asset: 'USD', amount: '100000' },
+      { type: 'MultiLegTradeExecuted', tradeId: 'pair-1', legs: [{ instrument: 'X', buyer: 'alice', seller: 'bob', qty: '2', price: '100', buyerFee: '0.5', sellerFee: '0.5' }, { instrument: 'Y', buyer: 'mm', seller: 'alice', qty: '2', price: '50' }] },
+      { type: 'TradeExecuted', tradeId: 't-1', instrument: 'Y', buyer: 'carol', seller: 'mm', qty: '4', price: '50' },
+      // alice: −16 − 14 → equity 9.5 < MM 5 % × (184 + 114) = 14.9 → called; then 10.5 < IM 30.1: not cured, liquidated at 900 s
+      { type: 'MarketMoved', ts: 60, marks: [{ instrument: 'X', price: '92' }, { instrument: 'Y', price: '57' }] },
+      { type: 'MarketMoved', ts: 120, marks: [{ instrument: 'X', price: '93' }, { instrument: 'Y', price: '57.5' }] },
+      { type: 'ClockAdvanced', ts: 900 },
+    ];
+    const raw = written.map((r) => decodeEvent({ ...r, ts: ts(typeof r.ts === 'number' ? r.ts : 0) }, 'input') as InputEvent);
+    const single = singleProcess(raw);
+    const sharded = shardedInMemory(raw, 2);
+    const alice = decisionsByAccount(single.decisions).alice!.map((d) => (JSON.parse(d) as { type: string }).type);
+    expect(alice).toEqual(expect.arrayContaining(['MarginCallIssued', 'GracePeriodExpired', 'LiquidationStarted', 'PositionLiquidated']));
+    expect(decisionsByAccount(sharded.decisions.flat())).toEqual(decisionsByAccount(single.decisions));
+    for (const engine of sharded.engines) expect(engine.invariantViolations()).toEqual([]);
+  });
+
   it('needs the clock ticks: without them a deadline passed on another shard fires late', () => {
     const inputs = twoShardDayInputs();
     const expiry = (byAccount: Record<string, string[]>) => byAccount.alice!.find((d) => d.includes('GracePeriodExpired'));

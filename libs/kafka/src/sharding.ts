@@ -1,4 +1,4 @@
-import type { InputEvent, TradeExecuted } from '@clearsim/events';
+import type { InputEvent, MultiLegTradeExecuted, TradeExecuted, TradeLeg } from '@clearsim/events';
 
 /**
  * Sharding (pure): which shard owns an account, which partitions of the
@@ -56,6 +56,7 @@ const all = (shards: number): number[] => Array.from({ length: shards }, (_, i) 
  * The partitions of the inputs topic an input must be produced to:
  * - `Deposited`, `WithdrawalRequested`: the account's shard;
  * - `TradeExecuted`: the shards of the buyer and of the seller (one if they share it);
+ * - `MultiLegTradeExecuted`: the shards of every leg's buyer and seller;
  * - every other input (prices, clock, funding, expiry, volatility, rules, listings): every partition.
  */
 export function routeInput(event: InputEvent, shards: number, options: RouteOptions = {}): number[] {
@@ -64,15 +65,21 @@ export function routeInput(event: InputEvent, shards: number, options: RouteOpti
     case 'Deposited':
     case 'WithdrawalRequested':
       return [shardOf(event.account, shards)];
-    case 'TradeExecuted': {
+    case 'TradeExecuted':
+      return [...new Set(tradeShards(event, new Set(options.systemAccounts ?? []), shards))].sort((a, b) => a - b);
+    case 'MultiLegTradeExecuted': {
       const system = new Set(options.systemAccounts ?? []);
-      const parties = [event.buyer, event.seller].filter((id) => !system.has(id));
-      const owners = (parties.length > 0 ? parties : [event.buyer]).map((id) => shardOf(id, shards));
-      return [...new Set(owners)].sort((a, b) => a - b);
+      return [...new Set(event.legs.flatMap((leg) => tradeShards(leg, system, shards)))].sort((a, b) => a - b);
     }
     default:
       return all(shards);
   }
+}
+
+/** The shards of a trade's (or leg's) parties that are not system accounts; the buyer's if both are. */
+function tradeShards(trade: { buyer: string; seller: string }, system: ReadonlySet<string>, shards: number): number[] {
+  const parties = [trade.buyer, trade.seller].filter((id) => !system.has(id));
+  return (parties.length > 0 ? parties : [trade.buyer]).map((id) => shardOf(id, shards));
 }
 
 /** The message key of an input on the inputs topic: its account, the buyer of a trade, else its type. */
@@ -83,6 +90,8 @@ export function inputKey(event: InputEvent): string {
       return event.account;
     case 'TradeExecuted':
       return event.buyer;
+    case 'MultiLegTradeExecuted':
+      return event.legs[0]!.buyer;
     default:
       return event.type;
   }
@@ -175,6 +184,10 @@ export interface LocalizeContext {
  *   shard); a trade with none of its accounts is misrouted;
  * - a trade with a system account belongs to the shard of the other party
  *   (of the buyer if both are system accounts); another shard skips its copy;
+ * - a multi-leg trade applies as the legs this shard would apply as trades
+ *   (novated the same way), booked together; each account's legs all land on
+ *   its own shard, so each account is margined once after all of them (a
+ *   refusal, though, is per shard: another shard may book its legs);
  * - everything else (prices, clock, funding, …) applies.
  * Before any rules are active a trade is passed through unchanged: the core
  * refuses it (no active rules), as a single process would.
@@ -193,9 +206,30 @@ export function localizeInput(input: InputEvent, ctx: LocalizeContext): Localize
     }
     case 'TradeExecuted':
       return accounts ? localizeTrade(input, shard, shards, accounts, isSystem, home) : { action: 'apply', input };
+    case 'MultiLegTradeExecuted':
+      return accounts ? localizeMultiLeg(input, shard, shards, accounts, isSystem, home) : { action: 'apply', input };
     default:
       return { action: 'apply', input };
   }
+}
+
+/** What a shard makes of one trade or leg: the leg it applies (maybe novated), another shard's copy to skip, or not its own. */
+type LegFate = { action: 'apply'; leg: TradeLeg } | { action: 'skip'; owner: number } | { action: 'misrouted' };
+
+function localizeLeg(leg: TradeLeg, shard: number, accounts: ShardAccounts, isSystem: (id: string) => boolean, home: (id: string) => number): LegFate {
+  const { buyer, seller } = leg;
+  const buyerSystem = isSystem(buyer);
+  const sellerSystem = isSystem(seller);
+  if (buyerSystem || sellerSystem) {
+    const owner = buyerSystem && sellerSystem ? home(buyer) : home(buyerSystem ? seller : buyer);
+    return owner === shard ? { action: 'apply', leg } : { action: 'skip', owner };
+  }
+  const buyerHere = home(buyer) === shard;
+  const sellerHere = home(seller) === shard;
+  if (buyerHere && sellerHere) return { action: 'apply', leg };
+  if (buyerHere) return { action: 'apply', leg: { ...leg, seller: accounts.backstop, sellerFee: 0n } };
+  if (sellerHere) return { action: 'apply', leg: { ...leg, buyer: accounts.backstop, buyerFee: 0n } };
+  return { action: 'misrouted' };
 }
 
 function localizeTrade(
@@ -206,21 +240,33 @@ function localizeTrade(
   isSystem: (id: string) => boolean,
   home: (id: string) => number,
 ): Localized {
-  const { buyer, seller } = trade;
-  const buyerSystem = isSystem(buyer);
-  const sellerSystem = isSystem(seller);
-  if (buyerSystem || sellerSystem) {
-    const owner = buyerSystem && sellerSystem ? home(buyer) : home(buyerSystem ? seller : buyer);
-    if (owner === shard) return { action: 'apply', input: trade };
-    return { action: 'skip', reason: `trade "${trade.tradeId}" with a system account belongs to shard ${owner}` };
+  const fate = localizeLeg(trade, shard, accounts, isSystem, home);
+  switch (fate.action) {
+    case 'apply':
+      return { action: 'apply', input: fate.leg === trade ? trade : { ...trade, ...fate.leg } };
+    case 'skip':
+      return { action: 'skip', reason: `trade "${trade.tradeId}" with a system account belongs to shard ${fate.owner}` };
+    case 'misrouted':
+      return {
+        action: 'misrouted',
+        reason: `trade "${trade.tradeId}": neither buyer "${trade.buyer}" (shard ${home(trade.buyer)}) nor seller "${trade.seller}" (shard ${home(trade.seller)}) belongs to shard ${shard} of ${shards} (route inputs with routeInput)`,
+      };
   }
-  const buyerHere = home(buyer) === shard;
-  const sellerHere = home(seller) === shard;
-  if (buyerHere && sellerHere) return { action: 'apply', input: trade };
-  if (buyerHere) return { action: 'apply', input: { ...trade, seller: accounts.backstop, sellerFee: 0n } };
-  if (sellerHere) return { action: 'apply', input: { ...trade, buyer: accounts.backstop, buyerFee: 0n } };
-  return {
-    action: 'misrouted',
-    reason: `trade "${trade.tradeId}": neither buyer "${buyer}" (shard ${home(buyer)}) nor seller "${seller}" (shard ${home(seller)}) belongs to shard ${shard} of ${shards} (route inputs with routeInput)`,
-  };
+}
+
+function localizeMultiLeg(
+  trade: MultiLegTradeExecuted,
+  shard: number,
+  shards: number,
+  accounts: ShardAccounts,
+  isSystem: (id: string) => boolean,
+  home: (id: string) => number,
+): Localized {
+  const fates = trade.legs.map((leg) => localizeLeg(leg, shard, accounts, isSystem, home));
+  const legs = fates.flatMap((fate) => (fate.action === 'apply' ? [fate.leg] : []));
+  if (legs.length === trade.legs.length && legs.every((leg, i) => leg === trade.legs[i])) return { action: 'apply', input: trade };
+  if (legs.length > 0) return { action: 'apply', input: { ...trade, legs } };
+  const owners = [...new Set(fates.flatMap((fate) => (fate.action === 'skip' ? [fate.owner] : [])))].sort((a, b) => a - b);
+  if (owners.length > 0) return { action: 'skip', reason: `multi-leg trade "${trade.tradeId}": its legs with a system account belong to shard(s) ${owners.join(', ')}` };
+  return { action: 'misrouted', reason: `multi-leg trade "${trade.tradeId}": no leg has an account of shard ${shard} of ${shards} (route inputs with routeInput)` };
 }

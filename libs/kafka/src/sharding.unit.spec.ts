@@ -112,3 +112,36 @@ describe('localizeInput', () => {
     expect(localizeInput(t, { shards: 2, shard: 0 })).toEqual({ action: 'apply', input: t });
   });
 });
+
+describe('multi-leg trades across shards', () => {
+  // with 2 shards: bob, carol → 0; alice, dave, mm → 1
+  const multi = (legs: [string, string][]) =>
+    ev({ type: 'MultiLegTradeExecuted', tradeId: 'm1', legs: legs.map(([buyer, seller], i) => ({ instrument: i === 0 ? 'BTC-PERP' : 'ETH-PERP', buyer, seller, qty: '1', price: '100', buyerFee: '1', sellerFee: '2' })) });
+  const at = (shard: number) => ({ shards: 2, shard, accounts });
+
+  it('goes to the shards of every leg party (system accounts excepted when known), keyed by the first buyer', () => {
+    expect(routeInput(multi([['alice', 'mm'], ['mm', 'alice']]), 2)).toEqual([1]);
+    expect(routeInput(multi([['alice', 'mm'], ['bob', 'mm']]), 2)).toEqual([0, 1]);
+    expect(routeInput(multi([['alice', 'backstop'], ['alice', 'backstop']]), 2, { systemAccounts: ['backstop'] })).toEqual([1]);
+    expect(new InputRouter(2, { clockTicks: false }).route(multi([['alice', 'mm'], ['bob', 'mm']])).map((r) => [r.partition, r.key])).toEqual([
+      [0, 'alice'],
+      [1, 'alice'],
+    ]);
+  });
+
+  it('a shard applies the legs of its accounts, together, novating cross-shard legs against the backstop', () => {
+    const t = multi([['alice', 'mm'], ['bob', 'alice']]) as Extract<InputEvent, { type: 'MultiLegTradeExecuted' }>;
+    // shard 1 (alice, mm): the first leg as is, the second with bob's side novated to the backstop (bob's fee stays on shard 0)
+    expect(localizeInput(t, at(1))).toEqual({ action: 'apply', input: { ...t, legs: [t.legs[0], { ...t.legs[1], buyer: 'backstop', buyerFee: 0n }] } });
+    // shard 0 (bob): only the second leg, alice's side novated
+    expect(localizeInput(t, at(0))).toEqual({ action: 'apply', input: { ...t, legs: [{ ...t.legs[1], seller: 'backstop', sellerFee: 0n }] } });
+    // every leg local: the input itself
+    const local = multi([['alice', 'mm'], ['mm', 'dave']]);
+    expect(localizeInput(local, at(1))).toEqual({ action: 'apply', input: local });
+  });
+
+  it('skips a copy whose legs with system accounts belong elsewhere; refuses one with no account of the shard', () => {
+    expect(localizeInput(multi([['alice', 'backstop']]), at(0))).toEqual({ action: 'skip', reason: expect.stringContaining('belong to shard(s) 1') });
+    expect(localizeInput(multi([['alice', 'mm']]), at(0))).toEqual({ action: 'misrouted', reason: expect.stringContaining('no leg has an account of shard 0 of 2') });
+  });
+});

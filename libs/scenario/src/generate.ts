@@ -15,17 +15,19 @@ const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 's
  * Turns a validated scenario into its input events, in log order.
  *
  * 1. `RulesActivated` with `rules` (the raw rules object, as the caller read it);
- * 2. `InstrumentListed` per instrument, then its first `PriceUpdated` (the
- *    first waypoint), in the order the instruments are written;
+ * 2. `InstrumentListed` per instrument, then the first waypoint of each as
+ *    one mark input (see 5), in the order the instruments are written;
  * 3. `Deposited` for every explicit account with a deposit (written order),
  *    then for every generated trader (group order, then account order);
  * 4. the population's opening `TradeExecuted`, one per trader, with the
  *    group's counterparty, at the start price;
  * 5. the price path: every `prices.every` seconds after `start`, plus at every
- *    waypoint, up to each instrument's last waypoint; at one instant the
- *    instruments come in written order; the scenario's extra `events` are merged
- *    in by `ts` (after the generated prices of the same instant, keeping their
- *    own order);
+ *    waypoint, up to each instrument's last waypoint. The marks of one instant
+ *    are one input: a `PriceUpdated` when one instrument has a tick then, a
+ *    `MarketMoved` (marks in written order) when several do, so the market is
+ *    margined once it has moved as a whole, never half-way. The scenario's
+ *    extra `events` are merged in by `ts` (after the generated prices of the
+ *    same instant, keeping their own order);
  * 6. `ClockAdvanced` at `end`, when given.
  *
  * Everything before step 5 carries `ts = start`. The output depends only on the
@@ -50,9 +52,7 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
     out.push(listed);
   }
   const startPrice = (instrument: string): Fixed => scenario.prices.paths[instrument]![0]!.price;
-  for (const [instrument] of instruments) {
-    out.push({ type: 'PriceUpdated', ts: start, instrument, price: formatFixed(startPrice(instrument)) });
-  }
+  out.push(marksAt(start, instruments.map(([instrument]) => ({ instrument, price: startPrice(instrument) }))));
 
   for (const [account, spec] of Object.entries(scenario.accounts)) {
     if (spec.deposit !== undefined) out.push({ type: 'Deposited', ts: start, account, asset: spec.asset, amount: formatFixed(spec.deposit) });
@@ -93,14 +93,24 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
     .map((raw, order) => ({ at: parseEventTs(raw), order, raw }))
     .sort((a, b) => a.at - b.at || a.order - b.order);
   let e = 0;
-  for (const tick of ticks) {
-    while (e < extras.length && extras[e]!.at < tick.at) out.push(normalizeExtra(extras[e++]!.raw));
-    out.push({ type: 'PriceUpdated', ts: formatTimestamp(tick.at), instrument: tick.instrument, price: formatFixed(tick.price) });
+  for (let i = 0; i < ticks.length; ) {
+    const at = ticks[i]!.at;
+    let j = i;
+    while (j < ticks.length && ticks[j]!.at === at) j++;
+    while (e < extras.length && extras[e]!.at < at) out.push(normalizeExtra(extras[e++]!.raw));
+    out.push(marksAt(formatTimestamp(at), ticks.slice(i, j)));
+    i = j;
   }
   while (e < extras.length) out.push(normalizeExtra(extras[e++]!.raw));
 
   if (scenario.end !== undefined) out.push({ type: 'ClockAdvanced', ts: formatTimestamp(scenario.end) });
   return out;
+}
+
+/** The marks of one instant as one input: a PriceUpdated for one instrument, a MarketMoved for several. */
+function marksAt(ts: string, marks: readonly { instrument: string; price: Fixed }[]): InputJson {
+  if (marks.length === 1) return { type: 'PriceUpdated', ts, instrument: marks[0]!.instrument, price: formatFixed(marks[0]!.price) };
+  return { type: 'MarketMoved', ts, marks: marks.map(({ instrument, price }) => ({ instrument, price: formatFixed(price) })) };
 }
 
 /** The rules must parse, name margin rules for every instrument, and not reuse a system account for a trader. */

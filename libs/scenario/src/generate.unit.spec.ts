@@ -47,8 +47,15 @@ const raw = () => ({
 
 const generate = (scenario: unknown = raw()) => generateInputs(parseScenario(scenario, 'unit.yaml'), rules);
 const lines = (events: InputJson[]) => events.map((e) => JSON.stringify(e)).join('\n');
+/** An instrument's generated marks by ts, from its PriceUpdated and its element of each MarketMoved. */
 const prices = (events: InputJson[], instrument: string) =>
-  new Map(events.filter((e) => e.type === 'PriceUpdated' && e.instrument === instrument).map((e) => [e.ts, e.price as string]));
+  new Map(
+    events.flatMap((e): [string, string][] => {
+      if (e.type === 'PriceUpdated') return e.instrument === instrument ? [[e.ts, e.price as string]] : [];
+      if (e.type === 'MarketMoved') return (e.marks as { instrument: string; price: string }[]).filter((m) => m.instrument === instrument).map((m) => [e.ts, m.price]);
+      return [];
+    }),
+  );
 
 describe('generateInputs', () => {
   describe('determinism', () => {
@@ -159,13 +166,22 @@ describe('generateInputs', () => {
     it('emits the header in the documented order, then prices and extras by ts, then ClockAdvanced', () => {
       const events = generate();
       const types = events.map((e) => e.type);
-      expect(types.slice(0, 5)).toEqual(['RulesActivated', 'InstrumentListed', 'InstrumentListed', 'PriceUpdated', 'PriceUpdated']);
+      expect(types.slice(0, 4)).toEqual(['RulesActivated', 'InstrumentListed', 'InstrumentListed', 'MarketMoved']);
       expect(events[0]).toEqual({ type: 'RulesActivated', ts: '2020-03-12T00:00:00Z', rules });
-      expect(events.slice(1, 5).map((e) => e.instrument)).toEqual(['BTC-PERP', 'ETH-PERP', 'BTC-PERP', 'ETH-PERP']);
+      expect(events.slice(1, 3).map((e) => e.instrument)).toEqual(['BTC-PERP', 'ETH-PERP']);
       expect(events[1]).toEqual({ type: 'InstrumentListed', ts: '2020-03-12T00:00:00Z', instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', settlementAsset: 'USD', multiplier: '1' });
-      expect(events.slice(5, 7).map((e) => e.account)).toEqual(['insurance', 'mm']); // explicit accounts first, fees has no deposit
-      expect(types.slice(7, 22)).toEqual(Array(15).fill('Deposited'));
-      expect(types.slice(22, 37)).toEqual(Array(15).fill('TradeExecuted'));
+      // the opening marks of both instruments: one input
+      expect(events[3]).toEqual({
+        type: 'MarketMoved',
+        ts: '2020-03-12T00:00:00Z',
+        marks: [
+          { instrument: 'BTC-PERP', price: '8000' },
+          { instrument: 'ETH-PERP', price: '200' },
+        ],
+      });
+      expect(events.slice(4, 6).map((e) => e.account)).toEqual(['insurance', 'mm']); // explicit accounts first, fees has no deposit
+      expect(types.slice(6, 21)).toEqual(Array(15).fill('Deposited'));
+      expect(types.slice(21, 36)).toEqual(Array(15).fill('TradeExecuted'));
       expect(types[types.length - 1]).toBe('ClockAdvanced');
       expect(events[events.length - 1]).toEqual({ type: 'ClockAdvanced', ts: '2020-03-12T01:00:00Z' });
 
@@ -176,11 +192,28 @@ describe('generateInputs', () => {
     it('merges extra events by ts, after the generated prices of the same instant, with decimals as strings', () => {
       const events = generate();
       const at5 = events.filter((e) => e.ts === '2020-03-12T00:05:00Z').map((e) => `${e.type}:${e.instrument ?? e.requestId}`);
-      expect(at5).toEqual(['PriceUpdated:BTC-PERP', 'PriceUpdated:ETH-PERP', 'WithdrawalRequested:w1']);
+      expect(at5).toEqual(['MarketMoved:undefined', 'WithdrawalRequested:w1']);
       const funding = events.findIndex((e) => e.type === 'FundingRateApplied');
       expect(events[funding - 1]!.ts).toBe('2020-03-12T00:02:00Z');
       expect(events[funding + 1]!.ts).toBe('2020-03-12T00:03:00Z');
       expect(events.find((e) => e.type === 'WithdrawalRequested')).toEqual({ type: 'WithdrawalRequested', ts: '2020-03-12T00:05:00Z', requestId: 'w1', account: 'mm', asset: 'USD', amount: '10' });
+    });
+
+    it('moves the instruments that share an instant in one MarketMoved (written order), a lone one in a PriceUpdated', () => {
+      const events = generate();
+      // both paths tick every minute up to ETH's last waypoint (00:05); after it only BTC ticks, and 00:10:30 is BTC's alone
+      expect(events.find((e) => e.ts === '2020-03-12T00:01:00Z')).toEqual({
+        type: 'MarketMoved',
+        ts: '2020-03-12T00:01:00Z',
+        marks: [
+          { instrument: 'BTC-PERP', price: '7900' },
+          { instrument: 'ETH-PERP', price: '190.1' },
+        ],
+      });
+      expect(events.filter((e) => e.ts === '2020-03-12T00:06:00Z')).toEqual([{ type: 'PriceUpdated', ts: '2020-03-12T00:06:00Z', instrument: 'BTC-PERP', price: '7400' }]);
+      expect(events.filter((e) => e.ts === '2020-03-12T00:10:30Z')).toEqual([{ type: 'PriceUpdated', ts: '2020-03-12T00:10:30Z', instrument: 'BTC-PERP', price: '7100.55' }]);
+      // one mark input per instant: 00:00 to 00:10 by the minute, and 00:10:30
+      expect(events.filter((e) => e.type === 'PriceUpdated' || e.type === 'MarketMoved')).toHaveLength(12);
     });
 
     it('writes only valid input events, with plain decimal strings', () => {

@@ -112,18 +112,9 @@ async function collect(store: EventStore): Promise<ReportData> {
       netDeposits.set(event.account, (netDeposits.get(event.account) ?? 0n) + (event.type === 'Deposited' ? event.amount : -event.amount));
     }
     if (isInput(event)) {
-      if (event.type === 'PriceUpdated' || event.type === 'InstrumentSettled') {
-        let series = prices.get(event.instrument);
-        if (!series) {
-          series = { instrument: event.instrument, ts: [], price: [], first: event.price, last: event.price, low: event.price, high: event.price };
-          prices.set(event.instrument, series);
-        }
-        series.ts.push(event.ts);
-        series.price.push(toNumber(event.price));
-        series.last = event.price;
-        if (event.price < series.low) series.low = event.price;
-        if (event.price > series.high) series.high = event.price;
-      }
+      if (event.type === 'PriceUpdated' || event.type === 'InstrumentSettled') addPrice(prices, event.instrument, event.ts, event.price);
+      // a market move's marks, each on its instrument's line
+      if (event.type === 'MarketMoved') for (const mark of event.marks) addPrice(prices, mark.instrument, event.ts, mark.price);
     } else {
       decisionTimes.get(event.type)?.push(event.ts);
       switch (event.type) {
@@ -211,6 +202,20 @@ async function collect(store: EventStore): Promise<ReportData> {
 
 const TOP = 20;
 
+/** One more point on an instrument's price line. */
+function addPrice(prices: Map<string, PriceSeries>, instrument: string, ts: number, price: Fixed): void {
+  let series = prices.get(instrument);
+  if (!series) {
+    series = { instrument, ts: [], price: [], first: price, last: price, low: price, high: price };
+    prices.set(instrument, series);
+  }
+  series.ts.push(ts);
+  series.price.push(toNumber(price));
+  series.last = price;
+  if (price < series.low) series.low = price;
+  if (price > series.high) series.high = price;
+}
+
 function renderReport(data: ReportData, title: string): string {
   const { summary: s } = data;
   const domain = timeDomain(data.firstTs, data.lastTs);
@@ -237,7 +242,7 @@ function renderReport(data: ReportData, title: string): string {
       ys: p.price.map((v) => (v / base) * 100),
     };
   });
-  const pricesChart = lineChart({ domain, series: priceSeries, yTitle: 'mark, first price = 100', empty: 'no PriceUpdated in the log' });
+  const pricesChart = lineChart({ domain, series: priceSeries, yTitle: 'mark, first price = 100', empty: 'no PriceUpdated or MarketMoved in the log' });
   const bars = decisionBuckets(data.decisionTimes, domain);
   const decisionsChart = stackedBars({ domain, ...bars, empty: 'no margin calls, liquidations, bankruptcies or auto-deleverages' });
   const fundChart = lineChart({

@@ -123,6 +123,22 @@ describe('writeReport', () => {
     expect(worst).toMatch(/<td>bob<\/td>.*?<td class="n">∞<\/td>/);
   });
 
+  it("draws a market move's marks on each instrument's line", async () => {
+    const store = new InMemoryEventStore();
+    const inputs = [
+      { type: 'RulesActivated', ts: at(0), rules: rulesFor() },
+      { type: 'InstrumentListed', ts: at(0), instrument: 'BTC-PERP', kind: 'perpetual' },
+      { type: 'InstrumentListed', ts: at(0), instrument: 'ETH-PERP', kind: 'perpetual' },
+      { type: 'MarketMoved', ts: at(1), marks: [{ instrument: 'BTC-PERP', price: '10000' }, { instrument: 'ETH-PERP', price: '200' }] },
+      { type: 'MarketMoved', ts: at(2), marks: [{ instrument: 'BTC-PERP', price: '9000' }, { instrument: 'ETH-PERP', price: '150' }] },
+    ].map((raw) => decodeEvent(raw, 'input') as InputEvent);
+    await store.append(inputs, 0);
+    const html = await render(store, 'moves');
+    expect(html).toContain('BTC-PERP: 10,000 → 9,000');
+    expect(html).toContain('ETH-PERP: 200 → 150');
+    expect(html).not.toContain('no PriceUpdated or MarketMoved in the log');
+  });
+
   it('renders an empty log without inventing numbers', async () => {
     const html = await render(new InMemoryEventStore(), 'empty');
     expect(html.match(/<svg/g)).toHaveLength(3);

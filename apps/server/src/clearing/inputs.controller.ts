@@ -53,7 +53,7 @@ export class InputsController {
   @ApiOperation({
     summary: 'Post one input event',
     description:
-      'Validated (400 listing every field error), authorized (venue keys: Deposited, WithdrawalRequested and TradeExecuted on their own accounts only), then decided and durably appended with its decisions before the answer. ' +
+      'Validated (400 listing every field error), authorized (venue keys: Deposited, WithdrawalRequested, TradeExecuted and MultiLegTradeExecuted on their own accounts only), then decided and durably appended with its decisions before the answer. ' +
       'Idempotency (docs/idempotency.md): the key is `tradeId` for a trade, `requestId` for a withdrawal request, else `eventId` (a Deposited without one is keyed by account, asset, amount and ts; other inputs without one are applied each time they are posted), scoped to the posting key (admin, or venue:<prefix>) and logged as `postedBy` — set by the server; a body that sends it gets 400. ' +
       'A repeat with the same content is ignored (200, `duplicates: 1`, nothing appended); with other content it is a 409 listing the differing fields.',
   })
@@ -63,6 +63,28 @@ export class InputsController {
       deposit: { value: { type: 'Deposited', ts: '2026-01-01T00:00:00Z', account: 'a-alice', asset: 'USD', amount: '1000' } },
       price: { value: { type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'BTC-PERP', price: '10000' } },
       trade: { value: { type: 'TradeExecuted', ts: '2026-01-01T00:01:00Z', tradeId: 't1', instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'a-mm', qty: '1', price: '10000' } },
+      marketMove: {
+        value: {
+          type: 'MarketMoved',
+          ts: '2026-01-01T00:02:00Z',
+          marks: [
+            { instrument: 'BTC', price: '9900' },
+            { instrument: 'BTC-PERP', price: '9905' },
+          ],
+          volatilities: [{ underlying: 'BTC', volatility: '0.6' }],
+        },
+      },
+      spread: {
+        value: {
+          type: 'MultiLegTradeExecuted',
+          ts: '2026-01-01T00:03:00Z',
+          tradeId: 'cal-1',
+          legs: [
+            { instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'a-mm', qty: '1', price: '10000' },
+            { instrument: 'BTC-0327', buyer: 'a-mm', seller: 'a-alice', qty: '1', price: '10100' },
+          ],
+        },
+      },
     },
   })
   @ApiOkResponse(SUBMITTED)

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
 import type { InputType } from '@clearsim/events';
 import { DecimalField, IdField, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
 
@@ -196,6 +197,104 @@ export class VolatilityUpdatedDto extends InputEventDto {
   expiry?: string;
 }
 
+/** One mark of a MarketMoved. */
+export class MarkDto {
+  @IdField({ example: 'BTC-PERP' })
+  instrument!: string;
+
+  @DecimalField({ positive: true, example: '10000' })
+  price!: string | number;
+}
+
+/** One implied volatility of a MarketMoved: the whole underlying, or one (strike, expiry) point with both given. */
+export class VolatilityDto {
+  @IdField({ example: 'BTC' })
+  underlying!: string;
+
+  @DecimalField({ positive: true, example: '0.65' })
+  volatility!: string | number;
+
+  @DecimalField({ optional: true, positive: true, example: '60000' })
+  strike?: string | number;
+
+  @TimestampField({ optional: true, example: '2026-03-27T08:00:00Z' })
+  expiry?: string;
+}
+
+export class MarketMovedDto extends InputEventDto {
+  @ApiProperty({ enum: ['MarketMoved'] })
+  @IsOneOf(['MarketMoved'])
+  type!: 'MarketMoved';
+
+  @ApiPropertyOptional({
+    type: [MarkDto],
+    description: 'New marks, each instrument at most once. All marks and volatilities are folded first, then every affected account is margined once.',
+    example: [
+      { instrument: 'BTC-PERP', price: '9900' },
+      { instrument: 'BTC-0327', price: '10010' },
+    ],
+  })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => MarkDto)
+  marks?: MarkDto[];
+
+  @ApiPropertyOptional({ type: [VolatilityDto], description: 'New implied volatilities, applied after the marks (at least one mark or volatility in all).' })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => VolatilityDto)
+  volatilities?: VolatilityDto[];
+}
+
+/** One leg of a MultiLegTradeExecuted (a TradeExecuted without its own id). */
+export class TradeLegDto {
+  @IdField({ example: 'BTC-PERP' })
+  instrument!: string;
+
+  @IdField({ example: 'a-alice' })
+  buyer!: string;
+
+  @IdField({ example: 'a-mm' })
+  seller!: string;
+
+  @DecimalField({ positive: true, example: '1' })
+  qty!: string | number;
+
+  @DecimalField({ positive: true, example: '10000' })
+  price!: string | number;
+
+  @DecimalField({ optional: true, example: '0', description: 'Default 0; negative is a rebate.' })
+  buyerFee?: string | number;
+
+  @DecimalField({ optional: true, example: '0', description: 'Default 0; negative is a rebate.' })
+  sellerFee?: string | number;
+}
+
+export class MultiLegTradeExecutedDto extends InputEventDto {
+  @ApiProperty({ enum: ['MultiLegTradeExecuted'] })
+  @IsOneOf(['MultiLegTradeExecuted'])
+  type!: 'MultiLegTradeExecuted';
+
+  @IdField({ example: 'spread-1', description: 'Idempotency key of the whole trade (shared with TradeExecuted ids).' })
+  tradeId!: string;
+
+  @ApiProperty({
+    type: [TradeLegDto],
+    description: 'The legs, booked together in this order and margined once after the last; refused as a whole if any leg is invalid.',
+    example: [
+      { instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'a-mm', qty: '1', price: '10000' },
+      { instrument: 'BTC-0327', buyer: 'a-mm', seller: 'a-alice', qty: '1', price: '10100' },
+    ],
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => TradeLegDto)
+  legs!: TradeLegDto[];
+}
+
 export class ClockAdvancedDto extends InputEventDto {
   @ApiProperty({ enum: ['ClockAdvanced'] })
   @IsOneOf(['ClockAdvanced'])
@@ -213,6 +312,8 @@ export const INPUT_DTOS: { [T in InputType]: new () => InputEventDto } = {
   FundingRateApplied: FundingRateAppliedDto,
   InstrumentSettled: InstrumentSettledDto,
   VolatilityUpdated: VolatilityUpdatedDto,
+  MarketMoved: MarketMovedDto,
+  MultiLegTradeExecuted: MultiLegTradeExecutedDto,
   ClockAdvanced: ClockAdvancedDto,
 };
 
