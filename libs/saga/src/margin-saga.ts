@@ -89,20 +89,29 @@ export function checkAccount(ctx: SagaContext, accountId: string): void {
 }
 
 /**
- * Timers fire on the log's clock only: every open call whose deadline is
- * strictly before the event's `ts` expires (a cure arriving exactly at the
- * deadline is in time), in deadline order then unit key, and is liquidated.
+ * Fires the grace timers due at one deadline: `ctx.ts` is that deadline (the
+ * earliest of the open calls, which the caller found passed by an input's
+ * `ts`). Every unexpired call due then expires — `GracePeriodExpired`
+ * stamped with the deadline — and is liquidated at once, in unit-key order.
+ * The caller runs this on the state as it was before the revealing input,
+ * so the close-out is priced at the marks that prevailed at the deadline.
+ * Returns how many calls expired (0 only if no call is due at `ctx.ts`).
  */
-export function expireGracePeriods(ctx: SagaContext): void {
-  if (!(ctx.ts > ctx.saga.earliestDeadline)) return;
-  const expired = [...ctx.saga.calls.values()]
-    .filter((call) => !call.expired && call.deadline !== undefined && call.deadline < ctx.ts)
-    .sort((a, b) => a.deadline! - b.deadline! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const call of expired) {
+export function expireGracePeriodsAt(ctx: SagaContext): number {
+  const deadline = ctx.ts;
+  const due = [...ctx.saga.calls.values()].filter((call) => !call.expired && call.deadline === deadline).map((call) => call.key);
+  due.sort();
+  let fired = 0;
+  for (const key of due) {
+    // an earlier close-out of this deadline cannot close another unit's call, but check rather than assume
+    const call = ctx.saga.calls.get(key);
+    if (!call || call.expired) continue;
     const unit = { account: call.account, instrument: call.instrument };
-    ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: call.deadline! });
+    ctx.emit({ type: 'GracePeriodExpired', ts: deadline, ...unitFields(unit), deadline });
     liquidate(ctx, unit, 'grace-period-expired');
+    fired++;
   }
+  return fired;
 }
 
 export function unitFields(unit: MarginUnit): { account: string; instrument?: string } {
