@@ -181,7 +181,8 @@ function runLive(inputs: Record<string, unknown>[], afterEach?: (engine: Clearin
       throw error;
     }
     accepted.push(input);
-    log.push(input, ...result.decisions);
+    // log order: the grace timers the input's ts passed (at their deadlines), the input, its own decisions
+    log.push(...result.decisions.slice(0, result.beforeInput), input, ...result.decisions.slice(result.beforeInput));
     afterEach?.(engine);
   }
   return { engine, log, accepted };
@@ -213,6 +214,8 @@ describe('clearing properties', () => {
         const replay = ClearingEngine.create();
         for (const event of live.log) replay.apply(event);
         expect(replay.summary()).toEqual(live.engine.summary());
+        // the log's clock never goes backwards: timers logged before an input carry deadlines between the clock and its ts
+        live.log.forEach((event, i) => expect(event.ts).toBeGreaterThanOrEqual(live.log[i - 1]?.ts ?? -Infinity));
       }),
       { numRuns: 100 * RUNS },
     );
@@ -265,8 +268,12 @@ describe('clearing properties', () => {
     const totals = fc
       .sample(scenarioArb, { numRuns: 100, seed: 7 })
       .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats)
-      .reduce((acc, s) => ({ liquidations: acc.liquidations + s.liquidations, bankruptcies: acc.bankruptcies + s.bankruptcies, calls: acc.calls + s.marginCalls }), { liquidations: 0, bankruptcies: 0, calls: 0 });
+      .reduce(
+        (acc, s) => ({ liquidations: acc.liquidations + s.liquidations, bankruptcies: acc.bankruptcies + s.bankruptcies, calls: acc.calls + s.marginCalls, expiries: acc.expiries + s.gracePeriodsExpired }),
+        { liquidations: 0, bankruptcies: 0, calls: 0, expiries: 0 },
+      );
     expect(totals.liquidations).toBeGreaterThan(0);
+    expect(totals.expiries).toBeGreaterThan(0);
     expect(totals.bankruptcies).toBeGreaterThan(0);
     expect(totals.calls).toBeGreaterThan(0);
   });
