@@ -108,6 +108,52 @@ describe('grace deadlines passed by a later input', () => {
     expect(g.engine.invariantViolations()).toEqual([]);
   });
 
+  it('a close-out at a deadline can call another account, whose own deadline the same input also passes', () => {
+    // no immediate liquidation (0 × MM), 5 % slippage, no fee
+    const g = new Given(rulesFor({ liquidation: { immediateBelow: '0', step: '1', slippage: '0.05', feeRate: '0' } }));
+    g.input({ type: 'InstrumentListed', instrument: 'ETH-PERP', kind: 'perpetual', underlying: 'ETH' });
+    g.deposit('alice', '1000').deposit('w', '800').deposit('backstop', '1000000');
+    g.price('10000');
+    g.price('1000', 'ETH-PERP');
+    g.trade('alice', 'w', '1', '10000'); // alice long 1 BTC, w short 1 BTC
+    g.trade('w', 'backstop', '5', '1000', 'ETH-PERP');
+    // 60 s: BTC 9,450 → alice called (equity 450 < MM 472.5), deadline 3,660 s (01:01)
+    expect(g.at(60).price('9450').map((d) => [d.type, d.account, d.deadline])).toEqual([['MarginCallIssued', 'alice', at(3660)]]);
+    // 120 s: BTC 9,100 → alice's equity 100 (≥ 0 × MM: she waits for her deadline); 180 s: ETH 850; 190 s: w buys
+    // 5 more ETH at 850 → w: cash 800, BTC +900, ETH 10 @ 925 avg −750 → equity 950 ≥ MM 455 + 425 = 880 (healthy)
+    expect(g.at(120).price('9100')).toEqual([]);
+    expect(g.at(180).price('850', 'ETH-PERP')).toEqual([]);
+    expect(g.at(190).trade('w', 'backstop', '5', '850', 'ETH-PERP')).toEqual([]);
+    // a clock at 8,000 s passes alice's deadline (3,660 s). At 3,660: alice closes at 9,100 × 0.95 = 8,645 →
+    // 1,000 − 1,355 = −355: bankrupt; the loss is socialized over the winners, capped at their gain: w's net
+    // unrealized PnL 900 − 750 = 150. w's equity 950 − 150 = 800 < MM 880 → called at 3,660, deadline 7,260 s
+    // (02:01) — which the same clock also passed: at 7,260 w's close-out, at the marks then, is bankrupt too:
+    // 650 + (10,000 − 9,555) + 10 × (807.5 − 925) = −80. All of it before the clock, each at its deadline.
+    const decisions = g.at(8000).input({ type: 'ClockAdvanced' });
+    expect(decisions.map((d) => [d.type, d.ts, d.account])).toEqual([
+      ['GracePeriodExpired', at(3660), 'alice'],
+      ['LiquidationStarted', at(3660), 'alice'],
+      ['AccountBankrupted', at(3660), 'alice'],
+      ['PositionLiquidated', at(3660), 'alice'],
+      ['LossSocialized', at(3660), 'alice'],
+      ['MarginCallIssued', at(3660), 'w'],
+      ['GracePeriodExpired', at(7260), 'w'],
+      ['LiquidationStarted', at(7260), 'w'],
+      ['AccountBankrupted', at(7260), 'w'],
+      ['PositionLiquidated', at(7260), 'w'],
+      ['PositionLiquidated', at(7260), 'w'],
+    ]);
+    expect(decisions[2]).toMatchObject({ deficit: '355' });
+    expect(decisions[4]).toMatchObject({ shares: [{ account: 'w', amount: '150' }] });
+    expect(decisions[5]).toMatchObject({ equity: '800', maintenanceMargin: '880', deadline: at(7260) });
+    expect(decisions[8]).toMatchObject({ deficit: '80' });
+    expect(decisions.slice(9).map((d) => [d.instrument, d.price])).toEqual([
+      ['BTC-PERP', '9555'],
+      ['ETH-PERP', '807.5'],
+    ]);
+    expect(g.engine.invariantViolations()).toEqual([]);
+  });
+
   it('an input exactly at the deadline is in time: nothing fires, and a cure then is accepted', () => {
     const g = setup();
     // deadline 3,660 s; a deposit of 495 at 3,660 s brings equity to IM 945 → met, no expiry

@@ -3,7 +3,7 @@ import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import type { Timestamp } from '@clearsim/events';
-import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriodsAt, hasOpenCall, type SagaContext } from '@clearsim/saga';
+import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { validateInput } from './validate';
@@ -188,20 +188,28 @@ function settleChecks(ctx: SagaContext, pending: Set<string>): Set<string> {
  * Fires, deadline by deadline, every grace timer due strictly before `until`
  * (an input's `ts`), on the state before that input: each deadline gets its
  * own context stamped with it (its bankruptcy index sees the marks of that
- * moment, which no input moves until `until`). A call issued at a deadline
- * with its own deadline before `until` fires in a later round. Accounts the
- * close-outs changed get fresh bands before the input is decided, so the
- * input's band crossings see the state after them.
+ * moment, which no input moves until `until`), and the margin checks its
+ * close-outs call for run at it. The due calls are found in one scan; only a
+ * call issued at a deadline with its own deadline before `until` (it fires in
+ * turn) makes it scan again. Accounts the close-outs changed get fresh bands
+ * before the input is decided, so its band crossings see the state after them.
  */
 function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: DecisionEvent[]): void {
   const from = decisions.length;
   const checked = new Set<string>();
-  while (state.saga.earliestDeadline < until) {
-    const deadline = state.saga.earliestDeadline;
+  let due = dueTimers(state.saga, until);
+  for (let i = 0; i < due.length; ) {
+    const deadline = due[i]!.deadline;
     const pending = new Set<string>();
     const ctx = sagaContext(state, deadline, decisions, pending);
-    if (expireGracePeriodsAt(ctx) === 0) throw new Error(`the saga's earliest deadline ${deadline} has no open call due`);
+    const issuedFrom = decisions.length;
+    for (; i < due.length && due[i]!.deadline === deadline; i++) expireGracePeriod(ctx, due[i]!.key);
     for (const account of settleChecks(ctx, pending)) checked.add(account);
+    const dueAgain = decisions.slice(issuedFrom).some((d) => d.type === 'MarginCallIssued' && d.deadline !== undefined && d.deadline < until);
+    if (dueAgain) {
+      due = dueTimers(state.saga, until);
+      i = 0;
+    }
   }
   if (bandsApply(state)) reband(state, checked, decisions.slice(from));
 }

@@ -4,7 +4,8 @@ import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, hasOpenPosit
 import type { Account } from '@clearsim/ledger';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
-import { hasOpenCall, openCallsOf } from './saga.state';
+import { hasOpenCall, openCallsOf, type SagaState } from './saga.state';
+import type { Timestamp } from '@clearsim/events';
 
 /** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
 export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
@@ -88,30 +89,39 @@ export function checkAccount(ctx: SagaContext, accountId: string): void {
   for (const unit of units) checkMarginUnit(ctx, account, unit);
 }
 
+/** An open call whose grace period a time has passed: its deadline and unit key. */
+export interface DueTimer {
+  deadline: Timestamp;
+  key: string;
+}
+
 /**
- * Fires the grace timers due at one deadline: `ctx.ts` is that deadline (the
- * earliest of the open calls, which the caller found passed by an input's
- * `ts`). Every unexpired call due then expires — `GracePeriodExpired`
- * stamped with the deadline — and is liquidated at once, in unit-key order.
- * The caller runs this on the state as it was before the revealing input,
- * so the close-out is priced at the marks that prevailed at the deadline.
- * Returns how many calls expired (0 only if no call is due at `ctx.ts`).
+ * The unexpired calls whose deadline is strictly before `until` (an input's
+ * `ts`: a cure arriving exactly at the deadline is in time), in deadline
+ * order, then unit key (account id, then instrument). One scan of the open calls.
  */
-export function expireGracePeriodsAt(ctx: SagaContext): number {
-  const deadline = ctx.ts;
-  const due = [...ctx.saga.calls.values()].filter((call) => !call.expired && call.deadline === deadline).map((call) => call.key);
-  due.sort();
-  let fired = 0;
-  for (const key of due) {
-    // an earlier close-out of this deadline cannot close another unit's call, but check rather than assume
-    const call = ctx.saga.calls.get(key);
-    if (!call || call.expired) continue;
-    const unit = { account: call.account, instrument: call.instrument };
-    ctx.emit({ type: 'GracePeriodExpired', ts: deadline, ...unitFields(unit), deadline });
-    liquidate(ctx, unit, 'grace-period-expired');
-    fired++;
-  }
-  return fired;
+export function dueTimers(saga: SagaState, until: Timestamp): DueTimer[] {
+  if (!(until > saga.earliestDeadline)) return [];
+  const due: DueTimer[] = [];
+  for (const call of saga.calls.values()) if (!call.expired && call.deadline !== undefined && call.deadline < until) due.push({ deadline: call.deadline, key: call.key });
+  return due.sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Fires one grace timer at its deadline: `ctx.ts` is the deadline, and the
+ * caller runs this on the state as it was before the input that revealed it,
+ * so the close-out is priced at the marks that prevailed then.
+ * `GracePeriodExpired` (stamped with the deadline), then liquidation. Does
+ * nothing if the call is no longer open and due then (an earlier close-out's
+ * checks may have met or liquidated it); returns whether it fired.
+ */
+export function expireGracePeriod(ctx: SagaContext, key: string): boolean {
+  const call = ctx.saga.calls.get(key);
+  if (!call || call.expired || call.deadline !== ctx.ts) return false;
+  const unit = { account: call.account, instrument: call.instrument };
+  ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: ctx.ts });
+  liquidate(ctx, unit, 'grace-period-expired');
+  return true;
 }
 
 export function unitFields(unit: MarginUnit): { account: string; instrument?: string } {
