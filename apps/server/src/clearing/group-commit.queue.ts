@@ -4,7 +4,7 @@ import type { LocatedInput, ShardRunner } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import { InputRefused } from './input-refused.error';
 
-/** What one submission appended: its inputs (repeats left out) each followed by its decisions, in log order. */
+/** What one submission appended: its inputs (repeats left out), each preceded by the grace timers its `ts` passed and followed by its decisions, in log order. */
 export interface Committed {
   accepted: number;
   duplicates: number;
