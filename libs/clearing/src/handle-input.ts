@@ -1,8 +1,7 @@
-import type { DecisionEvent, InputEvent } from '@clearsim/events';
+import type { DecisionEvent, InputEvent, Timestamp } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
-import type { Timestamp } from '@clearsim/events';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';

@@ -2,10 +2,10 @@ import { isSystemAccount } from '@clearsim/rules';
 import type { Risk } from '@clearsim/margin';
 import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, hasOpenPosition, isBelowMaintenanceFraction, unitKey, unitsOf, type MarginUnit } from '@clearsim/margin';
 import type { Account } from '@clearsim/ledger';
+import type { Timestamp } from '@clearsim/events';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
 import { hasOpenCall, openCallsOf, type SagaState } from './saga.state';
-import type { Timestamp } from '@clearsim/events';
 
 /** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
 export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
