@@ -72,6 +72,16 @@ describe('the log of grace timers revealed by a later input', () => {
     expect(report.invariantViolations).toEqual([]);
   });
 
+  it('read as of a time between a deadline and the input that revealed it, shows the close-out', async () => {
+    const store = new InMemoryEventStore();
+    await (await ShardRunner.open(store)).run([...setup, ...later]);
+    // at 4,000 s: alice's deadline (3,660 s) has passed and she is closed out; bob's (4,200 s) has not
+    const then = await ShardRunner.open(store, { at: Date.parse(at(4000)) });
+    expect(then.engine.state.ledger.accounts.get('alice')!.positions.size).toBe(0);
+    expect(then.engine.state.ledger.accounts.get('bob')!.positions.get('BTC-PERP')!.qty).toBe(100000000n);
+    expect(then.engine.state.ledger.instruments.get('BTC-PERP')!.mark).toBe(925000000000n); // the 5,000 s price is not yet in
+  });
+
   it('verify names a logged timer decision that the rules do not make', async () => {
     const store = new InMemoryEventStore();
     const live = await ShardRunner.open(store);
