@@ -143,7 +143,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     }
   }
   const checked = settleChecks(ctx, pending);
-  if (bandsApply(state)) reband(state, checked, decisions.slice(beforeInput));
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
   return { duplicate: false, decisions, beforeInput };
 }
 
