@@ -1,7 +1,7 @@
 import { ClearingEngine } from '@clearsim/clearing';
 import { decodeEvent, isInputType, type InputEvent } from '@clearsim/events';
 import { at } from '../../../libs/clearing/src/testing/given';
-import { ADMIN, bootServer, SETUP, TRADE, type TestServer } from './server-harness';
+import { ADMIN, bootServer, DROP, SETUP, TRADE, type TestServer } from './server-harness';
 
 /**
  * Concurrent single-input posts share appends (group commit) but are decided
@@ -35,16 +35,49 @@ describe('group commit: concurrent posts', () => {
     expect(ok.filter((a) => a.body.duplicates === 1)).toHaveLength(2);
 
     const log = (await server.http.get('/v1/log?limit=1000').set('x-api-key', ADMIN)).body.events as Record<string, unknown>[];
-    // every answer's positions are its own: its input, then its decisions
+    // every answer's positions are its own: its input (after any grace timers its ts passed), then its decisions
     for (const answer of ok.filter((a) => a.body.appended)) {
       const own = log.filter((e) => (e.position as number) >= answer.body.appended.from && (e.position as number) <= answer.body.appended.to);
-      expect(isInputType(own[0]!.type as string)).toBe(true);
-      expect(own.slice(1).map((e) => e.position)).toEqual(answer.body.decisions.map((d: { position: number }) => d.position));
+      expect(own.filter((e) => isInputType(e.type as string))).toHaveLength(1);
+      expect(own.filter((e) => !isInputType(e.type as string)).map((e) => e.position)).toEqual(answer.body.decisions.map((d: { position: number }) => d.position));
     }
     const engine = ClearingEngine.create();
     for (const { position: _p, ...raw } of log.filter((e) => isInputType(e.type as string))) engine.handle(decodeEvent(raw, 'input') as InputEvent);
     const summary = (await server.http.get('/v1/summary').set('x-api-key', ADMIN)).body;
     expect(summary.outputHash).toBe(engine.outputHash);
     expect(summary.position).toBe(log.length);
+  });
+});
+
+describe('group commit: a grace timer revealed inside a group', () => {
+  let server: TestServer;
+  const post = (body: unknown) => server.http.post('/v1/inputs').set('x-api-key', ADMIN).send(body as object);
+
+  beforeAll(async () => {
+    server = await bootServer();
+    // a-alice is called at 120 s (mark 9,450: equity 450 < MM 472.5), deadline 3,720 s
+    await server.http.post('/v1/inputs/batch').set('x-api-key', ADMIN).send([...SETUP, TRADE, DROP]);
+  });
+  afterAll(() => server?.close());
+
+  it('answers the timer decisions to the post whose input revealed them, logged before that input', async () => {
+    // concurrent deposits at 5,000 s: whichever is logged first passes the deadline
+    const bodies = Array.from({ length: 20 }, (_, i) => ({ type: 'Deposited', ts: at(5000), eventId: `d${i}`, account: 'b-bob', asset: 'USD', amount: '1' }));
+    const answers = await Promise.all(bodies.map(post));
+    expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 200));
+    const withTimers = answers.filter((a) => a.body.decisions.length > 0);
+    expect(withTimers).toHaveLength(1);
+    const { appended, decisions } = withTimers[0]!.body;
+    // GracePeriodExpired, LiquidationStarted, PositionLiquidated at the deadline, then the deposit that revealed them
+    expect(decisions.map((d: { type: string; ts: string; position: number }) => [d.type, d.ts, d.position])).toEqual([
+      ['GracePeriodExpired', at(3720), appended.from],
+      ['LiquidationStarted', at(3720), appended.from + 1],
+      ['PositionLiquidated', at(3720), appended.from + 2],
+    ]);
+    expect(appended.to).toBe(appended.from + 3);
+    const log = (await server.http.get(`/v1/log?from=${appended.to}&limit=1`).set('x-api-key', ADMIN)).body.events as Record<string, unknown>[];
+    expect(log[0]).toMatchObject({ type: 'Deposited', ts: at(5000), account: 'b-bob' });
+    // every other answer is its deposit alone
+    for (const answer of answers.filter((a) => a !== withTimers[0])) expect(answer.body.appended.to).toBe(answer.body.appended.from);
   });
 });

@@ -78,13 +78,15 @@ describe('a trade → margin call → clock advance → liquidation, over HTTP a
   it('advancing the clock past the deadline liquidates, over HTTP and on the stream', async () => {
     const clock = await post('/v1/admin/clock', { ts: CLOCK.ts });
     expect(clock.status).toBe(200);
-    // grace expired → close all (step 1) at 9,450 to the backstop; fee 1% × 9,450 = 94.5 to the insurance fund
+    // grace expired at its deadline (3,720 s) → close all (step 1) at 9,450 to the backstop; fee 1% × 9,450 = 94.5 to
+    // the insurance fund; stamped with the deadline and logged before the clock input that revealed it
     const expected = [
-      { type: 'GracePeriodExpired', v: 1, ts: at(7200), account: 'a-alice', deadline: at(3720) },
-      { type: 'LiquidationStarted', v: 1, ts: at(7200), account: 'a-alice', equity: '450', maintenanceMargin: '472.5', reason: 'grace-period-expired' },
-      { type: 'PositionLiquidated', v: 1, ts: at(7200), account: 'a-alice', instrument: 'BTC-PERP', qty: '-1', price: '9450', counterparty: 'backstop', fee: '94.5' },
+      { type: 'GracePeriodExpired', v: 1, ts: at(3720), account: 'a-alice', deadline: at(3720) },
+      { type: 'LiquidationStarted', v: 1, ts: at(3720), account: 'a-alice', equity: '450', maintenanceMargin: '472.5', reason: 'grace-period-expired' },
+      { type: 'PositionLiquidated', v: 1, ts: at(3720), account: 'a-alice', instrument: 'BTC-PERP', qty: '-1', price: '9450', counterparty: 'backstop', fee: '94.5' },
     ];
-    expect(clock.body.decisions).toEqual(expected.map((d, i) => ({ position: 12 + i, ...d })));
+    expect(clock.body.decisions).toEqual(expected.map((d, i) => ({ position: 11 + i, ...d })));
+    expect(clock.body.appended).toEqual({ from: 11, to: 14 });
     // alice: 1,000 − 550 realized − 94.5 fee = 355.5, flat
     expect((await get('/v1/accounts/a-alice', VENUE_A)).body).toMatchObject({ status: 'liquidated', cash: '355.5', positions: {} });
     expect((await get('/v1/accounts/insurance')).body).toMatchObject({ cash: '1094.5', status: 'system' });
@@ -92,8 +94,8 @@ describe('a trade → margin call → clock advance → liquidation, over HTTP a
     const ranked = (await get('/v1/accounts')).body.accounts.map((a: { account: string }) => a.account);
     expect(ranked).toEqual(['a-mm', 'a-alice', 'b-bob', 'backstop', 'fees', 'insurance']);
     const streamed = await admin.waitFor(4);
-    expect(streamed.slice(1)).toEqual(expected.map((data, i) => ({ id: String(12 + i), data })));
-    expect((await venueA.waitFor(4)).map((e) => e.id)).toEqual(['10', '12', '13', '14']);
+    expect(streamed.slice(1)).toEqual(expected.map((data, i) => ({ id: String(11 + i), data })));
+    expect((await venueA.waitFor(4)).map((e) => e.id)).toEqual(['10', '11', '12', '13']);
   });
 
   it('a venue sees on the stream only the decisions about its accounts', () => {
@@ -112,7 +114,7 @@ describe('a trade → margin call → clock advance → liquidation, over HTTP a
   it('a stream resumed with Last-Event-ID replays the logged decisions after it, then goes live', async () => {
     const resumed = await openStream(server.url, ADMIN, { 'Last-Event-ID': '10' });
     try {
-      expect((await resumed.waitFor(3)).map((e) => e.id)).toEqual(['12', '13', '14']);
+      expect((await resumed.waitFor(3)).map((e) => e.id)).toEqual(['11', '12', '13']);
       await post('/v1/inputs', DEPOSIT);
       await post('/v1/inputs', WITHDRAWAL, VENUE_A);
       const [, , , approved] = await resumed.waitFor(4);
@@ -123,12 +125,16 @@ describe('a trade → margin call → clock advance → liquidation, over HTTP a
   });
 
   it('the log holds inputs and decisions in order, as the store does', async () => {
-    const log = await get('/v1/log?from=9&limit=3');
-    expect(log.body).toMatchObject({ from: 9, head: 17, next: 12 });
+    const log = await get('/v1/log?from=9&limit=6');
+    expect(log.body).toMatchObject({ from: 9, head: 17, next: 15 });
+    // the expired timer's decisions come before the input whose ts passed its deadline
     expect(log.body.events.map((e: { position: number; type: string }) => [e.position, e.type])).toEqual([
       [9, 'PriceUpdated'],
       [10, 'MarginCallIssued'],
-      [11, 'ClockAdvanced'],
+      [11, 'GracePeriodExpired'],
+      [12, 'LiquidationStarted'],
+      [13, 'PositionLiquidated'],
+      [14, 'ClockAdvanced'],
     ]);
     // a venue sees market-wide events and its own, not b-bob's deposit
     const venueLog = await get('/v1/log?limit=1000', VENUE_A);

@@ -1,8 +1,8 @@
-import type { DecisionEvent, InputEvent, MarketMoved } from '@clearsim/events';
+import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
-import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
+import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { validateInput } from './validate';
@@ -10,10 +10,18 @@ import { validateInput } from './validate';
 export interface HandleResult {
   /** The input repeated an idempotency key already applied: nothing happened. */
   duplicate: boolean;
+  /** Every decision, in log order: the first `beforeInput` are logged before the input, the rest after it. */
   decisions: readonly DecisionEvent[];
+  /**
+   * How many of `decisions` the grace timers the input's `ts` passed made, at
+   * their deadlines (stamped with them) and on the state before the input:
+   * they are logged before the input. They always begin with a
+   * `GracePeriodExpired`, and no decision after the input is one.
+   */
+  beforeInput: number;
 }
 
-const NOTHING_DECIDED: HandleResult = Object.freeze({ duplicate: false, decisions: Object.freeze([]) as readonly DecisionEvent[] });
+const NOTHING_DECIDED: HandleResult = Object.freeze({ duplicate: false, decisions: Object.freeze([]) as readonly DecisionEvent[], beforeInput: 0 });
 
 /**
  * Instruments whose mark (or scenario values) an input moves: the priced
@@ -100,23 +108,32 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
 }
 
 /**
- * One step of the shard loop, pure over the state: validate → evolve the
- * input → decide → evolve each decision as it is made. Decisions are folded in
- * the order they are logged (right after their input), so replay, which folds
- * the log in order, reaches exactly the live state. Within a step:
- * 1. the input is folded in, and the clock moves to its `ts`;
- * 2. grace periods whose deadline is now in the past expire and liquidate;
- * 3. the input's own decisions (withdrawal, funding);
+ * One step of the shard loop, pure over the state: validate → fire the timers
+ * the input's `ts` passed → evolve the input → decide → evolve each decision
+ * as it is made. Decisions are folded in the order they are logged, so
+ * replay, which folds the log in order, reaches exactly the live state:
+ * 1. the grace periods whose deadline is strictly before the input's `ts`
+ *    expire at their deadlines, in deadline order (ties by unit key, i.e.
+ *    account id), on the state as it was before the input — the close-out is
+ *    priced at the marks that prevailed at the deadline. Each deadline's
+ *    decisions (expiry, liquidation, insurance, ADL or socialized loss, the
+ *    margin checks of the accounts they touched, a new call) are stamped with
+ *    it, and a call issued there whose own deadline the input also passed
+ *    fires in turn. These are logged *before* the input (`beforeInput`); a
+ *    deadline is never before the shard's clock, so the log's `ts` stays in order;
+ * 2. the input is folded in, and the clock moves to its `ts`;
+ * 3. the input's own decisions (withdrawal, funding), on the state after the close-outs;
  * 4. margin checks of the accounts it touched, in account-id order, then of
  *    accounts the decisions touched (ADL, socialized losses), until none is left;
  *    whenever the checks settle, the losses the input's bankruptcies left are
  *    shared once (socializePendingLosses) and its payers checked in turn.
- * Throws InputRejected before changing anything if the input cannot apply.
+ * Throws InputRejected before changing anything if the input cannot apply
+ * (a refused input fires no timer).
  */
 export function handleInput(state: ClearingState, input: InputEvent): HandleResult {
   if (validateInput(state, input) === 'duplicate') {
     state.stats.duplicates++;
-    return { duplicate: true, decisions: [] };
+    return { duplicate: true, decisions: [], beforeInput: 0 };
   }
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
@@ -128,15 +145,41 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   }
   if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
   const decisions: DecisionEvent[] = [];
+  if (state.bandsStale && state.rules) rebandAll(state);
+  if (state.rules && input.ts > state.saga.earliestDeadline) fireTimersBefore(state, input.ts, decisions);
+  const beforeInput = decisions.length;
+
   const pending = new Set<string>(crossed);
-  const ctx: SagaContext = {
+  const ctx = sagaContext(state, input.ts, decisions, pending);
+  const remarked = crossed ? [] : remarkedBy(state, input);
+  const touched = touchedBy(state, input, remarked);
+  if (!crossed) evolve(state, input);
+  if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
+  if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
+  if (!state.rules) return { duplicate: false, decisions, beforeInput };
+
+  for (const account of touched) pending.add(account);
+  if (bandsApply(state) && !crossed) {
+    for (const id of remarked) {
+      const mark = state.ledger.instruments.get(id)?.mark;
+      if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
+    }
+  }
+  const checked = settleChecks(ctx, pending);
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
+  return { duplicate: false, decisions, beforeInput };
+}
+
+/** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
+function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): SagaContext {
+  return {
     ledger: state.ledger,
     get rules() {
       if (!state.rules) throw new Error('no rules are active');
       return state.rules;
     },
     saga: state.saga,
-    ts: input.ts,
+    ts,
     fastPaths: state.fastPaths,
     emit(decision) {
       evolve(state, decision);
@@ -146,37 +189,57 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
       pending.add(account);
     },
   };
+}
 
-  if (state.bandsStale && state.rules) rebandAll(state);
-  const remarked = crossed ? [] : remarkedBy(state, input);
-  const touched = touchedBy(state, input, remarked);
-  if (!crossed) evolve(state, input);
-  if (state.rules) expireGracePeriods(ctx);
-  if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
-  if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
-  if (!state.rules) return { duplicate: false, decisions };
-
-  for (const account of touched) pending.add(account);
-  if (bandsApply(state) && !crossed) {
-    for (const id of remarked) {
-      const mark = state.ledger.instruments.get(id)?.mark;
-      if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
-    }
-  }
+/** Margin checks of the pending accounts, in account-id order, round after round until their decisions touch no one new; returns every account checked. */
+function settleChecks(ctx: SagaContext, pending: Set<string>): Set<string> {
   const checked = new Set<string>();
-  for (let round = 0; pending.size > 0; round++) {
+  for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
+    if (pending.size === 0) {
+      // the checks settled: the bankruptcies of this context (an input, or a deadline's close-outs) share what
+      // they left uncovered, once; its payers are checked in turn
+      socializePendingLosses(ctx);
+      if (pending.size === 0) break;
+    }
     const batch = [...pending].sort();
     pending.clear();
     for (const account of batch) {
       checkAccount(ctx, account);
       checked.add(account);
     }
-    // the checks settled: the input's bankruptcies share what they left uncovered, once (its payers are re-checked)
-    if (pending.size === 0) socializePendingLosses(ctx);
   }
-  if (bandsApply(state)) reband(state, checked, decisions);
-  return { duplicate: false, decisions };
+  return checked;
+}
+
+/**
+ * Fires, deadline by deadline, every grace timer due strictly before `until`
+ * (an input's `ts`), on the state before that input: each deadline gets its
+ * own context stamped with it (its bankruptcy index sees the marks of that
+ * moment, which no input moves until `until`), and the margin checks its
+ * close-outs call for run at it. The due calls are found in one scan; only a
+ * call issued at a deadline with its own deadline before `until` (it fires in
+ * turn) makes it scan again. Accounts the close-outs changed get fresh bands
+ * before the input is decided, so its band crossings see the state after them.
+ */
+function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: DecisionEvent[]): void {
+  const from = decisions.length;
+  const checked = new Set<string>();
+  let due = dueTimers(state.saga, until);
+  for (let i = 0; i < due.length; ) {
+    const deadline = due[i]!.deadline;
+    const pending = new Set<string>();
+    const ctx = sagaContext(state, deadline, decisions, pending);
+    const issuedFrom = decisions.length;
+    for (; i < due.length && due[i]!.deadline === deadline; i++) expireGracePeriod(ctx, due[i]!.key);
+    for (const account of settleChecks(ctx, pending)) checked.add(account);
+    const dueAgain = decisions.slice(issuedFrom).some((d) => d.type === 'MarginCallIssued' && d.deadline !== undefined && d.deadline < until);
+    if (dueAgain) {
+      due = dueTimers(state.saga, until);
+      i = 0;
+    }
+  }
+  if (bandsApply(state)) reband(state, checked, decisions.slice(from));
 }
 
 /**

@@ -39,17 +39,17 @@ describe('margin call → cure', () => {
 });
 
 describe('grace expiry → liquidation', () => {
-  it('liquidates at the first event after the deadline, on the log clock', () => {
+  it('fires at its deadline once an event passes it, on the log clock, stamped with the deadline', () => {
     const g = setup();
     g.at(60).price('9450');
     // exactly at the deadline the call is still open and nothing fires
     expect(g.at(3660).input({ type: 'ClockAdvanced' })).toEqual([]);
-    // one second later the grace period has expired: close all (step 1) at mark 9,450 to the backstop,
-    // fee = 1% × 9,450 = 94.5 (equity left 450 ≥ 94.5, so uncapped)
+    // one second later the grace period has expired: at the deadline (3,660 s), close all (step 1) at mark 9,450
+    // to the backstop, fee = 1% × 9,450 = 94.5 (equity left 450 ≥ 94.5, so uncapped)
     expect(g.at(3661).input({ type: 'ClockAdvanced' })).toEqual([
-      { type: 'GracePeriodExpired', ts: at(3661), account: 'alice', deadline: at(3660) },
-      { type: 'LiquidationStarted', ts: at(3661), account: 'alice', equity: '450', maintenanceMargin: '472.5', reason: 'grace-period-expired' },
-      { type: 'PositionLiquidated', ts: at(3661), account: 'alice', instrument: 'BTC-PERP', qty: '-1', price: '9450', counterparty: 'backstop', fee: '94.5' },
+      { type: 'GracePeriodExpired', ts: at(3660), account: 'alice', deadline: at(3660) },
+      { type: 'LiquidationStarted', ts: at(3660), account: 'alice', equity: '450', maintenanceMargin: '472.5', reason: 'grace-period-expired' },
+      { type: 'PositionLiquidated', ts: at(3660), account: 'alice', instrument: 'BTC-PERP', qty: '-1', price: '9450', counterparty: 'backstop', fee: '94.5' },
     ]);
     // alice: 1,000 − 550 realized − 94.5 fee = 355.5; insurance 1,000 + 94.5; the backstop holds long 1 @ 9,450
     expect(g.cash('alice')).toBe('355.5');

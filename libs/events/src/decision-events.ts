@@ -3,8 +3,10 @@ import { fixed, nonNegativeFixed, positiveFixed } from '@clearsim/rules';
 import { timestamp } from './timestamp';
 
 /**
- * Decisions: what the margin saga decided (DESIGN §2). They are appended to the
- * log right after the input that caused them and carry that input's `ts`.
+ * Decisions: what the margin saga decided. They are appended to the log right
+ * after the input that caused them and carry that input's `ts` — except those
+ * of a grace timer the input's `ts` passed, which are appended before it and
+ * carry the timer's deadline (the moment they were due).
  * `instrument` on a margin decision means the isolated position it is about;
  * without it the decision is about the whole (cross-margined) account.
  */

@@ -107,10 +107,10 @@ export interface InputRouterOptions extends RouteOptions {
   /**
    * Send a `ClockAdvanced` with the input's `ts` to every partition an
    * account-keyed input does not go to, whenever that partition has not seen
-   * that time yet (default true). Timers (grace deadlines) fire on a shard's
-   * own clock; without these ticks a deadline passed by another shard's
-   * deposit would fire later, at the shard's next event, and the sharded
-   * decisions would differ from a single process's in their `ts`.
+   * that time yet (default true). Timers (grace deadlines) are decided when a
+   * shard's own clock passes them; without these ticks a deadline passed by
+   * another shard's deposit would be decided later, at the shard's next
+   * event (the same decisions, at the deadline on the state then, but late).
    */
   clockTicks?: boolean;
 }

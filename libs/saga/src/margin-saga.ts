@@ -2,9 +2,10 @@ import { isSystemAccount } from '@clearsim/rules';
 import type { Risk } from '@clearsim/margin';
 import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, hasOpenPosition, isBelowMaintenanceFraction, unitKey, unitsOf, type MarginUnit } from '@clearsim/margin';
 import type { Account } from '@clearsim/ledger';
+import type { Timestamp } from '@clearsim/events';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
-import { hasOpenCall, openCallsOf } from './saga.state';
+import { hasOpenCall, openCallsOf, type SagaState } from './saga.state';
 
 /** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
 export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
@@ -88,21 +89,39 @@ export function checkAccount(ctx: SagaContext, accountId: string): void {
   for (const unit of units) checkMarginUnit(ctx, account, unit);
 }
 
+/** An open call whose grace period a time has passed: its deadline and unit key. */
+export interface DueTimer {
+  deadline: Timestamp;
+  key: string;
+}
+
 /**
- * Timers fire on the log's clock only: every open call whose deadline is
- * strictly before the event's `ts` expires (a cure arriving exactly at the
- * deadline is in time), in deadline order then unit key, and is liquidated.
+ * The unexpired calls whose deadline is strictly before `until` (an input's
+ * `ts`: a cure arriving exactly at the deadline is in time), in deadline
+ * order, then unit key (account id, then instrument). One scan of the open calls.
  */
-export function expireGracePeriods(ctx: SagaContext): void {
-  if (!(ctx.ts > ctx.saga.earliestDeadline)) return;
-  const expired = [...ctx.saga.calls.values()]
-    .filter((call) => !call.expired && call.deadline !== undefined && call.deadline < ctx.ts)
-    .sort((a, b) => a.deadline! - b.deadline! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const call of expired) {
-    const unit = { account: call.account, instrument: call.instrument };
-    ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: call.deadline! });
-    liquidate(ctx, unit, 'grace-period-expired');
-  }
+export function dueTimers(saga: SagaState, until: Timestamp): DueTimer[] {
+  if (!(until > saga.earliestDeadline)) return [];
+  const due: DueTimer[] = [];
+  for (const call of saga.calls.values()) if (!call.expired && call.deadline !== undefined && call.deadline < until) due.push({ deadline: call.deadline, key: call.key });
+  return due.sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Fires one grace timer at its deadline: `ctx.ts` is the deadline, and the
+ * caller runs this on the state as it was before the input that revealed it,
+ * so the close-out is priced at the marks that prevailed then.
+ * `GracePeriodExpired` (stamped with the deadline), then liquidation. Does
+ * nothing if the call is no longer open and due then (an earlier close-out's
+ * checks may have met or liquidated it); returns whether it fired.
+ */
+export function expireGracePeriod(ctx: SagaContext, key: string): boolean {
+  const call = ctx.saga.calls.get(key);
+  if (!call || call.expired || call.deadline !== ctx.ts) return false;
+  const unit = { account: call.account, instrument: call.instrument };
+  ctx.emit({ type: 'GracePeriodExpired', ts: ctx.ts, ...unitFields(unit), deadline: ctx.ts });
+  liquidate(ctx, unit, 'grace-period-expired');
+  return true;
 }
 
 export function unitFields(unit: MarginUnit): { account: string; instrument?: string } {

@@ -128,7 +128,8 @@ export class ShardRunner {
 
   /**
    * Decides the inputs one by one and appends inputs and decisions in log
-   * order, a chunk at a time, through one append transaction of the store:
+   * order (each input preceded by the decisions of the grace timers its `ts`
+   * passed, followed by its own decisions), a chunk at a time, through one append transaction of the store:
    * memory holds the engine's state and one chunk, not the input. All or
    * nothing: on a refused input (InputError, with source and line) or any other
    * error, the transaction is aborted — the log is exactly as before the call —
@@ -174,12 +175,14 @@ export class ShardRunner {
             continue;
           }
           accepted++;
-          chunk.push(input);
-          for (const decision of result.decisions) {
+          // log order: the grace timers the input's ts passed (stamped with their deadlines), the input, its decisions
+          result.decisions.forEach((decision, i) => {
+            if (i === result.beforeInput) chunk.push(input);
             chunk.push(decision);
             chunkDecisions.push(decision);
             decisionsByType[decision.type] = (decisionsByType[decision.type] ?? 0) + 1;
-          }
+          });
+          if (result.beforeInput === result.decisions.length) chunk.push(input);
           decisionCount += result.decisions.length;
           if (chunk.length >= chunkEvents) await flush();
           if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);

@@ -15,8 +15,10 @@ export interface VerifyReport {
 
 /**
  * Re-simulation: reads only the inputs of a log, decides again, and proves
- * the logged decisions are exactly those (DESIGN §4). Stops collecting after
- * `maxMismatches`.
+ * the logged decisions are exactly those (DESIGN §4). The decisions logged
+ * between two inputs are the rest of the first one's followed by the grace
+ * timers the second one's `ts` passed (logged before it): they are compared
+ * once the second input is re-decided. Stops collecting after `maxMismatches`.
  */
 export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<VerifyReport> {
   const engine = ClearingEngine.create();
@@ -27,32 +29,45 @@ export async function verifyLog(store: EventStore, maxMismatches = 20): Promise<
   const compareSnapshot = () => {
     if (snapshot && restored) report.snapshot = { position: snapshot.position, matches: JSON.stringify(restored.summary()) === JSON.stringify(engine.summary()) };
   };
+  // the previous input's decisions still expected after it, and the decisions logged since it
   let expected: ClearingEvent[] = [];
+  let logged: { position: number; event: ClearingEvent }[] = [];
   let lastPosition = 0;
   const mismatch = (position: number, logged: ClearingEvent | undefined, decided: ClearingEvent | undefined) => {
     if (report.mismatches.length < maxMismatches) {
       report.mismatches.push({ position, logged: logged ? encodeEvent(logged) : null, decided: decided ? encodeEvent(decided) : null });
     }
   };
-  const flushMissing = (position: number) => {
-    for (const decided of expected) mismatch(position, undefined, decided);
+  /** Compares the decisions logged since the last input with those re-decided for them; a decision missing from the log is named at `missingAt`. */
+  const compare = (missingAt: number) => {
+    const count = Math.max(expected.length, logged.length);
+    for (let i = 0; i < count; i++) {
+      const decided = expected[i];
+      const event = logged[i];
+      if (!event) mismatch(missingAt, undefined, decided);
+      else if (!decided || encodeEvent(decided) !== encodeEvent(event.event)) mismatch(event.position, event.event, decided);
+    }
     expected = [];
+    logged = [];
   };
   for await (const { position, event } of store.read(1)) {
+    // the engine has re-decided every input up to here: a snapshot is taken at the end of a committed batch, never
+    // between the timers logged before an input and that input
     if (snapshot && lastPosition === snapshot.position && report.snapshot === null) compareSnapshot();
     report.events++;
     lastPosition = position;
     if (isInput(event)) {
-      flushMissing(position);
       report.inputs++;
-      expected = [...engine.handle(event).decisions];
+      const result = engine.handle(event);
+      expected.push(...result.decisions.slice(0, result.beforeInput));
+      compare(position);
+      expected = result.decisions.slice(result.beforeInput);
       continue;
     }
     report.decisions++;
-    const decided = expected.shift();
-    if (!decided || encodeEvent(decided) !== encodeEvent(event)) mismatch(position, event, decided);
+    logged.push({ position, event });
   }
-  flushMissing(lastPosition + 1);
+  compare(lastPosition + 1);
   if (snapshot && lastPosition === snapshot.position && report.snapshot === null) compareSnapshot();
   report.outputHash = engine.outputHash;
   report.invariantViolations = engine.invariantViolations();

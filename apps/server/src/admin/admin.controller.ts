@@ -44,8 +44,8 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Advance the simulated clock', description: 'Appends a ClockAdvanced input: timers fire on the log\'s clock only, so this is how a test makes a grace period expire.' })
   @ApiOkResponse({
-    description: 'As POST /v1/inputs; the decisions are what the passing of time caused.',
-    schema: { example: { accepted: 1, duplicates: 0, appended: { from: 10, to: 13 }, head: 13, decisions: [{ position: 11, type: 'GracePeriodExpired', v: 1, ts: '2026-01-01T02:00:00Z', account: 'a-alice', deadline: '2026-01-01T01:02:00Z' }] } },
+    description: 'As POST /v1/inputs; the decisions are what the passing of time caused: each expired grace timer at its deadline (its `ts`), logged before the clock input.',
+    schema: { example: { accepted: 1, duplicates: 0, appended: { from: 10, to: 13 }, head: 13, decisions: [{ position: 10, type: 'GracePeriodExpired', v: 1, ts: '2026-01-01T01:02:00Z', account: 'a-alice', deadline: '2026-01-01T01:02:00Z' }] } },
   })
   advanceClock(@Body() body: AdvanceClockDto, @Caller() principal: Principal): Promise<SubmitInputsResult> {
     return this.submit({ type: 'ClockAdvanced', ts: body.ts, ...(body.eventId ? { eventId: body.eventId } : {}) }, principal);

@@ -4,7 +4,7 @@ import type { LocatedInput, ShardRunner } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import { IdConflict, InputRefused } from './input-refused.error';
 
-/** What one submission appended: its inputs (repeats left out) each followed by its decisions, in log order. */
+/** What one submission appended: its inputs (repeats left out), each preceded by the grace timers its `ts` passed and followed by its decisions, in log order. */
 export interface Committed {
   accepted: number;
   duplicates: number;
@@ -116,16 +116,31 @@ export class GroupCommitQueue {
       listening.stop?.();
     }
 
-    // the runner logs each accepted input (the object it was given) followed by its decisions
+    // the runner logs each accepted input (the object it was given) preceded by the grace timers its ts passed
+    // (they always begin with a GracePeriodExpired, and no decision after an input is one) and followed by its decisions
     const events = new Map<Submission, StoredEvent[]>();
+    const add = (submission: Submission | undefined, stored: readonly StoredEvent[]) => {
+      if (!submission || stored.length === 0) return;
+      const own = events.get(submission);
+      if (own) own.push(...stored);
+      else events.set(submission, [...stored]);
+    };
     let current: Submission | undefined;
+    let since: StoredEvent[] = []; // decisions logged since the last input
     for (const stored of listening.appended) {
-      current = owner.get(stored.event as InputEvent) ?? current;
-      if (!current) continue;
-      let own = events.get(current);
-      if (!own) events.set(current, (own = []));
-      own.push(stored);
+      const next = owner.get(stored.event as InputEvent);
+      if (!next) {
+        since.push(stored);
+        continue;
+      }
+      const timers = since.findIndex((s) => s.event.type === 'GracePeriodExpired');
+      add(current, timers < 0 ? since : since.slice(0, timers));
+      add(next, timers < 0 ? [] : since.slice(timers));
+      add(next, [stored]);
+      current = next;
+      since = [];
     }
+    add(current, since);
     for (const submission of group) {
       const refusal = refused.get(submission);
       if (refusal) {
