@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
 import type { InputType } from '@clearsim/events';
-import { DecimalField, IdField, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
+import { DecimalField, IdField, IsAbsentOr, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
 
 /**
  * The input events of DESIGN §2 as class-validator DTOs: the HTTP edge's
@@ -20,7 +19,7 @@ abstract class InputEventDto {
   eventId?: string;
 
   @ApiPropertyOptional({ enum: [1], description: 'Schema version (1).' })
-  @IsOptional()
+  @IsAbsentOr()
   @IsOneOf([1])
   v?: number;
 }
@@ -71,7 +70,7 @@ export class InstrumentListedDto extends InputEventDto {
   expiry?: string;
 
   @ApiPropertyOptional({ enum: ['call', 'put'] })
-  @IsOptional()
+  @IsAbsentOr()
   @IsOneOf(['call', 'put'])
   optionType?: string;
 
