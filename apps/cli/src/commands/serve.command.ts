@@ -11,6 +11,8 @@ export interface ServeOptions {
   apiKey?: string[];
   snapshotEvery?: string;
   logLevel?: string;
+  /** Largest request body in bytes (413 beyond it). */
+  maxBodyBytes?: string;
   /** Kafka (`host:port,host:port`; also KAFKA_BROKERS): enables the Kafka module. */
   kafkaBrokers?: string;
   inputsTopic?: string;
@@ -34,6 +36,9 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const port = wholeNumber('--port', options.port ?? '8080', 65535);
   const snapshotEvery = wholeNumber('--snapshot-every', options.snapshotEvery ?? '10000', Number.MAX_SAFE_INTEGER);
   const logLevel = options.logLevel ?? 'info';
+  // at least 1 KiB (a single input), at most 1 GiB (body-parser holds the body in memory)
+  const maxBodyBytes = wholeNumber('--max-body-bytes', options.maxBodyBytes ?? String(16 * 1024 * 1024), 1 << 30);
+  if (maxBodyBytes < 1024) throw new UsageError(`--max-body-bytes: "${options.maxBodyBytes}" is less than 1024`);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const kafka = kafkaOptions(options);
   // loaded here, so the other commands do not pay for NestJS
@@ -51,7 +56,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     apiKeys = server.parseApiKeys([`${generated}:admin`]);
   }
   const store = options.store ?? DEFAULT_STORE_URL;
-  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
+  const app = await server.createServer({ store, port, host: options.host ?? '127.0.0.1', apiKeys, snapshotEvery, maxBodyBytes, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka });
   const url = await app.getUrl();
   const lines = [
     `clearsim serve: listening on ${url} (store ${redactUrl(store)})`,
