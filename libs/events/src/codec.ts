@@ -50,10 +50,10 @@ export const isInput = (event: ClearingEvent): event is InputEvent => isInputTyp
 export const isDecision = (event: ClearingEvent): event is DecisionEvent => isDecisionType(event.type);
 
 function issuesOf(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
-  }));
+  // an unknown field is named as the field itself, as the HTTP DTOs name it (`colour: unknown field`)
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'unknown field' })) : [{ field: issue.path.join('.'), message: issue.message }],
+  );
 }
 
 /** Validates an already-parsed JSON value as an event of the allowed kinds. */
