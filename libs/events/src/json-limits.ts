@@ -51,14 +51,20 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): FieldI
   return undefined;
 }
 
-/** The index of the closing quote of the string opening at `from` (or the end of the text). */
+/**
+ * The index of the closing quote of the string opening at `from` (or the end of the text). Strings are most
+ * of an event's text: indexOf skips them natively, and only a quote after a backslash is looked at twice.
+ */
 function stringEnd(text: string, from: number): number {
-  for (let i = from + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 92 /* \ */) i++;
-    else if (c === 34) return i;
+  let quote = text.indexOf('"', from + 1);
+  while (quote > 0 && text.charCodeAt(quote - 1) === 92 /* \ */) {
+    // escaped if an odd number of backslashes precede it
+    let backslashes = 1;
+    while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) break;
+    quote = text.indexOf('"', quote + 1);
   }
-  return text.length;
+  return quote < 0 ? text.length : quote;
 }
 
 const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;

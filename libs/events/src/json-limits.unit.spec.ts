@@ -58,6 +58,28 @@ describe('JSON text bounds: nesting and inexact numbers, refused before JSON.par
     );
   });
 
+  it('finds the true depth of any JSON text, whatever its strings hold (quotes, backslashes, brackets)', () => {
+    const junk = fc.string({ unit: fc.constantFrom('"', '\\', '[', ']', '{', '}', 'a', 'é', '\n', ','), maxLength: 8 });
+    const tree = fc.letrec<{ node: unknown }>((tie) => ({
+      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, junk, fc.integer({ min: -1000, max: 1000 }), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(junk, tie('node'), { maxKeys: 3 })),
+    })).node;
+    const depthOf = (value: unknown): number => (typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0);
+    // nests a tree n more levels down, so both sides of the bound are reached
+    const deepened = fc.tuple(tree, fc.integer({ min: 0, max: 40 })).map(([value, n]) => {
+      let out = value;
+      for (let i = 0; i < n; i++) out = i % 2 === 0 ? [out] : { k: out };
+      return out;
+    });
+    fc.assert(
+      fc.property(deepened, (value) => {
+        const problem = jsonTextProblem(JSON.stringify(value));
+        expect(problem?.message === 'nested deeper than 32 levels').toBe(depthOf(value) > MAX_JSON_DEPTH);
+        expect(problem === undefined || problem.message.startsWith('nested')).toBe(true);
+      }),
+      { numRuns: 2000, seed: 10 },
+    );
+  });
+
   it('names fields through escaped keys and nested arrays', () => {
     const text = '{"a\\"b":[{"c":[0,{"d":1}]}]}';
     expect(pathAt(text, text.indexOf('1'))).toBe('a"b[0].c[1].d');
