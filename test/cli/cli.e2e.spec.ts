@@ -116,6 +116,10 @@ describe('clearsim run / replay / verify / account', () => {
     const out = clearsim('replay', '--store', store, '--at', 'yesterday');
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--at');
+    // a date that does not exist is not rolled over to March 2nd
+    const impossible = clearsim('replay', '--store', store, '--at', '2026-02-30T00:00:00Z');
+    expect(impossible.code).toBe(2);
+    expect(impossible.stderr).toContain('--at: "2026-02-30T00:00:00Z" is not a calendar date (2026-02 has 28 days)');
   });
 });
 

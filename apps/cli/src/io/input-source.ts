@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeEvent, decodeLine, InputError, parseTimestamp, type InputEvent } from '@clearsim/events';
+import { decodeEvent, decodeLine, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import type { LocatedInput } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
@@ -97,6 +97,9 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
 export function parseAt(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ts = parseTimestamp(text);
-  if (ts === undefined) throw new UsageError(`--at: "${text}" is not an ISO-8601 UTC timestamp (e.g. 2020-03-13T02:16:00Z)`);
+  if (ts === undefined) {
+    const problem = timestampProblem(text);
+    throw new UsageError(`--at: ${quoteInput(text)} ${problem === undefined || problem.startsWith('is not an ISO-8601') ? 'is not an ISO-8601 UTC timestamp (e.g. 2020-03-13T02:16:00Z)' : problem}`);
+  }
   return ts;
 }
