@@ -108,7 +108,7 @@ describe('fuzzing malformed bodies: always a 4xx, the server live, the log uncha
         expect(JSON.stringify(response.body)).not.toMatch(/\n\s+at |Maximum call stack|RangeError/);
         expect((await server.http.get('/healthz')).status).toBe(200);
       }),
-      { seed: 20_261_206, numRuns: 250 },
+      { seed: 20_261_206, numRuns: 200 },
     );
     expect((await server.http.get('/v1/log').set('x-api-key', ADMIN)).body.head).toBe(headBefore);
     expect(readFileSync(logFile).equals(logBefore)).toBe(true);
@@ -117,5 +117,6 @@ describe('fuzzing malformed bodies: always a 4xx, the server live, the log uncha
     expect(statuses.get(413)).toBeGreaterThan(0);
     // and the service still takes a valid input
     expect((await server.http.post('/v1/inputs').set('x-api-key', ADMIN).send(valid.PriceUpdated)).status).toBe(200);
-  });
+    // ~4 s on an idle machine; the budget is for a loaded one (it is not a timing assertion)
+  }, 60_000);
 });
