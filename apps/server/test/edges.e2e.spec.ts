@@ -59,6 +59,16 @@ describe('edges: bounded parsing of every body', () => {
     });
   });
 
+  it('the OpenAPI document states the decimal bounds, so a schema-driven client or fuzzer knows them', async () => {
+    const amount = (await server.http.get('/docs-json')).body.components.schemas.DepositedDto.properties.amount;
+    const text = amount.oneOf[0];
+    expect(text).toMatchObject({ type: 'string', maxLength: 64 });
+    const pattern = new RegExp(text.pattern);
+    expect(['1000', '-0.5', '1.5e3', '1e-8'].map((t) => pattern.test(t))).toEqual([true, true, true, true]);
+    expect(['1e400', '1e30000000', 'NaN', ' 1'].map((t) => pattern.test(t))).toEqual([false, false, false, false]);
+    expect(amount.description).toContain('at most 30 digits before the point and 8 after');
+  });
+
   it('a JSON number a float64 cannot hold exactly is a 400 asking for a decimal string (it was booked as 12345678901234567000)', async () => {
     const before = await head();
     const response = await postText('/v1/inputs', `{"type":"Deposited","ts":"${at(60)}","account":"a-alice","asset":"USD","amount":12345678901234567890}`);

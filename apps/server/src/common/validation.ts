@@ -108,9 +108,15 @@ export const DecimalField = (doc: ApiPropertyOptions & { optional?: boolean; pos
 function decimalDoc(doc: ApiPropertyOptions & { optional?: boolean; positive?: boolean }): ApiPropertyOptions {
   const { optional: _optional, positive, ...rest } = doc;
   return {
-    oneOf: [{ type: 'string', pattern: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?$' }, { type: 'number' }],
+    // the bounds of parseFixed (docs/rules.md §1): ≤ 64 characters, an exponent of at most two digits (±30 is checked), ≤ 30 integer digits
+    oneOf: [{ type: 'string', maxLength: 64, pattern: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d{1,2})?$' }, { type: 'number' }],
     ...rest,
-    description: [rest.description, `Decimal string or number, at most 8 decimals${positive ? ', > 0' : ''}.`].filter(Boolean).join(' '),
+    description: [
+      rest.description,
+      `Decimal string or number, at most 30 digits before the point and 8 after${positive ? ', > 0' : ''}; an exponent within ±30; a JSON number of at most 15 significant digits (else send a string).`,
+    ]
+      .filter(Boolean)
+      .join(' '),
   } as ApiPropertyOptions;
 }
 
