@@ -116,6 +116,10 @@ describe('clearsim run / replay / verify / account', () => {
     const out = clearsim('replay', '--store', store, '--at', 'yesterday');
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--at');
+    // a date that does not exist is not rolled over to March 2nd
+    const impossible = clearsim('replay', '--store', store, '--at', '2026-02-30T00:00:00Z');
+    expect(impossible.code).toBe(2);
+    expect(impossible.stderr).toContain('--at: "2026-02-30T00:00:00Z" is not a calendar date (2026-02 has 28 days)');
   });
 });
 
@@ -295,6 +299,13 @@ describe('bad input changes nothing', () => {
     ['an unknown account', '"requestId":"w1","account":"alice"', '"requestId":"w1","account":"zoe"', /line 8: field "account": unknown account "zoe"/],
     ['a ts older than the clock', '"ts":"2026-01-01T02:00:00Z"', '"ts":"2025-12-31T00:00:00Z"', /line 9: field "ts": 2025-12-31T00:00:00Z is older than the shard clock/],
     ['malformed JSON', '{"type":"ClockAdvanced"', '{"type":"ClockAdvanced",,', /line 9: malformed JSON/],
+    // each of these stalled the run building a bigint of millions of digits, or was accepted changed
+    ['a 30-million exponent', '"amount":"1000"', '"amount":"1e30000000"', /line 3: field "amount": "1e30000000" has an exponent beyond ±30/],
+    ['a 401-digit amount', '"amount":"1000"', '"amount":"1e400"', /line 3: field "amount": "1e400" has an exponent beyond ±30/],
+    ['a JSON number a float64 rounds', '"amount":"1000"', '"amount":12345678901234567890', /line 3: field "amount": the JSON number 12345678901234567890 cannot be represented exactly: send it as a decimal string/],
+    ['rules nested 5,000 deep', '"rules":{"name"', `"rules":{"x":${'['.repeat(5000)}${']'.repeat(5000)},"name"`, /line 1: field "rules\.x(\[0\]){30}": nested deeper than 32 levels/],
+    ['an impossible date', '"ts":"2026-01-01T02:00:00Z"', '"ts":"2026-02-30T00:00:00Z"', /line 9: field "ts": "2026-02-30T00:00:00Z" is not a calendar date \(2026-02 has 28 days\)/],
+    ['hour 24', '"ts":"2026-01-01T02:00:00Z"', '"ts":"2026-01-01T24:00:00Z"', /line 9: field "ts": "2026-01-01T24:00:00Z" has no hour 24/],
   ])('refuses %s (exit 2, names line and field, log unchanged)', (_name, from, to, message) => {
     const store = freshStore();
     expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);

@@ -8,15 +8,14 @@ import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
 import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
-import { DEFAULT_HOST, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
+import { verifyJsonBody } from './common/json-body';
+import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
 import { KafkaService } from './kafka/kafka.service';
 
 export type { ServerOptions, KafkaServerOptions } from './config/server-options';
 export { kafkaSettings } from './kafka/kafka.service';
 export { parseApiKeys, describePrincipal, ApiKeySpecError, type ApiKey } from './auth/api-keys';
 
-/** Largest JSON body accepted (a batch of 10,000 inputs fits). */
-const BODY_LIMIT = '16mb';
 
 /**
  * Builds, starts and returns the clearsim service: listening on
@@ -28,7 +27,8 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), { bufferLogs: true, bodyParser: false });
   try {
     app.useLogger(app.get(Logger));
-    app.useBodyParser('json', { limit: BODY_LIMIT });
+    // every route: the size bound is checked as the body arrives (413), the nesting and number bounds on its text before JSON.parse (400)
+    app.useBodyParser('json', { limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, verify: verifyJsonBody });
     app.enableVersioning({ type: VersioningType.URI });
     setUpOpenApi(app);
     await app.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
@@ -49,8 +49,9 @@ function setUpOpenApi(app: INestApplication): void {
     .setDescription(
       'An event-sourced clearing simulator as a service: post input events, read accounts and decisions back, drive the simulated clock. ' +
         'Every decision is made by the same deterministic core as `clearsim run`, so the same inputs give the same decisions and outputHash. ' +
-        'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}`; ' +
-        '400 invalid (nothing appended), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, 422 refused by the core (with `code`), 503 not ready.',
+        'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}` (plus `code` and `field` on a 422, `requestId` on a 500; every response carries an `x-request-id` header); ' +
+        '400 invalid (nothing appended; also JSON nested deeper than 32 levels, a JSON number that a float64 cannot hold exactly, a decimal beyond its bounds), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, ' +
+        '413 body larger than the limit (16 MiB by default), 422 refused by the core (with `code`), 500 internal error (with `requestId`, never details), 503 not ready.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
@@ -66,6 +67,7 @@ async function startFromEnvironment(): Promise<void> {
     host: process.env.CLEARSIM_HOST ?? DEFAULT_HOST,
     apiKeys: parseApiKeys([], process.env.CLEARSIM_API_KEYS),
     logLevel: (process.env.CLEARSIM_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+    ...(process.env.CLEARSIM_MAX_BODY_BYTES ? { maxBodyBytes: Number(process.env.CLEARSIM_MAX_BODY_BYTES) } : {}),
   });
   process.stdout.write(`clearsim serving on ${await app.getUrl()} (OpenAPI: ${await app.getUrl()}/docs)\n`);
 }

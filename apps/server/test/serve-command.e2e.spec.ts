@@ -33,6 +33,8 @@ describe('clearsim serve', () => {
     [['--api-key', 'short:admin'], /--api-key: .*at least 8 characters/],
     [['--api-key', 'venue-key-1:venue'], /a venue key needs a non-empty account prefix/],
     [['--port', 'eighty'], /--port: "eighty" is not a whole number/],
+    [['--max-body-bytes', '1e9'], /--max-body-bytes: "1e9" is not a whole number/],
+    [['--max-body-bytes', '100'], /--max-body-bytes: "100" is less than 1024/],
     [['--shards', '2', '--shard', '1'], /--shards, --shard: need --kafka-brokers \(or KAFKA_BROKERS\)/],
     [['--kafka-brokers', '127.0.0.1:19092', '--shards', '2', '--shard', '2'], /--shard: 2 is not a shard of 2 \(0 to 1\)/],
     [['--kafka-brokers', 'localhost'], /--kafka-brokers: "localhost" is not host:port/],

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
 import { fastDecodeInput, fastEncode, parseFlatStringObject } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
+import { jsonTextProblem } from './json-limits';
 import { formatTimestamp } from './timestamp';
 
 export type ClearingEvent = InputEvent | DecisionEvent;
@@ -49,10 +50,10 @@ export const isInput = (event: ClearingEvent): event is InputEvent => isInputTyp
 export const isDecision = (event: ClearingEvent): event is DecisionEvent => isDecisionType(event.type);
 
 function issuesOf(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
-  }));
+  // an unknown field is named as the field itself, as the HTTP DTOs name it (`colour: unknown field`)
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'unknown field' })) : [{ field: issue.path.join('.'), message: issue.message }],
+  );
 }
 
 /** Validates an already-parsed JSON value as an event of the allowed kinds. */
@@ -93,10 +94,16 @@ export function decodeEventBySchema(raw: unknown, allow: 'input' | 'any' = 'any'
 
 /** Decodes one JSONL line. Errors carry the source and 1-based line number. */
 export function decodeLine(line: string, allow: 'input' | 'any' = 'any', source?: string, lineNo?: number): ClearingEvent {
-  let raw: unknown;
+  // a flat object of plain strings (a price update) is split by hand; anything else is JSON.parse's, once the
+  // text of an input (from outside: a JSONL file, Kafka) is within the nesting and number bounds (json-limits.ts).
+  // The log's own lines ('any', written canonical by the store and hash-chained) are not scanned again on replay.
+  let raw: unknown = parseFlatStringObject(line);
+  if (raw === undefined && allow === 'input') {
+    const problem = jsonTextProblem(line);
+    if (problem) throw new InputError([problem], source, lineNo);
+  }
   try {
-    // a flat object of plain strings (a price update) is split by hand; anything else is JSON.parse's
-    raw = parseFlatStringObject(line) ?? JSON.parse(line);
+    raw ??= JSON.parse(line);
   } catch (error) {
     throw new InputError([{ field: '', message: `malformed JSON (${(error as Error).message})` }], source, lineNo);
   }

@@ -5,3 +5,4 @@ export * from './codec';
 export * from './output-hash';
 export * from './account-fields';
 export * from './sha256';
+export * from './json-limits';

@@ -23,16 +23,39 @@ export const ONE = SCALE;
 
 const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-])?\.(\d+)(?:[eE]([+-]?\d+))?$/;
 
+/**
+ * Bounds of a decimal input, checked on the text before any digit string or
+ * bigint is built, so a refusal costs O(length) however large the number it
+ * spells ("1e999999999" is refused as fast as "x"):
+ * - at most `MAX_DECIMAL_LENGTH` characters (the longest sane decimal — 30
+ *   integer digits, a point, 8 decimals, sign and exponent — is under 48);
+ * - an exponent of at most ±`MAX_EXPONENT` as written;
+ * - at most `MAX_INTEGER_DIGITS` digits before the decimal point once the
+ *   exponent is applied and leading zeros dropped, i.e. |value| < 10^30
+ *   (10^30 ledger units of anything is far beyond any notional: the largest
+ *   token supplies are ~10^18 units, world GDP ~10^14 USD; the fast decoder's
+ *   plain-decimal form allows the same 30 digits);
+ * - at most `DECIMALS` (8) decimals once trailing zeros are dropped.
+ */
+export const MAX_DECIMAL_LENGTH = 64;
+export const MAX_EXPONENT = 30;
+export const MAX_INTEGER_DIGITS = 30;
+
 export class DecimalFormatError extends Error {
   constructor(readonly reason: string) {
     super(reason);
   }
 }
 
+/** The input as quoted in an error message: at most 40 characters of it (a refused 16 MB string is not echoed back). */
+function quoted(text: string): string {
+  return text.length <= 40 ? `"${text}"` : `"${text.slice(0, 32)}…" (${text.length} characters)`;
+}
+
 /**
  * Parses a decimal string (or a JSON number) into ledger units. Refuses NaN,
- * infinities, and anything finer than the ledger scale: silently rounding an
- * input would break exactness.
+ * infinities, anything finer than the ledger scale (silently rounding an
+ * input would break exactness) and anything beyond the bounds above.
  */
 export function parseFixed(input: string | number): Fixed {
   let text: string;
@@ -40,18 +63,31 @@ export function parseFixed(input: string | number): Fixed {
     if (!Number.isFinite(input)) throw new DecimalFormatError(`${input} is not a finite decimal`);
     text = String(input);
   } else if (typeof input === 'string') {
+    // the bound applies to the text as given: trimming a 16 MB string of spaces would cost more than refusing it
+    if (input.length > MAX_DECIMAL_LENGTH) {
+      throw new DecimalFormatError(`${quoted(input)} is longer than ${MAX_DECIMAL_LENGTH} characters (a decimal has at most ${MAX_INTEGER_DIGITS} digits before the point and ${DECIMALS} after)`);
+    }
     text = input.trim();
   } else {
     throw new DecimalFormatError('expected a decimal string or number');
   }
   const m = DECIMAL_RE.exec(text);
-  if (!m) throw new DecimalFormatError(`"${text}" is not a decimal number`);
+  if (!m) throw new DecimalFormatError(`${quoted(text)} is not a decimal number`);
   const sign = m[1] ?? m[5] ?? '+';
   const intPart = m[2] ?? '0';
   const fracPart = m[3] ?? m[6] ?? '';
+  // the text is at most 64 characters, so the exponent's digits are too: Number() of them is cheap and exact enough to compare
   const exp = Number(m[4] ?? m[7] ?? '0');
+  if (exp > MAX_EXPONENT || exp < -MAX_EXPONENT) {
+    throw new DecimalFormatError(`${quoted(text)} has an exponent beyond ±${MAX_EXPONENT}`);
+  }
   let digits = intPart + fracPart;
   let pointFromRight = fracPart.length - exp; // number of digits after the decimal point
+  let leadingZeros = 0;
+  while (leadingZeros < digits.length && digits.charCodeAt(leadingZeros) === 48) leadingZeros++;
+  if (digits.length - leadingZeros - pointFromRight > MAX_INTEGER_DIGITS) {
+    throw new DecimalFormatError(`${quoted(text)} is out of range: a decimal has at most ${MAX_INTEGER_DIGITS} digits before the point`);
+  }
   if (pointFromRight < 0) {
     digits += '0'.repeat(-pointFromRight);
     pointFromRight = 0;
@@ -62,7 +98,7 @@ export function parseFixed(input: string | number): Fixed {
     pointFromRight--;
   }
   if (pointFromRight > DECIMALS) {
-    throw new DecimalFormatError(`"${text}" has more than ${DECIMALS} decimal places`);
+    throw new DecimalFormatError(`${quoted(text)} has more than ${DECIMALS} decimal places`);
   }
   const units = BigInt(digits) * 10n ** BigInt(DECIMALS - pointFromRight);
   return sign === '-' ? -units : units;

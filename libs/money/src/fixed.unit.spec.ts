@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { divRound, formatFixed, formatFixedPlaces, mul, mul3, parseFixed, SCALE } from './fixed';
+import { DecimalFormatError, divRound, formatFixed, formatFixedPlaces, MAX_DECIMAL_LENGTH, mul, mul3, parseFixed, SCALE } from './fixed';
 
 describe('parseFixed / formatFixed', () => {
   it.each([
@@ -27,6 +27,77 @@ describe('parseFixed / formatFixed', () => {
   it('refuses NaN and infinities given as numbers', () => {
     expect(() => parseFixed(Number.NaN)).toThrow(/finite/);
     expect(() => parseFixed(Number.POSITIVE_INFINITY)).toThrow(/finite/);
+  });
+
+  describe('bounds: refused from the text, before a digit string or bigint of the exponent is built', () => {
+    // each of these once built a bigint of up to 10^9 digits (seconds of CPU, a GB of memory) or threw a RangeError
+    it.each([
+      ['1e30000000', /exponent beyond ±30/],
+      ['1e999999999', /exponent beyond ±30/],
+      ['635280.9688E246055307', /exponent beyond ±30/],
+      ['1e-999999999', /exponent beyond ±30/],
+      ['1e400', /exponent beyond ±30/],
+      ['1e31', /exponent beyond ±30/],
+      // 10^30 has 31 integer digits; 1e30 is spelled with an allowed exponent but is out of range
+      ['1e30', /at most 30 digits before the point/],
+      ['1' + '0'.repeat(30), /at most 30 digits before the point/],
+      ['0.1e31', /exponent beyond ±30/],
+      ['-' + '9'.repeat(31), /at most 30 digits before the point/],
+      ['1'.repeat(65), /longer than 64 characters/],
+    ])('refuses %s', (text, reason) => {
+      expect(() => parseFixed(text)).toThrow(DecimalFormatError);
+      expect(() => parseFixed(text)).toThrow(reason);
+    });
+
+    it.each([
+      // the largest value: 30 nines before the point, 8 after
+      ['9'.repeat(30) + '.99999999', 10n ** 38n - 1n],
+      ['-' + '9'.repeat(30), -(10n ** 30n - 1n) * SCALE],
+      // leading zeros are not digits of the value: 40 characters, 1 integer digit
+      ['0'.repeat(39) + '1', SCALE],
+      // 0.1 × 10^30 = 10^29: 30 integer digits once the exponent is applied
+      ['0.1e30', 10n ** 29n * SCALE],
+      ['1e-8', 1n],
+      ['123.45e-2', 123_450_000n], // 1.2345 → 123,450,000 units
+      // trailing zeros beyond the 8 decimals are dropped, up to the 64-character bound
+      ['1.' + '0'.repeat(MAX_DECIMAL_LENGTH - 2), SCALE],
+    ])('accepts %s at the edge of the bounds', (text, units) => {
+      expect(parseFixed(text)).toBe(units);
+    });
+
+    it('numbers beyond the bounds are refused too (their text has an exponent)', () => {
+      expect(() => parseFixed(1e31)).toThrow(/exponent beyond ±30/); // String(1e31) = "1e+31"
+      expect(() => parseFixed(1e30)).toThrow(/at most 30 digits/); // String(1e30) = "1e+30": 31 integer digits
+      expect(parseFixed(1e21)).toBe(10n ** 29n); // "1e+21" = 10^21 × 10^8 units
+    });
+
+    it('quotes at most 40 characters of a refused input', () => {
+      const huge = 'x'.repeat(1_000_000);
+      let message = '';
+      try {
+        parseFixed(huge);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^"x{32}…" \(1000000 characters\) is longer than 64 characters/);
+      expect(message.length).toBeLessThan(200);
+    });
+
+    it('any string: a value within the bounds or a DecimalFormatError, never another error', () => {
+      const decimalish = fc.stringMatching(/^[+-]?\d{0,40}(\.\d{0,40})?([eE][+-]?\d{1,12})?$/);
+      fc.assert(
+        fc.property(fc.oneof(decimalish, fc.string({ maxLength: 80 })), (text) => {
+          try {
+            const units = parseFixed(text);
+            const abs = units < 0n ? -units : units;
+            return abs < 10n ** 38n;
+          } catch (error) {
+            return error instanceof DecimalFormatError;
+          }
+        }),
+        { numRuns: 3000, seed: 10 },
+      );
+    });
   });
 
   // the reference formatter: bigint division only (formatFixed takes a float64 path below 2^53 units)

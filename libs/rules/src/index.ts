@@ -1,3 +1,4 @@
 export * from './rules.schema';
 export * from './fixed.schema';
 export * from './rules';
+export * from './bounded-yaml';

@@ -1,5 +1,5 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { formatFixed } from '@clearsim/money';
+import { parseBoundedYaml, YamlBoundsError } from './bounded-yaml';
 import { RulesSchema, type InstrumentRules, type Rules, type Tier } from './rules.schema';
 
 export class RulesError extends Error {
@@ -27,11 +27,9 @@ export function parseRules(raw: unknown, source = 'rules'): Rules {
 export function parseRulesYaml(text: string, source: string): Rules {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true });
+    raw = parseBoundedYaml(text);
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      throw new RulesError(source, [{ path: '', message: error.message.split('\n')[0] ?? 'YAML syntax error', line: error.linePos?.[0]?.line }]);
-    }
+    if (error instanceof YamlBoundsError) throw new RulesError(source, [{ path: '', message: error.message, line: error.line }]);
     throw error;
   }
   return parseRules(raw, source);

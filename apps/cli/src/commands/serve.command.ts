@@ -13,6 +13,8 @@ export interface ServeOptions {
   logLevel?: string;
   /** `/metrics` without a key (default: an admin key). */
   publicMetrics?: boolean;
+  /** Largest request body in bytes (413 beyond it). */
+  maxBodyBytes?: string;
   /** Kafka (`host:port,host:port`; also KAFKA_BROKERS): enables the Kafka module. */
   kafkaBrokers?: string;
   inputsTopic?: string;
@@ -36,6 +38,9 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const port = wholeNumber('--port', options.port ?? '8080', 65535);
   const snapshotEvery = wholeNumber('--snapshot-every', options.snapshotEvery ?? '10000', Number.MAX_SAFE_INTEGER);
   const logLevel = options.logLevel ?? 'info';
+  // at least 1 KiB (a single input), at most 1 GiB (body-parser holds the body in memory)
+  const maxBodyBytes = wholeNumber('--max-body-bytes', options.maxBodyBytes ?? String(16 * 1024 * 1024), 1 << 30);
+  if (maxBodyBytes < 1024) throw new UsageError(`--max-body-bytes: "${options.maxBodyBytes}" is less than 1024`);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const kafka = kafkaOptions(options);
   // loaded here, so the other commands do not pay for NestJS
@@ -56,7 +61,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const host = options.host ?? '127.0.0.1';
   let app;
   try {
-    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], kafka, publicMetrics: options.publicMetrics === true });
+    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], maxBodyBytes, kafka, publicMetrics: options.publicMetrics === true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new RuntimeFailure(`cannot listen on ${host}:${port}: the port is in use`, 'choose another with --port (or --port 0 for any free one)');

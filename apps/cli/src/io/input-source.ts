@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { decodeEvent, decodeLine, InputError, parseTimestamp, type InputEvent } from '@clearsim/events';
+import { decodeEvent, decodeLine, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import type { LocatedInput } from '@clearsim/shard';
-import { RulesError } from '@clearsim/rules';
+import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { readLineBatches, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
@@ -62,9 +61,10 @@ async function* withRules(inputs: AsyncIterable<LocatedInput>, override: { rules
 function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
+    raw = parseBoundedYaml(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`${file}: YAML syntax error: ${(error as Error).message.split('\n')[0]}`);
+    if (error instanceof YamlBoundsError) throw new UsageError(`${file}${error.line ? `:line ${error.line}` : ''}: ${error.syntax ? 'YAML syntax error: ' : ''}${error.message}`);
+    throw error;
   }
   try {
     const scenario = parseScenario(resolveImportedPaths(raw, file), file);
@@ -98,6 +98,9 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
 export function parseAt(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ts = parseTimestamp(text);
-  if (ts === undefined) throw new UsageError(`--at: "${text}" is not an ISO-8601 UTC timestamp (e.g. 2020-03-13T02:16:00Z)`);
+  if (ts === undefined) {
+    const problem = timestampProblem(text);
+    throw new UsageError(`--at: ${quoteInput(text)} ${problem === undefined || problem.startsWith('is not an ISO-8601') ? 'is not an ISO-8601 UTC timestamp (e.g. 2020-03-13T02:16:00Z)' : problem}`);
+  }
   return ts;
 }

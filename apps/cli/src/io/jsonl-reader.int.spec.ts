@@ -3,6 +3,7 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { InputError } from '@clearsim/events';
 import { readLineBatches } from './jsonl-reader';
 
 async function byReadline(file: string): Promise<string[]> {
@@ -30,6 +31,26 @@ describe('readLineBatches', () => {
     // "a" | "b" (CRLF) | "" | "c" (lone CR) | "d" | "" (CR then CRLF) | "e" (no final break)
     expect(await byReader(file, 3)).toEqual(['a', 'b', '', 'c', 'd', '', 'e']);
     expect(await byReadline(file)).toEqual(['a', 'b', '', 'c', 'd', '', 'e']);
+  });
+
+  it('refuses a line longer than the bound, naming the file and line, without holding the rest of the file', async () => {
+    const file = join(dir, 'long.jsonl');
+    // lines 1 and 2 are short; line 3 is 100 characters with no break after it
+    writeFileSync(file, `{"a":1}\n\n${'x'.repeat(100)}`);
+    const read: string[] = [];
+    const reading = (async () => {
+      for await (const lines of readLineBatches(file, 16, undefined, 64)) read.push(...lines);
+    })();
+    await expect(reading).rejects.toThrow(InputError);
+    await expect((async () => {
+      for await (const _ of readLineBatches(file, 16, undefined, 64)) void _;
+    })()).rejects.toThrow(`${file}:line 3: line longer than 64 characters`);
+    expect(read).toEqual(['{"a":1}', '']);
+    // at the bound exactly, it is read
+    writeFileSync(file, `${'x'.repeat(64)}\n`);
+    const lines: string[] = [];
+    for await (const batch of readLineBatches(file, 16, undefined, 64)) lines.push(...batch);
+    expect(lines).toEqual(['x'.repeat(64)]);
   });
 
   it('gives readline\'s lines for any text and any chunk size (CRLF and multi-byte characters cut at chunk edges)', async () => {

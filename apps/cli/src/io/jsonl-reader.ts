@@ -1,10 +1,19 @@
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { InputError } from '@clearsim/events';
 
 /** How far a reader has got in its file (for a progress bar). */
 export interface ReadProgress {
   bytesRead: number;
 }
+
+/**
+ * The longest line read, in characters: as large as the server's default body
+ * (a batch of 10,000 inputs), far beyond any one input event. A file with no
+ * line break is refused once this much of it is buffered, instead of being
+ * held in memory whole.
+ */
+export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
  * The lines of a text file, read in large chunks and handed out a chunk's
@@ -15,8 +24,12 @@ export interface ReadProgress {
  * character cut by a chunk boundary is joined, an invalid byte becomes
  * U+FFFD), so line numbers in error messages do not change.
  */
-export async function* readLineBatches(file: string, chunkBytes = 4 << 20, progress?: ReadProgress): AsyncGenerator<string[]> {
+export async function* readLineBatches(file: string, chunkBytes = 4 << 20, progress?: ReadProgress, maxLineLength = MAX_LINE_LENGTH): AsyncGenerator<string[]> {
   const handle = await open(file, 'r');
+  let linesRead = 0;
+  const checkLength = (unfinished: string): void => {
+    if (unfinished.length > maxLineLength) throw new InputError([{ field: '', message: `line longer than ${maxLineLength} characters` }], file, linesRead + 1);
+  };
   try {
     const decoder = new StringDecoder('utf8');
     const buffer = Buffer.allocUnsafe(chunkBytes);
@@ -47,9 +60,12 @@ export async function* readLineBatches(file: string, chunkBytes = 4 << 20, progr
         carry = carry.slice(lastCr + 1);
         pendingCr = carry === '';
       }
+      checkLength(carry);
+      linesRead += lines.length;
       if (lines.length > 0) yield lines;
     }
     carry += decoder.end();
+    checkLength(carry);
     if (carry !== '') {
       const lines: string[] = [];
       pushLine(lines, carry, carry.includes('\r'), false);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InputRejected } from '@clearsim/clearing';
@@ -18,7 +19,11 @@ import type { ErrorBody } from './http-types';
  * - IdConflict (a repeat of an id with other content) → 409 with `code: id-conflict` and `conflict` (the first version's position, the differing fields)
  * - InputRefused / InputRejected (the core refused against the state) → 422, with `code`, `field` (and `index` in a batch)
  * - NotReadyError (replaying, resetting, shutting down) → 503 with Retry-After
- * - HttpExceptions keep their status; anything else is a 500 (logged, details not sent).
+ * - a body larger than the limit → 413; other body-parser refusals keep their 4xx
+ * - HttpExceptions keep their status; anything else is a 500 that says
+ *   "internal error" and carries the request id (`requestId`, also the
+ *   `x-request-id` header) under which the stack is logged: never a stack or
+ *   an error's own message in the response.
  */
 @Catch()
 export class DomainErrorsFilter implements ExceptionFilter {
@@ -31,7 +36,12 @@ export class DomainErrorsFilter implements ExceptionFilter {
     const { httpAdapter } = this.adapterHost;
     const body = toBody(error);
     if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) httpAdapter.setHeader(response, 'Retry-After', '1');
-    if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
+      const requestId = requestIdOf(host.switchToHttp().getRequest(), response);
+      body.message = [`internal error (request id ${requestId}; see the server log)`];
+      body.requestId = requestId;
+      this.logger.error(`request ${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
     httpAdapter.reply(response, body, body.statusCode);
   }
 }
@@ -55,8 +65,13 @@ function toBody(error: unknown): ErrorBody {
   if (error instanceof NotReadyError) return { statusCode: 503, error: 'Service Unavailable', message: [error.message] };
   if (error instanceof HttpException) return fromHttpException(error);
   const status = (error as { status?: unknown }).status;
-  if (typeof status === 'number' && status >= 400 && status < 500 && typeof (error as { type?: unknown }).type === 'string') {
-    // a body-parser refusal (payload too large, unsupported charset…)
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') {
+    const limit = (error as { limit?: unknown }).limit;
+    return { statusCode: 413, error: 'Payload Too Large', message: [`body: larger than the limit of ${typeof limit === 'number' ? `${limit} bytes` : 'the server'} (serve --max-body-bytes)`] };
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500 && typeof type === 'string') {
+    // another body-parser refusal (unsupported charset or content encoding, an aborted request…)
     return { statusCode: status, error: (error as Error).name, message: [`body: ${(error as Error).message}`] };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: ['internal error (see the server log)'] };
@@ -75,3 +90,12 @@ function fromHttpException(exception: HttpException): ErrorBody {
 }
 
 const line = (issue: { field: string; message: string }): string => `${issue.field || 'body'}: ${issue.message}`;
+
+/** The request's id: pino-http's (the `x-request-id` it answers), or a new one if the error came before it ran. */
+function requestIdOf(request: { id?: unknown } | undefined, response: { getHeader?(name: string): unknown; setHeader?(name: string, value: string): unknown }): string {
+  if (typeof request?.id === 'string' || typeof request?.id === 'number') return String(request.id);
+  const id = randomUUID();
+  if (request) request.id = id;
+  if (!response.getHeader?.('x-request-id')) response.setHeader?.('x-request-id', id);
+  return id;
+}

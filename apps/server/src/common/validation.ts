@@ -1,7 +1,7 @@
 import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsIn, IsOptional, ValidateBy, type ValidationError, type ValidationOptions } from 'class-validator';
-import { parseTimestamp } from '@clearsim/events';
+import { IsIn, ValidateBy, ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
+import { parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
 import { DecimalFormatError, parseFixed } from '@clearsim/money';
 
 /**
@@ -10,7 +10,14 @@ import { DecimalFormatError, parseFixed } from '@clearsim/money';
  * (`[2].price` for a batch item).
  */
 
-const required = (value: unknown, problem: string): string => (value === undefined || value === null ? 'is required' : problem);
+const required = (value: unknown, problem: string): string => (value === undefined ? 'is required' : value === null ? 'must not be null (leave an optional field out instead)' : problem);
+
+/**
+ * An optional field: validated unless absent. Unlike class-validator's
+ * IsOptional, `null` is not absent — the codec's schemas refuse it, and a
+ * `"fee": null` let through here reached parseFixed and answered 500.
+ */
+export const IsAbsentOr = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 /** A decimal as a string ("10000.5") or a JSON number, exact to the ledger's 8 decimals; `positive`: > 0. */
 export function IsDecimal(options: { positive?: boolean } = {}, validation?: ValidationOptions): PropertyDecorator {
@@ -45,11 +52,19 @@ export function IsIsoTimestamp(validation?: ValidationOptions): PropertyDecorato
       name: 'isIsoTimestamp',
       validator: {
         validate: (value) => typeof value === 'string' && parseTimestamp(value) !== undefined,
-        defaultMessage: (args) => required(args?.value, `must be an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00Z (got ${JSON.stringify(args?.value)})`),
+        defaultMessage: (args) => required(args?.value, timestampMessage(args?.value)),
       },
     },
     validation,
   );
+}
+
+function timestampMessage(value: unknown): string {
+  const got = typeof value === 'string' ? quoteInput(value) : JSON.stringify(value);
+  const problem = typeof value === 'string' ? timestampProblem(value) : undefined;
+  // a well-formed text naming no real instant (2026-02-30, T24:00) says which field of it is wrong
+  const why = problem !== undefined && !problem.startsWith('is not an ISO-8601') ? `: ${problem}` : '';
+  return `must be an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00Z (got ${got}${why})`;
 }
 
 /** A non-empty string id (account, instrument, tradeId…). */
@@ -86,16 +101,22 @@ export function IsJsonObject(): PropertyDecorator {
 export const DecimalField = (doc: ApiPropertyOptions & { optional?: boolean; positive?: boolean }) =>
   applyDecorators(
     doc.optional ? ApiPropertyOptional(decimalDoc(doc)) : ApiProperty(decimalDoc(doc)),
-    ...(doc.optional ? [IsOptional()] : []),
+    ...(doc.optional ? [IsAbsentOr()] : []),
     IsDecimal({ positive: doc.positive }),
   );
 
 function decimalDoc(doc: ApiPropertyOptions & { optional?: boolean; positive?: boolean }): ApiPropertyOptions {
   const { optional: _optional, positive, ...rest } = doc;
   return {
-    oneOf: [{ type: 'string', pattern: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?$' }, { type: 'number' }],
+    // the bounds of parseFixed (docs/rules.md §1): ≤ 64 characters, an exponent of at most two digits (±30 is checked), ≤ 30 integer digits
+    oneOf: [{ type: 'string', maxLength: 64, pattern: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d{1,2})?$' }, { type: 'number' }],
     ...rest,
-    description: [rest.description, `Decimal string or number, at most 8 decimals${positive ? ', > 0' : ''}.`].filter(Boolean).join(' '),
+    description: [
+      rest.description,
+      `Decimal string or number, at most 30 digits before the point and 8 after${positive ? ', > 0' : ''}; an exponent within ±30; a JSON number of at most 15 significant digits (else send a string).`,
+    ]
+      .filter(Boolean)
+      .join(' '),
   } as ApiPropertyOptions;
 }
 
@@ -103,7 +124,7 @@ export const TimestampField = (doc: ApiPropertyOptions & { optional?: boolean })
   const { optional, ...rest } = doc;
   return applyDecorators(
     optional ? ApiPropertyOptional({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions),
-    ...(optional ? [IsOptional()] : []),
+    ...(optional ? [IsAbsentOr()] : []),
     IsIsoTimestamp(),
   );
 };
@@ -112,7 +133,7 @@ export const IdField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
   const { optional, ...rest } = doc;
   return applyDecorators(
     optional ? ApiPropertyOptional({ type: String, minLength: 1, ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, minLength: 1, ...rest } as ApiPropertyOptions),
-    ...(optional ? [IsOptional()] : []),
+    ...(optional ? [IsAbsentOr()] : []),
     IsId(),
   );
 };

@@ -28,6 +28,8 @@ export interface ServerOptions {
   shutdownHooks?: boolean;
   /** Most inputs one batch may carry. Default 10,000. */
   maxBatch?: number;
+  /** Largest request body, in bytes (413 beyond it, on every route). Default 16 MiB: a batch of 10,000 inputs fits. */
+  maxBodyBytes?: number;
   /** Kafka inputs in / decisions out (apps/server/src/kafka). Absent: HTTP only. */
   kafka?: KafkaServerOptions;
 }
@@ -74,3 +76,4 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_SNAPSHOT_EVERY = 10_000;
 export const DEFAULT_MAX_BATCH = 10_000;
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;

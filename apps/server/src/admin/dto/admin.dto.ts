@@ -1,13 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
-import { IdField, IsJsonObject, TimestampField } from '../../common/validation';
+import { IdField, IsAbsentOr, IsJsonObject, TimestampField } from '../../common/validation';
 
 export class ActivateRulesDto {
   @IdField({ optional: true, example: 'crypto-cross', description: 'A preset: the name of a file of libs/rules/presets (crypto-cross, portfolio-margin, ccp-span, …). Exactly one of preset and rules.' })
   preset?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A rules object (docs/rules.md). Exactly one of preset and rules.' })
-  @IsOptional()
+  @IsAbsentOr()
   @IsJsonObject()
   rules?: Record<string, unknown>;
 

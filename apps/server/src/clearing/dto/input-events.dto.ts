@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
 import type { InputType } from '@clearsim/events';
-import { DecimalField, IdField, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
+import { DecimalField, IdField, IsAbsentOr, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
 
 /**
  * The input events of DESIGN §2 as class-validator DTOs: the HTTP edge's
@@ -21,7 +21,7 @@ abstract class InputEventDto {
   eventId?: string;
 
   @ApiPropertyOptional({ enum: [1], description: 'Schema version (1).' })
-  @IsOptional()
+  @IsAbsentOr()
   @IsOneOf([1])
   v?: number;
 }
@@ -72,7 +72,7 @@ export class InstrumentListedDto extends InputEventDto {
   expiry?: string;
 
   @ApiPropertyOptional({ enum: ['call', 'put'] })
-  @IsOptional()
+  @IsAbsentOr()
   @IsOneOf(['call', 'put'])
   optionType?: string;
 

@@ -1,0 +1,170 @@
+import { HttpStatus } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { at } from '../../../libs/clearing/src/testing/given';
+import { DomainErrorsFilter } from '../src/common/domain-errors.filter';
+import { ADMIN, bootServer, SETUP, TRADE, VENUE_A, VENUE_B, type TestServer } from './server-harness';
+
+/**
+ * The repros of the service's edges: each input here once stalled the single writer, answered 500, or was
+ * accepted and changed. Each is now a 4xx naming the field, decided before anything is built from it, and
+ * nothing is appended.
+ */
+describe('edges: bounded parsing of every body', () => {
+  let server: TestServer;
+  const MAX_BODY = 256 * 1024;
+  const post = (path: string, body: unknown, key = ADMIN) => server.http.post(path).set('x-api-key', key).send(body as object);
+  const postText = (path: string, text: string, key = ADMIN) => server.http.post(path).set('x-api-key', key).set('content-type', 'application/json').send(text);
+  const head = async (): Promise<number> => (await server.http.get('/v1/log').set('x-api-key', ADMIN)).body.head;
+  const deposit = (amount: unknown) => ({ type: 'Deposited', ts: at(60), account: 'a-alice', asset: 'USD', amount });
+
+  beforeAll(async () => {
+    server = await bootServer({ maxBodyBytes: MAX_BODY });
+    expect((await post('/v1/inputs/batch', [...SETUP, TRADE])).status).toBe(200);
+  });
+  afterAll(() => server?.close());
+
+  describe('decimals beyond their bounds: 400 naming the field, for any key that may post', () => {
+    it.each([
+      // "1e30000000" blocked the event loop 9.5 s; "1e999999999" answered 500 RangeError
+      ['1e30000000', 'amount: must be a decimal: "1e30000000" has an exponent beyond ±30'],
+      ['1e999999999', 'amount: must be a decimal: "1e999999999" has an exponent beyond ±30'],
+      // accepted as a 401-digit deposit
+      ['1e400', 'amount: must be a decimal: "1e400" has an exponent beyond ±30'],
+      ['1' + '0'.repeat(30), `amount: must be a decimal: "1${'0'.repeat(30)}" is out of range: a decimal has at most 30 digits before the point`],
+    ])('Deposited amount %s', async (amount, message) => {
+      const before = await head();
+      for (const key of [ADMIN, VENUE_A, VENUE_B]) {
+        const response = await post('/v1/inputs', deposit(amount), key);
+        expect(response.status).toBe(400);
+        expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: [message] });
+      }
+      expect(await head()).toBe(before);
+    });
+
+    it('a what-if fee with a 246-million exponent (the fuzzer\'s find: > 61 s, 1.1 GB) is a 400', async () => {
+      const response = await post('/v1/what-if/trade', { account: 'a-alice', instrument: 'BTC-PERP', side: 'buy', qty: '1', price: '10000', fee: '635280.9688E246055307' });
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual(['fee: must be a decimal: "635280.9688E246055307" has an exponent beyond ±30']);
+    });
+
+    it('rules with such a decimal are refused by the rules schema (RulesActivated and /v1/admin/rules)', async () => {
+      const before = await head();
+      const rules = { ...(SETUP[0]!.rules as Record<string, unknown>), instruments: { 'BTC-PERP': { tiers: [{ initialRate: '1e999999999', maintenanceRate: '0.05' }] } } };
+      const viaInput = await post('/v1/inputs', { type: 'RulesActivated', ts: at(60), rules });
+      expect(viaInput.status).toBe(400);
+      expect(viaInput.body.message).toEqual([expect.stringMatching(/^rules\.instruments\.BTC-PERP\.tiers\.0\.initialRate: "1e999999999" has an exponent beyond ±30/)]);
+      const viaAdmin = await post('/v1/admin/rules', { rules, ts: at(60) });
+      expect(viaAdmin.status).toBe(400);
+      expect(await head()).toBe(before);
+    });
+  });
+
+  it('the OpenAPI document states the decimal bounds, so a schema-driven client or fuzzer knows them', async () => {
+    const amount = (await server.http.get('/docs-json')).body.components.schemas.DepositedDto.properties.amount;
+    const text = amount.oneOf[0];
+    expect(text).toMatchObject({ type: 'string', maxLength: 64 });
+    const pattern = new RegExp(text.pattern);
+    expect(['1000', '-0.5', '1.5e3', '1e-8'].map((t) => pattern.test(t))).toEqual([true, true, true, true]);
+    expect(['1e400', '1e30000000', 'NaN', ' 1'].map((t) => pattern.test(t))).toEqual([false, false, false, false]);
+    expect(amount.description).toContain('at most 30 digits before the point and 8 after');
+  });
+
+  it('a JSON number a float64 cannot hold exactly is a 400 asking for a decimal string (it was booked as 12345678901234567000)', async () => {
+    const before = await head();
+    const response = await postText('/v1/inputs', `{"type":"Deposited","ts":"${at(60)}","account":"a-alice","asset":"USD","amount":12345678901234567890}`);
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: ['amount: the JSON number 12345678901234567890 cannot be represented exactly: send it as a decimal string ("12345678901234567890")'],
+    });
+    // in a batch, the item is named by its index
+    const batch = await postText('/v1/inputs/batch', `[${JSON.stringify(deposit('1'))},{"type":"PriceUpdated","ts":"${at(60)}","instrument":"BTC-PERP","price":10000.0000000000001}]`);
+    expect(batch.body.message).toEqual([expect.stringMatching(/^\[1\]\.price: the JSON number 10000\.0000000000001 cannot be represented exactly/)]);
+    expect(await head()).toBe(before);
+    // a number with 15 significant digits or fewer means what it says
+    expect((await postText('/v1/inputs', `{"type":"PriceUpdated","ts":"${at(60)}","instrument":"BTC-PERP","price":10000.5}`)).status).toBe(200);
+  });
+
+  describe('nesting deeper than 32 levels: 400, never "Maximum call stack size exceeded"', () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+    it.each([
+      ['/v1/inputs', (d: string) => `{"type":"RulesActivated","ts":"${at(60)}","rules":{"x":${d}}}`, /^rules\.x(\[0\]){30}: nested deeper than 32 levels$/],
+      ['/v1/admin/rules', (d: string) => `{"rules":{"x":${d}}}`, /^rules\.x(\[0\]){30}: nested deeper than 32 levels$/],
+      ['/v1/inputs', (d: string) => `{"type":"ClockAdvanced","ts":"${at(60)}","extra":${d}}`, /^extra(\[0\]){31}: nested deeper than 32 levels$/],
+      ['/v1/inputs/batch', (d: string) => `[{"type":"ClockAdvanced","ts":"${at(60)}","extra":${d}}]`, /^\[0\]\.extra(\[0\]){30}: nested deeper than 32 levels$/],
+    ])('%s', async (path, body, message) => {
+      const before = await head();
+      for (const depth of [5_000, 10_000]) {
+        const response = await postText(path, body(nested(depth)));
+        expect(response.status).toBe(400);
+        expect(response.body.message).toEqual([expect.stringMatching(message)]);
+      }
+      expect(await head()).toBe(before);
+    });
+  });
+
+  describe('calendar-invalid timestamps: 400 naming ts (2026-02-30 was logged as 2026-03-02 and moved the clock two months)', () => {
+    it.each([
+      ['2026-02-30T00:00:00Z', 'is not a calendar date (2026-02 has 28 days)'],
+      ['2026-01-01T24:00:00Z', 'has no hour 24 (00–23)'],
+      ['2026-13-01T00:00:00Z', 'has no month 13 (01–12)'],
+      ['2016-12-31T23:59:60Z', 'has no second 60 (00–59; leap seconds are not represented)'],
+    ])('%s', async (ts, problem) => {
+      const before = await head();
+      const response = await post('/v1/inputs', { type: 'PriceUpdated', ts, instrument: 'BTC-PERP', price: '10000' });
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual([`ts: must be an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00Z (got "${ts}": ${problem})`]);
+      const clock = await post('/v1/admin/clock', { ts });
+      expect(clock.status).toBe(400);
+      expect(await head()).toBe(before);
+    });
+  });
+
+  it('"fee": null in a what-if body is a 400 (it was a 500), as null is for every optional field', async () => {
+    const response = await post('/v1/what-if/trade', { account: 'a-alice', instrument: 'BTC-PERP', side: 'buy', qty: '1', price: '10000', fee: null });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: ['fee: must not be null (leave an optional field out instead)'] });
+    const input = await post('/v1/inputs', { ...TRADE, tradeId: 't-null', buyerFee: null, eventId: null });
+    expect(input.body.message).toEqual(['buyerFee: must not be null (leave an optional field out instead)', 'eventId: must not be null (leave an optional field out instead)']);
+    // absent is still fine
+    expect((await post('/v1/what-if/trade', { account: 'a-alice', instrument: 'BTC-PERP', side: 'buy', qty: '1', price: '10000' })).status).toBe(200);
+  });
+
+  it('a body over the limit is a 413 with a clear body, on every route; the server goes on', async () => {
+    const before = await head();
+    const big = 'x'.repeat(MAX_BODY + 1);
+    for (const path of ['/v1/inputs', '/v1/inputs/batch', '/v1/what-if/trade', '/v1/admin/rules', '/v1/admin/clock']) {
+      const response = await postText(path, JSON.stringify({ type: 'ClockAdvanced', ts: at(60), pad: big }));
+      expect(response.status).toBe(413);
+      expect(response.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: [`body: larger than the limit of ${MAX_BODY} bytes (serve --max-body-bytes)`] });
+    }
+    expect(await head()).toBe(before);
+    expect((await server.http.get('/healthz')).status).toBe(200);
+  });
+
+  it('every response carries a request id (x-request-id), the caller\'s own if it sent a sane one', async () => {
+    const mine = await server.http.get('/v1/log').set('x-api-key', ADMIN).set('x-request-id', 'venue-a:req-7');
+    expect(mine.headers['x-request-id']).toBe('venue-a:req-7');
+    const refused = await post('/v1/inputs', deposit('1e400'));
+    expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('an unexpected exception at the edge: 500 "internal error" with the request id, the stack only in the log', () => {
+  it('answers no stack and no message of the error, and logs both under the request id', () => {
+    let replied: { body: Record<string, unknown>; status: number } | undefined;
+    const headers: Record<string, string> = {};
+    const adapter = { reply: (_response: unknown, body: Record<string, unknown>, status: number) => (replied = { body, status }), setHeader: () => undefined };
+    const filter = new DomainErrorsFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost);
+    const logged: string[] = [];
+    (filter as unknown as { logger: { error(message: string): void } }).logger = { error: (message: string) => logged.push(message) };
+    const response = { getHeader: (name: string) => headers[name], setHeader: (name: string, value: string) => (headers[name] = value) };
+    const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ id: 'req-42' }) }) };
+    filter.catch(new TypeError("Cannot read properties of undefined (reading 'secret')"), host as never);
+    expect(replied).toEqual({ status: HttpStatus.INTERNAL_SERVER_ERROR, body: { statusCode: 500, error: 'Internal Server Error', message: ['internal error (request id req-42; see the server log)'], requestId: 'req-42' } });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/^request req-42: TypeError: Cannot read properties of undefined \(reading 'secret'\)\n\s+at /);
+  });
+});
