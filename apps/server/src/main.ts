@@ -8,6 +8,7 @@ import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
 import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { DEFAULT_HOST, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
 import { KafkaService } from './kafka/kafka.service';
 
@@ -53,7 +54,8 @@ function setUpOpenApi(app: INestApplication): void {
         '400 invalid (nothing appended), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, 422 refused by the core (with `code`), 503 not ready.',
     )
     .setVersion('1')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key configured with `--api-key SECRET:admin` or `SECRET:venue:PREFIX`.' }, API_KEY_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The same API key as `Authorization: Bearer KEY`.' }, BEARER_SCHEME)
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
 }

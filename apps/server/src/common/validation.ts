@@ -1,6 +1,6 @@
 import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsIn, IsOptional, ValidateBy, type ValidationError, type ValidationOptions } from 'class-validator';
+import { IsIn, ValidateBy, ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
 import { parseTimestamp } from '@clearsim/events';
 import { DecimalFormatError, parseFixed } from '@clearsim/money';
 
@@ -10,7 +10,18 @@ import { DecimalFormatError, parseFixed } from '@clearsim/money';
  * (`[2].price` for a batch item).
  */
 
-const required = (value: unknown, problem: string): string => (value === undefined || value === null ? 'is required' : problem);
+const required = (value: unknown, problem: string): string => (value === undefined ? 'is required' : value === null ? 'must not be null' : problem);
+
+/** An optional field may be left out, but not be null: IsOptional would let a null through to code that expects a value. */
+const OmittedOrValid = () => ValidateIf((_object, value) => value !== undefined);
+
+/**
+ * The largest decimal exponent looked at: parseFixed writes `1e30000000` out
+ * as 30 million digits, blocking the event loop for seconds, and throws a
+ * RangeError past the longest string. No ledger amount comes near 10^1000.
+ */
+export const MAX_DECIMAL_EXPONENT = 1000;
+const EXPONENT = /[eE]([+-]?\d+)\s*$/;
 
 /** A decimal as a string ("10000.5") or a JSON number, exact to the ledger's 8 decimals; `positive`: > 0. */
 export function IsDecimal(options: { positive?: boolean } = {}, validation?: ValidationOptions): PropertyDecorator {
@@ -28,6 +39,8 @@ export function IsDecimal(options: { positive?: boolean } = {}, validation?: Val
 
 function decimalProblem(value: unknown, positive: boolean): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return 'must be a decimal: a string such as "10000.5", or a number';
+  const exponent = typeof value === 'string' ? EXPONENT.exec(value) : null;
+  if (exponent && Math.abs(Number(exponent[1])) > MAX_DECIMAL_EXPONENT) return `must be a decimal: exponent ${exponent[1]} is out of range (at most ±${MAX_DECIMAL_EXPONENT})`;
   try {
     const units = parseFixed(value);
     if (positive && units <= 0n) return 'must be greater than 0';
@@ -86,7 +99,7 @@ export function IsJsonObject(): PropertyDecorator {
 export const DecimalField = (doc: ApiPropertyOptions & { optional?: boolean; positive?: boolean }) =>
   applyDecorators(
     doc.optional ? ApiPropertyOptional(decimalDoc(doc)) : ApiProperty(decimalDoc(doc)),
-    ...(doc.optional ? [IsOptional()] : []),
+    ...(doc.optional ? [OmittedOrValid()] : []),
     IsDecimal({ positive: doc.positive }),
   );
 
@@ -103,7 +116,7 @@ export const TimestampField = (doc: ApiPropertyOptions & { optional?: boolean })
   const { optional, ...rest } = doc;
   return applyDecorators(
     optional ? ApiPropertyOptional({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions),
-    ...(optional ? [IsOptional()] : []),
+    ...(optional ? [OmittedOrValid()] : []),
     IsIsoTimestamp(),
   );
 };
@@ -112,7 +125,7 @@ export const IdField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
   const { optional, ...rest } = doc;
   return applyDecorators(
     optional ? ApiPropertyOptional({ type: String, minLength: 1, ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, minLength: 1, ...rest } as ApiPropertyOptions),
-    ...(optional ? [IsOptional()] : []),
+    ...(optional ? [OmittedOrValid()] : []),
     IsId(),
   );
 };
