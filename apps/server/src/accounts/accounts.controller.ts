@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { parseTimestamp } from '@clearsim/events';
 import { assertMayAccessAccount } from '../auth/access-policy';
 import type { Principal } from '../auth/api-keys';
@@ -7,7 +7,7 @@ import { Caller } from '../auth/auth.decorators';
 import { ApiErrorResponses, ApiGuardedRoute } from '../common/api-responses';
 import { AccountsService } from './accounts.service';
 import { AccountQueryDto, ListAccountsQueryDto } from './dto/account-query.dto';
-import { AccountListResponse, AccountResponse } from './dto/account.response';
+import { AccountListResponse, AccountPosition, AccountResponse, Greeks } from './dto/account.response';
 
 const ACCOUNT_EXAMPLE = {
   account: 'a-alice',
@@ -27,6 +27,7 @@ const ACCOUNT_EXAMPLE = {
 /** Accounts: one (now or at a past time), or a list ranked by health. */
 @ApiTags('accounts')
 @ApiGuardedRoute()
+@ApiExtraModels(AccountPosition, Greeks)
 @Controller({ path: 'accounts', version: '1' })
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
