@@ -51,7 +51,9 @@ function setUpOpenApi(app: INestApplication): void {
       'An event-sourced clearing simulator as a service: post input events, read accounts and decisions back, drive the simulated clock. ' +
         'Every decision is made by the same deterministic core as `clearsim run`, so the same inputs give the same decisions and outputHash. ' +
         'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}`; ' +
-        '400 invalid (nothing appended), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, 422 refused by the core (with `code`), 503 not ready.',
+        '400 invalid (nothing appended), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, 409 conflicts with the server\'s setup, ' +
+        '413 body too large, 422 refused by the core (with `code`), 500 internal error (logged with the `x-request-id`), 503 not ready. ' +
+        'Every route lists the statuses it can answer, each with its body\'s schema (`ErrorResponse` for every error).',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key configured with `--api-key SECRET:admin` or `SECRET:venue:PREFIX`.' }, API_KEY_SCHEME)
