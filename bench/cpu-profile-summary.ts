@@ -18,12 +18,12 @@ import Table from 'cli-table3';
  * command handler counts for both), (2) the self time of the hottest functions.
  */
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -47,15 +47,20 @@ const PARTS: [name: string, test: (name: string, url: string) => boolean][] = [
   ['node:http, net, streams', (_n, url) => /^node:(_http|http|net|stream|internal\/(http|streams|net|stream_base))/.test(url)],
 ];
 
-function main(): void {
-  const args = process.argv.slice(2);
-  const file = args.find((arg, i) => !arg.startsWith('--') && !['--top', '--last'].includes(args[i - 1] ?? ''));
-  if (!file) throw new Error('usage: cpu-profile-summary PROFILE.cpuprofile [--top N]');
-  const topIndex = args.indexOf('--top');
-  const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
-  const lastIndex = args.indexOf('--last');
-  const lastMicros = lastIndex >= 0 ? Number(args[lastIndex + 1]) * 1e6 : Infinity;
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+export interface ProfileSummary {
+  /** Microseconds sampled, and of them not idle. */
+  total: number;
+  busy: number;
+  /** Per part: the samples whose innermost known part it is (a partition of `total`). */
+  innermost: Map<string, number>;
+  /** Per part: the samples with it anywhere on the stack. */
+  inclusive: Map<string, number>;
+  /** Per function (`name file:line`): its self time. */
+  self: Map<string, number>;
+}
+
+/** Attributes the samples of `profile` (only those of its last `lastMicros` µs) to the parts of the server. */
+export function summarize(profile: Profile, lastMicros = Infinity): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -87,6 +92,18 @@ function main(): void {
     innermost.set(first, (innermost.get(first) ?? 0) + micros);
     for (const part of parts) inclusive.set(part, (inclusive.get(part) ?? 0) + micros);
   });
+  return { total, busy, innermost, inclusive, self };
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const file = args.find((arg, i) => !arg.startsWith('--') && !['--top', '--last'].includes(args[i - 1] ?? ''));
+  if (!file) throw new Error('usage: cpu-profile-summary PROFILE.cpuprofile [--top N] [--last S]');
+  const topIndex = args.indexOf('--top');
+  const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
+  const lastIndex = args.indexOf('--last');
+  const lastMicros = lastIndex >= 0 ? Number(args[lastIndex + 1]) * 1e6 : Infinity;
+  const { total, busy, innermost, inclusive, self } = summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, lastMicros);
 
   const pct = (x: number, of: number) => `${((100 * x) / of).toFixed(1)} %`;
   const parts = new Table({ head: ['part', 'innermost ms', 'of busy', 'inclusive ms', 'of busy'], style: { head: [], border: [] } });
@@ -107,4 +124,4 @@ function shortUrl(url: string): string {
   return at >= 0 ? url.slice(at + 1) : url;
 }
 
-main();
+if (require.main === module) main();
