@@ -7,10 +7,10 @@ import { loadRules, presetNames, presetsDir } from '../../../cli/src/io/rules-so
 import type { Principal } from '../auth/api-keys';
 import { AdminOnly, Caller } from '../auth/auth.decorators';
 import { SubmitInputsCommand, type SubmitInputsResult } from '../clearing/commands/submit-inputs.command';
+import { SubmitInputsResponse } from '../clearing/dto/submit-inputs.response';
 import { ShardService } from '../clearing/shard.service';
 import { ApiErrorResponses, ApiGuardedRoute, ApiJsonBodyRoute } from '../common/api-responses';
 import { badRequest } from '../common/validation';
-import { SubmitInputsResponse } from '../clearing/dto/submit-inputs.response';
 import { ActivateRulesDto, AdvanceClockDto } from './dto/admin.dto';
 import { ResetResponse } from './dto/reset.response';
 

@@ -1,8 +1,8 @@
 import { Controller, Get, HttpStatus, Optional, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses } from '../common/api-responses';
 import { Public } from '../auth/auth.decorators';
 import { ShardService } from '../clearing/shard.service';
+import { ApiErrorResponses } from '../common/api-responses';
 import type { HttpResponse } from '../common/http-types';
 import { KafkaService } from '../kafka/kafka.service';
 import { HealthResponse, ReadinessResponse } from './dto/health.response';
