@@ -1,56 +1,79 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Table from 'cli-table3';
 
 /**
- * HTTP input throughput of `clearsim serve` on loopback: POST /v1/inputs with
- * PriceUpdated inputs (each one decided and durably appended — one fsync per
- * request — before the answer), as a ratio to GET /healthz on the same
- * server in the same run (the HTTP stack alone). The server runs in its own
- * process (dist/apps/server/src/main.js) on a temp-dir file store, with
- * BENCH_HTTP_ACCOUNTS accounts holding positions so each price update goes
- * through the margin checks.
+ * B5 (docs/performance.md): HTTP input throughput of `clearsim serve` on
+ * loopback. POST /v1/inputs with one PriceUpdated input per request (each
+ * decided and durably appended before the answer), as a ratio to GET /healthz
+ * on the same server in the same run (the HTTP stack alone). The server runs
+ * in its own process (dist/apps/server/src/main.js, a free port) on a temp-dir
+ * file store, with `accounts` accounts holding positions so each price update
+ * goes through the margin checks. `npm run bench -- --only B5` runs it at 10
+ * and 50 connections through bench/run-all.ts; on its own:
  *
  *   npm run build && node dist/bench/http-bench.js
  *
  * Env: BENCH_HTTP_SECONDS (default 10), BENCH_HTTP_CONNECTIONS (default 10),
- * BENCH_HTTP_ACCOUNTS (default 1000), BENCH_HTTP_PORT (default 18181).
+ * BENCH_HTTP_ACCOUNTS (default 1000), BENCH_HTTP_CPU_PROF (a directory: the
+ * server runs with `node --cpu-prof` and writes its profile there on exit).
  */
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
-const ACCOUNTS = Number(process.env.BENCH_HTTP_ACCOUNTS ?? 1000);
-const PORT = Number(process.env.BENCH_HTTP_PORT ?? 18181);
+
 const KEY = 'bench-admin-key';
-const URL = `http://127.0.0.1:${PORT}`;
 const TS = '2026-01-01T00:00:00Z';
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': KEY };
 
-async function main(): Promise<void> {
+export interface HttpBenchOptions {
+  connections: number;
+  /** Seconds of each measured route (after 2 s of warm-up each). */
+  seconds: number;
+  accounts: number;
+  /** A directory for the server's `--cpu-prof` profile (none without it). */
+  cpuProfileDir?: string;
+}
+
+export interface RouteFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+export interface HttpBenchResult {
+  healthz: RouteFigures;
+  inputs: RouteFigures;
+  /** Mean time of a submission in the shard loop (decide + append + fsync, queueing included), from /metrics. */
+  shardLoopMs: number | null;
+  /** The server's peak RSS (VmHWM before it stops; null off Linux). */
+  serverPeakRssMiB: number | null;
+}
+
+/** One measurement: a fresh server and store, set up, both routes warmed up, then /healthz and POST /v1/inputs in turn. */
+export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'clearsim-http-bench-'));
-  const server = startServer(dir);
+  const { child: server, url } = await startServer(dir, options.cpuProfileDir);
   try {
-    await waitUntilReady();
-    await setUp();
-    // warm up both routes, then measure
-    await autocannon({ url: `${URL}/healthz`, connections: CONNECTIONS, duration: 2 });
-    await autocannon({ url: URL, connections: CONNECTIONS, duration: 2, requests: [priceRequest()] });
-    const baseline = await autocannon({ url: `${URL}/healthz`, connections: CONNECTIONS, duration: SECONDS });
-    const inputs = await autocannon({ url: URL, connections: CONNECTIONS, duration: SECONDS, requests: [priceRequest()] });
-    const table = new Table({ head: ['route', 'requests/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx'], style: { head: [], border: [] } });
-    for (const [name, result] of [
-      ['GET /healthz (baseline)', baseline],
-      ['POST /v1/inputs PriceUpdated', inputs],
-    ] as const) {
-      table.push([name, Math.round(result.requests.average), (result.requests.average / baseline.requests.average).toFixed(3), result.latency.p50, result.latency.p99, result.non2xx]);
-    }
-    process.stdout.write(`clearsim serve on loopback: ${CONNECTIONS} connections, ${SECONDS} s per route, ${ACCOUNTS} accounts with positions, file store in ${dir}\n${table.toString()}\n`);
-    const metrics = await (await fetch(`${URL}/metrics`, { headers: HEADERS })).text();
+    await waitUntilReady(url);
+    await setUp(url, options.accounts);
+    const { connections, seconds } = options;
+    await autocannon({ url: `${url}/healthz`, connections, duration: 2 });
+    await autocannon({ url, connections, duration: 2, requests: [priceRequest()] });
+    const healthz = await autocannon({ url: `${url}/healthz`, connections, duration: seconds });
+    const inputs = await autocannon({ url, connections, duration: seconds, requests: [priceRequest()] });
+    const metrics = await (await fetch(`${url}/metrics`, { headers: HEADERS })).text();
     const count = /clearsim_append_latency_seconds_count (\d+)/.exec(metrics)?.[1];
     const sum = /clearsim_append_latency_seconds_sum ([\d.e+-]+)/.exec(metrics)?.[1];
-    if (count && sum) process.stdout.write(`shard loop (decide + append + fsync, queueing included): ${((Number(sum) / Number(count)) * 1000).toFixed(3)} ms mean over ${count} submissions\n`);
+    return {
+      healthz: figures(healthz),
+      inputs: figures(inputs),
+      shardLoopMs: count && sum ? (Number(sum) / Number(count)) * 1000 : null,
+      serverPeakRssMiB: peakRssMiB(server.pid),
+    };
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
@@ -58,31 +81,52 @@ async function main(): Promise<void> {
   }
 }
 
-function startServer(dir: string): ChildProcess {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'apps', 'server', 'src', 'main.js')], {
-    env: { ...process.env, CLEARSIM_STORE: `file:${dir}`, CLEARSIM_PORT: String(PORT), CLEARSIM_API_KEYS: `${KEY}:admin`, CLEARSIM_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  child.once('exit', (code) => {
-    if (code) process.stderr.write(`server exited with ${code}\n`);
-  });
-  return child;
+function figures(result: autocannon.Result): RouteFigures {
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
 }
 
-async function waitUntilReady(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${URL}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
+function peakRssMiB(pid: number | undefined): number | null {
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib ? Number(kib) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts the server on a free port; resolves with its URL once it says where it listens. */
+function startServer(dir: string, cpuProfileDir?: string): Promise<{ child: ChildProcess; url: string }> {
+  const execArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const child = spawn(process.execPath, [...execArgs, join(__dirname, '..', 'apps', 'server', 'src', 'main.js')], {
+    env: { ...process.env, CLEARSIM_STORE: `file:${dir}`, CLEARSIM_PORT: '0', CLEARSIM_API_KEYS: `${KEY}:admin`, CLEARSIM_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const url = /clearsim serving on (http:\/\/\S+)/.exec(out)?.[1];
+      if (url) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume(); // the JSON log (warn and up) goes nowhere
+        resolve({ child, url });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening: ${out.slice(-500)}`)));
+  });
+}
+
+async function waitUntilReady(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await fetch(`${url}/readyz`)).ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the server did not become ready');
 }
 
-/** Rules (IM 10%, MM 5%), one perpetual, and ACCOUNTS accounts long or short against a market maker. */
-async function setUp(): Promise<void> {
+/** Rules (IM 10%, MM 5%), one perpetual, and `accounts` accounts long or short against a market maker. */
+async function setUp(url: string, accounts: number): Promise<void> {
   const rules = {
     name: 'bench',
     model: 'cross',
@@ -90,24 +134,24 @@ async function setUp(): Promise<void> {
     accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
     instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } },
   };
-  await post('/v1/inputs/batch', [
+  await post(url, '/v1/inputs/batch', [
     { type: 'RulesActivated', ts: TS, rules },
     { type: 'InstrumentListed', ts: TS, instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', multiplier: '1' },
     { type: 'PriceUpdated', ts: TS, instrument: 'BTC-PERP', price: '10000' },
     { type: 'Deposited', ts: TS, account: 'mm', asset: 'USD', amount: '100000000' },
   ]);
   const setup: unknown[] = [];
-  for (let i = 0; i < ACCOUNTS; i++) {
+  for (let i = 0; i < accounts; i++) {
     const id = `acct-${String(i).padStart(5, '0')}`;
     const long = i % 2 === 0;
     setup.push({ type: 'Deposited', ts: TS, account: id, asset: 'USD', amount: '5000' });
     setup.push({ type: 'TradeExecuted', ts: TS, tradeId: `setup-${i}`, instrument: 'BTC-PERP', buyer: long ? id : 'mm', seller: long ? 'mm' : id, qty: '1', price: '10000' });
   }
-  await post('/v1/inputs/batch', setup);
+  await post(url, '/v1/inputs/batch', setup);
 }
 
-async function post(path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${URL}${path}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
+async function post(url: string, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
 }
 
@@ -122,7 +166,29 @@ function priceRequest(): autocannon.Request {
   };
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`${error.stack ?? error.message}\n`);
-  process.exitCode = 1;
-});
+async function main(): Promise<void> {
+  const options: HttpBenchOptions = {
+    connections: Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10),
+    seconds: Number(process.env.BENCH_HTTP_SECONDS ?? 10),
+    accounts: Number(process.env.BENCH_HTTP_ACCOUNTS ?? 1000),
+    cpuProfileDir: process.env.BENCH_HTTP_CPU_PROF || undefined,
+  };
+  const result = await measureHttp(options);
+  const table = new Table({ head: ['route', 'requests/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx'], style: { head: [], border: [] } });
+  for (const [name, route] of [
+    ['GET /healthz (baseline)', result.healthz],
+    ['POST /v1/inputs PriceUpdated', result.inputs],
+  ] as const) {
+    table.push([name, Math.round(route.requestsPerSecond), (route.requestsPerSecond / result.healthz.requestsPerSecond).toFixed(3), route.p50Ms, route.p99Ms, route.non2xx]);
+  }
+  process.stdout.write(`clearsim serve on loopback: ${options.connections} connections, ${options.seconds} s per route, ${options.accounts} accounts with positions\n${table.toString()}\n`);
+  if (result.shardLoopMs !== null) process.stdout.write(`shard loop (decide + append + fsync, queueing included): ${result.shardLoopMs.toFixed(3)} ms mean per submission\n`);
+  if (options.cpuProfileDir) process.stdout.write(`the server's CPU profile: ${options.cpuProfileDir}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    process.stderr.write(`${error.stack ?? error.message}\n`);
+    process.exitCode = 1;
+  });
+}

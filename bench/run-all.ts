@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { BenchUsageError, parseBenchArgs, type BenchConfig, type BenchmarkId } from './config';
 import { cachedLog, setupEvents, type GeneratedLogSpec } from './generate-log';
+import { measureHttp, type HttpBenchResult } from './http-bench';
 import { makeRow, runChild, stats, writeResults, type BenchResult, type ChildLimits, type ChildOutcome, type Job } from './harness';
 
 /**
@@ -16,7 +17,7 @@ import { makeRow, runChild, stats, writeResults, type BenchResult, type ChildLim
 const GOLDEN_DAY_HASH = '3d6366b2740cedf482c2cc27661ada4a27dc568e80b33dc7f28bc9cb4d77f643';
 const INSTRUMENTS = 20;
 /** Seconds each benchmark's children may take by default (--timeout overrides). */
-const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B7: 480, B8: 600, B9: 180, portfolio: 1200 };
+const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B5: 120, B7: 480, B8: 600, B9: 180, portfolio: 1200 };
 /** After one run, more runs of the same figure only while the figure's runs so far took less than this (s). */
 const REPEAT_BUDGET_SECONDS = 240;
 
@@ -355,6 +356,79 @@ async function b9(ctx: Context): Promise<BenchResult[]> {
   return rows;
 }
 
+/**
+ * B5: single-event POST /v1/inputs against GET /healthz of the same server in the same run (bench/http-bench.ts),
+ * at each connection count, each run a fresh server and store. The server is a separate process (as in production),
+ * so the harness runs the client itself rather than in a worker child.
+ */
+async function b5(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const runs = config.runs ?? 3;
+  const rows: BenchResult[] = [];
+  for (const connections of config.b5Connections) {
+    const done: HttpBenchResult[] = [];
+    let failure: string | undefined;
+    for (let i = 0; i < runs; i++) {
+      try {
+        const result = await withTimeout(measureHttp({ connections, seconds: config.b5Seconds, accounts: config.b5Accounts }), config.timeoutSeconds ?? TIMEOUTS.B5);
+        done.push(result);
+        say(
+          `  B5 ${connections} connections run ${i + 1}/${runs}: POST /v1/inputs ${fmt(result.inputs.requestsPerSecond)} req/s (p99 ${result.inputs.p99Ms} ms, non-2xx ${result.inputs.non2xx}), ` +
+            `GET /healthz ${fmt(result.healthz.requestsPerSecond)} req/s (p99 ${result.healthz.p99Ms} ms)`,
+        );
+      } catch (error) {
+        failure = `did not finish: ${(error as Error).message}`;
+        say(`  B5 ${connections} connections run ${i + 1}/${runs}: ${failure}`);
+        break;
+      }
+    }
+    const refused = done.reduce((n, r) => n + r.inputs.non2xx + r.inputs.errors, 0);
+    if (refused > 0 && !failure) failure = `${refused} POST /v1/inputs answers were not 2xx (or failed): the figure would not be of appended inputs`;
+    const p99 = done.map((r) => r.inputs.p99Ms);
+    const healthz = done.map((r) => r.healthz.requestsPerSecond);
+    const median = (values: number[]) => (values.length ? stats(values).median : null);
+    const at50 = connections === 50;
+    rows.push(
+      makeRow({
+        id: `B5.c${connections}`,
+        group: 'B5',
+        workload: `single-event POST /v1/inputs (PriceUpdated, ${fmt(config.b5Accounts)} accounts holding positions), ${connections} connections on loopback for ${config.b5Seconds} s, file store, autocannon`,
+        unit: 'events/s',
+        runs: done.map((r) => Math.round(r.inputs.requestsPerSecond)),
+        baseline: median(healthz.map(Math.round)),
+        baselineWorkload: `GET /healthz of the same server, ${connections} connections, just before`,
+        target: at50 ? '≥ 10,000 events/s with p99 ≤ 20 ms, and ≥ 0.7× GET /healthz' : null,
+        targetMet: at50 ? (figure, ratio) => figure >= 10_000 && (median(p99) ?? Infinity) <= 20 && ratio !== null && ratio >= 0.7 : undefined,
+        failure,
+        peakRssMiB: done.length ? Math.max(...done.map((r) => r.serverPeakRssMiB ?? 0)) : null,
+        extra: {
+          connections,
+          seconds: config.b5Seconds,
+          accounts: config.b5Accounts,
+          p99MsMin: p99.length ? stats(p99).min : null,
+          p99MsMedian: median(p99),
+          p99MsMax: p99.length ? stats(p99).max : null,
+          p50MsMedian: median(done.map((r) => r.inputs.p50Ms)),
+          healthzRuns: healthz.map(Math.round).join(', '),
+          healthzP99MsMedian: median(done.map((r) => r.healthz.p99Ms)),
+          shardLoopMsMedian: median(done.flatMap((r) => (r.shardLoopMs === null ? [] : [Math.round(r.shardLoopMs * 1000) / 1000]))),
+          peakRss: 'of the server process',
+        },
+        quick: config.quick,
+      }),
+    );
+  }
+  return rows;
+}
+
+function withTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timeout after ${seconds} s`)), seconds * 1000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function portfolio(ctx: Context): Promise<BenchResult[]> {
   const { config } = ctx;
   say('portfolio: bench/portfolio-bench.ts (its tables follow)');
@@ -380,7 +454,7 @@ async function portfolio(ctx: Context): Promise<BenchResult[]> {
   ];
 }
 
-const BENCHMARKS: Record<BenchmarkId, (ctx: Context) => Promise<BenchResult[]>> = { B1: b1, 'B1-scale': b1Scale, B3: b3, B7: b7, B8: b8, B9: b9, portfolio };
+const BENCHMARKS: Record<BenchmarkId, (ctx: Context) => Promise<BenchResult[]>> = { B1: b1, 'B1-scale': b1Scale, B3: b3, B5: b5, B7: b7, B8: b8, B9: b9, portfolio };
 
 const figureText = (x: number | null, unit: string) => {
   if (x === null) return '—';

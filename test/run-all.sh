@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The test command (`npm test`, and what .ci/run runs): type-check, lint, build,
-# start the real Kafka broker and PostgreSQL from infra/ when they can be started,
-# run every jest tier, stop what it started.
+# fuzz the HTTP API against its OpenAPI document (test/schemathesis.sh; skip with
+# CLEARSIM_NO_SCHEMATHESIS=1), start the real Kafka broker and PostgreSQL from
+# infra/ when they can be started, run every jest tier, stop what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent build
+if [ "${CLEARSIM_NO_SCHEMATHESIS:-}" != "1" ]; then bash test/schemathesis.sh; fi
 
 started=""
 if [ "${CLEARSIM_NO_SERVICES:-}" != "1" ]; then

@@ -8,6 +8,7 @@ import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
 import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { verifyJsonBody } from './common/json-body';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
 import { KafkaService } from './kafka/kafka.service';
@@ -49,12 +50,14 @@ function setUpOpenApi(app: INestApplication): void {
     .setDescription(
       'An event-sourced clearing simulator as a service: post input events, read accounts and decisions back, drive the simulated clock. ' +
         'Every decision is made by the same deterministic core as `clearsim run`, so the same inputs give the same decisions and outputHash. ' +
-        'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}` (plus `code` and `field` on a 422, `requestId` on a 500; every response carries an `x-request-id` header); ' +
+        'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}` (plus `code` and `field` on a 409 or 422, `conflict` on an id conflict, `requestId` on a 500; every response carries an `x-request-id` header); ' +
         '400 invalid (nothing appended; also JSON nested deeper than 32 levels, a JSON number that a float64 cannot hold exactly, a decimal beyond its bounds), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, ' +
-        '413 body larger than the limit (16 MiB by default), 422 refused by the core (with `code`), 500 internal error (with `requestId`, never details), 503 not ready.',
+        '409 a repeat of an idempotency key with other content (docs/idempotency.md) or a conflict with the server\'s setup, 413 body larger than the limit (16 MiB by default), 422 refused by the core (with `code`), 500 internal error (with `requestId`, never details), 503 not ready. ' +
+        'Every route lists the statuses it can answer, each with its body\'s schema (`ErrorResponse` for every error).',
     )
     .setVersion('1')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key configured with `--api-key SECRET:admin` or `SECRET:venue:PREFIX`.' }, API_KEY_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The same API key as `Authorization: Bearer KEY`.' }, BEARER_SCHEME)
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
 }

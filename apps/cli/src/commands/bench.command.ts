@@ -11,8 +11,8 @@ const BENCH_DIR = join(__dirname, '..', '..', '..', '..', 'bench');
 /** Flags that take a value, in the order --help lists them (bench/config.ts parses them). */
 const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--only <ids>', 'only', `benchmarks to run, comma-separated: ${BENCHMARK_IDS.join(', ')} (default: all)`],
-  ['--runs <n>', 'runs', 'runs (children) per figure: default 3 for B1, B8 and B9, 1 for B1-scale and B7; the portfolio bench\'s runs and ticks'],
-  ['--timeout <seconds>', 'timeout', 'kill a child after this long and record it as not finished (default 600; B7 480, B9 180, portfolio 1200)'],
+  ['--runs <n>', 'runs', 'runs (children) per figure: default 3 for B1, B5, B8 and B9, 1 for B1-scale and B7; the portfolio bench\'s runs and ticks'],
+  ['--timeout <seconds>', 'timeout', 'kill a child after this long and record it as not finished (default 600; B5 120 per measurement, B7 480, B9 180, portfolio 1200)'],
   ['--rss-limit <MiB>', 'rssLimit', 'kill a child whose resident set passes this (default 6144)'],
   ['--heap <MiB>', 'heap', "each child's V8 heap limit, --max-old-space-size (default 8192)"],
   ['--results <file>', 'results', 'where to write the results (default bench/results/latest.json)'],
@@ -21,6 +21,9 @@ const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--accounts <n>', 'accounts', 'B1: accounts of the generated day (default 10000)'],
   ['--scale <n,n,…>', 'scale', 'B1-scale: events of each run (default 100000,1000000,10000000)'],
   ['--scale-accounts <n>', 'scaleAccounts', 'B1-scale and B8: accounts of the generated days (default 10000)'],
+  ['--b5-connections <n,n,…>', 'b5Connections', 'B5: client connections of each HTTP measurement (default 10,50)'],
+  ['--b5-seconds <n>', 'b5Seconds', 'B5: seconds per measured route (default 10)'],
+  ['--b5-accounts <n>', 'b5Accounts', 'B5: accounts holding positions on the server (default 1000)'],
   ['--b7-accounts <n>', 'b7Accounts', 'B7: accounts with one position each (default 1000000)'],
   ['--b7-ticks <n>', 'b7Ticks', 'B7: price updates after the trades (default 345600: a day at 4 a second)'],
   ['--holders <n,n,…>', 'holders', 'B3: holders of the ticked instrument (default 10000,100000,1000000)'],
@@ -39,7 +42,7 @@ const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
  */
 export function benchCommand(): Command {
   const command = new Command('bench').description(
-    'the benchmarks of docs/performance.md (B1 the 1M-event day against a parse baseline, B1-scale, B3 price tick, B7 a million accounts, B8 restart, B9 crash tick, portfolio margin), each in a child process; writes bench/results/latest.json. Every option can also come from BENCH_<OPTION> (BENCH_ONLY=B1,B3, BENCH_QUICK=1)',
+    'the benchmarks of docs/performance.md (B1 the 1M-event day against a parse baseline, B1-scale, B3 price tick, B5 HTTP inputs against /healthz, B7 a million accounts, B8 restart, B9 crash tick, portfolio margin), each in a child process; writes bench/results/latest.json. Every option can also come from BENCH_<OPTION> (BENCH_ONLY=B1,B3, BENCH_QUICK=1)',
   );
   for (const [flags, , help] of VALUE_OPTIONS) command.option(flags, help);
   command.option('--quick', 'tiny sizes (seconds; for tests — the figures mean nothing)');

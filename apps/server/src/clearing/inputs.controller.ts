@@ -1,48 +1,37 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../auth/api-keys';
 import { Caller } from '../auth/auth.decorators';
+import { ApiErrorResponses, ApiGuardedRoute, ApiJsonBodyRoute } from '../common/api-responses';
 import { SubmitInputsCommand, type SubmitInputsResult } from './commands/submit-inputs.command';
 import { INPUT_DTO_CLASSES, INPUT_EVENT_SCHEMA } from './dto/input-events.dto';
+import { SubmitInputsResponse } from './dto/submit-inputs.response';
 import { BatchInputPipe, SingleInputPipe } from './input-event.pipe';
 
-const SUBMITTED = {
-  description: 'Appended (or ignored as a repeat). The decisions the input caused, with their log positions.',
-  schema: {
-    example: {
-      accepted: 1,
-      duplicates: 0,
-      appended: { from: 7, to: 8 },
-      head: 8,
-      decisions: [{ position: 8, type: 'MarginCallIssued', v: 1, ts: '2026-01-01T00:02:00Z', account: 'a-alice', amount: '495', deadline: '2026-01-01T01:02:00Z', equity: '450', initialMargin: '945', maintenanceMargin: '472.5' }],
-    },
-  },
+const SUBMITTED_EXAMPLE = {
+  accepted: 1,
+  duplicates: 0,
+  appended: { from: 7, to: 8 },
+  head: 8,
+  decisions: [{ position: 8, type: 'MarginCallIssued', v: 1, ts: '2026-01-01T00:02:00Z', account: 'a-alice', amount: '495', deadline: '2026-01-01T01:02:00Z', equity: '450', initialMargin: '945', maintenanceMargin: '472.5' }],
 };
-const INVALID = { description: 'Invalid body: every field error is listed; nothing was appended.', schema: { example: { statusCode: 400, error: 'Bad Request', message: ['price: must be greater than 0', 'ts: is required'] } } };
-const FORBIDDEN = { description: 'A venue key posting a market-wide input or an account outside its prefix; nothing was appended.', schema: { example: { statusCode: 403, error: 'Forbidden', message: ['buyer: account "b-bob" is outside this key\'s scope (a-*)'] } } };
-const CONFLICT = {
-  description:
-    'A repeat of an idempotency key (tradeId, requestId, eventId; scoped to the posting key) with other content: the first version stands, nothing of the submission was appended. `conflict` says where the first version is (log `position`, or `index` in the same batch) and which fields differ. (Also: inputs posted to one shard of several.)',
-  schema: {
-    example: {
-      statusCode: 409,
-      error: 'Conflict',
-      code: 'id-conflict',
-      field: 'tradeId',
-      message: ['tradeId: tradeId "t1" was already used with different content; the first version stands (send the same content to retry, or a new id)'],
-      conflict: { position: 8, differences: [{ field: 'price', first: '10000', repeat: '10001' }] },
-    },
-  },
-};
-const REFUSED = {
-  description: 'The core refused an input against the current state (reason `code`); nothing of the submission was appended.',
-  schema: { example: { statusCode: 422, error: 'Unprocessable Entity', code: 'clock-went-backwards', field: 'ts', message: ['ts: 2026-01-01T00:00:00Z is older than the shard clock 2026-01-01T00:02:00Z'] } },
-};
+
+/** The answers of both routes: the submission's result, or why nothing was appended. */
+const ApiSubmission = () =>
+  applyDecorators(
+    ApiOkResponse({ description: 'Appended (or ignored as a repeat). The decisions the input caused, with their log positions.', type: SubmitInputsResponse, example: SUBMITTED_EXAMPLE }),
+    ApiGuardedRoute(),
+    ApiJsonBodyRoute(),
+    ApiErrorResponses(
+      [403, 'A venue key posting a market-wide input or an account outside its prefix; nothing was appended.'],
+      [409, 'A repeat of an idempotency key (tradeId, requestId, eventId; scoped to the posting key) with other content: the first version stands; `code: id-conflict`, `field`, and `conflict` {position | index, differences: [{field, first, repeat}]} (docs/idempotency.md). Also: the server is one shard of several (inputs come through Kafka only). Nothing was appended.'],
+      [422, 'The core refused an input against the current state (reason `code`); nothing of the submission was appended.'],
+    ),
+  );
 
 /** Inputs in: one event, or an atomic batch. */
 @ApiTags('inputs')
-@ApiSecurity('api-key')
 @ApiExtraModels(...INPUT_DTO_CLASSES)
 @Controller({ path: 'inputs', version: '1' })
 export class InputsController {
@@ -87,11 +76,7 @@ export class InputsController {
       },
     },
   })
-  @ApiOkResponse(SUBMITTED)
-  @ApiBadRequestResponse(INVALID)
-  @ApiForbiddenResponse(FORBIDDEN)
-  @ApiConflictResponse(CONFLICT)
-  @ApiUnprocessableEntityResponse(REFUSED)
+  @ApiSubmission()
   submit(@Body(SingleInputPipe) inputs: unknown[], @Caller() principal: Principal): Promise<SubmitInputsResult> {
     return this.commandBus.execute(new SubmitInputsCommand(inputs, principal, false));
   }
@@ -114,11 +99,7 @@ export class InputsController {
       },
     },
   })
-  @ApiOkResponse(SUBMITTED)
-  @ApiBadRequestResponse(INVALID)
-  @ApiForbiddenResponse(FORBIDDEN)
-  @ApiConflictResponse(CONFLICT)
-  @ApiUnprocessableEntityResponse(REFUSED)
+  @ApiSubmission()
   submitBatch(@Body(BatchInputPipe) inputs: unknown[], @Caller() principal: Principal): Promise<SubmitInputsResult> {
     return this.commandBus.execute(new SubmitInputsCommand(inputs, principal, true));
   }

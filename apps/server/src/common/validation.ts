@@ -120,10 +120,14 @@ function decimalDoc(doc: ApiPropertyOptions & { optional?: boolean; positive?: b
   } as ApiPropertyOptions;
 }
 
+/** The codec's timestamp syntax (libs/events/src/timestamp.ts): UTC only, seconds optional. */
+const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]00:?00)$';
+
 export const TimestampField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
   const { optional, ...rest } = doc;
+  const options = { type: String, format: 'date-time', pattern: TIMESTAMP_PATTERN, ...rest } as ApiPropertyOptions;
   return applyDecorators(
-    optional ? ApiPropertyOptional({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, format: 'date-time', ...rest } as ApiPropertyOptions),
+    optional ? ApiPropertyOptional(options) : ApiProperty(options),
     ...(optional ? [IsAbsentOr()] : []),
     IsIsoTimestamp(),
   );

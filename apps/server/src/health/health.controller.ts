@@ -2,8 +2,10 @@ import { Controller, Get, HttpStatus, Optional, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { ShardService } from '../clearing/shard.service';
+import { ApiErrorResponses } from '../common/api-responses';
 import type { HttpResponse } from '../common/http-types';
 import { KafkaService } from '../kafka/kafka.service';
+import { HealthResponse, ReadinessResponse } from './dto/health.response';
 
 /** Liveness and readiness (public, unversioned). */
 @ApiTags('health')
@@ -17,7 +19,8 @@ export class HealthController {
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process is up' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ type: HealthResponse, example: { status: 'ok' } })
+  @ApiErrorResponses(500)
   health(): { status: string } {
     return { status: 'ok' };
   }
@@ -29,8 +32,9 @@ export class HealthController {
       'With Kafka, `kafka` carries the worker: topics, group, shard, committed offset, published position, lag and counters ' +
       '(consumed, applied, duplicates, skipped, deadLettered, decisionsPublished); status `kafka-starting`, `kafka-failed`, `kafka-stopping` → 503.',
   })
-  @ApiOkResponse({ schema: { example: { status: 'ready', store: 'file:./data', head: 9, restoredFrom: 0 } } })
-  @ApiServiceUnavailableResponse({ schema: { example: { status: 'opening', store: 'file:./data' } } })
+  @ApiOkResponse({ type: ReadinessResponse, example: { status: 'ready', store: 'file:./data', head: 9, restoredFrom: 0 } })
+  @ApiServiceUnavailableResponse({ description: 'Not ready yet (or any more): the same body, saying why.', type: ReadinessResponse, example: { status: 'opening', store: 'file:./data' } })
+  @ApiErrorResponses(500)
   ready(@Res({ passthrough: true }) response: HttpResponse): Record<string, unknown> {
     const shardReady = this.shard.status === 'ready';
     const kafkaStatus = this.kafka?.status;

@@ -23,7 +23,7 @@ export class ListAccountsQueryDto {
   @IsOneOf(['health', 'id'])
   sort?: 'health' | 'id';
 
-  @ApiPropertyOptional({ type: Number, default: 100, minimum: 1, maximum: MAX_LIST_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: MAX_LIST_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'must be a whole number' })
