@@ -215,7 +215,7 @@ describe('refused as a whole', () => {
   it('the schema refusals are InputErrors naming the element, before any state is read', () => {
     expect(() => decodeEvent({ type: 'MarketMoved', ts: '2026-01-01T00:00:00Z', marks: [{ instrument: 'A', price: '1' }, { instrument: 'A', price: 'x' }] }, 'input')).toThrow(InputError);
     expect(() => decodeEvent({ type: 'MultiLegTradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 't', legs: [] }, 'input')).toThrow(/field "legs": a trade needs at least one leg/);
-    expect(() => decodeEvent({ type: 'MultiLegTradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 't', legs: [{ ...CALENDAR[0], side: 'buy' }] }, 'input')).toThrow(/field "legs\.0": unknown field\(s\) "side"/);
+    expect(() => decodeEvent({ type: 'MultiLegTradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 't', legs: [{ ...CALENDAR[0], side: 'buy' }] }, 'input')).toThrow(/field "legs\.0\.side": unknown field/);
   });
 });
 
@@ -226,7 +226,7 @@ describe('idempotency', () => {
     g.engine.handle(first);
     const booked = g.account('alice');
     // the same content again: a duplicate, nothing booked
-    expect(g.engine.handle({ ...first })).toEqual({ duplicate: true, decisions: [] });
+    expect(g.engine.handle({ ...first })).toMatchObject({ duplicate: true, decisions: [] });
     // a single trade reusing its id is another content under the same key: refused as a conflict (docs/idempotency.md)
     const single = decodeEvent({ type: 'TradeExecuted', ts: '2026-01-01T00:00:00Z', tradeId: 'pp-1', instrument: 'BTC-PERP', buyer: 'alice', seller: 'mm', qty: '1', price: '10000' }, 'input') as InputEvent;
     expect(() => g.engine.handle(single)).toThrow(IdConflictRejected);

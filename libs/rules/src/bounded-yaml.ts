@@ -26,6 +26,10 @@ export class YamlBoundsError extends Error {
 /** Parses one YAML document within the bounds; YamlBoundsError (with the line where known) otherwise. */
 export function parseBoundedYaml(text: string): unknown {
   if (text.length > MAX_YAML_LENGTH) throw new YamlBoundsError(`longer than ${MAX_YAML_LENGTH} characters`);
+  // the parser recurses per flow collection: a document thousands of brackets deep is refused before it runs
+  // (the exact depth is checked on the parsed value below; this only keeps the parser's stack and heap small)
+  const deep = bracketBeyond(text, 8 * MAX_YAML_DEPTH);
+  if (deep >= 0) throw new YamlBoundsError(`nested deeper than ${MAX_YAML_DEPTH} levels`, text.slice(0, deep).split('\n').length);
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
@@ -42,6 +46,28 @@ export function parseBoundedYaml(text: string): unknown {
   const path = tooDeep(raw);
   if (path !== undefined) throw new YamlBoundsError(`${path || '(root)'}: nested deeper than ${MAX_YAML_DEPTH} levels`);
   return raw;
+}
+
+/** Where the nesting of `[`/`{` outside quotes and comments (an upper bound of the flow nesting) first passes `limit`; −1 if it never does. */
+function bracketBeyond(text: string, limit: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x22 || c === 0x27) {
+      const end = text.indexOf(text[i]!, i + 1);
+      if (end < 0) break;
+      i = end;
+    } else if (c === 0x23) {
+      const end = text.indexOf('\n', i);
+      if (end < 0) break;
+      i = end;
+    }
+  }
+  return -1;
 }
 
 /** The path of the first collection deeper than the bound, or undefined (an iterative walk: no recursion on the input). */
