@@ -79,7 +79,8 @@ describe('the OpenAPI document', () => {
       const statuses = Object.keys(operation.responses);
       if (operation.security) {
         expect([name, operation.security]).toEqual([name, [{ 'api-key': [] }, { bearer: [] }]]);
-        expect([name, statuses]).toEqual([name, expect.arrayContaining(['401', '500', '503'])]);
+        // /metrics answers even while the shard is not ready: no 503 there
+        expect([name, statuses]).toEqual([name, expect.arrayContaining(name.includes('/metrics') ? ['401', '500'] : ['401', '500', '503'])]);
       }
       if (operation.requestBody) expect([name, statuses]).toEqual([name, expect.arrayContaining(['400', '413'])]);
     }
@@ -113,22 +114,20 @@ describe('the 5xx schemathesis found are 400s naming the field', () => {
   afterAll(() => server?.close());
 
   it('a decimal exponent too large to write out (a RangeError, or seconds of a blocked event loop) is refused before parsing', async () => {
-    for (const price of ['501601.266308e5832834840', '-.1801592947217e+79704030', '1e1001', '1e-1001']) {
+    // the bound is the ledger's (docs/rules.md §1: an exponent within ±30), checked on the text before any digit is built
+    for (const price of ['501601.266308e5832834840', '-.1801592947217e+79704030', '1e1001', '1e-1001', '1e400']) {
       const answer = await server.http.post('/v1/what-if/trade').set('x-api-key', ADMIN).send({ account: 'a-alice', instrument: 'BTC-PERP', side: 'buy', qty: '1', price });
-      expect([price, answer.status, answer.body.message]).toEqual([price, 400, [expect.stringMatching(/^price: must be a decimal: exponent [+-]?\d+ is out of range \(at most ±1000\)$/)]]);
+      expect([price, answer.status, answer.body.message]).toEqual([price, 400, [expect.stringMatching(/^price: must be a decimal: .* has an exponent beyond ±30$/)]]);
     }
     const batch = await server.http.post('/v1/inputs/batch').set('x-api-key', ADMIN).send([{ type: 'InstrumentListed', ts: at(0), instrument: 'X', kind: 'future', multiplier: '.21482606664E62587451462' }]);
     expect(batch.status).toBe(400);
-    expect(batch.body.message).toContain('[0].multiplier: must be a decimal: exponent 62587451462 is out of range (at most ±1000)');
-    // 1e1000 is within the bound: parsed (a 1,001-digit price), not refused for its exponent
-    const within = await server.http.post('/v1/what-if/trade').set('x-api-key', ADMIN).send({ account: 'a-alice', instrument: 'BTC-PERP', side: 'buy', qty: '1', price: '1e1000' });
-    expect(within.body.message ?? []).not.toEqual([expect.stringContaining('exponent')]);
+    expect(batch.body.message).toEqual([expect.stringMatching(/^\[0\]\.multiplier: must be a decimal: .* has an exponent beyond ±30$/)]);
   });
 
   it('null in an optional field is refused, not passed on (what-if fee: null was a 500)', async () => {
     const answer = await server.http.post('/v1/what-if/trade').set('x-api-key', ADMIN).send({ account: 'a-alice', instrument: 'BTC-PERP', side: 'buy', qty: '1', price: '10000', fee: null });
     expect(answer.status).toBe(400);
-    expect(answer.body.message).toEqual(['fee: must not be null']);
+    expect(answer.body.message).toEqual(['fee: must not be null (leave an optional field out instead)']);
   });
 
   it('a log position beyond 2^53 - 1 is refused (it came back as 9.3e+307, not an integer)', async () => {
