@@ -162,7 +162,7 @@ describe('presets and examples', () => {
   it('the bundled incident decides what the README and examples/README document (golden outputHash)', () => {
     // a deliberate change to the rules' behaviour changes this hash: update the docs with it (it last moved when the
     // scenario's marks of one instant became one MarketMoved: 4,010 inputs instead of 6,831, the same counts)
-    const out = json(clearsim('run', join(ROOT, 'examples', 'black-thursday-2020.yaml'), '--store', freshStore(), '--json'));
+    const out = json(clearsim('run', join(ROOT, 'examples', 'incidents', '2020-03-12-black-thursday.yaml'), '--store', freshStore(), '--json'));
     expect(out).toMatchObject({ eventsIn: 4010, marginCalls: 443, marginCallsMet: 238, liquidations: 527, positionsLiquidated: 1211, bankruptcies: 239, insuranceDraws: 119, autoDeleverages: 227, insuranceFund: '6602.78483297' });
     expect(out.outputHash).toBe('6332442a02fc5769fde84580ad4098073a53b67f3c72da59a28edc7051ca64ba');
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -118,7 +118,7 @@ describe('the run summary a person reads', () => {
     const dir = freshDir();
     const report = join(dir, 'out', 'report.html');
     const decisions = join(dir, 'out', 'decisions.jsonl');
-    const out = clearsim('run', join(ROOT, 'examples', 'black-thursday-2020.yaml'), '--store', `file:${dir}/data`, '--report', report, '--decisions', decisions);
+    const out = clearsim('run', join(ROOT, 'examples', 'incidents', '2020-03-12-black-thursday.yaml'), '--store', `file:${dir}/data`, '--report', report, '--decisions', decisions);
     expect(out.code).toBe(0);
     const lines = out.stdout.trimEnd().split('\n');
     expect(lines[0]).toContain('clearsim run ');

@@ -25,7 +25,13 @@ describe('clearsim generate', () => {
   });
 
   it('every bundled YAML names a schema file that exists', () => {
-    const files = [join(ROOT, 'examples', 'black-thursday-2020.yaml'), ...readdirSync(join(ROOT, 'libs', 'rules', 'presets')).map((f) => join(ROOT, 'libs', 'rules', 'presets', f))];
+    const incidents = join(ROOT, 'examples', 'incidents');
+    const files = [
+      ...readdirSync(incidents).filter((f) => f.endsWith('.yaml')).map((f) => join(incidents, f)),
+      ...readdirSync(join(incidents, 'rules')).map((f) => join(incidents, 'rules', f)),
+      ...readdirSync(join(ROOT, 'libs', 'rules', 'presets')).map((f) => join(ROOT, 'libs', 'rules', 'presets', f)),
+    ];
+    expect(files.length).toBeGreaterThanOrEqual(17);
     for (const file of files) {
       const first = readFileSync(file, 'utf8').split('\n')[0];
       const match = /^# yaml-language-server: \$schema=(.+)$/.exec(first);

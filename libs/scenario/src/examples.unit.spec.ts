@@ -23,8 +23,8 @@ function expectMonotonic(events: ClearingEvent[]): void {
   for (let i = 1; i < events.length; i++) expect(events[i]!.ts).toBeGreaterThanOrEqual(events[i - 1]!.ts);
 }
 
-describe('examples/black-thursday-2020.yaml', () => {
-  const scenario = parseScenario(parseYaml(read('examples/black-thursday-2020.yaml')), 'examples/black-thursday-2020.yaml');
+describe('examples/incidents/2020-03-12-black-thursday.yaml', () => {
+  const scenario = parseScenario(parseYaml(read('examples/incidents/2020-03-12-black-thursday.yaml')), 'examples/incidents/2020-03-12-black-thursday.yaml');
   const ref = rulesReference(scenario);
   const generated = generateInputs(scenario, resolveRules(ref));
   const lines = generated.map((event) => JSON.stringify(event));
