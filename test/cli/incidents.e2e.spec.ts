@@ -47,3 +47,37 @@ describe('the incident library', () => {
     }
   });
 });
+
+describe('the Black Thursday narrative of examples/README.md, against the log', () => {
+  it('the times and accounts it names are those of the decisions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-narrative-'));
+    const decisionsFile = join(dir, 'decisions.jsonl');
+    const result = spawnSync(join(ROOT, 'bin', 'clearsim'), ['run', join(INCIDENTS, '2020-03-12-black-thursday.yaml'), '--store', 'memory:', '--decisions', decisionsFile, '--json'], { encoding: 'utf8', timeout: 300_000 });
+    expect(result.status).toBe(0);
+    const decisions = readFileSync(decisionsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const of = (type: string) => decisions.filter((d) => d.type === type);
+    const narrative = readFileSync(join(ROOT, 'examples', 'README.md'), 'utf8');
+    // "00:41-10:30 — the morning drift liquidates the high-leverage btc-degen accounts"
+    expect(of('LiquidationStarted')[0]).toMatchObject({ ts: '2020-03-12T00:41:00Z', account: expect.stringMatching(/^btc-degen-/), reason: 'below-maintenance' });
+    expect(narrative).toContain('*00:41-10:30*');
+    // "from 10:37 PositionAutoDeleveraged … no ADL after 10:47"
+    const adl = of('PositionAutoDeleveraged').map((d) => d.ts);
+    expect([adl[0], adl[adl.length - 1]]).toEqual(['2020-03-12T10:37:00Z', '2020-03-12T10:47:00Z']);
+    expect(narrative).toContain('from 10:37 `PositionAutoDeleveraged`');
+    expect(narrative).toContain('no ADL after 10:47');
+    // "four more bankruptcies (btc-long-083 at 18:47 …; three in 01:52-01:55)" and nothing decided after 01:55 but the withdrawal
+    expect(of('AccountBankrupted').filter((d) => d.ts > '2020-03-12T11:01:00Z').map((d) => [d.ts, d.account])).toEqual([
+      ['2020-03-12T18:47:00Z', 'btc-long-083'],
+      ['2020-03-13T01:52:00Z', expect.any(String)],
+      ['2020-03-13T01:54:00Z', expect.any(String)],
+      ['2020-03-13T01:55:00Z', expect.any(String)],
+    ]);
+    expect(decisions.filter((d) => d.ts > '2020-03-13T01:55:00Z').map((d) => [d.type, d.account])).toEqual([['WithdrawalApproved', 'mm']]);
+    expect(of('WithdrawalRejected').map((d) => [d.ts, d.account, d.reason])).toEqual([['2020-03-12T10:47:00Z', 'btc-long-007', 'insufficient-free-collateral']]);
+    // "the backstop ends with a large loss (about −4.7 M on BTC alone)": 3,672.1 BTC taken over near 6,908, marked at 5,622.74
+    const backstop = JSON.parse(result.stdout).accounts.backstop.positions['BTC-PERP'];
+    const loss = Number(backstop.qty) * (5622.74 - Number(backstop.entryPrice));
+    expect(loss).toBeGreaterThan(-4.8e6);
+    expect(loss).toBeLessThan(-4.6e6);
+  });
+});
