@@ -33,7 +33,7 @@ describe('clearsim run / replay / verify / account', () => {
     run = json(out);
   });
 
-  it('run --json prints the keys of DESIGN §5', () => {
+  it('run --json prints the keys the README documents', () => {
     for (const key of ['eventsIn', 'decisions', 'marginCalls', 'marginCallsMet', 'liquidations', 'bankruptcies', 'autoDeleverages', 'insuranceFund', 'outputHash', 'accounts']) {
       expect(run).toHaveProperty(key);
     }

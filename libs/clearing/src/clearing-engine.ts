@@ -53,7 +53,7 @@ export class ClearingEngine {
     return checkInvariants(this.state);
   }
 
-  /** The `--json` summary of DESIGN §5. */
+  /** The `--json` summary (the README's CLI section lists its keys). */
   summary(options: { accounts?: boolean } = {}): RunSummary {
     const { stats, rules, ledger } = this.state;
     const insuranceId = rules?.accounts.insurance;

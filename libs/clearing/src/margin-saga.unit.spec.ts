@@ -1,7 +1,7 @@
 import { at, Given, rulesFor } from './testing/given';
 
 /**
- * Worked examples of the margin saga (DESIGN §3). Default test rules: one tier
+ * Worked examples of the margin saga (docs/rules.md). Default test rules: one tier
  * for every instrument with IM 10%, MM 5%; grace 3600 s, cure at IM;
  * immediate liquidation below 0.5 × MM; step 1; no slippage; fee 1% of the
  * closed notional to the insurance fund; losses socialized.

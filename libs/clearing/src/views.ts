@@ -132,7 +132,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
 }
 
 /**
- * The conservation invariant (DESIGN §3), exactly: with Σ qty = 0 per
+ * The conservation invariant (docs/rules.md), exactly: with Σ qty = 0 per
  * instrument, Σ equity over every account at the same marks reduces to
  * Σ (cash + isolated margin − cost basis of futures-style positions), which
  * must equal Σ deposits − Σ approved withdrawals to the last ledger unit.

@@ -3,7 +3,7 @@ import { encodeEvent } from './codec';
 import { Sha256, type Sha256State } from './sha256';
 
 /**
- * `outputHash` (DESIGN §4): SHA-256 over the canonical JSON lines of the
+ * `outputHash` (docs/architecture.md): SHA-256 over the canonical JSON lines of the
  * decision events, each followed by "\n", in log order. Its running state is
  * plain data so a snapshot can carry it across a restart.
  */

@@ -45,7 +45,7 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
 }
 
 /**
- * The liquidation waterfall for one margin unit (DESIGN §3):
+ * The liquidation waterfall for one margin unit (docs/rules.md):
  * 1. `LiquidationStarted`;
  * 2. while the unit is below target (MM; the cure level after a grace expiry)
  *    and solvent at liquidation prices: close `step` of the original size of

@@ -67,7 +67,7 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
     equity: risk.equity,
     initialMargin: risk.initialMargin,
     maintenanceMargin: risk.maintenanceMargin,
-    // IM − equity (DESIGN §3); more if the cure level is above IM
+    // IM − equity (docs/rules.md); more if the cure level is above IM
     amount: (level > risk.initialMargin ? level : risk.initialMargin) - risk.equity,
     ...(graceSeconds > 0 ? { deadline: ctx.ts + graceSeconds * 1000 } : {}),
   });

@@ -15,7 +15,7 @@ export interface VerifyReport {
 
 /**
  * Re-simulation: reads only the inputs of a log, decides again, and proves
- * the logged decisions are exactly those (DESIGN §4). The decisions logged
+ * the logged decisions are exactly those (docs/architecture.md). The decisions logged
  * between two inputs are the rest of the first one's followed by the grace
  * timers the second one's `ts` passed (logged before it): they are compared
  * once the second input is re-decided. Stops collecting after `maxMismatches`.

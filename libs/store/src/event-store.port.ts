@@ -47,7 +47,7 @@ export interface AppendTransaction {
 }
 
 /**
- * The one event-store port (DESIGN §1). One log per shard, total order.
+ * The one event-store port (docs/architecture.md). One log per shard, total order.
  * Every adapter passes the same contract suite (`event-store.contract.ts`).
  */
 export interface EventStore {

@@ -12,7 +12,7 @@ import { InMemoryEventStore } from './memory/in-memory-event-store';
 import { openStore } from './open-store';
 import { describeWithService } from './test-services';
 
-// DESIGN §4 on every store: the bundled example through the shard loop gives
+// Determinism on every store: the bundled example through the shard loop gives
 // the same decisions (outputHash) whatever holds the log; verify re-decides
 // and agrees; and a restart from the latest snapshot plus the tail rebuilds
 // exactly the state a full replay does.

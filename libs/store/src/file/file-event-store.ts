@@ -51,7 +51,7 @@ interface Committed {
 }
 
 /**
- * The embedded, default event store (DESIGN §1): an append-only JSON Lines
+ * The embedded, default event store (docs/architecture.md): an append-only JSON Lines
  * log in a directory that proves its own integrity, modelled on TigerBeetle
  * (every record checksummed and chained, the batch as the unit of append and
  * fsync). One writer at a time (`LOCK`), any number of read-only openers.

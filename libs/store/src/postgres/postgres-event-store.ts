@@ -71,7 +71,7 @@ export interface PostgresEventStoreOptions {
  * commit. The next append on the stream cannot start before that commit
  * (it waits for the lock) and numbers its events after it. So within a
  * stream, a committed position N + 1 implies a committed N: with one writer
- * per shard (DESIGN §1) and the lock as a backstop, the rows a reader sees
+ * per shard (docs/architecture.md) and the lock as a backstop, the rows a reader sees
  * are always a gap-free prefix 1..head. A read also stops at the head it saw
  * when it started, so it is a consistent prefix even while appends go on.
  *

@@ -5,7 +5,7 @@ import type { InputType } from '@clearsim/events';
 import { DecimalField, IdField, IsAbsentOr, IsJsonObject, IsOneOf, TimestampField } from '../../common/validation';
 
 /**
- * The input events of DESIGN §2 as class-validator DTOs: the HTTP edge's
+ * The input events (libs/events/src/input-events.ts) as class-validator DTOs: the HTTP edge's
  * first check and the OpenAPI schema. The body is a union discriminated by
  * `type`; InputEventPipe picks the class by `type` and validates it. The
  * one codec (`decodeEvent(raw, 'input')`, zod) then runs on the same body in

@@ -6,7 +6,7 @@ export class LoggedEvent {
   @ApiProperty({ type: 'integer', minimum: 1, example: 8, description: 'Its position in the log (1-based).' })
   position!: number;
 
-  @ApiProperty({ example: 'MarginCallIssued', description: 'The event type: an input (DESIGN of POST /v1/inputs) or a decision the core made.' })
+  @ApiProperty({ example: 'MarginCallIssued', description: 'The event type: an input (as posted to POST /v1/inputs) or a decision the core made.' })
   type!: string;
 
   @ApiProperty({ type: 'integer', enum: [1], description: 'Schema version.' })
