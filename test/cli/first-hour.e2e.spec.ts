@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,5 +162,22 @@ describe('the first hour, as written', () => {
       expect(out.stderr).not.toMatch(STACK_LINE);
     }
     expect(existsSync(join(cwd, 'out', 'black-thursday.html'))).toBe(true);
+  });
+});
+
+describe('the docs stand alone', () => {
+  it('every repository path the README, examples/README and docs/ name exists, and none points outside the repository', () => {
+    const files = ['README.md', join('examples', 'README.md'), ...readdirSync(join(ROOT, 'docs')).map((f) => join('docs', f))];
+    const missing: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      expect([file, /DESIGN §|INCIDENTS\.md|\.\.\/shared/.test(text)]).toEqual([file, false]);
+      for (const match of text.matchAll(/(?<![\w./-])((?:docs|libs|apps|examples|test|bench|schemas|infra)\/[\w./-]*\w)/g)) {
+        const path = match[1].replace(/[.,)]+$/, '');
+        if (path.includes('*') || path.includes('<') || path.startsWith('bench/.cache')) continue; // .cache: made by the benchmarks
+        if (!existsSync(join(ROOT, path))) missing.push(`${file}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
