@@ -1,6 +1,7 @@
 import { divRound, mul3, type Fixed } from '@clearsim/money';
 import { intrinsicValue } from '@clearsim/options';
 import { HolderSet } from './holder-set';
+import { PositionMap } from './position-map';
 import type { Account, Instrument, LedgerState, Position } from './ledger.state';
 import { applyFill, tradeNotional } from './position-math';
 
@@ -21,12 +22,12 @@ class NoCollateral extends Map<string, Fixed> {
     throw new Error('an account without collateral shares this empty map: give it its own first');
   }
 }
-const NO_COLLATERAL: Map<string, Fixed> = new NoCollateral();
+export const NO_COLLATERAL: Map<string, Fixed> = new NoCollateral();
 
 export function ensureAccount(ledger: LedgerState, id: string, isolated: boolean): Account {
   let account = ledger.accounts.get(id);
   if (!account) {
-    account = { id, cash: 0n, isolated, positions: new Map(), collateral: NO_COLLATERAL, deposited: 0n, withdrawn: 0n };
+    account = { id, cash: 0n, isolated, positions: new PositionMap(), collateral: NO_COLLATERAL, deposited: 0n, withdrawn: 0n, version: 0 };
     ledger.accounts.set(id, account);
   }
   return account;
@@ -90,7 +91,7 @@ export function transfer(from: Account, to: Account, amount: Fixed): void {
 
 /** A position of the account is about to change. */
 function bumpVersion(ledger: LedgerState, account: Account): void {
-  account.version = (account.version ?? 0) + 1;
+  account.version++;
   ledger.positionChanges++;
 }
 

@@ -5,7 +5,8 @@ import { encodeEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { EVENTS_FILE, HEAD_FILE, parseStoreUrl, SNAPSHOTS_DIR } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
-import { renderSummary } from '../output/summary-table';
+import { writeJsonSummary } from '../output/summary-json';
+import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
 import { UsageError } from '../cli-error';
 
@@ -60,15 +61,15 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
       const { writeReport } = await import('../output/html-report');
       await writeReport(options.report, store, { title: source.description });
     }
-    const summary = runner.engine.summary();
     const violations = runner.engine.invariantViolations();
     if (violations.length > 0) throw new Error(`invariant violated after the run: ${violations.join('; ')}`);
+    // the accounts are streamed (--json) or ranked keeping only the table's rows: never every account's view at once
     if (options.json) {
-      process.stdout.write(JSON.stringify({ store: store.url, appended: result.appended, fromPosition: startHead + 1, head: result.head, ...summary }) + '\n');
+      writeJsonSummary({ store: store.url, appended: result.appended, fromPosition: startHead + 1, head: result.head }, runner.engine);
       return;
     }
     process.stdout.write(
-      renderSummary(summary, {
+      renderSummary(runner.engine.summary({ accounts: false }), runner.engine.accountsInTrouble(ACCOUNT_ROWS), {
         title: `clearsim run ${source.description}`,
         extra: [
           ['store', `${store.url} (positions ${startHead + 1}..${result.head})`],
