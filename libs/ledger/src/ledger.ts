@@ -46,8 +46,10 @@ export function getInstrument(ledger: LedgerState, id: string): Instrument {
 }
 
 export function deposit(ledger: LedgerState, account: Account, amount: Fixed): void {
-  account.cash += amount;
-  account.deposited += amount;
+  // A first deposit keeps the amount itself (a bigint is immutable) rather than 0 + amount: cash and
+  // deposited then share one object, 24 bytes less per account that deposited once (most of them).
+  account.cash = account.cash === 0n ? amount : account.cash + amount;
+  account.deposited = account.deposited === 0n ? amount : account.deposited + amount;
   ledger.totalDeposited += amount;
 }
 
@@ -178,7 +180,8 @@ export function fill(ledger: LedgerState, account: Account, instrument: Instrume
       account.cash += position.isolatedMargin;
       position.isolatedMargin = 0n;
     }
-  } else {
+  } else if (result.realized !== 0n) {
+    // (opening or adding realizes nothing: cash keeps its object, possibly shared with `deposited`)
     account.cash += result.realized;
   }
   trackHolder(ledger, account, position);
