@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
@@ -31,6 +32,7 @@ export interface RunOptions {
  */
 export async function runCommand(file: string, options: RunOptions): Promise<void> {
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
+  limitHeapGrowth();
   const source = openInput(file, options.rules);
   // output folders first: a run must not fail after its append for want of a directory
   for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
@@ -85,6 +87,23 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     decisionsFile?.discard();
     await store.close();
   }
+}
+
+/**
+ * How far V8 lets the heap grow past what the last full collection kept, in
+ * percent. Left to itself V8 picks up to 300 % (the next full collection at 4×
+ * the live heap), which suits short-lived garbage, not a run whose state is
+ * most of the heap and grows for its whole first half: a million one-position
+ * accounts (≈ 500 MB of state) peaked at 2.3 GB. 50 % costs a few more full
+ * collections while the state grows (each marks only the live heap) and keeps
+ * the peak near 1.5× the state (docs/performance.md, B7).
+ */
+export const HEAP_GROWTH_PERCENT = 50;
+
+/** Applies HEAP_GROWTH_PERCENT, unless node was started with its own --heap-growing-percent. */
+function limitHeapGrowth(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
+  if (!given) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
 }
 
 /** Events per chunk of the run's transaction, for tests that need several chunks from a small input (crash tests). */
