@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
@@ -32,7 +33,7 @@ export interface RunOptions {
  */
 export async function runCommand(file: string, options: RunOptions): Promise<void> {
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
-  limitHeapGrowth();
+  const heapGrowth = HeapGrowthLimit.start();
   const source = openInput(file, options.rules);
   // output folders first: a run must not fail after its append for want of a directory
   for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
@@ -84,26 +85,54 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
       .join(', ');
     if (byType) process.stdout.write(`decisions of this run: ${byType}\n`);
   } finally {
+    heapGrowth.stop();
     decisionsFile?.discard();
     await store.close();
   }
 }
 
 /**
- * How far V8 lets the heap grow past what the last full collection kept, in
- * percent. Left to itself V8 picks up to 300 % (the next full collection at 4×
- * the live heap), which suits short-lived garbage, not a run whose state is
- * most of the heap and grows for its whole first half: a million one-position
- * accounts (≈ 500 MB of state) peaked at 2.3 GB. 50 % costs a few more full
- * collections while the state grows (each marks only the live heap) and keeps
- * the peak near 1.5× the state (docs/performance.md, B7).
+ * How far V8 may let the heap grow past what the last full collection kept,
+ * in percent, once that is `HEAP_GROWTH_LIMIT_FROM` bytes or more. Left to
+ * itself V8 lets the heap grow by up to 300 % (the next full collection at 4×
+ * the live heap): fine for short-lived garbage, not for a run whose state is
+ * most of the heap and grows for its whole first half. With a million
+ * one-position accounts (≈ 500 MB of state) that default, not the state,
+ * decides the peak RSS (docs/performance.md, B7). 25 % costs a few more full
+ * collections while the state grows, each marking only the live heap.
  */
-export const HEAP_GROWTH_PERCENT = 50;
+export const HEAP_GROWTH_PERCENT = 25;
+/** Below this live heap (a small state) the default growth costs little memory and saves collections (~5 % of the CPU of a 10,000-account day). */
+export const HEAP_GROWTH_LIMIT_FROM = 128 * 2 ** 20;
 
-/** Applies HEAP_GROWTH_PERCENT, unless node was started with its own --heap-growing-percent. */
-function limitHeapGrowth(): void {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
-  if (!given) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
+/**
+ * Applies HEAP_GROWTH_PERCENT after the first full collection that leaves
+ * HEAP_GROWTH_LIMIT_FROM or more, unless node was started with its own
+ * --heap-growing-percent. The flag is V8's own, read at every collection.
+ */
+class HeapGrowthLimit {
+  private constructor(private observer: PerformanceObserver | undefined) {}
+
+  static start(): HeapGrowthLimit {
+    const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
+    if (given) return new HeapGrowthLimit(undefined);
+    const limit = new HeapGrowthLimit(
+      new PerformanceObserver((list) => {
+        const fullCollection = list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+        // read just after the collection: the live heap, plus what was allocated since
+        if (!fullCollection || getHeapStatistics().used_heap_size < HEAP_GROWTH_LIMIT_FROM) return;
+        setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
+        limit.stop();
+      }),
+    );
+    limit.observer!.observe({ entryTypes: ['gc'] });
+    return limit;
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
 }
 
 /** Events per chunk of the run's transaction, for tests that need several chunks from a small input (crash tests). */
