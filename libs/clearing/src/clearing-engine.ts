@@ -1,11 +1,11 @@
-import { formatFixed } from '@clearsim/money';
+import { formatFixed, type Fixed } from '@clearsim/money';
 import { isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import type { ClearingState, ClearingStats } from './clearing.state';
 import { clockIso, emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
 import { handleInput, type HandleResult } from './handle-input';
-import { accountJson, accountView, checkInvariants } from './views';
+import { accountJson, accountTotals, accountView, checkInvariants, statusOf, type AccountStatus } from './views';
 
 /**
  * One shard's clearing core: `handle` for live inputs (decides), `apply` for
@@ -58,9 +58,7 @@ export class ClearingEngine {
     const { stats, rules, ledger } = this.state;
     const insuranceId = rules?.accounts.insurance;
     const accounts: Record<string, Record<string, unknown>> = {};
-    if (options.accounts !== false) {
-      for (const id of [...ledger.accounts.keys()].sort()) accounts[id] = accountJson(accountView(this.state, ledger.accounts.get(id)!));
-    }
+    if (options.accounts !== false) for (const [id, json] of this.accountsJson()) accounts[id] = json;
     return {
       rules: rules?.name ?? null,
       clock: clockIso(this.state),
@@ -71,6 +69,71 @@ export class ClearingEngine {
       accounts,
     };
   }
+
+  /**
+   * Every account's `--json` form, one at a time, in the order
+   * `JSON.stringify(summary().accounts)` writes them (ids sorted, integer-like
+   * ids first): a caller can stream a million accounts without holding
+   * their views all at once.
+   */
+  *accountsJson(): Generator<[string, Record<string, unknown>]> {
+    const { ledger } = this.state;
+    const ids = [...ledger.accounts.keys()].sort();
+    const indexLike = ids.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
+    const order = indexLike.length === 0 ? ids : [...indexLike, ...ids.filter((id) => !isArrayIndex(id))];
+    for (const id of order) yield [id, accountJson(accountView(this.state, ledger.accounts.get(id)!))];
+  }
+
+  /**
+   * The `limit` accounts most in trouble (bankrupt, liquidated, called,
+   * healthy, then system accounts; within a status the lowest equity first,
+   * then by id), for the table `run` and `replay` print: one pass over the
+   * accounts keeping the `limit` worst so far, so memory stays O(limit) and
+   * only those get a full view.
+   */
+  accountsInTrouble(limit: number): AccountsInTrouble {
+    const { ledger } = this.state;
+    const worst: TroubleKey[] = [];
+    for (const account of ledger.accounts.values()) {
+      if (limit <= 0) break;
+      const key: TroubleKey = { id: account.id, rank: TROUBLE_RANK[statusOf(this.state, account.id)], equity: accountTotals(this.state, account).equity };
+      if (worst.length === limit && troubleOrder(key, worst[limit - 1]!) >= 0) continue;
+      let at = worst.length;
+      while (at > 0 && troubleOrder(key, worst[at - 1]!) < 0) at--;
+      worst.splice(at, 0, key);
+      if (worst.length > limit) worst.pop();
+    }
+    return { accounts: worst.map(({ id }) => [id, accountJson(accountView(this.state, ledger.accounts.get(id)!))]), total: ledger.accounts.size };
+  }
+}
+
+/** Rank of a status in the table of the accounts most in trouble: the worst first. */
+const TROUBLE_RANK: Record<AccountStatus, number> = { bankrupt: 0, liquidated: 1, 'margin-call': 2, healthy: 3, system: 4 };
+
+/** An account's place in the table of the accounts most in trouble. */
+interface TroubleKey {
+  id: string;
+  rank: number;
+  equity: Fixed;
+}
+
+/** Worst first: by status (TROUBLE_RANK), then the lowest equity, then by id. */
+function troubleOrder(a: TroubleKey, b: TroubleKey): number {
+  return a.rank - b.rank || (a.equity < b.equity ? -1 : a.equity > b.equity ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** JSON.stringify writes an object's integer-like keys ("0" to "4294967294") first, ascending, then the others in insertion order. */
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 4294967295 && String(n) === key;
+}
+
+/** The accounts most in trouble (see ClearingEngine.accountsInTrouble). */
+export interface AccountsInTrouble {
+  /** Worst first, at most the limit asked for, each as its `--json` form. */
+  accounts: [string, Record<string, unknown>][];
+  /** Accounts in the shard. */
+  total: number;
 }
 
 /** The `--json` summary: every counter of the shard's stats (amounts as decimal strings), the fund, the hash, the accounts. */

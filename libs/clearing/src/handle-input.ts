@@ -277,7 +277,8 @@ function bandAccount(state: ClearingState, id: string): void {
     state.bands.remove(id);
     return;
   }
-  state.bands.set(id, bandsFor(state.ledger, rules, account, hasOpenCall(state.saga, id)));
+  // the account's own id: `id` may be a copy parsed from an input, which the bands would keep alive (one more string per account)
+  state.bands.set(account.id, bandsFor(state.ledger, rules, account, hasOpenCall(state.saga, id)));
 }
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */

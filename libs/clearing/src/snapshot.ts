@@ -1,9 +1,16 @@
-import { HolderSet } from '@clearsim/ledger';
+import { HolderSet, NO_COLLATERAL, PositionMap, type Account, type Position } from '@clearsim/ledger';
 import { PriceBands } from '@clearsim/margin';
 import type { Sha256State } from '@clearsim/events';
 import type { ClearingState } from './clearing.state';
 
-/** Bumped whenever the shape of ClearingState changes; an old snapshot is then ignored (full replay). */
+/**
+ * Bumped whenever the shape of ClearingState changes so that an old snapshot
+ * cannot be read into it; an old snapshot is then ignored (full replay).
+ * Not bumped for changes `deserializeSnapshot` migrates: an account's
+ * positions are written as a Map (`$m`) and read into a PositionMap, and an
+ * account written without `version` (one that never held a position, before
+ * every account had the field) gets 0. (5: the seen ids became content digests.)
+ */
 export const SNAPSHOT_FORMAT = 5;
 
 export interface SnapshotPayload {
@@ -15,7 +22,8 @@ export interface SnapshotPayload {
 // JSON cannot hold bigint, Map, Set, HolderSet or ±Infinity; these tags carry them exactly.
 function replacer(this: unknown, _key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return { $n: value.toString() };
-  if (value instanceof Map) return { $m: [...value.entries()] };
+  // a PositionMap is written as the Map it stands for: the same text as before it existed
+  if (value instanceof Map || value instanceof PositionMap) return { $m: [...value.entries()] };
   if (value instanceof Set) return { $s: [...value.values()] };
   if (value instanceof HolderSet) return { $h: value.toArray() };
   if (value instanceof PriceBands) return undefined; // a cache, rebuilt after restore
@@ -47,7 +55,20 @@ export function serializeSnapshot(state: ClearingState, outputHash: Sha256State)
 export function deserializeSnapshot(text: string): SnapshotPayload | undefined {
   const payload = JSON.parse(text, reviver) as SnapshotPayload;
   if (payload.format !== SNAPSHOT_FORMAT) return undefined;
+  for (const account of payload.state.ledger.accounts.values()) restoreAccount(account);
   payload.state.bands = new PriceBands();
   payload.state.bandsStale = true;
   return payload;
+}
+
+/**
+ * An account as JSON.parse gave it back: its positions from the Map they were
+ * written as, a version if it had none, and the shared empty collateral map
+ * again if it holds none (one empty Map per account would cost ~200 bytes each).
+ */
+function restoreAccount(account: Account): void {
+  if (account.collateral.size === 0) account.collateral = NO_COLLATERAL;
+  const written = account.positions as unknown as Map<string, Position>;
+  account.positions = PositionMap.of(written.values());
+  account.version ??= 0;
 }

@@ -1,5 +1,5 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
-import { chargeFee, emptyLedger, ensureAccount, fill, tradeNotional, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
+import { chargeFee, emptyLedger, ensureAccount, fill, PositionMap, tradeNotional, type Account, type Instrument, type LedgerState } from '@clearsim/ledger';
 import { computeRisk, meetsInitialMargin, meetsMaintenanceMargin } from '@clearsim/margin';
 import { isSystemAccount, type Rules } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
@@ -92,7 +92,7 @@ function copyAccount(account: Account): Account {
   for (const [key, value] of Object.entries(copy)) {
     if (value instanceof Map) (copy as unknown as Record<string, unknown>)[key] = new Map(value);
   }
-  copy.positions = new Map([...account.positions].map(([id, position]) => [id, { ...position }]));
+  copy.positions = PositionMap.of([...account.positions.values()].map((position) => ({ ...position })));
   return copy;
 }
 

@@ -3,6 +3,7 @@ import * as positionMath from './position-math';
 export * from './holder-set';
 export * from './ledger.state';
 export * from './ledger';
+export * from './position-map';
 export * from './option-marks';
 export * from './price-history';
 

@@ -2,6 +2,7 @@ import type { Fixed } from '@clearsim/money';
 import type { Timestamp } from '@clearsim/events';
 import { EMPTY_VOLATILITY_SURFACE, type VolatilitySurface } from '@clearsim/options';
 import type { HolderSet } from './holder-set';
+import type { PositionMap } from './position-map';
 
 export type InstrumentKind = 'perpetual' | 'future' | 'option' | 'index';
 
@@ -51,13 +52,18 @@ export interface Account {
   /** Balance of the shard's cash asset (the instruments' settlement asset). */
   cash: Fixed;
   isolated: boolean;
-  positions: Map<string, Position>;
+  /** By instrument, in the order they were opened (a Map's order; see position-map.ts for why not a Map). */
+  positions: PositionMap;
   /** Non-cash collateral balances by asset (see rules.collateral). */
   collateral: Map<string, Fixed>;
   deposited: Fixed;
   withdrawn: Fixed;
-  /** Bumped whenever a position changes (caches of derived views compare it). */
-  version?: number;
+  /**
+   * Bumped whenever a position changes (caches of derived views compare it).
+   * Set from the start (0): a field added later would move it out of the
+   * object into a separate property array (40 more bytes per account).
+   */
+  version: number;
 }
 
 export interface LedgerState {

@@ -1,7 +1,8 @@
 import { formatTimestamp } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { parseAt } from '../io/input-source';
-import { renderSummary } from '../output/summary-table';
+import { writeJsonSummary } from '../output/summary-json';
+import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
 
 /** `clearsim replay`: rebuilds every account from the log, deciding nothing. */
@@ -12,13 +13,12 @@ export async function replayCommand(options: { store?: string; at?: string; json
     const started = performance.now();
     const runner = await ShardRunner.open(store, { at });
     const seconds = (performance.now() - started) / 1000;
-    const summary = runner.engine.summary();
     if (options.json) {
-      process.stdout.write(JSON.stringify({ store: store.url, position: runner.head, at: at === undefined ? null : formatTimestamp(at), ...summary }) + '\n');
+      writeJsonSummary({ store: store.url, position: runner.head, at: at === undefined ? null : formatTimestamp(at) }, runner.engine);
       return;
     }
     process.stdout.write(
-      renderSummary(summary, {
+      renderSummary(runner.engine.summary({ accounts: false }), runner.engine.accountsInTrouble(ACCOUNT_ROWS), {
         title: `clearsim replay ${store.url}${at === undefined ? '' : ` --at ${formatTimestamp(at)}`}`,
         extra: [['replayed', `${runner.head} events in ${seconds.toFixed(2)} s`]],
       }),

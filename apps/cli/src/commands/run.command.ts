@@ -1,11 +1,14 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, InputError } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { DEFAULT_STORE_URL, parseStoreUrl, resetFileStore } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
-import { renderSummary } from '../output/summary-table';
+import { writeJsonSummary } from '../output/summary-json';
+import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
 import { UsageError, withHint } from '../cli-error';
 
@@ -30,6 +33,7 @@ export interface RunOptions {
  */
 export async function runCommand(file: string, options: RunOptions): Promise<void> {
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
+  const heapGrowth = HeapGrowthLimit.start();
   const source = openInput(file, options.rules);
   // output folders first: a run must not fail after its append for want of a directory
   for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
@@ -67,15 +71,15 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
       const { writeReport } = await import('../output/html-report');
       await writeReport(options.report, store, { title: source.description });
     }
-    const summary = runner.engine.summary();
     const violations = runner.engine.invariantViolations();
     if (violations.length > 0) throw new Error(`invariant violated after the run: ${violations.join('; ')}`);
+    // the accounts are streamed (--json) or ranked keeping only the table's rows: never every account's view at once
     if (options.json) {
-      process.stdout.write(JSON.stringify({ store: store.url, appended: result.appended, fromPosition: startHead + 1, head: result.head, ...summary }) + '\n');
+      writeJsonSummary({ store: store.url, appended: result.appended, fromPosition: startHead + 1, head: result.head }, runner.engine);
       return;
     }
     process.stdout.write(
-      renderSummary(summary, {
+      renderSummary(runner.engine.summary({ accounts: false }), runner.engine.accountsInTrouble(ACCOUNT_ROWS), {
         title: `clearsim run ${source.description}`,
         extra: [
           ['store', `${store.url} (positions ${startHead + 1}..${result.head})`],
@@ -90,6 +94,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     if (options.decisions) process.stdout.write(`decisions written to ${options.decisions}\n`);
     if (options.report) process.stdout.write(`report written to ${options.report} (open it in a browser)\n`);
   } finally {
+    heapGrowth.stop();
     decisionsFile?.discard();
     await store.close();
   }
@@ -106,6 +111,50 @@ function wrap(text: string, width: number): string {
     } else line = line === '' ? item : `${line}, ${item}`;
   }
   return [...lines, line].join('\n') + '\n';
+}
+
+/**
+ * How far V8 may let the heap grow past what the last full collection kept,
+ * in percent, once that is `HEAP_GROWTH_LIMIT_FROM` bytes or more. Left to
+ * itself V8 lets the heap grow by up to 300 % (the next full collection at 4×
+ * the live heap): fine for short-lived garbage, not for a run whose state is
+ * most of the heap and grows for its whole first half. With a million
+ * one-position accounts (≈ 500 MB of state) that default, not the state,
+ * decides the peak RSS (docs/performance.md, B7). 25 % costs a few more full
+ * collections while the state grows, each marking only the live heap.
+ */
+export const HEAP_GROWTH_PERCENT = 25;
+/** Below this live heap (a small state) V8's default costs little memory and saves collections (a 50 % cap from the start took ~5 % more CPU on a 10,000-account day). */
+export const HEAP_GROWTH_LIMIT_FROM = 128 * 2 ** 20;
+
+/**
+ * Applies HEAP_GROWTH_PERCENT after the first full collection that leaves
+ * HEAP_GROWTH_LIMIT_FROM or more, unless node was started with its own
+ * --heap-growing-percent. The flag is V8's own, read at every collection.
+ */
+class HeapGrowthLimit {
+  private constructor(private observer: PerformanceObserver | undefined) {}
+
+  static start(): HeapGrowthLimit {
+    const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
+    if (given) return new HeapGrowthLimit(undefined);
+    const limit = new HeapGrowthLimit(
+      new PerformanceObserver((list) => {
+        const fullCollection = list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+        // read just after the collection: the live heap, plus what was allocated since
+        if (!fullCollection || getHeapStatistics().used_heap_size < HEAP_GROWTH_LIMIT_FROM) return;
+        setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
+        limit.stop();
+      }),
+    );
+    limit.observer!.observe({ entryTypes: ['gc'] });
+    return limit;
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
 }
 
 /** Events per chunk of the run's transaction, for tests that need several chunks from a small input (crash tests). */

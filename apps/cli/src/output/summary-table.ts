@@ -1,27 +1,27 @@
 import Table from 'cli-table3';
-import type { RunSummary } from '@clearsim/clearing';
+import type { AccountsInTrouble, RunSummary } from '@clearsim/clearing';
 
 /** Colours only on a terminal; piped output stays plain text. */
 export function tableStyle(): { head: string[]; border: string[]; compact: boolean } {
   return process.stdout.isTTY ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true };
 }
 
-const ORDER: Record<string, number> = { bankrupt: 0, liquidated: 1, 'margin-call': 2, healthy: 3, system: 4 };
+/** Rows of the table of the accounts most in trouble (ClearingEngine.accountsInTrouble gives them, worst first). */
+export const ACCOUNT_ROWS = 15;
 
-function accountRows(summary: RunSummary, limit: number): { rows: string[][]; hidden: number } {
-  const accounts = Object.entries(summary.accounts).map(([id, a]) => ({ id, ...(a as Record<string, unknown>) })) as ({ id: string; status: string; cash: string; equity: string; initialMargin: string; maintenanceMargin: string; positions: Record<string, { qty: string; entryPrice: string; liquidationPrice: string | null }> })[];
-  accounts.sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || Number(a.equity) - Number(b.equity) || (a.id < b.id ? -1 : 1));
-  const rows = accounts.slice(0, limit).map((a) => {
+function accountRows(troubled: AccountsInTrouble): { rows: string[][]; hidden: number } {
+  const rows = troubled.accounts.map(([id, json]) => {
+    const a = json as { status: string; cash: string; equity: string; initialMargin: string; maintenanceMargin: string; positions: Record<string, { qty: string; entryPrice: string; liquidationPrice: string | null }> };
     const positions = Object.entries(a.positions)
       .map(([instrument, p]) => `${instrument} ${p.qty} @ ${p.entryPrice}${p.liquidationPrice ? ` (liq ${p.liquidationPrice})` : ''}`)
       .join('\n');
-    return [a.id, a.status, a.cash, a.equity, a.initialMargin, a.maintenanceMargin, positions || '—'];
+    return [id, a.status, a.cash, a.equity, a.initialMargin, a.maintenanceMargin, positions || '—'];
   });
-  return { rows, hidden: Math.max(0, accounts.length - limit) };
+  return { rows, hidden: Math.max(0, troubled.total - troubled.accounts.length) };
 }
 
-/** The human-readable result of run/replay: what the saga did, then the accounts most in trouble. */
-export function renderSummary(summary: RunSummary, options: { title: string; accountLimit?: number; extra?: [string, string][] }): string {
+/** The human-readable result of run/replay: what the saga did, then the accounts most in trouble (the `ACCOUNT_ROWS` worst). */
+export function renderSummary(summary: Omit<RunSummary, 'accounts'>, troubled: AccountsInTrouble, options: { title: string; extra?: [string, string][] }): string {
   // the title (it carries the input's path) goes above the table, so the table is as wide as its labels and the hash: < 100 columns
   const totals = new Table({ style: tableStyle() });
   totals.push(
@@ -41,8 +41,7 @@ export function renderSummary(summary: RunSummary, options: { title: string; acc
     ...(options.extra ?? []),
     ['outputHash', summary.outputHash],
   );
-  const limit = options.accountLimit ?? 15;
-  const { rows, hidden } = accountRows(summary, limit);
+  const { rows, hidden } = accountRows(troubled);
   const accounts = new Table({ head: ['account', 'status', 'cash', 'equity', 'IM', 'MM', 'positions'], style: tableStyle() });
   accounts.push(...rows);
   const more = hidden > 0 ? `\n… ${hidden} more accounts (use --json for all, or \`clearsim account ID\`)` : '';
