@@ -1,6 +1,6 @@
 import type { DecisionEvent, InputEvent } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
-import { bandsFor, toMarkNumber } from '@clearsim/margin';
+import { bandsFor, floatBandsFor, toMarkNumber, type Band } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, expireGracePeriods, hasOpenCall, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
@@ -141,21 +141,52 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     }
   }
   const checked = new Set<string>();
+  // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
+  // nothing in its check; its bands come from the same proof (kept for re-banding if nothing was decided meanwhile)
+  const screen = bandsApply(state);
+  const screened = new Map<string, Band[]>();
   for (let round = 0; pending.size > 0; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     const batch = [...pending].sort();
     pending.clear();
     for (const account of batch) {
-      checkAccount(ctx, account);
       checked.add(account);
+      if (screen) {
+        const bands = screenedBands(state, account);
+        if (bands) {
+          screened.set(account, bands);
+          continue;
+        }
+      }
+      checkAccount(ctx, account);
     }
   }
-  if (bandsApply(state)) reband(state, checked, decisions);
+  if (bandsApply(state)) reband(state, checked, decisions, screened);
   return { duplicate: false, decisions };
 }
 
-/** Every account an input or its decisions changed gets fresh bands. */
-function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
+/** The bands the float screen proves for an account with no call open that a check would leave alone; undefined: check it exactly. */
+function screenedBands(state: ClearingState, id: string): Band[] | undefined {
+  const rules = state.rules!;
+  if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return undefined;
+  const account = state.ledger.accounts.get(id);
+  return account && floatBandsFor(state.ledger, rules, account);
+}
+
+/**
+ * Every account an input or its decisions changed gets fresh bands. An
+ * account the screen passed keeps the bands it proved when nothing was
+ * decided since (its state is what the screen saw).
+ */
+function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[], screened: ReadonlyMap<string, Band[]>): void {
+  if (decisions.length === 0) {
+    for (const id of checked) {
+      const bands = screened.get(id);
+      if (bands) state.bands.set(id, bands);
+      else bandAccount(state, id);
+    }
+    return;
+  }
   const changed = new Set(checked);
   for (const d of decisions) {
     const e = d as { account?: string; counterparty?: string; shares?: { account: string }[] };
@@ -173,7 +204,8 @@ function bandAccount(state: ClearingState, id: string): void {
     state.bands.remove(id);
     return;
   }
-  state.bands.set(id, bandsFor(state.ledger, rules, account, hasOpenCall(state.saga, id)));
+  const called = hasOpenCall(state.saga, id);
+  state.bands.set(id, (!called && floatBandsFor(state.ledger, rules, account)) || bandsFor(state.ledger, rules, account, called));
 }
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */
