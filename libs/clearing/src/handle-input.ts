@@ -102,7 +102,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
-    if (crossed.length === 0) return NOTHING_DECIDED;
+    if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
   }
   const decisions: DecisionEvent[] = [];
   const pending = new Set<string>(crossed);
@@ -163,6 +163,24 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   }
   if (bandsApply(state)) reband(state, checked, decisions, screened);
   return { duplicate: false, decisions };
+}
+
+/**
+ * The hot path's crossings when the float screen passes every one of them:
+ * then the margin checks below would decide nothing and band each from the
+ * screen, which is done here without the checks' machinery. False (and no
+ * band set) as soon as one needs the exact check: the input then takes the
+ * whole path.
+ */
+function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
+  const bands: Band[][] = [];
+  for (const id of crossed) {
+    const screened = screenedBands(state, id);
+    if (!screened) return false;
+    bands.push(screened);
+  }
+  for (let i = 0; i < crossed.length; i++) state.bands.set(crossed[i]!, bands[i]!);
+  return true;
 }
 
 /** The bands the float screen proves for an account with no call open that a check would leave alone; undefined: check it exactly. */
