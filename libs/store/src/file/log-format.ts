@@ -127,29 +127,38 @@ const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
  * place (a CRC of a JS string would encode every line to UTF-8 once more).
  */
 export class LineBatch {
-  private text = '';
+  /**
+   * The pieces of the lines, joined once in `take` (one flat string, sized
+   * first): appending to one growing string instead made a rope of several
+   * nodes per line that lived until the write.
+   */
+  private parts: (string | number)[] = [];
+  private chars = 0;
   private first = 0;
   private last = 0;
   /** Characters of each line after its crc member: its bytes too when the batch is ASCII (no newline search then). */
   private restLengths: number[] = [];
 
-  /** Characters so far (to decide when to flush). */
+  /** About the characters so far, never fewer (to decide when to flush). */
   get length(): number {
-    return this.text.length;
+    return this.chars;
   }
 
   add(position: number, json: string): void {
-    if (this.text === '') this.first = position;
+    if (this.parts.length === 0) this.first = position;
     this.last = position;
-    this.text += POSITION_PREFIX + position + CRC_PLACEHOLDER + json.slice(1) + '\n';
+    // {"position":N,"crc":"00000000", then the event's members after its "{", then a newline
+    this.parts.push(POSITION_PREFIX, position, CRC_PLACEHOLDER, json.slice(1), '\n');
+    this.chars += POSITION_PREFIX.length + 16 + CRC_PLACEHOLDER.length + json.length;
     this.restLengths.push(json.length - 1);
   }
 
   /** The lines as bytes, CRCs filled in; empties the batch. Returns the positions it holds. */
   take(): { buffer: Buffer; first: number; last: number } {
-    const buffer = Buffer.from(this.text, 'utf8');
+    const text = this.parts.join('');
+    const buffer = Buffer.from(text, 'utf8');
     const { first, last, restLengths } = this;
-    const ascii = buffer.length === this.text.length;
+    const ascii = buffer.length === text.length;
     let lineStart = 0;
     let digits = String(first).length;
     let nextPower = 10 ** digits;
@@ -168,7 +177,8 @@ export class LineBatch {
       }
       lineStart = end + 1;
     }
-    this.text = '';
+    this.parts = [];
+    this.chars = 0;
     this.restLengths = [];
     return { buffer, first, last };
   }
