@@ -318,19 +318,18 @@ export function floatBandsFor(ledger: LedgerState, rules: Rules, account: Accoun
     // each open position is a unit of its own, drawing on its isolated margin
     for (const position of account.positions.values()) {
       if (position.qty === 0n) continue;
-      const one = [position];
-      const lowerBound = floatSlackLowerBound(ledger, rules, one, position.isolatedMargin, callBelow);
-      if (!(lowerBound > 0)) return undefined;
-      pushUnitBands(ledger, rules, one, lowerBound, callBelow, bands);
+      const unit = screenUnit(ledger, rules, [position], position.isolatedMargin, callBelow);
+      if (!unit) return undefined;
+      pushScreenedBands(unit, callBelow, bands);
     }
     return bands;
   }
   const positions: Position[] = [];
   for (const position of account.positions.values()) if (position.qty !== 0n) positions.push(position);
   if (positions.length === 0) return bands;
-  const lowerBound = floatSlackLowerBound(ledger, rules, positions, account.cash, callBelow);
-  if (!(lowerBound > 0)) return undefined;
-  pushUnitBands(ledger, rules, positions, lowerBound, callBelow, bands);
+  const unit = screenUnit(ledger, rules, positions, account.cash, callBelow);
+  if (!unit) return undefined;
+  pushScreenedBands(unit, callBelow, bands);
   return bands;
 }
 
@@ -358,37 +357,88 @@ const EPSILON = Number.EPSILON;
  * (relative) and 10^-6 of an edge is not trusted to pick the exact tier.
  */
 export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): number {
+  return screenUnit(ledger, rules, positions, balance, callBelow)?.lowerBound ?? -Infinity;
+}
+
+/** What the screen computed for one unit, kept to cut its bands without converting the bigints again. */
+interface ScreenedUnit {
+  /** floatSlackLowerBound, > 0. */
+  lowerBound: number;
+  /** errorAllowance of the unit (no concentration add-on: the screen declines those). */
+  allowance: number;
+  instruments: string[];
+  marks: number[];
+  /** |q|·k of each position. */
+  qks: number[];
+  shapes: TierShape[];
+}
+
+/** floatSlackLowerBound with what banding needs, in one pass over the positions; undefined unless the bound is positive. */
+function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): ScreenedUnit | undefined {
   let slack = toNumber(balance);
   let magnitude = Math.abs(slack);
   let maintenance = 0;
   let maintenanceMagnitude = 0;
   let roundingUnits = 1;
+  // errorAllowance's two sums, as it computes them (largest rate of each table)
+  let allowanceUnits = 1;
+  let allowanceFloat = 0;
+  const instruments: string[] = [];
+  const marks: number[] = [];
+  const qks: number[] = [];
+  const shapes: TierShape[] = [];
   for (const position of positions) {
     const instrument = ledger.instruments.get(position.instrument);
-    if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return -Infinity;
+    if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return undefined;
     const tiers = instrumentRules(rules, position.instrument)?.tiers;
-    if (!tiers || tiers.length === 0) return -Infinity;
+    if (!tiers || tiers.length === 0) return undefined;
     const shape = tierShape(tiers);
-    const value = toNumber(position.qty) * toNumber(instrument.mark) * toNumber(instrument.multiplier);
+    const qty = toNumber(position.qty);
+    const mark = toNumber(instrument.mark);
+    const qk = Math.abs(qty) * toNumber(instrument.multiplier);
+    const value = qty < 0 ? -(qk * mark) : qk * mark;
     const cost = toNumber(position.cost);
     slack += value - cost;
-    const notional = Math.abs(value);
+    const notional = qk * mark;
     magnitude += notional + Math.abs(cost);
     const { edges } = shape;
     let tier = 0;
     while (tier < edges.length && notional > edges[tier]!) tier++;
-    if (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) return -Infinity;
-    if (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6) return -Infinity;
+    if (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) return undefined;
+    if (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6) return undefined;
     const rate = shape.rates[tier]!;
     const amount = shape.amounts[tier]!;
     const mm = notional * rate - amount;
     if (mm > 0) maintenance += mm;
     maintenanceMagnitude += notional * rate + Math.abs(amount);
     roundingUnits += 1 + callBelow * (2 + rate);
+    allowanceUnits += 1 + callBelow * (2 + shape.maxRate);
+    allowanceFloat += notional * (1 + callBelow * shape.maxRate);
+    instruments.push(position.instrument);
+    marks.push(mark);
+    qks.push(qk);
+    shapes.push(shape);
   }
   slack -= callBelow * maintenance;
   magnitude += callBelow * maintenanceMagnitude;
-  return slack - (positions.length + 32) * EPSILON * magnitude - roundingUnits * UNIT;
+  const lowerBound = slack - (positions.length + 32) * EPSILON * magnitude - roundingUnits * UNIT;
+  if (!(lowerBound > 0)) return undefined;
+  return { lowerBound, allowance: 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat, instruments, marks, qks, shapes };
+}
+
+/** pushUnitBands from what the screen computed (same bands: slack × 0.999 − allowance shared equally, no add-on). */
+function pushScreenedBands(unit: ScreenedUnit, callBelow: number, bands: Band[]): void {
+  const { instruments, marks, qks, shapes } = unit;
+  const slack = unit.lowerBound * 0.999 - unit.allowance;
+  for (let i = 0; i < marks.length; i++) {
+    const mark = marks[i]!;
+    if (slack <= 0) {
+      bands.push({ instrument: instruments[i]!, lower: mark, upper: mark });
+      continue;
+    }
+    const budget = slack / marks.length;
+    bands.push({ instrument: instruments[i]!, lower: reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, -1), upper: reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, 1) });
+  }
 }
 
 /** Bands of one unit's positions from its slack (≤ 0: zero-width), shared equally among them. */
