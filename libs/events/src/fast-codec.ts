@@ -304,8 +304,22 @@ function encodePlainPriceUpdate(e: Record<string, unknown>, ts: number, schemaVe
     if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price') return undefined;
   }
   if (keys !== 4) return undefined;
-  return '{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"' + formatTimestamp(ts) + '","instrument":' + JSON.stringify(instrument) + ',"price":"' + formatFixed(price) + '"}';
+  if (schemaVersion !== priceHeadVersion) {
+    priceHead = '{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"';
+    priceHeadVersion = schemaVersion;
+  }
+  // the text between the timestamp and the price depends on the instrument alone: kept per instrument (a venue has a few hundred)
+  let middle = priceMiddles.get(instrument);
+  if (middle === undefined) {
+    middle = '","instrument":' + JSON.stringify(instrument) + ',"price":"';
+    if (priceMiddles.size < 10_000) priceMiddles.set(instrument, middle);
+  }
+  return priceHead + formatTimestamp(ts) + middle + formatFixed(price) + '"}';
 }
+
+let priceHead = '';
+let priceHeadVersion = NaN;
+const priceMiddles = new Map<string, string>();
 
 /**
  * JSON.parse for the commonest line shape only: one flat object of string
