@@ -1,6 +1,6 @@
 import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
-import { bandsFor, toMarkNumber } from '@clearsim/margin';
+import { bandsFor, floatBandsFor, toMarkNumber, type Band } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
@@ -141,7 +141,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
-    if (crossed.length === 0) return NOTHING_DECIDED;
+    if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
   }
   if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
   const decisions: DecisionEvent[] = [];
@@ -165,8 +165,9 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
       if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
     }
   }
-  const checked = settleChecks(ctx, pending);
-  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
+  const screened = new Map<string, Band[]>();
+  const checked = settleChecks(state, ctx, pending, screened);
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), screened);
   return { duplicate: false, decisions, beforeInput };
 }
 
@@ -191,9 +192,16 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
   };
 }
 
-/** Margin checks of the pending accounts, in account-id order, round after round until their decisions touch no one new; returns every account checked. */
-function settleChecks(ctx: SagaContext, pending: Set<string>): Set<string> {
+/**
+ * Margin checks of the pending accounts, in account-id order, round after round until their decisions touch no one
+ * new; returns every account checked. Accounts the float screen passes are not checked: their proven bands go to
+ * `screened`.
+ */
+function settleChecks(state: ClearingState, ctx: SagaContext, pending: Set<string>, screened: Map<string, Band[]>): Set<string> {
   const checked = new Set<string>();
+  // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
+  // nothing in its check; its bands come from the same proof (kept for re-banding if nothing was decided meanwhile)
+  const screen = bandsApply(state);
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     if (pending.size === 0) {
@@ -205,8 +213,15 @@ function settleChecks(ctx: SagaContext, pending: Set<string>): Set<string> {
     const batch = [...pending].sort();
     pending.clear();
     for (const account of batch) {
-      checkAccount(ctx, account);
       checked.add(account);
+      if (screen) {
+        const bands = screenedBands(state, account);
+        if (bands) {
+          screened.set(account, bands);
+          continue;
+        }
+      }
+      checkAccount(ctx, account);
     }
   }
   return checked;
@@ -232,14 +247,15 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
     const ctx = sagaContext(state, deadline, decisions, pending);
     const issuedFrom = decisions.length;
     for (; i < due.length && due[i]!.deadline === deadline; i++) expireGracePeriod(ctx, due[i]!.key);
-    for (const account of settleChecks(ctx, pending)) checked.add(account);
+    for (const account of settleChecks(state, ctx, pending, new Map())) checked.add(account);
     const dueAgain = decisions.slice(issuedFrom).some((d) => d.type === 'MarginCallIssued' && d.deadline !== undefined && d.deadline < until);
     if (dueAgain) {
       due = dueTimers(state.saga, until);
       i = 0;
     }
   }
-  if (bandsApply(state)) reband(state, checked, decisions.slice(from));
+  // the close-outs decided something (a timer always does): every account they or their checks touched is re-banded
+  if (bandsApply(state)) reband(state, checked, decisions.slice(from), new Map());
 }
 
 /**
@@ -258,8 +274,46 @@ function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | un
   return crossed;
 }
 
-/** Every account an input or its decisions changed gets fresh bands. */
-function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
+/**
+ * The hot path's crossings when the float screen passes every one of them:
+ * then the margin checks below would decide nothing and band each from the
+ * screen, which is done here without the checks' machinery. False (and no
+ * band set) as soon as one needs the exact check: the input then takes the
+ * whole path.
+ */
+function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
+  const bands: Band[][] = [];
+  for (const id of crossed) {
+    const screened = screenedBands(state, id);
+    if (!screened) return false;
+    bands.push(screened);
+  }
+  for (let i = 0; i < crossed.length; i++) state.bands.set(crossed[i]!, bands[i]!);
+  return true;
+}
+
+/** The bands the float screen proves for an account with no call open that a check would leave alone; undefined: check it exactly. */
+function screenedBands(state: ClearingState, id: string): Band[] | undefined {
+  const rules = state.rules!;
+  if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return undefined;
+  const account = state.ledger.accounts.get(id);
+  return account && floatBandsFor(state.ledger, rules, account);
+}
+
+/**
+ * Every account an input or its decisions changed gets fresh bands. An
+ * account the screen passed keeps the bands it proved when nothing was
+ * decided since (its state is what the screen saw).
+ */
+function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[], screened: ReadonlyMap<string, Band[]>): void {
+  if (decisions.length === 0) {
+    for (const id of checked) {
+      const bands = screened.get(id);
+      if (bands) state.bands.set(id, bands);
+      else bandAccount(state, id);
+    }
+    return;
+  }
   const changed = new Set(checked);
   for (const d of decisions) {
     const e = d as { account?: string; counterparty?: string; shares?: { account: string }[] };
@@ -277,8 +331,9 @@ function bandAccount(state: ClearingState, id: string): void {
     state.bands.remove(id);
     return;
   }
+  const called = hasOpenCall(state.saga, id);
   // the account's own id: `id` may be a copy parsed from an input, which the bands would keep alive (one more string per account)
-  state.bands.set(account.id, bandsFor(state.ledger, rules, account, hasOpenCall(state.saga, id)));
+  state.bands.set(account.id, (!called && floatBandsFor(state.ledger, rules, account)) || bandsFor(state.ledger, rules, account, called));
 }
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */

@@ -125,6 +125,28 @@ describe('fast decoder for the hot inputs', () => {
     );
   });
 
+  it('reads decimal prices as the schema does, around the 15-digit limit of the hand-scanned path', () => {
+    // "123456789012.345" has 15 digits: 123,456,789,012.345 × 10^8 = 12,345,678,901,234,500,000 units — above 2^53 after
+    // scaling, so the hand scan declines and the exact path reads it; "1234567.12345678" has 15 digits and 123,456,712,345,678 units
+    const decimal = fc.oneof(
+      fc.constantFrom('1', '0.00000001', '1234567.12345678', '12345678.12345678', '123456789012.345', '90071992.54740991', '90071992.54740992', '-0', '007', '1.', '.5', '1e5', '+1', '1.123456789', '--1', '-', ''),
+      fc.tuple(fc.boolean(), fc.stringMatching(/^\d{1,18}$/), fc.option(fc.stringMatching(/^\d{0,9}$/), { nil: undefined })).map(([minus, int, frac]) => (minus ? '-' : '') + int + (frac === undefined ? '' : '.' + frac)),
+    );
+    fc.assert(
+      fc.property(decimal, (price) => {
+        const raw = { type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'X', price };
+        const fast = fastDecodeInput(raw);
+        const schema = bySchema(raw);
+        if (fast !== undefined) expect(fast).toEqual(schema.event);
+        // a valid positive price of the plain shape is always taken by the fast path
+        if (schema.error === undefined && /^\d+(\.\d{1,8})?$/.test(price) && price.replace('.', '').length <= 30) expect(fast).toBeDefined();
+      }),
+      { numRuns: 5000 },
+    );
+    expect(fastDecodeInput({ type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'X', price: '1234567.12345678' })).toMatchObject({ price: 123_456_712_345_678n });
+    expect(fastDecodeInput({ type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'X', price: '123456789012.345' })).toMatchObject({ price: 12_345_678_901_234_500_000n });
+  });
+
   it('parses timestamps as the schema\'s parser does, or declines', () => {
     fc.assert(
       fc.property(timestampText, (text) => {
@@ -180,6 +202,20 @@ describe('encodeEvent', () => {
       fc.property(anyEvent, (event) => {
         // a timestamp field that is not a valid time throws in both (RangeError: Invalid time value)
         expect(outcome(() => encodeEvent(event))).toEqual(outcome(() => encodeEventGeneric(event)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('is byte-identical to the generic encoder on price updates of the hot shape and near it (the dedicated path)', () => {
+    const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', 'line\nbreak', 'é€😀', '\ud800'));
+    const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.constantFrom(1n, 14_281_000_000n));
+    const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
+    fc.assert(
+      fc.property(instrument, price, fc.integer({ min: 0, max: 4_102_444_800_000 }), extra, fc.boolean(), (name, units, ts, more, priceFirst) => {
+        const event: Record<string, unknown> = priceFirst ? { price: units, type: 'PriceUpdated', ts, instrument: name } : { type: 'PriceUpdated', ts, instrument: name, price: units };
+        if (more) event[more[0]] = more[1];
+        expect(outcome(() => encodeEvent(event as unknown as ClearingEvent))).toEqual(outcome(() => encodeEventGeneric(event as unknown as ClearingEvent)));
       }),
       { numRuns: 3000 },
     );
@@ -246,7 +282,8 @@ describe('parseFlatStringObject', () => {
   });
 
   it('gives JSON.parse\'s object (keys and their order) or declines, on random and damaged lines', () => {
-    const text = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '1', '__proto__', 'constructor', 'é', 'a"b', '\u2028', '\ud800'));
+    // (the hot inputs' keys, which the parser hands out as constants, and strings one character off them)
+    const text = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '1', '__proto__', 'constructor', 'é', 'a"b', '\u2028', '\ud800', 'ts', 'type', 'price', 'instrument', 'sellerFee', 'tx', 'typ', 'prices', 'instrumenT'));
     const value = fc.oneof(text, fc.integer(), fc.constant(null), fc.constant({ x: '1' }));
     const line = fc.array(fc.tuple(text, value), { maxLength: 6 }).map((pairs) => '{' + pairs.map(([k, v]) => JSON.stringify(k) + ':' + JSON.stringify(v)).join(',') + '}');
     const damaged = fc.tuple(line, fc.nat(), fc.constantFrom('', ' ', '"', '\\', ',', '}', '{', ':', '\u0001')).map(([l, at, insert]) => l.slice(0, at % (l.length + 1)) + insert + l.slice(at % (l.length + 1)));

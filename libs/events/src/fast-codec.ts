@@ -123,12 +123,54 @@ const PLAIN_DECIMAL = /^(-?)(\d{1,30})(?:\.(\d{1,8}))?$/;
 
 function fastFixed(value: unknown): bigint | undefined {
   if (typeof value !== 'string') return undefined;
+  const small = smallDecimalUnits(value);
+  if (small !== undefined) return BigInt(small);
   const m = PLAIN_DECIMAL.exec(value);
   if (!m) return undefined;
   const frac = m[3] ?? '';
   const units = BigInt(m[2]! + frac + '00000000'.slice(frac.length));
   return m[1] ? -units : units;
 }
+
+/**
+ * PLAIN_DECIMAL's value in ledger units, scanned by hand (no match array, no
+ * string building), when the decimal has at most 15 digits: the integer they
+ * spell is below 2^53, so exact in a float64, and so is its product by
+ * 10^(8 − decimals) while that stays ≤ 2^53 − 1 (checked). Undefined for
+ * anything else, which the regex path then decides.
+ */
+function smallDecimalUnits(text: string): number | undefined {
+  const length = text.length;
+  let i = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const negative = i === 1;
+  let units = 0;
+  let digitCount = 0;
+  for (; i < length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    units = units * 10 + d;
+    digitCount++;
+  }
+  if (digitCount === 0) return undefined;
+  let places = 0;
+  if (i < length) {
+    if (text.charCodeAt(i) !== 46 /* . */) return undefined;
+    for (i++; i < length; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return undefined;
+      units = units * 10 + d;
+      places++;
+    }
+    if (places === 0 || places > 8) return undefined;
+    digitCount += places;
+  }
+  if (digitCount > 15) return undefined;
+  units *= POWERS_OF_TEN[8 - places]!;
+  if (units > Number.MAX_SAFE_INTEGER) return undefined;
+  return negative ? -units : units;
+}
+
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
 function fastPositiveFixed(value: unknown): bigint | undefined {
   const units = fastFixed(value);
@@ -219,6 +261,10 @@ export function fastEncode(event: object, schemaVersion: number): string | undef
   const e = event as Record<string, unknown>;
   const ts = e.ts;
   if (typeof ts !== 'number' || typeof e.type !== 'string') return undefined;
+  if (e.type === 'PriceUpdated') {
+    const line = encodePlainPriceUpdate(e, ts, schemaVersion);
+    if (line !== undefined) return line;
+  }
   // (the canonical form lists type, v and ts first, then the other fields sorted: see toCanonicalJson in codec.ts)
   const keys = sortedKeys(e.type, Object.keys(e));
   let out = '{"type":' + JSON.stringify(e.type) + ',"v":' + schemaVersion + ',"ts":"' + formatTimestamp(ts) + '"';
@@ -252,6 +298,38 @@ export function fastEncode(event: object, schemaVersion: number): string | undef
 }
 
 /**
+ * The canonical line of a price update with exactly its four fields (what
+ * the fast decoder makes of a venue's mark line), without listing and sorting
+ * its keys: type, v, ts, then instrument and price (sorted). Undefined for any
+ * other shape.
+ */
+function encodePlainPriceUpdate(e: Record<string, unknown>, ts: number, schemaVersion: number): string | undefined {
+  const { instrument, price } = e;
+  if (typeof instrument !== 'string' || typeof price !== 'bigint' || Object.getPrototypeOf(e) !== Object.prototype) return undefined;
+  let keys = 0;
+  for (const key in e) {
+    keys++;
+    if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price') return undefined;
+  }
+  if (keys !== 4) return undefined;
+  if (schemaVersion !== priceHeadVersion) {
+    priceHead = '{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"';
+    priceHeadVersion = schemaVersion;
+  }
+  // the text between the timestamp and the price depends on the instrument alone: kept per instrument (a venue has a few hundred)
+  let middle = priceMiddles.get(instrument);
+  if (middle === undefined) {
+    middle = '","instrument":' + JSON.stringify(instrument) + ',"price":"';
+    if (priceMiddles.size < 10_000) priceMiddles.set(instrument, middle);
+  }
+  return priceHead + formatTimestamp(ts) + middle + formatFixed(price) + '"}';
+}
+
+let priceHead = '';
+let priceHeadVersion = NaN;
+const priceMiddles = new Map<string, string>();
+
+/**
  * JSON.parse for the commonest line shape only: one flat object of string
  * values, no whitespace, no escapes (`{"ts":"…","type":"PriceUpdated",…}`).
  * Anything else — a number, a nested value, a space, a backslash, a control
@@ -271,7 +349,7 @@ export function parseFlatStringObject(line: string): Record<string, string> | un
     if (keyEnd < 0 || line.charCodeAt(keyEnd + 1) !== 58 /* : */) return undefined;
     const valueEnd = plainStringEnd(line, keyEnd + 2);
     if (valueEnd < 0) return undefined;
-    const key = line.slice(i + 1, keyEnd);
+    const key = knownKey(line, i + 1, keyEnd) ?? line.slice(i + 1, keyEnd);
     if (key === '__proto__') return undefined;
     out[key] = line.slice(keyEnd + 3, valueEnd);
     const next = line.charCodeAt(valueEnd + 1);
@@ -279,6 +357,16 @@ export function parseFlatStringObject(line: string): Record<string, string> | un
     if (next !== 44 /* , */) return undefined;
     i = valueEnd + 2;
   }
+}
+
+/** The keys of the hot inputs, by length: a key found here is the constant (no slice, and V8 need not look it up to use it as a property name). */
+const KNOWN_KEYS: string[][] = [];
+for (const key of ['ts', 'type', 'instrument', 'price', 'eventId', 'account', 'asset', 'amount', 'tradeId', 'buyer', 'seller', 'qty', 'buyerFee', 'sellerFee']) (KNOWN_KEYS[key.length] ??= []).push(key);
+
+function knownKey(line: string, start: number, end: number): string | undefined {
+  const candidates = KNOWN_KEYS[end - start];
+  if (candidates) for (const key of candidates) if (line.startsWith(key, start)) return key;
+  return undefined;
 }
 
 /** The index of the closing quote of a string starting at `from` with no escape or control character; −1 otherwise. */

@@ -206,6 +206,8 @@ interface TierShape {
   /** Notional upper edge of each tier but the last (Infinity for an unbounded one). */
   edges: number[];
   rates: number[];
+  /** Each tier's maintenance amount (subtracted from notional × rate). */
+  amounts: number[];
   /** continuousAt[i]: MM is continuous at edges[i] (between tier i and tier i + 1). */
   continuousAt: boolean[];
   /** The largest maintenance rate of the table (0 for none). */
@@ -217,10 +219,11 @@ const tierShapes = new WeakMap<readonly Tier[], TierShape>();
 function tierShape(tiers: readonly Tier[]): TierShape {
   let shape = tierShapes.get(tiers);
   if (!shape) {
-    shape = { edges: [], rates: [], continuousAt: [], maxRate: 0 };
+    shape = { edges: [], rates: [], amounts: [], continuousAt: [], maxRate: 0 };
     for (let i = 0; i < tiers.length; i++) {
       const tier = tiers[i]!;
       shape.rates.push(toNumber(tier.maintenanceRate));
+      shape.amounts.push(toNumber(tier.maintenanceAmount));
       shape.maxRate = Math.max(shape.maxRate, toNumber(tier.maintenanceRate));
       if (i === tiers.length - 1) break;
       if (tier.upToNotional === undefined) {
@@ -273,43 +276,197 @@ function reach(shape: TierShape, mark: number, qk: number, budget: number, callB
 
 /**
  * Bands of one account from its exact risk now. `called` units and units with
- * no slack get zero-width bands (every move of their marks re-checks them).
+ * no slack get zero-width bands (every move of their marks re-checks them);
+ * a called account's risk is not computed (its slack counts as zero).
  */
 export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, called: boolean): Band[] {
   const bands: Band[] = [];
+  const callBelow = toNumber(rules.marginCall.callBelow);
   for (const unit of unitsOf(account)) {
     const positions = unitPositions(account, unit).filter((p) => p.qty !== 0n);
     if (positions.length === 0) continue;
-    const risk = computeRisk(ledger, rules, account, unit);
-    // the level that triggers a decision for a healthy unit: callBelow × MM
-    const callLevel = callLevelOf(risk, rules.marginCall.callBelow);
-    const callBelow = toNumber(rules.marginCall.callBelow);
-    const slack: number = called ? 0 : toNumber(risk.equity - callLevel) * 0.999 - errorAllowance(ledger, rules, positions, callBelow);
-    for (const position of positions) {
-      const instrument = ledger.instruments.get(position.instrument)!;
-      const mark = toNumber(instrument.mark as Fixed);
-      if (slack <= 0) {
-        bands.push({ instrument: position.instrument, lower: mark, upper: mark });
-        continue;
-      }
-      const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
-      const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
-      // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
-      const concentration = rules.concentration[underlyingOf(instrument)];
-      const extraRate = concentration ? toNumber(concentration.rate) : 0;
-      // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in tiers of at most that rate
-      const budget = slack / positions.length;
-      let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1);
-      let high = reach(shape, mark, qk, budget, callBelow, extraRate, 1);
-      if (concentration) {
-        const edge = toNumber(concentration.threshold) / qk;
-        if (mark <= edge) high = Math.min(high, edge * (1 - 1e-9));
-        else low = Math.max(low, edge * (1 + 1e-9));
-      }
-      bands.push({ instrument: position.instrument, lower: low, upper: high });
+    let slack = 0;
+    if (!called) {
+      const risk = computeRisk(ledger, rules, account, unit);
+      // the level that triggers a decision for a healthy unit: callBelow × MM
+      slack = toNumber(risk.equity - callLevelOf(risk, rules.marginCall.callBelow));
     }
+    pushUnitBands(ledger, rules, positions, slack, callBelow, bands);
   }
   return bands;
+}
+
+/**
+ * The float screen: when floats alone prove that every margin unit of the
+ * account is above its call level (so a margin check of it, with no call
+ * open, decides nothing), its bands from that proof; otherwise undefined and
+ * the exact bigint check must run. Most band crossings are of accounts far
+ * from their call level, and this spares them the exact risk twice (the
+ * saga's check and the re-banding).
+ *
+ * The proof: `floatSlackLowerBound` is below the exact slack (equity − call
+ * level) of each unit; bands are then cut from that lower bound exactly as
+ * `bandsFor` cuts them from the exact slack, so they are never wider.
+ * Accounts holding non-cash collateral, options or positions under a
+ * concentration add-on are left to the exact check.
+ */
+export function floatBandsFor(ledger: LedgerState, rules: Rules, account: Account): Band[] | undefined {
+  if (account.collateral.size > 0) return undefined;
+  const callBelow = toNumber(rules.marginCall.callBelow);
+  const bands: Band[] = [];
+  if (account.isolated) {
+    // each open position is a unit of its own, drawing on its isolated margin
+    for (const position of account.positions.values()) {
+      if (position.qty === 0n) continue;
+      const unit = screenUnit(ledger, rules, [position], position.isolatedMargin, callBelow);
+      if (!unit) return undefined;
+      pushScreenedBands(unit, callBelow, bands);
+    }
+    return bands;
+  }
+  const positions: Position[] = [];
+  for (const position of account.positions.values()) if (position.qty !== 0n) positions.push(position);
+  if (positions.length === 0) return bands;
+  const unit = screenUnit(ledger, rules, positions, account.cash, callBelow);
+  if (!unit) return undefined;
+  pushScreenedBands(unit, callBelow, bands);
+  return bands;
+}
+
+/** 2^-52: twice the largest relative rounding error of one float64 operation. */
+const EPSILON = Number.EPSILON;
+
+/**
+ * A float lower bound of a unit's exact slack, equity − ⌈c·ΣMM⌉ (in units of
+ * 1, as `toNumber` gives amounts), or −Infinity where floats cannot bound it
+ * (a notional too close to a tier edge to tell the tier, an option, a
+ * concentration add-on, no tiers or no mark).
+ *
+ * The unrounded slack B + Σ(q·m·k − cost) − c·Σ max(0, N·r − a) is computed
+ * in float64 with N = |q·m·k|. Two error terms come off it:
+ * - the float error: every operand is a bigint converted (Number, then ÷10^8:
+ *   two roundings), each product and sum adds one rounding of relative size
+ *   2^-53; with n positions the computed value is within
+ *   (n + 16)·2^-52·M of the unrounded slack, M the sum of the magnitudes of
+ *   every term (|B|, |q·m·k|, |cost|, c·(N·r + a)); (n + 32)·2^-52·M is taken;
+ * - the exact risk's rounding, in ledger units: each value rounds down
+ *   (< 1 per position), each notional up (< 1, so MM is off by < r + 1), the
+ *   call level up (< 1 + c·Σ(r + 1)): E < 1 + Σ(1 + c·(2 + r)), as in
+ *   `errorAllowance`.
+ * Max(0, ·) is 1-Lipschitz, so it adds no error. A notional within 10^-9
+ * (relative) and 10^-6 of an edge is not trusted to pick the exact tier.
+ */
+export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): number {
+  return screenUnit(ledger, rules, positions, balance, callBelow)?.lowerBound ?? -Infinity;
+}
+
+/** What the screen computed for one unit, kept to cut its bands without converting the bigints again. */
+interface ScreenedUnit {
+  /** floatSlackLowerBound, > 0. */
+  lowerBound: number;
+  /** errorAllowance of the unit (no concentration add-on: the screen declines those). */
+  allowance: number;
+  instruments: string[];
+  marks: number[];
+  /** |q|·k of each position. */
+  qks: number[];
+  shapes: TierShape[];
+}
+
+/** floatSlackLowerBound with what banding needs, in one pass over the positions; undefined unless the bound is positive. */
+function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): ScreenedUnit | undefined {
+  let slack = toNumber(balance);
+  let magnitude = Math.abs(slack);
+  let maintenance = 0;
+  let maintenanceMagnitude = 0;
+  let roundingUnits = 1;
+  // errorAllowance's two sums, as it computes them (largest rate of each table)
+  let allowanceUnits = 1;
+  let allowanceFloat = 0;
+  const instruments: string[] = [];
+  const marks: number[] = [];
+  const qks: number[] = [];
+  const shapes: TierShape[] = [];
+  for (const position of positions) {
+    const instrument = ledger.instruments.get(position.instrument);
+    if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return undefined;
+    const tiers = instrumentRules(rules, position.instrument)?.tiers;
+    if (!tiers || tiers.length === 0) return undefined;
+    const shape = tierShape(tiers);
+    const qty = toNumber(position.qty);
+    const mark = toNumber(instrument.mark);
+    const qk = Math.abs(qty) * toNumber(instrument.multiplier);
+    const value = qty < 0 ? -(qk * mark) : qk * mark;
+    const cost = toNumber(position.cost);
+    slack += value - cost;
+    const notional = qk * mark;
+    magnitude += notional + Math.abs(cost);
+    const { edges } = shape;
+    let tier = 0;
+    while (tier < edges.length && notional > edges[tier]!) tier++;
+    if (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) return undefined;
+    if (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6) return undefined;
+    const rate = shape.rates[tier]!;
+    const amount = shape.amounts[tier]!;
+    const mm = notional * rate - amount;
+    if (mm > 0) maintenance += mm;
+    maintenanceMagnitude += notional * rate + Math.abs(amount);
+    roundingUnits += 1 + callBelow * (2 + rate);
+    allowanceUnits += 1 + callBelow * (2 + shape.maxRate);
+    allowanceFloat += notional * (1 + callBelow * shape.maxRate);
+    instruments.push(position.instrument);
+    marks.push(mark);
+    qks.push(qk);
+    shapes.push(shape);
+  }
+  slack -= callBelow * maintenance;
+  magnitude += callBelow * maintenanceMagnitude;
+  const lowerBound = slack - (positions.length + 32) * EPSILON * magnitude - roundingUnits * UNIT;
+  if (!(lowerBound > 0)) return undefined;
+  return { lowerBound, allowance: 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat, instruments, marks, qks, shapes };
+}
+
+/** pushUnitBands from what the screen computed (same bands: slack × 0.999 − allowance shared equally, no add-on). */
+function pushScreenedBands(unit: ScreenedUnit, callBelow: number, bands: Band[]): void {
+  const { instruments, marks, qks, shapes } = unit;
+  const slack = unit.lowerBound * 0.999 - unit.allowance;
+  for (let i = 0; i < marks.length; i++) {
+    const mark = marks[i]!;
+    if (slack <= 0) {
+      bands.push({ instrument: instruments[i]!, lower: mark, upper: mark });
+      continue;
+    }
+    const budget = slack / marks.length;
+    bands.push({ instrument: instruments[i]!, lower: reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, -1), upper: reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, 1) });
+  }
+}
+
+/** Bands of one unit's positions from its slack (≤ 0: zero-width), shared equally among them. */
+function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Position[], unitSlack: number, callBelow: number, bands: Band[]): void {
+  const slack = unitSlack <= 0 ? 0 : unitSlack * 0.999 - errorAllowance(ledger, rules, positions, callBelow);
+  for (const position of positions) {
+    const instrument = ledger.instruments.get(position.instrument)!;
+    const mark = toNumber(instrument.mark as Fixed);
+    if (slack <= 0) {
+      bands.push({ instrument: position.instrument, lower: mark, upper: mark });
+      continue;
+    }
+    const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
+    const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
+    // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
+    const concentration = rules.concentration[underlyingOf(instrument)];
+    const extraRate = concentration ? toNumber(concentration.rate) : 0;
+    // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in tiers of at most that rate
+    const budget = slack / positions.length;
+    let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1);
+    let high = reach(shape, mark, qk, budget, callBelow, extraRate, 1);
+    if (concentration) {
+      const edge = toNumber(concentration.threshold) / qk;
+      if (mark <= edge) high = Math.min(high, edge * (1 - 1e-9));
+      else low = Math.max(low, edge * (1 + 1e-9));
+    }
+    bands.push({ instrument: position.instrument, lower: low, upper: high });
+  }
 }
 
 /** One ledger unit (10^-8) as a float. */

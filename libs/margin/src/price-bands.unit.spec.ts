@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { deposit, emptyLedger, ensureAccount, trade, type Instrument, type LedgerState } from '@clearsim/ledger';
 import { fromNumber, mul, parseFixed, toNumber } from '@clearsim/money';
 import { parseRules } from '@clearsim/rules';
-import { bandsFor, PriceBands, type Band } from './price-bands';
+import { bandsFor, floatBandsFor, floatSlackLowerBound, PriceBands, type Band } from './price-bands';
 import { callLevelOf, computeRisk } from './risk';
 
 /** The plain model of PriceBands: every account's bands in a map, scanned in full. */
@@ -183,4 +183,136 @@ describe('bandsFor', () => {
     expect(dust!.lower).toBeCloseTo(1000 - 13.823, 2);
     expect(dust!.upper).toBeCloseTo(1000 + 13.823, 2);
   });
+});
+
+describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
+  const continuous = [
+    { upToNotional: '4000', initialRate: '0.05', maintenanceRate: '0.025' },
+    { upToNotional: '10000', initialRate: '0.1', maintenanceRate: '0.05', maintenanceAmount: '100' },
+    { initialRate: '0.16', maintenanceRate: '0.08', maintenanceAmount: '400' },
+  ];
+  const jumping = continuous.map(({ maintenanceAmount: _, ...tier }) => tier);
+  const rulesWith = (tiers: object[], callBelow: string, concentration: boolean) =>
+    parseRules({
+      name: 'screen',
+      model: 'cross',
+      marginCall: { graceSeconds: 0, callBelow },
+      liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
+      bankruptcy: 'adl',
+      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
+      concentration: concentration ? { X: { threshold: '6000', rate: '0.02' } } : {},
+      instruments: { '*': { tiers } },
+    });
+
+  /** Account "a" with the positions (bought from or sold to "mm" at `price`, which is also the mark, then marked at `mark`) and cash. */
+  function book(positions: { instrument: string; qty: number; price: number; mark?: number }[], cash: number): LedgerState {
+    const ledger = emptyLedger();
+    for (const { instrument, price } of positions) {
+      ledger.instruments.set(instrument, { id: instrument, kind: 'perpetual', settlementAsset: 'USD', multiplier: parseFixed('1'), premiumStyle: false, settled: false, mark: fromNumber(price, 'floor') });
+    }
+    const account = ensureAccount(ledger, 'a', false);
+    const maker = ensureAccount(ledger, 'mm', false);
+    deposit(ledger, account, fromNumber(cash, 'floor'));
+    for (const { instrument, qty, price, mark } of positions) {
+      trade(ledger, qty > 0 ? account : maker, qty > 0 ? maker : account, ledger.instruments.get(instrument)!, fromNumber(Math.abs(qty), 'floor'), fromNumber(price, 'floor'));
+      if (mark !== undefined) ledger.instruments.get(instrument)!.mark = fromNumber(mark, 'floor');
+    }
+    return ledger;
+  }
+
+  const exactSlack = (ledger: LedgerState, rules: ReturnType<typeof rulesWith>): number => {
+    const risk = computeRisk(ledger, rules, ledger.accounts.get('a')!);
+    return toNumber(risk.equity - callLevelOf(risk, rules.marginCall.callBelow));
+  };
+  const lowerBound = (ledger: LedgerState, rules: ReturnType<typeof rulesWith>): number => {
+    const account = ledger.accounts.get('a')!;
+    return floatSlackLowerBound(ledger, rules, [...account.positions.values()], account.cash, toNumber(rules.marginCall.callBelow));
+  };
+
+  it('bounds the exact slack from below by little more than the rounding allowance (worked example)', () => {
+    // 1 long X bought at 3,900, marked 3,900: value 0, notional 3,900 in tier 1 (≤ 4,000), MM 3,900 × 0.025 = 97.5;
+    // cash 1,000: slack 1,000 − 97.5 = 902.5 exactly. The bound takes off E = 1 + (1 + 1 × (2 + 0.025)) = 4.025 ledger
+    // units and (1 + 32) × 2^-52 × (1,000 + 3,900 + 3,900 + 97.5) ≈ 6.5 × 10^-11 of float error
+    const ledger = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    const rules = rulesWith(continuous, '1', false);
+    expect(exactSlack(ledger, rules)).toBe(902.5);
+    const bound = lowerBound(ledger, rules);
+    expect(bound).toBeLessThan(902.5);
+    expect(bound).toBeCloseTo(902.5 - 4.025e-8 - 33 * Number.EPSILON * 8897.5, 12);
+    // its bands are those of the exact slack to within the allowance's share (≈ 4 × 10^-8 of 902.5 × 0.999 ÷ 1.025)
+    const [exact] = bandsFor(ledger, rules, ledger.accounts.get('a')!, false);
+    const [screened] = floatBandsFor(ledger, rules, ledger.accounts.get('a')!)!;
+    expect(screened!.lower).toBeGreaterThan(exact!.lower);
+    expect(screened!.lower).toBeCloseTo(exact!.lower, 6);
+    expect(screened!.upper).toBeLessThan(exact!.upper);
+    expect(screened!.upper).toBeCloseTo(exact!.upper, 6);
+  });
+
+  it('leaves to the exact check a notional on a tier edge, a concentration add-on, collateral, and a unit at or below its call level', () => {
+    // 1 long X at 4,000: notional exactly on the edge (it belongs to tier 1; floats are not trusted to say so)
+    const onEdge = book([{ instrument: 'X', qty: 1, price: 4000 }], 1000);
+    expect(floatBandsFor(onEdge, rulesWith(continuous, '1', false), onEdge.accounts.get('a')!)).toBeUndefined();
+    const plain = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    expect(floatBandsFor(plain, rulesWith(continuous, '1', true), plain.accounts.get('a')!)).toBeUndefined();
+    const withCollateral = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    withCollateral.accounts.get('a')!.collateral = new Map([['USDC', parseFixed('5')]]);
+    expect(floatBandsFor(withCollateral, rulesWith(continuous, '1', false), withCollateral.accounts.get('a')!)).toBeUndefined();
+    // cash 97.5 against MM 97.5: slack 0 — a decision is possible, so only the exact check may say
+    const atCall = book([{ instrument: 'X', qty: 1, price: 3900 }], 97.5);
+    expect(floatBandsFor(atCall, rulesWith(continuous, '1', false), atCall.accounts.get('a')!)).toBeUndefined();
+  });
+
+  const position = fc.record({
+    instrument: fc.constantFrom('X', 'Y'),
+    qty: fc.oneof(fc.double({ min: -30, max: 30, noNaN: true }).filter((q) => Math.abs(q) > 0.01), fc.integer({ min: -1000, max: 1000 }).filter((q) => q !== 0).map((q) => q / 1e8), fc.double({ min: -1e6, max: 1e6, noNaN: true }).filter((q) => Math.abs(q) > 1)),
+    price: fc.double({ min: 50, max: 2000, noNaN: true }),
+    move: fc.double({ min: -0.3, max: 0.3, noNaN: true }),
+  });
+  const positions = fc.uniqueArray(position, { minLength: 1, maxLength: 2, selector: (p) => p.instrument }).map((ps) => ps.map((p) => ({ ...p, mark: p.price * (1 + p.move) })));
+  const cash = fc.oneof(fc.double({ min: 100, max: 20000, noNaN: true }), fc.integer({ min: 1, max: 20000 }).map((c) => c / 1e8), fc.double({ min: 1e4, max: 1e9, noNaN: true }));
+
+  it('is always below the exact slack (dust, ordinary and ~2^53-unit amounts, marks moved since the trade)', () => {
+    fc.assert(
+      fc.property(positions, cash, fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.25', '1.1'), (held, deposit, tiers, callBelow) => {
+        const ledger = book(held, deposit);
+        const rules = rulesWith(tiers, callBelow, false);
+        const bound = lowerBound(ledger, rules);
+        // −Infinity (a tier edge too close) is a bound too; otherwise a close one: within 10^-6 relative and a few units
+        expect(bound).toBeLessThan(exactSlack(ledger, rules));
+        if (bound > -Infinity) expect(exactSlack(ledger, rules) - bound).toBeLessThan(1e-6 * (1 + Math.abs(exactSlack(ledger, rules))) + 1e-6);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives bands no mark inside of which puts the unit at or below its call level (exact risk at the moved marks)', () => {
+    const where = fc.array(fc.oneof(fc.constantFrom(0, 1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 2, maxLength: 2 });
+    const held = fc.uniqueArray(fc.record({ instrument: fc.constantFrom('X', 'Y'), qty: fc.oneof(fc.double({ min: -30, max: 30, noNaN: true }).filter((q) => Math.abs(q) > 0.01), fc.integer({ min: -1000, max: 1000 }).filter((q) => q !== 0).map((q) => q / 1e8)), price: fc.double({ min: 50, max: 2000, noNaN: true }) }), {
+      minLength: 1,
+      maxLength: 2,
+      selector: (p) => p.instrument,
+    });
+    fc.assert(
+      fc.property(held, fc.oneof(fc.double({ min: 100, max: 20000, noNaN: true }), fc.integer({ min: 1, max: 20000 }).map((c) => c / 1e8)), fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.25'), where, (ps, deposit, tiers, callBelow, at) =>
+        safeScreenedBands(ps, deposit, tiers, callBelow, at),
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  function safeScreenedBands(positions: { instrument: string; qty: number; price: number }[], cash: number, tiers: object[], callBelow: string, where: number[]): void {
+    const ledger = book(positions, cash);
+    const rules = rulesWith(tiers, callBelow, false);
+    const account = ledger.accounts.get('a')!;
+    const bands = floatBandsFor(ledger, rules, account);
+    if (!bands) return;
+    // the screen passed: the exact check would decide nothing now
+    expect(exactSlack(ledger, rules)).toBeGreaterThan(0);
+    bands.forEach((band, i) => {
+      const target = band.lower + (band.upper - band.lower) * where[i]!;
+      ledger.instruments.get(band.instrument)!.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(ledger.instruments.get(band.instrument)!.mark!) ? 'ceil' : 'floor');
+    });
+    const after = computeRisk(ledger, rules, account);
+    expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
+  }
 });

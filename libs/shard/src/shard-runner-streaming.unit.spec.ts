@@ -87,6 +87,53 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
     );
   });
 
+  it('runBatches (inputs an array at a time) decides, logs and counts exactly what run does, for any split into arrays', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 25 }), async (moves, sizes, chunkEvents) => {
+        const inputs = day(moves);
+        const one = await runAll(inputs, chunkEvents);
+        // the same inputs cut into arrays of the given sizes (cycled), handed over by an async generator as `run` reads a file
+        const batches: LocatedInput[][] = [];
+        for (let i = 0, k = 0; i < inputs.length; k++) {
+          batches.push(inputs.slice(i, i + sizes[k % sizes.length]!));
+          i += sizes[k % sizes.length]!;
+        }
+        async function* arrays() {
+          yield* batches;
+        }
+        const store = new RecordingStore();
+        const runner = await ShardRunner.open(store);
+        const decided: ClearingEvent[] = [];
+        const result = await runner.runBatches(arrays(), { chunkEvents, onDecisions: (chunk) => void decided.push(...chunk) });
+        const log: string[] = [];
+        for await (const { event } of store.read(1)) log.push(encodeEvent(event));
+        expect(log).toEqual(one.log);
+        expect(decided.map(encodeEvent)).toEqual(one.decided);
+        expect(result).toEqual(one.result);
+        expect(store.chunks).toBe(one.store.chunks);
+        expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('runBatches: a refused input in the middle of an array names its line and leaves the store as before', async () => {
+    const store = new RecordingStore();
+    const runner = await ShardRunner.open(store);
+    await runner.run(day([0.01]));
+    const headBefore = runner.head;
+    const deposits = Array.from({ length: 6 }, (_, i) => located({ type: 'Deposited', ts: at(10_000), account: `x${i}`, asset: 'USD', amount: '1' }, i + 1));
+    const refused = located({ type: 'TradeExecuted', ts: at(10_000), tradeId: 'bad', instrument: 'BTC-PERP', buyer: 'nobody', seller: 'mm', qty: '1', price: '10000' }, 7);
+    // arrays [1–4], [5, 6, 7 (refused), 8]: chunks of 2 events, so chunks 1 and 2 are in the transaction when line 7 is refused
+    const error = await runner.runBatches([deposits.slice(0, 4), [...deposits.slice(4), refused, located({ type: 'Deposited', ts: at(10_000), account: 'x9', asset: 'USD', amount: '1' }, 8)]], { chunkEvents: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(/day\.jsonl.*line 7/);
+    expect(store.chunks).toBeGreaterThanOrEqual(2);
+    expect(store.aborted).toBe(1);
+    expect(await store.head()).toBe(headBefore);
+    expect(runner.engine.state.ledger.accounts.has('x0')).toBe(false);
+  });
+
   it('counts decisions by type instead of keeping them', async () => {
     // 10,000 → 9,000: the longs a and c fall under MM (equity 1,000 − 1,000 = 0 < 450: at once below half of MM →
     // liquidated without a call); the shorts gain

@@ -9,6 +9,12 @@ export interface LocatedInput {
   line?: number;
 }
 
+/**
+ * Inputs handed over an array at a time (a chunk of a file's lines): the run
+ * awaits once per array instead of once per input.
+ */
+export type InputBatches = AsyncIterable<readonly LocatedInput[]> | Iterable<readonly LocatedInput[]>;
+
 export interface RunResult {
   inputsAccepted: number;
   duplicates: number;
@@ -138,76 +144,94 @@ export class ShardRunner {
    * some listener is registered are the run's events kept until then.
    */
   run(inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput>, options: RunOptions = {}): Promise<RunResult> {
-    return this.exclusive(async () => {
-      const chunkEvents = Math.max(1, options.chunkEvents ?? RUN_CHUNK_EVENTS);
-      const from = this.position;
-      let chunk: ClearingEvent[] = [];
-      let chunkDecisions: ClearingEvent[] = [];
-      const heard: StoredEvent[] = [];
-      const decisionsByType: Record<string, number> = {};
-      let decisionCount = 0;
-      let accepted = 0;
-      let duplicates = 0;
-      let appended = 0;
-      let transaction: AppendTransaction | undefined;
-      const flush = async () => {
-        if (chunk.length === 0) return;
-        transaction ??= await this.store.beginAppend(from);
-        await transaction.append(chunk);
-        if (this.listeners.size > 0) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: chunk[i]! });
-        appended += chunk.length;
-        const decided = chunkDecisions;
-        chunk = [];
-        chunkDecisions = [];
-        if (options.onDecisions && decided.length > 0) await options.onDecisions(decided);
-      };
+    return this.exclusive(() => this.decideAndAppend({ inputs }, options));
+  }
+
+  /** `run` over inputs in arrays (what `clearsim run` reads a chunk of lines at a time): the same decisions, log and contract. */
+  runBatches(batches: InputBatches, options: RunOptions = {}): Promise<RunResult> {
+    return this.exclusive(() => this.decideAndAppend({ batches }, options));
+  }
+
+  private async decideAndAppend(source: { inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput> } | { batches: InputBatches }, options: RunOptions): Promise<RunResult> {
+    const chunkEvents = Math.max(1, options.chunkEvents ?? RUN_CHUNK_EVENTS);
+    const from = this.position;
+    let chunk: ClearingEvent[] = [];
+    let chunkDecisions: ClearingEvent[] = [];
+    const heard: StoredEvent[] = [];
+    const decisionsByType: Record<string, number> = {};
+    let decisionCount = 0;
+    let accepted = 0;
+    let duplicates = 0;
+    let appended = 0;
+    let transaction: AppendTransaction | undefined;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      transaction ??= await this.store.beginAppend(from);
+      await transaction.append(chunk);
+      if (this.listeners.size > 0) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: chunk[i]! });
+      appended += chunk.length;
+      const decided = chunkDecisions;
+      chunk = [];
+      chunkDecisions = [];
+      if (options.onDecisions && decided.length > 0) await options.onDecisions(decided);
+    };
+    /** Decides one input into the chunk; true when the chunk is full (the caller flushes it). */
+    const decide = ({ input, source, line }: LocatedInput): boolean => {
+      let result;
       try {
-        for await (const { input, source, line } of inputs) {
-          let result;
-          try {
-            result = this.current.handle(input);
-          } catch (error) {
-            if (error instanceof InputError) throw error.withLocation(source, line);
-            throw error;
-          }
-          if (result.duplicate) {
-            duplicates++;
-            continue;
-          }
-          accepted++;
-          // log order: the grace timers the input's ts passed (stamped with their deadlines), the input, its decisions
-          result.decisions.forEach((decision, i) => {
-            if (i === result.beforeInput) chunk.push(input);
-            chunk.push(decision);
-            chunkDecisions.push(decision);
-            decisionsByType[decision.type] = (decisionsByType[decision.type] ?? 0) + 1;
-          });
-          if (result.beforeInput === result.decisions.length) chunk.push(input);
-          decisionCount += result.decisions.length;
-          if (chunk.length >= chunkEvents) await flush();
-          if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);
-        }
-        await flush();
-        options.onCommitting?.(accepted);
-        if (transaction) this.position = await transaction.commit();
+        result = this.current.handle(input);
       } catch (error) {
-        if (transaction) {
-          try {
-            await transaction.abort();
-          } catch (abortError) {
-            this.options.warn?.(`aborting the run's append failed: ${(abortError as Error).message}`);
-          }
-        }
-        // the core refuses an input before changing anything: a run refused at its first input left the engine
-        // as the log has it (a bad single request costs no reload); anything else is rebuilt from the store
-        const untouched = error instanceof InputError && accepted === 0 && duplicates === 0;
-        if (!untouched) await this.reload();
+        if (error instanceof InputError) throw error.withLocation(source, line);
         throw error;
       }
-      if (heard.length > 0) for (const listener of this.listeners) listener(heard);
-      await this.maybeSnapshot();
-      return { inputsAccepted: accepted, duplicates, appended, decisionCount, decisionsByType, head: this.position };
-    });
+      if (result.duplicate) {
+        duplicates++;
+        return false;
+      }
+      accepted++;
+      const { decisions } = result;
+      // log order: the grace timers the input's ts passed (stamped with their deadlines), the input, its decisions
+      const beforeInput = result.beforeInput ?? 0;
+      if (beforeInput === 0) chunk.push(input);
+      if (decisions.length > 0) {
+        for (let i = 0; i < decisions.length; i++) {
+          const decision = decisions[i]!;
+          chunk.push(decision);
+          if (i + 1 === beforeInput) chunk.push(input);
+          chunkDecisions.push(decision);
+          decisionsByType[decision.type] = (decisionsByType[decision.type] ?? 0) + 1;
+        }
+        decisionCount += decisions.length;
+      }
+      if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);
+      return chunk.length >= chunkEvents;
+    };
+    try {
+      if ('batches' in source) {
+        for await (const batch of source.batches) for (const located of batch) if (decide(located)) await flush();
+      } else {
+        for await (const located of source.inputs) if (decide(located)) await flush();
+      }
+      await flush();
+      options.onCommitting?.(accepted);
+      if (transaction) this.position = await transaction.commit();
+    } catch (error) {
+      if (transaction) {
+        try {
+          await transaction.abort();
+        } catch (abortError) {
+          this.options.warn?.(`aborting the run's append failed: ${(abortError as Error).message}`);
+        }
+      }
+      // the core refuses an input before changing anything: a run refused at its first input left the engine
+      // as the log has it (a bad single request costs no reload); anything else is rebuilt from the store
+      const untouched = error instanceof InputError && accepted === 0 && duplicates === 0;
+      if (!untouched) await this.reload();
+      throw error;
+    }
+    if (heard.length > 0) for (const listener of this.listeners) listener(heard);
+    await this.maybeSnapshot();
+    return { inputsAccepted: accepted, duplicates, appended, decisionCount, decisionsByType, head: this.position };
   }
 
   /** Writes a snapshot of the current state at the current head. */

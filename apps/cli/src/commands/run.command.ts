@@ -48,7 +48,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const rate = (inputs: number) => Math.round(inputs / Math.max((performance.now() - started) / 1000, 1e-9));
     let result;
     try {
-      result = await runner.run(source.inputs, {
+      result = await runner.runBatches(source.batches, {
         chunkEvents,
         onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: rate(done), phase: 'deciding' }),
         onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),

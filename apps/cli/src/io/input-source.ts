@@ -12,6 +12,9 @@ import { resolveImportedPaths } from './imported-paths';
 export interface InputSource {
   /** What the inputs are, for the summary line. */
   description: string;
+  /** The inputs an array at a time (a chunk of the file's lines): what `run` feeds the runner. */
+  batches: AsyncIterable<readonly LocatedInput[]>;
+  /** The same inputs one at a time. */
   inputs: AsyncIterable<LocatedInput>;
   /** How far the inputs have been read, of `total`: bytes of a JSONL file, or generated events of a scenario. */
   progress(): { done: number; total: number; unit: 'bytes' | 'events' };
@@ -31,31 +34,59 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
   const total = statSync(file).size;
   const read: ReadProgress = { bytesRead: 0 };
   // bytesRead runs ahead of the line being decided by at most one chunk (4 MiB): close enough for a percentage
-  return { description: file, inputs: withRules(jsonlInputs(file, read), override, file), progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }) };
+  const batches = () => withRules(jsonlBatches(file, read), override, file);
+  return { description: file, batches: batches(), inputs: oneByOne(batches()), progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }) };
 }
 
-async function* jsonlInputs(file: string, read: ReadProgress): AsyncIterable<LocatedInput> {
+/**
+ * The decoded lines of a JSONL file, a chunk at a time. A line that does not
+ * decode ends its batch: the inputs before it are handed out first and the
+ * error is thrown when the next batch is asked for, so a refusal of an
+ * earlier input by the engine is still the one reported (as line by line).
+ */
+async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<LocatedInput[]> {
   let line = 0;
-  for await (const batch of readLineBatches(file, undefined, read)) {
-    for (const text of batch) {
+  for await (const texts of readLineBatches(file, undefined, read)) {
+    const batch: LocatedInput[] = [];
+    for (const text of texts) {
       line++;
-      if (text.trim() === '') continue;
-      yield { input: decodeLine(text, 'input', file, line) as InputEvent, source: file, line };
+      if (isBlank(text)) continue;
+      let input: InputEvent;
+      try {
+        input = decodeLine(text, 'input', file, line) as InputEvent;
+      } catch (error) {
+        if (batch.length > 0) yield batch;
+        throw error;
+      }
+      batch.push({ input, source: file, line });
     }
+    if (batch.length > 0) yield batch;
   }
 }
 
-async function* withRules(inputs: AsyncIterable<LocatedInput>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<LocatedInput> {
-  let first = true;
-  for await (const located of inputs) {
-    if (override && first) {
-      yield { input: decodeEvent({ type: 'RulesActivated', ts: new Date(located.input.ts).toISOString(), rules: override.rules }, 'input') as InputEvent, source: override.source };
-    }
-    first = false;
-    if (override && located.input.type === 'RulesActivated') continue;
-    yield located;
+/** `text.trim() === ''` without trimming a copy of every line that starts and ends with a non-space (every JSON line). */
+const isBlank = (text: string): boolean => text.length === 0 || ((text.charCodeAt(0) <= 32 || text.charCodeAt(0) >= 127) && text.trim() === '');
+
+async function* withRules(batches: AsyncIterable<LocatedInput[]>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<LocatedInput[]> {
+  if (!override) {
+    yield* batches;
+    return;
   }
-  if (first && override) throw new InputError([{ field: '', message: 'the input has no events' }], file);
+  let first = true;
+  for await (const batch of batches) {
+    const kept: LocatedInput[] = [];
+    if (first) {
+      kept.push({ input: decodeEvent({ type: 'RulesActivated', ts: new Date(batch[0]!.input.ts).toISOString(), rules: override.rules }, 'input') as InputEvent, source: override.source });
+      first = false;
+    }
+    for (const located of batch) if (located.input.type !== 'RulesActivated') kept.push(located);
+    yield kept;
+  }
+  if (first) throw new InputError([{ field: '', message: 'the input has no events' }], file);
+}
+
+async function* oneByOne(batches: AsyncIterable<readonly LocatedInput[]>): AsyncIterable<LocatedInput> {
+  for await (const batch of batches) yield* batch;
 }
 
 function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
@@ -75,19 +106,33 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
     }
     const generated = generateInputs(scenario, rules);
     let done = 0;
-    async function* located(): AsyncIterable<LocatedInput> {
+    const source = `${file} [generated event]`;
+    /** The generated events decoded, up to 4,096 at a time; one that does not decode ends its batch (as in jsonlBatches). */
+    async function* located(): AsyncIterable<LocatedInput[]> {
+      let batch: LocatedInput[] = [];
       for (let i = 0; i < generated.length; i++) {
-        done = i + 1;
-        const source = `${file} [generated event]`;
+        let input: InputEvent;
         try {
-          yield { input: decodeEvent(generated[i], 'input') as InputEvent, source, line: i + 1 };
+          input = decodeEvent(generated[i], 'input') as InputEvent;
         } catch (error) {
+          if (batch.length > 0) yield batch;
           if (error instanceof InputError) throw error.withLocation(source, i + 1);
           throw error;
         }
+        batch.push({ input, source, line: i + 1 });
+        if (batch.length === 4096 || i === generated.length - 1) {
+          done = i + 1;
+          yield batch;
+          batch = [];
+        }
       }
     }
-    return { description: `${file} (scenario "${scenario.name}", ${generated.length} generated events)`, inputs: located(), progress: () => ({ done, total: generated.length, unit: 'events' }) };
+    return {
+      description: `${file} (scenario "${scenario.name}", ${generated.length} generated events)`,
+      batches: located(),
+      inputs: oneByOne(located()),
+      progress: () => ({ done, total: generated.length, unit: 'events' }),
+    };
   } catch (error) {
     if (error instanceof ScenarioError || error instanceof RulesError) throw new UsageError(error.message);
     throw error;

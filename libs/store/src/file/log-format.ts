@@ -115,63 +115,86 @@ export function crc32Bytes(buffer: Uint8Array, start: number, end: number, previ
   return ~c >>> 0;
 }
 
-const CRC_PLACEHOLDER = ',"crc":"00000000",';
+const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
 /** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
 const BRACE_CRC = crc32('{');
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const CRC_MEMBER_OPEN = Buffer.from(',"crc":"', 'latin1');
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+/** The most bytes a line takes besides its event's JSON: the prefix with a 16-digit position, the crc member, the newline. */
+const LINE_OVERHEAD = POSITION_PREFIX.length + 16 + CRC_MEMBER_LENGTH + 1;
 
 /**
- * Event lines built the fast way, the same bytes as `eventLine`: the text is
- * concatenated with a placeholder CRC, turned into one buffer, and each CRC is
- * computed over the line's bytes in that buffer (crc32Bytes) and written in
- * place (a CRC of a JS string would encode every line to UTF-8 once more).
+ * Event lines built the fast way, the same bytes as `eventLine`, written
+ * straight into one buffer: the prefix and position digits by hand, the
+ * event's JSON by one UTF-8 write whose leading `{` is then overwritten by
+ * the comma that ends the crc member, and the CRC computed over the line's
+ * bytes in place (crc32Bytes). No string is built per line (a CRC of a JS
+ * string would also encode every line to UTF-8 once more).
  */
 export class LineBatch {
-  private text = '';
+  private buffer = Buffer.allocUnsafe(0);
+  private bytes = 0;
   private first = 0;
   private last = 0;
-  /** Characters of each line after its crc member: its bytes too when the batch is ASCII (no newline search then). */
-  private restLengths: number[] = [];
 
-  /** Characters so far (to decide when to flush). */
+  /** Bytes so far (to decide when to flush). */
   get length(): number {
-    return this.text.length;
+    return this.bytes;
   }
 
   add(position: number, json: string): void {
-    if (this.text === '') this.first = position;
+    // a UTF-16 code unit takes at most 3 bytes of UTF-8
+    this.reserve(LINE_OVERHEAD + 3 * json.length);
+    const buffer = this.buffer;
+    if (this.bytes === 0) this.first = position;
     this.last = position;
-    this.text += POSITION_PREFIX + position + CRC_PLACEHOLDER + json.slice(1) + '\n';
-    this.restLengths.push(json.length - 1);
+    let at = this.bytes;
+    buffer.set(POSITION_PREFIX_BYTES, at);
+    at += POSITION_PREFIX_BYTES.length;
+    const digits = digitCount(position);
+    for (let i = digits - 1, n = position; i >= 0; i--, n = Math.floor(n / 10)) buffer[at + i] = 0x30 + (n % 10);
+    at += digits;
+    buffer.set(CRC_MEMBER_OPEN, at);
+    const crcAt = at + CRC_MEMBER_OPEN.length;
+    buffer[crcAt + 8] = QUOTE;
+    // the JSON's "{" lands on the comma after the crc member's closing quote
+    const jsonAt = crcAt + 9;
+    const end = jsonAt + buffer.write(json, jsonAt, 'utf8');
+    buffer[jsonAt] = COMMA;
+    let crc = crc32Bytes(buffer, jsonAt + 1, end, BRACE_CRC);
+    for (let digit = 7; digit >= 0; digit--) {
+      buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
+      crc >>>= 4;
+    }
+    buffer[end] = NEWLINE;
+    this.bytes = end + 1;
   }
 
   /** The lines as bytes, CRCs filled in; empties the batch. Returns the positions it holds. */
   take(): { buffer: Buffer; first: number; last: number } {
-    const buffer = Buffer.from(this.text, 'utf8');
-    const { first, last, restLengths } = this;
-    const ascii = buffer.length === this.text.length;
-    let lineStart = 0;
-    let digits = String(first).length;
-    let nextPower = 10 ** digits;
-    for (let position = first; position <= last; position++) {
-      if (position === nextPower) {
-        digits++;
-        nextPower *= 10;
-      }
-      const crcAt = lineStart + POSITION_PREFIX.length + digits + 8; // after `,"crc":"`
-      const restStart = crcAt + 10; // after `xxxxxxxx",`
-      const end = ascii ? restStart + restLengths[position - first]! : buffer.indexOf(NEWLINE, restStart);
-      let crc = crc32Bytes(buffer, restStart, end, BRACE_CRC);
-      for (let digit = 7; digit >= 0; digit--) {
-        buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
-        crc >>>= 4;
-      }
-      lineStart = end + 1;
-    }
-    this.text = '';
-    this.restLengths = [];
+    const buffer = this.buffer.subarray(0, this.bytes);
+    const { first, last } = this;
+    // the bytes are the caller's now: the next line starts a new buffer
+    this.buffer = Buffer.allocUnsafe(0);
+    this.bytes = 0;
     return { buffer, first, last };
   }
+
+  private reserve(more: number): void {
+    if (this.bytes + more <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.bytes + more, 1 << 16));
+    this.buffer.copy(grown, 0, 0, this.bytes);
+    this.buffer = grown;
+  }
+}
+
+/** Decimal digits of a positive safe integer. */
+function digitCount(n: number): number {
+  let digits = 1;
+  for (let power = 10; n >= power && digits < 16; power *= 10) digits++;
+  return digits;
 }
 
 export interface CommitRecord {
@@ -227,7 +250,6 @@ export function splitEventLine(line: string): SplitLine {
   return { position, json, crcOk };
 }
 
-const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
 const CRC_MEMBER_START = Buffer.from(',"crc":"', 'latin1');
 
 /**

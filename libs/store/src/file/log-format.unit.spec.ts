@@ -44,6 +44,7 @@ describe('log format', () => {
         }
         const { buffer, first: from, last } = batch.take();
         expect(buffer.toString('utf8')).toBe(expected);
+        expect(buffer.equals(Buffer.from(expected, 'utf8'))).toBe(true);
         expect([from, last]).toEqual([first, first + count - 1]);
         expect(batch.length).toBe(0);
       }),
