@@ -181,3 +181,23 @@ describe('the docs stand alone', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('the accounts most in trouble', () => {
+  it('show what a bankrupt account could not pay (its deficit), not only zeros', () => {
+    const dir = freshDir();
+    const out = clearsim('run', join(ROOT, 'examples', 'incidents', '2020-03-12-black-thursday.yaml'), '--store', `file:${dir}`, '--decisions', join(dir, 'd.jsonl'));
+    expect(out.code).toBe(0);
+    const header = out.stdout.split('\n').find((l) => l.includes('│ account'))!;
+    expect(header.split('│').map((c) => c.trim())).toEqual(['', 'account', 'status', 'cash', 'equity', 'deficit', 'IM', 'MM', 'positions', '']);
+    // the first bankrupt row's deficit equals the sum of that account's AccountBankrupted deficits in the log
+    const row = out.stdout.split('\n').find((l) => /│ bankrupt +│/.test(l))!.split('│').map((c) => c.trim());
+    const logged = readFileSync(join(dir, 'd.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; account: string; deficit?: string })
+      .filter((d) => d.type === 'AccountBankrupted' && d.account === row[1]);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(Number(row[5])).toBeCloseTo(logged.reduce((sum, d) => sum + Number(d.deficit), 0), 6);
+    expect(Number(row[5])).toBeGreaterThan(0);
+  });
+});

@@ -46,13 +46,18 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const bar = options.progress !== false && !options.json && process.stderr.isTTY ? progressBar(source) : undefined;
     const started = performance.now();
     const rate = (inputs: number) => Math.round(inputs / Math.max((performance.now() - started) / 1000, 1e-9));
+    const deficits = new Map<string, bigint>();
     let result;
     try {
       result = await runner.runBatches(source.batches, {
         chunkEvents,
         onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: rate(done), phase: 'deciding' }),
         onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),
-        onDecisions: decisionsFile ? (decisions) => decisionsFile.write(decisions.map((d) => encodeEvent(d) + '\n').join('')) : undefined,
+        onDecisions: (decisions) => {
+          // a bankrupt account's equity is 0 after its close-out: the table shows what it could not pay instead
+          for (const d of decisions) if (d.type === 'AccountBankrupted') deficits.set(d.account, (deficits.get(d.account) ?? 0n) + d.deficit);
+          if (decisionsFile) decisionsFile.write(decisions.map((d) => encodeEvent(d) + '\n').join(''));
+        },
       });
     } catch (error) {
       if (error instanceof InputError && startHead > 0) {
@@ -81,6 +86,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     process.stdout.write(
       renderSummary(runner.engine.summary({ accounts: false }), runner.engine.accountsInTrouble(ACCOUNT_ROWS), {
         title: `clearsim run ${source.description}`,
+        deficits,
         extra: [
           ['store', `${store.url} (positions ${startHead + 1}..${result.head})`],
           ['throughput', `${result.inputsAccepted} inputs in ${seconds.toFixed(2)} s (${Math.round(result.inputsAccepted / Math.max(seconds, 1e-9))} inputs/s)`],

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { AccountsInTrouble, RunSummary } from '@clearsim/clearing';
+import { formatFixed } from '@clearsim/money';
 
 /** Colours only on a terminal; piped output stays plain text. */
 export function tableStyle(): { head: string[]; border: string[]; compact: boolean } {
@@ -9,19 +10,25 @@ export function tableStyle(): { head: string[]; border: string[]; compact: boole
 /** Rows of the table of the accounts most in trouble (ClearingEngine.accountsInTrouble gives them, worst first). */
 export const ACCOUNT_ROWS = 15;
 
-function accountRows(troubled: AccountsInTrouble): { rows: string[][]; hidden: number } {
+function accountRows(troubled: AccountsInTrouble, deficits: ReadonlyMap<string, bigint> | undefined): { rows: string[][]; hidden: number } {
   const rows = troubled.accounts.map(([id, json]) => {
     const a = json as { status: string; cash: string; equity: string; initialMargin: string; maintenanceMargin: string; positions: Record<string, { qty: string; entryPrice: string; liquidationPrice: string | null }> };
     const positions = Object.entries(a.positions)
       .map(([instrument, p]) => `${instrument} ${p.qty} @ ${p.entryPrice}${p.liquidationPrice ? ` (liq ${p.liquidationPrice})` : ''}`)
       .join('\n');
-    return [id, a.status, a.cash, a.equity, a.initialMargin, a.maintenanceMargin, positions || '—'];
+    const row = [id, a.status, a.cash, a.equity, a.initialMargin, a.maintenanceMargin, positions || '—'];
+    if (deficits) row.splice(4, 0, deficits.has(id) ? formatFixed(deficits.get(id)!) : '');
+    return row;
   });
   return { rows, hidden: Math.max(0, troubled.total - troubled.accounts.length) };
 }
 
 /** The human-readable result of run/replay: what the saga did, then the accounts most in trouble (the `ACCOUNT_ROWS` worst). */
-export function renderSummary(summary: Omit<RunSummary, 'accounts'>, troubled: AccountsInTrouble, options: { title: string; extra?: [string, string][] }): string {
+export function renderSummary(
+  summary: Omit<RunSummary, 'accounts'>,
+  troubled: AccountsInTrouble,
+  options: { title: string; extra?: [string, string][]; /** What each bankrupt account of the run could not pay (AccountBankrupted.deficit), shown beside its equity. */ deficits?: ReadonlyMap<string, bigint> },
+): string {
   // the title (it carries the input's path) goes above the table, so the table is as wide as its labels and the hash: < 100 columns
   const totals = new Table({ style: tableStyle() });
   totals.push(
@@ -41,8 +48,10 @@ export function renderSummary(summary: Omit<RunSummary, 'accounts'>, troubled: A
     ...(options.extra ?? []),
     ['outputHash', summary.outputHash],
   );
-  const { rows, hidden } = accountRows(troubled);
-  const accounts = new Table({ head: ['account', 'status', 'cash', 'equity', 'IM', 'MM', 'positions'], style: tableStyle() });
+  const deficits = options.deficits && troubled.accounts.some(([id]) => options.deficits!.has(id)) ? options.deficits : undefined;
+  const { rows, hidden } = accountRows(troubled, deficits);
+  const head = ['account', 'status', 'cash', 'equity', ...(deficits ? ['deficit'] : []), 'IM', 'MM', 'positions'];
+  const accounts = new Table({ head, style: tableStyle() });
   accounts.push(...rows);
   const more = hidden > 0 ? `\n… ${hidden} more accounts (use --json for all, or \`clearsim account ID\`)` : '';
   return `${options.title}\n${totals.toString()}\n${accounts.toString()}${more}\n`;
