@@ -88,7 +88,7 @@ export async function stressCommand(file: string, options: StressOptions): Promi
     }
   });
   process.stdout.write(`clearsim stress ${file}: ${count} paths, seed ${seed} (scenario "${scenario.name}")\n${table.toString()}\n`);
-  process.stdout.write('nearest-rank percentiles over the paths, counted from the best side: p95 is what 95% of paths do no\nworse than (for the insurance fund low point, lower is worse: the level 95% of paths stay at or above)\n');
+  process.stdout.write('nearest-rank percentiles over the paths, from the best side: p95 is what 95% of paths do no worse\nthan; for the insurance fund low point lower is worse (p95: the level 95% of paths stay at or above)\n');
 }
 
 /** An amount in the table: two decimals, rounded half away from zero (the JSON keeps every digit). */
