@@ -69,3 +69,16 @@ describe('clearsim stress', () => {
     expect(noPaths.stderr).toContain('--paths: "0" is not a whole number from 1 to 1000000');
   });
 });
+
+describe('clearsim stress on a path that cannot be priced', () => {
+  it('stops every worker and says which instrument and when (exit 1)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-stress-'));
+    const file = join(dir, 'overflow.yaml');
+    // a jump of mean log-size 800 makes e^X overflow a float64 at the first jump
+    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replace('intensity: 0.02, mean: -0.03', 'intensity: 0.5, mean: 800'));
+    const failed = clearsim('stress', file, '--paths', '3', '--workers', '2');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/stress: the path of (BTC|ETH)-PERP overflows at 2024-01-01T\d\d:\d\d:00Z/);
+    expect(failed.stdout).toBe('');
+  });
+});

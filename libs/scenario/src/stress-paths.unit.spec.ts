@@ -99,6 +99,40 @@ describe('stressedInputs', () => {
     expect(stressedInputs(s, rules, 5n, 3)).not.toEqual(stressedInputs(s, rules, 6n, 3));
   });
 
+  it('draws η from the stream stress/<path>/<instrument> and compounds r_t = σ_t·η_t through the GARCH recursion', () => {
+    // one instrument on a flat path at 100 (8 decimals, no noise), no jumps, ρ = 0 (only η counts):
+    // X_t = r_1 + … + r_t, r_t = √σ²_t · η_t, σ²_t = ω + α·r²_{t−1} + β·σ²_{t−1}, price_t = 100 × e^{X_t}
+    const flat = {
+      ...raw({ garch: { omega: 0.0001, alpha: 0.1, beta: 0.8 }, jumps: { intensity: 0 }, correlation: 0 }),
+      instruments: { 'BTC-PERP': { kind: 'perpetual', underlying: 'BTC' } },
+      prices: {
+        every: 60,
+        noise: '0',
+        decimals: 8,
+        paths: {
+          'BTC-PERP': [
+            { at: '2020-03-12T00:00:00Z', price: '100' },
+            { at: '2020-03-12T00:10:00Z', price: '100' },
+          ],
+        },
+      },
+      population: [],
+      events: [],
+    };
+    const marks = stressedInputs(parseScenario(flat, 'flat.yaml'), rules, 21n, 4).filter((e) => e.type === 'PriceUpdated').slice(1); // after the start mark
+    expect(marks).toHaveLength(10);
+    const eta = streamFor(21n, 'stress/4/BTC-PERP');
+    const returns: number[] = [];
+    let x = 0;
+    marks.forEach((mark, t) => {
+      const variance = garchVariances({ omega: 0.0001, alpha: 0.1, beta: 0.8 }, [...returns, 0])[t]!;
+      const r = Math.sqrt(variance) * standardNormal(eta);
+      returns.push(r);
+      x += r;
+      expect(Math.abs(Number(mark.price) - 100 * Math.exp(x))).toBeLessThanOrEqual(1e-8);
+    });
+  });
+
   it('with ω = 0 and no jumps, the path is the scenario path exactly', () => {
     const s = scenario({ garch: { omega: 0, alpha: 0, beta: 0 }, jumps: { intensity: 0 } });
     expect(stressedInputs(s, rules, 5n, 0)).toEqual(generateInputs(s, rules));

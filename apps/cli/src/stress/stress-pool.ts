@@ -20,10 +20,10 @@ export function runStressPaths(job: StressJob, count: number, workers: number, o
   let done = 0;
   const pool: Worker[] = [];
   return new Promise<PathFigures[][]>((resolve, reject) => {
-    let failed = false;
+    let settled = false;
     const stop = (error?: Error) => {
-      if (failed) return;
-      if (error) failed = true;
+      if (settled) return;
+      settled = true;
       for (const worker of pool) void worker.terminate();
       if (error) reject(error);
       else resolve(results);
@@ -35,7 +35,7 @@ export function runStressPaths(job: StressJob, count: number, workers: number, o
       const worker = new Worker(join(__dirname, 'stress-worker.js'), { workerData: job });
       pool.push(worker);
       worker.on('message', (reply: Reply) => {
-        if (failed) return;
+        if (settled) return;
         if ('error' in reply) return stop(new StressPathError(reply.error));
         results[reply.index] = reply.figures;
         done++;
@@ -44,6 +44,8 @@ export function runStressPaths(job: StressJob, count: number, workers: number, o
         feed(worker);
       });
       worker.on('error', (error) => stop(error));
+      // a worker that dies without an error event (killed, out of memory) must not leave the command waiting forever
+      worker.on('exit', (code) => stop(new RuntimeFailure(`a stress worker exited (code ${code}) before the ${count} paths were done`)));
       feed(worker);
     }
   });
