@@ -12,6 +12,7 @@ import { marginCommand } from './commands/margin.command';
 import { replayCommand } from './commands/replay.command';
 import { runCommand } from './commands/run.command';
 import { serveCommand } from './commands/serve.command';
+import { stressCommand } from './commands/stress.command';
 import { verifyCommand } from './commands/verify.command';
 
 const storeOption = () => new Option('--store <url>', 'event store: file:PATH, postgres://…, esdb://… / kurrentdb://…').default(DEFAULT_STORE_URL);
@@ -78,6 +79,18 @@ export function buildProgram(): Command {
     .option('--report <file.html>', 'write an HTML report: margin against realized loss per rule set')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => backtestCommand(input, options));
+
+  program
+    .command('stress')
+    .description("Monte-Carlo stress: seeded price paths around a scenario's (GARCH(1,1) + jumps, its stress: block), each through each rule set in memory; distributions of bankruptcies, insurance fund low, ADL, socialized loss, margin held")
+    .argument('<scenario>', 'scenario.yaml')
+    .option('--paths <n>', 'number of price paths', '100')
+    .option('--seed <s>', "stress seed (default: the scenario's seed); path i depends on (seed, i) only")
+    .option('--rules <file|preset>', "a rule set (repeat to compare several; default: the scenario's)", (value: string, previous: string[] = []) => [...previous, value])
+    .option('--workers <k>', "worker threads (default: the machine's cores); the figures are the same for any number")
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print one JSON object')
+    .action(async (scenario: string, options) => stressCommand(scenario, options));
 
   program
     .command('margin')

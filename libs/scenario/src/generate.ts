@@ -33,7 +33,7 @@ const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 's
  * Everything before step 5 carries `ts = start`. The output depends only on the
  * scenario and the rules: same inputs, same seed → the same events, byte for byte.
  */
-export function generateInputs(scenario: Scenario, rules: Record<string, unknown>): InputJson[] {
+export function generateInputs(scenario: Scenario, rules: Record<string, unknown>, options: GenerateOptions = {}): InputJson[] {
   checkAgainstRules(scenario, rules);
   const start = formatTimestamp(scenario.start);
   const out: InputJson[] = [];
@@ -86,8 +86,10 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
     }
   });
 
-  const ticks = instruments
-    .flatMap(([instrument], index) => pricePath(scenario, instrument).map((tick) => ({ ...tick, index, instrument })))
+  let paths = instruments.map(([instrument]) => ({ instrument, ticks: pricePath(scenario, instrument) }));
+  if (options.reshapePaths) paths = options.reshapePaths(paths);
+  const ticks = paths
+    .flatMap(({ instrument, ticks: path }, index) => path.map((tick) => ({ ...tick, index, instrument })))
     .sort((a, b) => a.at - b.at || a.index - b.index);
   const extras = scenario.events
     .map((raw, order) => ({ at: parseEventTs(raw), order, raw }))
@@ -105,6 +107,22 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
 
   if (scenario.end !== undefined) out.push({ type: 'ClockAdvanced', ts: formatTimestamp(scenario.end) });
   return out;
+}
+
+/** A generated price path: the ticks of one instrument after `start`, in time order. */
+export interface GeneratedPath {
+  instrument: string;
+  ticks: { at: Timestamp; price: Fixed }[];
+}
+
+export interface GenerateOptions {
+  /**
+   * Replaces the generated price paths (same instruments, same order, same tick
+   * times) before they become marks: `clearsim stress` puts its shocked paths
+   * here (stress-paths.ts). Everything else — rules, listings, deposits, the
+   * population's trades at the start price, the extra events — is unchanged.
+   */
+  reshapePaths?: (paths: GeneratedPath[]) => GeneratedPath[];
 }
 
 /** The marks of one instant as one input: a PriceUpdated for one instrument, a MarketMoved for several. */

@@ -2,3 +2,4 @@ export * from './scenario.schema';
 export * from './scenario';
 export * from './generate';
 export * from './prng';
+export * from './stress-paths';

@@ -65,6 +65,46 @@ export const PopulationSchema = z.strictObject({
   counterparty: id,
 });
 
+/** A finite number (YAML/JSON number) with a lower bound, for the stress model's float parameters. */
+const floatAtLeast = (min: number, inclusive: boolean, what: string) =>
+  z.number({ error: `must be a number (${what})` }).refine((v) => Number.isFinite(v) && (inclusive ? v >= min : v > min), { message: `must be ${inclusive ? '>=' : '>'} ${min} (${what})` });
+
+/**
+ * `clearsim stress`'s path model (docs/stress.md): per instrument, GARCH(1,1)
+ * log-returns plus Poisson jumps, one step per generated tick, the diffusive
+ * shocks of the instruments sharing one common factor. Optional: a scenario
+ * without it is unchanged, and `stress` uses these defaults. Floats: this is
+ * risk math; the prices it makes are rounded to the scenario's price step.
+ */
+export const StressSchema = z
+  .strictObject({
+    garch: z
+      .strictObject({
+        /** Constant of the variance recursion, per step (a variance of log-returns). */
+        omega: floatAtLeast(0, true, 'a per-step variance').default(5e-8),
+        /** Weight of the last squared return. */
+        alpha: floatAtLeast(0, true, 'a weight').default(0.05),
+        /** Weight of the last variance (persistence). */
+        beta: floatAtLeast(0, true, 'a weight').default(0.9),
+      })
+      .superRefine((g, ctx) => {
+        if (g.alpha + g.beta >= 1) ctx.addIssue({ code: 'custom', path: ['beta'], message: `alpha + beta must be < 1 for a stationary GARCH(1,1) (got ${g.alpha} + ${g.beta} = ${g.alpha + g.beta})` });
+      })
+      .default({ omega: 5e-8, alpha: 0.05, beta: 0.9 }),
+    jumps: z
+      .strictObject({
+        /** Expected number of jumps per step (Poisson). */
+        intensity: floatAtLeast(0, true, 'expected jumps per step').refine((v) => v <= 10, { message: 'must be <= 10 (expected jumps per step)' }).default(0.001),
+        /** Mean of one jump's log-size. */
+        mean: z.number({ error: 'must be a number (mean jump log-size)' }).refine(Number.isFinite, { message: 'must be finite' }).default(-0.02),
+        /** Standard deviation of one jump's log-size. */
+        stdev: floatAtLeast(0, true, 'a standard deviation').default(0.03),
+      })
+      .default({ intensity: 0.001, mean: -0.02, stdev: 0.03 }),
+    /** Correlation of the instruments' diffusive shocks (one common factor), in [0, 1]. */
+    correlation: floatAtLeast(0, true, 'a correlation in [0, 1]').refine((v) => v <= 1, { message: 'must be <= 1 (a correlation in [0, 1])' }).default(0.8),
+  });
+
 export const ScenarioSchema = z
   .strictObject({
     name: id,
@@ -79,6 +119,8 @@ export const ScenarioSchema = z
     accounts: z.record(id, AccountSpecSchema).default({}),
     population: z.array(PopulationSchema).default([]),
     events: z.array(z.record(z.string(), z.unknown())).default([]),
+    /** `clearsim stress`'s path model; optional (docs/stress.md). */
+    stress: StressSchema.optional(),
   })
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -142,4 +184,5 @@ export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type InstrumentSpec = z.output<typeof InstrumentSpecSchema>;
 export type Waypoint = z.output<typeof WaypointSchema>;
 export type PopulationGroup = z.output<typeof PopulationSchema>;
+export type StressParameters = z.output<typeof StressSchema>;
 export type { Fixed, Timestamp };
