@@ -5,6 +5,7 @@ import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
+import { decayImpact, ImpactWave } from './impact';
 import { validateInput } from './validate';
 
 export interface HandleResult {
@@ -138,7 +139,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
   let crossed: readonly string[] | undefined;
-  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
+  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0) return NOTHING_DECIDED;
@@ -157,6 +158,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions, beforeInput };
+  decayImpact(state, ctx, (instrument) => checkMarkMoved(state, instrument, pending));
 
   for (const account of touched) pending.add(account);
   if (bandsApply(state) && !crossed) {
@@ -171,8 +173,14 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
 }
 
 /** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
-function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): SagaContext {
+function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): ImpactingContext {
+  let wave: ImpactWave | undefined;
+  // made at the first forced fill under rules with `impact` (an input may activate them)
+  const impact = (): ImpactWave | undefined => (wave ??= state.rules?.impact ? new ImpactWave(state, (instrument) => checkMarkMoved(state, instrument, pending)) : undefined);
   return {
+    get impact() {
+      return impact();
+    },
     ledger: state.ledger,
     get rules() {
       if (!state.rules) throw new Error('no rules are active');
@@ -184,6 +192,7 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
     emit(decision) {
       evolve(state, decision);
       decisions.push(decision);
+      if (state.rules?.impact) impact()?.note(decision);
     },
     touch(account) {
       pending.add(account);
@@ -191,8 +200,37 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
   };
 }
 
-/** Margin checks of the pending accounts, in account-id order, round after round until their decisions touch no one new; returns every account checked. */
-function settleChecks(ctx: SagaContext, pending: Set<string>): Set<string> {
+/** A saga context whose forced fills may move marks (rules `impact`). */
+type ImpactingContext = SagaContext & { readonly impact: ImpactWave | undefined };
+
+/**
+ * A mark moved within a step (impact or its decay): the accounts it may push
+ * below their call level are checked in the same settle loop — under the
+ * bands those whose band the new mark leaves (and the options' holders),
+ * otherwise every holder on the underlying — plus the holders of it as collateral.
+ */
+function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<string>): void {
+  const underlying = underlyingOf(state.ledger.instruments.get(instrument)!);
+  const onIt = [...state.ledger.instruments.values()].filter((i) => underlyingOf(i) === underlying && !i.settled).map((i) => i.id);
+  if (bandsApply(state)) {
+    for (const id of onIt) {
+      const mark = state.ledger.instruments.get(id)!.mark;
+      if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
+    }
+  } else {
+    for (const account of holdersOfAny(state, onIt)) pending.add(account);
+  }
+  for (const account of state.ledger.collateralHolders.get(instrument) ?? []) pending.add(account);
+}
+
+/**
+ * Margin checks of the pending accounts, in account-id order, round after
+ * round until their decisions touch no one new; returns every account
+ * checked. With rules `impact`, the forced fills of a round move their marks
+ * after it, and the accounts the new marks concern are the next round's (a
+ * cascade wave).
+ */
+function settleChecks(ctx: ImpactingContext, pending: Set<string>): Set<string> {
   const checked = new Set<string>();
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
@@ -208,6 +246,7 @@ function settleChecks(ctx: SagaContext, pending: Set<string>): Set<string> {
       checkAccount(ctx, account);
       checked.add(account);
     }
+    if (ctx.rules.impact) ctx.impact?.apply(ctx);
   }
   return checked;
 }
@@ -250,7 +289,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
  */
 function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | undefined {
   const { ledger } = state;
-  if (!bandsApply(state) || state.bandsStale || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
+  if (!bandsApply(state) || state.bandsStale || state.impact?.residuals.size || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
   if (input.marks.some(({ instrument }) => ledger.underlyingsWithOptions.has(instrument) || ledger.collateralHolders.get(instrument)?.size)) return undefined;
   evolve(state, input);
   const crossed: string[] = [];
