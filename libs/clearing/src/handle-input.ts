@@ -158,7 +158,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions, beforeInput };
-  decayImpact(state, ctx, (instrument) => checkMarkMoved(state, instrument, pending));
+  decayImpact(state, ctx, (instrument) => checkMarkMoved(state, instrument, pending, ctx.checked));
 
   for (const account of touched) pending.add(account);
   if (bandsApply(state) && !crossed) {
@@ -175,9 +175,11 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
 /** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
 function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): ImpactingContext {
   let wave: ImpactWave | undefined;
+  const checked = new Set<string>();
   // made at the first forced fill under rules with `impact` (an input may activate them)
-  const impact = (): ImpactWave | undefined => (wave ??= state.rules?.impact ? new ImpactWave(state, (instrument) => checkMarkMoved(state, instrument, pending)) : undefined);
+  const impact = (): ImpactWave | undefined => (wave ??= state.rules?.impact ? new ImpactWave(state, (instrument) => checkMarkMoved(state, instrument, pending, checked)) : undefined);
   return {
+    checked,
     get impact() {
       return impact();
     },
@@ -201,7 +203,7 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
 }
 
 /** A saga context whose forced fills may move marks (rules `impact`). */
-type ImpactingContext = SagaContext & { readonly impact: ImpactWave | undefined };
+type ImpactingContext = SagaContext & { readonly impact: ImpactWave | undefined; readonly checked: Set<string> };
 
 /**
  * A mark moved within a step (impact or its decay): the accounts it may push
@@ -209,13 +211,19 @@ type ImpactingContext = SagaContext & { readonly impact: ImpactWave | undefined 
  * bands those whose band the new mark leaves (and the options' holders),
  * otherwise every holder on the underlying — plus the holders of it as collateral.
  */
-function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<string>): void {
+function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<string>, checked: ReadonlySet<string>): void {
   const underlying = underlyingOf(state.ledger.instruments.get(instrument)!);
   const onIt = [...state.ledger.instruments.values()].filter((i) => underlyingOf(i) === underlying && !i.settled).map((i) => i.id);
   if (bandsApply(state)) {
     for (const id of onIt) {
       const mark = state.ledger.instruments.get(id)!.mark;
       if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
+    }
+    // the accounts already checked in this step are out of the bands (crossed) or banded for their old positions
+    // until the step ends: those holding what moved are checked again
+    for (const account of checked) {
+      const positions = state.ledger.accounts.get(account)?.positions;
+      if (positions && onIt.some((id) => positions.has(id))) pending.add(account);
     }
   } else {
     for (const account of holdersOfAny(state, onIt)) pending.add(account);
@@ -231,7 +239,7 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
  * cascade wave).
  */
 function settleChecks(ctx: ImpactingContext, pending: Set<string>): Set<string> {
-  const checked = new Set<string>();
+  const checked = ctx.checked;
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     if (pending.size === 0) {
