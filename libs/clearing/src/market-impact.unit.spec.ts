@@ -3,8 +3,9 @@ import { at, Given, rulesFor } from './testing/given';
 const impact = (law: Record<string, unknown> = {}) => ({ instruments: { '*': { law: 'linear', k: '1', depth: '1000000', capPerFill: '0.05', halfLifeSeconds: 600, ...law } } });
 
 /** grace 0 (liquidation at MM), IM 10 %, MM 5 %, no fee, no slippage; alice and bob long 1 @ 10,000 with 1,000 and 1,100. */
-function book(withImpact: boolean, fastPaths = true): Given {
-  const g = new Given(rulesFor({ marginCall: { graceSeconds: 0 }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, ...(withImpact ? { impact: impact() } : {}) }));
+function book(withImpact: boolean, fastPaths = true, capPerInput?: string): Given {
+  const rules = withImpact ? { impact: { ...impact(), ...(capPerInput ? { capPerInput } : {}) } } : {};
+  const g = new Given(rulesFor({ marginCall: { graceSeconds: 0 }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, ...rules }));
   g.engine.state.fastPaths = fastPaths;
   g.deposit('alice', '1000').deposit('bob', '1100').deposit('mm', '1000000').deposit('insurance', '1000');
   g.price('10000');
@@ -44,6 +45,13 @@ describe('liquidation cascade (rules impact)', () => {
     const summary = g.engine.summary();
     expect(summary).not.toHaveProperty('cascadeWaves');
     expect(summary).not.toHaveProperty('markImpacts');
+  });
+
+  it('fills move a mark at most capPerInput of the mark the input found', () => {
+    const g = book(true, true, '0.01');
+    // the cap: 1 % × 9,450 = 94.5; alice's fill moves it 89.3025 (as above), bob's would move it 87.62258749 more
+    // but only 94.5 − 89.3025 = 5.1975 is left → mark 9,360.6975 − 5.1975 = 9,355.5
+    expect(g.at(60).price('9450').filter((d) => d.type === 'MarkImpacted').map((d) => d.to)).toEqual(['9360.6975', '9355.5']);
   });
 
   it('the fast paths (bands, bankruptcy index) change no decision of a cascade', () => {
