@@ -55,7 +55,7 @@ describe('a liquidation cascade through the CLI', () => {
     expect(JSON.parse(verify.stdout).mismatches).toEqual([]);
     const replay = JSON.parse(clearsim('replay', '--store', store, '--json').stdout);
     expect(replay.outputHash).toBe(summary.outputHash);
-    expect(clearsim('run', inputsFile(true), '--store', `file:${mkdtempSync(join(tmpdir(), 'clearsim-cascade-store-'))}`).stdout).toContain('marks impacted (cascade waves)');
+    expect(clearsim('run', inputsFile(true), '--store', `file:${mkdtempSync(join(tmpdir(), 'clearsim-cascade-store-'))}`).stdout).toContain('impacts (cascade waves)');
 
     const without = JSON.parse(clearsim('run', inputsFile(false), '--store', `file:${mkdtempSync(join(tmpdir(), 'clearsim-cascade-store-'))}`, '--json').stdout);
     expect(without).toMatchObject({ liquidations: 1 });

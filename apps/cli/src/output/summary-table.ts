@@ -38,7 +38,7 @@ export function renderSummary(summary: RunSummary, options: { title: string; acc
     ['auto-deleverages', String(summary.autoDeleverages)],
     ['losses socialized', String(summary.lossesSocialized)],
     // rules with market impact only (docs/rules.md §11)
-    ...(summary.markImpacts !== undefined ? [['marks impacted (cascade waves)', `${summary.markImpacts} (${summary.cascadeWaves ?? 0})`]] : []),
+    ...(summary.markImpacts !== undefined ? [['impacts (cascade waves)', `${summary.markImpacts} (${summary.cascadeWaves ?? 0})`]] : []),
     ['withdrawals approved/refused', `${summary.withdrawalsApproved} / ${summary.withdrawalsRejected}`],
     ...(options.extra ?? []),
     ['outputHash', summary.outputHash],
