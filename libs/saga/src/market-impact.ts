@@ -33,9 +33,9 @@ export function impactLawOf(rules: Rules, instrument: string): ImpactLaw | undef
 /** ⌊√n⌋ of a non-negative bigint (Newton's method, exact). */
 export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  while (x * x > n) x--;
-  while ((x + 1n) * (x + 1n) <= n) x++;
+  // Newton from a power of two at or above the root decreases monotonically to ⌊√n⌋
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  for (let y = (x + n / x) / 2n; y < x; y = (x + n / x) / 2n) x = y;
   return x;
 }
 

@@ -42,7 +42,7 @@ describe('the impact law of one forced fill', () => {
   });
 
   it('isqrt is the exact integer square root', () => {
-    for (const n of [0n, 1n, 2n, 3n, 4n, 15n, 16n, 17n, 10n ** 30n, 10n ** 30n - 1n]) {
+    for (const n of [0n, 1n, 2n, 3n, 4n, 15n, 16n, 17n, 10n ** 30n, 10n ** 30n - 1n, 10n ** 41n + 7n, (10n ** 20n + 3n) ** 2n, (10n ** 20n + 3n) ** 2n - 1n]) {
       const r = isqrt(n);
       expect(r * r <= n && (r + 1n) * (r + 1n) > n).toBe(true);
     }
