@@ -234,15 +234,19 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
 /**
  * Margin checks of the pending accounts, in account-id order, round after
  * round until their decisions touch no one new; returns every account
- * checked. With rules `impact`, the forced fills of a round move their marks
- * after it, and the accounts the new marks concern are the next round's (a
- * cascade wave).
+ * checked. With rules `impact`, once the checks settle at the marks they
+ * started with, the forced fills they made move their marks, and the accounts
+ * the new marks concern are checked in turn (a cascade wave): every wave is
+ * decided at fixed marks, so which round an account falls in never matters.
  */
 function settleChecks(ctx: ImpactingContext, pending: Set<string>): Set<string> {
   const checked = ctx.checked;
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     if (pending.size === 0) {
+      // the checks settled at these marks: the forced fills since the last impact move their marks (rules
+      // `impact`), and the accounts the new marks concern are checked — the next cascade wave
+      if (ctx.rules.impact && ctx.impact?.apply(ctx) && pending.size > 0) continue;
       // the checks settled: the bankruptcies of this context (an input, or a deadline's close-outs) share what
       // they left uncovered, once; its payers are checked in turn
       socializePendingLosses(ctx);
@@ -254,7 +258,6 @@ function settleChecks(ctx: ImpactingContext, pending: Set<string>): Set<string> 
       checkAccount(ctx, account);
       checked.add(account);
     }
-    if (ctx.rules.impact) ctx.impact?.apply(ctx);
   }
   return checked;
 }

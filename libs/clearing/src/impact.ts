@@ -15,8 +15,8 @@ interface Fill {
 
 /**
  * The impact of one context's forced fills (an input, or one deadline's
- * close-outs): the fills of a round of margin checks are noted as they are
- * folded and move their marks after the round, in log order, each by the
+ * close-outs): the fills are noted as they are folded and, once the margin
+ * checks settle, move their marks in log order, each by the
  * rule's law (market-impact.ts); `onMarkMoved` schedules the checks of the
  * accounts the new mark concerns. Within the context, fills move one
  * instrument's mark at most `capPerInput` of the mark the context found.
