@@ -10,7 +10,7 @@ import { at, rulesFor } from './testing/given';
  * two-leg), price shocks of up to ±25% (one instrument, or both and the USDC
  * collateral at one instant), withdrawals, funding and clock jumps, under random
  * rules (grace or not, partial steps, slippage, fees, ADL or socialization,
- * isolated accounts).
+ * isolated accounts, market impact of forced fills).
  */
 const TRADERS = ['a', 'b', 'c', 'd'];
 const INSTRUMENTS = ['BTC-PERP', 'ETH-PERP'];
@@ -41,6 +41,11 @@ const rulesArb = fc.record({
   feeRate: fc.constantFrom('0', '0.005'),
   isolated: fc.subarray(TRADERS),
   opening: fc.array(fc.integer({ min: 500, max: 5000 }), { minLength: TRADERS.length, maxLength: TRADERS.length }),
+  // liquidation cascades: forced fills move the mark (a law for BTC-PERP, or for every instrument)
+  impact: fc.option(
+    fc.record({ law: fc.constantFrom('linear', 'sqrt'), k: fc.constantFrom('0.05', '0.5', '2'), halfLifeSeconds: fc.constantFrom(60, 3600), instrument: fc.constantFrom('*', 'BTC-PERP') }),
+    { nil: undefined },
+  ),
 });
 
 const stepArb = fc.oneof(
@@ -79,7 +84,9 @@ const unitsText = (units: number): string => (units / 1e8).toFixed(8);
 
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
-function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[] }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+type ImpactArb = { law: string; k: string; halfLifeSeconds: number; instrument: string };
+
+function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -94,6 +101,9 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
         concentration: rules.concentrate ? { 'BTC-PERP': { threshold: '20000', rate: '0.03' } } : {},
         collateral: { USDC: { haircut: '0.05' } },
         instruments: { '*': { tiers: rules.tiers } },
+        ...(rules.impact
+          ? { impact: { instruments: { [rules.impact.instrument]: { law: rules.impact.law, k: rules.impact.k, depth: '200000', halfLifeSeconds: rules.impact.halfLifeSeconds } } } }
+          : {}),
         ...(rules.model === 'var'
           ? { model: 'var', history: { sampleSeconds: 600 }, var: { confidence: '0.95', lookback: 20, horizonDays: 1, minimumHistory: 3, fallbackRate: '0.1' } }
           : {}),
@@ -307,10 +317,11 @@ describe('clearing properties', () => {
   it('grace timers decide the same whichever input reveals them: clock ticks inserted anywhere, or just past a deadline, change no decision', () => {
     // a timer fires at its deadline on the state then, so a ClockAdvanced between two inputs (these streams hold no
     // option, so a tick moves no mark) only reveals earlier what the next input would have: the same decisions in the
-    // same order, stamped the same (the input-first order failed this: the expiry took the revealing input's ts and marks)
+    // same order, stamped the same (the input-first order failed this: the expiry took the revealing input's ts and marks).
+    // Not under market impact: its residual decays when an input arrives, so a tick is an input that decays it (docs/rules.md §11)
     fc.assert(
       fc.property(scenarioArb, fc.array(fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), { minLength: 1, maxLength: 100 }), ({ rules, steps, gaps }, ticks) => {
-        const live = runLive(inputsFor(rules, steps, gaps));
+        const live = runLive(inputsFor({ ...rules, impact: undefined }, steps, gaps));
         const ticked = ClearingEngine.create();
         live.accepted.forEach((input, i) => {
           const previous = live.accepted[i - 1];
@@ -340,6 +351,15 @@ describe('clearing properties', () => {
     expect(totals.expiries).toBeGreaterThan(0);
     expect(totals.bankruptcies).toBeGreaterThan(0);
     expect(totals.calls).toBeGreaterThan(0);
+  });
+
+  it('exercises the impact model: some generated streams move marks by forced fills and cascade', () => {
+    const stats = fc
+      .sample(scenarioArb, { numRuns: 100, seed: 7 })
+      .filter(({ rules }) => rules.impact)
+      .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats);
+    expect(stats.reduce((n, s) => n + (s.markImpacts ?? 0), 0)).toBeGreaterThan(0);
+    expect(stats.reduce((n, s) => n + (s.cascadeWaves ?? 0), 0)).toBeGreaterThan(0);
   });
 
   it('exercises the list inputs: generated streams have accepted market moves and multi-leg trades', () => {

@@ -3,7 +3,7 @@ import { formatTimestamp, type Timestamp } from '@clearsim/events';
 import { emptyLedger, type LedgerState } from '@clearsim/ledger';
 import { PriceBands } from '@clearsim/margin';
 import type { Rules } from '@clearsim/rules';
-import { emptySaga, type SagaState } from '@clearsim/saga';
+import { emptySaga, type ImpactState, type SagaState } from '@clearsim/saga';
 
 export interface ClearingStats {
   eventsIn: number;
@@ -21,6 +21,10 @@ export interface ClearingStats {
   lossesSocialized: number;
   withdrawalsApproved: number;
   withdrawalsRejected: number;
+  /** Rules with `impact` only (absent otherwise, so summaries without it are unchanged): marks moved by forced fills or their decay… */
+  markImpacts?: number;
+  /** …and rounds of liquidations an impact triggered in the same step (docs/rules.md §11). */
+  cascadeWaves?: number;
 }
 
 /** The whole state of one shard: what evolve folds and decide reads. */
@@ -50,6 +54,8 @@ export interface ClearingState {
    * every holder exactly; tests use it to prove they change no decision.
    */
   fastPaths: boolean;
+  /** Marks displaced by forced fills (rules `impact`); absent until the first impact. */
+  impact?: ImpactState;
 }
 
 export function emptyClearingState(): ClearingState {

@@ -1,4 +1,4 @@
-import type { ClearingEvent, DecisionEvent, InputEvent, TradeLeg, Timestamp, VolatilityUpdated } from '@clearsim/events';
+import type { ClearingEvent, DecisionEvent, InputEvent, MarkImpacted, TradeLeg, Timestamp, VolatilityUpdated } from '@clearsim/events';
 import {
   chargeFee,
   chargeGain,
@@ -72,6 +72,8 @@ function accountFor(state: ClearingState, id: string): Account {
 function evolveInput(state: ClearingState, input: InputEvent): void {
   const { ledger } = state;
   state.stats.eventsIn++;
+  // a cascade wave is the liquidations an impact of the same step triggers
+  if (state.impact) state.impact.waveOpen = false;
   const key = idempotencyKey(input);
   if (key !== undefined && !state.seenIds.has(key)) state.seenIds.set(key, contentDigest(input));
   switch (input.type) {
@@ -106,7 +108,7 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
     case 'WithdrawalRequested':
       return; // the saga decides; WithdrawalApproved moves the money
     case 'PriceUpdated':
-      return foldMark(state, input.instrument, input.price, input.ts);
+      return foldMark(state, input.instrument, withResidual(state, input.instrument, input.price), input.ts);
     case 'TradeExecuted':
       return evolveTrade(state, input);
     case 'MultiLegTradeExecuted':
@@ -114,12 +116,13 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       return;
     case 'MarketMoved':
       // exactly the PriceUpdated of each mark, then the VolatilityUpdated of each volatility (only the margining differs)
-      for (const mark of input.marks) foldMark(state, mark.instrument, mark.price, input.ts);
+      for (const mark of input.marks) foldMark(state, mark.instrument, withResidual(state, mark.instrument, mark.price), input.ts);
       for (const volatility of input.volatilities) foldVolatility(state, volatility, input.ts);
       return;
     case 'FundingRateApplied':
       return; // FundingSettled decisions move the money
     case 'InstrumentSettled':
+      state.impact?.residuals.delete(input.instrument);
       return settleInstrument(ledger, getInstrument(ledger, input.instrument), input.price, accountFor(state, rulesOf(state).accounts.fees));
     case 'VolatilityUpdated':
       return foldVolatility(state, input, input.ts);
@@ -132,6 +135,32 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       throw new Error(`unhandled input ${(unreachable as InputEvent).type}`);
     }
   }
+}
+
+/**
+ * The mark an input's price makes: the price is the new reference, and a
+ * residual impact (rules `impact`) still displaces the mark from it until the
+ * decay decisions of this input move it (handle-input.ts, impact.ts).
+ */
+function withResidual(state: ClearingState, instrument: string, price: bigint): bigint {
+  const entry = state.impact?.residuals.get(instrument);
+  if (!entry) return price;
+  entry.reference = price;
+  const mark = price + entry.residual;
+  return mark > 0n ? mark : 1n;
+}
+
+/** A forced fill's impact, or its decay: the mark moves to `to`; the residual is what separates it from the reference. */
+function foldMarkImpacted(state: ClearingState, decision: MarkImpacted): void {
+  const impact = (state.impact ??= { residuals: new Map(), waveOpen: false });
+  const reference = impact.residuals.get(decision.instrument)?.reference ?? decision.from;
+  foldMark(state, decision.instrument, decision.to, decision.ts);
+  const residual = decision.to - reference;
+  if (residual === 0n) impact.residuals.delete(decision.instrument);
+  else impact.residuals.set(decision.instrument, { reference, residual, since: decision.ts });
+  state.stats.markImpacts = (state.stats.markImpacts ?? 0) + 1;
+  state.stats.cascadeWaves ??= 0;
+  if (decision.cause !== 'decay') impact.waveOpen = true;
 }
 
 /** A new mark: the instrument's price history (VaR, dynamic margin) and the options written on it follow. */
@@ -205,6 +234,10 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       return;
     case 'LiquidationStarted':
       stats.liquidations++;
+      if (state.impact?.waveOpen) {
+        state.impact.waveOpen = false;
+        stats.cascadeWaves = (stats.cascadeWaves ?? 0) + 1;
+      }
       return;
     case 'PositionLiquidated': {
       const account = getAccount(ledger, decision.account);
@@ -272,6 +305,8 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       creditUnit(account, isolated ? decision.instrument : undefined, decision.amount);
       return;
     }
+    case 'MarkImpacted':
+      return foldMarkImpacted(state, decision);
     default: {
       const unreachable: never = decision;
       throw new Error(`unhandled decision ${(unreachable as DecisionEvent).type}`);

@@ -5,6 +5,7 @@ import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
+import { decayImpact, ImpactWave } from './impact';
 import { validateInput } from './validate';
 
 export interface HandleResult {
@@ -138,7 +139,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
   let crossed: readonly string[] | undefined;
-  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
+  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
@@ -157,6 +158,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions, beforeInput };
+  decayImpact(state, ctx, (instrument) => checkMarkMoved(state, instrument, pending, ctx.checked));
 
   for (const account of touched) pending.add(account);
   if (bandsApply(state) && !crossed) {
@@ -172,8 +174,16 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
 }
 
 /** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
-function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): SagaContext {
+function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): ImpactingContext {
+  let wave: ImpactWave | undefined;
+  const checked = new Set<string>();
+  // made at the first forced fill under rules with `impact` (an input may activate them)
+  const impact = (): ImpactWave | undefined => (wave ??= state.rules?.impact ? new ImpactWave(state, (instrument) => checkMarkMoved(state, instrument, pending, checked)) : undefined);
   return {
+    checked,
+    get impact() {
+      return impact();
+    },
     ledger: state.ledger,
     get rules() {
       if (!state.rules) throw new Error('no rules are active');
@@ -185,6 +195,7 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
     emit(decision) {
       evolve(state, decision);
       decisions.push(decision);
+      if (state.rules?.impact) impact()?.note(decision);
     },
     touch(account) {
       pending.add(account);
@@ -192,19 +203,56 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
   };
 }
 
+/** A saga context whose forced fills may move marks (rules `impact`). */
+type ImpactingContext = SagaContext & { readonly impact: ImpactWave | undefined; readonly checked: Set<string> };
+
 /**
- * Margin checks of the pending accounts, in account-id order, round after round until their decisions touch no one
- * new; returns every account checked. Accounts the float screen passes are not checked: their proven bands go to
- * `screened`.
+ * A mark moved within a step (impact or its decay): the accounts it may push
+ * below their call level are checked in the same settle loop — under the
+ * bands those whose band the new mark leaves (and the options' holders),
+ * otherwise every holder on the underlying — plus the holders of it as collateral.
  */
-function settleChecks(state: ClearingState, ctx: SagaContext, pending: Set<string>, screened: Map<string, Band[]>): Set<string> {
-  const checked = new Set<string>();
+function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<string>, checked: ReadonlySet<string>): void {
+  const underlying = underlyingOf(state.ledger.instruments.get(instrument)!);
+  const onIt = [...state.ledger.instruments.values()].filter((i) => underlyingOf(i) === underlying && !i.settled).map((i) => i.id);
+  if (bandsApply(state)) {
+    for (const id of onIt) {
+      const mark = state.ledger.instruments.get(id)!.mark;
+      if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
+    }
+    // the accounts already checked in this step are out of the bands (crossed) or banded for their old positions
+    // until the step ends: those holding what moved are checked again
+    for (const account of checked) {
+      const positions = state.ledger.accounts.get(account)?.positions;
+      if (positions && onIt.some((id) => positions.has(id))) pending.add(account);
+    }
+  } else {
+    for (const account of holdersOfAny(state, onIt)) pending.add(account);
+  }
+  for (const account of state.ledger.collateralHolders.get(instrument) ?? []) pending.add(account);
+}
+
+/**
+ * Margin checks of the pending accounts, in account-id order, round after
+ * round until their decisions touch no one new; returns every account
+ * checked. Accounts the float screen passes are not checked: their proven
+ * bands go to `screened`. With rules `impact`, once the checks settle at the
+ * marks they started with, the forced fills they made move their marks, and
+ * the accounts the new marks concern are checked in turn (a cascade wave):
+ * every wave is decided at fixed marks, so which round an account falls in
+ * never matters.
+ */
+function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, screened: Map<string, Band[]>): Set<string> {
+  const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
   // nothing in its check; its bands come from the same proof (kept for re-banding if nothing was decided meanwhile)
   const screen = bandsApply(state);
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     if (pending.size === 0) {
+      // the checks settled at these marks: the forced fills since the last impact move their marks (rules
+      // `impact`), and the accounts the new marks concern are checked — the next cascade wave
+      if (ctx.rules.impact && ctx.impact?.apply(ctx) && pending.size > 0) continue;
       // the checks settled: the bankruptcies of this context (an input, or a deadline's close-outs) share what
       // they left uncovered, once; its payers are checked in turn
       socializePendingLosses(ctx);
@@ -266,7 +314,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
  */
 function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | undefined {
   const { ledger } = state;
-  if (!bandsApply(state) || state.bandsStale || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
+  if (!bandsApply(state) || state.bandsStale || state.impact?.residuals.size || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
   if (input.marks.some(({ instrument }) => ledger.underlyingsWithOptions.has(instrument) || ledger.collateralHolders.get(instrument)?.size)) return undefined;
   evolve(state, input);
   const crossed: string[] = [];

@@ -158,6 +158,22 @@ export const FundingSettledSchema = z.strictObject({
   amount: fixed,
 });
 
+/**
+ * The market impact of forced fills (rules `impact`, docs/rules.md §11): the
+ * instrument's mark moves from `from` to `to`. `cause` `liquidation`/`adl`: a
+ * fill of `notional` pushed it against the liquidated side; `decay`: the
+ * residual impact decayed toward the last mark an input set (`notional` 0).
+ */
+export const MarkImpactedSchema = z.strictObject({
+  type: z.literal('MarkImpacted'),
+  ...base,
+  instrument: id,
+  from: positiveFixed,
+  to: positiveFixed,
+  notional: nonNegativeFixed,
+  cause: z.enum(['liquidation', 'adl', 'decay']),
+});
+
 export const DECISION_SCHEMAS = {
   MarginCallIssued: MarginCallIssuedSchema,
   MarginCallMet: MarginCallMetSchema,
@@ -172,6 +188,7 @@ export const DECISION_SCHEMAS = {
   WithdrawalApproved: WithdrawalApprovedSchema,
   WithdrawalRejected: WithdrawalRejectedSchema,
   FundingSettled: FundingSettledSchema,
+  MarkImpacted: MarkImpactedSchema,
 } as const;
 
 export type MarginCallIssued = z.output<typeof MarginCallIssuedSchema>;
@@ -189,6 +206,7 @@ export type WithdrawalApproved = z.output<typeof WithdrawalApprovedSchema>;
 export type WithdrawalRejectionReason = z.output<typeof WithdrawalRejectionReasonSchema>;
 export type WithdrawalRejected = z.output<typeof WithdrawalRejectedSchema>;
 export type FundingSettled = z.output<typeof FundingSettledSchema>;
+export type MarkImpacted = z.output<typeof MarkImpactedSchema>;
 
 export type DecisionEvent =
   | MarginCallIssued
@@ -203,6 +221,7 @@ export type DecisionEvent =
   | LossSocialized
   | WithdrawalApproved
   | WithdrawalRejected
-  | FundingSettled;
+  | FundingSettled
+  | MarkImpacted;
 
 export type DecisionType = DecisionEvent['type'];

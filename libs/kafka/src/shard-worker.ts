@@ -244,7 +244,8 @@ export class KafkaShardWorker {
 
   private decisionMessage(decision: DecisionEvent, position: number): OutboundMessage {
     return {
-      key: decision.account,
+      // a mark's impact is about an instrument, not an account
+      key: 'account' in decision ? decision.account : decision.instrument,
       value: encodeEvent(decision),
       headers: {
         [HEADER.type]: decision.type,

@@ -110,6 +110,36 @@ export const LendingRulesSchema = z.strictObject({
   liquidationBonus: fixedBetween(0n, 100_000_000n, 'a fraction in [0, 1]').default(5_000_000n),
 });
 
+/**
+ * Market impact of forced fills (liquidation cascades): each liquidation or ADL
+ * fill moves the instrument's mark against the liquidated side by
+ * Δp/p = min(capPerFill, k · notional/depth) (`linear`) or
+ * min(capPerFill, k · √(notional/depth)) (`sqrt`, the square-root law); the
+ * residual (mark − the last mark an input set) decays by half every
+ * `halfLifeSeconds`. Absent: fills never move a mark (docs/rules.md §11).
+ */
+export const ImpactLawSchema = z.strictObject({
+  law: z.enum(['linear', 'sqrt']),
+  /** The coefficient k of the law. */
+  k: nonNegativeFixed,
+  /** The notional that moves the mark by k (the book's depth, in the cash asset). */
+  depth: positiveFixed,
+  /** The largest relative move one fill makes. */
+  capPerFill: fixedBetween(1n, 99_999_999n, 'a fraction of the mark in (0, 1)').default(5_000_000n),
+  /** Half-life of the residual impact, in seconds of log time. */
+  halfLifeSeconds: z.number().int().positive(),
+});
+
+export const ImpactRulesSchema = z.strictObject({
+  /** Per instrument; the key "*" applies to every instrument not named. */
+  instruments: z.record(z.string().min(1), ImpactLawSchema),
+  /**
+   * The largest distance (a fraction of the mark the input found) fills may move one instrument's mark within
+   * one input or one deadline's close-outs: the cascade's guard.
+   */
+  capPerInput: fixedBetween(1n, 99_999_999n, 'a fraction of the mark in (0, 1)').default(25_000_000n),
+});
+
 export const RulesSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -160,6 +190,8 @@ export const RulesSchema = z
     isolatedAccounts: z.array(z.string().min(1)).default([]),
     /** Per instrument; the key "*" applies to every instrument not named (tiered models). */
     instruments: z.record(z.string().min(1), InstrumentRulesSchema).default({}),
+    /** Market impact of liquidation and ADL fills (cascades); absent: none. */
+    impact: ImpactRulesSchema.optional(),
   })
   .superRefine((rules, ctx) => {
     for (const [instrument, { tiers }] of Object.entries(rules.instruments)) {
@@ -224,5 +256,7 @@ export type LendingRules = z.output<typeof LendingRulesSchema>;
 export type DynamicRules = z.output<typeof DynamicRulesSchema>;
 export type InstrumentRules = z.output<typeof InstrumentRulesSchema>;
 export type Rules = z.output<typeof RulesSchema>;
+export type ImpactLaw = z.output<typeof ImpactLawSchema>;
+export type ImpactRules = z.output<typeof ImpactRulesSchema>;
 /** The rules as written (decimal strings), the form recorded in `RulesActivated`. */
 export type RulesInput = z.input<typeof RulesSchema>;

@@ -52,6 +52,13 @@ export class BankruptcyIndex {
    * loss) as changed. A socialized share moves its payer's cost basis, so its PnL.
    */
   note(decision: DecisionEvent): void {
+    if (decision.type === 'MarkImpacted') {
+      // a forced fill moved a mark (rules `impact`): every weight and rank may change, so start afresh
+      this.winners = undefined;
+      this.queues.clear();
+      this.changed.clear();
+      return;
+    }
     const named = decision as { account?: string; counterparty?: string; fund?: string; losses?: readonly { account: string }[]; shares?: readonly { account: string }[] };
     if (named.account !== undefined) this.changed.add(named.account);
     if (named.counterparty !== undefined) this.changed.add(named.counterparty);

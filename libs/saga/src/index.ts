@@ -7,3 +7,4 @@ export * from './bankruptcy-index';
 export * from './withdrawal';
 export * from './funding';
 export * from './lending-liquidation';
+export * from './market-impact';

@@ -230,6 +230,8 @@ function renderReport(data: ReportData, title: string): string {
     ['insurance drawn', money(s.insuranceDrawn)],
     ['auto-deleverages', count(s.autoDeleverages)],
     ['losses socialized', count(s.lossesSocialized)],
+    // rules with market impact only (docs/rules.md §11)
+    ...(s.markImpacts !== undefined ? ([['cascade waves', count(s.cascadeWaves ?? 0)]] as [string, string][]) : []),
     ['final insurance fund', money(s.insuranceFund)],
   ];
 

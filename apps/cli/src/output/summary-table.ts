@@ -44,6 +44,8 @@ export function renderSummary(
     ['insurance fund balance', summary.insuranceFund],
     ['auto-deleverages', String(summary.autoDeleverages)],
     ['losses socialized', String(summary.lossesSocialized)],
+    // rules with market impact only (docs/rules.md §11)
+    ...(summary.markImpacts !== undefined ? [['impacts (cascade waves)', `${summary.markImpacts} (${summary.cascadeWaves ?? 0})`]] : []),
     ['withdrawals approved/refused', `${summary.withdrawalsApproved} / ${summary.withdrawalsRejected}`],
     ...(options.extra ?? []),
     ['outputHash', summary.outputHash],

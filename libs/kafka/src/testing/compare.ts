@@ -5,7 +5,7 @@ import { InputRouter, localizeInput, type InputRouterOptions } from '../sharding
 /** Decisions grouped by account, each account's in log order, as canonical JSON lines. */
 export function decisionsByAccount(decisions: Iterable<ClearingEvent>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const d of decisions) (out[(d as DecisionEvent).account] ??= []).push(encodeEvent(d));
+  for (const d of decisions) (out['account' in d ? d.account : (d as DecisionEvent & { instrument: string }).instrument] ??= []).push(encodeEvent(d));
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
