@@ -156,6 +156,7 @@ describe('the first hour, as written', () => {
     const cwd = freshDir();
     symlinkSync(join(ROOT, 'bin'), join(cwd, 'bin'));
     symlinkSync(join(ROOT, 'examples'), join(cwd, 'examples'));
+    symlinkSync(join(ROOT, 'test'), join(cwd, 'test')); // the README's import example reads the fixtures
     for (const command of commands) {
       const out = spawnSync('bash', ['-c', command], { encoding: 'utf8', cwd, timeout: 300_000 });
       if (out.status !== 0) throw new Error(`\`${command}\` exited ${out.status}:\n${out.stderr}`);
