@@ -1,5 +1,5 @@
 import { formatFixed } from '@clearsim/money';
-import type { ClockAdvanced, Deposited, InputEvent, PriceUpdated, TradeExecuted } from './input-events';
+import { MAX_ID_LENGTH, type ClockAdvanced, type Deposited, type InputEvent, type PriceUpdated, type TradeExecuted } from './input-events';
 import { formatTimestamp, type Timestamp } from './timestamp';
 
 /**
@@ -56,7 +56,7 @@ function baseFieldOk(key: string, value: unknown): boolean {
   }
 }
 
-const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
 
 function decodePriceUpdated(r: Record<string, unknown>): PriceUpdated | undefined {
   let n = 0;

@@ -7,7 +7,13 @@ import { timestamp } from './timestamp';
  * `eventId` is the idempotency key of inputs without a natural one (trades
  * have `tradeId`, withdrawal requests `requestId`); see docs/idempotency.md.
  */
-const id = z.string().min(1, 'must not be empty');
+/**
+ * The longest id (account, instrument, asset, tradeId, requestId, eventId) an input may carry: ids are kept for
+ * every account and every idempotency key, so one unbounded id is unbounded memory; venues' ids (UUIDs, numbers,
+ * symbols) are far shorter.
+ */
+export const MAX_ID_LENGTH = 128;
+const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
 /**
  * `postedBy`: who posted the input — `admin`, `venue:<prefix>` or `kafka` —
  * the scope of its idempotency key. Written by the server and the Kafka worker

@@ -1,7 +1,7 @@
 import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsIn, ValidateBy, ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
-import { parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
+import { MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
 import { DecimalFormatError, parseFixed } from '@clearsim/money';
 
 /**
@@ -73,8 +73,9 @@ export function IsId(validation?: ValidationOptions): PropertyDecorator {
     {
       name: 'isId',
       validator: {
-        validate: (value) => typeof value === 'string' && value.length > 0,
-        defaultMessage: (args) => required(args?.value, 'must be a non-empty string'),
+        validate: (value) => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH,
+        defaultMessage: (args) =>
+          typeof args?.value === 'string' && args.value.length > MAX_ID_LENGTH ? `must be at most ${MAX_ID_LENGTH} characters` : required(args?.value, 'must be a non-empty string'),
       },
     },
     validation,
@@ -136,7 +137,7 @@ export const TimestampField = (doc: ApiPropertyOptions & { optional?: boolean })
 export const IdField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
   const { optional, ...rest } = doc;
   return applyDecorators(
-    optional ? ApiPropertyOptional({ type: String, minLength: 1, ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, minLength: 1, ...rest } as ApiPropertyOptions),
+    optional ? ApiPropertyOptional({ type: String, minLength: 1, maxLength: MAX_ID_LENGTH, ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, minLength: 1, maxLength: MAX_ID_LENGTH, ...rest } as ApiPropertyOptions),
     ...(optional ? [IsAbsentOr()] : []),
     IsId(),
   );
