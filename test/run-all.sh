@@ -23,7 +23,7 @@ if [ "${CLEARSIM_NO_SERVICES:-}" != "1" ]; then
       echo "  They need Java 17 + Maven (Kafka jars from Maven Central) and PostgreSQL's server binaries"
       echo "  (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jdk-headless maven postgresql)."
       echo "  Or start them with Docker: docker compose up -d kafka postgres, then export"
-      echo "  KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://clearsim:clearsim@127.0.0.1:5432/clearsim"
+      echo "  KAFKA_BROKERS=127.0.0.1:29092 DATABASE_URL=postgres://clearsim:clearsim@127.0.0.1:25432/clearsim (the ports docker-compose.yml publishes)"
     } >&2
     if [ "${CI:-}" = "true" ]; then
       echo "clearsim: CI=true, so nothing may be skipped: failing." >&2
