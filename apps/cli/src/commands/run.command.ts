@@ -73,6 +73,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     if (options.snapshot) await runner.snapshot();
     const seconds = (performance.now() - started) / 1000;
     if (options.report) {
+      // the last phase after deciding and committing: say so on a terminal (a large log's report takes a while)
+      if (bar) process.stderr.write(`report: reading the log back for ${options.report}…\n`);
       const { writeReport } = await import('../output/html-report');
       await writeReport(options.report, store, { title: source.description });
     }
