@@ -66,21 +66,28 @@ export const PriceUpdatedSchema = z.strictObject({
   price: positiveFixed,
 });
 
+/** The fields of a bilateral trade: a TradeExecuted's, and each leg of a MultiLegTradeExecuted. */
+const bilateralTrade = {
+  instrument: id,
+  buyer: id,
+  seller: id,
+  qty: positiveFixed,
+  price: positiveFixed,
+  // a negative fee is a rebate paid by the fee account
+  buyerFee: fixed.default(0n),
+  sellerFee: fixed.default(0n),
+};
+const differentParties = (t: { buyer: string; seller: string }) => t.buyer !== t.seller;
+const DIFFERENT_PARTIES = { message: 'buyer and seller must be different accounts', path: ['seller'] };
+
 export const TradeExecutedSchema = z
   .strictObject({
     type: z.literal('TradeExecuted'),
     ...base,
     tradeId: id,
-    instrument: id,
-    buyer: id,
-    seller: id,
-    qty: positiveFixed,
-    price: positiveFixed,
-    // a negative fee is a rebate paid by the fee account
-    buyerFee: fixed.default(0n),
-    sellerFee: fixed.default(0n),
+    ...bilateralTrade,
   })
-  .refine((t) => t.buyer !== t.seller, { message: 'buyer and seller must be different accounts', path: ['seller'] });
+  .refine(differentParties, DIFFERENT_PARTIES);
 
 export const FundingRateAppliedSchema = z.strictObject({
   type: z.literal('FundingRateApplied'),
@@ -152,17 +159,7 @@ export const MarketMovedSchema = z
   });
 
 /** One leg of a MultiLegTradeExecuted: a bilateral trade like TradeExecuted, without its own id. */
-export const TradeLegSchema = z
-  .strictObject({
-    instrument: id,
-    buyer: id,
-    seller: id,
-    qty: positiveFixed,
-    price: positiveFixed,
-    buyerFee: fixed.default(0n),
-    sellerFee: fixed.default(0n),
-  })
-  .refine((t) => t.buyer !== t.seller, { message: 'buyer and seller must be different accounts', path: ['seller'] });
+export const TradeLegSchema = z.strictObject(bilateralTrade).refine(differentParties, DIFFERENT_PARTIES);
 
 /**
  * A multi-leg trade (a calendar spread, a protective put, a strategy): legs
