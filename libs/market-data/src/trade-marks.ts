@@ -1,3 +1,4 @@
+import { DECIMALS, divRound, formatFixed } from '@clearsim/money';
 import type { PricePoint } from './bar-path';
 
 /**
@@ -9,7 +10,7 @@ import type { PricePoint } from './bar-path';
  */
 export type MarkOf = 'last' | 'vwap';
 
-const SCALE = 8;
+const SCALE = DECIMALS; // the ledger's
 
 export class TradeMarks {
   private start: number | undefined;
@@ -41,7 +42,7 @@ export class TradeMarks {
     if (this.start === undefined) return undefined;
     const time = this.start + this.interval - 1;
     let price = this.last;
-    if (this.markOf === 'vwap' && this.volume > 0n) price = formatScaled(divHalfEven(this.notional, this.volume));
+    if (this.markOf === 'vwap' && this.volume > 0n) price = formatFixed(divRound(this.notional, this.volume, 'halfEven'));
     this.start = undefined;
     this.notional = 0n;
     this.volume = 0n;
@@ -57,18 +58,4 @@ function mod(a: number, b: number): number {
 function scaled(text: string): bigint {
   const [whole, fraction = ''] = text.split('.');
   return BigInt(whole + fraction.slice(0, SCALE).padEnd(SCALE, '0'));
-}
-
-function divHalfEven(n: bigint, d: bigint): bigint {
-  const q = n / d;
-  const r = n % d;
-  if (2n * r > d || (2n * r === d && q % 2n === 1n)) return q + 1n;
-  return q;
-}
-
-function formatScaled(value: bigint): string {
-  const text = value.toString().padStart(SCALE + 1, '0');
-  const whole = text.slice(0, -SCALE);
-  const fraction = text.slice(-SCALE).replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}` : whole;
 }
