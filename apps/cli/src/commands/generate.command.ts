@@ -19,38 +19,24 @@ import { loadRules } from '../io/rules-source';
 export function generateCommand(): Command {
   const generate = new Command('generate').description('write a starter scenario, a seeded population, a synthetic venue day, or the JSON Schemas');
 
-  generate
+  const scenario = generate
     .command('scenario')
     .description('a starter scenario YAML with comments: one perpetual, a crash path, a leveraged population (edit it, then clearsim run it)')
     .argument('<file.yaml>', 'where to write it')
     .option('--name <name>', 'scenario name', 'my-crash')
-    .option('--instrument <id>', 'the perpetual', 'BTC-PERP')
     .option('--price <p>', 'the starting price', '60000')
     .option('--drop <fraction>', 'how far the price falls at its low (0.2 = −20 %)', '0.2')
     .option('--start <ts>', 'ISO-8601 UTC start', '2026-01-01T00:00:00Z')
-    .option('--hours <n>', 'how long the scenario runs', '24')
-    .option('--margin <cross|isolated>', 'margin mode: the crypto-cross or crypto-isolated preset', 'cross')
-    .option('--seed <n>', 'seed of every random draw', '1')
-    .option('--count <n>', 'traders in the population', '1000')
-    .option('--long <fraction>', 'share of the traders who are long (the rest short)', '0.7')
-    .option('--leverage <lo-hi>', 'leverage range, drawn uniformly', '2-25')
-    .option('--collateral <lo-hi>', 'collateral range in USD, drawn uniformly', '500-50000')
-    .action((file: string, options) => writeScenario(file, options));
+    .option('--hours <n>', 'how long the scenario runs', '24');
+  withPopulationOptions(scenario).action((file: string, options) => writeScenario(file, options));
 
-  generate
+  const population = generate
     .command('population')
     .description('a seeded population as input JSONL: rules, the instrument, deposits and opening trades against a market maker (append prices to it, or run it as is)')
     .argument('<file.jsonl>', 'where to write it')
-    .option('--instrument <id>', 'the perpetual', 'BTC-PERP')
     .option('--price <p>', 'the price the positions open at', '60000')
-    .option('--start <ts>', 'ISO-8601 UTC time of the opening events', '2026-01-01T00:00:00Z')
-    .option('--margin <cross|isolated>', 'margin mode: the crypto-cross or crypto-isolated preset', 'cross')
-    .option('--seed <n>', 'seed of every random draw', '1')
-    .option('--count <n>', 'traders', '1000')
-    .option('--long <fraction>', 'share of the traders who are long', '0.7')
-    .option('--leverage <lo-hi>', 'leverage range', '2-25')
-    .option('--collateral <lo-hi>', 'collateral range in USD', '500-50000')
-    .action((file: string, options) => writePopulation(file, options));
+    .option('--start <ts>', 'ISO-8601 UTC time of the opening events', '2026-01-01T00:00:00Z');
+  withPopulationOptions(population).action((file: string, options) => writePopulation(file, options));
 
   generate
     .command('day')
@@ -70,6 +56,18 @@ export function generateCommand(): Command {
     .action((options: { out: string }) => writeSchemas(options.out));
 
   return generate;
+}
+
+/** The options of a population, the same for `generate scenario` and `generate population`. */
+function withPopulationOptions(command: Command): Command {
+  return command
+    .option('--instrument <id>', 'the perpetual', 'BTC-PERP')
+    .option('--margin <cross|isolated>', 'margin mode: the crypto-cross or crypto-isolated preset', 'cross')
+    .option('--seed <n>', 'seed of every random draw', '1')
+    .option('--count <n>', 'traders in the population', '1000')
+    .option('--long <fraction>', 'share of the traders who are long (the rest short)', '0.7')
+    .option('--leverage <lo-hi>', 'leverage range, drawn uniformly', '2-25')
+    .option('--collateral <lo-hi>', 'collateral range in USD, drawn uniformly', '500-50000');
 }
 
 interface PopulationOptions {
