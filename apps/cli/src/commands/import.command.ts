@@ -67,7 +67,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   const input = createReadStream(file);
   let kept = false;
   try {
-    const rows = input.pipe(parse({ delimiter: delimiterOf(options.delimiter), relax_column_count: true, skip_empty_lines: true, info: true, bom: true }));
+    const rows = input.pipe(parse(csvOptions(options.delimiter)));
     let buffer = '';
     let sinceUpdate = 0;
     for await (const { record, info } of rows as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -116,7 +116,8 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   }
 }
 
-function importOptionsOf(options: ImportCommandOptions): ImportOptions {
+/** `import`'s options (as flags, or a scenario's file path camelCased) → the importer's, refusing what does not apply. */
+export function importOptionsOf(options: Omit<ImportCommandOptions, 'out' | 'strict' | 'progress' | 'delimiter'>): ImportOptions {
   if (!(LAYOUT_NAMES as string[]).includes(options.format)) throw new UsageError(`--format: "${options.format}" is not one of ${LAYOUT_NAMES.join(', ')}`);
   const layout = LAYOUTS[options.format as LayoutName];
   if (options.barPath !== undefined && !(BAR_ORDERS as string[]).includes(options.barPath)) throw new UsageError(`--bar-path: "${options.barPath}" is not one of ${BAR_ORDERS.join(', ')}`);
@@ -137,7 +138,12 @@ function importOptionsOf(options: ImportCommandOptions): ImportOptions {
   };
 }
 
-function delimiterOf(text: string | undefined): string {
+/** How every exchange file is read: ragged rows allowed (the importer names a missing cell), blank lines skipped, a BOM dropped, each record with its line. */
+export function csvOptions(delimiter: string | undefined) {
+  return { delimiter: delimiterOf(delimiter), relax_column_count: true, skip_empty_lines: true, info: true, bom: true } as const;
+}
+
+export function delimiterOf(text: string | undefined): string {
   if (text === undefined) return ',';
   const value = text === '\\t' || text === 'tab' ? '\t' : text;
   if (value.length !== 1) throw new UsageError(`--delimiter: "${text}" is not one character (or tab)`);

@@ -3,9 +3,9 @@ import { resolve, dirname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { formatTimestamp, parseTimestamp } from '@clearsim/events';
 import { formatFixed } from '@clearsim/money';
-import { LAYOUT_NAMES, LAYOUTS, MarketDataImport, ImportUsageError, type BarOrder, type LayoutName, type MarkOf, type TimeFormat } from '@clearsim/market-data';
+import { LAYOUT_NAMES, LAYOUTS, MarketDataImport, ImportUsageError, type LayoutName } from '@clearsim/market-data';
 import { UsageError } from '../cli-error';
-import { intervalOf } from '../commands/import.command';
+import { csvOptions, importOptionsOf } from '../commands/import.command';
 
 const FILE_PATH_KEYS = ['file', 'format', 'barPath', 'interval', 'mark', 'timeFormat', 'timeCol', 'priceCol', 'qtyCol', 'delimiter'];
 
@@ -42,18 +42,20 @@ export function resolveImportedPaths(raw: unknown, scenarioFile: string): unknow
     let machine: MarketDataImport;
     const points: { at: string; price: string }[] = [];
     try {
-      machine = new MarketDataImport({
-        layout: spec.format as LayoutName,
-        instrument: id,
-        barOrder: text('barPath') as BarOrder | undefined,
-        interval: text('interval') === undefined ? undefined : intervalOf(text('interval')!),
-        markOf: text('mark') as MarkOf | undefined,
-        timeFormat: text('timeFormat') as TimeFormat | undefined,
-        timeColumn: text('timeCol'),
-        priceColumn: text('priceCol'),
-        qtyColumn: text('qtyCol'),
-      });
-      const rows = parse(readFileSync(file), { delimiter: text('delimiter') ?? ',', relax_column_count: true, skip_empty_lines: true, info: true, bom: true }) as unknown as { record: string[]; info: { lines: number } }[];
+      machine = new MarketDataImport(
+        importOptionsOf({
+          format: spec.format,
+          instrument: id,
+          barPath: text('barPath'),
+          interval: text('interval'),
+          mark: text('mark'),
+          timeFormat: text('timeFormat'),
+          timeCol: text('timeCol'),
+          priceCol: text('priceCol'),
+          qtyCol: text('qtyCol'),
+        }),
+      );
+      const rows = parse(readFileSync(file), csvOptions(text('delimiter'))) as unknown as { record: string[]; info: { lines: number } }[];
       for (const { record, info } of rows) {
         for (const event of machine.row(record, info.lines)) collect(event as { ts: number; price?: bigint }, points, start, end);
         if (machine.problems.length > 0) break;
