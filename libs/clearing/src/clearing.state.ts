@@ -25,6 +25,8 @@ export interface ClearingStats {
   markImpacts?: number;
   /** …and rounds of liquidations an impact triggered in the same step (docs/rules.md §11). */
   cascadeWaves?: number;
+  /** Rules with `tokens` only (absent otherwise): leveraged token rebalances (docs/rules.md §12). */
+  tokenRebalances?: number;
 }
 
 /** The whole state of one shard: what evolve folds and decide reads. */

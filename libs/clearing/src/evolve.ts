@@ -307,6 +307,15 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
     }
     case 'MarkImpacted':
       return foldMarkImpacted(state, decision);
+    case 'TokenRebalanced': {
+      // a trade at the mark between the token's fund and its counterparty (libs/saga/src/leveraged-token.ts)
+      const fund = accountFor(state, decision.account);
+      const counterparty = accountFor(state, decision.counterparty);
+      const [buyer, seller] = decision.qty > 0n ? [fund, counterparty] : [counterparty, fund];
+      trade(ledger, buyer, seller, getInstrument(ledger, decision.instrument), abs(decision.qty), decision.price);
+      stats.tokenRebalances = (stats.tokenRebalances ?? 0) + 1;
+      return;
+    }
     default: {
       const unreachable: never = decision;
       throw new Error(`unhandled decision ${(unreachable as DecisionEvent).type}`);

@@ -2,7 +2,7 @@ import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsi
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, floatBandsFor, toMarkNumber, type Band } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
-import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, socializePendingLosses, type SagaContext } from '@clearsim/saga';
+import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceTokens, socializePendingLosses, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { decayImpact, ImpactWave } from './impact';
@@ -139,13 +139,15 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
   let crossed: readonly string[] | undefined;
-  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
+  if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
   }
   if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
   const decisions: DecisionEvent[] = [];
+  // the log's clock before this input (and its timers): a token's daily rebalance is due when its instant is after it
+  const previousClock = state.clock;
   if (state.bandsStale && state.rules) rebandAll(state);
   if (state.rules && input.ts > state.saga.earliestDeadline) fireTimersBefore(state, input.ts, decisions);
   const beforeInput = decisions.length;
@@ -169,6 +171,12 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   }
   const screened = new Map<string, Band[]>();
   const checked = settleChecks(state, ctx, pending, screened);
+  // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
+  // checks of the accounts they concern settle in turn (docs/rules.md §12)
+  if (state.rules.tokens) {
+    rebalanceTokens(ctx, previousClock);
+    settleChecks(state, ctx, pending, screened);
+  }
   if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), screened);
   return { duplicate: false, decisions, beforeInput };
 }
@@ -314,7 +322,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
  */
 function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | undefined {
   const { ledger } = state;
-  if (!bandsApply(state) || state.bandsStale || state.impact?.residuals.size || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
+  if (!bandsApply(state) || state.bandsStale || state.impact?.residuals.size || state.rules?.tokens || input.ts > state.saga.earliestDeadline || input.volatilities.length > 0) return undefined;
   if (input.marks.some(({ instrument }) => ledger.underlyingsWithOptions.has(instrument) || ledger.collateralHolders.get(instrument)?.size)) return undefined;
   evolve(state, input);
   const crossed: string[] = [];

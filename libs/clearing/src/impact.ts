@@ -10,7 +10,7 @@ interface Fill {
   notional: Fixed;
   /** The liquidated side sold (the mark moves down). */
   down: boolean;
-  cause: 'liquidation' | 'adl';
+  cause: 'liquidation' | 'adl' | 'rebalance';
 }
 
 /**
@@ -31,15 +31,16 @@ export class ImpactWave {
   ) {}
 
   note(decision: DecisionEvent): void {
-    if (decision.type !== 'PositionLiquidated' && decision.type !== 'PositionAutoDeleveraged') return;
+    if (decision.type !== 'PositionLiquidated' && decision.type !== 'PositionAutoDeleveraged' && decision.type !== 'TokenRebalanced') return;
     const instrument = this.state.ledger.instruments.get(decision.instrument);
     if (!instrument || !this.state.rules || !impactLawOf(this.state.rules, decision.instrument)) return;
     this.fills.push({
       instrument: decision.instrument,
       notional: tradeNotional(decision.qty, decision.price, instrument.multiplier),
-      // PositionLiquidated: qty is the liquidated account's change; ADL: the deleveraged trader's, the bankrupt's is −qty
-      down: decision.type === 'PositionLiquidated' ? decision.qty < 0n : decision.qty > 0n,
-      cause: decision.type === 'PositionLiquidated' ? 'liquidation' : 'adl',
+      // PositionLiquidated: qty is the liquidated account's change; ADL: the deleveraged trader's, the bankrupt's is −qty;
+      // TokenRebalanced: the token's fund's change (a fund that sells pushes the mark down, as a liquidation does)
+      down: decision.type === 'PositionAutoDeleveraged' ? decision.qty > 0n : decision.qty < 0n,
+      cause: decision.type === 'PositionLiquidated' ? 'liquidation' : decision.type === 'TokenRebalanced' ? 'rebalance' : 'adl',
     });
   }
 

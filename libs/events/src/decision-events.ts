@@ -171,7 +171,28 @@ export const MarkImpactedSchema = z.strictObject({
   from: positiveFixed,
   to: positiveFixed,
   notional: nonNegativeFixed,
-  cause: z.enum(['liquidation', 'adl', 'decay']),
+  cause: z.enum(['liquidation', 'adl', 'rebalance', 'decay']),
+});
+
+/**
+ * A leveraged token's rebalance (rules `tokens`, docs/rules.md §12): its fund
+ * `account` trades `qty` (its signed change) of `instrument` with
+ * `counterparty` at `price` (the mark), bringing its leverage from `leverage`
+ * back to the target. `nav` is the fund's equity before the trade (a trade at
+ * the mark leaves it unchanged); `reason`: the daily rebalance or the band.
+ */
+export const TokenRebalancedSchema = z.strictObject({
+  type: z.literal('TokenRebalanced'),
+  ...base,
+  token: id,
+  account: id,
+  counterparty: id,
+  instrument: id,
+  qty: fixed,
+  price: positiveFixed,
+  nav: positiveFixed,
+  leverage: fixed,
+  reason: z.enum(['schedule', 'band']),
 });
 
 export const DECISION_SCHEMAS = {
@@ -189,6 +210,7 @@ export const DECISION_SCHEMAS = {
   WithdrawalRejected: WithdrawalRejectedSchema,
   FundingSettled: FundingSettledSchema,
   MarkImpacted: MarkImpactedSchema,
+  TokenRebalanced: TokenRebalancedSchema,
 } as const;
 
 export type MarginCallIssued = z.output<typeof MarginCallIssuedSchema>;
@@ -207,6 +229,7 @@ export type WithdrawalRejectionReason = z.output<typeof WithdrawalRejectionReaso
 export type WithdrawalRejected = z.output<typeof WithdrawalRejectedSchema>;
 export type FundingSettled = z.output<typeof FundingSettledSchema>;
 export type MarkImpacted = z.output<typeof MarkImpactedSchema>;
+export type TokenRebalanced = z.output<typeof TokenRebalancedSchema>;
 
 export type DecisionEvent =
   | MarginCallIssued
@@ -222,6 +245,7 @@ export type DecisionEvent =
   | WithdrawalApproved
   | WithdrawalRejected
   | FundingSettled
-  | MarkImpacted;
+  | MarkImpacted
+  | TokenRebalanced;
 
 export type DecisionType = DecisionEvent['type'];

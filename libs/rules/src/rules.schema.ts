@@ -140,6 +140,30 @@ export const ImpactRulesSchema = z.strictObject({
   capPerInput: fixedBetween(1n, 99_999_999n, 'a fraction of the mark in (0, 1)').default(25_000_000n),
 });
 
+/**
+ * A leveraged token (FTX BULL/BEAR, Binance BLVT style; docs/rules.md §12):
+ * a fund `account` whose equity is the token's NAV holds one position on
+ * `instrument`, rebalanced to `targetLeverage` × NAV by a trade with
+ * `counterparty` at the mark, daily at `dailyAt` (UTC) and whenever the
+ * leverage |position notional| / NAV leaves [`band.min`, `band.max`].
+ */
+export const LeveragedTokenSchema = z.strictObject({
+  instrument: z.string().min(1),
+  /** The token's fund account: its equity is the NAV, its position the basket. */
+  account: z.string().min(1),
+  /** Who takes the rebalancing trades (a market maker's account). */
+  counterparty: z.string().min(1),
+  /** Signed: 3 a 3× long (BULL) token, −3 a 3× short (BEAR) one. */
+  targetLeverage: fixed.refine((v) => v !== 0n, { message: 'must not be 0 (3 for a 3x long token, -3 for a 3x short one)' }),
+  /** The intraday rebalance band of |leverage|: outside it the token rebalances at once (FTX: above 4 for a 3x token). */
+  band: z.strictObject({ min: nonNegativeFixed.default(0n), max: positiveFixed }),
+  /** The daily rebalance, "HH:MM" or "HH:MM:SS" UTC (FTX: 00:02); absent: band rebalances only. */
+  dailyAt: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a UTC time of day, "HH:MM" or "HH:MM:SS" (e.g. "00:02")')
+    .optional(),
+});
+
 export const RulesSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -192,6 +216,8 @@ export const RulesSchema = z
     instruments: z.record(z.string().min(1), InstrumentRulesSchema).default({}),
     /** Market impact of liquidation and ADL fills (cascades); absent: none. */
     impact: ImpactRulesSchema.optional(),
+    /** Leveraged tokens rebalanced by the saga (docs/rules.md §12); absent: none. */
+    tokens: z.record(z.string().min(1), LeveragedTokenSchema).optional(),
   })
   .superRefine((rules, ctx) => {
     for (const [instrument, { tiers }] of Object.entries(rules.instruments)) {
@@ -243,6 +269,21 @@ export const RulesSchema = z
       }
     }
     const { insurance, fees, backstop } = rules.accounts;
+    const tokenAccounts = new Map<string, string>();
+    for (const [token, spec] of Object.entries(rules.tokens ?? {})) {
+      const path = ['tokens', token];
+      if (rules.model !== 'cross') ctx.addIssue({ code: 'custom', path, message: `leveraged tokens need model: cross (a token's fund nets its position against its NAV), not ${rules.model}` });
+      const target = spec.targetLeverage < 0n ? -spec.targetLeverage : spec.targetLeverage;
+      if (!(spec.band.min < target && target < spec.band.max)) ctx.addIssue({ code: 'custom', path: [...path, 'band'], message: 'the band must enclose |targetLeverage| strictly (min < |target| < max)' });
+      if (spec.account === spec.counterparty) ctx.addIssue({ code: 'custom', path: [...path, 'counterparty'], message: 'must not be the token\'s own account' });
+      for (const field of ['account', 'counterparty'] as const) {
+        if ([insurance, fees, backstop].includes(spec[field])) ctx.addIssue({ code: 'custom', path: [...path, field], message: `"${spec[field]}" is a system account (insurance, fees, backstop): a token trades with an ordinary account` });
+      }
+      if (rules.isolatedAccounts.includes(spec.account)) ctx.addIssue({ code: 'custom', path: [...path, 'account'], message: `"${spec.account}" is in isolatedAccounts: a token's fund is cross-margined` });
+      const other = tokenAccounts.get(spec.account);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: [...path, 'account'], message: `"${spec.account}" is already the account of token ${other}: one fund per token` });
+      tokenAccounts.set(spec.account, token);
+    }
     if (new Set([insurance, fees, backstop]).size !== 3) {
       ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'insurance, fees and backstop must be three different accounts' });
     }
@@ -258,5 +299,6 @@ export type InstrumentRules = z.output<typeof InstrumentRulesSchema>;
 export type Rules = z.output<typeof RulesSchema>;
 export type ImpactLaw = z.output<typeof ImpactLawSchema>;
 export type ImpactRules = z.output<typeof ImpactRulesSchema>;
+export type LeveragedToken = z.output<typeof LeveragedTokenSchema>;
 /** The rules as written (decimal strings), the form recorded in `RulesActivated`. */
 export type RulesInput = z.input<typeof RulesSchema>;

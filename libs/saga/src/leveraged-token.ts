@@ -1,0 +1,114 @@
+import type { TokenRebalanced, Timestamp } from '@clearsim/events';
+import { computeRisk } from '@clearsim/margin';
+import { abs, SCALE, type Fixed } from '@clearsim/money';
+import type { LeveragedToken } from '@clearsim/rules';
+import type { SagaContext } from './saga.context';
+
+/**
+ * Leveraged tokens (rules `tokens`, docs/rules.md §12), as FTX's BULL/BEAR
+ * tokens worked (FTX help centre, "How do leveraged tokens rebalance"): a
+ * token is a fund — an account whose equity is the token's NAV — holding one
+ * perpetual position. Its leverage is position notional / NAV. It trades back
+ * to the target at a fixed time each day, and at once whenever the leverage
+ * leaves its band (FTX: above 4× for a 3× token, "33 % higher than its
+ * target"):
+ *   desired position DP = targetLeverage × NAV / (mark × multiplier),
+ *   rebalance = DP − current position, traded at the mark.
+ * The rule alone, pure; when it runs is the clearing step's (handle-input.ts).
+ */
+
+const DAY_MS = 86_400_000;
+
+/** "HH:MM" or "HH:MM:SS" → milliseconds after midnight UTC. */
+export function timeOfDayMs(dailyAt: string): number {
+  const [h, m, s = '0'] = dailyAt.split(':');
+  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
+}
+
+/**
+ * Is a daily rebalance instant (`dailyAt`, UTC) in (after, upTo]? `after` is
+ * the log's clock before the input, `upTo` the input's `ts`: the first input
+ * at or past the instant rebalances, at its own `ts` and marks.
+ */
+export function dailyRebalanceDue(dailyAt: string, after: Timestamp, upTo: Timestamp): boolean {
+  const offset = timeOfDayMs(dailyAt);
+  const lastInstant = Math.floor((upTo - offset) / DAY_MS) * DAY_MS + offset;
+  return lastInstant > after;
+}
+
+/**
+ * The leverage qty × mark × multiplier / NAV, signed (negative: a short
+ * token), at 8 decimals truncated toward zero. NAV > 0.
+ */
+export function tokenLeverage(qty: Fixed, mark: Fixed, multiplier: Fixed, nav: Fixed): Fixed {
+  return (qty * mark * multiplier) / (SCALE * nav);
+}
+
+/**
+ * Is |leverage| outside [min, max]? Cross-multiplied (never divided):
+ * |qty × mark × multiplier| > max × NAV (× SCALE for the units), or below min × NAV.
+ */
+export function outsideBand(band: LeveragedToken['band'], qty: Fixed, mark: Fixed, multiplier: Fixed, nav: Fixed): boolean {
+  const exposure = abs(qty * mark * multiplier);
+  return exposure > band.max * nav * SCALE || exposure < band.min * nav * SCALE;
+}
+
+/**
+ * The desired position targetLeverage × NAV / (mark × multiplier), in ledger
+ * units, truncated toward zero (a rebalance never overshoots the target).
+ */
+export function desiredPosition(targetLeverage: Fixed, nav: Fixed, mark: Fixed, multiplier: Fixed): Fixed {
+  return (targetLeverage * nav * SCALE) / (mark * multiplier);
+}
+
+/**
+ * The rebalance a token is due, if any: at the daily instant (`schedule`) or
+ * with its leverage out of band (`band`; the schedule wins when both hold).
+ * None when the token's fund or counterparty does not exist, its instrument
+ * has no mark or is settled, its NAV is not positive (a fund wiped out has
+ * nothing to rebalance: the saga liquidates it as any account), or the
+ * trade would be zero.
+ */
+export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedToken, previousClock: Timestamp): TokenRebalanced | undefined {
+  const fund = ctx.ledger.accounts.get(spec.account);
+  const instrument = ctx.ledger.instruments.get(spec.instrument);
+  if (!fund || !ctx.ledger.accounts.has(spec.counterparty) || !instrument || instrument.settled || instrument.mark === undefined) return undefined;
+  const nav = computeRisk(ctx.ledger, ctx.rules, fund).equity;
+  if (nav <= 0n) return undefined;
+  const { mark, multiplier } = instrument;
+  const qty = fund.positions.get(spec.instrument)?.qty ?? 0n;
+  const scheduled = spec.dailyAt !== undefined && dailyRebalanceDue(spec.dailyAt, previousClock, ctx.ts);
+  if (!scheduled && !outsideBand(spec.band, qty, mark, multiplier, nav)) return undefined;
+  const trade = desiredPosition(spec.targetLeverage, nav, mark, multiplier) - qty;
+  if (trade === 0n) return undefined;
+  return {
+    type: 'TokenRebalanced',
+    ts: ctx.ts,
+    token,
+    account: spec.account,
+    counterparty: spec.counterparty,
+    instrument: spec.instrument,
+    qty: trade,
+    price: mark,
+    nav,
+    leverage: tokenLeverage(qty, mark, multiplier, nav),
+    reason: scheduled ? 'schedule' : 'band',
+  };
+}
+
+/**
+ * Every token's rebalance due at this input, tokens in id order; each trade
+ * is emitted (folded at once, so the next token sees it) and its two parties
+ * are scheduled for a margin check. At most one rebalance per token per input.
+ */
+export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp): void {
+  const tokens = ctx.rules.tokens;
+  if (!tokens) return;
+  for (const token of Object.keys(tokens).sort()) {
+    const decision = tokenRebalance(ctx, token, tokens[token]!, previousClock);
+    if (!decision) continue;
+    ctx.emit(decision);
+    ctx.touch(decision.account);
+    ctx.touch(decision.counterparty);
+  }
+}
