@@ -46,6 +46,8 @@ export function renderSummary(
     ['losses socialized', String(summary.lossesSocialized)],
     // rules with market impact only (docs/rules.md §11)
     ...(summary.markImpacts !== undefined ? [['impacts (cascade waves)', `${summary.markImpacts} (${summary.cascadeWaves ?? 0})`]] : []),
+    // leveraged tokens only (docs/rules.md §12)
+    ...(summary.tokenRebalances !== undefined ? [['token rebalances', String(summary.tokenRebalances)]] : []),
     ['withdrawals approved/refused', `${summary.withdrawalsApproved} / ${summary.withdrawalsRejected}`],
     ...(options.extra ?? []),
     ['outputHash', summary.outputHash],
