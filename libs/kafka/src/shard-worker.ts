@@ -303,7 +303,7 @@ export class KafkaShardWorker {
         // the rules that apply are those of the shard at this point of the run
         const local = localizeInput(decoded.input, { shards, shard, accounts: runner.engine.state.rules?.accounts });
         if (local.action !== 'apply') {
-          stop = { index: j, dead: local.action === 'misrouted' ? { message, error: 'misrouted', reason: local.reason } : undefined };
+          stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
           return;
         }
         const item: LocatedInput = { input: local.input, line: located.length };

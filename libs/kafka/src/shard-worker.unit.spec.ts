@@ -180,6 +180,18 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     ]);
   });
 
+  it('dead-letters rules with market impact on a sharded run (each shard holds its own copy of a mark) and appends nothing of them', async () => {
+    const kafka = new InMemoryKafka();
+    kafka.createTopic(IN, 2);
+    const rules = { ...(twoShardDayInputs()[0] as { rules: Record<string, unknown> }).rules, impact: { instruments: { '*': { law: 'sqrt', k: '0.5', depth: '1000000', halfLifeSeconds: 300 } } } };
+    kafka.produce(IN, [{ partition: 0, key: 'RulesActivated', value: JSON.stringify({ type: 'RulesActivated', ts: '2026-01-05T00:00:00Z', rules }) }]);
+    const shard = await startShard(kafka, { shards: 2, shard: 0 });
+    await waitFor('shard 0', caughtUp(kafka, shard));
+    await shard.worker.stop();
+    expect(kafka.messages(DLQ).map((m) => [m.headers.error, m.headers.reason])).toEqual([['rejected', expect.stringMatching(/^rules\.impact: not on 2 shards: .*run this market on one shard \(--shards 1\)$/)]]);
+    expect(shard.runner.engine.state.rules).toBeUndefined();
+  });
+
   it('publishes decisions again from the log after a failed publish, and commits only after', async () => {
     const kafka = new InMemoryKafka();
     const inputs = ccpMarginCallInputs();

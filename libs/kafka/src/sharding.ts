@@ -165,7 +165,9 @@ export type Localized =
   /** An extra copy of a trade with a system account: another shard applies it. */
   | { action: 'skip'; reason: string }
   /** The input does not belong to this shard: the producer did not route it with `routeInput`. */
-  | { action: 'misrouted'; reason: string };
+  | { action: 'misrouted'; reason: string }
+  /** The input cannot run sharded (rules whose decisions move a market every shard copies): dead-lettered as rejected. */
+  | { action: 'refused'; reason: string };
 
 export interface LocalizeContext {
   shards: number;
@@ -188,6 +190,11 @@ export interface LocalizeContext {
  *   (novated the same way), booked together; each account's legs all land on
  *   its own shard, so each account is margined once after all of them (a
  *   refusal, though, is per shard: another shard may book its legs);
+ * - rules with `impact` or `tokens` are refused on more than one shard: a
+ *   forced fill's impact (and a token's rebalance) moves the mark of the shard
+ *   that decided it, while every shard holds its own copy of the mark, so the
+ *   shards' marks would part (and a token's fund and counterparty may live on
+ *   two shards); such a market runs on one shard;
  * - everything else (prices, clock, funding, …) applies.
  * Before any rules are active a trade is passed through unchanged: the core
  * refuses it (no active rules), as a single process would.
@@ -208,6 +215,12 @@ export function localizeInput(input: InputEvent, ctx: LocalizeContext): Localize
       return accounts ? localizeTrade(input, shard, shards, accounts, isSystem, home) : { action: 'apply', input };
     case 'MultiLegTradeExecuted':
       return accounts ? localizeMultiLeg(input, shard, shards, accounts, isSystem, home) : { action: 'apply', input };
+    case 'RulesActivated': {
+      const unshardable = input.rules.impact !== undefined ? 'impact' : input.rules.tokens !== undefined ? 'tokens' : undefined;
+      if (unshardable === undefined) return { action: 'apply', input };
+      const what = unshardable === 'impact' ? "market impact moves the mark of the shard whose fills made it, and each shard holds its own copy of every mark (docs/rules.md §11)" : "a token's rebalance moves its fund's shard only, and its fund and counterparty may live on different shards (docs/rules.md §12)";
+      return { action: 'refused', reason: `rules.${unshardable}: not on ${shards} shards: ${what}; run this market on one shard (--shards 1)` };
+    }
     default:
       return { action: 'apply', input };
   }
