@@ -1,6 +1,6 @@
 import { formatTimestamp, parseTimestamp, type Timestamp } from '@clearsim/events';
 import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
-import { instrumentRules, isSystemAccount, parseRules } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { streamFor } from './prng';
 import { ScenarioError } from './scenario';
 import { populationAccountIds, type PopulationGroup, type Scenario, type Waypoint } from './scenario.schema';
@@ -20,7 +20,10 @@ const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 's
  * 3. `Deposited` for every explicit account with a deposit (written order),
  *    then for every generated trader (group order, then account order);
  * 4. the population's opening `TradeExecuted`, one per trader, with the
- *    group's counterparty, at the start price;
+ *    group's counterparty, at the start price; then each issued leveraged
+ *    token (`tokens`, written order): `Deposited` units × nav into its fund,
+ *    and the fund's basket `TradeExecuted` with the token's counterparty:
+ *    |targetLeverage| × units × nav ÷ (price × multiplier), rounded down;
  * 5. the price path: every `prices.every` seconds after `start`, plus at every
  *    waypoint, up to each instrument's last waypoint. The marks of one instant
  *    are one input: a `PriceUpdated` when one instrument has a tick then, a
@@ -34,7 +37,7 @@ const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 's
  * scenario and the rules: same inputs, same seed → the same events, byte for byte.
  */
 export function generateInputs(scenario: Scenario, rules: Record<string, unknown>, options: GenerateOptions = {}): InputJson[] {
-  checkAgainstRules(scenario, rules);
+  const parsedRules = checkAgainstRules(scenario, rules);
   const start = formatTimestamp(scenario.start);
   const out: InputJson[] = [];
 
@@ -86,6 +89,18 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
     }
   });
 
+  for (const [token, issue] of Object.entries(scenario.tokens)) {
+    const spec = parsedRules.tokens![token]!;
+    const instrument = scenario.instruments[spec.instrument]!;
+    const nav = (issue.units * issue.nav) / SCALE;
+    out.push({ type: 'Deposited', ts: start, account: spec.account, asset: instrument.settlementAsset, amount: formatFixed(nav) });
+    const leverage = spec.targetLeverage < 0n ? -spec.targetLeverage : spec.targetLeverage;
+    const qty = openingQty(nav, leverage, startPrice(spec.instrument), instrument.multiplier);
+    if (qty === 0n) throw new ScenarioError(scenario.name, [{ path: `tokens.${token}.units`, message: `units × nav × leverage buys less than 0.00000001 of ${spec.instrument}` }]);
+    const [buyer, seller] = spec.targetLeverage > 0n ? [spec.account, spec.counterparty] : [spec.counterparty, spec.account];
+    out.push({ type: 'TradeExecuted', ts: start, tradeId: `issue-${token}`, instrument: spec.instrument, buyer, seller, qty: formatFixed(qty), price: formatFixed(startPrice(spec.instrument)), buyerFee: '0', sellerFee: '0' });
+  }
+
   let paths = instruments.map(([instrument]) => ({ instrument, ticks: pricePath(scenario, instrument) }));
   if (options.reshapePaths) paths = options.reshapePaths(paths);
   const ticks = paths
@@ -131,8 +146,12 @@ function marksAt(ts: string, marks: readonly { instrument: string; price: Fixed 
   return { type: 'MarketMoved', ts, marks: marks.map(({ instrument, price }) => ({ instrument, price: formatFixed(price) })) };
 }
 
-/** The rules must parse, name margin rules for every instrument, and not reuse a system account for a trader. */
-function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): void {
+/**
+ * The rules must parse, name margin rules for every instrument, not reuse a
+ * system account for a trader, and define every token the scenario issues
+ * (on one of its instruments, with a counterparty it funds). Returns them parsed.
+ */
+function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Rules {
   const rules = parseRules(raw, `rules of scenario ${scenario.name}`);
   const issues: { path: string; message: string }[] = [];
   for (const [instrument, spec] of Object.entries(scenario.instruments)) {
@@ -151,7 +170,20 @@ function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): vo
     const clash = populationAccountIds(group.prefix, group.count).find((account) => isSystemAccount(rules, account));
     if (clash) issues.push({ path: `population.${g}.prefix`, message: `generated account "${clash}" is a system account of rules "${rules.name}"` });
   });
+  const populationIds = new Set(scenario.population.flatMap((group) => populationAccountIds(group.prefix, group.count)));
+  for (const token of Object.keys(scenario.tokens)) {
+    const spec = rules.tokens?.[token];
+    const path = `tokens.${token}`;
+    if (!spec) {
+      issues.push({ path, message: `rules "${rules.name}" define no token "${token}" (their tokens: ${Object.keys(rules.tokens ?? {}).join(', ') || 'none'})` });
+      continue;
+    }
+    if (!Object.hasOwn(scenario.instruments, spec.instrument)) issues.push({ path, message: `its instrument "${spec.instrument}" (rules "${rules.name}") is not in instruments` });
+    if (scenario.accounts[spec.counterparty]?.deposit === undefined) issues.push({ path, message: `its counterparty "${spec.counterparty}" (rules "${rules.name}") must be an account of the scenario with a deposit` });
+    if (Object.hasOwn(scenario.accounts, spec.account) || populationIds.has(spec.account)) issues.push({ path, message: `its fund "${spec.account}" is also an account of the scenario: the issue funds it` });
+  }
   if (issues.length > 0) throw new ScenarioError(scenario.name, issues);
+  return rules;
 }
 
 interface Trader {

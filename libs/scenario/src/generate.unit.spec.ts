@@ -246,3 +246,40 @@ describe('generateInputs', () => {
     });
   });
 });
+
+describe('generateInputs: leveraged tokens issued at start', () => {
+  const tokenRules = {
+    ...rules,
+    tokens: {
+      BTCBULL: { instrument: 'BTC-PERP', account: 'btcbull', counterparty: 'mm', targetLeverage: '3', band: { max: '4' }, dailyAt: '00:02' },
+      ETHBEAR: { instrument: 'ETH-PERP', account: 'ethbear', counterparty: 'mm', targetLeverage: '-3', band: { max: '4.5' } },
+    },
+  };
+  const withTokens = (tokens: Record<string, unknown>) => generateInputs(parseScenario({ ...raw(), tokens }, 'unit.yaml'), tokenRules);
+
+  it("funds each token's fund with units × nav and trades its basket at the start price", () => {
+    // BTCBULL: 1,000 units × 20 = 20,000; basket 3 × 20,000 / 8,000 = 7.5 bought from mm.
+    // ETHBEAR: 300 units × 10.5 = 3,150; basket 3 × 3,150 / 200 = 47.25 sold to mm.
+    const events = withTokens({ BTCBULL: { units: '1000', nav: '20' }, ETHBEAR: { units: '300', nav: '10.5' } });
+    const issue = events.filter((e) => e.account === 'btcbull' || e.account === 'ethbear' || String(e.tradeId).startsWith('issue-'));
+    expect(issue).toEqual([
+      { type: 'Deposited', ts: '2020-03-12T00:00:00Z', account: 'btcbull', asset: 'USD', amount: '20000' },
+      { type: 'TradeExecuted', ts: '2020-03-12T00:00:00Z', tradeId: 'issue-BTCBULL', instrument: 'BTC-PERP', buyer: 'btcbull', seller: 'mm', qty: '7.5', price: '8000', buyerFee: '0', sellerFee: '0' },
+      { type: 'Deposited', ts: '2020-03-12T00:00:00Z', account: 'ethbear', asset: 'USD', amount: '3150' },
+      { type: 'TradeExecuted', ts: '2020-03-12T00:00:00Z', tradeId: 'issue-ETHBEAR', instrument: 'ETH-PERP', buyer: 'mm', seller: 'ethbear', qty: '47.25', price: '200', buyerFee: '0', sellerFee: '0' },
+    ]);
+    // issued after the population's opening trades, before the first generated tick
+    const firstTick = events.findIndex((e) => e.ts !== '2020-03-12T00:00:00Z');
+    expect(events.findIndex((e) => e.tradeId === 'issue-ETHBEAR')).toBe(firstTick - 1);
+    // a scenario without tokens generates exactly what it did
+    expect(lines(generateInputs(parseScenario(raw(), 'unit.yaml'), tokenRules)).includes('issue-')).toBe(false);
+  });
+
+  it('refuses a token the rules do not define, or whose counterparty the scenario does not fund, naming the field', () => {
+    expect(() => withTokens({ BTCBEAR: { units: '1', nav: '1' } })).toThrow(/tokens\.BTCBEAR: rules "crypto-cross" define no token "BTCBEAR" \(their tokens: BTCBULL, ETHBEAR\)/);
+    expect(() => generateInputs(parseScenario({ ...raw(), accounts: { insurance: { deposit: '1000' }, mm: {} }, tokens: { BTCBULL: { units: '1', nav: '1' } } }, 'unit.yaml'), tokenRules)).toThrow(
+      /tokens\.BTCBULL: its counterparty "mm" \(rules "crypto-cross"\) must be an account of the scenario with a deposit/,
+    );
+    expect(() => parseScenario({ ...raw(), tokens: { BTCBULL: { units: '0', nav: '1' } } }, 'unit.yaml')).toThrow(/tokens\.BTCBULL\.units: must be greater than 0/);
+  });
+});

@@ -65,6 +65,18 @@ export const PopulationSchema = z.strictObject({
   counterparty: id,
 });
 
+/**
+ * Units of a leveraged token of the rules (`tokens:` there, docs/rules.md §12)
+ * issued at `start` at a NAV per unit: the fund receives units × nav and buys
+ * (or, a short token, sells) its basket from the token's counterparty at the
+ * start price.
+ */
+export const TokenIssueSchema = z.strictObject({
+  units: positiveFixed,
+  /** NAV per unit at issue, in the instrument's settlement asset. */
+  nav: positiveFixed,
+});
+
 /** A finite number (YAML/JSON number) with a lower bound, for the stress model's float parameters. */
 const floatAtLeast = (min: number, inclusive: boolean, what: string) =>
   z.number({ error: `must be a number (${what})` }).refine((v) => Number.isFinite(v) && (inclusive ? v >= min : v > min), { message: `must be ${inclusive ? '>=' : '>'} ${min} (${what})` });
@@ -118,6 +130,8 @@ export const ScenarioSchema = z
     prices: PricesSchema,
     accounts: z.record(id, AccountSpecSchema).default({}),
     population: z.array(PopulationSchema).default([]),
+    /** Leveraged tokens of the rules issued at start (docs/scenarios.md). */
+    tokens: z.record(id, TokenIssueSchema).default({}),
     events: z.array(z.record(z.string(), z.unknown())).default([]),
     /** `clearsim stress`'s path model; optional (docs/stress.md). */
     stress: StressSchema.optional(),
@@ -185,4 +199,5 @@ export type InstrumentSpec = z.output<typeof InstrumentSpecSchema>;
 export type Waypoint = z.output<typeof WaypointSchema>;
 export type PopulationGroup = z.output<typeof PopulationSchema>;
 export type StressParameters = z.output<typeof StressSchema>;
+export type TokenIssue = z.output<typeof TokenIssueSchema>;
 export type { Fixed, Timestamp };
