@@ -122,3 +122,67 @@ describe('a scenario whose path is an imported file', () => {
     expect(refused.stderr).toContain('prices.paths.BTC-PERP: binance-klines-clean.csv: line 4: time: a second bar opening at 2020-03-12T10:01:00Z (duplicate row)');
   });
 });
+
+describe('trades as TradeExecuted (--trade-accounts)', () => {
+  const trades = (stdout: string) => events(stdout).filter((e) => e.type === 'TradeExecuted');
+
+  it("books each trade between a drawn population account (the taker, on the file's side) and the market maker, the same for the same seed", () => {
+    const args = ['import', 'binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'BTC-PERP', '--trade-accounts', 'long:3,bob', '--market-maker', 'mm'];
+    const first = clearsim(...args, '--seed', '7');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('4 of 4 rows → 3 PriceUpdated + 4 TradeExecuted for BTC-PERP');
+    const booked = trades(first.stdout);
+    // is_buyer_maker true, false, true, true: the taker (a population account) sold, bought, sold, sold
+    expect(booked.map((t) => [t.tradeId, t.qty, t.price, t.buyer === 'mm' ? 'taker sells' : t.seller === 'mm' ? 'taker buys' : '?'])).toEqual([
+      ['binance-aggtrades.csv:2', '1', '7900', 'taker sells'],
+      ['binance-aggtrades.csv:3', '3', '7910', 'taker buys'],
+      ['binance-aggtrades.csv:4', '2', '7890', 'taker sells'],
+      ['binance-aggtrades.csv:5', '0.5', '7880', 'taker sells'],
+    ]);
+    const takers = booked.map((t) => (t.buyer === 'mm' ? t.seller : t.buyer));
+    takers.forEach((taker) => expect(['long-1', 'long-2', 'long-3', 'bob']).toContain(taker));
+    // deterministic: the same seed draws the same accounts; the log's times never go back (marks after their trades)
+    expect(clearsim(...args, '--seed', '7').stdout).toBe(first.stdout);
+    const times = events(first.stdout).map((e) => Date.parse(e.ts));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // another seed draws anew (over 4 trades and 4 accounts, seeds 1..20 cannot all draw what seed 7 drew)
+    const draws = new Set(Array.from({ length: 20 }, (_, i) => trades(clearsim(...args, '--seed', String(i + 1)).stdout).map((t) => (t.buyer === 'mm' ? t.seller : t.buyer)).join()));
+    expect(draws.size).toBeGreaterThan(1);
+  });
+
+  it.each([
+    // Bybit and OKX give the taker's side: Sell, Buy, Sell / sell, buy, buy
+    ['bybit-trades.csv', 'bybit-trades', ['sells', 'buys', 'sells']],
+    ['okx-trades.csv', 'okx-trades', ['sells', 'buys', 'buys']],
+  ])("%s: the taker's side is the file's", (file, format, sides) => {
+    const out = clearsim('import', file, '--format', format, '--instrument', 'BTC-PERP', '--trade-accounts', 'alice', '--market-maker', 'mm');
+    expect(out.code).toBe(0);
+    expect(trades(out.stdout).map((t) => (t.buyer === 'alice' ? 'buys' : 'sells'))).toEqual(sides);
+  });
+
+  it('runs after a generated population: the trades book on its accounts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-trades-'));
+    const population = join(dir, 'population.jsonl');
+    expect(clearsim('generate', 'population', population, '--count', '4', '--long', '0.5', '--price', '7900', '--start', '2020-03-12T09:00:00Z').code).toBe(0);
+    const imported = clearsim('import', 'binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'BTC-PERP', '--trade-accounts', 'long:2,short:2', '--market-maker', 'mm', '--seed', '3');
+    const input = join(dir, 'input.jsonl');
+    writeFileSync(input, readFileSync(population, 'utf8') + imported.stdout);
+    const run = spawnSync(join(ROOT, 'bin', 'clearsim'), ['run', input, '--store', `file:${dir}/store`, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    // a trade naming an account that does not exist would refuse the run (exit 2): every line is accepted
+    expect(JSON.parse(run.stdout).eventsIn).toBe(readFileSync(input, 'utf8').trim().split('\n').length);
+  });
+
+  it('refuses what cannot be booked, naming the flag', () => {
+    const klines = clearsim('import', 'binance-mark-klines.csv', '--format', 'binance-mark-klines', '--instrument', 'X', '--trade-accounts', 'a', '--market-maker', 'mm');
+    expect(klines.code).toBe(2);
+    expect(klines.stderr).toContain('trades as TradeExecuted need a file of trades (a trades layout, or csv with --qty-col), not binance-mark-klines');
+    const noMaker = clearsim('import', 'binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a');
+    expect(noMaker.code).toBe(2);
+    expect(noMaker.stderr).toContain('--trade-accounts needs --market-maker');
+    const bad = clearsim('import', 'binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a b', '--market-maker', 'mm');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--trade-accounts: "a b" is neither an account id nor prefix:count');
+  });
+});

@@ -56,6 +56,9 @@ export function buildProgram(): Command {
     .option('--delimiter <char>', 'the column separator (default ","; tab as tab)')
     .option('--strict', 'refuse the whole file on any bad row (default: skip bad rows and list them)')
     .option('--no-progress', 'no progress bar')
+    .option('--trade-accounts <list>', 'trades: also write each trade as a TradeExecuted, taken by one of these accounts (ids or prefix:count, comma-separated, e.g. long:700,short:300), drawn by --seed')
+    .option('--market-maker <id>', 'with --trade-accounts: the account on the other side of every trade')
+    .option('--seed <n>', 'with --trade-accounts: the seed of the draw of each trade\'s account (default 1)')
     .action(async (file: string, options) => importCommand(file, options));
 
   program

@@ -21,7 +21,13 @@ export interface Layout {
   name: LayoutName;
   kind: RowKind;
   description: string;
-  columns: Partial<Record<'time' | 'closeTime' | 'open' | 'high' | 'low' | 'close' | 'price' | 'qty' | 'rate', Column>>;
+  columns: Partial<Record<'time' | 'closeTime' | 'open' | 'high' | 'low' | 'close' | 'price' | 'qty' | 'rate' | 'side', Column>>;
+  /**
+   * Trades: what the `side` column says — `buyer-maker` (Binance's
+   * is_buyer_maker: true when the buyer was the resting order, so the taker
+   * sold) or `taker-side` (Bybit's and OKX's side: the taker's, buy or sell).
+   */
+  sideKind?: 'buyer-maker' | 'taker-side';
 }
 
 const col = (index: number, ...names: string[]): Column => ({ index, names });
@@ -45,13 +51,15 @@ export const LAYOUTS: Record<LayoutName, Layout> = {
     name: 'binance-aggtrades',
     kind: 'trade',
     description: 'Binance aggTrades: agg_trade_id, price, quantity, first_trade_id, last_trade_id, transact_time, is_buyer_maker[, is_best_match]',
-    columns: { price: col(1, 'price'), qty: col(2, 'quantity', 'qty'), time: col(5, 'transact_time', 'timestamp', 'time') },
+    columns: { price: col(1, 'price'), qty: col(2, 'quantity', 'qty'), time: col(5, 'transact_time', 'timestamp', 'time'), side: col(6, 'is_buyer_maker') },
+    sideKind: 'buyer-maker',
   },
   'binance-trades': {
     name: 'binance-trades',
     kind: 'trade',
     description: 'Binance trades: id, price, qty, quote_qty, time, is_buyer_maker[, is_best_match]',
-    columns: { price: col(1, 'price'), qty: col(2, 'qty', 'quantity'), time: col(4, 'time') },
+    columns: { price: col(1, 'price'), qty: col(2, 'qty', 'quantity'), time: col(4, 'time'), side: col(5, 'is_buyer_maker') },
+    sideKind: 'buyer-maker',
   },
   'binance-funding': {
     name: 'binance-funding',
@@ -63,13 +71,15 @@ export const LAYOUTS: Record<LayoutName, Layout> = {
     name: 'bybit-trades',
     kind: 'trade',
     description: 'Bybit public trading files: timestamp (seconds, with a fraction), symbol, side, size, price, tickDirection, trdMatchID, …',
-    columns: { time: col(0, 'timestamp'), qty: col(3, 'size'), price: col(4, 'price') },
+    columns: { time: col(0, 'timestamp'), qty: col(3, 'size'), price: col(4, 'price'), side: col(2, 'side') },
+    sideKind: 'taker-side',
   },
   'okx-trades': {
     name: 'okx-trades',
     kind: 'trade',
     description: 'OKX historical trades (with their header): instrument_name, trade_id, side, price, size, created_time (ms)',
-    columns: { price: col(3, 'price'), qty: col(4, 'size', 'sz'), time: col(5, 'created_time', 'ts') },
+    columns: { price: col(3, 'price'), qty: col(4, 'size', 'sz'), time: col(5, 'created_time', 'ts'), side: col(2, 'side') },
+    sideKind: 'taker-side',
   },
   csv: { name: 'csv', kind: 'price', description: 'any CSV: name its time and price columns with --time-col and --price-col', columns: {} },
 };

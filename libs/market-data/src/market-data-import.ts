@@ -1,4 +1,5 @@
 import { decodeEvent, formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
+import { streamFor, type SplitMix64 } from '@clearsim/scenario';
 import { barPath, compareDecimals, type BarOrder } from './bar-path';
 import { epochMillis, type TimeFormat } from './epoch';
 import { LAYOUTS, type Column, type Layout, type LayoutName } from './layouts';
@@ -19,6 +20,24 @@ export interface ImportOptions {
   timeColumn?: string;
   priceColumn?: string;
   qtyColumn?: string;
+  /** Trades: also emit each trade as a TradeExecuted between a population account and a market maker. */
+  trades?: TradeAssignment;
+}
+
+/**
+ * Who trades an imported trade (docs/import.md): the taker is one of
+ * `accounts`, drawn uniformly for each trade from the seeded stream
+ * `import-trades` of `seed` (the same file and seed give the same
+ * assignment); the maker is `marketMaker`. The taker's side is the file's
+ * (Binance's is_buyer_maker, Bybit's and OKX's side); a file without one
+ * (csv) draws it from the same stream, after the account.
+ */
+export interface TradeAssignment {
+  accounts: readonly string[];
+  marketMaker: string;
+  seed: bigint;
+  /** Each trade's id is `<tradeIdPrefix>:<line>` (the file's name, say: ids stay unique across files). */
+  tradeIdPrefix: string;
 }
 
 /** A row that was not imported: its line in the file and why. */
@@ -38,9 +57,11 @@ export interface ImportStats {
   /** Bars: consecutive bars farther apart than one bar length. */
   gaps: number;
   longestGap: number;
+  /** TradeExecuted written (with `trades`). */
+  trades: number;
 }
 
-type Field = 'time' | 'closeTime' | 'open' | 'high' | 'low' | 'close' | 'price' | 'qty' | 'rate';
+type Field = 'time' | 'closeTime' | 'open' | 'high' | 'low' | 'close' | 'price' | 'qty' | 'rate' | 'side';
 
 const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
 
@@ -54,16 +75,25 @@ const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
  */
 export class MarketDataImport {
   readonly problems: RowProblem[] = [];
-  readonly stats: ImportStats = { rows: 0, header: false, imported: 0, events: 0, gaps: 0, longestGap: 0 };
+  readonly stats: ImportStats = { rows: 0, header: false, imported: 0, events: 0, gaps: 0, longestGap: 0, trades: 0 };
   private readonly layout: Layout;
   private readonly columns: Partial<Record<Field, number>> = {};
   private readonly marks: TradeMarks | undefined;
   private lastTime: number | undefined;
   private lastBarLength: number | undefined;
   private lastPrice: string | undefined;
+  private readonly tradeRng: SplitMix64 | undefined;
 
   constructor(private readonly options: ImportOptions) {
     this.layout = LAYOUTS[options.layout];
+    if (options.trades) {
+      if (this.layout.kind !== 'trade' && !(this.layout.kind === 'price' && options.qtyColumn)) {
+        throw new ImportUsageError(`trades as TradeExecuted need a file of trades (a trades layout, or csv with --qty-col), not ${this.layout.name}`);
+      }
+      if (options.trades.accounts.length === 0) throw new ImportUsageError('trades as TradeExecuted need at least one population account');
+      if (options.trades.accounts.includes(options.trades.marketMaker)) throw new ImportUsageError(`the market maker "${options.trades.marketMaker}" is also a population account`);
+      this.tradeRng = streamFor(options.trades.seed, 'import-trades');
+    }
     if (this.layout.kind === 'trade' || (this.layout.kind === 'price' && options.interval !== undefined)) {
       this.marks = new TradeMarks(options.interval ?? 1000, options.markOf ?? 'last');
     }
@@ -137,14 +167,56 @@ export class MarketDataImport {
   }
 
   private point(cells: readonly string[], time: number, line: number): InputEvent[] {
-    const fields: Field[] = this.options.markOf === 'vwap' || (this.layout.kind === 'trade' && this.columns.qty !== undefined) ? ['price', 'qty'] : ['price'];
+    const fields: Field[] = this.options.markOf === 'vwap' || this.options.trades || (this.layout.kind === 'trade' && this.columns.qty !== undefined) ? ['price', 'qty'] : ['price'];
     const values = this.decimals(cells, fields, line);
     if (!values) return [];
+    let takerBuys: boolean | undefined;
+    if (this.options.trades) {
+      if (/^0+(\.0+)?$/.test(values[1]!)) return this.problem(line, 'qty', 'a trade of 0 cannot be booked (TradeExecuted needs qty > 0)');
+      if (this.layout.sideKind) {
+        takerBuys = this.takerBuys(cells, line);
+        if (takerBuys === undefined) return [];
+      }
+    }
     this.lastTime = time;
-    if (!this.marks) return this.emit([{ time, price: values[0] }], 1);
+    if (!this.marks) return [...this.emit([{ time, price: values[0] }], 1), ...this.trade(time, values[0], values[1], takerBuys, line)];
     const closed = this.marks.push(time, values[0], values[1] ?? '0');
     this.stats.imported++;
-    return closed ? this.emit([closed], 0) : [];
+    return [...(closed ? this.emit([closed], 0) : []), ...this.trade(time, values[0], values[1], takerBuys, line)];
+  }
+
+  /** The taker's side from the row's side cell; undefined (a problem recorded) when the cell says neither. */
+  private takerBuys(cells: readonly string[], line: number): boolean | undefined {
+    const text = this.cell(cells, 'side', line)?.toLowerCase();
+    if (text === undefined) return undefined;
+    if (this.layout.sideKind === 'buyer-maker') {
+      // the buyer rested on the book: the taker sold
+      if (text === 'true') return false;
+      if (text === 'false') return true;
+      this.problem(line, 'side', `is_buyer_maker "${text}" is not true or false`);
+      return undefined;
+    }
+    if (text === 'buy') return true;
+    if (text === 'sell') return false;
+    this.problem(line, 'side', `side "${text}" is not buy or sell`);
+    return undefined;
+  }
+
+  /** The row as a TradeExecuted (with `trades`): a drawn population account takes, the market maker makes. */
+  private trade(time: number, price: string, qty: string | undefined, takerBuys: boolean | undefined, line: number): InputEvent[] {
+    const assignment = this.options.trades;
+    if (!assignment || qty === undefined) return [];
+    const rng = this.tradeRng!;
+    const taker = assignment.accounts[Number(rng.uniformBigInt(0n, BigInt(assignment.accounts.length - 1)))]!;
+    const buys = takerBuys ?? rng.uniformBigInt(0n, 1n) === 1n;
+    const [buyer, seller] = buys ? [taker, assignment.marketMaker] : [assignment.marketMaker, taker];
+    const event = decodeEvent(
+      { type: 'TradeExecuted', ts: formatTimestamp(time), tradeId: `${assignment.tradeIdPrefix}:${line}`, instrument: this.options.instrument, buyer, seller, qty, price, buyerFee: '0', sellerFee: '0' },
+      'input',
+    ) as InputEvent;
+    this.stats.trades++;
+    this.note([event]);
+    return [event];
   }
 
   private emit(points: { time: number; price: string }[], imported: number): InputEvent[] {

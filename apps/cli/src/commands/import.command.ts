@@ -17,7 +17,9 @@ import {
   type MarkOf,
   type RowProblem,
   type TimeFormat,
+  type TradeAssignment,
 } from '@clearsim/market-data';
+import { populationAccountIds } from '@clearsim/scenario';
 import { UsageError } from '../cli-error';
 
 export interface ImportCommandOptions {
@@ -34,6 +36,10 @@ export interface ImportCommandOptions {
   delimiter?: string;
   strict?: boolean;
   progress?: boolean;
+  /** Trades as TradeExecuted: the takers, `id` or `prefix:count` entries, comma-separated (docs/import.md). */
+  tradeAccounts?: string;
+  marketMaker?: string;
+  seed?: string;
 }
 
 /** How many problem rows are printed (all are counted). */
@@ -48,7 +54,7 @@ const SHOWN_PROBLEMS = 10;
  * leaves half a file under the name asked for.
  */
 export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
-  const importOptions = importOptionsOf(options);
+  const importOptions = { ...importOptionsOf(options), trades: tradeAssignmentOf(file, options) };
   delimiterOf(options.delimiter);
   if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
   let machine: MarketDataImport;
@@ -138,6 +144,29 @@ export function importOptionsOf(options: Omit<ImportCommandOptions, 'out' | 'str
   };
 }
 
+/**
+ * `--trade-accounts long:700,short:300,alice --market-maker mm --seed 1` → the
+ * takers (`prefix:count` expands as a scenario's population does:
+ * prefix-001 … prefix-700), the maker and the seed; each trade's id is the
+ * file's name and line. Undefined without --trade-accounts.
+ */
+export function tradeAssignmentOf(file: string, options: Pick<ImportCommandOptions, 'tradeAccounts' | 'marketMaker' | 'seed'>): TradeAssignment | undefined {
+  if (options.tradeAccounts === undefined) {
+    if (options.marketMaker !== undefined || options.seed !== undefined) throw new UsageError('--market-maker and --seed go with --trade-accounts (trades as TradeExecuted)');
+    return undefined;
+  }
+  if (options.marketMaker === undefined) throw new UsageError('--trade-accounts needs --market-maker (the account on the other side of every trade)');
+  const accounts: string[] = [];
+  for (const entry of options.tradeAccounts.split(',')) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9_.:-]*):([1-9]\d{0,6})$/.exec(entry.trim());
+    if (match) accounts.push(...populationAccountIds(match[1]!, Number(match[2])));
+    else if (/^[^\s,]{1,128}$/.test(entry.trim())) accounts.push(entry.trim());
+    else throw new UsageError(`--trade-accounts: "${entry}" is neither an account id nor prefix:count (e.g. long:700)`);
+  }
+  if (options.seed !== undefined && !/^\d{1,19}$/.test(options.seed)) throw new UsageError(`--seed: "${options.seed}" is not a non-negative integer`);
+  return { accounts: [...new Set(accounts)], marketMaker: options.marketMaker, seed: BigInt(options.seed ?? '1'), tradeIdPrefix: basename(file).slice(0, 100) };
+}
+
 /** How every exchange file is read: ragged rows allowed (the importer names a missing cell), blank lines skipped, a BOM dropped, each record with its line. */
 export function csvOptions(delimiter: string | undefined) {
   return { delimiter: delimiterOf(delimiter), relax_column_count: true, skip_empty_lines: true, info: true, bom: true } as const;
@@ -165,8 +194,9 @@ function report(file: string, options: ImportCommandOptions, machine: MarketData
   const { stats, problems } = machine;
   const span = stats.firstTime !== undefined && stats.lastTime !== undefined ? `, ${formatTimestamp(stats.firstTime)} … ${formatTimestamp(stats.lastTime)}` : '';
   const what = LAYOUTS[options.format as LayoutName].kind === 'funding' ? 'FundingRateApplied' : 'PriceUpdated';
+  const written = stats.trades > 0 ? `${stats.events - stats.trades} ${what} + ${stats.trades} TradeExecuted` : `${stats.events} ${what}`;
   const lines = [
-    `clearsim import ${file} (${options.format}${stats.header ? ', with a header' : ''}): ${stats.imported} of ${stats.rows - (stats.header ? 1 : 0)} rows → ${stats.events} ${what} for ${options.instrument}${span}` +
+    `clearsim import ${file} (${options.format}${stats.header ? ', with a header' : ''}): ${stats.imported} of ${stats.rows - (stats.header ? 1 : 0)} rows → ${written} for ${options.instrument}${span}` +
       `${options.out ? ` → ${options.out}` : ''} in ${seconds.toFixed(2)} s (${Math.round(stats.rows / Math.max(seconds, 1e-9))} rows/s)`,
   ];
   if (stats.gaps > 0) lines.push(`  ${stats.gaps} gaps between bars (the longest ${Math.round(stats.longestGap / 1000)} s): the price holds across a gap`);
