@@ -149,3 +149,37 @@ describe('compareDecimals', () => {
     expect(compareDecimals('10', '9.99999999')).toBe(1);
   });
 });
+
+describe('trades as TradeExecuted (options.trades)', () => {
+  const csvTrades = (seed: bigint) => {
+    const importer = new MarketDataImport({
+      layout: 'csv',
+      instrument: 'BTC-PERP',
+      timeColumn: 'time',
+      priceColumn: 'price',
+      qtyColumn: 'qty',
+      trades: { accounts: ['a', 'b', 'c'], marketMaker: 'mm', seed, tradeIdPrefix: 'f.csv' },
+    });
+    const rows = [['time', 'price', 'qty'], ...Array.from({ length: 40 }, (_, i) => [String(1_584_007_200_000 + i * 1000), String(7900 + i), '0.5'])];
+    const out = rows.flatMap((cells, i) => importer.row(cells, i + 1));
+    return { importer, trades: lines(out).filter((e) => e.type === 'TradeExecuted') };
+  };
+
+  it('a csv file (no side column) draws the account and the side from the seed: deterministic, both sides, every account', () => {
+    const { importer, trades } = csvTrades(5n);
+    expect(trades).toHaveLength(40);
+    expect(importer.stats.trades).toBe(40);
+    expect(trades[0]).toMatchObject({ tradeId: 'f.csv:2', qty: '0.5', price: '7900', instrument: 'BTC-PERP' });
+    const takers = trades.map((t) => (t.buyer === 'mm' ? t.seller : t.buyer));
+    expect(new Set(takers)).toEqual(new Set(['a', 'b', 'c']));
+    expect(new Set(trades.map((t) => (t.buyer === 'mm' ? 'sell' : 'buy')))).toEqual(new Set(['buy', 'sell']));
+    expect(csvTrades(5n).trades).toEqual(trades);
+    expect(csvTrades(6n).trades).not.toEqual(trades);
+  });
+
+  it('a trade of 0 is a bad row, not a trade', () => {
+    const importer = new MarketDataImport({ layout: 'binance-aggtrades', instrument: 'X', trades: { accounts: ['a'], marketMaker: 'mm', seed: 1n, tradeIdPrefix: 'f' } });
+    expect(importer.row(['1', '7900', '0', '1', '1', '1584007200100', 'true'], 1)).toEqual([]);
+    expect(importer.problems).toEqual([{ line: 1, field: 'qty', message: 'a trade of 0 cannot be booked (TradeExecuted needs qty > 0)' }]);
+  });
+});
