@@ -8,3 +8,4 @@ export * from './withdrawal';
 export * from './funding';
 export * from './lending-liquidation';
 export * from './market-impact';
+export * from './venue-liquidation';
