@@ -46,7 +46,22 @@ const rulesArb = fc.record({
     fc.record({ law: fc.constantFrom('linear', 'sqrt'), k: fc.constantFrom('0.05', '0.5', '2'), halfLifeSeconds: fc.constantFrom(60, 3600), instrument: fc.constantFrom('*', 'BTC-PERP') }),
     { nil: undefined },
   ),
+  // venue liquidation mechanics (dYdX fillable price and fee cap, with or without block limits; Drift shortage sizing) and a funding formula
+  venue: fc.option(fc.constantFrom('dydx', 'dydx-limited', 'drift'), { nil: undefined }),
+  fundingFormula: fc.boolean(),
 });
+
+const VENUES: Record<string, Record<string, unknown>> = {
+  dydx: { fillablePrice: {}, maxLiquidationFee: '0.005' },
+  'dydx-limited': {
+    fillablePrice: { spreadToMaintenanceMarginRatio: '1.5' },
+    maxLiquidationFee: '0.015',
+    positionBlockLimits: { minPositionNotional: '50', maxPositionPortion: '0.5' },
+    accountBlockLimits: { maxNotionalLiquidated: '20000', maxInsuranceLost: '500' },
+    stepSizes: { '*': '0.01' },
+  },
+  drift: { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', fullBelowShortage: '50' }, stepSizes: { '*': '0.01' } },
+};
 
 const stepArb = fc.oneof(
   fc.record({ kind: fc.constant('deposit' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 100, max: 20000 }), asset: fc.constantFrom('USD', 'USD', 'USDC') }),
@@ -86,7 +101,7 @@ type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
 type ImpactArb = { law: string; k: string; halfLifeSeconds: number; instrument: string };
 
-function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb; venue?: string; fundingFormula?: boolean }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -107,6 +122,8 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
         ...(rules.model === 'var'
           ? { model: 'var', history: { sampleSeconds: 600 }, var: { confidence: '0.95', lookback: 20, horizonDays: 1, minimumHistory: 3, fallbackRate: '0.1' } }
           : {}),
+        ...(rules.venue && (rules.model === 'tiered' || rules.model === 'dynamic') ? { venueLiquidation: VENUES[rules.venue] } : {}),
+        ...(rules.fundingFormula ? { funding: { instruments: { '*': { interestRate: '0.0001', clamp: '0.0005', cap: '0.003' } } } } : {}),
         ...(rules.model === 'dynamic' ? { history: { sampleSeconds: 600 }, dynamic: { referenceVolatility: '0.8', floor: '0.5', cap: '3' } } : {}),
         ...(rules.model === 'portfolio'
           ? {
@@ -360,6 +377,15 @@ describe('clearing properties', () => {
       .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats);
     expect(stats.reduce((n, s) => n + (s.markImpacts ?? 0), 0)).toBeGreaterThan(0);
     expect(stats.reduce((n, s) => n + (s.cascadeWaves ?? 0), 0)).toBeGreaterThan(0);
+  });
+
+  it('exercises the venue mechanics: some generated streams liquidate under them, and the fund pays below bankruptcy', () => {
+    const stats = fc
+      .sample(scenarioArb, { numRuns: 100, seed: 7 })
+      .filter(({ rules }) => rules.venue && (rules.model === 'tiered' || rules.model === 'dynamic'))
+      .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats);
+    expect(stats.reduce((n, s) => n + s.positionsLiquidated, 0)).toBeGreaterThan(0);
+    expect(stats.reduce((n, s) => n + s.insuranceDraws, 0)).toBeGreaterThan(0);
   });
 
   it('exercises the list inputs: generated streams have accepted market moves and multi-leg trades', () => {

@@ -58,6 +58,16 @@ describe('dYdX liquidation: fillable price, bankruptcy value, insurance fund (ru
     const limited = aliceLong(book({ ...DYDX, accountBlockLimits: { maxInsuranceLost: '100' } }));
     expect(limited.at(60).price('44000').map((d) => d.type)).toContain('AccountBankrupted');
   });
+
+  it('a fill the fund may not pay for, on a unit still above zero, waits for the next input (no order, as dYdX)', () => {
+    const g = aliceLong(book({ fillablePrice: { spreadToMaintenanceMarginRatio: '1.5' }, maxLiquidationFee: '0.005', accountBlockLimits: { maxInsuranceLost: '0' } }));
+    // mark 46,010: TNC = 600 − 500 = 100 ≥ 0, TMMR 460.1; ABR = 1 − 100 / 460.1 → spread ≈ 0.7827 × 1.5 × 460.1 ≈ 540.15 > 100:
+    // the fill is below the bankruptcy value (4,601 − 100 = 4,501) and the fund may lose nothing in the block
+    expect(g.at(60).price('46010').map((d) => d.type)).toEqual(['LiquidationStarted']);
+    expect(g.account('alice').positions).toMatchObject({ 'BTC-PERP': { qty: '0.1' } });
+    // the next input tries again (and waits again)
+    expect(g.at(61).price('46010').map((d) => d.type)).toEqual(['LiquidationStarted']);
+  });
 });
 
 describe('how much to liquidate: block limits and step size (dYdX), the margin shortage (Drift)', () => {

@@ -135,6 +135,8 @@ interface BlockBudget {
   insuranceLost: Fixed;
   /** Positions liquidated in this input: one fill per position per block. */
   done: Set<string>;
+  /** The fund could not take a fill (its cash, or maxInsuranceLost) and the unit is not bankrupt: it waits for the next input. */
+  blocked: boolean;
 }
 
 // one input is one context (saga.context.ts): the block of dYdX's limits
@@ -144,7 +146,7 @@ function budgetOf(ctx: SagaContext, account: string): BlockBudget {
   let byAccount = budgets.get(ctx);
   if (!byAccount) budgets.set(ctx, (byAccount = new Map()));
   let budget = byAccount.get(account);
-  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set() }));
+  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set(), blocked: false }));
   return budget;
 }
 
@@ -166,8 +168,10 @@ export function stepSizeOf(v: VenueLiquidation, instrument: string): Fixed {
  */
 export function venueMayLiquidate(ctx: SagaContext, account: Account, unit: MarginUnit): boolean {
   const v = ctx.rules.venueLiquidation;
-  if (!v || !blockLimited(v)) return true;
+  if (!v) return true;
   const budget = budgetOf(ctx, account.id);
+  if (budget.blocked) return false;
+  if (!blockLimited(v)) return true;
   const maxNotional = v.accountBlockLimits?.maxNotionalLiquidated;
   if (maxNotional !== undefined && budget.notional >= maxNotional) return false;
   const positions = openPositions(account, unit);
@@ -254,8 +258,10 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       const fundCash = ctx.ledger.accounts.get(insurance)?.cash ?? 0n;
       const maxLost = v.accountBlockLimits?.maxInsuranceLost;
       if (draw > fundCash || (maxLost !== undefined && budget.insuranceLost + draw > maxLost)) {
-        // the fund cannot take this fill: the rest of the unit goes through the bankruptcy waterfall
-        settleBankruptcy(ctx, account, unit, positions);
+        // the fund cannot take this fill: a unit below zero at liquidation prices goes through the bankruptcy
+        // waterfall (deleveraging); one above it waits for the next input, as dYdX places no such order
+        if (equityAtLiquidationPrices(ctx, account, unit) < 0n) settleBankruptcy(ctx, account, unit, positions);
+        else budget.blocked = true;
         return;
       }
     } else {
