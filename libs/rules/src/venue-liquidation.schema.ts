@@ -4,9 +4,9 @@ import { fixed, fixedBetween, nonNegativeFixed, positiveFixed } from './fixed.sc
 const fraction = (what: string) => fixedBetween(0n, 100_000_000n, what);
 
 /**
- * Venue liquidation mechanics (docs/rules.md §12): the price, size and
+ * Venue liquidation mechanics (docs/rules.md, "Venue liquidation mechanics"): the price, size and
  * insurance-fund share of each liquidation fill, as dYdX v4 and Drift v2
- * publish them. Absent: the generic waterfall of §5.
+ * publish them. Absent: the generic waterfall (docs/rules.md §5).
  */
 export const VenueLiquidationSchema = z.strictObject({
   /**
@@ -59,7 +59,7 @@ export const VenueLiquidationSchema = z.strictObject({
     .optional(),
 });
 
-/** One perpetual's funding formula (docs/rules.md §13). */
+/** One perpetual's funding formula (docs/rules.md, "Funding from the premium index"). */
 export const FundingFormulaSchema = z.strictObject({
   /**
    * The instrument (usually `kind: index`) whose mark is the index price: the premium index is

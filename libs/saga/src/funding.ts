@@ -16,7 +16,7 @@ export function premiumIndex(mark: Fixed, index: Fixed): Fixed {
 }
 
 /**
- * The rate a funding settlement pays, from the premium index P (docs/rules.md §13):
+ * The rate a funding settlement pays, from the premium index P (docs/rules.md, "Funding from the premium index"):
  * - Binance: `F = P + clamp(I − P, −clamp, +clamp)` (I the interest rate per interval);
  * - Deribit: `F = max(deadBand, P) + min(−deadBand, P)` (0 within ±deadBand);
  * - neither: `F = P + I`;

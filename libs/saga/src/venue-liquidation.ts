@@ -8,7 +8,7 @@ import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
 import { unitFields } from './margin-saga';
 
 /*
- * Venue liquidation mechanics (docs/rules.md §12), pure figures first, then the
+ * Venue liquidation mechanics (docs/rules.md, "Venue liquidation mechanics"), pure figures first, then the
  * waterfall that uses them under rules `venueLiquidation`.
  * Sources: dYdX v4 `protocol/x/clob/keeper/liquidations.go` (GetFillablePrice,
  * GetBankruptcyPriceInQuoteQuantums, GetLiquidationInsuranceFundDelta,
@@ -184,7 +184,7 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
 }
 
 /**
- * The waterfall under rules `venueLiquidation` (docs/rules.md §12), after
+ * The waterfall under rules `venueLiquidation` (docs/rules.md, "Venue liquidation mechanics"), after
  * `LiquidationStarted`: position by position (largest maintenance margin
  * first), a fill sized by the block limits and step (dYdX) or by the margin
  * shortage (Drift), priced at the fillable price (dYdX) or at mark ∓ the
