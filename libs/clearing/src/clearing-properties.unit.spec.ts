@@ -315,6 +315,27 @@ describe('clearing properties', () => {
     );
   });
 
+  it('the fast paths change no decision for a unit left waiting below MM by venue block limits (a case fast-check found)', () => {
+    const rules = { grace: 0, callBelow: '1', concentrate: false, model: 'tiered', tiers: [{ upToNotional: '5000', initialRate: '0.05', maintenanceRate: '0.02' }, { initialRate: '0.2', maintenanceRate: '0.1' }] as Record<string, string>[], cureAt: 'initial', bankruptcy: 'adl', step: '1', slippage: '0', feeRate: '0', isolated: ['a'], opening: [1932, 500, 500, 500], impact: { law: 'linear', k: '0.05', halfLifeSeconds: 60, instrument: '*' }, venue: 'dydx-limited', fundingFormula: false };
+    const steps = [
+      { kind: 'trade', buyer: 'c', seller: 'a', instrument: 'ETH-PERP', qty: 202, off: 0 },
+      { kind: 'withdraw', who: 'a', amount: 1, asset: 'USD' },
+      { kind: 'move', moves: [0, 0], depeg: undefined },
+      { kind: 'dustDeposit', units: 1 },
+      { kind: 'clock' },
+      { kind: 'trade', buyer: 'c', seller: 'a', instrument: 'ETH-PERP', qty: 799, off: 0 },
+      { kind: 'pair', who: 'b', counterparty: 'a', qtys: [-222, 1], off: 0 },
+      { kind: 'deposit', who: 'd', amount: 100, asset: 'USD' },
+      { kind: 'move', moves: [0, 0], depeg: undefined },
+    ] as Step[];
+    const screened = runLive(inputsFor(rules, steps, [1]));
+    const exact = ClearingEngine.create();
+    exact.state.fastPaths = false;
+    for (const input of screened.accepted) exact.handle(input);
+    expect(exact.outputHash).toBe(screened.engine.outputHash);
+    expect(screened.engine.state.stats.positionsLiquidated).toBeGreaterThan(0);
+  });
+
   it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ rules, steps, gaps }, at) => {

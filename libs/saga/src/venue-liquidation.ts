@@ -1,7 +1,7 @@
 import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
 import { getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
-import type { VenueLiquidation } from '@clearsim/rules';
+import type { Rules, VenueLiquidation } from '@clearsim/rules';
 import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
 import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
@@ -154,6 +154,17 @@ const blockLimited = (v: VenueLiquidation): boolean => v.positionBlockLimits !==
 
 function openPositions(account: Account, unit: MarginUnit): Position[] {
   return unitPositions(account, unit).filter((p) => p.qty !== 0n);
+}
+
+/**
+ * May a unit end an input below its maintenance margin, uncalled, waiting for a
+ * later input (block limits; a fund that may not pay a fill)? The price bands
+ * assume it cannot — they re-check a unit only when a mark leaves its band — so
+ * under such rules they are off and every input checks the holders it concerns.
+ */
+export function venueLeavesUnitsWaiting(rules: Rules): boolean {
+  const v = rules.venueLiquidation;
+  return v !== undefined && (blockLimited(v) || v.maxLiquidationFee !== undefined);
 }
 
 /** The step size of an instrument: its own, the "*" one, else one ledger unit. */
