@@ -60,7 +60,7 @@ const VENUES: Record<string, Record<string, unknown>> = {
     accountBlockLimits: { maxNotionalLiquidated: '20000', maxInsuranceLost: '500' },
     stepSizes: { '*': '0.01' },
   },
-  drift: { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', fullBelowShortage: '50' }, stepSizes: { '*': '0.01' } },
+  drift: { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true }, stepSizes: { '*': '0.01' } },
 };
 
 const stepArb = fc.oneof(

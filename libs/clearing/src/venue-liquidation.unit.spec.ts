@@ -116,6 +116,19 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
     ]);
   });
 
+  it("Drift: the insurance fee implied by the shortage (impliedInsuranceFee), here below the maximum", () => {
+    const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true } });
+    g.deposit('alice', '150');
+    g.price('110');
+    g.trade('alice', 'mm', '10', '110');
+    // mark 100: equity 150 − 100 = 50, MM 100 → shortage 50; implied fee ((100 − 50) / 1,000 − 1 %) × 0.95 = 3.8 % < 5 %;
+    // qty = 50 / (100 / 10 − 100 × (1 % + 3.8 %)) = 50 / 5.2 = 9.61538461 (down); sold at 99: notional 951.92307639;
+    // fee 3.8 % × 951.92307639 = 36.1730769028… → 36.17307691 (up)
+    expect(g.at(60).price('100').filter((d) => d.type === 'PositionLiquidated')).toEqual([
+      { type: 'PositionLiquidated', ts: at(60), account: 'alice', instrument: 'BTC-PERP', qty: '-9.61538461', price: '99', counterparty: 'backstop', fee: '36.17307691' },
+    ]);
+  });
+
   it('Drift: a shortage below fullBelowShortage closes the whole position', () => {
     const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', fullBelowShortage: '50' } });
     g.deposit('alice', '190');

@@ -55,6 +55,8 @@ export const VenueLiquidationSchema = z.strictObject({
       liquidatorFee: fraction('a fraction in [0, 1]'),
       insuranceFee: fraction('a fraction in [0, 1]').default(0n),
       fullBelowShortage: nonNegativeFixed.default(0n),
+      /** Drift's calculate_perp_if_fee: the fund's fee is the smaller of `insuranceFee` and the one the shortage implies. */
+      impliedInsuranceFee: z.boolean().default(false),
     })
     .optional(),
 });

@@ -14,7 +14,7 @@ import { unitFields } from './margin-saga';
  * GetBankruptcyPriceInQuoteQuantums, GetLiquidationInsuranceFundDelta,
  * GetLiquidatablePositionSizeDelta, GetMaxAndMinPositionNotionalLiquidatable);
  * Drift v2 `programs/drift/src/math/liquidation.rs`
- * (calculate_base_asset_amount_to_cover_margin_shortage, get_liquidation_fee).
+ * (calculate_base_asset_amount_to_cover_margin_shortage, calculate_perp_if_fee, get_liquidation_fee).
  */
 
 /** What the dYdX figures read of an account and one of its positions (ledger units, qty signed). */
@@ -120,6 +120,21 @@ export function qtyToCoverShortage(shortage: Fixed, positionMaintenance: Fixed, 
 }
 
 /**
+ * Drift's insurance-fund fee implied by the shortage (calculate_perp_if_fee):
+ * what the unit's maintenance ratio leaves after the liquidator's fee and the
+ * shortage per unit of notional, × 95 % (so the fee does not make the unit
+ * bankrupt), never below 0, at most `maxInsuranceFee`:
+ * `min(max, max(0, (MMᵢ − shortage) / Nᵢ − liquidatorFee) × 19/20)`, Nᵢ the position's
+ * notional at the mark; each division rounded down.
+ */
+export function impliedInsuranceFee(shortage: Fixed, positionMaintenance: Fixed, positionNotional: Fixed, liquidatorFee: Fixed, maxInsuranceFee: Fixed): Fixed {
+  if (positionNotional <= 0n) return 0n;
+  const left = divRound((positionMaintenance - shortage) * SCALE, positionNotional, 'floor') - liquidatorFee;
+  if (left <= 0n) return 0n;
+  return min(maxInsuranceFee, (left * 19n) / 20n);
+}
+
+/**
  * Drift's escalating liquidator fee: the base fee until `graceSeconds` have
  * passed since the liquidation began, then `base + elapsed × increasePerSecond`,
  * at most `maxFee` (Drift: 1,500 slots of grace, +0.000001 per slot).
@@ -189,6 +204,12 @@ export function venueMayLiquidate(ctx: SagaContext, account: Account, unit: Marg
   return positions.length === 0 || positions.some((p) => !budget.done.has(p.instrument));
 }
 
+/** The insurance fee rate of a Drift fill: `insuranceFee`, or with `impliedInsuranceFee` the smaller implied one. */
+function driftInsuranceFee(v: VenueLiquidation, shortage: Fixed, position: PositionRisk): Fixed {
+  const { insuranceFee, liquidatorFee, impliedInsuranceFee: implied } = v.marginShortage!;
+  return implied ? impliedInsuranceFee(max(shortage, 0n), position.maintenanceMargin, position.notional, liquidatorFee, insuranceFee) : insuranceFee;
+}
+
 function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
   if (a.maintenanceMargin !== b.maintenanceMargin) return a.maintenanceMargin > b.maintenanceMargin ? -1 : 1;
   return a.position.instrument < b.position.instrument ? -1 : 1;
@@ -236,7 +257,8 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     let closeQty: Fixed;
     if (v.marginShortage) {
       const shortage = target(risk) - risk.equity;
-      const { liquidatorFee, insuranceFee, fullBelowShortage } = v.marginShortage;
+      const { liquidatorFee, fullBelowShortage } = v.marginShortage;
+      const insuranceFee = driftInsuranceFee(v, shortage, largest);
       const covering = shortage < fullBelowShortage ? undefined : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee);
       closeQty = covering === undefined ? size : min(max((covering / stepSize) * stepSize, stepSize), size);
     } else if (limited || v.stepSizes[position.instrument] !== undefined || v.stepSizes['*'] !== undefined) {
@@ -278,7 +300,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     } else {
       // the fee takes at most the equity left after the fill (a fee never makes the unit bankrupt)
       const loss = abs(notional - tradeNotional(closeQty, largest.mark, largest.multiplier));
-      const rate = v.marginShortage ? v.marginShortage.insuranceFee : feeRate;
+      const rate = v.marginShortage ? driftInsuranceFee(v, target(risk) - risk.equity, largest) : feeRate;
       fee = min(mul(notional, rate, 'ceil'), max(risk.equity - loss, 0n));
     }
     ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: account.id, instrument: position.instrument, qty: delta, price, counterparty: ctx.rules.accounts.backstop, fee });

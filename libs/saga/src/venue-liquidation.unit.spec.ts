@@ -1,5 +1,5 @@
 import { parseFixed, type Fixed } from '@clearsim/money';
-import { bankruptcyQuote, escalatedLiquidationFee, fillablePrice, insuranceFundDelta, liquidatableQty, qtyToCoverShortage } from './venue-liquidation';
+import { bankruptcyQuote, escalatedLiquidationFee, fillablePrice, impliedInsuranceFee, insuranceFundDelta, liquidatableQty, qtyToCoverShortage } from './venue-liquidation';
 
 const f = (s: string): Fixed => parseFixed(s);
 
@@ -144,6 +144,16 @@ describe('Drift: the size that covers the margin shortage, and the escalating li
 
   it('a unit that frees nothing net of fees is closed whole (Drift returns u64::MAX)', () => {
     expect(cover('0.1', '0')).toBeUndefined();
+  });
+
+  it("reproduces Drift's implied insurance fee (calculate_perp_if_fee)", () => {
+    // 10 base at $100 (notional 1,000), margin ratio 5 % (MM 50), liquidator fee 1 %, max IF fee 5 %
+    const fee = (shortage: string, liquidatorFee = '0.01') => impliedInsuranceFee(f(shortage), f('50'), f('1000'), f(liquidatorFee), f('0.05'));
+    expect(fee('20')).toBe(f('0.019')); // (50 − 20) / 1,000 − 1 % = 2 %, × 0.95 ("19000 // 2% * .95")
+    expect(fee('1')).toBe(f('0.03705')); // 4.9 % − 1 % = 3.9 %, × 0.95 ("37050 // 3.9% * .95")
+    expect(fee('1000')).toBe(0n); // the shortage exceeds the margin: nothing left ("0")
+    expect(fee('20', '0.1')).toBe(0n); // a 10 % liquidator fee leaves nothing ("large_liquidator_fee" → 0)
+    expect(impliedInsuranceFee(f('0'), f('50'), f('1000'), f('0'), f('0.01'))).toBe(f('0.01')); // at most the max fee
   });
 
   it("reproduces Drift's escalating fee (one second here for one slot there)", () => {
