@@ -46,7 +46,22 @@ const rulesArb = fc.record({
     fc.record({ law: fc.constantFrom('linear', 'sqrt'), k: fc.constantFrom('0.05', '0.5', '2'), halfLifeSeconds: fc.constantFrom(60, 3600), instrument: fc.constantFrom('*', 'BTC-PERP') }),
     { nil: undefined },
   ),
+  // venue liquidation mechanics (dYdX fillable price and fee cap, with or without block limits; Drift shortage sizing) and a funding formula
+  venue: fc.option(fc.constantFrom('dydx', 'dydx-limited', 'drift'), { nil: undefined }),
+  fundingFormula: fc.boolean(),
 });
+
+const VENUES: Record<string, Record<string, unknown>> = {
+  dydx: { fillablePrice: {}, maxLiquidationFee: '0.005' },
+  'dydx-limited': {
+    fillablePrice: { spreadToMaintenanceMarginRatio: '1.5' },
+    maxLiquidationFee: '0.015',
+    positionBlockLimits: { minPositionNotional: '50', maxPositionPortion: '0.5' },
+    accountBlockLimits: { maxNotionalLiquidated: '20000', maxInsuranceLost: '500' },
+    stepSizes: { '*': '0.01' },
+  },
+  drift: { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true }, stepSizes: { '*': '0.01' } },
+};
 
 const stepArb = fc.oneof(
   fc.record({ kind: fc.constant('deposit' as const), who: fc.constantFrom(...TRADERS), amount: fc.integer({ min: 100, max: 20000 }), asset: fc.constantFrom('USD', 'USD', 'USDC') }),
@@ -86,7 +101,7 @@ type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
 type ImpactArb = { law: string; k: string; halfLifeSeconds: number; instrument: string };
 
-function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb; venue?: string; fundingFormula?: boolean }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -107,6 +122,8 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
         ...(rules.model === 'var'
           ? { model: 'var', history: { sampleSeconds: 600 }, var: { confidence: '0.95', lookback: 20, horizonDays: 1, minimumHistory: 3, fallbackRate: '0.1' } }
           : {}),
+        ...(rules.venue && (rules.model === 'tiered' || rules.model === 'dynamic') ? { venueLiquidation: VENUES[rules.venue] } : {}),
+        ...(rules.fundingFormula ? { funding: { instruments: { '*': { interestRate: '0.0001', clamp: '0.0005', cap: '0.003' } } } } : {}),
         ...(rules.model === 'dynamic' ? { history: { sampleSeconds: 600 }, dynamic: { referenceVolatility: '0.8', floor: '0.5', cap: '3' } } : {}),
         ...(rules.model === 'portfolio'
           ? {
@@ -298,6 +315,27 @@ describe('clearing properties', () => {
     );
   });
 
+  it('the fast paths change no decision for a unit left waiting below MM by venue block limits (a case fast-check found)', () => {
+    const rules = { grace: 0, callBelow: '1', concentrate: false, model: 'tiered', tiers: [{ upToNotional: '5000', initialRate: '0.05', maintenanceRate: '0.02' }, { initialRate: '0.2', maintenanceRate: '0.1' }] as Record<string, string>[], cureAt: 'initial', bankruptcy: 'adl', step: '1', slippage: '0', feeRate: '0', isolated: ['a'], opening: [1932, 500, 500, 500], impact: { law: 'linear', k: '0.05', halfLifeSeconds: 60, instrument: '*' }, venue: 'dydx-limited', fundingFormula: false };
+    const steps = [
+      { kind: 'trade', buyer: 'c', seller: 'a', instrument: 'ETH-PERP', qty: 202, off: 0 },
+      { kind: 'withdraw', who: 'a', amount: 1, asset: 'USD' },
+      { kind: 'move', moves: [0, 0], depeg: undefined },
+      { kind: 'dustDeposit', units: 1 },
+      { kind: 'clock' },
+      { kind: 'trade', buyer: 'c', seller: 'a', instrument: 'ETH-PERP', qty: 799, off: 0 },
+      { kind: 'pair', who: 'b', counterparty: 'a', qtys: [-222, 1], off: 0 },
+      { kind: 'deposit', who: 'd', amount: 100, asset: 'USD' },
+      { kind: 'move', moves: [0, 0], depeg: undefined },
+    ] as Step[];
+    const screened = runLive(inputsFor(rules, steps, [1]));
+    const exact = ClearingEngine.create();
+    exact.state.fastPaths = false;
+    for (const input of screened.accepted) exact.handle(input);
+    expect(exact.outputHash).toBe(screened.engine.outputHash);
+    expect(screened.engine.state.stats.positionsLiquidated).toBeGreaterThan(0);
+  });
+
   it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ rules, steps, gaps }, at) => {
@@ -360,6 +398,15 @@ describe('clearing properties', () => {
       .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats);
     expect(stats.reduce((n, s) => n + (s.markImpacts ?? 0), 0)).toBeGreaterThan(0);
     expect(stats.reduce((n, s) => n + (s.cascadeWaves ?? 0), 0)).toBeGreaterThan(0);
+  });
+
+  it('exercises the venue mechanics: some generated streams liquidate under them, and the fund pays below bankruptcy', () => {
+    const stats = fc
+      .sample(scenarioArb, { numRuns: 100, seed: 7 })
+      .filter(({ rules }) => rules.venue && (rules.model === 'tiered' || rules.model === 'dynamic'))
+      .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats);
+    expect(stats.reduce((n, s) => n + s.positionsLiquidated, 0)).toBeGreaterThan(0);
+    expect(stats.reduce((n, s) => n + s.insuranceDraws, 0)).toBeGreaterThan(0);
   });
 
   it('exercises the list inputs: generated streams have accepted market moves and multi-leg trades', () => {

@@ -2,7 +2,7 @@ import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsi
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, floatBandsFor, toMarkNumber, type Band } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
-import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceTokens, socializePendingLosses, type SagaContext } from '@clearsim/saga';
+import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { decayImpact, ImpactWave } from './impact';
@@ -71,7 +71,12 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
 
 /** Price bands apply to the tiered models (margin linear in each mark within a tier, rates fixed). */
 const bandsApply = (state: ClearingState): boolean =>
-  state.fastPaths && state.rules !== undefined && (state.rules.model === 'cross' || state.rules.model === 'isolated') && !state.rules.dynamic;
+  state.fastPaths &&
+  state.rules !== undefined &&
+  (state.rules.model === 'cross' || state.rules.model === 'isolated') &&
+  !state.rules.dynamic &&
+  // the bands re-check a unit only when a mark leaves its band; a unit left waiting below MM must be checked by any input
+  !venueLeavesUnitsWaiting(state.rules);
 
 /** The holders of any of the instruments, unsorted (the pending checks are sorted once). */
 function holdersOfAny(state: ClearingState, instruments: readonly string[]): string[] {

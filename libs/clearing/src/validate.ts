@@ -1,6 +1,7 @@
 import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
 import { underlyingOf, type Instrument } from '@clearsim/ledger';
 import { instrumentRules, isSystemAccount } from '@clearsim/rules';
+import { fundingInputError } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { isCollateralAsset } from './evolve';
 import { contentDigest, idempotencyField, idempotencyKey } from './idempotency';
@@ -211,6 +212,8 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
       const instrument = listed('instrument', input.instrument);
       if (instrument.kind !== 'perpetual') throw new InputRejected('not-a-perpetual', 'instrument', `funding applies to perpetuals; "${input.instrument}" is a ${instrument.kind}`);
       if (instrument.mark === undefined) throw new InputRejected('no-mark-price', 'instrument', `no mark price for "${input.instrument}" yet`);
+      const indexProblem = fundingInputError(state.ledger, state.rules, input.instrument);
+      if (indexProblem) throw new InputRejected('no-mark-price', 'instrument', `funding of "${input.instrument}": ${indexProblem}`);
       return 'ok';
     }
     case 'InstrumentSettled':

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.schema';
+import { FundingRulesSchema, VenueLiquidationSchema, venueLiquidationIssues } from './venue-liquidation.schema';
 
 /**
  * One notional bracket of an instrument's tiered margin (Binance-style).
@@ -218,8 +219,13 @@ export const RulesSchema = z
     impact: ImpactRulesSchema.optional(),
     /** Leveraged tokens rebalanced by the saga (docs/rules.md §12); absent: none. */
     tokens: z.record(z.string().min(1), LeveragedTokenSchema).optional(),
+    /** Venue liquidation mechanics (dYdX, Drift); absent: the generic waterfall. */
+    venueLiquidation: VenueLiquidationSchema.optional(),
+    /** Funding computed from the premium index (Binance, Deribit); absent: a FundingRateApplied's rate is paid as given. */
+    funding: FundingRulesSchema.optional(),
   })
   .superRefine((rules, ctx) => {
+    for (const issue of venueLiquidationIssues(rules)) ctx.addIssue({ code: 'custom', ...issue });
     for (const [instrument, { tiers }] of Object.entries(rules.instruments)) {
       tiers.forEach((tier, i) => {
         const path = ['instruments', instrument, 'tiers', i];

@@ -9,3 +9,4 @@ export * from './funding';
 export * from './lending-liquidation';
 export * from './market-impact';
 export * from './leveraged-token';
+export * from './venue-liquidation';

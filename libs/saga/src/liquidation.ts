@@ -6,6 +6,7 @@ import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
 import { cureLevel, unitFields } from './margin-saga';
 import { liquidateLoan } from './lending-liquidation';
+import { liquidateVenue, venueMayLiquidate } from './venue-liquidation';
 
 /**
  * The price a liquidation closes at: mark ∓ `slippage`, against the account —
@@ -59,12 +60,15 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
  */
 export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason): void {
   const account = getAccount(ctx.ledger, unit.account);
+  // under venue block limits a unit liquidated as far as this input allows waits for the next one
+  if (ctx.rules.venueLiquidation && !venueMayLiquidate(ctx, account, unit)) return;
   // once the waterfall stops, the unit is checked again in this same step (it may still warrant a call)
   ctx.touch(unit.account);
   const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
   ctx.emit({ type: 'LiquidationStarted', ts: ctx.ts, ...unitFields(unit), reason, equity: risk.equity, maintenanceMargin: risk.maintenanceMargin });
   if (ctx.rules.model === 'lending') return liquidateLoan(ctx, account, unit);
   const target = (r: Risk): Fixed => (reason === 'grace-period-expired' ? cureLevel(ctx, r) : r.maintenanceMargin);
+  if (ctx.rules.venueLiquidation) return liquidateVenue(ctx, account, unit, target);
   const { step, slippage, feeRate } = ctx.rules.liquidation;
   const originalSize = new Map(openPositions(account, unit).map((p) => [p.instrument, abs(p.qty)]));
 

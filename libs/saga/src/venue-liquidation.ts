@@ -1,0 +1,314 @@
+import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
+import { getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
+import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
+import type { Rules, VenueLiquidation } from '@clearsim/rules';
+import type { SagaContext } from './saga.context';
+import { settleBankruptcy } from './bankruptcy';
+import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
+import { unitFields } from './margin-saga';
+
+/*
+ * Venue liquidation mechanics (docs/rules.md, "Venue liquidation mechanics"), pure figures first, then the
+ * waterfall that uses them under rules `venueLiquidation`.
+ * Sources: dYdX v4 `protocol/x/clob/keeper/liquidations.go` (GetFillablePrice,
+ * GetBankruptcyPriceInQuoteQuantums, GetLiquidationInsuranceFundDelta,
+ * GetLiquidatablePositionSizeDelta, GetMaxAndMinPositionNotionalLiquidatable);
+ * Drift v2 `programs/drift/src/math/liquidation.rs`
+ * (calculate_base_asset_amount_to_cover_margin_shortage, calculate_perp_if_fee, get_liquidation_fee).
+ */
+
+/** What the dYdX figures read of an account and one of its positions (ledger units, qty signed). */
+export interface HealthFigures {
+  qty: Fixed;
+  mark: Fixed;
+  multiplier: Fixed;
+  /** TNC: the unit's equity at the marks. */
+  netCollateral: Fixed;
+  /** TMMR: the unit's maintenance margin. */
+  totalMaintenance: Fixed;
+  /** PMMR: this position's maintenance margin. */
+  positionMaintenance: Fixed;
+}
+
+/**
+ * dYdX's fillable price of a position: `(PNNV − ABR × SMMR × PMMR) / PS` with
+ * `ABR = clamp(BA × (1 − TNC/TMMR), 0, 1)`, i.e. the mark moved against the
+ * position by `ABR × SMMR × PMMR / (|PS| × multiplier)`: at the mark while
+ * TNC ≥ TMMR, by SMMR × PMMR when TNC ≤ 0 (BA = 1). Rounded in the account's
+ * favour as dYdX rounds subticks (a long's sell up, a short's buy down); never below 10^-8.
+ */
+export function fillablePrice(f: HealthFigures, bankruptcyAdjustment: Fixed, spreadToMaintenanceMarginRatio: Fixed): Fixed {
+  let abrNum: bigint;
+  let abrDen: bigint;
+  if (f.totalMaintenance <= 0n) {
+    [abrNum, abrDen] = f.netCollateral < 0n ? [1n, 1n] : [0n, 1n];
+  } else {
+    abrNum = bankruptcyAdjustment * (f.totalMaintenance - f.netCollateral);
+    abrDen = SCALE * f.totalMaintenance;
+    if (abrNum < 0n) abrNum = 0n;
+    if (abrNum > abrDen) abrNum = abrDen;
+  }
+  const size = abs(f.qty) * f.multiplier;
+  const offset = size === 0n ? 0n : divRound(abrNum * spreadToMaintenanceMarginRatio * f.positionMaintenance * SCALE, abrDen * size, 'floor');
+  const price = f.qty > 0n ? f.mark - offset : f.mark + offset;
+  return price > 0n ? price : 1n;
+}
+
+/**
+ * dYdX's bankruptcy value of closing part of a position, in quote (signed as
+ * the account receives it: + for a sell): `−DNNV − TNC × |DMMR| / TMMR`, the
+ * division rounded down so the result rounds up. DNNV is the change of the
+ * position's notional at the mark, DMMR the change of its maintenance margin:
+ * the position's share of the account's collateral is its share of the maintenance requirement.
+ */
+export function bankruptcyQuote(closeQty: Fixed, positionQty: Fixed, mark: Fixed, multiplier: Fixed, netCollateral: Fixed, totalMaintenance: Fixed, maintenanceReleased: Fixed): Fixed {
+  const atMark = tradeNotional(closeQty, mark, multiplier);
+  const minusDnnv = positionQty > 0n ? atMark : -atMark;
+  const share = totalMaintenance > 0n ? divRound(netCollateral * abs(maintenanceReleased), totalMaintenance, 'floor') : 0n;
+  return minusDnnv - share;
+}
+
+/**
+ * dYdX's insurance-fund delta of a fill (positive: the account pays the fund):
+ * `fill − bankruptcy value`; when positive, at most `maxLiquidationFee × |fill|` (rounded down);
+ * when negative, the fund pays it in full.
+ */
+export function insuranceFundDelta(fillQuote: Fixed, bankruptcy: Fixed, maxLiquidationFee: Fixed): Fixed {
+  const delta = fillQuote - bankruptcy;
+  if (delta <= 0n) return delta;
+  return min(delta, mul(abs(fillQuote), maxLiquidationFee, 'floor'));
+}
+
+/**
+ * dYdX's size of one liquidation (unsigned): the position's notional at the mark
+ * limited to `max(min(minPositionNotional, notional), maxPositionPortion × notional)`
+ * and to the account's notional left in the block; the whole position when that
+ * covers it or the position is at most one step; otherwise the limit in quantity
+ * (rounded down), rounded down to a multiple of the step, at least one step and at most the position.
+ */
+export function liquidatableQty(
+  positionQty: Fixed,
+  mark: Fixed,
+  multiplier: Fixed,
+  limits: { minPositionNotional: Fixed; maxPositionPortion: Fixed },
+  accountNotionalLeft: Fixed | undefined,
+  step: Fixed,
+): Fixed {
+  const size = abs(positionQty);
+  const notional = tradeNotional(size, mark, multiplier);
+  const minNotional = min(limits.minPositionNotional, notional);
+  const maxPosition = max(minNotional, mul(notional, limits.maxPositionPortion, 'floor'));
+  const limit = accountNotionalLeft === undefined ? maxPosition : min(maxPosition, accountNotionalLeft);
+  if (notional <= limit || size <= step) return size;
+  const qty = divRound(limit * SCALE * SCALE, mark * multiplier, 'floor');
+  const stepped = (qty / step) * step;
+  return min(max(stepped, step), size);
+}
+
+/**
+ * Drift's quantity that covers a margin shortage: each unit closed frees its
+ * maintenance margin but costs the liquidator's and the fund's fees, so
+ * `qty = shortage / (MM/|qty| − price × multiplier × (liquidatorFee + insuranceFee))`,
+ * rounded down as Drift divides. Undefined when a unit frees nothing net (Drift: close it all).
+ */
+export function qtyToCoverShortage(shortage: Fixed, positionMaintenance: Fixed, positionQty: Fixed, mark: Fixed, multiplier: Fixed, liquidatorFee: Fixed, insuranceFee: Fixed): Fixed | undefined {
+  const size = abs(positionQty);
+  const E24 = SCALE * SCALE * SCALE;
+  const denominator = positionMaintenance * E24 - size * mark * multiplier * (liquidatorFee + insuranceFee);
+  if (denominator <= 0n) return undefined;
+  return divRound(shortage * size * E24, denominator, 'floor');
+}
+
+/**
+ * Drift's insurance-fund fee implied by the shortage (calculate_perp_if_fee):
+ * what the unit's maintenance ratio leaves after the liquidator's fee and the
+ * shortage per unit of notional, × 95 % (so the fee does not make the unit
+ * bankrupt), never below 0, at most `maxInsuranceFee`:
+ * `min(max, max(0, (MMᵢ − shortage) / Nᵢ − liquidatorFee) × 19/20)`, Nᵢ the position's
+ * notional at the mark; each division rounded down.
+ */
+export function impliedInsuranceFee(shortage: Fixed, positionMaintenance: Fixed, positionNotional: Fixed, liquidatorFee: Fixed, maxInsuranceFee: Fixed): Fixed {
+  if (positionNotional <= 0n) return 0n;
+  const left = divRound((positionMaintenance - shortage) * SCALE, positionNotional, 'floor') - liquidatorFee;
+  if (left <= 0n) return 0n;
+  return min(maxInsuranceFee, (left * 19n) / 20n);
+}
+
+/**
+ * Drift's escalating liquidator fee: the base fee until `graceSeconds` have
+ * passed since the liquidation began, then `base + elapsed × increasePerSecond`,
+ * at most `maxFee` (Drift: 1,500 slots of grace, +0.000001 per slot).
+ */
+export function escalatedLiquidationFee(baseFee: Fixed, maxFee: Fixed, elapsedSeconds: number, graceSeconds: number, increasePerSecond: Fixed): Fixed {
+  if (elapsedSeconds < graceSeconds) return baseFee;
+  return min(baseFee + BigInt(Math.max(0, Math.floor(elapsedSeconds))) * increasePerSecond, maxFee);
+}
+
+/** What an account has been liquidated for in one input (dYdX's per-block limits). */
+interface BlockBudget {
+  notional: Fixed;
+  insuranceLost: Fixed;
+  /** Positions liquidated in this input: one fill per position per block. */
+  done: Set<string>;
+  /** The fund could not take a fill (its cash, or maxInsuranceLost) and the unit is not bankrupt: it waits for the next input. */
+  blocked: boolean;
+}
+
+// one input is one context (saga.context.ts): the block of dYdX's limits
+const budgets = new WeakMap<SagaContext, Map<string, BlockBudget>>();
+
+function budgetOf(ctx: SagaContext, account: string): BlockBudget {
+  let byAccount = budgets.get(ctx);
+  if (!byAccount) budgets.set(ctx, (byAccount = new Map()));
+  let budget = byAccount.get(account);
+  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set(), blocked: false }));
+  return budget;
+}
+
+const blockLimited = (v: VenueLiquidation): boolean => v.positionBlockLimits !== undefined || v.accountBlockLimits !== undefined;
+
+function openPositions(account: Account, unit: MarginUnit): Position[] {
+  return unitPositions(account, unit).filter((p) => p.qty !== 0n);
+}
+
+/**
+ * May a unit end an input below its maintenance margin, uncalled, waiting for a
+ * later input (block limits; a fund that may not pay a fill)? The price bands
+ * assume it cannot — they re-check a unit only when a mark leaves its band — so
+ * under such rules they are off and every input checks the holders it concerns.
+ */
+export function venueLeavesUnitsWaiting(rules: Rules): boolean {
+  const v = rules.venueLiquidation;
+  return v !== undefined && (blockLimited(v) || v.maxLiquidationFee !== undefined);
+}
+
+/** The step size of an instrument: its own, the "*" one, else one ledger unit. */
+export function stepSizeOf(v: VenueLiquidation, instrument: string): Fixed {
+  return v.stepSizes[instrument] ?? v.stepSizes['*'] ?? 1n;
+}
+
+/**
+ * May the venue waterfall liquidate this unit again in this input? Under block
+ * limits, not once every position was liquidated in it or the account's notional
+ * limit is reached: the unit waits, still below its maintenance margin, for the next input.
+ */
+export function venueMayLiquidate(ctx: SagaContext, account: Account, unit: MarginUnit): boolean {
+  const v = ctx.rules.venueLiquidation;
+  if (!v) return true;
+  const budget = budgetOf(ctx, account.id);
+  if (budget.blocked) return false;
+  if (!blockLimited(v)) return true;
+  const maxNotional = v.accountBlockLimits?.maxNotionalLiquidated;
+  if (maxNotional !== undefined && budget.notional >= maxNotional) return false;
+  const positions = openPositions(account, unit);
+  return positions.length === 0 || positions.some((p) => !budget.done.has(p.instrument));
+}
+
+/** The insurance fee rate of a Drift fill: `insuranceFee`, or with `impliedInsuranceFee` the smaller implied one. */
+function driftInsuranceFee(v: VenueLiquidation, shortage: Fixed, position: PositionRisk): Fixed {
+  const { insuranceFee, liquidatorFee, impliedInsuranceFee: implied } = v.marginShortage!;
+  return implied ? impliedInsuranceFee(max(shortage, 0n), position.maintenanceMargin, position.notional, liquidatorFee, insuranceFee) : insuranceFee;
+}
+
+function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
+  if (a.maintenanceMargin !== b.maintenanceMargin) return a.maintenanceMargin > b.maintenanceMargin ? -1 : 1;
+  return a.position.instrument < b.position.instrument ? -1 : 1;
+}
+
+/**
+ * The waterfall under rules `venueLiquidation` (docs/rules.md, "Venue liquidation mechanics"), after
+ * `LiquidationStarted`: position by position (largest maintenance margin
+ * first), a fill sized by the block limits and step (dYdX) or by the margin
+ * shortage (Drift), priced at the fillable price (dYdX) or at mark ∓ the
+ * liquidator's fee (Drift) or mark ∓ slippage, to the backstop; the insurance
+ * fund takes the fee (capped by `maxLiquidationFee` against the bankruptcy
+ * value) or pays the shortfall below it (`InsuranceFundDrawn`); stops once
+ * the unit is at its target. A shortfall the fund cannot pay (its cash, or
+ * `maxInsuranceLost` in the block) is a bankruptcy (§6).
+ */
+export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginUnit, target: (risk: Risk) => Fixed): void {
+  const v = ctx.rules.venueLiquidation!;
+  const { slippage, feeRate, step } = ctx.rules.liquidation;
+  const budget = budgetOf(ctx, account.id);
+  const limited = blockLimited(v);
+  const originalSize = new Map(openPositions(account, unit).map((p) => [p.instrument, abs(p.qty)]));
+  const insurance = ctx.rules.accounts.insurance;
+  for (;;) {
+    const positions = openPositions(getAccount(ctx.ledger, unit.account), unit);
+    if (positions.length === 0) {
+      if (unitNetBalance(ctx.ledger, ctx.rules, account, unit) < 0n) settleBankruptcy(ctx, account, unit, []);
+      return;
+    }
+    // without the fund's bankruptcy-value accounting, the generic test: bankrupt if closing all at mark ∓ slippage leaves less than zero
+    if (v.maxLiquidationFee === undefined && equityAtLiquidationPrices(ctx, account, unit) < 0n) {
+      settleBankruptcy(ctx, account, unit, positions);
+      return;
+    }
+    const candidates = limited ? positions.filter((p) => !budget.done.has(p.instrument)) : positions;
+    const maxNotional = v.accountBlockLimits?.maxNotionalLiquidated;
+    const notionalLeft = maxNotional === undefined ? undefined : maxNotional - budget.notional;
+    if (candidates.length === 0 || (notionalLeft !== undefined && notionalLeft <= 0n)) return;
+    const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
+    const largest = candidates.map((p) => positionRisk(ctx.ledger, ctx.rules, p)).sort(byMaintenanceDesc)[0]!;
+    const position = largest.position;
+    const size = abs(position.qty);
+    const stepSize = stepSizeOf(v, position.instrument);
+
+    let closeQty: Fixed;
+    if (v.marginShortage) {
+      const shortage = target(risk) - risk.equity;
+      const { liquidatorFee, fullBelowShortage } = v.marginShortage;
+      const insuranceFee = driftInsuranceFee(v, shortage, largest);
+      const covering = shortage < fullBelowShortage ? undefined : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee);
+      closeQty = covering === undefined ? size : min(max((covering / stepSize) * stepSize, stepSize), size);
+    } else if (limited || v.stepSizes[position.instrument] !== undefined || v.stepSizes['*'] !== undefined) {
+      const limits = v.positionBlockLimits ?? { minPositionNotional: 0n, maxPositionPortion: SCALE };
+      closeQty = liquidatableQty(position.qty, largest.mark, largest.multiplier, limits, notionalLeft, stepSize);
+    } else {
+      const stepQty = step >= SCALE ? size : mul(originalSize.get(position.instrument) ?? size, step, 'ceil');
+      closeQty = min(size, max(stepQty, 1n));
+    }
+    const delta = position.qty > 0n ? -closeQty : closeQty;
+
+    const price = v.fillablePrice
+      ? fillablePrice(
+          { qty: position.qty, mark: largest.mark, multiplier: largest.multiplier, netCollateral: risk.equity, totalMaintenance: risk.maintenanceMargin, positionMaintenance: largest.maintenanceMargin },
+          v.fillablePrice.bankruptcyAdjustment,
+          v.fillablePrice.spreadToMaintenanceMarginRatio,
+        )
+      : liquidationFillPrice(largest.mark, position.qty, v.marginShortage ? v.marginShortage.liquidatorFee : slippage);
+    const notional = tradeNotional(closeQty, price, largest.multiplier);
+
+    let fee: Fixed;
+    let draw = 0n;
+    if (v.maxLiquidationFee !== undefined) {
+      const rest = positionRisk(ctx.ledger, ctx.rules, { ...position, qty: position.qty + delta });
+      const released = max(largest.maintenanceMargin - rest.maintenanceMargin, 0n);
+      const bankruptcy = bankruptcyQuote(closeQty, position.qty, largest.mark, largest.multiplier, risk.equity, risk.maintenanceMargin, released);
+      const fundDelta = insuranceFundDelta(position.qty > 0n ? notional : -notional, bankruptcy, v.maxLiquidationFee);
+      fee = max(fundDelta, 0n);
+      draw = max(-fundDelta, 0n);
+      const fundCash = ctx.ledger.accounts.get(insurance)?.cash ?? 0n;
+      const maxLost = v.accountBlockLimits?.maxInsuranceLost;
+      if (draw > fundCash || (maxLost !== undefined && budget.insuranceLost + draw > maxLost)) {
+        // the fund cannot take this fill: a unit below zero at liquidation prices goes through the bankruptcy
+        // waterfall (deleveraging); one above it waits for the next input, as dYdX places no such order
+        if (equityAtLiquidationPrices(ctx, account, unit) < 0n) settleBankruptcy(ctx, account, unit, positions);
+        else budget.blocked = true;
+        return;
+      }
+    } else {
+      // the fee takes at most the equity left after the fill (a fee never makes the unit bankrupt)
+      const loss = abs(notional - tradeNotional(closeQty, largest.mark, largest.multiplier));
+      const rate = v.marginShortage ? driftInsuranceFee(v, target(risk) - risk.equity, largest) : feeRate;
+      fee = min(mul(notional, rate, 'ceil'), max(risk.equity - loss, 0n));
+    }
+    ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: account.id, instrument: position.instrument, qty: delta, price, counterparty: ctx.rules.accounts.backstop, fee });
+    if (draw > 0n) ctx.emit({ type: 'InsuranceFundDrawn', ts: ctx.ts, ...unitFields(unit), fund: insurance, amount: draw });
+    budget.notional += notional;
+    budget.insuranceLost += draw;
+    if (limited) budget.done.add(position.instrument);
+    const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
+    if (openPositions(account, unit).length > 0 && now.equity >= target(now)) return;
+  }
+}
