@@ -3,6 +3,7 @@ import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
 import { underlyingOf, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
+import { venueScalesMaintenance } from './venue-margin';
 
 /**
  * Price bands: the incremental index behind "a price update re-evaluates only
@@ -390,6 +391,8 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
   for (const position of positions) {
     const instrument = ledger.instruments.get(position.instrument);
     if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return undefined;
+    // a size-scaled MM (venueMargin) is not the tier's line: the exact check decides
+    if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return undefined;
     const tiers = instrumentRules(rules, position.instrument)?.tiers;
     if (!tiers || tiers.length === 0) return undefined;
     const shape = tierShape(tiers);
@@ -443,7 +446,9 @@ function pushScreenedBands(unit: ScreenedUnit, callBelow: number, bands: Band[])
 
 /** Bands of one unit's positions from its slack (≤ 0: zero-width), shared equally among them. */
 function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Position[], unitSlack: number, callBelow: number, bands: Band[]): void {
-  const slack = unitSlack <= 0 ? 0 : unitSlack * 0.999 - errorAllowance(ledger, rules, positions, callBelow);
+  // a unit holding a size-scaled position (venueMargin) gets zero-width bands: every move of its marks is checked exactly
+  const exactOnly = rules.venueMargin !== undefined && positions.some((p) => venueScalesMaintenance(rules, p.instrument));
+  const slack = unitSlack <= 0 || exactOnly ? 0 : unitSlack * 0.999 - errorAllowance(ledger, rules, positions, callBelow);
   for (const position of positions) {
     const instrument = ledger.instruments.get(position.instrument)!;
     const mark = toNumber(instrument.mark as Fixed);

@@ -2,3 +2,4 @@ export * from './rules.schema';
 export * from './fixed.schema';
 export * from './rules';
 export * from './bounded-yaml';
+export * from './venue-margin.schema';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.schema';
+import { refineVenueMargin, VenueMarginSchema } from './venue-margin.schema';
 
 /**
  * One notional bracket of an instrument's tiered margin (Binance-style).
@@ -192,6 +193,8 @@ export const RulesSchema = z
     instruments: z.record(z.string().min(1), InstrumentRulesSchema).default({}),
     /** Market impact of liquidation and ADL fills (cascades); absent: none. */
     impact: ImpactRulesSchema.optional(),
+    /** Venue margin and collateral mechanics (venue-margin.schema.ts); absent: the tiers and haircuts alone. */
+    venueMargin: VenueMarginSchema.optional(),
   })
   .superRefine((rules, ctx) => {
     for (const [instrument, { tiers }] of Object.entries(rules.instruments)) {
@@ -246,6 +249,7 @@ export const RulesSchema = z
     if (new Set([insurance, fees, backstop]).size !== 3) {
       ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'insurance, fees and backstop must be three different accounts' });
     }
+    refineVenueMargin(rules, ctx);
   });
 
 export type Tier = z.output<typeof TierSchema>;
