@@ -1,4 +1,4 @@
-import { abs, divRound, mul, mul3, SCALE, type Fixed } from '@clearsim/money';
+import { abs, divRound, mul, mul3, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import type { Rules, SizeScaling, Tier, VenueInstrumentMargin } from '@clearsim/rules';
 import type { Instrument, LedgerState } from '@clearsim/ledger';
 
@@ -208,4 +208,20 @@ export function venuePositionMargin(
   const initialMargin = divRound(notional * initialRate, SCALE, 'ceil');
   // IM never below MM (a size premium on MM alone, or a high-leverage IM under the normal MM, cannot invert them)
   return { initialMargin: initialMargin > maintenanceMargin ? initialMargin : maintenanceMargin, maintenanceMargin };
+}
+
+/**
+ * For the price bands: the slope of a size-scaled position's MM in its notional
+ * (MM = N × slope for a fixed size), as a float a little above the exact rate;
+ * undefined where MM is not one line in the mark (several tiers: the tier, and
+ * so the scaled rate, changes with the notional) and the exact check must decide.
+ */
+export function venueMaintenanceSlope(rules: Rules, account: string, instrument: Instrument, qty: Fixed, tiers: readonly Tier[]): number | undefined {
+  const scaling = venueInstrumentMargin(rules, instrument.id)?.sizeScaling;
+  if (!scaling || tiers.length !== 1) return undefined;
+  const highLeverage = rules.venueMargin?.highLeverageAccounts.includes(account) ?? false;
+  const scaled = sizeScaledRates(scaling, tiers[0]!, qty, instrument.multiplier, highLeverage);
+  const { maintenanceOfInitial: share } = scaled;
+  const rate = share ? (toNumber(scaled.initialRate) * Number(share.numerator)) / Number(share.denominator) : toNumber(scaled.maintenanceRate);
+  return rate * (1 + 1e-9);
 }

@@ -1,8 +1,10 @@
-import { emptyLedger, ensureAccount, moveCollateral, trade, type Instrument, type LedgerState } from '@clearsim/ledger';
-import { parseFixed, type Fixed } from '@clearsim/money';
+import fc from 'fast-check';
+import { deposit, emptyLedger, ensureAccount, moveCollateral, trade, type Instrument, type LedgerState } from '@clearsim/ledger';
+import { fromNumber, parseFixed, toNumber, type Fixed } from '@clearsim/money';
 import { parseRules, RulesError, type Rules } from '@clearsim/rules';
 import { blendedCollateralPrice, collateralInitialAddOn, collateralValue, tieredCollateralValue } from './collateral';
-import { computeRisk } from './risk';
+import { bandsFor } from './price-bands';
+import { callLevelOf, computeRisk } from './risk';
 import { driftHighLeverageInitialRatio, driftSizePremiumRatio, openInterestOf, openInterestScaledPpm, venuePositionMargin } from './venue-margin';
 
 const f = parseFixed;
@@ -280,5 +282,53 @@ describe('venueMargin refusals', () => {
   });
   it('absent, the rules parse exactly as before', () => {
     expect(rules({}).venueMargin).toBeUndefined();
+  });
+});
+
+describe('price bands under size-scaled margin', () => {
+  // The bands' promise (price-bands.ts): moving every mark anywhere inside its band leaves the unit above its call
+  // level, by exact risk. A size-scaled MM is a line of the venue's slope for a fixed size: the bands take that slope.
+  const scalings = {
+    drift: { kind: 'sqrt-premium', imfFactor: '0.005', highLeverage: { initialRate: '0.05', maintenanceRate: '0.03' } },
+    coinbase: { kind: 'sqrt-volume', riskParameter: '0.8', averageDailyVolume: '50' },
+    deribit: { kind: 'linear', initialPerUnit: '0.01', maintenancePerUnit: '0.02' },
+  };
+  it('moving the marks anywhere inside the bands leaves the unit above its call level', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...(Object.keys(scalings) as (keyof typeof scalings)[])),
+        fc.boolean(),
+        fc.constantFrom('1', '1.25'),
+        fc.array(fc.record({ instrument: fc.constantFrom('X', 'Y'), qty: fc.integer({ min: -3000, max: 3000 }).filter((q) => q !== 0), price: fc.integer({ min: 50, max: 200 }) }), { minLength: 1, maxLength: 2 }),
+        fc.integer({ min: 100, max: 200_000 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 2 }),
+        (kind, highLeverage, callBelow, positions, cash, where) => {
+          const r = rules({
+            marginCall: { graceSeconds: 0, callBelow },
+            instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } },
+            venueMargin: { instruments: { X: { sizeScaling: scalings[kind] } }, highLeverageAccounts: highLeverage ? ['a'] : [] },
+          });
+          const ledger = emptyLedger();
+          const a = ensureAccount(ledger, 'a', false);
+          const mm = ensureAccount(ledger, 'mm', false);
+          deposit(ledger, a, f(String(cash)));
+          for (const { instrument, qty, price } of positions) {
+            const listedInstrument = ledger.instruments.get(instrument) ?? listed(ledger, instrument, String(price), '0');
+            trade(ledger, qty > 0 ? a : mm, qty > 0 ? mm : a, listedInstrument, f(String(Math.abs(qty) / 10)), listedInstrument.mark!);
+          }
+          const before = computeRisk(ledger, r, a);
+          if (before.equity <= callLevelOf(before, r.marginCall.callBelow)) return;
+          const bands = bandsFor(ledger, r, a, false);
+          bands.forEach((band, i) => {
+            const instrument = ledger.instruments.get(band.instrument)!;
+            const target = band.lower + (band.upper - band.lower) * where[i]!;
+            instrument.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(instrument.mark!) ? 'ceil' : 'floor');
+          });
+          const after = computeRisk(ledger, r, a);
+          expect(after.equity > callLevelOf(after, r.marginCall.callBelow)).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
