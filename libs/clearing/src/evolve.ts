@@ -96,6 +96,7 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
         strike: input.strike,
         premiumStyle: input.kind === 'option',
         settled: false,
+        openInterest: 0n,
       });
       if (input.kind === 'option' && input.underlying !== undefined) ledger.underlyingsWithOptions.add(input.underlying);
       if (input.kind === 'option') refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.underlying);

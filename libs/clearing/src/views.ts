@@ -71,7 +71,7 @@ export function accountView(state: ClearingState, account: Account): AccountView
   if (rules) {
     for (const position of [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1))) {
       if (position.qty === 0n) continue;
-      const r = positionRisk(state.ledger, rules, position);
+      const r = positionRisk(state.ledger, rules, position, account.id);
       const unit = account.isolated ? { account: account.id, instrument: position.instrument } : { account: account.id };
       positions.push({
         instrument: position.instrument,

@@ -73,17 +73,19 @@ export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfR
   if (!account) throw new InputRejected('unknown-account', 'account', `unknown account "${trade.account}" (an account exists once it has a Deposited event)`);
 
   // the first trade of an instrument sets its mark (evolveTrade): so does the hypothetical one, in the scratch copy
-  const instrument: Instrument = live.mark === undefined ? { ...live, mark: trade.price } : live;
+  // (a copy always: the fill moves its open interest)
+  const instrument: Instrument = { ...live, mark: live.mark ?? trade.price };
   const ledger: LedgerState = { ...state.ledger, instruments: new Map(state.ledger.instruments).set(instrument.id, instrument), holders: new Map() };
   const scratch: ClearingState = { ...state, ledger };
 
+  const before = figures(scratch, rules, account, instrument.id);
   const after = copyAccount(account);
   const delta = trade.side === 'buy' ? trade.qty : -trade.qty;
   const allocateIsolated = isolatedAllocation(rules, after, instrument.id, delta, trade.price, instrument.multiplier);
   fill(ledger, after, instrument, delta, trade.price, tradeNotional(trade.qty, trade.price, instrument.multiplier), { allocateIsolated });
   chargeFee(after, instrument.id, ensureAccount(emptyLedger(), rules.accounts.fees, false), trade.fee ?? 0n);
 
-  return { mark: instrument.mark!, before: figures(scratch, rules, account, instrument.id), after: figures(scratch, rules, after, instrument.id) };
+  return { mark: instrument.mark!, before, after: figures(scratch, rules, after, instrument.id) };
 }
 
 /** A deep copy of an account: its positions one by one, every other map (balances by asset) as a new map. */

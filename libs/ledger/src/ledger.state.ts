@@ -27,6 +27,12 @@ export interface Instrument {
   /** When an option's mark was last derived (its time to expiry in scenarios is measured from here). */
   markedAt?: Timestamp;
   settled: boolean;
+  /**
+   * Σ qty of the long positions (= Σ |qty| of the shorts): the open interest, kept by every fill and settlement
+   * for margin that scales with it (dYdX's open-interest-scaled IMF). Undefined only in a state restored from a
+   * snapshot written before it existed; margin then counts it once from the holders (openInterestOf).
+   */
+  openInterest?: Fixed;
 }
 
 /**

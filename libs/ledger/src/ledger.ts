@@ -179,6 +179,7 @@ export function fill(ledger: LedgerState, account: Account, instrument: Instrume
   const position = positionOf(account, instrument.id);
   bumpVersion(ledger, account);
   const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional);
+  if (instrument.openInterest !== undefined) instrument.openInterest += longPart(result.qty) - longPart(position.qty);
   position.qty = result.qty;
   position.cost = result.cost;
   if (instrument.premiumStyle) {
@@ -203,6 +204,9 @@ export function fill(ledger: LedgerState, account: Account, instrument: Instrume
   trackHolder(ledger, account, position);
   return result.realized;
 }
+
+/** The long part of a signed quantity (what it adds to the open interest). */
+const longPart = (qty: Fixed): Fixed => (qty > 0n ? qty : 0n);
 
 /** A bilateral trade: both sides book the same half-even notional. */
 export function trade(ledger: LedgerState, buyer: Account, seller: Account, instrument: Instrument, qty: Fixed, price: Fixed, options: { buyer?: FillOptions; seller?: FillOptions } = {}): void {
@@ -250,6 +254,7 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
   }
   instrument.mark = unitValue;
   instrument.settled = true;
+  if (instrument.openInterest !== undefined) instrument.openInterest = 0n;
   // Σ qty = 0, so Σ exact values = 0 and −Σ floored values is the rounding residual
   feeCollector.cash += residual;
 }

@@ -8,3 +8,4 @@ export * from './collateral';
 export * from './var/var-margin';
 export * from './lending';
 export * from './greeks';
+export * from './venue-margin';

@@ -2,6 +2,7 @@ import { fromNumber, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import type { Account, LedgerState } from '@clearsim/ledger';
 import { computeRisk, positionRisk, type MarginUnit } from './risk';
+import { venueScalesMaintenance } from './venue-margin';
 
 /**
  * The mark of `instrument` at which the unit's equity equals its maintenance
@@ -20,23 +21,26 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
   // an option's value, and a scenario requirement, are not linear in the mark: no closed form (decided before any risk is computed)
   if (ledger.instruments.get(instrument)?.premiumStyle || rules.model === 'portfolio' || rules.model === 'var' || rules.dynamic) return undefined;
   const risk = computeRisk(ledger, rules, account, unit);
-  const own = positionRisk(ledger, rules, position);
+  const own = positionRisk(ledger, rules, position, account.id);
   const balance = toNumber(risk.balance);
   const otherPnl = toNumber(risk.positionsValue - own.equityValue);
   const otherMm = toNumber(risk.maintenanceMargin - own.maintenanceMargin);
   const q = toNumber(position.qty);
   const k = toNumber(own.multiplier);
   const c = toNumber(position.cost);
+  // a size-scaled rate is fixed while the size is: one line through the position's own MM/notional
+  const scaled = venueScalesMaintenance(rules, instrument) && own.notional > 0n;
+  const solveTiers = scaled ? [{ upToNotional: undefined, maintenanceRate: 0n, maintenanceAmount: 0n }] : tiers;
   let lower = 0;
-  for (const tier of tiers) {
+  for (const tier of solveTiers) {
     const upper = tier.upToNotional === undefined ? Infinity : toNumber(tier.upToNotional);
-    const r = toNumber(tier.maintenanceRate);
+    const r = scaled ? toNumber(own.maintenanceMargin) / toNumber(own.notional) : toNumber(tier.maintenanceRate);
     const a = toNumber(tier.maintenanceAmount);
     const denominator = k * (q - Math.abs(q) * r);
     if (denominator !== 0) {
       const m = (otherMm - a - balance - otherPnl + c) / denominator;
       const notional = Math.abs(q) * k * m;
-      const isLast = tier === tiers[tiers.length - 1];
+      const isLast = tier === solveTiers[solveTiers.length - 1];
       if (m > 0 && notional > lower && (notional <= upper || isLast)) {
         return fromNumber(m, q > 0 ? 'ceil' : 'floor');
       }

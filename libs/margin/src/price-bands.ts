@@ -3,6 +3,7 @@ import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
 import { underlyingOf, type Account, type LedgerState, type Position } from '@clearsim/ledger';
 import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
+import { venueMaintenanceSlope, venueScalesMaintenance } from './venue-margin';
 
 /**
  * Price bands: the incremental index behind "a price update re-evaluates only
@@ -291,7 +292,7 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
       // the level that triggers a decision for a healthy unit: callBelow × MM
       slack = toNumber(risk.equity - callLevelOf(risk, rules.marginCall.callBelow));
     }
-    pushUnitBands(ledger, rules, positions, slack, callBelow, bands);
+    pushUnitBands(ledger, rules, positions, slack, callBelow, bands, account.id);
   }
   return bands;
 }
@@ -390,6 +391,8 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
   for (const position of positions) {
     const instrument = ledger.instruments.get(position.instrument);
     if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return undefined;
+    // a size-scaled MM (venueMargin) is not the tier's line: the exact check decides
+    if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return undefined;
     const tiers = instrumentRules(rules, position.instrument)?.tiers;
     if (!tiers || tiers.length === 0) return undefined;
     const shape = tierShape(tiers);
@@ -441,21 +444,44 @@ function pushScreenedBands(unit: ScreenedUnit, callBelow: number, bands: Band[])
   }
 }
 
-/** Bands of one unit's positions from its slack (≤ 0: zero-width), shared equally among them. */
-function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Position[], unitSlack: number, callBelow: number, bands: Band[]): void {
-  const slack = unitSlack <= 0 ? 0 : unitSlack * 0.999 - errorAllowance(ledger, rules, positions, callBelow);
+/**
+ * The MM slope of each position under size scaling (venueMargin), undefined for
+ * the others; null when one of them is not one line in the mark (the unit then
+ * gets zero-width bands: every move of its marks is checked exactly).
+ */
+function venueSlopes(ledger: LedgerState, rules: Rules, positions: readonly Position[], account: string): (number | undefined)[] | null {
+  const slopes: (number | undefined)[] = [];
   for (const position of positions) {
+    if (!venueScalesMaintenance(rules, position.instrument)) {
+      slopes.push(undefined);
+      continue;
+    }
+    const slope = venueMaintenanceSlope(rules, account, ledger.instruments.get(position.instrument)!, position.qty, instrumentRules(rules, position.instrument)?.tiers ?? []);
+    if (slope === undefined) return null;
+    slopes.push(slope);
+  }
+  return slopes;
+}
+
+/** Bands of one unit's positions from its slack (≤ 0: zero-width), shared equally among them. */
+function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Position[], unitSlack: number, callBelow: number, bands: Band[], account: string): void {
+  // a size-scaled MM (venueMargin) is a line of its own slope for a fixed size: the bands take that slope
+  const slopes = rules.venueMargin === undefined ? undefined : venueSlopes(ledger, rules, positions, account);
+  const slack = unitSlack <= 0 || slopes === null ? 0 : unitSlack * 0.999 - errorAllowance(ledger, rules, positions, callBelow, slopes);
+  positions.forEach((position, i) => {
     const instrument = ledger.instruments.get(position.instrument)!;
     const mark = toNumber(instrument.mark as Fixed);
     if (slack <= 0) {
       bands.push({ instrument: position.instrument, lower: mark, upper: mark });
-      continue;
+      return;
     }
     const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
     const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
-    // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge
+    // a concentration add-on adds its rate to the slope above its threshold, and the threshold is an edge;
+    // a size-scaled MM (one tier) is steeper than the tier's rate by the venue's premium
     const concentration = rules.concentration[underlyingOf(instrument)];
-    const extraRate = concentration ? toNumber(concentration.rate) : 0;
+    const venueSlope = slopes?.[i];
+    const extraRate = (concentration ? toNumber(concentration.rate) : 0) + (venueSlope === undefined ? 0 : Math.max(0, venueSlope - shape.rates[0]!));
     // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in tiers of at most that rate
     const budget = slack / positions.length;
     let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1);
@@ -466,7 +492,7 @@ function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Po
       else low = Math.max(low, edge * (1 + 1e-9));
     }
     bands.push({ instrument: position.instrument, lower: low, upper: high });
-  }
+  });
 }
 
 /** One ledger unit (10^-8) as a float. */
@@ -494,13 +520,15 @@ const UNIT = toNumber(1n as Fixed);
  * zero-width bands and were checked exactly on every move of their marks,
  * for ever; on a 10^7-event day hundreds of them slowed the engine tenfold.
  */
-function errorAllowance(ledger: LedgerState, rules: Rules, positions: readonly Position[], callBelow: number): number {
+function errorAllowance(ledger: LedgerState, rules: Rules, positions: readonly Position[], callBelow: number, venueSlopes?: readonly (number | undefined)[]): number {
   let units = 1;
   let floatError = 0;
-  for (const position of positions) {
+  for (const [i, position] of positions.entries()) {
     const instrument = ledger.instruments.get(position.instrument)!;
     const concentration = rules.concentration[underlyingOf(instrument)];
-    const rate = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []).maxRate + (concentration ? toNumber(concentration.rate) : 0);
+    const tierRate = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []).maxRate;
+    // (a size-scaled MM rounds twice at most — Coinbase's ⌈⌈N × IM rate⌉ × ⅔⌉ — within the 2 + rate units below)
+    const rate = Math.max(tierRate, venueSlopes?.[i] ?? 0) + (concentration ? toNumber(concentration.rate) : 0);
     units += 1 + callBelow * (2 + rate);
     floatError += Math.abs(toNumber(position.qty) * toNumber(instrument.multiplier) * toNumber(instrument.mark as Fixed)) * (1 + callBelow * rate);
   }

@@ -4,7 +4,8 @@ import { positionEquityValue, underlyingOf, unitBalance, unrealizedPnl, type Acc
 import { initialMarginOf, maintenanceMarginOf, notionalValue, tierFor } from './tiers';
 import { portfolioMargin } from './portfolio/scenario-margin';
 import { portfolioMarginOfAccount } from './portfolio/scenario-book';
-import { collateralValue, concentrationAddOn } from './collateral';
+import { collateralInitialAddOn, collateralValue, concentrationAddOn } from './collateral';
+import { venuePositionMargin } from './venue-margin';
 import { dynamicMultiplier, historyKey, varRequirement } from './var/var-margin';
 import { lendingRisk } from './lending';
 
@@ -70,7 +71,8 @@ export function unitsOf(account: Account): MarginUnit[] {
   return [...account.positions.keys()].sort().map((instrument) => ({ account: account.id, instrument }));
 }
 
-export function positionRisk(ledger: LedgerState, rules: Rules, position: Position): PositionRisk {
+/** `account`: the position's owner, for the mechanics chosen per account (venueMargin.leverage, highLeverageAccounts). */
+export function positionRisk(ledger: LedgerState, rules: Rules, position: Position, account?: string): PositionRisk {
   const instrument = ledger.instruments.get(position.instrument);
   if (!instrument) throw new Error(`position in unknown instrument ${position.instrument}`);
   const mark = instrument.mark;
@@ -87,8 +89,9 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     const tiers = instrumentRules(rules, position.instrument)?.tiers;
     if (!tiers) throw new Error(`no margin tiers for ${position.instrument} in rules "${rules.name}"`);
     const tier = tierFor(tiers, notional);
-    initialMargin = initialMarginOf(notional, tier);
-    maintenanceMargin = maintenanceMarginOf(notional, tier);
+    const venue = rules.venueMargin && venuePositionMargin(ledger, rules, account, instrument, position.qty, tier, notional);
+    initialMargin = venue ? venue.initialMargin : initialMarginOf(notional, tier);
+    maintenanceMargin = venue ? venue.maintenanceMargin : maintenanceMarginOf(notional, tier);
     if (rules.dynamic) {
       // rates (and maintenance amounts) scaled by the volatility multiplier: MM stays continuous across tiers
       const multiplier = fromNumber(dynamicMultiplier(ledger, rules, historyKey(ledger, instrument)), 'ceil');
@@ -154,12 +157,14 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
   } else {
     for (const position of positions) {
       if (position.qty === 0n) continue;
-      const r = positionRisk(ledger, rules, position);
+      const r = positionRisk(ledger, rules, position, account.id);
       value += r.equityValue;
       im += r.initialMargin;
       mm += r.maintenanceMargin;
       notional += r.notional;
     }
+    // Drift's deposit-scaled asset weight lowers the collateral counted for initial margin only
+    if (rules.venueMargin && unit.instrument === undefined && !account.isolated) im += collateralInitialAddOn(ledger, rules, account);
   }
   return { equity: balance + value, initialMargin: im, maintenanceMargin: mm, notional, positionsValue: value, balance };
 }

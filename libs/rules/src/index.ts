@@ -3,3 +3,4 @@ export * from './fixed.schema';
 export * from './rules';
 export * from './bounded-yaml';
 export * from './venue-liquidation.schema';
+export * from './venue-margin.schema';

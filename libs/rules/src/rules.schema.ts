@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.schema';
 import { FundingRulesSchema, VenueLiquidationSchema, venueLiquidationIssues } from './venue-liquidation.schema';
+import { refineVenueMargin, VenueMarginSchema } from './venue-margin.schema';
 
 /**
  * One notional bracket of an instrument's tiered margin (Binance-style).
@@ -223,6 +224,8 @@ export const RulesSchema = z
     venueLiquidation: VenueLiquidationSchema.optional(),
     /** Funding computed from the premium index (Binance, Deribit); absent: a FundingRateApplied's rate is paid as given. */
     funding: FundingRulesSchema.optional(),
+    /** Venue margin and collateral mechanics (venue-margin.schema.ts); absent: the tiers and haircuts alone. */
+    venueMargin: VenueMarginSchema.optional(),
   })
   .superRefine((rules, ctx) => {
     for (const issue of venueLiquidationIssues(rules)) ctx.addIssue({ code: 'custom', ...issue });
@@ -293,6 +296,7 @@ export const RulesSchema = z
     if (new Set([insurance, fees, backstop]).size !== 3) {
       ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'insurance, fees and backstop must be three different accounts' });
     }
+    refineVenueMargin(rules, ctx);
   });
 
 export type Tier = z.output<typeof TierSchema>;
