@@ -25,6 +25,25 @@ export interface ClearingStats {
   markImpacts?: number;
   /** …and rounds of liquidations an impact triggered in the same step (docs/rules.md §11). */
   cascadeWaves?: number;
+  /** From the first ADL fill on (absent before, so summaries without ADL are unchanged): what ADL took, see AdlStats. */
+  adl?: AdlStats;
+}
+
+/**
+ * What the ADL fills did, summed over the run (docs/rules.md "ADL policies"):
+ * - deficitCovered: Σ qty × (fill price − mark) × multiplier over the fills, qty the
+ *   deleveraged trader's change — what the fills took from the counterparties against the mark,
+ *   i.e. the bankrupts' deficits they covered;
+ * - profitTaken: Σ the unrealized PnL at the mark of the closed part of each deleveraged position
+ *   (PnL × closed ÷ open, rounded down) — the profit forced out of winning positions;
+ * - overshoot = profitTaken − deficitCovered (derived where shown);
+ * - the accounts deleveraged, and Σ |qty| × mark × multiplier of the closed quantity.
+ */
+export interface AdlStats {
+  deficitCovered: Fixed;
+  profitTaken: Fixed;
+  notionalDeleveraged: Fixed;
+  accounts: Set<string>;
 }
 
 /** The whole state of one shard: what evolve folds and decide reads. */

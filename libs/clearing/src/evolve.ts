@@ -15,10 +15,12 @@ import {
   settleInstrument,
   trade,
   withdraw,
+  unrealizedPnl,
   type Account,
+  type Instrument,
 } from '@clearsim/ledger';
 import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
-import { abs, max, toNumber } from '@clearsim/money';
+import { abs, divRound, max, min, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { withVolatility } from '@clearsim/options';
 import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { evolveSaga } from '@clearsim/saga';
@@ -278,6 +280,7 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       const instrument = getInstrument(ledger, decision.instrument);
       const qty = abs(decision.qty);
       const [buyer, seller] = decision.qty > 0n ? [account, bankrupt] : [bankrupt, account];
+      countAdl(stats, account, instrument, decision.qty, decision.price);
       trade(ledger, buyer, seller, instrument, qty, decision.price, {
         [decision.qty > 0n ? 'seller' : 'buyer']: { liquidation: true },
       });
@@ -314,3 +317,18 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
   }
 }
 
+
+/** Adds one ADL fill to the run's AdlStats, before it is traded (the position and mark it closes against). */
+function countAdl(stats: ClearingState['stats'], account: Account, instrument: Instrument, qty: Fixed, price: Fixed): void {
+  const adl = (stats.adl ??= { deficitCovered: 0n, profitTaken: 0n, notionalDeleveraged: 0n, accounts: new Set() });
+  const mark = instrument.mark!;
+  const position = account.positions.get(instrument.id);
+  const closed = abs(qty);
+  adl.deficitCovered += divRound(qty * (price - mark) * instrument.multiplier, SCALE * SCALE, 'floor');
+  if (position && position.qty !== 0n) {
+    const pnl = unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier);
+    if (pnl > 0n) adl.profitTaken += divRound(pnl * min(closed, abs(position.qty)), abs(position.qty), 'floor');
+  }
+  adl.notionalDeleveraged += notionalValue(closed, mark, instrument.multiplier);
+  adl.accounts.add(account.id);
+}

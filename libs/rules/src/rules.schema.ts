@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.schema';
+import { AdlRulesSchema, refineAdl } from './adl.schema';
 
 /**
  * One notional bracket of an instrument's tiered margin (Binance-style).
@@ -170,6 +171,8 @@ export const RulesSchema = z
       })
       .default({ immediateBelow: 50_000_000n, step: 100_000_000n, slippage: 0n, feeRate: 0n }),
     bankruptcy: z.enum(['adl', 'socialize']).default('socialize'),
+    /** ADL policy and fill (adl.schema.ts); absent: the queue at the bankruptcy price. */
+    adl: AdlRulesSchema.optional(),
     accounts: z.strictObject({
       insurance: z.string().min(1),
       fees: z.string().min(1),
@@ -242,6 +245,7 @@ export const RulesSchema = z
         if (!rules.portfolio!.underlyings[member]) ctx.addIssue({ code: 'custom', path: ['portfolio', 'groups', i, 'members'], message: `"${member}" is not an underlying of portfolio.underlyings` });
       }
     }
+    refineAdl(rules, ctx);
     const { insurance, fees, backstop } = rules.accounts;
     if (new Set([insurance, fees, backstop]).size !== 3) {
       ctx.addIssue({ code: 'custom', path: ['accounts'], message: 'insurance, fees and backstop must be three different accounts' });
