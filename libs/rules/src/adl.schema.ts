@@ -8,11 +8,13 @@ import { z } from 'zod';
  *   leverage, each closed in full until the bankrupt position is (Binance, Bybit, OKX);
  * - `sort-index`: ranked by (mark ÷ entry) × (position notional ÷ account
  *   value), closed in full in that order (Hyperliquid);
- * - `pro-rata`: every opposite position in profit closes a part of the
- *   bankrupt position pro rata to its unrealized profit, so the deficit is a
- *   haircut on every winner in proportion to its gain;
- * - `risk-aware`: pro rata to profit × effective leverage (the risk-aware
- *   pro-rata of Chitra, "Autodeleveraging: Impossibilities and Optimization", arXiv:2512.01112).
+ * - `pro-rata`: every opposite position in profit closes the same fraction of
+ *   itself (pro rata to its size), at the one bankruptcy price, so the deficit
+ *   is shared in proportion to size;
+ * - `risk-aware`: pro rata to size × effective leverage, the more leveraged
+ *   reducing more (the risk-aware pro-rata of Chitra, "Autodeleveraging:
+ *   Impossibilities and Optimization", arXiv:2512.01112; the leverage-draining
+ *   rule of Campbell, Hey, Moallemi, Nutz, "Risk-Based Auto-Deleveraging", arXiv:2603.15963).
  */
 export const AdlRulesSchema = z.strictObject({
   policy: z.enum(['queue', 'sort-index', 'pro-rata', 'risk-aware']).default('queue'),

@@ -141,7 +141,8 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
  * - queue, sort-index (and no policy): the candidates in rank order, each in
  *   full, until the bankrupt position is closed;
  * - pro-rata, risk-aware: every candidate, in account-id order, a part of
- *   `wanted` pro rata to its weight (its PnL; PnL × effective leverage), by
+ *   `wanted` pro rata to its weight (its size |qty|; |qty| × effective
+ *   leverage = |qty| × unit notional ÷ unit equity, to 10^-8, at least 10^-8), by
  *   largest remainder in ledger units, none more than its position: a part
  *   that would exceed it is capped and the rest shared again among the
  *   others (water-filling). Every candidate in full when they hold no more
@@ -166,7 +167,8 @@ export function adlFills(policy: AdlRules['policy'] | undefined, ranked: Iterabl
   const candidates = [...ranked].filter((c) => c.account !== exclude).sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   const held = candidates.reduce((sum, c) => sum + abs(c.qty), 0n);
   if (held <= wanted) return candidates.map((c) => ({ account: c.account, qty: abs(c.qty) }));
-  const weight = (c: AdlCandidate): Fixed => (policy === 'pro-rata' ? c.pnl : max(1n, divRound(c.pnl * c.unitNotional * SCALE, c.equity, 'floor')));
+  // pro-rata: by size, so every position in profit closes the same fraction; risk-aware: by size × effective leverage
+  const weight = (c: AdlCandidate): Fixed => (policy === 'pro-rata' ? abs(c.qty) : max(1n, divRound(abs(c.qty) * c.unitNotional * SCALE, c.equity, 'floor')));
   const takes = new Map<string, Fixed>();
   let open = candidates;
   let remaining = wanted;
