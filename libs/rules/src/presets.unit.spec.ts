@@ -29,9 +29,14 @@ function edges(rules: Rules): [string, number, Tier, Tier, bigint][] {
   return out;
 }
 
+/** The venue presets (docs/venues.md): BTC-PERP and "*" at least; their venue's own tests are in libs/clearing/src/venues. */
+const VENUE_PRESETS = ['binance-usdm', 'bybit-linear', 'hyperliquid', 'okx-swap'];
+/** Venues that charge a position at its tier's rate as a whole (no maintenance deduction): MM jumps at a tier edge, as published. */
+const WHOLE_POSITION_TIERS = ['okx-swap'];
+
 describe('rule presets', () => {
   it('ships a preset for every style and model', () => {
-    expect(presetFiles).toEqual(['ccp-dynamic.yaml', 'ccp-grace.yaml', 'ccp-span.yaml', 'ccp-var.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml', 'defi-lending.yaml', 'portfolio-margin.yaml']);
+    expect(presetFiles).toEqual(['ccp-dynamic.yaml', 'ccp-grace.yaml', 'ccp-span.yaml', 'ccp-var.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml', 'defi-lending.yaml', 'portfolio-margin.yaml', ...VENUE_PRESETS.map((v) => `${v}.yaml`)].sort());
     const all = presetFiles.map(load);
     expect(new Set(all.map((r) => r.model))).toEqual(new Set(['cross', 'isolated', 'portfolio', 'var', 'lending']));
     expect(all.some((r) => r.dynamic)).toBe(true);
@@ -58,7 +63,8 @@ describe('rule presets', () => {
     if (!(rules.model === 'cross' || rules.model === 'isolated')) return;
     it('has a "*" default bracket set (and BTC-PERP / ETH-PERP for the crypto and ccp-grace presets), the last one unbounded', () => {
       const named = ['crypto-cross', 'crypto-isolated', 'ccp-grace'].includes(rules.name);
-      expect(Object.keys(rules.instruments).sort()).toEqual(named ? ['*', 'BTC-PERP', 'ETH-PERP'] : ['*']);
+      if (VENUE_PRESETS.includes(rules.name)) expect(Object.keys(rules.instruments)).toEqual(expect.arrayContaining(['*', 'BTC-PERP']));
+      else expect(Object.keys(rules.instruments).sort()).toEqual(named ? ['*', 'BTC-PERP', 'ETH-PERP'] : ['*']);
       for (const { tiers } of Object.values(rules.instruments)) {
         expect(tiers[tiers.length - 1]!.upToNotional).toBeUndefined();
         expect(tiers[0]!.maintenanceAmount).toBe(0n);
@@ -74,6 +80,12 @@ describe('rule presets', () => {
       }
     });
 
+    if (WHOLE_POSITION_TIERS.includes(rules.name)) {
+      it('charges the whole position at its tier’s rate: no maintenance amount anywhere', () => {
+        for (const { tiers } of Object.values(rules.instruments)) for (const tier of tiers) expect(tier.maintenanceAmount).toBe(0n);
+      });
+      return;
+    }
     it.each(edges(rules))('keeps MM continuous at the %s edge below tier %i', (_instrument, _k, below, above, edge) => {
       // At the edge the notional is still in the lower tier (N <= upToNotional);
       // one ledger unit above it, it is in the upper tier.

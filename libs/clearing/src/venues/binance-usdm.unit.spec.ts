@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBoundedYaml } from '@clearsim/rules';
 import { Given } from '../testing/given';
-import { venuePreset } from './venue-preset';
+
+/** A preset of libs/rules/presets as written (the raw object a RulesActivated carries). */
+const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(readFileSync(join(__dirname, '..', '..', '..', 'rules', 'presets', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
 
 /**
  * binance-usdm (libs/rules/presets/binance-usdm.yaml, docs/venues/binance-usdm.md) against Binance's own numbers.
