@@ -31,9 +31,9 @@ export interface ClearingStats {
 
 /**
  * What the ADL fills did, summed over the run (docs/rules.md "ADL policies"):
- * - deficitCovered: Σ qty × (fill price − mark) × multiplier over the fills, qty the
- *   deleveraged trader's change — what the fills took from the counterparties against the mark,
- *   i.e. the bankrupts' deficits they covered;
+ * - deficitCovered: Σ qty × (fill price − liquidation price) × multiplier over the fills, qty the
+ *   deleveraged trader's change, the liquidation price the mark ∓ the rules' slippage against the
+ *   bankrupt — the part of the bankrupts' deficits (reckoned at liquidation prices) the fills covered;
  * - profitTaken: Σ the unrealized PnL at the mark of the closed part of each deleveraged position
  *   (PnL × closed ÷ open, rounded down) — the profit forced out of winning positions;
  * - overshoot = profitTaken − deficitCovered (derived where shown);

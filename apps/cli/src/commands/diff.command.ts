@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import Table from 'cli-table3';
 import { accountTotals, ClearingEngine, type ClearingState, type RunSummary } from '@clearsim/clearing';
 import { encodeEvent, InputError } from '@clearsim/events';
@@ -174,10 +175,13 @@ export async function diffCommand(file: string, options: { rules?: string[]; jso
   process.stdout.write(`${changed.length} accounts end differently${changed.length > limit ? ` (first ${limit})` : ''}:\n${table.toString()}\n`);
 }
 
+/** A rule set's column heading: a preset's name, or a file's name without its directory and extension. */
+const heading = (rules: string): string => (/[\\/]|\.ya?ml$/i.test(rules) ? basename(rules).replace(/\.ya?ml$/i, '') : rules);
+
 /** The comparison as tables of at most MAX_COLUMNS columns: metrics as rows, as many rule sets per table as fit. */
 function columnGroups(sides: Side[]): Table.Table[] {
   const label = Math.max(...ROWS.map(([name]) => name.length));
-  const widthOf = (s: Side) => Math.max(s.rules.length, ...ROWS.map(([, key]) => cell(valueOf(s, key), key, sides.length).length));
+  const widthOf = (s: Side) => Math.max(heading(s.rules).length, ...ROWS.map(([, key]) => cell(valueOf(s, key), key, sides.length).length));
   const groups: Side[][] = [];
   let width = label + 4;
   for (const side of sides) {
@@ -190,7 +194,7 @@ function columnGroups(sides: Side[]): Table.Table[] {
     width += w;
   }
   return groups.map((group) => {
-    const table = new Table({ head: ['metric', ...group.map((s) => s.rules)], style: tableStyle() });
+    const table = new Table({ head: ['metric', ...group.map((s) => heading(s.rules))], style: tableStyle() });
     for (const [name, key] of ROWS) table.push([name, ...group.map((s) => cell(valueOf(s, key), key, sides.length))]);
     return table;
   });
