@@ -12,9 +12,10 @@ import { unitFields } from './margin-saga';
  * at liquidation prices, is below zero by `deficit`:
  * 1. `AccountBankrupted` with the deficit;
  * 2. the insurance fund covers what it can (`InsuranceFundDrawn`);
- * 3. `bankruptcy: adl` — the rest is recovered from the most profitable,
- *    most leveraged opposite positions, closed against the bankrupt at its
- *    bankruptcy price (`PositionAutoDeleveraged`); what no ADL covers, and all
+ * 3. `bankruptcy: adl` — the rest is recovered from opposite positions in
+ *    profit, chosen by the rules' `adl.policy` (the queue of the most
+ *    profitable, most leveraged by default), closed against the bankrupt at its
+ *    bankruptcy price or the mark (`PositionAutoDeleveraged`); what no ADL covers, and all
  *    of it under `bankruptcy: socialize`, is owed by the unit until the input's
  *    checks settle, then shared with the input's other losses, once, pro rata
  *    over accounts with positive unrealized PnL (socializePendingLosses).
@@ -65,9 +66,9 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
 }
 
 /**
- * Opposite positions eligible for ADL in an instrument, ranked by profit % ×
- * effective leverage, highest first (compared by cross-multiplying), then
- * account id. Only non-system accounts with positive unrealized PnL on the
+ * Opposite positions eligible for ADL in an instrument, ranked by the rules'
+ * ADL score (adlScore: profit % × effective leverage, or the sort index),
+ * highest first (compared by cross-multiplying), then account id. Only non-system accounts with positive unrealized PnL on the
  * position and positive equity qualify.
  *
  * The straightforward computation, every opposite holder weighed per call:
