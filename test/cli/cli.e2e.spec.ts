@@ -159,6 +159,18 @@ describe('presets and examples', () => {
     expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, outputHash: json(run).outputHash });
   });
 
+  it.each(['binance-usdm', 'bybit-linear', 'okx-swap', 'hyperliquid'])('venue preset %s runs Black Thursday, verify proves it, and the summary carries its ADL figures', (preset) => {
+    const store = freshStore();
+    const run = clearsim('run', join(ROOT, 'examples', 'incidents', '2020-03-12-black-thursday.yaml'), '--rules', preset, '--store', store, '--json');
+    expect(run.stderr).toBe('');
+    const out = json(run);
+    expect(out.rules).toBe(preset);
+    expect(out.autoDeleverages).toBeGreaterThan(0);
+    // overshoot = profit taken − deficit covered (docs/rules.md "ADL policies and overshoot")
+    expect(Number(out.adl.overshoot)).toBeCloseTo(Number(out.adl.profitTaken) - Number(out.adl.deficitCovered), 6);
+    expect(json(clearsim('verify', '--store', store, '--json'))).toMatchObject({ ok: true, outputHash: out.outputHash });
+  });
+
   it('the bundled incident decides what the README and examples/README document (golden outputHash)', () => {
     // a deliberate change to the rules' behaviour changes this hash: update the docs with it (it last moved when the
     // scenario's marks of one instant became one MarketMoved: 4,010 inputs instead of 6,831, the same counts)
