@@ -136,6 +136,10 @@ describe('adl rules compose where they apply', () => {
   it('refuses an adl block under bankruptcy: socialize, naming the field', () => {
     expect(() => activate(rulesFor({ adl: { policy: 'pro-rata' } }))).toThrow(/adl.*bankruptcy: adl/s);
   });
+  it('refuses an adl block under model: lending (no opposite positions to deleverage)', () => {
+    const lending = rulesFor({ model: 'lending', bankruptcy: 'adl', adl: { policy: 'queue' }, lending: { assets: { ETH: { ltv: '0.8', liquidationThreshold: '0.85' } } } });
+    expect(() => activate(lending)).toThrow(/adl.*model: lending/s);
+  });
   it('refuses an unknown policy', () => {
     expect(() => activate(rulesFor({ bankruptcy: 'adl', adl: { policy: 'lottery' } }))).toThrow(/adl\.policy|policy/);
   });
