@@ -168,7 +168,8 @@ describe('the first hour, as written', () => {
 
 describe('the docs stand alone', () => {
   it('every repository path the README, examples/README and docs/ name exists, and none points outside the repository', () => {
-    const files = ['README.md', join('examples', 'README.md'), ...readdirSync(join(ROOT, 'docs')).map((f) => join('docs', f))];
+    const markdown = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.md')).map((f) => join(dir, f));
+    const files = ['README.md', join('examples', 'README.md'), ...markdown('docs'), ...(existsSync(join(ROOT, 'docs', 'venues')) ? markdown(join('docs', 'venues')) : [])];
     const missing: string[] = [];
     for (const file of files) {
       const text = readFileSync(join(ROOT, file), 'utf8');

@@ -63,9 +63,9 @@ export function buildProgram(): Command {
 
   program
     .command('diff')
-    .description('run the same input through two rule sets (in memory) and compare what they decide')
+    .description('run the same input through two or more rule sets (in memory) and compare what they decide')
     .argument('<input>', 'input.jsonl or scenario.yaml')
-    .requiredOption('--rules <file|preset>', 'a rule set; give it twice', (value: string, previous: string[] = []) => [...previous, value])
+    .requiredOption('--rules <file|preset>', 'a rule set; give it two or more times', (value: string, previous: string[] = []) => [...previous, value])
     .option('--accounts <n>', 'how many differing accounts to list', '20')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => diffCommand(input, options));

@@ -1,6 +1,6 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
 import { isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
-import type { ClearingState, ClearingStats } from './clearing.state';
+import type { AdlStats, ClearingState, ClearingStats } from './clearing.state';
 import { clockIso, emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
@@ -59,10 +59,12 @@ export class ClearingEngine {
     const insuranceId = rules?.accounts.insurance;
     const accounts: Record<string, Record<string, unknown>> = {};
     if (options.accounts !== false) for (const [id, json] of this.accountsJson()) accounts[id] = json;
+    const { adl, ...counters } = stats;
     return {
       rules: rules?.name ?? null,
       clock: clockIso(this.state),
-      ...stats,
+      ...counters,
+      ...(adl ? { adl: adlSummary(adl) } : {}),
       insuranceDrawn: formatFixed(stats.insuranceDrawn),
       insuranceFund: formatFixed(insuranceId ? (ledger.accounts.get(insuranceId)?.cash ?? 0n) : 0n),
       outputHash: this.outputHash,
@@ -137,7 +139,28 @@ export interface AccountsInTrouble {
 }
 
 /** The `--json` summary: every counter of the shard's stats (amounts as decimal strings), the fund, the hash, the accounts. */
-export type RunSummary = Omit<ClearingStats, 'insuranceDrawn'> & {
+/** The run's ADL figures as the summary shows them (amounts as decimal strings; overshoot = profitTaken − deficitCovered). */
+export interface AdlSummary {
+  deficitCovered: string;
+  profitTaken: string;
+  overshoot: string;
+  accountsDeleveraged: number;
+  notionalDeleveraged: string;
+}
+
+export function adlSummary(adl: AdlStats): AdlSummary {
+  return {
+    deficitCovered: formatFixed(adl.deficitCovered),
+    profitTaken: formatFixed(adl.profitTaken),
+    overshoot: formatFixed(adl.profitTaken - adl.deficitCovered),
+    accountsDeleveraged: adl.accounts.size,
+    notionalDeleveraged: formatFixed(adl.notionalDeleveraged),
+  };
+}
+
+export type RunSummary = Omit<ClearingStats, 'insuranceDrawn' | 'adl'> & {
+  /** Present once an ADL fill happened. */
+  adl?: AdlSummary;
   rules: string | null;
   clock: string | null;
   insuranceDrawn: string;

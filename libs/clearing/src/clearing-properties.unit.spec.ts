@@ -36,6 +36,8 @@ const rulesArb = fc.record({
   ),
   cureAt: fc.constantFrom('initial', 'maintenance'),
   bankruptcy: fc.constantFrom('adl', 'socialize'),
+  // ADL policies (with bankruptcy: adl; absent = the queue at the bankruptcy price)
+  adl: fc.option(fc.record({ policy: fc.constantFrom('queue', 'sort-index', 'pro-rata', 'risk-aware'), fill: fc.constantFrom('bankruptcy', 'mark'), protectCounterparties: fc.boolean() }), { nil: undefined }),
   step: fc.constantFrom('1', '0.5', '0.25'),
   slippage: fc.constantFrom('0', '0.01'),
   feeRate: fc.constantFrom('0', '0.005'),
@@ -101,7 +103,7 @@ type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
 type ImpactArb = { law: string; k: string; halfLifeSeconds: number; instrument: string };
 
-function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb; venue?: string; fundingFormula?: boolean }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
+function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: string; model: string; tiers: readonly Record<string, string>[]; cureAt: string; bankruptcy: string; step: string; slippage: string; feeRate: string; isolated: string[]; opening: number[]; impact?: ImpactArb; venue?: string; fundingFormula?: boolean; adl?: Record<string, unknown> }, steps: Step[], gaps: number[]): Record<string, unknown>[] {
   let t = 0;
   const marks = { ...START };
   const out: Record<string, unknown>[] = [
@@ -112,6 +114,7 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
         marginCall: { graceSeconds: rules.grace, cureAt: rules.cureAt, callBelow: rules.callBelow },
         liquidation: { immediateBelow: '0.5', step: rules.step, slippage: rules.slippage, feeRate: rules.feeRate },
         bankruptcy: rules.bankruptcy,
+        ...(rules.adl && rules.bankruptcy === 'adl' ? { adl: rules.adl } : {}),
         isolatedAccounts: rules.model === 'tiered' || rules.model === 'dynamic' ? rules.isolated : [],
         concentration: rules.concentrate ? { 'BTC-PERP': { threshold: '20000', rate: '0.03' } } : {},
         collateral: { USDC: { haircut: '0.05' } },

@@ -27,6 +27,25 @@ export interface ClearingStats {
   cascadeWaves?: number;
   /** Rules with `tokens` only (absent otherwise): leveraged token rebalances (docs/rules.md §12). */
   tokenRebalances?: number;
+  /** From the first ADL fill on (absent before, so summaries without ADL are unchanged): what ADL took, see AdlStats. */
+  adl?: AdlStats;
+}
+
+/**
+ * What the ADL fills did, summed over the run (docs/rules.md "ADL policies"):
+ * - deficitCovered: Σ qty × (fill price − liquidation price) × multiplier over the fills, qty the
+ *   deleveraged trader's change, the liquidation price the mark ∓ the rules' slippage against the
+ *   bankrupt — the part of the bankrupts' deficits (reckoned at liquidation prices) the fills covered;
+ * - profitTaken: Σ the unrealized PnL at the mark of the closed part of each deleveraged position
+ *   (PnL × closed ÷ open, rounded down) — the profit forced out of winning positions;
+ * - overshoot = profitTaken − deficitCovered (derived where shown);
+ * - the accounts deleveraged, and Σ |qty| × mark × multiplier of the closed quantity.
+ */
+export interface AdlStats {
+  deficitCovered: Fixed;
+  profitTaken: Fixed;
+  notionalDeleveraged: Fixed;
+  accounts: Set<string>;
 }
 
 /** The whole state of one shard: what evolve folds and decide reads. */

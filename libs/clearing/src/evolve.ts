@@ -15,13 +15,15 @@ import {
   settleInstrument,
   trade,
   withdraw,
+  unrealizedPnl,
   type Account,
+  type Instrument,
 } from '@clearsim/ledger';
 import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
-import { abs, max, toNumber } from '@clearsim/money';
+import { abs, divRound, max, min, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { withVolatility } from '@clearsim/options';
 import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
-import { evolveSaga } from '@clearsim/saga';
+import { evolveSaga, liquidationFillPrice } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { contentDigest, idempotencyKey } from './idempotency';
 
@@ -279,6 +281,7 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
       const instrument = getInstrument(ledger, decision.instrument);
       const qty = abs(decision.qty);
       const [buyer, seller] = decision.qty > 0n ? [account, bankrupt] : [bankrupt, account];
+      countAdl(stats, account, instrument, decision.qty, decision.price, rulesOf(state).liquidation.slippage);
       trade(ledger, buyer, seller, instrument, qty, decision.price, {
         [decision.qty > 0n ? 'seller' : 'buyer']: { liquidation: true },
       });
@@ -324,3 +327,22 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
   }
 }
 
+
+/**
+ * Adds one ADL fill to the run's AdlStats, before it is traded (the position and mark it closes against). The
+ * bankrupt's position has the sign of `qty` (the deleveraged trader's change), and the deficit was reckoned with it
+ * closed at its liquidation price (mark ∓ slippage): the fill covers qty × (price − that price) × multiplier of it.
+ */
+function countAdl(stats: ClearingState['stats'], account: Account, instrument: Instrument, qty: Fixed, price: Fixed, slippage: Fixed): void {
+  const adl = (stats.adl ??= { deficitCovered: 0n, profitTaken: 0n, notionalDeleveraged: 0n, accounts: new Set() });
+  const mark = instrument.mark!;
+  const position = account.positions.get(instrument.id);
+  const closed = abs(qty);
+  adl.deficitCovered += divRound(qty * (price - liquidationFillPrice(mark, qty, slippage)) * instrument.multiplier, SCALE * SCALE, 'floor');
+  if (position && position.qty !== 0n) {
+    const pnl = unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier);
+    if (pnl > 0n) adl.profitTaken += divRound(pnl * min(closed, abs(position.qty)), abs(position.qty), 'floor');
+  }
+  adl.notionalDeleveraged += notionalValue(closed, mark, instrument.multiplier);
+  adl.accounts.add(account.id);
+}

@@ -29,11 +29,17 @@ function edges(rules: Rules): [string, number, Tier, Tier, bigint][] {
   return out;
 }
 
+/** The venue presets (docs/venues.md): BTC-PERP and "*" at least; their venue's own tests are in libs/clearing/src/venues. */
+const VENUE_PRESETS = ['binance-usdm', 'bybit-linear', 'hyperliquid', 'okx-swap'];
+/** The venue presets with venue margin mechanics (`venueMargin`, docs/rules.md §15); their tests are in libs/margin/src/venues. */
+const VENUE_MARGIN_PRESETS = ['coinbase-intl', 'deribit', 'drift-v2', 'dydx-v4'];
+/** Venues that charge a position at its tier's rate as a whole (no maintenance deduction): MM jumps at a tier edge, as published. */
+const WHOLE_POSITION_TIERS = ['okx-swap'];
+
 describe('rule presets', () => {
   it('ships a preset for every style and model', () => {
-    expect(presetFiles).toEqual(expect.arrayContaining(['ccp-dynamic.yaml', 'ccp-grace.yaml', 'ccp-span.yaml', 'ccp-var.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml', 'defi-lending.yaml', 'portfolio-margin.yaml']));
-    // venue presets (issue #11): each proves its venue's published numbers in libs/rules/src/venues/<name>.unit.spec.ts
-    expect(presetFiles).toEqual(expect.arrayContaining(['coinbase-intl.yaml', 'deribit.yaml', 'drift-v2.yaml', 'dydx-v4.yaml']));
+    expect(presetFiles).toEqual(['ccp-dynamic.yaml', 'ccp-grace.yaml', 'ccp-span.yaml', 'ccp-var.yaml', 'crypto-cross.yaml', 'crypto-isolated.yaml', 'defi-lending.yaml', 'portfolio-margin.yaml', ...[...VENUE_PRESETS, ...VENUE_MARGIN_PRESETS].map((v) => `${v}.yaml`)].sort());
+    // venue presets (issue #11): each proves its venue's published numbers (libs/margin/src/venues, libs/clearing/src/venues)
     const all = presetFiles.map(load);
     expect(new Set(all.map((r) => r.model))).toEqual(new Set(['cross', 'isolated', 'portfolio', 'var', 'lending']));
     expect(all.some((r) => r.dynamic)).toBe(true);
@@ -62,6 +68,7 @@ describe('rule presets', () => {
       const named = ['crypto-cross', 'crypto-isolated', 'ccp-grace'].includes(rules.name);
       // a venue preset names the venue's own markets; "*" applies it to any other (an incident's BTC-PERP)
       if (rules.venueMargin) expect(Object.keys(rules.instruments)).toContain('*');
+      else if (VENUE_PRESETS.includes(rules.name)) expect(Object.keys(rules.instruments)).toEqual(expect.arrayContaining(['*', 'BTC-PERP']));
       else expect(Object.keys(rules.instruments).sort()).toEqual(named ? ['*', 'BTC-PERP', 'ETH-PERP'] : ['*']);
       for (const { tiers } of Object.values(rules.instruments)) {
         expect(tiers[tiers.length - 1]!.upToNotional).toBeUndefined();
@@ -78,6 +85,12 @@ describe('rule presets', () => {
       }
     });
 
+    if (WHOLE_POSITION_TIERS.includes(rules.name)) {
+      it('charges the whole position at its tier’s rate: no maintenance amount anywhere', () => {
+        for (const { tiers } of Object.values(rules.instruments)) for (const tier of tiers) expect(tier.maintenanceAmount).toBe(0n);
+      });
+      return;
+    }
     // (single-tier presets, as the venue presets whose rates scale with size or open interest, have no edge)
     if (edges(rules).length > 0) it.each(edges(rules))('keeps MM continuous at the %s edge below tier %i', (_instrument, _k, below, above, edge) => {
       // At the edge the notional is still in the lower tier (N <= upToNotional);

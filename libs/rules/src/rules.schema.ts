@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.schema';
 import { FundingRulesSchema, VenueLiquidationSchema, venueLiquidationIssues } from './venue-liquidation.schema';
 import { refineVenueMargin, VenueMarginSchema } from './venue-margin.schema';
+import { AdlRulesSchema, refineAdl } from './adl.schema';
 
 /**
  * One notional bracket of an instrument's tiered margin (Binance-style).
@@ -196,6 +197,8 @@ export const RulesSchema = z
       })
       .default({ immediateBelow: 50_000_000n, step: 100_000_000n, slippage: 0n, feeRate: 0n }),
     bankruptcy: z.enum(['adl', 'socialize']).default('socialize'),
+    /** ADL policy and fill (adl.schema.ts); absent: the queue at the bankruptcy price. */
+    adl: AdlRulesSchema.optional(),
     accounts: z.strictObject({
       insurance: z.string().min(1),
       fees: z.string().min(1),
@@ -277,6 +280,7 @@ export const RulesSchema = z
         if (!rules.portfolio!.underlyings[member]) ctx.addIssue({ code: 'custom', path: ['portfolio', 'groups', i, 'members'], message: `"${member}" is not an underlying of portfolio.underlyings` });
       }
     }
+    refineAdl(rules, ctx);
     const { insurance, fees, backstop } = rules.accounts;
     const tokenAccounts = new Map<string, string>();
     for (const [token, spec] of Object.entries(rules.tokens ?? {})) {

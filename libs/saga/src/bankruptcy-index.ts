@@ -204,9 +204,31 @@ const weightBefore = (a: ProfitWeight, b: ProfitWeight): boolean => a.account < 
 export interface AdlCandidate {
   account: string;
   qty: Fixed;
-  /** profit % × effective leverage = (upnl / |cost|) × (notional / equity), kept as a fraction. */
+  /** The rank score as a fraction (adlScore): profit % × effective leverage under the queue, Hyperliquid's sort index under `sort-index`. */
   scoreNumerator: bigint;
   scoreDenominator: bigint;
+  /** The position's unrealized PnL at the mark (> 0), its |cost|, its notional, and its margin unit's notional and equity (> 0): what the pro-rata policies weigh. */
+  pnl: Fixed;
+  cost: Fixed;
+  positionNotional: Fixed;
+  unitNotional: Fixed;
+  equity: Fixed;
+}
+
+/**
+ * The rank score of an ADL candidate as a fraction, by policy (docs/rules.md "ADL policies"):
+ * - queue (and the pro-rata policies, which do not rank): profit % × effective leverage
+ *   = (pnl ÷ |cost|) × (unit notional ÷ unit equity);
+ * - sort-index (Hyperliquid): (mark ÷ entry) × (position notional ÷ account value); for a short in
+ *   profit the price ratio is taken as entry ÷ mark, so that a larger gain ranks first on both sides.
+ *   mark ÷ entry = position notional ÷ |cost|, so a long scores notional² ÷ (|cost| × equity) and a
+ *   short |cost| ÷ equity.
+ */
+export function adlScore(policy: string | undefined, c: { qty: Fixed; pnl: Fixed; cost: Fixed; positionNotional: Fixed; unitNotional: Fixed; equity: Fixed }): { scoreNumerator: bigint; scoreDenominator: bigint } {
+  if (policy === 'sort-index') {
+    return c.qty > 0n ? { scoreNumerator: c.positionNotional * c.positionNotional, scoreDenominator: c.cost * c.equity } : { scoreNumerator: c.cost, scoreDenominator: c.equity };
+  }
+  return { scoreNumerator: c.pnl * c.unitNotional, scoreDenominator: c.cost * c.equity };
 }
 
 /** ADL order: higher profit % × effective leverage first (cross-multiplied, denominators are positive), then account id. */
@@ -353,9 +375,9 @@ function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fi
     }
   }
   if (equity <= 0n) return undefined;
-  const scoreNumerator = pnl * notional;
-  const scoreDenominator = abs(position.cost) * equity;
-  return { account: id, qty: position.qty, scoreNumerator, scoreDenominator, approx: Number(scoreNumerator) / Number(scoreDenominator) };
+  const fields = { account: id, qty: position.qty, pnl, cost: abs(position.cost), positionNotional: own.notional, unitNotional: notional, equity };
+  const { scoreNumerator, scoreDenominator } = adlScore(rules.adl?.policy, fields);
+  return { ...fields, scoreNumerator, scoreDenominator, approx: Number(scoreNumerator) / Number(scoreDenominator) };
 }
 
 /** Above this many changed accounts a queue is merged in one pass rather than spliced entry by entry. */

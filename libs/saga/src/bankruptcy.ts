@@ -1,9 +1,9 @@
-import { abs, divRound, max, min, sign, type Fixed } from '@clearsim/money';
-import { isSystemAccount } from '@clearsim/rules';
+import { abs, divRound, max, min, SCALE, sign, type Fixed } from '@clearsim/money';
+import { isSystemAccount, type AdlRules } from '@clearsim/rules';
 import { getAccount, holdersOf, unrealizedPnl, type Account, type Position } from '@clearsim/ledger';
-import { computeRisk, positionRisk, unitKey, unitNetBalance, type MarginUnit } from '@clearsim/margin';
+import { computeRisk, notionalValue, positionRisk, unitKey, unitNetBalance, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
-import { accountPnl, adlOrder, bankruptcyIndex, type AdlCandidate } from './bankruptcy-index';
+import { accountPnl, adlOrder, adlScore, bankruptcyIndex, type AdlCandidate } from './bankruptcy-index';
 import { equityAtLiquidationPrices, liquidationFillPrice } from './liquidation';
 import { unitFields } from './margin-saga';
 
@@ -12,9 +12,10 @@ import { unitFields } from './margin-saga';
  * at liquidation prices, is below zero by `deficit`:
  * 1. `AccountBankrupted` with the deficit;
  * 2. the insurance fund covers what it can (`InsuranceFundDrawn`);
- * 3. `bankruptcy: adl` — the rest is recovered from the most profitable,
- *    most leveraged opposite positions, closed against the bankrupt at its
- *    bankruptcy price (`PositionAutoDeleveraged`); what no ADL covers, and all
+ * 3. `bankruptcy: adl` — the rest is recovered from opposite positions in
+ *    profit, chosen by the rules' `adl.policy` (the queue of the most
+ *    profitable, most leveraged by default), closed against the bankrupt at its
+ *    bankruptcy price or the mark (`PositionAutoDeleveraged`); what no ADL covers, and all
  *    of it under `bankruptcy: socialize`, is owed by the unit until the input's
  *    checks settle, then shared with the input's other losses, once, pro rata
  *    over accounts with positive unrealized PnL (socializePendingLosses).
@@ -65,9 +66,9 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
 }
 
 /**
- * Opposite positions eligible for ADL in an instrument, ranked by profit % ×
- * effective leverage, highest first (compared by cross-multiplying), then
- * account id. Only non-system accounts with positive unrealized PnL on the
+ * Opposite positions eligible for ADL in an instrument, ranked by the rules'
+ * ADL score (adlScore: profit % × effective leverage, or the sort index),
+ * highest first (compared by cross-multiplying), then account id. Only non-system accounts with positive unrealized PnL on the
  * position and positive equity qualify.
  *
  * The straightforward computation, every opposite holder weighed per call:
@@ -87,54 +88,128 @@ export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankrupt
     if (pnl <= 0n || position.cost === 0n) continue;
     const unitRisk = computeRisk(ctx.ledger, ctx.rules, account, account.isolated ? { account: id, instrument } : { account: id });
     if (unitRisk.equity <= 0n) continue;
-    candidates.push({
-      account: id,
-      qty: position.qty,
-      scoreNumerator: pnl * unitRisk.notional,
-      scoreDenominator: abs(position.cost) * unitRisk.equity,
-    });
+    const fields = { account: id, qty: position.qty, pnl, cost: abs(position.cost), positionNotional: notionalValue(position.qty, listed.mark!, listed.multiplier), unitNotional: unitRisk.notional, equity: unitRisk.equity };
+    candidates.push({ ...fields, ...adlScore(ctx.rules.adl?.policy, fields) });
   }
   return candidates.sort(adlOrder);
 }
 
 /**
- * Closes as much of the bankrupt `position` as ranked opposite positions can
- * take, at the price that recovers `share` of the deficit from them:
- * the bankruptcy price p = exit price ± share ÷ (qty × multiplier), rounded in
- * the bankrupt's favour so the share is fully recovered. Returns the qty closed.
+ * Closes as much of the bankrupt `position` as opposite positions in profit
+ * can take, chosen by the rules' ADL policy (adlFills), at the price that
+ * recovers `share` of the deficit from them: the bankruptcy price
+ * p = exit price ± share ÷ (qty × multiplier), rounded in the bankrupt's
+ * favour so the share is fully recovered; or at the mark under `adl.fill: mark`
+ * (nothing recovered: the share is socialized). Under `adl.protectCounterparties`
+ * a fill that would take more than a counterparty's equity is priced so that it
+ * takes exactly that equity (counterpartyCapped). Returns the qty closed.
  */
 function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position, multiplier: Fixed, exitPrice: Fixed, share: Fixed): Fixed {
-  const wanted = abs(position.qty);
-  const fills: { account: string; qty: Fixed }[] = [];
-  let filled = 0n;
+  const adl = ctx.rules.adl;
   const ranked = ctx.fastPaths ? bankruptcyIndex(ctx).adlQueue(ctx, position.instrument, position.qty) : rankAdlCandidates(ctx, position.instrument, position.qty, bankrupt.id);
-  for (const candidate of ranked) {
-    if (filled === wanted) break;
-    // the queue holds the side opposite to the bankrupt's position, so never the bankrupt itself; kept explicit
-    if (candidate.account === bankrupt.id) continue;
-    const take = min(abs(candidate.qty), wanted - filled);
-    fills.push({ account: candidate.account, qty: take });
-    filled += take;
-  }
+  const fills = adlFills(adl?.policy, ranked, bankrupt.id, abs(position.qty));
+  const filled = fills.reduce((sum, f) => sum + f.qty, 0n);
   if (filled === 0n) return 0n;
-  const offset = divRound(share * 10n ** 16n, filled * multiplier, 'ceil');
-  const rawPrice = position.qty > 0n ? exitPrice + offset : exitPrice - offset;
-  const price = rawPrice > 0n ? rawPrice : 1n;
+  const mark = ctx.ledger.instruments.get(position.instrument)!.mark!;
+  let price: Fixed;
+  if (adl?.fill === 'mark') price = mark;
+  else {
+    const offset = divRound(share * 10n ** 16n, filled * multiplier, 'ceil');
+    const rawPrice = position.qty > 0n ? exitPrice + offset : exitPrice - offset;
+    price = rawPrice > 0n ? rawPrice : 1n;
+  }
+  const protect = adl !== undefined && adl.fill === 'bankruptcy' && adl.protectCounterparties;
   fills.forEach((f, i) => {
+    // the deleveraged trader reduces: a short buys back from a bankrupt long, and vice versa
+    const qty = position.qty > 0n ? f.qty : -f.qty;
     ctx.emit({
       type: 'PositionAutoDeleveraged',
       ts: ctx.ts,
       account: f.account,
       instrument: position.instrument,
-      // the deleveraged trader reduces: a short buys back from a bankrupt long, and vice versa
-      qty: position.qty > 0n ? f.qty : -f.qty,
-      price,
+      qty,
+      price: protect ? counterpartyCapped(ctx, f.account, position.instrument, qty, price, mark, multiplier) : price,
       counterparty: bankrupt.id,
       rank: i + 1,
     });
     ctx.touch(f.account);
   });
   return filled;
+}
+
+/**
+ * Who closes how much of a bankrupt position of |qty| `wanted`, by policy:
+ * - queue, sort-index (and no policy): the candidates in rank order, each in
+ *   full, until the bankrupt position is closed;
+ * - pro-rata, risk-aware: every candidate, in account-id order, a part of
+ *   `wanted` pro rata to its weight (its size |qty|; |qty| × effective
+ *   leverage = |qty| × unit notional ÷ unit equity, to 10^-8, at least 10^-8), by
+ *   largest remainder in ledger units, none more than its position: a part
+ *   that would exceed it is capped and the rest shared again among the
+ *   others (water-filling). Every candidate in full when they hold no more
+ *   than `wanted` together.
+ * These touch every candidate, so they cost O(profitable opposite positions)
+ * per bankrupt position: the output (one fill each) is that size.
+ */
+export function adlFills(policy: AdlRules['policy'] | undefined, ranked: Iterable<AdlCandidate>, exclude: string, wanted: Fixed): { account: string; qty: Fixed }[] {
+  const fills: { account: string; qty: Fixed }[] = [];
+  if (policy === undefined || policy === 'queue' || policy === 'sort-index') {
+    let filled = 0n;
+    for (const candidate of ranked) {
+      if (filled === wanted) break;
+      // the queue holds the side opposite to the bankrupt's position, so never the bankrupt itself; kept explicit
+      if (candidate.account === exclude) continue;
+      const take = min(abs(candidate.qty), wanted - filled);
+      fills.push({ account: candidate.account, qty: take });
+      filled += take;
+    }
+    return fills;
+  }
+  const candidates = [...ranked].filter((c) => c.account !== exclude).sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  const held = candidates.reduce((sum, c) => sum + abs(c.qty), 0n);
+  if (held <= wanted) return candidates.map((c) => ({ account: c.account, qty: abs(c.qty) }));
+  // pro-rata: by size, so every position in profit closes the same fraction; risk-aware: by size × effective leverage
+  const weight = (c: AdlCandidate): Fixed => (policy === 'pro-rata' ? abs(c.qty) : max(1n, divRound(abs(c.qty) * c.unitNotional * SCALE, c.equity, 'floor')));
+  const takes = new Map<string, Fixed>();
+  let open = candidates;
+  let remaining = wanted;
+  for (;;) {
+    const parts = largestRemainder(remaining, open.map(weight));
+    const capped = open.filter((c, i) => parts[i]! >= abs(c.qty));
+    if (capped.length === 0) {
+      open.forEach((c, i) => takes.set(c.account, parts[i]!));
+      break;
+    }
+    for (const c of capped) {
+      takes.set(c.account, abs(c.qty));
+      remaining -= abs(c.qty);
+    }
+    open = open.filter((c, i) => parts[i]! < abs(c.qty));
+  }
+  for (const c of candidates) {
+    const take = takes.get(c.account) ?? 0n;
+    if (take > 0n) fills.push({ account: c.account, qty: take });
+  }
+  return fills;
+}
+
+/**
+ * The fill price for a counterparty changing its position by `qty` at `price`,
+ * moved toward the mark just enough that what the fill takes from it against
+ * the mark, qty × (price − mark) × multiplier, is at most its margin unit's
+ * equity: it ends at its own bankruptcy price at worst, never past it (the
+ * check dYdX v4 makes on the offsetting subaccount of a deleveraging). The
+ * distance is rounded down, in the counterparty's favour.
+ */
+function counterpartyCapped(ctx: SagaContext, accountId: string, instrument: string, qty: Fixed, price: Fixed, mark: Fixed, multiplier: Fixed): Fixed {
+  const taken = qty * (price - mark) * multiplier;
+  if (taken <= 0n) return price;
+  const account = getAccount(ctx.ledger, accountId);
+  const equity = max(0n, computeRisk(ctx.ledger, ctx.rules, account, account.isolated ? { account: accountId, instrument } : { account: accountId }).equity);
+  if (taken <= equity * SCALE * SCALE) return price;
+  const distance = divRound(equity * SCALE * SCALE, abs(qty) * multiplier, 'floor');
+  const capped = qty > 0n ? mark + distance : mark - distance;
+  return capped > 0n ? capped : 1n;
 }
 
 /** A socialized loss: the amount shared and each paying account's share (those above zero), in account-id order. */

@@ -1,71 +1,171 @@
+import { basename } from 'node:path';
 import Table from 'cli-table3';
-import { ClearingEngine, type RunSummary } from '@clearsim/clearing';
+import { accountTotals, ClearingEngine, type ClearingState, type RunSummary } from '@clearsim/clearing';
 import { encodeEvent, InputError } from '@clearsim/events';
+import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
+import { isSystemAccount } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
 import { tableStyle } from '../output/summary-table';
 
-const COUNTS = ['decisions', 'marginCalls', 'marginCallsMet', 'gracePeriodsExpired', 'liquidations', 'positionsLiquidated', 'bankruptcies', 'insuranceDraws', 'insuranceDrawn', 'autoDeleverages', 'lossesSocialized', 'withdrawalsApproved', 'withdrawalsRejected', 'insuranceFund', 'outputHash'] as const;
+const COUNTS = ['decisions', 'marginCalls', 'marginCallsMet', 'gracePeriodsExpired', 'liquidations', 'positionsLiquidated', 'bankruptcies', 'insuranceDraws', 'insuranceDrawn', 'autoDeleverages', 'lossesSocialized', 'withdrawalsApproved', 'withdrawalsRejected', 'insuranceFund'] as const;
+
+/** The figures that compare venues (amounts as decimal strings; the ADL ones "0" where no ADL fill happened). */
+const FIGURES = ['insuranceFundLow', 'socializedLoss', 'marginHeld', 'adlDeficitCovered', 'adlProfitTaken', 'adlOvershoot', 'accountsDeleveraged'] as const;
+type Figure = (typeof FIGURES)[number];
+
+/** Rows of the text table: what each shows, and the key it reads. */
+const ROWS: [string, (typeof COUNTS)[number] | Figure | 'outputHash'][] = [
+  ['margin calls', 'marginCalls'],
+  ['liquidations', 'liquidations'],
+  ['positions liquidated', 'positionsLiquidated'],
+  ['bankruptcies', 'bankruptcies'],
+  ['insurance drawn', 'insuranceDrawn'],
+  ['insurance fund low', 'insuranceFundLow'],
+  ['insurance fund end', 'insuranceFund'],
+  ['ADL fills', 'autoDeleverages'],
+  ['ADL accounts', 'accountsDeleveraged'],
+  ['ADL deficit covered', 'adlDeficitCovered'],
+  ['ADL profit taken', 'adlProfitTaken'],
+  ['ADL overshoot', 'adlOvershoot'],
+  ['socialized loss', 'socializedLoss'],
+  ['margin held (IM)', 'marginHeld'],
+  ['decisions', 'decisions'],
+  ['outputHash', 'outputHash'],
+];
+
+/** The widest table the text output prints: rule sets beyond it go to a further table. */
+const MAX_COLUMNS = 100;
 
 interface Side {
   rules: string;
   summary: RunSummary;
+  figures: Record<Figure, string | number>;
   decisions: string[];
 }
 
-/** Runs the same history under one rule set, in memory (nothing is stored). */
+/**
+ * Runs the same history under one rule set, in memory (nothing is stored),
+ * keeping the figures that compare venues: the insurance fund's lowest balance
+ * once it was first funded, Σ LossSocialized, the margin the opening book posts
+ * (Σ IM of the traders after the inputs of the first timestamp), the ADL figures.
+ */
 async function runUnder(file: string, rules: string): Promise<Side> {
   const engine = ClearingEngine.create();
   const decisions: string[] = [];
+  let socializedLoss = 0n;
+  let fundLow: Fixed | undefined;
+  let firstTs: number | undefined;
+  let marginHeld: Fixed | undefined;
   for await (const { input, source, line } of openInput(file, rules).inputs) {
+    firstTs ??= input.ts;
+    if (marginHeld === undefined && input.ts > firstTs) marginHeld = initialMarginHeld(engine.state);
     try {
-      for (const d of engine.handle(input).decisions) decisions.push(encodeEvent(d));
+      for (const d of engine.handle(input).decisions) {
+        decisions.push(encodeEvent(d));
+        if (d.type === 'LossSocialized') socializedLoss += d.amount;
+      }
     } catch (error) {
       if (error instanceof InputError) throw error.withLocation(source, line);
       throw error;
     }
+    const fund = insuranceCash(engine.state);
+    if (fund !== undefined && (fundLow !== undefined || fund > 0n) && (fundLow === undefined || fund < fundLow)) fundLow = fund;
   }
-  return { rules, summary: engine.summary(), decisions };
+  marginHeld ??= initialMarginHeld(engine.state);
+  const summary = engine.summary();
+  const adl = summary.adl;
+  return {
+    rules,
+    summary,
+    decisions,
+    figures: {
+      insuranceFundLow: formatFixed(fundLow ?? 0n),
+      socializedLoss: formatFixed(socializedLoss),
+      marginHeld: formatFixed(marginHeld),
+      adlDeficitCovered: adl?.deficitCovered ?? '0',
+      adlProfitTaken: adl?.profitTaken ?? '0',
+      adlOvershoot: adl?.overshoot ?? '0',
+      accountsDeleveraged: adl?.accountsDeleveraged ?? 0,
+    },
+  };
+}
+
+function insuranceCash(state: ClearingState): Fixed | undefined {
+  const id = state.rules?.accounts.insurance;
+  return id ? (state.ledger.accounts.get(id)?.cash ?? 0n) : undefined;
+}
+
+/** Σ IM of the traders (system accounts excluded): what the rules make the book post. */
+function initialMarginHeld(state: ClearingState): Fixed {
+  let total = 0n;
+  for (const [id, account] of state.ledger.accounts) {
+    if (state.rules && isSystemAccount(state.rules, id)) continue;
+    total += accountTotals(state, account).initialMargin;
+  }
+  return total;
+}
+
+const valueOf = (side: Side, key: (typeof ROWS)[number][1]): string | number => (key in side.figures ? side.figures[key as Figure] : (side.summary[key as keyof RunSummary] as string | number));
+
+/** Amounts to the cent in the text table (the JSON keeps every decimal); counts as they are; the hash shortened beside more than two rule sets. */
+function cell(value: string | number, key: string, sides: number): string {
+  if (key === 'outputHash') return sides > 2 ? String(value).slice(0, 12) + '…' : String(value);
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && value.includes('.')) return formatFixedPlaces(parseFixed(value), 2);
+  return String(value);
+}
+
+/** The first decision index where two runs part, or −1. */
+function firstDifferenceOf(a: Side, b: Side): number {
+  for (let i = 0; i < Math.max(a.decisions.length, b.decisions.length); i++) if (a.decisions[i] !== b.decisions[i]) return i;
+  return -1;
 }
 
 /**
- * `clearsim diff <input> --rules A --rules B`: the same history through two
- * rule sets — totals side by side, the first decision where they part, and
- * the accounts whose fate differs.
+ * `clearsim diff <input> --rules A --rules B [--rules C …]`: the same history
+ * through two or more rule sets — one table, metrics as rows and rule sets as
+ * columns (split into several tables of at most 100 columns); with two, also
+ * the first decision where they part and the accounts whose fate differs; with
+ * more, where each parts from the first.
  */
 export async function diffCommand(file: string, options: { rules?: string[]; json?: boolean; accounts?: string }): Promise<void> {
   const rules = options.rules ?? [];
-  if (rules.length !== 2) throw new UsageError(`diff needs exactly two --rules (got ${rules.length})`);
-  const [a, b] = [await runUnder(file, rules[0]!), await runUnder(file, rules[1]!)];
-  let firstDifference = -1;
-  for (let i = 0; i < Math.max(a.decisions.length, b.decisions.length); i++) {
-    if (a.decisions[i] !== b.decisions[i]) {
-      firstDifference = i;
-      break;
-    }
-  }
+  if (rules.length < 2) throw new UsageError(`diff needs at least two --rules (got ${rules.length})`);
+  const sides: Side[] = [];
+  for (const r of rules) sides.push(await runUnder(file, r));
+  const [a, b] = [sides[0]!, sides[1]!];
+  const differences = sides.slice(1).map((side) => firstDifferenceOf(a, side));
+  const firstDifference = differences[0]!;
+  const identical = differences.every((d) => d === -1);
   const accounts = [...new Set([...Object.keys(a.summary.accounts), ...Object.keys(b.summary.accounts)])].sort();
   const changed = accounts
     .map((id) => ({ id, a: a.summary.accounts[id] as Record<string, string> | undefined, b: b.summary.accounts[id] as Record<string, string> | undefined }))
     .filter(({ a: x, b: y }) => x?.status !== y?.status || x?.equity !== y?.equity);
   if (options.json) {
+    const totals = Object.fromEntries([...COUNTS, 'outputHash' as const].map((k) => [k, sides.map((s) => s.summary[k])]));
+    for (const k of FIGURES) totals[k] = sides.map((s) => s.figures[k]);
     process.stdout.write(
       JSON.stringify({
         input: file,
-        rules: [a.rules, b.rules],
-        totals: Object.fromEntries(COUNTS.map((k) => [k, [a.summary[k], b.summary[k]]])),
-        identical: firstDifference === -1,
+        rules: sides.map((s) => s.rules),
+        totals,
+        identical,
+        // the two-rule form: where B parts from A, and the accounts whose fate differs
         firstDifference: firstDifference === -1 ? null : { index: firstDifference, a: a.decisions[firstDifference] ?? null, b: b.decisions[firstDifference] ?? null },
+        ...(sides.length > 2 ? { firstDifferences: sides.slice(1).map((s, i) => ({ rules: s.rules, index: differences[i] === -1 ? null : differences[i] })) } : {}),
         accountsChanged: changed.map(({ id, a: x, b: y }) => ({ account: id, a: x ? { status: x.status, equity: x.equity } : null, b: y ? { status: y.status, equity: y.equity } : null })),
       }) + '\n',
     );
     return;
   }
-  const totals = new Table({ head: [`clearsim diff ${file}`, a.rules, b.rules], style: tableStyle() });
-  for (const key of COUNTS) totals.push([key, String(a.summary[key]), String(b.summary[key])]);
-  process.stdout.write(totals.toString() + '\n');
-  if (firstDifference === -1) {
-    process.stdout.write('the two rule sets decide exactly the same\n');
+  process.stdout.write(`clearsim diff ${file}\n`);
+  for (const group of columnGroups(sides)) process.stdout.write(group.toString() + '\n');
+  if (identical) {
+    process.stdout.write(`the ${sides.length === 2 ? 'two' : sides.length} rule sets decide exactly the same\n`);
+    return;
+  }
+  if (sides.length > 2) {
+    sides.slice(1).forEach((s, i) => process.stdout.write(`${s.rules} parts from ${a.rules} ${differences[i] === -1 ? 'nowhere' : `at decision #${differences[i]! + 1}`}\n`));
     return;
   }
   process.stdout.write(`first difference at decision #${firstDifference + 1}:\n  ${a.rules}: ${a.decisions[firstDifference] ?? '(none)'}\n  ${b.rules}: ${b.decisions[firstDifference] ?? '(none)'}\n`);
@@ -73,4 +173,29 @@ export async function diffCommand(file: string, options: { rules?: string[]; jso
   const table = new Table({ head: ['account', `${a.rules} status`, 'equity', `${b.rules} status`, 'equity'], style: tableStyle() });
   for (const { id, a: x, b: y } of changed.slice(0, limit)) table.push([id, x?.status ?? '—', x?.equity ?? '—', y?.status ?? '—', y?.equity ?? '—']);
   process.stdout.write(`${changed.length} accounts end differently${changed.length > limit ? ` (first ${limit})` : ''}:\n${table.toString()}\n`);
+}
+
+/** A rule set's column heading: a preset's name, or a file's name without its directory and extension. */
+const heading = (rules: string): string => (/[\\/]|\.ya?ml$/i.test(rules) ? basename(rules).replace(/\.ya?ml$/i, '') : rules);
+
+/** The comparison as tables of at most MAX_COLUMNS columns: metrics as rows, as many rule sets per table as fit. */
+function columnGroups(sides: Side[]): Table.Table[] {
+  const label = Math.max(...ROWS.map(([name]) => name.length));
+  const widthOf = (s: Side) => Math.max(heading(s.rules).length, ...ROWS.map(([, key]) => cell(valueOf(s, key), key, sides.length).length));
+  const groups: Side[][] = [];
+  let width = label + 4;
+  for (const side of sides) {
+    const w = widthOf(side) + 3;
+    if (groups.length === 0 || width + w > MAX_COLUMNS) {
+      groups.push([]);
+      width = label + 4;
+    }
+    groups[groups.length - 1]!.push(side);
+    width += w;
+  }
+  return groups.map((group) => {
+    const table = new Table({ head: ['metric', ...group.map((s) => heading(s.rules))], style: tableStyle() });
+    for (const [name, key] of ROWS) table.push([name, ...group.map((s) => cell(valueOf(s, key), key, sides.length))]);
+    return table;
+  });
 }

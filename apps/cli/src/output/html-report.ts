@@ -229,6 +229,15 @@ function renderReport(data: ReportData, title: string): string {
     ['insurance draws', count(s.insuranceDraws)],
     ['insurance drawn', money(s.insuranceDrawn)],
     ['auto-deleverages', count(s.autoDeleverages)],
+    // once an ADL fill happened (docs/rules.md "ADL policies")
+    ...(s.adl
+      ? ([
+          ['ADL accounts', count(s.adl.accountsDeleveraged)],
+          ['ADL deficit covered', money(s.adl.deficitCovered)],
+          ['ADL profit taken', money(s.adl.profitTaken)],
+          ['ADL overshoot', money(s.adl.overshoot)],
+        ] as [string, string][])
+      : []),
     ['losses socialized', count(s.lossesSocialized)],
     // rules with market impact only (docs/rules.md §11)
     ...(s.markImpacts !== undefined ? ([['cascade waves', count(s.cascadeWaves ?? 0)]] as [string, string][]) : []),

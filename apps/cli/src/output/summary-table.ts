@@ -43,6 +43,14 @@ export function renderSummary(
     ['insurance fund draws (total)', `${summary.insuranceDraws} (${summary.insuranceDrawn})`],
     ['insurance fund balance', summary.insuranceFund],
     ['auto-deleverages', String(summary.autoDeleverages)],
+    // once an ADL fill happened (docs/rules.md "ADL policies"): overshoot = profit taken − deficit covered
+    ...(summary.adl
+      ? [
+          ['ADL accounts (notional)', `${summary.adl.accountsDeleveraged} (${summary.adl.notionalDeleveraged})`],
+          ['ADL deficit covered', summary.adl.deficitCovered],
+          ['ADL profit taken (overshoot)', `${summary.adl.profitTaken} (${summary.adl.overshoot})`],
+        ]
+      : []),
     ['losses socialized', String(summary.lossesSocialized)],
     // rules with market impact only (docs/rules.md §11)
     ...(summary.markImpacts !== undefined ? [['impacts (cascade waves)', `${summary.markImpacts} (${summary.cascadeWaves ?? 0})`]] : []),

@@ -55,6 +55,14 @@ export class SummaryResponse {
   @ApiPropertyOptional({ pattern: '^[0-9a-f]{64}$', example: '6332442a02fc5769fde84580ad4098073a53b67f3c72da59a28edc7051ca64ba', description: 'SHA-256 over the decisions (docs/architecture.md): the same inputs give the same hash (admin keys only).' })
   outputHash?: string;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { deficitCovered: '500', profitTaken: '2500', overshoot: '2000', accountsDeleveraged: 1, notionalDeleveraged: '8500' },
+    description: 'Once an ADL fill happened (admin keys only): the deficit the ADL fills covered, the profit they took, the overshoot (taken − covered), the accounts and notional deleveraged (docs/rules.md "ADL policies and overshoot").',
+  })
+  adl?: Record<string, string | number>;
+
   @ApiPropertyOptional({ example: 'a-*', description: 'Venue keys: the accounts the key may see.' })
   scope?: string;
 
