@@ -17,6 +17,7 @@ import { KafkaModule } from './kafka/kafka.module';
 import { LogModule } from './log/log.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StreamModule } from './stream/stream.module';
+import { UiModule } from './ui/ui.module';
 
 /** Routes too frequent to log (probes and scrapes). */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -62,6 +63,7 @@ export class AppModule {
         StreamModule,
         AdminModule,
         HealthModule,
+        UiModule,
         ...(options.kafka ? [KafkaModule.forRoot()] : []),
       ],
       providers: [
