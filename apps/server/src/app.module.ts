@@ -10,8 +10,8 @@ import { ClearingModule } from './clearing/clearing.module';
 import { DomainErrorsFilter } from './common/domain-errors.filter';
 import type { HttpRequest } from './common/http-types';
 import { VALIDATION_OPTIONS } from './common/validation';
-import { ConfigModule } from './config/config.module';
 import type { ServerOptions } from './config/server-options';
+import { serverConfigModule } from './config/server.config';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { LogModule } from './log/log.module';
@@ -32,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(options),
+        serverConfigModule(options),
         LoggerModule.forRoot({
           pinoHttp: {
             level: options.logLevel ?? 'info',
