@@ -86,6 +86,8 @@ async function openLive(browser: Browser, url: string, key: string, errors: stri
   return page;
 }
 
+// Waits are selectors, not page.waitForFunction: the page's Content-Security-Policy forbids evaluating strings.
+
 /** Closed before the server stops: an open stream would hold its shutdown. */
 const openPages: Page[] = [];
 
@@ -134,7 +136,7 @@ describe('the live page (/ui) in chromium', () => {
     const errors: string[] = [];
     const requests: { url: string; key?: string }[] = [];
     const page = await openLive(browser, server.url, ADMIN, errors, requests);
-    await page.waitForFunction(`document.querySelectorAll('#accounts tbody tr').length >= 4`);
+    await page.waitForSelector('#accounts tbody tr:nth-child(4)');
     // the admin sees every account, system ones included (the fund), most at risk first
     expect((await accountsShown(page)).sort()).toEqual(['a-alice', 'a-mm', 'b-bob', 'backstop', 'fees', 'insurance']);
     expect(await page.$$('#decisions li')).toHaveLength(0);
@@ -142,12 +144,12 @@ describe('the live page (/ui) in chromium', () => {
     await post(server.url, [DROP]);
     const call = await page.waitForSelector('#decisions li[data-type="MarginCallIssued"]');
     expect(await call.textContent()).toContain('a-alice');
-    await page.waitForFunction(`document.querySelector('#accounts tbody tr[data-account="a-alice"] td:nth-child(2)')?.textContent === 'margin-call'`);
+    await page.waitForSelector('#accounts tbody tr[data-account="a-alice"] td.s-margin-call');
 
     await post(server.url, [CRASH]);
     await page.waitForSelector('#decisions li[data-type="PositionLiquidated"]');
     // the marks of the log: 10,000 (t 0), 9,900 (t 90), 9,450 (t 120), 8,900 (t 180)
-    await page.waitForFunction(`document.body.dataset.pricePoints === '4'`);
+    await page.waitForSelector('body[data-price-points="4"]', { state: 'attached' });
     expect(await page.$$eval('#price-chart canvas', (canvases) => canvases.length)).toBeGreaterThan(0);
     expect(Number(await page.getAttribute('body', 'data-fund-points'))).toBeGreaterThanOrEqual(2);
 
@@ -176,8 +178,8 @@ describe('the live page (/ui) in chromium', () => {
     const errors: string[] = [];
     const pageA = await openLive(browser, server.url, VENUE_A, errors, []);
     const pageB = await openLive(browser, server.url, VENUE_B, errors, []);
-    await pageA.waitForFunction(`document.querySelectorAll('#accounts tbody tr').length > 0`);
-    await pageB.waitForFunction(`document.querySelectorAll('#accounts tbody tr').length > 0`);
+    await pageA.waitForSelector('#accounts tbody tr');
+    await pageB.waitForSelector('#accounts tbody tr');
     expect((await accountsShown(pageA)).sort()).toEqual(['a-alice', 'a-mm']);
     expect(await accountsShown(pageB)).toEqual(['b-bob']);
     expect(await pageA.textContent('#scope')).toContain('a-*');
