@@ -246,7 +246,7 @@
             width,
             height: 220,
             tzDate: utc,
-            scales: { x: { time: true, range: timeRange } },
+            scales: { x: { time: true } },
             series: [{}, ...instruments.map((instrument, i) => ({ label: instrument, stroke: colour(i), spanGaps: true, scale: instruments.length > 1 ? instrument : 'y' }))],
             axes: [{}, ...(instruments.length > 0 ? [{ scale: instruments.length > 1 ? instruments[0] : 'y', size: 64 }] : [])],
           },
@@ -257,11 +257,13 @@
       const fundData = [this.fund.map((p) => p[0]), this.fund.map((p) => p[1])];
       if (!this.fundChart) {
         this.fundChart = new uPlot(
-          { width, height: 160, tzDate: utc, scales: { x: { time: true, range: timeRange } }, series: [{}, { label: 'insurance fund', stroke: '#5b5f97', fill: 'rgba(91,95,151,0.12)' }], axes: [{}, { size: 64 }] },
+          { width, height: 160, tzDate: utc, scales: { x: { time: true } }, series: [{}, { label: 'insurance fund', stroke: '#5b5f97', fill: 'rgba(91,95,151,0.12)' }], axes: [{}, { size: 64 }] },
           fundData,
           $('fund-chart'),
         );
       } else this.fundChart.setData(fundData);
+      // a single sample still gets a readable minute around it, not uPlot's span of years
+      if (fundData[0].length === 1) this.fundChart.setScale('x', { min: fundData[0][0] - 60, max: fundData[0][0] + 60 });
       document.body.dataset.pricePoints = String(priceData[0].length);
       document.body.dataset.fundPoints = String(fundData[0].length);
     }
@@ -374,8 +376,6 @@
   }
 
   const seconds = (ts) => Date.parse(ts) / 1000;
-  /** A single point (or none) still gets a readable minute around it, not a span of years. */
-  const timeRange = (_u, min, max) => (min === max || min === null ? [(min ?? 0) - 60, (max ?? 0) + 60] : [min, max]);
   /** The log's clock is UTC: the charts' time axes say so, whatever the browser's zone. */
   const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
   const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
