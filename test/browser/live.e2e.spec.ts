@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { at, rulesFor } from '../../libs/clearing/src/testing/given';
-import { BrowserMissing, launchBrowser } from './chromium';
+import { launchBrowser } from './chromium';
 
 /**
  * The live page (apps/server/src/ui, docs/live.md) in Debian's chromium against
@@ -102,7 +102,8 @@ describe('the live page (/ui) in chromium', () => {
     try {
       browser = await launchBrowser();
     } catch (error) {
-      if (!(error instanceof BrowserMissing)) throw error;
+      // no chromium: CI fails (nothing may be skipped there); elsewhere the tests below skip, as launchBrowser said loudly
+      if (process.env.CI === 'true') throw error;
     }
   }, 60_000);
 
