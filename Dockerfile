@@ -1,4 +1,5 @@
-# clearsim — the CLI and `clearsim serve` (apps/server) on Node 20.
+# clearsim — the CLI and `clearsim serve` (apps/server) on Node 24, the current LTS line
+# (the tests run on it too: test/node-lts.sh).
 # Untested on the project's machines (no Docker engine there); see README.md "Service".
 #
 #   docker build -t clearsim .
@@ -6,7 +7,7 @@
 #   docker run --rm -v "$PWD/examples:/in:ro" clearsim run /in/ccp-margin-call.jsonl --store memory:
 
 # --- build: all dependencies, compile TypeScript to dist/ ---
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `prepare` (the build) needs the sources: install first, build after the copy
@@ -15,7 +16,7 @@ COPY . .
 RUN npm run build
 
 # --- runtime: production dependencies, dist/, the bin and the rules presets ---
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -24,6 +25,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # packageRoot() looks for package.json next to libs/; presets are read at run time
 COPY libs/rules/presets ./libs/rules/presets
+# the live page's files (/ui) are read from the sources at start (apps/server/src/ui/ui.controller.ts)
+COPY apps/server/src/ui/static ./apps/server/src/ui/static
 COPY examples ./examples
 RUN mkdir -p /data && chown node:node /data
 USER node

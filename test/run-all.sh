@@ -2,7 +2,9 @@
 # The test command (`npm test`, and what .ci/run runs): type-check, lint, build,
 # fuzz the HTTP API against its OpenAPI document (test/schemathesis.sh; skip with
 # CLEARSIM_NO_SCHEMATHESIS=1), start the real Kafka broker and PostgreSQL from
-# infra/ when they can be started, run every jest tier, stop what it started.
+# infra/ when they can be started, run every jest tier, stop what it started;
+# then the unit tier and the README's first command again on the current Node
+# LTS line (test/node-lts.sh; skip with CLEARSIM_NO_NODE_LTS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +38,6 @@ cleanup() { if [ -n "$started" ]; then infra/services.sh down >&2 || true; fi; }
 trap cleanup EXIT
 
 npx jest --ci "$@"
+
+# the whole suite only (arguments narrow jest to some tests): the same code on the maintained Node LTS line
+if [ "$#" -eq 0 ] && [ "${CLEARSIM_NO_NODE_LTS:-}" != "1" ]; then bash test/node-lts.sh; fi

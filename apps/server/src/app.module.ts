@@ -10,13 +10,14 @@ import { ClearingModule } from './clearing/clearing.module';
 import { DomainErrorsFilter } from './common/domain-errors.filter';
 import type { HttpRequest } from './common/http-types';
 import { VALIDATION_OPTIONS } from './common/validation';
-import { ConfigModule } from './config/config.module';
 import type { ServerOptions } from './config/server-options';
+import { serverConfigModule } from './config/server.config';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { LogModule } from './log/log.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StreamModule } from './stream/stream.module';
+import { UiModule } from './ui/ui.module';
 
 /** Routes too frequent to log (probes and scrapes). */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -31,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(options),
+        serverConfigModule(options),
         LoggerModule.forRoot({
           pinoHttp: {
             level: options.logLevel ?? 'info',
@@ -62,6 +63,7 @@ export class AppModule {
         StreamModule,
         AdminModule,
         HealthModule,
+        UiModule,
         ...(options.kafka ? [KafkaModule.forRoot()] : []),
       ],
       providers: [

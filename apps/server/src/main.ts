@@ -6,11 +6,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
-import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { verifyJsonBody } from './common/json-body';
-import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
+import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type ServerOptions } from './config/server-options';
+import { serverOptionsFromEnvironment, validateServerOptions } from './config/server.config';
 import { KafkaService } from './kafka/kafka.service';
 
 export type { ServerOptions, KafkaServerOptions } from './config/server-options';
@@ -25,6 +25,8 @@ export { parseApiKeys, describePrincipal, ApiKeySpecError, type ApiKey } from '.
  * or Kafka cannot be started). The CLI's `serve` and the e2e tests share it.
  */
 export async function createServer(options: ServerOptions): Promise<INestApplication> {
+  // before Nest: an error while it builds the modules would end the process (its abortOnError)
+  validateServerOptions(options);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), { bufferLogs: true, bodyParser: false });
   try {
     app.useLogger(app.get(Logger));
@@ -64,14 +66,7 @@ function setUpOpenApi(app: INestApplication): void {
 
 /** `node dist/apps/server/src/main.js`: configured from the environment (the CLI's `clearsim serve` is the usual way). */
 async function startFromEnvironment(): Promise<void> {
-  const app = await createServer({
-    store: process.env.CLEARSIM_STORE ?? DEFAULT_STORE_URL,
-    port: Number(process.env.CLEARSIM_PORT ?? DEFAULT_PORT),
-    host: process.env.CLEARSIM_HOST ?? DEFAULT_HOST,
-    apiKeys: parseApiKeys([], process.env.CLEARSIM_API_KEYS),
-    logLevel: (process.env.CLEARSIM_LOG_LEVEL as LogLevel | undefined) ?? 'info',
-    ...(process.env.CLEARSIM_MAX_BODY_BYTES ? { maxBodyBytes: Number(process.env.CLEARSIM_MAX_BODY_BYTES) } : {}),
-  });
+  const app = await createServer(serverOptionsFromEnvironment(process.env, DEFAULT_STORE_URL));
   process.stdout.write(`clearsim serving on ${await app.getUrl()} (OpenAPI: ${await app.getUrl()}/docs)\n`);
 }
 

@@ -22,7 +22,7 @@ describe('access: API keys, venue scopes, admin-only routes', () => {
   });
 
   it('health, readiness and the OpenAPI document are public; /metrics needs an admin key (Bearer, as Prometheus sends it)', async () => {
-    expect((await server.http.get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await server.http.get('/healthz')).body).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
     expect((await server.http.get('/readyz')).body).toMatchObject({ status: 'ready', head: 7 });
     expect((await server.http.get('/metrics')).status).toBe(401);
     const venue = await server.http.get('/metrics').set('x-api-key', VENUE_A);

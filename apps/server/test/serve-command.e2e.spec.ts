@@ -20,6 +20,7 @@ describe('clearsim serve', () => {
       child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
     });
     expect(stderr).toContain(`OpenAPI:  ${url}/docs`);
+    expect(stderr).toContain(`live:     ${url}/ui`);
     expect(stderr).toMatch(/API keys: admin#[0-9a-f]{8} \(admin\)/);
     expect(stderr).not.toContain('admin-key-123');
     expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ status: 'ready', head: 0 });

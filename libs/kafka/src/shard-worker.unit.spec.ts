@@ -270,8 +270,8 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     expect(trades).toEqual([
       ['t2', 'bob', 'backstop'],
       ['t3', 'backstop', 'carol'],
-      ['t4', 'gina', 'carol'],
-      ['t5', 'carol', 'gina'],
+      ['t4', 'dave', 'carol'],
+      ['t5', 'carol', 'dave'],
     ]);
   });
 

@@ -13,18 +13,52 @@ import type { InputEvent, MultiLegTradeExecuted, TradeExecuted, TradeLeg } from 
  * See libs/kafka/README.md for the trade-offs.
  */
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 const utf8 = new TextEncoder();
 
-/** FNV-1a, 32 bits, over the UTF-8 bytes of `text`: stable across machines, Node versions and restarts. */
-export function fnv1a32(text: string): number {
-  let hash = FNV_OFFSET;
-  for (const byte of utf8.encode(text)) {
-    hash ^= byte;
-    hash = Math.imul(hash, FNV_PRIME) >>> 0;
+/** Kafka's murmur2 constants (org.apache.kafka.common.utils.Utils.murmur2). */
+const MURMUR2_SEED = 0x9747b28c;
+const MURMUR2_M = 0x5bd1e995;
+const MURMUR2_R = 24;
+
+/**
+ * MurmurHash2, 32 bits, as the Kafka clients hash a record's key to choose its
+ * partition (the Java client's `Utils.murmur2`, librdkafka's `murmur2`
+ * partitioner, kafkajs's `Partitioners.DefaultPartitioner`): a signed 32-bit
+ * result, like Java's `int`. Reference vectors (Kafka's UtilsTest.testMurmur2):
+ * "21" → -973932308, "foobar" → -790332482, "abc" → 479470107.
+ */
+export function murmur2(bytes: Uint8Array): number {
+  const length = bytes.length;
+  let h = (MURMUR2_SEED ^ length) | 0;
+  const whole = length - (length % 4);
+  for (let i = 0; i < whole; i += 4) {
+    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    k = Math.imul(k, MURMUR2_M);
+    k ^= k >>> MURMUR2_R;
+    k = Math.imul(k, MURMUR2_M);
+    h = Math.imul(h, MURMUR2_M) ^ k;
   }
-  return hash >>> 0;
+  // the 1 to 3 trailing bytes, as the Java switch folds them in (falling through from case 3 to case 1)
+  const tail = length % 4;
+  if (tail > 0) {
+    if (tail === 3) h ^= bytes[whole + 2]! << 16;
+    if (tail >= 2) h ^= bytes[whole + 1]! << 8;
+    h ^= bytes[whole]!;
+    h = Math.imul(h, MURMUR2_M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, MURMUR2_M);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/**
+ * The partition a stock Kafka producer picks for a record keyed `key` on a
+ * topic of `partitions` partitions: `toPositive(murmur2(UTF-8 bytes)) % partitions`
+ * (the Java client's built-in partitioner for keyed records; toPositive masks the sign bit).
+ */
+export function keyPartition(key: string, partitions: number): number {
+  return (murmur2(utf8.encode(key)) & 0x7fffffff) % partitions;
 }
 
 export function assertShards(shards: number, shard?: number): void {
@@ -34,10 +68,16 @@ export function assertShards(shards: number, shard?: number): void {
   }
 }
 
-/** The shard (= inputs partition) that owns `accountId`: FNV-1a 32 of its UTF-8 bytes, mod `shards`. */
+/**
+ * The shard (= inputs partition) that owns `accountId`: the partition a stock
+ * Kafka producer (Java, librdkafka, kafkajs's DefaultPartitioner) picks for a
+ * record keyed by the account id, `keyPartition(accountId, shards)` — so a
+ * producer in any language routes an account's inputs by keying them with the
+ * account and leaving the partition to its client.
+ */
 export function shardOf(accountId: string, shards: number): number {
   assertShards(shards);
-  return shards === 1 ? 0 : fnv1a32(accountId) % shards;
+  return shards === 1 ? 0 : keyPartition(accountId, shards);
 }
 
 export interface RouteOptions {
@@ -82,7 +122,7 @@ function tradeShards(trade: { buyer: string; seller: string }, system: ReadonlyS
   return (parties.length > 0 ? parties : [trade.buyer]).map((id) => shardOf(id, shards));
 }
 
-/** The message key of an input on the inputs topic: its account, the buyer of a trade, else its type. */
+/** The message key of an input on the inputs topic: its account, the buyer of a trade (each copy of a cross-shard trade: its party on that partition), else its type. */
 export function inputKey(event: InputEvent): string {
   switch (event.type) {
     case 'Deposited':
@@ -95,6 +135,16 @@ export function inputKey(event: InputEvent): string {
     default:
       return event.type;
   }
+}
+
+/**
+ * A trade's copy for partition `partition` is keyed by its party that lives
+ * there (the buyer if both do), so every account-keyed message sits on the
+ * partition a stock producer would choose for its key (keyPartition).
+ */
+function partyKey(event: InputEvent, partition: number, shards: number): string | undefined {
+  const parties = event.type === 'TradeExecuted' ? [event.buyer, event.seller] : event.type === 'MultiLegTradeExecuted' ? event.legs.flatMap((leg) => [leg.buyer, leg.seller]) : [];
+  return parties.find((id) => shardOf(id, shards) === partition);
 }
 
 export interface RoutedInput {
@@ -146,7 +196,7 @@ export class InputRouter {
       }
     }
     for (const p of partitions) {
-      out.push({ partition: p, key, event });
+      out.push({ partition: p, key: partyKey(event, p, this.shards) ?? key, event });
       if (this.lastTs[p]! < event.ts) this.lastTs[p] = event.ts;
     }
     return out;

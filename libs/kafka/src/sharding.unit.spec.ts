@@ -1,5 +1,7 @@
 import { decodeEvent, type InputEvent } from '@clearsim/events';
-import { fnv1a32, InputRouter, localizeInput, routeInput, shardOf } from './sharding';
+import fc from 'fast-check';
+import { Partitioners, type PartitionerArgs } from 'kafkajs';
+import { InputRouter, keyPartition, localizeInput, murmur2, routeInput, shardOf } from './sharding';
 
 const ev = (raw: Record<string, unknown>): InputEvent => decodeEvent({ ts: '2026-01-01T00:00:00Z', ...raw }, 'input') as InputEvent;
 const deposit = (account: string, ts = '2026-01-01T00:00:00Z') => ev({ type: 'Deposited', ts, account, asset: 'USD', amount: '1' });
@@ -8,17 +10,48 @@ const trade = (buyer: string, seller: string) =>
 const price = (ts = '2026-01-01T00:00:00Z') => ev({ type: 'PriceUpdated', ts, instrument: 'BTC-PERP', price: '100' });
 const accounts = { insurance: 'insurance', fees: 'fees', backstop: 'backstop' };
 
-// With 2 shards: bob, carol, fees, backstop → 0; alice, dave, mm, insurance → 1.
+// With 2 shards (murmur2): bob, carol, dave, fees, backstop, insurance → 0; alice, gina, mm → 1.
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('murmur2 and keyPartition (the Kafka producers\' key partitioner)', () => {
+  it("hashes as the Java client's Utils.murmur2 (Kafka's UtilsTest.testMurmur2 vectors)", () => {
+    expect(murmur2(bytes('21'))).toBe(-973932308);
+    expect(murmur2(bytes('foobar'))).toBe(-790332482);
+    expect(murmur2(bytes('a-little-bit-long-string'))).toBe(-985981536);
+    expect(murmur2(bytes('a-little-bit-longer-string'))).toBe(-1486304829);
+    expect(murmur2(bytes('lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8'))).toBe(-58897971);
+    expect(murmur2(bytes('abc'))).toBe(479470107);
+  });
+
+  it('partitions a key as toPositive(murmur2) mod N', () => {
+    // toPositive(-790332482) = -790332482 & 0x7fffffff = 2,147,483,648 − 790,332,482 = 1,357,151,166; mod 10 = 6, mod 3 = 0
+    expect(keyPartition('foobar', 10)).toBe(6);
+    expect(keyPartition('foobar', 3)).toBe(0);
+    // 479,470,107 is positive: mod 10 = 7
+    expect(keyPartition('abc', 10)).toBe(7);
+  });
+
+  it("picks the partition kafkajs's DefaultPartitioner picks for the same key (any key, UTF-8 included; 1 to 64 partitions)", () => {
+    const partitioner = Partitioners.DefaultPartitioner();
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 1, max: 64 }), (key, partitions) => {
+        const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+        const args = { topic: 'clearsim.inputs', partitionMetadata, message: { key, value: '{}' } } as PartitionerArgs;
+        expect(keyPartition(key, partitions)).toBe(partitioner(args));
+        expect(shardOf(key, partitions)).toBe(partitioner(args));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('shardOf', () => {
-  it('is FNV-1a 32 over the UTF-8 bytes (reference vectors), mod N', () => {
-    expect(fnv1a32('')).toBe(0x811c9dc5);
-    expect(fnv1a32('a')).toBe(0xe40c292c);
-    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
-    expect(fnv1a32('zoë')).toBe(1125401212); // multi-byte UTF-8
+  it('is the key partition of the account id', () => {
     expect(shardOf('alice', 2)).toBe(1);
     expect(shardOf('bob', 2)).toBe(0);
-    expect(shardOf('alice', 3)).toBe(2);
+    expect(shardOf('alice', 3)).toBe(0);
     expect(shardOf('anything', 1)).toBe(0);
+    expect(shardOf('zoë', 7)).toBe(keyPartition('zoë', 7)); // multi-byte UTF-8: its bytes are hashed
   });
 
   it('refuses a shard count that is not a positive integer', () => {
@@ -65,6 +98,19 @@ describe('InputRouter', () => {
     ]);
     expect(later[0]!.event.ts).toBe(later[1]!.event.ts);
     expect(router.route(deposit('dave', '2026-01-01T01:00:00Z')).map((r) => r.event.type)).toEqual(['Deposited']);
+  });
+
+  it('puts every account-keyed message on the partition a stock producer picks for its key (trades: each copy keyed by its party there)', () => {
+    const account = fc.constantFrom('alice', 'bob', 'carol', 'dave', 'gina', 'mm', 'zoë', 'acct-17');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.tuple(account, account), { minLength: 1, maxLength: 10 }), (shards, pairs) => {
+        const router = new InputRouter(shards, { clockTicks: false });
+        for (const [buyer, seller] of pairs) {
+          const routed = buyer === seller ? router.route(deposit(buyer)) : router.route(trade(buyer, seller));
+          for (const r of routed) expect(r.partition).toBe(keyPartition(r.key, shards));
+        }
+      }),
+    );
   });
 
   it('can leave the clocks alone', () => {
@@ -114,17 +160,17 @@ describe('localizeInput', () => {
 });
 
 describe('multi-leg trades across shards', () => {
-  // with 2 shards: bob, carol → 0; alice, dave, mm → 1
+  // with 2 shards: bob, carol, dave → 0; alice, gina, mm → 1
   const multi = (legs: [string, string][]) =>
     ev({ type: 'MultiLegTradeExecuted', tradeId: 'm1', legs: legs.map(([buyer, seller], i) => ({ instrument: i === 0 ? 'BTC-PERP' : 'ETH-PERP', buyer, seller, qty: '1', price: '100', buyerFee: '1', sellerFee: '2' })) });
   const at = (shard: number) => ({ shards: 2, shard, accounts });
 
-  it('goes to the shards of every leg party (system accounts excepted when known), keyed by the first buyer', () => {
+  it('goes to the shards of every leg party (system accounts excepted when known), each copy keyed by a party of its shard', () => {
     expect(routeInput(multi([['alice', 'mm'], ['mm', 'alice']]), 2)).toEqual([1]);
     expect(routeInput(multi([['alice', 'mm'], ['bob', 'mm']]), 2)).toEqual([0, 1]);
     expect(routeInput(multi([['alice', 'backstop'], ['alice', 'backstop']]), 2, { systemAccounts: ['backstop'] })).toEqual([1]);
     expect(new InputRouter(2, { clockTicks: false }).route(multi([['alice', 'mm'], ['bob', 'mm']])).map((r) => [r.partition, r.key])).toEqual([
-      [0, 'alice'],
+      [0, 'bob'],
       [1, 'alice'],
     ]);
   });
@@ -136,7 +182,7 @@ describe('multi-leg trades across shards', () => {
     // shard 0 (bob): only the second leg, alice's side novated
     expect(localizeInput(t, at(0))).toEqual({ action: 'apply', input: { ...t, legs: [{ ...t.legs[1], seller: 'backstop', sellerFee: 0n }] } });
     // every leg local: the input itself
-    const local = multi([['alice', 'mm'], ['mm', 'dave']]);
+    const local = multi([['alice', 'mm'], ['mm', 'gina']]);
     expect(localizeInput(local, at(1))).toEqual({ action: 'apply', input: local });
   });
 

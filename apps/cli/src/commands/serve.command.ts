@@ -72,6 +72,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const lines = [
     `clearsim serve: listening on ${url} (store ${redactUrl(store)})`,
     `  OpenAPI:  ${url}/docs`,
+    `  live:     ${url}/ui (the monitoring page; type an API key into it)`,
     `  health:   ${url}/healthz, ${url}/readyz; metrics: ${url}/metrics${options.publicMetrics ? ' (public)' : ' (admin key)'}`,
     `  API keys: ${apiKeys.map((key) => server.describePrincipal(key.principal)).join(', ')}`,
     ...(kafka ? [kafkaLine(server.kafkaSettings(kafka))] : []),

@@ -1,3 +1,4 @@
+import { getConfigToken } from '@nestjs/config';
 import type { ApiKey } from '../auth/api-keys';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,8 +70,11 @@ export const DEFAULT_DECISIONS_TOPIC = 'clearsim.decisions';
 export const DEFAULT_GROUP = 'clearsim';
 export const DEFAULT_LAG_INTERVAL_MS = 2_000;
 
-/** Injection token of the ServerOptions. */
-export const SERVER_OPTIONS = Symbol('SERVER_OPTIONS');
+/** The @nestjs/config namespace of the ServerOptions (`ConfigService.get('server')`). */
+export const SERVER_CONFIG_NAMESPACE = 'server';
+
+/** Injection token of the (validated) ServerOptions: the token of their @nestjs/config namespace (server.config.ts). */
+export const SERVER_OPTIONS = getConfigToken(SERVER_CONFIG_NAMESPACE);
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';

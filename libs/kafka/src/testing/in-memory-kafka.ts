@@ -13,7 +13,7 @@ import type {
   TopicSpec,
 } from '../kafka.port';
 import { deadLetterMessage } from '../topics';
-import { fnv1a32 } from '../sharding';
+import { keyPartition } from '../sharding';
 
 export interface StoredMessage {
   offset: string;
@@ -50,7 +50,7 @@ export class InMemoryKafka {
     const partitions = this.topics.get(topic);
     if (!partitions) throw new Error(`unknown topic ${topic}`);
     for (const m of messages) {
-      const p = m.partition ?? (m.key === null ? 0 : fnv1a32(m.key) % partitions.length);
+      const p = m.partition ?? (m.key === null ? 0 : keyPartition(m.key, partitions.length));
       const log = partitions[p]!;
       log.push({ offset: String(log.length), key: m.key, value: typeof m.value === 'string' ? Buffer.from(m.value) : m.value, headers: { ...m.headers } });
     }

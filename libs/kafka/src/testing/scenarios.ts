@@ -18,8 +18,8 @@ export function ccpMarginCallInputs(): InputEvent[] {
 }
 
 /**
- * A day with accounts on both shards of N = 2 (bob, carol, gina → 0; alice,
- * dave, mm → 1; FNV-1a), trades across shards, a margin call cured, one
+ * A day with accounts on both shards of N = 2 (bob, carol, dave → 0; alice,
+ * gina, mm → 1; shardOf: murmur2 as Kafka's producers partition keys), trades across shards, a margin call cured, one
  * expired by the clock of a deposit on the *other* shard, an immediate
  * liquidation, withdrawals approved and rejected.
  */
@@ -31,15 +31,15 @@ export function twoShardDayInputs(): InputEvent[] {
     { type: 'Deposited', ts: at(0), account: 'insurance', asset: 'USD', amount: '100000' },
     { type: 'Deposited', ts: at(0), account: 'backstop', asset: 'USD', amount: '1000000' },
     { type: 'Deposited', ts: at(0), account: 'mm', asset: 'USD', amount: '5000000' },
-    { type: 'Deposited', ts: at(0), account: 'gina', asset: 'USD', amount: '5000000' },
+    { type: 'Deposited', ts: at(0), account: 'dave', asset: 'USD', amount: '5000000' },
     { type: 'Deposited', ts: at(0), account: 'alice', asset: 'USD', amount: '15000' },
     { type: 'Deposited', ts: at(0), account: 'bob', asset: 'USD', amount: '15000' },
     { type: 'Deposited', ts: at(0), account: 'carol', asset: 'USD', amount: '50000' },
-    { type: 'Deposited', ts: at(0), account: 'dave', asset: 'USD', amount: '12000' },
+    { type: 'Deposited', ts: at(0), account: 'gina', asset: 'USD', amount: '12000' },
     { type: 'TradeExecuted', ts: at(60), tradeId: 't1', instrument: 'BTC-PERP', buyer: 'alice', seller: 'mm', qty: '1', price: '100000', buyerFee: '10', sellerFee: '5' },
     { type: 'TradeExecuted', ts: at(60), tradeId: 't2', instrument: 'BTC-PERP', buyer: 'bob', seller: 'mm', qty: '1', price: '100000', buyerFee: '10', sellerFee: '5' },
-    { type: 'TradeExecuted', ts: at(70), tradeId: 't3', instrument: 'BTC-PERP', buyer: 'dave', seller: 'carol', qty: '1', price: '100000', buyerFee: '10', sellerFee: '10' },
-    { type: 'TradeExecuted', ts: at(80), tradeId: 't4', instrument: 'BTC-PERP', buyer: 'gina', seller: 'carol', qty: '0.5', price: '100100', buyerFee: '0', sellerFee: '0' },
+    { type: 'TradeExecuted', ts: at(70), tradeId: 't3', instrument: 'BTC-PERP', buyer: 'gina', seller: 'carol', qty: '1', price: '100000', buyerFee: '10', sellerFee: '10' },
+    { type: 'TradeExecuted', ts: at(80), tradeId: 't4', instrument: 'BTC-PERP', buyer: 'dave', seller: 'carol', qty: '0.5', price: '100100', buyerFee: '0', sellerFee: '0' },
     { type: 'WithdrawalRequested', ts: at(120), requestId: 'w1', account: 'carol', asset: 'USD', amount: '1000' },
     { type: 'PriceUpdated', ts: at(600), instrument: 'BTC-PERP', price: '95000' },
     { type: 'PriceUpdated', ts: at(1200), instrument: 'BTC-PERP', price: '89000' },
@@ -50,7 +50,7 @@ export function twoShardDayInputs(): InputEvent[] {
     { type: 'Deposited', ts: at(4900), eventId: 'carol-topup-1', account: 'carol', asset: 'USD', amount: '100' },
     { type: 'PriceUpdated', ts: at(5400), instrument: 'BTC-PERP', price: '91000' },
     { type: 'WithdrawalRequested', ts: at(5500), requestId: 'w3', account: 'bob', asset: 'USD', amount: '500' },
-    { type: 'TradeExecuted', ts: at(5600), tradeId: 't5', instrument: 'BTC-PERP', buyer: 'carol', seller: 'gina', qty: '0.2', price: '91000', buyerFee: '1', sellerFee: '1' },
+    { type: 'TradeExecuted', ts: at(5600), tradeId: 't5', instrument: 'BTC-PERP', buyer: 'carol', seller: 'dave', qty: '0.2', price: '91000', buyerFee: '1', sellerFee: '1' },
     { type: 'PriceUpdated', ts: at(6000), instrument: 'BTC-PERP', price: '86000' },
     { type: 'ClockAdvanced', ts: at(9700) },
     { type: 'PriceUpdated', ts: at(10000), instrument: 'BTC-PERP', price: '92000' },
