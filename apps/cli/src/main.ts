@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .option('--rules <file|preset>', 'rules YAML file or preset name (replaces the RulesActivated of the input)')
     .addOption(storeOption())
     .option('--decisions <file>', 'also write the decisions of this run as JSONL')
-    .option('--report <file.html>', 'write an HTML report (prices, decisions over time, insurance fund)')
+    .option('--report <file.html>', 'write an interactive HTML report (prices, decisions over time, insurance fund, accounts with drill-down)')
     .option('--reset', 'delete the file store\'s log first (re-run an example from scratch)')
     .option('--snapshot', 'save a snapshot of the state at the end (the next open restores it instead of replaying)')
     .option('--no-progress', 'no progress bar')
@@ -64,6 +64,7 @@ export function buildProgram(): Command {
     .argument('<input>', 'input.jsonl or scenario.yaml')
     .requiredOption('--rules <file|preset>', 'a rule set; give it twice', (value: string, previous: string[] = []) => [...previous, value])
     .option('--accounts <n>', 'how many differing accounts to list', '20')
+    .option('--report <file.html>', 'write an HTML report: both rule sets on the same axes, with the per-account drill-down')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => diffCommand(input, options));
 
@@ -76,7 +77,7 @@ export function buildProgram(): Command {
     .option('--confidence <c>', 'the coverage the margin should reach (for Kupiec and the traffic light)', '0.99')
     .option('--margin <initial|maintenance>', 'which requirement counts as the margin held', 'initial')
     .option('--accounts <n>', 'how many of the most exceeded accounts to list', '10')
-    .option('--report <file.html>', 'write an HTML report: margin against realized loss per rule set')
+    .option('--report <file.html>', 'write an HTML report: realized loss against margin over time per rule set, and the per-account table')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => backtestCommand(input, options));
 

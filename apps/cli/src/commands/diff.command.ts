@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Table from 'cli-table3';
 import { ClearingEngine, type RunSummary } from '@clearsim/clearing';
-import { encodeEvent, InputError } from '@clearsim/events';
+import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
 import { tableStyle } from '../output/summary-table';
@@ -11,21 +13,27 @@ interface Side {
   rules: string;
   summary: RunSummary;
   decisions: string[];
+  /** With --report: the run's log (each input, then its decisions), replayed for the report. */
+  log?: ClearingEvent[];
 }
 
 /** Runs the same history under one rule set, in memory (nothing is stored). */
-async function runUnder(file: string, rules: string): Promise<Side> {
+async function runUnder(file: string, rules: string, keepLog: boolean): Promise<Side> {
   const engine = ClearingEngine.create();
   const decisions: string[] = [];
+  const log: ClearingEvent[] | undefined = keepLog ? [] : undefined;
   for await (const { input, source, line } of openInput(file, rules).inputs) {
     try {
-      for (const d of engine.handle(input).decisions) decisions.push(encodeEvent(d));
+      const result = engine.handle(input);
+      for (const d of result.decisions) decisions.push(encodeEvent(d));
+      // the log's order: decisions of grace timers the input passed, the input, then the rest
+      if (log && !result.duplicate) log.push(...result.decisions.slice(0, result.beforeInput), input, ...result.decisions.slice(result.beforeInput));
     } catch (error) {
       if (error instanceof InputError) throw error.withLocation(source, line);
       throw error;
     }
   }
-  return { rules, summary: engine.summary(), decisions };
+  return { rules, summary: engine.summary(), decisions, log };
 }
 
 /**
@@ -33,10 +41,24 @@ async function runUnder(file: string, rules: string): Promise<Side> {
  * rule sets — totals side by side, the first decision where they part, and
  * the accounts whose fate differs.
  */
-export async function diffCommand(file: string, options: { rules?: string[]; json?: boolean; accounts?: string }): Promise<void> {
+export async function diffCommand(file: string, options: { rules?: string[]; json?: boolean; accounts?: string; report?: string }): Promise<void> {
   const rules = options.rules ?? [];
   if (rules.length !== 2) throw new UsageError(`diff needs exactly two --rules (got ${rules.length})`);
-  const [a, b] = [await runUnder(file, rules[0]!), await runUnder(file, rules[1]!)];
+  const keepLog = options.report !== undefined;
+  const [a, b] = [await runUnder(file, rules[0]!, keepLog), await runUnder(file, rules[1]!, keepLog)];
+  if (options.report) {
+    mkdirSync(dirname(options.report), { recursive: true });
+    const { writeDiffReport } = await import('../output/html-report');
+    const label = (side: Side): string => side.summary.rules ?? side.rules;
+    // two presets of the same name still need two labels
+    const labels = label(a) === label(b) ? [`${label(a)} (${a.rules})`, `${label(b)} (${b.rules})`] : [label(a), label(b)];
+    await writeDiffReport(options.report, `clearsim diff ${file}`, [
+      { label: labels[0]!, events: a.log! },
+      { label: labels[1]!, events: b.log! },
+    ]);
+    a.log = undefined;
+    b.log = undefined;
+  }
   let firstDifference = -1;
   for (let i = 0; i < Math.max(a.decisions.length, b.decisions.length); i++) {
     if (a.decisions[i] !== b.decisions[i]) {
