@@ -8,7 +8,7 @@ import { InMemoryEventStore, type EventStore } from '@clearsim/store';
 import { collectRun, esc, writeReport } from './html-report';
 import { backtestModelData, BACKTEST_AXIS } from './backtest-report';
 import { deltas, dropRepeats, undeltas, type RunReportData } from './report-data';
-import { scriptJson } from './report-page';
+import { embedData, readEmbedded, scriptJson } from './report-page';
 
 const T0 = Date.parse('2026-03-12T00:00:00Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
@@ -58,7 +58,7 @@ async function crashStore(): Promise<InMemoryEventStore> {
 /** The JSON the page embeds (the browser tests check the drawing; these the data). */
 function embedded(html: string): { kind: string; title: string; data: { runs: RunReportData[]; labels: string[] } } {
   const json = /<script id="report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!;
-  return JSON.parse(json);
+  return readEmbedded(json) as ReturnType<typeof embedded>;
 }
 
 function events(store: EventStore): () => AsyncIterable<ClearingEvent> {
@@ -237,7 +237,7 @@ describe('writeReport', () => {
     expect(btc.price).toContain(1234);
     expect(btc.price).toContain(99999);
     expect([btc.low, btc.high]).toEqual(['1234', '99999']);
-    expect(html.length).toBeLessThan(400_000);
+    expect(html.length).toBeLessThan(200_000);
   });
 });
 
@@ -250,6 +250,17 @@ describe('report data helpers', () => {
   it('dropRepeats keeps the two ends of a flat stretch and every change', () => {
     const line = { t: [0, 1, 2, 3, 4, 5], equity: [5, 5, 5, 5, 4, 4], mm: [1, 1, 1, 1, 1, 1], im: [2, 2, 2, 2, 2, 2] };
     expect(dropRepeats(line)).toEqual({ t: [0, 3, 4, 5], equity: [5, 5, 4, 4], mm: [1, 1, 1, 1], im: [2, 2, 2, 2] });
+  });
+
+  it('embedData gzips a large payload and readEmbedded reads both forms back', () => {
+    const small = { a: [1, 2, 3] };
+    expect(embedData(small)).toBe('{"a":[1,2,3]}');
+    const large = { xs: Array.from({ length: 100_000 }, (_, i) => i % 97) };
+    const text = embedData(large);
+    expect(JSON.parse(text)).toEqual({ gzip: expect.any(String) });
+    expect(text.length).toBeLessThan(JSON.stringify(large).length / 4);
+    expect(readEmbedded(text)).toEqual(large);
+    expect(readEmbedded(embedData(small))).toEqual(small);
   });
 
   it('scriptJson cannot close its <script> element', () => {

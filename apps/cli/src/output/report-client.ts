@@ -15,7 +15,7 @@
 export const REPORT_CLIENT = String.raw`
 (function () {
 'use strict';
-var payload = JSON.parse(document.getElementById('report-data').textContent);
+var payload = null;
 var app = document.getElementById('app');
 var SECOND = 1000, MINUTE = 60000, HOUR = 3600000, DAY = 86400000;
 var BUCKETS = [SECOND, 5 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE, 2 * MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 30 * DAY, 365 * DAY];
@@ -598,13 +598,22 @@ function backtestPage(d) {
   window.clearsimReport = { zoom: function (a, b) { setRange(a, b); }, charts: timeCharts };
 }
 
-try {
+// the data: JSON, or gzipped JSON in base64 for a large run (report-page.ts, embedData)
+function load() {
+  var raw = JSON.parse(document.getElementById('report-data').textContent);
+  if (typeof raw.gzip !== 'string') return Promise.resolve(raw);
+  var bytes = Uint8Array.from(atob(raw.gzip), function (c) { return c.charCodeAt(0); });
+  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Response(stream).text().then(JSON.parse);
+}
+load().then(function (p) {
+  payload = p;
   if (payload.kind === 'backtest') backtestPage(payload.data);
   else runPage(payload.data);
   document.body.setAttribute('data-ready', '1');
-} catch (e) {
+}).catch(function (e) {
   app.appendChild(el('pre', { text: 'The report could not be drawn: ' + (e && e.stack || e) }));
-  throw e;
-}
+  console.error(e);
+});
 })();
 `;

@@ -26,12 +26,12 @@ import { lttb } from './lttb';
 
 export const SERIES_POINTS = 2000;
 /** Points of all per-account timelines together (each gets its share, TIMELINE_POINTS at most), after dropping repeats. */
-export const TIMELINE_POINT_BUDGET = 50_000;
+export const TIMELINE_POINT_BUDGET = 40_000;
 export const TIMELINE_POINTS = 400;
-export const AGGREGATE_TICKS = 600;
+export const AGGREGATE_TICKS = 300;
 export const ACCOUNT_TICKS = 3000;
 /** accountTotals calls the account timelines may take per run (ticks × accounts). */
-const ACCOUNT_SAMPLE_BUDGET = 2_000_000;
+const ACCOUNT_SAMPLE_BUDGET = 600_000;
 export const TIMELINE_ACCOUNTS = 500;
 /** Of TIMELINE_ACCOUNTS: the largest accounts by maintenance margin at the end, decisions or not. */
 export const TIMELINE_LARGEST = 50;
@@ -515,7 +515,7 @@ export class RunReportCollector {
     for (const [id, whole] of [...this.timelines].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const line = dropRepeats(whole);
       const reduced = lttb(line.t, { equity: line.equity, mm: line.mm, im: line.im }, 'equity', share);
-      timelines[id] = { t: deltas(reduced.xs), equity: reduced.equity.map(round), mm: reduced.mm.map(round), im: reduced.im.map(round) };
+      timelines[id] = { t: deltas(reduced.xs), equity: reduced.equity.map(round5), mm: reduced.mm.map(round5), im: reduced.im.map(round5) };
     }
 
     const fund = lttb(this.fund.t, { balance: this.fund.v }, 'balance', SERIES_POINTS);
@@ -603,6 +603,11 @@ export function undeltas(d: readonly number[]): number[] {
 /** A chart value: 7 significant digits are more than a pixel needs, and keep the JSON short (exact figures are in the tables). */
 function round(v: number): number {
   return Number(v.toPrecision(7));
+}
+
+/** A per-account timeline's value: 5 significant digits (0.01 % of the value, under a pixel of its chart). */
+function round5(v: number): number {
+  return Number(v.toPrecision(5));
 }
 
 /** One line about a decision, for an account's list. */

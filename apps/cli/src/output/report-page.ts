@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { REPORT_CLIENT } from './report-client';
 
 /**
@@ -29,6 +30,27 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/**
+ * The page's data: JSON, or — above EMBED_GZIP_FROM characters — that JSON
+ * gzipped and base64-encoded as {"gzip": "…"}, which the page inflates with
+ * the browser's own DecompressionStream (a 10^6-event run's 9 MB of JSON
+ * becomes about 2 MB of page).
+ */
+export const EMBED_GZIP_FROM = 256 * 1024;
+
+export function embedData(value: unknown): string {
+  const json = scriptJson(value);
+  if (json.length < EMBED_GZIP_FROM) return json;
+  return JSON.stringify({ gzip: gzipSync(json, { level: 9 }).toString('base64') });
+}
+
+/** The inverse of embedData (for tests and tools). */
+export function readEmbedded(text: string): unknown {
+  const parsed = JSON.parse(text) as { gzip?: string };
+  if (typeof parsed.gzip !== 'string') return parsed;
+  return JSON.parse(gunzipSync(Buffer.from(parsed.gzip, 'base64')).toString('utf8'));
+}
+
 export function renderPage(kind: ReportKind, title: string, data: unknown): string {
   const { js, css } = uplot();
   return `<!DOCTYPE html>
@@ -42,7 +64,7 @@ export function renderPage(kind: ReportKind, title: string, data: unknown): stri
 </head>
 <body>
 <div id="app"><h1>${esc(title)}</h1><p class="note" id="loading">Drawing the report… (it needs JavaScript; nothing is fetched from the network)</p></div>
-<script id="report-data" type="application/json">${scriptJson({ kind, title, data })}</script>
+<script id="report-data" type="application/json">${embedData({ kind, title, data })}</script>
 <script>${js}</script>
 <script>${REPORT_CLIENT}</script>
 </body>
