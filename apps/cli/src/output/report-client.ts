@@ -97,7 +97,7 @@ function timeChart(host, opts, data) {
   u.ready = true;
   if (fullRange) { syncing = true; u.setScale('x', { min: fullRange[0], max: fullRange[1] }); syncing = false; }
   timeCharts.push(u);
-  host.setAttribute('data-points', String(data.slice(1).reduce(function (n, s) { return n + s.filter(function (v) { return v != null; }).length; }, 0)));
+  (host.closest('.chart') || host).setAttribute('data-points', String(data.slice(1).reduce(function (n, s) { return n + s.filter(function (v) { return v != null; }).length; }, 0)));
   return u;
 }
 function chartBox(parent, title, note) {
