@@ -90,7 +90,7 @@ describeWithChromium('the reports in Chromium', () => {
     expect((await points(page, '#drill .chart'))[0]).toBeGreaterThan(3);
     // its timeline in the zoomed window: above its maintenance margin, then below it, then liquidated
     const fall = await page.evaluate(() => {
-      const report = (window as unknown as { clearsimReport: { charts: { root: HTMLElement; data: (number | null)[][]; scales: { x: { min: number; max: number } } }[] } }).clearsimReport;
+      const report = (globalThis as unknown as { clearsimReport: { charts: { root: { closest(selector: string): unknown }; data: (number | null)[][]; scales: { x: { min: number; max: number } } }[] } }).clearsimReport;
       const chart = report.charts.find((u) => u.root.closest('#drill'))!;
       const [t, equity, mm] = chart.data as number[][];
       const inView = t!.map((ts, i) => ({ ts, equity: equity![i]!, mm: mm![i]! })).filter((p) => p.ts >= chart.scales.x.min && p.ts <= chart.scales.x.max);
@@ -142,7 +142,7 @@ describeWithChromium('the reports in Chromium', () => {
     // 2 % of ~2 days is about an hour: the buckets shrink to 30 s
     expect(await buckets()).toBeLessThan(5 * 60_000);
     await over.dblclick({ position: { x: b.width / 2, y: b.height / 2 } });
-    await page.waitForFunction(() => document.getElementById('decisions')!.getAttribute('data-bucket-ms') === String(30 * 60_000));
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { getAttribute(name: string): string | null } } }).document.getElementById('decisions').getAttribute('data-bucket-ms') === String(30 * 60_000));
     await page.check('#indexed');
     expect((await points(page, '#price-indexed .chart'))[0]).toBeGreaterThan(100);
     expect(errors).toEqual([]);
@@ -177,7 +177,7 @@ describeWithChromium('the reports in Chromium', () => {
     const notes = await page.$$eval('section.model .beyond', (els) => els.map((e) => e.textContent));
     for (const note of notes) expect(note).toMatch(/\d+ points above and \d+ below it are drawn on its edge/);
     // a time axis (uPlot draws it on the canvas): the x scale is time, over the fixture's minutes (periods of 60 s)
-    const x = await page.evaluate(() => (window as unknown as { clearsimReport: { charts: { scales: { x: { time: boolean; min: number; max: number } } }[] } }).clearsimReport.charts.map((u) => u.scales.x));
+    const x = await page.evaluate(() => (globalThis as unknown as { clearsimReport: { charts: { scales: { x: { time: boolean; min: number; max: number } } }[] } }).clearsimReport.charts.map((u) => u.scales.x));
     expect(x).toHaveLength(2);
     for (const scale of x) {
       expect(scale.time).toBe(true);

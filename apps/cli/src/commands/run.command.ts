@@ -80,7 +80,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
       // the last phase after deciding and committing: say so on a terminal (a large log's report takes a while)
       if (bar) process.stderr.write(`report: reading the log back for ${options.report}…\n`);
       const { writeReport } = await import('../output/html-report');
-      await writeReport(options.report, store, { title: source.description, tracked: interesting!.select(runner.engine), lastTs: runner.engine.state.clock });
+      await writeReport(options.report, store, { title: source.description, tracked: interesting!.select(runner.engine), lastTs: runner.engine.state.clock, accounts: runner.engine.state.ledger.accounts.size });
     }
     const violations = runner.engine.invariantViolations();
     if (violations.length > 0) throw new Error(`invariant violated after the run: ${violations.join('; ')}`);

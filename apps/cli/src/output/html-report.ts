@@ -24,6 +24,8 @@ export interface ReportOptions {
   tracked?: readonly string[];
   /** The log's last timestamp (the engine's clock after the run); found by that first replay when not given. */
   lastTs?: number;
+  /** How many accounts the run ends with (sizes the aggregate grid); found by that first replay when not given. */
+  accounts?: number;
 }
 
 export async function writeReport(file: string, store: EventStore, options: ReportOptions): Promise<void> {
@@ -40,8 +42,8 @@ export async function writeDiffReport(file: string, title: string, runs: { label
 
 /** Replays the log once (twice when the accounts to follow or the span are not known) into the report's data. */
 export async function collectRun(events: () => AsyncIterable<ClearingEvent>, options: Omit<ReportOptions, 'title'>): Promise<RunReportData> {
-  let { tracked, lastTs } = options;
-  if (tracked === undefined || lastTs === undefined) {
+  let { tracked, lastTs, accounts } = options;
+  if (tracked === undefined || lastTs === undefined || accounts === undefined) {
     const engine = ClearingEngine.create();
     const interesting = new InterestingAccounts();
     for await (const event of events()) {
@@ -50,9 +52,10 @@ export async function collectRun(events: () => AsyncIterable<ClearingEvent>, opt
     }
     tracked ??= interesting.select(engine);
     lastTs ??= engine.state.clock;
+    accounts ??= engine.state.ledger.accounts.size;
   }
   const engine = ClearingEngine.create();
-  const collector = new RunReportCollector(tracked, Number.isFinite(lastTs) ? lastTs : undefined);
+  const collector = new RunReportCollector(tracked, Number.isFinite(lastTs) ? lastTs : undefined, accounts);
   for await (const event of events()) {
     if (isDecision(event)) collector.beforeDecision(event, engine.state);
     engine.apply(event);

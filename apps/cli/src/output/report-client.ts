@@ -76,9 +76,25 @@ function setRange(min, max) {
   var label = document.getElementById('zoom-label');
   if (label) label.textContent = iso(min) + ' → ' + iso(max) + ' (' + duration(max - min) + ')';
 }
+function pad(n) { return (n < 10 ? '0' : '') + n; }
+/** Time axis labels in 24-hour UTC; the date under the first label and wherever the day changes. */
+function timeLabels(u, splits, axisIdx, space, incr) {
+  var last = '';
+  return splits.map(function (ts) {
+    if (ts == null) return null;
+    var d = new Date(ts);
+    var day = d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate());
+    var hm = pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + (incr < MINUTE ? ':' + pad(d.getUTCSeconds()) : '');
+    var label = incr >= DAY ? day : hm + (day !== last ? '\n' + day : '');
+    last = day;
+    return label;
+  });
+}
 function timeChart(host, opts, data) {
   opts.ms = 1;
   opts.tzDate = utc;
+  opts.axes = opts.axes || [{}, {}];
+  opts.axes[0] = Object.assign({ values: timeLabels, space: 60 }, opts.axes[0] || {});
   opts.width = width(host);
   opts.height = opts.height || 220;
   opts.cursor = Object.assign({ sync: { key: 'time', setSeries: false }, drag: { x: true, y: false } }, opts.cursor || {});
@@ -333,17 +349,25 @@ function systemSection(runs, labels) {
   app.appendChild(sec);
   sec.appendChild(el('h2', { text: 'System accounts: backstop, insurance, fees' }));
   var colors = { insurance: '#2b8a3e', backstop: '#862e9c', fees: '#495057' };
-  var parts = [], series = [{}], rows = [];
+  var rows = [], byRole = {}, roles = [];
   runs.forEach(function (r, i) {
     var suffix = runs.length > 1 ? ' (' + labels[i] + ')' : '';
     r.system.forEach(function (s) {
-      if (s.t.length) { parts.push([undelta(s.t), s.cash]); series.push(line(s.role + ' ' + s.id + suffix, colors[s.role], { paths: uPlot.paths.stepped({ align: 1 }), spanGaps: true, dash: DASH[i] })); }
+      if (!byRole[s.role]) { byRole[s.role] = { parts: [], series: [{}], title: [] }; roles.push(s.role); }
+      var g = byRole[s.role];
+      if (s.t.length) { g.parts.push([undelta(s.t), s.cash]); g.series.push(line(s.id + suffix, colors[s.role], { paths: uPlot.paths.stepped({ align: 1 }), spanGaps: true, dash: DASH[i] })); }
+      if (g.title.indexOf(s.id) < 0) g.title.push(s.id);
       rows.push(el('tr', null, [el('td', { text: s.role }), el('td', { text: s.id + suffix }), el('td', { class: 'n', text: group(s.final) })]));
     });
   });
-  if (!parts.length) { empty(sec, 'no rules active: no system accounts'); return; }
-  sec.appendChild(el('p', { class: 'note', text: 'Cash of each system account after every change. The backstop takes liquidated positions; the fees account collects liquidation fees.' }));
-  timeChart(chartBox(sec), { series: series }, join(parts));
+  if (!roles.length) { empty(sec, 'no rules active: no system accounts'); return; }
+  sec.appendChild(el('p', { class: 'note', text: 'Cash of each system account after every change, each on its own scale. The backstop takes over liquidated positions; the fees account collects liquidation fees.' }));
+  var grid = el('div', { class: 'small-multiples' });
+  sec.appendChild(grid);
+  roles.forEach(function (role) {
+    var g = byRole[role];
+    if (g.parts.length) timeChart(chartBox(grid, role + ': ' + g.title.join(', ')), { height: 170, series: g.series, axes: [{}, { size: 64 }] }, join(g.parts));
+  });
   sec.appendChild(el('table', null, [el('thead', null, [el('tr', null, [el('th', { text: 'role' }), el('th', { text: 'account' }), el('th', { class: 'n', text: 'final cash' })])]), el('tbody', null, rows)]));
 }
 

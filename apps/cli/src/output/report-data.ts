@@ -16,7 +16,8 @@ import { lttb } from './lttb';
  * - time series are kept whole while the log replays, then reduced by LTTB to
  *   `SERIES_POINTS` points each (lttb.ts);
  * - the aggregate figures (equity, margin, open interest) are sampled on a grid
- *   of `AGGREGATE_TICKS` instants over the run's span, as each needs every account;
+ *   of ≤ `AGGREGATE_TICKS` instants over the run's span (fewer with many accounts:
+ *   each instant prices every account);
  * - per-account timelines are kept for at most `TIMELINE_ACCOUNTS` accounts (see
  *   `InterestingAccounts`), sampled on a grid of ≤ `ACCOUNT_TICKS` instants and
  *   just before and after every decision about them, then — repeats dropped —
@@ -26,9 +27,11 @@ import { lttb } from './lttb';
 
 export const SERIES_POINTS = 2000;
 /** Points of all per-account timelines together (each gets its share, TIMELINE_POINTS at most), after dropping repeats. */
-export const TIMELINE_POINT_BUDGET = 40_000;
+export const TIMELINE_POINT_BUDGET = 100_000;
 export const TIMELINE_POINTS = 400;
-export const AGGREGATE_TICKS = 300;
+export const AGGREGATE_TICKS = 2000;
+/** accountTotals calls the aggregate grid may take per run (ticks × accounts): a 10,000-account run gets 200 instants. */
+const AGGREGATE_SAMPLE_BUDGET = 2_000_000;
 export const ACCOUNT_TICKS = 3000;
 /** accountTotals calls the account timelines may take per run (ticks × accounts). */
 const ACCOUNT_SAMPLE_BUDGET = 600_000;
@@ -250,6 +253,8 @@ export class RunReportCollector {
   constructor(
     tracked: Iterable<string>,
     private readonly lastTs: number | undefined,
+    /** About how many accounts the run has (sizes the aggregate grid). */
+    private readonly expectedAccounts = 1000,
   ) {
     this.tracked = new Set(tracked);
   }
@@ -265,7 +270,7 @@ export class RunReportCollector {
     if (this.firstTs === undefined) {
       this.firstTs = ts;
       const width = Math.max((this.lastTs ?? ts) - ts, 1);
-      this.aggregateStep = Math.max(1, width / AGGREGATE_TICKS);
+      this.aggregateStep = Math.max(1, width / Math.min(AGGREGATE_TICKS, Math.max(100, Math.floor(AGGREGATE_SAMPLE_BUDGET / Math.max(1, this.expectedAccounts)))));
       this.accountStep = Math.max(1, width / Math.min(ACCOUNT_TICKS, Math.max(100, Math.floor(ACCOUNT_SAMPLE_BUDGET / Math.max(1, this.tracked.size)))));
     }
     this.latestTs = ts;

@@ -41,7 +41,7 @@ export const EMBED_GZIP_FROM = 256 * 1024;
 export function embedData(value: unknown): string {
   const json = scriptJson(value);
   if (json.length < EMBED_GZIP_FROM) return json;
-  return JSON.stringify({ gzip: gzipSync(json, { level: 9 }).toString('base64') });
+  return JSON.stringify({ gzip: gzipSync(json).toString('base64') });
 }
 
 /** The inverse of embedData (for tests and tools). */
@@ -86,7 +86,7 @@ pre{background:#f8f9fa;border:1px solid #e9ecef;border-radius:6px;padding:10px;m
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:8px;margin:12px 0}
 .stats div{background:#f1f3f5;border-radius:6px;padding:6px 10px}.stats dt{font-size:12px;color:#495057}.stats dd{margin:0;font-size:16px;font-weight:600}
 .toolbar{position:sticky;top:0;z-index:5;background:#fffffff0;border-bottom:1px solid #dee2e6;padding:6px 0;display:flex;flex-wrap:wrap;gap:8px;align-items:center;font-size:13px}
-.toolbar input[type=text]{width:190px}.toolbar button{cursor:pointer}
+.toolbar input[type=text]{width:150px}.toolbar button{cursor:pointer}
 .small-multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:4px 12px}
 .chart{margin:4px 0}.chart .title{font-weight:600;font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #e9ecef;text-align:left;vertical-align:top}
