@@ -95,6 +95,7 @@ function timeChart(host, opts, data) {
   opts.tzDate = utc;
   opts.axes = opts.axes || [{}, {}];
   opts.axes[0] = Object.assign({ values: timeLabels, space: 60 }, opts.axes[0] || {});
+  opts.axes[1] = Object.assign({ size: 70 }, opts.axes[1] || {});
   opts.width = width(host);
   opts.height = opts.height || 220;
   opts.cursor = Object.assign({ sync: { key: 'time', setSeries: false }, drag: { x: true, y: false } }, opts.cursor || {});
@@ -205,6 +206,7 @@ function pricesSection(runs, labels) {
     el('label', null, [indexed, ' indexed: all instruments on one chart, first price = 100'])
   ]));
   var grid = el('div', { class: 'small-multiples', id: 'price-grid' });
+  var pending = [];
   var one = el('div', { id: 'price-indexed', style: 'display:none' });
   sec.appendChild(grid);
   sec.appendChild(one);
@@ -221,8 +223,10 @@ function pricesSection(runs, labels) {
     });
     var box = chartBox(grid, ins.id + ': ' + group(ins.first) + ' → ' + group(ins.last) + ' (low ' + group(ins.low) + ', high ' + group(ins.high) + ')', ins.points > ins.price.length ? group(ins.points) + ' marks, ' + ins.price.length + ' drawn (LTTB)' : null);
     box.parentNode.setAttribute('data-instrument', ins.id);
-    timeChart(box, { height: 170, series: series, axes: [{}, { size: 60 }] }, join(parts));
+    pending.push(function () { timeChart(box, { height: 170, series: series }, join(parts)); });
   });
+  // drawn once every box is in the grid, so each takes its column's final width
+  pending.forEach(function (draw) { draw(); });
   var built = false;
   indexed.addEventListener('change', function () {
     grid.style.display = indexed.checked ? 'none' : '';
@@ -364,9 +368,10 @@ function systemSection(runs, labels) {
   sec.appendChild(el('p', { class: 'note', text: 'Cash of each system account after every change, each on its own scale. The backstop takes over liquidated positions; the fees account collects liquidation fees.' }));
   var grid = el('div', { class: 'small-multiples' });
   sec.appendChild(grid);
-  roles.forEach(function (role) {
+  var boxes = roles.map(function (role) { return byRole[role].parts.length ? chartBox(grid, role + ': ' + byRole[role].title.join(', ')) : null; });
+  roles.forEach(function (role, i) {
     var g = byRole[role];
-    if (g.parts.length) timeChart(chartBox(grid, role + ': ' + g.title.join(', ')), { height: 170, series: g.series, axes: [{}, { size: 64 }] }, join(g.parts));
+    if (boxes[i]) timeChart(boxes[i], { height: 170, series: g.series }, join(g.parts));
   });
   sec.appendChild(el('table', null, [el('thead', null, [el('tr', null, [el('th', { text: 'role' }), el('th', { text: 'account' }), el('th', { class: 'n', text: 'final cash' })])]), el('tbody', null, rows)]));
 }

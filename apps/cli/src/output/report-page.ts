@@ -87,7 +87,7 @@ pre{background:#f8f9fa;border:1px solid #e9ecef;border-radius:6px;padding:10px;m
 .stats div{background:#f1f3f5;border-radius:6px;padding:6px 10px}.stats dt{font-size:12px;color:#495057}.stats dd{margin:0;font-size:16px;font-weight:600}
 .toolbar{position:sticky;top:0;z-index:5;background:#fffffff0;border-bottom:1px solid #dee2e6;padding:6px 0;display:flex;flex-wrap:wrap;gap:8px;align-items:center;font-size:13px}
 .toolbar input[type=text]{width:150px}.toolbar button{cursor:pointer}
-.small-multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:4px 12px}
+.small-multiples{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:4px 12px}
 .chart{margin:4px 0}.chart .title{font-weight:600;font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #e9ecef;text-align:left;vertical-align:top}
 th{background:#f8f9fa;font-weight:600;position:sticky;top:0}.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
