@@ -167,6 +167,8 @@ describeWithChromium('the reports in Chromium', () => {
     await page.waitForSelector('#drill #drill-chart');
     expect(await page.textContent('#drill')).toContain('crypto-cross');
     expect(await page.textContent('#drill')).toContain('ccp-grace');
+    // nothing wider than the window (the rules' long YAML lines scroll inside their box)
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     await page.screenshot({ path: join(ARTIFACTS, 'diff.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

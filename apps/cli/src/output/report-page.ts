@@ -95,7 +95,7 @@ tr.pick{cursor:pointer}tr.pick:hover{background:#e7f5ff}tr.chosen{background:#d0
 .scroll{max-height:420px;overflow:auto;border:1px solid #e9ecef}
 .badge{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;color:#fff}
 .bankrupt{background:#c92a2a}.liquidated{background:#e8590c}.margin-call{background:#f59f00}.healthy{background:#2b8a3e}.system{background:#495057}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}@media(max-width:900px){.cols{grid-template-columns:1fr}}
+.cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}.cols>*{min-width:0}@media(max-width:900px){.cols{grid-template-columns:1fr}}
 #drill{border:2px solid #74c0fc;border-radius:8px;padding:8px 12px;margin-top:10px}
 .tip{position:absolute;pointer-events:none;background:#212529;color:#fff;font-size:12px;padding:3px 6px;border-radius:4px;z-index:10;white-space:pre}
 .u-legend{font-size:12px}.u-legend .u-marker{width:10px;height:10px}
