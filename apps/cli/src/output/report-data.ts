@@ -30,8 +30,8 @@ export const SERIES_POINTS = 2000;
 export const TIMELINE_POINT_BUDGET = 100_000;
 export const TIMELINE_POINTS = 400;
 export const AGGREGATE_TICKS = 2000;
-/** accountTotals calls the aggregate grid may take per run (ticks × accounts): a 10,000-account run gets 200 instants. */
-const AGGREGATE_SAMPLE_BUDGET = 2_000_000;
+/** accountTotals calls the aggregate grid may take per run (ticks × accounts): a 10,000-account run gets 100 instants. */
+const AGGREGATE_SAMPLE_BUDGET = 1_000_000;
 export const ACCOUNT_TICKS = 3000;
 /** accountTotals calls the account timelines may take per run (ticks × accounts). */
 const ACCOUNT_SAMPLE_BUDGET = 600_000;
