@@ -16,6 +16,7 @@ const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 // relative to ROOT (the CLI's cwd), as a newcomer types it: the report's title shows it
 const BLACK_THURSDAY = 'examples/incidents/2020-03-12-black-thursday.yaml';
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'margin-call.jsonl');
+const STRESS = join(ROOT, 'test', 'fixtures', 'stress-small.yaml');
 
 jest.setTimeout(180_000);
 
@@ -192,6 +193,22 @@ describeWithChromium('the reports in Chromium', () => {
     }
     expect(await page.$$eval('section.model .bt-accounts tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'backtest.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('stress: the distribution of each figure over the paths, per rule set, with its percentiles', async () => {
+    const report = join(dir, 'stress.html');
+    clearsim('stress', STRESS, '--paths', '20', '--workers', '1', '--rules', 'crypto-cross', '--rules', 'ccp-grace', '--no-progress', '--report', report);
+    const { page, errors } = await open(browser, report);
+    const metrics = await page.$$eval('section.metric', (els) => els.map((e) => e.getAttribute('data-metric')));
+    expect(metrics).toEqual(['bankruptcies', 'insuranceFundLow', 'autoDeleverages', 'socializedLoss', 'marginHeld']);
+    // every histogram holds a value per path and rule set: 20 × 2
+    expect(await points(page, 'section.metric .chart')).toEqual([40, 40, 40, 40, 40]);
+    const rows = await page.$$eval('section.metric[data-metric="bankruptcies"] .percentiles tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('crypto-cross');
+    await page.screenshot({ path: join(ARTIFACTS, 'stress.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

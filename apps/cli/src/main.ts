@@ -89,6 +89,7 @@ export function buildProgram(): Command {
     .option('--seed <s>', "stress seed (default: the scenario's seed); path i depends on (seed, i) only")
     .option('--rules <file|preset>', "a rule set (repeat to compare several; default: the scenario's)", (value: string, previous: string[] = []) => [...previous, value])
     .option('--workers <k>', "worker threads (default: the machine's cores); the figures are the same for any number")
+    .option('--report <file.html>', 'write an HTML report: the distribution of each figure over the paths, per rule set')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object')
     .action(async (scenario: string, options) => stressCommand(scenario, options));

@@ -627,6 +627,45 @@ function backtestPage(d) {
   window.clearsimReport = { zoom: function (a, b) { setRange(a, b); }, charts: timeCharts };
 }
 
+// ---------------------------------------------------------------------------
+// stress
+// ---------------------------------------------------------------------------
+function stressPage(d) {
+  app.innerHTML = '';
+  app.appendChild(el('h1', { text: payload.title }));
+  app.appendChild(el('p', { class: 'meta', text: 'scenario "' + d.name + '" · ' + group(d.paths) + ' price paths · seed ' + d.seed + ' · rule sets ' + d.ruleSets.map(function (r) { return r.label; }).join(', ') }));
+  app.appendChild(el('p', { class: 'note', text: 'Each chart: how many paths ended with each value of the figure (a histogram of up to 30 bins), one colour per rule set on the same axes; the table gives the nearest-rank percentiles from the best side (for the insurance fund low, lower is worse).' }));
+  d.metrics.forEach(function (m) {
+    var sec = el('section', { class: 'metric', 'data-metric': m.key });
+    app.appendChild(sec);
+    sec.appendChild(el('h2', { text: m.title }));
+    var all = [];
+    d.ruleSets.forEach(function (r) { all = all.concat(r.values[m.key]); });
+    var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
+    var bins = Math.max(1, Math.min(30, new Set(all).size));
+    var w = hi > lo ? (hi - lo) / bins : 1;
+    var xs = [];
+    for (var i = 0; i < bins; i++) xs.push(lo + i * w);
+    var series = [{ label: m.title, value: function (u, v) { return v == null ? '—' : num(v) + ' – ' + num(v + w); } }];
+    var data = [xs];
+    d.ruleSets.forEach(function (r, k) {
+      var counts = new Array(bins).fill(0);
+      r.values[m.key].forEach(function (v) { counts[Math.min(bins - 1, Math.floor((v - lo) / w))]++; });
+      data.push(counts);
+      var color = PALETTE[k % PALETTE.length];
+      series.push({ label: r.label + ' (paths)', stroke: color, fill: color + '88', width: 1, paths: uPlot.paths.bars({ size: [0.9 / d.ruleSets.length, Infinity], align: 1 }), points: { show: false } });
+    });
+    var box = chartBox(sec);
+    new uPlot({ width: width(box), height: 200, scales: { x: { time: false, range: [lo, lo + bins * w] } }, series: series, axes: [{ values: function (u, vs) { return vs.map(num); } }, { size: 50 }] }, data, box);
+    box.parentNode.setAttribute('data-points', String(all.length));
+    var head = el('tr', null, [el('th', { text: 'rules' })].concat(['p50', 'p95', 'p99', 'worst'].map(function (p) { return el('th', { class: 'n', text: p }); })));
+    sec.appendChild(el('table', { class: 'percentiles' }, [el('thead', null, [head]), el('tbody', null, d.ruleSets.map(function (r) {
+      var p = r.percentiles[m.key];
+      return el('tr', null, [el('td', { text: r.label })].concat(['p50', 'p95', 'p99', 'worst'].map(function (k) { return el('td', { class: 'n', text: group(p[k]) }); })));
+    }))]));
+  });
+}
+
 // the data: JSON, or gzipped JSON in base64 for a large run (report-page.ts, embedData)
 function load() {
   var raw = JSON.parse(document.getElementById('report-data').textContent);
@@ -638,6 +677,7 @@ function load() {
 load().then(function (p) {
   payload = p;
   if (payload.kind === 'backtest') backtestPage(payload.data);
+  else if (payload.kind === 'stress') stressPage(payload.data);
   else runPage(payload.data);
   document.body.setAttribute('data-ready', '1');
 }).catch(function (e) {

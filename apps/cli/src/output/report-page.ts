@@ -12,7 +12,7 @@ import { REPORT_CLIENT } from './report-client';
  * few MB and opens in about a second. It is read from node_modules when the
  * report is written, never fetched.
  */
-export type ReportKind = 'run' | 'diff' | 'backtest';
+export type ReportKind = 'run' | 'diff' | 'backtest' | 'stress';
 
 let uplotAssets: { js: string; css: string } | undefined;
 
