@@ -9,8 +9,8 @@ import { REPORT_CLIENT } from './report-client';
  * uPlot (MIT, ~50 KB minified) draws 10^5–10^6 points on a canvas in
  * milliseconds, zooms by dragging and has a cursor legend; the report's data
  * is downsampled (LTTB) before it gets here, so a 10^6-event run's page is a
- * few MB and opens in about a second. It is read from node_modules when the
- * report is written, never fetched.
+ * few MB (docs/report.md gives the measured size and drawing time). It is read
+ * from node_modules when the report is written, never fetched.
  */
 export type ReportKind = 'run' | 'diff' | 'backtest' | 'stress';
 
