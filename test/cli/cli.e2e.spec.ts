@@ -259,13 +259,16 @@ describe('clearsim backtest', () => {
     expect(out.models[1].pooled.exceedances).toBeGreaterThan(0);
   });
 
-  it('writes an HTML report with a chart per rule set', () => {
+  it('writes an HTML report with the points of each rule set (drawn in a browser: test/browser/report.e2e.spec.ts)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-bt-'));
     const out = clearsim('backtest', FIXTURE, '--rules', 'ccp-grace', '--period', '60', '--report', join(dir, 'bt.html'));
     expect(out.code).toBe(0);
     const html = readFileSync(join(dir, 'bt.html'), 'utf8');
-    expect(html.match(/<svg/g)).toHaveLength(1);
-    expect(html).not.toMatch(/NaN|undefined/);
+    const data = JSON.parse(/<script id="report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!);
+    expect(data.kind).toBe('backtest');
+    expect(data.data.models).toHaveLength(1);
+    expect(data.data.models[0].total).toBeGreaterThan(0);
+    expect(JSON.stringify(data)).not.toMatch(/NaN|null,null/);
   });
 });
 

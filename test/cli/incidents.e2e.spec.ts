@@ -43,7 +43,7 @@ describe('the incident library', () => {
     expect(summary.liquidations).toBeGreaterThan(0);
     expect({ ...Object.fromEntries(Object.keys(counts).map((k) => [k, summary[k]])), outputHash: summary.outputHash }).toEqual({ ...counts, outputHash });
     expect(existsSync(report)).toBe(true);
-    expect(readFileSync(report, 'utf8')).toContain('<svg');
+    expect(readFileSync(report, 'utf8')).toContain('<script id="report-data" type="application/json">');
   });
 
   it('every figure has its source: each scenario lists its sources in its header comment', () => {

@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .option('--rules <file|preset>', 'rules YAML file or preset name (replaces the RulesActivated of the input)')
     .addOption(storeOption())
     .option('--decisions <file>', 'also write the decisions of this run as JSONL')
-    .option('--report <file.html>', 'write an HTML report (prices, decisions over time, insurance fund)')
+    .option('--report <file.html>', 'write an interactive HTML report (prices, decisions over time, insurance fund, accounts with drill-down)')
     .option('--reset', 'delete the file store\'s log first (re-run an example from scratch)')
     .option('--snapshot', 'save a snapshot of the state at the end (the next open restores it instead of replaying)')
     .option('--no-progress', 'no progress bar')
@@ -67,6 +67,7 @@ export function buildProgram(): Command {
     .argument('<input>', 'input.jsonl or scenario.yaml')
     .requiredOption('--rules <file|preset>', 'a rule set; give it two or more times', (value: string, previous: string[] = []) => [...previous, value])
     .option('--accounts <n>', 'how many differing accounts to list', '20')
+    .option('--report <file.html>', 'write an HTML report: the rule sets (up to 8) on the same axes, with the per-account drill-down')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => diffCommand(input, options));
 
@@ -79,7 +80,7 @@ export function buildProgram(): Command {
     .option('--confidence <c>', 'the coverage the margin should reach (for Kupiec and the traffic light)', '0.99')
     .option('--margin <initial|maintenance>', 'which requirement counts as the margin held', 'initial')
     .option('--accounts <n>', 'how many of the most exceeded accounts to list', '10')
-    .option('--report <file.html>', 'write an HTML report: margin against realized loss per rule set')
+    .option('--report <file.html>', 'write an HTML report: realized loss against margin over time per rule set, and the per-account table')
     .option('--json', 'print one JSON object')
     .action(async (input: string, options) => backtestCommand(input, options));
 
@@ -91,6 +92,7 @@ export function buildProgram(): Command {
     .option('--seed <s>', "stress seed (default: the scenario's seed); path i depends on (seed, i) only")
     .option('--rules <file|preset>', "a rule set (repeat to compare several; default: the scenario's)", (value: string, previous: string[] = []) => [...previous, value])
     .option('--workers <k>', "worker threads (default: the machine's cores); the figures are the same for any number")
+    .option('--report <file.html>', 'write an HTML report: the distribution of each figure over the paths, per rule set')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object')
     .action(async (scenario: string, options) => stressCommand(scenario, options));

@@ -50,11 +50,13 @@ export async function backtestCommand(file: string, options: BacktestOptions): P
   const margin = (options.margin ?? 'initial') as 'initial' | 'maintenance';
   if (margin !== 'initial' && margin !== 'maintenance') throw new UsageError('--margin is initial or maintenance');
 
-  const models: (BacktestModelResult & { result: AccountBacktest })[] = [];
+  const models: BacktestModelResult[] = [];
+  let firstTs: number | undefined;
   for (const rules of rulesList) {
     const engine = ClearingEngine.create();
     const recorder = new BacktestRecorder(periodSeconds, margin);
     for await (const { input, source, line } of openInput(file, rules).inputs) {
+      firstTs ??= input.ts;
       recorder.beforeInput(engine.state, input.ts);
       try {
         engine.handle(input);
@@ -70,7 +72,8 @@ export async function backtestCommand(file: string, options: BacktestOptions): P
 
   if (options.report) {
     const { writeBacktestReport } = await import('../output/backtest-report');
-    await writeBacktestReport(options.report, `clearsim backtest ${file}`, models);
+    const periodMs = periodSeconds * 1000;
+    await writeBacktestReport(options.report, `clearsim backtest ${file}`, models, { periodSeconds, confidence, margin, origin: Math.floor((firstTs ?? 0) / periodMs) * periodMs });
   }
   if (options.json) {
     process.stdout.write(

@@ -1,7 +1,8 @@
-import { basename } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import Table from 'cli-table3';
 import { accountTotals, ClearingEngine, type ClearingState, type RunSummary } from '@clearsim/clearing';
-import { encodeEvent, InputError } from '@clearsim/events';
+import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
 import { isSystemAccount } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
@@ -35,6 +36,8 @@ const ROWS: [string, (typeof COUNTS)[number] | Figure | 'outputHash'][] = [
 ];
 
 /** The widest table the text output prints: rule sets beyond it go to a further table. */
+/** Line styles the report has for the rule sets of one diff (report-client.ts DASH). */
+const MAX_REPORTED_RULE_SETS = 8;
 const MAX_COLUMNS = 100;
 
 interface Side {
@@ -42,6 +45,8 @@ interface Side {
   summary: RunSummary;
   figures: Record<Figure, string | number>;
   decisions: string[];
+  /** With --report: the run's log (each input, then its decisions), replayed for the report. */
+  log?: ClearingEvent[];
 }
 
 /**
@@ -50,9 +55,10 @@ interface Side {
  * once it was first funded, Σ LossSocialized, the margin the opening book posts
  * (Σ IM of the traders after the inputs of the first timestamp), the ADL figures.
  */
-async function runUnder(file: string, rules: string): Promise<Side> {
+async function runUnder(file: string, rules: string, keepLog: boolean): Promise<Side> {
   const engine = ClearingEngine.create();
   const decisions: string[] = [];
+  const log: ClearingEvent[] | undefined = keepLog ? [] : undefined;
   let socializedLoss = 0n;
   let fundLow: Fixed | undefined;
   let firstTs: number | undefined;
@@ -61,10 +67,13 @@ async function runUnder(file: string, rules: string): Promise<Side> {
     firstTs ??= input.ts;
     if (marginHeld === undefined && input.ts > firstTs) marginHeld = initialMarginHeld(engine.state);
     try {
-      for (const d of engine.handle(input).decisions) {
+      const result = engine.handle(input);
+      for (const d of result.decisions) {
         decisions.push(encodeEvent(d));
         if (d.type === 'LossSocialized') socializedLoss += d.amount;
       }
+      // the log's order: decisions of grace timers the input passed, the input, then the rest
+      if (log && !result.duplicate) log.push(...result.decisions.slice(0, result.beforeInput), input, ...result.decisions.slice(result.beforeInput));
     } catch (error) {
       if (error instanceof InputError) throw error.withLocation(source, line);
       throw error;
@@ -79,6 +88,7 @@ async function runUnder(file: string, rules: string): Promise<Side> {
     rules,
     summary,
     decisions,
+    log,
     figures: {
       insuranceFundLow: formatFixed(fundLow ?? 0n),
       socializedLoss: formatFixed(socializedLoss),
@@ -128,11 +138,25 @@ function firstDifferenceOf(a: Side, b: Side): number {
  * the first decision where they part and the accounts whose fate differs; with
  * more, where each parts from the first.
  */
-export async function diffCommand(file: string, options: { rules?: string[]; json?: boolean; accounts?: string }): Promise<void> {
+export async function diffCommand(file: string, options: { rules?: string[]; json?: boolean; accounts?: string; report?: string }): Promise<void> {
   const rules = options.rules ?? [];
   if (rules.length < 2) throw new UsageError(`diff needs at least two --rules (got ${rules.length})`);
+  if (options.report !== undefined && rules.length > MAX_REPORTED_RULE_SETS) {
+    throw new UsageError(`diff --report draws at most ${MAX_REPORTED_RULE_SETS} rule sets on the same axes (got ${rules.length}); drop --report for the table alone`);
+  }
+  const keepLog = options.report !== undefined;
   const sides: Side[] = [];
-  for (const r of rules) sides.push(await runUnder(file, r));
+  for (const r of rules) sides.push(await runUnder(file, r, keepLog));
+  if (options.report) {
+    mkdirSync(dirname(options.report), { recursive: true });
+    const { writeDiffReport } = await import('../output/html-report');
+    const label = (side: Side): string => side.summary.rules ?? side.rules;
+    // two presets of the same name still need two labels
+    const names = sides.map(label);
+    const labels = sides.map((side, i) => (names.indexOf(names[i]!) !== names.lastIndexOf(names[i]!) ? `${names[i]} (${side.rules})` : names[i]!));
+    await writeDiffReport(options.report, `clearsim diff ${file}`, sides.map((side, i) => ({ label: labels[i]!, events: side.log! })));
+    for (const side of sides) side.log = undefined;
+  }
   const [a, b] = [sides[0]!, sides[1]!];
   const differences = sides.slice(1).map((side) => firstDifferenceOf(a, side));
   const firstDifference = differences[0]!;

@@ -7,6 +7,7 @@ import { encodeEvent, InputError } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { DEFAULT_STORE_URL, parseStoreUrl, resetFileStore } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
+import { InterestingAccounts } from '../output/report-data';
 import { writeJsonSummary } from '../output/summary-json';
 import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
@@ -47,6 +48,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const started = performance.now();
     const rate = (inputs: number) => Math.round(inputs / Math.max((performance.now() - started) / 1000, 1e-9));
     const deficits = new Map<string, bigint>();
+    // the report's per-account timelines follow the accounts this run decided about (report-data.ts, InterestingAccounts)
+    const interesting = options.report ? new InterestingAccounts() : undefined;
     let result;
     try {
       result = await runner.runBatches(source.batches, {
@@ -56,6 +59,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
         onDecisions: (decisions) => {
           // a bankrupt account's equity is 0 after its close-out: the table shows what it could not pay instead
           for (const d of decisions) if (d.type === 'AccountBankrupted') deficits.set(d.account, (deficits.get(d.account) ?? 0n) + d.deficit);
+          interesting?.note(decisions);
           if (decisionsFile) decisionsFile.write(decisions.map((d) => encodeEvent(d) + '\n').join(''));
         },
       });
@@ -76,7 +80,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
       // the last phase after deciding and committing: say so on a terminal (a large log's report takes a while)
       if (bar) process.stderr.write(`report: reading the log back for ${options.report}…\n`);
       const { writeReport } = await import('../output/html-report');
-      await writeReport(options.report, store, { title: source.description });
+      await writeReport(options.report, store, { title: source.description, tracked: interesting!.select(runner.engine), lastTs: runner.engine.state.clock, accounts: runner.engine.state.ledger.accounts.size });
     }
     const violations = runner.engine.invariantViolations();
     if (violations.length > 0) throw new Error(`invariant violated after the run: ${violations.join('; ')}`);

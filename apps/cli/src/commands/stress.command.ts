@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import Table from 'cli-table3';
@@ -22,6 +22,7 @@ export interface StressOptions {
   workers?: string;
   json?: boolean;
   progress?: boolean;
+  report?: string;
 }
 
 /**
@@ -51,6 +52,8 @@ export async function stressCommand(file: string, options: StressOptions): Promi
       throw error;
     }
   }
+  // the report's folder first: the paths can take minutes
+  if (options.report) mkdirSync(dirname(options.report), { recursive: true });
   const job: StressJob = { scenario, ruleSets, seed };
   const bar = options.progress !== false && !options.json && process.stderr.isTTY ? new SingleBar({ format: 'stress {bar} {value}/{total} paths | ETA {eta_formatted}', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
   bar?.start(count, 0);
@@ -61,6 +64,10 @@ export async function stressCommand(file: string, options: StressOptions): Promi
     bar?.stop();
   }
   const summaries = summarize(byPath, ruleSets.length);
+  if (options.report) {
+    const { writeStressReport } = await import('../output/stress-report');
+    await writeStressReport(options.report, `clearsim stress ${file}`, { scenario: file, name: scenario.name, seed: seed.toString(), byPath, ruleSets: ruleSets.map(({ label }, r) => ({ label, summary: summaries[r]! })) });
+  }
   if (options.json) {
     process.stdout.write(
       JSON.stringify({
@@ -89,6 +96,7 @@ export async function stressCommand(file: string, options: StressOptions): Promi
   });
   process.stdout.write(`clearsim stress ${file}: ${count} paths, seed ${seed} (scenario "${scenario.name}")\n${table.toString()}\n`);
   process.stdout.write('nearest-rank percentiles over the paths, from the best side: p95 is what 95% of paths do no worse\nthan; for the insurance fund low point lower is worse (p95: the level 95% of paths stay at or above)\n');
+  if (options.report) process.stdout.write(`report written to ${options.report} (open it in a browser)\n`);
 }
 
 /** An amount in the table: two decimals, rounded half away from zero (the JSON keeps every digit). */

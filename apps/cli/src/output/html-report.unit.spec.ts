@@ -5,7 +5,10 @@ import { ClearingEngine } from '@clearsim/clearing';
 import { rulesFor } from '@clearsim/clearing/testing';
 import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { InMemoryEventStore, type EventStore } from '@clearsim/store';
-import { downsample, esc, niceTicks, writeReport } from './html-report';
+import { collectRun, esc, writeReport } from './html-report';
+import { backtestModelData, BACKTEST_AXIS } from './backtest-report';
+import { deltas, dropRepeats, undeltas, type RunReportData } from './report-data';
+import { embedData, readEmbedded, scriptJson } from './report-page';
 
 const T0 = Date.parse('2026-03-12T00:00:00Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
@@ -51,6 +54,19 @@ async function crashStore(): Promise<InMemoryEventStore> {
   return store;
 }
 
+
+/** The JSON the page embeds (the browser tests check the drawing; these the data). */
+function embedded(html: string): { kind: string; title: string; data: { runs: RunReportData[]; labels: string[] } } {
+  const json = /<script id="report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  return readEmbedded(json) as ReturnType<typeof embedded>;
+}
+
+function events(store: EventStore): () => AsyncIterable<ClearingEvent> {
+  return async function* () {
+    for await (const { event } of store.read(1)) yield event;
+  };
+}
+
 describe('writeReport', () => {
   let dir: string;
   beforeEach(() => {
@@ -64,42 +80,97 @@ describe('writeReport', () => {
     return readFileSync(file, 'utf8');
   }
 
-  it('renders a crash as one self-contained HTML page: three charts, counts, hash, tables', async () => {
-    const store = await crashStore();
-    const events: ClearingEvent[] = [];
-    for await (const { event } of store.read()) events.push(event);
-    const types = events.map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['LiquidationStarted', 'AccountBankrupted', 'InsuranceFundDrawn', 'PositionAutoDeleveraged']));
-    const replay = ClearingEngine.create();
-    for (const event of events) replay.apply(event);
-    const summary = replay.summary();
-
-    const html = await render(store, 'Crash <b>& burn</b>');
-
+  it('writes one self-contained page: uPlot and the data inline, nothing fetched, the title escaped', async () => {
+    const html = await render(await crashStore(), 'Crash <b>& burn</b></script>');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html.match(/<html/g)).toHaveLength(1);
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
-    expect(html.match(/<svg/g)).toHaveLength(3);
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/); // offline, no JS
-    expect(html).toContain(`<h1>${esc('Crash <b>& burn</b>')}</h1>`);
-    expect(html).not.toContain('<b>& burn');
-    expect(html).toContain('crash-test');
-    expect(summary.liquidations).toBe(2);
-    expect(html).toContain(`<dt>liquidations</dt><dd>${summary.liquidations}</dd>`);
-    expect(html).toContain(`<dt>bankruptcies</dt><dd>1</dd>`);
-    expect(html).toContain(summary.outputHash);
-    expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    // offline: no src/href to load, and the one URL is the licence comment inside uPlot
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    expect(html.match(/https?:\/\/[^\s"')]+/g)).toEqual(['https://github.com/leeoniya/uPlot']);
+    expect(html).toContain('uPlot');
+    expect(html).toContain(`<title>${esc('Crash <b>& burn</b></script>')} — clearsim report</title>`);
+    // the title is in the JSON too, where </script> must not end the element
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    expect(embedded(html).title).toBe('Crash <b>& burn</b></script>');
+  });
 
-    const bankruptcies = html.slice(html.indexOf('<h2>Largest bankruptcies'), html.indexOf('<h2>Worst final equity'));
-    expect(bankruptcies).toContain('<td>alice</td>');
-    expect(bankruptcies).not.toContain('carol'); // liquidated, not bankrupt
-    const worst = html.slice(html.indexOf('<h2>Worst final equity'));
-    expect(worst).toMatch(/<td>alice<\/td><td><span class="badge bankrupt">bankrupt<\/span>/);
-    expect(worst).not.toContain('<td>insurance</td>'); // system accounts are not ranked
-    // both instruments in the price legend, the draw marked on the fund chart
-    expect(html).toContain('BTC-PERP: 10,000 → ');
-    expect(html).toContain('ETH-PERP: 200 → 178');
-    expect(html).toMatch(/drawn for alice/);
+  it('collects what happened in the crash: prices with liquidation and ADL markers, decisions, fund, bankruptcies, ADL counterparties', async () => {
+    const store = await crashStore();
+    const { data } = embedded(await render(store, 'crash'));
+    const run = data.runs[0]!;
+    expect(data.labels).toEqual(['crash-test']);
+    expect(run.summary.liquidations).toBe(2);
+    expect(run.summary.bankruptcies).toBe(1);
+    const btc = run.instruments.find((i) => i.id === 'BTC-PERP')!;
+    // the gap to 8500, then the slide to 10000 − 7 × 20 − 1500 = 8360
+    expect([btc.first, btc.low, btc.last]).toEqual(['10000', '8360', '8360']);
+    // alice's long was closed by ADL (no market fill below zero equity); carol's ETH by a liquidation fill
+    expect([btc.liquidations.total, btc.adl.total]).toEqual([0, 1]);
+    expect(undeltas(btc.t)[0]).toBe(T0 + 60_000);
+    const eth = run.instruments.find((i) => i.id === 'ETH-PERP')!;
+    expect([eth.first, eth.last, eth.low]).toEqual(['200', '178', '172']);
+    expect(eth.liquidations.total).toBeGreaterThan(0);
+    expect(eth.adl.total).toBe(0);
+    // the BTC gap is at minute 18 (3 + 3 × 5): alice's liquidation, bankruptcy and bob's ADL all then
+    const gap = T0 + 18 * 60_000;
+    expect(undeltas(run.decisionTimes.AccountBankrupted!)).toEqual([gap]);
+    expect(undeltas(run.decisionTimes.PositionAutoDeleveraged!)).toEqual([gap]);
+    expect(run.bankruptcies).toHaveLength(1);
+    expect(run.bankruptcies[0]).toMatchObject({ account: 'alice', ts: gap, drawn: '50', adlFills: 1 });
+    // bob's profitable short was closed against alice
+    expect(run.adlCounterparties).toEqual([{ account: 'bob', fills: 1, qty: { 'BTC-PERP': '1' }, against: ['alice'], first: gap, last: gap }]);
+    // the fund after every change: 0 when the rules name it, 50 deposited, drawn to 0 for alice, then what carol's
+    // later liquidation left it
+    expect(run.fund.balance).toEqual([0, 50, 0, 17.5]);
+    expect(run.fund.draws.account).toEqual(['alice']);
+    expect(run.system.map((s) => [s.role, s.id])).toEqual([
+      ['insurance', 'insurance'],
+      ['backstop', 'backstop'],
+      ['fees', 'fees'],
+    ]);
+    expect(run.rulesText[0]!.text).toContain('name: crash-test');
+    // accounts: bankrupt first, system accounts left out
+    expect(run.accounts.map((a) => [a.id, a.status])).toEqual([
+      ['alice', 'bankrupt'],
+      ['carol', 'liquidated'],
+      ['bob', 'healthy'],
+      ['dave', 'healthy'],
+    ]);
+    expect(Number(run.accounts[0]!.deficit)).toBeGreaterThan(0);
+    expect(JSON.stringify(run)).not.toMatch(/NaN|Infinity|null,null/);
+  });
+
+  it("follows an account's equity through its maintenance margin to the liquidation, and lists every decision about it", async () => {
+    const store = await crashStore();
+    const run = await collectRun(events(store), {});
+    const alice = run.timelines.alice!;
+    const t = undeltas(alice.t);
+    const gap = T0 + 18 * 60_000;
+    // before the gap alice is healthy: 1000 − 20 × 2 of loss (BTC 10000 → 9960) is far above her MM
+    const before = t.findIndex((ts) => ts === gap);
+    expect(before).toBeGreaterThan(0);
+    expect(alice.equity[before - 1]!).toBeGreaterThan(alice.mm[before - 1]!);
+    // at the gap, sampled just before the liquidation: 1 BTC lost 1440 (9940 → 8500) on 1000 − 60 of equity → below MM
+    expect(alice.equity[before]!).toBeLessThan(alice.mm[before]!);
+    expect(alice.equity[before]!).toBeLessThan(0);
+    // after the close-out: no position, no margin
+    expect(alice.mm[alice.mm.length - 1]).toBe(0);
+    const d = run.decisions;
+    const about = d.type.map((_, i) => i).filter((i) => d.names[d.account[i]!] === 'alice' || d.names[d.counterparty[i]!] === 'alice');
+    const types = about.map((i) => d.types[d.type[i]!]);
+    // below zero equity: no market close-out, the deficit goes to the fund, then ADL
+    expect(types).toEqual(['LiquidationStarted', 'AccountBankrupted', 'InsuranceFundDrawn', 'PositionAutoDeleveraged']);
+    const adl = about.find((i) => d.types[d.type[i]!] === 'PositionAutoDeleveraged')!;
+    expect(d.names[d.account[adl]!]).toBe('bob');
+    expect(d.text[adl]).toContain('against bankrupt alice');
+    // the accounts with a timeline when none are given: those with decisions, and the largest
+    expect(Object.keys(run.timelines).sort()).toEqual(expect.arrayContaining(['alice', 'carol']));
+  });
+
+  it('keeps only the accounts it is told to follow', async () => {
+    const run = await collectRun(events(await crashStore()), { tracked: ['carol'], lastTs: T0 + 60 * 60_000 });
+    expect(Object.keys(run.timelines)).toEqual(['carol']);
   });
 
   it('shows each lending account’s health factor in the accounts table', async () => {
@@ -116,14 +187,14 @@ describe('writeReport', () => {
     await feed({ type: 'Deposited', account: 'alice', asset: 'ETH', amount: '10' });
     await feed({ type: 'Deposited', account: 'bob', asset: 'ETH', amount: '1' });
     await feed({ type: 'WithdrawalRequested', requestId: 'b', account: 'alice', asset: 'USD', amount: '15000' });
-    const worst = (await render(store, 'lending')).split('<h2>Worst final equity')[1]!;
-    expect(worst).toContain('<th class="n">health factor</th>');
-    // alice: 20,000 × 0.825 / 15,000 = 1.1; bob has no debt: ∞
-    expect(worst).toMatch(/<td>alice<\/td>.*?<td class="n">1\.1<\/td>/);
-    expect(worst).toMatch(/<td>bob<\/td>.*?<td class="n">∞<\/td>/);
+    const run = embedded(await render(store, 'lending')).data.runs[0]!;
+    expect(run.lending).toBe(true);
+    // alice: 20,000 × 0.825 / 15,000 = 1.1; bob has no debt: ∞ (null)
+    expect(run.accounts.find((a) => a.id === 'alice')!.healthFactor).toBe('1.1');
+    expect(run.accounts.find((a) => a.id === 'bob')!.healthFactor).toBeNull();
   });
 
-  it("draws a market move's marks on each instrument's line", async () => {
+  it("puts a market move's marks on each instrument's line", async () => {
     const store = new InMemoryEventStore();
     const inputs = [
       { type: 'RulesActivated', ts: at(0), rules: rulesFor() },
@@ -133,22 +204,23 @@ describe('writeReport', () => {
       { type: 'MarketMoved', ts: at(2), marks: [{ instrument: 'BTC-PERP', price: '9000' }, { instrument: 'ETH-PERP', price: '150' }] },
     ].map((raw) => decodeEvent(raw, 'input') as InputEvent);
     await store.append(inputs, 0);
-    const html = await render(store, 'moves');
-    expect(html).toContain('BTC-PERP: 10,000 → 9,000');
-    expect(html).toContain('ETH-PERP: 200 → 150');
-    expect(html).not.toContain('no PriceUpdated or MarketMoved in the log');
+    const run = embedded(await render(store, 'moves')).data.runs[0]!;
+    expect(run.instruments.map((i) => [i.id, i.price])).toEqual([
+      ['BTC-PERP', [10000, 9000]],
+      ['ETH-PERP', [200, 150]],
+    ]);
   });
 
   it('renders an empty log without inventing numbers', async () => {
     const html = await render(new InMemoryEventStore(), 'empty');
-    expect(html.match(/<svg/g)).toHaveLength(3);
-    expect(html).toContain('No account went bankrupt.');
-    expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    const run = embedded(html).data.runs[0]!;
+    expect(run.span).toBeNull();
+    expect(run.accounts).toEqual([]);
+    expect(JSON.stringify(run)).not.toMatch(/NaN|Infinity/);
   });
 
-  it('keeps a long series small but every wick in it', async () => {
+  it('keeps a long series small but every wick in it (LTTB)', async () => {
     const store = new InMemoryEventStore();
-    const engine = ClearingEngine.create();
     const inputs: InputEvent[] = [
       decodeEvent({ type: 'RulesActivated', ts: at(0), rules: rulesFor() }, 'input') as InputEvent,
       decodeEvent({ type: 'InstrumentListed', ts: at(0), instrument: 'BTC-PERP', kind: 'perpetual' }, 'input') as InputEvent,
@@ -157,37 +229,67 @@ describe('writeReport', () => {
       const price = i === 12_345 ? '1234' : i === 4_321 ? '99999' : String(10_000 + (i % 7));
       inputs.push(decodeEvent({ type: 'PriceUpdated', ts: new Date(T0 + i * 1000).toISOString(), instrument: 'BTC-PERP', price }, 'input') as InputEvent);
     }
-    for (const input of inputs) engine.handle(input);
     await store.append(inputs, 0);
     const html = await render(store, 'long');
-    const path = /<path d="(M[^"]+)" fill="none"/.exec(html)![1]!;
-    expect(path.split(/[ML]/).length - 1).toBeLessThanOrEqual(1500);
-    expect(html).toContain('low 1,234, high 99,999');
+    const btc = embedded(html).data.runs[0]!.instruments[0]!;
+    expect(btc.points).toBe(20_000);
+    expect(btc.price.length).toBe(2000);
+    expect(btc.price).toContain(1234);
+    expect(btc.price).toContain(99999);
+    expect([btc.low, btc.high]).toEqual(['1234', '99999']);
     expect(html.length).toBeLessThan(200_000);
+    // 20,000 inputs replayed twice (choosing the accounts to follow, then collecting): slow on a loaded machine
+  }, 60_000);
+});
+
+describe('report data helpers', () => {
+  it('deltas and undeltas are inverses', () => {
+    expect(deltas([1000, 1500, 1500, 4000])).toEqual([1000, 500, 0, 2500]);
+    expect(undeltas([1000, 500, 0, 2500])).toEqual([1000, 1500, 1500, 4000]);
+  });
+
+  it('dropRepeats keeps the two ends of a flat stretch and every change', () => {
+    const line = { t: [0, 1, 2, 3, 4, 5], equity: [5, 5, 5, 5, 4, 4], mm: [1, 1, 1, 1, 1, 1], im: [2, 2, 2, 2, 2, 2] };
+    expect(dropRepeats(line)).toEqual({ t: [0, 3, 4, 5], equity: [5, 5, 4, 4], mm: [1, 1, 1, 1], im: [2, 2, 2, 2] });
+  });
+
+  it('embedData gzips a large payload and readEmbedded reads both forms back', () => {
+    const small = { a: [1, 2, 3] };
+    expect(embedData(small)).toBe('{"a":[1,2,3]}');
+    const large = { xs: Array.from({ length: 100_000 }, (_, i) => i % 97) };
+    const text = embedData(large);
+    expect(JSON.parse(text)).toEqual({ gzip: expect.any(String) });
+    expect(text.length).toBeLessThan(JSON.stringify(large).length / 4);
+    expect(readEmbedded(text)).toEqual(large);
+    expect(readEmbedded(embedData(small))).toEqual(small);
+  });
+
+  it('scriptJson cannot close its <script> element', () => {
+    const text = scriptJson({ id: '</script><script>alert(1)</script>', sep: '\u2028' });
+    expect(text).not.toContain('</script');
+    expect(text).not.toContain('\u2028');
+    expect(JSON.parse(text)).toEqual({ id: '</script><script>alert(1)</script>', sep: '\u2028' });
   });
 });
 
-describe('chart helpers', () => {
-  it('niceTicks covers the range with round steps', () => {
-    expect(niceTicks(0, 7)).toEqual({ min: 0, max: 8, step: 2, ticks: [0, 2, 4, 6, 8] });
-    expect(niceTicks(43.7, 101.2)).toMatchObject({ min: 40, max: 110, step: 10 });
-    expect(niceTicks(0.1, 0.37).ticks).toEqual([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]);
-    expect(niceTicks(5, 5).ticks.every(Number.isFinite)).toBe(true);
-    expect(niceTicks(0, 0).ticks).toContain(0);
-  });
-
-  it('downsample keeps the min and max of every bucket, in time order', () => {
-    const xs = Array.from({ length: 10_000 }, (_, i) => i);
-    const ys = xs.map((i) => (i === 5000 ? -50 : i === 5001 ? 500 : Math.sin(i)));
-    const out = downsample(xs, ys, [0, 9999], 1000);
-    expect(out.xs.length).toBeLessThanOrEqual(1000);
-    expect(out.ys).toContain(-50);
-    expect(out.ys).toContain(500);
-    expect([...out.xs].sort((a, b) => a - b)).toEqual(out.xs);
-    expect(downsample([1, 2], [3, 4], [1, 2])).toEqual({ xs: [1, 2], ys: [3, 4] });
-  });
-
-  it('esc escapes markup and quotes', () => {
-    expect(esc(`<a href="x">'&'</a>`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+describe('backtestModelData', () => {
+  it('puts every (account, period) on a time axis, draws every exceedance, and counts the points beyond the axis', () => {
+    const hour = 3_600_000;
+    const origin = Date.parse('2026-01-01T00:00:00Z');
+    const rows = [
+      { account: 'a', period: 0, margin: 100, realizedLoss: 50 }, // 0.5×
+      { account: 'a', period: 1, margin: 100, realizedLoss: 150 }, // 1.5×: exceeded
+      { account: 'b', period: 1, margin: 10, realizedLoss: 100 }, // 10×: above the axis (6×)
+      { account: 'b', period: 2, margin: 10, realizedLoss: -40 }, // −4×: below it (−3×)
+      { account: 'c', period: 2, margin: 0, realizedLoss: 5 }, // no margin held: not a point
+    ];
+    const data = backtestModelData({ rules: 'r', rows, summary: {}, result: { accounts: [], pooled: {} as never } }, { periodSeconds: 3600, confidence: 0.99, margin: 'initial', origin });
+    expect(BACKTEST_AXIS).toEqual([-3, 6]);
+    expect(data.total).toBe(4);
+    expect(data.beyond).toEqual({ above: 1, below: 1 });
+    expect(undeltas(data.points.t)).toEqual([origin, origin + hour, origin + hour, origin + 2 * hour]);
+    expect(data.points.ratio).toEqual([0.5, 1.5, 10, -4]);
+    expect(data.points.exceeded).toEqual([0, 1, 1, 0]);
+    expect(data.range).toEqual([origin, origin + 2 * hour]);
   });
 });
