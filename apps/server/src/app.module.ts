@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -8,6 +7,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { ClearingModule } from './clearing/clearing.module';
 import { DomainErrorsFilter } from './common/domain-errors.filter';
+import { requestIdOf } from './common/fastify-body';
 import type { HttpRequest } from './common/http-types';
 import { VALIDATION_OPTIONS } from './common/validation';
 import { ConfigModule } from './config/config.module';
@@ -35,12 +35,8 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: options.logLevel ?? 'info',
-            genReqId: (request, response) => {
-              const given = request.headers['x-request-id'];
-              const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-              response.setHeader('x-request-id', id);
-              return id;
-            },
+            // the id Fastify gave the request (common/fastify-body.ts), which it also answers as x-request-id
+            genReqId: (request) => (request as { id?: string }).id ?? requestIdOf(request),
             customProps: (request) => {
               const principal = (request as HttpRequest).principal;
               return principal ? { key: principal.name } : {};
