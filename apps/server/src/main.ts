@@ -3,13 +3,14 @@ import { VersioningType, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
 import { parseApiKeys } from './auth/api-keys';
 import { ShardService } from './clearing/shard.service';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { registerJsonBody, requestIdOf } from './common/fastify-body';
+import { logRequests } from './common/request-log';
 import { serveSwaggerAssets } from './common/swagger-assets';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type LogLevel, type ServerOptions } from './config/server-options';
 import { KafkaService } from './kafka/kafka.service';
@@ -33,6 +34,7 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
     app.useLogger(app.get(Logger));
     // every route: the size bound is checked as the body arrives (413), the nesting and number bounds on its text before JSON.parse (400)
     registerJsonBody(app.getHttpAdapter().getInstance());
+    logRequests(app.getHttpAdapter().getInstance(), () => PinoLogger.root);
     app.enableVersioning({ type: VersioningType.URI });
     setUpOpenApi(app);
     await app.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);

@@ -43,7 +43,6 @@ export class ApiKeyGuard implements CanActivate {
     const principal = this.keys.get(secret);
     if (!principal) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: ['x-api-key: unknown API key'] });
     request.principal = principal;
-    if (request.raw) request.raw.principal = principal; // for the request log line (pino-http sees the raw request)
     if (principal.role !== 'admin' && (metrics || this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets))) {
       throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: [`x-api-key: ${principal.name} is a venue key; this route needs an admin key`] });
     }

@@ -9,16 +9,14 @@ import { badRequest } from './validation';
 const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
- * The request's id, decided once when Fastify creates the request: the
- * caller's `x-request-id` if it is sane, else a new UUID. Kept on the raw
- * request too, where pino-http (which sees only the raw request) reuses it,
- * so the log line, the `x-request-id` header and a 500's `requestId` agree.
+ * The request's id (Fastify's `genReqId`), decided once when Fastify
+ * creates the request: the caller's `x-request-id` if it is sane, else a new
+ * UUID. The `x-request-id` header, the request's log line and a 500's
+ * `requestId` all carry it.
  */
 export function requestIdOf(raw: IncomingMessage): string {
   const given = raw.headers['x-request-id'];
-  const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-  (raw as IncomingMessage & { id?: string }).id = id;
-  return id;
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /**

@@ -2,12 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Principal } from '../auth/api-keys';
 
-/** The parts of a request the server uses: Fastify's request, and its raw node request (where pino-http looks). */
+/** The parts of a (Fastify) request the server uses. */
 export interface HttpRequest {
   headers: IncomingMessage['headers'];
   principal?: Principal;
   body?: unknown;
-  raw?: IncomingMessage & { principal?: Principal };
 }
 
 export type HttpResponse = FastifyReply;
