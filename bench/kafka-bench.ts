@@ -65,7 +65,9 @@ export async function measureKafka(options: KafkaBenchOptions): Promise<KafkaBen
     const worker = await workerConsume(options.brokers, inputsTopic, messages, `clearsim-b6-worker-${id}`);
     return { baseline, worker };
   } finally {
-    await admin.deleteTopics({ topics: [inputsTopic, `${inputsTopic}.decisions`, `${inputsTopic}.dlq`] }).catch(() => undefined);
+    const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
+    const ours = [inputsTopic, `${inputsTopic}.decisions`, `${inputsTopic}.dlq`].filter((topic) => existing.has(topic));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
     await admin.disconnect();
   }
 }
@@ -92,8 +94,9 @@ async function fill(kafka: Kafka, topic: string, options: KafkaBenchOptions): Pr
   const producer = kafka.producer();
   await producer.connect();
   try {
-    for (let from = 0; from < values.length; from += 10_000) {
-      const chunk: Message[] = values.slice(from, from + 10_000).map((value) => ({ value: JSON.stringify(value) }));
+    // ~100 bytes a message: 2,000 stay under the broker's 1 MB request limit
+    for (let from = 0; from < values.length; from += 2_000) {
+      const chunk: Message[] = values.slice(from, from + 2_000).map((value) => ({ value: JSON.stringify(value) }));
       await producer.send({ topic, acks: -1, messages: chunk });
     }
   } finally {
@@ -158,7 +161,8 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
       stop: () => inner.consumer.stop(),
     };
     const ports: KafkaPorts = { ...inner, consumer };
-    worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, log: () => undefined });
+    const perAppend = process.env.BENCH_KAFKA_PER_APPEND ? { maxInputsPerAppend: Number(process.env.BENCH_KAFKA_PER_APPEND) } : {};
+    worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, log: () => undefined, ...perAppend });
     const last = await done;
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
