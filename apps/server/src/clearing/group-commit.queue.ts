@@ -23,9 +23,6 @@ interface Submission {
 /** Most single-input submissions decided and appended together. */
 const MAX_GROUP = 1000;
 
-/** Longest wait for a group to fill up to the size of the one before (see `gather`), in ms. */
-export const MAX_GATHER_MS = 10;
-
 /**
  * Group commit in front of the shard loop. Submissions wait in arrival order;
  * while one append is being made durable, the single-input submissions that
@@ -40,39 +37,16 @@ export const MAX_GATHER_MS = 10;
  * folds each input before it pulls the next); a refused one is left out and
  * its submission alone is refused. Every submission is answered only after the
  * append that holds it is durable.
- *
- * Gathering: the answers of one group go out together, and their clients'
- * next requests come back over the following milliseconds. Committing the
- * first that arrives at once would make a group of one, and leave the others
- * waiting a whole commit (an fsync or two) for the next: groups of 1, 49, 1,
- * 49… at 50 connections, half the commits for a fiftieth of the inputs. So
- * the next group waits until as many single-input submissions wait as the
- * last group held (PostgreSQL's `commit_delay` / `commit_siblings`, with the
- * siblings learnt from the load), at most as long as the last commit took
- * (and MAX_GATHER_MS): waiting that long costs no more than the extra commit
- * it saves. At one connection the last group held one and nothing waits; a
- * batch never waits.
  */
 export class GroupCommitQueue {
   private readonly waiting: Submission[] = [];
   private draining?: Promise<void>;
-  /** Submissions in the last group committed: how many the next one waits for. */
-  private lastGroupSize = 1;
-  /** How long the last commit took (ms): the longest the next group waits. */
-  private lastCommitMs = 0;
-  /** While gathering: how many submissions end the wait, and how to end it. */
-  private gathering?: { enough: number; done: () => void };
 
-  /** `gatherMs`: a fixed longest wait instead of the last commit's duration (tests). */
-  constructor(
-    private readonly runner: ShardRunner,
-    private readonly gatherMs?: number,
-  ) {}
+  constructor(private readonly runner: ShardRunner) {}
 
   submit(inputs: readonly InputEvent[], indexed: boolean): Promise<Committed> {
     return new Promise<Committed>((resolve, reject) => {
       this.waiting.push({ inputs, indexed, resolve, reject });
-      if (this.gathering && (inputs.length !== 1 || this.waiting.length >= this.gathering.enough)) this.gathering.done();
       this.draining ??= this.drain();
     });
   }
@@ -84,33 +58,10 @@ export class GroupCommitQueue {
 
   private async drain(): Promise<void> {
     try {
-      while (this.waiting.length > 0) {
-        await this.gather();
-        const group = this.nextGroup();
-        this.lastGroupSize = group.length;
-        const started = performance.now();
-        await this.commit(group);
-        this.lastCommitMs = performance.now() - started;
-      }
+      while (this.waiting.length > 0) await this.commit(this.nextGroup());
     } finally {
       this.draining = undefined;
     }
-  }
-
-  /** Waits (at most as long as the last commit took) until as many single-input submissions wait as the last group held, or a batch arrives. */
-  private gather(): Promise<void> {
-    const enough = Math.min(this.lastGroupSize, MAX_GROUP);
-    const wait = this.gatherMs ?? Math.min(this.lastCommitMs, MAX_GATHER_MS);
-    if (wait <= 0 || this.waiting.length >= enough || this.waiting.some((submission) => submission.inputs.length !== 1)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.gathering = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, wait);
-      this.gathering = { enough, done };
-    });
   }
 
   /** The next batch alone, or the single-input submissions at the head of the queue. */
