@@ -81,7 +81,7 @@ function toBody(error: unknown, bodyLimit?: number): ErrorBody {
     return { statusCode, error: (error as Error).name, message: [`body: ${(error as Error).message}`] };
   }
   if (typeof status === 'number' && status >= 400 && status < 500 && typeof type === 'string') {
-    // another body-parser refusal (unsupported charset or content encoding, an aborted request…)
+    // another refusal of the body with a 4xx status of its own (an unsupported content encoding, an aborted request…)
     return { statusCode: status, error: (error as Error).name, message: [`body: ${(error as Error).message}`] };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: ['internal error (see the server log)'] };
@@ -93,7 +93,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
   const given = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
   let message = given.message;
   if (typeof message === 'string') {
-    // Nest maps body-parser's JSON SyntaxError to a 400 with its message
+    // a JSON SyntaxError that reached Nest as a 400 with its message
     message = [statusCode === 400 && /JSON/.test(message) ? `body: malformed JSON (${message})` : message];
   }
   return { ...given, statusCode, error: typeof given.error === 'string' ? given.error : exception.name, message: Array.isArray(message) ? message.map(String) : [exception.message] };
@@ -101,7 +101,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
 
 const line = (issue: { field: string; message: string }): string => `${issue.field || 'body'}: ${issue.message}`;
 
-/** The request's id: pino-http's (the `x-request-id` it answers), or a new one if the error came before it ran. */
+/** The request's id: Fastify's (common/fastify-body.ts; the `x-request-id` it answers), or a new one if there is none. */
 function requestIdOf(request: { id?: unknown } | undefined, response: { getHeader?(name: string): unknown; setHeader?(name: string, value: string): unknown }): string {
   if (typeof request?.id === 'string' || typeof request?.id === 'number') return String(request.id);
   const id = randomUUID();
