@@ -28,7 +28,12 @@ export { parseApiKeys, describePrincipal, ApiKeySpecError, type ApiKey } from '.
  */
 export async function createServer(options: ServerOptions): Promise<INestApplication> {
   // Fastify, not Express: 4–5× the requests/s of GET /healthz on this machine (docs/performance.md, B5)
-  const adapter = new FastifyAdapter({ bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, genReqId: requestIdOf });
+  // routes as Express matched them: a trailing slash allowed, path parameters (account ids) not cut at Fastify's 100 characters
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    genReqId: requestIdOf,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, { bufferLogs: true, bodyParser: false });
   try {
     app.useLogger(app.get(Logger));
