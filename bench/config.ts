@@ -7,7 +7,7 @@ import { join } from 'node:path';
  */
 
 /** The benchmark groups, in the order a full run takes them (ids as in docs/performance.md). */
-export const BENCHMARK_IDS = ['B1', 'B1-scale', 'B3', 'B5', 'B7', 'B8', 'B9', 'portfolio'] as const;
+export const BENCHMARK_IDS = ['B1', 'B1-scale', 'B3', 'B5', 'B6', 'B7', 'B8', 'B9', 'portfolio'] as const;
 export type BenchmarkId = (typeof BENCHMARK_IDS)[number];
 
 /** The repository root, from bench/ (ts) or dist/bench/ (compiled). */
@@ -36,6 +36,9 @@ export interface BenchConfig {
   b5Connections: number[];
   b5Seconds: number;
   b5Accounts: number;
+  /** B6: price updates on the inputs topic after the setup of `b6Accounts` accounts holding positions (needs KAFKA_BROKERS). */
+  b6Events: number;
+  b6Accounts: number;
   /** B7: accounts with one position each, then `b7Ticks` price updates. */
   b7Accounts: number;
   b7Ticks: number;
@@ -61,6 +64,8 @@ const DEFAULTS = {
   b5Connections: [10, 50],
   b5Seconds: 10,
   b5Accounts: 1_000,
+  b6Events: 200_000,
+  b6Accounts: 1_000,
   b7Accounts: 1_000_000,
   b7Ticks: 345_600, // a day of a price every 250 ms
   holders: [10_000, 100_000, 1_000_000],
@@ -79,6 +84,8 @@ const QUICK = {
   b5Connections: [10, 50],
   b5Seconds: 2,
   b5Accounts: 100,
+  b6Events: 5_000,
+  b6Accounts: 100,
   b7Accounts: 2_000,
   b7Ticks: 2_000,
   holders: [100, 1_000],
@@ -90,7 +97,7 @@ const QUICK = {
   runs: 2,
 };
 
-const FLAGS = ['only', 'quick', 'runs', 'timeout', 'rss-limit', 'heap', 'results', 'cache', 'events', 'accounts', 'scale', 'scale-accounts', 'b5-connections', 'b5-seconds', 'b5-accounts', 'b7-accounts', 'b7-ticks', 'holders', 'ticks', 'restart-events', 'crash-accounts', 'bankruptcies', 'portfolio-accounts'] as const;
+const FLAGS = ['only', 'quick', 'runs', 'timeout', 'rss-limit', 'heap', 'results', 'cache', 'events', 'accounts', 'scale', 'scale-accounts', 'b5-connections', 'b5-seconds', 'b5-accounts', 'b6-events', 'b6-accounts', 'b7-accounts', 'b7-ticks', 'holders', 'ticks', 'restart-events', 'crash-accounts', 'bankruptcies', 'portfolio-accounts'] as const;
 const BOOLEAN_FLAGS = new Set(['quick']);
 
 /** `label`: where the value came from (`--events` or `BENCH_EVENTS`), for the message. */
@@ -170,6 +177,8 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     b5Connections: list('b5-connections', sizes.b5Connections),
     b5Seconds: num('b5-seconds', sizes.b5Seconds),
     b5Accounts: num('b5-accounts', sizes.b5Accounts),
+    b6Events: num('b6-events', sizes.b6Events),
+    b6Accounts: num('b6-accounts', sizes.b6Accounts),
     b7Accounts: num('b7-accounts', sizes.b7Accounts),
     b7Ticks: num('b7-ticks', sizes.b7Ticks),
     holders: list('holders', sizes.holders),

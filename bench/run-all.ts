@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { BenchUsageError, parseBenchArgs, type BenchConfig, type BenchmarkId } from './config';
 import { cachedLog, setupEvents, type GeneratedLogSpec } from './generate-log';
 import { measureHttp, type HttpBenchResult } from './http-bench';
+import { measureKafka, type KafkaBenchResult } from './kafka-bench';
 import { makeRow, runChild, stats, writeResults, type BenchResult, type ChildLimits, type ChildOutcome, type Job } from './harness';
 
 /**
@@ -17,7 +18,7 @@ import { makeRow, runChild, stats, writeResults, type BenchResult, type ChildLim
 const GOLDEN_DAY_HASH = '3d6366b2740cedf482c2cc27661ada4a27dc568e80b33dc7f28bc9cb4d77f643';
 const INSTRUMENTS = 20;
 /** Seconds each benchmark's children may take by default (--timeout overrides). */
-const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B5: 120, B7: 480, B8: 600, B9: 180, portfolio: 1200 };
+const TIMEOUTS: Record<BenchmarkId, number> = { B1: 600, 'B1-scale': 600, B3: 600, B5: 120, B6: 300, B7: 480, B8: 600, B9: 180, portfolio: 1200 };
 /** After one run, more runs of the same figure only while the figure's runs so far took less than this (s). */
 const REPEAT_BUDGET_SECONDS = 240;
 
@@ -421,6 +422,53 @@ async function b5(ctx: Context): Promise<BenchResult[]> {
   return rows;
 }
 
+/**
+ * B6: Kafka inputs topic → decisions topic through the shard worker, against a raw kafkajs consume + JSON.parse of
+ * the same topic in the same run (bench/kafka-bench.ts), each run a fresh topic and store. Needs a broker
+ * (KAFKA_BROKERS, e.g. from `eval "$(infra/services.sh up --no-postgres)"`); without one the row says so.
+ */
+async function b6(ctx: Context): Promise<BenchResult[]> {
+  const { config } = ctx;
+  const runs = config.runs ?? 3;
+  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  const done: KafkaBenchResult[] = [];
+  let failure: string | undefined = brokers.length === 0 ? 'not run: KAFKA_BROKERS is not set (eval "$(infra/services.sh up --no-postgres)")' : undefined;
+  if (failure) say(`  B6: ${failure}`);
+  for (let i = 0; i < runs && !failure; i++) {
+    try {
+      const result = await withTimeout(measureKafka({ brokers, events: config.b6Events, accounts: config.b6Accounts }), config.timeoutSeconds ?? TIMEOUTS.B6);
+      done.push(result);
+      say(`  B6 run ${i + 1}/${runs}: shard worker ${fmt(result.worker.eventsPerSecond)} events/s, raw consume + JSON.parse ${fmt(result.baseline.eventsPerSecond)} events/s`);
+    } catch (error) {
+      failure = `did not finish: ${(error as Error).message}`;
+      say(`  B6 run ${i + 1}/${runs}: ${failure}`);
+    }
+  }
+  const ratios = done.map((r) => r.worker.eventsPerSecond / r.baseline.eventsPerSecond);
+  return [
+    makeRow({
+      id: 'B6',
+      group: 'B6',
+      workload: `Kafka inputs topic (1 partition: ${fmt(config.b6Accounts)} accounts' setup, then ${fmt(config.b6Events)} PriceUpdated) → shard worker (decide, durable file-store append, decisions published, offsets committed) on the local broker`,
+      unit: 'events/s',
+      runs: done.map((r) => Math.round(r.worker.eventsPerSecond)),
+      baseline: done.length ? stats(done.map((r) => Math.round(r.baseline.eventsPerSecond))).median : null,
+      baselineWorkload: 'a raw kafkajs eachBatch consume + JSON.parse of the same topic, just before',
+      target: '≥ 100,000 events/s and ≥ 0.7× the raw consume',
+      targetMet: (figure, ratio) => figure >= 100_000 && ratio !== null && ratio >= 0.7,
+      failure,
+      peakRssMiB: null,
+      extra: {
+        baselineRuns: done.map((r) => Math.round(r.baseline.eventsPerSecond)).join(', '),
+        sameRunRatios: ratios.map((x) => x.toFixed(3)).join(', '),
+        messages: done[0]?.worker.messages ?? null,
+        peakRss: 'not measured (the worker runs in the harness process)',
+      },
+      quick: config.quick,
+    }),
+  ];
+}
+
 function withTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
@@ -454,7 +502,7 @@ async function portfolio(ctx: Context): Promise<BenchResult[]> {
   ];
 }
 
-const BENCHMARKS: Record<BenchmarkId, (ctx: Context) => Promise<BenchResult[]>> = { B1: b1, 'B1-scale': b1Scale, B3: b3, B5: b5, B7: b7, B8: b8, B9: b9, portfolio };
+const BENCHMARKS: Record<BenchmarkId, (ctx: Context) => Promise<BenchResult[]>> = { B1: b1, 'B1-scale': b1Scale, B3: b3, B5: b5, B6: b6, B7: b7, B8: b8, B9: b9, portfolio };
 
 const figureText = (x: number | null, unit: string) => {
   if (x === null) return '—';

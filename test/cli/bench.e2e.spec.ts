@@ -104,7 +104,7 @@ describe('clearsim bench --quick', () => {
     const unknownDir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-bench-'));
     const unknown = clearsim('bench', '--only', 'B1,B2', '--results', join(unknownDir, 'latest.json'));
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('--only: "B2" is not one of B1, B1-scale, B3, B5, B7, B8, B9, portfolio');
+    expect(unknown.stderr).toContain('--only: "B2" is not one of B1, B1-scale, B3, B5, B6, B7, B8, B9, portfolio');
     expect(existsSync(join(unknownDir, 'latest.json'))).toBe(false);
     const size = clearsim('bench', '--events', '1e6');
     expect(size.code).toBe(2);

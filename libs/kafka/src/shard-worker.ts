@@ -256,26 +256,51 @@ export class KafkaShardWorker {
     };
   }
 
+  /**
+   * Steps through a batch: each step is decided and durably appended, then
+   * its decisions published and its offset committed. The publishing and
+   * committing of a step (broker round trips) overlap the deciding and
+   * appending of the next; commits stay in step order, each after its own
+   * append is durable and its decisions acknowledged. A step that ends with a
+   * dead letter is sent and committed before the next step is decided, so a
+   * refusal is never re-judged on a later state after a crash.
+   */
   private async handleBatch(batch: InboundBatch, ctx: BatchContext): Promise<void> {
     const { messages } = batch;
     let i = 0;
-    while (i < messages.length) {
-      if (this.stopping || !ctx.isRunning()) return;
-      const step = await this.applyStep(messages, i, Math.min(messages.length, i + this.maxPerAppend));
-      await this.flush();
-      if (step.dead) {
-        await this.ports.deadLetters.send([step.dead]);
-        this.stats.deadLettered++;
-        this.log(`kafka: ${step.dead.message.topic}/${step.dead.message.partition}@${step.dead.message.offset} → ${this.ports.deadLetters.topic} (${step.dead.error}): ${step.dead.reason}`);
+    let settling: Promise<void> = Promise.resolve();
+    let failed = false;
+    try {
+      while (i < messages.length) {
+        if (failed || this.stopping || !ctx.isRunning()) break;
+        const from = i;
+        const step = await this.applyStep(messages, i, Math.min(messages.length, i + this.maxPerAppend));
+        i = step.next;
+        // publishing starts now (flushes are serialized); the commit waits for it
+        const published = this.flush();
+        published.catch(() => undefined); // awaited in the chain below
+        settling = settling.then(() => this.settle(batch.partition, messages, from, step, published, ctx));
+        settling.catch(() => (failed = true));
+        if (step.dead) await settling;
       }
-      const last = messages[step.next - 1]!;
-      const offset = nextOffset(last.offset);
-      await this.ports.consumer.commit(batch.partition, offset, publishedMetadata(this.published));
-      this.committed = offset;
-      this.stats.consumed += step.next - i;
-      i = step.next;
-      await ctx.heartbeat();
+    } finally {
+      await settling;
     }
+  }
+
+  /** After a step's append: its decisions acknowledged, its dead letter sent, then its offset committed. */
+  private async settle(partition: number, messages: readonly InboundMessage[], from: number, step: { next: number; dead?: DeadLetter }, published: Promise<void>, ctx: BatchContext): Promise<void> {
+    await published;
+    if (step.dead) {
+      await this.ports.deadLetters.send([step.dead]);
+      this.stats.deadLettered++;
+      this.log(`kafka: ${step.dead.message.topic}/${step.dead.message.partition}@${step.dead.message.offset} → ${this.ports.deadLetters.topic} (${step.dead.error}): ${step.dead.reason}`);
+    }
+    const offset = nextOffset(messages[step.next - 1]!.offset);
+    await this.ports.consumer.commit(partition, offset, publishedMetadata(this.published));
+    this.committed = offset;
+    this.stats.consumed += step.next - from;
+    await ctx.heartbeat();
   }
 
   /**

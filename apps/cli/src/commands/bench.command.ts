@@ -24,6 +24,8 @@ const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--b5-connections <n,n,…>', 'b5Connections', 'B5: client connections of each HTTP measurement (default 10,50)'],
   ['--b5-seconds <n>', 'b5Seconds', 'B5: seconds per measured route (default 10)'],
   ['--b5-accounts <n>', 'b5Accounts', 'B5: accounts holding positions on the server (default 1000)'],
+  ['--b6-events <n>', 'b6Events', 'B6: price updates on the Kafka inputs topic (default 200000; needs KAFKA_BROKERS)'],
+  ['--b6-accounts <n>', 'b6Accounts', 'B6: accounts holding positions, set up through the topic first (default 1000)'],
   ['--b7-accounts <n>', 'b7Accounts', 'B7: accounts with one position each (default 1000000)'],
   ['--b7-ticks <n>', 'b7Ticks', 'B7: price updates after the trades (default 345600: a day at 4 a second)'],
   ['--holders <n,n,…>', 'holders', 'B3: holders of the ticked instrument (default 10000,100000,1000000)'],
@@ -42,7 +44,7 @@ const VALUE_OPTIONS: [flag: string, key: string, help: string][] = [
  */
 export function benchCommand(): Command {
   const command = new Command('bench').description(
-    'the benchmarks of docs/performance.md (B1 the 1M-event day against a parse baseline, B1-scale, B3 price tick, B5 HTTP inputs against /healthz, B7 a million accounts, B8 restart, B9 crash tick, portfolio margin), each in a child process; writes bench/results/latest.json. Every option can also come from BENCH_<OPTION> (BENCH_ONLY=B1,B3, BENCH_QUICK=1)',
+    'the benchmarks of docs/performance.md (B1 the 1M-event day against a parse baseline, B1-scale, B3 price tick, B5 HTTP inputs against /healthz, B6 Kafka inputs against a raw consume, B7 a million accounts, B8 restart, B9 crash tick, portfolio margin), each in a child process; writes bench/results/latest.json. Every option can also come from BENCH_<OPTION> (BENCH_ONLY=B1,B3, BENCH_QUICK=1)',
   );
   for (const [flags, , help] of VALUE_OPTIONS) command.option(flags, help);
   command.option('--quick', 'tiny sizes (seconds; for tests — the figures mean nothing)');

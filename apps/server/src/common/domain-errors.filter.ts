@@ -19,7 +19,7 @@ import type { ErrorBody } from './http-types';
  * - IdConflict (a repeat of an id with other content) → 409 with `code: id-conflict` and `conflict` (the first version's position, the differing fields)
  * - InputRefused / InputRejected (the core refused against the state) → 422, with `code`, `field` (and `index` in a batch)
  * - NotReadyError (replaying, resetting, shutting down) → 503 with Retry-After
- * - a body larger than the limit → 413; other body-parser refusals keep their 4xx
+ * - a body larger than the limit → 413; other refusals of the body (Fastify's) keep their 4xx
  * - HttpExceptions keep their status; anything else is a 500 that says
  *   "internal error" and carries the request id (`requestId`, also the
  *   `x-request-id` header) under which the stack is logged: never a stack or
@@ -34,7 +34,9 @@ export class DomainErrorsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse();
     const { httpAdapter } = this.adapterHost;
-    const body = toBody(error);
+    // Fastify's 413 does not say its limit; the route's options do
+    const bodyLimit = (host.switchToHttp().getRequest() as { routeOptions?: { bodyLimit?: unknown } } | undefined)?.routeOptions?.bodyLimit;
+    const body = toBody(error, typeof bodyLimit === 'number' ? bodyLimit : undefined);
     if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) httpAdapter.setHeader(response, 'Retry-After', '1');
     if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
       const requestId = requestIdOf(host.switchToHttp().getRequest(), response);
@@ -46,7 +48,7 @@ export class DomainErrorsFilter implements ExceptionFilter {
   }
 }
 
-function toBody(error: unknown): ErrorBody {
+function toBody(error: unknown, bodyLimit?: number): ErrorBody {
   if (error instanceof IdConflict) {
     const field = error.index === undefined ? error.field : `[${error.index}].${error.field}`;
     return { statusCode: 409, error: 'Conflict', code: error.code, field, ...(error.index === undefined ? {} : { index: error.index }), message: [`${field}: ${error.reason}`], conflict: error.first ?? null };
@@ -63,15 +65,23 @@ function toBody(error: unknown): ErrorBody {
   if (error instanceof ResetNotSupported) return { statusCode: 409, error: 'Conflict', message: [error.message] };
   if (error instanceof ShardedInputsRefused) return { statusCode: 409, error: 'Conflict', message: error.reasons };
   if (error instanceof NotReadyError) return { statusCode: 503, error: 'Service Unavailable', message: [error.message] };
-  if (error instanceof HttpException) return fromHttpException(error);
   const status = (error as { status?: unknown }).status;
   const type = (error as { type?: unknown }).type;
-  if (type === 'entity.too.large') {
-    const limit = (error as { limit?: unknown }).limit;
+  const code = (error as { code?: unknown }).code;
+  // Fastify's refusal of a body past its bodyLimit (Nest hands it on as an HttpException 413 without the limit)
+  const tooLarge = code === 'FST_ERR_CTP_BODY_TOO_LARGE' || type === 'entity.too.large' || (error instanceof HttpException && error.getStatus() === HttpStatus.PAYLOAD_TOO_LARGE);
+  if (!tooLarge && error instanceof HttpException) return fromHttpException(error);
+  if (tooLarge) {
+    const limit = (error as { limit?: unknown }).limit ?? bodyLimit;
     return { statusCode: 413, error: 'Payload Too Large', message: [`body: larger than the limit of ${typeof limit === 'number' ? `${limit} bytes` : 'the server'} (serve --max-body-bytes)`] };
   }
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    // another refusal of Fastify's before the route (a bad content length, an aborted request…)
+    return { statusCode, error: (error as Error).name, message: [`body: ${(error as Error).message}`] };
+  }
   if (typeof status === 'number' && status >= 400 && status < 500 && typeof type === 'string') {
-    // another body-parser refusal (unsupported charset or content encoding, an aborted request…)
+    // another refusal of the body with a 4xx status of its own (an unsupported content encoding, an aborted request…)
     return { statusCode: status, error: (error as Error).name, message: [`body: ${(error as Error).message}`] };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: ['internal error (see the server log)'] };
@@ -83,7 +93,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
   const given = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
   let message = given.message;
   if (typeof message === 'string') {
-    // Nest maps body-parser's JSON SyntaxError to a 400 with its message
+    // a JSON SyntaxError that reached Nest as a 400 with its message
     message = [statusCode === 400 && /JSON/.test(message) ? `body: malformed JSON (${message})` : message];
   }
   return { ...given, statusCode, error: typeof given.error === 'string' ? given.error : exception.name, message: Array.isArray(message) ? message.map(String) : [exception.message] };
@@ -91,7 +101,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
 
 const line = (issue: { field: string; message: string }): string => `${issue.field || 'body'}: ${issue.message}`;
 
-/** The request's id: pino-http's (the `x-request-id` it answers), or a new one if the error came before it ran. */
+/** The request's id: Fastify's (common/fastify-body.ts; the `x-request-id` it answers), or a new one if there is none. */
 function requestIdOf(request: { id?: unknown } | undefined, response: { getHeader?(name: string): unknown; setHeader?(name: string, value: string): unknown }): string {
   if (typeof request?.id === 'string' || typeof request?.id === 'number') return String(request.id);
   const id = randomUUID();

@@ -1,13 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import type { Principal } from '../auth/api-keys';
 
-/** The parts of an Express request the server uses (Express 5 ships no types here). */
-export interface HttpRequest extends IncomingMessage {
+/** The parts of a (Fastify) request the server uses. */
+export interface HttpRequest {
+  headers: IncomingMessage['headers'];
   principal?: Principal;
   body?: unknown;
 }
 
-export type HttpResponse = ServerResponse;
+export type HttpResponse = FastifyReply;
 
 /** The error body of every refusal: Nest's shape, with `message` always a list of `field: problem`. */
 export interface ErrorBody {

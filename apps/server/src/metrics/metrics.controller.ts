@@ -20,7 +20,6 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   async scrape(@Res() response: HttpResponse): Promise<void> {
     const body = await this.metrics.render();
-    response.setHeader('Content-Type', this.metrics.contentType);
-    response.end(body);
+    await response.header('Content-Type', this.metrics.contentType).send(body);
   }
 }

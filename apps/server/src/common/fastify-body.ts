@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { UnsupportedMediaTypeException } from '@nestjs/common';
+import { verifyJsonBody } from './json-body';
+import { badRequest } from './validation';
+
+/** A request id the caller may choose: short, and nothing a log line could be forged with. */
+const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The request's id (Fastify's `genReqId`), decided once when Fastify
+ * creates the request: the caller's `x-request-id` if it is sane, else a new
+ * UUID. The `x-request-id` header, the request's log line and a 500's
+ * `requestId` all carry it.
+ */
+export function requestIdOf(raw: IncomingMessage): string {
+  const given = raw.headers['x-request-id'];
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * The body parsing of every route, as it was under Express's JSON parser:
+ * - `application/json` (any parameters): read up to Fastify's `bodyLimit`
+ *   (past it Fastify answers 413 before anything is parsed), its charset
+ *   decoded (utf-8 and utf-16 variants; another charset is a 415), the
+ *   codec's nesting and number bounds checked on the text (verifyJsonBody),
+ *   then `JSON.parse`; an empty body is `{}`; malformed JSON a 400.
+ * - any other content type: not read, the body is `undefined` (the route's
+ *   validation then says what it wanted).
+ */
+export function registerJsonBody(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      const buffer = body as Buffer;
+      if (buffer.length === 0) return done(null, {});
+      const charset = charsetOf(request.headers['content-type']);
+      verifyJsonBody(undefined, undefined, buffer, charset);
+      const text = charset === null || /^utf-?8$/i.test(charset) ? buffer.toString('utf8') : new TextDecoder(charset).decode(buffer);
+      done(null, parseJson(text));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  // every answer names its request (the 500's body too: the error filter reads request.id)
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+}
+
+/** The `charset` parameter of a content type (lower-cased), null without one; a charset JSON cannot be in is a 415, as body-parser answered. */
+function charsetOf(contentType: string | undefined): string | null {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset === undefined) return null;
+  if (!charset.startsWith('utf-')) {
+    throw new UnsupportedMediaTypeException({ statusCode: 415, error: 'Unsupported Media Type', message: [`body: unsupported charset "${charset.toUpperCase()}"`] });
+  }
+  return charset;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest([`body: malformed JSON (${(error as Error).message})`]);
+  }
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { logLevel, type Kafka, type Message } from 'kafkajs';
+import { createKafkaJsClient, createKafkaJsPorts, KafkaShardWorker, type BatchHandler, type InputsConsumer, type KafkaPorts } from '@clearsim/kafka';
+import { ShardRunner } from '@clearsim/shard';
+import { openStore } from '@clearsim/store';
+
+/**
+ * B6 (docs/performance.md): Kafka inputs topic → decisions topic on a real
+ * broker, against a raw kafkajs consume + JSON.parse of the same topic in the
+ * same run. One partition (one shard), a fresh topic per run holding the
+ * setup (rules, a perpetual at 10,000, `accounts` accounts long or short 1
+ * lot against a market maker) then `events` PriceUpdated inputs (±0.5 %
+ * around 10,000: every one goes through the margin checks of the holders).
+ *
+ * - baseline: a kafkajs consumer (its own group) reads the topic from the
+ *   beginning with `eachBatch` and JSON.parses every value;
+ * - worker: clearsim's shard worker (libs/kafka, the kafkajs ports `clearsim
+ *   serve --kafka-brokers` uses) on a temp-dir file store: decode, decide,
+ *   durable append, decisions published (acks all), offsets committed.
+ *
+ * Both are timed from their first batch to their last message (consumed for
+ * the baseline; committed for the worker), so joining the group is left out
+ * of both. Needs a broker: `eval "$(infra/services.sh up --no-postgres)"`.
+ *
+ *   npm run build && KAFKA_BROKERS=127.0.0.1:19092 node dist/bench/kafka-bench.js
+ *
+ * Env: BENCH_KAFKA_EVENTS (default 200000), BENCH_KAFKA_ACCOUNTS (default 1000).
+ */
+
+const TS = '2026-01-01T00:00:00Z';
+
+export interface KafkaBenchOptions {
+  brokers: string[];
+  /** PriceUpdated inputs after the setup. */
+  events: number;
+  accounts: number;
+}
+
+export interface KafkaRouteFigures {
+  /** Messages of the topic (setup included) per second, first batch to last message. */
+  eventsPerSecond: number;
+  seconds: number;
+  messages: number;
+}
+
+export interface KafkaBenchResult {
+  baseline: KafkaRouteFigures;
+  worker: KafkaRouteFigures & { decisionsPublished: number; applied: number; deadLettered: number };
+}
+
+/** One measurement: a fresh topic filled, then the raw consume, then the shard worker on a fresh file store. */
+export async function measureKafka(options: KafkaBenchOptions): Promise<KafkaBenchResult> {
+  const id = randomBytes(4).toString('hex');
+  const inputsTopic = `clearsim-b6-${id}`;
+  const kafka = createKafkaJsClient({ brokers: options.brokers, clientId: `clearsim-b6-${id}`, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: inputsTopic, numPartitions: 1 }], waitForLeaders: true });
+    const messages = await fill(kafka, inputsTopic, options);
+    const baseline = await rawConsume(kafka, inputsTopic, messages, `clearsim-b6-raw-${id}`);
+    const worker = await workerConsume(options.brokers, inputsTopic, messages, `clearsim-b6-worker-${id}`);
+    return { baseline, worker };
+  } finally {
+    const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
+    const ours = [inputsTopic, `${inputsTopic}.decisions`, `${inputsTopic}.dlq`].filter((topic) => existing.has(topic));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/** Produces the setup and the price updates; returns the number of messages. */
+async function fill(kafka: Kafka, topic: string, options: KafkaBenchOptions): Promise<number> {
+  const values: unknown[] = [
+    {
+      type: 'RulesActivated',
+      ts: TS,
+      rules: { name: 'bench', model: 'cross', marginCall: { graceSeconds: 3600 }, accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' }, instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } } },
+    },
+    { type: 'InstrumentListed', ts: TS, instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', multiplier: '1' },
+    { type: 'PriceUpdated', ts: TS, instrument: 'BTC-PERP', price: '10000' },
+    { type: 'Deposited', ts: TS, eventId: 'mm-deposit', account: 'mm', asset: 'USD', amount: '100000000' },
+  ];
+  for (let i = 0; i < options.accounts; i++) {
+    const account = `acct-${String(i).padStart(5, '0')}`;
+    const long = i % 2 === 0;
+    values.push({ type: 'Deposited', ts: TS, eventId: `deposit-${i}`, account, asset: 'USD', amount: '5000' });
+    values.push({ type: 'TradeExecuted', ts: TS, tradeId: `setup-${i}`, instrument: 'BTC-PERP', buyer: long ? account : 'mm', seller: long ? 'mm' : account, qty: '1', price: '10000' });
+  }
+  for (let i = 0; i < options.events; i++) values.push({ type: 'PriceUpdated', ts: TS, instrument: 'BTC-PERP', price: String(9950 + (i % 100)) });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    // ~100 bytes a message: 2,000 stay under the broker's 1 MB request limit
+    for (let from = 0; from < values.length; from += 2_000) {
+      const chunk: Message[] = values.slice(from, from + 2_000).map((value) => ({ value: JSON.stringify(value) }));
+      await producer.send({ topic, acks: -1, messages: chunk });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return values.length;
+}
+
+/** The baseline: kafkajs `eachBatch` from the beginning, JSON.parse of every value. */
+async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: string): Promise<KafkaRouteFigures> {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 1024 * 1024 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let seen = 0;
+    let parsed = 0;
+    let first = 0;
+    const done = new Promise<number>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (first === 0) first = performance.now();
+          for (const message of batch.messages) {
+            if (message.value && JSON.parse(message.value.toString('utf8'))) parsed++;
+            seen++;
+          }
+          if (seen >= total) resolve(performance.now());
+        },
+      });
+    });
+    const last = await done;
+    if (parsed !== total) throw new Error(`the baseline parsed ${parsed} of ${total} messages`);
+    return figures(total, first, last);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** clearsim's shard worker on a fresh file store, timed from its first batch until every message's offset is committed. */
+async function workerConsume(brokers: string[], inputsTopic: string, total: number, groupId: string): Promise<KafkaBenchResult['worker']> {
+  const dir = mkdtempSync(join(tmpdir(), 'clearsim-kafka-bench-'));
+  const store = await openStore(`file:${dir}`);
+  let worker: KafkaShardWorker | undefined;
+  try {
+    const runner = await ShardRunner.open(store, { snapshotEvery: 0 });
+    const inner = createKafkaJsPorts({ brokers, clientId: groupId, groupId, inputsTopic, partitions: [0], decisionsTopic: `${inputsTopic}.decisions`, deadLetterTopic: `${inputsTopic}.dlq`, logLevel: logLevel.ERROR });
+    let first = 0;
+    let resolveDone!: (at: number) => void;
+    const done = new Promise<number>((resolve) => (resolveDone = resolve));
+    const consumer: InputsConsumer = {
+      topic: inner.consumer.topic,
+      partitions: inner.consumer.partitions,
+      committed: (partition) => inner.consumer.committed(partition),
+      start: (handler: BatchHandler) =>
+        inner.consumer.start((batch, ctx) => {
+          if (first === 0) first = performance.now();
+          return handler(batch, ctx);
+        }),
+      commit: async (partition, nextOffset, metadata) => {
+        await inner.consumer.commit(partition, nextOffset, metadata);
+        if (BigInt(nextOffset) >= BigInt(total)) resolveDone(performance.now());
+      },
+      stop: () => inner.consumer.stop(),
+    };
+    const ports: KafkaPorts = { ...inner, consumer };
+    const perAppend = process.env.BENCH_KAFKA_PER_APPEND ? { maxInputsPerAppend: Number(process.env.BENCH_KAFKA_PER_APPEND) } : {};
+    worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, log: () => undefined, ...perAppend });
+    const last = await done;
+    const { applied, decisionsPublished, deadLettered } = worker.stats;
+    if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
+    return { ...figures(total, first, last), applied, decisionsPublished, deadLettered };
+  } finally {
+    await worker?.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function figures(messages: number, first: number, last: number): KafkaRouteFigures {
+  const seconds = (last - first) / 1000;
+  return { eventsPerSecond: messages / seconds, seconds, messages };
+}
+
+async function main(): Promise<void> {
+  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: eval "$(infra/services.sh up --no-postgres)" first');
+  const options: KafkaBenchOptions = { brokers, events: Number(process.env.BENCH_KAFKA_EVENTS ?? 200_000), accounts: Number(process.env.BENCH_KAFKA_ACCOUNTS ?? 1000) };
+  const result = await measureKafka(options);
+  const { baseline, worker } = result;
+  process.stdout.write(
+    `B6 on ${brokers.join(',')}: ${worker.messages} messages (${options.accounts} accounts' setup + ${options.events} price updates)\n` +
+      `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s)\n` +
+      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s), ` +
+      `${(worker.eventsPerSecond / baseline.eventsPerSecond).toFixed(3)}× the baseline; ${worker.applied} applied, ${worker.decisionsPublished} decisions published\n`,
+  );
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    process.stderr.write(`${error.stack ?? error.message}\n`);
+    process.exitCode = 1;
+  });
+}
