@@ -85,6 +85,9 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
   switch (input.type) {
     case 'Deposited':
     case 'WithdrawalRequested':
+    case 'TokenUnitsCreated':
+    case 'TokenUnitsRedeemed':
+      // a token's fund is checked after its rebalance (handleInput)
       return [input.account];
     case 'TradeExecuted':
       return [input.buyer, input.seller];
@@ -174,7 +177,10 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
   // checks of the accounts they concern settle in turn (docs/rules.md §12)
   if (state.rules.tokens) {
-    rebalanceTokens(ctx, previousClock);
+    const unitsChanged = input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed' ? input : undefined;
+    rebalanceTokens(ctx, previousClock, unitsChanged && { token: unitsChanged.token, reason: unitsChanged.type === 'TokenUnitsCreated' ? 'creation' : 'redemption' });
+    // the fund's cash moved: it is checked (and re-banded) even when no trade followed
+    if (unitsChanged) ctx.touch(state.rules.tokens[unitsChanged.token]!.account);
     settleChecks(state, ctx, pending, screened);
   }
   if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), screened);

@@ -62,6 +62,36 @@ export function desiredPosition(targetLeverage: Fixed, nav: Fixed, mark: Fixed, 
 }
 
 /**
+ * The fund's equity (its NAV), or undefined when the fund account does not
+ * exist yet (its NAV is then 0: nothing was paid in).
+ */
+export function fundNav(ctx: Pick<SagaContext, 'ledger' | 'rules'>, spec: LeveragedToken): Fixed | undefined {
+  const fund = ctx.ledger.accounts.get(spec.account);
+  return fund ? computeRisk(ctx.ledger, ctx.rules, fund).equity : undefined;
+}
+
+/**
+ * What a holder pays for `units` (creation, docs/rules.md §12): NAV × units /
+ * units outstanding — or, with none outstanding, the issue price `issueNav`
+ * per unit × units — rounded up to the ledger's unit: the rounding goes
+ * against the holder, so the remaining holders never pay for it.
+ */
+export function creationCost(units: Fixed, nav: Fixed, outstanding: Fixed, issueNav?: Fixed): Fixed {
+  const [numerator, denominator] = outstanding > 0n ? [units * nav, outstanding] : [units * issueNav!, SCALE];
+  return (numerator + denominator - 1n) / denominator;
+}
+
+/** What a holder receives for `units` (redemption): NAV × units / units outstanding, rounded down (against the holder). NAV ≥ 0. */
+export function redemptionProceeds(units: Fixed, nav: Fixed, outstanding: Fixed): Fixed {
+  return (units * nav) / outstanding;
+}
+
+/** NAV per unit, shown (never compared): NAV / units outstanding at 8 decimals, truncated toward zero. */
+export function navPerUnit(nav: Fixed, outstanding: Fixed): Fixed {
+  return (nav * SCALE) / outstanding;
+}
+
+/**
  * The rebalance a token is due, if any: at the daily instant (`schedule`) or
  * with its leverage out of band (`band`; the schedule wins when both hold).
  * None when the token's fund or counterparty does not exist, its instrument
@@ -69,7 +99,7 @@ export function desiredPosition(targetLeverage: Fixed, nav: Fixed, mark: Fixed, 
  * nothing to rebalance: the saga liquidates it as any account), or the
  * trade would be zero.
  */
-export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedToken, previousClock: Timestamp): TokenRebalanced | undefined {
+export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedToken, previousClock: Timestamp, unitsChanged?: 'creation' | 'redemption'): TokenRebalanced | undefined {
   const fund = ctx.ledger.accounts.get(spec.account);
   const instrument = ctx.ledger.instruments.get(spec.instrument);
   if (!fund || !ctx.ledger.accounts.has(spec.counterparty) || !instrument || instrument.settled || instrument.mark === undefined) return undefined;
@@ -78,7 +108,7 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
   const { mark, multiplier } = instrument;
   const qty = fund.positions.get(spec.instrument)?.qty ?? 0n;
   const scheduled = spec.dailyAt !== undefined && dailyRebalanceDue(spec.dailyAt, previousClock, ctx.ts);
-  if (!scheduled && !outsideBand(spec.band, qty, mark, multiplier, nav)) return undefined;
+  if (!scheduled && !unitsChanged && !outsideBand(spec.band, qty, mark, multiplier, nav)) return undefined;
   const trade = desiredPosition(spec.targetLeverage, nav, mark, multiplier) - qty;
   if (trade === 0n) return undefined;
   return {
@@ -92,7 +122,7 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
     price: mark,
     nav,
     leverage: tokenLeverage(qty, mark, multiplier, nav),
-    reason: scheduled ? 'schedule' : 'band',
+    reason: scheduled ? 'schedule' : (unitsChanged ?? 'band'),
   };
 }
 
@@ -100,12 +130,16 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
  * Every token's rebalance due at this input, tokens in id order; each trade
  * is emitted (folded at once, so the next token sees it) and its two parties
  * are scheduled for a margin check. At most one rebalance per token per input.
+ * `unitsChanged`: the token whose units this input created or redeemed — its
+ * fund trades to the target at the new NAV at once, as FTX's did ("you send
+ * in $10,000, and the ETHBULL account buys $30,000 worth of ETH perpetual
+ * futures"; a redemption "causes the ETHBULL account to sell back").
  */
-export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp): void {
+export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp, unitsChanged?: { token: string; reason: 'creation' | 'redemption' }): void {
   const tokens = ctx.rules.tokens;
   if (!tokens) return;
   for (const token of Object.keys(tokens).sort()) {
-    const decision = tokenRebalance(ctx, token, tokens[token]!, previousClock);
+    const decision = tokenRebalance(ctx, token, tokens[token]!, previousClock, unitsChanged?.token === token ? unitsChanged.reason : undefined);
     if (!decision) continue;
     ctx.emit(decision);
     ctx.touch(decision.account);
