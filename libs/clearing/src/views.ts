@@ -142,6 +142,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
  * instrument, Σ equity over every account at the same marks reduces to
  * Σ (cash + isolated margin − cost basis of futures-style positions), which
  * must equal Σ deposits − Σ approved withdrawals to the last ledger unit.
+ * A token's units outstanding are the sum of its holders' units.
  */
 export function checkInvariants(state: ClearingState): string[] {
   const problems: string[] = [];
@@ -164,6 +165,12 @@ export function checkInvariants(state: ClearingState): string[] {
   }
   for (const [instrument, net] of openInterest) {
     if (net !== 0n) problems.push(`open interest of ${instrument} nets to ${formatFixed(net)}, not 0`);
+  }
+  // leveraged token units: the units outstanding are exactly the holders' (docs/rules.md §12)
+  for (const [token, units] of state.tokenUnits ?? []) {
+    let total = 0n;
+    for (const held of units.holders.values()) total += held;
+    if (total !== units.outstanding || total < 0n) problems.push(`token ${token}: ${formatFixed(units.outstanding)} units outstanding but holders hold ${formatFixed(total)}`);
   }
   return problems;
 }
