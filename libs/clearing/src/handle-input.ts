@@ -131,6 +131,9 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
  *    accounts the decisions touched (ADL, socialized losses), until none is left;
  *    whenever the checks settle, the losses the input's bankruptcies left are
  *    shared once (socializePendingLosses) and its payers checked in turn.
+ * 5. under rules `tokens`, the tokens' rebalances (a creation or redemption of
+ *    units rebalances its token at once, docs/rules.md §12.1), then the checks
+ *    of their funds and counterparties, settled as in 4.
  * Throws InputRejected before changing anything if the input cannot apply
  * (a refused input fires no timer).
  */
