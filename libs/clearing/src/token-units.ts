@@ -37,7 +37,8 @@ export function tokenCashFlow(state: ClearingState, rules: Rules, spec: Leverage
  * Refuses (InputRejected, naming the field) a creation or redemption that
  * cannot apply: no rules or no such token, an unknown or system holder or the
  * fund itself, the issue price `nav` missing on a token with no units or
- * given on one with units, a fund whose NAV is not positive, more units than
+ * given on one with units, a fund whose NAV is not positive while units are
+ * outstanding (or negative with none: a new issue would pay its debt), more units than
  * the holder has, or a holder who cannot pay — as a withdrawal of the cost
  * would be rejected (an open margin call, free collateral after it below 0,
  * more than its cash).
@@ -63,7 +64,7 @@ export function validateTokenUnits(state: ClearingState, input: TokenUnitsInput)
     if (input.units > held) throw new InputRejected('token-units', 'units', `account "${input.account}" holds ${formatFixed(held)} units of token "${input.token}", fewer than ${formatFixed(input.units)}`);
   }
   const { nav, amount } = tokenCashFlow(state, rules, spec, input);
-  if (units.outstanding > 0n && nav <= 0n) {
+  if ((units.outstanding > 0n && nav <= 0n) || nav < 0n) {
     throw new InputRejected('token-units', 'token', `the fund "${spec.account}" of token "${input.token}" has a NAV of ${formatFixed(nav)}: units are neither created nor redeemed until it is liquidated`);
   }
   if (input.type === 'TokenUnitsRedeemed') return;

@@ -78,6 +78,19 @@ describe('leveraged token units held by accounts (TokenUnitsCreated / TokenUnits
     expect(g.engine.invariantViolations()).toEqual([]);
   });
 
+  it('the last units redeemed take the whole NAV, and the emptied fund closes its position', () => {
+    const g = issued();
+    // alice holds all 100 units: 100 × 10,000 / 100 = 10,000; the fund's NAV is then exactly 0: it sells its 3
+    expect(redeem(g, 'alice', '100')).toEqual([
+      { type: 'TokenRebalanced', ts: at(0), token: 'BTCBULL', account: 'bull', counterparty: 'mm', instrument: 'BTC-PERP', qty: '-3', price: '10000', nav: '0', leverage: '0', reason: 'redemption' },
+    ]);
+    expect(g.cash('alice')).toBe('12000');
+    expect(g.account('bull')).toMatchObject({ equity: '0', positions: {} });
+    expect(g.engine.state.tokenUnits?.get('BTCBULL')).toEqual({ outstanding: 0n, holders: new Map() });
+    // a new issue needs an issue price again
+    expect(create(g, 'bob', '10', { nav: '50' }).map((d) => [d.reason, d.qty, d.nav])).toEqual([['creation', '0.15', '500']]);
+  });
+
   it('with no mark yet the cash moves and the fund waits; the next input with a mark buys the basket (band below 2)', () => {
     const g = new Given(rules());
     g.deposit('mm', '1000000').deposit('alice', '5000');

@@ -191,7 +191,8 @@ export const TokenRebalancedSchema = z.strictObject({
   instrument: id,
   qty: fixed,
   price: positiveFixed,
-  nav: positiveFixed,
+  // 0 only when the last units' redemption emptied the fund, which then closes its position
+  nav: nonNegativeFixed,
   leverage: fixed,
   reason: z.enum(['schedule', 'band', 'creation', 'redemption']),
 });

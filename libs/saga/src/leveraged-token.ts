@@ -104,7 +104,9 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
   const instrument = ctx.ledger.instruments.get(spec.instrument);
   if (!fund || !ctx.ledger.accounts.has(spec.counterparty) || !instrument || instrument.settled || instrument.mark === undefined) return undefined;
   const nav = computeRisk(ctx.ledger, ctx.rules, fund).equity;
-  if (nav <= 0n) return undefined;
+  // the last units redeemed took the whole NAV (docs/rules.md §12.1): the emptied fund closes its position
+  const emptied = unitsChanged === 'redemption' && nav === 0n;
+  if (nav <= 0n && !emptied) return undefined;
   const { mark, multiplier } = instrument;
   const qty = fund.positions.get(spec.instrument)?.qty ?? 0n;
   const scheduled = spec.dailyAt !== undefined && dailyRebalanceDue(spec.dailyAt, previousClock, ctx.ts);
@@ -121,7 +123,8 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
     qty: trade,
     price: mark,
     nav,
-    leverage: tokenLeverage(qty, mark, multiplier, nav),
+    // (an emptied fund's leverage is undefined: reported 0)
+    leverage: emptied ? 0n : tokenLeverage(qty, mark, multiplier, nav),
     reason: scheduled ? 'schedule' : (unitsChanged ?? 'band'),
   };
 }
