@@ -3,7 +3,7 @@ import { ensureAccount, getAccount, transfer, type Account } from '@clearsim/led
 import { computeRisk, freeCollateral } from '@clearsim/margin';
 import { formatFixed, type Fixed } from '@clearsim/money';
 import { isSystemAccount, type LeveragedToken, type Rules } from '@clearsim/rules';
-import { creationCost, fundNav, hasOpenCall, navPerUnit, redemptionProceeds } from '@clearsim/saga';
+import { creationCost, fundNav, hasOpenCall, navPerUnit, redemptionProceeds, unitsFee } from '@clearsim/saga';
 import type { ClearingState, TokenUnits } from './clearing.state';
 import { InputRejected } from './validate';
 
@@ -25,12 +25,20 @@ export function unitsOfToken(state: ClearingState, token: string): TokenUnits {
   return state.tokenUnits?.get(token) ?? NO_UNITS;
 }
 
-/** The fund's NAV (0 before the fund exists) and the cash the input moves between the holder and the fund. */
-export function tokenCashFlow(state: ClearingState, rules: Rules, spec: LeveragedToken, input: TokenUnitsInput): { nav: Fixed; amount: Fixed } {
+/**
+ * The fund's NAV (0 before the fund exists), the cash the input moves between
+ * the holder and the fund (`amount`, at NAV), and the holder's fee to the
+ * fees account on top of a creation's amount or out of a redemption's.
+ */
+export function tokenCashFlow(state: ClearingState, rules: Rules, spec: LeveragedToken, input: TokenUnitsInput): { nav: Fixed; amount: Fixed; fee: Fixed } {
   const nav = fundNav({ ledger: state.ledger, rules }, spec) ?? 0n;
   const { outstanding } = unitsOfToken(state, input.token);
-  if (input.type === 'TokenUnitsCreated') return { nav, amount: creationCost(input.units, nav, outstanding, input.nav) };
-  return { nav, amount: redemptionProceeds(input.units, nav, outstanding) };
+  if (input.type === 'TokenUnitsCreated') {
+    const amount = creationCost(input.units, nav, outstanding, input.nav);
+    return { nav, amount, fee: unitsFee(amount, spec.creationFee) };
+  }
+  const amount = redemptionProceeds(input.units, nav, outstanding);
+  return { nav, amount, fee: unitsFee(amount, spec.redemptionFee) };
 }
 
 /**
@@ -63,24 +71,26 @@ export function validateTokenUnits(state: ClearingState, input: TokenUnitsInput)
     const held = units.holders.get(input.account) ?? 0n;
     if (input.units > held) throw new InputRejected('token-units', 'units', `account "${input.account}" holds ${formatFixed(held)} units of token "${input.token}", fewer than ${formatFixed(input.units)}`);
   }
-  const { nav, amount } = tokenCashFlow(state, rules, spec, input);
+  const { nav, amount, fee } = tokenCashFlow(state, rules, spec, input);
   if ((units.outstanding > 0n && nav <= 0n) || nav < 0n) {
     throw new InputRejected('token-units', 'token', `the fund "${spec.account}" of token "${input.token}" has a NAV of ${formatFixed(nav)}: units are neither created nor redeemed until it is liquidated`);
   }
   if (input.type === 'TokenUnitsRedeemed') return;
   const holder = getAccount(state.ledger, input.account);
-  if (hasOpenCall(state.saga, holder.id)) throw new InputRejected('insufficient-funds', 'units', `account "${holder.id}" has an open margin call: it cannot pay ${formatFixed(amount)} for ${formatFixed(input.units)} units`);
-  const after: Account = { ...holder, cash: holder.cash - amount };
+  const cost = amount + fee;
+  const costText = `${formatFixed(cost)}${fee > 0n ? ` (${formatFixed(amount)} at NAV + fee ${formatFixed(fee)})` : ''}`;
+  if (hasOpenCall(state.saga, holder.id)) throw new InputRejected('insufficient-funds', 'units', `account "${holder.id}" has an open margin call: it cannot pay ${costText} for ${formatFixed(input.units)} units`);
+  const after: Account = { ...holder, cash: holder.cash - cost };
   const free = holder.isolated ? after.cash : freeCollateral(computeRisk(state.ledger, rules, after));
-  if (amount > holder.cash || free < 0n) {
-    throw new InputRejected('insufficient-funds', 'units', `${formatFixed(input.units)} units of token "${input.token}" cost ${formatFixed(amount)}; account "${holder.id}" has ${formatFixed(holder.cash)} cash and would be left with free collateral ${formatFixed(free)} (it must stay ≥ 0)`);
+  if (cost > holder.cash || free < 0n) {
+    throw new InputRejected('insufficient-funds', 'units', `${formatFixed(input.units)} units of token "${input.token}" cost ${costText}; account "${holder.id}" has ${formatFixed(holder.cash)} cash and would be left with free collateral ${formatFixed(free)} (it must stay ≥ 0)`);
   }
 }
 
 /** Folds an accepted creation or redemption: the cash between holder and fund, the holder's units and the units outstanding. */
 export function foldTokenUnits(state: ClearingState, rules: Rules, input: TokenUnitsInput): void {
   const spec = rules.tokens![input.token]!;
-  const { amount } = tokenCashFlow(state, rules, spec, input);
+  const { amount, fee } = tokenCashFlow(state, rules, spec, input);
   const holder = getAccount(state.ledger, input.account);
   // the fund is an ordinary cross account (never isolated, docs/rules.md §12)
   const fund = ensureAccount(state.ledger, spec.account, false);
@@ -90,6 +100,8 @@ export function foldTokenUnits(state: ClearingState, rules: Rules, input: TokenU
   const delta = input.type === 'TokenUnitsCreated' ? input.units : -input.units;
   if (input.type === 'TokenUnitsCreated') transfer(holder, fund, amount);
   else transfer(fund, holder, amount);
+  // the fee, on top of a creation's amount or out of a redemption's, is the holder's
+  if (fee > 0n) transfer(holder, ensureAccount(state.ledger, rules.accounts.fees, false), fee);
   units.outstanding += delta;
   const held = (units.holders.get(input.account) ?? 0n) + delta;
   if (held === 0n) units.holders.delete(input.account);
@@ -102,7 +114,7 @@ export interface TokenHolding {
   units: Fixed;
   /** The fund's NAV / units outstanding, truncated (never compared). */
   navPerUnit: Fixed;
-  /** units × NAV / units outstanding, rounded down: what a redemption would pay now. Not margin collateral. */
+  /** units × NAV / units outstanding, rounded down: what a redemption would pay now, before its fee. Not margin collateral. */
   value: Fixed;
 }
 

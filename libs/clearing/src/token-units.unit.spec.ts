@@ -91,6 +91,28 @@ describe('leveraged token units held by accounts (TokenUnitsCreated / TokenUnits
     expect(create(g, 'bob', '10', { nav: '50' }).map((d) => [d.reason, d.qty, d.nav])).toEqual([['creation', '0.15', '500']]);
   });
 
+  it('fees (creationFee, redemptionFee) go to the fees account, rounded up: on top of a creation, out of a redemption', () => {
+    const g = new Given(rules({ creationFee: '0.001', redemptionFee: '0.002' }));
+    g.deposit('mm', '1000000').deposit('alice', '12000').deposit('bob', '100');
+    g.price('10000');
+    // 100 units × 100 = 10,000 to the fund + 0.1 % = 10 to the fees account: alice pays 10,010
+    expect(create(g, 'alice', '100', { nav: '100' }).map((d) => [d.qty, d.nav])).toEqual([['3', '10000']]);
+    expect([g.cash('alice'), g.cash('fees')]).toEqual(['1990', '10']);
+    // 9,000: NAV 7,000 (70 a unit). Alice redeems 50: 50 × 7,000 / 100 = 3,500 from the fund, 0.2 % = 7 to the fees
+    // account, 3,493 to her. The fund's NAV 3,500, leverage 27,000 / 3,500 = 7.71428571; DP = 3 × 3,500 / 9,000 =
+    // 1.16666666 → sells 1.83333334
+    g.at(60).price('9000');
+    expect(redeem(g, 'alice', '50').map((d) => [d.qty, d.nav, d.leverage])).toEqual([['-1.83333334', '3500', '7.71428571']]);
+    expect([g.cash('alice'), g.cash('fees')]).toEqual(['5483', '17']);
+    // bob creates 0.33333333 units: 0.33333333 × 3,500 / 50 = 23.3333331 to the fund; fee 0.0233333331 → 0.02333334
+    // (up): he pays 23.35666644
+    create(g, 'bob', '0.33333333');
+    expect([g.cash('bob'), g.cash('fees')]).toEqual(['76.64333356', '17.02333334']);
+    // 1 unit would cost 70 + 0.07: the refusal names both
+    expect(() => create(g, 'bob', '1.1')).toThrow('1.1 units of token "BTCBULL" cost 77.077 (77 at NAV + fee 0.077); account "bob" has 76.64333356 cash');
+    expect(g.engine.invariantViolations()).toEqual([]);
+  });
+
   it('with no mark yet the cash moves and the fund waits; the next input with a mark buys the basket (band below 2)', () => {
     const g = new Given(rules());
     g.deposit('mm', '1000000').deposit('alice', '5000');

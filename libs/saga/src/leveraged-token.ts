@@ -86,6 +86,11 @@ export function redemptionProceeds(units: Fixed, nav: Fixed, outstanding: Fixed)
   return (units * nav) / outstanding;
 }
 
+/** A creation's or redemption's fee: `rate` × the amount at NAV, rounded up (against the holder); 0 without a rate. */
+export function unitsFee(amount: Fixed, rate: Fixed | undefined): Fixed {
+  return rate === undefined ? 0n : (amount * rate + SCALE - 1n) / SCALE;
+}
+
 /** NAV per unit, shown (never compared): NAV / units outstanding at 8 decimals, truncated toward zero. */
 export function navPerUnit(nav: Fixed, outstanding: Fixed): Fixed {
   return (nav * SCALE) / outstanding;

@@ -61,7 +61,8 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
   // tokens with holders are created before the market opens (no mark yet: the fund waits for its basket trade)
   const fundDeposits = new Map<string, Fixed>();
   for (const [token, issue] of Object.entries(scenario.tokens)) {
-    if (issue.holders) fundDeposits.set(token, issueUnits(out, start, token, issue.holders, issue.units, issue.nav, scenario.instruments[parsedRules.tokens![token]!.instrument]!.settlementAsset));
+    const spec = parsedRules.tokens![token]!;
+    if (issue.holders) fundDeposits.set(token, issueUnits(out, start, token, issue.holders, issue, spec.creationFee, scenario.instruments[spec.instrument]!.settlementAsset));
   }
   out.push(marksAt(start, instruments.map(([instrument]) => ({ instrument, price: startPrice(instrument) }))));
 
@@ -140,9 +141,10 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
  * its units — the first at the issue price `nav`, the next at the fund's NAV
  * per unit, which with only cash in the fund is the same: cost = units × NAV
  * / outstanding, rounded up as the clearing core rounds it (docs/rules.md
- * §12). Returns what the fund holds after.
+ * §12.1), plus the creation fee if the rules charge one. Returns what the
+ * fund holds after.
  */
-function issueUnits(out: InputJson[], ts: string, token: string, holders: readonly string[], units: Fixed, nav: Fixed, asset: string): Fixed {
+function issueUnits(out: InputJson[], ts: string, token: string, holders: readonly string[], { units, nav }: { units: Fixed; nav: Fixed }, feeRate: Fixed | undefined, asset: string): Fixed {
   const share = units / BigInt(holders.length);
   let fund = 0n;
   let outstanding = 0n;
@@ -150,7 +152,9 @@ function issueUnits(out: InputJson[], ts: string, token: string, holders: readon
     const mine = i === holders.length - 1 ? units - share * BigInt(holders.length - 1) : share;
     const [numerator, denominator] = outstanding === 0n ? [mine * nav, SCALE] : [mine * fund, outstanding];
     const cost = (numerator + denominator - 1n) / denominator;
-    out.push({ type: 'Deposited', ts, account, asset, amount: formatFixed(cost) });
+    // the creation fee (rules creationFee), rounded up, is deposited too: it goes to the fees account
+    const fee = feeRate === undefined ? 0n : (cost * feeRate + SCALE - 1n) / SCALE;
+    out.push({ type: 'Deposited', ts, account, asset, amount: formatFixed(cost + fee) });
     out.push({ type: 'TokenUnitsCreated', ts, requestId: `issue-${token}-${i + 1}`, account, token, units: formatFixed(mine), ...(i === 0 ? { nav: formatFixed(nav) } : {}) });
     fund += cost;
     outstanding += mine;

@@ -294,6 +294,10 @@ describe('generateInputs: leveraged tokens issued at start', () => {
     // no deposit into the fund: the holders paid it
     expect(events.filter((e) => e.account === 'btcbull')).toEqual([]);
     expect(events.find((e) => e.tradeId === 'issue-BTCBULL')).toMatchObject({ buyer: 'btcbull', seller: 'mm', qty: '7.5', price: '8000' });
+    // with a creation fee of 0.1 % each holder is deposited its cost + the fee, rounded up: 6,666.6666666 + 6.6666666666 → 6,673.33333327
+    const feeRules = { ...tokenRules, tokens: { ...tokenRules.tokens, BTCBULL: { ...tokenRules.tokens.BTCBULL, creationFee: '0.001' } } };
+    const withFee = generateInputs(parseScenario({ ...raw(), tokens: { BTCBULL: { units: '1000.00000001', nav: '20', holders: ['long-01', 'long-02', 'mm'] } } }, 'unit.yaml'), feeRules);
+    expect(withFee.find((e) => e.type === 'Deposited' && e.account === 'long-01' && e.amount !== undefined && e.ts === ts)).toMatchObject({ amount: '6673.33333327' });
     // with a lower band edge the first mark makes the fund buy (docs/rules.md §12): no basket trade is written
     const banded = { ...tokenRules, tokens: { BTCBULL: { ...tokenRules.tokens.BTCBULL, band: { min: '2', max: '4' } } } };
     expect(generateInputs(parseScenario({ ...raw(), tokens: { BTCBULL: { units: '10', nav: '20', holders: ['mm'] } } }, 'unit.yaml'), banded).some((e) => e.tradeId === 'issue-BTCBULL')).toBe(false);
