@@ -242,6 +242,23 @@ describe('leveraged token properties', () => {
     );
   });
 
+  it('a redemption that leaves the fund below maintenance sells before any check, fast paths on or off (a counterexample found)', () => {
+    // under impact a decaying mark asks for checks of the instrument's holders before the input's own: the fund,
+    // which has just paid 4.25 units out, must trade back to 3× first, not be liquidated on the way
+    const steps = [
+      { kind: 'price' as const, move: 0 },
+      { kind: 'clock' as const, hours: 1 },
+      { kind: 'trade' as const, who: 'a' as const, qty: -1 },
+      { kind: 'redeem' as const, who: 'mm' as const, token: 'BULL' as const, units: 425 },
+      { kind: 'price' as const, move: 0 },
+    ];
+    const inputs = tokenInputs(true, steps);
+    const fast = runTokens(inputs);
+    expect(runTokens(inputs, undefined, false).engine.outputHash).toBe(fast.engine.outputHash);
+    expect(fast.log.filter((e) => e.type === 'TokenRebalanced' && (e as { reason: string }).reason === 'redemption')).toHaveLength(1);
+    expect(fast.log.some((e) => e.type === 'LiquidationStarted' && (e as { account: string }).account === 'bull')).toBe(false);
+  });
+
   it('exercises the rule: generated streams rebalance on the schedule, on the band and on creations and redemptions, and cascade under impact', () => {
     const runs = fc.sample(scenarioArb, { numRuns: 60, seed: 3 }).map(({ impact, steps }) => runTokens(tokenInputs(impact, steps)));
     const reasons = runs.flatMap((r) => r.log.filter((e) => e.type === 'TokenRebalanced').map((e) => (e as { reason: string }).reason));

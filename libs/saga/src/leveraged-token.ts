@@ -137,20 +137,35 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
 /**
  * Every token's rebalance due at this input, tokens in id order; each trade
  * is emitted (folded at once, so the next token sees it) and its two parties
- * are scheduled for a margin check. At most one rebalance per token per input.
- * `unitsChanged`: the token whose units this input created or redeemed — its
- * fund trades to the target at the new NAV at once, as FTX's did ("you send
- * in $10,000, and the ETHBULL account buys $30,000 worth of ETH perpetual
- * futures"; a redemption "causes the ETHBULL account to sell back").
+ * are scheduled for a margin check. At most one rebalance per token per input:
+ * `except` is the token a creation or redemption already rebalanced.
  */
-export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp, unitsChanged?: { token: string; reason: 'creation' | 'redemption' }): void {
+export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp, except?: string): void {
   const tokens = ctx.rules.tokens;
   if (!tokens) return;
   for (const token of Object.keys(tokens).sort()) {
-    const decision = tokenRebalance(ctx, token, tokens[token]!, previousClock, unitsChanged?.token === token ? unitsChanged.reason : undefined);
-    if (!decision) continue;
-    ctx.emit(decision);
-    ctx.touch(decision.account);
-    ctx.touch(decision.counterparty);
+    if (token === except) continue;
+    emitRebalance(ctx, tokenRebalance(ctx, token, tokens[token]!, previousClock));
   }
+}
+
+/**
+ * A holder's creation or redemption of `token`'s units (docs/rules.md §12.1):
+ * its fund trades to the target at the new NAV at once, before any margin
+ * check of the input, as FTX's did ("you send in $10,000, and the ETHBULL
+ * account buys $30,000 worth of ETH perpetual futures"; a redemption "causes
+ * the ETHBULL account to sell back"). The fund is checked after it in any case.
+ */
+export function rebalanceForUnits(ctx: SagaContext, previousClock: Timestamp, token: string, reason: 'creation' | 'redemption'): void {
+  const spec = ctx.rules.tokens?.[token];
+  if (!spec) return;
+  emitRebalance(ctx, tokenRebalance(ctx, token, spec, previousClock, reason));
+  ctx.touch(spec.account);
+}
+
+function emitRebalance(ctx: SagaContext, decision: TokenRebalanced | undefined): void {
+  if (!decision) return;
+  ctx.emit(decision);
+  ctx.touch(decision.account);
+  ctx.touch(decision.counterparty);
 }
