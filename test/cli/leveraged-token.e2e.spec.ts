@@ -35,4 +35,22 @@ describe('leveraged tokens through the CLI', () => {
     expect(JSON.parse(verify.stdout).mismatches).toEqual([]);
     expect(JSON.parse(clearsim('replay', '--store', `file:${dir}/store`, '--json').stdout).outputHash).toBe(summary.outputHash);
   });
+
+  it('the holders created the units at the open; `account` shows them (table and --json), not as collateral', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-units-'));
+    expect(clearsim('run', SCENARIO, '--store', `file:${dir}/store`, '--json').code).toBe(0);
+    // eth-long-001 holds 5,000 BULL (20,000 / 4) and 5,000 ETHBULL (10,000 / 2)
+    const json = JSON.parse(clearsim('account', 'eth-long-001', '--store', `file:${dir}/store`, '--json').stdout);
+    expect(Object.keys(json.tokens)).toEqual(['BULL', 'ETHBULL']);
+    expect(json.tokens.BULL.units).toBe('5000');
+    expect(json.tokens.ETHBULL.units).toBe('5000');
+    // value = units × NAV per unit (the NAV per unit truncated, the value rounded down: within units × 0.00000001 + 0.00000001)
+    for (const { units, navPerUnit, value } of Object.values(json.tokens) as { units: string; navPerUnit: string; value: string }[]) {
+      expect(Math.abs(Number(units) * Number(navPerUnit) - Number(value))).toBeLessThan(0.001);
+    }
+    const table = clearsim('account', 'eth-long-001', '--store', `file:${dir}/store`);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/value \(not collateral\)/);
+    expect(table.stdout).toMatch(/ETHBULL\s*│\s*5000\s*│/);
+  });
 });

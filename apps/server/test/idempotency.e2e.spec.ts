@@ -123,7 +123,8 @@ describe('idempotency over HTTP: natural ids, scoped to the posting key, conflic
 describe('retries of every input type over HTTP leave the outputHash of a clean run', () => {
   /** A day with a margin call, a liquidation, funding, withdrawals; market-wide inputs carry an eventId (docs/idempotency.md). */
   const day: { key: string; body: Record<string, unknown> }[] = [
-    { key: ADMIN, body: { type: 'RulesActivated', ts: at(0), eventId: 'rules-1', rules: rulesFor() } },
+    // a leveraged token (docs/rules.md §12.1) so its units' creation and redemption are retried too
+    { key: ADMIN, body: { type: 'RulesActivated', ts: at(0), eventId: 'rules-1', rules: rulesFor({ tokens: { BULL: { instrument: 'BTC-PERP', account: 'bull', counterparty: 'b-mm', targetLeverage: '3', band: { max: '4' } } } }) } },
     { key: ADMIN, body: { type: 'InstrumentListed', ts: at(0), eventId: 'list-1', instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', settlementAsset: 'USD', multiplier: '1' } },
     { key: ADMIN, body: { type: 'PriceUpdated', ts: at(0), eventId: 'p-0', instrument: 'BTC-PERP', price: '10000' } },
     { key: ADMIN, body: { type: 'Deposited', ts: at(0), account: 'insurance', asset: 'USD', amount: '1000' } },
@@ -131,7 +132,9 @@ describe('retries of every input type over HTTP leave the outputHash of a clean 
     { key: VENUE_B, body: { type: 'Deposited', ts: at(0), eventId: 'dep-mm', account: 'b-mm', asset: 'USD', amount: '1000000' } },
     { key: ADMIN, body: { type: 'TradeExecuted', ts: at(60), tradeId: 'x-1', instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'b-mm', qty: '1', price: '10000' } },
     { key: VENUE_A, body: { type: 'WithdrawalRequested', ts: at(90), requestId: 'w-1', account: 'a-alice', asset: 'USD', amount: '10' } },
+    { key: VENUE_B, body: { type: 'TokenUnitsCreated', ts: at(95), requestId: 'c-1', account: 'b-mm', token: 'BULL', units: '10', nav: '100' } },
     { key: ADMIN, body: { type: 'FundingRateApplied', ts: at(100), eventId: 'f-1', instrument: 'BTC-PERP', rate: '0.001' } },
+    { key: VENUE_B, body: { type: 'TokenUnitsRedeemed', ts: at(110), requestId: 'r-1', account: 'b-mm', token: 'BULL', units: '4' } },
     { key: ADMIN, body: { type: 'PriceUpdated', ts: at(120), eventId: 'p-1', instrument: 'BTC-PERP', price: '9450' } },
     { key: ADMIN, body: { type: 'VolatilityUpdated', ts: at(130), eventId: 'vol-1', underlying: 'BTC', volatility: '0.6' } },
     { key: ADMIN, body: { type: 'ClockAdvanced', ts: at(7200), eventId: 'clock-1' } },

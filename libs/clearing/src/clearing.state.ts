@@ -77,6 +77,18 @@ export interface ClearingState {
   fastPaths: boolean;
   /** Marks displaced by forced fills (rules `impact`); absent until the first impact. */
   impact?: ImpactState;
+  /**
+   * Units of leveraged tokens held by accounts (TokenUnitsCreated/Redeemed,
+   * docs/rules.md §12): per token, the units outstanding and each holder's;
+   * absent until the first creation.
+   */
+  tokenUnits?: Map<string, TokenUnits>;
+}
+
+/** One token's units: outstanding = the sum of its holders' (a holder with none left is removed). */
+export interface TokenUnits {
+  outstanding: Fixed;
+  holders: Map<string, Fixed>;
 }
 
 export function emptyClearingState(): ClearingState {

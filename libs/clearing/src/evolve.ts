@@ -26,6 +26,7 @@ import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clear
 import { evolveSaga, liquidationFillPrice } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { contentDigest, idempotencyKey } from './idempotency';
+import { foldTokenUnits } from './token-units';
 
 /**
  * evolve(state, event): folds one logged event — input or decision — into the
@@ -47,6 +48,8 @@ export function evolve(state: ClearingState, event: ClearingEvent): void {
     case 'VolatilityUpdated':
     case 'MarketMoved':
     case 'MultiLegTradeExecuted':
+    case 'TokenUnitsCreated':
+    case 'TokenUnitsRedeemed':
     case 'ClockAdvanced':
       return evolveInput(state, event);
     default:
@@ -129,6 +132,9 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       return settleInstrument(ledger, getInstrument(ledger, input.instrument), input.price, accountFor(state, rulesOf(state).accounts.fees));
     case 'VolatilityUpdated':
       return foldVolatility(state, input, input.ts);
+    case 'TokenUnitsCreated':
+    case 'TokenUnitsRedeemed':
+      return foldTokenUnits(state, rulesOf(state), input);
     case 'ClockAdvanced':
       // time decay: options are re-marked as the clock moves
       refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n);

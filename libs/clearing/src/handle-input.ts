@@ -2,7 +2,7 @@ import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsi
 import { underlyingOf } from '@clearsim/ledger';
 import { bandsFor, floatBandsFor, toMarkNumber, type Band } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
-import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext } from '@clearsim/saga';
+import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceForUnits, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { decayImpact, ImpactWave } from './impact';
@@ -90,6 +90,9 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
   switch (input.type) {
     case 'Deposited':
     case 'WithdrawalRequested':
+    case 'TokenUnitsCreated':
+    case 'TokenUnitsRedeemed':
+      // a token's fund is checked after its rebalance (handleInput)
       return [input.account];
     case 'TradeExecuted':
       return [input.buyer, input.seller];
@@ -133,6 +136,10 @@ function touchedBy(state: ClearingState, input: InputEvent, remarked: readonly s
  *    accounts the decisions touched (ADL, socialized losses), until none is left;
  *    whenever the checks settle, the losses the input's bankruptcies left are
  *    shared once (socializePendingLosses) and its payers checked in turn.
+ *    (A creation or redemption of a token's units first rebalances its token,
+ *    before any check: docs/rules.md §12.1.)
+ * 5. under rules `tokens`, the other tokens' rebalances, then the checks of
+ *    their funds and counterparties, settled as in 4.
  * Throws InputRejected before changing anything if the input cannot apply
  * (a refused input fires no timer).
  */
@@ -166,6 +173,9 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions, beforeInput };
   decayImpact(state, ctx, (instrument) => checkMarkMoved(state, instrument, pending, ctx.checked));
+  // a creation or redemption of a token's units: its fund trades back to target before any check (docs/rules.md §12.1)
+  const unitsOf = input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed' ? input.token : undefined;
+  if (unitsOf !== undefined) rebalanceForUnits(ctx, previousClock, unitsOf, input.type === 'TokenUnitsCreated' ? 'creation' : 'redemption');
 
   for (const account of touched) pending.add(account);
   if (bandsApply(state) && !crossed) {
@@ -179,7 +189,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
   // checks of the accounts they concern settle in turn (docs/rules.md §12)
   if (state.rules.tokens) {
-    rebalanceTokens(ctx, previousClock);
+    rebalanceTokens(ctx, previousClock, unitsOf);
     settleChecks(state, ctx, pending, screened);
   }
   if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), screened);

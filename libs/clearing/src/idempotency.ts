@@ -5,7 +5,7 @@ import { formatFixed } from '@clearsim/money';
  * Idempotency of inputs (docs/idempotency.md).
  *
  * The key of an input is its natural id — `tradeId` of a trade, `requestId`
- * of a withdrawal request — or, for every other type, its `eventId`. An
+ * of a withdrawal request or of a token creation/redemption — or, for every other type, its `eventId`. An
  * `eventId` on a trade or a withdrawal request is carried but is not its key:
  * the trade `t-1` posted twice with two different `eventId`s is one trade.
  *
@@ -30,6 +30,7 @@ export function idempotencyKey(input: InputEvent): string | undefined {
 function naturalKey(input: InputEvent): string | undefined {
   if (input.type === 'TradeExecuted' || input.type === 'MultiLegTradeExecuted') return `trade:${input.tradeId}`;
   if (input.type === 'WithdrawalRequested') return `withdrawal:${input.requestId}`;
+  if (input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed') return `units:${input.requestId}`;
   if (input.eventId !== undefined) return `event:${input.eventId}`;
   if (input.type === 'Deposited' && input.postedBy !== undefined) {
     return `deposit:${input.account}/${input.asset}/${formatFixed(input.amount)}@${formatTimestamp(input.ts)}`;
@@ -44,7 +45,7 @@ function naturalKey(input: InputEvent): string | undefined {
  */
 export function idempotencyField(input: InputEvent): 'tradeId' | 'requestId' | 'eventId' {
   if (input.type === 'TradeExecuted' || input.type === 'MultiLegTradeExecuted') return 'tradeId';
-  if (input.type === 'WithdrawalRequested') return 'requestId';
+  if (input.type === 'WithdrawalRequested' || input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed') return 'requestId';
   return 'eventId';
 }
 

@@ -4,6 +4,7 @@ export * from './idempotency';
 export * from './validate';
 export * from './handle-input';
 export * from './views';
+export * from './token-units';
 export * from './clearing-engine';
 export * from './snapshot';
 export * from './what-if';

@@ -140,6 +140,8 @@ const stepArb = fc.oneof(
   fc.record({ kind: fc.constant('price' as const), move: fc.double({ min: -0.2, max: 0.2, noNaN: true }) }),
   fc.record({ kind: fc.constant('trade' as const), who: fc.constantFrom('a', 'b', 'c'), qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0) }),
   fc.record({ kind: fc.constant('clock' as const), hours: fc.integer({ min: 1, max: 30 }) }),
+  // holders create and redeem units (some refused: more units than held, more than the holder can pay)
+  fc.record({ kind: fc.constantFrom('create' as const, 'redeem' as const), who: fc.constantFrom('a', 'b', 'c', 'mm'), token: fc.constantFrom('BULL', 'BEAR'), units: fc.integer({ min: 1, max: 800 }) }),
 );
 
 function tokenInputs(withImpact: boolean, steps: (typeof stepArb extends fc.Arbitrary<infer T> ? T : never)[]): Record<string, unknown>[] {
@@ -160,12 +162,17 @@ function tokenInputs(withImpact: boolean, steps: (typeof stepArb extends fc.Arbi
     ...['mm:1000000', 'insurance:1000', 'bull:10000', 'bear:10000', 'a:2000', 'b:3000', 'c:1500'].map((s) => ({ type: 'Deposited', ts: at(0), account: s.split(':')[0], asset: 'USD', amount: s.split(':')[1] })),
     // the first mark: both funds (leverage 0, below their bands) buy or sell their baskets
     { type: 'PriceUpdated', ts: at(0), instrument: 'BTC-PERP', price: '10000' },
+    // the mm holds the first units of each token, at an issue price of 100 (it pays 500 into each fund)
+    { type: 'TokenUnitsCreated', ts: at(0), requestId: 'issue-BULL', account: 'mm', token: 'BULL', units: '5', nav: '100' },
+    { type: 'TokenUnitsCreated', ts: at(0), requestId: 'issue-BEAR', account: 'mm', token: 'BEAR', units: '5', nav: '100' },
   ];
   steps.forEach((step, i) => {
     t += step.kind === 'clock' ? step.hours * 3600 : 60;
     if (step.kind === 'price') {
       mark = Math.max(100, Math.round(mark * (1 + step.move) * 100) / 100);
       out.push({ type: 'PriceUpdated', ts: at(t), instrument: 'BTC-PERP', price: mark.toFixed(2) });
+    } else if (step.kind === 'create' || step.kind === 'redeem') {
+      out.push({ type: step.kind === 'create' ? 'TokenUnitsCreated' : 'TokenUnitsRedeemed', ts: at(t), requestId: `u${i}`, account: step.who, token: step.token, units: (step.units / 100).toFixed(2) });
     } else if (step.kind === 'trade') {
       const [buyer, seller] = step.qty > 0 ? [step.who, 'mm'] : ['mm', step.who];
       out.push({ type: 'TradeExecuted', ts: at(t), tradeId: `t${i}`, instrument: 'BTC-PERP', buyer, seller, qty: (Math.abs(step.qty) / 100).toFixed(2), price: mark.toFixed(2) });
@@ -217,6 +224,8 @@ describe('leveraged token properties', () => {
         const replay = ClearingEngine.create();
         for (const event of live.log) replay.apply(event);
         expect(replay.summary()).toEqual(live.engine.summary());
+        // the holders' units, folded from the inputs alone
+        expect(replay.state.tokenUnits).toEqual(live.engine.state.tokenUnits);
         const cut = cutAt % (inputs.length + 1);
         const first = runTokens(inputs.slice(0, cut)).engine;
         const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
@@ -233,11 +242,33 @@ describe('leveraged token properties', () => {
     );
   });
 
-  it('exercises the rule: generated streams rebalance on the schedule and on the band, and cascade under impact', () => {
+  it('a redemption that leaves the fund below maintenance sells before any check, fast paths on or off (a counterexample found)', () => {
+    // under impact a decaying mark asks for checks of the instrument's holders before the input's own: the fund,
+    // which has just paid 4.25 units out, must trade back to 3× first, not be liquidated on the way
+    const steps = [
+      { kind: 'price' as const, move: 0 },
+      { kind: 'clock' as const, hours: 1 },
+      { kind: 'trade' as const, who: 'a' as const, qty: -1 },
+      { kind: 'redeem' as const, who: 'mm' as const, token: 'BULL' as const, units: 425 },
+      { kind: 'price' as const, move: 0 },
+    ];
+    const inputs = tokenInputs(true, steps);
+    const fast = runTokens(inputs);
+    expect(runTokens(inputs, undefined, false).engine.outputHash).toBe(fast.engine.outputHash);
+    expect(fast.log.filter((e) => e.type === 'TokenRebalanced' && (e as { reason: string }).reason === 'redemption')).toHaveLength(1);
+    expect(fast.log.some((e) => e.type === 'LiquidationStarted' && (e as { account: string }).account === 'bull')).toBe(false);
+  });
+
+  it('exercises the rule: generated streams rebalance on the schedule, on the band and on creations and redemptions, and cascade under impact', () => {
     const runs = fc.sample(scenarioArb, { numRuns: 60, seed: 3 }).map(({ impact, steps }) => runTokens(tokenInputs(impact, steps)));
     const reasons = runs.flatMap((r) => r.log.filter((e) => e.type === 'TokenRebalanced').map((e) => (e as { reason: string }).reason));
     expect(reasons).toContain('schedule');
     expect(reasons).toContain('band');
+    expect(reasons).toContain('creation');
+    expect(reasons).toContain('redemption');
+    // holders' creations and redemptions were accepted beyond the issue
+    expect(runs.some((r) => r.log.some((e) => e.type === 'TokenUnitsRedeemed'))).toBe(true);
+    expect(runs.some((r) => r.log.some((e) => e.type === 'TokenUnitsCreated' && (e as { account: string }).account !== 'mm'))).toBe(true);
     expect(runs.some((r) => r.log.some((e) => e.type === 'MarkImpacted' && (e as { cause: string }).cause === 'rebalance'))).toBe(true);
   });
 });

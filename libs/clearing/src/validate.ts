@@ -5,6 +5,7 @@ import { fundingInputError } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { isCollateralAsset } from './evolve';
 import { contentDigest, idempotencyField, idempotencyKey } from './idempotency';
+import { validateTokenUnits } from './token-units';
 
 /** Reason codes of a refused input: a closed union, so callers can switch on them. */
 export type RejectionCode =
@@ -20,7 +21,10 @@ export type RejectionCode =
   | 'no-mark-price'
   | 'not-a-perpetual'
   | 'incomplete-option'
-  | 'id-conflict';
+  | 'id-conflict'
+  | 'unknown-token'
+  | 'token-units'
+  | 'insufficient-funds';
 
 export class InputRejected extends InputError {
   constructor(
@@ -219,6 +223,10 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
     case 'InstrumentSettled':
       if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
       listed('instrument', input.instrument);
+      return 'ok';
+    case 'TokenUnitsCreated':
+    case 'TokenUnitsRedeemed':
+      validateTokenUnits(state, input);
       return 'ok';
     default: {
       const unreachable: never = input;

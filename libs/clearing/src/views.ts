@@ -5,6 +5,7 @@ import type { Greeks } from '@clearsim/options';
 import { isSystemAccount } from '@clearsim/rules';
 import { hasOpenCall } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
+import { tokenHoldings, type TokenHolding } from './token-units';
 
 export type AccountStatus = 'healthy' | 'margin-call' | 'liquidated' | 'bankrupt' | 'system';
 
@@ -37,6 +38,8 @@ export interface AccountView {
   greeks: { underlying: string; greeks: Greeks }[];
   /** `model: lending` only: Σ collateral × LT / debt, rounded down; null without debt (∞). */
   healthFactor?: Fixed | null;
+  /** Leveraged token units held (docs/rules.md §12), when any: shown, never margin collateral. */
+  tokens?: TokenHolding[];
 }
 
 /** An account's equity and requirements summed over its margin units: the figures a list ranks accounts by. */
@@ -91,6 +94,8 @@ export function accountView(state: ClearingState, account: Account): AccountView
   const holdsOptions = rules !== undefined && [...account.positions.values()].some((p) => p.qty !== 0n && state.ledger.instruments.get(p.instrument)?.premiumStyle);
   const view: AccountView = { account: account.id, cash: account.cash, collateral: new Map(account.collateral), greeks: holdsOptions ? accountGreeks(state.ledger, rules, account) : [], equity, initialMargin: im, maintenanceMargin: mm, status: statusOf(state, account.id), marginMode: account.isolated ? 'isolated' : 'cross', positions };
   if (rules?.model === 'lending') view.healthFactor = healthFactorFixed(state.ledger, rules, account) ?? null;
+  const tokens = tokenHoldings(state, account.id);
+  if (tokens.length > 0) view.tokens = tokens;
   return view;
 }
 
@@ -111,6 +116,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
     status: view.status,
     marginMode: view.marginMode,
     ...(view.healthFactor !== undefined ? { healthFactor: view.healthFactor === null ? null : formatFixed(view.healthFactor) } : {}),
+    ...(view.tokens ? { tokens: Object.fromEntries(view.tokens.map((t) => [t.token, { units: formatFixed(t.units), navPerUnit: formatFixed(t.navPerUnit), value: formatFixed(t.value) }])) } : {}),
     ...(view.greeks.length > 0 ? { greeks: Object.fromEntries(view.greeks.map(({ underlying, greeks }) => [underlying, roundGreeks(greeks)])) } : {}),
     positions: Object.fromEntries(
       view.positions.map((p) => [
@@ -136,6 +142,7 @@ export function accountJson(view: AccountView): Record<string, unknown> {
  * instrument, Σ equity over every account at the same marks reduces to
  * Σ (cash + isolated margin − cost basis of futures-style positions), which
  * must equal Σ deposits − Σ approved withdrawals to the last ledger unit.
+ * A token's units outstanding are the sum of its holders' units.
  */
 export function checkInvariants(state: ClearingState): string[] {
   const problems: string[] = [];
@@ -158,6 +165,12 @@ export function checkInvariants(state: ClearingState): string[] {
   }
   for (const [instrument, net] of openInterest) {
     if (net !== 0n) problems.push(`open interest of ${instrument} nets to ${formatFixed(net)}, not 0`);
+  }
+  // leveraged token units: the units outstanding are exactly the holders' (docs/rules.md §12)
+  for (const [token, units] of state.tokenUnits ?? []) {
+    let total = 0n;
+    for (const held of units.holders.values()) total += held;
+    if (total !== units.outstanding || total < 0n) problems.push(`token ${token}: ${formatFixed(units.outstanding)} units outstanding but holders hold ${formatFixed(total)}`);
   }
   return problems;
 }

@@ -179,7 +179,8 @@ export const MarkImpactedSchema = z.strictObject({
  * `account` trades `qty` (its signed change) of `instrument` with
  * `counterparty` at `price` (the mark), bringing its leverage from `leverage`
  * back to the target. `nav` is the fund's equity before the trade (a trade at
- * the mark leaves it unchanged); `reason`: the daily rebalance or the band.
+ * the mark leaves it unchanged); `reason`: the daily rebalance, the band, or
+ * a holder's creation or redemption of units (the fund trades at once).
  */
 export const TokenRebalancedSchema = z.strictObject({
   type: z.literal('TokenRebalanced'),
@@ -190,9 +191,10 @@ export const TokenRebalancedSchema = z.strictObject({
   instrument: id,
   qty: fixed,
   price: positiveFixed,
-  nav: positiveFixed,
+  // 0 only when the last units' redemption emptied the fund, which then closes its position
+  nav: nonNegativeFixed,
   leverage: fixed,
-  reason: z.enum(['schedule', 'band']),
+  reason: z.enum(['schedule', 'band', 'creation', 'redemption']),
 });
 
 export const DECISION_SCHEMAS = {

@@ -173,6 +173,33 @@ export const MultiLegTradeExecutedSchema = z.strictObject({
   legs: z.array(TradeLegSchema).min(1, 'a trade needs at least one leg'),
 });
 
+/**
+ * A holder creates units of a leveraged token (rules `tokens`, docs/rules.md
+ * §12): it pays the fund NAV per unit × units (rounded up, against the
+ * holder) from its cash, and the fund trades back to its target at once.
+ * `nav` is the issue price per unit, given only for the first creation of a
+ * token with no units outstanding (its NAV per unit is the fund's after).
+ */
+export const TokenUnitsCreatedSchema = z.strictObject({
+  type: z.literal('TokenUnitsCreated'),
+  ...base,
+  requestId: id,
+  account: id,
+  token: id,
+  units: positiveFixed,
+  nav: positiveFixed.optional(),
+});
+
+/** A holder redeems units of a leveraged token: the fund pays it NAV per unit × units (rounded down, against the holder). */
+export const TokenUnitsRedeemedSchema = z.strictObject({
+  type: z.literal('TokenUnitsRedeemed'),
+  ...base,
+  requestId: id,
+  account: id,
+  token: id,
+  units: positiveFixed,
+});
+
 export const ClockAdvancedSchema = z.strictObject({
   type: z.literal('ClockAdvanced'),
   ...base,
@@ -190,6 +217,8 @@ export const INPUT_SCHEMAS = {
   VolatilityUpdated: VolatilityUpdatedSchema,
   MarketMoved: MarketMovedSchema,
   MultiLegTradeExecuted: MultiLegTradeExecutedSchema,
+  TokenUnitsCreated: TokenUnitsCreatedSchema,
+  TokenUnitsRedeemed: TokenUnitsRedeemedSchema,
   ClockAdvanced: ClockAdvancedSchema,
 } as const;
 
@@ -205,6 +234,8 @@ export type VolatilityUpdated = z.output<typeof VolatilityUpdatedSchema>;
 export type MarketMoved = z.output<typeof MarketMovedSchema>;
 export type MultiLegTradeExecuted = z.output<typeof MultiLegTradeExecutedSchema>;
 export type TradeLeg = MultiLegTradeExecuted['legs'][number];
+export type TokenUnitsCreated = z.output<typeof TokenUnitsCreatedSchema>;
+export type TokenUnitsRedeemed = z.output<typeof TokenUnitsRedeemedSchema>;
 export type ClockAdvanced = z.output<typeof ClockAdvancedSchema>;
 
 export type InputEvent =
@@ -219,6 +250,8 @@ export type InputEvent =
   | VolatilityUpdated
   | MarketMoved
   | MultiLegTradeExecuted
+  | TokenUnitsCreated
+  | TokenUnitsRedeemed
   | ClockAdvanced;
 
 export type InputType = InputEvent['type'];

@@ -160,6 +160,12 @@ export const LeveragedTokenSchema = z.strictObject({
   targetLeverage: fixed.refine((v) => v !== 0n, { message: 'must not be 0 (3 for a 3x long token, -3 for a 3x short one)' }),
   /** The intraday rebalance band of |leverage|: outside it the token rebalances at once (FTX: above 4 for a 3x token). */
   band: z.strictObject({ min: nonNegativeFixed.default(0n), max: positiveFixed }),
+  /**
+   * Fees on a holder's creation and redemption of units (docs/rules.md §12.1), a rate of the amount at NAV paid
+   * to the fees account (Binance's BLVTs publish `purchaseFeePct` / `redeemFeePct` per token); absent: none.
+   */
+  creationFee: fixedBetween(0n, 10_000_000n, 'a rate in [0, 0.1]').optional(),
+  redemptionFee: fixedBetween(0n, 10_000_000n, 'a rate in [0, 0.1]').optional(),
   /** The daily rebalance, "HH:MM" or "HH:MM:SS" UTC (FTX: 00:02); absent: band rebalances only. */
   dailyAt: z
     .string()

@@ -62,6 +62,41 @@ export function desiredPosition(targetLeverage: Fixed, nav: Fixed, mark: Fixed, 
 }
 
 /**
+ * The fund's equity (its NAV), or undefined when the fund account does not
+ * exist yet (its NAV is then 0: nothing was paid in).
+ */
+export function fundNav(ctx: Pick<SagaContext, 'ledger' | 'rules'>, spec: LeveragedToken): Fixed | undefined {
+  const fund = ctx.ledger.accounts.get(spec.account);
+  return fund ? computeRisk(ctx.ledger, ctx.rules, fund).equity : undefined;
+}
+
+/**
+ * What a holder pays for `units` (creation, docs/rules.md §12): NAV × units /
+ * units outstanding — or, with none outstanding, the issue price `issueNav`
+ * per unit × units — rounded up to the ledger's unit: the rounding goes
+ * against the holder, so the remaining holders never pay for it.
+ */
+export function creationCost(units: Fixed, nav: Fixed, outstanding: Fixed, issueNav?: Fixed): Fixed {
+  const [numerator, denominator] = outstanding > 0n ? [units * nav, outstanding] : [units * issueNav!, SCALE];
+  return (numerator + denominator - 1n) / denominator;
+}
+
+/** What a holder receives for `units` (redemption): NAV × units / units outstanding, rounded down (against the holder). NAV ≥ 0. */
+export function redemptionProceeds(units: Fixed, nav: Fixed, outstanding: Fixed): Fixed {
+  return (units * nav) / outstanding;
+}
+
+/** A creation's or redemption's fee: `rate` × the amount at NAV, rounded up (against the holder); 0 without a rate. */
+export function unitsFee(amount: Fixed, rate: Fixed | undefined): Fixed {
+  return rate === undefined ? 0n : (amount * rate + SCALE - 1n) / SCALE;
+}
+
+/** NAV per unit, shown (never compared): NAV / units outstanding at 8 decimals, truncated toward zero. */
+export function navPerUnit(nav: Fixed, outstanding: Fixed): Fixed {
+  return (nav * SCALE) / outstanding;
+}
+
+/**
  * The rebalance a token is due, if any: at the daily instant (`schedule`) or
  * with its leverage out of band (`band`; the schedule wins when both hold).
  * None when the token's fund or counterparty does not exist, its instrument
@@ -69,16 +104,18 @@ export function desiredPosition(targetLeverage: Fixed, nav: Fixed, mark: Fixed, 
  * nothing to rebalance: the saga liquidates it as any account), or the
  * trade would be zero.
  */
-export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedToken, previousClock: Timestamp): TokenRebalanced | undefined {
+export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedToken, previousClock: Timestamp, unitsChanged?: 'creation' | 'redemption'): TokenRebalanced | undefined {
   const fund = ctx.ledger.accounts.get(spec.account);
   const instrument = ctx.ledger.instruments.get(spec.instrument);
   if (!fund || !ctx.ledger.accounts.has(spec.counterparty) || !instrument || instrument.settled || instrument.mark === undefined) return undefined;
   const nav = computeRisk(ctx.ledger, ctx.rules, fund).equity;
-  if (nav <= 0n) return undefined;
+  // the last units redeemed took the whole NAV (docs/rules.md §12.1): the emptied fund closes its position
+  const emptied = unitsChanged === 'redemption' && nav === 0n;
+  if (nav <= 0n && !emptied) return undefined;
   const { mark, multiplier } = instrument;
   const qty = fund.positions.get(spec.instrument)?.qty ?? 0n;
   const scheduled = spec.dailyAt !== undefined && dailyRebalanceDue(spec.dailyAt, previousClock, ctx.ts);
-  if (!scheduled && !outsideBand(spec.band, qty, mark, multiplier, nav)) return undefined;
+  if (!scheduled && !unitsChanged && !outsideBand(spec.band, qty, mark, multiplier, nav)) return undefined;
   const trade = desiredPosition(spec.targetLeverage, nav, mark, multiplier) - qty;
   if (trade === 0n) return undefined;
   return {
@@ -91,24 +128,44 @@ export function tokenRebalance(ctx: SagaContext, token: string, spec: LeveragedT
     qty: trade,
     price: mark,
     nav,
-    leverage: tokenLeverage(qty, mark, multiplier, nav),
-    reason: scheduled ? 'schedule' : 'band',
+    // (an emptied fund's leverage is undefined: reported 0)
+    leverage: emptied ? 0n : tokenLeverage(qty, mark, multiplier, nav),
+    reason: scheduled ? 'schedule' : (unitsChanged ?? 'band'),
   };
 }
 
 /**
  * Every token's rebalance due at this input, tokens in id order; each trade
  * is emitted (folded at once, so the next token sees it) and its two parties
- * are scheduled for a margin check. At most one rebalance per token per input.
+ * are scheduled for a margin check. At most one rebalance per token per input:
+ * `except` is the token a creation or redemption already rebalanced.
  */
-export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp): void {
+export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp, except?: string): void {
   const tokens = ctx.rules.tokens;
   if (!tokens) return;
   for (const token of Object.keys(tokens).sort()) {
-    const decision = tokenRebalance(ctx, token, tokens[token]!, previousClock);
-    if (!decision) continue;
-    ctx.emit(decision);
-    ctx.touch(decision.account);
-    ctx.touch(decision.counterparty);
+    if (token === except) continue;
+    emitRebalance(ctx, tokenRebalance(ctx, token, tokens[token]!, previousClock));
   }
+}
+
+/**
+ * A holder's creation or redemption of `token`'s units (docs/rules.md §12.1):
+ * its fund trades to the target at the new NAV at once, before any margin
+ * check of the input, as FTX's did ("you send in $10,000, and the ETHBULL
+ * account buys $30,000 worth of ETH perpetual futures"; a redemption "causes
+ * the ETHBULL account to sell back"). The fund is checked after it in any case.
+ */
+export function rebalanceForUnits(ctx: SagaContext, previousClock: Timestamp, token: string, reason: 'creation' | 'redemption'): void {
+  const spec = ctx.rules.tokens?.[token];
+  if (!spec) return;
+  emitRebalance(ctx, tokenRebalance(ctx, token, spec, previousClock, reason));
+  ctx.touch(spec.account);
+}
+
+function emitRebalance(ctx: SagaContext, decision: TokenRebalanced | undefined): void {
+  if (!decision) return;
+  ctx.emit(decision);
+  ctx.touch(decision.account);
+  ctx.touch(decision.counterparty);
 }

@@ -21,9 +21,12 @@ const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 's
  *    then for every generated trader (group order, then account order);
  * 4. the population's opening `TradeExecuted`, one per trader, with the
  *    group's counterparty, at the start price; then each issued leveraged
- *    token (`tokens`, written order): `Deposited` units × nav into its fund,
- *    and the fund's basket `TradeExecuted` with the token's counterparty:
- *    |targetLeverage| × units × nav ÷ (price × multiplier), rounded down;
+ *    token (`tokens`, written order): `Deposited` units × nav into its fund
+ *    (or, a token with `holders`, the holders' creations before step 2's
+ *    marks: issueUnits), and the fund's basket `TradeExecuted` with the
+ *    token's counterparty: |targetLeverage| × NAV ÷ (price × multiplier),
+ *    rounded down (none for a token with holders and a lower band edge: its
+ *    first mark made the fund buy);
  * 5. the price path: every `prices.every` seconds after `start`, plus at every
  *    waypoint, up to each instrument's last waypoint. The marks of one instant
  *    are one input: a `PriceUpdated` when one instrument has a tick then, a
@@ -55,6 +58,12 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
     out.push(listed);
   }
   const startPrice = (instrument: string): Fixed => scenario.prices.paths[instrument]![0]!.price;
+  // tokens with holders are created before the market opens (no mark yet: the fund waits for its basket trade)
+  const fundDeposits = new Map<string, Fixed>();
+  for (const [token, issue] of Object.entries(scenario.tokens)) {
+    const spec = parsedRules.tokens![token]!;
+    if (issue.holders) fundDeposits.set(token, issueUnits(out, start, token, issue.holders, issue, spec.creationFee, scenario.instruments[spec.instrument]!.settlementAsset));
+  }
   out.push(marksAt(start, instruments.map(([instrument]) => ({ instrument, price: startPrice(instrument) }))));
 
   for (const [account, spec] of Object.entries(scenario.accounts)) {
@@ -92,8 +101,10 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
   for (const [token, issue] of Object.entries(scenario.tokens)) {
     const spec = parsedRules.tokens![token]!;
     const instrument = scenario.instruments[spec.instrument]!;
-    const nav = (issue.units * issue.nav) / SCALE;
-    out.push({ type: 'Deposited', ts: start, account: spec.account, asset: instrument.settlementAsset, amount: formatFixed(nav) });
+    const nav = fundDeposits.get(token) ?? (issue.units * issue.nav) / SCALE;
+    if (!issue.holders) out.push({ type: 'Deposited', ts: start, account: spec.account, asset: instrument.settlementAsset, amount: formatFixed(nav) });
+    // with a lower band edge the first mark already made the fund of a created token buy its basket (docs/rules.md §12)
+    if (issue.holders && spec.band.min > 0n) continue;
     const leverage = spec.targetLeverage < 0n ? -spec.targetLeverage : spec.targetLeverage;
     const qty = openingQty(nav, leverage, startPrice(spec.instrument), instrument.multiplier);
     if (qty === 0n) throw new ScenarioError(scenario.name, [{ path: `tokens.${token}.units`, message: `units × nav × leverage buys less than 0.00000001 of ${spec.instrument}` }]);
@@ -122,6 +133,33 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
 
   if (scenario.end !== undefined) out.push({ type: 'ClockAdvanced', ts: formatTimestamp(scenario.end) });
   return out;
+}
+
+/**
+ * A token's units created by its holders at `start`, split equally (the last
+ * takes the remainder): each holder is deposited what it pays, then creates
+ * its units — the first at the issue price `nav`, the next at the fund's NAV
+ * per unit, which with only cash in the fund is the same: cost = units × NAV
+ * / outstanding, rounded up as the clearing core rounds it (docs/rules.md
+ * §12.1), plus the creation fee if the rules charge one. Returns what the
+ * fund holds after.
+ */
+function issueUnits(out: InputJson[], ts: string, token: string, holders: readonly string[], { units, nav }: { units: Fixed; nav: Fixed }, feeRate: Fixed | undefined, asset: string): Fixed {
+  const share = units / BigInt(holders.length);
+  let fund = 0n;
+  let outstanding = 0n;
+  holders.forEach((account, i) => {
+    const mine = i === holders.length - 1 ? units - share * BigInt(holders.length - 1) : share;
+    const [numerator, denominator] = outstanding === 0n ? [mine * nav, SCALE] : [mine * fund, outstanding];
+    const cost = (numerator + denominator - 1n) / denominator;
+    // the creation fee (rules creationFee), rounded up, is deposited too: it goes to the fees account
+    const fee = feeRate === undefined ? 0n : (cost * feeRate + SCALE - 1n) / SCALE;
+    out.push({ type: 'Deposited', ts, account, asset, amount: formatFixed(cost + fee) });
+    out.push({ type: 'TokenUnitsCreated', ts, requestId: `issue-${token}-${i + 1}`, account, token, units: formatFixed(mine), ...(i === 0 ? { nav: formatFixed(nav) } : {}) });
+    fund += cost;
+    outstanding += mine;
+  });
+  return fund;
 }
 
 /** A generated price path: the ticks of one instrument after `start`, in time order. */
@@ -181,6 +219,14 @@ function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Ru
     if (!Object.hasOwn(scenario.instruments, spec.instrument)) issues.push({ path, message: `its instrument "${spec.instrument}" (rules "${rules.name}") is not in instruments` });
     if (scenario.accounts[spec.counterparty]?.deposit === undefined) issues.push({ path, message: `its counterparty "${spec.counterparty}" (rules "${rules.name}") must be an account of the scenario with a deposit` });
     if (Object.hasOwn(scenario.accounts, spec.account) || populationIds.has(spec.account)) issues.push({ path, message: `its fund "${spec.account}" is also an account of the scenario: the issue funds it` });
+    const issue = scenario.tokens[token]!;
+    issue.holders?.forEach((holder, h) => {
+      const at = `${path}.holders.${h}`;
+      if (!Object.hasOwn(scenario.accounts, holder) && !populationIds.has(holder)) issues.push({ path: at, message: `"${holder}" is not an account of the scenario (accounts, or a population's generated ids)` });
+      else if (holder === spec.account || isSystemAccount(rules, holder)) issues.push({ path: at, message: `"${holder}" is ${holder === spec.account ? "the token's fund" : 'a system account'}: it cannot hold units` });
+      if (issue.holders!.indexOf(holder) !== h) issues.push({ path: at, message: `"${holder}" is already a holder (holders.${issue.holders!.indexOf(holder)})` });
+    });
+    if (issue.holders && issue.units < BigInt(issue.holders.length)) issues.push({ path: `${path}.units`, message: `${formatFixed(issue.units)} units cannot be split among ${issue.holders.length} holders` });
   }
   if (issues.length > 0) throw new ScenarioError(scenario.name, issues);
   return rules;

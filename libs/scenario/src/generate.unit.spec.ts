@@ -275,6 +275,50 @@ describe('generateInputs: leveraged tokens issued at start', () => {
     expect(lines(generateInputs(parseScenario(raw(), 'unit.yaml'), tokenRules)).includes('issue-')).toBe(false);
   });
 
+  it('holders create the units before the first mark, each deposited what it pays; the fund then buys its basket', () => {
+    // 1,000.00000001 units among 3: 333.33333333 each, the last 1,000.00000001 − 666.66666666 = 333.33333335.
+    // Costs (rounded up): 333.33333333 × 20 (the issue price) = 6,666.6666666; then units × fund / outstanding:
+    // 333.33333333 × 6,666.6666666 / 333.33333333 = 6,666.6666666; 333.33333335 × 13,333.3333332 / 666.66666666
+    // = 6,666.666667. The fund holds 20,000.0000002: basket 3 × 20,000.0000002 / 8,000 = 7.50000000 (down).
+    const events = withTokens({ BTCBULL: { units: '1000.00000001', nav: '20', holders: ['long-01', 'long-02', 'mm'] } });
+    const ts = '2020-03-12T00:00:00Z';
+    const firstMark = events.findIndex((e) => e.type === 'PriceUpdated' || e.type === 'MarketMoved');
+    expect(events.slice(firstMark - 6, firstMark)).toEqual([
+      { type: 'Deposited', ts, account: 'long-01', asset: 'USD', amount: '6666.6666666' },
+      { type: 'TokenUnitsCreated', ts, requestId: 'issue-BTCBULL-1', account: 'long-01', token: 'BTCBULL', units: '333.33333333', nav: '20' },
+      { type: 'Deposited', ts, account: 'long-02', asset: 'USD', amount: '6666.6666666' },
+      { type: 'TokenUnitsCreated', ts, requestId: 'issue-BTCBULL-2', account: 'long-02', token: 'BTCBULL', units: '333.33333333' },
+      { type: 'Deposited', ts, account: 'mm', asset: 'USD', amount: '6666.666667' },
+      { type: 'TokenUnitsCreated', ts, requestId: 'issue-BTCBULL-3', account: 'mm', token: 'BTCBULL', units: '333.33333335' },
+    ]);
+    // no deposit into the fund: the holders paid it
+    expect(events.filter((e) => e.account === 'btcbull')).toEqual([]);
+    expect(events.find((e) => e.tradeId === 'issue-BTCBULL')).toMatchObject({ buyer: 'btcbull', seller: 'mm', qty: '7.5', price: '8000' });
+    // with a creation fee of 0.1 % each holder is deposited its cost + the fee, rounded up: 6,666.6666666 + 6.6666666666 → 6,673.33333327
+    const feeRules = { ...tokenRules, tokens: { ...tokenRules.tokens, BTCBULL: { ...tokenRules.tokens.BTCBULL, creationFee: '0.001' } } };
+    const withFee = generateInputs(parseScenario({ ...raw(), tokens: { BTCBULL: { units: '1000.00000001', nav: '20', holders: ['long-01', 'long-02', 'mm'] } } }, 'unit.yaml'), feeRules);
+    expect(withFee.find((e) => e.type === 'Deposited' && e.account === 'long-01' && e.amount !== undefined && e.ts === ts)).toMatchObject({ amount: '6673.33333327' });
+    // with a lower band edge the first mark makes the fund buy (docs/rules.md §12): no basket trade is written
+    const banded = { ...tokenRules, tokens: { BTCBULL: { ...tokenRules.tokens.BTCBULL, band: { min: '2', max: '4' } } } };
+    expect(generateInputs(parseScenario({ ...raw(), tokens: { BTCBULL: { units: '10', nav: '20', holders: ['mm'] } } }, 'unit.yaml'), banded).some((e) => e.tradeId === 'issue-BTCBULL')).toBe(false);
+  });
+
+  it('refuses holders that are not accounts of the scenario, the fund, system accounts or repeated, naming the holder', () => {
+    const refused = (holders: string[], units = '10') => {
+      try {
+        withTokens({ BTCBULL: { units, nav: '20', holders } });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused(['long-1'])).toMatch(/tokens\.BTCBULL\.holders\.0: "long-1" is not an account of the scenario/);
+    expect(refused(['mm', 'insurance'])).toMatch(/tokens\.BTCBULL\.holders\.1: "insurance" is a system account: it cannot hold units/);
+    expect(refused(['mm', 'long-03', 'mm'])).toMatch(/tokens\.BTCBULL\.holders\.2: "mm" is already a holder \(holders\.0\)/);
+    expect(refused(['mm', 'long-01'], '0.00000001')).toMatch(/tokens\.BTCBULL\.units: 0\.00000001 units cannot be split among 2 holders/);
+    expect(() => parseScenario({ ...raw(), tokens: { BTCBULL: { units: '1', nav: '1', holders: [] } } }, 'unit.yaml')).toThrow(/tokens\.BTCBULL\.holders: at least one holder/);
+  });
+
   it('refuses a token the rules do not define, or whose counterparty the scenario does not fund, naming the field', () => {
     expect(() => withTokens({ BTCBEAR: { units: '1', nav: '1' } })).toThrow(/tokens\.BTCBEAR: rules "crypto-cross" define no token "BTCBEAR" \(their tokens: BTCBULL, ETHBEAR\)/);
     expect(() => generateInputs(parseScenario({ ...raw(), accounts: { insurance: { deposit: '1000' }, mm: {} }, tokens: { BTCBULL: { units: '1', nav: '1' } } }, 'unit.yaml'), tokenRules)).toThrow(

@@ -75,6 +75,14 @@ export const TokenIssueSchema = z.strictObject({
   units: positiveFixed,
   /** NAV per unit at issue, in the instrument's settlement asset. */
   nav: positiveFixed,
+  /**
+   * Accounts of the scenario (explicit or generated) that create the units
+   * (TokenUnitsCreated, docs/rules.md §12), split equally in written order
+   * (the last takes the remainder); each is first deposited what it pays.
+   * Without holders the units are no account's (the fund is deposited
+   * units × nav).
+   */
+  holders: z.array(id).min(1, 'at least one holder').optional(),
 });
 
 /** A finite number (YAML/JSON number) with a lower bound, for the stress model's float parameters. */

@@ -34,6 +34,12 @@ export async function accountCommand(id: string, options: { store?: string; at?:
       positions.push([instrument, p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);
     }
     process.stdout.write(head.toString() + '\n' + (positions.length ? positions.toString() : '(no open positions)') + '\n');
+    // leveraged token units (docs/rules.md §12): their value is what a redemption pays now, not margin collateral
+    if (view.tokens) {
+      const tokens = new Table({ head: ['token', 'units', 'NAV per unit', 'value (not collateral)'], style: tableStyle() });
+      for (const [token, t] of Object.entries(view.tokens as Record<string, Record<string, string>>)) tokens.push([token, t.units ?? '', t.navPerUnit ?? '', t.value ?? '']);
+      process.stdout.write(tokens.toString() + '\n');
+    }
     if (history.length) {
       process.stdout.write(`decisions about ${id} (last ${Math.min(limit, history.length)} of ${history.length}):\n`);
       for (const e of history.slice(-limit)) process.stdout.write(`  ${encodeEvent(e)}\n`);

@@ -9,7 +9,7 @@ export class AccessDenied extends Error {
 }
 
 /** Inputs a venue key may post: those about its own accounts. Everything else is market-wide (admin only). */
-const VENUE_INPUTS: ReadonlySet<InputEvent['type']> = new Set(['Deposited', 'WithdrawalRequested', 'TradeExecuted', 'MultiLegTradeExecuted']);
+const VENUE_INPUTS: ReadonlySet<InputEvent['type']> = new Set(['Deposited', 'WithdrawalRequested', 'TradeExecuted', 'MultiLegTradeExecuted', 'TokenUnitsCreated', 'TokenUnitsRedeemed']);
 
 /**
  * The scope of the ids a principal posts (an input's `postedBy`): `admin` for

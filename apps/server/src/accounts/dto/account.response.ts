@@ -27,6 +27,13 @@ export class AccountPosition {
   greeks?: Greeks;
 }
 
+/** Units of one leveraged token an account holds (docs/rules.md §12.1): shown, never margin collateral. */
+export class TokenHoldingView {
+  @DecimalText({ example: '30' }) units!: string;
+  @DecimalText({ example: '70', description: "The fund's NAV / units outstanding, truncated." }) navPerUnit!: string;
+  @DecimalText({ example: '2100', description: 'What a redemption would pay now (rounded down); not margin collateral.' }) value!: string;
+}
+
 /** GET /v1/accounts/{id}: an account now, or as it was at `?at=`. */
 export class AccountResponse {
   @ApiProperty({ example: 'a-alice' }) account!: string;
@@ -40,6 +47,7 @@ export class AccountResponse {
   @ApiProperty({ enum: ACCOUNT_STATUSES, example: 'margin-call' }) status!: string;
   @ApiProperty({ enum: ['cross', 'isolated'], example: 'cross' }) marginMode!: 'cross' | 'isolated';
   @MapOf(Greeks, { optional: true, description: 'Accounts holding options: the greeks per underlying.' }) greeks?: Record<string, Greeks>;
+  @MapOf(TokenHoldingView, { optional: true, description: 'Accounts holding leveraged token units: per token.' }) tokens?: Record<string, TokenHoldingView>;
   @MapOf(AccountPosition, { description: 'Open positions by instrument.' }) positions!: Record<string, AccountPosition>;
   @DecimalText({ example: '-495', description: 'equity − initial margin.' }) freeCollateral!: string;
   @DecimalText({ nullable: true, example: '0.95238095', description: 'equity / maintenance margin, rounded down; null without a maintenance requirement.' }) health!: string | null;

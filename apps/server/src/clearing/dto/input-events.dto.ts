@@ -295,6 +295,45 @@ export class MultiLegTradeExecutedDto extends InputEventDto {
   legs!: TradeLegDto[];
 }
 
+export class TokenUnitsCreatedDto extends InputEventDto {
+  @ApiProperty({ enum: ['TokenUnitsCreated'] })
+  @IsOneOf(['TokenUnitsCreated'])
+  type!: 'TokenUnitsCreated';
+
+  @IdField({ example: 'c1', description: 'Idempotency key of the creation.' })
+  requestId!: string;
+
+  @IdField({ example: 'a-alice', description: 'The holder: pays NAV per unit × units (rounded up) from its cash.' })
+  account!: string;
+
+  @IdField({ example: 'BTCBULL', description: 'A leveraged token of the rules (tokens).' })
+  token!: string;
+
+  @DecimalField({ positive: true, example: '10' })
+  units!: string | number;
+
+  @DecimalField({ optional: true, positive: true, example: '250', description: 'Issue price per unit: only for the first creation of a token with no units outstanding.' })
+  nav?: string | number;
+}
+
+export class TokenUnitsRedeemedDto extends InputEventDto {
+  @ApiProperty({ enum: ['TokenUnitsRedeemed'] })
+  @IsOneOf(['TokenUnitsRedeemed'])
+  type!: 'TokenUnitsRedeemed';
+
+  @IdField({ example: 'r1', description: 'Idempotency key of the redemption.' })
+  requestId!: string;
+
+  @IdField({ example: 'a-alice', description: 'The holder: receives NAV per unit × units (rounded down).' })
+  account!: string;
+
+  @IdField({ example: 'BTCBULL' })
+  token!: string;
+
+  @DecimalField({ positive: true, example: '10' })
+  units!: string | number;
+}
+
 export class ClockAdvancedDto extends InputEventDto {
   @ApiProperty({ enum: ['ClockAdvanced'] })
   @IsOneOf(['ClockAdvanced'])
@@ -314,6 +353,8 @@ export const INPUT_DTOS: { [T in InputType]: new () => InputEventDto } = {
   VolatilityUpdated: VolatilityUpdatedDto,
   MarketMoved: MarketMovedDto,
   MultiLegTradeExecuted: MultiLegTradeExecutedDto,
+  TokenUnitsCreated: TokenUnitsCreatedDto,
+  TokenUnitsRedeemed: TokenUnitsRedeemedDto,
   ClockAdvanced: ClockAdvancedDto,
 };
 
