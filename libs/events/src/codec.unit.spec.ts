@@ -228,8 +228,10 @@ describe('encodeEvent', () => {
     const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
     const out = new Uint8Array(1024);
     let written = 0;
+    // times: any millisecond, whole seconds (no ".000"), whole minutes, and the far ends of a Date (extended years, before 1970)
+    const time = fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.integer({ min: 0, max: 4_102_444_800 }).map((s) => s * 1000), fc.integer({ min: 0, max: 68_374_080 }).map((m) => m * 60_000), fc.integer({ min: -8.64e15, max: 8.64e15 }));
     fc.assert(
-      fc.property(instrument, price, fc.integer({ min: 0, max: 4_102_444_800_000 }), extra, fc.boolean(), fc.nat(700), (name, units, ts, more, priceFirst, at) => {
+      fc.property(instrument, price, time, extra, fc.boolean(), fc.nat(700), (name, units, ts, more, priceFirst, at) => {
         const event: Record<string, unknown> = priceFirst ? { price: units, type: 'PriceUpdated', ts, instrument: name } : { type: 'PriceUpdated', ts, instrument: name, price: units };
         if (more) event[more[0]] = more[1];
         out.fill(0);
@@ -338,7 +340,8 @@ describe('decodePriceLine', () => {
     // lines of the exact hot layout with valid and invalid parts, and the same lines damaged by one character
     const price = fc.oneof(fc.constantFrom('142.81', '0.00000001', '1', '100.00', '-5', '0', '0.0', '1.', '.5', '1e3', '007.5', '123456789012345', '1234567890123456', '90071992.54740991', '1.123456789', ''), fc.integer({ min: 0, max: 1e9 }).map(String));
     const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP', '', 'x'.repeat(128), 'x'.repeat(129), 'é€😀', 'a"b', 'a\\b'), fc.string({ maxLength: 6 }));
-    const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z'));
+    // (several in one minute: after one is parsed in full, the others' seconds and milliseconds are read against its minute)
+    const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:38:60Z', '2026-01-02T08:38:07.5Z', '2026-01-02T08:38:07.05xZ', '2026-01-02T08:38:0a.000Z', '2026-01-02T08:38:31.000Z'));
     const line = fc.tuple(ts, instrument, price).map(([t, i, p]) => `{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`);
     const damaged = fc.tuple(line, fc.nat(), fc.constantFrom('', ' ', '"', '\\', ',', '}', '0', '.', '-', '\u0001')).map(([l, at, insert]) => l.slice(0, at % (l.length + 1)) + insert + l.slice(at % (l.length + 1)));
     let decoded = 0;
@@ -357,6 +360,6 @@ describe('decodePriceLine', () => {
       }),
       { numRuns: 5000 },
     );
-    expect(decoded).toBeGreaterThan(200);
+    expect(decoded).toBeGreaterThan(100); // the fast path did decode some
   });
 });

@@ -211,7 +211,34 @@ export function fastTimestamp(value: unknown): Timestamp | undefined {
   if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
   lastTsText = value;
   lastTsValue = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (!value.startsWith(lastMinuteText)) {
+    lastMinuteText = value.slice(0, 17);
+    lastMinuteValue = lastTsValue - second * 1000 - ms;
+  }
   return lastTsValue;
+}
+
+// the minute of the last timestamp parsed in full: "YYYY-MM-DDTHH:MM:" (always 17 characters once set) and its milliseconds
+let lastMinuteText = '\u0000';
+let lastMinuteValue = 0;
+
+/**
+ * fastTimestamp of text[from, to) when it starts with the last parsed
+ * minute (checked by the caller): only the seconds and milliseconds are read,
+ * with fastTimestamp's checks. Undefined for anything else.
+ */
+function timestampInLastMinute(text: string, from: number, to: number): Timestamp | undefined {
+  const length = to - from;
+  if ((length !== 20 && length !== 24) || text.charCodeAt(to - 1) !== 90 /* Z */) return undefined;
+  const second = digits(text, from + 17, 2);
+  if (second < 0 || second > 59) return undefined;
+  let ms = 0;
+  if (length === 24) {
+    if (text.charCodeAt(from + 19) !== 46 /* . */) return undefined;
+    ms = digits(text, from + 20, 3);
+    if (ms < 0) return undefined;
+  }
+  return lastMinuteValue + second * 1000 + ms;
 }
 
 /** The decimal number of `count` ASCII digits at `from`; −1 if any is not a digit. */
@@ -378,7 +405,10 @@ export function decodePriceLine(line: string): PriceUpdated | undefined {
   const tsEnd = line.indexOf('"', tsStart);
   if (tsEnd !== tsStart + 20 && tsEnd !== tsStart + 24) return undefined;
   if (!line.startsWith(PRICE_LINE_TYPE, tsEnd)) return undefined;
-  const ts = tsEnd - tsStart === lastTsText.length && line.startsWith(lastTsText, tsStart) ? lastTsValue : fastTimestamp(line.slice(tsStart, tsEnd));
+  const ts =
+    tsEnd - tsStart === lastTsText.length && line.startsWith(lastTsText, tsStart)
+      ? lastTsValue
+      : ((line.startsWith(lastMinuteText, tsStart) ? timestampInLastMinute(line, tsStart, tsEnd) : undefined) ?? fastTimestamp(line.slice(tsStart, tsEnd)));
   if (ts === undefined) return undefined;
   const instrumentStart = tsEnd + PRICE_LINE_TYPE.length;
   const instrumentEnd = plainStringEnd(line, instrumentStart - 1);
@@ -416,6 +446,10 @@ const MAX_EXACT_UNITS = BigInt(Number.MAX_SAFE_INTEGER);
 export const PLAIN_PRICE_UPDATE_MAX_BYTES = 64 + 32 + 48 + MAX_ID_LENGTH + 24;
 
 let priceHeadBytes: Uint8Array = new Uint8Array(0);
+let minuteBytes: Uint8Array = new Uint8Array(0);
+let minuteBytesOf = NaN;
+/** The largest time a Date holds (±10^8 days), in milliseconds: formatTimestamp throws beyond it. */
+const MAX_TIME = 8.64e15;
 let priceHeadBytesVersion = NaN;
 /** Per instrument: `","instrument":"…","price":"` as bytes (only for ids whose JSON is plain ASCII). */
 const priceMiddleBytes = new Map<string, Uint8Array>();
@@ -456,15 +490,34 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
     middle = asciiBytes(text);
     if (priceMiddleBytes.size < 10_000) priceMiddleBytes.set(instrument, middle);
   }
-  const tsText = formatTimestamp(ts);
-  if (tsText.length > 32) return -1;
+  if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
   if (schemaVersion !== priceHeadBytesVersion) {
     priceHeadBytes = asciiBytes('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"');
     priceHeadBytesVersion = schemaVersion;
   }
   out.set(priceHeadBytes, at);
   at += priceHeadBytes.length;
-  for (let i = 0; i < tsText.length; i++) out[at++] = tsText.charCodeAt(i);
+  // formatTimestamp's text: the minute's ("…THH:MM:", kept as bytes), then seconds, milliseconds unless 0, "Z"
+  const minute = Math.floor(ts / 60_000);
+  if (minute !== minuteBytesOf) {
+    const whole = formatTimestamp(minute * 60_000); // "…THH:MM:00Z"
+    minuteBytes = asciiBytes(whole.slice(0, -3));
+    minuteBytesOf = minute;
+  }
+  out.set(minuteBytes, at);
+  at += minuteBytes.length;
+  const inMinute = ts - minute * 60_000;
+  const second = Math.floor(inMinute / 1000);
+  const ms = inMinute - second * 1000;
+  out[at++] = 48 + Math.floor(second / 10);
+  out[at++] = 48 + (second % 10);
+  if (ms !== 0) {
+    out[at++] = 46; // .
+    out[at++] = 48 + Math.floor(ms / 100);
+    out[at++] = 48 + (Math.floor(ms / 10) % 10);
+    out[at++] = 48 + (ms % 10);
+  }
+  out[at++] = 90; // Z
   out.set(middle, at);
   at += middle.length;
   // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros
