@@ -123,7 +123,7 @@ async function b1(ctx: Context): Promise<BenchResult[]> {
   return [
     makeRow({ ...common, id: 'B1.baseline', workload: `${workload}; read in 1 MB Buffer chunks, split on newline, JSON.parse each line`, runs: baseline.rates, peakRssMiB: baseline.rss }),
     makeRow({ ...common, id: 'B1.readline', workload: `${workload}; node:readline + JSON.parse`, runs: readline.rates, peakRssMiB: readline.rss, failure: readline.failure }),
-    makeRow({ ...common, id: 'B1.decode', workload: `${workload}; node:readline + the input codec (JSON.parse + zod)`, runs: decode.rates, peakRssMiB: decode.rss, failure: decode.failure }),
+    makeRow({ ...common, id: 'B1.decode', workload: `${workload}; node:readline + the input codec (decodeLine: its one-scan mark-line decoder, else JSON.parse and the fast decoder or zod)`, runs: decode.rates, peakRssMiB: decode.rss, failure: decode.failure }),
     makeRow({
       ...common,
       id: 'B1',

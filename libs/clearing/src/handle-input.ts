@@ -1,6 +1,6 @@
 import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
-import { bandsFor, floatBandsFor, toMarkNumber, type Band } from '@clearsim/margin';
+import { BandScratch, bandsFor, floatBandsFor, screenBandsInto, toMarkNumber, type Band } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceForUnits, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
@@ -353,15 +353,25 @@ function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | un
  * whole path.
  */
 function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
-  const bands: Band[][] = [];
-  for (const id of crossed) {
-    const screened = screenedBands(state, id);
-    if (!screened) return false;
-    bands.push(screened);
+  const rules = state.rules!;
+  const scratch = SCREEN_SCRATCH;
+  scratch.count = 0;
+  const starts = SCREEN_STARTS;
+  for (let i = 0; i < crossed.length; i++) {
+    const id = crossed[i]!;
+    starts[i] = scratch.count;
+    if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
+    const account = state.ledger.accounts.get(id);
+    if (!account || !screenBandsInto(state.ledger, rules, account, scratch)) return false;
   }
-  for (let i = 0; i < crossed.length; i++) state.bands.set(crossed[i]!, bands[i]!);
+  starts[crossed.length] = scratch.count;
+  for (let i = 0; i < crossed.length; i++) state.bands.setFrom(crossed[i]!, scratch, starts[i]!, starts[i + 1]!);
   return true;
 }
+
+/** screenAll's bands, reused from one price update to the next (a cache of no meaning between calls). */
+const SCREEN_SCRATCH = new BandScratch();
+const SCREEN_STARTS: number[] = [];
 
 /** The bands the float screen proves for an account with no call open that a check would leave alone; undefined: check it exactly. */
 function screenedBands(state: ClearingState, id: string): Band[] | undefined {
@@ -404,7 +414,15 @@ function bandAccount(state: ClearingState, id: string): void {
   }
   const called = hasOpenCall(state.saga, id);
   // the account's own id: `id` may be a copy parsed from an input, which the bands would keep alive (one more string per account)
-  state.bands.set(account.id, (!called && floatBandsFor(state.ledger, rules, account)) || bandsFor(state.ledger, rules, account, called));
+  if (!called) {
+    const scratch = SCREEN_SCRATCH;
+    scratch.count = 0;
+    if (screenBandsInto(state.ledger, rules, account, scratch)) {
+      state.bands.setFrom(account.id, scratch, 0, scratch.count);
+      return;
+    }
+  }
+  state.bands.set(account.id, bandsFor(state.ledger, rules, account, called));
 }
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */

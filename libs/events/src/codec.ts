@@ -2,7 +2,7 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { fastDecodeInput, fastEncode, parseFlatStringObject } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { jsonTextProblem } from './json-limits';
 import { formatTimestamp } from './timestamp';
@@ -97,6 +97,8 @@ export function decodeLine(line: string, allow: 'input' | 'any' = 'any', source?
   // a flat object of plain strings (a price update) is split by hand; anything else is JSON.parse's, once the
   // text of an input (from outside: a JSONL file, Kafka) is within the nesting and number bounds (json-limits.ts).
   // The log's own lines ('any', written canonical by the store and hash-chained) are not scanned again on replay.
+  const price = decodePriceLine(line);
+  if (price !== undefined) return price;
   let raw: unknown = parseFlatStringObject(line);
   if (raw === undefined && allow === 'input') {
     const problem = jsonTextProblem(line);
@@ -146,6 +148,19 @@ export function toCanonicalJson(event: ClearingEvent): Record<string, unknown> {
 export function encodeEvent(event: ClearingEvent): string {
   return fastEncode(event, SCHEMA_VERSION) ?? encodeEventGeneric(event);
 }
+
+/**
+ * encodeEvent's bytes (ASCII) written straight into `out` from `at` where that
+ * is quick — a price update of exactly its four fields, the bulk of a venue's
+ * log — answering where they end; −1 for any other event (or less than
+ * ENCODE_INTO_MAX_BYTES of room), which the caller encodes with encodeEvent.
+ */
+export function encodeEventInto(event: ClearingEvent, out: Uint8Array, at: number): number {
+  return writePlainPriceUpdate(event, SCHEMA_VERSION, out, at);
+}
+
+/** The room encodeEventInto needs after `at`. */
+export const ENCODE_INTO_MAX_BYTES = PLAIN_PRICE_UPDATE_MAX_BYTES;
 
 /** encodeEvent without the flat-event fast path: the reference it must match byte for byte. */
 export function encodeEventGeneric(event: ClearingEvent): string {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, InputError, type ClearingEvent } from './codec';
-import { fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, encodeEventInto, InputError, type ClearingEvent } from './codec';
+import { decodePriceLine, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
 /** The schema's answer: the event, or the refusal's message. */
@@ -221,6 +221,35 @@ describe('encodeEvent', () => {
     );
   });
 
+  it('encodeEventInto writes the generic encoder\'s bytes, or declines, on price updates of the hot shape and near it', () => {
+    // around the hand-written digits: whole prices, 1–8 decimals with trailing zeros dropped (142.81 = 14,281,000,000 units), 2^53 − 1 and 2^53 units
+    const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', 'line\nbreak', 'é€😀', '\ud800', 'x'.repeat(128)));
+    const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.constantFrom(1n, 10n ** 8n, 14_281_000_000n, 2n ** 53n - 1n, 2n ** 53n, 0n));
+    const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
+    const out = new Uint8Array(1024);
+    let written = 0;
+    // times: any millisecond, whole seconds (no ".000"), whole minutes, and the far ends of a Date (extended years, before 1970)
+    const time = fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.integer({ min: 0, max: 4_102_444_800 }).map((s) => s * 1000), fc.integer({ min: 0, max: 68_374_080 }).map((m) => m * 60_000), fc.integer({ min: -8.64e15, max: 8.64e15 }));
+    fc.assert(
+      fc.property(instrument, price, time, extra, fc.boolean(), fc.nat(700), (name, units, ts, more, priceFirst, at) => {
+        const event: Record<string, unknown> = priceFirst ? { price: units, type: 'PriceUpdated', ts, instrument: name } : { type: 'PriceUpdated', ts, instrument: name, price: units };
+        if (more) event[more[0]] = more[1];
+        out.fill(0);
+        const end = encodeEventInto(event as unknown as ClearingEvent, out, at);
+        if (end < 0) return;
+        written++;
+        expect(Buffer.from(out.subarray(at, end)).toString('latin1')).toBe(encodeEventGeneric(event as unknown as ClearingEvent));
+        expect(out[end]).toBe(0); // nothing past the end
+      }),
+      { numRuns: 3000 },
+    );
+    expect(written).toBeGreaterThan(100); // the fast path did write some (most events have an extra field or a price it declines)
+    const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n } as ClearingEvent;
+    const end = encodeEventInto(event, out, 0);
+    expect(Buffer.from(out.subarray(0, end)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}');
+    expect(encodeEventInto(event, out, 1024 - 100)).toBe(-1); // not enough room: declined
+  });
+
   it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {
     fc.assert(
       fc.property(validHotInput, (raw) => {
@@ -297,5 +326,40 @@ describe('parseFlatStringObject', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('decodePriceLine', () => {
+  it('decodes a bench mark line in one scan: "142.81" → 14,281,000,000 units, 08:38:30.500 → its milliseconds', () => {
+    const line = '{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"I01-PERP","price":"142.81"}';
+    expect(decodePriceLine(line)).toEqual({ type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n });
+    expect(decodeLine(line, 'input')).toEqual(decodePriceLine(line));
+  });
+
+  it('gives the schema\'s event for the same line, or declines (then the general path decides, errors included)', () => {
+    // lines of the exact hot layout with valid and invalid parts, and the same lines damaged by one character
+    const price = fc.oneof(fc.constantFrom('142.81', '0.00000001', '1', '100.00', '-5', '0', '0.0', '1.', '.5', '1e3', '007.5', '123456789012345', '1234567890123456', '90071992.54740991', '1.123456789', ''), fc.integer({ min: 0, max: 1e9 }).map(String));
+    const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP', '', 'x'.repeat(128), 'x'.repeat(129), 'é€😀', 'a"b', 'a\\b'), fc.string({ maxLength: 6 }));
+    // (several in one minute: after one is parsed in full, the others' seconds and milliseconds are read against its minute)
+    const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:38:60Z', '2026-01-02T08:38:07.5Z', '2026-01-02T08:38:07.05xZ', '2026-01-02T08:38:0a.000Z', '2026-01-02T08:38:31.000Z'));
+    const line = fc.tuple(ts, instrument, price).map(([t, i, p]) => `{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`);
+    const damaged = fc.tuple(line, fc.nat(), fc.constantFrom('', ' ', '"', '\\', ',', '}', '0', '.', '-', '\u0001')).map(([l, at, insert]) => l.slice(0, at % (l.length + 1)) + insert + l.slice(at % (l.length + 1)));
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.oneof(line, damaged), (text) => {
+        const fast = decodePriceLine(text);
+        if (fast === undefined) return;
+        decoded++;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          throw new Error(`decodePriceLine took a line JSON.parse refuses: ${text}`);
+        }
+        expect(bySchema(raw)).toEqual({ event: fast });
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decoded).toBeGreaterThan(100); // the fast path did decode some
   });
 });

@@ -137,15 +137,14 @@ function fastFixed(value: unknown): bigint | undefined {
  * string building), when the decimal has at most 15 digits: the integer they
  * spell is below 2^53, so exact in a float64, and so is its product by
  * 10^(8 − decimals) while that stays ≤ 2^53 − 1 (checked). Undefined for
- * anything else, which the regex path then decides.
+ * anything else, which the regex path then decides. Reads text[start, end).
  */
-function smallDecimalUnits(text: string): number | undefined {
-  const length = text.length;
-  let i = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
-  const negative = i === 1;
+function smallDecimalUnits(text: string, start = 0, end = text.length): number | undefined {
+  let i = text.charCodeAt(start) === 45 /* - */ ? start + 1 : start;
+  const negative = i !== start;
   let units = 0;
   let digitCount = 0;
-  for (; i < length; i++) {
+  for (; i < end; i++) {
     const d = text.charCodeAt(i) - 48;
     if (d < 0 || d > 9) break;
     units = units * 10 + d;
@@ -153,9 +152,9 @@ function smallDecimalUnits(text: string): number | undefined {
   }
   if (digitCount === 0) return undefined;
   let places = 0;
-  if (i < length) {
+  if (i < end) {
     if (text.charCodeAt(i) !== 46 /* . */) return undefined;
-    for (i++; i < length; i++) {
+    for (i++; i < end; i++) {
       const d = text.charCodeAt(i) - 48;
       if (d < 0 || d > 9) return undefined;
       units = units * 10 + d;
@@ -212,7 +211,34 @@ export function fastTimestamp(value: unknown): Timestamp | undefined {
   if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
   lastTsText = value;
   lastTsValue = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (!value.startsWith(lastMinuteText)) {
+    lastMinuteText = value.slice(0, 17);
+    lastMinuteValue = lastTsValue - second * 1000 - ms;
+  }
   return lastTsValue;
+}
+
+// the minute of the last timestamp parsed in full: "YYYY-MM-DDTHH:MM:" (always 17 characters once set) and its milliseconds
+let lastMinuteText = '\u0000';
+let lastMinuteValue = 0;
+
+/**
+ * fastTimestamp of text[from, to) when it starts with the last parsed
+ * minute (checked by the caller): only the seconds and milliseconds are read,
+ * with fastTimestamp's checks. Undefined for anything else.
+ */
+function timestampInLastMinute(text: string, from: number, to: number): Timestamp | undefined {
+  const length = to - from;
+  if ((length !== 20 && length !== 24) || text.charCodeAt(to - 1) !== 90 /* Z */) return undefined;
+  const second = digits(text, from + 17, 2);
+  if (second < 0 || second > 59) return undefined;
+  let ms = 0;
+  if (length === 24) {
+    if (text.charCodeAt(from + 19) !== 46 /* . */) return undefined;
+    ms = digits(text, from + 20, 3);
+    if (ms < 0) return undefined;
+  }
+  return lastMinuteValue + second * 1000 + ms;
 }
 
 /** The decimal number of `count` ASCII digits at `from`; −1 if any is not a digit. */
@@ -359,6 +385,41 @@ export function parseFlatStringObject(line: string): Record<string, string> | un
   }
 }
 
+const PRICE_LINE_HEAD = '{"ts":"';
+const PRICE_LINE_TYPE = '","type":"PriceUpdated","instrument":"';
+const PRICE_LINE_PRICE = '","price":"';
+
+/**
+ * The line of a venue's mark, `{"ts":"…","type":"PriceUpdated","instrument":"…","price":"…"}`
+ * exactly (this key order, no whitespace, no escape), decoded in one scan: no
+ * intermediate object, no key strings, the timestamp's text compared in place
+ * with the last one, the price's digits read in place. Undefined for any other
+ * line, which parseFlatStringObject / JSON.parse and the fast decoder or the
+ * schema then take (the authority for every refusal). Where it answers, the
+ * event is the fast decoder's (hence the schema's) for the same line; a
+ * property test compares them.
+ */
+export function decodePriceLine(line: string): PriceUpdated | undefined {
+  if (!line.startsWith(PRICE_LINE_HEAD)) return undefined;
+  const tsStart = PRICE_LINE_HEAD.length;
+  const tsEnd = line.indexOf('"', tsStart);
+  if (tsEnd !== tsStart + 20 && tsEnd !== tsStart + 24) return undefined;
+  if (!line.startsWith(PRICE_LINE_TYPE, tsEnd)) return undefined;
+  const ts =
+    tsEnd - tsStart === lastTsText.length && line.startsWith(lastTsText, tsStart)
+      ? lastTsValue
+      : ((line.startsWith(lastMinuteText, tsStart) ? timestampInLastMinute(line, tsStart, tsEnd) : undefined) ?? fastTimestamp(line.slice(tsStart, tsEnd)));
+  if (ts === undefined) return undefined;
+  const instrumentStart = tsEnd + PRICE_LINE_TYPE.length;
+  const instrumentEnd = plainStringEnd(line, instrumentStart - 1);
+  if (instrumentEnd <= instrumentStart || instrumentEnd - instrumentStart > MAX_ID_LENGTH || !line.startsWith(PRICE_LINE_PRICE, instrumentEnd)) return undefined;
+  const end = line.length;
+  if (line.charCodeAt(end - 1) !== 125 /* } */ || line.charCodeAt(end - 2) !== 34 /* " */) return undefined;
+  const units = smallDecimalUnits(line, instrumentEnd + PRICE_LINE_PRICE.length, end - 2);
+  if (units === undefined || !(units > 0)) return undefined;
+  return { type: 'PriceUpdated', ts, instrument: line.slice(instrumentStart, instrumentEnd), price: BigInt(units) };
+}
+
 /** The keys of the hot inputs, by length: a key found here is the constant (no slice, and V8 need not look it up to use it as a property name). */
 const KNOWN_KEYS: string[][] = [];
 for (const key of ['ts', 'type', 'instrument', 'price', 'eventId', 'account', 'asset', 'amount', 'tradeId', 'buyer', 'seller', 'qty', 'buyerFee', 'sellerFee']) (KNOWN_KEYS[key.length] ??= []).push(key);
@@ -378,4 +439,114 @@ function plainStringEnd(text: string, from: number): number {
     if (c === 92 /* \ */ || c < 32) return -1;
   }
   return -1;
+}
+
+const MAX_EXACT_UNITS = BigInt(Number.MAX_SAFE_INTEGER);
+/** The most bytes writePlainPriceUpdate writes: head, a timestamp of a Date's range, an instrument of MAX_ID_LENGTH ASCII characters, 17 digits and a point. */
+export const PLAIN_PRICE_UPDATE_MAX_BYTES = 64 + 32 + 48 + MAX_ID_LENGTH + 24;
+
+let priceHeadBytes: Uint8Array = new Uint8Array(0);
+let minuteBytes: Uint8Array = new Uint8Array(0);
+let minuteBytesOf = NaN;
+/** The largest time a Date holds (±10^8 days), in milliseconds: formatTimestamp throws beyond it. */
+const MAX_TIME = 8.64e15;
+let priceHeadBytesVersion = NaN;
+/** Per instrument: `","instrument":"…","price":"` as bytes (only for ids whose JSON is plain ASCII). */
+const priceMiddleBytes = new Map<string, Uint8Array>();
+
+const asciiBytes = (text: string): Uint8Array<ArrayBuffer> => {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+};
+
+/**
+ * The canonical line of a price update of exactly its four fields (what
+ * encodeEvent makes of it, byte for byte; a property test compares them),
+ * written as ASCII straight into `out` from `at`, without building the line
+ * as a string: the constant parts are kept as bytes (the instrument's per
+ * instrument), the timestamp's text is formatTimestamp's (cached per ts), the
+ * price's digits are written one by one. Answers where the line ends, or −1
+ * (nothing meaningful written) for any other event, a price of 2^53 units or
+ * more, an instrument whose JSON is not plain ASCII or an `out` with less than
+ * PLAIN_PRICE_UPDATE_MAX_BYTES left.
+ */
+export function writePlainPriceUpdate(event: object, schemaVersion: number, out: Uint8Array, at: number): number {
+  const e = event as Record<string, unknown>;
+  if (e.type !== 'PriceUpdated') return -1;
+  const { ts, instrument, price } = e;
+  if (typeof ts !== 'number' || typeof instrument !== 'string' || typeof price !== 'bigint' || price <= 0n || price > MAX_EXACT_UNITS) return -1;
+  if (Object.getPrototypeOf(e) !== Object.prototype || out.length - at < PLAIN_PRICE_UPDATE_MAX_BYTES) return -1;
+  let keys = 0;
+  for (const key in e) {
+    keys++;
+    if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price') return -1;
+  }
+  if (keys !== 4) return -1;
+  let middle = priceMiddleBytes.get(instrument);
+  if (middle === undefined) {
+    const text = '","instrument":' + JSON.stringify(instrument) + ',"price":"';
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 126) return -1;
+    middle = asciiBytes(text);
+    if (priceMiddleBytes.size < 10_000) priceMiddleBytes.set(instrument, middle);
+  }
+  if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
+  if (schemaVersion !== priceHeadBytesVersion) {
+    priceHeadBytes = asciiBytes('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"');
+    priceHeadBytesVersion = schemaVersion;
+  }
+  out.set(priceHeadBytes, at);
+  at += priceHeadBytes.length;
+  // formatTimestamp's text: the minute's ("…THH:MM:", kept as bytes), then seconds, milliseconds unless 0, "Z"
+  const minute = Math.floor(ts / 60_000);
+  if (minute !== minuteBytesOf) {
+    const whole = formatTimestamp(minute * 60_000); // "…THH:MM:00Z"
+    minuteBytes = asciiBytes(whole.slice(0, -3));
+    minuteBytesOf = minute;
+  }
+  out.set(minuteBytes, at);
+  at += minuteBytes.length;
+  const inMinute = ts - minute * 60_000;
+  const second = Math.floor(inMinute / 1000);
+  const ms = inMinute - second * 1000;
+  out[at++] = 48 + Math.floor(second / 10);
+  out[at++] = 48 + (second % 10);
+  if (ms !== 0) {
+    out[at++] = 46; // .
+    out[at++] = 48 + Math.floor(ms / 100);
+    out[at++] = 48 + (Math.floor(ms / 10) % 10);
+    out[at++] = 48 + (ms % 10);
+  }
+  out[at++] = 90; // Z
+  out.set(middle, at);
+  at += middle.length;
+  // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros
+  const units = Number(price);
+  let frac = units % 1e8;
+  let int = (units - frac) / 1e8;
+  let digits = 1;
+  for (let power = 10; int >= power && digits < 16; power *= 10) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const next = Math.floor(int / 10);
+    out[i] = 48 + (int - 10 * next);
+    int = next;
+  }
+  at += digits;
+  if (frac !== 0) {
+    out[at++] = 46; // .
+    let places = 8;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      places--;
+    }
+    for (let i = at + places - 1; i >= at; i--) {
+      const next = Math.floor(frac / 10);
+      out[i] = 48 + (frac - 10 * next);
+      frac = next;
+    }
+    at += places;
+  }
+  out[at++] = 34; // "
+  out[at++] = 125; // }
+  return at;
 }

@@ -28,6 +28,22 @@ export class SlotHeap {
     this.up(i);
   }
 
+  /** Whether `slot` is in the heap. */
+  has(slot: number): boolean {
+    return slot < this.where.length && this.where[slot]! >= 0;
+  }
+
+  /** Gives `slot` a new key where it sits (one sift instead of a removal and a push); pushes it if it is not in the heap. */
+  update(slot: number, key: number): void {
+    if (!this.has(slot)) {
+      this.push(slot, key);
+      return;
+    }
+    this.keys[slot] = key;
+    this.up(this.where[slot]!);
+    this.down(this.where[slot]!);
+  }
+
   /** Takes `slot` out of the heap (nothing if it is not in it). */
   remove(slot: number): void {
     if (slot >= this.where.length) return;

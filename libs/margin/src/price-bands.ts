@@ -62,16 +62,28 @@ class InstrumentBands {
     return slot;
   }
 
-  drop(slot: number): void {
+  /** New bounds for a slot, in place (pushed again if it was detached). */
+  rekey(slot: number, lower: number, upper: number): void {
+    this.lowers.update(slot, -lower);
+    this.uppers.update(slot, upper);
+  }
+
+  /** Takes a slot out of both heaps but keeps it its account's (rekey puts it back). */
+  detach(slot: number): void {
     this.lowers.remove(slot);
     this.uppers.remove(slot);
+  }
+
+  drop(slot: number): void {
+    this.detach(slot);
     this.freeSlots.push(slot);
   }
 }
 
 /** A copy of `array` twice as long, the new half filled with `fill`. */
-function grown(array: Int32Array<ArrayBuffer>, fill: number): Int32Array<ArrayBuffer> {
-  const copy = new Int32Array(2 * array.length).fill(fill);
+function grown<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(array: A, fill: number): A {
+  const copy = new (array.constructor as new (length: number) => A)(2 * array.length);
+  copy.fill(fill);
   copy.set(array);
   return copy;
 }
@@ -82,11 +94,48 @@ const NOT_BANDED = -1;
 const HOT = -1;
 
 /**
+ * Bands as flat columns, reused from one price update to the next (the float
+ * screen writes into it; `PriceBands.setFrom` reads a range of it): no `Band`
+ * object per band on the hot path.
+ */
+export class BandScratch {
+  count = 0;
+  readonly instruments: string[] = [];
+  readonly lowers: number[] = [];
+  readonly uppers: number[] = [];
+  /** Per band, while the screen runs: its position's tier shape and |q|·k. */
+  readonly shapes: TierShape[] = [];
+  readonly qks: number[] = [];
+
+  push(instrument: string, lower: number, upper: number): void {
+    const i = this.count++;
+    this.instruments[i] = instrument;
+    this.lowers[i] = lower;
+    this.uppers[i] = upper;
+  }
+
+  /** Bands [from, to) as objects (tests, and the paths that keep them). */
+  toBands(from = 0, to = this.count): Band[] {
+    const out: Band[] = [];
+    for (let i = from; i < to; i++) out.push({ instrument: this.instruments[i]!, lower: this.lowers[i]!, upper: this.uppers[i]! });
+    return out;
+  }
+}
+
+/**
  * Accounts get small integer ids here (their names are kept once); bands
  * live in typed-array heaps per instrument, so a price update that crosses
  * nothing reads two heap tops and allocates nothing. Where an account is
  * banded is kept in typed arrays too (its first band; any further ones in a
  * small list): most accounts of a venue hold one or two positions.
+ *
+ * A crossed account is *detached*, not unbanded: only the crossed band leaves
+ * its heaps; its other bands stay where they are but are inert (a heap top or
+ * zero-width band of a detached account is taken out and not reported, as if
+ * it had gone with the crossed one). When it is banded again on the same
+ * instruments (the usual case: a crossing changes no position), each band is
+ * re-keyed in its slot — a sift in each heap instead of removing every band of
+ * the account and pushing new ones.
  */
 export class PriceBands {
   private readonly instruments = new Map<string, InstrumentBands>();
@@ -96,6 +145,8 @@ export class PriceBands {
   /** Per account id: the instrument index and slot of its first band (NOT_BANDED: none). */
   private firstInstrument = new Int32Array(64).fill(NOT_BANDED);
   private firstSlot = new Int32Array(64);
+  /** Per account id: 1 while it is detached (reported crossed, not banded again yet). */
+  private detached = new Uint8Array(64);
   /** Per account id with more than one band: [instrument index, slot, …] of the others. */
   private readonly moreBands = new Map<number, number[]>();
 
@@ -118,6 +169,7 @@ export class PriceBands {
       if (id >= this.firstInstrument.length) {
         this.firstInstrument = grown(this.firstInstrument, NOT_BANDED);
         this.firstSlot = grown(this.firstSlot, 0);
+        this.detached = grown(this.detached, 0);
       }
     }
     return id;
@@ -130,6 +182,7 @@ export class PriceBands {
   }
 
   private removeId(id: number): void {
+    this.detached[id] = 0;
     const first = this.firstInstrument[id]!;
     if (first === NOT_BANDED) return;
     this.unband(id, first, this.firstSlot[id]!);
@@ -148,12 +201,24 @@ export class PriceBands {
   }
 
   set(account: string, bands: readonly Band[]): void {
+    const scratch = SET_SCRATCH;
+    scratch.count = 0;
+    for (const band of bands) scratch.push(band.instrument, band.lower, band.upper);
+    this.setFrom(account, scratch, 0, scratch.count);
+  }
+
+  /** `set` from the bands [from, to) of a scratch. */
+  setFrom(account: string, scratch: BandScratch, from: number, to: number): void {
     const id = this.idOf(account);
+    if (this.rekeyInPlace(id, scratch, from, to)) return;
     this.removeId(id);
-    for (const band of bands) {
-      const index = this.bandsOf(band.instrument);
+    const { instruments, lowers, uppers } = scratch;
+    for (let i = from; i < to; i++) {
+      const index = this.bandsOf(instruments[i]!);
       let slot = HOT;
-      if (band.lower < band.upper) slot = index.add(id, band.lower, band.upper);
+      const lower = lowers[i]!;
+      const upper = uppers[i]!;
+      if (lower < upper) slot = index.add(id, lower, upper);
       else index.hot.add(id);
       if (this.firstInstrument[id] === NOT_BANDED) {
         this.firstInstrument[id] = index.index;
@@ -167,33 +232,72 @@ export class PriceBands {
   }
 
   /**
+   * New bounds for an account banded on the same instruments in the same
+   * order, each band keeping its kind (zero-width or not): every slot is
+   * re-keyed where it is. False (nothing changed) for any other layout.
+   */
+  private rekeyInPlace(id: number, scratch: BandScratch, from: number, to: number): boolean {
+    const first = this.firstInstrument[id]!;
+    if (first === NOT_BANDED || to === from) return false;
+    const more = this.moreBands.get(id);
+    if ((more?.length ?? 0) !== 2 * (to - from - 1)) return false;
+    const { instruments, lowers, uppers } = scratch;
+    for (let i = from; i < to; i++) {
+      const instrument = i === from ? first : more![2 * (i - from - 1)]!;
+      const slot = i === from ? this.firstSlot[id]! : more![2 * (i - from - 1) + 1]!;
+      const index = this.byIndex[instrument]!;
+      if (this.instruments.get(instruments[i]!) !== index || (slot === HOT) !== !(lowers[i]! < uppers[i]!)) return false;
+    }
+    for (let i = from; i < to; i++) {
+      const instrument = i === from ? first : more![2 * (i - from - 1)]!;
+      const slot = i === from ? this.firstSlot[id]! : more![2 * (i - from - 1) + 1]!;
+      const index = this.byIndex[instrument]!;
+      if (slot === HOT) index.hot.add(id);
+      else index.rekey(slot, lowers[i]!, uppers[i]!);
+    }
+    this.detached[id] = 0;
+    return true;
+  }
+
+  /**
    * The accounts whose band in `instrument` does not contain `mark` (in no
-   * particular order). Their bands are dropped: the caller checks them
-   * exactly and bands them again.
+   * particular order). They are detached (found by nothing until banded
+   * again): the caller checks them exactly and bands them again.
    */
   crossed(instrument: string, mark: number): readonly string[] {
     const index = this.instruments.get(instrument);
     if (!index) return NONE_CROSSED;
     let out: string[] | undefined;
+    const detached = this.detached;
     if (index.hot.size > 0) {
-      const hot = [...index.hot];
-      out = hot.map((id) => this.names[id]!);
-      for (const id of hot) this.removeId(id);
+      for (const id of [...index.hot]) {
+        index.hot.delete(id);
+        if (detached[id] === 1) continue;
+        detached[id] = 1;
+        (out ??= []).push(this.names[id]!);
+      }
     }
     const { lowers, uppers } = index;
     for (let slot = lowers.top(); slot >= 0 && mark < -lowers.keys[slot]!; slot = lowers.top()) {
       const id = index.accountOf(slot);
+      index.detach(slot);
+      if (detached[id] === 1) continue;
+      detached[id] = 1;
       (out ??= []).push(this.names[id]!);
-      this.removeId(id);
     }
     for (let slot = uppers.top(); slot >= 0 && mark > uppers.keys[slot]!; slot = uppers.top()) {
       const id = index.accountOf(slot);
+      index.detach(slot);
+      if (detached[id] === 1) continue;
+      detached[id] = 1;
       (out ??= []).push(this.names[id]!);
-      this.removeId(id);
     }
     return out ?? NONE_CROSSED;
   }
 }
+
+/** The scratch `set` copies its bands into. */
+const SET_SCRATCH = new BandScratch();
 
 /**
  * A tier table as floats for banding: each tier's notional bracket and
@@ -312,27 +416,44 @@ export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, ca
  * concentration add-on are left to the exact check.
  */
 export function floatBandsFor(ledger: LedgerState, rules: Rules, account: Account): Band[] | undefined {
-  if (account.collateral.size > 0) return undefined;
+  const scratch = new BandScratch();
+  return screenBandsInto(ledger, rules, account, scratch) ? scratch.toBands() : undefined;
+}
+
+/**
+ * floatBandsFor into `out` (appended after its `count` bands): true with the
+ * account's bands appended, or false with `out` as it was (check exactly).
+ */
+export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
+  if (account.collateral.size > 0) return false;
   const callBelow = toNumber(rules.marginCall.callBelow);
-  const bands: Band[] = [];
+  const from = out.count;
   if (account.isolated) {
     // each open position is a unit of its own, drawing on its isolated margin
     for (const position of account.positions.values()) {
       if (position.qty === 0n) continue;
-      const unit = screenUnit(ledger, rules, [position], position.isolatedMargin, callBelow);
-      if (!unit) return undefined;
-      pushScreenedBands(unit, callBelow, bands);
+      SINGLE[0] = position;
+      const unitFrom = out.count;
+      if (!(screenUnit(ledger, rules, SINGLE, position.isolatedMargin, callBelow, out) > 0)) {
+        out.count = from;
+        return false;
+      }
+      cutScreenedBands(out, unitFrom, callBelow);
     }
-    return bands;
+    return true;
   }
-  const positions: Position[] = [];
-  for (const position of account.positions.values()) if (position.qty !== 0n) positions.push(position);
-  if (positions.length === 0) return bands;
-  const unit = screenUnit(ledger, rules, positions, account.cash, callBelow);
-  if (!unit) return undefined;
-  pushScreenedBands(unit, callBelow, bands);
-  return bands;
+  let open = 0;
+  for (const position of account.positions.values()) if (position.qty !== 0n) open++;
+  if (open === 0) return true;
+  if (!(screenUnit(ledger, rules, account.positions.values(), account.cash, callBelow, out) > 0)) {
+    out.count = from;
+    return false;
+  }
+  cutScreenedBands(out, from, callBelow);
+  return true;
 }
+
+const SINGLE: Position[] = [];
 
 /** 2^-52: twice the largest relative rounding error of one float64 operation. */
 const EPSILON = Number.EPSILON;
@@ -358,24 +479,24 @@ const EPSILON = Number.EPSILON;
  * (relative) and 10^-6 of an edge is not trusted to pick the exact tier.
  */
 export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): number {
-  return screenUnit(ledger, rules, positions, balance, callBelow)?.lowerBound ?? -Infinity;
+  const bound = screenUnit(ledger, rules, positions, balance, callBelow, new BandScratch(), false);
+  return bound > 0 ? bound : -Infinity;
 }
 
-/** What the screen computed for one unit, kept to cut its bands without converting the bigints again. */
-interface ScreenedUnit {
-  /** floatSlackLowerBound, > 0. */
-  lowerBound: number;
-  /** errorAllowance of the unit (no concentration add-on: the screen declines those). */
-  allowance: number;
-  instruments: string[];
-  marks: number[];
-  /** |q|·k of each position. */
-  qks: number[];
-  shapes: TierShape[];
-}
+/** errorAllowance of the unit screenUnit last passed (no concentration add-on: the screen declines those). */
+let screenedAllowance = 0;
+/** floatSlackLowerBound of the unit screenUnit last passed. */
+let screenedLowerBound = 0;
 
-/** floatSlackLowerBound with what banding needs, in one pass over the positions; undefined unless the bound is positive. */
-function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): ScreenedUnit | undefined {
+/**
+ * floatSlackLowerBound with what banding needs, in one pass over the open
+ * positions (those of zero quantity are skipped with `skipFlat`): their instrument, mark (in
+ * `lowers`), |q|·k and tier shape are appended to `out`, to be cut into bands
+ * by cutScreenedBands. Answers the bound; anything but a positive bound means
+ * "check exactly", and then `out` holds garbage past its former count (the
+ * caller resets it).
+ */
+function screenUnit(ledger: LedgerState, rules: Rules, positions: Iterable<Position>, balance: Fixed, callBelow: number, out: BandScratch, skipFlat = true): number {
   let slack = toNumber(balance);
   let magnitude = Math.abs(slack);
   let maintenance = 0;
@@ -384,17 +505,15 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
   // errorAllowance's two sums, as it computes them (largest rate of each table)
   let allowanceUnits = 1;
   let allowanceFloat = 0;
-  const instruments: string[] = [];
-  const marks: number[] = [];
-  const qks: number[] = [];
-  const shapes: TierShape[] = [];
+  let n = 0;
   for (const position of positions) {
+    if (skipFlat && position.qty === 0n) continue;
     const instrument = ledger.instruments.get(position.instrument);
-    if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return undefined;
+    if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return -Infinity;
     // a size-scaled MM (venueMargin) is not the tier's line: the exact check decides
-    if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return undefined;
+    if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return -Infinity;
     const tiers = instrumentRules(rules, position.instrument)?.tiers;
-    if (!tiers || tiers.length === 0) return undefined;
+    if (!tiers || tiers.length === 0) return -Infinity;
     const shape = tierShape(tiers);
     const qty = toNumber(position.qty);
     const mark = toNumber(instrument.mark);
@@ -407,8 +526,8 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
     const { edges } = shape;
     let tier = 0;
     while (tier < edges.length && notional > edges[tier]!) tier++;
-    if (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) return undefined;
-    if (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6) return undefined;
+    if (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) return -Infinity;
+    if (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6) return -Infinity;
     const rate = shape.rates[tier]!;
     const amount = shape.amounts[tier]!;
     const mm = notional * rate - amount;
@@ -417,30 +536,35 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
     roundingUnits += 1 + callBelow * (2 + rate);
     allowanceUnits += 1 + callBelow * (2 + shape.maxRate);
     allowanceFloat += notional * (1 + callBelow * shape.maxRate);
-    instruments.push(position.instrument);
-    marks.push(mark);
-    qks.push(qk);
-    shapes.push(shape);
+    const i = out.count;
+    out.push(position.instrument, mark, mark);
+    out.qks[i] = qk;
+    out.shapes[i] = shape;
+    n++;
   }
   slack -= callBelow * maintenance;
   magnitude += callBelow * maintenanceMagnitude;
-  const lowerBound = slack - (positions.length + 32) * EPSILON * magnitude - roundingUnits * UNIT;
-  if (!(lowerBound > 0)) return undefined;
-  return { lowerBound, allowance: 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat, instruments, marks, qks, shapes };
+  const lowerBound = slack - (n + 32) * EPSILON * magnitude - roundingUnits * UNIT;
+  screenedLowerBound = lowerBound;
+  screenedAllowance = 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat;
+  return lowerBound;
 }
 
-/** pushUnitBands from what the screen computed (same bands: slack × 0.999 − allowance shared equally, no add-on). */
-function pushScreenedBands(unit: ScreenedUnit, callBelow: number, bands: Band[]): void {
-  const { instruments, marks, qks, shapes } = unit;
-  const slack = unit.lowerBound * 0.999 - unit.allowance;
-  for (let i = 0; i < marks.length; i++) {
-    const mark = marks[i]!;
-    if (slack <= 0) {
-      bands.push({ instrument: instruments[i]!, lower: mark, upper: mark });
-      continue;
-    }
-    const budget = slack / marks.length;
-    bands.push({ instrument: instruments[i]!, lower: reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, -1), upper: reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, 1) });
+/**
+ * The bands of the unit screenUnit just appended to `out` from `from` (its
+ * marks in `lowers` and `uppers`), cut in place as pushUnitBands cuts them:
+ * slack × 0.999 − allowance shared equally, no add-on.
+ */
+function cutScreenedBands(out: BandScratch, from: number, callBelow: number): void {
+  const { lowers, uppers, qks, shapes } = out;
+  const n = out.count - from;
+  const slack = screenedLowerBound * 0.999 - screenedAllowance;
+  if (slack <= 0) return; // zero-width: lower = upper = mark already
+  const budget = slack / n;
+  for (let i = from; i < out.count; i++) {
+    const mark = lowers[i]!;
+    lowers[i] = reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, -1);
+    uppers[i] = reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, 1);
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { decodeLine, encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
+import { decodeLine, InputError, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
@@ -537,7 +537,7 @@ class BatchWriter {
     const lines = new LineBatch();
     let position = this.position;
     for (const event of events) {
-      lines.add(++position, encodeEvent(event));
+      lines.addEvent(++position, event);
       if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
     }
     if (lines.length > 0) await this.flush(lines);

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { ENCODE_INTO_MAX_BYTES, encodeEvent, encodeEventInto, type ClearingEvent } from '@clearsim/events';
 
 /**
  * The bytes of the file store's log (`events.jsonl`), version 2. See the
@@ -147,6 +148,32 @@ export class LineBatch {
   add(position: number, json: string): void {
     // a UTF-16 code unit takes at most 3 bytes of UTF-8
     this.reserve(LINE_OVERHEAD + 3 * json.length);
+    const jsonAt = this.writePrefix(position);
+    const buffer = this.buffer;
+    const end = jsonAt + buffer.write(json, jsonAt, 'utf8');
+    this.finishLine(jsonAt, end);
+  }
+
+  /**
+   * The line of `event`: its canonical JSON written straight into the buffer
+   * where the codec can (encodeEventInto: a plain price update), else
+   * encodeEvent's text as `add` writes it. The same bytes either way.
+   */
+  addEvent(position: number, event: ClearingEvent): void {
+    this.reserve(LINE_OVERHEAD + ENCODE_INTO_MAX_BYTES);
+    const bytes = this.bytes;
+    const jsonAt = this.writePrefix(position);
+    const end = encodeEventInto(event, this.buffer, jsonAt);
+    if (end >= 0) {
+      this.finishLine(jsonAt, end);
+      return;
+    }
+    this.bytes = bytes;
+    this.add(position, encodeEvent(event));
+  }
+
+  /** Writes the position prefix and the crc member's frame; answers where the event's JSON starts (its `{`). */
+  private writePrefix(position: number): number {
     const buffer = this.buffer;
     if (this.bytes === 0) this.first = position;
     this.last = position;
@@ -160,8 +187,13 @@ export class LineBatch {
     const crcAt = at + CRC_MEMBER_OPEN.length;
     buffer[crcAt + 8] = QUOTE;
     // the JSON's "{" lands on the comma after the crc member's closing quote
-    const jsonAt = crcAt + 9;
-    const end = jsonAt + buffer.write(json, jsonAt, 'utf8');
+    return crcAt + 9;
+  }
+
+  /** The JSON is at [jsonAt, end): its `{` becomes the comma, the CRC goes in the crc member, a newline ends the line. */
+  private finishLine(jsonAt: number, end: number): void {
+    const buffer = this.buffer;
+    const crcAt = jsonAt - 9;
     buffer[jsonAt] = COMMA;
     let crc = crc32Bytes(buffer, jsonAt + 1, end, BRACE_CRC);
     for (let digit = 7; digit >= 0; digit--) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
-import { encodeEvent } from '@clearsim/events';
+import { encodeEvent, type ClearingEvent } from '@clearsim/events';
 import { sampleEvents } from '../test-events';
 import { commitLine, crc32Bytes, eventLine, LineBatch, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
 
@@ -47,6 +47,27 @@ describe('log format', () => {
         expect(buffer.equals(Buffer.from(expected, 'utf8'))).toBe(true);
         expect([from, last]).toEqual([first, first + count - 1]);
         expect(batch.length).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('LineBatch.addEvent gives the bytes of add(position, encodeEvent(event)), price updates written directly or not', () => {
+    const events = [
+      ...sampleEvents(12),
+      { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n },
+      { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 31), instrument: 'zoë-🚀', price: 100_000_000n },
+      { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 31), instrument: 'I02-PERP', price: 2n ** 60n },
+    ] as ClearingEvent[];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...events.keys()), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 2_000_000 }), (picks, first) => {
+        const direct = new LineBatch();
+        const viaText = new LineBatch();
+        picks.forEach((pick, i) => {
+          direct.addEvent(first + i, events[pick]!);
+          viaText.add(first + i, encodeEvent(events[pick]!));
+        });
+        expect(direct.take().buffer.equals(viaText.take().buffer)).toBe(true);
       }),
       { numRuns: 200 },
     );
