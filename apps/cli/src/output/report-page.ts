@@ -84,7 +84,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 6px}h3{font-siz
 code,pre{font:12px ui-monospace,Menlo,Consolas,monospace}code{word-break:break-all}
 pre{background:#f8f9fa;border:1px solid #e9ecef;border-radius:6px;padding:10px;max-height:420px;overflow:auto}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:8px;margin:12px 0}
-.stats div{background:#f1f3f5;border-radius:6px;padding:6px 10px}.stats dt{font-size:12px;color:#495057}.stats dd{margin:0;font-size:16px;font-weight:600}
+.stats div{background:#f1f3f5;border-radius:6px;padding:6px 10px}.stats dt{font-size:12px;color:#495057}.stats dd{margin:0;font-size:16px;font-weight:600;overflow-wrap:anywhere}
 .toolbar{position:sticky;top:0;z-index:5;background:#fffffff0;border-bottom:1px solid #dee2e6;padding:6px 0;display:flex;flex-wrap:wrap;gap:8px;align-items:center;font-size:13px}
 .toolbar input[type=text]{width:150px}.toolbar button{cursor:pointer}
 .small-multiples{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:4px 12px}
