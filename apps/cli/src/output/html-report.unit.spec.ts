@@ -170,7 +170,7 @@ describe('writeReport', () => {
 
   it('sums equity and margin over every non-system account, and values open interest as the long quantity at the mark', async () => {
     const run = await collectRun(events(await crashStore()), {});
-    const equity = undeltas(run.aggregate.t).map((ts, i) => [ts, run.aggregate.equity[i]!, run.aggregate.mm[i]!] as const);
+    const samples = undeltas(run.aggregate.t).map((ts, i) => [ts, run.aggregate.equity[i]!, run.aggregate.mm[i]!] as const);
     const oiAt = (minute: number, instrument: string): number | undefined => {
       const i = undeltas(run.openInterest.t).indexOf(T0 + minute * 60_000);
       return run.openInterest.notional[run.openInterest.instruments.indexOf(instrument)]![i];
@@ -186,7 +186,7 @@ describe('writeReport', () => {
     expect(oiAt(8, 'ETH-PERP')).toBe(1_980);
     // the last instant (the run's last event) is the final state: the accounts table's equity and MM, summed
     // (within the chart's rounding to 7 significant digits: 0.01 on a sum of about 16,000)
-    const [lastTs, lastEquity, lastMm] = equity[equity.length - 1]!;
+    const [lastTs, lastEquity, lastMm] = samples[samples.length - 1]!;
     expect(lastTs).toBe(T0 + 60 * 60_000);
     expect(lastEquity).toBeCloseTo(run.accounts.reduce((sum, a) => sum + Number(a.equity), 0), 1);
     expect(lastMm).toBeCloseTo(run.accounts.reduce((sum, a) => sum + Number(a.mm), 0), 1);
