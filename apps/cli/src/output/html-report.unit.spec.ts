@@ -168,6 +168,31 @@ describe('writeReport', () => {
     expect(Object.keys(run.timelines).sort()).toEqual(expect.arrayContaining(['alice', 'carol']));
   });
 
+  it('sums equity and margin over every non-system account, and values open interest as the long quantity at the mark', async () => {
+    const run = await collectRun(events(await crashStore()), {});
+    const samples = undeltas(run.aggregate.t).map((ts, i) => [ts, run.aggregate.equity[i]!, run.aggregate.mm[i]!] as const);
+    const oiAt = (minute: number, instrument: string): number | undefined => {
+      const i = undeltas(run.openInterest.t).indexOf(T0 + minute * 60_000);
+      return run.openInterest.notional[run.openInterest.instruments.indexOf(instrument)]![i];
+    };
+    // minute 2 is sampled at its first event, the BTC trade: alice's 1 BTC long at 10000 (bob is the short); no ETH yet
+    expect(oiAt(2, 'BTC-PERP')).toBe(10_000);
+    expect(oiAt(2, 'ETH-PERP')).toBe(0);
+    // minute 3, sampled at its BTC price (10000, i = 0): carol's 10 ETH long (dave is the short) still at 200 is 2000
+    expect(oiAt(3, 'BTC-PERP')).toBe(10_000);
+    expect(oiAt(3, 'ETH-PERP')).toBe(2_000);
+    // minute 8, at its BTC price 10000 − 1 × 20 = 9980: ETH is still minute 3's 198, 10 × 198 = 1980
+    expect(oiAt(8, 'BTC-PERP')).toBe(9_980);
+    expect(oiAt(8, 'ETH-PERP')).toBe(1_980);
+    // the last instant (the run's last event) is the final state: the accounts table's equity and MM, summed
+    // (within the chart's rounding to 7 significant digits: 0.01 on a sum of about 16,000)
+    const [lastTs, lastEquity, lastMm] = samples[samples.length - 1]!;
+    expect(lastTs).toBe(T0 + 60 * 60_000);
+    expect(lastEquity).toBeCloseTo(run.accounts.reduce((sum, a) => sum + Number(a.equity), 0), 1);
+    expect(lastMm).toBeCloseTo(run.accounts.reduce((sum, a) => sum + Number(a.mm), 0), 1);
+    expect(run.accounts.map((a) => a.id)).not.toContain('insurance');
+  });
+
   it('keeps only the accounts it is told to follow', async () => {
     const run = await collectRun(events(await crashStore()), { tracked: ['carol'], lastTs: T0 + 60 * 60_000 });
     expect(Object.keys(run.timelines)).toEqual(['carol']);

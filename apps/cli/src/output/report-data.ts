@@ -233,6 +233,8 @@ export class RunReportCollector {
   private readonly system = new Map<string, { role: SystemAccountSeries['role']; rec: Recorder }>();
   private readonly aggregate = { t: [] as number[], equity: [] as number[], mm: [] as number[], im: [] as number[] };
   private readonly oi = { t: [] as number[], byInstrument: new Map<string, number[]>() };
+  /** sampleAggregate's scratch: long quantity per instrument. */
+  private readonly longQty = new Map<string, Fixed>();
   private readonly timelines = new Map<string, { t: number[]; equity: number[]; mm: number[]; im: number[] }>();
   private readonly decisions = { t: [] as number[], type: [] as number[], account: [] as number[], counterparty: [] as number[], text: [] as string[], total: 0 };
   private readonly typeIndex = new Map<string, number>();
@@ -243,6 +245,9 @@ export class RunReportCollector {
   private readonly adl = new Map<string, { fills: number; qty: Map<string, Fixed>; against: Set<string>; first: number; last: number }>();
   private readonly netDeposits = new Map<string, Fixed>();
   private readonly deficits = new Map<string, Fixed>();
+  /** The rules and system accounts' balances (insurance, backstop, fees) at the last sampleSystem that recorded. */
+  private systemRules: ClearingState['rules'] = undefined;
+  private readonly systemCash: Fixed[] = [-1n, -1n, -1n];
   private firstTs: number | undefined;
   private latestTs: number | undefined;
   private nextAggregate = -Infinity;
@@ -401,42 +406,61 @@ export class RunReportCollector {
   private sampleSystem(ts: number, state: ClearingState): void {
     const rules = state.rules;
     if (!rules) return;
+    // every event comes here: compare the exact balances first, so an event that moves none of them costs three lookups
+    const accounts = state.ledger.accounts;
+    const { insurance, backstop, fees } = rules.accounts;
+    const cash = this.systemCash;
+    const a = accounts.get(insurance)?.cash ?? 0n;
+    const b = accounts.get(backstop)?.cash ?? 0n;
+    const c = accounts.get(fees)?.cash ?? 0n;
+    if (rules === this.systemRules && a === cash[0] && b === cash[1] && c === cash[2]) return;
+    this.systemRules = rules;
+    cash[0] = a;
+    cash[1] = b;
+    cash[2] = c;
     for (const role of ['insurance', 'backstop', 'fees'] as const) {
       const id = rules.accounts[role];
-      const cash = toNumber(state.ledger.accounts.get(id)?.cash ?? 0n);
+      const value = toNumber(accounts.get(id)?.cash ?? 0n);
       let entry = this.system.get(id);
       if (!entry) {
         entry = { role, rec: new Recorder() };
         this.system.set(id, entry);
       }
-      if (entry.rec.last !== cash) entry.rec.push(ts, cash);
-      if (role === 'insurance' && this.fund.last !== cash) this.fund.push(ts, cash);
+      if (entry.rec.last !== value) entry.rec.push(ts, value);
+      if (role === 'insurance' && this.fund.last !== value) this.fund.push(ts, value);
     }
   }
 
   private sampleAggregate(ts: number, state: ClearingState): void {
     const rules = state.rules;
-    let equity = 0;
-    let mm = 0;
-    let im = 0;
-    const oi = new Map<string, number>();
+    // summed exactly (Fixed) and converted once: one bigint addition per account instead of a float conversion each
+    let equity = 0n;
+    let mm = 0n;
+    let im = 0n;
+    // open interest: the long quantities per instrument, valued once at the mark (Σ qty × mark × multiplier = mark × multiplier × Σ qty)
+    const longs = this.longQty;
+    longs.clear();
     for (const account of state.ledger.accounts.values()) {
       if (rules && isSystemAccount(rules, account.id)) continue;
       const totals = accountTotals(state, account);
-      equity += toNumber(totals.equity);
-      mm += toNumber(totals.maintenanceMargin);
-      im += toNumber(totals.initialMargin);
+      equity += totals.equity;
+      mm += totals.maintenanceMargin;
+      im += totals.initialMargin;
       for (const position of account.positions.values()) {
         if (position.qty <= 0n) continue;
-        const instrument = state.ledger.instruments.get(position.instrument);
-        if (!instrument?.mark) continue;
-        oi.set(position.instrument, (oi.get(position.instrument) ?? 0) + toNumber(position.qty) * toNumber(instrument.mark) * toNumber(instrument.multiplier));
+        longs.set(position.instrument, (longs.get(position.instrument) ?? 0n) + position.qty);
       }
     }
+    const oi = new Map<string, number>();
+    for (const [id, qty] of longs) {
+      const instrument = state.ledger.instruments.get(id);
+      if (!instrument?.mark) continue;
+      oi.set(id, toNumber(qty) * toNumber(instrument.mark) * toNumber(instrument.multiplier));
+    }
     this.aggregate.t.push(ts);
-    this.aggregate.equity.push(equity);
-    this.aggregate.mm.push(mm);
-    this.aggregate.im.push(im);
+    this.aggregate.equity.push(toNumber(equity));
+    this.aggregate.mm.push(toNumber(mm));
+    this.aggregate.im.push(toNumber(im));
     const samples = this.oi.t.length;
     this.oi.t.push(ts);
     for (const id of oi.keys()) if (!this.oi.byInstrument.has(id)) this.oi.byInstrument.set(id, new Array<number>(samples).fill(0));
