@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBoundedYaml } from '@clearsim/rules';
 import { Given } from '../testing/given';
+import { aliceHolding } from '../testing/alice-holding';
 
 /** A preset of libs/rules/presets as written (the raw object a RulesActivated carries). */
 const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(readFileSync(join(__dirname, '..', '..', '..', 'rules', 'presets', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
@@ -16,13 +17,7 @@ const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(
  *   LP = (WB − TMM₁ + UPNL₁ + cum_B − Side × Position × EP) ÷ (Position × MMR_B − Side × Position).
  * The FAQ gives no numeric liquidation-price example: the one below is computed by hand from that formula.
  */
-function account(deposit: string, qty: string, entry: string): Given {
-  const g = new Given(venuePreset('binance-usdm'));
-  g.deposit('alice', deposit).deposit('backstop', '100000000');
-  g.price(entry);
-  g.trade('alice', 'backstop', qty, entry);
-  return g;
-}
+const account = (deposit: string, qty: string, entry: string): Given => aliceHolding(venuePreset('binance-usdm'), { deposit, qty, price: entry, backstop: '100000000' });
 
 describe('binance-usdm reproduces Binance’s published bracket examples', () => {
   it('264,000 USDT of BTCUSDT is in the 1 % bracket: MM = 264,000 × 1 % − 1,300 = 1,340; IM 2 % = 5,280', () => {

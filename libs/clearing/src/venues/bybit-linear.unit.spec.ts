@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBoundedYaml } from '@clearsim/rules';
 import { Given } from '../testing/given';
+import { aliceHolding } from '../testing/alice-holding';
 
 /** A preset of libs/rules/presets as written (the raw object a RulesActivated carries). */
 const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(readFileSync(join(__dirname, '..', '..', '..', 'rules', 'presets', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
@@ -16,14 +17,7 @@ const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(
  * (BTCUSDT): "when the BTCUSDT position value is 4,000,000 … the maintenance margin rate and initial margin rate … are
  * reduced to 1% and 1.75%" (https://mobie.io/details-of-risk-limit-adjustment-by-bybit).
  */
-function holding(qty: string, price: string, instrument = 'BTC-PERP', rules = venuePreset('bybit-linear')): Given {
-  const g = new Given(rules);
-  if (instrument !== 'BTC-PERP') g.input({ type: 'InstrumentListed', instrument, kind: 'perpetual', underlying: instrument.replace('-PERP', '') });
-  g.deposit('alice', '100000000').deposit('backstop', '100000000000');
-  g.price(price, instrument);
-  g.trade('alice', 'backstop', qty, price, instrument);
-  return g;
-}
+const holding = (qty: string, price: string, instrument = 'BTC-PERP', rules = venuePreset('bybit-linear')): Given => aliceHolding(rules, { qty, price, instrument });
 
 describe('bybit-linear reproduces Bybit’s published margin figures', () => {
   it('BTCUSDT 2,000,000 USDT or below: MMR 0.5 % — 20 BTC @ 100,000 → MM 10,000, IM 1 % = 20,000', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBoundedYaml } from '@clearsim/rules';
 import { Given } from '../testing/given';
+import { aliceHolding } from '../testing/alice-holding';
 
 /** A preset of libs/rules/presets as written (the raw object a RulesActivated carries). */
 const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(readFileSync(join(__dirname, '..', '..', '..', 'rules', 'presets', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
@@ -15,14 +16,7 @@ const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(
  * and the DOGE testnet tiers 0–20k 10x, 20–100k 5x, >100k 3x. Trading → Auto-deleveraging: opposite positions "closed
  * at the previous oracle price".
  */
-function holding(qty: string, price: string, instrument = 'BTC-PERP', rules = venuePreset('hyperliquid')): Given {
-  const g = new Given(rules);
-  if (instrument !== 'BTC-PERP') g.input({ type: 'InstrumentListed', instrument, kind: 'perpetual', underlying: instrument.replace('-PERP', '') });
-  g.deposit('alice', '100000000').deposit('backstop', '100000000000');
-  g.price(price, instrument);
-  g.trade('alice', 'backstop', qty, price, instrument);
-  return g;
-}
+const holding = (qty: string, price: string, instrument = 'BTC-PERP', rules = venuePreset('hyperliquid')): Given => aliceHolding(rules, { qty, price, instrument });
 
 describe('hyperliquid reproduces Hyperliquid’s margin tiers', () => {
   it('“at 20x max leverage, maintenance_margin_rate = 2.5%”: SOL (20x) 10,000 notional → MM 250, IM 500', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBoundedYaml } from '@clearsim/rules';
 import { Given } from '../testing/given';
+import { aliceHolding } from '../testing/alice-holding';
 
 /** A preset of libs/rules/presets as written (the raw object a RulesActivated carries). */
 const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(readFileSync(join(__dirname, '..', '..', '..', 'rules', 'presets', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
@@ -14,13 +15,7 @@ const venuePreset = (name: string): Record<string, unknown> => parseBoundedYaml(
  * No OKX page with a worked numeric example was found: the examples below are computed by hand from that formula,
  * with BTC-USDT-SWAP tier 1 (0.50 %) and the 0.05 % taker fee (OKX fee schedule, Lv1).
  */
-function holding(deposit: string, qty: string, price: string): Given {
-  const g = new Given(venuePreset('okx-swap'));
-  g.deposit('alice', deposit).deposit('backstop', '100000000000');
-  g.price(price);
-  g.trade('alice', 'backstop', qty, price);
-  return g;
-}
+const holding = (deposit: string, qty: string, price: string): Given => aliceHolding(venuePreset('okx-swap'), { deposit, qty, price });
 
 describe('okx-swap by OKX’s margin-ratio formula (hand-computed)', () => {
   it('10 BTC @ 100,000 (1,000 conts of 0.01 BTC, tier 1): requirement 1,000,000 × (0.50 % + 0.05 %) = 5,500; IM 1 % = 10,000', () => {
