@@ -32,6 +32,11 @@ export const TIMELINE_POINTS = 400;
 export const AGGREGATE_TICKS = 2000;
 /** accountTotals calls the aggregate grid may take per run (ticks × accounts): a 10,000-account run gets 100 instants. */
 const AGGREGATE_SAMPLE_BUDGET = 1_000_000;
+/**
+ * The fewest instants of the aggregate grid, whatever the accounts: 10 × 10^6 accounts = 10^7 valuations (~25 s),
+ * where a floor of 100 made a million-account run's report price 10^8 (minutes).
+ */
+const AGGREGATE_MIN_TICKS = 10;
 export const ACCOUNT_TICKS = 3000;
 /** accountTotals calls the account timelines may take per run (ticks × accounts). */
 const ACCOUNT_SAMPLE_BUDGET = 600_000;
@@ -275,7 +280,7 @@ export class RunReportCollector {
     if (this.firstTs === undefined) {
       this.firstTs = ts;
       const width = Math.max((this.lastTs ?? ts) - ts, 1);
-      this.aggregateStep = Math.max(1, width / Math.min(AGGREGATE_TICKS, Math.max(100, Math.floor(AGGREGATE_SAMPLE_BUDGET / Math.max(1, this.expectedAccounts)))));
+      this.aggregateStep = Math.max(1, width / Math.min(AGGREGATE_TICKS, Math.max(AGGREGATE_MIN_TICKS, Math.floor(AGGREGATE_SAMPLE_BUDGET / Math.max(1, this.expectedAccounts)))));
       this.accountStep = Math.max(1, width / Math.min(ACCOUNT_TICKS, Math.max(100, Math.floor(ACCOUNT_SAMPLE_BUDGET / Math.max(1, this.tracked.size)))));
     }
     this.latestTs = ts;
