@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { at, rulesFor } from '../../libs/clearing/src/testing/given';
+import { DROP, SETUP as HARNESS_SETUP, TRADE } from '../../apps/server/test/server-harness';
+import { at } from '../../libs/clearing/src/testing/given';
 import { launchBrowser } from './chromium';
 
 /**
@@ -26,18 +27,11 @@ const { KAFKA_BROKERS: _kafka, ...ENV } = process.env;
  * with 5,000 (a-mm buys). At 9,450 alice's equity is 1,000 − 550 = 450 < MM 472.5: a margin call.
  */
 const SETUP = [
-  { type: 'RulesActivated', ts: at(0), rules: rulesFor() },
-  { type: 'InstrumentListed', ts: at(0), instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', settlementAsset: 'USD', multiplier: '1' },
-  { type: 'Deposited', ts: at(0), account: 'a-alice', asset: 'USD', amount: '1000' },
-  { type: 'Deposited', ts: at(0), account: 'a-mm', asset: 'USD', amount: '1000000' },
-  { type: 'Deposited', ts: at(0), account: 'b-bob', asset: 'USD', amount: '5000' },
-  { type: 'Deposited', ts: at(0), account: 'insurance', asset: 'USD', amount: '1000' },
-  { type: 'PriceUpdated', ts: at(0), instrument: 'BTC-PERP', price: '10000' },
-  { type: 'TradeExecuted', ts: at(60), tradeId: 't1', instrument: 'BTC-PERP', buyer: 'a-alice', seller: 'a-mm', qty: '1', price: '10000' },
+  ...HARNESS_SETUP,
+  TRADE,
   { type: 'TradeExecuted', ts: at(60), tradeId: 't2', instrument: 'BTC-PERP', buyer: 'a-mm', seller: 'b-bob', qty: '2', price: '10000' },
   { type: 'PriceUpdated', ts: at(90), instrument: 'BTC-PERP', price: '9900' },
 ];
-const DROP = { type: 'PriceUpdated', ts: at(120), instrument: 'BTC-PERP', price: '9450' };
 /** At 8,900 alice's equity is 1,000 − 1,100 = −100: health below 0.5, liquidated at once, the deficit drawn from the fund. */
 const CRASH = { type: 'PriceUpdated', ts: at(180), instrument: 'BTC-PERP', price: '8900' };
 
