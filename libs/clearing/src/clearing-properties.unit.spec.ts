@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { ClearingEngine } from './clearing-engine';
-import { InputRejected } from './validate';
+import { runLive } from './testing/run-live';
 import { at, rulesFor } from './testing/given';
 
 /**
@@ -237,27 +236,6 @@ function inputsFor(rules: { grace: number; concentrate: boolean; callBelow: stri
   return out;
 }
 
-/** Runs inputs live; refused inputs (e.g. a trade by an account that never deposited) are skipped, as a venue would see them refused. */
-function runLive(inputs: Record<string, unknown>[], afterEach?: (engine: ClearingEngine) => void) {
-  const engine = ClearingEngine.create();
-  const log: ClearingEvent[] = [];
-  const accepted: InputEvent[] = [];
-  for (const raw of inputs) {
-    const input = decodeEvent(raw, 'input') as InputEvent;
-    let result;
-    try {
-      result = engine.handle(input);
-    } catch (error) {
-      if (error instanceof InputRejected) continue;
-      throw error;
-    }
-    accepted.push(input);
-    // log order: the grace timers the input's ts passed (at their deadlines), the input, its own decisions
-    log.push(...result.decisions.slice(0, result.beforeInput), input, ...result.decisions.slice(result.beforeInput));
-    afterEach?.(engine);
-  }
-  return { engine, log, accepted };
-}
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1);
 const scenarioArb = fc.record({
@@ -270,9 +248,7 @@ describe('clearing properties', () => {
   it('conserves money and nets open interest to zero after every event', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
-        runLive(inputsFor(rules, steps, gaps), (engine) => {
-          expect(engine.invariantViolations()).toEqual([]);
-        });
+        runLive(inputsFor(rules, steps, gaps), { afterEach: (engine) => expect(engine.invariantViolations()).toEqual([]) });
       }),
       { numRuns: 150 * RUNS },
     );

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { decodeEvent, type InputEvent } from '@clearsim/events';
 import { parseRules, RulesError } from '@clearsim/rules';
 import { ClearingEngine } from './clearing-engine';
 import { InputRejected } from './validate';
+import { runLive } from './testing/run-live';
 import { at, Given, rulesFor } from './testing/given';
 
 /** A token on BTC-PERP rebalanced by the mm (docs/rules.md §12): band [2, 4] around 3×, no daily instant unless given. */
@@ -183,24 +184,6 @@ function tokenInputs(withImpact: boolean, steps: (typeof stepArb extends fc.Arbi
   return out;
 }
 
-function runTokens(inputs: Record<string, unknown>[], afterEach?: (engine: ClearingEngine) => void, fastPaths = true) {
-  const engine = ClearingEngine.create();
-  engine.state.fastPaths = fastPaths;
-  const log: ClearingEvent[] = [];
-  for (const raw of inputs) {
-    const input = decodeEvent(raw, 'input') as InputEvent;
-    let result;
-    try {
-      result = engine.handle(input);
-    } catch (error) {
-      if (error instanceof InputRejected) continue;
-      throw error;
-    }
-    log.push(...result.decisions.slice(0, result.beforeInput), input, ...result.decisions.slice(result.beforeInput));
-    afterEach?.(engine);
-  }
-  return { engine, log };
-}
 
 const scenarioArb = fc.record({ impact: fc.boolean(), steps: fc.array(stepArb, { minLength: 5, maxLength: 60 }) });
 
@@ -208,7 +191,7 @@ describe('leveraged token properties', () => {
   it('money is conserved and open interest nets to zero after every event, tokens rebalancing', () => {
     fc.assert(
       fc.property(scenarioArb, ({ impact, steps }) => {
-        runTokens(tokenInputs(impact, steps), (engine) => expect(engine.invariantViolations()).toEqual([]));
+        runLive(tokenInputs(impact, steps), { afterEach: (engine) => expect(engine.invariantViolations()).toEqual([]) });
       }),
       { numRuns: 100 },
     );
@@ -218,16 +201,16 @@ describe('leveraged token properties', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ impact, steps }, cutAt) => {
         const inputs = tokenInputs(impact, steps);
-        const live = runTokens(inputs);
-        expect(runTokens(inputs).engine.outputHash).toBe(live.engine.outputHash);
-        expect(runTokens(inputs, undefined, false).engine.outputHash).toBe(live.engine.outputHash);
+        const live = runLive(inputs);
+        expect(runLive(inputs).engine.outputHash).toBe(live.engine.outputHash);
+        expect(runLive(inputs, { fastPaths: false }).engine.outputHash).toBe(live.engine.outputHash);
         const replay = ClearingEngine.create();
         for (const event of live.log) replay.apply(event);
         expect(replay.summary()).toEqual(live.engine.summary());
         // the holders' units, folded from the inputs alone
         expect(replay.state.tokenUnits).toEqual(live.engine.state.tokenUnits);
         const cut = cutAt % (inputs.length + 1);
-        const first = runTokens(inputs.slice(0, cut)).engine;
+        const first = runLive(inputs.slice(0, cut)).engine;
         const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
         for (const raw of inputs.slice(cut)) {
           try {
@@ -253,14 +236,14 @@ describe('leveraged token properties', () => {
       { kind: 'price' as const, move: 0 },
     ];
     const inputs = tokenInputs(true, steps);
-    const fast = runTokens(inputs);
-    expect(runTokens(inputs, undefined, false).engine.outputHash).toBe(fast.engine.outputHash);
+    const fast = runLive(inputs);
+    expect(runLive(inputs, { fastPaths: false }).engine.outputHash).toBe(fast.engine.outputHash);
     expect(fast.log.filter((e) => e.type === 'TokenRebalanced' && (e as { reason: string }).reason === 'redemption')).toHaveLength(1);
     expect(fast.log.some((e) => e.type === 'LiquidationStarted' && (e as { account: string }).account === 'bull')).toBe(false);
   });
 
   it('exercises the rule: generated streams rebalance on the schedule, on the band and on creations and redemptions, and cascade under impact', () => {
-    const runs = fc.sample(scenarioArb, { numRuns: 60, seed: 3 }).map(({ impact, steps }) => runTokens(tokenInputs(impact, steps)));
+    const runs = fc.sample(scenarioArb, { numRuns: 60, seed: 3 }).map(({ impact, steps }) => runLive(tokenInputs(impact, steps)));
     const reasons = runs.flatMap((r) => r.log.filter((e) => e.type === 'TokenRebalanced').map((e) => (e as { reason: string }).reason));
     expect(reasons).toContain('schedule');
     expect(reasons).toContain('band');

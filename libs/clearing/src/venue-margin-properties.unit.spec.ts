@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { decodeEvent, type InputEvent } from '@clearsim/events';
 import { ClearingEngine } from './clearing-engine';
-import { InputRejected } from './validate';
+import { runLive } from './testing/run-live';
 import { at, rulesFor } from './testing/given';
 
 /**
@@ -124,21 +123,6 @@ function inputsFor(rules: RulesArb, steps: Step[]): Record<string, unknown>[] {
   return out;
 }
 
-function runLive(inputs: Record<string, unknown>[], engine = ClearingEngine.create(), afterEach?: (engine: ClearingEngine) => void) {
-  const accepted: InputEvent[] = [];
-  for (const raw of inputs) {
-    const input = decodeEvent(raw, 'input') as InputEvent;
-    try {
-      engine.handle(input);
-    } catch (error) {
-      if (error instanceof InputRejected) continue;
-      throw error;
-    }
-    accepted.push(input);
-    afterEach?.(engine);
-  }
-  return { engine, accepted };
-}
 
 /** Σ long qty per instrument, counted from the accounts (what the ledger's openInterest must equal). */
 function countedOpenInterest(engine: ClearingEngine): Map<string, bigint> {
@@ -156,10 +140,12 @@ describe('venue margin properties', () => {
   it('conserve money, net open interest to zero and keep each instrument\'s open interest after every event', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps }) => {
-        runLive(inputsFor(rules, steps), undefined, (engine) => {
-          expect(engine.invariantViolations()).toEqual([]);
-          const counted = countedOpenInterest(engine);
-          for (const instrument of engine.state.ledger.instruments.values()) expect(instrument.openInterest).toBe(counted.get(instrument.id) ?? 0n);
+        runLive(inputsFor(rules, steps), {
+          afterEach: (engine) => {
+            expect(engine.invariantViolations()).toEqual([]);
+            const counted = countedOpenInterest(engine);
+            for (const instrument of engine.state.ledger.instruments.values()) expect(instrument.openInterest).toBe(counted.get(instrument.id) ?? 0n);
+          },
         });
       }),
       { numRuns: 60 * RUNS },
