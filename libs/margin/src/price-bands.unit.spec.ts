@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deposit, emptyLedger, ensureAccount, trade, type Instrument, type LedgerState } from '@clearsim/ledger';
+import { deposit, emptyLedger, ensureAccount, trade, type LedgerState } from '@clearsim/ledger';
 import { fromNumber, mul, parseFixed, toNumber } from '@clearsim/money';
 import { parseRules } from '@clearsim/rules';
 import { bandsFor, floatBandsFor, floatSlackLowerBound, PriceBands, type Band } from './price-bands';
@@ -84,43 +84,44 @@ describe('PriceBands', () => {
   });
 });
 
-describe('bandsFor', () => {
-  // MM continuous at both edges: 4,000 × 0.025 = 4,000 × 0.05 − 100 = 100; 10,000 × 0.05 − 100 = 10,000 × 0.08 − 400 = 400
-  const continuous = [
-    { upToNotional: '4000', initialRate: '0.05', maintenanceRate: '0.025' },
-    { upToNotional: '10000', initialRate: '0.1', maintenanceRate: '0.05', maintenanceAmount: '100' },
-    { initialRate: '0.16', maintenanceRate: '0.08', maintenanceAmount: '400' },
-  ];
-  // the same rates with MM jumping at the edges (no maintenance amounts)
-  const jumping = continuous.map(({ maintenanceAmount: _, ...tier }) => tier);
-  const rulesWith = (tiers: object[], callBelow: string, concentration: boolean) =>
-    parseRules({
-      name: 'bands',
-      model: 'cross',
-      marginCall: { graceSeconds: 0, callBelow },
-      liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
-      bankruptcy: 'adl',
-      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
-      concentration: concentration ? { X: { threshold: '6000', rate: '0.02' } } : {},
-      instruments: { '*': { tiers } },
-    });
+// The tiers, rules and book of the bandsFor and float-screen tests.
+// MM continuous at both edges: 4,000 × 0.025 = 4,000 × 0.05 − 100 = 100; 10,000 × 0.05 − 100 = 10,000 × 0.08 − 400 = 400
+const continuous = [
+  { upToNotional: '4000', initialRate: '0.05', maintenanceRate: '0.025' },
+  { upToNotional: '10000', initialRate: '0.1', maintenanceRate: '0.05', maintenanceAmount: '100' },
+  { initialRate: '0.16', maintenanceRate: '0.08', maintenanceAmount: '400' },
+];
+// the same rates with MM jumping at the edges (no maintenance amounts)
+const jumping = continuous.map(({ maintenanceAmount: _, ...tier }) => tier);
+const rulesWith = (tiers: object[], callBelow: string, concentration: boolean) =>
+  parseRules({
+    name: 'bands',
+    model: 'cross',
+    marginCall: { graceSeconds: 0, callBelow },
+    liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
+    bankruptcy: 'adl',
+    accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
+    concentration: concentration ? { X: { threshold: '6000', rate: '0.02' } } : {},
+    instruments: { '*': { tiers } },
+  });
 
-  function book(positions: { instrument: string; qty: number; price: number }[], cash: number): LedgerState {
-    const ledger = emptyLedger();
-    for (const { instrument, price } of positions) {
-      const listed: Instrument = { id: instrument, kind: 'perpetual', settlementAsset: 'USD', multiplier: parseFixed('1'), premiumStyle: false, settled: false, mark: fromNumber(price, 'floor') };
-      ledger.instruments.set(instrument, listed);
-    }
-    const account = ensureAccount(ledger, 'a', false);
-    const maker = ensureAccount(ledger, 'mm', false);
-    deposit(ledger, account, fromNumber(cash, 'floor'));
-    for (const { instrument, qty, price } of positions) {
-      const q = fromNumber(Math.abs(qty), 'floor');
-      trade(ledger, qty > 0 ? account : maker, qty > 0 ? maker : account, ledger.instruments.get(instrument)!, q, fromNumber(price, 'floor'));
-    }
-    return ledger;
+/** Account "a" with the positions (bought from or sold to "mm" at `price`, which is also the mark, then marked at `mark`) and cash. */
+function book(positions: { instrument: string; qty: number; price: number; mark?: number }[], cash: number): LedgerState {
+  const ledger = emptyLedger();
+  for (const { instrument, price } of positions) {
+    ledger.instruments.set(instrument, { id: instrument, kind: 'perpetual', settlementAsset: 'USD', multiplier: parseFixed('1'), premiumStyle: false, settled: false, mark: fromNumber(price, 'floor') });
   }
+  const account = ensureAccount(ledger, 'a', false);
+  const maker = ensureAccount(ledger, 'mm', false);
+  deposit(ledger, account, fromNumber(cash, 'floor'));
+  for (const { instrument, qty, price, mark } of positions) {
+    trade(ledger, qty > 0 ? account : maker, qty > 0 ? maker : account, ledger.instruments.get(instrument)!, fromNumber(Math.abs(qty), 'floor'), fromNumber(price, 'floor'));
+    if (mark !== undefined) ledger.instruments.get(instrument)!.mark = fromNumber(mark, 'floor');
+  }
+  return ledger;
+}
 
+describe('bandsFor', () => {
   /** The property: moving every mark anywhere inside its band leaves the unit above its call level, by exact risk. */
   function safeBands(positions: { instrument: string; qty: number; price: number }[], cash: number, tiers: object[], callBelow: string, concentration: boolean, where: number[]): void {
     const ledger = book(positions, cash);
@@ -186,40 +187,6 @@ describe('bandsFor', () => {
 });
 
 describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
-  const continuous = [
-    { upToNotional: '4000', initialRate: '0.05', maintenanceRate: '0.025' },
-    { upToNotional: '10000', initialRate: '0.1', maintenanceRate: '0.05', maintenanceAmount: '100' },
-    { initialRate: '0.16', maintenanceRate: '0.08', maintenanceAmount: '400' },
-  ];
-  const jumping = continuous.map(({ maintenanceAmount: _, ...tier }) => tier);
-  const rulesWith = (tiers: object[], callBelow: string, concentration: boolean) =>
-    parseRules({
-      name: 'screen',
-      model: 'cross',
-      marginCall: { graceSeconds: 0, callBelow },
-      liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
-      bankruptcy: 'adl',
-      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
-      concentration: concentration ? { X: { threshold: '6000', rate: '0.02' } } : {},
-      instruments: { '*': { tiers } },
-    });
-
-  /** Account "a" with the positions (bought from or sold to "mm" at `price`, which is also the mark, then marked at `mark`) and cash. */
-  function book(positions: { instrument: string; qty: number; price: number; mark?: number }[], cash: number): LedgerState {
-    const ledger = emptyLedger();
-    for (const { instrument, price } of positions) {
-      ledger.instruments.set(instrument, { id: instrument, kind: 'perpetual', settlementAsset: 'USD', multiplier: parseFixed('1'), premiumStyle: false, settled: false, mark: fromNumber(price, 'floor') });
-    }
-    const account = ensureAccount(ledger, 'a', false);
-    const maker = ensureAccount(ledger, 'mm', false);
-    deposit(ledger, account, fromNumber(cash, 'floor'));
-    for (const { instrument, qty, price, mark } of positions) {
-      trade(ledger, qty > 0 ? account : maker, qty > 0 ? maker : account, ledger.instruments.get(instrument)!, fromNumber(Math.abs(qty), 'floor'), fromNumber(price, 'floor'));
-      if (mark !== undefined) ledger.instruments.get(instrument)!.mark = fromNumber(mark, 'floor');
-    }
-    return ledger;
-  }
-
   const exactSlack = (ledger: LedgerState, rules: ReturnType<typeof rulesWith>): number => {
     const risk = computeRisk(ledger, rules, ledger.accounts.get('a')!);
     return toNumber(risk.equity - callLevelOf(risk, rules.marginCall.callBelow));
