@@ -5,7 +5,7 @@ import { clockIso, emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
 import { handleInput, type HandleResult } from './handle-input';
-import { accountJson, accountTotals, accountView, checkInvariants, statusOf, type AccountStatus } from './views';
+import { accountJson, accountTotals, accountView, checkInvariants, insuranceFundCash, statusOf, type AccountStatus } from './views';
 
 /**
  * One shard's clearing core: `handle` for live inputs (decides), `apply` for
@@ -55,8 +55,7 @@ export class ClearingEngine {
 
   /** The `--json` summary (the README's CLI section lists its keys). */
   summary(options: { accounts?: boolean } = {}): RunSummary {
-    const { stats, rules, ledger } = this.state;
-    const insuranceId = rules?.accounts.insurance;
+    const { stats, rules } = this.state;
     const accounts: Record<string, Record<string, unknown>> = {};
     if (options.accounts !== false) for (const [id, json] of this.accountsJson()) accounts[id] = json;
     const { adl, ...counters } = stats;
@@ -66,7 +65,7 @@ export class ClearingEngine {
       ...counters,
       ...(adl ? { adl: adlSummary(adl) } : {}),
       insuranceDrawn: formatFixed(stats.insuranceDrawn),
-      insuranceFund: formatFixed(insuranceId ? (ledger.accounts.get(insuranceId)?.cash ?? 0n) : 0n),
+      insuranceFund: formatFixed(insuranceFundCash(this.state) ?? 0n),
       outputHash: this.outputHash,
       accounts,
     };

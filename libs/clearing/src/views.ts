@@ -66,6 +66,23 @@ export function accountTotals(state: ClearingState, account: Account): AccountTo
   return { equity, initialMargin, maintenanceMargin };
 }
 
+/** The insurance fund's cash, or undefined before rules name its account. */
+export function insuranceFundCash(state: ClearingState): Fixed | undefined {
+  const id = state.rules?.accounts.insurance;
+  return id ? (state.ledger.accounts.get(id)?.cash ?? 0n) : undefined;
+}
+
+/** Σ IM of the traders (system accounts excluded): what the rules make the book post. */
+export function initialMarginHeld(state: ClearingState): Fixed {
+  const rules = state.rules;
+  let total = 0n;
+  for (const [id, account] of state.ledger.accounts) {
+    if (rules && isSystemAccount(rules, id)) continue;
+    total += accountTotals(state, account).initialMargin;
+  }
+  return total;
+}
+
 /** An account as the saga sees it now: its totals (accountTotals), and each position with its stand-alone figures. */
 export function accountView(state: ClearingState, account: Account): AccountView {
   const rules = state.rules;

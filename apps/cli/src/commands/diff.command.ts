@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Table from 'cli-table3';
-import { accountTotals, ClearingEngine, type ClearingState, type RunSummary } from '@clearsim/clearing';
+import { ClearingEngine, initialMarginHeld, insuranceFundCash, type RunSummary } from '@clearsim/clearing';
 import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
-import { isSystemAccount } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
 import { tableStyle } from '../output/summary-table';
@@ -78,7 +77,7 @@ async function runUnder(file: string, rules: string, keepLog: boolean): Promise<
       if (error instanceof InputError) throw error.withLocation(source, line);
       throw error;
     }
-    const fund = insuranceCash(engine.state);
+    const fund = insuranceFundCash(engine.state);
     if (fund !== undefined && (fundLow !== undefined || fund > 0n) && (fundLow === undefined || fund < fundLow)) fundLow = fund;
   }
   marginHeld ??= initialMarginHeld(engine.state);
@@ -101,20 +100,6 @@ async function runUnder(file: string, rules: string, keepLog: boolean): Promise<
   };
 }
 
-function insuranceCash(state: ClearingState): Fixed | undefined {
-  const id = state.rules?.accounts.insurance;
-  return id ? (state.ledger.accounts.get(id)?.cash ?? 0n) : undefined;
-}
-
-/** Σ IM of the traders (system accounts excluded): what the rules make the book post. */
-function initialMarginHeld(state: ClearingState): Fixed {
-  let total = 0n;
-  for (const [id, account] of state.ledger.accounts) {
-    if (state.rules && isSystemAccount(state.rules, id)) continue;
-    total += accountTotals(state, account).initialMargin;
-  }
-  return total;
-}
 
 const valueOf = (side: Side, key: (typeof ROWS)[number][1]): string | number => (key in side.figures ? side.figures[key as Figure] : (side.summary[key as keyof RunSummary] as string | number));
 

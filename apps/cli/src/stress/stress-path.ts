@@ -1,7 +1,6 @@
-import { accountTotals, ClearingEngine, type ClearingState } from '@clearsim/clearing';
+import { ClearingEngine, initialMarginHeld, insuranceFundCash } from '@clearsim/clearing';
 import { decodeEvent, InputError, type InputEvent } from '@clearsim/events';
 import type { Fixed } from '@clearsim/money';
-import { isSystemAccount } from '@clearsim/rules';
 import { stressedInputs, type Scenario } from '@clearsim/scenario';
 
 /** What every path is replayed against: the scenario, the rule sets (raw objects, as loaded), the stress seed. */
@@ -32,7 +31,7 @@ export interface PathFigures {
 export function runStressPath(job: StressJob, pathIndex: number): PathFigures[] {
   return job.ruleSets.map(({ label, rules }) => {
     const engine = ClearingEngine.create();
-    const fund = () => insuranceCash(engine.state);
+    const fund = () => insuranceFundCash(engine.state) ?? 0n;
     let opened = false;
     let marginHeld = 0n;
     let insuranceFundLow = 0n;
@@ -65,18 +64,3 @@ export function runStressPath(job: StressJob, pathIndex: number): PathFigures[] 
   });
 }
 
-function insuranceCash(state: ClearingState): Fixed {
-  const id = state.rules?.accounts.insurance;
-  return id ? (state.ledger.accounts.get(id)?.cash ?? 0n) : 0n;
-}
-
-/** Σ IM of the traders (system accounts excluded): what the rules make the book post. */
-function initialMarginHeld(state: ClearingState): Fixed {
-  const rules = state.rules;
-  let total = 0n;
-  for (const [id, account] of state.ledger.accounts) {
-    if (rules && isSystemAccount(rules, id)) continue;
-    total += accountTotals(state, account).initialMargin;
-  }
-  return total;
-}
