@@ -59,7 +59,9 @@ export interface ClearingState {
    * Idempotency keys already applied (idempotency.ts: `trade:…`, `withdrawal:…`,
    * `event:…`, scoped by `postedBy|`), each with the 30-bit digest of its
    * input's content: a repeat is a duplicate or a conflict. A small integer per
-   * id, no copy of the input.
+   * id, no copy of the input. Inputs keyed by their Kafka coordinates have no
+   * entry each: `kafka|position:<topic>/<partition>` holds the highest offset
+   * applied of that partition (idempotency.ts, kafkaPosition).
    */
   seenIds: Map<string, number>;
   stats: ClearingStats;

@@ -25,7 +25,7 @@ import { withVolatility } from '@clearsim/options';
 import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { evolveSaga, liquidationFillPrice } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
-import { contentDigest, idempotencyKey } from './idempotency';
+import { contentDigest, idempotencyKey, kafkaPosition } from './idempotency';
 import { foldTokenUnits } from './token-units';
 
 /**
@@ -79,8 +79,14 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
   state.stats.eventsIn++;
   // a cascade wave is the liquidations an impact of the same step triggers
   if (state.impact) state.impact.waveOpen = false;
-  const key = idempotencyKey(input);
-  if (key !== undefined && !state.seenIds.has(key)) state.seenIds.set(key, contentDigest(input));
+  const position = kafkaPosition(input);
+  if (position !== undefined) {
+    // one entry per Kafka partition: the highest offset applied (offsets are applied in order)
+    if ((state.seenIds.get(position.partitionKey) ?? -1) < position.offset) state.seenIds.set(position.partitionKey, position.offset);
+  } else {
+    const key = idempotencyKey(input);
+    if (key !== undefined && !state.seenIds.has(key)) state.seenIds.set(key, contentDigest(input));
+  }
   switch (input.type) {
     case 'RulesActivated': {
       const rules = parseRules(input.rules);

@@ -38,6 +38,43 @@ function naturalKey(input: InputEvent): string | undefined {
   return undefined;
 }
 
+/** The `postedBy` of every input from the Kafka inputs topic (docs/idempotency.md). */
+export const KAFKA_POSTED_BY = 'kafka';
+
+/** The prefix of the `eventId` the Kafka worker gives an input with no id of its own: `kafka:<topic>/<partition>@<offset>`. */
+export const KAFKA_POSITION_PREFIX = 'kafka:';
+
+/** The key under which the shard keeps the highest offset applied of one partition: `kafka|position:<topic>/<partition>`. */
+export interface KafkaPosition {
+  partitionKey: string;
+  offset: number;
+}
+
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * Where an input of the Kafka scope whose key is its Kafka coordinates sits:
+ * the partition's key and the offset. Such a key needs no record of its own:
+ * a partition is consumed in offset order, so an offset at or below the
+ * highest one applied of its partition is a redelivery (a duplicate by
+ * position), and any other offset is new. Undefined for every other input
+ * (natural ids, content keys, and every input not posted by the Kafka worker,
+ * whose `eventId`s keep the per-key check whatever they look like).
+ */
+export function kafkaPosition(input: InputEvent): KafkaPosition | undefined {
+  if (input.postedBy !== KAFKA_POSTED_BY) return undefined;
+  const id = input.eventId;
+  if (id === undefined || !id.startsWith(KAFKA_POSITION_PREFIX)) return undefined;
+  if (input.type === 'TradeExecuted' || input.type === 'MultiLegTradeExecuted' || input.type === 'WithdrawalRequested' || input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed') return undefined;
+  const at = id.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const digits = id.slice(at + 1);
+  if (!DIGITS.test(digits)) return undefined;
+  const offset = Number(digits);
+  if (!Number.isSafeInteger(offset)) return undefined;
+  return { partitionKey: `${KAFKA_POSTED_BY}|position:${id.slice(KAFKA_POSITION_PREFIX.length, at)}`, offset };
+}
+
 /**
  * The field that holds an input's key, for messages: `tradeId`, `requestId`
  * or `eventId`. (A deposit keyed by its content never conflicts: another

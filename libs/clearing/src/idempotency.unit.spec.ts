@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { ClearingEngine } from './clearing-engine';
-import { contentDifferences, contentDigest, idempotencyKey } from './idempotency';
+import { contentDifferences, contentDigest, idempotencyKey, kafkaPosition } from './idempotency';
 import { at, rulesFor } from './testing/given';
 import { IdConflictRejected } from './validate';
 
@@ -158,5 +158,54 @@ describe('idempotency: the key is the natural id, scoped to who posted', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('idempotency: a Kafka coordinate key is a position, not a record', () => {
+  // what the Kafka worker logs for an input with no id of its own: eventId = kafka:<topic>/<partition>@<offset>
+  const price = (offset: number, value: string, topic = 'in') => ({ type: 'PriceUpdated', ts: at(60), instrument: 'BTC-PERP', price: value, postedBy: 'kafka', eventId: `kafka:${topic}/0@${offset}` });
+
+  it('an offset at or below the highest applied of its partition is a duplicate, above it is new; one entry per partition', () => {
+    const { engine, feed } = engineWithLog();
+    const before = engine.state.seenIds.size;
+    for (const offset of [10, 11, 14]) expect(feed(price(offset, '10010')).duplicate).toBe(false);
+    // redeliveries after a crash: 11 and 14 were applied (even with other content: an offset's content never changes in Kafka)
+    expect(feed(price(11, '10010')).duplicate).toBe(true);
+    expect(feed(price(14, '9000')).duplicate).toBe(true);
+    expect(feed(price(15, '10020')).duplicate).toBe(false);
+    // another topic (or partition) is another position
+    expect(feed(price(3, '10030', 'other')).duplicate).toBe(false);
+    expect(engine.state.seenIds.size).toBe(before + 2);
+    expect(engine.state.seenIds.get('kafka|position:in/0')).toBe(15);
+    expect(engine.state.seenIds.get('kafka|position:other/0')).toBe(3);
+    expect(engine.state.stats.duplicates).toBe(2);
+  });
+
+  it('only the Kafka scope\'s coordinate ids are positional: natural ids, other scopes and the CLI keep the per-key check', () => {
+    expect(kafkaPosition(input(price(7, '1')))).toEqual({ partitionKey: 'kafka|position:in/0', offset: 7 });
+    // a trade's key is its tradeId whatever its eventId; another scope's "kafka:" id is just an id
+    expect(kafkaPosition(input({ ...TRADE, postedBy: 'kafka', eventId: 'kafka:in/0@7' }))).toBeUndefined();
+    expect(kafkaPosition(input({ ...price(7, '1'), postedBy: 'venue:a-' }))).toBeUndefined();
+    expect(kafkaPosition(input({ ...price(7, '1'), postedBy: undefined }))).toBeUndefined();
+    expect(kafkaPosition(input({ ...price(7, '1'), eventId: 'kafka:in/0@7x' }))).toBeUndefined();
+    const { engine, feed } = engineWithLog();
+    feed({ ...price(7, '10010'), postedBy: 'venue:a-' });
+    // over HTTP a lower "offset" is simply another id, and a repeat with other content is a conflict
+    expect(feed({ ...price(6, '10010'), postedBy: 'venue:a-' }).duplicate).toBe(false);
+    expect(() => feed({ ...price(7, '10020'), postedBy: 'venue:a-' })).toThrow(IdConflictRejected);
+    expect(engine.state.seenIds.has('venue:a-|event:kafka:in/0@7')).toBe(true);
+  });
+
+  it('replay and a snapshot keep the position: a redelivery after a restart is still a duplicate', () => {
+    const { engine, log, feed } = engineWithLog();
+    for (const offset of [0, 1, 2]) feed(price(offset, String(10000 + offset)));
+    const replayed = ClearingEngine.create();
+    for (const event of log) replayed.apply(event);
+    const restored = ClearingEngine.fromSnapshot(engine.snapshot())!;
+    for (const other of [replayed, restored]) {
+      expect([...other.state.seenIds]).toEqual([...engine.state.seenIds]);
+      expect(other.handle(input(price(2, '10002'))).duplicate).toBe(true);
+      expect(other.handle(input(price(3, '10003'))).duplicate).toBe(false);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { instrumentRules, isSystemAccount } from '@clearsim/rules';
 import { fundingInputError } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { isCollateralAsset } from './evolve';
-import { contentDigest, idempotencyField, idempotencyKey } from './idempotency';
+import { contentDigest, idempotencyField, idempotencyKey, kafkaPosition } from './idempotency';
 import { validateTokenUnits } from './token-units';
 
 /** Reason codes of a refused input: a closed union, so callers can switch on them. */
@@ -110,6 +110,12 @@ export class IdConflictRejected extends InputRejected {
  * added later: it looks only at the key and the content).
  */
 export function checkRepeat(state: ClearingState, input: InputEvent): 'new' | 'duplicate' {
+  const position = kafkaPosition(input);
+  if (position !== undefined) {
+    // a Kafka coordinate key: a duplicate by position, no record per key (kafkaPosition)
+    const applied = state.seenIds.get(position.partitionKey);
+    return applied !== undefined && position.offset <= applied ? 'duplicate' : 'new';
+  }
   const key = idempotencyKey(input);
   if (key === undefined) return 'new';
   const digest = state.seenIds.get(key);

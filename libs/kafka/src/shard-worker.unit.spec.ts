@@ -91,6 +91,21 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     expect(logged.find((e) => e.type === 'PriceUpdated')).toMatchObject({ eventId: `kafka:${IN}/0@2` });
   });
 
+  it('dead-letters a producer eventId that looks like Kafka coordinates (those are clearsim\'s own, decided by position)', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = ccpMarginCallInputs();
+    produce(kafka, inputs);
+    // a producer's own "kafka:" id at offset N would be taken for the position it names
+    kafka.produce(IN, [{ key: 'alice', value: JSON.stringify({ type: 'ClockAdvanced', ts: '2026-01-05T23:00:00Z', eventId: `kafka:${IN}/0@0` }), headers: {} }]);
+    const shard = await startShard(kafka);
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+    expect(shard.worker.stats).toMatchObject({ applied: inputs.length, deadLettered: 1 });
+    expect(kafka.messages(DLQ).map((l) => [l.headers.error, l.headers.reason])).toEqual([['malformed', expect.stringMatching(/^field "eventId": ids starting "kafka:" are the Kafka coordinates clearsim gives/)]]);
+    // the Kafka-coordinate inputs left one position entry, not one key each
+    expect([...shard.runner.engine.state.seenIds.keys()].filter((key) => key.startsWith('kafka|position:'))).toEqual([`kafka|position:${IN}/0`]);
+  });
+
   it('dead-letters malformed, refused and misrouted messages with the reason, and goes on', async () => {
     const kafka = new InMemoryKafka();
     const inputs = ccpMarginCallInputs();
