@@ -50,30 +50,38 @@ export interface KafkaPosition {
   offset: number;
 }
 
-const DIGITS = /^[0-9]+$/;
-
-/**
- * Where an input of the Kafka scope whose key is its Kafka coordinates sits:
- * the partition's key and the offset. Such a key needs no record of its own:
- * a partition is consumed in offset order, so an offset at or below the
- * highest one applied of its partition is a redelivery (a duplicate by
- * position), and any other offset is new. Undefined for every other input
- * (natural ids, content keys, and every input not posted by the Kafka worker,
- * whose `eventId`s keep the per-key check whatever they look like).
- */
 export function kafkaPosition(input: InputEvent): KafkaPosition | undefined {
   if (input.postedBy !== KAFKA_POSTED_BY) return undefined;
   const id = input.eventId;
   if (id === undefined || !id.startsWith(KAFKA_POSITION_PREFIX)) return undefined;
   if (input.type === 'TradeExecuted' || input.type === 'MultiLegTradeExecuted' || input.type === 'WithdrawalRequested' || input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed') return undefined;
-  const at = id.lastIndexOf('@');
-  if (at < 0) return undefined;
-  const digits = id.slice(at + 1);
-  if (!DIGITS.test(digits)) return undefined;
-  const offset = Number(digits);
-  if (!Number.isSafeInteger(offset)) return undefined;
-  return { partitionKey: `${KAFKA_POSTED_BY}|position:${id.slice(KAFKA_POSITION_PREFIX.length, at)}`, offset };
+  // a partition's ids share everything up to the offset: its key is built once, not per input
+  let partitionKey: string;
+  let digitsAt: number;
+  if (id.length > lastPrefix.length && id.startsWith(lastPrefix)) {
+    partitionKey = lastPartitionKey;
+    digitsAt = lastPrefix.length;
+  } else {
+    const at = id.indexOf('@', KAFKA_POSITION_PREFIX.length);
+    if (at < 0) return undefined;
+    digitsAt = at + 1;
+    partitionKey = `${KAFKA_POSTED_BY}|position:${id.slice(KAFKA_POSITION_PREFIX.length, at)}`;
+    lastPrefix = id.slice(0, digitsAt);
+    lastPartitionKey = partitionKey;
+  }
+  if (digitsAt === id.length || id.length - digitsAt > 15) return undefined; // 15 digits: a safe integer
+  let offset = 0;
+  for (let i = digitsAt; i < id.length; i++) {
+    const digit = id.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    offset = offset * 10 + digit;
+  }
+  return { partitionKey, offset };
 }
+
+/** The last partition kafkaPosition saw: `kafka:<topic>/<partition>@` and its key (a cache; the answer does not depend on it). */
+let lastPrefix = '\u0000';
+let lastPartitionKey = '';
 
 /**
  * The field that holds an input's key, for messages: `tradeId`, `requestId`

@@ -196,6 +196,22 @@ describe('idempotency: a Kafka coordinate key is a position, not a record', () =
     expect(engine.state.seenIds.has('venue:a-|event:kafka:in/0@7')).toBe(true);
   });
 
+  it('property: kafkaPosition reads kafka:<topic/partition>@<offset> exactly, whatever ids it read before (its cache is invisible)', () => {
+    const reference = (id: string) => {
+      const match = /^kafka:([^@]*)@([0-9]{1,15})$/.exec(id);
+      return match ? { partitionKey: `kafka|position:${match[1]}`, offset: Number(match[2]) } : undefined;
+    };
+    const base = input(price(0, '1'));
+    const piece = fc.constantFrom('kafka:', 'in', '/', '0', '7', '@', '12', 'x');
+    const id = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.array(id, { minLength: 1, maxLength: 20 }), (ids) => {
+        for (const eventId of ids) expect(kafkaPosition({ ...base, eventId })).toEqual(reference(eventId));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('replay and a snapshot keep the position: a redelivery after a restart is still a duplicate', () => {
     const { engine, log, feed } = engineWithLog();
     for (const offset of [0, 1, 2]) feed(price(offset, String(10000 + offset)));

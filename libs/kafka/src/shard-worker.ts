@@ -313,32 +313,31 @@ export class KafkaShardWorker {
     let stop: { index: number; dead?: DeadLetter } | undefined;
     const located: LocatedInput[] = [];
     const indexOf: number[] = [];
-    const shard = this.shard;
-    const shards = this.shards;
     const runner = this.runner;
-    const decode = (m: InboundMessage) => this.decode(m);
-    function* inputs(): Generator<LocatedInput> {
-      for (let j = from; j < end; j++) {
-        const message = messages[j]!;
-        const decoded = decode(message);
-        if ('reason' in decoded) {
-          stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
-          return;
-        }
-        // the rules that apply are those of the shard at this point of the run
-        const local = localizeInput(decoded.input, { shards, shard, accounts: runner.engine.state.rules?.accounts });
-        if (local.action !== 'apply') {
-          stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
-          return;
-        }
-        const item: LocatedInput = { input: local.input, line: located.length };
-        located.push(item);
-        indexOf.push(j);
-        yield item;
+    const routing = { shards: this.shards, shard: this.shard, accounts: runner.engine.state.rules?.accounts };
+    // decoded and localized up front, then run as one array: the runner awaits once per step, not once per input
+    for (let j = from; j < end; j++) {
+      const message = messages[j]!;
+      const decoded = this.decode(message);
+      if ('reason' in decoded) {
+        stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
+        break;
+      }
+      const local = localizeInput(decoded.input, routing);
+      if (local.action !== 'apply') {
+        stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
+        break;
+      }
+      located.push({ input: local.input, line: located.length });
+      indexOf.push(j);
+      // the rules that route an input are those of the shard at its point of the run: new rules end the step
+      if (local.input.type === 'RulesActivated') {
+        end = j + 1;
+        break;
       }
     }
     try {
-      const result = await runner.run(inputs());
+      const result = await runner.runBatches([located]);
       this.stats.applied += result.inputsAccepted;
       this.stats.duplicates += result.duplicates;
     } catch (error) {
@@ -346,7 +345,7 @@ export class KafkaShardWorker {
       const refused = error.line;
       // run is all or nothing: append the inputs before the refused one, then dead-letter it
       if (refused > 0) {
-        const result = await runner.run(located.slice(0, refused));
+        const result = await runner.runBatches([located.slice(0, refused)]);
         this.stats.applied += result.inputsAccepted;
         this.stats.duplicates += result.duplicates;
       }
