@@ -195,6 +195,9 @@ describe('encodeEvent', () => {
     const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n } as ClearingEvent;
     expect(encodeEvent(event)).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}');
     expect(encodeEvent(event)).toBe(encodeEventGeneric(event));
+    const scoped = { ...event, postedBy: 'kafka', eventId: 'kafka:inputs/0@12' } as ClearingEvent;
+    expect(encodeEvent(scoped)).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","eventId":"kafka:inputs/0@12","instrument":"I01-PERP","postedBy":"kafka","price":"142.81"}');
+    expect(encodeEvent(scoped)).toBe(encodeEventGeneric(scoped));
   });
 
   it('is byte-identical to the generic encoder on random events, flat or nested', () => {
@@ -210,11 +213,13 @@ describe('encodeEvent', () => {
   it('is byte-identical to the generic encoder on price updates of the hot shape and near it (the dedicated path)', () => {
     const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', 'line\nbreak', 'é€😀', '\ud800'));
     const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.constantFrom(1n, 14_281_000_000n));
-    const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
+    // up to two extra fields: the key's id and scope (strings, the Kafka worker's and the server's shape) or anything else
+    const extraValue = fc.oneof(fieldValue, fc.constantFrom('kafka', 'kafka:inputs/0@12', 'venue:a-', 'é"\\'));
+    const extras = fc.array(fc.tuple(fc.constantFrom('eventId', 'postedBy', 'v', 'a', 'zz'), extraValue), { maxLength: 2 });
     fc.assert(
-      fc.property(instrument, price, fc.integer({ min: 0, max: 4_102_444_800_000 }), extra, fc.boolean(), (name, units, ts, more, priceFirst) => {
+      fc.property(instrument, price, fc.integer({ min: 0, max: 4_102_444_800_000 }), extras, fc.boolean(), (name, units, ts, more, priceFirst) => {
         const event: Record<string, unknown> = priceFirst ? { price: units, type: 'PriceUpdated', ts, instrument: name } : { type: 'PriceUpdated', ts, instrument: name, price: units };
-        if (more) event[more[0]] = more[1];
+        for (const [field, value] of more) event[field] = value;
         expect(outcome(() => encodeEvent(event as unknown as ClearingEvent))).toEqual(outcome(() => encodeEventGeneric(event as unknown as ClearingEvent)));
       }),
       { numRuns: 3000 },

@@ -288,7 +288,7 @@ export function fastEncode(event: object, schemaVersion: number): string | undef
   const ts = e.ts;
   if (typeof ts !== 'number' || typeof e.type !== 'string') return undefined;
   if (e.type === 'PriceUpdated') {
-    const line = encodePlainPriceUpdate(e, ts, schemaVersion);
+    const line = encodePlainPriceUpdate(e, ts, schemaVersion) ?? encodeScopedPriceUpdate(e, ts, schemaVersion);
     if (line !== undefined) return line;
   }
   // (the canonical form lists type, v and ts first, then the other fields sorted: see toCanonicalJson in codec.ts)
@@ -349,6 +349,29 @@ function encodePlainPriceUpdate(e: Record<string, unknown>, ts: number, schemaVe
     if (priceMiddles.size < 10_000) priceMiddles.set(instrument, middle);
   }
   return priceHead + formatTimestamp(ts) + middle + formatFixed(price) + '"}';
+}
+
+/**
+ * A price update of its four fields plus a string `eventId` and/or
+ * `postedBy` (what the Kafka worker and the server log: the key's scope and
+ * id), in canonical order: eventId, instrument, postedBy, price.
+ */
+function encodeScopedPriceUpdate(e: Record<string, unknown>, ts: number, schemaVersion: number): string | undefined {
+  const { instrument, price, eventId, postedBy } = e;
+  if (typeof instrument !== 'string' || typeof price !== 'bigint' || Object.getPrototypeOf(e) !== Object.prototype) return undefined;
+  if ((eventId !== undefined && typeof eventId !== 'string') || (postedBy !== undefined && typeof postedBy !== 'string')) return undefined;
+  for (const key in e) {
+    if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price' && key !== 'eventId' && key !== 'postedBy') return undefined;
+  }
+  if (schemaVersion !== priceHeadVersion) {
+    priceHead = '{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"';
+    priceHeadVersion = schemaVersion;
+  }
+  let out = priceHead + formatTimestamp(ts) + '"';
+  if (eventId !== undefined) out += ',"eventId":' + JSON.stringify(eventId);
+  out += ',"instrument":' + JSON.stringify(instrument);
+  if (postedBy !== undefined) out += ',"postedBy":' + JSON.stringify(postedBy);
+  return out + ',"price":"' + formatFixed(price) + '"}';
 }
 
 let priceHead = '';
