@@ -44,6 +44,8 @@ export interface KafkaRouteFigures {
   eventsPerSecond: number;
   seconds: number;
   messages: number;
+  /** CPU time (user + system) of this process over the same interval: near `seconds` when the route is CPU-bound, less when it waits. */
+  cpuSeconds: number;
 }
 
 export interface KafkaBenchResult {
@@ -114,10 +116,14 @@ async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: s
     let seen = 0;
     let parsed = 0;
     let first = 0;
+    let cpuAtFirst = process.cpuUsage();
     const done = new Promise<number>((resolve) => {
       void consumer.run({
         eachBatch: async ({ batch }) => {
-          if (first === 0) first = performance.now();
+          if (first === 0) {
+            first = performance.now();
+            cpuAtFirst = process.cpuUsage();
+          }
           for (const message of batch.messages) {
             if (message.value && JSON.parse(message.value.toString('utf8'))) parsed++;
             seen++;
@@ -127,8 +133,9 @@ async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: s
       });
     });
     const last = await done;
+    const cpu = process.cpuUsage(cpuAtFirst);
     if (parsed !== total) throw new Error(`the baseline parsed ${parsed} of ${total} messages`);
-    return figures(total, first, last);
+    return figures(total, first, last, cpu);
   } finally {
     await consumer.disconnect();
   }
@@ -143,6 +150,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const runner = await ShardRunner.open(store, { snapshotEvery: 0 });
     const inner = createKafkaJsPorts({ brokers, clientId: groupId, groupId, inputsTopic, partitions: [0], decisionsTopic: `${inputsTopic}.decisions`, deadLetterTopic: `${inputsTopic}.dlq`, logLevel: logLevel.ERROR });
     let first = 0;
+    let cpuAtFirst = process.cpuUsage();
     let resolveDone!: (at: number) => void;
     const done = new Promise<number>((resolve) => (resolveDone = resolve));
     const consumer: InputsConsumer = {
@@ -151,7 +159,10 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
       committed: (partition) => inner.consumer.committed(partition),
       start: (handler: BatchHandler) =>
         inner.consumer.start((batch, ctx) => {
-          if (first === 0) first = performance.now();
+          if (first === 0) {
+            first = performance.now();
+            cpuAtFirst = process.cpuUsage();
+          }
           return handler(batch, ctx);
         }),
       commit: async (partition, nextOffset, metadata) => {
@@ -164,9 +175,10 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const perAppend = process.env.BENCH_KAFKA_PER_APPEND ? { maxInputsPerAppend: Number(process.env.BENCH_KAFKA_PER_APPEND) } : {};
     worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, log: () => undefined, ...perAppend });
     const last = await done;
+    const cpu = process.cpuUsage(cpuAtFirst);
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
-    return { ...figures(total, first, last), applied, decisionsPublished, deadLettered };
+    return { ...figures(total, first, last, cpu), applied, decisionsPublished, deadLettered };
   } finally {
     await worker?.stop();
     await store.close();
@@ -174,9 +186,9 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
   }
 }
 
-function figures(messages: number, first: number, last: number): KafkaRouteFigures {
+function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage): KafkaRouteFigures {
   const seconds = (last - first) / 1000;
-  return { eventsPerSecond: messages / seconds, seconds, messages };
+  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 async function main(): Promise<void> {
@@ -187,8 +199,8 @@ async function main(): Promise<void> {
   const { baseline, worker } = result;
   process.stdout.write(
     `B6 on ${brokers.join(',')}: ${worker.messages} messages (${options.accounts} accounts' setup + ${options.events} price updates)\n` +
-      `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s)\n` +
-      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s), ` +
+      `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s, CPU ${baseline.cpuSeconds.toFixed(2)} s)\n` +
+      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s), ` +
       `${(worker.eventsPerSecond / baseline.eventsPerSecond).toFixed(3)}× the baseline; ${worker.applied} applied, ${worker.decisionsPublished} decisions published\n`,
   );
 }
