@@ -39,6 +39,17 @@ export interface KafkaShardWorkerStats {
   decisionsPublished: number;
 }
 
+/** A step decoded and localized, not yet decided: messages[from, end) as inputs, up to `stop`. */
+interface PreparedStep {
+  from: number;
+  end: number;
+  located: LocatedInput[];
+  /** The message index of each located input. */
+  indexOf: number[];
+  /** The message that ended the step early: dead-lettered, or (no `dead`) a copy to skip. */
+  stop?: { index: number; dead?: DeadLetter };
+}
+
 /** Commit metadata: the log position whose decisions are all on the decisions topic. */
 const PUBLISHED = 'clearsim:published=';
 
@@ -271,10 +282,30 @@ export class KafkaShardWorker {
     let settling: Promise<void> = Promise.resolve();
     let failed = false;
     try {
+      let prepared: PreparedStep | undefined;
       while (i < messages.length) {
         if (failed || this.stopping || !ctx.isRunning()) break;
         const from = i;
-        const step = await this.applyStep(messages, i, Math.min(messages.length, i + this.maxPerAppend));
+        const current = prepared?.from === i ? prepared : this.prepareStep(messages, i);
+        prepared = undefined;
+        // once the step is decided, the next one (where it starts if none of this step's inputs is refused) is
+        // decoded while this one's append is made durable; a refusal or a failure leaves it unused
+        const following = current.end;
+        let appending = true;
+        const prefetch =
+          current.stop === undefined && following < messages.length
+            ? () =>
+                setImmediate(() => {
+                  if (!appending) return; // too late: the loop went on without it
+                  try {
+                    prepared = this.prepareStep(messages, following);
+                  } catch {
+                    // prepared again in the loop, where a failure stops the batch
+                  }
+                })
+            : undefined;
+        const step = await this.applyStep(messages, current, prefetch);
+        appending = false;
         i = step.next;
         // publishing starts now (flushes are serialized); the commit waits for it
         const published = this.flush();
@@ -304,18 +335,17 @@ export class KafkaShardWorker {
   }
 
   /**
-   * Decides and appends messages[from, end) in one run, stopping before the
-   * first message that cannot be applied (malformed, misrouted, refused by
-   * the core, or a copy to skip). Returns the index after the last handled
-   * message, and the dead letter of the stopping message, if any.
+   * Decodes and localizes messages from `from` (at most maxInputsPerAppend),
+   * stopping at the first message that cannot be applied (malformed,
+   * misrouted, or a copy to skip) and after new rules (the rules that route an
+   * input are those of the shard at its point of the run). Decides nothing.
    */
-  private async applyStep(messages: readonly InboundMessage[], from: number, end: number): Promise<{ next: number; dead?: DeadLetter }> {
-    let stop: { index: number; dead?: DeadLetter } | undefined;
+  private prepareStep(messages: readonly InboundMessage[], from: number): PreparedStep {
+    let end = Math.min(messages.length, from + this.maxPerAppend);
+    let stop: PreparedStep['stop'];
     const located: LocatedInput[] = [];
     const indexOf: number[] = [];
-    const runner = this.runner;
-    const routing = { shards: this.shards, shard: this.shard, accounts: runner.engine.state.rules?.accounts };
-    // decoded and localized up front, then run as one array: the runner awaits once per step, not once per input
+    const routing = { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
     for (let j = from; j < end; j++) {
       const message = messages[j]!;
       const decoded = this.decode(message);
@@ -330,14 +360,28 @@ export class KafkaShardWorker {
       }
       located.push({ input: local.input, line: located.length });
       indexOf.push(j);
-      // the rules that route an input are those of the shard at its point of the run: new rules end the step
       if (local.input.type === 'RulesActivated') {
         end = j + 1;
         break;
       }
     }
+    return { from, end, located, indexOf, stop };
+  }
+
+  /**
+   * Decides and appends a prepared step in one run (one array: the runner
+   * awaits once per step, not once per input). A message the core refuses
+   * ends the step: the inputs before it are appended, it is dead-lettered.
+   * Returns the index after the last handled message, and the dead letter
+   * of the stopping message, if any. `onDecided` runs once every input is
+   * decided, while the append is made durable.
+   */
+  private async applyStep(messages: readonly InboundMessage[], prepared: PreparedStep, onDecided?: () => void): Promise<{ next: number; dead?: DeadLetter }> {
+    const runner = this.runner;
+    const { located, indexOf, end } = prepared;
+    let stop = prepared.stop;
     try {
-      const result = await runner.runBatches([located]);
+      const result = await runner.runBatches([located], { onCommitting: onDecided });
       this.stats.applied += result.inputsAccepted;
       this.stats.duplicates += result.duplicates;
     } catch (error) {
