@@ -1,10 +1,11 @@
 import { decodeEvent, encodeEvent, type InputEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { InMemoryEventStore, InMemoryLog } from '@clearsim/store';
+import { InMemoryEventStore, InMemoryLog, type EventStore } from '@clearsim/store';
 import { inputMessages } from './inputs';
 import type { OutboundMessage } from './kafka.port';
 import { InputRouter } from './sharding';
 import { KafkaShardWorker } from './shard-worker';
+import type { AppendTransaction } from '@clearsim/store';
 import { decisionsByAccount, singleProcess } from './testing/compare';
 import { InMemoryKafka } from './testing/in-memory-kafka';
 import { ccpMarginCallInputs, longDayInputs, twoShardDayInputs } from './testing/scenarios';
@@ -21,9 +22,12 @@ interface Shard {
   log: InMemoryLog;
 }
 
-async function startShard(kafka: InMemoryKafka, options: { shards?: number; shard?: number; log?: InMemoryLog; maxBatch?: number; maxInputsPerAppend?: number; logLines?: string[] } = {}): Promise<Shard> {
+async function startShard(
+  kafka: InMemoryKafka,
+  options: { shards?: number; shard?: number; log?: InMemoryLog; maxBatch?: number; maxInputsPerAppend?: number; logLines?: string[]; store?: (log: InMemoryLog) => EventStore } = {},
+): Promise<Shard> {
   const { shards = 1, shard = 0, log = new InMemoryLog() } = options;
-  const runner = await ShardRunner.open(new InMemoryEventStore(log));
+  const runner = await ShardRunner.open(options.store ? options.store(log) : new InMemoryEventStore(log));
   const ports = kafka.ports({ group: `g.shard-${shard}`, inputs: IN, partitions: [shard], decisions: OUT, deadLetters: DLQ, maxBatch: options.maxBatch });
   const worker = await KafkaShardWorker.start({
     runner,
@@ -145,6 +149,68 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     expect(values(kafka, OUT)).toEqual(expected.decisions.map(encodeEvent));
     expect(shard.runner.engine.outputHash).toBe(expected.engine.outputHash);
     expect(shard.worker.stats).toMatchObject({ consumed: inputs.length + poison.length, applied: inputs.length, deadLettered: poison.length });
+  });
+
+  it('decodes the next step while an append is made durable, with the same decisions, log and dead letters as one step at a time', async () => {
+    const inputs = ccpMarginCallInputs();
+    const good = inputMessages(inputs, new InputRouter(1));
+    const poison: OutboundMessage[] = [
+      { key: 'x', value: '{"type":"Deposited"', headers: {} },
+      { key: 'bob', value: JSON.stringify({ type: 'WithdrawalRequested', ts: '2026-01-05T09:05:00Z', requestId: 'wx', account: 'nobody', asset: 'USD', amount: '1' }), headers: {} },
+    ];
+    const messages = [...good.slice(0, 5), poison[0]!, ...good.slice(5, 9), poison[1]!, ...good.slice(9)];
+    // a store whose commit takes a few ms (a file store's fsync): time for the worker to decode the next step
+    let committing = false;
+    let decodedWhileCommitting = 0;
+    const slowCommit = (log: InMemoryLog): EventStore => {
+      const store = new InMemoryEventStore(log);
+      const begin = store.beginAppend.bind(store);
+      store.beginAppend = async (from: number): Promise<AppendTransaction> => {
+        const tx = await begin(from);
+        return {
+          append: (events) => tx.append(events),
+          abort: () => tx.abort(),
+          commit: async () => {
+            committing = true;
+            await new Promise((resolve) => setTimeout(resolve, 3));
+            committing = false;
+            return tx.commit();
+          },
+        };
+      };
+      return store;
+    };
+    const proto = KafkaShardWorker.prototype as unknown as { prepareStep: (...args: unknown[]) => unknown };
+    const original = proto.prepareStep;
+    const spy = jest.spyOn(proto, 'prepareStep').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      if (committing) decodedWhileCommitting++;
+      return original.apply(this, args);
+    });
+    const run = async (store?: (log: InMemoryLog) => EventStore) => {
+      const kafka = new InMemoryKafka();
+      kafka.createTopic(IN, 1);
+      kafka.produce(IN, messages);
+      const log = new InMemoryLog();
+      const shard = await startShard(kafka, { maxBatch: 50, maxInputsPerAppend: 2, log, store });
+      await waitFor('the worker to catch up', caughtUp(kafka, shard));
+      await shard.worker.stop();
+      const logged: string[] = [];
+      for await (const e of new InMemoryEventStore(log).read()) logged.push(encodeEvent(e.event));
+      return { decisions: values(kafka, OUT), letters: kafka.messages(DLQ).map((l) => [l.headers.error, l.headers['source-offset']]), logged, outputHash: shard.runner.engine.outputHash, stats: shard.worker.stats };
+    };
+    try {
+      const plain = await run();
+      const overlapped = await run(slowCommit);
+      expect(decodedWhileCommitting).toBeGreaterThan(0);
+      expect(overlapped).toEqual(plain);
+      expect(plain.letters).toEqual([
+        ['malformed', '5'],
+        ['rejected', '10'],
+      ]);
+      expect(plain.outputHash).toBe(singleProcess(inputs).engine.outputHash);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a producer\'s re-sends of every input type are duplicates (the outputHash of one clean delivery); a repeat of an id with other content is dead-lettered as a conflict; a producer may not set postedBy', async () => {
