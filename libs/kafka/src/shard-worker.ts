@@ -75,9 +75,10 @@ const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
  *   after the append is durable and its decisions are acknowledged by Kafka;
  *   every input it appends carries an idempotency key scoped `postedBy: "kafka"`
  *   (its own `tradeId`, `requestId` or `eventId`, a deposit's content, else
- *   `eventId = kafka:<topic>/<partition>@<offset>`), so a redelivered message
- *   is a `duplicate` the core ignores, and a repeat of a key with other
- *   content is dead-lettered as a `conflict`;
+ *   `eventId = kafka:<topic>/<partition>@<offset>`, which the core checks by
+ *   position: the highest offset applied per partition), so a redelivered
+ *   message is a `duplicate` the core ignores, and a repeat of a key with
+ *   other content is dead-lettered as a `conflict`;
  * - a message that is malformed, misrouted or refused by the core goes to the
  *   dead-letter topic with the reason, its offset is committed, and
  *   consumption goes on; the inputs around it are not lost. Every such message
