@@ -212,6 +212,18 @@ describe('idempotency: a Kafka coordinate key is a position, not a record', () =
     );
   });
 
+  it('a state from a snapshot that kept coordinate keys one by one (no position yet) still sees their redelivery as a duplicate', () => {
+    const { engine, feed } = engineWithLog();
+    const legacy = input(price(5, '10010'));
+    // what evolve recorded before positions: the key and the content digest
+    engine.state.seenIds.set(idempotencyKey(legacy)!, contentDigest(legacy));
+    expect(feed(price(5, '10010')).duplicate).toBe(true);
+    expect(feed(price(6, '10020')).duplicate).toBe(false);
+    // from then on, the position decides
+    expect(engine.state.seenIds.get('kafka|position:in/0')).toBe(6);
+    expect(feed(price(6, '10020')).duplicate).toBe(true);
+  });
+
   it('replay and a snapshot keep the position: a redelivery after a restart is still a duplicate', () => {
     const { engine, log, feed } = engineWithLog();
     for (const offset of [0, 1, 2]) feed(price(offset, String(10000 + offset)));

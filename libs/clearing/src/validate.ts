@@ -114,7 +114,8 @@ export function checkRepeat(state: ClearingState, input: InputEvent): 'new' | 'd
   if (position !== undefined) {
     // a Kafka coordinate key: a duplicate by position, no record per key (kafkaPosition)
     const applied = state.seenIds.get(position.partitionKey);
-    return applied !== undefined && position.offset <= applied ? 'duplicate' : 'new';
+    if (applied !== undefined) return position.offset <= applied ? 'duplicate' : 'new';
+    // no position yet: a state restored from a snapshot written before positions kept these keys one by one
   }
   const key = idempotencyKey(input);
   if (key === undefined) return 'new';
