@@ -23,7 +23,8 @@ import { openStore } from '@clearsim/store';
  *
  * Both are timed from their first batch to their last message (consumed for
  * the baseline; committed for the worker), so joining the group is left out
- * of both. Needs a broker: `eval "$(infra/services.sh up --no-postgres)"`.
+ * of both; each also reports the process's CPU time over that interval (on a
+ * loaded machine the wall time varies far more than the CPU time). Needs a broker: `eval "$(infra/services.sh up --no-postgres)"`.
  *
  *   npm run build && KAFKA_BROKERS=127.0.0.1:19092 node dist/bench/kafka-bench.js
  *
