@@ -1,6 +1,6 @@
 import { ClearingEngine } from '@clearsim/clearing';
 import { InputError, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
-import type { AppendTransaction, EventStore, PipelinedAppend, StoredEvent } from '@clearsim/store';
+import type { AppendTransaction, EventStore, StoredEvent } from '@clearsim/store';
 
 /** An input with where it came from, so a refusal can name the file and line. */
 export interface LocatedInput {
@@ -26,17 +26,6 @@ export interface RunResult {
   head: number;
 }
 
-/** A run that returned before its append was durable (`RunOptions.pipelined`). */
-export interface PipelinedRunResult extends RunResult {
-  /** The run's events, in log order. */
-  events: StoredEvent[];
-  /** Resolves once the run's append (and every earlier one) is durable; rejects if it cannot be, and then the engine is rebuilt from the store. */
-  durable: Promise<void>;
-}
-
-/** A store that can write an append and make it durable later (the file store). */
-type PipeliningStore = EventStore & { appendPipelined(events: readonly ClearingEvent[], expectedPosition: number): Promise<PipelinedAppend> };
-
 /** Inputs and decisions appended per chunk of a run: what a run holds in memory besides the engine's state (tens of MB at most). */
 export const RUN_CHUNK_EVENTS = 50_000;
 
@@ -52,14 +41,6 @@ export interface RunOptions {
   onDecisions?: (decisions: readonly ClearingEvent[]) => void | Promise<void>;
   /** Events (inputs and decisions) per chunk (default RUN_CHUNK_EVENTS); the decisions and the log do not depend on it. */
   chunkEvents?: number;
-}
-
-export interface PipelinedRunOptions {
-  /**
-   * Return once the run is decided and written, before its append is
-   * durable (see `runPipelined`).
-   */
-  pipelined: true;
 }
 
 export interface OpenOptions {
@@ -89,11 +70,6 @@ export type AppendListener = (events: readonly StoredEvent[]) => void;
 export class ShardRunner {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<AppendListener>();
-  /** Pipelined appends written and not yet durable (or failed): while there are any, `head` is the durable head and the engine is ahead of it. */
-  private pipelinedInFlight = 0;
-  private durableHead = 0;
-  private settled: Promise<void> = Promise.resolve();
-  private resolveSettled?: () => void;
 
   private constructor(
     readonly store: EventStore,
@@ -134,9 +110,8 @@ export class ShardRunner {
     return this.current;
   }
 
-  /** The last durable position (the log as readers see it). */
   get head(): number {
-    return this.pipelinedInFlight > 0 ? this.durableHead : this.position;
+    return this.position;
   }
 
   /** Where the state was restored from on open (0: a full replay). */
@@ -150,16 +125,8 @@ export class ShardRunner {
     return () => this.listeners.delete(listener);
   }
 
-  /** Runs `fn` when every earlier call has finished and every pipelined append is durable (or failed): one writer per shard, and `engine` is at `head`. */
+  /** Runs `fn` when every earlier call has finished: one writer per shard. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.turn(async () => {
-      await this.settled;
-      return fn();
-    });
-  }
-
-  /** Runs `fn` when every earlier call has finished (pipelined appends may still be in flight). */
-  private turn<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
     return next;
@@ -185,26 +152,7 @@ export class ShardRunner {
     return this.exclusive(() => this.decideAndAppend({ batches }, options));
   }
 
-  /**
-   * `run` that gives the shard back as soon as the inputs are decided and
-   * their append written, so the next call decides on the state after this
-   * one while this one's fsync is in flight (the server's group commit).
-   * The result's `durable` says when the append is durable: nothing of the
-   * run may be acknowledged before it resolves. Listeners and snapshots
-   * follow durability, as for `run`. If the fsync fails, `durable` rejects
-   * (and so does every later run's: the store refuses appends), and the
-   * engine is rebuilt from the durable log. Runs of more than one chunk, and
-   * stores that cannot pipeline, append as `run` does (`durable` is then
-   * resolved already).
-   */
-  runPipelined(inputs: Iterable<LocatedInput>): Promise<PipelinedRunResult> {
-    return this.turn(() => this.decideAndAppend({ inputs }, { pipelined: true })) as Promise<PipelinedRunResult>;
-  }
-
-  private async decideAndAppend(
-    source: { inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput> } | { batches: InputBatches },
-    options: RunOptions & Partial<PipelinedRunOptions>,
-  ): Promise<RunResult | PipelinedRunResult> {
+  private async decideAndAppend(source: { inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput> } | { batches: InputBatches }, options: RunOptions): Promise<RunResult> {
     const chunkEvents = Math.max(1, options.chunkEvents ?? RUN_CHUNK_EVENTS);
     const from = this.position;
     let chunk: ClearingEvent[] = [];
@@ -220,7 +168,7 @@ export class ShardRunner {
       if (chunk.length === 0) return;
       transaction ??= await this.store.beginAppend(from);
       await transaction.append(chunk);
-      if (this.listeners.size > 0 || options.pipelined) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: chunk[i]! });
+      if (this.listeners.size > 0) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: chunk[i]! });
       appended += chunk.length;
       const decided = chunkDecisions;
       chunk = [];
@@ -264,18 +212,6 @@ export class ShardRunner {
       } else {
         for await (const located of source.inputs) if (decide(located)) await flush();
       }
-      // (nothing appended — every input a repeat — still waits for the appends before it: a repeat is acknowledged once its first version is durable)
-      if (options.pipelined && !transaction && 'appendPipelined' in this.store) {
-        const { head, durable } = await (this.store as PipeliningStore).appendPipelined(chunk, from);
-        if (this.pipelinedInFlight++ === 0) {
-          this.durableHead = from;
-          this.settled = new Promise((resolve) => (this.resolveSettled = resolve));
-        }
-        this.position = head;
-        const events = chunk.map((event, i) => ({ position: from + 1 + i, event }));
-        const result = { inputsAccepted: accepted, duplicates, appended: chunk.length, decisionCount, decisionsByType, head, events };
-        return { ...result, durable: this.afterDurable(durable, events) };
-      }
       await flush();
       options.onCommitting?.(accepted);
       if (transaction) this.position = await transaction.commit();
@@ -295,28 +231,7 @@ export class ShardRunner {
     }
     if (heard.length > 0) for (const listener of this.listeners) listener(heard);
     await this.maybeSnapshot();
-    const result = { inputsAccepted: accepted, duplicates, appended, decisionCount, decisionsByType, head: this.position };
-    return options.pipelined ? { ...result, events: heard, durable: Promise.resolve() } : result;
-  }
-
-  /** Once a pipelined append is durable: the listeners, then a snapshot if one is due (in the shard's turn); if it cannot be, the engine rebuilt from the store. */
-  private afterDurable(durable: Promise<void>, events: StoredEvent[]): Promise<void> {
-    const landed = () => {
-      if (--this.pipelinedInFlight === 0) this.resolveSettled?.();
-    };
-    return durable.then(
-      () => {
-        if (events.length > 0) this.durableHead = events[events.length - 1]!.position;
-        landed();
-        if (events.length > 0) for (const listener of this.listeners) listener(events);
-        void this.exclusive(() => this.maybeSnapshot());
-      },
-      (error: unknown) => {
-        landed();
-        void this.exclusive(() => this.reload()).catch((reloadError: Error) => this.options.warn?.(`reloading the shard after a failed append failed: ${reloadError.message}`));
-        throw error;
-      },
-    );
+    return { inputsAccepted: accepted, duplicates, appended, decisionCount, decisionsByType, head: this.position };
   }
 
   /** Writes a snapshot of the current state at the current head. */
@@ -343,7 +258,6 @@ export class ShardRunner {
 
   /** Rebuilds the engine from the store (after a refused batch left it ahead of the log). */
   private async reload(): Promise<void> {
-    await this.settled; // the store reads what is durable: let the pipelined appends land (or fail) first
     const { engine, position, snapshotPosition } = await ShardRunner.load(this.store, { ...this.options, onEvent: undefined });
     this.current = engine;
     this.position = position;

@@ -10,7 +10,7 @@ export {
   TransactionFinishedError,
   type CorruptionKind,
 } from './errors';
-export { EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions, type PipelinedAppend } from './file/file-event-store';
+export { EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions } from './file/file-event-store';
 export { HEAD_FILE } from './file/head-file';
 export { resetFileStore } from './file/reset-file-store';
 export { SNAPSHOTS_DIR } from './file/file-snapshots';

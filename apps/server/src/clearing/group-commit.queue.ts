@@ -1,6 +1,6 @@
 import { IdConflictRejected, InputRejected, validateInput } from '@clearsim/clearing';
 import type { InputEvent } from '@clearsim/events';
-import type { LocatedInput, PipelinedRunResult, ShardRunner } from '@clearsim/shard';
+import type { LocatedInput, ShardRunner } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import { IdConflict, InputRefused } from './input-refused.error';
 
@@ -37,19 +37,10 @@ const MAX_GROUP = 1000;
  * folds each input before it pulls the next); a refused one is left out and
  * its submission alone is refused. Every submission is answered only after the
  * append that holds it is durable.
- *
- * Pipelined: a group's turn of the shard ends once its append is written
- * (`runner.runPipelined`), so the next group is decided — on the state after
- * this one, as before — and written while this one's fsync is in flight; each
- * group is answered when its own `durable` resolves (fsyncs complete in log
- * order). If a fsync fails, that group and every group written after it are
- * refused with the error (the store refuses appends from then on).
  */
 export class GroupCommitQueue {
   private readonly waiting: Submission[] = [];
   private draining?: Promise<void>;
-  /** Groups decided and written, waiting for their append to be durable before they are answered. */
-  private readonly answering = new Set<Promise<void>>();
 
   constructor(private readonly runner: ShardRunner) {}
 
@@ -62,21 +53,12 @@ export class GroupCommitQueue {
 
   /** Resolves once every submission made so far is answered. */
   async idle(): Promise<void> {
-    while (this.draining || this.answering.size > 0) {
-      if (this.draining) await this.draining;
-      await Promise.all(this.answering);
-    }
+    while (this.draining) await this.draining;
   }
 
   private async drain(): Promise<void> {
     try {
-      // at most two groups in flight: N+1 is decided and written while N's fsync runs; N+2 waits for N (and gathers meanwhile)
-      let previous: Promise<void> | undefined;
-      while (this.waiting.length > 0) {
-        const written = await this.commit(this.nextGroup());
-        await previous;
-        previous = written?.answered;
-      }
+      while (this.waiting.length > 0) await this.commit(this.nextGroup());
     } finally {
       this.draining = undefined;
     }
@@ -91,12 +73,13 @@ export class GroupCommitQueue {
     return group;
   }
 
-  /** Decides and writes a group; once it is durable, answers each of its submissions. Never throws. */
-  private async commit(group: Submission[]): Promise<{ answered: Promise<void> } | undefined> {
+  /** Decides and appends a group, then answers each of its submissions. Never throws. */
+  private async commit(group: Submission[]): Promise<void> {
     const runner = this.runner;
     const alone = group.length === 1;
     const owner = new Map<InputEvent, Submission>();
     const refused = new Map<Submission, InputRefused>();
+    const listening: { appended: readonly StoredEvent[]; stop?: () => void } = { appended: [] };
 
     function* pulled(): Iterable<LocatedInput> {
       for (const submission of group) {
@@ -116,65 +99,58 @@ export class GroupCommitQueue {
           yield { input, source: 'request body', line: i + 1 };
         }
       }
+      // every input is decided; the runner appends next, in this same exclusive turn of the shard
+      listening.stop = runner.onAppended((events) => {
+        listening.appended = events;
+        listening.stop?.();
+      });
     }
 
-    let result: PipelinedRunResult;
+    let head: number;
     try {
-      result = await runner.runPipelined(pulled());
+      head = (await runner.run(pulled())).head;
     } catch (error) {
       for (const submission of group) submission.reject(error);
       return;
+    } finally {
+      listening.stop?.();
     }
-    const answered = result.durable.then(
-      () => answer(group, owner, refused, result),
-      (error: unknown) => {
-        for (const submission of group) submission.reject(error);
-      },
-    );
-    this.answering.add(answered);
-    void answered.finally(() => this.answering.delete(answered));
-    return { answered };
-  }
-}
 
-/** Answers a group once its append is durable: each submission its own events, or its refusal. */
-function answer(group: readonly Submission[], owner: ReadonlyMap<InputEvent, Submission>, refused: ReadonlyMap<Submission, InputRefused>, result: PipelinedRunResult): void {
-  const head = result.head;
-
-  // the runner logs each accepted input (the object it was given) preceded by the grace timers its ts passed
-  // (they always begin with a GracePeriodExpired, and no decision after an input is one) and followed by its decisions
-  const events = new Map<Submission, StoredEvent[]>();
-  const add = (submission: Submission | undefined, stored: readonly StoredEvent[]) => {
-    if (!submission || stored.length === 0) return;
-    const own = events.get(submission);
-    if (own) own.push(...stored);
-    else events.set(submission, [...stored]);
-  };
-  let current: Submission | undefined;
-  let since: StoredEvent[] = []; // decisions logged since the last input
-  for (const stored of result.events) {
-    const next = owner.get(stored.event as InputEvent);
-    if (!next) {
-      since.push(stored);
-      continue;
+    // the runner logs each accepted input (the object it was given) preceded by the grace timers its ts passed
+    // (they always begin with a GracePeriodExpired, and no decision after an input is one) and followed by its decisions
+    const events = new Map<Submission, StoredEvent[]>();
+    const add = (submission: Submission | undefined, stored: readonly StoredEvent[]) => {
+      if (!submission || stored.length === 0) return;
+      const own = events.get(submission);
+      if (own) own.push(...stored);
+      else events.set(submission, [...stored]);
+    };
+    let current: Submission | undefined;
+    let since: StoredEvent[] = []; // decisions logged since the last input
+    for (const stored of listening.appended) {
+      const next = owner.get(stored.event as InputEvent);
+      if (!next) {
+        since.push(stored);
+        continue;
+      }
+      const timers = since.findIndex((s) => s.event.type === 'GracePeriodExpired');
+      add(current, timers < 0 ? since : since.slice(0, timers));
+      add(next, timers < 0 ? [] : since.slice(timers));
+      add(next, [stored]);
+      current = next;
+      since = [];
     }
-    const timers = since.findIndex((s) => s.event.type === 'GracePeriodExpired');
-    add(current, timers < 0 ? since : since.slice(0, timers));
-    add(next, timers < 0 ? [] : since.slice(timers));
-    add(next, [stored]);
-    current = next;
-    since = [];
-  }
-  add(current, since);
-  for (const submission of group) {
-    const refusal = refused.get(submission);
-    if (refusal) {
-      submission.reject(refusal);
-      continue;
+    add(current, since);
+    for (const submission of group) {
+      const refusal = refused.get(submission);
+      if (refusal) {
+        submission.reject(refusal);
+        continue;
+      }
+      const own = events.get(submission) ?? [];
+      const accepted = own.filter((stored) => owner.has(stored.event as InputEvent)).length;
+      submission.resolve({ accepted, duplicates: submission.inputs.length - accepted, events: own, head });
     }
-    const own = events.get(submission) ?? [];
-    const accepted = own.filter((stored) => owner.has(stored.event as InputEvent)).length;
-    submission.resolve({ accepted, duplicates: submission.inputs.length - accepted, events: own, head });
   }
 }
 

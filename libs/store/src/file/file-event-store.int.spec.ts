@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { encodeEvent } from '@clearsim/events';
-import { ConcurrencyError, type EventStore, type StoredEvent } from '../event-store.port';
+import type { EventStore, StoredEvent } from '../event-store.port';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { CorruptLogError, EVENTS_FILE, FileEventStore, HEAD_FILE, LOCK_FILE } from './file-event-store';
 import { HEAD_BYTES } from './head-file';
@@ -325,56 +325,6 @@ describe('FileEventStore', () => {
       const before = directoryHashes(dir);
       await expect(openReadOnly()).rejects.toThrow(`(${EVENTS_FILE} holds no event)`);
       expect(directoryHashes(dir)).toEqual(before);
-    });
-  });
-
-  describe('pipelined appends', () => {
-    it('are written at once, durable (and visible to reads and head) in order, and the next one may be written meanwhile', async () => {
-      const store = await open();
-      const first = await store.appendPipelined(sampleEvents(2), 0);
-      // the next batch goes after the first one's head while its fsync may still be in flight
-      const second = await store.appendPipelined(sampleEvents(3), first.head);
-      expect([first.head, second.head]).toEqual([2, 5]);
-      const order: string[] = [];
-      await Promise.all([first.durable.then(() => order.push('first')), second.durable.then(() => order.push('second'))]);
-
-      expect(order).toEqual(['first', 'second']);
-      expect(await store.head()).toBe(5);
-      expect(JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'))).toMatchObject({ position: 5 });
-      await expect(store.appendPipelined(sampleEvents(1), 2)).rejects.toThrow(ConcurrencyError);
-      await store.close();
-      // two batches, two commit records: the same log as two appends
-      const reopened = await open();
-      expect((await readAll(reopened)).map((stored) => stored.position)).toEqual([1, 2, 3, 4, 5]);
-      expect(fs.readFileSync(logFile(), 'utf8').split('\n').filter((line) => line.startsWith('\t')).length).toBe(2);
-      await reopened.close();
-      expect(warnings).toEqual([]);
-    });
-
-    it('a failed fsync refuses that batch and every batch written after it, cuts the log back to the last durable commit, and refuses appends', async () => {
-      const store = await open();
-      await store.append(sampleEvents(1), 0);
-      const durableBytes = fs.statSync(logFile()).size;
-      const handle = (store as unknown as { handle: { sync(): Promise<void> } }).handle;
-      const sync = handle.sync.bind(handle);
-      // the first batch's fsync is in flight (and fails) while the second batch is written
-      let failSync!: (error: Error) => void;
-      handle.sync = () => new Promise<void>((_resolve, reject) => (failSync = reject));
-      const first = await store.appendPipelined(sampleEvents(2), 1);
-      const second = await store.appendPipelined(sampleEvents(2), 3);
-      handle.sync = sync;
-      failSync(new Error('EIO: the disk went away'));
-
-      await expect(first.durable).rejects.toThrow('EIO: the disk went away');
-      await expect(second.durable).rejects.toThrow(/an earlier append's fsync failed \(EIO: the disk went away\); this append is not durable/);
-      expect(await store.head()).toBe(1);
-      await expect(store.appendPipelined(sampleEvents(1), 1)).rejects.toThrow(/refuses appends after a failed write \(EIO/);
-      await expect(store.append(sampleEvents(1), 1)).rejects.toThrow(/refuses appends after a failed write \(EIO/);
-      await store.close();
-      expect(fs.statSync(logFile()).size).toBe(durableBytes);
-      const reopened = await open();
-      expect(await reopened.head()).toBe(1);
-      await reopened.close();
     });
   });
 

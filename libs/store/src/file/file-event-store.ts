@@ -50,12 +50,6 @@ interface Committed {
   chain: Buffer;
 }
 
-/** An append written but not yet durable: `durable` resolves once its fsync (and every earlier one) returned, and rejects if one failed. */
-export interface PipelinedAppend {
-  head: number;
-  durable: Promise<void>;
-}
-
 /**
  * The embedded, default event store (docs/architecture.md): an append-only JSON Lines
  * log in a directory that proves its own integrity, modelled on TigerBeetle
@@ -115,14 +109,6 @@ export class FileEventStore implements EventStore {
   private readonly headFile: HeadFile;
   /** The snapshots HEAD lists: read from the directory when HEAD is replaced (open, a snapshot saved), kept for the per-commit updates. */
   private snapshotsListed?: number[];
-  /** Where the next pipelined append goes while earlier ones wait for their fsync (undefined: at `committed`). */
-  private written?: Committed;
-  /** Resolves when no pipelined append waits for its fsync; never rejects. Every other operation waits for it first. */
-  private syncing: Promise<void> = Promise.resolve();
-  /** The last pipelined batch written and not yet covered by an fsync, and the appends waiting for it. */
-  private unsynced?: { target: Committed; waiting: Array<{ resolve(): void; reject(error: Error): void }> };
-  /** The last pipelined append's `durable` (rejects if it failed): what an empty pipelined append waits for. */
-  private lastDurable: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly url: string,
@@ -284,83 +270,6 @@ export class FileEventStore implements EventStore {
     });
   }
 
-  /**
-   * `append` in two steps, for a writer that decides the next batch while
-   * this one's fsync is in flight (the server's group commit): resolves once
-   * the lines and commit record are written (not yet durable, not yet
-   * visible to `read` or `head`), with `durable`, which resolves when the
-   * batch's fsync — and every earlier pipelined batch's — returned. The next
-   * pipelined append may be written meanwhile (`expectedPosition` is then
-   * this one's head); its fsync starts after this one's. If a fsync fails,
-   * the store cuts the file back to the last durable commit and refuses
-   * appends from then on, so this batch's `durable` and every later one's
-   * reject: nothing written after a batch that did not become durable is
-   * ever acknowledged. Any other operation waits for the pending fsyncs.
-   */
-  appendPipelined(events: readonly ClearingEvent[], expectedPosition: number): Promise<PipelinedAppend> {
-    if (this.closing) return Promise.reject(this.closedError());
-    return this.exclusive(async () => {
-      this.assertWritable('append');
-      checkExpectedPosition(expectedPosition);
-      const base = this.written ?? this.committed;
-      if (expectedPosition !== base.head) throw new ConcurrencyError(expectedPosition, base.head);
-      if (events.length === 0) {
-        if (this.broken) throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
-        return { head: base.head, durable: this.lastDurable };
-      }
-      const batch = this.newBatch(base);
-      let written: Committed;
-      try {
-        written = await batch.writeCommitted(events);
-      } catch (error) {
-        await this.syncing; // the earlier batches' fsyncs, then back to the last durable commit
-        await this.cutBack().catch(() => undefined);
-        throw error;
-      }
-      this.written = written;
-      const durable = new Promise<void>((resolve, reject) => {
-        if (this.unsynced) {
-          this.unsynced.target = written;
-          this.unsynced.waiting.push({ resolve, reject });
-          return;
-        }
-        this.unsynced = { target: written, waiting: [{ resolve, reject }] };
-        this.syncing = this.syncWritten();
-      });
-      this.lastDurable = durable;
-      return { head: written.head, durable };
-    }, true);
-  }
-
-  /**
-   * Makes the pipelined batches durable, one fsync for all those written
-   * since the last one started (group commit at the file: while one fsync
-   * is in flight, the batches written meanwhile wait for the next one).
-   * After a failed fsync every waiting batch is refused and the file is cut
-   * back to the last durable commit.
-   */
-  private async syncWritten(): Promise<void> {
-    for (let unsynced = this.unsynced; unsynced; unsynced = this.unsynced) {
-      this.unsynced = { target: unsynced.target, waiting: [] };
-      try {
-        if (this.broken) throw new Error(`${this.url}: an earlier append's fsync failed (${this.broken.message}); this append is not durable`, { cause: this.broken });
-        await this.io(() => this.handle.sync());
-        this.committed = unsynced.target;
-        await this.updateHead();
-        for (const waiter of unsynced.waiting) waiter.resolve();
-      } catch (error) {
-        for (const waiter of unsynced.waiting) waiter.reject(error as Error);
-      }
-      // nothing written meanwhile: done (in the same synchronous step as the check, so a batch written later starts a new loop)
-      if (this.unsynced.waiting.length === 0) this.unsynced = undefined;
-    }
-    if (this.broken && this.written) {
-      this.written = undefined;
-      await this.cutBack().catch(() => undefined);
-    }
-    this.written = undefined;
-  }
-
   beginAppend(expectedPosition: number): Promise<AppendTransaction> {
     if (this.closing) return Promise.reject(this.closedError());
     return this.exclusive(async () => {
@@ -382,11 +291,11 @@ export class FileEventStore implements EventStore {
     if (this.transaction === transaction) this.transaction = undefined;
   }
 
-  private newBatch(base: Committed = this.committed): BatchWriter {
+  private newBatch(): BatchWriter {
     if (this.broken) {
       throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
     }
-    return new BatchWriter(base, (operation) => this.io(operation), this.handle);
+    return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle);
   }
 
   /**
@@ -399,10 +308,6 @@ export class FileEventStore implements EventStore {
   async commitBatch(batch: BatchWriter, events: readonly ClearingEvent[] = []): Promise<void> {
     if (batch.events === 0 && events.length === 0) return;
     this.committed = await batch.commit(events);
-    await this.updateHead();
-  }
-
-  private async updateHead(): Promise<void> {
     try {
       await this.writeHeadFile('update');
     } catch (error) {
@@ -595,9 +500,8 @@ export class FileEventStore implements EventStore {
     if (this.transaction) throw new AppendInProgressError(this.url, operation);
   }
 
-  /** Runs `operation` after every earlier one, and (unless it is a pipelined append) after every pending fsync. */
-  private exclusive<T>(operation: () => Promise<T>, pipelined = false): Promise<T> {
-    const result = this.queue.then(pipelined ? operation : () => this.syncing.then(operation));
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -662,13 +566,6 @@ class BatchWriter {
    * durable without all of its lines cannot pass for a complete batch.
    */
   async commit(events: readonly ClearingEvent[] = []): Promise<Committed> {
-    const committed = await this.writeCommitted(events);
-    await this.io(() => this.handle.sync());
-    return committed;
-  }
-
-  /** `commit` without the fsync: the batch is in the file, not yet durable. */
-  async writeCommitted(events: readonly ClearingEvent[] = []): Promise<Committed> {
     const lines = new LineBatch();
     let position = this.position;
     for (const event of events) {
@@ -688,6 +585,7 @@ class BatchWriter {
     const written = last ? Buffer.concat([last, record]) : record;
     await this.io(() => writeFully(this.handle, written, this.offset));
     this.offset += written.length;
+    await this.io(() => this.handle.sync());
     return { head: this.position, bytes: this.offset, lines: this.base.lines + this.events + 1, chain };
   }
 }
