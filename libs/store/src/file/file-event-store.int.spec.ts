@@ -408,6 +408,30 @@ describe('FileEventStore', () => {
       expect(JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'))).toMatchObject({ position: 4 });
     });
 
+    it('an append is one write (its lines and commit record) and one fsync; a transaction commit one write (the record) and one fsync', async () => {
+      const store = await open();
+      const handle = (store as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown>; sync(): Promise<void> } }).handle;
+      const calls: string[] = [];
+      const write = handle.write.bind(handle);
+      const sync = handle.sync.bind(handle);
+      handle.write = (...args: unknown[]) => (calls.push('write'), write(...args));
+      handle.sync = () => (calls.push('sync'), sync());
+
+      await store.append(sampleEvents(3), 0);
+      expect(calls).toEqual(['write', 'sync']);
+      calls.length = 0;
+      const tx = await store.beginAppend(3);
+      await tx.append(sampleEvents(2, 3));
+      await tx.commit();
+      expect(calls).toEqual(['write', 'write', 'sync']); // the chunk, then the record; one fsync for both
+      await store.close();
+      // and the log is whole: two batches, each closed by its record
+      const reopened = await open();
+      expect((await readAll(reopened)).map((stored) => encodeEvent(stored.event))).toEqual([...sampleEvents(3), ...sampleEvents(2, 3)].map(encodeEvent));
+      await reopened.close();
+      expect(warnings).toEqual([]);
+    });
+
     it('HEAD is updated in place after every commit: one fixed-length record with a CRC-32; a torn one is a warning, never trusted', async () => {
       const store = await open();
       const inode = fs.statSync(path.join(dir, HEAD_FILE)).ino;
