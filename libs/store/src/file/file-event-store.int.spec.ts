@@ -8,6 +8,7 @@ import { encodeEvent } from '@clearsim/events';
 import type { EventStore, StoredEvent } from '../event-store.port';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { CorruptLogError, EVENTS_FILE, FileEventStore, HEAD_FILE, LOCK_FILE } from './file-event-store';
+import { HEAD_BYTES } from './head-file';
 import { ReadOnlyStoreError, StoreNotFoundError, type CorruptionKind } from '../errors';
 import { SNAPSHOTS_DIR } from './file-snapshots';
 
@@ -387,20 +388,68 @@ describe('FileEventStore', () => {
     });
 
     it('a HEAD that cannot be written after a durable commit is a warning, not a failed commit', async () => {
+      const first = await open();
+      await first.append(sampleEvents(2), 0);
+      await first.close();
+      // reopened with HEAD up to date, the writer has not written HEAD yet, so its first commit replaces it (a temporary file and a rename)
       const store = await open();
       fs.mkdirSync(path.join(dir, `.${HEAD_FILE}.tmp-${process.pid}`)); // HEAD's temporary file cannot be created
-      const tx = await store.beginAppend(0);
+      const tx = await store.beginAppend(2);
       await tx.append(sampleEvents(2));
 
-      expect(await tx.commit()).toBe(2);
+      expect(await tx.commit()).toBe(4);
 
-      expect(warnings).toEqual([expect.stringMatching(/HEAD: not updated after the commit of position 2 \(.*EISDIR.*\); the commit itself is durable$/)]);
+      expect(warnings).toEqual([expect.stringMatching(/HEAD: not updated after the commit of position 4 \(.*EISDIR.*\); the commit itself is durable$/)]);
       await store.close();
       fs.rmdirSync(path.join(dir, `.${HEAD_FILE}.tmp-${process.pid}`));
-      const reopened = await open(); // HEAD (position 0) is behind the log: fine, and rewritten
-      expect(await reopened.head()).toBe(2);
+      const reopened = await open(); // HEAD (position 2) is behind the log: fine, and rewritten
+      expect(await reopened.head()).toBe(4);
       await reopened.close();
-      expect(JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'))).toMatchObject({ position: 2 });
+      expect(JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'))).toMatchObject({ position: 4 });
+    });
+
+    it('an append is one write (its lines and commit record) and one fsync; a transaction commit one write (the record) and one fsync', async () => {
+      const store = await open();
+      const handle = (store as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown>; sync(): Promise<void> } }).handle;
+      const calls: string[] = [];
+      const write = handle.write.bind(handle);
+      const sync = handle.sync.bind(handle);
+      handle.write = (...args: unknown[]) => (calls.push('write'), write(...args));
+      handle.sync = () => (calls.push('sync'), sync());
+
+      await store.append(sampleEvents(3), 0);
+      expect(calls).toEqual(['write', 'sync']);
+      calls.length = 0;
+      const tx = await store.beginAppend(3);
+      await tx.append(sampleEvents(2, 3));
+      await tx.commit();
+      expect(calls).toEqual(['write', 'write', 'sync']); // the chunk, then the record; one fsync for both
+      await store.close();
+      // and the log is whole: two batches, each closed by its record
+      const reopened = await open();
+      expect((await readAll(reopened)).map((stored) => encodeEvent(stored.event))).toEqual([...sampleEvents(3), ...sampleEvents(2, 3)].map(encodeEvent));
+      await reopened.close();
+      expect(warnings).toEqual([]);
+    });
+
+    it('HEAD is updated in place after every commit: one fixed-length record with a CRC-32; a torn one is a warning, never trusted', async () => {
+      const store = await open();
+      const inode = fs.statSync(path.join(dir, HEAD_FILE)).ino;
+      await store.append(sampleEvents(2), 0);
+      await store.append(sampleEvents(3), 2);
+      const text = fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8');
+      // the same file (no temporary file renamed over it), 512 bytes whatever the record, and it records the last commit
+      expect(fs.statSync(path.join(dir, HEAD_FILE)).ino).toBe(inode);
+      expect(Buffer.byteLength(text)).toBe(HEAD_BYTES);
+      expect(JSON.parse(text)).toMatchObject({ position: 5, line: 1 + 5 + 2, crc: expect.stringMatching(/^[0-9a-f]{8}$/) });
+      await store.close();
+
+      // a digit of the position changed (an update torn half way, or an edit): the CRC no longer matches, so HEAD proves nothing
+      fs.writeFileSync(path.join(dir, HEAD_FILE), text.replace('"position":5', '"position":9'));
+      const reopened = await open();
+      expect(await reopened.head()).toBe(5);
+      expect(warnings).toEqual([expect.stringContaining('HEAD: ignored, its CRC-32 does not match its record')]);
+      await reopened.close();
     });
 
     it('close aborts a transaction left open', async () => {

@@ -8,7 +8,7 @@ import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFou
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
-import { HEAD_FILE, readHead, writeHead, type HeadRecord } from './head-file';
+import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
 import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 
@@ -68,7 +68,7 @@ interface Committed {
  *   SHA-256(the header line). Only a commit record makes a batch part of the
  *   log.
  *
- * `HEAD` (rewritten atomically after every commit, see head-file.ts) records
+ * `HEAD` (updated in place after every commit, see head-file.ts) records
  * the last commit's position, line, byte length and chain, the log's id and
  * the snapshots kept; snapshots record the log's id and chain at their
  * position. Together they prove truncation: a log shorter than HEAD or than
@@ -86,10 +86,12 @@ interface Committed {
  * a warning on a read-only open.
  *
  * Appending: lines are built by string concatenation and hashed as the large
- * buffers they are written from. `append` = write the lines, fsync, write the
- * commit record, fsync, rewrite HEAD; it resolves after that. A transaction
- * (`beginAppend`) writes each chunk after the head without fsync, hashing as it
- * goes (memory stays flat), and commit() is the same fsync / record / fsync;
+ * buffers they are written from. `append` = write the lines and the commit
+ * record in one write, fsync, update HEAD; it resolves after that. A
+ * transaction (`beginAppend`) writes each chunk after the head without fsync,
+ * hashing as it goes (memory stays flat), and commit() writes the record and
+ * fsyncs once (the record's chain proves the bytes before it, so no fsync is
+ * needed between them);
  * abort() (or a failed write) truncates back to the committed length and
  * fsyncs. Readers never see past the committed length they opened with.
  *
@@ -104,6 +106,9 @@ export class FileEventStore implements EventStore {
   private closing?: Promise<void>;
   private broken?: Error;
   private transaction?: FileAppendTransaction;
+  private readonly headFile: HeadFile;
+  /** The snapshots HEAD lists: read from the directory when HEAD is replaced (open, a snapshot saved), kept for the per-commit updates. */
+  private snapshotsListed?: number[];
 
   private constructor(
     readonly url: string,
@@ -118,7 +123,9 @@ export class FileEventStore implements EventStore {
     private committed: Committed,
     private readonly snapshots: FileSnapshots,
     private readonly warn: (message: string) => void,
-  ) {}
+  ) {
+    this.headFile = new HeadFile(dir);
+  }
 
   /** Opens the store in `dirPath` (a writer creates it if needed). A writer is refused while another process has it open. */
   static async open(dirPath: string, options: FileEventStoreOptions = {}): Promise<FileEventStore> {
@@ -219,7 +226,7 @@ export class FileEventStore implements EventStore {
     const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, snapshots, warn);
     if (!readOnly) {
       if (recorded && !ours) warn(`${path.join(dir, HEAD_FILE)}: it belongs to another log (${recorded.log}; this log is ${logId}): replaced`);
-      if (!ours || ours.position !== committed.head) await store.writeHeadFile();
+      if (!ours || ours.position !== committed.head) await store.writeHeadFile('replace');
     }
     return store;
   }
@@ -254,8 +261,7 @@ export class FileEventStore implements EventStore {
       if (events.length === 0) return this.committed.head;
       const batch = this.newBatch();
       try {
-        await batch.write(events);
-        await this.commitBatch(batch);
+        await this.commitBatch(batch, events);
       } catch (error) {
         await this.cutBack().catch(() => undefined); // the store is `broken` then: it refuses appends until reopened
         throw error;
@@ -293,31 +299,28 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * @internal fsync the batch, write its commit record, fsync, then HEAD. Once
-   * the record is durable the batch is in the log: a HEAD that cannot be
-   * written then is a warning (it only weakens the truncation proof until the
-   * next commit), never a failed append.
+   * @internal Writes the batch's last lines (`events`, if any) and its commit
+   * record, fsyncs once, then updates HEAD. Once the record is durable the
+   * batch is in the log: a HEAD that cannot be written then is a warning (it
+   * only weakens the truncation proof until the next commit), never a failed
+   * append.
    */
-  async commitBatch(batch: BatchWriter): Promise<void> {
-    if (batch.events === 0) return;
-    this.committed = await batch.commit();
+  async commitBatch(batch: BatchWriter, events: readonly ClearingEvent[] = []): Promise<void> {
+    if (batch.events === 0 && events.length === 0) return;
+    this.committed = await batch.commit(events);
     try {
-      await this.writeHeadFile();
+      await this.writeHeadFile('update');
     } catch (error) {
       this.warn(`${path.join(this.dir, HEAD_FILE)}: not updated after the commit of position ${this.committed.head} (${(error as Error).message}); the commit itself is durable`);
     }
   }
 
-  private async writeHeadFile(snapshots?: number[]): Promise<void> {
+  /** `replace` re-reads the snapshots kept (open, a snapshot saved); `update` (a commit) lists the same ones as the last HEAD did, in place. */
+  private async writeHeadFile(how: 'replace' | 'update'): Promise<void> {
     const { head, lines, bytes, chain } = this.committed;
-    await writeHead(this.dir, {
-      log: this.logId,
-      position: head,
-      line: lines,
-      bytes,
-      chain: chain.toString('hex'),
-      snapshots: snapshots ?? (await this.snapshots.kept()),
-    });
+    if (how === 'replace' || this.snapshotsListed === undefined) this.snapshotsListed = await this.snapshots.kept();
+    const record = { log: this.logId, position: head, line: lines, bytes, chain: chain.toString('hex'), snapshots: this.snapshotsListed };
+    await (how === 'replace' ? this.headFile.replace(record) : this.headFile.update(record));
   }
 
   /** Runs a write or fsync; a failure leaves the file in an unknown state, so the store stops appending. */
@@ -441,7 +444,7 @@ export class FileEventStore implements EventStore {
       const anchor = position <= head ? await this.anchorAt(position) : null;
       const chain = position === head ? this.committed.chain.toString('hex') : null;
       await this.snapshots.save({ position, state, anchor, chain, log: this.logId });
-      await this.writeHeadFile();
+      await this.writeHeadFile('replace');
       await this.snapshots.prune();
     });
   }
@@ -486,6 +489,7 @@ export class FileEventStore implements EventStore {
       const open = this.transaction;
       if (open) await open.abortNow();
       await this.handle.close();
+      await this.headFile.close();
       await this.lock?.release();
     });
     return this.closing;
@@ -553,14 +557,36 @@ class BatchWriter {
     this.position = last;
   }
 
-  /** fsync the lines, write the commit record, fsync: the batch is part of the log. */
-  async commit(): Promise<Committed> {
-    await this.io(() => this.handle.sync());
+  /**
+   * Writes the lines of `events` (the batch's last ones, if any) and the
+   * commit record in one write, then one fsync: the batch is part of the log.
+   * One fsync is enough because the record proves its batch: opening hashes
+   * the batch's bytes against the record's chain, and what follows the last
+   * record that proves its batch is cut off (a crash) — so a record made
+   * durable without all of its lines cannot pass for a complete batch.
+   */
+  async commit(events: readonly ClearingEvent[] = []): Promise<Committed> {
+    const lines = new LineBatch();
+    let position = this.position;
+    for (const event of events) {
+      lines.addEvent(++position, event);
+      if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
+    }
+    let last: Buffer | undefined;
+    if (lines.length > 0) {
+      const taken = lines.take();
+      this.hash.update(taken.buffer);
+      this.events += taken.last - this.position;
+      this.position = taken.last;
+      last = taken.buffer;
+    }
     const chain = this.hash.digest();
     const record = Buffer.from(commitLine({ commit: this.position, events: this.events, chain: chain.toString('hex') }), 'latin1');
-    await this.io(() => writeFully(this.handle, record, this.offset));
+    const written = last ? Buffer.concat([last, record]) : record;
+    await this.io(() => writeFully(this.handle, written, this.offset));
+    this.offset += written.length;
     await this.io(() => this.handle.sync());
-    return { head: this.position, bytes: this.offset + record.length, lines: this.base.lines + this.events + 1, chain };
+    return { head: this.position, bytes: this.offset, lines: this.base.lines + this.events + 1, chain };
   }
 }
 
