@@ -183,6 +183,76 @@ describe('FileEventStore', () => {
     });
   });
 
+  describe('a final batch torn by a power failure during its one fsync (its commit record kept, some of its lines lost)', () => {
+    // Positions 1..4, 5..7, then 8..10; `staleHead` is HEAD as it was after the commit of 7: a power failure
+    // during the fsync of 8..10 leaves HEAD there (it is written only after that fsync returns).
+    let staleHead: Buffer;
+    let intact: Buffer;
+    beforeEach(async () => {
+      const store = await open();
+      await store.append(sampleEvents(4), 0);
+      await store.append(sampleEvents(3, 4), 4);
+      staleHead = fs.readFileSync(path.join(dir, HEAD_FILE));
+      await store.append(sampleEvents(3, 7), 7);
+      await store.close();
+      intact = fs.readFileSync(logFile());
+    });
+    /** Zeroes the 64 bytes of the log from the start of position 9's line (a page the disk never got). */
+    const loseBytesOfPosition9 = () => {
+      const bytes = Buffer.from(intact);
+      bytes.fill(0, bytes.indexOf('{"position":9,'), bytes.indexOf('{"position":9,') + 64);
+      fs.writeFileSync(logFile(), bytes);
+    };
+    const committedUpTo7 = () => intact.subarray(0, intact.indexOf('{"position":8,'));
+
+    it('HEAD stops before it: a writer cuts it off with a warning naming the positions and the damage; the store then verifies', async () => {
+      loseBytesOfPosition9();
+      fs.writeFileSync(path.join(dir, HEAD_FILE), staleHead);
+      const store = await open();
+      expect(await store.head()).toBe(7);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^${logFile().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: dropped, after the last commit vouched for \\(position 7\\), a final batch \\(positions 8..10, ${intact.length - committedUpTo7().length} byte\\(s\\) from byte offset ${committedUpTo7().length}\\) that does not verify \\(.*a NUL byte.*\\)`,
+          ),
+        ),
+      ]);
+      expect(fs.readFileSync(logFile()).equals(committedUpTo7())).toBe(true);
+      await store.append(sampleEvents(1, 7), 7); // the log goes on from 7
+      await store.close();
+      warnings = [];
+      const again = await open();
+      expect(await again.head()).toBe(8);
+      expect(warnings).toEqual([]);
+      await again.close();
+    });
+
+    it('HEAD stops before it: a reader skips it with a warning and changes no byte', async () => {
+      loseBytesOfPosition9();
+      fs.writeFileSync(path.join(dir, HEAD_FILE), staleHead);
+      const before = directoryHashes(dir);
+      const store = await openReadOnly();
+      expect(await store.head()).toBe(7);
+      expect((await readAll(store)).map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      await store.close();
+      expect(warnings).toEqual([expect.stringContaining('skipping, after the last commit vouched for (position 7), a final batch (positions 8..10,')]);
+      expect(directoryHashes(dir)).toEqual(before);
+    });
+
+    it('HEAD vouches for it (its fsync returned): the same damage is refused, naming the line', async () => {
+      loseBytesOfPosition9();
+      await expectRefused(open, 'invalid-bytes', `${logFile()}:line ${lineOf(8) + 1}: corrupt event log: a NUL byte`);
+    });
+
+    it('damage in an earlier batch is refused even when HEAD stops before the final batch', async () => {
+      const bytes = Buffer.from(intact);
+      bytes.fill(0, bytes.indexOf('{"position":6,'), bytes.indexOf('{"position":6,') + 64);
+      fs.writeFileSync(logFile(), bytes);
+      fs.writeFileSync(path.join(dir, HEAD_FILE), staleHead);
+      await expectRefused(open, 'invalid-bytes', `${logFile()}:line ${lineOf(5) + 1}: corrupt event log: a NUL byte`);
+    });
+  });
+
   describe('integrity: every damage is an early error naming the line, and the store is left as it was', () => {
     // 3 batches: positions 1..4 (lines 2-5, commit line 6), 5..7 (lines 7-9, commit 10), 8..10 (lines 11-13, commit 14)
     beforeEach(async () => {

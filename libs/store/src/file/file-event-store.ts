@@ -217,9 +217,11 @@ export class FileEventStore implements EventStore {
     for (const snapshot of snapshotHeaders) if (snapshot.log === logId && snapshot.chain !== null) wanted.add(snapshot.position);
     if (ours) wanted.add(ours.position);
 
-    const verified = await verifyLog(handle, file, size, header, wanted);
-    const tail = size > verified.committedBytes ? await describeTail(handle, verified.committedBytes, size) : undefined;
+    const verified = await verifyLog(handle, file, size, header, wanted, ours?.position ?? 0);
+    const torn = verified.tornBatch;
+    const tail = !torn && size > verified.committedBytes ? await describeTail(handle, verified.committedBytes, size) : undefined;
     checkProofs(file, snapshots.dir, verified, ours, snapshotHeaders, tail);
+    if (torn) await FileEventStore.handleTornBatch(handle, file, verified, torn, readOnly, warn);
     if (tail) await FileEventStore.handleTail(handle, file, verified, tail, readOnly, warn);
 
     const committed: Committed = { head: verified.head, bytes: verified.committedBytes, lines: verified.committedLines, chain: verified.chain };
@@ -229,6 +231,34 @@ export class FileEventStore implements EventStore {
       if (!ours || ours.position !== committed.head) await store.writeHeadFile('replace');
     }
     return store;
+  }
+
+  /**
+   * A final batch that does not verify and that no durable commit vouches for
+   * (HEAD, written after each commit's fsync, stops before it): the batch's
+   * lines and commit record go to disk in one write and one fsync, so a power
+   * failure during that fsync can keep the record and lose some of the lines
+   * before it. It was never acknowledged; a writer cuts it off, a reader skips
+   * it, each with a warning naming the positions and what did not verify.
+   */
+  private static async handleTornBatch(
+    handle: FileHandle,
+    file: string,
+    verified: VerifiedLog,
+    torn: NonNullable<VerifiedLog['tornBatch']>,
+    readOnly: boolean,
+    warn: (message: string) => void,
+  ): Promise<void> {
+    const what =
+      `after the last commit vouched for (position ${verified.head}), a final batch (positions ${torn.firstPosition}..${torn.lastPosition}, ${torn.bytes} byte(s) from byte offset ${verified.committedBytes}) ` +
+      `that does not verify (${torn.problem.message}) and that no durable commit vouches for (${HEAD_FILE} stops before it)`;
+    if (readOnly) {
+      warn(`${file}: skipping, ${what}: a commit interrupted by a crash, or a writer's commit in progress; not part of the log`);
+      return;
+    }
+    await handle.truncate(verified.committedBytes);
+    await handle.sync();
+    warn(`${file}: dropped, ${what}: a commit interrupted by a crash (its fsync did not complete, so it was never acknowledged)`);
   }
 
   /** After the last commit: a writer cuts it off (with a warning naming it), a reader skips it (with a warning). */

@@ -31,6 +31,14 @@ export interface VerifiedLog {
   chain: Buffer;
   /** The chain after each commit that ends at one of the positions asked for. */
   chainsAt: Map<number, string>;
+  /**
+   * The final batch, when it did not verify and no commit the writer made
+   * durable vouches for it (see `verifyLog`'s `unvouchedAfter`): a power
+   * failure during its one fsync can leave its commit record on disk with
+   * some of its lines not. It is not part of the log (it starts at
+   * `committedBytes`); `problem` says what did not verify.
+   */
+  tornBatch?: { firstPosition: number; lastPosition: number; bytes: number; problem: CorruptLogError };
 }
 
 /** What lies after the last commit: an incomplete batch (a crash before its commit record) and/or a torn line. */
@@ -87,6 +95,14 @@ export async function verifyLog(
   size: number,
   header: { header: LogHeader; bytes: Buffer },
   wantChainsAt: ReadonlySet<number>,
+  /**
+   * The last position a durable commit vouches for (HEAD's, written only after
+   * the commit's fsync; 0: none does). A final batch after it that does not
+   * verify is returned as `tornBatch` instead of an error; anything else that
+   * does not verify is an error naming its line. Undefined: no batch is
+   * returned as torn.
+   */
+  unvouchedAfter?: number,
 ): Promise<VerifiedLog> {
   let chain = initialChain(header.bytes);
   let head = 0;
@@ -122,7 +138,15 @@ export async function verifyLog(
       const digest = hash.digest();
       if (record === undefined || record.commit - record.events !== head || record.chain !== digest.toString('hex')) {
         const batchStart = committedBytes;
-        return diagnose(handle, file, batchStart, windowStart + commitAt, lines, head, buffer.toString('utf8', commitAt, end));
+        const recordText = buffer.toString('utf8', commitAt, end);
+        const diagnosis = diagnose(handle, file, batchStart, windowStart + commitAt, lines, head, recordText);
+        const recordEnd = windowStart + end + 1;
+        if (unvouchedAfter === undefined || head < unvouchedAfter || (await commitRecordIn(handle, recordEnd, size))) return diagnosis;
+        const problem = await diagnosis.catch((error: unknown) => error);
+        if (!(problem instanceof CorruptLogError)) throw problem;
+        const lastPosition = record && record.commit > head ? record.commit : head + 1;
+        const tornBatch = { firstPosition: head + 1, lastPosition, bytes: size - batchStart, problem };
+        return { header: header.header, head, committedBytes, committedLines: lines, chain, chainsAt, tornBatch };
       }
       head = record.commit;
       lines += record.events + 1;
@@ -141,6 +165,18 @@ export async function verifyLog(
     }
   }
   return { header: header.header, head, committedBytes, committedLines: lines, chain, chainsAt };
+}
+
+/** Whether [from, size) of the file holds a commit record at a line start (`from` is a line start, the byte before it a newline). */
+async function commitRecordIn(handle: FileHandle, from: number, size: number): Promise<boolean> {
+  // chunks overlap by one byte, so each candidate's previous byte is in its chunk
+  for (let start = from - 1; start + 1 < size; start += SCAN_BYTES - 1) {
+    const chunk = await readRange(handle, start, Math.min(size, start + SCAN_BYTES));
+    for (let at = chunk.indexOf(COMMIT_MARK, 1); at !== -1; at = chunk.indexOf(COMMIT_MARK, at + 1)) {
+      if (chunk[at - 1] === NEWLINE) return true;
+    }
+  }
+  return false;
 }
 
 /** Buffer offset of the next commit record starting at or after `from` (a line start), before `end`; -1 if none. */
