@@ -491,11 +491,12 @@ function timestampOfBytes(bytes: Uint8Array, from: number, to: number): Timestam
     // fastTimestamp checked the form: the seconds and milliseconds are digits
     const second = twoDigits(bytes, from + 17);
     const ms = length === 24 ? 100 * (bytes[from + 20]! - 48) + twoDigits(bytes, from + 21) : 0;
-    minuteOfBytes.set(bytes.subarray(from, from + 17));
+    for (let i = 0; i < 17; i++) minuteOfBytes[i] = bytes[from + i]!;
     minuteOfBytesSet = true;
     minuteOfBytesValue = value - second * 1000 - ms;
   }
-  lastTsBytes.set(bytes.subarray(from, to));
+  // copied byte by byte: a subarray of a Buffer is an object per line
+  for (let i = 0; i < length; i++) lastTsBytes[i] = bytes[from + i]!;
   lastTsBytesLength = length;
   lastTsBytesValue = value;
   return value;
