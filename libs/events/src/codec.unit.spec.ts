@@ -387,9 +387,13 @@ describe('decodePriceBytes', () => {
       const cut = at % (l.length + 1);
       return Buffer.concat([l.subarray(0, cut), Buffer.of(byte), l.subarray(cut)]);
     });
+    // and well-formed lines, a stream of them in and across minutes (most of a real file)
+    const clean = fc
+      .tuple(fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:39:00.250Z', '2026-01-03T00:00:01Z'), fc.constantFrom('I01-PERP', 'I02-PERP', 'BTC-PERP'), fc.constantFrom('142.81', '1', '0.00000001', '100.00', '90071992.5474099'))
+      .map(([t, i, p]) => Buffer.from(`{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`));
     let decoded = 0;
     fc.assert(
-      fc.property(fc.oneof(line, damaged), fc.nat(3), (bytes, offset) => {
+      fc.property(fc.oneof(line, damaged, clean), fc.nat(3), (bytes, offset) => {
         const padded = Buffer.concat([Buffer.alloc(offset, 0x7b), bytes, Buffer.of(0x7d)]);
         const fast = decodePriceBytes(padded, offset, offset + bytes.length);
         if (fast === undefined) return;
