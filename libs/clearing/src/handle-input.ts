@@ -157,6 +157,17 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
   }
   if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
+  return decideInput(state, input, crossed);
+}
+
+/**
+ * handleInput past its hot path: `crossed` are the accounts whose bands a
+ * banded price update or move crossed (it is already folded in), undefined
+ * for any other input (not folded yet). A function of its own because its
+ * closures make V8 allocate a context on entry, which the hot path (most
+ * inputs) need not pay.
+ */
+function decideInput(state: ClearingState, input: InputEvent, crossed: readonly string[] | undefined): HandleResult {
   const decisions: DecisionEvent[] = [];
   // the log's clock before this input (and its timers): a token's daily rebalance is due when its instant is after it
   const previousClock = state.clock;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, encodeEventInto, InputError, type ClearingEvent } from './codec';
-import { decodePriceLine, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import { decodePriceBytes, decodePriceLine, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
 /** The schema's answer: the event, or the refusal's message. */
@@ -362,6 +362,48 @@ describe('decodePriceLine', () => {
           throw new Error(`decodePriceLine took a line JSON.parse refuses: ${text}`);
         }
         expect(bySchema(raw)).toEqual({ event: fast });
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decoded).toBeGreaterThan(100); // the fast path did decode some
+  });
+});
+
+describe('decodePriceBytes', () => {
+  it('decodes a bench mark line from its bytes, in the middle of a buffer: the event decodePriceLine gives', () => {
+    const line = '{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"I01-PERP","price":"142.81"}';
+    const bytes = Buffer.from(`xx\n${line}\nyy`);
+    const event = decodePriceBytes(bytes, 3, 3 + line.length);
+    expect(event).toEqual({ type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n });
+    // the same instrument's bytes again: the same string, not a new one (and no string of the line is made)
+    expect(decodePriceBytes(bytes, 3, 3 + line.length)!.instrument).toBe(event!.instrument);
+    // one byte short of the line (the closing brace cut off): declined
+    expect(decodePriceBytes(bytes, 3, 2 + line.length)).toBeUndefined();
+  });
+
+  it('gives decodeLine\'s event for the line\'s UTF-8 text, or declines (then decodeLine takes the text)', () => {
+    // mark lines of the hot layout with valid and invalid parts (non-ASCII, invalid UTF-8, timestamps in one minute
+    // and across minutes, so the byte caches of the last timestamp and minute are exercised), and damaged copies
+    const price = fc.oneof(fc.constantFrom('142.81', '0.00000001', '1', '100.00', '-5', '0', '0.0', '1.', '.5', '1e3', '007.5', '123456789012345', '1234567890123456', '90071992.54740991', '1.123456789', ''), fc.integer({ min: 0, max: 1e9 }).map(String));
+    const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'I02-PERP', 'BTC-PERP', '', 'x'.repeat(128), 'x'.repeat(129), 'é€😀', 'a"b', 'a\\b', 'a~b', '\u007f'), fc.string({ maxLength: 6 }));
+    const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:38:60Z', '2026-01-02T08:38:07.5Z', '2026-01-02T08:38:07.05xZ', '2026-01-02T08:38:0a.000Z', '2026-01-02T08:38:31.000Z', '2026-01-02T08:39:00.000Z', '2026-01-02T08:38:31.000Y', '2026-01-02T08:38:31.0é0Z'));
+    const line = fc.tuple(ts, instrument, price).map(([t, i, p]) => Buffer.from(`{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`));
+    const damaged = fc.tuple(line, fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x2c, 0x7d, 0x30, 0x2e, 0x01, 0xff, 0xc3)).map(([l, at, byte]) => {
+      const cut = at % (l.length + 1);
+      return Buffer.concat([l.subarray(0, cut), Buffer.of(byte), l.subarray(cut)]);
+    });
+    // and well-formed lines, a stream of them in and across minutes (most of a real file)
+    const clean = fc
+      .tuple(fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:39:00.250Z', '2026-01-03T00:00:01Z'), fc.constantFrom('I01-PERP', 'I02-PERP', 'BTC-PERP'), fc.constantFrom('142.81', '1', '0.00000001', '100.00', '90071992.5474099'))
+      .map(([t, i, p]) => Buffer.from(`{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`));
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.oneof(line, damaged, clean), fc.nat(3), (bytes, offset) => {
+        const padded = Buffer.concat([Buffer.alloc(offset, 0x7b), bytes, Buffer.of(0x7d)]);
+        const fast = decodePriceBytes(padded, offset, offset + bytes.length);
+        if (fast === undefined) return;
+        decoded++;
+        expect(decodeLine(bytes.toString('utf8'), 'input')).toEqual(fast);
       }),
       { numRuns: 5000 },
     );

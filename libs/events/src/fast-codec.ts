@@ -443,6 +443,158 @@ export function decodePriceLine(line: string): PriceUpdated | undefined {
   return { type: 'PriceUpdated', ts, instrument: line.slice(instrumentStart, instrumentEnd), price: BigInt(units) };
 }
 
+const asciiOf = (text: string): Uint8Array<ArrayBuffer> => {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+};
+const PRICE_HEAD_BYTES = asciiOf(PRICE_LINE_HEAD);
+const PRICE_TYPE_BYTES = asciiOf(PRICE_LINE_TYPE);
+const PRICE_PRICE_BYTES = asciiOf(PRICE_LINE_PRICE);
+
+/** `bytes[at, at + constant.length)` is `constant`. */
+function bytesAre(bytes: Uint8Array, at: number, constant: Uint8Array): boolean {
+  for (let i = 0; i < constant.length; i++) if (bytes[at + i] !== constant[i]) return false;
+  return true;
+}
+
+// the last timestamp decoded from bytes (its text and value), and the minute ("YYYY-MM-DDTHH:MM:") it is in
+const lastTsBytes = new Uint8Array(24);
+let lastTsBytesLength = 0;
+let lastTsBytesValue: Timestamp = 0;
+const minuteOfBytes = new Uint8Array(17);
+let minuteOfBytesSet = false;
+let minuteOfBytesValue = 0;
+
+/** Two ASCII digits at `at` as a number, or −1. */
+function twoDigits(bytes: Uint8Array, at: number): number {
+  const a = bytes[at]! - 48;
+  const b = bytes[at + 1]! - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? 10 * a + b : -1;
+}
+
+/**
+ * fastTimestamp of the ASCII bytes [from, to) (20 or 24 of them): the last
+ * one's value when the bytes are the same, only the seconds and milliseconds
+ * read within the last minute, fastTimestamp itself (on a string of the
+ * bytes) otherwise. Undefined where fastTimestamp is.
+ */
+function timestampOfBytes(bytes: Uint8Array, from: number, to: number): Timestamp | undefined {
+  const length = to - from;
+  if (length === lastTsBytesLength) {
+    let same = true;
+    for (let i = length - 1; i >= 0; i--) {
+      if (bytes[from + i] !== lastTsBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastTsBytesValue;
+  }
+  let value: Timestamp | undefined;
+  if (minuteOfBytesSet && bytesAre(bytes, from, minuteOfBytes)) {
+    // the checks of fastTimestamp on what follows the minute: SS, then Z or .sssZ
+    if (bytes[to - 1] !== 90 /* Z */) return undefined;
+    const second = twoDigits(bytes, from + 17);
+    if (second < 0 || second > 59) return undefined;
+    let ms = 0;
+    if (length === 24) {
+      if (bytes[from + 19] !== 46 /* . */) return undefined;
+      const high = bytes[from + 20]! - 48;
+      const low = twoDigits(bytes, from + 21);
+      if (high < 0 || high > 9 || low < 0) return undefined;
+      ms = 100 * high + low;
+    }
+    value = minuteOfBytesValue + second * 1000 + ms;
+  } else {
+    let text = '';
+    for (let i = from; i < to; i++) text += String.fromCharCode(bytes[i]!);
+    value = fastTimestamp(text);
+    if (value === undefined) return undefined;
+    // fastTimestamp checked the form: the seconds and milliseconds are digits
+    const second = twoDigits(bytes, from + 17);
+    const ms = length === 24 ? 100 * (bytes[from + 20]! - 48) + twoDigits(bytes, from + 21) : 0;
+    for (let i = 0; i < 17; i++) minuteOfBytes[i] = bytes[from + i]!;
+    minuteOfBytesSet = true;
+    minuteOfBytesValue = value - second * 1000 - ms;
+  }
+  // copied byte by byte: a subarray of a Buffer is an object per line
+  for (let i = 0; i < length; i++) lastTsBytes[i] = bytes[from + i]!;
+  lastTsBytesLength = length;
+  lastTsBytesValue = value;
+  return value;
+}
+
+/** Instrument ids met in mark lines, by a hash of their bytes: an id seen before costs no string. */
+const instrumentsByHash = new Map<number, { bytes: Uint8Array; id: string }>();
+
+/** The id spelled by the ASCII bytes [from, to), from instrumentsByHash when it is there. */
+function instrumentOfBytes(bytes: Uint8Array, from: number, to: number, hash: number): string {
+  const known = instrumentsByHash.get(hash);
+  if (known !== undefined && known.bytes.length === to - from && bytesAre(bytes, from, known.bytes)) return known.id;
+  let id = '';
+  for (let i = from; i < to; i++) id += String.fromCharCode(bytes[i]!);
+  if (instrumentsByHash.size < 4096) instrumentsByHash.set(hash, { bytes: bytes.slice(from, to), id });
+  return id;
+}
+
+/**
+ * decodePriceLine over the line's UTF-8 bytes, `bytes[start, end)` (no line
+ * break), without decoding them to a string: the same layout, checks and
+ * event, but only where the timestamp and the instrument are printable ASCII
+ * (any other line, or a mark line with a non-ASCII instrument, is undefined
+ * and goes to decodeLine on its text). The instrument's string is shared with
+ * the last line that named the same bytes. Where it answers, the event is
+ * decodeLine's for the line's text (a property test compares them).
+ */
+export function decodePriceBytes(bytes: Uint8Array, start: number, end: number): PriceUpdated | undefined {
+  if (end - start < 80 || !bytesAre(bytes, start, PRICE_HEAD_BYTES)) return undefined;
+  const tsStart = start + PRICE_HEAD_BYTES.length;
+  const tsEnd = bytes[tsStart + 24] === 34 /* " */ ? tsStart + 24 : bytes[tsStart + 20] === 34 ? tsStart + 20 : -1;
+  if (tsEnd < 0 || !bytesAre(bytes, tsEnd, PRICE_TYPE_BYTES)) return undefined;
+  const ts = timestampOfBytes(bytes, tsStart, tsEnd);
+  if (ts === undefined) return undefined;
+  const instrumentStart = tsEnd + PRICE_TYPE_BYTES.length;
+  let instrumentEnd = instrumentStart;
+  let hash = 0;
+  for (; instrumentEnd < end; instrumentEnd++) {
+    const c = bytes[instrumentEnd]!;
+    if (c === 34) break;
+    if (c === 92 /* \ */ || c < 32 || c > 126) return undefined;
+    hash = (Math.imul(hash, 31) + c) & 0x3fffffff;
+  }
+  if (instrumentEnd === instrumentStart || instrumentEnd - instrumentStart > MAX_ID_LENGTH || !bytesAre(bytes, instrumentEnd, PRICE_PRICE_BYTES)) return undefined;
+  if (bytes[end - 1] !== 125 /* } */ || bytes[end - 2] !== 34 /* " */) return undefined;
+  // smallDecimalUnits of the price's text: a positive decimal of at most 15 digits, 8 places
+  let i = instrumentEnd + PRICE_PRICE_BYTES.length;
+  const priceEnd = end - 2;
+  let units = 0;
+  let digitCount = 0;
+  for (; i < priceEnd; i++) {
+    const d = bytes[i]! - 48;
+    if (d < 0 || d > 9) break;
+    units = units * 10 + d;
+    digitCount++;
+  }
+  if (digitCount === 0) return undefined;
+  let places = 0;
+  if (i < priceEnd) {
+    if (bytes[i] !== 46 /* . */) return undefined;
+    for (i++; i < priceEnd; i++) {
+      const d = bytes[i]! - 48;
+      if (d < 0 || d > 9) return undefined;
+      units = units * 10 + d;
+      places++;
+    }
+    if (places === 0 || places > 8) return undefined;
+    digitCount += places;
+  }
+  if (digitCount > 15) return undefined;
+  units *= POWERS_OF_TEN[8 - places]!;
+  if (!(units > 0) || units > Number.MAX_SAFE_INTEGER) return undefined;
+  return { type: 'PriceUpdated', ts, instrument: instrumentOfBytes(bytes, instrumentStart, instrumentEnd, hash), price: BigInt(units) };
+}
+
 /** The keys of the hot inputs, by length: a key found here is the constant (no slice, and V8 need not look it up to use it as a property name). */
 const KNOWN_KEYS: string[][] = [];
 for (const key of ['ts', 'type', 'instrument', 'price', 'eventId', 'account', 'asset', 'amount', 'tradeId', 'buyer', 'seller', 'qty', 'buyerFee', 'sellerFee']) (KNOWN_KEYS[key.length] ??= []).push(key);
@@ -477,11 +629,6 @@ let priceHeadBytesVersion = NaN;
 /** Per instrument: `","instrument":"…","price":"` as bytes (only for ids whose JSON is plain ASCII). */
 const priceMiddleBytes = new Map<string, Uint8Array>();
 
-const asciiBytes = (text: string): Uint8Array<ArrayBuffer> => {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-};
 
 /**
  * The canonical line of a price update of exactly its four fields (what
@@ -510,12 +657,12 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
   if (middle === undefined) {
     const text = '","instrument":' + JSON.stringify(instrument) + ',"price":"';
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 126) return -1;
-    middle = asciiBytes(text);
+    middle = asciiOf(text);
     if (priceMiddleBytes.size < 10_000) priceMiddleBytes.set(instrument, middle);
   }
   if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
   if (schemaVersion !== priceHeadBytesVersion) {
-    priceHeadBytes = asciiBytes('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"');
+    priceHeadBytes = asciiOf('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"');
     priceHeadBytesVersion = schemaVersion;
   }
   out.set(priceHeadBytes, at);
@@ -524,7 +671,7 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
   const minute = Math.floor(ts / 60_000);
   if (minute !== minuteBytesOf) {
     const whole = formatTimestamp(minute * 60_000); // "…THH:MM:00Z"
-    minuteBytes = asciiBytes(whole.slice(0, -3));
+    minuteBytes = asciiOf(whole.slice(0, -3));
     minuteBytesOf = minute;
   }
   out.set(minuteBytes, at);

@@ -4,7 +4,7 @@
  * node:crypto cannot export a hash's midstate; this can. Checked against
  * node:crypto on random inputs by sha256.unit.spec.ts.
  */
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
   0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
@@ -20,7 +20,9 @@ export interface Sha256State {
 }
 
 const encoder = new TextEncoder();
-const w = new Uint32Array(64);
+// the message schedule and round constants as Int32Array: their values stay small integers in V8 (a Uint32Array's
+// above 2^31 are doubles), and every sum below is |0 anyway
+const w = new Int32Array(64);
 
 export class Sha256 {
   private readonly h: Uint32Array;
@@ -96,30 +98,39 @@ export class Sha256 {
       const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
       w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
     }
-    let [a, b, c, d, e, f, g, h] = this.h as unknown as number[];
+    // plain locals (not a destructuring of the typed array, which goes through its iterator), as int32
+    const state = this.h;
+    let a = state[0]! | 0;
+    let b = state[1]! | 0;
+    let c = state[2]! | 0;
+    let d = state[3]! | 0;
+    let e = state[4]! | 0;
+    let f = state[5]! | 0;
+    let g = state[6]! | 0;
+    let h = state[7]! | 0;
     for (let i = 0; i < 64; i++) {
-      const S1 = ((e! >>> 6) | (e! << 26)) ^ ((e! >>> 11) | (e! << 21)) ^ ((e! >>> 25) | (e! << 7));
-      const ch = (e! & f!) ^ (~e! & g!);
-      const t1 = (h! + S1 + ch + K[i]! + w[i]!) | 0;
-      const S0 = ((a! >>> 2) | (a! << 30)) ^ ((a! >>> 13) | (a! << 19)) ^ ((a! >>> 22) | (a! << 10));
-      const maj = (a! & b!) ^ (a! & c!) ^ (b! & c!);
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const ch = (e & f) ^ (~e & g);
+      const t1 = (h + S1 + ch + K[i]! + w[i]!) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const maj = (a & b) ^ (a & c) ^ (b & c);
       const t2 = (S0 + maj) | 0;
       h = g;
       g = f;
       f = e;
-      e = (d! + t1) | 0;
+      e = (d + t1) | 0;
       d = c;
       c = b;
       b = a;
       a = (t1 + t2) | 0;
     }
-    this.h[0] = (this.h[0]! + a!) | 0;
-    this.h[1] = (this.h[1]! + b!) | 0;
-    this.h[2] = (this.h[2]! + c!) | 0;
-    this.h[3] = (this.h[3]! + d!) | 0;
-    this.h[4] = (this.h[4]! + e!) | 0;
-    this.h[5] = (this.h[5]! + f!) | 0;
-    this.h[6] = (this.h[6]! + g!) | 0;
-    this.h[7] = (this.h[7]! + h!) | 0;
+    this.h[0] = (this.h[0]! + a) | 0;
+    this.h[1] = (this.h[1]! + b) | 0;
+    this.h[2] = (this.h[2]! + c) | 0;
+    this.h[3] = (this.h[3]! + d) | 0;
+    this.h[4] = (this.h[4]! + e) | 0;
+    this.h[5] = (this.h[5]! + f) | 0;
+    this.h[6] = (this.h[6]! + g) | 0;
+    this.h[7] = (this.h[7]! + h) | 0;
   }
 }

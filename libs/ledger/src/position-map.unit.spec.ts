@@ -50,6 +50,11 @@ describe('PositionMap', () => {
           expect(entriesOf(map)).toEqual(entriesOf(reference));
           expect([...map.keys()]).toEqual([...reference.keys()]);
           expect([...map.values()]).toEqual([...reference.values()]);
+          // pushValuesInto appends the same positions, in order, after what the array held
+          const pushed: Position[] = [position('Z', 1n)];
+          map.pushValuesInto(pushed);
+          expect(pushed.slice(1)).toEqual([...reference.values()]);
+          expect(pushed[0]!.instrument).toBe('Z');
           expect([...map]).toEqual([...reference]);
           for (const key of ['A', 'B', 'C', 'D']) {
             expect(map.get(key)).toBe(reference.get(key));

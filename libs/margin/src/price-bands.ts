@@ -442,10 +442,18 @@ export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Acco
     }
     return true;
   }
-  let open = 0;
-  for (const position of account.positions.values()) if (position.qty !== 0n) open++;
-  if (open === 0) return true;
-  if (!(screenUnit(ledger, rules, account.positions.values(), account.cash, callBelow, out) > 0)) {
+  // the open positions into a reused array: screenUnit then walks an array by index, with no iterator (and no
+  // iterator result per position, which V8 allocates where the loop sees both Map and array iterators)
+  const open = OPEN_POSITIONS;
+  open.length = 0;
+  account.positions.pushValuesInto(open);
+  let kept = 0;
+  for (let i = 0; i < open.length; i++) if (open[i]!.qty !== 0n) open[kept++] = open[i]!;
+  open.length = kept;
+  if (open.length === 0) return true;
+  const bound = screenUnit(ledger, rules, open, account.cash, callBelow, out, false);
+  open.length = 0;
+  if (!(bound > 0)) {
     out.count = from;
     return false;
   }
@@ -454,6 +462,7 @@ export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Acco
 }
 
 const SINGLE: Position[] = [];
+const OPEN_POSITIONS: Position[] = [];
 
 /** 2^-52: twice the largest relative rounding error of one float64 operation. */
 const EPSILON = Number.EPSILON;
@@ -483,10 +492,12 @@ export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, position
   return bound > 0 ? bound : -Infinity;
 }
 
-/** errorAllowance of the unit screenUnit last passed (no concentration add-on: the screen declines those). */
-let screenedAllowance = 0;
-/** floatSlackLowerBound of the unit screenUnit last passed. */
-let screenedLowerBound = 0;
+/**
+ * What screenUnit last computed, for cutScreenedBands: [0] floatSlackLowerBound of the unit it last passed,
+ * [1] its errorAllowance (no concentration add-on: the screen declines those). A Float64Array, not two `let`s:
+ * a double stored in a module variable is a new heap number per store.
+ */
+const SCREENED = new Float64Array(2);
 
 /**
  * floatSlackLowerBound with what banding needs, in one pass over the open
@@ -496,7 +507,7 @@ let screenedLowerBound = 0;
  * "check exactly", and then `out` holds garbage past its former count (the
  * caller resets it).
  */
-function screenUnit(ledger: LedgerState, rules: Rules, positions: Iterable<Position>, balance: Fixed, callBelow: number, out: BandScratch, skipFlat = true): number {
+function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number, out: BandScratch, skipFlat = true): number {
   let slack = toNumber(balance);
   let magnitude = Math.abs(slack);
   let maintenance = 0;
@@ -506,7 +517,8 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: Iterable<Posit
   let allowanceUnits = 1;
   let allowanceFloat = 0;
   let n = 0;
-  for (const position of positions) {
+  for (let p = 0; p < positions.length; p++) {
+    const position = positions[p]!;
     if (skipFlat && position.qty === 0n) continue;
     const instrument = ledger.instruments.get(position.instrument);
     if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return -Infinity;
@@ -545,8 +557,8 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: Iterable<Posit
   slack -= callBelow * maintenance;
   magnitude += callBelow * maintenanceMagnitude;
   const lowerBound = slack - (n + 32) * EPSILON * magnitude - roundingUnits * UNIT;
-  screenedLowerBound = lowerBound;
-  screenedAllowance = 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat;
+  SCREENED[0] = lowerBound;
+  SCREENED[1] = 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat;
   return lowerBound;
 }
 
@@ -558,7 +570,7 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: Iterable<Posit
 function cutScreenedBands(out: BandScratch, from: number, callBelow: number): void {
   const { lowers, uppers, qks, shapes } = out;
   const n = out.count - from;
-  const slack = screenedLowerBound * 0.999 - screenedAllowance;
+  const slack = SCREENED[0]! * 0.999 - SCREENED[1]!;
   if (slack <= 0) return; // zero-width: lower = upper = mark already
   const budget = slack / n;
   for (let i = from; i < out.count; i++) {

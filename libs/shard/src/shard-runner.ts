@@ -208,7 +208,8 @@ export class ShardRunner {
     };
     try {
       if ('batches' in source) {
-        for await (const batch of source.batches) for (const located of batch) if (decide(located)) await flush();
+        // by index: a for-of over the array inside this async function allocates an iterator result per input
+        for await (const batch of source.batches) for (let i = 0; i < batch.length; i++) if (decide(batch[i]!)) await flush();
       } else {
         for await (const located of source.inputs) if (decide(located)) await flush();
       }

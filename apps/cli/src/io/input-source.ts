@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeEvent, decodeLine, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent } from '@clearsim/events';
+import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import type { LocatedInput } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
-import { readLineBatches, type ReadProgress } from './jsonl-reader';
+import { readLineChunks, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
 import { resolveImportedPaths } from './imported-paths';
 
@@ -39,24 +39,32 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
 }
 
 /**
- * The decoded lines of a JSONL file, a chunk at a time. A line that does not
- * decode ends its batch: the inputs before it are handed out first and the
- * error is thrown when the next batch is asked for, so a refusal of an
- * earlier input by the engine is still the one reported (as line by line).
+ * The decoded lines of a JSONL file, a chunk at a time. A mark line of the
+ * usual layout is decoded from its bytes (decodePriceBytes: no string of the
+ * line); any other line is decoded to text and goes through decodeLine, whose
+ * schema is the authority for every refusal. A line that does not decode ends
+ * its batch: the inputs before it are handed out first and the error is
+ * thrown when the next batch is asked for, so a refusal of an earlier input
+ * by the engine is still the one reported (as line by line).
  */
 async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<LocatedInput[]> {
   let line = 0;
-  for await (const texts of readLineBatches(file, undefined, read)) {
+  for await (const { bytes, ranges } of readLineChunks(file, undefined, read)) {
     const batch: LocatedInput[] = [];
-    for (const text of texts) {
+    for (let i = 0; i < ranges.length; i += 2) {
       line++;
-      if (isBlank(text)) continue;
-      let input: InputEvent;
-      try {
-        input = decodeLine(text, 'input', file, line) as InputEvent;
-      } catch (error) {
-        if (batch.length > 0) yield batch;
-        throw error;
+      const start = ranges[i]!;
+      const end = ranges[i + 1]!;
+      let input: InputEvent | undefined = decodePriceBytes(bytes, start, end);
+      if (input === undefined) {
+        const text = bytes.toString('utf8', start, end);
+        if (isBlank(text)) continue;
+        try {
+          input = decodeLine(text, 'input', file, line) as InputEvent;
+        } catch (error) {
+          if (batch.length > 0) yield batch;
+          throw error;
+        }
       }
       batch.push({ input, source: file, line });
     }

@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '@clearsim/events';
 
 /** How far a reader has got in its file (for a progress bar). */
@@ -16,73 +15,106 @@ export interface ReadProgress {
 export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
- * The lines of a text file, read in large chunks and handed out a chunk's
- * worth at a time (one promise per chunk instead of one per line, as with
- * `readline`). The lines are exactly `readline`'s (with `crlfDelay:
- * Infinity`): split at "\n", "\r\n" and a lone "\r", the last line given even
- * without a final line break, UTF-8 decoded the same way (a multi-byte
- * character cut by a chunk boundary is joined, an invalid byte becomes
- * U+FFFD), so line numbers in error messages do not change.
+ * A chunk of a file's complete lines as bytes: line `i` is
+ * `bytes[ranges[2i], ranges[2i + 1])`, without its line break. `bytes` is
+ * the reader's and is overwritten by the next chunk: use it before asking for
+ * the next one.
  */
-export async function* readLineBatches(file: string, chunkBytes = 4 << 20, progress?: ReadProgress, maxLineLength = MAX_LINE_LENGTH): AsyncGenerator<string[]> {
+export interface LineChunk {
+  bytes: Buffer;
+  ranges: number[];
+}
+
+/**
+ * The lines of a text file as byte ranges, read in large chunks and handed
+ * out a chunk's worth at a time, never decoded: the caller decodes a line
+ * (`bytes.toString('utf8', start, end)`) only if it needs its text. Split
+ * exactly as `readline` (with `crlfDelay: Infinity`) splits the decoded
+ * text: at "\n", "\r\n" and a lone "\r", the last line given even without a
+ * final line break. Splitting the bytes is the same as splitting the text
+ * because both breaks are ASCII, which UTF-8 never uses inside a multi-byte
+ * character and which a decoder never swallows into a replacement
+ * character; a line cut by a chunk boundary is carried over as bytes, so a
+ * multi-byte character cut there is joined.
+ */
+export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progress?: ReadProgress, maxLineLength = MAX_LINE_LENGTH): AsyncGenerator<LineChunk> {
   const handle = await open(file, 'r');
   let linesRead = 0;
-  const checkLength = (unfinished: string): void => {
-    if (unfinished.length > maxLineLength) throw new InputError([{ field: '', message: `line longer than ${maxLineLength} characters` }], file, linesRead + 1);
+  /** The unfinished line's bytes are too many: refused if its text is longer than the bound (it has at most as many characters as bytes). */
+  const checkLength = (unfinished: Buffer): void => {
+    if (unfinished.length > maxLineLength && unfinished.toString('utf8').length > maxLineLength) {
+      throw new InputError([{ field: '', message: `line longer than ${maxLineLength} characters` }], file, linesRead + 1);
+    }
   };
   try {
-    const decoder = new StringDecoder('utf8');
-    const buffer = Buffer.allocUnsafe(chunkBytes);
-    let carry = '';
+    const readBuffer = Buffer.allocUnsafe(chunkBytes);
+    let carry: Buffer = Buffer.alloc(0);
     let pendingCr = false;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+      const { bytesRead } = await handle.read(readBuffer, 0, chunkBytes, null);
       if (bytesRead === 0) break;
       if (progress) progress.bytesRead += bytesRead;
-      let text = carry + decoder.write(buffer.subarray(0, bytesRead));
+      const read = readBuffer.subarray(0, bytesRead);
+      const bytes = carry.length > 0 ? Buffer.concat([carry, read]) : read;
+      let start = 0;
       // a "\r" that ended the previous chunk was a line break; a "\n" right after it belongs to it
-      if (pendingCr && text.length > 0) {
-        if (text.startsWith('\n')) text = text.slice(1);
+      if (pendingCr) {
+        if (bytes[0] === LF) start = 1;
         pendingCr = false;
       }
-      const lines: string[] = [];
-      const hasCr = text.includes('\r');
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        pushLine(lines, text.slice(start, nl), hasCr, true);
+      const ranges: number[] = [];
+      const hasCr = bytes.indexOf(CR, start) >= 0;
+      for (let nl = bytes.indexOf(LF, start); nl >= 0; nl = bytes.indexOf(LF, start)) {
+        pushRanges(ranges, bytes, start, nl, hasCr, true);
         start = nl + 1;
       }
-      carry = text.slice(start);
-      if (hasCr && carry.includes('\r')) {
+      if (hasCr) {
         // lone "\r" breaks inside the unfinished line: everything before the last one is complete
-        const lastCr = carry.lastIndexOf('\r');
-        pushLine(lines, carry.slice(0, lastCr), true, false);
-        carry = carry.slice(lastCr + 1);
-        pendingCr = carry === '';
+        const lastCr = bytes.lastIndexOf(CR);
+        if (lastCr >= start) {
+          pushRanges(ranges, bytes, start, lastCr, true, false);
+          start = lastCr + 1;
+          pendingCr = start === bytes.length;
+        }
       }
+      // the unfinished line is copied out: the read buffer is overwritten by the next chunk
+      carry = Buffer.from(bytes.subarray(start));
       checkLength(carry);
-      linesRead += lines.length;
-      if (lines.length > 0) yield lines;
+      linesRead += ranges.length / 2;
+      if (ranges.length > 0) yield { bytes, ranges };
     }
-    carry += decoder.end();
-    checkLength(carry);
-    if (carry !== '') {
-      const lines: string[] = [];
-      pushLine(lines, carry, carry.includes('\r'), false);
-      yield lines;
+    if (carry.length > 0) {
+      checkLength(carry);
+      const ranges: number[] = [];
+      pushRanges(ranges, carry, 0, carry.length, carry.indexOf(CR) >= 0, false);
+      yield { bytes: carry, ranges };
     }
   } finally {
     await handle.close();
   }
 }
 
-/** One "\n"-terminated piece of text (`endedByNewline`) or an unterminated one, split at its "\r" breaks. */
-function pushLine(lines: string[], piece: string, hasCr: boolean, endedByNewline: boolean): void {
-  if (!hasCr || !piece.includes('\r')) {
-    lines.push(piece);
-    return;
+const LF = 10;
+const CR = 13;
+
+/** The line ranges of one "\n"-terminated piece `bytes[start, end)` (`endedByNewline`) or an unterminated one, split at its "\r" breaks. */
+function pushRanges(ranges: number[], bytes: Buffer, start: number, end: number, hasCr: boolean, endedByNewline: boolean): void {
+  if (hasCr) {
+    // "\r\n" is one break: drop the "\r" right before the "\n"
+    if (endedByNewline && end > start && bytes[end - 1] === CR) end--;
+    for (let cr = bytes.indexOf(CR, start); cr >= 0 && cr < end; cr = bytes.indexOf(CR, start)) {
+      ranges.push(start, cr);
+      start = cr + 1;
+    }
   }
-  // "\r\n" is one break: drop the "\r" right before the "\n"
-  const body = endedByNewline && piece.endsWith('\r') ? piece.slice(0, -1) : piece;
-  for (const line of body.split('\r')) lines.push(line);
+  ranges.push(start, end);
+}
+
+/** The lines of a text file as strings, a chunk at a time: readLineChunks's lines, decoded. */
+export async function* readLineBatches(file: string, chunkBytes = 4 << 20, progress?: ReadProgress, maxLineLength = MAX_LINE_LENGTH): AsyncGenerator<string[]> {
+  for await (const { bytes, ranges } of readLineChunks(file, chunkBytes, progress, maxLineLength)) {
+    const lines: string[] = [];
+    for (let i = 0; i < ranges.length; i += 2) lines.push(bytes.toString('utf8', ranges[i], ranges[i + 1]));
+    yield lines;
+  }
 }
