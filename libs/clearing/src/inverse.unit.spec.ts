@@ -114,6 +114,22 @@ describe('margin, PnL and funding in coin', () => {
   });
 });
 
+describe('settlement of an inverse future at expiry', () => {
+  it('realizes face × qty × (1/entry − 1/settlement) in coin, each side rounded down, the residual to the fee account', () => {
+    const g = new Given(rulesFor(), { ...XBTUSD, instrument: 'XBT-FUT', kind: 'future', multiplier: '100', expiry: at(86400) });
+    g.deposit('alice', '1').deposit('mm', '100');
+    g.trade('alice', 'mm', '10', '10000', 'XBT-FUT');
+    // 10 × 100 USD from 10,000 settled at 12,000: 1000 × (1/10000 − 1/12000) = 0.1 − 0.0833… : alice's value
+    // −1000/12000 = −0.08333333(3) → −0.08333334 (down), minus her cost −0.1 = +0.01666666; mm's 0.08333333 − 0.1 =
+    // −0.01666667; the unit between them (Σ of the rounded values is −0.00000001) goes to the fee account
+    g.at(86400).input({ type: 'InstrumentSettled', instrument: 'XBT-FUT', price: '12000' });
+    expect(g.cash('alice')).toBe('1.01666666');
+    expect(g.cash('mm')).toBe('99.98333333');
+    expect(g.cash('fees')).toBe('0.00000001');
+    expect(g.engine.invariantViolations()).toEqual([]);
+  });
+});
+
 describe('liquidation and bankruptcy in coin', () => {
   it('liquidates an inverse long at the mark with a fee of 1% of the coin notional', () => {
     const g = setup();
