@@ -19,6 +19,12 @@ const PINNED: [string, Record<string, number | string>, string][] = [
     { marginCalls: 229, liquidations: 545, bankruptcies: 287, autoDeleverages: 219, insuranceFund: '5672.06997551', markImpacts: 3617, cascadeWaves: 57, tokenRebalances: 15 },
     'ee6bc41ee818d6d89232185efe6eac8eeaf71bb3e7bed72b69268e5e6edd85a3',
   ],
+  // an inverse XBTUSD margined in XBT (docs/rules.md §17, inverse contracts): every amount, the fund's included, in XBT
+  [
+    '2020-03-12-black-thursday-xbtusd.yaml',
+    { marginCalls: 0, liquidations: 180, bankruptcies: 101, autoDeleverages: 67, insuranceFund: '0.1273591' },
+    '9b69cd1830129ae181d4e6e4b39efc5b64735e4cc241c3e376312482c73fb9d2',
+  ],
   ['2020-03-12-black-thursday.yaml', { marginCalls: 443, liquidations: 527, bankruptcies: 239, autoDeleverages: 227, insuranceFund: '6602.78483297' }, '6332442a02fc5769fde84580ad4098073a53b67f3c72da59a28edc7051ca64ba'],
   ['2021-05-19-china-ban.yaml', { marginCalls: 1431, liquidations: 950, bankruptcies: 37, autoDeleverages: 0, insuranceFund: '445757.31197936' }, '67537acae9076e4608bac59e2812ff6d1f6048ce27ea70b0a11287a8665cfa0b'],
   ['2022-05-luna-ust.yaml', { marginCalls: 6549, liquidations: 5382, bankruptcies: 6, autoDeleverages: 0, insuranceFund: '444847.15860457' }, '6a410e8f1a9bc1933e1be0c7723bb530dafd0694bdbda8fc1a9a5549548c3aa7'],

@@ -106,6 +106,7 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
         optionType: input.optionType,
         strike: input.strike,
         premiumStyle: input.kind === 'option',
+        ...(input.payoff === 'inverse' ? { inverse: true as const } : {}),
         settled: false,
         openInterest: 0n,
       });
@@ -209,8 +210,8 @@ function evolveTrade(state: ClearingState, input: TradeLeg): void {
   const buyer = accountFor(state, input.buyer);
   const seller = accountFor(state, input.seller);
   trade(ledger, buyer, seller, instrument, input.qty, input.price, {
-    buyer: { allocateIsolated: isolatedAllocation(rules, buyer, input.instrument, input.qty, input.price, instrument.multiplier) },
-    seller: { allocateIsolated: isolatedAllocation(rules, seller, input.instrument, -input.qty, input.price, instrument.multiplier) },
+    buyer: { allocateIsolated: isolatedAllocation(rules, buyer, input.instrument, input.qty, input.price, instrument.multiplier, instrument.inverse) },
+    seller: { allocateIsolated: isolatedAllocation(rules, seller, input.instrument, -input.qty, input.price, instrument.multiplier, instrument.inverse) },
   });
   const fees = accountFor(state, rules.accounts.fees);
   chargeFee(buyer, input.instrument, fees, input.buyerFee);
@@ -221,14 +222,14 @@ function evolveTrade(state: ClearingState, input: TradeLeg): void {
  * An isolated position that grows is topped up from cash to the initial
  * margin of its new size at the trade price (as far as cash allows).
  */
-export function isolatedAllocation(rules: Rules, account: Account, instrumentId: string, delta: bigint, price: bigint, multiplier: bigint): bigint {
+export function isolatedAllocation(rules: Rules, account: Account, instrumentId: string, delta: bigint, price: bigint, multiplier: bigint, inverse = false): bigint {
   if (!account.isolated) return 0n;
   const position = account.positions.get(instrumentId);
   const qty = position?.qty ?? 0n;
   const next = qty + delta;
   if (abs(next) <= abs(qty)) return 0n;
   const tiers = instrumentRules(rules, instrumentId)!.tiers;
-  const notional = notionalValue(next, price, multiplier);
+  const notional = notionalValue(next, price, multiplier, inverse);
   const wanted = initialMarginOf(notional, tierFor(tiers, notional)) - (position?.isolatedMargin ?? 0n);
   return wanted > 0n ? max(0n, wanted < account.cash ? wanted : account.cash) : 0n;
 }
@@ -350,11 +351,15 @@ function countAdl(stats: ClearingState['stats'], account: Account, instrument: I
   const mark = instrument.mark!;
   const position = account.positions.get(instrument.id);
   const closed = abs(qty);
-  adl.deficitCovered += divRound(qty * (price - liquidationFillPrice(mark, qty, slippage)) * instrument.multiplier, SCALE * SCALE, 'floor');
+  const fillPrice = liquidationFillPrice(mark, qty, slippage);
+  adl.deficitCovered += instrument.inverse
+    ? // the same difference of values, inverse: qty × face × (1/fillPrice − 1/price)
+      divRound(qty * (price - fillPrice) * instrument.multiplier, price * fillPrice, 'floor')
+    : divRound(qty * (price - fillPrice) * instrument.multiplier, SCALE * SCALE, 'floor');
   if (position && position.qty !== 0n) {
-    const pnl = unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier);
+    const pnl = unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier, instrument.inverse);
     if (pnl > 0n) adl.profitTaken += divRound(pnl * min(closed, abs(position.qty)), abs(position.qty), 'floor');
   }
-  adl.notionalDeleveraged += notionalValue(closed, mark, instrument.multiplier);
+  adl.notionalDeleveraged += notionalValue(closed, mark, instrument.multiplier, instrument.inverse);
   adl.accounts.add(account.id);
 }

@@ -36,7 +36,7 @@ export class ImpactWave {
     if (!instrument || !this.state.rules || !impactLawOf(this.state.rules, decision.instrument)) return;
     this.fills.push({
       instrument: decision.instrument,
-      notional: tradeNotional(decision.qty, decision.price, instrument.multiplier),
+      notional: tradeNotional(decision.qty, decision.price, instrument.multiplier, instrument.inverse),
       // PositionLiquidated: qty is the liquidated account's change; ADL: the deleveraged trader's, the bankrupt's is −qty;
       // TokenRebalanced: the token's fund's change (a fund that sells pushes the mark down, as a liquidation does)
       down: decision.type === 'PositionAutoDeleveraged' ? decision.qty > 0n : decision.qty < 0n,

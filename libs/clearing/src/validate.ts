@@ -1,6 +1,6 @@
 import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
 import { underlyingOf, type Instrument } from '@clearsim/ledger';
-import { instrumentRules, isSystemAccount } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
 import { fundingInputError } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { isCollateralAsset } from './evolve';
@@ -24,7 +24,8 @@ export type RejectionCode =
   | 'id-conflict'
   | 'unknown-token'
   | 'token-units'
-  | 'insufficient-funds';
+  | 'insufficient-funds'
+  | 'unsupported-payoff';
 
 export class InputRejected extends InputError {
   constructor(
@@ -68,6 +69,19 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
     throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no margin tiers for "${id}" (add it, or a "*" default, under instruments)`);
   }
   return instrument;
+}
+
+/**
+ * Where rules do not compose with inverse (coin-margined) instruments, whose value −qty × face / mark is not
+ * linear in the mark: the scenario and VaR models, the venue margin and liquidation mechanics, and leveraged
+ * tokens all value positions as qty × mark × multiplier. Undefined: they compose.
+ */
+export function inverseRulesConflict(rules: Rules): { field: string; message: string } | undefined {
+  if (rules.model === 'portfolio' || rules.model === 'var') return { field: 'model', message: `model ${rules.model} values positions linearly and does not margin inverse instruments` };
+  if (rules.venueMargin) return { field: 'venueMargin', message: 'venueMargin mechanics are linear and do not apply to inverse instruments' };
+  if (rules.venueLiquidation) return { field: 'venueLiquidation', message: 'venueLiquidation mechanics are linear and do not apply to inverse instruments' };
+  if (rules.tokens && Object.keys(rules.tokens).length > 0) return { field: 'tokens', message: 'leveraged tokens are rebalanced linearly and do not apply to inverse instruments' };
+  return undefined;
 }
 
 /** Runs a check of one element of a list input; its refusal names the element (`legs.1.instrument`), except a refusal of the whole input (`type`). */
@@ -179,7 +193,15 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
   };
 
   switch (input.type) {
-    case 'RulesActivated':
+    case 'RulesActivated': {
+      const inverse = [...ledger.instruments.values()].find((i) => i.inverse);
+      if (inverse) {
+        // parsed again only in a shard with an inverse instrument (evolve parses the rules it activates)
+        const conflict = inverseRulesConflict(parseRules(input.rules));
+        if (conflict) throw new InputRejected('unsupported-payoff', `rules.${conflict.field}`, `${conflict.message} (instrument "${inverse.id}" is inverse)`);
+      }
+      return 'ok';
+    }
     case 'ClockAdvanced':
     case 'VolatilityUpdated':
       return 'ok';
@@ -194,6 +216,16 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
         if (!ledger.instruments.has(input.underlying!)) {
           throw new InputRejected('unknown-instrument', 'underlying', `unknown underlying "${input.underlying}" (list it, e.g. as kind index, first)`);
         }
+        if (ledger.instruments.get(input.underlying!)!.inverse) {
+          throw new InputRejected('unsupported-payoff', 'underlying', `options on an inverse instrument ("${input.underlying}") are not supported: Black-76 values a linear underlying`);
+        }
+      }
+      if (input.payoff === 'inverse') {
+        if (input.kind !== 'perpetual' && input.kind !== 'future') {
+          throw new InputRejected('unsupported-payoff', 'payoff', `payoff inverse applies to perpetuals and futures, not to kind ${input.kind}`);
+        }
+        const conflict = state.rules && inverseRulesConflict(state.rules);
+        if (conflict) throw new InputRejected('unsupported-payoff', 'payoff', `${conflict.message} (the active rules "${state.rules!.name}")`);
       }
       cashAsset('settlementAsset', input.settlementAsset);
       return 'ok';

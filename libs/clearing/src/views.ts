@@ -96,7 +96,7 @@ export function accountView(state: ClearingState, account: Account): AccountView
       positions.push({
         instrument: position.instrument,
         qty: position.qty,
-        entryPrice: entryPrice(position.qty, position.cost, r.multiplier),
+        entryPrice: entryPrice(position.qty, position.cost, r.multiplier, r.inverse),
         mark: r.mark,
         unrealizedPnl: r.unrealizedPnl,
         initialMargin: r.initialMargin,

@@ -81,8 +81,8 @@ export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfR
   const before = figures(scratch, rules, account, instrument.id);
   const after = copyAccount(account);
   const delta = trade.side === 'buy' ? trade.qty : -trade.qty;
-  const allocateIsolated = isolatedAllocation(rules, after, instrument.id, delta, trade.price, instrument.multiplier);
-  fill(ledger, after, instrument, delta, trade.price, tradeNotional(trade.qty, trade.price, instrument.multiplier), { allocateIsolated });
+  const allocateIsolated = isolatedAllocation(rules, after, instrument.id, delta, trade.price, instrument.multiplier, instrument.inverse);
+  fill(ledger, after, instrument, delta, trade.price, tradeNotional(trade.qty, trade.price, instrument.multiplier, instrument.inverse), { allocateIsolated });
   chargeFee(after, instrument.id, ensureAccount(emptyLedger(), rules.accounts.fees, false), trade.fee ?? 0n);
 
   return { mark: instrument.mark!, before, after: figures(scratch, rules, after, instrument.id) };

@@ -40,6 +40,12 @@ export const InstrumentListedSchema = z.strictObject({
   expiry: timestamp.optional(),
   optionType: z.enum(['call', 'put']).optional(),
   strike: positiveFixed.optional(),
+  /**
+   * `inverse`: a coin-margined contract of face value `multiplier` (quote currency) per contract, settled in
+   * `settlementAsset` (the coin): PnL = multiplier × qty × (1/entry − 1/exit). Absent: linear (and not encoded,
+   * so existing logs keep their bytes).
+   */
+  payoff: z.enum(['linear', 'inverse']).optional(),
 });
 
 export const DepositedSchema = z.strictObject({

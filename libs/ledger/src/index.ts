@@ -9,4 +9,4 @@ export * from './price-history';
 
 export type { FillResult } from './position-math';
 // plain properties rather than `export *` for the position arithmetic of every margin check (see libs/money/src/index.ts)
-export const { applyFill, tradeNotional, unrealizedPnl, positionEquityValue, entryPrice } = positionMath;
+export const { applyFill, tradeNotional, positionValue, unrealizedPnl, positionEquityValue, entryPrice } = positionMath;

@@ -22,6 +22,12 @@ export interface Instrument {
    * value − cost (variation margin).
    */
   premiumStyle: boolean;
+  /**
+   * Inverse (coin-margined) payoff: `multiplier` is the face value of a contract in the quote currency and
+   * every amount (cost, PnL, notional, margin, funding) is in the coin, the settlement asset: a position's
+   * value at price p is −qty × multiplier / p (see position-math.ts). Absent (undefined) on linear instruments.
+   */
+  inverse?: true;
   /** Last `PriceUpdated` (or the first trade's price when none came yet); for options, derived by Black-76. */
   mark?: Fixed;
   /** When an option's mark was last derived (its time to expiry in scenarios is measured from here). */
@@ -38,7 +44,10 @@ export interface Instrument {
 /**
  * A signed position. `cost` is the signed cost basis in cash: the sum of the
  * signed trade notionals of the open quantity (qty × entry × multiplier), so
- * unrealized PnL = qty × mark × multiplier − cost, exactly.
+ * unrealized PnL = qty × mark × multiplier − cost, exactly. For an inverse
+ * instrument the signed value of qty at p is −qty × multiplier / p (in coin),
+ * so `cost` = −Σ qty × multiplier / entry (negative for a long) and
+ * unrealized PnL = −qty × multiplier / mark − cost = multiplier × qty × (1/entry − 1/mark).
  */
 export interface Position {
   instrument: string;

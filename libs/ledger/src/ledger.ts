@@ -1,9 +1,9 @@
-import { divRound, mul3, type Fixed } from '@clearsim/money';
+import { divRound, type Fixed } from '@clearsim/money';
 import { intrinsicValue } from '@clearsim/options';
 import { HolderSet } from './holder-set';
 import { PositionMap } from './position-map';
 import type { Account, Instrument, LedgerState, Position } from './ledger.state';
-import { applyFill, tradeNotional } from './position-math';
+import { applyFill, positionValue, tradeNotional } from './position-math';
 
 /**
  * Ledger operations: the evolve half of the clearing core. They mutate the
@@ -178,7 +178,7 @@ export interface FillOptions {
 export function fill(ledger: LedgerState, account: Account, instrument: Instrument, delta: Fixed, price: Fixed, notional: Fixed, options: FillOptions = {}): Fixed {
   const position = positionOf(account, instrument.id);
   bumpVersion(ledger, account);
-  const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional);
+  const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional, instrument.inverse);
   if (instrument.openInterest !== undefined) instrument.openInterest += longPart(result.qty) - longPart(position.qty);
   position.qty = result.qty;
   position.cost = result.cost;
@@ -210,7 +210,7 @@ const longPart = (qty: Fixed): Fixed => (qty > 0n ? qty : 0n);
 
 /** A bilateral trade: both sides book the same half-even notional. */
 export function trade(ledger: LedgerState, buyer: Account, seller: Account, instrument: Instrument, qty: Fixed, price: Fixed, options: { buyer?: FillOptions; seller?: FillOptions } = {}): void {
-  const notional = tradeNotional(qty, price, instrument.multiplier);
+  const notional = tradeNotional(qty, price, instrument.multiplier, instrument.inverse);
   fill(ledger, buyer, instrument, qty, price, notional, options.buyer);
   fill(ledger, seller, instrument, -qty, price, notional, options.seller);
 }
@@ -225,7 +225,7 @@ export function chargeFee(account: Account, instrument: string | undefined, coll
 
 /**
  * Expiry: closes every position at the settlement price. Each account
- * realizes `qty × price × multiplier − cost` rounded down (against the
+ * realizes `qty × price × multiplier − cost` (inverse: `−qty × face / price − cost`, in coin) rounded down (against the
  * account); the rounding residual (≥ 0) goes to the fee collector, so the
  * settlement conserves money exactly.
  */
@@ -237,7 +237,7 @@ export function settleInstrument(ledger: LedgerState, instrument: Instrument, pr
     const account = getAccount(ledger, id);
     const position = account.positions.get(instrument.id);
     if (!position) continue;
-    const value = mul3(position.qty, unitValue, instrument.multiplier, 'floor');
+    const value = positionValue(position.qty, unitValue, instrument.multiplier, instrument.inverse === true, 'floor');
     const realized = instrument.premiumStyle ? value : value - position.cost;
     bumpVersion(ledger, account);
     position.qty = 0n;
@@ -267,7 +267,9 @@ export function settlementValue(instrument: Instrument, price: Fixed): Fixed {
 
 /** Funding payment of one position, from the account's view (negative = pays), rounded down. */
 export function fundingPayment(position: Position, instrument: Instrument, mark: Fixed, rate: Fixed): Fixed {
-  // longs pay shorts when the rate is positive: amount = −qty × mark × rate × multiplier
+  // longs pay shorts when the rate is positive: amount = −qty × mark × rate × multiplier;
+  // inverse: −qty × face / mark × rate, in coin (BitMEX, Binance COIN-M, Deribit)
+  if (instrument.inverse) return divRound(-position.qty * rate * instrument.multiplier, mark * 10n ** 8n, 'floor');
   return divRound(-position.qty * mark * rate * instrument.multiplier, 10n ** 24n, 'floor');
 }
 

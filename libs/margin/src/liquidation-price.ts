@@ -9,7 +9,10 @@ import { venueScalesMaintenance } from './venue-margin';
  * margin, every other mark held. Per tier, solving
  *   B + E_other + q·k·m − c = MM_other + |q|·k·m·r − a
  * gives m = (MM_other − a − B − E_other + c) / (k·(q − |q|·r)); the answer is the
- * solution whose notional |q|·k·m falls in the tier it was solved for.
+ * solution whose notional |q|·k·m falls in the tier it was solved for. An
+ * inverse position (value −q·k/m and notional |q|·k/m in coin, cost c) solves
+ *   B + E_other − q·k/m − c = MM_other + |q|·k·r/m − a
+ * instead: m = k·(q + |q|·r) / (B + E_other − c − MM_other + a).
  * Computed in float64 (it is a display figure, not a ledger amount) and rounded
  * against the account: up for a long, down for a short. Undefined when no
  * positive price liquidates the unit (e.g. a fully collateralized long).
@@ -36,6 +39,15 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
     const upper = tier.upToNotional === undefined ? Infinity : toNumber(tier.upToNotional);
     const r = scaled ? toNumber(own.maintenanceMargin) / toNumber(own.notional) : toNumber(tier.maintenanceRate);
     const a = toNumber(tier.maintenanceAmount);
+    if (own.inverse) {
+      // inverse (coin): B + E_other − q·k/m − c = MM_other + |q|·k·r/m − a gives m = k·(q + |q|·r) / (B + E_other − c − MM_other + a)
+      const m = (k * (q + Math.abs(q) * r)) / (balance + otherPnl - c - otherMm + a);
+      const notional = (Math.abs(q) * k) / m;
+      const isLast = tier === solveTiers[solveTiers.length - 1];
+      if (m > 0 && Number.isFinite(m) && notional > lower && (notional <= upper || isLast)) return fromNumber(m, q > 0 ? 'ceil' : 'floor');
+      lower = upper;
+      continue;
+    }
     const denominator = k * (q - Math.abs(q) * r);
     if (denominator !== 0) {
       const m = (otherMm - a - balance - otherPnl + c) / denominator;

@@ -522,6 +522,8 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
     if (skipFlat && position.qty === 0n) continue;
     const instrument = ledger.instruments.get(position.instrument);
     if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return -Infinity;
+    // an inverse position's value and MM are not lines in the mark: the exact check decides
+    if (instrument.inverse) return -Infinity;
     // a size-scaled MM (venueMargin) is not the tier's line: the exact check decides
     if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return -Infinity;
     const tiers = instrumentRules(rules, position.instrument)?.tiers;
@@ -607,7 +609,8 @@ function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Po
   positions.forEach((position, i) => {
     const instrument = ledger.instruments.get(position.instrument)!;
     const mark = toNumber(instrument.mark as Fixed);
-    if (slack <= 0) {
+    // an inverse position (value −q·k/m, MM r·|q|·k/m) is not linear in its mark: zero width, every move checks exactly
+    if (slack <= 0 || instrument.inverse) {
       bands.push({ instrument: position.instrument, lower: mark, upper: mark });
       return;
     }

@@ -38,6 +38,8 @@ export interface PositionRisk {
   mark: Fixed;
   multiplier: Fixed;
   premiumStyle: boolean;
+  /** Inverse (coin-margined) payoff: notional, PnL and margin in coin (see position-math.ts). */
+  inverse: boolean;
   notional: Fixed;
   /** qty × mark × multiplier − cost: the position's profit or loss so far. */
   unrealizedPnl: Fixed;
@@ -77,7 +79,7 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
   if (!instrument) throw new Error(`position in unknown instrument ${position.instrument}`);
   const mark = instrument.mark;
   if (mark === undefined) throw new Error(`no mark price for ${position.instrument}`);
-  const notional = notionalValue(position.qty, mark, instrument.multiplier);
+  const notional = notionalValue(position.qty, mark, instrument.multiplier, instrument.inverse);
   let initialMargin: Fixed;
   let maintenanceMargin: Fixed;
   if (rules.model === 'portfolio' || rules.model === 'var') {
@@ -107,9 +109,10 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
     mark,
     multiplier: instrument.multiplier,
     premiumStyle: instrument.premiumStyle,
+    inverse: instrument.inverse === true,
     notional,
-    unrealizedPnl: unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier),
-    equityValue: positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle),
+    unrealizedPnl: unrealizedPnl(position.qty, position.cost, mark, instrument.multiplier, instrument.inverse),
+    equityValue: positionEquityValue(position.qty, position.cost, mark, instrument.multiplier, instrument.premiumStyle, instrument.inverse),
     initialMargin,
     maintenanceMargin,
   };

@@ -12,9 +12,13 @@ export function tierFor(tiers: readonly Tier[], notional: Fixed): Tier {
   return tiers[tiers.length - 1]!;
 }
 
-/** |qty| × mark × multiplier, rounded up (a larger notional never lowers a requirement). */
-export function notionalValue(qty: Fixed, mark: Fixed, multiplier: Fixed): Fixed {
-  return mul3(abs(qty), mark, multiplier, 'ceil');
+/**
+ * |qty| × mark × multiplier, rounded up (a larger notional never lowers a requirement);
+ * inverse: |qty| × face / mark in coin (the position's value that BitMEX, Binance COIN-M
+ * and Deribit margin, and pick the tier by), rounded up.
+ */
+export function notionalValue(qty: Fixed, mark: Fixed, multiplier: Fixed, inverse = false): Fixed {
+  return inverse ? divRound(abs(qty) * multiplier, mark, 'ceil') : mul3(abs(qty), mark, multiplier, 'ceil');
 }
 
 /** IM = notional × initialRate, rounded up. */

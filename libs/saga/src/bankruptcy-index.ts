@@ -102,7 +102,7 @@ export function accountPnl(ctx: SagaContext, account: Account): Fixed {
   for (const p of account.positions.values()) {
     if (p.qty === 0n) continue;
     const instrument = ctx.ledger.instruments.get(p.instrument)!;
-    pnl += unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier);
+    pnl += unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier, instrument.inverse);
   }
   return pnl;
 }
@@ -329,7 +329,9 @@ export class RankedList<T> {
  * rounded down (mul3 'floor', as unrealizedPnl and positionEquityValue have
  * it) and its notional |qty| × mark × multiplier rounded up (as notionalValue).
  */
-function markedValue(qty: Fixed, mark: Fixed, multiplier: Fixed): { value: Fixed; notional: Fixed } {
+function markedValue(qty: Fixed, mark: Fixed, multiplier: Fixed, inverse = false): { value: Fixed; notional: Fixed } {
+  // inverse: the value −qty × face / mark rounded down, the notional |qty| × face / mark rounded up (position-math.ts, tiers.ts)
+  if (inverse) return { value: divRound(-qty * multiplier, mark, 'floor'), notional: divRound(abs(qty) * multiplier, mark, 'ceil') };
   const product = qty * mark * multiplier;
   const value = divRound(product, SCALE * SCALE, 'floor');
   // |product| ÷ 10^16 rounded up: −value for a short; value, plus one if inexact, for a long
@@ -353,7 +355,7 @@ function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fi
   const position = account?.positions.get(instrument);
   if (!account || !position || sign(position.qty) !== side) return undefined;
   const listed = ledger.instruments.get(instrument)!;
-  const own = markedValue(position.qty, listed.mark!, listed.multiplier);
+  const own = markedValue(position.qty, listed.mark!, listed.multiplier, listed.inverse);
   const pnl = own.value - position.cost;
   if (pnl <= 0n || position.cost === 0n) return undefined;
   const unit: MarginUnit = account.isolated ? { account: id, instrument } : { account: id };
@@ -368,7 +370,7 @@ function adlCandidate(ctx: SagaContext, id: string, instrument: string, side: Fi
       for (const p of account.positions.values()) {
         if (p === position || p.qty === 0n) continue;
         const other = ledger.instruments.get(p.instrument)!;
-        const marked = markedValue(p.qty, other.mark!, other.multiplier);
+        const marked = markedValue(p.qty, other.mark!, other.multiplier, other.inverse);
         equity += other.premiumStyle ? marked.value : marked.value - p.cost;
         notional += marked.notional;
       }

@@ -45,7 +45,7 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
       allocated += share;
     }
     let open = abs(position.qty);
-    if (share > 0n) open -= autoDeleverage(ctx, account, position, r.multiplier, exitPrice, share);
+    if (share > 0n) open -= autoDeleverage(ctx, account, position, r.multiplier, exitPrice, share, r.inverse);
     if (open > 0n) {
       ctx.emit({
         type: 'PositionLiquidated',
@@ -84,11 +84,11 @@ export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankrupt
     if (!position || sign(position.qty) !== -sign(bankruptQty)) continue;
     const listed = ctx.ledger.instruments.get(instrument)!;
     // the PnL alone (positionRisk would also compute the position's stand-alone requirement, unused here)
-    const pnl = unrealizedPnl(position.qty, position.cost, listed.mark!, listed.multiplier);
+    const pnl = unrealizedPnl(position.qty, position.cost, listed.mark!, listed.multiplier, listed.inverse);
     if (pnl <= 0n || position.cost === 0n) continue;
     const unitRisk = computeRisk(ctx.ledger, ctx.rules, account, account.isolated ? { account: id, instrument } : { account: id });
     if (unitRisk.equity <= 0n) continue;
-    const fields = { account: id, qty: position.qty, pnl, cost: abs(position.cost), positionNotional: notionalValue(position.qty, listed.mark!, listed.multiplier), unitNotional: unitRisk.notional, equity: unitRisk.equity };
+    const fields = { account: id, qty: position.qty, pnl, cost: abs(position.cost), positionNotional: notionalValue(position.qty, listed.mark!, listed.multiplier, listed.inverse), unitNotional: unitRisk.notional, equity: unitRisk.equity };
     candidates.push({ ...fields, ...adlScore(ctx.rules.adl?.policy, fields) });
   }
   return candidates.sort(adlOrder);
@@ -104,7 +104,7 @@ export function rankAdlCandidates(ctx: SagaContext, instrument: string, bankrupt
  * a fill that would take more than a counterparty's equity is priced so that it
  * takes exactly that equity (counterpartyCapped). Returns the qty closed.
  */
-function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position, multiplier: Fixed, exitPrice: Fixed, share: Fixed): Fixed {
+function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position, multiplier: Fixed, exitPrice: Fixed, share: Fixed, inverse = false): Fixed {
   const adl = ctx.rules.adl;
   const ranked = ctx.fastPaths ? bankruptcyIndex(ctx).adlQueue(ctx, position.instrument, position.qty) : rankAdlCandidates(ctx, position.instrument, position.qty, bankrupt.id);
   const fills = adlFills(adl?.policy, ranked, bankrupt.id, abs(position.qty));
@@ -113,6 +113,7 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
   const mark = ctx.ledger.instruments.get(position.instrument)!.mark!;
   let price: Fixed;
   if (adl?.fill === 'mark') price = mark;
+  else if (inverse) price = inverseBankruptcyPrice(position.qty, filled * multiplier, exitPrice, share);
   else {
     const offset = divRound(share * 10n ** 16n, filled * multiplier, 'ceil');
     const rawPrice = position.qty > 0n ? exitPrice + offset : exitPrice - offset;
@@ -128,13 +129,27 @@ function autoDeleverage(ctx: SagaContext, bankrupt: Account, position: Position,
       account: f.account,
       instrument: position.instrument,
       qty,
-      price: protect ? counterpartyCapped(ctx, f.account, position.instrument, qty, price, mark, multiplier) : price,
+      price: protect ? counterpartyCapped(ctx, f.account, position.instrument, qty, price, mark, multiplier, inverse) : price,
       counterparty: bankrupt.id,
       rank: i + 1,
     });
     ctx.touch(f.account);
   });
   return filled;
+}
+
+/**
+ * The inverse ADL price: the p at which closing `faceValue` (filled × face, at 10^-16) of the bankrupt position
+ * recovers `share` (coin) beyond the exit price: faceValue × (1/exit − 1/p) = share for a long, so
+ * p = exit × faceValue / (faceValue − share × exit) rounded up; faceValue × (1/p − 1/exit) = share for a short,
+ * so p = exit × faceValue / (faceValue + share × exit) rounded down (both in the bankrupt's favour). A long whose
+ * share is at least the coin value of the fill at exit cannot be recovered at any price: the largest price the
+ * arithmetic gives (denominator one ledger unit) stands for it, recovering at most that coin value.
+ */
+export function inverseBankruptcyPrice(qty: Fixed, faceValue: Fixed, exitPrice: Fixed, share: Fixed): Fixed {
+  if (qty > 0n) return divRound(exitPrice * faceValue, max(faceValue - share * exitPrice, 1n), 'ceil');
+  const price = divRound(exitPrice * faceValue, faceValue + share * exitPrice, 'floor');
+  return price > 0n ? price : 1n;
 }
 
 /**
@@ -201,7 +216,8 @@ export function adlFills(policy: AdlRules['policy'] | undefined, ranked: Iterabl
  * check dYdX v4 makes on the offsetting subaccount of a deleveraging). The
  * distance is rounded down, in the counterparty's favour.
  */
-function counterpartyCapped(ctx: SagaContext, accountId: string, instrument: string, qty: Fixed, price: Fixed, mark: Fixed, multiplier: Fixed): Fixed {
+function counterpartyCapped(ctx: SagaContext, accountId: string, instrument: string, qty: Fixed, price: Fixed, mark: Fixed, multiplier: Fixed, inverse = false): Fixed {
+  if (inverse) return inverseCounterpartyCapped(ctx, accountId, instrument, qty, price, mark, multiplier);
   const taken = qty * (price - mark) * multiplier;
   if (taken <= 0n) return price;
   const account = getAccount(ctx.ledger, accountId);
@@ -209,6 +225,27 @@ function counterpartyCapped(ctx: SagaContext, accountId: string, instrument: str
   if (taken <= equity * SCALE * SCALE) return price;
   const distance = divRound(equity * SCALE * SCALE, abs(qty) * multiplier, 'floor');
   const capped = qty > 0n ? mark + distance : mark - distance;
+  return capped > 0n ? capped : 1n;
+}
+
+/**
+ * counterpartyCapped for an inverse instrument: the fill takes qty × face × (1/mark − 1/price) (coin) from the
+ * counterparty; capped at its equity E, the price is mark × F / (F − E × mark) for a buyer (rounded down) and
+ * mark × F / (F + E × mark) for a seller (rounded up), F = |qty| × face; a buyer whose whole fill is worth no more
+ * than E at the mark cannot be taken past it at any price.
+ */
+function inverseCounterpartyCapped(ctx: SagaContext, accountId: string, instrument: string, qty: Fixed, price: Fixed, mark: Fixed, multiplier: Fixed): Fixed {
+  const faceValue = abs(qty) * multiplier;
+  if (qty * (price - mark) <= 0n) return price;
+  const account = getAccount(ctx.ledger, accountId);
+  const equity = max(0n, computeRisk(ctx.ledger, ctx.rules, account, account.isolated ? { account: accountId, instrument } : { account: accountId }).equity);
+  // taken ≤ E ⇔ F × |price − mark| ≤ E × price × mark (both sides at 10^-32)
+  if (faceValue * abs(price - mark) <= equity * price * mark) return price;
+  if (qty > 0n) {
+    const denominator = faceValue - equity * mark;
+    return denominator <= 0n ? price : divRound(mark * faceValue, denominator, 'floor');
+  }
+  const capped = divRound(mark * faceValue, faceValue + equity * mark, 'ceil');
   return capped > 0n ? capped : 1n;
 }
 
@@ -313,7 +350,7 @@ function chargedPositions(ctx: SagaContext, accountId: string, share: Fixed): { 
   for (const p of positions.values()) {
     if (p.qty === 0n) continue;
     const instrument = ctx.ledger.instruments.get(p.instrument)!;
-    const pnl = unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier);
+    const pnl = unrealizedPnl(p.qty, p.cost, instrument.mark!, instrument.multiplier, instrument.inverse);
     if (pnl > 0n) gains.push({ instrument: p.instrument, pnl });
   }
   gains.sort((a, b) => (a.instrument < b.instrument ? -1 : 1));

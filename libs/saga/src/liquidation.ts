@@ -18,10 +18,13 @@ export function liquidationFillPrice(mark: Fixed, qty: Fixed, slippage: Fixed): 
   return price > 0n ? price : 1n;
 }
 
-/** What closing `position` entirely at `price` adds to the unit's balance (premium style: the proceeds; futures style: the realized PnL). */
-function closingValue(position: Position, price: Fixed, multiplier: Fixed, premiumStyle: boolean): Fixed {
-  const notional = tradeNotional(position.qty, price, multiplier);
-  return (position.qty > 0n ? notional : -notional) - (premiumStyle ? 0n : position.cost);
+/**
+ * What closing `position` entirely at `price` adds to the unit's balance (premium style: the proceeds; futures
+ * style: the realized PnL; inverse: the signed value −qty × face / price in coin, minus the cost).
+ */
+function closingValue(position: Position, price: Fixed, multiplier: Fixed, premiumStyle: boolean, inverse = false): Fixed {
+  const notional = tradeNotional(position.qty, price, multiplier, inverse);
+  return (position.qty > 0n !== inverse ? notional : -notional) - (premiumStyle ? 0n : position.cost);
 }
 
 /** The unit's balance if every open position were closed at its liquidation price: below zero is bankruptcy. */
@@ -30,7 +33,7 @@ export function equityAtLiquidationPrices(ctx: SagaContext, account: Account, un
   for (const position of openPositions(account, unit)) {
     // the mark and contract terms alone: positionRisk would also compute the position's stand-alone requirement
     const instrument = ctx.ledger.instruments.get(position.instrument)!;
-    value += closingValue(position, liquidationFillPrice(instrument.mark!, position.qty, ctx.rules.liquidation.slippage), instrument.multiplier, instrument.premiumStyle);
+    value += closingValue(position, liquidationFillPrice(instrument.mark!, position.qty, ctx.rules.liquidation.slippage), instrument.multiplier, instrument.premiumStyle, instrument.inverse);
   }
   return value;
 }
@@ -89,16 +92,16 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
     const closeQty = min(abs(position.qty), max(stepQty, 1n));
     const delta = position.qty > 0n ? -closeQty : closeQty;
     const price = liquidationFillPrice(largest.mark, position.qty, slippage);
-    const notional = tradeNotional(closeQty, price, largest.multiplier);
+    const notional = tradeNotional(closeQty, price, largest.multiplier, largest.inverse);
     // the fee may take at most the equity left after this close with the rest valued at liquidation
     // prices, so a fee can never be what makes the next step a bankruptcy
-    const after = applyFill(position.qty, position.cost, delta, price, largest.multiplier, notional);
+    const after = applyFill(position.qty, position.cost, delta, price, largest.multiplier, notional, largest.inverse);
     const rest = { ...position, qty: after.qty, cost: after.cost };
     const equityLeft =
       equityAtLiquidationPrices(ctx, account, unit) -
-      closingValue(position, price, largest.multiplier, largest.premiumStyle) +
+      closingValue(position, price, largest.multiplier, largest.premiumStyle, largest.inverse) +
       (largest.premiumStyle ? (delta > 0n ? -notional : notional) : after.realized) +
-      (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier, largest.premiumStyle));
+      (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier, largest.premiumStyle, largest.inverse));
     const fee = min(mul(notional, feeRate, 'ceil'), max(equityLeft, 0n));
     ctx.emit({
       type: 'PositionLiquidated',

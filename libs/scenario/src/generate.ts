@@ -55,6 +55,7 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
     if (spec.expiry !== undefined) listed.expiry = formatTimestamp(spec.expiry);
     if (spec.optionType !== undefined) listed.optionType = spec.optionType;
     if (spec.strike !== undefined) listed.strike = formatFixed(spec.strike);
+    if (spec.payoff !== undefined) listed.payoff = spec.payoff;
     out.push(listed);
   }
   const startPrice = (instrument: string): Fixed => scenario.prices.paths[instrument]![0]!.price;
@@ -76,9 +77,9 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
   });
   scenario.population.forEach((group, g) => {
     const price = startPrice(group.instrument);
-    const multiplier = scenario.instruments[group.instrument]!.multiplier;
+    const { multiplier, payoff } = scenario.instruments[group.instrument]!;
     for (const trader of traders[g]!) {
-      const qty = openingQty(trader.collateral, trader.leverage, price, multiplier);
+      const qty = payoff === 'inverse' ? inverseOpeningQty(trader.collateral, trader.leverage, price, multiplier) : openingQty(trader.collateral, trader.leverage, price, multiplier);
       if (qty === 0n) {
         throw new ScenarioError(scenario.name, [{ path: `population.${g}.collateral`, message: `${trader.account}: collateral × leverage buys less than 0.00000001 of ${group.instrument}` }]);
       }
@@ -254,6 +255,15 @@ function drawPopulation(seed: bigint, group: PopulationGroup): Trader[] {
     const leverage = draw(group.leverage);
     return { account, collateral, leverage };
   });
+}
+
+/**
+ * Inverse: the coin notional |qty| × face ÷ price is collateral × leverage, so qty = collateral × leverage × price ÷ face,
+ * rounded DOWN to whole contracts (an inverse contract is a face value, traded in units of one).
+ */
+export function inverseOpeningQty(collateral: Fixed, leverage: Fixed, price: Fixed, face: Fixed): Fixed {
+  const exact = divRound(collateral * leverage * price, face * SCALE, 'floor');
+  return exact - (exact % SCALE);
 }
 
 /** qty = collateral × leverage ÷ (price × multiplier), rounded DOWN to the ledger scale (10^-8). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { decodeLine, parseTimestamp } from '@clearsim/events';
 import { parseFixed } from '@clearsim/money';
-import { generateInputs, openingQty, type InputJson } from './generate';
+import { generateInputs, inverseOpeningQty, openingQty, type InputJson } from './generate';
 import { parseScenario } from './scenario';
 
 const rules = parseYaml(readFileSync(join(__dirname, '../../rules/presets/crypto-cross.yaml'), 'utf8')) as Record<string, unknown>;
@@ -138,6 +138,14 @@ describe('generateInputs', () => {
       expect(openingQty(parseFixed('1000'), parseFixed('3'), parseFixed('7000'), parseFixed('0.1'))).toBe(parseFixed('4.28571428'));
       // 2 × 1 / 3 = 0.6666… → 0.66666666, never 0.66666667
       expect(openingQty(parseFixed('2'), parseFixed('1'), parseFixed('3'), parseFixed('1'))).toBe(parseFixed('0.66666666'));
+    });
+
+    it('an inverse opening is collateral × leverage × price ÷ face contracts, rounded down to whole contracts', () => {
+      // 0.5 BTC at 10x on XBTUSD (face 1 USD) at 7,934.57: 0.5 × 10 × 7934.57 / 1 = 39,672.85 → 39,672 contracts,
+      // a coin notional of 39672 / 7934.57 = 4.99989… BTC (≤ collateral × leverage)
+      expect(inverseOpeningQty(parseFixed('0.5'), parseFixed('10'), parseFixed('7934.57'), parseFixed('1'))).toBe(parseFixed('39672'));
+      // Deribit's US$10 contracts: 0.0666 BTC at 15x at 600 = 599.4 USD → 59 contracts (not 59.94)
+      expect(inverseOpeningQty(parseFixed('0.0666'), parseFixed('15'), parseFixed('600'), parseFixed('10'))).toBe(parseFixed('59'));
     });
 
     it('draws collateral and leverage inside their ranges on a 0.01 grid, one unique trade per trader', () => {

@@ -36,6 +36,8 @@ export const InstrumentSpecSchema = z.strictObject({
   expiry: timestamp.optional(),
   optionType: z.enum(['call', 'put']).optional(),
   strike: positiveFixed.optional(),
+  /** `inverse`: coin-margined, `multiplier` the face value in the quote currency, `settlementAsset` the coin (InstrumentListed.payoff). */
+  payoff: z.enum(['linear', 'inverse']).optional(),
 });
 
 export const WaypointSchema = z.strictObject({ at: timestamp, price: positiveFixed });

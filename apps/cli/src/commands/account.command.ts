@@ -26,10 +26,11 @@ export async function accountCommand(id: string, options: { store?: string; at?:
     }
     const limit = Number(options.history ?? 20);
     const head = new Table({ head: [`account ${id}`, `as of ${clockIso(runner.engine.state) ?? '—'} (position ${runner.head})`], style: tableStyle() });
-    head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], ['cash', String(view.cash)], ['equity', String(view.equity)], ['initial margin', String(view.initialMargin)], ['maintenance margin', String(view.maintenanceMargin)]);
+    const inUnit = coinUnitLabel(runner.engine.state.ledger.cashAsset);
+    head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], [inUnit('cash'), String(view.cash)], [inUnit('equity'), String(view.equity)], [inUnit('initial margin'), String(view.initialMargin)], [inUnit('maintenance margin'), String(view.maintenanceMargin)]);
     // lending accounts: HF = Σ collateral × liquidation threshold / debt (liquidated below 1)
     if ('healthFactor' in view) head.push(['health factor', view.healthFactor === null ? '∞ (no debt)' : String(view.healthFactor)]);
-    const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', 'unrealized PnL', 'IM', 'MM', 'liquidation price'], style: tableStyle() });
+    const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', inUnit('unrealized PnL'), inUnit('IM'), inUnit('MM'), 'liquidation price'], style: tableStyle() });
     for (const [instrument, p] of Object.entries(view.positions as Record<string, Record<string, string | null>>)) {
       positions.push([instrument, p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);
     }
@@ -47,4 +48,12 @@ export async function accountCommand(id: string, options: { store?: string; at?:
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Labels an amount with the shard's cash asset when it is a coin (an inverse shard margined in BTC or XBT): amounts
+ * in the default USD keep their plain labels.
+ */
+export function coinUnitLabel(cashAsset: string | undefined): (label: string) => string {
+  return (label) => (cashAsset === undefined || cashAsset === 'USD' ? label : `${label} (${cashAsset})`);
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../cli-error';
 import { parseAt } from '../io/input-source';
 import { tableStyle } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
+import { coinUnitLabel } from './account.command';
 
 /** `--trade "buy 0.5 BTC-PERP @ 9500"` (or `sell …`; the price defaults to the mark). */
 export function parseTradeSpec(spec: string): { side: 'buy' | 'sell'; qty: string; instrument: string; price?: string } {
@@ -67,11 +68,12 @@ export async function marginCommand(account: string, options: { store?: string; 
     }
     const table = new Table({ head: [`${account}: ${spec.side} ${spec.qty} ${spec.instrument} @ ${formatFixed(price)} (${state.rules?.model ?? 'no'} model, as of ${clock ?? '—'})`, 'before', 'after'], style: tableStyle() });
     const row = (label: string, key: keyof typeof before) => table.push([label, String(before[key]), String(after[key])]);
-    row('cash', 'cash');
-    row('equity', 'equity');
-    row('initial margin', 'initialMargin');
-    row('maintenance margin', 'maintenanceMargin');
-    row('free collateral', 'freeCollateral');
+    const inUnit = coinUnitLabel(state.ledger.cashAsset);
+    row(inUnit('cash'), 'cash');
+    row(inUnit('equity'), 'equity');
+    row(inUnit('initial margin'), 'initialMargin');
+    row(inUnit('maintenance margin'), 'maintenanceMargin');
+    row(inUnit('free collateral'), 'freeCollateral');
     table.push([`position in ${spec.instrument}`, before.position ? `${before.position.qty} @ ${before.position.entryPrice}` : '—', after.position ? `${after.position.qty} @ ${after.position.entryPrice}` : '—']);
     table.push(['liquidation price', before.position?.liquidationPrice ?? '—', after.position?.liquidationPrice ?? '—']);
     row('meets initial margin', 'meetsInitialMargin');

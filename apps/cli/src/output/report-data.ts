@@ -460,7 +460,9 @@ export class RunReportCollector {
     for (const [id, qty] of longs) {
       const instrument = state.ledger.instruments.get(id);
       if (!instrument?.mark) continue;
-      oi.set(id, toNumber(qty) * toNumber(instrument.mark) * toNumber(instrument.multiplier));
+      // in the cash asset: an inverse instrument's open interest is worth qty × face ÷ mark coins
+      const value = instrument.inverse ? (toNumber(qty) * toNumber(instrument.multiplier)) / toNumber(instrument.mark) : toNumber(qty) * toNumber(instrument.mark) * toNumber(instrument.multiplier);
+      oi.set(id, value);
     }
     this.aggregate.t.push(ts);
     this.aggregate.equity.push(toNumber(equity));

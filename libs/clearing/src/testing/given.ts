@@ -27,9 +27,13 @@ export class Given {
   readonly engine = ClearingEngine.create();
   private t = 0;
 
-  constructor(rules: Record<string, unknown> = rulesFor()) {
+  /** The cash asset deposits are made in: the listing's settlement asset. */
+  private readonly cashAsset: string;
+
+  constructor(rules: Record<string, unknown> = rulesFor(), listing: Record<string, unknown> = { instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC' }) {
     this.input({ type: 'RulesActivated', rules });
-    this.input({ type: 'InstrumentListed', instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC' });
+    this.input({ type: 'InstrumentListed', ...listing });
+    this.cashAsset = typeof listing.settlementAsset === 'string' ? listing.settlementAsset : 'USD';
   }
 
   /** Feeds one input (ts defaults to the current test clock) and returns its decisions, canonical. */
@@ -40,7 +44,7 @@ export class Given {
   }
 
   deposit(account: string, amount: string): this {
-    this.input({ type: 'Deposited', account, asset: 'USD', amount });
+    this.input({ type: 'Deposited', account, asset: this.cashAsset, amount });
     return this;
   }
 

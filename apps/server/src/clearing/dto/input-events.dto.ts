@@ -78,6 +78,11 @@ export class InstrumentListedDto extends InputEventDto {
 
   @DecimalField({ optional: true, positive: true, example: '60000' })
   strike?: string | number;
+
+  @ApiPropertyOptional({ enum: ['linear', 'inverse'], description: 'inverse: coin-margined, multiplier the face value in the quote currency, settled in settlementAsset (the coin). Default linear.' })
+  @IsAbsentOr()
+  @IsOneOf(['linear', 'inverse'])
+  payoff?: string;
 }
 
 export class DepositedDto extends InputEventDto {
