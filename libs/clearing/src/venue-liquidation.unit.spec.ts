@@ -259,3 +259,42 @@ describe("Hyperliquid's partial liquidation (rules venueLiquidation.partial)", (
     expect(fills(g.at(60).price('48900'))).toEqual(['-1.5']);
   });
 });
+
+describe("dYdX's choice of the position to liquidate (rules venueLiquidation.positionOrder: pseudo-random-rotation)", () => {
+  /** alice: 1,000 deposited, long 0.1 BTC at 50,000 (MM 500) and long 1 ETH at 3,000 (MM 300); BTC-PERP listed first. */
+  const aliceTwo = (venue: Record<string, unknown>): Given => {
+    const g = book(venue);
+    g.input({ type: 'InstrumentListed', instrument: 'ETH-PERP', kind: 'perpetual', underlying: 'ETH' });
+    g.deposit('alice', '1000');
+    g.price('50000');
+    g.price('3000', 'ETH-PERP');
+    g.trade('alice', 'mm', '0.1', '50000');
+    g.trade('alice', 'mm', '1', '3000', 'ETH-PERP');
+    return g;
+  };
+  const liquidated = (g: Given, seconds: number) => g.at(seconds).price('2500', 'ETH-PERP').filter((d) => d.type === 'PositionLiquidated').map((d) => d.instrument);
+
+  // ETH at 2,500: equity 1,000 − 500 = 500 < MM 500 + 250 = 750. Closing either position at its mark leaves equity 500 ≥ the
+  // other's MM (250 or 500): one fill restores the account, so the order decides which position goes.
+  it('starts from the offset drawn from the time in seconds, in listing order', () => {
+    // rotationOffset(2026-01-01T00:01:01Z, 2) = 1: from the second listed position, ETH-PERP
+    expect(liquidated(aliceTwo({ positionOrder: 'pseudo-random-rotation' }), 61)).toEqual(['ETH-PERP']);
+    // rotationOffset(2026-01-01T00:01:00Z, 2) = 0: BTC-PERP first
+    expect(liquidated(aliceTwo({ positionOrder: 'pseudo-random-rotation' }), 60)).toEqual(['BTC-PERP']);
+  });
+
+  it('absent, the largest maintenance margin goes first whatever the time', () => {
+    expect(liquidated(aliceTwo({}), 61)).toEqual(['BTC-PERP']);
+    expect(liquidated(aliceTwo({ positionOrder: 'largest-maintenance' }), 61)).toEqual(['BTC-PERP']);
+  });
+
+  it('skips a position already liquidated in the input (dYdX: once per position per block)', () => {
+    // at most 50 % of a position per input; fills at the mark leave equity at 500. t = 61 (offset 1): ETH's 0.5 first →
+    // MM 500 + 0.5 × 2,500 × 10 % = 625 > 500; ETH is done for the input, the rotation wraps to BTC: 0.05 → MM 250 + 125 = 375 ≤ 500
+    const g = aliceTwo({ positionOrder: 'pseudo-random-rotation', positionBlockLimits: { maxPositionPortion: '0.5' } });
+    expect(g.at(61).price('2500', 'ETH-PERP').filter((d) => d.type === 'PositionLiquidated').map((d) => [d.instrument, d.qty])).toEqual([
+      ['ETH-PERP', '-0.5'],
+      ['BTC-PERP', '-0.05'],
+    ]);
+  });
+});
