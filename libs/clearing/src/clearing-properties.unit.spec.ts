@@ -36,7 +36,13 @@ const rulesArb = fc.record({
   cureAt: fc.constantFrom('initial', 'maintenance'),
   bankruptcy: fc.constantFrom('adl', 'socialize'),
   // ADL policies (with bankruptcy: adl; absent = the queue at the bankruptcy price)
-  adl: fc.option(fc.record({ policy: fc.constantFrom('queue', 'sort-index', 'pro-rata', 'risk-aware'), fill: fc.constantFrom('bankruptcy', 'mark'), protectCounterparties: fc.boolean() }), { nil: undefined }),
+  // (pro-rata and risk-aware also batched per input)
+  adl: fc.option(
+    fc
+      .record({ policy: fc.constantFrom('queue', 'sort-index', 'pro-rata', 'risk-aware'), fill: fc.constantFrom('bankruptcy', 'mark'), protectCounterparties: fc.boolean(), batch: fc.boolean() })
+      .map(({ batch, ...adl }) => (batch && (adl.policy === 'pro-rata' || adl.policy === 'risk-aware') ? { ...adl, batch: 'input' } : adl)),
+    { nil: undefined },
+  ),
   step: fc.constantFrom('1', '0.5', '0.25'),
   slippage: fc.constantFrom('0', '0.01'),
   feeRate: fc.constantFrom('0', '0.005'),

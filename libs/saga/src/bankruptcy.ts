@@ -195,6 +195,8 @@ function runBatchedAdl(ctx: SagaContext): boolean {
   for (const unit of units.values()) {
     if (unitNetBalance(ctx.ledger, ctx.rules, getAccount(ctx.ledger, unit.account), unit) < 0n) oweLoss(ctx, unit);
   }
+  // their checks were skipped while they waited: their other units (isolated positions) are checked now
+  for (const id of bankrupts) ctx.touch(id);
   return true;
 }
 
