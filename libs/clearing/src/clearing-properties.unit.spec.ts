@@ -70,7 +70,11 @@ const VENUES: Record<string, Record<string, unknown>> = {
   },
   drift: { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true }, stepSizes: { '*': '0.01' } },
   // no grace and a steep rate, so the fee moves within a generated stream's minutes
-  'drift-escalating': { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true }, escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' } },
+  'drift-escalating': {
+    marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true },
+    stepSizes: { '*': '0.01' },
+    escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },
+  },
   hyperliquid: { partial: { aboveNotional: '1000', portion: '0.2', cooldownSeconds: 30 }, stepSizes: { '*': '0.01' } },
   'dydx-rotation': { fillablePrice: {}, maxLiquidationFee: '0.015', positionBlockLimits: { maxPositionPortion: '0.5' }, positionOrder: 'pseudo-random-rotation' },
 };
