@@ -36,7 +36,13 @@ const rulesArb = fc.record({
   cureAt: fc.constantFrom('initial', 'maintenance'),
   bankruptcy: fc.constantFrom('adl', 'socialize'),
   // ADL policies (with bankruptcy: adl; absent = the queue at the bankruptcy price)
-  adl: fc.option(fc.record({ policy: fc.constantFrom('queue', 'sort-index', 'pro-rata', 'risk-aware'), fill: fc.constantFrom('bankruptcy', 'mark'), protectCounterparties: fc.boolean() }), { nil: undefined }),
+  // (pro-rata and risk-aware also batched per input)
+  adl: fc.option(
+    fc
+      .record({ policy: fc.constantFrom('queue', 'sort-index', 'pro-rata', 'risk-aware'), fill: fc.constantFrom('bankruptcy', 'mark'), protectCounterparties: fc.boolean(), batch: fc.boolean() })
+      .map(({ batch, ...adl }) => (batch && (adl.policy === 'pro-rata' || adl.policy === 'risk-aware') ? { ...adl, batch: 'input' } : adl)),
+    { nil: undefined },
+  ),
   step: fc.constantFrom('1', '0.5', '0.25'),
   slippage: fc.constantFrom('0', '0.01'),
   feeRate: fc.constantFrom('0', '0.005'),
@@ -48,7 +54,8 @@ const rulesArb = fc.record({
     { nil: undefined },
   ),
   // venue liquidation mechanics (dYdX fillable price and fee cap, with or without block limits; Drift shortage sizing) and a funding formula
-  venue: fc.option(fc.constantFrom('dydx', 'dydx-limited', 'drift'), { nil: undefined }),
+  // (with Drift's escalating fee, Hyperliquid's partial liquidation and dYdX's pseudo-random choice of the position)
+  venue: fc.option(fc.constantFrom('dydx', 'dydx-limited', 'drift', 'drift-escalating', 'hyperliquid', 'dydx-rotation'), { nil: undefined }),
   fundingFormula: fc.boolean(),
 });
 
@@ -62,6 +69,14 @@ const VENUES: Record<string, Record<string, unknown>> = {
     stepSizes: { '*': '0.01' },
   },
   drift: { marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true }, stepSizes: { '*': '0.01' } },
+  // no grace and a steep rate, so the fee moves within a generated stream's minutes
+  'drift-escalating': {
+    marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true },
+    stepSizes: { '*': '0.01' },
+    escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },
+  },
+  hyperliquid: { partial: { aboveNotional: '1000', portion: '0.2', cooldownSeconds: 30 }, stepSizes: { '*': '0.01' } },
+  'dydx-rotation': { fillablePrice: {}, maxLiquidationFee: '0.015', positionBlockLimits: { maxPositionPortion: '0.5' }, positionOrder: 'pseudo-random-rotation' },
 };
 
 const stepArb = fc.oneof(

@@ -23,7 +23,7 @@ import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
 import { abs, divRound, max, min, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { withVolatility } from '@clearsim/options';
 import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
-import { evolveSaga, liquidationFillPrice } from '@clearsim/saga';
+import { evolveSaga, liquidationFillPrice, noteLiquidationFill, noteOwnAction } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { contentDigest, idempotencyKey, kafkaPosition } from './idempotency';
 import { foldTokenUnits } from './token-units';
@@ -114,11 +114,13 @@ function evolveInput(state: ClearingState, input: InputEvent): void {
       if (input.kind === 'option') refreshOptionMarks(ledger, input.ts, state.rules?.riskFreeRate ?? 0n, input.underlying);
       return;
     case 'Deposited':
+      noteOwnAction(state.saga, input.account);
       if (isCollateralAsset(state, input.asset)) return moveCollateral(ledger, accountFor(state, input.account), input.asset, input.amount);
       ledger.cashAsset ??= input.asset;
       deposit(ledger, accountFor(state, input.account), input.amount);
       return;
     case 'WithdrawalRequested':
+      noteOwnAction(state.saga, input.account);
       return; // the saga decides; WithdrawalApproved moves the money
     case 'PriceUpdated':
       return foldMark(state, input.instrument, withResidual(state, input.instrument, input.price), input.ts);
@@ -209,6 +211,8 @@ function evolveTrade(state: ClearingState, input: TradeLeg): void {
   instrument.mark ??= input.price;
   const buyer = accountFor(state, input.buyer);
   const seller = accountFor(state, input.seller);
+  noteOwnAction(state.saga, input.buyer);
+  noteOwnAction(state.saga, input.seller);
   trade(ledger, buyer, seller, instrument, input.qty, input.price, {
     buyer: { allocateIsolated: isolatedAllocation(rules, buyer, input.instrument, input.qty, input.price, instrument.multiplier, instrument.inverse) },
     seller: { allocateIsolated: isolatedAllocation(rules, seller, input.instrument, -input.qty, input.price, instrument.multiplier, instrument.inverse) },
@@ -265,6 +269,7 @@ function evolveDecision(state: ClearingState, decision: DecisionEvent): void {
         [decision.qty > 0n ? 'buyer' : 'seller']: { liquidation: true },
       });
       chargeFee(account, decision.instrument, accountFor(state, rulesOf(state).accounts.insurance), decision.fee);
+      noteLiquidationFill(state.saga, account, decision.instrument, decision.ts, state.rules?.venueLiquidation?.partial !== undefined);
       stats.positionsLiquidated++;
       return;
     }

@@ -9,7 +9,8 @@ import type { ClearingState } from './clearing.state';
  * Not bumped for changes `deserializeSnapshot` migrates: an account's
  * positions are written as a Map (`$m`) and read into a PositionMap, and an
  * account written without `version` (one that never held a position, before
- * every account had the field) gets 0. (5: the seen ids became content digests.)
+ * every account had the field) gets 0, and a saga written before it kept liquidation clocks gets
+ * empty ones. (5: the seen ids became content digests.)
  */
 export const SNAPSHOT_FORMAT = 5;
 
@@ -56,6 +57,9 @@ export function deserializeSnapshot(text: string): SnapshotPayload | undefined {
   const payload = JSON.parse(text, reviver) as SnapshotPayload;
   if (payload.format !== SNAPSHOT_FORMAT) return undefined;
   for (const account of payload.state.ledger.accounts.values()) restoreAccount(account);
+  // written before the saga kept liquidation clocks: none was running
+  payload.state.saga.liquidatingSince ??= new Map();
+  payload.state.saga.partialLiquidationAt ??= new Map();
   payload.state.bands = new PriceBands();
   payload.state.bandsStale = true;
   return payload;

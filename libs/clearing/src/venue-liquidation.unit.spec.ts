@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { ClearingEngine } from './clearing-engine';
 import { at, Given, rulesFor } from './testing/given';
 
 /** grace 0, IM 20 %, MM 10 % (dYdX's test BTC perpetual), no fee, no slippage; the insurance fund holds `fund`. */
@@ -146,5 +148,153 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
       return [g.at(60).price('45000'), g.at(61).price('45000'), g.at(62).price('44000'), g.engine.outputHash];
     };
     expect(run(true)).toEqual(run(false));
+  });
+});
+
+/** Drift's escalating fee in the drift-v2 preset's units: base 1 %, +0.0000025 per second after 600 s, at most 3 %. */
+const DRIFT_ESCALATING = { marginShortage: { liquidatorFee: '0.01' }, escalatingFee: { maxFee: '0.03', graceSeconds: 600, increasePerSecond: '0.0000025' } };
+
+/** alice: 190 deposited, long 10 BTC bought at 110; at t = 60 the mark 100 starts her liquidation (her clock). */
+function aliceDrift(venue: Record<string, unknown>): Given {
+  const g = book(venue);
+  g.deposit('alice', '190');
+  g.price('110');
+  g.trade('alice', 'mm', '10', '110');
+  // equity 190 − 100 = 90 < MM 100: shortage 10 → 10 / (100 × 10 % − 100 × 1 %) = 1.11111111, sold at 99 (the base 1 %)
+  // (then one more 10^-8: the floor of the size leaves the unit a hair under MM)
+  expect(g.at(60).price('100').filter((d) => d.type === 'PositionLiquidated').map((d) => [d.qty, d.price])).toEqual([
+    ['-1.11111111', '99'],
+    ['-0.00000001', '99'],
+  ]);
+  return g;
+}
+
+describe("Drift's escalating liquidator fee, from the account's liquidation clock (rules venueLiquidation.escalatingFee)", () => {
+  it('40 minutes after her liquidation began, the liquidator takes 1.6 % instead of 1 %', () => {
+    const g = aliceDrift(DRIFT_ESCALATING);
+    // t = 2,460: elapsed 2,400 s > 600 s grace → fee 1 % + 2,400 × 0.00025 % = 1.6 %: sold at 95 × (1 − 1.6 %) = 93.48;
+    // equity 44.44444448 < MM 84.44444436: shortage 39.99999988 / (9.5 − 95 × 1.6 %) = 39.99999988 / 7.98 = 5.01253131
+    // (without the escalation: 95 × 0.99 = 94.05 and 39.99999988 / 8.55 = 4.67836255)
+    expect(g.at(2460).price('95').filter((d) => d.type === 'PositionLiquidated')[0]).toMatchObject({ qty: '-5.01253131', price: '93.48' });
+    // t = 9,000: elapsed 8,940 s → 1 % + 2.235 % = 3.235 %, capped at 3 %: sold at 90 × 0.97 = 87.3
+    expect(g.at(9000).price('90').filter((d) => d.type === 'PositionLiquidated')[0]).toMatchObject({ price: '87.3' });
+  });
+
+  it('within the grace the fee is the base, and without the block nothing escalates', () => {
+    expect(aliceDrift(DRIFT_ESCALATING).at(659).price('95').filter((d) => d.type === 'PositionLiquidated')[0]).toMatchObject({ price: '94.05' }); // 599 s
+    expect(aliceDrift({ marginShortage: { liquidatorFee: '0.01' } }).at(2460).price('95').filter((d) => d.type === 'PositionLiquidated')[0]).toMatchObject({ qty: '-4.67836255', price: '94.05' });
+  });
+
+  it("the account's own action stops the clock (Drift's last active slot): the next liquidation starts at the base fee", () => {
+    const g = aliceDrift(DRIFT_ESCALATING);
+    expect(g.engine.state.saga.liquidatingSince.get('alice')).toBe(Date.parse(at(60)));
+    g.at(1000).deposit('alice', '1');
+    expect(g.engine.state.saga.liquidatingSince.has('alice')).toBe(false);
+    // 95 × 0.99 = 94.05: the base fee again, the clock restarting at 2,460
+    expect(g.at(2460).price('95').filter((d) => d.type === 'PositionLiquidated')[0]).toMatchObject({ price: '94.05' });
+    expect(g.engine.state.saga.liquidatingSince.get('alice')).toBe(Date.parse(at(2460)));
+  });
+
+  it('a snapshot taken mid-liquidation resumes with the same clock and the same decisions (property)', () => {
+    const step = fc.record({ dt: fc.integer({ min: 1, max: 3000 }), price: fc.integer({ min: 60, max: 110 }) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 8 }), fc.array(step, { minLength: 1, maxLength: 8 }), (before, after) => {
+        const live = aliceDrift(DRIFT_ESCALATING);
+        let t = 60;
+        for (const s of before) live.at((t += s.dt)).price(String(s.price));
+        const restored = ClearingEngine.fromSnapshot(live.engine.snapshot())!;
+        expect(restored.state.saga.liquidatingSince).toEqual(live.engine.state.saga.liquidatingSince);
+        const resumed = Object.create(Given.prototype) as Given;
+        Object.assign(resumed, live, { engine: restored });
+        for (const s of after) {
+          t += s.dt;
+          expect(resumed.at(t).price(String(s.price))).toEqual(live.at(t).price(String(s.price)));
+        }
+        expect(restored.outputHash).toBe(live.engine.outputHash);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("Hyperliquid's partial liquidation (rules venueLiquidation.partial)", () => {
+  /** IM 2 %, MM 1 %; alice: 2,100 deposited, long 3 BTC at 50,000 ($150,000, above the $100,000 line). */
+  const aliceLarge = (): Given => {
+    const g = new Given(
+      rulesFor({
+        marginCall: { graceSeconds: 0 },
+        liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
+        instruments: { '*': { tiers: [{ initialRate: '0.02', maintenanceRate: '0.01' }] } },
+        venueLiquidation: { partial: { aboveNotional: '100000', portion: '0.2', cooldownSeconds: 30 } },
+      }),
+    );
+    g.deposit('mm', '10000000').deposit('alice', '2100');
+    g.price('50000');
+    g.trade('alice', 'mm', '3', '50000');
+    return g;
+  };
+  const fills = (decisions: Record<string, unknown>[]) => decisions.filter((d) => d.type === 'PositionLiquidated').map((d) => d.qty);
+
+  it('20 % of a position above the notional; during the 30 s cooldown the whole rest; after it 20 % again', () => {
+    const g = aliceLarge();
+    // mark 49,700: equity 2,100 − 900 = 1,200 < MM 1 % × 149,100 = 1,491 → 20 % × 3 = 0.6 sold at the mark;
+    // then MM 1 % × 2.4 × 49,700 = 1,192.8 ≤ 1,200: healthy, the liquidation stops
+    expect(fills(g.at(60).price('49700'))).toEqual(['-0.6']);
+    // 10 s later, mark 49,650: equity 2,100 − 180 − 2.4 × 350 = 1,080 < MM 1,191.6, within the cooldown: all 2.4 go
+    expect(fills(g.at(70).price('49650'))).toEqual(['-2.4']);
+  });
+
+  it('after the cooldown a large position is partially liquidated again', () => {
+    const g = aliceLarge();
+    expect(fills(g.at(60).price('49700'))).toEqual(['-0.6']);
+    // 40 s later (the cooldown is over): 2.4 × 49,650 = $119,160 > $100,000 → 20 % × 2.4 = 0.48, then 1,080 − 0 vs
+    // MM 1 % × 1.92 × 49,650 = 953.28 ≤ 1,080: healthy again
+    expect(fills(g.at(100).price('49650'))).toEqual(['-0.48']);
+  });
+
+  it('below the notional the whole position goes at once', () => {
+    const g = aliceLarge();
+    g.at(10).trade('mm', 'alice', '1.5', '50000'); // alice sells 1.5: 1.5 × 50,000 = $75,000
+    // mark 48,900: equity 2,100 − 1.5 × 1,100 = 450 < MM 1 % × 73,350 = 733.5; the position is $73,350 ≤ $100,000: all 1.5
+    expect(fills(g.at(60).price('48900'))).toEqual(['-1.5']);
+  });
+});
+
+describe("dYdX's choice of the position to liquidate (rules venueLiquidation.positionOrder: pseudo-random-rotation)", () => {
+  /** alice: 1,000 deposited, long 0.1 BTC at 50,000 (MM 500) and long 1 ETH at 3,000 (MM 300); BTC-PERP listed first. */
+  const aliceTwo = (venue: Record<string, unknown>): Given => {
+    const g = book(venue);
+    g.input({ type: 'InstrumentListed', instrument: 'ETH-PERP', kind: 'perpetual', underlying: 'ETH' });
+    g.deposit('alice', '1000');
+    g.price('50000');
+    g.price('3000', 'ETH-PERP');
+    g.trade('alice', 'mm', '0.1', '50000');
+    g.trade('alice', 'mm', '1', '3000', 'ETH-PERP');
+    return g;
+  };
+  const liquidated = (g: Given, seconds: number) => g.at(seconds).price('2500', 'ETH-PERP').filter((d) => d.type === 'PositionLiquidated').map((d) => d.instrument);
+
+  // ETH at 2,500: equity 1,000 − 500 = 500 < MM 500 + 250 = 750. Closing either position at its mark leaves equity 500 ≥ the
+  // other's MM (250 or 500): one fill restores the account, so the order decides which position goes.
+  it('starts from the offset drawn from the time in seconds, in listing order', () => {
+    // rotationOffset(2026-01-01T00:01:01Z, 2) = 1: from the second listed position, ETH-PERP
+    expect(liquidated(aliceTwo({ positionOrder: 'pseudo-random-rotation' }), 61)).toEqual(['ETH-PERP']);
+    // rotationOffset(2026-01-01T00:01:00Z, 2) = 0: BTC-PERP first
+    expect(liquidated(aliceTwo({ positionOrder: 'pseudo-random-rotation' }), 60)).toEqual(['BTC-PERP']);
+  });
+
+  it('absent, the largest maintenance margin goes first whatever the time', () => {
+    expect(liquidated(aliceTwo({}), 61)).toEqual(['BTC-PERP']);
+    expect(liquidated(aliceTwo({ positionOrder: 'largest-maintenance' }), 61)).toEqual(['BTC-PERP']);
+  });
+
+  it('skips a position already liquidated in the input (dYdX: once per position per block)', () => {
+    // at most 50 % of a position per input; fills at the mark leave equity at 500. t = 61 (offset 1): ETH's 0.5 first →
+    // MM 500 + 0.5 × 2,500 × 10 % = 625 > 500; ETH is done for the input, the rotation wraps to BTC: 0.05 → MM 250 + 125 = 375 ≤ 500
+    const g = aliceTwo({ positionOrder: 'pseudo-random-rotation', positionBlockLimits: { maxPositionPortion: '0.5' } });
+    expect(g.at(61).price('2500', 'ETH-PERP').filter((d) => d.type === 'PositionLiquidated').map((d) => [d.instrument, d.qty])).toEqual([
+      ['ETH-PERP', '-0.5'],
+      ['BTC-PERP', '-0.05'],
+    ]);
   });
 });

@@ -25,6 +25,12 @@ export const AdlRulesSchema = z.strictObject({
   fill: z.enum(['bankruptcy', 'mark']).default('bankruptcy'),
   /** With `fill: bankruptcy`: no counterparty is filled past its own bankruptcy price (its equity at the mark stays ≥ 0; dYdX's check). */
   protectCounterparties: z.boolean().default(true),
+  /**
+   * `input` (with `pro-rata` or `risk-aware`): the bankrupt positions of one input are deleveraged together,
+   * per instrument and side, so the whole deficit of the instant is shared across every profitable opposite
+   * position at once. Absent: each bankruptcy is deleveraged as it happens.
+   */
+  batch: z.enum(['input']).optional(),
 });
 
 export type AdlRules = z.output<typeof AdlRulesSchema>;
@@ -34,6 +40,9 @@ export function refineAdl(rules: { adl?: AdlRules; bankruptcy: string; model: st
   if (!rules.adl) return;
   if (rules.bankruptcy !== 'adl') {
     ctx.addIssue({ code: 'custom', path: ['adl'], message: `an adl policy applies with bankruptcy: adl, not bankruptcy: ${rules.bankruptcy}` });
+  }
+  if (rules.adl.batch === 'input' && rules.adl.policy !== 'pro-rata' && rules.adl.policy !== 'risk-aware') {
+    ctx.addIssue({ code: 'custom', path: ['adl', 'batch'], message: `batch: input shares an instant's deficit pro rata: it needs policy pro-rata or risk-aware, not ${rules.adl.policy}` });
   }
   if (rules.model === 'lending') {
     ctx.addIssue({ code: 'custom', path: ['adl'], message: 'model: lending repays debt from collateral and has no opposite positions to deleverage: remove adl' });

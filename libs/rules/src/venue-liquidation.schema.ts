@@ -59,6 +59,36 @@ export const VenueLiquidationSchema = z.strictObject({
       impliedInsuranceFee: z.boolean().default(false),
     })
     .optional(),
+  /**
+   * Drift v2 `get_liquidation_fee`: the liquidator's fee (`marginShortage.liquidatorFee`, the base) grows
+   * with the time since the account's liquidation began (its liquidation clock, docs/rules.md §13):
+   * the base until `graceSeconds`, then base + elapsed whole seconds × `increasePerSecond`, at most `maxFee`.
+   */
+  escalatingFee: z
+    .strictObject({
+      maxFee: fraction('a fraction in [0, 1]'),
+      graceSeconds: z.number().int().nonnegative(),
+      increasePerSecond: nonNegativeFixed,
+    })
+    .optional(),
+  /**
+   * Hyperliquid's partial liquidation: a position whose notional at the mark is above `aboveNotional` is
+   * liquidated `portion` at a time (rounded down to the step, at least one step) — unless a position of the
+   * account was partially liquidated less than `cooldownSeconds` ago, when the whole position goes.
+   */
+  partial: z
+    .strictObject({
+      aboveNotional: nonNegativeFixed,
+      portion: fixedBetween(1n, 100_000_000n, 'a fraction of the position in (0, 1]'),
+      cooldownSeconds: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /**
+   * Which open position of a unit is liquidated next: the largest maintenance margin first (absent), or
+   * dYdX v4's `GetPerpetualPositionToLiquidate` (`pseudo-random-rotation`): the positions in listing order,
+   * from an offset drawn from the input's time in whole seconds, the first not yet liquidated in the input.
+   */
+  positionOrder: z.enum(['largest-maintenance', 'pseudo-random-rotation']).optional(),
 });
 
 /** One perpetual's funding formula (docs/rules.md, "Funding from the premium index"). */
@@ -99,6 +129,12 @@ export function venueLiquidationIssues(rules: { model: string; venueLiquidation?
   }
   if (rules.venueLiquidation?.marginShortage && rules.venueLiquidation.fillablePrice) {
     issues.push({ path: ['venueLiquidation', 'marginShortage'], message: 'marginShortage (Drift) prices the fill at mark ∓ liquidatorFee: it does not compose with fillablePrice (dYdX)' });
+  }
+  const escalating = rules.venueLiquidation?.escalatingFee;
+  if (escalating && !rules.venueLiquidation?.marginShortage) {
+    issues.push({ path: ['venueLiquidation', 'escalatingFee'], message: 'escalatingFee escalates the liquidator fee of marginShortage (Drift): it needs marginShortage' });
+  } else if (escalating && escalating.maxFee < rules.venueLiquidation!.marginShortage!.liquidatorFee) {
+    issues.push({ path: ['venueLiquidation', 'escalatingFee', 'maxFee'], message: 'maxFee must be at least marginShortage.liquidatorFee (the base it escalates from)' });
   }
   for (const [instrument, f] of Object.entries(rules.funding?.instruments ?? {})) {
     if (f.clamp !== undefined && f.deadBand !== undefined) {

@@ -48,5 +48,15 @@ describe('venueLiquidation and funding rule blocks', () => {
     expect(issues({ venueLiquidation: { positionBlockLimits: { maxPositionPortion: '0' } } })).toEqual(['venueLiquidation.positionBlockLimits.maxPositionPortion: must be a fraction of the position in (0, 1] (0.00000001..1)']);
     expect(issues({ venueLiquidation: { stepSizes: { '*': '0' } } })).toEqual(['venueLiquidation.stepSizes.*: must be greater than 0']);
     expect(issues({ funding: { instruments: { '*': { intervalSeconds: 0 } } } })[0]).toMatch(/^funding\.instruments\.\*\.intervalSeconds: /);
+    expect(issues({ venueLiquidation: { partial: { aboveNotional: '100000', portion: '0', cooldownSeconds: 30 } } })).toEqual(['venueLiquidation.partial.portion: must be a fraction of the position in (0, 1] (0.00000001..1)']);
+    expect(issues({ venueLiquidation: { partial: { aboveNotional: '100000', portion: '0.2', cooldownSeconds: -1 } } })[0]).toMatch(/^venueLiquidation\.partial\.cooldownSeconds: /);
+    expect(issues({ venueLiquidation: { positionOrder: 'random' } })[0]).toMatch(/^venueLiquidation\.positionOrder: /);
+  });
+
+  it("refuses an escalating fee without Drift's liquidator fee to escalate, or with a cap below it", () => {
+    const escalatingFee = { maxFee: '0.03', graceSeconds: 600, increasePerSecond: '0.0000025' };
+    expect(issues({ venueLiquidation: { escalatingFee } })).toEqual(['venueLiquidation.escalatingFee: escalatingFee escalates the liquidator fee of marginShortage (Drift): it needs marginShortage']);
+    expect(issues({ venueLiquidation: { marginShortage: { liquidatorFee: '0.05' }, escalatingFee } })).toEqual(['venueLiquidation.escalatingFee.maxFee: maxFee must be at least marginShortage.liquidatorFee (the base it escalates from)']);
+    expect(issues({ venueLiquidation: { marginShortage: { liquidatorFee: '0.01' }, escalatingFee } })).toEqual([]);
   });
 });

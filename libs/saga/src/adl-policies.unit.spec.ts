@@ -209,3 +209,122 @@ describe('ADL policy properties', () => {
     expect(new Set(deleveraging.map((s) => s.policy))).toEqual(new Set(policies));
   });
 });
+
+/**
+ * Two bankruptcies in one input (adl.batch: input). The book of `deficit` plus C: 700 deposited, long 1 @ 10,000
+ * bought from mm. At 8,500: B −500 (deficit 500), C 700 − 1,500 = −800 (deficit 800): Q = 2 BTC, ΣR = 1,300.
+ */
+function twoDeficits(adl: Record<string, unknown>): Given {
+  const g = deficit(adl);
+  g.deposit('C', '700');
+  g.trade('C', 'mm', '1', '10000');
+  return g;
+}
+
+describe('ADL batched per input: the whole deficit of the instant shared at once (adl.batch: input)', () => {
+  it('pro-rata: the 2 BTC are shared over the 4 held (half of each), each take split over B and C by their sizes', () => {
+    const g = twoDeficits({ policy: 'pro-rata', batch: 'input' });
+    // takes s1 1 × 2 ÷ 4 = 0.5, s2 1, s3 0.5 (T = 2); filled B 1, C 1; each take split 1 : 1 over B and C;
+    // B's fills at 8,500 + 500 ÷ 1 = 9,000, C's at 8,500 + 800 ÷ 1 = 9,300
+    expect(adlFills(g.at(60).price('8500'))).toEqual([
+      ['s1', '0.25', '9000'],
+      ['s2', '0.5', '9000'],
+      ['s3', '0.25', '9000'],
+      ['s1', '0.25', '9300'],
+      ['s2', '0.5', '9300'],
+      ['s3', '0.25', '9300'],
+    ]);
+    // each pays its take ÷ T of ΣR: s1 0.25 × 500 + 0.25 × 800 = 325 = ¼ × 1,300; s2 650 = ½ × 1,300; s3 325.
+    // covered 1,300; profit taken s1 ½ × 1,500 + s2 ½ × 7,000 + s3 ½ × 2,500 = 5,500; overshoot 4,200
+    expect(adlFigures(g)).toMatchObject({ deficitCovered: '1300', profitTaken: '5500', overshoot: '4200', accountsDeleveraged: 3 });
+    expect(g.cash('B')).toBe('0');
+    expect(g.cash('C')).toBe('0');
+    expect(g.engine.invariantViolations()).toEqual([]);
+  });
+
+  it('pro-rata by size decides the same totals batched or not; risk-aware does not (the leverage changes after the first ADL)', () => {
+    const figures = (adl: Record<string, unknown>) => {
+      const g = twoDeficits(adl);
+      g.at(60).price('8500');
+      expect(g.engine.invariantViolations()).toEqual([]);
+      return adlFigures(g);
+    };
+    expect(figures({ policy: 'pro-rata', batch: 'input' })).toEqual(figures({ policy: 'pro-rata' }));
+    const batched = twoDeficits({ policy: 'risk-aware', batch: 'input' }).at(60).price('8500');
+    const separate = twoDeficits({ policy: 'risk-aware' }).at(60).price('8500');
+    expect(adlFills(batched)).not.toEqual(adlFills(separate));
+  });
+
+  it('is refused with a queue or the sort index, naming the field', () => {
+    expect(() => deficit({ policy: 'queue', batch: 'input' })).toThrow(/field "rules.adl.batch": batch: input shares an instant's deficit pro rata: it needs policy pro-rata or risk-aware, not queue/);
+  });
+});
+
+describe('ADL batched per input: properties', () => {
+  /** Several bankrupt longs and shorts in profit of random size, entry and deposit; one crash bankrupts the longs together. */
+  const scenarioArb = fc.record({
+    policy: fc.constantFrom('pro-rata' as const, 'risk-aware' as const),
+    fill: fc.constantFrom('bankruptcy', 'mark'),
+    protect: fc.boolean(),
+    longs: fc.array(fc.record({ deposit: fc.integer({ min: 500, max: 9000 }), qty: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 4 }),
+    shorts: fc.array(fc.record({ deposit: fc.integer({ min: 300, max: 5000 }), qty: fc.integer({ min: 1, max: 300 }), entry: fc.integer({ min: 6000, max: 12000 }) }), { minLength: 1, maxLength: 6 }),
+    fund: fc.constantFrom(0, 2000),
+    crash: fc.integer({ min: 3000, max: 5900 }),
+  });
+  type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+  /** The book, then the price back to 6,000 and the crash; the decisions of those two inputs in `decided`. */
+  function run(s: Scenario, batch: boolean, fastPaths = true, decided: Record<string, unknown>[] = []): Given {
+    const adl = { policy: s.policy, fill: s.fill, protectCounterparties: s.protect, ...(batch ? { batch: 'input' } : {}) };
+    const g = new Given(rulesFor({ marginCall: { graceSeconds: 0 }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, bankruptcy: 'adl', adl }));
+    g.engine.state.fastPaths = fastPaths;
+    g.deposit('backstop', '100000000');
+    if (s.fund > 0) g.deposit('insurance', String(s.fund));
+    s.longs.forEach((long, i) => g.deposit(`b${i}`, String(long.deposit)));
+    s.shorts.forEach((short, i) => g.deposit(`s${i}`, String(short.deposit)));
+    g.price('10000');
+    s.longs.forEach((long, i) => g.trade(`b${i}`, 'backstop', String(long.qty), '10000'));
+    s.shorts.forEach((short, i) => {
+      g.at(10 + i).price(String(short.entry));
+      g.trade('backstop', `s${i}`, (short.qty / 100).toFixed(2), String(short.entry));
+    });
+    decided.push(...g.at(60).price('6000'), ...g.at(120).price(String(s.crash)));
+    return g;
+  }
+
+  it('conserve money, net open interest to zero, and decide the same on the fast and exact paths', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const fast = run(s, true);
+        expect(fast.engine.invariantViolations()).toEqual([]);
+        expect(run(s, true, false).engine.outputHash).toBe(fast.engine.outputHash);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('with protectCounterparties, no deleveraged account is left below zero equity by its fills', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const decided: Record<string, unknown>[] = [];
+        const g = run({ ...s, fill: 'bankruptcy', protect: true }, true, true, decided);
+        const deleveraged = new Set(decided.filter((d) => d.type === 'PositionAutoDeleveraged').map((d) => d.account as string));
+        for (const id of deleveraged) expect(Number(g.account(id).equity)).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('exercises the batch: some generated crashes bankrupt several longs in one input and deleverage them together', () => {
+    const samples = fc.sample(scenarioArb, { numRuns: 100, seed: 5 });
+    const batched = samples.filter((s) => {
+      const decided: Record<string, unknown>[] = [];
+      run(s, true, true, decided);
+      // an instant with two bankruptcies or more and ADL fills
+      return [...new Set(decided.map((d) => d.ts))].some((ts) => {
+        const at = decided.filter((d) => d.ts === ts);
+        return at.filter((d) => d.type === 'AccountBankrupted').length > 1 && at.some((d) => d.type === 'PositionAutoDeleveraged');
+      });
+    });
+    expect(batched.length).toBeGreaterThan(0);
+  });
+});

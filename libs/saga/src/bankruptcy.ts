@@ -44,6 +44,11 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
       share = i === ranked.length - 1 ? remaining - allocated : totalNotional > 0n ? divRound(remaining * r.notional, totalNotional, 'floor') : 0n;
       allocated += share;
     }
+    if (share > 0n && adlBatched(ctx)) {
+      // deleveraged with the input's other bankrupt positions (runBatchedAdl); the position stays open until then
+      queueAdl(ctx, { unit, bankrupt: account.id, instrument: position.instrument, qty: position.qty, multiplier: r.multiplier, exitPrice, share });
+      return;
+    }
     let open = abs(position.qty);
     if (share > 0n) open -= autoDeleverage(ctx, account, position, r.multiplier, exitPrice, share, r.inverse);
     if (open > 0n) {
@@ -60,9 +65,139 @@ export function settleBankruptcy(ctx: SagaContext, account: Account, unit: Margi
     }
   });
 
+  if (awaitsBatchedAdl(ctx, account.id)) return; // its shortfall is owed after the batch
   const shortfall = -unitNetBalance(ctx.ledger, ctx.rules, account, unit);
   // shared once the input's checks settle, with every other loss of the input (socializePendingLosses)
   if (shortfall > 0n) oweLoss(ctx, unit);
+}
+
+/** A bankrupt position waiting for the input's batched ADL: its share of the unit's deficit and its exit price. */
+interface QueuedAdl {
+  unit: MarginUnit;
+  bankrupt: string;
+  instrument: string;
+  qty: Fixed;
+  multiplier: Fixed;
+  exitPrice: Fixed;
+  share: Fixed;
+}
+
+const queuedAdl = new WeakMap<SagaContext, QueuedAdl[]>();
+
+const adlBatched = (ctx: SagaContext): boolean => ctx.rules.bankruptcy === 'adl' && ctx.rules.adl?.batch === 'input';
+
+function queueAdl(ctx: SagaContext, queued: QueuedAdl): void {
+  let list = queuedAdl.get(ctx);
+  if (!list) queuedAdl.set(ctx, (list = []));
+  list.push(queued);
+}
+
+/**
+ * Is this account bankrupt with positions waiting for the input's batched ADL? Nothing else is decided for it
+ * (no call, no liquidation) until runBatchedAdl has closed them.
+ */
+export function awaitsBatchedAdl(ctx: SagaContext, account: string): boolean {
+  if (ctx.rules.adl?.batch === undefined) return false;
+  const list = queuedAdl.get(ctx);
+  return list !== undefined && list.some((q) => q.bankrupt === account);
+}
+
+/**
+ * `rows` (Σ = T) × `cols` (Σ = T) → a matrix of ledger units with those row and column sums, each cell
+ * ⌊row × col / T⌋ plus the leftover units placed row by row, column by column (at most a few units per cell):
+ * every counterparty's take split over the bankrupt positions in proportion to their fills.
+ */
+export function proportionalSplit(rows: readonly Fixed[], cols: readonly Fixed[]): Fixed[][] {
+  const total = rows.reduce((s, r) => s + r, 0n);
+  const cells = rows.map((r) => cols.map((c) => (total === 0n ? 0n : (r * c) / total)));
+  const rowLeft = rows.map((r, j) => r - cells[j]!.reduce((s, x) => s + x, 0n));
+  const colLeft = cols.map((c, i) => c - cells.reduce((s, row) => s + row[i]!, 0n));
+  let i = 0;
+  rowLeft.forEach((left, j) => {
+    while (left > 0n) {
+      while (colLeft[i] === 0n) i++;
+      const x = min(left, colLeft[i]!);
+      cells[j]![i]! += x;
+      left -= x;
+      colLeft[i]! -= x;
+    }
+  });
+  return cells;
+}
+
+/**
+ * ADL batched per input (`adl.batch: input`): the bankrupt positions the input queued, per instrument and
+ * side (instrument order, longs first), are closed together. Q = Σ |qᵢ| is shared by the rules' policy
+ * (adlFills: pro rata to size, or to size × effective leverage) over the profitable opposite positions —
+ * the input's bankrupt accounts excluded — once; the total filled T is apportioned to the bankrupt
+ * positions pro rata to |qᵢ| (largest remainder), and each counterparty's take over them in proportion
+ * (proportionalSplit). Each bankrupt position keeps its own bankruptcy price, exit ± Rᵢ ÷ (filledᵢ × k)
+ * (or the mark under `fill: mark`), so a counterparty pays ≈ its take ÷ T of the whole deficit ΣRᵢ.
+ * What no one takes closes to the backstop at the exit price; each unit's shortfall is then owed
+ * (socializePendingLosses). Returns whether anything was queued.
+ */
+function runBatchedAdl(ctx: SagaContext): boolean {
+  const queued = queuedAdl.get(ctx);
+  if (!queued || queued.length === 0) return false;
+  queuedAdl.delete(ctx);
+  const bankrupts = new Set(queued.map((q) => q.bankrupt));
+  const groups = new Map<string, QueuedAdl[]>();
+  for (const q of queued) {
+    const key = `${q.instrument}\u0000${q.qty > 0n ? 0 : 1}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(q);
+  }
+  const adl = ctx.rules.adl!;
+  const protect = adl.fill === 'bankruptcy' && adl.protectCounterparties;
+  for (const key of [...groups.keys()].sort()) {
+    const group = groups.get(key)!;
+    const { instrument, qty: sideQty, multiplier } = group[0]!;
+    const wanted = group.reduce((s, q) => s + abs(q.qty), 0n);
+    const candidates = ctx.fastPaths ? bankruptcyIndex(ctx).adlQueue(ctx, instrument, sideQty) : rankAdlCandidates(ctx, instrument, sideQty, '');
+    const takes = adlFills(adl.policy, [...candidates].filter((c) => !bankrupts.has(c.account)), '', wanted);
+    const filledTotal = takes.reduce((s, t) => s + t.qty, 0n);
+    const filled = filledTotal === 0n ? group.map(() => 0n) : largestRemainder(filledTotal, group.map((q) => abs(q.qty)));
+    const split = proportionalSplit(takes.map((t) => t.qty), filled);
+    const mark = ctx.ledger.instruments.get(instrument)!.mark!;
+    group.forEach((q, i) => {
+      if (filled[i]! > 0n) {
+        let price = mark;
+        if (adl.fill !== 'mark') {
+          const offset = divRound(q.share * 10n ** 16n, filled[i]! * multiplier, 'ceil');
+          const raw = q.qty > 0n ? q.exitPrice + offset : q.exitPrice - offset;
+          price = raw > 0n ? raw : 1n;
+        }
+        takes.forEach((t, j) => {
+          const take = split[j]![i]!;
+          if (take === 0n) return;
+          const fillQty = q.qty > 0n ? take : -take;
+          ctx.emit({
+            type: 'PositionAutoDeleveraged',
+            ts: ctx.ts,
+            account: t.account,
+            instrument,
+            qty: fillQty,
+            price: protect ? counterpartyCapped(ctx, t.account, instrument, fillQty, price, mark, multiplier) : price,
+            counterparty: q.bankrupt,
+            rank: j + 1,
+          });
+          ctx.touch(t.account);
+        });
+      }
+      const open = abs(q.qty) - filled[i]!;
+      if (open > 0n) {
+        ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: q.bankrupt, instrument, qty: q.qty > 0n ? -open : open, price: q.exitPrice, counterparty: ctx.rules.accounts.backstop, fee: 0n });
+      }
+    });
+  }
+  const units = new Map(queued.map((q) => [unitKey(q.unit), q.unit]));
+  for (const unit of units.values()) {
+    if (unitNetBalance(ctx.ledger, ctx.rules, getAccount(ctx.ledger, unit.account), unit) < 0n) oweLoss(ctx, unit);
+  }
+  // their checks were skipped while they waited: their other units (isolated positions) are checked now
+  for (const id of bankrupts) ctx.touch(id);
+  return true;
 }
 
 /**
@@ -270,7 +405,7 @@ function oweLoss(ctx: SagaContext, unit: MarginUnit): void {
 
 /** Has a bankruptcy of this input left a loss that socializePendingLosses has not shared yet? */
 export function hasPendingLosses(ctx: SagaContext): boolean {
-  return (pendingLosses.get(ctx)?.size ?? 0) > 0;
+  return (pendingLosses.get(ctx)?.size ?? 0) > 0 || (queuedAdl.get(ctx)?.length ?? 0) > 0;
 }
 
 /**
@@ -290,19 +425,21 @@ export function hasPendingLosses(ctx: SagaContext): boolean {
  * Returns whether a loss was shared.
  */
 export function socializePendingLosses(ctx: SagaContext): boolean {
+  // under adl.batch: input the checks settled with bankrupt positions queued: deleverage them together first
+  const deleveraged = runBatchedAdl(ctx);
   const pending = pendingLosses.get(ctx);
-  if (!pending || pending.size === 0) return false;
+  if (!pending || pending.size === 0) return deleveraged;
   pendingLosses.delete(ctx);
   const owed: { unit: MarginUnit; shortfall: Fixed }[] = [];
   for (const unit of pending.values()) {
     const shortfall = -unitNetBalance(ctx.ledger, ctx.rules, getAccount(ctx.ledger, unit.account), unit);
     if (shortfall > 0n) owed.push({ unit, shortfall });
   }
-  if (owed.length === 0) return false;
+  if (owed.length === 0) return deleveraged;
   const loss = owed.reduce((sum, o) => sum + o.shortfall, 0n);
   const bankrupt = new Set(owed.map((o) => o.unit.account));
   const split = ctx.fastPaths ? shareLossOverIndex(ctx, bankrupt, loss) : shareLoss(ctx, bankrupt, loss);
-  if (!split) return false;
+  if (!split) return deleveraged;
   const received = largestRemainder(split.amount, owed.map((o) => o.shortfall));
   const losses = owed.flatMap((o, i) => (received[i]! > 0n ? [{ ...unitFields(o.unit), amount: received[i]! }] : []));
   const shares = split.shares.flatMap((s) => chargedPositions(ctx, s.account, s.amount));

@@ -3,7 +3,7 @@ import type { LiquidationReason } from '@clearsim/events';
 import { applyFill, getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
 import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
-import { settleBankruptcy } from './bankruptcy';
+import { awaitsBatchedAdl, settleBankruptcy } from './bankruptcy';
 import { cureLevel, unitFields } from './margin-saga';
 import { liquidateLoan } from './lending-liquidation';
 import { liquidateVenue, venueMayLiquidate } from './venue-liquidation';
@@ -63,6 +63,8 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
  */
 export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason): void {
   const account = getAccount(ctx.ledger, unit.account);
+  // bankrupt, its positions waiting for the input's batched ADL (adl.batch: input)
+  if (awaitsBatchedAdl(ctx, unit.account)) return;
   // under venue block limits a unit liquidated as far as this input allows waits for the next one
   if (ctx.rules.venueLiquidation && !venueMayLiquidate(ctx, account, unit)) return;
   // once the waterfall stops, the unit is checked again in this same step (it may still warrant a call)

@@ -5,6 +5,7 @@ import type { Account } from '@clearsim/ledger';
 import type { Timestamp } from '@clearsim/events';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
+import { awaitsBatchedAdl } from './bankruptcy';
 import { hasOpenCall, openCallsOf, type SagaState } from './saga.state';
 
 /** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
@@ -75,7 +76,7 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
 
 /** Checks every margin unit of an account, including units with an open call that no longer hold a position. */
 export function checkAccount(ctx: SagaContext, accountId: string): void {
-  if (isSystemAccount(ctx.rules, accountId)) return;
+  if (isSystemAccount(ctx.rules, accountId) || awaitsBatchedAdl(ctx, accountId)) return;
   const account = ctx.ledger.accounts.get(accountId);
   if (!account) return;
   // with no call open, a unit at or above its call level (and so above MM) decides nothing: under the portfolio

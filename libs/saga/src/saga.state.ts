@@ -1,5 +1,6 @@
 import type { Fixed } from '@clearsim/money';
 import type { DecisionEvent, Timestamp } from '@clearsim/events';
+import type { Account } from '@clearsim/ledger';
 import { unitKey, type MarginUnit } from '@clearsim/margin';
 
 export interface OpenCall extends MarginUnit {
@@ -26,10 +27,43 @@ export interface SagaState {
    */
   deadlines: Map<number, number>;
   outcome: Map<string, 'liquidated' | 'bankrupt'>;
+  /**
+   * The liquidation clock (docs/rules.md §13, "Escalating fee"): per account, the `ts` of the first
+   * `LiquidationStarted` since it last acted itself (a trade, a deposit, a withdrawal request) or
+   * held no position — the time Drift's escalating liquidator fee counts from.
+   */
+  liquidatingSince: Map<string, Timestamp>;
+  /** Under `venueLiquidation.partial` only: per account, the `ts` of its last partial liquidation fill (Hyperliquid's cooldown). */
+  partialLiquidationAt: Map<string, Timestamp>;
 }
 
 export function emptySaga(): SagaState {
-  return { calls: new Map(), callsByAccount: new Map(), earliestDeadline: Infinity, deadlines: new Map(), outcome: new Map() };
+  return { calls: new Map(), callsByAccount: new Map(), earliestDeadline: Infinity, deadlines: new Map(), outcome: new Map(), liquidatingSince: new Map(), partialLiquidationAt: new Map() };
+}
+
+/**
+ * An account acted itself (Drift's `update_last_active_slot`): its liquidation clock stops.
+ * Called by evolve for the inputs that name an account as the actor.
+ */
+export function noteOwnAction(saga: SagaState, account: string): void {
+  saga.liquidatingSince.delete(account);
+}
+
+/**
+ * After a liquidation or ADL fill has been folded into the ledger: an account left with no open
+ * position has no liquidation clock and no cooldown any more; under `venueLiquidation.partial`
+ * (`recordPartial`), a fill that leaves the position open starts the account's cooldown.
+ */
+export function noteLiquidationFill(saga: SagaState, account: Account, instrument: string, ts: Timestamp, recordPartial: boolean): void {
+  if (saga.liquidatingSince.size === 0 && saga.partialLiquidationAt.size === 0 && !recordPartial) return;
+  let open = false;
+  for (const p of account.positions.values()) if (p.qty !== 0n) open = true;
+  if (!open) {
+    saga.liquidatingSince.delete(account.id);
+    saga.partialLiquidationAt.delete(account.id);
+  } else if (recordPartial && (account.positions.get(instrument)?.qty ?? 0n) !== 0n) {
+    saga.partialLiquidationAt.set(account.id, ts);
+  }
 }
 
 function openCall(saga: SagaState, call: OpenCall): void {
@@ -97,7 +131,10 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       // a cure, or a liquidation (which resolves the call, met or not); an expired call no longer counts for the deadline
       const call = closeCall(saga, unitKey(decision));
       if (call && !call.expired) deadlineGone(saga, call.deadline);
-      if (decision.type === 'LiquidationStarted') saga.outcome.set(decision.account, 'liquidated');
+      if (decision.type === 'LiquidationStarted') {
+        saga.outcome.set(decision.account, 'liquidated');
+        if (!saga.liquidatingSince.has(decision.account)) saga.liquidatingSince.set(decision.account, decision.ts);
+      }
       return;
     }
     case 'GracePeriodExpired': {
@@ -109,7 +146,10 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       return;
     }
     case 'AccountBankrupted':
+      // its liquidation ended: the positions go to the fund or the counterparties
       saga.outcome.set(decision.account, 'bankrupt');
+      saga.liquidatingSince.delete(decision.account);
+      saga.partialLiquidationAt.delete(decision.account);
       return;
     default:
       return;

@@ -144,6 +144,71 @@ export function escalatedLiquidationFee(baseFee: Fixed, maxFee: Fixed, elapsedSe
   return min(baseFee + BigInt(Math.max(0, Math.floor(elapsedSeconds))) * increasePerSecond, maxFee);
 }
 
+/**
+ * The liquidator fee of a Drift fill now: `marginShortage.liquidatorFee`, escalated under
+ * `escalatingFee` by the whole seconds since the account's liquidation clock started
+ * (saga.state.ts `liquidatingSince`; the first step of a liquidation has it at `ctx.ts`).
+ */
+export function liquidatorFeeNow(ctx: SagaContext, v: VenueLiquidation, account: string): Fixed {
+  const base = v.marginShortage!.liquidatorFee;
+  const escalating = v.escalatingFee;
+  if (!escalating) return base;
+  const since = ctx.saga.liquidatingSince.get(account) ?? ctx.ts;
+  return escalatedLiquidationFee(base, escalating.maxFee, Math.floor((ctx.ts - since) / 1000), escalating.graceSeconds, escalating.increasePerSecond);
+}
+
+/**
+ * Hyperliquid's partial liquidation: the most one fill may close of a position (unsigned) —
+ * `portion` of it, rounded down to the step, at least one step — when its notional at the mark is
+ * above `aboveNotional` and the account is not in its cooldown; otherwise undefined (no cap: the
+ * whole position may go, as Hyperliquid sends the entire position during the cooldown).
+ */
+export function partialLiquidationCap(size: Fixed, notional: Fixed, partial: { aboveNotional: Fixed; portion: Fixed }, inCooldown: boolean, step: Fixed): Fixed | undefined {
+  if (inCooldown || notional <= partial.aboveNotional) return undefined;
+  const portion = (mul(size, partial.portion, 'floor') / step) * step;
+  return min(max(portion, step), size);
+}
+
+/** Is the account within `cooldownSeconds` of its last partial liquidation fill (saga.state.ts `partialLiquidationAt`)? */
+function inPartialCooldown(ctx: SagaContext, cooldownSeconds: number, account: string): boolean {
+  const last = ctx.saga.partialLiquidationAt.get(account);
+  return last !== undefined && ctx.ts - last < cooldownSeconds * 1000;
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * The offset dYdX's `GetPerpetualPositionToLiquidate` starts from: `Intn(n)` of a generator seeded
+ * with the previous block's Unix time in seconds, a fresh generator per call (so every account with
+ * n positions gets the same offset in one block). Go's math/rand sequence is not reproduced: here the
+ * seed is the input's time in whole seconds (floor), mixed by splitmix64, modulo n — deterministic,
+ * so a replay draws the same offsets.
+ */
+export function rotationOffset(ts: number, n: number): number {
+  let z = (BigInt(Math.floor(ts / 1000)) + 0x9e3779b97f4a7c15n) & MASK64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  z ^= z >> 31n;
+  return Number(z % BigInt(n));
+}
+
+/**
+ * dYdX's choice of the position to liquidate: the unit's open positions in listing order (dYdX: by
+ * perpetual id, ids being assigned as perpetuals are listed), from `rotationOffset`, the first one
+ * not yet liquidated in this input (`eligible`).
+ */
+export function rotatedPosition(ctx: SagaContext, positions: Position[], eligible: (p: Position) => boolean): Position | undefined {
+  const listed = new Map<string, number>();
+  for (const id of ctx.ledger.instruments.keys()) listed.set(id, listed.size);
+  const ordered = [...positions].sort((a, b) => (listed.get(a.instrument) ?? 0) - (listed.get(b.instrument) ?? 0));
+  const offset = rotationOffset(ctx.ts, ordered.length);
+  for (let i = 0; i < ordered.length; i++) {
+    const position = ordered[(i + offset) % ordered.length]!;
+    if (eligible(position)) return position;
+  }
+  return undefined;
+}
+
 /** What an account has been liquidated for in one input (dYdX's per-block limits). */
 interface BlockBudget {
   notional: Fixed;
@@ -205,8 +270,8 @@ export function venueMayLiquidate(ctx: SagaContext, account: Account, unit: Marg
 }
 
 /** The insurance fee rate of a Drift fill: `insuranceFee`, or with `impliedInsuranceFee` the smaller implied one. */
-function driftInsuranceFee(v: VenueLiquidation, shortage: Fixed, position: PositionRisk): Fixed {
-  const { insuranceFee, liquidatorFee, impliedInsuranceFee: implied } = v.marginShortage!;
+function driftInsuranceFee(v: VenueLiquidation, shortage: Fixed, position: PositionRisk, liquidatorFee: Fixed): Fixed {
+  const { insuranceFee, impliedInsuranceFee: implied } = v.marginShortage!;
   return implied ? impliedInsuranceFee(max(shortage, 0n), position.maintenanceMargin, position.notional, liquidatorFee, insuranceFee) : insuranceFee;
 }
 
@@ -249,16 +314,20 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     const notionalLeft = maxNotional === undefined ? undefined : maxNotional - budget.notional;
     if (candidates.length === 0 || (notionalLeft !== undefined && notionalLeft <= 0n)) return;
     const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
-    const largest = candidates.map((p) => positionRisk(ctx.ledger, ctx.rules, p)).sort(byMaintenanceDesc)[0]!;
+    const largest =
+      v.positionOrder === 'pseudo-random-rotation'
+        ? positionRisk(ctx.ledger, ctx.rules, rotatedPosition(ctx, positions, (p) => candidates.includes(p))!)
+        : candidates.map((p) => positionRisk(ctx.ledger, ctx.rules, p)).sort(byMaintenanceDesc)[0]!;
     const position = largest.position;
     const size = abs(position.qty);
     const stepSize = stepSizeOf(v, position.instrument);
+    const liquidatorFee = v.marginShortage ? liquidatorFeeNow(ctx, v, account.id) : 0n;
 
     let closeQty: Fixed;
     if (v.marginShortage) {
       const shortage = target(risk) - risk.equity;
-      const { liquidatorFee, fullBelowShortage } = v.marginShortage;
-      const insuranceFee = driftInsuranceFee(v, shortage, largest);
+      const { fullBelowShortage } = v.marginShortage;
+      const insuranceFee = driftInsuranceFee(v, shortage, largest, liquidatorFee);
       const covering = shortage < fullBelowShortage ? undefined : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee);
       closeQty = covering === undefined ? size : min(max((covering / stepSize) * stepSize, stepSize), size);
     } else if (limited || v.stepSizes[position.instrument] !== undefined || v.stepSizes['*'] !== undefined) {
@@ -268,6 +337,10 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       const stepQty = step >= SCALE ? size : mul(originalSize.get(position.instrument) ?? size, step, 'ceil');
       closeQty = min(size, max(stepQty, 1n));
     }
+    if (v.partial) {
+      const cap = partialLiquidationCap(size, largest.notional, v.partial, inPartialCooldown(ctx, v.partial.cooldownSeconds, account.id), stepSize);
+      if (cap !== undefined) closeQty = min(closeQty, cap);
+    }
     const delta = position.qty > 0n ? -closeQty : closeQty;
 
     const price = v.fillablePrice
@@ -276,7 +349,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
           v.fillablePrice.bankruptcyAdjustment,
           v.fillablePrice.spreadToMaintenanceMarginRatio,
         )
-      : liquidationFillPrice(largest.mark, position.qty, v.marginShortage ? v.marginShortage.liquidatorFee : slippage);
+      : liquidationFillPrice(largest.mark, position.qty, v.marginShortage ? liquidatorFee : slippage);
     const notional = tradeNotional(closeQty, price, largest.multiplier);
 
     let fee: Fixed;
@@ -300,7 +373,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     } else {
       // the fee takes at most the equity left after the fill (a fee never makes the unit bankrupt)
       const loss = abs(notional - tradeNotional(closeQty, largest.mark, largest.multiplier));
-      const rate = v.marginShortage ? driftInsuranceFee(v, target(risk) - risk.equity, largest) : feeRate;
+      const rate = v.marginShortage ? driftInsuranceFee(v, target(risk) - risk.equity, largest, liquidatorFee) : feeRate;
       fee = min(mul(notional, rate, 'ceil'), max(risk.equity - loss, 0n));
     }
     ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: account.id, instrument: position.instrument, qty: delta, price, counterparty: ctx.rules.accounts.backstop, fee });

@@ -1,5 +1,5 @@
 import { parseFixed, type Fixed } from '@clearsim/money';
-import { bankruptcyQuote, escalatedLiquidationFee, fillablePrice, impliedInsuranceFee, insuranceFundDelta, liquidatableQty, qtyToCoverShortage } from './venue-liquidation';
+import { bankruptcyQuote, escalatedLiquidationFee, fillablePrice, impliedInsuranceFee, insuranceFundDelta, liquidatableQty, partialLiquidationCap, qtyToCoverShortage, rotationOffset } from './venue-liquidation';
 
 const f = (s: string): Fixed => parseFixed(s);
 
@@ -163,5 +163,44 @@ describe('Drift: the size that covers the margin shortage, and the escalating li
     expect(fee(10_000)).toBe(f('0.03')); // 2 % + 10,000 × 0.0001 % = 3 %
     expect(fee(100_000)).toBe(f('0.05')); // 2 % + 10 % capped at 5 %
     expect(fee(1500)).toBe(f('0.0215')); // the grace ends: 2 % + 1,500 × 0.0001 % (the whole elapsed time counts, as Drift's)
+  });
+});
+
+describe("Drift's escalating fee in the preset's units: 1,500 slots ≈ 600 s, +0.000001 per slot ≈ +0.0000025 per second", () => {
+  // drift-v2: base (liquidator_fee) 1 %, max = min(3 × 1 %, maintenance ratio 5 %) = 3 % (PerpMarket.get_max_liquidation_fee)
+  const fee = (elapsed: number) => escalatedLiquidationFee(f('0.01'), f('0.03'), elapsed, 600, f('0.0000025'));
+  it('the base before the grace, base + elapsed × rate after it, the cap at last', () => {
+    expect(fee(599)).toBe(f('0.01')); // still within the 600 s grace
+    expect(fee(600)).toBe(f('0.0115')); // 1 % + 600 × 0.00025 % = 1.15 % (Drift: 1 % + 1,500 slots × 0.0001 %)
+    expect(fee(2400)).toBe(f('0.016')); // 1 % + 2,400 × 0.00025 % = 1.6 % (40 min)
+    expect(fee(8000)).toBe(f('0.03')); // 1 % + 2 % = 3 %: the cap, reached at 8,000 s
+    expect(fee(50_000)).toBe(f('0.03'));
+  });
+});
+
+describe("Hyperliquid's partial liquidation: 20 % of a position above $100,000, the whole one during the 30 s cooldown", () => {
+  const partial = { aboveNotional: f('100000'), portion: f('0.2') };
+  it('caps a large position at the portion, rounded down to the step, at least one step', () => {
+    // 3 BTC at $50,000 = $150,000 > $100,000: 20 % × 3 = 0.6 BTC
+    expect(partialLiquidationCap(f('3'), f('150000'), partial, false, 1n)).toBe(f('0.6'));
+    // 2.99999 BTC, step 0.001: 0.599998 → 0.599
+    expect(partialLiquidationCap(f('2.99999'), f('149999.5'), partial, false, f('0.001'))).toBe(f('0.599'));
+    // a portion below one step is one step
+    expect(partialLiquidationCap(f('0.0001'), f('100001'), partial, false, f('0.001'))).toBe(f('0.0001'));
+  });
+  it('no cap at or below the notional, nor during the cooldown', () => {
+    expect(partialLiquidationCap(f('2'), f('100000'), partial, false, 1n)).toBeUndefined(); // $100,000 is not above
+    expect(partialLiquidationCap(f('3'), f('150000'), partial, true, 1n)).toBeUndefined();
+  });
+});
+
+describe("dYdX's choice of the position: a pseudo-random rotation seeded by the time in seconds", () => {
+  it('is the same within one second and for the same n, within [0, n), and varies across seconds', () => {
+    expect(rotationOffset(1_000_000, 5)).toBe(rotationOffset(1_000_999, 5));
+    const offsets = Array.from({ length: 200 }, (_, s) => rotationOffset(s * 1000, 3));
+    expect(offsets.every((o) => o >= 0 && o < 3)).toBe(true);
+    // each of the three offsets is drawn (a generator stuck on one would fail)
+    expect(new Set(offsets).size).toBe(3);
+    expect(rotationOffset(123_000, 1)).toBe(0);
   });
 });
