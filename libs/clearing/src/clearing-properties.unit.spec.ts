@@ -55,7 +55,7 @@ const rulesArb = fc.record({
   ),
   // venue liquidation mechanics (dYdX fillable price and fee cap, with or without block limits; Drift shortage sizing) and a funding formula
   // (with Drift's escalating fee, Hyperliquid's partial liquidation and dYdX's pseudo-random choice of the position)
-  venue: fc.option(fc.constantFrom('dydx', 'dydx-limited', 'drift', 'drift-escalating', 'hyperliquid', 'dydx-rotation'), { nil: undefined }),
+  venue: fc.option(fc.constantFrom('dydx', 'dydx-limited', 'drift', 'drift-escalating', 'drift-unit-step', 'hyperliquid', 'dydx-rotation'), { nil: undefined }),
   fundingFormula: fc.boolean(),
 });
 
@@ -73,6 +73,12 @@ const VENUES: Record<string, Record<string, unknown>> = {
   'drift-escalating': {
     marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', fullBelowShortage: '50', impliedInsuranceFee: true },
     stepSizes: { '*': '0.01' },
+    escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },
+  },
+  // no step and no full-close threshold: each covering fill is one ledger unit from the shortage (a second fill
+  // of the same position in one liquidation closes the rest, or the waterfall would chase the rounding forever)
+  'drift-unit-step': {
+    marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true },
     escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },
   },
   hyperliquid: { partial: { aboveNotional: '1000', portion: '0.2', cooldownSeconds: 30 }, stepSizes: { '*': '0.01' } },
@@ -328,6 +334,26 @@ describe('clearing properties', () => {
     for (const input of screened.accepted) exact.handle(input);
     expect(exact.outputHash).toBe(screened.engine.outputHash);
     expect(screened.engine.state.stats.positionsLiquidated).toBeGreaterThan(0);
+  });
+
+  it("Drift's shortage sizing with a one-unit step under market impact settles (a case fast-check found: each covering fill moved the mark, leaving a new residual, 1,000 rounds)", () => {
+    const rules = { grace: 0, callBelow: '1', concentrate: false, model: 'tiered', tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] as Record<string, string>[], cureAt: 'initial', bankruptcy: 'adl', step: '1', slippage: '0', feeRate: '0', isolated: [], opening: [500, 500, 500, 500], impact: { law: 'sqrt', k: '0.05', halfLifeSeconds: 60, instrument: '*' }, venue: 'drift-unit-step', fundingFormula: false };
+    const steps = [
+      { kind: 'price', instrument: 'BTC-PERP', move: 0 },
+      { kind: 'deposit', who: 'c', amount: 917, asset: 'USD' },
+      { kind: 'depeg', price: 50 },
+      { kind: 'trade', buyer: 'a', seller: 'a', instrument: 'BTC-PERP', qty: 1, off: 0 },
+      { kind: 'price', instrument: 'BTC-PERP', move: 0 },
+      { kind: 'clock' },
+      { kind: 'price', instrument: 'BTC-PERP', move: 0 },
+      { kind: 'pair', who: 'c', counterparty: 'a', qtys: [-7, -1860], off: 0 },
+      { kind: 'dustTrade', instrument: 'BTC-PERP', units: -1, off: 0 },
+      { kind: 'price', instrument: 'BTC-PERP', move: 0 },
+    ] as Step[];
+    const first = runLive(inputsFor(rules, steps, [0]));
+    const second = runLive(inputsFor(rules, steps, [0]));
+    expect(first.engine.outputHash).toBe(second.engine.outputHash);
+    expect(first.engine.state.stats.positionsLiquidated).toBeGreaterThan(0);
   });
 
   it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {

@@ -215,6 +215,8 @@ interface BlockBudget {
   insuranceLost: Fixed;
   /** Positions liquidated in this input: one fill per position per block. */
   done: Set<string>;
+  /** Drift sizing: positions already given a fill that covers the shortage in this input. */
+  covered: Set<string>;
   /** The fund could not take a fill (its cash, or maxInsuranceLost) and the unit is not bankrupt: it waits for the next input. */
   blocked: boolean;
 }
@@ -226,7 +228,7 @@ function budgetOf(ctx: SagaContext, account: string): BlockBudget {
   let byAccount = budgets.get(ctx);
   if (!byAccount) budgets.set(ctx, (byAccount = new Map()));
   let budget = byAccount.get(account);
-  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set(), blocked: false }));
+  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set(), covered: new Set(), blocked: false }));
   return budget;
 }
 
@@ -328,7 +330,16 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       const shortage = target(risk) - risk.equity;
       const { fullBelowShortage } = v.marginShortage;
       const insuranceFee = driftInsuranceFee(v, shortage, largest, liquidatorFee);
-      const covering = shortage < fullBelowShortage ? undefined : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee);
+      // A fill sized by the formula covers the shortage but for rounding (the size is floored to the step, the
+      // fee rounded up) and for the marks its own impact moves, so a second one for the same position in the
+      // same input would only chase that residual, one step at a time, without end when the step is one ledger
+      // unit: the rest of the position goes instead. (Drift sizes against its liquidation margin buffer, above
+      // the maintenance margin, so no residual is left; the buffer is not modelled: docs/rules.md §13.)
+      const covering =
+        shortage < fullBelowShortage || budget.covered.has(position.instrument)
+          ? undefined
+          : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee);
+      budget.covered.add(position.instrument);
       closeQty = covering === undefined ? size : min(max((covering / stepSize) * stepSize, stepSize), size);
     } else if (limited || v.stepSizes[position.instrument] !== undefined || v.stepSizes['*'] !== undefined) {
       const limits = v.positionBlockLimits ?? { minPositionNotional: 0n, maxPositionPortion: SCALE };
