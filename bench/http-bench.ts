@@ -51,6 +51,13 @@ export interface HttpBenchResult {
   shardLoopMs: number | null;
   /** The server's peak RSS (VmHWM before it stops; null off Linux). */
   serverPeakRssMiB: number | null;
+  /**
+   * The server's CPU time (user + system, all its threads: the fsyncs' pool
+   * threads too) while POST /v1/inputs ran, per answered input, in µs (null
+   * off Linux). A CPU profile's busy time is wall time not idle, which a
+   * loaded machine inflates with the time the process waited for a core.
+   */
+  serverCpuUsPerInput: number | null;
 }
 
 /** One measurement: a fresh server and store, set up, both routes warmed up, then /healthz and POST /v1/inputs in turn. */
@@ -64,7 +71,9 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
     await autocannon({ url: `${url}/healthz`, connections, duration: 2 });
     await autocannon({ url, connections, duration: 2, requests: [priceRequest()] });
     const healthz = await autocannon({ url: `${url}/healthz`, connections, duration: seconds });
+    const cpuBefore = cpuSeconds(server.pid);
     const inputs = await autocannon({ url, connections, duration: seconds, requests: [priceRequest()] });
+    const cpuAfter = cpuSeconds(server.pid);
     const metrics = await (await fetch(`${url}/metrics`, { headers: HEADERS })).text();
     const count = /clearsim_append_latency_seconds_count (\d+)/.exec(metrics)?.[1];
     const sum = /clearsim_append_latency_seconds_sum ([\d.e+-]+)/.exec(metrics)?.[1];
@@ -73,6 +82,7 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
       inputs: figures(inputs),
       shardLoopMs: count && sum ? (Number(sum) / Number(count)) * 1000 : null,
       serverPeakRssMiB: peakRssMiB(server.pid),
+      serverCpuUsPerInput: cpuBefore !== null && cpuAfter !== null && inputs.requests.total > 0 ? ((cpuAfter - cpuBefore) * 1e6) / inputs.requests.total : null,
     };
   } finally {
     server.kill('SIGTERM');
@@ -89,6 +99,18 @@ function peakRssMiB(pid: number | undefined): number | null {
   try {
     const kib = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kib ? Number(kib) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU seconds of process `pid` so far (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s), null off Linux. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    // the command name (field 2) is in parentheses and may hold spaces: count the fields after its closing one
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
@@ -183,6 +205,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`clearsim serve on loopback: ${options.connections} connections, ${options.seconds} s per route, ${options.accounts} accounts with positions\n${table.toString()}\n`);
   if (result.shardLoopMs !== null) process.stdout.write(`shard loop (decide + append + fsync, queueing included): ${result.shardLoopMs.toFixed(3)} ms mean per submission\n`);
+  if (result.serverCpuUsPerInput !== null) process.stdout.write(`the server's CPU (user + system) during POST /v1/inputs: ${Math.round(result.serverCpuUsPerInput)} µs per input\n`);
   if (options.cpuProfileDir) process.stdout.write(`the server's CPU profile: ${options.cpuProfileDir}\n`);
 }
 

@@ -480,12 +480,19 @@ describe('FileEventStore', () => {
 
     it('an append is one write (its lines and commit record) and one fsync; a transaction commit one write (the record) and one fsync', async () => {
       const store = await open();
-      const handle = (store as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown>; sync(): Promise<void> } }).handle;
+      const handle = (store as unknown as { handle: { fd: number; write: (...args: unknown[]) => Promise<unknown>; sync(): Promise<void> } }).handle;
       const calls: string[] = [];
       const write = handle.write.bind(handle);
       const sync = handle.sync.bind(handle);
       handle.write = (...args: unknown[]) => (calls.push('write'), write(...args));
       handle.sync = () => (calls.push('sync'), sync());
+      // a small write is a synchronous pwrite on the log's descriptor (HEAD's own writes go to another one)
+      const nodeFs = jest.requireActual<typeof fs>('node:fs'); // the module object itself (the namespace import above is a copy)
+      const writeSync = nodeFs.writeSync;
+      const syncWrites = jest.spyOn(nodeFs, 'writeSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
+        if (fd === handle.fd) calls.push('write');
+        return (writeSync as (...args: unknown[]) => number)(fd, ...rest);
+      }) as typeof fs.writeSync);
 
       await store.append(sampleEvents(3), 0);
       expect(calls).toEqual(['write', 'sync']);
@@ -494,6 +501,7 @@ describe('FileEventStore', () => {
       await tx.append(sampleEvents(2, 3));
       await tx.commit();
       expect(calls).toEqual(['write', 'write', 'sync']); // the chunk, then the record; one fsync for both
+      syncWrites.mockRestore();
       await store.close();
       // and the log is whole: two batches, each closed by its record
       const reopened = await open();

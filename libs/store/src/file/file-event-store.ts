@@ -1,5 +1,5 @@
 import { randomUUID, type Hash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, InputError, type ClearingEvent } from '@clearsim/events';
@@ -810,8 +810,23 @@ async function writeNewHeader(handle: FileHandle): Promise<{ header: LogHeader; 
   return { header: { format: 'clearsim-log', version: 2, log: logId }, bytes };
 }
 
+/**
+ * A write up to this many bytes is a synchronous `pwrite` on the event loop:
+ * a copy into the page cache of a few microseconds, where `FileHandle.write`
+ * costs a thread-pool round trip and a promise (five to ten times the CPU,
+ * and under load the woken pool thread preempts the event loop: 0.3 ms per
+ * write in the server's profile; docs/performance.md, B5). The fsync stays on
+ * the pool. Larger writes (a long transaction's chunks) stay asynchronous so
+ * they never hold the event loop for a long copy.
+ */
+const SYNC_WRITE_MAX_BYTES = 64 * 1024;
+
 async function writeFully(handle: FileHandle, buffer: Buffer, offset: number): Promise<void> {
   let done = 0;
+  if (buffer.length <= SYNC_WRITE_MAX_BYTES) {
+    while (done < buffer.length) done += writeSync(handle.fd, buffer, done, buffer.length - done, offset + done);
+    return;
+  }
   while (done < buffer.length) {
     const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, offset + done);
     done += bytesWritten;

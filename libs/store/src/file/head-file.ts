@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -132,7 +132,8 @@ export class HeadFile {
     if (!handle || !fixed) return this.replace(head);
     let done = 0;
     try {
-      while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, done)).bytesWritten;
+      // synchronous: one small pwrite, cheaper than a thread-pool round trip (see SYNC_WRITE_MAX_BYTES in file-event-store.ts)
+      while (done < bytes.length) done += writeSync(handle.fd, bytes, done, bytes.length - done, done);
     } catch (error) {
       await this.close().catch(() => undefined); // the next update replaces HEAD
       throw error;
