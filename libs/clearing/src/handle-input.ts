@@ -373,10 +373,11 @@ function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
     starts[i] = scratch.count;
     if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
     const account = state.ledger.accounts.get(id);
-    if (!account || !screenBandsInto(state.ledger, rules, account, scratch)) return false;
+    // crossed[i] is the last crossing's i-th account: the bands screen it from its float mirror
+    if (!account || !state.bands.screenCrossedInto(i, state.ledger, rules, account, scratch)) return false;
   }
   starts[crossed.length] = scratch.count;
-  for (let i = 0; i < crossed.length; i++) state.bands.setFrom(crossed[i]!, scratch, starts[i]!, starts[i + 1]!);
+  for (let i = 0; i < crossed.length; i++) state.bands.setFromCrossed(i, scratch, starts[i]!, starts[i + 1]!);
   return true;
 }
 

@@ -1,6 +1,6 @@
 import { SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
-import { underlyingOf, type Account, type LedgerState, type Position } from '@clearsim/ledger';
+import { underlyingOf, type Account, type Instrument, type LedgerState, type Position } from '@clearsim/ledger';
 import { SlotHeap } from './band-heap';
 import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
 import { venueMaintenanceSlope, venueScalesMaintenance } from './venue-margin';
@@ -149,6 +149,10 @@ export class PriceBands {
   private detached = new Uint8Array(64);
   /** Per account id with more than one band: [instrument index, slot, …] of the others. */
   private readonly moreBands = new Map<number, number[]>();
+  /** The account ids of the names the last `crossed` returned, in its order (for screenCrossedInto, setFromCrossed). */
+  private crossedIds = new Int32Array(16);
+  /** Per account id: what the float screen reads of it that only changes with its version (see ScreenMirror). */
+  private readonly mirrors: (ScreenMirror | undefined)[] = [];
 
   private bandsOf(instrument: string): InstrumentBands {
     let bands = this.instruments.get(instrument);
@@ -209,7 +213,30 @@ export class PriceBands {
 
   /** `set` from the bands [from, to) of a scratch. */
   setFrom(account: string, scratch: BandScratch, from: number, to: number): void {
-    const id = this.idOf(account);
+    this.setIdFrom(this.idOf(account), scratch, from, to);
+  }
+
+  /** `setFrom` for the account at index `k` of what the last `crossed` returned (no look-up of its name). */
+  setFromCrossed(k: number, scratch: BandScratch, from: number, to: number): void {
+    this.setIdFrom(this.crossedIds[k]!, scratch, from, to);
+  }
+
+  /**
+   * screenBandsInto for the account at index `k` of what the last `crossed`
+   * returned (`account` is that account's state), reading its float mirror:
+   * rebuilt only when the account's version (or the rules, or the ledger)
+   * moved since it was taken, so a crossing of an account whose positions did
+   * not change converts only its balance and marks.
+   */
+  screenCrossedInto(k: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
+    const id = this.crossedIds[k]!;
+    let mirror = this.mirrors[id];
+    if (mirror === undefined) this.mirrors[id] = mirror = new ScreenMirror();
+    if (mirror.account !== account || mirror.version !== account.version || mirror.rules !== rules || mirror.instruments !== ledger.instruments) mirror.take(ledger, rules, account);
+    return screenMirrorInto(mirror, account, rules, out);
+  }
+
+  private setIdFrom(id: number, scratch: BandScratch, from: number, to: number): void {
     if (this.rekeyInPlace(id, scratch, from, to)) return;
     this.removeId(id);
     const { instruments, lowers, uppers } = scratch;
@@ -274,7 +301,7 @@ export class PriceBands {
         index.hot.delete(id);
         if (detached[id] === 1) continue;
         detached[id] = 1;
-        (out ??= []).push(this.names[id]!);
+        out = this.report(out, id);
       }
     }
     const { lowers, uppers } = index;
@@ -283,16 +310,26 @@ export class PriceBands {
       index.detach(slot);
       if (detached[id] === 1) continue;
       detached[id] = 1;
-      (out ??= []).push(this.names[id]!);
+      out = this.report(out, id);
     }
     for (let slot = uppers.top(); slot >= 0 && mark > uppers.keys[slot]!; slot = uppers.top()) {
       const id = index.accountOf(slot);
       index.detach(slot);
       if (detached[id] === 1) continue;
       detached[id] = 1;
-      (out ??= []).push(this.names[id]!);
+      out = this.report(out, id);
     }
     return out ?? NONE_CROSSED;
+  }
+
+  /** Appends account `id` to `crossed`'s answer (and its id to crossedIds, at the same index). */
+  private report(out: string[] | undefined, id: number): string[] {
+    out ??= [];
+    const k = out.length;
+    if (k >= this.crossedIds.length) this.crossedIds = grown(this.crossedIds, 0);
+    this.crossedIds[k] = id;
+    out.push(this.names[id]!);
+    return out;
   }
 }
 
@@ -425,16 +462,108 @@ export function floatBandsFor(ledger: LedgerState, rules: Rules, account: Accoun
  * account's bands appended, or false with `out` as it was (check exactly).
  */
 export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
-  if (account.collateral.size > 0) return false;
+  const mirror = SCRATCH_MIRROR;
+  mirror.take(ledger, rules, account);
+  const screened = screenMirrorInto(mirror, account, rules, out);
+  mirror.clear();
+  return screened;
+}
+
+/**
+ * What the float screen reads of an account that changes only with its
+ * version (a position's quantity, cost or existence bumps it; the rules and
+ * the instruments it reads are compared by identity): per open position, in
+ * the order the account holds them, its instrument, |q|·k and sign, cost and
+ * tier shape, converted once. Balances (cash, isolated margin), collateral
+ * and marks change without a version bump and are read at each screen.
+ * `screenable` false: a position the screen always declines (an option, a
+ * concentration add-on, a size-scaled MM, no tiers, an unlisted instrument).
+ *
+ * The floats are computed by the same operations, in the same order, as when
+ * they were converted at each screen, so a screen from a mirror gives the same
+ * bound bit for bit: a cache, not a second model.
+ */
+class ScreenMirror {
+  account: Account | undefined = undefined;
+  version = -1;
+  rules: Rules | undefined = undefined;
+  instruments: LedgerState['instruments'] | undefined = undefined;
+  screenable = false;
+  count = 0;
+  readonly positions: Position[] = [];
+  readonly instrumentOf: Instrument[] = [];
+  readonly qks: number[] = [];
+  readonly negative: boolean[] = [];
+  readonly costs: number[] = [];
+  readonly shapes: TierShape[] = [];
+
+  /** Converts what the screen reads of `account`'s open positions now. */
+  take(ledger: LedgerState, rules: Rules, account: Account): void {
+    this.account = account;
+    this.version = account.version;
+    this.rules = rules;
+    this.instruments = ledger.instruments;
+    const open = OPEN_POSITIONS;
+    open.length = 0;
+    account.positions.pushValuesInto(open);
+    this.takePositions(ledger, rules, open);
+    open.length = 0;
+  }
+
+  /** `take`'s conversion of `open` (positions of zero quantity are skipped). */
+  takePositions(ledger: LedgerState, rules: Rules, open: readonly Position[]): void {
+    this.screenable = false;
+    this.count = 0;
+    for (let p = 0; p < open.length; p++) {
+      const position = open[p]!;
+      if (position.qty === 0n) continue;
+      const instrument = ledger.instruments.get(position.instrument);
+      if (!instrument || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return this.decline();
+      // an inverse position's value and MM are not lines in the mark: the exact check decides
+      if (instrument.inverse) return this.decline();
+      // a size-scaled MM (venueMargin) is not the tier's line: the exact check decides
+      if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return this.decline();
+      const tiers = instrumentRules(rules, position.instrument)?.tiers;
+      if (!tiers || tiers.length === 0) return this.decline();
+      const qty = toNumber(position.qty);
+      const i = this.count++;
+      this.positions[i] = position;
+      this.instrumentOf[i] = instrument;
+      this.qks[i] = Math.abs(qty) * toNumber(instrument.multiplier);
+      this.negative[i] = qty < 0;
+      this.costs[i] = toNumber(position.cost);
+      this.shapes[i] = tierShape(tiers);
+    }
+    this.screenable = true;
+  }
+
+  private decline(): void {
+    this.count = 0;
+  }
+
+  /** Forgets the account (a scratch mirror keeps no state alive between screens). */
+  clear(): void {
+    this.account = undefined;
+    this.rules = undefined;
+    this.instruments = undefined;
+    this.positions.length = this.instrumentOf.length = this.shapes.length = 0;
+    this.count = 0;
+  }
+}
+
+/** The mirror screenBandsInto and floatSlackLowerBound take afresh at each call. */
+const SCRATCH_MIRROR = new ScreenMirror();
+
+/** screenBandsInto from `account`'s mirror (taken from it, and current). */
+function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, out: BandScratch): boolean {
+  if (account.collateral.size > 0 || !mirror.screenable) return false;
   const callBelow = toNumber(rules.marginCall.callBelow);
   const from = out.count;
   if (account.isolated) {
     // each open position is a unit of its own, drawing on its isolated margin
-    for (const position of account.positions.values()) {
-      if (position.qty === 0n) continue;
-      SINGLE[0] = position;
+    for (let p = 0; p < mirror.count; p++) {
       const unitFrom = out.count;
-      if (!(screenUnit(ledger, rules, SINGLE, position.isolatedMargin, callBelow, out) > 0)) {
+      if (!(screenUnit(mirror, p, p + 1, mirror.positions[p]!.isolatedMargin, callBelow, out) > 0)) {
         out.count = from;
         return false;
       }
@@ -442,18 +571,8 @@ export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Acco
     }
     return true;
   }
-  // the open positions into a reused array: screenUnit then walks an array by index, with no iterator (and no
-  // iterator result per position, which V8 allocates where the loop sees both Map and array iterators)
-  const open = OPEN_POSITIONS;
-  open.length = 0;
-  account.positions.pushValuesInto(open);
-  let kept = 0;
-  for (let i = 0; i < open.length; i++) if (open[i]!.qty !== 0n) open[kept++] = open[i]!;
-  open.length = kept;
-  if (open.length === 0) return true;
-  const bound = screenUnit(ledger, rules, open, account.cash, callBelow, out, false);
-  open.length = 0;
-  if (!(bound > 0)) {
+  if (mirror.count === 0) return true;
+  if (!(screenUnit(mirror, 0, mirror.count, account.cash, callBelow, out) > 0)) {
     out.count = from;
     return false;
   }
@@ -461,7 +580,6 @@ export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Acco
   return true;
 }
 
-const SINGLE: Position[] = [];
 const OPEN_POSITIONS: Position[] = [];
 
 /** 2^-52: twice the largest relative rounding error of one float64 operation. */
@@ -486,9 +604,14 @@ const EPSILON = Number.EPSILON;
  *   `errorAllowance`.
  * Max(0, ·) is 1-Lipschitz, so it adds no error. A notional within 10^-9
  * (relative) and 10^-6 of an edge is not trusted to pick the exact tier.
+ *
+ * `positions` are the unit's (those of zero quantity are skipped).
  */
 export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): number {
-  const bound = screenUnit(ledger, rules, positions, balance, callBelow, new BandScratch(), false);
+  const mirror = SCRATCH_MIRROR;
+  mirror.takePositions(ledger, rules, positions);
+  const bound = mirror.screenable ? screenUnit(mirror, 0, mirror.count, balance, callBelow, new BandScratch()) : -Infinity;
+  mirror.clear();
   return bound > 0 ? bound : -Infinity;
 }
 
@@ -500,14 +623,14 @@ export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, position
 const SCREENED = new Float64Array(2);
 
 /**
- * floatSlackLowerBound with what banding needs, in one pass over the open
- * positions (those of zero quantity are skipped with `skipFlat`): their instrument, mark (in
- * `lowers`), |q|·k and tier shape are appended to `out`, to be cut into bands
- * by cutScreenedBands. Answers the bound; anything but a positive bound means
+ * floatSlackLowerBound of the unit made of the mirror's positions [from, to),
+ * with what banding needs, in one pass: their instrument, mark (in `lowers`),
+ * |q|·k and tier shape are appended to `out`, to be cut into bands by
+ * cutScreenedBands. Answers the bound; anything but a positive bound means
  * "check exactly", and then `out` holds garbage past its former count (the
  * caller resets it).
  */
-function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number, out: BandScratch, skipFlat = true): number {
+function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fixed, callBelow: number, out: BandScratch): number {
   let slack = toNumber(balance);
   let magnitude = Math.abs(slack);
   let maintenance = 0;
@@ -517,23 +640,15 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
   let allowanceUnits = 1;
   let allowanceFloat = 0;
   let n = 0;
-  for (let p = 0; p < positions.length; p++) {
-    const position = positions[p]!;
-    if (skipFlat && position.qty === 0n) continue;
-    const instrument = ledger.instruments.get(position.instrument);
-    if (!instrument || instrument.mark === undefined || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return -Infinity;
-    // an inverse position's value and MM are not lines in the mark: the exact check decides
-    if (instrument.inverse) return -Infinity;
-    // a size-scaled MM (venueMargin) is not the tier's line: the exact check decides
-    if (rules.venueMargin && venueScalesMaintenance(rules, position.instrument)) return -Infinity;
-    const tiers = instrumentRules(rules, position.instrument)?.tiers;
-    if (!tiers || tiers.length === 0) return -Infinity;
-    const shape = tierShape(tiers);
-    const qty = toNumber(position.qty);
-    const mark = toNumber(instrument.mark);
-    const qk = Math.abs(qty) * toNumber(instrument.multiplier);
-    const value = qty < 0 ? -(qk * mark) : qk * mark;
-    const cost = toNumber(position.cost);
+  const { positions, instrumentOf, qks, negative, costs, shapes } = mirror;
+  for (let p = from; p < to; p++) {
+    const markFixed = instrumentOf[p]!.mark;
+    if (markFixed === undefined) return -Infinity;
+    const shape = shapes[p]!;
+    const mark = toNumber(markFixed);
+    const qk = qks[p]!;
+    const value = negative[p] ? -(qk * mark) : qk * mark;
+    const cost = costs[p]!;
     slack += value - cost;
     const notional = qk * mark;
     magnitude += notional + Math.abs(cost);
@@ -551,7 +666,7 @@ function screenUnit(ledger: LedgerState, rules: Rules, positions: readonly Posit
     allowanceUnits += 1 + callBelow * (2 + shape.maxRate);
     allowanceFloat += notional * (1 + callBelow * shape.maxRate);
     const i = out.count;
-    out.push(position.instrument, mark, mark);
+    out.push(positions[p]!.instrument, mark, mark);
     out.qks[i] = qk;
     out.shapes[i] = shape;
     n++;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { deposit, emptyLedger, ensureAccount, trade, type LedgerState } from '@clearsim/ledger';
 import { fromNumber, mul, parseFixed, toNumber } from '@clearsim/money';
 import { parseRules } from '@clearsim/rules';
-import { bandsFor, floatBandsFor, floatSlackLowerBound, PriceBands, type Band } from './price-bands';
+import { BandScratch, bandsFor, floatBandsFor, floatSlackLowerBound, PriceBands, screenBandsInto, type Band } from './price-bands';
 import { callLevelOf, computeRisk } from './risk';
 
 /** The plain model of PriceBands: every account's bands in a map, scanned in full. */
@@ -282,4 +282,46 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     const after = computeRisk(ledger, rules, account);
     expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
   }
+
+  it('screens a crossed account from its float mirror exactly as afresh, while trades, deposits and marks change it', () => {
+    // the mirror keeps each position's floats until the account's version moves (a trade); cash and marks are read live
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('trade' as const), instrument: fc.constantFrom('X', 'Y'), qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0).map((q) => q / 100) }),
+      fc.record({ kind: fc.constant('deposit' as const), amount: fc.integer({ min: -2000, max: 5000 }) }),
+      fc.record({ kind: fc.constant('mark' as const), instrument: fc.constantFrom('X', 'Y'), price: fc.double({ min: 50, max: 5000, noNaN: true }) }),
+    );
+    const outcomes = { passed: 0, declined: 0 };
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 25 }), fc.constantFrom(continuous, jumping), (steps, tiers) => {
+        const ledger = book([{ instrument: 'X', qty: 1, price: 1000 }, { instrument: 'Y', qty: -2, price: 500 }], 3000);
+        const rules = rulesWith(tiers, '1', false);
+        const account = ledger.accounts.get('a')!;
+        const maker = ledger.accounts.get('mm')!;
+        const bands = new PriceBands();
+        for (const s of steps) {
+          if (s.kind === 'trade') {
+            const instrument = ledger.instruments.get(s.instrument)!;
+            trade(ledger, s.qty > 0 ? account : maker, s.qty > 0 ? maker : account, instrument, fromNumber(Math.abs(s.qty), 'floor'), instrument.mark!);
+          } else if (s.kind === 'deposit') {
+            account.cash += fromNumber(s.amount, 'floor');
+          } else {
+            ledger.instruments.get(s.instrument)!.mark = fromNumber(s.price, 'floor');
+          }
+          // a zero-width band: every move of X crosses the account
+          bands.set('a', [{ instrument: 'X', lower: 1, upper: 1 }]);
+          expect(bands.crossed('X', 2)).toEqual(['a']);
+          const mirrored = new BandScratch();
+          const fresh = new BandScratch();
+          const passed = bands.screenCrossedInto(0, ledger, rules, account, mirrored);
+          expect(passed).toBe(screenBandsInto(ledger, rules, account, fresh));
+          expect(mirrored.toBands()).toEqual(fresh.toBands());
+          outcomes[passed ? 'passed' : 'declined']++;
+        }
+      }),
+      { numRuns: 500 },
+    );
+    // both answers were exercised: screens the mirror passed and ones it left to the exact check
+    expect(outcomes.passed).toBeGreaterThan(0);
+    expect(outcomes.declined).toBeGreaterThan(0);
+  });
 });
