@@ -75,8 +75,8 @@ const VENUES: Record<string, Record<string, unknown>> = {
     stepSizes: { '*': '0.01' },
     escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },
   },
-  // no step and no full-close threshold: each covering fill is one ledger unit from the shortage (a second fill
-  // of the same position in one liquidation closes the rest, or the waterfall would chase the rounding forever)
+  // no step and no full-close threshold: each covering fill is one ledger unit from the shortage (a third fill
+  // of the same position in one input closes the rest, or under impact the waterfall chases the residual forever)
   'drift-unit-step': {
     marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true },
     escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },

@@ -215,11 +215,14 @@ interface BlockBudget {
   insuranceLost: Fixed;
   /** Positions liquidated in this input: one fill per position per block. */
   done: Set<string>;
-  /** Drift sizing: positions already given a fill that covers the shortage in this input. */
-  covered: Set<string>;
+  /** Drift sizing: covering fills given to each position in this input. */
+  covered: Map<string, number>;
   /** The fund could not take a fill (its cash, or maxInsuranceLost) and the unit is not bankrupt: it waits for the next input. */
   blocked: boolean;
 }
+
+/** Drift sizing: covering fills of one position in one input before the rest of it goes (see liquidateVenue). */
+const MAX_COVERING_FILLS = 2;
 
 // one input is one context (saga.context.ts): the block of dYdX's limits
 const budgets = new WeakMap<SagaContext, Map<string, BlockBudget>>();
@@ -228,7 +231,7 @@ function budgetOf(ctx: SagaContext, account: string): BlockBudget {
   let byAccount = budgets.get(ctx);
   if (!byAccount) budgets.set(ctx, (byAccount = new Map()));
   let budget = byAccount.get(account);
-  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set(), covered: new Set(), blocked: false }));
+  if (!budget) byAccount.set(account, (budget = { notional: 0n, insuranceLost: 0n, done: new Set(), covered: new Map(), blocked: false }));
   return budget;
 }
 
@@ -331,15 +334,16 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       const { fullBelowShortage } = v.marginShortage;
       const insuranceFee = driftInsuranceFee(v, shortage, largest, liquidatorFee);
       // A fill sized by the formula covers the shortage but for rounding (the size is floored to the step, the
-      // fee rounded up) and for the marks its own impact moves, so a second one for the same position in the
-      // same input would only chase that residual, one step at a time, without end when the step is one ledger
-      // unit: the rest of the position goes instead. (Drift sizes against its liquidation margin buffer, above
-      // the maintenance margin, so no residual is left; the buffer is not modelled: docs/rules.md §13.)
+      // fee rounded up): a second one takes the residual that left. Any further fill of the same position in the
+      // same input would only chase residuals (the marks its own impact moves), one step at a time, without end
+      // when the step is one ledger unit: the rest of the position goes instead. (Drift sizes against its
+      // liquidation margin buffer, above the maintenance margin, so no residual is left; the buffer is not
+      // modelled: docs/rules.md §13.)
       const covering =
-        shortage < fullBelowShortage || budget.covered.has(position.instrument)
+        shortage < fullBelowShortage || (budget.covered.get(position.instrument) ?? 0) >= MAX_COVERING_FILLS
           ? undefined
           : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee);
-      budget.covered.add(position.instrument);
+      budget.covered.set(position.instrument, (budget.covered.get(position.instrument) ?? 0) + 1);
       closeQty = covering === undefined ? size : min(max((covering / stepSize) * stepSize, stepSize), size);
     } else if (limited || v.stepSizes[position.instrument] !== undefined || v.stepSizes['*'] !== undefined) {
       const limits = v.positionBlockLimits ?? { minPositionNotional: 0n, maxPositionPortion: SCALE };
