@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ClearingEngine } from './clearing-engine';
-import { runLive } from './testing/run-live';
+import { expectReplayEqualsLive, expectFastPathsChangeNothing, expectSnapshotResumesLive, runLive } from './testing/run-live';
 import { at, rulesFor } from './testing/given';
 
 /**
@@ -279,9 +279,7 @@ describe('clearing properties', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
         const live = runLive(inputsFor(rules, steps, gaps));
-        const replay = ClearingEngine.create();
-        for (const event of live.log) replay.apply(event);
-        expect(replay.summary()).toEqual(live.engine.summary());
+        expectReplayEqualsLive(live);
         // the log's clock never goes backwards: timers logged before an input carry deadlines between the clock and its ts
         live.log.forEach((event, i) => expect(event.ts).toBeGreaterThanOrEqual(live.log[i - 1]?.ts ?? -Infinity));
       }),
@@ -305,11 +303,7 @@ describe('clearing properties', () => {
   it('the fast paths (price bands, the portfolio float screen) change no decision', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
-        const screened = runLive(inputsFor(rules, steps, gaps));
-        const exact = ClearingEngine.create();
-        exact.state.fastPaths = false;
-        for (const input of screened.accepted) exact.handle(input);
-        expect(exact.outputHash).toBe(screened.engine.outputHash);
+        expectFastPathsChangeNothing(runLive(inputsFor(rules, steps, gaps)));
       }),
       { numRuns: 100 * RUNS },
     );
@@ -347,10 +341,7 @@ describe('clearing properties', () => {
       { kind: 'move', moves: [0, 0], depeg: undefined },
     ] as Step[];
     const screened = runLive(inputsFor(rules, steps, [1]));
-    const exact = ClearingEngine.create();
-    exact.state.fastPaths = false;
-    for (const input of screened.accepted) exact.handle(input);
-    expect(exact.outputHash).toBe(screened.engine.outputHash);
+    expectFastPathsChangeNothing(screened);
     expect(screened.engine.state.stats.positionsLiquidated).toBeGreaterThan(0);
   });
 
@@ -377,14 +368,7 @@ describe('clearing properties', () => {
   it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ rules, steps, gaps }, at) => {
-        const live = runLive(inputsFor(rules, steps, gaps));
-        const cut = at % (live.accepted.length + 1);
-        const first = ClearingEngine.create();
-        live.accepted.slice(0, cut).forEach((input) => first.handle(input));
-        const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
-        live.accepted.slice(cut).forEach((input) => restored.handle(input));
-        expect(restored.outputHash).toBe(live.engine.outputHash);
-        expect(restored.summary()).toEqual(live.engine.summary());
+        expectSnapshotResumesLive(runLive(inputsFor(rules, steps, gaps)), at);
       }),
       { numRuns: 100 * RUNS },
     );

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { ClearingEngine } from './clearing-engine';
-import { runLive } from './testing/run-live';
+import { expectReplayEqualsLive, expectFastPathsChangeNothing, expectSnapshotResumesLive, runLive } from './testing/run-live';
 import { at, rulesFor } from './testing/given';
 
 /**
@@ -158,10 +157,7 @@ describe('clearing properties with inverse instruments', () => {
   it('replay (folding inputs and decisions, deciding nothing) equals live', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
-        const live = runLive(inputsFor(rules, steps, gaps));
-        const replay = ClearingEngine.create();
-        for (const event of live.log) replay.apply(event);
-        expect(replay.summary()).toEqual(live.engine.summary());
+        expectReplayEqualsLive(runLive(inputsFor(rules, steps, gaps)));
       }),
       { numRuns: 60 * RUNS },
     );
@@ -170,11 +166,7 @@ describe('clearing properties with inverse instruments', () => {
   it('the fast paths (price bands, the float screen) change no decision', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
-        const screened = runLive(inputsFor(rules, steps, gaps));
-        const exact = ClearingEngine.create();
-        exact.state.fastPaths = false;
-        for (const input of screened.accepted) exact.handle(input);
-        expect(exact.outputHash).toBe(screened.engine.outputHash);
+        expectFastPathsChangeNothing(runLive(inputsFor(rules, steps, gaps)));
       }),
       { numRuns: 60 * RUNS },
     );
@@ -183,14 +175,7 @@ describe('clearing properties with inverse instruments', () => {
   it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ rules, steps, gaps }, cutAt) => {
-        const live = runLive(inputsFor(rules, steps, gaps));
-        const cut = cutAt % (live.accepted.length + 1);
-        const first = ClearingEngine.create();
-        live.accepted.slice(0, cut).forEach((input) => first.handle(input));
-        const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
-        live.accepted.slice(cut).forEach((input) => restored.handle(input));
-        expect(restored.outputHash).toBe(live.engine.outputHash);
-        expect(restored.summary()).toEqual(live.engine.summary());
+        expectSnapshotResumesLive(runLive(inputsFor(rules, steps, gaps)), cutAt);
       }),
       { numRuns: 60 * RUNS },
     );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ClearingEngine } from './clearing-engine';
-import { runLive } from './testing/run-live';
+import { expectFastPathsChangeNothing, expectSnapshotResumesLive, runLive } from './testing/run-live';
 import { at, rulesFor } from './testing/given';
 
 /**
@@ -167,12 +167,7 @@ describe('venue margin properties', () => {
   it('the fast paths (price bands, the float screen) change no decision', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps }) => {
-        const screened = runLive(inputsFor(rules, steps));
-        const exact = ClearingEngine.create();
-        exact.state.fastPaths = false;
-        for (const input of screened.accepted) exact.handle(input);
-        expect(exact.outputHash).toBe(screened.engine.outputHash);
-        expect(exact.summary()).toEqual(screened.engine.summary());
+        expectFastPathsChangeNothing(runLive(inputsFor(rules, steps)));
       }),
       { numRuns: 60 * RUNS },
     );
@@ -181,13 +176,7 @@ describe('venue margin properties', () => {
   it('a snapshot restored mid-stream continues with the same decisions (the open interest travels with it)', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ rules, steps }, at) => {
-        const live = runLive(inputsFor(rules, steps));
-        const cut = at % (live.accepted.length + 1);
-        const first = ClearingEngine.create();
-        live.accepted.slice(0, cut).forEach((input) => first.handle(input));
-        const restored = ClearingEngine.fromSnapshot(first.snapshot())!;
-        live.accepted.slice(cut).forEach((input) => restored.handle(input));
-        expect(restored.outputHash).toBe(live.engine.outputHash);
+        expectSnapshotResumesLive(runLive(inputsFor(rules, steps)), at);
       }),
       { numRuns: 30 * RUNS },
     );
