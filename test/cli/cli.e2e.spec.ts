@@ -237,6 +237,19 @@ describe('clearsim diff', () => {
     expect(text.stdout).toContain('ADL overshoot');
   });
 
+  it("diffs venue presets on the cascade incident: its leveraged tokens (the scenario's products) are kept from its own rules, with a notice", () => {
+    const incident = join(ROOT, 'examples', 'incidents', '2020-03-12-black-thursday-cascade.yaml');
+    const out = clearsim('diff', incident, '--rules', 'binance-usdm', '--rules', 'dydx-v4', '--json');
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('the rules "binance-usdm" define no token BULL, ETHBULL: kept from the scenario\'s own rules');
+    const table = json(out);
+    expect(table.rules).toEqual(['binance-usdm', 'dydx-v4']);
+    expect(table.totals.adlOvershoot).toHaveLength(2);
+    // the tokens rebalanced under the venue's rules too
+    const run = json(clearsim('run', incident, '--rules', 'binance-usdm', '--store', freshStore(), '--json'));
+    expect(run.tokenRebalances).toBeGreaterThan(0);
+  });
+
   it('needs at least two rule sets', () => {
     const out = clearsim('diff', FIXTURE, '--rules', 'ccp-grace');
     expect(out.code).toBe(2);

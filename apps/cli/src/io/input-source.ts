@@ -97,6 +97,22 @@ async function* oneByOne(batches: AsyncIterable<readonly LocatedInput[]>): Async
   for await (const batch of batches) yield* batch;
 }
 
+/**
+ * Rules given with `--rules` for a scenario that issues leveraged tokens: the tokens are the scenario's products
+ * (FTX's BULL is FTX's, whichever venue's rulebook clears the book), so a token the given rules do not define keeps
+ * its definition from the scenario's own rules, with a notice on stderr. Returns `rules` itself when nothing is missing.
+ */
+function withScenarioTokens(rules: Record<string, unknown>, issued: Record<string, unknown>, ownRules: () => Record<string, unknown>, file: string): Record<string, unknown> {
+  const given = (rules.tokens ?? {}) as Record<string, unknown>;
+  const missing = Object.keys(issued).filter((token) => !Object.hasOwn(given, token));
+  if (missing.length === 0) return rules;
+  const own = (ownRules().tokens ?? {}) as Record<string, unknown>;
+  const carried = missing.filter((token) => Object.hasOwn(own, token));
+  if (carried.length === 0) return rules; // the scenario's check names what is missing
+  process.stderr.write(`clearsim: ${file}: the rules "${String(rules.name)}" define no token ${carried.join(', ')}: kept from the scenario's own rules (its products, not the venue's)\n`);
+  return { ...rules, tokens: { ...given, ...Object.fromEntries(carried.map((token) => [token, own[token]])) } };
+}
+
 function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
   let raw: unknown;
   try {
@@ -107,11 +123,11 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
   }
   try {
     const scenario = parseScenario(resolveImportedPaths(raw, file), file);
-    let rules = override?.rules;
-    if (!rules) {
+    const ownRules = (): Record<string, unknown> => {
       const reference = rulesReference(scenario);
-      rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path, dirname(file)).rules;
-    }
+      return reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path, dirname(file)).rules;
+    };
+    const rules = override ? withScenarioTokens(override.rules, scenario.tokens, ownRules, file) : ownRules();
     const generated = generateInputs(scenario, rules);
     let done = 0;
     const source = `${file} [generated event]`;
