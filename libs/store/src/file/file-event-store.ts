@@ -568,6 +568,13 @@ class BatchWriter {
 
   /** Writes the lines of `events` (no fsync); returns the position of the last one. */
   async write(events: readonly ClearingEvent[]): Promise<number> {
+    const rest = await this.addLines(events);
+    if (rest.length > 0) await this.flush(rest);
+    return this.position;
+  }
+
+  /** The lines of `events`, each full chunk written as it fills; answers the lines not written yet. */
+  private async addLines(events: readonly ClearingEvent[]): Promise<LineBatch> {
     const lines = new LineBatch();
     let position = this.position;
     // by index: a for-of over the array inside this async function allocates an iterator result per event
@@ -575,17 +582,22 @@ class BatchWriter {
       lines.addEvent(++position, events[i]!);
       if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
     }
-    if (lines.length > 0) await this.flush(lines);
-    return this.position;
+    return lines;
   }
 
   private async flush(lines: LineBatch): Promise<void> {
-    const { buffer, last } = lines.take();
+    const buffer = this.take(lines);
     await this.io(() => writeFully(this.handle, buffer, this.offset));
-    this.hash.update(buffer);
     this.offset += buffer.length;
+  }
+
+  /** Takes the lines out of `lines` into the batch (hashed, counted); answers their bytes, for the caller to write. */
+  private take(lines: LineBatch): Buffer {
+    const { buffer, last } = lines.take();
+    this.hash.update(buffer);
     this.events += last - this.position;
     this.position = last;
+    return buffer;
   }
 
   /**
@@ -597,20 +609,8 @@ class BatchWriter {
    * durable without all of its lines cannot pass for a complete batch.
    */
   async commit(events: readonly ClearingEvent[] = []): Promise<Committed> {
-    const lines = new LineBatch();
-    let position = this.position;
-    for (const event of events) {
-      lines.addEvent(++position, event);
-      if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
-    }
-    let last: Buffer | undefined;
-    if (lines.length > 0) {
-      const taken = lines.take();
-      this.hash.update(taken.buffer);
-      this.events += taken.last - this.position;
-      this.position = taken.last;
-      last = taken.buffer;
-    }
+    const rest = await this.addLines(events);
+    const last = rest.length > 0 ? this.take(rest) : undefined;
     const chain = this.hash.digest();
     const record = Buffer.from(commitLine({ commit: this.position, events: this.events, chain: chain.toString('hex') }), 'latin1');
     const written = last ? Buffer.concat([last, record]) : record;

@@ -33,7 +33,7 @@ export interface VerifiedLog {
   chainsAt: Map<number, string>;
   /**
    * The final batch, when it did not verify and no commit the writer made
-   * durable vouches for it (see `verifyLog`'s `unvouchedAfter`): a power
+   * durable vouches for it (see `verifyLog`'s `vouchedUpTo`): a power
    * failure during its one fsync can leave its commit record on disk with
    * some of its lines not. It is not part of the log (it starts at
    * `committedBytes`); `problem` says what did not verify.
@@ -102,7 +102,7 @@ export async function verifyLog(
    * does not verify is an error naming its line. Undefined: no batch is
    * returned as torn.
    */
-  unvouchedAfter?: number,
+  vouchedUpTo?: number,
 ): Promise<VerifiedLog> {
   let chain = initialChain(header.bytes);
   let head = 0;
@@ -141,7 +141,7 @@ export async function verifyLog(
         const recordText = buffer.toString('utf8', commitAt, end);
         const diagnosis = diagnose(handle, file, batchStart, windowStart + commitAt, lines, head, recordText);
         const recordEnd = windowStart + end + 1;
-        if (unvouchedAfter === undefined || head < unvouchedAfter || (await commitRecordIn(handle, recordEnd, size))) return diagnosis;
+        if (vouchedUpTo === undefined || head < vouchedUpTo || (await commitRecordIn(handle, recordEnd, size))) return diagnosis;
         const problem = await diagnosis.catch((error: unknown) => error);
         if (!(problem instanceof CorruptLogError)) throw problem;
         const lastPosition = record && record.commit > head ? record.commit : head + 1;
