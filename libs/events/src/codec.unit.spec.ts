@@ -227,9 +227,10 @@ describe('encodeEvent', () => {
   });
 
   it('encodeEventInto writes the generic encoder\'s bytes, or declines, on price updates of the hot shape and near it', () => {
-    // around the hand-written digits: whole prices, 1–8 decimals with trailing zeros dropped (142.81 = 14,281,000,000 units), 2^53 − 1 and 2^53 units
+    // around the hand-written digits: whole prices, 1–8 decimals with trailing zeros dropped (142.81 = 14,281,000,000 units), 2^53 − 1 and 2^53 units;
+    // 8,999,999,999,999,999 units / 10^8 = 89,999,999.99999999: 10^-8 below an integer, the closest a quotient of these units comes to one
     const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', 'line\nbreak', 'é€😀', '\ud800', 'x'.repeat(128)));
-    const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.constantFrom(1n, 10n ** 8n, 14_281_000_000n, 2n ** 53n - 1n, 2n ** 53n, 0n));
+    const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.constantFrom(1n, 10n ** 8n, 14_281_000_000n, 2n ** 53n - 1n, 2n ** 53n, 0n, 8_999_999_999_999_999n, 9_000_000_000_000_000n, 100_000_001n));
     const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
     const out = new Uint8Array(1024);
     let written = 0;
@@ -253,6 +254,10 @@ describe('encodeEvent', () => {
     const end = encodeEventInto(event, out, 0);
     expect(Buffer.from(out.subarray(0, end)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}');
     expect(encodeEventInto(event, out, 1024 - 100)).toBe(-1); // not enough room: declined
+    // just below a whole price: 8,999,999,999,999,999 units = 89,999,999.99999999 (the integer part is the quotient's floor, 89,999,999)
+    const nearWhole = { ...event, ts: Date.UTC(2026, 0, 2, 8, 38, 7), price: 8_999_999_999_999_999n } as ClearingEvent;
+    const nearEnd = encodeEventInto(nearWhole, out, 0);
+    expect(Buffer.from(out.subarray(0, nearEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:07Z","instrument":"I01-PERP","price":"89999999.99999999"}');
   });
 
   it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {

@@ -458,10 +458,7 @@ function bytesAre(bytes: Uint8Array, at: number, constant: Uint8Array): boolean 
   return true;
 }
 
-// the last timestamp decoded from bytes (its text and value), and the minute ("YYYY-MM-DDTHH:MM:") it is in
-const lastTsBytes = new Uint8Array(24);
-let lastTsBytesLength = 0;
-let lastTsBytesValue: Timestamp = 0;
+// the minute ("YYYY-MM-DDTHH:MM:") of the last timestamp decoded from bytes, and its value
 const minuteOfBytes = new Uint8Array(17);
 let minuteOfBytesSet = false;
 let minuteOfBytesValue = 0;
@@ -474,23 +471,14 @@ function twoDigits(bytes: Uint8Array, at: number): number {
 }
 
 /**
- * fastTimestamp of the ASCII bytes [from, to) (20 or 24 of them): the last
- * one's value when the bytes are the same, only the seconds and milliseconds
- * read within the last minute, fastTimestamp itself (on a string of the
- * bytes) otherwise. Undefined where fastTimestamp is.
+ * fastTimestamp of the ASCII bytes [from, to) (20 or 24 of them): only the
+ * seconds and milliseconds read within the last minute (the same cost as
+ * comparing with the last timestamp's bytes, which also had to be copied per
+ * line), fastTimestamp itself (on a string of the bytes) otherwise. Undefined
+ * where fastTimestamp is.
  */
 function timestampOfBytes(bytes: Uint8Array, from: number, to: number): Timestamp | undefined {
   const length = to - from;
-  if (length === lastTsBytesLength) {
-    let same = true;
-    for (let i = length - 1; i >= 0; i--) {
-      if (bytes[from + i] !== lastTsBytes[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return lastTsBytesValue;
-  }
   let value: Timestamp | undefined;
   if (minuteOfBytesSet && bytesAre(bytes, from, minuteOfBytes)) {
     // the checks of fastTimestamp on what follows the minute: SS, then Z or .sssZ
@@ -518,10 +506,6 @@ function timestampOfBytes(bytes: Uint8Array, from: number, to: number): Timestam
     minuteOfBytesSet = true;
     minuteOfBytesValue = value - second * 1000 - ms;
   }
-  // copied byte by byte: a subarray of a Buffer is an object per line
-  for (let i = 0; i < length; i++) lastTsBytes[i] = bytes[from + i]!;
-  lastTsBytesLength = length;
-  lastTsBytesValue = value;
   return value;
 }
 
@@ -676,43 +660,53 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
   }
   out.set(minuteBytes, at);
   at += minuteBytes.length;
-  const inMinute = ts - minute * 60_000;
-  const second = Math.floor(inMinute / 1000);
+  // below 60,000 and below 10^8: int32 arithmetic from here (a double's % is a call to fmod)
+  const inMinute = (ts - minute * 60_000) | 0;
+  const second = (inMinute / 1000) | 0;
   const ms = inMinute - second * 1000;
-  out[at++] = 48 + Math.floor(second / 10);
-  out[at++] = 48 + (second % 10);
+  const tens = (second / 10) | 0;
+  out[at++] = 48 + tens;
+  out[at++] = 48 + second - 10 * tens;
   if (ms !== 0) {
+    const hundreds = (ms / 100) | 0;
+    const rest = ms - 100 * hundreds;
+    const msTens = (rest / 10) | 0;
     out[at++] = 46; // .
-    out[at++] = 48 + Math.floor(ms / 100);
-    out[at++] = 48 + (Math.floor(ms / 10) % 10);
-    out[at++] = 48 + (ms % 10);
+    out[at++] = 48 + hundreds;
+    out[at++] = 48 + msTens;
+    out[at++] = 48 + rest - 10 * msTens;
   }
   out[at++] = 90; // Z
   out.set(middle, at);
   at += middle.length;
-  // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros
+  // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros.
+  // The integer part is the floor of units / 1e8 (the quotient is below 2^27, where a double's half ulp, 2^-27, is less
+  // than the 10^-8 that separates a quotient of whole units from the next integer: the rounding never reaches it), and
+  // both parts fit an int32.
   const units = Number(price);
-  let frac = units % 1e8;
-  let int = (units - frac) / 1e8;
+  const whole = Math.floor(units / 1e8);
+  const frac = units - whole * 1e8;
+  let int = whole | 0;
+  let fraction = frac | 0;
   let digits = 1;
-  for (let power = 10; int >= power && digits < 16; power *= 10) digits++;
+  for (let power = 10; int >= power; power *= 10) digits++;
   for (let i = at + digits - 1; i >= at; i--) {
-    const next = Math.floor(int / 10);
-    out[i] = 48 + (int - 10 * next);
+    const next = (int / 10) | 0;
+    out[i] = 48 + int - 10 * next;
     int = next;
   }
   at += digits;
-  if (frac !== 0) {
+  if (fraction !== 0) {
     out[at++] = 46; // .
     let places = 8;
-    while (frac % 10 === 0) {
-      frac /= 10;
+    for (let next = (fraction / 10) | 0; fraction === 10 * next; next = (fraction / 10) | 0) {
+      fraction = next;
       places--;
     }
     for (let i = at + places - 1; i >= at; i--) {
-      const next = Math.floor(frac / 10);
-      out[i] = 48 + (frac - 10 * next);
-      frac = next;
+      const next = (fraction / 10) | 0;
+      out[i] = 48 + fraction - 10 * next;
+      fraction = next;
     }
     at += places;
   }

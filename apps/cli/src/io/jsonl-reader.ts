@@ -47,15 +47,21 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
     }
   };
   try {
-    const readBuffer = Buffer.allocUnsafe(chunkBytes);
-    let carry: Buffer = Buffer.alloc(0);
+    // one buffer for every chunk: the unfinished line (carried) at its front, the next read after it (no concat per chunk)
+    let buffer = Buffer.allocUnsafe(chunkBytes);
+    let carried = 0;
     let pendingCr = false;
     for (;;) {
-      const { bytesRead } = await handle.read(readBuffer, 0, chunkBytes, null);
+      // a read fills what the carried line leaves of the buffer; it grows only when that is less than half a chunk
+      if (buffer.length - carried < chunkBytes / 2) {
+        const grown = Buffer.allocUnsafe(carried + chunkBytes);
+        buffer.copy(grown, 0, 0, carried);
+        buffer = grown;
+      }
+      const { bytesRead } = await handle.read(buffer, carried, buffer.length - carried, null);
       if (bytesRead === 0) break;
       if (progress) progress.bytesRead += bytesRead;
-      const read = readBuffer.subarray(0, bytesRead);
-      const bytes = carry.length > 0 ? Buffer.concat([carry, read]) : read;
+      const bytes = buffer.subarray(0, carried + bytesRead);
       let start = 0;
       // a "\r" that ended the previous chunk was a line break; a "\n" right after it belongs to it
       if (pendingCr) {
@@ -77,12 +83,14 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
           pendingCr = start === bytes.length;
         }
       }
-      // the unfinished line is copied out: the read buffer is overwritten by the next chunk
-      carry = Buffer.from(bytes.subarray(start));
-      checkLength(carry);
+      checkLength(bytes.subarray(start));
       linesRead += ranges.length / 2;
       if (ranges.length > 0) yield { bytes, ranges };
+      // the caller is done with the chunk: the unfinished line moves to the front, where the next read continues it
+      carried = bytes.length - start;
+      if (carried > 0 && start > 0) buffer.copyWithin(0, start, bytes.length);
     }
+    const carry = buffer.subarray(0, carried);
     if (carry.length > 0) {
       checkLength(carry);
       const ranges: number[] = [];

@@ -555,6 +555,8 @@ class BatchWriter {
   private position: number;
   private offset: number;
   private readonly hash: Hash;
+  /** The lines being built, one buffer for the whole batch (see take). */
+  private readonly lines = new LineBatch();
 
   constructor(
     private readonly base: Committed,
@@ -573,9 +575,11 @@ class BatchWriter {
     return this.position;
   }
 
-  /** The lines of `events`, each full chunk written as it fills; answers the lines not written yet. */
+  /** The lines of `events`, each full chunk written as it fills; answers the lines not written yet (in `this.lines`). */
   private async addLines(events: readonly ClearingEvent[]): Promise<LineBatch> {
-    const lines = new LineBatch();
+    const lines = this.lines;
+    // what a chunk that threw half-way left is not part of the log
+    lines.clear();
     let position = this.position;
     // by index: a for-of over the array inside this async function allocates an iterator result per event
     for (let i = 0; i < events.length; i++) {
@@ -591,9 +595,12 @@ class BatchWriter {
     this.offset += buffer.length;
   }
 
-  /** Takes the lines out of `lines` into the batch (hashed, counted); answers their bytes, for the caller to write. */
+  /**
+   * Takes the lines out of `lines` into the batch (hashed, counted); answers their bytes, for the caller to write.
+   * The bytes are lent (the buffer is reused by the next line): every caller writes or copies them before adding more.
+   */
   private take(lines: LineBatch): Buffer {
-    const { buffer, last } = lines.take();
+    const { buffer, last } = lines.lend();
     this.hash.update(buffer);
     this.events += last - this.position;
     this.position = last;

@@ -204,6 +204,22 @@ export class LineBatch {
     this.bytes = end + 1;
   }
 
+  /**
+   * The lines as bytes, CRCs filled in, still in the batch's own buffer: valid until the next line is added (then
+   * overwritten). Empties the batch; a writer that is done with the bytes before adding more (it awaits their write)
+   * reuses one buffer for every chunk instead of growing a new one from 64 KiB each time.
+   */
+  lend(): { buffer: Buffer; first: number; last: number } {
+    const buffer = this.buffer.subarray(0, this.bytes);
+    this.bytes = 0;
+    return { buffer, first: this.first, last: this.last };
+  }
+
+  /** Forgets any lines not taken (a chunk that failed half-way). */
+  clear(): void {
+    this.bytes = 0;
+  }
+
   /** The lines as bytes, CRCs filled in; empties the batch. Returns the positions it holds. */
   take(): { buffer: Buffer; first: number; last: number } {
     const buffer = this.buffer.subarray(0, this.bytes);
