@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { InputError, decodeEvent, encodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { at, rulesFor } from '@clearsim/clearing/testing';
 import { InMemoryEventStore, type AppendTransaction } from '@clearsim/store';
-import { ShardRunner, type LocatedInput } from './shard-runner';
+import { ShardRunner, type InputBatch, type LocatedInput } from './shard-runner';
 
 /** An in-memory store that records what the runner did with its transactions. */
 class RecordingStore extends InMemoryEventStore {
@@ -92,10 +92,12 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
       fc.asyncProperty(fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 25 }), async (moves, sizes, chunkEvents) => {
         const inputs = day(moves);
         const one = await runAll(inputs, chunkEvents);
-        // the same inputs cut into arrays of the given sizes (cycled), handed over by an async generator as `run` reads a file
-        const batches: LocatedInput[][] = [];
+        // the same inputs cut into arrays of the given sizes (cycled), handed over by an async generator as `run` reads a
+        // file; an array of even size goes as SourcedInputs (inputs and line numbers side by side), as `run` hands a file's
+        const batches: InputBatch[] = [];
         for (let i = 0, k = 0; i < inputs.length; k++) {
-          batches.push(inputs.slice(i, i + sizes[k % sizes.length]!));
+          const slice = inputs.slice(i, i + sizes[k % sizes.length]!);
+          batches.push(sizes[k % sizes.length]! % 2 === 0 ? { inputs: slice.map((l) => l.input), source: 'day.jsonl', lines: slice.map((l) => l.line!) } : slice);
           i += sizes[k % sizes.length]!;
         }
         async function* arrays() {
@@ -124,8 +126,10 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
     const headBefore = runner.head;
     const deposits = Array.from({ length: 6 }, (_, i) => located({ type: 'Deposited', ts: at(10_000), account: `x${i}`, asset: 'USD', amount: '1' }, i + 1));
     const refused = located({ type: 'TradeExecuted', ts: at(10_000), tradeId: 'bad', instrument: 'BTC-PERP', buyer: 'nobody', seller: 'mm', qty: '1', price: '10000' }, 7);
-    // arrays [1–4], [5, 6, 7 (refused), 8]: chunks of 2 events, so chunks 1 and 2 are in the transaction when line 7 is refused
-    const error = await runner.runBatches([deposits.slice(0, 4), [...deposits.slice(4), refused, located({ type: 'Deposited', ts: at(10_000), account: 'x9', asset: 'USD', amount: '1' }, 8)]], { chunkEvents: 2 }).catch((e: unknown) => e);
+    // arrays [1–4], [5, 6, 7 (refused), 8]: chunks of 2 events, so chunks 1 and 2 are in the transaction when line 7 is refused;
+    // the second array as SourcedInputs (inputs and line numbers side by side): the line is still named
+    const second = [...deposits.slice(4), refused, located({ type: 'Deposited', ts: at(10_000), account: 'x9', asset: 'USD', amount: '1' }, 8)];
+    const error = await runner.runBatches([deposits.slice(0, 4), { inputs: second.map((l) => l.input), source: 'day.jsonl', lines: Int32Array.from(second, (l) => l.line!) }], { chunkEvents: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toMatch(/day\.jsonl.*line 7/);
     expect(store.chunks).toBeGreaterThanOrEqual(2);

@@ -10,10 +10,31 @@ export interface LocatedInput {
 }
 
 /**
+ * Inputs of one source with no object per input (what `clearsim run` hands over per read chunk of a file):
+ * `inputs[i]` is line `lines[i]` of `source`. The same to the runner as the LocatedInput array of those pairs.
+ */
+export interface SourcedInputs {
+  readonly inputs: readonly InputEvent[];
+  readonly source: string;
+  readonly lines: ArrayLike<number>;
+}
+
+/** An array of inputs: located one by one, or of one source (SourcedInputs). */
+export type InputBatch = readonly LocatedInput[] | SourcedInputs;
+
+/**
  * Inputs handed over an array at a time (a chunk of a file's lines): the run
  * awaits once per array instead of once per input.
  */
-export type InputBatches = AsyncIterable<readonly LocatedInput[]> | Iterable<readonly LocatedInput[]>;
+export type InputBatches = AsyncIterable<InputBatch> | Iterable<InputBatch>;
+
+/** The batch's inputs one by one, located (for a caller that takes them one at a time). */
+export function* locatedInputs(batch: InputBatch): Iterable<LocatedInput> {
+  if (isLocatedArray(batch)) yield* batch;
+  else for (let i = 0; i < batch.inputs.length; i++) yield { input: batch.inputs[i]!, source: batch.source, line: batch.lines[i] };
+}
+
+export const isLocatedArray = (batch: InputBatch): batch is readonly LocatedInput[] => Array.isArray(batch);
 
 export interface RunResult {
   inputsAccepted: number;
@@ -175,8 +196,8 @@ export class ShardRunner {
       chunkDecisions = [];
       if (options.onDecisions && decided.length > 0) await options.onDecisions(decided);
     };
-    /** Decides one input into the chunk; true when the chunk is full (the caller flushes it). */
-    const decide = ({ input, source, line }: LocatedInput): boolean => {
+    /** Decides one input (from `source`, `line`) into the chunk; true when the chunk is full (the caller flushes it). */
+    const decide = (input: InputEvent, source: string | undefined, line: number | undefined): boolean => {
       let result;
       try {
         result = this.current.handle(input);
@@ -209,9 +230,19 @@ export class ShardRunner {
     try {
       if ('batches' in source) {
         // by index: a for-of over the array inside this async function allocates an iterator result per input
-        for await (const batch of source.batches) for (let i = 0; i < batch.length; i++) if (decide(batch[i]!)) await flush();
+        for await (const batch of source.batches) {
+          if (isLocatedArray(batch)) {
+            for (let i = 0; i < batch.length; i++) {
+              const located = batch[i]!;
+              if (decide(located.input, located.source, located.line)) await flush();
+            }
+          } else {
+            const { inputs, source: from, lines } = batch;
+            for (let i = 0; i < inputs.length; i++) if (decide(inputs[i]!, from, lines[i])) await flush();
+          }
+        }
       } else {
-        for await (const located of source.inputs) if (decide(located)) await flush();
+        for await (const located of source.inputs) if (decide(located.input, located.source, located.line)) await flush();
       }
       await flush();
       options.onCommitting?.(accepted);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
-import type { LocatedInput } from '@clearsim/shard';
+import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
@@ -13,7 +13,7 @@ export interface InputSource {
   /** What the inputs are, for the summary line. */
   description: string;
   /** The inputs an array at a time (a chunk of the file's lines): what `run` feeds the runner. */
-  batches: AsyncIterable<readonly LocatedInput[]>;
+  batches: AsyncIterable<InputBatch>;
   /** The same inputs one at a time. */
   inputs: AsyncIterable<LocatedInput>;
   /** How far the inputs have been read, of `total`: bytes of a JSONL file, or generated events of a scenario. */
@@ -47,10 +47,12 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
  * thrown when the next batch is asked for, so a refusal of an earlier input
  * by the engine is still the one reported (as line by line).
  */
-async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<LocatedInput[]> {
+async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<SourcedInputs> {
   let line = 0;
   for await (const { bytes, ranges } of readLineChunks(file, undefined, read)) {
-    const batch: LocatedInput[] = [];
+    // the inputs and their line numbers side by side: no object per line besides the input
+    const inputs: InputEvent[] = [];
+    const lines: number[] = [];
     for (let i = 0; i < ranges.length; i += 2) {
       line++;
       const start = ranges[i]!;
@@ -62,20 +64,21 @@ async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<Lo
         try {
           input = decodeLine(text, 'input', file, line) as InputEvent;
         } catch (error) {
-          if (batch.length > 0) yield batch;
+          if (inputs.length > 0) yield { inputs, source: file, lines };
           throw error;
         }
       }
-      batch.push({ input, source: file, line });
+      inputs.push(input);
+      lines.push(line);
     }
-    if (batch.length > 0) yield batch;
+    if (inputs.length > 0) yield { inputs, source: file, lines };
   }
 }
 
 /** `text.trim() === ''` without trimming a copy of every line that starts and ends with a non-space (every JSON line). */
 const isBlank = (text: string): boolean => text.length === 0 || ((text.charCodeAt(0) <= 32 || text.charCodeAt(0) >= 127) && text.trim() === '');
 
-async function* withRules(batches: AsyncIterable<LocatedInput[]>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<LocatedInput[]> {
+async function* withRules(batches: AsyncIterable<InputBatch>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<InputBatch> {
   if (!override) {
     yield* batches;
     return;
@@ -83,18 +86,20 @@ async function* withRules(batches: AsyncIterable<LocatedInput[]>, override: { ru
   let first = true;
   for await (const batch of batches) {
     const kept: LocatedInput[] = [];
-    if (first) {
-      kept.push({ input: decodeEvent({ type: 'RulesActivated', ts: new Date(batch[0]!.input.ts).toISOString(), rules: override.rules }, 'input') as InputEvent, source: override.source });
-      first = false;
+    for (const located of locatedInputs(batch)) {
+      if (first) {
+        kept.push({ input: decodeEvent({ type: 'RulesActivated', ts: new Date(located.input.ts).toISOString(), rules: override.rules }, 'input') as InputEvent, source: override.source });
+        first = false;
+      }
+      if (located.input.type !== 'RulesActivated') kept.push(located);
     }
-    for (const located of batch) if (located.input.type !== 'RulesActivated') kept.push(located);
     yield kept;
   }
   if (first) throw new InputError([{ field: '', message: 'the input has no events' }], file);
 }
 
-async function* oneByOne(batches: AsyncIterable<readonly LocatedInput[]>): AsyncIterable<LocatedInput> {
-  for await (const batch of batches) yield* batch;
+async function* oneByOne(batches: AsyncIterable<InputBatch>): AsyncIterable<LocatedInput> {
+  for await (const batch of batches) yield* isLocatedArray(batch) ? batch : locatedInputs(batch);
 }
 
 /**

@@ -16,13 +16,35 @@ export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
  * A chunk of a file's complete lines as bytes: line `i` is
- * `bytes[ranges[2i], ranges[2i + 1])`, without its line break. `bytes` is
- * the reader's and is overwritten by the next chunk: use it before asking for
- * the next one.
+ * `bytes[ranges[2i], ranges[2i + 1])`, without its line break. `bytes` and
+ * `ranges` are the reader's and are overwritten by the next chunk: use them
+ * before asking for the next one.
  */
 export interface LineChunk {
   bytes: Buffer;
-  ranges: number[];
+  ranges: Int32Array;
+}
+
+/** Line ranges in one growing Int32Array, reused for every chunk (an array of ~80,000 numbers per chunk was garbage). */
+class RangeList {
+  values = new Int32Array(1024);
+  length = 0;
+
+  push(start: number, end: number): void {
+    if (this.length + 2 > this.values.length) {
+      const grown = new Int32Array(2 * this.values.length);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length] = start;
+    this.values[this.length + 1] = end;
+    this.length += 2;
+  }
+
+  /** The ranges pushed so far, as a view of the reused array (valid until the next chunk starts). */
+  view(): Int32Array {
+    return this.values.subarray(0, this.length);
+  }
 }
 
 /**
@@ -51,6 +73,7 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
     let buffer = Buffer.allocUnsafe(chunkBytes);
     let carried = 0;
     let pendingCr = false;
+    const ranges = new RangeList();
     for (;;) {
       // a read fills what the carried line leaves of the buffer; it grows only when that is less than half a chunk
       if (buffer.length - carried < chunkBytes / 2) {
@@ -68,7 +91,7 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
         if (bytes[0] === LF) start = 1;
         pendingCr = false;
       }
-      const ranges: number[] = [];
+      ranges.length = 0;
       const hasCr = bytes.indexOf(CR, start) >= 0;
       for (let nl = bytes.indexOf(LF, start); nl >= 0; nl = bytes.indexOf(LF, start)) {
         pushRanges(ranges, bytes, start, nl, hasCr, true);
@@ -85,7 +108,7 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
       }
       checkLength(bytes.subarray(start));
       linesRead += ranges.length / 2;
-      if (ranges.length > 0) yield { bytes, ranges };
+      if (ranges.length > 0) yield { bytes, ranges: ranges.view() };
       // the caller is done with the chunk: the unfinished line moves to the front, where the next read continues it
       carried = bytes.length - start;
       if (carried > 0 && start > 0) buffer.copyWithin(0, start, bytes.length);
@@ -93,9 +116,9 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
     const carry = buffer.subarray(0, carried);
     if (carry.length > 0) {
       checkLength(carry);
-      const ranges: number[] = [];
+      ranges.length = 0;
       pushRanges(ranges, carry, 0, carry.length, carry.indexOf(CR) >= 0, false);
-      yield { bytes: carry, ranges };
+      yield { bytes: carry, ranges: ranges.view() };
     }
   } finally {
     await handle.close();
@@ -106,7 +129,7 @@ const LF = 10;
 const CR = 13;
 
 /** The line ranges of one "\n"-terminated piece `bytes[start, end)` (`endedByNewline`) or an unterminated one, split at its "\r" breaks. */
-function pushRanges(ranges: number[], bytes: Buffer, start: number, end: number, hasCr: boolean, endedByNewline: boolean): void {
+function pushRanges(ranges: RangeList, bytes: Buffer, start: number, end: number, hasCr: boolean, endedByNewline: boolean): void {
   if (hasCr) {
     // "\r\n" is one break: drop the "\r" right before the "\n"
     if (endedByNewline && end > start && bytes[end - 1] === CR) end--;
