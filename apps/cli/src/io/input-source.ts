@@ -50,9 +50,11 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
 async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<SourcedInputs> {
   let line = 0;
   for await (const { bytes, ranges } of readLineChunks(file, undefined, read)) {
-    // the inputs and their line numbers side by side: no object per line besides the input
-    const inputs: InputEvent[] = [];
-    const lines: number[] = [];
+    // the inputs and their line numbers side by side: no object per line besides the input; sized for every line
+    // of the chunk (a blank line leaves them one shorter), so they are not regrown while filled
+    const inputs: InputEvent[] = new Array<InputEvent>(ranges.length / 2);
+    const lines = new Int32Array(ranges.length / 2);
+    let count = 0;
     for (let i = 0; i < ranges.length; i += 2) {
       line++;
       const start = ranges[i]!;
@@ -64,15 +66,21 @@ async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<So
         try {
           input = decodeLine(text, 'input', file, line) as InputEvent;
         } catch (error) {
-          if (inputs.length > 0) yield { inputs, source: file, lines };
+          if (count > 0) yield sourced(inputs, count, file, lines);
           throw error;
         }
       }
-      inputs.push(input);
-      lines.push(line);
+      inputs[count] = input;
+      lines[count++] = line;
     }
-    if (inputs.length > 0) yield { inputs, source: file, lines };
+    if (count > 0) yield sourced(inputs, count, file, lines);
   }
+}
+
+/** The first `count` of `inputs` and `lines` as SourcedInputs. */
+function sourced(inputs: InputEvent[], count: number, source: string, lines: Int32Array): SourcedInputs {
+  inputs.length = count;
+  return { inputs, source, lines: lines.subarray(0, count) };
 }
 
 /** `text.trim() === ''` without trimming a copy of every line that starts and ends with a non-space (every JSON line). */
