@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, type Kafka, type Message } from 'kafkajs';
@@ -47,6 +47,20 @@ export interface KafkaRouteFigures {
   messages: number;
   /** CPU time (user + system) of this process over the same interval: near `seconds` when the route is CPU-bound, less when it waits. */
   cpuSeconds: number;
+  /** CPU time of the main thread alone over the same interval (Linux: /proc/self/task/<pid>/stat; NaN elsewhere): with the consumer in a thread of its own, the part of `cpuSeconds` spent deciding and appending. */
+  mainThreadCpuSeconds: number;
+}
+
+/** User + system CPU seconds of the main thread (Linux), NaN where /proc is not there. */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 of stat (utime, stime), in clock ticks: 100 a second on Linux
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export interface KafkaBenchResult {
@@ -118,12 +132,14 @@ async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: s
     let parsed = 0;
     let first = 0;
     let cpuAtFirst = process.cpuUsage();
+    let mainAtFirst = mainThreadCpu();
     const done = new Promise<number>((resolve) => {
       void consumer.run({
         eachBatch: async ({ batch }) => {
           if (first === 0) {
             first = performance.now();
             cpuAtFirst = process.cpuUsage();
+            mainAtFirst = mainThreadCpu();
           }
           for (const message of batch.messages) {
             if (message.value && JSON.parse(message.value.toString('utf8'))) parsed++;
@@ -135,8 +151,9 @@ async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: s
     });
     const last = await done;
     const cpu = process.cpuUsage(cpuAtFirst);
+    const mainCpu = mainThreadCpu() - mainAtFirst;
     if (parsed !== total) throw new Error(`the baseline parsed ${parsed} of ${total} messages`);
-    return figures(total, first, last, cpu);
+    return figures(total, first, last, cpu, mainCpu);
   } finally {
     await consumer.disconnect();
   }
@@ -152,6 +169,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const inner = createKafkaJsPorts({ brokers, clientId: groupId, groupId, inputsTopic, partitions: [0], decisionsTopic: `${inputsTopic}.decisions`, deadLetterTopic: `${inputsTopic}.dlq`, logLevel: logLevel.ERROR });
     let first = 0;
     let cpuAtFirst = process.cpuUsage();
+    let mainAtFirst = mainThreadCpu();
     let resolveDone!: (at: number) => void;
     const done = new Promise<number>((resolve) => (resolveDone = resolve));
     const consumer: InputsConsumer = {
@@ -163,6 +181,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
           if (first === 0) {
             first = performance.now();
             cpuAtFirst = process.cpuUsage();
+            mainAtFirst = mainThreadCpu();
           }
           return handler(batch, ctx);
         }),
@@ -177,9 +196,10 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, log: () => undefined, ...perAppend });
     const last = await done;
     const cpu = process.cpuUsage(cpuAtFirst);
+    const mainCpu = mainThreadCpu() - mainAtFirst;
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
-    return { ...figures(total, first, last, cpu), applied, decisionsPublished, deadLettered };
+    return { ...figures(total, first, last, cpu, mainCpu), applied, decisionsPublished, deadLettered };
   } finally {
     await worker?.stop();
     await store.close();
@@ -187,9 +207,9 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
   }
 }
 
-function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage): KafkaRouteFigures {
+function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage, mainCpu: number): KafkaRouteFigures {
   const seconds = (last - first) / 1000;
-  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: mainCpu };
 }
 
 async function main(): Promise<void> {
@@ -201,7 +221,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `B6 on ${brokers.join(',')}: ${worker.messages} messages (${options.accounts} accounts' setup + ${options.events} price updates)\n` +
       `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s, CPU ${baseline.cpuSeconds.toFixed(2)} s)\n` +
-      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s), ` +
+      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s, main thread ${worker.mainThreadCpuSeconds.toFixed(2)} s), ` +
       `${(worker.eventsPerSecond / baseline.eventsPerSecond).toFixed(3)}× the baseline; ${worker.applied} applied, ${worker.decisionsPublished} decisions published\n`,
   );
 }
