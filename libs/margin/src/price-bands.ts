@@ -231,7 +231,15 @@ export class PriceBands {
    * not change converts only its balance and marks.
    */
   screenCrossedInto(k: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
-    const id = this.crossedIds[k]!;
+    return this.screenIdInto(this.crossedIds[k]!, ledger, rules, account, out);
+  }
+
+  /** screenBandsInto through the account's float mirror (see screenCrossedInto), found by its name. */
+  screenInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
+    return this.screenIdInto(this.idOf(account.id), ledger, rules, account, out);
+  }
+
+  private screenIdInto(id: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
     let mirror = this.mirrors[id];
     if (mirror === undefined) this.mirrors[id] = mirror = new ScreenMirror();
     if (mirror.account !== account || mirror.version !== account.version || mirror.rules !== rules || mirror.instruments !== ledger.instruments) mirror.take(ledger, rules, account);
