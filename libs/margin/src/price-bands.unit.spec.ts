@@ -180,6 +180,20 @@ describe('bandsFor', () => {
     expect(jumpingShort!.lower).toBeLessThan(4000.01);
   });
 
+  it('reports a long on no rise of its mark and a short on no fall (the endless sides in the heaps)', () => {
+    // the long and the short of the worked examples above: bands [≈ 3,020, ∞) and (−∞, ≈ 4,759]
+    const rules = rulesWith(continuous, '1', false);
+    const long = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    const short = book([{ instrument: 'X', qty: -1, price: 3900 }], 1000);
+    const bands = new PriceBands();
+    bands.set('long', bandsFor(long, rules, long.accounts.get('a')!, false));
+    bands.set('short', bandsFor(short, rules, short.accounts.get('a')!, false));
+    expect(bands.crossed('X', 1e9)).toEqual(['short']);
+    expect(bands.crossed('X', 1e-6)).toEqual(['long']);
+    // both detached now: nothing more to report until they are banded again
+    expect(bands.crossed('X', 3900)).toEqual([]);
+  });
+
   it('keeps a budget on the rising side of a long where c × r ≥ 1 (its slack does not rise with the mark)', () => {
     // one tier at 80 % maintenance, callBelow 1.25: c·r = 1, so a rise of the mark does not raise the slack. 1 unit long
     // at 100 (MM 80), cash 100: equity 100, call level 1.25 × 80 = 100 → no slack; cash 200: slack 100, shared as
