@@ -17,10 +17,11 @@ import { unitFields } from './margin-saga';
  * (calculate_base_asset_amount_to_cover_margin_shortage, calculate_perp_if_fee, get_liquidation_fee).
  *
  * Inverse (coin-margined) instruments: amounts of money are in the settlement coin — fills' notionals
- * |qty| × face / price, fees, the fund's take and draw, margin shortages, maxInsuranceLost; measures of size
- * given in the quote currency (block and minimum notionals, the partial-liquidation threshold) compare the face
- * value |qty| × face in USD, as the venues set them in USD; each price is the one at which the coin amount comes
- * out as the venue's rule says (a coin amount moves 1/price). docs/rules.md, "Venue mechanics on inverse instruments".
+ * |qty| × face / price, fees, the fund's take and draw, margin shortages; the thresholds a venue sets in USD
+ * compare USD: the block and minimum notionals and the partial-liquidation threshold the face value
+ * |qty| × face, Drift's small shortage (`fullBelowShortage`) and dYdX's `maxInsuranceLost` the coin amount × mark;
+ * each price is the one at which the coin amount comes out as the venue's rule says (a coin amount moves
+ * 1/price). docs/rules.md, "Venue mechanics on inverse instruments".
  */
 
 /** What the dYdX figures read of an account and one of its positions (ledger units, qty signed). */
@@ -384,6 +385,9 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     const size = abs(position.qty);
     const stepSize = stepSizeOf(v, position.instrument);
     const liquidatorFee = v.marginShortage ? liquidatorFeeNow(ctx, v, account.id) : 0n;
+    // a venue's money thresholds are in USD (Drift's small shortage, dYdX's insurance lost per block): an inverse
+    // unit's coin amounts compare at their value at the mark
+    const inQuote = (coin: Fixed): Fixed => (largest.inverse ? mul(coin, largest.mark, 'ceil') : coin);
 
     let closeQty: Fixed;
     if (v.marginShortage) {
@@ -397,7 +401,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       // liquidation margin buffer, above the maintenance margin, so no residual is left; the buffer is not
       // modelled: docs/rules.md §13.)
       const covering =
-        shortage < fullBelowShortage || (budget.covered.get(position.instrument) ?? 0) >= MAX_COVERING_FILLS
+        inQuote(shortage) < fullBelowShortage || (budget.covered.get(position.instrument) ?? 0) >= MAX_COVERING_FILLS
           ? undefined
           : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee, largest.inverse);
       budget.covered.set(position.instrument, (budget.covered.get(position.instrument) ?? 0) + 1);
@@ -448,7 +452,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       draw = max(-fundDelta, 0n);
       const fundCash = ctx.ledger.accounts.get(insurance)?.cash ?? 0n;
       const maxLost = v.accountBlockLimits?.maxInsuranceLost;
-      if (draw > fundCash || (maxLost !== undefined && budget.insuranceLost + draw > maxLost)) {
+      if (draw > fundCash || (maxLost !== undefined && budget.insuranceLost + inQuote(draw) > maxLost)) {
         // the fund cannot take this fill: a unit below zero at liquidation prices goes through the bankruptcy
         // waterfall (deleveraging); one above it waits for the next input, as dYdX places no such order
         if (equityAtLiquidationPrices(ctx, account, unit) < 0n) settleBankruptcy(ctx, account, unit, positions);
@@ -464,7 +468,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: account.id, instrument: position.instrument, qty: delta, price, counterparty: ctx.rules.accounts.backstop, fee });
     if (draw > 0n) ctx.emit({ type: 'InsuranceFundDrawn', ts: ctx.ts, ...unitFields(unit), fund: insurance, amount: draw });
     budget.notional += largest.inverse ? faceValue(closeQty, largest.multiplier) : notional;
-    budget.insuranceLost += draw;
+    budget.insuranceLost += inQuote(draw);
     if (limited) budget.done.add(position.instrument);
     const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
     if (openPositions(account, unit).length > 0 && now.equity >= target(now)) return;
