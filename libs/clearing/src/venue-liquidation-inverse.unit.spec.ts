@@ -48,7 +48,7 @@ describe("dYdX's liquidation of an inverse position (rules venueLiquidation, in 
     const g = book(DYDX);
     g.trade('mm', 'alice', '1000', '10000', 'XBTUSD'); // short 1,000 contracts at 10,000: worth +0.1 BTC, cost 0.1
     // mark 12,000: value 1,000 / 12,000 = 0.08333333 (down): TNC = 0.021 − 0.01666667 = 0.00433333; notional 0.08333334 (up),
-    // TMMR = PMMR = 0.00833334. ABR = (0.00833334 − 0.00433333) / 0.00833334 = 0.48000058…; X = ABR × 0.1 × 0.00833334
+    // TMMR = PMMR = 0.00833334. ABR = (0.00833334 − 0.00433333) / 0.00833334 = 0.48000082…; X = ABR × 0.1 × 0.00833334
     // = 0.000400001 BTC; 1,000 / p = 0.08333333… − X → p = 12,057.87795889 (down, the account's favour); the fill
     // receives 1,000 / p = 0.08293333. Bankruptcy value 0.08333333 − 0.00433333 × 0.00833334 / 0.00833334 = 0.079;
     // surplus 0.08293333 − 0.079 = 0.00393333 > cap 1.5 % × 0.08293333 = 0.00124399995 → 0.00124399 (down)
