@@ -37,7 +37,7 @@ const VENUES: Record<string, { venueMargin?: Record<string, unknown>; venueLiqui
   drift: {
     venueMargin: { instruments: { '*': { sizeScaling: { kind: 'sqrt-premium', imfFactor: '0.005', highLeverage: { initialRate: '0.05', maintenanceRate: '0.03' } } } }, highLeverageAccounts: ['a', 'c'] },
     venueLiquidation: {
-      marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true, fullBelowShortage: '5' },
+      marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true, fullBelowShortage: '5', liquidationBuffer: '0.02' },
       escalatingFee: { maxFee: '0.03', graceSeconds: 600, increasePerSecond: '0.0000025' },
       stepSizes: { '*': '1' },
     },

@@ -118,6 +118,21 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
     ]);
   });
 
+  it("Drift: with the liquidation margin buffer (2 %, Drift's default) the shortage is measured to MM + buffer", () => {
+    const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', liquidationBuffer: '0.02' } });
+    g.deposit('alice', '190');
+    g.price('110');
+    g.trade('alice', 'mm', '10', '110');
+    // drift-labs/protocol-v2 margin_calculation.rs: margin_requirement_plus_buffer = MR + liability × buffer;
+    // liquidation.rs: margin_ratio_with_buffer = margin_ratio + buffer. Mark 100: equity 90 < MM 100 (the trigger is
+    // unchanged); shortage (100 + 2 % × 1,000) − 90 = 30; each unit frees 100 × (10 % + 2 %) − 100 × 2 % = 10 → 3;
+    // sold at 99, the fund's fee 1 % × 297 = 2.97. After: equity 90 − 3 − 2.97 = 84.03 ≥ MM 70 + buffer 14 = 84
+    expect(g.at(60).price('100')).toEqual([
+      { type: 'LiquidationStarted', ts: at(60), account: 'alice', reason: 'below-maintenance', equity: '90', maintenanceMargin: '100' },
+      { type: 'PositionLiquidated', ts: at(60), account: 'alice', instrument: 'BTC-PERP', qty: '-3', price: '99', counterparty: 'backstop', fee: '2.97' },
+    ]);
+  });
+
   it("Drift: the insurance fee implied by the shortage (impliedInsuranceFee), here below the maximum", () => {
     const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true } });
     g.deposit('alice', '150');

@@ -57,6 +57,12 @@ export const VenueLiquidationSchema = z.strictObject({
       fullBelowShortage: nonNegativeFixed.default(0n),
       /** Drift's calculate_perp_if_fee: the fund's fee is the smaller of `insuranceFee` and the one the shortage implies. */
       impliedInsuranceFee: z.boolean().default(false),
+      /**
+       * Drift's liquidation margin buffer (State.liquidation_margin_buffer_ratio): liquidation starts below the
+       * maintenance margin and brings the unit to MM + Σ ⌊notionalᵢ × buffer⌋; the shortage is measured to it and
+       * each unit closed frees its maintenance ratio plus the buffer.
+       */
+      liquidationBuffer: fraction('a fraction of the notional in [0, 1]').default(0n),
     })
     .optional(),
   /**

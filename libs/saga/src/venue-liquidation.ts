@@ -361,6 +361,9 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
   const limited = blockLimited(v);
   const originalSize = new Map(openPositions(account, unit).map((p) => [p.instrument, abs(p.qty)]));
   const insurance = ctx.rules.accounts.insurance;
+  // Drift's liquidation margin buffer: the waterfall brings the unit to its target plus Σ ⌊Nᵢ × buffer⌋
+  const buffer = v.marginShortage?.liquidationBuffer ?? 0n;
+  const goal = buffer === 0n ? target : (r: Risk): Fixed => target(r) + bufferRequirement(ctx, account, unit, buffer);
   for (;;) {
     const positions = openPositions(getAccount(ctx.ledger, unit.account), unit);
     if (positions.length === 0) {
@@ -391,19 +394,18 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
 
     let closeQty: Fixed;
     if (v.marginShortage) {
-      const shortage = target(risk) - risk.equity;
+      const shortage = goal(risk) - risk.equity;
       const { fullBelowShortage } = v.marginShortage;
       const insuranceFee = driftInsuranceFee(v, shortage, largest, liquidatorFee);
       // A fill sized by the formula covers the shortage but for rounding (the size is floored to the step, the
       // fee rounded up): a second one takes the residual that left. Any further fill of the same position in the
       // same input would only chase residuals (the marks its own impact moves), one step at a time, without end
       // when the step is one ledger unit: the rest of the position goes instead. (Drift sizes against its
-      // liquidation margin buffer, above the maintenance margin, so no residual is left; the buffer is not
-      // modelled: docs/rules.md §13.)
+      // liquidation margin buffer, above the maintenance margin — `liquidationBuffer` — so no residual is left.)
       const covering =
         inQuote(shortage) < fullBelowShortage || (budget.covered.get(position.instrument) ?? 0) >= MAX_COVERING_FILLS
           ? undefined
-          : qtyToCoverShortage(shortage, largest.maintenanceMargin, position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee, largest.inverse);
+          : qtyToCoverShortage(shortage, largest.maintenanceMargin + mul(largest.notional, buffer, 'floor'), position.qty, largest.mark, largest.multiplier, liquidatorFee, insuranceFee, largest.inverse);
       budget.covered.set(position.instrument, (budget.covered.get(position.instrument) ?? 0) + 1);
       closeQty = covering === undefined ? size : min(max((covering / stepSize) * stepSize, stepSize), size);
     } else if (limited || v.stepSizes[position.instrument] !== undefined || v.stepSizes['*'] !== undefined) {
@@ -462,7 +464,7 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     } else {
       // the fee takes at most the equity left after the fill (a fee never makes the unit bankrupt)
       const loss = abs(notional - tradeNotional(closeQty, largest.mark, largest.multiplier, largest.inverse));
-      const rate = v.marginShortage ? driftInsuranceFee(v, target(risk) - risk.equity, largest, liquidatorFee) : feeRate;
+      const rate = v.marginShortage ? driftInsuranceFee(v, goal(risk) - risk.equity, largest, liquidatorFee) : feeRate;
       fee = min(mul(notional, rate, 'ceil'), max(risk.equity - loss, 0n));
     }
     ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: account.id, instrument: position.instrument, qty: delta, price, counterparty: ctx.rules.accounts.backstop, fee });
@@ -471,6 +473,13 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     budget.insuranceLost += inQuote(draw);
     if (limited) budget.done.add(position.instrument);
     const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
-    if (openPositions(account, unit).length > 0 && now.equity >= target(now)) return;
+    if (openPositions(account, unit).length > 0 && now.equity >= goal(now)) return;
   }
+}
+
+/** Drift's buffer on a unit's positions: Σ ⌊notionalᵢ × buffer⌋ (margin_requirement_plus_buffer less the requirement). */
+function bufferRequirement(ctx: SagaContext, account: Account, unit: MarginUnit, buffer: Fixed): Fixed {
+  let total = 0n;
+  for (const position of openPositions(account, unit)) total += mul(positionRisk(ctx.ledger, ctx.rules, position).notional, buffer, 'floor');
+  return total;
 }
