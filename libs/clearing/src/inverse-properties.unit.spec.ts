@@ -42,7 +42,7 @@ const VENUES: Record<string, { venueMargin?: Record<string, unknown>; venueLiqui
       stepSizes: { '*': '1' },
     },
   },
-  hyperliquid: { venueLiquidation: { partial: { aboveNotional: '5000', portion: '0.2', cooldownSeconds: 30 } } },
+  hyperliquid: { venueLiquidation: { partial: { aboveNotional: '5000', portion: '0.2', cooldownSeconds: 30 }, backstopBelow: '0.66666667' } },
   coinbase: { venueMargin: { instruments: { '*': { sizeScaling: { kind: 'sqrt-volume', riskParameter: '0.8', averageDailyVolume: '5' } } } } },
 };
 

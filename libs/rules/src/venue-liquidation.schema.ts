@@ -95,6 +95,13 @@ export const VenueLiquidationSchema = z.strictObject({
    * from an offset drawn from the input's time in whole seconds, the first not yet liquidated in the input.
    */
   positionOrder: z.enum(['largest-maintenance', 'pseudo-random-rotation']).optional(),
+  /**
+   * Hyperliquid's backstop liquidation: a unit whose equity is below this fraction of its maintenance margin
+   * (Hyperliquid: ⅔) and not below zero is taken over whole — every position closed at the mark to the backstop
+   * account (the liquidator vault) and the margin left, the maintenance margin not returned, to the insurance
+   * account — instead of being liquidated through the book. Below zero the bankruptcy waterfall decides, as before.
+   */
+  backstopBelow: fixedBetween(1n, 100_000_000n, 'a fraction of the maintenance margin in (0, 1]').optional(),
 });
 
 /** One perpetual's funding formula (docs/rules.md, "Funding from the premium index"). */

@@ -1,6 +1,6 @@
 import { abs, divRound, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
-import { getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
-import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
+import { applyFill, getAccount, tradeNotional, unitBalance, type Account, type Position } from '@clearsim/ledger';
+import { computeRisk, isBelowMaintenanceFraction, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
 import type { Rules, VenueLiquidation } from '@clearsim/rules';
 import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
@@ -370,6 +370,10 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
       if (unitNetBalance(ctx.ledger, ctx.rules, account, unit) < 0n) settleBankruptcy(ctx, account, unit, []);
       return;
     }
+    if (v.backstopBelow !== undefined) {
+      const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
+      if (now.equity >= 0n && isBelowMaintenanceFraction(now, v.backstopBelow)) return backstopTakeover(ctx, account, unit, positions);
+    }
     // without the fund's bankruptcy-value accounting, the generic test: bankrupt if closing all at mark ∓ slippage leaves less than zero
     if (v.maxLiquidationFee === undefined && equityAtLiquidationPrices(ctx, account, unit) < 0n) {
       settleBankruptcy(ctx, account, unit, positions);
@@ -475,6 +479,27 @@ export function liquidateVenue(ctx: SagaContext, account: Account, unit: MarginU
     const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
     if (openPositions(account, unit).length > 0 && now.equity >= goal(now)) return;
   }
+}
+
+/**
+ * Hyperliquid's backstop liquidation (`backstopBelow`): every open position of the unit closes at its mark to
+ * the backstop account (the liquidator vault), in instrument order; the last fill's fee is the unit's cash margin
+ * left after it (never below zero), so the unit ends with nothing — "the maintenance margin is not returned".
+ */
+function backstopTakeover(ctx: SagaContext, account: Account, unit: MarginUnit, positions: Position[]): void {
+  const ordered = [...positions].sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+  ordered.forEach((position, i) => {
+    const instrument = ctx.ledger.instruments.get(position.instrument)!;
+    const mark = instrument.mark!;
+    const delta = -position.qty;
+    let fee = 0n;
+    if (i === ordered.length - 1) {
+      const notional = tradeNotional(delta, mark, instrument.multiplier, instrument.inverse);
+      const { realized } = applyFill(position.qty, position.cost, delta, mark, instrument.multiplier, notional, instrument.inverse);
+      fee = max(unitBalance(account, unit.instrument) + (instrument.premiumStyle ? (delta > 0n ? -notional : notional) : realized), 0n);
+    }
+    ctx.emit({ type: 'PositionLiquidated', ts: ctx.ts, account: account.id, instrument: position.instrument, qty: delta, price: mark, counterparty: ctx.rules.accounts.backstop, fee });
+  });
 }
 
 /** Drift's buffer on a unit's positions: Σ ⌊notionalᵢ × buffer⌋ (margin_requirement_plus_buffer less the requirement). */
