@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, type Kafka, type Message } from 'kafkajs';
@@ -28,7 +28,9 @@ import { openStore } from '@clearsim/store';
  *
  *   npm run build && KAFKA_BROKERS=127.0.0.1:19092 node dist/bench/kafka-bench.js
  *
- * Env: BENCH_KAFKA_EVENTS (default 200000), BENCH_KAFKA_ACCOUNTS (default 1000).
+ * Env: BENCH_KAFKA_EVENTS (default 200000), BENCH_KAFKA_ACCOUNTS (default 1000); for experiments on the
+ * worker, BENCH_KAFKA_PER_APPEND (its maxInputsPerAppend) and BENCH_KAFKA_FETCH_BYTES (its consumer's
+ * maxBytesPerPartition, default 1 MiB like the baseline's).
  */
 
 const TS = '2026-01-01T00:00:00Z';
@@ -47,6 +49,22 @@ export interface KafkaRouteFigures {
   messages: number;
   /** CPU time (user + system) of this process over the same interval: near `seconds` when the route is CPU-bound, less when it waits. */
   cpuSeconds: number;
+  /** CPU time of the main thread alone over the same interval (Linux: /proc/self/task/<pid>/stat; NaN elsewhere): with the consumer in a thread of its own, the part of `cpuSeconds` spent deciding and appending. */
+  mainThreadCpuSeconds: number;
+  /** Seconds the main thread's event loop sat idle over the interval (waiting for I/O: the disk, the broker), from its event-loop utilization. */
+  mainIdleSeconds: number;
+}
+
+/** User + system CPU seconds of the main thread (Linux), NaN where /proc is not there. */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 of stat (utime, stime), in clock ticks: 100 a second on Linux
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export interface KafkaBenchResult {
@@ -118,12 +136,16 @@ async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: s
     let parsed = 0;
     let first = 0;
     let cpuAtFirst = process.cpuUsage();
+    let mainAtFirst = mainThreadCpu();
+    let eluAtFirst = performance.eventLoopUtilization();
     const done = new Promise<number>((resolve) => {
       void consumer.run({
         eachBatch: async ({ batch }) => {
           if (first === 0) {
             first = performance.now();
             cpuAtFirst = process.cpuUsage();
+            mainAtFirst = mainThreadCpu();
+            eluAtFirst = performance.eventLoopUtilization();
           }
           for (const message of batch.messages) {
             if (message.value && JSON.parse(message.value.toString('utf8'))) parsed++;
@@ -135,8 +157,10 @@ async function rawConsume(kafka: Kafka, topic: string, total: number, groupId: s
     });
     const last = await done;
     const cpu = process.cpuUsage(cpuAtFirst);
+    const mainCpu = mainThreadCpu() - mainAtFirst;
+    const elu = performance.eventLoopUtilization(eluAtFirst);
     if (parsed !== total) throw new Error(`the baseline parsed ${parsed} of ${total} messages`);
-    return figures(total, first, last, cpu);
+    return figures(total, first, last, cpu, mainCpu, elu.idle / 1000);
   } finally {
     await consumer.disconnect();
   }
@@ -149,9 +173,11 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
   let worker: KafkaShardWorker | undefined;
   try {
     const runner = await ShardRunner.open(store, { snapshotEvery: 0 });
-    const inner = createKafkaJsPorts({ brokers, clientId: groupId, groupId, inputsTopic, partitions: [0], decisionsTopic: `${inputsTopic}.decisions`, deadLetterTopic: `${inputsTopic}.dlq`, logLevel: logLevel.ERROR });
+    const inner = createKafkaJsPorts({ brokers, clientId: groupId, groupId, inputsTopic, partitions: [0], decisionsTopic: `${inputsTopic}.decisions`, deadLetterTopic: `${inputsTopic}.dlq`, logLevel: logLevel.ERROR, ...(process.env.BENCH_KAFKA_FETCH_BYTES ? { maxBytesPerPartition: Number(process.env.BENCH_KAFKA_FETCH_BYTES) } : {}) });
     let first = 0;
     let cpuAtFirst = process.cpuUsage();
+    let mainAtFirst = mainThreadCpu();
+    let eluAtFirst = performance.eventLoopUtilization();
     let resolveDone!: (at: number) => void;
     const done = new Promise<number>((resolve) => (resolveDone = resolve));
     const consumer: InputsConsumer = {
@@ -163,6 +189,8 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
           if (first === 0) {
             first = performance.now();
             cpuAtFirst = process.cpuUsage();
+            mainAtFirst = mainThreadCpu();
+            eluAtFirst = performance.eventLoopUtilization();
           }
           return handler(batch, ctx);
         }),
@@ -177,9 +205,11 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, log: () => undefined, ...perAppend });
     const last = await done;
     const cpu = process.cpuUsage(cpuAtFirst);
+    const mainCpu = mainThreadCpu() - mainAtFirst;
+    const elu = performance.eventLoopUtilization(eluAtFirst);
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
-    return { ...figures(total, first, last, cpu), applied, decisionsPublished, deadLettered };
+    return { ...figures(total, first, last, cpu, mainCpu, elu.idle / 1000), applied, decisionsPublished, deadLettered };
   } finally {
     await worker?.stop();
     await store.close();
@@ -187,9 +217,9 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
   }
 }
 
-function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage): KafkaRouteFigures {
+function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage, mainCpu: number, mainIdle: number): KafkaRouteFigures {
   const seconds = (last - first) / 1000;
-  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: mainCpu, mainIdleSeconds: mainIdle };
 }
 
 async function main(): Promise<void> {
@@ -201,7 +231,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `B6 on ${brokers.join(',')}: ${worker.messages} messages (${options.accounts} accounts' setup + ${options.events} price updates)\n` +
       `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s, CPU ${baseline.cpuSeconds.toFixed(2)} s)\n` +
-      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s), ` +
+      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s, main thread ${worker.mainThreadCpuSeconds.toFixed(2)} s, idle ${worker.mainIdleSeconds.toFixed(2)} s), ` +
       `${(worker.eventsPerSecond / baseline.eventsPerSecond).toFixed(3)}× the baseline; ${worker.applied} applied, ${worker.decisionsPublished} decisions published\n`,
   );
 }

@@ -463,6 +463,8 @@ async function b6(ctx: Context): Promise<BenchResult[]> {
         sameRunRatios: ratios.map((x) => x.toFixed(3)).join(', '),
         // CPU seconds of the process over each timed interval (near the wall time: CPU-bound)
         workerSecondsAndCpu: done.map((r) => `${r.worker.seconds.toFixed(2)} s / CPU ${r.worker.cpuSeconds.toFixed(2)} s`).join(', '),
+        // of which the main thread (deciding, appending, kafkajs); the rest is GC helper threads and libuv's pool
+        workerMainThreadCpuAndIdle: done.map((r) => `CPU ${r.worker.mainThreadCpuSeconds.toFixed(2)} s / idle ${r.worker.mainIdleSeconds.toFixed(2)} s`).join(', '),
         baselineSecondsAndCpu: done.map((r) => `${r.baseline.seconds.toFixed(2)} s / CPU ${r.baseline.cpuSeconds.toFixed(2)} s`).join(', '),
         messages: done[0]?.worker.messages ?? null,
         peakRss: 'not measured (the worker runs in the harness process)',

@@ -81,7 +81,7 @@ const VENUES: Record<string, Record<string, unknown>> = {
     marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true },
     escalatingFee: { maxFee: '0.05', graceSeconds: 0, increasePerSecond: '0.0001' },
   },
-  hyperliquid: { partial: { aboveNotional: '1000', portion: '0.2', cooldownSeconds: 30 }, stepSizes: { '*': '0.01' } },
+  hyperliquid: { partial: { aboveNotional: '1000', portion: '0.2', cooldownSeconds: 30 }, stepSizes: { '*': '0.01' }, backstopBelow: '0.66666667' },
   'dydx-rotation': { fillablePrice: {}, maxLiquidationFee: '0.015', positionBlockLimits: { maxPositionPortion: '0.5' }, positionOrder: 'pseudo-random-rotation' },
 };
 

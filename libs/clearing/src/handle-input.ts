@@ -1,6 +1,6 @@
 import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsim/events';
 import { underlyingOf } from '@clearsim/ledger';
-import { BandScratch, bandsFor, floatBandsFor, screenBandsInto, toMarkNumber, type Band } from '@clearsim/margin';
+import { BandScratch, bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceForUnits, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
@@ -195,15 +195,14 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
       if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
     }
   }
-  const screened = new Map<string, Band[]>();
-  const checked = settleChecks(state, ctx, pending, screened);
+  const checked = settleChecks(state, ctx, pending);
   // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
   // checks of the accounts they concern settle in turn (docs/rules.md §12)
   if (state.rules.tokens) {
     rebalanceTokens(ctx, previousClock, unitsOf);
-    settleChecks(state, ctx, pending, screened);
+    settleChecks(state, ctx, pending);
   }
-  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), screened);
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
   return { duplicate: false, decisions, beforeInput };
 }
 
@@ -269,14 +268,14 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
 /**
  * Margin checks of the pending accounts, in account-id order, round after
  * round until their decisions touch no one new; returns every account
- * checked. Accounts the float screen passes are not checked: their proven
- * bands go to `screened`. With rules `impact`, once the checks settle at the
+ * checked. Accounts the float screen passes are not checked (reband bands
+ * them from the same screen). With rules `impact`, once the checks settle at the
  * marks they started with, the forced fills they made move their marks, and
  * the accounts the new marks concern are checked in turn (a cascade wave):
  * every wave is decided at fixed marks, so which round an account falls in
  * never matters.
  */
-function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, screened: Map<string, Band[]>): Set<string> {
+function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>): Set<string> {
   const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
   // nothing in its check; its bands come from the same proof (kept for re-banding if nothing was decided meanwhile)
@@ -296,13 +295,7 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
     pending.clear();
     for (const account of batch) {
       checked.add(account);
-      if (screen) {
-        const bands = screenedBands(state, account);
-        if (bands) {
-          screened.set(account, bands);
-          continue;
-        }
-      }
+      if (screen && screenPasses(state, account)) continue;
       checkAccount(ctx, account);
     }
   }
@@ -329,7 +322,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
     const ctx = sagaContext(state, deadline, decisions, pending);
     const issuedFrom = decisions.length;
     for (; i < due.length && due[i]!.deadline === deadline; i++) expireGracePeriod(ctx, due[i]!.key);
-    for (const account of settleChecks(state, ctx, pending, new Map())) checked.add(account);
+    for (const account of settleChecks(state, ctx, pending)) checked.add(account);
     const dueAgain = decisions.slice(issuedFrom).some((d) => d.type === 'MarginCallIssued' && d.deadline !== undefined && d.deadline < until);
     if (dueAgain) {
       due = dueTimers(state.saga, until);
@@ -337,7 +330,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
     }
   }
   // the close-outs decided something (a timer always does): every account they or their checks touched is re-banded
-  if (bandsApply(state)) reband(state, checked, decisions.slice(from), new Map());
+  if (bandsApply(state)) reband(state, checked, decisions.slice(from));
 }
 
 /**
@@ -385,26 +378,28 @@ function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
 const SCREEN_SCRATCH = new BandScratch();
 const SCREEN_STARTS: number[] = [];
 
-/** The bands the float screen proves for an account with no call open that a check would leave alone; undefined: check it exactly. */
-function screenedBands(state: ClearingState, id: string): Band[] | undefined {
+/**
+ * Whether the float screen proves that a check of the account (no call open)
+ * would leave it alone; false: check it exactly. Its bands are not kept:
+ * reband screens it again (from the same float mirror, so the same bands if
+ * nothing was decided since).
+ */
+function screenPasses(state: ClearingState, id: string): boolean {
   const rules = state.rules!;
-  if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return undefined;
+  if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
   const account = state.ledger.accounts.get(id);
-  return account && floatBandsFor(state.ledger, rules, account);
+  const scratch = CHECK_SCRATCH;
+  scratch.count = 0;
+  return account !== undefined && state.bands.screenInto(state.ledger, rules, account, scratch);
 }
 
-/**
- * Every account an input or its decisions changed gets fresh bands. An
- * account the screen passed keeps the bands it proved when nothing was
- * decided since (its state is what the screen saw).
- */
-function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[], screened: ReadonlyMap<string, Band[]>): void {
+/** screenPasses' bands (thrown away). */
+const CHECK_SCRATCH = new BandScratch();
+
+/** Every account an input or its decisions changed (or only checked) gets fresh bands. */
+function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
   if (decisions.length === 0) {
-    for (const id of checked) {
-      const bands = screened.get(id);
-      if (bands) state.bands.set(id, bands);
-      else bandAccount(state, id);
-    }
+    for (const id of checked) bandAccount(state, id);
     return;
   }
   const changed = new Set(checked);
@@ -429,7 +424,7 @@ function bandAccount(state: ClearingState, id: string): void {
   if (!called) {
     const scratch = SCREEN_SCRATCH;
     scratch.count = 0;
-    if (screenBandsInto(state.ledger, rules, account, scratch)) {
+    if (state.bands.screenInto(state.ledger, rules, account, scratch)) {
       state.bands.setFrom(account.id, scratch, 0, scratch.count);
       return;
     }

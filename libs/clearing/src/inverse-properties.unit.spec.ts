@@ -7,15 +7,48 @@ import { at, rulesFor } from './testing/given';
  * perpetual (face 1 USD) and a future (face 100 USD, settled at some point), traders and a market maker depositing
  * BTC, trades near the mark, price shocks of up to ±25%, funding (as given or by the premium formula), clock jumps and
  * the settlement, under random rules (grace, partial steps, slippage, fees, ADL policies or socialization, isolated
- * accounts, market impact). Every amount is in BTC with 8 decimals; the price bands and the float screen fall back to
- * the exact check for inverse positions, which the fast-path property checks.
+ * accounts, market impact), and under the venue mechanics (venueMargin, venueLiquidation) of a venue preset, measured
+ * in coin (docs/rules.md, "Venue mechanics on inverse instruments"). Every amount is in BTC with 8 decimals; the price
+ * bands and the float screen fall back to the exact check for inverse positions, which the fast-path property checks.
  */
 const TRADERS = ['a', 'b', 'c', 'd'];
 const INSTRUMENTS = ['XBTUSD', 'XBT-FUT'];
 const FACE: Record<string, string> = { XBTUSD: '1', 'XBT-FUT': '100' };
 const START: Record<string, number> = { XBTUSD: 10000, 'XBT-FUT': 10200 };
 
+/**
+ * Venue mechanics by preset, scaled to these streams (positions of up to ~2 BTC, 200,000 USD of face in all): sizes
+ * in BTC (Deribit, Drift, Coinbase), the USD thresholds against the face value (dYdX's caps and block limits,
+ * Hyperliquid's partial threshold, Drift's small shortage at the mark).
+ */
+const VENUES: Record<string, { venueMargin?: Record<string, unknown>; venueLiquidation?: Record<string, unknown> }> = {
+  deribit: { venueMargin: { instruments: { '*': { sizeScaling: { kind: 'linear', initialPerUnit: '0.01', maintenancePerUnit: '0.01' } } } } },
+  dydx: {
+    venueMargin: { instruments: { '*': { openInterestScaling: { lowerCap: '20000', upperCap: '200000' } } }, leverage: { a: { '*': '5' } } },
+    venueLiquidation: {
+      fillablePrice: { bankruptcyAdjustment: '1', spreadToMaintenanceMarginRatio: '0.1' },
+      maxLiquidationFee: '0.015',
+      positionBlockLimits: { minPositionNotional: '500', maxPositionPortion: '0.5' },
+      accountBlockLimits: { maxNotionalLiquidated: '20000', maxInsuranceLost: '1000' },
+      positionOrder: 'pseudo-random-rotation',
+      stepSizes: { '*': '1' },
+    },
+  },
+  drift: {
+    venueMargin: { instruments: { '*': { sizeScaling: { kind: 'sqrt-premium', imfFactor: '0.005', highLeverage: { initialRate: '0.05', maintenanceRate: '0.03' } } } }, highLeverageAccounts: ['a', 'c'] },
+    venueLiquidation: {
+      marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true, fullBelowShortage: '5', liquidationBuffer: '0.02' },
+      escalatingFee: { maxFee: '0.03', graceSeconds: 600, increasePerSecond: '0.0000025' },
+      stepSizes: { '*': '1' },
+    },
+  },
+  hyperliquid: { venueLiquidation: { partial: { aboveNotional: '5000', portion: '0.2', cooldownSeconds: 30 }, backstopBelow: '0.66666667' } },
+  coinbase: { venueMargin: { instruments: { '*': { sizeScaling: { kind: 'sqrt-volume', riskParameter: '0.8', averageDailyVolume: '5' } } } } },
+};
+
 const rulesArb = fc.record({
+  // no venue mechanics, most often: the generic waterfall keeps its share of the runs
+  venue: fc.constantFrom(undefined, undefined, ...Object.keys(VENUES)),
   grace: fc.constantFrom(0, 600),
   callBelow: fc.constantFrom('1', '1.25'),
   // one tier; two continuous tiers by coin notional (0.025 = 1 BTC × (0.075 − 0.05)); two with a jump at 0.5 BTC
@@ -75,6 +108,7 @@ function inputsFor(rules: RulesArb, steps: Step[], gaps: number[]): Record<strin
         isolatedAccounts: rules.isolated,
         instruments: { '*': { tiers: rules.tiers } },
         ...(rules.impact ? { impact: { instruments: { '*': { law: rules.impact.law, k: rules.impact.k, depth: '20', halfLifeSeconds: 600 } } } } : {}),
+        ...(rules.venue ? VENUES[rules.venue] : {}),
         ...(rules.fundingFormula ? { funding: { instruments: { '*': { interestRate: '0.0001', clamp: '0.0005', cap: '0.003' } } } } : {}),
       }),
     },
@@ -181,9 +215,20 @@ describe('clearing properties with inverse instruments', () => {
     );
   });
 
+  it('exercises the venue mechanics: the rules are accepted in the inverse shard and streams under each venue liquidate', () => {
+    const byVenue = new Map<string, number>();
+    for (const { rules, steps, gaps } of fc.sample(scenarioArb, { numRuns: 200, seed: 7 })) {
+      if (!rules.venue) continue;
+      const { engine } = runLive(inputsFor(rules, steps, gaps));
+      byVenue.set(rules.venue, (byVenue.get(rules.venue) ?? 0) + engine.state.stats.liquidations);
+    }
+    for (const venue of Object.keys(VENUES)) expect([venue, byVenue.get(venue) ?? 0]).toEqual([venue, expect.any(Number)]);
+    for (const venue of Object.keys(VENUES)) expect(byVenue.get(venue)).toBeGreaterThan(0);
+  });
+
   it('exercises the saga: some generated streams call, liquidate, go bankrupt and deleverage', () => {
     const totals = fc
-      .sample(scenarioArb, { numRuns: 100, seed: 11 })
+      .sample(scenarioArb, { numRuns: 200, seed: 11 })
       .map(({ rules, steps, gaps }) => runLive(inputsFor(rules, steps, gaps)).engine.state.stats)
       .reduce((acc, s) => ({ liquidations: acc.liquidations + s.liquidations, bankruptcies: acc.bankruptcies + s.bankruptcies, calls: acc.calls + s.marginCalls, adl: acc.adl + (s.adl ? 1 : 0) }), { liquidations: 0, bankruptcies: 0, calls: 0, adl: 0 });
     expect(totals.liquidations).toBeGreaterThan(0);

@@ -52,8 +52,12 @@ describe('listing an inverse instrument', () => {
     });
     const portfolio = rulesFor({ model: 'portfolio', portfolio: { underlyings: { BTC: { priceScanRange: '0.1', volScanRange: '0.2' } } } });
     expect(refusal(g.engine, { type: 'RulesActivated', rules: portfolio })).toEqual({ code: 'unsupported-payoff', field: 'rules.model' });
-    expect(refusal(g.engine, { type: 'RulesActivated', rules: rulesFor({ venueLiquidation: { fillablePrice: {} } }) })).toEqual({ code: 'unsupported-payoff', field: 'rules.venueLiquidation' });
-    // nothing changed: the rules are still the test rules, and no instrument was added
+    const tokens = { BTCBULL: { instrument: 'XBTUSD', account: 'bull', counterparty: 'mm', targetLeverage: '3', band: { min: '2', max: '4' } } };
+    expect(refusal(g.engine, { type: 'RulesActivated', rules: rulesFor({ tokens }) })).toEqual({ code: 'unsupported-payoff', field: 'rules.tokens' });
+    // the venue mechanics compose (they measure an inverse position in its coin): accepted
+    g.input({ type: 'RulesActivated', rules: rulesFor({ name: 'venue', venueLiquidation: { fillablePrice: {} }, venueMargin: { instruments: { '*': { sizeScaling: { kind: 'linear', initialPerUnit: '0.00005', maintenancePerUnit: '0.00005' } } } } }) });
+    expect(g.engine.state.rules!.name).toBe('venue');
+    // nothing changed by a refusal: the rules are the venue rules just accepted, and no instrument was added
     expect(g.engine.state.rules!.model).toBe('cross');
     expect([...g.engine.state.ledger.instruments.keys()]).toEqual(['XBTUSD']);
     // and under VaR rules an inverse listing is refused

@@ -73,13 +73,12 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
 
 /**
  * Where rules do not compose with inverse (coin-margined) instruments, whose value −qty × face / mark is not
- * linear in the mark: the scenario and VaR models, the venue margin and liquidation mechanics, and leveraged
- * tokens all value positions as qty × mark × multiplier. Undefined: they compose.
+ * linear in the mark: the scenario and VaR models and leveraged tokens value positions as qty × mark × multiplier.
+ * The venue mechanics (venueMargin, venueLiquidation) compose: they measure an inverse position in its coin
+ * (docs/rules.md, "Venue mechanics on inverse instruments"). Undefined: they compose.
  */
 export function inverseRulesConflict(rules: Rules): { field: string; message: string } | undefined {
   if (rules.model === 'portfolio' || rules.model === 'var') return { field: 'model', message: `model ${rules.model} values positions linearly and does not margin inverse instruments` };
-  if (rules.venueMargin) return { field: 'venueMargin', message: 'venueMargin mechanics are linear and do not apply to inverse instruments' };
-  if (rules.venueLiquidation) return { field: 'venueLiquidation', message: 'venueLiquidation mechanics are linear and do not apply to inverse instruments' };
   if (rules.tokens && Object.keys(rules.tokens).length > 0) return { field: 'tokens', message: 'leveraged tokens are rebalanced linearly and do not apply to inverse instruments' };
   return undefined;
 }

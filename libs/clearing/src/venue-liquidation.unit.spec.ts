@@ -118,6 +118,21 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
     ]);
   });
 
+  it("Drift: with the liquidation margin buffer (2 %, Drift's default) the shortage is measured to MM + buffer", () => {
+    const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', liquidationBuffer: '0.02' } });
+    g.deposit('alice', '190');
+    g.price('110');
+    g.trade('alice', 'mm', '10', '110');
+    // drift-labs/protocol-v2 margin_calculation.rs: margin_requirement_plus_buffer = MR + liability × buffer;
+    // liquidation.rs: margin_ratio_with_buffer = margin_ratio + buffer. Mark 100: equity 90 < MM 100 (the trigger is
+    // unchanged); shortage (100 + 2 % × 1,000) − 90 = 30; each unit frees 100 × (10 % + 2 %) − 100 × 2 % = 10 → 3;
+    // sold at 99, the fund's fee 1 % × 297 = 2.97. After: equity 90 − 3 − 2.97 = 84.03 ≥ MM 70 + buffer 14 = 84
+    expect(g.at(60).price('100')).toEqual([
+      { type: 'LiquidationStarted', ts: at(60), account: 'alice', reason: 'below-maintenance', equity: '90', maintenanceMargin: '100' },
+      { type: 'PositionLiquidated', ts: at(60), account: 'alice', instrument: 'BTC-PERP', qty: '-3', price: '99', counterparty: 'backstop', fee: '2.97' },
+    ]);
+  });
+
   it("Drift: the insurance fee implied by the shortage (impliedInsuranceFee), here below the maximum", () => {
     const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.05', impliedInsuranceFee: true } });
     g.deposit('alice', '150');
@@ -296,5 +311,47 @@ describe("dYdX's choice of the position to liquidate (rules venueLiquidation.pos
       ['ETH-PERP', '-0.5'],
       ['BTC-PERP', '-0.05'],
     ]);
+  });
+});
+
+describe("Hyperliquid's backstop liquidation below ⅔ of the maintenance margin (rules venueLiquidation.backstopBelow)", () => {
+  // Hyperliquid Docs, Trading → Liquidations: "If the account equity drops below 2/3 of the maintenance margin without
+  // successful liquidation through the book, a backstop liquidation happens through the liquidator vault … the trader's
+  // cross positions and cross margin are all transferred to the liquidator … the maintenance margin is not returned".
+  // BTC 40x: MM 1.25 % (as the hyperliquid preset); alice: 10,000 deposited, long 1 BTC at 100,000.
+  const hl = (): Given => {
+    const g = new Given(
+      rulesFor({
+        marginCall: { graceSeconds: 0 },
+        liquidation: { immediateBelow: '0.5', step: '1', slippage: '0.001', feeRate: '0' },
+        instruments: { '*': { tiers: [{ initialRate: '0.025', maintenanceRate: '0.0125' }] } },
+        venueLiquidation: { backstopBelow: '0.66666667' },
+      }),
+    );
+    g.deposit('mm', '10000000').deposit('insurance', '1000').deposit('alice', '10000');
+    g.price('100000');
+    g.trade('alice', 'mm', '1', '100000');
+    return g;
+  };
+
+  it('below ⅔ MM: the position goes to the backstop at the mark and the margin left to the fund; alice ends at zero', () => {
+    const g = hl();
+    // mark 90,500: equity 10,000 − 9,500 = 500 < ⅔ × MM (1.25 % × 90,500 = 1,131.25) = 754.17: taken over at 90,500;
+    // realized −9,500, the fee the 500 left
+    expect(g.at(60).price('90500')).toEqual([
+      { type: 'LiquidationStarted', ts: at(60), account: 'alice', reason: 'below-maintenance', equity: '500', maintenanceMargin: '1131.25' },
+      { type: 'PositionLiquidated', ts: at(60), account: 'alice', instrument: 'BTC-PERP', qty: '-1', price: '90500', counterparty: 'backstop', fee: '500' },
+    ]);
+    expect(g.cash('alice')).toBe('0');
+    expect(g.cash('insurance')).toBe('1500');
+  });
+
+  it('between ⅔ MM and MM: liquidated through the book (mark ∓ slippage), alice keeps what is left', () => {
+    const g = hl();
+    // mark 91,000: equity 1,000 ≥ ⅔ × 1,137.5 = 758.33: sold at 91,000 × 0.999 = 90,909; alice keeps 10,000 − 9,091 = 909
+    expect(g.at(60).price('91000').filter((d) => d.type === 'PositionLiquidated')).toEqual([
+      { type: 'PositionLiquidated', ts: at(60), account: 'alice', instrument: 'BTC-PERP', qty: '-1', price: '90909', counterparty: 'backstop', fee: '0' },
+    ]);
+    expect(g.cash('alice')).toBe('909');
   });
 });

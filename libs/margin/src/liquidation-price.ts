@@ -2,7 +2,8 @@ import { fromNumber, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules } from '@clearsim/rules';
 import type { Account, LedgerState } from '@clearsim/ledger';
 import { computeRisk, positionRisk, type MarginUnit } from './risk';
-import { venueScalesMaintenance } from './venue-margin';
+import { notionalValue, tierFor } from './tiers';
+import { venuePositionMargin, venueScalesMaintenance } from './venue-margin';
 
 /**
  * The mark of `instrument` at which the unit's equity equals its maintenance
@@ -13,6 +14,10 @@ import { venueScalesMaintenance } from './venue-margin';
  * inverse position (value −q·k/m and notional |q|·k/m in coin, cost c) solves
  *   B + E_other − q·k/m − c = MM_other + |q|·k·r/m − a
  * instead: m = k·(q + |q|·r) / (B + E_other − c − MM_other + a).
+ * A size-scaled maintenance rate (venueMargin) is one line while the size is fixed: the position's own
+ * MM / notional. An inverse position's size is its coin value |q|·k/m, which moves with the mark: its rate
+ * is found by iteration — solve with the rate at the current mark, take the rate at the price found, solve
+ * again — until it no longer changes (the rate grows slowly with the size, so a few rounds suffice).
  * Computed in float64 (it is a display figure, not a ledger amount) and rounded
  * against the account: up for a long, down for a short. Undefined when no
  * positive price liquidates the unit (e.g. a fully collateralized long).
@@ -41,7 +46,21 @@ export function liquidationPrice(ledger: LedgerState, rules: Rules, account: Acc
     const a = toNumber(tier.maintenanceAmount);
     if (own.inverse) {
       // inverse (coin): B + E_other − q·k/m − c = MM_other + |q|·k·r/m − a gives m = k·(q + |q|·r) / (B + E_other − c − MM_other + a)
-      const m = (k * (q + Math.abs(q) * r)) / (balance + otherPnl - c - otherMm + a);
+      const solve = (rate: number): number => (k * (q + Math.abs(q) * rate)) / (balance + otherPnl - c - otherMm + a);
+      let m = solve(r);
+      if (scaled) {
+        const listed = ledger.instruments.get(instrument)!;
+        for (let round = 0, rate = r; round < 50 && m > 0 && Number.isFinite(m); round++) {
+          const mark = fromNumber(m, 'ceil');
+          if (mark <= 0n) break;
+          const notionalAt = notionalValue(position.qty, mark, listed.multiplier, true);
+          const at = venuePositionMargin(ledger, rules, account.id, { ...listed, mark }, position.qty, tierFor(tiers, notionalAt), notionalAt);
+          const next = at ? toNumber(at.maintenanceMargin) / toNumber(notionalAt) : rate;
+          if (Math.abs(next - rate) <= 1e-15) break;
+          rate = next;
+          m = solve(rate);
+        }
+      }
       const notional = (Math.abs(q) * k) / m;
       const isLast = tier === solveTiers[solveTiers.length - 1];
       if (m > 0 && Number.isFinite(m) && notional > lower && (notional <= upper || isLast)) return fromNumber(m, q > 0 ? 'ceil' : 'floor');

@@ -106,6 +106,8 @@ export class BandScratch {
   /** Per band, while the screen runs: its position's tier shape and |q|·k. */
   readonly shapes: TierShape[] = [];
   readonly qks: number[] = [];
+  /** Per band, while the screen runs: whether its position is short (which side of the band a move only helps). */
+  readonly shorts: boolean[] = [];
 
   push(instrument: string, lower: number, upper: number): void {
     const i = this.count++;
@@ -229,7 +231,15 @@ export class PriceBands {
    * not change converts only its balance and marks.
    */
   screenCrossedInto(k: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
-    const id = this.crossedIds[k]!;
+    return this.screenIdInto(this.crossedIds[k]!, ledger, rules, account, out);
+  }
+
+  /** screenBandsInto through the account's float mirror (see screenCrossedInto), found by its name. */
+  screenInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
+    return this.screenIdInto(this.idOf(account.id), ledger, rules, account, out);
+  }
+
+  private screenIdInto(id: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
     let mirror = this.mirrors[id];
     if (mirror === undefined) this.mirrors[id] = mirror = new ScreenMirror();
     if (mirror.account !== account || mirror.version !== account.version || mirror.rules !== rules || mirror.instruments !== ledger.instruments) mirror.take(ledger, rules, account);
@@ -390,9 +400,15 @@ const lowerBound = (edge: number, qk: number): number => (edge * (1 + 1e-9) + 1e
  * How far a position's mark can move up (or down) from `mark` with `budget`
  * of slack: |q|·k·(1 + c·r)·δ ≤ budget, r the largest maintenance rate (plus
  * `extraRate`) of the tiers the move spans. The move stops at the first edge
- * where MM is not continuous.
+ * where MM is not continuous. On the side where a move only raises the
+ * unit's slack (up for a long, down for a short: see harmlessEnd) the band
+ * needs no budget and reaches that edge, or has no end.
  */
-function reach(shape: TierShape, mark: number, qk: number, budget: number, callBelow: number, extraRate: number, direction: 1 | -1): number {
+function reach(shape: TierShape, mark: number, qk: number, budget: number, callBelow: number, extraRate: number, direction: 1 | -1, short: boolean): number {
+  if (direction === (short ? -1 : 1)) {
+    const end = harmlessEnd(shape, mark, qk, callBelow, extraRate, direction);
+    if (end !== undefined) return end;
+  }
   const notional = qk * mark;
   let tier = 0;
   while (tier < shape.edges.length && notional > shape.edges[tier]!) tier++;
@@ -413,6 +429,38 @@ function reach(shape: TierShape, mark: number, qk: number, budget: number, callB
       tier--;
     }
     rate = Math.max(rate, shape.rates[tier]! + extraRate);
+  }
+}
+
+/**
+ * The end of a position's band on its harmless side, where a move of the mark
+ * only raises the unit's slack S = equity − c·MM, so no mark there can bring
+ * the unit to its call level while its other marks stay in their bands
+ * (which share the whole budget between them). Within a tier of rate r:
+ * - a short's S falls by |q|·k·(1 + c·r) per unit of mark: a fall of the mark
+ *   raises it, at any rate;
+ * - a long's S rises by |q|·k·(1 − c·r) per unit of mark: a rise raises it
+ *   while c·r < 1 (an add-on's rate in `extraRate` counted).
+ * The side runs through every edge where MM is continuous (S stays one
+ * piecewise-linear function of the mark, rising on each piece) and stops at
+ * the first edge where MM jumps (pulled inward, as `reach` does); with no
+ * such edge it has no end (±Infinity). Undefined: a tier on the way where a
+ * long's S does not rise (c·r ≥ 1), so the side needs its budget (`reach`).
+ * The rounding of the exact risk does not grow with the mark (errorAllowance
+ * counts units per position), so nothing more comes off.
+ */
+function harmlessEnd(shape: TierShape, mark: number, qk: number, callBelow: number, extraRate: number, direction: 1 | -1): number | undefined {
+  const notional = qk * mark;
+  let tier = 0;
+  while (tier < shape.edges.length && notional > shape.edges[tier]!) tier++;
+  if (direction === -1) {
+    for (; tier > 0; tier--) if (!shape.continuousAt[tier - 1]) return lowerBound(shape.edges[tier - 1]!, qk);
+    return -Infinity;
+  }
+  for (; ; tier++) {
+    if (!(callBelow * ((shape.rates[tier] ?? 0) + extraRate) < 1 - 1e-9)) return undefined;
+    if (tier >= shape.edges.length) return Infinity;
+    if (!shape.continuousAt[tier]) return upperBound(shape.edges[tier]!, qk);
   }
 }
 
@@ -669,6 +717,7 @@ function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fix
     out.push(positions[p]!.instrument, mark, mark);
     out.qks[i] = qk;
     out.shapes[i] = shape;
+    out.shorts[i] = negative[p]!;
     n++;
   }
   slack -= callBelow * maintenance;
@@ -685,15 +734,15 @@ function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fix
  * slack × 0.999 − allowance shared equally, no add-on.
  */
 function cutScreenedBands(out: BandScratch, from: number, callBelow: number): void {
-  const { lowers, uppers, qks, shapes } = out;
+  const { lowers, uppers, qks, shapes, shorts } = out;
   const n = out.count - from;
   const slack = SCREENED[0]! * 0.999 - SCREENED[1]!;
   if (slack <= 0) return; // zero-width: lower = upper = mark already
   const budget = slack / n;
   for (let i = from; i < out.count; i++) {
     const mark = lowers[i]!;
-    lowers[i] = reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, -1);
-    uppers[i] = reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, 1);
+    lowers[i] = reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, -1, shorts[i]!);
+    uppers[i] = reach(shapes[i]!, mark, qks[i]!, budget, callBelow, 0, 1, shorts[i]!);
   }
 }
 
@@ -738,8 +787,9 @@ function pushUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Po
     const extraRate = (concentration ? toNumber(concentration.rate) : 0) + (venueSlope === undefined ? 0 : Math.max(0, venueSlope - shape.rates[0]!));
     // equity − c·MM moves by at most |q|·k·(1 + c·rate)·δ while the mark stays in tiers of at most that rate
     const budget = slack / positions.length;
-    let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1);
-    let high = reach(shape, mark, qk, budget, callBelow, extraRate, 1);
+    const short = position.qty < 0n;
+    let low = reach(shape, mark, qk, budget, callBelow, extraRate, -1, short);
+    let high = reach(shape, mark, qk, budget, callBelow, extraRate, 1, short);
     if (concentration) {
       const edge = toNumber(concentration.threshold) / qk;
       if (mark <= edge) high = Math.min(high, edge * (1 - 1e-9));

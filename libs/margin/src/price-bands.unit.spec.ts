@@ -132,27 +132,77 @@ describe('bandsFor', () => {
     const bands = bandsFor(ledger, rules, account, false);
     bands.forEach((band, i) => {
       // every mark moves at once, anywhere inside its band (its ends included, rounded inward to the ledger scale)
-      const target = band.lower + (band.upper - band.lower) * where[i]!;
-      ledger.instruments.get(band.instrument)!.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(ledger.instruments.get(band.instrument)!.mark!) ? 'ceil' : 'floor');
+      const mark = toNumber(ledger.instruments.get(band.instrument)!.mark!);
+      const target = markInBand(band, mark, where[i]!);
+      ledger.instruments.get(band.instrument)!.mark = fromNumber(target, target < mark ? 'ceil' : 'floor');
     });
     const after = computeRisk(ledger, rules, account);
     expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
   }
 
   it('spans a tier edge where MM is continuous, at the higher rate, and stops at one where it jumps', () => {
-    // 1 unit long X at 3,900: notional 3,900 (tier 1, MM 97.5), cash 1,000 → equity 1,000, slack ≈ 902.5
-    const ledger = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    // 1 unit short X at 3,900: notional 3,900 (tier 1, MM 97.5), cash 1,000 → equity 1,000, slack ≈ 902.5
+    const ledger = book([{ instrument: 'X', qty: -1, price: 3900 }], 1000);
     const account = ledger.accounts.get('a')!;
     const [spanning] = bandsFor(ledger, rulesWith(continuous, '1', false), account, false);
     const [stopping] = bandsFor(ledger, rulesWith(jumping, '1', false), account, false);
-    // continuous: down at 2.5 % (3,900 − 902.5 × 0.999 / 1.025 ≈ 3,020); up through 4,000 at 5 % (3,900 + 901.6 / 1.05 ≈ 4,759);
-    // the error allowance: 2 × (1 + 1 + 1 × (2 + 0.08)) ledger units of rounding and 10^-13 × 3,900 × 1.08 of float error
+    // continuous: up through 4,000 at 5 % (3,900 + 902.5 × 0.999 / 1.05 ≈ 4,759); the error allowance: 2 × (1 + 1 +
+    // 1 × (2 + 0.08)) ledger units of rounding and 10^-13 × 3,900 × 1.08 of float error
     const allowance = 2 * 4.08e-8 + 1e-13 * 3900 * 1.08;
-    expect(spanning!.lower).toBeCloseTo(3900 - (902.5 * 0.999 - allowance) / 1.025, 6);
     expect(spanning!.upper).toBeCloseTo(3900 + (902.5 * 0.999 - allowance) / 1.05, 6);
-    // jumping: up only to the edge at 4,000 (pulled in a little)
+    // a fall of the mark only raises a short's slack (by 1 + 0.025 per unit of mark): that side has no end
+    expect(spanning!.lower).toBe(-Infinity);
+    // jumping: up only to the edge at 4,000 (pulled in a little); down, the harmless side stops at no edge below tier 1
     expect(stopping!.upper).toBeLessThan(4000);
     expect(stopping!.upper).toBeGreaterThan(3999.99);
+    expect(stopping!.lower).toBe(-Infinity);
+  });
+
+  it('gives the harmless side of a band no end, or the first edge where MM jumps (worked examples)', () => {
+    // 1 unit long X at 3,900, cash 1,000: slack ≈ 902.5 as above. Down at 2.5 %: 3,900 − 902.5 × 0.999 / 1.025 ≈ 3,020.
+    // Up, the slack rises by 1 − 1 × r ≥ 0.92 per unit of mark in every tier: continuous, no end
+    const long = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    const allowance = 2 * 4.08e-8 + 1e-13 * 3900 * 1.08;
+    const [spanning] = bandsFor(long, rulesWith(continuous, '1', false), long.accounts.get('a')!, false);
+    expect(spanning!.lower).toBeCloseTo(3900 - (902.5 * 0.999 - allowance) / 1.025, 6);
+    expect(spanning!.upper).toBe(Infinity);
+    // MM jumps at 4,000 (97.5 → 200 at the edge): the long's harmless side ends there, pulled in a little
+    const [stopping] = bandsFor(long, rulesWith(jumping, '1', false), long.accounts.get('a')!, false);
+    expect(stopping!.upper).toBeLessThan(4000);
+    expect(stopping!.upper).toBeGreaterThan(3999.99);
+    // 1 unit short X at 5,000 (tier 2, MM 5,000 × 0.05 − 100 = 150), cash 1,000: slack 850. Down through the continuous
+    // edge at 4,000: no end. With MM jumping there (MM 250, slack 750; at the edge 200 above it, 100 below: a jump
+    // either way is not followed) it stops at the edge, pulled in a little above 4,000
+    const short = book([{ instrument: 'X', qty: -1, price: 5000 }], 1000);
+    expect(bandsFor(short, rulesWith(continuous, '1', false), short.accounts.get('a')!, false)[0]!.lower).toBe(-Infinity);
+    const [jumpingShort] = bandsFor(short, rulesWith(jumping, '1', false), short.accounts.get('a')!, false);
+    expect(jumpingShort!.lower).toBeGreaterThan(4000);
+    expect(jumpingShort!.lower).toBeLessThan(4000.01);
+  });
+
+  it('reports a long on no rise of its mark and a short on no fall (the endless sides in the heaps)', () => {
+    // the long and the short of the worked examples above: bands [≈ 3,020, ∞) and (−∞, ≈ 4,759]
+    const rules = rulesWith(continuous, '1', false);
+    const long = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
+    const short = book([{ instrument: 'X', qty: -1, price: 3900 }], 1000);
+    const bands = new PriceBands();
+    bands.set('long', bandsFor(long, rules, long.accounts.get('a')!, false));
+    bands.set('short', bandsFor(short, rules, short.accounts.get('a')!, false));
+    expect(bands.crossed('X', 1e9)).toEqual(['short']);
+    expect(bands.crossed('X', 1e-6)).toEqual(['long']);
+    // both detached now: nothing more to report until they are banded again
+    expect(bands.crossed('X', 3900)).toEqual([]);
+  });
+
+  it('keeps a budget on the rising side of a long where c × r ≥ 1 (its slack does not rise with the mark)', () => {
+    // one tier at 80 % maintenance, callBelow 1.25: c·r = 1, so a rise of the mark does not raise the slack. 1 unit long
+    // at 100 (MM 80), cash 100: equity 100, call level 1.25 × 80 = 100 → no slack; cash 200: slack 100, shared as
+    // usual: up by (100 × 0.999 − allowance) / (1 + 1.25 × 0.8) ≈ 49.95
+    const steep = [{ initialRate: '0.9', maintenanceRate: '0.8' }];
+    const ledger = book([{ instrument: 'X', qty: 1, price: 100 }], 200);
+    const [band] = bandsFor(ledger, rulesWith(steep, '1.25', false), ledger.accounts.get('a')!, false);
+    expect(band!.upper).toBeCloseTo(100 + (100 * 0.999) / 2, 4);
+    expect(band!.lower).toBeCloseTo(100 - (100 * 0.999) / 2, 4);
   });
 
   // where in its band each mark moves: anywhere, or exactly at one end
@@ -178,11 +228,11 @@ describe('bandsFor', () => {
     // 0.0000001 long X at 1,000 (notional 0.0001 = 10,000 ledger units, tier 1: MM 10,000 × 0.025 = 250 units), cash
     // 0.000004 (400 units, equity 400): slack 150 units. The allowance is 2 × (1 + 1 + 1 × (2 + 0.08)) = 8.16 units (and
     // 10^-13 of the notional, nothing), so δ = (150 × 0.999 − 8.16) × 10^-8 / (10^-7 × 1.025) = 1.41690 × 10^-6 / 1.025 × 10^-7
-    // ≈ 13.823 either way. (A flat 10^-6 per position and one more, 200 units, left it no slack: a zero-width band.)
+    // ≈ 13.823 down (up is harmless: no end). (A flat 10^-6 per position and one more, 200 units, left it no slack: a zero-width band.)
     const ledger = book([{ instrument: 'X', qty: 1e-7, price: 1000 }], 4e-6);
     const [dust] = bandsFor(ledger, rulesWith(continuous, '1', false), ledger.accounts.get('a')!, false);
     expect(dust!.lower).toBeCloseTo(1000 - 13.823, 2);
-    expect(dust!.upper).toBeCloseTo(1000 + 13.823, 2);
+    expect(dust!.upper).toBe(Infinity); // a long's harmless side
   });
 });
 
@@ -211,8 +261,8 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     const [screened] = floatBandsFor(ledger, rules, ledger.accounts.get('a')!)!;
     expect(screened!.lower).toBeGreaterThan(exact!.lower);
     expect(screened!.lower).toBeCloseTo(exact!.lower, 6);
-    expect(screened!.upper).toBeLessThan(exact!.upper);
-    expect(screened!.upper).toBeCloseTo(exact!.upper, 6);
+    expect(screened!.upper).toBe(Infinity); // a long's harmless side, as the exact band's
+    expect(exact!.upper).toBe(Infinity);
   });
 
   it('leaves to the exact check a notional on a tier edge, a concentration add-on, collateral, and a unit at or below its call level', () => {
@@ -276,8 +326,9 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     // the screen passed: the exact check would decide nothing now
     expect(exactSlack(ledger, rules)).toBeGreaterThan(0);
     bands.forEach((band, i) => {
-      const target = band.lower + (band.upper - band.lower) * where[i]!;
-      ledger.instruments.get(band.instrument)!.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(ledger.instruments.get(band.instrument)!.mark!) ? 'ceil' : 'floor');
+      const mark = toNumber(ledger.instruments.get(band.instrument)!.mark!);
+      const target = markInBand(band, mark, where[i]!);
+      ledger.instruments.get(band.instrument)!.mark = fromNumber(target, target < mark ? 'ceil' : 'floor');
     });
     const after = computeRisk(ledger, rules, account);
     expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
@@ -325,3 +376,13 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     expect(outcomes.declined).toBeGreaterThan(0);
   });
 });
+
+/**
+ * A mark inside `band` at `where` (0: its lower end, 1: its upper end). An endless side (a move there only raises the
+ * unit's slack) is cut at 1,000 × (or 1/1,000 of) the mark, so the moved mark still tests it far out.
+ */
+function markInBand(band: Band, mark: number, where: number): number {
+  const lower = Number.isFinite(band.lower) ? band.lower : mark / 1000;
+  const upper = Number.isFinite(band.upper) ? band.upper : mark * 1000;
+  return Math.min(Math.max(lower + (upper - lower) * where, lower), upper);
+}

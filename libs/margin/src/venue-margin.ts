@@ -10,6 +10,14 @@ import type { Instrument, LedgerState } from '@clearsim/ledger';
  * rounding where it publishes them: dYdX in parts per million, its scaled IMF
  * floored; Drift in 10^-4, every division floored; elsewhere rates at the
  * ledger's 10^-8, rounded up. The amounts are then rounded up (requirements).
+ *
+ * Inverse (coin-margined) instruments: a position's "size" is its value in the
+ * settlement coin, face × |qty| / mark (its notional, rounded up), which for a
+ * contract on BTC margined in BTC is the size in the base asset the venues' rules
+ * speak of (Deribit's "position size in BTC", Drift's base asset amount, Coinbase's size
+ * against the volume in the underlying); dYdX's open-interest caps, in the quote
+ * currency, compare the open interest's face value OI × face (USD, whatever the mark);
+ * the requirements are in the coin (docs/rules.md, "Venue mechanics on inverse instruments").
  */
 
 const PPM = 1_000_000n;
@@ -103,14 +111,27 @@ export function driftHighLeverageInitialRatio(normal4: bigint, adjusted4: bigint
   return (delta * factor) / PPM + highLeverage4;
 }
 
-/** |qty| × multiplier: the position's size in units of the underlying, at the ledger scale (rounded up). */
-const sizeOf = (qty: Fixed, multiplier: Fixed): Fixed => mul(abs(qty), multiplier, 'ceil');
+/**
+ * A position's size in units of the underlying, at the ledger scale (rounded up): |qty| × multiplier; inverse:
+ * its value in the coin, |qty| × face / mark.
+ */
+function sizeOf(qty: Fixed, instrument: Instrument): Fixed {
+  if (instrument.inverse) return divRound(abs(qty) * instrument.multiplier, instrument.mark ?? 1n, 'ceil');
+  return mul(abs(qty), instrument.multiplier, 'ceil');
+}
 
-function sizeScaledRates(scaling: SizeScaling, tier: Tier, qty: Fixed, multiplier: Fixed, highLeverage: boolean): ScaledRates {
+/** The size at 10^-9 (Drift's base_asset_amount), floored: |qty| × multiplier; inverse: |qty| × face / mark in the coin. */
+function sizeIn9(qty: Fixed, instrument: Instrument): bigint {
+  // linear: the exact product |qty| × multiplier (10^-16) floored to 10^-9; inverse: (|qty| × face / mark) × 10
+  if (instrument.inverse) return (abs(qty) * instrument.multiplier * 10n) / (instrument.mark ?? 1n);
+  return (abs(qty) * instrument.multiplier) / 10_000_000n;
+}
+
+function sizeScaledRates(scaling: SizeScaling, tier: Tier, qty: Fixed, instrument: Instrument, highLeverage: boolean): ScaledRates {
   switch (scaling.kind) {
     case 'sqrt-premium': {
-      // Drift's base_asset_amount is in 10^-9: the exact product |qty| × multiplier (10^-16), floored to it
-      const size9 = (abs(qty) * multiplier) / 10_000_000n;
+      // Drift's base_asset_amount is in 10^-9
+      const size9 = sizeIn9(qty, instrument);
       const imf6 = scaling.imfFactor / LEDGER_PER_PPM;
       const normalInitial = tier.initialRate / LEDGER_PER_DRIFT_RATIO;
       const hl = highLeverage ? scaling.highLeverage : undefined;
@@ -128,7 +149,7 @@ function sizeScaledRates(scaling: SizeScaling, tier: Tier, qty: Fixed, multiplie
     }
     case 'sqrt-volume': {
       // √(size / ADV) at 10^-8, rounded up: ⌈√(size/ADV × 10^16)⌉
-      const share = divRound(sizeOf(qty, multiplier) * SCALE, scaling.averageDailyVolume, 'ceil');
+      const share = divRound(sizeOf(qty, instrument) * SCALE, scaling.averageDailyVolume, 'ceil');
       const root = ceilSqrt(share * SCALE);
       const rate = mul(scaling.riskParameter, root, 'ceil');
       return {
@@ -138,7 +159,7 @@ function sizeScaledRates(scaling: SizeScaling, tier: Tier, qty: Fixed, multiplie
       };
     }
     case 'linear': {
-      const size = sizeOf(qty, multiplier);
+      const size = sizeOf(qty, instrument);
       return { initialRate: tier.initialRate + mul(size, scaling.initialPerUnit, 'ceil'), maintenanceRate: tier.maintenanceRate + mul(size, scaling.maintenancePerUnit, 'ceil') };
     }
   }
@@ -182,7 +203,7 @@ export function venuePositionMargin(
   if (!venue && leverage === undefined) return undefined;
   const highLeverage = account !== undefined && (rules.venueMargin?.highLeverageAccounts.includes(account) ?? false);
   const scaled: ScaledRates = venue?.sizeScaling
-    ? sizeScaledRates(venue.sizeScaling, tier, qty, instrument.multiplier, highLeverage)
+    ? sizeScaledRates(venue.sizeScaling, tier, qty, instrument, highLeverage)
     : { initialRate: tier.initialRate, maintenanceRate: tier.maintenanceRate };
   let maintenanceMargin: Fixed;
   if (scaled.maintenanceOfInitial) {
@@ -196,7 +217,8 @@ export function venuePositionMargin(
   const oi = venue?.openInterestScaling;
   if (oi) {
     const mark = instrument.mark ?? 0n;
-    const openNotional = mul3(openInterestOf(ledger, instrument), mark, instrument.multiplier, 'ceil');
+    // the caps are in the quote currency: an inverse contract's quote notional is its face, OI × face (in USD, at any mark)
+    const openNotional = instrument.inverse ? mul(openInterestOf(ledger, instrument), instrument.multiplier, 'ceil') : mul3(openInterestOf(ledger, instrument), mark, instrument.multiplier, 'ceil');
     const basePpm = divRound(initialRate, LEDGER_PER_PPM, 'ceil');
     initialRate = openInterestScaledPpm(basePpm, openNotional, oi.lowerCap, oi.upperCap) * LEDGER_PER_PPM;
   }
@@ -214,13 +236,14 @@ export function venuePositionMargin(
  * For the price bands: the slope of a size-scaled position's MM in its notional
  * (MM = N × slope for a fixed size), as a float a little above the exact rate;
  * undefined where MM is not one line in the mark (several tiers: the tier, and
- * so the scaled rate, changes with the notional) and the exact check must decide.
+ * so the scaled rate, changes with the notional; an inverse position, whose size in the coin moves with the mark)
+ * and the exact check must decide.
  */
 export function venueMaintenanceSlope(rules: Rules, account: string, instrument: Instrument, qty: Fixed, tiers: readonly Tier[]): number | undefined {
   const scaling = venueInstrumentMargin(rules, instrument.id)?.sizeScaling;
-  if (!scaling || tiers.length !== 1) return undefined;
+  if (!scaling || tiers.length !== 1 || instrument.inverse) return undefined;
   const highLeverage = rules.venueMargin?.highLeverageAccounts.includes(account) ?? false;
-  const scaled = sizeScaledRates(scaling, tiers[0]!, qty, instrument.multiplier, highLeverage);
+  const scaled = sizeScaledRates(scaling, tiers[0]!, qty, instrument, highLeverage);
   const { maintenanceOfInitial: share } = scaled;
   const rate = share ? (toNumber(scaled.initialRate) * Number(share.numerator)) / Number(share.denominator) : toNumber(scaled.maintenanceRate);
   return rate * (1 + 1e-9);

@@ -3,7 +3,7 @@ import { deposit, emptyLedger, ensureAccount, moveCollateral, trade, type Instru
 import { fromNumber, parseFixed, toNumber, type Fixed } from '@clearsim/money';
 import { parseRules, RulesError, type Rules } from '@clearsim/rules';
 import { blendedCollateralPrice, collateralInitialAddOn, collateralValue, tieredCollateralValue } from './collateral';
-import { bandsFor } from './price-bands';
+import { bandsFor, type Band } from './price-bands';
 import { callLevelOf, computeRisk } from './risk';
 import { driftHighLeverageInitialRatio, driftSizePremiumRatio, openInterestOf, openInterestScaledPpm, venuePositionMargin } from './venue-margin';
 
@@ -321,8 +321,9 @@ describe('price bands under size-scaled margin', () => {
           const bands = bandsFor(ledger, r, a, false);
           bands.forEach((band, i) => {
             const instrument = ledger.instruments.get(band.instrument)!;
-            const target = band.lower + (band.upper - band.lower) * where[i]!;
-            instrument.mark = fromNumber(Math.min(Math.max(target, band.lower), band.upper), target < toNumber(instrument.mark!) ? 'ceil' : 'floor');
+            const mark = toNumber(instrument.mark!);
+            const target = markInBand(band, mark, where[i]!);
+            instrument.mark = fromNumber(target, target < mark ? 'ceil' : 'floor');
           });
           const after = computeRisk(ledger, r, a);
           expect(after.equity > callLevelOf(after, r.marginCall.callBelow)).toBe(true);
@@ -332,3 +333,13 @@ describe('price bands under size-scaled margin', () => {
     );
   });
 });
+
+/**
+ * A mark inside `band` at `where` (0: its lower end, 1: its upper end). An endless side (a move there only raises the
+ * unit's slack) is cut at 1,000 × (or 1/1,000 of) the mark, so the moved mark still tests it far out.
+ */
+function markInBand(band: Band, mark: number, where: number): number {
+  const lower = Number.isFinite(band.lower) ? band.lower : mark / 1000;
+  const upper = Number.isFinite(band.upper) ? band.upper : mark * 1000;
+  return Math.min(Math.max(lower + (upper - lower) * where, lower), upper);
+}

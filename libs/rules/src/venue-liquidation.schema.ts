@@ -57,6 +57,12 @@ export const VenueLiquidationSchema = z.strictObject({
       fullBelowShortage: nonNegativeFixed.default(0n),
       /** Drift's calculate_perp_if_fee: the fund's fee is the smaller of `insuranceFee` and the one the shortage implies. */
       impliedInsuranceFee: z.boolean().default(false),
+      /**
+       * Drift's liquidation margin buffer (State.liquidation_margin_buffer_ratio): liquidation starts below the
+       * maintenance margin and brings the unit to MM + Σ ⌊notionalᵢ × buffer⌋; the shortage is measured to it and
+       * each unit closed frees its maintenance ratio plus the buffer.
+       */
+      liquidationBuffer: fraction('a fraction of the notional in [0, 1]').default(0n),
     })
     .optional(),
   /**
@@ -89,6 +95,13 @@ export const VenueLiquidationSchema = z.strictObject({
    * from an offset drawn from the input's time in whole seconds, the first not yet liquidated in the input.
    */
   positionOrder: z.enum(['largest-maintenance', 'pseudo-random-rotation']).optional(),
+  /**
+   * Hyperliquid's backstop liquidation: a unit whose equity is below this fraction of its maintenance margin
+   * (Hyperliquid: ⅔) and not below zero is taken over whole — every position closed at the mark to the backstop
+   * account (the liquidator vault) and the margin left, the maintenance margin not returned, to the insurance
+   * account — instead of being liquidated through the book. Below zero the bankruptcy waterfall decides, as before.
+   */
+  backstopBelow: fixedBetween(1n, 100_000_000n, 'a fraction of the maintenance margin in (0, 1]').optional(),
 });
 
 /** One perpetual's funding formula (docs/rules.md, "Funding from the premium index"). */

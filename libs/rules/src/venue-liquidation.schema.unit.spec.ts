@@ -51,6 +51,8 @@ describe('venueLiquidation and funding rule blocks', () => {
     expect(issues({ venueLiquidation: { partial: { aboveNotional: '100000', portion: '0', cooldownSeconds: 30 } } })).toEqual(['venueLiquidation.partial.portion: must be a fraction of the position in (0, 1] (0.00000001..1)']);
     expect(issues({ venueLiquidation: { partial: { aboveNotional: '100000', portion: '0.2', cooldownSeconds: -1 } } })[0]).toMatch(/^venueLiquidation\.partial\.cooldownSeconds: /);
     expect(issues({ venueLiquidation: { positionOrder: 'random' } })[0]).toMatch(/^venueLiquidation\.positionOrder: /);
+    expect(issues({ venueLiquidation: { marginShortage: { liquidatorFee: '0.01', liquidationBuffer: '2' } } })[0]).toMatch(/^venueLiquidation\.marginShortage\.liquidationBuffer: /);
+    expect(issues({ venueLiquidation: { backstopBelow: '0' } })).toEqual(['venueLiquidation.backstopBelow: must be a fraction of the maintenance margin in (0, 1] (0.00000001..1)']);
   });
 
   it("refuses an escalating fee without Drift's liquidator fee to escalate, or with a cap below it", () => {
