@@ -1,8 +1,8 @@
 import type { DecisionEvent, InputEvent, MarketMoved, Timestamp } from '@clearsim/events';
-import { underlyingOf } from '@clearsim/ledger';
+import { underlyingOf, type LedgerState } from '@clearsim/ledger';
 import { BandScratch, bandsFor, toMarkNumber } from '@clearsim/margin';
-import { isSystemAccount } from '@clearsim/rules';
-import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceForUnits, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext } from '@clearsim/saga';
+import { isSystemAccount, type Rules } from '@clearsim/rules';
+import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceForUnits, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext, type SagaState } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { evolve } from './evolve';
 import { decayImpact, ImpactWave } from './impact';
@@ -183,7 +183,7 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
   if (input.type === 'WithdrawalRequested') decideWithdrawal(ctx, input);
   if (input.type === 'FundingRateApplied') decideFunding(ctx, input);
   if (!state.rules) return { duplicate: false, decisions, beforeInput };
-  decayImpact(state, ctx, (instrument) => checkMarkMoved(state, instrument, pending, ctx.checked));
+  if (state.impact?.residuals.size) decayMarks(state, ctx);
   // a creation or redemption of a token's units: its fund trades back to target before any check (docs/rules.md §12.1)
   const unitsOf = input.type === 'TokenUnitsCreated' || input.type === 'TokenUnitsRedeemed' ? input.token : undefined;
   if (unitsOf !== undefined) rebalanceForUnits(ctx, previousClock, unitsOf, input.type === 'TokenUnitsCreated' ? 'creation' : 'redemption');
@@ -207,33 +207,62 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
 }
 
 /** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
-function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): ImpactingContext {
-  let wave: ImpactWave | undefined;
-  const checked = new Set<string>();
-  // made at the first forced fill under rules with `impact` (an input may activate them)
-  const impact = (): ImpactWave | undefined => (wave ??= state.rules?.impact ? new ImpactWave(state, (instrument) => checkMarkMoved(state, instrument, pending, checked)) : undefined);
-  return {
-    checked,
-    get impact() {
-      return impact();
-    },
-    ledger: state.ledger,
-    get rules() {
-      if (!state.rules) throw new Error('no rules are active');
-      return state.rules;
-    },
-    saga: state.saga,
-    ts,
-    fastPaths: state.fastPaths,
-    emit(decision) {
-      evolve(state, decision);
-      decisions.push(decision);
-      if (state.rules?.impact) impact()?.note(decision);
-    },
-    touch(account) {
-      pending.add(account);
-    },
-  };
+function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): InputContext {
+  return new InputContext(state, ts, decisions, pending);
+}
+
+/**
+ * sagaContext's context: a class rather than an object literal of closures,
+ * so an input that reaches the saga allocates one object (no closure per
+ * method, no V8 context holding its variables).
+ */
+class InputContext implements ImpactingContext {
+  readonly checked = new Set<string>();
+  readonly ledger: LedgerState;
+  readonly saga: SagaState;
+  readonly fastPaths: boolean;
+  /** Made at the first forced fill under rules with `impact` (an input may activate them). */
+  private wave: ImpactWave | undefined = undefined;
+
+  constructor(
+    private readonly state: ClearingState,
+    readonly ts: Timestamp,
+    private readonly decisions: DecisionEvent[],
+    private readonly pending: Set<string>,
+  ) {
+    this.ledger = state.ledger;
+    this.saga = state.saga;
+    this.fastPaths = state.fastPaths;
+  }
+
+  get impact(): ImpactWave | undefined {
+    return (this.wave ??= this.state.rules?.impact ? new ImpactWave(this.state, (instrument) => this.markMoved(instrument)) : undefined);
+  }
+
+  get rules(): Rules {
+    if (!this.state.rules) throw new Error('no rules are active');
+    return this.state.rules;
+  }
+
+  emit(decision: DecisionEvent): void {
+    evolve(this.state, decision);
+    this.decisions.push(decision);
+    if (this.state.rules?.impact) this.impact?.note(decision);
+  }
+
+  touch(account: string): void {
+    this.pending.add(account);
+  }
+
+  /** A mark moved within this context's step (impact or its decay): see checkMarkMoved. */
+  markMoved(instrument: string): void {
+    checkMarkMoved(this.state, instrument, this.pending, this.checked);
+  }
+}
+
+/** decayImpact in a function of its own: its callback would otherwise make decideInput allocate a context for every input. */
+function decayMarks(state: ClearingState, ctx: InputContext): void {
+  decayImpact(state, ctx, (instrument) => ctx.markMoved(instrument));
 }
 
 /** A saga context whose forced fills may move marks (rules `impact`). */

@@ -44,6 +44,17 @@ export class SlotHeap {
     this.down(this.where[slot]!);
   }
 
+  /**
+   * `update`, but a key of +Infinity (an endless side of a band: no finite
+   * price reaches it) keeps the slot out of the heap: the heap holds only
+   * the bounds a price can cross, so it is smaller and such a slot costs no
+   * sift when it is banded or detached.
+   */
+  set(slot: number, key: number): void {
+    if (key === Infinity) this.remove(slot);
+    else this.update(slot, key);
+  }
+
   /** Takes `slot` out of the heap (nothing if it is not in it). */
   remove(slot: number): void {
     if (slot >= this.where.length) return;

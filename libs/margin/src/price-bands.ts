@@ -57,15 +57,14 @@ class InstrumentBands {
       if (slot >= this.accountOfSlot.length) this.accountOfSlot = grown(this.accountOfSlot, 0);
     }
     this.accountOfSlot[slot] = account;
-    this.lowers.push(slot, -lower);
-    this.uppers.push(slot, upper);
+    this.rekey(slot, lower, upper);
     return slot;
   }
 
-  /** New bounds for a slot, in place (pushed again if it was detached). */
+  /** New bounds for a slot, in place (pushed again if it was detached); an endless side (±Infinity) is kept in no heap. */
   rekey(slot: number, lower: number, upper: number): void {
-    this.lowers.update(slot, -lower);
-    this.uppers.update(slot, upper);
+    this.lowers.set(slot, -lower);
+    this.uppers.set(slot, upper);
   }
 
   /** Takes a slot out of both heaps but keeps it its account's (rekey puts it back). */

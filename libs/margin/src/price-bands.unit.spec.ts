@@ -22,7 +22,10 @@ class ModelBands {
 const instrument = fc.constantFrom('A', 'B', 'C');
 const account = fc.constantFrom('a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8');
 const price = fc.integer({ min: 80, max: 120 });
-const band = fc.record({ instrument, lower: price, width: fc.integer({ min: -2, max: 20 }) }).map(({ instrument, lower, width }) => ({ instrument, lower, upper: lower + width }));
+// some bands without an end on one side (a long's band has no upper end, a short's no lower one: kept in no heap)
+const band = fc
+  .record({ instrument, lower: price, width: fc.integer({ min: -2, max: 20 }), endless: fc.constantFrom('none', 'lower', 'upper') })
+  .map(({ instrument, lower, width, endless }) => ({ instrument, lower: endless === 'lower' ? -Infinity : lower, upper: endless === 'upper' ? Infinity : lower + width }));
 const operation = fc.oneof(
   fc.record({ op: fc.constant('set' as const), account, bands: fc.array(band, { maxLength: 3 }) }),
   fc.record({ op: fc.constant('remove' as const), account }),
