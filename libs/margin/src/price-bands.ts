@@ -240,7 +240,12 @@ export class PriceBands {
 
   private screenIdInto(id: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
     let mirror = this.mirrors[id];
-    if (mirror === undefined) this.mirrors[id] = mirror = new ScreenMirror();
+    if (mirror === undefined) {
+      // an account of one position converts it as cheaply as it would check a mirror, and a mirror costs ~1 KB:
+      // kept only for accounts of several positions, so a million one-position accounts hold none (B7's memory)
+      if (account.positions.size < 2) return screenBandsInto(ledger, rules, account, out);
+      this.mirrors[id] = mirror = new ScreenMirror();
+    }
     if (mirror.account !== account || mirror.version !== account.version || mirror.rules !== rules || mirror.instruments !== ledger.instruments) mirror.take(ledger, rules, account);
     return screenMirrorInto(mirror, account, rules, out);
   }
