@@ -3,6 +3,18 @@ import { ClearingEngine } from './clearing-engine';
 import { at, Given, rulesFor } from './testing/given';
 
 /** grace 0, IM 20 %, MM 10 % (dYdX's test BTC perpetual), no fee, no slippage; the insurance fund holds `fund`. */
+/** The Hyperliquid tests' book: no grace, whole positions below half the MM, no fee, one tier for every instrument. */
+function hyperliquidBook(tier: { initialRate: string; maintenanceRate: string }, slippage: string, venueLiquidation: Record<string, unknown>): Given {
+  return new Given(
+    rulesFor({
+      marginCall: { graceSeconds: 0 },
+      liquidation: { immediateBelow: '0.5', step: '1', slippage, feeRate: '0' },
+      instruments: { '*': { tiers: [tier] } },
+      venueLiquidation,
+    }),
+  );
+}
+
 function book(venueLiquidation: Record<string, unknown>, fund = '1000'): Given {
   const g = new Given(
     rulesFor({
@@ -235,14 +247,7 @@ describe("Drift's escalating liquidator fee, from the account's liquidation cloc
 describe("Hyperliquid's partial liquidation (rules venueLiquidation.partial)", () => {
   /** IM 2 %, MM 1 %; alice: 2,100 deposited, long 3 BTC at 50,000 ($150,000, above the $100,000 line). */
   const aliceLarge = (): Given => {
-    const g = new Given(
-      rulesFor({
-        marginCall: { graceSeconds: 0 },
-        liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
-        instruments: { '*': { tiers: [{ initialRate: '0.02', maintenanceRate: '0.01' }] } },
-        venueLiquidation: { partial: { aboveNotional: '100000', portion: '0.2', cooldownSeconds: 30 } },
-      }),
-    );
+    const g = hyperliquidBook({ initialRate: '0.02', maintenanceRate: '0.01' }, '0', { partial: { aboveNotional: '100000', portion: '0.2', cooldownSeconds: 30 } });
     g.deposit('mm', '10000000').deposit('alice', '2100');
     g.price('50000');
     g.trade('alice', 'mm', '3', '50000');
@@ -320,14 +325,7 @@ describe("Hyperliquid's backstop liquidation below ⅔ of the maintenance margin
   // cross positions and cross margin are all transferred to the liquidator … the maintenance margin is not returned".
   // BTC 40x: MM 1.25 % (as the hyperliquid preset); alice: 10,000 deposited, long 1 BTC at 100,000.
   const hl = (): Given => {
-    const g = new Given(
-      rulesFor({
-        marginCall: { graceSeconds: 0 },
-        liquidation: { immediateBelow: '0.5', step: '1', slippage: '0.001', feeRate: '0' },
-        instruments: { '*': { tiers: [{ initialRate: '0.025', maintenanceRate: '0.0125' }] } },
-        venueLiquidation: { backstopBelow: '0.66666667' },
-      }),
-    );
+    const g = hyperliquidBook({ initialRate: '0.025', maintenanceRate: '0.0125' }, '0.001', { backstopBelow: '0.66666667' });
     g.deposit('mm', '10000000').deposit('insurance', '1000').deposit('alice', '10000');
     g.price('100000');
     g.trade('alice', 'mm', '1', '100000');
