@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { ClearingEngine } from './clearing-engine';
 import { at, Given, rulesFor } from './testing/given';
 
-/** grace 0, IM 20 %, MM 10 % (dYdX's test BTC perpetual), no fee, no slippage; the insurance fund holds `fund`. */
+/** Drift's liquidation tests' account: alice deposits 190 and buys 10 at 110 (MM 10 %), under `marginShortage`. */
+function driftAlice(marginShortage: Record<string, unknown>): Given {
+  const g = book({ marginShortage });
+  g.deposit('alice', '190');
+  g.price('110');
+  g.trade('alice', 'mm', '10', '110');
+  return g;
+}
+
 /** The Hyperliquid tests' book: no grace, whole positions below half the MM, no fee, one tier for every instrument. */
 function hyperliquidBook(tier: { initialRate: string; maintenanceRate: string }, slippage: string, venueLiquidation: Record<string, unknown>): Given {
   return new Given(
@@ -15,6 +23,7 @@ function hyperliquidBook(tier: { initialRate: string; maintenanceRate: string },
   );
 }
 
+/** grace 0, IM 20 %, MM 10 % (dYdX's test BTC perpetual), no fee, no slippage; the insurance fund holds `fund`. */
 function book(venueLiquidation: Record<string, unknown>, fund = '1000'): Given {
   const g = new Given(
     rulesFor({
@@ -116,10 +125,7 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
   });
 
   it('Drift: the size covering the shortage net of the liquidator and insurance fees', () => {
-    const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01' } });
-    g.deposit('alice', '190');
-    g.price('110');
-    g.trade('alice', 'mm', '10', '110');
+    const g = driftAlice({ liquidatorFee: '0.01', insuranceFee: '0.01' });
     // Drift's example (liquidation/tests.rs, one_percent_liquidation_fee_and_one_percent_if_liquidation_fee): mark 100,
     // equity 190 − 100 = 90, MM 10 % × 1,000 = 100: shortage 10 → 10 / (100 × 0.1 − 100 × 0.02) = 1.25, sold at
     // 100 × (1 − 1 %) = 99 (the liquidator's fee); the fund's fee 1 % × 123.75 = 1.2375;
@@ -131,10 +137,7 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
   });
 
   it("Drift: with the liquidation margin buffer (2 %, Drift's default) the shortage is measured to MM + buffer", () => {
-    const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', liquidationBuffer: '0.02' } });
-    g.deposit('alice', '190');
-    g.price('110');
-    g.trade('alice', 'mm', '10', '110');
+    const g = driftAlice({ liquidatorFee: '0.01', insuranceFee: '0.01', liquidationBuffer: '0.02' });
     // drift-labs/protocol-v2 margin_calculation.rs: margin_requirement_plus_buffer = MR + liability × buffer;
     // liquidation.rs: margin_ratio_with_buffer = margin_ratio + buffer. Mark 100: equity 90 < MM 100 (the trigger is
     // unchanged); shortage (100 + 2 % × 1,000) − 90 = 30; each unit frees 100 × (10 % + 2 %) − 100 × 2 % = 10 → 3;
@@ -159,10 +162,7 @@ describe('how much to liquidate: block limits and step size (dYdX), the margin s
   });
 
   it('Drift: a shortage below fullBelowShortage closes the whole position', () => {
-    const g = book({ marginShortage: { liquidatorFee: '0.01', insuranceFee: '0.01', fullBelowShortage: '50' } });
-    g.deposit('alice', '190');
-    g.price('110');
-    g.trade('alice', 'mm', '10', '110');
+    const g = driftAlice({ liquidatorFee: '0.01', insuranceFee: '0.01', fullBelowShortage: '50' });
     expect(g.at(60).price('100').filter((d) => d.type === 'PositionLiquidated').map((d) => d.qty)).toEqual(['-10']);
   });
 
