@@ -94,7 +94,7 @@ describe('clearsim run streams a large file through one transaction', () => {
     const input = join(tempDir('stream-input'), 'day.jsonl');
     generateDay(input, 300_000, { line: 300_000 });
     const outputs = tempDir('stream-out');
-    // 300,000 inputs and their decisions: six chunks of 50,000 events go into the transaction before the refusal
+    // 300,000 inputs and their decisions: hundreds of chunks of RUN_CHUNK_EVENTS go into the transaction before the refusal
     const out = clearsim(['run', input, '--store', `file:${store}`, '--decisions', join(outputs, 'decisions.jsonl')]);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain(`${input}:line 300000: field "price": "12x.5" is not a decimal`);

@@ -47,8 +47,12 @@ export interface RunResult {
   head: number;
 }
 
-/** Inputs and decisions appended per chunk of a run: what a run holds in memory besides the engine's state (tens of MB at most). */
-export const RUN_CHUNK_EVENTS = 50_000;
+/**
+ * Inputs and decisions appended per chunk of a run: what a run holds in memory besides the engine's state.
+ * Small, so that a chunk's events die in the young generation instead of being promoted and filling the old
+ * one between full collections (docs/performance.md, B1-scale); a chunk costs one write, not an fsync.
+ */
+export const RUN_CHUNK_EVENTS = 2_000;
 
 export interface RunOptions {
   /** Called with the number of inputs accepted so far, every 10,000 inputs. */
