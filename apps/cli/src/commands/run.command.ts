@@ -127,22 +127,27 @@ function wrap(text: string, width: number): string {
 
 /**
  * How far V8 may let the heap grow past what the last full collection kept,
- * in percent, once that is `HEAP_GROWTH_LIMIT_FROM` bytes or more. Left to
- * itself V8 lets the heap grow by up to 300 % (the next full collection at 4×
- * the live heap): fine for short-lived garbage, not for a run whose state is
- * most of the heap and grows for its whole first half. With a million
- * one-position accounts (≈ 500 MB of state) that default, not the state,
- * decides the peak RSS (docs/performance.md, B7). 25 % costs a few more full
- * collections while the state grows, each marking only the live heap.
+ * in percent. Left to itself V8 lets the heap grow by up to 300 % (the next
+ * full collection at 4× the live heap). A run's garbage is short-lived, but
+ * some of it is promoted all the same, and over a long log the old generation
+ * fills with it up to that 4× before each full collection: a 10^7-event day
+ * over a 35 MB state peaked at ~145 MB of heap, a 10^6-event day ends before
+ * reaching it (docs/performance.md, B1-scale). So a run starts capped at
+ * `HEAP_GROWTH_PERCENT_START` (a full collection then marks ~35 MB, a few ms;
+ * no CPU difference measured on the 10^6 day), and once the state is large
+ * (`HEAP_GROWTH_LIMIT_FROM` live after a full collection) at
+ * `HEAP_GROWTH_PERCENT`: with a million one-position accounts (≈ 500 MB of
+ * state) V8's default, not the state, decided the peak RSS (B7).
  */
+export const HEAP_GROWTH_PERCENT_START = 50;
 export const HEAP_GROWTH_PERCENT = 25;
-/** Below this live heap (a small state) V8's default costs little memory and saves collections (a 50 % cap from the start took ~5 % more CPU on a 10,000-account day). */
 export const HEAP_GROWTH_LIMIT_FROM = 128 * 2 ** 20;
 
 /**
- * Applies HEAP_GROWTH_PERCENT after the first full collection that leaves
- * HEAP_GROWTH_LIMIT_FROM or more, unless node was started with its own
- * --heap-growing-percent. The flag is V8's own, read at every collection.
+ * Applies HEAP_GROWTH_PERCENT_START, then HEAP_GROWTH_PERCENT after the first
+ * full collection that leaves HEAP_GROWTH_LIMIT_FROM or more, unless node was
+ * started with its own --heap-growing-percent. The flag is V8's own, read at
+ * every collection.
  */
 class HeapGrowthLimit {
   private constructor(private observer: PerformanceObserver | undefined) {}
@@ -150,6 +155,7 @@ class HeapGrowthLimit {
   static start(): HeapGrowthLimit {
     const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
     if (given) return new HeapGrowthLimit(undefined);
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT_START}`);
     const limit = new HeapGrowthLimit(
       new PerformanceObserver((list) => {
         const fullCollection = list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
