@@ -3,8 +3,8 @@ import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
 import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate } from './fast-codec';
-/** A mark line decoded from its UTF-8 bytes (the run command's reader): see fast-codec.ts. */
-export { decodePriceBytes } from './fast-codec';
+/** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
+export { decodePriceBytes, decodePriceUpdateBytes } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { jsonTextProblem } from './json-limits';
 import { formatTimestamp } from './timestamp';

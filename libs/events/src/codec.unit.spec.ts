@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, encodeEventInto, InputError, type ClearingEvent } from './codec';
-import { decodePriceBytes, decodePriceLine, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import { decodePriceBytes, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import type { PriceUpdated } from './input-events';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
 /** The schema's answer: the event, or the refusal's message. */
@@ -413,5 +414,51 @@ describe('decodePriceBytes', () => {
       { numRuns: 5000 },
     );
     expect(decoded).toBeGreaterThan(100); // the fast path did decode some
+  });
+});
+
+describe('decodePriceUpdateBytes', () => {
+  it('decodes the type-first layouts (encodeEvent\'s, with "v":1, and JSON.stringify\'s) and the ts-first one to decodeLine\'s event', () => {
+    const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n };
+    const canonical = encodeEvent(event as PriceUpdated); // {"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}
+    const stringified = JSON.stringify({ type: 'PriceUpdated', ts: '2026-01-02T08:38:30.500Z', instrument: 'I01-PERP', price: '142.81' });
+    const tsFirst = '{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"I01-PERP","price":"142.81"}';
+    for (const text of [canonical, stringified, tsFirst]) {
+      const bytes = Buffer.from(`xx${text}yy`);
+      expect(decodePriceUpdateBytes(bytes, 2, 2 + text.length)).toEqual(event);
+      expect(decodeLine(text, 'input')).toEqual(event);
+    }
+    // a version other than 1, a key out of order, an id the worker sets: declined (decodeLine decides)
+    for (const text of [canonical.replace('"v":1', '"v":2'), canonical.replace('"v":1,', '"v":1 ,'), stringified.replace('"ts":', '"eventId":"e-1","ts":')]) {
+      expect(decodePriceUpdateBytes(Buffer.from(text), 0, text.length)).toBeUndefined();
+    }
+  });
+
+  it('gives decodeLine\'s event for the text, or declines, on type-first lines valid, invalid and damaged', () => {
+    const price = fc.oneof(fc.constantFrom('142.81', '0.00000001', '1', '100.00', '-5', '0', '0.0', '1.', '.5', '1e3', '007.5', '123456789012345', '1234567890123456', '90071992.54740991', '1.123456789', ''), fc.integer({ min: 0, max: 1e9 }).map(String));
+    const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'I02-PERP', 'BTC-PERP', '', 'x'.repeat(128), 'x'.repeat(129), 'é€😀', 'a"b', 'a\\b', 'a~b', '\u007f'), fc.string({ maxLength: 6 }));
+    const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:38:60Z', '2026-01-02T08:38:07.5Z', '2026-01-02T08:38:0a.000Z', '2026-01-02T08:39:00.000Z', '2026-01-02T08:38:31.000Y'));
+    const version = fc.constantFrom('', '"v":1,', '"v":2,', '"v":0,', '"v":"1",', '"v":1.0,');
+    const line = fc.tuple(version, ts, instrument, price).map(([v, t, i, p]) => Buffer.from(`{"type":"PriceUpdated",${v}"ts":"${t}","instrument":"${i}","price":"${p}"}`));
+    const damaged = fc.tuple(line, fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x2c, 0x7d, 0x30, 0x2e, 0x01, 0xff, 0xc3, 0x76)).map(([l, at, byte]) => {
+      const cut = at % (l.length + 1);
+      return Buffer.concat([l.subarray(0, cut), Buffer.of(byte), l.subarray(cut)]);
+    });
+    const clean = fc
+      .tuple(fc.constantFrom('', '"v":1,'), fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:39:00.250Z'), fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.constantFrom('142.81', '1', '0.00000001', '9950'))
+      .map(([v, t, i, p]) => Buffer.from(`{"type":"PriceUpdated",${v}"ts":"${t}","instrument":"${i}","price":"${p}"}`));
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.oneof(line, damaged, clean), fc.nat(3), (bytes, offset) => {
+        // padded with bytes a message's neighbours in a fetched buffer could hold
+        const padded = Buffer.concat([Buffer.alloc(offset, 0x7b), bytes, Buffer.from('"}')]);
+        const fast = decodePriceUpdateBytes(padded, offset, offset + bytes.length);
+        if (fast === undefined) return;
+        decoded++;
+        expect(decodeLine(bytes.toString('utf8'), 'input')).toEqual(fast);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decoded).toBeGreaterThan(100);
   });
 });

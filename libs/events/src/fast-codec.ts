@@ -538,7 +538,17 @@ export function decodePriceBytes(bytes: Uint8Array, start: number, end: number):
   if (tsEnd < 0 || !bytesAre(bytes, tsEnd, PRICE_TYPE_BYTES)) return undefined;
   const ts = timestampOfBytes(bytes, tsStart, tsEnd);
   if (ts === undefined) return undefined;
-  const instrumentStart = tsEnd + PRICE_TYPE_BYTES.length;
+  return priceAfterInstrumentKey(bytes, ts, tsEnd + PRICE_TYPE_BYTES.length, end);
+}
+
+/**
+ * The rest of a price update's bytes from the first byte of its instrument's
+ * value: `…","price":"…"}` up to `end`, checked and read as decodePriceBytes
+ * does (printable ASCII instrument of at most MAX_ID_LENGTH, a positive
+ * decimal of at most 15 digits and 8 places), with the timestamp `ts` already
+ * read. Undefined for anything else.
+ */
+function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentStart: number, end: number): PriceUpdated | undefined {
   let instrumentEnd = instrumentStart;
   let hash = 0;
   for (; instrumentEnd < end; instrumentEnd++) {
@@ -577,6 +587,37 @@ export function decodePriceBytes(bytes: Uint8Array, start: number, end: number):
   units *= POWERS_OF_TEN[8 - places]!;
   if (!(units > 0) || units > Number.MAX_SAFE_INTEGER) return undefined;
   return { type: 'PriceUpdated', ts, instrument: instrumentOfBytes(bytes, instrumentStart, instrumentEnd, hash), price: BigInt(units) };
+}
+
+const TYPED_PRICE_HEAD_BYTES = asciiOf('{"type":"PriceUpdated",');
+const VERSION_ONE_BYTES = asciiOf('"v":1,');
+const TS_KEY_BYTES = asciiOf('"ts":"');
+const INSTRUMENT_KEY_BYTES = asciiOf('","instrument":"');
+
+/**
+ * decodePriceBytes (the ts-first layout of a venue's day file), and also a
+ * price update written type first, as encodeEvent writes one
+ * (`{"type":"PriceUpdated","v":1,"ts":"…","instrument":"…","price":"…"}`:
+ * what a producer gets from clearsim's own encoder, e.g. on the Kafka inputs
+ * topic) or as JSON.stringify writes `{type, ts, instrument, price}` (the
+ * same without `"v":1,`). Exactly these keys in this order, no whitespace, no
+ * escape, the same checks and caches as decodePriceBytes. Undefined for
+ * anything else, which decodeLine then takes on the text (the authority for
+ * every refusal). Where it answers, the event is decodeLine's for the bytes'
+ * text (a property test compares them).
+ */
+export function decodePriceUpdateBytes(bytes: Uint8Array, start: number, end: number): PriceUpdated | undefined {
+  if (end - start < 80) return undefined;
+  if (!bytesAre(bytes, start, TYPED_PRICE_HEAD_BYTES)) return decodePriceBytes(bytes, start, end);
+  let at = start + TYPED_PRICE_HEAD_BYTES.length;
+  if (bytesAre(bytes, at, VERSION_ONE_BYTES)) at += VERSION_ONE_BYTES.length;
+  if (!bytesAre(bytes, at, TS_KEY_BYTES)) return undefined;
+  const tsStart = at + TS_KEY_BYTES.length;
+  const tsEnd = bytes[tsStart + 24] === 34 /* " */ ? tsStart + 24 : bytes[tsStart + 20] === 34 ? tsStart + 20 : -1;
+  if (tsEnd < 0 || tsEnd + INSTRUMENT_KEY_BYTES.length > end || !bytesAre(bytes, tsEnd, INSTRUMENT_KEY_BYTES)) return undefined;
+  const ts = timestampOfBytes(bytes, tsStart, tsEnd);
+  if (ts === undefined) return undefined;
+  return priceAfterInstrumentKey(bytes, ts, tsEnd + INSTRUMENT_KEY_BYTES.length, end);
 }
 
 /** The keys of the hot inputs, by length: a key found here is the constant (no slice, and V8 need not look it up to use it as a property name). */

@@ -1,5 +1,5 @@
 import { IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED_BY } from '@clearsim/clearing';
-import { decodeLine, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
+import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
 import type { LocatedInput, ShardRunner } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import type { BatchContext, DeadLetter, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
@@ -413,6 +413,15 @@ export class KafkaShardWorker {
     const version = message.headers[HEADER.schemaVersion];
     if (version !== undefined && !(Number(version) >= 1 && Number(version) <= SCHEMA_VERSION)) {
       return { reason: `header "${HEADER.schemaVersion}": schema version "${version}" is not one this build reads (1..${SCHEMA_VERSION})` };
+    }
+    // a price update (the bulk of a venue's inputs) straight from its bytes: no string of the value, no JSON.parse;
+    // it has no postedBy and no id of its own, so it gets its Kafka coordinates
+    const price = decodePriceUpdateBytes(message.value, 0, message.value.length);
+    if (price !== undefined) {
+      const stampedPrice = price as { -readonly [K in keyof InputEvent]: InputEvent[K] };
+      stampedPrice.postedBy = KAFKA_SCOPE;
+      stampedPrice.eventId = kafkaEventId(message);
+      return { input: price };
     }
     let input: InputEvent;
     try {
