@@ -232,7 +232,9 @@ describe('encodeEvent', () => {
     // 8,999,999,999,999,999 units / 10^8 = 89,999,999.99999999: 10^-8 below an integer, the closest a quotient of these units comes to one
     const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', 'line\nbreak', 'é€😀', '\ud800', 'x'.repeat(128)));
     const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.constantFrom(1n, 10n ** 8n, 14_281_000_000n, 2n ** 53n - 1n, 2n ** 53n, 0n, 8_999_999_999_999_999n, 9_000_000_000_000_000n, 100_000_001n));
-    const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
+    // extra fields: the ids the Kafka worker and the server add (Kafka coordinates, scopes, ids JSON must escape) and others
+    const id = fc.oneof(fieldValue, fc.constantFrom('kafka:inputs/0@12', 'kafka', 'venue:a-', 'a"b', 'a\\b', 'é', '', 'x'.repeat(128)));
+    const extra = fc.array(fc.tuple(fc.constantFrom('eventId', 'postedBy', 'eventId', 'postedBy', 'v', 'a', 'zz'), id), { maxLength: 2 });
     const out = new Uint8Array(1024);
     let written = 0;
     // times: any millisecond, whole seconds (no ".000"), whole minutes, and the far ends of a Date (extended years, before 1970)
@@ -240,7 +242,7 @@ describe('encodeEvent', () => {
     fc.assert(
       fc.property(instrument, price, time, extra, fc.boolean(), fc.nat(700), (name, units, ts, more, priceFirst, at) => {
         const event: Record<string, unknown> = priceFirst ? { price: units, type: 'PriceUpdated', ts, instrument: name } : { type: 'PriceUpdated', ts, instrument: name, price: units };
-        if (more) event[more[0]] = more[1];
+        for (const [key, value] of more) event[key] = value;
         out.fill(0);
         const end = encodeEventInto(event as unknown as ClearingEvent, out, at);
         if (end < 0) return;
@@ -259,6 +261,11 @@ describe('encodeEvent', () => {
     const nearWhole = { ...event, ts: Date.UTC(2026, 0, 2, 8, 38, 7), price: 8_999_999_999_999_999n } as ClearingEvent;
     const nearEnd = encodeEventInto(nearWhole, out, 0);
     expect(Buffer.from(out.subarray(0, nearEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:07Z","instrument":"I01-PERP","price":"89999999.99999999"}');
+    // as the Kafka worker logs it: its scope and its coordinates, in key order (eventId, instrument, postedBy, price)
+    const scoped = { ...event, postedBy: 'kafka', eventId: 'kafka:inputs/0@2004' } as ClearingEvent;
+    const scopedEnd = encodeEventInto(scoped, out, 0);
+    expect(Buffer.from(out.subarray(0, scopedEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","eventId":"kafka:inputs/0@2004","instrument":"I01-PERP","postedBy":"kafka","price":"142.81"}');
+    expect(encodeEventInto({ ...scoped, eventId: 'a"b' } as ClearingEvent, out, 0)).toBe(-1); // an id JSON escapes: declined (encodeEvent writes it)
   });
 
   it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {
