@@ -1,6 +1,6 @@
 import { IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED_BY } from '@clearsim/clearing';
 import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
-import type { LocatedInput, ShardRunner } from '@clearsim/shard';
+import type { ShardRunner, SourcedInputs } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import type { BatchContext, DeadLetter, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
 import { assertShards, localizeInput } from './sharding';
@@ -43,8 +43,8 @@ export interface KafkaShardWorkerStats {
 interface PreparedStep {
   from: number;
   end: number;
-  located: LocatedInput[];
-  /** The message index of each located input. */
+  inputs: InputEvent[];
+  /** The message index of each input. */
   indexOf: number[];
   /** The message that ended the step early: dead-lettered, or (no `dead`) a copy to skip. */
   stop?: { index: number; dead?: DeadLetter };
@@ -112,6 +112,12 @@ export class KafkaShardWorker {
   private needsCatchUp = true;
   private flushing: Promise<void> = Promise.resolve();
   private committed?: string;
+  /** The `source` of the worker's input arrays (a refusal of the core names it, with the input's index as its line). */
+  private readonly source: string;
+  /** 0, 1, 2, …: the `lines` of an array of inputs, each input's index in it (one array for every step, not one object per input). */
+  private readonly indexLines: number[];
+  /** `kafka:<topic>/<partition>@` of the last message given an id from its coordinates (built once per partition, not per message). */
+  private positionPrefix = { topic: '', partition: -1, text: '' };
 
   private constructor(private readonly options: KafkaShardWorkerOptions) {
     assertShards(options.shards, options.shard);
@@ -122,6 +128,8 @@ export class KafkaShardWorker {
     this.maxPerAppend = options.maxInputsPerAppend ?? 1000;
     this.publishChunk = options.publishChunk ?? 5000;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.source = `kafka:${this.ports.consumer.topic}/${this.shard}`;
+    this.indexLines = Array.from({ length: this.maxPerAppend }, (_, i) => i);
     const partitions = this.ports.consumer.partitions;
     if (partitions.length !== 1 || partitions[0] !== this.shard) {
       throw new Error(`shard ${this.shard}'s consumer must own exactly partition ${this.shard} of the inputs topic, not [${partitions.join(', ')}]`);
@@ -344,9 +352,10 @@ export class KafkaShardWorker {
   private prepareStep(messages: readonly InboundMessage[], from: number): PreparedStep {
     let end = Math.min(messages.length, from + this.maxPerAppend);
     let stop: PreparedStep['stop'];
-    const located: LocatedInput[] = [];
+    const inputs: InputEvent[] = [];
     const indexOf: number[] = [];
-    const routing = { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
+    // on one shard every input is the shard's (localizeInput applies them all): no routing, no object per input
+    const routing = this.shards === 1 ? undefined : { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
     for (let j = from; j < end; j++) {
       const message = messages[j]!;
       const decoded = this.decode(message);
@@ -354,19 +363,23 @@ export class KafkaShardWorker {
         stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
         break;
       }
-      const local = localizeInput(decoded.input, routing);
-      if (local.action !== 'apply') {
-        stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
-        break;
+      let input = decoded.input;
+      if (routing !== undefined) {
+        const local = localizeInput(input, routing);
+        if (local.action !== 'apply') {
+          stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
+          break;
+        }
+        input = local.input;
       }
-      located.push({ input: local.input, line: located.length });
+      inputs.push(input);
       indexOf.push(j);
-      if (local.input.type === 'RulesActivated') {
+      if (input.type === 'RulesActivated') {
         end = j + 1;
         break;
       }
     }
-    return { from, end, located, indexOf, stop };
+    return { from, end, inputs, indexOf, stop };
   }
 
   /**
@@ -379,18 +392,18 @@ export class KafkaShardWorker {
    */
   private async applyStep(messages: readonly InboundMessage[], prepared: PreparedStep, onDecided?: () => void): Promise<{ next: number; dead?: DeadLetter }> {
     const runner = this.runner;
-    const { located, indexOf, end } = prepared;
+    const { inputs, indexOf, end } = prepared;
     let stop = prepared.stop;
     try {
-      const result = await runner.runBatches([located], { onCommitting: onDecided });
+      const result = await runner.runBatches([this.sourced(inputs)], { onCommitting: onDecided });
       this.stats.applied += result.inputsAccepted;
       this.stats.duplicates += result.duplicates;
     } catch (error) {
-      if (!(error instanceof InputError) || error.line === undefined || error.source !== undefined || indexOf[error.line] === undefined) throw error;
+      if (!(error instanceof InputError) || error.line === undefined || error.source !== this.source || indexOf[error.line] === undefined) throw error;
       const refused = error.line;
       // run is all or nothing: append the inputs before the refused one, then dead-letter it
       if (refused > 0) {
-        const result = await runner.runBatches([located.slice(0, refused)]);
+        const result = await runner.runBatches([this.sourced(inputs.slice(0, refused))]);
         this.stats.applied += result.inputsAccepted;
         this.stats.duplicates += result.duplicates;
       }
@@ -401,6 +414,11 @@ export class KafkaShardWorker {
     }
     if (stop && !stop.dead) this.stats.skipped++;
     return { next: stop ? stop.index + 1 : end, dead: stop?.dead };
+  }
+
+  /** A step's inputs as the runner takes them: the input at index i is "line" i of the worker's source. */
+  private sourced(inputs: readonly InputEvent[]): SourcedInputs {
+    return { inputs, source: this.source, lines: this.indexLines };
   }
 
   /**
@@ -420,7 +438,7 @@ export class KafkaShardWorker {
     if (price !== undefined) {
       const stampedPrice = price as { -readonly [K in keyof InputEvent]: InputEvent[K] };
       stampedPrice.postedBy = KAFKA_SCOPE;
-      stampedPrice.eventId = kafkaEventId(message);
+      stampedPrice.eventId = this.positionId(message);
       return { input: price };
     }
     let input: InputEvent;
@@ -437,8 +455,17 @@ export class KafkaShardWorker {
     // the decoded object is this call's own: stamped in place rather than copied (one object per input less)
     const stamped = input as { -readonly [K in keyof InputEvent]: InputEvent[K] };
     stamped.postedBy = KAFKA_SCOPE;
-    if (idempotencyKey(input) === undefined) stamped.eventId = kafkaEventId(message);
+    if (idempotencyKey(input) === undefined) stamped.eventId = this.positionId(message);
     return { input };
+  }
+
+  /** kafkaEventId(message), its prefix kept per partition: one string made per message, not four. */
+  private positionId(message: InboundMessage): string {
+    const prefix = this.positionPrefix;
+    if (prefix.topic !== message.topic || prefix.partition !== message.partition) {
+      this.positionPrefix = { topic: message.topic, partition: message.partition, text: kafkaEventId({ ...message, offset: '' }) };
+    }
+    return this.positionPrefix.text + message.offset;
   }
 }
 
