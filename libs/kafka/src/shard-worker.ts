@@ -116,8 +116,6 @@ export class KafkaShardWorker {
   private readonly source: string;
   /** 0, 1, 2, …: the `lines` of an array of inputs, each input's index in it (one array for every step, not one object per input). */
   private readonly indexLines: number[];
-  /** `kafka:<topic>/<partition>@` of the last message given an id from its coordinates (built once per partition, not per message). */
-  private positionPrefix = { topic: '', partition: -1, text: '' };
 
   private constructor(private readonly options: KafkaShardWorkerOptions) {
     assertShards(options.shards, options.shard);
@@ -438,7 +436,7 @@ export class KafkaShardWorker {
     if (price !== undefined) {
       const stampedPrice = price as { -readonly [K in keyof InputEvent]: InputEvent[K] };
       stampedPrice.postedBy = KAFKA_SCOPE;
-      stampedPrice.eventId = this.positionId(message);
+      stampedPrice.eventId = kafkaEventId(message);
       return { input: price };
     }
     let input: InputEvent;
@@ -455,17 +453,8 @@ export class KafkaShardWorker {
     // the decoded object is this call's own: stamped in place rather than copied (one object per input less)
     const stamped = input as { -readonly [K in keyof InputEvent]: InputEvent[K] };
     stamped.postedBy = KAFKA_SCOPE;
-    if (idempotencyKey(input) === undefined) stamped.eventId = this.positionId(message);
+    if (idempotencyKey(input) === undefined) stamped.eventId = kafkaEventId(message);
     return { input };
-  }
-
-  /** kafkaEventId(message), its prefix kept per partition: one string made per message, not four. */
-  private positionId(message: InboundMessage): string {
-    const prefix = this.positionPrefix;
-    if (prefix.topic !== message.topic || prefix.partition !== message.partition) {
-      this.positionPrefix = { topic: message.topic, partition: message.partition, text: kafkaEventId({ ...message, offset: '' }) };
-    }
-    return this.positionPrefix.text + message.offset;
   }
 }
 
@@ -473,4 +462,13 @@ export class KafkaShardWorker {
 export const KAFKA_SCOPE = KAFKA_POSTED_BY;
 
 /** The idempotency id of an input that has none of its own: where it sits in Kafka. */
-export const kafkaEventId = (message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string => `${KAFKA_POSITION_PREFIX}${message.topic}/${message.partition}@${message.offset}`;
+export function kafkaEventId(message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string {
+  // the prefix is the same for every message of a partition: built once per partition, not per message (one string made, not four)
+  if (lastCoordinates.topic !== message.topic || lastCoordinates.partition !== message.partition) {
+    lastCoordinates = { topic: message.topic, partition: message.partition, prefix: `${KAFKA_POSITION_PREFIX}${message.topic}/${message.partition}@` };
+  }
+  return lastCoordinates.prefix + message.offset;
+}
+
+/** The partition kafkaEventId last saw and its prefix (a cache: the answer does not depend on it). */
+let lastCoordinates = { topic: '', partition: -1, prefix: '' };

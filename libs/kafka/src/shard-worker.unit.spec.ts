@@ -4,7 +4,7 @@ import { InMemoryEventStore, InMemoryLog, type EventStore } from '@clearsim/stor
 import { inputMessages } from './inputs';
 import type { OutboundMessage } from './kafka.port';
 import { InputRouter } from './sharding';
-import { KafkaShardWorker } from './shard-worker';
+import { kafkaEventId, KafkaShardWorker } from './shard-worker';
 import type { AppendTransaction } from '@clearsim/store';
 import { decisionsByAccount, singleProcess } from './testing/compare';
 import { InMemoryKafka } from './testing/in-memory-kafka';
@@ -393,5 +393,12 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     produce(kafka, ccpMarginCallInputs());
     kafka.commits.set(`g.shard-0/${IN}/0`, { offset: '10', metadata: 'clearsim:published=12' });
     await expect(startShard(kafka)).rejects.toThrow(/ends at position 0, but consumer group offsets .* were committed after position 12/);
+  });
+});
+
+describe('kafkaEventId', () => {
+  it('is kafka:<topic>/<partition>@<offset> whatever partitions it was asked about before (its prefix cache is invisible)', () => {
+    const asked: [string, number, string][] = [['in', 0, '7'], ['in', 0, '8'], ['in', 1, '8'], ['other', 1, '0'], ['in', 0, '9'], ['in/0', 0, '1']];
+    for (const [topic, partition, offset] of [...asked, ...asked.reverse()]) expect(kafkaEventId({ topic, partition, offset })).toBe(`kafka:${topic}/${partition}@${offset}`);
   });
 });
