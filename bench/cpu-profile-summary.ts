@@ -44,6 +44,9 @@ const PARTS: [name: string, test: (name: string, url: string) => boolean][] = [
   ['Nest (router, guards, pipes, interceptors, CQRS)', (_n, url) => /\/node_modules\/@nestjs\//.test(url)],
   ['Express and body-parser', (_n, url) => /\/node_modules\/(express|router|body-parser|raw-body|iconv-lite|type-is|finalhandler|send|on-finished|qs)\//.test(url)],
   ['rxjs', (_n, url) => /\/node_modules\/rxjs\//.test(url)],
+  ['Kafka shard worker (libs/kafka)', (_n, url) => /\/libs\/kafka\//.test(url)],
+  ['shard runner (libs/shard)', (_n, url) => /\/libs\/shard\//.test(url)],
+  ['kafkajs (fetch, decode, protocol)', (_n, url) => /\/node_modules\/kafkajs\//.test(url)],
   ['node:http, net, streams', (_n, url) => /^node:(_http|http|net|stream|internal\/(http|streams|net|stream_base))/.test(url)],
 ];
 

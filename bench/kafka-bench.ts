@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, type Kafka, type Message } from 'kafkajs';
@@ -30,7 +31,9 @@ import { openStore } from '@clearsim/store';
  *
  * Env: BENCH_KAFKA_EVENTS (default 200000), BENCH_KAFKA_ACCOUNTS (default 1000); for experiments on the
  * worker, BENCH_KAFKA_PER_APPEND (its maxInputsPerAppend) and BENCH_KAFKA_FETCH_BYTES (its consumer's
- * maxBytesPerPartition, default 1 MiB like the baseline's).
+ * maxBytesPerPartition, default 1 MiB like the baseline's), BENCH_KAFKA_CPU_PROF (a directory: the main
+ * thread's CPU profile of the worker's timed interval only, first batch to last commit, is written there as
+ * `b6-worker-<id>.cpuprofile`, for `node dist/bench/cpu-profile-summary.js FILE`).
  */
 
 const TS = '2026-01-01T00:00:00Z';
@@ -65,6 +68,32 @@ function mainThreadCpu(): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * A CPU profile of this thread over an interval (node:inspector, sampling every 100 µs), written to
+ * `dir/name.cpuprofile` on `stop`: only the interval, where `node --cpu-prof` would also hold the fill and the baseline.
+ */
+function intervalProfiler(dir: string | undefined, name: string): { start(): void; stop(): Promise<void> } {
+  if (!dir) return { start: () => undefined, stop: () => Promise.resolve() };
+  const session = new Session();
+  session.connect();
+  return {
+    start: () => {
+      session.post('Profiler.enable');
+      session.post('Profiler.setSamplingInterval', { interval: 100 });
+      session.post('Profiler.start');
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) =>
+        session.post('Profiler.stop', (error, result) => {
+          session.disconnect();
+          if (error) return reject(error);
+          writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(result.profile));
+          resolve();
+        }),
+      ),
+  };
 }
 
 export interface KafkaBenchResult {
@@ -178,6 +207,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     let cpuAtFirst = process.cpuUsage();
     let mainAtFirst = mainThreadCpu();
     let eluAtFirst = performance.eventLoopUtilization();
+    const profiler = intervalProfiler(process.env.BENCH_KAFKA_CPU_PROF, `b6-${groupId}`);
     let resolveDone!: (at: number) => void;
     const done = new Promise<number>((resolve) => (resolveDone = resolve));
     const consumer: InputsConsumer = {
@@ -187,6 +217,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
       start: (handler: BatchHandler) =>
         inner.consumer.start((batch, ctx) => {
           if (first === 0) {
+            profiler.start();
             first = performance.now();
             cpuAtFirst = process.cpuUsage();
             mainAtFirst = mainThreadCpu();
@@ -207,6 +238,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const cpu = process.cpuUsage(cpuAtFirst);
     const mainCpu = mainThreadCpu() - mainAtFirst;
     const elu = performance.eventLoopUtilization(eluAtFirst);
+    await profiler.stop();
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
     return { ...figures(total, first, last, cpu, mainCpu, elu.idle / 1000), applied, decisionsPublished, deadLettered };

@@ -51,6 +51,19 @@ export interface KafkaPosition {
 }
 
 export function kafkaPosition(input: InputEvent): KafkaPosition | undefined {
+  // the core asks twice about each input in turn (checkRepeat, then evolve): the second time is the first's answer
+  if (input === lastAsked) return lastAnswer;
+  const answer = positionOf(input);
+  lastAsked = input;
+  lastAnswer = answer;
+  return answer;
+}
+
+/** The input kafkaPosition last answered for, and its answer (a cache: inputs are not changed once decoded). */
+let lastAsked: InputEvent | undefined;
+let lastAnswer: KafkaPosition | undefined;
+
+function positionOf(input: InputEvent): KafkaPosition | undefined {
   if (input.postedBy !== KAFKA_POSTED_BY) return undefined;
   const id = input.eventId;
   if (id === undefined || !id.startsWith(KAFKA_POSITION_PREFIX)) return undefined;

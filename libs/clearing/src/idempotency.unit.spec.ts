@@ -196,7 +196,7 @@ describe('idempotency: a Kafka coordinate key is a position, not a record', () =
     expect(engine.state.seenIds.has('venue:a-|event:kafka:in/0@7')).toBe(true);
   });
 
-  it('property: kafkaPosition reads kafka:<topic/partition>@<offset> exactly, whatever ids it read before (its cache is invisible)', () => {
+  it('property: kafkaPosition reads kafka:<topic/partition>@<offset> exactly, whatever ids it read before and in any order of asking (its caches are invisible)', () => {
     const reference = (id: string) => {
       const match = /^kafka:([^@]*)@([0-9]{1,15})$/.exec(id);
       return match ? { partitionKey: `kafka|position:${match[1]}`, offset: Number(match[2]) } : undefined;
@@ -205,8 +205,15 @@ describe('idempotency: a Kafka coordinate key is a position, not a record', () =
     const piece = fc.constantFrom('kafka:', 'in', '/', '0', '7', '@', '12', 'x');
     const id = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''));
     fc.assert(
-      fc.property(fc.array(id, { minLength: 1, maxLength: 20 }), (ids) => {
-        for (const eventId of ids) expect(kafkaPosition({ ...base, eventId })).toEqual(reference(eventId));
+      fc.property(fc.array(id, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 20 }), (ids, again) => {
+        const inputs = ids.map((eventId) => ({ ...base, eventId }));
+        for (const one of inputs) expect(kafkaPosition(one)).toEqual(reference(one.eventId));
+        // asked again, the same input twice in a row (as checkRepeat and evolve do) or any earlier one: the same answers
+        for (const n of again) {
+          const one = inputs[n % inputs.length]!;
+          expect(kafkaPosition(one)).toEqual(reference(one.eventId));
+          expect(kafkaPosition(one)).toEqual(reference(one.eventId));
+        }
       }),
       { numRuns: 300 },
     );

@@ -2,9 +2,9 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate } from './fast-codec';
-/** A mark line decoded from its UTF-8 bytes (the run command's reader): see fast-codec.ts. */
-export { decodePriceBytes } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, SCOPED_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate, writeScopedPriceUpdate } from './fast-codec';
+/** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
+export { decodePriceBytes, decodePriceUpdateBytes } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { jsonTextProblem } from './json-limits';
 import { formatTimestamp } from './timestamp';
@@ -154,15 +154,17 @@ export function encodeEvent(event: ClearingEvent): string {
 /**
  * encodeEvent's bytes (ASCII) written straight into `out` from `at` where that
  * is quick — a price update of exactly its four fields, the bulk of a venue's
- * log — answering where they end; −1 for any other event (or less than
- * ENCODE_INTO_MAX_BYTES of room), which the caller encodes with encodeEvent.
+ * log, or of those and its `eventId`/`postedBy` (as the Kafka worker and the
+ * server log it) — answering where they end; −1 for any other event (or less
+ * than ENCODE_INTO_MAX_BYTES of room), which the caller encodes with encodeEvent.
  */
 export function encodeEventInto(event: ClearingEvent, out: Uint8Array, at: number): number {
-  return writePlainPriceUpdate(event, SCHEMA_VERSION, out, at);
+  const end = writePlainPriceUpdate(event, SCHEMA_VERSION, out, at);
+  return end >= 0 || event.type !== 'PriceUpdated' ? end : writeScopedPriceUpdate(event, SCHEMA_VERSION, out, at);
 }
 
-/** The room encodeEventInto needs after `at`. */
-export const ENCODE_INTO_MAX_BYTES = PLAIN_PRICE_UPDATE_MAX_BYTES;
+/** The room encodeEventInto needs after `at` (for a line whose ids are at most MAX_ID_LENGTH long). */
+export const ENCODE_INTO_MAX_BYTES = SCOPED_PRICE_UPDATE_MAX_BYTES;
 
 /** encodeEvent without the flat-event fast path: the reference it must match byte for byte. */
 export function encodeEventGeneric(event: ClearingEvent): string {

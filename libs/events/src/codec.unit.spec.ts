@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, encodeEventInto, InputError, type ClearingEvent } from './codec';
-import { decodePriceBytes, decodePriceLine, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import { decodePriceBytes, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import type { PriceUpdated } from './input-events';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
 /** The schema's answer: the event, or the refusal's message. */
@@ -231,7 +232,9 @@ describe('encodeEvent', () => {
     // 8,999,999,999,999,999 units / 10^8 = 89,999,999.99999999: 10^-8 below an integer, the closest a quotient of these units comes to one
     const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.string({ maxLength: 8 }), fc.constantFrom('"quoted"', 'line\nbreak', 'é€😀', '\ud800', 'x'.repeat(128)));
     const price = fc.oneof(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.constantFrom(1n, 10n ** 8n, 14_281_000_000n, 2n ** 53n - 1n, 2n ** 53n, 0n, 8_999_999_999_999_999n, 9_000_000_000_000_000n, 100_000_001n));
-    const extra = fc.option(fc.tuple(fc.constantFrom('eventId', 'v', 'a', 'zz'), fieldValue), { nil: undefined });
+    // extra fields: the ids the Kafka worker and the server add (Kafka coordinates, scopes, ids JSON must escape) and others
+    const id = fc.oneof(fieldValue, fc.constantFrom('kafka:inputs/0@12', 'kafka', 'venue:a-', 'a"b', 'a\\b', 'é', '', 'x'.repeat(128)));
+    const extra = fc.array(fc.tuple(fc.constantFrom('eventId', 'postedBy', 'eventId', 'postedBy', 'v', 'a', 'zz'), id), { maxLength: 2 });
     const out = new Uint8Array(1024);
     let written = 0;
     // times: any millisecond, whole seconds (no ".000"), whole minutes, and the far ends of a Date (extended years, before 1970)
@@ -239,7 +242,7 @@ describe('encodeEvent', () => {
     fc.assert(
       fc.property(instrument, price, time, extra, fc.boolean(), fc.nat(700), (name, units, ts, more, priceFirst, at) => {
         const event: Record<string, unknown> = priceFirst ? { price: units, type: 'PriceUpdated', ts, instrument: name } : { type: 'PriceUpdated', ts, instrument: name, price: units };
-        if (more) event[more[0]] = more[1];
+        for (const [key, value] of more) event[key] = value;
         out.fill(0);
         const end = encodeEventInto(event as unknown as ClearingEvent, out, at);
         if (end < 0) return;
@@ -258,6 +261,11 @@ describe('encodeEvent', () => {
     const nearWhole = { ...event, ts: Date.UTC(2026, 0, 2, 8, 38, 7), price: 8_999_999_999_999_999n } as ClearingEvent;
     const nearEnd = encodeEventInto(nearWhole, out, 0);
     expect(Buffer.from(out.subarray(0, nearEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:07Z","instrument":"I01-PERP","price":"89999999.99999999"}');
+    // as the Kafka worker logs it: its scope and its coordinates, in key order (eventId, instrument, postedBy, price)
+    const scoped = { ...event, postedBy: 'kafka', eventId: 'kafka:inputs/0@2004' } as ClearingEvent;
+    const scopedEnd = encodeEventInto(scoped, out, 0);
+    expect(Buffer.from(out.subarray(0, scopedEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","eventId":"kafka:inputs/0@2004","instrument":"I01-PERP","postedBy":"kafka","price":"142.81"}');
+    expect(encodeEventInto({ ...scoped, eventId: 'a"b' } as ClearingEvent, out, 0)).toBe(-1); // an id JSON escapes: declined (encodeEvent writes it)
   });
 
   it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {
@@ -413,5 +421,51 @@ describe('decodePriceBytes', () => {
       { numRuns: 5000 },
     );
     expect(decoded).toBeGreaterThan(100); // the fast path did decode some
+  });
+});
+
+describe('decodePriceUpdateBytes', () => {
+  it('decodes the type-first layouts (encodeEvent\'s, with "v":1, and JSON.stringify\'s) and the ts-first one to decodeLine\'s event', () => {
+    const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n };
+    const canonical = encodeEvent(event as PriceUpdated); // {"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}
+    const stringified = JSON.stringify({ type: 'PriceUpdated', ts: '2026-01-02T08:38:30.500Z', instrument: 'I01-PERP', price: '142.81' });
+    const tsFirst = '{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"I01-PERP","price":"142.81"}';
+    for (const text of [canonical, stringified, tsFirst]) {
+      const bytes = Buffer.from(`xx${text}yy`);
+      expect(decodePriceUpdateBytes(bytes, 2, 2 + text.length)).toEqual(event);
+      expect(decodeLine(text, 'input')).toEqual(event);
+    }
+    // a version other than 1, a key out of order, an id the worker sets: declined (decodeLine decides)
+    for (const text of [canonical.replace('"v":1', '"v":2'), canonical.replace('"v":1,', '"v":1 ,'), stringified.replace('"ts":', '"eventId":"e-1","ts":')]) {
+      expect(decodePriceUpdateBytes(Buffer.from(text), 0, text.length)).toBeUndefined();
+    }
+  });
+
+  it('gives decodeLine\'s event for the text, or declines, on type-first lines valid, invalid and damaged', () => {
+    const price = fc.oneof(fc.constantFrom('142.81', '0.00000001', '1', '100.00', '-5', '0', '0.0', '1.', '.5', '1e3', '007.5', '123456789012345', '1234567890123456', '90071992.54740991', '1.123456789', ''), fc.integer({ min: 0, max: 1e9 }).map(String));
+    const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'I02-PERP', 'BTC-PERP', '', 'x'.repeat(128), 'x'.repeat(129), 'é€😀', 'a"b', 'a\\b', 'a~b', '\u007f'), fc.string({ maxLength: 6 }));
+    const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:38:60Z', '2026-01-02T08:38:07.5Z', '2026-01-02T08:38:0a.000Z', '2026-01-02T08:39:00.000Z', '2026-01-02T08:38:31.000Y'));
+    const version = fc.constantFrom('', '"v":1,', '"v":2,', '"v":0,', '"v":"1",', '"v":1.0,');
+    const line = fc.tuple(version, ts, instrument, price).map(([v, t, i, p]) => Buffer.from(`{"type":"PriceUpdated",${v}"ts":"${t}","instrument":"${i}","price":"${p}"}`));
+    const damaged = fc.tuple(line, fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x2c, 0x7d, 0x30, 0x2e, 0x01, 0xff, 0xc3, 0x76)).map(([l, at, byte]) => {
+      const cut = at % (l.length + 1);
+      return Buffer.concat([l.subarray(0, cut), Buffer.of(byte), l.subarray(cut)]);
+    });
+    const clean = fc
+      .tuple(fc.constantFrom('', '"v":1,'), fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:39:00.250Z'), fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.constantFrom('142.81', '1', '0.00000001', '9950'))
+      .map(([v, t, i, p]) => Buffer.from(`{"type":"PriceUpdated",${v}"ts":"${t}","instrument":"${i}","price":"${p}"}`));
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.oneof(line, damaged, clean), fc.nat(3), (bytes, offset) => {
+        // padded with bytes a message's neighbours in a fetched buffer could hold
+        const padded = Buffer.concat([Buffer.alloc(offset, 0x7b), bytes, Buffer.from('"}')]);
+        const fast = decodePriceUpdateBytes(padded, offset, offset + bytes.length);
+        if (fast === undefined) return;
+        decoded++;
+        expect(decodeLine(bytes.toString('utf8'), 'input')).toEqual(fast);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decoded).toBeGreaterThan(100);
   });
 });

@@ -538,7 +538,17 @@ export function decodePriceBytes(bytes: Uint8Array, start: number, end: number):
   if (tsEnd < 0 || !bytesAre(bytes, tsEnd, PRICE_TYPE_BYTES)) return undefined;
   const ts = timestampOfBytes(bytes, tsStart, tsEnd);
   if (ts === undefined) return undefined;
-  const instrumentStart = tsEnd + PRICE_TYPE_BYTES.length;
+  return priceAfterInstrumentKey(bytes, ts, tsEnd + PRICE_TYPE_BYTES.length, end);
+}
+
+/**
+ * The rest of a price update's bytes from the first byte of its instrument's
+ * value: `…","price":"…"}` up to `end`, checked and read as decodePriceBytes
+ * does (printable ASCII instrument of at most MAX_ID_LENGTH, a positive
+ * decimal of at most 15 digits and 8 places), with the timestamp `ts` already
+ * read. Undefined for anything else.
+ */
+function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentStart: number, end: number): PriceUpdated | undefined {
   let instrumentEnd = instrumentStart;
   let hash = 0;
   for (; instrumentEnd < end; instrumentEnd++) {
@@ -577,6 +587,37 @@ export function decodePriceBytes(bytes: Uint8Array, start: number, end: number):
   units *= POWERS_OF_TEN[8 - places]!;
   if (!(units > 0) || units > Number.MAX_SAFE_INTEGER) return undefined;
   return { type: 'PriceUpdated', ts, instrument: instrumentOfBytes(bytes, instrumentStart, instrumentEnd, hash), price: BigInt(units) };
+}
+
+const TYPED_PRICE_HEAD_BYTES = asciiOf('{"type":"PriceUpdated",');
+const VERSION_ONE_BYTES = asciiOf('"v":1,');
+const TS_KEY_BYTES = asciiOf('"ts":"');
+const INSTRUMENT_KEY_BYTES = asciiOf('","instrument":"');
+
+/**
+ * decodePriceBytes (the ts-first layout of a venue's day file), and also a
+ * price update written type first, as encodeEvent writes one
+ * (`{"type":"PriceUpdated","v":1,"ts":"…","instrument":"…","price":"…"}`:
+ * what a producer gets from clearsim's own encoder, e.g. on the Kafka inputs
+ * topic) or as JSON.stringify writes `{type, ts, instrument, price}` (the
+ * same without `"v":1,`). Exactly these keys in this order, no whitespace, no
+ * escape, the same checks and caches as decodePriceBytes. Undefined for
+ * anything else, which decodeLine then takes on the text (the authority for
+ * every refusal). Where it answers, the event is decodeLine's for the bytes'
+ * text (a property test compares them).
+ */
+export function decodePriceUpdateBytes(bytes: Uint8Array, start: number, end: number): PriceUpdated | undefined {
+  if (end - start < 80) return undefined;
+  if (!bytesAre(bytes, start, TYPED_PRICE_HEAD_BYTES)) return decodePriceBytes(bytes, start, end);
+  let at = start + TYPED_PRICE_HEAD_BYTES.length;
+  if (bytesAre(bytes, at, VERSION_ONE_BYTES)) at += VERSION_ONE_BYTES.length;
+  if (!bytesAre(bytes, at, TS_KEY_BYTES)) return undefined;
+  const tsStart = at + TS_KEY_BYTES.length;
+  const tsEnd = bytes[tsStart + 24] === 34 /* " */ ? tsStart + 24 : bytes[tsStart + 20] === 34 ? tsStart + 20 : -1;
+  if (tsEnd < 0 || tsEnd + INSTRUMENT_KEY_BYTES.length > end || !bytesAre(bytes, tsEnd, INSTRUMENT_KEY_BYTES)) return undefined;
+  const ts = timestampOfBytes(bytes, tsStart, tsEnd);
+  if (ts === undefined) return undefined;
+  return priceAfterInstrumentKey(bytes, ts, tsEnd + INSTRUMENT_KEY_BYTES.length, end);
 }
 
 /** The keys of the hot inputs, by length: a key found here is the constant (no slice, and V8 need not look it up to use it as a property name). */
@@ -645,6 +686,14 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
     if (priceMiddleBytes.size < 10_000) priceMiddleBytes.set(instrument, middle);
   }
   if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
+  at = writePriceUpdateHead(ts, schemaVersion, out, at);
+  out.set(middle, at);
+  at += middle.length;
+  return writePriceAndEnd(price, out, at);
+}
+
+/** `{"type":"PriceUpdated","v":N,"ts":"<formatTimestamp(ts)>` into `out` from `at` (ts an integer within a Date's range); answers where it ends. */
+function writePriceUpdateHead(ts: number, schemaVersion: number, out: Uint8Array, at: number): number {
   if (schemaVersion !== priceHeadBytesVersion) {
     priceHeadBytes = asciiOf('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"');
     priceHeadBytesVersion = schemaVersion;
@@ -677,8 +726,11 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
     out[at++] = 48 + rest - 10 * msTens;
   }
   out[at++] = 90; // Z
-  out.set(middle, at);
-  at += middle.length;
+  return at;
+}
+
+/** `<formatFixed(price)>"}` into `out` from `at` (0 < price < 2^53 units); answers where it ends. */
+function writePriceAndEnd(price: bigint, out: Uint8Array, at: number): number {
   // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros.
   // The integer part is the floor of units / 1e8 (the quotient is below 2^27, where a double's half ulp, 2^-27, is less
   // than the 10^-8 that separates a quotient of whole units from the next integer: the rounding never reaches it), and
@@ -713,4 +765,60 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
   out[at++] = 34; // "
   out[at++] = 125; // }
   return at;
+}
+
+/** The most bytes writeScopedPriceUpdate writes where its `eventId` and `postedBy` are ids (at most MAX_ID_LENGTH each). */
+export const SCOPED_PRICE_UPDATE_MAX_BYTES = PLAIN_PRICE_UPDATE_MAX_BYTES + 2 * MAX_ID_LENGTH + 32;
+
+const EVENT_ID_KEY_BYTES = asciiOf('","eventId":"');
+const SCOPED_INSTRUMENT_KEY_BYTES = asciiOf('","instrument":"');
+const POSTED_BY_KEY_BYTES = asciiOf('","postedBy":"');
+const SCOPED_PRICE_KEY_BYTES = asciiOf('","price":"');
+
+/** `text` into `out` from `at` where it is printable ASCII that JSON writes as it is (no quote, no backslash); −1 otherwise. */
+function writePlainAscii(text: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c > 126 || c === 34 || c === 92) return -1;
+    out[at + i] = c;
+  }
+  return at + text.length;
+}
+
+/**
+ * writePlainPriceUpdate for a price update that also carries a string
+ * `eventId` and/or `postedBy` (what the Kafka worker and the server log: the
+ * key's scope and id): encodeEvent's line, byte for byte (a property test
+ * compares them), in canonical order (eventId, instrument, postedBy, price).
+ * −1 (nothing meaningful written) for any other event, an id or instrument
+ * that is not plain printable ASCII, a price of 2^53 units or more, or less
+ * room in `out` than the line may take.
+ */
+export function writeScopedPriceUpdate(event: object, schemaVersion: number, out: Uint8Array, at: number): number {
+  const e = event as Record<string, unknown>;
+  if (e.type !== 'PriceUpdated') return -1;
+  const { ts, instrument, price, eventId, postedBy } = e;
+  if (typeof ts !== 'number' || typeof instrument !== 'string' || typeof price !== 'bigint' || price <= 0n || price > MAX_EXACT_UNITS) return -1;
+  if ((eventId !== undefined && typeof eventId !== 'string') || (postedBy !== undefined && typeof postedBy !== 'string') || Object.getPrototypeOf(e) !== Object.prototype) return -1;
+  for (const key in e) {
+    if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price' && key !== 'eventId' && key !== 'postedBy') return -1;
+  }
+  if (out.length - at < PLAIN_PRICE_UPDATE_MAX_BYTES + (eventId?.length ?? 0) + (postedBy?.length ?? 0) + 32) return -1;
+  if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME || instrument.length === 0) return -1;
+  at = writePriceUpdateHead(ts, schemaVersion, out, at);
+  if (eventId !== undefined) {
+    out.set(EVENT_ID_KEY_BYTES, at);
+    at = writePlainAscii(eventId, out, at + EVENT_ID_KEY_BYTES.length);
+    if (at < 0) return -1;
+  }
+  out.set(SCOPED_INSTRUMENT_KEY_BYTES, at);
+  at = writePlainAscii(instrument, out, at + SCOPED_INSTRUMENT_KEY_BYTES.length);
+  if (at < 0) return -1;
+  if (postedBy !== undefined) {
+    out.set(POSTED_BY_KEY_BYTES, at);
+    at = writePlainAscii(postedBy, out, at + POSTED_BY_KEY_BYTES.length);
+    if (at < 0) return -1;
+  }
+  out.set(SCOPED_PRICE_KEY_BYTES, at);
+  return writePriceAndEnd(price, out, at + SCOPED_PRICE_KEY_BYTES.length);
 }

@@ -1,6 +1,6 @@
 import { IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED_BY } from '@clearsim/clearing';
-import { decodeLine, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
-import type { LocatedInput, ShardRunner } from '@clearsim/shard';
+import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
+import type { ShardRunner, SourcedInputs } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import type { BatchContext, DeadLetter, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
 import { assertShards, localizeInput } from './sharding';
@@ -43,8 +43,8 @@ export interface KafkaShardWorkerStats {
 interface PreparedStep {
   from: number;
   end: number;
-  located: LocatedInput[];
-  /** The message index of each located input. */
+  inputs: InputEvent[];
+  /** The message index of each input. */
   indexOf: number[];
   /** The message that ended the step early: dead-lettered, or (no `dead`) a copy to skip. */
   stop?: { index: number; dead?: DeadLetter };
@@ -112,6 +112,10 @@ export class KafkaShardWorker {
   private needsCatchUp = true;
   private flushing: Promise<void> = Promise.resolve();
   private committed?: string;
+  /** The `source` of the worker's input arrays (a refusal of the core names it, with the input's index as its line). */
+  private readonly source: string;
+  /** 0, 1, 2, …: the `lines` of an array of inputs, each input's index in it (one array for every step, not one object per input). */
+  private readonly indexLines: number[];
 
   private constructor(private readonly options: KafkaShardWorkerOptions) {
     assertShards(options.shards, options.shard);
@@ -122,6 +126,8 @@ export class KafkaShardWorker {
     this.maxPerAppend = options.maxInputsPerAppend ?? 1000;
     this.publishChunk = options.publishChunk ?? 5000;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.source = `kafka:${this.ports.consumer.topic}/${this.shard}`;
+    this.indexLines = Array.from({ length: this.maxPerAppend }, (_, i) => i);
     const partitions = this.ports.consumer.partitions;
     if (partitions.length !== 1 || partitions[0] !== this.shard) {
       throw new Error(`shard ${this.shard}'s consumer must own exactly partition ${this.shard} of the inputs topic, not [${partitions.join(', ')}]`);
@@ -344,9 +350,10 @@ export class KafkaShardWorker {
   private prepareStep(messages: readonly InboundMessage[], from: number): PreparedStep {
     let end = Math.min(messages.length, from + this.maxPerAppend);
     let stop: PreparedStep['stop'];
-    const located: LocatedInput[] = [];
+    const inputs: InputEvent[] = [];
     const indexOf: number[] = [];
-    const routing = { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
+    // on one shard every input is the shard's (localizeInput applies them all): no routing, no object per input
+    const routing = this.shards === 1 ? undefined : { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
     for (let j = from; j < end; j++) {
       const message = messages[j]!;
       const decoded = this.decode(message);
@@ -354,19 +361,23 @@ export class KafkaShardWorker {
         stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
         break;
       }
-      const local = localizeInput(decoded.input, routing);
-      if (local.action !== 'apply') {
-        stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
-        break;
+      let input = decoded.input;
+      if (routing !== undefined) {
+        const local = localizeInput(input, routing);
+        if (local.action !== 'apply') {
+          stop = { index: j, dead: local.action === 'skip' ? undefined : { message, error: local.action === 'misrouted' ? 'misrouted' : 'rejected', reason: local.reason } };
+          break;
+        }
+        input = local.input;
       }
-      located.push({ input: local.input, line: located.length });
+      inputs.push(input);
       indexOf.push(j);
-      if (local.input.type === 'RulesActivated') {
+      if (input.type === 'RulesActivated') {
         end = j + 1;
         break;
       }
     }
-    return { from, end, located, indexOf, stop };
+    return { from, end, inputs, indexOf, stop };
   }
 
   /**
@@ -379,18 +390,18 @@ export class KafkaShardWorker {
    */
   private async applyStep(messages: readonly InboundMessage[], prepared: PreparedStep, onDecided?: () => void): Promise<{ next: number; dead?: DeadLetter }> {
     const runner = this.runner;
-    const { located, indexOf, end } = prepared;
+    const { inputs, indexOf, end } = prepared;
     let stop = prepared.stop;
     try {
-      const result = await runner.runBatches([located], { onCommitting: onDecided });
+      const result = await runner.runBatches([this.sourced(inputs)], { onCommitting: onDecided });
       this.stats.applied += result.inputsAccepted;
       this.stats.duplicates += result.duplicates;
     } catch (error) {
-      if (!(error instanceof InputError) || error.line === undefined || error.source !== undefined || indexOf[error.line] === undefined) throw error;
+      if (!(error instanceof InputError) || error.line === undefined || error.source !== this.source || indexOf[error.line] === undefined) throw error;
       const refused = error.line;
       // run is all or nothing: append the inputs before the refused one, then dead-letter it
       if (refused > 0) {
-        const result = await runner.runBatches([located.slice(0, refused)]);
+        const result = await runner.runBatches([this.sourced(inputs.slice(0, refused))]);
         this.stats.applied += result.inputsAccepted;
         this.stats.duplicates += result.duplicates;
       }
@@ -403,6 +414,11 @@ export class KafkaShardWorker {
     return { next: stop ? stop.index + 1 : end, dead: stop?.dead };
   }
 
+  /** A step's inputs as the runner takes them: the input at index i is "line" i of the worker's source. */
+  private sourced(inputs: readonly InputEvent[]): SourcedInputs {
+    return { inputs, source: this.source, lines: this.indexLines };
+  }
+
   /**
    * The one codec; then the input is stamped `postedBy: "kafka"` (the scope of
    * its idempotency key; a producer may not set it), and an input with no key
@@ -413,6 +429,15 @@ export class KafkaShardWorker {
     const version = message.headers[HEADER.schemaVersion];
     if (version !== undefined && !(Number(version) >= 1 && Number(version) <= SCHEMA_VERSION)) {
       return { reason: `header "${HEADER.schemaVersion}": schema version "${version}" is not one this build reads (1..${SCHEMA_VERSION})` };
+    }
+    // a price update (the bulk of a venue's inputs) straight from its bytes: no string of the value, no JSON.parse;
+    // it has no postedBy and no id of its own, so it gets its Kafka coordinates
+    const price = decodePriceUpdateBytes(message.value, 0, message.value.length);
+    if (price !== undefined) {
+      const stampedPrice = price as { -readonly [K in keyof InputEvent]: InputEvent[K] };
+      stampedPrice.postedBy = KAFKA_SCOPE;
+      stampedPrice.eventId = kafkaEventId(message);
+      return { input: price };
     }
     let input: InputEvent;
     try {
@@ -437,4 +462,13 @@ export class KafkaShardWorker {
 export const KAFKA_SCOPE = KAFKA_POSTED_BY;
 
 /** The idempotency id of an input that has none of its own: where it sits in Kafka. */
-export const kafkaEventId = (message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string => `${KAFKA_POSITION_PREFIX}${message.topic}/${message.partition}@${message.offset}`;
+export function kafkaEventId(message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string {
+  // the prefix is the same for every message of a partition: built once per partition, not per message (one string made, not four)
+  if (lastCoordinates.topic !== message.topic || lastCoordinates.partition !== message.partition) {
+    lastCoordinates = { topic: message.topic, partition: message.partition, prefix: `${KAFKA_POSITION_PREFIX}${message.topic}/${message.partition}@` };
+  }
+  return lastCoordinates.prefix + message.offset;
+}
+
+/** The partition kafkaEventId last saw and its prefix (a cache: the answer does not depend on it). */
+let lastCoordinates = { topic: '', partition: -1, prefix: '' };

@@ -4,7 +4,7 @@ import { InMemoryEventStore, InMemoryLog, type EventStore } from '@clearsim/stor
 import { inputMessages } from './inputs';
 import type { OutboundMessage } from './kafka.port';
 import { InputRouter } from './sharding';
-import { KafkaShardWorker } from './shard-worker';
+import { kafkaEventId, KafkaShardWorker } from './shard-worker';
 import type { AppendTransaction } from '@clearsim/store';
 import { decisionsByAccount, singleProcess } from './testing/compare';
 import { InMemoryKafka } from './testing/in-memory-kafka';
@@ -93,6 +93,32 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     const logged = [];
     for await (const e of new InMemoryEventStore(log).read()) logged.push(e.event);
     expect(logged.find((e) => e.type === 'PriceUpdated')).toMatchObject({ eventId: `kafka:${IN}/0@2` });
+  });
+
+  it('logs a price update the same whatever its layout (encodeEvent\'s, JSON.stringify\'s, a day file\'s, spaced out), with its Kafka coordinates', async () => {
+    const kafka = new InMemoryKafka();
+    const inputs = twoShardDayInputs();
+    kafka.createTopic(IN, 1);
+    // the prices' values in turn: encodeEvent's (as produced), type first without "v", ts first, and with spaces (JSON.parse's path)
+    let nth = 0;
+    const messages = inputMessages(inputs, new InputRouter(1)).map((message) => {
+      const event = decodeEvent(JSON.parse(String(message.value)));
+      if (event.type !== 'PriceUpdated') return message;
+      const fields = { ts: new Date(event.ts).toISOString().replace('.000Z', 'Z'), instrument: event.instrument, price: String(event.price / 100_000_000n) };
+      const layouts = [String(message.value), JSON.stringify({ type: event.type, ...fields }), JSON.stringify({ ts: fields.ts, type: event.type, instrument: fields.instrument, price: fields.price }), JSON.stringify({ type: event.type, ...fields }, null, 1)];
+      return { ...message, value: layouts[nth++ % layouts.length]! };
+    });
+    expect(nth).toBeGreaterThanOrEqual(4);
+    kafka.produce(IN, messages);
+    const shard = await startShard(kafka);
+    await waitFor('the worker to catch up', caughtUp(kafka, shard));
+    await shard.worker.stop();
+
+    expect(shard.runner.engine.outputHash).toBe(singleProcess(inputs).engine.outputHash);
+    const logged: InputEvent[] = [];
+    for await (const e of new InMemoryEventStore(shard.log).read()) if (e.event.type === 'PriceUpdated') logged.push(e.event);
+    const prices = inputs.filter((input) => input.type === 'PriceUpdated');
+    expect(logged).toEqual(prices.map((price) => ({ ...price, postedBy: 'kafka', eventId: expect.stringMatching(new RegExp(`^kafka:${IN}/0@\\d+$`)) })));
   });
 
   it('dead-letters a producer eventId that looks like Kafka coordinates (those are clearsim\'s own, decided by position)', async () => {
@@ -367,5 +393,12 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     produce(kafka, ccpMarginCallInputs());
     kafka.commits.set(`g.shard-0/${IN}/0`, { offset: '10', metadata: 'clearsim:published=12' });
     await expect(startShard(kafka)).rejects.toThrow(/ends at position 0, but consumer group offsets .* were committed after position 12/);
+  });
+});
+
+describe('kafkaEventId', () => {
+  it('is kafka:<topic>/<partition>@<offset> whatever partitions it was asked about before (its prefix cache is invisible)', () => {
+    const asked: [string, number, string][] = [['in', 0, '7'], ['in', 0, '8'], ['in', 1, '8'], ['other', 1, '0'], ['in', 0, '9'], ['in/0', 0, '1']];
+    for (const [topic, partition, offset] of [...asked, ...asked.reverse()]) expect(kafkaEventId({ topic, partition, offset })).toBe(`kafka:${topic}/${partition}@${offset}`);
   });
 });

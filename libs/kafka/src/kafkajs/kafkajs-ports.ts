@@ -61,13 +61,16 @@ function logCreator(log: (line: string) => void) {
 const str = (value: Buffer | string | (Buffer | string)[] | undefined): string | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? String(value[value.length - 1]) : value.toString();
 
+/** The headers of a message that has none: one frozen object shared, not one per message. */
+const NO_HEADERS: MessageHeaders = Object.freeze({});
+
 function readHeaders(headers: IHeaders | undefined): MessageHeaders {
-  const out: MessageHeaders = {};
+  let out: MessageHeaders | undefined;
   for (const [k, v] of Object.entries(headers ?? {})) {
     const s = str(v);
-    if (s !== undefined) out[k] = s;
+    if (s !== undefined) (out ??= {})[k] = s;
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /**
