@@ -2,7 +2,7 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_LAYOUT, PLAIN_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate } from './fast-codec';
 /** A mark line decoded from its UTF-8 bytes (the run command's reader): see fast-codec.ts. */
 export { decodePriceBytes } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
@@ -152,6 +152,29 @@ export function encodeEvent(event: ClearingEvent): string {
 }
 
 /**
+ * Lines encodeEvent gave for decisions as outputHash took them, kept until a log encodes the same decision
+ * (encodeEventForLog): a decision is encoded once, not twice. Keyed by the event object, which a decision no longer
+ * changes once decided; an entry dies with its event where no log asks for it (a store that encodes otherwise, a
+ * replay).
+ */
+const decisionLines = new WeakMap<object, string>();
+
+/** encodeEvent(event), remembered for encodeEventForLog (outputHash encodes each decision this way). */
+export function encodeEventRemembered(event: ClearingEvent): string {
+  const line = encodeEvent(event);
+  decisionLines.set(event, line);
+  return line;
+}
+
+/** encodeEvent(event): the line encodeEventRemembered gave for this object if there is one (then forgotten), else encoded now. */
+export function encodeEventForLog(event: ClearingEvent): string {
+  const line = decisionLines.get(event);
+  if (line === undefined) return encodeEvent(event);
+  decisionLines.delete(event);
+  return line;
+}
+
+/**
  * encodeEvent's bytes (ASCII) written straight into `out` from `at` where that
  * is quick — a price update of exactly its four fields, the bulk of a venue's
  * log — answering where they end; −1 for any other event (or less than
@@ -160,6 +183,13 @@ export function encodeEvent(event: ClearingEvent): string {
 export function encodeEventInto(event: ClearingEvent, out: Uint8Array, at: number): number {
   return writePlainPriceUpdate(event, SCHEMA_VERSION, out, at);
 }
+
+/**
+ * The parts of the line encodeEventInto wrote last (PLAIN_PRICE_LAYOUT in fast-codec.ts): [0] is where it starts
+ * (−1 when it declined), [1] where its seconds start, [2]–[3] its instrument's middle, [4] the middle's id (−1: not
+ * kept), [5] the serial of its head and minute. Read it right after the call.
+ */
+export const ENCODED_INTO_LAYOUT: Readonly<Int32Array> = PLAIN_PRICE_LAYOUT;
 
 /** The room encodeEventInto needs after `at`. */
 export const ENCODE_INTO_MAX_BYTES = PLAIN_PRICE_UPDATE_MAX_BYTES;
