@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, encodeEventInto, InputError, type ClearingEvent } from './codec';
+import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, InputError, type ClearingEvent } from './codec';
 import { decodePriceBytes, decodePriceLine, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
@@ -260,6 +260,28 @@ describe('encodeEvent', () => {
     expect(Buffer.from(out.subarray(0, nearEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:07Z","instrument":"I01-PERP","price":"89999999.99999999"}');
   });
 
+  it('encodeEventForLog gives encodeEvent\'s line: the one encodeEventRemembered gave for the same object once, then a new one', () => {
+    const decision = { type: 'LiquidationStarted', ts: Date.UTC(2026, 0, 2, 8, 38, 30), account: 'acct1', instrument: 'I01-PERP', reason: 'maintenance' } as unknown as ClearingEvent;
+    const hashed = encodeEventRemembered(decision);
+    expect(hashed).toBe(encodeEvent(decision));
+    expect(encodeEventForLog(decision)).toBe(hashed);
+    // the remembered line was used once and forgotten: a later encoding is of the object as it is now
+    (decision as unknown as Record<string, unknown>).account = 'acct2';
+    expect(encodeEventForLog(decision)).toBe(encodeEvent(decision));
+    expect(encodeEventForLog(decision)).toContain('"account":"acct2"');
+    // an event never remembered (an input): encoded now
+    const input = { type: 'Deposited', ts: Date.UTC(2026, 0, 2), account: 'acct1', asset: 'USD', amount: 100_000_000n } as ClearingEvent;
+    expect(encodeEventForLog(input)).toBe(encodeEventGeneric(input));
+    fc.assert(
+      fc.property(anyEvent, fc.boolean(), (event, remembered) => {
+        const expected = outcome(() => encodeEventGeneric(event));
+        if (remembered) expect(outcome(() => encodeEventRemembered(event))).toEqual(expected);
+        expect(outcome(() => encodeEventForLog(event))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {
     fc.assert(
       fc.property(validHotInput, (raw) => {
@@ -384,6 +406,33 @@ describe('decodePriceBytes', () => {
     expect(decodePriceBytes(bytes, 3, 3 + line.length)!.instrument).toBe(event!.instrument);
     // one byte short of the line (the closing brace cut off): declined
     expect(decodePriceBytes(bytes, 3, 2 + line.length)).toBeUndefined();
+  });
+
+  it('names the instrument of the bytes it reads when the reader reuses its buffer, colliding instruments included', () => {
+    // "PAa-PERP" and "PBB-PERP" hash alike (h·31 + c: 'A'·31 + 'a' = 65·31 + 97 = 2,112 = 66·31 + 66 = 'B'·31 + 'B'), so
+    // they share a slot of the instrument cache; the reader overwrites its buffer with the next chunk's lines, so what
+    // the cache compares with must be its own copy (a view of the buffer would now read "PBB" and answer "PAa-PERP")
+    const line = (instrument: string) => `{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"${instrument}","price":"142.81"}`;
+    const buffer = Buffer.from(line('PAa-PERP'));
+    expect(decodePriceBytes(buffer, 0, buffer.length)!.instrument).toBe('PAa-PERP');
+    buffer.write(line('PBB-PERP'), 0);
+    expect(decodePriceBytes(buffer, 0, buffer.length)!.instrument).toBe('PBB-PERP');
+    buffer.write(line('PAa-PERP'), 0);
+    expect(decodePriceBytes(buffer, 0, buffer.length)!.instrument).toBe('PAa-PERP');
+    // any sequence of lines of colliding and other instruments, each read into the same reused buffer
+    const instrument = fc.constantFrom('PAa-PERP', 'PBB-PERP', 'PAaAa-PERP', 'PBBBB-PERP', 'PAaBB-PERP', 'I01-PERP', 'I02-PERP');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instrument, fc.nat(8)), { minLength: 1, maxLength: 30 }), (lines) => {
+        const reused = Buffer.alloc(256);
+        for (const [name, at] of lines) {
+          const text = line(name);
+          reused.fill(0x20);
+          reused.write(text, at);
+          expect(decodePriceBytes(reused, at, at + text.length)).toEqual(decodeLine(text, 'input'));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('gives decodeLine\'s event for the line\'s UTF-8 text, or declines (then decodeLine takes the text)', () => {
