@@ -152,26 +152,49 @@ export function encodeEvent(event: ClearingEvent): string {
 }
 
 /**
- * Lines encodeEvent gave for decisions as outputHash took them, kept until a log encodes the same decision
- * (encodeEventForLog): a decision is encoded once, not twice. Keyed by the event object, which a decision no longer
- * changes once decided; an entry dies with its event where no log asks for it (a store that encodes otherwise, a
- * replay).
+ * Lines encodeEvent gave for decisions as outputHash took them, in the order they were decided, until a log appends
+ * the same decisions in that order (encodeEventForLog): a decision is encoded once, not twice. A ring of the last
+ * DECIDED_LINES_KEPT, matched by the event object (a decision no longer changes once decided): what no log takes (a
+ * replay, a store that encodes otherwise) is overwritten, never kept longer.
  */
-const decisionLines = new WeakMap<object, string>();
+const DECIDED_LINES_KEPT = 8192;
+const decidedEvents: (object | undefined)[] = new Array<object | undefined>(DECIDED_LINES_KEPT).fill(undefined);
+const decidedLines: (string | undefined)[] = new Array<string | undefined>(DECIDED_LINES_KEPT).fill(undefined);
+let decidedFirst = 0;
+let decidedCount = 0;
 
 /** encodeEvent(event), remembered for encodeEventForLog (outputHash encodes each decision this way). */
 export function encodeEventRemembered(event: ClearingEvent): string {
   const line = encodeEvent(event);
-  decisionLines.set(event, line);
+  if (decidedCount === DECIDED_LINES_KEPT) {
+    decidedFirst = (decidedFirst + 1) % DECIDED_LINES_KEPT;
+    decidedCount--;
+  }
+  const at = (decidedFirst + decidedCount) % DECIDED_LINES_KEPT;
+  decidedEvents[at] = event;
+  decidedLines[at] = line;
+  decidedCount++;
   return line;
 }
 
-/** encodeEvent(event): the line encodeEventRemembered gave for this object if there is one (then forgotten), else encoded now. */
+/**
+ * encodeEvent(event). For a decision, the line encodeEventRemembered gave for this object if it is still kept: the
+ * decisions remembered before it are dropped (a log appends decisions in the order they were decided, so no log
+ * will ask for them), and so is it. Any other event is encoded now and drops nothing.
+ */
 export function encodeEventForLog(event: ClearingEvent): string {
-  const line = decisionLines.get(event);
-  if (line === undefined) return encodeEvent(event);
-  decisionLines.delete(event);
-  return line;
+  if (decidedCount > 0 && isDecision(event)) {
+    while (decidedCount > 0) {
+      const remembered = decidedEvents[decidedFirst];
+      const line = decidedLines[decidedFirst]!;
+      decidedEvents[decidedFirst] = undefined;
+      decidedLines[decidedFirst] = undefined;
+      decidedFirst = (decidedFirst + 1) % DECIDED_LINES_KEPT;
+      decidedCount--;
+      if (remembered === event) return line;
+    }
+  }
+  return encodeEvent(event);
 }
 
 /**

@@ -260,18 +260,24 @@ describe('encodeEvent', () => {
     expect(Buffer.from(out.subarray(0, nearEnd)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:07Z","instrument":"I01-PERP","price":"89999999.99999999"}');
   });
 
-  it('encodeEventForLog gives encodeEvent\'s line: the one encodeEventRemembered gave for the same object once, then a new one', () => {
-    const decision = { type: 'LiquidationStarted', ts: Date.UTC(2026, 0, 2, 8, 38, 30), account: 'acct1', instrument: 'I01-PERP', reason: 'maintenance' } as unknown as ClearingEvent;
-    const hashed = encodeEventRemembered(decision);
-    expect(hashed).toBe(encodeEvent(decision));
-    expect(encodeEventForLog(decision)).toBe(hashed);
-    // the remembered line was used once and forgotten: a later encoding is of the object as it is now
-    (decision as unknown as Record<string, unknown>).account = 'acct2';
-    expect(encodeEventForLog(decision)).toBe(encodeEvent(decision));
-    expect(encodeEventForLog(decision)).toContain('"account":"acct2"');
-    // an event never remembered (an input): encoded now
+  it('encodeEventForLog gives encodeEvent\'s line: for a decision, the one encodeEventRemembered gave for the same object, once', () => {
+    const decision = (account: string) => ({ type: 'LiquidationStarted', ts: Date.UTC(2026, 0, 2, 8, 38, 30), account, instrument: 'I01-PERP', reason: 'maintenance' }) as unknown as ClearingEvent;
+    const [d1, d2, d3] = [decision('acct1'), decision('acct2'), decision('acct3')];
+    const hashed = [d1, d2, d3].map(encodeEventRemembered);
+    expect(hashed).toEqual([d1, d2, d3].map(encodeEvent));
+    // an input between them (a trade the log appends) is encoded now and drops nothing
     const input = { type: 'Deposited', ts: Date.UTC(2026, 0, 2), account: 'acct1', asset: 'USD', amount: 100_000_000n } as ClearingEvent;
     expect(encodeEventForLog(input)).toBe(encodeEventGeneric(input));
+    // the remembered lines are the ones given (seen by changing the objects after they were hashed: no log does that)
+    for (const d of [d1, d2, d3]) (d as unknown as Record<string, unknown>).reason = 'changed';
+    expect(encodeEventForLog(d2)).toBe(hashed[1]); // d1, decided before d2, is dropped with it
+    expect(encodeEventForLog(d1)).toBe(encodeEvent(d1)); // so d1 is encoded as it is now
+    expect(encodeEventForLog(d1)).toContain('"reason":"changed"');
+    expect(encodeEventForLog(d3)).toBe(encodeEvent(d3)); // d1 (not kept) emptied the ring: encoded now too
+    // past the lines kept (8,192), the oldest are overwritten: still encodeEvent's line
+    const many = Array.from({ length: 8_200 }, (_, i) => decision(`acct${i}`));
+    many.forEach((d) => encodeEventRemembered(d));
+    expect(many.map(encodeEventForLog)).toEqual(many.map(encodeEventGeneric));
     fc.assert(
       fc.property(anyEvent, fc.boolean(), (event, remembered) => {
         const expected = outcome(() => encodeEventGeneric(event));
