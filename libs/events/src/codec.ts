@@ -2,7 +2,7 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, SCOPED_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate, writeScopedPriceUpdate } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_LAYOUT, PLAIN_PRICE_UPDATE_MAX_BYTES, SCOPED_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate, writeScopedPriceUpdate } from './fast-codec';
 /** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
 export { decodePriceBytes, decodePriceUpdateBytes } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
@@ -152,6 +152,52 @@ export function encodeEvent(event: ClearingEvent): string {
 }
 
 /**
+ * Lines encodeEvent gave for decisions as outputHash took them, in the order they were decided, until a log appends
+ * the same decisions in that order (encodeEventForLog): a decision is encoded once, not twice. A ring of the last
+ * DECIDED_LINES_KEPT, matched by the event object (a decision no longer changes once decided): what no log takes (a
+ * replay, a store that encodes otherwise) is overwritten, never kept longer.
+ */
+const DECIDED_LINES_KEPT = 8192;
+const decidedEvents: (object | undefined)[] = new Array<object | undefined>(DECIDED_LINES_KEPT).fill(undefined);
+const decidedLines: (string | undefined)[] = new Array<string | undefined>(DECIDED_LINES_KEPT).fill(undefined);
+let decidedFirst = 0;
+let decidedCount = 0;
+
+/** encodeEvent(event), remembered for encodeEventForLog (outputHash encodes each decision this way). */
+export function encodeEventRemembered(event: ClearingEvent): string {
+  const line = encodeEvent(event);
+  if (decidedCount === DECIDED_LINES_KEPT) {
+    decidedFirst = (decidedFirst + 1) % DECIDED_LINES_KEPT;
+    decidedCount--;
+  }
+  const at = (decidedFirst + decidedCount) % DECIDED_LINES_KEPT;
+  decidedEvents[at] = event;
+  decidedLines[at] = line;
+  decidedCount++;
+  return line;
+}
+
+/**
+ * encodeEvent(event). For a decision, the line encodeEventRemembered gave for this object if it is still kept: the
+ * decisions remembered before it are dropped (a log appends decisions in the order they were decided, so no log
+ * will ask for them), and so is it. Any other event is encoded now and drops nothing.
+ */
+export function encodeEventForLog(event: ClearingEvent): string {
+  if (decidedCount > 0 && isDecision(event)) {
+    while (decidedCount > 0) {
+      const remembered = decidedEvents[decidedFirst];
+      const line = decidedLines[decidedFirst]!;
+      decidedEvents[decidedFirst] = undefined;
+      decidedLines[decidedFirst] = undefined;
+      decidedFirst = (decidedFirst + 1) % DECIDED_LINES_KEPT;
+      decidedCount--;
+      if (remembered === event) return line;
+    }
+  }
+  return encodeEvent(event);
+}
+
+/**
  * encodeEvent's bytes (ASCII) written straight into `out` from `at` where that
  * is quick — a price update of exactly its four fields, the bulk of a venue's
  * log, or of those and its `eventId`/`postedBy` (as the Kafka worker and the
@@ -163,8 +209,16 @@ export function encodeEventInto(event: ClearingEvent, out: Uint8Array, at: numbe
   return end >= 0 || event.type !== 'PriceUpdated' ? end : writeScopedPriceUpdate(event, SCHEMA_VERSION, out, at);
 }
 
+/**
+ * The parts of the line encodeEventInto wrote last (PLAIN_PRICE_LAYOUT in fast-codec.ts): [0] is where it starts
+ * (−1 when the plain writer declined, even if the scoped one then wrote the line), [1] where its seconds start,
+ * [2]–[3] its instrument's middle, [4] the middle's id (−1: not kept), [5] the serial of its head and minute.
+ * Read it right after the call.
+ */
+export const ENCODED_INTO_LAYOUT: Readonly<Int32Array> = PLAIN_PRICE_LAYOUT;
+
 /** The room encodeEventInto needs after `at` (for a line whose ids are at most MAX_ID_LENGTH long). */
-export const ENCODE_INTO_MAX_BYTES = SCOPED_PRICE_UPDATE_MAX_BYTES;
+export const ENCODE_INTO_MAX_BYTES = Math.max(PLAIN_PRICE_UPDATE_MAX_BYTES, SCOPED_PRICE_UPDATE_MAX_BYTES);
 
 /** encodeEvent without the flat-event fast path: the reference it must match byte for byte. */
 export function encodeEventGeneric(event: ClearingEvent): string {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventGeneric, encodeEventInto, InputError, type ClearingEvent } from './codec';
+import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, InputError, type ClearingEvent } from './codec';
 import { decodePriceBytes, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
 import type { PriceUpdated } from './input-events';
 import { formatTimestamp, parseTimestamp } from './timestamp';
@@ -268,6 +268,34 @@ describe('encodeEvent', () => {
     expect(encodeEventInto({ ...scoped, eventId: 'a"b' } as ClearingEvent, out, 0)).toBe(-1); // an id JSON escapes: declined (encodeEvent writes it)
   });
 
+  it('encodeEventForLog gives encodeEvent\'s line: for a decision, the one encodeEventRemembered gave for the same object, once', () => {
+    const decision = (account: string) => ({ type: 'LiquidationStarted', ts: Date.UTC(2026, 0, 2, 8, 38, 30), account, instrument: 'I01-PERP', reason: 'maintenance' }) as unknown as ClearingEvent;
+    const [d1, d2, d3] = [decision('acct1'), decision('acct2'), decision('acct3')];
+    const hashed = [d1, d2, d3].map(encodeEventRemembered);
+    expect(hashed).toEqual([d1, d2, d3].map(encodeEvent));
+    // an input between them (a trade the log appends) is encoded now and drops nothing
+    const input = { type: 'Deposited', ts: Date.UTC(2026, 0, 2), account: 'acct1', asset: 'USD', amount: 100_000_000n } as ClearingEvent;
+    expect(encodeEventForLog(input)).toBe(encodeEventGeneric(input));
+    // the remembered lines are the ones given (seen by changing the objects after they were hashed: no log does that)
+    for (const d of [d1, d2, d3]) (d as unknown as Record<string, unknown>).reason = 'changed';
+    expect(encodeEventForLog(d2)).toBe(hashed[1]); // d1, decided before d2, is dropped with it
+    expect(encodeEventForLog(d1)).toBe(encodeEvent(d1)); // so d1 is encoded as it is now
+    expect(encodeEventForLog(d1)).toContain('"reason":"changed"');
+    expect(encodeEventForLog(d3)).toBe(encodeEvent(d3)); // d1 (not kept) emptied the ring: encoded now too
+    // past the lines kept (8,192), the oldest are overwritten: still encodeEvent's line
+    const many = Array.from({ length: 8_200 }, (_, i) => decision(`acct${i}`));
+    many.forEach((d) => encodeEventRemembered(d));
+    expect(many.map(encodeEventForLog)).toEqual(many.map(encodeEventGeneric));
+    fc.assert(
+      fc.property(anyEvent, fc.boolean(), (event, remembered) => {
+        const expected = outcome(() => encodeEventGeneric(event));
+        if (remembered) expect(outcome(() => encodeEventRemembered(event))).toEqual(expected);
+        expect(outcome(() => encodeEventForLog(event))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('round-trips decoded hot inputs through the same bytes as the generic encoder', () => {
     fc.assert(
       fc.property(validHotInput, (raw) => {
@@ -392,6 +420,33 @@ describe('decodePriceBytes', () => {
     expect(decodePriceBytes(bytes, 3, 3 + line.length)!.instrument).toBe(event!.instrument);
     // one byte short of the line (the closing brace cut off): declined
     expect(decodePriceBytes(bytes, 3, 2 + line.length)).toBeUndefined();
+  });
+
+  it('names the instrument of the bytes it reads when the reader reuses its buffer, colliding instruments included', () => {
+    // "PAa-PERP" and "PBB-PERP" hash alike (h·31 + c: 'A'·31 + 'a' = 65·31 + 97 = 2,112 = 66·31 + 66 = 'B'·31 + 'B'), so
+    // they share a slot of the instrument cache; the reader overwrites its buffer with the next chunk's lines, so what
+    // the cache compares with must be its own copy (a view of the buffer would now read "PBB" and answer "PAa-PERP")
+    const line = (instrument: string) => `{"ts":"2026-01-02T08:38:30.500Z","type":"PriceUpdated","instrument":"${instrument}","price":"142.81"}`;
+    const buffer = Buffer.from(line('PAa-PERP'));
+    expect(decodePriceBytes(buffer, 0, buffer.length)!.instrument).toBe('PAa-PERP');
+    buffer.write(line('PBB-PERP'), 0);
+    expect(decodePriceBytes(buffer, 0, buffer.length)!.instrument).toBe('PBB-PERP');
+    buffer.write(line('PAa-PERP'), 0);
+    expect(decodePriceBytes(buffer, 0, buffer.length)!.instrument).toBe('PAa-PERP');
+    // any sequence of lines of colliding and other instruments, each read into the same reused buffer
+    const instrument = fc.constantFrom('PAa-PERP', 'PBB-PERP', 'PAaAa-PERP', 'PBBBB-PERP', 'PAaBB-PERP', 'I01-PERP', 'I02-PERP');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instrument, fc.nat(8)), { minLength: 1, maxLength: 30 }), (lines) => {
+        const reused = Buffer.alloc(256);
+        for (const [name, at] of lines) {
+          const text = line(name);
+          reused.fill(0x20);
+          reused.write(text, at);
+          expect(decodePriceBytes(reused, at, at + text.length)).toEqual(decodeLine(text, 'input'));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('gives decodeLine\'s event for the line\'s UTF-8 text, or declines (then decodeLine takes the text)', () => {

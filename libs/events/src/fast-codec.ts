@@ -509,16 +509,19 @@ function timestampOfBytes(bytes: Uint8Array, from: number, to: number): Timestam
   return value;
 }
 
-/** Instrument ids met in mark lines, by a hash of their bytes: an id seen before costs no string. */
-const instrumentsByHash = new Map<number, { bytes: Uint8Array; id: string }>();
+/** Instrument ids met in mark lines, in the slot of a hash of their bytes (the last one there wins): an id seen before costs no string. */
+const INSTRUMENT_SLOTS = 4096;
+const instrumentSlots: ({ ascii: Uint8Array; id: string } | undefined)[] = new Array(INSTRUMENT_SLOTS).fill(undefined);
 
-/** The id spelled by the ASCII bytes [from, to), from instrumentsByHash when it is there. */
+/** The id spelled by the ASCII bytes [from, to), from instrumentSlots when it is there. */
 function instrumentOfBytes(bytes: Uint8Array, from: number, to: number, hash: number): string {
-  const known = instrumentsByHash.get(hash);
-  if (known !== undefined && known.bytes.length === to - from && bytesAre(bytes, from, known.bytes)) return known.id;
+  const slot = hash & (INSTRUMENT_SLOTS - 1);
+  const known = instrumentSlots[slot];
+  if (known !== undefined && known.ascii.length === to - from && bytesAre(bytes, from, known.ascii)) return known.id;
   let id = '';
   for (let i = from; i < to; i++) id += String.fromCharCode(bytes[i]!);
-  if (instrumentsByHash.size < 4096) instrumentsByHash.set(hash, { bytes: bytes.slice(from, to), id });
+  // a copy: `bytes` is the reader's buffer, which the next read overwrites (a Buffer's slice would be a view of it)
+  instrumentSlots[slot] = { ascii: Uint8Array.prototype.slice.call(bytes, from, to), id };
   return id;
 }
 
@@ -645,28 +648,46 @@ const MAX_EXACT_UNITS = BigInt(Number.MAX_SAFE_INTEGER);
 /** The most bytes writePlainPriceUpdate writes: head, a timestamp of a Date's range, an instrument of MAX_ID_LENGTH ASCII characters, 17 digits and a point. */
 export const PLAIN_PRICE_UPDATE_MAX_BYTES = 64 + 32 + 48 + MAX_ID_LENGTH + 24;
 
-let priceHeadBytes: Uint8Array = new Uint8Array(0);
-let minuteBytes: Uint8Array = new Uint8Array(0);
+/** `{"type":"PriceUpdated","v":…,"ts":"` and the minute `minuteBytesOf`'s text (`YYYY-MM-DDTHH:MM:`), as bytes. */
+let headAndMinuteBytes: Uint8Array = new Uint8Array(0);
 let minuteBytesOf = NaN;
 /** The largest time a Date holds (±10^8 days), in milliseconds: formatTimestamp throws beyond it. */
 const MAX_TIME = 8.64e15;
 let priceHeadBytesVersion = NaN;
-/** Per instrument: `","instrument":"…","price":"` as bytes (only for ids whose JSON is plain ASCII). */
-const priceMiddleBytes = new Map<string, Uint8Array>();
+/** Per instrument: the id of its `","instrument":"…","price":"` in priceMiddleList (only for ids whose JSON is plain ASCII). */
+const priceMiddleIds = new Map<string, number>();
+/** Those middles as bytes, by id: an id always names the same bytes. */
+const priceMiddleList: Uint8Array[] = [];
+/** Bumped whenever the head or the minute's bytes change: one value of it is one text of the line up to the seconds. */
+let headAndMinuteSerial = 0;
+
+/**
+ * Where the parts of the last line writePlainPriceUpdate wrote are, so a caller that checksums the line can reuse
+ * what it computed over the parts that repeat (the log's CRC-32 of a mark line; libs/store/src/file/log-format.ts):
+ *
+ * - [0] where the line starts (the `at` it was given), or −1 when the last call declined;
+ * - [1] where the seconds start: [at, [1]) is the head and the minute's text, the same bytes for one value of [5];
+ * - [2], [3] where `","instrument":…,"price":"` starts and ends: the same bytes for one value of [4];
+ * - [4] the id of that middle, or −1 when it is not kept (more than 10,000 instruments);
+ * - [5] the serial of the head and the minute.
+ */
+export const PLAIN_PRICE_LAYOUT = new Int32Array(6);
 
 
 /**
  * The canonical line of a price update of exactly its four fields (what
  * encodeEvent makes of it, byte for byte; a property test compares them),
  * written as ASCII straight into `out` from `at`, without building the line
- * as a string: the constant parts are kept as bytes (the instrument's per
- * instrument), the timestamp's text is formatTimestamp's (cached per ts), the
- * price's digits are written one by one. Answers where the line ends, or −1
+ * as a string: the constant parts are kept as bytes (the head with the
+ * minute's text, the instrument's part per instrument), the seconds,
+ * milliseconds and the price's digits are written one by one. Answers where the line ends, or −1
  * (nothing meaningful written) for any other event, a price of 2^53 units or
  * more, an instrument whose JSON is not plain ASCII or an `out` with less than
  * PLAIN_PRICE_UPDATE_MAX_BYTES left.
  */
 export function writePlainPriceUpdate(event: object, schemaVersion: number, out: Uint8Array, at: number): number {
+  const layout = PLAIN_PRICE_LAYOUT;
+  layout[0] = -1;
   const e = event as Record<string, unknown>;
   if (e.type !== 'PriceUpdated') return -1;
   const { ts, instrument, price } = e;
@@ -678,37 +699,52 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
     if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price') return -1;
   }
   if (keys !== 4) return -1;
-  let middle = priceMiddleBytes.get(instrument);
-  if (middle === undefined) {
+  let middleId = priceMiddleIds.get(instrument) ?? -1;
+  let middle: Uint8Array;
+  if (middleId >= 0) {
+    middle = priceMiddleList[middleId]!;
+  } else {
     const text = '","instrument":' + JSON.stringify(instrument) + ',"price":"';
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 126) return -1;
     middle = asciiOf(text);
-    if (priceMiddleBytes.size < 10_000) priceMiddleBytes.set(instrument, middle);
+    if (priceMiddleList.length < 10_000) {
+      middleId = priceMiddleList.length;
+      priceMiddleList.push(middle);
+      priceMiddleIds.set(instrument, middleId);
+    }
   }
   if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
+  const start = at;
   at = writePriceUpdateHead(ts, schemaVersion, out, at);
+  layout[2] = at;
   out.set(middle, at);
   at += middle.length;
-  return writePriceAndEnd(price, out, at);
+  layout[3] = at;
+  layout[4] = middleId;
+  layout[5] = headAndMinuteSerial;
+  at = writePriceAndEnd(price, out, at);
+  layout[0] = start;
+  return at;
 }
 
-/** `{"type":"PriceUpdated","v":N,"ts":"<formatTimestamp(ts)>` into `out` from `at` (ts an integer within a Date's range); answers where it ends. */
+/**
+ * `{"type":"PriceUpdated","v":N,"ts":"<formatTimestamp(ts)>` into `out` from `at` (ts an integer within a Date's
+ * range); answers where it ends, and sets PLAIN_PRICE_LAYOUT[1] to where its seconds start.
+ */
 function writePriceUpdateHead(ts: number, schemaVersion: number, out: Uint8Array, at: number): number {
-  if (schemaVersion !== priceHeadBytesVersion) {
-    priceHeadBytes = asciiOf('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"');
-    priceHeadBytesVersion = schemaVersion;
-  }
-  out.set(priceHeadBytes, at);
-  at += priceHeadBytes.length;
-  // formatTimestamp's text: the minute's ("…THH:MM:", kept as bytes), then seconds, milliseconds unless 0, "Z"
+  // the head and formatTimestamp's text of the minute ("…THH:MM:"), kept as one run of bytes; then the seconds,
+  // the milliseconds unless 0, "Z"
   const minute = Math.floor(ts / 60_000);
-  if (minute !== minuteBytesOf) {
+  if (minute !== minuteBytesOf || schemaVersion !== priceHeadBytesVersion) {
     const whole = formatTimestamp(minute * 60_000); // "…THH:MM:00Z"
-    minuteBytes = asciiOf(whole.slice(0, -3));
+    headAndMinuteBytes = asciiOf('{"type":"PriceUpdated","v":' + schemaVersion + ',"ts":"' + whole.slice(0, -3));
     minuteBytesOf = minute;
+    priceHeadBytesVersion = schemaVersion;
+    headAndMinuteSerial++;
   }
-  out.set(minuteBytes, at);
-  at += minuteBytes.length;
+  out.set(headAndMinuteBytes, at);
+  at += headAndMinuteBytes.length;
+  PLAIN_PRICE_LAYOUT[1] = at;
   // below 60,000 and below 10^8: int32 arithmetic from here (a double's % is a call to fmod)
   const inMinute = (ts - minute * 60_000) | 0;
   const second = (inMinute / 1000) | 0;
@@ -795,6 +831,7 @@ function writePlainAscii(text: string, out: Uint8Array, at: number): number {
  * room in `out` than the line may take.
  */
 export function writeScopedPriceUpdate(event: object, schemaVersion: number, out: Uint8Array, at: number): number {
+  PLAIN_PRICE_LAYOUT[0] = -1; // not a plain line: a caller reading the layout must not take this one for it
   const e = event as Record<string, unknown>;
   if (e.type !== 'PriceUpdated') return -1;
   const { ts, instrument, price, eventId, postedBy } = e;

@@ -1,5 +1,5 @@
 import type { DecisionEvent } from './decision-events';
-import { encodeEvent } from './codec';
+import { encodeEventRemembered } from './codec';
 import { Sha256, type Sha256State } from './sha256';
 
 /**
@@ -14,8 +14,9 @@ export class OutputHasher {
     this.hash = new Sha256(state);
   }
 
+  /** Hashes the decision's canonical line (remembered, so the log appending the decision need not encode it again). */
   add(decision: DecisionEvent): void {
-    this.hash.update(encodeEvent(decision) + '\n');
+    this.hash.update(encodeEventRemembered(decision) + '\n');
   }
 
   state(): Sha256State {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { ENCODE_INTO_MAX_BYTES, encodeEvent, encodeEventInto, type ClearingEvent } from '@clearsim/events';
+import { ENCODE_INTO_MAX_BYTES, ENCODED_INTO_LAYOUT, encodeEventForLog, encodeEventInto, type ClearingEvent } from '@clearsim/events';
 
 /**
  * The bytes of the file store's log (`events.jsonl`), version 2. See the
@@ -116,6 +116,72 @@ export function crc32Bytes(buffer: Uint8Array, start: number, end: number, previ
   return ~c >>> 0;
 }
 
+/** crc32Bytes without its final inversion: the register after buffer[start, end), from the register `register` (~CRC). */
+function crcRegister(buffer: Uint8Array, start: number, end: number, register: number): number {
+  const t = CRC_TABLE;
+  let c = register;
+  for (let at = start; at < end; at++) c = t[(c ^ buffer[at]!) & 255]! ^ (c >>> 8);
+  return c;
+}
+
+/**
+ * The CRC-32 of a mark line's JSON without a pass over its repeated parts. The register's step on a byte b,
+ * `c → T[(c ^ b) & 255] ^ (c >>> 8)`, is linear in c apart from T[b] (T is linear over GF(2)), so a run of bytes M
+ * takes c to `Z_n(c) ^ R(M)`: Z_n the step on n zero bytes (n = M's length, a linear map, applied as four table
+ * look-ups of c's bytes), R(M) the register M leaves from 0. The head and the minute (~50 bytes, the same for a
+ * minute's lines) are folded once per minute; the instrument's middle (`","instrument":"…","price":"`, ~30 bytes) is
+ * R(middle) and Z_n, kept per middle and per length; the seconds and the price's digits (~20 bytes) are stepped.
+ */
+class MarkLineCrc {
+  private serial = -1;
+  private afterMinute = 0;
+  /** R(middle) by the codec's middle id; undefined until met. */
+  private readonly middles: (number | undefined)[] = [];
+  /** Z_n as four 256-entry tables (byte k of c at 256·k), by n. */
+  private readonly zeroRuns: (Int32Array | undefined)[] = [];
+
+  /** The CRC-32 of `{` ‖ buffer[jsonAt + 1, end), the line encodeEventInto just wrote at jsonAt (ENCODED_INTO_LAYOUT). */
+  of(buffer: Uint8Array, jsonAt: number, end: number): number {
+    const layout = ENCODED_INTO_LAYOUT;
+    const secondsAt = layout[1]!;
+    const middleAt = layout[2]!;
+    const middleEnd = layout[3]!;
+    const middleId = layout[4]!;
+    if (layout[5] !== this.serial) {
+      this.afterMinute = crcRegister(buffer, jsonAt + 1, secondsAt, ~BRACE_CRC);
+      this.serial = layout[5]!;
+    }
+    let c = crcRegister(buffer, secondsAt, middleAt, this.afterMinute);
+    if (middleId < 0) {
+      c = crcRegister(buffer, middleAt, middleEnd, c);
+    } else {
+      let middle = this.middles[middleId];
+      if (middle === undefined) this.middles[middleId] = middle = crcRegister(buffer, middleAt, middleEnd, 0);
+      const length = middleEnd - middleAt;
+      const z = this.zeroRuns[length] ?? this.zeroRun(length);
+      c = z[c & 255]! ^ z[256 + ((c >>> 8) & 255)]! ^ z[512 + ((c >>> 16) & 255)]! ^ z[768 + (c >>> 24)]! ^ middle;
+    }
+    return ~crcRegister(buffer, middleEnd, end, c) >>> 0;
+  }
+
+  private zeroRun(length: number): Int32Array {
+    const t = CRC_TABLE;
+    const z = new Int32Array(1024);
+    for (let k = 0; k < 4; k++) {
+      for (let v = 0; v < 256; v++) {
+        let c = v << (8 * k);
+        for (let i = 0; i < length; i++) c = t[c & 255]! ^ (c >>> 8);
+        z[256 * k + v] = c;
+      }
+    }
+    this.zeroRuns[length] = z;
+    return z;
+  }
+}
+
+/** One for every LineBatch: what it keeps depends only on the codec's layout. */
+const markLineCrc = new MarkLineCrc();
+
 const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
 /** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
 const BRACE_CRC = crc32('{');
@@ -157,19 +223,26 @@ export class LineBatch {
   /**
    * The line of `event`: its canonical JSON written straight into the buffer
    * where the codec can (encodeEventInto: a plain price update), else
-   * encodeEvent's text as `add` writes it. The same bytes either way.
+   * encodeEvent's text as `add` writes it (for a decision, the text its
+   * outputHash already encoded: encodeEventForLog). The same bytes either way.
    */
   addEvent(position: number, event: ClearingEvent): void {
     this.reserve(LINE_OVERHEAD + ENCODE_INTO_MAX_BYTES);
     const bytes = this.bytes;
     const jsonAt = this.writePrefix(position);
-    const end = encodeEventInto(event, this.buffer, jsonAt);
+    const buffer = this.buffer;
+    const end = encodeEventInto(event, buffer, jsonAt);
     if (end >= 0) {
-      this.finishLine(jsonAt, end);
+      if (ENCODED_INTO_LAYOUT[0] === jsonAt) {
+        buffer[jsonAt] = COMMA;
+        this.finishWithCrc(jsonAt, end, markLineCrc.of(buffer, jsonAt, end));
+      } else {
+        this.finishLine(jsonAt, end);
+      }
       return;
     }
     this.bytes = bytes;
-    this.add(position, encodeEvent(event));
+    this.add(position, encodeEventForLog(event));
   }
 
   /** Writes the position prefix and the crc member's frame; answers where the event's JSON starts (its `{`). */
@@ -181,7 +254,16 @@ export class LineBatch {
     buffer.set(POSITION_PREFIX_BYTES, at);
     at += POSITION_PREFIX_BYTES.length;
     const digits = digitCount(position);
-    for (let i = digits - 1, n = position; i >= 0; i--, n = Math.floor(n / 10)) buffer[at + i] = 0x30 + (n % 10);
+    if (position <= 0x7fffffff) {
+      // int32 division in registers (a double's % is a call to fmod)
+      for (let i = digits - 1, n = position | 0; i >= 0; i--) {
+        const next = (n / 10) | 0;
+        buffer[at + i] = 0x30 + n - 10 * next;
+        n = next;
+      }
+    } else {
+      for (let i = digits - 1, n = position; i >= 0; i--, n = Math.floor(n / 10)) buffer[at + i] = 0x30 + (n % 10);
+    }
     at += digits;
     buffer.set(CRC_MEMBER_OPEN, at);
     const crcAt = at + CRC_MEMBER_OPEN.length;
@@ -193,9 +275,14 @@ export class LineBatch {
   /** The JSON is at [jsonAt, end): its `{` becomes the comma, the CRC goes in the crc member, a newline ends the line. */
   private finishLine(jsonAt: number, end: number): void {
     const buffer = this.buffer;
-    const crcAt = jsonAt - 9;
     buffer[jsonAt] = COMMA;
-    let crc = crc32Bytes(buffer, jsonAt + 1, end, BRACE_CRC);
+    this.finishWithCrc(jsonAt, end, crc32Bytes(buffer, jsonAt + 1, end, BRACE_CRC));
+  }
+
+  /** finishLine with the JSON's CRC known (its `{` already the comma). */
+  private finishWithCrc(jsonAt: number, end: number, crc: number): void {
+    const buffer = this.buffer;
+    const crcAt = jsonAt - 9;
     for (let digit = 7; digit >= 0; digit--) {
       buffer[crcAt + digit] = HEX_DIGITS[crc & 15]!;
       crc >>>= 4;

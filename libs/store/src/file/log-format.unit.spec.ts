@@ -106,6 +106,46 @@ describe('log format', () => {
     );
   });
 
+  it('LineBatch.addEvent writes eventLine\'s bytes for streams of mark lines across minutes and instruments, between other events', () => {
+    // the mark line's CRC reuses what it computed over the head and minute (per minute) and over the instrument's
+    // middle (per instrument): any order of minutes, instruments (escaped ones too) and other events must not matter
+    const minute = fc.constantFrom(Date.UTC(2026, 0, 2, 8, 38), Date.UTC(2026, 0, 2, 8, 39), Date.UTC(2026, 0, 3), Date.UTC(1999, 11, 31, 23, 59), 0);
+    const instrument = fc.constantFrom('I01-PERP', 'I02-PERP', 'BTC-PERP', 'a"b', 'a\\b', 'x'.repeat(128), 'zoë-🚀', 'I1', 'ETH-USD-PERP');
+    const mark = fc
+      .tuple(minute, fc.integer({ min: 0, max: 59_999 }), fc.boolean(), instrument, fc.bigInt({ min: 1n, max: 2n ** 54n }))
+      .map(([m, inMinute, whole, name, price]) => ({ type: 'PriceUpdated', ts: m + (whole ? inMinute - (inMinute % 1000) : inMinute), instrument: name, price }) as ClearingEvent);
+    const other = fc.constantFrom(...sampleEvents(12));
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ arbitrary: mark, weight: 4 }, { arbitrary: other, weight: 1 }), { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 2_000_000 }), (events, first) => {
+        const batch = new LineBatch();
+        let expected = '';
+        events.forEach((event, i) => {
+          batch.addEvent(first + i, event);
+          expected += eventLine(first + i, encodeEvent(event));
+        });
+        const { buffer } = batch.take();
+        expect(buffer.toString('utf8')).toBe(expected);
+        for (const line of buffer.toString('utf8').split('\n').slice(0, -1)) expect(splitEventLine(line)).toMatchObject({ crcOk: true });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('LineBatch.addEvent writes eventLine\'s bytes past the 10,000 instruments whose middles the codec keeps', () => {
+    // (the codec's caches live as long as this test file's modules: the tests after this one see them full)
+    const batch = new LineBatch();
+    let expected = '';
+    for (let i = 0; i < 10_050; i++) {
+      const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, i % 1000), instrument: `I${i}-PERP`, price: BigInt(i + 1) * 1_000_000n } as ClearingEvent;
+      batch.addEvent(i + 1, event);
+      expected += eventLine(i + 1, encodeEvent(event));
+      if (i % 1000 === 999 || i === 10_049) {
+        expect(batch.take().buffer.toString('latin1')).toBe(expected);
+        expected = '';
+      }
+    }
+  });
+
   it('reads back exactly the commit records it writes (a TAB first), and nothing else', () => {
     const chain = 'ab'.repeat(32);
     expect(commitLine({ commit: 10, events: 3, chain })).toBe(`\t{"commit":10,"events":3,"chain":"${chain}"}\n`);
