@@ -67,6 +67,8 @@ export interface OpenStoreOptions {
    * StoreNotFoundError.
    */
   readOnly?: boolean;
+  /** The file store: fsync commits on a thread of its own (FileEventStoreOptions.syncThread); ignored by the others. */
+  fileSyncThread?: boolean;
 }
 
 /**
@@ -87,7 +89,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
   const location = parseStoreUrl(url);
   switch (location.kind) {
     case 'file':
-      return FileEventStore.open(location.path, { url, warn: options.warn, readOnly: options.readOnly });
+      return FileEventStore.open(location.path, { url, warn: options.warn, readOnly: options.readOnly, syncThread: options.fileSyncThread });
     case 'postgres':
       return openPostgresStore(url, { warn: options.warn, stream: options.stream, readOnly: options.readOnly });
     case 'kurrentdb':

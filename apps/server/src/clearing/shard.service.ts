@@ -178,7 +178,8 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     this.state = 'opening';
     this.failure = undefined;
     try {
-      const store = await openStore(this.options.store, { warn: (message) => this.logger.warn(message) });
+      // the file store fsyncs the group commits on a thread of its own: a pool hand-off per commit costs the event loop more (docs/performance.md, B5)
+      const store = await openStore(this.options.store, { warn: (message) => this.logger.warn(message), fileSyncThread: true });
       let runner: ShardRunner;
       try {
         runner = await ShardRunner.open(store, { snapshotEvery: this.options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY });
