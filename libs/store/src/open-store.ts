@@ -67,8 +67,6 @@ export interface OpenStoreOptions {
    * StoreNotFoundError.
    */
   readOnly?: boolean;
-  /** The file store: fsync commits on a thread of its own (FileEventStoreOptions.syncThread); ignored by the others. */
-  fileSyncThread?: boolean;
 }
 
 /**
@@ -89,7 +87,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
   const location = parseStoreUrl(url);
   switch (location.kind) {
     case 'file':
-      return FileEventStore.open(location.path, { url, warn: options.warn, readOnly: options.readOnly, syncThread: options.fileSyncThread });
+      return FileEventStore.open(location.path, { url, warn: options.warn, readOnly: options.readOnly });
     case 'postgres':
       return openPostgresStore(url, { warn: options.warn, stream: options.stream, readOnly: options.readOnly });
     case 'kurrentdb':

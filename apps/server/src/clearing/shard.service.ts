@@ -178,8 +178,7 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
     this.state = 'opening';
     this.failure = undefined;
     try {
-      // the file store fsyncs the group commits on a thread of its own: a pool hand-off per commit costs the event loop more (docs/performance.md, B5)
-      const store = await openStore(this.options.store, { warn: (message) => this.logger.warn(message), fileSyncThread: true });
+      const store = await openStore(this.options.store, { warn: (message) => this.logger.warn(message) });
       let runner: ShardRunner;
       try {
         runner = await ShardRunner.open(store, { snapshotEvery: this.options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY });

@@ -11,7 +11,6 @@ import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type Sn
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
 import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
-import { SyncThread } from './sync-thread';
 
 /** The log inside the store directory (format: see FileEventStore). */
 export const EVENTS_FILE = 'events.jsonl';
@@ -41,13 +40,6 @@ export interface FileEventStoreOptions {
    * missing or empty store (StoreNotFoundError).
    */
   readOnly?: boolean;
-  /**
-   * fsync each commit on one long-lived thread of this store's (see
-   * sync-thread.ts) instead of libuv's pool: less event-loop time per commit,
-   * for a writer committing many small batches (the server's group commit).
-   * Started by a writer open, ended by close. Default false.
-   */
-  syncThread?: boolean;
 }
 
 /** The store's view of the committed log. */
@@ -117,8 +109,6 @@ export class FileEventStore implements EventStore {
   private readonly headFile: HeadFile;
   /** The snapshots HEAD lists: read from the directory when HEAD is replaced (open, a snapshot saved), kept for the per-commit updates. */
   private snapshotsListed?: number[];
-  /** Where commits are fsynced (`syncThread`); libuv's pool without it. */
-  private syncThread?: SyncThread;
 
   private constructor(
     readonly url: string,
@@ -158,9 +148,7 @@ export class FileEventStore implements EventStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         handle = await fs.open(file, 'r+');
       }
-      const store = await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn, created);
-      if (options.syncThread) store.syncThread = SyncThread.start();
-      return store;
+      return await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn, created);
     } catch (error) {
       await handle?.close();
       await lock.release();
@@ -337,7 +325,7 @@ export class FileEventStore implements EventStore {
     if (this.broken) {
       throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
     }
-    return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle, this.syncThread);
+    return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle);
   }
 
   /**
@@ -530,7 +518,6 @@ export class FileEventStore implements EventStore {
     this.closing ??= this.exclusive(async () => {
       const open = this.transaction;
       if (open) await open.abortNow();
-      await this.syncThread?.stop();
       await this.handle.close();
       await this.headFile.close();
       await this.lock?.release();
@@ -575,8 +562,6 @@ class BatchWriter {
     private readonly base: Committed,
     private readonly io: <T>(operation: () => Promise<T>) => Promise<T>,
     private readonly handle: FileHandle,
-    /** fsyncs on this thread if given, on libuv's pool otherwise. */
-    private readonly syncThread: SyncThread | undefined,
   ) {
     this.position = base.head;
     this.offset = base.bytes;
@@ -638,7 +623,7 @@ class BatchWriter {
     const written = last ? Buffer.concat([last, record]) : record;
     await this.io(() => writeFully(this.handle, written, this.offset));
     this.offset += written.length;
-    await this.io(() => (this.syncThread ? this.syncThread.sync(this.handle.fd) : this.handle.sync()));
+    await this.io(() => this.handle.sync());
     return { head: this.position, bytes: this.offset, lines: this.base.lines + this.events + 1, chain };
   }
 }
