@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -19,7 +19,9 @@ import Table from 'cli-table3';
  *
  * Env: BENCH_HTTP_SECONDS (default 10), BENCH_HTTP_CONNECTIONS (default 10),
  * BENCH_HTTP_ACCOUNTS (default 1000), BENCH_HTTP_CPU_PROF (a directory: the
- * server runs with `node --cpu-prof` and writes its profile there on exit).
+ * server runs with `node --cpu-prof` and writes its profile there on exit),
+ * BENCH_HTTP_SERVER (another build's dist/apps/server/src/main.js, to compare
+ * it with this one under the same client).
  */
 
 const KEY = 'bench-admin-key';
@@ -58,6 +60,15 @@ export interface HttpBenchResult {
    * loaded machine inflates with the time the process waited for a core.
    */
   serverCpuUsPerInput: number | null;
+  /**
+   * The server's main thread alone (the event loop: HTTP, the core, the
+   * store's writes), per answered input, in µs (from
+   * /proc/PID/task/PID/schedstat; null off Linux). Under load that thread is
+   * at 100 % of a core, so this is what bounds the requests/s.
+   */
+  serverMainThreadUsPerInput: number | null;
+  /** Inputs per durable append (one fsync) during POST /v1/inputs: the group commit's mean group, counted in the log. */
+  inputsPerAppend: number | null;
 }
 
 /** One measurement: a fresh server and store, set up, both routes warmed up, then /healthz and POST /v1/inputs in turn. */
@@ -71,18 +82,25 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
     await autocannon({ url: `${url}/healthz`, connections, duration: 2 });
     await autocannon({ url, connections, duration: 2, requests: [priceRequest()] });
     const healthz = await autocannon({ url: `${url}/healthz`, connections, duration: seconds });
+    const logBytesBefore = logBytes(dir);
     const cpuBefore = cpuSeconds(server.pid);
+    const mainBefore = mainThreadSeconds(server.pid);
     const inputs = await autocannon({ url, connections, duration: seconds, requests: [priceRequest()] });
     const cpuAfter = cpuSeconds(server.pid);
+    const mainAfter = mainThreadSeconds(server.pid);
     const metrics = await (await fetch(`${url}/metrics`, { headers: HEADERS })).text();
+    const groups = appendsSince(dir, logBytesBefore);
     const count = /clearsim_append_latency_seconds_count (\d+)/.exec(metrics)?.[1];
     const sum = /clearsim_append_latency_seconds_sum ([\d.e+-]+)/.exec(metrics)?.[1];
+    const perInput = (before: number | null, after: number | null) => (before !== null && after !== null && inputs.requests.total > 0 ? ((after - before) * 1e6) / inputs.requests.total : null);
     return {
       healthz: figures(healthz),
       inputs: figures(inputs),
       shardLoopMs: count && sum ? (Number(sum) / Number(count)) * 1000 : null,
       serverPeakRssMiB: peakRssMiB(server.pid),
-      serverCpuUsPerInput: cpuBefore !== null && cpuAfter !== null && inputs.requests.total > 0 ? ((cpuAfter - cpuBefore) * 1e6) / inputs.requests.total : null,
+      serverCpuUsPerInput: perInput(cpuBefore, cpuAfter),
+      serverMainThreadUsPerInput: perInput(mainBefore, mainAfter),
+      inputsPerAppend: groups.appends > 0 ? groups.inputs / groups.appends : null,
     };
   } finally {
     server.kill('SIGTERM');
@@ -116,10 +134,35 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** The CPU seconds of process `pid`'s main thread so far (the first field of /proc/PID/task/PID/schedstat, in ns), null off Linux. */
+function mainThreadSeconds(pid: number | undefined): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return null;
+  }
+}
+
+function logBytes(dir: string): number {
+  return statSync(join(dir, 'events.jsonl')).size;
+}
+
+/**
+ * The durable appends (commit records: a line starting with a TAB, see
+ * libs/store/src/file/file-event-store.ts) and the bench's inputs
+ * (`PriceUpdated` lines) in the log after byte `from`: read from the file, so
+ * any build of the server can be measured alike.
+ */
+function appendsSince(dir: string, from: number): { appends: number; inputs: number } {
+  const tail = readFileSync(join(dir, 'events.jsonl')).subarray(from).toString('latin1');
+  return { appends: tail.match(/^\t/gm)?.length ?? 0, inputs: tail.match(/"type":"PriceUpdated"/g)?.length ?? 0 };
+}
+
 /** Starts the server on a free port; resolves with its URL once it says where it listens. */
 function startServer(dir: string, cpuProfileDir?: string): Promise<{ child: ChildProcess; url: string }> {
   const execArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const child = spawn(process.execPath, [...execArgs, join(__dirname, '..', 'apps', 'server', 'src', 'main.js')], {
+  const main = process.env.BENCH_HTTP_SERVER || join(__dirname, '..', 'apps', 'server', 'src', 'main.js');
+  const child = spawn(process.execPath, [...execArgs, main], {
     env: { ...process.env, CLEARSIM_STORE: `file:${dir}`, CLEARSIM_PORT: '0', CLEARSIM_API_KEYS: `${KEY}:admin`, CLEARSIM_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -206,6 +249,8 @@ async function main(): Promise<void> {
   process.stdout.write(`clearsim serve on loopback: ${options.connections} connections, ${options.seconds} s per route, ${options.accounts} accounts with positions\n${table.toString()}\n`);
   if (result.shardLoopMs !== null) process.stdout.write(`shard loop (decide + append + fsync, queueing included): ${result.shardLoopMs.toFixed(3)} ms mean per submission\n`);
   if (result.serverCpuUsPerInput !== null) process.stdout.write(`the server's CPU (user + system) during POST /v1/inputs: ${Math.round(result.serverCpuUsPerInput)} µs per input\n`);
+  if (result.serverMainThreadUsPerInput !== null) process.stdout.write(`the server's main thread during POST /v1/inputs: ${result.serverMainThreadUsPerInput.toFixed(1)} µs per input\n`);
+  if (result.inputsPerAppend !== null) process.stdout.write(`inputs per durable append (group commit) during POST /v1/inputs: ${result.inputsPerAppend.toFixed(2)}\n`);
   if (options.cpuProfileDir) process.stdout.write(`the server's CPU profile: ${options.cpuProfileDir}\n`);
 }
 

@@ -23,6 +23,39 @@ interface Submission {
 /** Most single-input submissions decided and appended together. */
 const MAX_GROUP = 1000;
 
+/** The commit delay of `clearsim serve` (µs), from the B5 measurements in docs/performance.md. */
+export const DEFAULT_COMMIT_DELAY_MICROS = 1000;
+/** Other submissions that must be about for the delay to apply. */
+export const DEFAULT_COMMIT_SIBLINGS = 1;
+/**
+ * How long (in delays) other clients count as about once seen: a group
+ * decided and made durable faster than the next request is read sees no
+ * arrival even with many clients sending.
+ */
+const SIBLINGS_MEMORY = 10;
+
+export interface GroupCommitOptions {
+  /**
+   * A bounded commit delay (PostgreSQL's `commit_delay`): a group starts no
+   * sooner than this many µs after the previous group started, while other
+   * submissions are about (`commitSiblings`), so one append and one fsync
+   * serve more inputs. The event loop keeps reading requests meanwhile; the
+   * wait is only what is left of the delay after the previous commit, so a
+   * commit slower than the delay adds nothing. 0: no delay. Default 0.
+   */
+  commitDelayMicros?: number;
+  /**
+   * The delay applies only when other clients are about (PostgreSQL's
+   * `commit_siblings`): at least this many submissions came in while a group
+   * was being gathered, decided and made durable, in the last
+   * SIBLINGS_MEMORY delays. A lone client's next request comes after its
+   * answer, so it is never delayed. Default 1.
+   */
+  commitSiblings?: number;
+  /** A monotonic clock in ms (performance.now), for tests. */
+  now?: () => number;
+}
+
 /**
  * Group commit in front of the shard loop. Submissions wait in arrival order;
  * while one append is being made durable, the single-input submissions that
@@ -41,12 +74,30 @@ const MAX_GROUP = 1000;
 export class GroupCommitQueue {
   private readonly waiting: Submission[] = [];
   private draining?: Promise<void>;
+  private readonly delayMs: number;
+  private readonly siblings: number;
+  private readonly now: () => number;
+  /** When the last group was taken (`now()`). */
+  private lastGroupAt = -Infinity;
+  /** A group is being gathered, decided and made durable (until its answers go out); how many submissions came in meanwhile. */
+  private busy = false;
+  private cameWhileBusy = 0;
+  /** Other clients count as about until then (`now()`). */
+  private siblingsUntil = -Infinity;
 
-  constructor(private readonly runner: ShardRunner) {}
+  constructor(
+    private readonly runner: ShardRunner,
+    options: GroupCommitOptions = {},
+  ) {
+    this.delayMs = (options.commitDelayMicros ?? 0) / 1000;
+    this.siblings = options.commitSiblings ?? DEFAULT_COMMIT_SIBLINGS;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   submit(inputs: readonly InputEvent[], indexed: boolean): Promise<Committed> {
     return new Promise<Committed>((resolve, reject) => {
       this.waiting.push({ inputs, indexed, resolve, reject });
+      if (this.busy) this.cameWhileBusy++;
       this.draining ??= this.drain();
     });
   }
@@ -58,10 +109,36 @@ export class GroupCommitQueue {
 
   private async drain(): Promise<void> {
     try {
-      while (this.waiting.length > 0) await this.commit(this.nextGroup());
+      while (this.waiting.length > 0) {
+        this.busy = true;
+        try {
+          if (this.delayMs > 0 && this.now() <= this.siblingsUntil) await this.gather();
+          const group = this.nextGroup();
+          this.lastGroupAt = this.now();
+          await this.commit(group);
+        } finally {
+          this.busy = false;
+        }
+        if (this.cameWhileBusy >= this.siblings) this.siblingsUntil = this.now() + SIBLINGS_MEMORY * this.delayMs;
+        this.cameWhileBusy = 0;
+      }
     } finally {
       this.draining = undefined;
     }
+  }
+
+  /**
+   * The commit delay: lets the event loop read more requests (a `setImmediate`
+   * turn at a time: timers cannot wait less than 1 ms) until the delay after
+   * the last group's start has passed, or a group is full.
+   */
+  private gather(): Promise<void> {
+    const until = this.lastGroupAt + this.delayMs;
+    if (this.now() >= until) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.now() >= until || this.waiting.length >= MAX_GROUP ? resolve() : setImmediate(check));
+      setImmediate(check);
+    });
   }
 
   /** The next batch alone, or the single-input submissions at the head of the queue. */
@@ -110,6 +187,7 @@ export class GroupCommitQueue {
     try {
       head = (await runner.run(pulled())).head;
     } catch (error) {
+      this.busy = false; // what the answers bring back (an in-process caller's next submission) is not another client
       for (const submission of group) submission.reject(error);
       return;
     } finally {
@@ -141,6 +219,7 @@ export class GroupCommitQueue {
       since = [];
     }
     add(current, since);
+    this.busy = false; // what the answers bring back (an in-process caller's next submission) is not another client
     for (const submission of group) {
       const refusal = refused.get(submission);
       if (refusal) {

@@ -10,7 +10,7 @@ import { DEFAULT_SNAPSHOT_EVERY, SERVER_OPTIONS, type ServerOptions } from '../c
 import { DecisionsAppendedEvent } from './events/decisions-appended.event';
 import { EventsAppendedEvent } from './events/events-appended.event';
 import { LogOpenedEvent } from './events/log-opened.event';
-import { GroupCommitQueue, type Committed } from './group-commit.queue';
+import { DEFAULT_COMMIT_DELAY_MICROS, GroupCommitQueue, type Committed } from './group-commit.queue';
 
 /** The shard is not open (still replaying, being reset, failed, or shutting down): 503. */
 export class NotReadyError extends Error {}
@@ -187,7 +187,7 @@ export class ShardService implements OnModuleInit, BeforeApplicationShutdown, On
         throw error;
       }
       const unsubscribe = runner.onAppended((events) => this.publish(events, runner.head));
-      this.shard = { store, runner, queue: new GroupCommitQueue(runner), unsubscribe };
+      this.shard = { store, runner, queue: new GroupCommitQueue(runner, { commitDelayMicros: this.options.commitDelayMicros ?? DEFAULT_COMMIT_DELAY_MICROS }), unsubscribe };
       this.state = 'ready';
       this.logger.log(`${reset ? 'reset' : 'opened'} ${this.storeUrl}: head ${runner.head}, restored from snapshot at ${runner.restoredFrom}`);
       this.eventBus.publish(new LogOpenedEvent(runner.head, runner.restoredFrom, reset));

@@ -31,6 +31,13 @@ export interface ServerOptions {
   maxBatch?: number;
   /** Largest request body, in bytes (413 beyond it, on every route). Default 16 MiB: a batch of 10,000 inputs fits. */
   maxBodyBytes?: number;
+  /**
+   * The group commit's bounded delay, in µs (clearing/group-commit.queue.ts):
+   * while other submissions are about, a group of HTTP inputs starts no sooner
+   * than this after the previous one, so one fsync serves more inputs; 0
+   * disables it. Default 1,000 (docs/performance.md, B5 round 7).
+   */
+  commitDelayMicros?: number;
   /** Kafka inputs in / decisions out (apps/server/src/kafka). Absent: HTTP only. */
   kafka?: KafkaServerOptions;
 }

@@ -35,6 +35,7 @@ const ServerOptionsSchema = z
     shutdownHooks: z.boolean().optional(),
     maxBatch: whole(1, Number.MAX_SAFE_INTEGER).optional(),
     maxBodyBytes: whole(1024, 1 << 30).optional(),
+    commitDelayMicros: whole(0, 1_000_000).optional(),
     kafka: z
       .object({
         brokers: z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port')).min(1, 'needs at least one host:port'),
@@ -88,13 +89,14 @@ function wholeVar(env: NodeJS.ProcessEnv, name: string, min: number, max: number
 /**
  * The ServerOptions of `node dist/apps/server/src/main.js` from its environment:
  * CLEARSIM_STORE, CLEARSIM_PORT, CLEARSIM_HOST, CLEARSIM_API_KEYS,
- * CLEARSIM_LOG_LEVEL, CLEARSIM_MAX_BODY_BYTES. A bad value is refused with its
+ * CLEARSIM_LOG_LEVEL, CLEARSIM_MAX_BODY_BYTES, CLEARSIM_COMMIT_DELAY_US. A bad value is refused with its
  * variable's name (it used to become NaN and fail later, or be ignored).
  */
 export function serverOptionsFromEnvironment(env: NodeJS.ProcessEnv, defaultStore: string): ServerOptions {
   const problems: string[] = [];
   const port = wholeVar(env, 'CLEARSIM_PORT', 0, 65535, problems);
   const maxBodyBytes = wholeVar(env, 'CLEARSIM_MAX_BODY_BYTES', 1024, 1 << 30, problems);
+  const commitDelayMicros = wholeVar(env, 'CLEARSIM_COMMIT_DELAY_US', 0, 1_000_000, problems);
   const logLevel = env.CLEARSIM_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`CLEARSIM_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   let apiKeys: ServerOptions['apiKeys'] = [];
@@ -111,5 +113,6 @@ export function serverOptionsFromEnvironment(env: NodeJS.ProcessEnv, defaultStor
     apiKeys,
     logLevel: logLevel as LogLevel,
     ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    ...(commitDelayMicros === undefined ? {} : { commitDelayMicros }),
   };
 }
