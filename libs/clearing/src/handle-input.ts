@@ -452,29 +452,38 @@ function screenPasses(state: ClearingState, id: string): boolean {
   const bands = PASSED.bands;
   const from = bands.count;
   if (account === undefined || !state.bands.screenInto(state.ledger, rules, account, bands)) return false;
-  PASSED.note(id, from, bands.count);
+  if (!PASSED.note(id, from, bands.count)) bands.count = from;
   return true;
 }
 
 /**
  * The bands screenPasses cut for the accounts it passed in one input's
- * settle loop, by account. Cleared before the input's checks: a cache of no
- * meaning between inputs (nothing in it decides anything).
+ * settle loop, by account: the first MAX_KEPT of them (an input that
+ * screens more, a crash or a funding round, decides something, and the
+ * index would cost more than it saves). Cleared before the input's checks:
+ * a cache of no meaning between inputs (nothing in it decides anything).
  */
 class PassedScreens {
+  static readonly MAX_KEPT = 256;
   readonly bands = new BandScratch();
   private readonly index = new Map<string, number>();
   private readonly ranges: number[] = [];
+  private used = 0;
 
   clear(): void {
     this.bands.count = 0;
-    this.index.clear();
-    this.ranges.length = 0;
+    // (a Map's clear allocates a new table: not for an empty one)
+    if (this.used > 0) this.index.clear();
+    this.used = 0;
   }
 
-  note(id: string, from: number, to: number): void {
-    this.index.set(id, this.ranges.length);
-    this.ranges.push(from, to);
+  /** Keeps the account's bands [from, to) of `bands`; false when MAX_KEPT are kept already (then they are not). */
+  note(id: string, from: number, to: number): boolean {
+    if (this.used === 2 * PassedScreens.MAX_KEPT) return false;
+    this.index.set(id, this.used);
+    this.ranges[this.used++] = from;
+    this.ranges[this.used++] = to;
+    return true;
   }
 
   /** Where the account's bands are in `bands` ([from, to) as the index k of ranges[k], ranges[k + 1]), −1 if it was not passed. */

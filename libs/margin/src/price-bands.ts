@@ -620,7 +620,7 @@ class ScreenMirror {
     this.account = undefined;
     this.rules = undefined;
     this.instruments = undefined;
-    this.positions.length = this.instrumentOf.length = this.shapes.length = this.qtysTaken.length = this.costsTaken.length = 0;
+    this.positions.length = this.instrumentOf.length = this.shapes.length = 0;
     this.count = 0;
   }
 }
