@@ -223,7 +223,6 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
       if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
     }
   }
-  PASSED.clear();
   const checked = settleChecks(state, ctx, pending);
   // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
   // checks of the accounts they concern settle in turn (docs/rules.md §12)
@@ -231,10 +230,7 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
     rebalanceTokens(ctx, previousClock, unitsOf);
     settleChecks(state, ctx, pending);
   }
-  if (bandsApply(state)) {
-    if (decisions.length === beforeInput) rebandAsScreened(state, checked);
-    else reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
-  }
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
   return { duplicate: false, decisions, beforeInput };
 }
 
@@ -441,82 +437,21 @@ const SCREEN_STARTS: number[] = [];
 
 /**
  * Whether the float screen proves that a check of the account (no call open)
- * would leave it alone; false: check it exactly. Its bands are kept in
- * PASSED: an input that decides nothing sets them as they are
- * (rebandAsScreened); otherwise reband screens it again.
+ * would leave it alone; false: check it exactly. Its bands are not kept:
+ * reband screens it again (from the same float mirror, so the same bands if
+ * nothing was decided since).
  */
 function screenPasses(state: ClearingState, id: string): boolean {
   const rules = state.rules!;
   if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
   const account = state.ledger.accounts.get(id);
-  const bands = PASSED.bands;
-  const from = bands.count;
-  if (account === undefined || !state.bands.screenInto(state.ledger, rules, account, bands)) return false;
-  if (!PASSED.note(id, from, bands.count)) bands.count = from;
-  return true;
+  const scratch = CHECK_SCRATCH;
+  scratch.count = 0;
+  return account !== undefined && state.bands.screenInto(state.ledger, rules, account, scratch);
 }
 
-/**
- * The bands screenPasses cut for the accounts it passed in one input's
- * settle loop, by account: the first MAX_KEPT of them (an input that
- * screens more, a crash or a funding round, decides something, and the
- * index would cost more than it saves). Cleared before the input's checks:
- * a cache of no meaning between inputs (nothing in it decides anything).
- */
-class PassedScreens {
-  static readonly MAX_KEPT = 256;
-  readonly bands = new BandScratch();
-  private readonly index = new Map<string, number>();
-  private readonly ranges: number[] = [];
-  private used = 0;
-
-  clear(): void {
-    this.bands.count = 0;
-    // (a Map's clear allocates a new table: not for an empty one)
-    if (this.used > 0) this.index.clear();
-    this.used = 0;
-  }
-
-  /** Keeps the account's bands [from, to) of `bands`; false when MAX_KEPT are kept already (then they are not). */
-  note(id: string, from: number, to: number): boolean {
-    if (this.used === 2 * PassedScreens.MAX_KEPT) return false;
-    this.index.set(id, this.used);
-    this.ranges[this.used++] = from;
-    this.ranges[this.used++] = to;
-    return true;
-  }
-
-  /** Where the account's bands are in `bands` ([from, to) as the index k of ranges[k], ranges[k + 1]), −1 if it was not passed. */
-  at(id: string): number {
-    return this.index.get(id) ?? -1;
-  }
-
-  from(k: number): number {
-    return this.ranges[k]!;
-  }
-
-  to(k: number): number {
-    return this.ranges[k + 1]!;
-  }
-}
-
-const PASSED = new PassedScreens();
-
-/**
- * reband when the input decided nothing: the state is the one each checked
- * account was screened or checked on, so an account the screen passed gets
- * the bands it cut then (screening it again from its mirror would cut the
- * same ones), and the others are banded as reband bands them.
- */
-function rebandAsScreened(state: ClearingState, checked: Set<string>): void {
-  for (const id of checked) {
-    const k = PASSED.at(id);
-    const account = k < 0 ? undefined : state.ledger.accounts.get(id);
-    // the account's own id: `id` may be a copy parsed from an input, which the bands would keep alive
-    if (account !== undefined && account.positions.size > 0) state.bands.setFrom(account.id, PASSED.bands, PASSED.from(k), PASSED.to(k));
-    else bandAccount(state, id);
-  }
-}
+/** screenPasses' bands (thrown away). */
+const CHECK_SCRATCH = new BandScratch();
 
 /** Every account an input or its decisions changed (or only checked) gets fresh bands. */
 function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
