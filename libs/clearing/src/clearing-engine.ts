@@ -1,10 +1,10 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
-import { isDecision, OutputHasher, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { isDecision, OutputHasher, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
 import type { AdlStats, ClearingState, ClearingStats } from './clearing.state';
 import { clockIso, emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
 import { evolve } from './evolve';
-import { handleInput, type HandleResult } from './handle-input';
+import { handleInput, handleMark, type HandleResult } from './handle-input';
 import { accountJson, accountTotals, accountView, checkInvariants, insuranceFundCash, statusOf, type AccountStatus } from './views';
 
 /**
@@ -36,6 +36,22 @@ export class ClearingEngine {
   handle(input: InputEvent): HandleResult {
     const result = handleInput(this.state, input);
     // by index: most inputs decide nothing, and an iterator over the empty array would still be made for each
+    const { decisions } = result;
+    for (let i = 0; i < decisions.length; i++) this.hasher.add(decisions[i]!);
+    return result;
+  }
+
+  /**
+   * `handle` of the price update `{ type: 'PriceUpdated', ts, instrument,
+   * price }` (no `eventId`, no `postedBy`) given by its fields, with no event
+   * object: `units` is the price in ledger units (10^-8), a positive safe
+   * integer, as a decoder scans it off the line. The same decisions, state
+   * and outputHash as `handle` of that event.
+   */
+  handlePrice(ts: Timestamp, instrument: string, units: number): HandleResult {
+    if (!(Number.isSafeInteger(units) && units > 0)) throw new RangeError(`price units ${units} are not a positive safe integer`);
+    // units < 2^53: units / 1e8 is toMarkNumber of the bigint, which needs no conversion back
+    const result = handleMark(this.state, ts, instrument, BigInt(units) as Fixed, units / 1e8);
     const { decisions } = result;
     for (let i = 0; i < decisions.length; i++) this.hasher.add(decisions[i]!);
     return result;

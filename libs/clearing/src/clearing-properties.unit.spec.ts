@@ -365,6 +365,37 @@ describe('clearing properties', () => {
     expect(first.engine.state.stats.positionsLiquidated).toBeGreaterThan(0);
   });
 
+  it('a price update given by its fields (handlePrice, no event object) decides, folds and hashes as handle of the event', () => {
+    fc.assert(
+      fc.property(scenarioArb, ({ rules, steps, gaps }) => {
+        const live = runLive(inputsFor(rules, steps, gaps));
+        const byFields = ClearingEngine.create();
+        for (const input of live.accepted) {
+          if (input.type === 'PriceUpdated' && input.eventId === undefined && input.postedBy === undefined) byFields.handlePrice(input.ts, input.instrument, Number(input.price));
+          else byFields.handle(input);
+        }
+        expect(byFields.outputHash).toBe(live.engine.outputHash);
+        expect(byFields.snapshot()).toBe(live.engine.snapshot());
+        // both went through handleMark: the state as the log folds it (evolve of each event, not the fields' fold) too
+        expect(byFields.summary()).toEqual(expectReplayEqualsLive(live).summary());
+      }),
+      { numRuns: 100 * RUNS },
+    );
+  });
+
+  it('a price update given by its fields is refused as the event would be, naming the field, and changes nothing', () => {
+    const engine = ClearingEngine.create();
+    const given = runLive(inputsFor(fc.sample(rulesArb, { numRuns: 1, seed: 1 })[0]!, [], [0])).accepted;
+    for (const input of given) engine.handle(input);
+    engine.handlePrice(engine.state.clock + 1000, 'BTC-PERP', 1_000_000_000_000);
+    const before = engine.snapshot();
+    expect(() => engine.handlePrice(engine.state.clock - 1, 'BTC-PERP', 1_000_000_000_000)).toThrow(expect.objectContaining({ code: 'clock-went-backwards', issues: [expect.objectContaining({ field: 'ts' })] }));
+    expect(() => engine.handlePrice(engine.state.clock, 'SOL-PERP', 1_000_000_000_000)).toThrow(expect.objectContaining({ code: 'unknown-instrument', issues: [expect.objectContaining({ field: 'instrument' })] }));
+    expect(() => engine.handlePrice(engine.state.clock, 'BTC-PERP', 0)).toThrow(RangeError);
+    expect(() => engine.handlePrice(engine.state.clock, 'BTC-PERP', 2 ** 53)).toThrow(RangeError);
+    expect(engine.snapshot()).toBe(before);
+  });
+
   it('a snapshot restored mid-stream continues with exactly the same decisions and outputHash', () => {
     fc.assert(
       fc.property(scenarioArb, fc.nat(), ({ rules, steps, gaps }, at) => {

@@ -183,13 +183,31 @@ function foldMarkImpacted(state: ClearingState, decision: MarkImpacted): void {
 
 /** A new mark: the instrument's price history (VaR, dynamic margin) and the options written on it follow. */
 function foldMark(state: ClearingState, instrument: string, price: bigint, ts: Timestamp): void {
+  foldMarkOf(state, getInstrument(state.ledger, instrument), price, ts);
+}
+
+function foldMarkOf(state: ClearingState, instrument: Instrument, price: bigint, ts: Timestamp): void {
   const { ledger } = state;
-  getInstrument(ledger, instrument).mark = price;
+  instrument.mark = price;
   if (state.rules && (state.rules.var || state.rules.dynamic)) {
     const capacity = (state.rules.var?.lookback ?? 250) + 60;
-    recordPrice(ledger, instrument, price, ts, state.rules.history.sampleSeconds * 1000, capacity);
+    recordPrice(ledger, instrument.id, price, ts, state.rules.history.sampleSeconds * 1000, capacity);
   }
-  refreshOptionMarks(ledger, ts, state.rules?.riskFreeRate ?? 0n, instrument);
+  refreshOptionMarks(ledger, ts, state.rules?.riskFreeRate ?? 0n, instrument.id);
+}
+
+/**
+ * evolve of a price update with no idempotency key (no `eventId`, no
+ * `postedBy`: it leaves no key in `seenIds`), from its fields and its listed
+ * instrument: the engine's hot path (handleMark) folds a mark without going
+ * through the generic input code, whose property reads see every input's
+ * shape. The same state as evolve of the event (unit-tested).
+ */
+export function evolveKeylessPrice(state: ClearingState, instrument: Instrument, price: Fixed, ts: Timestamp): void {
+  if (ts > state.clock) state.clock = ts;
+  state.stats.eventsIn++;
+  if (state.impact) state.impact.waveOpen = false;
+  foldMarkOf(state, instrument, withResidual(state, instrument.id, price), ts);
 }
 
 /** A new implied volatility (of the underlying, or of one strike and expiry): the options on the underlying are re-marked. */

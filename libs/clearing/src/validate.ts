@@ -156,9 +156,7 @@ function listedInstrument(state: ClearingState, field: string, id: string): Inst
  */
 export function validateInput(state: ClearingState, input: InputEvent): 'ok' | 'duplicate' {
   if (checkRepeat(state, input) === 'duplicate') return 'duplicate';
-  if (input.ts < state.clock) {
-    throw new InputRejected('clock-went-backwards', 'ts', `${formatTimestamp(input.ts)} is older than the shard clock ${formatTimestamp(state.clock)}`);
-  }
+  if (input.ts < state.clock) throw clockWentBackwards(state, input.ts);
   // the commonest input, checked here: the helpers of validateFields are closures, whose context V8 allocates on
   // entry to the function that makes them
   if (input.type === 'PriceUpdated') {
@@ -166,6 +164,19 @@ export function validateInput(state: ClearingState, input: InputEvent): 'ok' | '
     return 'ok';
   }
   return validateFields(state, input);
+}
+
+/**
+ * validateInput of a price update with no idempotency key (no `eventId`, no
+ * `postedBy`: never a duplicate), from its fields: answers its instrument.
+ */
+export function validateKeylessPrice(state: ClearingState, ts: number, instrument: string): Instrument {
+  if (ts < state.clock) throw clockWentBackwards(state, ts);
+  return listedInstrument(state, 'instrument', instrument);
+}
+
+function clockWentBackwards(state: ClearingState, ts: number): InputRejected {
+  return new InputRejected('clock-went-backwards', 'ts', `${formatTimestamp(ts)} is older than the shard clock ${formatTimestamp(state.clock)}`);
 }
 
 /** validateInput of any input but a price update, once it is new and not older than the clock. */

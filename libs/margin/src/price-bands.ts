@@ -548,9 +548,19 @@ class ScreenMirror {
   readonly negative: boolean[] = [];
   readonly costs: number[] = [];
   readonly shapes: TierShape[] = [];
+  /** The quantity and cost each entry was converted from (a position's are changed in place by its fills). */
+  readonly qtysTaken: Fixed[] = [];
+  readonly costsTaken: Fixed[] = [];
 
-  /** Converts what the screen reads of `account`'s open positions now. */
+  /**
+   * Converts what the screen reads of `account`'s open positions now. When it
+   * re-takes the same account under the same rules and instruments (its
+   * version moved: a fill), an entry whose position is the same object at the
+   * same place with the same quantity and cost is kept as it is: a trade
+   * re-converts one position of the market maker's twenty, not all of them.
+   */
   take(ledger: LedgerState, rules: Rules, account: Account): void {
+    const kept = this.account === account && this.rules === rules && this.instruments === ledger.instruments && this.screenable ? this.count : 0;
     this.account = account;
     this.version = account.version;
     this.rules = rules;
@@ -558,17 +568,27 @@ class ScreenMirror {
     const open = OPEN_POSITIONS;
     open.length = 0;
     account.positions.pushValuesInto(open);
-    this.takePositions(ledger, rules, open);
+    this.takePositions(ledger, rules, open, kept);
     open.length = 0;
   }
 
-  /** `take`'s conversion of `open` (positions of zero quantity are skipped). */
-  takePositions(ledger: LedgerState, rules: Rules, open: readonly Position[]): void {
+  /**
+   * `take`'s conversion of `open` (positions of zero quantity are skipped);
+   * the first `kept` entries were converted under the same rules and
+   * instruments, and one still holding its position's quantity and cost is
+   * not converted again (the same floats).
+   */
+  takePositions(ledger: LedgerState, rules: Rules, open: readonly Position[], kept = 0): void {
     this.screenable = false;
     this.count = 0;
     for (let p = 0; p < open.length; p++) {
       const position = open[p]!;
       if (position.qty === 0n) continue;
+      const at = this.count;
+      if (at < kept && this.positions[at] === position && this.qtysTaken[at] === position.qty && this.costsTaken[at] === position.cost) {
+        this.count++;
+        continue;
+      }
       const instrument = ledger.instruments.get(position.instrument);
       if (!instrument || instrument.premiumStyle || rules.concentration[underlyingOf(instrument)]) return this.decline();
       // an inverse position's value and MM are not lines in the mark: the exact check decides
@@ -585,6 +605,8 @@ class ScreenMirror {
       this.negative[i] = qty < 0;
       this.costs[i] = toNumber(position.cost);
       this.shapes[i] = tierShape(tiers);
+      this.qtysTaken[i] = position.qty;
+      this.costsTaken[i] = position.cost;
     }
     this.screenable = true;
   }
