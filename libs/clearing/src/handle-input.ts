@@ -1,6 +1,6 @@
 import type { DecisionEvent, InputEvent, MarketMoved, PriceUpdated, Timestamp } from '@clearsim/events';
 import type { Fixed } from '@clearsim/money';
-import { underlyingOf, type LedgerState } from '@clearsim/ledger';
+import { underlyingOf, type Account, type LedgerState } from '@clearsim/ledger';
 import { BandScratch, bandsFor, toMarkNumber } from '@clearsim/margin';
 import { isSystemAccount, type Rules } from '@clearsim/rules';
 import { checkAccount, decideFunding, decideWithdrawal, dueTimers, expireGracePeriod, hasOpenCall, rebalanceForUnits, rebalanceTokens, socializePendingLosses, venueLeavesUnitsWaiting, type SagaContext, type SagaState } from '@clearsim/saga';
@@ -197,6 +197,8 @@ export function handleMark(state: ClearingState, ts: Timestamp, instrument: stri
  */
 function decideInput(state: ClearingState, input: InputEvent, crossed: readonly string[] | undefined): HandleResult {
   const decisions: DecisionEvent[] = [];
+  // the last passing screen of an earlier input is of no use to this one's reband (marks may have moved since)
+  lastScreenPassed = undefined;
   // the log's clock before this input (and its timers): a token's daily rebalance is due when its instant is after it
   const previousClock = state.clock;
   if (state.bandsStale && state.rules) rebandAll(state);
@@ -230,7 +232,7 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
     rebalanceTokens(ctx, previousClock, unitsOf);
     settleChecks(state, ctx, pending);
   }
-  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), decisions.length === 0);
   return { duplicate: false, decisions, beforeInput };
 }
 
@@ -387,7 +389,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
     }
   }
   // the close-outs decided something (a timer always does): every account they or their checks touched is re-banded
-  if (bandsApply(state)) reband(state, checked, decisions.slice(from));
+  if (bandsApply(state)) reband(state, checked, decisions.slice(from), false);
 }
 
 /**
@@ -442,21 +444,44 @@ const SCREEN_STARTS: number[] = [];
  * nothing was decided since).
  */
 function screenPasses(state: ClearingState, id: string): boolean {
+  lastScreenPassed = undefined;
   const rules = state.rules!;
   if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
   const account = state.ledger.accounts.get(id);
   const scratch = CHECK_SCRATCH;
   scratch.count = 0;
-  return account !== undefined && state.bands.screenInto(state.ledger, rules, account, scratch);
+  if (account === undefined || !state.bands.screenInto(state.ledger, rules, account, scratch)) return false;
+  lastScreenPassed = account;
+  lastScreenVersion = account.version;
+  lastScreenRules = rules;
+  return true;
 }
 
-/** screenPasses' bands (thrown away). */
+/**
+ * screenPasses' bands, kept only until the next screen: reband takes them for
+ * the account they are of when nothing was decided since (the market maker,
+ * the last of a trade's two sides in id order, is not screened twice).
+ */
 const CHECK_SCRATCH = new BandScratch();
+/** The account whose bands CHECK_SCRATCH holds (its last screen passed), its version and the rules then; undefined: none. */
+let lastScreenPassed: Account | undefined;
+let lastScreenVersion = 0;
+let lastScreenRules: Rules | undefined;
 
-/** Every account an input or its decisions changed (or only checked) gets fresh bands. */
-function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
+/**
+ * Every account an input or its decisions changed (or only checked) gets
+ * fresh bands. `unchanged`: nothing at all was decided in the input (nor by
+ * its timers), so no state moved since its screens, and the last one's bands,
+ * if it passed, are the bands a screen would cut now.
+ */
+function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[], unchanged: boolean): void {
   if (decisions.length === 0) {
-    for (const id of checked) bandAccount(state, id);
+    const screened = unchanged ? lastScreenPassed : undefined;
+    lastScreenPassed = undefined;
+    for (const id of checked) {
+      if (screened !== undefined && screened.id === id && bandFromLastScreen(state, screened)) continue;
+      bandAccount(state, id);
+    }
     return;
   }
   const changed = new Set(checked);
@@ -487,6 +512,19 @@ function bandAccount(state: ClearingState, id: string): void {
     }
   }
   state.bands.set(account.id, bandsFor(state.ledger, rules, account, called));
+}
+
+/**
+ * bandAccount of the account screenPasses last passed, from the bands it cut:
+ * false (nothing done) unless it is still the same account at the same
+ * version under the same rules, with no call open.
+ */
+function bandFromLastScreen(state: ClearingState, screened: Account): boolean {
+  const rules = state.rules!;
+  if (state.ledger.accounts.get(screened.id) !== screened || screened.version !== lastScreenVersion || rules !== lastScreenRules) return false;
+  if (isSystemAccount(rules, screened.id) || screened.positions.size === 0 || hasOpenCall(state.saga, screened.id)) return false;
+  state.bands.setFrom(screened.id, CHECK_SCRATCH, 0, CHECK_SCRATCH.count);
+  return true;
 }
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */

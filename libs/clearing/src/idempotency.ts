@@ -162,7 +162,7 @@ function stableJson(value: unknown): string {
 export function contentDigest(input: InputEvent): number {
   const fields = input as unknown as Record<string, unknown>;
   let hash = 0x811c9dc5 | 0;
-  for (const field of Object.keys(fields).sort()) {
+  for (const field of sortedKeys(fields)) {
     const value = fields[field];
     if (value === undefined || NOT_CONTENT.has(field)) continue;
     // the cheapest text that is one-to-one with the value (decimals as their units, timestamps as milliseconds)
@@ -171,6 +171,30 @@ export function contentDigest(input: InputEvent): number {
   }
   return hash & 0x3fffffff;
 }
+
+/**
+ * `Object.keys(fields).sort()`: the sorted order is kept for the last key
+ * order seen of each input type (the inputs of a run come in a few shapes),
+ * so a repeat of that order costs a comparison instead of a sort.
+ */
+function sortedKeys(fields: Record<string, unknown>): readonly string[] {
+  const keys = Object.keys(fields);
+  const type = fields['type'];
+  const known = typeof type === 'string' ? SORTED_KEYS.get(type) : undefined;
+  if (known !== undefined && sameKeys(known.keys, keys)) return known.sorted;
+  const sorted = [...keys].sort();
+  if (typeof type === 'string') SORTED_KEYS.set(type, { keys, sorted });
+  return sorted;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** sortedKeys' cache, per input type: a key order and its sorted copy (of no meaning between calls). */
+const SORTED_KEYS = new Map<string, { keys: readonly string[]; sorted: readonly string[] }>();
 
 /** FNV-1a over `text`, then a separator (0x1f, which no field name or canonical text ends with). */
 function fnv1a(hash: number, text: string): number {

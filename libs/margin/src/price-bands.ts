@@ -180,6 +180,27 @@ export class PriceBands {
     return id;
   }
 
+  /**
+   * The bands an account is kept under, in the order they were set (for
+   * tests): a side no price reaches is ±Infinity; a zero-width band (every
+   * move re-checks it) has lower = upper = NaN. Empty when not banded.
+   */
+  bandsOfAccount(account: string): Band[] {
+    const id = this.ids.get(account);
+    if (id === undefined || this.firstInstrument[id] === NOT_BANDED) return [];
+    const places = [this.firstInstrument[id]!, this.firstSlot[id]!, ...(this.moreBands.get(id) ?? [])];
+    const names = [...this.instruments.keys()];
+    const out: Band[] = [];
+    for (let i = 0; i < places.length; i += 2) {
+      const index = this.byIndex[places[i]!]!;
+      const slot = places[i + 1]!;
+      const instrument = names[index.index]!;
+      if (slot === HOT) out.push({ instrument, lower: NaN, upper: NaN });
+      else out.push({ instrument, lower: index.lowers.has(slot) ? -index.lowers.keys[slot]! : -Infinity, upper: index.uppers.has(slot) ? index.uppers.keys[slot]! : Infinity });
+    }
+    return out;
+  }
+
   /** Drops an account's bands (it will be found by nothing until banded again). */
   remove(account: string): void {
     const id = this.ids.get(account);

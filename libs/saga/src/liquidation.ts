@@ -61,7 +61,7 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
  *    the remaining positions close at once and the deficit goes through the
  *    bankruptcy waterfall (insurance fund, then ADL or socialized loss).
  */
-export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason): void {
+export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason, riskNow?: Risk): void {
   const account = getAccount(ctx.ledger, unit.account);
   // bankrupt, its positions waiting for the input's batched ADL (adl.batch: input)
   if (awaitsBatchedAdl(ctx, unit.account)) return;
@@ -69,7 +69,8 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
   if (ctx.rules.venueLiquidation && !venueMayLiquidate(ctx, account, unit)) return;
   // once the waterfall stops, the unit is checked again in this same step (it may still warrant a call)
   ctx.touch(unit.account);
-  const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
+  // a caller that has just computed the unit's risk on this same state (checkMarginUnit) passes it: the same figures
+  const risk = riskNow ?? computeRisk(ctx.ledger, ctx.rules, account, unit);
   ctx.emit({ type: 'LiquidationStarted', ts: ctx.ts, ...unitFields(unit), reason, equity: risk.equity, maintenanceMargin: risk.maintenanceMargin });
   if (ctx.rules.model === 'lending') return liquidateLoan(ctx, account, unit);
   const target = (r: Risk): Fixed => (reason === 'grace-period-expired' ? cureLevel(ctx, r) : r.maintenanceMargin);
@@ -83,7 +84,9 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
       if (unitNetBalance(ctx.ledger, ctx.rules, account, unit) < 0n) settleBankruptcy(ctx, account, unit, []);
       return;
     }
-    if (equityAtLiquidationPrices(ctx, account, unit) < 0n) {
+    // nothing changes the state from here to the fill's emit: the same figure serves the fee's cap below
+    const atLiquidationPrices = equityAtLiquidationPrices(ctx, account, unit);
+    if (atLiquidationPrices < 0n) {
       settleBankruptcy(ctx, account, unit, positions);
       return;
     }
@@ -100,7 +103,7 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
     const after = applyFill(position.qty, position.cost, delta, price, largest.multiplier, notional, largest.inverse);
     const rest = { ...position, qty: after.qty, cost: after.cost };
     const equityLeft =
-      equityAtLiquidationPrices(ctx, account, unit) -
+      atLiquidationPrices -
       closingValue(position, price, largest.multiplier, largest.premiumStyle, largest.inverse) +
       (largest.premiumStyle ? (delta > 0n ? -notional : notional) : after.realized) +
       (after.qty === 0n ? 0n : closingValue(rest, price, largest.multiplier, largest.premiumStyle, largest.inverse));

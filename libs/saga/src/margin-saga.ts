@@ -44,9 +44,9 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   const hasPositions = hasOpenPosition(account, unit) || (ctx.rules.model === 'lending' && account.cash < 0n && account.collateral.size > 0);
   if (call) {
     if (hasPositions && graceSeconds === 0 && risk.equity < risk.maintenanceMargin) {
-      liquidate(ctx, unit, 'below-maintenance');
+      liquidate(ctx, unit, 'below-maintenance', risk);
     } else if (hasPositions && isBelowMaintenanceFraction(risk, immediateBelow)) {
-      liquidate(ctx, unit, 'below-immediate-threshold');
+      liquidate(ctx, unit, 'below-immediate-threshold', risk);
     } else {
       const level = cureLevel(ctx, risk);
       if (risk.equity >= level) ctx.emit({ type: 'MarginCallMet', ts: ctx.ts, ...unitFields(unit), equity: risk.equity, cureLevel: level });
@@ -55,8 +55,8 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   }
   if (!hasPositions) return;
   if (risk.equity < risk.maintenanceMargin) {
-    if (graceSeconds === 0) return liquidate(ctx, unit, 'below-maintenance');
-    if (isBelowMaintenanceFraction(risk, immediateBelow)) return liquidate(ctx, unit, 'below-immediate-threshold');
+    if (graceSeconds === 0) return liquidate(ctx, unit, 'below-maintenance', risk);
+    if (isBelowMaintenanceFraction(risk, immediateBelow)) return liquidate(ctx, unit, 'below-immediate-threshold', risk);
   } else if (!isBelowCallLevel(ctx, risk)) {
     return;
   }
