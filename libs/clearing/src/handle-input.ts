@@ -342,7 +342,7 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
 function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>): Set<string> {
   const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
-  // nothing in its check; its bands come from the same proof (kept for re-banding if nothing was decided meanwhile)
+  // nothing in its check; its bands come from the same proof (kept for the input: PassedScreens)
   const screen = bandsApply(state);
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
