@@ -590,6 +590,8 @@ const BAND_SCRATCH = new BandScratch();
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */
 export function rebandAll(state: ClearingState): void {
+  // called from outside an input too (exported): no screen kept from an input may stand for the state now
+  PASSED_SCREENS.reset();
   for (const id of state.ledger.accounts.keys()) bandAccount(state, id);
   state.bandsStale = false;
 }
