@@ -158,9 +158,10 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
     if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
+    return decideInput(state, input, crossed, crossedPassed);
   }
   if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
-  return decideInput(state, input, crossed);
+  return decideInput(state, input, crossed, 0);
 }
 
 /**
@@ -183,27 +184,31 @@ export function handleMark(state: ClearingState, ts: Timestamp, instrument: stri
     evolveKeylessPrice(state, listed, price, ts);
     const crossed = state.bands.crossed(instrument, mark);
     if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
-    return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, crossed);
+    return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, crossed, crossedPassed);
   }
-  return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, undefined);
+  return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, undefined, 0);
 }
 
 /**
  * handleInput past its hot path: `crossed` are the accounts whose bands a
  * banded price update or move crossed (it is already folded in), undefined
- * for any other input (not folded yet). A function of its own because its
- * closures make V8 allocate a context on entry, which the hot path (most
- * inputs) need not pay.
+ * for any other input (not folded yet); the first `crossedPassed` of them
+ * passed screenAll (their bands are still in its scratch). A function of its
+ * own because its closures make V8 allocate a context on entry, which the hot
+ * path (most inputs) need not pay.
  */
-function decideInput(state: ClearingState, input: InputEvent, crossed: readonly string[] | undefined): HandleResult {
+function decideInput(state: ClearingState, input: InputEvent, crossed: readonly string[] | undefined, crossedPassed: number): HandleResult {
   const decisions: DecisionEvent[] = [];
-  // the last passing screen of an earlier input is of no use to this one's reband (marks may have moved since)
-  lastScreenPassed = undefined;
+  // the screens of an earlier input are of no use to this one (marks may have moved since)
+  PASSED_SCREENS.reset();
   // the log's clock before this input (and its timers): a token's daily rebalance is due when its instant is after it
   const previousClock = state.clock;
   if (state.bandsStale && state.rules) rebandAll(state);
   if (state.rules && input.ts > state.saga.earliestDeadline) fireTimersBefore(state, input.ts, decisions);
   const beforeInput = decisions.length;
+  // the timers' screens were at the marks before this input's (folded below, unless crossed: then no timer fired)
+  PASSED_SCREENS.reset();
+  if (crossedPassed > 0) keepCrossedScreens(state, crossed!, crossedPassed);
 
   const pending = new Set<string>(crossed);
   const ctx = sagaContext(state, input.ts, decisions, pending);
@@ -232,7 +237,7 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
     rebalanceTokens(ctx, previousClock, unitsOf);
     settleChecks(state, ctx, pending);
   }
-  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput), decisions.length === 0);
+  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
   return { duplicate: false, decisions, beforeInput };
 }
 
@@ -337,7 +342,7 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
 function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>): Set<string> {
   const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
-  // nothing in its check; its bands come from the same proof (kept for re-banding if nothing was decided meanwhile)
+  // nothing in its check; its bands come from the same proof (kept for the input: PassedScreens)
   const screen = bandsApply(state);
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
@@ -389,7 +394,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
     }
   }
   // the close-outs decided something (a timer always does): every account they or their checks touched is re-banded
-  if (bandsApply(state)) reband(state, checked, decisions.slice(from), false);
+  if (bandsApply(state)) reband(state, checked, decisions.slice(from));
 }
 
 /**
@@ -423,6 +428,7 @@ function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
   for (let i = 0; i < crossed.length; i++) {
     const id = crossed[i]!;
     starts[i] = scratch.count;
+    crossedPassed = i;
     if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
     const account = state.ledger.accounts.get(id);
     // crossed[i] is the last crossing's i-th account: the bands screen it from its float mirror
@@ -436,52 +442,111 @@ function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
 /** screenAll's bands, reused from one price update to the next (a cache of no meaning between calls). */
 const SCREEN_SCRATCH = new BandScratch();
 const SCREEN_STARTS: number[] = [];
+/** When screenAll returns false: how many of the crossed accounts (the first ones) it passed before one needed the exact check. */
+let crossedPassed = 0;
 
 /**
- * Whether the float screen proves that a check of the account (no call open)
- * would leave it alone; false: check it exactly. Its bands are not kept:
- * reband screens it again (from the same float mirror, so the same bands if
- * nothing was decided since).
+ * The passing screens of the input being decided, so that an account checked
+ * again, or re-banded, in the same input is not screened again: a liquidating
+ * tick screened each crossed account in screenAll, in the settle loop, then in
+ * reband (and a trade its two sides twice). An entry stands while the account
+ * is the same object at the same version with the same cash and no collateral,
+ * under the same rules, with no call open: all a screen reads of a
+ * non-isolated account (its positions through its version; an isolated one's
+ * margins change without it, so none is kept). The marks a screen reads do not
+ * move within an input's checks unless rules `impact` (forced fills move them)
+ * or `tokens` (rebalances) are on: nothing is kept under those. Emptied at each
+ * input and after its timers (whose checks ran at the marks before it).
+ *
+ * At most MAX_PASSED_SCREENS entries, found by a scan (a liquidating tick of
+ * the bench day screens ~13 times); nothing is allocated once its arrays have
+ * grown.
  */
-function screenPasses(state: ClearingState, id: string): boolean {
-  lastScreenPassed = undefined;
+class PassedScreens {
+  count = 0;
+  private rules: Rules | undefined = undefined;
+  private readonly accounts: (Account | undefined)[] = [];
+  private readonly versions: number[] = [];
+  private readonly cashes: Fixed[] = [];
+  readonly scratches: BandScratch[] = [];
+  readonly froms: number[] = [];
+  readonly tos: number[] = [];
+  /** screenPasses' bands, appended screen after screen (those of a screen kept here stay until the next input). */
+  readonly scratch = new BandScratch();
+
+  reset(): void {
+    // no account is kept alive past its input
+    for (let i = 0; i < this.count; i++) this.accounts[i] = undefined;
+    this.count = 0;
+    this.scratch.count = 0;
+    this.rules = undefined;
+  }
+
+  /** Keeps the passing screen of `account` whose bands are [from, to) of `scratch`; false when it cannot be kept. */
+  keep(rules: Rules, account: Account, scratch: BandScratch, from: number, to: number): boolean {
+    if (this.count >= MAX_PASSED_SCREENS || account.isolated || rules.impact || rules.tokens) return false;
+    if (this.rules !== rules) {
+      if (this.count > 0) return false;
+      this.rules = rules;
+    }
+    const i = this.count++;
+    this.accounts[i] = account;
+    this.versions[i] = account.version;
+    this.cashes[i] = account.cash;
+    this.scratches[i] = scratch;
+    this.froms[i] = from;
+    this.tos[i] = to;
+    return true;
+  }
+
+  /** The entry whose bands a screen of `account` (no call open) would cut now under `rules`; -1: screen it. */
+  find(rules: Rules, account: Account): number {
+    if (rules !== this.rules || account.collateral.size > 0) return -1;
+    for (let i = this.count - 1; i >= 0; i--) {
+      if (this.accounts[i] === account) return this.versions[i] === account.version && this.cashes[i] === account.cash ? i : -1;
+    }
+    return -1;
+  }
+}
+
+const MAX_PASSED_SCREENS = 64;
+const PASSED_SCREENS = new PassedScreens();
+
+/** The first `passed` crossed accounts passed screenAll (nothing changed since): their screens are kept. */
+function keepCrossedScreens(state: ClearingState, crossed: readonly string[], passed: number): void {
   const rules = state.rules!;
-  if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
-  const account = state.ledger.accounts.get(id);
-  const scratch = CHECK_SCRATCH;
-  scratch.count = 0;
-  if (account === undefined || !state.bands.screenInto(state.ledger, rules, account, scratch)) return false;
-  lastScreenPassed = account;
-  lastScreenVersion = account.version;
-  lastScreenRules = rules;
-  return true;
+  for (let i = 0; i < passed; i++) {
+    const account = state.ledger.accounts.get(crossed[i]!);
+    if (account !== undefined) PASSED_SCREENS.keep(rules, account, SCREEN_SCRATCH, SCREEN_STARTS[i]!, SCREEN_STARTS[i + 1]!);
+  }
 }
 
 /**
- * screenPasses' bands, kept only until the next screen: reband takes them for
- * the account they are of when nothing was decided since (the market maker,
- * the last of a trade's two sides in id order, is not screened twice).
+ * Whether the float screen proves that a check of the account (no call open)
+ * would leave it alone; false: check it exactly. A passing screen is kept
+ * (PASSED_SCREENS): a later check or reband of the account in the same input
+ * takes its bands while nothing it reads has moved.
  */
-const CHECK_SCRATCH = new BandScratch();
-/** The account whose bands CHECK_SCRATCH holds (its last screen passed), its version and the rules then; undefined: none. */
-let lastScreenPassed: Account | undefined;
-let lastScreenVersion = 0;
-let lastScreenRules: Rules | undefined;
+function screenPasses(state: ClearingState, id: string): boolean {
+  const rules = state.rules!;
+  if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
+  const account = state.ledger.accounts.get(id);
+  if (account === undefined) return false;
+  if (PASSED_SCREENS.find(rules, account) >= 0) return true;
+  const scratch = PASSED_SCREENS.scratch;
+  const from = scratch.count;
+  if (!state.bands.screenInto(state.ledger, rules, account, scratch)) {
+    scratch.count = from;
+    return false;
+  }
+  if (!PASSED_SCREENS.keep(rules, account, scratch, from, scratch.count)) scratch.count = from;
+  return true;
+}
 
-/**
- * Every account an input or its decisions changed (or only checked) gets
- * fresh bands. `unchanged`: nothing at all was decided in the input (nor by
- * its timers), so no state moved since its screens, and the last one's bands,
- * if it passed, are the bands a screen would cut now.
- */
-function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[], unchanged: boolean): void {
+/** Every account an input or its decisions changed (or only checked) gets fresh bands. */
+function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
   if (decisions.length === 0) {
-    const screened = unchanged ? lastScreenPassed : undefined;
-    lastScreenPassed = undefined;
-    for (const id of checked) {
-      if (screened !== undefined && screened.id === id && bandFromLastScreen(state, screened)) continue;
-      bandAccount(state, id);
-    }
+    for (const id of checked) bandAccount(state, id);
     return;
   }
   const changed = new Set(checked);
@@ -494,6 +559,7 @@ function reband(state: ClearingState, checked: Set<string>, decisions: readonly 
   for (const id of changed) bandAccount(state, id);
 }
 
+/** The account's bands now: from a passing screen of this input that still stands, or a screen, or the exact bands. */
 function bandAccount(state: ClearingState, id: string): void {
   const rules = state.rules!;
   const account = state.ledger.accounts.get(id);
@@ -504,7 +570,12 @@ function bandAccount(state: ClearingState, id: string): void {
   const called = hasOpenCall(state.saga, id);
   // the account's own id: `id` may be a copy parsed from an input, which the bands would keep alive (one more string per account)
   if (!called) {
-    const scratch = SCREEN_SCRATCH;
+    const kept = PASSED_SCREENS.find(rules, account);
+    if (kept >= 0) {
+      state.bands.setFrom(account.id, PASSED_SCREENS.scratches[kept]!, PASSED_SCREENS.froms[kept]!, PASSED_SCREENS.tos[kept]!);
+      return;
+    }
+    const scratch = BAND_SCRATCH;
     scratch.count = 0;
     if (state.bands.screenInto(state.ledger, rules, account, scratch)) {
       state.bands.setFrom(account.id, scratch, 0, scratch.count);
@@ -514,21 +585,13 @@ function bandAccount(state: ClearingState, id: string): void {
   state.bands.set(account.id, bandsFor(state.ledger, rules, account, called));
 }
 
-/**
- * bandAccount of the account screenPasses last passed, from the bands it cut:
- * false (nothing done) unless it is still the same account at the same
- * version under the same rules, with no call open.
- */
-function bandFromLastScreen(state: ClearingState, screened: Account): boolean {
-  const rules = state.rules!;
-  if (state.ledger.accounts.get(screened.id) !== screened || screened.version !== lastScreenVersion || rules !== lastScreenRules) return false;
-  if (isSystemAccount(rules, screened.id) || screened.positions.size === 0 || hasOpenCall(state.saga, screened.id)) return false;
-  state.bands.setFrom(screened.id, CHECK_SCRATCH, 0, CHECK_SCRATCH.count);
-  return true;
-}
+/** bandAccount's screen (not screenAll's scratch, whose bands PASSED_SCREENS may hold). */
+const BAND_SCRATCH = new BandScratch();
 
 /** After a replay (or a rules change of the cache's inputs) every account is banded from scratch. */
 export function rebandAll(state: ClearingState): void {
+  // called from outside an input too (exported): no screen kept from an input may stand for the state now
+  PASSED_SCREENS.reset();
   for (const id of state.ledger.accounts.keys()) bandAccount(state, id);
   state.bandsStale = false;
 }

@@ -7,9 +7,10 @@ import { at, rulesFor } from './testing/given';
 import { InputRejected } from './validate';
 
 /**
- * A trade that decides nothing re-bands its two sides; the side screened last
- * in the settle loop (the later id) takes the bands that screen cut instead of
- * being screened again (handle-input.ts, bandFromLastScreen). Right after such
+ * A trade that decides nothing re-bands its two sides; each side whose screen
+ * passed in the settle loop takes the bands that screen cut instead of being
+ * screened again (handle-input.ts, PassedScreens; before B1 round 35 only the
+ * side screened last, the later id). Right after such
  * a trade both sides' bands must be the ones a fresh banding of the same state
  * gives, and the fast paths must decide as the exact path does.
  */
