@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { decodeEvent, type InputEvent } from '@clearsim/events';
 import { ClearingEngine } from './clearing-engine';
-import { rebandAll } from './handle-input';
 import { expectFastPathsChangeNothing, runLive } from './testing/run-live';
-import { at, rulesFor } from './testing/given';
+import { at } from './testing/given';
+import { BOOK_INSTRUMENTS, bookInputs, bookOpening, bookStep, freshlyBanded, type BookStep } from './testing/banding-book';
 import { InputRejected } from './validate';
 
 /**
@@ -16,53 +16,11 @@ import { InputRejected } from './validate';
  */
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1);
-const INSTRUMENTS = ['A-PERP', 'B-PERP', 'C-PERP'];
+const INSTRUMENTS = BOOK_INSTRUMENTS;
 const ACCOUNTS = ['alice', 'bob', 'mm'];
-const TIERS = { tiers: [{ upToNotional: '50000', initialRate: '0.05', maintenanceRate: '0.025' }, { initialRate: '0.2', maintenanceRate: '0.1', maintenanceAmount: '3750' }] };
-
-function opening(cash: readonly number[]): Record<string, unknown>[] {
-  return [
-    { ts: at(0), type: 'RulesActivated', rules: rulesFor({ marginCall: { graceSeconds: 0 }, instruments: { '*': TIERS } }) },
-    ...INSTRUMENTS.flatMap((instrument) => [
-      { ts: at(0), type: 'InstrumentListed', instrument, kind: 'perpetual', underlying: instrument.slice(0, 1) },
-      { ts: at(0), type: 'PriceUpdated', instrument, price: '100' },
-    ]),
-    ...ACCOUNTS.map((account, i) => ({ ts: at(0), type: 'Deposited', account, asset: 'USD', amount: String(cash[i]) })),
-    { ts: at(0), type: 'Deposited', account: 'backstop', asset: 'USD', amount: '100000000' },
-  ];
-}
-
-/** A fresh engine at the same state, banded from scratch: the bands a check of each account would give it now. */
-function freshlyBanded(engine: ClearingEngine): ClearingEngine {
-  const fresh = ClearingEngine.fromSnapshot(engine.snapshot())!;
-  rebandAll(fresh.state);
-  return fresh;
-}
-
-const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('trade' as const), buyer: fc.nat(2), seller: fc.nat(2), instrument: fc.nat(2), qty: fc.integer({ min: 1, max: 400 }), off: fc.integer({ min: -5, max: 5 }) }),
-  fc.record({ kind: fc.constant('price' as const), instrument: fc.nat(2), move: fc.integer({ min: -15, max: 15 }) }),
-);
-
-type Step = { kind: 'trade'; buyer: number; seller: number; instrument: number; qty: number; off: number } | { kind: 'price'; instrument: number; move: number };
-
-function inputsOf(cash: readonly number[], steps: readonly Step[]): Record<string, unknown>[] {
-  const marks = INSTRUMENTS.map(() => 100);
-  const inputs = opening(cash);
-  steps.forEach((s, i) => {
-    const ts = at(1 + i);
-    const k = s.instrument;
-    const instrument = INSTRUMENTS[k]!;
-    if (s.kind === 'price') {
-      marks[k] = Math.max(1, marks[k]! + s.move);
-      inputs.push({ ts, type: 'PriceUpdated', instrument, price: String(marks[k]) });
-    } else if (s.buyer !== s.seller) {
-      const price = Math.max(1, marks[k]! + s.off);
-      inputs.push({ ts, type: 'TradeExecuted', tradeId: `t${i}`, instrument, buyer: ACCOUNTS[s.buyer], seller: ACCOUNTS[s.seller], qty: String(s.qty), price: String(price) });
-    }
-  });
-  return inputs;
-}
+const opening = (cash: readonly number[]) => bookOpening(ACCOUNTS, cash, 0);
+const step = bookStep(fc, ACCOUNTS.length, false);
+const inputsOf = (cash: readonly number[], steps: readonly BookStep[]) => bookInputs(ACCOUNTS, cash, 0, steps);
 
 describe('a trade that decides nothing re-bands its sides as a fresh banding would', () => {
   it('worked example: the market maker (the later id) holding three positions keeps the bands its screen cut', () => {
