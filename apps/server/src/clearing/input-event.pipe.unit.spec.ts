@@ -118,7 +118,8 @@ describe('the DTO fast path of POST /v1/inputs: the hot inputs the codec\'s fast
       }),
       { numRuns: 4000 },
     );
-    // not vacuous: about half of the runs are valid hot inputs, most of them taken by the fast path
-    expect(fast).toBeGreaterThan(500);
+    // not vacuous: about half of the runs are hot-input shapes, and ~575 of the 4,000 are taken by the fast path on
+    // average (541–618 in four seeds; a binomial's σ ≈ 22): 500 failed on one seed in CI, 250 is ~15 σ below
+    expect(fast).toBeGreaterThan(250);
   });
 });
