@@ -157,8 +157,10 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
   if (input.type === 'PriceUpdated' && bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(input.ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(input.instrument) && !state.ledger.collateralHolders.get(input.instrument)?.size) {
     evolve(state, input);
     crossed = state.bands.crossed(input.instrument, toMarkNumber(input.price));
-    if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
-    return decideInput(state, input, crossed, crossedPassed);
+    if (crossed.length === 0) return NOTHING_DECIDED;
+    const passed = screenAll(state, crossed);
+    if (passed === crossed.length) return NOTHING_DECIDED;
+    return decideInput(state, input, crossed, passed);
   }
   if (input.type === 'MarketMoved' && (crossed = foldBandedMove(state, input))?.length === 0) return NOTHING_DECIDED;
   return decideInput(state, input, crossed, 0);
@@ -183,8 +185,10 @@ export function handleMark(state: ClearingState, ts: Timestamp, instrument: stri
   if (bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(instrument) && !state.ledger.collateralHolders.get(instrument)?.size) {
     evolveKeylessPrice(state, listed, price, ts);
     const crossed = state.bands.crossed(instrument, mark);
-    if (crossed.length === 0 || screenAll(state, crossed)) return NOTHING_DECIDED;
-    return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, crossed, crossedPassed);
+    if (crossed.length === 0) return NOTHING_DECIDED;
+    const passed = screenAll(state, crossed);
+    if (passed === crossed.length) return NOTHING_DECIDED;
+    return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, crossed, passed);
   }
   return decideInput(state, input ?? { type: 'PriceUpdated', ts, instrument, price }, undefined, 0);
 }
@@ -416,11 +420,12 @@ function foldBandedMove(state: ClearingState, input: MarketMoved): string[] | un
 /**
  * The hot path's crossings when the float screen passes every one of them:
  * then the margin checks below would decide nothing and band each from the
- * screen, which is done here without the checks' machinery. False (and no
- * band set) as soon as one needs the exact check: the input then takes the
- * whole path.
+ * screen, which is done here without the checks' machinery. Answers how
+ * many of them (the first ones) passed: all of them, and every one is
+ * banded; fewer (and no band set) as soon as one needs the exact check: the
+ * input then takes the whole path, keeping the screens that passed.
  */
-function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
+function screenAll(state: ClearingState, crossed: readonly string[]): number {
   const rules = state.rules!;
   const scratch = SCREEN_SCRATCH;
   scratch.count = 0;
@@ -428,22 +433,19 @@ function screenAll(state: ClearingState, crossed: readonly string[]): boolean {
   for (let i = 0; i < crossed.length; i++) {
     const id = crossed[i]!;
     starts[i] = scratch.count;
-    crossedPassed = i;
-    if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
+    if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return i;
     const account = state.ledger.accounts.get(id);
     // crossed[i] is the last crossing's i-th account: the bands screen it from its float mirror
-    if (!account || !state.bands.screenCrossedInto(i, state.ledger, rules, account, scratch)) return false;
+    if (!account || !state.bands.screenCrossedInto(i, state.ledger, rules, account, scratch)) return i;
   }
   starts[crossed.length] = scratch.count;
   for (let i = 0; i < crossed.length; i++) state.bands.setFromCrossed(i, scratch, starts[i]!, starts[i + 1]!);
-  return true;
+  return crossed.length;
 }
 
 /** screenAll's bands, reused from one price update to the next (a cache of no meaning between calls). */
 const SCREEN_SCRATCH = new BandScratch();
 const SCREEN_STARTS: number[] = [];
-/** When screenAll returns false: how many of the crossed accounts (the first ones) it passed before one needed the exact check. */
-let crossedPassed = 0;
 
 /**
  * The passing screens of the input being decided, so that an account checked
