@@ -4,7 +4,18 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, type Kafka, type Message } from 'kafkajs';
-import { createKafkaJsClient, createKafkaJsPorts, KafkaShardWorker, type BatchHandler, type InputsConsumer, type KafkaPorts } from '@clearsim/kafka';
+import {
+  consumerThreadOn,
+  createKafkaJsClient,
+  createKafkaJsPorts,
+  DEFAULT_CONSUMER_THREAD,
+  KafkaShardWorker,
+  parseConsumerThreadSetting,
+  ThreadedInputsConsumer,
+  type BatchHandler,
+  type InputsConsumer,
+  type KafkaPorts,
+} from '@clearsim/kafka';
 import { ShardRunner } from '@clearsim/shard';
 import { openStore } from '@clearsim/store';
 
@@ -33,7 +44,10 @@ import { openStore } from '@clearsim/store';
  * worker, BENCH_KAFKA_PER_APPEND (its maxInputsPerAppend) and BENCH_KAFKA_FETCH_BYTES (its consumer's
  * maxBytesPerPartition, default 1 MiB like the baseline's), BENCH_KAFKA_CPU_PROF (a directory: the main
  * thread's CPU profile of the worker's timed interval only, first batch to last commit, is written there as
- * `b6-worker-<id>.cpuprofile`, for `node dist/bench/cpu-profile-summary.js FILE`).
+ * `b6-worker-<id>.cpuprofile`, for `node dist/bench/cpu-profile-summary.js FILE`). The worker's consumer
+ * runs kafkajs on a thread of its own or not as `clearsim serve` would (CLEARSIM_KAFKA_CONSUMER_THREAD
+ * on|off|auto, default auto: on with ≥ 2 cores); the figures say which (`consumerThread`) and, with the
+ * thread, its own CPU time (`consumerThreadCpuSeconds`).
  */
 
 const TS = '2026-01-01T00:00:00Z';
@@ -54,14 +68,24 @@ export interface KafkaRouteFigures {
   cpuSeconds: number;
   /** CPU time of the main thread alone over the same interval (Linux: /proc/self/task/<pid>/stat; NaN elsewhere): with the consumer in a thread of its own, the part of `cpuSeconds` spent deciding and appending. */
   mainThreadCpuSeconds: number;
+  /** Whether the worker's consumer ran kafkajs on a thread of its own (false for the baseline). */
+  consumerThread: boolean;
+  /** CPU time of the consumer thread over the interval (Linux; NaN without the thread or /proc). */
+  consumerThreadCpuSeconds: number;
   /** Seconds the main thread's event loop sat idle over the interval (waiting for I/O: the disk, the broker), from its event-loop utilization. */
   mainIdleSeconds: number;
 }
 
 /** User + system CPU seconds of the main thread (Linux), NaN where /proc is not there. */
 function mainThreadCpu(): number {
+  return threadCpu(process.pid);
+}
+
+/** User + system CPU seconds of one of this process's threads by its OS id (Linux), NaN where /proc or the thread is not there. */
+function threadCpu(tid: number | undefined): number {
+  if (tid === undefined) return Number.NaN;
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields 14 and 15 of stat (utime, stime), in clock ticks: 100 a second on Linux
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -202,7 +226,21 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
   let worker: KafkaShardWorker | undefined;
   try {
     const runner = await ShardRunner.open(store, { snapshotEvery: 0 });
-    const inner = createKafkaJsPorts({ brokers, clientId: groupId, groupId, inputsTopic, partitions: [0], decisionsTopic: `${inputsTopic}.decisions`, deadLetterTopic: `${inputsTopic}.dlq`, logLevel: logLevel.ERROR, ...(process.env.BENCH_KAFKA_FETCH_BYTES ? { maxBytesPerPartition: Number(process.env.BENCH_KAFKA_FETCH_BYTES) } : {}) });
+    const consumerThread = consumerThreadOn(parseConsumerThreadSetting(process.env.CLEARSIM_KAFKA_CONSUMER_THREAD ?? DEFAULT_CONSUMER_THREAD, 'CLEARSIM_KAFKA_CONSUMER_THREAD'));
+    const inner = createKafkaJsPorts({
+      brokers,
+      clientId: groupId,
+      groupId,
+      inputsTopic,
+      partitions: [0],
+      decisionsTopic: `${inputsTopic}.decisions`,
+      deadLetterTopic: `${inputsTopic}.dlq`,
+      logLevel: logLevel.ERROR,
+      consumerThread,
+      ...(process.env.BENCH_KAFKA_FETCH_BYTES ? { maxBytesPerPartition: Number(process.env.BENCH_KAFKA_FETCH_BYTES) } : {}),
+    });
+    const threadOf = () => (inner.consumer instanceof ThreadedInputsConsumer ? inner.consumer.osThreadId : undefined);
+    let threadAtFirst = Number.NaN;
     let first = 0;
     let cpuAtFirst = process.cpuUsage();
     let mainAtFirst = mainThreadCpu();
@@ -213,6 +251,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const consumer: InputsConsumer = {
       topic: inner.consumer.topic,
       partitions: inner.consumer.partitions,
+      fetchesAhead: inner.consumer.fetchesAhead,
       committed: (partition) => inner.consumer.committed(partition),
       start: (handler: BatchHandler) =>
         inner.consumer.start((batch, ctx) => {
@@ -221,6 +260,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
             first = performance.now();
             cpuAtFirst = process.cpuUsage();
             mainAtFirst = mainThreadCpu();
+            threadAtFirst = threadCpu(threadOf());
             eluAtFirst = performance.eventLoopUtilization();
           }
           return handler(batch, ctx);
@@ -237,11 +277,12 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const last = await done;
     const cpu = process.cpuUsage(cpuAtFirst);
     const mainCpu = mainThreadCpu() - mainAtFirst;
+    const threadCpuSeconds = threadCpu(threadOf()) - threadAtFirst;
     const elu = performance.eventLoopUtilization(eluAtFirst);
     await profiler.stop();
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
-    return { ...figures(total, first, last, cpu, mainCpu, elu.idle / 1000), applied, decisionsPublished, deadLettered };
+    return { ...figures(total, first, last, cpu, mainCpu, elu.idle / 1000), consumerThread, consumerThreadCpuSeconds: threadCpuSeconds, applied, decisionsPublished, deadLettered };
   } finally {
     await worker?.stop();
     await store.close();
@@ -251,7 +292,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
 
 function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage, mainCpu: number, mainIdle: number): KafkaRouteFigures {
   const seconds = (last - first) / 1000;
-  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: mainCpu, mainIdleSeconds: mainIdle };
+  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: mainCpu, consumerThread: false, consumerThreadCpuSeconds: Number.NaN, mainIdleSeconds: mainIdle };
 }
 
 async function main(): Promise<void> {
@@ -263,7 +304,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `B6 on ${brokers.join(',')}: ${worker.messages} messages (${options.accounts} accounts' setup + ${options.events} price updates)\n` +
       `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s, CPU ${baseline.cpuSeconds.toFixed(2)} s)\n` +
-      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s, main thread ${worker.mainThreadCpuSeconds.toFixed(2)} s, idle ${worker.mainIdleSeconds.toFixed(2)} s), ` +
+      `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s, main thread ${worker.mainThreadCpuSeconds.toFixed(2)} s, idle ${worker.mainIdleSeconds.toFixed(2)} s, ` +
+      `${worker.consumerThread ? `consumer thread ${worker.consumerThreadCpuSeconds.toFixed(2)} s` : 'no consumer thread'}), ` +
       `${(worker.eventsPerSecond / baseline.eventsPerSecond).toFixed(3)}× the baseline; ${worker.applied} applied, ${worker.decisionsPublished} decisions published\n`,
   );
 }

@@ -5,3 +5,6 @@ export * from './inputs';
 export * from './shard-worker';
 export * from './kafkajs/kafkajs-ports';
 export * from './kafkajs/fixed-partitions-assigner';
+export * from './kafkajs/threaded-consumer';
+export * from './kafkajs/batch-transfer';
+export * from './kafkajs/fast-records';

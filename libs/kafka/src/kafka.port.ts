@@ -57,6 +57,13 @@ export interface InputsConsumer {
    * are committed only by `commit`, never automatically.
    */
   start(handler: BatchHandler): Promise<void>;
+  /**
+   * True when the consumer moves its fetch position past a batch as soon as it hands it over (the consumer
+   * thread does): the handler may then return before its last commit is acknowledged (the commit follows
+   * in order) and the next batch is handed over meanwhile. False or absent: the fetch position moves only
+   * with `commit`, so a handler must not return before its commits resolve.
+   */
+  readonly fetchesAhead?: boolean;
   /** Commits `nextOffset` (last handled offset + 1) with optional metadata. */
   commit(partition: number, nextOffset: string, metadata?: string): Promise<void>;
   /** Stops fetching, waits for the batch in flight, leaves the group, disconnects. */

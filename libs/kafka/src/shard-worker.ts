@@ -112,6 +112,13 @@ export class KafkaShardWorker {
   private needsCatchUp = true;
   private flushing: Promise<void> = Promise.resolve();
   private committed?: string;
+  /**
+   * The commits of the steps handled so far, in order. With a consumer that fetches ahead, a batch's
+   * handler returns before its last commit is acknowledged; the next batch's steps chain after it.
+   */
+  private settling: Promise<void> = Promise.resolve();
+  /** A commit (or what precedes it) that failed after its batch's handler returned: the next batch fails with it. */
+  private settleFailure?: Error;
   /** The `source` of the worker's input arrays (a refusal of the core names it, with the input's index as its line). */
   private readonly source: string;
   /** 0, 1, 2, …: the `lines` of an array of inputs, each input's index in it (one array for every step, not one object per input). */
@@ -199,6 +206,8 @@ export class KafkaShardWorker {
     return (this.stopped ??= (async () => {
       this.stopping = true;
       try {
+        // the commits of a batch already handed back are acknowledged before the consumer may leave the group
+        await this.settling.catch(() => undefined);
         await this.ports.consumer.stop();
         await this.flushing.catch(() => undefined);
       } finally {
@@ -281,12 +290,21 @@ export class KafkaShardWorker {
    * appending of the next; commits stay in step order, each after its own
    * append is durable and its decisions acknowledged. A step that ends with a
    * dead letter is sent and committed before the next step is decided, so a
-   * refusal is never re-judged on a later state after a crash.
+   * refusal is never re-judged on a later state after a crash. With a
+   * consumer that fetches ahead, the last commit of a batch may still be in
+   * flight when this returns (the next batch is decided meanwhile; its
+   * commits follow); if it fails, the next batch fails with it, and the
+   * consumer resumes from the committed offset.
    */
   private async handleBatch(batch: InboundBatch, ctx: BatchContext): Promise<void> {
     const { messages } = batch;
     let i = 0;
-    let settling: Promise<void> = Promise.resolve();
+    const failure = this.settleFailure;
+    if (failure) {
+      this.settleFailure = undefined;
+      throw failure;
+    }
+    let settling = this.settling;
     let failed = false;
     try {
       let prepared: PreparedStep | undefined;
@@ -319,10 +337,28 @@ export class KafkaShardWorker {
         published.catch(() => undefined); // awaited in the chain below
         settling = settling.then(() => this.settle(batch.partition, messages, from, step, published, ctx));
         settling.catch(() => (failed = true));
+        this.settling = settling;
         if (step.dead) await settling;
       }
     } finally {
-      await settling;
+      const pending = settling;
+      const forget = () => {
+        // a failed chain is not chained onto again: the consumer resumes from the committed offset
+        if (this.settling === pending) this.settling = Promise.resolve();
+      };
+      if (failed || this.stopping || !ctx.isRunning() || this.ports.consumer.fetchesAhead !== true) {
+        await pending.catch((error: unknown) => {
+          forget();
+          this.settleFailure = undefined;
+          throw error;
+        });
+      } else {
+        pending.catch((error: unknown) => {
+          // still the latest chain: nothing after it will report the failure, so the next batch does
+          if (this.settling === pending) this.settleFailure ??= error as Error;
+          forget();
+        });
+      }
     }
   }
 

@@ -35,6 +35,10 @@ export class DrainingConsumer implements InputsConsumer {
     return this.inner.partitions;
   }
 
+  get fetchesAhead(): boolean | undefined {
+    return this.inner.fetchesAhead;
+  }
+
   /** Whether this session was handed a batch: it owns the partition (a standby of the same shard never is). */
   get hasConsumed(): boolean {
     return this.received;

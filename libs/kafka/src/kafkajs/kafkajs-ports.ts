@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ConsumerConfig, type EachBatchPayload, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import type {
   BatchHandler,
   CommittedOffset,
@@ -15,6 +15,7 @@ import type {
 } from '../kafka.port';
 import { deadLetterMessage } from '../topics';
 import { fixedPartitionsAssigner } from './fixed-partitions-assigner';
+import { ThreadedInputsConsumer } from './threaded-consumer';
 
 export interface KafkaJsClientOptions {
   brokers: string[];
@@ -42,6 +43,12 @@ export interface KafkaJsOptions extends KafkaJsClientOptions {
   maxWaitTimeInMs?: number;
   /** Upper bound of bytes fetched per partition per request. Default 1 MiB. */
   maxBytesPerPartition?: number;
+  /**
+   * Run the inputs consumer (kafkajs's fetches, record decoding and group protocol) in a worker thread of
+   * its own (ThreadedInputsConsumer), so the next batch is fetched and decoded while this one is decided.
+   * `client` must then be structured-cloneable (no functions). Default false.
+   */
+  consumerThread?: boolean;
 }
 
 const LEVELS: Record<number, string> = { [logLevel.ERROR]: 'ERROR', [logLevel.WARN]: 'WARN', [logLevel.INFO]: 'INFO', [logLevel.DEBUG]: 'DEBUG' };
@@ -62,9 +69,9 @@ const str = (value: Buffer | string | (Buffer | string)[] | undefined): string |
   value === undefined ? undefined : Array.isArray(value) ? String(value[value.length - 1]) : value.toString();
 
 /** The headers of a message that has none: one frozen object shared, not one per message. */
-const NO_HEADERS: MessageHeaders = Object.freeze({});
+export const NO_HEADERS: MessageHeaders = Object.freeze({});
 
-function readHeaders(headers: IHeaders | undefined): MessageHeaders {
+export function readHeaders(headers: IHeaders | undefined): MessageHeaders {
   let out: MessageHeaders | undefined;
   for (const [k, v] of Object.entries(headers ?? {})) {
     const s = str(v);
@@ -83,7 +90,7 @@ export function createKafkaJsPorts(options: KafkaJsOptions): KafkaPorts {
   const kafka = createKafkaJsClient(options);
   const producer = new KafkaJsProducer(kafka);
   const admin = new KafkaJsAdmin(kafka);
-  const consumer = new KafkaJsInputsConsumer(kafka, options, admin);
+  const consumer = options.consumerThread ? new ThreadedInputsConsumer(options, admin) : new KafkaJsInputsConsumer(kafka, options, admin);
   let closed: Promise<void> | undefined;
   return {
     admin,
@@ -268,6 +275,28 @@ export class KafkaJsAdmin implements TopicAdmin {
   }
 }
 
+/** The inputs consumer's kafkajs settings (the same on the main thread and in the consumer thread). */
+export function inputsConsumerConfig(options: Pick<KafkaJsOptions, 'groupId' | 'inputsTopic' | 'partitions' | 'sessionTimeout' | 'heartbeatInterval' | 'maxWaitTimeInMs' | 'maxBytesPerPartition'>, isOwner: () => boolean): ConsumerConfig {
+  return {
+    groupId: options.groupId,
+    partitionAssigners: [fixedPartitionsAssigner(options.inputsTopic, options.partitions, isOwner)],
+    sessionTimeout: options.sessionTimeout ?? 10_000,
+    heartbeatInterval: options.heartbeatInterval ?? 1_000,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+    allowAutoTopicCreation: false,
+  };
+}
+
+/** Reads the committed offset of a partition for the inputs consumers (either kind). */
+export async function committedOffsetOf(admin: KafkaJsAdmin, groupId: string, inputsTopic: string, partition: number): Promise<CommittedOffset | undefined> {
+  const client = await admin.client();
+  const [topic] = await retryTransient(() => client.fetchOffsets({ groupId, topics: [inputsTopic] }));
+  const found = topic?.partitions.find((p) => p.partition === partition);
+  if (!found || BigInt(found.offset) < 0n) return undefined;
+  return { offset: found.offset, metadata: found.metadata };
+}
+
 export class KafkaJsInputsConsumer implements InputsConsumer {
   private readonly consumer: Consumer;
   private running = false;
@@ -287,15 +316,7 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
     private readonly options: KafkaJsOptions,
     private readonly admin: KafkaJsAdmin,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      partitionAssigners: [fixedPartitionsAssigner(options.inputsTopic, options.partitions, () => this.owner)],
-      sessionTimeout: options.sessionTimeout ?? 10_000,
-      heartbeatInterval: options.heartbeatInterval ?? 1_000,
-      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
-      allowAutoTopicCreation: false,
-    });
+    this.consumer = kafka.consumer(inputsConsumerConfig(options, () => this.owner));
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.owner = (payload.memberAssignment[options.inputsTopic] ?? []).length > 0;
     });
@@ -309,12 +330,8 @@ export class KafkaJsInputsConsumer implements InputsConsumer {
     return this.options.partitions;
   }
 
-  async committed(partition: number): Promise<CommittedOffset | undefined> {
-    const admin = await this.admin.client();
-    const [topic] = await retryTransient(() => admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.inputsTopic] }));
-    const found = topic?.partitions.find((p) => p.partition === partition);
-    if (!found || BigInt(found.offset) < 0n) return undefined;
-    return { offset: found.offset, metadata: found.metadata };
+  committed(partition: number): Promise<CommittedOffset | undefined> {
+    return committedOffsetOf(this.admin, this.options.groupId, this.options.inputsTopic, partition);
   }
 
   async start(handler: BatchHandler): Promise<void> {
