@@ -16,27 +16,8 @@ const NULL_LENGTH = -1;
 const STRING_OFFSETS = 1;
 /** The headers of a message that has none: one frozen object shared. */
 const NO_HEADERS: MessageHeaders = Object.freeze({});
-
-/**
- * The bytes a packed batch needs. Layout, little-endian: u32 count, u32 flags;
- * per message the offset (a float64, or with STRING_OFFSETS a u16 length +
- * ASCII digits), i32 key length (−1: null) + key, i32 value length (−1: null)
- * + value, u16 header count + per header u32 length + name (UTF-8), u32
- * length + value (UTF-8).
- */
-function packedSize(messages: readonly PackableMessage[], headers: readonly MessageHeaders[], stringOffsets: boolean): number {
-  let size = 8;
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    size += (stringOffsets ? 2 + m.offset.length : 8) + 4 + keyLength(m) + 4 + valueLength(m) + 2;
-    const h = headers[i]!;
-    if (h !== NO_HEADERS) for (const name in h) size += 8 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(h[name]!, 'utf8');
-  }
-  return size;
-}
-
-const keyLength = (m: PackableMessage): number => (m instanceof FetchedRecord ? Math.max(0, m.keyEnd - m.keyStart) : (m.key?.length ?? 0));
-const valueLength = (m: PackableMessage): number => (m instanceof FetchedRecord ? Math.max(0, m.valueEnd - m.valueStart) : (m.value?.length ?? 0));
+/** count, flags, where the data part starts. */
+const HEAD = 12;
 
 /** A record's headers as the port has them (strings; a repeated name's last value), as KafkaJsInputsConsumer reads them. */
 function headersOf(m: PackableMessage): MessageHeaders {
@@ -51,12 +32,29 @@ function headersOf(m: PackableMessage): MessageHeaders {
   return out ?? NO_HEADERS;
 }
 
+/** A stretch of a fetched buffer copied whole into the data part (every key and value of a fetch's plain records). */
+interface Span {
+  buffer: Buffer;
+  start: number;
+  end: number;
+  /** Where it lands in the packed buffer. */
+  at: number;
+}
+
 /**
  * Packs a fetched batch into one ArrayBuffer, so the consumer thread
  * transfers it to the clearing thread instead of cloning a message object
- * per record. `reuse` is a buffer the clearing thread sent back (used when
- * large enough; else a new one is made). Returns the buffer and how many of
- * its bytes hold the batch.
+ * per record. Layout, little-endian: u32 count, u32 flags, u32 where the data
+ * part starts; then per message the offset (a float64, or with
+ * STRING_OFFSETS a u16 length + ASCII digits), i32 key position (−1: null),
+ * i32 key length, i32 value position (−1: null), i32 value length, u16 header
+ * count + per header u32 length + name (UTF-8), u32 length + value (UTF-8);
+ * then the data part: the keys and values. The keys and values of records
+ * decoded by fast-records.ts are copied as the one stretch of the fetched
+ * bytes that holds them (one copy per fetch, not two per record); others one
+ * by one. `reuse` is a buffer the clearing thread sent back (used when large
+ * enough; else a new one is made). Returns the buffer and how many of its
+ * bytes hold the batch.
  */
 export function packBatch(messages: readonly PackableMessage[], reuse?: ArrayBuffer): { buffer: ArrayBuffer; length: number } {
   let stringOffsets = false;
@@ -66,27 +64,65 @@ export function packBatch(messages: readonly PackableMessage[], reuse?: ArrayBuf
     if (offset.length > 15 && !Number.isSafeInteger(Number(offset))) stringOffsets = true;
   }
   const headers = messages.map(headersOf);
-  const size = packedSize(messages, headers, stringOffsets);
+  // the index part's size, and the data part's: the spans of fetched buffers, then the other keys and values
+  let indexSize = HEAD;
+  let looseSize = 0;
+  const spans: Span[] = [];
+  let span: Span | undefined;
+  /** The span of each fetched record's bytes (−1: none). */
+  const spanOf = new Int32Array(messages.length).fill(-1);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    indexSize += (stringOffsets ? 2 + m.offset.length : 8) + 16 + 2;
+    const h = headers[i]!;
+    if (h !== NO_HEADERS) for (const name in h) indexSize += 8 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(h[name]!, 'utf8');
+    if (m instanceof FetchedRecord) {
+      const from = m.keyStart >= 0 ? m.keyStart : m.valueStart >= 0 ? m.valueStart : -1;
+      const to = m.valueStart >= 0 ? m.valueEnd : m.keyEnd;
+      if (from < 0) continue;
+      if (span === undefined || span.buffer !== m.buffer || from < span.end) spans.push((span = { buffer: m.buffer, start: from, end: to, at: 0 }));
+      else span.end = to;
+      spanOf[i] = spans.length - 1;
+    } else {
+      looseSize += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    }
+  }
+  let dataSize = looseSize;
+  for (const stretch of spans) {
+    stretch.at = indexSize + dataSize - looseSize;
+    dataSize += stretch.end - stretch.start;
+  }
+  const size = indexSize + dataSize;
   // a buffer of its own (Buffer.allocUnsafe may hand out a slice of the shared pool, which cannot be transferred)
   const buffer = reuse !== undefined && reuse.byteLength >= size ? reuse : new ArrayBuffer(Math.max(size, 64 * 1024));
   const out = Buffer.from(buffer, 0, size);
   out.writeUInt32LE(messages.length, 0);
   out.writeUInt32LE(stringOffsets ? STRING_OFFSETS : 0, 4);
-  let at = 8;
+  out.writeUInt32LE(indexSize, 8);
+  for (const stretch of spans) stretch.buffer.copy(out, stretch.at, stretch.start, stretch.end);
+  let loose = indexSize + dataSize - looseSize;
+  let at = HEAD;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     if (stringOffsets) {
       at = out.writeUInt16LE(m.offset.length, at);
       at += out.write(m.offset, at, 'latin1');
     } else {
-      at = out.writeDoubleLE(Number(m.offset), at);
+      at = out.writeDoubleLE(m instanceof FetchedRecord ? m.offsetNumber : Number(m.offset), at);
     }
     if (m instanceof FetchedRecord) {
-      at = writeRange(out, at, m.buffer, m.keyStart, m.keyEnd);
-      at = writeRange(out, at, m.buffer, m.valueStart, m.valueEnd);
+      const stretch = spans[spanOf[i]!];
+      at = writePosition(out, at, m.keyStart < 0 ? -1 : stretch!.at + m.keyStart - stretch!.start, m.keyEnd - m.keyStart);
+      at = writePosition(out, at, m.valueStart < 0 ? -1 : stretch!.at + m.valueStart - stretch!.start, m.valueEnd - m.valueStart);
     } else {
-      at = writeBytes(out, at, m.key ?? null);
-      at = writeBytes(out, at, m.value);
+      for (const bytes of [m.key ?? null, m.value]) {
+        if (bytes === null) {
+          at = writePosition(out, at, -1, 0);
+        } else {
+          at = writePosition(out, at, loose, bytes.length);
+          loose += bytes.copy(out, loose);
+        }
+      }
     }
     const h = headers[i]!;
     const headersAt = at;
@@ -101,21 +137,13 @@ export function packBatch(messages: readonly PackableMessage[], reuse?: ArrayBuf
     }
     out.writeUInt16LE(count, headersAt);
   }
-  if (at !== size) throw new Error(`packing a batch of ${messages.length} message(s): wrote ${at} bytes, expected ${size}`);
+  if (at !== indexSize || loose !== size) throw new Error(`packing a batch of ${messages.length} message(s): wrote ${at} + ${loose} bytes, expected ${indexSize} + ${size}`);
   return { buffer, length: size };
 }
 
-function writeBytes(out: Buffer, at: number, bytes: Buffer | null): number {
-  if (bytes === null) return out.writeInt32LE(NULL_LENGTH, at);
-  at = out.writeInt32LE(bytes.length, at);
-  return at + bytes.copy(out, at);
-}
-
-/** Bytes [start, end) of `from` (start −1: null), without a Buffer view of them. */
-function writeRange(out: Buffer, at: number, from: Buffer, start: number, end: number): number {
-  if (start < 0) return out.writeInt32LE(NULL_LENGTH, at);
-  at = out.writeInt32LE(end - start, at);
-  return at + from.copy(out, at, start, end);
+function writePosition(out: Buffer, at: number, position: number, length: number): number {
+  at = out.writeInt32LE(position, at);
+  return out.writeInt32LE(position < 0 ? 0 : length, at);
 }
 
 function writeString(out: Buffer, at: number, text: string): number {
@@ -133,7 +161,8 @@ export function unpackBatch(topic: string, partition: number, buffer: ArrayBuffe
   const bytes = Buffer.from(buffer, 0, length);
   const count = bytes.readUInt32LE(0);
   const stringOffsets = (bytes.readUInt32LE(4) & STRING_OFFSETS) !== 0;
-  let at = 8;
+  const indexEnd = bytes.readUInt32LE(8);
+  let at = HEAD;
   for (let i = 0; i < count; i++) {
     let offset: string;
     if (stringOffsets) {
@@ -144,20 +173,11 @@ export function unpackBatch(topic: string, partition: number, buffer: ArrayBuffe
       offset = String(bytes.readDoubleLE(at));
       at += 8;
     }
-    const keyLength = bytes.readInt32LE(at);
-    at += 4;
-    let key: string | null = null;
-    if (keyLength !== NULL_LENGTH) {
-      key = bytes.toString('utf8', at, at + keyLength);
-      at += keyLength;
-    }
-    const valueLength = bytes.readInt32LE(at);
-    at += 4;
-    let value: Buffer | null = null;
-    if (valueLength !== NULL_LENGTH) {
-      value = bytes.subarray(at, at + valueLength);
-      at += valueLength;
-    }
+    const keyAt = bytes.readInt32LE(at);
+    const key = keyAt === NULL_LENGTH ? null : bytes.toString('utf8', keyAt, keyAt + bytes.readInt32LE(at + 4));
+    const valueAt = bytes.readInt32LE(at + 8);
+    const value = valueAt === NULL_LENGTH ? null : bytes.subarray(valueAt, valueAt + bytes.readInt32LE(at + 12));
+    at += 16;
     const headerCount = bytes.readUInt16LE(at);
     at += 2;
     let headers = NO_HEADERS;
@@ -174,6 +194,6 @@ export function unpackBatch(topic: string, partition: number, buffer: ArrayBuffe
     }
     into.push({ topic, partition, offset, key, value, headers });
   }
-  if (at !== length) throw new Error(`a packed batch of ${count} message(s) is ${length} bytes, but its messages end at byte ${at}`);
+  if (at !== indexEnd) throw new Error(`a packed batch of ${count} message(s) has its index end at byte ${indexEnd}, but its messages end at byte ${at}`);
   return into;
 }

@@ -72,6 +72,8 @@ export class FetchedRecord {
     readonly batchContext: FetchedBatchContext,
     readonly attributes: number,
     readonly offset: string,
+    /** The offset as a number (exact: the fast path takes only batches whose offsets are below 2^53). */
+    readonly offsetNumber: number,
     private readonly timestampDelta: number,
     /** Start and end of the key in `buffer` (start −1: null). */
     readonly keyStart: number,
@@ -181,7 +183,7 @@ function decodePlainBatch(buffer: Buffer, start: number, end: number): FetchedRe
       }
     }
     if (cursor.at !== recordEnd) throw new Error(`a record of the batch at offset ${context.firstOffset} is ${length} bytes, but its fields end ${cursor.at - recordEnd} bytes past that`);
-    records[i] = new FetchedRecord(buffer, context, recordAttributes, String(first + offsetDelta), timestampDelta, keyStart, keyStart < 0 ? -1 : keyStart + keyLength, valueStart, valueStart < 0 ? -1 : valueStart + valueLength, headers);
+    records[i] = new FetchedRecord(buffer, context, recordAttributes, String(first + offsetDelta), first + offsetDelta, timestampDelta, keyStart, keyStart < 0 ? -1 : keyStart + keyLength, valueStart, valueStart < 0 ? -1 : valueStart + valueLength, headers);
   }
   return records;
 }

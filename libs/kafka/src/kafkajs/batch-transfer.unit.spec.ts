@@ -1,0 +1,129 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import type { InboundMessage } from '../kafka.port';
+import { packBatch, unpackBatch, type PackableMessage } from './batch-transfer';
+import { fastDecodeMessages, FetchedRecord, kafkaJsDecoding } from './fast-records';
+import { readHeaders } from './kafkajs-ports';
+
+/**
+ * The consumer thread's path (fast-records.ts decoding a fetch, batch-transfer.ts packing it into one
+ * buffer and unpacking it on the clearing thread) against kafkajs's own: record batches are encoded with
+ * kafkajs's encoder, decoded by kafkajs's decodeMessages and by the fast one, and both packed and
+ * unpacked; every path must give the messages KafkaJsInputsConsumer makes of kafkajs's records.
+ */
+
+const { original, recordBatchDecoder, Decoder, root } = kafkaJsDecoding();
+const load = createRequire(__filename);
+const { RecordBatch } = load(join(root, 'src/protocol/recordBatch/v0/index.js')) as { RecordBatch: (spec: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
+const Record = load(join(root, 'src/protocol/recordBatch/record/v0/index.js')) as (spec: Record<string, unknown>) => unknown;
+const Long = load(join(root, 'src/utils/long.js')) as { fromValue(value: bigint): unknown };
+const fast = fastDecodeMessages(original, recordBatchDecoder, Decoder);
+
+interface SpecRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string | string[]>;
+  timestampDelta: number;
+}
+interface SpecBatch {
+  /** Offsets skipped before this batch (compaction leaves gaps). */
+  gap: number;
+  gzip: boolean;
+  records: SpecRecord[];
+}
+
+const bytes = (max: number) => fc.option(fc.uint8Array({ maxLength: max }).map((b) => Buffer.from(b)), { nil: null, freq: 4 });
+const headerName = fc.string({ minLength: 1, maxLength: 6 });
+const headerValue = fc.string({ maxLength: 8 });
+const specRecord: fc.Arbitrary<SpecRecord> = fc.record({
+  key: bytes(12),
+  value: bytes(60),
+  headers: fc.oneof(fc.constant({}), fc.dictionary(headerName, fc.oneof(headerValue, fc.array(headerValue, { minLength: 1, maxLength: 3 })), { maxKeys: 3 })),
+  timestampDelta: fc.integer({ min: 0, max: 100_000 }),
+});
+const specBatch: fc.Arbitrary<SpecBatch> = fc.record({ gap: fc.nat({ max: 3 }), gzip: fc.boolean(), records: fc.array(specRecord, { minLength: 1, maxLength: 6 }) });
+
+/** The bytes of a fetch response's records for one partition (int32 size, then the batches), as the broker sends them. */
+async function fetchedBytes(firstOffset: bigint, batches: readonly SpecBatch[]): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let offset = firstOffset;
+  for (const batch of batches) {
+    offset += BigInt(batch.gap);
+    const encoded = await RecordBatch({
+      compression: batch.gzip ? 1 : 0,
+      firstOffset: Long.fromValue(offset),
+      firstTimestamp: 1_780_000_000_000,
+      maxTimestamp: 1_780_000_100_000,
+      lastOffsetDelta: batch.records.length - 1,
+      records: batch.records.map((r, i) => Record({ offsetDelta: i, timestampDelta: r.timestampDelta, key: r.key, value: r.value, headers: r.headers })),
+    });
+    parts.push(encoded.buffer);
+    offset += BigInt(batch.records.length);
+  }
+  const body = Buffer.concat(parts);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length);
+  return Buffer.concat([size, body]);
+}
+
+/** kafkajs's headers with every value as a string (repeated names keep their arrays). */
+const rawHeaders = (headers: PackableMessage['headers']) =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([name, v]) => [name, Array.isArray(v) ? v.map(String) : String(v)]));
+
+type KafkaJsRecord = PackableMessage & { timestamp: string; isControlRecord: boolean };
+
+/** What KafkaJsInputsConsumer makes of a kafkajs record. */
+const asInbound = (m: KafkaJsRecord): InboundMessage => ({ topic: 't', partition: 3, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value, headers: readHeaders(m.headers) });
+
+const plain = (messages: readonly InboundMessage[]) => messages.map((m) => ({ ...m, value: m.value === null ? null : Buffer.from(m.value).toString('hex'), headers: { ...m.headers } }));
+
+async function decodeBoth(firstOffset: bigint, batches: readonly SpecBatch[]): Promise<{ kafkajs: KafkaJsRecord[]; ours: KafkaJsRecord[] }> {
+  const fetched = await fetchedBytes(firstOffset, batches);
+  const kafkajs = (await original(new Decoder(fetched))) as KafkaJsRecord[];
+  const ours = (await fast(new Decoder(fetched))) as KafkaJsRecord[];
+  return { kafkajs, ours };
+}
+
+describe('the consumer thread decodes and transfers fetched records as kafkajs has them', () => {
+  it('fast-records.ts gives kafkajs records (offsets, keys, values, headers, timestamps); packed and unpacked, the messages KafkaJsInputsConsumer makes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 40n }), fc.constant(2n ** 53n - 3n), fc.constant(2n ** 62n)), fc.array(specBatch, { minLength: 1, maxLength: 4 }), async (firstOffset, batches) => {
+        const { kafkajs, ours } = await decodeBoth(firstOffset, batches);
+        expect(ours.length).toBe(kafkajs.length);
+        for (let i = 0; i < kafkajs.length; i++) {
+          const [a, b] = [kafkajs[i]!, ours[i]!];
+          expect(b.offset).toBe(a.offset);
+          expect(b.key === null ? null : b.key!.toString('hex')).toBe(a.key === null ? null : a.key!.toString('hex'));
+          expect(b.value === null ? null : b.value.toString('hex')).toBe(a.value === null ? null : a.value.toString('hex'));
+          expect(b.timestamp).toBe(a.timestamp);
+          expect(b.isControlRecord).toBe(false);
+          expect(rawHeaders(b.headers)).toEqual(rawHeaders(a.headers));
+        }
+        const expected = plain(kafkajs.map(asInbound));
+        for (const records of [kafkajs, ours]) {
+          const { buffer, length } = packBatch(records);
+          expect(plain(unpackBatch('t', 3, buffer, length))).toEqual(expected);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('plain batches with offsets below 2^53 take the fast path; gzip and offsets past 2^53 are kafkajs own', async () => {
+    const record: SpecRecord = { key: Buffer.from('k'), value: Buffer.from('{"a":1}'), headers: {}, timestampDelta: 0 };
+    const low = await decodeBoth(100n, [{ gap: 0, gzip: false, records: [record, record] }, { gap: 0, gzip: true, records: [record] }]);
+    expect(low.ours.map((r) => r instanceof FetchedRecord)).toEqual([true, true, false]);
+    expect(low.ours.map((r) => r.offset)).toEqual(['100', '101', '102']);
+    const high = await decodeBoth(2n ** 62n, [{ gap: 0, gzip: false, records: [record] }]);
+    expect(high.ours[0]).not.toBeInstanceOf(FetchedRecord);
+    expect(high.ours[0]!.offset).toBe('4611686018427387904');
+  });
+
+  it('a packed buffer is reused when large enough, and the batch read back from its first `length` bytes', () => {
+    const first = packBatch([{ offset: '7', key: null, value: Buffer.from('x'.repeat(100)) }]);
+    const second = packBatch([{ offset: '8', key: Buffer.from('ß'), value: null, headers: { h: Buffer.from('v'), twice: [Buffer.from('a'), Buffer.from('b')] } }], first.buffer);
+    expect(second.buffer).toBe(first.buffer);
+    expect(unpackBatch('t', 0, second.buffer, second.length)).toEqual([{ topic: 't', partition: 0, offset: '8', key: 'ß', value: null, headers: { h: 'v', twice: 'b' } }]);
+  });
+});
