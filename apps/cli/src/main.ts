@@ -153,6 +153,7 @@ export function buildProgram(): Command {
     .option('--shards <n>', 'shards (= partitions of the inputs topic); with more than 1, inputs come through Kafka only (default 1)')
     .option('--shard <i>', 'the shard this server owns, 0 to n-1 (default 0)')
     .option('--group <name>', 'consumer group prefix; the group is <name>.shard-<i>-of-<n> (default clearsim)')
+    .option('--kafka-consumer-thread <on|off|auto>', 'run the Kafka client (fetching, record decoding) on a thread of its own, beside the one that decides; auto: on with 2 or more cores (also CLEARSIM_KAFKA_CONSUMER_THREAD; default auto)')
     .action(async (options) => serveCommand(options));
 
   program.addCommand(generateCommand().copyInheritedSettings(program));

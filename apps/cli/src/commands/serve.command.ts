@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ConsumerThreadSetting } from '@clearsim/kafka';
 import { redactUrl } from '@clearsim/store';
 import { RuntimeFailure, UsageError } from '../cli-error';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
@@ -24,6 +25,8 @@ export interface ServeOptions {
   shards?: string;
   shard?: string;
   group?: string;
+  /** kafkajs on a thread of its own: on, off, auto (also CLEARSIM_KAFKA_CONSUMER_THREAD; default auto). */
+  kafkaConsumerThread?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -91,7 +94,7 @@ function kafkaOptions(options: ServeOptions): ServeKafka | undefined {
     .split(',')
     .map((b) => b.trim())
     .filter((b) => b !== '');
-  const given = (['inputsTopic', 'decisionsTopic', 'shards', 'shard', 'group'] as const).filter((key) => options[key] !== undefined);
+  const given = (['inputsTopic', 'decisionsTopic', 'shards', 'shard', 'group', 'kafkaConsumerThread'] as const).filter((key) => options[key] !== undefined);
   if (brokers.length === 0) {
     if (options.kafkaBrokers !== undefined) throw new UsageError('--kafka-brokers: give at least one host:port');
     if (given.length > 0) throw new UsageError(`${given.map(flagOf).join(', ')}: need --kafka-brokers (or KAFKA_BROKERS)`);
@@ -110,17 +113,31 @@ function kafkaOptions(options: ServeOptions): ServeKafka | undefined {
     if (value !== undefined && !topic.test(value)) throw new UsageError(`${flagOf(key)}: "${value}" is not a Kafka name (letters, digits, '.', '_', '-')`);
   }
   if (options.inputsTopic !== undefined && options.inputsTopic === options.decisionsTopic) throw new UsageError('--decisions-topic: must differ from --inputs-topic');
+  const consumerThread = consumerThreadSetting(options.kafkaConsumerThread);
   return {
     brokers,
     shards,
     shard,
+    consumerThread,
     ...(options.inputsTopic ? { inputsTopic: options.inputsTopic } : {}),
     ...(options.decisionsTopic ? { decisionsTopic: options.decisionsTopic } : {}),
     ...(options.group ? { group: options.group } : {}),
   };
 }
 
+/** libs/kafka's CONSUMER_THREAD_SETTINGS, spelled here so that the CLI does not load kafkajs before `serve` runs. */
+const CONSUMER_THREAD_SETTINGS: readonly ConsumerThreadSetting[] = ['on', 'off', 'auto'];
+
+/** `--kafka-consumer-thread`, else CLEARSIM_KAFKA_CONSUMER_THREAD, else auto; a usage error naming the flag or variable otherwise. */
+function consumerThreadSetting(flag: string | undefined): ConsumerThreadSetting {
+  const [field, text] = flag !== undefined ? ['--kafka-consumer-thread', flag] : ['CLEARSIM_KAFKA_CONSUMER_THREAD', process.env.CLEARSIM_KAFKA_CONSUMER_THREAD];
+  if (text === undefined || (flag === undefined && text === '')) return 'auto';
+  if (!(CONSUMER_THREAD_SETTINGS as readonly string[]).includes(text)) throw new UsageError(`${field}: "${text}" is not one of ${CONSUMER_THREAD_SETTINGS.join(', ')}`);
+  return text as ConsumerThreadSetting;
+}
+
 interface ServeKafka {
+  consumerThread: ConsumerThreadSetting;
   brokers: string[];
   shards: number;
   shard: number;

@@ -70,6 +70,11 @@ export interface KafkaServerOptions {
   sessionTimeout?: number;
   heartbeatInterval?: number;
   maxWaitTimeInMs?: number;
+  /**
+   * kafkajs on a thread of its own (`--kafka-consumer-thread`): `on`, `off`, or `auto` (on with ≥ 2 cores).
+   * Absent: CLEARSIM_KAFKA_CONSUMER_THREAD, else `auto` (docs/performance.md, B6 round 4).
+   */
+  consumerThread?: 'on' | 'off' | 'auto';
 }
 
 export const DEFAULT_INPUTS_TOPIC = 'clearsim.inputs';

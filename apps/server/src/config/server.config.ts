@@ -50,6 +50,7 @@ const ServerOptionsSchema = z
         sessionTimeout: whole(1, 3_600_000).optional(),
         heartbeatInterval: whole(1, 3_600_000).optional(),
         maxWaitTimeInMs: whole(0, 3_600_000).optional(),
+        consumerThread: z.enum(['on', 'off', 'auto']).optional(),
       })
       .refine((kafka) => (kafka.shard ?? 0) < (kafka.shards ?? 1), { path: ['shard'], message: 'must be less than shards' })
       .optional(),

@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { AssignerProtocol } from 'kafkajs';
 import {
+  consumerThreadOn,
   createKafkaJsClient,
   createKafkaJsPorts,
+  DEFAULT_CONSUMER_THREAD,
+  parseConsumerThreadSetting,
   deadLetterTopicOf,
   KafkaJsAdmin,
   KafkaShardWorker,
@@ -111,11 +114,19 @@ export class KafkaService implements BeforeApplicationShutdown {
       group: groupId,
       shards,
       shard,
+      consumerThread: this.worker ? this.consumerThread : null,
       committedOffset: this.worker?.committedOffset ?? null,
       publishedUpTo: this.worker?.publishedUpTo ?? null,
       lag: this.lagValue ?? null,
       ...(this.worker ? this.worker.stats : ({} as Partial<KafkaShardWorkerStats>)),
     };
+  }
+
+  /** Whether kafkajs runs on a thread of its own: the option, else CLEARSIM_KAFKA_CONSUMER_THREAD, else the default (auto: with ≥ 2 cores). */
+  get consumerThread(): boolean {
+    const env = process.env.CLEARSIM_KAFKA_CONSUMER_THREAD;
+    const setting = this.options.kafka?.consumerThread ?? (env ? parseConsumerThreadSetting(env, 'CLEARSIM_KAFKA_CONSUMER_THREAD') : DEFAULT_CONSUMER_THREAD);
+    return consumerThreadOn(setting);
   }
 
   /** Starts the worker on the shard's runner (the log must be open). Rejects if Kafka cannot be reached or the topics do not fit. */
@@ -141,10 +152,11 @@ export class KafkaService implements BeforeApplicationShutdown {
       ...(kafka.sessionTimeout === undefined ? {} : { sessionTimeout: kafka.sessionTimeout }),
       ...(kafka.heartbeatInterval === undefined ? {} : { heartbeatInterval: kafka.heartbeatInterval }),
       ...(kafka.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: kafka.maxWaitTimeInMs }),
+      consumerThread: this.consumerThread,
     });
     this.consumer = new DrainingConsumer(inner.consumer, (consumer) => this.finalCommit(consumer));
     const ports: KafkaPorts = { ...inner, consumer: this.consumer };
-    this.logger.log(`starting shard ${s.shard} of ${s.shards}: ${s.inputsTopic} partition ${s.shard} → ${s.decisionsTopic} (group ${s.groupId}, brokers ${s.brokers.join(',')})`);
+    this.logger.log(`starting shard ${s.shard} of ${s.shards}: ${s.inputsTopic} partition ${s.shard} → ${s.decisionsTopic} (group ${s.groupId}, brokers ${s.brokers.join(',')}; kafkajs ${this.consumerThread ? 'on a consumer thread of its own' : 'on the main thread'})`);
     try {
       this.worker = await KafkaShardWorker.start({ runner, ports, shards: s.shards, shard: s.shard, log: (line) => this.logger.warn(line) });
     } catch (error) {

@@ -28,7 +28,7 @@ const kafka = createKafkaJsClient({ ...options, log: (line) => post({ type: 'log
 
 let consumer: Consumer | undefined;
 let owner = false;
-let generation = 0;
+let generation = data.generation;
 let stopping = false;
 /** Batches handed to the clearing thread and not yet handled there. */
 let waiting = 0;

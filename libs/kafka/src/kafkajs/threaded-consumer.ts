@@ -34,6 +34,8 @@ export function consumerThreadOn(setting: ConsumerThreadSetting, cores: number =
 export interface ConsumerThreadData {
   options: Omit<KafkaJsOptions, 'log' | 'consumerThread'>;
   ahead: number;
+  /** The generation its batches carry (a thread started after another died continues the count). */
+  generation: number;
 }
 
 /** Messages from the clearing thread to the consumer thread. */
@@ -134,7 +136,7 @@ export class ThreadedInputsConsumer implements InputsConsumer {
   private async spawn(): Promise<void> {
     const { log: _log, consumerThread: _thread, ...options } = this.options;
     const { file, execArgv } = threadScript();
-    const worker = new Worker(file, { workerData: { options, ahead: this.ahead } satisfies ConsumerThreadData, execArgv });
+    const worker = new Worker(file, { workerData: { options, ahead: this.ahead, generation: this.generation } satisfies ConsumerThreadData, execArgv });
     this.worker = worker;
     this.threadsStarted++;
     worker.on('message', (message: FromConsumerThread) => this.receive(message));

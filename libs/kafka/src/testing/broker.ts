@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { logLevel, type Kafka } from 'kafkajs';
 import { createKafkaJsClient, createKafkaJsPorts, KafkaJsAdmin, KafkaJsProducer } from '../kafkajs/kafkajs-ports';
+import { consumerThreadOn, DEFAULT_CONSUMER_THREAD, parseConsumerThreadSetting } from '../kafkajs/threaded-consumer';
 import type { KafkaPorts, OutboundMessage } from '../kafka.port';
 import { deadLetterTopicOf, shardGroupId } from '../topics';
 
@@ -35,8 +36,12 @@ export function testTopics(prefix: string): TestTopics {
   return { inputs, decisions: inputs.replace('-in-', '-out-'), deadLetters: deadLetterTopicOf(inputs), group: inputs.replace('-in-', '-g-') };
 }
 
-export function shardPorts(brokers: string[], topics: TestTopics, shards: number, shard: number, log?: (line: string) => void): KafkaPorts {
+/** Whether the tests' consumers run kafkajs on a thread of its own: as `clearsim serve` decides (CLEARSIM_KAFKA_CONSUMER_THREAD, default auto). */
+export const testConsumerThread = (): boolean => consumerThreadOn(parseConsumerThreadSetting(process.env.CLEARSIM_KAFKA_CONSUMER_THREAD || DEFAULT_CONSUMER_THREAD, 'CLEARSIM_KAFKA_CONSUMER_THREAD'));
+
+export function shardPorts(brokers: string[], topics: TestTopics, shards: number, shard: number, log?: (line: string) => void, consumerThread = testConsumerThread()): KafkaPorts {
   return createKafkaJsPorts({
+    consumerThread,
     brokers,
     clientId: `clearsim-test-shard-${shard}`,
     groupId: shardGroupId(topics.group, shard, shards),
