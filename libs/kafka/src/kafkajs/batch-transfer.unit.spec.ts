@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { InboundMessage } from '../kafka.port';
 import { packBatch, unpackBatch, type PackableMessage } from './batch-transfer';
-import { fastDecodeMessages, FetchedRecord, kafkaJsDecoding } from './fast-records';
+import { fastBatch, fastDecodeMessages, FetchedRecord, kafkaJsDecoding } from './fast-records';
 import { readHeaders } from './kafkajs-ports';
 
 /**
@@ -13,7 +13,8 @@ import { readHeaders } from './kafkajs-ports';
  * unpacked; every path must give the messages KafkaJsInputsConsumer makes of kafkajs's records.
  */
 
-const { original, recordBatchDecoder, Decoder, root } = kafkaJsDecoding();
+const { original, recordBatchDecoder, Decoder, Batch, root } = kafkaJsDecoding();
+const FastBatch = fastBatch(Batch);
 const load = createRequire(__filename);
 const { RecordBatch } = load(join(root, 'src/protocol/recordBatch/v0/index.js')) as { RecordBatch: (spec: Record<string, unknown>) => Promise<{ buffer: Buffer }> };
 const Record = load(join(root, 'src/protocol/recordBatch/record/v0/index.js')) as (spec: Record<string, unknown>) => unknown;
@@ -99,6 +100,15 @@ describe('the consumer thread decodes and transfers fetched records as kafkajs h
           expect(b.timestamp).toBe(a.timestamp);
           expect(b.isControlRecord).toBe(false);
           expect(rawHeaders(b.headers)).toEqual(rawHeaders(a.headers));
+        }
+        // kafkajs's Batch and ours keep the same records from any fetched offset (a fetch returns whole record batches)
+        const total = kafkajs.length;
+        for (const skip of [0, 1, Math.floor(total / 2), total]) {
+          const fetchedOffset = kafkajs[Math.min(skip, total - 1)]!.offset;
+          const theirs = new Batch('t', skip === total ? (BigInt(kafkajs[total - 1]!.offset) + 1n).toString() : fetchedOffset, { messages: kafkajs });
+          const mine = new FastBatch('t', skip === total ? (BigInt(ours[total - 1]!.offset) + 1n).toString() : fetchedOffset, { messages: ours });
+          expect((mine.messages as KafkaJsRecord[]).map((m) => m.offset)).toEqual((theirs.messages as KafkaJsRecord[]).map((m) => m.offset));
+          expect(mine.messagesWithinOffset.length).toBe(theirs.messagesWithinOffset.length);
         }
         const expected = plain(kafkajs.map(asInbound));
         for (const records of [kafkajs, ours]) {

@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path';
  *
  * kafkajs offers no hook for this: `installFastRecordDecoding` replaces the
  * module all its fetch versions (4–11) decode records with
- * (`src/protocol/requests/fetch/v4/decodeMessages.js`), in the module cache
+ * (`src/protocol/requests/fetch/v4/decodeMessages.js`) and its consumer's
+ * Batch (`src/consumer/batch.js`, see fastBatch), in the module cache
  * of the thread that calls it, before kafkajs is loaded there, and only for
  * the kafkajs version it was written against (any other keeps kafkajs's own).
  */
@@ -233,6 +234,38 @@ export function fastDecodeMessages(original: (decoder: KafkaJsDecoder) => Promis
   };
 }
 
+/** kafkajs's Batch (`src/consumer/batch.js`), as far as this uses it. */
+type BatchClass = new (topic: string, fetchedOffset: string, partitionData: { messages: unknown[]; abortedTransactions?: unknown[] }) => {
+  rawMessages: unknown[];
+  messagesWithinOffset: unknown[];
+  messages: unknown[];
+};
+
+/**
+ * kafkajs's Batch, for fetches of FetchedRecords only: kafkajs drops the records before the fetched
+ * offset (a fetch returns whole record batches) with a BigInt parse of every record's offset string, and
+ * then those of aborted transactions and control records; FetchedRecords come only from plain batches
+ * (neither transactional nor control), so what is left is the records at or past the fetched offset,
+ * compared as numbers. Any other fetch (kafkajs's own records among them, aborted transactions listed,
+ * an offset past 2^53) goes through kafkajs's Batch unchanged.
+ */
+export function fastBatch(Batch: BatchClass): BatchClass {
+  return class FastBatch extends Batch {
+    constructor(topic: string, fetchedOffset: string, partitionData: { messages: unknown[]; abortedTransactions?: unknown[] }) {
+      const all = partitionData.messages;
+      const from = Number(fetchedOffset);
+      const plain = Number.isSafeInteger(from) && !(partitionData.abortedTransactions?.length ?? 0) && all.every((m) => m instanceof FetchedRecord);
+      super(topic, fetchedOffset, plain ? { ...partitionData, messages: [] } : partitionData);
+      if (!plain) return;
+      let first = 0;
+      while (first < all.length && (all[first] as FetchedRecord).offsetNumber < from) first++;
+      this.rawMessages = all;
+      this.messagesWithinOffset = first === 0 ? all : all.slice(first);
+      this.messages = this.messagesWithinOffset;
+    }
+  };
+}
+
 /**
  * Makes kafkajs, once loaded in this thread, decode fetched records with `fastDecodeMessages`. Call it
  * before anything in the thread loads kafkajs. Returns whether it did (false: another kafkajs version, or
@@ -253,12 +286,16 @@ export function installFastRecordDecoding(): boolean {
   const original = load(decodeMessagesPath) as (decoder: KafkaJsDecoder) => Promise<unknown[]>;
   const recordBatchDecoder = load(join(root, 'src/protocol/recordBatch/v0/decoder.js')) as RecordBatchDecoder;
   const Decoder = load(join(root, 'src/protocol/decoder.js')) as DecoderClass;
+  const batchPath = join(root, 'src/consumer/batch.js');
+  if (load.cache[batchPath] !== undefined) return false;
+  const Batch = load(batchPath) as BatchClass;
   load.cache[decodeMessagesPath]!.exports = fastDecodeMessages(original, recordBatchDecoder, Decoder);
+  load.cache[batchPath]!.exports = fastBatch(Batch);
   return true;
 }
 
 /** kafkajs's own decodeMessages and what it needs, for tests comparing the two. */
-export function kafkaJsDecoding(): { original: (decoder: KafkaJsDecoder) => Promise<unknown[]>; recordBatchDecoder: RecordBatchDecoder; Decoder: DecoderClass; root: string } {
+export function kafkaJsDecoding(): { original: (decoder: KafkaJsDecoder) => Promise<unknown[]>; recordBatchDecoder: RecordBatchDecoder; Decoder: DecoderClass; Batch: BatchClass; root: string } {
   const load = createRequire(__filename);
   const root = dirname(load.resolve('kafkajs/package.json'));
   return {
@@ -266,5 +303,6 @@ export function kafkaJsDecoding(): { original: (decoder: KafkaJsDecoder) => Prom
     original: load(join(root, 'src/protocol/requests/fetch/v4/decodeMessages.js')) as (decoder: KafkaJsDecoder) => Promise<unknown[]>,
     recordBatchDecoder: load(join(root, 'src/protocol/recordBatch/v0/decoder.js')) as RecordBatchDecoder,
     Decoder: load(join(root, 'src/protocol/decoder.js')) as DecoderClass,
+    Batch: load(join(root, 'src/consumer/batch.js')) as BatchClass,
   };
 }
