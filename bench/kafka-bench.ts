@@ -72,6 +72,8 @@ export interface KafkaRouteFigures {
   consumerThread: boolean;
   /** CPU time of the consumer thread over the interval (Linux; NaN without the thread or /proc). */
   consumerThreadCpuSeconds: number;
+  /** Of the main thread's idle time, the seconds it had no batch in hand or waiting (waiting for the consumer thread; NaN without it). */
+  waitingForBatchSeconds: number;
   /** Seconds the main thread's event loop sat idle over the interval (waiting for I/O: the disk, the broker), from its event-loop utilization. */
   mainIdleSeconds: number;
 }
@@ -241,6 +243,8 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     });
     const threadOf = () => (inner.consumer instanceof ThreadedInputsConsumer ? inner.consumer.osThreadId : undefined);
     let threadAtFirst = Number.NaN;
+    const starved = () => (inner.consumer instanceof ThreadedInputsConsumer ? inner.consumer.starvedMs / 1000 : Number.NaN);
+    let starvedAtFirst = 0;
     let first = 0;
     let cpuAtFirst = process.cpuUsage();
     let mainAtFirst = mainThreadCpu();
@@ -261,6 +265,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
             cpuAtFirst = process.cpuUsage();
             mainAtFirst = mainThreadCpu();
             threadAtFirst = threadCpu(threadOf());
+            starvedAtFirst = starved();
             eluAtFirst = performance.eventLoopUtilization();
           }
           return handler(batch, ctx);
@@ -278,11 +283,12 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
     const cpu = process.cpuUsage(cpuAtFirst);
     const mainCpu = mainThreadCpu() - mainAtFirst;
     const threadCpuSeconds = threadCpu(threadOf()) - threadAtFirst;
+    const waitingForBatchSeconds = starved() - starvedAtFirst;
     const elu = performance.eventLoopUtilization(eluAtFirst);
     await profiler.stop();
     const { applied, decisionsPublished, deadLettered } = worker.stats;
     if (deadLettered > 0) throw new Error(`the worker dead-lettered ${deadLettered} message(s)`);
-    return { ...figures(total, first, last, cpu, mainCpu, elu.idle / 1000), consumerThread, consumerThreadCpuSeconds: threadCpuSeconds, applied, decisionsPublished, deadLettered };
+    return { ...figures(total, first, last, cpu, mainCpu, elu.idle / 1000), consumerThread, consumerThreadCpuSeconds: threadCpuSeconds, waitingForBatchSeconds, applied, decisionsPublished, deadLettered };
   } finally {
     await worker?.stop();
     await store.close();
@@ -292,7 +298,7 @@ async function workerConsume(brokers: string[], inputsTopic: string, total: numb
 
 function figures(messages: number, first: number, last: number, cpu: NodeJS.CpuUsage, mainCpu: number, mainIdle: number): KafkaRouteFigures {
   const seconds = (last - first) / 1000;
-  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: mainCpu, consumerThread: false, consumerThreadCpuSeconds: Number.NaN, mainIdleSeconds: mainIdle };
+  return { eventsPerSecond: messages / seconds, seconds, messages, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: mainCpu, consumerThread: false, consumerThreadCpuSeconds: Number.NaN, waitingForBatchSeconds: Number.NaN, mainIdleSeconds: mainIdle };
 }
 
 async function main(): Promise<void> {
@@ -305,7 +311,7 @@ async function main(): Promise<void> {
     `B6 on ${brokers.join(',')}: ${worker.messages} messages (${options.accounts} accounts' setup + ${options.events} price updates)\n` +
       `  raw kafkajs consume + JSON.parse: ${Math.round(baseline.eventsPerSecond)} events/s (${baseline.seconds.toFixed(2)} s, CPU ${baseline.cpuSeconds.toFixed(2)} s)\n` +
       `  shard worker (decide, append, publish, commit): ${Math.round(worker.eventsPerSecond)} events/s (${worker.seconds.toFixed(2)} s, CPU ${worker.cpuSeconds.toFixed(2)} s, main thread ${worker.mainThreadCpuSeconds.toFixed(2)} s, idle ${worker.mainIdleSeconds.toFixed(2)} s, ` +
-      `${worker.consumerThread ? `consumer thread ${worker.consumerThreadCpuSeconds.toFixed(2)} s` : 'no consumer thread'}), ` +
+      `${worker.consumerThread ? `consumer thread ${worker.consumerThreadCpuSeconds.toFixed(2)} s, waiting for it ${worker.waitingForBatchSeconds.toFixed(2)} s` : 'no consumer thread'}), ` +
       `${(worker.eventsPerSecond / baseline.eventsPerSecond).toFixed(3)}× the baseline; ${worker.applied} applied, ${worker.decisionsPublished} decisions published\n`,
   );
 }

@@ -466,7 +466,7 @@ async function b6(ctx: Context): Promise<BenchResult[]> {
         // of which the main thread (deciding, appending, kafkajs); the rest is GC helper threads and libuv's pool
         workerMainThreadCpuAndIdle: done.map((r) => `CPU ${r.worker.mainThreadCpuSeconds.toFixed(2)} s / idle ${r.worker.mainIdleSeconds.toFixed(2)} s`).join(', '),
         // kafkajs on a thread of its own (CLEARSIM_KAFKA_CONSUMER_THREAD, default auto), and that thread's CPU
-        workerConsumerThreadCpu: done.map((r) => (r.worker.consumerThread ? `CPU ${r.worker.consumerThreadCpuSeconds.toFixed(2)} s` : 'no thread')).join(', '),
+        workerConsumerThreadCpu: done.map((r) => (r.worker.consumerThread ? `CPU ${r.worker.consumerThreadCpuSeconds.toFixed(2)} s / main waited for it ${r.worker.waitingForBatchSeconds.toFixed(2)} s` : 'no thread')).join(', '),
         baselineSecondsAndCpu: done.map((r) => `${r.baseline.seconds.toFixed(2)} s / CPU ${r.baseline.cpuSeconds.toFixed(2)} s`).join(', '),
         messages: done[0]?.worker.messages ?? null,
         peakRss: 'not measured (the worker runs in the harness process)',

@@ -18,7 +18,11 @@ export interface KafkaShardWorkerOptions {
   /** Partitions of the dead-letter topic when the worker creates it (default 1). */
   deadLetterPartitions?: number;
   replicationFactor?: number;
-  /** At most this many messages are decided and appended together (one durable append, one commit). Default 1000. */
+  /**
+   * At most this many messages are decided and appended together (one durable append, one commit). Default
+   * 4000: with kafkajs off the clearing thread, the fsync of each step was most of the time that thread
+   * waited (docs/performance.md, B6 round 4); a crash redelivers at most this many (duplicates to the core).
+   */
   maxInputsPerAppend?: number;
   /** Decisions per produce request when catching up from the log. Default 5000. */
   publishChunk?: number;
@@ -49,6 +53,9 @@ interface PreparedStep {
   /** The message that ended the step early: dead-lettered, or (no `dead`) a copy to skip. */
   stop?: { index: number; dead?: DeadLetter };
 }
+
+/** The default of `maxInputsPerAppend`. */
+export const DEFAULT_MAX_INPUTS_PER_APPEND = 4000;
 
 /** Commit metadata: the log position whose decisions are all on the decisions topic. */
 const PUBLISHED = 'clearsim:published=';
@@ -130,7 +137,7 @@ export class KafkaShardWorker {
     this.ports = options.ports;
     this.shards = options.shards;
     this.shard = options.shard;
-    this.maxPerAppend = options.maxInputsPerAppend ?? 1000;
+    this.maxPerAppend = options.maxInputsPerAppend ?? DEFAULT_MAX_INPUTS_PER_APPEND;
     this.publishChunk = options.publishChunk ?? 5000;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.source = `kafka:${this.ports.consumer.topic}/${this.shard}`;

@@ -98,6 +98,9 @@ export class ThreadedInputsConsumer implements InputsConsumer {
   private readonly log: (line: string) => void;
   /** Threads started (the first, and one after each death); for tests and /readyz-style reporting. */
   threadsStarted = 0;
+  /** Milliseconds the clearing thread had no batch in hand and none waiting (what it spent waiting for the consumer thread), and when that last began. */
+  starvedMs = 0;
+  private starvedSince?: number;
 
   constructor(
     private readonly options: KafkaJsOptions,
@@ -184,6 +187,10 @@ export class ThreadedInputsConsumer implements InputsConsumer {
         return;
       }
       case 'batch':
+        if (this.starvedSince !== undefined) {
+          this.starvedMs += performance.now() - this.starvedSince;
+          this.starvedSince = undefined;
+        }
         this.arrived.push(message);
         this.queue = this.queue.then(() => this.handle());
         return;
@@ -212,6 +219,7 @@ export class ThreadedInputsConsumer implements InputsConsumer {
       await this.handler({ topic, partition, messages }, { heartbeat: () => this.heartbeat(), isRunning });
       // the handler is done with the messages (their values are views of these buffers): the thread packs the next batches into them
       this.worker?.postMessage({ type: 'handled', generation, batches: buffers.length, buffers } satisfies ToConsumerThread, buffers);
+      if (this.arrived.length === 0) this.starvedSince = performance.now();
     } catch (error) {
       this.log(`kafka: handling a batch of "${topic}" partition ${partition} failed (consumed again from the committed offset): ${(error as Error).message}`);
       if (this.stopping || generation !== this.generation) return; // stopping, or the thread died and a new one rejoins
