@@ -40,6 +40,8 @@ describe('clearsim serve', () => {
     [['--kafka-brokers', '127.0.0.1:19092', '--shards', '2', '--shard', '2'], /--shard: 2 is not a shard of 2 \(0 to 1\)/],
     [['--kafka-brokers', 'localhost'], /--kafka-brokers: "localhost" is not host:port/],
     [['--kafka-brokers', '127.0.0.1:19092', '--inputs-topic', 'in put'], /--inputs-topic: "in put" is not a Kafka name/],
+    [['--kafka-brokers', '127.0.0.1:19092', '--kafka-consumer-thread', 'yes'], /--kafka-consumer-thread: "yes" is not one of on, off, auto/],
+    [['--kafka-consumer-thread', 'on'], /--kafka-consumer-thread: need --kafka-brokers \(or KAFKA_BROKERS\)/],
   ])('exits 2 on bad usage %j', (args, message) => {
     const result = spawnSync(CLEARSIM, ['serve', '--store', freshStore(), ...args], { encoding: 'utf8', env: ENV });
     expect(result.status).toBe(2);
