@@ -76,4 +76,35 @@ describeKafka('the inputs consumer on a thread of its own (kafkajs off the clear
     // stopped: the thread has ended
     expect(consumer.thread).toBeUndefined();
   });
+
+  it('a batch its handler fails is delivered again from the committed offset; commits are what a restart resumes from', async () => {
+    const topics = testTopics('clearsim-f');
+    await kafka.createTopic(topics.inputs, 1);
+    await kafka.publish(topics.inputs, Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 7}`, value: `{"n":${i}}`, headers: i % 2 ? { h: String(i) } : undefined })));
+    const ports = shardPorts(brokers!, topics, 1, 0, () => undefined, true);
+    const seen: string[] = [];
+    let failures = 0;
+    try {
+      await ports.consumer.start(async (batch) => {
+        const first = batch.messages[0]!;
+        // the first time offset 100 or later arrives, commit up to 100 and fail the batch
+        const at100 = batch.messages.findIndex((m) => m.offset === '100');
+        if (failures === 0 && at100 >= 0) {
+          for (const m of batch.messages.slice(0, at100)) seen.push(`${m.offset}:${m.value!.toString()}:${m.headers.h ?? ''}`);
+          await ports.consumer.commit(0, '100');
+          failures++;
+          throw new Error('refused by the test');
+        }
+        for (const m of batch.messages) seen.push(`${m.offset}:${m.value!.toString()}:${m.headers.h ?? ''}`);
+        await ports.consumer.commit(0, String(Number(batch.messages.at(-1)!.offset) + 1));
+        expect(first.topic).toBe(topics.inputs);
+      });
+      await waitFor('every message once after the failure', () => seen.length >= 300, 30_000, 50);
+    } finally {
+      await ports.close();
+    }
+    expect(failures).toBe(1);
+    expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `${i}:{"n":${i}}:${i % 2 ? String(i) : ''}`));
+    expect(await kafka.committed(shardGroupId(topics.group, 0, 1), topics.inputs, 0)).toBe('300');
+  });
 });

@@ -225,7 +225,11 @@ export class ThreadedInputsConsumer implements InputsConsumer {
       if (this.stopping || generation !== this.generation) return; // stopping, or the thread died and a new one rejoins
       this.generation++;
       this.arrived.length = 0;
-      await this.request({ type: 'restart', id: 0, generation: this.generation }).catch((restartError: unknown) => this.log(`kafka: restarting the inputs consumer failed: ${(restartError as Error).message}`));
+      await this.request({ type: 'restart', id: 0, generation: this.generation }).catch((restartError: unknown) => {
+        // a thread that cannot rejoin is ended: a new one is started (and retried) as after its death
+        this.log(`kafka: restarting the inputs consumer failed (a new thread takes over): ${(restartError as Error).message}`);
+        void this.worker?.terminate();
+      });
     }
   }
 
