@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { decodePriceUpdateBytes, MAX_ID_LENGTH } from '@clearsim/events';
 import { VALIDATION_CORPUS } from '../../../../test/fixtures/validation-corpus';
 import { jsonBodyOf } from '../common/fastify-body';
-import { fastInputOf, fastInputOfBytes } from './fast-inputs.route';
+import { fastInputOf, fastInputOfBytes, submittedJson } from './fast-inputs.route';
 import { takenByFastPath } from './input-event.pipe';
 
 /** What the fast route takes from the object JSON.parse gives (the path of every body its byte reading declines). */
@@ -79,5 +79,21 @@ describe('the fast route of POST /v1/inputs reads a price update\'s bytes as the
       if (expected !== undefined) taken++;
     }
     expect(taken).toBeGreaterThan(3);
+  });
+});
+
+describe('the fast route\'s answer', () => {
+  it('is JSON.stringify\'s text of the result, byte for byte', () => {
+    const position = fc.nat({ max: Number.MAX_SAFE_INTEGER });
+    const decision = fc.record({ position, type: fc.constantFrom('MarginCallIssued', 'Liquidated'), account: fc.string(), amount: fc.string(), note: fc.option(fc.string({ unit: 'binary' })) });
+    const result = fc.record({
+      accepted: fc.nat({ max: 10_000 }),
+      duplicates: fc.nat({ max: 10_000 }),
+      appended: fc.option(fc.record({ from: position, to: position })),
+      head: position,
+      decisions: fc.array(decision, { maxLength: 3 }),
+    });
+    fc.assert(fc.property(result, (r) => expect(submittedJson(r)).toBe(JSON.stringify(r))), { numRuns: 1000 });
+    expect(submittedJson({ accepted: 1, duplicates: 0, appended: { from: 8, to: 8 }, head: 8, decisions: [] })).toBe('{"accepted":1,"duplicates":0,"appended":{"from":8,"to":8},"head":8,"decisions":[]}');
   });
 });

@@ -43,17 +43,18 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
   }
 
   /**
-   * Stamps decoded inputs `postedBy` with the caller's id scope and checks
-   * that the caller may post them here (AccessDenied, ShardedInputsRefused);
-   * counts nothing. The fast route of POST /v1/inputs (fast-inputs.route.ts)
-   * calls it too, and leaves any refusal to `execute`.
+   * Stamps decoded inputs `postedBy` with the caller's id scope — in place:
+   * they are the caller's own, fresh from the codec — and checks that the
+   * caller may post them here (AccessDenied, ShardedInputsRefused); counts
+   * nothing. The fast route of POST /v1/inputs (fast-inputs.route.ts) calls
+   * it too, and leaves any refusal to `execute`.
    */
-  prepare(decoded: readonly InputEvent[], principal: Principal, batch: boolean): InputEvent[] {
+  prepare(decoded: InputEvent[], principal: Principal, batch: boolean): InputEvent[] {
     const postedBy = idScopeOf(principal);
-    const inputs = decoded.map((input) => ({ ...input, postedBy }));
-    assertMayWrite(principal, inputs, batch);
-    assertHttpInputsAccepted(this.options.kafka, inputs, batch);
-    return inputs;
+    for (const input of decoded) input.postedBy = postedBy;
+    assertMayWrite(principal, decoded, batch);
+    assertHttpInputsAccepted(this.options.kafka, decoded, batch);
+    return decoded;
   }
 
   /** Decides and durably appends prepared inputs (all or nothing), then answers with what was appended; refusals come back as the errors the filter maps. */
@@ -62,13 +63,15 @@ export class SubmitInputsHandler implements ICommandHandler<SubmitInputsCommand,
     try {
       const committed = await this.shard.submit(inputs, batch);
       stopTimer();
-      const first = committed.events[0]?.position;
+      const events = committed.events;
+      const decisions: Record<string, unknown>[] = [];
+      for (const { position, event } of events) if (isDecision(event)) decisions.push({ position, ...toCanonicalJson(event) });
       return {
         accepted: committed.accepted,
         duplicates: committed.duplicates,
-        appended: first === undefined ? null : { from: first, to: committed.events[committed.events.length - 1]!.position },
+        appended: events.length === 0 ? null : { from: events[0]!.position, to: events[events.length - 1]!.position },
         head: committed.head,
-        decisions: committed.events.filter(({ event }) => isDecision(event)).map(({ position, event }) => ({ position, ...toCanonicalJson(event) })),
+        decisions,
       };
     } catch (error) {
       if (error instanceof InputRefused) this.metrics.inputsRefused.labels(error.code).inc();
