@@ -5,6 +5,7 @@ import { API_KEYS, keyOf } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys';
 import { errorBody } from '../common/domain-errors.filter';
 import { jsonBodyOf, type OwnJsonBodyConfig } from '../common/fastify-body';
+import type { HttpRequest } from '../common/http-types';
 import type { SubmitInputsResult } from './commands/submit-inputs.command';
 import { SubmitInputsHandler } from './commands/submit-inputs.handler';
 
@@ -116,9 +117,13 @@ function fastInputsOf(request: FastifyRequest, keys: ReadonlyMap<string, Princip
   if (principal === undefined) return undefined;
   const input = fastInputOf(request.body);
   if (input === undefined) return undefined;
+  let inputs: InputEvent[];
   try {
-    return handler.prepare([input], principal, false);
+    inputs = handler.prepare([input], principal, false);
   } catch {
     return undefined;
   }
+  // as the guard does: the request's log line names the key (common/request-log.ts)
+  (request as unknown as HttpRequest).principal = principal;
+  return inputs;
 }
