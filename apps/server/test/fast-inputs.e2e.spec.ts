@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENTS_FILE } from '@clearsim/store';
 import { SubmitInputsHandler } from '../src/clearing/commands/submit-inputs.handler';
+import { ShardService } from '../src/clearing/shard.service';
 import { at } from '../../../libs/clearing/src/testing/given';
 import { ADMIN, bootServer, DROP, SETUP, TRADE, VENUE_A, VENUE_B, type TestServer } from './server-harness';
 
@@ -99,5 +100,23 @@ describe('the fast route of POST /v1/inputs answers every request as Nest\'s rou
         .map((line) => line.replace(/"crc":"[0-9a-f]+",/, ''));
     expect(events(fast)).toEqual(events(nest));
     expect(events(fast).length).toBeGreaterThan(SETUP.length + 3);
+  });
+
+  it('answers 503 with Retry-After as Nest\'s route does once the shard stops taking inputs (a refusal after the fast route submitted)', async () => {
+    const answers = [];
+    const execute = jest.spyOn(SubmitInputsHandler.prototype, 'execute');
+    try {
+      for (const server of [fast, nest]) {
+        await server.app.get(ShardService).drain();
+        const response = await server.http.post('/v1/inputs').set('x-api-key', ADMIN).set('content-type', 'application/json').send(JSON.stringify(price(20, '9500')));
+        answers.push({ status: response.status, retryAfter: response.headers['retry-after'] as unknown, body: response.body as unknown, viaNestRoute: execute.mock.calls.length });
+        execute.mockClear();
+      }
+    } finally {
+      execute.mockRestore();
+    }
+    expect(answers[0]).toEqual({ status: 503, retryAfter: '1', body: { statusCode: 503, error: 'Service Unavailable', message: ['the server is shutting down'] }, viaNestRoute: 0 });
+    expect({ ...answers[1], viaNestRoute: 0 }).toEqual(answers[0]);
+    expect(answers[1]!.viaNestRoute).toBe(1);
   });
 });
