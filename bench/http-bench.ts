@@ -67,6 +67,8 @@ export interface HttpBenchResult {
    * at 100 % of a core, so this is what bounds the requests/s.
    */
   serverMainThreadUsPerInput: number | null;
+  /** The same for GET /healthz, per answered request: the HTTP stack's share of the POST's figure (null off Linux). */
+  serverMainThreadUsPerHealthz: number | null;
   /** Inputs per durable append (one fsync) during POST /v1/inputs: the group commit's mean group, counted in the log. */
   inputsPerAppend: number | null;
 }
@@ -81,7 +83,9 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
     const { connections, seconds } = options;
     await autocannon({ url: `${url}/healthz`, connections, duration: 2 });
     await autocannon({ url, connections, duration: 2, requests: [priceRequest()] });
+    const healthzMainBefore = mainThreadSeconds(server.pid);
     const healthz = await autocannon({ url: `${url}/healthz`, connections, duration: seconds });
+    const healthzMainAfter = mainThreadSeconds(server.pid);
     const logBytesBefore = logBytes(dir);
     const cpuBefore = cpuSeconds(server.pid);
     const mainBefore = mainThreadSeconds(server.pid);
@@ -100,6 +104,7 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
       serverPeakRssMiB: peakRssMiB(server.pid),
       serverCpuUsPerInput: perInput(cpuBefore, cpuAfter),
       serverMainThreadUsPerInput: perInput(mainBefore, mainAfter),
+      serverMainThreadUsPerHealthz: healthzMainBefore !== null && healthzMainAfter !== null && healthz.requests.total > 0 ? ((healthzMainAfter - healthzMainBefore) * 1e6) / healthz.requests.total : null,
       inputsPerAppend: groups.appends > 0 ? groups.inputs / groups.appends : null,
     };
   } finally {
@@ -250,6 +255,7 @@ async function main(): Promise<void> {
   if (result.shardLoopMs !== null) process.stdout.write(`shard loop (decide + append + fsync, queueing included): ${result.shardLoopMs.toFixed(3)} ms mean per submission\n`);
   if (result.serverCpuUsPerInput !== null) process.stdout.write(`the server's CPU (user + system) during POST /v1/inputs: ${Math.round(result.serverCpuUsPerInput)} µs per input\n`);
   if (result.serverMainThreadUsPerInput !== null) process.stdout.write(`the server's main thread during POST /v1/inputs: ${result.serverMainThreadUsPerInput.toFixed(1)} µs per input\n`);
+  if (result.serverMainThreadUsPerHealthz !== null) process.stdout.write(`the server's main thread during GET /healthz: ${result.serverMainThreadUsPerHealthz.toFixed(1)} µs per request\n`);
   if (result.inputsPerAppend !== null) process.stdout.write(`inputs per durable append (group commit) during POST /v1/inputs: ${result.inputsPerAppend.toFixed(2)}\n`);
   if (options.cpuProfileDir) process.stdout.write(`the server's CPU profile: ${options.cpuProfileDir}\n`);
 }

@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
 import { AppModule } from './app.module';
+import { registerFastInputsRoute } from './clearing/fast-inputs.route';
 import { ShardService } from './clearing/shard.service';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { registerJsonBody, requestIdOf } from './common/fastify-body';
@@ -41,6 +42,8 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
     app.useLogger(app.get(Logger));
     // every route: the size bound is checked as the body arrives (413), the nesting and number bounds on its text before JSON.parse (400)
     registerJsonBody(app.getHttpAdapter().getInstance());
+    // before the routes are registered (listen): the plain single input skips Nest's per-request pipeline
+    if (options.fastInputsRoute !== false) registerFastInputsRoute(app.getHttpAdapter().getInstance(), app);
     logRequests(app.getHttpAdapter().getInstance(), () => PinoLogger.root);
     app.enableVersioning({ type: VersioningType.URI });
     setUpOpenApi(app);

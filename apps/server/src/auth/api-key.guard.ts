@@ -50,7 +50,8 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function keyOf(request: HttpRequest): string | undefined {
+/** The key a request carries: `x-api-key`, else `Authorization: Bearer`. */
+export function keyOf(request: HttpRequest): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header;
   const authorization = request.headers.authorization;

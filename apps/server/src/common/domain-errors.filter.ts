@@ -32,20 +32,37 @@ export class DomainErrorsFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse();
+    const http = host.switchToHttp();
+    const response = http.getResponse();
     const { httpAdapter } = this.adapterHost;
-    // Fastify's 413 does not say its limit; the route's options do
-    const bodyLimit = (host.switchToHttp().getRequest() as { routeOptions?: { bodyLimit?: unknown } } | undefined)?.routeOptions?.bodyLimit;
-    const body = toBody(error, typeof bodyLimit === 'number' ? bodyLimit : undefined);
+    const body = errorBody(error, http.getRequest(), response, this.logger);
     if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) httpAdapter.setHeader(response, 'Retry-After', '1');
-    if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
-      const requestId = requestIdOf(host.switchToHttp().getRequest(), response);
-      body.message = [`internal error (request id ${requestId}; see the server log)`];
-      body.requestId = requestId;
-      this.logger.error(`request ${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
     httpAdapter.reply(response, body, body.statusCode);
   }
+}
+
+/**
+ * The answer to `error` (DomainErrorsFilter's, and the fast route's of
+ * POST /v1/inputs: clearing/fast-inputs.route.ts): its body, a 500's
+ * logged with the request id it carries (the caller adds
+ * `Retry-After: 1` to a 503).
+ */
+export function errorBody(
+  error: unknown,
+  request: { id?: unknown; routeOptions?: { bodyLimit?: unknown } } | undefined,
+  response: { getHeader?(name: string): unknown; setHeader?(name: string, value: string): unknown },
+  logger: Pick<Logger, 'error'>,
+): ErrorBody {
+  // Fastify's 413 does not say its limit; the route's options do
+  const bodyLimit = request?.routeOptions?.bodyLimit;
+  const body = toBody(error, typeof bodyLimit === 'number' ? bodyLimit : undefined);
+  if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
+    const requestId = requestIdOf(request, response);
+    body.message = [`internal error (request id ${requestId}; see the server log)`];
+    body.requestId = requestId;
+    logger.error(`request ${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  return body;
 }
 
 function toBody(error: unknown, bodyLimit?: number): ErrorBody {

@@ -27,6 +27,13 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /** Close gracefully on SIGINT/SIGTERM (Nest shutdown hooks, then exit 0). Default true; tests turn it off. */
   shutdownHooks?: boolean;
+  /**
+   * Answer the plain single input of POST /v1/inputs ahead of Nest's
+   * per-request pipeline (clearing/fast-inputs.route.ts). Default true; false
+   * sends every request through Nest's route, the reference the tests compare
+   * the fast route with.
+   */
+  fastInputsRoute?: boolean;
   /** Most inputs one batch may carry. Default 10,000. */
   maxBatch?: number;
   /** Largest request body, in bytes (413 beyond it, on every route). Default 16 MiB: a batch of 10,000 inputs fits. */

@@ -33,6 +33,7 @@ const ServerOptionsSchema = z
     publicMetrics: z.boolean().optional(),
     processMetrics: z.boolean().optional(),
     shutdownHooks: z.boolean().optional(),
+    fastInputsRoute: z.boolean().optional(),
     maxBatch: whole(1, Number.MAX_SAFE_INTEGER).optional(),
     maxBodyBytes: whole(1024, 1 << 30).optional(),
     commitDelayMicros: whole(0, 1_000_000).optional(),
