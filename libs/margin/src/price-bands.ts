@@ -196,7 +196,7 @@ export class PriceBands {
       const slot = places[i + 1]!;
       const instrument = names[index.index]!;
       if (slot === HOT) out.push({ instrument, lower: NaN, upper: NaN });
-      else out.push({ instrument, lower: index.lowers.has(slot) ? -index.lowers.keyOf(slot) : -Infinity, upper: index.uppers.has(slot) ? index.uppers.keyOf(slot) : Infinity });
+      else out.push({ instrument, lower: index.lowers.has(slot) ? -index.lowers.keys[slot]! : -Infinity, upper: index.uppers.has(slot) ? index.uppers.keys[slot]! : Infinity });
     }
     return out;
   }
@@ -340,14 +340,14 @@ export class PriceBands {
       }
     }
     const { lowers, uppers } = index;
-    for (let slot = lowers.top(); slot >= 0 && mark < -lowers.topKey(); slot = lowers.top()) {
+    for (let slot = lowers.top(); slot >= 0 && mark < -lowers.keys[slot]!; slot = lowers.top()) {
       const id = index.accountOf(slot);
       index.detach(slot);
       if (detached[id] === 1) continue;
       detached[id] = 1;
       out = this.report(out, id);
     }
-    for (let slot = uppers.top(); slot >= 0 && mark > uppers.topKey(); slot = uppers.top()) {
+    for (let slot = uppers.top(); slot >= 0 && mark > uppers.keys[slot]!; slot = uppers.top()) {
       const id = index.accountOf(slot);
       index.detach(slot);
       if (detached[id] === 1) continue;
