@@ -359,7 +359,7 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
       socializePendingLosses(ctx);
       if (pending.size === 0) break;
     }
-    const batch = [...pending].sort();
+    const batch = sortedIds(pending);
     pending.clear();
     for (const account of batch) {
       checked.add(account);
@@ -368,6 +368,25 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
     }
   }
   return checked;
+}
+
+/**
+ * The ids in `pending`, sorted as `[...pending].sort()` sorts them (by UTF-16
+ * code units, as `<` compares strings; ids in a set are unique, so any sort
+ * gives this order): an insertion sort for the few a check round usually
+ * holds, which allocates nothing but the answer.
+ */
+function sortedIds(pending: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const id of pending) out.push(id);
+  if (out.length > 16) return out.sort();
+  for (let i = 1; i < out.length; i++) {
+    const id = out[i]!;
+    let j = i - 1;
+    for (; j >= 0 && out[j]! > id; j--) out[j + 1] = out[j]!;
+    out[j + 1] = id;
+  }
+  return out;
 }
 
 /**

@@ -56,7 +56,17 @@ export function unitPositions(account: Account, unit: MarginUnit): Position[] {
     return position ? [position] : [];
   }
   if (account.isolated) return [];
-  return [...account.positions.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+  const out: Position[] = [];
+  account.positions.pushValuesInto(out);
+  // an insertion sort: an account holds a few positions, and Array.prototype.sort allocates its own work arrays
+  // (instruments are unique within an account, so any sort by them gives this order)
+  for (let i = 1; i < out.length; i++) {
+    const position = out[i]!;
+    let j = i - 1;
+    for (; j >= 0 && out[j]!.instrument > position.instrument; j--) out[j + 1] = out[j]!;
+    out[j + 1] = position;
+  }
+  return out;
 }
 
 /** Whether the unit holds an open position (what unitPositions would find with qty ≠ 0, without sorting a copy). */
@@ -122,8 +132,13 @@ export function positionRisk(ledger: LedgerState, rules: Rules, position: Positi
  * The one margin engine function: folds every position of the unit into its
  * equity and requirements. Everything else (calls, liquidation, withdrawals,
  * liquidation prices) is a predicate or a projection over its result.
+ *
+ * `positionRisks`, when given and the model sums per-position figures
+ * (`positionRisksSummed`), receives the positionRisk of each open position
+ * of the unit (in instrument order), as the sum took them: a liquidation
+ * ranks the positions by them instead of computing them again.
  */
-export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }): Risk {
+export function computeRisk(ledger: LedgerState, rules: Rules, account: Account, unit: MarginUnit = { account: account.id }, positionRisks?: PositionRisk[]): Risk {
   if (rules.model === 'lending') {
     // collateral against debt: see lending.ts (equity < MM ⇔ health factor < 1)
     const lending = lendingRisk(ledger, rules, account);
@@ -161,6 +176,7 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
     for (const position of positions) {
       if (position.qty === 0n) continue;
       const r = positionRisk(ledger, rules, position, account.id);
+      positionRisks?.push(r);
       value += r.equityValue;
       im += r.initialMargin;
       mm += r.maintenanceMargin;
@@ -170,6 +186,15 @@ export function computeRisk(ledger: LedgerState, rules: Rules, account: Account,
     if (rules.venueMargin && unit.instrument === undefined && !account.isolated) im += collateralInitialAddOn(ledger, rules, account);
   }
   return { equity: balance + value, initialMargin: im, maintenanceMargin: mm, notional, positionsValue: value, balance };
+}
+
+/**
+ * Whether computeRisk's `positionRisks` are what positionRisk of each position
+ * alone gives (no owner passed): the tiered models sum per-position figures,
+ * and without rules `venueMargin` no figure depends on the owner.
+ */
+export function positionRisksSummed(rules: Rules): boolean {
+  return rules.model !== 'portfolio' && rules.model !== 'var' && rules.model !== 'lending' && !rules.venueMargin;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { abs, max, min, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { LiquidationReason } from '@clearsim/events';
 import { applyFill, getAccount, tradeNotional, type Account, type Position } from '@clearsim/ledger';
-import { computeRisk, positionRisk, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
+import { computeRisk, hasOpenPosition, positionRisk, positionRisksSummed, unitNetBalance, unitPositions, type MarginUnit, type PositionRisk, type Risk } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 import { awaitsBatchedAdl, settleBankruptcy } from './bankruptcy';
 import { cureLevel, unitFields } from './margin-saga';
@@ -61,7 +61,7 @@ function byMaintenanceDesc(a: PositionRisk, b: PositionRisk): number {
  *    the remaining positions close at once and the deficit goes through the
  *    bankruptcy waterfall (insurance fund, then ADL or socialized loss).
  */
-export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason, riskNow?: Risk): void {
+export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: LiquidationReason, riskNow?: Risk, positionRisksNow?: PositionRisk[]): void {
   const account = getAccount(ctx.ledger, unit.account);
   // bankrupt, its positions waiting for the input's batched ADL (adl.batch: input)
   if (awaitsBatchedAdl(ctx, unit.account)) return;
@@ -76,10 +76,17 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
   const target = (r: Risk): Fixed => (reason === 'grace-period-expired' ? cureLevel(ctx, r) : r.maintenanceMargin);
   if (ctx.rules.venueLiquidation) return liquidateVenue(ctx, account, unit, target);
   const { step, slippage, feeRate } = ctx.rules.liquidation;
-  const originalSize = new Map(openPositions(account, unit).map((p) => [p.instrument, abs(p.qty)]));
+  // the open positions before the first step (nothing changes the state until its fill): each one's original size
+  let positions = openPositions(account, unit);
+  // the positions' figures on the state now, when the exact risk just computed took them as positionRisk of each
+  // alone would (positionRisksSummed): the step ranks by them; a fill changes the state, and the risk after it
+  // takes them again (under fastPaths: with it off every step ranks afresh, which the engine's property compares)
+  const reuseRisks = ctx.fastPaths && positionRisksSummed(ctx.rules);
+  let risksNow = reuseRisks ? positionRisksNow : undefined;
+  const originalSize = new Map(positions.map((p) => [p.instrument, abs(p.qty)]));
 
-  for (;;) {
-    const positions = openPositions(account, unit);
+  for (let first = true; ; first = false) {
+    if (!first) positions = openPositions(account, unit);
     if (positions.length === 0) {
       if (unitNetBalance(ctx.ledger, ctx.rules, account, unit) < 0n) settleBankruptcy(ctx, account, unit, []);
       return;
@@ -90,7 +97,7 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
       settleBankruptcy(ctx, account, unit, positions);
       return;
     }
-    const ranked = positions.map((p) => positionRisk(ctx.ledger, ctx.rules, p)).sort(byMaintenanceDesc);
+    const ranked = (risksNow !== undefined && risksNow.length === positions.length ? risksNow : positions.map((p) => positionRisk(ctx.ledger, ctx.rules, p))).sort(byMaintenanceDesc);
     const largest = ranked[0]!;
     const position = largest.position;
     const stepQty = step >= SCALE ? abs(position.qty) : mul(originalSize.get(position.instrument) ?? abs(position.qty), step, 'ceil');
@@ -118,7 +125,8 @@ export function liquidate(ctx: SagaContext, unit: MarginUnit, reason: Liquidatio
       counterparty: ctx.rules.accounts.backstop,
       fee,
     });
-    const now = computeRisk(ctx.ledger, ctx.rules, account, unit);
-    if (openPositions(account, unit).length > 0 && now.equity >= target(now)) return;
+    risksNow = reuseRisks ? [] : undefined;
+    const now = computeRisk(ctx.ledger, ctx.rules, account, unit, risksNow);
+    if (hasOpenPosition(account, unit) && now.equity >= target(now)) return;
   }
 }

@@ -1,5 +1,5 @@
 import { isSystemAccount } from '@clearsim/rules';
-import type { Risk } from '@clearsim/margin';
+import type { PositionRisk, Risk } from '@clearsim/margin';
 import { callLevelOf, clearlyAboveMaintenanceFraction, computeRisk, hasOpenPosition, isBelowMaintenanceFraction, unitKey, unitsOf, type MarginUnit } from '@clearsim/margin';
 import type { Account } from '@clearsim/ledger';
 import type { Timestamp } from '@clearsim/events';
@@ -36,7 +36,9 @@ export function cureLevel(ctx: SagaContext, risk: Risk): bigint {
  * A unit with no open position is never called (a flat negative balance is a debt, not a risk).
  */
 export function checkMarginUnit(ctx: SagaContext, account: Account, unit: MarginUnit): void {
-  const risk = computeRisk(ctx.ledger, ctx.rules, account, unit);
+  // each position's figures as the sum took them: a liquidation below ranks the positions by them
+  const positionRisks: PositionRisk[] = [];
+  const risk = computeRisk(ctx.ledger, ctx.rules, account, unit, positionRisks);
   const call = ctx.saga.calls.get(unitKey(unit));
   const { immediateBelow } = ctx.rules.liquidation;
   const { graceSeconds } = ctx.rules.marginCall;
@@ -44,9 +46,9 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   const hasPositions = hasOpenPosition(account, unit) || (ctx.rules.model === 'lending' && account.cash < 0n && account.collateral.size > 0);
   if (call) {
     if (hasPositions && graceSeconds === 0 && risk.equity < risk.maintenanceMargin) {
-      liquidate(ctx, unit, 'below-maintenance', risk);
+      liquidate(ctx, unit, 'below-maintenance', risk, positionRisks);
     } else if (hasPositions && isBelowMaintenanceFraction(risk, immediateBelow)) {
-      liquidate(ctx, unit, 'below-immediate-threshold', risk);
+      liquidate(ctx, unit, 'below-immediate-threshold', risk, positionRisks);
     } else {
       const level = cureLevel(ctx, risk);
       if (risk.equity >= level) ctx.emit({ type: 'MarginCallMet', ts: ctx.ts, ...unitFields(unit), equity: risk.equity, cureLevel: level });
@@ -55,8 +57,8 @@ export function checkMarginUnit(ctx: SagaContext, account: Account, unit: Margin
   }
   if (!hasPositions) return;
   if (risk.equity < risk.maintenanceMargin) {
-    if (graceSeconds === 0) return liquidate(ctx, unit, 'below-maintenance', risk);
-    if (isBelowMaintenanceFraction(risk, immediateBelow)) return liquidate(ctx, unit, 'below-immediate-threshold', risk);
+    if (graceSeconds === 0) return liquidate(ctx, unit, 'below-maintenance', risk, positionRisks);
+    if (isBelowMaintenanceFraction(risk, immediateBelow)) return liquidate(ctx, unit, 'below-immediate-threshold', risk, positionRisks);
   } else if (!isBelowCallLevel(ctx, risk)) {
     return;
   }
