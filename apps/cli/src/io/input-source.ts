@@ -7,6 +7,8 @@ import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
+import { decodeThreadAvailable, markColumnBatches } from './decode-thread';
+import { isBlank } from './mark-columns';
 import { resolveImportedPaths } from './imported-paths';
 
 export interface InputSource {
@@ -35,7 +37,10 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
   const read: ReadProgress = { bytesRead: 0 };
   // bytesRead runs ahead of the line being decided by at most one chunk (4 MiB): close enough for a percentage
   const batches = () => withRules(jsonlBatches(file, read), override, file);
-  return { description: file, batches: batches(), inputs: oneByOne(batches()), progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }) };
+  // without --rules, `run` takes the lines from the decode thread (mark lines as columns, decode-thread.ts); lazily
+  // started, on the first batch asked for
+  const runBatches = !override && decodeThreadAvailable() ? markColumnBatches(file, read) : batches();
+  return { description: file, batches: runBatches, inputs: oneByOne(batches()), progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }) };
 }
 
 /**
@@ -95,9 +100,6 @@ function sourced(inputs: InputEvent[], count: number, source: string, lines: Int
   inputs.length = count;
   return { inputs, source, lines: lines.subarray(0, count) };
 }
-
-/** `text.trim() === ''` without trimming a copy of every line that starts and ends with a non-space (every JSON line). */
-const isBlank = (text: string): boolean => text.length === 0 || ((text.charCodeAt(0) <= 32 || text.charCodeAt(0) >= 127) && text.trim() === '');
 
 async function* withRules(batches: AsyncIterable<InputBatch>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<InputBatch> {
   if (!override) {
