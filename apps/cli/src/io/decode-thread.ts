@@ -25,6 +25,8 @@ export interface MarkColumnOptions {
   thread?: boolean;
   linesPerMessage?: number;
   credits?: number;
+  /** Bytes per read (jsonl-reader's default: 4 MiB); tests cut lines at chunk edges with small ones. */
+  chunkBytes?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface MarkColumnOptions {
  */
 export async function* markColumnBatches(file: string, read: ReadProgress, options: MarkColumnOptions = {}): AsyncGenerator<MarkColumns> {
   const linesPerMessage = options.linesPerMessage ?? LINES_PER_MESSAGE;
-  const producer: Producer = options.thread === false ? new InlineProducer(file, read, linesPerMessage) : new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage);
+  const producer: Producer = options.thread === false ? new InlineProducer(file, read, linesPerMessage, options.chunkBytes) : new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage);
   const names: string[] = [];
   try {
     for (;;) {
@@ -146,8 +148,8 @@ class ThreadProducer implements Producer {
 class InlineProducer implements Producer {
   private readonly messages: AsyncGenerator<LinesMessage>;
 
-  constructor(file: string, read: ReadProgress, linesPerMessage: number) {
-    this.messages = decodeMessages(file, read, linesPerMessage);
+  constructor(file: string, read: ReadProgress, linesPerMessage: number, chunkBytes: number | undefined) {
+    this.messages = decodeMessages(file, read, linesPerMessage, chunkBytes);
   }
 
   async next(): Promise<DecodeMessage> {

@@ -59,7 +59,7 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
  * die young (docs/performance.md, B1-scale).
  */
 const SUB_BATCH = 1024;
-async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<SourcedInputs> {
+export async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<SourcedInputs> {
   let line = 0;
   for await (const { bytes, ranges } of readLineChunks(file, undefined, read)) {
     // the inputs and their line numbers side by side: no object per line besides the input; sized for every line

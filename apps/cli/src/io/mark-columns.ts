@@ -66,49 +66,58 @@ export async function* decodeMessages(file: string, progress: ReadProgress, line
   let line = 0;
   let message: LinesMessage | undefined;
   let jsonAt = 0;
-  for await (const { bytes, ranges } of readLineChunks(file, chunkBytes, progress)) {
-    for (let r = 0; r < ranges.length; r += 2) {
-      if (message === undefined) {
-        message = newMessage(line + 1, linesPerMessage);
-        jsonAt = 0;
-      }
-      line++;
-      const i = message.count++;
-      const start = ranges[r]!;
-      const end = ranges[r + 1]!;
-      const mark = decodePriceBytes(bytes, start, end);
-      if (mark !== undefined) {
-        message.kinds[i] = MARK;
-        message.ts[i] = mark.ts;
-        message.units[i] = Number(mark.price);
-        let index = names.get(mark.instrument);
-        if (index === undefined) {
-          names.set(mark.instrument, (index = names.size));
-          message.newNames.push(mark.instrument);
+  try {
+    for await (const { bytes, ranges } of readLineChunks(file, chunkBytes, progress)) {
+      for (let r = 0; r < ranges.length; r += 2) {
+        if (message === undefined) {
+          message = newMessage(line + 1, linesPerMessage);
+          jsonAt = 0;
         }
-        message.instrument[i] = index;
-        if (message.json.length - jsonAt < MARK_JSON_MAX_BYTES) message.json = grown(message.json, jsonAt + MARK_JSON_MAX_BYTES);
-        const jsonEnd = encoder.encode(mark, message.json, jsonAt);
-        if (jsonEnd >= 0) {
-          message.jsonStart[i] = jsonAt;
-          message.jsonEnd[i] = jsonEnd;
-          message.crc[i] = encoder.crc;
-          jsonAt = jsonEnd;
-        } else message.jsonStart[i] = -1;
-      } else {
-        const text = bytes.toString('utf8', start, end);
-        if (isBlank(text)) message.kinds[i] = BLANK;
-        else {
-          message.kinds[i] = INPUT;
-          message.texts.push(text);
+        line++;
+        const i = message.count++;
+        const start = ranges[r]!;
+        const end = ranges[r + 1]!;
+        const mark = decodePriceBytes(bytes, start, end);
+        if (mark !== undefined) {
+          message.kinds[i] = MARK;
+          message.ts[i] = mark.ts;
+          message.units[i] = Number(mark.price);
+          let index = names.get(mark.instrument);
+          if (index === undefined) {
+            names.set(mark.instrument, (index = names.size));
+            message.newNames.push(mark.instrument);
+          }
+          message.instrument[i] = index;
+          if (message.json.length - jsonAt < MARK_JSON_MAX_BYTES) message.json = grown(message.json, jsonAt + MARK_JSON_MAX_BYTES);
+          const jsonEnd = encoder.encode(mark, message.json, jsonAt);
+          if (jsonEnd >= 0) {
+            message.jsonStart[i] = jsonAt;
+            message.jsonEnd[i] = jsonEnd;
+            message.crc[i] = encoder.crc;
+            jsonAt = jsonEnd;
+          } else message.jsonStart[i] = -1;
+        } else {
+          const text = bytes.toString('utf8', start, end);
+          if (isBlank(text)) message.kinds[i] = BLANK;
+          else {
+            message.kinds[i] = INPUT;
+            message.texts.push(text);
+          }
         }
-      }
-      if (message.count === message.kinds.length) {
-        message.bytesRead = progress.bytesRead;
-        yield message;
-        message = undefined;
+        if (message.count === message.kinds.length) {
+          message.bytesRead = progress.bytesRead;
+          yield message;
+          message = undefined;
+        }
       }
     }
+  } catch (error) {
+    // the reader's error comes after the lines before it
+    if (message !== undefined) {
+      message.bytesRead = progress.bytesRead;
+      yield message;
+    }
+    throw error;
   }
   if (message !== undefined) {
     message.bytesRead = progress.bytesRead;
