@@ -130,7 +130,7 @@ describe('clearsim run streams a large file through one transaction', () => {
   }, 60_000);
 });
 
-describe('the decode thread of run (CLEARSIM_DECODE_THREAD=0: the main thread decodes, as before)', () => {
+describe('the decode thread of run (CLEARSIM_DECODE_THREAD=1: whatever the size; 0: the main thread decodes, as before)', () => {
   /** Event lines of a store's log (the header's random log id and the commit records' chain left out). */
   const eventLines = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((line) => line.startsWith('{"position":'));
 
@@ -139,7 +139,7 @@ describe('the decode thread of run (CLEARSIM_DECODE_THREAD=0: the main thread de
     generateDay(input, 20_000);
     const threaded = fixtureStore();
     const single = fixtureStore();
-    const a = clearsim(['run', input, '--store', `file:${threaded}`, '--json']);
+    const a = clearsim(['run', input, '--store', `file:${threaded}`, '--json'], { CLEARSIM_DECODE_THREAD: '1' });
     const b = clearsim(['run', input, '--store', `file:${single}`, '--json'], { CLEARSIM_DECODE_THREAD: '0' });
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(JSON.parse(a.stdout)).toEqual({ ...JSON.parse(b.stdout), store: `file:${threaded}` });
@@ -165,7 +165,7 @@ describe('the decode thread of run (CLEARSIM_DECODE_THREAD=0: the main thread de
       writeFileSync(input, text + '\n');
       const store = fixtureStore();
       const before = hashTree(store);
-      const threaded = clearsim(['run', input, '--store', `file:${store}`]);
+      const threaded = clearsim(['run', input, '--store', `file:${store}`], { CLEARSIM_DECODE_THREAD: '1' });
       const single = clearsim(['run', input, '--store', `file:${store}`], { CLEARSIM_DECODE_THREAD: '0' });
       // spawnSync returned: the process ended (a thread left running would keep it alive)
       expect({ name, code: threaded.code }).toEqual({ name, code: 2 });

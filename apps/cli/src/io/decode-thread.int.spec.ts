@@ -66,12 +66,16 @@ describe('the decode thread (markColumnBatches) hands run what the single-thread
   it('the same inputs on the same lines, and the same error (file, line, field) where a line is refused', async () => {
     const file = join(dir, 'day.jsonl');
     await fc.assert(
-      fc.asyncProperty(fc.array(lineArb, { maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 16, max: 400 }), async (lines, crlf, linesPerMessage, chunkBytes) => {
+      fc.asyncProperty(fc.array(lineArb, { maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 16, max: 400 }), fc.integer({ min: 0, max: 6 }), async (lines, crlf, linesPerMessage, chunkBytes, handOverAfter) => {
         writeFileSync(file, lines.join(crlf ? '\r\n' : '\n'));
         const single = await readAll(jsonlBatches(file, { bytesRead: 0 }));
         const columns = await readAll(markColumnBatches(file, { bytesRead: 0 }, { thread: false, linesPerMessage, chunkBytes }));
         expect(columns).toEqual(single);
         await checkMarkJson(markColumnBatches(file, { bytesRead: 0 }, { thread: false, linesPerMessage, chunkBytes }));
+        // the main thread decoding the first messages, then a second reader taking over after them (as the thread does)
+        const handedOver = await readAll(markColumnBatches(file, { bytesRead: 0 }, { thread: 'in-process', handOverAfter, linesPerMessage, chunkBytes }));
+        expect(handedOver).toEqual(single);
+        await checkMarkJson(markColumnBatches(file, { bytesRead: 0 }, { thread: 'in-process', handOverAfter, linesPerMessage, chunkBytes }));
       }),
       { numRuns: 300 },
     );
