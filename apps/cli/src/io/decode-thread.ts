@@ -186,8 +186,8 @@ class ThreadProducer implements Producer {
   }
 
   credit(): void {
-    Atomics.add(this.credits, 0, 1);
-    Atomics.notify(this.credits, 0);
+    // the thread waits only with no credit left: a wake-up (a system call) is needed only then
+    if (Atomics.add(this.credits, 0, 1) <= 0) Atomics.notify(this.credits, 0);
   }
 
   /** Lets the thread take over after `from.line`. */
