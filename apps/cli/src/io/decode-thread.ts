@@ -22,8 +22,8 @@ export const DECODE_THREAD_ENV = 'CLEARSIM_DECODE_THREAD';
  */
 export const DECODE_THREAD_MIN_BYTES = 16 << 20;
 
-/** Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~1.2 MB each). */
-export const DECODE_CREDITS = 4;
+/** Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.3 MB each). */
+export const DECODE_CREDITS = 8;
 
 const WORKER_SCRIPT = join(__dirname, 'decode-worker.js');
 const YOUNG_GENERATION_MB = 2;
