@@ -130,6 +130,52 @@ describe('clearsim run streams a large file through one transaction', () => {
   }, 60_000);
 });
 
+describe('the decode thread of run (CLEARSIM_DECODE_THREAD=1: whatever the size; 0: the main thread decodes, as before)', () => {
+  /** Event lines of a store's log (the header's random log id and the commit records' chain left out). */
+  const eventLines = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((line) => line.startsWith('{"position":'));
+
+  it('writes the same log and decides the same with and without the thread', () => {
+    const input = join(tempDir('thread-input'), 'day.jsonl');
+    generateDay(input, 20_000);
+    const threaded = fixtureStore();
+    const single = fixtureStore();
+    const a = clearsim(['run', input, '--store', `file:${threaded}`, '--json'], { CLEARSIM_DECODE_THREAD: '1' });
+    const b = clearsim(['run', input, '--store', `file:${single}`, '--json'], { CLEARSIM_DECODE_THREAD: '0' });
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(JSON.parse(a.stdout)).toEqual({ ...JSON.parse(b.stdout), store: `file:${threaded}` });
+    expect(eventLines(threaded)).toEqual(eventLines(single));
+    expect(clearsim(['verify', '--store', `file:${threaded}`]).code).toBe(0);
+  }, 120_000);
+
+  it('a refusal (by the schema, by the engine, by the reader on the thread) is the same exit 2 and message, the store untouched, and the process ends', () => {
+    const dir = tempDir('thread-refusals');
+    const day = join(dir, 'day.jsonl');
+    generateDay(day, 5_000);
+    const lines = readFileSync(day, 'utf8').trimEnd().split('\n');
+    const cases: Record<string, string> = {
+      // line 4,000 a price that is not a decimal: a mark line the thread hands over as text, for the schema
+      schema: lines.map((line, i) => (i === 3_999 ? line.replace(/"price":"[^"]*"/, '"price":"12x.5"') : line)).join('\n'),
+      // line 4,000 a mark of an instrument never listed: decided from the columns, refused by the engine
+      engine: lines.map((line, i) => (i === 3_999 ? line.replace('GEN-PERP', 'NOT-LISTED') : line)).join('\n'),
+      // line 4,001 longer than the reader's bound: the thread's reader refuses it
+      reader: [...lines.slice(0, 4_000), 'x'.repeat((16 << 20) + 1)].join('\n'),
+    };
+    for (const [name, text] of Object.entries(cases)) {
+      const input = join(dir, `${name}.jsonl`);
+      writeFileSync(input, text + '\n');
+      const store = fixtureStore();
+      const before = hashTree(store);
+      const threaded = clearsim(['run', input, '--store', `file:${store}`], { CLEARSIM_DECODE_THREAD: '1' });
+      const single = clearsim(['run', input, '--store', `file:${store}`], { CLEARSIM_DECODE_THREAD: '0' });
+      // spawnSync returned: the process ended (a thread left running would keep it alive)
+      expect({ name, code: threaded.code }).toEqual({ name, code: 2 });
+      expect(threaded.stderr).toBe(single.stderr);
+      expect(threaded.stderr).toMatch(new RegExp(`${input}:line 400[01]: `));
+      expect(hashTree(store)).toEqual(before);
+    }
+  }, 120_000);
+});
+
 describe('kill -9 in the middle of a streamed run', () => {
   it('leaves the store holding nothing of the run or all of it, and verify passes', async () => {
     const input = join(tempDir('crash-input'), 'day.jsonl');

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { InputError, decodeEvent, encodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { at, rulesFor } from '@clearsim/clearing/testing';
 import { InMemoryEventStore, type AppendTransaction } from '@clearsim/store';
-import { ShardRunner, type InputBatch, type LocatedInput } from './shard-runner';
+import { crc32 } from 'node:zlib';
+import { decodeLine } from '@clearsim/events';
+import { LINE_BLANK, LINE_INPUT, LINE_MARK, ShardRunner, type InputBatch, type LocatedInput, type MarkColumns } from './shard-runner';
 
 /** An in-memory store that records what the runner did with its transactions. */
 class RecordingStore extends InMemoryEventStore {
@@ -24,6 +26,66 @@ class RecordingStore extends InMemoryEventStore {
       },
     };
   }
+}
+
+/** A RecordingStore whose transactions take encoded marks (appendEncoded): each one's bytes decoded back, and its CRC checked. */
+class EncodedRecordingStore extends RecordingStore {
+  encodedLines = 0;
+  override async beginAppend(expectedPosition: number): Promise<AppendTransaction> {
+    const transaction = await super.beginAppend(expectedPosition);
+    return {
+      ...transaction,
+      appendEncoded: (entries, encoded) => {
+        const events = entries.map((entry) => {
+          if (typeof entry !== 'number') return entry;
+          this.encodedLines++;
+          const bytes = Buffer.from(encoded.json[entry]!.subarray(encoded.start[entry], encoded.end[entry]));
+          expect(encoded.crc[entry]! >>> 0).toBe(crc32(bytes));
+          return decodeLine(bytes.toString('utf8'), 'any');
+        });
+        return transaction.append(events);
+      },
+    };
+  }
+}
+
+/**
+ * `lines` as a MarkColumns batch from line `firstLine`, each followed by a blank line: the price updates with no
+ * eventId as columns (with their canonical JSON and CRC when `withJson`), the rest as decoded inputs. `names` is the
+ * name table shared by a run's batches.
+ */
+function markColumns(lines: readonly LocatedInput[], firstLine: number, names: string[], withJson: boolean): MarkColumns {
+  const count = 2 * lines.length;
+  const kinds = new Uint8Array(count).fill(LINE_BLANK);
+  const inputs: (InputEvent | undefined)[] = new Array(count);
+  const ts = new Float64Array(count);
+  const units = new Float64Array(count);
+  const instrument = new Int32Array(count);
+  const json: Buffer[] = [];
+  const jsonStart = new Int32Array(count);
+  const jsonEnd = new Int32Array(count);
+  const crc = new Int32Array(count);
+  let offset = 0;
+  lines.forEach(({ input }, k) => {
+    const i = 2 * k;
+    if (input.type === 'PriceUpdated' && input.eventId === undefined && input.postedBy === undefined) {
+      kinds[i] = LINE_MARK;
+      ts[i] = input.ts;
+      units[i] = Number(input.price);
+      if (!names.includes(input.instrument)) names.push(input.instrument);
+      instrument[i] = names.indexOf(input.instrument);
+      const bytes = Buffer.from(encodeEvent(input), 'utf8');
+      json.push(bytes);
+      jsonStart[i] = offset;
+      jsonEnd[i] = offset += bytes.length;
+      crc[i] = crc32(bytes);
+    } else {
+      kinds[i] = LINE_INPUT;
+      inputs[i] = input;
+    }
+  });
+  const columns = { source: 'day.jsonl', firstLine, count, kinds, inputs, ts, units, instrument, names };
+  return withJson ? { ...columns, json: new Uint8Array(Buffer.concat(json)), jsonStart, jsonEnd, crc } : columns;
 }
 
 const located = (raw: Record<string, unknown>, line: number): LocatedInput => ({ input: decodeEvent(raw, 'input') as InputEvent, source: 'day.jsonl', line });
@@ -117,6 +179,66 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('MarkColumns batches (marks as columns, with or without their JSON) decide and log exactly what run does, on a store with appendEncoded or without', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (moves, sizes, chunkEvents, withJson, encodedStore) => {
+          const inputs = day(moves);
+          const one = await runAll(inputs, chunkEvents);
+          // blank lines between some inputs (line numbers run on), marks as columns, everything else as decoded inputs
+          const batches: MarkColumns[] = [];
+          const names: string[] = [];
+          for (let i = 0, k = 0, line = 1; i < inputs.length; k++) {
+            const slice = inputs.slice(i, i + sizes[k % sizes.length]!);
+            i += slice.length;
+            batches.push(markColumns(slice, line, names, withJson && k % 3 !== 2));
+            line += 2 * slice.length;
+          }
+          async function* arrays() {
+            yield* batches;
+          }
+          const store = encodedStore ? new EncodedRecordingStore() : new RecordingStore();
+          const runner = await ShardRunner.open(store);
+          const decided: ClearingEvent[] = [];
+          const result = await runner.runBatches(arrays(), { chunkEvents, onDecisions: (chunk) => void decided.push(...chunk) });
+          const log: string[] = [];
+          for await (const { event } of store.read(1)) log.push(encodeEvent(event));
+          expect(log).toEqual(one.log);
+          expect(decided.map(encodeEvent)).toEqual(one.decided);
+          expect(result).toEqual(one.result);
+          expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
+          // the store took the marks' bytes whenever every mark of a chunk had them (withJson: two batches in three)
+          if (store instanceof EncodedRecordingStore && withJson && batches.every((b) => b.json !== undefined)) expect(store.encodedLines).toBe(moves.length + 1);
+          if (!(store instanceof EncodedRecordingStore) || !withJson) expect(store instanceof EncodedRecordingStore ? store.encodedLines : 0).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a mark of a MarkColumns batch that the engine refuses names its line (firstLine + i) and leaves the store as before', async () => {
+    const store = new RecordingStore();
+    const runner = await ShardRunner.open(store);
+    await runner.run(day([0.01]));
+    const headBefore = runner.head;
+    // the batch's lines from 10: the mark at 10, a blank line, the mark at 12 that prices an instrument not listed
+    const lines = [
+      located({ type: 'PriceUpdated', ts: at(10_000), instrument: 'BTC-PERP', price: '10100' }, 10),
+      located({ type: 'PriceUpdated', ts: at(10_001), instrument: 'ETH-PERP', price: '100' }, 12),
+    ];
+    const batch = markColumns(lines, 10, [], true);
+    const error = await runner.runBatches([batch], { chunkEvents: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(/^day\.jsonl:line 12: field "instrument"/);
+    expect(store.aborted).toBe(1);
+    expect(await store.head()).toBe(headBefore);
   });
 
   it('runBatches: a refused input in the middle of an array names its line and leaves the store as before', async () => {

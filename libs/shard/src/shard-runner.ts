@@ -1,6 +1,6 @@
-import { ClearingEngine } from '@clearsim/clearing';
+import { ClearingEngine, type HandleResult } from '@clearsim/clearing';
 import { InputError, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
-import type { AppendTransaction, EventStore, StoredEvent } from '@clearsim/store';
+import type { AppendTransaction, EncodedEvents, EventStore, StoredEvent } from '@clearsim/store';
 
 /** An input with where it came from, so a refusal can name the file and line. */
 export interface LocatedInput {
@@ -19,8 +19,46 @@ export interface SourcedInputs {
   readonly lines: ArrayLike<number>;
 }
 
-/** An array of inputs: located one by one, or of one source (SourcedInputs). */
-export type InputBatch = readonly LocatedInput[] | SourcedInputs;
+/** What line `i` of a MarkColumns batch is. */
+export const LINE_MARK = 0;
+export const LINE_INPUT = 1;
+export const LINE_BLANK = 2;
+
+/**
+ * Consecutive lines of one source, the commonest input as columns (what `clearsim run`'s decode thread hands over):
+ * line `firstLine + i` is, by `kinds[i]`, LINE_MARK — the price update `{ type: 'PriceUpdated', ts: ts[i],
+ * instrument: names[instrument[i]], price: units[i] ledger units }` with no eventId or postedBy, no object made for
+ * it — LINE_INPUT, the decoded `inputs[i]`, or LINE_BLANK, nothing. Where `json` is given, a mark's canonical JSON
+ * is `json[jsonStart[i], jsonEnd[i])`, its CRC-32 `crc[i]`: a store that takes encoded events copies them.
+ */
+export interface MarkColumns {
+  readonly source: string;
+  readonly firstLine: number;
+  readonly count: number;
+  readonly kinds: Uint8Array;
+  readonly inputs: readonly (InputEvent | undefined)[];
+  readonly ts: Float64Array;
+  readonly units: Float64Array;
+  readonly instrument: Int32Array;
+  readonly names: readonly string[];
+  readonly json?: Uint8Array;
+  readonly jsonStart?: Int32Array;
+  readonly jsonEnd?: Int32Array;
+  readonly crc?: Int32Array;
+}
+
+/** An array of inputs: located one by one, of one source (SourcedInputs), or as columns (MarkColumns). */
+export type InputBatch = readonly LocatedInput[] | SourcedInputs | MarkColumns;
+
+export const isMarkColumns = (batch: InputBatch): batch is MarkColumns => !Array.isArray(batch) && 'kinds' in batch;
+
+/** The input of line `i` of a MarkColumns batch (an event made for a mark), undefined for a blank line. */
+export function columnInput(batch: MarkColumns, i: number): InputEvent | undefined {
+  const kind = batch.kinds[i];
+  if (kind === LINE_INPUT) return batch.inputs[i];
+  if (kind !== LINE_MARK) return undefined;
+  return { type: 'PriceUpdated', ts: batch.ts[i]!, instrument: batch.names[batch.instrument[i]!]!, price: BigInt(batch.units[i]!) } as InputEvent;
+}
 
 /**
  * Inputs handed over an array at a time (a chunk of a file's lines): the run
@@ -31,7 +69,12 @@ export type InputBatches = AsyncIterable<InputBatch> | Iterable<InputBatch>;
 /** The batch's inputs one by one, located (for a caller that takes them one at a time). */
 export function* locatedInputs(batch: InputBatch): Iterable<LocatedInput> {
   if (isLocatedArray(batch)) yield* batch;
-  else for (let i = 0; i < batch.inputs.length; i++) yield { input: batch.inputs[i]!, source: batch.source, line: batch.lines[i] };
+  else if (isMarkColumns(batch)) {
+    for (let i = 0; i < batch.count; i++) {
+      const input = columnInput(batch, i);
+      if (input !== undefined) yield { input, source: batch.source, line: batch.firstLine + i };
+    }
+  } else for (let i = 0; i < batch.inputs.length; i++) yield { input: batch.inputs[i]!, source: batch.source, line: batch.lines[i] };
 }
 
 export const isLocatedArray = (batch: InputBatch): batch is readonly LocatedInput[] => Array.isArray(batch);
@@ -180,8 +223,10 @@ export class ShardRunner {
   private async decideAndAppend(source: { inputs: AsyncIterable<LocatedInput> | Iterable<LocatedInput> } | { batches: InputBatches }, options: RunOptions): Promise<RunResult> {
     const chunkEvents = Math.max(1, options.chunkEvents ?? RUN_CHUNK_EVENTS);
     const from = this.position;
-    let chunk: ClearingEvent[] = [];
+    // a chunk's entries in log order: an event, or (a mark of a MarkColumns batch) the index of its line in `marks`
+    let chunk: (ClearingEvent | number)[] = [];
     let chunkDecisions: ClearingEvent[] = [];
+    const marks = new ChunkMarks();
     const heard: StoredEvent[] = [];
     const decisionsByType: Record<string, number> = {};
     let decisionCount = 0;
@@ -192,13 +237,38 @@ export class ShardRunner {
     const flush = async () => {
       if (chunk.length === 0) return;
       transaction ??= await this.store.beginAppend(from);
-      await transaction.append(chunk);
-      if (this.listeners.size > 0) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: chunk[i]! });
+      // the marks' own bytes where the store takes them; their events for any other store, and for listeners
+      const encoded = marks.count > 0 && transaction.appendEncoded !== undefined && this.listeners.size === 0 && marks.hasAllJson();
+      const events = marks.count === 0 ? (chunk as ClearingEvent[]) : encoded ? undefined : marks.events(chunk);
+      if (events === undefined) await transaction.appendEncoded!(chunk, marks);
+      else await transaction.append(events);
+      if (this.listeners.size > 0) for (let i = 0; i < chunk.length; i++) heard.push({ position: from + appended + 1 + i, event: events![i]! });
       appended += chunk.length;
       const decided = chunkDecisions;
       chunk = [];
       chunkDecisions = [];
+      marks.clear();
       if (options.onDecisions && decided.length > 0) await options.onDecisions(decided);
+    };
+    /** Adds a decided input (`entry`: the event, or a mark's index in `marks`) and its decisions to the chunk, in log order; true when the chunk is full. */
+    const record = (result: HandleResult, entry: ClearingEvent | number): boolean => {
+      accepted++;
+      const { decisions } = result;
+      // log order: the grace timers the input's ts passed (stamped with their deadlines), the input, its decisions
+      const beforeInput = result.beforeInput ?? 0;
+      if (beforeInput === 0) chunk.push(entry);
+      if (decisions.length > 0) {
+        for (let i = 0; i < decisions.length; i++) {
+          const decision = decisions[i]!;
+          chunk.push(decision);
+          if (i + 1 === beforeInput) chunk.push(entry);
+          chunkDecisions.push(decision);
+          decisionsByType[decision.type] = (decisionsByType[decision.type] ?? 0) + 1;
+        }
+        decisionCount += decisions.length;
+      }
+      if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);
+      return chunk.length >= chunkEvents;
     };
     /** Decides one input (from `source`, `line`) into the chunk; true when the chunk is full (the caller flushes it). */
     const decide = (input: InputEvent, source: string | undefined, line: number | undefined): boolean => {
@@ -213,23 +283,18 @@ export class ShardRunner {
         duplicates++;
         return false;
       }
-      accepted++;
-      const { decisions } = result;
-      // log order: the grace timers the input's ts passed (stamped with their deadlines), the input, its decisions
-      const beforeInput = result.beforeInput ?? 0;
-      if (beforeInput === 0) chunk.push(input);
-      if (decisions.length > 0) {
-        for (let i = 0; i < decisions.length; i++) {
-          const decision = decisions[i]!;
-          chunk.push(decision);
-          if (i + 1 === beforeInput) chunk.push(input);
-          chunkDecisions.push(decision);
-          decisionsByType[decision.type] = (decisionsByType[decision.type] ?? 0) + 1;
-        }
-        decisionCount += decisions.length;
+      return record(result, input);
+    };
+    /** Decides line `i` of a MarkColumns batch, a mark (never a duplicate: it has no eventId), with no event object. */
+    const decideMark = (batch: MarkColumns, i: number): boolean => {
+      let result;
+      try {
+        result = this.current.handlePrice(batch.ts[i]!, batch.names[batch.instrument[i]!]!, batch.units[i]!);
+      } catch (error) {
+        if (error instanceof InputError) throw error.withLocation(batch.source, batch.firstLine + i);
+        throw error;
       }
-      if (options.onProgress && accepted % 10000 === 0) options.onProgress(accepted);
-      return chunk.length >= chunkEvents;
+      return record(result, marks.add(batch, i));
     };
     try {
       if ('batches' in source) {
@@ -239,6 +304,12 @@ export class ShardRunner {
             for (let i = 0; i < batch.length; i++) {
               const located = batch[i]!;
               if (decide(located.input, located.source, located.line)) await flush();
+            }
+          } else if (isMarkColumns(batch)) {
+            const { kinds, inputs, source: from, firstLine } = batch;
+            for (let i = 0; i < batch.count; i++) {
+              const kind = kinds[i];
+              if (kind === LINE_MARK ? decideMark(batch, i) : kind === LINE_INPUT && decide(inputs[i]!, from, firstLine + i)) await flush();
             }
           } else {
             const { inputs, source: from, lines } = batch;
@@ -298,5 +369,68 @@ export class ShardRunner {
     this.current = engine;
     this.position = position;
     this.snapshotPosition = snapshotPosition;
+  }
+}
+
+/**
+ * The marks of a run's chunk that came as MarkColumns lines: where each one's canonical JSON is (EncodedEvents, for a
+ * store's appendEncoded), and its batch and line, to make its event for a store that takes events only. Grown once,
+ * reused by every chunk; a chunk keeps its batches alive until it is appended.
+ */
+class ChunkMarks implements EncodedEvents {
+  count = 0;
+  json: Uint8Array[] = [];
+  start = new Int32Array(1024);
+  end = new Int32Array(1024);
+  crc = new Int32Array(1024);
+  private batches: MarkColumns[] = [];
+  private lines = new Int32Array(1024);
+
+  /** Notes line `i` of `batch`; answers its index. */
+  add(batch: MarkColumns, i: number): number {
+    const k = this.count++;
+    if (k === this.lines.length) this.grow();
+    this.batches[k] = batch;
+    this.lines[k] = i;
+    if (batch.json !== undefined) {
+      this.json[k] = batch.json;
+      this.start[k] = batch.jsonStart![i]!;
+      this.end[k] = batch.jsonEnd![i]!;
+      this.crc[k] = batch.crc![i]!;
+    } else this.start[k] = -1;
+    return k;
+  }
+
+  /** `entries` with each mark's index replaced by its event (a store without appendEncoded, listeners). */
+  events(entries: readonly (ClearingEvent | number)[]): ClearingEvent[] {
+    return entries.map((entry) => (typeof entry === 'number' ? (columnInput(this.batches[entry]!, this.lines[entry]!) as ClearingEvent) : entry));
+  }
+
+  /** Every mark has its JSON (what appendEncoded takes). */
+  hasAllJson(): boolean {
+    for (let k = 0; k < this.count; k++) if (this.start[k]! < 0) return false;
+    return true;
+  }
+
+  clear(): void {
+    // forget the batches (their buffers can go) but keep the arrays grown
+    for (let k = 0; k < this.count; k++) {
+      this.batches[k] = undefined!;
+      this.json[k] = undefined!;
+    }
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const size = 2 * this.lines.length;
+    const grown = (from: Int32Array): Int32Array<ArrayBuffer> => {
+      const to = new Int32Array(size);
+      to.set(from);
+      return to;
+    };
+    this.start = grown(this.start);
+    this.end = grown(this.end);
+    this.crc = grown(this.crc);
+    this.lines = grown(this.lines);
   }
 }

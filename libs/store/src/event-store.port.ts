@@ -44,6 +44,21 @@ export interface AppendTransaction {
   commit(): Promise<number>;
   /** Discards every chunk: the log is byte-for-byte as before beginAppend (file store: truncate back + fsync). Idempotent; safe after a failed append. */
   abort(): Promise<void>;
+  /**
+   * Optional (the file store): `append` of a chunk in which some events come already encoded — an entry that is a
+   * number k stands for the event whose canonical JSON (encodeEvent's bytes) is `encoded.json[k]` from
+   * `encoded.start[k]` to `encoded.end[k]`, with `encoded.crc[k]` the zlib CRC-32 of those bytes. The same log as
+   * `append` of the events; the store copies the bytes instead of encoding the event again.
+   */
+  appendEncoded?(entries: readonly (ClearingEvent | number)[], encoded: EncodedEvents): Promise<number>;
+}
+
+/** Events already encoded as canonical JSON, for AppendTransaction.appendEncoded (see there). */
+export interface EncodedEvents {
+  readonly json: readonly Uint8Array[];
+  readonly start: ArrayLike<number>;
+  readonly end: ArrayLike<number>;
+  readonly crc: ArrayLike<number>;
 }
 
 /**

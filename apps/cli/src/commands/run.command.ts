@@ -35,7 +35,16 @@ export interface RunOptions {
 export async function runCommand(file: string, options: RunOptions): Promise<void> {
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
   const heapGrowth = HeapGrowthLimit.start();
-  const source = openInput(file, options.rules);
+  // the decode thread (a JSONL file's lines) starts here: stopped below however the run ends
+  const source = openInput(file, options.rules, { decodeThread: true });
+  try {
+    await runFrom(source, options, chunkEvents, heapGrowth);
+  } finally {
+    await source.close();
+  }
+}
+
+async function runFrom(source: InputSource, options: RunOptions, chunkEvents: number | undefined, heapGrowth: HeapGrowthLimit): Promise<void> {
   // output folders first: a run must not fail after its append for want of a directory
   for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
   if (options.reset) await resetStore(options.store);

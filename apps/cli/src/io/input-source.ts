@@ -7,6 +7,8 @@ import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
+import { decodeThreadFor, startDecodeThread } from './decode-thread';
+import { isBlank } from './mark-columns';
 import { resolveImportedPaths } from './imported-paths';
 
 export interface InputSource {
@@ -18,6 +20,8 @@ export interface InputSource {
   inputs: AsyncIterable<LocatedInput>;
   /** How far the inputs have been read, of `total`: bytes of a JSONL file, or generated events of a scenario. */
   progress(): { done: number; total: number; unit: 'bytes' | 'events' };
+  /** Stops what reads the input ahead (the decode thread), if anything does; safe to call again. */
+  close(): Promise<void>;
 }
 
 export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
@@ -27,7 +31,7 @@ export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
  * generates them. With `--rules`, the given rules replace every
  * `RulesActivated` of the input, activated at the first event's time.
  */
-export function openInput(file: string, rulesOverride?: string): InputSource {
+export function openInput(file: string, rulesOverride?: string, options: { decodeThread?: boolean } = {}): InputSource {
   if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
   const override = rulesOverride ? loadRules(rulesOverride) : undefined;
   if (isScenarioFile(file)) return scenarioInputs(file, override);
@@ -35,7 +39,16 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
   const read: ReadProgress = { bytesRead: 0 };
   // bytesRead runs ahead of the line being decided by at most one chunk (4 MiB): close enough for a percentage
   const batches = () => withRules(jsonlBatches(file, read), override, file);
-  return { description: file, batches: batches(), inputs: oneByOne(batches()), progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }) };
+  // `run` of a large file without --rules takes the lines from the decode thread (mark lines as columns,
+  // decode-thread.ts), started now so that its start-up overlaps the opening of the store
+  const thread = options.decodeThread && !override && decodeThreadFor(total) ? startDecodeThread(file, read) : undefined;
+  return {
+    description: file,
+    batches: thread?.batches ?? batches(),
+    inputs: oneByOne(batches()),
+    close: async () => thread?.close(),
+    progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }),
+  };
 }
 
 /**
@@ -54,7 +67,7 @@ export function openInput(file: string, rulesOverride?: string): InputSource {
  * die young (docs/performance.md, B1-scale).
  */
 const SUB_BATCH = 1024;
-async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<SourcedInputs> {
+export async function* jsonlBatches(file: string, read: ReadProgress): AsyncIterable<SourcedInputs> {
   let line = 0;
   for await (const { bytes, ranges } of readLineChunks(file, undefined, read)) {
     // the inputs and their line numbers side by side: no object per line besides the input; sized for every line
@@ -95,9 +108,6 @@ function sourced(inputs: InputEvent[], count: number, source: string, lines: Int
   inputs.length = count;
   return { inputs, source, lines: lines.subarray(0, count) };
 }
-
-/** `text.trim() === ''` without trimming a copy of every line that starts and ends with a non-space (every JSON line). */
-const isBlank = (text: string): boolean => text.length === 0 || ((text.charCodeAt(0) <= 32 || text.charCodeAt(0) >= 127) && text.trim() === '');
 
 async function* withRules(batches: AsyncIterable<InputBatch>, override: { rules: Record<string, unknown>; source: string } | undefined, file: string): AsyncIterable<InputBatch> {
   if (!override) {
@@ -182,6 +192,7 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
       batches: located(),
       inputs: oneByOne(located()),
       progress: () => ({ done, total: generated.length, unit: 'events' }),
+      close: async () => undefined,
     };
   } catch (error) {
     if (error instanceof ScenarioError || error instanceof RulesError) throw new UsageError(error.message);

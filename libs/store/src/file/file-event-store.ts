@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { decodeLine, InputError, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
-import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
@@ -575,6 +575,21 @@ class BatchWriter {
     return this.position;
   }
 
+  /** `write` of entries some of which are already encoded (AppendTransaction.appendEncoded): the same lines. */
+  async writeEncoded(entries: readonly (ClearingEvent | number)[], encoded: EncodedEvents): Promise<number> {
+    const lines = this.lines;
+    lines.clear();
+    let position = this.position;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (typeof entry === 'number') lines.addEncoded(++position, encoded.json[entry]!, encoded.start[entry]!, encoded.end[entry]!, encoded.crc[entry]!);
+      else lines.addEvent(++position, entry);
+      if (lines.length >= WRITE_CHUNK_CHARS) await this.flush(lines);
+    }
+    if (lines.length > 0) await this.flush(lines);
+    return this.position;
+  }
+
   /** The lines of `events`, each full chunk written as it fills; answers the lines not written yet (in `this.lines`). */
   private async addLines(events: readonly ClearingEvent[]): Promise<LineBatch> {
     const lines = this.lines;
@@ -645,6 +660,19 @@ class FileAppendTransaction implements AppendTransaction {
       if (this.failed) throw this.refusal();
       try {
         return await this.batch.write(events);
+      } catch (error) {
+        this.failed = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
+    });
+  }
+
+  appendEncoded(entries: readonly (ClearingEvent | number)[], encoded: EncodedEvents): Promise<number> {
+    return this.store.runExclusive(async () => {
+      this.assertOpen('append');
+      if (this.failed) throw this.refusal();
+      try {
+        return await this.batch.writeEncoded(entries, encoded);
       } catch (error) {
         this.failed = error instanceof Error ? error : new Error(String(error));
         throw error;

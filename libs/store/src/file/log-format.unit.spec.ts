@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import { encodeEvent, type ClearingEvent } from '@clearsim/events';
 import { sampleEvents } from '../test-events';
-import { commitLine, crc32Bytes, eventLine, LineBatch, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
+import { commitLine, crc32Bytes, eventLine, LineBatch, MARK_JSON_MAX_BYTES, MarkJsonEncoder, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
 
 describe('log format', () => {
   it('writes an event line as position, CRC-32 of the canonical JSON, then the event without its opening brace', () => {
@@ -129,6 +129,45 @@ describe('log format', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('MarkJsonEncoder writes encodeEvent\'s bytes and their CRC-32 where asked, and LineBatch.addEncoded copies them into eventLine\'s bytes', () => {
+    // what the decode thread of `run` makes of a mark line (its own buffer, several lines one after the other) and
+    // what the store then writes from it; other events (declined: −1) go through addEvent, in any order
+    const minute = fc.constantFrom(Date.UTC(2026, 0, 2, 8, 38), Date.UTC(2026, 0, 2, 8, 39), Date.UTC(1999, 11, 31, 23, 59), 0);
+    const instrument = fc.constantFrom('I01-PERP', 'BTC-PERP', 'a"b', 'x'.repeat(128), 'zoë-🚀', 'I1');
+    const mark = fc
+      .tuple(minute, fc.integer({ min: 0, max: 59_999 }), instrument, fc.bigInt({ min: 1n, max: 2n ** 54n }))
+      .map(([m, inMinute, name, price]) => ({ type: 'PriceUpdated', ts: m + inMinute, instrument: name, price }) as ClearingEvent);
+    const other = fc.constantFrom(...sampleEvents(12));
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ arbitrary: mark, weight: 4 }, { arbitrary: other, weight: 1 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 50 }), (events, offset) => {
+        const encoder = new MarkJsonEncoder();
+        const json = new Uint8Array(offset + events.length * MARK_JSON_MAX_BYTES);
+        const batch = new LineBatch();
+        let expected = '';
+        let at = offset;
+        events.forEach((event, i) => {
+          const end = encoder.encode(event, json, at);
+          if (end >= 0) {
+            expect(Buffer.from(json.subarray(at, end)).toString('utf8')).toBe(encodeEvent(event));
+            expect(encoder.crc).toBe(crc32(encodeEvent(event)));
+            batch.addEncoded(i + 1, json, at, end, encoder.crc);
+            at = end;
+          } else batch.addEvent(i + 1, event);
+          expected += eventLine(i + 1, encodeEvent(event));
+        });
+        expect(batch.take().buffer.toString('utf8')).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+    // a worked example: the head, the minute's text, seconds and milliseconds, the instrument, the price's digits
+    const encoder = new MarkJsonEncoder();
+    const json = new Uint8Array(MARK_JSON_MAX_BYTES);
+    const end = encoder.encode({ type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 5, 250), instrument: 'BTC-PERP', price: 6_500_012_345_678n } as ClearingEvent, json, 0);
+    expect(Buffer.from(json.subarray(0, end)).toString('latin1')).toBe('{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:05.250Z","instrument":"BTC-PERP","price":"65000.12345678"}');
+    // too little room: declined
+    expect(encoder.encode({ type: 'PriceUpdated', ts: 0, instrument: 'BTC-PERP', price: 1n } as ClearingEvent, json, 1)).toBe(-1);
   });
 
   it('LineBatch.addEvent writes eventLine\'s bytes past the 10,000 instruments whose middles the codec keeps', () => {

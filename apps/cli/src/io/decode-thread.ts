@@ -1,0 +1,320 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { decodeLine, InputError, type InputEvent } from '@clearsim/events';
+import { LINE_INPUT, type MarkColumns } from '@clearsim/shard';
+import type { ReadProgress } from './jsonl-reader';
+import type { DecodeWorkerData } from './decode-worker';
+import { decodeMessages, LINES_PER_MESSAGE, type DecodeMessage, type ErrorMessage, type HandOver, type LinesMessage } from './mark-columns';
+
+/**
+ * `run` decodes a JSONL input of at least DECODE_THREAD_MIN_BYTES on a thread of its own; set this to 0 to decode
+ * every input on the main thread as before (for comparison, or a machine of one core), to 1 to use the thread
+ * whatever the input's size and to let it decode every line (tests: the main thread waits for it to start instead of
+ * decoding the first lines itself).
+ */
+export const DECODE_THREAD_ENV = 'CLEARSIM_DECODE_THREAD';
+
+/**
+ * Below this, the thread does not pay: it takes ~0.3 s of CPU to start (node and the codec's modules, zod's schemas
+ * included), about what the main thread takes to decide the first ~10 MB of a venue day, which it decodes itself
+ * meanwhile; a smaller file is done before the thread could help.
+ */
+export const DECODE_THREAD_MIN_BYTES = 16 << 20;
+
+/** Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.3 MB each). */
+export const DECODE_CREDITS = 8;
+
+const WORKER_SCRIPT = join(__dirname, 'decode-worker.js');
+const YOUNG_GENERATION_MB = 2;
+/** Lines per message the main thread decodes itself while the thread starts: small, so it hands over soon after the thread is ready. */
+const LINES_PER_MESSAGE_BEFORE_HAND_OVER = 1024;
+// read once: a re-exported constant is a getter call at every use in the compiled code
+const INPUT = LINE_INPUT;
+
+/** Whether `run` decodes a JSONL input of `bytes` on a thread of its own: the built worker script is there (not under a test runner's sources), and DECODE_THREAD_ENV and the size say so. */
+export function decodeThreadFor(bytes: number): boolean {
+  const setting = process.env[DECODE_THREAD_ENV];
+  if (setting === '0' || !existsSync(WORKER_SCRIPT)) return false;
+  return setting === '1' || bytes >= DECODE_THREAD_MIN_BYTES;
+}
+
+export interface MarkColumnOptions {
+  /**
+   * Decode on a worker thread (default), or in this thread through the same code (false: tests, no built worker
+   * script), or ('in-process', tests) hand over after `handOverAfter` messages to a second reader in this thread, as
+   * the main thread hands over to the decode thread once it has started.
+   */
+  thread?: boolean | 'in-process';
+  handOverAfter?: number;
+  linesPerMessage?: number;
+  credits?: number;
+  /** Bytes per read (jsonl-reader's default: 4 MiB); tests cut lines at chunk edges with small ones. */
+  chunkBytes?: number;
+}
+
+/**
+ * The lines of a JSONL file as MarkColumns batches: mark lines decoded (and encoded for the log) by the decode
+ * thread, every other line decoded here by decodeLine, whose schema is the authority for every refusal. A line that
+ * does not decode ends its batch (the lines before it are handed out first) and is thrown when the next batch is
+ * asked for, so an earlier input refused by the engine is still the one reported — as the single-thread reader
+ * does. The thread is stopped however the caller leaves the loop (the generator's `finally`), and its errors (a line
+ * too long, a read error) are thrown here as the same errors. The thread starts when the first batch is asked for.
+ */
+export function markColumnBatches(file: string, read: ReadProgress, options: MarkColumnOptions = {}): AsyncGenerator<MarkColumns> {
+  let producer: Producer | undefined;
+  return columnsOf(() => (producer ??= newProducer(file, read, options)), file, read);
+}
+
+/**
+ * The decode thread started now (its ~0.2–0.3 s of start-up, its modules loaded, overlaps the caller's opening of
+ * the store): `batches` as markColumnBatches gives them. `close` stops it (and `batches` does once left), so a
+ * caller that fails before taking them does not leave it running.
+ */
+export function startDecodeThread(file: string, read: ReadProgress, options: MarkColumnOptions = {}): { batches: AsyncGenerator<MarkColumns>; close(): Promise<void> } {
+  const producer = newProducer(file, read, options);
+  return { batches: columnsOf(() => producer, file, read), close: () => producer.close() };
+}
+
+function newProducer(file: string, read: ReadProgress, options: MarkColumnOptions): Producer {
+  const linesPerMessage = options.linesPerMessage ?? LINES_PER_MESSAGE;
+  if (options.thread === false) return new InlineProducer(file, read, linesPerMessage, options.chunkBytes);
+  if (options.thread === 'in-process') return new HandOverProducer(file, read, new InProcessTakeOver(file, linesPerMessage, options.chunkBytes, options.handOverAfter ?? 1), linesPerMessage, options.chunkBytes);
+  const thread = new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage);
+  return new HandOverProducer(file, read, thread, LINES_PER_MESSAGE_BEFORE_HAND_OVER, options.chunkBytes, process.env[DECODE_THREAD_ENV] === '1' ? thread.whenReady : undefined);
+}
+
+async function* columnsOf(start: () => Producer, file: string, read: ReadProgress): AsyncGenerator<MarkColumns> {
+  const producer = start();
+  const names: string[] = [];
+  try {
+    for (;;) {
+      const message = await producer.next();
+      if (message.kind === 'end') return;
+      if (message.kind === 'error') throw revive(message);
+      read.bytesRead = message.bytesRead;
+      for (let n = 0; n < message.newNames.length; n++) names.push(message.newNames[n]!);
+      const { count, kinds, texts, firstLine } = message;
+      const inputs = new Array<InputEvent | undefined>(count);
+      let decoded = count;
+      let refusal: unknown;
+      for (let i = 0, t = 0; i < count; i++) {
+        if (kinds[i] !== INPUT) continue;
+        try {
+          inputs[i] = decodeLine(texts[t++]!, 'input', file, firstLine + i) as InputEvent;
+        } catch (error) {
+          refusal = error;
+          decoded = i;
+          break;
+        }
+      }
+      if (decoded > 0) yield columnsFromMessage(message, decoded, inputs, names, file);
+      if (refusal !== undefined) throw refusal;
+      producer.credit();
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+function columnsFromMessage(message: LinesMessage, count: number, inputs: (InputEvent | undefined)[], names: readonly string[], source: string): MarkColumns {
+  const { firstLine, kinds, ts, units, instrument, json, jsonStart, jsonEnd, crc } = message;
+  return { source, firstLine, count, kinds, inputs, ts, units, instrument, names, json, jsonStart, jsonEnd, crc };
+}
+
+/** The decode thread's error as the error the single-thread reader would have thrown. */
+function revive(message: ErrorMessage): Error {
+  if (message.name === 'InputError') return new InputError(message.issues ?? [], message.source, message.line);
+  const error = new Error(message.message) as NodeJS.ErrnoException;
+  if (message.code !== undefined) error.code = message.code;
+  return error;
+}
+
+/** What a producer hands over: lines, their end, or an error (a thread's `ready` is its own business). */
+type Produced = Exclude<DecodeMessage, { kind: 'ready' }>;
+
+interface Producer {
+  next(): Promise<Produced>;
+  /** The main thread took a message: one more may come. */
+  credit(): void;
+  /** Stops it (if it has not ended), and waits for that. */
+  close(): Promise<void>;
+}
+
+/** The messages from a worker thread (decode-worker.ts). */
+class ThreadProducer implements Producer {
+  private readonly worker: Worker;
+  private readonly queue: Produced[] = [];
+  private waiting: { resolve: (message: Produced) => void; reject: (error: Error) => void } | undefined;
+  private failure: Error | undefined;
+  private readonly exited: Promise<void>;
+  /** The thread's credits (decode-worker.ts). */
+  private readonly credits = new Int32Array(new SharedArrayBuffer(4));
+  /** The thread has loaded its code and waits for `start`. */
+  ready = false;
+  private signalReady: (() => void) | undefined;
+  /** Resolves when `ready` is true (or the thread failed: next() says how). */
+  readonly whenReady = new Promise<void>((resolve) => (this.signalReady = resolve));
+
+  constructor(file: string, credits: number, linesPerMessage: number) {
+    this.credits[0] = credits;
+    // a young generation of 2 MB instead of 16: the thread's garbage is one event per mark line, dead at once, and
+    // the default's semi-spaces were ~20 MB of the run's peak RSS for nothing
+    this.worker = new Worker(WORKER_SCRIPT, { workerData: { file, credits: this.credits, linesPerMessage } satisfies DecodeWorkerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    this.worker.on('message', (message: DecodeMessage) => {
+      if (message.kind === 'ready') {
+        this.ready = true;
+        this.signalReady!();
+      } else if (this.waiting) {
+        this.waiting.resolve(message);
+        this.waiting = undefined;
+      } else this.queue.push(message);
+    });
+    this.worker.on('error', (error) => this.fail(error));
+    // messages posted before the thread ended are delivered before 'exit': one that ends now without `end` or an error failed
+    this.exited = new Promise((resolve) => this.worker.once('exit', (code) => {
+      this.fail(new Error(`the decode thread of ${file} stopped (exit code ${code}) before the end of the file`));
+      resolve();
+    }));
+  }
+
+  next(): Promise<Produced> {
+    const message = this.queue.shift();
+    if (message !== undefined) return Promise.resolve(message);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  credit(): void {
+    // the thread waits only with no credit left: a wake-up (a system call) is needed only then
+    if (Atomics.add(this.credits, 0, 1) <= 0) Atomics.notify(this.credits, 0);
+  }
+
+  /** Lets the thread take over after `from.line`. */
+  start(from: HandOver): void {
+    this.worker.postMessage(from);
+  }
+
+  private fail(error: Error): void {
+    this.signalReady!();
+    this.failure ??= error;
+    this.waiting?.reject(this.failure);
+    this.waiting = undefined;
+  }
+
+  async close(): Promise<void> {
+    // the thread holds no state worth a graceful stop (it only reads): end it now, wherever it is (again: a no-op)
+    await this.worker.terminate();
+    await this.exited;
+  }
+}
+
+/** The same messages made in this thread, one at a time as asked for (the reader's own pace: no credits needed). */
+class InlineProducer implements Producer {
+  private readonly messages: AsyncGenerator<LinesMessage>;
+
+  constructor(file: string, read: ReadProgress, linesPerMessage: number, chunkBytes: number | undefined) {
+    this.messages = decodeMessages(file, read, linesPerMessage, chunkBytes);
+  }
+
+  async next(): Promise<Produced> {
+    const { value, done } = await this.messages.next();
+    return done ? { kind: 'end' } : value;
+  }
+
+  credit(): void {}
+
+  async close(): Promise<void> {
+    await this.messages.return(undefined);
+  }
+}
+
+/** A reader that takes over from the main thread: the decode thread, or (tests) InProcessTakeOver. */
+interface TakeOver extends Producer {
+  /** It is ready to take over (the thread has loaded its code; or it failed, and its next() says how). */
+  readonly ready: boolean;
+  start(from: HandOver): void;
+}
+
+/**
+ * The main thread decodes the first lines itself (the same code, in this thread) until the decode thread is ready,
+ * then hands over at a message's end: the thread reads the file from its start, splits the lines the same way, skips
+ * those decoded here and goes on with the same name table — the same messages as either alone would give.
+ */
+class HandOverProducer implements Producer {
+  private inline: InlineProducer | undefined;
+  private lastLine = 0;
+  private readonly names: string[] = [];
+
+  constructor(
+    file: string,
+    read: ReadProgress,
+    private readonly takeOver: TakeOver,
+    linesPerMessage: number,
+    chunkBytes: number | undefined,
+    /** Wait for this (the thread's start) instead of decoding the first lines here. */
+    private readonly waitFor?: Promise<void>,
+  ) {
+    this.inline = new InlineProducer(file, read, linesPerMessage, chunkBytes);
+  }
+
+  async next(): Promise<Produced> {
+    if (this.inline !== undefined && this.waitFor !== undefined) await this.waitFor;
+    if (this.inline !== undefined) {
+      if (!this.takeOver.ready) {
+        const message = await this.inline.next();
+        if (message.kind === 'lines') {
+          this.lastLine = message.firstLine + message.count - 1;
+          for (let n = 0; n < message.newNames.length; n++) this.names.push(message.newNames[n]!);
+        }
+        return message;
+      }
+      await this.inline.close();
+      this.inline = undefined;
+      this.takeOver.start({ line: this.lastLine, names: this.names });
+    }
+    return this.takeOver.next();
+  }
+
+  credit(): void {
+    // a message decoded here takes no credit of the thread's
+    if (this.inline === undefined) this.takeOver.credit();
+  }
+
+  async close(): Promise<void> {
+    await this.inline?.close();
+    await this.takeOver.close();
+  }
+}
+
+/** A second reader in this thread that takes over after `after` messages (tests of the hand-over). */
+class InProcessTakeOver implements TakeOver {
+  private messages: AsyncGenerator<LinesMessage> | undefined;
+  private asked = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly linesPerMessage: number,
+    private readonly chunkBytes: number | undefined,
+    private readonly after: number,
+  ) {}
+
+  get ready(): boolean {
+    return this.asked++ >= this.after;
+  }
+
+  start(from: HandOver): void {
+    this.messages = decodeMessages(this.file, { bytesRead: 0 }, this.linesPerMessage, this.chunkBytes, { line: from.line, names: [...from.names] });
+  }
+
+  async next(): Promise<Produced> {
+    const { value, done } = await this.messages!.next();
+    return done ? { kind: 'end' } : value;
+  }
+
+  credit(): void {}
+
+  async close(): Promise<void> {
+    await this.messages?.return(undefined);
+  }
+}
