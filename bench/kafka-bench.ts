@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,8 +115,13 @@ function intervalProfiler(dir: string | undefined, name: string): { start(): voi
         session.post('Profiler.stop', (error, result) => {
           session.disconnect();
           if (error) return reject(error);
-          writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(result.profile));
-          resolve();
+          try {
+            mkdirSync(dir, { recursive: true });
+            writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(result.profile));
+            resolve();
+          } catch (writeError) {
+            reject(writeError as Error);
+          }
         }),
       ),
   };
