@@ -127,6 +127,19 @@ async function runAll(inputs: LocatedInput[], chunkEvents: number) {
   return { store, runner, result, decided: decided.map(encodeEvent), log };
 }
 
+/** Runs `batches` through runBatches on `store` and expects the log, decisions, result and outputHash of `one` (a runAll of the same inputs). */
+async function expectRunBatchesAsOne(store: RecordingStore, batches: AsyncIterable<InputBatch | MarkColumns>, chunkEvents: number, one: Awaited<ReturnType<typeof runAll>>) {
+  const runner = await ShardRunner.open(store);
+  const decided: ClearingEvent[] = [];
+  const result = await runner.runBatches(batches, { chunkEvents, onDecisions: (chunk) => void decided.push(...chunk) });
+  const log: string[] = [];
+  for await (const { event } of store.read(1)) log.push(encodeEvent(event));
+  expect(log).toEqual(one.log);
+  expect(decided.map(encodeEvent)).toEqual(one.decided);
+  expect(result).toEqual(one.result);
+  expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
+}
+
 describe('ShardRunner.run streams in chunks through one transaction', () => {
   it('a chunked run decides and logs exactly what a one-chunk run does, for any chunk size', async () => {
     await fc.assert(
@@ -166,16 +179,8 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
           yield* batches;
         }
         const store = new RecordingStore();
-        const runner = await ShardRunner.open(store);
-        const decided: ClearingEvent[] = [];
-        const result = await runner.runBatches(arrays(), { chunkEvents, onDecisions: (chunk) => void decided.push(...chunk) });
-        const log: string[] = [];
-        for await (const { event } of store.read(1)) log.push(encodeEvent(event));
-        expect(log).toEqual(one.log);
-        expect(decided.map(encodeEvent)).toEqual(one.decided);
-        expect(result).toEqual(one.result);
+        await expectRunBatchesAsOne(store, arrays(), chunkEvents, one);
         expect(store.chunks).toBe(one.store.chunks);
-        expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
       }),
       { numRuns: 40 },
     );
@@ -205,15 +210,7 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
             yield* batches;
           }
           const store = encodedStore ? new EncodedRecordingStore() : new RecordingStore();
-          const runner = await ShardRunner.open(store);
-          const decided: ClearingEvent[] = [];
-          const result = await runner.runBatches(arrays(), { chunkEvents, onDecisions: (chunk) => void decided.push(...chunk) });
-          const log: string[] = [];
-          for await (const { event } of store.read(1)) log.push(encodeEvent(event));
-          expect(log).toEqual(one.log);
-          expect(decided.map(encodeEvent)).toEqual(one.decided);
-          expect(result).toEqual(one.result);
-          expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
+          await expectRunBatchesAsOne(store, arrays(), chunkEvents, one);
           // the store took the marks' bytes whenever every mark of a chunk had them (withJson: two batches in three)
           if (store instanceof EncodedRecordingStore && withJson && batches.every((b) => b.json !== undefined)) expect(store.encodedLines).toBe(moves.length + 1);
           if (!(store instanceof EncodedRecordingStore) || !withJson) expect(store instanceof EncodedRecordingStore ? store.encodedLines : 0).toBe(0);
