@@ -49,6 +49,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const commitDelayMicros = wholeNumber('--commit-delay-us', options.commitDelayUs ?? '1000', 1_000_000);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const kafka = kafkaOptions(options);
+  if (kafka) kafka.consumerThread = await consumerThreadSetting(options.kafkaConsumerThread);
   // loaded here, so the other commands do not pay for NestJS
   const server = await import('../../../server/src/main');
   let apiKeys;
@@ -113,31 +114,34 @@ function kafkaOptions(options: ServeOptions): ServeKafka | undefined {
     if (value !== undefined && !topic.test(value)) throw new UsageError(`${flagOf(key)}: "${value}" is not a Kafka name (letters, digits, '.', '_', '-')`);
   }
   if (options.inputsTopic !== undefined && options.inputsTopic === options.decisionsTopic) throw new UsageError('--decisions-topic: must differ from --inputs-topic');
-  const consumerThread = consumerThreadSetting(options.kafkaConsumerThread);
   return {
     brokers,
     shards,
     shard,
-    consumerThread,
     ...(options.inputsTopic ? { inputsTopic: options.inputsTopic } : {}),
     ...(options.decisionsTopic ? { decisionsTopic: options.decisionsTopic } : {}),
     ...(options.group ? { group: options.group } : {}),
   };
 }
 
-/** libs/kafka's CONSUMER_THREAD_SETTINGS, spelled here so that the CLI does not load kafkajs before `serve` runs. */
-const CONSUMER_THREAD_SETTINGS: readonly ConsumerThreadSetting[] = ['on', 'off', 'auto'];
-
-/** `--kafka-consumer-thread`, else CLEARSIM_KAFKA_CONSUMER_THREAD, else auto; a usage error naming the flag or variable otherwise. */
-function consumerThreadSetting(flag: string | undefined): ConsumerThreadSetting {
+/**
+ * `--kafka-consumer-thread`, else CLEARSIM_KAFKA_CONSUMER_THREAD, else the default (auto), read by libs/kafka's
+ * parser (the one the server and the bench use); a usage error naming the flag or variable otherwise. libs/kafka
+ * is loaded only here, when Kafka is configured, so the other commands do not load kafkajs.
+ */
+async function consumerThreadSetting(flag: string | undefined): Promise<ConsumerThreadSetting> {
+  const { DEFAULT_CONSUMER_THREAD, parseConsumerThreadSetting } = await import('@clearsim/kafka');
   const [field, text] = flag !== undefined ? ['--kafka-consumer-thread', flag] : ['CLEARSIM_KAFKA_CONSUMER_THREAD', process.env.CLEARSIM_KAFKA_CONSUMER_THREAD];
-  if (text === undefined || (flag === undefined && text === '')) return 'auto';
-  if (!(CONSUMER_THREAD_SETTINGS as readonly string[]).includes(text)) throw new UsageError(`${field}: "${text}" is not one of ${CONSUMER_THREAD_SETTINGS.join(', ')}`);
-  return text as ConsumerThreadSetting;
+  if (text === undefined || (flag === undefined && text === '')) return DEFAULT_CONSUMER_THREAD;
+  try {
+    return parseConsumerThreadSetting(text, field);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 interface ServeKafka {
-  consumerThread: ConsumerThreadSetting;
+  consumerThread?: ConsumerThreadSetting;
   brokers: string[];
   shards: number;
   shard: number;
