@@ -506,12 +506,41 @@ export const KAFKA_SCOPE = KAFKA_POSTED_BY;
 
 /** The idempotency id of an input that has none of its own: where it sits in Kafka. */
 export function kafkaEventId(message: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>): string {
-  // the prefix is the same for every message of a partition: built once per partition, not per message (one string made, not four)
-  if (lastCoordinates.topic !== message.topic || lastCoordinates.partition !== message.partition) {
-    lastCoordinates = { topic: message.topic, partition: message.partition, prefix: `${KAFKA_POSITION_PREFIX}${message.topic}/${message.partition}@` };
+  // the prefix is the same for every message of a partition: built once per partition, not per message
+  if (lastCoordinates.topic !== message.topic || lastCoordinates.partition !== message.partition) lastCoordinates = coordinatesOf(message.topic, message.partition);
+  const { prefix, scratch } = lastCoordinates;
+  const offset = message.offset;
+  if (scratch === undefined || offset.length > MAX_OFFSET_DIGITS) return prefix + offset;
+  // a flat string, not `prefix + offset` (a cons string: the core's position check and the log's encoder each walk
+  // its two halves; flattening it costs another copy): the prefix sits in the scratch buffer, the digits are
+  // written after it, and one native slice makes the string (docs/performance.md, B6 round 5)
+  let at = prefix.length;
+  for (let i = 0; i < offset.length; i++) {
+    const c = offset.charCodeAt(i);
+    if (c > 0x7e) return prefix + offset;
+    scratch[at++] = c;
   }
-  return lastCoordinates.prefix + message.offset;
+  return scratch.latin1Slice(0, at);
 }
 
-/** The partition kafkaEventId last saw and its prefix (a cache: the answer does not depend on it). */
-let lastCoordinates = { topic: '', partition: -1, prefix: '' };
+/** An offset is at most 19 digits (Kafka's int64); anything longer is taken as it is. */
+const MAX_OFFSET_DIGITS = 24;
+
+interface Coordinates {
+  topic: string;
+  partition: number;
+  prefix: string;
+  /** The prefix's bytes with room for an offset after them; undefined where the prefix is not printable ASCII (then ids are concatenated). */
+  scratch?: Buffer & { latin1Slice(start: number, end: number): string };
+}
+
+function coordinatesOf(topic: string, partition: number): Coordinates {
+  const prefix = `${KAFKA_POSITION_PREFIX}${topic}/${partition}@`;
+  if (!/^[\x20-\x7e]*$/.test(prefix)) return { topic, partition, prefix };
+  const scratch = Buffer.alloc(prefix.length + MAX_OFFSET_DIGITS) as Coordinates['scratch'] & Buffer;
+  scratch.write(prefix, 0, 'latin1');
+  return { topic, partition, prefix, scratch };
+}
+
+/** The partition kafkaEventId last saw, its prefix and scratch buffer (a cache: the answer does not depend on it). */
+let lastCoordinates: Coordinates = { topic: '', partition: -1, prefix: '' };

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { decodeEvent, encodeEvent, type InputEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { InMemoryEventStore, InMemoryLog, type EventStore } from '@clearsim/store';
@@ -400,5 +401,18 @@ describe('kafkaEventId', () => {
   it('is kafka:<topic>/<partition>@<offset> whatever partitions it was asked about before (its prefix cache is invisible)', () => {
     const asked: [string, number, string][] = [['in', 0, '7'], ['in', 0, '8'], ['in', 1, '8'], ['other', 1, '0'], ['in', 0, '9'], ['in/0', 0, '1']];
     for (const [topic, partition, offset] of [...asked, ...asked.reverse()]) expect(kafkaEventId({ topic, partition, offset })).toBe(`kafka:${topic}/${partition}@${offset}`);
+  });
+
+  it('is the concatenation for any topic, partition and offset text (the flat copy, and the fallback for non-ASCII, long or odd offsets)', () => {
+    const topic = fc.oneof(fc.constantFrom('in', 'clearsim-b6-581b50f1', 'prices.v2'), fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 }));
+    const offset = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String), fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(topic, fc.nat(3), offset), { minLength: 1, maxLength: 8 }), (asked) => {
+        for (const [t, partition, o] of asked) {
+          const id = kafkaEventId({ topic: t, partition, offset: o });
+          expect(id).toBe(`kafka:${t}/${partition}@${o}`);
+        }
+      }),
+    );
   });
 });
