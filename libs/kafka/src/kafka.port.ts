@@ -23,6 +23,23 @@ export interface InboundBatch {
   topic: string;
   partition: number;
   messages: InboundMessage[];
+  /** The price updates among the messages, decoded already (the consumer thread does it, off the clearing thread); optional. */
+  prices?: DecodedPrices;
+}
+
+/**
+ * Price updates a consumer decoded before handing a batch over, by message index (columns: no object per
+ * message). Where `instrument[i] >= 0`, message i's value is a price update that decodePriceUpdateBytes
+ * (libs/events) decodes to `{ type: 'PriceUpdated', ts: ts[i], instrument: names[instrument[i]], price: units[i]
+ * ledger units }` (a safe integer), and its offset is `offsets[i]` (exact). Where it is −1, nothing was decoded:
+ * the message is read as any other. Valid while the batch is being handled.
+ */
+export interface DecodedPrices {
+  readonly instrument: Int32Array;
+  readonly names: readonly string[];
+  readonly ts: Float64Array;
+  readonly units: Float64Array;
+  readonly offsets: Float64Array;
 }
 
 export interface BatchContext {

@@ -2,7 +2,7 @@ import { IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED
 import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
 import type { ShardRunner, SourcedInputs } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
-import type { BatchContext, DeadLetter, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
+import type { BatchContext, DeadLetter, DecodedPrices, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
 import { assertShards, localizeInput } from './sharding';
 import { HEADER } from './topics';
 
@@ -304,7 +304,7 @@ export class KafkaShardWorker {
    * consumer resumes from the committed offset.
    */
   private async handleBatch(batch: InboundBatch, ctx: BatchContext): Promise<void> {
-    const { messages } = batch;
+    const { messages, prices } = batch;
     let i = 0;
     const failure = this.settleFailure;
     if (failure) {
@@ -318,7 +318,7 @@ export class KafkaShardWorker {
       while (i < messages.length) {
         if (failed || this.stopping || !ctx.isRunning()) break;
         const from = i;
-        const current = prepared?.from === i ? prepared : this.prepareStep(messages, i);
+        const current = prepared?.from === i ? prepared : this.prepareStep(messages, i, prices);
         prepared = undefined;
         // once the step is decided, the next one (where it starts if none of this step's inputs is refused) is
         // decoded while this one's append is made durable; a refusal or a failure leaves it unused
@@ -330,7 +330,7 @@ export class KafkaShardWorker {
                 setImmediate(() => {
                   if (!appending) return; // too late: the loop went on without it
                   try {
-                    prepared = this.prepareStep(messages, following);
+                    prepared = this.prepareStep(messages, following, prices);
                   } catch {
                     // prepared again in the loop, where a failure stops the batch
                   }
@@ -390,7 +390,7 @@ export class KafkaShardWorker {
    * misrouted, or a copy to skip) and after new rules (the rules that route an
    * input are those of the shard at its point of the run). Decides nothing.
    */
-  private prepareStep(messages: readonly InboundMessage[], from: number): PreparedStep {
+  private prepareStep(messages: readonly InboundMessage[], from: number, prices: DecodedPrices | undefined): PreparedStep {
     let end = Math.min(messages.length, from + this.maxPerAppend);
     let stop: PreparedStep['stop'];
     const inputs: InputEvent[] = [];
@@ -399,7 +399,7 @@ export class KafkaShardWorker {
     const routing = this.shards === 1 ? undefined : { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
     for (let j = from; j < end; j++) {
       const message = messages[j]!;
-      const decoded = this.decode(message);
+      const decoded = prices !== undefined && prices.instrument[j]! >= 0 ? this.decodedPrice(message, prices, j) : this.decode(message);
       if ('reason' in decoded) {
         stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
         break;
@@ -463,6 +463,27 @@ export class KafkaShardWorker {
   }
 
   /**
+   * `decode` of a message whose price update the consumer decoded already (the same codec, on its thread:
+   * DecodedPrices): the same checks in the same order, the same input, made as one object with its scope and
+   * its Kafka coordinates.
+   */
+  private decodedPrice(message: InboundMessage, prices: DecodedPrices, j: number): { input: InputEvent } | { reason: string } {
+    // a decoded price update has a value (of 80 bytes or more): the first check of `decode` passes
+    const version = message.headers[HEADER.schemaVersion];
+    // a version this build does not read: `decode` gives the reason
+    if (version !== undefined && !(Number(version) >= 1 && Number(version) <= SCHEMA_VERSION)) return this.decode(message);
+    const input = {
+      type: 'PriceUpdated',
+      ts: prices.ts[j]!,
+      instrument: prices.names[prices.instrument[j]!]!,
+      price: BigInt(prices.units[j]!),
+      postedBy: KAFKA_SCOPE,
+      eventId: kafkaEventIdAt(message.topic, message.partition, prices.offsets[j]!),
+    } as InputEvent;
+    return { input };
+  }
+
+  /**
    * The one codec; then the input is stamped `postedBy: "kafka"` (the scope of
    * its idempotency key; a producer may not set it), and an input with no key
    * of its own gets one from its Kafka coordinates.
@@ -521,6 +542,32 @@ export function kafkaEventId(message: Pick<InboundMessage, 'topic' | 'partition'
     scratch[at++] = c;
   }
   return scratch.latin1Slice(0, at);
+}
+
+/** kafkaEventId of the message at `offset` (a safe integer) of a partition, its digits written from the number (no text of the offset made). */
+export function kafkaEventIdAt(topic: string, partition: number, offset: number): string {
+  if (lastCoordinates.topic !== topic || lastCoordinates.partition !== partition) lastCoordinates = coordinatesOf(topic, partition);
+  const { prefix, scratch } = lastCoordinates;
+  if (scratch === undefined || !Number.isSafeInteger(offset) || offset < 0) return prefix + String(offset);
+  let digits = 1;
+  for (let n = offset; n >= 10; n = Math.floor(n / 10)) digits++;
+  const at = prefix.length;
+  if (offset <= 0x7fffffff) {
+    // int32 division in registers (a double's % is a call to fmod)
+    for (let i = digits - 1, n = offset | 0; i >= 0; i--) {
+      const next = (n / 10) | 0;
+      scratch[at + i] = 0x30 + n - 10 * next;
+      n = next;
+    }
+  } else {
+    // exact past 2^31 too (10 × ⌊n / 10⌋ may not be a double near 2^53; n − n % 10 is)
+    for (let i = digits - 1, n = offset; i >= 0; i--) {
+      const digit = n % 10;
+      scratch[at + i] = 0x30 + digit;
+      n = (n - digit) / 10;
+    }
+  }
+  return scratch.latin1Slice(0, at + digits);
 }
 
 /** An offset is at most 19 digits (Kafka's int64); anything longer is taken as it is. */

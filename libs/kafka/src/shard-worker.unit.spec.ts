@@ -5,7 +5,7 @@ import { InMemoryEventStore, InMemoryLog, type EventStore } from '@clearsim/stor
 import { inputMessages } from './inputs';
 import type { OutboundMessage } from './kafka.port';
 import { InputRouter } from './sharding';
-import { kafkaEventId, KafkaShardWorker } from './shard-worker';
+import { kafkaEventId, kafkaEventIdAt, KafkaShardWorker } from './shard-worker';
 import type { AppendTransaction } from '@clearsim/store';
 import { decisionsByAccount, singleProcess } from './testing/compare';
 import { InMemoryKafka } from './testing/in-memory-kafka';
@@ -25,11 +25,11 @@ interface Shard {
 
 async function startShard(
   kafka: InMemoryKafka,
-  options: { shards?: number; shard?: number; log?: InMemoryLog; maxBatch?: number; maxInputsPerAppend?: number; logLines?: string[]; store?: (log: InMemoryLog) => EventStore } = {},
+  options: { shards?: number; shard?: number; log?: InMemoryLog; maxBatch?: number; maxInputsPerAppend?: number; logLines?: string[]; store?: (log: InMemoryLog) => EventStore; packed?: boolean } = {},
 ): Promise<Shard> {
   const { shards = 1, shard = 0, log = new InMemoryLog() } = options;
   const runner = await ShardRunner.open(options.store ? options.store(log) : new InMemoryEventStore(log));
-  const ports = kafka.ports({ group: `g.shard-${shard}`, inputs: IN, partitions: [shard], decisions: OUT, deadLetters: DLQ, maxBatch: options.maxBatch });
+  const ports = kafka.ports({ group: `g.shard-${shard}`, inputs: IN, partitions: [shard], decisions: OUT, deadLetters: DLQ, maxBatch: options.maxBatch, packed: options.packed });
   const worker = await KafkaShardWorker.start({
     runner,
     ports,
@@ -120,6 +120,46 @@ describe('KafkaShardWorker (in-memory broker)', () => {
     for await (const e of new InMemoryEventStore(shard.log).read()) if (e.event.type === 'PriceUpdated') logged.push(e.event);
     const prices = inputs.filter((input) => input.type === 'PriceUpdated');
     expect(logged).toEqual(prices.map((price) => ({ ...price, postedBy: 'kafka', eventId: expect.stringMatching(new RegExp(`^kafka:${IN}/0@\\d+$`)) })));
+  });
+
+  it('decides a batch handed over packed, its price updates decoded by the consumer (the consumer thread\'s columns), exactly as message by message: the same log, decisions, dead letters and stats', async () => {
+    const day = inputMessages(twoShardDayInputs(), new InputRouter(1));
+    const priceAt = day.flatMap((m, i) => (JSON.parse(String(m.value)).type === 'PriceUpdated' ? [i] : []));
+    // what a price update's message may be: its layouts, a header, a version this build does not read, values the core or the codec refuse
+    const variants = (value: string): { value: string; headers: Record<string, string> }[] => {
+      const e = JSON.parse(value) as { ts: string; instrument: string; price: string };
+      const fields = { ts: e.ts, instrument: e.instrument, price: e.price };
+      return [
+        { value, headers: {} },
+        { value: JSON.stringify({ type: 'PriceUpdated', ...fields }), headers: {} },
+        { value: JSON.stringify({ ts: e.ts, type: 'PriceUpdated', instrument: e.instrument, price: e.price }), headers: {} },
+        { value: JSON.stringify({ type: 'PriceUpdated', ...fields }, null, 1), headers: {} },
+        { value, headers: { 'schema-version': '1' } },
+        { value, headers: { 'schema-version': '9' } },
+        { value: JSON.stringify({ type: 'PriceUpdated', ...fields, instrument: 'NOPE-PERP' }), headers: {} },
+        { value: JSON.stringify({ type: 'PriceUpdated', ...fields, price: '0' }), headers: {} },
+        { value: JSON.stringify({ type: 'PriceUpdated', ...fields, ts: '2025-12-31T00:00:00Z' }), headers: {} },
+      ];
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(8), { minLength: priceAt.length, maxLength: priceAt.length }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 25 }), async (choices, maxBatch, maxInputsPerAppend) => {
+        const messages: OutboundMessage[] = day.map((m) => ({ ...m }));
+        priceAt.forEach((at, k) => Object.assign(messages[at]!, variants(String(day[at]!.value))[choices[k]!]!));
+        const run = async (packed: boolean) => {
+          const kafka = new InMemoryKafka();
+          kafka.createTopic(IN, 1);
+          kafka.produce(IN, messages);
+          const shard = await startShard(kafka, { maxBatch, maxInputsPerAppend, packed });
+          await waitFor('the worker to catch up', caughtUp(kafka, shard));
+          await shard.worker.stop();
+          const letters = kafka.messages(DLQ).map((l) => [l.value?.toString(), l.headers]);
+          return { log: shard.log.events, decisions: values(kafka, OUT), letters, stats: shard.worker.stats, hash: shard.runner.engine.outputHash };
+        };
+        const plain = await run(false);
+        expect(await run(true)).toEqual(plain);
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('dead-letters a producer eventId that looks like Kafka coordinates (those are clearsim\'s own, decided by position)', async () => {
@@ -412,6 +452,15 @@ describe('kafkaEventId', () => {
           const id = kafkaEventId({ topic: t, partition, offset: o });
           expect(id).toBe(`kafka:${t}/${partition}@${o}`);
         }
+      }),
+    );
+  });
+
+  it('kafkaEventIdAt (from the offset as a number) is kafkaEventId of its text', () => {
+    const offset = fc.oneof(fc.nat(), fc.maxSafeNat(), fc.constantFrom(0, 9, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 10 ** 15 - 1, 10 ** 15, 9_007_199_254_740_963, Number.MAX_SAFE_INTEGER));
+    fc.assert(
+      fc.property(fc.constantFrom('in', 'clearsim-b6-581b50f1', 'é'), fc.nat(3), offset, (topic, partition, o) => {
+        expect(kafkaEventIdAt(topic, partition, o)).toBe(kafkaEventId({ topic, partition, offset: String(o) }));
       }),
     );
   });

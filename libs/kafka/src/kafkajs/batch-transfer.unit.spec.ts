@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { InboundMessage } from '../kafka.port';
-import { packBatch, unpackBatch, type PackableMessage } from './batch-transfer';
+import { decodePriceUpdateBytes } from '@clearsim/events';
+import { packBatch, PriceColumns, unpackBatch, type PackableMessage } from './batch-transfer';
 import { fastBatch, fastDecodeMessages, FetchedRecord, kafkaJsDecoding } from './fast-records';
 import { readHeaders } from './kafkajs-ports';
 
@@ -77,7 +78,9 @@ type KafkaJsRecord = PackableMessage & { timestamp: string; isControlRecord: boo
 /** What KafkaJsInputsConsumer makes of a kafkajs record. */
 const asInbound = (m: KafkaJsRecord): InboundMessage => ({ topic: 't', partition: 3, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value, headers: readHeaders(m.headers) });
 
-const plain = (messages: readonly InboundMessage[]) => messages.map((m) => ({ ...m, value: m.value === null ? null : Buffer.from(m.value).toString('hex'), headers: { ...m.headers } }));
+/** The port's fields of each message (the unpacked ones make `offset` and `value` when read: getters, not own fields). */
+const plain = (messages: readonly InboundMessage[]) =>
+  messages.map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value === null ? null : Buffer.from(m.value).toString('hex'), headers: { ...m.headers } }));
 
 async function decodeBoth(firstOffset: bigint, batches: readonly SpecBatch[]): Promise<{ kafkajs: KafkaJsRecord[]; ours: KafkaJsRecord[] }> {
   const fetched = await fetchedBytes(firstOffset, batches);
@@ -134,6 +137,54 @@ describe('the consumer thread decodes and transfers fetched records as kafkajs h
     const first = packBatch([{ offset: '7', key: null, value: Buffer.from('x'.repeat(100)) }]);
     const second = packBatch([{ offset: '8', key: Buffer.from('ß'), value: null, headers: { h: Buffer.from('v'), twice: [Buffer.from('a'), Buffer.from('b')] } }], first.buffer);
     expect(second.buffer).toBe(first.buffer);
-    expect(unpackBatch('t', 0, second.buffer, second.length)).toEqual([{ topic: 't', partition: 0, offset: '8', key: 'ß', value: null, headers: { h: 'v', twice: 'b' } }]);
+    expect(plain(unpackBatch('t', 0, second.buffer, second.length))).toEqual([{ topic: 't', partition: 0, offset: '8', key: 'ß', value: null, headers: { h: 'v', twice: 'b' } }]);
+  });
+
+  it('decodes the price updates as it packs them: the price columns hold decodePriceUpdateBytes of each value (none where it answers nothing), across batches handed over together', () => {
+    // values the fast decoder takes (its layouts), ones it leaves to the full codec, and junk
+    const instrument = fc.constantFrom('BTC-PERP', 'ETH-PERP', 'SOL-USD-20261231', 'BTC-PERP ', 'é-PERP');
+    const ts = fc.constantFrom('2026-01-01T00:00:00Z', '2026-03-04T05:06:07.123Z', '2026-02-30T00:00:00Z', '2026-01-01');
+    const price = fc.oneof(fc.nat({ max: 10_000_000 }).map(String), fc.constantFrom('0', '0.1', '12.12345678', '1.123456789', '1e5', '-1', '123456789012345678', '90071992547.40991'));
+    const value = fc.oneof(
+      fc.tuple(ts, instrument, price).map(([t, i, p]) => `{"type":"PriceUpdated","v":1,"ts":"${t}","instrument":"${i}","price":"${p}"}`),
+      fc.tuple(ts, instrument, price).map(([t, i, p]) => JSON.stringify({ type: 'PriceUpdated', ts: t, instrument: i, price: p })),
+      fc.tuple(ts, instrument, price).map(([t, i, p]) => JSON.stringify({ ts: t, type: 'PriceUpdated', instrument: i, price: p })),
+      fc.tuple(ts, instrument, price).map(([t, i, p]) => JSON.stringify({ type: 'PriceUpdated', ts: t, instrument: i, price: p }, null, 1)),
+      fc.string({ maxLength: 120 }),
+    );
+    const message = fc.record({ value: fc.option(value.map((v) => Buffer.from(v)), { nil: null, freq: 8 }), headers: fc.option(fc.constant({ 'schema-version': '1' }), { nil: undefined }) });
+    const batch = fc.tuple(fc.oneof(fc.nat({ max: 1_000_000 }), fc.constant(2 ** 53 - 2)), fc.array(message, { minLength: 1, maxLength: 12 }));
+    let columns = 0;
+    fc.assert(
+      fc.property(fc.array(batch, { minLength: 1, maxLength: 3 }), (batches) => {
+        const prices = new PriceColumns();
+        const messages: InboundMessage[] = [];
+        const expected: InboundMessage[] = [];
+        for (const [first, records] of batches) {
+          // an offset past 2^53 makes the batch's offsets strings: no columns for it
+          const packable = records.map((r, i) => ({ offset: (BigInt(first) + BigInt(i) * 2n).toString(), key: null, value: r.value, headers: r.headers }));
+          const { buffer, length } = packBatch(packable);
+          unpackBatch('t', 1, buffer, length, messages, prices);
+          expected.push(...packable.map((m) => ({ topic: 't', partition: 1, offset: m.offset, key: null, value: m.value, headers: m.headers ?? {} })));
+        }
+        expect(plain(messages)).toEqual(plain(expected));
+        expect(prices.count).toBe(messages.length);
+        for (let i = 0; i < messages.length; i++) {
+          const { value, offset } = messages[i]!;
+          const decoded = value === null ? undefined : decodePriceUpdateBytes(value, 0, value.length);
+          const k = prices.instrument[i]!;
+          if (k < 0) {
+            // only a batch with an offset past 2^53 leaves a price update undecoded
+            if (decoded !== undefined) expect(Number.isSafeInteger(Number(offset) + 12)).toBe(false);
+            continue;
+          }
+          expect({ type: 'PriceUpdated', ts: prices.ts[i], instrument: prices.names[k], price: BigInt(prices.units[i]!) }).toEqual(decoded);
+          expect(prices.offsets[i]).toBe(Number(offset));
+          columns++;
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(columns).toBeGreaterThan(100);
   });
 });

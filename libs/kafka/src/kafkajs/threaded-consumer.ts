@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BatchHandler, CommittedOffset, InboundMessage, InputsConsumer } from '../kafka.port';
-import { unpackBatch } from './batch-transfer';
+import { PriceColumns, unpackBatch } from './batch-transfer';
 import { committedOffsetOf, type KafkaJsAdmin, type KafkaJsOptions } from './kafkajs-ports';
 
 /**
@@ -92,6 +92,8 @@ export class ThreadedInputsConsumer implements InputsConsumer {
   private generation = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly arrived: Arrived[] = [];
+  /** The price columns of the batch in hand (the thread decodes price updates as it packs them: batch-transfer.ts). */
+  private readonly prices = new PriceColumns();
   private stopping = false;
   private lastHeartbeat = 0;
   private stopped?: Promise<void>;
@@ -208,15 +210,18 @@ export class ThreadedInputsConsumer implements InputsConsumer {
     const { generation, topic, partition } = first;
     const messages: InboundMessage[] = [];
     const buffers = [first.buffer];
-    unpackBatch(topic, partition, first.buffer, first.length, messages);
+    // one handler call at a time (this.queue): its columns are reused by the next
+    const prices = this.prices;
+    prices.clear();
+    unpackBatch(topic, partition, first.buffer, first.length, messages, prices);
     while (this.arrived.length > 0 && this.arrived[0]!.generation === generation && this.arrived[0]!.partition === partition) {
       const next = this.arrived.shift()!;
-      unpackBatch(topic, partition, next.buffer, next.length, messages);
+      unpackBatch(topic, partition, next.buffer, next.length, messages, prices);
       buffers.push(next.buffer);
     }
     const isRunning = () => !this.stopping && generation === this.generation;
     try {
-      await this.handler({ topic, partition, messages }, { heartbeat: () => this.heartbeat(), isRunning });
+      await this.handler({ topic, partition, messages, prices }, { heartbeat: () => this.heartbeat(), isRunning });
       // the handler is done with the messages (their values are views of these buffers): the thread packs the next batches into them
       this.worker?.postMessage({ type: 'handled', generation, batches: buffers.length, buffers } satisfies ToConsumerThread, buffers);
       if (this.arrived.length === 0) this.starvedSince = performance.now();

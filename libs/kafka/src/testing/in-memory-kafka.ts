@@ -13,6 +13,7 @@ import type {
   TopicSpec,
 } from '../kafka.port';
 import { deadLetterMessage } from '../topics';
+import { packBatch, PriceColumns, unpackBatch } from '../kafkajs/batch-transfer';
 import { keyPartition } from '../sharding';
 
 export interface StoredMessage {
@@ -73,7 +74,11 @@ export class InMemoryKafka {
     });
   }
 
-  ports(options: { group: string; inputs: string; partitions: number[]; decisions: string; deadLetters: string; maxBatch?: number }): KafkaPorts {
+  /**
+   * `packed`: each batch is handed over as the consumer thread hands it (packed into one buffer, its price updates
+   * decoded as it is packed, then unpacked with the price columns: batch-transfer.ts), not as message objects.
+   */
+  ports(options: { group: string; inputs: string; partitions: number[]; decisions: string; deadLetters: string; maxBatch?: number; packed?: boolean }): KafkaPorts {
     const publisher = (topic: string): TopicPublisher => ({ topic, publish: async (messages) => this.produce(topic, messages) });
     const dlq = publisher(options.deadLetters);
     const deadLetters: DeadLetters = {
@@ -85,7 +90,7 @@ export class InMemoryKafka {
       partitionCount: async (topic) => this.topics.get(topic)?.length,
       endOffsets: async (topic) => new Map((this.topics.get(topic) ?? []).map((log, p) => [p, String(log.length)])),
     };
-    const consumer = new InMemoryConsumer(this, options.group, options.inputs, options.partitions, options.maxBatch ?? 100);
+    const consumer = new InMemoryConsumer(this, options.group, options.inputs, options.partitions, options.maxBatch ?? 100, options.packed ?? false);
     return { admin, consumer, decisions: publisher(options.decisions), deadLetters, close: () => consumer.stop() };
   }
 }
@@ -101,6 +106,7 @@ class InMemoryConsumer implements InputsConsumer {
     readonly topic: string,
     readonly partitions: readonly number[],
     private readonly maxBatch: number,
+    private readonly packed: boolean,
   ) {}
 
   async committed(partition: number): Promise<CommittedOffset | undefined> {
@@ -117,10 +123,19 @@ class InMemoryConsumer implements InputsConsumer {
           const log = this.kafka.topics.get(this.topic)![p]!;
           const from = this.position.get(p)!;
           if (from >= log.length) continue;
-          const messages: InboundMessage[] = log.slice(from, from + this.maxBatch).map((m) => ({ ...m, topic: this.topic, partition: p }));
+          const stored = log.slice(from, from + this.maxBatch);
+          let messages: InboundMessage[];
+          let prices: PriceColumns | undefined;
+          if (this.packed) {
+            const { buffer, length } = packBatch(stored.map((m) => ({ ...m, key: m.key === null ? null : Buffer.from(m.key) })));
+            prices = new PriceColumns();
+            messages = unpackBatch(this.topic, p, buffer, length, [], prices);
+          } else {
+            messages = stored.map((m) => ({ ...m, topic: this.topic, partition: p }));
+          }
           delivered = true;
           try {
-            await handler({ topic: this.topic, partition: p, messages }, { heartbeat: async () => undefined, isRunning: () => this.running });
+            await handler({ topic: this.topic, partition: p, messages, prices }, { heartbeat: async () => undefined, isRunning: () => this.running });
           } catch (error) {
             this.kafka.handlerErrors.push(error as Error);
           }
