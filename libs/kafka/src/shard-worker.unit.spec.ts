@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { decodeEvent, encodeEvent, type InputEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { InMemoryEventStore, InMemoryLog, type EventStore } from '@clearsim/store';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EVENTS_FILE, InMemoryEventStore, InMemoryLog, openStore, type EventStore } from '@clearsim/store';
 import { inputMessages } from './inputs';
 import type { OutboundMessage } from './kafka.port';
 import { InputRouter } from './sharding';
@@ -159,6 +162,43 @@ describe('KafkaShardWorker (in-memory broker)', () => {
         expect(await run(true)).toEqual(plain);
       }),
       { numRuns: 15 },
+    );
+  });
+
+  it('logs byte for byte the same file-store lines from a batch handed over packed (its price updates decoded by the consumer) as message by message', async () => {
+    const day = inputMessages(twoShardDayInputs(), new InputRouter(1));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 25 }), fc.array(fc.nat(day.length - 1), { maxLength: 3 }), async (maxBatch, maxInputsPerAppend, poisonAt) => {
+        const messages: OutboundMessage[] = day.map((m) => ({ ...m }));
+        // a refused price update here and there: a step's inputs before it are appended, it is dead-lettered
+        for (const at of poisonAt) messages.splice(at, 0, { key: null, value: JSON.stringify({ type: 'PriceUpdated', ts: '2025-12-31T00:00:00Z', instrument: 'BTC-PERP', price: '1' }), headers: {} });
+        const run = async (packed: boolean) => {
+          const kafka = new InMemoryKafka();
+          kafka.createTopic(IN, 1);
+          kafka.produce(IN, messages);
+          const dir = mkdtempSync(join(tmpdir(), 'clearsim-kafka-lines-'));
+          try {
+            const store = await openStore(`file:${dir}`);
+            const runner = await ShardRunner.open(store);
+            const ports = kafka.ports({ group: 'g', inputs: IN, partitions: [0], decisions: OUT, deadLetters: DLQ, maxBatch, packed });
+            const worker = await KafkaShardWorker.start({ runner, ports, shards: 1, shard: 0, maxInputsPerAppend, log: quiet });
+            await waitFor('the worker to catch up', () => worker.committedOffset === String(messages.length));
+            await worker.stop();
+            await store.close();
+            // the event lines as written (crc included) and the commit records; the header's log id and so the chain are each log's own
+            const lines = readFileSync(join(dir, EVENTS_FILE), 'latin1').split('\n').slice(1);
+            const log = lines.map((line) => line.replace(/"chain":"[0-9a-f]+"/, '"chain":…'));
+            expect(log.filter((line) => line.includes('"type":"PriceUpdated"')).length).toBeGreaterThanOrEqual(7);
+            return { log, letters: kafka.messages(DLQ).length, hash: runner.engine.outputHash };
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        };
+        const plain = await run(false);
+        expect(plain.letters).toBe(poisonAt.length);
+        expect(await run(true)).toEqual(plain);
+      }),
+      { numRuns: 6 },
     );
   });
 
