@@ -479,13 +479,18 @@ const SCREEN_STARTS: number[] = [];
  * or `tokens` (rebalances) are on: nothing is kept under those. Emptied at each
  * input and after its timers (whose checks ran at the marks before it).
  *
- * At most MAX_PASSED_SCREENS entries, found by a scan (a liquidating tick of
- * the bench day screens ~13 times); nothing is allocated once its arrays have
- * grown.
+ * At most MAX_PASSED_SCREENS entries. The first SCANNED_SCREENS are found by
+ * a scan (a liquidating tick of the bench day screens ~13 times), and nothing
+ * is allocated once the arrays have grown; past them (a funding round checks
+ * and re-bands every holder of its instrument: ~1,000 on the bench day) an
+ * index by account finds them, or the re-banding would screen each holder
+ * again.
  */
 class PassedScreens {
   count = 0;
   private rules: Rules | undefined = undefined;
+  /** Each kept account's latest entry, once more than SCANNED_SCREENS are kept (empty below). */
+  private readonly byAccount = new Map<Account, number>();
   private readonly accounts: (Account | undefined)[] = [];
   private readonly versions: number[] = [];
   private readonly cashes: Fixed[] = [];
@@ -498,6 +503,7 @@ class PassedScreens {
   reset(): void {
     // no account is kept alive past its input
     for (let i = 0; i < this.count; i++) this.accounts[i] = undefined;
+    if (this.count > SCANNED_SCREENS) this.byAccount.clear();
     this.count = 0;
     this.scratch.count = 0;
     this.rules = undefined;
@@ -517,12 +523,18 @@ class PassedScreens {
     this.scratches[i] = scratch;
     this.froms[i] = from;
     this.tos[i] = to;
+    if (i === SCANNED_SCREENS) for (let j = 0; j <= i; j++) this.byAccount.set(this.accounts[j]!, j);
+    else if (i > SCANNED_SCREENS) this.byAccount.set(account, i);
     return true;
   }
 
   /** The entry whose bands a screen of `account` (no call open) would cut now under `rules`; -1: screen it. */
   find(rules: Rules, account: Account): number {
     if (rules !== this.rules || account.collateral.size > 0) return -1;
+    if (this.count > SCANNED_SCREENS) {
+      const i = this.byAccount.get(account);
+      return i !== undefined && this.versions[i] === account.version && this.cashes[i] === account.cash ? i : -1;
+    }
     for (let i = this.count - 1; i >= 0; i--) {
       if (this.accounts[i] === account) return this.versions[i] === account.version && this.cashes[i] === account.cash ? i : -1;
     }
@@ -530,7 +542,10 @@ class PassedScreens {
   }
 }
 
-const MAX_PASSED_SCREENS = 64;
+// enough for a funding round's holders on a venue's instrument; a rules change checking a million accounts keeps the
+// first 4,096 (the scratch's bands stay allocated between inputs: ~0.5 MB at this size)
+const MAX_PASSED_SCREENS = 4096;
+const SCANNED_SCREENS = 16;
 const PASSED_SCREENS = new PassedScreens();
 
 /** The first `passed` crossed accounts passed screenAll (nothing changed since): their screens are kept. */
