@@ -71,13 +71,24 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
 }
 
 /** Price bands apply to the tiered models (margin linear in each mark within a tier, rates fixed). */
-const bandsApply = (state: ClearingState): boolean =>
-  state.fastPaths &&
-  state.rules !== undefined &&
-  (state.rules.model === 'cross' || state.rules.model === 'isolated') &&
-  !state.rules.dynamic &&
-  // the bands re-check a unit only when a mark leaves its band; a unit left waiting below MM must be checked by any input
-  !venueLeavesUnitsWaiting(state.rules);
+const bandsApply = (state: ClearingState): boolean => state.fastPaths && state.rules !== undefined && (state.rules === bandedRules ? bandedRulesApply : rulesAllowBands(state.rules));
+
+/**
+ * Whether the rules allow the bands, remembered for the last rules object asked about: bandsApply is asked on every
+ * tick (several times on an input that decides something), and an activation replaces the rules object.
+ */
+function rulesAllowBands(rules: Rules): boolean {
+  bandedRules = rules;
+  bandedRulesApply =
+    (rules.model === 'cross' || rules.model === 'isolated') &&
+    !rules.dynamic &&
+    // the bands re-check a unit only when a mark leaves its band; a unit left waiting below MM must be checked by any input
+    !venueLeavesUnitsWaiting(rules);
+  return bandedRulesApply;
+}
+
+let bandedRules: Rules | undefined;
+let bandedRulesApply = false;
 
 /** The holders of any of the instruments, unsorted (the pending checks are sorted once). */
 function holdersOfAny(state: ClearingState, instruments: readonly string[]): string[] {
@@ -182,7 +193,9 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
  */
 export function handleMark(state: ClearingState, ts: Timestamp, instrument: string, price: Fixed, mark: number, input?: PriceUpdated): HandleResult {
   const listed = validateKeylessPrice(state, ts, instrument);
-  if (bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(instrument) && !state.ledger.collateralHolders.get(instrument)?.size) {
+  const { ledger } = state;
+  // the sets are empty on most venues: their sizes first (a look-up by name costs more)
+  if (bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(ts > state.saga.earliestDeadline) && !(ledger.underlyingsWithOptions.size > 0 && ledger.underlyingsWithOptions.has(instrument)) && !(ledger.collateralHolders.size > 0 && ledger.collateralHolders.get(instrument)?.size)) {
     evolveKeylessPrice(state, listed, price, ts);
     const crossed = state.bands.crossed(instrument, mark);
     if (crossed.length === 0) return NOTHING_DECIDED;
