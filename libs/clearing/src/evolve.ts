@@ -193,7 +193,8 @@ function foldMarkOf(state: ClearingState, instrument: Instrument, price: bigint,
     const capacity = (state.rules.var?.lookback ?? 250) + 60;
     recordPrice(ledger, instrument.id, price, ts, state.rules.history.sampleSeconds * 1000, capacity);
   }
-  refreshOptionMarks(ledger, ts, state.rules?.riskFreeRate ?? 0n, instrument.id);
+  // no option written on anything (most venues): nothing to re-mark, and no call across packages on every tick
+  if (ledger.underlyingsWithOptions.size > 0) refreshOptionMarks(ledger, ts, state.rules?.riskFreeRate ?? 0n, instrument.id);
 }
 
 /**

@@ -71,13 +71,24 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
 }
 
 /** Price bands apply to the tiered models (margin linear in each mark within a tier, rates fixed). */
-const bandsApply = (state: ClearingState): boolean =>
-  state.fastPaths &&
-  state.rules !== undefined &&
-  (state.rules.model === 'cross' || state.rules.model === 'isolated') &&
-  !state.rules.dynamic &&
-  // the bands re-check a unit only when a mark leaves its band; a unit left waiting below MM must be checked by any input
-  !venueLeavesUnitsWaiting(state.rules);
+const bandsApply = (state: ClearingState): boolean => state.fastPaths && state.rules !== undefined && (state.rules === bandedRules ? bandedRulesApply : rulesAllowBands(state.rules));
+
+/**
+ * Whether the rules allow the bands, remembered for the last rules object asked about: bandsApply is asked on every
+ * tick (several times on an input that decides something), and an activation replaces the rules object.
+ */
+function rulesAllowBands(rules: Rules): boolean {
+  bandedRules = rules;
+  bandedRulesApply =
+    (rules.model === 'cross' || rules.model === 'isolated') &&
+    !rules.dynamic &&
+    // the bands re-check a unit only when a mark leaves its band; a unit left waiting below MM must be checked by any input
+    !venueLeavesUnitsWaiting(rules);
+  return bandedRulesApply;
+}
+
+let bandedRules: Rules | undefined;
+let bandedRulesApply = false;
 
 /** The holders of any of the instruments, unsorted (the pending checks are sorted once). */
 function holdersOfAny(state: ClearingState, instruments: readonly string[]): string[] {
@@ -182,7 +193,9 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
  */
 export function handleMark(state: ClearingState, ts: Timestamp, instrument: string, price: Fixed, mark: number, input?: PriceUpdated): HandleResult {
   const listed = validateKeylessPrice(state, ts, instrument);
-  if (bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(ts > state.saga.earliestDeadline) && !state.ledger.underlyingsWithOptions.has(instrument) && !state.ledger.collateralHolders.get(instrument)?.size) {
+  const { ledger } = state;
+  // the sets are empty on most venues: their sizes first (a look-up by name costs more)
+  if (bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(ts > state.saga.earliestDeadline) && !(ledger.underlyingsWithOptions.size > 0 && ledger.underlyingsWithOptions.has(instrument)) && !(ledger.collateralHolders.size > 0 && ledger.collateralHolders.get(instrument)?.size)) {
     evolveKeylessPrice(state, listed, price, ts);
     const crossed = state.bands.crossed(instrument, mark);
     if (crossed.length === 0) return NOTHING_DECIDED;
@@ -479,13 +492,18 @@ const SCREEN_STARTS: number[] = [];
  * or `tokens` (rebalances) are on: nothing is kept under those. Emptied at each
  * input and after its timers (whose checks ran at the marks before it).
  *
- * At most MAX_PASSED_SCREENS entries, found by a scan (a liquidating tick of
- * the bench day screens ~13 times); nothing is allocated once its arrays have
- * grown.
+ * At most MAX_PASSED_SCREENS entries. The first SCANNED_SCREENS are found by
+ * a scan (a liquidating tick of the bench day screens ~13 times), and nothing
+ * is allocated once the arrays have grown; past them (a funding round checks
+ * and re-bands every holder of its instrument: ~1,000 on the bench day) an
+ * index by account finds them, or the re-banding would screen each holder
+ * again.
  */
 class PassedScreens {
   count = 0;
   private rules: Rules | undefined = undefined;
+  /** Each kept account's latest entry, once more than SCANNED_SCREENS are kept (empty below). */
+  private readonly byAccount = new Map<Account, number>();
   private readonly accounts: (Account | undefined)[] = [];
   private readonly versions: number[] = [];
   private readonly cashes: Fixed[] = [];
@@ -498,6 +516,7 @@ class PassedScreens {
   reset(): void {
     // no account is kept alive past its input
     for (let i = 0; i < this.count; i++) this.accounts[i] = undefined;
+    if (this.count > SCANNED_SCREENS) this.byAccount.clear();
     this.count = 0;
     this.scratch.count = 0;
     this.rules = undefined;
@@ -517,12 +536,18 @@ class PassedScreens {
     this.scratches[i] = scratch;
     this.froms[i] = from;
     this.tos[i] = to;
+    if (i === SCANNED_SCREENS) for (let j = 0; j <= i; j++) this.byAccount.set(this.accounts[j]!, j);
+    else if (i > SCANNED_SCREENS) this.byAccount.set(account, i);
     return true;
   }
 
   /** The entry whose bands a screen of `account` (no call open) would cut now under `rules`; -1: screen it. */
   find(rules: Rules, account: Account): number {
     if (rules !== this.rules || account.collateral.size > 0) return -1;
+    if (this.count > SCANNED_SCREENS) {
+      const i = this.byAccount.get(account);
+      return i !== undefined && this.versions[i] === account.version && this.cashes[i] === account.cash ? i : -1;
+    }
     for (let i = this.count - 1; i >= 0; i--) {
       if (this.accounts[i] === account) return this.versions[i] === account.version && this.cashes[i] === account.cash ? i : -1;
     }
@@ -530,7 +555,10 @@ class PassedScreens {
   }
 }
 
-const MAX_PASSED_SCREENS = 64;
+// enough for a funding round's holders on a venue's instrument; a rules change checking a million accounts keeps the
+// first 4,096 (the scratch's bands stay allocated between inputs: ~0.5 MB at this size)
+const MAX_PASSED_SCREENS = 4096;
+const SCANNED_SCREENS = 16;
 const PASSED_SCREENS = new PassedScreens();
 
 /** The first `passed` crossed accounts passed screenAll (nothing changed since): their screens are kept. */

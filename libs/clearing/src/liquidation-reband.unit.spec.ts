@@ -120,4 +120,76 @@ describe('an input that decides something re-bands the accounts it screened as a
       { numRuns: 150 * RUNS },
     );
   });
+
+  it('worked example: a funding round screens each of its 24 holders once, and re-bands each from that screen', () => {
+    // 24 holders long 10 A-PERP each at 100 on 5,000 (notional 1,000, MM 25: far from a call), mm short 240. A rate
+    // of 0.0001: each long pays 10 × 100 × 0.0001 = 0.1, mm is paid 2.4. All 25 are checked (their cash moved) and
+    // re-banded: the settle loop's screen of each is kept (PassedScreens, indexed past its first 16), so the
+    // re-banding screens no one again: 25 screens, not 50
+    const accounts = [...Array.from({ length: 24 }, (_, i) => `h${String(i).padStart(2, '0')}`), 'mm'];
+    const steps: BookStep[] = accounts.slice(0, -1).map((_, i) => ({ kind: 'trade', buyer: i, seller: accounts.length - 1, instrument: 0, qty: 10, off: 0 }));
+    const inputs = bookInputs(accounts, [...accounts.slice(0, -1).map(() => 5000), 2000000], 0, steps);
+    const engine = ClearingEngine.create();
+    for (const raw of inputs) engine.handle(decodeEvent(raw, 'input') as InputEvent);
+    const funding = decodeEvent({ ts: at(100), type: 'FundingRateApplied', instrument: 'A-PERP', rate: '0.0001' }, 'input') as InputEvent;
+    const screens = jest.spyOn(engine.state.bands, 'screenInto');
+    let noted: ReturnType<typeof handleNoting>;
+    let screenCount: number;
+    try {
+      noted = handleNoting(engine, funding);
+      screenCount = screens.mock.calls.length;
+    } finally {
+      screens.mockRestore();
+    }
+    // 5,000 − 0.1 = 4,999.9
+    expect(engine.state.ledger.accounts.get('h00')!.cash).toBe(499990000000n);
+    expect(noted.rebanded.size).toBe(25);
+    expect(screenCount).toBe(25);
+    const fresh = freshlyBanded(engine);
+    for (const account of accounts) expect(engine.state.bands.bandsOfAccount(account)).toEqual(fresh.state.bands.bandsOfAccount(account));
+  });
+
+  it('property: a funding round over more holders than the kept screens scan (an index by account finds them) re-bands each as a fresh banding; fast paths and a snapshot mid-stream decide as the exact path', () => {
+    // 24 holders of a funded instrument: its round checks and re-bands them all, past the 16 screens found by a scan
+    const accounts = [...Array.from({ length: 24 }, (_, i) => `h${String(i).padStart(2, '0')}`), 'mm'];
+    const holdersStep = fc.oneof(
+      bookStep(fc, accounts.length, false),
+      fc.record({ kind: fc.constant('funding' as const), instrument: fc.nat(2), rate: fc.integer({ min: -200, max: 200 }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 500, max: 20000 }), { minLength: accounts.length - 1, maxLength: accounts.length - 1 }),
+        fc.array(holdersStep, { minLength: 1, maxLength: 30 }),
+        fc.nat(),
+        (holderCash, steps, cutAt) => {
+          const cash = [...holderCash, 2000000];
+          // every holder long or short some of each instrument first, so that a round touches them all
+          const opening: BookStep[] = accounts.slice(0, -1).flatMap((_, i) => [0, 1, 2].map((instrument) => ({ kind: 'trade' as const, buyer: i % 2 ? accounts.length - 1 : i, seller: i % 2 ? i : accounts.length - 1, instrument, qty: 1 + ((i * 7 + instrument * 13) % 40), off: 0 })));
+          const inputs = bookInputs(accounts, cash, 0, [...opening, ...steps]);
+          const engine = ClearingEngine.create();
+          let fundingRebanded = 0;
+          for (const raw of inputs) {
+            const input = decodeEvent(raw, 'input') as InputEvent;
+            let noted: ReturnType<typeof handleNoting>;
+            try {
+              noted = handleNoting(engine, input);
+            } catch (error) {
+              if (error instanceof InputRejected) continue;
+              throw error;
+            }
+            if (input.type === 'FundingRateApplied') fundingRebanded = Math.max(fundingRebanded, noted.rebanded.size);
+            if (noted.rebanded.size === 0) continue;
+            const fresh = freshlyBanded(engine);
+            for (const account of noted.rebanded) expect(engine.state.bands.bandsOfAccount(account)).toEqual(fresh.state.bands.bandsOfAccount(account));
+          }
+          // the rounds re-banded more accounts than the scan covers (unless no round came)
+          if (steps.some((s) => s.kind === 'funding')) expect(fundingRebanded).toBeGreaterThan(16);
+          const live = runLive(inputs);
+          expectFastPathsChangeNothing(live);
+          expectSnapshotResumesLive(live, cutAt);
+        },
+      ),
+      { numRuns: 15 * RUNS },
+    );
+  });
 });

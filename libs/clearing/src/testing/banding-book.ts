@@ -29,7 +29,11 @@ export function freshlyBanded(engine: ClearingEngine): ClearingEngine {
   return fresh;
 }
 
-export type BookStep = { kind: 'trade'; buyer: number; seller: number; instrument: number; qty: number; off: number } | { kind: 'price'; instrument: number; move: number };
+export type BookStep =
+  | { kind: 'trade'; buyer: number; seller: number; instrument: number; qty: number; off: number }
+  | { kind: 'price'; instrument: number; move: number }
+  /** A funding round of the instrument at `rate` / 10,000 (every holder pays or is paid, and is checked and re-banded). */
+  | { kind: 'funding'; instrument: number; rate: number };
 
 /**
  * Trades between any two of `accountCount` accounts near the mark, moves of the mark, and with `gaps` falls past the
@@ -53,7 +57,9 @@ export function bookInputs(accounts: readonly string[], cash: readonly number[],
     const ts = at(1 + i);
     const k = s.instrument;
     const instrument = BOOK_INSTRUMENTS[k]!;
-    if (s.kind === 'price') {
+    if (s.kind === 'funding') {
+      inputs.push({ ts, type: 'FundingRateApplied', instrument, rate: (s.rate / 10000).toFixed(4) });
+    } else if (s.kind === 'price') {
       marks[k] = Math.max(1, marks[k]! + s.move);
       inputs.push({ ts, type: 'PriceUpdated', instrument, price: String(marks[k]) });
     } else if (s.buyer !== s.seller) {
