@@ -77,7 +77,10 @@ export interface HttpBenchResult {
 /** One measurement: a fresh server and store, set up, both routes warmed up, then /healthz and POST /v1/inputs in turn. */
 export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'clearsim-http-bench-'));
-  const { child: server, url } = await startServer(dir, options.cpuProfileDir);
+  const { child: server, url } = await startServer(dir, options.cpuProfileDir).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true }); // a server that never listened leaves no store behind
+    throw error;
+  });
   try {
     await waitUntilReady(url);
     await setUp(url, options.accounts);
