@@ -20,7 +20,8 @@ import Table from 'cli-table3';
  * Env: BENCH_HTTP_SECONDS (default 10), BENCH_HTTP_CONNECTIONS (default 10),
  * BENCH_HTTP_ACCOUNTS (default 1000), BENCH_HTTP_CPU_PROF (a directory: the
  * server runs with `node --cpu-prof` and writes its profile there on exit),
- * BENCH_HTTP_SERVER (another build's dist/apps/server/src/main.js, to compare
+ * BENCH_HTTP_CPU_PROF_INTERVAL_US (its sampling interval; node's default is
+ * 1,000 µs), BENCH_HTTP_SERVER (another build's dist/apps/server/src/main.js, to compare
  * it with this one under the same client).
  */
 
@@ -76,7 +77,10 @@ export interface HttpBenchResult {
 /** One measurement: a fresh server and store, set up, both routes warmed up, then /healthz and POST /v1/inputs in turn. */
 export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'clearsim-http-bench-'));
-  const { child: server, url } = await startServer(dir, options.cpuProfileDir);
+  const { child: server, url } = await startServer(dir, options.cpuProfileDir).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true }); // a server that never listened leaves no store behind
+    throw error;
+  });
   try {
     await waitUntilReady(url);
     await setUp(url, options.accounts);
@@ -165,7 +169,8 @@ function appendsSince(dir: string, from: number): { appends: number; inputs: num
 
 /** Starts the server on a free port; resolves with its URL once it says where it listens. */
 function startServer(dir: string, cpuProfileDir?: string): Promise<{ child: ChildProcess; url: string }> {
-  const execArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const interval = process.env.BENCH_HTTP_CPU_PROF_INTERVAL_US;
+  const execArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, ...(interval ? [`--cpu-prof-interval=${interval}`] : [])] : [];
   const main = process.env.BENCH_HTTP_SERVER || join(__dirname, '..', 'apps', 'server', 'src', 'main.js');
   const child = spawn(process.execPath, [...execArgs, main], {
     env: { ...process.env, CLEARSIM_STORE: `file:${dir}`, CLEARSIM_PORT: '0', CLEARSIM_API_KEYS: `${KEY}:admin`, CLEARSIM_LOG_LEVEL: 'warn' },
@@ -257,7 +262,7 @@ async function main(): Promise<void> {
   if (result.serverMainThreadUsPerInput !== null) process.stdout.write(`the server's main thread during POST /v1/inputs: ${result.serverMainThreadUsPerInput.toFixed(1)} µs per input\n`);
   if (result.serverMainThreadUsPerHealthz !== null) process.stdout.write(`the server's main thread during GET /healthz: ${result.serverMainThreadUsPerHealthz.toFixed(1)} µs per request\n`);
   if (result.inputsPerAppend !== null) process.stdout.write(`inputs per durable append (group commit) during POST /v1/inputs: ${result.inputsPerAppend.toFixed(2)}\n`);
-  if (options.cpuProfileDir) process.stdout.write(`the server's CPU profile: ${options.cpuProfileDir}\n`);
+  if (options.cpuProfileDir) process.stdout.write(`the server's CPU profile: ${options.cpuProfileDir} (answered: ${result.healthz.total} GET /healthz, then ${result.inputs.total} POST /v1/inputs, ${options.seconds} s each)\n`);
 }
 
 if (require.main === module) {
