@@ -4,6 +4,7 @@ import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, 
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
+import type { AppendTransaction } from '@clearsim/store';
 import { UsageError } from '../cli-error';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
@@ -22,6 +23,8 @@ export interface InputSource {
   progress(): { done: number; total: number; unit: 'bytes' | 'events' };
   /** Stops what reads the input ahead (the decode thread), if anything does; safe to call again. */
   close(): Promise<void>;
+  /** With a decode thread: the run's store transaction with its lines written by that thread (log-thread.ts). */
+  writeLog?: (transaction: AppendTransaction) => Promise<AppendTransaction>;
 }
 
 export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
@@ -47,6 +50,7 @@ export function openInput(file: string, rulesOverride?: string, options: { decod
     batches: thread?.batches ?? batches(),
     inputs: oneByOne(batches()),
     close: async () => thread?.close(),
+    writeLog: thread?.writeLog,
     progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }),
   };
 }

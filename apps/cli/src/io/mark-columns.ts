@@ -27,6 +27,33 @@ export interface LinesMessage {
   crc: Int32Array<ArrayBuffer>;
   /** How many bytes of the file were read when this message was made (the progress bar). */
   bytesRead: number;
+  /**
+   * The decode thread keeps the marks' JSON (`json`, `jsonEnd` and `crc` are then empty; `jsonStart[i]` ≥ 0 still
+   * says line i is encoded) under this id, to write their log lines itself (log-thread.ts) when the main thread
+   * refers to them.
+   */
+  held?: number;
+}
+
+/** A message's marks' log bytes as the decode thread keeps them (LinesMessage.held). */
+export interface HeldJson {
+  json: Uint8Array;
+  jsonStart: Int32Array;
+  jsonEnd: Int32Array;
+  crc: Int32Array;
+}
+
+const NO_BYTES = new Uint8Array(0);
+const NO_INTS = new Int32Array(0);
+
+/** Keeps `message`'s marks' JSON out of it (into the answer), under the id `held`. */
+export function holdJson(message: LinesMessage, held: number): HeldJson {
+  const { json, jsonStart, jsonEnd, crc } = message;
+  message.json = NO_BYTES;
+  message.jsonEnd = NO_INTS;
+  message.crc = NO_INTS;
+  message.held = held;
+  return { json, jsonStart, jsonEnd, crc };
 }
 
 /** An error of the reader (a line too long, an I/O error) as it crosses the threads; revived as the same error by the main thread. */
@@ -67,7 +94,11 @@ const BLANK = LINE_BLANK;
 export const LINES_PER_MESSAGE = 2048;
 
 /** The buffers a message's memory is in (its transfer list). */
-export const transferList = (message: LinesMessage): ArrayBuffer[] => [message.kinds.buffer, message.ts.buffer, message.units.buffer, message.instrument.buffer, message.json.buffer, message.jsonStart.buffer, message.jsonEnd.buffer, message.crc.buffer];
+export const transferList = (message: LinesMessage): ArrayBuffer[] =>
+  message.held !== undefined
+    ? // jsonStart stays with the thread too (its HeldJson): the main thread gets a copy
+      [message.kinds.buffer, message.ts.buffer, message.units.buffer, message.instrument.buffer]
+    : [message.kinds.buffer, message.ts.buffer, message.units.buffer, message.instrument.buffer, message.json.buffer, message.jsonStart.buffer, message.jsonEnd.buffer, message.crc.buffer];
 
 /**
  * The messages of a JSONL file's lines, in order: what the decode thread posts (and what `run` computes in-process

@@ -280,6 +280,17 @@ export class LineBatch {
     this.finishWithCrc(jsonAt, jsonAt + end - start, crc);
   }
 
+  /**
+   * The line of an event whose canonical JSON is the UTF-8 bytes `json[start, end)` (starting with its `{`): what
+   * `add` writes for that JSON's text, copied instead of encoded (a writer on another thread gets the bytes).
+   */
+  addJsonBytes(position: number, json: Uint8Array, start: number, end: number): void {
+    this.reserve(LINE_OVERHEAD + end - start);
+    const jsonAt = this.writePrefix(position);
+    this.buffer.set(json.subarray(start, end), jsonAt);
+    this.finishLine(jsonAt, jsonAt + end - start);
+  }
+
   /** Writes the position prefix and the crc member's frame; answers where the event's JSON starts (its `{`). */
   private writePrefix(position: number): number {
     const buffer = this.buffer;
