@@ -196,7 +196,8 @@ describe('the log written by the decode thread (CLEARSIM_LOG_THREAD, on by defau
         fc.integer({ min: 2_000, max: 12_000 }),
         refusal,
         fc.constantFrom('1', 'hand-over'),
-        fc.integer({ min: 20, max: 3_000 }),
+        // up to more than the whole run: its one chunk appended after the thread has read the whole file
+        fc.integer({ min: 20, max: 20_000 }),
         (length, bad, thread, chunkEvents) => {
           const text = lines
             .slice(0, length)
@@ -230,6 +231,21 @@ describe('the log written by the decode thread (CLEARSIM_LOG_THREAD, on by defau
       { numRuns: 6 },
     );
   }, 240_000);
+
+  it('a run of one chunk, appended once the whole file is read (the thread outlives the reading), with and without the hand-over', () => {
+    const dir = tempDir('log-thread-small');
+    const input = join(dir, 'day.jsonl');
+    generateDay(input, 500);
+    const single = fixtureStore();
+    expect(clearsim(['run', input, '--store', `file:${single}`], { CLEARSIM_DECODE_THREAD: '0' }).code).toBe(0);
+    for (const thread of ['1', 'hand-over']) {
+      const store = fixtureStore();
+      const out = clearsim(['run', input, '--store', `file:${store}`], { CLEARSIM_DECODE_THREAD: thread });
+      expect({ thread, code: out.code, stderr: out.stderr }).toEqual({ thread, code: 0, stderr: '' });
+      expect(eventLines(store)).toEqual(eventLines(single));
+      expect(clearsim(['verify', '--store', `file:${store}`]).code).toBe(0);
+    }
+  }, 60_000);
 });
 
 describe('kill -9 in the middle of a streamed run', () => {

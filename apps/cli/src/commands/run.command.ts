@@ -37,7 +37,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
   const heapGrowth = HeapGrowthLimit.start();
   // the decode thread (a JSONL file's lines) starts here: stopped below however the run ends
-  const source = openInput(file, options.rules, { decodeThread: true });
+  const source = openInput(file, options.rules, { decodeThread: true, logThread: logThreadWanted() });
   try {
     await runFrom(source, options, chunkEvents, heapGrowth);
   } finally {
@@ -65,7 +65,7 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
       result = await runner.runBatches(source.batches, {
         chunkEvents,
         // the log's lines built, chained and written by the decode thread, which waits for the main thread anyway
-        wrapTransaction: source.writeLog && logThreadWanted() ? source.writeLog : undefined,
+        wrapTransaction: source.writeLog,
         onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: rate(done), phase: 'deciding' }),
         onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),
         onDecisions: (decisions) => {

@@ -59,6 +59,11 @@ export interface MarkColumnOptions {
   credits?: number;
   /** Bytes per read (jsonl-reader's default: 4 MiB); tests cut lines at chunk edges with small ones. */
   chunkBytes?: number;
+  /**
+   * The thread may write the run's log (startDecodeThread's `writeLog`): it then outlives the reading of the file
+   * (the run's last chunk and its commit come after it) and is stopped by the log's commit or abort, or `close`.
+   */
+  forLog?: boolean;
 }
 
 /**
@@ -93,7 +98,7 @@ export function startDecodeThread(
       await producer.close();
       await link?.stop();
     },
-    writeLog: link && ((transaction) => writtenByThread(transaction, link)),
+    writeLog: link && options.forLog ? (transaction) => writtenByThread(transaction, link) : undefined,
   };
 }
 
@@ -101,7 +106,7 @@ function newProducer(file: string, read: ReadProgress, options: MarkColumnOption
   const linesPerMessage = options.linesPerMessage ?? LINES_PER_MESSAGE;
   if (options.thread === false) return new InlineProducer(file, read, linesPerMessage, options.chunkBytes);
   if (options.thread === 'in-process') return new HandOverProducer(file, read, new InProcessTakeOver(file, linesPerMessage, options.chunkBytes, options.handOverAfter ?? 1), linesPerMessage, options.chunkBytes);
-  const thread = new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage);
+  const thread = new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage, options.forLog ?? false);
   return new HandOverProducer(file, read, thread, LINES_PER_MESSAGE_BEFORE_HAND_OVER, options.chunkBytes, process.env[DECODE_THREAD_ENV] === '1' ? thread.whenReady : undefined);
 }
 
@@ -179,12 +184,13 @@ class ThreadProducer implements Producer, ThreadLink {
   /** The thread has loaded its code and waits for `start`. */
   ready = false;
   /** It writes the log (a `write` command was sent): close() leaves it running, stop() ends it. */
-  private writing = false;
+  private forLog: boolean;
   private signalReady: (() => void) | undefined;
   /** Resolves when `ready` is true (or the thread failed: next() says how). */
   readonly whenReady = new Promise<void>((resolve) => (this.signalReady = resolve));
 
-  constructor(file: string, credits: number, linesPerMessage: number) {
+  constructor(file: string, credits: number, linesPerMessage: number, forLog: boolean) {
+    this.forLog = forLog;
     this.control[CONTROL.CREDITS] = credits;
     const { port1, port2 } = new MessageChannel();
     this.commands = port1;
@@ -239,7 +245,6 @@ class ThreadProducer implements Producer, ThreadLink {
   }
 
   send(command: ThreadCommand, wake: boolean, transfer?: ArrayBuffer[]): void {
-    if (command.kind === 'write') this.writing = true;
     this.commands.postMessage(command, transfer);
     Atomics.add(this.control, CONTROL.SIGNAL, 1);
     if (wake) this.wake();
@@ -258,7 +263,7 @@ class ThreadProducer implements Producer, ThreadLink {
   }
 
   stop(): Promise<void> {
-    this.writing = false;
+    this.forLog = false;
     return this.close();
   }
 
@@ -272,8 +277,8 @@ class ThreadProducer implements Producer, ThreadLink {
   }
 
   async close(): Promise<void> {
-    // writing the log, it outlives the reading: stop() ends it (the run's commit or abort, or the input's close)
-    if (this.writing) return;
+    // it may write the log: it outlives the reading, and stop() ends it (the run's commit or abort, or the input's close)
+    if (this.forLog) return;
     // the thread holds no state worth a graceful stop (it only reads; what it wrote of the log is not committed, and
     // the store cuts it back): end it now, wherever it is (again: a no-op)
     await this.worker.terminate();

@@ -34,7 +34,7 @@ export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
  * generates them. With `--rules`, the given rules replace every
  * `RulesActivated` of the input, activated at the first event's time.
  */
-export function openInput(file: string, rulesOverride?: string, options: { decodeThread?: boolean } = {}): InputSource {
+export function openInput(file: string, rulesOverride?: string, options: { decodeThread?: boolean; logThread?: boolean } = {}): InputSource {
   if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
   const override = rulesOverride ? loadRules(rulesOverride) : undefined;
   if (isScenarioFile(file)) return scenarioInputs(file, override);
@@ -44,7 +44,7 @@ export function openInput(file: string, rulesOverride?: string, options: { decod
   const batches = () => withRules(jsonlBatches(file, read), override, file);
   // `run` of a large file without --rules takes the lines from the decode thread (mark lines as columns,
   // decode-thread.ts), started now so that its start-up overlaps the opening of the store
-  const thread = options.decodeThread && !override && decodeThreadFor(total) ? startDecodeThread(file, read) : undefined;
+  const thread = options.decodeThread && !override && decodeThreadFor(total) ? startDecodeThread(file, read, { forLog: options.logThread }) : undefined;
   return {
     description: file,
     batches: thread?.batches ?? batches(),

@@ -1,6 +1,7 @@
-import { decodePriceBytes } from '@clearsim/events';
+import * as events from '@clearsim/events';
 import { LINE_BLANK, LINE_INPUT, LINE_MARK } from '@clearsim/shard';
-import { MARK_JSON_MAX_BYTES, MarkJsonEncoder } from '@clearsim/store';
+import * as store from '@clearsim/store';
+import { MarkJsonEncoder } from '@clearsim/store';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 
 /**
@@ -84,6 +85,8 @@ export interface HandOver {
 const MARK = LINE_MARK;
 const INPUT = LINE_INPUT;
 const BLANK = LINE_BLANK;
+const decodePriceBytes = events.decodePriceBytes;
+const MARK_JSON_MAX_BYTES = store.MARK_JSON_MAX_BYTES;
 
 /**
  * Lines per message (~0.3 MB in all). A message's buffers live while its lines are decided and are freed with the

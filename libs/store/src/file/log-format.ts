@@ -1,6 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { ENCODE_INTO_MAX_BYTES, ENCODED_INTO_LAYOUT, encodeEventForLog, encodeEventInto, type ClearingEvent } from '@clearsim/events';
+import * as events from '@clearsim/events';
+import { encodeEventForLog, type ClearingEvent } from '@clearsim/events';
+
+// read once: a re-exported binding is a getter call at every use in the compiled code (several per mark line)
+const ENCODED_INTO_LAYOUT = events.ENCODED_INTO_LAYOUT;
+const ENCODE_INTO_MAX_BYTES = events.ENCODE_INTO_MAX_BYTES;
+const encodeEventInto = events.encodeEventInto;
 
 /**
  * The bytes of the file store's log (`events.jsonl`), version 2. See the
