@@ -24,6 +24,8 @@ export interface DecodeWorkerData {
 
 /** How long the thread sleeps at most before it looks at its credits and commands again (it is woken by Atomics.notify). */
 const WAIT_MS = 100;
+/** Released messages' log bytes kept for reuse (about the messages in flight). */
+const FREE_KEPT = 16;
 
 const port = parentPort!;
 const { file, control, commands, linesPerMessage } = workerData as DecodeWorkerData;
@@ -34,6 +36,10 @@ async function main(): Promise<void> {
   let hold = false;
   const held = new Map<number, HeldJson>();
   let nextHeld = 0;
+  // the log bytes of released messages, filled again by the next ones: new ones for every message lived until they were
+  // written, long enough to be promoted, and the thread's old generation filled with them between its full collections
+  const free: HeldJson[] = [];
+  const reuse = (): HeldJson | undefined => free.pop();
   let writer: DetachedBatchWriter | undefined;
   let writeFailed = false;
 
@@ -51,13 +57,17 @@ async function main(): Promise<void> {
         at += n;
       }
     }
-    for (const id of held.keys()) if (id < release) held.delete(id);
+    for (const [id, marks] of held) {
+      if (id >= release) continue;
+      held.delete(id);
+      if (free.length < FREE_KEPT) free.push(marks);
+    }
   };
 
   const serve = (command: ThreadCommand): void => {
     switch (command.kind) {
       case 'start':
-        decoding = decodeMessages(file, { bytesRead: 0 }, linesPerMessage, undefined, command.from);
+        decoding = decodeMessages(file, { bytesRead: 0 }, linesPerMessage, undefined, command.from, reuse);
         return;
       case 'hold':
         hold = true;

@@ -109,7 +109,15 @@ export const transferList = (message: LinesMessage): ArrayBuffer[] =>
  * (decodePriceBytes, as the single-thread reader does) and encoded for the log (MarkJsonEncoder); any other line is
  * decoded to text. A reader error (a line too long) is thrown after the messages of the lines before it.
  */
-export async function* decodeMessages(file: string, progress: ReadProgress, linesPerMessage = LINES_PER_MESSAGE, chunkBytes?: number, from?: HandOver): AsyncGenerator<LinesMessage> {
+export async function* decodeMessages(
+  file: string,
+  progress: ReadProgress,
+  linesPerMessage = LINES_PER_MESSAGE,
+  chunkBytes?: number,
+  from?: HandOver,
+  /** Log bytes of messages written and done with (the decode thread's, once held and released), to fill again instead of new ones. */
+  reuse?: () => HeldJson | undefined,
+): AsyncGenerator<LinesMessage> {
   const names = new Map<string, number>();
   if (from) for (const name of from.names) names.set(name, names.size);
   const skip = from?.line ?? 0;
@@ -128,7 +136,7 @@ export async function* decodeMessages(file: string, progress: ReadProgress, line
       }
       for (; r < ranges.length; r += 2) {
         if (message === undefined) {
-          message = newMessage(line + 1, linesPerMessage);
+          message = newMessage(line + 1, linesPerMessage, reuse?.());
           jsonAt = 0;
         }
         line++;
@@ -183,7 +191,9 @@ export async function* decodeMessages(file: string, progress: ReadProgress, line
   }
 }
 
-function newMessage(firstLine: number, capacity: number): LinesMessage {
+function newMessage(firstLine: number, capacity: number, reused: HeldJson | undefined): LinesMessage {
+  // a mark line's jsonStart is always set (its JSON's start, or -1), and only marks' are read: old values elsewhere do no harm
+  const again = reused !== undefined && reused.jsonStart.length === capacity ? reused : undefined;
   return {
     kind: 'lines',
     firstLine,
@@ -194,10 +204,10 @@ function newMessage(firstLine: number, capacity: number): LinesMessage {
     instrument: new Int32Array(capacity),
     newNames: [],
     texts: [],
-    json: new Uint8Array(capacity * 112),
-    jsonStart: new Int32Array(capacity),
-    jsonEnd: new Int32Array(capacity),
-    crc: new Int32Array(capacity),
+    json: (again?.json as Uint8Array<ArrayBuffer> | undefined) ?? new Uint8Array(capacity * 112),
+    jsonStart: (again?.jsonStart as Int32Array<ArrayBuffer> | undefined) ?? new Int32Array(capacity),
+    jsonEnd: (again?.jsonEnd as Int32Array<ArrayBuffer> | undefined) ?? new Int32Array(capacity),
+    crc: (again?.crc as Int32Array<ArrayBuffer> | undefined) ?? new Int32Array(capacity),
     bytesRead: 0,
   };
 }
