@@ -173,7 +173,7 @@ class ThreadProducer implements Producer, ThreadLink {
   private readonly worker: Worker;
   private readonly queue: Produced[] = [];
   private waiting: { resolve: (message: Produced) => void; reject: (error: Error) => void } | undefined;
-  private failure: Error | undefined;
+  failure: Error | undefined;
   private readonly exited: Promise<void>;
   /** The thread's credits, its signal… (CONTROL; decode-worker.ts). */
   readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL.LENGTH));

@@ -71,6 +71,8 @@ export interface ThreadLink {
   nextWriterMessage(): Promise<WriterMessage>;
   /** Stops the thread (and waits for that): it writes nothing more. */
   stop(): Promise<void>;
+  /** Why the thread ended before it was stopped (an error, an exit), if it did. */
+  readonly failure: Error | undefined;
 }
 
 /** Whether `run` writes its log on the decode thread (when it has one and the store is a file store): unless LOG_THREAD_ENV is 0. */
@@ -163,6 +165,8 @@ class ThreadWrittenTransaction implements AppendTransaction {
     const control = this.link.control;
     for (;;) {
       if (Atomics.load(control, CONTROL.FAILED) !== 0) throw await this.writerError();
+      // a thread that ended writes nothing more: waiting for it would be forever
+      if (this.link.failure !== undefined) throw this.link.failure;
       const written = Atomics.load(control, CONTROL.WRITTEN);
       if (this.posted - written < MAX_CHUNKS_AHEAD) return;
       this.link.wake();
