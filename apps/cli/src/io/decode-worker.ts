@@ -1,5 +1,6 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { InputError } from '@clearsim/events';
+import { LINE_MARK } from '@clearsim/shard';
 import { DetachedBatchWriter } from '@clearsim/store';
 import { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread';
 import { decodeMessages, holdJson, transferList, type DecodeMessage, type ErrorMessage, type HeldJson, type LinesMessage } from './mark-columns';
@@ -24,6 +25,8 @@ export interface DecodeWorkerData {
 
 /** How long the thread sleeps at most before it looks at its credits and commands again (it is woken by Atomics.notify). */
 const WAIT_MS = 100;
+// read once: a re-exported constant is a getter call at every use in the compiled code
+const MARK = LINE_MARK;
 /** Released messages' log bytes kept for reuse (about the messages in flight). */
 const FREE_KEPT = 16;
 
@@ -120,7 +123,9 @@ async function main(): Promise<void> {
       }
       const message = next.value;
       Atomics.sub(control, CONTROL.CREDITS, 1);
-      if (hold) held.set(nextHeld, holdJson(message, nextHeld++));
+      // a message with no encoded mark has nothing to be referred to: held, it would be released only by a later
+      // message's mark (a file of trades and deposits first would pile them all up)
+      if (hold && hasEncodedMark(message)) held.set(nextHeld, holdJson(message, nextHeld++));
       port.postMessage(message satisfies DecodeMessage, transferList(message));
       continue;
     }
@@ -129,6 +134,12 @@ async function main(): Promise<void> {
     Atomics.wait(control, CONTROL.SIGNAL, signal, WAIT_MS);
     Atomics.store(control, CONTROL.SLEEPING, 0);
   }
+}
+
+function hasEncodedMark(message: LinesMessage): boolean {
+  const { kinds, jsonStart, count } = message;
+  for (let i = 0; i < count; i++) if (kinds[i] === MARK && jsonStart[i]! >= 0) return true;
+  return false;
 }
 
 function errorMessage(error: unknown): ErrorMessage {
