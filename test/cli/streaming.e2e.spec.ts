@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import fc from 'fast-check';
 
 /**
  * End-to-end, on the built CLI (`./bin/clearsim`): `run` streams a large file
@@ -176,11 +177,87 @@ describe('the decode thread of run (CLEARSIM_DECODE_THREAD=1: whatever the size;
   }, 120_000);
 });
 
+describe('the log written by the decode thread (CLEARSIM_LOG_THREAD, on by default with the thread; 0: by the main thread)', () => {
+  /** Event lines of a store's log (the header's random log id and the commit records' chain left out). */
+  const eventLines = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((line) => line.startsWith('{"position":'));
+
+  it('is byte for byte the single-thread log on generated days, and a refusal at any line is the same exit 2 and message with the store untouched', () => {
+    const dir = tempDir('log-thread');
+    const day = join(dir, 'day.jsonl');
+    generateDay(day, 12_000);
+    const lines = readFileSync(day, 'utf8').trimEnd().split('\n');
+    // the fixture's rules and book take the day's first 44 lines (its last a trade); a refusal anywhere from there, or none
+    const refusal = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ line: fc.integer({ min: 44, max: 12_000 }), by: fc.constantFrom('schema', 'engine') }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2_000, max: 12_000 }),
+        refusal,
+        fc.constantFrom('1', 'hand-over'),
+        // up to more than the whole run: its one chunk appended after the thread has read the whole file
+        fc.integer({ min: 20, max: 20_000 }),
+        (length, bad, thread, chunkEvents) => {
+          const text = lines
+            .slice(0, length)
+            .map((line, i) => {
+              if (bad === undefined || i !== bad.line - 1) return line;
+              // a price that is not a decimal (the schema), or a mark of an instrument never listed (the engine)
+              return bad.by === 'schema' ? line.replace(/"price":"[^"]*"/, '"price":"12x.5"') : line.replace('GEN-PERP', 'NOT-LISTED');
+            })
+            .join('\n');
+          const input = join(dir, `case-${length}-${bad?.line ?? 0}.jsonl`);
+          writeFileSync(input, text + '\n');
+          const threaded = fixtureStore();
+          const single = fixtureStore();
+          const before = hashTree(threaded);
+          const env = { CLEARSIM_RUN_CHUNK_EVENTS: String(chunkEvents) };
+          const a = clearsim(['run', input, '--store', `file:${threaded}`, '--json'], { ...env, CLEARSIM_DECODE_THREAD: thread });
+          const b = clearsim(['run', input, '--store', `file:${single}`, '--json'], { ...env, CLEARSIM_DECODE_THREAD: '0' });
+          expect({ code: a.code, stderr: a.stderr.replaceAll(threaded, 'STORE') }).toEqual({ code: b.code, stderr: b.stderr.replaceAll(single, 'STORE') });
+          if (bad !== undefined && bad.line <= length) {
+            expect(a.code).toBe(2);
+            expect(a.stderr).toContain(`${input}:line ${bad.line}: `);
+            expect(hashTree(threaded)).toEqual(before);
+          } else {
+            expect(a.code).toBe(0);
+            expect(JSON.parse(a.stdout)).toEqual({ ...JSON.parse(b.stdout), store: `file:${threaded}` });
+            expect(eventLines(threaded)).toEqual(eventLines(single));
+            expect(clearsim(['verify', '--store', `file:${threaded}`]).code).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 6 },
+    );
+  }, 240_000);
+
+  it('a run of one chunk, appended once the whole file is read (the thread outlives the reading), with and without the hand-over', () => {
+    const dir = tempDir('log-thread-small');
+    const input = join(dir, 'day.jsonl');
+    generateDay(input, 500);
+    const single = fixtureStore();
+    expect(clearsim(['run', input, '--store', `file:${single}`], { CLEARSIM_DECODE_THREAD: '0' }).code).toBe(0);
+    for (const thread of ['1', 'hand-over']) {
+      const store = fixtureStore();
+      const out = clearsim(['run', input, '--store', `file:${store}`], { CLEARSIM_DECODE_THREAD: thread });
+      expect({ thread, code: out.code, stderr: out.stderr }).toEqual({ thread, code: 0, stderr: '' });
+      expect(eventLines(store)).toEqual(eventLines(single));
+      expect(clearsim(['verify', '--store', `file:${store}`]).code).toBe(0);
+    }
+  }, 60_000);
+});
+
 describe('kill -9 in the middle of a streamed run', () => {
-  it('leaves the store holding nothing of the run or all of it, and verify passes', async () => {
+  // this file is below the decode thread's size: by default the main thread decodes and writes the log; with
+  // CLEARSIM_DECODE_THREAD=1 the thread decodes and writes it (log-thread.ts)
+  it.each([
+    ['the main thread writing the log', {}],
+    ['the decode thread writing the log', { CLEARSIM_DECODE_THREAD: '1' }],
+  ])('leaves the store holding nothing of the run or all of it, and verify passes (%s)', async (_name, threadEnv: Record<string, string>) => {
     const input = join(tempDir('crash-input'), 'day.jsonl');
     generateDay(input, 40_000);
-    const env = { CLEARSIM_RUN_CHUNK_EVENTS: '2000' };
+    const env = { CLEARSIM_RUN_CHUNK_EVENTS: '2000', ...threadEnv };
     // a run of no input: opens the store as its writer and appends nothing
     const EMPTY = join(tempDir('crash-input'), 'empty.jsonl');
     writeFileSync(EMPTY, '');

@@ -4,7 +4,7 @@ import { at, rulesFor } from '@clearsim/clearing/testing';
 import { InMemoryEventStore, type AppendTransaction } from '@clearsim/store';
 import { crc32 } from 'node:zlib';
 import { decodeLine } from '@clearsim/events';
-import { LINE_BLANK, LINE_INPUT, LINE_MARK, ShardRunner, type InputBatch, type LocatedInput, type MarkColumns } from './shard-runner';
+import { LINE_BLANK, LINE_INPUT, LINE_MARK, ShardRunner, type HeldEncodedEvents, type InputBatch, type LocatedInput, type MarkColumns } from './shard-runner';
 
 /** An in-memory store that records what the runner did with its transactions. */
 class RecordingStore extends InMemoryEventStore {
@@ -214,6 +214,76 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
           // the store took the marks' bytes whenever every mark of a chunk had them (withJson: two batches in three)
           if (store instanceof EncodedRecordingStore && withJson && batches.every((b) => b.json !== undefined)) expect(store.encodedLines).toBe(moves.length + 1);
           if (!(store instanceof EncodedRecordingStore) || !withJson) expect(store instanceof EncodedRecordingStore ? store.encodedLines : 0).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('MarkColumns batches whose marks\' JSON is held elsewhere (MarkColumns.held) log exactly what run does through a wrapped transaction that takes them by reference', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.boolean(),
+        async (moves, sizes, chunkEvents, someWithoutJson) => {
+          const inputs = day(moves);
+          const one = await runAll(inputs, chunkEvents);
+          // as the decode thread does once told to hold: some batches' JSON kept by it (by id), earlier ones with their JSON, some without
+          const holder = new Map<number, MarkColumns>();
+          const batches: MarkColumns[] = [];
+          const names: string[] = [];
+          for (let i = 0, k = 0, line = 1; i < inputs.length; k++) {
+            const slice = inputs.slice(i, i + sizes[k % sizes.length]!);
+            i += slice.length;
+            const columns = markColumns(slice, line, names, !(someWithoutJson && k % 4 === 3));
+            if (k % 4 === 1 || k % 4 === 2) {
+              holder.set(k, columns);
+              batches.push({ ...columns, json: undefined, jsonEnd: undefined, crc: undefined, held: k });
+            } else batches.push(columns);
+            line += 2 * slice.length;
+          }
+          async function* arrays() {
+            yield* batches;
+          }
+          const store = new RecordingStore();
+          let byReference = 0;
+          const wrap = (transaction: AppendTransaction): AppendTransaction => ({
+            ...transaction,
+            appendEncoded: (entries, encoded) => {
+              const { held, heldLine } = encoded as HeldEncodedEvents;
+              const events = entries.map((entry) => {
+                if (typeof entry !== 'number') return entry;
+                let json: Uint8Array | undefined = encoded.json[entry];
+                let start = encoded.start[entry]!;
+                let end = encoded.end[entry]!;
+                if (held[entry]! >= 0) {
+                  // a held mark: its bytes are the holder's
+                  byReference++;
+                  const batch = holder.get(held[entry]!)!;
+                  expect(json).toBeUndefined();
+                  json = batch.json;
+                  start = batch.jsonStart![heldLine[entry]!]!;
+                  end = batch.jsonEnd![heldLine[entry]!]!;
+                }
+                return decodeLine(Buffer.from(json!.subarray(start, end)).toString('utf8'), 'any');
+              });
+              return transaction.append(events);
+            },
+          });
+          const runner = await ShardRunner.open(store);
+          const decided: ClearingEvent[] = [];
+          const result = await runner.runBatches(arrays(), { chunkEvents, wrapTransaction: wrap, onDecisions: (chunk) => void decided.push(...chunk) });
+          const log: string[] = [];
+          for await (const { event } of store.read(1)) log.push(encodeEvent(event));
+          expect(log).toEqual(one.log);
+          expect(decided.map(encodeEvent)).toEqual(one.decided);
+          expect(result).toEqual(one.result);
+          // every held mark went by reference, unless its chunk had a mark with no JSON at all (then the chunk's events)
+          const heldMarks = batches.filter((b) => b.held !== undefined).reduce((n, b) => n + [...b.kinds].filter((kind) => kind === LINE_MARK).length, 0);
+          expect(byReference).toBeLessThanOrEqual(heldMarks);
+          if (!someWithoutJson) expect(byReference).toBe(heldMarks);
         },
       ),
       { numRuns: 40 },

@@ -45,6 +45,21 @@ export interface MarkColumns {
   readonly jsonStart?: Int32Array;
   readonly jsonEnd?: Int32Array;
   readonly crc?: Int32Array;
+  /**
+   * The marks' JSON is not here but held by the thread that decoded them, under this id (`json` absent; a mark whose
+   * `jsonStart[i]` is ≥ 0 is held): a transaction that writes through that thread (RunOptions.wrapTransaction) takes
+   * them by reference (HeldEncodedEvents); any other gets the marks' events.
+   */
+  readonly held?: number;
+}
+
+/**
+ * EncodedEvents of a chunk whose marks may be held by the thread that decoded them (MarkColumns.held): mark k is
+ * held when `held[k]` ≥ 0 — the batch's id — as line `heldLine[k]` of that batch (its `json[k]` is then absent).
+ */
+export interface HeldEncodedEvents extends EncodedEvents {
+  readonly held: Int32Array;
+  readonly heldLine: Int32Array;
 }
 
 /** An array of inputs: located one by one, of one source (SourcedInputs), or as columns (MarkColumns). */
@@ -109,6 +124,11 @@ export interface RunOptions {
   onDecisions?: (decisions: readonly ClearingEvent[]) => void | Promise<void>;
   /** Events (inputs and decisions) per chunk (default RUN_CHUNK_EVENTS); the decisions and the log do not depend on it. */
   chunkEvents?: number;
+  /**
+   * The store's transaction as the run uses it (once, at its first chunk): `clearsim run` hands its log's writing to
+   * its decode thread this way. The wrapper's appendEncoded is given HeldEncodedEvents. The log must be the same.
+   */
+  wrapTransaction?: (transaction: AppendTransaction) => AppendTransaction | Promise<AppendTransaction>;
 }
 
 export interface OpenOptions {
@@ -236,9 +256,12 @@ export class ShardRunner {
     let transaction: AppendTransaction | undefined;
     const flush = async () => {
       if (chunk.length === 0) return;
-      transaction ??= await this.store.beginAppend(from);
+      if (transaction === undefined) {
+        transaction = await this.store.beginAppend(from);
+        if (options.wrapTransaction) transaction = await options.wrapTransaction(transaction);
+      }
       // the marks' own bytes where the store takes them; their events for any other store, and for listeners
-      const encoded = marks.count > 0 && transaction.appendEncoded !== undefined && this.listeners.size === 0 && marks.hasAllJson();
+      const encoded = marks.count > 0 && transaction.appendEncoded !== undefined && this.listeners.size === 0 && marks.hasAllJson(options.wrapTransaction !== undefined);
       const events = marks.count === 0 ? (chunk as ClearingEvent[]) : encoded ? undefined : marks.events(chunk);
       if (events === undefined) await transaction.appendEncoded!(chunk, marks);
       else await transaction.append(events);
@@ -377,12 +400,14 @@ export class ShardRunner {
  * store's appendEncoded), and its batch and line, to make its event for a store that takes events only. Grown once,
  * reused by every chunk; a chunk keeps its batches alive until it is appended.
  */
-class ChunkMarks implements EncodedEvents {
+class ChunkMarks implements HeldEncodedEvents {
   count = 0;
   json: Uint8Array[] = [];
   start = new Int32Array(1024);
   end = new Int32Array(1024);
   crc = new Int32Array(1024);
+  held = new Int32Array(1024);
+  heldLine = new Int32Array(1024);
   private batches: MarkColumns[] = [];
   private lines = new Int32Array(1024);
 
@@ -392,12 +417,19 @@ class ChunkMarks implements EncodedEvents {
     if (k === this.lines.length) this.grow();
     this.batches[k] = batch;
     this.lines[k] = i;
+    this.held[k] = -1;
     if (batch.json !== undefined) {
       this.json[k] = batch.json;
       this.start[k] = batch.jsonStart![i]!;
       this.end[k] = batch.jsonEnd![i]!;
       this.crc[k] = batch.crc![i]!;
-    } else this.start[k] = -1;
+    } else {
+      this.start[k] = -1;
+      if (batch.held !== undefined && batch.jsonStart![i]! >= 0) {
+        this.held[k] = batch.held;
+        this.heldLine[k] = i;
+      }
+    }
     return k;
   }
 
@@ -406,9 +438,9 @@ class ChunkMarks implements EncodedEvents {
     return entries.map((entry) => (typeof entry === 'number' ? (columnInput(this.batches[entry]!, this.lines[entry]!) as ClearingEvent) : entry));
   }
 
-  /** Every mark has its JSON (what appendEncoded takes). */
-  hasAllJson(): boolean {
-    for (let k = 0; k < this.count; k++) if (this.start[k]! < 0) return false;
+  /** Every mark has its JSON (what appendEncoded takes), here or (`heldToo`: the transaction takes them) held by its decoder. */
+  hasAllJson(heldToo: boolean): boolean {
+    for (let k = 0; k < this.count; k++) if (this.start[k]! < 0 && !(heldToo && this.held[k]! >= 0)) return false;
     return true;
   }
 
@@ -431,6 +463,8 @@ class ChunkMarks implements EncodedEvents {
     this.start = grown(this.start);
     this.end = grown(this.end);
     this.crc = grown(this.crc);
+    this.held = grown(this.held);
+    this.heldLine = grown(this.heldLine);
     this.lines = grown(this.lines);
   }
 }

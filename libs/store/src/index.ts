@@ -13,6 +13,7 @@ export {
 export { EVENTS_FILE, FileEventStore, LOCK_FILE, type FileEventStoreOptions } from './file/file-event-store';
 export { HEAD_FILE } from './file/head-file';
 export { MarkJsonEncoder, MARK_JSON_MAX_BYTES } from './file/log-format';
+export { DetachedBatchWriter, isDetachable, type DetachableTransaction, type DetachedBatchEnd, type DetachedBatchStart } from './file/detached-batch';
 export { resetFileStore } from './file/reset-file-store';
 export { SNAPSHOTS_DIR } from './file/file-snapshots';
 export { InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './memory/in-memory-event-store';

@@ -7,6 +7,7 @@ import { encodeEvent, InputError } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { DEFAULT_STORE_URL, parseStoreUrl, resetFileStore } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
+import { logThreadWanted } from '../io/log-thread';
 import { InterestingAccounts } from '../output/report-data';
 import { writeJsonSummary } from '../output/summary-json';
 import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
@@ -36,7 +37,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
   const heapGrowth = HeapGrowthLimit.start();
   // the decode thread (a JSONL file's lines) starts here: stopped below however the run ends
-  const source = openInput(file, options.rules, { decodeThread: true });
+  const source = openInput(file, options.rules, { decodeThread: true, logThread: logThreadWanted() });
   try {
     await runFrom(source, options, chunkEvents, heapGrowth);
   } finally {
@@ -63,6 +64,8 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
     try {
       result = await runner.runBatches(source.batches, {
         chunkEvents,
+        // the log's lines built, chained and written by the decode thread, which waits for the main thread anyway
+        wrapTransaction: source.writeLog,
         onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: rate(done), phase: 'deciding' }),
         onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),
         onDecisions: (decisions) => {

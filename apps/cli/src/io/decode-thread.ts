@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { decodeLine, InputError, type InputEvent } from '@clearsim/events';
 import { LINE_INPUT, type MarkColumns } from '@clearsim/shard';
+import type { AppendTransaction } from '@clearsim/store';
+import { CONTROL, writtenByThread, type ThreadCommand, type ThreadLink, type WriterMessage } from './log-thread';
 import type { ReadProgress } from './jsonl-reader';
 import type { DecodeWorkerData } from './decode-worker';
 import { decodeMessages, LINES_PER_MESSAGE, type DecodeMessage, type ErrorMessage, type HandOver, type LinesMessage } from './mark-columns';
@@ -11,7 +13,8 @@ import { decodeMessages, LINES_PER_MESSAGE, type DecodeMessage, type ErrorMessag
  * `run` decodes a JSONL input of at least DECODE_THREAD_MIN_BYTES on a thread of its own; set this to 0 to decode
  * every input on the main thread as before (for comparison, or a machine of one core), to 1 to use the thread
  * whatever the input's size and to let it decode every line (tests: the main thread waits for it to start instead of
- * decoding the first lines itself).
+ * decoding the first lines itself); `hand-over` (tests) to use it whatever the size, the main thread decoding the first
+ * lines until it has started, as for a large input.
  */
 export const DECODE_THREAD_ENV = 'CLEARSIM_DECODE_THREAD';
 
@@ -24,6 +27,11 @@ export const DECODE_THREAD_MIN_BYTES = 16 << 20;
 
 /** Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.3 MB each). */
 export const DECODE_CREDITS = 8;
+/**
+ * A thread out of credits is woken once this many are back, not at each: a wake-up is a system call, and on a busy
+ * machine a context switch that can preempt the main thread; the main thread still holds the other messages.
+ */
+const CREDITS_TO_WAKE = DECODE_CREDITS / 2;
 
 const WORKER_SCRIPT = join(__dirname, 'decode-worker.js');
 const YOUNG_GENERATION_MB = 2;
@@ -36,7 +44,7 @@ const INPUT = LINE_INPUT;
 export function decodeThreadFor(bytes: number): boolean {
   const setting = process.env[DECODE_THREAD_ENV];
   if (setting === '0' || !existsSync(WORKER_SCRIPT)) return false;
-  return setting === '1' || bytes >= DECODE_THREAD_MIN_BYTES;
+  return setting === '1' || setting === 'hand-over' || bytes >= DECODE_THREAD_MIN_BYTES;
 }
 
 export interface MarkColumnOptions {
@@ -51,6 +59,11 @@ export interface MarkColumnOptions {
   credits?: number;
   /** Bytes per read (jsonl-reader's default: 4 MiB); tests cut lines at chunk edges with small ones. */
   chunkBytes?: number;
+  /**
+   * The thread may write the run's log (startDecodeThread's `writeLog`): it then outlives the reading of the file
+   * (the run's last chunk and its commit come after it) and is stopped by the log's commit or abort, or `close`.
+   */
+  forLog?: boolean;
 }
 
 /**
@@ -71,16 +84,29 @@ export function markColumnBatches(file: string, read: ReadProgress, options: Mar
  * the store): `batches` as markColumnBatches gives them. `close` stops it (and `batches` does once left), so a
  * caller that fails before taking them does not leave it running.
  */
-export function startDecodeThread(file: string, read: ReadProgress, options: MarkColumnOptions = {}): { batches: AsyncGenerator<MarkColumns>; close(): Promise<void> } {
+export function startDecodeThread(
+  file: string,
+  read: ReadProgress,
+  options: MarkColumnOptions = {},
+): { batches: AsyncGenerator<MarkColumns>; close(): Promise<void>; writeLog?: (transaction: AppendTransaction) => Promise<AppendTransaction> } {
   const producer = newProducer(file, read, options);
-  return { batches: columnsOf(() => producer, file, read), close: () => producer.close() };
+  const link = producer instanceof HandOverProducer ? producer.link : undefined;
+  return {
+    batches: columnsOf(() => producer, file, read),
+    // however the run ended: the thread is stopped even if it was writing the log
+    close: async () => {
+      await producer.close();
+      await link?.stop();
+    },
+    writeLog: link && options.forLog ? (transaction) => writtenByThread(transaction, link) : undefined,
+  };
 }
 
 function newProducer(file: string, read: ReadProgress, options: MarkColumnOptions): Producer {
   const linesPerMessage = options.linesPerMessage ?? LINES_PER_MESSAGE;
   if (options.thread === false) return new InlineProducer(file, read, linesPerMessage, options.chunkBytes);
   if (options.thread === 'in-process') return new HandOverProducer(file, read, new InProcessTakeOver(file, linesPerMessage, options.chunkBytes, options.handOverAfter ?? 1), linesPerMessage, options.chunkBytes);
-  const thread = new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage);
+  const thread = new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage, options.forLog ?? false);
   return new HandOverProducer(file, read, thread, LINES_PER_MESSAGE_BEFORE_HAND_OVER, options.chunkBytes, process.env[DECODE_THREAD_ENV] === '1' ? thread.whenReady : undefined);
 }
 
@@ -118,7 +144,8 @@ async function* columnsOf(start: () => Producer, file: string, read: ReadProgres
 }
 
 function columnsFromMessage(message: LinesMessage, count: number, inputs: (InputEvent | undefined)[], names: readonly string[], source: string): MarkColumns {
-  const { firstLine, kinds, ts, units, instrument, json, jsonStart, jsonEnd, crc } = message;
+  const { firstLine, kinds, ts, units, instrument, json, jsonStart, jsonEnd, crc, held } = message;
+  if (held !== undefined) return { source, firstLine, count, kinds, inputs, ts, units, instrument, names, jsonStart, held };
   return { source, firstLine, count, kinds, inputs, ts, units, instrument, names, json, jsonStart, jsonEnd, crc };
 }
 
@@ -141,26 +168,47 @@ interface Producer {
   close(): Promise<void>;
 }
 
-/** The messages from a worker thread (decode-worker.ts). */
-class ThreadProducer implements Producer {
+/** The messages from a worker thread (decode-worker.ts); its link (log-thread.ts) for the log's writing. */
+class ThreadProducer implements Producer, ThreadLink {
   private readonly worker: Worker;
   private readonly queue: Produced[] = [];
   private waiting: { resolve: (message: Produced) => void; reject: (error: Error) => void } | undefined;
-  private failure: Error | undefined;
+  failure: Error | undefined;
   private readonly exited: Promise<void>;
-  /** The thread's credits (decode-worker.ts). */
-  private readonly credits = new Int32Array(new SharedArrayBuffer(4));
+  /** The thread's credits, its signal… (CONTROL; decode-worker.ts). */
+  readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL.LENGTH));
+  /** Commands to the thread, and its answers about the log. */
+  readonly commands: MessagePort;
+  private readonly writerMessages: WriterMessage[] = [];
+  private writerWaiting: { resolve: (message: WriterMessage) => void; reject: (error: Error) => void } | undefined;
   /** The thread has loaded its code and waits for `start`. */
   ready = false;
+  /** It writes the log (a `write` command was sent): close() leaves it running, stop() ends it. */
+  private forLog: boolean;
   private signalReady: (() => void) | undefined;
   /** Resolves when `ready` is true (or the thread failed: next() says how). */
   readonly whenReady = new Promise<void>((resolve) => (this.signalReady = resolve));
 
-  constructor(file: string, credits: number, linesPerMessage: number) {
-    this.credits[0] = credits;
+  constructor(file: string, credits: number, linesPerMessage: number, forLog: boolean) {
+    this.forLog = forLog;
+    this.control[CONTROL.CREDITS] = credits;
+    const { port1, port2 } = new MessageChannel();
+    this.commands = port1;
+    port1.on('message', (message: WriterMessage) => {
+      if (this.writerWaiting) {
+        this.writerWaiting.resolve(message);
+        this.writerWaiting = undefined;
+      } else this.writerMessages.push(message);
+    });
+    // the run's end does not wait for this port: the thread's end (close) does
+    port1.unref();
     // a young generation of 2 MB instead of 16: the thread's garbage is one event per mark line, dead at once, and
     // the default's semi-spaces were ~20 MB of the run's peak RSS for nothing
-    this.worker = new Worker(WORKER_SCRIPT, { workerData: { file, credits: this.credits, linesPerMessage } satisfies DecodeWorkerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    this.worker = new Worker(WORKER_SCRIPT, {
+      workerData: { file, control: this.control, commands: port2, linesPerMessage } satisfies DecodeWorkerData,
+      transferList: [port2],
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     this.worker.on('message', (message: DecodeMessage) => {
       if (message.kind === 'ready') {
         this.ready = true;
@@ -173,7 +221,7 @@ class ThreadProducer implements Producer {
     this.worker.on('error', (error) => this.fail(error));
     // messages posted before the thread ended are delivered before 'exit': one that ends now without `end` or an error failed
     this.exited = new Promise((resolve) => this.worker.once('exit', (code) => {
-      this.fail(new Error(`the decode thread of ${file} stopped (exit code ${code}) before the end of the file`));
+      this.fail(new Error(`the decode thread of ${file} stopped (exit code ${code}) before the end of the file or of the log's writing`));
       resolve();
     }));
   }
@@ -186,13 +234,37 @@ class ThreadProducer implements Producer {
   }
 
   credit(): void {
-    // the thread waits only with no credit left: a wake-up (a system call) is needed only then
-    if (Atomics.add(this.credits, 0, 1) <= 0) Atomics.notify(this.credits, 0);
+    const credits = Atomics.add(this.control, CONTROL.CREDITS, 1) + 1;
+    Atomics.add(this.control, CONTROL.SIGNAL, 1);
+    if (credits >= CREDITS_TO_WAKE) this.wake();
   }
 
   /** Lets the thread take over after `from.line`. */
   start(from: HandOver): void {
-    this.worker.postMessage(from);
+    this.send({ kind: 'start', from }, true);
+  }
+
+  send(command: ThreadCommand, wake: boolean, transfer?: ArrayBuffer[]): void {
+    this.commands.postMessage(command, transfer);
+    Atomics.add(this.control, CONTROL.SIGNAL, 1);
+    if (wake) this.wake();
+  }
+
+  wake(): void {
+    // a wake-up (a system call) only for a thread that sleeps: it looks at the signal before it sleeps
+    if (Atomics.load(this.control, CONTROL.SLEEPING) !== 0) Atomics.notify(this.control, CONTROL.SIGNAL);
+  }
+
+  nextWriterMessage(): Promise<WriterMessage> {
+    const message = this.writerMessages.shift();
+    if (message !== undefined) return Promise.resolve(message);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.writerWaiting = { resolve, reject }));
+  }
+
+  stop(): Promise<void> {
+    this.forLog = false;
+    return this.close();
   }
 
   private fail(error: Error): void {
@@ -200,12 +272,18 @@ class ThreadProducer implements Producer {
     this.failure ??= error;
     this.waiting?.reject(this.failure);
     this.waiting = undefined;
+    this.writerWaiting?.reject(this.failure);
+    this.writerWaiting = undefined;
   }
 
   async close(): Promise<void> {
-    // the thread holds no state worth a graceful stop (it only reads): end it now, wherever it is (again: a no-op)
+    // it may write the log: it outlives the reading, and stop() ends it (the run's commit or abort, or the input's close)
+    if (this.forLog) return;
+    // the thread holds no state worth a graceful stop (it only reads; what it wrote of the log is not committed, and
+    // the store cuts it back): end it now, wherever it is (again: a no-op)
     await this.worker.terminate();
     await this.exited;
+    this.commands.close();
   }
 }
 
@@ -245,6 +323,11 @@ class HandOverProducer implements Producer {
   private inline: InlineProducer | undefined;
   private lastLine = 0;
   private readonly names: string[] = [];
+
+  /** The decode thread's link, when the take-over is a thread (the log can be written there). */
+  get link(): ThreadLink | undefined {
+    return this.takeOver instanceof ThreadProducer ? this.takeOver : undefined;
+  }
 
   constructor(
     file: string,

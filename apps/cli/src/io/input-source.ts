@@ -4,6 +4,7 @@ import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, 
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
+import type { AppendTransaction } from '@clearsim/store';
 import { UsageError } from '../cli-error';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 import { loadRules } from './rules-source';
@@ -22,6 +23,8 @@ export interface InputSource {
   progress(): { done: number; total: number; unit: 'bytes' | 'events' };
   /** Stops what reads the input ahead (the decode thread), if anything does; safe to call again. */
   close(): Promise<void>;
+  /** With a decode thread: the run's store transaction with its lines written by that thread (log-thread.ts). */
+  writeLog?: (transaction: AppendTransaction) => Promise<AppendTransaction>;
 }
 
 export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
@@ -31,7 +34,7 @@ export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
  * generates them. With `--rules`, the given rules replace every
  * `RulesActivated` of the input, activated at the first event's time.
  */
-export function openInput(file: string, rulesOverride?: string, options: { decodeThread?: boolean } = {}): InputSource {
+export function openInput(file: string, rulesOverride?: string, options: { decodeThread?: boolean; logThread?: boolean } = {}): InputSource {
   if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
   const override = rulesOverride ? loadRules(rulesOverride) : undefined;
   if (isScenarioFile(file)) return scenarioInputs(file, override);
@@ -41,12 +44,13 @@ export function openInput(file: string, rulesOverride?: string, options: { decod
   const batches = () => withRules(jsonlBatches(file, read), override, file);
   // `run` of a large file without --rules takes the lines from the decode thread (mark lines as columns,
   // decode-thread.ts), started now so that its start-up overlaps the opening of the store
-  const thread = options.decodeThread && !override && decodeThreadFor(total) ? startDecodeThread(file, read) : undefined;
+  const thread = options.decodeThread && !override && decodeThreadFor(total) ? startDecodeThread(file, read, { forLog: options.logThread }) : undefined;
   return {
     description: file,
     batches: thread?.batches ?? batches(),
     inputs: oneByOne(batches()),
     close: async () => thread?.close(),
+    writeLog: thread?.writeLog,
     progress: () => ({ done: Math.min(read.bytesRead, total), total, unit: 'bytes' }),
   };
 }

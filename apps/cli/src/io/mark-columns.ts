@@ -1,6 +1,7 @@
-import { decodePriceBytes } from '@clearsim/events';
+import * as events from '@clearsim/events';
 import { LINE_BLANK, LINE_INPUT, LINE_MARK } from '@clearsim/shard';
-import { MARK_JSON_MAX_BYTES, MarkJsonEncoder } from '@clearsim/store';
+import * as store from '@clearsim/store';
+import { MarkJsonEncoder } from '@clearsim/store';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 
 /**
@@ -27,6 +28,33 @@ export interface LinesMessage {
   crc: Int32Array<ArrayBuffer>;
   /** How many bytes of the file were read when this message was made (the progress bar). */
   bytesRead: number;
+  /**
+   * The decode thread keeps the marks' JSON (`json`, `jsonEnd` and `crc` are then empty; `jsonStart[i]` ≥ 0 still
+   * says line i is encoded) under this id, to write their log lines itself (log-thread.ts) when the main thread
+   * refers to them.
+   */
+  held?: number;
+}
+
+/** A message's marks' log bytes as the decode thread keeps them (LinesMessage.held). */
+export interface HeldJson {
+  json: Uint8Array;
+  jsonStart: Int32Array;
+  jsonEnd: Int32Array;
+  crc: Int32Array;
+}
+
+const NO_BYTES = new Uint8Array(0);
+const NO_INTS = new Int32Array(0);
+
+/** Keeps `message`'s marks' JSON out of it (into the answer), under the id `held`. */
+export function holdJson(message: LinesMessage, held: number): HeldJson {
+  const { json, jsonStart, jsonEnd, crc } = message;
+  message.json = NO_BYTES;
+  message.jsonEnd = NO_INTS;
+  message.crc = NO_INTS;
+  message.held = held;
+  return { json, jsonStart, jsonEnd, crc };
 }
 
 /** An error of the reader (a line too long, an I/O error) as it crosses the threads; revived as the same error by the main thread. */
@@ -57,6 +85,8 @@ export interface HandOver {
 const MARK = LINE_MARK;
 const INPUT = LINE_INPUT;
 const BLANK = LINE_BLANK;
+const decodePriceBytes = events.decodePriceBytes;
+const MARK_JSON_MAX_BYTES = store.MARK_JSON_MAX_BYTES;
 
 /**
  * Lines per message (~0.3 MB in all). A message's buffers live while its lines are decided and are freed with the
@@ -67,7 +97,11 @@ const BLANK = LINE_BLANK;
 export const LINES_PER_MESSAGE = 2048;
 
 /** The buffers a message's memory is in (its transfer list). */
-export const transferList = (message: LinesMessage): ArrayBuffer[] => [message.kinds.buffer, message.ts.buffer, message.units.buffer, message.instrument.buffer, message.json.buffer, message.jsonStart.buffer, message.jsonEnd.buffer, message.crc.buffer];
+export const transferList = (message: LinesMessage): ArrayBuffer[] =>
+  message.held !== undefined
+    ? // jsonStart stays with the thread too (its HeldJson): the main thread gets a copy
+      [message.kinds.buffer, message.ts.buffer, message.units.buffer, message.instrument.buffer]
+    : [message.kinds.buffer, message.ts.buffer, message.units.buffer, message.instrument.buffer, message.json.buffer, message.jsonStart.buffer, message.jsonEnd.buffer, message.crc.buffer];
 
 /**
  * The messages of a JSONL file's lines, in order: what the decode thread posts (and what `run` computes in-process
@@ -75,7 +109,15 @@ export const transferList = (message: LinesMessage): ArrayBuffer[] => [message.k
  * (decodePriceBytes, as the single-thread reader does) and encoded for the log (MarkJsonEncoder); any other line is
  * decoded to text. A reader error (a line too long) is thrown after the messages of the lines before it.
  */
-export async function* decodeMessages(file: string, progress: ReadProgress, linesPerMessage = LINES_PER_MESSAGE, chunkBytes?: number, from?: HandOver): AsyncGenerator<LinesMessage> {
+export async function* decodeMessages(
+  file: string,
+  progress: ReadProgress,
+  linesPerMessage = LINES_PER_MESSAGE,
+  chunkBytes?: number,
+  from?: HandOver,
+  /** Log bytes of messages written and done with (the decode thread's, once held and released), to fill again instead of new ones. */
+  reuse?: () => HeldJson | undefined,
+): AsyncGenerator<LinesMessage> {
   const names = new Map<string, number>();
   if (from) for (const name of from.names) names.set(name, names.size);
   const skip = from?.line ?? 0;
@@ -94,7 +136,7 @@ export async function* decodeMessages(file: string, progress: ReadProgress, line
       }
       for (; r < ranges.length; r += 2) {
         if (message === undefined) {
-          message = newMessage(line + 1, linesPerMessage);
+          message = newMessage(line + 1, linesPerMessage, reuse?.());
           jsonAt = 0;
         }
         line++;
@@ -149,7 +191,9 @@ export async function* decodeMessages(file: string, progress: ReadProgress, line
   }
 }
 
-function newMessage(firstLine: number, capacity: number): LinesMessage {
+function newMessage(firstLine: number, capacity: number, reused: HeldJson | undefined): LinesMessage {
+  // a mark line's jsonStart is always set (its JSON's start, or -1), and only marks' are read: old values elsewhere do no harm
+  const again = reused !== undefined && reused.jsonStart.length === capacity ? reused : undefined;
   return {
     kind: 'lines',
     firstLine,
@@ -160,10 +204,10 @@ function newMessage(firstLine: number, capacity: number): LinesMessage {
     instrument: new Int32Array(capacity),
     newNames: [],
     texts: [],
-    json: new Uint8Array(capacity * 112),
-    jsonStart: new Int32Array(capacity),
-    jsonEnd: new Int32Array(capacity),
-    crc: new Int32Array(capacity),
+    json: (again?.json as Uint8Array<ArrayBuffer> | undefined) ?? new Uint8Array(capacity * 112),
+    jsonStart: (again?.jsonStart as Int32Array<ArrayBuffer> | undefined) ?? new Int32Array(capacity),
+    jsonEnd: (again?.jsonEnd as Int32Array<ArrayBuffer> | undefined) ?? new Int32Array(capacity),
+    crc: (again?.crc as Int32Array<ArrayBuffer> | undefined) ?? new Int32Array(capacity),
     bytesRead: 0,
   };
 }

@@ -11,6 +11,8 @@ import { CorruptLogError, EVENTS_FILE, FileEventStore, HEAD_FILE, LOCK_FILE } fr
 import { HEAD_BYTES } from './head-file';
 import { ReadOnlyStoreError, StoreNotFoundError, type CorruptionKind } from '../errors';
 import { SNAPSHOTS_DIR } from './file-snapshots';
+import { DetachedBatchWriter, isDetachable } from './detached-batch';
+import { MarkJsonEncoder } from './log-format';
 
 const tempDirs: string[] = [];
 
@@ -415,6 +417,74 @@ describe('FileEventStore', () => {
       expect(lines().filter((l) => l.startsWith('\t{"commit":'))).toEqual([expect.stringMatching(/^\t\{"commit":2,"events":2,/), expect.stringMatching(/^\t\{"commit":7,"events":5,/)]);
       expect((await readAll(store)).map((s) => encodeEvent(s.event))).toEqual(sampleEvents(7).map(encodeEvent));
       await store.close();
+    });
+
+    it('detached: the lines another writer wrote (DetachedBatchWriter) are the bytes append writes, committed by commitDetached; abort cuts them back', async () => {
+      const store = await open();
+      await store.append(sampleEvents(2), 0);
+      await store.close();
+      // the same store twice: one transaction appends its events itself, the other's are written by a detached writer
+      const copy = tempDir();
+      for (const name of [EVENTS_FILE, HEAD_FILE]) fs.copyFileSync(path.join(dir, name), path.join(copy, name));
+      const events = sampleEvents(9, 2);
+      const own = await open();
+      const ownTx = await own.beginAppend(2);
+      await ownTx.append(events.slice(0, 4));
+      await ownTx.append(events.slice(4));
+      expect(await ownTx.commit()).toBe(11);
+      await own.close();
+
+      const other = await FileEventStore.open(copy, { warn: unexpectedWarning });
+      const tx = await other.beginAppend(2);
+      if (!isDetachable(tx)) throw new Error('the file store\'s transaction is detachable');
+      const start = await tx.detach();
+      await expect(tx.append(events)).rejects.toThrow(/written by another writer/);
+      const writer = new DetachedBatchWriter(start);
+      const encoder = new MarkJsonEncoder();
+      const json = new Uint8Array(4096);
+      let encodedMarks = 0;
+      for (const event of events) {
+        // a plain price update as the decode thread encodes it (JSON and CRC), anything else as its JSON's bytes
+        const end = encoder.encode(event, json, 0);
+        if (end >= 0) {
+          writer.addEncoded(json, 0, end, encoder.crc);
+          encodedMarks++;
+        } else {
+          const bytes = Buffer.from(encodeEvent(event), 'utf8');
+          writer.addJsonBytes(bytes, 0, bytes.length);
+        }
+      }
+      expect(encodedMarks).toBeGreaterThan(0);
+      expect(encodedMarks).toBeLessThan(events.length);
+      expect(await tx.commitDetached(writer.finish())).toBe(11);
+      expect(await other.head()).toBe(11);
+      await other.close();
+      // byte for byte (the copy has the same header, so the same chain), and it opens (the chain verifies) and reads back
+      expect(fs.readFileSync(path.join(copy, EVENTS_FILE)).equals(fs.readFileSync(logFile()))).toBe(true);
+      const reopened = await FileEventStore.open(copy, { warn: unexpectedWarning });
+      expect((await readAll(reopened)).map((stored) => encodeEvent(stored.event))).toEqual(sampleEvents(11).map(encodeEvent));
+
+      // abort of a detached transaction: what the writer wrote is cut back
+      const before = fs.readFileSync(path.join(copy, EVENTS_FILE));
+      const aborted = await reopened.beginAppend(11);
+      if (!isDetachable(aborted)) throw new Error('the file store\'s transaction is detachable');
+      const writer2 = new DetachedBatchWriter(await aborted.detach());
+      for (const event of sampleEvents(3, 11)) {
+        const bytes = Buffer.from(encodeEvent(event), 'utf8');
+        writer2.addJsonBytes(bytes, 0, bytes.length);
+      }
+      writer2.write();
+      expect(fs.statSync(path.join(copy, EVENTS_FILE)).size).toBeGreaterThan(before.length);
+      await aborted.abort();
+      expect(fs.readFileSync(path.join(copy, EVENTS_FILE)).equals(before)).toBe(true);
+      // an end that does not follow the committed log is refused, and the transaction is aborted
+      const wrong = await reopened.beginAppend(11);
+      if (!isDetachable(wrong)) throw new Error('the file store\'s transaction is detachable');
+      const wrongStart = await wrong.detach();
+      await expect(wrong.commitDetached({ offset: wrongStart.offset, position: 13, events: 1, chain: '0'.repeat(64) })).rejects.toThrow(/does not follow the committed log/);
+      expect(fs.readFileSync(path.join(copy, EVENTS_FILE)).equals(before)).toBe(true);
+      expect(await reopened.head()).toBe(11);
+      await reopened.close();
     });
 
     it('abort truncates back: the log is byte-for-byte as before', async () => {

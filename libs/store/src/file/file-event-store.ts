@@ -6,6 +6,7 @@ import { decodeLine, InputError, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
+import type { DetachableTransaction, DetachedBatchEnd, DetachedBatchStart } from './detached-batch';
 import { FileLock } from './file-lock';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
@@ -557,6 +558,8 @@ class BatchWriter {
   private readonly hash: Hash;
   /** The lines being built, one buffer for the whole batch (see take). */
   private readonly lines = new LineBatch();
+  /** The chain after lines another writer wrote (adopt): what commit records instead of this.hash's. */
+  private adoptedChain?: Buffer;
 
   constructor(
     private readonly base: Committed,
@@ -588,6 +591,23 @@ class BatchWriter {
     }
     if (lines.length > 0) await this.flush(lines);
     return this.position;
+  }
+
+  /** Where another writer's lines go (DetachedBatchWriter): after the committed log, none written here yet. */
+  detach(): DetachedBatchStart {
+    if (this.events > 0) throw new Error('a batch that has written lines of its own cannot be detached');
+    return { fd: this.handle.fd, offset: this.offset, position: this.position, chain: this.base.chain.toString('hex') };
+  }
+
+  /** The lines another writer wrote after detach(), as if written here: commit() closes them with their chain. */
+  adopt(end: DetachedBatchEnd): void {
+    if (end.position - this.base.head !== end.events || end.offset < this.base.bytes || !/^[0-9a-f]{64}$/.test(end.chain)) {
+      throw new Error(`the detached writer's end (position ${end.position}, ${end.events} events, byte ${end.offset}) does not follow the committed log (position ${this.base.head}, byte ${this.base.bytes})`);
+    }
+    this.position = end.position;
+    this.offset = end.offset;
+    this.events = end.events;
+    this.adoptedChain = Buffer.from(end.chain, 'hex');
   }
 
   /** The lines of `events`, each full chunk written as it fills; answers the lines not written yet (in `this.lines`). */
@@ -633,7 +653,7 @@ class BatchWriter {
   async commit(events: readonly ClearingEvent[] = []): Promise<Committed> {
     const rest = await this.addLines(events);
     const last = rest.length > 0 ? this.take(rest) : undefined;
-    const chain = this.hash.digest();
+    const chain = this.adoptedChain ?? this.hash.digest();
     const record = Buffer.from(commitLine({ commit: this.position, events: this.events, chain: chain.toString('hex') }), 'latin1');
     const written = last ? Buffer.concat([last, record]) : record;
     await this.io(() => writeFully(this.handle, written, this.offset));
@@ -644,10 +664,12 @@ class BatchWriter {
 }
 
 /** The file store's transaction: see the FileEventStore comment. Each step runs in the store's queue. */
-class FileAppendTransaction implements AppendTransaction {
+class FileAppendTransaction implements DetachableTransaction {
   private state: TransactionState = 'open';
   /** A chunk failed: its bytes may be partly written, so only abort() is left. */
   private failed?: Error;
+  /** Another writer writes the lines (detach): append refuses, commitDetached commits. */
+  private detached = false;
 
   constructor(
     private readonly store: FileEventStore,
@@ -657,6 +679,7 @@ class FileAppendTransaction implements AppendTransaction {
   append(events: readonly ClearingEvent[]): Promise<number> {
     return this.store.runExclusive(async () => {
       this.assertOpen('append');
+      this.assertAttached('append');
       if (this.failed) throw this.refusal();
       try {
         return await this.batch.write(events);
@@ -670,6 +693,7 @@ class FileAppendTransaction implements AppendTransaction {
   appendEncoded(entries: readonly (ClearingEvent | number)[], encoded: EncodedEvents): Promise<number> {
     return this.store.runExclusive(async () => {
       this.assertOpen('append');
+      this.assertAttached('append');
       if (this.failed) throw this.refusal();
       try {
         return await this.batch.writeEncoded(entries, encoded);
@@ -680,9 +704,43 @@ class FileAppendTransaction implements AppendTransaction {
     });
   }
 
+  /**
+   * Hands the writing of this transaction's lines to another writer — a DetachedBatchWriter, on another thread — before
+   * any chunk is appended here: answers where they go. From then on `append` refuses; commitDetached (with what the
+   * writer answers once it is done) writes the commit record and fsyncs, as commit() does; abort() cuts back as
+   * always — once the other writer has stopped writing (the caller's part).
+   */
+  detach(): Promise<DetachedBatchStart> {
+    return this.store.runExclusive(async () => {
+      this.assertOpen('detach');
+      this.assertAttached('detach');
+      const start = this.batch.detach();
+      this.detached = true;
+      return start;
+    });
+  }
+
+  /** commit() of a detached transaction: `end` is what its writer answered (DetachedBatchWriter.finish). */
+  commitDetached(end: DetachedBatchEnd): Promise<number> {
+    return this.store.runExclusive(async () => {
+      this.assertOpen('commit');
+      if (!this.detached) throw new Error(`${this.store.url}: commitDetached of a transaction that was not detached`);
+      try {
+        this.batch.adopt(end);
+        await this.store.commitBatch(this.batch);
+      } catch (error) {
+        await this.abortNow().catch(() => undefined);
+        throw error;
+      }
+      this.finish('committed');
+      return this.store.head();
+    });
+  }
+
   commit(): Promise<number> {
     return this.store.runExclusive(async () => {
       this.assertOpen('commit');
+      this.assertAttached('commit');
       if (this.failed) {
         await this.abortNow();
         throw this.refusal();
@@ -721,6 +779,10 @@ class FileAppendTransaction implements AppendTransaction {
 
   private assertOpen(operation: string): void {
     if (this.state !== 'open') throw new TransactionFinishedError(this.store.url, this.state, operation);
+  }
+
+  private assertAttached(operation: string): void {
+    if (this.detached) throw new Error(`${this.store.url}: ${operation} refused: this transaction's lines are written by another writer (detach)`);
   }
 }
 

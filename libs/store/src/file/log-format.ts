@@ -1,6 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { ENCODE_INTO_MAX_BYTES, ENCODED_INTO_LAYOUT, encodeEventForLog, encodeEventInto, type ClearingEvent } from '@clearsim/events';
+import * as events from '@clearsim/events';
+import { encodeEventForLog, type ClearingEvent } from '@clearsim/events';
+
+// read once: a re-exported binding is a getter call at every use in the compiled code (several per mark line)
+const ENCODED_INTO_LAYOUT = events.ENCODED_INTO_LAYOUT;
+const ENCODE_INTO_MAX_BYTES = events.ENCODE_INTO_MAX_BYTES;
+const encodeEventInto = events.encodeEventInto;
 
 /**
  * The bytes of the file store's log (`events.jsonl`), version 2. See the
@@ -278,6 +284,17 @@ export class LineBatch {
     buffer.set(json.subarray(start + 1, end), jsonAt + 1);
     buffer[jsonAt] = COMMA;
     this.finishWithCrc(jsonAt, jsonAt + end - start, crc);
+  }
+
+  /**
+   * The line of an event whose canonical JSON is the UTF-8 bytes `json[start, end)` (starting with its `{`): what
+   * `add` writes for that JSON's text, copied instead of encoded (a writer on another thread gets the bytes).
+   */
+  addJsonBytes(position: number, json: Uint8Array, start: number, end: number): void {
+    this.reserve(LINE_OVERHEAD + end - start);
+    const jsonAt = this.writePrefix(position);
+    this.buffer.set(json.subarray(start, end), jsonAt);
+    this.finishLine(jsonAt, jsonAt + end - start);
   }
 
   /** Writes the position prefix and the crc member's frame; answers where the event's JSON starts (its `{`). */

@@ -1,0 +1,211 @@
+import type { MessagePort } from 'node:worker_threads';
+import { encodeEventForLog, type ClearingEvent } from '@clearsim/events';
+import type { HeldEncodedEvents } from '@clearsim/shard';
+import { isDetachable, type AppendTransaction, type DetachableTransaction, type DetachedBatchEnd, type DetachedBatchStart, type EncodedEvents } from '@clearsim/store';
+import type { HandOver } from './mark-columns';
+
+/**
+ * `clearsim run`'s log written by its decode thread, which waits for credits most of the run anyway: the main thread
+ * decides, and per chunk of the run hands the thread only what it does not have — the bytes of the decisions and
+ * other inputs' canonical JSON, and where the mark lines (whose JSON the thread encoded and kept) go among them —
+ * and goes on deciding; the thread builds the lines (the same bytes: LineBatch), runs the SHA-256 chain and writes
+ * them after the committed log (DetachedBatchWriter). At the commit it answers where the lines end and the chain,
+ * and the store writes the commit record and fsyncs as for a transaction of its own (commitDetached). A refusal or
+ * any error stops the thread before the store cuts back. `CLEARSIM_LOG_THREAD=0` keeps the writing on the main
+ * thread (the decode thread then only decodes).
+ */
+export const LOG_THREAD_ENV = 'CLEARSIM_LOG_THREAD';
+
+/** The words of the shared control array of the decode thread (Int32Array over a SharedArrayBuffer). */
+export const CONTROL = {
+  /** Messages the thread may still post (decode-thread.ts, DECODE_CREDITS). */
+  CREDITS: 0,
+  /** Moved by the main thread with every credit and command: the thread sleeps on it. */
+  SIGNAL: 1,
+  /** 1 while the thread sleeps (the main thread wakes it only then: a wake-up is a system call, and a context switch on a busy machine). */
+  SLEEPING: 2,
+  /** Log chunks (`lines` commands) the thread has taken in. */
+  WRITTEN: 3,
+  /** 1 once the thread's writing failed (the error follows on the commands port). */
+  FAILED: 4,
+  LENGTH: 5,
+} as const;
+
+/** One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next refs[2e+1] bytes of `bytes`, an event's canonical JSON. Messages held under an id below `release` are no longer needed. */
+export interface LogLines {
+  kind: 'lines';
+  count: number;
+  refs: Int32Array<ArrayBuffer>;
+  bytes: Uint8Array<ArrayBuffer>;
+  release: number;
+}
+
+/** What the main thread tells the decode thread (over its commands port). */
+export type ThreadCommand =
+  | { kind: 'start'; from: HandOver }
+  /** Keep the marks' JSON of the messages from now on (LinesMessage.held). */
+  | { kind: 'hold' }
+  /** Write the lines of the chunks that follow there. */
+  | { kind: 'write'; start: DetachedBatchStart }
+  | LogLines
+  /** Write what is left; answer `written`. */
+  | { kind: 'finish' };
+
+/** What the decode thread answers about the log (over the same port). */
+export type WriterMessage = { kind: 'written'; end: DetachedBatchEnd } | { kind: 'write-error'; message: string; code?: string };
+
+/** Log chunks the main thread may be ahead of the thread's writing before it waits (memory: the chunks' bytes and the messages they hold). */
+const MAX_CHUNKS_AHEAD = 8;
+/** The main thread wakes a sleeping thread for its chunks only once this many wait (it wakes for credits and the commit anyway). */
+const CHUNKS_TO_WAKE = 2;
+
+/** The main thread's side of the decode thread's control array and commands port (decode-thread.ts, ThreadProducer). */
+export interface ThreadLink {
+  readonly control: Int32Array<SharedArrayBuffer>;
+  readonly commands: MessagePort;
+  /** Posts a command; wakes the thread if it sleeps and `wake`. */
+  send(command: ThreadCommand, wake: boolean, transfer?: ArrayBuffer[]): void;
+  /** Wakes the thread if it sleeps. */
+  wake(): void;
+  /** The next WriterMessage (rejects if the thread ends first). */
+  nextWriterMessage(): Promise<WriterMessage>;
+  /** Stops the thread (and waits for that): it writes nothing more. */
+  stop(): Promise<void>;
+  /** Why the thread ended before it was stopped (an error, an exit), if it did. */
+  readonly failure: Error | undefined;
+}
+
+/** Whether `run` writes its log on the decode thread (when it has one and the store is a file store): unless LOG_THREAD_ENV is 0. */
+export const logThreadWanted = (): boolean => process.env[LOG_THREAD_ENV] !== '0';
+
+/** The store's transaction, its lines written by the decode thread of `link` (a store whose transactions cannot be detached: unchanged). */
+export async function writtenByThread(transaction: AppendTransaction, link: ThreadLink): Promise<AppendTransaction> {
+  if (!isDetachable(transaction)) return transaction;
+  const start = await transaction.detach();
+  link.send({ kind: 'hold' }, false);
+  link.send({ kind: 'write', start }, false);
+  return new ThreadWrittenTransaction(transaction, link, start.position);
+}
+
+/** Atomics.waitAsync (Node 16+; not in this TypeScript's lib). */
+const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: boolean; value: unknown } }).waitAsync;
+
+const NO_MARKS: EncodedEvents = { json: [], start: [], end: [], crc: [] };
+
+/** See LOG_THREAD_ENV. The runner calls it one step at a time (its flushes are awaited). */
+class ThreadWrittenTransaction implements AppendTransaction {
+  private posted = 0;
+  private finished = false;
+
+  constructor(
+    private readonly inner: DetachableTransaction,
+    private readonly link: ThreadLink,
+    private position: number,
+  ) {}
+
+  append(events: readonly ClearingEvent[]): Promise<number> {
+    return this.appendEncoded(events, NO_MARKS);
+  }
+
+  async appendEncoded(entries: readonly (ClearingEvent | number)[], encoded: EncodedEvents): Promise<number> {
+    if (this.finished) throw new Error('the run\'s log transaction is finished');
+    await this.throttle();
+    const held = (encoded as Partial<HeldEncodedEvents>).held;
+    const heldLine = (encoded as Partial<HeldEncodedEvents>).heldLine;
+    const refs = new Int32Array(2 * entries.length);
+    let bytes = new Uint8Array(1 << 14);
+    let view = Buffer.from(bytes.buffer, 0, bytes.length);
+    let at = 0;
+    let lastHeld = -1;
+    const reserve = (more: number) => {
+      if (at + more <= bytes.length) return;
+      const grown = new Uint8Array(Math.max(2 * bytes.length, at + more));
+      grown.set(bytes.subarray(0, at));
+      bytes = grown;
+      view = Buffer.from(bytes.buffer, 0, bytes.length);
+    };
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]!;
+      if (typeof entry === 'number') {
+        const id = held !== undefined ? held[entry]! : -1;
+        if (id >= 0) {
+          refs[2 * e] = id;
+          refs[2 * e + 1] = heldLine![entry]!;
+          lastHeld = id;
+          continue;
+        }
+        // a mark whose JSON is here (decoded on this thread before the hand-over)
+        const start = encoded.start[entry]!;
+        const length = encoded.end[entry]! - start;
+        reserve(length);
+        bytes.set(encoded.json[entry]!.subarray(start, start + length), at);
+        refs[2 * e] = -1;
+        refs[2 * e + 1] = length;
+        at += length;
+      } else {
+        const json = encodeEventForLog(entry);
+        // a UTF-16 code unit takes at most 3 bytes of UTF-8
+        reserve(3 * json.length);
+        const length = view.write(json, at, 'utf8');
+        refs[2 * e] = -1;
+        refs[2 * e + 1] = length;
+        at += length;
+      }
+    }
+    // the marks of held messages before the last one referred to are all in the log now (a chunk may end inside a message)
+    const lines: LogLines = { kind: 'lines', count: entries.length, refs, bytes, release: lastHeld };
+    this.posted++;
+    this.link.send(lines, this.posted - Atomics.load(this.link.control, CONTROL.WRITTEN) >= CHUNKS_TO_WAKE, [refs.buffer, bytes.buffer]);
+    this.position += entries.length;
+    return this.position;
+  }
+
+  /** Waits while the thread is MAX_CHUNKS_AHEAD chunks behind; throws its error if its writing failed. */
+  private async throttle(): Promise<void> {
+    const control = this.link.control;
+    for (;;) {
+      if (Atomics.load(control, CONTROL.FAILED) !== 0) throw await this.writerError();
+      // a thread that ended writes nothing more: waiting for it would be forever
+      if (this.link.failure !== undefined) throw this.link.failure;
+      const written = Atomics.load(control, CONTROL.WRITTEN);
+      if (this.posted - written < MAX_CHUNKS_AHEAD) return;
+      this.link.wake();
+      // not Atomics.wait: the event loop must go on (the thread's end, its error message)
+      const wait = waitAsync(control, CONTROL.WRITTEN, written, 100);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  private async writerError(): Promise<Error> {
+    for (;;) {
+      const message = await this.link.nextWriterMessage();
+      if (message.kind === 'write-error') {
+        const error = new Error(`writing the log on the decode thread failed: ${message.message}`) as NodeJS.ErrnoException;
+        if (message.code !== undefined) error.code = message.code;
+        return error;
+      }
+    }
+  }
+
+  async commit(): Promise<number> {
+    if (this.finished) throw new Error('the run\'s log transaction is finished');
+    this.link.send({ kind: 'finish' }, true);
+    const message = await this.link.nextWriterMessage();
+    if (message.kind === 'write-error') {
+      const error = new Error(`writing the log on the decode thread failed: ${message.message}`) as NodeJS.ErrnoException;
+      if (message.code !== undefined) error.code = message.code;
+      throw error;
+    }
+    this.finished = true;
+    // the thread has written everything: it can end (not awaited: the input's close waits for it)
+    void this.link.stop().catch(() => undefined);
+    return this.inner.commitDetached(message.end);
+  }
+
+  async abort(): Promise<void> {
+    this.finished = true;
+    // the thread writes nothing more once stopped: only then may the store cut back to its committed length
+    await this.link.stop();
+    await this.inner.abort();
+  }
+}

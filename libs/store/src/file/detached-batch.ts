@@ -1,0 +1,84 @@
+import type { Hash } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import type { AppendTransaction } from '../event-store.port';
+import { batchHash, LineBatch } from './log-format';
+
+/**
+ * Where a file store transaction's lines go when another thread writes them (FileAppendTransaction.detach): the
+ * log's file descriptor (a process's descriptors are shared by its threads), the byte offset and position after the
+ * committed log, and the chain there (hex). Plain data: it crosses to a worker thread as a message.
+ */
+export interface DetachedBatchStart {
+  fd: number;
+  offset: number;
+  position: number;
+  chain: string;
+}
+
+/** What a DetachedBatchWriter wrote: up to `offset` and `position`, `events` lines, and the chain after them (hex) — what the commit record carries. */
+export interface DetachedBatchEnd {
+  offset: number;
+  position: number;
+  events: number;
+  chain: string;
+}
+
+/** Bytes of lines gathered before a write (one pwrite each). */
+const WRITE_BYTES = 1 << 20;
+
+/**
+ * A transaction's event lines written outside the store (the decode thread of `clearsim run`): the same lines as the
+ * store's own writer (LineBatch), hashed into the chain and written with synchronous `pwrite`s after the committed
+ * log, never fsynced — the store's commitDetached writes the commit record after them and fsyncs once, exactly as a
+ * transaction of its own. Nothing here makes the lines part of the log: a crash leaves them after the last commit
+ * record, cut off on the next writer's open.
+ */
+export class DetachedBatchWriter {
+  private readonly lines = new LineBatch();
+  private offset: number;
+  /** The position of the last line added. */
+  private last: number;
+  private readonly hash: Hash;
+
+  constructor(private readonly start: DetachedBatchStart) {
+    this.offset = start.offset;
+    this.last = start.position;
+    this.hash = batchHash(Buffer.from(start.chain, 'hex'));
+  }
+
+  /** The next line: an event whose canonical JSON `json[start, end)` has the CRC-32 `crc` (LineBatch.addEncoded). */
+  addEncoded(json: Uint8Array, start: number, end: number, crc: number): void {
+    this.lines.addEncoded(++this.last, json, start, end, crc);
+    if (this.lines.length >= WRITE_BYTES) this.write();
+  }
+
+  /** The next line: an event whose canonical JSON is the UTF-8 bytes `json[start, end)` (LineBatch.addJsonBytes). */
+  addJsonBytes(json: Uint8Array, start: number, end: number): void {
+    this.lines.addJsonBytes(++this.last, json, start, end);
+    if (this.lines.length >= WRITE_BYTES) this.write();
+  }
+
+  /** Hashes and writes every line added so far. */
+  write(): void {
+    if (this.lines.length === 0) return;
+    const { buffer } = this.lines.lend();
+    this.hash.update(buffer);
+    for (let done = 0; done < buffer.length; ) done += writeSync(this.start.fd, buffer, done, buffer.length - done, this.offset + done);
+    this.offset += buffer.length;
+  }
+
+  /** Writes what is left; answers where the lines end and the chain after them. The writer is done. */
+  finish(): DetachedBatchEnd {
+    this.write();
+    return { offset: this.offset, position: this.last, events: this.last - this.start.position, chain: this.hash.digest('hex') };
+  }
+}
+
+/** A transaction whose lines another writer can write (the file store's): see FileAppendTransaction.detach. */
+export interface DetachableTransaction extends AppendTransaction {
+  detach(): Promise<DetachedBatchStart>;
+  commitDetached(end: DetachedBatchEnd): Promise<number>;
+}
+
+export const isDetachable = (transaction: AppendTransaction): transaction is DetachableTransaction =>
+  typeof (transaction as Partial<DetachableTransaction>).detach === 'function' && typeof (transaction as Partial<DetachableTransaction>).commitDetached === 'function';
