@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { decodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
 import { ClearingEngine } from './clearing-engine';
-import { contentDifferences, contentDigest, idempotencyKey, kafkaPosition } from './idempotency';
+import { contentDifferences, contentDigest, expectKafkaPositions, idempotencyKey, kafkaPartitionKey, kafkaPosition } from './idempotency';
 import { at, rulesFor } from './testing/given';
 import { IdConflictRejected } from './validate';
 
@@ -216,6 +216,59 @@ describe('idempotency: a Kafka coordinate key is a position, not a record', () =
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('expectKafkaPositions: the worker\'s word on a position is taken without parsing the id', () => {
+    // kafka:in/0@7 announced as offset 7 of in/0: the answer is built from the numbers (the same as parsing it)
+    const announced = input(price(7, '1'));
+    expectKafkaPositions([announced], kafkaPartitionKey('in', 0), [7]);
+    expect(kafkaPosition(announced)).toEqual({ partitionKey: 'kafka|position:in/0', offset: 7 });
+    // the key of a partition is what positionOf reads; a topic with '@' has ids positionOf reads as no position
+    expect(kafkaPartitionKey('in', 3)).toBe('kafka|position:in/3');
+    expect(kafkaPartitionKey('a@b', 0)).toBeUndefined();
+  });
+
+  it('property: after expectKafkaPositions, kafkaPosition answers as positionOf does for every input the worker hands over, in any order of asking', () => {
+    // what the worker hands over: price updates with their position for id (offsets up to past 2^53, topics with odd
+    // characters), inputs with their own ids, trades, other scopes; announced offsets are true or -1 (no word)
+    const base = input(price(0, '1'));
+    const topic = fc.constantFrom('in', 'inputs.v1', 'a@b', 'é', 'x/y');
+    const offset = fc.oneof(fc.nat(1000), fc.constantFrom(0, 999_999_999_999_999, 1_000_000_000_000_000, 2 ** 53 - 1, 2 ** 53), fc.maxSafeNat());
+    const item = fc.oneof(
+      offset.map((at) => ({ kind: 'position' as const, at })),
+      fc.constantFrom('own-id', 'kafka:in/0@x', 'kafka:in/0@', 'other').map((id) => ({ kind: 'other' as const, id })),
+    );
+    const idOf = (t: string, partition: number, at: number) => `kafka:${t}/${partition}@${Number.isSafeInteger(at) ? at : String(at)}`;
+    fc.assert(
+      fc.property(topic, fc.nat(20), fc.array(item, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 12 }), (t, partition, items, order) => {
+        const inputs: InputEvent[] = [];
+        const offsets: number[] = [];
+        for (const one of items) {
+          if (one.kind === 'position') {
+            inputs.push({ ...base, eventId: idOf(t, partition, one.at) } as InputEvent);
+            offsets.push(one.at);
+          } else if (one.id === 'other') {
+            inputs.push({ ...(input(TRADE) as object), postedBy: 'kafka', eventId: idOf(t, partition, 1) } as InputEvent);
+            offsets.push(-1);
+          } else {
+            inputs.push({ ...base, eventId: one.id } as InputEvent);
+            offsets.push(-1);
+          }
+        }
+        // the reference: the same inputs copied (never announced), so each id is parsed
+        const parsed = inputs.map((one) => kafkaPosition({ ...one }));
+        expectKafkaPositions(inputs, kafkaPartitionKey(t, partition), offsets);
+        // in order, each twice (checkRepeat, then evolve), as the core asks
+        inputs.forEach((one, i) => {
+          expect(kafkaPosition(one)).toEqual(parsed[i]);
+          expect(kafkaPosition(one)).toEqual(parsed[i]);
+        });
+        // announced again, then asked out of order or skipping some
+        expectKafkaPositions(inputs, kafkaPartitionKey(t, partition), offsets);
+        for (const n of order) expect(kafkaPosition(inputs[n % inputs.length]!)).toEqual(parsed[n % inputs.length]);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -1,4 +1,4 @@
-import { IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED_BY } from '@clearsim/clearing';
+import { expectKafkaPositions, IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED_BY, kafkaPartitionKey } from '@clearsim/clearing';
 import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
 import type { ShardRunner, SourcedInputs } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
@@ -50,6 +50,10 @@ interface PreparedStep {
   inputs: InputEvent[];
   /** The message index of each input. */
   indexOf: number[];
+  /** The offset of each input whose `eventId` is its position (`kafkaEventIdAt` of `partitionKey`'s partition), -1 for the others. */
+  offsets: number[];
+  /** kafkaPartitionKey of the step's partition. */
+  partitionKey: string | undefined;
   /** The message that ended the step early: dead-lettered, or (no `dead`) a copy to skip. */
   stop?: { index: number; dead?: DeadLetter };
 }
@@ -395,11 +399,16 @@ export class KafkaShardWorker {
     let stop: PreparedStep['stop'];
     const inputs: InputEvent[] = [];
     const indexOf: number[] = [];
+    const offsets: number[] = [];
+    // the position key of the step's partition, for the core (expectKafkaPositions): built once per partition
+    const first = messages[from];
+    const partition = first === undefined ? this.partitionKey : this.partitionKeyOf(first.topic, first.partition);
     // on one shard every input is the shard's (localizeInput applies them all): no routing, no object per input
     const routing = this.shards === 1 ? undefined : { shards: this.shards, shard: this.shard, accounts: this.runner.engine.state.rules?.accounts };
     for (let j = from; j < end; j++) {
       const message = messages[j]!;
-      const decoded = prices !== undefined && prices.instrument[j]! >= 0 ? this.decodedPrice(message, prices, j) : this.decode(message);
+      const fromColumns = prices !== undefined && prices.instrument[j]! >= 0;
+      const decoded = fromColumns ? this.decodedPrice(message, prices, j) : this.decode(message);
       if ('reason' in decoded) {
         stop = { index: j, dead: { message, error: 'malformed', reason: decoded.reason } };
         break;
@@ -415,13 +424,25 @@ export class KafkaShardWorker {
       }
       inputs.push(input);
       indexOf.push(j);
+      // an input made from the columns has its position for id (kafkaEventIdAt of this offset); others are parsed by the core
+      offsets.push(fromColumns && message.topic === partition.topic && message.partition === partition.partition ? prices.offsets[j]! : -1);
       if (input.type === 'RulesActivated') {
         end = j + 1;
         break;
       }
     }
-    return { from, end, inputs, indexOf, stop };
+    return { from, end, inputs, indexOf, offsets, partitionKey: partition.key, stop };
   }
+
+  /** kafkaPartitionKey of a topic's partition (the last one asked for is kept: a batch is of one partition). */
+  private partitionKeyOf(topic: string, partition: number): { topic: string; partition: number; key: string | undefined } {
+    const known = this.partitionKey;
+    if (known.topic === topic && known.partition === partition) return known;
+    this.partitionKey = { topic, partition, key: kafkaPartitionKey(topic, partition) };
+    return this.partitionKey;
+  }
+
+  private partitionKey: { topic: string; partition: number; key: string | undefined } = { topic: '', partition: -1, key: undefined };
 
   /**
    * Decides and appends a prepared step in one run (one array: the runner
@@ -436,6 +457,8 @@ export class KafkaShardWorker {
     const { inputs, indexOf, end } = prepared;
     let stop = prepared.stop;
     try {
+      // the core's position check takes the offsets the worker has instead of parsing each id again
+      expectKafkaPositions(inputs, prepared.partitionKey, prepared.offsets);
       const result = await runner.runBatches([this.sourced(inputs)], { onCommitting: onDecided });
       this.stats.applied += result.inputsAccepted;
       this.stats.duplicates += result.duplicates;
@@ -444,6 +467,7 @@ export class KafkaShardWorker {
       const refused = error.line;
       // run is all or nothing: append the inputs before the refused one, then dead-letter it
       if (refused > 0) {
+        expectKafkaPositions(inputs, prepared.partitionKey, prepared.offsets);
         const result = await runner.runBatches([this.sourced(inputs.slice(0, refused))]);
         this.stats.applied += result.inputsAccepted;
         this.stats.duplicates += result.duplicates;

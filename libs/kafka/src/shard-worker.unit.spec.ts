@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { expectKafkaPositions, kafkaPartitionKey, kafkaPosition } from '@clearsim/clearing';
 import { decodeEvent, encodeEvent, type InputEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -501,6 +502,21 @@ describe('kafkaEventId', () => {
     fc.assert(
       fc.property(fc.constantFrom('in', 'clearsim-b6-581b50f1', 'é'), fc.nat(3), offset, (topic, partition, o) => {
         expect(kafkaEventIdAt(topic, partition, o)).toBe(kafkaEventId({ topic, partition, offset: String(o) }));
+      }),
+    );
+  });
+
+  it('property: the position the worker announces to the core for an input made from the columns is what the core would parse from its id', () => {
+    // the worker's input from the columns: eventId kafkaEventIdAt(topic, partition, offset), announced with the
+    // partition's kafkaPartitionKey and the offset; the core's answer must be that of parsing the id (a copy, never announced)
+    const offset = fc.oneof(fc.nat(), fc.maxSafeNat(), fc.constantFrom(0, 10 ** 15 - 1, 10 ** 15, Number.MAX_SAFE_INTEGER, 2 ** 53, 2 ** 64));
+    const base = decodeEvent({ type: 'PriceUpdated', ts: '2026-01-01T00:00:00Z', instrument: 'BTC-PERP', price: '1' }, 'input') as InputEvent;
+    fc.assert(
+      fc.property(fc.constantFrom('in', 'clearsim-b6-581b50f1', 'é', 'a@b'), fc.nat(3), fc.array(offset, { minLength: 1, maxLength: 6 }), (topic, partition, offsets) => {
+        const inputs = offsets.map((o) => ({ ...base, postedBy: 'kafka', eventId: kafkaEventIdAt(topic, partition, o) }) as InputEvent);
+        const parsed = inputs.map((one) => kafkaPosition({ ...one }));
+        expectKafkaPositions(inputs, kafkaPartitionKey(topic, partition), offsets);
+        inputs.forEach((one, i) => expect(kafkaPosition(one)).toEqual(parsed[i]));
       }),
     );
   });

@@ -255,7 +255,8 @@ class UnpackedMessage implements InboundMessage {
     readonly topic: string,
     readonly partition: number,
     private readonly offsetNumber: number,
-    readonly key: string | null,
+    private readonly keyAt: number,
+    private readonly keyLength: number,
     private readonly bytes: Buffer,
     private readonly valueAt: number,
     private readonly valueLength: number,
@@ -264,6 +265,11 @@ class UnpackedMessage implements InboundMessage {
 
   get offset(): string {
     return (this.offsetText ??= String(this.offsetNumber));
+  }
+
+  // made when read (a dead letter carries it; a message applied never reads it): no string per message
+  get key(): string | null {
+    return this.keyAt === NULL_LENGTH ? null : this.bytes.toString('utf8', this.keyAt, this.keyAt + this.keyLength);
   }
 
   get value(): Buffer | null {
@@ -316,7 +322,8 @@ const knownNames = new Map<string, string>();
 
 /**
  * The messages of a packed batch, appended to `into`. Values are views of
- * `buffer` (no copy): they are valid until the buffer is handed back to the
+ * `buffer` (no copy), and keys are read from it when asked for (a message
+ * without headers): both are valid until the buffer is handed back to the
  * consumer thread. Keys, offsets and headers are strings, as the port has them.
  * With `prices`, the batch's price columns are appended to it, one entry per
  * message (NOT_A_PRICE where the batch has none).
@@ -336,12 +343,12 @@ export function unpackBatch(topic: string, partition: number, buffer: ArrayBuffe
   for (let i = 0; i < count; i++) {
     const p = 4 * i;
     const keyAt = positions[p]!;
-    const key = keyAt === NULL_LENGTH ? null : bytes.toString('utf8', keyAt, keyAt + positions[p + 1]!);
     const valueAt = positions[p + 2]!;
     if (!variablePart) {
-      into.push(new UnpackedMessage(topic, partition, offsets[i]!, key, bytes, valueAt, positions[p + 3]!, NO_HEADERS));
+      into.push(new UnpackedMessage(topic, partition, offsets[i]!, keyAt, positions[p + 1]!, bytes, valueAt, positions[p + 3]!, NO_HEADERS));
       continue;
     }
+    const key = keyAt === NULL_LENGTH ? null : bytes.toString('utf8', keyAt, keyAt + positions[p + 1]!);
     const value = valueAt === NULL_LENGTH ? null : bytes.subarray(valueAt, valueAt + positions[p + 3]!);
     let offset: string;
     let headers = NO_HEADERS;
