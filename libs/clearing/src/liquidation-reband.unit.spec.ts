@@ -52,6 +52,16 @@ function handleNoting(engine: ClearingEngine, input: InputEvent): { rebanded: Se
   }
 }
 
+/** handleNoting, or undefined when the core refuses the input (a generated day may hold inputs the core refuses). */
+function handleNotingUnlessRejected(engine: ClearingEngine, input: InputEvent): ReturnType<typeof handleNoting> | undefined {
+  try {
+    return handleNoting(engine, input);
+  } catch (error) {
+    if (error instanceof InputRejected) return undefined;
+    throw error;
+  }
+}
+
 describe('an input that decides something re-bands the accounts it screened as a fresh banding would', () => {
   it('worked example: a tick that liquidates alice re-bands bob (alice is left with nothing), whose crossing passed the screen, from that screen', () => {
     // at 100: alice long 400 A (notional 40,000, MM 2.5 % = 1,000) on 2,500; bob long 50 A and 50 B (MM 125 + 125)
@@ -95,13 +105,8 @@ describe('an input that decides something re-bands the accounts it screened as a
           for (const raw of inputs) {
             const input = decodeEvent(raw, 'input') as InputEvent;
             const before = ClearingEngine.fromSnapshot(engine.snapshot())!;
-            let noted: ReturnType<typeof handleNoting>;
-            try {
-              noted = handleNoting(engine, input);
-            } catch (error) {
-              if (error instanceof InputRejected) continue;
-              throw error;
-            }
+            const noted = handleNotingUnlessRejected(engine, input);
+            if (noted === undefined) continue;
             if (noted.rebanded.size === 0) continue;
             const fresh = freshlyBanded(engine);
             for (const account of noted.rebanded) {
@@ -170,13 +175,8 @@ describe('an input that decides something re-bands the accounts it screened as a
           let fundingRebanded = 0;
           for (const raw of inputs) {
             const input = decodeEvent(raw, 'input') as InputEvent;
-            let noted: ReturnType<typeof handleNoting>;
-            try {
-              noted = handleNoting(engine, input);
-            } catch (error) {
-              if (error instanceof InputRejected) continue;
-              throw error;
-            }
+            const noted = handleNotingUnlessRejected(engine, input);
+            if (noted === undefined) continue;
             if (input.type === 'FundingRateApplied') fundingRebanded = Math.max(fundingRebanded, noted.rebanded.size);
             if (noted.rebanded.size === 0) continue;
             const fresh = freshlyBanded(engine);

@@ -140,10 +140,15 @@ async function expectRunBatchesAsOne(store: RecordingStore, batches: AsyncIterab
   expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
 }
 
+/** A day's mark moves (fractions of the price), the sizes of the batches the reader hands over, and the run's chunk size. */
+const markMoves = fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 });
+const batchSizes = fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 });
+const chunkSizes = fc.integer({ min: 1, max: 25 });
+
 describe('ShardRunner.run streams in chunks through one transaction', () => {
   it('a chunked run decides and logs exactly what a one-chunk run does, for any chunk size', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 25 }), async (moves, chunkEvents) => {
+      fc.asyncProperty(markMoves, chunkSizes, async (moves, chunkEvents) => {
         const inputs = day(moves);
         const whole = await runAll(inputs, 1_000_000);
         const chunked = await runAll(inputs, chunkEvents);
@@ -164,7 +169,7 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
 
   it('runBatches (inputs an array at a time) decides, logs and counts exactly what run does, for any split into arrays', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 25 }), async (moves, sizes, chunkEvents) => {
+      fc.asyncProperty(markMoves, batchSizes, chunkSizes, async (moves, sizes, chunkEvents) => {
         const inputs = day(moves);
         const one = await runAll(inputs, chunkEvents);
         // the same inputs cut into arrays of the given sizes (cycled), handed over by an async generator as `run` reads a
@@ -189,9 +194,9 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
   it('MarkColumns batches (marks as columns, with or without their JSON) decide and log exactly what run does, on a store with appendEncoded or without', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }),
-        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }),
-        fc.integer({ min: 1, max: 25 }),
+        markMoves,
+        batchSizes,
+        chunkSizes,
         fc.boolean(),
         fc.boolean(),
         async (moves, sizes, chunkEvents, withJson, encodedStore) => {
@@ -223,9 +228,9 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
   it('MarkColumns batches whose marks\' JSON is held elsewhere (MarkColumns.held) log exactly what run does through a wrapped transaction that takes them by reference', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.double({ min: -0.08, max: 0.08, noNaN: true }), { minLength: 1, maxLength: 40 }),
-        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }),
-        fc.integer({ min: 1, max: 25 }),
+        markMoves,
+        batchSizes,
+        chunkSizes,
         fc.boolean(),
         async (moves, sizes, chunkEvents, someWithoutJson) => {
           const inputs = day(moves);

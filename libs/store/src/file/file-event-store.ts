@@ -725,15 +725,7 @@ class FileAppendTransaction implements DetachableTransaction {
     return this.store.runExclusive(async () => {
       this.assertOpen('commit');
       if (!this.detached) throw new Error(`${this.store.url}: commitDetached of a transaction that was not detached`);
-      try {
-        this.batch.adopt(end);
-        await this.store.commitBatch(this.batch);
-      } catch (error) {
-        await this.abortNow().catch(() => undefined);
-        throw error;
-      }
-      this.finish('committed');
-      return this.store.head();
+      return this.commitBatchOrAbort(() => this.batch.adopt(end));
     });
   }
 
@@ -745,15 +737,21 @@ class FileAppendTransaction implements DetachableTransaction {
         await this.abortNow();
         throw this.refusal();
       }
-      try {
-        await this.store.commitBatch(this.batch);
-      } catch (error) {
-        await this.abortNow().catch(() => undefined);
-        throw error;
-      }
-      this.finish('committed');
-      return this.store.head();
+      return this.commitBatchOrAbort();
     });
+  }
+
+  /** Commits the batch (after `prepare`, if given); on any failure cuts the log back first, so nothing of it stays. */
+  private async commitBatchOrAbort(prepare?: () => void): Promise<number> {
+    try {
+      prepare?.();
+      await this.store.commitBatch(this.batch);
+    } catch (error) {
+      await this.abortNow().catch(() => undefined);
+      throw error;
+    }
+    this.finish('committed');
+    return this.store.head();
   }
 
   abort(): Promise<void> {
