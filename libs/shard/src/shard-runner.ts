@@ -403,13 +403,14 @@ export class ShardRunner {
 class ChunkMarks implements HeldEncodedEvents {
   count = 0;
   json: Uint8Array[] = [];
-  start = new Int32Array(1024);
-  end = new Int32Array(1024);
-  crc = new Int32Array(1024);
-  held = new Int32Array(1024);
-  heldLine = new Int32Array(1024);
+  // empty until the first mark: a run of event objects (a server's group commit) allocates no columns
+  start = new Int32Array(0);
+  end = new Int32Array(0);
+  crc = new Int32Array(0);
+  held = new Int32Array(0);
+  heldLine = new Int32Array(0);
   private batches: MarkColumns[] = [];
-  private lines = new Int32Array(1024);
+  private lines = new Int32Array(0);
 
   /** Notes line `i` of `batch`; answers its index. */
   add(batch: MarkColumns, i: number): number {
@@ -454,7 +455,7 @@ class ChunkMarks implements HeldEncodedEvents {
   }
 
   private grow(): void {
-    const size = 2 * this.lines.length;
+    const size = Math.max(1024, 2 * this.lines.length);
     const grown = (from: Int32Array): Int32Array<ArrayBuffer> => {
       const to = new Int32Array(size);
       to.set(from);
