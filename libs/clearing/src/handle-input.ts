@@ -259,8 +259,8 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
 }
 
 /** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
-function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>): InputContext {
-  return new InputContext(state, ts, decisions, pending);
+function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEvent[], pending: Set<string>, checked?: Set<string>): InputContext {
+  return new InputContext(state, ts, decisions, pending, checked);
 }
 
 /**
@@ -269,7 +269,6 @@ function sagaContext(state: ClearingState, ts: Timestamp, decisions: DecisionEve
  * method, no V8 context holding its variables).
  */
 class InputContext implements ImpactingContext {
-  readonly checked = new Set<string>();
   readonly ledger: LedgerState;
   readonly saga: SagaState;
   readonly fastPaths: boolean;
@@ -281,6 +280,8 @@ class InputContext implements ImpactingContext {
     readonly ts: Timestamp,
     private readonly decisions: DecisionEvent[],
     private readonly pending: Set<string>,
+    /** Every account checked in this step: an input's, or (shared by their contexts) all the deadlines' of a timer phase. */
+    readonly checked = new Set<string>(),
   ) {
     this.ledger = state.ledger;
     this.saga = state.saga;
@@ -414,15 +415,18 @@ function sortedIds(pending: ReadonlySet<string>): string[] {
  */
 function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: DecisionEvent[]): void {
   const from = decisions.length;
+  // one set for every deadline's context: an account an earlier deadline checked keeps the bands of its old
+  // positions until the reband below, so a later deadline's impact moving a mark it holds must check it again
+  // (checkMarkMoved), as the exact path checks every holder
   const checked = new Set<string>();
   let due = dueTimers(state.saga, until);
   for (let i = 0; i < due.length; ) {
     const deadline = due[i]!.deadline;
     const pending = new Set<string>();
-    const ctx = sagaContext(state, deadline, decisions, pending);
+    const ctx = sagaContext(state, deadline, decisions, pending, checked);
     const issuedFrom = decisions.length;
     for (; i < due.length && due[i]!.deadline === deadline; i++) expireGracePeriod(ctx, due[i]!.key);
-    for (const account of settleChecks(state, ctx, pending)) checked.add(account);
+    settleChecks(state, ctx, pending);
     const dueAgain = decisions.slice(issuedFrom).some((d) => d.type === 'MarginCallIssued' && d.deadline !== undefined && d.deadline < until);
     if (dueAgain) {
       due = dueTimers(state.saga, until);

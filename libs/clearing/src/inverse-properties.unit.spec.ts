@@ -197,6 +197,27 @@ describe('clearing properties with inverse instruments', () => {
     );
   });
 
+
+  it('regression (seed 608100573): a close-out at a later deadline of one timer phase whose impact moves the mark checks again an account an earlier deadline liquidated in part', () => {
+    // b (0.04 BTC, long 11,900 XBTUSD) and c (0.05 BTC, long 7,600) are called at 00:00 and 00:10; one input at
+    // 00:20:01 fires both deadlines: b's close-out at 00:10 (two steps, impact k = 0.5) leaves b with half its
+    // position and calls c; c's at 00:20 moves the mark 985.18 -> 980.43, which takes b below maintenance again.
+    // The exact path (every holder checked when a mark moves) calls b at 00:20; the bands must too, although b's
+    // bands are still those of its old position until the timer phase ends.
+    const rules: RulesArb = { venue: undefined, grace: 600, callBelow: '1', tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }], cureAt: 'maintenance', bankruptcy: 'adl', adl: undefined, step: '0.25', slippage: '0', feeRate: '0', isolated: [], opening: [1, 4, 5, 6], impact: { law: 'linear', k: '0.5' }, fundingFormula: false, fund: false } as unknown as RulesArb;
+    const steps = [
+      { kind: 'trade', buyer: 'c', seller: 'mm', instrument: 'XBTUSD', size: 76, off: 0 },
+      { kind: 'trade', buyer: 'b', seller: 'd', instrument: 'XBTUSD', size: 119, off: 0 },
+      { kind: 'price', instrument: 'XBTUSD', move: 0 },
+      { kind: 'price', instrument: 'XBTUSD', move: 0 },
+      { kind: 'settle' },
+    ] as unknown as Step[];
+    const live = runLive(inputsFor(rules, steps, [0, 0, 521, 680]));
+    const calls = live.log.filter((e) => e.type === 'MarginCallIssued').map((e) => `${(e as { account: string }).account}@${new Date(Number(e.ts)).toISOString()}`);
+    expect(calls).toEqual(['b@2026-01-01T00:00:00.000Z', 'c@2026-01-01T00:10:00.000Z', 'b@2026-01-01T00:20:00.000Z']);
+    expectFastPathsChangeNothing(live);
+  });
+
   it('the fast paths (price bands, the float screen) change no decision', () => {
     fc.assert(
       fc.property(scenarioArb, ({ rules, steps, gaps }) => {
