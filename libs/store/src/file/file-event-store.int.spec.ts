@@ -769,6 +769,18 @@ describe('FileEventStore', () => {
       await store.close();
     });
 
+    it('takes the lock with its pid in one step, and removes the draft a writer killed while taking it left behind', async () => {
+      // a pid that is not running: the draft `LOCK.<pid>` of a writer killed between writing its pid and linking it
+      const gone = 2 ** 22 + 12345;
+      fs.writeFileSync(path.join(dir, `${LOCK_FILE}.${gone}`), `${gone}\n`);
+      const store = await open();
+      expect(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+      // no draft stays: neither the dead writer's nor this one's
+      expect(fs.readdirSync(dir).filter((name) => name.startsWith(`${LOCK_FILE}.`))).toEqual([]);
+      await store.close();
+      expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
+    });
+
     it('refuses a lock file without a pid, telling which file to delete', async () => {
       fs.writeFileSync(path.join(dir, LOCK_FILE), '');
       await expect(open()).rejects.toThrow(`delete ${path.join(dir, LOCK_FILE)}`);

@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { StoreLockedError } from '../errors';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
- * A single-writer lock: `<dir>/LOCK`, created with O_EXCL (`wx`) and holding
- * the owner's pid. A lock whose pid is no longer alive (the owner was killed)
+ * A single-writer lock: `<dir>/LOCK`, holding the owner's pid and created
+ * with it in one step (a draft hard-linked into place: see createWithPid). A lock whose pid is no longer alive (the owner was killed)
  * is taken over with a warning; a live one is refused.
  *
  * Limits: the pid check is local to this machine (no NFS); a pid recycled by
@@ -20,18 +21,9 @@ export class FileLock {
   private constructor(readonly path: string) {}
 
   static async acquire(path: string, what: string, warn: (message: string) => void): Promise<FileLock> {
+    await removeStaleDrafts(path);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const handle = await createExclusive(path);
-      if (handle) {
-        try {
-          await handle.writeFile(`${process.pid}\n`);
-          await handle.sync();
-        } catch (error) {
-          await fs.rm(path, { force: true }); // never leave a lock without a pid behind
-          throw error;
-        } finally {
-          await handle.close();
-        }
+      if (await createWithPid(path)) {
         heldHere.add(path);
         return new FileLock(path);
       }
@@ -67,13 +59,50 @@ export class FileLock {
   }
 }
 
-/** Creates `path` with O_EXCL; undefined when it already exists. */
-async function createExclusive(path: string): Promise<FileHandle | undefined> {
+/**
+ * Creates `path` holding this process's pid, or answers false when it
+ * already exists. The pid is written to a draft (`<path>.<pid>`) that is then
+ * hard-linked to `path` (link fails when the target exists, as O_EXCL does),
+ * so the lock appears with its pid or not at all: a writer killed while
+ * taking it leaves no lock without a pid, which nobody could tell from a
+ * live one (at most a draft, removed by the next writer).
+ */
+async function createWithPid(path: string): Promise<boolean> {
+  const draft = `${path}.${process.pid}`;
+  const handle: FileHandle = await fs.open(draft, 'w');
   try {
-    return await fs.open(path, 'wx');
+    await handle.writeFile(`${process.pid}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.link(draft, path);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    await fs.rm(draft, { force: true });
+  }
+}
+
+/** Drafts of `path` (createWithPid) left by writers killed while taking the lock: those of pids no longer running, and ours. */
+async function removeStaleDrafts(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = name.slice(prefix.length);
+    if (!/^[1-9]\d*$/.test(pid)) continue;
+    if (Number(pid) === process.pid || !isAlive(Number(pid))) await fs.rm(join(dir, name), { force: true });
   }
 }
 
