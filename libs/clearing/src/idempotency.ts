@@ -76,8 +76,11 @@ export function kafkaPosition(input: InputEvent): KafkaPosition | undefined {
  */
 export function kafkaPartitionKey(topic: string, partition: number): string | undefined {
   const coordinates = `${topic}/${partition}`;
-  return coordinates.includes('@') ? undefined : `${KAFKA_POSTED_BY}|position:${coordinates}`;
+  return coordinates.includes('@') ? undefined : partitionKeyOf(coordinates);
 }
+
+/** The key of a partition's highest offset applied, from its `<topic>/<partition>` (KafkaPosition.partitionKey). */
+const partitionKeyOf = (coordinates: string): string => `${KAFKA_POSTED_BY}|position:${coordinates}`;
 
 /**
  * The Kafka worker's word on the inputs it is about to hand to the core, in
@@ -125,7 +128,7 @@ function positionOf(input: InputEvent): KafkaPosition | undefined {
     const at = id.indexOf('@', KAFKA_POSITION_PREFIX.length);
     if (at < 0) return undefined;
     digitsAt = at + 1;
-    partitionKey = `${KAFKA_POSTED_BY}|position:${id.slice(KAFKA_POSITION_PREFIX.length, at)}`;
+    partitionKey = partitionKeyOf(id.slice(KAFKA_POSITION_PREFIX.length, at));
     lastPrefix = id.slice(0, digitsAt);
     lastPartitionKey = partitionKey;
   }
