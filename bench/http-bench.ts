@@ -86,14 +86,14 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
     await setUp(url, options.accounts);
     const { connections, seconds } = options;
     await autocannon({ url: `${url}/healthz`, connections, duration: 2 });
-    await autocannon({ url, connections, duration: 2, requests: [priceRequest()] });
+    await autocannon({ url, connections, duration: 2, requests: priceRequests() });
     const healthzMainBefore = mainThreadSeconds(server.pid);
     const healthz = await autocannon({ url: `${url}/healthz`, connections, duration: seconds });
     const healthzMainAfter = mainThreadSeconds(server.pid);
     const logBytesBefore = logBytes(dir);
     const cpuBefore = cpuSeconds(server.pid);
     const mainBefore = mainThreadSeconds(server.pid);
-    const inputs = await autocannon({ url, connections, duration: seconds, requests: [priceRequest()] });
+    const inputs = await autocannon({ url, connections, duration: seconds, requests: priceRequests() });
     const cpuAfter = cpuSeconds(server.pid);
     const mainAfter = mainThreadSeconds(server.pid);
     const metrics = await (await fetch(`${url}/metrics`, { headers: HEADERS })).text();
@@ -230,15 +230,19 @@ async function post(url: string, path: string, body: unknown): Promise<void> {
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
 }
 
-/** PriceUpdated inputs wandering ±0.5% around 10,000 (far from any margin call), all at one ts. */
-function priceRequest(): autocannon.Request {
-  let n = 0;
-  return {
+/**
+ * PriceUpdated inputs wandering ±0.5% around 10,000 (far from any margin call), all at one ts: 100 requests
+ * built once, which each connection sends in turn. Built once, as autocannon builds the GET /healthz request
+ * once: a per-request `setupRequest` made the client re-serialise every POST (its body and its whole request
+ * head) in the one process that also measures both routes, so the client spent more per POST than per GET.
+ */
+function priceRequests(): autocannon.Request[] {
+  return Array.from({ length: 100 }, (_, i) => ({
     method: 'POST',
     path: '/v1/inputs',
     headers: HEADERS,
-    setupRequest: (request) => ({ ...request, body: JSON.stringify({ type: 'PriceUpdated', ts: TS, instrument: 'BTC-PERP', price: String(9950 + (n++ % 100)) }) }),
-  };
+    body: JSON.stringify({ type: 'PriceUpdated', ts: TS, instrument: 'BTC-PERP', price: String(9950 + i) }),
+  }));
 }
 
 async function main(): Promise<void> {

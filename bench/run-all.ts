@@ -393,7 +393,7 @@ async function b5(ctx: Context): Promise<BenchResult[]> {
       makeRow({
         id: `B5.c${connections}`,
         group: 'B5',
-        workload: `single-event POST /v1/inputs (PriceUpdated, ${fmt(config.b5Accounts)} accounts holding positions), ${connections} connections on loopback for ${config.b5Seconds} s, file store, autocannon`,
+        workload: `single-event POST /v1/inputs (PriceUpdated, ${fmt(config.b5Accounts)} accounts holding positions), ${connections} connections on loopback for ${config.b5Seconds} s, file store, autocannon (100 request bodies built once, as it builds the GET once)`,
         unit: 'events/s',
         runs: done.map((r) => Math.round(r.inputs.requestsPerSecond)),
         baseline: median(healthz.map(Math.round)),
