@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, InputError, type ClearingEvent } from './codec';
-import { decodePriceBytes, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject } from './fast-codec';
+import { decodePriceBytes, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject, writeDecimalDigits } from './fast-codec';
 import type { PriceUpdated } from './input-events';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
@@ -522,5 +522,35 @@ describe('decodePriceUpdateBytes', () => {
       { numRuns: 5000 },
     );
     expect(decoded).toBeGreaterThan(100);
+  });
+});
+
+describe('writeDecimalDigits', () => {
+  const written = (n: number, at = 3): { text: string; end: number; before: number[]; after: number } => {
+    const out = new Uint8Array(at + 24).fill(0x7e);
+    const end = writeDecimalDigits(out, at, n);
+    return { text: Buffer.from(out.subarray(at, end)).toString('latin1'), end, before: [...out.subarray(0, at)], after: out[end]! };
+  };
+
+  it('writes the digits of String(n) from `at`, answers their end and touches nothing else', () => {
+    // the int32 path and its edge, the exact path past 2^31, up to the largest safe integer
+    for (const n of [0, 7, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, 1e15, 2 ** 53 - 1]) {
+      const { text, end, before, after } = written(n);
+      expect(text).toBe(String(n));
+      expect(end).toBe(3 + String(n).length);
+      expect(before).toEqual([0x7e, 0x7e, 0x7e]);
+      expect(after).toBe(0x7e);
+    }
+  });
+
+  it('agrees with String(n) on any non-negative safe integer', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.maxSafeNat()), fc.nat(8), (n, at) => {
+        const { text, end } = written(n, at);
+        expect(text).toBe(String(n));
+        expect(end).toBe(at + String(n).length);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

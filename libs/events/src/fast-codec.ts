@@ -765,6 +765,32 @@ function writePriceUpdateHead(ts: number, schemaVersion: number, out: Uint8Array
   return at;
 }
 
+/**
+ * The decimal digits of `n`, a non-negative safe integer (no sign, no leading zero), written as ASCII into `out` from
+ * `at`; answers where they end. The one digit writer of the byte encoders: a price's integer part, a log line's
+ * position, a Kafka message's offset in its event id.
+ */
+export function writeDecimalDigits(out: Uint8Array, at: number, n: number): number {
+  let digits = 1;
+  for (let power = 10; n >= power && digits < 16; power *= 10) digits++;
+  if (n <= 0x7fffffff) {
+    // int32 division in registers (a double's % is a call to fmod)
+    for (let i = at + digits - 1, rest = n | 0; i >= at; i--) {
+      const next = (rest / 10) | 0;
+      out[i] = 48 + rest - 10 * next;
+      rest = next;
+    }
+  } else {
+    // exact up to 2^53 (10 × ⌊n / 10⌋ may not be a double near 2^53; n − n % 10 is)
+    for (let i = at + digits - 1, rest = n; i >= at; i--) {
+      const digit = rest % 10;
+      out[i] = 48 + digit;
+      rest = (rest - digit) / 10;
+    }
+  }
+  return at + digits;
+}
+
 /** `<formatFixed(price)>"}` into `out` from `at` (0 < price < 2^53 units); answers where it ends. */
 function writePriceAndEnd(price: bigint, out: Uint8Array, at: number): number {
   // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros.
@@ -774,16 +800,8 @@ function writePriceAndEnd(price: bigint, out: Uint8Array, at: number): number {
   const units = Number(price);
   const whole = Math.floor(units / 1e8);
   const frac = units - whole * 1e8;
-  let int = whole | 0;
   let fraction = frac | 0;
-  let digits = 1;
-  for (let power = 10; int >= power; power *= 10) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const next = (int / 10) | 0;
-    out[i] = 48 + int - 10 * next;
-    int = next;
-  }
-  at += digits;
+  at = writeDecimalDigits(out, at, whole);
   if (fraction !== 0) {
     out[at++] = 46; // .
     let places = 8;

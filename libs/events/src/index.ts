@@ -6,4 +6,4 @@ export * from './output-hash';
 export * from './account-fields';
 export * from './sha256';
 export * from './json-limits';
-export { fastDecodeInput } from './fast-codec';
+export { fastDecodeInput, writeDecimalDigits } from './fast-codec';

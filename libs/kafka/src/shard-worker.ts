@@ -1,5 +1,5 @@
 import { expectKafkaPositions, IdConflictRejected, idempotencyKey, KAFKA_POSITION_PREFIX, KAFKA_POSTED_BY, kafkaPartitionKey } from '@clearsim/clearing';
-import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, type DecisionEvent, type InputEvent } from '@clearsim/events';
+import { decodeLine, decodePriceUpdateBytes, encodeEvent, InputError, isDecision, SCHEMA_VERSION, writeDecimalDigits, type DecisionEvent, type InputEvent } from '@clearsim/events';
 import type { ShardRunner, SourcedInputs } from '@clearsim/shard';
 import type { StoredEvent } from '@clearsim/store';
 import type { BatchContext, DeadLetter, DecodedPrices, InboundBatch, InboundMessage, KafkaPorts, OutboundMessage } from './kafka.port';
@@ -573,25 +573,7 @@ export function kafkaEventIdAt(topic: string, partition: number, offset: number)
   if (lastCoordinates.topic !== topic || lastCoordinates.partition !== partition) lastCoordinates = coordinatesOf(topic, partition);
   const { prefix, scratch } = lastCoordinates;
   if (scratch === undefined || !Number.isSafeInteger(offset) || offset < 0) return prefix + String(offset);
-  let digits = 1;
-  for (let n = offset; n >= 10; n = Math.floor(n / 10)) digits++;
-  const at = prefix.length;
-  if (offset <= 0x7fffffff) {
-    // int32 division in registers (a double's % is a call to fmod)
-    for (let i = digits - 1, n = offset | 0; i >= 0; i--) {
-      const next = (n / 10) | 0;
-      scratch[at + i] = 0x30 + n - 10 * next;
-      n = next;
-    }
-  } else {
-    // exact past 2^31 too (10 × ⌊n / 10⌋ may not be a double near 2^53; n − n % 10 is)
-    for (let i = digits - 1, n = offset; i >= 0; i--) {
-      const digit = n % 10;
-      scratch[at + i] = 0x30 + digit;
-      n = (n - digit) / 10;
-    }
-  }
-  return scratch.latin1Slice(0, at + digits);
+  return scratch.latin1Slice(0, writeDecimalDigits(scratch, prefix.length, offset));
 }
 
 /** An offset is at most 19 digits (Kafka's int64); anything longer is taken as it is. */

@@ -7,6 +7,7 @@ import { encodeEventForLog, type ClearingEvent } from '@clearsim/events';
 const ENCODED_INTO_LAYOUT = events.ENCODED_INTO_LAYOUT;
 const ENCODE_INTO_MAX_BYTES = events.ENCODE_INTO_MAX_BYTES;
 const encodeEventInto = events.encodeEventInto;
+const writeDecimalDigits = events.writeDecimalDigits;
 
 /**
  * The bytes of the file store's log (`events.jsonl`), version 2. See the
@@ -305,18 +306,7 @@ export class LineBatch {
     let at = this.bytes;
     buffer.set(POSITION_PREFIX_BYTES, at);
     at += POSITION_PREFIX_BYTES.length;
-    const digits = digitCount(position);
-    if (position <= 0x7fffffff) {
-      // int32 division in registers (a double's % is a call to fmod)
-      for (let i = digits - 1, n = position | 0; i >= 0; i--) {
-        const next = (n / 10) | 0;
-        buffer[at + i] = 0x30 + n - 10 * next;
-        n = next;
-      }
-    } else {
-      for (let i = digits - 1, n = position; i >= 0; i--, n = Math.floor(n / 10)) buffer[at + i] = 0x30 + (n % 10);
-    }
-    at += digits;
+    at = writeDecimalDigits(buffer, at, position);
     buffer.set(CRC_MEMBER_OPEN, at);
     const crcAt = at + CRC_MEMBER_OPEN.length;
     buffer[crcAt + 8] = QUOTE;
@@ -375,13 +365,6 @@ export class LineBatch {
     this.buffer.copy(grown, 0, 0, this.bytes);
     this.buffer = grown;
   }
-}
-
-/** Decimal digits of a positive safe integer. */
-function digitCount(n: number): number {
-  let digits = 1;
-  for (let power = 10; n >= power && digits < 16; power *= 10) digits++;
-  return digits;
 }
 
 export interface CommitRecord {
