@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto';
-import { writeSync } from 'node:fs';
 import type { AppendTransaction } from '../event-store.port';
 import { batchHash, LineBatch } from './log-format';
+import { writeFullySync } from './write-fully-sync';
 
 /**
  * Where a file store transaction's lines go when another thread writes them (FileAppendTransaction.detach): the
@@ -63,7 +63,7 @@ export class DetachedBatchWriter {
     if (this.lines.length === 0) return;
     const { buffer } = this.lines.lend();
     this.hash.update(buffer);
-    for (let done = 0; done < buffer.length; ) done += writeSync(this.start.fd, buffer, done, buffer.length - done, this.offset + done);
+    writeFullySync(this.start.fd, buffer, this.offset);
     this.offset += buffer.length;
   }
 

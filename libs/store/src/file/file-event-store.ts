@@ -1,5 +1,5 @@
 import { randomUUID, type Hash } from 'node:crypto';
-import { promises as fs, writeSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, InputError, type ClearingEvent } from '@clearsim/events';
@@ -12,6 +12,7 @@ import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type Sn
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
 import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
+import { writeFullySync } from './write-fully-sync';
 
 /** The log inside the store directory (format: see FileEventStore). */
 export const EVENTS_FILE = 'events.jsonl';
@@ -917,11 +918,8 @@ async function writeNewHeader(handle: FileHandle): Promise<{ header: LogHeader; 
 const SYNC_WRITE_MAX_BYTES = 64 * 1024;
 
 async function writeFully(handle: FileHandle, buffer: Buffer, offset: number): Promise<void> {
+  if (buffer.length <= SYNC_WRITE_MAX_BYTES) return writeFullySync(handle.fd, buffer, offset);
   let done = 0;
-  if (buffer.length <= SYNC_WRITE_MAX_BYTES) {
-    while (done < buffer.length) done += writeSync(handle.fd, buffer, done, buffer.length - done, offset + done);
-    return;
-  }
   while (done < buffer.length) {
     const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, offset + done);
     done += bytesWritten;

@@ -1,7 +1,8 @@
-import { promises as fs, writeSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { writeFullySync } from './write-fully-sync';
 
 /** The small file that proves how far the log reached: updated after every commit. */
 export const HEAD_FILE = 'HEAD';
@@ -130,10 +131,9 @@ export class HeadFile {
     const { bytes, fixed } = headBytes(head);
     const handle = this.handle;
     if (!handle || !fixed) return this.replace(head);
-    let done = 0;
     try {
       // synchronous: one small pwrite, cheaper than a thread-pool round trip (see SYNC_WRITE_MAX_BYTES in file-event-store.ts)
-      while (done < bytes.length) done += writeSync(handle.fd, bytes, done, bytes.length - done, done);
+      writeFullySync(handle.fd, bytes, 0);
     } catch (error) {
       await this.close().catch(() => undefined); // the next update replaces HEAD
       throw error;
