@@ -67,6 +67,13 @@ async function main(): Promise<void> {
     }
   };
 
+  // the writing failed: no more lines are written; the main thread sees the flag and then reads the error
+  const failWriting = (error: unknown): void => {
+    writeFailed = true;
+    Atomics.store(control, CONTROL.FAILED, 1);
+    commands.postMessage(writerError(error) satisfies WriterMessage);
+  };
+
   const serve = (command: ThreadCommand): void => {
     switch (command.kind) {
       case 'start':
@@ -82,9 +89,7 @@ async function main(): Promise<void> {
         try {
           if (!writeFailed) writeLines(command);
         } catch (error) {
-          writeFailed = true;
-          Atomics.store(control, CONTROL.FAILED, 1);
-          commands.postMessage(writerError(error) satisfies WriterMessage);
+          failWriting(error);
         }
         Atomics.add(control, CONTROL.WRITTEN, 1);
         Atomics.notify(control, CONTROL.WRITTEN);
@@ -94,9 +99,7 @@ async function main(): Promise<void> {
         try {
           commands.postMessage({ kind: 'written', end: writer!.finish() } satisfies WriterMessage);
         } catch (error) {
-          writeFailed = true;
-          Atomics.store(control, CONTROL.FAILED, 1);
-          commands.postMessage(writerError(error) satisfies WriterMessage);
+          failWriting(error);
         }
         writer = undefined;
         held.clear();

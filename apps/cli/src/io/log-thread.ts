@@ -179,11 +179,7 @@ class ThreadWrittenTransaction implements AppendTransaction {
   private async writerError(): Promise<Error> {
     for (;;) {
       const message = await this.link.nextWriterMessage();
-      if (message.kind === 'write-error') {
-        const error = new Error(`writing the log on the decode thread failed: ${message.message}`) as NodeJS.ErrnoException;
-        if (message.code !== undefined) error.code = message.code;
-        return error;
-      }
+      if (message.kind === 'write-error') return writeFailure(message);
     }
   }
 
@@ -191,11 +187,7 @@ class ThreadWrittenTransaction implements AppendTransaction {
     if (this.finished) throw new Error('the run\'s log transaction is finished');
     this.link.send({ kind: 'finish' }, true);
     const message = await this.link.nextWriterMessage();
-    if (message.kind === 'write-error') {
-      const error = new Error(`writing the log on the decode thread failed: ${message.message}`) as NodeJS.ErrnoException;
-      if (message.code !== undefined) error.code = message.code;
-      throw error;
-    }
+    if (message.kind === 'write-error') throw writeFailure(message);
     this.finished = true;
     // the thread has written everything: it can end (not awaited: the input's close waits for it)
     void this.link.stop().catch(() => undefined);
@@ -208,4 +200,11 @@ class ThreadWrittenTransaction implements AppendTransaction {
     await this.link.stop();
     await this.inner.abort();
   }
+}
+
+/** The thread's write error, as the main thread throws it (with the system error's code, e.g. ENOSPC). */
+function writeFailure(message: Extract<WriterMessage, { kind: 'write-error' }>): NodeJS.ErrnoException {
+  const error = new Error(`writing the log on the decode thread failed: ${message.message}`) as NodeJS.ErrnoException;
+  if (message.code !== undefined) error.code = message.code;
+  return error;
 }
