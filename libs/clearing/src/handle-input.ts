@@ -162,6 +162,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
     state.stats.duplicates++;
     return { duplicate: true, decisions: [], beforeInput: 0 };
   }
+  if (state.bands.owed.size > 0 && !leavesBandsOwed(state, input)) bandOwed(state);
   // the hot path: a price update (of an instrument no option is written on) that leaves every band
   // and fires no timer decides nothing
   let crossed: readonly string[] | undefined;
@@ -193,6 +194,7 @@ export function handleInput(state: ClearingState, input: InputEvent): HandleResu
  */
 export function handleMark(state: ClearingState, ts: Timestamp, instrument: string, price: Fixed, mark: number, input?: PriceUpdated): HandleResult {
   const listed = validateKeylessPrice(state, ts, instrument);
+  if (state.bands.owed.size > 0) bandOwed(state);
   const { ledger } = state;
   // the sets are empty on most venues: their sizes first (a look-up by name costs more)
   if (bandsApply(state) && !state.bandsStale && !state.impact?.residuals.size && !state.rules?.tokens && !(ts > state.saga.earliestDeadline) && !(ledger.underlyingsWithOptions.size > 0 && ledger.underlyingsWithOptions.has(instrument)) && !(ledger.collateralHolders.size > 0 && ledger.collateralHolders.get(instrument)?.size)) {
@@ -254,8 +256,54 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
     rebalanceTokens(ctx, previousClock, unitsOf);
     settleChecks(state, ctx, pending);
   }
-  if (bandsApply(state)) reband(state, checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
+  if (bandsApply(state)) {
+    const changed = changedBy(checked, beforeInput === 0 ? decisions : decisions.slice(beforeInput));
+    if (leavesBandsOwed(state, input)) oweBands(state, changed);
+    else for (const id of changed) bandAccount(state, id);
+  }
   return { duplicate: false, decisions, beforeInput };
+}
+
+/**
+ * Whether the input may leave the bands of the accounts it changed owed
+ * (PriceBands.owed) instead of banding them now: an input that moves no mark
+ * (a trade, a deposit, a withdrawal) under rules whose forced fills move none
+ * either (no `impact`, no `tokens` rebalancing): nothing it decides reads the
+ * bands, and the next input that does bands the owed accounts first
+ * (bandOwed), at the same marks, so with the same bands as banding them now.
+ */
+function leavesBandsOwed(state: ClearingState, input: InputEvent): boolean {
+  switch (input.type) {
+    case 'TradeExecuted':
+    case 'MultiLegTradeExecuted':
+    case 'Deposited':
+    case 'WithdrawalRequested':
+      return bandsApply(state) && !state.bandsStale && !state.rules!.impact && !state.rules!.tokens && !state.impact?.residuals.size;
+    default:
+      return false;
+  }
+}
+
+/** At most this many accounts are owed bands: past it they are banded at once (memory bounded by it, not by the run). */
+const MAX_OWED = 4096;
+
+function oweBands(state: ClearingState, changed: Iterable<string>): void {
+  const { owed } = state.bands;
+  for (const id of changed) owed.add(id);
+  if (owed.size > MAX_OWED) bandOwed(state);
+}
+
+/**
+ * Bands the accounts earlier inputs left owed (PriceBands.owed): called
+ * before anything reads the bands. Exported for the tests that compare an
+ * account's bands with a fresh banding's.
+ */
+export function bandOwed(state: ClearingState): void {
+  // a screen kept from an input stands only within it (the owed bands are the same from a fresh screen)
+  PASSED_SCREENS.reset();
+  const { owed } = state.bands;
+  if (state.rules) for (const id of owed) bandAccount(state, id);
+  owed.clear();
 }
 
 /** A saga context at `ts` whose decisions are folded into `state` and appended to `decisions` as they are made. */
@@ -434,7 +482,7 @@ function fireTimersBefore(state: ClearingState, until: Timestamp, decisions: Dec
     }
   }
   // the close-outs decided something (a timer always does): every account they or their checks touched is re-banded
-  if (bandsApply(state)) reband(state, checked, decisions.slice(from));
+  if (bandsApply(state)) for (const id of changedBy(checked, decisions.slice(from))) bandAccount(state, id);
 }
 
 /**
@@ -596,12 +644,9 @@ function screenPasses(state: ClearingState, id: string): boolean {
   return true;
 }
 
-/** Every account an input or its decisions changed (or only checked) gets fresh bands. */
-function reband(state: ClearingState, checked: Set<string>, decisions: readonly DecisionEvent[]): void {
-  if (decisions.length === 0) {
-    for (const id of checked) bandAccount(state, id);
-    return;
-  }
+/** Every account an input or its decisions changed (or only checked): they get fresh bands. */
+function changedBy(checked: Set<string>, decisions: readonly DecisionEvent[]): Set<string> {
+  if (decisions.length === 0) return checked;
   const changed = new Set(checked);
   for (const d of decisions) {
     const e = d as { account?: string; counterparty?: string; shares?: { account: string }[] };
@@ -609,7 +654,7 @@ function reband(state: ClearingState, checked: Set<string>, decisions: readonly 
     if (e.counterparty) changed.add(e.counterparty);
     for (const share of e.shares ?? []) changed.add(share.account);
   }
-  for (const id of changed) bandAccount(state, id);
+  return changed;
 }
 
 /** The account's bands now: from a passing screen of this input that still stands, or a screen, or the exact bands. */
@@ -645,6 +690,7 @@ const BAND_SCRATCH = new BandScratch();
 export function rebandAll(state: ClearingState): void {
   // called from outside an input too (exported): no screen kept from an input may stand for the state now
   PASSED_SCREENS.reset();
+  state.bands.owed.clear();
   for (const id of state.ledger.accounts.keys()) bandAccount(state, id);
   state.bandsStale = false;
 }

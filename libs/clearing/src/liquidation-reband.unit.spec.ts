@@ -3,8 +3,9 @@ import { decodeEvent, formatTimestamp, type InputEvent } from '@clearsim/events'
 import { ClearingEngine } from './clearing-engine';
 import { expectFastPathsChangeNothing, expectSnapshotResumesLive, runLive } from './testing/run-live';
 import { at } from './testing/given';
-import { bookInputs, bookOpening, bookStep, freshlyBanded, type BookStep } from './testing/banding-book';
+import { bookInputs, bookOpening, bookStep, bandsNow, freshlyBanded, type BookStep } from './testing/banding-book';
 import { InputRejected } from './validate';
+import { bandOwed } from './handle-input';
 
 /**
  * An input that decides something (a liquidating tick) screens an account in
@@ -37,6 +38,8 @@ function bandedBeforeInput(before: ClearingEngine, input: InputEvent): ClearingE
  * but that of a tick whose crossings all pass screenAll, which decides nothing) and whether it decided something.
  */
 function handleNoting(engine: ClearingEngine, input: InputEvent): { rebanded: Set<string>; decided: boolean; timersFired: boolean } {
+  // the bands earlier inputs (trades, deposits) left owed are theirs, banded by whatever input comes next: not noted
+  bandOwed(engine.state);
   const bands = engine.state.bands;
   const rebanded = new Set<string>();
   const setFrom = jest.spyOn(bands, 'setFrom');
@@ -75,17 +78,17 @@ describe('an input that decides something re-bands the accounts it screened as a
     inputs.push({ ts: at(2), type: 'TradeExecuted', tradeId: 't3', instrument: 'B-PERP', buyer: 'bob', seller: 'mm', qty: '50', price: '100' });
     const engine = ClearingEngine.create();
     for (const raw of inputs) engine.handle(decodeEvent(raw, 'input') as InputEvent);
-    expect(engine.state.bands.bandsOfAccount('bob').map((b) => b.lower)).toEqual([expect.closeTo(96.59, 2), expect.closeTo(96.59, 2)]);
+    expect(bandsNow(engine, 'bob').map((b) => b.lower)).toEqual([expect.closeTo(96.59, 2), expect.closeTo(96.59, 2)]);
     const tick = decodeEvent({ ts: at(3), type: 'PriceUpdated', instrument: 'A-PERP', price: '96' }, 'input') as InputEvent;
     const { rebanded, decided } = handleNoting(engine, tick);
     expect(decided).toBe(true);
     expect(engine.state.ledger.accounts.get('alice')!.positions.size).toBe(0);
     // alice holds nothing left: her bands are dropped; bob's come from the screen the settle loop kept
     expect([...rebanded]).toEqual(['bob']);
-    expect(engine.state.bands.bandsOfAccount('alice')).toEqual([]);
+    expect(bandsNow(engine, 'alice')).toEqual([]);
     const fresh = freshlyBanded(engine);
-    expect(engine.state.bands.bandsOfAccount('bob')).toEqual(fresh.state.bands.bandsOfAccount('bob'));
-    const [a, b] = engine.state.bands.bandsOfAccount('bob');
+    expect(bandsNow(engine, 'bob')).toEqual(fresh.state.bands.bandsOfAccount('bob'));
+    const [a, b] = bandsNow(engine, 'bob');
     expect(a!.lower).toBeGreaterThan(94.41);
     expect(a!.lower).toBeLessThan(94.6);
     expect(b!.lower).toBeGreaterThan(98.41);
@@ -110,7 +113,7 @@ describe('an input that decides something re-bands the accounts it screened as a
             if (noted.rebanded.size === 0) continue;
             const fresh = freshlyBanded(engine);
             for (const account of noted.rebanded) {
-              const live = engine.state.bands.bandsOfAccount(account);
+              const live = bandsNow(engine, account);
               const after = fresh.state.bands.bandsOfAccount(account);
               // re-banded by the input's timers at the marks before it, and not crossed by its mark since: that moment's bands
               if (noted.timersFired && JSON.stringify(live) !== JSON.stringify(after)) expect(live).toEqual(bandedBeforeInput(before, input).state.bands.bandsOfAccount(account));
@@ -137,6 +140,8 @@ describe('an input that decides something re-bands the accounts it screened as a
     const engine = ClearingEngine.create();
     for (const raw of inputs) engine.handle(decodeEvent(raw, 'input') as InputEvent);
     const funding = decodeEvent({ ts: at(100), type: 'FundingRateApplied', instrument: 'A-PERP', rate: '0.0001' }, 'input') as InputEvent;
+    // the trades left their sides' bands owed (handle-input.ts, bandOwed): banded here, not counted as the round's
+    bandOwed(engine.state);
     const screens = jest.spyOn(engine.state.bands, 'screenInto');
     let noted: ReturnType<typeof handleNoting>;
     let screenCount: number;
@@ -151,7 +156,7 @@ describe('an input that decides something re-bands the accounts it screened as a
     expect(noted.rebanded.size).toBe(25);
     expect(screenCount).toBe(25);
     const fresh = freshlyBanded(engine);
-    for (const account of accounts) expect(engine.state.bands.bandsOfAccount(account)).toEqual(fresh.state.bands.bandsOfAccount(account));
+    for (const account of accounts) expect(bandsNow(engine, account)).toEqual(fresh.state.bands.bandsOfAccount(account));
   });
 
   it('property: a funding round over more holders than the kept screens scan (an index by account finds them) re-bands each as a fresh banding; fast paths and a snapshot mid-stream decide as the exact path', () => {
@@ -180,7 +185,7 @@ describe('an input that decides something re-bands the accounts it screened as a
             if (input.type === 'FundingRateApplied') fundingRebanded = Math.max(fundingRebanded, noted.rebanded.size);
             if (noted.rebanded.size === 0) continue;
             const fresh = freshlyBanded(engine);
-            for (const account of noted.rebanded) expect(engine.state.bands.bandsOfAccount(account)).toEqual(fresh.state.bands.bandsOfAccount(account));
+            for (const account of noted.rebanded) expect(bandsNow(engine, account)).toEqual(fresh.state.bands.bandsOfAccount(account));
           }
           // the rounds re-banded more accounts than the scan covers (unless no round came)
           if (steps.some((s) => s.kind === 'funding')) expect(fundingRebanded).toBeGreaterThan(16);

@@ -3,7 +3,7 @@ import { decodeEvent, type InputEvent } from '@clearsim/events';
 import { ClearingEngine } from './clearing-engine';
 import { expectFastPathsChangeNothing, runLive } from './testing/run-live';
 import { at } from './testing/given';
-import { BOOK_INSTRUMENTS, bookInputs, bookOpening, bookStep, freshlyBanded, type BookStep } from './testing/banding-book';
+import { BOOK_INSTRUMENTS, bookInputs, bookOpening, bookStep, bandsNow, freshlyBanded, type BookStep } from './testing/banding-book';
 import { InputRejected } from './validate';
 
 /**
@@ -31,12 +31,12 @@ describe('a trade that decides nothing re-bands its sides as a fresh banding wou
     const live = runLive(inputs, {
       afterEach: (engine) => {
         const fresh = freshlyBanded(engine);
-        for (const account of ['alice', 'mm']) expect(engine.state.bands.bandsOfAccount(account)).toEqual(fresh.state.bands.bandsOfAccount(account));
+        for (const account of ['alice', 'mm']) expect(bandsNow(engine, account)).toEqual(fresh.state.bands.bandsOfAccount(account));
       },
     });
     expect(live.log.filter((e) => e.type !== 'TradeExecuted' && e.type !== 'Deposited' && e.type !== 'PriceUpdated' && e.type !== 'InstrumentListed' && e.type !== 'RulesActivated')).toEqual([]);
     // three bands each, one per instrument; a short's band is bounded above (a rising price hurts it)
-    const mm = live.engine.state.bands.bandsOfAccount('mm');
+    const mm = bandsNow(live.engine, 'mm');
     expect(mm.map((b) => b.instrument)).toEqual(INSTRUMENTS);
     for (const band of mm) expect(band.upper).toBeLessThan(Infinity);
   });
@@ -57,7 +57,7 @@ describe('a trade that decides nothing re-bands its sides as a fresh banding wou
           }
           if (input.type !== 'TradeExecuted' || decided) continue;
           const fresh = freshlyBanded(engine);
-          for (const account of [input.buyer, input.seller]) expect(engine.state.bands.bandsOfAccount(account)).toEqual(fresh.state.bands.bandsOfAccount(account));
+          for (const account of [input.buyer, input.seller]) expect(bandsNow(engine, account)).toEqual(fresh.state.bands.bandsOfAccount(account));
         }
         expectFastPathsChangeNothing(runLive(inputs));
       }),

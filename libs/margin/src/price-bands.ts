@@ -154,6 +154,15 @@ export class PriceBands {
   private crossedIds = new Int32Array(16);
   /** Per account id: what the float screen reads of it that only changes with its version (see ScreenMirror). */
   private readonly mirrors: (ScreenMirror | undefined)[] = [];
+  /**
+   * Accounts whose bands are owed: an input that moves no mark (a trade, a
+   * deposit) may leave the accounts it changed to be banded by the next
+   * input that reads the bands, which bands them first (handle-input.ts,
+   * bandOwed). Until then their old bands stay in the heaps, read by no one.
+   * A market maker on the other side of a run of trades is banded once for
+   * the run instead of once per trade.
+   */
+  readonly owed = new Set<string>();
 
   private bandsOf(instrument: string): InstrumentBands {
     let bands = this.instruments.get(instrument);

@@ -1,6 +1,7 @@
 import type FastCheck from 'fast-check';
 import { ClearingEngine } from '../clearing-engine';
-import { rebandAll } from '../handle-input';
+import type { Band } from '@clearsim/margin';
+import { bandOwed, rebandAll } from '../handle-input';
 import { at, rulesFor } from './given';
 
 /**
@@ -23,6 +24,15 @@ export function bookOpening(accounts: readonly string[], cash: readonly number[]
 }
 
 /** A fresh engine at the same state, banded from scratch: the bands a check of each account would give it now. */
+/**
+ * An account's bands as the next input that reads them finds them: the bands
+ * earlier inputs left owed are banded first (handle-input.ts, bandOwed).
+ */
+export function bandsNow(engine: ClearingEngine, account: string): Band[] {
+  bandOwed(engine.state);
+  return engine.state.bands.bandsOfAccount(account);
+}
+
 export function freshlyBanded(engine: ClearingEngine): ClearingEngine {
   const fresh = ClearingEngine.fromSnapshot(engine.snapshot())!;
   rebandAll(fresh.state);
