@@ -29,6 +29,11 @@ const WAIT_MS = 100;
 const MARK = LINE_MARK;
 /** Released messages' log bytes kept for reuse (about the messages in flight). */
 const FREE_KEPT = 16;
+/**
+ * Log bytes between two background syncs of what the thread wrote (DetachedBatchWriter's syncEvery): the commit's
+ * fsync then writes at most about this much at the end of the run instead of the whole log.
+ */
+const SYNC_EVERY_BYTES = 16 << 20;
 
 const port = parentPort!;
 const { file, control, commands, linesPerMessage } = workerData as DecodeWorkerData;
@@ -74,7 +79,19 @@ async function main(): Promise<void> {
     commands.postMessage(writerError(error) satisfies WriterMessage);
   };
 
-  const serve = (command: ThreadCommand): void => {
+  // every line is written: once the background syncs are done (their error fails the writing), answer where they end
+  const finishWriting = async (): Promise<void> => {
+    try {
+      await writer!.settled();
+      commands.postMessage({ kind: 'written', end: writer!.finish() } satisfies WriterMessage);
+    } catch (error) {
+      failWriting(error);
+    }
+    writer = undefined;
+    held.clear();
+  };
+
+  const serve = (command: ThreadCommand): Promise<void> | undefined => {
     switch (command.kind) {
       case 'start':
         decoding = decodeMessages(file, { bytesRead: 0 }, linesPerMessage, undefined, command.from, reuse);
@@ -83,7 +100,7 @@ async function main(): Promise<void> {
         hold = true;
         return;
       case 'write':
-        writer = new DetachedBatchWriter(command.start);
+        writer = new DetachedBatchWriter(command.start, SYNC_EVERY_BYTES);
         return;
       case 'lines':
         try {
@@ -96,20 +113,16 @@ async function main(): Promise<void> {
         return;
       case 'finish':
         if (writeFailed) return;
-        try {
-          commands.postMessage({ kind: 'written', end: writer!.finish() } satisfies WriterMessage);
-        } catch (error) {
-          failWriting(error);
-        }
-        writer = undefined;
-        held.clear();
-        return;
+        return finishWriting();
     }
   };
 
   for (;;) {
     const signal = Atomics.load(control, CONTROL.SIGNAL);
-    for (let command = receiveMessageOnPort(commands); command !== undefined; command = receiveMessageOnPort(commands)) serve(command.message as ThreadCommand);
+    for (let command = receiveMessageOnPort(commands); command !== undefined; command = receiveMessageOnPort(commands)) {
+      const serving = serve(command.message as ThreadCommand);
+      if (serving !== undefined) await serving;
+    }
     if (decoding !== undefined && Atomics.load(control, CONTROL.CREDITS) > 0) {
       let next: IteratorResult<LinesMessage>;
       try {

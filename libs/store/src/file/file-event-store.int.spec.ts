@@ -487,6 +487,51 @@ describe('FileEventStore', () => {
       await reopened.close();
     });
 
+    it('detached with background syncs (syncEvery): the same bytes committed; finish waits for settled(); a failed background fdatasync fails the writer and nothing is committed', async () => {
+      const store = await open();
+      await store.append(sampleEvents(2), 0);
+      const before = fs.readFileSync(logFile());
+      // the module object itself (`import * as fs` is a copy of its properties under the test transform)
+      const syncs = jest.spyOn(jest.requireActual<typeof fs>('node:fs'), 'fdatasync');
+      try {
+        const tx = await store.beginAppend(2);
+        if (!isDetachable(tx)) throw new Error('the file store\'s transaction is detachable');
+        // a sync after every write of at least one byte: each write() below starts one unless one is in flight
+        const writer = new DetachedBatchWriter(await tx.detach(), 1);
+        for (const event of sampleEvents(6, 2)) {
+          const bytes = Buffer.from(encodeEvent(event), 'utf8');
+          writer.addJsonBytes(bytes, 0, bytes.length);
+          writer.write();
+        }
+        expect(syncs).toHaveBeenCalled();
+        expect(() => writer.finish()).toThrow(/await settled\(\) first/);
+        await writer.settled();
+        expect(await tx.commitDetached(writer.finish())).toBe(8);
+        expect((await readAll(store)).map((stored) => encodeEvent(stored.event))).toEqual(sampleEvents(8).map(encodeEvent));
+
+        // the next transaction's background sync fails (as on EIO): settled() and finish() throw it; abort cuts back
+        const committed = fs.readFileSync(logFile());
+        syncs.mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+          process.nextTick(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+        }) as typeof fs.fdatasync);
+        const failing = await store.beginAppend(8);
+        if (!isDetachable(failing)) throw new Error('the file store\'s transaction is detachable');
+        const writer2 = new DetachedBatchWriter(await failing.detach(), 1);
+        const bytes = Buffer.from(encodeEvent(sampleEvents(1, 8)[0]!), 'utf8');
+        writer2.addJsonBytes(bytes, 0, bytes.length);
+        writer2.write();
+        await expect(writer2.settled()).rejects.toThrow(/EIO/);
+        expect(() => writer2.finish()).toThrow(/EIO/);
+        await failing.abort();
+        expect(fs.readFileSync(logFile()).equals(committed)).toBe(true);
+        expect(committed.length).toBeGreaterThan(before.length);
+      } finally {
+        syncs.mockRestore();
+      }
+      expect(await store.head()).toBe(8);
+      await store.close();
+    });
+
     it('abort truncates back: the log is byte-for-byte as before', async () => {
       const store = await open();
       await store.append(sampleEvents(2), 0);
