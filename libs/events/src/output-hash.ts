@@ -16,7 +16,7 @@ export class OutputHasher {
 
   /** Hashes the decision's canonical line (remembered, so the log appending the decision need not encode it again). */
   add(decision: DecisionEvent): void {
-    this.hash.update(encodeEventRemembered(decision) + '\n');
+    this.hash.updateLine(encodeEventRemembered(decision));
   }
 
   state(): Sha256State {

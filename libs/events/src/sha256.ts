@@ -20,13 +20,16 @@ export interface Sha256State {
 }
 
 const encoder = new TextEncoder();
+const NEWLINE = 0x0a;
+// the text of an update, encoded (grown for a longer one): no array per update
+let scratch = new Uint8Array(1024);
 // the message schedule and round constants as Int32Array: their values stay small integers in V8 (a Uint32Array's
 // above 2^31 are doubles), and every sum below is |0 anyway
 const w = new Int32Array(64);
 
 export class Sha256 {
   private readonly h: Uint32Array;
-  private buffer = new Uint8Array(64);
+  private readonly buffer = new Uint8Array(64);
   private buffered = 0;
   private length = 0;
 
@@ -41,21 +44,36 @@ export class Sha256 {
   }
 
   update(text: string): this {
-    const data = encoder.encode(text);
-    this.length += data.length;
+    return this.updateEncoded(text, false);
+  }
+
+  /** update(text + "\n"), without making that string. */
+  updateLine(text: string): this {
+    return this.updateEncoded(text, true);
+  }
+
+  private updateEncoded(text: string, newline: boolean): this {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit
+    if (scratch.length < 3 * text.length + 1) scratch = new Uint8Array(2 * (3 * text.length + 1));
+    const data = scratch;
+    let size = encoder.encodeInto(text, data).written;
+    if (newline) data[size++] = NEWLINE;
+    this.length += size;
+    // the tail and the head of the bytes (under 64 each) are copied byte by byte: no view of them is made
+    const buffer = this.buffer;
     let offset = 0;
     if (this.buffered > 0) {
-      const take = Math.min(64 - this.buffered, data.length);
-      this.buffer.set(data.subarray(0, take), this.buffered);
+      const take = Math.min(64 - this.buffered, size);
+      for (let i = 0; i < take; i++) buffer[this.buffered + i] = data[i]!;
       this.buffered += take;
       offset = take;
       if (this.buffered < 64) return this;
-      this.compress(this.buffer, 0);
+      this.compress(buffer, 0);
       this.buffered = 0;
     }
-    for (; offset + 64 <= data.length; offset += 64) this.compress(data, offset);
-    this.buffer.set(data.subarray(offset), 0);
-    this.buffered = data.length - offset;
+    for (; offset + 64 <= size; offset += 64) this.compress(data, offset);
+    for (let i = offset; i < size; i++) buffer[i - offset] = data[i]!;
+    this.buffered = size - offset;
     return this;
   }
 

@@ -25,4 +25,19 @@ describe('Sha256', () => {
       }),
     );
   });
+
+  it('updateLine(text) hashes text + "\\n": equals node:crypto over lines of any length (one longer than the encoding buffer too), mixed with plain updates', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.string({ unit: 'grapheme', maxLength: 150 }), fc.string({ unit: 'binary', minLength: 400, maxLength: 1200 }))), { maxLength: 10 }), (updates) => {
+        const ours = new Sha256();
+        const theirs = createHash('sha256');
+        for (const [line, text] of updates) {
+          if (line) ours.updateLine(text);
+          else ours.update(text);
+          theirs.update(line ? text + '\n' : text);
+        }
+        expect(ours.hex()).toBe(theirs.digest('hex'));
+      }),
+    );
+  });
 });

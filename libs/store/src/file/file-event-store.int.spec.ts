@@ -511,7 +511,7 @@ describe('FileEventStore', () => {
 
         // the next transaction's background sync fails (as on EIO): settled() and finish() throw it; abort cuts back
         const committed = fs.readFileSync(logFile());
-        syncs.mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+        syncs.mockImplementation(((_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
           process.nextTick(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
         }) as typeof fs.fdatasync);
         const failing = await store.beginAppend(8);
