@@ -232,6 +232,29 @@ describe('the log written by the decode thread (CLEARSIM_LOG_THREAD, on by defau
     );
   }, 240_000);
 
+  it('a write error of the log (the file size limit: EFBIG, as a full disk gives ENOSPC), by the thread or the main thread, is exit 1 naming it as the storage\'s, and the store is left byte for byte as it was', () => {
+    const dir = tempDir('log-thread-write-error');
+    const input = join(dir, 'day.jsonl');
+    generateDay(input, 40_000);
+    for (const thread of ['1', 'hand-over', '0']) {
+      const store = fixtureStore();
+      const before = hashTree(store);
+      // a shell that ignores SIGXFSZ (inherited by node) and limits the files it writes to 1 MiB: the thread's writes
+      // of the ~4 MB log fail with EFBIG instead of the signal ending the process
+      const result = spawnSync('bash', ['-c', 'trap "" XFSZ; ulimit -f 1024; exec "$@"', 'bash', BIN, 'run', input, '--store', `file:${store}`], {
+        encoding: 'utf8',
+        cwd: ROOT,
+        env: { ...process.env, CLEARSIM_DECODE_THREAD: thread },
+      });
+      expect({ thread, code: result.status }).toEqual({ thread, code: 1 });
+      expect(result.stderr).toContain(thread === '0' ? 'clearsim: EFBIG: file too large' : 'clearsim: writing the log on the decode thread failed: EFBIG: file too large');
+      expect(result.stderr).toContain('nothing of this command was committed');
+      expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(hashTree(store)).toEqual(before);
+      expect(clearsim(['verify', '--store', `file:${store}`]).code).toBe(0);
+    }
+  }, 60_000);
+
   it('a run of one chunk, appended once the whole file is read (the thread outlives the reading), with and without the hand-over', () => {
     const dir = tempDir('log-thread-small');
     const input = join(dir, 'day.jsonl');

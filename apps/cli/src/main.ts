@@ -188,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 interface Failure {
-  kind: 'usage' | 'bad-input' | 'store-not-found' | 'store-url' | 'corrupt-log' | 'concurrency' | 'store-locked' | 'store-unavailable' | 'runtime' | 'internal';
+  kind: 'usage' | 'bad-input' | 'store-not-found' | 'store-url' | 'corrupt-log' | 'concurrency' | 'store-locked' | 'store-unavailable' | 'storage' | 'runtime' | 'internal';
   message: string;
   hint?: string;
   exitCode: number;
@@ -217,8 +217,24 @@ export function describeFailure(error: unknown): Failure {
     return { kind: 'store-unavailable', message: error.message, hint: 'is the server running and the URL right? (see README: Stores)', exitCode: EXIT_RUNTIME };
   }
   if (error instanceof RuntimeFailure) return { kind: 'runtime', message: error.message, hint, exitCode: EXIT_RUNTIME };
+  if (isStorageError(error)) {
+    return {
+      kind: 'storage',
+      message: error.message,
+      // a command's writes are one transaction (docs/architecture.md): a failed write aborts it
+      hint: hint ?? 'the storage refused a write (full disk, file size limit, read-only or failing device): nothing of this command was committed; free space or fix the device and run it again',
+      exitCode: EXIT_RUNTIME,
+    };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'internal', message: `internal error: ${message}`, exitCode: EXIT_RUNTIME };
+}
+
+/** The system's errors of the storage under a store: not a bug of clearsim (named as what they are, not "internal"). */
+const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS']);
+
+function isStorageError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && STORAGE_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code));
 }
 
 /** A hint a command attached to its error (e.g. run's "the store already held events: --reset"). */
