@@ -2,9 +2,9 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_LAYOUT, PLAIN_PRICE_UPDATE_MAX_BYTES, SCOPED_PRICE_UPDATE_MAX_BYTES, writePlainPriceUpdate, writeScopedPriceUpdate } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_LAYOUT, PLAIN_PRICE_UPDATE_MAX_BYTES, SCOPED_PRICE_UPDATE_MAX_BYTES, writePlainPriceFields, writePlainPriceUpdate, writeScopedPriceUpdate, type PriceFields } from './fast-codec';
 /** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
-export { decodePriceBytes, decodePriceUpdateBytes } from './fast-codec';
+export { decodePriceBytes, decodePriceBytesInto, decodePriceUpdateBytes, PriceFields } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { jsonTextProblem } from './json-limits';
 import { formatTimestamp } from './timestamp';
@@ -207,6 +207,17 @@ export function encodeEventForLog(event: ClearingEvent): string {
 export function encodeEventInto(event: ClearingEvent, out: Uint8Array, at: number): number {
   const end = writePlainPriceUpdate(event, SCHEMA_VERSION, out, at);
   return end >= 0 || event.type !== 'PriceUpdated' ? end : writeScopedPriceUpdate(event, SCHEMA_VERSION, out, at);
+}
+
+/**
+ * encodeEventInto of the plain price update `{ type: 'PriceUpdated', ts,
+ * instrument, price }` given by its fields (PriceFields: `units` the price in
+ * ledger units, a positive safe integer; `ts` an integer within a Date's
+ * range), with no event object: the same bytes and ENCODED_INTO_LAYOUT; −1
+ * for an instrument whose JSON is not printable ASCII or too little room.
+ */
+export function encodePriceFieldsInto(fields: PriceFields, out: Uint8Array, at: number): number {
+  return writePlainPriceFields(fields.ts, fields.instrument, fields.units, SCHEMA_VERSION, out, at);
 }
 
 /**

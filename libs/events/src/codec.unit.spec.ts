@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, InputError, type ClearingEvent } from './codec';
-import { decodePriceBytes, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject, writeDecimalDigits } from './fast-codec';
+import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, InputError, type ClearingEvent } from './codec';
+import { decodePriceBytes, decodePriceBytesInto, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject, PriceFields, writeDecimalDigits } from './fast-codec';
 import type { PriceUpdated } from './input-events';
 import { formatTimestamp, parseTimestamp } from './timestamp';
 
@@ -469,9 +469,21 @@ describe('decodePriceBytes', () => {
       fc.property(fc.oneof(line, damaged, clean), fc.nat(3), (bytes, offset) => {
         const padded = Buffer.concat([Buffer.alloc(offset, 0x7b), bytes, Buffer.of(0x7d)]);
         const fast = decodePriceBytes(padded, offset, offset + bytes.length);
+        // the same line read into fields (the decode thread's way: no event object): the same answer and fields
+        const fields = new PriceFields();
+        expect(decodePriceBytesInto(padded, offset, offset + bytes.length, fields)).toBe(fast !== undefined);
         if (fast === undefined) return;
         decoded++;
         expect(decodeLine(bytes.toString('utf8'), 'input')).toEqual(fast);
+        expect({ ts: fields.ts, instrument: fields.instrument, price: BigInt(fields.units) }).toEqual({ ts: fast.ts, instrument: fast.instrument, price: fast.price });
+        // and encoded from the fields: encodeEventInto's bytes and layout of the event, at any offset
+        const fromEvent = new Uint8Array(600);
+        const fromFields = new Uint8Array(600);
+        const end = encodeEventInto(fast, fromEvent, offset);
+        const layout = [...ENCODED_INTO_LAYOUT];
+        expect(encodePriceFieldsInto(fields, fromFields, offset)).toBe(end);
+        expect([...ENCODED_INTO_LAYOUT]).toEqual(layout);
+        expect(Buffer.from(fromFields).equals(Buffer.from(fromEvent))).toBe(true);
       }),
       { numRuns: 5000 },
     );

@@ -1,4 +1,4 @@
-import { formatFixed } from '@clearsim/money';
+import { formatFixed, type Fixed } from '@clearsim/money';
 import { MAX_ID_LENGTH, type ClockAdvanced, type Deposited, type InputEvent, type PriceUpdated, type TradeExecuted } from './input-events';
 import { formatTimestamp, type Timestamp } from './timestamp';
 
@@ -535,13 +535,33 @@ function instrumentOfBytes(bytes: Uint8Array, from: number, to: number, hash: nu
  * decodeLine's for the line's text (a property test compares them).
  */
 export function decodePriceBytes(bytes: Uint8Array, start: number, end: number): PriceUpdated | undefined {
-  if (end - start < 80 || !bytesAre(bytes, start, PRICE_HEAD_BYTES)) return undefined;
+  return decodePriceBytesInto(bytes, start, end, SCRATCH_FIELDS) ? priceUpdateOf(SCRATCH_FIELDS) : undefined;
+}
+
+/**
+ * A price update's fields as the byte decoders read them: the price in ledger
+ * units (10^-8) as a positive safe integer. A caller that only copies them
+ * (the decode thread's columns) reuses one: no event object, no bigint.
+ */
+export class PriceFields {
+  ts: Timestamp = 0;
+  instrument = '';
+  units = 0;
+}
+
+const SCRATCH_FIELDS = new PriceFields();
+
+const priceUpdateOf = (fields: PriceFields): PriceUpdated => ({ type: 'PriceUpdated', ts: fields.ts, instrument: fields.instrument, price: BigInt(fields.units) as Fixed });
+
+/** decodePriceBytes into `into` (true), with no event made; false (`into` meaningless) where decodePriceBytes answers undefined. */
+export function decodePriceBytesInto(bytes: Uint8Array, start: number, end: number, into: PriceFields): boolean {
+  if (end - start < 80 || !bytesAre(bytes, start, PRICE_HEAD_BYTES)) return false;
   const tsStart = start + PRICE_HEAD_BYTES.length;
   const tsEnd = bytes[tsStart + 24] === 34 /* " */ ? tsStart + 24 : bytes[tsStart + 20] === 34 ? tsStart + 20 : -1;
-  if (tsEnd < 0 || !bytesAre(bytes, tsEnd, PRICE_TYPE_BYTES)) return undefined;
+  if (tsEnd < 0 || !bytesAre(bytes, tsEnd, PRICE_TYPE_BYTES)) return false;
   const ts = timestampOfBytes(bytes, tsStart, tsEnd);
-  if (ts === undefined) return undefined;
-  return priceAfterInstrumentKey(bytes, ts, tsEnd + PRICE_TYPE_BYTES.length, end);
+  if (ts === undefined) return false;
+  return priceAfterInstrumentKey(bytes, ts, tsEnd + PRICE_TYPE_BYTES.length, end, into);
 }
 
 /**
@@ -551,17 +571,17 @@ export function decodePriceBytes(bytes: Uint8Array, start: number, end: number):
  * decimal of at most 15 digits and 8 places), with the timestamp `ts` already
  * read. Undefined for anything else.
  */
-function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentStart: number, end: number): PriceUpdated | undefined {
+function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentStart: number, end: number, into: PriceFields): boolean {
   let instrumentEnd = instrumentStart;
   let hash = 0;
   for (; instrumentEnd < end; instrumentEnd++) {
     const c = bytes[instrumentEnd]!;
     if (c === 34) break;
-    if (c === 92 /* \ */ || c < 32 || c > 126) return undefined;
+    if (c === 92 /* \ */ || c < 32 || c > 126) return false;
     hash = (Math.imul(hash, 31) + c) & 0x3fffffff;
   }
-  if (instrumentEnd === instrumentStart || instrumentEnd - instrumentStart > MAX_ID_LENGTH || !bytesAre(bytes, instrumentEnd, PRICE_PRICE_BYTES)) return undefined;
-  if (bytes[end - 1] !== 125 /* } */ || bytes[end - 2] !== 34 /* " */) return undefined;
+  if (instrumentEnd === instrumentStart || instrumentEnd - instrumentStart > MAX_ID_LENGTH || !bytesAre(bytes, instrumentEnd, PRICE_PRICE_BYTES)) return false;
+  if (bytes[end - 1] !== 125 /* } */ || bytes[end - 2] !== 34 /* " */) return false;
   // smallDecimalUnits of the price's text: a positive decimal of at most 15 digits, 8 places
   let i = instrumentEnd + PRICE_PRICE_BYTES.length;
   const priceEnd = end - 2;
@@ -573,23 +593,26 @@ function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentSta
     units = units * 10 + d;
     digitCount++;
   }
-  if (digitCount === 0) return undefined;
+  if (digitCount === 0) return false;
   let places = 0;
   if (i < priceEnd) {
-    if (bytes[i] !== 46 /* . */) return undefined;
+    if (bytes[i] !== 46 /* . */) return false;
     for (i++; i < priceEnd; i++) {
       const d = bytes[i]! - 48;
-      if (d < 0 || d > 9) return undefined;
+      if (d < 0 || d > 9) return false;
       units = units * 10 + d;
       places++;
     }
-    if (places === 0 || places > 8) return undefined;
+    if (places === 0 || places > 8) return false;
     digitCount += places;
   }
-  if (digitCount > 15) return undefined;
+  if (digitCount > 15) return false;
   units *= POWERS_OF_TEN[8 - places]!;
-  if (!(units > 0) || units > Number.MAX_SAFE_INTEGER) return undefined;
-  return { type: 'PriceUpdated', ts, instrument: instrumentOfBytes(bytes, instrumentStart, instrumentEnd, hash), price: BigInt(units) };
+  if (!(units > 0) || units > Number.MAX_SAFE_INTEGER) return false;
+  into.ts = ts;
+  into.instrument = instrumentOfBytes(bytes, instrumentStart, instrumentEnd, hash);
+  into.units = units;
+  return true;
 }
 
 const TYPED_PRICE_HEAD_BYTES = asciiOf('{"type":"PriceUpdated",');
@@ -620,7 +643,7 @@ export function decodePriceUpdateBytes(bytes: Uint8Array, start: number, end: nu
   if (tsEnd < 0 || tsEnd + INSTRUMENT_KEY_BYTES.length > end || !bytesAre(bytes, tsEnd, INSTRUMENT_KEY_BYTES)) return undefined;
   const ts = timestampOfBytes(bytes, tsStart, tsEnd);
   if (ts === undefined) return undefined;
-  return priceAfterInstrumentKey(bytes, ts, tsEnd + INSTRUMENT_KEY_BYTES.length, end);
+  return priceAfterInstrumentKey(bytes, ts, tsEnd + INSTRUMENT_KEY_BYTES.length, end, SCRATCH_FIELDS) ? priceUpdateOf(SCRATCH_FIELDS) : undefined;
 }
 
 /** The keys of the hot inputs, by length: a key found here is the constant (no slice, and V8 need not look it up to use it as a property name). */
@@ -699,6 +722,22 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
     if (key !== 'type' && key !== 'ts' && key !== 'instrument' && key !== 'price') return -1;
   }
   if (keys !== 4) return -1;
+  if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
+  return writePlainPriceFields(ts, instrument, Number(price), schemaVersion, out, at);
+}
+
+/**
+ * writePlainPriceUpdate of the price update `{ type, ts, instrument, price }`
+ * given by its fields, `units` the price in ledger units: a positive safe
+ * integer, and `ts` an integer within a Date's range (as the byte decoders
+ * read them: PriceFields), with at least PLAIN_PRICE_UPDATE_MAX_BYTES of room
+ * in `out` after `at`. The same bytes and layout; −1 for an instrument whose
+ * JSON is not printable ASCII.
+ */
+export function writePlainPriceFields(ts: Timestamp, instrument: string, units: number, schemaVersion: number, out: Uint8Array, at: number): number {
+  const layout = PLAIN_PRICE_LAYOUT;
+  layout[0] = -1;
+  if (out.length - at < PLAIN_PRICE_UPDATE_MAX_BYTES) return -1;
   let middleId = priceMiddleIds.get(instrument) ?? -1;
   let middle: Uint8Array;
   if (middleId >= 0) {
@@ -713,7 +752,6 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
       priceMiddleIds.set(instrument, middleId);
     }
   }
-  if (!Number.isInteger(ts) || ts > MAX_TIME || ts < -MAX_TIME) return -1;
   const start = at;
   at = writePriceUpdateHead(ts, schemaVersion, out, at);
   layout[2] = at;
@@ -722,7 +760,7 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
   layout[3] = at;
   layout[4] = middleId;
   layout[5] = headAndMinuteSerial;
-  at = writePriceAndEnd(price, out, at);
+  at = writePriceAndEnd(units, out, at);
   layout[0] = start;
   return at;
 }
@@ -792,12 +830,11 @@ export function writeDecimalDigits(out: Uint8Array, at: number, n: number): numb
 }
 
 /** `<formatFixed(price)>"}` into `out` from `at` (0 < price < 2^53 units); answers where it ends. */
-function writePriceAndEnd(price: bigint, out: Uint8Array, at: number): number {
+function writePriceAndEnd(units: number, out: Uint8Array, at: number): number {
   // formatFixed's canonical text of units < 2^53 (formatExactNumber): integer digits, then the fraction without trailing zeros.
   // The integer part is the floor of units / 1e8 (the quotient is below 2^27, where a double's half ulp, 2^-27, is less
   // than the 10^-8 that separates a quotient of whole units from the next integer: the rounding never reaches it), and
   // both parts fit an int32.
-  const units = Number(price);
   const whole = Math.floor(units / 1e8);
   const frac = units - whole * 1e8;
   let fraction = frac | 0;
@@ -875,5 +912,5 @@ export function writeScopedPriceUpdate(event: object, schemaVersion: number, out
     if (at < 0) return -1;
   }
   out.set(SCOPED_PRICE_KEY_BYTES, at);
-  return writePriceAndEnd(price, out, at + SCOPED_PRICE_KEY_BYTES.length);
+  return writePriceAndEnd(Number(price), out, at + SCOPED_PRICE_KEY_BYTES.length);
 }

@@ -85,7 +85,7 @@ export interface HandOver {
 const MARK = LINE_MARK;
 const INPUT = LINE_INPUT;
 const BLANK = LINE_BLANK;
-const decodePriceBytes = events.decodePriceBytes;
+const decodePriceBytesInto = events.decodePriceBytesInto;
 const MARK_JSON_MAX_BYTES = store.MARK_JSON_MAX_BYTES;
 
 /**
@@ -106,7 +106,7 @@ export const transferList = (message: LinesMessage): ArrayBuffer[] =>
 /**
  * The messages of a JSONL file's lines, in order: what the decode thread posts (and what `run` computes in-process
  * when no thread is used, e.g. under a test runner). Each mark line of the usual layout is decoded from its bytes
- * (decodePriceBytes, as the single-thread reader does) and encoded for the log (MarkJsonEncoder); any other line is
+ * (decodePriceBytesInto, as the single-thread reader's decodePriceBytes does) and encoded for the log (MarkJsonEncoder); any other line is
  * decoded to text. A reader error (a line too long) is thrown after the messages of the lines before it.
  */
 export async function* decodeMessages(
@@ -122,6 +122,8 @@ export async function* decodeMessages(
   if (from) for (const name of from.names) names.set(name, names.size);
   const skip = from?.line ?? 0;
   const encoder = new MarkJsonEncoder();
+  // each mark line's fields, read into one object (no event object or bigint price per line)
+  const mark = new events.PriceFields();
   let line = 0;
   let message: LinesMessage | undefined;
   let jsonAt = 0;
@@ -143,11 +145,10 @@ export async function* decodeMessages(
         const i = message.count++;
         const start = ranges[r]!;
         const end = ranges[r + 1]!;
-        const mark = decodePriceBytes(bytes, start, end);
-        if (mark !== undefined) {
+        if (decodePriceBytesInto(bytes, start, end, mark)) {
           message.kinds[i] = MARK;
           message.ts[i] = mark.ts;
-          message.units[i] = Number(mark.price);
+          message.units[i] = mark.units;
           let index = names.get(mark.instrument);
           if (index === undefined) {
             names.set(mark.instrument, (index = names.size));
@@ -155,7 +156,7 @@ export async function* decodeMessages(
           }
           message.instrument[i] = index;
           if (message.json.length - jsonAt < MARK_JSON_MAX_BYTES) message.json = grown(message.json, jsonAt + MARK_JSON_MAX_BYTES);
-          const jsonEnd = encoder.encode(mark, message.json, jsonAt);
+          const jsonEnd = encoder.encodeFields(mark, message.json, jsonAt);
           if (jsonEnd >= 0) {
             message.jsonStart[i] = jsonAt;
             message.jsonEnd[i] = jsonEnd;

@@ -1,12 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import * as events from '@clearsim/events';
-import { encodeEventForLog, type ClearingEvent } from '@clearsim/events';
+import { encodeEventForLog, type ClearingEvent, type PriceFields } from '@clearsim/events';
 
 // read once: a re-exported binding is a getter call at every use in the compiled code (several per mark line)
 const ENCODED_INTO_LAYOUT = events.ENCODED_INTO_LAYOUT;
 const ENCODE_INTO_MAX_BYTES = events.ENCODE_INTO_MAX_BYTES;
 const encodeEventInto = events.encodeEventInto;
+const encodePriceFieldsInto = events.encodePriceFieldsInto;
 const writeDecimalDigits = events.writeDecimalDigits;
 
 /**
@@ -201,6 +202,14 @@ export class MarkJsonEncoder {
   encode(event: ClearingEvent, out: Uint8Array, at: number): number {
     if (out.length - at < ENCODE_INTO_MAX_BYTES) return -1;
     const end = encodeEventInto(event, out, at);
+    if (end < 0) return -1;
+    this.crc = ENCODED_INTO_LAYOUT[0] === at ? markLineCrc.of(out, at, end) : crc32Bytes(out, at, end);
+    return end;
+  }
+
+  /** `encode` of the plain price update given by its fields (encodePriceFieldsInto: no event object): the same bytes and CRC. */
+  encodeFields(fields: PriceFields, out: Uint8Array, at: number): number {
+    const end = encodePriceFieldsInto(fields, out, at);
     if (end < 0) return -1;
     this.crc = ENCODED_INTO_LAYOUT[0] === at ? markLineCrc.of(out, at, end) : crc32Bytes(out, at, end);
     return end;
