@@ -111,3 +111,29 @@ describe('trade fees', () => {
     expect([g.cash('alice'), g.cash('bob'), g.cash('fees')]).toEqual(['999.5', '1000.1', '10.4']);
   });
 });
+
+describe("the holders' index (ledger.holders): exactly the accounts with an open position, as checkInvariants proves", () => {
+  it('a fill that leaves a position open does not touch the index, opening and closing do; a broken index is named', () => {
+    const g = new Given(rulesFor({ marginCall: { graceSeconds: 0 } }));
+    g.deposit('alice', '10000').deposit('bob', '10000').deposit('mm', '1000000');
+    g.price('100');
+    const holders = () => [...(g.engine.state.ledger.holders.get('BTC-PERP') ?? [])].sort();
+    g.trade('alice', 'mm', '10', '100');
+    g.trade('bob', 'mm', '5', '100');
+    expect(holders()).toEqual(['alice', 'bob', 'mm']);
+    // alice adds, mm stays short: both were holders and still are
+    g.trade('alice', 'mm', '10', '100');
+    expect(holders()).toEqual(['alice', 'bob', 'mm']);
+    // bob closes (5 − 5 = 0): he leaves the index; mm, short 25 − 5 = 20, stays
+    g.trade('mm', 'bob', '5', '100');
+    expect(holders()).toEqual(['alice', 'mm']);
+    expect(g.engine.invariantViolations()).toEqual([]);
+    // an index that lost a holder, or kept one who holds nothing, is a violation naming what is wrong
+    const index = g.engine.state.ledger.holders.get('BTC-PERP')!;
+    index.delete('alice');
+    expect(g.engine.invariantViolations()).toEqual(['alice holds BTC-PERP but is not among its holders', 'BTC-PERP lists 1 holders but 2 accounts hold it']);
+    index.add('alice');
+    index.add('bob');
+    expect(g.engine.invariantViolations()).toEqual(['BTC-PERP lists 3 holders but 2 accounts hold it']);
+  });
+});

@@ -165,13 +165,24 @@ export function checkInvariants(state: ClearingState): string[] {
   const problems: string[] = [];
   let held = 0n;
   const openInterest = new Map<string, Fixed>();
+  // the holders' index: exactly the accounts with an open position in each instrument (fills keep it so)
+  const openPositions = new Map<string, number>();
+  let unlisted = 0;
   for (const account of state.ledger.accounts.values()) {
     held += account.cash;
     for (const p of account.positions.values()) {
       // futures style: cash − cost basis; premium style: the premium already left cash
       held += p.isolatedMargin - (state.ledger.instruments.get(p.instrument)?.premiumStyle ? 0n : p.cost);
       openInterest.set(p.instrument, (openInterest.get(p.instrument) ?? 0n) + p.qty);
+      if (p.qty === 0n) continue;
+      openPositions.set(p.instrument, (openPositions.get(p.instrument) ?? 0) + 1);
+      if (!state.ledger.holders.get(p.instrument)?.has(account.id) && unlisted++ < 5) problems.push(`${account.id} holds ${p.instrument} but is not among its holders`);
     }
+  }
+  if (unlisted > 5) problems.push(`… and ${unlisted - 5} more positions not among their instrument's holders`);
+  for (const [instrument, holders] of state.ledger.holders) {
+    const open = openPositions.get(instrument) ?? 0;
+    if (holders.size !== open) problems.push(`${instrument} lists ${holders.size} holders but ${open} accounts hold it`);
   }
   const expected = state.ledger.totalDeposited - state.ledger.totalWithdrawn;
   if (held !== expected) problems.push(`money not conserved: accounts hold ${formatFixed(held)} (cash − cost basis) but deposits − withdrawals = ${formatFixed(expected)}`);

@@ -177,6 +177,8 @@ export interface FillOptions {
  */
 export function fill(ledger: LedgerState, account: Account, instrument: Instrument, delta: Fixed, price: Fixed, notional: Fixed, options: FillOptions = {}): Fixed {
   const position = positionOf(account, instrument.id);
+  // a position open before and after the fill is among the instrument's holders already (trackHolder keeps them so)
+  const heldBefore = position.qty !== 0n;
   bumpVersion(ledger, account);
   const result = applyFill(position.qty, position.cost, delta, price, instrument.multiplier, notional, instrument.inverse);
   if (instrument.openInterest !== undefined) instrument.openInterest += longPart(result.qty) - longPart(position.qty);
@@ -201,7 +203,7 @@ export function fill(ledger: LedgerState, account: Account, instrument: Instrume
     // (opening or adding realizes nothing: cash keeps its object, possibly shared with `deposited`)
     account.cash += result.realized;
   }
-  trackHolder(ledger, account, position);
+  if (!(heldBefore && position.qty !== 0n)) trackHolder(ledger, account, position);
   return result.realized;
 }
 
