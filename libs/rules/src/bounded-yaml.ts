@@ -1,4 +1,4 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { yamlLibrary } from './yaml-library';
 
 /**
  * Bounds of a YAML document clearsim reads (rules files, scenarios): at most
@@ -30,6 +30,7 @@ export function parseBoundedYaml(text: string): unknown {
   // (the exact depth is checked on the parsed value below; this only keeps the parser's stack and heap small)
   const deep = bracketBeyond(text, 8 * MAX_YAML_DEPTH);
   if (deep >= 0) throw new YamlBoundsError(`nested deeper than ${MAX_YAML_DEPTH} levels`, text.slice(0, deep).split('\n').length);
+  const { parse: parseYaml, YAMLParseError } = yamlLibrary();
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });

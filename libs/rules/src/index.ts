@@ -3,5 +3,6 @@ export * from './adl.schema';
 export * from './fixed.schema';
 export * from './rules';
 export * from './bounded-yaml';
+export * from './yaml-library';
 export * from './venue-liquidation.schema';
 export * from './venue-margin.schema';

@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { INPUT_SCHEMAS } from '@clearsim/events';
-import { RulesSchema } from '@clearsim/rules';
+import { parseBoundedYaml, RulesSchema } from '@clearsim/rules';
 import { generateInputs, parseScenario, rulesReference, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
 import { generateLog } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
@@ -167,7 +166,7 @@ ${population}
 events: []                            # extra inputs (withdrawals, funding …) in the JSONL shape
 `;
   // the file must be a valid scenario: parse what we wrote
-  parseScenario(parseYaml(yaml), file);
+  parseScenario(parseBoundedYaml(yaml), file);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, yaml);
   process.stderr.write(`clearsim generate scenario: ${file} (run it: ./bin/clearsim run ${file} --reset)\n`);

@@ -1,9 +1,8 @@
-import { stringify as toYaml } from 'yaml';
 import { accountTotals, statusOf, type ClearingEngine, type ClearingState, type RunSummary } from '@clearsim/clearing';
 import { isInput, type ClearingEvent, type DecisionEvent, type DecisionType } from '@clearsim/events';
 import { healthFactorFixed } from '@clearsim/margin';
 import { formatFixed, toNumber, type Fixed } from '@clearsim/money';
-import { isSystemAccount } from '@clearsim/rules';
+import { isSystemAccount, yamlLibrary } from '@clearsim/rules';
 import { lttb } from './lttb';
 
 /**
@@ -287,7 +286,7 @@ export class RunReportCollector {
     if (isInput(event)) {
       switch (event.type) {
         case 'RulesActivated':
-          this.rulesText.push({ ts, text: toYaml(event.rules, { lineWidth: 0 }) });
+          this.rulesText.push({ ts, text: yamlLibrary().stringify(event.rules, { lineWidth: 0 }) });
           break;
         case 'Deposited':
           this.netDeposits.set(event.account, (this.netDeposits.get(event.account) ?? 0n) + event.amount);
