@@ -2,7 +2,13 @@ import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject, PLAIN_PRICE_LAYOUT, PLAIN_PRICE_UPDATE_MAX_BYTES, SCOPED_PRICE_UPDATE_MAX_BYTES, writePlainPriceFields, writePlainPriceUpdate, writeScopedPriceUpdate, type PriceFields } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject } from './fast-codec';
+import { InputError, type FieldIssue } from './input-error';
+import { SCHEMA_VERSION } from './schema-version';
+
+export { InputError, type FieldIssue } from './input-error';
+export { SCHEMA_VERSION } from './schema-version';
+export { encodeEventInto, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, ENCODE_INTO_MAX_BYTES } from './encode-into';
 /** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
 export { decodePriceBytes, decodePriceBytesInto, decodePriceUpdateBytes, PriceFields } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
@@ -11,38 +17,6 @@ import { formatTimestamp } from './timestamp';
 
 export type ClearingEvent = InputEvent | DecisionEvent;
 export type EventType = ClearingEvent['type'];
-
-/** Schema version of every event type this build writes (and the newest it reads). */
-export const SCHEMA_VERSION = 1;
-
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
-
-/**
- * An input refused at an edge. `source` is the file (or topic, or HTTP body),
- * `line` is 1-based where the input came from a line-oriented source.
- */
-export class InputError extends Error {
-  constructor(
-    readonly issues: FieldIssue[],
-    readonly source?: string,
-    readonly line?: number,
-  ) {
-    super(InputError.describe(issues, source, line));
-  }
-
-  static describe(issues: FieldIssue[], source?: string, line?: number): string {
-    const where = [source, line !== undefined ? `line ${line}` : undefined].filter(Boolean).join(':');
-    const what = issues.map((i) => (i.field ? `field "${i.field}": ${i.message}` : i.message)).join('; ');
-    return where ? `${where}: ${what}` : what;
-  }
-
-  withLocation(source: string | undefined, line: number | undefined): InputError {
-    return new InputError(this.issues, source ?? this.source, line ?? this.line);
-  }
-}
 
 const SCHEMAS: Record<string, z.ZodType> = { ...INPUT_SCHEMAS, ...DECISION_SCHEMAS };
 
@@ -196,40 +170,6 @@ export function encodeEventForLog(event: ClearingEvent): string {
   }
   return encodeEvent(event);
 }
-
-/**
- * encodeEvent's bytes (ASCII) written straight into `out` from `at` where that
- * is quick — a price update of exactly its four fields, the bulk of a venue's
- * log, or of those and its `eventId`/`postedBy` (as the Kafka worker and the
- * server log it) — answering where they end; −1 for any other event (or less
- * than ENCODE_INTO_MAX_BYTES of room), which the caller encodes with encodeEvent.
- */
-export function encodeEventInto(event: ClearingEvent, out: Uint8Array, at: number): number {
-  const end = writePlainPriceUpdate(event, SCHEMA_VERSION, out, at);
-  return end >= 0 || event.type !== 'PriceUpdated' ? end : writeScopedPriceUpdate(event, SCHEMA_VERSION, out, at);
-}
-
-/**
- * encodeEventInto of the plain price update `{ type: 'PriceUpdated', ts,
- * instrument, price }` given by its fields (PriceFields: `units` the price in
- * ledger units, a positive safe integer; `ts` an integer within a Date's
- * range), with no event object: the same bytes and ENCODED_INTO_LAYOUT; −1
- * for an instrument whose JSON is not printable ASCII or too little room.
- */
-export function encodePriceFieldsInto(fields: PriceFields, out: Uint8Array, at: number): number {
-  return writePlainPriceFields(fields.ts, fields.instrument, fields.units, SCHEMA_VERSION, out, at);
-}
-
-/**
- * The parts of the line encodeEventInto wrote last (PLAIN_PRICE_LAYOUT in fast-codec.ts): [0] is where it starts
- * (−1 when the plain writer declined, even if the scoped one then wrote the line), [1] where its seconds start,
- * [2]–[3] its instrument's middle, [4] the middle's id (−1: not kept), [5] the serial of its head and minute.
- * Read it right after the call.
- */
-export const ENCODED_INTO_LAYOUT: Readonly<Int32Array> = PLAIN_PRICE_LAYOUT;
-
-/** The room encodeEventInto needs after `at` (for a line whose ids are at most MAX_ID_LENGTH long). */
-export const ENCODE_INTO_MAX_BYTES = Math.max(PLAIN_PRICE_UPDATE_MAX_BYTES, SCOPED_PRICE_UPDATE_MAX_BYTES);
 
 /** encodeEvent without the flat-event fast path: the reference it must match byte for byte. */
 export function encodeEventGeneric(event: ClearingEvent): string {

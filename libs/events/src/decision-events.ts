@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fixed, nonNegativeFixed, positiveFixed } from '@clearsim/rules';
-import { timestamp } from './timestamp';
+import { timestamp } from './timestamp-schema';
 
 /**
  * Decisions: what the margin saga decided. They are appended to the log right

@@ -1,5 +1,6 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
-import { MAX_ID_LENGTH, type ClockAdvanced, type Deposited, type InputEvent, type PriceUpdated, type TradeExecuted } from './input-events';
+import { MAX_ID_LENGTH } from './id-limits';
+import type { ClockAdvanced, Deposited, InputEvent, PriceUpdated, TradeExecuted } from './input-events';
 import { formatTimestamp, type Timestamp } from './timestamp';
 
 /**

@@ -1,4 +1,5 @@
 export * from './timestamp';
+export * from './timestamp-schema';
 export * from './input-events';
 export * from './decision-events';
 export * from './codec';

@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import { fixed, positiveFixed } from '@clearsim/rules';
-import { timestamp } from './timestamp';
+import { timestamp } from './timestamp-schema';
+import { MAX_ID_LENGTH } from './id-limits';
+
+export { MAX_ID_LENGTH } from './id-limits';
 
 /**
  * Inputs: facts from outside. Every input has `type` and `ts`; an optional
  * `eventId` is the idempotency key of inputs without a natural one (trades
  * have `tradeId`, withdrawal requests `requestId`); see docs/idempotency.md.
  */
-/**
- * The longest id (account, instrument, asset, tradeId, requestId, eventId) an input may carry: ids are kept for
- * every account and every idempotency key, so one unbounded id is unbounded memory; venues' ids (UUIDs, numbers,
- * symbols) are far shorter.
- */
-export const MAX_ID_LENGTH = 128;
 const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
 /**
  * `postedBy`: who posted the input — `admin`, `venue:<prefix>` or `kafka` —

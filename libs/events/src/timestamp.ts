@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** Milliseconds since the Unix epoch, UTC. Time in clearsim is always the log's, never the wall clock. */
 export type Timestamp = number;
 
@@ -74,13 +72,3 @@ function formatTimestampByDate(ts: Timestamp): string {
   }
   return lastText;
 }
-
-export const timestamp = z.string().transform((text, ctx): Timestamp => {
-  const problem = timestampProblem(text);
-  const ms = problem === undefined ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: 'custom', message: `${quoteInput(text)} ${problem ?? 'is not an ISO-8601 UTC timestamp (e.g. 2026-01-01T00:00:00Z)'}` });
-    return z.NEVER;
-  }
-  return ms;
-});

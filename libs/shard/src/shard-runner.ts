@@ -1,6 +1,7 @@
 import { ClearingEngine, type HandleResult } from '@clearsim/clearing';
 import { InputError, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
 import type { AppendTransaction, EncodedEvents, EventStore, StoredEvent } from '@clearsim/store';
+import { LINE_INPUT, LINE_MARK } from './line-kinds';
 
 /** An input with where it came from, so a refusal can name the file and line. */
 export interface LocatedInput {
@@ -19,10 +20,7 @@ export interface SourcedInputs {
   readonly lines: ArrayLike<number>;
 }
 
-/** What line `i` of a MarkColumns batch is. */
-export const LINE_MARK = 0;
-export const LINE_INPUT = 1;
-export const LINE_BLANK = 2;
+export { LINE_BLANK, LINE_INPUT, LINE_MARK } from './line-kinds';
 
 /**
  * Consecutive lines of one source, the commonest input as columns (what `clearsim run`'s decode thread hands over):

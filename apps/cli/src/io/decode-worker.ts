@@ -1,8 +1,10 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { InputError } from '@clearsim/events';
-import { LINE_MARK } from '@clearsim/shard';
-import { DetachedBatchWriter } from '@clearsim/store';
-import { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread';
+// the light entry points (the codec's bytes, the line kinds, the log's line writers): this thread loads no schema,
+// no zod, no clearing core
+import { InputError } from '@clearsim/events/bytes';
+import { LINE_MARK } from '@clearsim/shard/line-kinds';
+import { DetachedBatchWriter } from '@clearsim/store/detached-lines';
+import { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 import { decodeMessages, holdJson, transferList, type DecodeMessage, type ErrorMessage, type HeldJson, type LinesMessage } from './mark-columns';
 
 /**

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { InputError } from '@clearsim/events';
+import { InputError } from '@clearsim/events/bytes';
 
 /** How far a reader has got in its file (for a progress bar). */
 export interface ReadProgress {

@@ -1,8 +1,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { encodeEventForLog, type ClearingEvent } from '@clearsim/events';
 import type { HeldEncodedEvents } from '@clearsim/shard';
-import { isDetachable, type AppendTransaction, type DetachableTransaction, type DetachedBatchEnd, type DetachedBatchStart, type EncodedEvents } from '@clearsim/store';
-import type { HandOver } from './mark-columns';
+import { isDetachable, type AppendTransaction, type DetachableTransaction, type EncodedEvents } from '@clearsim/store';
+import { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 
 /**
  * `clearsim run`'s log written by its decode thread, which waits for credits most of the run anyway: the main thread
@@ -16,43 +16,7 @@ import type { HandOver } from './mark-columns';
  */
 export const LOG_THREAD_ENV = 'CLEARSIM_LOG_THREAD';
 
-/** The words of the shared control array of the decode thread (Int32Array over a SharedArrayBuffer). */
-export const CONTROL = {
-  /** Messages the thread may still post (decode-thread.ts, DECODE_CREDITS). */
-  CREDITS: 0,
-  /** Moved by the main thread with every credit and command: the thread sleeps on it. */
-  SIGNAL: 1,
-  /** 1 while the thread sleeps (the main thread wakes it only then: a wake-up is a system call, and a context switch on a busy machine). */
-  SLEEPING: 2,
-  /** Log chunks (`lines` commands) the thread has taken in. */
-  WRITTEN: 3,
-  /** 1 once the thread's writing failed (the error follows on the commands port). */
-  FAILED: 4,
-  LENGTH: 5,
-} as const;
-
-/** One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next refs[2e+1] bytes of `bytes`, an event's canonical JSON. Messages held under an id below `release` are no longer needed. */
-export interface LogLines {
-  kind: 'lines';
-  count: number;
-  refs: Int32Array<ArrayBuffer>;
-  bytes: Uint8Array<ArrayBuffer>;
-  release: number;
-}
-
-/** What the main thread tells the decode thread (over its commands port). */
-export type ThreadCommand =
-  | { kind: 'start'; from: HandOver }
-  /** Keep the marks' JSON of the messages from now on (LinesMessage.held). */
-  | { kind: 'hold' }
-  /** Write the lines of the chunks that follow there. */
-  | { kind: 'write'; start: DetachedBatchStart }
-  | LogLines
-  /** Write what is left; answer `written`. */
-  | { kind: 'finish' };
-
-/** What the decode thread answers about the log (over the same port). */
-export type WriterMessage = { kind: 'written'; end: DetachedBatchEnd } | { kind: 'write-error'; message: string; code?: string };
+export { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 
 /** Log chunks the main thread may be ahead of the thread's writing before it waits (memory: the chunks' bytes and the messages they hold). */
 const MAX_CHUNKS_AHEAD = 8;

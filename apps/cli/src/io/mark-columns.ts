@@ -1,7 +1,8 @@
-import * as events from '@clearsim/events';
-import { LINE_BLANK, LINE_INPUT, LINE_MARK } from '@clearsim/shard';
-import * as store from '@clearsim/store';
-import { MarkJsonEncoder } from '@clearsim/store';
+// light entry points: the decode thread loads this module (decode-worker.ts)
+import * as events from '@clearsim/events/bytes';
+import { LINE_BLANK, LINE_INPUT, LINE_MARK } from '@clearsim/shard/line-kinds';
+import * as store from '@clearsim/store/detached-lines';
+import { MarkJsonEncoder } from '@clearsim/store/detached-lines';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 
 /**

@@ -971,9 +971,11 @@ const path = require('path');
 const { transformSync } = require(require.resolve('@swc/core', { paths: [${JSON.stringify(REPO_ROOT)}] }));
 const root = ${JSON.stringify(REPO_ROOT)};
 const resolve = Module._resolveFilename;
+// the path aliases of tsconfig.json (a package's index, and the light entry points such as @clearsim/events/bytes)
+const aliases = require(path.join(root, 'tsconfig.json')).compilerOptions.paths;
 Module._resolveFilename = function (request, ...rest) {
-  const alias = /^@clearsim\\/([^/]+)$/.exec(request);
-  return resolve.call(this, alias ? path.join(root, 'libs', alias[1], 'src') : request, ...rest);
+  const alias = aliases[request];
+  return resolve.call(this, alias ? path.join(root, alias[0]) : request, ...rest);
 };
 require.extensions['.ts'] = (module, filename) => {
   const source = require('fs').readFileSync(filename, 'utf8');

@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { decodeLine, InputError, type ClearingEvent } from '@clearsim/events';
+import { decodeLine, encodeEventForLog, InputError, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
@@ -558,7 +558,7 @@ class BatchWriter {
   private offset: number;
   private readonly hash: Hash;
   /** The lines being built, one buffer for the whole batch (see take). */
-  private readonly lines = new LineBatch();
+  private readonly lines = new LineBatch(encodeEventForLog);
   /** The chain after lines another writer wrote (adopt): what commit records instead of this.hash's. */
   private adoptedChain?: Buffer;
 

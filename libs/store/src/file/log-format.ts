@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import * as events from '@clearsim/events';
-import { encodeEventForLog, type ClearingEvent, type PriceFields } from '@clearsim/events';
+// the codec's byte layer only: the decode thread of `clearsim run` loads this module, and with it no schema (zod)
+import * as events from '@clearsim/events/bytes';
+import type { ClearingEvent, PriceFields } from '@clearsim/events';
 
 // read once: a re-exported binding is a getter call at every use in the compiled code (several per mark line)
 const ENCODED_INTO_LAYOUT = events.ENCODED_INTO_LAYOUT;
@@ -238,6 +239,12 @@ const LINE_OVERHEAD = POSITION_PREFIX.length + 16 + CRC_MEMBER_LENGTH + 1;
  * string would also encode every line to UTF-8 once more).
  */
 export class LineBatch {
+  /**
+   * @param eventText an event's canonical JSON text (the codec's encodeEventForLog), for `addEvent`'s events that
+   * encodeEventInto declines; given by the store's writer, not by a writer of encoded lines only (DetachedBatchWriter)
+   */
+  constructor(private readonly eventText?: (event: ClearingEvent) => string) {}
+
   private buffer = Buffer.allocUnsafe(0);
   private bytes = 0;
   private first = 0;
@@ -279,7 +286,8 @@ export class LineBatch {
       return;
     }
     this.bytes = bytes;
-    this.add(position, encodeEventForLog(event));
+    if (this.eventText === undefined) throw new Error('LineBatch.addEvent of an event encodeEventInto declines needs the codec\'s eventText (constructor)');
+    this.add(position, this.eventText(event));
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
-import { encodeEvent, type ClearingEvent } from '@clearsim/events';
+import { encodeEvent, encodeEventForLog, type ClearingEvent } from '@clearsim/events';
 import { sampleEvents } from '../test-events';
 import { commitLine, crc32Bytes, eventLine, LineBatch, MARK_JSON_MAX_BYTES, MarkJsonEncoder, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
 
@@ -36,7 +36,7 @@ describe('log format', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2_000_000 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 9, 95, 999_990), (offset, count, base) => {
         const first = offset % 3 === 0 ? base : offset;
-        const batch = new LineBatch();
+        const batch = new LineBatch(encodeEventForLog);
         let expected = '';
         for (let i = 0; i < count; i++) {
           batch.add(first + i, events[i]!);
@@ -56,11 +56,11 @@ describe('log format', () => {
     const events = sampleEvents(40).map(encodeEvent);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 5 }), (chunkSizes, cleared) => {
-        const reused = new LineBatch();
+        const reused = new LineBatch(encodeEventForLog);
         let position = 1;
         let lentBuffer: ArrayBufferLike | undefined;
         for (const [chunk, size] of chunkSizes.entries()) {
-          const fresh = new LineBatch();
+          const fresh = new LineBatch(encodeEventForLog);
           // lines added and then cleared (a chunk that failed half-way) are not in the next lend
           for (let i = 0; i < cleared; i++) reused.add(999, events[i]!);
           reused.clear();
@@ -94,8 +94,8 @@ describe('log format', () => {
     ] as ClearingEvent[];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...events.keys()), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 2_000_000 }), (picks, first) => {
-        const direct = new LineBatch();
-        const viaText = new LineBatch();
+        const direct = new LineBatch(encodeEventForLog);
+        const viaText = new LineBatch(encodeEventForLog);
         picks.forEach((pick, i) => {
           direct.addEvent(first + i, events[pick]!);
           viaText.add(first + i, encodeEvent(events[pick]!));
@@ -117,7 +117,7 @@ describe('log format', () => {
     const other = fc.constantFrom(...sampleEvents(12));
     fc.assert(
       fc.property(fc.array(fc.oneof({ arbitrary: mark, weight: 4 }, { arbitrary: other, weight: 1 }), { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 2_000_000 }), (events, first) => {
-        const batch = new LineBatch();
+        const batch = new LineBatch(encodeEventForLog);
         let expected = '';
         events.forEach((event, i) => {
           batch.addEvent(first + i, event);
@@ -144,7 +144,7 @@ describe('log format', () => {
       fc.property(fc.array(fc.oneof({ arbitrary: mark, weight: 4 }, { arbitrary: other, weight: 1 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 50 }), (events, offset) => {
         const encoder = new MarkJsonEncoder();
         const json = new Uint8Array(offset + events.length * MARK_JSON_MAX_BYTES);
-        const batch = new LineBatch();
+        const batch = new LineBatch(encodeEventForLog);
         let expected = '';
         let at = offset;
         events.forEach((event, i) => {
@@ -172,7 +172,7 @@ describe('log format', () => {
 
   it('LineBatch.addEvent writes eventLine\'s bytes past the 10,000 instruments whose middles the codec keeps', () => {
     // (the codec's caches live as long as this test file's modules: the tests after this one see them full)
-    const batch = new LineBatch();
+    const batch = new LineBatch(encodeEventForLog);
     let expected = '';
     for (let i = 0; i < 10_050; i++) {
       const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, i % 1000), instrument: `I${i}-PERP`, price: BigInt(i + 1) * 1_000_000n } as ClearingEvent;

@@ -1,0 +1,43 @@
+import type { DetachedBatchEnd, DetachedBatchStart } from '@clearsim/store/detached-lines';
+import type { HandOver } from './mark-columns';
+
+// What the main thread and the decode thread say to each other about the log (log-thread.ts): a module the
+// decode thread loads without the main thread's side (the store's index, the codec's schemas).
+
+/** The words of the shared control array of the decode thread (Int32Array over a SharedArrayBuffer). */
+export const CONTROL = {
+  /** Messages the thread may still post (decode-thread.ts, DECODE_CREDITS). */
+  CREDITS: 0,
+  /** Moved by the main thread with every credit and command: the thread sleeps on it. */
+  SIGNAL: 1,
+  /** 1 while the thread sleeps (the main thread wakes it only then: a wake-up is a system call, and a context switch on a busy machine). */
+  SLEEPING: 2,
+  /** Log chunks (`lines` commands) the thread has taken in. */
+  WRITTEN: 3,
+  /** 1 once the thread's writing failed (the error follows on the commands port). */
+  FAILED: 4,
+  LENGTH: 5,
+} as const;
+
+/** One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next refs[2e+1] bytes of `bytes`, an event's canonical JSON. Messages held under an id below `release` are no longer needed. */
+export interface LogLines {
+  kind: 'lines';
+  count: number;
+  refs: Int32Array<ArrayBuffer>;
+  bytes: Uint8Array<ArrayBuffer>;
+  release: number;
+}
+
+/** What the main thread tells the decode thread (over its commands port). */
+export type ThreadCommand =
+  | { kind: 'start'; from: HandOver }
+  /** Keep the marks' JSON of the messages from now on (LinesMessage.held). */
+  | { kind: 'hold' }
+  /** Write the lines of the chunks that follow there. */
+  | { kind: 'write'; start: DetachedBatchStart }
+  | LogLines
+  /** Write what is left; answer `written`. */
+  | { kind: 'finish' };
+
+/** What the decode thread answers about the log (over the same port). */
+export type WriterMessage = { kind: 'written'; end: DetachedBatchEnd } | { kind: 'write-error'; message: string; code?: string };

@@ -1,0 +1,30 @@
+// The codec's error of an input, in a module with no schema: the byte layer (bytes.ts) throws it too.
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * An input refused at an edge. `source` is the file (or topic, or HTTP body),
+ * `line` is 1-based where the input came from a line-oriented source.
+ */
+export class InputError extends Error {
+  constructor(
+    readonly issues: FieldIssue[],
+    readonly source?: string,
+    readonly line?: number,
+  ) {
+    super(InputError.describe(issues, source, line));
+  }
+
+  static describe(issues: FieldIssue[], source?: string, line?: number): string {
+    const where = [source, line !== undefined ? `line ${line}` : undefined].filter(Boolean).join(':');
+    const what = issues.map((i) => (i.field ? `field "${i.field}": ${i.message}` : i.message)).join('; ');
+    return where ? `${where}: ${what}` : what;
+  }
+
+  withLocation(source: string | undefined, line: number | undefined): InputError {
+    return new InputError(this.issues, source ?? this.source, line ?? this.line);
+  }
+}
