@@ -3,17 +3,20 @@
 'use strict';
 // Lets a plain `node` child process (the integration tests' killable worker)
 // run this repository's TypeScript sources: @swc/core compiles each .ts file
-// on require, as jest's @swc/jest does, and `@clearsim/<lib>` resolves to
-// libs/<lib>/src. Test-only: production code runs from the tsc build.
+// on require, as jest's @swc/jest does, and the path aliases of tsconfig.json
+// resolve as there (`@clearsim/<lib>` to libs/<lib>/src, and the light entry
+// points such as `@clearsim/events/bytes`). Test-only: production code runs
+// from the tsc build.
 const Module = require('node:module');
 const path = require('node:path');
 const { transformSync } = require('@swc/core');
 
 const root = path.resolve(__dirname, '../../../..');
+const aliases = require(path.join(root, 'tsconfig.json')).compilerOptions.paths;
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  const alias = /^@clearsim\/([^/]+)$/.exec(request);
-  const target = alias ? path.join(root, 'libs', alias[1], 'src') : request;
+  const alias = aliases[request];
+  const target = alias ? path.join(root, alias[0]) : request;
   return resolve.call(this, target, parent, ...rest);
 };
 
