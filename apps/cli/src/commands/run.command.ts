@@ -151,7 +151,7 @@ function wrap(text: string, width: number): string {
  * `HEAP_GROWTH_PERCENT`: with a million one-position accounts (≈ 500 MB of
  * state) V8's default, not the state, decided the peak RSS (B7).
  */
-export const HEAP_GROWTH_PERCENT_START = 50;
+export const HEAP_GROWTH_PERCENT_START = 35;
 export const HEAP_GROWTH_PERCENT = 25;
 export const HEAP_GROWTH_LIMIT_FROM = 128 * 2 ** 20;
 
