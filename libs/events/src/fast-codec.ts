@@ -716,7 +716,8 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
   if (e.type !== 'PriceUpdated') return -1;
   const { ts, instrument, price } = e;
   if (typeof ts !== 'number' || typeof instrument !== 'string' || typeof price !== 'bigint' || price <= 0n || price > MAX_EXACT_UNITS) return -1;
-  if (Object.getPrototypeOf(e) !== Object.prototype || out.length - at < PLAIN_PRICE_UPDATE_MAX_BYTES) return -1;
+  // (the room in `out` is writePlainPriceFields' check)
+  if (Object.getPrototypeOf(e) !== Object.prototype) return -1;
   let keys = 0;
   for (const key in e) {
     keys++;
@@ -731,9 +732,9 @@ export function writePlainPriceUpdate(event: object, schemaVersion: number, out:
  * writePlainPriceUpdate of the price update `{ type, ts, instrument, price }`
  * given by its fields, `units` the price in ledger units: a positive safe
  * integer, and `ts` an integer within a Date's range (as the byte decoders
- * read them: PriceFields), with at least PLAIN_PRICE_UPDATE_MAX_BYTES of room
- * in `out` after `at`. The same bytes and layout; −1 for an instrument whose
- * JSON is not printable ASCII.
+ * read them: PriceFields). The same bytes and layout; −1 for an instrument
+ * whose JSON is not printable ASCII or an `out` with less than
+ * PLAIN_PRICE_UPDATE_MAX_BYTES of room after `at`.
  */
 export function writePlainPriceFields(ts: Timestamp, instrument: string, units: number, schemaVersion: number, out: Uint8Array, at: number): number {
   const layout = PLAIN_PRICE_LAYOUT;

@@ -202,15 +202,16 @@ export class MarkJsonEncoder {
   /** Writes `event`'s canonical JSON into `out` from `at` and sets `crc`; answers where it ends, or −1 (nothing meaningful written) for an event encodeEventInto declines or an `out` with less than ENCODE_INTO_MAX_BYTES of room after `at`. */
   encode(event: ClearingEvent, out: Uint8Array, at: number): number {
     if (out.length - at < ENCODE_INTO_MAX_BYTES) return -1;
-    const end = encodeEventInto(event, out, at);
-    if (end < 0) return -1;
-    this.crc = ENCODED_INTO_LAYOUT[0] === at ? markLineCrc.of(out, at, end) : crc32Bytes(out, at, end);
-    return end;
+    return this.checksum(out, at, encodeEventInto(event, out, at));
   }
 
   /** `encode` of the plain price update given by its fields (encodePriceFieldsInto: no event object): the same bytes and CRC. */
   encodeFields(fields: PriceFields, out: Uint8Array, at: number): number {
-    const end = encodePriceFieldsInto(fields, out, at);
+    return this.checksum(out, at, encodePriceFieldsInto(fields, out, at));
+  }
+
+  /** Sets `crc` to the CRC-32 of the JSON the codec just wrote into `out[at, end)` (none: end −1, answered as it is). */
+  private checksum(out: Uint8Array, at: number, end: number): number {
     if (end < 0) return -1;
     this.crc = ENCODED_INTO_LAYOUT[0] === at ? markLineCrc.of(out, at, end) : crc32Bytes(out, at, end);
     return end;
