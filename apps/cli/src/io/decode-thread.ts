@@ -19,14 +19,19 @@ import { decodeMessages, LINES_PER_MESSAGE, type DecodeMessage, type ErrorMessag
 export const DECODE_THREAD_ENV = 'CLEARSIM_DECODE_THREAD';
 
 /**
- * Below this, the thread does not pay: it takes ~0.3 s of CPU to start (node and the codec's modules, zod's schemas
- * included), about what the main thread takes to decide the first ~10 MB of a venue day, which it decodes itself
- * meanwhile; a smaller file is done before the thread could help.
+ * Below this, the thread does not pay: it takes ~0.1 s to start (a worker's node, its light modules) and compiles its
+ * own copy of the decoder, while the main thread decodes the first lines itself; a smaller file is done before the
+ * thread could help.
  */
 export const DECODE_THREAD_MIN_BYTES = 16 << 20;
 
-/** Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.3 MB each). */
-export const DECODE_CREDITS = 8;
+/**
+ * Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.5 MB
+ * each, with the marks' log bytes it keeps). 32 (~65,000 lines, ~60 ms of a day's ticks) rather than 8: the thread
+ * shares its core with V8's compiles, and with 8 a compile of a few tens of ms left the main thread waiting
+ * (docs/performance.md, B1 round 48).
+ */
+export const DECODE_CREDITS = 32;
 /**
  * A thread out of credits is woken once this many are back, not at each: a wake-up is a system call, and on a busy
  * machine a context switch that can preempt the main thread; the main thread still holds the other messages.
@@ -181,8 +186,8 @@ class ThreadProducer implements Producer, ThreadLink {
   readonly commands: MessagePort;
   private readonly writerMessages: WriterMessage[] = [];
   private writerWaiting: { resolve: (message: WriterMessage) => void; reject: (error: Error) => void } | undefined;
-  /** The thread has loaded its code and waits for `start`. */
-  ready = false;
+  /** Its `ready` message was read. */
+  private readySeen = false;
   /** It writes the log (a `write` command was sent): close() leaves it running, stop() ends it. */
   private forLog: boolean;
   private signalReady: (() => void) | undefined;
@@ -211,7 +216,7 @@ class ThreadProducer implements Producer, ThreadLink {
     });
     this.worker.on('message', (message: DecodeMessage) => {
       if (message.kind === 'ready') {
-        this.ready = true;
+        this.readySeen = true;
         this.signalReady!();
       } else if (this.waiting) {
         this.waiting.resolve(message);
@@ -224,6 +229,11 @@ class ThreadProducer implements Producer, ThreadLink {
       this.fail(new Error(`the decode thread of ${file} stopped (exit code ${code}) before the end of the file or of the log's writing`));
       resolve();
     }));
+  }
+
+  /** The thread has loaded its code and waits for `start`: from shared memory, so seen before its message is read. */
+  get ready(): boolean {
+    return this.readySeen || Atomics.load(this.control, CONTROL.READY) === 1;
   }
 
   next(): Promise<Produced> {

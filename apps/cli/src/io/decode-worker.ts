@@ -41,6 +41,7 @@ const port = parentPort!;
 const { file, control, commands, linesPerMessage } = workerData as DecodeWorkerData;
 
 async function main(): Promise<void> {
+  Atomics.store(control, CONTROL.READY, 1);
   port.postMessage({ kind: 'ready' } satisfies DecodeMessage);
   let decoding: AsyncGenerator<LinesMessage> | undefined;
   let hold = false;

@@ -16,7 +16,12 @@ export const CONTROL = {
   WRITTEN: 3,
   /** 1 once the thread's writing failed (the error follows on the commands port). */
   FAILED: 4,
-  LENGTH: 5,
+  /**
+   * 1 once the thread has loaded its code (before its `ready` message): the main thread, busy deciding, turns its
+   * event loop only between chunks, and read the message ~0.6 s after it was posted; it reads this at every message.
+   */
+  READY: 5,
+  LENGTH: 6,
 } as const;
 
 /** One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next refs[2e+1] bytes of `bytes`, an event's canonical JSON. Messages held under an id below `release` are no longer needed. */

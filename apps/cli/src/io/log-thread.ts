@@ -19,7 +19,7 @@ export const LOG_THREAD_ENV = 'CLEARSIM_LOG_THREAD';
 export { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 
 /** Log chunks the main thread may be ahead of the thread's writing before it waits (memory: the chunks' bytes and the messages they hold). */
-const MAX_CHUNKS_AHEAD = 8;
+const MAX_CHUNKS_AHEAD = 16;
 /** The main thread wakes a sleeping thread for its chunks only once this many wait (it wakes for credits and the commit anyway). */
 const CHUNKS_TO_WAKE = 2;
 
