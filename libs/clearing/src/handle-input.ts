@@ -249,7 +249,8 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
       if (mark !== undefined) for (const account of state.bands.crossed(id, toMarkNumber(mark))) pending.add(account);
     }
   }
-  const checked = settleChecks(state, ctx, pending);
+  // an input that leaves its accounts' bands owed has no use for its screens' bands: its checks screen for the answer alone
+  const checked = settleChecks(state, ctx, pending, !leavesBandsOwed(state, input));
   // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
   // checks of the accounts they concern settle in turn (docs/rules.md §12)
   if (state.rules.tokens) {
@@ -399,13 +400,14 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
  * Margin checks of the pending accounts, in account-id order, round after
  * round until their decisions touch no one new; returns every account
  * checked. Accounts the float screen passes are not checked (reband bands
- * them from the same screen). With rules `impact`, once the checks settle at the
+ * them from the same screen; `bandsWanted` false: the input leaves their
+ * bands owed, and the screen cuts none). With rules `impact`, once the checks settle at the
  * marks they started with, the forced fills they made move their marks, and
  * the accounts the new marks concern are checked in turn (a cascade wave):
  * every wave is decided at fixed marks, so which round an account falls in
  * never matters.
  */
-function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>): Set<string> {
+function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, bandsWanted = true): Set<string> {
   const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
   // nothing in its check; its bands come from the same proof (kept for the input: PassedScreens)
@@ -425,7 +427,7 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
     pending.clear();
     for (const account of batch) {
       checked.add(account);
-      if (screen && screenPasses(state, account)) continue;
+      if (screen && screenPasses(state, account, bandsWanted)) continue;
       checkAccount(ctx, account);
     }
   }
@@ -626,14 +628,17 @@ function keepCrossedScreens(state: ClearingState, crossed: readonly string[], pa
  * Whether the float screen proves that a check of the account (no call open)
  * would leave it alone; false: check it exactly. A passing screen is kept
  * (PASSED_SCREENS): a later check or reband of the account in the same input
- * takes its bands while nothing it reads has moved.
+ * takes its bands while nothing it reads has moved. `bandsWanted` false (an
+ * input that leaves the bands owed): the same screen, its bands neither cut
+ * nor kept.
  */
-function screenPasses(state: ClearingState, id: string): boolean {
+function screenPasses(state: ClearingState, id: string, bandsWanted: boolean): boolean {
   const rules = state.rules!;
   if (isSystemAccount(rules, id) || hasOpenCall(state.saga, id)) return false;
   const account = state.ledger.accounts.get(id);
   if (account === undefined) return false;
   if (PASSED_SCREENS.find(rules, account) >= 0) return true;
+  if (!bandsWanted) return state.bands.screenPasses(state.ledger, rules, account);
   const scratch = PASSED_SCREENS.scratch;
   const from = scratch.count;
   if (!state.bands.screenInto(state.ledger, rules, account, scratch)) {

@@ -260,24 +260,37 @@ export class PriceBands {
    * not change converts only its balance and marks.
    */
   screenCrossedInto(k: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
-    return this.screenIdInto(this.crossedIds[k]!, ledger, rules, account, out);
+    return this.screenIdInto(this.crossedIds[k]!, ledger, rules, account, out, true);
   }
 
   /** screenBandsInto through the account's float mirror (see screenCrossedInto), found by its name. */
   screenInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
-    return this.screenIdInto(this.idOf(account.id), ledger, rules, account, out);
+    return this.screenIdInto(this.idOf(account.id), ledger, rules, account, out, true);
   }
 
-  private screenIdInto(id: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
+  /**
+   * screenInto's answer alone, with no bands cut: for a check whose bands are not wanted now (a trade's, which
+   * leaves them owed). The same float proof, so the same answer; the bands' cut (a price solved per position:
+   * twenty for a market maker on every trade) is what it spares.
+   */
+  screenPasses(ledger: LedgerState, rules: Rules, account: Account): boolean {
+    const scratch = PASS_SCRATCH;
+    scratch.count = 0;
+    const passed = this.screenIdInto(this.idOf(account.id), ledger, rules, account, scratch, false);
+    scratch.count = 0;
+    return passed;
+  }
+
+  private screenIdInto(id: number, ledger: LedgerState, rules: Rules, account: Account, out: BandScratch, cut: boolean): boolean {
     let mirror = this.mirrors[id];
     if (mirror === undefined) {
       // an account of one position converts it as cheaply as it would check a mirror, and a mirror costs ~1 KB:
       // kept only for accounts of several positions, so a million one-position accounts hold none (B7's memory)
-      if (account.positions.size < 2) return screenBandsInto(ledger, rules, account, out);
+      if (account.positions.size < 2) return screenBandsInto(ledger, rules, account, out, cut);
       this.mirrors[id] = mirror = new ScreenMirror();
     }
     if (mirror.account !== account || mirror.version !== account.version || mirror.rules !== rules || mirror.instruments !== ledger.instruments) mirror.take(ledger, rules, account);
-    return screenMirrorInto(mirror, account, rules, out);
+    return screenMirrorInto(mirror, account, rules, out, cut);
   }
 
   private setIdFrom(id: number, scratch: BandScratch, from: number, to: number): void {
@@ -543,10 +556,10 @@ export function floatBandsFor(ledger: LedgerState, rules: Rules, account: Accoun
  * floatBandsFor into `out` (appended after its `count` bands): true with the
  * account's bands appended, or false with `out` as it was (check exactly).
  */
-export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch): boolean {
+export function screenBandsInto(ledger: LedgerState, rules: Rules, account: Account, out: BandScratch, cut = true): boolean {
   const mirror = SCRATCH_MIRROR;
   mirror.take(ledger, rules, account);
-  const screened = screenMirrorInto(mirror, account, rules, out);
+  const screened = screenMirrorInto(mirror, account, rules, out, cut);
   mirror.clear();
   return screened;
 }
@@ -658,8 +671,11 @@ class ScreenMirror {
 /** The mirror screenBandsInto and floatSlackLowerBound take afresh at each call. */
 const SCRATCH_MIRROR = new ScreenMirror();
 
-/** screenBandsInto from `account`'s mirror (taken from it, and current). */
-function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, out: BandScratch): boolean {
+/**
+ * screenBandsInto from `account`'s mirror (taken from it, and current). `cut` false: the answer alone (the units'
+ * marks are still appended to `out` by screenUnit, uncut: the caller drops them).
+ */
+function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, out: BandScratch, cut = true): boolean {
   if (account.collateral.size > 0 || !mirror.screenable) return false;
   const callBelow = toNumber(rules.marginCall.callBelow);
   const from = out.count;
@@ -671,7 +687,7 @@ function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, 
         out.count = from;
         return false;
       }
-      cutScreenedBands(out, unitFrom, callBelow);
+      if (cut) cutScreenedBands(out, unitFrom, callBelow);
     }
     return true;
   }
@@ -680,9 +696,12 @@ function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, 
     out.count = from;
     return false;
   }
-  cutScreenedBands(out, from, callBelow);
+  if (cut) cutScreenedBands(out, from, callBelow);
   return true;
 }
+
+/** PriceBands.screenPasses's scratch (its marks are dropped at once). */
+const PASS_SCRATCH = new BandScratch();
 
 const OPEN_POSITIONS: Position[] = [];
 

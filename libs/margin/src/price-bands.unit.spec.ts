@@ -337,7 +337,7 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     expect(after.equity > mul(after.maintenanceMargin, rules.marginCall.callBelow, 'ceil')).toBe(true);
   }
 
-  it('screens a crossed account from its float mirror exactly as afresh, while trades, deposits and marks change it', () => {
+  it('screens a crossed account from its float mirror exactly as afresh, with or without its bands cut, while trades, deposits and marks change it', () => {
     // the mirror keeps each position's floats until the account's version moves (a trade); cash and marks are read live
     const step = fc.oneof(
       fc.record({ kind: fc.constant('trade' as const), instrument: fc.constantFrom('X', 'Y'), qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0).map((q) => q / 100) }),
@@ -369,6 +369,10 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
           const passed = bands.screenCrossedInto(0, ledger, rules, account, mirrored);
           expect(passed).toBe(screenBandsInto(ledger, rules, account, fresh));
           expect(mirrored.toBands()).toEqual(fresh.toBands());
+          // the answer alone (a trade's check, its bands owed): the same, and nothing left in a scratch
+          expect(bands.screenPasses(ledger, rules, account)).toBe(passed);
+          const uncut = new BandScratch();
+          expect(screenBandsInto(ledger, rules, account, uncut, false)).toBe(passed);
           outcomes[passed ? 'passed' : 'declined']++;
         }
       }),
