@@ -115,7 +115,11 @@ export class ClearingEngine {
     const worst: TroubleKey[] = [];
     for (const account of ledger.accounts.values()) {
       if (limit <= 0) break;
-      const key: TroubleKey = { id: account.id, rank: TROUBLE_RANK[statusOf(this.state, account.id)], equity: accountTotals(this.state, account).equity };
+      const rank = TROUBLE_RANK[statusOf(this.state, account.id)];
+      // a full table whose last row has a worse status keeps it whatever this account's equity: its exact risk (the
+      // costly part) is not computed. After a crash the table is all liquidated accounts, and the healthy are skipped.
+      if (worst.length === limit && rank > worst[limit - 1]!.rank) continue;
+      const key: TroubleKey = { id: account.id, rank, equity: accountTotals(this.state, account).equity };
       if (worst.length === limit && troubleOrder(key, worst[limit - 1]!) >= 0) continue;
       let at = worst.length;
       while (at > 0 && troubleOrder(key, worst[at - 1]!) < 0) at--;
