@@ -148,6 +148,30 @@ describe('the decode thread of run (CLEARSIM_DECODE_THREAD=1: whatever the size;
     expect(clearsim(['verify', '--store', `file:${threaded}`]).code).toBe(0);
   }, 120_000);
 
+  it('started by the entry point before the commands load (a file of 16 MiB or more, no setting): the same log; a run that fails before reading it still ends', () => {
+    const input = join(tempDir('early-input'), 'day.jsonl');
+    generateDay(input, 190_000);
+    expect(statSync(input).size).toBeGreaterThanOrEqual(16 << 20);
+    const early = fixtureStore();
+    const single = fixtureStore();
+    const a = clearsim(['run', input, '--store', `file:${early}`, '--json']);
+    const b = clearsim(['run', input, '--store', `file:${single}`, '--json'], { CLEARSIM_DECODE_THREAD: '0' });
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(JSON.parse(a.stdout)).toEqual({ ...JSON.parse(b.stdout), store: `file:${early}` });
+    expect(eventLines(early)).toEqual(eventLines(single));
+    expect(clearsim(['verify', '--store', `file:${early}`]).code).toBe(0);
+    // the thread is started, and the command fails before `run` takes it (a usage error, a bad setting) or after (a
+    // store that cannot be opened): the error, and the process ends (a thread left running would keep it alive until
+    // the test's timeout)
+    expect(clearsim(['run', input, '--store']).stderr).toContain("option '--store <url>' argument missing");
+    expect(clearsim(['run', input], { CLEARSIM_RUN_CHUNK_EVENTS: 'abc' }).stderr).toContain('CLEARSIM_RUN_CHUNK_EVENTS: "abc" is not a whole number');
+    const notADirectory = join(tempDir('early-bad-store'), 'file');
+    writeFileSync(notADirectory, 'x');
+    const failed = clearsim(['run', input, '--store', `file:${notADirectory}`]);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toBe(`clearsim: file:${notADirectory}: ${notADirectory} is a file, not a directory: a file store is a directory\n`);
+  }, 180_000);
+
   it('a refusal (by the schema, by the engine, by the reader on the thread) is the same exit 2 and message, the store untouched, and the process ends', () => {
     const dir = tempDir('thread-refusals');
     const day = join(dir, 'day.jsonl');

@@ -1,56 +1,25 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { decodeLine, InputError, type InputEvent } from '@clearsim/events';
 import { LINE_INPUT, type MarkColumns } from '@clearsim/shard';
 import type { AppendTransaction } from '@clearsim/store';
 import { CONTROL, writtenByThread, type ThreadCommand, type ThreadLink, type WriterMessage } from './log-thread';
 import type { ReadProgress } from './jsonl-reader';
-import type { DecodeWorkerData } from './decode-worker';
+import { DECODE_CREDITS, DECODE_THREAD_ENV, SpawnedDecodeWorker } from './decode-worker-spawn';
+import { takeEarlyDecodeThread } from './early-decode-thread';
 import { decodeMessages, LINES_PER_MESSAGE, type DecodeMessage, type ErrorMessage, type HandOver, type LinesMessage } from './mark-columns';
 
-/**
- * `run` decodes a JSONL input of at least DECODE_THREAD_MIN_BYTES on a thread of its own; set this to 0 to decode
- * every input on the main thread as before (for comparison, or a machine of one core), to 1 to use the thread
- * whatever the input's size and to let it decode every line (tests: the main thread waits for it to start instead of
- * decoding the first lines itself); `hand-over` (tests) to use it whatever the size, the main thread decoding the first
- * lines until it has started, as for a large input.
- */
-export const DECODE_THREAD_ENV = 'CLEARSIM_DECODE_THREAD';
+export { DECODE_CREDITS, DECODE_THREAD_ENV, DECODE_THREAD_MIN_BYTES, decodeThreadFor } from './decode-worker-spawn';
 
-/**
- * Below this, the thread does not pay: it takes ~0.1 s to start (a worker's node, its light modules) and compiles its
- * own copy of the decoder, while the main thread decodes the first lines itself; a smaller file is done before the
- * thread could help.
- */
-export const DECODE_THREAD_MIN_BYTES = 16 << 20;
-
-/**
- * Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.5 MB
- * each, with the marks' log bytes it keeps). 32 (~65,000 lines, ~60 ms of a day's ticks) rather than 8: the thread
- * shares its core with V8's compiles, and with 8 a compile of a few tens of ms left the main thread waiting
- * (docs/performance.md, B1 round 48).
- */
-export const DECODE_CREDITS = 32;
 /**
  * A thread out of credits is woken once this many are back, not at each: a wake-up is a system call, and on a busy
  * machine a context switch that can preempt the main thread; the main thread still holds the other messages.
  */
 const CREDITS_TO_WAKE = DECODE_CREDITS / 2;
 
-const WORKER_SCRIPT = join(__dirname, 'decode-worker.js');
-const YOUNG_GENERATION_MB = 2;
 /** Lines per message the main thread decodes itself while the thread starts: small, so it hands over soon after the thread is ready. */
 const LINES_PER_MESSAGE_BEFORE_HAND_OVER = 1024;
 // read once: a re-exported constant is a getter call at every use in the compiled code
 const INPUT = LINE_INPUT;
-
-/** Whether `run` decodes a JSONL input of `bytes` on a thread of its own: the built worker script is there (not under a test runner's sources), and DECODE_THREAD_ENV and the size say so. */
-export function decodeThreadFor(bytes: number): boolean {
-  const setting = process.env[DECODE_THREAD_ENV];
-  if (setting === '0' || !existsSync(WORKER_SCRIPT)) return false;
-  return setting === '1' || setting === 'hand-over' || bytes >= DECODE_THREAD_MIN_BYTES;
-}
 
 export interface MarkColumnOptions {
   /**
@@ -95,7 +64,7 @@ export function startDecodeThread(
   options: MarkColumnOptions = {},
 ): { batches: AsyncGenerator<MarkColumns>; close(): Promise<void>; writeLog?: (transaction: AppendTransaction) => Promise<AppendTransaction> } {
   const producer = newProducer(file, read, options);
-  const link = producer instanceof HandOverProducer ? producer.link : undefined;
+  const link = producer instanceof HandOverProducer ? producer.link : producer instanceof ThreadProducer ? producer : undefined;
   return {
     batches: columnsOf(() => producer, file, read),
     // however the run ended: the thread is stopped even if it was writing the log
@@ -111,7 +80,10 @@ function newProducer(file: string, read: ReadProgress, options: MarkColumnOption
   const linesPerMessage = options.linesPerMessage ?? LINES_PER_MESSAGE;
   if (options.thread === false) return new InlineProducer(file, read, linesPerMessage, options.chunkBytes);
   if (options.thread === 'in-process') return new HandOverProducer(file, read, new InProcessTakeOver(file, linesPerMessage, options.chunkBytes, options.handOverAfter ?? 1), linesPerMessage, options.chunkBytes);
-  const thread = new ThreadProducer(file, options.credits ?? DECODE_CREDITS, linesPerMessage, options.forLog ?? false);
+  // started by the CLI's entry point before it loaded the commands, decoding from the first line: nothing to hand over
+  const early = options.credits === undefined && options.linesPerMessage === undefined && options.chunkBytes === undefined ? takeEarlyDecodeThread(file) : undefined;
+  if (early !== undefined) return new ThreadProducer(early, options.forLog ?? false);
+  const thread = new ThreadProducer(new SpawnedDecodeWorker(file, options.credits ?? DECODE_CREDITS, linesPerMessage), options.forLog ?? false);
   return new HandOverProducer(file, read, thread, LINES_PER_MESSAGE_BEFORE_HAND_OVER, options.chunkBytes, process.env[DECODE_THREAD_ENV] === '1' ? thread.whenReady : undefined);
 }
 
@@ -181,7 +153,7 @@ class ThreadProducer implements Producer, ThreadLink {
   failure: Error | undefined;
   private readonly exited: Promise<void>;
   /** The thread's credits, its signal… (CONTROL; decode-worker.ts). */
-  readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL.LENGTH));
+  readonly control: Int32Array<SharedArrayBuffer>;
   /** Commands to the thread, and its answers about the log. */
   readonly commands: MessagePort;
   private readonly writerMessages: WriterMessage[] = [];
@@ -194,10 +166,12 @@ class ThreadProducer implements Producer, ThreadLink {
   /** Resolves when `ready` is true (or the thread failed: next() says how). */
   readonly whenReady = new Promise<void>((resolve) => (this.signalReady = resolve));
 
-  constructor(file: string, credits: number, linesPerMessage: number, forLog: boolean) {
+  /** Reads what `spawned` posts (started now, or earlier: early-decode-thread.ts); `forLog`: it may write the run's log. */
+  constructor(spawned: SpawnedDecodeWorker, forLog: boolean) {
+    const { file, worker, control, commands: port1 } = spawned;
     this.forLog = forLog;
-    this.control[CONTROL.CREDITS] = credits;
-    const { port1, port2 } = new MessageChannel();
+    this.worker = worker;
+    this.control = control;
     this.commands = port1;
     port1.on('message', (message: WriterMessage) => {
       if (this.writerWaiting) {
@@ -207,28 +181,25 @@ class ThreadProducer implements Producer, ThreadLink {
     });
     // the run's end does not wait for this port: the thread's end (close) does
     port1.unref();
-    // a young generation of 2 MB instead of 16: the thread's garbage is one event per mark line, dead at once, and
-    // the default's semi-spaces were ~20 MB of the run's peak RSS for nothing
-    this.worker = new Worker(WORKER_SCRIPT, {
-      workerData: { file, control: this.control, commands: port2, linesPerMessage } satisfies DecodeWorkerData,
-      transferList: [port2],
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    let exited: () => void;
+    this.exited = new Promise((resolve) => (exited = resolve));
+    spawned.attach({
+      message: (message: DecodeMessage) => {
+        if (message.kind === 'ready') {
+          this.readySeen = true;
+          this.signalReady!();
+        } else if (this.waiting) {
+          this.waiting.resolve(message);
+          this.waiting = undefined;
+        } else this.queue.push(message);
+      },
+      error: (error) => this.fail(error),
+      // messages posted before the thread ended are delivered before 'exit': one that ends now without `end` or an error failed
+      exit: (code) => {
+        this.fail(new Error(`the decode thread of ${file} stopped (exit code ${code}) before the end of the file or of the log's writing`));
+        exited();
+      },
     });
-    this.worker.on('message', (message: DecodeMessage) => {
-      if (message.kind === 'ready') {
-        this.readySeen = true;
-        this.signalReady!();
-      } else if (this.waiting) {
-        this.waiting.resolve(message);
-        this.waiting = undefined;
-      } else this.queue.push(message);
-    });
-    this.worker.on('error', (error) => this.fail(error));
-    // messages posted before the thread ended are delivered before 'exit': one that ends now without `end` or an error failed
-    this.exited = new Promise((resolve) => this.worker.once('exit', (code) => {
-      this.fail(new Error(`the decode thread of ${file} stopped (exit code ${code}) before the end of the file or of the log's writing`));
-      resolve();
-    }));
   }
 
   /** The thread has loaded its code and waits for `start`: from shared memory, so seen before its message is read. */

@@ -1,29 +1,25 @@
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 // the light entry points (the codec's bytes, the line kinds, the log's line writers): this thread loads no schema,
 // no zod, no clearing core
 import { InputError } from '@clearsim/events/bytes';
 import { LINE_MARK } from '@clearsim/shard/line-kinds';
 import { DetachedBatchWriter } from '@clearsim/store/detached-lines';
+import type { DecodeWorkerData } from './decode-worker-spawn';
 import { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 import { decodeMessages, holdJson, transferList, type DecodeMessage, type ErrorMessage, type HeldJson, type LinesMessage } from './mark-columns';
 
 /**
  * The decode thread of `clearsim run` (decode-thread.ts starts it). Once loaded it posts `ready`, then serves the
  * main thread's commands (ThreadCommand, over `commands`, read without an event loop: receiveMessageOnPort) and
- * decodes: after `start` (the line after which it takes over from the main thread) it reads the file and posts its
- * lines as LinesMessages, then `end`, or the reader's error. It posts a message only while `control[CREDITS]` (shared
- * memory) is above 0 and takes one off per message; the main thread gives one back per message it takes — a shared
+ * decodes: after `start` (the line after which it takes over from the main thread), or at once when started with
+ * `from` (early-decode-thread.ts), it reads the file and posts its lines as LinesMessages, then `end`, or the
+ * reader's error. It posts a message only while `control[CREDITS]` (shared memory) is above 0 and takes one off per
+ * message; the main thread gives one back per message it takes — a shared
  * counter rather than a message back, which cost the main thread ~1 ms of waiting on the port per message on a busy
  * machine. With `write` it also writes the run's log (log-thread.ts): it keeps the marks' JSON it encoded (`hold`)
  * and writes each chunk's lines from them and the bytes the main thread sends for the rest.
  * With nothing to do it sleeps on `control[SIGNAL]`, which the main thread moves with every credit and command.
  */
-export interface DecodeWorkerData {
-  file: string;
-  control: Int32Array<SharedArrayBuffer>;
-  commands: MessagePort;
-  linesPerMessage: number;
-}
 
 /** How long the thread sleeps at most before it looks at its credits and commands again (it is woken by Atomics.notify). */
 const WAIT_MS = 100;
@@ -38,7 +34,7 @@ const FREE_KEPT = 16;
 const SYNC_EVERY_BYTES = 16 << 20;
 
 const port = parentPort!;
-const { file, control, commands, linesPerMessage } = workerData as DecodeWorkerData;
+const { file, control, commands, linesPerMessage, from } = workerData as DecodeWorkerData;
 
 async function main(): Promise<void> {
   Atomics.store(control, CONTROL.READY, 1);
@@ -51,6 +47,8 @@ async function main(): Promise<void> {
   // written, long enough to be promoted, and the thread's old generation filled with them between its full collections
   const free: HeldJson[] = [];
   const reuse = (): HeldJson | undefined => free.pop();
+  // started early (before the main thread could decode anything): from its first line at once, with no `start`
+  if (from) decoding = decodeMessages(file, { bytesRead: 0 }, linesPerMessage, undefined, from, reuse);
   let writer: DetachedBatchWriter | undefined;
   let writeFailed = false;
 

@@ -3,6 +3,7 @@ import * as events from '@clearsim/events/bytes';
 import { LINE_BLANK, LINE_INPUT, LINE_MARK } from '@clearsim/shard/line-kinds';
 import * as store from '@clearsim/store/detached-lines';
 import { MarkJsonEncoder } from '@clearsim/store/detached-lines';
+import { LINES_PER_MESSAGE } from './decode-worker-spawn';
 import { readLineChunks, type ReadProgress } from './jsonl-reader';
 
 /**
@@ -89,13 +90,7 @@ const BLANK = LINE_BLANK;
 const decodePriceBytesInto = events.decodePriceBytesInto;
 const MARK_JSON_MAX_BYTES = store.MARK_JSON_MAX_BYTES;
 
-/**
- * Lines per message (~0.3 MB in all). A message's buffers live while its lines are decided and are freed with the
- * object the main thread made of them: at a scavenge if it dies young, else only at a full collection, rare over a
- * large state. 8,192 lines a message (~20 ms of deciding, promoted) cost the 10^6-event day ~20 MiB more peak RSS
- * than 2,048 (193–197 against 174–178 MiB), with no CPU difference seen.
- */
-export const LINES_PER_MESSAGE = 2048;
+export { LINES_PER_MESSAGE } from './decode-worker-spawn';
 
 /** The buffers a message's memory is in (its transfer list). */
 export const transferList = (message: LinesMessage): ArrayBuffer[] =>

@@ -9,7 +9,7 @@ import type { EventStore, StoredEvent } from '../event-store.port';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { CorruptLogError, EVENTS_FILE, FileEventStore, HEAD_FILE, LOCK_FILE } from './file-event-store';
 import { HEAD_BYTES } from './head-file';
-import { ReadOnlyStoreError, StoreNotFoundError, type CorruptionKind } from '../errors';
+import { ReadOnlyStoreError, StoreNotFoundError, StoreUrlError, type CorruptionKind } from '../errors';
 import { SNAPSHOTS_DIR } from './file-snapshots';
 import { DetachedBatchWriter, isDetachable } from './detached-batch';
 import { MarkJsonEncoder } from './log-format';
@@ -397,6 +397,19 @@ describe('FileEventStore', () => {
       const before = directoryHashes(dir);
       await expect(openReadOnly()).rejects.toThrow(`(${EVENTS_FILE} holds no event)`);
       expect(directoryHashes(dir)).toEqual(before);
+    });
+
+    it('at a path that is a file (or under one): a writer says so (StoreUrlError), a reader finds no store; the file is untouched', async () => {
+      const file = path.join(dir, 'a-file');
+      fs.writeFileSync(file, 'x');
+      await expect(FileEventStore.open(file, { url: 'file:./a-file' })).rejects.toThrow(new StoreUrlError(`file:./a-file: ${file} is a file, not a directory: a file store is a directory`));
+      await expect(FileEventStore.open(path.join(file, 'sub'), { url: 'file:./a-file/sub' })).rejects.toBeInstanceOf(StoreUrlError);
+      await expect(FileEventStore.open(file, { readOnly: true, url: 'file:./a-file' })).rejects.toThrow(
+        new StoreNotFoundError('file:./a-file', `${file} or a path above it is a file, not a directory`),
+      );
+      await expect(FileEventStore.open(path.join(file, 'sub'), { readOnly: true })).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect(fs.readFileSync(file, 'utf8')).toBe('x');
+      expect(fs.readdirSync(dir)).toEqual(['a-file']);
     });
   });
 

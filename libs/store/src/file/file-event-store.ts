@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeLine, encodeEventForLog, InputError, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
-import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
+import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUrlError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import type { DetachableTransaction, DetachedBatchEnd, DetachedBatchStart } from './detached-batch';
 import { FileLock } from './file-lock';
@@ -135,7 +135,11 @@ export class FileEventStore implements EventStore {
     const url = options.url ?? `file:${dirPath}`;
     const dir = path.resolve(dirPath);
     if (options.readOnly) return FileEventStore.openReadOnly(dir, url, warn);
-    const firstCreated = await fs.mkdir(dir, { recursive: true });
+    const firstCreated = await fs.mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      // a file where the store's directory (or one above it) should be: the user's path, not a bug
+      if (error.code === 'EEXIST' || error.code === 'ENOTDIR') throw new StoreUrlError(`${url}: ${error.code === 'EEXIST' ? dir : 'a path above ' + dir} is a file, not a directory: a file store is a directory`);
+      throw error;
+    });
     if (firstCreated !== undefined) await fsyncDirectory(path.dirname(firstCreated));
     const lock = await FileLock.acquire(path.join(dir, LOCK_FILE), `event store ${url}`, warn);
     let handle: FileHandle | undefined;
@@ -164,7 +168,10 @@ export class FileEventStore implements EventStore {
     try {
       handle = await fs.open(file, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // a file where the store's directory (or one above it) should be: there is no store there
+      if (code === 'ENOTDIR') throw new StoreNotFoundError(url, `${dir} or a path above it is a file, not a directory`);
+      if (code !== 'ENOENT') throw error;
       const dirExists = await fs.stat(dir).then(
         () => true,
         () => false,
