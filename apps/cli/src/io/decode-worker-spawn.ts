@@ -25,11 +25,12 @@ export const DECODE_THREAD_MIN_BYTES = 16 << 20;
 
 /**
  * Messages the decode thread may post ahead of the one the main thread is deciding: what bounds its memory (~0.5 MB
- * each, with the marks' log bytes it keeps). 32 (~65,000 lines, ~60 ms of a day's ticks) rather than 8: the thread
- * shares its core with V8's compiles, and with 8 a compile of a few tens of ms left the main thread waiting
- * (docs/performance.md, B1 round 48).
+ * each, with the marks' log bytes it keeps). 16 (~33,000 lines, ~30 ms of a day's ticks) rather than 8: the thread
+ * shares its core with V8's compiles, and with 8 a compile of a few tens of ms left the main thread waiting. Not 32:
+ * the messages queued on the main thread outlive a scavenge, and their buffers, freed only by a full collection, took
+ * the 10^7-event day from 188 to 241 MiB of peak RSS for no time gained (docs/performance.md, B1 round 48).
  */
-export const DECODE_CREDITS = 32;
+export const DECODE_CREDITS = 16;
 
 /**
  * Lines per message (~0.3 MB in all). A message's buffers live while its lines are decided and are freed with the
