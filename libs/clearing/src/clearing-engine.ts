@@ -1,5 +1,5 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
-import { isDecision, OutputHasher, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
+import { isDecision, OutputHasher, type ClearingEvent, type DecisionEvent, type InputEvent, type Sha256State, type Timestamp } from '@clearsim/events';
 import type { AdlStats, ClearingState, ClearingStats } from './clearing.state';
 import { clockIso, emptyClearingState } from './clearing.state';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot';
@@ -13,10 +13,15 @@ import { accountJson, accountTotals, accountView, checkInvariants, insuranceFund
  * running `outputHash` over the decisions. No I/O, no clock: the shell feeds it.
  */
 export class ClearingEngine {
+  /** Undefined while the decisions are hashed elsewhere (detachOutputHash). */
+  private hasher: OutputHasher | undefined;
+
   private constructor(
     readonly state: ClearingState,
-    private readonly hasher: OutputHasher,
-  ) {}
+    hasher: OutputHasher,
+  ) {
+    this.hasher = hasher;
+  }
 
   static create(): ClearingEngine {
     return new ClearingEngine(emptyClearingState(), new OutputHasher());
@@ -30,14 +35,43 @@ export class ClearingEngine {
 
   /** The whole state and running outputHash as JSON text (see snapshot.ts). */
   snapshot(): string {
-    return serializeSnapshot(this.state, this.hasher.state());
+    return serializeSnapshot(this.state, this.attachedHasher().state());
+  }
+
+  /**
+   * Stops hashing decisions into `outputHash`, answering its running state: whoever takes it hashes every decision
+   * this engine makes from now on, in order (`clearsim run`'s log writer, on a thread of its own: the same canonical
+   * lines), and gives the state after them back with attachOutputHash. Until then `outputHash`, `snapshot` and
+   * `apply` throw: a hash that misses decisions must not be read.
+   */
+  detachOutputHash(): Sha256State {
+    const state = this.attachedHasher().state();
+    this.hasher = undefined;
+    return state;
+  }
+
+  /** Hashes decisions into `outputHash` again, from `state` (detachOutputHash's, carried over the decisions since). */
+  attachOutputHash(state: Sha256State): void {
+    this.hasher = new OutputHasher(state);
+  }
+
+  /** Hashes decisions this engine made while its hash was detached, in their order (what the taker did not). */
+  hashDecisions(decisions: readonly ClearingEvent[]): void {
+    const hasher = this.attachedHasher();
+    for (let i = 0; i < decisions.length; i++) hasher.add(decisions[i] as DecisionEvent);
+  }
+
+  private attachedHasher(): OutputHasher {
+    if (this.hasher === undefined) throw new Error("the engine's outputHash is detached: its decisions are being hashed elsewhere");
+    return this.hasher;
   }
 
   handle(input: InputEvent): HandleResult {
     const result = handleInput(this.state, input);
     // by index: most inputs decide nothing, and an iterator over the empty array would still be made for each
     const { decisions } = result;
-    for (let i = 0; i < decisions.length; i++) this.hasher.add(decisions[i]!);
+    const hasher = this.hasher;
+    if (hasher !== undefined) for (let i = 0; i < decisions.length; i++) hasher.add(decisions[i]!);
     return result;
   }
 
@@ -53,18 +87,20 @@ export class ClearingEngine {
     // units < 2^53: units / 1e8 is toMarkNumber of the bigint, which needs no conversion back
     const result = handleMark(this.state, ts, instrument, BigInt(units) as Fixed, units / 1e8);
     const { decisions } = result;
-    for (let i = 0; i < decisions.length; i++) this.hasher.add(decisions[i]!);
+    const hasher = this.hasher;
+    if (hasher !== undefined) for (let i = 0; i < decisions.length; i++) hasher.add(decisions[i]!);
     return result;
   }
 
   apply(event: ClearingEvent): void {
+    const hasher = this.attachedHasher();
     evolve(this.state, event);
     this.state.bandsStale = true;
-    if (isDecision(event)) this.hasher.add(event);
+    if (isDecision(event)) hasher.add(event);
   }
 
   get outputHash(): string {
-    return this.hasher.digest();
+    return this.attachedHasher().digest();
   }
 
   invariantViolations(): string[] {

@@ -1,19 +1,18 @@
-import { formatFixed } from '@clearsim/money';
 import { parseRules, RulesError } from '@clearsim/rules';
 import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
-import { decodePriceLine, fastDecodeInput, fastEncode, parseFlatStringObject } from './fast-codec';
+import { decodePriceLine, fastDecodeInput, parseFlatStringObject } from './fast-codec';
 import { InputError, type FieldIssue } from './input-error';
-import { SCHEMA_VERSION } from './schema-version';
 
 export { InputError, type FieldIssue } from './input-error';
 export { SCHEMA_VERSION } from './schema-version';
 export { encodeEventInto, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, ENCODE_INTO_MAX_BYTES } from './encode-into';
+export { encodeEvent, encodeEventGeneric, toCanonicalJson } from './encode';
+import { encodeEvent } from './encode';
 /** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
 export { decodePriceBytes, decodePriceBytesInto, decodePriceUpdateBytes, PriceFields } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { jsonTextProblem } from './json-limits';
-import { formatTimestamp } from './timestamp';
 
 export type ClearingEvent = InputEvent | DecisionEvent;
 export type EventType = ClearingEvent['type'];
@@ -93,38 +92,6 @@ export function decodeLine(line: string, allow: 'input' | 'any' = 'any', source?
   }
 }
 
-const TIMESTAMP_FIELDS = new Set(['ts', 'deadline', 'expiry']);
-
-function toJsonValue(key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return formatFixed(value);
-  if (typeof value === 'number' && TIMESTAMP_FIELDS.has(key)) return formatTimestamp(value);
-  if (Array.isArray(value)) return value.map((item) => toJsonValue('', item));
-  if (value && typeof value === 'object') return sortedObject(value as Record<string, unknown>);
-  return value;
-}
-
-function sortedObject(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(obj).sort()) {
-    if (obj[key] !== undefined) out[key] = toJsonValue(key, obj[key]);
-  }
-  return out;
-}
-
-/**
- * The canonical JSON form of an event: `type`, `v`, `ts` first, then every
- * other field in key order (recursively), decimals as canonical strings,
- * timestamps as ISO-8601 UTC. `outputHash` is computed over these lines.
- */
-export function toCanonicalJson(event: ClearingEvent): Record<string, unknown> {
-  const { type, ts, ...rest } = event;
-  return { type, v: SCHEMA_VERSION, ts: formatTimestamp(ts), ...sortedObject(rest) };
-}
-
-export function encodeEvent(event: ClearingEvent): string {
-  return fastEncode(event, SCHEMA_VERSION) ?? encodeEventGeneric(event);
-}
-
 /**
  * Lines encodeEvent gave for decisions as outputHash took them, in the order they were decided, until a log appends
  * the same decisions in that order (encodeEventForLog): a decision is encoded once, not twice. A ring of the last
@@ -171,7 +138,3 @@ export function encodeEventForLog(event: ClearingEvent): string {
   return encodeEvent(event);
 }
 
-/** encodeEvent without the flat-event fast path: the reference it must match byte for byte. */
-export function encodeEventGeneric(event: ClearingEvent): string {
-  return JSON.stringify(toCanonicalJson(event));
-}

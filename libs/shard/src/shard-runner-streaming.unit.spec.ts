@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { InputError, decodeEvent, encodeEvent, type ClearingEvent, type InputEvent } from '@clearsim/events';
+import { InputError, decodeEvent, encodeEvent, isDecision, OutputHasher, type ClearingEvent, type InputEvent, type Sha256State } from '@clearsim/events';
 import { at, rulesFor } from '@clearsim/clearing/testing';
 import { InMemoryEventStore, type AppendTransaction } from '@clearsim/store';
 import { crc32 } from 'node:zlib';
 import { decodeLine } from '@clearsim/events';
-import { LINE_BLANK, LINE_INPUT, LINE_MARK, ShardRunner, type HeldEncodedEvents, type InputBatch, type LocatedInput, type MarkColumns } from './shard-runner';
+import { LINE_BLANK, LINE_INPUT, LINE_MARK, ShardRunner, type DecisionHashingTransaction, type HeldEncodedEvents, type InputBatch, type LocatedInput, type MarkColumns } from './shard-runner';
 
 /** An in-memory store that records what the runner did with its transactions. */
 class RecordingStore extends InMemoryEventStore {
@@ -293,6 +293,63 @@ describe('ShardRunner.run streams in chunks through one transaction', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('decisions hashed by the wrapped transaction (decisionsHashedByTransaction): the same outputHash and log; a wrapper that does not hash, or a refusal, leaves the engine hashing as before', async () => {
+    let hashedRuns = 0;
+    await fc.assert(
+      fc.asyncProperty(markMoves, chunkSizes, fc.constantFrom('hashes', 'does not hash', 'refused'), async (moves, chunkEvents, wrapper) => {
+        const inputs = day(moves);
+        const one = await runAll(inputs, chunkEvents);
+        const store = new RecordingStore();
+        const runner = await ShardRunner.open(store);
+        // an earlier run: the hash the wrapper is given is carried over from it, not from nothing
+        await runner.run(day([0.01]).slice(0, 4));
+        const before = runner.engine.outputHash;
+        let given: Sha256State | undefined;
+        let hashed = 0;
+        const wrap = (transaction: AppendTransaction, decisionsHash?: Sha256State): AppendTransaction => {
+          given = decisionsHash;
+          // while the run goes, the engine's own hash is not to be read: it misses the decisions
+          expect(() => runner.engine.outputHash).toThrow('detached');
+          if (wrapper === 'does not hash') return transaction;
+          const hasher = new OutputHasher(decisionsHash);
+          return {
+            ...transaction,
+            append: (events) => {
+              for (const event of events) {
+                if (!isDecision(event)) continue;
+                hasher.add(event);
+                hashed++;
+              }
+              return transaction.append(events);
+            },
+            decisionsHashAfterCommit: () => hasher.state(),
+          } as DecisionHashingTransaction;
+        };
+        const refused = located({ type: 'TradeExecuted', ts: at(100_000), tradeId: 'bad', instrument: 'BTC-PERP', buyer: 'nobody', seller: 'mm', qty: '1', price: '10000' }, inputs.length + 1);
+        const run = runner.run(wrapper === 'refused' ? [...inputs.slice(4), refused] : inputs.slice(4), { chunkEvents, wrapTransaction: wrap, decisionsHashedByTransaction: true });
+        if (wrapper === 'refused') {
+          await expect(run).rejects.toBeInstanceOf(InputError);
+          expect(runner.engine.outputHash).toBe(before);
+          return;
+        }
+        const result = await run;
+        expect(given).toBeDefined();
+        const log: string[] = [];
+        for await (const { event } of store.read(1)) log.push(encodeEvent(event));
+        // the same log and hash as one run of the same inputs (this one came in two)
+        expect(log).toEqual(one.log);
+        expect(runner.engine.outputHash).toBe(one.runner.engine.outputHash);
+        expect(hashed).toBe(wrapper === 'hashes' ? result.decisionCount : 0);
+        if (hashed > 0) hashedRuns++;
+        // and the engine hashes again after the run: a snapshot carries the hash
+        expect(() => runner.engine.snapshot()).not.toThrow();
+      }),
+      { numRuns: 60 },
+    );
+    // runs whose decisions the wrapper hashed were among them
+    expect(hashedRuns).toBeGreaterThan(0);
   });
 
   it('a mark of a MarkColumns batch that the engine refuses names its line (firstLine + i) and leaves the store as before', async () => {

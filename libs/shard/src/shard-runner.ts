@@ -1,5 +1,5 @@
 import { ClearingEngine, type HandleResult } from '@clearsim/clearing';
-import { InputError, type ClearingEvent, type InputEvent, type Timestamp } from '@clearsim/events';
+import { InputError, type ClearingEvent, type InputEvent, type Sha256State, type Timestamp } from '@clearsim/events';
 import type { AppendTransaction, EncodedEvents, EventStore, StoredEvent } from '@clearsim/store';
 import { LINE_INPUT, LINE_MARK } from './line-kinds';
 
@@ -126,7 +126,15 @@ export interface RunOptions {
    * The store's transaction as the run uses it (once, at its first chunk): `clearsim run` hands its log's writing to
    * its decode thread this way. The wrapper's appendEncoded is given HeldEncodedEvents. The log must be the same.
    */
-  wrapTransaction?: (transaction: AppendTransaction) => AppendTransaction | Promise<AppendTransaction>;
+  wrapTransaction?: (transaction: AppendTransaction, decisionsHash?: Sha256State) => AppendTransaction | Promise<AppendTransaction>;
+  /**
+   * With `wrapTransaction`: the engine does not hash the run's decisions into its outputHash; the wrapper is given the
+   * hash's running state (`decisionsHash`) and its transaction, a DecisionHashingTransaction, hashes every decision
+   * appended through it and answers the state after them once committed (`clearsim run`'s decode thread, which
+   * encodes the decisions for the log anyway). A wrapper whose transaction does not hash leaves it to the engine.
+   * The outputHash is the same.
+   */
+  decisionsHashedByTransaction?: boolean;
 }
 
 export interface OpenOptions {
@@ -143,6 +151,15 @@ export interface OpenOptions {
 }
 
 export type AppendListener = (events: readonly StoredEvent[]) => void;
+
+/** A transaction that hashes the decisions appended through it (RunOptions.decisionsHashedByTransaction). */
+export interface DecisionHashingTransaction extends AppendTransaction {
+  /** The outputHash's running state after every decision appended, once committed. */
+  decisionsHashAfterCommit(): Sha256State;
+}
+
+export const hashesDecisions = (transaction: AppendTransaction): transaction is DecisionHashingTransaction =>
+  typeof (transaction as Partial<DecisionHashingTransaction>).decisionsHashAfterCommit === 'function';
 
 /**
  * The shard loop of the shell (STYLE habit 6): validate → decide → append →
@@ -252,11 +269,20 @@ export class ShardRunner {
     let duplicates = 0;
     let appended = 0;
     let transaction: AppendTransaction | undefined;
+    // the run's decisions hashed by the wrapped transaction: the engine's hash from where it stands now
+    let decisionsHash = options.decisionsHashedByTransaction && options.wrapTransaction ? this.current.detachOutputHash() : undefined;
     const flush = async () => {
       if (chunk.length === 0) return;
       if (transaction === undefined) {
         transaction = await this.store.beginAppend(from);
-        if (options.wrapTransaction) transaction = await options.wrapTransaction(transaction);
+        if (options.wrapTransaction) transaction = await options.wrapTransaction(transaction, decisionsHash);
+        if (decisionsHash !== undefined && !hashesDecisions(transaction)) {
+          // the wrapper's transaction does not hash (a store whose transactions it cannot take): the engine does
+          // again, this first chunk's decisions first (every decision of the run so far)
+          this.current.attachOutputHash(decisionsHash);
+          this.current.hashDecisions(chunkDecisions);
+          decisionsHash = undefined;
+        }
       }
       // the marks' own bytes where the store takes them; their events for any other store, and for listeners
       const encoded = marks.count > 0 && transaction.appendEncoded !== undefined && this.listeners.size === 0 && marks.hasAllJson(options.wrapTransaction !== undefined);
@@ -343,7 +369,15 @@ export class ShardRunner {
       await flush();
       options.onCommitting?.(accepted);
       if (transaction) this.position = await transaction.commit();
+      if (decisionsHash !== undefined) {
+        // committed: the hash after the run's decisions (no transaction: the run decided nothing, and it is where it was)
+        this.current.attachOutputHash(transaction && hashesDecisions(transaction) ? transaction.decisionsHashAfterCommit() : decisionsHash);
+        decisionsHash = undefined;
+      }
     } catch (error) {
+      // the engine hashes again (from the run's start: a reload below replaces it; a run refused at its first input
+      // decided nothing)
+      if (decisionsHash !== undefined) this.current.attachOutputHash(decisionsHash);
       if (transaction) {
         try {
           await transaction.abort();

@@ -64,8 +64,10 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
     try {
       result = await runner.runBatches(source.batches, {
         chunkEvents,
-        // the log's lines built, chained and written by the decode thread, which waits for the main thread anyway
+        // the log's lines built, chained and written by the decode thread, which waits for the main thread anyway;
+        // it encodes the decisions for them and hashes them into the outputHash there too
         wrapTransaction: source.writeLog,
+        decisionsHashedByTransaction: source.writeLog !== undefined,
         onProgress: (done) => bar?.update(source.progress().done, { inputs: done, rate: rate(done), phase: 'deciding' }),
         onCommitting: (done) => bar?.update(source.progress().total, { inputs: done, rate: rate(done), phase: 'committing' }),
         onDecisions: (decisions) => {

@@ -1,5 +1,5 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { decodeLine, InputError, type InputEvent } from '@clearsim/events';
+import { decodeLine, InputError, type InputEvent, type Sha256State } from '@clearsim/events';
 import { LINE_INPUT, type MarkColumns } from '@clearsim/shard';
 import type { AppendTransaction } from '@clearsim/store';
 import { CONTROL, writtenByThread, type ThreadCommand, type ThreadLink, type WriterMessage } from './log-thread';
@@ -62,7 +62,7 @@ export function startDecodeThread(
   file: string,
   read: ReadProgress,
   options: MarkColumnOptions = {},
-): { batches: AsyncGenerator<MarkColumns>; close(): Promise<void>; writeLog?: (transaction: AppendTransaction) => Promise<AppendTransaction> } {
+): { batches: AsyncGenerator<MarkColumns>; close(): Promise<void>; writeLog?: (transaction: AppendTransaction, decisionsHash?: Sha256State) => Promise<AppendTransaction> } {
   const producer = newProducer(file, read, options);
   const link = producer instanceof HandOverProducer ? producer.link : producer instanceof ThreadProducer ? producer : undefined;
   return {
@@ -72,7 +72,7 @@ export function startDecodeThread(
       await producer.close();
       await link?.stop();
     },
-    writeLog: link && options.forLog ? (transaction) => writtenByThread(transaction, link) : undefined,
+    writeLog: link && options.forLog ? (transaction, decisionsHash) => writtenByThread(transaction, link, decisionsHash) : undefined,
   };
 }
 

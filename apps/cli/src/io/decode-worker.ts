@@ -1,11 +1,11 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 // the light entry points (the codec's bytes, the line kinds, the log's line writers): this thread loads no schema,
 // no zod, no clearing core
-import { InputError } from '@clearsim/events/bytes';
+import { encodeEvent, InputError, Sha256 } from '@clearsim/events/bytes';
 import { LINE_MARK } from '@clearsim/shard/line-kinds';
 import { DetachedBatchWriter } from '@clearsim/store/detached-lines';
 import type { DecodeWorkerData } from './decode-worker-spawn';
-import { CONTROL, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
+import { CONTROL, EVENT_DECISION, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 import { decodeMessages, holdJson, transferList, type DecodeMessage, type ErrorMessage, type HeldJson, type LinesMessage } from './mark-columns';
 
 /**
@@ -50,20 +50,27 @@ async function main(): Promise<void> {
   // started early (before the main thread could decode anything): from its first line at once, with no `start`
   if (from) decoding = decodeMessages(file, { bytesRead: 0 }, linesPerMessage, undefined, from, reuse);
   let writer: DetachedBatchWriter | undefined;
+  // the run's decisions hashed here, as the engine would (RunOptions.decisionsHashedByTransaction)
+  let decisionsHash: Sha256 | undefined;
   let writeFailed = false;
 
   const writeLines = (lines: LogLines): void => {
-    const { refs, bytes, count, release } = lines;
-    for (let e = 0, at = 0; e < count; e++) {
+    const { refs, bytes, events, count, release } = lines;
+    for (let e = 0, at = 0, k = 0; e < count; e++) {
       const id = refs[2 * e]!;
       const n = refs[2 * e + 1]!;
       if (id >= 0) {
         const marks = held.get(id);
         if (marks === undefined) throw new Error(`the log's chunk refers to mark line ${n} of message ${id}, which the decode thread does not hold`);
         writer!.addEncoded(marks.json, marks.jsonStart[n]!, marks.jsonEnd[n]!, marks.crc[n]!);
-      } else {
+      } else if (id === -1) {
         writer!.addJsonBytes(bytes, at, at + n);
         at += n;
+      } else {
+        // an event the main thread decided or decoded: its canonical JSON, and a decision's line into the outputHash
+        const json = encodeEvent(events[k++]!);
+        writer!.addJson(json);
+        if (id === EVENT_DECISION) decisionsHash?.updateLine(json);
       }
     }
     for (const [id, marks] of held) {
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
   const finishWriting = async (): Promise<void> => {
     try {
       await writer!.settled();
-      commands.postMessage({ kind: 'written', end: writer!.finish() } satisfies WriterMessage);
+      commands.postMessage({ kind: 'written', end: writer!.finish(), ...(decisionsHash ? { decisionsHash: decisionsHash.state() } : {}) } satisfies WriterMessage);
     } catch (error) {
       failWriting(error);
     }
@@ -102,6 +109,7 @@ async function main(): Promise<void> {
         return;
       case 'write':
         writer = new DetachedBatchWriter(command.start, SYNC_EVERY_BYTES);
+        decisionsHash = command.decisionsHash ? new Sha256(command.decisionsHash) : undefined;
         return;
       case 'lines':
         try {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent } from '@clearsim/events';
+import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent, type Sha256State } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
@@ -23,8 +23,11 @@ export interface InputSource {
   progress(): { done: number; total: number; unit: 'bytes' | 'events' };
   /** Stops what reads the input ahead (the decode thread), if anything does; safe to call again. */
   close(): Promise<void>;
-  /** With a decode thread: the run's store transaction with its lines written by that thread (log-thread.ts). */
-  writeLog?: (transaction: AppendTransaction) => Promise<AppendTransaction>;
+  /**
+   * With a decode thread: the run's store transaction with its lines written by that thread (log-thread.ts), and with
+   * `decisionsHash` its decisions hashed there (RunOptions.decisionsHashedByTransaction).
+   */
+  writeLog?: (transaction: AppendTransaction, decisionsHash?: Sha256State) => Promise<AppendTransaction>;
 }
 
 export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);

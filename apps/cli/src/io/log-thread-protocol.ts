@@ -1,3 +1,4 @@
+import type { ClearingEvent, Sha256State } from '@clearsim/events';
 import type { DetachedBatchEnd, DetachedBatchStart } from '@clearsim/store/detached-lines';
 import type { HandOver } from './mark-columns';
 
@@ -24,12 +25,22 @@ export const CONTROL = {
   LENGTH: 6,
 } as const;
 
-/** One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next refs[2e+1] bytes of `bytes`, an event's canonical JSON. Messages held under an id below `release` are no longer needed. */
+/** refs[2e] of an entry that is the next of LogLines.events: a decision (hashed into the outputHash when the thread hashes) or an input. */
+export const EVENT_DECISION = -2;
+export const EVENT_INPUT = -3;
+
+/**
+ * One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next
+ * refs[2e+1] bytes of `bytes`, an event's canonical JSON (a mark the main thread decoded), or (EVENT_DECISION,
+ * EVENT_INPUT) the next of `events`, which the thread encodes (encodeEvent: the same JSON). Messages held under an
+ * id below `release` are no longer needed.
+ */
 export interface LogLines {
   kind: 'lines';
   count: number;
   refs: Int32Array<ArrayBuffer>;
   bytes: Uint8Array<ArrayBuffer>;
+  events: ClearingEvent[];
   release: number;
 }
 
@@ -38,11 +49,11 @@ export type ThreadCommand =
   | { kind: 'start'; from: HandOver }
   /** Keep the marks' JSON of the messages from now on (LinesMessage.held). */
   | { kind: 'hold' }
-  /** Write the lines of the chunks that follow there. */
-  | { kind: 'write'; start: DetachedBatchStart }
+  /** Write the lines of the chunks that follow there; with `decisionsHash`, hash their decisions from that state. */
+  | { kind: 'write'; start: DetachedBatchStart; decisionsHash?: Sha256State }
   | LogLines
   /** Write what is left; answer `written`. */
   | { kind: 'finish' };
 
 /** What the decode thread answers about the log (over the same port). */
-export type WriterMessage = { kind: 'written'; end: DetachedBatchEnd } | { kind: 'write-error'; message: string; code?: string };
+export type WriterMessage = { kind: 'written'; end: DetachedBatchEnd; decisionsHash?: Sha256State } | { kind: 'write-error'; message: string; code?: string };

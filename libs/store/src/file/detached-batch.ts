@@ -67,6 +67,12 @@ export class DetachedBatchWriter {
     if (this.lines.length >= WRITE_BYTES) this.write();
   }
 
+  /** The next line: an event whose canonical JSON is the text `json` (LineBatch.add). */
+  addJson(json: string): void {
+    this.lines.add(++this.last, json);
+    if (this.lines.length >= WRITE_BYTES) this.write();
+  }
+
   /** The next line: an event whose canonical JSON is the UTF-8 bytes `json[start, end)` (LineBatch.addJsonBytes). */
   addJsonBytes(json: Uint8Array, start: number, end: number): void {
     this.lines.addJsonBytes(++this.last, json, start, end);

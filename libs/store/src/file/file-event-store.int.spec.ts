@@ -456,17 +456,20 @@ describe('FileEventStore', () => {
       const encoder = new MarkJsonEncoder();
       const json = new Uint8Array(4096);
       let encodedMarks = 0;
+      let others = 0;
       for (const event of events) {
         // a plain price update as the decode thread encodes it (JSON and CRC), anything else as its JSON's bytes
+        // or (the events the main thread sends it) its JSON's text
         const end = encoder.encode(event, json, 0);
         if (end >= 0) {
           writer.addEncoded(json, 0, end, encoder.crc);
           encodedMarks++;
-        } else {
+        } else if (others++ % 2 === 0) {
           const bytes = Buffer.from(encodeEvent(event), 'utf8');
           writer.addJsonBytes(bytes, 0, bytes.length);
-        }
+        } else writer.addJson(encodeEvent(event));
       }
+      expect(others).toBeGreaterThan(1);
       expect(encodedMarks).toBeGreaterThan(0);
       expect(encodedMarks).toBeLessThan(events.length);
       expect(await tx.commitDetached(writer.finish())).toBe(11);
