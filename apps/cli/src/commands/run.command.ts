@@ -1,7 +1,6 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, InputError } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
@@ -35,17 +34,17 @@ export interface RunOptions {
  */
 export async function runCommand(file: string, options: RunOptions): Promise<void> {
   const chunkEvents = chunkEventsOf(process.env[CHUNK_ENV]);
-  const heapGrowth = HeapGrowthLimit.start();
+  limitHeapGrowth();
   // the decode thread (a JSONL file's lines) starts here: stopped below however the run ends
   const source = openInput(file, options.rules, { decodeThread: true, logThread: logThreadWanted() });
   try {
-    await runFrom(source, options, chunkEvents, heapGrowth);
+    await runFrom(source, options, chunkEvents);
   } finally {
     await source.close();
   }
 }
 
-async function runFrom(source: InputSource, options: RunOptions, chunkEvents: number | undefined, heapGrowth: HeapGrowthLimit): Promise<void> {
+async function runFrom(source: InputSource, options: RunOptions, chunkEvents: number | undefined): Promise<void> {
   // output folders first: a run must not fail after its append for want of a directory
   for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
   if (options.reset) await resetStore(options.store);
@@ -120,7 +119,6 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
     if (options.decisions) process.stdout.write(`decisions written to ${options.decisions}\n`);
     if (options.report) process.stdout.write(`report written to ${options.report} (open it in a browser)\n`);
   } finally {
-    heapGrowth.stop();
     decisionsFile?.discard();
     await store.close();
   }
@@ -146,47 +144,19 @@ function wrap(text: string, width: number): string {
  * some of it is promoted all the same, and over a long log the old generation
  * fills with it up to that 4× before each full collection: a 10^7-event day
  * over a 35 MB state peaked at ~145 MB of heap, a 10^6-event day ends before
- * reaching it (docs/performance.md, B1-scale). So a run starts capped at
- * `HEAP_GROWTH_PERCENT_START` (a full collection then marks ~35 MB, a few ms;
- * no CPU difference measured on the 10^6 day), and once the state is large
- * (`HEAP_GROWTH_LIMIT_FROM` live after a full collection) at
- * `HEAP_GROWTH_PERCENT`: with a million one-position accounts (≈ 500 MB of
- * state) V8's default, not the state, decided the peak RSS (B7).
+ * reaching it (docs/performance.md, B1-scale); with a million one-position
+ * accounts (≈ 500 MB of state) V8's default, not the state, decided the peak
+ * RSS (B7). So a run caps it at 25 % from its start (a full collection then
+ * marks ~35 MB, a few ms): against 35 % until the state was large, the
+ * 10^6-event day's time is the same (14 paired runs: CPU 1.000×) and the
+ * 10^7-event day peaks ~5 MiB lower. The flag is V8's own, read at every
+ * collection; node started with its own --heap-growing-percent keeps it.
  */
-export const HEAP_GROWTH_PERCENT_START = 35;
 export const HEAP_GROWTH_PERCENT = 25;
-export const HEAP_GROWTH_LIMIT_FROM = 128 * 2 ** 20;
 
-/**
- * Applies HEAP_GROWTH_PERCENT_START, then HEAP_GROWTH_PERCENT after the first
- * full collection that leaves HEAP_GROWTH_LIMIT_FROM or more, unless node was
- * started with its own --heap-growing-percent. The flag is V8's own, read at
- * every collection.
- */
-class HeapGrowthLimit {
-  private constructor(private observer: PerformanceObserver | undefined) {}
-
-  static start(): HeapGrowthLimit {
-    const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
-    if (given) return new HeapGrowthLimit(undefined);
-    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT_START}`);
-    const limit = new HeapGrowthLimit(
-      new PerformanceObserver((list) => {
-        const fullCollection = list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-        // read just after the collection: the live heap, plus what was allocated since
-        if (!fullCollection || getHeapStatistics().used_heap_size < HEAP_GROWTH_LIMIT_FROM) return;
-        setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
-        limit.stop();
-      }),
-    );
-    limit.observer!.observe({ entryTypes: ['gc'] });
-    return limit;
-  }
-
-  stop(): void {
-    this.observer?.disconnect();
-    this.observer = undefined;
-  }
+function limitHeapGrowth(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
+  if (!given) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
 }
 
 /** Events per chunk of the run's transaction, for tests that need several chunks from a small input (crash tests). */
