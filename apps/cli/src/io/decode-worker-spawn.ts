@@ -42,9 +42,11 @@ export const LINES_PER_MESSAGE = 2048;
 
 const WORKER_SCRIPT = join(__dirname, 'decode-worker.js');
 
-// a young generation of 2 MB instead of 16: the thread's garbage is one event per mark line, dead at once, and the
-// default's semi-spaces were ~20 MB of the run's peak RSS for nothing
-const YOUNG_GENERATION_MB = 2;
+// a young generation of 4 MB instead of 16: the thread's garbage dies at once (a mark line's fields, an event's JSON
+// text), and the default's semi-spaces were ~20 MB of the run's peak RSS for nothing. Not 2 (until the thread also
+// encoded and hashed the main thread's events, B1 round 52): its scavenges then took 12 % of its profile; 4 MB gave
+// the 10^6-event day 0.982× the wall (12 pairs) for ~2 MiB more at 10^7 (8 MB: 0.978×, ~6 MiB)
+const YOUNG_GENERATION_MB = 4;
 
 /** Whether `run` decodes a JSONL input of `bytes` on a thread of its own: the built worker script is there (not under a test runner's sources), and DECODE_THREAD_ENV and the size say so. */
 export function decodeThreadFor(bytes: number): boolean {
