@@ -4,8 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
-import { Client } from 'pg';
-import { describeWithService } from '../../libs/store/src/test-services';
+import { describeWithService, POSTGRES, testSchema } from '../../libs/store/src/test-services';
 
 /**
  * End-to-end, on the built CLI (`./bin/clearsim`): `run` streams a large file
@@ -299,33 +298,22 @@ describe('the log written by the decode thread (CLEARSIM_LOG_THREAD, on by defau
 
 // with PostgreSQL: the thread decodes, but the store's transaction cannot be handed to it, so the log is written and
 // the decisions hashed on the main thread again (the engine takes its hash back: RunOptions.decisionsHashedByTransaction)
-describeWithService(
-  'the decode thread of run with a PostgreSQL store',
-  { variable: 'DATABASE_URL', service: 'PostgreSQL', howTo: 'run eval "$(infra/services.sh up)" first (see infra/README.md)', requiredInCi: true },
-  (databaseUrl) => {
-    const schema = `clearsim_e2e_${process.pid}_${Date.now().toString(36)}`;
-    afterAll(async () => {
-      const sql = new Client({ connectionString: databaseUrl });
-      await sql.connect();
-      await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await sql.end();
-    });
+describeWithService('the decode thread of run with a PostgreSQL store', POSTGRES, (databaseUrl) => {
+  const { url } = testSchema(databaseUrl, 'clearsim_e2e');
 
-    it('decides and hashes what the file store run does, and verify agrees', () => {
-      const input = join(tempDir('pg-input'), 'day.jsonl');
-      generateDay(input, 20_000);
-      const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}schema=${schema}`;
-      const onPostgres = clearsim(['run', input, '--store', url, '--json'], { CLEARSIM_DECODE_THREAD: '1' });
-      const onFile = clearsim(['run', input, '--store', `file:${tempDir('pg-file')}`, '--json'], { CLEARSIM_DECODE_THREAD: '1' });
-      expect([onPostgres.code, onFile.code]).toEqual([0, 0]);
-      const [a, b] = [JSON.parse(onPostgres.stdout), JSON.parse(onFile.stdout)];
-      expect(a.outputHash).toBe(b.outputHash);
-      expect(a.appended).toBe(b.appended);
-      expect(a.decisions).toBeGreaterThan(0);
-      expect(clearsim(['verify', '--store', url]).code).toBe(0);
-    }, 120_000);
-  },
-);
+  it('decides and hashes what the file store run does, and verify agrees', () => {
+    const input = join(tempDir('pg-input'), 'day.jsonl');
+    generateDay(input, 20_000);
+    const onPostgres = clearsim(['run', input, '--store', url, '--json'], { CLEARSIM_DECODE_THREAD: '1' });
+    const onFile = clearsim(['run', input, '--store', `file:${tempDir('pg-file')}`, '--json'], { CLEARSIM_DECODE_THREAD: '1' });
+    expect([onPostgres.code, onFile.code]).toEqual([0, 0]);
+    const [a, b] = [JSON.parse(onPostgres.stdout), JSON.parse(onFile.stdout)];
+    expect(a.outputHash).toBe(b.outputHash);
+    expect(a.appended).toBe(b.appended);
+    expect(a.decisions).toBeGreaterThan(0);
+    expect(clearsim(['verify', '--store', url]).code).toBe(0);
+  }, 120_000);
+});
 
 describe('kill -9 in the middle of a streamed run', () => {
   // this file is below the decode thread's size: by default the main thread decodes and writes the log; with

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client } from 'pg';
 import { ClearingEngine } from '@clearsim/clearing';
 import { decodeLine, type InputEvent } from '@clearsim/events';
 import { ShardRunner, verifyLog, type LocatedInput } from '@clearsim/shard';
@@ -10,7 +9,7 @@ import { FakeKurrentDB } from './kurrentdb/fake-kurrentdb-client';
 import { KurrentDBEventStore } from './kurrentdb/kurrentdb-event-store';
 import { InMemoryEventStore } from './memory/in-memory-event-store';
 import { openStore } from './open-store';
-import { describeWithService } from './test-services';
+import { describeWithService, POSTGRES, testSchema } from './test-services';
 
 // Determinism on every store: the bundled example through the shard loop gives
 // the same decisions (outputHash) whatever holds the log; verify re-decides
@@ -123,28 +122,13 @@ describe('determinism across stores: examples/ccp-margin-call.jsonl', () => {
     });
   });
 
-  describeWithService(
-    'on PostgreSQL',
-    {
-      variable: 'DATABASE_URL',
-      service: 'PostgreSQL',
-      howTo: 'run eval "$(infra/services.sh up)" first (PostgreSQL alone: eval "$(infra/services.sh up --no-kafka)"; see infra/README.md)',
-      requiredInCi: true,
-    },
-    (databaseUrl) => {
-      const schema = `clearsim_determinism_${process.pid}_${Date.now().toString(36)}`;
-      afterAll(async () => {
-        const sql = new Client({ connectionString: databaseUrl });
-        await sql.connect();
-        await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await sql.end();
-      });
+  describeWithService('on PostgreSQL', POSTGRES, (databaseUrl) => {
+    const { url } = testSchema(databaseUrl, 'clearsim_determinism');
 
-      it('gives the same outputHash, verifies, and restarts from snapshot + tail to the replayed state', async () => {
-        await checkStore(`${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}schema=${schema}&stream=ccp-margin-call`);
-      });
-    },
-  );
+    it('gives the same outputHash, verifies, and restarts from snapshot + tail to the replayed state', async () => {
+      await checkStore(`${url}&stream=ccp-margin-call`);
+    });
+  });
 
   describeWithService(
     'on KurrentDB',

@@ -1,4 +1,5 @@
 /// <reference types="jest" />
+import { Client } from 'pg';
 
 export interface ServiceRequirement {
   /** The environment variable that points the tests at the server, e.g. DATABASE_URL. */
@@ -35,4 +36,27 @@ export function describeWithService(name: string, requirement: ServiceRequiremen
   describe(name, () => {
     it.skip(`skipped: ${why}`, () => undefined);
   });
+}
+
+/** The PostgreSQL server of the tests that need one (DATABASE_URL; infra/services.sh starts it, and CI does). */
+export const POSTGRES: ServiceRequirement = {
+  variable: 'DATABASE_URL',
+  service: 'PostgreSQL',
+  howTo: 'run eval "$(infra/services.sh up)" first (PostgreSQL alone: eval "$(infra/services.sh up --no-kafka)"; see infra/README.md)',
+  requiredInCi: true,
+};
+
+/**
+ * A schema of the calling test file's own in the database at `databaseUrl`, dropped after its tests (call it inside
+ * the describe): its name and the URL that selects it (`?schema=`).
+ */
+export function testSchema(databaseUrl: string, prefix: string): { schema: string; url: string } {
+  const schema = `${prefix}_${process.pid}_${Date.now().toString(36)}`;
+  afterAll(async () => {
+    const sql = new Client({ connectionString: databaseUrl });
+    await sql.connect();
+    await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql.end();
+  });
+  return { schema, url: `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}schema=${schema}` };
 }

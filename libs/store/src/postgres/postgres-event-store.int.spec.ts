@@ -3,7 +3,7 @@ import { encodeEvent } from '@clearsim/events';
 import { ConcurrencyError, type StoredEvent } from '../event-store.port';
 import { CorruptLogError, ReadOnlyStoreError, StoreNotFoundError } from '../errors';
 import { openStore } from '../open-store';
-import { describeWithService } from '../test-services';
+import { describeWithService, POSTGRES } from '../test-services';
 import { describeEventStoreContract, sampleEvents } from '../testing';
 import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
 
@@ -15,12 +15,7 @@ async function readAll(store: PostgresEventStore, fromPosition?: number): Promis
 
 describeWithService(
   'PostgresEventStore',
-  {
-    variable: 'DATABASE_URL',
-    service: 'PostgreSQL',
-    howTo: 'run eval "$(infra/services.sh up)" first (PostgreSQL alone: eval "$(infra/services.sh up --no-kafka)"; see infra/README.md)',
-    requiredInCi: true,
-  },
+  POSTGRES,
   (databaseUrl) => {
     // Every run of this file works in a schema of its own, dropped at the end; every test in a stream of its own.
     const schema = `clearsim_test_${process.pid}_${Date.now().toString(36)}`;
