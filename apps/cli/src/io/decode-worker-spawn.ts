@@ -84,12 +84,12 @@ export class SpawnedDecodeWorker {
   private kept: ((events: DecodeWorkerEvents) => void)[] = [];
   private events: DecodeWorkerEvents | undefined;
 
+  /** `from`: decoding from there at once (see DecodeWorkerData.from); undefined: it waits for `start`. */
   constructor(
     readonly file: string,
-    readonly credits: number,
-    readonly linesPerMessage: number,
-    /** Decoding from here at once (see DecodeWorkerData.from); undefined: it waits for `start`. */
-    readonly from?: HandOver,
+    credits: number,
+    linesPerMessage: number,
+    from?: HandOver,
   ) {
     this.control[CONTROL.CREDITS] = credits;
     const { port1, port2 } = new MessageChannel();

@@ -5,7 +5,7 @@ import { encodeEvent, InputError, Sha256 } from '@clearsim/events/bytes';
 import { LINE_MARK } from '@clearsim/shard/line-kinds';
 import { DetachedBatchWriter } from '@clearsim/store/detached-lines';
 import type { DecodeWorkerData } from './decode-worker-spawn';
-import { CONTROL, EVENT_DECISION, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
+import { CONTROL, EVENT_DECISION, JSON_BYTES, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 import { decodeMessages, holdJson, transferList, type DecodeMessage, type ErrorMessage, type HeldJson, type LinesMessage } from './mark-columns';
 
 /**
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
         const marks = held.get(id);
         if (marks === undefined) throw new Error(`the log's chunk refers to mark line ${n} of message ${id}, which the decode thread does not hold`);
         writer!.addEncoded(marks.json, marks.jsonStart[n]!, marks.jsonEnd[n]!, marks.crc[n]!);
-      } else if (id === -1) {
+      } else if (id === JSON_BYTES) {
         writer!.addJsonBytes(bytes, at, at + n);
         at += n;
       } else {

@@ -21,6 +21,7 @@ const RUN_FLAGS = new Set(['--reset', '--snapshot', '--no-progress', '--progress
 export function startEarlyDecodeThread(argv: readonly string[]): void {
   if (early !== undefined || process.env[DECODE_THREAD_ENV] !== undefined) return;
   const file = runInput(argv);
+  // a scenario (input-source.ts's isScenarioFile, not imported: that module loads the codec's schemas)
   if (file === undefined || /\.ya?ml$/i.test(file)) return;
   let size: number;
   try {

@@ -25,12 +25,14 @@ export const CONTROL = {
   LENGTH: 6,
 } as const;
 
+/** refs[2e] of an entry that is the next refs[2e+1] bytes of LogLines.bytes (an event's canonical JSON). */
+export const JSON_BYTES = -1;
 /** refs[2e] of an entry that is the next of LogLines.events: a decision (hashed into the outputHash when the thread hashes) or an input. */
 export const EVENT_DECISION = -2;
 export const EVENT_INPUT = -3;
 
 /**
- * One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (refs[2e] = −1) the next
+ * One chunk's lines: entry e is mark line refs[2e+1] of held message refs[2e] (≥ 0), or (JSON_BYTES) the next
  * refs[2e+1] bytes of `bytes`, an event's canonical JSON (a mark the main thread decoded), or (EVENT_DECISION,
  * EVENT_INPUT) the next of `events`, which the thread encodes (encodeEvent: the same JSON). Messages held under an
  * id below `release` are no longer needed.

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { isDecision, type ClearingEvent, type Sha256State } from '@clearsim/events';
 import type { DecisionHashingTransaction, HeldEncodedEvents } from '@clearsim/shard';
 import { isDetachable, type AppendTransaction, type DetachableTransaction, type EncodedEvents } from '@clearsim/store';
-import { CONTROL, EVENT_DECISION, EVENT_INPUT, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
+import { CONTROL, EVENT_DECISION, EVENT_INPUT, JSON_BYTES, type LogLines, type ThreadCommand, type WriterMessage } from './log-thread-protocol';
 
 /**
  * `clearsim run`'s log written by its decode thread, which waits for credits most of the run anyway: the main thread
@@ -106,7 +106,7 @@ class ThreadWrittenTransaction implements AppendTransaction {
         const length = encoded.end[entry]! - start;
         reserve(length);
         bytes.set(encoded.json[entry]!.subarray(start, start + length), at);
-        refs[2 * e] = -1;
+        refs[2 * e] = JSON_BYTES;
         refs[2 * e + 1] = length;
         at += length;
       } else {
