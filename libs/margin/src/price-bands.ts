@@ -44,7 +44,11 @@ class InstrumentBands {
   private readonly freeSlots: number[] = [];
   private slots = 0;
 
-  constructor(readonly index: number) {}
+  constructor(
+    readonly index: number,
+    /** The instrument's id (PriceBands keeps one InstrumentBands per id). */
+    readonly name: string,
+  ) {}
 
   accountOf(slot: number): number {
     return this.accountOfSlot[slot]!;
@@ -167,7 +171,7 @@ export class PriceBands {
   private bandsOf(instrument: string): InstrumentBands {
     let bands = this.instruments.get(instrument);
     if (!bands) {
-      bands = new InstrumentBands(this.byIndex.length);
+      bands = new InstrumentBands(this.byIndex.length, instrument);
       this.instruments.set(instrument, bands);
       this.byIndex.push(bands);
     }
@@ -330,7 +334,8 @@ export class PriceBands {
       const instrument = i === from ? first : more![2 * (i - from - 1)]!;
       const slot = i === from ? this.firstSlot[id]! : more![2 * (i - from - 1) + 1]!;
       const index = this.byIndex[instrument]!;
-      if (this.instruments.get(instruments[i]!) !== index || (slot === HOT) !== !(lowers[i]! < uppers[i]!)) return false;
+      // the same instrument: its bands are the one InstrumentBands of that id (no look-up by name)
+      if (index.name !== instruments[i]! || (slot === HOT) !== !(lowers[i]! < uppers[i]!)) return false;
     }
     for (let i = from; i < to; i++) {
       const instrument = i === from ? first : more![2 * (i - from - 1)]!;
@@ -594,6 +599,18 @@ class ScreenMirror {
   /** The quantity and cost each entry was converted from (a position's are changed in place by its fills). */
   readonly qtysTaken: Fixed[] = [];
   readonly costsTaken: Fixed[] = [];
+  /**
+   * Kept only for an account of many positions (KEPT_TERMS_POSITIONS), whose screens come at the same marks (a
+   * market maker's, trade after trade): each entry's terms of screenUnit's sums (TERMS of them, from `TERMS * p`),
+   * computed at the mark in `termsMark` (and the rules' callBelow: under other rules every entry is converted again,
+   * which forgets its terms). A screen at the same marks adds them up instead of converting each mark again.
+   * Computed by screenUnit's own operations (takeTerms) and added in the same order, so the bound is the same bit
+   * for bit. Another account's screens come when one of its few marks moved: its terms are computed at each screen
+   * into a scratch, and it keeps no array and no mark alive for them.
+   */
+  keepsTerms = false;
+  terms: Float64Array | undefined = undefined;
+  readonly termsMark: (Fixed | undefined)[] = [];
 
   /**
    * Converts what the screen reads of `account`'s open positions now. When it
@@ -650,6 +667,12 @@ class ScreenMirror {
       this.shapes[i] = tierShape(tiers);
       this.qtysTaken[i] = position.qty;
       this.costsTaken[i] = position.cost;
+      this.termsMark[i] = undefined;
+    }
+    this.keepsTerms = this.count >= KEPT_TERMS_POSITIONS;
+    if (this.keepsTerms && (this.terms === undefined || this.terms.length < TERMS * this.count)) {
+      this.terms = new Float64Array(TERMS * Math.max(this.count, 2 * (this.terms?.length ?? 0) / TERMS));
+      this.termsMark.length = 0;
     }
     this.screenable = true;
   }
@@ -664,6 +687,8 @@ class ScreenMirror {
     this.rules = undefined;
     this.instruments = undefined;
     this.positions.length = this.instrumentOf.length = this.shapes.length = 0;
+    this.termsMark.length = 0;
+    this.keepsTerms = false;
     this.count = 0;
   }
 }
@@ -672,18 +697,20 @@ class ScreenMirror {
 const SCRATCH_MIRROR = new ScreenMirror();
 
 /**
- * screenBandsInto from `account`'s mirror (taken from it, and current). `cut` false: the answer alone (the units'
- * marks are still appended to `out` by screenUnit, uncut: the caller drops them).
+ * screenBandsInto from `account`'s mirror (taken from it, and current). `cut` false: the answer alone (nothing is
+ * appended to `out`).
  */
 function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, out: BandScratch, cut = true): boolean {
   if (account.collateral.size > 0 || !mirror.screenable) return false;
   const callBelow = toNumber(rules.marginCall.callBelow);
   const from = out.count;
+  // the answer alone: no marks appended for bands no one cuts
+  const sink = cut ? out : undefined;
   if (account.isolated) {
     // each open position is a unit of its own, drawing on its isolated margin
     for (let p = 0; p < mirror.count; p++) {
       const unitFrom = out.count;
-      if (!(screenUnit(mirror, p, p + 1, mirror.positions[p]!.isolatedMargin, callBelow, out) > 0)) {
+      if (!(screenUnit(mirror, p, p + 1, mirror.positions[p]!.isolatedMargin, callBelow, sink) > 0)) {
         out.count = from;
         return false;
       }
@@ -692,7 +719,7 @@ function screenMirrorInto(mirror: ScreenMirror, account: Account, rules: Rules, 
     return true;
   }
   if (mirror.count === 0) return true;
-  if (!(screenUnit(mirror, 0, mirror.count, account.cash, callBelow, out) > 0)) {
+  if (!(screenUnit(mirror, 0, mirror.count, account.cash, callBelow, sink) > 0)) {
     out.count = from;
     return false;
   }
@@ -733,7 +760,7 @@ const EPSILON = Number.EPSILON;
 export function floatSlackLowerBound(ledger: LedgerState, rules: Rules, positions: readonly Position[], balance: Fixed, callBelow: number): number {
   const mirror = SCRATCH_MIRROR;
   mirror.takePositions(ledger, rules, positions);
-  const bound = mirror.screenable ? screenUnit(mirror, 0, mirror.count, balance, callBelow, new BandScratch()) : -Infinity;
+  const bound = mirror.screenable ? screenUnit(mirror, 0, mirror.count, balance, callBelow, undefined) : -Infinity;
   mirror.clear();
   return bound > 0 ? bound : -Infinity;
 }
@@ -753,7 +780,7 @@ const SCREENED = new Float64Array(2);
  * "check exactly", and then `out` holds garbage past its former count (the
  * caller resets it).
  */
-function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fixed, callBelow: number, out: BandScratch): number {
+function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fixed, callBelow: number, out: BandScratch | undefined): number {
   let slack = toNumber(balance);
   let magnitude = Math.abs(slack);
   let maintenance = 0;
@@ -763,36 +790,37 @@ function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fix
   let allowanceUnits = 1;
   let allowanceFloat = 0;
   let n = 0;
-  const { positions, instrumentOf, qks, negative, costs, shapes } = mirror;
+  const keeps = mirror.keepsTerms;
+  const { positions, instrumentOf, qks, negative, shapes, termsMark } = mirror;
+  const terms = keeps ? mirror.terms! : SCRATCH_TERMS;
   for (let p = from; p < to; p++) {
     const markFixed = instrumentOf[p]!.mark;
     if (markFixed === undefined) return -Infinity;
-    const shape = shapes[p]!;
-    const mark = toNumber(markFixed);
-    const qk = qks[p]!;
-    const value = negative[p] ? -(qk * mark) : qk * mark;
-    const cost = costs[p]!;
-    slack += value - cost;
-    const notional = qk * mark;
-    magnitude += notional + Math.abs(cost);
-    const { edges } = shape;
-    let tier = 0;
-    while (tier < edges.length && notional > edges[tier]!) tier++;
-    if (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) return -Infinity;
-    if (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6) return -Infinity;
-    const rate = shape.rates[tier]!;
-    const amount = shape.amounts[tier]!;
-    const mm = notional * rate - amount;
+    let at = 0;
+    if (keeps) {
+      at = TERMS * p;
+      if (termsMark[p] !== markFixed) {
+        takeTerms(mirror, p, markFixed, callBelow, terms, at);
+        termsMark[p] = markFixed;
+      }
+    } else takeTerms(mirror, p, markFixed, callBelow, terms, 0);
+    if (terms[at + TERM_NEAR_EDGE] !== 0) return -Infinity;
+    slack += terms[at + TERM_VALUE]!;
+    magnitude += terms[at + TERM_MAGNITUDE]!;
+    const mm = terms[at + TERM_MAINTENANCE]!;
     if (mm > 0) maintenance += mm;
-    maintenanceMagnitude += notional * rate + Math.abs(amount);
-    roundingUnits += 1 + callBelow * (2 + rate);
-    allowanceUnits += 1 + callBelow * (2 + shape.maxRate);
-    allowanceFloat += notional * (1 + callBelow * shape.maxRate);
-    const i = out.count;
-    out.push(positions[p]!.instrument, mark, mark);
-    out.qks[i] = qk;
-    out.shapes[i] = shape;
-    out.shorts[i] = negative[p]!;
+    maintenanceMagnitude += terms[at + TERM_MAINTENANCE_MAGNITUDE]!;
+    roundingUnits += terms[at + TERM_ROUNDING]!;
+    allowanceUnits += terms[at + TERM_ALLOWANCE_UNITS]!;
+    allowanceFloat += terms[at + TERM_ALLOWANCE_FLOAT]!;
+    if (out !== undefined) {
+      const mark = terms[at + TERM_MARK]!;
+      const i = out.count;
+      out.push(positions[p]!.instrument, mark, mark);
+      out.qks[i] = qks[p]!;
+      out.shapes[i] = shapes[p]!;
+      out.shorts[i] = negative[p]!;
+    }
     n++;
   }
   slack -= callBelow * maintenance;
@@ -802,6 +830,57 @@ function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fix
   SCREENED[1] = 2 * allowanceUnits * UNIT + 1e-13 * allowanceFloat;
   return lowerBound;
 }
+
+/** Where each of a position's terms sits among its TERMS (ScreenMirror.terms, takeTerms). */
+const TERM_MARK = 0;
+/** value − cost */
+const TERM_VALUE = 1;
+/** notional + |cost| */
+const TERM_MAGNITUDE = 2;
+/** notional · rate − amount: the MM before max(0, ·) */
+const TERM_MAINTENANCE = 3;
+/** notional · rate + |amount| */
+const TERM_MAINTENANCE_MAGNITUDE = 4;
+/** 1 + c·(2 + rate) */
+const TERM_ROUNDING = 5;
+/** 1 + c·(2 + max rate) */
+const TERM_ALLOWANCE_UNITS = 6;
+/** notional · (1 + c · max rate) */
+const TERM_ALLOWANCE_FLOAT = 7;
+/** 1 when the notional is too close to a tier edge to tell the tier from floats (the screen declines), else 0 */
+const TERM_NEAR_EDGE = 8;
+const TERMS = 9;
+
+/** The terms of a position whose mirror keeps none, computed at each screen. */
+const SCRATCH_TERMS = new Float64Array(TERMS);
+
+/** screenUnit's terms of the mirror's entry `p` at the mark `markFixed`, into `terms` from `at`. */
+function takeTerms(mirror: ScreenMirror, p: number, markFixed: Fixed, callBelow: number, terms: Float64Array, at: number): void {
+  const shape = mirror.shapes[p]!;
+  const mark = toNumber(markFixed);
+  const qk = mirror.qks[p]!;
+  const value = mirror.negative[p] ? -(qk * mark) : qk * mark;
+  const cost = mirror.costs[p]!;
+  const notional = qk * mark;
+  const { edges } = shape;
+  let tier = 0;
+  while (tier < edges.length && notional > edges[tier]!) tier++;
+  const nearEdge = (tier < edges.length && notional >= edges[tier]! * (1 - 1e-9) - 1e-6) || (tier > 0 && notional <= edges[tier - 1]! * (1 + 1e-9) + 1e-6);
+  const rate = shape.rates[tier]!;
+  const amount = shape.amounts[tier]!;
+  terms[at + TERM_MARK] = mark;
+  terms[at + TERM_VALUE] = value - cost;
+  terms[at + TERM_MAGNITUDE] = notional + Math.abs(cost);
+  terms[at + TERM_MAINTENANCE] = notional * rate - amount;
+  terms[at + TERM_MAINTENANCE_MAGNITUDE] = notional * rate + Math.abs(amount);
+  terms[at + TERM_ROUNDING] = 1 + callBelow * (2 + rate);
+  terms[at + TERM_ALLOWANCE_UNITS] = 1 + callBelow * (2 + shape.maxRate);
+  terms[at + TERM_ALLOWANCE_FLOAT] = notional * (1 + callBelow * shape.maxRate);
+  terms[at + TERM_NEAR_EDGE] = nearEdge ? 1 : 0;
+}
+
+/** ScreenMirror.keepsTerms: the positions from which an account's screen terms are kept. */
+const KEPT_TERMS_POSITIONS = 8;
 
 /**
  * The bands of the unit screenUnit just appended to `out` from `from` (its

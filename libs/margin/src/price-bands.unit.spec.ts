@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { deposit, emptyLedger, ensureAccount, trade, type LedgerState } from '@clearsim/ledger';
-import { fromNumber, mul, parseFixed, toNumber } from '@clearsim/money';
+import { fromNumber, mul, parseFixed, toNumber, type Fixed } from '@clearsim/money';
 import { parseRules } from '@clearsim/rules';
 import { BandScratch, bandsFor, floatBandsFor, floatSlackLowerBound, PriceBands, screenBandsInto, type Band } from './price-bands';
 import { callLevelOf, computeRisk } from './risk';
@@ -379,6 +379,58 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
       { numRuns: 500 },
     );
     // both answers were exercised: screens the mirror passed and ones it left to the exact check
+    expect(outcomes.passed).toBeGreaterThan(0);
+    expect(outcomes.declined).toBeGreaterThan(0);
+  });
+
+  it('screens an account of many positions from the terms it keeps (marks unchanged since) exactly as afresh', () => {
+    // ten positions: the mirror keeps each position's terms at its mark, so a screen after a deposit, a trade in one
+    // instrument or a mark set again to the same price converts only what changed (a market maker after each trade)
+    const instruments = Array.from({ length: 10 }, (_, i) => `I${i}`);
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('trade' as const), instrument: fc.constantFrom(...instruments), qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0).map((q) => q / 100) }),
+      fc.record({ kind: fc.constant('deposit' as const), amount: fc.integer({ min: -40000, max: 20000 }) }),
+      fc.record({ kind: fc.constant('mark' as const), instrument: fc.constantFrom(...instruments), price: fc.double({ min: 50, max: 2000, noNaN: true }) }),
+      // the same price as a new bigint: a kept term is reused by value, not by identity
+      fc.record({ kind: fc.constant('same mark' as const), instrument: fc.constantFrom(...instruments) }),
+    );
+    const outcomes = { passed: 0, declined: 0 };
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.5'), (steps, tiers, callBelow) => {
+        const ledger = book(
+          instruments.map((instrument, i) => ({ instrument, qty: i % 3 === 0 ? -1 - i / 10 : 1 + i / 10, price: 300 + 70 * i })),
+          9000,
+        );
+        const rules = rulesWith(tiers, callBelow, false);
+        const account = ledger.accounts.get('a')!;
+        const maker = ledger.accounts.get('mm')!;
+        const bands = new PriceBands();
+        for (const s of steps) {
+          if (s.kind === 'trade') {
+            const instrument = ledger.instruments.get(s.instrument)!;
+            trade(ledger, s.qty > 0 ? account : maker, s.qty > 0 ? maker : account, instrument, fromNumber(Math.abs(s.qty), 'floor'), instrument.mark!);
+          } else if (s.kind === 'deposit') {
+            account.cash += fromNumber(s.amount, 'floor');
+          } else if (s.kind === 'mark') {
+            ledger.instruments.get(s.instrument)!.mark = fromNumber(s.price, 'floor');
+          } else {
+            const instrument = ledger.instruments.get(s.instrument)!;
+            instrument.mark = BigInt(String(instrument.mark!)) as Fixed;
+          }
+          bands.set('a', [{ instrument: 'I1', lower: 1, upper: 1 }]);
+          expect(bands.crossed('I1', 2)).toEqual(['a']);
+          const mirrored = new BandScratch();
+          const fresh = new BandScratch();
+          const passed = bands.screenCrossedInto(0, ledger, rules, account, mirrored);
+          expect(passed).toBe(screenBandsInto(ledger, rules, account, fresh));
+          expect(mirrored.toBands()).toEqual(fresh.toBands());
+          // the answer alone, from the same kept terms, and its float bound as computed afresh
+          expect(bands.screenPasses(ledger, rules, account)).toBe(passed);
+          outcomes[passed ? 'passed' : 'declined']++;
+        }
+      }),
+      { numRuns: 300 },
+    );
     expect(outcomes.passed).toBeGreaterThan(0);
     expect(outcomes.declined).toBeGreaterThan(0);
   });
