@@ -339,42 +339,14 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
 
   it('screens a crossed account from its float mirror exactly as afresh, with or without its bands cut, while trades, deposits and marks change it', () => {
     // the mirror keeps each position's floats until the account's version moves (a trade); cash and marks are read live
-    const step = fc.oneof(
-      fc.record({ kind: fc.constant('trade' as const), instrument: fc.constantFrom('X', 'Y'), qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0).map((q) => q / 100) }),
-      fc.record({ kind: fc.constant('deposit' as const), amount: fc.integer({ min: -2000, max: 5000 }) }),
-      fc.record({ kind: fc.constant('mark' as const), instrument: fc.constantFrom('X', 'Y'), price: fc.double({ min: 50, max: 5000, noNaN: true }) }),
-    );
+    const steps = mirrorSteps(['X', 'Y'], { min: -2000, max: 5000 }, { min: 50, max: 5000 }, false);
     const outcomes = { passed: 0, declined: 0 };
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 25 }), fc.constantFrom(continuous, jumping), (steps, tiers) => {
+      fc.property(fc.array(steps, { minLength: 1, maxLength: 25 }), fc.constantFrom(continuous, jumping), (run, tiers) => {
         const ledger = book([{ instrument: 'X', qty: 1, price: 1000 }, { instrument: 'Y', qty: -2, price: 500 }], 3000);
         const rules = rulesWith(tiers, '1', false);
-        const account = ledger.accounts.get('a')!;
-        const maker = ledger.accounts.get('mm')!;
         const bands = new PriceBands();
-        for (const s of steps) {
-          if (s.kind === 'trade') {
-            const instrument = ledger.instruments.get(s.instrument)!;
-            trade(ledger, s.qty > 0 ? account : maker, s.qty > 0 ? maker : account, instrument, fromNumber(Math.abs(s.qty), 'floor'), instrument.mark!);
-          } else if (s.kind === 'deposit') {
-            account.cash += fromNumber(s.amount, 'floor');
-          } else {
-            ledger.instruments.get(s.instrument)!.mark = fromNumber(s.price, 'floor');
-          }
-          // a zero-width band: every move of X crosses the account
-          bands.set('a', [{ instrument: 'X', lower: 1, upper: 1 }]);
-          expect(bands.crossed('X', 2)).toEqual(['a']);
-          const mirrored = new BandScratch();
-          const fresh = new BandScratch();
-          const passed = bands.screenCrossedInto(0, ledger, rules, account, mirrored);
-          expect(passed).toBe(screenBandsInto(ledger, rules, account, fresh));
-          expect(mirrored.toBands()).toEqual(fresh.toBands());
-          // the answer alone (a trade's check, its bands owed): the same, and nothing left in a scratch
-          expect(bands.screenPasses(ledger, rules, account)).toBe(passed);
-          const uncut = new BandScratch();
-          expect(screenBandsInto(ledger, rules, account, uncut, false)).toBe(passed);
-          outcomes[passed ? 'passed' : 'declined']++;
-        }
+        for (const step of run) outcomes[screenAfterStep(ledger, rules, bands, step, 'X') ? 'passed' : 'declined']++;
       }),
       { numRuns: 500 },
     );
@@ -387,47 +359,17 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     // ten positions: the mirror keeps each position's terms at its mark, so a screen after a deposit, a trade in one
     // instrument or a mark set again to the same price converts only what changed (a market maker after each trade)
     const instruments = Array.from({ length: 10 }, (_, i) => `I${i}`);
-    const step = fc.oneof(
-      fc.record({ kind: fc.constant('trade' as const), instrument: fc.constantFrom(...instruments), qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0).map((q) => q / 100) }),
-      fc.record({ kind: fc.constant('deposit' as const), amount: fc.integer({ min: -40000, max: 20000 }) }),
-      fc.record({ kind: fc.constant('mark' as const), instrument: fc.constantFrom(...instruments), price: fc.double({ min: 50, max: 2000, noNaN: true }) }),
-      // the same price as a new bigint: a kept term is reused by value, not by identity
-      fc.record({ kind: fc.constant('same mark' as const), instrument: fc.constantFrom(...instruments) }),
-    );
+    const steps = mirrorSteps(instruments, { min: -40000, max: 20000 }, { min: 50, max: 2000 }, true);
     const outcomes = { passed: 0, declined: 0 };
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.5'), (steps, tiers, callBelow) => {
+      fc.property(fc.array(steps, { minLength: 1, maxLength: 30 }), fc.constantFrom(continuous, jumping), fc.constantFrom('1', '1.5'), (run, tiers, callBelow) => {
         const ledger = book(
           instruments.map((instrument, i) => ({ instrument, qty: i % 3 === 0 ? -1 - i / 10 : 1 + i / 10, price: 300 + 70 * i })),
           9000,
         );
         const rules = rulesWith(tiers, callBelow, false);
-        const account = ledger.accounts.get('a')!;
-        const maker = ledger.accounts.get('mm')!;
         const bands = new PriceBands();
-        for (const s of steps) {
-          if (s.kind === 'trade') {
-            const instrument = ledger.instruments.get(s.instrument)!;
-            trade(ledger, s.qty > 0 ? account : maker, s.qty > 0 ? maker : account, instrument, fromNumber(Math.abs(s.qty), 'floor'), instrument.mark!);
-          } else if (s.kind === 'deposit') {
-            account.cash += fromNumber(s.amount, 'floor');
-          } else if (s.kind === 'mark') {
-            ledger.instruments.get(s.instrument)!.mark = fromNumber(s.price, 'floor');
-          } else {
-            const instrument = ledger.instruments.get(s.instrument)!;
-            instrument.mark = BigInt(String(instrument.mark!)) as Fixed;
-          }
-          bands.set('a', [{ instrument: 'I1', lower: 1, upper: 1 }]);
-          expect(bands.crossed('I1', 2)).toEqual(['a']);
-          const mirrored = new BandScratch();
-          const fresh = new BandScratch();
-          const passed = bands.screenCrossedInto(0, ledger, rules, account, mirrored);
-          expect(passed).toBe(screenBandsInto(ledger, rules, account, fresh));
-          expect(mirrored.toBands()).toEqual(fresh.toBands());
-          // the answer alone, from the same kept terms, and its float bound as computed afresh
-          expect(bands.screenPasses(ledger, rules, account)).toBe(passed);
-          outcomes[passed ? 'passed' : 'declined']++;
-        }
+        for (const step of run) outcomes[screenAfterStep(ledger, rules, bands, step, 'I1') ? 'passed' : 'declined']++;
       }),
       { numRuns: 300 },
     );
@@ -435,6 +377,56 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     expect(outcomes.declined).toBeGreaterThan(0);
   });
 });
+
+/** A change to account "a" of `book` (its counterparty "mm"), for the mirror's properties. */
+type MirrorStep =
+  | { kind: 'trade'; instrument: string; qty: number }
+  | { kind: 'deposit'; amount: number }
+  | { kind: 'mark'; instrument: string; price: number }
+  | { kind: 'same mark'; instrument: string };
+
+/** Trades of ±0.01–3 in `instruments`, deposits (or withdrawals) of `amounts`, marks in `prices`; with `sameMarks`, a mark set again to its own value as a new bigint (a kept term is reused by value, not by identity). */
+function mirrorSteps(instruments: string[], amounts: { min: number; max: number }, prices: { min: number; max: number }, sameMarks: boolean): fc.Arbitrary<MirrorStep> {
+  const instrument = fc.constantFrom(...instruments);
+  const steps: fc.Arbitrary<MirrorStep>[] = [
+    fc.record({ kind: fc.constant('trade' as const), instrument, qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0).map((q) => q / 100) }),
+    fc.record({ kind: fc.constant('deposit' as const), amount: fc.integer(amounts) }),
+    fc.record({ kind: fc.constant('mark' as const), instrument, price: fc.double({ ...prices, noNaN: true }) }),
+  ];
+  if (sameMarks) steps.push(fc.record({ kind: fc.constant('same mark' as const), instrument }));
+  return fc.oneof(...steps);
+}
+
+/**
+ * Applies `step` to account "a", has it crossed on `crossedOn` and screens it from its mirror and afresh: the same
+ * answer and the same bands, and the answer alone (a trade's check, its bands owed) the same. Answers whether it passed.
+ */
+function screenAfterStep(ledger: LedgerState, rules: ReturnType<typeof rulesWith>, bands: PriceBands, step: MirrorStep, crossedOn: string): boolean {
+  const account = ledger.accounts.get('a')!;
+  const maker = ledger.accounts.get('mm')!;
+  if (step.kind === 'trade') {
+    const instrument = ledger.instruments.get(step.instrument)!;
+    trade(ledger, step.qty > 0 ? account : maker, step.qty > 0 ? maker : account, instrument, fromNumber(Math.abs(step.qty), 'floor'), instrument.mark!);
+  } else if (step.kind === 'deposit') {
+    account.cash += fromNumber(step.amount, 'floor');
+  } else if (step.kind === 'mark') {
+    ledger.instruments.get(step.instrument)!.mark = fromNumber(step.price, 'floor');
+  } else {
+    const instrument = ledger.instruments.get(step.instrument)!;
+    instrument.mark = BigInt(String(instrument.mark!)) as Fixed;
+  }
+  // a zero-width band: every move of its instrument crosses the account
+  bands.set('a', [{ instrument: crossedOn, lower: 1, upper: 1 }]);
+  expect(bands.crossed(crossedOn, 2)).toEqual(['a']);
+  const mirrored = new BandScratch();
+  const fresh = new BandScratch();
+  const passed = bands.screenCrossedInto(0, ledger, rules, account, mirrored);
+  expect(passed).toBe(screenBandsInto(ledger, rules, account, fresh));
+  expect(mirrored.toBands()).toEqual(fresh.toBands());
+  expect(bands.screenPasses(ledger, rules, account)).toBe(passed);
+  expect(screenBandsInto(ledger, rules, account, new BandScratch(), false)).toBe(passed);
+  return passed;
+}
 
 /**
  * A mark inside `band` at `where` (0: its lower end, 1: its upper end). An endless side (a move there only raises the
