@@ -610,7 +610,7 @@ class ScreenMirror {
    */
   keepsTerms = false;
   terms: Float64Array | undefined = undefined;
-  readonly termsMark: (Fixed | undefined)[] = [];
+  termsMark: (Fixed | undefined)[] | undefined = undefined;
 
   /**
    * Converts what the screen reads of `account`'s open positions now. When it
@@ -667,12 +667,14 @@ class ScreenMirror {
       this.shapes[i] = tierShape(tiers);
       this.qtysTaken[i] = position.qty;
       this.costsTaken[i] = position.cost;
-      this.termsMark[i] = undefined;
+      if (this.termsMark !== undefined) this.termsMark[i] = undefined;
     }
     this.keepsTerms = this.count >= KEPT_TERMS_POSITIONS;
-    if (this.keepsTerms && (this.terms === undefined || this.terms.length < TERMS * this.count)) {
-      this.terms = new Float64Array(TERMS * Math.max(this.count, 2 * (this.terms?.length ?? 0) / TERMS));
-      this.termsMark.length = 0;
+    if (!this.keepsTerms) {
+      this.terms = this.termsMark = undefined;
+    } else if (this.terms === undefined || this.terms.length < TERMS * this.count) {
+      this.terms = new Float64Array(TERMS * Math.max(this.count, (2 * (this.terms?.length ?? 0)) / TERMS));
+      this.termsMark = [];
     }
     this.screenable = true;
   }
@@ -687,7 +689,7 @@ class ScreenMirror {
     this.rules = undefined;
     this.instruments = undefined;
     this.positions.length = this.instrumentOf.length = this.shapes.length = 0;
-    this.termsMark.length = 0;
+    this.terms = this.termsMark = undefined;
     this.keepsTerms = false;
     this.count = 0;
   }
@@ -791,17 +793,18 @@ function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fix
   let allowanceFloat = 0;
   let n = 0;
   const keeps = mirror.keepsTerms;
-  const { positions, instrumentOf, qks, negative, shapes, termsMark } = mirror;
+  const { positions, instrumentOf, qks, negative, shapes } = mirror;
   const terms = keeps ? mirror.terms! : SCRATCH_TERMS;
+  const termsMark = mirror.termsMark;
   for (let p = from; p < to; p++) {
     const markFixed = instrumentOf[p]!.mark;
     if (markFixed === undefined) return -Infinity;
     let at = 0;
     if (keeps) {
       at = TERMS * p;
-      if (termsMark[p] !== markFixed) {
+      if (termsMark![p] !== markFixed) {
         takeTerms(mirror, p, markFixed, callBelow, terms, at);
-        termsMark[p] = markFixed;
+        termsMark![p] = markFixed;
       }
     } else takeTerms(mirror, p, markFixed, callBelow, terms, 0);
     if (terms[at + TERM_NEAR_EDGE] !== 0) return -Infinity;
