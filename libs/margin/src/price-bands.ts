@@ -606,9 +606,8 @@ class ScreenMirror {
    * which forgets its terms). A screen at the same marks adds them up instead of converting each mark again.
    * Computed by screenUnit's own operations (takeTerms) and added in the same order, so the bound is the same bit
    * for bit. Another account's screens come when one of its few marks moved: its terms are computed at each screen
-   * into a scratch, and it keeps no array and no mark alive for them.
+   * into a scratch, and it keeps no array and no mark alive for them: both are undefined.
    */
-  keepsTerms = false;
   terms: Float64Array | undefined = undefined;
   termsMark: (Fixed | undefined)[] | undefined = undefined;
 
@@ -669,8 +668,7 @@ class ScreenMirror {
       this.costsTaken[i] = position.cost;
       if (this.termsMark !== undefined) this.termsMark[i] = undefined;
     }
-    this.keepsTerms = this.count >= KEPT_TERMS_POSITIONS;
-    if (!this.keepsTerms) {
+    if (this.count < KEPT_TERMS_POSITIONS) {
       this.terms = this.termsMark = undefined;
     } else if (this.terms === undefined || this.terms.length < TERMS * this.count) {
       this.terms = new Float64Array(TERMS * Math.max(this.count, (2 * (this.terms?.length ?? 0)) / TERMS));
@@ -690,7 +688,6 @@ class ScreenMirror {
     this.instruments = undefined;
     this.positions.length = this.instrumentOf.length = this.shapes.length = 0;
     this.terms = this.termsMark = undefined;
-    this.keepsTerms = false;
     this.count = 0;
   }
 }
@@ -792,15 +789,15 @@ function screenUnit(mirror: ScreenMirror, from: number, to: number, balance: Fix
   let allowanceUnits = 1;
   let allowanceFloat = 0;
   let n = 0;
-  const keeps = mirror.keepsTerms;
-  const { positions, instrumentOf, qks, negative, shapes } = mirror;
-  const terms = keeps ? mirror.terms! : SCRATCH_TERMS;
-  const termsMark = mirror.termsMark;
+  const { positions, instrumentOf, qks, negative, shapes, termsMark } = mirror;
+  // kept terms (an account of many positions), or each position's computed into the scratch
+  const kept = mirror.terms;
+  const terms = kept ?? SCRATCH_TERMS;
   for (let p = from; p < to; p++) {
     const markFixed = instrumentOf[p]!.mark;
     if (markFixed === undefined) return -Infinity;
     let at = 0;
-    if (keeps) {
+    if (kept !== undefined) {
       at = TERMS * p;
       if (termsMark![p] !== markFixed) {
         takeTerms(mirror, p, markFixed, callBelow, terms, at);
@@ -882,7 +879,7 @@ function takeTerms(mirror: ScreenMirror, p: number, markFixed: Fixed, callBelow:
   terms[at + TERM_NEAR_EDGE] = nearEdge ? 1 : 0;
 }
 
-/** ScreenMirror.keepsTerms: the positions from which an account's screen terms are kept. */
+/** The positions from which an account's screen terms are kept (ScreenMirror.terms). */
 const KEPT_TERMS_POSITIONS = 8;
 
 /**
