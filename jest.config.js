@@ -32,5 +32,9 @@ const project = (name, match) => ({
 });
 
 module.exports = {
+  // the tests' scratch files in one directory, removed at the end (test/scratch-tmpdir.js);
+  // CLEARSIM_KEEP_TEST_SCRATCH=1 keeps it for a look
+  globalSetup: '<rootDir>/test/scratch-setup.js',
+  globalTeardown: '<rootDir>/test/scratch-teardown.js',
   projects: [project('unit', 'unit'), project('int', 'int'), project('e2e', 'e2e')],
 };

@@ -1,0 +1,25 @@
+// Jest's globalSetup and globalTeardown (jest.config.js): every test's scratch files in one directory that the run
+// removes at its end. The suites make their stores, generated days and bad inputs with mkdtemp under os.tmpdir(), and
+// many spawn the CLI or a server that does the same; without this each `npm test` left ~300 MB of them in /tmp.
+// TMPDIR is set before jest starts its workers, so they and every child process they spawn inherit it.
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+const KEY = 'CLEARSIM_TEST_SCRATCH';
+
+async function setup() {
+  // nested runs (a test that runs jest) keep their parent's directory
+  if (process.env[KEY]) return;
+  const dir = mkdtempSync(join(tmpdir(), 'clearsim-tests-'));
+  process.env[KEY] = dir;
+  process.env.TMPDIR = dir;
+}
+
+async function teardown() {
+  const dir = process.env[KEY];
+  if (!dir || process.env.CLEARSIM_KEEP_TEST_SCRATCH === '1') return;
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+module.exports = { setup, teardown };
