@@ -128,6 +128,13 @@ describe('the run summary a person reads', () => {
     expect(out.stdout).toContain(`report written to ${report}`);
     expect(out.stdout).toContain(`decisions written to ${decisions}`);
     expect(existsSync(report)).toBe(true);
+    // verify's table too: its title carries the store's path, above the table
+    const verify = clearsim('verify', '--store', `file:${dir}/data`);
+    expect(verify.code).toBe(0);
+    const verifyLines = verify.stdout.trimEnd().split('\n');
+    expect(verifyLines[0]).toBe(`clearsim verify file:${dir}/data`);
+    for (const line of verifyLines.slice(1)) expect([...line].length).toBeLessThanOrEqual(100);
+    expect(verify.stdout).toMatch(/│ result\s+│ OK: every logged decision is what the rules decide\s+│/);
   });
 });
 

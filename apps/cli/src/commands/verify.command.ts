@@ -13,9 +13,10 @@ export async function verifyCommand(options: { store?: string; json?: boolean })
     if (options.json) {
       process.stdout.write(JSON.stringify({ store: store.url, ok, ...report }) + '\n');
     } else {
-      const table = new Table({ head: [`clearsim verify ${store.url}`, ''], style: tableStyle() });
+      // the title (it carries the store's path) above the table, as run and replay print theirs: the table is as wide as the hash
+      const table = new Table({ style: tableStyle() });
       table.push(['events', String(report.events)], ['inputs re-decided', String(report.inputs)], ['logged decisions', String(report.decisions)], ['outputHash', report.outputHash], ['snapshot', report.snapshot === null ? 'none' : `position ${report.snapshot.position}: ${report.snapshot.matches ? 'equals the re-simulated state' : 'DIFFERS from the re-simulated state'}`], ['result', ok ? 'OK: every logged decision is what the rules decide' : 'MISMATCH']);
-      process.stdout.write(table.toString() + '\n');
+      process.stdout.write(`clearsim verify ${store.url}\n${table.toString()}\n`);
       for (const m of report.mismatches) {
         process.stdout.write(`position ${m.position}:\n  logged:  ${m.logged ?? '(nothing)'}\n  decided: ${m.decided ?? '(nothing)'}\n`);
       }
