@@ -1,4 +1,6 @@
 import Table from 'cli-table3';
+// the width cli-table3 itself gives a cell's text (a wide character takes two columns): what fitTable must agree with
+import stringWidth from 'string-width';
 import type { AccountsInTrouble, RunSummary } from '@clearsim/clearing';
 import { formatFixed } from '@clearsim/money';
 
@@ -33,24 +35,26 @@ export function fitTable(rows: readonly (readonly string[])[], wrap: number, min
   return { rows: copy, colWidths: widths };
 }
 
-/** `text`'s lines wrapped to `width` characters: words joined by a space while they fit, a longer word broken. */
+/** `text`'s lines wrapped to `width` columns: words joined by a space while they fit, a wider word broken. */
 export function wrapText(text: string, width: number): string {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     let current = '';
     for (const word of line.split(' ')) {
-      let rest = word;
-      if (current !== '' && [...current].length + 1 + [...rest].length <= width) {
-        current += ' ' + rest;
+      if (current !== '' && stringWidth(current) + 1 + stringWidth(word) <= width) {
+        current += ' ' + word;
         continue;
       }
       if (current !== '') out.push(current);
-      // a word wider than the column goes in pieces of its width
-      while ([...rest].length > width) {
-        out.push([...rest].slice(0, width).join(''));
-        rest = [...rest].slice(width).join('');
+      // a word wider than the column goes in pieces as wide as it
+      current = '';
+      for (const char of word) {
+        if (current !== '' && stringWidth(current) + stringWidth(char) > width) {
+          out.push(current);
+          current = '';
+        }
+        current += char;
       }
-      current = rest;
     }
     out.push(current);
   }
@@ -59,7 +63,7 @@ export function wrapText(text: string, width: number): string {
 
 function widestLine(text: string): number {
   let widest = 0;
-  for (const line of text.split('\n')) widest = Math.max(widest, [...line].length);
+  for (const line of text.split('\n')) widest = Math.max(widest, stringWidth(line));
   return widest;
 }
 

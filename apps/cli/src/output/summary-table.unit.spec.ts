@@ -1,5 +1,6 @@
 import { ClearingEngine } from '@clearsim/clearing';
 import { decodeEvent, type InputEvent } from '@clearsim/events';
+import stringWidth from 'string-width';
 import { fitTable, renderSummary, SUMMARY_COLUMNS, wrapText } from './summary-table';
 
 /** An engine whose accounts hold positions in `instruments` perpetuals each (the positions column grows with them). */
@@ -24,7 +25,18 @@ function summaryOf(engine: ClearingEngine, store: string): string {
 
 /** The lines of the tables (the title, which carries the input's path, aside). */
 const tableLines = (text: string) => text.trimEnd().split('\n').slice(1);
-const width = (line: string) => [...line].length;
+// columns on a terminal, as cli-table3 counts them (a wide character takes two)
+const width = (line: string) => stringWidth(line);
+
+/** The store row's value column, line by line (the row's first line, then those whose label cell is empty). */
+function storeCell(text: string): string[] {
+  const lines = tableLines(text);
+  const at = lines.findIndex((line) => line.startsWith('│ store '));
+  expect(at).toBeGreaterThan(0);
+  const pieces: string[] = [];
+  for (let i = at; i < lines.length && (i === at || lines[i]!.startsWith('│  ')); i++) pieces.push(lines[i]!.split('│')[2]!.trim());
+  return pieces;
+}
 
 describe('renderSummary', () => {
   it('keeps the tables as laid out when they fit: no wrapping for a short store path', () => {
@@ -40,15 +52,19 @@ describe('renderSummary', () => {
     const text = summaryOf(engineWith(1), path);
     for (const line of tableLines(text)) expect(width(line)).toBeLessThanOrEqual(SUMMARY_COLUMNS);
     // the store row's pieces, read down its value column, give the path back whole
-    const lines = tableLines(text);
-    const at = lines.findIndex((line) => line.startsWith('│ store '));
-    expect(at).toBeGreaterThan(0);
-    const pieces: string[] = [];
-    for (let i = at; i < lines.length && (i === at || lines[i]!.startsWith('│  ')); i++) pieces.push(lines[i]!.split('│')[2]!.trim());
+    const pieces = storeCell(text);
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.join('')).toBe(path);
     // the hash is never wrapped
     expect(text).toMatch(/│ outputHash\s+│ [0-9a-f]{64} │/);
+  });
+
+  it('wraps a path of wide characters by their columns: nothing cut (cli-table3 would end a too-long line with …)', () => {
+    const path = `file:/srv/${'清算数据/'.repeat(12)}store`;
+    const text = summaryOf(engineWith(1), path);
+    for (const line of tableLines(text)) expect(width(line)).toBeLessThanOrEqual(SUMMARY_COLUMNS);
+    expect(text).not.toContain('…');
+    expect(storeCell(text).join('')).toBe(path);
   });
 
   it('wraps the positions of an account of many positions at spaces, keeping the accounts table within 100 columns', () => {
@@ -73,6 +89,9 @@ describe('fitTable', () => {
     expect(fitTable([['store', 'x'.repeat(120)]], 1, 10, 64).colWidths).toEqual([7, 66]);
     // the other columns alone leave less than the minimum: the column keeps its minimum, the table is wider
     expect(fitTable([['y'.repeat(95), 'x'.repeat(50)]], 1, 20).colWidths).toEqual([97, 22]);
+    // a wide character counts two: 40 of them are 80 columns, + 2 + 7 + 3 = 92 ≤ 100; 50 are 100 + 12 > 100
+    expect(fitTable([['store', '账'.repeat(40)]], 1, 10).colWidths).toBeUndefined();
+    expect(fitTable([['store', '账'.repeat(50)]], 1, 10).colWidths).toEqual([7, 90]);
     // a cell's width is its longest line's
     expect(fitTable([['a', `${'x'.repeat(40)}\n${'x'.repeat(110)}`]], 1, 10).colWidths).toEqual([3, 94]);
   });
@@ -84,6 +103,9 @@ describe('wrapText', () => {
     expect(wrapText('BTC-PERP 0.01 @ 10000 (liq 9523819047.61904768)', 24)).toBe('BTC-PERP 0.01 @ 10000\n(liq\n9523819047.61904768)');
     expect(wrapText('file:/a/very/long/path (positions 1..42)', 10)).toBe('file:/a/ve\nry/long/pa\nth\n(positions\n1..42)');
     expect(wrapText('a b\nc d', 3)).toBe('a b\nc d');
+    // a wide character takes two columns, as cli-table3 counts it: 账户一 is 6 columns, broken at 4 → 账户 / 一
+    expect(wrapText('账户一', 4)).toBe('账户\n一');
+    expect(wrapText('ab账', 3)).toBe('ab\n账');
     expect(wrapText('', 5)).toBe('');
   });
 });
