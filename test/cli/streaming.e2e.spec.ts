@@ -271,8 +271,8 @@ describe('the log written by the decode thread (CLEARSIM_LOG_THREAD, on by defau
         cwd: ROOT,
         env: { ...process.env, CLEARSIM_DECODE_THREAD: thread },
       });
-      // a run ended any other way shows how (a signal: status null) and what it said
-      expect({ thread, code: result.status, signal: result.signal, stderr: result.status === 1 ? undefined : result.stderr }).toEqual({ thread, code: 1, signal: null, stderr: undefined });
+      // a run ended any other way shows how (status null: a signal, or `error` when it could not be started) and what it said
+      expect({ thread, code: result.status, signal: result.signal, error: result.error?.message, stderr: result.status === 1 ? undefined : result.stderr }).toEqual({ thread, code: 1, signal: null, error: undefined, stderr: undefined });
       expect(result.stderr).toContain(thread === '0' ? 'clearsim: EFBIG: file too large' : 'clearsim: writing the log on the decode thread failed: EFBIG: file too large');
       expect(result.stderr).toContain('nothing of this command was committed');
       expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
