@@ -32,13 +32,13 @@ const NOTHING_DECIDED: HandleResult = Object.freeze({ duplicate: false, decision
  * of an underlying whose volatility changed; every live option as the clock
  * moves (time decay).
  */
-function remarkedBy(state: ClearingState, input: InputEvent): string[] {
+function remarkedBy(state: ClearingState, input: InputEvent, asWithoutBands = false): string[] {
   const instruments = () => state.ledger.instruments.values();
   const options = (underlying?: string) => [...instruments()].filter((i) => i.premiumStyle && !i.settled && (underlying === undefined || i.underlying === underlying)).map((i) => i.id);
   switch (input.type) {
     case 'PriceUpdated': {
       const out = new Set([input.instrument, ...options(input.instrument)]);
-      if (state.rules && !bandsApply(state)) {
+      if (state.rules && (asWithoutBands || !bandsApply(state))) {
         // scenario, VaR and dynamic requirements move with the underlying (and its history) for every instrument on it
         const underlying = underlyingOf(state.ledger.instruments.get(input.instrument)!);
         for (const i of instruments()) if (underlyingOf(i) === underlying) out.add(i.id);
@@ -53,7 +53,7 @@ function remarkedBy(state: ClearingState, input: InputEvent): string[] {
       const moved = new Set(input.marks.map((mark) => mark.instrument));
       const optionsOn = new Set([...moved].filter((id) => state.ledger.underlyingsWithOptions.has(id)));
       for (const { underlying } of input.volatilities) optionsOn.add(underlying);
-      const sameUnderlying = state.rules && !bandsApply(state) ? new Set([...moved].map((id) => underlyingOf(state.ledger.instruments.get(id)!))) : undefined;
+      const sameUnderlying = state.rules && (asWithoutBands || !bandsApply(state)) ? new Set([...moved].map((id) => underlyingOf(state.ledger.instruments.get(id)!))) : undefined;
       const out = new Set(moved);
       if (optionsOn.size > 0 || sameUnderlying) {
         for (const i of instruments()) {
@@ -250,7 +250,7 @@ function decideInput(state: ClearingState, input: InputEvent, crossed: readonly 
     }
   }
   // an input that leaves its accounts' bands owed has no use for its screens' bands: its checks screen for the answer alone
-  const checked = settleChecks(state, ctx, pending, !leavesBandsOwed(state, input));
+  const checked = settleChecks(state, ctx, pending, !leavesBandsOwed(state, input), firstRoundWithoutBands(state, input, decisions, beforeInput));
   // leveraged tokens rebalance at the marks the checks (and their cascade) left; their trades' impact and the
   // checks of the accounts they concern settle in turn (docs/rules.md §12)
   if (state.rules.tokens) {
@@ -407,7 +407,7 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
  * every wave is decided at fixed marks, so which round an account falls in
  * never matters.
  */
-function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, bandsWanted = true): Set<string> {
+function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, bandsWanted = true, inFirstRound?: (account: string) => boolean): Set<string> {
   const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
   // nothing in its check; its bands come from the same proof (kept for the input: PassedScreens)
@@ -425,10 +425,14 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
     }
     const batch = sortedIds(pending);
     pending.clear();
-    for (const account of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const account = batch[i]!;
       checked.add(account);
       if (screen && screenPasses(state, account, bandsWanted)) continue;
       checkAccount(ctx, account);
+      // without the bands, the first round holds every holder of what the input moved, in id order: one this check's
+      // decisions touched, and later in that order, is checked in this round, after them, as it would be there
+      if (round === 0 && inFirstRound !== undefined && pending.size > 0) joinFirstRound(batch, i, pending, inFirstRound);
     }
   }
   return checked;
@@ -451,6 +455,39 @@ function sortedIds(pending: ReadonlySet<string>): string[] {
     out[j + 1] = id;
   }
   return out;
+}
+
+/**
+ * The accounts an input's first round of checks would hold without the bands and holds with them only once a
+ * decision touches them: with the bands, a price move's first round holds only the accounts it crossed (touchedBy),
+ * without them every holder of what it moved (its instruments, and those on the same underlying where the model
+ * reads them). Undefined where the two first rounds are the same (no bands, or an input that moves no mark).
+ * A holder is one as the input found it: one that still holds, or whose position this input's fills took.
+ */
+function firstRoundWithoutBands(state: ClearingState, input: InputEvent, decisions: readonly DecisionEvent[], beforeInput: number): ((account: string) => boolean) | undefined {
+  if (!bandsApply(state)) return undefined;
+  const moved = remarkedBy(state, input, true);
+  if (moved.length === 0) return undefined;
+  const { holders } = state.ledger;
+  return (account) => {
+    for (const instrument of moved) if (holders.get(instrument)?.has(account)) return true;
+    for (let i = beforeInput; i < decisions.length; i++) {
+      const d = decisions[i]!;
+      if ((d.type === 'PositionAutoDeleveraged' || d.type === 'PositionLiquidated') && d.account === account && moved.includes(d.instrument)) return true;
+    }
+    return false;
+  };
+}
+
+/** Moves into `batch`, after `i` and in id order, each account of `pending` that sorts after batch[i], is not there yet, and `inFirstRound` holds. */
+function joinFirstRound(batch: string[], i: number, pending: ReadonlySet<string>, inFirstRound: (account: string) => boolean): void {
+  const current = batch[i]!;
+  for (const id of pending) {
+    if (!(id > current) || batch.includes(id, i + 1) || !inFirstRound(id)) continue;
+    let at = i + 1;
+    while (at < batch.length && batch[at]! < id) at++;
+    batch.splice(at, 0, id);
+  }
 }
 
 /**
