@@ -461,15 +461,18 @@ function sortedIds(pending: ReadonlySet<string>): string[] {
  * The accounts an input's first round of checks would hold without the bands and holds with them only once a
  * decision touches them: with the bands, a price move's first round holds only the accounts it crossed (touchedBy),
  * without them every holder of what it moved (its instruments, and those on the same underlying where the model
- * reads them). Undefined where the two first rounds are the same (no bands, or an input that moves no mark).
+ * reads them). Undefined without the bands (the two first rounds are the same); an input that moves no mark holds
+ * no one in it.
  * A holder is one as the input found it: one that still holds, or whose position this input's fills took.
  */
 function firstRoundWithoutBands(state: ClearingState, input: InputEvent, decisions: readonly DecisionEvent[], beforeInput: number): ((account: string) => boolean) | undefined {
   if (!bandsApply(state)) return undefined;
-  const moved = remarkedBy(state, input, true);
-  if (moved.length === 0) return undefined;
   const { holders } = state.ledger;
+  // what the input moved, found at the first question (most first rounds decide nothing that touches another account:
+  // a trade's, a deposit's); the instruments and their underlyings do not change within an input
+  let moved: string[] | undefined;
   return (account) => {
+    moved ??= remarkedBy(state, input, true);
     for (const instrument of moved) if (holders.get(instrument)?.has(account)) return true;
     for (let i = beforeInput; i < decisions.length; i++) {
       const d = decisions[i]!;
