@@ -7,18 +7,21 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const KEY = 'CLEARSIM_TEST_SCRATCH';
+/** The pid of the jest process that made the directory: only it removes it. */
+const OWNER = 'CLEARSIM_TEST_SCRATCH_OWNER';
 
 async function setup() {
-  // nested runs (a test that runs jest) keep their parent's directory
+  // nested runs (a test that runs jest) keep their parent's directory, and leave it to the parent to remove
   if (process.env[KEY]) return;
   const dir = mkdtempSync(join(tmpdir(), 'clearsim-tests-'));
   process.env[KEY] = dir;
+  process.env[OWNER] = String(process.pid);
   process.env.TMPDIR = dir;
 }
 
 async function teardown() {
   const dir = process.env[KEY];
-  if (!dir || process.env.CLEARSIM_KEEP_TEST_SCRATCH === '1') return;
+  if (!dir || process.env[OWNER] !== String(process.pid) || process.env.CLEARSIM_KEEP_TEST_SCRATCH === '1') return;
   try {
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   } catch (error) {
