@@ -402,3 +402,40 @@ describe('torn tail', () => {
     expect(clearsim('verify', '--store', store).code).toBe(0);
   });
 });
+
+describe('what a command loads', () => {
+  /** The modules of the build and the packages a `clearsim` invocation loaded (a preload lists them at exit). */
+  function loadedBy(...args: string[]): { code: number | null; stdout: string; modules: string[] } {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-loaded-'));
+    const list = join(dir, 'modules.json');
+    const preload = join(dir, 'list-modules.js');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const result = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'bin', 'clearsim'), ...args], { encoding: 'utf8', cwd: ROOT });
+    return { code: result.status, stdout: result.stdout, modules: JSON.parse(readFileSync(list, 'utf8')) as string[] };
+  }
+  const commandModules = (modules: string[]) => modules.filter((m) => /commands[\\/][a-z-]+\.(command|actions)\.js$/.test(m)).map((m) => m.replace(/.*[\\/]/, ''));
+  const loaded = (modules: string[], part: string) => modules.some((m) => m.includes(part));
+
+  it('--version and --help load no command, no schema (zod) and no store', () => {
+    for (const args of [['--version'], ['--help']]) {
+      const out = loadedBy(...args);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(args[0] === '--version' ? /^\d+\.\d+\.\d+\n$/ : /Usage: clearsim/);
+      // the two commands whose builders declare subcommands (their actions load on use)
+      expect(commandModules(out.modules).sort()).toEqual(['bench.command.js', 'generate.command.js']);
+      expect(loaded(out.modules, `${join('node_modules', 'zod')}`)).toBe(false);
+      expect(loaded(out.modules, join('libs', 'store', 'src', 'file'))).toBe(false);
+      expect(loaded(out.modules, join('libs', 'clearing'))).toBe(false);
+    }
+  });
+
+  it('a command loads its own modules and not the others\'', () => {
+    const out = loadedBy('replay', '--store', freshStore());
+    // an empty store: replay says so (exit 2), having loaded its command and the stores, not the server's or the importer's
+    expect(out.code).toBe(2);
+    expect(commandModules(out.modules).sort()).toEqual(['bench.command.js', 'generate.command.js', 'replay.command.js']);
+    expect(loaded(out.modules, join('libs', 'store', 'src', 'file'))).toBe(true);
+    expect(loaded(out.modules, join('apps', 'server'))).toBe(false);
+    expect(loaded(out.modules, join('node_modules', 'csv-parse'))).toBe(false);
+  });
+});

@@ -1,19 +1,28 @@
 import { Command, CommanderError, Option } from 'commander';
-import { InputError } from '@clearsim/events';
-import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL, StoreLockedError, StoreNotFoundError, StoreUnavailableError, StoreUrlError } from '@clearsim/store';
+// the light entry points: an error's class and the default store, without the codec's schemas or the stores
+import { InputError } from '@clearsim/events/bytes';
+import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL, StoreLockedError, StoreNotFoundError, StoreUnavailableError, StoreUrlError } from '@clearsim/store/errors';
 import { EXIT_BAD_INPUT, EXIT_RUNTIME, RuntimeFailure, UsageError } from './cli-error';
-import { accountCommand } from './commands/account.command';
-import { diffCommand } from './commands/diff.command';
-import { backtestCommand } from './commands/backtest.command';
 import { benchCommand } from './commands/bench.command';
 import { generateCommand } from './commands/generate.command';
-import { importCommand } from './commands/import.command';
-import { marginCommand } from './commands/margin.command';
-import { replayCommand } from './commands/replay.command';
-import { runCommand } from './commands/run.command';
-import { serveCommand } from './commands/serve.command';
-import { stressCommand } from './commands/stress.command';
-import { verifyCommand } from './commands/verify.command';
+
+/**
+ * Each command's modules load when it runs, not when the program is built: `clearsim --help` or `--version` loads
+ * none of them, and a command loads its own (the engine, the stores, the codec's schemas) and not the others'
+ * (the server, the importers, the Monte-Carlo workers).
+ */
+const commands = {
+  account: () => import('./commands/account.command'),
+  backtest: () => import('./commands/backtest.command'),
+  diff: () => import('./commands/diff.command'),
+  import: () => import('./commands/import.command'),
+  margin: () => import('./commands/margin.command'),
+  replay: () => import('./commands/replay.command'),
+  run: () => import('./commands/run.command'),
+  serve: () => import('./commands/serve.command'),
+  stress: () => import('./commands/stress.command'),
+  verify: () => import('./commands/verify.command'),
+};
 
 const storeOption = () => new Option('--store <url>', 'event store: file:PATH, postgres://…, esdb://… / kurrentdb://…').default(DEFAULT_STORE_URL);
 
@@ -37,7 +46,7 @@ export function buildProgram(): Command {
     .option('--snapshot', 'save a snapshot of the state at the end (the next open restores it instead of replaying)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object with the summary and every account')
-    .action(async (input: string, options) => runCommand(input, options));
+    .action(async (input: string, options) => (await commands.run()).runCommand(input, options));
 
   program
     .command('import')
@@ -59,7 +68,7 @@ export function buildProgram(): Command {
     .option('--trade-accounts <list>', 'trades: also write each trade as a TradeExecuted, taken by one of these accounts (ids or prefix:count, comma-separated, e.g. long:700,short:300), drawn by --seed')
     .option('--market-maker <id>', 'with --trade-accounts: the account on the other side of every trade')
     .option('--seed <n>', 'with --trade-accounts: the seed of the draw of each trade\'s account (default 1)')
-    .action(async (file: string, options) => importCommand(file, options));
+    .action(async (file: string, options) => (await commands.import()).importCommand(file, options));
 
   program
     .command('diff')
@@ -69,7 +78,7 @@ export function buildProgram(): Command {
     .option('--accounts <n>', 'how many differing accounts to list', '20')
     .option('--report <file.html>', 'write an HTML report: the rule sets (up to 8) on the same axes, with the per-account drill-down')
     .option('--json', 'print one JSON object')
-    .action(async (input: string, options) => diffCommand(input, options));
+    .action(async (input: string, options) => (await commands.diff()).diffCommand(input, options));
 
   program
     .command('backtest')
@@ -82,7 +91,7 @@ export function buildProgram(): Command {
     .option('--accounts <n>', 'how many of the most exceeded accounts to list', '10')
     .option('--report <file.html>', 'write an HTML report: realized loss against margin over time per rule set, and the per-account table')
     .option('--json', 'print one JSON object')
-    .action(async (input: string, options) => backtestCommand(input, options));
+    .action(async (input: string, options) => (await commands.backtest()).backtestCommand(input, options));
 
   program
     .command('stress')
@@ -95,7 +104,7 @@ export function buildProgram(): Command {
     .option('--report <file.html>', 'write an HTML report: the distribution of each figure over the paths, per rule set')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print one JSON object')
-    .action(async (scenario: string, options) => stressCommand(scenario, options));
+    .action(async (scenario: string, options) => (await commands.stress()).stressCommand(scenario, options));
 
   program
     .command('margin')
@@ -106,7 +115,7 @@ export function buildProgram(): Command {
     .addOption(storeOption())
     .option('--at <ts>', 'as of this time (ISO-8601 UTC)')
     .option('--json', 'print one JSON object')
-    .action(async (account: string, options) => marginCommand(account, options));
+    .action(async (account: string, options) => (await commands.margin()).marginCommand(account, options));
 
   program
     .command('replay')
@@ -114,7 +123,7 @@ export function buildProgram(): Command {
     .addOption(storeOption())
     .option('--at <ts>', 'stop at this time (ISO-8601 UTC): the state as it was then')
     .option('--json', 'print one JSON object')
-    .action(async (options) => replayCommand(options));
+    .action(async (options) => (await commands.replay()).replayCommand(options));
 
   program
     .command('verify')
@@ -122,7 +131,7 @@ export function buildProgram(): Command {
     .addOption(storeOption())
     .option('--json', 'print one JSON object')
     .action(async (options) => {
-      process.exitCode = await verifyCommand(options);
+      process.exitCode = await (await commands.verify()).verifyCommand(options);
     });
 
   program
@@ -133,7 +142,7 @@ export function buildProgram(): Command {
     .option('--at <ts>', 'as it was at this time (ISO-8601 UTC)')
     .option('--history <n>', 'how many of its decisions to list', '20')
     .option('--json', 'print one JSON object')
-    .action(async (id: string, options) => accountCommand(id, options));
+    .action(async (id: string, options) => (await commands.account()).accountCommand(id, options));
 
   program
     .command('serve')
@@ -154,7 +163,7 @@ export function buildProgram(): Command {
     .option('--shard <i>', 'the shard this server owns, 0 to n-1 (default 0)')
     .option('--group <name>', 'consumer group prefix; the group is <name>.shard-<i>-of-<n> (default clearsim)')
     .option('--kafka-consumer-thread <on|off|auto>', 'run the Kafka client (fetching, record decoding) on a thread of its own, beside the one that decides; auto: on with 2 or more cores (also CLEARSIM_KAFKA_CONSUMER_THREAD; default auto)')
-    .action(async (options) => serveCommand(options));
+    .action(async (options) => (await commands.serve()).serveCommand(options));
 
   program.addCommand(generateCommand().copyInheritedSettings(program));
   program.addCommand(benchCommand().copyInheritedSettings(program));

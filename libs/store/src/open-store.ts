@@ -4,13 +4,10 @@ import { FileEventStore } from './file/file-event-store';
 import type { KurrentDBEventStore, KurrentDBEventStoreOptions } from './kurrentdb/kurrentdb-event-store';
 import { InMemoryEventStore } from './memory/in-memory-event-store';
 import type { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';
-import { redactUrl } from './store-url';
+import { DEFAULT_STORE_URL, redactUrl } from './store-url';
 import { StoreUrlError } from './errors';
 
-export { redactUrl };
-
-/** Where the CLI keeps its log when no `--store` is given. */
-export const DEFAULT_STORE_URL = 'file:./data';
+export { DEFAULT_STORE_URL, redactUrl };
 
 export type StoreLocation =
   | { kind: 'file'; path: string }

@@ -1,3 +1,6 @@
+/** Where the CLI keeps its log when no `--store` is given. */
+export const DEFAULT_STORE_URL = 'file:./data';
+
 /** The URL with any password replaced by `***`, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');

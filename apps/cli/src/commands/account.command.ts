@@ -4,7 +4,7 @@ import { accountJson, accountView, clockIso } from '@clearsim/clearing';
 import { accountFields, encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
-import { parseAt } from '../io/input-source';
+import { parseAt } from '../io/at-option';
 import { openStoreFromUrl } from './store-options';
 
 const concerns = (event: ClearingEvent, id: string): boolean => accountFields(event).some((f) => f.account === id);

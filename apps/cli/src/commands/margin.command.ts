@@ -3,7 +3,7 @@ import { clockIso, whatIfTrade, type MarginFigures } from '@clearsim/clearing';
 import { formatFixed, parseFixed, DecimalFormatError } from '@clearsim/money';
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
-import { parseAt } from '../io/input-source';
+import { parseAt } from '../io/at-option';
 import { tableStyle } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';
 import { coinUnitLabel } from './account.command';

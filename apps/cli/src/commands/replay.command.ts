@@ -1,6 +1,6 @@
 import { formatTimestamp } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
-import { parseAt } from '../io/input-source';
+import { parseAt } from '../io/at-option';
 import { writeJsonSummary } from '../output/summary-json';
 import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
 import { openStoreFromUrl } from './store-options';

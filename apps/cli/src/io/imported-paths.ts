@@ -5,7 +5,7 @@ import { formatTimestamp, parseTimestamp } from '@clearsim/events';
 import { formatFixed } from '@clearsim/money';
 import { LAYOUT_NAMES, LAYOUTS, MarketDataImport, ImportUsageError, type LayoutName } from '@clearsim/market-data';
 import { UsageError } from '../cli-error';
-import { csvOptions, importOptionsOf } from '../commands/import.command';
+import { csvOptions, importOptionsOf } from './import-options';
 
 const FILE_PATH_KEYS = ['file', 'format', 'barPath', 'interval', 'mark', 'timeFormat', 'timeCol', 'priceCol', 'qtyCol', 'delimiter'];
 

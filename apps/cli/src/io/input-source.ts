@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeEvent, decodeLine, decodePriceBytes, InputError, parseTimestamp, quoteInput, timestampProblem, type InputEvent, type Sha256State } from '@clearsim/events';
+import { decodeEvent, decodeLine, decodePriceBytes, InputError, type InputEvent, type Sha256State } from '@clearsim/events';
 import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
@@ -205,15 +205,4 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
     if (error instanceof ScenarioError || error instanceof RulesError) throw new UsageError(error.message);
     throw error;
   }
-}
-
-/** Parses `--at`: an ISO-8601 UTC timestamp. */
-export function parseAt(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ts = parseTimestamp(text);
-  if (ts === undefined) {
-    const problem = timestampProblem(text);
-    throw new UsageError(`--at: ${quoteInput(text)} ${problem === undefined || problem.startsWith('is not an ISO-8601') ? 'is not an ISO-8601 UTC timestamp (e.g. 2020-03-13T02:16:00Z)' : problem}`);
-  }
-  return ts;
 }

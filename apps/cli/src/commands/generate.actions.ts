@@ -1,0 +1,182 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { z } from 'zod';
+import { INPUT_SCHEMAS } from '@clearsim/events';
+import { parseBoundedYaml, RulesSchema } from '@clearsim/rules';
+import { generateInputs, parseScenario, rulesReference, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
+import { generateLog } from '../../../../bench/generate-log';
+import { UsageError } from '../cli-error';
+import { loadRules } from '../io/rules-source';
+
+/** What `clearsim generate`'s subcommands do (generate.command.ts declares them and loads this module when one runs). */
+
+interface PopulationOptions {
+  instrument: string;
+  price: string;
+  start: string;
+  margin: string;
+  seed: string;
+  count: string;
+  long: string;
+  leverage: string;
+  collateral: string;
+}
+
+/** The scenario (as written) of a population: one perpetual held flat at `price`, a market maker, the insurance fund. */
+function populationScenario(options: PopulationOptions & { name?: string; drop?: string; hours?: string }): ScenarioInput & Record<string, unknown> {
+  const count = wholeNumber('--count', options.count, 1_000_000);
+  const long = fraction('--long', options.long);
+  const longs = Math.round(count * long);
+  const leverage = range('--leverage', options.leverage);
+  const collateral = range('--collateral', options.collateral);
+  if (options.margin !== 'cross' && options.margin !== 'isolated') throw new UsageError(`--margin: "${options.margin}" is not cross or isolated`);
+  const underlying = options.instrument.split('-')[0] || options.instrument;
+  const groups = [
+    ...(longs > 0 ? [{ prefix: 'long', count: longs, side: 'long', instrument: options.instrument, leverage, collateral, counterparty: 'mm' }] : []),
+    ...(count - longs > 0 ? [{ prefix: 'short', count: count - longs, side: 'short', instrument: options.instrument, leverage, collateral, counterparty: 'mm' }] : []),
+  ];
+  return {
+    name: options.name ?? 'population',
+    rules: options.margin === 'cross' ? 'crypto-cross' : 'crypto-isolated',
+    seed: wholeNumber('--seed', options.seed, Number.MAX_SAFE_INTEGER),
+    start: options.start,
+    instruments: { [options.instrument]: { kind: 'perpetual', underlying, settlementAsset: 'USD', multiplier: '1' } },
+    prices: { every: 60, noise: '0', decimals: 2, paths: { [options.instrument]: [{ at: options.start, price: options.price }] } },
+    accounts: { insurance: { deposit: '1000000' }, fees: {}, mm: { deposit: String(count * Number(collateral[1]) * Number(leverage[1])), asset: 'USD' } },
+    population: groups,
+  } as ScenarioInput & Record<string, unknown>;
+}
+
+export function writePopulation(file: string, options: PopulationOptions): void {
+  const raw = populationScenario(options);
+  const scenario = parseScenario(raw, file);
+  const reference = rulesReference(scenario);
+  const rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path).rules;
+  const events = generateInputs(scenario, rules);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  process.stderr.write(`clearsim generate population: ${events.length} events (${scenario.population.reduce((n, g) => n + g.count, 0)} traders on ${options.instrument}) → ${file}\n`);
+}
+
+export function writeScenario(file: string, options: PopulationOptions & { name: string; drop: string; hours: string }): void {
+  const raw = populationScenario(options);
+  const hours = wholeNumber('--hours', options.hours, 24 * 366);
+  const drop = fraction('--drop', options.drop);
+  const startMs = Date.parse(options.start);
+  if (!Number.isFinite(startMs)) throw new UsageError(`--start: "${options.start}" is not an ISO-8601 UTC time`);
+  const at = (h: number) => new Date(startMs + h * 3_600_000).toISOString().replace('.000Z', 'Z');
+  const price = Number(options.price);
+  const low = (price * (1 - drop)).toFixed(2);
+  const rebound = (price * (1 - drop / 2)).toFixed(2);
+  const population = (raw.population as { prefix: string; count: number; side: string; leverage: string[]; collateral: string[] }[])
+    .map((g) => `  - { prefix: ${g.prefix}, count: ${g.count}, side: ${g.side}, instrument: ${options.instrument}, leverage: [${g.leverage.join(', ')}], collateral: ["${g.collateral[0]}", "${g.collateral[1]}"], counterparty: mm }`)
+    .join('\n');
+  const yaml = `# yaml-language-server: $schema=${schemaPath(file, 'scenario')}
+# A starter scenario written by \`clearsim generate scenario\`: edit it, then
+#   ./bin/clearsim run ${file} --reset --report out/${options.name}.html
+# Format: docs/scenarios.md. The population is synthetic (seeded draws).
+name: ${options.name}
+description: ${options.instrument} falls ${Math.round(drop * 100)} % and recovers half of it; a leveraged population under ${raw.rules as string}
+rules: ${raw.rules as string}            # a preset (libs/rules/presets/), a rules file path, or the rules inline
+seed: ${raw.seed as number}                       # every random draw (population, noise) follows from it
+start: ${options.start}
+end: ${at(hours)}      # a ClockAdvanced here: grace timers fire up to it
+
+instruments:
+  ${options.instrument}: { kind: perpetual, underlying: ${options.instrument.split('-')[0]}, settlementAsset: USD, multiplier: "1" }
+
+prices:
+  every: 60                           # seconds between generated marks
+  noise: "0.001"                      # seeded jitter around the path (0: exactly on it)
+  decimals: 2
+  paths:                              # waypoints (or { file: data.csv, format: binance-klines }: docs/import.md)
+    ${options.instrument}:
+      - { at: ${options.start}, price: "${price.toFixed(2)}" }
+      - { at: ${at(Math.max(1, Math.floor(hours / 3)))}, price: "${price.toFixed(2)}" }
+      - { at: ${at(Math.max(2, Math.floor(hours / 3) + 1))}, price: "${low}" }      # the crash: −${Math.round(drop * 100)} % in an hour
+      - { at: ${at(hours)}, price: "${rebound}" }
+
+accounts:
+  insurance: { deposit: "1000000" }   # the insurance fund
+  fees: {}
+  mm: { deposit: "${(raw.accounts as Record<string, { deposit?: string }>).mm.deposit}", asset: USD }   # the market maker every trader opens against
+
+population:                           # leverage and collateral drawn uniformly in [low, high]
+${population}
+
+events: []                            # extra inputs (withdrawals, funding …) in the JSONL shape
+`;
+  // the file must be a valid scenario: parse what we wrote
+  parseScenario(parseBoundedYaml(yaml), file);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, yaml);
+  process.stderr.write(`clearsim generate scenario: ${file} (run it: ./bin/clearsim run ${file} --reset)\n`);
+}
+
+export async function writeDay(file: string, options: { events: string; accounts: string; instruments: string; seed: string; positionsPerAccount?: string }): Promise<void> {
+  const spec = {
+    events: wholeNumber('--events', options.events, 1_000_000_000),
+    accounts: wholeNumber('--accounts', options.accounts, 10_000_000),
+    instruments: wholeNumber('--instruments', options.instruments, 99),
+    seed: wholeNumber('--seed', options.seed, Number.MAX_SAFE_INTEGER),
+    ...(options.positionsPerAccount ? { positionsPerAccount: wholeNumber('--positions-per-account', options.positionsPerAccount, 3) } : {}),
+  };
+  mkdirSync(dirname(file), { recursive: true });
+  const written = await generateLog(file, spec);
+  process.stderr.write(`clearsim generate day: ${written} events (${spec.accounts} traders, ${spec.instruments} perpetuals, seed ${spec.seed}) → ${file}\n`);
+}
+
+/** The JSON Schemas, from the zod schemas of the validators (as written: decimals as strings or numbers, times as text). */
+export function jsonSchemas(): Record<'input-event' | 'rules' | 'scenario', Record<string, unknown>> {
+  const options = { io: 'input', unrepresentable: 'any' } as const;
+  const withId = (name: string, title: string, schema: Record<string, unknown>) => ({ $id: `https://clearsim.dev/schemas/${name}.schema.json`, title, ...schema });
+  const scenario = z.toJSONSchema(ScenarioSchema, options) as Record<string, unknown> & { properties?: { prices?: { properties?: { paths?: { additionalProperties?: unknown } } } } };
+  // the CLI also takes an exchange file as an instrument's path (docs/import.md)
+  const paths = scenario.properties?.prices?.properties?.paths;
+  if (paths?.additionalProperties) {
+    paths.additionalProperties = {
+      anyOf: [
+        paths.additionalProperties,
+        {
+          type: 'object',
+          required: ['file', 'format'],
+          additionalProperties: false,
+          properties: Object.fromEntries(['file', 'format', 'barPath', 'interval', 'mark', 'timeFormat', 'timeCol', 'priceCol', 'qtyCol', 'delimiter'].map((k) => [k, { type: 'string' }])),
+        },
+      ],
+    };
+  }
+  return {
+    'input-event': withId('input-event', 'A clearsim input event (one line of an input JSONL file)', z.toJSONSchema(z.union(Object.values(INPUT_SCHEMAS) as unknown as [z.ZodType, ...z.ZodType[]]), options) as Record<string, unknown>),
+    rules: withId('rules', 'A clearsim rule set (a rules YAML file, or RulesActivated.rules)', z.toJSONSchema(RulesSchema, options) as Record<string, unknown>),
+    scenario: withId('scenario', 'A clearsim scenario (docs/scenarios.md)', scenario),
+  };
+}
+
+export function writeSchemas(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, schema] of Object.entries(jsonSchemas())) writeFileSync(join(dir, `${name}.schema.json`), JSON.stringify(schema, null, 2) + '\n');
+  process.stderr.write(`clearsim generate schemas: input-event, rules, scenario → ${dir}/\n`);
+}
+
+function schemaPath(file: string, name: string): string {
+  const target = join(process.cwd(), 'schemas', `${name}.schema.json`);
+  return relative(dirname(join(process.cwd(), file)), target) || `${name}.schema.json`;
+}
+
+function wholeNumber(flag: string, text: string, max: number): number {
+  if (!/^\d{1,16}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${flag}: "${text}" is not a whole number from 1 to ${max}`);
+  return Number(text);
+}
+
+function fraction(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(text)) throw new UsageError(`${flag}: "${text}" is not a fraction from 0 to 1`);
+  return value;
+}
+
+function range(flag: string, text: string): [string, string] {
+  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (!match || Number(match[1]) <= 0 || Number(match[1]) > Number(match[2])) throw new UsageError(`${flag}: "${text}" is not a range low-high with 0 < low ≤ high, e.g. 2-25`);
+  return [match[1], match[2]];
+}
