@@ -439,3 +439,36 @@ describe('what a command loads', () => {
     expect(loaded(out.modules, join('node_modules', 'csv-parse'))).toBe(false);
   });
 });
+
+describe('amounts beyond an input\'s bounds, computed by the engine', () => {
+  it('a run whose decisions hold 31-digit margins (qty 10^15 at 10^16) is read back by replay, verify and account', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const file = join(dir, 'huge.jsonl');
+    writeFileSync(
+      file,
+      [
+        { type: 'InstrumentListed', ts: '2026-01-05T09:00:00Z', instrument: 'BTC-PERP', kind: 'perpetual', underlying: 'BTC', settlementAsset: 'USD', multiplier: '1' },
+        { type: 'PriceUpdated', ts: '2026-01-05T09:00:00Z', instrument: 'BTC-PERP', price: '10000000000000000' },
+        { type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'mm', asset: 'USD', amount: '100000000000000000000000000000' },
+        { type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'alice', asset: 'USD', amount: '1' },
+        { type: 'TradeExecuted', ts: '2026-01-05T09:01:00Z', tradeId: 't1', instrument: 'BTC-PERP', buyer: 'alice', seller: 'mm', qty: '1000000000000000', price: '10000000000000000' },
+      ]
+        .map((event) => JSON.stringify(event))
+        .join('\n') + '\n',
+    );
+    const store = `file:${join(dir, 'store')}`;
+    const run = clearsim('run', file, '--rules', 'crypto-cross', '--store', store, '--json');
+    expect(run.code).toBe(0);
+    const { outputHash } = json(run);
+    // the log holds a margin of 31 integer digits (each input within 30): once refused by the reader as out of range
+    expect(readFileSync(logFile(store), 'utf8')).toMatch(/"maintenanceMargin":"\d{31}"/);
+    const replay = clearsim('replay', '--store', store, '--json');
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(json(replay).outputHash).toBe(outputHash);
+    expect(clearsim('verify', '--store', store).code).toBe(0);
+    const alice = clearsim('account', 'alice', '--store', store, '--json');
+    expect(alice.code).toBe(0);
+    expect(json(alice).status).toBe('bankrupt');
+  });
+});

@@ -191,6 +191,25 @@ function outcome(encode: () => string): { line?: string; error?: string } {
   }
 }
 
+describe('decimal bounds: an input\'s and a decision\'s', () => {
+  // a trade of qty 10^15 at 10^16 (each within an input's 30 digits) gives a notional of 10^31 and a maintenance
+  // margin of 31 digits: the engine writes such a decision, so the log's reader must read it back
+  const margin = '4999999999999999999999899983700';
+
+  it('reads a decision whose amounts are beyond an input\'s 30 digits', () => {
+    const line = JSON.stringify({ type: 'MarginCallIssued', ts: '2026-01-05T09:01:00Z', account: 'alice', equity: '-' + margin, initialMargin: margin + '0', maintenanceMargin: margin, amount: margin });
+    const event = decodeLine(line, 'any') as { maintenanceMargin: bigint; initialMargin: bigint };
+    expect(event.maintenanceMargin).toBe(BigInt(margin) * 100_000_000n);
+    expect(event.initialMargin).toBe(BigInt(margin + '0') * 100_000_000n);
+    expect(encodeEvent(decodeLine(line, 'any'))).toContain(`"maintenanceMargin":"${margin}"`);
+  });
+
+  it('still refuses an input beyond 30 digits, naming the field', () => {
+    const line = JSON.stringify({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'a', asset: 'USD', amount: margin });
+    expect(() => decodeLine(line, 'input')).toThrow(/field "amount": .*at most 30 digits before the point/);
+  });
+});
+
 describe('encodeEvent', () => {
   it('writes a price update\'s canonical line by concatenation: type, v, ts first, then the fields in key order', () => {
     const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n } as ClearingEvent;

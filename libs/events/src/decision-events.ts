@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fixed, nonNegativeFixed, positiveFixed } from '@clearsim/rules';
+import { computedFixed, computedNonNegativeFixed, computedPositiveFixed } from '@clearsim/rules';
 import { timestamp } from './timestamp-schema';
 
 /**
@@ -10,6 +10,11 @@ import { timestamp } from './timestamp-schema';
  * `instrument` on a margin decision means the isolated position it is about;
  * without it the decision is about the whole (cross-margined) account.
  */
+// a decision's amounts are the engine's: products and sums of inputs, beyond an input's 30 digits (the log's reader
+// must read back whatever the engine wrote)
+const fixed = computedFixed;
+const nonNegativeFixed = computedNonNegativeFixed;
+const positiveFixed = computedPositiveFixed;
 const id = z.string().min(1);
 const base = { ts: timestamp, v: z.literal(1).optional() };
 const marginUnit = { account: id, instrument: id.optional() };

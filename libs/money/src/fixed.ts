@@ -41,6 +41,20 @@ export const MAX_DECIMAL_LENGTH = 64;
 export const MAX_EXPONENT = 30;
 export const MAX_INTEGER_DIGITS = 30;
 
+/**
+ * The bound of a decimal the engine computed (a decision's amount, read back
+ * from the log): inputs of up to 30 integer digits multiply into up to 60 (a
+ * position's notional, a margin) and add up over a log into a few more, so a
+ * decision may legitimately hold more than an input may. The log's reader
+ * must read whatever the engine wrote: 80 digits, with the text's length
+ * bound to match.
+ */
+export const MAX_COMPUTED_INTEGER_DIGITS = 80;
+const MAX_COMPUTED_LENGTH = MAX_COMPUTED_INTEGER_DIGITS + MAX_DECIMAL_LENGTH - MAX_INTEGER_DIGITS;
+
+/** The bounds parseFixed checks: an input's (the default) or a computed amount's. */
+export type DecimalBounds = 'input' | 'computed';
+
 export class DecimalFormatError extends Error {
   constructor(readonly reason: string) {
     super(reason);
@@ -57,15 +71,17 @@ function quoted(text: string): string {
  * infinities, anything finer than the ledger scale (silently rounding an
  * input would break exactness) and anything beyond the bounds above.
  */
-export function parseFixed(input: string | number): Fixed {
+export function parseFixed(input: string | number, bounds: DecimalBounds = 'input'): Fixed {
+  const maxLength = bounds === 'input' ? MAX_DECIMAL_LENGTH : MAX_COMPUTED_LENGTH;
+  const maxIntegerDigits = bounds === 'input' ? MAX_INTEGER_DIGITS : MAX_COMPUTED_INTEGER_DIGITS;
   let text: string;
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw new DecimalFormatError(`${input} is not a finite decimal`);
     text = String(input);
   } else if (typeof input === 'string') {
     // the bound applies to the text as given: trimming a 16 MB string of spaces would cost more than refusing it
-    if (input.length > MAX_DECIMAL_LENGTH) {
-      throw new DecimalFormatError(`${quoted(input)} is longer than ${MAX_DECIMAL_LENGTH} characters (a decimal has at most ${MAX_INTEGER_DIGITS} digits before the point and ${DECIMALS} after)`);
+    if (input.length > maxLength) {
+      throw new DecimalFormatError(`${quoted(input)} is longer than ${maxLength} characters (a decimal has at most ${maxIntegerDigits} digits before the point and ${DECIMALS} after)`);
     }
     text = input.trim();
   } else {
@@ -85,8 +101,8 @@ export function parseFixed(input: string | number): Fixed {
   let pointFromRight = fracPart.length - exp; // number of digits after the decimal point
   let leadingZeros = 0;
   while (leadingZeros < digits.length && digits.charCodeAt(leadingZeros) === 48) leadingZeros++;
-  if (digits.length - leadingZeros - pointFromRight > MAX_INTEGER_DIGITS) {
-    throw new DecimalFormatError(`${quoted(text)} is out of range: a decimal has at most ${MAX_INTEGER_DIGITS} digits before the point`);
+  if (digits.length - leadingZeros - pointFromRight > maxIntegerDigits) {
+    throw new DecimalFormatError(`${quoted(text)} is out of range: a decimal has at most ${maxIntegerDigits} digits before the point`);
   }
   if (pointFromRight < 0) {
     digits += '0'.repeat(-pointFromRight);

@@ -1,17 +1,28 @@
 import { z } from 'zod';
-import { DecimalFormatError, formatFixed, parseFixed, type Fixed } from '@clearsim/money';
+import { DecimalFormatError, formatFixed, parseFixed, type DecimalBounds, type Fixed } from '@clearsim/money';
 
-/** A decimal given as a string (or a JSON number), parsed exactly to ledger units. */
-export const fixed = z.union([z.string(), z.number()]).transform((value, ctx): Fixed => {
-  try {
-    return parseFixed(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: error instanceof DecimalFormatError ? error.reason : 'not a decimal' });
-    return z.NEVER;
-  }
-});
+const decimalOf = (bounds: DecimalBounds) =>
+  z.union([z.string(), z.number()]).transform((value, ctx): Fixed => {
+    try {
+      return parseFixed(value, bounds);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof DecimalFormatError ? error.reason : 'not a decimal' });
+      return z.NEVER;
+    }
+  });
+
+/** A decimal given as a string (or a JSON number), parsed exactly to ledger units, within an input's bounds (parseFixed). */
+export const fixed = decimalOf('input');
 
 export const positiveFixed = fixed.refine((v) => v > 0n, { message: 'must be greater than 0' });
 export const nonNegativeFixed = fixed.refine((v) => v >= 0n, { message: 'must not be negative' });
+
+/**
+ * A decimal the engine computed (a decision's amount, as the log holds it): within the wider bounds of
+ * MAX_COMPUTED_INTEGER_DIGITS, since inputs within their bounds multiply and add up beyond them.
+ */
+export const computedFixed = decimalOf('computed');
+export const computedPositiveFixed = computedFixed.refine((v) => v > 0n, { message: 'must be greater than 0' });
+export const computedNonNegativeFixed = computedFixed.refine((v) => v >= 0n, { message: 'must not be negative' });
 export const fixedBetween = (lo: Fixed, hi: Fixed, what: string) =>
   fixed.refine((v) => v >= lo && v <= hi, { message: `must be ${what} (${formatFixed(lo)}..${formatFixed(hi)})` });
