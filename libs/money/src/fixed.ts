@@ -43,13 +43,14 @@ export const MAX_INTEGER_DIGITS = 30;
 
 /**
  * The bound of a decimal the engine computed (a decision's amount, read back
- * from the log): inputs of up to 30 integer digits multiply into up to 60 (a
- * position's notional, a margin) and add up over a log into a few more, so a
- * decision may legitimately hold more than an input may. The log's reader
- * must read whatever the engine wrote: 80 digits, with the text's length
- * bound to match.
+ * from the log): inputs of up to 30 integer digits multiply into more — a
+ * notional is qty × price × multiplier (90 digits at most), a funding
+ * payment that times a rate (120) — and add up over a log into a few more,
+ * so a decision may legitimately hold more than an input may. The log's
+ * reader must read whatever the engine wrote: 160 digits, with the text's
+ * length bound to match.
  */
-export const MAX_COMPUTED_INTEGER_DIGITS = 80;
+export const MAX_COMPUTED_INTEGER_DIGITS = 160;
 const MAX_COMPUTED_LENGTH = MAX_COMPUTED_INTEGER_DIGITS + MAX_DECIMAL_LENGTH - MAX_INTEGER_DIGITS;
 
 /** The bounds parseFixed checks: an input's (the default) or a computed amount's. */

@@ -65,15 +65,15 @@ describe('parseFixed / formatFixed', () => {
       expect(parseFixed(text)).toBe(units);
     });
 
-    it("a computed amount (a decision's, read back from the log) may hold up to 80 integer digits; an input 30", () => {
+    it("a computed amount (a decision's, read back from the log) may hold up to 160 integer digits; an input 30", () => {
       // qty 10^15 × price 10^16 = a notional of 10^31: 32 digits, beyond an input's bound, within a computed one's
       const notional = '1' + '0'.repeat(31);
       expect(() => parseFixed(notional)).toThrow(/at most 30 digits before the point/);
       expect(parseFixed(notional, 'computed')).toBe(10n ** 31n * SCALE);
-      // the largest computed value: 80 nines and 8 decimals (89 characters, beyond an input's 64)
-      expect(parseFixed('9'.repeat(80) + '.99999999', 'computed')).toBe(10n ** 88n - 1n);
-      expect(() => parseFixed('1' + '0'.repeat(80), 'computed')).toThrow(/at most 80 digits before the point/);
-      expect(() => parseFixed('1'.repeat(115), 'computed')).toThrow(/longer than 114 characters/);
+      // the largest computed value: 160 nines and 8 decimals (169 characters, beyond an input's 64)
+      expect(parseFixed('9'.repeat(160) + '.99999999', 'computed')).toBe(10n ** 168n - 1n);
+      expect(() => parseFixed('1' + '0'.repeat(160), 'computed')).toThrow(/at most 160 digits before the point/);
+      expect(() => parseFixed('1'.repeat(195), 'computed')).toThrow(/longer than 194 characters/);
       // the other bounds are the same
       expect(() => parseFixed('1e31', 'computed')).toThrow(/exponent beyond ±30/);
       expect(() => parseFixed('0.000000001', 'computed')).toThrow(/more than 8 decimal places/);
