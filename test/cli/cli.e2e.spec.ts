@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -470,5 +470,47 @@ describe('amounts beyond an input\'s bounds, computed by the engine', () => {
     const alice = clearsim('account', 'alice', '--store', store, '--json');
     expect(alice.code).toBe(0);
     expect(json(alice).status).toBe('bankrupt');
+  });
+});
+
+describe('paths that are not what they must be', () => {
+  it('--decisions or --report naming a directory, or a path under a file, is refused before the run (exit 2), and the store is not touched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const storeDir = join(dir, 'store');
+    for (const [flag, path] of [
+      ['--decisions', dir],
+      ['--report', dir],
+      ['--decisions', join(FIXTURE, 'x.jsonl')],
+    ]) {
+      const out = clearsim('run', FIXTURE, '--store', `file:${storeDir}`, flag!, path!);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(`clearsim: ${flag}: `);
+      expect(out.stderr).not.toMatch(/internal error/);
+    }
+    // nothing was created: no store, no temporary file beside the paths
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('an input or a rules file that is a directory is bad usage naming it (exit 2), not an internal error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const input = clearsim('run', dir, '--store', freshStore());
+    expect(input.code).toBe(2);
+    expect(input.stderr).toContain(`clearsim: input ${dir} is a directory, not a file`);
+    const rules = clearsim('run', FIXTURE, '--rules', dir, '--store', freshStore());
+    expect(rules.code).toBe(2);
+    expect(rules.stderr).toContain(`clearsim: rules file ${dir} is a directory, not a file`);
+  });
+
+  it("a store whose events.jsonl is a directory fails (exit 1) with the system's message and a hint, not as an internal error", () => {
+    const store = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);
+    const log = logFile(store);
+    rmSync(log);
+    mkdirSync(log);
+    const out = clearsim('replay', '--store', store);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/EISDIR/);
+    expect(out.stderr).not.toMatch(/internal error/);
+    expect(out.stderr).toMatch(/a directory where a file belongs/);
   });
 });

@@ -198,7 +198,7 @@ export async function runProgram(argv: string[]): Promise<number> {
 }
 
 interface Failure {
-  kind: 'usage' | 'bad-input' | 'store-not-found' | 'store-url' | 'corrupt-log' | 'concurrency' | 'store-locked' | 'store-unavailable' | 'storage' | 'runtime' | 'internal';
+  kind: 'usage' | 'bad-input' | 'store-not-found' | 'store-url' | 'corrupt-log' | 'concurrency' | 'store-locked' | 'store-unavailable' | 'storage' | 'filesystem' | 'runtime' | 'internal';
   message: string;
   hint?: string;
   exitCode: number;
@@ -236,12 +236,28 @@ export function describeFailure(error: unknown): Failure {
       exitCode: EXIT_RUNTIME,
     };
   }
+  if (isFileSystemError(error)) {
+    return {
+      kind: 'filesystem',
+      message: error.message,
+      // not a bug: a path is not what it must be (a store's events.jsonl that is a directory, a snapshots folder that is a file)
+      hint: hint ?? 'a path clearsim reads or writes is not what it should be (a directory where a file belongs, a file where a folder belongs, missing, or not permitted): check --store and the paths given',
+      exitCode: EXIT_RUNTIME,
+    };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'internal', message: `internal error: ${message}`, exitCode: EXIT_RUNTIME };
 }
 
 /** The system's errors of the storage under a store: not a bug of clearsim (named as what they are, not "internal"). */
 const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS']);
+
+/** The system's errors of a path that is not what it must be: the user's paths or store, not a bug of clearsim. */
+const FILE_SYSTEM_ERROR_CODES = new Set(['EISDIR', 'ENOTDIR', 'ENOENT', 'EEXIST', 'EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG']);
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && FILE_SYSTEM_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code)) && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
 
 function isStorageError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && STORAGE_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code));

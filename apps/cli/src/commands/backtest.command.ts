@@ -4,6 +4,7 @@ import { InputError } from '@clearsim/events';
 import type { AccountBacktest } from '@clearsim/risk-models';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
+import { prepareOutputFile } from '../io/file-paths';
 import { tableStyle } from '../output/summary-table';
 import type { BacktestModelResult } from '../output/backtest-report';
 
@@ -47,6 +48,7 @@ export async function backtestCommand(file: string, options: BacktestOptions): P
   if (!Number.isInteger(periodSeconds) || periodSeconds <= 0) throw new UsageError(`--period: "${options.period}" is not a whole number of seconds > 0`);
   const confidence = Number(options.confidence ?? 0.99);
   if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence: "${options.confidence}" is not in (0, 1)`);
+  if (options.report) prepareOutputFile('--report', options.report);
   const margin = (options.margin ?? 'initial') as 'initial' | 'maintenance';
   if (margin !== 'initial' && margin !== 'maintenance') throw new UsageError('--margin is initial or maintenance');
 

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import Table from 'cli-table3';
 import { ClearingEngine, initialMarginHeld, insuranceFundCash, type RunSummary } from '@clearsim/clearing';
 import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
+import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
 import { tableStyle } from '../output/summary-table';
@@ -129,11 +129,12 @@ export async function diffCommand(file: string, options: { rules?: string[]; jso
   if (options.report !== undefined && rules.length > MAX_REPORTED_RULE_SETS) {
     throw new UsageError(`diff --report draws at most ${MAX_REPORTED_RULE_SETS} rule sets on the same axes (got ${rules.length}); drop --report for the table alone`);
   }
+  // the report's path first: the runs under each rule set can take a while
+  if (options.report !== undefined) prepareOutputFile('--report', options.report);
   const keepLog = options.report !== undefined;
   const sides: Side[] = [];
   for (const r of rules) sides.push(await runUnder(file, r, keepLog));
   if (options.report) {
-    mkdirSync(dirname(options.report), { recursive: true });
     const { writeDiffReport } = await import('../output/html-report');
     const label = (side: Side): string => side.summary.rules ?? side.rules;
     // two presets of the same name still need two labels

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
@@ -7,6 +7,7 @@ import { ShardRunner } from '@clearsim/shard';
 import { DEFAULT_STORE_URL, parseStoreUrl, resetFileStore } from '@clearsim/store';
 import { openInput, type InputSource } from '../io/input-source';
 import { logThreadWanted } from '../io/log-thread';
+import { prepareOutputFile } from '../io/file-paths';
 import { InterestingAccounts } from '../output/report-data';
 import { writeJsonSummary } from '../output/summary-json';
 import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
@@ -45,8 +46,9 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
 }
 
 async function runFrom(source: InputSource, options: RunOptions, chunkEvents: number | undefined): Promise<void> {
-  // output folders first: a run must not fail after its append for want of a directory
-  for (const output of [options.decisions, options.report]) if (output) mkdirSync(dirname(output), { recursive: true });
+  // output paths first: a run must not fail after its append for want of a directory, or on a path that is one
+  if (options.decisions) prepareOutputFile('--decisions', options.decisions);
+  if (options.report) prepareOutputFile('--report', options.report);
   if (options.reset) await resetStore(options.store);
   const store = await openStoreFromUrl(options.store);
   const decisionsFile = options.decisions ? new PendingFile(options.decisions) : undefined;

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import Table from 'cli-table3';
@@ -6,6 +6,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { formatFixed } from '@clearsim/money';
 import { generateInputs, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
+import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
 import { isScenarioFile } from '../io/input-source';
 import { resolveImportedPaths } from '../io/imported-paths';
@@ -53,7 +54,7 @@ export async function stressCommand(file: string, options: StressOptions): Promi
     }
   }
   // the report's folder first: the paths can take minutes
-  if (options.report) mkdirSync(dirname(options.report), { recursive: true });
+  if (options.report) prepareOutputFile('--report', options.report);
   const job: StressJob = { scenario, ruleSets, seed };
   const bar = options.progress !== false && !options.json && process.stderr.isTTY ? new SingleBar({ format: 'stress {bar} {value}/{total} paths | ETA {eta_formatted}', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
   bar?.start(count, 0);

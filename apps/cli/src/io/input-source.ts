@@ -11,6 +11,7 @@ import { loadRules } from './rules-source';
 import { decodeThreadFor, startDecodeThread } from './decode-thread';
 import { isBlank } from './mark-columns';
 import { resolveImportedPaths } from './imported-paths';
+import { checkInputFile } from './file-paths';
 
 export interface InputSource {
   /** What the inputs are, for the summary line. */
@@ -39,6 +40,7 @@ export const isScenarioFile = (file: string): boolean => /\.ya?ml$/i.test(file);
  */
 export function openInput(file: string, rulesOverride?: string, options: { decodeThread?: boolean; logThread?: boolean } = {}): InputSource {
   if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
+  checkInputFile('input', file);
   const override = rulesOverride ? loadRules(rulesOverride) : undefined;
   if (isScenarioFile(file)) return scenarioInputs(file, override);
   const total = statSync(file).size;

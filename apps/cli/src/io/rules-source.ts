@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseRulesYaml, rulesToJson, RulesError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
+import { checkInputFile } from './file-paths';
 
 /** The repository root (where package.json is), found from this file so it works from src and dist. */
 export function packageRoot(): string {
@@ -34,6 +35,7 @@ export function loadRules(reference: string, relativeTo = process.cwd()): { rule
   if (!existsSync(file)) {
     throw new UsageError(isPreset ? `unknown rules preset "${reference}" (presets: ${presetNames().join(', ')})` : `rules file not found: ${file}`);
   }
+  checkInputFile('rules file', file);
   try {
     return { rules: rulesToJson(parseRulesYaml(readFileSync(file, 'utf8'), file)), source: file };
   } catch (error) {
