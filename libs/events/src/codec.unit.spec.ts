@@ -210,6 +210,25 @@ describe('decimal bounds: an input\'s and a decision\'s', () => {
   });
 });
 
+describe('a missing field', () => {
+  it('is named as missing, with what was expected, never as "undefined"', () => {
+    const refusal = (event: object): string => {
+      try {
+        decodeLine(JSON.stringify(event), 'input');
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('decoded');
+    };
+    expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', asset: 'USD', amount: '1' })).toBe('field "account": is missing (expected a string)');
+    // a decimal is a string or a number: no single type to name
+    expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'a', asset: 'USD' })).toBe('field "amount": is missing');
+    expect(refusal({ type: 'RulesActivated', ts: '2026-01-05T09:00:00Z' })).toBe('field "rules": is missing (expected an object)');
+    // a field of the wrong type keeps zod's wording, which names what it got
+    expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 7, asset: 'USD', amount: '1' })).toBe('field "account": Invalid input: expected string, received number');
+  });
+});
+
 describe('encodeEvent', () => {
   it('writes a price update\'s canonical line by concatenation: type, v, ts first, then the fields in key order', () => {
     const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n } as ClearingEvent;

@@ -1,3 +1,5 @@
+// first: the wording of a missing field for every schema below (and every other library's)
+import './zod-messages';
 export * from './rules.schema';
 export * from './adl.schema';
 export * from './fixed.schema';
