@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { DECISION_SCHEMAS, type DecisionEvent } from './decision-events';
 import { decodePriceLine, fastDecodeInput, parseFlatStringObject } from './fast-codec';
 import { InputError, type FieldIssue } from './input-error';
+import { quoteInput } from './timestamp';
 
 export { InputError, type FieldIssue } from './input-error';
 export { SCHEMA_VERSION } from './schema-version';
@@ -24,10 +25,13 @@ export const isDecisionType = (type: string): type is DecisionEvent['type'] => O
 export const isInput = (event: ClearingEvent): event is InputEvent => isInputType(event.type);
 export const isDecision = (event: ClearingEvent): event is DecisionEvent => isDecisionType(event.type);
 
+/** An unknown key as an issue names it: at most 64 characters of it (a refusal of a 10 MB key is not 10 MB long). */
+const boundedKey = (key: string): string => (key.length <= 64 ? key : `${key.slice(0, 32)}… (${key.length} characters)`);
+
 function issuesOf(error: z.ZodError): FieldIssue[] {
   // an unknown field is named as the field itself, as the HTTP DTOs name it (`colour: unknown field`)
   return error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'unknown field' })) : [{ field: issue.path.join('.'), message: issue.message }],
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: [...issue.path, boundedKey(key)].join('.'), message: 'unknown field' })) : [{ field: issue.path.join('.'), message: issue.message }],
   );
 }
 
@@ -48,7 +52,7 @@ export function decodeEventBySchema(raw: unknown, allow: 'input' | 'any' = 'any'
   const schema = SCHEMAS[type];
   if (!schema || (allow === 'input' && !isInputType(type))) {
     const known = allow === 'input' ? Object.keys(INPUT_SCHEMAS) : Object.keys(SCHEMAS);
-    throw new InputError([{ field: 'type', message: `unknown ${allow === 'input' ? 'input ' : ''}event type "${type}" (expected one of ${known.join(', ')})` }]);
+    throw new InputError([{ field: 'type', message: `unknown ${allow === 'input' ? 'input ' : ''}event type ${quoteInput(type)} (expected one of ${known.join(', ')})` }]);
   }
   const result = schema.safeParse(raw);
   if (!result.success) throw new InputError(issuesOf(result.error));

@@ -229,6 +229,30 @@ describe('a missing field', () => {
   });
 });
 
+describe('what a refusal echoes of the input', () => {
+  const refusal = (line: string): string => {
+    try {
+      decodeLine(line, 'input');
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('decoded');
+  };
+
+  it('at most a few dozen characters of a huge type or unknown key, JSON-escaped', () => {
+    const huge = 'x'.repeat(1_000_000);
+    const type = refusal(JSON.stringify({ type: huge, ts: '2026-01-05T09:00:00Z' }));
+    expect(type).toMatch(/^field "type": unknown input event type "x{32}"… \(1000000 characters\)/);
+    expect(type.length).toBeLessThan(600);
+    const key = refusal(JSON.stringify({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'a', asset: 'USD', amount: '1', [huge]: 1 }));
+    expect(key).toMatch(/^field "x{32}… \(1000000 characters\)": unknown field$/);
+    // a control character is escaped, not written raw
+    const escape = refusal(JSON.stringify({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'a', asset: 'USD', amount: '1', 'k\u001b[2J': 1 }));
+    expect(escape).toBe('field "k\\u001b[2J": unknown field');
+    expect(escape).not.toContain('\u001b');
+  });
+});
+
 describe('encodeEvent', () => {
   it('writes a price update\'s canonical line by concatenation: type, v, ts first, then the fields in key order', () => {
     const event = { type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n } as ClearingEvent;

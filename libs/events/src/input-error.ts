@@ -6,6 +6,14 @@ export interface FieldIssue {
 }
 
 /**
+ * A field's name as a message quotes it: JSON-escaped (a control character in an unknown key is not written raw to a
+ * terminal), and at most 64 characters of it (an unknown key of 10 MB is not echoed back).
+ */
+export function quotedField(field: string): string {
+  return field.length <= 64 ? JSON.stringify(field) : `${JSON.stringify(field.slice(0, 48))}… (${field.length} characters)`;
+}
+
+/**
  * An input refused at an edge. `source` is the file (or topic, or HTTP body),
  * `line` is 1-based where the input came from a line-oriented source.
  */
@@ -20,7 +28,7 @@ export class InputError extends Error {
 
   static describe(issues: FieldIssue[], source?: string, line?: number): string {
     const where = [source, line !== undefined ? `line ${line}` : undefined].filter(Boolean).join(':');
-    const what = issues.map((i) => (i.field ? `field "${i.field}": ${i.message}` : i.message)).join('; ');
+    const what = issues.map((i) => (i.field ? `field ${quotedField(i.field)}: ${i.message}` : i.message)).join('; ');
     return where ? `${where}: ${what}` : what;
   }
 

@@ -64,7 +64,8 @@ export class DecimalFormatError extends Error {
 
 /** The input as quoted in an error message: at most 40 characters of it (a refused 16 MB string is not echoed back). */
 function quoted(text: string): string {
-  return text.length <= 40 ? `"${text}"` : `"${text.slice(0, 32)}…" (${text.length} characters)`;
+  // JSON-escaped: a control character in a refused decimal is not written raw to the user's terminal
+  return text.length <= 40 ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, 32) + '…')} (${text.length} characters)`;
 }
 
 /**

@@ -85,6 +85,10 @@ describe('parseFixed / formatFixed', () => {
       expect(parseFixed(1e21)).toBe(10n ** 29n); // "1e+21" = 10^21 × 10^8 units
     });
 
+    it('escapes control characters of a refused input (written to a terminal, an ESC would act on it)', () => {
+      expect(() => parseFixed('x\u001b[2J')).toThrow('"x\\u001b[2J" is not a decimal number');
+    });
+
     it('quotes at most 40 characters of a refused input', () => {
       const huge = 'x'.repeat(1_000_000);
       let message = '';
