@@ -514,3 +514,23 @@ describe('paths that are not what they must be', () => {
     expect(out.stderr).toMatch(/a directory where a file belongs/);
   });
 });
+
+describe('a refused run into a new store', () => {
+  it('leaves no store behind: no folder where there was none, an empty folder empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, readFileSync(FIXTURE, 'utf8') + '{"type":"Deposited","ts":"2030-01-01T00:00:00Z","account":"a","asset":"USD","amount":"-1"}\n');
+    const absent = join(dir, 'absent');
+    const refused = clearsim('run', bad, '--store', `file:${absent}`);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/field "amount": must be greater than 0/);
+    expect(readdirSync(dir)).toEqual(['bad.jsonl']);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect(clearsim('run', bad, '--store', `file:${empty}`).code).toBe(2);
+    expect(readdirSync(empty)).toEqual([]);
+    // a run that commits creates it as before
+    expect(clearsim('run', FIXTURE, '--store', `file:${absent}`).code).toBe(0);
+    expect(readdirSync(absent).sort()).toEqual(['HEAD', 'events.jsonl']);
+  });
+});

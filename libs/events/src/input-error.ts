@@ -7,10 +7,10 @@ export interface FieldIssue {
 
 /**
  * A field's name as a message quotes it: JSON-escaped (a control character in an unknown key is not written raw to a
- * terminal), and at most 64 characters of it (an unknown key of 10 MB is not echoed back).
+ * terminal), and at most 256 characters of it (a path 32 levels deep fits; an unknown key of 10 MB is not echoed back).
  */
 export function quotedField(field: string): string {
-  return field.length <= 64 ? JSON.stringify(field) : `${JSON.stringify(field.slice(0, 48))}… (${field.length} characters)`;
+  return field.length <= 256 ? JSON.stringify(field) : `${JSON.stringify(field.slice(0, 200) + '…')} (${field.length} characters)`;
 }
 
 /**

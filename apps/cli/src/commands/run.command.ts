@@ -1,4 +1,4 @@
-import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
@@ -50,6 +50,9 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
   if (options.decisions) prepareOutputFile('--decisions', options.decisions);
   if (options.report) prepareOutputFile('--report', options.report);
   if (options.reset) await resetStore(options.store);
+  // a file store this run creates (its folder absent or empty): a run that commits nothing leaves no store behind
+  const created = newFileStore(options.store);
+  let committed = false;
   const store = await openStoreFromUrl(options.store);
   const decisionsFile = options.decisions ? new PendingFile(options.decisions) : undefined;
   try {
@@ -88,6 +91,7 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
     } finally {
       bar?.stop();
     }
+    committed = true;
     decisionsFile?.keep();
     if (options.snapshot) await runner.snapshot();
     const seconds = (performance.now() - started) / 1000;
@@ -123,6 +127,29 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
   } finally {
     decisionsFile?.discard();
     await store.close();
+    if (!committed && created) removeNewFileStore(created);
+  }
+}
+
+/** A file store's folder before the run, when the run would create the store: absent, or present and empty. */
+function newFileStore(url: string | undefined): { path: string; existed: boolean } | undefined {
+  const location = parseStoreUrl(url ?? DEFAULT_STORE_URL);
+  if (location.kind !== 'file') return undefined;
+  if (!existsSync(location.path)) return { path: location.path, existed: false };
+  try {
+    return statSync(location.path).isDirectory() && readdirSync(location.path).length === 0 ? { path: location.path, existed: true } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes what a run that committed nothing created of a new file store: its folder, or what it put in an empty one. */
+function removeNewFileStore(created: { path: string; existed: boolean }): void {
+  try {
+    if (!created.existed) rmSync(created.path, { recursive: true, force: true });
+    else for (const entry of readdirSync(created.path)) rmSync(join(created.path, entry), { recursive: true, force: true });
+  } catch (error) {
+    process.stderr.write(`warning: the store ${created.path} this run created could not be removed: ${(error as Error).message}\n`);
   }
 }
 
