@@ -148,6 +148,28 @@ describe('clearsim margin (what-if)', () => {
     expect(out.after).toMatchObject({ initialMargin: '2835', maintenanceMargin: '1417.5', position: { qty: '-3', entryPrice: '9633.33333333' } });
     expect(readFileSync(logFile(store)).equals(before)).toBe(true);
   });
+
+  it('a bad --fee is bad usage naming the flag', () => {
+    const store = freshStore();
+    clearsim('run', FIXTURE, '--store', store);
+    const out = clearsim('margin', 'mm', '--store', store, '--trade', 'sell 2 BTC-PERP @ 9450', '--fee', 'abc');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe('clearsim: --fee: "abc" is not a decimal number\n');
+  });
+});
+
+describe('appending to a store', () => {
+  it('a refusal past the first line names it without the hint for an example run twice (appending later inputs is legal)', () => {
+    const store = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const more = join(dir, 'more.jsonl');
+    writeFileSync(more, '{"type":"Deposited","ts":"2030-01-01T00:00:00Z","account":"alice","asset":"USD","amount":"5"}\n{"type":"Deposited","ts":"2030-01-01T00:00:00Z","account":"alice","asset":"USD","amount":"-5"}\n');
+    const out = clearsim('run', more, '--store', store);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('line 2: field "amount": must be greater than 0');
+    expect(out.stderr).not.toMatch(/--reset/);
+  });
 });
 
 describe('presets and examples', () => {

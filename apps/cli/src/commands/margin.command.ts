@@ -15,6 +15,15 @@ export function parseTradeSpec(spec: string): { side: 'buy' | 'sell'; qty: strin
   return { side: m[1]!.toLowerCase() as 'buy' | 'sell', qty: m[2]!, instrument: m[3]!, price: m[4] };
 }
 
+/** `--fee`: a decimal the account would pay (0 allowed), refused naming the flag. */
+function feeOf(text: string): bigint {
+  try {
+    return parseFixed(text);
+  } catch (error) {
+    throw new UsageError(`--fee: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 function decimal(field: string, text: string): bigint {
   try {
     const value = parseFixed(text);
@@ -54,7 +63,7 @@ export async function marginCommand(account: string, options: { store?: string; 
     if (price === undefined) throw new UsageError(`--trade: "${spec.instrument}" has no mark yet; give a price ("@ PRICE")`);
     const result = (() => {
       try {
-        return whatIfTrade(state, { account, instrument: spec.instrument, side: spec.side, qty: decimal('qty', spec.qty), price, fee: options.fee ? parseFixed(options.fee) : undefined });
+        return whatIfTrade(state, { account, instrument: spec.instrument, side: spec.side, qty: decimal('qty', spec.qty), price, fee: options.fee ? feeOf(options.fee) : undefined });
       } catch (error) {
         throw new UsageError(error instanceof Error ? error.message : String(error));
       }

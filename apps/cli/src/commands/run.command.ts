@@ -82,8 +82,9 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
         },
       });
     } catch (error) {
-      if (error instanceof InputError && startHead > 0) {
-        // the usual cause in a first hour: an example run twice into the same ./data
+      if (error instanceof InputError && startHead > 0 && error.line === 1) {
+        // the usual cause in a first hour: an example run twice into the same ./data (refused at its first line, older
+        // than the store's clock); a refusal further on is of that line, and appending to a store is legal
         const reset = parseStoreUrl(store.url).kind === 'file' ? 'add --reset to start over, or ' : '';
         throw withHint(error, `nothing was appended; ${store.url} already held ${startHead} events before this run: ${reset}use another --store`);
       }
