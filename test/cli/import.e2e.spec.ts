@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,8 +10,20 @@ const DATA = join(ROOT, 'test', 'fixtures', 'market-data');
 jest.setTimeout(60_000);
 
 function clearsim(...args: string[]) {
-  const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd: DATA, timeout: 60_000 });
+  return clearsimIn(DATA, ...args);
+}
+
+function clearsimIn(cwd: string, ...args: string[]) {
+  const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd, timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A refusal as the CLI prints it: exit 2, its message on one line (no stack, no "internal error"), nothing on stdout. */
+function expectRefused(out: { code: number | null; stdout: string; stderr: string }, message: string) {
+  expect(out.stderr.split('\n')).toContain(`clearsim: ${message}`);
+  expect(out.stderr).not.toMatch(/internal error|Unhandled|node:|\s{4}at /);
+  expect(out.stdout).toBe('');
+  expect(out.code).toBe(2);
 }
 
 const events = (stdout: string) =>
@@ -184,5 +197,181 @@ describe('trades as TradeExecuted (--trade-accounts)', () => {
     const bad = clearsim('import', 'binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a b', '--market-maker', 'mm');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--trade-accounts: "a b" is neither an account id nor prefix:count');
+  });
+});
+
+describe('refused paths: exit 2 naming the path before anything is read, nothing written, no temporary left', () => {
+  const KLINES = join(DATA, 'binance-klines-futures.csv');
+  const args = ['--format', 'binance-klines', '--instrument', 'BTC-PERP'];
+
+  it('the input is a directory, or does not exist', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
+    mkdirSync(join(dir, 'adir'));
+    // was: exit 1 and node's "Unhandled 'error' event … EISDIR" with its stack
+    expectRefused(clearsimIn(dir, 'import', 'adir', ...args), 'adir is a directory, not a data file');
+    expectRefused(clearsimIn(dir, 'import', 'adir', ...args, '--out', 'out.jsonl'), 'adir is a directory, not a data file');
+    expectRefused(clearsimIn(dir, 'import', 'nope.csv', ...args, '--out', 'out.jsonl'), 'input file not found: nope.csv');
+    expect(readdirSync(dir)).toEqual(['adir']);
+    expect(readdirSync(join(dir, 'adir'))).toEqual([]);
+  });
+
+  // root reads any file whatever its mode: there the case cannot be made
+  (process.getuid?.() === 0 ? it.skip : it)('the input cannot be read (no permission)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
+    copyFileSync(KLINES, join(dir, 'secret.csv'));
+    chmodSync(join(dir, 'secret.csv'), 0o000);
+    expectRefused(clearsimIn(dir, 'import', 'secret.csv', ...args, '--out', 'out.jsonl'), 'cannot read secret.csv: permission denied');
+    expect(readdirSync(dir)).toEqual(['secret.csv']);
+  });
+
+  it('--out is a directory, a path under a regular file, or empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
+    mkdirSync(join(dir, 'outdir'));
+    writeFileSync(join(dir, 'plain.txt'), 'x\n');
+    const root = readdirSync('/');
+    // was: the import ran, then "internal error: EISDIR … rename '.outdir.<pid>.tmp' -> 'outdir'"
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', 'outdir'), '--out: outdir is a directory, not a file to write');
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', 'newdir/'), '--out: newdir/ is a directory, not a file to write');
+    // the temporary would have been "/..<pid>.tmp", at the file system's root
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', '/'), '--out: / is a directory, not a file to write');
+    // was: "internal error: EEXIST: file already exists, mkdir …"
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', 'plain.txt/x.jsonl'), `--out: plain.txt/x.jsonl cannot be made: ${join(dir, 'plain.txt')} is a file, not a directory`);
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', join(dir, 'plain.txt', 'a', 'b.jsonl')), `--out: ${join(dir, 'plain.txt', 'a', 'b.jsonl')} cannot be made: ${join(dir, 'plain.txt')} is a file, not a directory`);
+    if (existsSync('/etc/hostname') && statSync('/etc/hostname').isFile()) {
+      expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', '/etc/hostname/x.jsonl'), '--out: /etc/hostname/x.jsonl cannot be made: /etc/hostname is a file, not a directory');
+    }
+    // was: the events on stdout, as if --out had not been given
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', ''), '--out: must not be empty (without --out the events go to stdout)');
+    expect(readdirSync(dir).sort()).toEqual(['outdir', 'plain.txt']);
+    expect(readdirSync(join(dir, 'outdir'))).toEqual([]);
+    expect(readdirSync('/')).toEqual(root);
+  });
+
+  it('a refused file leaves no directory made for --out either', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
+    const strict = clearsimIn(dir, 'import', KLINES, ...args, '--out', join(dir, 'new', 'deeper', 'btc.jsonl'), '--strict');
+    expect(strict.code).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+    // and an import that succeeds makes them
+    expect(clearsimIn(dir, 'import', KLINES, ...args, '--out', join(dir, 'new', 'deeper', 'btc.jsonl')).code).toBe(0);
+    expect(readdirSync(join(dir, 'new', 'deeper'))).toEqual(['btc.jsonl']);
+  });
+
+  it('--out an existing pipe (or device, /dev/null) is written in place, not replaced by a renamed temporary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let read = '';
+    reader.stdout.on('data', (chunk) => (read += chunk));
+    try {
+      const out = clearsimIn(dir, 'import', KLINES, ...args, '--out', fifo);
+      expect(out.code).toBe(0);
+      expect(statSync(fifo).isFIFO()).toBe(true); // was: a regular file renamed over the pipe (and /dev/null, as root, replaced)
+      await once(reader, 'close');
+      expect(read.trim().split('\n')).toHaveLength(11);
+      expect(readdirSync(dir)).toEqual(['pipe']);
+    } finally {
+      if (reader.exitCode === null) reader.kill();
+    }
+  });
+});
+
+describe('quotes in the CSV: a stray quote is a bad row; a quote never closed is exit 2 naming its line, never "internal error"', () => {
+  const HEADER = 'open_time,open,high,low,close,volume,close_time';
+  const bar = (i: number, open = '7912.50') => `${1584007200000 + i * 60_000},${open},7930.00,7850.10,7860.00,1.0,${1584007200000 + i * 60_000 + 59_999}`;
+  const write = (name: string, lines: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-quotes-'));
+    writeFileSync(join(dir, name), lines.join('\n') + '\n');
+    return dir;
+  };
+  const args = ['--format', 'binance-klines', '--instrument', 'BTC-PERP'];
+
+  it.each([
+    // [the open cell as written, as the importer names it] — csv-parse said "Invalid Opening Quote: a quote is found on field 1 at line 2" / "Invalid Closing Quote"
+    ['79"12.50', '"79"12.50" is not a non-negative decimal'],
+    ['"7912.50"x', '""7912.50"x" is not a non-negative decimal'],
+    ['7912.50"', '"7912.50"" is not a non-negative decimal'],
+  ])('%s: skipped and listed by its line; --strict refuses the file naming it, and writes nothing', (cell, why) => {
+    const dir = write('q.csv', [HEADER, bar(0, cell), bar(1), bar(2)]);
+    const lenient = clearsimIn(dir, 'import', 'q.csv', ...args, '--out', 'q.jsonl');
+    expect(lenient.stderr).toContain(`line 2: open: ${why}`);
+    expect(lenient.stderr).toContain('2 of 3 rows');
+    expect(lenient.code).toBe(0);
+    expect(readFileSync(join(dir, 'q.jsonl'), 'utf8').length).toBeGreaterThan(0);
+    const strict = clearsimIn(dir, 'import', 'q.csv', ...args, '--out', 'strict.jsonl', '--strict');
+    expectRefused(strict, `q.csv: line 2: open: ${why}`);
+    expect(readdirSync(dir).sort()).toEqual(['q.csv', 'q.jsonl']);
+  });
+
+  it('the same in any CSV with another delimiter', () => {
+    const dir = write('g.csv', ['when;venue;last', '2020-03-12T10:00:00Z;x;79"12.50', '2020-03-12T10:00:30Z;x;"7899"z', '2020-03-12T10:00:45Z;x;7890']);
+    const out = clearsimIn(dir, 'import', 'g.csv', '--format', 'csv', '--delimiter', ';', '--time-col', 'when', '--price-col', 'last', '--instrument', 'ETH-PERP');
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('line 2: price: "79"12.50" is not a non-negative decimal');
+    expect(out.stderr).toContain('line 3: price: ""7899"z" is not a non-negative decimal');
+    expect(events(out.stdout).map((e) => [e.ts, e.price])).toEqual([['2020-03-12T10:00:45Z', '7890']]);
+  });
+
+  it('a quote that opens a cell and is never closed: exit 2 naming the line it opened on (was "internal error: Quote Not Closed")', () => {
+    // 3,000 rows after it: csv-parse fails at the end of the file, when the reader of its rows is far behind
+    const lines = [HEADER, ...Array.from({ length: 3000 }, (_, i) => bar(i))];
+    lines.splice(1001, 0, bar(3000, '"7912.50'));
+    const dir = write('open.csv', lines);
+    const why = 'line 1002: a quote opens a cell and is never closed (the cell runs on to the end of the file): remove the stray quote, or close it';
+    expectRefused(clearsimIn(dir, 'import', 'open.csv', ...args, '--out', 'open.jsonl'), `open.csv: ${why}`);
+    expectRefused(clearsimIn(dir, 'import', 'open.csv', ...args, '--strict'), `open.csv: ${why}`);
+    expectRefused(clearsimIn(dir, 'import', 'open.csv', '--format', 'csv', '--time-col', '1', '--price-col', '2', '--instrument', 'X', '--delimiter', ','), `open.csv: ${why}`);
+    expect(readdirSync(dir)).toEqual(['open.csv']);
+  });
+
+  it('…and in a large file, stops a MiB on (not the whole file in one cell), still naming the line it opened on', () => {
+    // 20,000 rows after the quote, 76 characters each: 1.5 MB
+    const lines = [HEADER, ...Array.from({ length: 40_000 }, (_, i) => bar(i))];
+    lines.splice(20_001, 0, bar(40_000, '"7912.50'));
+    const dir = write('big.csv', lines);
+    const out = clearsimIn(dir, 'import', 'big.csv', ...args, '--out', 'big.jsonl');
+    expectRefused(out, out.stderr.split('\n')[0].replace(/^clearsim: /, ''));
+    expect(out.stderr).toMatch(/^clearsim: big\.csv: line 20002: the row runs on past 1048576 characters, to line \d+: a quote that opens a cell and is never closed\?/);
+    expect(readdirSync(dir)).toEqual(['big.csv']);
+  });
+
+  it('a stray quote that a later one closes: the row it swallowed is a bad row named by the line it began on', () => {
+    const dir = write('twice.csv', [HEADER, bar(0), bar(1, '"7912.50'), bar(2, '7912.50"x'), bar(3)]);
+    const out = clearsimIn(dir, 'import', 'twice.csv', ...args);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('line 3: a quoted cell runs on over 2 lines, to line 4 (no cell of these files spans lines: a stray quote?)');
+    expect(out.stderr).toContain('2 of 3 rows'); // lines 3 and 4 are one (bad) row
+  });
+});
+
+describe('option values: refused naming the flag', () => {
+  it.each([
+    // was: 'field "instrument": must not be empty' and 'nothing was appended' (of a store import has not)
+    [['binance-klines-futures.csv', '--format', 'binance-klines', '--instrument', ''], '--instrument: must not be empty'],
+    [['binance-klines-futures.csv', '--format', 'binance-klines', '--instrument', 'X'.repeat(129)], `--instrument: "${'X'.repeat(32)}…" is 129 characters long (an id has at most 128)`],
+    // was: 'field "buyer": must not be empty'
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a', '--market-maker', ''], '--market-maker: must not be empty'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', `${'p'.repeat(127)}:2`, '--market-maker', 'mm'], `--trade-accounts: "${'p'.repeat(32)}…" is 129 characters long (an id has at most 128)`], // p…-1
+    // was: silently no quantity column / ignored
+    [['generic.csv', '--format', 'csv', '--delimiter', ';', '--time-col', 'when', '--price-col', 'last', '--qty-col', '', '--instrument', 'X'], '--qty-col: must not be empty (a header name, or a 1-based position)'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--time-col', ''], '--time-col, --price-col and --qty-col are for --format csv (binance-aggtrades has its own columns)'],
+    // was: every row one cell, every row skipped
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--delimiter', '"'], '--delimiter: "\\"" cannot separate columns (it quotes cells or ends rows)'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--seed', '1'], '--market-maker and --seed go with --trade-accounts (trades as TradeExecuted)'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--mark', ''], '--mark: "" is not last or vwap'],
+  ])('%j', (args, message) => {
+    const out = clearsim('import', ...args);
+    expectRefused(out, message);
+    expect(out.stderr).not.toContain('nothing was appended');
+  });
+
+  it('a price beyond the ledger (9 decimals) is a bad row, not the end of the import', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-values-'));
+    writeFileSync(join(dir, 'p.csv'), 'time,price\n1584007200000,7912.123456789\n1584007201000,7912.5\n');
+    const out = clearsimIn(dir, 'import', 'p.csv', '--format', 'csv', '--time-col', 'time', '--price-col', 'price', '--instrument', 'X');
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('line 2: price: "7912.123456789" has more than 8 decimal places');
+    expect(events(out.stdout).map((e) => e.price)).toEqual(['7912.5']);
   });
 });

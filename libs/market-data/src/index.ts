@@ -1,4 +1,5 @@
 export * from './bar-path';
+export * from './csv-position';
 export * from './epoch';
 export * from './layouts';
 export * from './market-data-import';

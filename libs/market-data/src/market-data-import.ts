@@ -1,4 +1,5 @@
-import { decodeEvent, formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
+import { decodeEvent, formatTimestamp, InputError, MAX_ID_LENGTH, type InputEvent } from '@clearsim/events';
+import { DECIMALS, DecimalFormatError, MAX_INTEGER_DIGITS, parseFixed } from '@clearsim/money';
 import { streamFor, type SplitMix64 } from '@clearsim/scenario';
 import { barPath, compareDecimals, type BarOrder } from './bar-path';
 import { epochMillis, type TimeFormat } from './epoch';
@@ -83,10 +84,16 @@ export class MarketDataImport {
   private lastBarLength: number | undefined;
   private lastPrice: string | undefined;
   private readonly tradeRng: SplitMix64 | undefined;
+  /** Whether the first row (a header, or the first data row) has placed the columns. */
+  private columnsPlaced = false;
 
   constructor(private readonly options: ImportOptions) {
     this.layout = LAYOUTS[options.layout];
+    // the ids go into every event: an id the log refuses would fail the first event written, not a row, so it is refused here, before any row
+    checkId('--instrument', options.instrument);
     if (options.trades) {
+      checkId('--market-maker', options.trades.marketMaker);
+      for (const account of options.trades.accounts) checkId('--trade-accounts', account);
       if (this.layout.kind !== 'trade' && !(this.layout.kind === 'price' && options.qtyColumn)) {
         throw new ImportUsageError(`trades as TradeExecuted need a file of trades (a trades layout, or csv with --qty-col), not ${this.layout.name}`);
       }
@@ -106,7 +113,14 @@ export class MarketDataImport {
   /** One row's cells (line: its 1-based line in the file). Returns the events it completes. */
   row(cells: readonly string[], line: number): InputEvent[] {
     this.stats.rows++;
-    if (this.stats.rows === 1) {
+    const breaks = lineBreaks(cells);
+    if (breaks > 0) {
+      // a quoted cell may hold line breaks in CSV, but no cell of these files does: a stray quote opened a cell that a
+      // later quote happened to close, and the row took in the lines between (named from the line it began on)
+      return this.problem(line - breaks, undefined, `a quoted cell runs on over ${breaks + 1} lines, to line ${line} (no cell of these files spans lines: a stray quote?)`);
+    }
+    if (!this.columnsPlaced) {
+      this.columnsPlaced = true;
       const header = this.isHeader(cells);
       this.resolveColumns(header ? cells : undefined);
       if (header) {
@@ -261,6 +275,11 @@ export class MarketDataImport {
         this.problem(line, field, `"${text}" is not a non-negative decimal`);
         return undefined;
       }
+      const beyond = beyondLedger(text);
+      if (beyond) {
+        this.problem(line, field, beyond);
+        return undefined;
+      }
       if (field !== 'qty' && /^0+(\.0+)?$/.test(text)) {
         this.problem(line, field, 'a price must be greater than 0');
         return undefined;
@@ -331,6 +350,40 @@ export class MarketDataImport {
     const o = this.options;
     const spec = (name: string): Column => ({ index: (positional(name) ?? 1) - 1, names: [name] });
     return { time: spec(o.timeColumn!), price: spec(o.priceColumn!), ...(o.qtyColumn ? { qty: spec(o.qtyColumn) } : {}) };
+  }
+}
+
+/** Refuses an id the log would refuse (input-events.ts: 1 to MAX_ID_LENGTH characters), naming the option it came from. */
+function checkId(option: string, id: string): void {
+  if (id === '') throw new ImportUsageError(`${option}: must not be empty`);
+  if (id.length > MAX_ID_LENGTH) throw new ImportUsageError(`${option}: "${id.slice(0, 32)}…" is ${id.length} characters long (an id has at most ${MAX_ID_LENGTH})`);
+}
+
+/** How many line breaks (\r\n, \r or \n, as csv-parse counts lines) the row's cells hold. */
+function lineBreaks(cells: readonly string[]): number {
+  let breaks = 0;
+  for (const cell of cells) if (cell.includes('\n') || cell.includes('\r')) breaks += cell.match(/\r\n|\r|\n/g)!.length;
+  return breaks;
+}
+
+/**
+ * Why a plain non-negative decimal cannot be a price or quantity of the log
+ * (more than 8 decimals, 30 digits or more before the point), or undefined.
+ * The events' schema would refuse it when the row's event is written — the
+ * whole import, not the row — so the row is refused first. The common case
+ * (few enough digits either side) costs no parsing.
+ */
+function beyondLedger(text: string): string | undefined {
+  const point = text.indexOf('.');
+  const whole = point < 0 ? text.length : point;
+  const decimals = point < 0 ? 0 : text.length - point - 1;
+  if (whole <= MAX_INTEGER_DIGITS && decimals <= DECIMALS) return undefined;
+  try {
+    parseFixed(text); // leading and trailing zeros are not digits that count
+    return undefined;
+  } catch (error) {
+    if (error instanceof DecimalFormatError) return error.reason;
+    throw error;
   }
 }
 

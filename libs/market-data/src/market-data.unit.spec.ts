@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+import { parse } from 'csv-parse/sync';
 import { encodeEvent, type InputEvent } from '@clearsim/events';
 import { barPath, compareDecimals } from './bar-path';
+import { CsvPosition, MAX_CSV_ROW_CHARACTERS, isCsvParseError } from './csv-position';
 import { epochMillis } from './epoch';
 import { MarketDataImport } from './market-data-import';
 import { TradeMarks } from './trade-marks';
@@ -132,6 +134,44 @@ describe('MarketDataImport', () => {
     const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: 'when', priceColumn: '2' });
     expect(() => machine.row(['1000', '5'], 1)).toThrow(/"when" names a column, but the file has no header line/);
   });
+
+  it('refuses an id the log would refuse before any row, naming the option (not at the first event, as "nothing was appended")', () => {
+    expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: '' })).toThrow(/^--instrument: must not be empty$/);
+    expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: 'X'.repeat(129) })).toThrow(/^--instrument: "X{32}…" is 129 characters long \(an id has at most 128\)$/);
+    expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: 'X'.repeat(128) })).not.toThrow();
+    const trades = (marketMaker: string, accounts: string[]) => () =>
+      new MarketDataImport({ layout: 'binance-aggtrades', instrument: 'X', trades: { accounts, marketMaker, seed: 1n, tradeIdPrefix: 'f' } });
+    expect(trades('', ['a'])).toThrow(/^--market-maker: must not be empty$/);
+    expect(trades('mm', ['a', `${'p'.repeat(126)}-001`])).toThrow(/^--trade-accounts: "p{32}…" is 130 characters long/);
+  });
+
+  it('a price or quantity beyond the ledger (over 8 decimals, 30 digits) is a bad row, not a failure of the whole import', () => {
+    const machine = new MarketDataImport({ layout: 'binance-aggtrades', instrument: 'X', trades: { accounts: ['a'], marketMaker: 'mm', seed: 1n, tradeIdPrefix: 'f' } });
+    const row = (price: string, qty: string, line: number) => machine.row(['1', price, qty, '1', '1', String(1584007200000 + line), 'true'], line);
+    expect(() => row('7900.123456789', '1', 1)).not.toThrow();
+    expect(() => row('7900', '0.1234567891', 2)).not.toThrow();
+    expect(() => row('1' + '0'.repeat(30), '1', 3)).not.toThrow();
+    expect(lines(row('0007900.1234567800', '1.5000000000', 4))).toHaveLength(1); // zeros past the 8th decimal or before the first digit are fine
+    expect(machine.problems).toEqual([
+      { line: 1, field: 'price', message: '"7900.123456789" has more than 8 decimal places' },
+      { line: 2, field: 'qty', message: '"0.1234567891" has more than 8 decimal places' },
+      { line: 3, field: 'price', message: `"1${'0'.repeat(30)}" is out of range: a decimal has at most 30 digits before the point` },
+    ]);
+  });
+
+  it('a row whose quoted cell spans lines (a stray quote closed by a later one) is a bad row named by the line it began on', () => {
+    const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: 'time', priceColumn: 'price' });
+    // as csv-parse gives `time,price / 1000,5 / 2000,"6 / 3000,7 / 4000,8" / 5000,9`: the record of lines 3-5 ends on line 5
+    const out = [
+      machine.row(['time', 'price'], 1),
+      machine.row(['1000', '5'], 2),
+      machine.row(['2000', '6\n3000,7\r\n4000,8'], 5),
+      machine.row(['5000', '9'], 6),
+    ].flat();
+    expect(machine.problems).toEqual([{ line: 3, field: undefined, message: 'a quoted cell runs on over 3 lines, to line 5 (no cell of these files spans lines: a stray quote?)' }]);
+    expect(lines(out).map((e) => e.price)).toEqual(['5', '9']);
+    expect(machine.stats).toMatchObject({ rows: 4, header: true, imported: 2 });
+  });
 });
 
 describe('compareDecimals', () => {
@@ -181,5 +221,53 @@ describe('trades as TradeExecuted (options.trades)', () => {
     const importer = new MarketDataImport({ layout: 'binance-aggtrades', instrument: 'X', trades: { accounts: ['a'], marketMaker: 'mm', seed: 1n, tradeIdPrefix: 'f' } });
     expect(importer.row(['1', '7900', '0', '1', '1', '1584007200100', 'true'], 1)).toEqual([]);
     expect(importer.problems).toEqual([{ line: 1, field: 'qty', message: 'a trade of 0 cannot be booked (TradeExecuted needs qty > 0)' }]);
+  });
+});
+
+describe('CsvPosition: the line of an error the CSV reader cannot skip', () => {
+  // fed every record in order, as the CLI's loop does (here through csv-parse's on_record: the sync parser returns none on an error)
+  const options = (position: CsvPosition) => ({
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    max_record_size: MAX_CSV_ROW_CHARACTERS,
+    on_record: (record: string[], context: { lines: number; empty_lines: number }) => {
+      position.record(context);
+      return record;
+    },
+  });
+  const failure = (text: string) => {
+    const position = new CsvPosition();
+    try {
+      parse(text, options(position));
+    } catch (error) {
+      if (isCsvParseError(error)) return position.describe(error);
+      throw error;
+    }
+    throw new Error('parsed');
+  };
+
+  it('an unclosed quote: the line where the quote opened (after blank lines, CRLF or not), not the end of the file where csv-parse stops', () => {
+    // csv-parse says "Quote Not Closed: the parsing is finished with an opening quote at line 7"
+    expect(failure('a,b\n\n1,2\n3,"4\n\n5,6\n7,8\n')).toBe('line 4: a quote opens a cell and is never closed (the cell runs on to the end of the file): remove the stray quote, or close it');
+    expect(failure('1,2\r\n\r\n3,"4\r\n5,6\r\n')).toMatch(/^line 3: a quote opens a cell and is never closed/);
+    expect(failure('"a,b\n1,2\n')).toMatch(/^line 1: a quote opens a cell/);
+    // a stray quote inside an unquoted cell is a character of the cell (the importer then refuses the row), not the opening of one
+    expect(failure('1,2"\n3,4\n"5,6\n7,8\n')).toMatch(/^line 3: a quote opens a cell/);
+  });
+
+  it('a row past MAX_CSV_ROW_CHARACTERS stops the reader there, naming where the row began', () => {
+    const text = 'a,b\n1,"2\n' + '3,4\n'.repeat(MAX_CSV_ROW_CHARACTERS / 4 + 10);
+    expect(failure(text)).toMatch(new RegExp(`^line 2: the row runs on past ${MAX_CSV_ROW_CHARACTERS} characters, to line \\d+: a quote that opens a cell and is never closed\\?`));
+  });
+
+  it('any other error of the parser names its line and code', () => {
+    const position = new CsvPosition();
+    expect(position.describe({ code: 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE', message: 'Invalid Closing Quote: found non trimable byte after quote at line 3', lines: 3 })).toBe(
+      'line 3: the file cannot be read as CSV here: Invalid Closing Quote: found non trimable byte after quote at line 3 (CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE)',
+    );
+    expect(isCsvParseError(new Error('x'))).toBe(false);
+    expect(isCsvParseError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false);
+    expect(isCsvParseError(Object.assign(new Error('x'), { code: 'INVALID_OPENING_QUOTE' }))).toBe(true);
   });
 });

@@ -1,13 +1,13 @@
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, createWriteStream } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { once } from 'node:events';
-import { parse } from 'csv-parse';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { parse, type Info, type Options } from 'csv-parse';
 import { SingleBar, Presets } from 'cli-progress';
-import { encodeEvent, formatTimestamp } from '@clearsim/events';
-import { ImportUsageError, LAYOUTS, MarketDataImport, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
+import { encodeEvent, formatTimestamp, InputError } from '@clearsim/events';
+import { CsvPosition, ImportUsageError, isCsvParseError, LAYOUTS, MarketDataImport, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
 import { populationAccountIds } from '@clearsim/scenario';
 import { UsageError } from '../cli-error';
-import { csvOptions, delimiterOf, importOptionsOf, type ImportCommandOptions } from '../io/import-options';
+import { csvOptions, importOptionsOf, type ImportCommandOptions } from '../io/import-options';
 
 
 /** How many problem rows are printed (all are counted). */
@@ -20,11 +20,14 @@ const SHOWN_PROBLEMS = 10;
  * with `--strict`, refuse the file: then nothing is written. The output is
  * written to a temporary file renamed when complete, so a failed import never
  * leaves half a file under the name asked for.
+ *
+ * Every mistake of usage — the options, the input path, the output path — is
+ * refused (exit 2) before a byte is read or a file made, so a refused import
+ * leaves nothing behind.
  */
 export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
   const importOptions = { ...importOptionsOf(options), trades: tradeAssignmentOf(file, options) };
-  delimiterOf(options.delimiter);
-  if (!existsSync(file)) throw new UsageError(`input file not found: ${file}`);
+  const parserOptions = csvOptions(options.delimiter);
   let machine: MarketDataImport;
   try {
     machine = new MarketDataImport(importOptions);
@@ -32,61 +35,250 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     if (error instanceof ImportUsageError) throw new UsageError(error.message);
     throw error;
   }
-  const total = statSync(file).size;
-  const temporary = options.out ? join(dirname(options.out), `.${basename(options.out)}.${process.pid}.tmp`) : undefined;
-  if (options.out) mkdirSync(dirname(options.out), { recursive: true });
-  const output = temporary ? createWriteStream(temporary) : process.stdout;
-  const bar = options.progress !== false && process.stderr.isTTY ? progressBar(total) : undefined;
+  const target = options.out === undefined ? undefined : outputTarget(options.out);
+  const source = openInput(file);
+  const output = target ? openOutput(target, source.fd) : undefined;
+  const stream = output?.stream ?? process.stdout;
+  // --strict to stdout (or to a device or pipe, written in place) holds everything until the file is known good: nothing of a refused file reaches it
+  const holds = options.strict === true && !output?.temporary;
+  const bar = options.progress !== false && process.stderr.isTTY ? progressBar(source.size) : undefined;
   const started = performance.now();
-  const input = createReadStream(file);
+  const input = createReadStream('', { fd: source.fd });
+  // not destroyed by its own error: the loop below reads every record the parser made before it failed, then the
+  // error (a destroyed stream's buffered records are dropped), so the position names the right line
+  const parser = parse({ ...parserOptions, autoDestroy: false } as Options);
+  const position = new CsvPosition();
+  // pipe() does not pass the reader's errors on: unforwarded, one (EIO, say) would be an unhandled 'error' event
+  input.on('error', (error) => parser.destroy(error));
   let kept = false;
   try {
-    const rows = input.pipe(parse(csvOptions(options.delimiter)));
+    const rows = input.pipe(parser);
     let buffer = '';
     let sinceUpdate = 0;
-    for await (const { record, info } of rows as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      let events;
-      try {
-        events = machine.row(record, info.lines);
-      } catch (error) {
-        if (error instanceof ImportUsageError) throw new UsageError(`${file}: ${error.message}`);
-        throw error;
+    try {
+      for await (const { record, info } of rows as AsyncIterable<{ record: string[]; info: Info }>) {
+        position.record(info);
+        let events;
+        try {
+          events = machine.row(record, info.lines);
+        } catch (error) {
+          if (error instanceof ImportUsageError) throw new UsageError(`${file}: ${error.message}`);
+          // an event the log refuses is the importer's to catch as a bad row; should one get through, it is still this file's line, not a store's "nothing was appended"
+          if (error instanceof InputError) throw new UsageError(`${file}: line ${info.lines}: ${error.message}`);
+          throw error;
+        }
+        for (const event of events) buffer += encodeEvent(event) + '\n';
+        if (options.strict && machine.problems.length > 0) break;
+        if (buffer.length > 1 << 20 && !holds) {
+          await write(stream, buffer, output?.failure);
+          buffer = '';
+        }
+        if (bar && ++sinceUpdate === 10_000) {
+          sinceUpdate = 0;
+          bar.update(input.bytesRead, { rows: machine.stats.rows });
+        }
       }
-      for (const event of events) buffer += encodeEvent(event) + '\n';
-      if (options.strict && machine.problems.length > 0) break;
-      // --strict to stdout holds everything until the file is known good (nothing of a refused file reaches stdout)
-      if (buffer.length > 1 << 20 && !(options.strict && !temporary)) {
-        if (!output.write(buffer)) await once(output, 'drain');
-        buffer = '';
-      }
-      if (bar && ++sinceUpdate === 10_000) {
-        sinceUpdate = 0;
-        bar.update(input.bytesRead, { rows: machine.stats.rows });
-      }
+    } catch (error) {
+      // what the CSV reader cannot skip row by row (a quote never closed): this file's line, exit 2
+      if (isCsvParseError(error)) throw new UsageError(`${file}: ${position.describe(error)}`);
+      throw error;
     }
     for (const event of machine.finish()) buffer += encodeEvent(event) + '\n';
-    bar?.update(total, { rows: machine.stats.rows });
+    bar?.update(source.size, { rows: machine.stats.rows });
     bar?.stop();
     const problems = machine.problems;
     if (options.strict && problems.length > 0) {
       throw new UsageError(`${file}: ${describeProblem(problems[0])}`, '--strict refuses the whole file: nothing was written (without --strict bad rows are skipped and listed)');
     }
-    output.write(buffer);
-    if (temporary) {
-      (output as ReturnType<typeof createWriteStream>).end();
-      await once(output, 'close');
-      renameSync(temporary, options.out!);
+    if (output) {
+      await write(stream, buffer, output.failure);
+      await output.close();
+      if (output.temporary) renameSync(output.temporary, target!.path);
       kept = true;
+    } else {
+      stream.write(buffer);
     }
     const seconds = (performance.now() - started) / 1000;
     report(file, options, machine, seconds);
   } finally {
     bar?.stop();
     input.destroy();
-    if (temporary && !kept) {
-      (output as ReturnType<typeof createWriteStream>).destroy();
-      rmSync(temporary, { force: true });
+    parser.destroy();
+    if (output && !kept) output.discard();
+  }
+}
+
+/** Where `--out` goes: a new or regular file (written through a temporary renamed at the end), or an existing device or pipe (written in place). */
+interface OutputTarget {
+  path: string;
+  /** An existing file that is not a regular one (/dev/null, a named pipe): renaming a temporary over it would replace it. */
+  inPlace: boolean;
+}
+
+/**
+ * Checks `--out` before anything is read: a file, in a directory or in a path
+ * still to be made (no directory named, no regular file on the way). What the
+ * file system refuses when it is made (no permission) is refused at openOutput.
+ */
+function outputTarget(out: string): OutputTarget {
+  if (out === '') throw new UsageError('--out: must not be empty (without --out the events go to stdout)');
+  const existing = statOrUndefined(out);
+  if (existing?.isDirectory() || /[\\/]$/.test(out)) {
+    throw new UsageError(`--out: ${out} is a directory, not a file to write`, `name a file in it, e.g. --out ${join(out, 'events.jsonl')}`);
+  }
+  if (existing) return { path: out, inPlace: !existing.isFile() };
+  // the nearest part of the path that exists must be a directory (the rest is made): --out /etc/hostname/x.jsonl cannot be
+  for (let parent = dirname(resolve(out)); ; parent = dirname(parent)) {
+    const stat = statOrUndefined(parent);
+    if (stat?.isDirectory()) break;
+    if (stat) throw new UsageError(`--out: ${out} cannot be made: ${parent} is a file, not a directory`);
+    if (dirname(parent) === parent) break;
+  }
+  return { path: out, inPlace: false };
+}
+
+interface Output {
+  stream: WriteStream;
+  /** The temporary written and renamed over the target at the end; undefined when written in place. */
+  temporary?: string;
+  /** The first error of the stream (a full disk), thrown at the next write or at close. */
+  failure: { error?: Error };
+  close(): Promise<void>;
+  /** After a failure: removes the temporary and the directories made for it. */
+  discard(): void;
+}
+
+/**
+ * Makes the output: the directories --out names that do not exist yet, then a
+ * temporary beside the target (exclusively created: never another's file),
+ * renamed over the target when the import succeeds and removed, with the
+ * directories made, when it does not. An existing device or pipe is opened in
+ * place. The system's refusals (no permission) are usage errors naming --out.
+ */
+function openOutput(target: OutputTarget, inputFd: number): Output {
+  const failure: { error?: Error } = {};
+  const refuse = (error: unknown, what: string): never => {
+    closeSync(inputFd);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`--out: ${what}: permission denied`);
+    if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENAMETOOLONG') throw new UsageError(`--out: ${what}: ${(error as Error).message}`);
+    throw error;
+  };
+  if (target.inPlace) {
+    let fd: number;
+    try {
+      fd = openSync(target.path, 'w');
+    } catch (error) {
+      return refuse(error, `cannot write ${target.path}`);
     }
+    const stream = createWriteStream('', { fd });
+    stream.on('error', (error) => (failure.error ??= error));
+    return { stream, failure, close: () => closeStream(stream, failure), discard: () => stream.destroy() };
+  }
+  const directory = dirname(target.path);
+  let made: string | undefined;
+  try {
+    made = mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    return refuse(error, `cannot make the directory ${directory}`);
+  }
+  // beside the target (the rename stays within its file system); a long name is cut to stay within a file name's 255 bytes
+  const temporary = join(directory, `.${basename(target.path).slice(0, 200)}.${process.pid}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(temporary, 'wx');
+  } catch (error) {
+    removeMade(made, directory);
+    return refuse(error, `cannot write in ${directory}`);
+  }
+  const stream = createWriteStream('', { fd });
+  stream.on('error', (error) => (failure.error ??= error));
+  return {
+    stream,
+    temporary,
+    failure,
+    close: () => closeStream(stream, failure),
+    discard: () => {
+      stream.destroy();
+      rmSync(temporary, { force: true });
+      removeMade(made, directory);
+    },
+  };
+}
+
+/** Removes the directories mkdirSync made (from `made`, the first, down to `directory`) if they are empty again. */
+function removeMade(made: string | undefined, directory: string): void {
+  if (made === undefined) return;
+  for (let dir = resolve(directory); ; dir = dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty (another's file): leave it, and those above it
+    }
+    if (dir === resolve(made) || dirname(dir) === dir) return;
+  }
+}
+
+/** Writes, waiting while the stream is full; the stream's error (ENOSPC, say) is thrown rather than left unhandled. */
+async function write(stream: NodeJS.WritableStream, text: string, failure: { error?: Error } | undefined): Promise<void> {
+  if (failure?.error) throw failure.error;
+  if (text === '' || stream.write(text)) return;
+  await new Promise<void>((done, fail) => {
+    const settle = () => {
+      stream.off('drain', settle);
+      stream.off('close', settle);
+      stream.off('error', settle);
+      if (failure?.error) fail(failure.error);
+      else done();
+    };
+    stream.on('drain', settle);
+    stream.on('close', settle);
+    stream.on('error', settle);
+  });
+}
+
+/** Ends the stream and waits until all is written: its error (now or earlier) is thrown. */
+async function closeStream(stream: WriteStream, failure: { error?: Error }): Promise<void> {
+  if (failure.error) throw failure.error;
+  stream.end();
+  await finished(stream);
+}
+
+/**
+ * Opens the input before anything is read: a path that does not exist, a
+ * directory, or a file that cannot be read is a usage error naming it (not a
+ * stream's unhandled EISDIR). Returns the open file, read through its
+ * descriptor so what was checked is what is read.
+ */
+function openInput(file: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`input file not found: ${file}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`cannot read ${file}: permission denied`);
+    if (code === 'EISDIR') throw new UsageError(`${file} is a directory, not a data file`);
+    if (code === 'ELOOP' || code === 'ENAMETOOLONG') throw new UsageError(`cannot open ${file}: ${(error as Error).message}`);
+    throw error;
+  }
+  const stat = fstatSync(fd);
+  // Linux opens a directory for reading; the first read fails (EISDIR)
+  if (stat.isDirectory()) {
+    closeSync(fd);
+    throw new UsageError(`${file} is a directory, not a data file`, 'name a CSV file in it');
+  }
+  return { fd, size: stat.size };
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`--out: cannot write ${path}: permission denied`);
+    throw error;
   }
 }
 

@@ -1,4 +1,4 @@
-import { BAR_ORDERS, LAYOUT_NAMES, LAYOUTS, TIME_FORMATS, type BarOrder, type ImportOptions, type LayoutName, type MarkOf, type TimeFormat } from '@clearsim/market-data';
+import { BAR_ORDERS, LAYOUT_NAMES, LAYOUTS, MAX_CSV_ROW_CHARACTERS, TIME_FORMATS, type BarOrder, type ImportOptions, type LayoutName, type MarkOf, type TimeFormat } from '@clearsim/market-data';
 import { UsageError } from '../cli-error';
 
 /**
@@ -33,8 +33,12 @@ export function importOptionsOf(options: Omit<ImportCommandOptions, 'out' | 'str
   if (options.barPath !== undefined && !(BAR_ORDERS as string[]).includes(options.barPath)) throw new UsageError(`--bar-path: "${options.barPath}" is not one of ${BAR_ORDERS.join(', ')}`);
   if (options.mark !== undefined && options.mark !== 'last' && options.mark !== 'vwap') throw new UsageError(`--mark: "${options.mark}" is not last or vwap`);
   if (options.timeFormat !== undefined && !(TIME_FORMATS as string[]).includes(options.timeFormat)) throw new UsageError(`--time-format: "${options.timeFormat}" is not one of ${TIME_FORMATS.join(', ')}`);
-  if (layout.name !== 'csv' && (options.timeCol || options.priceCol || options.qtyCol)) throw new UsageError(`--time-col, --price-col and --qty-col are for --format csv (${layout.name} has its own columns)`);
-  if (layout.kind === 'bar' && (options.interval || options.mark)) throw new UsageError(`--interval and --mark are for trades (${layout.name} gives bars: see --bar-path)`);
+  // given at all, even empty ("--qty-col ''" was silently no column): a flag that does not apply is refused, an empty one named
+  if (layout.name !== 'csv' && (options.timeCol ?? options.priceCol ?? options.qtyCol) !== undefined) throw new UsageError(`--time-col, --price-col and --qty-col are for --format csv (${layout.name} has its own columns)`);
+  for (const [flag, value] of [['--time-col', options.timeCol], ['--price-col', options.priceCol], ['--qty-col', options.qtyCol]] as const) {
+    if (value !== undefined && value.trim() === '') throw new UsageError(`${flag}: must not be empty (a header name, or a 1-based position)`);
+  }
+  if (layout.kind === 'bar' && (options.interval ?? options.mark) !== undefined) throw new UsageError(`--interval and --mark are for trades (${layout.name} gives bars: see --bar-path)`);
   return {
     layout: layout.name,
     instrument: options.instrument,
@@ -48,15 +52,24 @@ export function importOptionsOf(options: Omit<ImportCommandOptions, 'out' | 'str
   };
 }
 
-/** How every exchange file is read: ragged rows allowed (the importer names a missing cell), blank lines skipped, a BOM dropped, each record with its line. */
+/**
+ * How every exchange file is read: ragged rows allowed (the importer names a missing cell), blank lines skipped, a
+ * BOM dropped, each record with its line. A quote inside an unquoted cell (`79"12.50`) or after a closing one
+ * (`"7912.50"x`) is kept as a character of the cell (relax_quotes), so the importer refuses that row as it would
+ * any bad cell, instead of csv-parse failing the whole file. A quote that opens a cell and is never closed cannot
+ * be skipped row by row: csv-parse fails at the end of the file, or at a row longer than MAX_CSV_ROW_CHARACTERS
+ * (rather than reading the rest of the file into one cell); CsvPosition names the line where that quote opened.
+ */
 export function csvOptions(delimiter: string | undefined) {
-  return { delimiter: delimiterOf(delimiter), relax_column_count: true, skip_empty_lines: true, info: true, bom: true } as const;
+  return { delimiter: delimiterOf(delimiter), relax_column_count: true, relax_quotes: true, max_record_size: MAX_CSV_ROW_CHARACTERS, skip_empty_lines: true, info: true, bom: true } as const;
 }
 
 export function delimiterOf(text: string | undefined): string {
   if (text === undefined) return ',';
   const value = text === '\\t' || text === 'tab' ? '\t' : text;
   if (value.length !== 1) throw new UsageError(`--delimiter: "${text}" is not one character (or tab)`);
+  // the quote and the line breaks already mean something to the reader: as the separator every row would be one cell
+  if (value === '"' || value === '\n' || value === '\r') throw new UsageError(`--delimiter: ${JSON.stringify(value)} cannot separate columns (it quotes cells or ends rows)`);
   return value;
 }
 
