@@ -187,8 +187,10 @@ function marksAt(ts: string, marks: readonly { instrument: string; price: Fixed 
 
 /**
  * The rules must parse, name margin rules for every instrument, not reuse a
- * system account for a trader, and define every token the scenario issues
- * (on one of its instruments, with a counterparty it funds). Returns them parsed.
+ * system account for a trader, take every explicit deposit (in the cash asset
+ * or one of their collateral assets), and define every token the scenario
+ * issues (on one of its instruments, with a counterparty it funds). Returns
+ * them parsed.
  */
 function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Rules {
   const rules = parseRules(raw, `rules of scenario ${scenario.name}`);
@@ -209,6 +211,18 @@ function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Ru
     const clash = populationAccountIds(group.prefix, group.count).find((account) => isSystemAccount(rules, account));
     if (clash) issues.push({ path: `population.${g}.prefix`, message: `generated account "${clash}" is a system account of rules "${rules.name}"` });
   });
+  // the shard's cash asset is the first listing's settlement asset (the schema made them all one): a deposit in
+  // another asset must be collateral of the rules, else the core refuses it at its generated line (libs/clearing validate.ts)
+  const cash = Object.values(scenario.instruments)[0]!.settlementAsset;
+  const collateral = Object.keys(rules.collateral);
+  for (const [account, spec] of Object.entries(scenario.accounts)) {
+    // collateral as the core counts it (libs/clearing evolve.ts isCollateralAsset): rules.collateral, or a lending model's assets
+    if (spec.deposit === undefined || spec.asset === cash || Object.hasOwn(rules.collateral, spec.asset) || (rules.lending !== undefined && Object.hasOwn(rules.lending.assets, spec.asset))) continue;
+    issues.push({
+      path: `accounts.${account}.asset`,
+      message: `"${spec.asset}" is neither the cash asset "${cash}" (the instruments' settlementAsset) nor a collateral asset of rules "${rules.name}" (${collateral.length ? collateral.join(', ') : 'none; see rules.collateral'})`,
+    });
+  }
   const populationIds = new Set(scenario.population.flatMap((group) => populationAccountIds(group.prefix, group.count)));
   for (const token of Object.keys(scenario.tokens)) {
     const spec = rules.tokens?.[token];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { decodeEvent, InputError, parseTimestamp, type Timestamp } from '@clearsim/events';
-import { SCALE, type Fixed } from '@clearsim/money';
-import { fixedBetween, positiveFixed } from '@clearsim/rules';
+import { decodeEvent, formatTimestamp, InputError, MAX_EXACT_DIGITS, MAX_ID_LENGTH, parseTimestamp, type Timestamp } from '@clearsim/events';
+import { formatFixed, SCALE, type Fixed } from '@clearsim/money';
+import { fixed } from '@clearsim/rules';
 
 /**
  * The scenario file (docs/scenarios.md): a compact description of a market
@@ -10,7 +10,59 @@ import { fixedBetween, positiveFixed } from '@clearsim/rules';
  * derives the input events, deterministically from `seed`.
  */
 
-const id = z.string().min(1, 'must not be empty');
+// Limits of what a scenario may generate (docs/scenarios.md, Limits), checked when it is parsed — before anything
+// is built — because generation holds everything in memory: its account ids (collision checks, the traders' draws)
+// and all its input events (generateInputs returns them as one array). Measured on the generator (Node 20):
+// 1,000,000 price marks take ~6 s and ~0.75 GB of RSS at the peak, 3,000,000 ~14 s and ~2.3 GB (a whole
+// `clearsim run` of them ~36 s, ~1.9 GB); 1,000,000 traders (2,000,000 inputs) ~7 s and ~0.6 GB. Beyond, a
+// history is better written as JSON Lines by a script (`clearsim run` streams those, never holds them whole).
+
+/** Traders of one population group. */
+export const MAX_POPULATION_COUNT = 1_000_000;
+/** Traders of all the groups together: each has an id in memory and two generated inputs. */
+export const MAX_POPULATION_TOTAL = 1_000_000;
+/** Inputs a scenario generates (counting each instrument's price marks apart): the price path and the population's alone leave room under it. */
+export const MAX_GENERATED_INPUTS = 3_000_000;
+
+/** An id that becomes an event's id (instrument, asset, account): the events' own bound, so the scenario names the field rather than a generated line. */
+const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+/** Text that only names (the scenario, its rules file): no id bound. */
+const text = z.string().min(1, 'must not be empty');
+
+/**
+ * Why a YAML number cannot be taken as the decimal it was written as, or
+ * undefined. The YAML is parsed before the scenario sees it (parseBoundedYaml,
+ * @clearsim/rules) and only the float64 is left: the rule is the JSON inputs'
+ * (json-limits.ts, MAX_EXACT_DIGITS), applied to the float's shortest text.
+ * A decimal of at most 15 significant digits always survives the float64 and
+ * comes back from String() with at most as many; more than 15 in String()
+ * means the written digits were rounded (12345678901234567 → 12345678901234568)
+ * or may have been. (A float64 is not refused for its exponent: 0.00000001 is
+ * read as 1e-8, exactly.) What no check on the value can see: more than 15
+ * digits that round to a shorter float (0.10000000000000000001 → 0.1).
+ */
+export function inexactYamlNumber(value: number): string | undefined {
+  if (!Number.isFinite(value)) return undefined; // parseFixed names it
+  const mantissa = String(Math.abs(value)).split('e')[0]!.replace('.', '');
+  const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
+  if (significant <= MAX_EXACT_DIGITS) return undefined;
+  return `the YAML number read as ${String(value)} cannot be represented exactly (more than ${MAX_EXACT_DIGITS} significant digits): write it as a decimal string, in quotes`;
+}
+
+const refuseInexact = (value: string | number, ctx: z.RefinementCtx): void => {
+  const problem = typeof value === 'number' ? inexactYamlNumber(value) : undefined;
+  // not continuable: the pipe would hand the float on, and a refinement above would compute with it
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, continue: false });
+};
+
+/**
+ * A decimal (string, or YAML number) parsed exactly: @clearsim/rules' `fixed`,
+ * after the exactness check on numbers (the pipe stops at its issue: the
+ * rounded float is never parsed).
+ */
+const decimal = z.union([z.string(), z.number()]).superRefine(refuseInexact).pipe(fixed);
+const positiveDecimal = decimal.refine((v) => v > 0n, { message: 'must be greater than 0' });
+const decimalBetween = (lo: Fixed, hi: Fixed, what: string) => decimal.refine((v) => v >= lo && v <= hi, { message: `must be ${what} (${formatFixed(lo)}..${formatFixed(hi)})` });
 
 /** An ISO-8601 UTC timestamp (a string; a YAML 1.1 timestamp parsed to a Date is accepted too). */
 const timestamp = z.union([z.string(), z.date()]).transform((value, ctx): Timestamp => {
@@ -23,49 +75,86 @@ const timestamp = z.union([z.string(), z.date()]).transform((value, ctx): Timest
 });
 
 /** A non-negative integer seed (a JSON number, or a string of digits for seeds above 2^53). */
-const seed = z.union([z.number().int('must be an integer').nonnegative('must not be negative'), z.string().regex(/^\d+$/, 'must be a non-negative integer')]).transform((v) => BigInt(v));
+const seed = z
+  .union([
+    z
+      .number()
+      // zod's int() also refuses integers beyond 2^53 (as too_big): say how to write such a seed
+      .int({ error: (issue) => (issue.code === 'too_big' ? 'a seed above 2^53 must be written as a string of digits, in quotes' : 'must be an integer') })
+      .nonnegative('must not be negative')
+      // 16 digits or more below 2^53: may have been rounded (1234567890123456.7 is read as 1234567890123457); above, int() said it
+      .superRefine((value, ctx) => {
+        if (Number.isSafeInteger(value)) refuseInexact(value, ctx);
+      }),
+    z.string().regex(/^\d+$/, 'must be a non-negative integer'),
+  ])
+  .transform((v) => BigInt(v));
 
 /** `[lo, hi]`, two decimals with 0 < lo <= hi. */
-const positiveRange = z.tuple([positiveFixed, positiveFixed]).refine(([lo, hi]) => lo <= hi, { message: 'must be [low, high] with low <= high' });
+const positiveRange = z.tuple([positiveDecimal, positiveDecimal]).refine(([lo, hi]) => lo <= hi, { message: 'must be [low, high] with low <= high' });
 
 export const InstrumentSpecSchema = z.strictObject({
   kind: z.enum(['perpetual', 'future', 'option', 'index']),
   underlying: id.optional(),
   settlementAsset: id.default('USD'),
-  multiplier: positiveFixed.default(SCALE),
+  multiplier: positiveDecimal.default(SCALE),
   expiry: timestamp.optional(),
   optionType: z.enum(['call', 'put']).optional(),
-  strike: positiveFixed.optional(),
+  strike: positiveDecimal.optional(),
   /** `inverse`: coin-margined, `multiplier` the face value in the quote currency, `settlementAsset` the coin (InstrumentListed.payoff). */
   payoff: z.enum(['linear', 'inverse']).optional(),
 });
 
-export const WaypointSchema = z.strictObject({ at: timestamp, price: positiveFixed });
+export const WaypointSchema = z.strictObject({ at: timestamp, price: positiveDecimal });
 
 export const PricesSchema = z.strictObject({
-  /** Seconds between two generated `PriceUpdated` of one instrument. */
-  every: z.number().int('must be a whole number of seconds').positive('must be at least 1 second'),
+  /**
+   * Seconds between two generated `PriceUpdated` of one instrument. Its checks,
+   * as decimals' and count's, `abort`: zod runs an object's refinements after a
+   * field failed a plain check (only a type error or an aborting check stops
+   * them), and ScenarioSchema's computes with these three — a price step
+   * 10^(8 − decimals), the number of marks, the traders' ids.
+   */
+  every: z.number().int('must be a whole number of seconds').positive({ message: 'must be at least 1 second', abort: true }),
   /** Relative amplitude of the seeded jitter around the path: price × (1 + noise × u), u uniform in [−1, 1]. */
-  noise: fixedBetween(0n, SCALE / 2n, 'a relative amplitude between 0 and 0.5').default(0n),
+  noise: decimalBetween(0n, SCALE / 2n, 'a relative amplitude between 0 and 0.5').default(0n),
   /** Decimal places of generated prices (rounded half-even); waypoints may not be finer. */
-  decimals: z.number().int('must be an integer').min(0, 'must be between 0 and 8').max(8, 'must be between 0 and 8').default(2),
+  decimals: z
+    .number()
+    .int('must be an integer')
+    .min(0, { message: 'must be between 0 and 8', abort: true })
+    .max(8, { message: 'must be between 0 and 8', abort: true })
+    .default(2),
   paths: z.record(id, z.array(WaypointSchema).min(1, 'at least one waypoint')),
 });
 
 export const AccountSpecSchema = z.strictObject({
-  deposit: positiveFixed.optional(),
+  deposit: positiveDecimal.optional(),
   asset: id.default('USD'),
 });
 
-export const PopulationSchema = z.strictObject({
-  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'must be letters, digits, "_", ".", ":" or "-", starting with a letter or digit'),
-  count: z.number().int('must be an integer').positive('must be at least 1').max(1_000_000, 'must be at most 1000000'),
-  side: z.enum(['long', 'short']),
-  instrument: id,
-  leverage: positiveRange,
-  collateral: positiveRange,
-  counterparty: id,
-});
+export const PopulationSchema = z
+  .strictObject({
+    prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'must be letters, digits, "_", ".", ":" or "-", starting with a letter or digit'),
+    // aborting (see prices.every): the refinements below build count ids, and 4294967296 of them is no array at all
+    count: z
+      .number()
+      .int('must be an integer')
+      .positive({ message: 'must be at least 1', abort: true })
+      .max(MAX_POPULATION_COUNT, { message: `must be at most ${MAX_POPULATION_COUNT}`, abort: true }),
+    side: z.enum(['long', 'short']),
+    instrument: id,
+    leverage: positiveRange,
+    collateral: positiveRange,
+    counterparty: id,
+  })
+  .superRefine((group, ctx) => {
+    // the longest generated id is a trader's opening tradeId, `open-<prefix>-<n>` (n padded to the width of count)
+    const room = MAX_ID_LENGTH - 'open-'.length - 1 - String(group.count).length;
+    if (group.prefix.length > room) {
+      ctx.addIssue({ code: 'custom', path: ['prefix'], message: `must be at most ${room} characters with a count of ${group.count}: its trade ids "open-<prefix>-<n>" are ids of at most ${MAX_ID_LENGTH} characters` });
+    }
+  });
 
 /**
  * Units of a leveraged token of the rules (`tokens:` there, docs/rules.md §12)
@@ -74,9 +163,9 @@ export const PopulationSchema = z.strictObject({
  * start price.
  */
 export const TokenIssueSchema = z.strictObject({
-  units: positiveFixed,
+  units: positiveDecimal,
   /** NAV per unit at issue, in the instrument's settlement asset. */
-  nav: positiveFixed,
+  nav: positiveDecimal,
   /**
    * Accounts of the scenario (explicit or generated) that create the units
    * (TokenUnitsCreated, docs/rules.md §12), split equally in written order
@@ -87,9 +176,12 @@ export const TokenIssueSchema = z.strictObject({
   holders: z.array(id).min(1, 'at least one holder').optional(),
 });
 
-/** A finite number (YAML/JSON number) with a lower bound, for the stress model's float parameters. */
+/**
+ * A finite number (YAML/JSON number) with a lower bound, for the stress model's float parameters. Aborting: the
+ * refinements after it (an upper bound, alpha + beta < 1) would otherwise run on a value already refused.
+ */
 const floatAtLeast = (min: number, inclusive: boolean, what: string) =>
-  z.number({ error: `must be a number (${what})` }).refine((v) => Number.isFinite(v) && (inclusive ? v >= min : v > min), { message: `must be ${inclusive ? '>=' : '>'} ${min} (${what})` });
+  z.number({ error: `must be a number (${what})` }).refine((v) => Number.isFinite(v) && (inclusive ? v >= min : v > min), { message: `must be ${inclusive ? '>=' : '>'} ${min} (${what})`, abort: true });
 
 /**
  * `clearsim stress`'s path model (docs/stress.md): per instrument, GARCH(1,1)
@@ -118,7 +210,7 @@ export const StressSchema = z
         /** Expected number of jumps per step (Poisson). */
         intensity: floatAtLeast(0, true, 'expected jumps per step').refine((v) => v <= 10, { message: 'must be <= 10 (expected jumps per step)' }).default(0.001),
         /** Mean of one jump's log-size. */
-        mean: z.number({ error: 'must be a number (mean jump log-size)' }).refine(Number.isFinite, { message: 'must be finite' }).default(-0.02),
+        mean: z.number({ error: 'must be a number (mean jump log-size)' }).refine(Number.isFinite, { message: 'must be finite', abort: true }).default(-0.02),
         /** Standard deviation of one jump's log-size. */
         stdev: floatAtLeast(0, true, 'a standard deviation').default(0.03),
       })
@@ -129,10 +221,10 @@ export const StressSchema = z
 
 export const ScenarioSchema = z
   .strictObject({
-    name: id,
+    name: text,
     description: z.string().optional(),
     /** A preset name, a path relative to the scenario file, or the rules inline. */
-    rules: z.union([id, z.record(z.string(), z.unknown())]),
+    rules: z.union([text, z.record(z.string(), z.unknown())]),
     seed,
     start: timestamp,
     end: timestamp.optional(),
@@ -146,6 +238,8 @@ export const ScenarioSchema = z
     /** `clearsim stress`'s path model; optional (docs/stress.md). */
     stress: StressSchema.optional(),
   })
+  // Runs only once no field failed an aborting check (types, timestamps, decimals, prices.decimals, prices.every,
+  // population counts): what it computes with is in range. Sizes are checked before anything is built.
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const instruments = Object.keys(s.instruments);
@@ -167,6 +261,28 @@ export const ScenarioSchema = z
     }
     if (s.end !== undefined && s.end < lastWaypoint) issue(['end'], 'must not be before the last waypoint');
 
+    checkListings(s.instruments, issue);
+    for (const [token, spec] of Object.entries(s.tokens)) {
+      // its generated ids: the basket trade `issue-<token>`, the holders' creations `issue-<token>-<n>`
+      const room = MAX_ID_LENGTH - 'issue-'.length - (spec.holders ? 1 + String(spec.holders.length).length : 0);
+      if (token.length > room) issue(['tokens', token], `the token id must be at most ${room} characters here: its generated ids "issue-<token>${spec.holders ? '-<n>' : ''}" are ids of at most ${MAX_ID_LENGTH} characters`);
+    }
+
+    // the sizes, from the counts alone: nothing below builds an id or a tick past these bounds
+    const traders = s.population.reduce((sum, group) => sum + group.count, 0);
+    if (traders > MAX_POPULATION_TOTAL) issue(['population'], `the groups' counts add up to ${grouped(traders)} traders; at most ${grouped(MAX_POPULATION_TOTAL)} in all`);
+    const pathsComplete = instruments.every((instrument) => Object.hasOwn(s.prices.paths, instrument));
+    if (pathsComplete && traders <= MAX_POPULATION_TOTAL) {
+      const count = generatedInputCount(s);
+      if (count.total > MAX_GENERATED_INPUTS) {
+        issue(
+          ['prices', 'every'],
+          `the scenario would generate ${grouped(count.marks)} price marks (every ${s.prices.every} s from ${formatTimestamp(s.start)} to ${formatTimestamp(lastWaypoint)}) and ${grouped(count.total - count.marks)} other inputs; ` +
+            `at most ${grouped(MAX_GENERATED_INPUTS)} generated inputs: raise prices.every or shorten the paths, or generate the JSONL with a script and run it`,
+        );
+      }
+    }
+
     const populationIds = new Set<string>();
     const prefixes = new Set<string>();
     s.population.forEach((group, i) => {
@@ -175,6 +291,7 @@ export const ScenarioSchema = z
       if (!Object.hasOwn(s.accounts, group.counterparty)) issue([...where, 'counterparty'], `"${group.counterparty}" is not in accounts`);
       if (prefixes.has(group.prefix)) issue([...where, 'prefix'], `"${group.prefix}" is used by another population group`);
       prefixes.add(group.prefix);
+      if (traders > MAX_POPULATION_TOTAL) return; // refused above: its ids are not built
       for (const account of populationAccountIds(group.prefix, group.count)) {
         if (Object.hasOwn(s.accounts, account) || populationIds.has(account)) {
           issue([...where, 'prefix'], `generated account "${account}" collides with another account`);
@@ -185,6 +302,7 @@ export const ScenarioSchema = z
     });
 
     s.events.forEach((raw, i) => {
+      for (const { path, value } of inexactNumbers(raw)) issue(['events', i, ...path], inexactYamlNumber(value)!);
       try {
         const event = decodeEvent(raw, 'input');
         if (event.ts < s.start) issue(['events', i, 'ts'], 'must not be before start');
@@ -195,6 +313,79 @@ export const ScenarioSchema = z
       }
     });
   });
+
+/**
+ * What the clearing core refuses of an `InstrumentListed` (libs/clearing
+ * validate.ts), checked at the instrument rather than at its generated line:
+ * a shard has one cash asset, the first listing's settlement asset (every
+ * instrument must settle in it); an option needs its underlying, type, strike
+ * and expiry, and its underlying listed before it (written order), not
+ * inverse; only perpetuals and futures may be inverse. (Whether the rules can
+ * margin an inverse instrument is checked against the rules, at the event.)
+ */
+function checkListings(instruments: Record<string, InstrumentSpec>, issue: (path: (string | number)[], message: string) => void): void {
+  const entries = Object.entries(instruments);
+  const [firstId, first] = entries[0]!;
+  entries.forEach(([instrument, spec], i) => {
+    const where = ['instruments', instrument];
+    if (spec.settlementAsset !== first.settlementAsset) {
+      issue([...where, 'settlementAsset'], `"${spec.settlementAsset}" is not "${first.settlementAsset}", the settlement asset of instruments.${firstId}: the instruments of a scenario settle in one asset, its cash asset`);
+    }
+    if (spec.payoff === 'inverse' && spec.kind !== 'perpetual' && spec.kind !== 'future') issue([...where, 'payoff'], `payoff inverse applies to perpetuals and futures, not to kind ${spec.kind}`);
+    if (spec.kind !== 'option') return;
+    for (const field of ['underlying', 'optionType', 'strike', 'expiry'] as const) {
+      if (spec[field] === undefined) issue([...where, field], 'an option needs it');
+    }
+    if (spec.underlying === undefined) return;
+    const underlying = entries.findIndex(([id]) => id === spec.underlying);
+    if (underlying < 0 || underlying >= i) issue([...where, 'underlying'], `"${spec.underlying}" must be an instrument written before the option (e.g. kind index)`);
+    else if (entries[underlying]![1].payoff === 'inverse') issue([...where, 'underlying'], `options on an inverse instrument ("${spec.underlying}") are not supported`);
+  });
+}
+
+/**
+ * How many inputs generateInputs makes of a (valid) scenario, without making
+ * them: `marks` is the price ticks of all instruments after the opening marks
+ * (each instrument's `start + k × every` up to its last waypoint, plus its
+ * waypoints off that grid), `total` adds everything else. An upper bound of
+ * the inputs (the ticks that share an instant are one MarketMoved) and the
+ * size the generator holds: it builds every tick before merging them.
+ */
+export function generatedInputCount(s: Pick<Scenario, 'start' | 'end' | 'prices' | 'instruments' | 'accounts' | 'population' | 'tokens' | 'events'>): { marks: number; total: number } {
+  const stepMs = s.prices.every * 1000;
+  let marks = 0;
+  for (const instrument of Object.keys(s.instruments)) {
+    const path = s.prices.paths[instrument]!;
+    marks += Math.floor((path[path.length - 1]!.at - s.start) / stepMs);
+    for (let i = 1; i < path.length; i++) if ((path[i]!.at - s.start) % stepMs !== 0) marks++;
+  }
+  let other = 1 + Object.keys(s.instruments).length + 1; // RulesActivated, the listings, the opening marks
+  other += Object.values(s.accounts).filter((account) => account.deposit !== undefined).length;
+  other += 2 * s.population.reduce((sum, group) => sum + group.count, 0); // a deposit and an opening trade each
+  // a token: its fund's deposit and basket trade, or each holder's deposit and creation (and at most the trade)
+  for (const token of Object.values(s.tokens)) other += token.holders ? 2 * token.holders.length + 1 : 2;
+  other += s.events.length + (s.end !== undefined ? 1 : 0);
+  return { marks, total: marks + other };
+}
+
+/** 1234567 → "1,234,567" (not toLocaleString: the same text whatever the locale data). */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The numbers of an extra event (at any depth: MarketMoved's marks, a multi-leg trade's legs) that inexactYamlNumber refuses, with their paths. */
+function inexactNumbers(root: unknown): { path: (string | number)[]; value: number }[] {
+  const found: { path: (string | number)[]; value: number }[] = [];
+  // iterative: the YAML's depth is bounded (parseBoundedYaml), but a walk needs no stack anyway
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'number' && inexactYamlNumber(value)) found.push({ path, value });
+    else if (Array.isArray(value)) value.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
+    else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) stack.push({ value: item, path: [...path, key] });
+  }
+  return found.reverse();
+}
 
 /** The generated account ids of a population group: `prefix-001` … `prefix-400`, zero-padded to the width of `count`. */
 export function populationAccountIds(prefix: string, count: number): string[] {

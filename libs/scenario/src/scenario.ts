@@ -13,6 +13,8 @@ export class ScenarioError extends Error {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  // a map's key (instrument, account, token id) that fails the id check: zod's own message is "Invalid key in record"
+  if (issue.code === 'invalid_key') return `the id ${issue.issues.map((inner) => inner.message).join('; ')}`;
   return issue.message;
 }
 
