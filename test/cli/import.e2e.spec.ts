@@ -375,3 +375,22 @@ describe('option values: refused naming the flag', () => {
     expect(events(out.stdout).map((e) => e.price)).toEqual(['7912.5']);
   });
 });
+
+describe("a scenario's price path from an exchange file", () => {
+  it('a quote never closed in the file is refused naming the scenario field, the file and the line it opened on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-'));
+    // line 2's close opens a quote that nothing closes
+    writeFileSync(
+      join(dir, 'k.csv'),
+      '1584007200000,7900,7950,7850,7912.5,100,1584007259999,0,0,0,0,0\n1584007260000,7912.5,7950,7850,"7912.50,100,1584007319999,0,0,0,0,0\n1584007320000,7912.5,7950,7850,7912.5,100,1584007379999,0,0,0,0,0\n',
+    );
+    writeFileSync(
+      join(dir, 's.yaml'),
+      'name: q\nrules: crypto-cross\nseed: 1\nstart: 2020-03-12T10:00:00Z\ninstruments:\n  BTC-PERP: { kind: perpetual, underlying: BTC }\nprices:\n  every: 60\n  paths:\n    BTC-PERP: { file: k.csv, format: binance-klines }\naccounts:\n  insurance: { deposit: "100000" }\n',
+    );
+    expectRefused(
+      clearsimIn(dir, 'run', 's.yaml', '--store', 'memory:'),
+      's.yaml: prices.paths.BTC-PERP: k.csv: line 2: a quote opens a cell and is never closed (the cell runs on to the end of the file): remove the stray quote, or close it',
+    );
+  });
+});

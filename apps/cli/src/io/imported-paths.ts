@@ -1,9 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parse, type Options } from 'csv-parse/sync';
 import { formatTimestamp, parseTimestamp } from '@clearsim/events';
 import { formatFixed } from '@clearsim/money';
-import { LAYOUT_NAMES, LAYOUTS, MarketDataImport, ImportUsageError, type LayoutName } from '@clearsim/market-data';
+import { CsvPosition, isCsvParseError, LAYOUT_NAMES, LAYOUTS, MarketDataImport, ImportUsageError, type CsvRecordContext, type LayoutName } from '@clearsim/market-data';
 import { UsageError } from '../cli-error';
 import { csvOptions, importOptionsOf } from './import-options';
 
@@ -55,7 +55,22 @@ export function resolveImportedPaths(raw: unknown, scenarioFile: string): unknow
           qtyCol: text('qtyCol'),
         }),
       );
-      const rows = parse(readFileSync(file), csvOptions(text('delimiter'))) as unknown as { record: string[]; info: { lines: number } }[];
+      // where the reader is, to name the line a quote never closed opened on (csv-parse gives up at the end of the file)
+      const position = new CsvPosition();
+      let rows: { record: string[]; info: { lines: number } }[];
+      try {
+        const options: Options = {
+          ...csvOptions(text('delimiter')),
+          on_record: (record, context) => {
+            position.record(context as CsvRecordContext);
+            return record;
+          },
+        };
+        rows = parse(readFileSync(file), options) as unknown as { record: string[]; info: { lines: number } }[];
+      } catch (error) {
+        if (isCsvParseError(error)) throw new UsageError(`${spec.file}: ${position.describe(error)}`);
+        throw error;
+      }
       for (const { record, info } of rows) {
         for (const event of machine.row(record, info.lines)) collect(event as { ts: number; price?: bigint }, points, start, end);
         if (machine.problems.length > 0) break;
