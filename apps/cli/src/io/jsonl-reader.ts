@@ -73,6 +73,8 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
     let buffer = Buffer.allocUnsafe(chunkBytes);
     let carried = 0;
     let pendingCr = false;
+    // a UTF-8 byte-order mark before the first line (what some Windows editors and exports write) is not part of it
+    let atFileStart = true;
     const ranges = new RangeList();
     for (;;) {
       // a read fills what the carried line leaves of the buffer; it grows only when that is less than half a chunk
@@ -90,6 +92,14 @@ export async function* readLineChunks(file: string, chunkBytes = 4 << 20, progre
       if (pendingCr) {
         if (bytes[0] === LF) start = 1;
         pendingCr = false;
+      }
+      if (atFileStart) {
+        // bytes[0] is the file's first byte until a line has been cut off the front (fewer than 3 bytes were read and
+        // carried whole, or a break among them ends the first line: no mark there)
+        if (bytes.length >= 3) {
+          atFileStart = false;
+          if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+        } else if (bytes.indexOf(LF) >= 0 || bytes.indexOf(CR) >= 0) atFileStart = false;
       }
       ranges.length = 0;
       const hasCr = bytes.indexOf(CR, start) >= 0;
