@@ -30,11 +30,18 @@ export function parseBoundedYaml(text: string): unknown {
   // (the exact depth is checked on the parsed value below; this only keeps the parser's stack and heap small)
   const deep = bracketBeyond(text, 8 * MAX_YAML_DEPTH);
   if (deep >= 0) throw new YamlBoundsError(`nested deeper than ${MAX_YAML_DEPTH} levels`, text.slice(0, deep).split('\n').length);
-  const { parse: parseYaml, YAMLParseError } = yamlLibrary();
+  const { parseDocument, YAMLParseError } = yamlLibrary();
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
+    // parse() as the library writes it, but its warnings refused instead of printed by the process (a tag it does
+    // not know, `seed: !foo 7`, was printed as a Node warning and the value taken as the plain scalar)
+    const doc = parseDocument(text, { prettyErrors: true });
+    if (doc.errors.length > 0) throw doc.errors[0];
+    const warning = doc.warnings[0];
+    if (warning) throw new YamlBoundsError((warning.message.split('\n')[0] ?? 'YAML warning').replace(/:$/, ''), warning.linePos?.[0]?.line, true);
+    raw = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
+    if (error instanceof YamlBoundsError) throw error;
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0]?.line;
       // the parser turns its own stack overflow into a parse error: that is a document nested too deep

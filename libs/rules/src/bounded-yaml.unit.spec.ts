@@ -27,6 +27,22 @@ describe('YAML within bounds (rules files, scenarios)', () => {
     expect(refusal(block).message).toMatch(/^k0\.k1\.k2.*k31: nested deeper than 32 levels$/);
   });
 
+  it('refuses a tag it does not know, naming it and its line, instead of printing a warning and taking the scalar', () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const error = refusal('name: q\nseed: !foo 7\n');
+      expect(error.message).toBe('Unresolved tag: !foo at line 2, column 7');
+      expect(error.line).toBe(2);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+    // the standard tags are known
+    expect(parseBoundedYaml('a: !!str 7\nb: !!int "8"\n')).toEqual({ a: '7', b: 8 });
+  });
+
   it('refuses more than 1 MiB of text before parsing it', () => {
     expect(refusal('#'.repeat(MAX_YAML_LENGTH + 1)).message).toBe(`longer than ${MAX_YAML_LENGTH} characters`);
   });
