@@ -280,6 +280,14 @@ describe('clearsim diff', () => {
 });
 
 describe('clearsim backtest', () => {
+  it('--period must be whole seconds from 1 to a year, named when refused', () => {
+    for (const period of ['99999999999999999999', '0', '1.5', '1e3', '31708801']) {
+      const out = clearsim('backtest', FIXTURE, '--rules', 'ccp-grace', '--period', period);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(`clearsim: --period: "${period}" is not a whole number of seconds from 1 to 31622400 (a year)`);
+    }
+  });
+
   it('reports coverage, Kupiec, Christoffersen and the traffic light per rule set', () => {
     const out = json(clearsim('backtest', FIXTURE, '--rules', 'ccp-grace', '--rules', 'crypto-cross', '--period', '60', '--json'));
     expect(out.models.map((m: { rules: string }) => m.rules)).toEqual(['ccp-grace', 'crypto-cross']);

@@ -41,11 +41,18 @@ function summarize(result: AccountBacktest, confidence: number): Record<string, 
  * margin held at the start with the loss realized over the period — coverage,
  * Kupiec, Christoffersen and the Basel traffic light, pooled and per account.
  */
+/** The longest margin period --period takes: a year of seconds. */
+const MAX_PERIOD_SECONDS = 366 * 24 * 3600;
+
 export async function backtestCommand(file: string, options: BacktestOptions): Promise<void> {
   const rulesList = options.rules ?? [];
   if (rulesList.length === 0) throw new UsageError('backtest needs at least one --rules');
-  const periodSeconds = Number(options.period ?? 3600);
-  if (!Number.isInteger(periodSeconds) || periodSeconds <= 0) throw new UsageError(`--period: "${options.period}" is not a whole number of seconds > 0`);
+  const periodText = options.period ?? '3600';
+  const periodSeconds = Number(periodText);
+  // digits only, and at most a year: "99999999999999999999" was read as 1e20 s, rounded, and took as one period a span no log has
+  if (!/^\d{1,9}$/.test(periodText) || periodSeconds <= 0 || periodSeconds > MAX_PERIOD_SECONDS) {
+    throw new UsageError(`--period: "${periodText}" is not a whole number of seconds from 1 to ${MAX_PERIOD_SECONDS} (a year)`);
+  }
   const confidence = Number(options.confidence ?? 0.99);
   if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence: "${options.confidence}" is not in (0, 1)`);
   if (options.report) prepareOutputFile('--report', options.report);
