@@ -543,6 +543,22 @@ describe('paths that are not what they must be', () => {
     expect(out.stderr).not.toMatch(/internal error/);
     expect(out.stderr).toMatch(/a directory where a file belongs/);
   });
+
+  it('a HEAD that is a directory fails the run (exit 1) and leaves no temporary HEAD in the store', () => {
+    const store = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);
+    const dir = store.slice('file:'.length);
+    rmSync(join(dir, 'HEAD'));
+    mkdirSync(join(dir, 'HEAD'));
+    // opening repairs HEAD (a temporary renamed over it, which fails), or --reset removes it (which fails too)
+    for (const extra of [[], ['--reset']]) {
+      const out = clearsim('run', FIXTURE, '--store', store, ...extra);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toMatch(/EISDIR/);
+      expect(out.stderr).not.toMatch(/internal error/);
+      expect(readdirSync(dir).filter((name) => name.startsWith('.HEAD'))).toEqual([]);
+    }
+  });
 });
 
 describe('a refused run into a new store', () => {
@@ -559,6 +575,9 @@ describe('a refused run into a new store', () => {
     mkdirSync(empty);
     expect(clearsim('run', bad, '--store', `file:${empty}`).code).toBe(2);
     expect(readdirSync(empty)).toEqual([]);
+    // nor the folders above it that the run made
+    expect(clearsim('run', bad, '--store', `file:${join(dir, 'x', 'y', 'z')}`).code).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(['bad.jsonl', 'empty']);
     // a run that commits creates it as before
     expect(clearsim('run', FIXTURE, '--store', `file:${absent}`).code).toBe(0);
     expect(readdirSync(absent).sort()).toEqual(['HEAD', 'events.jsonl']);

@@ -256,7 +256,9 @@ const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS'
 const FILE_SYSTEM_ERROR_CODES = new Set(['EISDIR', 'ENOTDIR', 'ENOENT', 'EEXIST', 'EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG']);
 
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && FILE_SYSTEM_ERROR_CODES.has(String((error as NodeJS.ErrnoException).code)) && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+  const code = String((error as NodeJS.ErrnoException).code);
+  // the system's (with the call that failed), or Node's own of a path (fs.rm of a directory: ERR_FS_EISDIR)
+  return error instanceof Error && ((FILE_SYSTEM_ERROR_CODES.has(code) && typeof (error as NodeJS.ErrnoException).syscall === 'string') || code === 'ERR_FS_EISDIR');
 }
 
 function isStorageError(error: unknown): error is NodeJS.ErrnoException {

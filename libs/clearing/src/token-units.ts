@@ -5,7 +5,7 @@ import { formatFixed, type Fixed } from '@clearsim/money';
 import { isSystemAccount, type LeveragedToken, type Rules } from '@clearsim/rules';
 import { creationCost, fundNav, hasOpenCall, navPerUnit, redemptionProceeds, unitsFee } from '@clearsim/saga';
 import type { ClearingState, TokenUnits } from './clearing.state';
-import { InputRejected } from './validate';
+import { InputRejected, quotedId } from './validate';
 
 /**
  * Units of leveraged tokens held by accounts (docs/rules.md §12): a holder
@@ -55,35 +55,35 @@ export function validateTokenUnits(state: ClearingState, input: TokenUnitsInput)
   const rules = state.rules;
   if (!rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
   const spec = rules.tokens?.[input.token];
-  if (!spec) throw new InputRejected('unknown-token', 'token', `unknown token "${input.token}" (rules "${rules.name}" define ${Object.keys(rules.tokens ?? {}).join(', ') || 'no tokens'})`);
-  if (!state.ledger.accounts.has(input.account)) throw new InputRejected('unknown-account', 'account', `unknown account "${input.account}" (an account exists once it has a Deposited event)`);
-  if (isSystemAccount(rules, input.account)) throw new InputRejected('token-units', 'account', `"${input.account}" is a system account: it holds no token units`);
-  if (input.account === spec.account) throw new InputRejected('token-units', 'account', `"${input.account}" is the fund of token "${input.token}": it cannot hold its own units`);
+  if (!spec) throw new InputRejected('unknown-token', 'token', `unknown token ${quotedId(input.token)} (rules ${quotedId(rules.name)} define ${Object.keys(rules.tokens ?? {}).join(', ') || 'no tokens'})`);
+  if (!state.ledger.accounts.has(input.account)) throw new InputRejected('unknown-account', 'account', `unknown account ${quotedId(input.account)} (an account exists once it has a Deposited event)`);
+  if (isSystemAccount(rules, input.account)) throw new InputRejected('token-units', 'account', `${quotedId(input.account)} is a system account: it holds no token units`);
+  if (input.account === spec.account) throw new InputRejected('token-units', 'account', `${quotedId(input.account)} is the fund of token ${quotedId(input.token)}: it cannot hold its own units`);
   const units = unitsOfToken(state, input.token);
   if (input.type === 'TokenUnitsCreated') {
     if (units.outstanding === 0n && input.nav === undefined) {
-      throw new InputRejected('token-units', 'nav', `token "${input.token}" has no units outstanding: its first creation gives the issue price per unit (nav)`);
+      throw new InputRejected('token-units', 'nav', `token ${quotedId(input.token)} has no units outstanding: its first creation gives the issue price per unit (nav)`);
     }
     if (units.outstanding > 0n && input.nav !== undefined) {
-      throw new InputRejected('token-units', 'nav', `token "${input.token}" has units outstanding: their NAV per unit is the fund's, not given (leave out nav)`);
+      throw new InputRejected('token-units', 'nav', `token ${quotedId(input.token)} has units outstanding: their NAV per unit is the fund's, not given (leave out nav)`);
     }
   } else {
     const held = units.holders.get(input.account) ?? 0n;
-    if (input.units > held) throw new InputRejected('token-units', 'units', `account "${input.account}" holds ${formatFixed(held)} units of token "${input.token}", fewer than ${formatFixed(input.units)}`);
+    if (input.units > held) throw new InputRejected('token-units', 'units', `account ${quotedId(input.account)} holds ${formatFixed(held)} units of token ${quotedId(input.token)}, fewer than ${formatFixed(input.units)}`);
   }
   const { nav, amount, fee } = tokenCashFlow(state, rules, spec, input);
   if ((units.outstanding > 0n && nav <= 0n) || nav < 0n) {
-    throw new InputRejected('token-units', 'token', `the fund "${spec.account}" of token "${input.token}" has a NAV of ${formatFixed(nav)}: units are neither created nor redeemed until it is liquidated`);
+    throw new InputRejected('token-units', 'token', `the fund ${quotedId(spec.account)} of token ${quotedId(input.token)} has a NAV of ${formatFixed(nav)}: units are neither created nor redeemed until it is liquidated`);
   }
   if (input.type === 'TokenUnitsRedeemed') return;
   const holder = getAccount(state.ledger, input.account);
   const cost = amount + fee;
   const costText = `${formatFixed(cost)}${fee > 0n ? ` (${formatFixed(amount)} at NAV + fee ${formatFixed(fee)})` : ''}`;
-  if (hasOpenCall(state.saga, holder.id)) throw new InputRejected('insufficient-funds', 'units', `account "${holder.id}" has an open margin call: it cannot pay ${costText} for ${formatFixed(input.units)} units`);
+  if (hasOpenCall(state.saga, holder.id)) throw new InputRejected('insufficient-funds', 'units', `account ${quotedId(holder.id)} has an open margin call: it cannot pay ${costText} for ${formatFixed(input.units)} units`);
   const after: Account = { ...holder, cash: holder.cash - cost };
   const free = holder.isolated ? after.cash : freeCollateral(computeRisk(state.ledger, rules, after));
   if (cost > holder.cash || free < 0n) {
-    throw new InputRejected('insufficient-funds', 'units', `${formatFixed(input.units)} units of token "${input.token}" cost ${costText}; account "${holder.id}" has ${formatFixed(holder.cash)} cash and would be left with free collateral ${formatFixed(free)} (it must stay ≥ 0)`);
+    throw new InputRejected('insufficient-funds', 'units', `${formatFixed(input.units)} units of token ${quotedId(input.token)} cost ${costText}; account ${quotedId(holder.id)} has ${formatFixed(holder.cash)} cash and would be left with free collateral ${formatFixed(free)} (it must stay ≥ 0)`);
   }
 }
 

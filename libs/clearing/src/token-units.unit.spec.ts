@@ -136,6 +136,8 @@ describe('leveraged token units held by accounts (TokenUnitsCreated / TokenUnits
     const g = issued();
     expect(refusal(g, () => g.input({ type: 'TokenUnitsCreated', requestId: 'x1', account: 'bob', token: 'ETHBULL', units: '1' }))).toBe('token: unknown token "ETHBULL" (rules "test" define BTCBULL)');
     expect(refusal(g, () => create(g, 'carol', '1'))).toBe('account: unknown account "carol" (an account exists once it has a Deposited event)');
+    // an id with a control character is quoted escaped: an ESC is not written raw to the terminal printing the refusal
+    expect(refusal(g, () => create(g, 'a\u001b[2Jb', '1'))).toBe('account: unknown account "a\\u001b[2Jb" (an account exists once it has a Deposited event)');
     expect(refusal(g, () => create(g, 'insurance', '1'))).toBe('account: "insurance" is a system account: it holds no token units');
     expect(refusal(g, () => create(g, 'bull', '1'))).toBe('account: "bull" is the fund of token "BTCBULL": it cannot hold its own units');
     expect(refusal(g, () => create(g, 'bob', '1', { nav: '5' }))).toBe('nav: token "BTCBULL" has units outstanding: their NAV per unit is the fund\'s, not given (leave out nav)');

@@ -7,6 +7,12 @@ import { isCollateralAsset } from './evolve';
 import { contentDigest, idempotencyField, idempotencyKey, kafkaPosition } from './idempotency';
 import { validateTokenUnits } from './token-units';
 
+/**
+ * An id or name as a refusal quotes it: JSON-escaped, so that a control character in an id a venue sent (an ESC,
+ * a NUL) is shown as \u001b, not written raw to the terminal that prints the message. A plain id reads "as it is".
+ */
+export const quotedId = (text: string | undefined): string => JSON.stringify(text ?? '');
+
 /** Reason codes of a refused input: a closed union, so callers can switch on them. */
 export type RejectionCode =
   | 'clock-went-backwards'
@@ -54,19 +60,19 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
   const rules = state.rules;
   if (!rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
   const instrument = state.ledger.instruments.get(id);
-  if (!instrument) throw new InputRejected('unknown-instrument', 'instrument', `unknown instrument "${id}" (list it with InstrumentListed first)`);
-  if (instrument.settled) throw new InputRejected('instrument-settled', 'instrument', `instrument "${id}" has already been settled`);
-  if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `"${id}" is an index, not a tradable instrument`);
+  if (!instrument) throw new InputRejected('unknown-instrument', 'instrument', `unknown instrument ${quotedId(id)} (list it with InstrumentListed first)`);
+  if (instrument.settled) throw new InputRejected('instrument-settled', 'instrument', `instrument ${quotedId(id)} has already been settled`);
+  if (instrument.kind === 'index') throw new InputRejected('not-tradable', 'instrument', `${quotedId(id)} is an index, not a tradable instrument`);
   if (rules.model === 'lending') {
-    throw new InputRejected('no-margin-rules', 'type', `rules "${rules.name}" are a lending model: accounts borrow against collateral, they do not trade`);
+    throw new InputRejected('no-margin-rules', 'type', `rules ${quotedId(rules.name)} are a lending model: accounts borrow against collateral, they do not trade`);
   }
   if (rules.model === 'portfolio') {
     const underlying = underlyingOf(instrument);
     if (!rules.portfolio?.underlyings[underlying]) {
-      throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no scan parameters for the underlying "${underlying}" of "${id}" (portfolio.underlyings)`);
+      throw new InputRejected('no-margin-rules', 'instrument', `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(id)} (portfolio.underlyings)`);
     }
   } else if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, id)) {
-    throw new InputRejected('no-margin-rules', 'instrument', `rules "${rules.name}" have no margin tiers for "${id}" (add it, or a "*" default, under instruments)`);
+    throw new InputRejected('no-margin-rules', 'instrument', `rules ${quotedId(rules.name)} have no margin tiers for ${quotedId(id)} (add it, or a "*" default, under instruments)`);
   }
   return instrument;
 }
@@ -137,14 +143,14 @@ export function checkRepeat(state: ClearingState, input: InputEvent): 'new' | 'd
   if (digest === contentDigest(input)) return 'duplicate';
   const field = idempotencyField(input);
   const id = (input as unknown as Record<string, string>)[field];
-  throw new IdConflictRejected(key, field, `${field} "${id}" was already used with different content; the first version stands (send the same content to retry, or a new id)`);
+  throw new IdConflictRejected(key, field, `${field} ${quotedId(id)} was already used with different content; the first version stands (send the same content to retry, or a new id)`);
 }
 
 /** A listed, unsettled instrument; throws InputRejected naming `field` otherwise. */
 function listedInstrument(state: ClearingState, field: string, id: string): Instrument {
   const instrument = state.ledger.instruments.get(id);
-  if (!instrument) throw new InputRejected('unknown-instrument', field, `unknown instrument "${id}" (list it with InstrumentListed first)`);
-  if (instrument.settled) throw new InputRejected('instrument-settled', field, `instrument "${id}" has already been settled`);
+  if (!instrument) throw new InputRejected('unknown-instrument', field, `unknown instrument ${quotedId(id)} (list it with InstrumentListed first)`);
+  if (instrument.settled) throw new InputRejected('instrument-settled', field, `instrument ${quotedId(id)} has already been settled`);
   return instrument;
 }
 
@@ -184,13 +190,13 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
   const { ledger } = state;
   const knownAccount = (field: string, id: string): void => {
     if (!ledger.accounts.has(id) && !(state.rules && isSystemAccount(state.rules, id))) {
-      throw new InputRejected('unknown-account', field, `unknown account "${id}" (an account exists once it has a Deposited event)`);
+      throw new InputRejected('unknown-account', field, `unknown account ${quotedId(id)} (an account exists once it has a Deposited event)`);
     }
   };
   const listed = (field: string, id: string) => listedInstrument(state, field, id);
   const cashAsset = (field: string, asset: string): void => {
     if (ledger.cashAsset !== undefined && asset !== ledger.cashAsset) {
-      throw new InputRejected('wrong-asset', field, `asset "${asset}" is not this shard's cash asset "${ledger.cashAsset}"`);
+      throw new InputRejected('wrong-asset', field, `asset ${quotedId(asset)} is not this shard's cash asset ${quotedId(ledger.cashAsset)}`);
     }
   };
   // the cash asset, or a collateral asset of the rules
@@ -198,7 +204,7 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
     if (isCollateralAsset(state, asset)) return;
     if (ledger.cashAsset !== undefined && asset !== ledger.cashAsset) {
       const others = Object.keys(state.rules?.collateral ?? {});
-      throw new InputRejected('wrong-asset', field, `asset "${asset}" is neither this shard's cash asset "${ledger.cashAsset}" nor a collateral asset of the rules${others.length ? ` (${others.join(', ')})` : ' (none; see rules.collateral)'}`);
+      throw new InputRejected('wrong-asset', field, `asset ${quotedId(asset)} is neither this shard's cash asset ${quotedId(ledger.cashAsset)} nor a collateral asset of the rules${others.length ? ` (${others.join(', ')})` : ' (none; see rules.collateral)'}`);
     }
   };
 
@@ -208,7 +214,7 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
       if (inverse) {
         // parsed again only in a shard with an inverse instrument (evolve parses the rules it activates)
         const conflict = inverseRulesConflict(parseRules(input.rules));
-        if (conflict) throw new InputRejected('unsupported-payoff', `rules.${conflict.field}`, `${conflict.message} (instrument "${inverse.id}" is inverse)`);
+        if (conflict) throw new InputRejected('unsupported-payoff', `rules.${conflict.field}`, `${conflict.message} (instrument ${quotedId(inverse.id)} is inverse)`);
       }
       return 'ok';
     }
@@ -217,17 +223,17 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
       return 'ok';
     case 'InstrumentListed':
       if (ledger.instruments.has(input.instrument)) {
-        throw new InputRejected('instrument-already-listed', 'instrument', `instrument "${input.instrument}" is already listed`);
+        throw new InputRejected('instrument-already-listed', 'instrument', `instrument ${quotedId(input.instrument)} is already listed`);
       }
       if (input.kind === 'option') {
         for (const field of ['underlying', 'optionType', 'strike', 'expiry'] as const) {
           if (input[field] === undefined) throw new InputRejected('incomplete-option', field, `an option needs ${field}`);
         }
         if (!ledger.instruments.has(input.underlying!)) {
-          throw new InputRejected('unknown-instrument', 'underlying', `unknown underlying "${input.underlying}" (list it, e.g. as kind index, first)`);
+          throw new InputRejected('unknown-instrument', 'underlying', `unknown underlying ${quotedId(input.underlying)} (list it, e.g. as kind index, first)`);
         }
         if (ledger.instruments.get(input.underlying!)!.inverse) {
-          throw new InputRejected('unsupported-payoff', 'underlying', `options on an inverse instrument ("${input.underlying}") are not supported: Black-76 values a linear underlying`);
+          throw new InputRejected('unsupported-payoff', 'underlying', `options on an inverse instrument (${quotedId(input.underlying)}) are not supported: Black-76 values a linear underlying`);
         }
       }
       if (input.payoff === 'inverse') {
@@ -235,7 +241,7 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
           throw new InputRejected('unsupported-payoff', 'payoff', `payoff inverse applies to perpetuals and futures, not to kind ${input.kind}`);
         }
         const conflict = state.rules && inverseRulesConflict(state.rules);
-        if (conflict) throw new InputRejected('unsupported-payoff', 'payoff', `${conflict.message} (the active rules "${state.rules!.name}")`);
+        if (conflict) throw new InputRejected('unsupported-payoff', 'payoff', `${conflict.message} (the active rules ${quotedId(state.rules!.name)})`);
       }
       cashAsset('settlementAsset', input.settlementAsset);
       return 'ok';
@@ -269,10 +275,10 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
     case 'FundingRateApplied': {
       if (!state.rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
       const instrument = listed('instrument', input.instrument);
-      if (instrument.kind !== 'perpetual') throw new InputRejected('not-a-perpetual', 'instrument', `funding applies to perpetuals; "${input.instrument}" is a ${instrument.kind}`);
-      if (instrument.mark === undefined) throw new InputRejected('no-mark-price', 'instrument', `no mark price for "${input.instrument}" yet`);
+      if (instrument.kind !== 'perpetual') throw new InputRejected('not-a-perpetual', 'instrument', `funding applies to perpetuals; ${quotedId(input.instrument)} is a ${instrument.kind}`);
+      if (instrument.mark === undefined) throw new InputRejected('no-mark-price', 'instrument', `no mark price for ${quotedId(input.instrument)} yet`);
       const indexProblem = fundingInputError(state.ledger, state.rules, input.instrument);
-      if (indexProblem) throw new InputRejected('no-mark-price', 'instrument', `funding of "${input.instrument}": ${indexProblem}`);
+      if (indexProblem) throw new InputRejected('no-mark-price', 'instrument', `funding of ${quotedId(input.instrument)}: ${indexProblem}`);
       return 'ok';
     }
     case 'InstrumentSettled':

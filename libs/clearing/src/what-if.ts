@@ -4,7 +4,7 @@ import { computeRisk, meetsInitialMargin, meetsMaintenanceMargin } from '@clears
 import { isSystemAccount, type Rules } from '@clearsim/rules';
 import type { ClearingState } from './clearing.state';
 import { isolatedAllocation } from './evolve';
-import { InputRejected, tradableInstrument } from './validate';
+import { InputRejected, quotedId, tradableInstrument } from './validate';
 import { accountView } from './views';
 
 /** A trade an account is thinking of making; nothing of it is applied to the shard. */
@@ -70,7 +70,7 @@ export function whatIfTrade(state: ClearingState, trade: ProposedTrade): WhatIfR
   const live = tradableInstrument(state, trade.instrument);
   const rules = state.rules!;
   const account = state.ledger.accounts.get(trade.account);
-  if (!account) throw new InputRejected('unknown-account', 'account', `unknown account "${trade.account}" (an account exists once it has a Deposited event)`);
+  if (!account) throw new InputRejected('unknown-account', 'account', `unknown account ${quotedId(trade.account)} (an account exists once it has a Deposited event)`);
 
   // the first trade of an instrument sets its mark (evolveTrade): so does the hypothetical one, in the scratch copy
   // (a copy always: the fill moves its open interest)

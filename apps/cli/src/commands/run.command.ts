@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, InputError } from '@clearsim/events';
@@ -132,11 +132,18 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
   }
 }
 
-/** A file store's folder before the run, when the run would create the store: absent, or present and empty. */
+/**
+ * A file store's folder before the run, when the run would create the store: absent (`path`: the outermost folder
+ * of it that does not exist yet, which the run makes with the folders below it), or present and empty.
+ */
 function newFileStore(url: string | undefined): { path: string; existed: boolean } | undefined {
   const location = parseStoreUrl(url ?? DEFAULT_STORE_URL);
   if (location.kind !== 'file') return undefined;
-  if (!existsSync(location.path)) return { path: location.path, existed: false };
+  if (!existsSync(location.path)) {
+    let outermost = resolve(location.path);
+    while (dirname(outermost) !== outermost && !existsSync(dirname(outermost))) outermost = dirname(outermost);
+    return { path: outermost, existed: false };
+  }
   try {
     return statSync(location.path).isDirectory() && readdirSync(location.path).length === 0 ? { path: location.path, existed: true } : undefined;
   } catch {

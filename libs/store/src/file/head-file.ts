@@ -121,9 +121,15 @@ export class HeadFile {
     await this.close();
     const { bytes, fixed } = headBytes(head);
     const tmp = path.join(this.dir, `.${HEAD_FILE}.tmp-${process.pid}`);
-    await fs.writeFile(tmp, bytes);
     const file = path.join(this.dir, HEAD_FILE);
-    await fs.rename(tmp, file);
+    try {
+      await fs.writeFile(tmp, bytes);
+      await fs.rename(tmp, file);
+    } catch (error) {
+      // a HEAD that cannot be replaced (a directory of that name, a full disk): the temporary is not left in the store
+      await fs.rm(tmp, { force: true });
+      throw error;
+    }
     if (fixed) this.handle = await fs.open(file, 'r+');
   }
 
