@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeEvent, formatTimestamp, InputError, MAX_EXACT_DIGITS, MAX_ID_LENGTH, parseTimestamp, type Timestamp } from '@clearsim/events';
-import { formatFixed, SCALE, type Fixed } from '@clearsim/money';
-import { fixed } from '@clearsim/rules';
+import { SCALE, type Fixed } from '@clearsim/money';
+import { fixed, refineBetween, refinePositive } from '@clearsim/rules';
 
 /**
  * The scenario file (docs/scenarios.md): a compact description of a market
@@ -61,8 +61,8 @@ const refuseInexact = (value: string | number, ctx: z.RefinementCtx): void => {
  * rounded float is never parsed).
  */
 const decimal = z.union([z.string(), z.number()]).superRefine(refuseInexact).pipe(fixed);
-const positiveDecimal = decimal.refine((v) => v > 0n, { message: 'must be greater than 0' });
-const decimalBetween = (lo: Fixed, hi: Fixed, what: string) => decimal.refine((v) => v >= lo && v <= hi, { message: `must be ${what} (${formatFixed(lo)}..${formatFixed(hi)})` });
+const positiveDecimal = refinePositive(decimal);
+const decimalBetween = (lo: Fixed, hi: Fixed, what: string) => refineBetween(decimal, lo, hi, what);
 
 /** An ISO-8601 UTC timestamp (a string; a YAML 1.1 timestamp parsed to a Date is accepted too). */
 const timestamp = z.union([z.string(), z.date()]).transform((value, ctx): Timestamp => {
