@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,13 @@ function clearsim(...args: string[]) {
 
 function clearsimIn(cwd: string, ...args: string[]) {
   const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd, timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The CLI run as the user nobody (a test of a permission, which root is never refused), from `cwd`. */
+function asNobody(cwd: string, ...args: string[]) {
+  const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', join(ROOT, 'bin', 'clearsim'), ...args], { encoding: 'utf8', cwd, timeout: 60_000, env: { ...process.env, TMPDIR: cwd } });
+  if (result.error) throw new Error(`setpriv (util-linux) is needed to run the CLI as nobody under root: ${result.error.message}`);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -215,13 +222,22 @@ describe('refused paths: exit 2 naming the path before anything is read, nothing
     expect(readdirSync(join(dir, 'adir'))).toEqual([]);
   });
 
-  // root reads any file whatever its mode: there the case cannot be made
-  (process.getuid?.() === 0 ? it.skip : it)('the input cannot be read (no permission)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
-    copyFileSync(KLINES, join(dir, 'secret.csv'));
-    chmodSync(join(dir, 'secret.csv'), 0o000);
-    expectRefused(clearsimIn(dir, 'import', 'secret.csv', ...args, '--out', 'out.jsonl'), 'cannot read secret.csv: permission denied');
-    expect(readdirSync(dir)).toEqual(['secret.csv']);
+  it('the input cannot be read (no permission)', () => {
+    // root reads any file whatever its mode: as root the CLI runs as nobody (setpriv, util-linux), in a folder of
+    // /tmp anyone may enter (the tests' own scratch folder is the owner's alone)
+    const asRoot = process.getuid?.() === 0;
+    const dir = mkdtempSync(join(asRoot ? '/tmp' : tmpdir(), 'clearsim-import-paths-'));
+    try {
+      if (asRoot) chmodSync(dir, 0o777);
+      copyFileSync(KLINES, join(dir, 'secret.csv'));
+      chmodSync(join(dir, 'secret.csv'), 0o000);
+      const importArgs = ['import', 'secret.csv', ...args, '--out', 'out.jsonl'];
+      const out = asRoot ? asNobody(dir, ...importArgs) : clearsimIn(dir, ...importArgs);
+      expectRefused(out, 'cannot read secret.csv: permission denied');
+      expect(readdirSync(dir)).toEqual(['secret.csv']);
+    } finally {
+      if (asRoot) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--out is a directory, a path under a regular file, or empty', () => {
