@@ -221,8 +221,12 @@ describe('a missing field', () => {
       throw new Error('decoded');
     };
     expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', asset: 'USD', amount: '1' })).toBe('field "account": is missing (expected a string)');
-    // a decimal is a string or a number: no single type to name
-    expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'a', asset: 'USD' })).toBe('field "amount": is missing');
+    // a decimal is a string or a number: both are named
+    expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 'a', asset: 'USD' })).toBe('field "amount": is missing (expected a string or a number)');
+    // a field of a list of values names them (the rules' model)
+    expect(refusal({ type: 'RulesActivated', ts: '2026-01-05T09:00:00Z', rules: { name: 'r', accounts: {}, marginCall: { graceSeconds: 0 }, liquidation: { step: '1' }, instruments: {} } })).toContain(
+      'field "rules.model": is missing (expected one of "cross", "isolated", "portfolio", "var", "lending")',
+    );
     expect(refusal({ type: 'RulesActivated', ts: '2026-01-05T09:00:00Z' })).toBe('field "rules": is missing (expected an object)');
     // a field of the wrong type keeps zod's wording, which names what it got
     expect(refusal({ type: 'Deposited', ts: '2026-01-05T09:00:00Z', account: 7, asset: 'USD', amount: '1' })).toBe('field "account": Invalid input: expected string, received number');

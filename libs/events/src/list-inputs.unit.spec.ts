@@ -40,7 +40,7 @@ describe('MarketMoved and MultiLegTradeExecuted in the codec', () => {
       }
       throw new Error('accepted');
     };
-    expect(refusal({ ...move, marks: [{ instrument: 'X', price: '0' }, { instrument: 'Y' }] })).toBe('field "marks.0.price": must be greater than 0; field "marks.1.price": is missing');
+    expect(refusal({ ...move, marks: [{ instrument: 'X', price: '0' }, { instrument: 'Y' }] })).toBe('field "marks.0.price": must be greater than 0; field "marks.1.price": is missing (expected a string or a number)');
     // repeats are looked for once every element is well formed
     expect(refusal({ ...move, marks: [{ instrument: 'X', price: '1' }, { instrument: 'Y', price: '1' }, { instrument: 'X', price: '2' }] })).toBe(
       'field "marks.2.instrument": instrument "X" is already moved by marks.0: one input moves it once',
