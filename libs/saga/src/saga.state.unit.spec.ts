@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { DecisionEvent } from '@clearsim/events';
 import { emptySaga, evolveSaga, hasOpenCall, openCallsOf } from './saga.state';
 
@@ -34,5 +35,59 @@ describe('the saga timers', () => {
     expect(openCallsOf(saga, 'x').map((c) => c.instrument)).toEqual(['BTC-PERP']);
     evolveSaga(saga, met('x', 'BTC-PERP'));
     expect(hasOpenCall(saga, 'x')).toBe(false);
+  });
+});
+
+describe('the earliest deadline, kept with a heap of the distinct deadlines', () => {
+  type Step = { kind: 'call'; account: number; deadline: number } | { kind: 'met' | 'expired' | 'liquidated'; account: number };
+  const steps = fc.array(
+    fc.oneof(
+      fc.record({ kind: fc.constant('call' as const), account: fc.integer({ min: 0, max: 30 }), deadline: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ kind: fc.constantFrom('met' as const, 'expired' as const, 'liquidated' as const), account: fc.integer({ min: 0, max: 30 }) }),
+    ),
+    { maxLength: 400 },
+  );
+  /** The smallest deadline of an unexpired open call, by looking at every call: what earliestDeadline must be. */
+  const scanned = (saga: ReturnType<typeof emptySaga>): number => {
+    let earliest = Infinity;
+    for (const open of saga.calls.values()) if (!open.expired && open.deadline !== undefined && open.deadline < earliest) earliest = open.deadline;
+    return earliest;
+  };
+
+  it('is the smallest deadline of the unexpired calls after every step of any sequence of calls, cures, expiries and liquidations', () => {
+    fc.assert(
+      fc.property(steps, (sequence: Step[]) => {
+        const saga = emptySaga();
+        for (const step of sequence) {
+          const account = `a${step.account}`;
+          const open = saga.calls.get(account);
+          if (step.kind === 'call') {
+            if (open) continue; // the saga issues a unit's call only when it has none
+            evolveSaga(saga, call(account, step.deadline));
+          } else if (step.kind === 'met') evolveSaga(saga, met(account));
+          else if (step.kind === 'liquidated') evolveSaga(saga, liquidated(account));
+          else if (open?.deadline !== undefined) evolveSaga(saga, expired(account, open.deadline));
+          expect(saga.earliestDeadline).toBe(scanned(saga));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is kept right in a saga rebuilt from its maps (as a snapshot restore gives it: the heap is no field of the saga)', () => {
+    const saga = emptySaga();
+    for (let i = 0; i < 50; i++) evolveSaga(saga, call(`a${i}`, 1000 - i));
+    // what a snapshot writes: the saga's fields, no heap among them
+    expect(Object.keys(saga).sort()).toEqual(['calls', 'callsByAccount', 'deadlines', 'earliestDeadline', 'liquidatingSince', 'outcome', 'partialLiquidationAt']);
+    const again = emptySaga();
+    again.calls = new Map(saga.calls);
+    again.callsByAccount = new Map(saga.callsByAccount);
+    again.deadlines = new Map(saga.deadlines);
+    again.earliestDeadline = saga.earliestDeadline;
+    for (let i = 49; i >= 0; i--) {
+      evolveSaga(again, met(`a${i}`));
+      expect(again.earliestDeadline).toBe(scanned(again));
+    }
+    expect(again.earliestDeadline).toBe(Infinity);
   });
 });
