@@ -64,6 +64,15 @@ describe('clearsim stress', () => {
     writeFileSync(bad, readFileSync(FIXTURE, 'utf8').replace('omega: 0.000001', 'omega: -0.000001'));
     expect(clearsim('stress', bad, '--paths', '2').stderr).toContain('stress.garch.omega: must be >= 0');
 
+    // each path's inputs are held at once: one-second marks over 40 days are refused at prices.every before any path
+    // (`run` streams the same scenario: docs/scenarios.md, Limits)
+    writeFileSync(bad, readFileSync(FIXTURE, 'utf8').replace('every: 60', 'every: 1').replace('at: 2024-01-01T02:00:00Z, price: "39000"', 'at: 2024-02-10T00:00:00Z, price: "39000"').replace(/^end: .*$/m, 'end: 2024-02-10T00:00:00Z'));
+    const held = clearsim('stress', bad, '--paths', '2');
+    expect(held.code).toBe(2);
+    // BTC: 40 days of seconds (3,456,000); ETH: 2 h (7,200)
+    expect(held.stderr).toContain('prices.every: the scenario would generate 3,463,200 price marks');
+    expect(held.stderr).toContain('at most 3,000,000 generated inputs when they are all held at once');
+
     const noPaths = clearsim('stress', FIXTURE, '--paths', '0');
     expect(noPaths.code).toBe(2);
     expect(noPaths.stderr).toContain('--paths: "0" is not a whole number from 1 to 1000000');

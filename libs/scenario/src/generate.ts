@@ -40,100 +40,157 @@ const DECIMAL_FIELDS = new Set(['amount', 'price', 'qty', 'rate', 'buyerFee', 's
  * scenario and the rules: same inputs, same seed → the same events, byte for byte.
  */
 export function generateInputs(scenario: Scenario, rules: Record<string, unknown>, options: GenerateOptions = {}): InputJson[] {
+  return Array.from(generateInputStream(scenario, rules, options));
+}
+
+/**
+ * The same events as `generateInputs`, in the same order, made as they are taken: what it holds is the scenario's
+ * size (its traders, their opening quantities, the extra events, one pending tick per instrument), not the price
+ * path's length, so `clearsim run` streams a scenario of any length as it streams a JSONL file. Everything that can
+ * refuse the scenario (the rules, a trader or a token that buys nothing) is checked here, before the first event;
+ * the iterator itself does not throw a ScenarioError.
+ */
+export function generateInputStream(scenario: Scenario, rules: Record<string, unknown>, options: GenerateOptions = {}): IterableIterator<InputJson> {
   const parsedRules = checkAgainstRules(scenario, rules);
-  const start = formatTimestamp(scenario.start);
-  const out: InputJson[] = [];
-
-  out.push({ type: 'RulesActivated', ts: start, rules: jsonClone(rules) });
-
   const instruments = Object.entries(scenario.instruments);
-  for (const [instrument, spec] of instruments) {
-    const listed: InputJson = { type: 'InstrumentListed', ts: start, instrument, kind: spec.kind };
-    if (spec.underlying !== undefined) listed.underlying = spec.underlying;
-    listed.settlementAsset = spec.settlementAsset;
-    listed.multiplier = formatFixed(spec.multiplier);
-    if (spec.expiry !== undefined) listed.expiry = formatTimestamp(spec.expiry);
-    if (spec.optionType !== undefined) listed.optionType = spec.optionType;
-    if (spec.strike !== undefined) listed.strike = formatFixed(spec.strike);
-    if (spec.payoff !== undefined) listed.payoff = spec.payoff;
-    out.push(listed);
-  }
   const startPrice = (instrument: string): Fixed => scenario.prices.paths[instrument]![0]!.price;
-  // tokens with holders are created before the market opens (no mark yet: the fund waits for its basket trade)
-  const fundDeposits = new Map<string, Fixed>();
-  for (const [token, issue] of Object.entries(scenario.tokens)) {
-    const spec = parsedRules.tokens![token]!;
-    if (issue.holders) fundDeposits.set(token, issueUnits(out, start, token, issue.holders, issue, spec.creationFee, scenario.instruments[spec.instrument]!.settlementAsset));
-  }
-  out.push(marksAt(start, instruments.map(([instrument]) => ({ instrument, price: startPrice(instrument) }))));
-
-  for (const [account, spec] of Object.entries(scenario.accounts)) {
-    if (spec.deposit !== undefined) out.push({ type: 'Deposited', ts: start, account, asset: spec.asset, amount: formatFixed(spec.deposit) });
-  }
-  const traders = scenario.population.map((group) => drawPopulation(scenario.seed, group));
-  scenario.population.forEach((group, g) => {
-    const asset = scenario.instruments[group.instrument]!.settlementAsset;
-    for (const trader of traders[g]!) out.push({ type: 'Deposited', ts: start, account: trader.account, asset, amount: formatFixed(trader.collateral) });
-  });
-  scenario.population.forEach((group, g) => {
+  const traders = scenario.population.map((group, g) => {
     const price = startPrice(group.instrument);
     const { multiplier, payoff } = scenario.instruments[group.instrument]!;
-    for (const trader of traders[g]!) {
+    return drawPopulation(scenario.seed, group).map((trader) => {
       const qty = payoff === 'inverse' ? inverseOpeningQty(trader.collateral, trader.leverage, price, multiplier) : openingQty(trader.collateral, trader.leverage, price, multiplier);
       if (qty === 0n) {
         throw new ScenarioError(scenario.name, [{ path: `population.${g}.collateral`, message: `${trader.account}: collateral × leverage buys less than 0.00000001 of ${group.instrument}` }]);
       }
-      const [buyer, seller] = group.side === 'long' ? [trader.account, group.counterparty] : [group.counterparty, trader.account];
-      out.push({
-        type: 'TradeExecuted',
-        ts: start,
-        tradeId: `open-${trader.account}`,
-        instrument: group.instrument,
-        buyer,
-        seller,
-        qty: formatFixed(qty),
-        price: formatFixed(price),
-        buyerFee: '0',
-        sellerFee: '0',
-      });
-    }
+      return { ...trader, qty };
+    });
   });
-
-  for (const [token, issue] of Object.entries(scenario.tokens)) {
+  const tokens = Object.entries(scenario.tokens).map(([token, issue]) => {
     const spec = parsedRules.tokens![token]!;
     const instrument = scenario.instruments[spec.instrument]!;
-    const nav = fundDeposits.get(token) ?? (issue.units * issue.nav) / SCALE;
-    if (!issue.holders) out.push({ type: 'Deposited', ts: start, account: spec.account, asset: instrument.settlementAsset, amount: formatFixed(nav) });
+    // tokens with holders are created before the market opens (no mark yet: the fund waits for its basket trade)
+    const creations = issue.holders ? issueUnits(scenario.start, token, issue.holders, issue, spec.creationFee, instrument.settlementAsset) : undefined;
+    const nav = creations?.fund ?? (issue.units * issue.nav) / SCALE;
     // with a lower band edge the first mark already made the fund of a created token buy its basket (docs/rules.md §12)
-    if (issue.holders && spec.band.min > 0n) continue;
+    const buysBasket = !(issue.holders && spec.band.min > 0n);
     const leverage = spec.targetLeverage < 0n ? -spec.targetLeverage : spec.targetLeverage;
-    const qty = openingQty(nav, leverage, startPrice(spec.instrument), instrument.multiplier);
+    const qty = buysBasket ? openingQty(nav, leverage, startPrice(spec.instrument), instrument.multiplier) : undefined;
     if (qty === 0n) throw new ScenarioError(scenario.name, [{ path: `tokens.${token}.units`, message: `units × nav × leverage buys less than 0.00000001 of ${spec.instrument}` }]);
-    const [buyer, seller] = spec.targetLeverage > 0n ? [spec.account, spec.counterparty] : [spec.counterparty, spec.account];
-    out.push({ type: 'TradeExecuted', ts: start, tradeId: `issue-${token}`, instrument: spec.instrument, buyer, seller, qty: formatFixed(qty), price: formatFixed(startPrice(spec.instrument)), buyerFee: '0', sellerFee: '0' });
-  }
+    return { token, spec, asset: instrument.settlementAsset, creations, nav, qty };
+  });
+  return events();
 
-  let paths = instruments.map(([instrument]) => ({ instrument, ticks: pricePath(scenario, instrument) }));
-  if (options.reshapePaths) paths = options.reshapePaths(paths);
-  const ticks = paths
-    .flatMap(({ instrument, ticks: path }, index) => path.map((tick) => ({ ...tick, index, instrument })))
-    .sort((a, b) => a.at - b.at || a.index - b.index);
-  const extras = scenario.events
-    .map((raw, order) => ({ at: parseEventTs(raw), order, raw }))
-    .sort((a, b) => a.at - b.at || a.order - b.order);
-  let e = 0;
-  for (let i = 0; i < ticks.length; ) {
-    const at = ticks[i]!.at;
-    let j = i;
-    while (j < ticks.length && ticks[j]!.at === at) j++;
-    while (e < extras.length && extras[e]!.at < at) out.push(normalizeExtra(extras[e++]!.raw));
-    out.push(marksAt(formatTimestamp(at), ticks.slice(i, j)));
-    i = j;
-  }
-  while (e < extras.length) out.push(normalizeExtra(extras[e++]!.raw));
+  function* events(): Generator<InputJson, void, undefined> {
+    const start = formatTimestamp(scenario.start);
+    yield { type: 'RulesActivated', ts: start, rules: jsonClone(rules) };
+    for (const [instrument, spec] of instruments) {
+      const listed: InputJson = { type: 'InstrumentListed', ts: start, instrument, kind: spec.kind };
+      if (spec.underlying !== undefined) listed.underlying = spec.underlying;
+      listed.settlementAsset = spec.settlementAsset;
+      listed.multiplier = formatFixed(spec.multiplier);
+      if (spec.expiry !== undefined) listed.expiry = formatTimestamp(spec.expiry);
+      if (spec.optionType !== undefined) listed.optionType = spec.optionType;
+      if (spec.strike !== undefined) listed.strike = formatFixed(spec.strike);
+      if (spec.payoff !== undefined) listed.payoff = spec.payoff;
+      yield listed;
+    }
+    for (const { creations } of tokens) if (creations) yield* creations.events;
+    yield marksAt(start, instruments.map(([instrument]) => ({ instrument, price: startPrice(instrument) })));
 
-  if (scenario.end !== undefined) out.push({ type: 'ClockAdvanced', ts: formatTimestamp(scenario.end) });
-  return out;
+    for (const [account, spec] of Object.entries(scenario.accounts)) {
+      if (spec.deposit !== undefined) yield { type: 'Deposited', ts: start, account, asset: spec.asset, amount: formatFixed(spec.deposit) };
+    }
+    for (const [g, group] of scenario.population.entries()) {
+      const asset = scenario.instruments[group.instrument]!.settlementAsset;
+      for (const trader of traders[g]!) yield { type: 'Deposited', ts: start, account: trader.account, asset, amount: formatFixed(trader.collateral) };
+    }
+    for (const [g, group] of scenario.population.entries()) {
+      const price = formatFixed(startPrice(group.instrument));
+      for (const trader of traders[g]!) {
+        const [buyer, seller] = group.side === 'long' ? [trader.account, group.counterparty] : [group.counterparty, trader.account];
+        yield { type: 'TradeExecuted', ts: start, tradeId: `open-${trader.account}`, instrument: group.instrument, buyer, seller, qty: formatFixed(trader.qty), price, buyerFee: '0', sellerFee: '0' };
+      }
+    }
+
+    for (const { token, spec, asset, creations, nav, qty } of tokens) {
+      if (!creations) yield { type: 'Deposited', ts: start, account: spec.account, asset, amount: formatFixed(nav) };
+      if (qty === undefined) continue;
+      const [buyer, seller] = spec.targetLeverage > 0n ? [spec.account, spec.counterparty] : [spec.counterparty, spec.account];
+      yield { type: 'TradeExecuted', ts: start, tradeId: `issue-${token}`, instrument: spec.instrument, buyer, seller, qty: formatFixed(qty), price: formatFixed(startPrice(spec.instrument)), buyerFee: '0', sellerFee: '0' };
+    }
+
+    const extras = scenario.events.map((raw, order) => ({ at: parseEventTs(raw), order, raw })).sort((a, b) => a.at - b.at || a.order - b.order);
+    let e = 0;
+    for (const { at, marks } of instants(pricePaths(scenario, instruments, options))) {
+      while (e < extras.length && extras[e]!.at < at) yield normalizeExtra(extras[e++]!.raw);
+      yield marksAt(formatTimestamp(at), marks);
+    }
+    while (e < extras.length) yield normalizeExtra(extras[e++]!.raw);
+
+    if (scenario.end !== undefined) yield { type: 'ClockAdvanced', ts: formatTimestamp(scenario.end) };
+  }
+}
+
+type Tick = { at: Timestamp; price: Fixed };
+
+/** Each instrument's ticks, in written order: made as they are taken, or, to be reshaped (`reshapePaths`), made whole first. */
+function pricePaths(scenario: Scenario, instruments: [string, unknown][], options: GenerateOptions): { instrument: string; ticks: Iterator<Tick> }[] {
+  if (!options.reshapePaths) return instruments.map(([instrument]) => ({ instrument, ticks: pricePath(scenario, instrument) }));
+  const whole = options.reshapePaths(instruments.map(([instrument]) => ({ instrument, ticks: [...pricePath(scenario, instrument)] })));
+  return whole.map(({ instrument, ticks }) => ({ instrument, ticks: ticks[Symbol.iterator]() }));
+}
+
+/**
+ * The instants of all the paths together, in time order, each with the marks of the instruments that tick then (in
+ * written order): a merge of the paths (each in time order) on (time, instrument's place), with one pending tick per
+ * instrument in a binary heap — the order a stable sort of every tick on time would give, without holding them.
+ */
+function* instants(paths: { instrument: string; ticks: Iterator<Tick> }[]): Generator<{ at: Timestamp; marks: { instrument: string; price: Fixed }[] }, void, undefined> {
+  type Pending = { at: Timestamp; price: Fixed; index: number };
+  const heap: Pending[] = [];
+  const before = (a: Pending, b: Pending): boolean => a.at < b.at || (a.at === b.at && a.index < b.index);
+  const push = (item: Pending): void => {
+    let i = heap.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  };
+  const pop = (): Pending => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let least = i;
+        if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
+        if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
+        if (least === i) break;
+        [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+        i = least;
+      }
+    }
+    return top;
+  };
+  const next = (index: number): void => {
+    const tick = paths[index]!.ticks.next();
+    if (!tick.done) push({ at: tick.value.at, price: tick.value.price, index });
+  };
+  paths.forEach((_, index) => next(index));
+  while (heap.length > 0) {
+    const at = heap[0]!.at;
+    const marks: { instrument: string; price: Fixed }[] = [];
+    while (heap.length > 0 && heap[0]!.at === at) {
+      const { price, index } = pop();
+      marks.push({ instrument: paths[index]!.instrument, price });
+      next(index);
+    }
+    yield { at, marks };
+  }
 }
 
 /**
@@ -143,9 +200,11 @@ export function generateInputs(scenario: Scenario, rules: Record<string, unknown
  * per unit, which with only cash in the fund is the same: cost = units × NAV
  * / outstanding, rounded up as the clearing core rounds it (docs/rules.md
  * §12.1), plus the creation fee if the rules charge one. Returns what the
- * fund holds after.
+ * fund holds after, with the events.
  */
-function issueUnits(out: InputJson[], ts: string, token: string, holders: readonly string[], { units, nav }: { units: Fixed; nav: Fixed }, feeRate: Fixed | undefined, asset: string): Fixed {
+function issueUnits(at: Timestamp, token: string, holders: readonly string[], { units, nav }: { units: Fixed; nav: Fixed }, feeRate: Fixed | undefined, asset: string): { events: InputJson[]; fund: Fixed } {
+  const ts = formatTimestamp(at);
+  const events: InputJson[] = [];
   const share = units / BigInt(holders.length);
   let fund = 0n;
   let outstanding = 0n;
@@ -155,12 +214,12 @@ function issueUnits(out: InputJson[], ts: string, token: string, holders: readon
     const cost = (numerator + denominator - 1n) / denominator;
     // the creation fee (rules creationFee), rounded up, is deposited too: it goes to the fees account
     const fee = feeRate === undefined ? 0n : (cost * feeRate + SCALE - 1n) / SCALE;
-    out.push({ type: 'Deposited', ts, account, asset, amount: formatFixed(cost + fee) });
-    out.push({ type: 'TokenUnitsCreated', ts, requestId: `issue-${token}-${i + 1}`, account, token, units: formatFixed(mine), ...(i === 0 ? { nav: formatFixed(nav) } : {}) });
+    events.push({ type: 'Deposited', ts, account, asset, amount: formatFixed(cost + fee) });
+    events.push({ type: 'TokenUnitsCreated', ts, requestId: `issue-${token}-${i + 1}`, account, token, units: formatFixed(mine), ...(i === 0 ? { nav: formatFixed(nav) } : {}) });
     fund += cost;
     outstanding += mine;
   });
-  return fund;
+  return { events, fund };
 }
 
 /** A generated price path: the ticks of one instrument after `start`, in time order. */
@@ -295,40 +354,39 @@ export function openingQty(collateral: Fixed, leverage: Fixed, price: Fixed, mul
  * exactly and rounded once, half-even, to `prices.decimals` places (at least
  * one price step).
  */
-function pricePath(scenario: Scenario, instrument: string): { at: Timestamp; price: Fixed }[] {
+function* pricePath(scenario: Scenario, instrument: string): Generator<Tick, void, undefined> {
   const { every, noise, decimals } = scenario.prices;
   const path = scenario.prices.paths[instrument]!;
   const last = path[path.length - 1]!.at;
-  const times: Timestamp[] = [];
+  const rng = streamFor(scenario.seed, `noise/${instrument}`);
+  const priceStep = 10n ** BigInt(8 - decimals);
+  const S2 = SCALE * SCALE;
+  let segment = 0;
   let k = 1;
   let w = 1;
   for (;;) {
     const grid = scenario.start + k * every * 1000;
     const nextGrid = grid <= last ? grid : Infinity;
     const nextWaypoint = w < path.length ? path[w]!.at : Infinity;
-    if (nextGrid === Infinity && nextWaypoint === Infinity) break;
-    const t = Math.min(nextGrid, nextWaypoint);
-    times.push(t);
-    if (nextGrid === t) k++;
-    if (nextWaypoint === t) w++;
-  }
-
-  const rng = streamFor(scenario.seed, `noise/${instrument}`);
-  const priceStep = 10n ** BigInt(8 - decimals);
-  const S2 = SCALE * SCALE;
-  let segment = 0;
-  return times.map((at) => {
+    if (nextGrid === Infinity && nextWaypoint === Infinity) return;
+    const at = Math.min(nextGrid, nextWaypoint);
+    if (nextGrid === at) k++;
+    if (nextWaypoint === at) w++;
+    // one draw per tick, a waypoint's too (its price is exact, but the stream stays aligned with the tick count)
     const u = rng.uniformBigInt(-SCALE, SCALE);
     while (path[segment + 1]!.at < at) segment++;
     const [from, to] = [path[segment]!, path[segment + 1]!] as [Waypoint, Waypoint];
-    if (at === to.at) return { at, price: to.price };
+    if (at === to.at) {
+      yield { at, price: to.price };
+      continue;
+    }
     const span = BigInt(to.at - from.at);
     const elapsed = BigInt(at - from.at);
     // (from × span + (to − from) × elapsed) / span × (S² + noise × u) / S², rounded once
     const numerator = (from.price * span + (to.price - from.price) * elapsed) * (S2 + noise * u);
     const rounded = divRound(numerator, span * S2 * priceStep, 'halfEven') * priceStep;
-    return { at, price: rounded > 0n ? rounded : priceStep };
-  });
+    yield { at, price: rounded > 0n ? rounded : priceStep };
+  }
 }
 
 /** Number of decimal places a ledger value needs (0..8). */

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { decodeLine, parseTimestamp } from '@clearsim/events';
 import { parseFixed } from '@clearsim/money';
-import { generateInputs, inverseOpeningQty, openingQty, type InputJson } from './generate';
+import fc from 'fast-check';
+import { formatFixed } from '@clearsim/money';
+import { generateInputs, generateInputStream, inverseOpeningQty, openingQty, type GeneratedPath, type InputJson } from './generate';
 import { parseScenario } from './scenario';
 
 const rules = parseYaml(readFileSync(join(__dirname, '../../rules/presets/crypto-cross.yaml'), 'utf8')) as Record<string, unknown>;
@@ -333,5 +335,74 @@ describe('generateInputs: leveraged tokens issued at start', () => {
       /tokens\.BTCBULL: its counterparty "mm" \(rules "crypto-cross"\) must be an account of the scenario with a deposit/,
     );
     expect(() => parseScenario({ ...raw(), tokens: { BTCBULL: { units: '0', nav: '1' } } }, 'unit.yaml')).toThrow(/tokens\.BTCBULL\.units: must be greater than 0/);
+  });
+});
+
+describe('the price paths merged as they are made (generateInputStream)', () => {
+  const base = Date.UTC(2020, 2, 12);
+  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  /** Instruments with waypoints on and off a grid of `every` seconds, extra events at any second: the instants shared or not. */
+  const scenarios = fc
+    .record({
+      every: fc.integer({ min: 1, max: 90 }),
+      paths: fc.array(fc.uniqueArray(fc.integer({ min: 1, max: 600 }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }),
+      extras: fc.array(fc.integer({ min: 0, max: 650 }), { maxLength: 6 }),
+      seed: fc.integer({ min: 0, max: 1_000_000 }),
+    })
+    .map(({ every, paths, extras, seed }) => {
+      const ids = paths.map((_, i) => `I${i}-PERP`);
+      const last = Math.max(...paths.map((offsets) => Math.max(...offsets)));
+      return {
+        name: 'merge',
+        rules: 'crypto-cross',
+        seed,
+        start: iso(base),
+        end: iso(base + (last + 60) * 1000),
+        instruments: Object.fromEntries(ids.map((id) => [id, { kind: 'perpetual', underlying: id.slice(0, 2) }])),
+        prices: {
+          every,
+          noise: '0.01',
+          paths: Object.fromEntries(
+            paths.map((offsets, i) => [ids[i]!, [{ at: iso(base), price: '100' }, ...[...offsets].sort((a, b) => a - b).map((s, k) => ({ at: iso(base + s * 1000), price: String(90 + 7 * k + i) }))]]),
+          ),
+        },
+        accounts: { insurance: { deposit: '1000' }, mm: { deposit: '1000000' } },
+        population: [],
+        events: extras.map((s, k) => ({ type: 'Deposited', ts: iso(base + Math.min(s, last) * 1000), account: 'mm', asset: 'USD', amount: String(k + 1) })),
+      };
+    });
+
+  it('gives the order of a stable sort of every tick on time (ties in written order), the extra events before the marks of a later instant', () => {
+    fc.assert(
+      fc.property(scenarios, (input) => {
+        const scenario = parseScenario(input, 'merge.yaml');
+        // the whole paths, as the generator makes them: an identity reshape hands them over
+        let captured: GeneratedPath[] = [];
+        const events = generateInputs(scenario, rules, { reshapePaths: (paths) => (captured = paths) });
+        expect(lines([...generateInputStream(scenario, rules)])).toBe(lines(events));
+        // the reference: every tick, sorted on (time, instrument's place), grouped by instant, the extras merged by time
+        const ticks = captured.flatMap(({ instrument, ticks: path }, index) => path.map((tick) => ({ ...tick, index, instrument }))).sort((a, b) => a.at - b.at || a.index - b.index);
+        const extras = input.events.map((event) => ({ at: parseTimestamp(event.ts)!, event })).sort((a, b) => a.at - b.at);
+        const expected: string[] = [];
+        let e = 0;
+        for (let i = 0; i < ticks.length; ) {
+          let j = i;
+          while (j < ticks.length && ticks[j]!.at === ticks[i]!.at) j++;
+          while (e < extras.length && extras[e]!.at < ticks[i]!.at) expected.push(`extra ${extras[e++]!.event.amount}`);
+          expected.push(`${iso(ticks[i]!.at)} ${ticks.slice(i, j).map((t) => `${t.instrument}=${formatFixed(t.price)}`).join(' ')}`);
+          i = j;
+        }
+        while (e < extras.length) expected.push(`extra ${extras[e++]!.event.amount}`);
+        const opening = 4 + Object.keys(input.instruments).length; // the rules, the listings, the opening marks, two deposits
+        const got = events.slice(opening, -1).map((event) =>
+          event.type === 'Deposited'
+            ? `extra ${String(event.amount)}`
+            : `${event.ts} ${event.type === 'PriceUpdated' ? `${String(event.instrument)}=${String(event.price)}` : (event.marks as { instrument: string; price: string }[]).map((m) => `${m.instrument}=${m.price}`).join(' ')}`,
+        );
+        expect(got).toEqual(expected);
+        expect(events[events.length - 1]!.type).toBe('ClockAdvanced');
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeEvent, formatTimestamp, InputError, MAX_EXACT_DIGITS, MAX_ID_LENGTH, parseTimestamp, type Timestamp } from '@clearsim/events';
+import { decodeEvent, InputError, MAX_EXACT_DIGITS, MAX_ID_LENGTH, parseTimestamp, type Timestamp } from '@clearsim/events';
 import { SCALE, type Fixed } from '@clearsim/money';
 import { fixed, refineBetween, refinePositive } from '@clearsim/rules';
 
@@ -11,17 +11,17 @@ import { fixed, refineBetween, refinePositive } from '@clearsim/rules';
  */
 
 // Limits of what a scenario may generate (docs/scenarios.md, Limits), checked when it is parsed — before anything
-// is built — because generation holds everything in memory: its account ids (collision checks, the traders' draws)
-// and all its input events (generateInputs returns them as one array). Measured on the generator (Node 20):
-// 1,000,000 price marks take ~6 s and ~0.75 GB of RSS at the peak, 3,000,000 ~14 s and ~2.3 GB (a whole
-// `clearsim run` of them ~36 s, ~1.9 GB); 1,000,000 traders (2,000,000 inputs) ~7 s and ~0.6 GB. Beyond, a
-// history is better written as JSON Lines by a script (`clearsim run` streams those, never holds them whole).
+// is built. Generation holds the population (its account ids for the collision checks, the traders' draws) but not
+// the price path, which generateInputStream makes as it is taken: measured on the generator (Node 20), 1,000,000
+// traders (2,000,000 inputs) ~7 s and ~0.6 GB. A command that holds every generated input at once (`clearsim stress`,
+// each path's inputs in memory) also refuses more than MAX_GENERATED_INPUTS of them (checkHeldInputs): 3,000,000
+// took ~14 s and ~2.3 GB as one array.
 
 /** Traders of one population group. */
 export const MAX_POPULATION_COUNT = 1_000_000;
 /** Traders of all the groups together: each has an id in memory and two generated inputs. */
 export const MAX_POPULATION_TOTAL = 1_000_000;
-/** Inputs a scenario generates (counting each instrument's price marks apart): the price path and the population's alone leave room under it. */
+/** Inputs a scenario may generate (counting each instrument's price marks apart) for a command that holds them all (checkHeldInputs): the population's alone leave room under it. */
 export const MAX_GENERATED_INPUTS = 3_000_000;
 
 /** An id that becomes an event's id (instrument, asset, account): the events' own bound, so the scenario names the field rather than a generated line. */
@@ -271,18 +271,6 @@ export const ScenarioSchema = z
     // the sizes, from the counts alone: nothing below builds an id or a tick past these bounds
     const traders = s.population.reduce((sum, group) => sum + group.count, 0);
     if (traders > MAX_POPULATION_TOTAL) issue(['population'], `the groups' counts add up to ${grouped(traders)} traders; at most ${grouped(MAX_POPULATION_TOTAL)} in all`);
-    const pathsComplete = instruments.every((instrument) => Object.hasOwn(s.prices.paths, instrument));
-    if (pathsComplete && traders <= MAX_POPULATION_TOTAL) {
-      const count = generatedInputCount(s);
-      if (count.total > MAX_GENERATED_INPUTS) {
-        issue(
-          ['prices', 'every'],
-          `the scenario would generate ${grouped(count.marks)} price marks (every ${s.prices.every} s from ${formatTimestamp(s.start)} to ${formatTimestamp(lastWaypoint)}) and ${grouped(count.total - count.marks)} other inputs; ` +
-            `at most ${grouped(MAX_GENERATED_INPUTS)} generated inputs: raise prices.every or shorten the paths, or generate the JSONL with a script and run it`,
-        );
-      }
-    }
-
     const populationIds = new Set<string>();
     const prefixes = new Set<string>();
     s.population.forEach((group, i) => {
@@ -348,8 +336,9 @@ function checkListings(instruments: Record<string, InstrumentSpec>, issue: (path
  * them: `marks` is the price ticks of all instruments after the opening marks
  * (each instrument's `start + k × every` up to its last waypoint, plus its
  * waypoints off that grid), `total` adds everything else. An upper bound of
- * the inputs (the ticks that share an instant are one MarketMoved) and the
- * size the generator holds: it builds every tick before merging them.
+ * the inputs (the ticks that share an instant are one MarketMoved): the size
+ * of what a command holds when it keeps them all (checkHeldInputs), and the
+ * total of `clearsim run`'s progress bar.
  */
 export function generatedInputCount(s: Pick<Scenario, 'start' | 'end' | 'prices' | 'instruments' | 'accounts' | 'population' | 'tokens' | 'events'>): { marks: number; total: number } {
   const stepMs = s.prices.every * 1000;
@@ -369,7 +358,7 @@ export function generatedInputCount(s: Pick<Scenario, 'start' | 'end' | 'prices'
 }
 
 /** 1234567 → "1,234,567" (not toLocaleString: the same text whatever the locale data). */
-function grouped(n: number): string {
+export function grouped(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { ScenarioSchema, type Scenario } from './scenario.schema';
+import { formatTimestamp } from '@clearsim/events';
+import { generatedInputCount, grouped, MAX_GENERATED_INPUTS, ScenarioSchema, type Scenario } from './scenario.schema';
 
 /** A scenario refused by validation; every issue names the field (`population.0.leverage`). */
 export class ScenarioError extends Error {
@@ -46,4 +47,23 @@ export function rulesReference(scenario: Pick<Scenario, 'rules'>): RulesReferenc
   const { rules } = scenario;
   if (typeof rules !== 'string') return { kind: 'inline', rules };
   return /^[A-Za-z0-9_-]+$/.test(rules) ? { kind: 'preset', name: rules } : { kind: 'path', path: rules };
+}
+
+/**
+ * For a command that holds every input a scenario generates at once (`clearsim stress`: each path's inputs as one
+ * array, in each worker): refuses, at `prices.every`, a scenario that would generate more than MAX_GENERATED_INPUTS.
+ * `clearsim run`, `diff` and `backtest` take the inputs as they are made (generateInputStream) and need no such bound.
+ */
+export function checkHeldInputs(scenario: Scenario, source: string): void {
+  const count = generatedInputCount(scenario);
+  if (count.total <= MAX_GENERATED_INPUTS) return;
+  const last = Math.max(...Object.values(scenario.prices.paths).map((path) => path[path.length - 1]!.at));
+  throw new ScenarioError(source, [
+    {
+      path: 'prices.every',
+      message:
+        `the scenario would generate ${grouped(count.marks)} price marks (every ${scenario.prices.every} s from ${formatTimestamp(scenario.start)} to ${formatTimestamp(last)}) and ${grouped(count.total - count.marks)} other inputs; ` +
+        `at most ${grouped(MAX_GENERATED_INPUTS)} generated inputs when they are all held at once: raise prices.every or shorten the paths`,
+    },
+  ]);
 }

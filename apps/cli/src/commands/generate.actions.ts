@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { INPUT_SCHEMAS } from '@clearsim/events';
 import { parseBoundedYaml, RulesSchema } from '@clearsim/rules';
-import { generateInputs, parseScenario, rulesReference, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
+import { generateInputStream, parseScenario, rulesReference, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
 import { generateLog } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
 import { loadRules } from '../io/rules-source';
@@ -52,10 +52,26 @@ export function writePopulation(file: string, options: PopulationOptions): void 
   const scenario = parseScenario(raw, file);
   const reference = rulesReference(scenario);
   const rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path).rules;
-  const events = generateInputs(scenario, rules);
+  const events = generateInputStream(scenario, rules);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  process.stderr.write(`clearsim generate population: ${events.length} events (${scenario.population.reduce((n, g) => n + g.count, 0)} traders on ${options.instrument}) → ${file}\n`);
+  // written as they are made, a few thousand lines at a time: a million traders are two million lines
+  const fd = openSync(file, 'w');
+  let count = 0;
+  try {
+    let chunk: string[] = [];
+    for (const event of events) {
+      chunk.push(JSON.stringify(event));
+      count++;
+      if (chunk.length === 4096) {
+        writeFileSync(fd, chunk.join('\n') + '\n');
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) writeFileSync(fd, chunk.join('\n') + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  process.stderr.write(`clearsim generate population: ${count} events (${scenario.population.reduce((n, g) => n + g.count, 0)} traders on ${options.instrument}) → ${file}\n`);
 }
 
 export function writeScenario(file: string, options: PopulationOptions & { name: string; drop: string; hours: string }): void {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Table from 'cli-table3';
 import { Presets, SingleBar } from 'cli-progress';
 import { formatFixed } from '@clearsim/money';
-import { generateInputs, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
+import { checkHeldInputs, generateInputStream, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
@@ -47,7 +47,7 @@ export async function stressCommand(file: string, options: StressOptions): Promi
   });
   for (const { rules } of ruleSets) {
     try {
-      generateInputs(scenario, rules); // refuses here, once, what every path would refuse (no tiers for an instrument…)
+      generateInputStream(scenario, rules); // refuses here, once, what every path would refuse (no tiers for an instrument…)
     } catch (error) {
       if (error instanceof ScenarioError || error instanceof RulesError) throw new UsageError(error.message);
       throw error;
@@ -119,7 +119,10 @@ function readScenario(file: string): Scenario {
     throw new UsageError(`scenario file not found: ${file}`);
   }
   try {
-    return parseScenario(resolveImportedPaths(parseBoundedYaml(text), file), file);
+    const scenario = parseScenario(resolveImportedPaths(parseBoundedYaml(text), file), file);
+    // each path's inputs are one array, in each worker: the bound of what is held at once
+    checkHeldInputs(scenario, file);
+    return scenario;
   } catch (error) {
     if (error instanceof YamlBoundsError) throw new UsageError(`${file}${error.line ? `:line ${error.line}` : ''}: ${error.syntax ? 'YAML syntax error: ' : ''}${error.message}`);
     if (error instanceof ScenarioError) throw new UsageError(error.message);

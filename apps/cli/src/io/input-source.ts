@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeEvent, decodeLine, decodePriceBytes, InputError, type InputEvent, type Sha256State } from '@clearsim/events';
-import { generateInputs, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
+import { generatedInputCount, generateInputStream, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
 import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import type { AppendTransaction } from '@clearsim/store';
@@ -173,34 +173,47 @@ function scenarioInputs(file: string, override: { rules: Record<string, unknown>
       return reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path, dirname(file)).rules;
     };
     const rules = override ? withScenarioTokens(override.rules, scenario.tokens, ownRules, file) : ownRules();
-    const generated = generateInputs(scenario, rules);
+    // made as they are taken (the price path is never held whole); every refusal of the scenario itself comes here
+    const generated = generateInputStream(scenario, rules);
+    // the progress counts every tick of the path (a MarketMoved counts its marks): the count of generatedInputCount
+    const count = generatedInputCount(scenario);
+    const total = count.total;
     let done = 0;
     const source = `${file} [generated event]`;
+    let taken = false;
     /** The generated events decoded, up to 4,096 at a time; one that does not decode ends its batch (as in jsonlBatches). */
     async function* located(): AsyncIterable<LocatedInput[]> {
+      if (taken) throw new Error(`${source}: the generated events are taken once`);
+      taken = true;
       let batch: LocatedInput[] = [];
-      for (let i = 0; i < generated.length; i++) {
+      let line = 0;
+      let ticks = 0;
+      for (const event of generated) {
+        line++;
         let input: InputEvent;
         try {
-          input = decodeEvent(generated[i], 'input') as InputEvent;
+          input = decodeEvent(event, 'input') as InputEvent;
         } catch (error) {
           if (batch.length > 0) yield batch;
-          if (error instanceof InputError) throw error.withLocation(source, i + 1);
+          if (error instanceof InputError) throw error.withLocation(source, line);
           throw error;
         }
-        batch.push({ input, source, line: i + 1 });
-        if (batch.length === 4096 || i === generated.length - 1) {
-          done = i + 1;
+        batch.push({ input, source, line });
+        ticks += input.type === 'MarketMoved' ? input.marks.length : 1;
+        if (batch.length === 4096) {
+          done = Math.min(ticks, total);
           yield batch;
           batch = [];
         }
       }
+      done = total;
+      if (batch.length > 0) yield batch;
     }
     return {
-      description: `${file} (scenario "${scenario.name}", ${generated.length} generated events)`,
+      description: `${file} (scenario "${scenario.name}": ${count.marks} price marks and ${count.total - count.marks} other inputs, generated as it runs)`,
       batches: located(),
       inputs: oneByOne(located()),
-      progress: () => ({ done, total: generated.length, unit: 'events' }),
+      progress: () => ({ done, total, unit: 'events' }),
       close: async () => undefined,
     };
   } catch (error) {
