@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '@clearsim/events/bytes';
 import { ConcurrencyError, CorruptLogError, DEFAULT_STORE_URL, StoreLockedError, StoreNotFoundError, StoreUnavailableError, StoreUrlError } from '@clearsim/store/errors';
 import { EXIT_BAD_INPUT, EXIT_RUNTIME, RuntimeFailure, UsageError } from './cli-error';
+import { escapeControls } from './output/display-text';
 import { benchCommand } from './commands/bench.command';
 import { generateCommand } from './commands/generate.command';
 
@@ -189,8 +190,9 @@ export async function runProgram(argv: string[]): Promise<number> {
     const failure = describeFailure(error);
     // under --json, stdout stays one JSON object (the error) for the script reading it; stderr says it to the person
     if (json) process.stdout.write(JSON.stringify({ error: { kind: failure.kind, message: failure.message, exitCode: failure.exitCode, ...(failure.hint ? { hint: failure.hint } : {}) } }) + '\n');
-    process.stderr.write(`clearsim: ${failure.message}\n`);
-    if (failure.hint) process.stderr.write(`clearsim: ${failure.hint}\n`);
+    // a message may name the user's values as they are (an account id that holds an ESC): escaped for the terminal
+    process.stderr.write(`clearsim: ${escapeControls(failure.message)}\n`);
+    if (failure.hint) process.stderr.write(`clearsim: ${escapeControls(failure.hint)}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     else if (failure.kind === 'internal') process.stderr.write('clearsim: this is a bug or an unexpected condition; re-run with --verbose for the stack trace\n');
     return failure.exitCode;

@@ -1,5 +1,5 @@
-import Table from 'cli-table3';
-import { tableStyle } from '../output/summary-table';
+import { displayText, escapeControls } from '../output/display-text';
+import { TextTable } from '../output/text-table';
 import { accountJson, accountView, clockIso } from '@clearsim/clearing';
 import { accountFields, encodeEvent, formatTimestamp, isDecision, type ClearingEvent } from '@clearsim/events';
 import { ShardRunner } from '@clearsim/shard';
@@ -25,25 +25,26 @@ export async function accountCommand(id: string, options: { store?: string; at?:
       return;
     }
     const limit = Number(options.history ?? 20);
-    const head = new Table({ head: [`account ${id}`, `as of ${clockIso(runner.engine.state) ?? '—'} (position ${runner.head})`], style: tableStyle() });
+    const head = new TextTable({ head: [`account ${displayText(id)}`, `as of ${clockIso(runner.engine.state) ?? '—'} (position ${runner.head})`] });
     const inUnit = coinUnitLabel(runner.engine.state.ledger.cashAsset);
     head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], [inUnit('cash'), String(view.cash)], [inUnit('equity'), String(view.equity)], [inUnit('initial margin'), String(view.initialMargin)], [inUnit('maintenance margin'), String(view.maintenanceMargin)]);
     // lending accounts: HF = Σ collateral × liquidation threshold / debt (liquidated below 1)
     if ('healthFactor' in view) head.push(['health factor', view.healthFactor === null ? '∞ (no debt)' : String(view.healthFactor)]);
-    const positions = new Table({ head: ['instrument', 'qty', 'entry', 'mark', inUnit('unrealized PnL'), inUnit('IM'), inUnit('MM'), 'liquidation price'], style: tableStyle() });
+    const positions = new TextTable({ head: ['instrument', 'qty', 'entry', 'mark', inUnit('unrealized PnL'), inUnit('IM'), inUnit('MM'), 'liquidation price'] });
     for (const [instrument, p] of Object.entries(view.positions as Record<string, Record<string, string | null>>)) {
-      positions.push([instrument, p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);
+      positions.push([displayText(instrument), p.qty ?? '', p.entryPrice ?? '', p.mark ?? '', p.unrealizedPnl ?? '', p.initialMargin ?? '', p.maintenanceMargin ?? '', p.liquidationPrice ?? '—']);
     }
     process.stdout.write(head.toString() + '\n' + (positions.length ? positions.toString() : '(no open positions)') + '\n');
     // leveraged token units (docs/rules.md §12): their value is what a redemption pays now, not margin collateral
     if (view.tokens) {
-      const tokens = new Table({ head: ['token', 'units', 'NAV per unit', 'value (not collateral)'], style: tableStyle() });
-      for (const [token, t] of Object.entries(view.tokens as Record<string, Record<string, string>>)) tokens.push([token, t.units ?? '', t.navPerUnit ?? '', t.value ?? '']);
+      const tokens = new TextTable({ head: ['token', 'units', 'NAV per unit', 'value (not collateral)'] });
+      for (const [token, t] of Object.entries(view.tokens as Record<string, Record<string, string>>)) tokens.push([displayText(token), t.units ?? '', t.navPerUnit ?? '', t.value ?? '']);
       process.stdout.write(tokens.toString() + '\n');
     }
     if (history.length) {
-      process.stdout.write(`decisions about ${id} (last ${Math.min(limit, history.length)} of ${history.length}):\n`);
-      for (const e of history.slice(-limit)) process.stdout.write(`  ${encodeEvent(e)}\n`);
+      process.stdout.write(`decisions about ${displayText(id)} (last ${Math.min(limit, history.length)} of ${history.length}):\n`);
+      // JSON lines: JSON.stringify leaves C1, bidi and U+2028/U+2029 raw, escapeControls escapes them (the same JSON)
+      for (const e of history.slice(-limit)) process.stdout.write(`  ${escapeControls(encodeEvent(e))}\n`);
     }
   } finally {
     await store.close();
@@ -55,5 +56,5 @@ export async function accountCommand(id: string, options: { store?: string; at?:
  * in the default USD keep their plain labels.
  */
 export function coinUnitLabel(cashAsset: string | undefined): (label: string) => string {
-  return (label) => (cashAsset === undefined || cashAsset === 'USD' ? label : `${label} (${cashAsset})`);
+  return (label) => (cashAsset === undefined || cashAsset === 'USD' ? label : `${label} (${displayText(cashAsset)})`);
 }

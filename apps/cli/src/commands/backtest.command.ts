@@ -1,11 +1,11 @@
-import Table from 'cli-table3';
 import { BacktestRecorder, ClearingEngine } from '@clearsim/clearing';
 import { InputError } from '@clearsim/events';
 import type { AccountBacktest } from '@clearsim/risk-models';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
 import { prepareOutputFile } from '../io/file-paths';
-import { tableStyle } from '../output/summary-table';
+import { displayText, escapeControls } from '../output/display-text';
+import { TextTable } from '../output/text-table';
 import type { BacktestModelResult } from '../output/backtest-report';
 
 export interface BacktestOptions {
@@ -96,17 +96,17 @@ export async function backtestCommand(file: string, options: BacktestOptions): P
     );
     return;
   }
-  const table = new Table({ head: [`clearsim backtest ${file} (period ${periodSeconds} s, ${margin} margin)`, ...models.map((m) => m.rules)], style: tableStyle() });
+  const table = new TextTable({ head: [`clearsim backtest ${file} (period ${periodSeconds} s, ${margin} margin)`, ...models.map((m) => displayText(m.rules))] });
   for (const key of Object.keys(models[0]!.summary)) table.push([key, ...models.map((m) => String(m.summary[key]))]);
   process.stdout.write(table.toString() + '\n');
   const limit = Number(options.accounts ?? 10);
   for (const m of models) {
     const worst = [...m.result.accounts].sort((a, b) => b.exceedances - a.exceedances || (a.account < b.account ? -1 : 1)).slice(0, limit);
     if (worst.length === 0 || worst[0]!.exceedances === 0) continue;
-    const t = new Table({ head: [`${m.rules}: most exceeded`, 'periods', 'exceedances', 'coverage', 'Kupiec p', 'zone'], style: tableStyle() });
-    for (const a of worst) t.push([a.account, String(a.observations), String(a.exceedances), fmt(a.coverage), fmt(a.kupiec.pValue), a.zone]);
+    const t = new TextTable({ head: [`${displayText(m.rules)}: most exceeded`, 'periods', 'exceedances', 'coverage', 'Kupiec p', 'zone'] });
+    for (const a of worst) t.push([displayText(a.account), String(a.observations), String(a.exceedances), fmt(a.coverage), fmt(a.kupiec.pValue), a.zone]);
     process.stdout.write(t.toString() + '\n');
   }
-  if (options.report) process.stdout.write(`report: ${options.report}\n`);
+  if (options.report) process.stdout.write(`report: ${escapeControls(options.report)}\n`);
 }
 

@@ -1,12 +1,12 @@
 import { basename } from 'node:path';
-import Table from 'cli-table3';
 import { ClearingEngine, initialMarginHeld, insuranceFundCash, type RunSummary } from '@clearsim/clearing';
 import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
 import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
 import { openInput } from '../io/input-source';
-import { tableStyle } from '../output/summary-table';
+import { displayText, escapeControls } from '../output/display-text';
+import { TextTable } from '../output/text-table';
 
 const COUNTS = ['decisions', 'marginCalls', 'marginCallsMet', 'gracePeriodsExpired', 'liquidations', 'positionsLiquidated', 'bankruptcies', 'insuranceDraws', 'insuranceDrawn', 'autoDeleverages', 'lossesSocialized', 'withdrawalsApproved', 'withdrawalsRejected', 'insuranceFund'] as const;
 
@@ -168,28 +168,31 @@ export async function diffCommand(file: string, options: { rules?: string[]; jso
     );
     return;
   }
-  process.stdout.write(`clearsim diff ${file}\n`);
+  process.stdout.write(`clearsim diff ${escapeControls(file)}\n`);
   for (const group of columnGroups(sides)) process.stdout.write(group.toString() + '\n');
   if (identical) {
     process.stdout.write(`the ${sides.length === 2 ? 'two' : sides.length} rule sets decide exactly the same\n`);
     return;
   }
   if (sides.length > 2) {
-    sides.slice(1).forEach((s, i) => process.stdout.write(`${s.rules} parts from ${a.rules} ${differences[i] === -1 ? 'nowhere' : `at decision #${differences[i]! + 1}`}\n`));
+    sides.slice(1).forEach((s, i) => process.stdout.write(`${displayText(s.rules)} parts from ${displayText(a.rules)} ${differences[i] === -1 ? 'nowhere' : `at decision #${differences[i]! + 1}`}\n`));
     return;
   }
-  process.stdout.write(`first difference at decision #${firstDifference + 1}:\n  ${a.rules}: ${a.decisions[firstDifference] ?? '(none)'}\n  ${b.rules}: ${b.decisions[firstDifference] ?? '(none)'}\n`);
+  // the decisions are JSON lines: escapeControls escapes what JSON.stringify leaves raw (C1, bidi, U+2028/U+2029)
+  process.stdout.write(
+    `first difference at decision #${firstDifference + 1}:\n  ${displayText(a.rules)}: ${escapeControls(a.decisions[firstDifference] ?? '(none)')}\n  ${displayText(b.rules)}: ${escapeControls(b.decisions[firstDifference] ?? '(none)')}\n`,
+  );
   const limit = Number(options.accounts ?? 20);
-  const table = new Table({ head: ['account', `${a.rules} status`, 'equity', `${b.rules} status`, 'equity'], style: tableStyle() });
-  for (const { id, a: x, b: y } of changed.slice(0, limit)) table.push([id, x?.status ?? '—', x?.equity ?? '—', y?.status ?? '—', y?.equity ?? '—']);
+  const table = new TextTable({ head: ['account', `${displayText(a.rules)} status`, 'equity', `${displayText(b.rules)} status`, 'equity'] });
+  for (const { id, a: x, b: y } of changed.slice(0, limit)) table.push([displayText(id), x?.status ?? '—', x?.equity ?? '—', y?.status ?? '—', y?.equity ?? '—']);
   process.stdout.write(`${changed.length} accounts end differently${changed.length > limit ? ` (first ${limit})` : ''}:\n${table.toString()}\n`);
 }
 
-/** A rule set's column heading: a preset's name, or a file's name without its directory and extension. */
-const heading = (rules: string): string => (/[\\/]|\.ya?ml$/i.test(rules) ? basename(rules).replace(/\.ya?ml$/i, '') : rules);
+/** A rule set's column heading: a preset's name, or a file's name without its directory and extension (as printed). */
+const heading = (rules: string): string => displayText(/[\\/]|\.ya?ml$/i.test(rules) ? basename(rules).replace(/\.ya?ml$/i, '') : rules);
 
 /** The comparison as tables of at most MAX_COLUMNS columns: metrics as rows, as many rule sets per table as fit. */
-function columnGroups(sides: Side[]): Table.Table[] {
+function columnGroups(sides: Side[]): TextTable[] {
   const label = Math.max(...ROWS.map(([name]) => name.length));
   const widthOf = (s: Side) => Math.max(heading(s.rules).length, ...ROWS.map(([, key]) => cell(valueOf(s, key), key, sides.length).length));
   const groups: Side[][] = [];
@@ -204,7 +207,7 @@ function columnGroups(sides: Side[]): Table.Table[] {
     width += w;
   }
   return groups.map((group) => {
-    const table = new Table({ head: ['metric', ...group.map((s) => heading(s.rules))], style: tableStyle() });
+    const table = new TextTable({ head: ['metric', ...group.map((s) => heading(s.rules))] });
     for (const [name, key] of ROWS) table.push([name, ...group.map((s) => cell(valueOf(s, key), key, sides.length))]);
     return table;
   });

@@ -8,6 +8,7 @@ import { CsvPosition, ImportUsageError, isCsvParseError, LAYOUTS, MarketDataImpo
 import { populationAccountIds } from '@clearsim/scenario';
 import { UsageError } from '../cli-error';
 import { csvOptions, importOptionsOf, type ImportCommandOptions } from '../io/import-options';
+import { escapeControls } from '../output/display-text';
 
 
 /** How many problem rows are printed (all are counted). */
@@ -326,7 +327,8 @@ function report(file: string, options: ImportCommandOptions, machine: MarketData
     for (const problem of problems.slice(0, SHOWN_PROBLEMS)) lines.push(`    ${describeProblem(problem)}`);
     if (problems.length > SHOWN_PROBLEMS) lines.push(`    … ${problems.length - SHOWN_PROBLEMS} more (--strict refuses a file with any)`);
   }
-  process.stderr.write(lines.join('\n') + '\n');
+  // the skipped rows' problems quote the file's cells: their control characters escaped
+  process.stderr.write(escapeControls(lines.join('\n')) + '\n');
 }
 
 function progressBar(total: number): SingleBar {

@@ -1,10 +1,10 @@
-import Table from 'cli-table3';
 import { clockIso, whatIfTrade, type MarginFigures } from '@clearsim/clearing';
 import { formatFixed, parseFixed, DecimalFormatError } from '@clearsim/money';
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
 import { parseAt } from '../io/at-option';
-import { tableStyle } from '../output/summary-table';
+import { displayText } from '../output/display-text';
+import { TextTable } from '../output/text-table';
 import { openStoreFromUrl } from './store-options';
 import { coinUnitLabel } from './account.command';
 
@@ -75,7 +75,7 @@ export async function marginCommand(account: string, options: { store?: string; 
       process.stdout.write(JSON.stringify({ account, trade: { ...spec, price: formatFixed(price) }, model: state.rules?.model ?? null, at: clock, mark: formatFixed(result.mark), before, after }) + '\n');
       return;
     }
-    const table = new Table({ head: [`${account}: ${spec.side} ${spec.qty} ${spec.instrument} @ ${formatFixed(price)} (${state.rules?.model ?? 'no'} model, as of ${clock ?? '—'})`, 'before', 'after'], style: tableStyle() });
+    const table = new TextTable({ head: [`${displayText(account)}: ${spec.side} ${spec.qty} ${displayText(spec.instrument)} @ ${formatFixed(price)} (${state.rules?.model ?? 'no'} model, as of ${clock ?? '—'})`, 'before', 'after'] });
     const row = (label: string, key: keyof typeof before) => table.push([label, String(before[key]), String(after[key])]);
     const inUnit = coinUnitLabel(state.ledger.cashAsset);
     row(inUnit('cash'), 'cash');
@@ -83,7 +83,7 @@ export async function marginCommand(account: string, options: { store?: string; 
     row(inUnit('initial margin'), 'initialMargin');
     row(inUnit('maintenance margin'), 'maintenanceMargin');
     row(inUnit('free collateral'), 'freeCollateral');
-    table.push([`position in ${spec.instrument}`, before.position ? `${before.position.qty} @ ${before.position.entryPrice}` : '—', after.position ? `${after.position.qty} @ ${after.position.entryPrice}` : '—']);
+    table.push([`position in ${displayText(spec.instrument)}`, before.position ? `${before.position.qty} @ ${before.position.entryPrice}` : '—', after.position ? `${after.position.qty} @ ${after.position.entryPrice}` : '—']);
     table.push(['liquidation price', before.position?.liquidationPrice ?? '—', after.position?.liquidationPrice ?? '—']);
     row('meets initial margin', 'meetsInitialMargin');
     row('meets maintenance margin', 'meetsMaintenanceMargin');

@@ -11,6 +11,7 @@ import { prepareOutputFile } from '../io/file-paths';
 import { InterestingAccounts } from '../output/report-data';
 import { writeJsonSummary } from '../output/summary-json';
 import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
+import { displayText, escapeControls } from '../output/display-text';
 import { openStoreFromUrl } from './store-options';
 import { UsageError, withHint } from '../cli-error';
 
@@ -98,7 +99,7 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
     const seconds = (performance.now() - started) / 1000;
     if (options.report) {
       // the last phase after deciding and committing: say so on a terminal (a large log's report takes a while)
-      if (bar) process.stderr.write(`report: reading the log back for ${options.report}…\n`);
+      if (bar) process.stderr.write(`report: reading the log back for ${escapeControls(options.report)}…\n`);
       const { writeReport } = await import('../output/html-report');
       await writeReport(options.report, store, { title: source.description, tracked: interesting!.select(runner.engine), lastTs: runner.engine.state.clock, accounts: runner.engine.state.ledger.accounts.size });
     }
@@ -114,7 +115,7 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
         title: `clearsim run ${source.description}`,
         deficits,
         extra: [
-          ['store', `${store.url} (positions ${startHead + 1}..${result.head})`],
+          ['store', `${displayText(store.url)} (positions ${startHead + 1}..${result.head})`],
           ['throughput', `${result.inputsAccepted} inputs in ${seconds.toFixed(2)} s (${Math.round(result.inputsAccepted / Math.max(seconds, 1e-9))} inputs/s)`],
         ],
       }),
@@ -123,8 +124,8 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
       .map(([type, n]) => `${type} ${n}`)
       .join(', ');
     if (byType) process.stdout.write(wrap(`decisions of this run: ${byType}`, 100));
-    if (options.decisions) process.stdout.write(`decisions written to ${options.decisions}\n`);
-    if (options.report) process.stdout.write(`report written to ${options.report} (open it in a browser)\n`);
+    if (options.decisions) process.stdout.write(`decisions written to ${escapeControls(options.decisions)}\n`);
+    if (options.report) process.stdout.write(`report written to ${escapeControls(options.report)} (open it in a browser)\n`);
   } finally {
     decisionsFile?.discard();
     await store.close();
@@ -157,7 +158,7 @@ function removeNewFileStore(created: { path: string; existed: boolean }): void {
     if (!created.existed) rmSync(created.path, { recursive: true, force: true });
     else for (const entry of readdirSync(created.path)) rmSync(join(created.path, entry), { recursive: true, force: true });
   } catch (error) {
-    process.stderr.write(`warning: the store ${created.path} this run created could not be removed: ${(error as Error).message}\n`);
+    process.stderr.write(escapeControls(`warning: the store ${created.path} this run created could not be removed: ${(error as Error).message}\n`));
   }
 }
 
@@ -251,5 +252,5 @@ class PendingFile {
 async function resetStore(url: string | undefined): Promise<void> {
   const location = parseStoreUrl(url);
   if (location.kind !== 'file') throw new UsageError('--reset only applies to file: stores');
-  await resetFileStore(location.path, `event store ${url ?? DEFAULT_STORE_URL}`, (message) => process.stderr.write(`warning: ${message}\n`));
+  await resetFileStore(location.path, `event store ${url ?? DEFAULT_STORE_URL}`, (message) => process.stderr.write(`warning: ${escapeControls(message)}\n`));
 }

@@ -1,4 +1,5 @@
 import { openStore, type EventStore } from '@clearsim/store';
+import { escapeControls } from '../output/display-text';
 
 /**
  * Opens a store from its URL (DEFAULT_STORE_URL when none), printing the store's own warnings (e.g. a torn tail it
@@ -7,5 +8,5 @@ import { openStore, type EventStore } from '@clearsim/store';
  * StoreNotFoundError instead of being created.
  */
 export async function openStoreFromUrl(url: string | undefined, options: { readOnly?: boolean } = {}): Promise<EventStore> {
-  return openStore(url, { warn: (message) => process.stderr.write(`warning: ${message}\n`), readOnly: options.readOnly });
+  return openStore(url, { warn: (message) => process.stderr.write(`warning: ${escapeControls(message)}\n`), readOnly: options.readOnly });
 }

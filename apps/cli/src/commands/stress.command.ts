@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import Table from 'cli-table3';
 import { Presets, SingleBar } from 'cli-progress';
 import { formatFixed } from '@clearsim/money';
 import { checkHeldInputs, generateInputStream, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
@@ -11,7 +10,8 @@ import { UsageError } from '../cli-error';
 import { isScenarioFile } from '../io/input-source';
 import { resolveImportedPaths } from '../io/imported-paths';
 import { loadRules } from '../io/rules-source';
-import { tableStyle } from '../output/summary-table';
+import { displayText, escapeControls, quotedText } from '../output/display-text';
+import { TextTable } from '../output/text-table';
 import { runStressPaths } from '../stress/stress-pool';
 import type { StressJob } from '../stress/stress-path';
 import { METRICS, summarize } from '../stress/stress-summary';
@@ -86,18 +86,18 @@ export async function stressCommand(file: string, options: StressOptions): Promi
     );
     return;
   }
-  const table = new Table({ head: ['figure', 'p50', 'p95', 'p99', 'worst'], style: tableStyle(), colWidths: [22, 16, 16, 16, 16] });
+  const table = new TextTable({ head: ['figure', 'p50', 'p95', 'p99', 'worst'], colWidths: [22, 16, 16, 16, 16] });
   ruleSets.forEach(({ label }, r) => {
-    table.push([{ colSpan: 5, content: `rules: ${label}` }]);
+    table.push([{ colSpan: 5, content: `rules: ${displayText(label)}` }]);
     for (const metric of METRICS) {
       const d = summaries[r]![metric.key];
       const show = (v: string | number) => (metric.amount ? roundForDisplay(String(v)) : String(v));
       table.push([metric.title, show(d.p50), show(d.p95), show(d.p99), show(d.worst)]);
     }
   });
-  process.stdout.write(`clearsim stress ${file}: ${count} paths, seed ${seed} (scenario "${scenario.name}")\n${table.toString()}\n`);
+  process.stdout.write(`clearsim stress ${escapeControls(file)}: ${count} paths, seed ${seed} (scenario ${quotedText(scenario.name)})\n${table.toString()}\n`);
   process.stdout.write('nearest-rank percentiles over the paths, from the best side: p95 is what 95% of paths do no worse\nthan; for the insurance fund low point lower is worse (p95: the level 95% of paths stay at or above)\n');
-  if (options.report) process.stdout.write(`report written to ${options.report} (open it in a browser)\n`);
+  if (options.report) process.stdout.write(`report written to ${escapeControls(options.report)} (open it in a browser)\n`);
 }
 
 /** An amount in the table: two decimals, rounded half away from zero (the JSON keeps every digit). */

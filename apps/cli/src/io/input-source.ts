@@ -12,6 +12,7 @@ import { decodeThreadFor, startDecodeThread } from './decode-thread';
 import { isBlank } from './mark-columns';
 import { resolveImportedPaths } from './imported-paths';
 import { checkInputFile } from './file-paths';
+import { displayText, escapeControls, quotedText } from '../output/display-text';
 
 export interface InputSource {
   /** What the inputs are, for the summary line. */
@@ -154,7 +155,7 @@ function withScenarioTokens(rules: Record<string, unknown>, issued: Record<strin
   const own = (ownRules().tokens ?? {}) as Record<string, unknown>;
   const carried = missing.filter((token) => Object.hasOwn(own, token));
   if (carried.length === 0) return rules; // the scenario's check names what is missing
-  process.stderr.write(`clearsim: ${file}: the rules "${String(rules.name)}" define no token ${carried.join(', ')}: kept from the scenario's own rules (its products, not the venue's)\n`);
+  process.stderr.write(`clearsim: ${escapeControls(file)}: the rules ${quotedText(String(rules.name))} define no token ${carried.map(displayText).join(', ')}: kept from the scenario's own rules (its products, not the venue's)\n`);
   return { ...rules, tokens: { ...given, ...Object.fromEntries(carried.map((token) => [token, own[token]])) } };
 }
 

@@ -1,13 +1,9 @@
-import Table from 'cli-table3';
 // the width cli-table3 itself gives a cell's text (a wide character takes two columns): what fitTable must agree with
 import stringWidth from 'string-width';
 import type { AccountsInTrouble, RunSummary } from '@clearsim/clearing';
 import { formatFixed } from '@clearsim/money';
-
-/** Colours only on a terminal; piped output stays plain text. */
-export function tableStyle(): { head: string[]; border: string[]; compact: boolean } {
-  return process.stdout.isTTY ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true };
-}
+import { displayText, escapeControls } from './display-text';
+import { TextTable } from './text-table';
 
 /** The columns a summary's tables keep within (the title above them, which carries the input's path, aside). */
 export const SUMMARY_COLUMNS = 100;
@@ -74,9 +70,9 @@ function accountRows(troubled: AccountsInTrouble, deficits: ReadonlyMap<string, 
   const rows = troubled.accounts.map(([id, json]) => {
     const a = json as { status: string; cash: string; equity: string; initialMargin: string; maintenanceMargin: string; positions: Record<string, { qty: string; entryPrice: string; liquidationPrice: string | null }> };
     const positions = Object.entries(a.positions)
-      .map(([instrument, p]) => `${instrument} ${p.qty} @ ${p.entryPrice}${p.liquidationPrice ? ` (liq ${p.liquidationPrice})` : ''}`)
+      .map(([instrument, p]) => `${displayText(instrument)} ${p.qty} @ ${p.entryPrice}${p.liquidationPrice ? ` (liq ${p.liquidationPrice})` : ''}`)
       .join('\n');
-    const row = [id, a.status, a.cash, a.equity, a.initialMargin, a.maintenanceMargin, positions || '—'];
+    const row = [displayText(id), a.status, a.cash, a.equity, a.initialMargin, a.maintenanceMargin, positions || '—'];
     if (deficits) row.splice(4, 0, deficits.has(id) ? formatFixed(deficits.get(id)!) : '');
     return row;
   });
@@ -92,7 +88,7 @@ export function renderSummary(
   // the title (it carries the input's path) goes above the table, so the table is as wide as its labels and the hash:
   // < 100 columns, unless a value of the user's (the store's path, the rules' name) is longer; then it wraps
   const totalRows: string[][] = [
-    ['rules', summary.rules ?? '—'],
+    ['rules', summary.rules === null ? '—' : displayText(summary.rules)],
     ['log clock', summary.clock ?? '—'],
     ['inputs', String(summary.eventsIn) + (summary.duplicates ? ` (+${summary.duplicates} duplicates ignored)` : '')],
     ['decisions', String(summary.decisions)],
@@ -122,15 +118,15 @@ export function renderSummary(
   ];
   // wrapped, the values are exactly as wide as the hash (which is never wrapped): the table as wide as it always is
   const fittedTotals = fitTable(totalRows, 1, HASH_LENGTH, HASH_LENGTH);
-  const totals = new Table({ style: tableStyle(), ...(fittedTotals.colWidths ? { colWidths: fittedTotals.colWidths } : {}) });
+  const totals = new TextTable({ ...(fittedTotals.colWidths ? { colWidths: fittedTotals.colWidths } : {}) });
   totals.push(...fittedTotals.rows);
   const deficits = options.deficits && troubled.accounts.some(([id]) => options.deficits!.has(id)) ? options.deficits : undefined;
   const { rows, hidden } = accountRows(troubled, deficits);
   const head = ['account', 'status', 'cash', 'equity', ...(deficits ? ['deficit'] : []), 'IM', 'MM', 'positions'];
   // the positions wrap first: an account of many positions, or long ids, would otherwise widen the table past 100 columns
   const fitted = fitTable([head, ...rows], head.length - 1, MIN_POSITIONS_WIDTH);
-  const accounts = new Table({ head: fitted.rows[0]!, style: tableStyle(), ...(fitted.colWidths ? { colWidths: fitted.colWidths } : {}) });
+  const accounts = new TextTable({ head: fitted.rows[0]!, ...(fitted.colWidths ? { colWidths: fitted.colWidths } : {}) });
   accounts.push(...fitted.rows.slice(1));
   const more = hidden > 0 ? `\n… ${hidden} more accounts (use --json for all, or \`clearsim account ID\`)` : '';
-  return `${options.title}\n${totals.toString()}\n${accounts.toString()}${more}\n`;
+  return `${escapeControls(options.title)}\n${totals.toString()}\n${accounts.toString()}${more}\n`;
 }

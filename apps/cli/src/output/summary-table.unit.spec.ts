@@ -4,17 +4,17 @@ import stringWidth from 'string-width';
 import { fitTable, renderSummary, SUMMARY_COLUMNS, wrapText } from './summary-table';
 
 /** An engine whose accounts hold positions in `instruments` perpetuals each (the positions column grows with them). */
-function engineWith(instruments: number, instrumentPrefix = 'BTC'): ClearingEngine {
+function engineWith(instruments: number, instrumentPrefix = 'BTC', trader = 'alice', rulesName = 't'): ClearingEngine {
   const engine = ClearingEngine.create();
   const input = (raw: Record<string, unknown>) => engine.handle(decodeEvent({ ts: '2026-01-01T00:00:00Z', ...raw }, 'input') as InputEvent);
-  input({ type: 'RulesActivated', rules: { name: 't', model: 'cross', marginCall: { graceSeconds: 0 }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, bankruptcy: 'adl', accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' }, instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } } } });
+  input({ type: 'RulesActivated', rules: { name: rulesName, model: 'cross', marginCall: { graceSeconds: 0 }, liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' }, bankruptcy: 'adl', accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' }, instruments: { '*': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } } } });
   input({ type: 'Deposited', account: 'mm', asset: 'USD', amount: '100000000' });
-  input({ type: 'Deposited', account: 'alice', asset: 'USD', amount: '5000' });
+  input({ type: 'Deposited', account: trader, asset: 'USD', amount: '5000' });
   for (let i = 0; i < instruments; i++) {
     const instrument = `${instrumentPrefix}${i}-PERP`;
     input({ type: 'InstrumentListed', instrument, kind: 'perpetual', underlying: `${instrumentPrefix}${i}` });
     input({ type: 'PriceUpdated', instrument, price: '10000' });
-    input({ type: 'TradeExecuted', tradeId: `t${i}`, instrument, buyer: 'alice', seller: 'mm', qty: '0.01', price: '10000' });
+    input({ type: 'TradeExecuted', tradeId: `t${i}`, instrument, buyer: trader, seller: 'mm', qty: '0.01', price: '10000' });
   }
   return engine;
 }
@@ -74,6 +74,19 @@ describe('renderSummary', () => {
     // each position's instrument id whole on a line; the market maker's (liq …) went to a line of its own in the cell
     for (let i = 0; i < 3; i++) expect(text).toContain(`│ A-VERY-LONG-UNDERLYING-NAME${i}-PERP -0.01 `);
     expect(text).toMatch(/│ @ 10000 \(liq \d+\.\d+\)\s+│\n/);
+  });
+
+  it('prints ids, instruments, the rules name and the title of the user escaped: no control character reaches the terminal', () => {
+    const engine = engineWith(1, 'B\u202eTC\u009b', 'a\u001b[2Jb', 'r\u001b]0;x\u0007');
+    const text = renderSummary(engine.summary({ accounts: false }), engine.accountsInTrouble(15), { title: 'clearsim run x\u001b[Hy.jsonl', extra: [['store', 'file:./d\u001bata']] });
+    // the line feeds between the lines of the output are the only control characters in it
+    expect(text.split('\n').join('')).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+    expect(text).toContain('│ "a\\u001b[2Jb" ');
+    expect(text).toContain('"B\\u202eTC\\u009b0-PERP" 0.01 @ 10000');
+    expect(text).toContain('│ "r\\u001b]0;x\\u0007" ');
+    expect(text).toContain('clearsim run x\\u001b[Hy.jsonl\n');
+    expect(text).toContain('file:./d\\u001bata');
+    for (const line of tableLines(text)) expect(width(line)).toBeLessThanOrEqual(SUMMARY_COLUMNS);
   });
 });
 
