@@ -561,6 +561,45 @@ describe('paths that are not what they must be', () => {
   });
 });
 
+describe('paths where the file system makes no folder (/proc)', () => {
+  // Node's recursive mkdir never returns there: run with a time limit, so that a hang fails the test instead of the suite
+  const clearsimWithin = (seconds: number, ...args: string[]) => {
+    const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd: ROOT, timeout: seconds * 1000, killSignal: 'SIGKILL' });
+    return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it('a store there fails at once (exit 1) with the system error naming the folder, as other path errors do', () => {
+    for (const extra of [[], ['--reset']]) {
+      const out = clearsimWithin(20, 'run', FIXTURE, '--store', 'file:/proc/clearsim-test/x', ...extra);
+      expect(out.signal).toBeNull();
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain("clearsim: ENOENT: no such file or directory, mkdir '/proc/clearsim-test' (/proc exists, but its file system makes no folder in it)");
+      expect(out.stderr).toMatch(/check --store and the paths given/);
+      expect(out.stderr).not.toMatch(/internal error/);
+    }
+  });
+
+  it('--decisions or --report there is refused before the run (exit 2), naming the flag and the path; the store is not created', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    for (const flag of ['--decisions', '--report']) {
+      const out = clearsimWithin(20, 'run', FIXTURE, '--store', `file:${join(dir, 'store')}`, flag, '/proc/clearsim-test/out');
+      expect(out.signal).toBeNull();
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(`clearsim: ${flag}: cannot write /proc/clearsim-test/out: its folder cannot be made there`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the readers find no store there (exit 2)', () => {
+    for (const command of ['replay', 'verify']) {
+      const out = clearsimWithin(20, command, '--store', 'file:/proc/clearsim-test/x');
+      expect(out.signal).toBeNull();
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain('no clearsim store at file:/proc/clearsim-test/x');
+    }
+  });
+});
+
 describe('a refused run into a new store', () => {
   it('leaves no store behind: no folder where there was none, an empty folder empty', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));

@@ -16,6 +16,7 @@ export { MarkJsonEncoder, MARK_JSON_MAX_BYTES } from './file/log-format';
 export { DetachedBatchWriter, isDetachable, type DetachableTransaction, type DetachedBatchEnd, type DetachedBatchStart } from './file/detached-batch';
 export { resetFileStore } from './file/reset-file-store';
 export { SNAPSHOTS_DIR } from './file/file-snapshots';
+export { makeDirectories, makeDirectoriesSync } from './file/make-directories';
 export { InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './memory/in-memory-event-store';
 export { SNAPSHOTS_KEPT } from './adapter-support';
 // Type-only: the PostgreSQL and KurrentDB drivers load only when openStore / openPostgresStore / openKurrentDBStore needs them.

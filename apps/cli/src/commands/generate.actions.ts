@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { INPUT_SCHEMAS } from '@clearsim/events';
 import { parseBoundedYaml, RulesSchema } from '@clearsim/rules';
 import { generateInputStream, parseScenario, rulesReference, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
+import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { generateLog } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
 import { loadRules } from '../io/rules-source';
@@ -53,7 +54,7 @@ export function writePopulation(file: string, options: PopulationOptions): void 
   const reference = rulesReference(scenario);
   const rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path).rules;
   const events = generateInputStream(scenario, rules);
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectoriesSync(dirname(file));
   // written as they are made, a few thousand lines at a time: a million traders are two million lines
   const fd = openSync(file, 'w');
   let count = 0;
@@ -124,7 +125,7 @@ events: []                            # extra inputs (withdrawals, funding …) 
 `;
   // the file must be a valid scenario: parse what we wrote
   parseScenario(parseBoundedYaml(yaml), file);
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectoriesSync(dirname(file));
   writeFileSync(file, yaml);
   process.stderr.write(`clearsim generate scenario: ${file} (run it: ./bin/clearsim run ${file} --reset)\n`);
 }
@@ -137,7 +138,7 @@ export async function writeDay(file: string, options: { events: string; accounts
     seed: wholeNumber('--seed', options.seed, Number.MAX_SAFE_INTEGER),
     ...(options.positionsPerAccount ? { positionsPerAccount: wholeNumber('--positions-per-account', options.positionsPerAccount, 3) } : {}),
   };
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectoriesSync(dirname(file));
   const written = await generateLog(file, spec);
   process.stderr.write(`clearsim generate day: ${written} events (${spec.accounts} traders, ${spec.instruments} perpetuals, seed ${spec.seed}) → ${file}\n`);
 }
@@ -170,7 +171,7 @@ export function jsonSchemas(): Record<'input-event' | 'rules' | 'scenario', Reco
 }
 
 export function writeSchemas(dir: string): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirectoriesSync(dir);
   for (const [name, schema] of Object.entries(jsonSchemas())) writeFileSync(join(dir, `${name}.schema.json`), JSON.stringify(schema, null, 2) + '\n');
   process.stderr.write(`clearsim generate schemas: input-event, rules, scenario → ${dir}/\n`);
 }

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, renameSync, rmdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parse, type Info, type Options } from 'csv-parse';
@@ -6,6 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, formatTimestamp, InputError } from '@clearsim/events';
 import { CsvPosition, ImportUsageError, isCsvParseError, LAYOUTS, MarketDataImport, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
 import { populationAccountIds } from '@clearsim/scenario';
+import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { UsageError } from '../cli-error';
 import { csvOptions, importOptionsOf, type ImportCommandOptions } from '../io/import-options';
 import { escapeControls } from '../output/display-text';
@@ -162,7 +163,7 @@ function openOutput(target: OutputTarget, inputFd: number): Output {
     closeSync(inputFd);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`--out: ${what}: permission denied`);
-    if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENAMETOOLONG') throw new UsageError(`--out: ${what}: ${(error as Error).message}`);
+    if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENAMETOOLONG' || code === 'ENOENT') throw new UsageError(`--out: ${what}: ${(error as Error).message}`);
     throw error;
   };
   if (target.inPlace) {
@@ -179,7 +180,8 @@ function openOutput(target: OutputTarget, inputFd: number): Output {
   const directory = dirname(target.path);
   let made: string | undefined;
   try {
-    made = mkdirSync(directory, { recursive: true });
+    // folder by folder: Node's recursive mkdir never returns on a file system that refuses the folder (/proc)
+    made = makeDirectoriesSync(directory);
   } catch (error) {
     return refuse(error, `cannot make the directory ${directory}`);
   }
@@ -207,7 +209,7 @@ function openOutput(target: OutputTarget, inputFd: number): Output {
   };
 }
 
-/** Removes the directories mkdirSync made (from `made`, the first, down to `directory`) if they are empty again. */
+/** Removes the directories makeDirectoriesSync made (from `made`, the first, down to `directory`) if they are empty again. */
 function removeMade(made: string | undefined, directory: string): void {
   if (made === undefined) return;
   for (let dir = resolve(directory); ; dir = dirname(dir)) {

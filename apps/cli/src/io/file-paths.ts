@@ -1,5 +1,6 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { UsageError } from '../cli-error';
 
 /**
@@ -17,7 +18,8 @@ export function prepareOutputFile(flag: string, path: string): void {
   }
   if (existing?.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory; give the path of a file to write`);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    // folder by folder: Node's recursive mkdir never returns on a file system that refuses the folder (/proc)
+    makeDirectoriesSync(dirname(path));
   } catch (error) {
     throw pathError(flag, path, error);
   }
@@ -35,6 +37,8 @@ function pathError(flag: string, path: string, error: unknown): UsageError {
       ? 'a path above it is a file, not a folder'
       : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
         ? 'its folder cannot be written (permission, or a read-only file system)'
-        : (error as Error).message;
+        : code === 'ENOENT'
+          ? `its folder cannot be made there: ${(error as Error).message}`
+          : (error as Error).message;
   return new UsageError(`${flag}: cannot write ${path}: ${why}`);
 }

@@ -411,6 +411,12 @@ describe('FileEventStore', () => {
       expect(fs.readFileSync(file, 'utf8')).toBe('x');
       expect(fs.readdirSync(dir)).toEqual(['a-file']);
     });
+
+    it('where the file system makes no folder (/proc): a writer fails at once with the system error naming the folder', async () => {
+      // Node's recursive mkdir loops forever there (ENOENT for the folder, EEXIST for /proc, and again)
+      await expect(FileEventStore.open('/proc/clearsim-test/x')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'mkdir', path: '/proc/clearsim-test' });
+      expect(fs.existsSync('/proc/clearsim-test')).toBe(false);
+    }, 10_000);
   });
 
   describe('transactions', () => {

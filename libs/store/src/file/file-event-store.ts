@@ -8,6 +8,7 @@ import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFou
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import type { DetachableTransaction, DetachedBatchEnd, DetachedBatchStart } from './detached-batch';
 import { FileLock } from './file-lock';
+import { makeDirectories } from './make-directories';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
 import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
@@ -135,7 +136,8 @@ export class FileEventStore implements EventStore {
     const url = options.url ?? `file:${dirPath}`;
     const dir = path.resolve(dirPath);
     if (options.readOnly) return FileEventStore.openReadOnly(dir, url, warn);
-    const firstCreated = await fs.mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    // folder by folder: Node's recursive mkdir never returns on a file system that refuses the folder (/proc)
+    const firstCreated = await makeDirectories(dir).catch((error: NodeJS.ErrnoException) => {
       // a file where the store's directory (or one above it) should be: the user's path, not a bug
       if (error.code === 'EEXIST' || error.code === 'ENOTDIR') throw new StoreUrlError(`${url}: ${error.code === 'EEXIST' ? dir : 'a path above ' + dir} is a file, not a directory: a file store is a directory`);
       throw error;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Snapshot } from '../event-store.port';
 import { sha256, SNAPSHOTS_KEPT } from '../adapter-support';
 import { CorruptLogError } from '../errors';
+import { makeDirectories } from './make-directories';
 
 /** The snapshot directory inside a file store. */
 export const SNAPSHOTS_DIR = 'snapshots';
@@ -163,7 +164,7 @@ export class FileSnapshots {
   }
   private async ensureDir(): Promise<void> {
     if (this.created) return;
-    const made = await fs.mkdir(this.dir, { recursive: true });
+    const made = await makeDirectories(this.dir);
     if (made !== undefined) await fsyncDirectory(path.dirname(this.dir));
     this.created = true;
   }
