@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,7 +11,8 @@ const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'margin-call.jsonl');
 
 function clearsim(...args: string[]) {
-  const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd: ROOT });
+  // a hang is a failure (status null), not a suite that never ends
+  const result = spawnSync(join(ROOT, 'bin', 'clearsim'), args, { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -529,6 +530,30 @@ describe('paths that are not what they must be', () => {
     const rules = clearsim('run', FIXTURE, '--rules', dir, '--store', freshStore());
     expect(rules.code).toBe(2);
     expect(rules.stderr).toContain(`clearsim: rules file ${dir} is a directory, not a file`);
+  });
+
+  it('a rules file, a scenario or its exchange file that never ends (/dev/zero) is refused (exit 2), not read whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    // a rules file or a scenario is a YAML document of at most 1 MiB: no more of it is read than can hold one
+    for (const command of ['diff', 'backtest']) {
+      const out = clearsim(command, FIXTURE, '--rules', 'crypto-cross', '--rules', '/dev/zero');
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain('clearsim: invalid rules in /dev/zero:\n  (root): longer than 1048576 characters');
+    }
+    const scenario = join(dir, 'zero.yaml');
+    symlinkSync('/dev/zero', scenario);
+    for (const args of [['stress', scenario, '--paths', '1', '--workers', '1'], ['diff', scenario, '--rules', 'crypto-cross', '--rules', 'ccp-grace']]) {
+      const out = clearsim(...args);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain('longer than 1048576 characters');
+    }
+    // a scenario's exchange file is read whole: a device or a pipe is refused naming the path
+    const stress = readFileSync(join(ROOT, 'test', 'fixtures', 'stress-small.yaml'), 'utf8');
+    const zeroPath = join(dir, 'zero-path.yaml');
+    writeFileSync(zeroPath, stress.replace(/ {4}ETH-PERP:\n( {6}- .*\n)+/, '    ETH-PERP: { file: /dev/zero, format: binance-klines }\n'));
+    const out = clearsim('backtest', zeroPath, '--rules', 'crypto-cross');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('prices.paths.ETH-PERP.file: /dev/zero is not a regular file');
   });
 
   it("a store whose events.jsonl is a directory fails (exit 1) with the system's message and a hint, not as an internal error", () => {

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { formatFixed } from '@clearsim/money';
 import { checkHeldInputs, generateInputStream, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
+import { readTextBounded } from '../io/bounded-read';
 import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
 import { isScenarioFile } from '../io/input-source';
@@ -114,7 +114,7 @@ function readScenario(file: string): Scenario {
   if (!isScenarioFile(file)) throw new UsageError(`stress needs a scenario (.yaml): ${file}`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextBounded(file);
   } catch {
     throw new UsageError(`scenario file not found: ${file}`);
   }

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { parse, type Options } from 'csv-parse/sync';
 import { formatTimestamp, parseTimestamp } from '@clearsim/events';
@@ -6,6 +6,9 @@ import { formatFixed } from '@clearsim/money';
 import { CsvPosition, isCsvParseError, LAYOUT_NAMES, LAYOUTS, MarketDataImport, ImportUsageError, type CsvRecordContext, type LayoutName } from '@clearsim/market-data';
 import { UsageError } from '../cli-error';
 import { csvOptions, importOptionsOf } from './import-options';
+
+/** The largest exchange file a scenario's path reads (whole, into one buffer: Node's limit for a file read at once). */
+const MAX_IMPORTED_PATH_BYTES = 2 ** 31 - 1;
 
 const FILE_PATH_KEYS = ['file', 'format', 'barPath', 'interval', 'mark', 'timeFormat', 'timeCol', 'priceCol', 'qtyCol', 'delimiter'];
 
@@ -38,6 +41,10 @@ export function resolveImportedPaths(raw: unknown, scenarioFile: string): unknow
     if (start === undefined) throw new UsageError(`${scenarioFile}: start: an ISO-8601 UTC time is needed to cut an imported path`);
     const file = resolve(dirname(scenarioFile), spec.file);
     if (!existsSync(file)) throw new UsageError(`${where}.file: not found: ${file}`);
+    // read whole (below): a device or a pipe (/dev/zero) would be read without end, a file beyond 2 GiB Node cannot hold
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new UsageError(`${where}.file: ${file} is not a regular file`);
+    if (stat.size > MAX_IMPORTED_PATH_BYTES) throw new UsageError(`${where}.file: ${file} is larger than 2 GiB, the most a scenario reads whole; cut it to the scenario's window first`);
     const text = (key: string) => (spec[key] === undefined ? undefined : String(spec[key]));
     let machine: MarketDataImport;
     const points: { at: string; price: string }[] = [];

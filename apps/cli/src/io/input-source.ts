@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeEvent, decodeLine, decodePriceBytes, InputError, type InputEvent, type Sha256State } from '@clearsim/events';
 import { generatedInputCount, generateInputStream, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
@@ -13,6 +13,7 @@ import { isBlank } from './mark-columns';
 import { resolveImportedPaths } from './imported-paths';
 import { checkInputFile } from './file-paths';
 import { displayText, escapeControls, quotedText } from '../output/display-text';
+import { readTextBounded } from './bounded-read';
 
 export interface InputSource {
   /** What the inputs are, for the summary line. */
@@ -162,7 +163,7 @@ function withScenarioTokens(rules: Record<string, unknown>, issued: Record<strin
 function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
   let raw: unknown;
   try {
-    raw = parseBoundedYaml(readFileSync(file, 'utf8'));
+    raw = parseBoundedYaml(readTextBounded(file));
   } catch (error) {
     if (error instanceof YamlBoundsError) throw new UsageError(`${file}${error.line ? `:line ${error.line}` : ''}: ${error.syntax ? 'YAML syntax error: ' : ''}${error.message}`);
     throw error;

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseRulesYaml, rulesToJson, RulesError } from '@clearsim/rules';
 import { UsageError } from '../cli-error';
+import { readTextBounded } from './bounded-read';
 import { checkInputFile } from './file-paths';
 
 /** The repository root (where package.json is), found from this file so it works from src and dist. */
@@ -37,7 +38,7 @@ export function loadRules(reference: string, relativeTo = process.cwd()): { rule
   }
   checkInputFile('rules file', file);
   try {
-    return { rules: rulesToJson(parseRulesYaml(readFileSync(file, 'utf8'), file)), source: file };
+    return { rules: rulesToJson(parseRulesYaml(readTextBounded(file), file)), source: file };
   } catch (error) {
     if (error instanceof RulesError) throw new UsageError(error.message);
     throw error;
