@@ -273,6 +273,19 @@ describe('clearsim diff', () => {
     expect(run.tokenRebalances).toBeGreaterThan(0);
   });
 
+  it('prints amounts the engine computed beyond an input\'s 30 digits (a fund holding two deposits of 10^30), not an internal error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const input = join(dir, 'big-fund.jsonl');
+    const lines = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    const deposit = (amount: string) => JSON.stringify({ type: 'Deposited', ts: '2026-01-01T00:00:00Z', account: 'insurance', asset: 'USD', amount });
+    writeFileSync(input, [...lines.slice(0, 4), deposit('999999999999999999999999999999.5'), deposit('999999999999999999999999999999.25'), ...lines.slice(4)].join('\n') + '\n');
+    const out = clearsim('diff', input, '--rules', 'crypto-cross', '--rules', 'ccp-grace');
+    expect(out.stderr).not.toMatch(/internal error/);
+    expect(out.code).toBe(0);
+    // 31 digits before the point, to the cent
+    expect(out.stdout).toMatch(/insurance fund end\s+│\s+1999999999999999999999999999998\.75/);
+  });
+
   it('needs at least two rule sets', () => {
     const out = clearsim('diff', FIXTURE, '--rules', 'ccp-grace');
     expect(out.code).toBe(2);

@@ -103,10 +103,14 @@ async function runUnder(file: string, rules: string, keepLog: boolean): Promise<
 
 const valueOf = (side: Side, key: (typeof ROWS)[number][1]): string | number => (key in side.figures ? side.figures[key as Figure] : (side.summary[key as keyof RunSummary] as string | number));
 
-/** Amounts to the cent in the text table (the JSON keeps every decimal); counts as they are; the hash shortened beside more than two rule sets. */
+/**
+ * Amounts to the cent in the text table (the JSON keeps every decimal); counts as they are; the hash shortened beside
+ * more than two rule sets. The amounts are the engine's (a fund's balance, Σ of deposits): read with the bounds of a
+ * computed decimal, not an input's 30 digits.
+ */
 function cell(value: string | number, key: string, sides: number): string {
   if (key === 'outputHash') return sides > 2 ? String(value).slice(0, 12) + '…' : String(value);
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && value.includes('.')) return formatFixedPlaces(parseFixed(value), 2);
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && value.includes('.')) return formatFixedPlaces(parseFixed(value, 'computed'), 2);
   return String(value);
 }
 
