@@ -220,3 +220,21 @@ describe('withdrawals', () => {
     expect(g.cash('alice')).toBe('600');
   });
 });
+
+describe('rules activated while positions are open', () => {
+  it('are refused (no-margin-rules, naming rules) when they do not margin an instrument held; the state is unchanged', () => {
+    const g = setup();
+    const before = JSON.stringify(g.account('alice'));
+    // tiers for ETH-PERP only: alice's BTC-PERP position would have nothing to be margined by (an internal error
+    // at the next check, a 500 over HTTP)
+    const ethOnly = rulesFor({ name: 'eth-only', instruments: { 'ETH-PERP': { tiers: [{ initialRate: '0.1', maintenanceRate: '0.05' }] } } });
+    expect(() => g.at(60).input({ type: 'RulesActivated', rules: ethOnly })).toThrow(expect.objectContaining({ code: 'no-margin-rules', issues: [expect.objectContaining({ field: 'rules' })] }));
+    expect(() => g.at(60).input({ type: 'RulesActivated', rules: ethOnly })).toThrow('rules "eth-only" have no margin tiers for "BTC-PERP" (add it, or a "*" default, under instruments), and positions in "BTC-PERP" are open');
+    // a lending model margins no positions at all
+    const lending = rulesFor({ name: 'lend', model: 'lending', marginCall: { graceSeconds: 0 }, instruments: {}, lending: { assets: { ETH: { ltv: '0.8', liquidationThreshold: '0.825' } }, closeFactor: '0.5', liquidationBonus: '0.05' } });
+    expect(() => g.at(60).input({ type: 'RulesActivated', rules: lending })).toThrow(/lending model, which margins no positions/);
+    expect(JSON.stringify(g.account('alice'))).toBe(before);
+    // rules that margin it are taken, and the account is checked under them
+    expect(g.at(60).input({ type: 'RulesActivated', rules: rulesFor({ name: 'btc-tiers' }) })).toEqual([]);
+  });
+});

@@ -78,6 +78,22 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
 }
 
 /**
+ * Why `rules` cannot margin positions in `instrument` (undefined: they can): the checks of `tradableInstrument`,
+ * for rules about to be activated.
+ */
+function unmarginedProblem(rules: Rules, instrument: Instrument): string | undefined {
+  if (rules.model === 'lending') return `rules ${quotedId(rules.name)} are a lending model, which margins no positions`;
+  if (rules.model === 'portfolio') {
+    const underlying = underlyingOf(instrument);
+    return rules.portfolio?.underlyings[underlying] ? undefined : `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(instrument.id)} (portfolio.underlyings)`;
+  }
+  if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, instrument.id)) {
+    return `rules ${quotedId(rules.name)} have no margin tiers for ${quotedId(instrument.id)} (add it, or a "*" default, under instruments)`;
+  }
+  return undefined;
+}
+
+/**
  * Where rules do not compose with inverse (coin-margined) instruments, whose value −qty × face / mark is not
  * linear in the mark: the scenario and VaR models and leveraged tokens value positions as qty × mark × multiplier.
  * The venue mechanics (venueMargin, venueLiquidation) compose: they measure an inverse position in its coin
@@ -211,10 +227,18 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
   switch (input.type) {
     case 'RulesActivated': {
       const inverse = [...ledger.instruments.values()].find((i) => i.inverse);
+      const held = [...ledger.holders].filter(([, holders]) => holders.size > 0).map(([id]) => id);
+      // parsed again only in a shard with an inverse instrument or open positions (evolve parses the rules it activates)
+      const rules = inverse || held.length > 0 ? parseRules(input.rules) : undefined;
       if (inverse) {
-        // parsed again only in a shard with an inverse instrument (evolve parses the rules it activates)
-        const conflict = inverseRulesConflict(parseRules(input.rules));
+        const conflict = inverseRulesConflict(rules!);
         if (conflict) throw new InputRejected('unsupported-payoff', `rules.${conflict.field}`, `${conflict.message} (instrument ${quotedId(inverse.id)} is inverse)`);
+      }
+      // the positions open stay margined: rules without tiers (or scan parameters) for one of them left its holders'
+      // next margin check with nothing to compute (an internal error, a 500 over HTTP)
+      for (const id of held.sort()) {
+        const problem = unmarginedProblem(rules!, ledger.instruments.get(id)!);
+        if (problem) throw new InputRejected('no-margin-rules', 'rules', `${problem}, and positions in ${quotedId(id)} are open`);
       }
       return 'ok';
     }
