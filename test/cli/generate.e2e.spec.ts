@@ -78,4 +78,36 @@ describe('clearsim generate', () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--leverage: "25-2" is not a range low-high');
   });
+
+  it('option values the scenario would refuse, or that would break its YAML, are exit 2 naming the flag, and write nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    const cases: [string, string[], string][] = [
+      ['population', ['--price', 'abc'], '--price: "abc" is not a price above 0'],
+      ['scenario', ['--price', '0'], '--price: "0" is not a price above 0'],
+      ['population', ['--start', '2026-02-30T00:00:00Z'], '--start: "2026-02-30T00:00:00Z" is not a calendar date'],
+      ['scenario', ['--start', '+275760-09-13T00:00:00Z'], '--start: "+275760-09-13T00:00:00Z" is not an ISO-8601 UTC timestamp'],
+      ['scenario', ['--start', '9999-12-31T23:00:00Z'], 'the scenario would end after 9999-12-31T23:59:59Z'],
+      ['scenario', ['--instrument', 'a: b'], '--instrument: "a: b" is not an instrument id'],
+      ['population', ['--instrument', '__proto__'], '--instrument: "__proto__" is not an instrument id'],
+      ['scenario', ['--drop', '1'], '--drop: "1" takes the price 60000.00 to 0.00 at its low'],
+      ['scenario', ['--hours', '2'], '--hours: "2" is not a whole number from 3 to 8784'],
+      ['scenario', ['--name', ''], '--name: "" is empty or holds a control character'],
+      ['population', ['--leverage', '0.000000001-1'], '--leverage: "0.000000001-1" is not a range'],
+      ['population', ['--collateral', '999999999999999999999999999999-999999999999999999999999999999'], "the market maker's deposit"],
+      // what only the scenario's own checks see: collateral × leverage buys no unit at this price
+      ['population', ['--price', '999999999999999'], 'generate population: the options make a scenario clearsim refuses: invalid scenario'],
+    ];
+    for (const [kind, args, message] of cases) {
+      const file = kind === 'scenario' ? 's.yaml' : 'p.jsonl';
+      const out = clearsim(dir, 'generate', kind, file, '--count', '10', ...args);
+      expect({ args, code: out.code }).toEqual({ args, code: 2 });
+      expect(out.stderr).toContain(message);
+      expect(out.stderr).not.toMatch(/internal error/);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    // a name that is not a plain YAML word is quoted, and the scenario runs
+    expect(clearsim(dir, 'generate', 'scenario', 's.yaml', '--count', '10', '--name', 'crash: "two"').code).toBe(0);
+    const run = clearsim(dir, 'run', 's.yaml', '--store', 'memory:', '--json');
+    expect(run.code).toBe(0);
+  });
 });

@@ -1,9 +1,10 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
-import { INPUT_SCHEMAS } from '@clearsim/events';
-import { parseBoundedYaml, RulesSchema } from '@clearsim/rules';
-import { generateInputStream, parseScenario, rulesReference, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
+import { formatTimestamp, INPUT_SCHEMAS, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
+import { parseFixed } from '@clearsim/money';
+import { parseBoundedYaml, RulesError, RulesSchema, YamlBoundsError } from '@clearsim/rules';
+import { generateInputStream, parseScenario, rulesReference, ScenarioError, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
 import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { generateLog } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
@@ -31,6 +32,16 @@ function populationScenario(options: PopulationOptions & { name?: string; drop?:
   const leverage = range('--leverage', options.leverage);
   const collateral = range('--collateral', options.collateral);
   if (options.margin !== 'cross' && options.margin !== 'isolated') throw new UsageError(`--margin: "${options.margin}" is not cross or isolated`);
+  instrumentOption(options.instrument);
+  priceOption(options.price);
+  startOption(options.start);
+  // the market maker backs every trader at the most collateral and leverage: a decimal the scenario takes
+  const mmDeposit = String(count * Number(collateral[1]) * Number(leverage[1]));
+  try {
+    parseFixed(mmDeposit);
+  } catch {
+    throw new UsageError(`--count × --collateral × --leverage: the market maker's deposit (${count} × ${collateral[1]} × ${leverage[1]}) is beyond a decimal's 30 digits; lower them`);
+  }
   const underlying = options.instrument.split('-')[0] || options.instrument;
   const groups = [
     ...(longs > 0 ? [{ prefix: 'long', count: longs, side: 'long', instrument: options.instrument, leverage, collateral, counterparty: 'mm' }] : []),
@@ -43,17 +54,20 @@ function populationScenario(options: PopulationOptions & { name?: string; drop?:
     start: options.start,
     instruments: { [options.instrument]: { kind: 'perpetual', underlying, settlementAsset: 'USD', multiplier: '1' } },
     prices: { every: 60, noise: '0', decimals: 2, paths: { [options.instrument]: [{ at: options.start, price: options.price }] } },
-    accounts: { insurance: { deposit: '1000000' }, fees: {}, mm: { deposit: String(count * Number(collateral[1]) * Number(leverage[1])), asset: 'USD' } },
+    accounts: { insurance: { deposit: '1000000' }, fees: {}, mm: { deposit: mmDeposit, asset: 'USD' } },
     population: groups,
   } as ScenarioInput & Record<string, unknown>;
 }
 
 export function writePopulation(file: string, options: PopulationOptions): void {
   const raw = populationScenario(options);
-  const scenario = parseScenario(raw, file);
-  const reference = rulesReference(scenario);
-  const rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path).rules;
-  const events = generateInputStream(scenario, rules);
+  // every refusal of the scenario comes here, before a line is written (generateInputStream checks up front)
+  const { scenario, events } = asUsage('population', () => {
+    const scenario = parseScenario(raw, file);
+    const reference = rulesReference(scenario);
+    const rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path).rules;
+    return { scenario, events: generateInputStream(scenario, rules) };
+  });
   makeDirectoriesSync(dirname(file));
   // written as they are made, a few thousand lines at a time: a million traders are two million lines
   const fd = openSync(file, 'w');
@@ -77,13 +91,17 @@ export function writePopulation(file: string, options: PopulationOptions): void 
 
 export function writeScenario(file: string, options: PopulationOptions & { name: string; drop: string; hours: string }): void {
   const raw = populationScenario(options);
-  const hours = wholeNumber('--hours', options.hours, 24 * 366);
+  // the waypoints at 1 or h/3, then an hour later, then at the end: strictly increasing from 3 hours on
+  const hours = wholeNumber('--hours', options.hours, 24 * 366, 3);
   const drop = fraction('--drop', options.drop);
-  const startMs = Date.parse(options.start);
-  if (!Number.isFinite(startMs)) throw new UsageError(`--start: "${options.start}" is not an ISO-8601 UTC time`);
-  const at = (h: number) => new Date(startMs + h * 3_600_000).toISOString().replace('.000Z', 'Z');
+  const startMs = startOption(options.start);
+  const end = parseTimestamp(formatTimestamp(startMs + hours * 3_600_000));
+  if (end === undefined) throw new UsageError(`--start ${options.start} and --hours ${hours}: the scenario would end after 9999-12-31T23:59:59Z`);
+  const at = (h: number) => formatTimestamp(startMs + h * 3_600_000);
   const price = Number(options.price);
   const low = (price * (1 - drop)).toFixed(2);
+  if (!(Number(low) > 0)) throw new UsageError(`--drop: ${quoteInput(options.drop)} takes the price ${price.toFixed(2)} to ${low} at its low; a price stays above 0`);
+  const name = nameOption(options.name);
   const rebound = (price * (1 - drop / 2)).toFixed(2);
   const population = (raw.population as { prefix: string; count: number; side: string; leverage: string[]; collateral: string[] }[])
     .map((g) => `  - { prefix: ${g.prefix}, count: ${g.count}, side: ${g.side}, instrument: ${options.instrument}, leverage: [${g.leverage.join(', ')}], collateral: ["${g.collateral[0]}", "${g.collateral[1]}"], counterparty: mm }`)
@@ -92,7 +110,7 @@ export function writeScenario(file: string, options: PopulationOptions & { name:
 # A starter scenario written by \`clearsim generate scenario\`: edit it, then
 #   ./bin/clearsim run ${file} --reset --report out/${options.name}.html
 # Format: docs/scenarios.md. The population is synthetic (seeded draws).
-name: ${options.name}
+name: ${name}
 description: ${options.instrument} falls ${Math.round(drop * 100)} % and recovers half of it; a leveraged population under ${raw.rules as string}
 rules: ${raw.rules as string}            # a preset (libs/rules/presets/), a rules file path, or the rules inline
 seed: ${raw.seed as number}                       # every random draw (population, noise) follows from it
@@ -124,7 +142,7 @@ ${population}
 events: []                            # extra inputs (withdrawals, funding …) in the JSONL shape
 `;
   // the file must be a valid scenario: parse what we wrote
-  parseScenario(parseBoundedYaml(yaml), file);
+  asUsage('scenario', () => parseScenario(parseBoundedYaml(yaml), file));
   makeDirectoriesSync(dirname(file));
   writeFileSync(file, yaml);
   process.stderr.write(`clearsim generate scenario: ${file} (run it: ./bin/clearsim run ${file} --reset)\n`);
@@ -181,9 +199,55 @@ function schemaPath(file: string, name: string): string {
   return relative(dirname(join(process.cwd(), file)), target) || `${name}.schema.json`;
 }
 
-function wholeNumber(flag: string, text: string, max: number): number {
-  if (!/^\d{1,16}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${flag}: "${text}" is not a whole number from 1 to ${max}`);
+function wholeNumber(flag: string, text: string, max: number, min = 1): number {
+  if (!/^\d{1,16}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag}: "${text}" is not a whole number from ${min} to ${max}`);
   return Number(text);
+}
+
+/**
+ * What the options make is checked by the scenario's own validation (a price the population's collateral cannot buy
+ * a unit of, say): its refusal is the options' (exit 2), said as such, not an internal error.
+ */
+function asUsage<T>(what: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof ScenarioError || error instanceof RulesError || error instanceof YamlBoundsError) {
+      throw new UsageError(`generate ${what}: the options make a scenario clearsim refuses: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** `--instrument`: an id written unquoted into the scenario's YAML and its flow maps, so letters, digits and `_ . : -`. */
+function instrumentOption(text: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(text)) {
+    throw new UsageError(`--instrument: ${quoteInput(text)} is not an instrument id of 1 to 128 letters, digits and _ . : - (starting with a letter or digit)`);
+  }
+}
+
+/** `--price`: above 0, with at most the 2 decimals of the generated prices and 15 digits (exact as a float64). */
+function priceOption(text: string): void {
+  if (!/^\d{1,15}(\.\d{1,2})?$/.test(text) || !(Number(text) > 0)) {
+    throw new UsageError(`--price: ${quoteInput(text)} is not a price above 0 with at most 15 digits and 2 decimals (e.g. 60000 or 0.25)`);
+  }
+}
+
+/** `--start`: an ISO-8601 UTC timestamp naming a real instant, as the scenario's `start` must be. */
+function startOption(text: string): number {
+  const ts = parseTimestamp(text);
+  if (ts === undefined) {
+    const problem = timestampProblem(text);
+    throw new UsageError(`--start: ${quoteInput(text)} ${problem === undefined || problem.startsWith('is not an ISO-8601') ? 'is not an ISO-8601 UTC timestamp (e.g. 2026-01-01T00:00:00Z)' : problem}`);
+  }
+  return ts;
+}
+
+/** `--name`: written into the YAML (quoted unless it is a plain word) and into a comment line: not empty, no control characters. */
+function nameOption(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (text === '' || /[\u0000-\u001f\u007f-\u009f]/.test(text)) throw new UsageError(`--name: ${quoteInput(text)} is empty or holds a control character`);
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(text) ? text : JSON.stringify(text);
 }
 
 function fraction(flag: string, text: string): number {
@@ -193,7 +257,8 @@ function fraction(flag: string, text: string): number {
 }
 
 function range(flag: string, text: string): [string, string] {
-  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  // decimals of the scenario: at most 30 digits before the point and 8 after
+  const match = /^(\d{1,30}(?:\.\d{1,8})?)-(\d{1,30}(?:\.\d{1,8})?)$/.exec(text);
   if (!match || Number(match[1]) <= 0 || Number(match[1]) > Number(match[2])) throw new UsageError(`${flag}: "${text}" is not a range low-high with 0 < low ≤ high, e.g. 2-25`);
   return [match[1], match[2]];
 }
