@@ -72,6 +72,17 @@ describe('clearsim generate', () => {
     expect(a).toBe(readFileSync(join(dir, 'b.jsonl'), 'utf8'));
   });
 
+  it('day: --events fewer than the opening events of the traders is exit 2, not a file larger than asked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    // 1,000 traders with one position each open with 1 + 2 × 20 + 2 + 1,000 × 2 = 2,043 events
+    const out = clearsim(dir, 'generate', 'day', 'd.jsonl', '--events', '100', '--accounts', '1000', '--positions-per-account', '1');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--events: 100 cannot hold the opening events of 1000 traders on 20 perpetuals (2043:');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(clearsim(dir, 'generate', 'day', 'd.jsonl', '--events', '2043', '--accounts', '1000', '--positions-per-account', '1').code).toBe(0);
+    expect(readFileSync(join(dir, 'd.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2043);
+  });
+
   it('bad options are exit 2 naming the flag', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
     const out = clearsim(dir, 'generate', 'population', 'p.jsonl', '--leverage', '25-2');

@@ -6,7 +6,7 @@ import { parseFixed } from '@clearsim/money';
 import { parseBoundedYaml, RulesError, RulesSchema, YamlBoundsError } from '@clearsim/rules';
 import { generateInputStream, parseScenario, rulesReference, ScenarioError, ScenarioSchema, type ScenarioInput } from '@clearsim/scenario';
 import { makeDirectoriesSync } from '@clearsim/store/directories';
-import { generateLog } from '../../../../bench/generate-log';
+import { generateLog, setupEvents } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
 import { loadRules } from '../io/rules-source';
 
@@ -156,6 +156,12 @@ export async function writeDay(file: string, options: { events: string; accounts
     seed: wholeNumber('--seed', options.seed, Number.MAX_SAFE_INTEGER),
     ...(options.positionsPerAccount ? { positionsPerAccount: wholeNumber('--positions-per-account', options.positionsPerAccount, 3) } : {}),
   };
+  // every trader's deposit and opening trades come first, whatever --events says: a day smaller than them would be
+  // written larger than asked (100 events for 10^7 traders wrote 2 × 10^7 and more, minutes and gigabytes)
+  const opening = setupEvents({ accounts: spec.accounts, instruments: spec.instruments, positionsPerAccount: spec.positionsPerAccount ?? 1 });
+  if (spec.events < opening) {
+    throw new UsageError(`--events: ${spec.events} cannot hold the opening events of ${spec.accounts} traders on ${spec.instruments} perpetuals (${spec.positionsPerAccount === undefined ? 'at least ' : ''}${opening}: the rules, the listings, a deposit and the opening trades of each); raise --events or lower --accounts`);
+  }
   makeDirectoriesSync(dirname(file));
   const written = await generateLog(file, spec);
   process.stderr.write(`clearsim generate day: ${written} events (${spec.accounts} traders, ${spec.instruments} perpetuals, seed ${spec.seed}) → ${file}\n`);
