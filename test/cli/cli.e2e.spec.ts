@@ -638,6 +638,46 @@ describe('paths where the file system makes no folder (/proc)', () => {
   });
 });
 
+describe('errors written to the terminal', () => {
+  const store = freshStore();
+  beforeAll(() => expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0));
+  // eslint-disable-next-line no-control-regex
+  const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+  it('show the control characters of an id, a path or a flag value escaped, not raw (an ESC would recolour the terminal)', () => {
+    for (const args of [
+      ['account', '\u001b[31mred', '--store', store],
+      ['diff', FIXTURE, '--rules', 'crypto-cross', '--rules', '\u001b[2J'],
+      ['stress', '\u001b[31m.jsonl'],
+      ['backtest', FIXTURE, '--rules', 'crypto-cross', '--period', '\u001b[31m'],
+      ['replay', '--store', 'file:\u001b[31m'],
+      ['\u001b[31mnot-a-command'],
+    ]) {
+      const out = clearsim(...args);
+      expect({ args, code: out.code }).toEqual({ args, code: 2 });
+      expect(out.stderr).not.toMatch(RAW_CONTROL);
+      expect(out.stderr).toContain('\\u001b');
+    }
+  });
+
+  it('cut a line that would echo a huge value (100,000 characters of a flag, an id, a preset name) and say how long it was', () => {
+    const huge = '9'.repeat(100_000);
+    for (const args of [
+      ['backtest', FIXTURE, '--rules', 'crypto-cross', '--period', huge],
+      ['diff', FIXTURE, '--rules', 'crypto-cross', '--rules', 'a'.repeat(100_000)],
+      ['account', 'a'.repeat(100_000), '--store', store],
+      ['stress', join(ROOT, 'test', 'fixtures', 'stress-small.yaml'), '--seed', huge],
+      ['a'.repeat(100_000)],
+    ]) {
+      const out = clearsim(...args, '--json');
+      expect({ args: args.map((a) => a.slice(0, 20)), code: out.code }).toEqual({ args: args.map((a) => a.slice(0, 20)), code: 2 });
+      expect(out.stderr.length).toBeLessThan(3000);
+      expect(out.stderr).toMatch(/… \(\d{6} characters\)/);
+      expect(out.stdout.length).toBeLessThan(3000);
+    }
+  });
+});
+
 describe('a refused run into a new store', () => {
   it('leaves no store behind: no folder where there was none, an empty folder empty', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));

@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .description('Event-sourced clearing simulator: deterministic margin calls, liquidations, insurance fund and ADL from an append-only log')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .configureOutput({ writeErr: (text) => process.stderr.write(terminalSafe(text)) })
     .option('--verbose', 'on an error, also print its stack trace');
 
   program
@@ -184,19 +184,39 @@ export async function runProgram(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // help and version exit 0; a usage mistake is bad usage (2); commander printed its message already
       if (error.exitCode === 0) return 0;
-      if (json) process.stdout.write(JSON.stringify({ error: { kind: 'usage', message: error.message.replace(/^error: /, ''), exitCode: EXIT_BAD_INPUT } }) + '\n');
+      if (json) process.stdout.write(JSON.stringify({ error: { kind: 'usage', message: cutLongLines(error.message.replace(/^error: /, '')), exitCode: EXIT_BAD_INPUT } }) + '\n');
       return EXIT_BAD_INPUT;
     }
     const failure = describeFailure(error);
     // under --json, stdout stays one JSON object (the error) for the script reading it; stderr says it to the person
-    if (json) process.stdout.write(JSON.stringify({ error: { kind: failure.kind, message: failure.message, exitCode: failure.exitCode, ...(failure.hint ? { hint: failure.hint } : {}) } }) + '\n');
+    if (json) process.stdout.write(JSON.stringify({ error: { kind: failure.kind, message: cutLongLines(failure.message), exitCode: failure.exitCode, ...(failure.hint ? { hint: cutLongLines(failure.hint) } : {}) } }) + '\n');
     // a message may name the user's values as they are (an account id that holds an ESC): escaped for the terminal
-    process.stderr.write(`clearsim: ${escapeControls(failure.message)}\n`);
-    if (failure.hint) process.stderr.write(`clearsim: ${escapeControls(failure.hint)}\n`);
+    process.stderr.write(`clearsim: ${terminalSafe(failure.message)}\n`);
+    if (failure.hint) process.stderr.write(`clearsim: ${terminalSafe(failure.hint)}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     else if (failure.kind === 'internal') process.stderr.write('clearsim: this is a bug or an unexpected condition; re-run with --verbose for the stack trace\n');
     return failure.exitCode;
   }
+}
+
+/** The longest line of an error the CLI prints: a message names its field at the start, the rest is the input it quotes. */
+export const MAX_ERROR_LINE = 1000;
+
+/** Each line of `text` cut at MAX_ERROR_LINE characters, saying how long it was: an error does not echo megabytes of input. */
+export function cutLongLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line.length <= MAX_ERROR_LINE ? line : `${line.slice(0, MAX_ERROR_LINE)}… (${line.length} characters)`))
+    .join('\n');
+}
+
+/**
+ * An error as written to the terminal: every control or format character but the line break escaped as \u001b
+ * (output/display-text.ts escapeControls: an id, a path or a flag's value holding an ESC or a NUL is shown, not obeyed
+ * by the terminal), and long lines cut. Under --json, JSON.stringify escapes them already.
+ */
+export function terminalSafe(text: string): string {
+  return cutLongLines(escapeControls(text));
 }
 
 interface Failure {
