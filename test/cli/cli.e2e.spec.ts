@@ -122,6 +122,24 @@ describe('clearsim run / replay / verify / account', () => {
     expect(impossible.code).toBe(2);
     expect(impossible.stderr).toContain('--at: "2026-02-30T00:00:00Z" is not a calendar date (2026-02 has 28 days)');
   });
+
+  it('a listing flag (account --history, diff and backtest --accounts) is a whole number, refused naming the flag otherwise', () => {
+    for (const value of ['abc', '-1', '1.5', '0x10', '99999999']) {
+      for (const args of [
+        ['account', 'alice', '--store', store, '--history', value],
+        ['diff', FIXTURE, '--rules', 'crypto-cross', '--rules', 'ccp-grace', '--accounts', value],
+        ['backtest', FIXTURE, '--rules', 'crypto-cross', '--accounts', value],
+      ]) {
+        const out = clearsim(...args);
+        expect({ args, code: out.code }).toEqual({ args, code: 2 });
+        expect(out.stderr).toContain(`${args[args.length - 2]}: "${value}" is not a whole number from 0 to 1000000`);
+      }
+    }
+    // --history 0 lists no decision (slice(-0) listed them all), 2 the last two
+    expect(clearsim('account', 'alice', '--store', store, '--history', '0').stdout).toContain('decisions about alice (last 0 of 5):\n');
+    expect(clearsim('account', 'alice', '--store', store, '--history', '0').stdout).not.toContain('"type"');
+    expect(clearsim('account', 'alice', '--store', store, '--history', '2').stdout.match(/"type"/g)).toHaveLength(2);
+  });
 });
 
 describe('clearsim run --reset', () => {

@@ -5,6 +5,7 @@ import { accountFields, encodeEvent, formatTimestamp, isDecision, type ClearingE
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
 import { parseAt } from '../io/at-option';
+import { countOption } from '../io/count-option';
 import { openStoreFromUrl } from './store-options';
 
 const concerns = (event: ClearingEvent, id: string): boolean => accountFields(event).some((f) => f.account === id);
@@ -12,6 +13,7 @@ const concerns = (event: ClearingEvent, id: string): boolean => accountFields(ev
 /** `clearsim account ID`: one account as it was at `--at` (default: now), with the decisions that touched it. */
 export async function accountCommand(id: string, options: { store?: string; at?: string; json?: boolean; history?: string }): Promise<void> {
   const at = parseAt(options.at);
+  const limit = countOption('--history', options.history ?? '20');
   const store = await openStoreFromUrl(options.store, { readOnly: true });
   try {
     const history: ClearingEvent[] = [];
@@ -24,7 +26,6 @@ export async function accountCommand(id: string, options: { store?: string; at?:
       process.stdout.write(JSON.stringify({ account: id, at: clockIso(runner.engine.state), position: runner.head, ...view, decisions: history.map((e) => JSON.parse(encodeEvent(e))) }) + '\n');
       return;
     }
-    const limit = Number(options.history ?? 20);
     const head = new TextTable({ head: [`account ${displayText(id)}`, `as of ${clockIso(runner.engine.state) ?? '—'} (position ${runner.head})`] });
     const inUnit = coinUnitLabel(runner.engine.state.ledger.cashAsset);
     head.push(['status', String(view.status)], ['margin mode', String(view.marginMode)], [inUnit('cash'), String(view.cash)], [inUnit('equity'), String(view.equity)], [inUnit('initial margin'), String(view.initialMargin)], [inUnit('maintenance margin'), String(view.maintenanceMargin)]);
@@ -44,7 +45,8 @@ export async function accountCommand(id: string, options: { store?: string; at?:
     if (history.length) {
       process.stdout.write(`decisions about ${displayText(id)} (last ${Math.min(limit, history.length)} of ${history.length}):\n`);
       // JSON lines: JSON.stringify leaves C1, bidi and U+2028/U+2029 raw, escapeControls escapes them (the same JSON)
-      for (const e of history.slice(-limit)) process.stdout.write(`  ${escapeControls(encodeEvent(e))}\n`);
+      // slice(-0) is the whole list: --history 0 lists none
+      for (const e of limit === 0 ? [] : history.slice(-limit)) process.stdout.write(`  ${escapeControls(encodeEvent(e))}\n`);
     }
   } finally {
     await store.close();

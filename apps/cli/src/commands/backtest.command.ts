@@ -2,6 +2,7 @@ import { BacktestRecorder, ClearingEngine } from '@clearsim/clearing';
 import { InputError } from '@clearsim/events';
 import type { AccountBacktest } from '@clearsim/risk-models';
 import { UsageError } from '../cli-error';
+import { countOption } from '../io/count-option';
 import { openInput } from '../io/input-source';
 import { prepareOutputFile } from '../io/file-paths';
 import { displayText, escapeControls } from '../output/display-text';
@@ -56,6 +57,7 @@ export async function backtestCommand(file: string, options: BacktestOptions): P
   const confidence = Number(options.confidence ?? 0.99);
   if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence: "${options.confidence}" is not in (0, 1)`);
   if (options.report) prepareOutputFile('--report', options.report);
+  const limit = countOption('--accounts', options.accounts ?? '10');
   const margin = (options.margin ?? 'initial') as 'initial' | 'maintenance';
   if (margin !== 'initial' && margin !== 'maintenance') throw new UsageError('--margin is initial or maintenance');
 
@@ -99,7 +101,6 @@ export async function backtestCommand(file: string, options: BacktestOptions): P
   const table = new TextTable({ head: [`clearsim backtest ${file} (period ${periodSeconds} s, ${margin} margin)`, ...models.map((m) => displayText(m.rules))] });
   for (const key of Object.keys(models[0]!.summary)) table.push([key, ...models.map((m) => String(m.summary[key]))]);
   process.stdout.write(table.toString() + '\n');
-  const limit = Number(options.accounts ?? 10);
   for (const m of models) {
     const worst = [...m.result.accounts].sort((a, b) => b.exceedances - a.exceedances || (a.account < b.account ? -1 : 1)).slice(0, limit);
     if (worst.length === 0 || worst[0]!.exceedances === 0) continue;

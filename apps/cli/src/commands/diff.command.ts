@@ -4,6 +4,7 @@ import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
 import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
+import { countOption } from '../io/count-option';
 import { openInput } from '../io/input-source';
 import { displayText, escapeControls } from '../output/display-text';
 import { TextTable } from '../output/text-table';
@@ -129,6 +130,7 @@ function firstDifferenceOf(a: Side, b: Side): number {
  */
 export async function diffCommand(file: string, options: { rules?: string[]; json?: boolean; accounts?: string; report?: string }): Promise<void> {
   const rules = options.rules ?? [];
+  const limit = countOption('--accounts', options.accounts ?? '20');
   if (rules.length < 2) throw new UsageError(`diff needs at least two --rules (got ${rules.length})`);
   if (options.report !== undefined && rules.length > MAX_REPORTED_RULE_SETS) {
     throw new UsageError(`diff --report draws at most ${MAX_REPORTED_RULE_SETS} rule sets on the same axes (got ${rules.length}); drop --report for the table alone`);
@@ -186,7 +188,6 @@ export async function diffCommand(file: string, options: { rules?: string[]; jso
   process.stdout.write(
     `first difference at decision #${firstDifference + 1}:\n  ${displayText(a.rules)}: ${escapeControls(a.decisions[firstDifference] ?? '(none)')}\n  ${displayText(b.rules)}: ${escapeControls(b.decisions[firstDifference] ?? '(none)')}\n`,
   );
-  const limit = Number(options.accounts ?? 20);
   const table = new TextTable({ head: ['account', `${displayText(a.rules)} status`, 'equity', `${displayText(b.rules)} status`, 'equity'] });
   for (const { id, a: x, b: y } of changed.slice(0, limit)) table.push([displayText(id), x?.status ?? '—', x?.equity ?? '—', y?.status ?? '—', y?.equity ?? '—']);
   process.stdout.write(`${changed.length} accounts end differently${changed.length > limit ? ` (first ${limit})` : ''}:\n${table.toString()}\n`);
