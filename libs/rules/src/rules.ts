@@ -42,7 +42,9 @@ export function rulesToJson(rules: Rules): Record<string, unknown> {
 
 /** The margin rules of an instrument: its own entry, else the "*" default, else undefined. */
 export function instrumentRules(rules: Rules, instrument: string): InstrumentRules | undefined {
-  return rules.instruments[instrument] ?? rules.instruments['*'];
+  // an own entry only: an instrument named "constructor" or "toString" is not Object.prototype's member of that name
+  // (taken as its tiers, it passed validation and then had none: an internal error at its first margin check)
+  return (Object.hasOwn(rules.instruments, instrument) ? rules.instruments[instrument] : undefined) ?? rules.instruments['*'];
 }
 
 export function isSystemAccount(rules: Rules, account: string): boolean {

@@ -1,4 +1,4 @@
-import { parseRules } from './rules';
+import { instrumentRules, parseRules } from './rules';
 
 const base = { name: 't', accounts: { insurance: 'i', fees: 'f', backstop: 'b' } };
 
@@ -12,5 +12,16 @@ describe('rules validation across models', () => {
     [{ model: 'var' }, /model: var needs a var section/],
   ])('refuses %j', (rules, message) => {
     expect(() => parseRules({ ...base, ...rules })).toThrow(message);
+  });
+});
+
+describe('instrumentRules', () => {
+  const tiers = [{ initialRate: '0.1', maintenanceRate: '0.05' }];
+  it('reads an own entry of instruments, else the "*" default, never a member of Object.prototype', () => {
+    const withDefault = parseRules({ ...base, model: 'cross', instruments: { '*': { tiers }, 'BTC-PERP': { tiers: [{ initialRate: '0.2', maintenanceRate: '0.1' }] } } });
+    expect(instrumentRules(withDefault, 'BTC-PERP')).toBe(withDefault.instruments['BTC-PERP']);
+    for (const id of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) expect(instrumentRules(withDefault, id)).toBe(withDefault.instruments['*']);
+    const without = parseRules({ ...base, model: 'cross', instruments: { 'BTC-PERP': { tiers } } });
+    for (const id of ['constructor', 'toString', '__proto__']) expect(instrumentRules(without, id)).toBeUndefined();
   });
 });
