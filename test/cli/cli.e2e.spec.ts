@@ -656,6 +656,26 @@ describe('paths where the file system makes no folder (/proc)', () => {
   });
 });
 
+describe('an empty value', () => {
+  it('of any option or argument is refused naming it (exit 2), before the command runs', () => {
+    const store = freshStore();
+    for (const [args, name] of [
+      // were: a diff of the one other rule set, a run without its report, the day's default positions
+      [['diff', FIXTURE, '--rules', '', '--rules', 'crypto-cross'], '--rules'],
+      [['run', FIXTURE, '--store', store, '--report', ''], '--report'],
+      [['run', FIXTURE, '--store', store, '--decisions', ''], '--decisions'],
+      [['generate', 'day', join(store.slice('file:'.length), 'day.jsonl'), '--events', '10000', '--accounts', '10', '--positions-per-account', ''], '--positions-per-account'],
+      [['account', '', '--store', store], '<id>'],
+      [['run', ''], '<input>'],
+    ] as [string[], string][]) {
+      const out = clearsim(...args);
+      expect({ args, code: out.code, stderr: out.stderr }).toEqual({ args, code: 2, stderr: `clearsim: ${name}: must not be empty\n` });
+    }
+    // nothing ran: no log, no day written
+    expect(readdirSync(store.slice('file:'.length))).toEqual([]);
+  });
+});
+
 describe('errors written to the terminal', () => {
   const store = freshStore();
   beforeAll(() => expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0));

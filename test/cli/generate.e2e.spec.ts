@@ -102,7 +102,8 @@ describe('clearsim generate', () => {
       ['population', ['--instrument', '__proto__'], '--instrument: "__proto__" is not an instrument id'],
       ['scenario', ['--drop', '1'], '--drop: "1" takes the price 60000.00 to 0.00 at its low'],
       ['scenario', ['--hours', '2'], '--hours: "2" is not a whole number from 3 to 8784'],
-      ['scenario', ['--name', ''], '--name: "" is empty or holds a control character'],
+      ['scenario', ['--name', ''], '--name: must not be empty'],
+      ['scenario', ['--name', 'a\u0007b'], '--name: "a\\u0007b" is empty or holds a control character'],
       ['population', ['--leverage', '0.000000001-1'], '--leverage: "0.000000001-1" is not a range'],
       ['population', ['--collateral', '999999999999999999999999999999-999999999999999999999999999999'], "the market maker's deposit"],
       // what only the scenario's own checks see: collateral × leverage buys no unit at this price

@@ -257,7 +257,7 @@ describe('refused paths: exit 2 naming the path before anything is read, nothing
       expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', '/etc/hostname/x.jsonl'), '--out: /etc/hostname/x.jsonl cannot be made: /etc/hostname is a file, not a directory');
     }
     // was: the events on stdout, as if --out had not been given
-    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', ''), '--out: must not be empty (without --out the events go to stdout)');
+    expectRefused(clearsimIn(dir, 'import', KLINES, ...args, '--out', ''), '--out: must not be empty');
     expect(readdirSync(dir).sort()).toEqual(['outdir', 'plain.txt']);
     expect(readdirSync(join(dir, 'outdir'))).toEqual([]);
     expect(readdirSync('/')).toEqual(root);
@@ -370,12 +370,14 @@ describe('option values: refused naming the flag', () => {
     [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a', '--market-maker', ''], '--market-maker: must not be empty'],
     [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', `${'p'.repeat(127)}:2`, '--market-maker', 'mm'], `--trade-accounts: "${'p'.repeat(32)}…" is 129 characters long (an id has at most 128)`], // p…-1
     // was: silently no quantity column / ignored
-    [['generic.csv', '--format', 'csv', '--delimiter', ';', '--time-col', 'when', '--price-col', 'last', '--qty-col', '', '--instrument', 'X'], '--qty-col: must not be empty (a header name, or a 1-based position)'],
-    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--time-col', ''], '--time-col, --price-col and --qty-col are for --format csv (binance-aggtrades has its own columns)'],
+    [['generic.csv', '--format', 'csv', '--delimiter', ';', '--time-col', 'when', '--price-col', 'last', '--qty-col', '', '--instrument', 'X'], '--qty-col: must not be empty'],
+    [['generic.csv', '--format', 'csv', '--delimiter', ';', '--time-col', 'when', '--price-col', 'last', '--qty-col', '  ', '--instrument', 'X'], '--qty-col: must not be empty (a header name, or a 1-based position)'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--time-col', 'when'], '--time-col, --price-col and --qty-col are for --format csv (binance-aggtrades has its own columns)'],
     // was: every row one cell, every row skipped
     [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--delimiter', '"'], '--delimiter: "\\"" cannot separate columns (it quotes cells or ends rows)'],
     [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--seed', '1'], '--market-maker and --seed go with --trade-accounts (trades as TradeExecuted)'],
-    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--mark', ''], '--mark: "" is not last or vwap'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--mark', ''], '--mark: must not be empty'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--mark', 'last2'], '--mark: "last2" is not last or vwap'],
   ])('%j', (args, message) => {
     const out = clearsim('import', ...args);
     expectRefused(out, message);

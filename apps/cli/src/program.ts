@@ -168,8 +168,25 @@ export function buildProgram(): Command {
 
   program.addCommand(generateCommand().copyInheritedSettings(program));
   program.addCommand(benchCommand().copyInheritedSettings(program));
+  program.hook('preAction', (_program, action) => refuseEmptyValues(action));
 
   return program;
+}
+
+/**
+ * An option or argument given as an empty string (`--report ""`, a shell variable that was not set) names nothing:
+ * refused naming it, before the command runs, instead of read as "not given" (a report silently not written, a rules
+ * set silently dropped from a diff) or as a path of the current folder.
+ */
+function refuseEmptyValues(action: Command): void {
+  for (const option of action.options) {
+    const value: unknown = action.getOptionValue(option.attributeName());
+    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`${option.long ?? option.short}: must not be empty`);
+  }
+  action.registeredArguments.forEach((argument, i) => {
+    const value: unknown = action.processedArgs[i];
+    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`<${argument.name()}>: must not be empty`);
+  });
 }
 
 /** The CLI on `argv` (process.argv's layout): its exit code. main.ts calls it once it has started what may start early. */
