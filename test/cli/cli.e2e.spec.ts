@@ -737,4 +737,12 @@ describe('a refused run into a new store', () => {
     expect(clearsim('run', FIXTURE, '--store', `file:${absent}`).code).toBe(0);
     expect(readdirSync(absent).sort()).toEqual(['HEAD', 'events.jsonl']);
   });
+
+  it('nor a store whose open fails after making its folders (a folder name too long below them): exit 1, nothing left', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const out = clearsim('run', FIXTURE, '--store', `file:${join(dir, 'a', 'b', 'x'.repeat(300))}`);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/ENAMETOOLONG/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

@@ -54,9 +54,17 @@ async function runFrom(source: InputSource, options: RunOptions, chunkEvents: nu
   // a file store this run creates (its folder absent or empty): a run that commits nothing leaves no store behind
   const created = newFileStore(options.store);
   let committed = false;
-  const store = await openStoreFromUrl(options.store);
-  const decisionsFile = options.decisions ? new PendingFile(options.decisions) : undefined;
+  let store: Awaited<ReturnType<typeof openStoreFromUrl>>;
   try {
+    store = await openStoreFromUrl(options.store);
+  } catch (error) {
+    // an open that failed after making the store's folders (a name too long below them…) leaves none behind either
+    if (created) removeNewFileStore(created);
+    throw error;
+  }
+  let decisionsFile: PendingFile | undefined;
+  try {
+    decisionsFile = options.decisions ? new PendingFile(options.decisions) : undefined;
     const runner = await ShardRunner.open(store);
     const startHead = runner.head;
     const bar = options.progress !== false && !options.json && process.stderr.isTTY ? progressBar(source) : undefined;
