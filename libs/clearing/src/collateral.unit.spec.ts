@@ -52,6 +52,14 @@ describe('multi-asset collateral', () => {
     const g = book();
     expect(() => g.input({ type: 'Deposited', account: 'alice', asset: 'DOGE', amount: '1' })).toThrow(/field "asset": asset "DOGE" is neither this shard's cash asset "USD" nor a collateral asset of the rules \(USDC, BTC\)/);
   });
+
+  it("refuses an asset named after a member of every object (constructor, toString, __proto__): not the rules' collateral", () => {
+    const g = book();
+    for (const asset of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(() => g.input({ type: 'Deposited', account: 'alice', asset, amount: '1' })).toThrow(`field "asset": asset "${asset}" is neither this shard's cash asset "USD" nor a collateral asset of the rules (USDC, BTC)`);
+    }
+    expect(g.account('alice')).toMatchObject({ cash: '100', equity: '1080' });
+  });
 });
 
 describe('concentration add-on', () => {

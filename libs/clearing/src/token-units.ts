@@ -2,7 +2,7 @@ import type { TokenUnitsCreated, TokenUnitsRedeemed } from '@clearsim/events';
 import { ensureAccount, getAccount, transfer, type Account } from '@clearsim/ledger';
 import { computeRisk, freeCollateral } from '@clearsim/margin';
 import { formatFixed, type Fixed } from '@clearsim/money';
-import { isSystemAccount, type LeveragedToken, type Rules } from '@clearsim/rules';
+import { isSystemAccount, ownEntry, type LeveragedToken, type Rules } from '@clearsim/rules';
 import { creationCost, fundNav, hasOpenCall, navPerUnit, redemptionProceeds, unitsFee } from '@clearsim/saga';
 import type { ClearingState, TokenUnits } from './clearing.state';
 import { InputRejected, quotedId } from './validate';
@@ -54,7 +54,7 @@ export function tokenCashFlow(state: ClearingState, rules: Rules, spec: Leverage
 export function validateTokenUnits(state: ClearingState, input: TokenUnitsInput): void {
   const rules = state.rules;
   if (!rules) throw new InputRejected('no-active-rules', 'type', 'no rules are active yet (a RulesActivated event must come first)');
-  const spec = rules.tokens?.[input.token];
+  const spec = ownEntry(rules.tokens, input.token);
   if (!spec) throw new InputRejected('unknown-token', 'token', `unknown token ${quotedId(input.token)} (rules ${quotedId(rules.name)} define ${Object.keys(rules.tokens ?? {}).join(', ') || 'no tokens'})`);
   if (!state.ledger.accounts.has(input.account)) throw new InputRejected('unknown-account', 'account', `unknown account ${quotedId(input.account)} (an account exists once it has a Deposited event)`);
   if (isSystemAccount(rules, input.account)) throw new InputRejected('token-units', 'account', `${quotedId(input.account)} is a system account: it holds no token units`);

@@ -135,6 +135,10 @@ describe('leveraged token units held by accounts (TokenUnitsCreated / TokenUnits
   it('refuses what cannot apply, naming the field, and changes nothing', () => {
     const g = issued();
     expect(refusal(g, () => g.input({ type: 'TokenUnitsCreated', requestId: 'x1', account: 'bob', token: 'ETHBULL', units: '1' }))).toBe('token: unknown token "ETHBULL" (rules "test" define BTCBULL)');
+    // a member of every object is no token of the rules
+    for (const token of ['constructor', 'toString', '__proto__']) {
+      expect(refusal(g, () => g.input({ type: 'TokenUnitsCreated', requestId: `x-${token}`, account: 'bob', token, units: '1' }))).toBe(`token: unknown token "${token}" (rules "test" define BTCBULL)`);
+    }
     expect(refusal(g, () => create(g, 'carol', '1'))).toBe('account: unknown account "carol" (an account exists once it has a Deposited event)');
     // an id with a control character is quoted escaped: an ESC is not written raw to the terminal printing the refusal
     expect(refusal(g, () => create(g, 'a\u001b[2Jb', '1'))).toBe('account: unknown account "a\\u001b[2Jb" (an account exists once it has a Deposited event)');

@@ -1,6 +1,6 @@
 import { formatTimestamp, InputError, type InputEvent } from '@clearsim/events';
 import { underlyingOf, type Instrument } from '@clearsim/ledger';
-import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, ownEntry, parseRules, type Rules } from '@clearsim/rules';
 import { fundingInputError } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { isCollateralAsset } from './evolve';
@@ -68,7 +68,7 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
   }
   if (rules.model === 'portfolio') {
     const underlying = underlyingOf(instrument);
-    if (!rules.portfolio?.underlyings[underlying]) {
+    if (!ownEntry(rules.portfolio?.underlyings, underlying)) {
       throw new InputRejected('no-margin-rules', 'instrument', `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(id)} (portfolio.underlyings)`);
     }
   } else if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, id)) {
@@ -85,7 +85,7 @@ function unmarginedProblem(rules: Rules, instrument: Instrument): string | undef
   if (rules.model === 'lending') return `rules ${quotedId(rules.name)} are a lending model, which margins no positions`;
   if (rules.model === 'portfolio') {
     const underlying = underlyingOf(instrument);
-    return rules.portfolio?.underlyings[underlying] ? undefined : `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(instrument.id)} (portfolio.underlyings)`;
+    return ownEntry(rules.portfolio?.underlyings, underlying) ? undefined : `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(instrument.id)} (portfolio.underlyings)`;
   }
   if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, instrument.id)) {
     return `rules ${quotedId(rules.name)} have no margin tiers for ${quotedId(instrument.id)} (add it, or a "*" default, under instruments)`;

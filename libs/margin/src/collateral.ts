@@ -1,6 +1,6 @@
 import { divRound, mul, mul3, SCALE, type Fixed } from '@clearsim/money';
 import type { Account, LedgerState } from '@clearsim/ledger';
-import type { CollateralValueTier, Rules } from '@clearsim/rules';
+import { ownEntry, type CollateralValueTier, type Rules } from '@clearsim/rules';
 
 /**
  * What one unit of a collateral asset counts for: its price (the mark of the
@@ -11,9 +11,9 @@ import type { CollateralValueTier, Rules } from '@clearsim/rules';
  */
 export function collateralUnitValue(ledger: LedgerState, rules: Rules, asset: string): { price: Fixed; haircut: Fixed } {
   const market = ledger.instruments.get(asset)?.mark ?? 0n;
-  const blend = rules.venueMargin?.collateral[asset]?.blendedMark;
+  const blend = ownEntry(rules.venueMargin?.collateral, asset)?.blendedMark;
   const price = blend ? blendedCollateralPrice(market, blend.redemptionPrice, blend.marketWeight, blend.floor) : market;
-  return { price, haircut: rules.collateral[asset]?.haircut ?? SCALE };
+  return { price, haircut: ownEntry(rules.collateral, asset)?.haircut ?? SCALE };
 }
 
 /** max(floor, w × market + (1 − w) × redemption), rounded down; no market price yet: the redemption price alone (still floored). */
@@ -43,7 +43,7 @@ export function tieredCollateralValue(gross: Fixed, tiers: readonly CollateralVa
 /** What an account's balance of one collateral asset counts for (rounded down: a value the account holds). */
 export function assetCollateralValue(ledger: LedgerState, rules: Rules, asset: string, balance: Fixed): Fixed {
   const { price, haircut } = collateralUnitValue(ledger, rules, asset);
-  const tiers = rules.venueMargin?.collateral[asset]?.valueTiers;
+  const tiers = ownEntry(rules.venueMargin?.collateral, asset)?.valueTiers;
   if (!tiers) return mul3(balance, price, SCALE - haircut, 'floor');
   return tieredCollateralValue(mul(balance, price, 'floor'), tiers);
 }

@@ -1,6 +1,6 @@
 import { divRound, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { Account, LedgerState } from '@clearsim/ledger';
-import type { Rules } from '@clearsim/rules';
+import { ownEntry, type Rules } from '@clearsim/rules';
 
 /**
  * DeFi lending (`model: lending`, Aave v3 style). An account holds collateral
@@ -26,7 +26,7 @@ export function lendingRisk(ledger: LedgerState, rules: Rules, account: Account)
   let maintenance = 0n;
   let initial = 0n;
   for (const [asset, balance] of [...account.collateral].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const params = rules.lending?.assets[asset];
+    const params = ownEntry(rules.lending?.assets, asset);
     const price = ledger.instruments.get(asset)?.mark ?? 0n;
     const value = mul(balance, price, 'floor');
     collateral += value;

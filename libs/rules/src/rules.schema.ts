@@ -283,7 +283,7 @@ export const RulesSchema = z
     }
     for (const [i, group] of (rules.portfolio?.groups ?? []).entries()) {
       for (const member of group.members) {
-        if (!rules.portfolio!.underlyings[member]) ctx.addIssue({ code: 'custom', path: ['portfolio', 'groups', i, 'members'], message: `"${member}" is not an underlying of portfolio.underlyings` });
+        if (!Object.hasOwn(rules.portfolio!.underlyings, member)) ctx.addIssue({ code: 'custom', path: ['portfolio', 'groups', i, 'members'], message: `"${member}" is not an underlying of portfolio.underlyings` });
       }
     }
     refineAdl(rules, ctx);

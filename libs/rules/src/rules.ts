@@ -40,11 +40,20 @@ export function rulesToJson(rules: Rules): Record<string, unknown> {
   return JSON.parse(JSON.stringify(rules, (_key, value: unknown) => (typeof value === 'bigint' ? formatFixed(value) : value))) as Record<string, unknown>;
 }
 
+/**
+ * The entry of a map of the rules (instruments, collateral, portfolio.underlyings, lending.assets, tokens) under an
+ * id that comes from an input: its own entry only. An asset, instrument or token named "constructor", "toString" or
+ * "__proto__" is not Object.prototype's member of that name (taken as an entry, it passed validation and then had no
+ * figures: a deposit of "constructor" was taken as collateral, an instrument of that name as margined, an internal
+ * error later).
+ */
+export function ownEntry<T>(map: Readonly<Record<string, T>> | undefined, id: string): T | undefined {
+  return map !== undefined && Object.hasOwn(map, id) ? map[id] : undefined;
+}
+
 /** The margin rules of an instrument: its own entry, else the "*" default, else undefined. */
 export function instrumentRules(rules: Rules, instrument: string): InstrumentRules | undefined {
-  // an own entry only: an instrument named "constructor" or "toString" is not Object.prototype's member of that name
-  // (taken as its tiers, it passed validation and then had none: an internal error at its first margin check)
-  return (Object.hasOwn(rules.instruments, instrument) ? rules.instruments[instrument] : undefined) ?? rules.instruments['*'];
+  return ownEntry(rules.instruments, instrument) ?? rules.instruments['*'];
 }
 
 export function isSystemAccount(rules: Rules, account: string): boolean {

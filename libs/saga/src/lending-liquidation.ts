@@ -1,6 +1,6 @@
 import { min, mul, SCALE, type Fixed } from '@clearsim/money';
 import type { Account } from '@clearsim/ledger';
-import type { LendingRules } from '@clearsim/rules';
+import { ownEntry, type LendingRules } from '@clearsim/rules';
 import { computeRisk, lendingRisk, type MarginUnit } from '@clearsim/margin';
 import type { SagaContext } from './saga.context';
 import { settleBankruptcy } from './bankruptcy';
@@ -99,7 +99,7 @@ function seize(lending: LendingRules, collateral: Collateral, debt: Fixed, repay
   }
   repaid = min(repaid, debt);
   if (seized <= 0n || repaid <= 0n) return undefined;
-  const feeRate = lending.assets[collateral.asset]?.liquidationProtocolFee ?? 0n;
+  const feeRate = ownEntry(lending.assets, collateral.asset)?.liquidationProtocolFee ?? 0n;
   const bonusPart = seized - halfUp(seized * SCALE, bonus);
   const protocolFee = feeRate > 0n ? halfUp(bonusPart * feeRate, SCALE) : 0n;
   return { seized, repaid, protocolFee };

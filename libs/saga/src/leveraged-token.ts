@@ -1,7 +1,7 @@
 import type { TokenRebalanced, Timestamp } from '@clearsim/events';
 import { computeRisk } from '@clearsim/margin';
 import { abs, SCALE, type Fixed } from '@clearsim/money';
-import type { LeveragedToken } from '@clearsim/rules';
+import { ownEntry, type LeveragedToken } from '@clearsim/rules';
 import type { SagaContext } from './saga.context';
 
 /**
@@ -157,7 +157,7 @@ export function rebalanceTokens(ctx: SagaContext, previousClock: Timestamp, exce
  * the ETHBULL account to sell back"). The fund is checked after it in any case.
  */
 export function rebalanceForUnits(ctx: SagaContext, previousClock: Timestamp, token: string, reason: 'creation' | 'redemption'): void {
-  const spec = ctx.rules.tokens?.[token];
+  const spec = ownEntry(ctx.rules.tokens, token);
   if (!spec) return;
   emitRebalance(ctx, tokenRebalance(ctx, token, spec, previousClock, reason));
   ctx.touch(spec.account);

@@ -1,6 +1,6 @@
 import { formatTimestamp, parseTimestamp, type Timestamp } from '@clearsim/events';
 import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
-import { instrumentRules, isSystemAccount, parseRules, type Rules } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, ownEntry, parseRules, type Rules } from '@clearsim/rules';
 import { streamFor } from './prng';
 import { ScenarioError } from './scenario';
 import { populationAccountIds, type PopulationGroup, type Scenario, type Waypoint } from './scenario.schema';
@@ -260,7 +260,7 @@ function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Ru
     if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, instrument)) {
       issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" have no tiers for it and no "*" default` });
     }
-    if (rules.model === 'portfolio' && !rules.portfolio?.underlyings[underlying]) {
+    if (rules.model === 'portfolio' && !ownEntry(rules.portfolio?.underlyings, underlying)) {
       issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" have no scan parameters for its underlying "${underlying}" (portfolio.underlyings)` });
     }
     if (rules.model === 'lending') issues.push({ path: `instruments.${instrument}`, message: `rules "${rules.name}" are a lending model: its accounts do not trade` });
@@ -284,7 +284,7 @@ function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Ru
   }
   const populationIds = new Set(scenario.population.flatMap((group) => populationAccountIds(group.prefix, group.count)));
   for (const token of Object.keys(scenario.tokens)) {
-    const spec = rules.tokens?.[token];
+    const spec = ownEntry(rules.tokens, token);
     const path = `tokens.${token}`;
     if (!spec) {
       issues.push({ path, message: `rules "${rules.name}" define no token "${token}" (their tokens: ${Object.keys(rules.tokens ?? {}).join(', ') || 'none'})` });

@@ -1,7 +1,7 @@
 import { toNumber, type Fixed } from '@clearsim/money';
 import { black76Price, volatilityFor, yearsToExpiry } from '@clearsim/options';
 import { underlyingOf, type Instrument, type LedgerState } from '@clearsim/ledger';
-import type { Rules, UnderlyingScan } from '@clearsim/rules';
+import { ownEntry, type Rules, type UnderlyingScan } from '@clearsim/rules';
 
 /**
  * The 16 scan scenarios and each instrument's P&L per unit in them (see
@@ -45,7 +45,7 @@ export function worstLoss(pnl: Float64Array, offset: number): number {
 }
 
 export function scanParameters(rules: Rules, underlying: string): UnderlyingScan {
-  const scan = rules.portfolio?.underlyings[underlying];
+  const scan = ownEntry(rules.portfolio?.underlyings, underlying);
   if (!scan) throw new Error(`rules "${rules.name}" have no scan parameters for underlying "${underlying}" (portfolio.underlyings)`);
   return scan;
 }
