@@ -172,3 +172,29 @@ describe('grace deadlines passed by a later input', () => {
     expect(g.engine.state.clock).toBe(Date.parse(at(60)));
   });
 });
+
+describe('a called account between its liquidation and its cure', () => {
+  it('is banded, not re-checked at every tick: small moves decide nothing, the cure and the immediate close-out are decided', () => {
+    const g = setup();
+    // called at 9,450 (equity 450, IM 945, MM 472.5). Its band (price-bands.ts pushCalledUnitBands): below, the slack
+    // over 0.5 × MM, 450 − 236.25 = 213.75, at 1.025 per unit of mark: ~9,241.7; above, the room to IM, 495, at
+    // 1 + 0.1 + 0.05 per unit: ~9,880.0. Before, a called unit's band had zero width: every tick checked it exactly.
+    const [band] = g.engine.state.bands.bandsOfAccount('alice');
+    expect(band!.lower).toBeGreaterThan(9241);
+    expect(band!.lower).toBeLessThan(9242);
+    expect(band!.upper).toBeGreaterThan(9879);
+    expect(band!.upper).toBeLessThan(9881);
+    // ticks inside it decide nothing
+    for (const [s, price] of [[70, '9460'], [80, '9300'], [90, '9800'], [100, '9450']] as const) expect(g.at(s).price(price)).toEqual([]);
+    // the cure: equity ≥ IM, 1,000 + (m − 10,000) ≥ 0.1 m ⇔ m ≥ 10,000: outside the band but short of it, nothing
+    expect(g.at(110).price('9990')).toEqual([]);
+    expect(g.at(120).price('10000').map((d) => d.type)).toEqual(['MarginCallMet']);
+  });
+
+  it('is closed out at once when a tick takes it below 0.5 × MM, inside its grace period', () => {
+    const g = setup();
+    // 1,000 + (m − 10,000) < 0.025 m ⇔ m < 9,000 / 0.975 ≈ 9,230.8
+    expect(g.at(70).price('9240')).toEqual([]);
+    expect(g.at(80).price('9230').map((d) => d.type)).toEqual(expect.arrayContaining(['LiquidationStarted']));
+  });
+});

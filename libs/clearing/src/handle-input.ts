@@ -725,7 +725,7 @@ function bandAccount(state: ClearingState, id: string): void {
       return;
     }
   }
-  state.bands.set(account.id, bandsFor(state.ledger, rules, account, called));
+  state.bands.set(account.id, bandsFor(state.ledger, rules, account, called ? state.saga.callsByAccount.get(id) : undefined));
 }
 
 /** bandAccount's screen (not screenAll's scratch, whose bands PASSED_SCREENS may hold). */

@@ -2,7 +2,7 @@ import { SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { instrumentRules, type Rules, type Tier } from '@clearsim/rules';
 import { underlyingOf, type Account, type Instrument, type LedgerState, type Position } from '@clearsim/ledger';
 import { SlotHeap } from './band-heap';
-import { callLevelOf, computeRisk, unitsOf, unitPositions } from './risk';
+import { callLevelOf, computeRisk, unitKey, unitsOf, unitPositions, type Risk } from './risk';
 import { venueMaintenanceSlope, venueScalesMaintenance } from './venue-margin';
 
 /**
@@ -517,25 +517,98 @@ function harmlessEnd(shape: TierShape, mark: number, qk: number, callBelow: numb
 }
 
 /**
- * Bands of one account from its exact risk now. `called` units and units with
- * no slack get zero-width bands (every move of their marks re-checks them);
- * a called account's risk is not computed (its slack counts as zero).
+ * Bands of one account from its exact risk now. `calledKeys`: the unit keys of
+ * its open margin calls (undefined: none). A unit with no slack gets
+ * zero-width bands (every move of its marks re-checks it). A called unit's
+ * bands keep it between the two levels where the saga decides something about
+ * it (pushCalledUnitBands): its liquidation below, its cure above. An uncalled
+ * unit of an account with a call open elsewhere gets zero-width bands.
  */
-export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, called: boolean): Band[] {
+export function bandsFor(ledger: LedgerState, rules: Rules, account: Account, calledKeys?: ReadonlySet<string>): Band[] {
   const bands: Band[] = [];
   const callBelow = toNumber(rules.marginCall.callBelow);
   for (const unit of unitsOf(account)) {
     const positions = unitPositions(account, unit).filter((p) => p.qty !== 0n);
     if (positions.length === 0) continue;
-    let slack = 0;
-    if (!called) {
-      const risk = computeRisk(ledger, rules, account, unit);
-      // the level that triggers a decision for a healthy unit: callBelow × MM
-      slack = toNumber(risk.equity - callLevelOf(risk, rules.marginCall.callBelow));
+    if (calledKeys !== undefined) {
+      if (calledKeys.has(unitKey(unit))) pushCalledUnitBands(ledger, rules, positions, computeRisk(ledger, rules, account, unit), bands, account.id);
+      else pushUnitBands(ledger, rules, positions, 0, callBelow, bands, account.id);
+      continue;
     }
+    const risk = computeRisk(ledger, rules, account, unit);
+    // the level that triggers a decision for a healthy unit: callBelow × MM
+    const slack = toNumber(risk.equity - callLevelOf(risk, rules.marginCall.callBelow));
     pushUnitBands(ledger, rules, positions, slack, callBelow, bands, account.id);
   }
   return bands;
+}
+
+/**
+ * The bands of a unit under an open margin call. Every check of such a unit
+ * (margin-saga checkMarginUnit) either liquidates it — equity below
+ * `immediateBelow` × MM, or below MM with no grace period — or finds its call
+ * met — equity at its cure level, max(IM or MM by `cureAt`, callBelow × MM) —
+ * or decides nothing. So its marks may move freely while neither level can be
+ * reached:
+ * - below, the slack above the liquidation level is shared out as an uncalled
+ *   unit's is above its call level (pushUnitBands with that fraction);
+ * - above, the room U = cure level − equity: a move of δ in either direction
+ *   changes equity by |q|·k·δ and the cure level by at most |q|·k·δ·(rIM +
+ *   callBelow·rMM + the add-on's rate), so each position, given U ÷ n, stays
+ *   within U ÷ (n·|q|·k·(1 + those rates)) of its mark on both sides
+ *   (conservatively: only its favourable side brings equity up), and within
+ *   its tier, since IM may jump at an edge where MM does not.
+ * Without this a called unit had zero-width bands, and every move of its marks
+ * re-checked it exactly for as long as its grace period ran: under a
+ * clearing house's hour of grace, a crash's thousands of called accounts were
+ * each checked at every tick. A size-scaled MM (venueMargin) keeps zero width.
+ */
+function pushCalledUnitBands(ledger: LedgerState, rules: Rules, positions: readonly Position[], risk: Risk, bands: Band[], account: string): void {
+  const { graceSeconds, callBelow, cureAt } = rules.marginCall;
+  const { immediateBelow } = rules.liquidation;
+  const start = bands.length;
+  // liquidated at once below this fraction of MM: immediateBelow, and at least MM itself with no grace period
+  const liquidationFraction = graceSeconds === 0 && immediateBelow < SCALE ? SCALE : immediateBelow;
+  pushUnitBands(ledger, rules, positions, toNumber(risk.equity - callLevelOf(risk, liquidationFraction)), toNumber(liquidationFraction), bands, account);
+  const base = cureAt === 'initial' ? risk.initialMargin : risk.maintenanceMargin;
+  const callLevel = callLevelOf(risk, callBelow);
+  const room = toNumber((base > callLevel ? base : callLevel) - risk.equity);
+  const c = toNumber(callBelow);
+  let units = 1;
+  let floatError = 0;
+  const slopes: number[] = [];
+  for (const position of positions) {
+    const instrument = ledger.instruments.get(position.instrument)!;
+    const tiers = instrumentRules(rules, position.instrument)?.tiers ?? [];
+    let initialRate = 0;
+    for (const tier of tiers) initialRate = Math.max(initialRate, toNumber(tier.initialRate));
+    const concentration = rules.concentration[underlyingOf(instrument)];
+    const rate = initialRate + c * tierShape(tiers).maxRate + (concentration ? toNumber(concentration.rate) : 0);
+    slopes.push(rate);
+    // the cure level's rounding (IM, MM, the add-on, callBelow × MM: each rounded) and the equity's, in ledger units
+    units += 3 + 2 * (1 + rate);
+    floatError += Math.abs(toNumber(position.qty) * toNumber(instrument.multiplier) * toNumber(instrument.mark as Fixed)) * (1 + rate);
+  }
+  const budget = (room * 0.999 - 2 * units * UNIT - 1e-13 * floatError) / positions.length;
+  positions.forEach((position, i) => {
+    const band = bands[start + i]!;
+    const instrument = ledger.instruments.get(position.instrument)!;
+    const mark = toNumber(instrument.mark as Fixed);
+    if (!(budget > 0) || rules.venueMargin !== undefined || band.lower === band.upper) {
+      band.lower = band.upper = mark;
+      return;
+    }
+    const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
+    const reachOf = budget / (qk * (1 + slopes[i]!));
+    const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
+    let tier = 0;
+    while (tier < shape.edges.length && qk * mark > shape.edges[tier]!) tier++;
+    const tierTop = tier < shape.edges.length ? upperBound(shape.edges[tier]!, qk) : Infinity;
+    const tierBottom = tier > 0 ? lowerBound(shape.edges[tier - 1]!, qk) : -Infinity;
+    band.lower = Math.max(band.lower, mark - reachOf, tierBottom);
+    band.upper = Math.min(band.upper, mark + reachOf, tierTop);
+    if (!(band.lower <= mark && mark <= band.upper)) band.lower = band.upper = mark;
+  });
 }
 
 /**

@@ -132,7 +132,7 @@ describe('bandsFor', () => {
     const account = ledger.accounts.get('a')!;
     const before = computeRisk(ledger, rules, account);
     if (before.equity <= callLevelOf(before, rules.marginCall.callBelow)) return; // already called: zero-width bands
-    const bands = bandsFor(ledger, rules, account, false);
+    const bands = bandsFor(ledger, rules, account);
     bands.forEach((band, i) => {
       // every mark moves at once, anywhere inside its band (its ends included, rounded inward to the ledger scale)
       const mark = toNumber(ledger.instruments.get(band.instrument)!.mark!);
@@ -147,8 +147,8 @@ describe('bandsFor', () => {
     // 1 unit short X at 3,900: notional 3,900 (tier 1, MM 97.5), cash 1,000 → equity 1,000, slack ≈ 902.5
     const ledger = book([{ instrument: 'X', qty: -1, price: 3900 }], 1000);
     const account = ledger.accounts.get('a')!;
-    const [spanning] = bandsFor(ledger, rulesWith(continuous, '1', false), account, false);
-    const [stopping] = bandsFor(ledger, rulesWith(jumping, '1', false), account, false);
+    const [spanning] = bandsFor(ledger, rulesWith(continuous, '1', false), account);
+    const [stopping] = bandsFor(ledger, rulesWith(jumping, '1', false), account);
     // continuous: up through 4,000 at 5 % (3,900 + 902.5 × 0.999 / 1.05 ≈ 4,759); the error allowance: 2 × (1 + 1 +
     // 1 × (2 + 0.08)) ledger units of rounding and 10^-13 × 3,900 × 1.08 of float error
     const allowance = 2 * 4.08e-8 + 1e-13 * 3900 * 1.08;
@@ -166,19 +166,19 @@ describe('bandsFor', () => {
     // Up, the slack rises by 1 − 1 × r ≥ 0.92 per unit of mark in every tier: continuous, no end
     const long = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
     const allowance = 2 * 4.08e-8 + 1e-13 * 3900 * 1.08;
-    const [spanning] = bandsFor(long, rulesWith(continuous, '1', false), long.accounts.get('a')!, false);
+    const [spanning] = bandsFor(long, rulesWith(continuous, '1', false), long.accounts.get('a')!);
     expect(spanning!.lower).toBeCloseTo(3900 - (902.5 * 0.999 - allowance) / 1.025, 6);
     expect(spanning!.upper).toBe(Infinity);
     // MM jumps at 4,000 (97.5 → 200 at the edge): the long's harmless side ends there, pulled in a little
-    const [stopping] = bandsFor(long, rulesWith(jumping, '1', false), long.accounts.get('a')!, false);
+    const [stopping] = bandsFor(long, rulesWith(jumping, '1', false), long.accounts.get('a')!);
     expect(stopping!.upper).toBeLessThan(4000);
     expect(stopping!.upper).toBeGreaterThan(3999.99);
     // 1 unit short X at 5,000 (tier 2, MM 5,000 × 0.05 − 100 = 150), cash 1,000: slack 850. Down through the continuous
     // edge at 4,000: no end. With MM jumping there (MM 250, slack 750; at the edge 200 above it, 100 below: a jump
     // either way is not followed) it stops at the edge, pulled in a little above 4,000
     const short = book([{ instrument: 'X', qty: -1, price: 5000 }], 1000);
-    expect(bandsFor(short, rulesWith(continuous, '1', false), short.accounts.get('a')!, false)[0]!.lower).toBe(-Infinity);
-    const [jumpingShort] = bandsFor(short, rulesWith(jumping, '1', false), short.accounts.get('a')!, false);
+    expect(bandsFor(short, rulesWith(continuous, '1', false), short.accounts.get('a')!)[0]!.lower).toBe(-Infinity);
+    const [jumpingShort] = bandsFor(short, rulesWith(jumping, '1', false), short.accounts.get('a')!);
     expect(jumpingShort!.lower).toBeGreaterThan(4000);
     expect(jumpingShort!.lower).toBeLessThan(4000.01);
   });
@@ -189,8 +189,8 @@ describe('bandsFor', () => {
     const long = book([{ instrument: 'X', qty: 1, price: 3900 }], 1000);
     const short = book([{ instrument: 'X', qty: -1, price: 3900 }], 1000);
     const bands = new PriceBands();
-    bands.set('long', bandsFor(long, rules, long.accounts.get('a')!, false));
-    bands.set('short', bandsFor(short, rules, short.accounts.get('a')!, false));
+    bands.set('long', bandsFor(long, rules, long.accounts.get('a')!));
+    bands.set('short', bandsFor(short, rules, short.accounts.get('a')!));
     expect(bands.crossed('X', 1e9)).toEqual(['short']);
     expect(bands.crossed('X', 1e-6)).toEqual(['long']);
     // both detached now: nothing more to report until they are banded again
@@ -203,7 +203,7 @@ describe('bandsFor', () => {
     // usual: up by (100 × 0.999 − allowance) / (1 + 1.25 × 0.8) ≈ 49.95
     const steep = [{ initialRate: '0.9', maintenanceRate: '0.8' }];
     const ledger = book([{ instrument: 'X', qty: 1, price: 100 }], 200);
-    const [band] = bandsFor(ledger, rulesWith(steep, '1.25', false), ledger.accounts.get('a')!, false);
+    const [band] = bandsFor(ledger, rulesWith(steep, '1.25', false), ledger.accounts.get('a')!);
     expect(band!.upper).toBeCloseTo(100 + (100 * 0.999) / 2, 4);
     expect(band!.lower).toBeCloseTo(100 - (100 * 0.999) / 2, 4);
   });
@@ -227,13 +227,84 @@ describe('bandsFor', () => {
     });
   });
 
+  /** A called unit (grace 3600 s, cured at IM, liquidated below 0.5 × MM): its bands, with its unit key as the called one. */
+  const calledRules = (tiers: object[], concentration: boolean, cureAt: 'initial' | 'maintenance' = 'initial') =>
+    parseRules({
+      name: 'called',
+      model: 'cross',
+      marginCall: { graceSeconds: 3600, cureAt, callBelow: '1' },
+      liquidation: { immediateBelow: '0.5', step: '1', slippage: '0', feeRate: '0' },
+      bankruptcy: 'adl',
+      accounts: { insurance: 'insurance', fees: 'fees', backstop: 'backstop' },
+      concentration: concentration ? { X: { threshold: '6000', rate: '0.02' } } : {},
+      instruments: { '*': { tiers } },
+    });
+
+  it('bands a called unit between its liquidation below and its cure above (worked example)', () => {
+    // long 1 X at 10,000, cash 600, marked at 9,850: equity 450; one tier IM 10 %, MM 5 %: IM 985, MM 492.5 — called
+    const flat = [{ initialRate: '0.1', maintenanceRate: '0.05' }];
+    const ledger = book([{ instrument: 'X', qty: 1, price: 10000, mark: 9850 }], 600);
+    const [band] = bandsFor(ledger, calledRules(flat, false), ledger.accounts.get('a')!, new Set(['a']));
+    // below: the slack over 0.5 × MM, 450 − 246.25 = 203.75, falls by 1 + 0.5 × 0.05 per unit of mark; the allowance
+    // 2 × (1 + 1 + 0.5 × 2.05) ledger units and 10^-13 × 9,850 × 1.025 of float error
+    const lowAllowance = 2 * 3.025e-8 + 1e-13 * 9850 * 1.025;
+    expect(band!.lower).toBeCloseTo(9850 - (203.75 * 0.999 - lowAllowance) / 1.025, 6);
+    // above: the room to the cure level, IM − equity = 535, shrinks by at most 1 + 0.1 + 1 × 0.05 per unit of mark;
+    // the allowance 2 × (1 + 3 + 2 × 1.15) ledger units and 10^-13 × 9,850 × 1.15
+    const upAllowance = 2 * 6.3e-8 + 1e-13 * 9850 * 1.15;
+    expect(band!.upper).toBeCloseTo(9850 + (535 * 0.999 - upAllowance) / 1.15, 6);
+    // (the call is met only at 600 + (m − 10,000) = 0.1 m, m ≈ 10,444.4; liquidated below 600 + (m − 10,000) = 0.025 m, m ≈ 9,641.0)
+    expect(band!.upper).toBeLessThan(10444.4);
+    expect(band!.lower).toBeGreaterThan(9641.1);
+    // the same account not called: one level (its call level, MM), and the up side is harmless
+    const [uncalled] = bandsFor(ledger, calledRules(flat, false), ledger.accounts.get('a')!);
+    expect(uncalled).toEqual({ instrument: 'X', lower: 9850, upper: 9850 }); // below MM: no slack
+  });
+
+  it('never lets a mark inside every band of a called unit liquidate it or meet its call (exact risk at the moved marks)', () => {
+    const position = fc.record({ instrument: fc.constantFrom('X', 'Y'), qty: fc.double({ min: -30, max: 30, noNaN: true }).filter((q) => Math.abs(q) > 0.01), price: fc.double({ min: 50, max: 2000, noNaN: true }) });
+    let banded = 0;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(position, { minLength: 1, maxLength: 2, selector: (p) => p.instrument }),
+        fc.double({ min: 1, max: 20000, noNaN: true }),
+        fc.constantFrom(continuous, jumping),
+        fc.boolean(),
+        fc.constantFrom('initial' as const, 'maintenance' as const),
+        where,
+        (positions, cash, tiers, concentration, cureAt, at) => {
+          const ledger = book(positions, cash);
+          const rules = calledRules(tiers, concentration, cureAt);
+          const account = ledger.accounts.get('a')!;
+          const risk = computeRisk(ledger, rules, account);
+          const cure = (r: typeof risk): Fixed => (cureAt === 'initial' ? r.initialMargin : r.maintenanceMargin);
+          // a unit the saga would leave called: at or above 0.5 × MM, below its cure level
+          if (risk.equity * 2n < risk.maintenanceMargin || risk.equity >= cure(risk)) return;
+          const bands = bandsFor(ledger, rules, account, new Set(['a']));
+          bands.forEach((band, i) => {
+            const mark = toNumber(ledger.instruments.get(band.instrument)!.mark!);
+            if (band.lower < band.upper) banded++;
+            const target = markInBand(band, mark, at[i]!);
+            ledger.instruments.get(band.instrument)!.mark = fromNumber(target, target < mark ? 'ceil' : 'floor');
+          });
+          const after = computeRisk(ledger, rules, account);
+          expect(after.equity * 2n >= after.maintenanceMargin).toBe(true);
+          expect(after.equity < cure(after)).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // the property is about bands that exist: most called units get some room
+    expect(banded).toBeGreaterThan(100);
+  });
+
   it('bands a dust unit whose slack is a few dozen ledger units (it is not checked on every move)', () => {
     // 0.0000001 long X at 1,000 (notional 0.0001 = 10,000 ledger units, tier 1: MM 10,000 × 0.025 = 250 units), cash
     // 0.000004 (400 units, equity 400): slack 150 units. The allowance is 2 × (1 + 1 + 1 × (2 + 0.08)) = 8.16 units (and
     // 10^-13 of the notional, nothing), so δ = (150 × 0.999 − 8.16) × 10^-8 / (10^-7 × 1.025) = 1.41690 × 10^-6 / 1.025 × 10^-7
     // ≈ 13.823 down (up is harmless: no end). (A flat 10^-6 per position and one more, 200 units, left it no slack: a zero-width band.)
     const ledger = book([{ instrument: 'X', qty: 1e-7, price: 1000 }], 4e-6);
-    const [dust] = bandsFor(ledger, rulesWith(continuous, '1', false), ledger.accounts.get('a')!, false);
+    const [dust] = bandsFor(ledger, rulesWith(continuous, '1', false), ledger.accounts.get('a')!);
     expect(dust!.lower).toBeCloseTo(1000 - 13.823, 2);
     expect(dust!.upper).toBe(Infinity); // a long's harmless side
   });
@@ -260,7 +331,7 @@ describe('the float screen (floatSlackLowerBound, floatBandsFor)', () => {
     expect(bound).toBeLessThan(902.5);
     expect(bound).toBeCloseTo(902.5 - 4.025e-8 - 33 * Number.EPSILON * 8897.5, 12);
     // its bands are those of the exact slack to within the allowance's share (≈ 4 × 10^-8 of 902.5 × 0.999 ÷ 1.025)
-    const [exact] = bandsFor(ledger, rules, ledger.accounts.get('a')!, false);
+    const [exact] = bandsFor(ledger, rules, ledger.accounts.get('a')!);
     const [screened] = floatBandsFor(ledger, rules, ledger.accounts.get('a')!)!;
     expect(screened!.lower).toBeGreaterThan(exact!.lower);
     expect(screened!.lower).toBeCloseTo(exact!.lower, 6);

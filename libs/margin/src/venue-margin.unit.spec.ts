@@ -318,7 +318,7 @@ describe('price bands under size-scaled margin', () => {
           }
           const before = computeRisk(ledger, r, a);
           if (before.equity <= callLevelOf(before, r.marginCall.callBelow)) return;
-          const bands = bandsFor(ledger, r, a, false);
+          const bands = bandsFor(ledger, r, a);
           bands.forEach((band, i) => {
             const instrument = ledger.instruments.get(band.instrument)!;
             const mark = toNumber(instrument.mark!);
