@@ -6,7 +6,7 @@ import type { Timestamp } from '@clearsim/events';
 import type { SagaContext } from './saga.context';
 import { liquidate } from './liquidation';
 import { awaitsBatchedAdl } from './bankruptcy';
-import { hasOpenCall, openCallsOf, type SagaState } from './saga.state';
+import { callsDueBefore, hasOpenCall, openCallsOf, type SagaState } from './saga.state';
 
 /** equity × SCALE < MM × callBelow: the level at which a healthy unit is called. */
 export function isBelowCallLevel(ctx: SagaContext, risk: Risk): boolean {
@@ -101,13 +101,12 @@ export interface DueTimer {
 /**
  * The unexpired calls whose deadline is strictly before `until` (an input's
  * `ts`: a cure arriving exactly at the deadline is in time), in deadline
- * order, then unit key (account id, then instrument). One scan of the open calls.
+ * order, then unit key (account id, then instrument): from the saga's index
+ * of calls by deadline (callsDueBefore), not a scan of every open call.
  */
 export function dueTimers(saga: SagaState, until: Timestamp): DueTimer[] {
   if (!(until > saga.earliestDeadline)) return [];
-  const due: DueTimer[] = [];
-  for (const call of saga.calls.values()) if (!call.expired && call.deadline !== undefined && call.deadline < until) due.push({ deadline: call.deadline, key: call.key });
-  return due.sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return callsDueBefore(saga, until);
 }
 
 /**

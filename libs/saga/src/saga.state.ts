@@ -138,9 +138,62 @@ function heapPop(heap: number[]): void {
   heap[i] = last;
 }
 
-/** An unexpired call with this deadline now counts toward the earliest deadline. */
-function deadlineAdded(saga: SagaState, deadline: number | undefined): void {
+/**
+ * The keys of the unexpired calls by deadline, an index derived from `calls` and kept beside `deadlines` as the heap
+ * is (keyed by that map, never in a snapshot, built from the calls on first use after a restore): the calls a time
+ * has passed are found without a scan of every open call (callsDueBefore).
+ */
+const keysByDeadline = new WeakMap<Map<number, number>, Map<number, Set<string>>>();
+
+function keysByDeadlineOf(saga: SagaState): Map<number, Set<string>> {
+  let index = keysByDeadline.get(saga.deadlines);
+  if (index === undefined) {
+    index = new Map();
+    for (const call of saga.calls.values()) {
+      if (call.expired || call.deadline === undefined) continue;
+      let keys = index.get(call.deadline);
+      if (keys === undefined) index.set(call.deadline, (keys = new Set()));
+      keys.add(call.key);
+    }
+    keysByDeadline.set(saga.deadlines, index);
+  }
+  return index;
+}
+
+/**
+ * The unexpired calls whose deadline is strictly before `until`, in deadline order, then unit key: from the heap's
+ * deadlines below `until` (a walk from its root that stops at every node not below it, a parent being never above its
+ * children) and the calls of each. O(the calls due) rather than O(the calls open).
+ */
+export function callsDueBefore(saga: SagaState, until: number): { deadline: number; key: string }[] {
+  const heap = heapOf(saga.deadlines);
+  const index = keysByDeadlineOf(saga);
+  const due: { deadline: number; key: string }[] = [];
+  const seen = new Set<number>();
+  const stack = heap.length > 0 ? [0] : [];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    const deadline = heap[i]!;
+    if (!(deadline < until)) continue;
+    if (!seen.has(deadline)) {
+      seen.add(deadline);
+      for (const key of index.get(deadline) ?? []) due.push({ deadline, key });
+    }
+    if (2 * i + 1 < heap.length) stack.push(2 * i + 1);
+    if (2 * i + 2 < heap.length) stack.push(2 * i + 2);
+  }
+  return due.sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** An unexpired call (`key`) with this deadline now counts toward the earliest deadline. */
+function deadlineAdded(saga: SagaState, deadline: number | undefined, key: string): void {
   if (deadline === undefined) return;
+  const index = keysByDeadline.get(saga.deadlines);
+  if (index !== undefined) {
+    let keys = index.get(deadline);
+    if (keys === undefined) index.set(deadline, (keys = new Set()));
+    keys.add(key);
+  }
   const count = saga.deadlines.get(deadline) ?? 0;
   saga.deadlines.set(deadline, count + 1);
   if (count === 0) {
@@ -153,9 +206,14 @@ function deadlineAdded(saga: SagaState, deadline: number | undefined): void {
   if (deadline < saga.earliestDeadline) saga.earliestDeadline = deadline;
 }
 
-/** An unexpired call with this deadline stopped counting (met, expired, liquidated). */
-function deadlineGone(saga: SagaState, deadline: number | undefined): void {
+/** An unexpired call (`key`) with this deadline stopped counting (met, expired, liquidated). */
+function deadlineGone(saga: SagaState, deadline: number | undefined, key: string): void {
   if (deadline === undefined) return;
+  const keys = keysByDeadline.get(saga.deadlines)?.get(deadline);
+  if (keys !== undefined) {
+    keys.delete(key);
+    if (keys.size === 0) keysByDeadline.get(saga.deadlines)!.delete(deadline);
+  }
   const left = (saga.deadlines.get(deadline) ?? 1) - 1;
   if (left > 0) {
     saga.deadlines.set(deadline, left);
@@ -175,7 +233,7 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       const unit = { account: decision.account, instrument: decision.instrument };
       const key = unitKey(unit);
       openCall(saga, { ...unit, key, issuedAt: decision.ts, deadline: decision.deadline, amount: decision.amount, expired: false });
-      deadlineAdded(saga, decision.deadline);
+      deadlineAdded(saga, decision.deadline, key);
       saga.outcome.delete(decision.account);
       return;
     }
@@ -183,7 +241,7 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
     case 'LiquidationStarted': {
       // a cure, or a liquidation (which resolves the call, met or not); an expired call no longer counts for the deadline
       const call = closeCall(saga, unitKey(decision));
-      if (call && !call.expired) deadlineGone(saga, call.deadline);
+      if (call && !call.expired) deadlineGone(saga, call.deadline, call.key);
       if (decision.type === 'LiquidationStarted') {
         saga.outcome.set(decision.account, 'liquidated');
         if (!saga.liquidatingSince.has(decision.account)) saga.liquidatingSince.set(decision.account, decision.ts);
@@ -194,7 +252,7 @@ export function evolveSaga(saga: SagaState, decision: DecisionEvent): void {
       const call = saga.calls.get(unitKey(decision));
       if (call && !call.expired) {
         call.expired = true;
-        deadlineGone(saga, call.deadline);
+        deadlineGone(saga, call.deadline, call.key);
       }
       return;
     }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DecisionEvent } from '@clearsim/events';
-import { emptySaga, evolveSaga, hasOpenCall, openCallsOf } from './saga.state';
+import { callsDueBefore, emptySaga, evolveSaga, hasOpenCall, openCallsOf } from './saga.state';
 
 const call = (account: string, deadline?: number, instrument?: string): DecisionEvent =>
   ({ type: 'MarginCallIssued', ts: 0, account, ...(instrument ? { instrument } : {}), ...(deadline === undefined ? {} : { deadline }), amount: 1n, equity: 0n, initialMargin: 1n, maintenanceMargin: 1n }) as DecisionEvent;
@@ -54,7 +54,14 @@ describe('the earliest deadline, kept with a heap of the distinct deadlines', ()
     return earliest;
   };
 
-  it('is the smallest deadline of the unexpired calls after every step of any sequence of calls, cures, expiries and liquidations', () => {
+  /** The unexpired calls with a deadline before `until`, by deadline then key, from a scan of every open call. */
+  const dueByScan = (saga: ReturnType<typeof emptySaga>, until: number) =>
+    [...saga.calls.values()]
+      .filter((open) => !open.expired && open.deadline !== undefined && open.deadline < until)
+      .map((open) => ({ deadline: open.deadline!, key: open.key }))
+      .sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  it('is the smallest deadline of the unexpired calls after every step of any sequence of calls, cures, expiries and liquidations; the calls due before a time are those a scan finds', () => {
     fc.assert(
       fc.property(steps, (sequence: Step[]) => {
         const saga = emptySaga();
@@ -68,6 +75,8 @@ describe('the earliest deadline, kept with a heap of the distinct deadlines', ()
           else if (step.kind === 'liquidated') evolveSaga(saga, liquidated(account));
           else if (open?.deadline !== undefined) evolveSaga(saga, expired(account, open.deadline));
           expect(saga.earliestDeadline).toBe(scanned(saga));
+          // the calls a time has passed, from the index by deadline: those of a scan of every open call, in order
+          for (const until of [step.account, 20, 41]) expect(callsDueBefore(saga, until)).toEqual(dueByScan(saga, until));
         }
       }),
       { numRuns: 300 },
