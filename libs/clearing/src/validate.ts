@@ -66,23 +66,17 @@ export function tradableInstrument(state: ClearingState, id: string): Instrument
   if (rules.model === 'lending') {
     throw new InputRejected('no-margin-rules', 'type', `rules ${quotedId(rules.name)} are a lending model: accounts borrow against collateral, they do not trade`);
   }
-  if (rules.model === 'portfolio') {
-    const underlying = underlyingOf(instrument);
-    if (!ownEntry(rules.portfolio?.underlyings, underlying)) {
-      throw new InputRejected('no-margin-rules', 'instrument', `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(id)} (portfolio.underlyings)`);
-    }
-  } else if ((rules.model === 'cross' || rules.model === 'isolated') && !instrumentRules(rules, id)) {
-    throw new InputRejected('no-margin-rules', 'instrument', `rules ${quotedId(rules.name)} have no margin tiers for ${quotedId(id)} (add it, or a "*" default, under instruments)`);
-  }
+  const problem = marginRulesProblem(rules, instrument);
+  if (problem) throw new InputRejected('no-margin-rules', 'instrument', problem);
   return instrument;
 }
 
 /**
- * Why `rules` cannot margin positions in `instrument` (undefined: they can): the checks of `tradableInstrument`,
- * for rules about to be activated.
+ * Why `rules` (a margin model, not lending) have nothing to margin positions in `instrument` with: no scan
+ * parameters for its underlying, no tiers for it; undefined when they have. A trade is refused for it
+ * (tradableInstrument), and so are new rules while positions in it are open.
  */
-function unmarginedProblem(rules: Rules, instrument: Instrument): string | undefined {
-  if (rules.model === 'lending') return `rules ${quotedId(rules.name)} are a lending model, which margins no positions`;
+function marginRulesProblem(rules: Rules, instrument: Instrument): string | undefined {
   if (rules.model === 'portfolio') {
     const underlying = underlyingOf(instrument);
     return ownEntry(rules.portfolio?.underlyings, underlying) ? undefined : `rules ${quotedId(rules.name)} have no scan parameters for the underlying ${quotedId(underlying)} of ${quotedId(instrument.id)} (portfolio.underlyings)`;
@@ -237,7 +231,7 @@ function validateFields(state: ClearingState, input: Exclude<InputEvent, { type:
       // the positions open stay margined: rules without tiers (or scan parameters) for one of them left its holders'
       // next margin check with nothing to compute (an internal error, a 500 over HTTP)
       for (const id of held.sort()) {
-        const problem = unmarginedProblem(rules!, ledger.instruments.get(id)!);
+        const problem = rules!.model === 'lending' ? `rules ${quotedId(rules!.name)} are a lending model, which margins no positions` : marginRulesProblem(rules!, ledger.instruments.get(id)!);
         if (problem) throw new InputRejected('no-margin-rules', 'rules', `${problem}, and positions in ${quotedId(id)} are open`);
       }
       return 'ok';
