@@ -22,7 +22,7 @@ import {
 import { initialMarginOf, notionalValue, tierFor } from '@clearsim/margin';
 import { abs, divRound, max, min, SCALE, toNumber, type Fixed } from '@clearsim/money';
 import { withVolatility } from '@clearsim/options';
-import { instrumentRules, isSystemAccount, ownEntry, parseRules, type Rules } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, parseRules, takesAsCollateral, type Rules } from '@clearsim/rules';
 import { evolveSaga, liquidationFillPrice, noteLiquidationFill, noteOwnAction } from '@clearsim/saga';
 import type { ClearingState } from './clearing.state';
 import { contentDigest, idempotencyKey, kafkaPosition } from './idempotency';
@@ -59,7 +59,7 @@ export function evolve(state: ClearingState, event: ClearingEvent): void {
 
 /** A non-cash collateral asset of the active rules (the cash asset never is). */
 export function isCollateralAsset(state: ClearingState, asset: string): boolean {
-  return asset !== state.ledger.cashAsset && (ownEntry(state.rules?.collateral, asset) !== undefined || ownEntry(state.rules?.lending?.assets, asset) !== undefined);
+  return asset !== state.ledger.cashAsset && state.rules !== undefined && takesAsCollateral(state.rules, asset);
 }
 
 function rulesOf(state: ClearingState): Rules {

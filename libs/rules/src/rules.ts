@@ -51,6 +51,11 @@ export function ownEntry<T>(map: Readonly<Record<string, T>> | undefined, id: st
   return map !== undefined && Object.hasOwn(map, id) ? map[id] : undefined;
 }
 
+/** An asset the rules take as collateral (besides the shard's cash asset): one of `collateral`, or a lending model's asset. */
+export function takesAsCollateral(rules: Rules, asset: string): boolean {
+  return ownEntry(rules.collateral, asset) !== undefined || ownEntry(rules.lending?.assets, asset) !== undefined;
+}
+
 /** The margin rules of an instrument: its own entry, else the "*" default, else undefined. */
 export function instrumentRules(rules: Rules, instrument: string): InstrumentRules | undefined {
   return ownEntry(rules.instruments, instrument) ?? rules.instruments['*'];

@@ -1,6 +1,6 @@
 import { formatTimestamp, parseTimestamp, type Timestamp } from '@clearsim/events';
 import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
-import { instrumentRules, isSystemAccount, ownEntry, parseRules, type Rules } from '@clearsim/rules';
+import { instrumentRules, isSystemAccount, ownEntry, parseRules, takesAsCollateral, type Rules } from '@clearsim/rules';
 import { streamFor } from './prng';
 import { ScenarioError } from './scenario';
 import { populationAccountIds, type PopulationGroup, type Scenario, type Waypoint } from './scenario.schema';
@@ -275,8 +275,8 @@ function checkAgainstRules(scenario: Scenario, raw: Record<string, unknown>): Ru
   const cash = Object.values(scenario.instruments)[0]!.settlementAsset;
   const collateral = Object.keys(rules.collateral);
   for (const [account, spec] of Object.entries(scenario.accounts)) {
-    // collateral as the core counts it (libs/clearing evolve.ts isCollateralAsset): rules.collateral, or a lending model's assets
-    if (spec.deposit === undefined || spec.asset === cash || Object.hasOwn(rules.collateral, spec.asset) || (rules.lending !== undefined && Object.hasOwn(rules.lending.assets, spec.asset))) continue;
+    // collateral as the core counts it (libs/clearing evolve.ts isCollateralAsset)
+    if (spec.deposit === undefined || spec.asset === cash || takesAsCollateral(rules, spec.asset)) continue;
     issues.push({
       path: `accounts.${account}.asset`,
       message: `"${spec.asset}" is neither the cash asset "${cash}" (the instruments' settlementAsset) nor a collateral asset of rules "${rules.name}" (${collateral.length ? collateral.join(', ') : 'none; see rules.collateral'})`,
