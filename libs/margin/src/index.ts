@@ -9,3 +9,4 @@ export * from './var/var-margin';
 export * from './lending';
 export * from './greeks';
 export * from './venue-margin';
+export * from './band-heap';

@@ -1,5 +1,6 @@
 import { formatTimestamp, parseTimestamp, type Timestamp } from '@clearsim/events';
 import { divRound, formatFixed, parseFixed, SCALE, type Fixed } from '@clearsim/money';
+import { SlotHeap } from '@clearsim/margin';
 import { instrumentRules, isSystemAccount, ownEntry, parseRules, takesAsCollateral, type Rules } from '@clearsim/rules';
 import { streamFor } from './prng';
 import { ScenarioError } from './scenario';
@@ -142,53 +143,31 @@ function pricePaths(scenario: Scenario, instruments: [string, unknown][], option
 
 /**
  * The instants of all the paths together, in time order, each with the marks of the instruments that tick then (in
- * written order): a merge of the paths (each in time order) on (time, instrument's place), with one pending tick per
- * instrument in a binary heap — the order a stable sort of every tick on time would give, without holding them.
+ * written order): a merge of the paths (each in time order) with one pending tick per instrument in a min-heap on its
+ * time (the price bands' SlotHeap, an instrument's place its slot) — the order a stable sort of every tick on time
+ * would give, without holding them.
  */
 function* instants(paths: { instrument: string; ticks: Iterator<Tick> }[]): Generator<{ at: Timestamp; marks: { instrument: string; price: Fixed }[] }, void, undefined> {
-  type Pending = { at: Timestamp; price: Fixed; index: number };
-  const heap: Pending[] = [];
-  const before = (a: Pending, b: Pending): boolean => a.at < b.at || (a.at === b.at && a.index < b.index);
-  const push = (item: Pending): void => {
-    let i = heap.push(item) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  };
-  const pop = (): Pending => {
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      for (let i = 0; ; ) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let least = i;
-        if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
-        if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
-        if (least === i) break;
-        [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-        i = least;
-      }
-    }
-    return top;
-  };
+  const heap = new SlotHeap();
+  const pending: Tick[] = [];
   const next = (index: number): void => {
     const tick = paths[index]!.ticks.next();
-    if (!tick.done) push({ at: tick.value.at, price: tick.value.price, index });
+    if (tick.done) return;
+    pending[index] = tick.value;
+    heap.push(index, tick.value.at);
   };
   paths.forEach((_, index) => next(index));
-  while (heap.length > 0) {
-    const at = heap[0]!.at;
-    const marks: { instrument: string; price: Fixed }[] = [];
-    while (heap.length > 0 && heap[0]!.at === at) {
-      const { price, index } = pop();
-      marks.push({ instrument: paths[index]!.instrument, price });
-      next(index);
+  while (heap.size > 0) {
+    const at = heap.keys[heap.top()]!;
+    const due: number[] = [];
+    while (heap.size > 0 && heap.keys[heap.top()] === at) {
+      due.push(heap.top());
+      heap.remove(heap.top());
     }
+    // the heap does not order equal times: the instruments of one instant in their written order
+    due.sort((a, b) => a - b);
+    const marks = due.map((index) => ({ instrument: paths[index]!.instrument, price: pending[index]!.price }));
+    for (const index of due) next(index);
     yield { at, marks };
   }
 }
