@@ -416,6 +416,8 @@ interface TierShape {
   continuousAt: boolean[];
   /** The largest maintenance rate of the table (0 for none). */
   maxRate: number;
+  /** The largest initial rate of the table (0 for none): a called unit's cure at IM moves by it. */
+  maxInitialRate: number;
 }
 
 const tierShapes = new WeakMap<readonly Tier[], TierShape>();
@@ -423,12 +425,13 @@ const tierShapes = new WeakMap<readonly Tier[], TierShape>();
 function tierShape(tiers: readonly Tier[]): TierShape {
   let shape = tierShapes.get(tiers);
   if (!shape) {
-    shape = { edges: [], rates: [], amounts: [], continuousAt: [], maxRate: 0 };
+    shape = { edges: [], rates: [], amounts: [], continuousAt: [], maxRate: 0, maxInitialRate: 0 };
     for (let i = 0; i < tiers.length; i++) {
       const tier = tiers[i]!;
       shape.rates.push(toNumber(tier.maintenanceRate));
       shape.amounts.push(toNumber(tier.maintenanceAmount));
       shape.maxRate = Math.max(shape.maxRate, toNumber(tier.maintenanceRate));
+      shape.maxInitialRate = Math.max(shape.maxInitialRate, toNumber(tier.initialRate));
       if (i === tiers.length - 1) break;
       if (tier.upToNotional === undefined) {
         // an unbounded tier: the ones after it are never reached
@@ -576,15 +579,14 @@ function pushCalledUnitBands(ledger: LedgerState, rules: Rules, positions: reado
   const c = toNumber(callBelow);
   let units = 1;
   let floatError = 0;
-  const slopes: number[] = [];
-  for (const position of positions) {
+  const shapes = positions.map((position) => tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []));
+  const slopes = positions.map((position, i) => {
+    const concentration = rules.concentration[underlyingOf(ledger.instruments.get(position.instrument)!)];
+    return shapes[i]!.maxInitialRate + c * shapes[i]!.maxRate + (concentration ? toNumber(concentration.rate) : 0);
+  });
+  for (const [i, position] of positions.entries()) {
     const instrument = ledger.instruments.get(position.instrument)!;
-    const tiers = instrumentRules(rules, position.instrument)?.tiers ?? [];
-    let initialRate = 0;
-    for (const tier of tiers) initialRate = Math.max(initialRate, toNumber(tier.initialRate));
-    const concentration = rules.concentration[underlyingOf(instrument)];
-    const rate = initialRate + c * tierShape(tiers).maxRate + (concentration ? toNumber(concentration.rate) : 0);
-    slopes.push(rate);
+    const rate = slopes[i]!;
     // the cure level's rounding (IM, MM, the add-on, callBelow × MM: each rounded) and the equity's, in ledger units
     units += 3 + 2 * (1 + rate);
     floatError += Math.abs(toNumber(position.qty) * toNumber(instrument.multiplier) * toNumber(instrument.mark as Fixed)) * (1 + rate);
@@ -600,7 +602,7 @@ function pushCalledUnitBands(ledger: LedgerState, rules: Rules, positions: reado
     }
     const qk = Math.abs(toNumber(position.qty)) * toNumber(instrument.multiplier);
     const reachOf = budget / (qk * (1 + slopes[i]!));
-    const shape = tierShape(instrumentRules(rules, position.instrument)?.tiers ?? []);
+    const shape = shapes[i]!;
     let tier = 0;
     while (tier < shape.edges.length && qk * mark > shape.edges[tier]!) tier++;
     const tierTop = tier < shape.edges.length ? upperBound(shape.edges[tier]!, qk) : Infinity;
