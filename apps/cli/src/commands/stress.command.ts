@@ -2,13 +2,12 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { formatFixed } from '@clearsim/money';
-import { checkHeldInputs, generateInputStream, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
-import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
+import { checkHeldInputs, generateInputStream, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
+import { RulesError } from '@clearsim/rules';
 import { readTextBounded } from '../io/bounded-read';
 import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
-import { isScenarioFile } from '../io/input-source';
-import { resolveImportedPaths } from '../io/imported-paths';
+import { isScenarioFile, parseScenarioFile } from '../io/input-source';
 import { loadRules } from '../io/rules-source';
 import { displayText, escapeControls, quotedText } from '../output/display-text';
 import { TextTable } from '../output/text-table';
@@ -118,16 +117,15 @@ function readScenario(file: string): Scenario {
   } catch {
     throw new UsageError(`scenario file not found: ${file}`);
   }
+  const scenario = parseScenarioFile(file, text);
   try {
-    const scenario = parseScenario(resolveImportedPaths(parseBoundedYaml(text), file), file);
     // each path's inputs are one array, in each worker: the bound of what is held at once
     checkHeldInputs(scenario, file);
-    return scenario;
   } catch (error) {
-    if (error instanceof YamlBoundsError) throw new UsageError(`${file}${error.line ? `:line ${error.line}` : ''}: ${error.syntax ? 'YAML syntax error: ' : ''}${error.message}`);
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
+  return scenario;
 }
 
 function wholeNumber(flag: string, text: string, min: number, max: number): number {

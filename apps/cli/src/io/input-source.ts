@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeEvent, decodeLine, decodePriceBytes, InputError, type InputEvent, type Sha256State } from '@clearsim/events';
-import { generatedInputCount, generateInputStream, parseScenario, rulesReference, ScenarioError } from '@clearsim/scenario';
+import { generatedInputCount, generateInputStream, parseScenario, rulesReference, ScenarioError, type Scenario } from '@clearsim/scenario';
 import { isLocatedArray, locatedInputs, type InputBatch, type LocatedInput, type SourcedInputs } from '@clearsim/shard';
 import { parseBoundedYaml, RulesError, YamlBoundsError } from '@clearsim/rules';
 import type { AppendTransaction } from '@clearsim/store';
@@ -160,16 +160,29 @@ function withScenarioTokens(rules: Record<string, unknown>, issued: Record<strin
   return { ...rules, tokens: { ...given, ...Object.fromEntries(carried.map((token) => [token, own[token]])) } };
 }
 
-function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
+/**
+ * A scenario file's text (`run`, `diff`, `backtest`, `stress`) parsed and validated, its exchange files (`{ file: … }`)
+ * resolved: a YAML or scenario refusal as a usage error naming the file (and the YAML's line).
+ */
+export function parseScenarioFile(file: string, text: string): Scenario {
   let raw: unknown;
   try {
-    raw = parseBoundedYaml(readTextBounded(file));
+    raw = parseBoundedYaml(text);
   } catch (error) {
     if (error instanceof YamlBoundsError) throw new UsageError(`${file}${error.line ? `:line ${error.line}` : ''}: ${error.syntax ? 'YAML syntax error: ' : ''}${error.message}`);
     throw error;
   }
   try {
-    const scenario = parseScenario(resolveImportedPaths(raw, file), file);
+    return parseScenario(resolveImportedPaths(raw, file), file);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function scenarioInputs(file: string, override: { rules: Record<string, unknown>; source: string } | undefined): InputSource {
+  const scenario = parseScenarioFile(file, readTextBounded(file));
+  try {
     const ownRules = (): Record<string, unknown> => {
       const reference = rulesReference(scenario);
       return reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path, dirname(file)).rules;
