@@ -5,7 +5,7 @@ import { accountFields, encodeEvent, formatTimestamp, isDecision, type ClearingE
 import { ShardRunner } from '@clearsim/shard';
 import { UsageError } from '../cli-error';
 import { parseAt } from '../io/at-option';
-import { countOption } from '../io/count-option';
+import { countOption } from '../io/whole-number-option';
 import { openStoreFromUrl } from './store-options';
 
 const concerns = (event: ClearingEvent, id: string): boolean => accountFields(event).some((f) => f.account === id);

@@ -2,7 +2,7 @@ import { BacktestRecorder, ClearingEngine } from '@clearsim/clearing';
 import { InputError } from '@clearsim/events';
 import type { AccountBacktest } from '@clearsim/risk-models';
 import { UsageError } from '../cli-error';
-import { countOption } from '../io/count-option';
+import { countOption } from '../io/whole-number-option';
 import { openInput } from '../io/input-source';
 import { prepareOutputFile } from '../io/file-paths';
 import { displayText, escapeControls } from '../output/display-text';

@@ -4,7 +4,7 @@ import { encodeEvent, InputError, type ClearingEvent } from '@clearsim/events';
 import { formatFixed, formatFixedPlaces, parseFixed, type Fixed } from '@clearsim/money';
 import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
-import { countOption } from '../io/count-option';
+import { countOption } from '../io/whole-number-option';
 import { openInput } from '../io/input-source';
 import { displayText, escapeControls } from '../output/display-text';
 import { TextTable } from '../output/text-table';

@@ -9,6 +9,7 @@ import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { generateLog, setupEvents } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
 import { loadRules } from '../io/rules-source';
+import { wholeNumberOption } from '../io/whole-number-option';
 
 /** What `clearsim generate`'s subcommands do (generate.command.ts declares them and loads this module when one runs). */
 
@@ -26,7 +27,7 @@ interface PopulationOptions {
 
 /** The scenario (as written) of a population: one perpetual held flat at `price`, a market maker, the insurance fund. */
 function populationScenario(options: PopulationOptions & { name?: string; drop?: string; hours?: string }): ScenarioInput & Record<string, unknown> {
-  const count = wholeNumber('--count', options.count, 1_000_000);
+  const count = wholeNumberOption('--count', options.count, 1, 1_000_000);
   const long = fraction('--long', options.long);
   const longs = Math.round(count * long);
   const leverage = range('--leverage', options.leverage);
@@ -50,7 +51,7 @@ function populationScenario(options: PopulationOptions & { name?: string; drop?:
   return {
     name: options.name ?? 'population',
     rules: options.margin === 'cross' ? 'crypto-cross' : 'crypto-isolated',
-    seed: wholeNumber('--seed', options.seed, Number.MAX_SAFE_INTEGER),
+    seed: wholeNumberOption('--seed', options.seed, 1, Number.MAX_SAFE_INTEGER),
     start: options.start,
     instruments: { [options.instrument]: { kind: 'perpetual', underlying, settlementAsset: 'USD', multiplier: '1' } },
     prices: { every: 60, noise: '0', decimals: 2, paths: { [options.instrument]: [{ at: options.start, price: options.price }] } },
@@ -92,7 +93,7 @@ export function writePopulation(file: string, options: PopulationOptions): void 
 export function writeScenario(file: string, options: PopulationOptions & { name: string; drop: string; hours: string }): void {
   const raw = populationScenario(options);
   // the waypoints at 1 or h/3, then an hour later, then at the end: strictly increasing from 3 hours on
-  const hours = wholeNumber('--hours', options.hours, 24 * 366, 3);
+  const hours = wholeNumberOption('--hours', options.hours, 3, 24 * 366);
   const drop = fraction('--drop', options.drop);
   const startMs = startOption(options.start);
   const end = parseTimestamp(formatTimestamp(startMs + hours * 3_600_000));
@@ -150,11 +151,11 @@ events: []                            # extra inputs (withdrawals, funding …) 
 
 export async function writeDay(file: string, options: { events: string; accounts: string; instruments: string; seed: string; positionsPerAccount?: string }): Promise<void> {
   const spec = {
-    events: wholeNumber('--events', options.events, 1_000_000_000),
-    accounts: wholeNumber('--accounts', options.accounts, 10_000_000),
-    instruments: wholeNumber('--instruments', options.instruments, 99),
-    seed: wholeNumber('--seed', options.seed, Number.MAX_SAFE_INTEGER),
-    ...(options.positionsPerAccount ? { positionsPerAccount: wholeNumber('--positions-per-account', options.positionsPerAccount, 3) } : {}),
+    events: wholeNumberOption('--events', options.events, 1, 1_000_000_000),
+    accounts: wholeNumberOption('--accounts', options.accounts, 1, 10_000_000),
+    instruments: wholeNumberOption('--instruments', options.instruments, 1, 99),
+    seed: wholeNumberOption('--seed', options.seed, 1, Number.MAX_SAFE_INTEGER),
+    ...(options.positionsPerAccount ? { positionsPerAccount: wholeNumberOption('--positions-per-account', options.positionsPerAccount, 1, 3) } : {}),
   };
   // every trader's deposit and opening trades come first, whatever --events says: a day smaller than them would be
   // written larger than asked (100 events for 10^7 traders wrote 2 × 10^7 and more, minutes and gigabytes)
@@ -203,11 +204,6 @@ export function writeSchemas(dir: string): void {
 function schemaPath(file: string, name: string): string {
   const target = join(process.cwd(), 'schemas', `${name}.schema.json`);
   return relative(dirname(join(process.cwd(), file)), target) || `${name}.schema.json`;
-}
-
-function wholeNumber(flag: string, text: string, max: number, min = 1): number {
-  if (!/^\d{1,16}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag}: "${text}" is not a whole number from ${min} to ${max}`);
-  return Number(text);
 }
 
 /**

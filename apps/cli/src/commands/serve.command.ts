@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumerThreadSetting } from '@clearsim/kafka';
 import { redactUrl } from '@clearsim/store';
 import { RuntimeFailure, UsageError } from '../cli-error';
+import { wholeNumberOption } from '../io/whole-number-option';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
 
 export interface ServeOptions {
@@ -40,13 +41,13 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * and publishes every decision to the decisions topic (apps/server/src/kafka).
  */
 export async function serveCommand(options: ServeOptions): Promise<void> {
-  const port = wholeNumber('--port', options.port ?? '8080', 65535);
-  const snapshotEvery = wholeNumber('--snapshot-every', options.snapshotEvery ?? '10000', Number.MAX_SAFE_INTEGER);
+  const port = wholeNumberOption('--port', options.port ?? '8080', 0, 65535);
+  const snapshotEvery = wholeNumberOption('--snapshot-every', options.snapshotEvery ?? '10000', 0, Number.MAX_SAFE_INTEGER);
   const logLevel = options.logLevel ?? 'info';
   // at least 1 KiB (a single input), at most 1 GiB (body-parser holds the body in memory)
-  const maxBodyBytes = wholeNumber('--max-body-bytes', options.maxBodyBytes ?? String(16 * 1024 * 1024), 1 << 30);
+  const maxBodyBytes = wholeNumberOption('--max-body-bytes', options.maxBodyBytes ?? String(16 * 1024 * 1024), 0, 1 << 30);
   if (maxBodyBytes < 1024) throw new UsageError(`--max-body-bytes: "${options.maxBodyBytes}" is less than 1024`);
-  const commitDelayMicros = wholeNumber('--commit-delay-us', options.commitDelayUs ?? '1000', 1_000_000);
+  const commitDelayMicros = wholeNumberOption('--commit-delay-us', options.commitDelayUs ?? '1000', 0, 1_000_000);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const kafka = kafkaOptions(options);
   if (kafka) kafka.consumerThread = await consumerThreadSetting(options.kafkaConsumerThread);
@@ -104,8 +105,8 @@ function kafkaOptions(options: ServeOptions): ServeKafka | undefined {
   for (const broker of brokers) {
     if (!/^[^\s:/]+:\d{1,5}$/.test(broker)) throw new UsageError(`--kafka-brokers: "${broker}" is not host:port`);
   }
-  const shards = wholeNumber('--shards', options.shards ?? '1', 1024);
-  const shard = wholeNumber('--shard', options.shard ?? '0', 1023);
+  const shards = wholeNumberOption('--shards', options.shards ?? '1', 0, 1024);
+  const shard = wholeNumberOption('--shard', options.shard ?? '0', 0, 1023);
   if (shards < 1) throw new UsageError('--shards: must be at least 1');
   if (shard >= shards) throw new UsageError(`--shard: ${shard} is not a shard of ${shards} (0 to ${shards - 1})`);
   const topic = /^[A-Za-z0-9._-]{1,200}$/;
@@ -156,8 +157,3 @@ function kafkaLine(s: { brokers: string[]; inputsTopic: string; decisionsTopic: 
   return `  Kafka:    shard ${s.shard} of ${s.shards}: ${s.inputsTopic} partition ${s.shard} → ${s.decisionsTopic} (dead letters ${s.deadLetterTopic}, group ${s.groupId}, brokers ${s.brokers.join(',')})`;
 }
 
-function wholeNumber(flag: string, text: string, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value > max) throw new UsageError(`${flag}: "${text}" is not a whole number from 0 to ${max}`);
-  return value;
-}

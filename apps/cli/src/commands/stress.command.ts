@@ -9,6 +9,7 @@ import { prepareOutputFile } from '../io/file-paths';
 import { UsageError } from '../cli-error';
 import { isScenarioFile, parseScenarioFile } from '../io/input-source';
 import { loadRules } from '../io/rules-source';
+import { wholeNumberOption } from '../io/whole-number-option';
 import { displayText, escapeControls, quotedText } from '../output/display-text';
 import { TextTable } from '../output/text-table';
 import { runStressPaths } from '../stress/stress-pool';
@@ -34,8 +35,8 @@ export interface StressOptions {
  * threads; the figures do not depend on how many.
  */
 export async function stressCommand(file: string, options: StressOptions): Promise<void> {
-  const count = wholeNumber('--paths', options.paths ?? '100', 1, 1_000_000);
-  const workers = wholeNumber('--workers', options.workers ?? String(availableParallelism()), 1, 256);
+  const count = wholeNumberOption('--paths', options.paths ?? '100', 1, 1_000_000);
+  const workers = wholeNumberOption('--workers', options.workers ?? String(availableParallelism()), 1, 256);
   const scenario = readScenario(file);
   const seed = options.seed === undefined ? scenario.seed : seedOf(options.seed);
   const ruleSets = (options.rules && options.rules.length > 0 ? options.rules : [undefined]).map((reference) => {
@@ -126,11 +127,6 @@ function readScenario(file: string): Scenario {
     throw error;
   }
   return scenario;
-}
-
-function wholeNumber(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag}: "${text}" is not a whole number from ${min} to ${max}`);
-  return Number(text);
 }
 
 function seedOf(text: string): bigint {
