@@ -444,25 +444,46 @@ const CRC_MEMBER_START = Buffer.from(',"crc":"', 'latin1');
  * `splitEventLine` on the bytes of a line (buffer[start, end), no newline),
  * without decoding it first: the CRC is checked over the bytes. Undefined when
  * the line is not shaped as the store writes it (then splitEventLine on its
- * text says what is wrong).
+ * text says what is wrong). Every full read of the log (replay, verify, a
+ * restart without a snapshot) passes each line through here, so it compares
+ * bytes in a loop and reads the stored CRC's hex digits as a number: no
+ * string, regular expression or Buffer.compare per line (those were ~15 % of
+ * a replay's profile).
  */
 export function splitEventLineBytes(buffer: Buffer, start: number, end: number): { position: number; restStart: number; crcOk: boolean } | undefined {
   if (end - start < POSITION_PREFIX.length + CRC_MEMBER_LENGTH + 2) return undefined;
-  if (buffer.compare(POSITION_PREFIX_BYTES, 0, POSITION_PREFIX_BYTES.length, start, start + POSITION_PREFIX_BYTES.length) !== 0) return undefined;
+  if (!bytesAt(buffer, start, POSITION_PREFIX_BYTES)) return undefined;
   let at = start + POSITION_PREFIX.length;
   let position = 0;
   const digitsStart = at;
   for (; at < end && buffer[at]! >= 0x30 && buffer[at]! <= 0x39; at++) position = position * 10 + (buffer[at]! - 0x30);
   if (at === digitsStart || at - digitsStart > 16 || buffer[digitsStart] === 0x30 || !Number.isSafeInteger(position)) return undefined;
-  if (buffer.compare(CRC_MEMBER_START, 0, CRC_MEMBER_START.length, at, at + CRC_MEMBER_START.length) !== 0) return undefined;
+  if (at + CRC_MEMBER_START.length > end || !bytesAt(buffer, at, CRC_MEMBER_START)) return undefined;
   const crcAt = at + CRC_MEMBER_START.length;
   const restStart = crcAt + 10;
-  if (restStart > end || buffer[crcAt + 8] !== 0x22 || buffer[crcAt + 9] !== 0x2c) return undefined;
-  const stored = buffer.toString('latin1', crcAt, crcAt + 8);
-  if (!/^[0-9a-f]{8}$/.test(stored)) return undefined;
-  const crcOk = hex8(crc32Bytes(buffer, restStart, end, BRACE_CRC)) === stored;
+  if (restStart > end || buffer[crcAt + 8] !== QUOTE || buffer[crcAt + 9] !== COMMA) return undefined;
+  let stored = 0;
+  for (let k = 0; k < 8; k++) {
+    const digit = HEX_VALUE[buffer[crcAt + k]!]!;
+    if (digit < 0) return undefined;
+    stored = stored * 16 + digit;
+  }
+  const crcOk = crc32Bytes(buffer, restStart, end, BRACE_CRC) === stored;
   return { position, restStart, crcOk };
 }
+
+/** Whether buffer holds `expected` from `at` (the caller knows it has the room). */
+function bytesAt(buffer: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let k = 0; k < expected.length; k++) if (buffer[at + k] !== expected[k]) return false;
+  return true;
+}
+
+/** The value of a lower-case hex digit by its byte, −1 for any other byte (the store writes the CRC in lower case). */
+const HEX_VALUE = ((): Int8Array => {
+  const values = new Int8Array(256).fill(-1);
+  for (let d = 0; d < 16; d++) values[HEX_DIGITS[d]!] = d;
+  return values;
+})();
 
 function describeUnpositioned(line: string): string {
   if (line.startsWith(COMMIT_PREFIX)) return 'a malformed commit record';

@@ -15,6 +15,16 @@ describe('log format', () => {
     bytes[bytes.indexOf('"1"') + 1] = 0x32;
     expect(splitEventLineBytes(bytes, 2, bytes.length - 1)).toMatchObject({ position: 12, crcOk: false });
     expect(splitEventLineBytes(Buffer.from('{"position":012,"crc":"00000000","type":1}'), 0, 42)).toBeUndefined();
+    // the CRC is read as written: lower-case hex only (an upper-case digit or a non-digit is not a stored line)
+    const line = eventLine(12, json).slice(0, -1);
+    const stored = line.slice(22, 30);
+    const upper = Buffer.from(line.replace(stored, stored.toUpperCase()));
+    expect(stored).toBe('aaf190c5'); // has letters: the upper-case spelling differs
+    expect(splitEventLineBytes(upper, 0, upper.length)).toBeUndefined();
+    const notHex = Buffer.from(line.replace(stored, 'g' + stored.slice(1)));
+    expect(splitEventLineBytes(notHex, 0, notHex.length)).toBeUndefined();
+    // a line cut inside its crc member is not one either
+    expect(splitEventLineBytes(Buffer.from(line), 0, 25)).toBeUndefined();
     // one character changed (price 1 → 2): the CRC no longer matches
     expect(splitEventLine(eventLine(12, json).slice(0, -1).replace('"price":"1"', '"price":"2"'))).toMatchObject({ position: 12, crcOk: false });
   });
