@@ -11,7 +11,7 @@ export { encodeEventInto, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, ENCODE_INT
 export { encodeEvent, encodeEventGeneric, toCanonicalJson } from './encode';
 import { encodeEvent } from './encode';
 /** A mark line decoded from its UTF-8 bytes (the run command's reader; the Kafka worker's, in any of its layouts): see fast-codec.ts. */
-export { decodePriceBytes, decodePriceBytesInto, decodePriceUpdateBytes, PriceFields } from './fast-codec';
+export { decodePriceBytes, decodePriceBytesInto, decodePriceUpdateBytes, decodeStoredPriceUpdateBytes, PriceFields } from './fast-codec';
 import { INPUT_SCHEMAS, type InputEvent } from './input-events';
 import { jsonTextProblem } from './json-limits';
 

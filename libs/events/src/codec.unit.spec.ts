@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeEvent, decodeEventBySchema, decodeLine, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, InputError, type ClearingEvent } from './codec';
+import { decodeEvent, decodeEventBySchema, decodeLine, decodeStoredPriceUpdateBytes, encodeEvent, encodeEventForLog, encodeEventGeneric, encodeEventInto, encodeEventRemembered, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, InputError, type ClearingEvent } from './codec';
 import { decodePriceBytes, decodePriceBytesInto, decodePriceLine, decodePriceUpdateBytes, fastDecodeInput, fastTimestamp, parseFlatStringObject, PriceFields, writeDecimalDigits } from './fast-codec';
 import type { PriceUpdated } from './input-events';
 import { formatTimestamp, parseTimestamp } from './timestamp';
@@ -448,20 +448,35 @@ describe('decodePriceLine', () => {
     expect(decodeLine(line, 'input')).toEqual(decodePriceLine(line));
   });
 
+  it('decodes the log\'s stored form of the same mark (canonical JSON: type, version, ts, instrument, price) to the same event', () => {
+    const stored = '{"type":"PriceUpdated","v":1,"ts":"2026-01-02T08:38:30.500Z","instrument":"I01-PERP","price":"142.81"}';
+    expect(decodePriceLine(stored)).toEqual({ type: 'PriceUpdated', ts: Date.UTC(2026, 0, 2, 8, 38, 30, 500), instrument: 'I01-PERP', price: 14_281_000_000n });
+    expect(decodePriceLine(stored)).toEqual(decodeEventBySchema(JSON.parse(stored), 'any'));
+    // another version is not this fast path's to judge: the schema refuses it
+    expect(decodePriceLine(stored.replace('"v":1', '"v":2'))).toBeUndefined();
+  });
+
   it('gives the schema\'s event for the same line, or declines (then the general path decides, errors included)', () => {
     // lines of the exact hot layout with valid and invalid parts, and the same lines damaged by one character
     const price = fc.oneof(fc.constantFrom('142.81', '0.00000001', '1', '100.00', '-5', '0', '0.0', '1.', '.5', '1e3', '007.5', '123456789012345', '1234567890123456', '90071992.54740991', '1.123456789', ''), fc.integer({ min: 0, max: 1e9 }).map(String));
     const instrument = fc.oneof(fc.constantFrom('I01-PERP', 'BTC-PERP', '', 'x'.repeat(128), 'x'.repeat(129), 'é€😀', 'a"b', 'a\\b'), fc.string({ maxLength: 6 }));
     // (several in one minute: after one is parsed in full, the others' seconds and milliseconds are read against its minute)
     const ts = fc.oneof(timestampText, fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:38:59.999Z', '2026-01-02T08:38:60Z', '2026-01-02T08:38:07.5Z', '2026-01-02T08:38:07.05xZ', '2026-01-02T08:38:0a.000Z', '2026-01-02T08:38:31.000Z'));
-    const line = fc.tuple(ts, instrument, price).map(([t, i, p]) => `{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`);
+    // the venue's layout, and the log's (canonical JSON, with the version: replay reads it), whose version may be wrong
+    const version = fc.constantFrom('1', '1', '1', '2', '"1"', '01');
+    const line = fc.oneof(
+      fc.tuple(ts, instrument, price).map(([t, i, p]) => `{"ts":"${t}","type":"PriceUpdated","instrument":"${i}","price":"${p}"}`),
+      fc.tuple(ts, instrument, price, version).map(([t, i, p, v]) => `{"type":"PriceUpdated","v":${v},"ts":"${t}","instrument":"${i}","price":"${p}"}`),
+    );
     const damaged = fc.tuple(line, fc.nat(), fc.constantFrom('', ' ', '"', '\\', ',', '}', '0', '.', '-', '\u0001')).map(([l, at, insert]) => l.slice(0, at % (l.length + 1)) + insert + l.slice(at % (l.length + 1)));
     let decoded = 0;
+    let decodedStored = 0;
     fc.assert(
       fc.property(fc.oneof(line, damaged), (text) => {
         const fast = decodePriceLine(text);
         if (fast === undefined) return;
-        decoded++;
+        if (text.startsWith('{"ts"')) decoded++;
+        else decodedStored++;
         let raw: unknown;
         try {
           raw = JSON.parse(text);
@@ -472,7 +487,9 @@ describe('decodePriceLine', () => {
       }),
       { numRuns: 5000 },
     );
-    expect(decoded).toBeGreaterThan(100); // the fast path did decode some
+    // the fast path did decode some of each layout
+    expect(decoded).toBeGreaterThan(20);
+    expect(decodedStored).toBeGreaterThan(20);
   });
 });
 
@@ -588,18 +605,28 @@ describe('decodePriceUpdateBytes', () => {
       .tuple(fc.constantFrom('', '"v":1,'), fc.constantFrom('2026-01-02T08:38:30.500Z', '2026-01-02T08:38:30Z', '2026-01-02T08:39:00.250Z'), fc.constantFrom('I01-PERP', 'BTC-PERP'), fc.constantFrom('142.81', '1', '0.00000001', '9950'))
       .map(([v, t, i, p]) => Buffer.from(`{"type":"PriceUpdated",${v}"ts":"${t}","instrument":"${i}","price":"${p}"}`));
     let decoded = 0;
+    let decodedStored = 0;
     fc.assert(
       fc.property(fc.oneof(line, damaged, clean), fc.nat(3), (bytes, offset) => {
         // padded with bytes a message's neighbours in a fetched buffer could hold
         const padded = Buffer.concat([Buffer.alloc(offset, 0x7b), bytes, Buffer.from('"}')]);
         const fast = decodePriceUpdateBytes(padded, offset, offset + bytes.length);
+        // the log's line: the JSON's brace is the comma after the crc member, the next line's bytes follow
+        const stored = Buffer.concat([Buffer.from('"crc":"00000000"'), bytes, Buffer.from('\n{"position":')]);
+        const storedAt = '"crc":"00000000"'.length;
+        stored[storedAt] = 0x2c;
+        const fromLog = decodeStoredPriceUpdateBytes(stored, storedAt + 1, storedAt + bytes.length);
+        if (bytes[0] !== 0x7b || !bytes.subarray(1).toString('latin1').startsWith('"type"')) expect(fromLog).toBeUndefined();
+        else expect(fromLog).toEqual(fast);
         if (fast === undefined) return;
         decoded++;
         expect(decodeLine(bytes.toString('utf8'), 'input')).toEqual(fast);
+        if (fromLog !== undefined) decodedStored++;
       }),
       { numRuns: 5000 },
     );
     expect(decoded).toBeGreaterThan(100);
+    expect(decodedStored).toBeGreaterThan(100);
   });
 });
 

@@ -412,29 +412,43 @@ export function parseFlatStringObject(line: string): Record<string, string> | un
 const PRICE_LINE_HEAD = '{"ts":"';
 const PRICE_LINE_TYPE = '","type":"PriceUpdated","instrument":"';
 const PRICE_LINE_PRICE = '","price":"';
+/** The same event as the log stores it (its canonical JSON: type and version first). */
+const PRICE_LOG_HEAD = '{"type":"PriceUpdated","v":1,"ts":"';
+const PRICE_LOG_INSTRUMENT = '","instrument":"';
 
 /**
  * The line of a venue's mark, `{"ts":"…","type":"PriceUpdated","instrument":"…","price":"…"}`
- * exactly (this key order, no whitespace, no escape), decoded in one scan: no
- * intermediate object, no key strings, the timestamp's text compared in place
- * with the last one, the price's digits read in place. Undefined for any other
- * line, which parseFlatStringObject / JSON.parse and the fast decoder or the
- * schema then take (the authority for every refusal). Where it answers, the
- * event is the fast decoder's (hence the schema's) for the same line; a
- * property test compares them.
+ * exactly (this key order, no whitespace, no escape), or the same event as the
+ * log stores it, `{"type":"PriceUpdated","v":1,"ts":"…","instrument":"…","price":"…"}`
+ * (its canonical JSON: every replay, verify and restart reads each mark this
+ * way), decoded in one scan: no intermediate object, no key strings, the
+ * timestamp's text compared in place with the last one, the price's digits
+ * read in place. Undefined for any other line, which parseFlatStringObject /
+ * JSON.parse and the fast decoder or the schema then take (the authority for
+ * every refusal). Where it answers, the event is the fast decoder's (hence the
+ * schema's) for the same line; a property test compares them.
  */
 export function decodePriceLine(line: string): PriceUpdated | undefined {
-  if (!line.startsWith(PRICE_LINE_HEAD)) return undefined;
-  const tsStart = PRICE_LINE_HEAD.length;
+  let tsStart: number;
+  let afterTs: string;
+  if (line.startsWith(PRICE_LINE_HEAD)) {
+    tsStart = PRICE_LINE_HEAD.length;
+    afterTs = PRICE_LINE_TYPE;
+  } else if (line.startsWith(PRICE_LOG_HEAD)) {
+    tsStart = PRICE_LOG_HEAD.length;
+    afterTs = PRICE_LOG_INSTRUMENT;
+  } else {
+    return undefined;
+  }
   const tsEnd = line.indexOf('"', tsStart);
   if (tsEnd !== tsStart + 20 && tsEnd !== tsStart + 24) return undefined;
-  if (!line.startsWith(PRICE_LINE_TYPE, tsEnd)) return undefined;
+  if (!line.startsWith(afterTs, tsEnd)) return undefined;
   const ts =
     tsEnd - tsStart === lastTsText.length && line.startsWith(lastTsText, tsStart)
       ? lastTsValue
       : ((line.startsWith(lastMinuteText, tsStart) ? timestampInLastMinute(line, tsStart, tsEnd) : undefined) ?? fastTimestamp(line.slice(tsStart, tsEnd)));
   if (ts === undefined) return undefined;
-  const instrumentStart = tsEnd + PRICE_LINE_TYPE.length;
+  const instrumentStart = tsEnd + afterTs.length;
   const instrumentEnd = plainStringEnd(line, instrumentStart - 1);
   if (instrumentEnd <= instrumentStart || instrumentEnd - instrumentStart > MAX_ID_LENGTH || !line.startsWith(PRICE_LINE_PRICE, instrumentEnd)) return undefined;
   const end = line.length;
@@ -616,7 +630,7 @@ function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentSta
   return true;
 }
 
-const TYPED_PRICE_HEAD_BYTES = asciiOf('{"type":"PriceUpdated",');
+const TYPED_PRICE_KEY_BYTES = asciiOf('"type":"PriceUpdated",');
 const VERSION_ONE_BYTES = asciiOf('"v":1,');
 const TS_KEY_BYTES = asciiOf('"ts":"');
 const INSTRUMENT_KEY_BYTES = asciiOf('","instrument":"');
@@ -635,8 +649,23 @@ const INSTRUMENT_KEY_BYTES = asciiOf('","instrument":"');
  */
 export function decodePriceUpdateBytes(bytes: Uint8Array, start: number, end: number): PriceUpdated | undefined {
   if (end - start < 80) return undefined;
-  if (!bytesAre(bytes, start, TYPED_PRICE_HEAD_BYTES)) return decodePriceBytes(bytes, start, end);
-  let at = start + TYPED_PRICE_HEAD_BYTES.length;
+  if (bytes[start] !== 123 /* { */ || !bytesAre(bytes, start + 1, TYPED_PRICE_KEY_BYTES)) return decodePriceBytes(bytes, start, end);
+  return typedPriceUpdate(bytes, start + 1 + TYPED_PRICE_KEY_BYTES.length, end);
+}
+
+/**
+ * decodePriceUpdateBytes of the JSON `{` ‖ bytes[afterBrace, end), type first only: a mark as the file store's log
+ * holds it, whose event's opening brace is the comma after the line's crc member. Every full read of the log
+ * (replay, verify, a restart without a snapshot) decodes its marks this way, with no string made of the line.
+ */
+export function decodeStoredPriceUpdateBytes(bytes: Uint8Array, afterBrace: number, end: number): PriceUpdated | undefined {
+  if (end - afterBrace < 79 || !bytesAre(bytes, afterBrace, TYPED_PRICE_KEY_BYTES)) return undefined;
+  return typedPriceUpdate(bytes, afterBrace + TYPED_PRICE_KEY_BYTES.length, end);
+}
+
+/** A type-first price update from the byte after its `"type":"PriceUpdated",`: an optional `"v":1,`, then ts, instrument and price. */
+function typedPriceUpdate(bytes: Uint8Array, afterType: number, end: number): PriceUpdated | undefined {
+  let at = afterType;
   if (bytesAre(bytes, at, VERSION_ONE_BYTES)) at += VERSION_ONE_BYTES.length;
   if (!bytesAre(bytes, at, TS_KEY_BYTES)) return undefined;
   const tsStart = at + TS_KEY_BYTES.length;

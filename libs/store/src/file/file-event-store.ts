@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { decodeLine, encodeEventForLog, InputError, type ClearingEvent } from '@clearsim/events';
+import { decodeLine, decodeStoredPriceUpdateBytes, encodeEventForLog, InputError, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUrlError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
@@ -446,6 +446,9 @@ export class FileEventStore implements EventStore {
     }
     if (split.position !== expected) throw corrupt(`holds position ${split.position}, but position ${expected} belongs here`, 'missing-line');
     if (!split.crcOk) throw corrupt(`the line's bytes changed since it was written (its CRC-32 does not match)`, 'tampered-line');
+    // a mark (most of a venue's log) straight from its bytes; any other line, or a mark the byte decoder declines, as text
+    const mark = decodeStoredPriceUpdateBytes(view, split.restStart, end);
+    if (mark !== undefined) return mark;
     try {
       return decodeLine('{' + view.toString('utf8', split.restStart, end), 'any', this.file, expected);
     } catch (error) {
