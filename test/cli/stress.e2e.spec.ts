@@ -73,6 +73,14 @@ describe('clearsim stress', () => {
     expect(held.stderr).toContain('prices.every: the scenario would generate 3,463,200 price marks');
     expect(held.stderr).toContain('at most 3,000,000 generated inputs when they are all held at once');
 
+    // a jump of mean log-size 800 (a factor e^800) takes any price out of the range a path can hold: refused before
+    // any path, by stress and by run (the same scenario schema), naming the field and its range
+    writeFileSync(bad, readFileSync(FIXTURE, 'utf8').replace('intensity: 0.02, mean: -0.03', 'intensity: 0.5, mean: 800'));
+    for (const refusedJump of [clearsim('stress', bad, '--paths', '2', '--workers', '1'), clearsim('run', bad, '--store', 'memory:')]) {
+      expect(refusedJump.code).toBe(2);
+      expect(refusedJump.stderr).toContain('stress.jumps.mean: must be from -36.7368 to 36.7368 (the mean log-size of one jump; 36.7368 = ln(2^53 − 1)');
+    }
+
     const noPaths = clearsim('stress', FIXTURE, '--paths', '0');
     expect(noPaths.code).toBe(2);
     expect(noPaths.stderr).toContain('--paths: "0" is not a whole number from 1 to 1000000');
@@ -83,8 +91,9 @@ describe('clearsim stress on a path that cannot be priced', () => {
   it('stops every worker and says which instrument and when (exit 1)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-stress-'));
     const file = join(dir, 'overflow.yaml');
-    // a jump of mean log-size 800 makes e^X overflow a float64 at the first jump
-    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replace('intensity: 0.02, mean: -0.03', 'intensity: 0.5, mean: 800'));
+    // jumps of mean log-size 30, one every other step: within the bounds of the stress block, but two of them take
+    // BTC (4,000,000 steps of 0.01) past 2^53 − 1 steps
+    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replace('intensity: 0.02, mean: -0.03', 'intensity: 0.5, mean: 30'));
     const failed = clearsim('stress', file, '--paths', '3', '--workers', '2');
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/stress: the path of (BTC|ETH)-PERP overflows at 2024-01-01T\d\d:\d\d:00Z/);

@@ -184,6 +184,29 @@ const floatAtLeast = (min: number, inclusive: boolean, what: string) =>
   z.number({ error: `must be a number (${what})` }).refine((v) => Number.isFinite(v) && (inclusive ? v >= min : v > min), { message: `must be ${inclusive ? '>=' : '>'} ${min} (${what})`, abort: true });
 
 /**
+ * The largest log-move one step of a stress path may be expected to make: ln(Number.MAX_SAFE_INTEGER) ≈ 36.7368005697,
+ * cut to 4 decimals so that the bound the messages print is the bound checked. Why this number: stress-paths.ts
+ * (shiftedPrice) turns a tick into base × exp(X) counted in price steps, a whole number from 1 (anything lower is floored
+ * to one step) to Number.MAX_SAFE_INTEGER (anything higher is refused: no longer an exact count). Every price of a path
+ * therefore lies in a log-range of width ln(MAX_SAFE_INTEGER), whatever the scenario's prices and decimals: a move of
+ * more than that takes any price out of it — up, past the largest count (the path cannot be priced: shiftedPrice
+ * refuses it), or down, below one step (floored: the path is no longer base × exp(X), and the GARCH variance it feeds, α·r²,
+ * carries the steps after it out upwards). The stress block's settings are refused when one step's move at its typical
+ * size — the long-run standard deviation of the diffusion, the mean log-size of one jump, its standard deviation, the
+ * expected sum of one step's jumps — is already larger than the whole range. The draws stay random: within the bounds a
+ * path may still leave the range (then shiftedPrice names the instrument and the tick), and beyond them one may not.
+ */
+export const MAX_STRESS_LOG_MOVE = Math.floor(Math.log(Number.MAX_SAFE_INTEGER) * 1e4) / 1e4;
+
+const logMoveRange = `${MAX_STRESS_LOG_MOVE} = ln(2^53 − 1): a path's prices lie between one price step and 2^53 − 1 steps`;
+
+/** `x` to 6 significant digits, never above it: a bound printed in a message is one the check accepts. */
+const printedBound = (x: number): number => {
+  const shown = Number(x.toPrecision(6));
+  return shown <= x ? shown : Number((x * (1 - 1e-6)).toPrecision(6));
+};
+
+/**
  * `clearsim stress`'s path model (docs/stress.md): per instrument, GARCH(1,1)
  * log-returns plus Poisson jumps, one step per generated tick, the diffusive
  * shocks of the instruments sharing one common factor. Optional: a scenario
@@ -202,7 +225,16 @@ export const StressSchema = z
         beta: floatAtLeast(0, true, 'a weight').default(0.9),
       })
       .superRefine((g, ctx) => {
-        if (g.alpha + g.beta >= 1) ctx.addIssue({ code: 'custom', path: ['beta'], message: `alpha + beta must be < 1 for a stationary GARCH(1,1) (got ${g.alpha} + ${g.beta} = ${g.alpha + g.beta})` });
+        if (g.alpha + g.beta >= 1) {
+          ctx.addIssue({ code: 'custom', path: ['beta'], message: `alpha + beta must be < 1 for a stationary GARCH(1,1) (got ${g.alpha} + ${g.beta} = ${g.alpha + g.beta})` });
+          return;
+        }
+        // the step's long-run standard deviation (stress-paths.ts unconditionalVariance: the variance a path starts from)
+        const longRun = Math.sqrt(g.omega / (1 - g.alpha - g.beta));
+        if (!(longRun <= MAX_STRESS_LOG_MOVE)) {
+          const most = printedBound(MAX_STRESS_LOG_MOVE ** 2 * (1 - g.alpha - g.beta));
+          ctx.addIssue({ code: 'custom', path: ['omega'], message: `must be from 0 to ${most} with this alpha and beta: the long-run standard deviation of a step, √(omega / (1 − alpha − beta)) = ${longRun}, must be at most ${logMoveRange}` });
+        }
       })
       .default({ omega: 5e-8, alpha: 0.05, beta: 0.9 }),
     jumps: z
@@ -213,6 +245,15 @@ export const StressSchema = z
         mean: z.number({ error: 'must be a number (mean jump log-size)' }).refine(Number.isFinite, { message: 'must be finite', abort: true }).default(-0.02),
         /** Standard deviation of one jump's log-size. */
         stdev: floatAtLeast(0, true, 'a standard deviation').default(0.03),
+      })
+      .superRefine((j, ctx) => {
+        const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+        if (Math.abs(j.mean) > MAX_STRESS_LOG_MOVE) issue('mean', `must be from -${MAX_STRESS_LOG_MOVE} to ${MAX_STRESS_LOG_MOVE} (the mean log-size of one jump; ${logMoveRange})`);
+        else if (j.intensity <= 10 && j.intensity * Math.abs(j.mean) > MAX_STRESS_LOG_MOVE) {
+          const most = printedBound(MAX_STRESS_LOG_MOVE / Math.abs(j.mean));
+          issue('intensity', `must be from 0 to ${most} with this mean: intensity × |mean| (the expected log-size of one step's jumps) = ${j.intensity * Math.abs(j.mean)} must be at most ${logMoveRange}`);
+        }
+        if (j.stdev > MAX_STRESS_LOG_MOVE) issue('stdev', `must be from 0 to ${MAX_STRESS_LOG_MOVE} (the standard deviation of one jump's log-size; ${logMoveRange})`);
       })
       .default({ intensity: 0.001, mean: -0.02, stdev: 0.03 }),
     /** Correlation of the instruments' diffusive shocks (one common factor), in [0, 1]. */

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { generateInputs, type InputJson } from './generate';
 import { streamFor } from './prng';
 import { parseScenario, ScenarioError } from './scenario';
+import { MAX_STRESS_LOG_MOVE } from './scenario.schema';
 import { garchVariances, marketShocks, poisson, standardNormal, stressedInputs, stressParameters, unconditionalVariance } from './stress-paths';
 
 const rules = parseYaml(readFileSync(join(__dirname, '../../rules/presets/crypto-cross.yaml'), 'utf8')) as Record<string, unknown>;
@@ -183,5 +184,26 @@ describe('the stress block', () => {
     expect(issues({ jumps: { stdev: -1 } })).toEqual([{ path: 'stress.jumps.stdev', message: 'must be >= 0 (a standard deviation)' }]);
     expect(issues({ garch: { omega: '0.1' } })[0]?.path).toBe('stress.garch.omega');
     expect(issues({ volatility: 1 })).toEqual([{ path: 'stress', message: 'unknown field(s) "volatility"' }]);
+  });
+
+  it('bounds one step\'s typical log-move by ln(2^53 − 1), the log-range of the price-step counts a path can hold', () => {
+    // the bound is the arithmetic's: e^36.7368 steps is still an exact count, one more ten-thousandth is not
+    expect(MAX_STRESS_LOG_MOVE).toBe(36.7368);
+    expect(Math.exp(MAX_STRESS_LOG_MOVE)).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+    expect(Math.exp(MAX_STRESS_LOG_MOVE + 1e-4)).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+
+    // one jump of mean log-size 800 (a factor e^800) leaves the range whatever the price: refused, with the range
+    expect(issues({ jumps: { mean: 800 } })).toEqual([{ path: 'stress.jumps.mean', message: expect.stringContaining('must be from -36.7368 to 36.7368 (the mean log-size of one jump') }]);
+    expect(issues({ jumps: { mean: -36.7369 } })[0]?.path).toBe('stress.jumps.mean');
+    expect(issues({ jumps: { mean: -36.7368, intensity: 0.5 } })).toEqual([]);
+    expect(issues({ jumps: { stdev: 50 } })).toEqual([{ path: 'stress.jumps.stdev', message: expect.stringContaining('must be from 0 to 36.7368') }]);
+    expect(issues({ jumps: { stdev: 36.7368 } })).toEqual([]);
+    // 10 jumps of 30 a step: 300 expected; the intensity allowed with this mean is 36.7368 / 30 = 1.22456
+    expect(issues({ jumps: { intensity: 10, mean: 30 } })).toEqual([{ path: 'stress.jumps.intensity', message: expect.stringContaining('must be from 0 to 1.22456 with this mean') }]);
+    expect(issues({ jumps: { intensity: 1.22456, mean: 30 } })).toEqual([]);
+    // the long-run standard deviation √(ω / (1 − α − β)): with α + β = 0.95, ω at most 36.7368² × 0.05 = 67.47962…
+    expect(issues({ garch: { omega: 1e300 } })).toEqual([{ path: 'stress.garch.omega', message: expect.stringContaining('must be from 0 to 67.4796 with this alpha and beta') }]);
+    expect(issues({ garch: { omega: 67.4796 } })).toEqual([]);
+    expect(issues({ garch: { omega: 67.4797 } })[0]?.path).toBe('stress.garch.omega');
   });
 });
