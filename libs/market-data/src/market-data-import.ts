@@ -176,6 +176,9 @@ export class MarketDataImport {
     const rate = this.cell(cells, 'rate', line);
     if (rate === undefined) return [];
     if (!PLAIN_DECIMAL.test(rate)) return this.problem(line, 'rate', `"${rate}" is not a decimal`);
+    // a funding time is paid once: a repeated row (files concatenated, a download appended twice) would be a second
+    // FundingRateApplied at the same instant, and the replay would charge every position twice
+    if (this.lastTime !== undefined && time === this.lastTime) return this.problem(line, 'time', `a second funding rate at ${formatTimestamp(time)} (duplicate row)`);
     this.lastTime = time;
     return this.validated(line, { type: 'FundingRateApplied', ts: formatTimestamp(time), instrument: this.options.instrument, rate }, 1);
   }

@@ -130,6 +130,18 @@ describe('MarketDataImport', () => {
     ]);
   });
 
+  it('Binance funding: a second rate at the same funding time is a duplicate row, not a second funding payment', () => {
+    const machine = new MarketDataImport({ layout: 'binance-funding', instrument: 'BTC-PERP' });
+    const rows = ['calc_time,funding_interval_hours,last_funding_rate', '1583971200000,8,0.0001', '1583971200000,8,0.0001', '1584000000000,8,-0.000531'];
+    const events = rows.flatMap((row, i) => machine.row(row.split(','), i + 1));
+    // one FundingRateApplied per funding time: the repeated row would have charged every position twice
+    expect(lines(events).map((e) => [e.ts, e.rate])).toEqual([
+      ['2020-03-12T00:00:00Z', '0.0001'],
+      ['2020-03-12T08:00:00Z', '-0.000531'],
+    ]);
+    expect(machine.problems).toEqual([{ line: 3, field: 'time', message: 'a second funding rate at 2020-03-12T00:00:00Z (duplicate row)' }]);
+  });
+
   it('csv: a named column without a header line is a usage error that says what to give instead', () => {
     const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: 'when', priceColumn: '2' });
     expect(() => machine.row(['1000', '5'], 1)).toThrow(/"when" names a column, but the file has no header line/);
