@@ -394,6 +394,27 @@ describe('option values: refused naming the flag', () => {
   });
 });
 
+describe('a file that gives no event: exit 2 naming the file (and the first bad row), nothing written', () => {
+  const HEADER = 'open_time,open,high,low,close,volume,close_time';
+  const args = ['--format', 'binance-klines', '--instrument', 'BTC-PERP'];
+
+  it.each([
+    // [what the file holds, as written, the refusal] — each was exit 0 and an empty output file
+    ['empty', '', 'k.csv: no rows: the file is empty'],
+    ['a header alone', `${HEADER}\r\n`, 'k.csv: no rows: line 1 is a header (its time cell is not a time) and no row follows'],
+    // a JSON line's first cell is not a time: read as a header
+    ['one JSON line', '{"open_time": 1584007200000, "open": "7912.5"}\n', 'k.csv: no rows: line 1 is a header (its time cell is not a time) and no row follows'],
+    ['only bad rows', `${HEADER}\n1584007200000,0,1,1,1,1,1584007259999\n1584007260000,-1,1,1,1,1,1584007319999\n`, 'k.csv: no row could be imported (2 bad): line 2: open: a price must be greater than 0'],
+  ])('%s', (_what, text, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-none-'));
+    writeFileSync(join(dir, 'k.csv'), text);
+    expectRefused(clearsimIn(dir, 'import', 'k.csv', ...args, '--out', 'out/k.jsonl'), message);
+    expectRefused(clearsimIn(dir, 'import', 'k.csv', ...args), message);
+    // no output, no temporary, no folder made for it
+    expect(readdirSync(dir)).toEqual(['k.csv']);
+  });
+});
+
 describe("a scenario's price path from an exchange file", () => {
   it('a quote never closed in the file is refused naming the scenario field, the file and the line it opened on', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-'));

@@ -92,6 +92,9 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     if (options.strict && problems.length > 0) {
       throw new UsageError(`${file}: ${describeProblem(problems[0])}`, '--strict refuses the whole file: nothing was written (without --strict bad rows are skipped and listed)');
     }
+    // a file that gives no event is not the exchange data asked for (an empty download, a header alone, a JSON file
+    // whose one line read as a header, every row bad): refused, rather than an empty output and exit 0
+    if (machine.stats.events === 0) throw noEvents(file, machine);
     if (output) {
       await write(stream, buffer, output.failure);
       await output.close();
@@ -309,6 +312,16 @@ export function tradeAssignmentOf(file: string, options: Pick<ImportCommandOptio
   return { accounts: [...new Set(accounts)], marketMaker: options.marketMaker, seed: BigInt(options.seed ?? '1'), tradeIdPrefix: basename(file).slice(0, 100) };
 }
 
+
+/** Why a file gave no event: no data row at all, or none that could be imported (the first bad row named). */
+function noEvents(file: string, machine: MarketDataImport): UsageError {
+  const { rows, header } = machine.stats;
+  const hint = 'nothing was written';
+  if (rows === 0) return new UsageError(`${file}: no rows: the file is empty`, hint);
+  if (rows === 1 && header) return new UsageError(`${file}: no rows: line 1 is a header (its time cell is not a time) and no row follows`, hint);
+  const problems = machine.problems;
+  return new UsageError(`${file}: no row could be imported (${problems.length} bad): ${describeProblem(problems[0]!)}`, hint);
+}
 
 function describeProblem(problem: RowProblem): string {
   return `line ${problem.line}${problem.field ? `: ${problem.field}` : ''}: ${problem.message}`;
