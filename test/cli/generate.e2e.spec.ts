@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -122,4 +122,28 @@ describe('clearsim generate', () => {
     const run = clearsim(dir, 'run', 's.yaml', '--store', 'memory:', '--json');
     expect(run.code).toBe(0);
   });
+
+  it('an output path that cannot be a file is exit 2 naming it, before anything is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-'));
+    mkdirSync(join(dir, 'adir'));
+    writeFileSync(join(dir, 'afile'), '');
+    const refused: [string[], string][] = [
+      // each was exit 1 ("EISDIR …" / "EEXIST: file already exists, mkdir …"); day's was node's "Unhandled 'error' event" and its stack
+      [['scenario', 'adir'], '<file.yaml>: adir is a directory; give the path of a file to write'],
+      [['population', 'adir', '--count', '10'], '<file.jsonl>: adir is a directory; give the path of a file to write'],
+      [['day', 'adir', '--events', '1000', '--accounts', '10'], '<file.jsonl>: adir is a directory; give the path of a file to write'],
+      [['population', 'afile/p.jsonl', '--count', '10'], '<file.jsonl>: cannot write afile/p.jsonl: a path above it is a file, not a folder'],
+      [['day', 'afile/d.jsonl', '--events', '1000', '--accounts', '10'], '<file.jsonl>: cannot write afile/d.jsonl: a path above it is a file, not a folder'],
+      [['schemas', '--out', 'afile'], '--out: afile cannot be a directory: it, or a path above it, is a file'],
+    ];
+    for (const [args, message] of refused) {
+      const out = clearsim(dir, 'generate', ...args);
+      expect({ args, code: out.code }).toEqual({ args, code: 2 });
+      expect(out.stderr.split('\n')).toContain(`clearsim: ${message}`);
+      expect(out.stderr).not.toMatch(/internal error|Unhandled|node:|\s{4}at /);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['adir', 'afile']);
+    expect(readdirSync(join(dir, 'adir'))).toEqual([]);
+  });
+
 });

@@ -8,6 +8,7 @@ import { generateInputStream, parseScenario, rulesReference, ScenarioError, Scen
 import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { generateLog, setupEvents } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
+import { prepareOutputFile } from '../io/file-paths';
 import { loadRules } from '../io/rules-source';
 import { wholeNumberOption } from '../io/whole-number-option';
 
@@ -69,7 +70,7 @@ export function writePopulation(file: string, options: PopulationOptions): void 
     const rules = reference.kind === 'inline' ? reference.rules : loadRules(reference.kind === 'preset' ? reference.name : reference.path).rules;
     return { scenario, events: generateInputStream(scenario, rules) };
   });
-  makeDirectoriesSync(dirname(file));
+  prepareOutputFile('<file.jsonl>', file);
   // written as they are made, a few thousand lines at a time: a million traders are two million lines
   const fd = openSync(file, 'w');
   let count = 0;
@@ -144,7 +145,7 @@ events: []                            # extra inputs (withdrawals, funding …) 
 `;
   // the file must be a valid scenario: parse what we wrote
   asUsage('scenario', () => parseScenario(parseBoundedYaml(yaml), file));
-  makeDirectoriesSync(dirname(file));
+  prepareOutputFile('<file.yaml>', file);
   writeFileSync(file, yaml);
   process.stderr.write(`clearsim generate scenario: ${file} (run it: ./bin/clearsim run ${file} --reset)\n`);
 }
@@ -163,7 +164,7 @@ export async function writeDay(file: string, options: { events: string; accounts
   if (spec.events < opening) {
     throw new UsageError(`--events: ${spec.events} cannot hold the opening events of ${spec.accounts} traders on ${spec.instruments} perpetuals (${spec.positionsPerAccount === undefined ? 'at least ' : ''}${opening}: the rules, the listings, a deposit and the opening trades of each); raise --events or lower --accounts`);
   }
-  makeDirectoriesSync(dirname(file));
+  prepareOutputFile('<file.jsonl>', file);
   const written = await generateLog(file, spec);
   process.stderr.write(`clearsim generate day: ${written} events (${spec.accounts} traders, ${spec.instruments} perpetuals, seed ${spec.seed}) → ${file}\n`);
 }
@@ -196,7 +197,14 @@ export function jsonSchemas(): Record<'input-event' | 'rules' | 'scenario', Reco
 }
 
 export function writeSchemas(dir: string): void {
-  makeDirectoriesSync(dir);
+  try {
+    makeDirectoriesSync(dir);
+  } catch (error) {
+    // a file where the folder (or one above it) should be: the flag's mistake, named as such
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`--out: ${dir} cannot be a directory: it, or a path above it, is a file`);
+    throw error;
+  }
   for (const [name, schema] of Object.entries(jsonSchemas())) writeFileSync(join(dir, `${name}.schema.json`), JSON.stringify(schema, null, 2) + '\n');
   process.stderr.write(`clearsim generate schemas: input-event, rules, scenario → ${dir}/\n`);
 }
