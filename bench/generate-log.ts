@@ -26,6 +26,10 @@ export async function generateLog(file: string, spec: GeneratedLogSpec): Promise
   const rng = streamFor(spec.seed, 'bench');
   const uniform = () => Number(rng.next() >> 11n) / 2 ** 53;
   const out = createWriteStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  // the stream's first error (a full disk, a path it cannot open): thrown at the next wait below, not left as an
+  // unhandled 'error' event (a crash with a stack) or a 'drain' that never comes (a hang)
+  let failure: Error | undefined;
+  out.on('error', (error) => (failure ??= error));
   let written = 0;
   let t = Date.parse('2026-01-01T00:00:00Z');
   const write = (event: Record<string, unknown>) => {
@@ -90,10 +94,20 @@ export async function generateLog(file: string, spec: GeneratedLogSpec): Promise
     // a random walk (≈ 5% daily stdev) with a slight downward drift (≈ −3%), so the most leveraged longs get liquidated
     prices[k] = Math.max(1, prices[k]! * (1 + (uniform() - 0.50035) * 0.0012));
     if (!write({ type: 'PriceUpdated', instrument: instruments[k], price: prices[k]!.toFixed(2) })) {
-      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      await new Promise<void>((resolve) => {
+        const settle = () => {
+          out.off('drain', settle);
+          out.off('close', settle);
+          resolve();
+        };
+        out.on('drain', settle);
+        out.on('close', settle); // a stream that failed closes instead of draining
+      });
+      if (failure) throw failure;
     }
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  if (failure) throw failure;
   return written;
 }
 

@@ -146,4 +146,11 @@ describe('clearsim generate', () => {
     expect(readdirSync(join(dir, 'adir'))).toEqual([]);
   });
 
+  it('day: a write the device refuses (/dev/full: every write is ENOSPC) is exit 1 said as such, not a crash', () => {
+    // was node's "Unhandled 'error' event" and its stack after the message: the day's stream had no 'error' listener
+    const full = clearsim(ROOT, 'generate', 'day', '/dev/full', '--events', '1000', '--accounts', '10');
+    expect(full.code).toBe(1);
+    expect(full.stderr).toContain('clearsim: ENOSPC: no space left on device, write');
+    expect(full.stderr).not.toMatch(/internal error|Unhandled|node:|\s{4}at /);
+  });
 });
