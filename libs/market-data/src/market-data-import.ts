@@ -74,8 +74,18 @@ const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
  * recorded with its line; the caller decides whether any problem refuses the
  * file (`--strict`). Pure: the CLI reads the file and writes the events.
  */
+/**
+ * The bad rows an import keeps (the first ones, in file order): what the CLI lists. Every one is counted
+ * (problemCount), but a file of millions of bad rows — or an endless one, /dev/urandom — must not hold a message,
+ * which quotes the cell, for each of them: memory stays bounded by the rows kept, not by the file.
+ */
+export const KEPT_PROBLEMS = 10;
+
 export class MarketDataImport {
+  /** The first KEPT_PROBLEMS rows that were not imported. */
   readonly problems: RowProblem[] = [];
+  /** How many rows were not imported, all of them. */
+  problemCount = 0;
   readonly stats: ImportStats = { rows: 0, header: false, imported: 0, events: 0, gaps: 0, longestGap: 0, trades: 0 };
   private readonly layout: Layout;
   private readonly columns: Partial<Record<Field, number>> = {};
@@ -307,7 +317,8 @@ export class MarketDataImport {
   }
 
   private problem(line: number, field: string | undefined, message: string): [] {
-    this.problems.push({ line, field, message });
+    this.problemCount++;
+    if (this.problems.length < KEPT_PROBLEMS) this.problems.push({ line, field, message });
     return [];
   }
 

@@ -4,7 +4,7 @@ import { encodeEvent, type InputEvent } from '@clearsim/events';
 import { barPath, compareDecimals } from './bar-path';
 import { CsvPosition, MAX_CSV_ROW_CHARACTERS, isCsvParseError } from './csv-position';
 import { epochMillis } from './epoch';
-import { MarketDataImport } from './market-data-import';
+import { KEPT_PROBLEMS, MarketDataImport } from './market-data-import';
 import { TradeMarks } from './trade-marks';
 
 const lines = (events: InputEvent[]) => events.map((e) => JSON.parse(encodeEvent(e)) as Record<string, unknown>);
@@ -140,6 +140,18 @@ describe('MarketDataImport', () => {
       ['2020-03-12T08:00:00Z', '-0.000531'],
     ]);
     expect(machine.problems).toEqual([{ line: 3, field: 'time', message: 'a second funding rate at 2020-03-12T00:00:00Z (duplicate row)' }]);
+  });
+
+  it('keeps the first KEPT_PROBLEMS bad rows and counts the rest: a file of bad rows does not grow the memory with it', () => {
+    const machine = new MarketDataImport({ layout: 'csv', instrument: 'X', timeColumn: '1', priceColumn: '2' });
+    machine.row(['time', 'price'], 1);
+    for (let line = 2; line <= 100_001; line++) machine.row([String(1000 + line), 'x'.repeat(100)], line);
+    machine.row(['200000', '5'], 100_002);
+    expect(KEPT_PROBLEMS).toBe(10);
+    expect(machine.problemCount).toBe(100_000);
+    expect(machine.problems.map((p) => p.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(machine.problems[0]).toEqual({ line: 2, field: 'price', message: `"${'x'.repeat(100)}" is not a non-negative decimal` });
+    expect(machine.stats.imported).toBe(1);
   });
 
   it('csv: a named column without a header line is a usage error that says what to give instead', () => {

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { parse, type Info, type Options } from 'csv-parse';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, formatTimestamp, InputError } from '@clearsim/events';
-import { CsvPosition, ImportUsageError, isCsvParseError, LAYOUTS, MarketDataImport, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
+import { CsvPosition, ImportUsageError, isCsvParseError, KEPT_PROBLEMS, LAYOUTS, MarketDataImport, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
 import { populationAccountIds } from '@clearsim/scenario';
 import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { UsageError } from '../cli-error';
@@ -12,8 +12,6 @@ import { csvOptions, importOptionsOf, type ImportCommandOptions } from '../io/im
 import { escapeControls } from '../output/display-text';
 
 
-/** How many problem rows are printed (all are counted). */
-const SHOWN_PROBLEMS = 10;
 
 /**
  * `clearsim import`: an exchange's data file → input JSONL (PriceUpdated
@@ -320,7 +318,7 @@ function noEvents(file: string, machine: MarketDataImport): UsageError {
   if (rows === 0) return new UsageError(`${file}: no rows: the file is empty`, hint);
   if (rows === 1 && header) return new UsageError(`${file}: no rows: line 1 is a header (its time cell is not a time) and no row follows`, hint);
   const problems = machine.problems;
-  return new UsageError(`${file}: no row could be imported (${problems.length} bad): ${describeProblem(problems[0]!)}`, hint);
+  return new UsageError(`${file}: no row could be imported (${machine.problemCount} bad): ${describeProblem(problems[0]!)}`, hint);
 }
 
 function describeProblem(problem: RowProblem): string {
@@ -337,10 +335,12 @@ function report(file: string, options: ImportCommandOptions, machine: MarketData
       `${options.out ? ` → ${options.out}` : ''} in ${seconds.toFixed(2)} s (${Math.round(stats.rows / Math.max(seconds, 1e-9))} rows/s)`,
   ];
   if (stats.gaps > 0) lines.push(`  ${stats.gaps} gaps between bars (the longest ${Math.round(stats.longestGap / 1000)} s): the price holds across a gap`);
-  if (problems.length > 0) {
-    lines.push(`  ${problems.length} rows skipped:`);
-    for (const problem of problems.slice(0, SHOWN_PROBLEMS)) lines.push(`    ${describeProblem(problem)}`);
-    if (problems.length > SHOWN_PROBLEMS) lines.push(`    … ${problems.length - SHOWN_PROBLEMS} more (--strict refuses a file with any)`);
+  const count = machine.problemCount;
+  if (count > 0) {
+    // the first KEPT_PROBLEMS are kept (and shown), the rest counted
+    lines.push(`  ${count} rows skipped:`);
+    for (const problem of problems) lines.push(`    ${describeProblem(problem)}`);
+    if (count > KEPT_PROBLEMS) lines.push(`    … ${count - KEPT_PROBLEMS} more (--strict refuses a file with any)`);
   }
   // the skipped rows' problems quote the file's cells: their control characters escaped
   process.stderr.write(escapeControls(lines.join('\n')) + '\n');
