@@ -88,15 +88,16 @@ describe('clearsim stress', () => {
 });
 
 describe('clearsim stress on a path that cannot be priced', () => {
-  it('stops every worker and says which instrument and when (exit 1)', () => {
+  it('stops every worker and says which instrument and when (exit 2: the scenario\'s settings cannot price it, the same way every time)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-stress-'));
     const file = join(dir, 'overflow.yaml');
     // jumps of mean log-size 30, one every other step: within the bounds of the stress block, but two of them take
     // BTC (4,000,000 steps of 0.01) past 2^53 − 1 steps
     writeFileSync(file, readFileSync(FIXTURE, 'utf8').replace('intensity: 0.02, mean: -0.03', 'intensity: 0.5, mean: 30'));
     const failed = clearsim('stress', file, '--paths', '3', '--workers', '2');
-    expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/stress: the path of (BTC|ETH)-PERP overflows at 2024-01-01T\d\d:\d\d:00Z/);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/stress: the path of (BTC|ETH)-PERP overflows at 2024-01-01T\d\d:\d\d:00Z .*\(path \d\)/);
+    expect(failed.stderr).toMatch(/lower the scenario's stress: jumps/);
     expect(failed.stdout).toBe('');
   });
 });

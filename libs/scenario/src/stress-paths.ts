@@ -141,11 +141,17 @@ export function stressPaths(paths: readonly GeneratedPath[], parameters: StressP
   });
 }
 
+/**
+ * A stress path whose price leaves what a price can hold (more than 2^53 − 1 steps): the scenario's stress settings
+ * with this seed cannot be priced, the same way every time (a usage error of the scenario, not a failure of the run).
+ */
+export class StressPathOverflow extends RangeError {}
+
 /** base × exp(x), rounded to the nearest price step (at least one step). */
 function shiftedPrice(base: Fixed, x: number, scale: number, step: Fixed, instrument: string, at: number): Fixed {
   const steps = Math.round((Number(base) / 1e8) * Math.exp(x) * scale);
   if (!Number.isFinite(steps) || steps > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`stress: the path of ${instrument} overflows at ${formatTimestamp(at)} (log-shift ${x}); lower garch/jumps parameters`);
+    throw new StressPathOverflow(`stress: the path of ${instrument} overflows at ${formatTimestamp(at)} (log-shift ${x}); lower garch/jumps parameters`);
   }
   return steps >= 1 ? BigInt(steps) * step : step;
 }

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { RuntimeFailure } from '../cli-error';
+import { RuntimeFailure, UsageError } from '../cli-error';
 import type { PathFigures, StressJob } from './stress-path';
 
-type Reply = { index: number; figures: PathFigures[] } | { index: number; error: string };
+/** A worker's answer for one path: its figures, or its error's message (`overflow`: the path cannot be priced). */
+type Reply = { index: number; figures: PathFigures[] } | { index: number; error: string; overflow: boolean };
 
 /** A path the workers could not run (the message names the path and the generated event). */
 export class StressPathError extends RuntimeFailure {}
@@ -36,7 +37,11 @@ export function runStressPaths(job: StressJob, count: number, workers: number, o
       pool.push(worker);
       worker.on('message', (reply: Reply) => {
         if (settled) return;
-        if ('error' in reply) return stop(new StressPathError(reply.error));
+        if ('error' in reply) {
+          // the scenario's settings cannot price this path with this seed, every time: exit 2, as for a setting out of range
+          if (reply.overflow) return stop(new UsageError(`${reply.error} (path ${reply.index + 1})`, 'lower the scenario\'s stress: jumps (intensity, mean, stdev) or garch parameters, or try another --seed'));
+          return stop(new StressPathError(reply.error));
+        }
         results[reply.index] = reply.figures;
         done++;
         onPath?.(done);

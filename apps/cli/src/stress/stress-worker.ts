@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { StressPathOverflow } from '@clearsim/scenario';
 import { runStressPath, type StressJob } from './stress-path';
 
 /**
@@ -11,6 +12,6 @@ parentPort!.on('message', (index: number) => {
   try {
     parentPort!.postMessage({ index, figures: runStressPath(job, index) });
   } catch (error) {
-    parentPort!.postMessage({ index, error: error instanceof Error ? error.message : String(error) });
+    parentPort!.postMessage({ index, error: error instanceof Error ? error.message : String(error), overflow: error instanceof StressPathOverflow });
   }
 });
