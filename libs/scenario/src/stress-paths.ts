@@ -151,7 +151,7 @@ export class StressPathOverflow extends RangeError {}
 function shiftedPrice(base: Fixed, x: number, scale: number, step: Fixed, instrument: string, at: number): Fixed {
   const steps = Math.round((Number(base) / 1e8) * Math.exp(x) * scale);
   if (!Number.isFinite(steps) || steps > Number.MAX_SAFE_INTEGER) {
-    throw new StressPathOverflow(`stress: the path of ${instrument} overflows at ${formatTimestamp(at)} (log-shift ${x}); lower garch/jumps parameters`);
+    throw new StressPathOverflow(`stress: the path of ${instrument} overflows at ${formatTimestamp(at)} (log-shift ${x})`);
   }
   return steps >= 1 ? BigInt(steps) * step : step;
 }
