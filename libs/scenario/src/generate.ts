@@ -298,13 +298,17 @@ interface Trader {
  */
 function drawPopulation(seed: bigint, group: PopulationGroup): Trader[] {
   const rng = streamFor(seed, `population/${group.prefix}`);
-  const draw = ([lo, hi]: [Fixed, Fixed]): Fixed => {
+  // a range's grid is the group's, not the trader's: found once (bigint powers per draw were most of a large group's time)
+  const gridOf = ([lo, hi]: [Fixed, Fixed]): { lo: Fixed; hi: Fixed; step: Fixed } => {
     const step = 10n ** BigInt(8 - Math.max(2, decimalPlaces(lo), decimalPlaces(hi)));
-    return rng.uniformBigInt(lo / step, hi / step) * step;
+    return { lo: lo / step, hi: hi / step, step };
   };
+  const collateralGrid = gridOf(group.collateral);
+  const leverageGrid = gridOf(group.leverage);
+  const draw = (grid: { lo: Fixed; hi: Fixed; step: Fixed }): Fixed => rng.uniformBigInt(grid.lo, grid.hi) * grid.step;
   return populationAccountIds(group.prefix, group.count).map((account) => {
-    const collateral = draw(group.collateral);
-    const leverage = draw(group.leverage);
+    const collateral = draw(collateralGrid);
+    const leverage = draw(leverageGrid);
     return { account, collateral, leverage };
   });
 }
