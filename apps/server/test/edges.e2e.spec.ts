@@ -152,6 +152,72 @@ describe('edges: bounded parsing of every body', () => {
   });
 });
 
+describe('edges: whole-number query parameters are plain decimal digits within their bounds', () => {
+  let server: TestServer;
+  const get = (path: string) => server.http.get(path).set('x-api-key', ADMIN);
+  const MAX = Number.MAX_SAFE_INTEGER;
+
+  beforeAll(async () => {
+    server = await bootServer();
+    expect((await server.http.post('/v1/inputs/batch').set('x-api-key', ADMIN).send([...SETUP, TRADE])).status).toBe(200);
+  });
+  afterAll(() => server?.close());
+
+  // each was taken by Number(): 0x10 as 16, 1e2 as 100, " 10" and "+10" as 10, 10.0 as 10, 0b11 as 3; "" was 0
+  const SPELLINGS: [string, string][] = [
+    ['0x10', '"0x10"'],
+    ['1e2', '"1e2"'],
+    ['%2010', '" 10"'],
+    ['10%20', '"10 "'],
+    ['%2B10', '"+10"'],
+    ['10.0', '"10.0"'],
+    ['0b11', '"0b11"'],
+    ['0o7', '"0o7"'],
+    ['-1', '"-1"'],
+    ['', '""'],
+    ['Infinity', '"Infinity"'],
+    ['%EF%BC%91', '"１"'],
+  ];
+  const PARAMETERS: [string, string, number, number][] = [
+    ['/v1/log', 'limit', 1, 1000],
+    ['/v1/log', 'from', 1, MAX],
+    ['/v1/accounts', 'limit', 1, 10_000],
+    ['/v1/decisions/stream', 'from', 1, MAX],
+  ];
+
+  describe.each(PARAMETERS)('%s?%s=', (path, name, min, max) => {
+    it.each(SPELLINGS)(`${name}=%s: 400 naming the parameter`, async (text, quoted) => {
+      const response = await get(`${path}?${name}=${text}`);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: [`${name}: must be a whole number from ${min} to ${max} in decimal digits (got ${quoted})`] });
+    });
+
+    it('out of bounds, repeated: 400 naming the parameter', async () => {
+      expect((await get(`${path}?${name}=0`)).body.message).toEqual([`${name}: must be at least ${min}`]);
+      expect((await get(`${path}?${name}=${max + 1}`)).body.message).toEqual([`${name}: must be at most ${max}`]);
+      expect((await get(`${path}?${name}=${'9'.repeat(400)}`)).body.message).toEqual([`${name}: must be at most ${max}`]);
+      expect((await get(`${path}?${name}=1&${name}=2`)).body.message).toEqual([`${name}: must be given once`]);
+    });
+  });
+
+  it('digits within the bounds are read as the number they spell', async () => {
+    const page = await get('/v1/log?from=02&limit=3');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ from: 2, next: 5 });
+    expect(page.body.events.map((event: { position: number }) => event.position)).toEqual([2, 3, 4]);
+    const accounts = await get('/v1/accounts?limit=1');
+    expect(accounts.status).toBe(200);
+    expect(accounts.body.accounts).toHaveLength(1);
+    expect((await get(`/v1/log?from=${MAX}&limit=1000`)).body).toMatchObject({ from: MAX, events: [] });
+  });
+
+  it('the OpenAPI document declares them as bounded integers', async () => {
+    const parameters = (await server.http.get('/docs-json')).body.paths['/v1/log'].get.parameters;
+    const limit = parameters.find((parameter: { name: string }) => parameter.name === 'limit');
+    expect(limit).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } });
+  });
+});
+
 describe('an unexpected exception at the edge: 500 "internal error" with the request id, the stack only in the log', () => {
   it('answers no stack and no message of the error, and logs both under the request id', () => {
     let replied: { body: Record<string, unknown>; status: number } | undefined;

@@ -1,8 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import type { AccountStatus } from '@clearsim/clearing';
-import { IsOneOf, TimestampField } from '../../common/validation';
+import { IsOneOf, TimestampField, WholeNumberQuery } from '../../common/validation';
 
 export class AccountQueryDto {
   @TimestampField({ optional: true, example: '2026-01-01T00:02:00Z', description: 'Time travel: the account as it was after the last event with ts <= at (the log folded up to there, deciding nothing).' })
@@ -23,11 +22,6 @@ export class ListAccountsQueryDto {
   @IsOneOf(['health', 'id'])
   sort?: 'health' | 'id';
 
-  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: MAX_LIST_LIMIT })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'must be a whole number' })
-  @Min(1, { message: 'must be at least 1' })
-  @Max(MAX_LIST_LIMIT, { message: `must be at most ${MAX_LIST_LIMIT}` })
+  @WholeNumberQuery({ default: 100, minimum: 1, maximum: MAX_LIST_LIMIT, description: 'Most accounts to return (decimal digits).' })
   limit?: number;
 }
