@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { VersioningType, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { DEFAULT_STORE_URL } from '@clearsim/store';
@@ -10,6 +11,7 @@ import { registerFastInputsRoute } from './clearing/fast-inputs.route';
 import { ShardService } from './clearing/shard.service';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { registerJsonBody, requestIdOf } from './common/fastify-body';
+import { answerClientError, answerFrameworkError, MAX_PARAM_LENGTH } from './common/framework-errors';
 import { logRequests } from './common/request-log';
 import { serveSwaggerAssets } from './common/swagger-assets';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type ServerOptions } from './config/server-options';
@@ -35,7 +37,10 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
   const adapter = new FastifyAdapter({
     bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     genReqId: requestIdOf,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // the refusals Fastify and Node answer before any route, in the service's error body (common/framework-errors.ts)
+    frameworkErrors: answerFrameworkError as FastifyServerOptions['frameworkErrors'],
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, { bufferLogs: true, bodyParser: false });
   try {
@@ -68,7 +73,9 @@ function setUpOpenApi(app: NestFastifyApplication): void {
         'Authenticate with `x-api-key: KEY` (or `Authorization: Bearer KEY`). Errors: `{statusCode, error, message: ["field: problem", …]}` (plus `code` and `field` on a 409 or 422, `conflict` on an id conflict, `requestId` on a 500; every response carries an `x-request-id` header); ' +
         '400 invalid (nothing appended; also JSON nested deeper than 32 levels, a JSON number that a float64 cannot hold exactly, a decimal beyond its bounds), 401 no/unknown key, 403 outside the key\'s scope, 404 no such account, ' +
         '409 a repeat of an idempotency key with other content (docs/idempotency.md) or a conflict with the server\'s setup, 413 body larger than the limit (16 MiB by default), 422 refused by the core (with `code`), 500 internal error (with `requestId`, never details), 503 not ready. ' +
-        'Every route lists the statuses it can answer, each with its body\'s schema (`ErrorResponse` for every error).',
+        'Every route lists the statuses it can answer, each with its body\'s schema (`ErrorResponse` for every error). ' +
+        'Refusals before any route have the same `ErrorResponse` body: 404 no route for the method and path, 400 a malformed percent-encoding in the path, 414 a path segment longer than 4096 characters; ' +
+        'and, closing the connection, 400 a request that is not valid HTTP/1.1 (a bad Content-Length…) and 431 a request line and headers larger than 16 KiB.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key configured with `--api-key SECRET:admin` or `SECRET:venue:PREFIX`.' }, API_KEY_SCHEME)

@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -122,5 +123,42 @@ export function openStream(url: string, key: string, headers: Record<string, str
       });
     });
     req.on('error', reject);
+  });
+}
+
+/** What came back on a raw connection: the status, the headers (lower-cased names), the JSON body, and whether the server closed it. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  closed: boolean;
+  elapsedMs: number;
+}
+
+/**
+ * Sends `bytes` as they are on a fresh connection (no HTTP client to correct
+ * them) and reads until the server closes it or `waitMs` passes.
+ */
+export function rawExchange(url: string, bytes: string, waitMs = 5000): Promise<RawAnswer | { status: undefined; closed: boolean; elapsedMs: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let text = '';
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    const finish = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const elapsedMs = Date.now() - started;
+      const split = text.indexOf('\r\n\r\n');
+      if (split < 0) return resolve({ status: undefined, closed, elapsedMs, text });
+      const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
+      const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: JSON.parse(text.slice(split + 4)), closed, elapsedMs });
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('close', () => finish(true));
+    socket.on('error', reject);
   });
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, HttpStatus, Logger, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InputRejected } from '@clearsim/clearing';
-import { InputError } from '@clearsim/events';
+import { InputError, quoteInput } from '@clearsim/events';
 import { AccessDenied } from '../auth/access-policy';
 import { IdConflict, InputRefused } from '../clearing/input-refused.error';
 import { ShardedInputsRefused } from '../clearing/sharded-inputs';
@@ -20,6 +20,7 @@ import type { ErrorBody } from './http-types';
  * - InputRefused / InputRejected (the core refused against the state) → 422, with `code`, `field` (and `index` in a batch)
  * - NotReadyError (replaying, resetting, shutting down) → 503 with Retry-After
  * - a body larger than the limit → 413; other refusals of the body (Fastify's) keep their 4xx
+ * - no route for the method and path (Nest's not-found handler) → 404 naming them, the path quoted as quoteInput quotes it
  * - HttpExceptions keep their status; anything else is a 500 that says
  *   "internal error" and carries the request id (`requestId`, also the
  *   `x-request-id` header) under which the stack is logged: never a stack or
@@ -49,13 +50,13 @@ export class DomainErrorsFilter implements ExceptionFilter {
  */
 export function errorBody(
   error: unknown,
-  request: { id?: unknown; routeOptions?: { bodyLimit?: unknown } } | undefined,
+  request: { id?: unknown; routeOptions?: { bodyLimit?: unknown }; is404?: unknown; method?: unknown; url?: unknown } | undefined,
   response: { getHeader?(name: string): unknown; setHeader?(name: string, value: string): unknown },
   logger: Pick<Logger, 'error'>,
 ): ErrorBody {
   // Fastify's 413 does not say its limit; the route's options do
   const bodyLimit = request?.routeOptions?.bodyLimit;
-  const body = toBody(error, typeof bodyLimit === 'number' ? bodyLimit : undefined);
+  const body = request?.is404 === true && error instanceof NotFoundException ? noRoute(request) : toBody(error, typeof bodyLimit === 'number' ? bodyLimit : undefined);
   if (body.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
     const requestId = requestIdOf(request, response);
     body.message = [`internal error (request id ${requestId}; see the server log)`];
@@ -114,6 +115,15 @@ function fromHttpException(exception: HttpException): ErrorBody {
     message = [statusCode === 400 && /JSON/.test(message) ? `body: malformed JSON (${message})` : message];
   }
   return { ...given, statusCode, error: typeof given.error === 'string' ? given.error : exception.name, message: Array.isArray(message) ? message.map(String) : [exception.message] };
+}
+
+/**
+ * Nest's not-found handler says "Cannot GET /path", the whole URL echoed and
+ * no field; the service's 404 names the path (without the query) instead.
+ */
+function noRoute(request: { method?: unknown; url?: unknown }): ErrorBody {
+  const path = String(request.url ?? '').split('?')[0]!;
+  return { statusCode: 404, error: 'Not Found', message: [`url: no route ${String(request.method)} ${quoteInput(path)} (the routes are listed at /docs)`] };
 }
 
 const line = (issue: { field: string; message: string }): string => `${issue.field || 'body'}: ${issue.message}`;
