@@ -11,7 +11,7 @@ import { registerFastInputsRoute } from './clearing/fast-inputs.route';
 import { ShardService } from './clearing/shard.service';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-responses';
 import { registerJsonBody, requestIdOf } from './common/fastify-body';
-import { answerClientError, answerFrameworkError, MAX_PARAM_LENGTH } from './common/framework-errors';
+import { answerClientError, answerFrameworkError, answerWhileClosing, MAX_PARAM_LENGTH } from './common/framework-errors';
 import { logRequests } from './common/request-log';
 import { serveSwaggerAssets } from './common/swagger-assets';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type ServerOptions } from './config/server-options';
@@ -41,12 +41,15 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
     // the refusals Fastify and Node answer before any route, in the service's error body (common/framework-errors.ts)
     frameworkErrors: answerFrameworkError as FastifyServerOptions['frameworkErrors'],
     clientErrorHandler: answerClientError,
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, { bufferLogs: true, bodyParser: false });
   try {
     app.useLogger(app.get(Logger));
     // every route: the size bound is checked as the body arrives (413), the nesting and number bounds on its text before JSON.parse (400)
     registerJsonBody(app.getHttpAdapter().getInstance());
+    // a request that arrives while the server closes: the service's 503 (Fastify's return503OnClosing is off)
+    answerWhileClosing(app.getHttpAdapter().getInstance());
     // before the routes are registered (listen): the plain single input skips Nest's per-request pipeline
     if (options.fastInputsRoute !== false) registerFastInputsRoute(app.getHttpAdapter().getInstance(), app);
     logRequests(app.getHttpAdapter().getInstance(), () => PinoLogger.root);
@@ -75,7 +78,8 @@ function setUpOpenApi(app: NestFastifyApplication): void {
         '409 a repeat of an idempotency key with other content (docs/idempotency.md) or a conflict with the server\'s setup, 413 body larger than the limit (16 MiB by default), 422 refused by the core (with `code`), 500 internal error (with `requestId`, never details), 503 not ready. ' +
         'Every route lists the statuses it can answer, each with its body\'s schema (`ErrorResponse` for every error). ' +
         'Refusals before any route have the same `ErrorResponse` body: 404 no route for the method and path, 400 a malformed percent-encoding in the path, 414 a path segment longer than 4096 characters; ' +
-        'and, closing the connection, 400 a request that is not valid HTTP/1.1 (a bad Content-Length…) and 431 a request line and headers larger than 16 KiB.',
+        'and, closing the connection, 400 a request that is not valid HTTP/1.1 (a bad Content-Length…) and 431 a request line and headers larger than 16 KiB; ' +
+        'a request that arrives while the server shuts down is a 503 with Retry-After on any route.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'An API key configured with `--api-key SECRET:admin` or `SECRET:venue:PREFIX`.' }, API_KEY_SCHEME)

@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { at } from '../../../libs/clearing/src/testing/given';
 import { ADMIN, bootServer, rawExchange, type RawAnswer, type TestServer } from './server-harness';
 
 /** The service's error body (DomainErrorsFilter, ErrorResponse in the OpenAPI document). */
@@ -76,5 +78,37 @@ describe('refusals before any route come in the service\'s error body', () => {
     const description: string = (await server.http.get('/docs-json')).body.info.description;
     expect(description).toContain('Refusals before any route');
     for (const status of ['404', '414', '431']) expect(description).toContain(status);
+  });
+});
+
+describe('a request that reaches the server while it closes', () => {
+  it('is answered 503 in the error body with Retry-After (Fastify answered {error, message: "Service Unavailable"} with neither)', async () => {
+    const server = await bootServer();
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    const body = `{"ts":"${at(60)}"}`;
+    // a request in progress (its body not all sent) keeps the connection busy, so closing does not drop it
+    socket.write(`POST /v1/admin/clock HTTP/1.1\r\nHost: x\r\nx-api-key: ${ADMIN}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // closing waits for that connection, which ends once both requests are answered
+    const closing = server.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // the rest of that body, and a second request pipelined behind it, which reaches the router while it closes
+    socket.write(`${body.slice(4)}GET /v1/log HTTP/1.1\r\nHost: x\r\nx-api-key: ${ADMIN}\r\n\r\n`);
+    await Promise.all([closed, closing]);
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(2);
+    for (const answer of answers) {
+      const [head, json] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      expect(head).toMatch(/\r\nretry-after: 1\r\n/i);
+      expect(head).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+      expect(JSON.parse(json!)).toEqual({ statusCode: 503, error: 'Service Unavailable', message: ['the server is shutting down'] });
+    }
+    expect(answers[1]).toMatch(/\r\nconnection: close\r\n/i);
   });
 });

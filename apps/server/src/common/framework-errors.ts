@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from '@nestjs/common';
 import { quoteInput } from '@clearsim/events';
 import { errorBody } from './domain-errors.filter';
@@ -85,3 +85,24 @@ export function clientErrorBody(error: ClientError): ErrorBody {
   }
 }
 
+/**
+ * Requests that reach Fastify once it is closing (pipelined behind a request
+ * in progress, or on a busy keep-alive connection) are answered 503 in the
+ * service's error body with `Retry-After: 1`, as a submission refused while
+ * the shard drains is (ShardService's NotReadyError). Fastify's own answer
+ * (`return503OnClosing`, turned off in main.ts) was `{error, message:
+ * "Service Unavailable", statusCode}` with no request id or Retry-After.
+ * Fastify adds `Connection: close` to every answer while closing.
+ */
+export function answerWhileClosing(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    // answered here: done is not called, so no route runs against a store that is being closed
+    void reply.code(503).header('Retry-After', '1').header('content-type', 'application/json; charset=utf-8').send({ statusCode: 503, error: 'Service Unavailable', message: ['the server is shutting down'] } satisfies ErrorBody);
+  });
+}
