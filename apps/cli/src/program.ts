@@ -156,6 +156,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'JSON log level: fatal, error, warn, info, debug, trace, silent', 'info')
     .option('--public-metrics', 'serve /metrics without a key (default: an admin key, x-api-key or Authorization: Bearer, as Prometheus sends it)')
     .option('--max-body-bytes <n>', 'largest request body in bytes, on every route (413 beyond it)', String(16 * 1024 * 1024))
+    .option('--request-timeout-ms <n>', 'how long a request (line, headers, body) may take to arrive, in ms: 408 and the connection closed beyond it (100 to 3600000)', '60000')
     .option('--commit-delay-us <n>', 'group commit: while other clients post, start a group no sooner than this many µs after the previous one, so one fsync serves more inputs (0: off)', '1000')
     .option('--kafka-brokers <host:port,...>', 'consume the inputs topic and publish decisions (also KAFKA_BROKERS)')
     .option('--inputs-topic <name>', 'Kafka inputs topic (default clearsim.inputs; dead letters to <name>.dlq)')

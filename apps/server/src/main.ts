@@ -14,7 +14,7 @@ import { registerJsonBody, requestIdOf } from './common/fastify-body';
 import { answerClientError, answerFrameworkError, answerWhileClosing, MAX_PARAM_LENGTH } from './common/framework-errors';
 import { logRequests } from './common/request-log';
 import { serveSwaggerAssets } from './common/swagger-assets';
-import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, type ServerOptions } from './config/server-options';
+import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS, type ServerOptions } from './config/server-options';
 import { serverOptionsFromEnvironment, validateServerOptions } from './config/server.config';
 import { KafkaService } from './kafka/kafka.service';
 
@@ -32,6 +32,7 @@ export { parseApiKeys, describePrincipal, ApiKeySpecError, type ApiKey } from '.
 export async function createServer(options: ServerOptions): Promise<INestApplication> {
   // before Nest: an error while it builds the modules would end the process (its abortOnError)
   validateServerOptions(options);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Fastify, not Express: 4–5× the requests/s of GET /healthz on this machine (docs/performance.md, B5)
   // routes as Express matched them: a trailing slash allowed, path parameters (account ids) not cut at Fastify's 100 characters
   const adapter = new FastifyAdapter({
@@ -40,7 +41,12 @@ export async function createServer(options: ServerOptions): Promise<INestApplica
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // the refusals Fastify and Node answer before any route, in the service's error body (common/framework-errors.ts)
     frameworkErrors: answerFrameworkError as FastifyServerOptions['frameworkErrors'],
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, requestTimeoutMs),
+    // a request (line, headers, body) not received within requestTimeoutMs is a 408 (Fastify's default is no limit: a body
+    // shorter than its Content-Length held the connection forever); headers get the same bound (Node's own is 60 s),
+    // and Node looks for late requests every second (its default, 30 s, would let one run 30 s over)
+    requestTimeout: requestTimeoutMs,
+    http: { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeoutMs / 4)) },
     return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, { bufferLogs: true, bodyParser: false });
@@ -78,7 +84,8 @@ function setUpOpenApi(app: NestFastifyApplication): void {
         '409 a repeat of an idempotency key with other content (docs/idempotency.md) or a conflict with the server\'s setup, 413 body larger than the limit (16 MiB by default), 422 refused by the core (with `code`), 500 internal error (with `requestId`, never details), 503 not ready. ' +
         'Every route lists the statuses it can answer, each with its body\'s schema (`ErrorResponse` for every error). ' +
         'Refusals before any route have the same `ErrorResponse` body: 404 no route for the method and path, 400 a malformed percent-encoding in the path, 414 a path segment longer than 4096 characters; ' +
-        'and, closing the connection, 400 a request that is not valid HTTP/1.1 (a bad Content-Length…) and 431 a request line and headers larger than 16 KiB; ' +
+        'and, closing the connection, 400 a request that is not valid HTTP/1.1 (a bad Content-Length…), 431 a request line and headers larger than 16 KiB, ' +
+        'and 408 a request whose headers or body did not arrive within the request timeout (60 s by default, serve --request-timeout-ms); ' +
         'a request that arrives while the server shuts down is a 503 with Retry-After on any route.',
     )
     .setVersion('1')

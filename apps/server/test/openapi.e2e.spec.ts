@@ -71,7 +71,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('gives every error status the one ErrorResponse body; guarded routes 401/500/503, routes with a body 400/413', () => {
+  it('gives every error status the one ErrorResponse body; guarded routes 401/500/503, routes with a body 400/408/413', () => {
     for (const [name, operation] of operations()) {
       const errors = Object.keys(operation.responses).filter((status) => Number(status) >= 400 && status !== '503');
       expect([name, errors.length]).not.toEqual([name, 0]);
@@ -82,7 +82,7 @@ describe('the OpenAPI document', () => {
         // /metrics answers even while the shard is not ready: no 503 there
         expect([name, statuses]).toEqual([name, expect.arrayContaining(name.includes('/metrics') ? ['401', '500'] : ['401', '500', '503'])]);
       }
-      if (operation.requestBody) expect([name, statuses]).toEqual([name, expect.arrayContaining(['400', '413'])]);
+      if (operation.requestBody) expect([name, statuses]).toEqual([name, expect.arrayContaining(['400', '408', '413'])]);
     }
     expect(document.components.schemas.ErrorResponse!.required).toEqual(['statusCode', 'error', 'message']);
   });

@@ -17,6 +17,8 @@ export interface ServeOptions {
   publicMetrics?: boolean;
   /** Largest request body in bytes (413 beyond it). */
   maxBodyBytes?: string;
+  /** How long a request may take to arrive, in ms (408 beyond it). */
+  requestTimeoutMs?: string;
   /** The group commit's bounded delay in µs (0: off). */
   commitDelayUs?: string;
   /** Kafka (`host:port,host:port`; also KAFKA_BROKERS): enables the Kafka module. */
@@ -47,6 +49,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   // at least 1 KiB (a single input), at most 1 GiB (body-parser holds the body in memory)
   const maxBodyBytes = wholeNumberOption('--max-body-bytes', options.maxBodyBytes ?? String(16 * 1024 * 1024), 0, 1 << 30);
   if (maxBodyBytes < 1024) throw new UsageError(`--max-body-bytes: "${options.maxBodyBytes}" is less than 1024`);
+  // the bounds of ServerOptions.requestTimeoutMs (apps/server/src/config/server-options.ts)
+  const requestTimeoutMs = wholeNumberOption('--request-timeout-ms', options.requestTimeoutMs ?? '60000', 100, 3_600_000);
   const commitDelayMicros = wholeNumberOption('--commit-delay-us', options.commitDelayUs ?? '1000', 0, 1_000_000);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const kafka = kafkaOptions(options);
@@ -69,7 +73,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const host = options.host ?? '127.0.0.1';
   let app;
   try {
-    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], maxBodyBytes, commitDelayMicros, kafka, publicMetrics: options.publicMetrics === true });
+    app = await server.createServer({ store, port, host, apiKeys, snapshotEvery, logLevel: logLevel as (typeof LOG_LEVELS)[number], maxBodyBytes, requestTimeoutMs, commitDelayMicros, kafka, publicMetrics: options.publicMetrics === true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new RuntimeFailure(`cannot listen on ${host}:${port}: the port is in use`, 'choose another with --port (or --port 0 for any free one)');

@@ -53,6 +53,7 @@ export const ERROR_STATUSES = {
   401: 'No API key, or an unknown one.',
   403: 'Outside the key\'s scope: a venue key on an admin route, a market-wide input or another venue\'s account.',
   404: 'No such resource.',
+  408: 'The request (its headers, or its body up to its Content-Length) did not arrive within the request timeout (serve --request-timeout-ms); the connection is closed and nothing was changed.',
   409: 'A repeat of an idempotency key with other content (`code: id-conflict`, docs/idempotency.md), or a conflict with the server\'s setup; nothing was changed.',
   413: 'The body is larger than the server accepts (serve --max-body-bytes); nothing was changed.',
   415: 'A JSON body in a charset other than UTF-8/16; nothing was changed.',
@@ -79,8 +80,8 @@ export function ApiErrorResponses(...entries: (ErrorStatus | [ErrorStatus, strin
 /** 401, 500 and 503: what any route behind the API key can answer besides its own refusals. */
 export const ApiGuardedRoute = () => applyDecorators(ApiKeyAuth(), ApiErrorResponses(401, 500, 503));
 
-/** 400 (malformed JSON, invalid fields), 413 (too large) and 415 (not UTF-8): what any route with a JSON body can answer. */
-export const ApiJsonBodyRoute = () => applyDecorators(ApiErrorResponses(400, 413, 415));
+/** 400 (malformed JSON, invalid fields), 408 (not received in time), 413 (too large) and 415 (not UTF-8): what any route with a JSON body can answer. */
+export const ApiJsonBodyRoute = () => applyDecorators(ApiErrorResponses(400, 408, 413, 415));
 
 /** A ledger decimal as the API writes it: canonical, no exponent, at most 8 decimals. */
 export const DECIMAL_TEXT_PATTERN = '^-?\\d+(\\.\\d{1,8})?$';

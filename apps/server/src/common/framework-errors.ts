@@ -54,13 +54,13 @@ interface ClientError extends Error {
  * `x-request-id` (a new one: there is no request to carry the caller's), then
  * closes the connection, as Node's own handler does.
  */
-export function answerClientError(error: ClientError, socket: Socket): void {
+export function answerClientError(error: ClientError, socket: Socket, requestTimeoutMs?: number): void {
   // a reset connection is gone: nothing to answer
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   // never a second status line into a response already started on this connection
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
-    const body = clientErrorBody(error);
+    const body = clientErrorBody(error, requestTimeoutMs);
     const json = JSON.stringify(body);
     socket.write(
       `HTTP/1.1 ${body.statusCode} ${STATUS_CODES[body.statusCode]}\r\n` +
@@ -71,7 +71,7 @@ export function answerClientError(error: ClientError, socket: Socket): void {
   socket.destroy(error);
 }
 
-export function clientErrorBody(error: ClientError): ErrorBody {
+export function clientErrorBody(error: ClientError, requestTimeoutMs?: number): ErrorBody {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
       // Node counts the request line too: a URL of 16 KiB is refused here, not as a 414
@@ -79,7 +79,7 @@ export function clientErrorBody(error: ClientError): ErrorBody {
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { statusCode: 413, error: 'Payload Too Large', message: ['body: the chunk extensions are larger than the server accepts'] };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { statusCode: 408, error: 'Request Timeout', message: ['request: not received in full in time'] };
+      return { statusCode: 408, error: 'Request Timeout', message: [`request: not received in full within ${requestTimeoutMs === undefined ? 'the time allowed' : `${requestTimeoutMs} ms`} (serve --request-timeout-ms)`] };
     default:
       return { statusCode: 400, error: 'Bad Request', message: [`request: not a valid HTTP/1.1 request (${error.message})`] };
   }

@@ -39,6 +39,13 @@ export interface ServerOptions {
   /** Largest request body, in bytes (413 beyond it, on every route). Default 16 MiB: a batch of 10,000 inputs fits. */
   maxBodyBytes?: number;
   /**
+   * How long a request (its line, headers and body) may take to arrive, in ms:
+   * past it the server answers 408 and closes the connection. Without a
+   * bound, a body shorter than its Content-Length held its connection (and a
+   * closing server) forever. Default 60,000: a 16 MiB body at 2.3 Mbit/s or more.
+   */
+  requestTimeoutMs?: number;
+  /**
    * The group commit's bounded delay, in µs (clearing/group-commit.queue.ts):
    * while other submissions are about, a group of HTTP inputs starts no sooner
    * than this after the previous one, so one fsync serves more inputs; 0
@@ -100,3 +107,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_SNAPSHOT_EVERY = 10_000;
 export const DEFAULT_MAX_BATCH = 10_000;
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** The bounds of requestTimeoutMs (serve --request-timeout-ms): an hour is as good as none, so none is not offered. */
+export const MIN_REQUEST_TIMEOUT_MS = 100;
+export const MAX_REQUEST_TIMEOUT_MS = 3_600_000;

@@ -2,7 +2,7 @@ import { ConfigModule, registerAs } from '@nestjs/config';
 import type { DynamicModule } from '@nestjs/common';
 import { z } from 'zod';
 import { parseApiKeys } from '../auth/api-keys';
-import { DEFAULT_HOST, DEFAULT_PORT, SERVER_CONFIG_NAMESPACE, type LogLevel, type ServerOptions } from './server-options';
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS, SERVER_CONFIG_NAMESPACE, type LogLevel, type ServerOptions } from './server-options';
 
 /** Server options that cannot be used: the message names each field and what is wrong with it. */
 export class InvalidServerOptions extends Error {
@@ -36,6 +36,7 @@ const ServerOptionsSchema = z
     fastInputsRoute: z.boolean().optional(),
     maxBatch: whole(1, Number.MAX_SAFE_INTEGER).optional(),
     maxBodyBytes: whole(1024, 1 << 30).optional(),
+    requestTimeoutMs: whole(MIN_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS).optional(),
     commitDelayMicros: whole(0, 1_000_000).optional(),
     kafka: z
       .object({
@@ -91,13 +92,14 @@ function wholeVar(env: NodeJS.ProcessEnv, name: string, min: number, max: number
 /**
  * The ServerOptions of `node dist/apps/server/src/main.js` from its environment:
  * CLEARSIM_STORE, CLEARSIM_PORT, CLEARSIM_HOST, CLEARSIM_API_KEYS,
- * CLEARSIM_LOG_LEVEL, CLEARSIM_MAX_BODY_BYTES, CLEARSIM_COMMIT_DELAY_US. A bad value is refused with its
+ * CLEARSIM_LOG_LEVEL, CLEARSIM_MAX_BODY_BYTES, CLEARSIM_REQUEST_TIMEOUT_MS, CLEARSIM_COMMIT_DELAY_US. A bad value is refused with its
  * variable's name (it used to become NaN and fail later, or be ignored).
  */
 export function serverOptionsFromEnvironment(env: NodeJS.ProcessEnv, defaultStore: string): ServerOptions {
   const problems: string[] = [];
   const port = wholeVar(env, 'CLEARSIM_PORT', 0, 65535, problems);
   const maxBodyBytes = wholeVar(env, 'CLEARSIM_MAX_BODY_BYTES', 1024, 1 << 30, problems);
+  const requestTimeoutMs = wholeVar(env, 'CLEARSIM_REQUEST_TIMEOUT_MS', MIN_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, problems);
   const commitDelayMicros = wholeVar(env, 'CLEARSIM_COMMIT_DELAY_US', 0, 1_000_000, problems);
   const logLevel = env.CLEARSIM_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`CLEARSIM_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -115,6 +117,7 @@ export function serverOptionsFromEnvironment(env: NodeJS.ProcessEnv, defaultStor
     apiKeys,
     logLevel: logLevel as LogLevel,
     ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(commitDelayMicros === undefined ? {} : { commitDelayMicros }),
   };
 }

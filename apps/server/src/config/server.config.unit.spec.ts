@@ -29,6 +29,9 @@ describe('validateServerOptions', () => {
     expect(problemsOf({ ...base, port: 1.5 })).toEqual(['port: must be a whole number']);
     expect(problemsOf({ ...base, store: '' })).toEqual(['store: must not be empty']);
     expect(problemsOf({ ...base, commitDelayMicros: -1 })).toEqual(['commitDelayMicros: must be at least 0']);
+    // no "0 for none": an unbounded wait is what the option exists to prevent
+    expect(problemsOf({ ...base, requestTimeoutMs: 0 })).toEqual(['requestTimeoutMs: must be at least 100']);
+    expect(problemsOf({ ...base, requestTimeoutMs: 3_600_001 })).toEqual(['requestTimeoutMs: must be at most 3600000']);
     expect(problemsOf({ ...base, kafka: { brokers: [] } })).toEqual(['kafka.brokers: needs at least one host:port']);
     expect(problemsOf({ ...base, kafka: { brokers: ['localhost'] } })).toEqual(['kafka.brokers.0: must be host:port']);
     expect(problemsOf({ ...base, kafka: { brokers: ['k:9092'], shards: 2, shard: 2 } })).toEqual(['kafka.shard: must be less than shards']);
@@ -40,10 +43,10 @@ describe('serverOptionsFromEnvironment', () => {
   it('reads the CLEARSIM_* variables, with the defaults of server-options.ts', () => {
     expect(serverOptionsFromEnvironment({}, 'file:./data')).toEqual({ store: 'file:./data', port: 8080, host: '127.0.0.1', apiKeys: [], logLevel: 'info' });
     const options = serverOptionsFromEnvironment(
-      { CLEARSIM_STORE: 'memory:', CLEARSIM_PORT: '0', CLEARSIM_HOST: '0.0.0.0', CLEARSIM_API_KEYS: 'admin-secret-1:admin', CLEARSIM_LOG_LEVEL: 'silent', CLEARSIM_MAX_BODY_BYTES: '2048', CLEARSIM_COMMIT_DELAY_US: '0' },
+      { CLEARSIM_STORE: 'memory:', CLEARSIM_PORT: '0', CLEARSIM_HOST: '0.0.0.0', CLEARSIM_API_KEYS: 'admin-secret-1:admin', CLEARSIM_LOG_LEVEL: 'silent', CLEARSIM_MAX_BODY_BYTES: '2048', CLEARSIM_REQUEST_TIMEOUT_MS: '5000', CLEARSIM_COMMIT_DELAY_US: '0' },
       'file:./data',
     );
-    expect(options).toMatchObject({ store: 'memory:', port: 0, host: '0.0.0.0', logLevel: 'silent', maxBodyBytes: 2048, commitDelayMicros: 0 });
+    expect(options).toMatchObject({ store: 'memory:', port: 0, host: '0.0.0.0', logLevel: 'silent', maxBodyBytes: 2048, requestTimeoutMs: 5000, commitDelayMicros: 0 });
     expect(options.apiKeys.map((key) => key.principal.role)).toEqual(['admin']);
   });
 
@@ -57,5 +60,6 @@ describe('serverOptionsFromEnvironment', () => {
     );
     expect(() => serverOptionsFromEnvironment({ CLEARSIM_API_KEYS: 'short:admin' }, 'memory:')).toThrow(/CLEARSIM_API_KEYS: .*at least 8 characters/);
     expect(() => serverOptionsFromEnvironment({ CLEARSIM_COMMIT_DELAY_US: '2ms' }, 'memory:')).toThrow(new InvalidServerOptions(['CLEARSIM_COMMIT_DELAY_US: "2ms" is not a whole number from 0 to 1000000']));
+    expect(() => serverOptionsFromEnvironment({ CLEARSIM_REQUEST_TIMEOUT_MS: '30s' }, 'memory:')).toThrow(new InvalidServerOptions(['CLEARSIM_REQUEST_TIMEOUT_MS: "30s" is not a whole number from 100 to 3600000']));
   });
 });
