@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { HttpStatus } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { at } from '../../../libs/clearing/src/testing/given';
@@ -84,6 +85,47 @@ describe('edges: bounded parsing of every body', () => {
     expect(await head()).toBe(before);
     // a number with 15 significant digits or fewer means what it says
     expect((await postText('/v1/inputs', `{"type":"PriceUpdated","ts":"${at(60)}","instrument":"BTC-PERP","price":10000.5}`)).status).toBe(200);
+  });
+
+  describe('a body that is not JSON: 415 naming its media type (it was a 400 "ts: is required", the wrong fault)', () => {
+    const deposited = JSON.stringify(deposit('5'));
+    it.each([
+      ['text/plain', `got "text/plain"`],
+      ['application/x-www-form-urlencoded', `got "application/x-www-form-urlencoded"`],
+      ['application/xml; charset=utf-8', `got "application/xml; charset=utf-8"`],
+    ])('content-type %s', async (contentType, named) => {
+      const before = await head();
+      for (const path of ['/v1/inputs', '/v1/inputs/batch', '/v1/admin/rules']) {
+        const response = await server.http.post(path).set('x-api-key', ADMIN).set('content-type', contentType).send(deposited);
+        expect(response.status).toBe(415);
+        expect(response.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: [`content-type: the body must be application/json (${named})`] });
+      }
+      expect(await head()).toBe(before);
+    });
+
+    it('a body with no content-type at all', async () => {
+      const before = await head();
+      // a raw request: an HTTP client library names a type for a string body by itself
+      const { hostname, port } = new URL(server.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+        socket.end(`POST /v1/inputs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nx-api-key: ${ADMIN}\r\ncontent-length: ${deposited.length}\r\n\r\n${deposited}`);
+      });
+      const [status, json] = answer.split('\r\n\r\n');
+      expect(status).toMatch(/^HTTP\/1\.1 415 /);
+      expect(JSON.parse(json!).message).toEqual(['content-type: the body must be application/json (no content-type given)']);
+      expect(await head()).toBe(before);
+    });
+
+    it('the same deposit as application/json is taken (the refusal is the media type, not the body)', async () => {
+      const response = await server.http.post('/v1/inputs').set('x-api-key', ADMIN).set('content-type', 'application/json').send(deposited);
+      expect(response.status).toBe(200);
+    });
   });
 
   describe('nesting deeper than 32 levels: 400, never "Maximum call stack size exceeded"', () => {

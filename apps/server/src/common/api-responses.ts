@@ -56,7 +56,7 @@ export const ERROR_STATUSES = {
   408: 'The request (its headers, or its body up to its Content-Length) did not arrive within the request timeout (serve --request-timeout-ms); the connection is closed and nothing was changed.',
   409: 'A repeat of an idempotency key with other content (`code: id-conflict`, docs/idempotency.md), or a conflict with the server\'s setup; nothing was changed.',
   413: 'The body is larger than the server accepts (serve --max-body-bytes); nothing was changed.',
-  415: 'A JSON body in a charset other than UTF-8/16; nothing was changed.',
+  415: 'A body that is not application/json, or JSON in a charset other than UTF-8/16; nothing was changed.',
   422: 'Refused by the core against the current state (reason in `code`, the field in `field`); nothing was appended.',
   500: 'Internal error: logged by the server with the request id (the `x-request-id` response header); no detail is sent.',
   503: 'Not ready (replaying the log, resetting, shutting down): retry after the Retry-After header\'s seconds.',

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { verifyJsonBody } from './json-body';
+import { quoteInput } from '@clearsim/events';
 import { badRequest } from './validation';
 
 /** A request id the caller may choose: short, and nothing a log line could be forged with. */
@@ -26,8 +27,7 @@ export function requestIdOf(raw: IncomingMessage): string {
  *   decoded (utf-8 and utf-16 variants; another charset is a 415), the
  *   codec's nesting and number bounds checked on the text (verifyJsonBody),
  *   then `JSON.parse`; an empty body is `{}`; malformed JSON a 400.
- * - any other content type: not read, the body is `undefined` (the route's
- *   validation then says what it wanted).
+ * - a body of any other content type, or of none: a 415 naming it, not read.
  */
 export function registerJsonBody(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
@@ -45,7 +45,19 @@ export function registerJsonBody(fastify: FastifyInstance): void {
       done(error as Error, undefined);
     }
   });
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  // a body in another media type (or with none named) is refused as such, before any route reads it: answered as a
+  // missing field ("ts: is required") it sent the caller after the wrong fault
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    const given = request.headers['content-type'];
+    done(
+      new UnsupportedMediaTypeException({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: [`content-type: the body must be application/json (${given === undefined ? 'no content-type given' : `got ${quoteInput(given)}`})`],
+      }),
+      undefined,
+    );
+  });
   // every answer names its request (the 500's body too: the error filter reads request.id)
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
