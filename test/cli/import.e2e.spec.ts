@@ -273,6 +273,31 @@ describe('refused paths: exit 2 naming the path before anything is read, nothing
     expect(readdirSync(join(dir, 'new', 'deeper'))).toEqual(['btc.jsonl']);
   });
 
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s while it writes: the temporary and the folders made for it are removed, and the signal ends it', async (signal) => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-signal-'));
+    // the input a pipe that stays open: the import has its temporary and waits for more rows
+    const fifo = join(dir, 'rows.csv');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = spawn(join(ROOT, 'bin', 'clearsim'), ['import', fifo, ...args, '--out', join(dir, 'new', 'btc.jsonl'), '--no-progress'], { cwd: dir, stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    // the pipe held open after the rows (no end of file): the import stays in its loop
+    const writer = spawn('sh', ['-c', `exec 3>"${fifo}"; cat "${KLINES}" >&3; exec sleep 30`], { stdio: 'ignore' });
+    try {
+      const temporary = () => (existsSync(join(dir, 'new')) ? readdirSync(join(dir, 'new')).filter((name) => name.endsWith('.tmp')) : []);
+      for (let waited = 0; temporary().length === 0; waited += 50) {
+        if (waited > 20_000) throw new Error('the import made no temporary');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill(signal);
+      const [code, ended] = await exited;
+      expect({ code, ended }).toEqual({ code: null, ended: signal }); // ended by the signal, as without a handler
+      expect(readdirSync(dir)).toEqual(['rows.csv']); // no temporary, no folder "new", no output
+    } finally {
+      writer.kill();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('--out an existing pipe (or device, /dev/null) is written in place, not replaced by a renamed temporary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
     const fifo = join(dir, 'pipe');

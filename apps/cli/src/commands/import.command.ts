@@ -38,6 +38,13 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   const target = options.out === undefined ? undefined : outputTarget(options.out);
   const source = openInput(file);
   const output = target ? openOutput(target, source.fd) : undefined;
+  // Ctrl-C or a kill while writing: the temporary goes (and folders made for it), then the signal ends the process
+  // as it would have (a temporary beside the target was left for every interrupted import)
+  const interrupted = (signal: NodeJS.Signals): void => {
+    output?.discard();
+    process.kill(process.pid, signal);
+  };
+  if (output?.temporary) for (const signal of INTERRUPTS) process.once(signal, interrupted);
   const stream = output?.stream ?? process.stdout;
   // --strict to stdout (or to a device or pipe, written in place) holds everything until the file is known good: nothing of a refused file reaches it
   const holds = options.strict === true && !output?.temporary;
@@ -104,12 +111,16 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     const seconds = (performance.now() - started) / 1000;
     report(file, options, machine, seconds);
   } finally {
+    for (const signal of INTERRUPTS) process.off(signal, interrupted);
     bar?.stop();
     input.destroy();
     parser.destroy();
     if (output && !kept) output.discard();
   }
 }
+
+/** The signals that end an import early, whose temporary output is removed first. */
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Where `--out` goes: a new or regular file (written through a temporary renamed at the end), or an existing device or pipe (written in place). */
 interface OutputTarget {
