@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -552,6 +553,33 @@ describe('paths that are not what they must be', () => {
     // nothing was created: no store, no temporary file beside the paths
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('--decisions naming a named pipe writes the decisions into it; the pipe stays a pipe', async () => {
+    // was: the decisions written to a temporary beside it, renamed over the pipe (and, as root, over /dev/null)
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const fifo = join(dir, 'decisions');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let read = '';
+    reader.stdout.on('data', (chunk) => (read += chunk));
+    const readerClosed = once(reader, 'close');
+    try {
+      const run = await new Promise<number | null>((resolve) => {
+        const child = spawn(join(ROOT, 'bin', 'clearsim'), ['run', FIXTURE, '--store', freshStore(), '--decisions', fifo, '--json'], { stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('exit', (code) => (clearTimeout(timer), resolve(code)));
+      });
+      expect(run).toBe(0);
+      await readerClosed;
+      expect(statSync(fifo).isFIFO()).toBe(true);
+      expect(readdirSync(dir)).toEqual(['decisions']);
+      // the fixture's five decisions, one JSON line each
+      expect(read.trim().split('\n').map((line) => JSON.parse(line).type)).toEqual(expect.arrayContaining(['MarginCallIssued', 'LiquidationStarted']));
+      expect(read.trim().split('\n')).toHaveLength(5);
+    } finally {
+      if (reader.exitCode === null) reader.kill();
+    }
+  }, 60_000);
 
   it('an input or a rules file that is a directory is bad usage naming it (exit 2), not an internal error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -144,6 +145,45 @@ describe('clearsim generate', () => {
     }
     expect(readdirSync(dir).sort()).toEqual(['adir', 'afile']);
     expect(readdirSync(join(dir, 'adir'))).toEqual([]);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('day interrupted by %s: no half-written day, no temporary; the signal ends it', async (signal) => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-signal-'));
+    // a day large enough to be still writing when the signal comes (it is written to a temporary beside the target)
+    const child = spawn(join(ROOT, 'bin', 'clearsim'), ['generate', 'day', join(dir, 'day.jsonl'), '--events', '20000000', '--accounts', '10'], { stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    try {
+      for (let waited = 0; readdirSync(dir).length === 0; waited += 20) {
+        if (waited > 60_000) throw new Error('generate day wrote nothing');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(readdirSync(dir)).toEqual([expect.stringMatching(/^\.day\.jsonl\.\d+\.tmp$/)]);
+      child.kill(signal);
+      const [code, ended] = await exited;
+      expect({ code, ended }).toEqual({ code: null, ended: signal });
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('population to a named pipe is written into the pipe, which stays a pipe (a temporary renamed over it would replace it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-pipe-'));
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let read = '';
+    reader.stdout.on('data', (chunk) => (read += chunk));
+    try {
+      const out = clearsim(dir, 'generate', 'population', fifo, '--count', '5');
+      expect(out.code).toBe(0);
+      await once(reader, 'close');
+      expect(statSync(fifo).isFIFO()).toBe(true);
+      expect(readdirSync(dir)).toEqual(['pipe']);
+      expect(read.trim().split('\n').map((line) => JSON.parse(line).type)).toContain('Deposited');
+    } finally {
+      if (reader.exitCode === null) reader.kill();
+    }
   });
 
   it('day: a write the device refuses (/dev/full: every write is ENOSPC) is exit 1 said as such, not a crash', () => {

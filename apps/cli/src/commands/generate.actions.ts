@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { formatTimestamp, INPUT_SCHEMAS, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
@@ -9,6 +9,7 @@ import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { generateLog, setupEvents } from '../../../../bench/generate-log';
 import { UsageError } from '../cli-error';
 import { prepareOutputFile } from '../io/file-paths';
+import { PendingFile } from '../io/pending-file';
 import { loadRules } from '../io/rules-source';
 import { wholeNumberOption } from '../io/whole-number-option';
 
@@ -71,8 +72,9 @@ export function writePopulation(file: string, options: PopulationOptions): void 
     return { scenario, events: generateInputStream(scenario, rules) };
   });
   prepareOutputFile('<file.jsonl>', file);
-  // written as they are made, a few thousand lines at a time: a million traders are two million lines
-  const fd = openSync(file, 'w');
+  // written as they are made, a few thousand lines at a time (a million traders are two million lines), to a
+  // temporary renamed at the end: a failure or an interruption half-way leaves no half-written file
+  const out = new PendingFile(file);
   let count = 0;
   try {
     let chunk: string[] = [];
@@ -80,13 +82,15 @@ export function writePopulation(file: string, options: PopulationOptions): void 
       chunk.push(JSON.stringify(event));
       count++;
       if (chunk.length === 4096) {
-        writeFileSync(fd, chunk.join('\n') + '\n');
+        out.write(chunk.join('\n') + '\n');
         chunk = [];
       }
     }
-    if (chunk.length > 0) writeFileSync(fd, chunk.join('\n') + '\n');
-  } finally {
-    closeSync(fd);
+    if (chunk.length > 0) out.write(chunk.join('\n') + '\n');
+    out.keep();
+  } catch (error) {
+    out.discard();
+    throw error;
   }
   process.stderr.write(`clearsim generate population: ${count} events (${scenario.population.reduce((n, g) => n + g.count, 0)} traders on ${options.instrument}) → ${file}\n`);
 }
@@ -165,7 +169,17 @@ export async function writeDay(file: string, options: { events: string; accounts
     throw new UsageError(`--events: ${spec.events} cannot hold the opening events of ${spec.accounts} traders on ${spec.instruments} perpetuals (${spec.positionsPerAccount === undefined ? 'at least ' : ''}${opening}: the rules, the listings, a deposit and the opening trades of each); raise --events or lower --accounts`);
   }
   prepareOutputFile('<file.jsonl>', file);
-  const written = await generateLog(file, spec);
+  // to a temporary renamed at the end: a failure or an interruption half-way leaves no half-written day
+  const out = new PendingFile(file);
+  let written: number;
+  try {
+    out.close();
+    written = await generateLog(out.temporary, spec);
+    out.keep();
+  } catch (error) {
+    out.discard();
+    throw error;
+  }
   process.stderr.write(`clearsim generate day: ${written} events (${spec.accounts} traders, ${spec.instruments} perpetuals, seed ${spec.seed}) → ${file}\n`);
 }
 

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, InputError } from '@clearsim/events';
@@ -8,6 +8,7 @@ import { DEFAULT_STORE_URL, parseStoreUrl, resetFileStore } from '@clearsim/stor
 import { openInput, type InputSource } from '../io/input-source';
 import { logThreadWanted } from '../io/log-thread';
 import { prepareOutputFile } from '../io/file-paths';
+import { PendingFile } from '../io/pending-file';
 import { InterestingAccounts } from '../output/report-data';
 import { writeJsonSummary } from '../output/summary-json';
 import { ACCOUNT_ROWS, renderSummary } from '../output/summary-table';
@@ -223,34 +224,6 @@ function progressBar(source: InputSource): SingleBar {
   );
   bar.start(Math.max(total, 1), 0, { phase: 'deciding', inputs: 0, rate: 0 });
   return bar;
-}
-
-/** `--decisions FILE` as it is written: a temporary file beside it, renamed to FILE by `keep`, removed by `discard` if not kept. */
-class PendingFile {
-  private readonly temporary: string;
-  private fd: number | undefined;
-
-  constructor(private readonly path: string) {
-    this.temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    this.fd = openSync(this.temporary, 'w');
-  }
-
-  write(text: string): void {
-    writeFileSync(this.fd!, text);
-  }
-
-  keep(): void {
-    closeSync(this.fd!);
-    this.fd = undefined;
-    renameSync(this.temporary, this.path);
-  }
-
-  discard(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
-    rmSync(this.temporary, { force: true });
-  }
 }
 
 /**
