@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeReader } from './pipe-reader';
 
 /**
  * End-to-end: the built CLI (`./bin/clearsim`, as a user runs it) on a file
@@ -557,12 +557,7 @@ describe('paths that are not what they must be', () => {
   it('--decisions naming a named pipe writes the decisions into it; the pipe stays a pipe', async () => {
     // was: the decisions written to a temporary beside it, renamed over the pipe (and, as root, over /dev/null)
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
-    const fifo = join(dir, 'decisions');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let read = '';
-    reader.stdout.on('data', (chunk) => (read += chunk));
-    const readerClosed = once(reader, 'close');
+    const { fifo, closed, text, stop } = pipeReader(dir, 'decisions');
     try {
       const run = await new Promise<number | null>((resolve) => {
         const child = spawn(join(ROOT, 'bin', 'clearsim'), ['run', FIXTURE, '--store', freshStore(), '--decisions', fifo, '--json'], { stdio: 'ignore' });
@@ -570,14 +565,14 @@ describe('paths that are not what they must be', () => {
         child.on('exit', (code) => (clearTimeout(timer), resolve(code)));
       });
       expect(run).toBe(0);
-      await readerClosed;
+      await closed;
       expect(statSync(fifo).isFIFO()).toBe(true);
       expect(readdirSync(dir)).toEqual(['decisions']);
       // the fixture's five decisions, one JSON line each
-      expect(read.trim().split('\n').map((line) => JSON.parse(line).type)).toEqual(expect.arrayContaining(['MarginCallIssued', 'LiquidationStarted']));
-      expect(read.trim().split('\n')).toHaveLength(5);
+      expect(text().trim().split('\n').map((line) => JSON.parse(line).type)).toEqual(expect.arrayContaining(['MarginCallIssued', 'LiquidationStarted']));
+      expect(text().trim().split('\n')).toHaveLength(5);
     } finally {
-      if (reader.exitCode === null) reader.kill();
+      stop();
     }
   }, 60_000);
 

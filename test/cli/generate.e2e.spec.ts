@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pipeReader } from './pipe-reader';
 
 /** `clearsim generate`: scaffolding a study, and the JSON Schemas kept equal to the validators. */
 const ROOT = join(__dirname, '..', '..');
@@ -169,20 +170,16 @@ describe('clearsim generate', () => {
 
   it('population to a named pipe is written into the pipe, which stays a pipe (a temporary renamed over it would replace it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-generate-pipe-'));
-    const fifo = join(dir, 'pipe');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let read = '';
-    reader.stdout.on('data', (chunk) => (read += chunk));
+    const { fifo, closed, text, stop } = pipeReader(dir, 'pipe');
     try {
       const out = clearsim(dir, 'generate', 'population', fifo, '--count', '5');
       expect(out.code).toBe(0);
-      await once(reader, 'close');
+      await closed;
       expect(statSync(fifo).isFIFO()).toBe(true);
       expect(readdirSync(dir)).toEqual(['pipe']);
-      expect(read.trim().split('\n').map((line) => JSON.parse(line).type)).toContain('Deposited');
+      expect(text().trim().split('\n').map((line) => JSON.parse(line).type)).toContain('Deposited');
     } finally {
-      if (reader.exitCode === null) reader.kill();
+      stop();
     }
   });
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeReader } from './pipe-reader';
 
 /** `clearsim import` on fixture files written by hand in each exchange's layout (test/fixtures/market-data; no downloaded data). */
 const ROOT = join(__dirname, '..', '..');
@@ -300,20 +301,16 @@ describe('refused paths: exit 2 naming the path before anything is read, nothing
 
   it('--out an existing pipe (or device, /dev/null) is written in place, not replaced by a renamed temporary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-paths-'));
-    const fifo = join(dir, 'pipe');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let read = '';
-    reader.stdout.on('data', (chunk) => (read += chunk));
+    const { fifo, closed, text, stop } = pipeReader(dir, 'pipe');
     try {
       const out = clearsimIn(dir, 'import', KLINES, ...args, '--out', fifo);
       expect(out.code).toBe(0);
       expect(statSync(fifo).isFIFO()).toBe(true); // was: a regular file renamed over the pipe (and /dev/null, as root, replaced)
-      await once(reader, 'close');
-      expect(read.trim().split('\n')).toHaveLength(11);
+      await closed;
+      expect(text().trim().split('\n')).toHaveLength(11);
       expect(readdirSync(dir)).toEqual(['pipe']);
     } finally {
-      if (reader.exitCode === null) reader.kill();
+      stop();
     }
   });
 });
