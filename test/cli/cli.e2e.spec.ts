@@ -536,6 +536,30 @@ describe('amounts beyond an input\'s bounds, computed by the engine', () => {
   });
 });
 
+describe('account on a store with a snapshot', () => {
+  it('lists every decision about the account, from before the snapshot and after it, in log order: the same as one fold of the log', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));
+    const lines = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    // the snapshot after the price drop (alice's margin call is before it), then the withdrawal and the grace expiry (her liquidation after it)
+    writeFileSync(join(dir, 'first.jsonl'), lines.slice(0, 7).join('\n') + '\n');
+    writeFileSync(join(dir, 'rest.jsonl'), lines.slice(7).join('\n') + '\n');
+    const split = `file:${join(dir, 'split')}`;
+    expect(clearsim('run', join(dir, 'first.jsonl'), '--store', split, '--snapshot').code).toBe(0);
+    expect(clearsim('run', join(dir, 'rest.jsonl'), '--store', split).code).toBe(0);
+    const whole = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', whole).code).toBe(0);
+
+    const fromSnapshot = json(clearsim('account', 'alice', '--store', split, '--json'));
+    // --at folds the whole log (no snapshot): the history as it was collected before
+    const folded = json(clearsim('account', 'alice', '--store', split, '--at', '2026-01-01T02:00:00Z', '--json'));
+    expect(fromSnapshot.decisions.length).toBeGreaterThanOrEqual(3);
+    expect(fromSnapshot.decisions[0].type).toBe('MarginCallIssued'); // before the snapshot
+    expect(fromSnapshot.decisions.map((d: { type: string }) => d.type)).toContain('PositionLiquidated'); // after it
+    expect(fromSnapshot.decisions).toEqual(folded.decisions);
+    expect(fromSnapshot).toEqual(json(clearsim('account', 'alice', '--store', whole, '--json')));
+  });
+});
+
 describe('paths that are not what they must be', () => {
   it('--decisions or --report naming a directory, or a path under a file, is refused before the run (exit 2), and the store is not touched', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-e2e-'));

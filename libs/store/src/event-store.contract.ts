@@ -1,7 +1,7 @@
 /// <reference types="jest" />
 import { encodeEvent, type ClearingEvent } from '@clearsim/events';
 import { AppendInProgressError, TransactionFinishedError } from './errors';
-import { ConcurrencyError, type EventStore, type StoredEvent } from './event-store.port';
+import { ConcurrencyError, type EventStore, type ReadOptions, type StoredEvent } from './event-store.port';
 import { sampleEvents } from './test-events';
 
 export interface EventStoreFixture {
@@ -82,6 +82,23 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(positions(await readAll(store, 9, 99))).toEqual([9, 10]); // toPosition past the head stops at the head
       expect(await readAll(store, 11)).toEqual([]); // past the head
       expect(await readAll(store, 5, 4)).toEqual([]); // empty window
+    });
+
+    it('reads only the decisions when asked (decisionsOnly), at their positions in the log, within a window too', async () => {
+      const events = sampleEvents(12); // every fourth a decision (MarginCallIssued): positions 4, 8 and 12
+      await store.append(events, 0);
+      const read = async (from: number, options: ReadOptions) => {
+        const out: StoredEvent[] = [];
+        for await (const stored of store.read(from, options)) out.push(stored);
+        return out;
+      };
+      const decisions = await read(1, { decisionsOnly: true });
+      expect(positions(decisions)).toEqual([4, 8, 12]);
+      expect(canonical(decisions.map((s) => s.event))).toEqual(canonical([events[3]!, events[7]!, events[11]!]));
+      expect(positions(await read(5, { toPosition: 11, decisionsOnly: true }))).toEqual([8]);
+      expect(positions(await read(9, { toPosition: 11, decisionsOnly: true }))).toEqual([]);
+      // and everything without it, as before
+      expect(positions(await read(1, { decisionsOnly: false }))).toEqual(range(1, 12));
     });
 
     it('refuses a fromPosition below 1', async () => {

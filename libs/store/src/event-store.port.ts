@@ -19,6 +19,12 @@ export class ConcurrencyError extends Error {
 export interface ReadOptions {
   /** Stop after this position (inclusive). */
   toPosition?: number;
+  /**
+   * Only the decisions: the inputs between them are not yielded (a store may pass over them without decoding
+   * them). The decisions keep their positions in the log. For a reader that wants what was decided (an
+   * account's history), not the state, which a snapshot gives.
+   */
+  decisionsOnly?: boolean;
 }
 
 /**

@@ -17,8 +17,22 @@ export async function accountCommand(id: string, options: { store?: string; at?:
   const store = await openStoreFromUrl(options.store, { readOnly: true });
   try {
     const history: ClearingEvent[] = [];
-    // the history is every decision of the log about the account: fold the whole log, not a snapshot and its tail
-    const runner = await ShardRunner.open(store, { at, fullReplay: true, onEvent: (event) => (isDecision(event) && concerns(event, id) ? history.push(event) : undefined) });
+    const collect = (event: ClearingEvent): void => void (isDecision(event) && concerns(event, id) && history.push(event));
+    let runner: ShardRunner;
+    if (at === undefined) {
+      // the account now: the latest snapshot and its tail, whose decisions are collected as they are folded; the
+      // history before the snapshot from a read of the decisions alone (a store passes over the inputs without
+      // decoding them: a venue's log is mostly marks)
+      runner = await ShardRunner.open(store, { onEvent: collect });
+      if (runner.restoredFrom > 0) {
+        const tail = history.splice(0);
+        for await (const { event } of store.read(1, { toPosition: runner.restoredFrom, decisionsOnly: true })) collect(event);
+        for (const event of tail) history.push(event);
+      }
+    } else {
+      // the account at a past time: the whole log folded up to it, its decisions collected on the way
+      runner = await ShardRunner.open(store, { at, fullReplay: true, onEvent: collect });
+    }
     const account = runner.engine.state.ledger.accounts.get(id);
     if (!account) throw new UsageError(`account "${id}" does not exist in ${store.url}${at === undefined ? '' : ` at ${formatTimestamp(at)}`}`);
     const view = accountJson(accountView(runner.engine.state, account));

@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { decodeLine, decodeStoredPriceUpdateBytes, encodeEventForLog, InputError, type ClearingEvent } from '@clearsim/events';
+import { decodeLine, decodeStoredPriceUpdateBytes, encodeEventForLog, InputError, isInputType, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUrlError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
@@ -11,7 +11,7 @@ import { FileLock } from './file-lock';
 import { makeDirectories } from './make-directories';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
-import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
+import { batchHash, bytesAt, COMMIT_MARK, COMMIT_PREFIX, commitLine, CRC_MEMBER_LENGTH, headerLine, initialChain, LineBatch, NEWLINE, POSITION_PREFIX_BYTES, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 import { writeFullySync } from './write-fully-sync';
 
@@ -25,6 +25,9 @@ export { CorruptLogError, HEAD_FILE };
 const WRITE_CHUNK_CHARS = 8 * 1024 * 1024;
 /** Read-buffer size for `read` (grows for longer lines). */
 const READ_BUFFER_BYTES = 1024 * 1024;
+/** How a stored event's JSON starts after the comma that replaced its brace: its type first (canonical JSON). */
+const TYPE_MEMBER_OPEN = Buffer.from('"type":"', 'latin1');
+const QUOTE = 0x22;
 /** Chunk size for the small scans (seeking). */
 const SCAN_BYTES = 64 * 1024;
 /** `read` bisects the file to find its start position until the range is this small, then scans. */
@@ -417,7 +420,9 @@ export class FileEventStore implements EventStore {
         for (let newline = view.indexOf(NEWLINE); newline !== -1; newline = view.indexOf(NEWLINE, lineStart)) {
           if (view[lineStart] !== COMMIT_MARK) {
             if (expected >= fromPosition) {
-              yield { position: expected, event: this.decode(view, lineStart, newline, expected, viewStart + lineStart) };
+              if (!(options.decisionsOnly && this.holdsInput(view, lineStart, newline, expected))) {
+                yield { position: expected, event: this.decode(view, lineStart, newline, expected, viewStart + lineStart) };
+              }
               if (expected >= last) return;
             } else {
               this.checkSkipped(view, lineStart, newline, expected, viewStart + lineStart);
@@ -433,6 +438,26 @@ export class FileEventStore implements EventStore {
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * Whether the line view[start, end) holds an input, told from its type's bytes without decoding it. Such a line
+   * is passed over as a line before `fromPosition` is: its position checked, not its CRC (the open verified every
+   * byte against the hash chain). False whenever the bytes are not laid out as the store writes them: the line is
+   * then decoded, with every check of `decode`.
+   */
+  private holdsInput(view: Buffer, start: number, end: number, expected: number): boolean {
+    // {"position":N,"crc":"xxxxxxxx","type":"NAME",…
+    if (end - start < POSITION_PREFIX_BYTES.length + CRC_MEMBER_LENGTH + TYPE_MEMBER_OPEN.length || !bytesAt(view, start, POSITION_PREFIX_BYTES)) return false;
+    let at = start + POSITION_PREFIX_BYTES.length;
+    let position = 0;
+    for (; at < end && view[at]! >= 0x30 && view[at]! <= 0x39; at++) position = position * 10 + (view[at]! - 0x30);
+    if (position !== expected) return false;
+    const nameStart = at + CRC_MEMBER_LENGTH + TYPE_MEMBER_OPEN.length;
+    if (nameStart >= end || !bytesAt(view, at + CRC_MEMBER_LENGTH, TYPE_MEMBER_OPEN)) return false;
+    const nameEnd = view.indexOf(QUOTE, nameStart);
+    if (nameEnd < 0 || nameEnd >= end || nameEnd - nameStart > 40) return false;
+    return isInputType(view.toString('latin1', nameStart, nameEnd));
   }
 
   /** The event of the line view[start, end): its position and CRC checked on the bytes, then decoded. */

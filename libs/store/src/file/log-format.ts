@@ -40,7 +40,7 @@ export const COMMIT_PREFIX = '\t{"commit":';
 /** The first byte of a commit record, and of no event line. */
 export const COMMIT_MARK = 0x09;
 /** `,"crc":"xxxxxxxx",` between the position and the rest of the event. */
-const CRC_MEMBER_LENGTH = ',"crc":"'.length + 8 + '",'.length;
+export const CRC_MEMBER_LENGTH = ',"crc":"'.length + 8 + '",'.length;
 export const NEWLINE = 0x0a;
 
 export interface LogHeader {
@@ -221,7 +221,7 @@ export class MarkJsonEncoder {
 /** The room MarkJsonEncoder.encode needs after `at`. */
 export const MARK_JSON_MAX_BYTES = ENCODE_INTO_MAX_BYTES;
 
-const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
+export const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
 /** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
 const BRACE_CRC = crc32('{');
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
@@ -473,7 +473,7 @@ export function splitEventLineBytes(buffer: Buffer, start: number, end: number):
 }
 
 /** Whether buffer holds `expected` from `at` (the caller knows it has the room). */
-function bytesAt(buffer: Uint8Array, at: number, expected: Uint8Array): boolean {
+export function bytesAt(buffer: Uint8Array, at: number, expected: Uint8Array): boolean {
   for (let k = 0; k < expected.length; k++) if (buffer[at + k] !== expected[k]) return false;
   return true;
 }

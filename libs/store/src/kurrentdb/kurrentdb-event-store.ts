@@ -14,7 +14,7 @@ import {
   type JSONEventType,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
+import { decodeEvent, InputError, isInput, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
 import { anchorAt, BufferedAppendTransaction, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, SNAPSHOTS_KEPT } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUnavailableError, StoreUrlError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
@@ -227,7 +227,7 @@ export class KurrentDBEventStore implements EventStore {
     for await (const resolved of events) {
       const stored = this.toStored(resolved, next);
       if (stored === undefined) continue;
-      yield stored;
+      if (!(options.decisionsOnly && isInput(stored.event))) yield stored;
       if (next++ === last) return;
     }
     throw this.corrupt(next, `position ${next} is missing (the stream ends at ${last})`);

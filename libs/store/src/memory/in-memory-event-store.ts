@@ -1,4 +1,4 @@
-import { decodeEvent, encodeEvent, type ClearingEvent } from '@clearsim/events';
+import { decodeEvent, encodeEvent, isInput, type ClearingEvent } from '@clearsim/events';
 import { checkExpectedPosition, checkReadRange, checkSnapshot, sha256, SNAPSHOTS_KEPT, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, ReadOnlyStoreError, StoreNotFoundError, TransactionFinishedError } from '../errors';
 import {
@@ -100,7 +100,9 @@ export class InMemoryEventStore implements EventStore {
     checkReadRange(fromPosition, options.toPosition);
     const last = Math.min(this.log.events.length, options.toPosition ?? Infinity);
     for (let position = fromPosition; position <= last; position++) {
-      yield { position, event: decodeEvent(JSON.parse(this.log.events[position - 1]!), 'any') };
+      const event = decodeEvent(JSON.parse(this.log.events[position - 1]!), 'any');
+      if (options.decisionsOnly && isInput(event)) continue;
+      yield { position, event };
     }
   }
 

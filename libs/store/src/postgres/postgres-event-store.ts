@@ -1,5 +1,5 @@
 import { Pool, escapeIdentifier, type PoolClient, type PoolConfig } from 'pg';
-import { decodeEvent, InputError, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
+import { decodeEvent, InputError, isInput, toCanonicalJson, type ClearingEvent } from '@clearsim/events';
 import { checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, sha256, SNAPSHOTS_KEPT, type TransactionState } from '../adapter-support';
 import { ConcurrencyError, type AppendTransaction, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUnavailableError, StoreUrlError, TransactionFinishedError } from '../errors';
@@ -276,8 +276,10 @@ export class PostgresEventStore implements EventStore {
       for (const [positionText, data] of rows) {
         const position = Number(positionText);
         if (position !== next) throw this.corrupt(next, `position ${next} is missing (the next row holds ${position})`);
-        yield { position, event: this.decode(data, position) };
         next++;
+        const event = this.decode(data, position);
+        if (options.decisionsOnly && isInput(event)) continue;
+        yield { position, event };
       }
     }
   }
