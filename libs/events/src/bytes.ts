@@ -7,7 +7,7 @@
  */
 export { InputError, type FieldIssue } from './input-error';
 export { SCHEMA_VERSION } from './schema-version';
-export { decodePriceBytesInto, PriceFields, writeDecimalDigits } from './fast-codec';
+export { bytesAre, decodePriceBytesInto, PriceFields, writeDecimalDigits } from './fast-codec';
 export { encodeEventInto, encodePriceFieldsInto, ENCODED_INTO_LAYOUT, ENCODE_INTO_MAX_BYTES } from './encode-into';
 export { encodeEvent } from './encode';
 export { Sha256, type Sha256State } from './sha256';

@@ -468,7 +468,7 @@ const PRICE_TYPE_BYTES = asciiOf(PRICE_LINE_TYPE);
 const PRICE_PRICE_BYTES = asciiOf(PRICE_LINE_PRICE);
 
 /** `bytes[at, at + constant.length)` is `constant`. */
-function bytesAre(bytes: Uint8Array, at: number, constant: Uint8Array): boolean {
+export function bytesAre(bytes: Uint8Array, at: number, constant: Uint8Array): boolean {
   for (let i = 0; i < constant.length; i++) if (bytes[at + i] !== constant[i]) return false;
   return true;
 }

@@ -7,4 +7,4 @@ export * from './output-hash';
 export * from './account-fields';
 export * from './sha256';
 export * from './json-limits';
-export { fastDecodeInput, writeDecimalDigits } from './fast-codec';
+export { bytesAre, fastDecodeInput, writeDecimalDigits } from './fast-codec';

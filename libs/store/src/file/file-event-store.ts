@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { decodeLine, decodeStoredPriceUpdateBytes, encodeEventForLog, InputError, isInputType, type ClearingEvent } from '@clearsim/events';
+import { bytesAre, decodeLine, decodeStoredPriceUpdateBytes, encodeEventForLog, InputError, isInputType, type ClearingEvent } from '@clearsim/events';
 import { anchorOf, checkExpectedPosition, checkReadRange, checkSnapshot, defaultWarn, type TransactionState } from '../adapter-support';
 import { AppendInProgressError, CorruptLogError, ReadOnlyStoreError, StoreNotFoundError, StoreUrlError, TransactionFinishedError } from '../errors';
 import { ConcurrencyError, type AppendTransaction, type EncodedEvents, type EventStore, type ReadOptions, type Snapshot, type StoredEvent } from '../event-store.port';
@@ -11,7 +11,7 @@ import { FileLock } from './file-lock';
 import { makeDirectories } from './make-directories';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
-import { batchHash, bytesAt, COMMIT_MARK, COMMIT_PREFIX, commitLine, CRC_MEMBER_LENGTH, headerLine, initialChain, LineBatch, NEWLINE, POSITION_PREFIX_BYTES, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
+import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, eventLineFrame, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 import { writeFullySync } from './write-fully-sync';
 
@@ -448,13 +448,10 @@ export class FileEventStore implements EventStore {
    */
   private holdsInput(view: Buffer, start: number, end: number, expected: number): boolean {
     // {"position":N,"crc":"xxxxxxxx","type":"NAME",…
-    if (end - start < POSITION_PREFIX_BYTES.length + CRC_MEMBER_LENGTH + TYPE_MEMBER_OPEN.length || !bytesAt(view, start, POSITION_PREFIX_BYTES)) return false;
-    let at = start + POSITION_PREFIX_BYTES.length;
-    let position = 0;
-    for (; at < end && view[at]! >= 0x30 && view[at]! <= 0x39; at++) position = position * 10 + (view[at]! - 0x30);
-    if (position !== expected) return false;
-    const nameStart = at + CRC_MEMBER_LENGTH + TYPE_MEMBER_OPEN.length;
-    if (nameStart >= end || !bytesAt(view, at + CRC_MEMBER_LENGTH, TYPE_MEMBER_OPEN)) return false;
+    const frame = eventLineFrame(view, start, end);
+    if (frame === undefined || frame.position !== expected) return false;
+    const nameStart = frame.restStart + TYPE_MEMBER_OPEN.length;
+    if (nameStart >= end || !bytesAre(view, frame.restStart, TYPE_MEMBER_OPEN)) return false;
     const nameEnd = view.indexOf(QUOTE, nameStart);
     if (nameEnd < 0 || nameEnd >= end || nameEnd - nameStart > 40) return false;
     return isInputType(view.toString('latin1', nameStart, nameEnd));

@@ -10,6 +10,7 @@ const ENCODE_INTO_MAX_BYTES = events.ENCODE_INTO_MAX_BYTES;
 const encodeEventInto = events.encodeEventInto;
 const encodePriceFieldsInto = events.encodePriceFieldsInto;
 const writeDecimalDigits = events.writeDecimalDigits;
+const bytesAre = events.bytesAre;
 
 /**
  * The bytes of the file store's log (`events.jsonl`), version 2. See the
@@ -40,7 +41,7 @@ export const COMMIT_PREFIX = '\t{"commit":';
 /** The first byte of a commit record, and of no event line. */
 export const COMMIT_MARK = 0x09;
 /** `,"crc":"xxxxxxxx",` between the position and the rest of the event. */
-export const CRC_MEMBER_LENGTH = ',"crc":"'.length + 8 + '",'.length;
+const CRC_MEMBER_LENGTH = ',"crc":"'.length + 8 + '",'.length;
 export const NEWLINE = 0x0a;
 
 export interface LogHeader {
@@ -221,7 +222,7 @@ export class MarkJsonEncoder {
 /** The room MarkJsonEncoder.encode needs after `at`. */
 export const MARK_JSON_MAX_BYTES = ENCODE_INTO_MAX_BYTES;
 
-export const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
+const POSITION_PREFIX_BYTES = Buffer.from(POSITION_PREFIX, 'latin1');
 /** CRC-32 of `{`: the CRC of an event's canonical JSON continues from it over the bytes after the crc member. */
 const BRACE_CRC = crc32('{');
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
@@ -441,41 +442,46 @@ export function splitEventLine(line: string): SplitLine {
 const CRC_MEMBER_START = Buffer.from(',"crc":"', 'latin1');
 
 /**
- * `splitEventLine` on the bytes of a line (buffer[start, end), no newline),
- * without decoding it first: the CRC is checked over the bytes. Undefined when
- * the line is not shaped as the store writes it (then splitEventLine on its
- * text says what is wrong). Every full read of the log (replay, verify, a
- * restart without a snapshot) passes each line through here, so it compares
- * bytes in a loop and reads the stored CRC's hex digits as a number: no
- * string, regular expression or Buffer.compare per line (those were ~15 % of
- * a replay's profile).
+ * The frame of an event line's bytes (buffer[start, end), no newline): its
+ * position, the CRC it stores (the crc member's 8 lower-case hex digits read
+ * as a number) and where the event's JSON continues after the comma that
+ * replaced its brace. Undefined when the line is not shaped as the store
+ * writes it. Every full read of the log passes each line through here, so it
+ * compares bytes in a loop: no string, regular expression or Buffer.compare
+ * per line (those were ~15 % of a replay's profile).
  */
-export function splitEventLineBytes(buffer: Buffer, start: number, end: number): { position: number; restStart: number; crcOk: boolean } | undefined {
+export function eventLineFrame(buffer: Uint8Array, start: number, end: number): { position: number; storedCrc: number; restStart: number } | undefined {
   if (end - start < POSITION_PREFIX.length + CRC_MEMBER_LENGTH + 2) return undefined;
-  if (!bytesAt(buffer, start, POSITION_PREFIX_BYTES)) return undefined;
+  if (!bytesAre(buffer, start, POSITION_PREFIX_BYTES)) return undefined;
   let at = start + POSITION_PREFIX.length;
   let position = 0;
   const digitsStart = at;
   for (; at < end && buffer[at]! >= 0x30 && buffer[at]! <= 0x39; at++) position = position * 10 + (buffer[at]! - 0x30);
   if (at === digitsStart || at - digitsStart > 16 || buffer[digitsStart] === 0x30 || !Number.isSafeInteger(position)) return undefined;
-  if (at + CRC_MEMBER_START.length > end || !bytesAt(buffer, at, CRC_MEMBER_START)) return undefined;
+  if (at + CRC_MEMBER_START.length > end || !bytesAre(buffer, at, CRC_MEMBER_START)) return undefined;
   const crcAt = at + CRC_MEMBER_START.length;
   const restStart = crcAt + 10;
   if (restStart > end || buffer[crcAt + 8] !== QUOTE || buffer[crcAt + 9] !== COMMA) return undefined;
-  let stored = 0;
+  let storedCrc = 0;
   for (let k = 0; k < 8; k++) {
     const digit = HEX_VALUE[buffer[crcAt + k]!]!;
     if (digit < 0) return undefined;
-    stored = stored * 16 + digit;
+    storedCrc = storedCrc * 16 + digit;
   }
-  const crcOk = crc32Bytes(buffer, restStart, end, BRACE_CRC) === stored;
-  return { position, restStart, crcOk };
+  return { position, storedCrc, restStart };
 }
 
-/** Whether buffer holds `expected` from `at` (the caller knows it has the room). */
-export function bytesAt(buffer: Uint8Array, at: number, expected: Uint8Array): boolean {
-  for (let k = 0; k < expected.length; k++) if (buffer[at + k] !== expected[k]) return false;
-  return true;
+/**
+ * `splitEventLine` on the bytes of a line (buffer[start, end), no newline),
+ * without decoding it first: its frame (eventLineFrame), and its CRC checked
+ * over the bytes. Undefined when the line is not shaped as the store writes it
+ * (then splitEventLine on its text says what is wrong).
+ */
+export function splitEventLineBytes(buffer: Buffer, start: number, end: number): { position: number; restStart: number; crcOk: boolean } | undefined {
+  const frame = eventLineFrame(buffer, start, end);
+  if (frame === undefined) return undefined;
+  const { position, restStart } = frame;
+  return { position, restStart, crcOk: crc32Bytes(buffer, restStart, end, BRACE_CRC) === frame.storedCrc };
 }
 
 /** The value of a lower-case hex digit by its byte, −1 for any other byte (the store writes the CRC in lower case). */
