@@ -9,6 +9,7 @@ import { populationAccountIds } from '@clearsim/scenario';
 import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { UsageError } from '../cli-error';
 import { csvOptions, importOptionsOf, type ImportCommandOptions } from '../io/import-options';
+import { cleanUpOnInterrupt, temporaryBeside } from '../io/pending-file';
 import { escapeControls } from '../output/display-text';
 
 
@@ -40,11 +41,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   const output = target ? openOutput(target, source.fd) : undefined;
   // Ctrl-C or a kill while writing: the temporary goes (and folders made for it), then the signal ends the process
   // as it would have (a temporary beside the target was left for every interrupted import)
-  const interrupted = (signal: NodeJS.Signals): void => {
-    output?.discard();
-    process.kill(process.pid, signal);
-  };
-  if (output?.temporary) for (const signal of INTERRUPTS) process.once(signal, interrupted);
+  const stopWatching = output?.temporary ? cleanUpOnInterrupt(() => output.discard()) : undefined;
   const stream = output?.stream ?? process.stdout;
   // --strict to stdout (or to a device or pipe, written in place) holds everything until the file is known good: nothing of a refused file reaches it
   const holds = options.strict === true && !output?.temporary;
@@ -111,16 +108,13 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     const seconds = (performance.now() - started) / 1000;
     report(file, options, machine, seconds);
   } finally {
-    for (const signal of INTERRUPTS) process.off(signal, interrupted);
+    stopWatching?.();
     bar?.stop();
     input.destroy();
     parser.destroy();
     if (output && !kept) output.discard();
   }
 }
-
-/** The signals that end an import early, whose temporary output is removed first. */
-const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Where `--out` goes: a new or regular file (written through a temporary renamed at the end), or an existing device or pipe (written in place). */
 interface OutputTarget {
@@ -197,8 +191,7 @@ function openOutput(target: OutputTarget, inputFd: number): Output {
   } catch (error) {
     return refuse(error, `cannot make the directory ${directory}`);
   }
-  // beside the target (the rename stays within its file system); a long name is cut to stay within a file name's 255 bytes
-  const temporary = join(directory, `.${basename(target.path).slice(0, 200)}.${process.pid}.tmp`);
+  const temporary = temporaryBeside(target.path);
   let fd: number;
   try {
     fd = openSync(temporary, 'wx');

@@ -5,6 +5,28 @@ import { basename, dirname, join } from 'node:path';
 const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
+ * Runs `cleanUp` if the command is interrupted (Ctrl-C, SIGTERM, SIGHUP) before the returned function is called,
+ * then lets the signal end the process as it would have without a handler.
+ */
+export function cleanUpOnInterrupt(cleanUp: () => void): () => void {
+  const interrupted = (signal: NodeJS.Signals): void => {
+    stop();
+    cleanUp();
+    process.kill(process.pid, signal);
+  };
+  const stop = (): void => {
+    for (const signal of INTERRUPTS) process.off(signal, interrupted);
+  };
+  for (const signal of INTERRUPTS) process.once(signal, interrupted);
+  return stop;
+}
+
+/** The temporary an output `path` is written to before it is renamed: beside it (the rename stays within its file system), its name cut to stay within 255 bytes. */
+export function temporaryBeside(path: string): string {
+  return join(dirname(path), `.${basename(path).slice(0, 200)}.${process.pid}.tmp`);
+}
+
+/**
  * An output file as it is written (`run --decisions`, `generate population|day`): a temporary beside it, renamed to
  * the path by `keep`, removed by `discard` if not kept — and removed too if the command is interrupted (Ctrl-C,
  * SIGTERM, SIGHUP) before either, after which the signal ends the process as it would have. A reader of the path
@@ -18,18 +40,14 @@ export class PendingFile {
   readonly temporary: string;
   private readonly inPlace: boolean;
   private fd: number | undefined;
-  private readonly interrupted = (signal: NodeJS.Signals): void => {
-    this.discard();
-    process.kill(process.pid, signal);
-  };
+  private readonly stopWatching: () => void;
 
   constructor(private readonly path: string) {
     const existing = statSync(path, { throwIfNoEntry: false });
     this.inPlace = existing !== undefined && !existing.isFile();
-    // beside the target (the rename stays within its file system); a long name is cut to stay within 255 bytes
-    this.temporary = this.inPlace ? path : join(dirname(path), `.${basename(path).slice(0, 200)}.${process.pid}.tmp`);
+    this.temporary = this.inPlace ? path : temporaryBeside(path);
     this.fd = openSync(this.temporary, 'w');
-    if (!this.inPlace) for (const signal of INTERRUPTS) process.once(signal, this.interrupted);
+    this.stopWatching = this.inPlace ? () => undefined : cleanUpOnInterrupt(() => this.discard());
   }
 
   write(text: string): void {
@@ -55,7 +73,4 @@ export class PendingFile {
     if (!this.inPlace) rmSync(this.temporary, { force: true });
   }
 
-  private stopWatching(): void {
-    for (const signal of INTERRUPTS) process.off(signal, this.interrupted);
-  }
 }
