@@ -1,7 +1,6 @@
-import type { Hash } from 'node:crypto';
 import { fdatasync } from 'node:fs';
 import type { AppendTransaction } from '../event-store.port';
-import { batchHash, LineBatch } from './log-format';
+import { BatchChain, LineBatch } from './log-format';
 import { writeFullySync } from './write-fully-sync';
 
 /**
@@ -14,14 +13,18 @@ export interface DetachedBatchStart {
   offset: number;
   position: number;
   chain: string;
+  /** Bytes of lines between checkpoint records (BatchChain; Infinity or absent: none, a version-2 log). */
+  checkpointBytes?: number;
 }
 
-/** What a DetachedBatchWriter wrote: up to `offset` and `position`, `events` lines, and the chain after them (hex) — what the commit record carries. */
+/** What a DetachedBatchWriter wrote: up to `offset` and `position`, `events` event lines (and `checkpoints` records), and the chain after them (hex) — what the commit record carries. */
 export interface DetachedBatchEnd {
   offset: number;
   position: number;
   events: number;
   chain: string;
+  /** Checkpoint records written among the lines (each a line of the log). */
+  checkpoints?: number;
 }
 
 /** Bytes of lines gathered before a write (one pwrite each). */
@@ -45,7 +48,7 @@ export class DetachedBatchWriter {
   private offset: number;
   /** The position of the last line added. */
   private last: number;
-  private readonly hash: Hash;
+  private readonly chain: BatchChain;
   /** Bytes written since the last background sync began. */
   private unsynced = 0;
   /** The background sync in flight. */
@@ -58,7 +61,7 @@ export class DetachedBatchWriter {
   ) {
     this.offset = start.offset;
     this.last = start.position;
-    this.hash = batchHash(Buffer.from(start.chain, 'hex'));
+    this.chain = new BatchChain(Buffer.from(start.chain, 'hex'), start.checkpointBytes ?? Infinity);
   }
 
   /** The next line: an event whose canonical JSON `json[start, end)` has the CRC-32 `crc` (LineBatch.addEncoded). */
@@ -82,11 +85,15 @@ export class DetachedBatchWriter {
   /** Hashes and writes every line added so far. */
   write(): void {
     if (this.lines.length === 0) return;
-    const { buffer } = this.lines.lend();
-    this.hash.update(buffer);
+    const { buffer, last } = this.lines.lend();
+    const checkpoint = this.chain.add(buffer, last);
     writeFullySync(this.start.fd, buffer, this.offset);
     this.offset += buffer.length;
     this.unsynced += buffer.length;
+    if (checkpoint !== undefined) {
+      writeFullySync(this.start.fd, checkpoint, this.offset);
+      this.offset += checkpoint.length;
+    }
     if (this.unsynced >= this.syncEvery && this.syncing === undefined && this.syncError === undefined) this.syncInBackground();
   }
 
@@ -114,7 +121,7 @@ export class DetachedBatchWriter {
     // the commit's fsync writes the rest
     this.syncEvery = Infinity;
     this.write();
-    return { offset: this.offset, position: this.last, events: this.last - this.start.position, chain: this.hash.digest('hex') };
+    return { offset: this.offset, position: this.last, events: this.last - this.start.position, chain: this.chain.digest().toString('hex'), checkpoints: this.chain.checkpoints };
   }
 }
 

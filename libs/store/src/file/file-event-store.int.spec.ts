@@ -12,7 +12,7 @@ import { HEAD_BYTES } from './head-file';
 import { ReadOnlyStoreError, StoreNotFoundError, StoreUrlError, type CorruptionKind } from '../errors';
 import { SNAPSHOTS_DIR } from './file-snapshots';
 import { DetachedBatchWriter, isDetachable } from './detached-batch';
-import { MarkJsonEncoder } from './log-format';
+import { eventLine, MarkJsonEncoder } from './log-format';
 
 const tempDirs: string[] = [];
 
@@ -90,7 +90,7 @@ describe('FileEventStore', () => {
     await store.close();
 
     const [header, ...rest] = lines();
-    expect(header).toMatch(/^\{"format":"clearsim-log","version":2,"log":"[0-9a-f-]{36}"\}$/);
+    expect(header).toMatch(/^\{"format":"clearsim-log","version":3,"log":"[0-9a-f-]{36}"\}$/);
     const eventLines = events.map((e, i) => `{"position":${i + 1},"crc":"${crc32(encodeEvent(e)).toString(16).padStart(8, '0')}",${encodeEvent(e).slice(1)}`);
     expect(rest.slice(0, 3)).toEqual(eventLines);
     // chain_1 = SHA-256(SHA-256(header line + "\n") ‖ the three event lines with their newlines)
@@ -109,7 +109,7 @@ describe('FileEventStore', () => {
     const nested = path.join(dir, 'a', 'b');
     const store = await FileEventStore.open(nested);
     expect(await store.head()).toBe(0);
-    expect(fs.readFileSync(path.join(nested, EVENTS_FILE), 'utf8')).toBe(`{"format":"clearsim-log","version":2,"log":"${store.id}"}\n`);
+    expect(fs.readFileSync(path.join(nested, EVENTS_FILE), 'utf8')).toBe(`{"format":"clearsim-log","version":3,"log":"${store.id}"}\n`);
     expect(JSON.parse(fs.readFileSync(path.join(nested, HEAD_FILE), 'utf8'))).toMatchObject({ position: 0, log: store.id });
     await store.close();
   });
@@ -721,6 +721,139 @@ describe('FileEventStore', () => {
     expect(seen).toEqual([1, 2, 3]);
     expect(await store.head()).toBe(5);
     await store.close();
+  });
+
+  describe('checkpoint records (version 3): a long batch cut every checkpointBytes, so that a long log verifies in two halves', () => {
+    const openSmall = (options: { readOnly?: boolean; at?: string } = {}) =>
+      FileEventStore.open(options.at ?? dir, { warn: (message) => warnings.push(message), checkpointBytes: 300, readOnly: options.readOnly ?? false });
+    /** A store of 2 events, then one transaction of 13 in five chunks (checkpoints after the chunks that pass 300 bytes), then 3 more. */
+    async function writeLongBatch(store: FileEventStore): Promise<void> {
+      let position = await store.append(sampleEvents(2), 0);
+      const tx = await store.beginAppend(position);
+      for (const count of [3, 1, 4, 2, 3]) position = await tx.append(sampleEvents(count, position));
+      await tx.commit();
+      await store.append(sampleEvents(3, position), position);
+    }
+    const checkpointLines = () => lines().filter((line) => line.startsWith('\t{"checkpoint":'));
+
+    it('are written inside the batch; HEAD counts their lines; a read from any position steps over them; the log reopens', async () => {
+      const store = await openSmall();
+      await writeLongBatch(store);
+      await store.close();
+      expect(checkpointLines().length).toBeGreaterThanOrEqual(3);
+      expect(lines()[0]).toMatch(/"version":3/);
+      // HEAD's line is the file's last line (the header, 18 events, the checkpoints, 3 commit records)
+      expect(JSON.parse(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8'))).toMatchObject({ position: 18, line: lines().length, bytes: fs.statSync(logFile()).size });
+      expect(lines().length).toBe(1 + 18 + checkpointLines().length + 3);
+      for (const reopen of [() => openSmall(), () => openSmall({ readOnly: true })]) {
+        const again = await reopen();
+        expect(await again.head()).toBe(18);
+        expect((await readAll(again)).map((stored) => encodeEvent(stored.event))).toEqual(sampleEvents(18).map(encodeEvent));
+        // every start position (read seeks by bisecting the file's bytes, landing on records too)
+        for (let from = 1; from <= 18; from++) expect((await readAll(again, from)).map((stored) => stored.position)).toEqual(Array.from({ length: 19 - from }, (_, i) => from + i));
+        await again.close();
+      }
+      expect(warnings).toEqual([]);
+    });
+
+    it('the detached writer (the decode thread of clearsim run) writes the same checkpoints: the same bytes as the store, and the same HEAD', async () => {
+      const own = await openSmall();
+      await own.append(sampleEvents(2), 0);
+      await own.close();
+      const copy = tempDir();
+      for (const name of [EVENTS_FILE, HEAD_FILE]) fs.copyFileSync(path.join(dir, name), path.join(copy, name));
+      const events = sampleEvents(13, 2);
+      const mine = await openSmall();
+      const ownTx = await mine.beginAppend(2);
+      // the store's writer takes a checkpoint after a write of its own; the detached one after each of its writes (write())
+      for (const chunk of [events.slice(0, 3), events.slice(3, 7), events.slice(7)]) await ownTx.append(chunk);
+      await ownTx.commit();
+      await mine.close();
+
+      const other = await openSmall({ at: copy });
+      const tx = await other.beginAppend(2);
+      if (!isDetachable(tx)) throw new Error("the file store's transaction is detachable");
+      const writer = new DetachedBatchWriter(await tx.detach());
+      for (const chunk of [events.slice(0, 3), events.slice(3, 7), events.slice(7)]) {
+        for (const event of chunk) writer.addJson(encodeEvent(event));
+        writer.write();
+      }
+      expect(await tx.commitDetached(writer.finish())).toBe(15);
+      await other.close();
+      expect(checkpointLines().length).toBeGreaterThanOrEqual(2);
+      expect(fs.readFileSync(path.join(copy, EVENTS_FILE)).equals(fs.readFileSync(logFile()))).toBe(true);
+      expect(fs.readFileSync(path.join(copy, HEAD_FILE), 'utf8').replace(/"crc":"[0-9a-f]+"/, '')).toBe(fs.readFileSync(path.join(dir, HEAD_FILE), 'utf8').replace(/"crc":"[0-9a-f]+"/, ''));
+      const reopened = await openSmall({ at: copy });
+      expect((await readAll(reopened)).map((stored) => encodeEvent(stored.event))).toEqual(sampleEvents(15).map(encodeEvent));
+      await reopened.close();
+      expect(warnings).toEqual([]);
+    });
+
+    it('a log of version 2 is read, and appended to without them', async () => {
+      // a version-2 log as an earlier clearsim wrote it: the header, two events, their commit record
+      const header = `{"format":"clearsim-log","version":2,"log":"0b9f6c1e-4a52-4c0f-9d2a-6f1e2d3c4b5a"}\n`;
+      const body = sampleEvents(2).map((event, i) => eventLine(i + 1, encodeEvent(event))).join('');
+      const chain = createHash('sha256').update(createHash('sha256').update(header).digest()).update(body).digest('hex');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(logFile(), header + body + `\t{"commit":2,"events":2,"chain":"${chain}"}\n`);
+      const store = await openSmall();
+      expect(await store.head()).toBe(2);
+      const tx = await store.beginAppend(2);
+      let position = 2;
+      for (const count of [4, 4, 4]) position = await tx.append(sampleEvents(count, position));
+      await tx.commit();
+      await store.close();
+      expect(lines()[0]).toBe(header.trimEnd());
+      expect(checkpointLines()).toEqual([]);
+      const again = await openSmall({ readOnly: true });
+      expect((await readAll(again)).map((stored) => encodeEvent(stored.event))).toEqual(sampleEvents(14).map(encodeEvent));
+      await again.close();
+    });
+
+    describe('damage: an error naming the line, the store unchanged', () => {
+      beforeEach(async () => {
+        const store = await openSmall();
+        await writeLongBatch(store);
+        await store.close();
+      });
+      const checkpointLineNo = (k: number) => lines().findIndex((line, i) => line.startsWith('\t{"checkpoint":') && lines().slice(0, i).filter((l) => l.startsWith('\t{"checkpoint":')).length === k) + 1;
+
+      it('a changed amount in a segment between two checkpoints: tampered-line at its line', async () => {
+        const all = lines();
+        const second = checkpointLineNo(1);
+        // the last event line before the second checkpoint
+        const line = second - 1;
+        const position = JSON.parse(all[line - 1]!).position as number;
+        all[line - 1] = all[line - 1]!.replace(/"(amount|price|qty)":"(\d)/, (_m, key: string, d: string) => `"${key}":"${d === '9' ? '8' : '9'}`);
+        writeLines(all);
+        await expectRefused(openSmall, 'tampered-line', `${logFile()}:line ${line}: corrupt event log: position ${position}: the line's bytes changed since it was written`);
+      });
+
+      it("a checkpoint's chain changed: tampered-line at the checkpoint", async () => {
+        const all = lines();
+        const line = checkpointLineNo(0);
+        all[line - 1] = all[line - 1]!.replace(/"chain":"(.)/, (_m, c: string) => `"chain":"${c === '0' ? '1' : '0'}`);
+        writeLines(all);
+        await expectRefused(openSmall, 'tampered-line', new RegExp(`:line ${line}: corrupt event log: the hash chain does not match the checkpoint record after position \\d+ although every line's CRC does`));
+      });
+
+      it("a checkpoint's position changed: tampered-line at the checkpoint (its line is in the next segment's chain)", async () => {
+        const all = lines();
+        const line = checkpointLineNo(0);
+        all[line - 1] = all[line - 1]!.replace(/"checkpoint":(\d+)/, (_m, p: string) => `"checkpoint":${Number(p) + 1}`);
+        writeLines(all);
+        await expectRefused(openSmall, 'tampered-line', new RegExp(`:line ${line}: corrupt event log: the checkpoint record says position \\d+, but the lines before it end at position \\d+`));
+      });
+
+      it('a checkpoint removed: tampered-line at the next record', async () => {
+        const all = lines();
+        const line = checkpointLineNo(0);
+        all.splice(line - 1, 1);
+        const next = all.findIndex((l, i) => i >= line - 1 && l.startsWith('\t')) + 1;
+        writeLines(all);
+        await expectRefused(openSmall, 'tampered-line', new RegExp(`:line ${next}: corrupt event log: the hash chain does not match the (checkpoint|commit) record`));
+      });
+    });
   });
 
   describe('snapshots', () => {

@@ -1,4 +1,4 @@
-import { randomUUID, type Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,7 +11,7 @@ import { FileLock } from './file-lock';
 import { makeDirectories } from './make-directories';
 import { FileSnapshots, fsyncDirectory, snapshotFileName, SNAPSHOTS_DIR, type SnapshotHeader } from './file-snapshots';
 import { HEAD_FILE, HeadFile, readHead, type HeadRecord } from './head-file';
-import { batchHash, COMMIT_MARK, COMMIT_PREFIX, commitLine, eventLineFrame, headerLine, initialChain, LineBatch, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
+import { BatchChain, checkpointBytesOf, COMMIT_MARK, commitLine, eventLineFrame, headerLine, initialChain, LineBatch, LOG_VERSION, NEWLINE, positionOf, splitEventLine, splitEventLineBytes, type LogHeader } from './log-format';
 import { describeTail, doubled, readHeader, readRange, tailText, verifyLog, type LogTail, type VerifiedLog } from './log-verifier';
 import { writeFullySync } from './write-fully-sync';
 
@@ -46,6 +46,11 @@ export interface FileEventStoreOptions {
    * missing or empty store (StoreNotFoundError).
    */
   readOnly?: boolean;
+  /**
+   * Bytes of a batch's lines between two checkpoint records (log-format.ts CHECKPOINT_BYTES, the default), in a
+   * version-3 log. Tests set it small, to write logs with checkpoints from a few events.
+   */
+  checkpointBytes?: number;
 }
 
 /** The store's view of the committed log. */
@@ -129,6 +134,8 @@ export class FileEventStore implements EventStore {
     private committed: Committed,
     private readonly snapshots: FileSnapshots,
     private readonly warn: (message: string) => void,
+    /** Bytes of a batch's lines between checkpoint records (Infinity: none, a version-2 log). */
+    private readonly checkpointBytes: number,
   ) {
     this.headFile = new HeadFile(dir);
   }
@@ -159,7 +166,7 @@ export class FileEventStore implements EventStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         handle = await fs.open(file, 'r+');
       }
-      return await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn, created);
+      return await FileEventStore.verifyAndOpen(url, dir, file, handle, lock, warn, created, options.checkpointBytes);
     } catch (error) {
       await handle?.close();
       await lock.release();
@@ -203,6 +210,7 @@ export class FileEventStore implements EventStore {
     warn: (message: string) => void,
     /** The log file did not exist (a new store, or one whose log was deleted to reset it): HEAD and snapshots left over belong to another log. */
     created = false,
+    checkpointBytes?: number,
   ): Promise<FileEventStore> {
     const readOnly = lock === undefined;
     const snapshots = new FileSnapshots(path.join(dir, SNAPSHOTS_DIR));
@@ -239,7 +247,7 @@ export class FileEventStore implements EventStore {
     if (tail) await FileEventStore.handleTail(handle, file, verified, tail, readOnly, warn);
 
     const committed: Committed = { head: verified.head, bytes: verified.committedBytes, lines: verified.committedLines, chain: verified.chain };
-    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, snapshots, warn);
+    const store = new FileEventStore(url, dir, file, handle, lock, logId, committed, snapshots, warn, checkpointBytesOf(header.header.version, checkpointBytes));
     if (!readOnly) {
       if (recorded && !ours) warn(`${path.join(dir, HEAD_FILE)}: it belongs to another log (${recorded.log}; this log is ${logId}): replaced`);
       if (!ours || ours.position !== committed.head) await store.writeHeadFile('replace');
@@ -339,7 +347,7 @@ export class FileEventStore implements EventStore {
     if (this.broken) {
       throw new Error(`${this.url}: the store refuses appends after a failed write (${this.broken.message}); reopen it`, { cause: this.broken });
     }
-    return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle);
+    return new BatchWriter(this.committed, (operation) => this.io(operation), this.handle, this.checkpointBytes);
   }
 
   /**
@@ -590,7 +598,9 @@ class BatchWriter {
   events = 0;
   private position: number;
   private offset: number;
-  private readonly hash: Hash;
+  private readonly chain: BatchChain;
+  /** The checkpoint records another writer wrote (adopt): lines of the batch too. */
+  private adoptedCheckpoints = 0;
   /** The lines being built, one buffer for the whole batch (see take). */
   private readonly lines = new LineBatch(encodeEventForLog);
   /** The chain after lines another writer wrote (adopt): what commit records instead of this.hash's. */
@@ -600,10 +610,11 @@ class BatchWriter {
     private readonly base: Committed,
     private readonly io: <T>(operation: () => Promise<T>) => Promise<T>,
     private readonly handle: FileHandle,
+    private readonly checkpointBytes: number,
   ) {
     this.position = base.head;
     this.offset = base.bytes;
-    this.hash = batchHash(base.chain);
+    this.chain = new BatchChain(base.chain, checkpointBytes);
   }
 
   /** Writes the lines of `events` (no fsync); returns the position of the last one. */
@@ -631,7 +642,7 @@ class BatchWriter {
   /** Where another writer's lines go (DetachedBatchWriter): after the committed log, none written here yet. */
   detach(): DetachedBatchStart {
     if (this.events > 0) throw new Error('a batch that has written lines of its own cannot be detached');
-    return { fd: this.handle.fd, offset: this.offset, position: this.position, chain: this.base.chain.toString('hex') };
+    return { fd: this.handle.fd, offset: this.offset, position: this.position, chain: this.base.chain.toString('hex'), checkpointBytes: this.checkpointBytes };
   }
 
   /** The lines another writer wrote after detach(), as if written here: commit() closes them with their chain. */
@@ -642,6 +653,7 @@ class BatchWriter {
     this.position = end.position;
     this.offset = end.offset;
     this.events = end.events;
+    this.adoptedCheckpoints = end.checkpoints ?? 0;
     this.adoptedChain = Buffer.from(end.chain, 'hex');
   }
 
@@ -666,15 +678,16 @@ class BatchWriter {
   }
 
   /**
-   * Takes the lines out of `lines` into the batch (hashed, counted); answers their bytes, for the caller to write.
-   * The bytes are lent (the buffer is reused by the next line): every caller writes or copies them before adding more.
+   * Takes the lines out of `lines` into the batch (hashed, counted); answers their bytes, for the caller to write —
+   * followed by a checkpoint record when one is due (BatchChain). The bytes may be lent (the buffer is reused by the
+   * next line): every caller writes or copies them before adding more.
    */
   private take(lines: LineBatch): Buffer {
     const { buffer, last } = lines.lend();
-    this.hash.update(buffer);
+    const checkpoint = this.chain.add(buffer, last);
     this.events += last - this.position;
     this.position = last;
-    return buffer;
+    return checkpoint === undefined ? buffer : Buffer.concat([buffer, checkpoint]);
   }
 
   /**
@@ -688,13 +701,13 @@ class BatchWriter {
   async commit(events: readonly ClearingEvent[] = []): Promise<Committed> {
     const rest = await this.addLines(events);
     const last = rest.length > 0 ? this.take(rest) : undefined;
-    const chain = this.adoptedChain ?? this.hash.digest();
+    const chain = this.adoptedChain ?? this.chain.digest();
     const record = Buffer.from(commitLine({ commit: this.position, events: this.events, chain: chain.toString('hex') }), 'latin1');
     const written = last ? Buffer.concat([last, record]) : record;
     await this.io(() => writeFully(this.handle, written, this.offset));
     this.offset += written.length;
     await this.io(() => this.handle.sync());
-    return { head: this.position, bytes: this.offset, lines: this.base.lines + this.events + 1, chain };
+    return { head: this.position, bytes: this.offset, lines: this.base.lines + this.events + this.chain.checkpoints + this.adoptedCheckpoints + 1, chain };
   }
 }
 
@@ -937,7 +950,7 @@ async function writeNewHeader(handle: FileHandle): Promise<{ header: LogHeader; 
   await handle.truncate(0);
   await writeFully(handle, bytes, 0);
   await handle.sync();
-  return { header: { format: 'clearsim-log', version: 2, log: logId }, bytes };
+  return { header: { format: 'clearsim-log', version: LOG_VERSION, log: logId }, bytes };
 }
 
 /**
@@ -972,7 +985,7 @@ async function firstNewlineFrom(handle: FileHandle, start: number, end: number):
 /**
  * Where `read` starts: the offset of an event line at or before
  * `fromPosition` and its position, found by bisecting [0, end) on the
- * positions of line starts (a commit record is stepped over). Starts after
+ * positions of line starts (commit and checkpoint records are stepped over). Starts after
  * the header; stops bisecting at a line it cannot parse and lets the scan
  * report it.
  */
@@ -984,12 +997,10 @@ async function seek(handle: FileHandle, fromPosition: number, end: number): Prom
     const mid = lo + Math.floor((hi - lo) / 2);
     let newline = await firstNewlineFrom(handle, mid, hi);
     let lineStart = newline + 1;
-    if (newline !== -1 && lineStart < end) {
-      const prefix = (await readRange(handle, lineStart, Math.min(end, lineStart + 40))).toString('utf8');
-      if (prefix.startsWith(COMMIT_PREFIX)) {
-        newline = await firstNewlineFrom(handle, lineStart, hi);
-        lineStart = newline + 1;
-      }
+    // a commit or checkpoint record (a TAB first), or both in a row, stepped over
+    while (newline !== -1 && lineStart < end && (await readRange(handle, lineStart, lineStart + 1))[0] === COMMIT_MARK) {
+      newline = await firstNewlineFrom(handle, lineStart, hi);
+      lineStart = newline + 1;
     }
     if (newline === -1 || lineStart >= end) {
       hi = mid;

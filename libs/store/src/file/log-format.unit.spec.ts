@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import { encodeEvent, encodeEventForLog, type ClearingEvent } from '@clearsim/events';
 import { sampleEvents } from '../test-events';
-import { commitLine, crc32Bytes, eventLine, LineBatch, MARK_JSON_MAX_BYTES, MarkJsonEncoder, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
+import { createHash } from 'node:crypto';
+import { BatchChain, checkpointBytesOf, checkpointLine, commitLine, crc32Bytes, eventLine, LineBatch, MARK_JSON_MAX_BYTES, MarkJsonEncoder, parseCheckpoint, parseCommit, splitEventLine, splitEventLineBytes } from './log-format';
 
 describe('log format', () => {
   it('writes an event line as position, CRC-32 of the canonical JSON, then the event without its opening brace', () => {
@@ -203,5 +204,40 @@ describe('log format', () => {
     expect(parseCommit(`\t{"commit":10,"events":3,"chain":"${chain.slice(1)}"}`)).toBeUndefined();
     expect(parseCommit(`\t{"commit":10, "events":3,"chain":"${chain}"}`)).toBeUndefined();
     expect(parseCommit(`{"commit":10,"events":3,"chain":"${chain}"}`)).toBeUndefined(); // no TAB
+  });
+
+  it('reads back exactly the checkpoint records it writes, and no commit record as one (nor one as a commit)', () => {
+    const chain = 'cd'.repeat(32);
+    expect(checkpointLine({ checkpoint: 7, chain })).toBe(`\t{"checkpoint":7,"chain":"${chain}"}\n`);
+    expect(parseCheckpoint(`\t{"checkpoint":7,"chain":"${chain}"}`)).toEqual({ checkpoint: 7, chain });
+    expect(parseCheckpoint(`\t{"checkpoint":07,"chain":"${chain}"}`)).toBeUndefined();
+    expect(parseCheckpoint(`\t{"checkpoint":7,"chain":"${chain.toUpperCase()}"}`)).toBeUndefined();
+    expect(parseCheckpoint(`\t{"commit":7,"events":3,"chain":"${chain}"}`)).toBeUndefined();
+    expect(parseCommit(`\t{"checkpoint":7,"chain":"${chain}"}`)).toBeUndefined();
+  });
+
+  it('BatchChain: a checkpoint once a write takes the lines past checkpointBytes, the chain going on over its line; none in a version-2 log', () => {
+    const previous = createHash('sha256').update('the chain before').digest();
+    const sha = (...parts: (Buffer | string)[]) => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest();
+    const writes = ['a'.repeat(60) + '\n', 'b'.repeat(50) + '\n', 'c'.repeat(30) + '\n', 'd'.repeat(80) + '\n'].map((text) => Buffer.from(text));
+    const chain = new BatchChain(previous, 100);
+    // 61 bytes: none due; 61 + 51 = 112 ≥ 100: one after the second write (the last position 2), then 31 + 81 ≥ 100 again
+    expect(chain.add(writes[0]!, 1)).toBeUndefined();
+    const first = chain.add(writes[1]!, 2)!;
+    const firstChain = sha(previous, writes[0]!, writes[1]!);
+    expect(first.toString('latin1')).toBe(checkpointLine({ checkpoint: 2, chain: firstChain.toString('hex') }));
+    expect(chain.add(writes[2]!, 3)).toBeUndefined();
+    const second = chain.add(writes[3]!, 4)!;
+    const secondChain = sha(firstChain, first, writes[2]!, writes[3]!);
+    expect(parseCheckpoint(second.toString('latin1').trimEnd())).toEqual({ checkpoint: 4, chain: secondChain.toString('hex') });
+    expect(chain.checkpoints).toBe(2);
+    expect(chain.digest()).toEqual(sha(secondChain, second));
+
+    // a version-2 log: the plain chain of the batch, no checkpoint however long
+    expect(checkpointBytesOf(2)).toBe(Infinity);
+    expect(checkpointBytesOf(3, 100)).toBe(100);
+    const plain = new BatchChain(previous, checkpointBytesOf(2));
+    for (const [i, write] of writes.entries()) expect(plain.add(write, i + 1)).toBeUndefined();
+    expect(plain.digest()).toEqual(sha(previous, ...writes));
   });
 });
