@@ -129,7 +129,9 @@ export async function verifyLog(
   splitFrom?: number,
 ): Promise<VerifiedLog> {
   const headerEnd = header.bytes.length;
-  const split = splitFrom ?? (size - headerEnd >= PARALLEL_MIN_BYTES ? headerEnd + Math.floor((size - headerEnd) / 2) : undefined);
+  const setting = process.env[VERIFY_HALVES_ENV];
+  const halvesFrom = setting === '0' ? Infinity : setting === '1' ? 1 : PARALLEL_MIN_BYTES;
+  const split = splitFrom ?? (size - headerEnd >= halvesFrom ? headerEnd + Math.floor((size - headerEnd) / 2) : undefined);
   if (split !== undefined && split > headerEnd && split < size) {
     const halves = await verifyInHalves(handle, file, size, header, split, wantChainsAt, readBytes);
     if (halves !== undefined) return halves;
@@ -141,6 +143,11 @@ export async function verifyLog(
 
 /** A log of at least this many bytes after its header is hashed in two halves at once (~0.1 s to start the thread: a smaller one gains nothing). */
 export const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
+/**
+ * `0`: never hash a log in two halves (a machine of one core, or to compare); `1`: any log with a record after its
+ * middle, whatever its size (the tests of the thread); unset: logs of PARALLEL_MIN_BYTES or more.
+ */
+export const VERIFY_HALVES_ENV = 'CLEARSIM_VERIFY_HALVES';
 /** How far past the middle to look for a record to split at (a long batch has a checkpoint every CHECKPOINT_BYTES). */
 const SPLIT_SEARCH_BYTES = 2 * CHECKPOINT_BYTES + 16 * 1024 * 1024;
 /** A commit or checkpoint record is far shorter. */
