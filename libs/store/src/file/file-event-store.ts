@@ -67,8 +67,8 @@ interface Committed {
  * (every record checksummed and chained, the batch as the unit of append and
  * fsync). One writer at a time (`LOCK`), any number of read-only openers.
  *
- * `events.jsonl` (format version 2; see log-format.ts):
- * - line 1, the header: `{"format":"clearsim-log","version":2,"log":"<uuid>"}`;
+ * `events.jsonl` (format version 3, version 2 read too; see log-format.ts):
+ * - line 1, the header: `{"format":"clearsim-log","version":3,"log":"<uuid>"}`;
  * - one line per event: `{"position":N,"crc":"<crc32 hex>",…canonical event}`,
  *   the CRC-32 being that of the event's canonical JSON, so a changed field
  *   is named at its exact line;
@@ -77,7 +77,11 @@ interface Committed {
  *   it with a byte search: no event line holds one): chain_k =
  *   SHA-256(chain_k−1 ‖ the bytes of the batch's event lines), chain_0 =
  *   SHA-256(the header line). Only a commit record makes a batch part of the
- *   log.
+ *   log;
+ * - inside a long batch (version 3), after every CHECKPOINT_BYTES of its lines,
+ *   a checkpoint record `\t{"checkpoint":P,"chain":"<hex>"}`: the chain so far,
+ *   from which the batch's chain goes on (over the record's line first). It
+ *   commits nothing; it lets opening hash a long log's two halves at once.
  *
  * `HEAD` (updated in place after every commit, see head-file.ts) records
  * the last commit's position, line, byte length and chain, the log's id and
@@ -87,7 +91,8 @@ interface Committed {
  *
  * Opening verifies: the header (a log of the previous format, without commit
  * records, is refused with a message: it is not upgraded), then the chain of
- * every batch, hashing the raw bytes in 16 MB reads (no line is parsed unless
+ * every batch, hashing the raw bytes in 16 MB reads (a log of 256 MiB or
+ * more in two halves on two threads, log-verifier.ts; no line is parsed unless
  * a batch fails; then its lines are read one by one to name the exact line:
  * a NUL byte or non-UTF-8, a position missing, a changed line by its CRC, a
  * changed commit record), then HEAD and the snapshots against the result.
