@@ -410,6 +410,9 @@ describe('bad input changes nothing', () => {
     ['rules nested 5,000 deep', '"rules":{"name"', `"rules":{"x":${'['.repeat(5000)}${']'.repeat(5000)},"name"`, /line 1: field "rules\.x(\[0\]){30}": nested deeper than 32 levels/],
     ['an impossible date', '"ts":"2026-01-01T02:00:00Z"', '"ts":"2026-02-30T00:00:00Z"', /line 9: field "ts": "2026-02-30T00:00:00Z" is not a calendar date \(2026-02 has 28 days\)/],
     ['hour 24', '"ts":"2026-01-01T02:00:00Z"', '"ts":"2026-01-01T24:00:00Z"', /line 9: field "ts": "2026-01-01T24:00:00Z" has no hour 24/],
+    // an id holding a control character (libs/rules/src/id-characters.ts): an ESC written as JSON escapes it, a C1 CSI written raw
+    ['an ESC in an account', '"account":"alice","asset":"USD","amount":"1000"', '"account":"al\\u001b[2Jice","asset":"USD","amount":"1000"', /line 3: field "account": must not contain control characters \(U\+001B at index 2\)/],
+    ['a raw C1 CSI in an account', '"account":"alice","asset":"USD","amount":"1000"', '"account":"al\u009bice","asset":"USD","amount":"1000"', /line 3: field "account": must not contain control characters \(U\+009B at index 2\)/],
   ])('refuses %s (exit 2, names line and field, log unchanged)', (_name, from, to, message) => {
     const store = freshStore();
     expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);
@@ -431,6 +434,25 @@ describe('bad input changes nothing', () => {
     expect(replay.code).toBe(2);
     expect(replay.stderr).toMatch(/no clearsim store at/);
     // and the first store is byte for byte what it was
+    expect(readFileSync(logFile(store)).equals(before)).toBe(true);
+  });
+
+  it('an account holding an ESC on line 3 of a file run on a store: exit 2, line 3 and the field named, the log byte for byte unchanged', () => {
+    const store = freshStore();
+    expect(clearsim('run', FIXTURE, '--store', store).code).toBe(0);
+    const before = readFileSync(logFile(store));
+    const next = join(mkdtempSync(join(tmpdir(), 'clearsim-bad-')), 'next.jsonl');
+    const lines = [
+      { type: 'ClockAdvanced', ts: '2026-01-01T03:00:00Z' },
+      { type: 'Deposited', ts: '2026-01-01T03:00:00Z', account: 'mm', asset: 'USD', amount: '5' },
+      { type: 'Deposited', ts: '2026-01-01T03:00:00Z', account: 'bob\u001b[2J', asset: 'USD', amount: '5' },
+    ];
+    writeFileSync(next, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+    const out = clearsim('run', next, '--store', store);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`${next}:line 3: field "account": must not contain control characters (U+001B at index 3)`);
+    expect(out.stderr).not.toContain('\u001b');
+    expect(out.stderr).toContain('nothing was appended');
     expect(readFileSync(logFile(store)).equals(before)).toBe(true);
   });
 

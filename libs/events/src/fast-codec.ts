@@ -1,4 +1,5 @@
 import { formatFixed, type Fixed } from '@clearsim/money';
+import { controlCharacterAt } from '@clearsim/rules/id-characters';
 import { MAX_ID_LENGTH } from './id-limits';
 import type { ClockAdvanced, Deposited, InputEvent, PriceUpdated, TradeExecuted } from './input-events';
 import { formatTimestamp, type Timestamp } from './timestamp';
@@ -57,7 +58,8 @@ function baseFieldOk(key: string, value: unknown): boolean {
   }
 }
 
-const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+/** An id the schema takes: 1 to MAX_ID_LENGTH characters, no control character (one scan of at most 128 code units). */
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && controlCharacterAt(value) < 0;
 
 function decodePriceUpdated(r: Record<string, unknown>): PriceUpdated | undefined {
   let n = 0;
@@ -451,6 +453,8 @@ export function decodePriceLine(line: string): PriceUpdated | undefined {
   const instrumentStart = tsEnd + afterTs.length;
   const instrumentEnd = plainStringEnd(line, instrumentStart - 1);
   if (instrumentEnd <= instrumentStart || instrumentEnd - instrumentStart > MAX_ID_LENGTH || !line.startsWith(PRICE_LINE_PRICE, instrumentEnd)) return undefined;
+  // plainStringEnd stops at C0, which JSON may not hold raw; DEL and C1 it may, and an id may not
+  if (controlCharacterAt(line, instrumentStart, instrumentEnd) >= 0) return undefined;
   const end = line.length;
   if (line.charCodeAt(end - 1) !== 125 /* } */ || line.charCodeAt(end - 2) !== 34 /* " */) return undefined;
   const units = smallDecimalUnits(line, instrumentEnd + PRICE_LINE_PRICE.length, end - 2);
@@ -592,6 +596,7 @@ function priceAfterInstrumentKey(bytes: Uint8Array, ts: Timestamp, instrumentSta
   for (; instrumentEnd < end; instrumentEnd++) {
     const c = bytes[instrumentEnd]!;
     if (c === 34) break;
+    // printable ASCII only: no escape, and none of the control characters an id may not hold (C0, DEL; C1 is not ASCII)
     if (c === 92 /* \ */ || c < 32 || c > 126) return false;
     hash = (Math.imul(hash, 31) + c) & 0x3fffffff;
   }

@@ -1,16 +1,18 @@
 import { z } from 'zod';
-import { fixed, positiveFixed } from '@clearsim/rules';
+import { fixed, positiveFixed, refuseControlCharacters } from '@clearsim/rules';
 import { timestamp } from './timestamp-schema';
 import { MAX_ID_LENGTH } from './id-limits';
 
-export { MAX_ID_LENGTH } from './id-limits';
+export { controlCharacterProblem, MAX_ID_LENGTH } from './id-limits';
 
 /**
  * Inputs: facts from outside. Every input has `type` and `ts`; an optional
  * `eventId` is the idempotency key of inputs without a natural one (trades
  * have `tradeId`, withdrawal requests `requestId`); see docs/idempotency.md.
+ * An id is 1 to MAX_ID_LENGTH characters, none of them a control character
+ * (libs/rules/src/id-characters.ts: ids are written raw into tables and reports).
  */
-const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+const id = refuseControlCharacters(z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`));
 /**
  * `postedBy`: who posted the input — `admin`, `venue:<prefix>` or `kafka` —
  * the scope of its idempotency key. Written by the server and the Kafka worker

@@ -3,6 +3,8 @@ import './zod-messages';
 export * from './rules.schema';
 export * from './adl.schema';
 export * from './fixed.schema';
+export * from './id-characters';
+export * from './id.schema';
 export * from './rules';
 export * from './bounded-yaml';
 export * from './yaml-library';

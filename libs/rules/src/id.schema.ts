@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { controlCharacterProblem } from './id-characters';
+
+/** `text` refined to refuse a control character (id-characters.ts): the issue on the text's own path, naming the character and where it is. */
+export const refuseControlCharacters = <S extends z.ZodType<string>>(text: S) =>
+  text.superRefine((value, ctx) => {
+    const problem = controlCharacterProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
