@@ -61,6 +61,21 @@ describe('validation: 400 lists every field error, 422 names the core\'s reason,
     expect(rules.body.message.every((m: string) => m.startsWith('rules'))).toBe(true);
   });
 
+  it('an id holding a control character: 400 naming the field, the character and its index, nothing appended', async () => {
+    const before = await head();
+    // the plain deposit the fast route would take, but for the ESC in its account
+    const esc = await post('/v1/inputs', { type: 'Deposited', ts: at(120), account: 'a-\u001b[2J', asset: 'USD', amount: '1' });
+    expect(esc.body).toEqual({ statusCode: 400, error: 'Bad Request', message: ['account: must not contain control characters (U+001B at index 2)'] });
+    // a C1 CSI, written raw in the body (JSON may hold it so), in a batch's second item
+    const c1 = await server.http
+      .post('/v1/inputs/batch')
+      .set('x-api-key', ADMIN)
+      .set('content-type', 'application/json')
+      .send(`[{"type":"PriceUpdated","ts":"${at(120)}","instrument":"BTC-PERP","price":"9900"},{"type":"PriceUpdated","ts":"${at(120)}","instrument":"BTC\u009bPERP","price":"9900"}]`);
+    expect(c1.body).toEqual({ statusCode: 400, error: 'Bad Request', message: ['[1].instrument: must not contain control characters (U+009B at index 3)'] });
+    expect(await head()).toBe(before);
+  });
+
   it('a batch lists the errors of every item by index, and appends none of it', async () => {
     const before = await head();
     const response = await post('/v1/inputs/batch', [

@@ -37,6 +37,9 @@ describe('the DTO fast path of POST /v1/inputs: the hot inputs the codec\'s fast
     ['a JSON number for the price', { ...price, price: 10000 }, []],
     ['a zero price', { ...price, price: '0' }, ['price: must be greater than 0']],
     ['an id one character too long', { ...price, instrument: 'x'.repeat(MAX_ID_LENGTH + 1) }, [`instrument: must be at most ${MAX_ID_LENGTH} characters`]],
+    ['an id with an ESC', { ...price, instrument: 'BTC\u001b[2J' }, ['instrument: must not contain control characters (U+001B at index 3)']],
+    ['an id with a DEL', { type: 'Deposited', ts: TS, account: 'a\u007f', asset: 'USD', amount: '1' }, ['account: must not contain control characters (U+007F at index 1)']],
+    ['an eventId with a C1 CSI', { ...price, eventId: '\u009b' }, ['eventId: must not contain control characters (U+009B at index 0)']],
     ['February 30th', { ...price, ts: '2026-02-30T00:00:00Z' }, ['ts: must be an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00Z (got "2026-02-30T00:00:00Z": is not a calendar date (2026-02 has 28 days))']],
     ['another input type', { type: 'InstrumentSettled', ts: TS, instrument: 'BTC-0327', price: '61000' }, []],
     ['an object without a prototype', Object.assign(Object.create(null) as object, price), []],
@@ -78,7 +81,8 @@ describe('the DTO fast path of POST /v1/inputs: the hot inputs the codec\'s fast
       fc.double({ noNaN: false }),
       fc.constantFrom<unknown>(null, true, { value: '1' }, ['1']),
     );
-    const id = fc.oneof(fc.constantFrom<unknown>('a', 'b', 'BTC-PERP', '', 'x'.repeat(MAX_ID_LENGTH), 'x'.repeat(MAX_ID_LENGTH + 1), null, 7), fc.string({ maxLength: 6 }));
+    const controlCharacter = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f })).map((code) => `a${String.fromCharCode(code)}b`);
+    const id = fc.oneof(fc.constantFrom<unknown>('a', 'b', 'BTC-PERP', '', 'x'.repeat(MAX_ID_LENGTH), 'x'.repeat(MAX_ID_LENGTH + 1), null, 7, '\u00a0'), fc.string({ maxLength: 6 }), controlCharacter);
     const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 3 });
     const hotInputLike = fc
       .record({
@@ -102,9 +106,9 @@ describe('the DTO fast path of POST /v1/inputs: the hot inputs the codec\'s fast
       })
       .map((r) => JSON.parse(JSON.stringify(r)) as unknown); // what the body parser would give: no undefined, a plain object
     const validHotInput = fc.oneof(
-      fc.record({ type: fc.constant('PriceUpdated'), ts: fc.constantFrom(TS, '2026-01-02T08:38:30.500Z'), instrument: fc.constantFrom('BTC-PERP', 'ünï-😀'), price: fc.constantFrom('100.00', '0.00000001', '42', '1234567.89') }),
+      fc.record({ type: fc.constant('PriceUpdated'), ts: fc.constantFrom(TS, '2026-01-02T08:38:30.500Z'), instrument: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('BTC-PERP', 'ünï-😀') }, controlCharacter), price: fc.constantFrom('100.00', '0.00000001', '42', '1234567.89') }),
       fc.record({ type: fc.constant('TradeExecuted'), ts: fc.constant(TS), tradeId: fc.constantFrom('t1', 't2'), instrument: fc.constant('BTC-PERP'), buyer: fc.constant('a'), seller: fc.constantFrom('b', 'a'), qty: fc.constantFrom('1', '0.5'), price: fc.constant('100'), sellerFee: fc.constantFrom('0', '-0.25', '1.5') }),
-      fc.record({ type: fc.constant('Deposited'), ts: fc.constant('2026-01-01T00:00:00.000Z'), eventId: fc.constantFrom('e1', ''), account: fc.constant('a'), asset: fc.constant('USD'), amount: fc.constantFrom('1000', '0') }),
+      fc.record({ type: fc.constant('Deposited'), ts: fc.constant('2026-01-01T00:00:00.000Z'), eventId: fc.constantFrom('e1', ''), account: fc.oneof({ weight: 4, arbitrary: fc.constant('a') }, controlCharacter), asset: fc.constant('USD'), amount: fc.constantFrom('1000', '0') }),
       fc.record({ type: fc.constant('ClockAdvanced'), ts: fc.constantFrom(TS, '2026-01-01T00:00:00.000Z'), v: fc.constantFrom<unknown>(1, 2) }),
     );
     let fast = 0;

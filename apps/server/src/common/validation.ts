@@ -2,7 +2,7 @@ import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, ValidateBy, ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
-import { MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
+import { controlCharacterProblem, MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
 import { DecimalFormatError, parseFixed } from '@clearsim/money';
 
 /**
@@ -68,19 +68,25 @@ function timestampMessage(value: unknown): string {
   return `must be an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00Z (got ${got}${why})`;
 }
 
-/** A non-empty string id (account, instrument, tradeId…). */
+/** A string id (account, instrument, tradeId…) the codec takes: 1 to MAX_ID_LENGTH characters, no control character. */
 export function IsId(validation?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isId',
       validator: {
-        validate: (value) => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH,
-        defaultMessage: (args) =>
-          typeof args?.value === 'string' && args.value.length > MAX_ID_LENGTH ? `must be at most ${MAX_ID_LENGTH} characters` : required(args?.value, 'must be a non-empty string'),
+        validate: (value) => idProblem(value) === undefined,
+        defaultMessage: (args) => idProblem(args?.value) ?? '',
       },
     },
     validation,
   );
+}
+
+/** Why `value` is not an id, in the codec's words (libs/events/src/input-events.ts), or undefined. */
+function idProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return required(value, 'must be a non-empty string');
+  if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+  return controlCharacterProblem(value);
 }
 
 /** One of the listed values. */
