@@ -8,3 +8,5 @@ export const refuseControlCharacters = <S extends z.ZodType<string>>(text: S) =>
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/** An account the rules name (the insurance, fees and backstop accounts, the isolated ones, a token's fund and counterparty): a non-empty id without control characters. */
+export const accountId = refuseControlCharacters(z.string().min(1));

@@ -3,6 +3,7 @@ import { fixed, nonNegativeFixed, positiveFixed, fixedBetween } from './fixed.sc
 import { FundingRulesSchema, VenueLiquidationSchema, venueLiquidationIssues } from './venue-liquidation.schema';
 import { refineVenueMargin, VenueMarginSchema } from './venue-margin.schema';
 import { AdlRulesSchema, refineAdl } from './adl.schema';
+import { accountId } from './id.schema';
 
 /**
  * One notional bracket of an instrument's tiered margin (Binance-style).
@@ -153,9 +154,9 @@ export const ImpactRulesSchema = z.strictObject({
 export const LeveragedTokenSchema = z.strictObject({
   instrument: z.string().min(1),
   /** The token's fund account: its equity is the NAV, its position the basket. */
-  account: z.string().min(1),
+  account: accountId,
   /** Who takes the rebalancing trades (a market maker's account). */
-  counterparty: z.string().min(1),
+  counterparty: accountId,
   /** Signed: 3 a 3× long (BULL) token, −3 a 3× short (BEAR) one. */
   targetLeverage: fixed.refine((v) => v !== 0n, { message: 'must not be 0 (3 for a 3x long token, -3 for a 3x short one)' }),
   /** The intraday rebalance band of |leverage|: outside it the token rebalances at once (FTX: above 4 for a 3x token). */
@@ -206,9 +207,9 @@ export const RulesSchema = z
     /** ADL policy and fill (adl.schema.ts); absent: the queue at the bankruptcy price. */
     adl: AdlRulesSchema.optional(),
     accounts: z.strictObject({
-      insurance: z.string().min(1),
-      fees: z.string().min(1),
-      backstop: z.string().min(1),
+      insurance: accountId,
+      fees: accountId,
+      backstop: accountId,
     }),
     /**
      * Collateral other than the cash asset, valued at its price (the mark of an
@@ -222,7 +223,7 @@ export const RulesSchema = z
      */
     concentration: z.record(z.string().min(1), z.strictObject({ threshold: nonNegativeFixed, rate: fixedBetween(0n, 100_000_000n, 'a rate in [0, 1]') })).default({}),
     /** Accounts margined position by position, whatever `model` says for the rest. */
-    isolatedAccounts: z.array(z.string().min(1)).default([]),
+    isolatedAccounts: z.array(accountId).default([]),
     /** Per instrument; the key "*" applies to every instrument not named (tiered models). */
     instruments: z.record(z.string().min(1), InstrumentRulesSchema).default({}),
     /** Market impact of liquidation and ADL fills (cascades); absent: none. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fixed, fixedBetween, nonNegativeFixed, positiveFixed } from './fixed.schema';
+import { accountId } from './id.schema';
 
 /**
  * Venue margin and collateral mechanics (docs/rules.md §15): rules that the
@@ -89,7 +90,7 @@ export const VenueMarginSchema = z.strictObject({
   /** User-chosen leverage per account and instrument ("*": every other): its reciprocal is a floor on the initial rate. */
   leverage: z.record(z.string().min(1), z.record(z.string().min(1), fixed.refine((v) => v >= ONE, { message: 'leverage must be at least 1' }))).default({}),
   /** Accounts in Drift's high-leverage mode (instruments whose sizeScaling has a highLeverage block). */
-  highLeverageAccounts: z.array(z.string().min(1)).default([]),
+  highLeverageAccounts: z.array(accountId).default([]),
   /** Per collateral asset (each must also be in `collateral`). */
   collateral: z.record(z.string().min(1), VenueCollateralSchema).default({}),
 });
