@@ -388,6 +388,8 @@ describe('option values: refused naming the flag', () => {
     // was: 'field "instrument": must not be empty' and 'nothing was appended' (of a store import has not)
     [['binance-klines-futures.csv', '--format', 'binance-klines', '--instrument', ''], '--instrument: must not be empty'],
     [['binance-klines-futures.csv', '--format', 'binance-klines', '--instrument', 'X'.repeat(129)], `--instrument: "${'X'.repeat(32)}…" is 129 characters long (an id has at most 128)`],
+    [['binance-klines-futures.csv', '--format', 'binance-klines', '--instrument', 'BTC\u001b[2J'], '--instrument: must not contain control characters (U+001B at index 3)'],
+    [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a\u001bb', '--market-maker', 'mm'], '--trade-accounts: must not contain control characters (U+001B at index 1)'],
     // was: 'field "buyer": must not be empty'
     [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', 'a', '--market-maker', ''], '--market-maker: must not be empty'],
     [['binance-aggtrades.csv', '--format', 'binance-aggtrades', '--instrument', 'X', '--trade-accounts', `${'p'.repeat(127)}:2`, '--market-maker', 'mm'], `--trade-accounts: "${'p'.repeat(32)}…" is 129 characters long (an id has at most 128)`], // p…-1

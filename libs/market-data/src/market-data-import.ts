@@ -1,4 +1,4 @@
-import { decodeEvent, formatTimestamp, InputError, MAX_ID_LENGTH, type InputEvent } from '@clearsim/events';
+import { controlCharacterProblem, decodeEvent, formatTimestamp, InputError, MAX_ID_LENGTH, type InputEvent } from '@clearsim/events';
 import { DECIMALS, DecimalFormatError, MAX_INTEGER_DIGITS, parseFixed } from '@clearsim/money';
 import { streamFor, type SplitMix64 } from '@clearsim/scenario';
 import { barPath, compareDecimals, type BarOrder } from './bar-path';
@@ -367,9 +367,12 @@ export class MarketDataImport {
   }
 }
 
-/** Refuses an id the log would refuse (input-events.ts: 1 to MAX_ID_LENGTH characters), naming the option it came from. */
+/** Refuses an id the log would refuse (input-events.ts: 1 to MAX_ID_LENGTH characters, no control character), naming the option it came from. */
 function checkId(option: string, id: string): void {
   if (id === '') throw new ImportUsageError(`${option}: must not be empty`);
+  // before the length: that message quotes the id's start, which then holds no control character
+  const control = controlCharacterProblem(id);
+  if (control !== undefined) throw new ImportUsageError(`${option}: ${control}`);
   if (id.length > MAX_ID_LENGTH) throw new ImportUsageError(`${option}: "${id.slice(0, 32)}…" is ${id.length} characters long (an id has at most ${MAX_ID_LENGTH})`);
 }
 

@@ -163,10 +163,16 @@ describe('MarketDataImport', () => {
     expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: '' })).toThrow(/^--instrument: must not be empty$/);
     expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: 'X'.repeat(129) })).toThrow(/^--instrument: "X{32}…" is 129 characters long \(an id has at most 128\)$/);
     expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: 'X'.repeat(128) })).not.toThrow();
+    expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: 'BTC\u001b[2J' })).toThrow(/^--instrument: must not contain control characters \(U\+001B at index 3\)$/);
+    // a control character is named before the length, whose message would quote the id's start
+    expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: '\u009b' + 'X'.repeat(200) })).toThrow(/^--instrument: must not contain control characters \(U\+009B at index 0\)$/);
+    expect(() => new MarketDataImport({ layout: 'binance-klines', instrument: 'BTC-ünï 😀' })).not.toThrow();
     const trades = (marketMaker: string, accounts: string[]) => () =>
       new MarketDataImport({ layout: 'binance-aggtrades', instrument: 'X', trades: { accounts, marketMaker, seed: 1n, tradeIdPrefix: 'f' } });
     expect(trades('', ['a'])).toThrow(/^--market-maker: must not be empty$/);
     expect(trades('mm', ['a', `${'p'.repeat(126)}-001`])).toThrow(/^--trade-accounts: "p{32}…" is 130 characters long/);
+    expect(trades('m\tm', ['a'])).toThrow(/^--market-maker: must not contain control characters \(U\+0009 at index 1\)$/);
+    expect(trades('mm', ['a', 'b\u007f-1'])).toThrow(/^--trade-accounts: must not contain control characters \(U\+007F at index 1\)$/);
   });
 
   it('a price or quantity beyond the ledger (over 8 decimals, 30 digits) is a bad row, not a failure of the whole import', () => {
