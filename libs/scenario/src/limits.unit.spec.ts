@@ -252,6 +252,21 @@ describe('fields checked against the limits of the events they generate (defect 
     expect(issues).toEqual([{ path: `accounts.${long}`, message: 'the id must be at most 128 characters' }]);
   });
 
+  it.each<[string, (s: Raw) => void, string, string]>([
+    ['an underlying', (s) => (s.instruments['BTC-PERP']!.underlying = 'B\u001b[2JTC'), 'instruments.BTC-PERP.underlying', 'U+001B at index 1'],
+    ['an account asset', (s) => (s.accounts.mm!.asset = 'US\u0000D'), 'accounts.mm.asset', 'U+0000 at index 2'],
+    ['a population counterparty', (s) => (s.population[0]!.counterparty = 'm\u009bm'), 'population.0.counterparty', 'U+009B at index 1'],
+  ])('refuses %s holding a control character at its field', (_what, mutate, path, where) => {
+    expect(issuesOf(withAll(mutate))).toContainEqual({ path, message: `must not contain control characters (${where})` });
+  });
+
+  it('refuses an instrument or account id holding a control character at its key', () => {
+    const issues = issuesOf(withAll((s) => (s.accounts['a\u007fb'] = { deposit: '1' })));
+    expect(issues).toEqual([{ path: 'accounts.a\u007fb', message: 'the id must not contain control characters (U+007F at index 1)' }]);
+    // letters of any script and symbols stay ids
+    expect(parseScenario(withAll((s) => (s.accounts['ünï-😀'] = { deposit: '1' })), 'ok.yaml').accounts['ünï-😀']).toBeDefined();
+  });
+
   it('refuses a prefix whose trade ids (open-<prefix>-<n>) would pass 128 characters, with the longest it may be', () => {
     // count 3: "open-" + prefix + "-3" — at most 121 characters of prefix
     expect(parseScenario(withAll((s) => (s.population[0]!.prefix = 'p'.repeat(121))), 'ok.yaml').population[0]!.prefix).toHaveLength(121);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeEvent, InputError, MAX_EXACT_DIGITS, MAX_ID_LENGTH, parseTimestamp, type Timestamp } from '@clearsim/events';
 import { SCALE, type Fixed } from '@clearsim/money';
-import { fixed, refineBetween, refinePositive } from '@clearsim/rules';
+import { fixed, refineBetween, refinePositive, refuseControlCharacters } from '@clearsim/rules';
 
 /**
  * The scenario file (docs/scenarios.md): a compact description of a market
@@ -24,8 +24,8 @@ export const MAX_POPULATION_TOTAL = 1_000_000;
 /** Inputs a scenario may generate (counting each instrument's price marks apart) for a command that holds them all (checkHeldInputs): the population's alone leave room under it. */
 export const MAX_GENERATED_INPUTS = 3_000_000;
 
-/** An id that becomes an event's id (instrument, asset, account): the events' own bound, so the scenario names the field rather than a generated line. */
-const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+/** An id that becomes an event's id (instrument, asset, account): the events' own bounds and characters, so the scenario names the field rather than a generated line. */
+const id = refuseControlCharacters(z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`));
 /** Text that only names (the scenario, its rules file): no id bound. */
 const text = z.string().min(1, 'must not be empty');
 
