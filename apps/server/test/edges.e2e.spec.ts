@@ -70,6 +70,14 @@ describe('edges: bounded parsing of every body', () => {
     expect(amount.description).toContain('at most 30 digits before the point and 8 after');
   });
 
+  it('the OpenAPI document states the id bounds: 1 to 128 characters, none a control character', async () => {
+    const account = (await server.http.get('/docs-json')).body.components.schemas.DepositedDto.properties.account;
+    expect(account).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
+    const pattern = new RegExp(account.pattern);
+    expect(['a-alice', 'ünï 😀', 'a\u00a0b', 'a\u202eb'].map((t) => pattern.test(t))).toEqual([true, true, true, true]);
+    expect(['a\u0000', 'a\tb', 'a\u001b[2J', '\u007f', 'a\u0085', '\u009b'].map((t) => pattern.test(t))).toEqual([false, false, false, false, false, false]);
+  });
+
   it('a JSON number a float64 cannot hold exactly is a 400 asking for a decimal string (it was booked as 12345678901234567000)', async () => {
     const before = await head();
     const response = await postText('/v1/inputs', `{"type":"Deposited","ts":"${at(60)}","account":"a-alice","asset":"USD","amount":12345678901234567890}`);

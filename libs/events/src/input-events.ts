@@ -3,7 +3,7 @@ import { fixed, positiveFixed, refuseControlCharacters } from '@clearsim/rules';
 import { timestamp } from './timestamp-schema';
 import { MAX_ID_LENGTH } from './id-limits';
 
-export { controlCharacterProblem, MAX_ID_LENGTH } from './id-limits';
+export { controlCharacterProblem, ID_CHARACTERS_PATTERN, MAX_ID_LENGTH } from './id-limits';
 
 /**
  * Inputs: facts from outside. Every input has `type` and `ts`; an optional

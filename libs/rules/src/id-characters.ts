@@ -18,6 +18,12 @@ export function controlCharacterAt(text: string, from = 0, to = text.length): nu
   return -1;
 }
 
+/**
+ * The same rule as a JSON Schema / OpenAPI `pattern` (an ECMA-262 regular expression), for the documents that
+ * describe an id (schemas/*.schema.json, the OpenAPI document): no character of controlCharacterAt's ranges.
+ */
+export const ID_CHARACTERS_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+
 /** Why `text` may not be an id for its characters — `must not contain control characters (U+001B at index 3)` — or undefined. */
 export function controlCharacterProblem(text: string): string | undefined {
   const at = controlCharacterAt(text);

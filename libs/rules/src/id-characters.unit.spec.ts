@@ -1,4 +1,4 @@
-import { controlCharacterAt, controlCharacterProblem } from './id-characters';
+import { controlCharacterAt, controlCharacterProblem, ID_CHARACTERS_PATTERN } from './id-characters';
 
 describe('the control characters an id may not hold', () => {
   it('are C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F), and nothing else of the first 64K code units', () => {
@@ -16,6 +16,13 @@ describe('the control characters an id may not hold', () => {
     expect(controlCharacterAt('a\u001bb\u0085', 2)).toBe(3);
     expect(controlCharacterAt('a\u001bb\u0085', 2, 3)).toBe(-1);
     expect(controlCharacterAt('')).toBe(-1);
+  });
+
+  it('the pattern the documents state takes exactly the code units controlCharacterAt takes', () => {
+    const pattern = new RegExp(ID_CHARACTERS_PATTERN);
+    const disagree: number[] = [];
+    for (let code = 0; code <= 0xffff; code++) if (pattern.test(`a${String.fromCharCode(code)}b`) !== (controlCharacterAt(String.fromCharCode(code)) < 0)) disagree.push(code);
+    expect(disagree).toEqual([]);
   });
 
   it('the problem names the character by its code point and its index, never the character itself', () => {

@@ -2,7 +2,7 @@ import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, ValidateBy, ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
-import { controlCharacterProblem, MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
+import { controlCharacterProblem, ID_CHARACTERS_PATTERN, MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
 import { DecimalFormatError, parseFixed } from '@clearsim/money';
 
 /**
@@ -144,7 +144,9 @@ export const TimestampField = (doc: ApiPropertyOptions & { optional?: boolean })
 export const IdField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
   const { optional, ...rest } = doc;
   return applyDecorators(
-    optional ? ApiPropertyOptional({ type: String, minLength: 1, maxLength: MAX_ID_LENGTH, ...rest } as ApiPropertyOptions) : ApiProperty({ type: String, minLength: 1, maxLength: MAX_ID_LENGTH, ...rest } as ApiPropertyOptions),
+    optional
+      ? ApiPropertyOptional({ type: String, minLength: 1, maxLength: MAX_ID_LENGTH, pattern: ID_CHARACTERS_PATTERN, ...rest } as ApiPropertyOptions)
+      : ApiProperty({ type: String, minLength: 1, maxLength: MAX_ID_LENGTH, pattern: ID_CHARACTERS_PATTERN, ...rest } as ApiPropertyOptions),
     ...(optional ? [IsAbsentOr()] : []),
     IsId(),
   );
