@@ -439,6 +439,26 @@ describe('a file that gives no event: exit 2 naming the file (and the first bad 
   });
 });
 
+describe('a file that is not text: exit 2 at its first NUL byte, naming its line, nothing written', () => {
+  const args = ['--format', 'csv', '--time-col', 'time', '--price-col', 'price', '--instrument', 'X'];
+
+  it('a CSV file with NUL bytes on line 3 (it was imported, the row with them skipped as bad)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-nul-'));
+    writeFileSync(join(dir, 'k.csv'), 'time,price\n1584007200000,7912.5\n1584007260000,79\u0000\u0000\n1584007320000,7913\n');
+    expectRefused(clearsimIn(dir, 'import', 'k.csv', ...args, '--out', 'out/k.jsonl'), 'k.csv: line 3 holds a NUL byte (U+0000): not a CSV/text file');
+    expectRefused(clearsimIn(dir, 'import', 'k.csv', ...args), 'k.csv: line 3 holds a NUL byte (U+0000): not a CSV/text file');
+    // no output, no temporary, no folder made for it
+    expect(readdirSync(dir)).toEqual(['k.csv']);
+  });
+
+  it('/dev/zero, an endless stream of NUL bytes (it read 1 MiB and blamed a quote never closed), at its first chunk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-zero-'));
+    // (clearsimIn kills the CLI after 60 s: were the endless file read on, the test would fail, not hang)
+    expectRefused(clearsimIn(dir, 'import', '/dev/zero', '--format', 'binance-klines', '--instrument', 'X', '--out', 'k.jsonl'), '/dev/zero: line 1 holds a NUL byte (U+0000): not a CSV/text file');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
 describe("a scenario's price path from an exchange file", () => {
   it('a quote never closed in the file is refused naming the scenario field, the file and the line it opened on', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-'));

@@ -1,10 +1,11 @@
 import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, renameSync, rmdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { parse, type Info, type Options } from 'csv-parse';
 import { SingleBar, Presets } from 'cli-progress';
 import { encodeEvent, formatTimestamp, InputError } from '@clearsim/events';
-import { CsvPosition, ImportUsageError, isCsvParseError, KEPT_PROBLEMS, LAYOUTS, MarketDataImport, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
+import { CsvPosition, ImportUsageError, isCsvParseError, KEPT_PROBLEMS, LAYOUTS, MarketDataImport, NulByteScan, nulByteProblem, type LayoutName, type RowProblem, type TradeAssignment } from '@clearsim/market-data';
 import { populationAccountIds } from '@clearsim/scenario';
 import { makeDirectoriesSync } from '@clearsim/store/directories';
 import { UsageError } from '../cli-error';
@@ -52,11 +53,14 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   // error (a destroyed stream's buffered records are dropped), so the position names the right line
   const parser = parse({ ...parserOptions, autoDestroy: false } as Options);
   const position = new CsvPosition();
+  // a binary file (a zip, /dev/zero) is refused at its first NUL byte, before the parser sees it
+  const text = textOnly();
   // pipe() does not pass the reader's errors on: unforwarded, one (EIO, say) would be an unhandled 'error' event
   input.on('error', (error) => parser.destroy(error));
+  text.on('error', (error) => parser.destroy(error));
   let kept = false;
   try {
-    const rows = input.pipe(parser);
+    const rows = input.pipe(text).pipe(parser);
     let buffer = '';
     let sinceUpdate = 0;
     try {
@@ -85,6 +89,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     } catch (error) {
       // what the CSV reader cannot skip row by row (a quote never closed): this file's line, exit 2
       if (isCsvParseError(error)) throw new UsageError(`${file}: ${position.describe(error)}`);
+      if (error instanceof NulByteFound) throw new UsageError(`${file}: ${nulByteProblem(error.line)}`);
       throw error;
     }
     for (const event of machine.finish()) buffer += encodeEvent(event) + '\n';
@@ -111,9 +116,32 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     stopWatching?.();
     bar?.stop();
     input.destroy();
+    text.destroy();
     parser.destroy();
     if (output && !kept) output.discard();
   }
+}
+
+/** The error textOnly's stream fails with: the file's first NUL byte is on `line`. */
+class NulByteFound extends Error {
+  constructor(readonly line: number) {
+    super(nulByteProblem(line));
+  }
+}
+
+/**
+ * A pass-through of the file's bytes that fails (NulByteFound) at the chunk holding its first NUL byte, which no
+ * CSV or text file holds: the chunks before it went on to the parser, that one and the rest do not.
+ */
+function textOnly(): Transform {
+  const scan = new NulByteScan();
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const line = scan.feed(chunk);
+      if (line === undefined) done(null, chunk);
+      else done(new NulByteFound(line));
+    },
+  });
 }
 
 /** Where `--out` goes: a new or regular file (written through a temporary renamed at the end), or an existing device or pipe (written in place). */
