@@ -459,6 +459,18 @@ describe('a file that is not text: exit 2 at its first NUL byte, naming its line
   });
 });
 
+describe('a line with no end in sight: the reader stops at its row bound, exit 2 naming the line, nothing written', () => {
+  it('3 MiB without a line break after a header (it was blamed on a quote never closed, though the file has none)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-long-'));
+    writeFileSync(join(dir, 'k.csv'), 'time,price\n' + '7'.repeat(3 << 20));
+    expectRefused(
+      clearsimIn(dir, 'import', 'k.csv', '--format', 'csv', '--time-col', 'time', '--price-col', 'price', '--instrument', 'X', '--out', 'k.jsonl'),
+      'k.csv: line 2: the line runs on past 1048576 characters without a line break (a row of these files is a few hundred): not a CSV file of rows',
+    );
+    expect(readdirSync(dir)).toEqual(['k.csv']);
+  });
+});
+
 describe("a scenario's price path from an exchange file", () => {
   it('a quote never closed in the file is refused naming the scenario field, the file and the line it opened on', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clearsim-import-'));

@@ -49,6 +49,8 @@ export class CsvPosition {
     }
     const at = error.lines ?? started;
     if (error.code === 'CSV_MAX_RECORD_SIZE') {
+      // within its first line: no quote carried it over line breaks, the line itself is that long (no line break at all, say)
+      if (at === started) return `line ${started}: the line runs on past ${MAX_CSV_ROW_CHARACTERS} characters without a line break (a row of these files is a few hundred): not a CSV file of rows`;
       return `line ${started}: the row runs on past ${MAX_CSV_ROW_CHARACTERS} characters, to line ${at}: a quote that opens a cell and is never closed? (remove the stray quote, or close it)`;
     }
     return `line ${at}: the file cannot be read as CSV here: ${error.message} (${error.code})`;

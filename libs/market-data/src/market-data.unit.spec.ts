@@ -291,6 +291,13 @@ describe('CsvPosition: the line of an error the CSV reader cannot skip', () => {
     expect(failure(text)).toMatch(new RegExp(`^line 2: the row runs on past ${MAX_CSV_ROW_CHARACTERS} characters, to line \\d+: a quote that opens a cell and is never closed\\?`));
   });
 
+  it('a line past MAX_CSV_ROW_CHARACTERS with no line break in it is named as such, not as a stray quote', () => {
+    expect(failure('a,b\n1,2\n3,' + 'x'.repeat(MAX_CSV_ROW_CHARACTERS + 10))).toBe(
+      `line 3: the line runs on past ${MAX_CSV_ROW_CHARACTERS} characters without a line break (a row of these files is a few hundred): not a CSV file of rows`,
+    );
+    expect(failure('x'.repeat(MAX_CSV_ROW_CHARACTERS + 10))).toMatch(/^line 1: the line runs on past \d+ characters without a line break/);
+  });
+
   it('any other error of the parser names its line and code', () => {
     const position = new CsvPosition();
     expect(position.describe({ code: 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE', message: 'Invalid Closing Quote: found non trimable byte after quote at line 3', lines: 3 })).toBe(
