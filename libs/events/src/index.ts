@@ -7,4 +7,5 @@ export * from './output-hash';
 export * from './account-fields';
 export * from './sha256';
 export * from './json-limits';
+export * from './whole-number';
 export { bytesAre, fastDecodeInput, writeDecimalDigits } from './fast-codec';

@@ -2,7 +2,7 @@ import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, ValidateBy, ValidateIf, type ValidationError, type ValidationOptions } from 'class-validator';
-import { controlCharacterProblem, ID_CHARACTERS_PATTERN, MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem } from '@clearsim/events';
+import { controlCharacterProblem, ID_CHARACTERS_PATTERN, MAX_ID_LENGTH, parseTimestamp, quoteInput, timestampProblem, wholeNumberOf } from '@clearsim/events';
 import { DecimalFormatError, parseFixed } from '@clearsim/money';
 
 /**
@@ -154,18 +154,19 @@ export const IdField = (doc: ApiPropertyOptions & { optional?: boolean }) => {
 
 /**
  * An optional whole-number query parameter (a position, a count) from `min`
- * to `max` (at most Number.MAX_SAFE_INTEGER), written in decimal digits only.
- * `@Type(() => Number)` with IsInt took whatever `Number()` takes: `0x10` as
- * 16, `1e2` as 100, ` 10`, `+10`, `10.0` and `0b11` as numbers, and an empty
- * value as 0 ("must be at least 1"). Here the text must be digits; it becomes
- * a number only then, and anything else is one 400 line naming the parameter.
+ * to `max` (at most Number.MAX_SAFE_INTEGER), written in decimal digits only
+ * (wholeNumberOf, the rule of every edge). `@Type(() => Number)` with IsInt
+ * took whatever `Number()` takes: `0x10` as 16, `1e2` as 100, ` 10`, `+10`,
+ * `10.0` and `0b11` as numbers, and an empty value as 0 ("must be at least
+ * 1"). Here the text becomes a number only when the rule takes it; anything
+ * else is one 400 line naming the parameter.
  */
 export const WholeNumberQuery = (doc: ApiPropertyOptions & { minimum: number; maximum: number }) =>
   applyDecorators(
     ApiPropertyOptional({ type: 'integer', ...doc } as ApiPropertyOptions),
     IsAbsentOr(),
-    // a query value is a string (an array when the parameter is repeated): only digits become a number
-    Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value), { toClassOnly: true }),
+    // a query value is a string (an array when the parameter is repeated): only a whole number of the bounds becomes a number
+    Transform(({ value }) => (typeof value === 'string' ? wholeNumberOrText(value, doc.minimum, doc.maximum) : value), { toClassOnly: true }),
     ValidateBy({
       name: 'isWholeNumberQuery',
       validator: {
@@ -175,13 +176,21 @@ export const WholeNumberQuery = (doc: ApiPropertyOptions & { minimum: number; ma
     }),
   );
 
+/** The number `text` spells if the rule takes it; else the text, for the validator to word why. */
+function wholeNumberOrText(text: string, min: number, max: number): number | string {
+  const whole = wholeNumberOf(text, min, max);
+  return whole.ok ? whole.value : text;
+}
+
 function wholeNumberProblem(value: unknown, min: number, max: number): string | undefined {
   if (Array.isArray(value)) return 'must be given once';
-  // still text: not plain decimal digits (the transform turned those into a number)
-  if (typeof value !== 'number') return `must be a whole number from ${min} to ${max} in decimal digits (got ${typeof value === 'string' ? quoteInput(value) : JSON.stringify(value)})`;
-  if (value < min) return `must be at least ${min}`;
-  if (value > max) return `must be at most ${max}`;
-  return undefined;
+  // a number is the transform's (of a text the rule took) or the DTO's default: the rule reads its digits all the same
+  const text = typeof value === 'number' ? String(value) : value;
+  const whole = typeof text === 'string' ? wholeNumberOf(text, min, max) : undefined;
+  if (whole?.ok) return undefined;
+  if (whole?.reason === 'below-min') return `must be at least ${min}`;
+  if (whole?.reason === 'above-max') return `must be at most ${max}`;
+  return `must be a whole number from ${min} to ${max} in decimal digits (got ${typeof value === 'string' ? quoteInput(value) : JSON.stringify(value)})`;
 }
 
 /** Flattens class-validator errors into `path: problem` lines (every constraint of every field). */

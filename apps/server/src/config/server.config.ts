@@ -1,6 +1,7 @@
 import { ConfigModule, registerAs } from '@nestjs/config';
 import type { DynamicModule } from '@nestjs/common';
 import { z } from 'zod';
+import { wholeNumberOf } from '@clearsim/events';
 import { parseApiKeys } from '../auth/api-keys';
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS, SERVER_CONFIG_NAMESPACE, type LogLevel, type ServerOptions } from './server-options';
 
@@ -82,11 +83,12 @@ export function serverConfigModule(options: ServerOptions): Promise<DynamicModul
 function wholeVar(env: NodeJS.ProcessEnv, name: string, min: number, max: number, problems: string[]): number | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
-  if (!/^\d{1,16}$/.test(text) || Number(text) < min || Number(text) > max) {
+  const whole = wholeNumberOf(text, min, max);
+  if (!whole.ok) {
     problems.push(`${name}: "${text}" is not a whole number from ${min} to ${max}`);
     return undefined;
   }
-  return Number(text);
+  return whole.value;
 }
 
 /**
