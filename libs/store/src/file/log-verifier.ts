@@ -152,6 +152,8 @@ export const VERIFY_HALVES_ENV = 'CLEARSIM_VERIFY_HALVES';
 const SPLIT_SEARCH_BYTES = 2 * CHECKPOINT_BYTES + 16 * 1024 * 1024;
 /** A commit or checkpoint record is far shorter. */
 const RECORD_MAX_BYTES = 256;
+/** Bytes read at a time while looking for a record. */
+const RECORD_SCAN_BYTES = 1024 * 1024;
 
 /** Where a walk over the log starts: a line start, and what was proved up to there. */
 export interface WalkStart {
@@ -316,9 +318,10 @@ interface FoundRecord {
 
 /** The first commit or checkpoint record whose line starts in [from, limit) of the file (`from` need not be a line start). */
 async function recordFrom(handle: FileHandle, from: number, limit: number, size: number): Promise<FoundRecord | undefined> {
-  // chunks overlap by one byte, so each candidate's previous byte is in its chunk
-  for (let start = Math.max(0, from - 1); start + 1 < limit; start += SCAN_BYTES - 1) {
-    const chunk = await readRange(handle, start, Math.min(size, start + SCAN_BYTES));
+  // chunks overlap by one byte, so each candidate's previous byte is in its chunk; 1 MiB at a time: the search for a
+  // split passes over up to CHECKPOINT_BYTES before the thread can start
+  for (let start = Math.max(0, from - 1); start + 1 < limit; start += RECORD_SCAN_BYTES - 1) {
+    const chunk = await readRange(handle, start, Math.min(size, start + RECORD_SCAN_BYTES));
     for (let at = chunk.indexOf(COMMIT_MARK, 1); at !== -1; at = chunk.indexOf(COMMIT_MARK, at + 1)) {
       if (chunk[at - 1] !== NEWLINE || start + at < from || start + at >= limit) continue;
       const line = await readRange(handle, start + at, Math.min(size, start + at + RECORD_MAX_BYTES));
