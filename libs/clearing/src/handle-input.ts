@@ -407,11 +407,12 @@ function checkMarkMoved(state: ClearingState, instrument: string, pending: Set<s
  * every wave is decided at fixed marks, so which round an account falls in
  * never matters.
  */
-function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, bandsWanted = true, inFirstRound?: (account: string) => boolean): Set<string> {
+function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<string>, bandsWanted = true, firstRound?: FirstRoundWithoutBands): Set<string> {
   const checked = ctx.checked;
   // the float screen (tiered models): an account it proves above its call level, with no call open, would decide
   // nothing in its check; its bands come from the same proof (kept for the input: PassedScreens)
   const screen = bandsApply(state);
+  let join: FirstRoundJoin | undefined;
   for (let round = 0; ; round++) {
     if (round > 1000) throw new Error('margin checks did not settle after 1000 rounds');
     if (pending.size === 0) {
@@ -425,6 +426,7 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
     }
     const batch = sortedIds(pending);
     pending.clear();
+    if (round === 0 && firstRound !== undefined) join = new FirstRoundJoin(batch, firstRound);
     for (let i = 0; i < batch.length; i++) {
       const account = batch[i]!;
       checked.add(account);
@@ -432,7 +434,7 @@ function settleChecks(state: ClearingState, ctx: ImpactingContext, pending: Set<
       checkAccount(ctx, account);
       // without the bands, the first round holds every holder of what the input moved, in id order: one this check's
       // decisions touched, and later in that order, is checked in this round, after them, as it would be there
-      if (round === 0 && inFirstRound !== undefined && pending.size > 0) joinFirstRound(batch, i, pending, inFirstRound);
+      if (round === 0 && join !== undefined && pending.size > 0) join.after(i, pending);
     }
   }
   return checked;
@@ -457,39 +459,104 @@ function sortedIds(pending: ReadonlySet<string>): string[] {
   return out;
 }
 
+/** Who an input's first round of checks would hold without the bands (firstRoundWithoutBands). */
+export interface FirstRoundWithoutBands {
+  holds(account: string): boolean;
+  /** How many decisions the input has made so far: `holds` turns true for an account only as they grow. */
+  decisions(): number;
+}
+
 /**
  * The accounts an input's first round of checks would hold without the bands and holds with them only once a
  * decision touches them: with the bands, a price move's first round holds only the accounts it crossed (touchedBy),
  * without them every holder of what it moved (its instruments, and those on the same underlying where the model
  * reads them). Undefined without the bands (the two first rounds are the same); an input that moves no mark holds
  * no one in it.
- * A holder is one as the input found it: one that still holds, or whose position this input's fills took.
+ * A holder is one as the input found it: one that still holds, or whose position this input's fills took (a fill
+ * only takes positions, so an account once held stays held).
  */
-function firstRoundWithoutBands(state: ClearingState, input: InputEvent, decisions: readonly DecisionEvent[], beforeInput: number): ((account: string) => boolean) | undefined {
+function firstRoundWithoutBands(state: ClearingState, input: InputEvent, decisions: readonly DecisionEvent[], beforeInput: number): FirstRoundWithoutBands | undefined {
   if (!bandsApply(state)) return undefined;
   const { holders } = state.ledger;
   // what the input moved, found at the first question (most first rounds decide nothing that touches another account:
   // a trade's, a deposit's); the instruments and their underlyings do not change within an input
   let moved: string[] | undefined;
-  return (account) => {
-    moved ??= remarkedBy(state, input, true);
-    for (const instrument of moved) if (holders.get(instrument)?.has(account)) return true;
-    for (let i = beforeInput; i < decisions.length; i++) {
-      const d = decisions[i]!;
-      if ((d.type === 'PositionAutoDeleveraged' || d.type === 'PositionLiquidated') && d.account === account && moved.includes(d.instrument)) return true;
-    }
-    return false;
+  // the accounts whose positions in what the input moved its fills took, each decision read once (the input's
+  // decisions only grow): a question per account and decision made a crash's ADL storm quadratic (B9: ~100× its tick)
+  const filled = new Set<string>();
+  let read = beforeInput;
+  return {
+    holds(account) {
+      moved ??= remarkedBy(state, input, true);
+      for (const instrument of moved) if (holders.get(instrument)?.has(account)) return true;
+      for (; read < decisions.length; read++) {
+        const d = decisions[read]!;
+        if ((d.type === 'PositionAutoDeleveraged' || d.type === 'PositionLiquidated') && moved.includes(d.instrument)) filled.add(d.account);
+      }
+      return filled.has(account);
+    },
+    decisions: () => decisions.length,
   };
 }
 
-/** Moves into `batch`, after `i` and in id order, each account of `pending` that sorts after batch[i], is not there yet, and `inFirstRound` holds. */
-function joinFirstRound(batch: string[], i: number, pending: ReadonlySet<string>, inFirstRound: (account: string) => boolean): void {
-  const current = batch[i]!;
-  for (const id of pending) {
-    if (!(id > current) || batch.includes(id, i + 1) || !inFirstRound(id)) continue;
-    let at = i + 1;
-    while (at < batch.length && batch[at]! < id) at++;
-    batch.splice(at, 0, id);
+/**
+ * The first round of an input's checks (`batch`, sorted) joined, after each check, by the accounts of `pending` that
+ * sort after the one just checked, are not in it yet, and the first round without the bands holds: they are checked
+ * in this round, in id order, as they would be without the bands. A crash's ADL storm asks after each of ~1,000
+ * checks with thousands pending, so each id is looked at once when it enters `pending` (pending only grows within a
+ * round, in insertion order), again only while it waits for a decision to put it in the first round, and dropped
+ * once the checks have passed it; a join is a binary search.
+ */
+export class FirstRoundJoin {
+  private readonly inBatch: Set<string>;
+  /** Entries of `pending` looked at. */
+  private seen = 0;
+  /** Ids after the last one checked that the first round without the bands did not hold when looked at. */
+  private waiting: string[] = [];
+  private decisionsSeen = 0;
+
+  constructor(
+    private readonly batch: string[],
+    private readonly firstRound: FirstRoundWithoutBands,
+  ) {
+    this.inBatch = new Set(batch);
+  }
+
+  /** After the check of batch[i]. */
+  after(i: number, pending: ReadonlySet<string>): void {
+    const current = this.batch[i]!;
+    const decisions = this.firstRound.decisions();
+    if (decisions !== this.decisionsSeen && this.waiting.length > 0) {
+      const again = this.waiting;
+      this.waiting = [];
+      for (const id of again) this.consider(id, current, i);
+    }
+    this.decisionsSeen = decisions;
+    if (pending.size > this.seen) {
+      let k = 0;
+      for (const id of pending) if (k++ >= this.seen) this.consider(id, current, i);
+      this.seen = pending.size;
+    }
+  }
+
+  private consider(id: string, current: string, i: number): void {
+    // at or before the current id: the checks have passed it for good (the batch is sorted, so an id in it after i
+    // sorts after current, and inBatch answers for them)
+    if (!(id > current) || this.inBatch.has(id)) return;
+    if (!this.firstRound.holds(id)) {
+      this.waiting.push(id);
+      return;
+    }
+    const batch = this.batch;
+    let low = i + 1;
+    let high = batch.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (batch[middle]! < id) low = middle + 1;
+      else high = middle;
+    }
+    batch.splice(low, 0, id);
+    this.inBatch.add(id);
   }
 }
 
