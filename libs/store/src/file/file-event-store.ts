@@ -608,7 +608,7 @@ class BatchWriter {
   private adoptedCheckpoints = 0;
   /** The lines being built, one buffer for the whole batch (see take). */
   private readonly lines = new LineBatch(encodeEventForLog);
-  /** The chain after lines another writer wrote (adopt): what commit records instead of this.hash's. */
+  /** The chain after lines another writer wrote (adopt): what commit records instead of this.chain's. */
   private adoptedChain?: Buffer;
 
   constructor(
