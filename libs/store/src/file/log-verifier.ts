@@ -431,7 +431,8 @@ export async function verifyInHalves(
   const secondStart: SecondHalfStart = {
     offset: split.end,
     chain: (commit ?? checkpoint)!.chain,
-    checkpointLine: checkpoint ? (await readRange(handle, split.offset, split.end)).toString('latin1') : undefined,
+    // the record's line as recordFrom read it (latin1: its bytes one for one), with its newline
+    checkpointLine: checkpoint ? `${split.text}\n` : undefined,
     head: commit ? commit.commit : undefined,
   };
   const second = verifySecondHalf(file, size, secondStart, [...wantChainsAt], readBytes);
